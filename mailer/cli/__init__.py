@@ -1,0 +1,43 @@
+"""The `mailer` command line: one Typer app, one sub-app module per noun."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from mailer.cli import db as db_cli
+from mailer.cli import issue as issue_cli
+from mailer.cli import lists as lists_cli
+from mailer.cli import partner as partner_cli
+from mailer.cli import segment as segment_cli
+from mailer.cli import subscribers as subscribers_cli
+from mailer.cli import suppression as suppression_cli
+from mailer.errors import MailerError
+from subscribers.errors import SubscribersError
+
+app = typer.Typer(
+    name="mailer",
+    help="Self-hosted newsletter distribution for the firm's intelligence briefing.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(partner_cli.app, name="partner")
+app.add_typer(issue_cli.app, name="issue")
+app.add_typer(lists_cli.app, name="list")
+app.add_typer(subscribers_cli.app, name="subscribers")
+app.add_typer(suppression_cli.app, name="suppression")
+app.add_typer(segment_cli.app, name="segment")
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: user errors print one clear line and exit 1, never a traceback."""
+    try:
+        app()
+    except (MailerError, SubscribersError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(1)

@@ -1,0 +1,105 @@
+"""One typed settings object, read from MAILER_* environment variables and an optional .env.
+
+The embedded default needs nothing set: a SQLite file in the current folder, tasks in-process, an
+outbox folder, and a secret key generated once and kept beside the database so that tokens in mail
+already sent keep verifying across restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from mailer.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MAILER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///mailer.db"
+    broker_url: str | None = None
+    smtp_url: str = "outbox://./outbox"
+    public_url: str = "http://127.0.0.1:8000"
+    mail_domain: str = "localhost"
+    from_: str = Field(default="Briefing <briefing@localhost>", alias="MAILER_FROM")
+    secret_key: str | None = None
+    previous_secret_keys: list[str] = Field(default_factory=list)
+    rate_limit: str = "0"
+    dkim_key_file: Path | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    inbound_listen: str = "127.0.0.1:2525"
+    postal_address: str = (
+        "Miranda Delphi Solutions · Postal address not configured (set MAILER_POSTAL_ADDRESS)"
+    )
+    retry_base_delay: float = 60.0
+    retry_deadline_hours: float = 48.0
+    page_size: str = "A4"
+    newsletter_name: str = "Security Chatter"
+    firm_name: str = "Miranda Delphi Solutions"
+    production: bool = False
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @field_validator("page_size")
+    @classmethod
+    def _page_size(cls, v: str) -> str:
+        if v.upper() not in {"A4", "LETTER"}:
+            raise ValueError("MAILER_PAGE_SIZE must be A4 or Letter")
+        return "A4" if v.upper() == "A4" else "Letter"
+
+    def secret(self) -> str:
+        """The signing key: from settings, or generated once beside the SQLite database."""
+        if self.secret_key:
+            return self.secret_key
+        if self.production:
+            raise ConfigError("MAILER_SECRET_KEY is required when MAILER_PRODUCTION is set")
+        path = self.secret_file()
+        if path is None:
+            raise ConfigError(
+                "MAILER_SECRET_KEY is required with a non-SQLite database "
+                "(set it to a long random string, e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        return key
+
+    def secret_file(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database).resolve().with_suffix(".secret")
+
+    def verification_secrets(self) -> list[str]:
+        """The current key first, then previous ones still accepted for links in sent mail."""
+        return [self.secret(), *self.previous_secret_keys]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError names the field
+        raise ConfigError(f"invalid settings: {exc}") from exc
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the demo change the environment)."""
+    get_settings.cache_clear()

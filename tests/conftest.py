@@ -1,0 +1,120 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, settings pointed at a test folder.
+
+Tests that touch the database take `database_url`, which is parametrised over both backends, so one
+test body proves both. PostgreSQL gets one throw-away database per test run, upgraded once through
+the real Alembic migrations and truncated between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailer import db as mailer_db
+from mailer.settings import Settings, get_settings, reset_settings
+from subscribers.db import Base, make_engine, session_factory
+
+FIXTURES = Path(__file__).resolve().parent.parent / "mailer" / "samples"
+BRIEFING = FIXTURES / "security-chatter-2025-04-09.txt"
+SUBSCRIBERS_CSV = FIXTURES / "subscribers-sample.csv"
+
+PG_SERVER = os.environ.get("MAILER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fast", action="store_true", help="leave out tests marked slow (CI runs them all)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--fast"):
+        return
+    kept = [i for i in items if "slow" not in i.keywords]
+    config.hook.pytest_deselected(items=[i for i in items if "slow" in i.keywords])
+    items[:] = kept
+
+
+def _pg_admin() -> psycopg.Connection:
+    dsn = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    return psycopg.connect(dsn, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, at the newest migration."""
+    name = f"mailer_test_{uuid.uuid4().hex[:10]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_SERVER}/{name}"
+    mailer_db.upgrade(url)
+    yield url
+    mailer_db.reset_engines()
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'mailer.db'}"
+        mailer_db.upgrade(url)
+        return url
+    url = request.getfixturevalue("pg_database")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """An empty, migrated SQLite database, for tests about the embedded default only."""
+    url = f"sqlite:///{tmp_path / 'mailer.db'}"
+    mailer_db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """Settings for one test: its own database, outbox and a fixed secret."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("MAILER_") and key != "MAILER_TEST_PG":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MAILER_DATABASE_URL", database_url)
+    monkeypatch.setenv("MAILER_SMTP_URL", f"outbox://{tmp_path / 'outbox'}")
+    monkeypatch.setenv("MAILER_SECRET_KEY", "test-secret-key-" + "x" * 32)
+    monkeypatch.setenv("MAILER_MAIL_DOMAIN", "news.example.com")
+    monkeypatch.setenv("MAILER_PUBLIC_URL", "https://news.example.com")
+    monkeypatch.setenv("MAILER_FROM", "Miranda Delphi Solutions <briefing@news.example.com>")
+    reset_settings()
+    mailer_db.reset_engines()
+    yield get_settings()
+    reset_settings()
+    mailer_db.reset_engines()
+
+
+@pytest.fixture
+def session(settings: Settings) -> Iterator[Session]:
+    """A session on the test's database; the test commits what it wants others to see."""
+    engine = make_engine(settings.database_url)
+    factory: sessionmaker[Session] = session_factory(engine)
+    with factory() as s:
+        yield s
+    engine.dispose()
