@@ -1,0 +1,266 @@
+"""Where composed messages go: one narrow interface, an SMTP and an outbox implementation.
+
+`Transport.send(message) -> {recipient: Reply}` is all a task sees; sockets, TLS, authentication and
+reconnecting stay here. Which transport runs is chosen by MAILER_SMTP_URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from mailer.errors import ConfigError
+
+
+class Envelope(Protocol):
+    """What a transport needs of a message: who it is from and to, and its bytes."""
+
+    @property
+    def envelope_from(self) -> str: ...
+    @property
+    def recipients(self) -> Sequence[str]: ...
+    @property
+    def data(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The server's last word about one recipient. code 0 means no server answered."""
+
+    code: int
+    text: str
+
+    @property
+    def accepted(self) -> bool:
+        return 200 <= self.code < 300
+
+    @property
+    def permanent(self) -> bool:
+        return 500 <= self.code < 600
+
+    @property
+    def temporary(self) -> bool:
+        return not self.accepted and not self.permanent
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}".strip() if self.code else self.text
+
+
+class Transport(Protocol):
+    def send(self, message: Envelope) -> dict[str, Reply]: ...
+    def close(self) -> None: ...
+
+
+class OutboxTransport:
+    """Writes one .eml file per message (the embedded default and demos).
+
+    Files are named after the Message-ID and written atomically, so a retried message replaces its
+    earlier copy instead of adding a second one. A Return-Path and X-Envelope-To header record the
+    envelope, as a delivering MTA would.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: Envelope) -> dict[str, Reply]:
+        match = re.search(rb"^Message-ID:\s*<([^>\r\n]+)>", message.data, re.I | re.M)
+        stem = match.group(1).decode("ascii", "replace") if match else os.urandom(8).hex()
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem)[:150]
+        header = (
+            f"Return-Path: <{message.envelope_from}>\r\n"
+            f"X-Envelope-To: {', '.join(message.recipients)}\r\n"
+        ).encode()
+        path = self.folder / f"{stem}.eml"
+        tmp = path.with_suffix(".eml.tmp")
+        tmp.write_bytes(header + message.data)
+        tmp.replace(path)
+        return {r: Reply(250, f"written to {path.name}") for r in message.recipients}
+
+    def close(self) -> None:
+        return None
+
+    def __enter__(self) -> OutboxTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SMTPTransport:
+    """One reusable SMTP connection, opened lazily and reopened once when the server dropped it.
+
+    A reply is recorded per recipient: RCPT refusals are the recipient's own, a failed MAIL FROM or
+    DATA applies to every recipient of the message, and a connection that cannot be (re)opened is a
+    temporary failure (code 0) so the delivery is retried rather than lost.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        security: str = "none",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        local_hostname: str | None = None,
+    ):
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password = username, password
+        self.timeout, self.local_hostname = timeout, local_hostname
+        self._conn: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> SMTPTransport:
+        parts = urlsplit(url)
+        schemes = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ConfigError(
+                f"MAILER_SMTP_URL {url!r} is not understood: use smtp://host:25, "
+                "smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 or outbox://FOLDER"
+            )
+        security, default_port = schemes[parts.scheme]
+        query = parse_qs(parts.query)
+        return cls(
+            parts.hostname,
+            parts.port or default_port,
+            security=security,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=float(query.get("timeout", ["30"])[0]),
+            local_hostname=query.get("local_hostname", [None])[0],
+        )
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._conn is not None:
+            return self._conn
+        conn: smtplib.SMTP
+        if self.security == "tls":
+            conn = smtplib.SMTP_SSL(
+                self.host,
+                self.port,
+                timeout=self.timeout,
+                local_hostname=self.local_hostname,
+                context=ssl.create_default_context(),
+            )
+        else:
+            conn = smtplib.SMTP(
+                self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
+            )
+        try:
+            conn.ehlo()
+            if self.security == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+                conn.ehlo()
+            if self.username:
+                conn.login(self.username, self.password or "")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn = None
+
+    def send(self, message: Envelope) -> dict[str, Reply]:
+        recipients = list(message.recipients)
+        for attempt in (1, 2):
+            try:
+                return self._transaction(message, recipients)
+            except smtplib.SMTPServerDisconnected as exc:
+                # A pooled connection the server closed while idle: reopen once, then give up.
+                self._drop()
+                if attempt == 2:
+                    return {r: Reply(0, f"connection lost: {exc}") for r in recipients}
+            except smtplib.SMTPAuthenticationError as exc:
+                self._drop()
+                return {r: Reply(exc.smtp_code, _text(exc.smtp_error)) for r in recipients}
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop()
+                return {
+                    r: Reply(0, f"cannot reach {self.host}:{self.port}: {exc}") for r in recipients
+                }
+        raise AssertionError("unreachable")
+
+    def _transaction(self, message: Envelope, recipients: list[str]) -> dict[str, Reply]:
+        conn = self._connect()
+        code, resp = conn.mail(message.envelope_from)
+        if code != 250:
+            return self._refuse_all(conn, recipients, code, resp)
+        results: dict[str, Reply] = {}
+        accepted: list[str] = []
+        for rcpt in recipients:
+            code, resp = conn.rcpt(rcpt)
+            if code in (250, 251):
+                accepted.append(rcpt)
+            elif code == 421:
+                self._drop()
+                results.update(
+                    {r: Reply(code, _text(resp)) for r in recipients if r not in results}
+                )
+                return results
+            else:
+                results[rcpt] = Reply(code, _text(resp))
+        if not accepted:
+            with contextlib.suppress(smtplib.SMTPException):
+                conn.rset()
+            return results
+        try:
+            code, resp = conn.data(message.data)
+        except smtplib.SMTPDataError as exc:
+            code, resp = exc.smtp_code, exc.smtp_error
+        if code == 421:
+            self._drop()
+        results.update({r: Reply(code, _text(resp)) for r in accepted})
+        return results
+
+    def _refuse_all(
+        self, conn: smtplib.SMTP, recipients: list[str], code: int, resp: bytes
+    ) -> dict[str, Reply]:
+        if code == 421:
+            self._drop()
+        else:
+            with contextlib.suppress(smtplib.SMTPException):
+                conn.rset()
+        return {r: Reply(code, _text(resp)) for r in recipients}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.quit()
+        self._drop()
+
+    def __enter__(self) -> SMTPTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _text(resp: bytes | str) -> str:
+    return resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
+
+
+def make_transport(url: str) -> OutboxTransport | SMTPTransport:
+    """The transport MAILER_SMTP_URL names."""
+    if url.startswith("outbox://"):
+        folder = url.removeprefix("outbox://") or "./outbox"
+        return OutboxTransport(Path(folder))
+    return SMTPTransport.from_url(url)
+
+
+__all__ = ["Envelope", "Reply", "Transport", "OutboxTransport", "SMTPTransport", "make_transport"]
