@@ -1,0 +1,476 @@
+"""Parser of the firm's plain-text briefing (the format of mailer/samples/security-chatter-*.txt).
+
+The format has no markup: one line per block (byline, summary, headline, paragraph, source, call to
+action, link, PDF name), optionally separated by blank lines. So the parser is a line-classifying
+state machine rather than a grammar: each line is recognised by its shape (a source line is
+`Outlet, M/D/YY, Author: Original title`), and the state says what may come next. That keeps every
+error tied to one physical line and able to say what was expected there.
+
+Headline vs. paragraph: a headline is the first line after the summary or after a source line; every
+line up to the next source line is a paragraph of that item. A file that lost a source line would
+silently merge two items, so a *short* line (a would-be headline) in the middle of an item's
+paragraphs that is not directly followed by a source line is refused as "expected a source line".
+
+The issue's date comes from the PDF name (`MI-SecurityChatter-040925` → 2025-04-09, MMDDYY) because
+it is part of what the editor wrote; the file name (`…-2025-04-09.txt`) is used only when the PDF
+name carries no date, since files get renamed and copied.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum, auto
+from pathlib import PurePath
+
+from mailer.content import IssueContent, Item, PartnerInfo, Source
+from mailer.errors import IssueFormatError
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
+CTA_SHAPE = "`If you would like to talk to NAME …, please email him|her|them at ADDRESS`"
+
+# A line longer than this (in words) is a paragraph, never a headline or a source line.
+HEADLINE_MAX_WORDS = 40
+
+_BYLINE = re.compile(r"^By\s+(?P<rest>\S.*)$")
+_DATE = r"\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})"
+_SOURCE = re.compile(
+    rf"^(?P<outlet>[^,]+?)\s*,\s*(?P<date>{_DATE})\s*,\s*(?P<author>[^:]+?)\s*:\s*(?P<title>\S.*)$"
+)
+# Something that tries to be a source line: short comma-separated fields before a colon, or a
+# date-like token among the first fields. Used only to give a precise error.
+_SOURCE_ATTEMPT = re.compile(
+    r"^[^,:]{1,80},\s*(?:[^,:\s]{0,20}\d[^,:]{0,20}\s*[,:]|[^,:]{1,25},\s*[^,:]{1,60}:)"
+)
+# A link pasted after the original title: `… Author: Title https://…` or `… <https://…>`.
+_TRAILING_URL = re.compile(r"\s+<?(?P<url>https?://[^\s<>]+?)>?$")
+_EMAIL = r"[^\s@<>()\[\],;:]+@[^\s@<>()\[\],;:]+\.[A-Za-z]{2,}"
+_CTA_START = re.compile(r"^If\s+you(?:\s+would|['’]d)\s+like\b", re.IGNORECASE)
+_CTA = re.compile(
+    r"^If\s+you(?:\s+would|['’]d)\s+like\s+to\s+(?:talk|speak)\s+(?:to|with)\s+.+?"
+    r"\b(?:e-?mail|write\s+to|contact|reach)\s+(?P<pronoun>him|her|them)\s+at\s+"
+    rf"<?(?P<email>{_EMAIL})>?\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_MORE_INFO = re.compile(
+    r"^More\s+information\s+can\s+be\s+found\s+at\s*:?\s*(?P<url>\S+)\s*$", re.I
+)
+_MORE_INFO_START = re.compile(r"^More\s+information\b", re.IGNORECASE)
+_PDF = re.compile(r"^Download\s+PDF\s*:\s*(?P<name>[^\s/\\]+?)(?:\.pdf)?\s*$", re.IGNORECASE)
+_PDF_START = re.compile(r"^Download\s+PDF\b", re.IGNORECASE)
+_PDF_DATE = re.compile(r"-(?P<mmddyy>\d{6})$")
+_FILE_DATE = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based physical line in the file
+    text: str  # stripped of surrounding whitespace
+
+
+class _State(Enum):
+    BYLINE = auto()
+    SUMMARY = auto()
+    HEADLINE = auto()  # the first item's headline: nothing else may come here
+    HEADLINE_OR_CTA = auto()  # after a source line
+    BODY = auto()
+    TRAILER = auto()
+
+
+def split_lines(text: str) -> list[Line]:
+    """Non-blank lines with their physical numbers; tolerant of a BOM and CR/CRLF endings."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        stripped = raw.strip()
+        if stripped:
+            lines.append(Line(number, stripped))
+    return lines
+
+
+def _quote(text: str, limit: int = 80) -> str:
+    """A line as shown in an error message: quoted, and cut at a word when long."""
+    if len(text) > limit:
+        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return f"'{text}'"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def parse_date(text: str) -> date:
+    """`M/D/YY`, `MM/DD/YY` or `M/D/YYYY` (US order, as the briefing writes it); YY means 20YY."""
+    month, day, year = (int(part) for part in text.split("/"))
+    if year < 100:
+        year += 2000
+    return date(year, month, day)
+
+
+def parse_source_line(text: str, *, path: str | None = None, line: int | None = None) -> Source:
+    """One `Outlet, M/D/YY, Author: Original title` line (the title may contain colons)."""
+    match = _SOURCE.match(text.strip())
+    if match is None:
+        raise IssueFormatError(
+            f"expected a source line {SOURCE_SHAPE}, found {_quote(text)}", path=path, line=line
+        )
+    try:
+        when = parse_date(match["date"])
+    except ValueError:
+        raise IssueFormatError(
+            f"bad date {match['date']!r} in the source line {_quote(text)}: expected a real "
+            "date written M/D/YY, MM/DD/YY or M/D/YYYY (month first)",
+            path=path,
+            line=line,
+        ) from None
+    title, url = match["title"].strip(), None
+    link = _TRAILING_URL.search(title)
+    if link is not None and link.start() > 0:
+        title, url = title[: link.start()].strip(), link["url"]
+    return Source(outlet=match["outlet"], date=when, author=match["author"], title=title, url=url)
+
+
+def looks_like_source(text: str) -> bool:
+    """A line that is, or tries to be, a source line (used to name a broken one precisely)."""
+    if _SOURCE.match(text):
+        return True
+    return _words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower-case, hyphen-separated: stable across runs and safe in URLs and file names."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def issue_title(newsletter: str, when: date) -> str:
+    """`Security Chatter — 9 April 2025` (English month names whatever the locale)."""
+    return f"{newsletter} — {when.day} {MONTHS[when.month - 1]} {when.year}"
+
+
+def issue_slug(newsletter: str, when: date) -> str:
+    return f"{slugify(newsletter)}-{when.isoformat()}"
+
+
+def newsletter_from_pdf_name(pdf_name: str) -> str:
+    """`MI-SecurityChatter-040925` → `Security Chatter` (firm prefix and date dropped)."""
+    parts = [p for p in pdf_name.split("-") if p]
+    if parts and _PDF_DATE.search("-" + parts[-1]):
+        parts = parts[:-1]
+    if len(parts) > 1 and parts[0].isupper() and len(parts[0]) <= 4:
+        parts = parts[1:]
+    words = []
+    for part in parts:
+        words.extend(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", part).split())
+    return " ".join(words)
+
+
+def date_from_pdf_name(pdf_name: str) -> date | None:
+    """The MMDDYY suffix of the PDF name, if it has one."""
+    match = _PDF_DATE.search(pdf_name)
+    if match is None:
+        return None
+    digits = match["mmddyy"]
+    try:
+        return date(2000 + int(digits[4:]), int(digits[:2]), int(digits[2:4]))
+    except ValueError:
+        return None
+
+
+def date_from_path(path: str | None) -> date | None:
+    """A `YYYY-MM-DD` in the file's name, if any."""
+    if path is None:
+        return None
+    match = _FILE_DATE.search(PurePath(path).name)
+    if match is None:
+        return None
+    try:
+        return date.fromisoformat(match["iso"])
+    except ValueError:
+        return None
+
+
+def parse_byline(text: str) -> tuple[str, str, str] | None:
+    """`By NAME, TITLE, FIRM` → (name, title, firm); the firm may itself contain commas."""
+    match = _BYLINE.match(text)
+    if match is None:
+        return None
+    parts = [p.strip() for p in match["rest"].split(",", 2)]
+    name = parts[0]
+    title = parts[1] if len(parts) > 1 else ""
+    firm = parts[2] if len(parts) > 2 else ""
+    if not name:
+        return None
+    return name, title, firm
+
+
+@dataclass
+class _Draft:
+    """An item being read: its headline line and the paragraphs so far."""
+
+    headline: Line
+    paragraphs: list[Line]
+
+
+class _Parser:
+    def __init__(self, text: str, path: str | None, newsletter: str | None):
+        self.lines = split_lines(text)
+        self.path = path
+        self.newsletter = newsletter
+        self.byline: tuple[str, str, str] | None = None
+        self.summary = ""
+        self.items: list[Item] = []
+        self.draft: _Draft | None = None
+        self.cta: Line | None = None
+        self.cta_match: re.Match[str] | None = None
+        self.more_info: str | None = None
+        self.pdf: Line | None = None
+        self.pdf_name = ""
+
+    def fail(self, message: str, line: int) -> IssueFormatError:
+        return IssueFormatError(message, path=self.path, line=line)
+
+    def run(self) -> IssueContent:
+        if not self.lines:
+            raise self.fail("the file is empty: expected a briefing starting with the byline", 1)
+        state = _State.BYLINE
+        for index, line in enumerate(self.lines):
+            following = self.lines[index + 1] if index + 1 < len(self.lines) else None
+            state = self.step(state, line, following)
+        self.finish(state)
+        return self.build()
+
+    def step(self, state: _State, line: Line, following: Line | None) -> _State:
+        text = line.text
+        if state is _State.BYLINE:
+            self.byline = parse_byline(text)
+            if self.byline is None:
+                raise self.fail(
+                    f"expected the byline `By NAME, TITLE, FIRM` as the first line, found "
+                    f"{_quote(text)}",
+                    line.number,
+                )
+            return _State.SUMMARY
+        if state is _State.SUMMARY:
+            if looks_like_source(text) or _CTA_START.match(text):
+                raise self.fail(
+                    f"expected the summary paragraph after the byline, found {_quote(text)}",
+                    line.number,
+                )
+            self.summary = text
+            return _State.HEADLINE
+        if state in (_State.HEADLINE, _State.HEADLINE_OR_CTA):
+            return self.headline(state, line)
+        if state is _State.BODY:
+            return self.body(line, following)
+        return self.trailer(line)
+
+    def headline(self, state: _State, line: Line) -> _State:
+        text = line.text
+        after = "the summary" if state is _State.HEADLINE else "the previous item's source line"
+        if state is _State.HEADLINE_OR_CTA and _CTA_START.match(text):
+            return self.call_to_action(line)
+        if _MORE_INFO_START.match(text) or _PDF_START.match(text):
+            raise self.fail(
+                f"expected the call to action {CTA_SHAPE} after the last item, "
+                f"found {_quote(text)}",
+                line.number,
+            )
+        if _SOURCE.match(text):
+            raise self.fail(
+                f"expected a headline after {after}, found a second source line {_quote(text)}",
+                line.number,
+            )
+        if _words(text) > HEADLINE_MAX_WORDS:
+            raise self.fail(
+                f"expected a headline (one short line) after {after}, found a paragraph of "
+                f"{_words(text)} words {_quote(text)}",
+                line.number,
+            )
+        self.draft = _Draft(line, [])
+        return _State.BODY
+
+    def body(self, line: Line, following: Line | None) -> _State:
+        assert self.draft is not None
+        text = line.text
+        item = _quote(self.draft.headline.text)
+        if _SOURCE.match(text):
+            if not self.draft.paragraphs:
+                raise self.fail(
+                    f"the item {item} (line {self.draft.headline.number}) has no paragraph "
+                    "between its headline and its source line",
+                    line.number,
+                )
+            source = parse_source_line(text, path=self.path, line=line.number)
+            self.items.append(
+                Item(
+                    headline=self.draft.headline.text,
+                    paragraphs=tuple(p.text for p in self.draft.paragraphs),
+                    source=source,
+                )
+            )
+            self.draft = None
+            return _State.HEADLINE_OR_CTA
+        if _CTA_START.match(text) or _MORE_INFO_START.match(text) or _PDF_START.match(text):
+            raise self.fail(
+                f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
+                f"{_quote(text)}",
+                line.number,
+            )
+        if following is not None and _SOURCE.match(following.text):
+            # The item's last paragraph: whatever its shape, the source line follows.
+            self.draft.paragraphs.append(line)
+            return _State.BODY
+        if looks_like_source(text):
+            raise self.fail(
+                f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
+                f"{_quote(text)} ({self.source_problem(text)})",
+                line.number,
+            )
+        if self.draft.paragraphs and _words(text) <= HEADLINE_MAX_WORDS:
+            # A short line that is not the item's last paragraph reads as the next headline:
+            # this item's source line is missing or unrecognisable.
+            raise self.fail(
+                f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
+                f"{_quote(text)}",
+                line.number,
+            )
+        self.draft.paragraphs.append(line)
+        return _State.BODY
+
+    @staticmethod
+    def source_problem(text: str) -> str:
+        """Why a line that tries to be a source line is not one."""
+        fields = [f.strip() for f in text.split(",", 2)]
+        if len(fields) < 3:
+            return "it needs three comma-separated parts: outlet, date, author: title"
+        if not re.fullmatch(_DATE, fields[1]):
+            return f"{fields[1]!r} is not a date written M/D/YY"
+        if ":" not in fields[2]:
+            return "no colon between the author and the original title"
+        return "the author or the original title is missing"
+
+    def call_to_action(self, line: Line) -> _State:
+        match = _CTA.match(line.text)
+        if match is None:
+            raise self.fail(
+                f"the call to action must end with the partner's email address: expected "
+                f"{CTA_SHAPE}, found {_quote(line.text)}",
+                line.number,
+            )
+        self.cta, self.cta_match = line, match
+        return _State.TRAILER
+
+    def trailer(self, line: Line) -> _State:
+        text = line.text
+        if _MORE_INFO_START.match(text) and self.more_info is None:
+            match = _MORE_INFO.match(text)
+            if match is None:
+                raise self.fail(
+                    f"expected `More information can be found at: URL`, found {_quote(text)}",
+                    line.number,
+                )
+            self.more_info = match["url"]
+            return _State.TRAILER
+        if _PDF_START.match(text) and self.pdf is None:
+            match = _PDF.match(text)
+            if match is None:
+                raise self.fail(
+                    f"expected `Download PDF: NAME` (one word, e.g. MI-SecurityChatter-040925), "
+                    f"found {_quote(text)}",
+                    line.number,
+                )
+            self.pdf, self.pdf_name = line, match["name"]
+            return _State.TRAILER
+        raise self.fail(
+            "expected only `More information can be found at: URL` and `Download PDF: NAME` "
+            f"after the call to action, found {_quote(text)}",
+            line.number,
+        )
+
+    def finish(self, state: _State) -> None:
+        last = self.lines[-1].number
+        if state in (_State.SUMMARY, _State.HEADLINE):
+            raise self.fail("the file ends before the first item: expected a headline", last)
+        if state is _State.BODY:
+            assert self.draft is not None
+            raise self.fail(
+                f"the file ends inside the item {_quote(self.draft.headline.text)}: expected a "
+                f"source line {SOURCE_SHAPE}",
+                last,
+            )
+        if state is _State.HEADLINE_OR_CTA:
+            raise self.fail(
+                f"the file ends after the last item: expected the call to action {CTA_SHAPE}",
+                last,
+            )
+        if self.pdf is None:
+            raise self.fail(
+                "the file ends without `Download PDF: NAME` (e.g. MI-SecurityChatter-040925)",
+                last,
+            )
+
+    def build(self) -> IssueContent:
+        assert self.byline is not None and self.cta is not None and self.cta_match is not None
+        assert self.pdf is not None
+        when = date_from_pdf_name(self.pdf_name) or date_from_path(self.path)
+        if when is None:
+            raise self.fail(
+                f"cannot tell the issue's date: the PDF name {self.pdf_name!r} does not end in "
+                "-MMDDYY and the file name has no YYYY-MM-DD",
+                self.pdf.number,
+            )
+        newsletter = self.newsletter or newsletter_from_pdf_name(self.pdf_name)
+        if not newsletter:
+            raise self.fail(
+                f"cannot tell the newsletter's name from the PDF name {self.pdf_name!r} "
+                "(expected e.g. MI-SecurityChatter-040925)",
+                self.pdf.number,
+            )
+        name, title, firm = self.byline
+        partner = PartnerInfo(
+            name=name,
+            email=self.cta_match["email"],
+            title=title,
+            firm=firm,
+            pronoun=self.cta_match["pronoun"].lower(),
+        )
+        return IssueContent(
+            title=issue_title(newsletter, when),
+            newsletter=newsletter,
+            date=when,
+            partner=partner,
+            summary=self.summary,
+            items=tuple(self.items),
+            call_to_action=self.cta.text,
+            more_info_url=self.more_info,
+            pdf_name=self.pdf_name,
+            slug=issue_slug(newsletter, when),
+        )
+
+
+def parse_briefing(
+    text: str, *, path: str | None = None, newsletter: str | None = None
+) -> IssueContent:
+    """Parse one briefing; raises IssueFormatError naming the path, the line and what was expected.
+
+    `newsletter` overrides the name derived from the PDF name (e.g. "Security Chatter").
+    """
+    return _Parser(text, path, newsletter).run()

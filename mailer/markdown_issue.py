@@ -1,0 +1,397 @@
+"""Parser of the editor's format: Markdown with YAML front matter.
+
+```
+---
+newsletter: Security Chatter
+date: 2025-04-09
+partner: {name: …, title: Partner, firm: …, email: …, pronoun: him}   # or a partner slug / email
+summary: …
+more_info_url: https://…
+pdf_name: MI-SecurityChatter-040925
+---
+## Headline
+Paragraph…
+
+Source: Outlet, M/D/YY, Author: Original title <https://…>
+```
+
+markdown-it-py does the block splitting (so wrapped lines, blank lines and CRLF behave as any
+Markdown reader expects) and gives each block its line range, which is what error messages need.
+Paragraph text is kept as Markdown source (inline emphasis and links stay as written): the renderer
+decides how to show them, and nothing the editor wrote is lost. Unknown front matter keys are
+refused rather than ignored, so a typo such as `sumary:` cannot silently drop the summary.
+
+A partner given only by slug or email cannot be completed without the database; the parser then
+returns a PartnerInfo with the missing fields empty and the reference in `extra["partner"]`, and
+mailer.issues resolves it on import.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import yaml
+from email_validator import EmailNotValidError, validate_email
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from mailer.briefing import (
+    SOURCE_SHAPE,
+    issue_slug,
+    issue_title,
+    newsletter_from_pdf_name,
+    parse_source_line,
+    slugify,
+)
+from mailer.content import IssueContent, Item, PartnerInfo, Source
+from mailer.errors import IssueFormatError
+
+FRONT_MATTER_KEYS = (
+    "title",
+    "newsletter",
+    "date",
+    "partner",
+    "summary",
+    "more_info_url",
+    "pdf_name",
+    "call_to_action",
+    "slug",
+)
+PARTNER_KEYS = ("name", "title", "firm", "email", "pronoun")
+PRONOUNS = ("him", "her", "them")
+
+_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_SOURCE_PREFIX = re.compile(r"^Source\s*:\s*", re.IGNORECASE)
+_ANGLE_URL = re.compile(r"\s*<(?P<url>[a-z][a-z0-9+.-]*:[^\s<>]+)>\s*$", re.IGNORECASE)
+_LINKED_TITLE = re.compile(r"^\[(?P<title>.+)\]\((?P<url>[^\s()]+)\)\s*\.?$")
+
+_BLOCK_NAMES = {
+    "bullet_list_open": "a bullet list",
+    "ordered_list_open": "a numbered list",
+    "blockquote_open": "a block quote",
+    "fence": "a code block",
+    "code_block": "an indented code block",
+    "html_block": "an HTML block",
+    "hr": "a horizontal rule",
+    "table_open": "a table",
+}
+
+
+def default_call_to_action(partner: PartnerInfo) -> str:
+    """The firm's usual sentence, used when the front matter does not give one."""
+    first_name = partner.name.split()[0] if partner.name else "us"
+    return (
+        f"If you would like to talk to {first_name} about our services in risk and security "
+        f"consulting, please email {partner.pronoun} at {partner.email}"
+    )
+
+
+def _pdf_name_for(newsletter: str, when: date) -> str:
+    """`SecurityChatter-040925` when the front matter names no PDF (same MMDDYY as the firm's)."""
+    camel = "".join(word[:1].upper() + word[1:] for word in slugify(newsletter).split("-"))
+    return f"{camel}-{when:%m%d%y}"
+
+
+class _FrontMatter:
+    """The parsed YAML mapping plus the file line of each key, for errors about its value."""
+
+    def __init__(self, yaml_text: str, first_line: int, path: str | None):
+        self.path = path
+        self.first_line = first_line  # file line of the YAML's first line
+        try:
+            node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(yaml_text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = first_line + mark.line if mark is not None else first_line
+            raise IssueFormatError(
+                f"invalid YAML in the front matter: {exc.problem or exc}", path=path, line=line
+            ) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise IssueFormatError(
+                "the front matter must be `key: value` lines (title, date, partner, …)",
+                path=path,
+                line=first_line,
+            )
+        self.data: dict[str, Any] = data
+        self.lines: dict[str, int] = {}
+        if isinstance(node, yaml.MappingNode):
+            for key_node, _value in node.value:
+                self.lines[str(key_node.value)] = first_line + key_node.start_mark.line
+        for key in data:
+            if key not in FRONT_MATTER_KEYS:
+                raise self.error(
+                    str(key),
+                    f"unknown front matter key {key!r}; expected some of: "
+                    + ", ".join(FRONT_MATTER_KEYS),
+                )
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.first_line)
+
+    def error(self, key: str, message: str) -> IssueFormatError:
+        return IssueFormatError(message, path=self.path, line=self.line_of(key))
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None or value == "":
+            if required:
+                raise IssueFormatError(
+                    f"the front matter needs `{key}:`", path=self.path, line=self.first_line - 1
+                )
+            return ""
+        if not isinstance(value, str | int | float):
+            raise self.error(key, f"`{key}:` must be text, found {type(value).__name__}")
+        return _normalise(str(value))
+
+
+def _normalise(text: str) -> str:
+    """Lines of a paragraph joined by one space; paragraphs (blank-line separated) kept apart."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def _split_front_matter(lines: list[str], path: str | None) -> tuple[int, int]:
+    """Index of the opening and closing `---` lines (0-based)."""
+    if not lines or lines[0].strip() != "---":
+        raise IssueFormatError(
+            "a Markdown issue starts with YAML front matter between two `---` lines",
+            path=path,
+            line=1,
+        )
+    for index in range(1, len(lines)):
+        if _FENCE.match(lines[index]):
+            return 0, index
+    raise IssueFormatError(
+        "the front matter opened on line 1 is never closed: add a `---` line after it",
+        path=path,
+        line=1,
+    )
+
+
+def _check_email(email: str, fm: _FrontMatter, key: str) -> str:
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise fm.error(key, f"{email!r} is not a valid email address: {exc}") from None
+    return email
+
+
+def _partner(fm: _FrontMatter) -> tuple[PartnerInfo, dict[str, str]]:
+    value = fm.data.get("partner")
+    if value is None or value == "":
+        raise IssueFormatError(
+            "the front matter needs `partner:` (name, title, firm, email, pronoun — or a partner "
+            "slug or email known to `mailer partner list`)",
+            path=fm.path,
+            line=fm.first_line - 1,
+        )
+    if isinstance(value, str):
+        ref = value.strip()
+        if "@" in ref:
+            return PartnerInfo(name="", email=_check_email(ref, fm, "partner")), {"partner": ref}
+        return PartnerInfo(name="", email=""), {"partner": ref}
+    if not isinstance(value, dict):
+        raise fm.error("partner", "`partner:` must be a slug, an email, or name/email/… fields")
+    unknown = [k for k in value if k not in PARTNER_KEYS]
+    if unknown:
+        raise fm.error(
+            "partner",
+            f"unknown partner field {unknown[0]!r}; expected some of: " + ", ".join(PARTNER_KEYS),
+        )
+    fields = {k: " ".join(str(v).split()) for k, v in value.items() if v is not None}
+    if not fields.get("email"):
+        raise fm.error("partner", "the partner needs an `email:` (where clients' replies go)")
+    pronoun = fields.get("pronoun", "them").lower()
+    if pronoun not in PRONOUNS:
+        raise fm.error(
+            "partner", f"the partner's pronoun must be him, her or them, not {pronoun!r}"
+        )
+    email = _check_email(fields["email"], fm, "partner")
+    if not fields.get("name"):
+        return PartnerInfo(name="", email=email, pronoun=pronoun), {"partner": email}
+    return (
+        PartnerInfo(
+            name=fields["name"],
+            email=email,
+            title=fields.get("title", ""),
+            firm=fields.get("firm", ""),
+            pronoun=pronoun,
+        ),
+        {},
+    )
+
+
+def _date(fm: _FrontMatter) -> date:
+    value = fm.data.get("date")
+    if value is None:
+        raise IssueFormatError(
+            "the front matter needs `date:` (YYYY-MM-DD)", path=fm.path, line=fm.first_line - 1
+        )
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise fm.error("date", f"`date:` must be YYYY-MM-DD, found {value!r}") from None
+
+
+def _source(text: str, *, path: str | None, line: int) -> Source:
+    """`Source: Outlet, M/D/YY, Author: Title` with an optional `<url>` or `[Title](url)`."""
+    rest = _SOURCE_PREFIX.sub("", text, count=1).strip()
+    url = None
+    angle = _ANGLE_URL.search(rest)
+    if angle is not None:
+        url = angle["url"]
+        rest = rest[: angle.start()].strip()
+    source = parse_source_line(rest, path=path, line=line)
+    linked = _LINKED_TITLE.match(source.title)
+    if linked is not None:
+        if url is not None:
+            raise IssueFormatError(
+                "the source line gives two URLs: keep the linked title or the <url> at the end",
+                path=path,
+                line=line,
+            )
+        return Source(source.outlet, source.date, source.author, linked["title"], linked["url"])
+    return Source(source.outlet, source.date, source.author, source.title, url)
+
+
+def _paragraph_text(inline: Token) -> str:
+    """A paragraph's Markdown source on one line (wrapped lines joined, as a reader sees them)."""
+    return " ".join(line.strip() for line in inline.content.splitlines() if line.strip())
+
+
+def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
+    """Parse one Markdown issue; raises IssueFormatError naming the path and the line."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    _open, close = _split_front_matter(lines, path)
+    fm = _FrontMatter("\n".join(lines[1:close]), first_line=2, path=path)
+    body_offset = close + 1  # 0-based index of the body's first line in the file
+
+    partner, extra = _partner(fm)
+    when = _date(fm)
+    pdf_name = fm.text("pdf_name").removesuffix(".pdf")
+    newsletter = fm.text("newsletter") or (newsletter_from_pdf_name(pdf_name) if pdf_name else "")
+    if not newsletter:
+        raise IssueFormatError(
+            "the front matter needs `newsletter:` (e.g. Security Chatter)",
+            path=path,
+            line=close + 1,
+        )
+
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines[body_offset:]))
+    lead: list[str] = []
+    items: list[Item] = []
+    headline: tuple[str, int] | None = None  # text, file line
+    paragraphs: list[tuple[str, int]] = []
+
+    def close_item(at_line: int) -> None:
+        if headline is None:
+            return
+        title, line_no = headline
+        if not paragraphs or not _SOURCE_PREFIX.match(paragraphs[-1][0]):
+            raise IssueFormatError(
+                f"the item '{title}' (line {line_no}) must end with a line "
+                f"`Source: {SOURCE_SHAPE.strip('`')}`",
+                path=path,
+                line=at_line,
+            )
+        *body, (source_text, source_line) = paragraphs
+        if not body:
+            raise IssueFormatError(
+                f"the item '{title}' (line {line_no}) has no paragraph before its source line",
+                path=path,
+                line=source_line,
+            )
+        items.append(
+            Item(
+                headline=title,
+                paragraphs=tuple(p for p, _ in body),
+                source=_source(source_text, path=path, line=source_line),
+            )
+        )
+
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        start = body_offset + 1 + (token.map[0] if token.map else 0)  # 1-based file line
+        if token.type == "heading_open":
+            inline = tokens[index + 1]
+            if token.tag != "h2":
+                raise IssueFormatError(
+                    f"only `## Headline` headings are allowed (one per item), found a "
+                    f"level-{token.tag[1:]} heading; the issue's title goes in the front matter",
+                    path=path,
+                    line=start,
+                )
+            close_item(start)
+            headline, paragraphs = (_paragraph_text(inline), start), []
+            index += 3
+            continue
+        if token.type == "paragraph_open":
+            paragraph = _paragraph_text(tokens[index + 1])
+            if headline is None:
+                if _SOURCE_PREFIX.match(paragraph):
+                    raise IssueFormatError(
+                        "a `Source:` line before the first `## Headline`", path=path, line=start
+                    )
+                lead.append(paragraph)
+            elif paragraphs and _SOURCE_PREFIX.match(paragraphs[-1][0]):
+                raise IssueFormatError(
+                    f"the `Source:` line (line {paragraphs[-1][1]}) must be the last line of the "
+                    f"item '{headline[0]}'; start the next item with `## Headline`",
+                    path=path,
+                    line=start,
+                )
+            else:
+                paragraphs.append((paragraph, start))
+            index += 3
+            continue
+        kind = _BLOCK_NAMES.get(token.type, token.type)
+        raise IssueFormatError(
+            f"only paragraphs are allowed in an issue's body, found {kind}",
+            path=path,
+            line=start,
+        )
+    close_item(len(lines))
+
+    summary = fm.text("summary")
+    if summary and lead:
+        raise IssueFormatError(
+            "the summary is given twice: in the front matter and as text before the first item",
+            path=path,
+            line=fm.line_of("summary"),
+        )
+    summary = summary or "\n\n".join(lead)
+    if not summary:
+        raise IssueFormatError(
+            "the front matter needs `summary:` (the executive summary)",
+            path=path,
+            line=close + 1,
+        )
+    if not items:
+        raise IssueFormatError(
+            "the issue has no items: start each with `## Headline`", path=path, line=len(lines)
+        )
+    call_to_action = fm.text("call_to_action")
+    if not call_to_action and partner.name:
+        call_to_action = default_call_to_action(partner)
+    return IssueContent(
+        title=fm.text("title") or issue_title(newsletter, when),
+        newsletter=newsletter,
+        date=when,
+        partner=partner,
+        summary=summary,
+        items=tuple(items),
+        call_to_action=call_to_action,
+        more_info_url=fm.text("more_info_url") or None,
+        pdf_name=pdf_name or _pdf_name_for(newsletter, when),
+        slug=fm.text("slug") or issue_slug(newsletter, when),
+        extra=extra,
+    )

@@ -1,0 +1,383 @@
+"""The plain-text briefing parser, on the firm's real issue and on damaged copies of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from mailer.briefing import parse_briefing
+from mailer.content import IssueContent, PartnerInfo, Source
+from mailer.errors import IssueFormatError
+from tests.conftest import BRIEFING
+
+TEXT = BRIEFING.read_text(encoding="utf-8")
+LINES = TEXT.split("\n")  # the fixture: one block per line, no blank lines
+
+EXPECTED_HEADLINES = (
+    "Sheinbaum takes a new direction in the fight against insecurity in Mexico.",
+    "Trump’s Secretary of Security states that “there is still much work to be done” after "
+    "meeting with Sheinbaum.",
+    "National Guard activates eight Territorial Coordination offices to strengthen security and "
+    "operational control in Mexico.",
+    "Mexico and the United States strengthen collaboration on border security and economy.",
+    "UNICEF urges Mexico to classify child recruitment by cartels as a criminal offense.",
+    "Mexico rejects the claim that disappearances are state policy.",
+)
+EXPECTED_SOURCES = (
+    Source(
+        "Vanguardia MX",
+        date(2025, 4, 5),
+        "María Verza",
+        "Da Sheinbaum un giro de timón en el combate a la inseguridad en México.",
+    ),
+    Source(
+        "El País",
+        date(2025, 3, 28),
+        "Beatriz Guillén",
+        "La secretaria de Seguridad de Trump afirma tras reunirse con Sheinbaum que “todavía hay "
+        "mucho trabajo por hacer”.",
+    ),
+    Source(
+        "La Razón",
+        date(2025, 4, 4),
+        "Redacción",
+        "Guardia Nacional activa ocho Coordinaciones Territoriales para reforzar seguridad y "
+        "control operativo en México.",
+    ),
+    Source(
+        "Excélsior",
+        date(2025, 4, 1),
+        "Enrique Sánchez",
+        "México y Estados Unidos refuerzan colaboración en seguridad y economía fronteriza.",
+    ),
+    Source(
+        "El Imparcial",
+        date(2025, 4, 5),
+        "Vanesa Rojas",
+        "Unicef exhortó a México que tipifique el reclutamiento infantil por el crimen organizado "
+        "como un delito.",
+    ),
+    Source(
+        "DW",
+        date(2025, 4, 6),
+        "Redacción",
+        "México rechaza que desapariciones sean política de Estado.",
+    ),
+)
+# (first words, last words) of each paragraph, item by item
+EXPECTED_PARAGRAPHS = (
+    (("Six years after former President López Obrador", "remains a significant challenge."),),
+    (
+        ("Despite Mexico’s significant security efforts", "meeting at the National Palace."),
+        ("Noem, a key figure in Trump’s anti-immigration", "between customs agencies."),
+    ),
+    (("Mexico’s National Guard has activated eight", "headquarters between April 2-5."),),
+    (("The U.S. State Department reported on a call", "while respecting sovereignty."),),
+    (("UNICEF has urgently called on the Mexican", "fall on the adult recruiters."),),
+    (("Mexico’s government firmly rejected allegations", "bone fragments and clothing."),),
+)
+
+
+def parse(text: str, path: str = "briefing.txt") -> IssueContent:
+    return parse_briefing(text, path=path)
+
+
+def with_lines(replace: dict[int, str | None]) -> str:
+    """The fixture with some 1-based lines replaced (None deletes the line)."""
+    out = []
+    for number, line in enumerate(LINES, start=1):
+        if number in replace:
+            new = replace[number]
+            if new is not None:
+                out.append(new)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def refused(text: str, path: str = "bad.txt") -> IssueFormatError:
+    with pytest.raises(IssueFormatError) as info:
+        parse_briefing(text, path=path)
+    return info.value
+
+
+def test_the_fixture_parses_to_the_published_issue() -> None:
+    issue = parse(TEXT, path=str(BRIEFING))
+    assert issue.partner == PartnerInfo(
+        name="Fausto Carbajal Glass",
+        email="fausto.carbajal@miranda-partners.com",
+        title="Partner",
+        firm="Miranda Delphi Solutions",
+        pronoun="him",
+    )
+    assert issue.summary.startswith("President Sheinbaum’s establishment of the civilian-led")
+    assert issue.summary.endswith("sensitivity these systemic human rights challenges.")
+    assert issue.summary == LINES[1]
+    assert tuple(i.headline for i in issue.items) == EXPECTED_HEADLINES
+    assert tuple(i.source for i in issue.items) == EXPECTED_SOURCES
+    assert [len(i.paragraphs) for i in issue.items] == [1, 2, 1, 1, 1, 1]
+    for item, expected in zip(issue.items, EXPECTED_PARAGRAPHS, strict=True):
+        for paragraph, (start, end) in zip(item.paragraphs, expected, strict=True):
+            assert paragraph.startswith(start) and paragraph.endswith(end)
+    # the paragraphs are the fixture's lines, whole and untouched
+    assert issue.items[1].paragraphs == (LINES[6], LINES[7])
+    assert issue.call_to_action == (
+        "If you would like to talk to Fausto about our services in risk and security consulting, "
+        "please email him at fausto.carbajal@miranda-partners.com"
+    )
+    assert issue.more_info_url == "https://miranda-partners.com/jvs-delphi-solutions/"
+    assert issue.pdf_name == "MI-SecurityChatter-040925"
+    assert issue.pdf_filename == "MI-SecurityChatter-040925.pdf"
+    assert issue.date == date(2025, 4, 9)
+    assert issue.newsletter == "Security Chatter"
+    assert issue.title == "Security Chatter — 9 April 2025"
+    assert issue.slug == "security-chatter-2025-04-09"
+
+
+def test_crlf_blank_lines_bom_and_indentation_change_nothing() -> None:
+    messy = "\ufeff" + "\r\n\r\n".join("  " + line + " " for line in LINES) + "\r\n\r\n"
+    assert parse(messy) == parse(TEXT)
+
+
+def test_old_mac_line_endings_change_nothing() -> None:
+    assert parse("\r".join(LINES)) == parse(TEXT)
+
+
+def test_straight_quotes_are_kept_as_written() -> None:
+    straight = TEXT.replace("’", "'").replace("“", '"').replace("”", '"')
+    issue = parse(straight)
+    assert issue.items[1].headline == (
+        'Trump\'s Secretary of Security states that "there is still much work to be done" after '
+        "meeting with Sheinbaum."
+    )
+    assert issue.items[1].source.title.endswith('"todavía hay mucho trabajo por hacer".')
+    assert [len(i.paragraphs) for i in issue.items] == [1, 2, 1, 1, 1, 1]
+    assert issue.partner == parse(TEXT).partner
+
+
+def test_a_colon_inside_the_original_title_stays_in_the_title() -> None:
+    issue = parse(
+        with_lines(
+            {5: "Vanguardia MX, 4/05/25, María Verza: Sheinbaum: un giro de timón: análisis."}
+        )
+    )
+    assert issue.items[0].source == Source(
+        "Vanguardia MX", date(2025, 4, 5), "María Verza", "Sheinbaum: un giro de timón: análisis."
+    )
+
+
+def test_a_link_after_the_original_title_becomes_the_source_url() -> None:
+    issue = parse(
+        with_lines(
+            {5: "Vanguardia MX, 4/05/25, María Verza: Da Sheinbaum. https://vanguardia.com.mx/a"}
+        )
+    )
+    assert issue.items[0].source == Source(
+        "Vanguardia MX",
+        date(2025, 4, 5),
+        "María Verza",
+        "Da Sheinbaum.",
+        "https://vanguardia.com.mx/a",
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("4/5/25", date(2025, 4, 5)),
+        ("04/05/25", date(2025, 4, 5)),
+        ("12/31/2024", date(2024, 12, 31)),
+    ],
+)
+def test_source_dates_in_every_accepted_spelling(written: str, expected: date) -> None:
+    issue = parse(with_lines({5: f"Vanguardia MX, {written}, María Verza: Título."}))
+    assert issue.items[0].source.date == expected
+
+
+def test_a_partner_who_is_her() -> None:
+    text = with_lines(
+        {
+            1: "By Ana Lucía Ortega, Senior Partner, Miranda Delphi Solutions",
+            22: "If you would like to talk to Ana Lucía about our services, please email her at "
+            "ana.ortega@miranda-partners.com.",
+        }
+    )
+    assert parse(text).partner == PartnerInfo(
+        name="Ana Lucía Ortega",
+        email="ana.ortega@miranda-partners.com",
+        title="Senior Partner",
+        firm="Miranda Delphi Solutions",
+        pronoun="her",
+    )
+
+
+def test_a_partner_who_is_them_with_a_contraction() -> None:
+    text = with_lines(
+        {22: "If you’d like to talk to Sam about this, please email them at sam@example.org"}
+    )
+    partner = parse(text).partner
+    assert (partner.pronoun, partner.email) == ("them", "sam@example.org")
+
+
+def test_the_newsletter_name_can_be_given() -> None:
+    issue = parse_briefing(TEXT, newsletter="Mexico Watch")
+    assert (issue.title, issue.slug) == ("Mexico Watch — 9 April 2025", "mexico-watch-2025-04-09")
+
+
+def test_the_date_comes_from_the_pdf_name_before_the_file_name() -> None:
+    assert parse(TEXT, path="security-chatter-2025-05-01.txt").date == date(2025, 4, 9)
+    undated = with_lines({24: "Download PDF: MI-SecurityChatter"})
+    assert parse(undated, path="security-chatter-2025-05-01.txt").date == date(2025, 5, 1)
+
+
+def test_no_date_anywhere_is_refused_at_the_pdf_line() -> None:
+    error = refused(with_lines({24: "Download PDF: MI-SecurityChatter"}), path="issue.txt")
+    assert error.line == 24
+    assert str(error) == (
+        "issue.txt:24: cannot tell the issue's date: the PDF name 'MI-SecurityChatter' does not "
+        "end in -MMDDYY and the file name has no YYYY-MM-DD"
+    )
+
+
+HEADLINE_3 = "'National Guard activates eight Territorial Coordination offices to strengthen…'"
+SOURCE = "`Outlet, M/D/YY, Author: Original title`"
+
+
+@pytest.mark.parametrize(
+    ("damage", "line", "message"),
+    [
+        pytest.param(
+            {1: None},
+            1,
+            "expected the byline `By NAME, TITLE, FIRM` as the first line, found 'President "
+            "Sheinbaum’s establishment of the civilian-led National Operations…'",
+            id="missing byline",
+        ),
+        pytest.param(
+            {12: None},
+            12,
+            f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'Mexico and the "
+            "United States strengthen collaboration on border security and…'",
+            id="item without source in the middle",
+        ),
+        pytest.param(
+            {21: None},
+            21,
+            f"expected a source line {SOURCE} after the item 'Mexico rejects the claim that "
+            "disappearances are state policy.', found 'If you would like to talk to Fausto about "
+            "our services in risk and security…'",
+            id="last item without source",
+        ),
+        pytest.param(
+            {5: "Vanguardia MX, April 5 2025, María Verza: Da Sheinbaum un giro de timón."},
+            5,
+            f"expected a source line {SOURCE} after the item 'Sheinbaum takes a new direction in "
+            "the fight against insecurity in Mexico.', found 'Vanguardia MX, April 5 2025, María "
+            "Verza: Da Sheinbaum un giro de timón.' ('April 5 2025' is not a date written M/D/YY)",
+            id="date spelled out",
+        ),
+        pytest.param(
+            {12: "La Razón, 4/04/25, Redacción Guardia Nacional activa ocho Coordinaciones."},
+            12,
+            f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'La Razón, "
+            "4/04/25, Redacción Guardia Nacional activa ocho Coordinaciones.' (no colon between "
+            "the author and the original title)",
+            id="source without colon",
+        ),
+        pytest.param(
+            {12: "La Razón - Redacción"},
+            12,
+            f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'La Razón - "
+            "Redacción'",
+            id="source unrecognisable",
+        ),
+        pytest.param(
+            {9: "El País, 2/30/25, Beatriz Guillén: La secretaria de Seguridad."},
+            9,
+            "bad date '2/30/25' in the source line 'El País, 2/30/25, Beatriz Guillén: La "
+            "secretaria de Seguridad.': expected a real date written M/D/YY, MM/DD/YY or M/D/YYYY "
+            "(month first)",
+            id="impossible date",
+        ),
+        pytest.param(
+            {4: None},
+            4,
+            "the item 'Sheinbaum takes a new direction in the fight against insecurity in Mexico.' "
+            "(line 3) has no paragraph between its headline and its source line",
+            id="item without paragraph",
+        ),
+        pytest.param(
+            {22: None},
+            22,
+            "expected the call to action `If you would like to talk to NAME …, please email "
+            "him|her|them at ADDRESS` after the last item, found 'More information can be found "
+            "at…'",
+            id="missing call to action",
+        ),
+        pytest.param(
+            {22: "If you would like to talk to Fausto about our services, please email him."},
+            22,
+            "the call to action must end with the partner's email address: expected `If you "
+            "would like to talk to NAME …, please email him|her|them at ADDRESS`, found 'If you "
+            "would like to talk to Fausto about our services, please email him.'",
+            id="call to action without email",
+        ),
+        pytest.param(
+            {24: None},
+            23,
+            "the file ends without `Download PDF: NAME` (e.g. MI-SecurityChatter-040925)",
+            id="missing PDF name",
+        ),
+        pytest.param(
+            {23: "Download PDF: MI-SecurityChatter-040925", 24: "Subscribe now!"},
+            24,
+            "expected only `More information can be found at: URL` and `Download PDF: NAME` after "
+            "the call to action, found 'Subscribe now!'",
+            id="unexpected trailing line",
+        ),
+    ],
+)
+def test_a_damaged_briefing_is_refused_at_the_right_line(
+    damage: dict[int, str | None], line: int, message: str
+) -> None:
+    error = refused(with_lines(damage), path="issues/bad.txt")
+    assert (error.path, error.line) == ("issues/bad.txt", line)
+    assert str(error) == f"issues/bad.txt:{line}: {message}"
+
+
+def test_line_numbers_count_blank_lines_and_crlf() -> None:
+    lines = with_lines({12: None}).split("\n")
+    error = refused("\r\n\r\n".join(lines))  # every block on an odd physical line
+    assert error.line == 2 * 12 - 1
+    assert "found 'Mexico and the United States strengthen" in str(error)
+
+
+def test_an_empty_file_is_refused() -> None:
+    assert str(refused("\ufeff \r\n\r\n")) == (
+        "bad.txt:1: the file is empty: expected a briefing starting with the byline"
+    )
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        pytest.param(lambda lines: lines[:2], id="ends after the summary"),
+        pytest.param(lambda lines: lines[:4], id="ends inside an item"),
+        pytest.param(lambda lines: lines[:21], id="ends after the last item"),
+    ],
+)
+def test_a_truncated_briefing_is_refused_at_its_last_line(
+    cut: Callable[[list[str]], list[str]],
+) -> None:
+    kept = cut(LINES)
+    error = refused("\n".join(kept))
+    assert error.line == len(kept)
+    assert str(error).startswith(f"bad.txt:{len(kept)}: the file ends ")
+
+
+def test_a_short_last_paragraph_is_a_paragraph_not_a_headline() -> None:
+    issue = parse(with_lines({4: LINES[3] + "\nMore on this next week."}))
+    assert issue.items[0].paragraphs == (LINES[3], "More on this next week.")
+    assert len(issue.items) == 6

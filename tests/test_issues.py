@@ -1,0 +1,340 @@
+"""Importing issues into the database (SQLite and PostgreSQL) and reading them back; the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer.briefing import parse_briefing
+from mailer.cli import app
+from mailer.content import PartnerInfo, Source
+from mailer.errors import IssueFormatError, NotFound
+from mailer.issues import content_of, get_issue, import_issue, import_issue_file
+from mailer.models import Issue, IssueItem, Partner
+from mailer.partners import add_partner
+from mailer.settings import Settings
+from tests.conftest import BRIEFING
+
+TEXT = BRIEFING.read_text(encoding="utf-8")
+LINES = TEXT.split("\n")
+MARKDOWN = Path(__file__).parent / "data" / "issues" / "security-chatter.md"
+SLUG = "security-chatter-2025-04-09"
+FAUSTO = "fausto.carbajal@miranda-partners.com"
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def markdown_issue(partner: str, day: int = 16) -> str:
+    """A one-item Markdown issue of another week, signed by `partner` (YAML)."""
+    return f"""---
+newsletter: Security Chatter
+date: 2025-04-{day}
+partner: {partner}
+summary: Another week.
+---
+## A headline
+
+A paragraph.
+
+Source: Reforma, 4/{day - 1}/25, Redacción: Una nota
+"""
+
+
+def test_the_fixture_is_stored_as_published(session: Session) -> None:
+    result = import_issue_file(session, BRIEFING)
+    assert (result.created, result.partner_created, result.source_format) == (
+        True,
+        True,
+        "briefing",
+    )
+    session.commit()
+    session.expunge_all()
+
+    issue = session.scalars(select(Issue)).one()
+    assert (issue.slug, issue.title, issue.newsletter, issue.issue_date) == (
+        SLUG,
+        "Security Chatter — 9 April 2025",
+        "Security Chatter",
+        date(2025, 4, 9),
+    )
+    assert issue.pdf_name == "MI-SecurityChatter-040925"
+    assert issue.more_info_url == "https://miranda-partners.com/jvs-delphi-solutions/"
+    assert issue.source_text == TEXT
+    partner = session.scalars(select(Partner)).one()
+    assert (partner.slug, partner.name, partner.title, partner.firm, partner.email) == (
+        "fausto-carbajal-glass",
+        "Fausto Carbajal Glass",
+        "Partner",
+        "Miranda Delphi Solutions",
+        FAUSTO,
+    )
+    assert partner.pronoun == "him"
+    assert issue.partner_id == partner.id
+
+    items = session.scalars(select(IssueItem).order_by(IssueItem.position)).all()
+    assert [i.position for i in items] == [1, 2, 3, 4, 5, 6]
+    assert items[0].headline == (
+        "Sheinbaum takes a new direction in the fight against insecurity in Mexico."
+    )
+    assert (
+        items[0].source_outlet,
+        items[0].source_date,
+        items[0].source_author,
+        items[0].source_title,
+    ) == (
+        "Vanguardia MX",
+        date(2025, 4, 5),
+        "María Verza",
+        "Da Sheinbaum un giro de timón en el combate a la inseguridad en México.",
+    )
+    assert items[1].body == LINES[6] + "\n\n" + LINES[7]  # the two-paragraph item
+    assert [i.source_outlet for i in items] == [
+        "Vanguardia MX",
+        "El País",
+        "La Razón",
+        "Excélsior",
+        "El Imparcial",
+        "DW",
+    ]
+
+    content = content_of(get_issue(session, SLUG))
+    assert content == parse_briefing(TEXT, path=str(BRIEFING))
+    assert [len(i.paragraphs) for i in content.items] == [1, 2, 1, 1, 1, 1]
+    assert content.partner == PartnerInfo(
+        "Fausto Carbajal Glass", FAUSTO, "Partner", "Miranda Delphi Solutions", "him"
+    )
+
+
+def test_a_crlf_copy_with_blank_lines_updates_the_same_issue_identically(
+    session: Session, tmp_path: Path
+) -> None:
+    first = import_issue(session, BRIEFING)
+    session.commit()
+    first_id, before = first.id, content_of(first)
+    messy = write(tmp_path, "copy.txt", "\ufeff" + "\r\n\r\n".join(LINES) + "\r\n")
+
+    result = import_issue_file(session, messy)
+    session.commit()
+    session.expunge_all()
+
+    assert (result.created, result.issue.id) == (False, first_id)
+    assert count(session, Issue) == 1
+    assert count(session, IssueItem) == 6
+    assert count(session, Partner) == 1
+    assert content_of(get_issue(session, SLUG)) == before
+
+
+def test_reimporting_replaces_the_items(session: Session, tmp_path: Path) -> None:
+    import_issue(session, BRIEFING)
+    session.commit()
+    shorter = write(tmp_path, "shorter.txt", "\n".join(LINES[:18] + LINES[21:]))  # drop item 6
+    import_issue(session, shorter)
+    session.commit()
+    session.expunge_all()
+    content = content_of(get_issue(session, SLUG))
+    assert len(content.items) == 5
+    assert content.items[-1].source.outlet == "El Imparcial"
+    assert count(session, IssueItem) == 5
+
+
+def test_a_broken_source_line_is_refused_and_nothing_is_stored(
+    session: Session, tmp_path: Path
+) -> None:
+    broken = list(LINES)
+    broken[11] = "La Razón - Redacción - Guardia Nacional activa ocho Coordinaciones"
+    path = write(tmp_path, "broken.txt", "\n".join(broken))
+    with pytest.raises(IssueFormatError) as info:
+        import_issue(session, path)
+    assert info.value.line == 12
+    assert str(info.value).startswith(
+        f"{path}:12: expected a source line `Outlet, M/D/YY, Author: Original title` after the "
+        "item 'National Guard activates eight Territorial Coordination offices to strengthen…'"
+    )
+    session.rollback()
+    assert count(session, Issue) == 0
+    assert count(session, Partner) == 0
+
+
+def test_the_partner_is_matched_by_email_on_later_imports(session: Session, tmp_path: Path) -> None:
+    import_issue(session, BRIEFING)
+    session.commit()
+    later = write(
+        tmp_path,
+        "later.md",
+        markdown_issue(
+            "{name: Fausto C. Glass, title: Senior Partner, "
+            "email: FAUSTO.CARBAJAL@miranda-partners.com}"
+        ),
+    )
+    result = import_issue_file(session, later)
+    session.commit()
+    assert (result.created, result.partner_created) == (True, False)
+    assert count(session, Partner) == 1
+    assert count(session, Issue) == 2
+    partner = session.scalars(select(Partner)).one()
+    # the partner row keeps its values; the issue keeps the byline it printed
+    assert (partner.name, partner.title, partner.email) == (
+        "Fausto Carbajal Glass",
+        "Partner",
+        FAUSTO,
+    )
+    assert {i.partner_id for i in session.scalars(select(Issue))} == {partner.id}
+    printed = content_of(get_issue(session, "security-chatter-2025-04-16")).partner
+    assert printed == PartnerInfo(
+        "Fausto C. Glass", "FAUSTO.CARBAJAL@miranda-partners.com", "Senior Partner", "", "them"
+    )
+    assert content_of(get_issue(session, SLUG)).partner.title == "Partner"
+
+
+def test_a_partner_added_by_hand_gets_its_missing_fields_from_the_issue(
+    session: Session,
+) -> None:
+    add_partner(session, "fausto", "Fausto Carbajal Glass", FAUSTO)
+    session.commit()
+    result = import_issue_file(session, BRIEFING)
+    session.commit()
+    assert result.partner_created is False
+    partner = session.scalars(select(Partner)).one()
+    assert (partner.slug, partner.title, partner.firm, partner.pronoun) == (
+        "fausto",
+        "Partner",
+        "Miranda Delphi Solutions",
+        "him",
+    )
+
+
+def test_a_markdown_issue_may_name_a_known_partner_by_slug(
+    session: Session, tmp_path: Path
+) -> None:
+    add_partner(session, "ana", "Ana Lucía Ortega", "ana.ortega@miranda-partners.com", "Partner")
+    session.commit()
+    issue = import_issue(session, write(tmp_path, "week.md", markdown_issue("ana")))
+    session.commit()
+    content = content_of(issue)
+    assert content.partner == PartnerInfo(
+        "Ana Lucía Ortega", "ana.ortega@miranda-partners.com", "Partner", "", "them"
+    )
+    assert content.call_to_action == (
+        "If you would like to talk to Ana about our services in risk and security consulting, "
+        "please email them at ana.ortega@miranda-partners.com"
+    )
+    assert content.extra == {}
+    assert content.items[0].source == Source("Reforma", date(2025, 4, 15), "Redacción", "Una nota")
+
+
+def test_an_unknown_partner_slug_is_refused_with_what_to_do(
+    session: Session, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFound) as info:
+        import_issue(session, write(tmp_path, "week.md", markdown_issue("nobody")))
+    assert str(info.value) == (
+        "no partner 'nobody': see `mailer partner list`, or add one with "
+        "`mailer partner add SLUG --name NAME --email EMAIL`"
+    )
+
+
+def test_the_markdown_fixture_stores_the_same_issue_as_the_briefing(session: Session) -> None:
+    from_text = content_of(import_issue(session, BRIEFING))
+    session.commit()
+    result = import_issue_file(session, MARKDOWN)
+    session.commit()
+    assert (result.created, result.source_format) == (False, "markdown")
+    session.expunge_all()
+    assert content_of(get_issue(session, SLUG)) == from_text
+
+
+def test_get_issue_names_the_known_slugs(session: Session, tmp_path: Path) -> None:
+    with pytest.raises(NotFound) as info:
+        get_issue(session, "nope")
+    assert str(info.value) == (
+        "no issue 'nope': no issue has been imported yet (mailer issue import FILE)"
+    )
+    import_issue(session, BRIEFING)
+    add_partner(session, "ana", "Ana Lucía Ortega", "ana@example.com")
+    import_issue(session, write(tmp_path, "week.md", markdown_issue("ana")))
+    session.commit()
+    with pytest.raises(NotFound) as info:
+        get_issue(session, "nope")
+    assert str(info.value) == (
+        "no issue 'nope'; known issues, newest first: security-chatter-2025-04-16, "
+        "security-chatter-2025-04-09"
+    )
+
+
+def test_unreadable_files_are_refused_by_name(tmp_path: Path, session: Session) -> None:
+    with pytest.raises(IssueFormatError) as info:
+        import_issue(session, tmp_path / "missing.txt")
+    assert str(info.value) == f"{tmp_path / 'missing.txt'}: no such file"
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("\n".join(LINES[:4]).encode("utf-8") + "\nLa Razón".encode("latin-1"))
+    with pytest.raises(IssueFormatError) as info:
+        import_issue(session, latin1)
+    assert str(info.value) == (
+        f"{latin1}:5: the file is not UTF-8 text (save it as UTF-8 and import it again)"
+    )
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_import_prints_a_summary_and_the_slug_last(settings: Settings) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["issue", "import", str(BRIEFING)])
+    assert first.exit_code == 0, first.output
+    assert first.output.split()[-1] == SLUG
+    assert first.output.splitlines() == [
+        "created issue: Security Chatter — 9 April 2025 (briefing)",
+        f"partner: Fausto Carbajal Glass <{FAUSTO}> (new partner fausto-carbajal-glass)",
+        "6 items, PDF MI-SecurityChatter-040925.pdf",
+        f"slug: {SLUG}",
+    ]
+    again = runner.invoke(app, ["issue", "import", str(MARKDOWN)])
+    assert again.exit_code == 0, again.output
+    assert again.output.splitlines()[0] == (
+        "updated issue: Security Chatter — 9 April 2025 (markdown)"
+    )
+    assert "(existing partner fausto-carbajal-glass)" in again.output
+    assert again.output.split()[-1] == SLUG
+
+
+def run_mailer(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it (env comes from the settings fixture)."""
+    script = Path(sys.executable).with_name("mailer")
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, env=dict(os.environ), timeout=60
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_cli_import_errors_are_one_clear_line(settings: Settings, tmp_path: Path) -> None:
+    missing = run_mailer("issue", "import", "missing.txt")
+    assert missing.returncode == 1
+    assert missing.stdout == ""
+    assert missing.stderr.strip() == "error: missing.txt: no such file"
+
+    broken = write(tmp_path, "bad.txt", "\n".join(LINES[:4] + LINES[5:]))
+    bad = run_mailer("issue", "import", "bad.txt")
+    assert bad.returncode == 1
+    assert bad.stdout == ""
+    assert " ".join(bad.stderr.split()).startswith(
+        "error: bad.txt:5: expected a source line `Outlet, M/D/YY, Author: Original title` "
+        "after the item 'Sheinbaum takes a new direction in the fight against insecurity in "
+        "Mexico.', found 'Trump’s Secretary of Security"
+    )
+    assert broken.exists()

@@ -1,0 +1,237 @@
+"""The editor's Markdown format: it reads to the same issue as the firm's plain text, and refuses
+damaged files at the right line."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mailer.briefing import parse_briefing
+from mailer.content import PartnerInfo, Source
+from mailer.errors import IssueFormatError
+from mailer.markdown_issue import parse_markdown
+from tests.conftest import BRIEFING
+
+MARKDOWN = Path(__file__).parent / "data" / "issues" / "security-chatter.md"
+MD_TEXT = MARKDOWN.read_text(encoding="utf-8")
+MD_LINES = MD_TEXT.split("\n")
+
+SMALL = """---
+newsletter: Security Chatter
+date: 2025-04-16
+partner:
+  name: Ana Lucía Ortega
+  email: ana.ortega@miranda-partners.com
+  pronoun: her
+summary: One paragraph of summary.
+---
+
+## First headline
+
+A paragraph with *emphasis* and a [link](https://example.org),
+wrapped over two lines.
+
+Source: Reforma, 4/14/25, Redacción: Primera nota: con dos puntos <https://reforma.com/a>
+
+## Second headline
+
+Only paragraph.
+
+Source: El Universal, 04/15/2025, Ana Pérez: [Segunda nota](https://eluniversal.com.mx/b)
+"""
+SMALL_LINES = SMALL.split("\n")
+
+
+def line_of(lines: list[str], start: str) -> int:
+    """1-based number of the first line starting with `start` (so tests do not hard-code it)."""
+    return next(n for n, line in enumerate(lines, start=1) if line.startswith(start))
+
+
+def refused(text: str) -> IssueFormatError:
+    with pytest.raises(IssueFormatError) as info:
+        parse_markdown(text, path="issue.md")
+    return info.value
+
+
+def test_the_markdown_fixture_is_the_same_issue_as_the_briefing() -> None:
+    from_markdown = parse_markdown(MD_TEXT, path=str(MARKDOWN))
+    from_text = parse_briefing(BRIEFING.read_text(encoding="utf-8"), path=str(BRIEFING))
+    assert from_markdown.items == from_text.items
+    assert from_markdown.partner == from_text.partner
+    assert from_markdown == from_text
+    assert len(from_markdown.items) == 6
+    assert from_markdown.items[0].source == Source(
+        "Vanguardia MX",
+        date(2025, 4, 5),
+        "María Verza",
+        "Da Sheinbaum un giro de timón en el combate a la inseguridad en México.",
+    )
+
+
+def test_crlf_and_a_bom_change_nothing() -> None:
+    assert parse_markdown("\ufeff" + MD_TEXT.replace("\n", "\r\n")) == parse_markdown(MD_TEXT)
+
+
+def test_defaults_wrapped_paragraphs_and_source_urls() -> None:
+    issue = parse_markdown(SMALL)
+    assert issue.title == "Security Chatter — 16 April 2025"
+    assert issue.slug == "security-chatter-2025-04-16"
+    assert issue.pdf_name == "SecurityChatter-041625"
+    assert issue.partner == PartnerInfo(
+        "Ana Lucía Ortega", "ana.ortega@miranda-partners.com", pronoun="her"
+    )
+    assert issue.call_to_action == (
+        "If you would like to talk to Ana about our services in risk and security consulting, "
+        "please email her at ana.ortega@miranda-partners.com"
+    )
+    first, second = issue.items
+    assert first.paragraphs == (
+        "A paragraph with *emphasis* and a [link](https://example.org), wrapped over two lines.",
+    )
+    assert first.source == Source(
+        "Reforma",
+        date(2025, 4, 14),
+        "Redacción",
+        "Primera nota: con dos puntos",
+        "https://reforma.com/a",
+    )
+    assert second.source == Source(
+        "El Universal",
+        date(2025, 4, 15),
+        "Ana Pérez",
+        "Segunda nota",
+        "https://eluniversal.com.mx/b",
+    )
+
+
+def test_a_partner_given_by_slug_or_email_is_left_for_the_database() -> None:
+    by_slug = parse_markdown(
+        SMALL.replace(SMALL[SMALL.index("partner:") : SMALL.index("summary")], "partner: fausto\n")
+    )
+    assert by_slug.partner == PartnerInfo(name="", email="")
+    assert by_slug.extra == {"partner": "fausto"}
+    assert by_slug.call_to_action == ""
+    by_email = parse_markdown(
+        SMALL.replace(
+            SMALL[SMALL.index("partner:") : SMALL.index("summary")],
+            "partner: fausto.carbajal@miranda-partners.com\n",
+        )
+    )
+    assert by_email.partner.email == "fausto.carbajal@miranda-partners.com"
+    assert by_email.extra == {"partner": "fausto.carbajal@miranda-partners.com"}
+
+
+def test_the_summary_may_be_the_text_before_the_first_item() -> None:
+    text = SMALL.replace("summary: One paragraph of summary.\n", "").replace(
+        "---\n\n## First", "---\n\nLead paragraph one.\n\nLead paragraph two.\n\n## First"
+    )
+    assert parse_markdown(text).summary == "Lead paragraph one.\n\nLead paragraph two."
+
+
+def with_small(old: str, new: str) -> str:
+    assert old in SMALL
+    return SMALL.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        pytest.param(
+            SMALL.removeprefix("---\n"),
+            1,
+            "a Markdown issue starts with YAML front matter between two `---` lines",
+            id="no front matter",
+        ),
+        pytest.param(
+            with_small("summary: One paragraph of summary.", "summary: [unclosed"),
+            line_of(SMALL_LINES, "summary:"),
+            "invalid YAML in the front matter: expected ',' or ']', but got '<stream end>'",
+            id="YAML error",
+        ),
+        pytest.param(
+            with_small("summary:", "sumary:"),
+            line_of(SMALL_LINES, "summary:"),
+            "unknown front matter key 'sumary'; expected some of: title, newsletter, date, "
+            "partner, summary, more_info_url, pdf_name, call_to_action, slug",
+            id="typo in a key",
+        ),
+        pytest.param(
+            with_small("date: 2025-04-16", "date: 16/04/2025"),
+            line_of(SMALL_LINES, "date:"),
+            "`date:` must be YYYY-MM-DD, found '16/04/2025'",
+            id="bad issue date",
+        ),
+        pytest.param(
+            with_small("  pronoun: her", "  pronoun: she"),
+            4,
+            "the partner's pronoun must be him, her or them, not 'she'",
+            id="bad pronoun",
+        ),
+        pytest.param(
+            with_small("  email: ana.ortega@miranda-partners.com", "  email: ana.ortega"),
+            4,
+            "'ana.ortega' is not a valid email address: An email address must have an @-sign.",
+            id="bad partner email",
+        ),
+        pytest.param(
+            with_small("Source: Reforma, 4/14/25", "Source: Reforma, April 14"),
+            line_of(SMALL_LINES, "Source: Reforma"),
+            "expected a source line `Outlet, M/D/YY, Author: Original title`, found 'Reforma, "
+            "April 14, Redacción: Primera nota: con dos puntos'",
+            id="broken source line",
+        ),
+        pytest.param(
+            with_small("Reforma, 4/14/25", "Reforma, 4/31/25"),
+            line_of(SMALL_LINES, "Source: Reforma"),
+            "bad date '4/31/25' in the source line 'Reforma, 4/31/25, Redacción: Primera nota: "
+            "con dos puntos': expected a real date written M/D/YY, MM/DD/YY or M/D/YYYY (month "
+            "first)",
+            id="impossible source date",
+        ),
+        pytest.param(
+            with_small(
+                "Source: Reforma, 4/14/25, Redacción: Primera nota: con dos puntos <https://reforma.com/a>\n",
+                "",
+            ),
+            line_of(SMALL_LINES, "## Second") - 1,
+            "the item 'First headline' (line 11) must end with a line `Source: Outlet, M/D/YY, "
+            "Author: Original title`",
+            id="item without source",
+        ),
+        pytest.param(
+            with_small("Only paragraph.\n\n", "Only paragraph.\n\n### Sub\n\n"),
+            line_of(SMALL_LINES, "Only paragraph.") + 2,
+            "only `## Headline` headings are allowed (one per item), found a level-3 heading; "
+            "the issue's title goes in the front matter",
+            id="other heading",
+        ),
+        pytest.param(
+            with_small("Only paragraph.\n", "- a list\n"),
+            line_of(SMALL_LINES, "Only paragraph."),
+            "only paragraphs are allowed in an issue's body, found a bullet list",
+            id="a list",
+        ),
+        pytest.param(
+            SMALL + "\nA paragraph after the source.\n",
+            len(SMALL_LINES) + 1,
+            f"the `Source:` line (line {line_of(SMALL_LINES, 'Source: El Universal')}) must be "
+            "the last line of the item 'Second headline'; "
+            "start the next item with `## Headline`",
+            id="paragraph after the source",
+        ),
+        pytest.param(
+            SMALL.replace("---\n", "", 2).join(["---\n", ""]),
+            1,
+            "the front matter opened on line 1 is never closed: add a `---` line after it",
+            id="front matter not closed",
+        ),
+    ],
+)
+def test_a_damaged_markdown_issue_is_refused_at_the_right_line(
+    text: str, line: int, message: str
+) -> None:
+    error = refused(text)
+    assert error.line == line
+    assert str(error) == f"issue.md:{line}: {message}"
