@@ -2,16 +2,68 @@
 
 Contract (the rest of the mailer relies on exactly this):
 - `render_issue(content, settings) -> RenderedIssue` is pure and runs once per issue/campaign:
-  Jinja2 fills templates/newsletter/email.mjml.j2, mjml-python compiles, premailer inlines CSS (keeping
-  @media rules), and the result becomes a small per-recipient template; the plain text comes from its
-  own template; the PDF edition is printed once (mailer/pdf.py).
+  Jinja2 fills templates/newsletter/email.mjml.j2, mjml-python compiles, premailer inlines CSS
+  (keeping @media rules), and the result becomes a small per-recipient template; the plain text
+  comes from its own template; the PDF edition is printed once (mailer/pdf.py).
 - `Personalizer(rendered)` compiles the per-recipient templates once; `.render(personal)` fills only
   the fields of `Personal` (autoescaped) and is the only work done per recipient.
+
+Why two template stages: MJML and premailer (libxml2) rewrite their input — libxml2
+percent-encodes `{{ }}` inside href attributes and CSS is full of braces — so per-recipient fields
+travel through them as opaque alphanumeric sentinels. Only after premailer are the sentinels
+swapped for placeholders of a second Jinja environment whose delimiters (`[[% … %]]`) are
+neutralised wherever they occur in the issue's own text, so neither CSS nor user text can ever act
+as template syntax.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import re
+import textwrap
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+import lxml.html
+from mjml import mjml2html
+from premailer import Premailer
+
+from mailer.content import IssueContent
+from mailer.errors import RenderError
+from mailer.settings import Settings
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates"
+EMAIL_TEMPLATE = "newsletter/email.mjml.j2"
+TEXT_TEMPLATE = "newsletter/email.txt.j2"
+
+MAX_HTML_BYTES = 102 * 1024  # Gmail clips a message whose HTML reaches 102 KB
+TEXT_WIDTH = 72
+
+# How often the expensive stages ran in this process. Operators (and tests) read it to confirm that
+# a campaign compiles MJML and inlines CSS once, not once per recipient.
+compile_counts: Counter[str] = Counter()
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @dataclass(frozen=True)
@@ -34,3 +86,378 @@ class RenderedIssue:
     text_template: str  # plain text, per-recipient fields as template placeholders
     pdf: bytes
     pdf_filename: str  # e.g. "MI-SecurityChatter-040925.pdf"
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting helpers shared with the PDF edition
+# --------------------------------------------------------------------------------------------
+
+
+def long_date(d: date | None) -> str:
+    """`5 April 2025`, independent of the process locale (workers may run under any LANG)."""
+    if d is None:
+        return ""
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def wrap_text(
+    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
+) -> str:
+    """Wrap prose for the text part; URLs and hyphenated words are never split.
+
+    `first` replaces the indent of the first line (a list number with a hanging indent).
+    """
+    return textwrap.fill(
+        " ".join(text.split()),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?][”\"’)]?(?=\s+[A-Z“\"‘(])")
+
+
+def first_sentence(text: str, limit: int = 200) -> str:
+    """The preview line inboxes show: the summary's opening sentence, cut at a word if long."""
+    flat = " ".join(text.split())
+    m = _SENTENCE_END.search(flat)
+    sentence = flat[: m.end()] if m else flat
+    if len(sentence) > limit:
+        sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:—–- ") + "…"
+    return sentence
+
+
+def web_url(url: str | None) -> str:
+    """The URL if it is http(s), else "": a `javascript:` or `file:` link never reaches a reader."""
+    if url and re.match(r"https?://[^\s/]+", url.strip(), re.I):
+        return url.strip()
+    return ""
+
+
+def issue_slug(content: IssueContent) -> str:
+    """The archive slug; falls back to `newsletter-YYYY-MM-DD` when the content carries none."""
+    if content.slug:
+        return content.slug
+    base = re.sub(r"[^a-z0-9]+", "-", content.newsletter.lower()).strip("-") or "issue"
+    return f"{base}-{content.date.isoformat()}"
+
+
+def first_name(full_name: str) -> str:
+    parts = full_name.split()
+    return parts[0] if parts else full_name
+
+
+def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
+    """The values every edition (email, text, PDF) shows, computed in one place so they agree."""
+    slug = issue_slug(content)
+    firm = content.partner.firm or settings.firm_name
+    date_long = long_date(content.date)
+    subject = content.title or f"{content.newsletter} — {date_long}"
+    mail_subject = f"{content.newsletter}, {date_long}"
+    partner_first = first_name(content.partner.name)
+    return {
+        "content": content,
+        "newsletter": content.newsletter or settings.newsletter_name,
+        "firm": firm,
+        "date_long": date_long,
+        "subject": subject,
+        "preheader": first_sentence(content.summary),
+        "partner": content.partner,
+        "partner_first": partner_first,
+        "mailto_url": f"mailto:{content.partner.email}?subject={quote(mail_subject)}",
+        "archive_url": f"{settings.public_url}/archive/{slug}",
+        "pdf_url": f"{settings.public_url}/archive/{slug}.pdf",
+        "pdf_filename": content.pdf_filename if content.pdf_name else f"{slug}.pdf",
+        "more_info_url": web_url(content.more_info_url),
+        "postal_address": settings.postal_address,
+        "lang": content.extra.get("lang", "en"),
+        "page_size": settings.page_size,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Stage one: Jinja → MJML → premailer, with per-recipient fields as sentinels
+# --------------------------------------------------------------------------------------------
+
+# Letters only: survives MJML, premailer, libxml2 attribute encoding and text wrapping untouched.
+_SENTINEL_PREFIX = "QxPersonalField"
+_SENTINELS = {
+    name: f"{_SENTINEL_PREFIX}{name.title().replace('_', '')}Qx"
+    for name in ("email", "name", "unsubscribe_url", "preferences_url", "recipient")
+}
+_HTML_SNIPPETS = {
+    "email": "[[% email %]]",
+    "name": "[[% name %]]",
+    "unsubscribe_url": "[[% unsubscribe_url %]]",
+    "preferences_url": "[[% preferences_url %]]",
+    "recipient": (
+        "[[@ if name @]][[% name %]] ([[% email %]])[[@ else @]][[% email %]][[@ endif @]]"
+    ),
+}
+_TEXT_SNIPPETS = _HTML_SNIPPETS  # same placeholders; the text environment simply does not escape
+
+
+def _first_stage_env(root: Path, *, html: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        autoescape=html,  # noqa: S701 - off only for the text/plain part, where escaping is wrong
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["longdate"] = long_date
+    env.filters["wrap"] = wrap_text
+    env.filters["weburl"] = web_url
+    return env
+
+
+@lru_cache(maxsize=8)
+def _envs(root: str) -> tuple[jinja2.Environment, jinja2.Environment]:
+    path = Path(root)
+    return _first_stage_env(path, html=True), _first_stage_env(path, html=False)
+
+
+def _fill(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"template {exc.name or name}, line {exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"template {name} not found: {exc}") from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"template {name}: {exc.message}") from exc
+
+
+def _compile_mjml(source: str, template_name: str) -> str:
+    """MJML → HTML; mrml's parse errors and unknown elements become RenderErrors naming the file."""
+    compile_counts["mjml"] += 1
+    try:
+        html = mjml2html(source, disable_comments=True, fonts={})
+    except Exception as exc:  # mrml raises ValueError (and may grow other types)
+        raise RenderError(f"template {template_name}: MJML error: {exc}") from exc
+    leftover = re.search(r"<(mj-[a-z-]+)", html)
+    if leftover:
+        raise RenderError(
+            f"template {template_name}: MJML left <{leftover.group(1)}> uncompiled "
+            "(unknown element or wrong nesting)"
+        )
+    return html
+
+
+def _inline_css(html: str) -> str:
+    """Inline every CSS rule that can be inlined; keep the style blocks so @media still applies."""
+    compile_counts["premailer"] += 1
+    inliner = Premailer(
+        html,
+        keep_style_tags=True,
+        strip_important=False,
+        remove_classes=False,
+        disable_validation=True,
+        allow_network=False,
+        cssutils_logging_level=logging.CRITICAL,
+    )
+    out = inliner.transform(pretty_print=False)
+    if not out.lstrip().lower().startswith("<!doctype"):
+        out = "<!doctype html>\n" + out
+    return out
+
+
+def _to_second_stage(rendered: str, snippets: dict[str, str]) -> str:
+    """Neutralise `[[` in the issue's own output, then turn sentinels into placeholders."""
+    out = rendered.replace("[[", '[[% "[[" %]]')
+    for key, sentinel in _SENTINELS.items():
+        out = out.replace(sentinel, snippets[key])
+    return out
+
+
+def _check_no_sentinels(content: IssueContent) -> None:
+    texts = [content.title, content.summary, content.call_to_action, content.partner.name]
+    for item in content.items:
+        texts += [item.headline, *item.paragraphs, item.source.title, item.source.outlet]
+    if any(_SENTINEL_PREFIX in t for t in texts):
+        raise RenderError(f"the issue's text contains the reserved word {_SENTINEL_PREFIX!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Stage two: the per-recipient templates
+# --------------------------------------------------------------------------------------------
+
+
+def _second_stage_env(*, html: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        variable_start_string="[[%",
+        variable_end_string="%]]",
+        block_start_string="[[@",
+        block_end_string="@]]",
+        comment_start_string="[[#",
+        comment_end_string="#]]",
+        line_statement_prefix=None,
+        line_comment_prefix=None,
+        autoescape=html,  # noqa: S701 - off only for the text/plain part
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+_HTML_ENV = _second_stage_env(html=True)
+_TEXT_ENV = _second_stage_env(html=False)
+
+
+@lru_cache(maxsize=64)
+def compile_personal_template(kind: str, source: str) -> jinja2.Template:
+    """Compile a per-recipient template once per distinct source (cached by content).
+
+    Campaigns hand the same RenderedIssue to many Personalizers (one per worker or batch); the cache
+    makes every one after the first free.
+    """
+    compile_counts[f"personal-{kind}"] += 1
+    env = _HTML_ENV if kind == "html" else _TEXT_ENV
+    try:
+        return env.from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(
+            f"per-recipient {kind} template, line {exc.lineno}: {exc.message}"
+        ) from exc
+
+
+class Personalizer:
+    """Fills a rendered issue for one recipient at a time; nothing but a template fill per call."""
+
+    def __init__(self, rendered: RenderedIssue):
+        self.rendered = rendered
+        self._html = compile_personal_template("html", rendered.html_template)
+        self._text = compile_personal_template("text", rendered.text_template)
+
+    def render(self, personal: Personal) -> tuple[str, str]:
+        values = asdict(personal)
+        return self._html.render(values), self._text.render(values)
+
+
+# --------------------------------------------------------------------------------------------
+# Guards
+# --------------------------------------------------------------------------------------------
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def html_visible_text(html: str) -> str:
+    """The text a reader sees: body only, without hidden blocks such as the preheader."""
+    doc = lxml.html.document_fromstring(html)
+    for el in doc.xpath("//head|//style|//script"):
+        el.drop_tree()
+    for el in doc.xpath("//*[@style]"):
+        style = el.get("style", "").replace(" ", "").lower()
+        if "display:none" in style and el.getparent() is not None:
+            el.drop_tree()
+    return _flat(doc.text_content())
+
+
+def required_texts(content: IssueContent) -> list[tuple[str, str]]:
+    """(what, text) pairs every edition must contain; what names it in an error."""
+    need: list[tuple[str, str]] = [("summary", content.summary)]
+    for n, item in enumerate(content.items, 1):
+        need.append((f"item {n} headline", item.headline))
+        for p, para in enumerate(item.paragraphs, 1):
+            need.append((f"item {n} paragraph {p}", para))
+        need.append((f"item {n} source outlet", item.source.outlet))
+        need.append((f"item {n} source title", item.source.title))
+        if item.source.author:
+            need.append((f"item {n} source author", item.source.author))
+    need.append(("call to action", content.call_to_action))
+    need.append(("partner email", content.partner.email))
+    return need
+
+
+def check_content(content: IssueContent, edition: str, text: str) -> None:
+    """Raise RenderError naming every required piece of the issue missing from `text`."""
+    flat = _flat(text)
+    missing = [
+        f"{what} ({_flat(value)[:60]!r})"
+        for what, value in required_texts(content)
+        if _flat(value) and _flat(value) not in flat
+    ]
+    if missing:
+        raise RenderError(f"the {edition} lost content: missing " + "; ".join(missing))
+
+
+def _sample_personal(settings: Settings) -> Personal:
+    """A realistic recipient for the guards (URL lengths as the composer makes them)."""
+    return Personal(
+        email="reader.with.a.long.address@subsidiary.example.com",
+        name="Sample Reader",
+        unsubscribe_url=f"{settings.public_url}/u/{'t' * 30}",
+        preferences_url=f"{settings.public_url}/u/{'t' * 30}",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The entry point
+# --------------------------------------------------------------------------------------------
+
+
+def render_email_parts(
+    content: IssueContent, settings: Settings, *, template_dir: Path | None = None
+) -> tuple[str, str, dict[str, Any]]:
+    """The two per-recipient templates (HTML, text) and the context, guarded against losses."""
+    root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
+    _check_no_sentinels(content)
+    html_env, text_env = _envs(str(root))
+    context = issue_context(content, settings)
+    context["personal"] = dict(_SENTINELS)
+
+    mjml_source = _fill(html_env, EMAIL_TEMPLATE, context)
+    html = _inline_css(_compile_mjml(mjml_source, EMAIL_TEMPLATE))
+    html_template = _to_second_stage(html, _HTML_SNIPPETS)
+
+    text = _fill(text_env, TEXT_TEMPLATE, context)
+    text_template = _to_second_stage(text, _TEXT_SNIPPETS)
+
+    sample_html, sample_text = (
+        compile_personal_template("html", html_template).render(asdict(_sample_personal(settings))),
+        compile_personal_template("text", text_template).render(asdict(_sample_personal(settings))),
+    )
+    check_content(content, f"HTML email ({EMAIL_TEMPLATE})", html_visible_text(sample_html))
+    check_content(content, f"text part ({TEXT_TEMPLATE})", sample_text)
+    size = len(sample_html.encode("utf-8"))
+    if size >= MAX_HTML_BYTES:
+        raise RenderError(
+            f"the HTML email is {size / 1024:.1f} KB; Gmail clips messages of 102 KB or more — "
+            "shorten the issue or split it"
+        )
+    return html_template, text_template, context
+
+
+def render_issue(
+    content: IssueContent, settings: Settings, *, template_dir: Path | None = None
+) -> RenderedIssue:
+    """Render an issue once: HTML and text per-recipient templates, and the PDF edition.
+
+    `template_dir` replaces the packaged templates/ folder (its newsletter/ and pdf/ subfolders),
+    which is how a firm restyles the briefing without touching code.
+    """
+    from mailer.pdf import render_pdf  # pdf imports the helpers above
+
+    html_template, text_template, context = render_email_parts(
+        content, settings, template_dir=template_dir
+    )
+    pdf = render_pdf(content, settings, template_dir=template_dir)
+    return RenderedIssue(
+        subject=context["subject"],
+        preheader=context["preheader"],
+        html_template=html_template,
+        text_template=text_template,
+        pdf=pdf,
+        pdf_filename=context["pdf_filename"],
+    )
+
+
+def personalize_many(rendered: RenderedIssue, people: Iterable[Personal]) -> list[tuple[str, str]]:
+    """Convenience for previews and tests: one Personalizer, many recipients."""
+    p = Personalizer(rendered)
+    return [p.render(person) for person in people]
