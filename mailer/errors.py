@@ -39,3 +39,7 @@ class RenderError(MailerError):
 
 class TokenError(MailerError):
     """A token was forged, altered or is otherwise unusable."""
+
+
+class ComposeError(MailerError):
+    """A message cannot be built (e.g. a recipient address no header can carry safely)."""

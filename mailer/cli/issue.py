@@ -3,3 +3,118 @@
 import typer
 
 app = typer.Typer(help="Issues: import, preview, check.", no_args_is_help=True)
+
+
+# --- mailer issue import ---------------------------------------------------------------------
+
+
+@app.command("import")
+def import_(
+    file: str = typer.Argument(..., help="A briefing text file or a Markdown issue (front matter)"),
+) -> None:
+    """Import (or re-import) an issue; the last word printed is its slug."""
+    from mailer.db import session_scope
+    from mailer.issues import import_issue_file
+
+    with session_scope() as session:
+        result = import_issue_file(session, file)
+        issue = result.issue
+        partner = issue.partner
+        action = "created" if result.created else "updated"
+        partner_state = "new partner" if result.partner_created else "existing partner"
+        typer.echo(f"{action} issue: {issue.title} ({result.source_format})")
+        typer.echo(f"partner: {partner.name} <{partner.email}> ({partner_state} {partner.slug})")
+        typer.echo(f"{len(issue.items)} items, PDF {issue.pdf_name}.pdf")
+        typer.echo(f"slug: {issue.slug}")
+
+
+# --- mailer issue preview / check (composer's commands) --------------------------------------
+
+SAMPLE_NAME = "Sample Reader"
+SAMPLE_EMAIL = "reader@example.com"
+
+
+def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, OutgoingMessage]
+    """The issue rendered and composed for a sample reader exactly as a campaign would (id 0)."""
+    from mailer.compose import CampaignInfo, Composer
+    from mailer.db import session_scope
+    from mailer.issues import content_of, get_issue
+    from mailer.render import render_issue
+    from mailer.settings import get_settings
+
+    settings = get_settings()
+    with session_scope() as session:
+        issue = get_issue(session, slug)
+        content = content_of(issue)
+        partner_name, partner_email = issue.partner.name, issue.partner.email
+    rendered = render_issue(content, settings)
+    info = CampaignInfo(
+        campaign_id=0,
+        issue_slug=content.slug or slug,
+        partner_name=content.partner.name or partner_name,
+        partner_email=content.partner.email or partner_email,
+        list_slug="preview",
+        list_name=content.newsletter,
+    )
+    message = Composer(rendered, info, settings).compose(0, SAMPLE_EMAIL, SAMPLE_NAME)
+    return content, rendered, message
+
+
+@app.command("preview")
+def preview(
+    slug: str = typer.Argument(..., help="The issue's slug (as `mailer issue import` printed)"),
+    out: str = typer.Option(..., "--out", help="Folder to write the preview files into"),
+) -> None:
+    """Write email.html, email.txt, the PDF and message.eml as a sample reader would get them."""
+    import email
+    import email.policy
+    from pathlib import Path
+
+    _content, rendered, message = _sample_message(slug)
+    msg = email.message_from_bytes(message.data, policy=email.policy.default)
+    html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    lf = "\n"
+    files = {
+        "email.html": html_part.get_content().replace("\r\n", lf).encode("utf-8"),
+        "email.txt": text_part.get_content().replace("\r\n", lf).encode("utf-8"),
+        rendered.pdf_filename: rendered.pdf,
+        "message.eml": message.data,
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        typer.echo(f"wrote {folder / name} ({len(data) / 1024:.1f} KB)")
+    typer.echo(f"sample recipient: {SAMPLE_NAME} <{SAMPLE_EMAIL}>")
+
+
+@app.command("check")
+def check(
+    slug: str = typer.Argument(..., help="The issue's slug (as `mailer issue import` printed)"),
+) -> None:
+    """Preflight: HTML size, image alt text, links, headers, SpamAssassin score if installed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mailer.preflight import FAIL, PASS, WARN, preflight
+
+    _content, _rendered, message = _sample_message(slug)
+    checks = preflight(message.data)
+    table = Table(title=f"Preflight: {slug}")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    colour = {PASS: "green", WARN: "yellow", FAIL: "bold red"}
+    for c in checks:
+        detail = c.detail
+        if c.failed and c.problems:
+            detail += "\n" + "\n".join(f"- {p}" for p in c.problems[:20])
+        style = colour.get(c.status, "cyan")
+        table.add_row(c.name, f"[{style}]{c.status}[/]", detail)
+    Console(width=120).print(table)
+    failed = [c.name for c in checks if c.failed]
+    if failed:
+        typer.echo(f"failed: {', '.join(failed)}")
+        raise typer.Exit(1)
+    typer.echo("all checks passed")

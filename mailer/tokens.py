@@ -1,0 +1,180 @@
+"""Signed tokens for the addresses and links in sent mail.
+
+A token travels in `reply+TOKEN@`, `bounces+TOKEN@` and `unsubscribe+TOKEN@` addresses and in
+`/u/TOKEN` URLs, so it has to survive what mail systems do to local parts: some lower-case them,
+some choke on anything but letters, digits and a few punctuation marks. Hence a token is only
+`[a-z0-9]` plus one `-` separator: the payload (a base36 integer or lower-case base32 bytes),
+`-`, and a lower-case base32 HMAC-SHA256 truncated to 80 bits. A delivery id up to 10^12 gives
+25 characters.
+
+The MAC input names the purpose and the payload's type, so a token minted for one purpose (a
+delivery) can never be replayed as another (a future subscription confirmation), even with one key.
+Verification tries every key of `settings.verification_secrets()`, so rotating the key keeps links
+in mail already sent working.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+from typing import Literal, overload
+
+from mailer.errors import TokenError
+
+SEPARATOR = "-"
+MAC_BYTES = 10  # 80 bits: 16 base32 characters, no padding
+MAC_CHARS = 16
+ADDRESS_KINDS = ("reply", "bounces", "unsubscribe")
+DELIVERY = "delivery"
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_B36_RE = re.compile(r"0|[1-9a-z][0-9a-z]*")
+_B32_RE = re.compile(r"[a-z2-7]*")
+_MAC_RE = re.compile(r"[a-z2-7]{16}")
+_PURPOSE_RE = re.compile(r"[a-z][a-z0-9_.-]*")
+
+
+def _b36(n: int) -> str:
+    if n < 0:
+        raise TokenError(f"cannot sign a negative number ({n})")
+    if n == 0:
+        return "0"
+    out = []
+    while n:
+        n, r = divmod(n, 36)
+        out.append(_B36[r])
+    return "".join(reversed(out))
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=").lower()
+
+
+def _unb32(text: str) -> bytes:
+    padded = text.upper() + "=" * (-len(text) % 8)
+    return base64.b32decode(padded)
+
+
+def _encode_payload(payload: int | bytes) -> tuple[str, str]:
+    """The payload as token text, and a type tag that goes into the MAC input."""
+    if isinstance(payload, bool):  # bool is an int; a bool payload is a caller's mistake
+        raise TypeError("token payload must be int or bytes, not bool")
+    if isinstance(payload, int):
+        return "i", _b36(payload)
+    if isinstance(payload, bytes):
+        if not payload:
+            raise TokenError("cannot sign an empty payload")
+        return "b", _b32(payload)
+    raise TypeError(f"token payload must be int or bytes, not {type(payload).__name__}")
+
+
+def _mac(purpose: str, kind: str, text: str, secret: str) -> str:
+    if not _PURPOSE_RE.fullmatch(purpose):
+        raise ValueError(f"token purpose must be a lower-case word, got {purpose!r}")
+    msg = b"mailer-token\x00" + purpose.encode() + b"\x00" + kind.encode() + b"\x00" + text.encode()
+    return _b32(hmac.new(secret.encode(), msg, hashlib.sha256).digest()[:MAC_BYTES])
+
+
+def sign(purpose: str, payload: int | bytes, secret: str) -> str:
+    """A token for `payload` (an int ≥ 0 or non-empty bytes), valid only for `purpose`."""
+    kind, text = _encode_payload(payload)
+    return f"{text}{SEPARATOR}{_mac(purpose, kind, text, secret)}"
+
+
+@overload
+def verify(
+    purpose: str, token: str, secrets: Iterable[str], kind: Literal["int"] = "int"
+) -> int: ...
+@overload
+def verify(purpose: str, token: str, secrets: Iterable[str], kind: Literal["bytes"]) -> bytes: ...
+def verify(
+    purpose: str, token: str, secrets: Iterable[str], kind: Literal["int", "bytes"] = "int"
+) -> int | bytes:
+    """The payload of a token made by `sign(purpose, …)` under any of `secrets`.
+
+    Case-insensitive (mail servers may upper- or lower-case local parts); raises TokenError on a
+    token that is malformed, truncated, altered, made for another purpose or under an unknown key.
+    """
+    if not isinstance(token, str) or len(token) > 200:
+        raise TokenError("invalid token")
+    token = token.lower()
+    text, sep, mac = token.partition(SEPARATOR)
+    if not sep or not _MAC_RE.fullmatch(mac):
+        raise TokenError("invalid token")
+    tag = "i" if kind == "int" else "b"
+    pattern = _B36_RE if kind == "int" else _B32_RE
+    if not text or not pattern.fullmatch(text):
+        raise TokenError("invalid token")
+    keys = list(secrets)
+    if not keys:
+        raise TokenError("no key to verify the token with")
+    # Compare against every key (no early exit) so timing does not reveal which key matched.
+    ok = False
+    for key in keys:
+        ok |= hmac.compare_digest(_mac(purpose, tag, text, key), mac)
+    if not ok:
+        raise TokenError("invalid token")
+    if kind == "int":
+        return int(text, 36)
+    try:
+        return _unb32(text)
+    except ValueError as exc:  # a length no encoder produces: cannot carry a valid MAC anyway
+        raise TokenError("invalid token") from exc
+
+
+def digest(purpose: str, data: str, secret: str, chars: int = 8) -> str:
+    """A short keyed digest in `[a-z2-7]`, for identifiers that must not be guessable."""
+    return _mac(purpose, "d", data, secret)[:chars]
+
+
+def delivery_token(delivery_id: int, secret: str) -> str:
+    """The token that identifies one delivery (one message to one subscriber)."""
+    return sign(DELIVERY, delivery_id, secret)
+
+
+def parse_delivery_token(token: str, secrets: Iterable[str]) -> int:
+    """The delivery id in `token`; TokenError if it was altered or forged."""
+    return verify(DELIVERY, token, secrets, "int")
+
+
+def address(kind: str, token: str, domain: str) -> str:
+    """`kind+TOKEN@domain` for one of ADDRESS_KINDS."""
+    if kind not in ADDRESS_KINDS:
+        raise ValueError(f"unknown address kind {kind!r}")
+    return f"{kind}+{token}@{domain}"
+
+
+def reply_address(token: str, domain: str) -> str:
+    return address("reply", token, domain)
+
+
+def bounce_address(token: str, domain: str) -> str:
+    return address("bounces", token, domain)
+
+
+def unsubscribe_address(token: str, domain: str) -> str:
+    return address("unsubscribe", token, domain)
+
+
+def parse_address(addr: str, domain: str | None = None) -> tuple[str, str]:
+    """`("bounces", TOKEN)` from `bounces+TOKEN@domain` (case-insensitive, `<…>` allowed).
+
+    Only splits the address: the token is returned lower-cased but unverified (use
+    `parse_delivery_token`). With `domain`, an address at any other domain is refused.
+    """
+    a = addr.strip()
+    if a.startswith("<") and a.endswith(">"):
+        a = a[1:-1]
+    local, at, dom = a.rpartition("@")
+    if not at or not local:
+        raise TokenError(f"not one of our addresses: {addr!r}")
+    if domain is not None and dom.lower().rstrip(".") != domain.lower().rstrip("."):
+        raise TokenError(f"not one of our addresses (domain is not {domain}): {addr!r}")
+    kind, plus, token = local.partition("+")
+    kind = kind.lower()
+    if not plus or kind not in ADDRESS_KINDS or not token:
+        raise TokenError(f"not one of our addresses: {addr!r}")
+    return kind, token.lower()

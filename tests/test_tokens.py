@@ -1,0 +1,136 @@
+"""Delivery tokens against a forger, a mail server that changes case, and a key rotation."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from mailer.errors import TokenError
+from mailer.settings import Settings
+from mailer.tokens import (
+    bounce_address,
+    delivery_token,
+    parse_address,
+    parse_delivery_token,
+    reply_address,
+    sign,
+    unsubscribe_address,
+    verify,
+)
+
+KEY = "k1-" + "a" * 40
+OLD = "k0-" + "b" * 40
+
+
+@pytest.mark.parametrize("delivery_id", [0, 1, 35, 36, 12345, 2**31 - 1, 10**12])
+def test_round_trip(delivery_id: int) -> None:
+    token = delivery_token(delivery_id, KEY)
+    assert parse_delivery_token(token, [KEY]) == delivery_id
+
+
+def test_only_lowercase_letters_digits_and_one_separator_at_most_30_chars() -> None:
+    for delivery_id in (0, 7, 10**6, 10**9, 10**12):
+        token = delivery_token(delivery_id, KEY)
+        assert len(token) <= 30, token
+        assert re.fullmatch(r"[a-z0-9]+-[a-z0-9]+", token), token
+
+
+def test_every_single_character_alteration_is_rejected() -> None:
+    token = delivery_token(987654321, KEY)
+    replacements = string.ascii_lowercase + string.digits + "-_.+=/ "
+    tried = 0
+    for pos, original in enumerate(token):
+        for ch in replacements:
+            if ch == original:
+                continue
+            altered = token[:pos] + ch + token[pos + 1 :]
+            with pytest.raises(TokenError):
+                parse_delivery_token(altered, [KEY])
+            tried += 1
+    assert tried == len(token) * (len(replacements) - 1)
+
+
+def test_truncated_extended_and_malformed_tokens_are_rejected() -> None:
+    token = delivery_token(42, KEY)
+    for bad in [token[:-1], token[1:], token + "a", "a" + token, "", "-", token.replace("-", "")]:
+        with pytest.raises(TokenError):
+            parse_delivery_token(bad, [KEY])
+    # The same id with a leading zero is not the same token.
+    with pytest.raises(TokenError):
+        parse_delivery_token("0" + token, [KEY])
+
+
+def test_upper_cased_token_is_accepted() -> None:
+    token = delivery_token(5551212, KEY)
+    assert parse_delivery_token(token.upper(), [KEY]) == 5551212
+    assert parse_delivery_token(token.title(), [KEY]) == 5551212
+
+
+def test_previous_secret_is_accepted_unknown_secret_rejected() -> None:
+    old_token = delivery_token(77, OLD)
+    assert parse_delivery_token(old_token, [KEY, OLD]) == 77
+    with pytest.raises(TokenError):
+        parse_delivery_token(old_token, [KEY])
+    with pytest.raises(TokenError):
+        parse_delivery_token(delivery_token(77, "someone-else"), [KEY, OLD])
+
+
+def test_settings_rotation(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Tokens minted under the old MAILER_SECRET_KEY verify once it moves to the previous keys."""
+    monkeypatch.chdir(tmp_path)
+    before = Settings(secret_key=OLD)
+    token = delivery_token(9, before.secret())
+    after = Settings(secret_key=KEY, previous_secret_keys=[OLD])
+    assert parse_delivery_token(token, after.verification_secrets()) == 9
+    with pytest.raises(TokenError):
+        parse_delivery_token(token, Settings(secret_key=KEY).verification_secrets())
+
+
+def test_purposes_are_separated() -> None:
+    """A delivery token cannot be replayed as a token for another purpose, and vice versa."""
+    token = delivery_token(3, KEY)
+    with pytest.raises(TokenError):
+        verify("confirm", token, [KEY])
+    with pytest.raises(TokenError):
+        parse_delivery_token(sign("confirm", 3, KEY), [KEY])
+
+
+def test_bytes_payload_round_trip_and_type_separation() -> None:
+    payload = (12345).to_bytes(4, "big") + (1_800_000_000).to_bytes(5, "big")
+    token = sign("confirm", payload, KEY)
+    assert re.fullmatch(r"[a-z2-7]+-[a-z2-7]{16}", token)
+    assert verify("confirm", token, [KEY], "bytes") == payload
+    assert verify("confirm", token.upper(), [KEY], "bytes") == payload
+    with pytest.raises(TokenError):
+        verify("confirm", token, [KEY], "int")
+
+
+def test_addresses_build_and_parse() -> None:
+    token = delivery_token(1001, KEY)
+    domain = "news.example.com"
+    assert reply_address(token, domain) == f"reply+{token}@{domain}"
+    assert bounce_address(token, domain) == f"bounces+{token}@{domain}"
+    assert unsubscribe_address(token, domain) == f"unsubscribe+{token}@{domain}"
+    assert parse_address(f"bounces+{token}@{domain}") == ("bounces", token)
+    # A server that upper-cases the whole address, and angle brackets from an SMTP envelope.
+    assert parse_address(f"<REPLY+{token.upper()}@NEWS.EXAMPLE.COM>", domain) == ("reply", token)
+    kind, parsed = parse_address(unsubscribe_address(token, domain), domain)
+    assert (kind, parse_delivery_token(parsed, [KEY])) == ("unsubscribe", 1001)
+
+
+@pytest.mark.parametrize(
+    "addr",
+    [
+        "postmaster@news.example.com",
+        "reply@news.example.com",
+        "reply+@news.example.com",
+        "other+abc-def@news.example.com",
+        "bounces+abc-def@evil.example.org",
+        "no-at-sign",
+    ],
+)
+def test_foreign_addresses_are_refused(addr: str) -> None:
+    with pytest.raises(TokenError):
+        parse_address(addr, "news.example.com")
