@@ -15,3 +15,59 @@ class InvalidAddress(SubscribersError):
 
 class Suppressed(SubscribersError):
     """The address is on the suppression list and must not be (re)subscribed."""
+
+
+class InvalidInput(SubscribersError):
+    """A value given by the user (slug, language, tag, status…) is not acceptable."""
+
+
+class AlreadyExists(SubscribersError):
+    """Something with that name (a list slug…) exists already."""
+
+
+class ImportFileError(SubscribersError):
+    """A CSV file cannot be imported at all (no header, no email column, not UTF-8…).
+
+    Row-level problems never raise: they are reported and the good rows are imported.
+    """
+
+    def __init__(self, message: str, *, path: str, line: int | None = None):
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+class SegmentSyntaxError(SubscribersError):
+    """A segment expression cannot be parsed; points at the (1-based) column where it failed.
+
+    `str()` is three lines: a header with the column, the offending line of the expression, and a
+    caret under the column followed by what was expected, so a terminal or a <pre> block shows it
+    as is.
+    """
+
+    def __init__(self, message: str, *, expression: str, column: int, line: int = 1):
+        self.message = message
+        self.expression = expression
+        self.column = column
+        self.line = line
+        lines = expression.split("\n")
+        # A tab is one column but several cells on a terminal: show it as a space so the caret
+        # stays under the right character.
+        text = (lines[line - 1] if 0 < line <= len(lines) else expression).replace("\t", " ")
+        where = f"column {column}" if len(lines) == 1 else f"line {line}, column {column}"
+        super().__init__(
+            f"invalid segment expression ({where}): {message}\n"
+            f"{text}\n{' ' * (column - 1)}^ {message}"
+        )
+
+    def __reduce__(self) -> tuple[object, tuple[str, str, int, int]]:
+        # Keyword-only arguments defeat the default pickling, which Celery and multiprocessing
+        # use to carry an error back from a worker.
+        return (self._restore, (self.message, self.expression, self.column, self.line))
+
+    @classmethod
+    def _restore(
+        cls, message: str, expression: str, column: int, line: int
+    ) -> "SegmentSyntaxError":
+        return cls(message, expression=expression, column=column, line=line)

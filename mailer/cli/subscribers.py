@@ -1,5 +1,275 @@
-"""`mailer subscribers …`."""
+"""`mailer subscribers …`: import, export, add, remove, show, export-data, forget.
+
+The work is done by `subscribers`' public functions; this module only opens the transaction,
+passes the secret key in, and prints. Data from files and users is printed with `typer.echo`, never
+through rich markup, so a name like `[bold]` or `<script>` prints as written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from sqlalchemy.orm import Session
 
-app = typer.Typer(help="Subscribers: import, export, add, remove, show, GDPR.", no_args_is_help=True)
+from mailer.db import session_scope
+from mailer.settings import get_settings
+from subscribers.errors import InvalidInput
+from subscribers.exporting import export_csv
+from subscribers.gdpr import export_data, forget
+from subscribers.importing import ImportReport, import_csv
+from subscribers.lifecycle import (
+    add_subscriber,
+    describe,
+    subscribe_pending,
+    unsubscribe_everywhere,
+    unsubscribe_from_list,
+)
+from subscribers.lists import get_list
+
+app = typer.Typer(
+    help="Subscribers: import, export, add, remove, show, GDPR.", no_args_is_help=True
+)
+
+# Later work (bounces, deliveries, inquiries) appends a function here that adds its key to the
+# data of `show` and `export-data`: (session, data) -> None, where data["subscriber"]["id"] is
+# the subscriber's id (data["subscriber"] is None when only a suppression entry exists).
+EXTRA_SECTIONS: list[Callable[[Session, dict[str, Any]], None]] = []
+
+
+def _shown(value: str) -> str:
+    """A cell as the user wrote it, with CR/LF and other control characters made visible."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("importing", total=total or None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total or None)
+
+        yield update
+
+
+def print_import_report(report: ImportReport) -> None:
+    """The summary line, then every row that was not imported as is, with where and why."""
+    typer.echo(
+        f"{report.file} → list {report.list_slug}: {report.records} rows read; "
+        f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.skipped} skipped, {report.suppressed} suppressed, "
+        f"{report.not_reactivated} left unsubscribed, "
+        f"{len(report.duplicates)} duplicate{'s' if len(report.duplicates) != 1 else ''} merged"
+    )
+    if report.problems:
+        typer.echo("skipped rows (fix them and import the file again; good rows are kept):")
+        for p in report.problems:
+            lines = f"line {p.line}" if p.line == p.end_line else f"lines {p.line}-{p.end_line}"
+            typer.echo(f"  row {p.row} ({lines}): email {_shown(p.email)}: {p.reason}")
+    if report.duplicates:
+        typer.echo("duplicate addresses (merged into one subscriber; later non-empty cells win):")
+        for d in report.duplicates:
+            typer.echo(f"  row {d.row} (line {d.line}): {d.email} repeats row {d.first_row}")
+    if report.suppressed_rows:
+        typer.echo("suppressed addresses (not imported):")
+        for n in report.suppressed_rows:
+            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
+    if report.not_reactivated_rows:
+        typer.echo("unsubscribed from the list (not re-subscribed; they must opt in themselves):")
+        for n in report.not_reactivated_rows:
+            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
+    if report.attribute_columns:
+        typer.echo(f"columns stored as attributes: {', '.join(report.attribute_columns)}")
+    if report.ignored_columns:
+        cols = ", ".join(str(c) for c in report.ignored_columns)
+        typer.echo(f"columns without a header name, ignored: {cols}")
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="CSV: email,name,company,language,tags (tags: a;b)"),
+    list_slug: str = typer.Option(..., "--list", help="The list to subscribe them to"),
+) -> None:
+    """Import subscribers from a CSV file (UTF-8, header row required, columns in any order)."""
+    secret = get_settings().secret()
+    with session_scope() as session:
+        mlist = get_list(session, list_slug)
+        size = file.stat().st_size if file.is_file() else 0
+        with _progress_bar(Console().is_terminal, size) as progress:
+            report = import_csv(session, mlist, file, secret, progress=progress)
+    print_import_report(report)
+
+
+@app.command("export")
+def export(
+    list_slug: str = typer.Option(..., "--list", help="The list to export"),
+    where: str | None = typer.Option(
+        None, "--where", help="Only the active subscribers matching a segment expression"
+    ),
+) -> None:
+    """Write the list as CSV on stdout: the import's columns + status (+ attr.KEY columns)."""
+    with session_scope() as session:
+        mlist = get_list(session, list_slug)
+        ids = None
+        if where is not None:
+            from subscribers.segments import matching_subscriber_ids
+
+            ids = matching_subscriber_ids(session, mlist.id, where)
+        export_csv(session, mlist, sys.stdout, ids)
+
+
+@app.command("add")
+def add(
+    email: str = typer.Argument(..., help="The subscriber's address"),
+    list_slug: str = typer.Option(..., "--list", help="The list to subscribe them to"),
+    name: str | None = typer.Option(None, "--name"),
+    company: str | None = typer.Option(None, "--company"),
+    language: str | None = typer.Option(None, "--language", help="ISO 639-1 code, e.g. es"),
+    tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for several"),
+    pending: bool = typer.Option(
+        False, "--pending", help="Wait for the person to confirm (double opt-in)"
+    ),
+) -> None:
+    """Add one subscriber to a list (active, with the admin's consent, unless --pending)."""
+    secret = get_settings().secret()
+    with session_scope() as session:
+        mlist = get_list(session, list_slug)
+        fields: dict[str, Any] = {
+            "name": name,
+            "company": company,
+            "language": language,
+            "tags": tag or None,
+        }
+        if pending:
+            sub = subscribe_pending(session, mlist, email, secret, **fields)
+            typer.echo(
+                f"{sub.subscriber.email} is {sub.status.value} on {mlist.slug}"
+                + (" until they confirm" if sub.status.value == "pending" else "")
+            )
+            return
+        result = add_subscriber(session, mlist, email, secret, **fields)
+        if result.created:
+            typer.echo(f"added {result.subscriber.email} to {mlist.slug} (active)")
+        else:
+            typer.echo(f"{result.subscriber.email} is already on {mlist.slug}; details updated")
+
+
+@app.command("remove")
+def remove(
+    email: str = typer.Argument(..., help="The subscriber's address"),
+    list_slug: str | None = typer.Option(None, "--list", help="Unsubscribe from this list"),
+    all_lists: bool = typer.Option(
+        False, "--all", help="Unsubscribe from every list and suppress the address"
+    ),
+    reason: str = typer.Option("removed by an admin", "--reason", help="Kept with the record"),
+) -> None:
+    """Unsubscribe from a list (the record and its history are kept)."""
+    if (list_slug is None) == (not all_lists):
+        raise InvalidInput("give either --list SLUG or --all")
+    secret = get_settings().secret()
+    with session_scope() as session:
+        if all_lists:
+            unsubscribe_everywhere(session, email, secret, reason)
+            typer.echo(f"unsubscribed {email.strip().lower()} from every list and suppressed it")
+            return
+        assert list_slug is not None  # noqa: S101 - narrowed by the check above
+        mlist = get_list(session, list_slug)
+        sub = unsubscribe_from_list(session, mlist, email, reason)
+        when = f"{sub.unsubscribed_at:%Y-%m-%d %H:%M} UTC" if sub.unsubscribed_at else ""
+        typer.echo(f"unsubscribed {sub.subscriber.email} from {mlist.slug} ({when})")
+
+
+def _collect(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    for section in EXTRA_SECTIONS:
+        section(session, data)
+    return data
+
+
+@app.command("show")
+def show(email: str = typer.Argument(..., help="The subscriber's address")) -> None:
+    """Everything about one subscriber: status, lists, suppression (and what later work adds)."""
+    secret = get_settings().secret()
+    with session_scope() as session:
+        data = _collect(session, describe(session, email, secret))
+    person = data["subscriber"]
+    typer.echo(data["email"])
+    if person is None:
+        typer.echo("  no subscriber record")
+    else:
+        typer.echo(f"  status:     {person['status']}")
+        for label, key in (("name", "name"), ("company", "company"), ("language", "language")):
+            typer.echo(f"  {label + ':':<11} {person[key] or '-'}")
+        typer.echo(f"  tags:       {', '.join(person['tags']) or '-'}")
+        for key, value in sorted(person["attributes"].items()):
+            typer.echo(f"  attr.{key}: {value}")
+        consent = person["consent"]
+        if consent["at"]:
+            typer.echo(f"  consent:    {consent['method']} ({consent['source']}) {consent['at']}")
+    typer.echo("lists:")
+    if not data["subscriptions"]:
+        typer.echo("  none")
+    for s in data["subscriptions"]:
+        dates = f"since {s['subscribed_at'][:10]}"
+        if s["unsubscribed_at"]:
+            dates += f", unsubscribed {s['unsubscribed_at'][:10]} ({s['unsubscribe_reason']})"
+        typer.echo(f"  {s['list']}: {s['status']} ({dates})")
+    sup = data["suppression"]
+    typer.echo(
+        "suppression: "
+        + (f"{sup['reason']} since {sup['since'][:10]}" if sup else "not suppressed")
+        + (f" ({sup['detail']})" if sup and sup["detail"] else "")
+    )
+    known = {"email", "subscriber", "subscriptions", "suppression"}
+    for key in data:
+        if key in known:
+            continue
+        items = data[key]
+        typer.echo(f"{key}:")
+        for item in items or []:
+            typer.echo(f"  {item}")
+        if not items:
+            typer.echo("  none")
+
+
+@app.command("export-data")
+def export_data_(email: str = typer.Argument(..., help="The person's address")) -> None:
+    """GDPR access: print everything held about the person as JSON."""
+    secret = get_settings().secret()
+    with session_scope() as session:
+        data = _collect(session, export_data(session, email, secret))
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command("forget")
+def forget_(
+    email: str = typer.Argument(..., help="The person's address"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+) -> None:
+    """GDPR erasure: delete the person's data, keep only a keyed hash so they are never re-added."""
+    if not yes:
+        typer.confirm(
+            f"Erase everything held about {email.strip()}? This cannot be undone", abort=True
+        )
+    secret = get_settings().secret()
+    with session_scope() as session:
+        forgotten = forget(session, email, secret)
+    what = "erased the subscriber's data" if forgotten is not None else "no subscriber record"
+    typer.echo(f"{what}; the address is kept only as a keyed hash on the suppression list")

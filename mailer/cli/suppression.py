@@ -1,5 +1,59 @@
 """`mailer suppression …`."""
 
+from __future__ import annotations
+
 import typer
 
+from mailer.db import session_scope
+from mailer.settings import get_settings
+from subscribers.models import SuppressionReason
+from subscribers.suppression import add_suppression, list_suppressions, remove_suppression
+
 app = typer.Typer(help="Addresses that must never be mailed.", no_args_is_help=True)
+
+_REASONS = [r.value for r in SuppressionReason if r != SuppressionReason.ERASED]
+
+
+@app.command("add")
+def add(
+    email: str = typer.Argument(..., help="The address to suppress"),
+    reason: str = typer.Option(
+        "manual",
+        "--reason",
+        help=f"One of {', '.join(_REASONS)}; any other text is kept as a manual note",
+    ),
+) -> None:
+    """Never mail this address again (its subscriber, if any, is kept)."""
+    if reason in _REASONS:
+        kind, detail = SuppressionReason(reason), ""
+    else:
+        kind, detail = SuppressionReason.MANUAL, reason
+    with session_scope() as session:
+        entry, created = add_suppression(session, email, get_settings().secret(), kind, detail)
+        shown = entry.email or "(erased address)"
+        verb = "suppressed" if created else "already suppressed, updated:"
+        typer.echo(f"{verb} {shown} ({entry.reason.value}{': ' + detail if detail else ''})")
+
+
+@app.command("remove")
+def remove(email: str = typer.Argument(..., help="The address to mail again")) -> None:
+    """Lift a suppression: the address may be subscribed and mailed again."""
+    with session_scope() as session:
+        entry = remove_suppression(session, email, get_settings().secret())
+        typer.echo(f"removed {entry.email or 'the erased address'} from the suppression list")
+
+
+@app.command("list")
+def list_() -> None:
+    """Every suppressed address, newest first, with reason and date."""
+    with session_scope() as session:
+        entries = list_suppressions(session)
+        if not entries:
+            typer.echo("the suppression list is empty")
+            return
+        for e in entries:
+            detail = f"  {e.detail}" if e.detail else ""
+            typer.echo(
+                f"{e.created_at:%Y-%m-%d %H:%M}  {e.reason.value:<12} "
+                f"{e.email or '(erased: kept as a keyed hash only)'}{detail}"
+            )

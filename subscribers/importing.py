@@ -1,0 +1,636 @@
+"""CSV import into a list: streamed, batched, upserting by canonical address, reporting every row.
+
+The file's contract (what `mailer subscribers import` documents):
+- UTF-8, with or without a BOM; a header row is required; columns in any order.
+- Known columns: email (required), name, company, language (ISO 639-1), tags (`a;b`), and
+  status (active|pending|unsubscribed, as `export` writes it). `attr.KEY` columns, and any other
+  column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:` segments); the
+  report lists them once so a misspelt header does not go unnoticed.
+- Rows are numbered as a spreadsheet numbers them: the header is row 1. A quoted field can span
+  lines, so each problem also gives the file line(s).
+
+What an import does, per address (rows are merged by canonical address first):
+- new address → subscriber + active subscription, consent "import" / "import: FILE" / now;
+- existing subscriber: a non-empty cell replaces the stored value, an empty cell leaves it alone
+  (so a file with only an email column never wipes names); `tags` replaces the tag set when
+  non-empty; attributes are merged key by key;
+- a suppressed address is never imported (reported as suppressed); a list unsubscribe is never
+  undone by an import (reported); a pending subscription stays pending until confirmed;
+- duplicates in one file are merged, later non-empty cells winning, and reported with both rows;
+- a bad row is skipped and reported with its row, lines and reason; good rows are imported anyway.
+
+Memory stays flat: the file is read line by line through the csv module, rows are written in
+batches with set-wise statements (no ORM objects are kept), and the addresses already seen — to
+report duplicates across batches — live in a temporary table, not in Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+
+from subscribers.addresses import hash_canonical, parse_address
+from subscribers.db import utcnow
+from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
+from subscribers.languages import parse_language
+from subscribers.lifecycle import COMPANY_MAX, NAME_MAX, clean_tags, clean_text
+from subscribers.models import (
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    SubscriberTag,
+    Subscription,
+    SubscriptionStatus,
+)
+from subscribers.suppression import one_of, suppressed_hashes
+
+COLUMNS = ("email", "name", "company", "language", "tags")
+EXPORT_COLUMNS = (*COLUMNS, "status")
+ATTR_PREFIX = "attr."
+BATCH_SIZE = 1000
+
+Progress = Callable[[int, int], None]  # (bytes read so far, file size)
+
+
+# --- the report (pure data: the CLI prints it, the web admin renders it) ---------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row that was skipped: where it is and why."""
+
+    row: int  # the spreadsheet row (header = 1)
+    line: int  # first physical line of the record in the file
+    end_line: int  # last physical line (differs when a quoted field spans lines)
+    email: str  # the cell as written (may contain CR/LF: escape before printing)
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowNote:
+    """A valid row that was deliberately not applied (suppressed, or unsubscribed from the list)."""
+
+    row: int
+    line: int
+    email: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A row whose address already appeared earlier in the file; merged into that row."""
+
+    row: int
+    line: int
+    first_row: int
+    email: str
+
+
+@dataclass
+class ImportReport:
+    """What happened. Invariant: records == imported + updated + unchanged + suppressed +
+    not_reactivated + skipped + len(duplicates)."""
+
+    file: str
+    list_slug: str
+    records: int = 0  # data rows read (blank rows not counted)
+    imported: int = 0  # addresses newly subscribed to the list
+    updated: int = 0  # already on the list, details changed
+    unchanged: int = 0  # already on the list, nothing to change
+    suppressed: int = 0  # on the suppression list: refused
+    not_reactivated: int = 0  # unsubscribed from this list: left unsubscribed
+    skipped: int = 0  # bad rows
+    problems: list[RowProblem] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    suppressed_rows: list[RowNote] = field(default_factory=list)
+    not_reactivated_rows: list[RowNote] = field(default_factory=list)
+    attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
+    ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Columns:
+    index: dict[str, int]  # known column → position
+    attributes: list[tuple[str, int]]  # (attribute key, position)
+    width: int
+
+
+@dataclass
+class _Candidate:
+    """One address's merged rows within a batch."""
+
+    email: str
+    domain: str
+    rows: list[tuple[int, int]]  # (row, line) of each row merged here, first one first
+    name: str = ""
+    company: str = ""
+    language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    status: SubscriptionStatus | None = None
+    repeat_of: int | None = None  # first row, when the address was seen in an earlier batch
+
+    def merge(self, later: _Candidate) -> None:
+        self.rows.extend(later.rows)
+        self.name = later.name or self.name
+        self.company = later.company or self.company
+        self.language = later.language or self.language
+        self.tags = later.tags or self.tags
+        self.attributes.update({k: v for k, v in later.attributes.items() if v})
+        self.status = later.status or self.status
+
+
+def _decoded_lines(fileobj: BinaryIO, name: str, counter: list[int]) -> Iterator[str]:
+    """Decode line by line so that a bad byte is reported with its line number."""
+    for number, raw in enumerate(fileobj, start=1):
+        counter[0] += len(raw)
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"not valid UTF-8 ({exc.reason} at byte {exc.start + 1} of the line); "
+                "save the file as 'CSV UTF-8' and import it again",
+                path=name,
+                line=number,
+            ) from None
+
+
+def _read_header(header: list[str] | None, name: str, report: ImportReport) -> _Columns:
+    expected = ",".join(COLUMNS)
+    if header is None:
+        raise ImportFileError(f"the file is empty; it needs a header row: {expected}", path=name)
+    index: dict[str, int] = {}
+    attributes: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for pos, cell in enumerate(header):
+        title = cell.strip()
+        key = title.lower()
+        if not title:
+            report.ignored_columns.append(pos + 1)
+            continue
+        if key in seen:
+            raise ImportFileError(
+                f"column {title!r} appears twice in the header", path=name, line=1
+            )
+        seen.add(key)
+        if key in EXPORT_COLUMNS:
+            index[key] = pos
+        else:
+            attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
+            if not attr:
+                raise ImportFileError(f"column {pos + 1} is named {title!r} with no key", path=name)
+            attributes.append((attr, pos))
+            report.attribute_columns.append(title)
+    if "email" not in index:
+        looks_like_data = False
+        for cell in header:
+            try:
+                parse_address(cell)
+                looks_like_data = True
+            except InvalidAddress:
+                pass
+        if looks_like_data:
+            raise ImportFileError(
+                f"row 1 looks like data, not a header: add a first row naming the columns, "
+                f"e.g. {expected}",
+                path=name,
+                line=1,
+            )
+        found = ", ".join(c.strip() for c in header if c.strip()) or "nothing"
+        raise ImportFileError(
+            f"the header has no 'email' column (found: {found}); expected columns: {expected}",
+            path=name,
+            line=1,
+        )
+    return _Columns(index=index, attributes=attributes, width=len(header))
+
+
+def _parse_status(raw: str) -> SubscriptionStatus | None:
+    text = raw.strip().lower()
+    if not text:
+        return None
+    try:
+        return SubscriptionStatus(text)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown status {raw.strip()!r}: use active, pending or unsubscribed"
+        ) from None
+
+
+def _parse_row(record: list[str], cols: _Columns, row: int, line: int) -> _Candidate:
+    """A candidate from one CSV record; InvalidAddress/InvalidInput say what is wrong."""
+    if len(record) > cols.width:
+        raise InvalidInput(
+            f"the row has {len(record)} fields but the header has {cols.width} "
+            "(a comma inside a value needs quotes)"
+        )
+
+    def cell(key: str) -> str:
+        pos = cols.index.get(key)
+        return record[pos] if pos is not None and pos < len(record) else ""
+
+    address = parse_address(cell("email"))
+    return _Candidate(
+        email=address.email,
+        domain=address.domain,
+        rows=[(row, line)],
+        name=clean_text(cell("name"), "name", NAME_MAX),
+        company=clean_text(cell("company"), "company", COMPANY_MAX),
+        language=parse_language(cell("language")),
+        tags=clean_tags(cell("tags").split(";")),
+        attributes={key: record[pos].strip() for key, pos in cols.attributes if pos < len(record)},
+        status=_parse_status(cell("status")),
+    )
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+_seen_metadata = MetaData()
+# Addresses this import has written, with their first row: reports duplicates across batches
+# without holding every address in memory.
+_seen = Table(
+    "import_seen_addresses",
+    _seen_metadata,
+    Column("email", String(320), primary_key=True),
+    Column("row", Integer, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _upsert_insert(session: Session, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on both backends (a concurrent writer never fails us)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    from sqlalchemy import insert
+
+    return insert(table)
+
+
+class _Importer:
+    def __init__(self, session: Session, mlist: MailingList, source: str, secret: str):
+        self.session = session
+        self.list_id = mlist.id
+        self.source = Path(source).name  # consent records name the file, not the local path
+        self.secret = secret
+        self.report = ImportReport(file=str(source), list_slug=mlist.slug)
+
+    # Each unique address of the batch ends in exactly one counter (or in duplicates only, when
+    # its first row was in an earlier batch).
+    def write_batch(self, batch: dict[str, _Candidate]) -> None:
+        if not batch:
+            return
+        s = self.session
+        emails = list(batch)
+        for email, first_row in s.execute(
+            select(_seen.c.email, _seen.c.row).where(one_of(s, _seen.c.email, emails))
+        ):
+            batch[email].repeat_of = first_row
+        fresh = [c for c in batch.values() if c.repeat_of is None]
+        if fresh:
+            s.execute(_seen.insert(), [{"email": c.email, "row": c.rows[0][0]} for c in fresh])
+        for cand in batch.values():
+            first = cand.repeat_of if cand.repeat_of is not None else cand.rows[0][0]
+            for row, line in cand.rows if cand.repeat_of is not None else cand.rows[1:]:
+                self.report.duplicates.append(Duplicate(row, line, first, cand.email))
+
+        hashes = {c.email: hash_canonical(c.email, self.secret) for c in batch.values()}
+        blocked = suppressed_hashes(s, hashes.values())
+        todo: list[_Candidate] = []
+        for cand in batch.values():
+            if hashes[cand.email] in blocked:
+                if cand.repeat_of is None:
+                    self.report.suppressed += 1
+                    row, line = cand.rows[0]
+                    self.report.suppressed_rows.append(
+                        RowNote(row, line, cand.email, "on the suppression list: not imported")
+                    )
+            else:
+                todo.append(cand)
+        self._apply(todo)
+
+    def _apply(self, todo: list[_Candidate]) -> None:
+        if not todo:
+            return
+        s = self.session
+        now = utcnow()
+        existing = {
+            r.email: r
+            for r in s.execute(
+                select(
+                    Subscriber.id,
+                    Subscriber.email,
+                    Subscriber.name,
+                    Subscriber.company,
+                    Subscriber.language,
+                    Subscriber.attributes,
+                ).where(one_of(s, Subscriber.email, [c.email for c in todo]))
+            )
+        }
+        ids = [r.id for r in existing.values()]
+        subs = {
+            r.subscriber_id: r
+            for r in s.execute(
+                select(Subscription.id, Subscription.subscriber_id, Subscription.status).where(
+                    Subscription.list_id == self.list_id,
+                    one_of(s, Subscription.subscriber_id, ids),
+                )
+            )
+        }
+        tags: dict[int, set[str]] = {}
+        for sid, tag in s.execute(
+            select(SubscriberTag.subscriber_id, SubscriberTag.tag).where(
+                one_of(s, SubscriberTag.subscriber_id, ids)
+            )
+        ):
+            tags.setdefault(sid, set()).add(tag)
+
+        consent = {
+            "consent_at": now,
+            "consent_method": "import",
+            "consent_source": f"import: {self.source}"[:500],
+            "consent_ip": None,
+            "consent_user_agent": None,
+        }
+        new_people: list[_Candidate] = []
+        field_updates: list[dict[str, Any]] = []
+        consent_updates: list[dict[str, Any]] = []
+        tag_rewrites: dict[int, list[str]] = {}
+        new_subs: list[dict[str, Any]] = []
+        sub_updates: list[dict[str, Any]] = []
+        for cand in todo:
+            counted = cand.repeat_of is None
+            old = existing.get(cand.email)
+            if old is None:
+                new_people.append(cand)
+                continue
+            sub = subs.get(old.id)
+            if (
+                sub is not None
+                and sub.status == SubscriptionStatus.UNSUBSCRIBED
+                and cand.status != SubscriptionStatus.UNSUBSCRIBED
+            ):
+                if counted:
+                    self.report.not_reactivated += 1
+                    row, line = cand.rows[0]
+                    self.report.not_reactivated_rows.append(
+                        RowNote(
+                            row,
+                            line,
+                            cand.email,
+                            f"unsubscribed from {self.report.list_slug}: not re-subscribed",
+                        )
+                    )
+                continue
+            changed = False
+            fields = {
+                "name": cand.name or old.name,
+                "company": cand.company or old.company,
+                "language": cand.language or old.language,
+                "attributes": {
+                    **(old.attributes or {}),
+                    **{k: v for k, v in cand.attributes.items() if v},
+                },
+            }
+            if (fields["name"], fields["company"], fields["language"], fields["attributes"]) != (
+                old.name,
+                old.company,
+                old.language,
+                old.attributes or {},
+            ):
+                field_updates.append({"id": old.id, **fields, "updated_at": now})
+                changed = True
+            if cand.tags and set(cand.tags) != tags.get(old.id, set()):
+                tag_rewrites[old.id] = cand.tags
+                changed = True
+            if sub is None:
+                new_subs.append(self._subscription_row(old.id, cand.status, now))
+                consent_updates.append({"id": old.id, **consent})
+                if counted:
+                    self.report.imported += 1
+                continue
+            if (
+                cand.status == SubscriptionStatus.UNSUBSCRIBED
+                and sub.status != SubscriptionStatus.UNSUBSCRIBED
+            ):
+                sub_updates.append(
+                    {
+                        "id": sub.id,
+                        "status": SubscriptionStatus.UNSUBSCRIBED,
+                        "unsubscribed_at": now,
+                        "unsubscribe_reason": f"import: {self.source}"[:200],
+                    }
+                )
+                changed = True
+            if counted:
+                if changed:
+                    self.report.updated += 1
+                else:
+                    self.report.unchanged += 1
+
+        if new_people:
+            rows = [
+                {
+                    "email": c.email,
+                    "domain": c.domain,
+                    "name": c.name,
+                    "company": c.company,
+                    "language": c.language,
+                    "attributes": {k: v for k, v in c.attributes.items() if v},
+                    "status": SubscriberStatus.ACTIVE,
+                    **consent,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for c in new_people
+            ]
+            stmt = _upsert_insert(s, Subscriber.__table__).returning(  # type: ignore[arg-type]
+                Subscriber.__table__.c.id, Subscriber.__table__.c.email
+            )
+            created = {email: sid for sid, email in s.execute(stmt, rows)}
+            lost = [c for c in new_people if c.email not in created]
+            tag_rows = [
+                {"subscriber_id": created[c.email], "tag": t}
+                for c in new_people
+                if c.email in created
+                for t in c.tags
+            ]
+            if tag_rows:
+                s.execute(_upsert_insert(s, SubscriberTag.__table__), tag_rows)  # type: ignore[arg-type]
+            for c in new_people:
+                if c.email in created:
+                    new_subs.append(self._subscription_row(created[c.email], c.status, now))
+                    if c.repeat_of is None:
+                        self.report.imported += 1
+        else:
+            lost = []
+
+        if field_updates:
+            s.execute(update(Subscriber), field_updates)
+        if consent_updates:
+            s.execute(update(Subscriber), consent_updates)
+        if tag_rewrites:
+            s.execute(
+                delete(SubscriberTag).where(
+                    one_of(s, SubscriberTag.subscriber_id, list(tag_rewrites))
+                )
+            )
+            s.execute(
+                _upsert_insert(s, SubscriberTag.__table__),  # type: ignore[arg-type]
+                [{"subscriber_id": sid, "tag": t} for sid, ts in tag_rewrites.items() for t in ts],
+            )
+        if new_subs:
+            s.execute(_upsert_insert(s, Subscription.__table__), new_subs)  # type: ignore[arg-type]
+        if sub_updates:
+            s.execute(update(Subscription), sub_updates)
+        if lost:
+            # Inserted by someone else between our SELECT and INSERT: now they exist, so update.
+            self._apply(lost)
+
+    def _subscription_row(
+        self, subscriber_id: int, status: SubscriptionStatus | None, now: Any
+    ) -> dict[str, Any]:
+        status = status or SubscriptionStatus.ACTIVE
+        return {
+            "subscriber_id": subscriber_id,
+            "list_id": self.list_id,
+            "status": status,
+            "created_at": now,
+            "confirmed_at": now if status == SubscriptionStatus.ACTIVE else None,
+            "unsubscribed_at": now if status == SubscriptionStatus.UNSUBSCRIBED else None,
+            "unsubscribe_reason": (
+                f"import: {self.source}"[:200]
+                if status == SubscriptionStatus.UNSUBSCRIBED
+                else None
+            ),
+        }
+
+
+def import_csv_file(
+    session: Session,
+    mlist: MailingList,
+    fileobj: BinaryIO,
+    source: str,
+    secret: str,
+    *,
+    total_bytes: int = 0,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Import an open binary CSV stream (an uploaded file, or a file on disk) into `mlist`.
+
+    `source` names the file in errors and (its last part) in consent records. Runs inside the
+    caller's transaction: a file-level error (no header, bad UTF-8) raises ImportFileError and
+    the caller's rollback leaves the database as it was; row-level problems are in the report.
+    """
+    importer = _Importer(session, mlist, source, secret)
+    report = importer.report
+    connection = session.connection()
+    _seen.drop(connection, checkfirst=True)
+    _seen.create(connection)
+    read = [0]
+    reader = csv.reader(_decoded_lines(fileobj, source, read))
+    try:
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise ImportFileError(
+                f"unreadable CSV: {exc}", path=source, line=reader.line_num
+            ) from None
+        cols = _read_header(header, source, report)
+        row = 1
+        batch: dict[str, _Candidate] = {}
+        while True:
+            line = reader.line_num + 1
+            try:
+                record = next(reader, None)
+            except csv.Error as exc:
+                raise ImportFileError(
+                    f"unreadable CSV in row {row + 1}: {exc}", path=source, line=reader.line_num
+                ) from None
+            if record is None:
+                break
+            row += 1
+            if not any(cell.strip() for cell in record):
+                continue  # a blank row: nothing to import, nothing lost
+            report.records += 1
+            try:
+                cand = _parse_row(record, cols, row, line)
+            except (InvalidAddress, InvalidInput) as exc:
+                email_pos = cols.index["email"]
+                raw = record[email_pos] if email_pos < len(record) else ""
+                report.skipped += 1
+                report.problems.append(RowProblem(row, line, reader.line_num, raw, str(exc)))
+                continue
+            if cand.email in batch:
+                batch[cand.email].merge(cand)
+            else:
+                batch[cand.email] = cand
+            if len(batch) >= batch_size:
+                importer.write_batch(batch)
+                batch = {}
+                if progress is not None:
+                    progress(read[0], total_bytes)
+        importer.write_batch(batch)
+        if progress is not None:
+            progress(read[0], total_bytes)
+    finally:
+        _seen.drop(connection, checkfirst=True)
+    report.duplicates.sort(key=lambda d: d.row)
+    return report
+
+
+def import_csv(
+    session: Session,
+    mlist: MailingList,
+    path: str | os.PathLike[str],
+    secret: str,
+    *,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """`mailer subscribers import FILE --list SLUG`: see the module docstring for the rules."""
+    p = Path(path)
+    try:
+        fileobj = p.open("rb")
+    except OSError as exc:
+        raise ImportFileError(f"cannot open: {exc.strerror}", path=str(path)) from None
+    with fileobj:
+        return import_csv_file(
+            session,
+            mlist,
+            fileobj,
+            str(path),
+            secret,
+            total_bytes=p.stat().st_size,
+            progress=progress,
+            batch_size=batch_size,
+        )

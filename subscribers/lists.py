@@ -1,0 +1,83 @@
+"""Mailing lists: create, look up by slug, and list with per-status subscription counts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from subscribers.errors import AlreadyExists, InvalidInput, NotFound
+from subscribers.models import MailingList, Subscription, SubscriptionStatus
+
+# Slugs appear in URLs (/subscribe/{slug}), List-Id headers and shell commands: keep them to
+# lower-case ASCII letters, digits and inner hyphens.
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def validate_slug(slug: str) -> str:
+    """The slug if usable in a URL and a List-Id header; InvalidInput saying what is allowed."""
+    if not SLUG_RE.fullmatch(slug):
+        raise InvalidInput(
+            f"invalid list slug {slug!r}: use 1-64 lower-case letters, digits and hyphens, "
+            "starting and ending with a letter or digit (e.g. weekly-briefing)"
+        )
+    return slug
+
+
+def create_list(session: Session, slug: str, name: str, description: str = "") -> MailingList:
+    """Create a list; AlreadyExists if the slug is taken."""
+    validate_slug(slug)
+    if not name.strip():
+        raise InvalidInput("a list needs a name (--name)")
+    if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
+        raise AlreadyExists(f"a list with slug {slug!r} exists already")
+    mlist = MailingList(slug=slug, name=name.strip(), description=description)
+    session.add(mlist)
+    session.flush()
+    return mlist
+
+
+def get_list(session: Session, slug: str) -> MailingList:
+    """The list with that slug, or NotFound naming the lists that do exist."""
+    mlist = session.scalar(select(MailingList).where(MailingList.slug == slug))
+    if mlist is None:
+        known = session.scalars(select(MailingList.slug).order_by(MailingList.slug)).all()
+        hint = (
+            f"known lists: {', '.join(known)}"
+            if known
+            else "there are no lists yet: create one with `mailer list create SLUG --name NAME`"
+        )
+        raise NotFound(f"no list with slug {slug!r} ({hint})")
+    return mlist
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    slug: str
+    name: str
+    active: int
+    pending: int
+    unsubscribed: int
+
+
+def list_lists(session: Session) -> list[ListSummary]:
+    """Every list with how many subscriptions it has in each state, in one query."""
+
+    def count(status: SubscriptionStatus) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((Subscription.status == status, 1), else_=0)), 0)
+
+    rows = session.execute(
+        select(
+            MailingList.slug,
+            MailingList.name,
+            count(SubscriptionStatus.ACTIVE),
+            count(SubscriptionStatus.PENDING),
+            count(SubscriptionStatus.UNSUBSCRIBED),
+        )
+        .outerjoin(Subscription, Subscription.list_id == MailingList.id)
+        .group_by(MailingList.id, MailingList.slug, MailingList.name)
+        .order_by(MailingList.slug)
+    ).all()
+    return [ListSummary(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]

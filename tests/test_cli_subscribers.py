@@ -1,0 +1,222 @@
+"""`mailer list|subscribers|suppression …` as a user runs them: what they print and what they do."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer.cli import app
+from mailer.settings import Settings
+from subscribers.lifecycle import get_subscriber
+from subscribers.models import SubscriptionStatus
+from tests.conftest import SUBSCRIBERS_CSV
+
+runner = CliRunner()
+
+
+def mailer(*args: str, input: str | None = None) -> str:
+    result = runner.invoke(app, list(args), input=input)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+@pytest.fixture
+def weekly(settings: Settings) -> str:
+    mailer("list", "create", "weekly", "--name", "Weekly Briefing")
+    return "weekly"
+
+
+def test_list_create_and_list_show_the_lists_with_counts(settings: Settings) -> None:
+    assert mailer("list", "list") == (
+        "no lists yet: create one with `mailer list create SLUG --name NAME`\n"
+    )
+    assert mailer("list", "create", "weekly", "--name", "Weekly Briefing") == (
+        "created list weekly (Weekly Briefing)\n"
+    )
+    mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", "weekly")
+    mailer("subscribers", "remove", "ana.garcia34@example.mx", "--list", "weekly")
+    assert mailer("list", "list").splitlines() == [
+        "SLUG     ACTIVE  PENDING  UNSUBSCRIBED  NAME",
+        "weekly       37        0             1  Weekly Briefing",
+    ]
+
+
+def test_import_prints_the_summary_and_every_row_it_did_not_import(
+    settings: Settings, weekly: str
+) -> None:
+    out = mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
+    assert out.splitlines() == [
+        f"{SUBSCRIBERS_CSV} → list weekly: 43 rows read; 38 imported, 0 updated, 0 unchanged, "
+        "4 skipped, 0 suppressed, 0 left unsubscribed, 1 duplicate merged",
+        "skipped rows (fix them and import the file again; good rows are kept):",
+        '  row 40 (line 40): email "not-an-email": An email address must have an @-sign.',
+        '  row 41 (line 41): email "": missing email address',
+        '  row 42 (lines 42-43): email "evil@example.com\\r\\nBcc: victim@example.org": '
+        "the email address contains a line break (CR/LF), which could inject mail headers",
+        '  row 44 (line 45): email "ping@example.com": '
+        "unknown language 'xx': use a two-letter ISO 639-1 code such as en or es",
+        "duplicate addresses (merged into one subscriber; later non-empty cells win):",
+        "  row 39 (line 39): mixed.case@example.com repeats row 38",
+    ]
+    again = mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
+    assert "0 imported, 0 updated, 38 unchanged, 4 skipped" in again
+
+
+def test_export_prints_csv_that_imports_back_unchanged(
+    settings: Settings, weekly: str, tmp_path: Path
+) -> None:
+    mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
+    out = mailer("subscribers", "export", "--list", weekly)
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["email", "name", "company", "language", "tags", "status"]
+    assert len(rows) == 39
+    dump = tmp_path / "dump.csv"
+    dump.write_text(out, encoding="utf-8", newline="")
+    again = mailer("subscribers", "import", str(dump), "--list", weekly)
+    assert "38 rows read; 0 imported, 0 updated, 38 unchanged, 0 skipped" in again
+    segment = mailer("subscribers", "export", "--list", weekly, "--where", "tag:press")
+    assert [r[0] for r in csv.reader(io.StringIO(segment))] == [
+        "email",
+        "tomas.diaz7@example.mx",
+        "ricardo.hernandez11@example.net",
+        "maria.rodriguez24@example.org",
+        "miguel.gomez33@example.org",
+    ]
+
+
+def test_add_remove_and_show(settings: Settings, weekly: str, session: Session) -> None:
+    out = mailer(
+        "subscribers",
+        "add",
+        "Ana@Example.org",
+        "--list",
+        weekly,
+        "--name",
+        "Ana [bold]López[/bold]",
+        "--language",
+        "es",
+        "--tag",
+        "client",
+        "--tag",
+        "vip",
+    )
+    assert out == "added ana@example.org to weekly (active)\n"
+    assert mailer("subscribers", "add", "ana@example.org", "--list", weekly) == (
+        "ana@example.org is already on weekly; details updated\n"
+    )
+    assert mailer("subscribers", "add", "new@example.org", "--list", weekly, "--pending") == (
+        "new@example.org is pending on weekly until they confirm\n"
+    )
+    removed = mailer(
+        "subscribers", "remove", "ana@example.org", "--list", weekly, "--reason", "asked"
+    )
+    assert removed.startswith("unsubscribed ana@example.org from weekly (")
+    shown = mailer("subscribers", "show", "ANA@example.org").splitlines()
+    assert shown[0] == "ana@example.org"
+    assert "  status:     active" in shown
+    assert "  name:       Ana [bold]López[/bold]" in shown  # printed as written, no markup
+    assert "  tags:       client, vip" in shown
+    assert any(line.startswith("  consent:    admin (admin) ") for line in shown)
+    lists = shown.index("lists:")
+    assert shown[lists + 1].startswith("  weekly: unsubscribed (since ")
+    assert shown[lists + 1].endswith("(asked))")
+    assert shown[-1] == "suppression: not suppressed"
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None and ana.subscriptions[0].status == SubscriptionStatus.UNSUBSCRIBED
+
+
+def test_remove_all_unsubscribes_everywhere_and_suppresses(settings: Settings, weekly: str) -> None:
+    mailer("subscribers", "add", "ana@example.org", "--list", weekly)
+    assert mailer("subscribers", "remove", "ana@example.org", "--all") == (
+        "unsubscribed ana@example.org from every list and suppressed it\n"
+    )
+    shown = mailer("subscribers", "show", "ana@example.org")
+    assert "  status:     unsubscribed" in shown
+    assert "suppression: unsubscribe since " in shown
+
+
+def test_suppression_add_list_remove(settings: Settings, weekly: str) -> None:
+    mailer("subscribers", "add", "ana@example.org", "--list", weekly)
+    assert mailer("suppression", "add", "Ana@example.org", "--reason", "asked by phone") == (
+        "suppressed ana@example.org (manual: asked by phone)\n"
+    )
+    assert mailer("suppression", "add", "bad@example.org", "--reason", "hard_bounce") == (
+        "suppressed bad@example.org (hard_bounce)\n"
+    )
+    listed = mailer("suppression", "list").splitlines()
+    assert len(listed) == 2
+    assert any(line.endswith("manual       ana@example.org  asked by phone") for line in listed), (
+        listed
+    )
+    assert any(line.endswith("hard_bounce  bad@example.org") for line in listed), listed
+    shown = mailer("subscribers", "show", "ana@example.org")
+    assert "  status:     active" in shown  # the subscriber is kept
+    assert "suppression: manual since " in shown and "(asked by phone)" in shown
+    assert mailer("suppression", "remove", "ana@example.org") == (
+        "removed ana@example.org from the suppression list\n"
+    )
+    assert len(mailer("suppression", "list").splitlines()) == 1
+
+
+def test_export_data_prints_json_and_forget_erases(
+    settings: Settings, weekly: str, tmp_path: Path
+) -> None:
+    mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
+    data = json.loads(mailer("subscribers", "export-data", "Mixed.Case@Example.COM"))
+    assert data["subscriber"]["name"] == "Mixed Case (duplicate)"
+    assert data["subscriber"]["consent"]["method"] == "import"
+    assert data["subscriptions"][0]["list"] == "weekly"
+    refused = runner.invoke(app, ["subscribers", "forget", "mixed.case@example.com"], input="n\n")
+    assert refused.exit_code == 1  # aborted: nothing erased
+    assert json.loads(mailer("subscribers", "export-data", "mixed.case@example.com"))["subscriber"]
+    out = mailer("subscribers", "forget", "mixed.case@example.com", input="y\n")
+    assert out.endswith(
+        "erased the subscriber's data; the address is kept only as a keyed hash on the "
+        "suppression list\n"
+    )
+    assert (
+        mailer("suppression", "list")
+        .rstrip()
+        .endswith("erased       (erased: kept as a keyed hash only)")
+    )
+    again = mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
+    assert "1 suppressed" in again
+    assert "  row 38 (line 38): mixed.case@example.com: on the suppression list" in again
+    data = json.loads(mailer("subscribers", "export-data", "mixed.case@example.com"))
+    assert data["subscriber"] is None and data["suppression"]["reason"] == "erased"
+
+
+def _run_mailer(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed console script; stderr with rich's line wrapping undone."""
+    exe = Path(sys.executable).with_name("mailer")
+    done = subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, env=os.environ.copy(), timeout=60
+    )
+    done.stderr = " ".join(done.stderr.split())
+    return done
+
+
+def test_user_errors_print_one_line_saying_what_to_do_and_exit_1(
+    settings: Settings, weekly: str, tmp_path: Path
+) -> None:
+    nolist = _run_mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", "weeky")
+    assert nolist.returncode == 1
+    assert "no list with slug 'weeky' (known lists: weekly)" in nolist.stderr
+    assert "Traceback" not in nolist.stderr
+    headerless = tmp_path / "headerless.csv"
+    headerless.write_text("ana@example.org,Ana\n", encoding="utf-8")
+    bad = _run_mailer("subscribers", "import", str(headerless), "--list", "weekly")
+    assert bad.returncode == 1
+    assert f"{headerless}:1: row 1 looks like data, not a header" in bad.stderr
+    unknown = _run_mailer("subscribers", "show", "nobody@example.org")
+    assert unknown.returncode == 1
+    assert "no subscriber with address nobody@example.org" in unknown.stderr

@@ -1,0 +1,306 @@
+"""CSV import on both databases: the sample file, bad rows, upserts, consent, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.settings import Settings
+from subscribers.errors import ImportFileError
+from subscribers.importing import ImportReport, import_csv
+from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
+from subscribers.lists import create_list
+from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.suppression import add_suppression
+from tests.conftest import SUBSCRIBERS_CSV
+
+HEADER = "email,name,company,language,tags\n"
+
+
+@pytest.fixture
+def weekly(session: Session) -> MailingList:
+    mlist = create_list(session, "weekly", "Weekly Briefing")
+    session.commit()
+    return mlist
+
+
+def run(
+    session: Session, mlist: MailingList, path: Path, settings: Settings, batch_size: int = 1000
+) -> ImportReport:
+    report = import_csv(session, mlist, path, settings.secret(), batch_size=batch_size)
+    session.commit()
+    return report
+
+
+def write(tmp_path: Path, text: str, name: str = "people.csv", bom: bool = False) -> Path:
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def balanced(report: ImportReport) -> bool:
+    return report.records == (
+        report.imported
+        + report.updated
+        + report.unchanged
+        + report.suppressed
+        + report.not_reactivated
+        + report.skipped
+        + len(report.duplicates)
+    )
+
+
+def test_the_sample_file_imports_its_good_rows_and_reports_each_bad_one(
+    session: Session, weekly: MailingList, settings: Settings
+) -> None:
+    report = run(session, weekly, SUBSCRIBERS_CSV, settings)
+
+    # 44 CSV records: the header and 43 data rows (45 lines: one quoted field spans two).
+    assert report.records == 43
+    assert (report.imported, report.updated, report.unchanged) == (38, 0, 0)
+    assert (report.skipped, report.suppressed, report.not_reactivated) == (4, 0, 0)
+    assert balanced(report)
+    problems = [(p.row, p.line, p.end_line, p.email, p.reason) for p in report.problems]
+    assert problems == [
+        (40, 40, 40, "not-an-email", "An email address must have an @-sign."),
+        (41, 41, 41, "", "missing email address"),
+        (
+            42,
+            42,
+            43,
+            "evil@example.com\r\nBcc: victim@example.org",
+            "the email address contains a line break (CR/LF), which could inject mail headers",
+        ),
+        (
+            44,
+            45,
+            45,
+            "ping@example.com",
+            "unknown language 'xx': use a two-letter ISO 639-1 code such as en or es",
+        ),
+    ]
+    dup = report.duplicates
+    assert [(d.row, d.line, d.first_row, d.email) for d in dup] == [
+        (39, 39, 38, "mixed.case@example.com")
+    ]
+
+    assert session.scalar(select(func.count()).select_from(Subscriber)) == 38
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Subscription)
+            .where(
+                Subscription.list_id == weekly.id,
+                Subscription.status == SubscriptionStatus.ACTIVE,
+            )
+        )
+        == 38
+    )
+    for absent in ("evil@example.com", "victim@example.org", "ping@example.com"):
+        assert get_subscriber(session, absent) is None
+
+
+def test_the_mixed_case_duplicate_is_one_subscriber_with_later_non_empty_cells_winning(
+    session: Session, weekly: MailingList, settings: Settings
+) -> None:
+    run(session, weekly, SUBSCRIBERS_CSV, settings)
+    rows = session.scalars(select(Subscriber).where(func.lower(Subscriber.email).like("mixed%")))
+    (mixed,) = rows.all()
+    assert mixed.email == "mixed.case@example.com"
+    assert mixed.domain == "example.com"
+    assert mixed.name == "Mixed Case (duplicate)"  # row 39 is later
+    assert mixed.company == "Acme Mining SA de CV"  # row 39 left it empty
+    assert mixed.tags == ["client"]
+
+
+def test_rows_keep_their_text_tags_language_and_consent(
+    session: Session, weekly: MailingList, settings: Settings
+) -> None:
+    run(session, weekly, SUBSCRIBERS_CSV, settings)
+    obrien = get_subscriber(session, "O'Brien+News@example.ie")
+    assert obrien is not None
+    assert obrien.name == "Siobhán O'Brien"
+    assert obrien.company == 'Dublin Risk Ltd, "Advisory"'
+    assert obrien.language == "en"
+    assert obrien.tags == ["client", "finance"]
+    assert obrien.consent_method == "import"
+    assert obrien.consent_source == "import: subscribers-sample.csv"
+    assert obrien.consent_at is not None
+    (sub,) = obrien.subscriptions
+    assert sub.status == SubscriptionStatus.ACTIVE
+    assert sub.confirmed_at is not None
+    luis = get_subscriber(session, "luis.sanchez4@example.org")
+    assert luis is not None
+    assert (luis.name, luis.language) == ("Luis Sánchez", "es")
+
+
+def test_a_script_name_in_a_valid_row_is_stored_verbatim_as_text(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path, HEADER + "ping@example.com,<script>alert(1)</script>,,en,client\n")
+    report = run(session, weekly, path, settings)
+    assert report.imported == 1
+    ping = get_subscriber(session, "ping@example.com")
+    assert ping is not None
+    assert ping.name == "<script>alert(1)</script>"
+
+
+def test_a_bom_any_column_order_quoted_newlines_and_extra_columns_stored_as_attributes(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    text = (
+        "Tags,Sector,EMAIL,language,attr.region,name\r\n"
+        'energy;client,oil,Ana@Example.org,ES,north,"Ana\r\nLópez"\r\n'
+        "client,,beto@example.org,,,Beto\r\n"
+    )
+    report = run(session, weekly, write(tmp_path, text, bom=True), settings)
+    assert report.imported == 2
+    assert report.attribute_columns == ["Sector", "attr.region"]
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None
+    assert (ana.name, ana.language, ana.tags) == ("Ana\r\nLópez", "es", ["client", "energy"])
+    assert ana.attributes == {"Sector": "oil", "region": "north"}
+    beto = get_subscriber(session, "beto@example.org")
+    assert beto is not None
+    assert (beto.language, beto.attributes) == (None, {})
+
+
+def test_reimporting_updates_only_non_empty_cells_and_counts_unchanged(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    run(session, weekly, write(tmp_path, HEADER + "a@example.com,Ann,Acme,en,client\n"), settings)
+    first = get_subscriber(session, "a@example.com")
+    assert first is not None
+    consent_at = first.consent_at
+    session.expunge_all()
+    again = run(
+        session,
+        weekly,
+        write(
+            tmp_path,
+            HEADER + "a@example.com,,,,\nb@example.com,Bea,,,\n",
+            name="second.csv",
+        ),
+        settings,
+    )
+    assert (again.imported, again.updated, again.unchanged) == (1, 0, 1)
+    changed = run(
+        session,
+        weekly,
+        write(tmp_path, HEADER + "A@Example.com,Ann Smith,,de,client;vip\n", name="third.csv"),
+        settings,
+    )
+    assert (changed.imported, changed.updated, changed.unchanged) == (0, 1, 0)
+    session.expunge_all()
+    ann = get_subscriber(session, "a@example.com")
+    assert ann is not None
+    assert (ann.name, ann.company, ann.language, ann.tags) == (
+        "Ann Smith",
+        "Acme",
+        "de",
+        ["client", "vip"],
+    )
+    assert ann.consent_source == "import: people.csv"  # no new consent for an update
+    assert ann.consent_at == consent_at
+
+
+def test_duplicates_across_batches_are_merged_and_reported_with_both_rows(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    text = HEADER + "".join(
+        [
+            "a@example.com,First,,,\n",
+            "b@example.com,,,,\n",
+            "c@example.com,,,,\n",
+            "A@EXAMPLE.com,Second,Acme,,\n",
+            "d@example.com,,,,\n",
+        ]
+    )
+    report = run(session, weekly, write(tmp_path, text), settings, batch_size=2)
+    assert [(d.row, d.first_row, d.email) for d in report.duplicates] == [(5, 2, "a@example.com")]
+    assert (report.imported, report.updated, report.unchanged) == (4, 0, 0)
+    assert balanced(report)
+    a = get_subscriber(session, "a@example.com")
+    assert a is not None
+    assert (a.name, a.company) == ("Second", "Acme")
+
+
+def test_an_unsubscribed_address_is_not_resubscribed_by_an_import(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path, HEADER + "gone@example.com,Gone,,,\n")
+    run(session, weekly, path, settings)
+    unsubscribe_from_list(session, weekly, "gone@example.com", "asked by phone")
+    session.commit()
+    report = run(session, weekly, path, settings)
+    assert (report.imported, report.updated, report.not_reactivated) == (0, 0, 1)
+    assert [(n.row, n.email) for n in report.not_reactivated_rows] == [(2, "gone@example.com")]
+    sub = session.scalar(select(Subscription))
+    assert sub is not None
+    session.refresh(sub)
+    assert sub.status == SubscriptionStatus.UNSUBSCRIBED
+    assert sub.unsubscribe_reason == "asked by phone"
+
+
+def test_a_suppressed_address_is_reported_and_not_imported(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    add_suppression(session, "Bounced@Example.com", settings.secret())
+    session.commit()
+    path = write(tmp_path, HEADER + "bounced@example.com,B,,,\nok@example.com,O,,,\n")
+    report = run(session, weekly, path, settings)
+    assert (report.imported, report.suppressed) == (1, 1)
+    assert [(n.row, n.email) for n in report.suppressed_rows] == [(2, "bounced@example.com")]
+    assert get_subscriber(session, "bounced@example.com") is None
+
+
+def test_a_row_with_too_many_fields_or_an_over_long_name_is_skipped_with_its_reason(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    text = HEADER + "x@example.com,X,Acme, Inc,en,client\ny@example.com," + "n" * 201 + ",,,\n"
+    report = run(session, weekly, write(tmp_path, text), settings)
+    assert [(p.row, p.reason) for p in report.problems] == [
+        (2, "the row has 6 fields but the header has 5 (a comma inside a value needs quotes)"),
+        (3, "name is longer than 200 characters (201)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "people.csv: the file is empty; it needs a header row: email,name,company"),
+        (
+            b"ana@example.org,Ana,,es,client\n",
+            "people.csv:1: row 1 looks like data, not a header: add a first row naming",
+        ),
+        (
+            b"mail,name\nana@example.org,Ana\n",
+            "people.csv:1: the header has no 'email' column (found: mail, name)",
+        ),
+        (
+            b"email,name\nana@example.org,Ana\nbea@example.org,B\xe9a\n",
+            "people.csv:3: not valid UTF-8 (invalid continuation byte at byte 18 of the line); "
+            "save the file as 'CSV UTF-8'",
+        ),
+        (b"email,Email\n", "people.csv:1: column 'Email' appears twice in the header"),
+    ],
+)
+def test_a_file_that_cannot_be_imported_names_the_file_and_line_and_changes_nothing(
+    session: Session,
+    weekly: MailingList,
+    settings: Settings,
+    tmp_path: Path,
+    content: bytes,
+    message: str,
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportFileError) as info:
+        import_csv(session, weekly, path, settings.secret())
+    session.rollback()
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+    assert session.scalar(select(func.count()).select_from(Subscriber)) == 0
