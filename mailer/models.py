@@ -133,7 +133,6 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted at start
-    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
 
     issue: Mapped[Issue] = relationship()
     rendered: Mapped[CampaignRender | None] = relationship(

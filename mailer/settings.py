@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     )
     retry_base_delay: float = 60.0
     retry_deadline_hours: float = 48.0
+    # Consecutive permanent refusals after which a campaign pauses itself (a relay refusing all).
+    autopause_after: int = 25
+    batch_size: int = 200
+    beat_interval: float = 10.0
+    # Seconds after which a task whose worker vanished is handed to another worker.
+    visibility_timeout: int = 900
+    ratelimit_storage_url: str | None = None  # defaults to the broker when it is Redis
     page_size: str = "A4"
     newsletter_name: str = "Security Chatter"
     firm_name: str = "Miranda Delphi Solutions"
@@ -86,6 +93,14 @@ class Settings(BaseSettings):
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return None
         return Path(url.database).resolve().with_suffix(".secret")
+
+    def ratelimit_storage(self) -> str | None:
+        """Where the shared sending window lives: Redis when there is one, else process memory."""
+        if self.ratelimit_storage_url:
+            return self.ratelimit_storage_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     def verification_secrets(self) -> list[str]:
         """The current key first, then previous ones still accepted for links in sent mail."""

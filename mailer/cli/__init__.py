@@ -6,14 +6,18 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from mailer.cli import campaign as campaign_cli
 from mailer.cli import db as db_cli
 from mailer.cli import issue as issue_cli
 from mailer.cli import lists as lists_cli
 from mailer.cli import partner as partner_cli
 from mailer.cli import segment as segment_cli
+from mailer.cli import send as send_cli
 from mailer.cli import subscribers as subscribers_cli
 from mailer.cli import suppression as suppression_cli
+from mailer.cli import worker as worker_cli
 from mailer.errors import MailerError
 from subscribers.errors import SubscribersError
 
@@ -30,6 +34,11 @@ app.add_typer(lists_cli.app, name="list")
 app.add_typer(subscribers_cli.app, name="subscribers")
 app.add_typer(suppression_cli.app, name="suppression")
 app.add_typer(segment_cli.app, name="segment")
+app.add_typer(campaign_cli.app, name="campaign")
+app.command("send")(send_cli.send)
+app.command("report")(campaign_cli.report)
+app.command("worker")(worker_cli.worker)
+app.command("beat")(worker_cli.beat)
 
 err = Console(stderr=True)
 
@@ -39,5 +48,6 @@ def main() -> None:
     try:
         app()
     except (MailerError, SubscribersError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+        # One line however long (scripts grep it), and the user's text is never read as markup.
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)

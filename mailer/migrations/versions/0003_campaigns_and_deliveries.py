@@ -51,7 +51,6 @@ def upgrade() -> None:
         sa.Column("created_at", subscribers.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
-        sa.Column("consecutive_errors", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["issue_id"], ["issue.id"], name=op.f("fk_campaign_issue_id_issue")
         ),

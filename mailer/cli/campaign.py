@@ -1,0 +1,134 @@
+"""`mailer campaign …` and `mailer report`: watch and steer campaigns."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from mailer import campaigns
+from mailer.db import session_scope
+from mailer.errors import NotFound
+from mailer.models import Campaign, Issue
+from subscribers.models import MailingList
+
+app = typer.Typer(
+    help="Campaigns: list, status, pause, resume, cancel, retry failed.", no_args_is_help=True
+)
+console = Console()
+
+
+@app.command("list")
+def list_() -> None:
+    """Every campaign, newest first, with its progress."""
+    table = Table("id", "issue", "list", "status", "sent", "failed", "deferred", "total", "created")
+    with session_scope() as session:
+        rows = session.execute(
+            select(Campaign, Issue.slug, MailingList.slug)
+            .join(Issue, Issue.id == Campaign.issue_id)
+            .join(MailingList, MailingList.id == Campaign.list_id)
+            .order_by(Campaign.id.desc())
+        ).all()
+        for campaign, issue_slug, list_slug in rows:
+            c = campaigns.counts(session, campaign.id)
+            table.add_row(
+                str(campaign.id),
+                issue_slug,
+                list_slug,
+                campaign.status.value,
+                str(c["sent"]),
+                str(c["failed"]),
+                str(c["deferred"]),
+                str(campaign.total),
+                campaign.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+    console.print(table)
+
+
+@app.command()
+def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Status and counts of one campaign."""
+    with session_scope() as session:
+        p = campaigns.progress(session, campaign_id)
+    console.print(f"campaign {p.campaign_id}: {p.status}", highlight=False)
+    if p.reason:
+        console.print(f"  {p.reason}", highlight=False)
+    console.print("  " + "  ".join(f"{k} {v}" for k, v in p.counts.items()), highlight=False)
+    console.print(f"  total {p.total}  rate {p.rate:.1f}/s", highlight=False)
+
+
+@app.command()
+def pause(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Stop sending after the batches in flight finish their current chunk."""
+    with session_scope() as session:
+        campaigns.pause(session, campaign_id)
+    console.print(f"campaign {campaign_id} paused")
+
+
+@app.command()
+def resume(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Continue a paused campaign where it stopped."""
+    from mailer import tasks
+
+    with session_scope() as session:
+        campaigns.resume(session, campaign_id)
+    tasks.enqueue_batches(campaign_id)
+    console.print(f"campaign {campaign_id} resumed")
+
+
+@app.command()
+def cancel(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Stop for good; deliveries not yet sent are marked skipped."""
+    with session_scope() as session:
+        campaigns.cancel(session, campaign_id)
+    console.print(f"campaign {campaign_id} cancelled")
+
+
+@app.command("retry-failed")
+def retry_failed(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """Try the failed deliveries once more (e.g. after fixing the relay)."""
+    from mailer import tasks
+
+    with session_scope() as session:
+        n = campaigns.retry_failed(session, campaign_id)
+    if n:
+        tasks.enqueue_batches(campaign_id)
+    console.print(f"campaign {campaign_id}: {n} failed deliveries queued again")
+
+
+def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
+    """Counts by status, rate, duration and failures grouped by SMTP reply."""
+    with session_scope() as session:
+        if target.isdigit():
+            ids = [campaigns.get(session, int(target)).id]
+        else:
+            issue = session.scalar(select(Issue).where(Issue.slug == target))
+            if issue is None:
+                raise NotFound(f"no campaign or issue {target!r}; see `mailer campaign list`")
+            ids = list(
+                session.scalars(
+                    select(Campaign.id).where(Campaign.issue_id == issue.id).order_by(Campaign.id)
+                )
+            )
+            if not ids:
+                console.print(f"issue {target} has not been sent yet")
+                return
+        for cid in ids:
+            p = campaigns.progress(session, cid)
+            console.rule(f"campaign {cid}")
+            console.print(f"status    {p.status} {p.reason}".rstrip(), highlight=False)
+            console.print(f"total     {p.total}")
+            for key, value in p.counts.items():
+                console.print(f"{key:<9} {value}")
+            if p.started_at:
+                end = p.finished_at
+                duration = f"{(end - p.started_at).total_seconds():.1f} s" if end else "running"
+                console.print(f"duration  {duration}")
+                console.print(f"rate      {p.rate:.1f} messages/s")
+            failures = campaigns.failures_by_reply(session, cid)
+            if failures:
+                table = Table("failures", "SMTP reply")
+                for reply, n in failures:
+                    table.add_row(str(n), reply)
+                console.print(table)

@@ -1,0 +1,189 @@
+"""`mailer send`: create a campaign, confirm, enqueue after the commit, and follow it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mailer import campaigns
+from mailer.db import get_sessionmaker, session_scope
+from mailer.errors import MailerError
+from mailer.issues import get_issue
+from mailer.models import CampaignStatus
+
+console = Console()
+
+FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
+
+
+def parse_when(value: str) -> datetime:
+    """ISO 8601; a time without an offset is the machine's local time."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    except ValueError as exc:
+        raise MailerError(
+            f"--at {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 or "
+            "2026-12-01T09:00+01:00"
+        ) from exc
+    return when.astimezone() if when.tzinfo is None else when
+
+
+def send(
+    issue_slug: str = typer.Argument(..., metavar="SLUG", help="The issue to send."),
+    list_slug: str = typer.Option(..., "--list", help="The mailing list."),
+    segment: str | None = typer.Option(None, "--segment", help="A saved segment of the list."),
+    where: str | None = typer.Option(None, "--where", help="A segment expression."),
+    at: str | None = typer.Option(None, "--at", help="Schedule for this time (ISO 8601)."),
+    test: list[str] = typer.Option(  # noqa: B006
+        [], "--test", metavar="EMAIL", help="Send [TEST] copies to these addresses only."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Return once the campaign is queued."),
+    force_resend: bool = typer.Option(
+        False, "--force-resend", help="Also send to whoever already received this issue."
+    ),
+) -> None:
+    """Send an issue to a list (and segment), now or at a given time."""
+    from mailer import tasks
+    from mailer.worker import app as celery_app
+
+    if test:
+        with session_scope() as session:
+            issue_id = get_issue(session, issue_slug).id
+        results = tasks.send_test_copies(issue_id, list(test))
+        for addr, reply in results.items():
+            mark = "[green]sent[/]" if reply.accepted else "[red]not sent[/]"
+            console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)
+        if not all(r.accepted for r in results.values()):
+            raise typer.Exit(1)
+        return
+
+    scheduled_at = parse_when(at) if at else None
+    with session_scope() as session:
+        issue = get_issue(session, issue_slug)
+        audience = campaigns.resolve_audience(
+            session, issue, list_slug, segment=segment, where=where, force_resend=force_resend
+        )
+        console.print(f"Issue:      {issue.title} ({issue.slug})", highlight=False)
+        console.print(f"List:       {audience.list_slug}", highlight=False)
+        console.print(
+            f"Segment:    {segment or audience.expression or 'everyone on the list'}",
+            highlight=False,
+        )
+        console.print(f"Recipients: {audience.recipients}", highlight=False)
+        if audience.already_received:
+            console.print(
+                f"            ({audience.already_received} already received this issue and are "
+                "left out; --force-resend includes them)",
+                highlight=False,
+            )
+        if scheduled_at:
+            console.print(f"When:       {scheduled_at.isoformat(timespec='minutes')}")
+        if not yes and not typer.confirm("Send?", default=False):
+            raise typer.Exit(1)
+        campaign = campaigns.create(
+            session, issue, audience, scheduled_at=scheduled_at, force_resend=force_resend
+        )
+        campaign_id = campaign.id
+    # Committed: only now may a worker see the campaign.
+    console.print(f"campaign {campaign_id}")
+    if scheduled_at:
+        console.print("scheduled; `mailer beat` starts it when due")
+        return
+    eager = bool(celery_app.conf.task_always_eager)
+    if eager:
+        # The work happens in this process: --no-wait only skips the bar and the retry loop
+        # (deferred messages are then retried by `mailer beat`).
+        runner = InProcessRunner(campaign_id, keep_retrying=not no_wait)
+        runner.start()
+        if not no_wait:
+            follow(campaign_id, alive=runner.is_alive)
+        runner.join()
+        if runner.error is not None:
+            raise runner.error
+        return
+    tasks.start_campaign.delay(campaign_id)
+    if not no_wait:
+        follow(campaign_id)
+
+
+class InProcessRunner(threading.Thread):
+    """Without a broker the sending happens here, beside the progress bar: start the campaign,
+    then keep retrying deferred rows until it ends. An error is kept for the main thread."""
+
+    def __init__(self, campaign_id: int, *, keep_retrying: bool):
+        super().__init__(daemon=True, name=f"campaign-{campaign_id}")
+        self.campaign_id = campaign_id
+        self.keep_retrying = keep_retrying
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        from mailer import tasks
+
+        try:
+            tasks.start_campaign(self.campaign_id)
+            factory = get_sessionmaker()
+            while self.keep_retrying:
+                with factory() as session:
+                    progress = campaigns.progress(session, self.campaign_id)
+                if progress.status != CampaignStatus.SENDING.value:
+                    return
+                time.sleep(0.5)
+                tasks.run_due()
+        except BaseException as exc:  # handed to the main thread, which re-raises it
+            self.error = exc
+
+
+def follow(
+    campaign_id: int, poll: float = 0.3, alive: Callable[[], bool] = lambda: True
+) -> campaigns.Progress:
+    """A progress bar until the campaign is done, cancelled or paused (or `alive()` is false)."""
+    factory = get_sessionmaker()
+    columns = (
+        TextColumn("[bold]campaign {task.fields[cid]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "sent {task.fields[sent]} · failed {task.fields[failed]} · deferred "
+            "{task.fields[deferred]} · {task.fields[rate]:.1f}/s · {task.fields[status]}"
+        ),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(
+            "send",
+            total=None,
+            cid=campaign_id,
+            sent=0,
+            failed=0,
+            deferred=0,
+            rate=0.0,
+            status="starting",
+        )
+        while True:
+            with factory() as session:
+                p = campaigns.progress(session, campaign_id)
+            bar.update(
+                task,
+                total=p.total or None,
+                completed=p.finished,
+                sent=p.counts["sent"],
+                failed=p.counts["failed"],
+                deferred=p.counts["deferred"],
+                rate=p.rate,
+                status=p.status,
+            )
+            if p.status in FINAL or p.status == CampaignStatus.PAUSED.value or not alive():
+                break
+            time.sleep(poll)
+    summary = ", ".join(f"{k} {v}" for k, v in p.counts.items() if v)
+    console.print(f"campaign {campaign_id} {p.status}: {summary or 'no recipients'}")
+    if p.reason:
+        console.print(p.reason, highlight=False)
+    return p

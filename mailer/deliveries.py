@@ -1,0 +1,233 @@
+"""Delivery rows: claiming them for a batch, and recording each outcome as soon as it is known.
+
+The database is the truth: a row is claimed (status `sending`, claimed_by the task's id) before its
+message goes out and marked `sent` right after the relay accepted it, one commit per message. A task
+that is killed leaves at most the message it had in flight ambiguous; when the broker redelivers the
+same task (same id) it re-claims its own `sending` rows and sends those again — the only duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from mailer.models import Delivery, DeliveryStatus
+from mailer.transport import Reply
+from subscribers.db import utcnow
+from subscribers.models import (
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+)
+
+# "550 5.1.1 <x>: Recipient address rejected: User unknown" and friends: the mailbox does not exist.
+NO_SUCH_USER = re.compile(
+    r"\b5\.1\.[0-9]\b|no such (user|mailbox|recipient)|user unknown|unknown user|"
+    r"mailbox (unavailable|not found)|does not exist|invalid recipient",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to record for one delivery after a send attempt."""
+
+    status: DeliveryStatus
+    next_attempt_at: datetime | None = None
+    suppress: bool = False  # the address does not exist: never mail it again
+
+
+def classify(
+    reply: Reply,
+    *,
+    attempts: int,
+    started_at: datetime,
+    now: datetime,
+    base_delay: float,
+    deadline: timedelta,
+) -> Outcome:
+    """Decide a delivery's fate from the relay's reply (pure).
+
+    2xx: sent. 5xx: failed, and a "no such user" (5.1.x) also suppresses the address. Anything
+    else (4xx, timeouts, no connection): deferred with exponential backoff from `base_delay`,
+    doubling per attempt, until the campaign's deadline has passed; then failed.
+    """
+    if reply.accepted:
+        return Outcome(DeliveryStatus.SENT)
+    if reply.permanent:
+        return Outcome(DeliveryStatus.FAILED, suppress=bool(NO_SUCH_USER.search(str(reply))))
+    delay = timedelta(seconds=base_delay * (2 ** max(attempts - 1, 0)))
+    retry_at = now + delay
+    if retry_at > started_at + deadline:
+        return Outcome(DeliveryStatus.FAILED)
+    return Outcome(DeliveryStatus.DEFERRED, next_attempt_at=retry_at)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed delivery with what composing its message needs."""
+
+    delivery_id: int
+    subscriber_id: int
+    email: str
+    name: str
+    attempts: int
+
+
+def claim(
+    session: Session,
+    *,
+    campaign_id: int,
+    lo: int,
+    hi: int,
+    owner: str,
+    limit: int,
+    now: datetime | None = None,
+) -> list[int]:
+    """Atomically mark up to `limit` due rows of the id range as being sent by `owner`.
+
+    Due rows are pending ones, deferred ones whose time has come, and rows `owner` itself claimed
+    before (a redelivered task after its worker died). Commits, so other workers see the claim.
+    """
+    now = now or utcnow()
+    due = or_(
+        Delivery.status == DeliveryStatus.PENDING,
+        and_(Delivery.status == DeliveryStatus.DEFERRED, Delivery.next_attempt_at <= now),
+        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == owner),
+    )
+    candidates = (
+        select(Delivery.id)
+        .where(Delivery.campaign_id == campaign_id, Delivery.id.between(lo, hi), due)
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = session.scalars(candidates).all()
+    if not ids:
+        session.commit()
+        return []
+    claimed = session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), due)  # re-checked: another worker may have won the race
+        .values(
+            status=DeliveryStatus.SENDING,
+            claimed_by=owner,
+            claimed_at=now,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return sorted(claimed)
+
+
+def load_recipients(
+    session: Session, ids: Sequence[int], *, list_id: int, issue_id: int, resend: bool
+) -> tuple[list[Claimed], list[tuple[int, str]]]:
+    """The claimed rows still worth sending, and those to skip with the reason.
+
+    Between the snapshot and now a subscriber may have unsubscribed, been suppressed, erased, or
+    received this issue from another campaign: such rows are skipped, not sent.
+    """
+    other = aliased(Delivery)
+    already_sent = exists().where(
+        other.issue_id == issue_id,
+        other.subscriber_id == Delivery.subscriber_id,
+        other.status == DeliveryStatus.SENT,
+        other.id != Delivery.id,
+    )
+    suppressed = exists().where(Suppression.email == Subscriber.email)
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.attempts,
+            Subscriber.id,
+            Subscriber.email,
+            Subscriber.name,
+            Subscriber.status,
+            Subscription.status,
+            suppressed,
+            already_sent if not resend else exists().where(False),
+        )
+        .select_from(Delivery)
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .outerjoin(
+            Subscription,
+            and_(Subscription.subscriber_id == Subscriber.id, Subscription.list_id == list_id),
+        )
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.id)
+    ).all()
+    send: list[Claimed] = []
+    skip: list[tuple[int, str]] = []
+    for did, attempts, sid, email, name, sstatus, substatus, is_suppressed, sent_before in rows:
+        if sid is None or email is None:
+            skip.append((did, "subscriber erased"))
+        elif is_suppressed:
+            skip.append((did, "address suppressed"))
+        elif sstatus != SubscriberStatus.ACTIVE:
+            skip.append((did, f"subscriber {sstatus}"))
+        elif substatus != SubscriptionStatus.ACTIVE:
+            skip.append((did, f"subscription {substatus or 'missing'}"))
+        elif sent_before:
+            skip.append((did, "already received this issue"))
+        else:
+            send.append(Claimed(did, sid, email, name or "", attempts))
+    return send, skip
+
+
+def record(
+    session: Session,
+    delivery_id: int,
+    outcome: Outcome,
+    reply: Reply | str,
+    *,
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Write one outcome and commit at once, so a crash cannot forget a sent message."""
+    now = now or utcnow()
+    values: dict[str, object] = {
+        "status": outcome.status,
+        "last_reply": str(reply)[:2000],
+        "claimed_by": None,
+        "updated_at": now,
+        "next_attempt_at": outcome.next_attempt_at,
+    }
+    if message_id:
+        values["message_id"] = message_id
+    if outcome.status == DeliveryStatus.SENT:
+        values["sent_at"] = now
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def release(session: Session, ids: Sequence[int]) -> None:
+    """Give claimed rows back (pause or cancel arrived mid-batch): they were never attempted."""
+    if not ids:
+        return
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.SENDING)
+        .values(
+            status=DeliveryStatus.PENDING,
+            claimed_by=None,
+            attempts=Delivery.attempts - 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

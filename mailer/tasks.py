@@ -1,0 +1,338 @@
+"""Celery tasks: start a campaign, send a batch of its deliveries, and the periodic tick.
+
+Tasks hold no state of their own: they read the campaign's status and delivery rows, claim work in
+the database, and hand messages to a transport. What a task caches per process (the composer built
+from the campaign's stored rendering, the rate limiter) is derived from the database and can be
+thrown away at any time.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from functools import lru_cache
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from mailer import campaigns, deliveries
+from mailer.compose import CampaignInfo, Composer
+from mailer.db import get_sessionmaker, session_scope
+from mailer.errors import MailerError
+from mailer.issues import content_of
+from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Issue
+from mailer.ratelimit import SendRateLimiter
+from mailer.render import render_issue
+from mailer.settings import get_settings
+from mailer.transport import Reply, Transport, make_transport
+from mailer.worker import app
+from subscribers.db import utcnow
+from subscribers.models import MailingList, SuppressionReason
+from subscribers.suppression import add_suppression
+
+log = logging.getLogger(__name__)
+
+CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
+RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
+
+
+@app.task(name="mailer.tasks.start_campaign", acks_late=True)
+def start_campaign(campaign_id: int) -> int:
+    """Render once, snapshot the audience, then enqueue the batches. Safe to run twice."""
+    settings = get_settings()
+    with session_scope() as session:
+        campaign = campaigns.get(session, campaign_id)
+        if campaign.status not in (
+            CampaignStatus.PLANNED,
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.SENDING,
+        ):
+            log.info("campaign %s is %s: not starting", campaign_id, campaign.status)
+            return 0
+        if campaign.rendered is None:
+            campaigns.store_rendering(
+                session, campaign, render_issue(content_of(campaign.issue), settings)
+            )
+        added = campaigns.snapshot(session, campaign)
+        campaign.status = CampaignStatus.SENDING
+        campaign.started_at = campaign.started_at or utcnow()
+    log.info("campaign %s: %s deliveries snapshotted", campaign_id, added)
+    return enqueue_batches(campaign_id)
+
+
+def enqueue_batches(campaign_id: int, *, due_only: bool = False) -> int:
+    """Enqueue a batch task per range of unfinished rows, after the caller's commit."""
+    factory = get_sessionmaker()
+    with factory() as session:
+        ranges = campaigns.batch_ranges(
+            session, campaign_id, get_settings().batch_size, due_only=due_only
+        )
+    for lo, hi in ranges:
+        send_batch.delay(campaign_id, lo, hi)
+    if not ranges:
+        with session_scope() as session:
+            campaigns.finish_if_done(session, campaign_id)
+    return len(ranges)
+
+
+@lru_cache(maxsize=8)
+def _composer(campaign_id: int) -> Composer:
+    """Built once per campaign per process from the rendering stored in the database."""
+    factory = get_sessionmaker()
+    with factory() as session:
+        campaign = campaigns.get(session, campaign_id)
+        issue: Issue = campaign.issue
+        mlist = session.get(MailingList, campaign.list_id)
+        assert mlist is not None
+        info = CampaignInfo(
+            campaign_id=campaign.id,
+            issue_slug=issue.slug,
+            partner_name=issue.partner.name,
+            partner_email=issue.partner.email,
+            list_slug=mlist.slug,
+            list_name=mlist.name,
+        )
+        rendered = campaigns.load_rendering(session, campaign_id)
+    return Composer(rendered, info, get_settings())
+
+
+@lru_cache(maxsize=1)
+def _limiter() -> SendRateLimiter:
+    settings = get_settings()
+    return SendRateLimiter.from_settings(settings.rate_limit, settings.ratelimit_storage())
+
+
+def reset_caches() -> None:
+    """Forget per-process caches (tests change settings between runs)."""
+    _composer.cache_clear()
+    _limiter.cache_clear()
+
+
+@app.task(name="mailer.tasks.send_batch", bind=True, acks_late=True)
+def send_batch(self, campaign_id: int, lo: int, hi: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Send the due deliveries of one id range, obeying the campaign's status between chunks."""
+    owner = self.request.id or f"local-{uuid.uuid4().hex}"
+    transport = make_transport(get_settings().smtp_url)
+    try:
+        tally = _send_range(campaign_id, lo, hi, owner, transport)
+    finally:
+        transport.close()
+    _after_batch(campaign_id, lo, hi)
+    return tally
+
+
+def _campaign_status(session: Session, campaign_id: int) -> CampaignStatus | None:
+    status = session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+    session.commit()  # end the read transaction so the next read sees fresh state
+    return status
+
+
+def _send_range(
+    campaign_id: int, lo: int, hi: int, owner: str, transport: Transport
+) -> dict[str, int]:
+    settings = get_settings()
+    factory = get_sessionmaker()
+    limiter = _limiter()
+    tally = {s.value: 0 for s in DeliveryStatus}
+    refusals = 0
+    with factory() as session:
+        campaign = campaigns.get(session, campaign_id)
+        list_id, issue_id, resend = campaign.list_id, campaign.issue_id, campaign.force_resend
+        started_at = campaign.started_at or utcnow()
+        session.commit()
+        composer = _composer(campaign_id)
+        deadline = timedelta(hours=settings.retry_deadline_hours)
+        while _campaign_status(session, campaign_id) == CampaignStatus.SENDING:
+            ids = deliveries.claim(
+                session, campaign_id=campaign_id, lo=lo, hi=hi, owner=owner, limit=CHUNK
+            )
+            if not ids:
+                break
+            send, skip = deliveries.load_recipients(
+                session, ids, list_id=list_id, issue_id=issue_id, resend=resend
+            )
+            for did, why in skip:
+                deliveries.record(session, did, deliveries.Outcome(DeliveryStatus.SKIPPED), why)
+                tally["skipped"] += 1
+            unreachable: Reply | None = None
+            for n, rcpt in enumerate(send):
+                if unreachable is not None:
+                    # The relay cannot be reached: defer the rest without hammering it.
+                    reply = unreachable
+                    message_id = None
+                else:
+                    try:
+                        message = composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name)
+                    except MailerError as exc:
+                        deliveries.record(
+                            session,
+                            rcpt.delivery_id,
+                            deliveries.Outcome(DeliveryStatus.FAILED),
+                            f"cannot compose: {exc}",
+                        )
+                        tally["failed"] += 1
+                        continue
+                    limiter.acquire()
+                    reply = transport.send(message)[rcpt.email]
+                    message_id = message.message_id
+                    if reply.code == 0:
+                        unreachable = reply
+                outcome = deliveries.classify(
+                    reply,
+                    attempts=rcpt.attempts,
+                    started_at=started_at,
+                    now=utcnow(),
+                    base_delay=settings.retry_base_delay,
+                    deadline=deadline,
+                )
+                deliveries.record(session, rcpt.delivery_id, outcome, reply, message_id=message_id)
+                tally[outcome.status.value] += 1
+                if outcome.suppress:
+                    add_suppression(
+                        session,
+                        rcpt.email,
+                        settings.secret(),
+                        SuppressionReason.HARD_BOUNCE,
+                        detail=f"campaign {campaign_id}: {reply}"[:500],
+                    )
+                    session.commit()
+                refusals = refusals + 1 if reply.permanent else 0
+                if refusals >= settings.autopause_after:
+                    _autopause(session, campaign_id, refusals, reply)
+                    deliveries.release(session, [r.delivery_id for r in send[n + 1 :]])
+                    return tally
+    return tally
+
+
+def _autopause(session: Session, campaign_id: int, refusals: int, reply: Reply) -> None:
+    campaigns.set_status(
+        session,
+        campaign_id,
+        CampaignStatus.PAUSED,
+        allowed_from=(CampaignStatus.SENDING,),
+        reason=(
+            f"paused automatically: the relay refused {refusals} messages in a row "
+            f"(last reply: {reply}); fix the relay, then `mailer campaign resume {campaign_id}`"
+        ),
+    )
+    session.commit()
+    log.warning("campaign %s auto-paused after %s refusals: %s", campaign_id, refusals, reply)
+
+
+def _after_batch(campaign_id: int, lo: int, hi: int) -> None:
+    """Finish the campaign when nothing is left, or come back when deferred rows fall due."""
+    with session_scope() as session:
+        if campaigns.finish_if_done(session, campaign_id):
+            return
+        next_due = session.scalar(
+            select(func.min(Delivery.next_attempt_at)).where(
+                Delivery.campaign_id == campaign_id,
+                Delivery.id.between(lo, hi),
+                Delivery.status == DeliveryStatus.DEFERRED,
+            )
+        )
+    if next_due is None or app.conf.task_always_eager:
+        return  # in-process runs retry from the caller's loop (see `run_due`)
+    delay = max((next_due - utcnow()).total_seconds(), 0.0)
+    if delay <= RETRY_COUNTDOWN_MAX:
+        send_batch.apply_async((campaign_id, lo, hi), countdown=delay + 0.05)
+
+
+@app.task(name="mailer.tasks.tick", acks_late=True)
+def tick() -> dict[str, int]:
+    """Periodic housekeeping (beat): start due scheduled campaigns, recover abandoned work,
+    retry deferred deliveries that fell due, and finish campaigns with nothing left."""
+    return run_due()
+
+
+def run_due() -> dict[str, int]:
+    settings = get_settings()
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.visibility_timeout * 1.5)
+    started: list[int] = []
+    with session_scope() as session:
+        due = session.scalars(
+            select(Campaign.id).where(
+                Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now
+            )
+        ).all()
+        for cid in due:
+            if campaigns.set_status(
+                session, cid, CampaignStatus.SENDING, allowed_from=(CampaignStatus.SCHEDULED,)
+            ):
+                started.append(cid)
+        # Rows claimed by a worker that vanished longer ago than any batch can take.
+        recovered = session.execute(
+            update(Delivery)
+            .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale)
+            .values(status=DeliveryStatus.PENDING, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        sending = session.scalars(
+            select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
+        ).all()
+    for cid in started:
+        start_campaign.delay(cid)
+    enqueued = 0
+    for cid in sending:
+        if cid in started:
+            continue
+        enqueued += _requeue_idle(cid, now, stale)
+    return {"started": len(started), "recovered": recovered or 0, "enqueued": enqueued}
+
+
+def _requeue_idle(campaign_id: int, now, stale) -> int:  # type: ignore[no-untyped-def]
+    """Enqueue work for a sending campaign whose due rows no queued task seems to hold.
+
+    Deferred rows that fell due are always enqueued; pending rows only when nothing of the
+    campaign moved for a while (their tasks were lost with the broker's queue). Enqueuing a range
+    twice is harmless: claims are atomic.
+    """
+    factory = get_sessionmaker()
+    with factory() as session:
+        due_deferred = session.scalar(
+            select(func.count()).where(
+                Delivery.campaign_id == campaign_id,
+                Delivery.status == DeliveryStatus.DEFERRED,
+                Delivery.next_attempt_at <= now,
+            )
+        )
+        last_move = session.scalar(
+            select(func.max(Delivery.updated_at)).where(Delivery.campaign_id == campaign_id)
+        )
+    idle = last_move is None or last_move < stale
+    if due_deferred or idle:
+        return enqueue_batches(campaign_id, due_only=True)
+    with session_scope() as session:
+        campaigns.finish_if_done(session, campaign_id)
+    return 0
+
+
+def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
+    """ "[TEST]" copies of an issue to named addresses only; no campaign, no delivery row."""
+    settings = get_settings()
+    factory = get_sessionmaker()
+    with factory() as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise MailerError(f"no issue with id {issue_id}")
+        info = CampaignInfo(
+            campaign_id=0,
+            issue_slug=issue.slug,
+            partner_name=issue.partner.name,
+            partner_email=issue.partner.email,
+            list_slug="test",
+            list_name=f"{issue.newsletter} (test)",
+        )
+        rendered = render_issue(content_of(issue), settings)
+    composer = Composer(rendered, info, settings)
+    results: dict[str, Reply] = {}
+    transport = make_transport(settings.smtp_url)
+    try:
+        for n, addr in enumerate(addresses):
+            message = composer.compose(n, addr, "", test=True)
+            results[addr] = transport.send(message)[message.recipients[0]]
+    finally:
+        transport.close()
+    return results

@@ -1,0 +1,62 @@
+"""The Celery application. With no MAILER_BROKER_URL the same tasks run in-process (eagerly).
+
+Tasks are acknowledged late and rejected when their worker process dies, so a message whose worker
+was killed goes back to the queue; the database claim (mailer/deliveries.py) makes running a task
+twice harmless. Workers on many machines share only the database and the broker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from mailer.settings import get_settings
+
+
+def configure(app: Celery) -> Celery:
+    """(Re)apply the settings to the app: at import, and when tests change the environment."""
+    settings = get_settings()
+    previous_broker = app.conf.broker_url if app.configured else None
+    eager = not settings.broker_url
+    transport_options: dict[str, Any] = {
+        # Longer than any batch takes; a task whose worker vanished is redelivered after this.
+        "visibility_timeout": settings.visibility_timeout,
+        "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 4)),
+        "unacked_restore_throttle": 1,
+    }
+    app.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        task_always_eager=eager,
+        task_eager_propagates=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        task_default_queue="mailer",
+        timezone="UTC",
+        beat_schedule={
+            "tick": {"task": "mailer.tasks.tick", "schedule": settings.beat_interval},
+        },
+    )
+    if previous_broker != app.conf.broker_url and app._pool is not None:
+        # Connections to a broker that changed (tests): drop them and the producers using them.
+        app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+    return app
+
+
+app = configure(Celery("mailer", include=["mailer.tasks"]))
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: Any) -> None:
+    """A forked pool process must not share the parent's database connections."""
+    from mailer import db
+
+    db.reset_engines()

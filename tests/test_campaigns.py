@@ -1,0 +1,243 @@
+"""Campaigns sent in-process (the embedded default, no broker) on SQLite and PostgreSQL, to a real
+SMTP server: who receives what, retries, suppression, scheduling and cancelling."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer import campaigns, tasks, tokens
+from mailer.cli import app
+from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.settings import Settings, get_settings, reset_settings
+from mailer.worker import app as celery_app
+from mailer.worker import configure
+from subscribers.lifecycle import unsubscribe_from_list
+from subscribers.lists import get_list
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.suppression import add_suppression, is_suppressed
+from tests.builders import Newsroom, newsroom
+from tests.smtpd import SMTPServer
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        assert celery_app.conf.task_always_eager
+        yield server
+    tasks.reset_caches()
+
+
+@pytest.fixture
+def room(session: Session, settings: Settings) -> Newsroom:
+    return newsroom(session, settings)
+
+
+def active_emails(session: Session, list_id: int) -> set[str]:
+    rows = session.scalars(
+        select(Subscriber.email)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id == list_id, Subscription.status == SubscriptionStatus.ACTIVE)
+    )
+    return {e for e in rows if e}
+
+
+def send(*args: str) -> str:
+    result = runner.invoke(app, ["send", *args])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def test_every_active_subscriber_gets_exactly_one_message(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    expected = active_emails(session, room.list_id)
+    assert len(expected) == room.report.imported
+    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
+    assert f"Recipients: {len(expected)}" in out
+    assert "campaign 1" in out
+    received = relay.sink.received
+    rcpts = [r.rcpt_tos for r in received]
+    assert all(len(r) == 1 for r in rcpts)
+    assert sorted(r[0] for r in rcpts) == sorted(expected)
+
+    secrets = get_settings().verification_secrets()
+    for got in received:
+        msg = got.message
+        rcpt = got.rcpt_tos[0]
+        assert msg["To"].addresses[0].addr_spec == rcpt  # To matches the envelope
+        local, domain = got.mail_from.split("@")
+        assert domain == "news.example.com" and local.startswith("bounces+")
+        delivery_id = tokens.parse_delivery_token(local.removeprefix("bounces+"), secrets)
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None and delivery.status == DeliveryStatus.SENT
+        subscriber = session.get(Subscriber, delivery.subscriber_id)
+        assert subscriber is not None and subscriber.email == rcpt
+        unsubscribe_url = msg["List-Unsubscribe"].split(",")[0].strip().strip("<>")
+        html = msg.get_body(("html",)).get_content()
+        assert f'href="{unsubscribe_url}"' in html  # the body's link is the header's link
+        assert delivery.message_id == msg["Message-ID"]
+
+
+def test_sending_the_issue_again_sends_nothing(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    send(room.issue_slug, "--list", room.list_slug, "--yes")
+    first = len(relay.sink.received)
+    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
+    assert "Recipients: 0" in out
+    assert f"({first} already received this issue" in out
+    assert len(relay.sink.received) == first
+    campaign = session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
+    assert campaign is not None and campaign.status == CampaignStatus.DONE
+
+
+def test_segment_less_suppressed_and_unsubscribed(
+    session: Session, settings: Settings, room: Newsroom, relay: SMTPServer
+) -> None:
+    mlist = get_list(session, room.list_slug)
+    add_suppression(session, "valeria.gonzalez0@example.com", settings.secret())
+    unsubscribe_from_list(session, mlist, "jose.rivera1@example.org")
+    session.commit()
+    expr = "tag:client and not lang:es"
+    want = {
+        s.email
+        for s in session.scalars(select(Subscriber))
+        if s.email
+        and "client" in s.tags
+        and s.language != "es"
+        and s.email not in {"valeria.gonzalez0@example.com", "jose.rivera1@example.org"}
+    }
+    assert len(want) > 5
+    send(room.issue_slug, "--list", room.list_slug, "--where", expr, "--yes")
+    assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == sorted(want)
+
+
+def test_a_deferred_recipient_is_retried_until_delivered(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    relay.sink.rules["luis.sanchez4@example.org"] = ["451 4.7.1 greylisted", "250 OK"]
+    relay.sink.rules["laura.morales9@example.mx"] = ["421 4.3.2 busy", "451 4.3.0 later", "250 OK"]
+    send(room.issue_slug, "--list", room.list_slug, "--yes")
+    assert len(relay.sink.to("luis.sanchez4@example.org")) == 1
+    assert len(relay.sink.to("laura.morales9@example.mx")) == 1
+    attempts = dict(
+        session.execute(
+            select(Subscriber.email, Delivery.attempts).join(
+                Delivery, Delivery.subscriber_id == Subscriber.id
+            )
+        ).all()
+    )
+    assert attempts["luis.sanchez4@example.org"] == 2
+    assert attempts["laura.morales9@example.mx"] == 3
+    counts = campaigns.counts(session, 1)
+    assert counts["sent"] == room.report.imported and counts["deferred"] == 0
+
+
+def test_no_such_user_fails_and_suppresses(
+    session: Session, settings: Settings, room: Newsroom, relay: SMTPServer
+) -> None:
+    relay.sink.rules["tomas.diaz7@example.mx"] = [
+        "550 5.1.1 <tomas.diaz7@example.mx>: no such user"
+    ]
+    relay.sink.rules["ana.torres31@example.net"] = ["554 5.7.1 message refused by policy"]
+    send(room.issue_slug, "--list", room.list_slug, "--yes")
+    rows = dict(
+        session.execute(
+            select(Subscriber.email, Delivery.status).join(
+                Delivery, Delivery.subscriber_id == Subscriber.id
+            )
+        ).all()
+    )
+    assert rows["tomas.diaz7@example.mx"] == DeliveryStatus.FAILED
+    assert rows["ana.torres31@example.net"] == DeliveryStatus.FAILED
+    assert is_suppressed(session, "tomas.diaz7@example.mx", settings.secret())
+    assert not is_suppressed(session, "ana.torres31@example.net", settings.secret())
+    out = runner.invoke(app, ["report", "1"]).output
+    assert "5.1.1" in out and "5.7.1" in out
+
+
+def test_a_relay_refusing_everything_pauses_the_campaign(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_AUTOPAUSE_AFTER", "5")
+    reset_settings()
+    relay.sink.refuse_all = "550 5.7.1 relaying denied"
+    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
+    assert "paused" in out
+    campaign = session.get(Campaign, 1)
+    assert campaign is not None
+    session.refresh(campaign)
+    assert campaign.status == CampaignStatus.PAUSED
+    assert "relaying denied" in campaign.status_reason
+    counts = campaigns.counts(session, 1)
+    assert counts["failed"] == 5 and counts["pending"] == room.report.imported - 5
+
+    relay.sink.refuse_all = None  # the relay is fixed: resume sends the rest, once each
+    result = runner.invoke(app, ["campaign", "resume", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(relay.sink.received) == room.report.imported - 5
+    assert len({r.rcpt_tos[0] for r in relay.sink.received}) == room.report.imported - 5
+
+
+def test_test_copies_go_only_to_named_addresses(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    out = send(room.issue_slug, "--list", room.list_slug, "--test", "editor@miranda.example")
+    assert "test copy to editor@miranda.example" in out
+    [got] = relay.sink.received
+    assert got.rcpt_tos == ["editor@miranda.example"]
+    assert got.message["Subject"].startswith("[TEST] ")
+    assert session.scalar(select(Delivery.id)) is None  # no delivery recorded
+
+
+def test_a_scheduled_campaign_starts_when_due(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    when = datetime.now(UTC) + timedelta(seconds=2)
+    out = send(room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(), "--yes")
+    assert "scheduled" in out
+    assert tasks.run_due()["started"] == 0
+    assert relay.sink.received == []
+    time.sleep(2.2)
+    assert tasks.run_due()["started"] == 1
+    assert len(relay.sink.received) == room.report.imported
+    session.expire_all()
+    campaign = session.get(Campaign, 1)
+    assert campaign is not None and campaign.status == CampaignStatus.DONE
+
+
+def test_cancel_before_start_sends_nothing(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    out = send(room.issue_slug, "--list", room.list_slug, "--at", "2099-01-01T09:00+00:00", "--yes")
+    assert "campaign 1" in out
+    result = runner.invoke(app, ["campaign", "cancel", "1"])
+    assert result.exit_code == 0, result.output
+    tasks.start_campaign(1)
+    assert relay.sink.received == []
+    status = runner.invoke(app, ["campaign", "status", "1"]).output
+    assert "cancelled" in status
+
+
+def test_a_bad_expression_is_refused_before_anything_is_created(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    result = runner.invoke(
+        app, ["send", room.issue_slug, "--list", room.list_slug, "--where", "tag:(", "--yes"]
+    )
+    assert result.exit_code != 0
+    assert session.scalar(select(Campaign.id)) is None
