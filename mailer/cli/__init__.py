@@ -8,8 +8,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from mailer.cli import admin as admin_cli
 from mailer.cli import campaign as campaign_cli
 from mailer.cli import db as db_cli
+from mailer.cli import inbound as inbound_cli
 from mailer.cli import issue as issue_cli
 from mailer.cli import lists as lists_cli
 from mailer.cli import partner as partner_cli
@@ -17,6 +19,7 @@ from mailer.cli import segment as segment_cli
 from mailer.cli import send as send_cli
 from mailer.cli import subscribers as subscribers_cli
 from mailer.cli import suppression as suppression_cli
+from mailer.cli import web as web_cli
 from mailer.cli import worker as worker_cli
 from mailer.errors import MailerError
 from subscribers.errors import SubscribersError
@@ -39,6 +42,9 @@ app.command("send")(send_cli.send)
 app.command("report")(campaign_cli.report)
 app.command("worker")(worker_cli.worker)
 app.command("beat")(worker_cli.beat)
+app.command("web")(web_cli.web)
+app.add_typer(admin_cli.app, name="admin")
+app.add_typer(inbound_cli.inquiries, name="inquiries")
 
 err = Console(stderr=True)
 

@@ -1,0 +1,5 @@
+"""api routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
