@@ -11,6 +11,7 @@ from rich.markup import escape
 from mailer.cli import admin as admin_cli
 from mailer.cli import campaign as campaign_cli
 from mailer.cli import db as db_cli
+from mailer.cli import demo as demo_cli
 from mailer.cli import inbound as inbound_cli
 from mailer.cli import issue as issue_cli
 from mailer.cli import lists as lists_cli
@@ -43,6 +44,7 @@ app.command("report")(campaign_cli.report)
 app.command("worker")(worker_cli.worker)
 app.command("beat")(worker_cli.beat)
 app.command("web")(web_cli.web)
+app.command("demo")(demo_cli.demo)
 app.add_typer(admin_cli.app, name="admin")
 app.add_typer(inbound_cli.inquiries, name="inquiries")
 

@@ -11,7 +11,7 @@ app = typer.Typer(help="Issues: import, preview, check.", no_args_is_help=True)
 @app.command("import")
 def import_(
     file: str = typer.Argument(..., help="A briefing text file or a Markdown issue (front matter)"),
-) -> None:
+) -> str:
     """Import (or re-import) an issue; the last word printed is its slug."""
     from mailer.db import session_scope
     from mailer.issues import import_issue_file
@@ -26,6 +26,7 @@ def import_(
         typer.echo(f"partner: {partner.name} <{partner.email}> ({partner_state} {partner.slug})")
         typer.echo(f"{len(issue.items)} items, PDF {issue.pdf_name}.pdf")
         typer.echo(f"slug: {issue.slug}")
+        return issue.slug
 
 
 # --- mailer issue preview / check (composer's commands) --------------------------------------

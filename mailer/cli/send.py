@@ -48,7 +48,7 @@ def send(
     force_resend: bool = typer.Option(
         False, "--force-resend", help="Also send to whoever already received this issue."
     ),
-) -> None:
+) -> int | None:
     """Send an issue to a list (and segment), now or at a given time."""
     from mailer import tasks
     from mailer.worker import app as celery_app
@@ -62,7 +62,7 @@ def send(
             console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)
         if not all(r.accepted for r in results.values()):
             raise typer.Exit(1)
-        return
+        return None
 
     scheduled_at = parse_when(at) if at else None
     with session_scope() as session:
@@ -95,7 +95,7 @@ def send(
     console.print(f"campaign {campaign_id}")
     if scheduled_at:
         console.print("scheduled; `mailer beat` starts it when due")
-        return
+        return campaign_id
     eager = bool(celery_app.conf.task_always_eager)
     if eager:
         # The work happens in this process: --no-wait only skips the bar and the retry loop
@@ -107,10 +107,11 @@ def send(
         runner.join()
         if runner.error is not None:
             raise runner.error
-        return
+        return campaign_id
     tasks.start_campaign.delay(campaign_id)
     if not no_wait:
         follow(campaign_id)
+    return campaign_id
 
 
 class InProcessRunner(threading.Thread):
