@@ -191,11 +191,12 @@ def snapshot(session: Session, campaign: Campaign) -> int:
         ["campaign_id", "issue_id", "subscriber_id", "status", "resend", "attempts", "updated_at"],
         rows,
     )
-    added = session.execute(insert).rowcount or 0
+    before = campaign.total
+    session.execute(insert)
     campaign.total = (
         session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id)) or 0
     )
-    return added
+    return campaign.total - before
 
 
 def batch_ranges(session: Session, campaign_id: int, size: int, *, due_only: bool = False):
@@ -321,11 +322,20 @@ def retry_failed(session: Session, campaign_id: int) -> int:
 
 
 def finish_if_done(session: Session, campaign_id: int) -> bool:
-    """Mark a sending campaign done when no delivery is left to try. True if it just finished."""
+    """Mark a sending campaign done when no delivery is left to try. True if it just finished.
+
+    Only a started campaign (its audience snapshotted) can finish: before that, having no
+    deliveries means nothing yet, not that everyone got the message.
+    """
     left = exists().where(Delivery.campaign_id == campaign_id, Delivery.status.in_(UNFINISHED))
     result = session.execute(
         update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING, ~left)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status == CampaignStatus.SENDING,
+            Campaign.started_at.is_not(None),
+            ~left,
+        )
         .values(status=CampaignStatus.DONE, finished_at=utcnow(), status_reason="")
         .execution_options(synchronize_session=False)
     )

@@ -1,9 +1,12 @@
 """Delivery rows: claiming them for a batch, and recording each outcome as soon as it is known.
 
-The database is the truth: a row is claimed (status `sending`, claimed_by the task's id) before its
-message goes out and marked `sent` right after the relay accepted it, one commit per message. A task
-that is killed leaves at most the message it had in flight ambiguous; when the broker redelivers the
-same task (same id) it re-claims its own `sending` rows and sends those again — the only duplicates.
+The database is the truth: a row is claimed (status `sending`, claimed_by one execution of a task)
+before its message goes out and marked `sent` right after the relay accepted it, one commit per
+message. Every recorded outcome is also the owner's heartbeat. A task that is killed leaves at most
+the message it had in flight ambiguous: once its owner has shown no activity for `stale_after`
+seconds, its `sending` rows go back to pending (`recover_abandoned`) and are sent again — the only
+duplicates. A slow but live owner keeps its rows, so a task redelivered while the first execution
+still runs never sends the same row twice.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from mailer.models import Delivery, DeliveryStatus
@@ -93,14 +96,13 @@ def claim(
 ) -> list[int]:
     """Atomically mark up to `limit` due rows of the id range as being sent by `owner`.
 
-    Due rows are pending ones, deferred ones whose time has come, and rows `owner` itself claimed
-    before (a redelivered task after its worker died). Commits, so other workers see the claim.
+    Due rows are pending ones and deferred ones whose time has come. Commits, so other workers
+    see the claim.
     """
     now = now or utcnow()
     due = or_(
         Delivery.status == DeliveryStatus.PENDING,
         and_(Delivery.status == DeliveryStatus.DEFERRED, Delivery.next_attempt_at <= now),
-        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_by == owner),
     )
     candidates = (
         select(Delivery.id)
@@ -199,8 +201,7 @@ def record(
     values: dict[str, object] = {
         "status": outcome.status,
         "last_reply": str(reply)[:2000],
-        "claimed_by": None,
-        "updated_at": now,
+        "updated_at": now,  # with claimed_by kept, the owner's heartbeat
         "next_attempt_at": outcome.next_attempt_at,
     }
     if message_id:
@@ -231,3 +232,47 @@ def release(session: Session, ids: Sequence[int]) -> None:
         .execution_options(synchronize_session=False)
     )
     session.commit()
+
+
+def recover_abandoned(
+    session: Session,
+    *,
+    stale_after: float,
+    campaign_id: int | None = None,
+    lo: int | None = None,
+    hi: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Give back the `sending` rows of owners that stopped recording outcomes (their worker died).
+
+    An owner is alive while any row it claimed was updated within `stale_after` seconds: it
+    records every outcome as it goes, so only a dead (or hung) owner falls silent. Commits.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=stale_after)
+    scope = [Delivery.status == DeliveryStatus.SENDING]
+    if campaign_id is not None:
+        scope.append(Delivery.campaign_id == campaign_id)
+    if lo is not None and hi is not None:
+        scope.append(Delivery.id.between(lo, hi))
+    owners = set(session.scalars(select(Delivery.claimed_by).where(*scope).distinct()))
+    recovered = 0
+    for owner in owners:
+        if owner is None:
+            continue
+        last = session.scalar(
+            select(func.max(Delivery.updated_at)).where(Delivery.claimed_by == owner)
+        )
+        if last is not None and last >= cutoff:
+            continue
+        recovered += (
+            session.execute(
+                update(Delivery)
+                .where(Delivery.claimed_by == owner, Delivery.status == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.PENDING, claimed_by=None, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            or 0
+        )
+    session.commit()
+    return recovered

@@ -166,6 +166,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
         Index("ix_delivery_campaign_status", "campaign_id", "status"),
+        Index("ix_delivery_claimed_by", "claimed_by"),
         # Never two sent rows for one (issue, subscriber) unless an editor forced a resend.
         Index(
             "uq_delivery_issue_subscriber_sent",

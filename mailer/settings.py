@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     beat_interval: float = 10.0
     # Seconds after which a task whose worker vanished is handed to another worker.
     visibility_timeout: int = 900
+    # Seconds without a recorded outcome after which a batch's claimed rows count as abandoned.
+    # Longer than an SMTP timeout plus the longest rate-limit wait.
+    stale_after: float = 120.0
     ratelimit_storage_url: str | None = None  # defaults to the broker when it is Redis
     page_size: str = "A4"
     newsletter_name: str = "Security Chatter"

@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer import campaigns, deliveries
@@ -57,7 +57,7 @@ def start_campaign(campaign_id: int) -> int:
         added = campaigns.snapshot(session, campaign)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = campaign.started_at or utcnow()
-    log.info("campaign %s: %s deliveries snapshotted", campaign_id, added)
+    log.info("campaign %s: %s deliveries to send", campaign_id, added)
     return enqueue_batches(campaign_id)
 
 
@@ -112,7 +112,13 @@ def reset_caches() -> None:
 @app.task(name="mailer.tasks.send_batch", bind=True, acks_late=True)
 def send_batch(self, campaign_id: int, lo: int, hi: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Send the due deliveries of one id range, obeying the campaign's status between chunks."""
-    owner = self.request.id or f"local-{uuid.uuid4().hex}"
+    # One owner per execution: a redelivered copy of this task must not take over rows that a
+    # still-running first execution holds; abandoned ones come back through recover_abandoned.
+    owner = f"{self.request.id or 'local'}/{uuid.uuid4().hex[:12]}"
+    with get_sessionmaker()() as session:
+        deliveries.recover_abandoned(
+            session, stale_after=get_settings().stale_after, campaign_id=campaign_id, lo=lo, hi=hi
+        )
     transport = make_transport(get_settings().smtp_url)
     try:
         tally = _send_range(campaign_id, lo, hi, owner, transport)
@@ -249,8 +255,11 @@ def tick() -> dict[str, int]:
 def run_due() -> dict[str, int]:
     settings = get_settings()
     now = utcnow()
-    stale = now - timedelta(seconds=settings.visibility_timeout * 1.5)
+    stale = now - timedelta(seconds=settings.stale_after)
     started: list[int] = []
+    with get_sessionmaker()() as session:
+        # Rows claimed by workers that stopped recording outcomes (killed, or their machine gone).
+        recovered = deliveries.recover_abandoned(session, stale_after=settings.stale_after, now=now)
     with session_scope() as session:
         due = session.scalars(
             select(Campaign.id).where(
@@ -258,17 +267,20 @@ def run_due() -> dict[str, int]:
             )
         ).all()
         for cid in due:
+            # Planned = due and waiting for its start task; a second tick does not start it again.
             if campaigns.set_status(
-                session, cid, CampaignStatus.SENDING, allowed_from=(CampaignStatus.SCHEDULED,)
+                session, cid, CampaignStatus.PLANNED, allowed_from=(CampaignStatus.SCHEDULED,)
             ):
                 started.append(cid)
-        # Rows claimed by a worker that vanished longer ago than any batch can take.
-        recovered = session.execute(
-            update(Delivery)
-            .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale)
-            .values(status=DeliveryStatus.PENDING, claimed_by=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        # Planned campaigns whose start task was lost (the broker restarted before a worker ran it).
+        started += session.scalars(
+            select(Campaign.id).where(
+                Campaign.status == CampaignStatus.PLANNED,
+                Campaign.started_at.is_(None),
+                Campaign.created_at < stale,
+                Campaign.id.not_in(started),
+            )
+        ).all()
         sending = session.scalars(
             select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
         ).all()
@@ -336,3 +348,22 @@ def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
     finally:
         transport.close()
     return results
+
+
+# --- Inbound mail (mailer/inbound.py) -----------------------------------------------------------
+
+
+@app.task(name="mailer.tasks.process_inbound", bind=True, acks_late=True, max_retries=None)
+def process_inbound(self, inbound_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Classify one stored inbound message and act on it. Safe to run twice.
+
+    A forward the relay deferred is retried with exponential backoff (with a broker; in-process
+    runs leave it to the sweep of `mailer inbound`) until `retry_deadline_hours`.
+    """
+    from mailer import inbound
+
+    result = inbound.process(inbound_id)
+    if result.retry and not self.request.is_eager:
+        base = get_settings().retry_base_delay
+        raise self.retry(countdown=min(base * 2 ** min(self.request.retries, 10), 3600))
+    return result.outcome

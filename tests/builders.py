@@ -29,3 +29,32 @@ def newsroom(session: Session, settings: Settings, list_slug: str = "briefing") 
     report = import_csv(session, mlist, SUBSCRIBERS_CSV, settings.secret())
     session.commit()
     return Newsroom(issue.slug, issue.id, mlist.slug, mlist.id, report)
+
+
+def add_subscribers(session: Session, list_id: int, n: int, *, prefix: str = "reader") -> list[str]:
+    """`n` more active subscribers on the list, inserted in bulk; returns their addresses."""
+    from sqlalchemy import insert, select
+
+    from subscribers.models import Subscriber, SubscriberTag, Subscription
+
+    emails = [f"{prefix}{i:06d}@example.net" for i in range(n)]
+    session.execute(
+        insert(Subscriber),
+        [
+            {"email": e, "domain": "example.net", "name": f"Reader {i}", "language": "en"}
+            for i, e in enumerate(emails)
+        ],
+    )
+    ids = dict(
+        session.execute(
+            select(Subscriber.email, Subscriber.id).where(Subscriber.email.in_(emails))
+        ).all()
+    )
+    session.execute(
+        insert(Subscription), [{"subscriber_id": ids[e], "list_id": list_id} for e in emails]
+    )
+    session.execute(
+        insert(SubscriberTag), [{"subscriber_id": ids[e], "tag": "client"} for e in emails]
+    )
+    session.commit()
+    return emails

@@ -136,6 +136,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_delivery_campaign_status", ["campaign_id", "status"], unique=False
         )
+        batch_op.create_index("ix_delivery_claimed_by", ["claimed_by"], unique=False)
         batch_op.create_index(
             "uq_delivery_issue_subscriber_sent",
             ["issue_id", "subscriber_id"],
@@ -155,6 +156,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("status = 'sent' AND resend = 0"),
             postgresql_where=sa.text("status = 'sent' AND NOT resend"),
         )
+        batch_op.drop_index("ix_delivery_claimed_by")
         batch_op.drop_index("ix_delivery_campaign_status")
 
     op.drop_table("delivery")

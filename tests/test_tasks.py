@@ -1,0 +1,328 @@
+"""Campaigns sent by real Celery workers (`mailer worker` processes) over Redis, on PostgreSQL, to
+a real SMTP server: exactly-once delivery, a worker killed mid-campaign, pause/resume/cancel, the
+shared rate limit and scheduled sends picked up by `mailer beat`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer import tokens
+from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.settings import Settings
+from subscribers.db import make_engine, session_factory
+from subscribers.lifecycle import unsubscribe_from_list
+from subscribers.lists import get_list
+from subscribers.suppression import add_suppression
+from tests.builders import Newsroom, add_subscribers, newsroom
+from tests.conftest import _truncate_all
+from tests.smtpd import SMTPServer
+
+pytestmark = pytest.mark.slow
+
+REDIS_DB = 11
+SECRET = "worker-test-secret-" + "y" * 32
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class Stack:
+    """Environment and processes of one test: workers, beat, the CLI, all on the same settings."""
+
+    def __init__(self, database_url: str, smtp: SMTPServer, tmp: Path, **extra: str):
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
+        self.env.update(
+            MAILER_DATABASE_URL=database_url,
+            MAILER_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+            MAILER_SMTP_URL=smtp.url,
+            MAILER_SECRET_KEY=SECRET,
+            MAILER_MAIL_DOMAIN="news.example.com",
+            MAILER_PUBLIC_URL="https://news.example.com",
+            MAILER_RETRY_BASE_DELAY="0.5",
+            MAILER_VISIBILITY_TIMEOUT="4",
+            MAILER_STALE_AFTER="2",
+            MAILER_BEAT_INTERVAL="1",
+            MAILER_BATCH_SIZE="50",
+        )
+        self.env.update(extra)
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, *args: str, name: str) -> subprocess.Popen[bytes]:
+        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115  (closed with the process)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailer", *args],
+            env=self.env,
+            cwd=self.tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen[bytes]:
+        proc = self.spawn("worker", "--concurrency", str(concurrency), name=name)
+        log = self.tmp / f"{name}.log"
+        wait_until(lambda: b"ready." in log.read_bytes(), 60, f"{name} to be ready")
+        return proc
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "mailer", *args],
+            env=self.env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    @staticmethod
+    def kill(proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the process and its pool children: no chance to finish or acknowledge."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=10)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    self.kill(proc)
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    _truncate_all(pg_database)
+    return pg_database
+
+
+@pytest.fixture
+def relay() -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        yield server
+
+
+@pytest.fixture
+def db(pg_url: str) -> Iterator[Session]:
+    engine = make_engine(pg_url)
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def room(db: Session, monkeypatch: pytest.MonkeyPatch) -> Newsroom:
+    monkeypatch.setenv("MAILER_SECRET_KEY", SECRET)
+    redis.Redis(db=REDIS_DB).flushdb()
+    return newsroom(db, Settings(secret_key=SECRET))
+
+
+@pytest.fixture
+def stack_factory(pg_url: str, relay: SMTPServer, tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    stacks: list[Stack] = []
+
+    def make(**extra: str) -> Stack:
+        stack = Stack(pg_url, relay, tmp_path, **extra)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.close()
+    redis.Redis(db=REDIS_DB).flushdb()
+
+
+def delivery_counts(db: Session, campaign_id: int = 1) -> dict[str, int]:
+    db.expire_all()
+    rows = db.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.campaign_id == campaign_id)
+        .group_by(Delivery.status)
+    ).all()
+    db.commit()
+    return {DeliveryStatus(s).value: n for s, n in rows}
+
+
+def campaign_status(db: Session, campaign_id: int = 1) -> CampaignStatus:
+    db.expire_all()
+    status = db.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+    db.commit()
+    assert status is not None
+    return status
+
+
+def test_exactly_the_segment_less_suppressed_and_unsubscribed_gets_one_message_each(
+    db: Session, room: Newsroom, relay: SMTPServer, stack_factory: Callable[..., Stack]
+) -> None:
+    add_suppression(db, "paula.rivera14@example.mx", SECRET)
+    unsubscribe_from_list(db, get_list(db, room.list_slug), "jorge.cruz17@example.net")
+    db.commit()
+    stack = stack_factory()
+    stack.worker()
+    out = stack.cli(
+        "send", room.issue_slug, "--list", room.list_slug, "--where", "tag:client", "--yes"
+    )
+    assert "campaign 1 done" in out
+    expected = {
+        row.strip().split(",")[0].strip().lower()
+        for row in stack.cli(
+            "subscribers", "export", "--list", room.list_slug, "--where", "tag:client"
+        ).splitlines()[1:]
+    }
+    assert "paula.rivera14@example.mx" not in expected
+    assert "jorge.cruz17@example.net" not in expected
+    got = relay.sink.received
+    assert sorted(r.rcpt_tos[0] for r in got) == sorted(expected)
+    for r in got:
+        msg = r.message
+        assert msg["To"].addresses[0].addr_spec == r.rcpt_tos[0]
+        local = r.mail_from.split("@")[0]
+        assert local.startswith("bounces+")
+        did = tokens.parse_delivery_token(local.removeprefix("bounces+"), [SECRET])
+        assert db.get(Delivery, did) is not None
+        unsubscribe_url = msg["List-Unsubscribe"].split(",")[0].strip().strip("<>")
+        assert f'href="{unsubscribe_url}"' in msg.get_body(("html",)).get_content()
+
+    again = stack.cli(
+        "send", room.issue_slug, "--list", room.list_slug, "--where", "tag:client", "--yes"
+    )
+    assert "Recipients: 0" in again
+    time.sleep(1)
+    assert len(relay.sink.received) == len(expected)
+
+
+def test_a_worker_killed_mid_campaign_loses_no_one(
+    db: Session, room: Newsroom, relay: SMTPServer, stack_factory: Callable[..., Stack]
+) -> None:
+    extra = add_subscribers(db, room.list_id, 160)
+    total = room.report.imported + len(extra)
+    stack = stack_factory(MAILER_RATE_LIMIT="40/second")
+    first = stack.worker("worker1", concurrency=2)
+    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
+    wait_until(lambda: len(relay.sink.received) >= 50, 60, "50 messages")
+    stack.kill(first)
+    at_kill = len(relay.sink.received)
+    assert at_kill < total  # really mid-campaign
+    stack.worker("worker2", concurrency=2)
+    wait_until(lambda: campaign_status(db) == CampaignStatus.DONE, 120, "the campaign to finish")
+
+    rcpts = [r.rcpt_tos[0] for r in relay.sink.received]
+    assert set(rcpts) == set(extra) | {
+        e for e in rcpts if not e.startswith("reader")
+    }  # sanity: only list members
+    assert len(set(rcpts)) == total  # no one missing
+    duplicates = len(rcpts) - len(set(rcpts))
+    assert duplicates <= 2  # at most the killed worker's concurrency (messages in flight)
+    assert delivery_counts(db) == {"sent": total}
+
+
+def test_pause_stops_within_a_batch_and_resume_finishes_without_duplicates(
+    db: Session, room: Newsroom, relay: SMTPServer, stack_factory: Callable[..., Stack]
+) -> None:
+    extra = add_subscribers(db, room.list_id, 120)
+    total = room.report.imported + len(extra)
+    stack = stack_factory(MAILER_RATE_LIMIT="30/second")
+    stack.worker()
+    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
+    wait_until(lambda: len(relay.sink.received) >= 20, 60, "20 messages")
+    stack.cli("campaign", "pause", "1")
+    at_pause = len(relay.sink.received)
+    time.sleep(3)
+    after = len(relay.sink.received)
+    # In flight when the pause landed: at most one chunk per worker process.
+    assert after - at_pause <= 2 * 25
+    assert after < total
+    assert campaign_status(db) == CampaignStatus.PAUSED
+    counts = delivery_counts(db)
+    assert counts.get("sending", 0) == 0  # claimed rows were given back
+
+    stack.cli("campaign", "resume", "1")
+    wait_until(lambda: campaign_status(db) == CampaignStatus.DONE, 60, "the campaign to finish")
+    rcpts = [r.rcpt_tos[0] for r in relay.sink.received]
+    assert len(rcpts) == len(set(rcpts)) == total
+
+
+def test_cancel_stops_the_campaign(
+    db: Session, room: Newsroom, relay: SMTPServer, stack_factory: Callable[..., Stack]
+) -> None:
+    add_subscribers(db, room.list_id, 150)
+    stack = stack_factory(MAILER_RATE_LIMIT="30/second")
+    stack.worker()
+    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
+    wait_until(lambda: len(relay.sink.received) >= 15, 60, "15 messages")
+    stack.cli("campaign", "cancel", "1")
+    at_cancel = len(relay.sink.received)
+    time.sleep(3)
+    assert len(relay.sink.received) - at_cancel <= 2 * 25
+    assert campaign_status(db) == CampaignStatus.CANCELLED
+    counts = delivery_counts(db)
+    assert counts["skipped"] > 0 and counts.get("pending", 0) == 0
+
+
+def test_two_workers_share_one_rate_limit(
+    db: Session, room: Newsroom, relay: SMTPServer, stack_factory: Callable[..., Stack]
+) -> None:
+    add_subscribers(db, room.list_id, 110)
+    rate = 25
+    stack = stack_factory(MAILER_RATE_LIMIT=f"{rate}/second")
+    stack.worker("worker1", concurrency=2)
+    stack.worker("worker2", concurrency=2)
+    times: list[float] = []
+    original = relay.sink.handle_DATA
+
+    async def stamped(server, session, envelope):  # type: ignore[no-untyped-def]
+        times.append(time.monotonic())
+        return await original(server, session, envelope)
+
+    relay.sink.handle_DATA = stamped  # type: ignore[method-assign]
+    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes")
+    assert len(times) == room.report.imported + 110
+    times.sort()
+    busiest = max(sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times))
+    assert busiest <= rate + 3  # the limit plus a small burst from delivery jitter
+    elapsed = times[-1] - times[0]
+    assert elapsed >= (len(times) - rate) / rate * 0.9  # and it was not simply slow
+
+
+def test_beat_starts_a_scheduled_campaign_when_due(
+    db: Session, room: Newsroom, relay: SMTPServer, stack_factory: Callable[..., Stack]
+) -> None:
+    stack = stack_factory()
+    stack.worker()
+    stack.spawn("beat", name="beat")
+    when = datetime.now(UTC) + timedelta(seconds=8)
+    out = stack.cli(
+        "send", room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(), "--yes"
+    )
+    assert "scheduled" in out
+    assert relay.sink.received == [] and campaign_status(db) == CampaignStatus.SCHEDULED
+    wait_until(lambda: campaign_status(db) == CampaignStatus.DONE, 60, "the scheduled campaign")
+    assert len(relay.sink.received) == room.report.imported
+    first_message = min(r.received_at for r in relay.sink.received)
+    assert first_message >= when.timestamp()  # not before its time
