@@ -1,0 +1,182 @@
+"""Double opt-in: the confirmation token and the confirmation email.
+
+A confirmation link carries `/confirm/TOKEN`, where TOKEN is `tokens.sign("confirm", payload)` over
+an 12-byte payload: the subscription id (8 bytes) and the time the link was issued (4 bytes,
+seconds since the epoch). The MAC binds both, so neither the id nor the age can be changed, and the
+purpose keeps a delivery token from ever passing as a confirmation. A link is refused when it is
+older than `CONFIRM_MAX_AGE` (7 days) or was issued before the subscription's last unsubscribe (an
+old link must not undo a later "stop").
+
+The email is rendered from templates/confirm/ (MJML → HTML, and a plain-text twin), like the
+newsletter, and goes out through the configured transport. It is transactional: no List-Unsubscribe,
+an `Auto-Submitted: auto-generated` header (RFC 3834) so that auto-responders do not answer it.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from mjml import mjml2html
+
+from mailer import tokens
+from mailer.compose import check_address, clean_header_text
+from mailer.errors import RenderError, TokenError
+from mailer.render import TEMPLATE_ROOT
+from mailer.settings import Settings
+from mailer.transport import Reply, make_transport
+
+PURPOSE = "confirm"
+CONFIRM_MAX_AGE = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)  # tokens "from the future" within this are clock drift
+HTML_TEMPLATE = "confirm/email.mjml.j2"
+TEXT_TEMPLATE = "confirm/email.txt.j2"
+_PAYLOAD = struct.Struct(">QI")
+
+
+@dataclass(frozen=True)
+class ConfirmClaim:
+    """What a valid confirmation token says: which subscription, issued when."""
+
+    subscription_id: int
+    issued_at: datetime
+
+
+def confirm_token(subscription_id: int, secret: str, issued_at: datetime | None = None) -> str:
+    """The token for `/confirm/TOKEN`; `issued_at` defaults to now (tests pass an old time)."""
+    when = issued_at or datetime.now(UTC)
+    payload = _PAYLOAD.pack(subscription_id, int(when.timestamp()))
+    return tokens.sign(PURPOSE, payload, secret)
+
+
+def parse_confirm_token(
+    token: str,
+    secrets: list[str],
+    *,
+    now: datetime | None = None,
+    max_age: timedelta = CONFIRM_MAX_AGE,
+) -> ConfirmClaim:
+    """The claim in a confirmation token; TokenError if altered, forged, expired or malformed."""
+    payload = tokens.verify(PURPOSE, token, secrets, "bytes")
+    if len(payload) != _PAYLOAD.size:
+        raise TokenError("invalid confirmation link")
+    subscription_id, stamp = _PAYLOAD.unpack(payload)
+    issued = datetime.fromtimestamp(stamp, UTC)
+    current = now or datetime.now(UTC)
+    if issued > current + CLOCK_SKEW:
+        raise TokenError("invalid confirmation link")
+    if current - issued > max_age:
+        raise TokenError(
+            f"this confirmation link has expired (links are valid for {max_age.days} days); "
+            "subscribe again to get a new one"
+        )
+    return ConfirmClaim(subscription_id, issued)
+
+
+def confirm_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_url}/confirm/{token}"
+
+
+# ------------------------------------------------------------------------------------------------
+# The email
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfirmationMessage:
+    """An Envelope for the transport (see mailer.transport.Envelope)."""
+
+    envelope_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    subject: str
+
+
+@lru_cache(maxsize=2)
+def _env(html: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_ROOT)),
+        autoescape=html,  # noqa: S701 - off only for the text/plain part
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_confirmation(context: dict[str, Any]) -> tuple[str, str]:
+    """(HTML, text) of the confirmation email; RenderError naming the template on failure."""
+    try:
+        mjml_source = _env(True).get_template(HTML_TEMPLATE).render(context)
+        text = _env(False).get_template(TEXT_TEMPLATE).render(context)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"confirmation template: {exc}") from exc
+    try:
+        html = mjml2html(mjml_source, disable_comments=True, fonts={})
+    except Exception as exc:  # mrml raises ValueError for bad MJML
+        raise RenderError(f"template {HTML_TEMPLATE}: MJML error: {exc}") from exc
+    return html, text
+
+
+def build_confirmation(
+    settings: Settings,
+    *,
+    email: str,
+    list_name: str,
+    url: str,
+    now: datetime | None = None,
+) -> ConfirmationMessage:
+    """The confirmation email as bytes.
+
+    The name typed into the form is deliberately left out of the message (body and To): anyone can
+    type anything there, and a confirmation email that repeats it would let spammers send their
+    text through us to any address. The address is checked, never repaired, and the list name is
+    stripped of control characters, so no header can be injected.
+    """
+    when = now or datetime.now(UTC)
+    rcpt = check_address(email)
+    clean_list = clean_header_text(list_name)
+    context = {
+        "email": email,
+        "list_name": clean_list,
+        "confirm_url": url,
+        "firm": settings.firm_name,
+        "newsletter": settings.newsletter_name,
+        "postal_address": settings.postal_address,
+        "days": CONFIRM_MAX_AGE.days,
+        "archive_url": f"{settings.public_url}/archive",
+    }
+    html, text = render_confirmation(context)
+    from_name, from_addr = parseaddr(settings.from_)
+    subject = f"Please confirm your subscription to {clean_list}"
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = Address(display_name=clean_header_text(from_name), addr_spec=from_addr)
+    local, _, domain = rcpt.rpartition("@")
+    msg["To"] = Address(username=local, domain=domain)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = make_msgid("confirm", domain=settings.mail_domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return ConfirmationMessage(
+        envelope_from=from_addr, recipients=(rcpt,), data=msg.as_bytes(), subject=subject
+    )
+
+
+def send_confirmation(settings: Settings, message: ConfirmationMessage) -> Reply:
+    """Hand the message to MAILER_SMTP_URL's transport; the server's reply for the recipient."""
+    transport = make_transport(settings.smtp_url)
+    try:
+        return transport.send(message)[message.recipients[0]]
+    finally:
+        transport.close()

@@ -1,0 +1,120 @@
+"""The web pages' shared parts: one autoescaped Jinja environment, the base layout's context, and
+the security headers every HTML response carries.
+
+Why our own Jinja environment: Starlette's default only autoescapes files ending in .html/.htm/.xml,
+and our templates end in `.html.j2`; an environment with `autoescape=True` escapes every template,
+so a subscriber's name can never become markup.
+
+Admin pages reuse everything here: `templates`, `page(...)`, `SecureRoute`, and the layout
+`templates/web/base.html.j2` (blocks: `title`, `nav`, `masthead`, `content`, `footer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.templating import Jinja2Templates
+
+from mailer.render import TEMPLATE_ROOT, long_date
+from mailer.settings import get_settings
+
+WEB_TEMPLATES = TEMPLATE_ROOT / "web"
+STATIC_DIR = WEB_TEMPLATES / "static"
+
+# Nothing but our own origin: no inline script or style, no framing, forms post only to us.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on our own form
+    # posts, which would defeat the same-origin check; links out still carry no referrer (and so
+    # never leak a token-bearing URL).
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": CSP,
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(WEB_TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["longdate"] = long_date
+    return env
+
+
+def _site_context(request: Request) -> dict[str, Any]:
+    """What the base layout shows on every page (firm, newsletter, postal address)."""
+    settings = get_settings()
+    return {
+        "firm": settings.firm_name,
+        "newsletter": settings.newsletter_name,
+        "postal_address": settings.postal_address,
+        "public_url": settings.public_url,
+    }
+
+
+templates = Jinja2Templates(env=_env(), context_processors=[_site_context])
+
+
+def add_security_headers(response: Response, overrides: Mapping[str, str] | None = None) -> None:
+    """Set the headers every page carries, without replacing one a route chose on purpose."""
+    for name, value in {**SECURITY_HEADERS, **(overrides or {})}.items():
+        if name not in response.headers:
+            response.headers[name] = value
+
+
+def page(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Render `templates/web/<name>` inside the base layout, with the security headers."""
+    ctx: dict[str, Any] = {"title": "", "nav": [], **(context or {})}
+    response = templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers
+    )
+    add_security_headers(response)
+    return response
+
+
+class SecureRoute(APIRoute):
+    """A route class whose responses all carry SECURITY_HEADERS (`APIRouter(route_class=...)`).
+
+    Lives on the router rather than as app middleware so that each audience's router brings its
+    own guarantees wherever it is mounted.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def secured(request: Request) -> Response:
+            response = await handler(request)
+            add_security_headers(response)
+            return response
+
+        return secured
+
+
+def static_path(name: str) -> Path | None:
+    """A file under templates/web/static/, or None for anything else (no path traversal)."""
+    candidate = (STATIC_DIR / name).resolve()
+    if candidate.parent != STATIC_DIR.resolve() or not candidate.is_file():
+        return None
+    return candidate

@@ -1,0 +1,60 @@
+"""Per-client limits for public forms (the `limits` library: a moving window per key).
+
+Why: the subscribe form sends an email to whatever address is typed in, so without a limit it is a
+tool to flood someone's inbox or to burn the firm's sending reputation. Two windows apply: one per
+client IP (`SUBSCRIBE_PER_IP`) and one per target address (`CONFIRMATIONS_PER_ADDRESS`, keyed by a
+keyed digest so the storage holds no address).
+
+Storage: Redis when the settings name one (several web processes then share the windows), process
+memory otherwise. Each app instance gets its own `WebLimiter` (see `limiter_for`), so a test's
+fresh app starts with empty windows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse, storage, strategies
+from starlette.requests import Request
+
+from mailer.settings import get_settings
+
+SUBSCRIBE_PER_IP = "5/minute"
+CONFIRMATIONS_PER_ADDRESS = "3/hour"
+NAMESPACE = "mailer-web"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int  # seconds until the window lets the next request through (0 if allowed)
+
+
+class WebLimiter:
+    def __init__(self, storage_url: str | None) -> None:
+        self.storage = storage.storage_from_string(storage_url or "memory://")
+        self.strategy = strategies.MovingWindowRateLimiter(self.storage)
+
+    def hit(self, rule: str | RateLimitItem, *key: str) -> Verdict:
+        """Count one event for `key` under `rule`; refused once the window is full."""
+        item = parse(rule) if isinstance(rule, str) else rule
+        if self.strategy.hit(item, NAMESPACE, *key):
+            return Verdict(True, 0)
+        stats = self.strategy.get_window_stats(item, NAMESPACE, *key)
+        return Verdict(False, max(1, int(stats.reset_time - time.time()) + 1))
+
+
+def limiter_for(request: Request) -> WebLimiter:
+    """The app's limiter, created on first use from the settings."""
+    state = request.app.state
+    limiter: WebLimiter | None = getattr(state, "web_limiter", None)
+    if limiter is None:
+        limiter = WebLimiter(get_settings().ratelimit_storage())
+        state.web_limiter = limiter
+    return limiter
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (uvicorn's --proxy-headers rewrites it behind a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
