@@ -12,6 +12,7 @@ Rules a user relies on:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -38,11 +39,19 @@ COMPANY_MAX = 200
 TAG_MAX = 64
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
+
+
 def clean_text(value: str | None, field: str, limit: int) -> str:
-    """A trimmed text field; InvalidInput if too long (never silently truncated)."""
-    text = (value or "").strip()
+    """A trimmed one-line text field: line breaks and tabs (a quoted CSV cell may hold them)
+    become one space; InvalidInput if too long (never silently truncated) or holding other
+    control characters (PostgreSQL refuses NUL, escape sequences have no place in a name)."""
+    text = _LINE_BREAKS.sub(" ", (value or "").strip())
     if len(text) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters ({len(text)})")
+    if _CONTROL.search(text):
+        raise InvalidInput(f"{field} contains a control character")
     return text
 
 
@@ -53,6 +62,8 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         tag = raw.strip()
         if not tag:
             continue
+        if _CONTROL.search(tag) or "\n" in tag or "\r" in tag:
+            raise InvalidInput(f"tag {tag!r} contains a line break or control character")
         if ";" in tag:
             raise InvalidInput(f"tag {tag!r} contains ';', which separates tags in CSV files")
         if len(tag) > TAG_MAX:

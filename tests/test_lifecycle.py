@@ -168,3 +168,20 @@ def test_describe_gives_status_lists_and_suppression_as_data(
     assert data["suppression"] is None
     with pytest.raises(NotFound, match="no subscriber with address bea@example.org"):
         describe(session, "bea@example.org", key)
+
+
+@pytest.mark.parametrize("bad", ["Ana\x00", "Ana\x1b[31m", "Ana\x08"])
+def test_control_characters_in_a_name_are_refused_on_both_backends(
+    session: Session, settings: Settings, bad: str
+) -> None:
+    mlist = create_list(session, "weekly", "Weekly")
+    with pytest.raises(InvalidInput, match="control character"):
+        add_subscriber(session, mlist, "ana@example.org", settings.secret(), name=bad)
+
+
+def test_a_line_break_in_a_name_becomes_a_space(session: Session, settings: Settings) -> None:
+    mlist = create_list(session, "weekly", "Weekly")
+    added = add_subscriber(
+        session, mlist, "ana@example.org", settings.secret(), name="Ana\r\n  Bcc: x@example.org"
+    )
+    assert added.subscriber.name == "Ana Bcc: x@example.org"  # one line: no header can follow
