@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     newsletter_name: str = "Security Chatter"
     firm_name: str = "Miranda Delphi Solutions"
     production: bool = False
+    # Inbound mail (`mailer inbound`): larger messages are refused with 552 during SMTP.
+    inbound_max_bytes: int = 25 * 1024 * 1024
+    # This many soft bounces (distinct messages) within the window suppress the address.
+    soft_bounce_threshold: int = 3
+    soft_bounce_window_days: float = 30.0
+    # Stored messages not processed after this many seconds are queued again by `mailer inbound`
+    # (the broker was down when they arrived, or their task was lost).
+    inbound_requeue_after: float = 120.0
 
     @field_validator("public_url")
     @classmethod

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from mailer import campaigns
 from mailer.db import session_scope
@@ -126,9 +127,20 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
                 duration = f"{(end - p.started_at).total_seconds():.1f} s" if end else "running"
                 console.print(f"duration  {duration}")
                 console.print(f"rate      {p.rate:.1f} messages/s")
+            _inbound_lines(session, cid)
             failures = campaigns.failures_by_reply(session, cid)
             if failures:
                 table = Table("failures", "SMTP reply")
                 for reply, n in failures:
                     table.add_row(str(n), reply)
                 console.print(table)
+
+
+def _inbound_lines(session: Session, campaign_id: int) -> None:
+    """What came back for this campaign: bounces and client inquiries (mailer/inbound.py)."""
+    from mailer import bounces, inquiries
+
+    b = bounces.counts_for_campaign(session, campaign_id)
+    q = inquiries.counts_for_campaign(session, campaign_id)
+    console.print(f"bounces   {b['hard']} hard, {b['soft']} soft", highlight=False)
+    console.print(f"inquiries {q['total']} ({q['sent']} forwarded)", highlight=False)

@@ -270,6 +270,31 @@ def forget_(
         )
     secret = get_settings().secret()
     with session_scope() as session:
+        from mailer.inbound import erase_person
+
+        # The mailer's rows about the person (inbound mail, bounces, inquiries) go first, while
+        # the subscriber id they are keyed on still exists; same transaction as the erasure.
+        erase_person(session, email)
         forgotten = forget(session, email, secret)
     what = "erased the subscriber's data" if forgotten is not None else "no subscriber record"
     typer.echo(f"{what}; the address is kept only as a keyed hash on the suppression list")
+
+
+def _inbound_sections(session: Session, data: dict[str, Any]) -> None:
+    """Bounces and inquiries (mailer/bounces.py, mailer/inquiries.py) for show and export-data."""
+    from mailer.bounces import describe_bounces
+    from mailer.inquiries import describe_inquiries
+
+    person = data.get("subscriber")
+    if person is None:
+        return
+    # Only sections with something in them: most readers never bounce nor write back.
+    for key, rows in (
+        ("bounces", describe_bounces(session, person["id"])),
+        ("inquiries", describe_inquiries(session, person["id"])),
+    ):
+        if rows:
+            data[key] = rows
+
+
+EXTRA_SECTIONS.append(_inbound_sections)

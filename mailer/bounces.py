@@ -1,0 +1,193 @@
+"""Bounce policy: what a reported delivery failure does to the subscriber.
+
+- A hard bounce (5.x.x, or a permanent failure by flufl.bounce when the report has no code) marks
+  the subscriber `bounced` and adds a `hard_bounce` suppression: the address is never mailed again.
+- A soft bounce (4.x.x, delays, full mailboxes) is only counted. When the subscriber has soft
+  bounces for `soft_bounce_threshold` distinct messages within `soft_bounce_window_days`, the
+  address is suppressed (`soft_bounce`) and the subscriber marked `bounced`. Distinct messages,
+  not reports: a relay sends several "still trying" warnings for one message over two days, and
+  that is one problem, not three.
+
+The bounce is attributed through the VERP token in the envelope recipient (which delivery, hence
+which subscriber), never through the address text in the report, which forwarding can change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.classify import Failure
+from mailer.models import BounceEvent, BounceKind, Delivery, InboundMessage
+from mailer.settings import Settings
+from subscribers.db import utcnow
+from subscribers.errors import InvalidAddress
+from subscribers.models import Subscriber, SubscriberStatus, SuppressionReason
+from subscribers.suppression import add_suppression
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BounceOutcome:
+    event_id: int
+    kind: BounceKind
+    suppressed: bool
+    text: str  # for InboundMessage.outcome
+
+
+def pick_failure(failures: Sequence[Failure], subscriber_email: str | None) -> Failure:
+    """The failure about our recipient: the one naming their address, else the worst one."""
+    if subscriber_email:
+        mine = [f for f in failures if f.recipient.lower() == subscriber_email.lower()]
+        if mine:
+            return sorted(mine, key=lambda f: not f.hard)[0]
+    return sorted(failures, key=lambda f: not f.hard)[0]
+
+
+def soft_bounce_count(session: Session, subscriber_id: int, since: datetime) -> int:
+    """Distinct messages (deliveries) with a soft bounce since `since`."""
+    per_message = func.coalesce(BounceEvent.delivery_id, -BounceEvent.inbound_message_id)
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(per_message))).where(
+                BounceEvent.subscriber_id == subscriber_id,
+                BounceEvent.kind == BounceKind.SOFT,
+                BounceEvent.created_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def record_bounce(
+    session: Session,
+    inbound: InboundMessage,
+    failures: Sequence[Failure],
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+) -> BounceOutcome:
+    """Store the BounceEvent for this inbound message and apply the policy. The caller commits.
+
+    A second call for the same message returns the first event (the unique key on the inbound
+    message makes a concurrent second insert fail instead of counting the bounce twice).
+    """
+    now = now or utcnow()
+    existing = session.scalar(
+        select(BounceEvent).where(BounceEvent.inbound_message_id == inbound.id)
+    )
+    if existing is not None:
+        return BounceOutcome(existing.id, existing.kind, False, "bounce already recorded")
+
+    subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
+    failure = pick_failure(failures, subscriber.email if subscriber else None)
+    kind = BounceKind.HARD if failure.hard else BounceKind.SOFT
+    campaign_id = (
+        session.scalar(select(Delivery.campaign_id).where(Delivery.id == inbound.delivery_id))
+        if inbound.delivery_id
+        else None
+    )
+    event = BounceEvent(
+        inbound_message_id=inbound.id,
+        subscriber_id=subscriber.id if subscriber else None,
+        delivery_id=inbound.delivery_id,
+        campaign_id=campaign_id,
+        kind=kind,
+        status=failure.status,
+        action=failure.action[:32],
+        recipient=failure.recipient[:320],
+        diagnostic=failure.diagnostic[:2000],
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    code = failure.status or "no status code"
+    if subscriber is None or not subscriber.email:
+        return BounceOutcome(
+            event.id, kind, False, f"{kind.value} bounce ({code}); the subscriber no longer exists"
+        )
+
+    detail = f"{code} {failure.diagnostic}".strip()[:480]
+    if kind == BounceKind.HARD:
+        done = _suppress(session, subscriber, settings, SuppressionReason.HARD_BOUNCE, detail)
+        return BounceOutcome(
+            event.id, kind, True, f"hard bounce ({code}): {subscriber.email} {done}"
+        )
+
+    window = timedelta(days=settings.soft_bounce_window_days)
+    count = soft_bounce_count(session, subscriber.id, now - window)
+    if count >= settings.soft_bounce_threshold:
+        done = _suppress(
+            session,
+            subscriber,
+            settings,
+            SuppressionReason.SOFT_BOUNCE,
+            f"{count} soft bounces in {settings.soft_bounce_window_days:g} days; last: {detail}",
+        )
+        return BounceOutcome(
+            event.id,
+            kind,
+            True,
+            f"soft bounce ({code}), {count} within {settings.soft_bounce_window_days:g} days: "
+            f"{subscriber.email} {done}",
+        )
+    return BounceOutcome(
+        event.id,
+        kind,
+        False,
+        f"soft bounce ({code}), {count} of {settings.soft_bounce_threshold} "
+        f"within {settings.soft_bounce_window_days:g} days",
+    )
+
+
+def _suppress(
+    session: Session,
+    subscriber: Subscriber,
+    settings: Settings,
+    reason: SuppressionReason,
+    detail: str,
+) -> str:
+    assert subscriber.email is not None
+    subscriber.status = SubscriberStatus.BOUNCED
+    try:
+        add_suppression(session, subscriber.email, settings.secret(), reason, detail)
+    except InvalidAddress:
+        # An address stored before today's validation: `bounced` already stops mail to it, and a
+        # crash here would only make the task retry for ever.
+        log.warning("cannot suppress malformed address of subscriber %s", subscriber.id)
+        return "marked bounced (malformed address, not suppressed)"
+    return "suppressed"
+
+
+def describe_bounces(session: Session, subscriber_id: int) -> list[str]:
+    """One line per bounce, newest first (for `mailer subscribers show` and export-data)."""
+    rows = session.scalars(
+        select(BounceEvent)
+        .where(BounceEvent.subscriber_id == subscriber_id)
+        .order_by(BounceEvent.created_at.desc(), BounceEvent.id.desc())
+    )
+    return [
+        f"{e.created_at:%Y-%m-%d %H:%M} {e.kind.value} {e.status or '-'}"
+        + (f" campaign {e.campaign_id}" if e.campaign_id else "")
+        + (f": {e.diagnostic[:120]}" if e.diagnostic else "")
+        for e in rows
+    ]
+
+
+def counts_for_campaign(session: Session, campaign_id: int) -> dict[str, Any]:
+    """Hard and soft bounces reported for one campaign's messages."""
+    rows = dict(
+        session.execute(
+            select(BounceEvent.kind, func.count())
+            .where(BounceEvent.campaign_id == campaign_id)
+            .group_by(BounceEvent.kind)
+        ).all()
+    )
+    return {"hard": rows.get(BounceKind.HARD, 0), "soft": rows.get(BounceKind.SOFT, 0)}

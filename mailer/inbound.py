@@ -1,0 +1,488 @@
+"""`mailer inbound`: the SMTP server that receives replies, bounces and unsubscribe requests.
+
+Receiving is deliberately dumb and durable; deciding happens later, in a task:
+
+- RCPT is accepted only for `reply+TOKEN`, `bounces+TOKEN` and `unsubscribe+TOKEN` at
+  MAIL_DOMAIN, with a token that verifies and names a delivery we made. Everything else is refused
+  with 550 during the dialogue, so the server is never an open relay and a forged or altered
+  token gets the same answer as an unknown address.
+- A message larger than `inbound_max_bytes` is refused with 552 (announced with the SIZE
+  extension, so well-behaved clients do not even send it).
+- 250 is answered only after the raw message is committed as an InboundMessage row (one per
+  accepted recipient). Any database failure answers 451 4.3.0 and the sender retries later:
+  nothing is lost, and nothing is half-accepted.
+- After the commit the classify task is enqueued (run in-process when there is no broker). If the
+  broker is down at that moment, the row waits as `received` and the periodic sweep of this
+  server enqueues it again.
+- Messages carrying our loop-guard header (our own forwards coming back) are stored as `ignored`
+  and never processed.
+
+`process()` is what the task runs: classify (mailer/classify.py) and act (bounces, unsubscribe,
+inquiry forward), recording the classification and the outcome on the row. Safe to run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from typing import Any
+
+from aiosmtpd.smtp import SMTP
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailer import bounces, inquiries, tokens
+from mailer.classify import Classification, classify, has_loop_guard, header
+from mailer.db import get_sessionmaker
+from mailer.errors import ConfigError, TokenError
+from mailer.models import (
+    BounceEvent,
+    Campaign,
+    Delivery,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+    Inquiry,
+    InquiryStatus,
+)
+from mailer.settings import Settings, get_settings
+from mailer.transport import make_transport
+from subscribers.addresses import parse_address as parse_email
+from subscribers.db import utcnow
+from subscribers.lifecycle import unsubscribe
+from subscribers.models import MailingList, Subscriber, Subscription
+
+log = logging.getLogger(__name__)
+
+TEMPFAIL = "451 4.3.0 Cannot store the message right now; please try again later"
+TEMPFAIL_RCPT = "451 4.3.0 Cannot check this recipient right now; please try again later"
+
+
+def refuse(address: str) -> str:
+    return f"550 5.1.1 <{address}>: recipient not accepted here"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """An accepted envelope recipient: which address kind and which delivery it names."""
+
+    address: str
+    kind: str  # reply, bounces, unsubscribe
+    delivery_id: int
+    subscriber_id: int | None
+
+
+def resolve_recipient(session: Session, address: str, settings: Settings) -> Recipient | None:
+    """The delivery a recipient address names, or None if we do not accept it."""
+    try:
+        kind, token = tokens.parse_address(address, settings.mail_domain)
+        delivery_id = tokens.parse_delivery_token(token, settings.verification_secrets())
+    except TokenError:
+        return None
+    row = session.execute(
+        select(Delivery.id, Delivery.subscriber_id).where(Delivery.id == delivery_id)
+    ).first()
+    if row is None:
+        return None
+    return Recipient(address, kind, row[0], row[1])
+
+
+def store(
+    factory: sessionmaker[Session],
+    raw: bytes,
+    *,
+    mail_from: str,
+    recipients: list[Recipient],
+    peer: str,
+    helo: str,
+    settings: Settings,
+) -> list[tuple[int, bool]]:
+    """Commit one InboundMessage per recipient; [(id, needs processing)]. Raises on DB errors."""
+    head = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+    looped = has_loop_guard(head, settings.mail_domain)
+    subject = header(head, "Subject")[:2000]
+    message_id = header(head, "Message-ID")[:998]
+    now = utcnow()
+    rows = []
+    with factory() as session, session.begin():
+        for rcpt in recipients:
+            row = InboundMessage(
+                received_at=now,
+                peer=peer[:200],
+                helo=helo[:255],
+                mail_from="" if mail_from == "<>" else mail_from[:998],
+                rcpt_to=rcpt.address[:320],
+                address_kind=rcpt.kind,
+                delivery_id=rcpt.delivery_id,
+                subscriber_id=rcpt.subscriber_id,
+                size=len(raw),
+                raw=raw,
+                message_id=message_id,
+                subject=subject,
+            )
+            if looped:
+                row.status = InboundStatus.IGNORED
+                row.kind = InboundKind.LOOP
+                row.reason = f"carries our loop-guard header for {settings.mail_domain}"
+                row.outcome = "one of our own forwards came back; not processed"
+                row.processed_at = now
+            session.add(row)
+            rows.append(row)
+        session.flush()
+        result = [(r.id, not looped) for r in rows]
+    return result
+
+
+def enqueue(inbound_id: int) -> None:
+    """Hand one stored message to the classify task (runs here and now without a broker)."""
+    from mailer import tasks
+
+    tasks.process_inbound.delay(inbound_id)
+
+
+class InboundHandler:
+    """aiosmtpd handler. Database work runs in threads so one slow commit blocks no dialogue."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session] | None = None,
+        enqueue: Callable[[int], None] = enqueue,
+    ) -> None:
+        self.settings = settings
+        self.factory = factory or get_sessionmaker()
+        self.enqueue = enqueue
+        # Processing started after a 250 (in-process when there is no broker) runs here, off
+        # the event loop; tests wait on `_background` to see a message's outcome.
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="inbound-process")
+        self._background: set[Future[None]] = set()
+
+    def _resolve(self, address: str) -> Recipient | None:
+        with self.factory() as session:
+            return resolve_recipient(session, address, self.settings)
+
+    async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.run_in_executor(None, self._resolve, address)
+        except Exception:  # noqa: BLE001 - any database trouble: the sender must retry
+            log.exception("cannot check recipient %s", address)
+            return TEMPFAIL_RCPT
+        if found is None:
+            log.info("refused recipient %s from %s", address, session.peer)
+            return refuse(address)
+        envelope.rcpt_tos.append(address)
+        accepted = getattr(envelope, "mailer_recipients", None)
+        if accepted is None:
+            accepted = envelope.mailer_recipients = []
+        accepted.append(found)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        if len(raw) > self.settings.inbound_max_bytes:
+            return (
+                f"552 5.3.4 Message too big (the limit is {self.settings.inbound_max_bytes} bytes)"
+            )
+        recipients: list[Recipient] = getattr(envelope, "mailer_recipients", [])
+        peer = session.peer
+        peer_text = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer or "")
+        loop = asyncio.get_running_loop()
+        try:
+            stored = await loop.run_in_executor(
+                None,
+                lambda: store(
+                    self.factory,
+                    raw,
+                    mail_from=envelope.mail_from or "",
+                    recipients=recipients,
+                    peer=peer_text,
+                    helo=session.host_name or "",
+                    settings=self.settings,
+                ),
+            )
+        except Exception:  # noqa: BLE001 - not stored: 4xx so that the sender tries again
+            log.exception("cannot store a message from %s", envelope.mail_from)
+            return TEMPFAIL
+        todo = [i for i, process_it in stored if process_it]
+        if todo:
+            future = self._executor.submit(self._enqueue_all, todo)
+            self._background.add(future)
+            future.add_done_callback(self._background.discard)
+        return "250 2.0.0 OK: stored as " + ", ".join(f"#{i}" for i, _ in stored)
+
+    def _enqueue_all(self, ids: list[int]) -> None:
+        for inbound_id in ids:
+            try:
+                self.enqueue(inbound_id)
+            except Exception:  # noqa: BLE001 - the row is safe; the sweep will enqueue it again
+                log.exception(
+                    "cannot enqueue inbound message #%s; the sweep will retry", inbound_id
+                )
+
+    def sweep(self) -> int:
+        """Enqueue stored messages whose processing was lost or is due for another attempt."""
+        ids = stale_messages(self.factory, self.settings)
+        self._enqueue_all(ids)
+        return len(ids)
+
+
+def stale_messages(
+    factory: sessionmaker[Session], settings: Settings, limit: int = 200
+) -> list[int]:
+    cutoff = utcnow() - timedelta(seconds=settings.inbound_requeue_after)
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(InboundMessage.id)
+                .where(
+                    or_(
+                        (InboundMessage.status == InboundStatus.RECEIVED)
+                        & (InboundMessage.received_at < cutoff),
+                        (InboundMessage.status == InboundStatus.DEFERRED)
+                        & (InboundMessage.processed_at < cutoff),
+                    )
+                )
+                .order_by(InboundMessage.id)
+                .limit(limit)
+            )
+        )
+
+
+def smtp_parameters(settings: Settings) -> dict[str, Any]:
+    """aiosmtpd SMTP options shared by `serve` and tests that run the handler in-process."""
+    return {
+        "data_size_limit": settings.inbound_max_bytes,
+        "hostname": settings.mail_domain,
+        "ident": "mailer inbound",
+        "enable_SMTPUTF8": True,
+        "decode_data": False,
+        "timeout": 120,
+    }
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"MAILER_INBOUND_LISTEN must be HOST:PORT (e.g. 127.0.0.1:2525), got {value!r}"
+        )
+    return host, int(port)
+
+
+def serve(
+    settings: Settings,
+    listen: str | None = None,
+    *,
+    on_ready: Callable[[str, int], None] | None = None,
+) -> None:
+    """Run the server until SIGINT/SIGTERM, sweeping for unprocessed messages meanwhile."""
+    host, port = parse_listen(listen or settings.inbound_listen)
+    handler = InboundHandler(settings)
+    interval = max(1.0, settings.inbound_requeue_after / 4)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SMTP(handler, loop=loop, **smtp_parameters(settings)), host, port
+        )
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if on_ready is not None:
+            on_ready(host, port)
+        while not stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            if stop.is_set():
+                break
+            try:
+                swept = await loop.run_in_executor(None, handler.sweep)
+                if swept:
+                    log.info("enqueued %s stored messages again", swept)
+            except Exception:  # noqa: BLE001 - database down: try at the next sweep
+                log.warning("sweep failed", exc_info=True)
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(main())
+    handler._executor.shutdown(wait=True)
+
+
+# --- processing (the task's body) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Processed:
+    status: InboundStatus
+    kind: InboundKind | None
+    outcome: str
+    retry: bool = False  # the forward was deferred: run again later
+
+
+def _finish(
+    session: Session, inbound: InboundMessage, status: InboundStatus, outcome: str
+) -> Processed:
+    inbound.status = status
+    inbound.outcome = outcome[:4000]
+    inbound.processed_at = utcnow()
+    session.commit()
+    return Processed(status, inbound.kind, inbound.outcome, status == InboundStatus.DEFERRED)
+
+
+def process(inbound_id: int) -> Processed:
+    """Classify one stored message and act on it. Running it twice changes nothing more."""
+    settings = get_settings()
+    factory = get_sessionmaker()
+    with factory() as session:
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound_id)
+            .values(attempts=InboundMessage.attempts + 1)
+        )
+        session.commit()
+        inbound = session.get(InboundMessage, inbound_id)
+        if inbound is None:
+            return Processed(InboundStatus.FAILED, None, "no such message (erased?)")
+        if inbound.status in (InboundStatus.DONE, InboundStatus.IGNORED, InboundStatus.FAILED):
+            return Processed(inbound.status, inbound.kind, inbound.outcome)
+        if inbound.kind is None:
+            verdict = classify(
+                inbound.raw,
+                mail_from=inbound.mail_from,
+                rcpt_to=inbound.rcpt_to,
+                domain=settings.mail_domain,
+            )
+            return _act(session, inbound, verdict, settings)
+        if inbound.kind == InboundKind.INQUIRY:
+            return _forward(session, inbound, settings)
+        return Processed(inbound.status, inbound.kind, inbound.outcome)
+
+
+def _act(
+    session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
+) -> Processed:
+    inbound.kind = verdict.kind
+    inbound.reason = verdict.reason[:4000]
+    kind = verdict.kind
+    if kind == InboundKind.LOOP:
+        return _finish(session, inbound, InboundStatus.IGNORED, "our own forward; not processed")
+    if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED):
+        return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
+    if kind == InboundKind.BOUNCE:
+        try:
+            result = bounces.record_bounce(session, inbound, verdict.failures, settings)
+            return _finish(session, inbound, InboundStatus.DONE, result.text)
+        except IntegrityError:  # another run recorded it a moment ago
+            session.rollback()
+            session.refresh(inbound)
+            return Processed(inbound.status, inbound.kind, inbound.outcome)
+    if kind == InboundKind.UNSUBSCRIBE:
+        return _finish(session, inbound, InboundStatus.DONE, _unsubscribe(session, inbound))
+    session.commit()  # an inquiry: the classification first, then the forward
+    return _forward(session, inbound, settings)
+
+
+def _unsubscribe(session: Session, inbound: InboundMessage) -> str:
+    """Unsubscribe from the list the message was sent to (like the List-Unsubscribe link)."""
+    row = session.execute(
+        select(Campaign.list_id, MailingList.slug)
+        .join(Delivery, Delivery.campaign_id == Campaign.id)
+        .join(MailingList, MailingList.id == Campaign.list_id)
+        .where(Delivery.id == inbound.delivery_id)
+    ).first()
+    subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
+    if row is None or subscriber is None:
+        return "unsubscribe request, but the subscriber or the campaign no longer exists"
+    list_id, slug = row
+    subscription = session.scalar(
+        select(Subscription).where(
+            Subscription.subscriber_id == subscriber.id, Subscription.list_id == list_id
+        )
+    )
+    if subscription is None:
+        return f"unsubscribe request: {subscriber.email} is not on {slug}"
+    how = "unsubscribe address" if inbound.address_kind == "unsubscribe" else "reply"
+    unsubscribe(session, subscription, f"by email ({how})")
+    return f"unsubscribed {subscriber.email} from {slug}"
+
+
+def _forward(session: Session, inbound: InboundMessage, settings: Settings) -> Processed:
+    inquiry = inquiries.record_inquiry(session, inbound, settings)
+    if inquiry.status == InquiryStatus.SENT:
+        if inbound.status != InboundStatus.DONE:
+            return _finish(session, inbound, InboundStatus.DONE, _sent_text(inquiry))
+        return Processed(inbound.status, inbound.kind, inbound.outcome)
+    transport = make_transport(settings.smtp_url)
+    try:
+        reply = inquiries.forward(session, inquiry, inbound, settings, transport)
+    finally:
+        transport.close()
+    if reply is None:  # another run holds or finished it
+        session.refresh(inbound)
+        return Processed(inbound.status, inbound.kind, inbound.outcome)
+    if reply.accepted:
+        return _finish(session, inbound, InboundStatus.DONE, _sent_text(inquiry))
+    if reply.permanent:
+        return _finish(session, inbound, InboundStatus.FAILED, f"forward refused: {reply}")
+    deadline = inbound.received_at + timedelta(hours=settings.retry_deadline_hours)
+    if utcnow() > deadline:
+        inquiry.status = InquiryStatus.FAILED
+        return _finish(
+            session,
+            inbound,
+            InboundStatus.FAILED,
+            f"forward gave up after {settings.retry_deadline_hours:g} h: {reply}",
+        )
+    return _finish(session, inbound, InboundStatus.DEFERRED, f"forward deferred: {reply}")
+
+
+def _sent_text(inquiry: Inquiry) -> str:
+    return f"forwarded as inquiry #{inquiry.id} {inquiry.forward_message_id}: {inquiry.last_reply}"
+
+
+# --- GDPR ---------------------------------------------------------------------------------------
+
+
+def erase_person(session: Session, email: str) -> int:
+    """Delete the inbound mail, bounces and inquiries of one person; how many messages went.
+
+    Run before `subscribers.gdpr.forget` in the same transaction, while the subscriber row (and
+    so the id these rows are keyed on) still exists. Messages they sent from the address are
+    found by the envelope sender as well.
+    """
+    canonical = parse_email(email).email
+    subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == canonical))
+    mine = [func.lower(InboundMessage.mail_from) == canonical.lower()]
+    if subscriber_id is not None:
+        mine.append(InboundMessage.subscriber_id == subscriber_id)
+    ids = list(session.scalars(select(InboundMessage.id).where(or_(*mine))))
+    inquiry_of = [func.lower(Inquiry.client_email) == canonical.lower()]
+    if subscriber_id is not None:
+        inquiry_of.append(Inquiry.subscriber_id == subscriber_id)
+        session.execute(delete(BounceEvent).where(BounceEvent.subscriber_id == subscriber_id))
+    ids += [
+        i
+        for i in session.scalars(select(Inquiry.inbound_message_id).where(or_(*inquiry_of)))
+        if i not in ids
+    ]
+    if ids:
+        session.execute(delete(BounceEvent).where(BounceEvent.inbound_message_id.in_(ids)))
+        session.execute(delete(Inquiry).where(Inquiry.inbound_message_id.in_(ids)))
+        session.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids)))
+    session.flush()
+    return len(ids)

@@ -1,0 +1,371 @@
+"""Client inquiries: a reader's reply, forwarded to the partner who wrote the issue.
+
+The forward is a new message, not a redirect: From `Client Name via <newsletter>` at the firm's
+own address (so SPF/DKIM/DMARC pass for a domain we control), To the partner, Reply-To the client
+(the partner's answer goes straight to them), the client's subject, a short block saying who the
+client is and which issue they answered, the client's own words with the quoted newsletter
+trimmed, and the original message attached unchanged as message/rfc822.
+
+It carries `Auto-Submitted: auto-forwarded` (RFC 3834: responders must not answer it) and our
+loop-guard header (if it ever comes back to us, it is stored and ignored).
+
+Exactly once: one Inquiry row per inbound message (unique key), a Message-ID derived from the
+inbound message's id, and an atomic claim before sending, so a task that runs twice, or two
+workers at once, send one forward. Only a worker dying between the relay's 250 and the commit can
+repeat it, and the repeat has the same Message-ID, which mail systems de-duplicate.
+"""
+
+from __future__ import annotations
+
+import email
+import email.errors
+import email.policy
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from email.utils import format_datetime, getaddresses, parseaddr
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mailer import tokens
+from mailer.classify import LOOP_HEADER, body_text, decode_text, header, parse, reply_text
+from mailer.compose import check_address, clean_header_text
+from mailer.errors import ComposeError
+from mailer.models import (
+    Campaign,
+    Delivery,
+    InboundMessage,
+    Inquiry,
+    InquiryStatus,
+    Issue,
+    Partner,
+)
+from mailer.settings import Settings
+from mailer.transport import Reply, Transport
+from subscribers.db import utcnow
+from subscribers.models import MailingList, Subscriber, Subscription
+
+
+@dataclass(frozen=True)
+class ClientContext:
+    """What the partner needs to know about who wrote and about what."""
+
+    client_name: str
+    client_email: str  # the address to answer (the message's Reply-To or From)
+    subscriber_email: str  # the address on file ("" if the subscriber was erased)
+    company: str
+    lists: tuple[str, ...]
+    tags: tuple[str, ...]
+    issue_title: str
+    issue_slug: str
+    issue_date: str
+    newsletter: str
+    campaign_id: int | None
+    list_name: str
+    partner_name: str
+    partner_email: str
+
+
+@dataclass(frozen=True)
+class ForwardMessage:
+    """A ready forward, shaped for a Transport."""
+
+    envelope_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    message_id: str
+
+
+def forward_message_id(inbound_id: int, settings: Settings) -> str:
+    """The same for every attempt at one inquiry, so repeats are recognisably one message."""
+    tag = tokens.digest("inquiry", str(inbound_id), settings.secret())
+    return f"<inquiry.{inbound_id}.{tag}@{settings.mail_domain}>"
+
+
+def _sender(raw: bytes) -> tuple[str, str]:
+    """(name, address) the client wants answers at: Reply-To if they set one, else From.
+
+    The header's structure is parsed before encoded words are decoded, so a display name that
+    decodes to "x\r\nBcc: y" stays a (cleaned) name and never becomes an address.
+    """
+    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    for name in ("Reply-To", "From"):
+        for display, addr in getaddresses([str(v) for v in head.get_all(name) or []]):
+            if addr and "@" in addr:
+                return clean_header_text(decode_text(display)), addr.strip()
+    return "", ""
+
+
+def client_context(session: Session, inbound: InboundMessage, settings: Settings) -> ClientContext:
+    """Everything about the client and the issue they answered, read from the database."""
+    display, addr = _sender(inbound.raw)
+    subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
+    delivery = session.get(Delivery, inbound.delivery_id) if inbound.delivery_id else None
+    campaign = session.get(Campaign, delivery.campaign_id) if delivery else None
+    issue = session.get(Issue, delivery.issue_id) if delivery else None
+    partner = session.get(Partner, issue.partner_id) if issue else None
+    mlist = session.get(MailingList, campaign.list_id) if campaign else None
+    lists: list[str] = []
+    if subscriber is not None:
+        rows = session.execute(
+            select(MailingList.name, MailingList.slug, Subscription.status)
+            .join(Subscription, Subscription.list_id == MailingList.id)
+            .where(Subscription.subscriber_id == subscriber.id)
+            .order_by(MailingList.slug)
+        ).all()
+        lists = [f"{name} ({slug}, {status.value})" for name, slug, status in rows]
+    name = (subscriber.name if subscriber and subscriber.name else "") or display
+    try:
+        reply_to = check_address(addr) if addr else ""
+    except ComposeError:
+        reply_to = ""
+    if not reply_to and subscriber is not None and subscriber.email:
+        reply_to = subscriber.email
+    return ClientContext(
+        client_name=clean_header_text(name),
+        client_email=reply_to,
+        subscriber_email=(subscriber.email or "") if subscriber else "",
+        company=subscriber.company if subscriber else "",
+        lists=tuple(lists),
+        tags=tuple(subscriber.tags) if subscriber else (),
+        issue_title=issue.title if issue else "",
+        issue_slug=issue.slug if issue else "",
+        issue_date=issue.issue_date.isoformat() if issue else "",
+        newsletter=(issue.newsletter if issue else "") or settings.newsletter_name,
+        campaign_id=campaign.id if campaign else None,
+        list_name=mlist.name if mlist else "",
+        partner_name=partner.name if partner else "",
+        partner_email=partner.email if partner else "",
+    )
+
+
+def context_block(ctx: ClientContext) -> str:
+    """The short header block at the top of the forward."""
+    lines = [
+        f"{ctx.client_name or ctx.client_email} replied to {ctx.newsletter}. "
+        "Reply to this message to answer them directly.",
+        "",
+        f"Client:   {ctx.client_name or '-'}",
+        f"Email:    {ctx.client_email or '-'}",
+    ]
+    if ctx.subscriber_email and ctx.subscriber_email.lower() != ctx.client_email.lower():
+        lines.append(f"On file:  {ctx.subscriber_email}")
+    lines += [
+        f"Company:  {ctx.company or '-'}",
+        f"Lists:    {', '.join(ctx.lists) or '-'}",
+        f"Tags:     {', '.join(ctx.tags) or '-'}",
+        f"Issue:    {ctx.issue_title or '-'}"
+        + (f" ({ctx.issue_date}, {ctx.issue_slug})" if ctx.issue_slug else ""),
+    ]
+    if ctx.campaign_id is not None:
+        lines.append(f"Sent:     campaign {ctx.campaign_id} to {ctx.list_name or '-'}")
+    return "\n".join(lines)
+
+
+def build_forward(
+    raw: bytes, ctx: ClientContext, settings: Settings, message_id: str, *, when: datetime
+) -> ForwardMessage:
+    """The forward to the partner. Pure: the same inputs give the same bytes."""
+    if not ctx.partner_email:
+        raise ComposeError("the issue has no partner address to forward the reply to")
+    original = parse(raw)
+    firm_name, firm_addr = parseaddr(settings.from_)
+    firm_addr = check_address(firm_addr)
+    partner_addr = check_address(ctx.partner_email)
+    who = ctx.client_name or ctx.client_email or "A reader"
+    display = clean_header_text(f"{who} via {ctx.newsletter}")
+
+    fwd = EmailMessage(policy=email.policy.SMTP)
+    fwd["From"] = Address(display_name=display, addr_spec=firm_addr)
+    fwd["To"] = Address(display_name=clean_header_text(ctx.partner_name), addr_spec=partner_addr)
+    if ctx.client_email:
+        fwd["Reply-To"] = Address(
+            display_name=clean_header_text(ctx.client_name), addr_spec=ctx.client_email
+        )
+    subject = clean_header_text(header(original, "Subject"), limit=400)
+    fwd["Subject"] = subject or f"Reply to {ctx.newsletter}: {ctx.issue_title}".strip()
+    fwd["Date"] = format_datetime(when)
+    fwd["Message-ID"] = message_id
+    client_mid = clean_header_text(header(original, "Message-ID"), limit=900)
+    if client_mid.startswith("<") and client_mid.endswith(">") and " " not in client_mid:
+        fwd["In-Reply-To"] = client_mid
+        fwd["References"] = client_mid
+    fwd["Auto-Submitted"] = "auto-forwarded"
+    fwd[LOOP_HEADER] = settings.mail_domain
+    fwd["X-Mailer-Inquiry"] = message_id.strip("<>").split("@")[0]
+    text = reply_text(body_text(original)) or "(the message has no text; see the attachment)"
+    body = f"{context_block(ctx)}\n\n{'-' * 60}\n\n{text}\n"
+    fwd.set_content(body)
+    try:
+        attached = email.message_from_bytes(raw, policy=email.policy.SMTP)
+        fwd.add_attachment(attached, filename="original-message.eml")
+        data = _serialise(fwd, message_id)
+    except (ValueError, TypeError, LookupError, email.errors.MessageError):
+        # Headers the standard library refuses to re-serialise (e.g. an encoded word decoding
+        # to CR LF): attach the bytes unparsed instead, so the partner still gets the original.
+        fwd.clear_content()
+        fwd.set_content(body)
+        fwd.add_attachment(raw, "application", "octet-stream", filename="original-message.eml")
+        data = _serialise(fwd, message_id)
+    return ForwardMessage(
+        envelope_from=firm_addr, recipients=(partner_addr,), data=data, message_id=message_id
+    )
+
+
+def _serialise(fwd: EmailMessage, message_id: str) -> bytes:
+    # A boundary from the Message-ID, not a random one: a retried forward is byte-identical.
+    fwd.set_boundary("=_fwd_" + hashlib.sha256(message_id.encode()).hexdigest()[:24])
+    return fwd.as_bytes(policy=email.policy.SMTP)
+
+
+def record_inquiry(session: Session, inbound: InboundMessage, settings: Settings) -> Inquiry:
+    """The Inquiry for this inbound message, created once (a concurrent second insert fails on
+    the unique key and the existing row is returned). Commits."""
+    existing = session.scalar(select(Inquiry).where(Inquiry.inbound_message_id == inbound.id))
+    if existing is not None:
+        return existing
+    ctx = client_context(session, inbound, settings)
+    delivery = session.get(Delivery, inbound.delivery_id) if inbound.delivery_id else None
+    issue = session.get(Issue, delivery.issue_id) if delivery else None
+    inquiry = Inquiry(
+        inbound_message_id=inbound.id,
+        subscriber_id=inbound.subscriber_id,
+        delivery_id=inbound.delivery_id,
+        campaign_id=ctx.campaign_id,
+        issue_id=issue.id if issue else None,
+        partner_id=issue.partner_id if issue else None,
+        client_email=ctx.client_email[:320],
+        client_name=ctx.client_name[:200],
+        subject=inbound.subject,
+        forward_message_id=forward_message_id(inbound.id, settings),
+    )
+    session.add(inquiry)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        found = session.scalar(select(Inquiry).where(Inquiry.inbound_message_id == inbound.id))
+        assert found is not None
+        return found
+    return inquiry
+
+
+def claim(session: Session, inquiry_id: int, settings: Settings) -> bool:
+    """Take the inquiry for sending: True for exactly one caller while it is unsent. Commits."""
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.visibility_timeout)
+    result = session.execute(
+        update(Inquiry)
+        .where(
+            Inquiry.id == inquiry_id,
+            Inquiry.status.in_((InquiryStatus.PENDING, InquiryStatus.DEFERRED)),
+            or_(Inquiry.claimed_at.is_(None), Inquiry.claimed_at < stale),
+        )
+        .values(claimed_at=now, attempts=Inquiry.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def forward(
+    session: Session,
+    inquiry: Inquiry,
+    inbound: InboundMessage,
+    settings: Settings,
+    transport: Transport,
+) -> Reply | None:
+    """Send the forward if this caller wins the claim; None when someone else has it or had it.
+
+    Records the relay's answer on the inquiry (sent, deferred with the claim released, or
+    failed) and commits.
+    """
+    if not claim(session, inquiry.id, settings):
+        return None
+    session.refresh(inquiry)
+    ctx = client_context(session, inbound, settings)
+    try:
+        message = build_forward(
+            inbound.raw, ctx, settings, inquiry.forward_message_id, when=inbound.received_at
+        )
+    except ComposeError as exc:
+        inquiry.status = InquiryStatus.FAILED
+        inquiry.last_reply = f"cannot forward: {exc}"
+        inquiry.claimed_at = None
+        session.commit()
+        return Reply(554, str(exc))
+    reply = transport.send(message)[message.recipients[0]]
+    inquiry.last_reply = str(reply)[:2000]
+    if reply.accepted:
+        inquiry.status = InquiryStatus.SENT
+        inquiry.forwarded_at = utcnow()
+    elif reply.permanent:
+        inquiry.status = InquiryStatus.FAILED
+    else:
+        inquiry.status = InquiryStatus.DEFERRED
+        inquiry.claimed_at = None
+    session.commit()
+    return reply
+
+
+@dataclass(frozen=True)
+class InquiryRow:
+    id: int
+    received_at: datetime
+    partner: str
+    client: str
+    subject: str
+    issue: str
+    status: str
+
+
+def list_inquiries(session: Session, partner: str | None = None) -> list[InquiryRow]:
+    """Inquiries newest first, optionally only one partner's (by slug or email)."""
+    query = (
+        select(Inquiry, Partner.slug, Issue.slug)
+        .outerjoin(Partner, Partner.id == Inquiry.partner_id)
+        .outerjoin(Issue, Issue.id == Inquiry.issue_id)
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+    )
+    if partner is not None:
+        from mailer.partners import get_partner
+
+        query = query.where(Inquiry.partner_id == get_partner(session, partner).id)
+    return [
+        InquiryRow(
+            id=inq.id,
+            received_at=inq.created_at,
+            partner=pslug or "-",
+            client=f"{inq.client_name} <{inq.client_email}>"
+            if inq.client_name
+            else inq.client_email,
+            subject=inq.subject,
+            issue=islug or "-",
+            status=inq.status.value,
+        )
+        for inq, pslug, islug in session.execute(query).all()
+    ]
+
+
+def describe_inquiries(session: Session, subscriber_id: int) -> list[str]:
+    """One line per inquiry, newest first (for `mailer subscribers show` and export-data)."""
+    rows = session.execute(
+        select(Inquiry, Issue.slug)
+        .outerjoin(Issue, Issue.id == Inquiry.issue_id)
+        .where(Inquiry.subscriber_id == subscriber_id)
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+    ).all()
+    return [
+        f"{inq.created_at:%Y-%m-%d %H:%M} {inq.status.value} re {islug or '-'}: {inq.subject!r}"
+        for inq, islug in rows
+    ]
+
+
+def counts_for_campaign(session: Session, campaign_id: int) -> dict[str, int]:
+    rows = session.scalars(select(Inquiry.status).where(Inquiry.campaign_id == campaign_id)).all()
+    return {"total": len(rows), "sent": sum(1 for s in rows if s == InquiryStatus.SENT)}

@@ -1,0 +1,259 @@
+"""Bounce policy, with bounces arriving through the inbound SMTP server (in-process, no broker) on
+SQLite and PostgreSQL: hard bounces suppress at once, soft ones when they pile up in a window,
+and every sample of flufl.bounce's corpus is attributed to the subscriber whose address it hit."""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flufl.bounce import all_failures
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer import inbound
+from mailer.cli import app
+from mailer.models import (
+    BounceEvent,
+    BounceKind,
+    Campaign,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+)
+from mailer.settings import Settings, get_settings, reset_settings
+from mailer.worker import app as celery_app
+from mailer.worker import configure
+from subscribers.addresses import normalize
+from subscribers.db import utcnow
+from subscribers.errors import InvalidAddress
+from subscribers.models import Subscriber, SubscriberStatus, Subscription, SuppressionReason
+from subscribers.suppression import get_suppression, is_suppressed
+from tests.builders import Newsroom, newsroom
+from tests.inbound_support import (
+    InboundServer,
+    address,
+    delivery_of,
+    dsn,
+    snapshot_campaign,
+)
+
+CORPUS = Path(__file__).parent / "data" / "bounces"
+runner = CliRunner()
+WHO = "jose.rivera1@example.org"
+
+
+@pytest.fixture
+def room(session: Session, settings: Settings) -> Newsroom:
+    configure(celery_app)  # no broker in `settings`: the classify task runs in-process
+    assert celery_app.conf.task_always_eager
+    return newsroom(session, settings)
+
+
+@pytest.fixture
+def server(settings: Settings, room: Newsroom) -> Iterator[InboundServer]:
+    with InboundServer(get_settings()) as srv:
+        yield srv
+
+
+def bounce(server: InboundServer, settings: Settings, delivery_id: int, status: str, **kw) -> None:  # type: ignore[no-untyped-def]
+    rcpt = address("bounces", delivery_id, settings)
+    got = server.send("", [rcpt], dsn(WHO, status, **kw))
+    assert got.rcpts[rcpt][0] == 250 and got.data is not None and got.data[0] == 250, got
+
+
+def subscriber(session: Session, email: str = WHO) -> Subscriber:
+    session.expire_all()
+    row = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    assert row is not None
+    return row
+
+
+def test_a_hard_bounce_suppresses_the_subscriber(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    campaign = snapshot_campaign(session, room)
+    delivery = delivery_of(session, WHO, campaign.id)
+    bounce(server, settings, delivery.id, "5.1.1")
+
+    assert subscriber(session).status == SubscriberStatus.BOUNCED
+    entry = get_suppression(session, WHO, settings.secret())
+    assert entry is not None and entry.reason == SuppressionReason.HARD_BOUNCE
+    assert "5.1.1" in entry.detail
+    [event] = session.scalars(select(BounceEvent)).all()
+    assert (event.kind, event.status, event.recipient) == (BounceKind.HARD, "5.1.1", WHO)
+    assert event.delivery_id == delivery.id and event.campaign_id == campaign.id
+    [msg] = session.scalars(select(InboundMessage)).all()
+    assert msg.kind == InboundKind.BOUNCE and msg.status == InboundStatus.DONE
+    assert "suppressed" in msg.outcome
+    # Nobody else was touched.
+    assert session.scalar(select(func.count()).where(Subscriber.status == "bounced")) == 1
+
+
+def test_three_soft_bounces_on_three_messages_suppress(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    deliveries = [
+        delivery_of(session, WHO, snapshot_campaign(session, room, force_resend=True).id)
+        for _ in range(3)
+    ]
+    for n, delivery in enumerate(deliveries, 1):
+        bounce(server, settings, delivery.id, "4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full")
+        suppressed = is_suppressed(session, WHO, settings.secret())
+        assert suppressed == (n == 3), f"after {n} soft bounces"
+    entry = get_suppression(session, WHO, settings.secret())
+    assert entry is not None and entry.reason == SuppressionReason.SOFT_BOUNCE
+    assert "3 soft bounces in 30 days" in entry.detail
+    assert subscriber(session).status == SubscriberStatus.BOUNCED
+
+
+def test_repeated_delay_warnings_for_one_message_count_once(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    for _ in range(4):  # a relay warns at 4 h, 24 h, 48 h… about the same message
+        bounce(server, settings, delivery.id, "4.4.1", diagnostic="smtp; 421 4.4.1 timeout")
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 4
+    assert not is_suppressed(session, WHO, settings.secret())
+    assert subscriber(session).status == SubscriberStatus.ACTIVE
+
+
+def test_soft_bounces_older_than_the_window_do_not_count(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    ids = [
+        delivery_of(session, WHO, snapshot_campaign(session, room, force_resend=True).id).id
+        for _ in range(3)
+    ]
+    bounce(server, settings, ids[0], "4.2.2")
+    bounce(server, settings, ids[1], "4.2.2")
+    session.execute(update(BounceEvent).values(created_at=utcnow() - timedelta(days=31)))
+    session.commit()
+    bounce(server, settings, ids[2], "4.2.2")
+    assert not is_suppressed(session, WHO, settings.secret())
+
+
+def test_threshold_and_window_come_from_settings(
+    session: Session, room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_SOFT_BOUNCE_THRESHOLD", "1")
+    reset_settings()
+    settings = get_settings()
+    assert settings.soft_bounce_threshold == 1
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    with InboundServer(settings) as server:
+        bounce(server, settings, delivery.id, "4.2.2")
+    assert is_suppressed(session, WHO, settings.secret())
+
+
+def test_processing_a_bounce_twice_records_it_once(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    bounce(server, settings, delivery.id, "4.2.2")
+    msg_id = session.scalar(select(InboundMessage.id))
+    assert msg_id is not None
+    again = inbound.process(msg_id)
+    assert again.status == InboundStatus.DONE
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 1
+    session.expire_all()
+    assert session.get(InboundMessage, msg_id).attempts == 2  # type: ignore[union-attr]
+
+
+def test_bounces_show_in_subscribers_show_and_report(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    campaign = snapshot_campaign(session, room)
+    bounce(server, settings, delivery_of(session, WHO, campaign.id).id, "5.1.1")
+    shown = runner.invoke(app, ["subscribers", "show", WHO])
+    assert shown.exit_code == 0, shown.output
+    assert "bounces:" in shown.output and "hard 5.1.1" in shown.output
+    assert "suppression: hard_bounce" in shown.output
+    report = runner.invoke(app, ["report", str(campaign.id)])
+    assert report.exit_code == 0, report.output
+    assert "bounces   1 hard, 0 soft" in report.output
+
+
+def _valid(addr: str) -> bool:
+    try:
+        normalize(addr)
+    except InvalidAddress:
+        return False
+    return True
+
+
+def _corpus() -> list[tuple[Path, bytes, set[str], set[str]]]:
+    """Every sample with flufl.bounce's verdict: (path, CRLF bytes, temporary, permanent)."""
+    out = []
+    for path in sorted(CORPUS.glob("*.txt")):
+        raw = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        temporary, permanent = all_failures(email.message_from_bytes(raw))
+        out.append((path, raw, {a.decode() for a in temporary}, {a.decode() for a in permanent}))
+    return out
+
+
+def test_every_corpus_bounce_is_attributed_to_the_right_subscriber(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    """flufl.bounce's own test messages, each sent to the bounces+ address of the subscriber whose
+    address flufl.bounce finds in it: the BounceEvent names that subscriber and that address, and
+    is hard or soft as the RFC 3464 status code says (or as flufl.bounce says without one)."""
+    samples = _corpus()
+    attributed = [s for s in samples if s[2] or s[3]]
+    # One subscriber per failing address, on the list, so the campaign has a delivery for each.
+    target = {path: sorted(temp | perm)[0] for path, _, temp, perm in attributed}
+    emails = sorted({a.lower() for a in target.values()})
+    for addr in emails:
+        row = Subscriber(email=addr, domain=addr.rpartition("@")[2], name="Corpus")
+        session.add(row)
+        session.flush()
+        session.add(Subscription(subscriber_id=row.id, list_id=room.list_id))
+    session.commit()
+    campaign = snapshot_campaign(session, room)
+    ids = {addr: delivery_of(session, addr, campaign.id) for addr in emails}
+
+    for path, raw, _temp, _perm in attributed:
+        delivery = ids[target[path].lower()]
+        rcpt = address("bounces", delivery.id, settings)
+        got = server.send("", [rcpt], raw)
+        assert got.data is not None and got.data[0] == 250, (path.name, got)
+
+    session.expire_all()
+    events = {e.inbound_message_id: e for e in session.scalars(select(BounceEvent)).all()}
+    messages = session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert len(messages) == len(attributed)
+    covered = 0
+    for (path, _raw, _temp, perm), msg in zip(attributed, messages, strict=True):
+        addr = target[path]
+        assert msg.kind == InboundKind.BOUNCE, (path.name, msg.kind, msg.reason)
+        event = events[msg.id]
+        expected = ids[addr.lower()].subscriber_id
+        assert event.subscriber_id == expected, path.name
+        assert event.recipient.lower() == addr.lower(), (path.name, event.recipient)
+        hard = event.status.startswith("5") if event.status else addr in perm
+        assert (event.kind == BounceKind.HARD) == hard, (path.name, event.kind, event.status)
+        covered += 1
+    print(f"\nflufl.bounce corpus: {covered} of {len(samples)} samples attributed")  # noqa: T201
+    assert covered == len(attributed) > len(samples) * 0.9
+    # Each address that had a hard bounce is suppressed; the campaign's counts add up.
+    hard_addresses = {
+        target[p].lower()
+        for (p, *_), m in zip(attributed, messages, strict=True)
+        if events[m.id].kind == BounceKind.HARD
+    }
+    storable = {a for a in hard_addresses if _valid(a)}  # "david...@gmail.com" is not
+    assert len(storable) >= len(hard_addresses) - 1
+    assert all(is_suppressed(session, a, settings.secret()) for a in storable)
+    kinds = dict(
+        session.execute(
+            select(BounceEvent.kind, func.count())
+            .where(BounceEvent.campaign_id == campaign.id)
+            .group_by(BounceEvent.kind)
+        ).all()
+    )
+    assert sum(kinds.values()) == covered
+    assert session.get(Campaign, campaign.id) is not None

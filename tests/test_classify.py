@@ -1,0 +1,253 @@
+"""Classification of inbound mail, as a pure function of bytes and envelope: bounces with their
+status codes, auto-replies, unsubscribe requests in English and Spanish, inquiries, loops."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from mailer.classify import (
+    classify,
+    dsn_failures,
+    html_to_text,
+    parse,
+    reply_text,
+    unsubscribe_reason,
+)
+from mailer.models import InboundKind
+from tests.inbound_support import DOMAIN, dsn, reply
+
+CORPUS = Path(__file__).parent / "data" / "bounces"
+REPLY = f"reply+2-7i2yu7zqadredljl@{DOMAIN}"
+BOUNCES = f"bounces+2-7i2yu7zqadredljl@{DOMAIN}"
+UNSUB = f"unsubscribe+2-7i2yu7zqadredljl@{DOMAIN}"
+CLIENT = "José Rivera <jose.rivera1@example.org>"
+NEWSLETTER_TEXT = (
+    "Security Chatter - 9 April 2025\n"
+    "By Fausto Carbajal Glass, Partner\n"
+    "Sheinbaum takes a new direction in the fight against insecurity in Mexico.\n"
+    "La producción baja en Pemex.\n"
+    "Unsubscribe: https://news.example.com/u/2-7i2yu7zqadredljl\n"
+)
+
+
+def of(raw: bytes, rcpt: str = REPLY, mail_from: str = "jose.rivera1@example.org"):
+    return classify(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN)
+
+
+def client_reply(subject: str, body: str, **kw) -> bytes:  # type: ignore[no-untyped-def]
+    return reply(from_=CLIENT, to=REPLY, subject=subject, body=body, quoted=NEWSLETTER_TEXT, **kw)
+
+
+def test_a_dsn_with_5_1_1_is_a_hard_bounce_with_its_code_and_diagnostic() -> None:
+    got = of(dsn("jose.rivera1@example.org", "5.1.1"), BOUNCES, "")
+    assert got.kind == InboundKind.BOUNCE
+    [failure] = got.failures
+    assert failure.hard and failure.status == "5.1.1" and failure.action == "failed"
+    assert failure.recipient == "jose.rivera1@example.org"
+    assert "Recipient address rejected" in failure.diagnostic
+
+
+def test_a_delay_report_with_4xx_is_soft() -> None:
+    raw = dsn("jose.rivera1@example.org", "4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full")
+    got = of(raw, BOUNCES, "")
+    [failure] = got.failures
+    assert got.kind == InboundKind.BOUNCE
+    assert not failure.hard and failure.status == "4.2.2" and failure.action == "delayed"
+
+
+def test_a_final_failure_with_a_4xx_status_is_soft_because_the_code_decides() -> None:
+    raw = dsn("a@example.org", "4.4.7", action="failed", diagnostic="X-Postfix; delivery expired")
+    [failure] = of(raw, BOUNCES, "").failures
+    assert not failure.hard and failure.action == "failed"
+
+
+def test_a_dsn_arriving_at_a_reply_address_is_still_a_bounce() -> None:
+    got = of(dsn("jose.rivera1@example.org", "5.1.1"), REPLY, "")
+    assert got.kind == InboundKind.BOUNCE and got.failures[0].hard
+
+
+def test_a_client_quoting_an_error_is_not_a_bounce() -> None:
+    raw = client_reply(
+        "Re: our mail server",
+        "Our server said: 550 5.1.1 <ops@acme.example>: Recipient address rejected.\n"
+        "Can you resend to my colleague?",
+    )
+    assert of(raw).kind == InboundKind.INQUIRY
+
+
+def test_success_notifications_are_not_failures() -> None:
+    raw = dsn("jose.rivera1@example.org", "2.0.0", action="delivered", diagnostic="smtp; 250 ok")
+    msg = parse(raw)
+    assert dsn_failures(msg) == []
+    assert of(raw, BOUNCES, "").kind == InboundKind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    ("sample", "recipient", "hard", "status"),
+    [
+        ("dsn_12.txt", "userx@example.jp", True, "5.1.1"),
+        ("dsn_05.txt", "userx@example.cz", False, "4.4.1"),
+        ("postfix_01.txt", "xxxxx@local.ie", True, "5.1.1"),  # not RFC 3464: code from the text
+        ("qmail_01.txt", "userx@example.de", True, ""),
+        ("simple_03.txt", "userx@example.za", False, ""),  # a warning: soft
+    ],
+)
+def test_real_bounces_from_the_corpus(sample: str, recipient: str, hard: bool, status: str) -> None:
+    got = of((CORPUS / sample).read_bytes(), BOUNCES, "")
+    assert got.kind == InboundKind.BOUNCE
+    failure = next(f for f in got.failures if f.recipient.lower() == recipient.lower())
+    assert (failure.hard, failure.status) == (hard, status)
+
+
+AUTO_HEADERS = [
+    {"Auto-Submitted": "auto-replied"},
+    {"Auto-Submitted": "auto-generated"},
+    {"X-Autoreply": "yes"},
+    {"X-Autorespond": "Out of office"},
+    {"Precedence": "bulk"},
+    {"Precedence": "junk"},
+    {"Precedence": "list"},
+    {"Precedence": "auto_reply"},
+]
+
+
+@pytest.mark.parametrize(
+    "headers", AUTO_HEADERS, ids=lambda h: "-".join(h.items().__iter__().__next__())
+)
+def test_auto_reply_headers(headers: dict[str, str]) -> None:
+    raw = client_reply("Re: Security Chatter", "I am away until Monday.", headers=headers)
+    got = of(raw)
+    assert got.kind == InboundKind.AUTO_REPLY
+    assert next(iter(headers)) in got.reason
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Out of office: Security Chatter - 9 April 2025",
+        "Automatic reply: Security Chatter - 9 April 2025",
+        "Respuesta automática: Security Chatter",
+        "Fuera de la oficina",
+        "Autoreply: Security Chatter",
+        "RE: Out of the Office",
+        "Réponse automatique : Security Chatter",
+    ],
+)
+def test_auto_reply_subjects(subject: str) -> None:
+    assert of(client_reply(subject, "Estaré fuera hasta el lunes.")).kind == InboundKind.AUTO_REPLY
+
+
+def test_auto_submitted_no_is_a_person() -> None:
+    raw = client_reply(
+        "Re: Security Chatter", "Thanks, very useful.", headers={"Auto-Submitted": "no"}
+    )
+    assert of(raw).kind == InboundKind.INQUIRY
+
+
+def test_anything_sent_to_the_unsubscribe_address_unsubscribes() -> None:
+    msg = EmailMessage()
+    msg["From"] = CLIENT
+    msg["To"] = UNSUB
+    msg["Subject"] = "Hola"  # no words needed: the address is the request (List-Unsubscribe)
+    msg.set_content("")
+    got = of(msg.as_bytes(), UNSUB)
+    assert got.kind == InboundKind.UNSUBSCRIBE and got.address_kind == "unsubscribe"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Re: Security Chatter - 9 April 2025", "Por favor darme de baja."),
+        (
+            "Re: Security Chatter - 9 April 2025",
+            "Hola Fausto,\nQuiero darme de baja de esta lista.",
+        ),
+        ("Re: Security Chatter", "Favor de dar de baja mi correo.\nGracias"),
+        ("Baja", ""),
+        ("RE: baja por favor", "Saludos"),
+        ("Re: Security Chatter", "Cancelar suscripción"),
+        ("Unsubscribe", "Thanks"),
+        ("Re: Security Chatter", "Please remove me from this list."),
+        ("Re: Security Chatter", "Hi,\nunsubscribe me please"),
+        ("Re: Security Chatter", "Remove me"),
+    ],
+)
+def test_replies_asking_to_unsubscribe(subject: str, body: str) -> None:
+    got = of(client_reply(subject, body))
+    assert got.kind == InboundKind.UNSUBSCRIBE, got.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Re: Security Chatter - 9 April 2025",
+            "Could we talk about the National Operations Unit?",
+        ),
+        (
+            "Re: Security Chatter",
+            "I don't want to unsubscribe, but please send it to my colleague.",
+        ),
+        ("Re: La producción baja", "¿Tienen más datos sobre la baja producción de Pemex?"),
+        ("Re: Security Chatter", "Gracias Fausto.\nNo quiero darme de baja; ¿me llaman?"),
+    ],
+)
+def test_replies_that_only_mention_the_words_are_inquiries(subject: str, body: str) -> None:
+    """The quoted newsletter (with its Unsubscribe link and "baja") is not the client's request."""
+    got = of(client_reply(subject, body))
+    assert got.kind == InboundKind.INQUIRY, got.reason
+
+
+def test_our_own_forward_coming_back_is_a_loop() -> None:
+    raw = client_reply("Re: Security Chatter", "Hi", headers={"X-Mailer-Loop": DOMAIN})
+    assert of(raw).kind == InboundKind.LOOP
+    other = client_reply("Re: Security Chatter", "Hi", headers={"X-Mailer-Loop": "other.example"})
+    assert of(other).kind == InboundKind.INQUIRY
+
+
+def test_a_person_writing_to_the_envelope_sender_is_unrecognized_not_an_inquiry() -> None:
+    raw = client_reply("Hello", "Who is this?")
+    assert of(raw, BOUNCES).kind == InboundKind.UNRECOGNIZED
+
+
+def test_unparsable_rubbish_does_not_crash() -> None:
+    raw = b"\x00\xff garbage without headers\r\n\r\n\x80\x81"
+    assert of(raw).kind == InboundKind.INQUIRY
+    assert of(raw, BOUNCES, "").kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED)
+
+
+def test_reply_text_trims_quotes_in_english_spanish_and_outlook() -> None:
+    english = "Thanks!\n\nOn Wed, Apr 9, 2025 at 8:00 AM Fausto wrote:\n> Security Chatter\n"
+    assert reply_text(english) == "Thanks!"
+    spanish = "Gracias.\n\nEl mié, 9 abr 2025 a las 8:00, Fausto escribió:\n> Security Chatter\n"
+    assert reply_text(spanish) == "Gracias."
+    outlook = "Call me.\n\n-----Original Message-----\nFrom: Briefing\nSubject: Security Chatter\n"
+    assert reply_text(outlook) == "Call me."
+    outlook_es = "Llámame.\n\nDe: Security Chatter <briefing@news.example.com>\nEnviado: ayer\n"
+    assert reply_text(outlook_es) == "Llámame."
+
+
+def test_html_replies_lose_the_quoted_newsletter() -> None:
+    html = (
+        "<div dir='ltr'>Hola Fausto,<br>¿Hablamos el jueves?</div>"
+        "<div class='gmail_quote'><blockquote>Security Chatter ... Unsubscribe</blockquote></div>"
+    )
+    text = html_to_text(html)
+    assert "¿Hablamos el jueves?" in text and "Unsubscribe" not in text
+    raw = reply(from_=CLIENT, to=REPLY, subject="Re: x", body="", html=html)
+    assert parse(raw).get_content_type() == "text/html"
+    assert unsubscribe_reason("Re: x", text) is None
+    assert of(raw).kind == InboundKind.INQUIRY
+
+
+def test_an_html_only_reply_can_ask_to_unsubscribe() -> None:
+    html = (
+        "<p>Por favor darme de baja.</p><p>Saludos</p>"
+        "<blockquote type='cite'>Security Chatter</blockquote>"
+    )
+    raw = reply(from_=CLIENT, to=REPLY, subject="Re: Security Chatter", body="", html=html)
+    got = of(raw)
+    assert got.kind == InboundKind.UNSUBSCRIBE and "darme de baja" in got.reason

@@ -1,0 +1,347 @@
+"""The inbound SMTP server (`mailer inbound`'s handler, in-process, SQLite and PostgreSQL): which
+recipients it accepts, the size limit, 250 only once the message is stored, 451 when it cannot be,
+and what unsubscribe requests and auto-replies do. End-to-end runs with real processes are in
+tests/test_inbound_e2e.py."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer import tasks, tokens
+from mailer.cli import app
+from mailer.models import (
+    BounceEvent,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+    Inquiry,
+)
+from mailer.settings import Settings, get_settings, reset_settings
+from mailer.worker import app as celery_app
+from mailer.worker import configure
+from subscribers.db import make_engine, session_factory
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from tests.builders import Newsroom, newsroom
+from tests.inbound_support import (
+    DOMAIN,
+    InboundServer,
+    address,
+    delivery_of,
+    dsn,
+    reply,
+    snapshot_campaign,
+)
+from tests.smtpd import SMTPServer
+
+runner = CliRunner()
+WHO = "jose.rivera1@example.org"
+PARTNER = "fausto.carbajal@miranda-partners.com"
+
+
+@pytest.fixture
+def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        monkeypatch.setenv("MAILER_INBOUND_MAX_BYTES", "60000")
+        monkeypatch.setenv("MAILER_PREVIOUS_SECRET_KEYS", '["an-old-key-' + "z" * 30 + '"]')
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        assert celery_app.conf.task_always_eager
+        yield server
+
+
+@pytest.fixture
+def room(session: Session, relay: SMTPServer) -> Newsroom:
+    return newsroom(session, get_settings())
+
+
+@pytest.fixture
+def delivery_id(session: Session, room: Newsroom) -> int:
+    return delivery_of(session, WHO, snapshot_campaign(session, room).id).id
+
+
+@pytest.fixture
+def server(room: Newsroom) -> Iterator[InboundServer]:
+    with InboundServer(get_settings()) as srv:
+        yield srv
+
+
+def client_says(
+    rcpt: str, subject: str, body: str, *, who: str = f"José Rivera <{WHO}>", **kw: Any
+) -> bytes:
+    return reply(from_=who, to=rcpt, subject=subject, body=body, **kw)
+
+
+def stored(session: Session) -> list[InboundMessage]:
+    session.expire_all()
+    return list(session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+
+
+def subscription_status(session: Session, list_id: int, email: str = WHO) -> SubscriptionStatus:
+    session.expire_all()
+    status = session.scalar(
+        select(Subscription.status)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(Subscriber.email == email, Subscription.list_id == list_id)
+    )
+    assert status is not None
+    return status
+
+
+def test_only_our_signed_addresses_are_accepted(
+    session: Session, delivery_id: int, server: InboundServer
+) -> None:
+    settings = get_settings()
+    good = address("reply", delivery_id, settings)
+    token = good.split("+", 1)[1].split("@")[0]
+    number, mac = token.split("-")
+    altered = f"reply+{int(number, 36) + 1}-{mac}@{DOMAIN}"  # another delivery id, same MAC
+    flipped = f"reply+{number}-{'a' if mac[0] != 'a' else 'b'}{mac[1:]}@{DOMAIN}"
+    unknown = address("reply", 999_999, settings)  # signed correctly, but no such delivery
+    old_key = tokens.address(
+        "bounces", tokens.delivery_token(delivery_id, settings.previous_secret_keys[0]), DOMAIN
+    )
+    verdicts = {
+        "outside domain": f"reply+{token}@elsewhere.example",
+        "relay attempt": "someone@gmail.example",
+        "postmaster": f"postmaster@{DOMAIN}",
+        "no token": f"reply@{DOMAIN}",
+        "altered token": altered,
+        "forged MAC": flipped,
+        "no such delivery": unknown,
+        "unknown kind": f"admin+{token}@{DOMAIN}",
+    }
+    msg = client_says(good, "Re: x", "hello")
+    got = server.send(WHO, list(verdicts.values()), msg)
+    for why, rcpt in verdicts.items():
+        code, text = got.rcpts[rcpt]
+        assert code == 550 and text.startswith(b"5.1.1"), (why, code, text)
+    assert got.data is None and stored(session) == []  # nothing accepted, nothing kept
+
+    accepted = {
+        "as sent": good,
+        "upper-cased by a server": good.upper(),
+        "bounces": address("bounces", delivery_id, settings),
+        "unsubscribe": address("unsubscribe", delivery_id, settings),
+        "signed with the previous key": old_key,
+    }
+    got = server.send("", list(accepted.values()), dsn(WHO, "4.2.2"))
+    assert all(got.rcpts[r][0] == 250 for r in accepted.values()), got.rcpts
+    assert got.data is not None and got.data[0] == 250
+    rows = stored(session)
+    assert [r.rcpt_to for r in rows] == list(accepted.values())  # one row per recipient
+    assert {r.delivery_id for r in rows} == {delivery_id}
+
+
+def test_250_comes_after_the_raw_message_and_envelope_are_stored(
+    session: Session, delivery_id: int, server: InboundServer
+) -> None:
+    rcpt = address("reply", delivery_id, get_settings())
+    raw = client_says(rcpt, "Re: Security Chatter", "Could you call me?")
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [row] = stored(session)
+    assert got.data[1].decode().endswith(f"#{row.id}")
+    assert bytes(row.raw) == raw and row.size == len(raw)
+    assert (row.mail_from, row.rcpt_to, row.address_kind) == (WHO, rcpt, "reply")
+    assert row.peer.startswith("127.0.0.1:") and row.helo == "client.example"
+    assert row.subject == "Re: Security Chatter" and row.message_id.startswith("<")
+    assert row.received_at is not None and row.subscriber_id is not None
+
+
+def test_a_message_over_the_size_limit_gets_552_and_is_not_kept(
+    session: Session, delivery_id: int, server: InboundServer
+) -> None:
+    rcpt = address("reply", delivery_id, get_settings())
+    big = client_says(rcpt, "Re: x", "A long letter.\n" + "x" * 70 + ("\n" + "y" * 70) * 1000)
+    assert len(big) > get_settings().inbound_max_bytes
+    got = server.send(WHO, [rcpt], big)  # SIZE not declared: refused after the data
+    assert got.data is not None and got.data[0] == 552, got
+    declared = inbound_send_declaring_size(server.port, rcpt, big)
+    assert declared[0] == 552  # SIZE declared: refused at MAIL FROM, before any data
+    assert stored(session) == []
+
+
+def inbound_send_declaring_size(port: int, rcpt: str, data: bytes) -> tuple[int, bytes]:
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as conn:
+        conn.ehlo("client.example")
+        assert conn.has_extn("size")
+        return conn.mail(WHO, [f"SIZE={len(data)}"])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_locked_database_answers_451_and_the_retry_is_stored_once(
+    session: Session, delivery_id: int, tmp_path: Any
+) -> None:
+    """SQLite file locked by another writer (a long transaction, a backup…). The handler's engine
+    waits 0.2 s instead of 30 s for the lock so the test is quick; then 451, and the sender's
+    retry after the lock is released is stored once."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+
+    @event.listens_for(engine, "connect")
+    def _short_wait(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA busy_timeout=200")
+
+    rcpt = address("reply", delivery_id, settings)
+    raw = client_says(rcpt, "Re: x", "Please call me.")
+    locker = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))
+    with InboundServer(settings, factory=session_factory(engine)) as server:
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            got = server.send(WHO, [rcpt], raw)
+        finally:
+            locker.rollback()
+        assert got.rcpts[rcpt][0] == 250  # reading the delivery is still possible (WAL)
+        assert got.data is not None and got.data[0] == 451 and got.data[1].startswith(b"4.3.0")
+        assert stored(session) == []
+        again = server.send(WHO, [rcpt], raw)
+        assert again.data is not None and again.data[0] == 250
+    locker.close()
+    engine.dispose()
+    [row] = stored(session)
+    assert bytes(row.raw) == raw and row.kind == InboundKind.INQUIRY
+
+
+def test_unsubscribe_address_and_a_reply_saying_darme_de_baja_unsubscribe_and_reach_no_one(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    first = snapshot_campaign(session, room)
+    settings = get_settings()
+    jose = delivery_of(session, WHO, first.id)
+    got = server.send(WHO, [address("unsubscribe", jose.id, settings)], b"Subject: \r\n\r\n\r\n")
+    assert got.data is not None and got.data[0] == 250
+    assert subscription_status(session, room.list_id) == SubscriptionStatus.UNSUBSCRIBED
+
+    other = "ricardo.diaz2@example.org"
+    rcpt = address("reply", delivery_of(session, other, first.id).id, settings)
+    body = "Hola Fausto,\nPor favor darme de baja de esta lista.\nSaludos"
+    server.send(other, [rcpt], client_says(rcpt, "Re: Security Chatter", body, who=other))
+    assert subscription_status(session, room.list_id, other) == SubscriptionStatus.UNSUBSCRIBED
+
+    rows = stored(session)
+    assert [r.kind for r in rows] == [InboundKind.UNSUBSCRIBE, InboundKind.UNSUBSCRIBE]
+    assert all(r.status == InboundStatus.DONE for r in rows)
+    assert f"unsubscribed {other} from briefing" in rows[1].outcome
+    assert relay.sink.received == []  # not forwarded, not confirmed: nobody is mailed
+    assert session.scalar(select(func.count()).select_from(Inquiry)) == 0
+    reason = session.scalar(
+        select(Subscription.unsubscribe_reason)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(Subscriber.email == other)
+    )
+    assert reason == "by email (reply)"
+    # Still active elsewhere: only that list, and the subscriber is not suppressed.
+    assert subscription_status(session, room.list_id, "ricardo.hernandez3@example.org") == (
+        SubscriptionStatus.ACTIVE
+    )
+
+
+def test_an_out_of_office_reaches_no_one(
+    session: Session, delivery_id: int, relay: SMTPServer, server: InboundServer
+) -> None:
+    rcpt = address("reply", delivery_id, get_settings())
+    ooo = client_says(
+        rcpt,
+        "Respuesta automática: Security Chatter",
+        "Estoy fuera de la oficina hasta el lunes.",
+        headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+    )
+    got = server.send(WHO, [rcpt], ooo)
+    assert got.data is not None and got.data[0] == 250
+    [row] = stored(session)
+    assert (row.kind, row.status) == (InboundKind.AUTO_REPLY, InboundStatus.DONE)
+    assert "Auto-Submitted" in row.reason and row.outcome == "recorded; nothing sent"
+    assert relay.sink.received == []
+
+
+def test_our_loop_guard_is_stored_as_ignored_and_never_enqueued(
+    session: Session, delivery_id: int, room: Newsroom
+) -> None:
+    enqueued: list[int] = []
+    rcpt = address("reply", delivery_id, get_settings())
+    with InboundServer(get_settings(), enqueue=enqueued.append) as server:
+        server.send(WHO, [rcpt], client_says(rcpt, "x", "y", headers={"X-Mailer-Loop": DOMAIN}))
+        server.send(WHO, [rcpt], client_says(rcpt, "x", "a question"))
+    looped, normal = stored(session)
+    assert (looped.status, looped.kind) == (InboundStatus.IGNORED, InboundKind.LOOP)
+    assert enqueued == [normal.id]
+    assert normal.status == InboundStatus.RECEIVED  # waiting for the task
+
+
+def test_a_message_whose_task_was_lost_is_swept_up(
+    session: Session, delivery_id: int, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the message arrived: the row waits, the sweep enqueues it."""
+
+    def broker_down(_: int) -> None:
+        raise ConnectionError("redis is down")
+
+    rcpt = address("reply", delivery_id, get_settings())
+    with InboundServer(get_settings(), enqueue=broker_down) as server:
+        got = server.send(WHO, [rcpt], client_says(rcpt, "Re: x", "Call me"))
+        assert got.data is not None and got.data[0] == 250  # stored: the sender is done
+        assert server.handler.sweep() == 0  # not stale yet
+    [row] = stored(session)
+    assert row.status == InboundStatus.RECEIVED
+    monkeypatch.setenv("MAILER_INBOUND_REQUEUE_AFTER", "0")
+    reset_settings()
+    with InboundServer(get_settings()) as server:
+        assert server.handler.sweep() == 1
+        server.settle()
+    [row] = stored(session)
+    assert row.status == InboundStatus.DONE and row.kind == InboundKind.INQUIRY
+    assert len(relay.sink.to(PARTNER)) == 1
+
+
+def test_forget_erases_inbound_mail_bounces_and_inquiries(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    settings = get_settings()
+    campaign = snapshot_campaign(session, room)
+    jose = delivery_of(session, WHO, campaign.id).id
+    other = delivery_of(session, "ricardo.diaz2@example.org", campaign.id).id
+    rcpt = address("reply", jose, settings)
+    server.send(WHO, [rcpt], client_says(rcpt, "Re: Security Chatter", "Let's talk."))
+    server.send("", [address("bounces", jose, settings)], dsn(WHO, "4.2.2"))
+    other_rcpt = address("reply", other, settings)
+    ricardo = "Ricardo Díaz <ricardo.diaz2@example.org>"
+    server.send(
+        "ricardo.diaz2@example.org",
+        [other_rcpt],
+        client_says(other_rcpt, "Re: x", "Hi", who=ricardo),
+    )
+    assert session.scalar(select(func.count()).select_from(Inquiry)) == 2
+
+    exported = runner.invoke(app, ["subscribers", "export-data", WHO])
+    assert exported.exit_code == 0, exported.output
+    assert '"inquiries"' in exported.output and '"bounces"' in exported.output
+    assert "soft 4.2.2" in exported.output
+
+    result = runner.invoke(app, ["subscribers", "forget", WHO, "--yes"])
+    assert result.exit_code == 0, result.output
+    rows = stored(session)
+    assert [r.mail_from for r in rows] == ["ricardo.diaz2@example.org"]
+    assert session.scalar(select(func.count()).select_from(Inquiry)) == 1
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 0
+    assert all(WHO.encode() not in bytes(r.raw) for r in rows)
+
+
+def test_mailer_inbound_refuses_a_bad_listen_address(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_INBOUND_LISTEN", "port-2525")
+    reset_settings()
+    result = runner.invoke(app, ["inbound"])
+    assert result.exit_code != 0
+    assert "MAILER_INBOUND_LISTEN must be HOST:PORT" in str(result.exception)

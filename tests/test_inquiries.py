@@ -1,0 +1,290 @@
+"""Client replies forwarded to the partner who wrote the issue (in-process, SQLite and PostgreSQL,
+through the inbound SMTP server and a real outgoing SMTP server): what the partner receives,
+exactly once, and what happens when the relay defers or refuses."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer import inbound, tasks
+from mailer.cli import app
+from mailer.inquiries import build_forward, client_context, forward_message_id
+from mailer.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
+from mailer.settings import Settings, get_settings, reset_settings
+from mailer.worker import app as celery_app
+from mailer.worker import configure
+from tests.builders import Newsroom, newsroom
+from tests.inbound_support import (
+    InboundServer,
+    address,
+    delivery_of,
+    reply,
+    snapshot_campaign,
+)
+from tests.smtpd import SMTPServer
+
+runner = CliRunner()
+PARTNER = "fausto.carbajal@miranda-partners.com"
+WHO = "jose.rivera1@example.org"
+
+
+@pytest.fixture
+def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        assert celery_app.conf.task_always_eager
+        yield server
+    tasks.reset_caches()
+
+
+@pytest.fixture
+def room(session: Session, relay: SMTPServer) -> Newsroom:
+    return newsroom(session, get_settings())
+
+
+@pytest.fixture
+def server(room: Newsroom) -> Iterator[InboundServer]:
+    with InboundServer(get_settings()) as srv:
+        yield srv
+
+
+def forwards(relay: SMTPServer) -> list[EmailMessage]:
+    return [r.message for r in relay.sink.to(PARTNER)]
+
+
+def quick_reply(
+    session: Session, room: Newsroom, body: str = "Could we talk on Thursday?"
+) -> tuple[str, bytes]:
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    rcpt = address("reply", delivery.id, get_settings())
+    raw = reply(
+        from_="José Rivera <jose.rivera1@example.org>",
+        to=f"Fausto Carbajal Glass <{rcpt}>",
+        subject="Re: Security Chatter",
+        body=body,
+    )
+    return rcpt, raw
+
+
+def test_a_reply_to_the_newsletter_reaches_the_partner_with_the_clients_context(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    sent = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert sent.exit_code == 0, sent.output
+    [newsletter] = [r.message for r in relay.sink.to(WHO)]
+    reply_to = newsletter["Reply-To"].addresses[0]
+    assert reply_to.display_name == "Fausto Carbajal Glass"
+    quoted = newsletter.get_body(("plain",)).get_content()
+    headline = "Executive summary"  # a line of the newsletter the client quotes
+    assert headline in quoted
+    raw = reply(
+        from_="José Rivera <jose.rivera1@example.org>",
+        to=str(newsletter["Reply-To"]),
+        subject="Re: " + str(newsletter["Subject"]),
+        body="Fausto,\n\nCould we talk about the National Operations Unit on Thursday?\n\nJosé",
+        quoted=quoted,
+    )
+    relay.sink.received.clear()
+    got = server.send(WHO, [reply_to.addr_spec], raw)
+    assert got.data is not None and got.data[0] == 250
+
+    [fwd] = forwards(relay)
+    assert len(relay.sink.received) == 1  # only the partner, nobody else
+    assert str(fwd["From"]) == "José Rivera via Security Chatter <briefing@news.example.com>"
+    assert fwd["To"].addresses[0].addr_spec == PARTNER
+    assert [a.addr_spec for a in fwd["Reply-To"].addresses] == [WHO]
+    assert fwd["Subject"] == "Re: " + str(newsletter["Subject"])
+    assert fwd["Auto-Submitted"] == "auto-forwarded"
+    assert fwd["X-Mailer-Loop"] == "news.example.com"
+    text = fwd.get_body(("plain",)).get_content()
+    for expected in (
+        "Client:   José Rivera",
+        f"Email:    {WHO}",
+        "Company:  Acme Mining SA de CV",
+        "Lists:    Security Chatter (briefing, active)",
+        "Tags:     client, energy",
+        "security-chatter-2025-04-09",
+        "Could we talk about the National Operations Unit on Thursday?",
+    ):
+        assert expected in text, expected
+    assert headline not in text  # the quoted newsletter is trimmed…
+    [original] = [p for p in fwd.iter_attachments() if p.get_content_type() == "message/rfc822"]
+    inner = original.get_content()
+    assert inner["Message-ID"] == email_message_id(raw)  # …and the original attached whole
+    assert headline in inner.get_body(("plain",)).get_content()
+
+    [inquiry] = session.scalars(select(Inquiry)).all()
+    assert inquiry.status == InquiryStatus.SENT and inquiry.client_email == WHO
+    assert fwd["Message-ID"] == inquiry.forward_message_id
+    [msg] = session.scalars(select(InboundMessage)).all()
+    assert (msg.kind, msg.status) == (InboundKind.INQUIRY, InboundStatus.DONE)
+
+    listed = runner.invoke(app, ["inquiries", "list", "--partner", "fausto-carbajal-glass"])
+    assert listed.exit_code == 0, listed.output
+    assert WHO in listed.output and "sent" in listed.output
+    shown = runner.invoke(app, ["subscribers", "show", WHO])
+    assert "inquiries:" in shown.output and "sent re security-chatter-2025-04-09" in shown.output
+    report = runner.invoke(app, ["report", room.issue_slug])
+    assert "inquiries 1 (1 forwarded)" in report.output
+
+
+def email_message_id(raw: bytes) -> str:
+    from mailer.classify import parse
+
+    return str(parse(raw)["Message-ID"])
+
+
+def test_processing_twice_or_concurrently_forwards_once(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    rcpt, raw = quick_reply(session, room)
+    server.send(WHO, [rcpt], raw)
+    assert len(forwards(relay)) == 1
+    msg_id = session.scalar(select(InboundMessage.id))
+    assert msg_id is not None
+    tasks.process_inbound.delay(msg_id)  # the task delivered a second time
+    inbound.process(msg_id)
+    assert len(forwards(relay)) == 1
+
+    # A new message that two workers pick up at the same moment: the claim lets one send.
+    relay.sink.received.clear()
+    settings = get_settings()
+    recipient = inbound.resolve_recipient(session, rcpt, settings)
+    assert recipient is not None
+    [(third, _)] = inbound.store(
+        inbound.get_sessionmaker(),
+        raw.replace(b"Thursday", b"Friday"),
+        mail_from=WHO,
+        recipients=[recipient],
+        peer="127.0.0.1:1",
+        helo="client.example",
+        settings=settings,
+    )
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            inbound.process(third)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert len(forwards(relay)) == 1
+    assert session.scalar(select(func.count()).select_from(Inquiry)) == 2
+
+
+def test_a_deferred_forward_is_retried_and_sent_once(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    relay.sink.rules[PARTNER] = ["451 4.3.0 try again later", "250 OK"]
+    rcpt, raw = quick_reply(session, room)
+    server.send(WHO, [rcpt], raw)
+    assert forwards(relay) == []
+    msg = session.scalars(select(InboundMessage)).one()
+    assert msg.status == InboundStatus.DEFERRED and "451 4.3.0" in msg.outcome
+    inquiry = session.scalars(select(Inquiry)).one()
+    assert inquiry.status == InquiryStatus.DEFERRED and inquiry.claimed_at is None
+
+    result = inbound.process(msg.id)  # what the task's retry (or the sweep) runs
+    assert result.status == InboundStatus.DONE
+    assert len(forwards(relay)) == 1
+    inbound.process(msg.id)
+    assert len(forwards(relay)) == 1
+    session.expire_all()
+    assert session.get(Inquiry, inquiry.id).attempts == 2  # type: ignore[union-attr]
+
+
+def test_a_refused_forward_is_failed_not_retried(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    relay.sink.rules[PARTNER] = ["550 5.1.1 no such user"]
+    rcpt, raw = quick_reply(session, room)
+    server.send(WHO, [rcpt], raw)
+    msg = session.scalars(select(InboundMessage)).one()
+    assert msg.status == InboundStatus.FAILED and "5.1.1" in msg.outcome
+    assert session.scalars(select(Inquiry)).one().status == InquiryStatus.FAILED
+    assert msg.id not in inbound.stale_messages(inbound.get_sessionmaker(), get_settings())
+
+
+def test_our_forward_coming_back_is_stored_and_ignored(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """E.g. the partner's mailbox forwards everything back to the reply address."""
+    rcpt, raw = quick_reply(session, room)
+    server.send(WHO, [rcpt], raw)
+    [fwd] = relay.sink.to(PARTNER)
+    got = server.send(PARTNER, [rcpt], fwd.data)
+    assert got.data is not None and got.data[0] == 250
+    assert len(relay.sink.to(PARTNER)) == 1
+    looped = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
+    assert looped is not None
+    assert (looped.status, looped.kind) == (InboundStatus.IGNORED, InboundKind.LOOP)
+    assert inbound.process(looped.id).status == InboundStatus.IGNORED
+    assert len(relay.sink.to(PARTNER)) == 1
+
+
+def test_forward_headers_cannot_be_injected_and_bytes_are_deterministic(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    settings = get_settings()
+    rcpt, _ = quick_reply(session, room)
+    # Encoded words that decode to CR LF: written by hand, the stdlib refuses to build them.
+    raw = (
+        "From: =?utf-8?q?Evil=0D=0ABcc=3A_victim=40example=2Ecom?= <evil@example.org>\r\n"
+        f"To: {rcpt}\r\n"
+        "Subject: =?utf-8?q?Hi=0D=0ABcc=3A_victim=40example=2Ecom?=\r\n"
+        "Message-ID: <evil.1@example.org>\r\n"
+        # Long enough to be refolded: the standard library cannot re-serialise it.
+        "Cc: " + "=?utf-8?q?x=0D=0Ay?= <c@example.org>, " * 20 + "\r\n"
+        "\r\n"
+        "hello\r\n"
+    ).encode()
+    server_settings = settings
+    with InboundServer(server_settings) as srv:
+        srv.send("evil@example.org", [rcpt], raw)
+    [fwd] = relay.sink.to(PARTNER)
+    assert fwd.message["Bcc"] is None
+    assert fwd.rcpt_tos == [PARTNER]
+    assert "Bcc: victim@example.com" in fwd.message["Subject"]  # kept as text, on one line
+    assert [a.addr_spec for a in fwd.message["Reply-To"].addresses] == ["evil@example.org"]
+    [attachment] = list(fwd.message.iter_attachments())
+    assert attachment.get_filename() == "original-message.eml"
+    assert attachment.get_content_type() == "application/octet-stream"  # attached unparsed
+    assert attachment.get_content() == raw  # byte for byte
+
+    msg = session.scalars(select(InboundMessage)).one()
+    ctx = client_context(session, msg, settings)
+    mid = forward_message_id(msg.id, settings)
+    one = build_forward(msg.raw, ctx, settings, mid, when=msg.received_at)
+    two = build_forward(msg.raw, ctx, settings, mid, when=msg.received_at)
+    assert one.data == two.data and one.recipients == (PARTNER,)
+
+
+def test_inquiries_list_filters_by_partner_and_names_unknown_ones(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    assert runner.invoke(app, ["inquiries", "list"]).output.strip() == "no inquiries"
+    rcpt, raw = quick_reply(session, room, "Hola, ¿pueden llamarme? [bold]x[/bold]")
+    server.send(WHO, [rcpt], raw)
+    out = runner.invoke(app, ["inquiries", "list"]).output
+    assert "Re: Security Chatter" in out and "fausto-carbajal-glass" in out
+    missing = runner.invoke(app, ["inquiries", "list", "--partner", "nobody"])
+    assert missing.exit_code != 0
