@@ -1,0 +1,196 @@
+"""Read-side queries shared by the admin pages and the JSON API (one place, same answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from mailer import campaigns
+from mailer.db import get_sessionmaker
+from mailer.models import Campaign, Issue
+from subscribers.errors import SubscribersError
+from subscribers.models import MailingList, Segment, Subscriber, Subscription
+
+MAX_PAGE = 200
+
+
+def db() -> Iterator[Session]:
+    """A FastAPI dependency: one session per request; handlers commit what they change."""
+    factory = get_sessionmaker()
+    with factory() as session:
+        yield session
+
+
+@dataclass(frozen=True)
+class SubscriberRow:
+    id: int
+    email: str
+    name: str
+    company: str
+    language: str | None
+    tags: list[str]
+    status: str  # the person's status
+    list_status: str | None  # the subscription's status on the list searched, if any
+
+
+def search_subscribers(
+    session: Session,
+    *,
+    list_id: int | None = None,
+    q: str = "",
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[SubscriberRow]]:
+    """(total matching, one page) by address, name or company; on one list or everywhere.
+
+    `status` filters on the subscription's status when a list is given, on the person's
+    otherwise. The search text is matched literally (no LIKE wildcards), case-insensitively.
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    query = select(Subscriber).where(Subscriber.email.is_not(None))
+    sub_status = None
+    if list_id is not None:
+        query = query.join(
+            Subscription,
+            (Subscription.subscriber_id == Subscriber.id) & (Subscription.list_id == list_id),
+        )
+        sub_status = Subscription.status
+        if status:
+            query = query.where(Subscription.status == status)
+    elif status:
+        query = query.where(Subscriber.status == status)
+    text = q.strip().lower()
+    if text:
+        query = query.where(
+            or_(
+                func.lower(Subscriber.email).contains(text, autoescape=True),
+                func.lower(Subscriber.name).contains(text, autoescape=True),
+                func.lower(Subscriber.company).contains(text, autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    columns = [Subscriber] + ([sub_status] if sub_status is not None else [])
+    page = session.execute(
+        query.with_only_columns(*columns)
+        .options(selectinload(Subscriber.tag_rows))
+        .order_by(Subscriber.email)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    rows = []
+    for row in page:
+        sub = cast(Subscriber, row[0])
+        list_status = cast(Any, row[1]) if len(row) > 1 else None
+        rows.append(
+            SubscriberRow(
+                id=sub.id,
+                email=sub.email or "",
+                name=sub.name,
+                company=sub.company,
+                language=sub.language,
+                tags=sub.tags,
+                status=sub.status.value,
+                list_status=list_status.value if list_status is not None else None,
+            )
+        )
+    return int(total), rows
+
+
+@dataclass
+class CampaignSummary:
+    id: int
+    issue_slug: str
+    issue_title: str
+    list_slug: str
+    segment: str | None
+    expression: str | None
+    status: str
+    reason: str
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    created_at: datetime | None = None
+    created_by: str = ""
+
+    @property
+    def finished(self) -> int:
+        return (
+            self.counts.get("sent", 0)
+            + self.counts.get("failed", 0)
+            + self.counts.get("skipped", 0)
+        )
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == "done" else 0
+        return min(100, round(100 * self.finished / self.total))
+
+
+def campaign_summary(session: Session, campaign_id: int) -> CampaignSummary:
+    """One campaign with its issue, list, segment and delivery counts (fresh from the database)."""
+    campaign = campaigns.get(session, campaign_id)
+    session.refresh(campaign)
+    return _summary(session, campaign)
+
+
+def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
+    mlist = session.get(MailingList, campaign.list_id)
+    segment = session.get(Segment, campaign.segment_id) if campaign.segment_id else None
+    return CampaignSummary(
+        id=campaign.id,
+        issue_slug=campaign.issue.slug,
+        issue_title=campaign.issue.title,
+        list_slug=mlist.slug if mlist else "",
+        segment=segment.slug if segment else None,
+        expression=campaign.expression,
+        status=campaign.status.value,
+        reason=campaign.status_reason,
+        total=campaign.total,
+        counts=campaigns.counts(session, campaign.id),
+        scheduled_at=campaign.scheduled_at,
+        started_at=campaign.started_at,
+        finished_at=campaign.finished_at,
+        created_at=campaign.created_at,
+        created_by=campaign.created_by,
+    )
+
+
+def recent_campaigns(session: Session, limit: int = 20) -> list[CampaignSummary]:
+    rows = session.scalars(
+        select(Campaign).options(selectinload(Campaign.issue)).order_by(Campaign.id.desc())
+    ).all()
+    return [_summary(session, c) for c in rows[:limit]]
+
+
+def recent_issues(session: Session, limit: int = 100) -> list[Issue]:
+    return list(
+        session.scalars(
+            select(Issue)
+            .options(selectinload(Issue.partner), selectinload(Issue.items))
+            .order_by(Issue.issue_date.desc(), Issue.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def segment_rows(session: Session, list_id: int) -> list[tuple[Segment, int | None, str]]:
+    """Each saved segment of a list with its current count (or the error that prevents one)."""
+    from subscribers import segments
+
+    out: list[tuple[Segment, int | None, str]] = []
+    for seg in segments.list_segments(session, list_id):
+        try:
+            out.append((seg, segments.count(session, list_id, seg.expression), ""))
+        except SubscribersError as exc:  # shown beside the segment
+            out.append((seg, None, str(exc)))
+    return out

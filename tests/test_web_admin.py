@@ -1,0 +1,385 @@
+"""The admin pages in-process (FastAPI TestClient) on SQLite and PostgreSQL: what an editor sees and
+what each form changes — subscribers, CSV import report, segments with a live count, issue import
+and preview, test sends, the send confirmation, scheduling, and steering campaigns."""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer import campaigns, tasks
+from mailer.issues import get_issue
+from mailer.models import Campaign, CampaignStatus
+from mailer.settings import Settings, reset_settings
+from mailer.web import auth
+from mailer.web.app import create_app
+from mailer.worker import app as celery_app
+from mailer.worker import configure
+from subscribers import segments
+from subscribers.errors import SegmentSyntaxError
+from subscribers.lifecycle import get_subscriber
+from subscribers.models import Segment, Subscription, SubscriptionStatus, SuppressionReason
+from subscribers.suppression import add_suppression
+from tests.builders import Newsroom, newsroom
+from tests.conftest import BRIEFING
+from tests.smtpd import SMTPServer
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery"  # noqa: S105
+
+
+@pytest.fixture
+def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        yield server
+    tasks.reset_caches()
+
+
+@pytest.fixture
+def room(session: Session, settings: Settings) -> Newsroom:
+    room = newsroom(session, settings)
+    auth.create_user(session, "editor@example.com", PASSWORD)
+    session.commit()
+    return room
+
+
+class Editor:
+    """A signed-in browser: GETs pages, posts forms with the page's CSRF token."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+        self.csrf = ""
+
+    def get(self, path: str, **kw):  # type: ignore[no-untyped-def]
+        response = self.client.get(path, **kw)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def post(self, path: str, data: dict[str, str] | None = None, **kw):  # type: ignore[no-untyped-def]
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf}, **kw)
+
+
+@pytest.fixture
+def editor(room: Newsroom) -> Iterator[Editor]:
+    with TestClient(create_app(), base_url="https://news.example.com") as client:
+        ed = Editor(client)
+        ed.get("/admin/login")
+        done = ed.post(
+            "/admin/login",
+            {"email": "editor@example.com", "password": PASSWORD, "next": "/admin"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        ed.get("/admin")
+        yield ed
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def wait_until_final(editor: Editor, campaign_id: int, timeout: float = 60) -> dict:  # type: ignore[type-arg]
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        progress = editor.client.get(f"/admin/campaigns/{campaign_id}/progress.json").json()
+        if progress["final"]:
+            return progress
+        time.sleep(0.2)
+    raise AssertionError(f"campaign {campaign_id} did not finish: {progress}")
+
+
+def test_lists_page_shows_counts_and_creating_a_list_reports_a_bad_slug(
+    editor: Editor, room: Newsroom
+) -> None:
+    page = text_of(editor.get("/admin/lists").text)
+    assert f"Security Chatter briefing {room.report.imported} 0 0" in page
+    bad = editor.post("/admin/lists", {"slug": "Bad Slug", "name": "X"})
+    assert bad.status_code == 422
+    assert "invalid list slug &#39;Bad Slug&#39;" in bad.text
+    assert 'value="Bad Slug"' in bad.text  # what was typed is kept
+    taken = editor.post("/admin/lists", {"slug": "briefing", "name": "Again"})
+    assert taken.status_code == 422 and "exists already" in taken.text
+
+
+def test_subscribers_search_add_edit_and_unsubscribe(
+    editor: Editor, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    found = text_of(editor.get("/admin/lists/briefing", params={"q": "banco del"}).text)
+    assert "Banco del Norte" in found and "Acme Mining" not in found
+    added = editor.post(
+        "/admin/lists/briefing/subscribers",
+        {"email": "Nueva@Example.COM", "name": "Nueva Persona", "tags": "client; vip"},
+    )
+    assert added.status_code == 200
+    assert "nueva@example.com added to the list." in added.text
+    sub = get_subscriber(session, "nueva@example.com")
+    assert sub is not None and sub.tags == ["client", "vip"] and sub.consent_method == "admin"
+    assert sub.consent_source == "admin: editor@example.com"
+
+    add_suppression(session, "blocked@example.com", settings.secret(), SuppressionReason.MANUAL)
+    session.commit()
+    refused = editor.post("/admin/lists/briefing/subscribers", {"email": "blocked@example.com"})
+    assert refused.status_code == 422 and "suppression list" in refused.text
+    assert get_subscriber(session, "blocked@example.com") is None
+
+    page = editor.get(f"/admin/subscribers/{sub.id}")
+    assert "Nueva Persona" in page.text
+    bad = editor.post(f"/admin/subscribers/{sub.id}", {"name": "N", "language": "xx"})
+    assert bad.status_code == 422 and "unknown language" in bad.text
+    saved = editor.post(
+        f"/admin/subscribers/{sub.id}",
+        {"name": "Nueva P.", "company": "Acme", "language": "es", "tags": "press"},
+    )
+    assert "Changes saved." in saved.text
+    session.expire_all()
+    assert (sub.name, sub.company, sub.language, sub.tags) == ("Nueva P.", "Acme", "es", ["press"])
+
+    gone = editor.post(
+        f"/admin/subscribers/{sub.id}/unsubscribe",
+        {"list": "briefing", "back": "/admin/lists/briefing"},
+    )
+    assert "nueva@example.com unsubscribed from briefing." in gone.text
+    session.expire_all()
+    status = session.scalar(select(Subscription.status).where(Subscription.subscriber_id == sub.id))
+    assert status == SubscriptionStatus.UNSUBSCRIBED
+    unsubscribed = text_of(editor.get("/admin/lists/briefing?status=unsubscribed").text)
+    assert "1 subscriber match" in unsubscribed and "nueva@example.com" in unsubscribed
+
+
+def test_a_csv_that_cannot_be_imported_is_reported_with_its_name_and_changes_nothing(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    editor.get("/admin/lists/briefing")
+    response = editor.client.post(
+        "/admin/lists/briefing/import",
+        data={"csrf_token": editor.csrf},
+        files={"file": ("people.csv", b"name,company\nAna,Acme\n", "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "people.csv" in response.text and "email" in response.text
+    assert get_subscriber(session, "ana@example.com") is None
+
+
+def test_segment_live_count_matches_the_domain_count_and_errors_point_at_the_column(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    expr = 'tag:client and (lang:es or company:"Banco del Norte")'
+    live = editor.client.get("/admin/lists/briefing/segments/count", params={"expression": expr})
+    assert live.json()["count"] == segments.count(session, room.list_id, expr) > 0
+    everyone = editor.client.get("/admin/lists/briefing/segments/count", params={"expression": ""})
+    assert everyone.json()["count"] == room.report.imported
+    broken = editor.client.get(
+        "/admin/lists/briefing/segments/count", params={"expression": "tag:client or or"}
+    )
+    assert broken.status_code == 422
+    with pytest.raises(SegmentSyntaxError) as expected:
+        segments.parse("tag:client or or")
+    assert broken.json() == {"error": str(expected.value), "column": expected.value.column}
+    caret_line = broken.json()["error"].splitlines()[2]
+    assert caret_line.index("^") == expected.value.column - 1
+
+    refused = editor.post("/admin/lists/briefing/segments", {"slug": "x", "expression": "tag:"})
+    assert refused.status_code == 422 and "^" in refused.text
+    saved = editor.post("/admin/lists/briefing/segments", {"slug": "es", "expression": "lang:es"})
+    n = segments.count(session, room.list_id, "lang:es")
+    assert f"Segment es saved: {n} recipients now." in saved.text
+    assert session.scalar(select(Segment.expression).where(Segment.slug == "es")) == "lang:es"
+
+
+def test_issue_import_by_paste_reports_the_line_and_a_reimport_updates_in_place(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    broken = editor.post("/admin/issues", {"text": "---\ntitle: [unclosed\n---\n"})
+    assert broken.status_code == 422
+    assert "pasted text" in broken.text
+    text = BRIEFING.read_text(encoding="utf-8")
+    first = get_issue(session, room.issue_slug).title
+    changed = text.replace("Sheinbaum takes a new direction", "Sheinbaum charts a new course", 1)
+    response = editor.post("/admin/issues", {"text": changed})
+    assert "Issue updated: 6 items." in response.text
+    session.expire_all()
+    issue = get_issue(session, room.issue_slug)
+    assert issue.title == first
+    assert issue.items[0].headline.startswith("Sheinbaum charts a new course")
+
+
+def test_preview_html_is_sandboxed_and_the_pdf_is_the_edition(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    issue = get_issue(session, room.issue_slug)
+    page = editor.get(f"/admin/issues/{room.issue_slug}")
+    assert "sandbox" in page.text and "preview.html" in page.text
+    html = editor.client.get(f"/admin/issues/{room.issue_slug}/preview.html")
+    assert html.status_code == 200
+    assert "sandbox" in html.headers["content-security-policy"]
+    assert html.headers["x-frame-options"] == "SAMEORIGIN"
+    for item in issue.items:
+        assert item.headline.split("“")[0][:40] in html.text.replace("&#34;", '"')
+    pdf = editor.client.get(f"/admin/issues/{room.issue_slug}/preview.pdf")
+    assert pdf.content.startswith(b"%PDF-")
+    assert f'filename="{issue.pdf_name}.pdf"' in pdf.headers["content-disposition"]
+
+
+def test_a_test_copy_goes_only_to_the_named_address(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    done = editor.post(f"/admin/issues/{room.issue_slug}/test", {"addresses": "desk@example.com"})
+    assert "Test copy sent to desk@example.com." in done.text
+    received = relay.sink.wait_for(1)
+    assert [r.rcpt_tos for r in received] == [["desk@example.com"]]
+    assert received[0].message["Subject"].startswith("[TEST]")
+    assert session.scalar(select(Campaign.id)) is None
+    bad = editor.post(f"/admin/issues/{room.issue_slug}/test", {"addresses": "not an address"})
+    assert bad.status_code == 422
+
+
+def test_send_asks_for_confirmation_with_the_count_then_sends_to_the_segment(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    session.add(Segment(list_id=room.list_id, slug="clients", expression="tag:client"))
+    session.commit()
+    expected = segments.count(session, room.list_id, "tag:client")
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    form = {"audience": "briefing/clients"}
+    review = editor.post(f"/admin/issues/{room.issue_slug}/send", form)
+    assert f"data-recipients>{expected}<" in review.text
+    assert session.scalar(select(Campaign.id)) is None  # nothing created before confirming
+    sent = editor.post(
+        f"/admin/issues/{room.issue_slug}/send", {**form, "confirm": "yes"}, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    progress = wait_until_final(editor, campaign_id)
+    assert progress["status"] == "done"
+    assert progress["counts"]["sent"] == expected == len(relay.sink.received)
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None and campaign.created_by == "admin: editor@example.com"
+    page = text_of(editor.get(f"/admin/campaigns/{campaign_id}").text)
+    assert "DONE" in page.upper() and f"{expected} / {expected}" in page
+    # Sending again reaches nobody new: everyone already received this issue.
+    again = editor.post(f"/admin/issues/{room.issue_slug}/send", form)
+    assert "data-recipients>0<" in again.text
+    assert f"{expected} already received this issue" in again.text
+
+
+def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    form = {"audience": "briefing", "at": "2099-01-01T09:00", "confirm": "yes"}
+    sent = editor.post(f"/admin/issues/{room.issue_slug}/send", form, follow_redirects=False)
+    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    page = editor.get(f"/admin/campaigns/{campaign_id}")
+    assert "scheduled for 2099-01-01 09:00" in page.text
+    assert relay.sink.received == []
+
+    def status() -> CampaignStatus:
+        session.expire_all()
+        return campaigns.get(session, campaign_id).status
+
+    assert status() == CampaignStatus.SCHEDULED
+    editor.post(f"/admin/campaigns/{campaign_id}/pause")
+    assert status() == CampaignStatus.PAUSED
+    wrong = editor.post(f"/admin/campaigns/{campaign_id}/pause")
+    assert "only a sending or scheduled campaign can be paused" in wrong.text
+    editor.post(f"/admin/campaigns/{campaign_id}/cancel")
+    assert status() == CampaignStatus.CANCELLED
+    late = editor.post(f"/admin/campaigns/{campaign_id}/resume")
+    assert "only a paused campaign can be resumed" in late.text
+    assert status() == CampaignStatus.CANCELLED
+    assert relay.sink.received == []
+
+
+def test_retry_failed_sends_the_refused_messages_again(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    target = "valeria.gonzalez0@example.com"
+    relay.sink.rules[target] = ["550 5.7.1 policy"]
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    sent = editor.post(
+        f"/admin/issues/{room.issue_slug}/send",
+        {"audience": "briefing", "where": f"domain:{target.split('@')[1]}", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    first = wait_until_final(editor, campaign_id)
+    assert first["counts"]["failed"] == 1
+    page = editor.get(f"/admin/campaigns/{campaign_id}")
+    assert "Retry 1 failed" in page.text and "550 5.7.1 policy" in page.text
+    relay.sink.rules[target] = ["250 OK"]
+    editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    second = wait_until_final(editor, campaign_id)
+    assert second["counts"]["failed"] == 0
+    assert len(relay.sink.to(target)) == 1
+
+
+def test_dashboard_shows_recent_campaigns_with_progress(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    issue = get_issue(session, room.issue_slug)
+    audience = campaigns.resolve_audience(session, issue, "briefing")
+    campaigns.create(session, issue, audience)
+    session.commit()
+    page = text_of(editor.get("/admin").text)
+    assert f"{room.report.imported} active subscribers" in page
+    assert issue.title in page and "PLANNED" in page.upper()
+
+
+def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    from mailer import models
+
+    raw = models.InboundMessage(
+        rcpt_to="reply+x@news.example.com", address_kind="reply", size=3, raw=b"..."
+    )
+    bounce_raw = models.InboundMessage(
+        rcpt_to="bounces+y@news.example.com", address_kind="bounces", size=3, raw=b"..."
+    )
+    session.add_all([raw, bounce_raw])
+    session.flush()
+    session.add(
+        models.Inquiry(
+            inbound_message_id=raw.id,
+            issue_id=room.issue_id,
+            client_email="cliente@example.com",
+            client_name="Cliente <b>Uno</b>",
+            subject="Pregunta sobre la Guardia Nacional",
+            forward_message_id="<fwd-1@news.example.com>",
+            status=models.InquiryStatus.DEFERRED,
+        )
+    )
+    session.add(
+        models.BounceEvent(
+            inbound_message_id=bounce_raw.id,
+            kind=models.BounceKind.HARD,
+            status="5.1.1",
+            recipient="gone@example.org",
+            diagnostic="550 5.1.1 user unknown",
+        )
+    )
+    session.commit()
+    inquiries = editor.get("/admin/inquiries").text
+    assert "Pregunta sobre la Guardia Nacional" in inquiries
+    assert "Cliente &lt;b&gt;Uno&lt;/b&gt;" in inquiries  # escaped, never markup
+    dashboard = text_of(editor.get("/admin").text)
+    assert "Inquiries waiting" in dashboard and "Pregunta sobre la Guardia Nacional" in dashboard
+    bounces = text_of(editor.get("/admin/bounces").text)
+    assert "gone@example.org" in bounces and "5.1.1" in bounces and "HARD" in bounces.upper()

@@ -1,0 +1,226 @@
+"""The JSON API under /api/v1 in-process on SQLite and PostgreSQL: answers match the domain
+functions and the CLI's semantics, errors are 4xx with the CLI's wording, and /openapi.json
+documents every response model and the bearer scheme."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from mailer import tasks
+from mailer.issues import get_issue
+from mailer.settings import Settings, reset_settings
+from mailer.web import auth
+from mailer.web.app import create_app
+from mailer.worker import app as celery_app
+from mailer.worker import configure
+from subscribers import segments
+from subscribers.lifecycle import get_subscriber
+from subscribers.models import Segment, SuppressionReason
+from subscribers.suppression import add_suppression
+from tests.builders import Newsroom, newsroom
+from tests.smtpd import SMTPServer
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        yield server
+    tasks.reset_caches()
+
+
+@pytest.fixture
+def room(session: Session, settings: Settings) -> Newsroom:
+    room = newsroom(session, settings)
+    session.add(Segment(list_id=room.list_id, slug="clients", expression="tag:client"))
+    session.commit()
+    return room
+
+
+@pytest.fixture
+def api(session: Session, room: Newsroom) -> Iterator[TestClient]:
+    token, _row = auth.create_token(session, "newsroom-bot")
+    session.commit()
+    with TestClient(
+        create_app(),
+        base_url="https://news.example.com",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
+        yield client
+
+
+def wait_final(api: TestClient, campaign_id: int, timeout: float = 60) -> dict[str, Any]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        body = api.get(f"/api/v1/campaigns/{campaign_id}").json()
+        if body["status"] in ("done", "cancelled"):
+            return body
+        time.sleep(0.2)
+    raise AssertionError(body)
+
+
+def test_lists_are_listed_with_counts_and_created(api: TestClient, room: Newsroom) -> None:
+    lists = api.get("/api/v1/lists").json()
+    assert lists == [
+        {
+            "slug": "briefing",
+            "name": "Security Chatter",
+            "active": room.report.imported,
+            "pending": 0,
+            "unsubscribed": 0,
+        }
+    ]
+    created = api.post("/api/v1/lists", json={"slug": "alerts", "name": "Alerts"})
+    assert created.status_code == 201 and created.json()["slug"] == "alerts"
+    again = api.post("/api/v1/lists", json={"slug": "alerts", "name": "Alerts"})
+    assert again.status_code == 409 and "exists already" in again.json()["detail"]
+    bad = api.post("/api/v1/lists", json={"slug": "No Good", "name": "X"})
+    assert bad.status_code == 422 and "invalid list slug" in bad.json()["detail"]
+
+
+def test_subscribers_search_get_add_and_unsubscribe(
+    api: TestClient, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    page = api.get("/api/v1/subscribers", params={"list": "briefing", "q": "Banco del Norte"})
+    body = page.json()
+    assert body["total"] == len(body["items"]) > 0
+    assert all(i["company"] == "Banco del Norte" for i in body["items"])
+    assert all(i["list_status"] == "active" for i in body["items"])
+    first = api.get("/api/v1/subscribers", params={"limit": 5, "offset": 0}).json()
+    assert first["total"] == room.report.imported and len(first["items"]) == 5
+
+    added = api.post(
+        "/api/v1/lists/briefing/subscribers",
+        json={"email": "Nuevo@Example.com", "name": "Nuevo", "language": "es", "tags": ["client"]},
+    )
+    assert added.status_code == 201
+    assert added.json()["email"] == "nuevo@example.com"
+    sub = get_subscriber(session, "nuevo@example.com")
+    assert sub is not None and sub.consent_source == "api: newsroom-bot"
+
+    detail = api.get("/api/v1/subscribers/nuevo@example.com").json()
+    assert detail["subscriptions"][0]["list"] == "briefing"
+    assert detail["subscriptions"][0]["status"] == "active"
+    assert detail["suppressed"] is False
+
+    gone = api.post("/api/v1/lists/briefing/subscribers/nuevo@example.com/unsubscribe")
+    assert gone.status_code == 200 and gone.json()["list_status"] == "unsubscribed"
+    # An admin or API cannot undo a person's unsubscribe (the CLI's rule and message).
+    back = api.post("/api/v1/lists/briefing/subscribers", json={"email": "nuevo@example.com"})
+    assert back.status_code == 422 and "cannot re-subscribe" in back.json()["detail"]
+
+    add_suppression(session, "blocked@example.com", settings.secret(), SuppressionReason.MANUAL)
+    session.commit()
+    refused = api.post("/api/v1/lists/briefing/subscribers", json={"email": "blocked@example.com"})
+    assert refused.status_code == 409 and "suppression list" in refused.json()["detail"]
+    assert api.get("/api/v1/subscribers/nobody@example.com").status_code == 404
+    assert (
+        api.post("/api/v1/lists/briefing/subscribers", json={"email": "not-an-address"}).status_code
+        == 422
+    )
+
+
+def test_segment_counts_agree_with_the_domain_and_errors_carry_the_column(
+    api: TestClient, session: Session, room: Newsroom
+) -> None:
+    saved = api.get("/api/v1/lists/briefing/segments").json()
+    assert saved == [
+        {
+            "slug": "clients",
+            "expression": "tag:client",
+            "count": segments.count(session, room.list_id, "tag:client"),
+        }
+    ]
+    expr = "tag:client and not lang:es"
+    counted = api.get("/api/v1/lists/briefing/segments/count", params={"expression": expr})
+    assert counted.json()["count"] == segments.count(session, room.list_id, expr)
+    by_slug = api.get("/api/v1/lists/briefing/segments/count", params={"expression": "clients"})
+    assert by_slug.json()["count"] == saved[0]["count"]
+    broken = api.get("/api/v1/lists/briefing/segments/count", params={"expression": "tag:"})
+    assert broken.status_code == 422
+    assert broken.json()["column"] == 5 and "^" in broken.json()["detail"]
+    assert api.get("/api/v1/lists/nope/segments/count").status_code == 404
+
+
+def test_issues_are_listed_and_read(api: TestClient, session: Session, room: Newsroom) -> None:
+    issue = get_issue(session, room.issue_slug)
+    listed = api.get("/api/v1/issues").json()
+    assert [i["slug"] for i in listed] == [room.issue_slug]
+    one = api.get(f"/api/v1/issues/{room.issue_slug}").json()
+    assert one["title"] == issue.title
+    assert [i["headline"] for i in one["item_list"]] == [i.headline for i in issue.items]
+    missing = api.get("/api/v1/issues/no-such-issue")
+    assert missing.status_code == 404 and "known issues" in missing.json()["detail"]
+
+
+def test_creating_a_campaign_sends_like_mailer_send_yes(
+    api: TestClient, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    expected = segments.count(session, room.list_id, "tag:client")
+    created = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "segment": "clients"},
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["recipients"] == expected and body["segment"] == "clients"
+    final = wait_final(api, body["id"])
+    assert final["status"] == "done" and final["counts"]["sent"] == expected
+    assert len(relay.sink.received) == expected
+    # Everyone already has it: a second send reaches nobody (unless forced), like the CLI.
+    second = api.post("/api/v1/campaigns", json={"issue": room.issue_slug, "list": "briefing",
+                                                  "segment": "clients"})  # fmt: skip
+    assert second.json()["recipients"] == 0
+    assert second.json()["already_received"] == expected
+
+
+def test_campaign_state_changes_and_their_refusals(
+    api: TestClient, room: Newsroom, relay: SMTPServer
+) -> None:
+    scheduled = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "at": "2099-01-01T09:00:00+00:00"},
+    ).json()
+    cid = scheduled["id"]
+    assert scheduled["status"] == "scheduled"
+    assert scheduled["scheduled_at"].startswith("2099-01-01T09:00:00")
+    assert api.post(f"/api/v1/campaigns/{cid}/pause").json()["status"] == "paused"
+    refused = api.post(f"/api/v1/campaigns/{cid}/pause")
+    assert refused.status_code == 409 and "only a sending or scheduled" in refused.json()["detail"]
+    assert api.post(f"/api/v1/campaigns/{cid}/cancel").json()["status"] == "cancelled"
+    assert api.post(f"/api/v1/campaigns/{cid}/resume").status_code == 409
+    assert api.get("/api/v1/campaigns/99999").status_code == 404
+    assert api.get("/api/v1/campaigns/0").status_code == 422
+    both = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "segment": "clients", "where": "x:y"},
+    )
+    assert both.status_code == 422 and "either" in both.json()["detail"]
+    assert relay.sink.received == []
+
+
+def test_openapi_documents_the_models_and_the_bearer_scheme() -> None:
+    schema = create_app().openapi()
+    names = set(schema["components"]["schemas"])
+    assert {"CampaignOut", "CampaignCreated", "SubscriberPage", "SubscriberDetail", "ListOut",
+            "IssueDetail", "CountOut", "ErrorOut"} <= names  # fmt: skip
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    post = schema["paths"]["/api/v1/campaigns"]["post"]
+    assert post["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CampaignCreated"
+    }
+    assert "401" in post["responses"]
+    assert not any(p.startswith("/admin") for p in schema["paths"])
