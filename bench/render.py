@@ -1,0 +1,172 @@
+"""Benchmark (not a test): rendering once per issue versus a naive render per recipient.
+
+    python bench/render.py [--repeat 7] [--messages 2000] [--naive 20]
+
+On the firm's fixture briefing (mailer/samples/security-chatter-2025-04-09.txt), in one process
+and one run, it times with time.perf_counter (warm-up first, then the median of --repeat runs):
+
+- rendering the issue once: `render_issue` (HTML + text + PDF) and `render_email_parts`
+  (HTML + text alone, the guards included);
+- one more personalised message: `Composer.compose` (the per-recipient template fill,
+  quoted-printable bodies, headers with the signed token, the PDF part encoded once and reused),
+  each run over --messages distinct recipients; `Personalizer.render` alone for reference;
+- the naive loop per recipient: Jinja → MJML → premailer → text template → a standard-library
+  `EmailMessage` with the PDF attached (base64-encoded each time) → bytes; --naive recipients
+  per run.
+
+Target: one more personalised message costs at least 50× less than the naive loop's
+per-recipient cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    NaiveBuilder,
+    bench_settings,
+    fixture_content,
+    fmt_us,
+    measure,
+    recipient,
+    table,
+)
+
+from mailer.compose import CampaignInfo, Composer  # noqa: E402
+from mailer.render import (  # noqa: E402
+    Personal,
+    Personalizer,
+    render_email_parts,
+    render_issue,
+)
+
+TARGET = 50.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure (median)")
+    parser.add_argument("--messages", type=int, default=2000, help="compose() calls per run")
+    parser.add_argument("--naive", type=int, default=20, help="naive recipients per run")
+    parser.add_argument("--pdf-repeat", type=int, default=5, help="timed full renders (PDF)")
+    args = parser.parse_args()
+
+    settings = bench_settings()
+    content = fixture_content()
+
+    full = measure(lambda i: render_issue(content, settings), number=1, repeat=args.pdf_repeat)
+    parts = measure(
+        lambda i: render_email_parts(content, settings), number=1, repeat=args.repeat * 2
+    )
+    rendered = render_issue(content, settings)
+
+    info = CampaignInfo(
+        campaign_id=1,
+        issue_slug="security-chatter-2025-04-09",
+        partner_name=content.partner.name,
+        partner_email=content.partner.email,
+        list_slug="briefing",
+        list_name="Security Chatter",
+    )
+    composer_setup = measure(
+        lambda i: Composer(rendered, info, settings), number=20, repeat=args.repeat
+    )
+    composer = Composer(rendered, info, settings)
+    people = [recipient(i) for i in range(args.messages * (args.repeat + 1))]
+
+    def compose(i: int) -> bytes:
+        email, name = people[i]
+        return composer.compose(i, email, name).data
+
+    one_more = measure(compose, number=args.messages, repeat=args.repeat)
+    personalizer = Personalizer(rendered)
+
+    def personalize(i: int) -> tuple[str, str]:
+        email, name = people[i]
+        return personalizer.render(
+            Personal(email=email, name=name, unsubscribe_url=f"https://x/u/{i}")
+        )
+
+    fill = measure(personalize, number=args.messages, repeat=args.repeat)
+
+    naive = NaiveBuilder(content, settings, rendered.pdf, rendered.pdf_filename)
+
+    def naive_one(i: int) -> bytes:
+        email, name = recipient(i)
+        return naive.message_bytes(i, email, name)
+
+    naive_t = measure(naive_one, number=args.naive, repeat=args.repeat)
+
+    ours = composer.compose(1, *recipient(1)).data
+    theirs = naive_one(1)
+    for data in (ours, theirs):  # both are real messages with the PDF attached
+        msg = message_from_bytes(data, policy=policy.default)
+        assert any(p.get_content_type() == "application/pdf" for p in msg.iter_attachments())
+
+    print(
+        f"Fixture issue: {content.title!r}, {len(content.items)} items; "
+        f"HTML template {len(rendered.html_template.encode()) / 1024:.1f} KiB, "
+        f"PDF {len(rendered.pdf) / 1024:.1f} KiB ({rendered.pdf_filename})"
+    )
+    print(f"Message size: composed {len(ours) / 1024:.1f} KiB, naive {len(theirs) / 1024:.1f} KiB")
+    print(f"Python {sys.version.split()[0]}; median of {args.repeat} runs after warm-up\n")
+    rows = [
+        [
+            "render issue once: HTML + text + PDF",
+            fmt_us(full.median),
+            fmt_us(full.best),
+            f"{full.runs}×{full.calls}",
+        ],
+        [
+            "render issue once: HTML + text",
+            fmt_us(parts.median),
+            fmt_us(parts.best),
+            f"{parts.runs}×{parts.calls}",
+        ],
+        [
+            "Composer set-up (once per campaign/worker)",
+            fmt_us(composer_setup.median),
+            fmt_us(composer_setup.best),
+            f"{composer_setup.runs}×{composer_setup.calls}",
+        ],
+        [
+            "per recipient: Personalizer.render only",
+            fmt_us(fill.median),
+            fmt_us(fill.best),
+            f"{fill.runs}×{fill.calls}",
+        ],
+        [
+            "per recipient: Composer.compose (message bytes)",
+            fmt_us(one_more.median),
+            fmt_us(one_more.best),
+            f"{one_more.runs}×{one_more.calls}",
+        ],
+        [
+            "per recipient: naive Jinja→MJML→premailer→EmailMessage",
+            fmt_us(naive_t.median),
+            fmt_us(naive_t.best),
+            f"{naive_t.runs}×{naive_t.calls}",
+        ],
+    ]
+    print(table(["step", "median", "best", "runs×calls"], rows))
+    ratio = naive_t.median / one_more.median
+    print(
+        f"\none more personalised message: {one_more.us:,.0f} µs vs naive {naive_t.us:,.0f} µs "
+        f"per recipient → {ratio:,.0f}× cheaper "
+        f"({'meets' if ratio >= TARGET else 'MISSES'} the ≥ {TARGET:.0f}× target)"
+    )
+    breakeven = full.median / max(naive_t.median - one_more.median, 1e-9)
+    print(
+        f"the one-off render (with PDF) is repaid after {breakeven:.1f} recipients; "
+        f"10,000 recipients: {fmt_us(full.median + 10_000 * one_more.median)} "
+        f"vs naive {fmt_us(10_000 * naive_t.median)} of CPU"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,917 @@
+"""Benchmark (not a test): end-to-end sending throughput against a ceiling and a naive sender.
+
+    python bench/send.py [--recipients 10000] [--naive-sample 200] [--layout 2x1|1x2]
+    python bench/send.py --memory [--memory-sizes 5000 50000]
+
+Everything is real and local: a throw-away PostgreSQL database (created and dropped here, on
+MAILER_TEST_PG or postgresql+psycopg://postgres@127.0.0.1:5432), Redis as the broker (a private
+redis-server on a free port, or --broker URL, flushed before and after), `mailer worker`
+processes, and `mailer send`. (A db number on the shared Redis is not enough: any other worker
+pointed at it takes the bench's tasks, which happened while this was written.)
+Messages go to the bench's own SMTP sink: a minimal asyncio server in its own process (so it never
+shares a GIL with a measured process) that answers 250 to everything and counts messages and bytes
+with time.monotonic() stamps (CLOCK_MONOTONIC, comparable between processes on one machine).
+
+Recipients are generated straight into the database (bulk INSERT … RETURNING through SQLAlchemy
+core), the fixture issue is imported with mailer.issues.import_issue.
+
+Figures, all in one run and against the same sink:
+- end-to-end: msgs/s from launching `mailer send SLUG --list bench --yes --no-wait` (a
+  subprocess: CLI start-up, campaign creation, rendering with the PDF, the audience snapshot,
+  enqueueing, every batch) until the sink received the last message;
+- (a) ceiling: one message of the campaign, composed once, sent N times over two persistent
+  smtplib connections from two processes;
+- (b) naive sender: per recipient Jinja → MJML → premailer → EmailMessage with the PDF → a new
+  SMTP connection, on --naive-sample recipients split over two processes (as many as the workers
+  use), extrapolated to msgs/s;
+- the workers' peak memory (VmHWM from /proc/PID/status, the resident high-water mark) of each
+  worker process and its pool child. --memory runs the campaign at each --memory-sizes (fresh
+  database and workers each time) and compares the peaks.
+
+Targets: end-to-end ≥ 0.5 × ceiling; ≥ 20 × naive; worker peak memory at 50,000 recipients within
+10% of the peak at 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BRIEFING, PG_SERVER, bench_env, recipient, table  # noqa: E402
+
+HERE = Path(__file__).resolve()
+LIST_SLUG = "bench"
+ENVELOPE_FROM = "bounces@news.example.com"
+
+# ============================================================================================
+# The SMTP sink (runs in its own process: `send.py --sink`)
+# ============================================================================================
+
+TERMINATOR = b"\r\n.\r\n"
+EHLO_REPLY = b"250-sink.local\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 0\r\n"
+
+
+class SinkStats:
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.messages = 0
+        self.bytes = 0
+        self.connections = 0
+        self.first = 0.0  # monotonic time the first message ended
+        self.last = 0.0  # monotonic time the last message ended
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages,
+            "bytes": self.bytes,
+            "connections": self.connections,
+            "first": self.first,
+            "last": self.last,
+            "now": time.monotonic(),
+        }
+
+
+class SinkProtocol(asyncio.Protocol):
+    """SMTP reduced to what clients send: 250 to everything, 354 to DATA, 221 to QUIT.
+
+    DATA is never buffered: only the last four bytes are kept to find a terminator split
+    across reads, so a 130 KB message costs a few `bytes.find` calls.
+    """
+
+    def __init__(self, stats: SinkStats) -> None:
+        self.stats = stats
+        self.buffer = b""
+        self.in_data = False
+        self.tail = b""
+        self.size = 0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.stats.connections += 1
+        transport.write(b"220 sink.local ESMTP bench sink\r\n")
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.in_data:
+            self._data(chunk)
+        else:
+            self.buffer += chunk
+            self._commands()
+
+    def _data(self, chunk: bytes) -> None:
+        joined = self.tail + chunk
+        end = joined.find(TERMINATOR)
+        if end < 0:
+            self.size += len(chunk)
+            self.tail = joined[-4:]
+            return
+        self.size += end - len(self.tail) + 2
+        stats = self.stats
+        stats.messages += 1
+        stats.bytes += self.size
+        stats.last = time.monotonic()
+        if stats.messages == 1:
+            stats.first = stats.last
+        self.in_data, self.tail, self.size = False, b"", 0
+        assert self.transport is not None
+        self.transport.write(b"250 2.0.0 Ok: queued\r\n")
+        self.buffer = joined[end + len(TERMINATOR) :]
+        if self.buffer:
+            self._commands()
+
+    def _commands(self) -> None:
+        assert self.transport is not None
+        replies: list[bytes] = []
+        while not self.in_data:
+            line, sep, rest = self.buffer.partition(b"\r\n")
+            if not sep:
+                break
+            self.buffer = rest
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                replies.append(EHLO_REPLY)
+            elif verb == b"DATA":
+                replies.append(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                self.in_data, self.tail, self.size = True, b"\r\n", 0
+            elif verb == b"QUIT":
+                replies.append(b"221 2.0.0 Bye\r\n")
+                self.transport.write(b"".join(replies))
+                self.transport.close()
+                return
+            else:
+                replies.append(b"250 2.0.0 Ok\r\n")
+        if replies:
+            self.transport.write(b"".join(replies))
+        if self.in_data and self.buffer:
+            rest, self.buffer = self.buffer, b""
+            self._data(rest)
+
+
+def sink_main() -> None:
+    """Serve on a free port; print {"port": N}; answer `stats`/`reset` lines on stdin."""
+    stats = SinkStats()
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: SinkProtocol(stats), "127.0.0.1", 0, backlog=512)
+        port = server.sockets[0].getsockname()[1]
+        print(json.dumps({"port": port}), flush=True)
+        stop = asyncio.Event()
+
+        def control() -> None:
+            for line in sys.stdin:
+                cmd = line.strip()
+                if cmd == "stats":
+                    print(json.dumps(stats.as_dict()), flush=True)
+                elif cmd == "reset":
+                    stats.reset()
+                    print(json.dumps({"ok": True}), flush=True)
+                elif cmd == "quit":
+                    break
+            loop.call_soon_threadsafe(stop.set)
+
+        threading.Thread(target=control, daemon=True).start()
+        async with server:
+            await stop.wait()
+
+    asyncio.run(serve())
+
+
+class Sink:
+    """The parent's handle on the sink process."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE), "--sink"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.port = int(json.loads(self.proc.stdout.readline())["port"])
+
+    def _ask(self, cmd: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def stats(self) -> dict[str, Any]:
+        return self._ask("stats")
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def wait_for(self, count: int, timeout: float, alive: list[subprocess.Popen[Any]]) -> dict:
+        """Poll until `count` messages arrived; fail if it stalls or a worker died."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.stats()
+            if s["messages"] >= count:
+                return s
+            dead = [p for p in alive if p.poll() is not None]
+            if dead:
+                raise SystemExit(f"a worker exited (code {dead[0].returncode}) mid-run: {s}")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out waiting for {count} messages at the sink: {s}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+# ============================================================================================
+# Children: the ceiling and the naive sender (`send.py --ceiling-child/--naive-child`)
+# ============================================================================================
+
+
+def wait_for_go() -> None:
+    """Tell the parent this child is ready (imports done), then wait for its go."""
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+
+def ceiling_child(port: int, count: int, path: str) -> None:
+    """One persistent smtplib connection sending the same pre-built message `count` times."""
+    data = Path(path).read_bytes()
+    wait_for_go()
+    started, cpu = time.monotonic(), time.process_time()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for i in range(count):
+            smtp.sendmail(ENVELOPE_FROM, [recipient(i)[0]], data)
+    report = {"seconds": time.monotonic() - started, "cpu": time.process_time() - cpu}
+    print(json.dumps({**report, "count": count}), flush=True)
+
+
+def naive_child(port: int, count: int, offset: int) -> None:
+    """Per recipient: the whole pipeline, then a new SMTP connection (timed after one warm-up)."""
+    from _common import NaiveBuilder, bench_settings, fixture_content
+
+    from mailer.pdf import render_pdf
+    from mailer.render import issue_context
+
+    settings = bench_settings()
+    content = fixture_content()
+    pdf = render_pdf(content, settings)  # printed once, attached to every message
+    builder = NaiveBuilder(content, settings, pdf, issue_context(content, settings)["pdf_filename"])
+
+    def one(i: int) -> None:
+        email, name = recipient(i)
+        data = builder.message_bytes(i, email, name)
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            smtp.sendmail(ENVELOPE_FROM, [email], data)
+
+    one(offset - 1)  # warm-up: template compilation, first connection
+    wait_for_go()
+    started, cpu = time.monotonic(), time.process_time()
+    for i in range(offset, offset + count):
+        one(i)
+    report = {"seconds": time.monotonic() - started, "cpu": time.process_time() - cpu}
+    print(json.dumps({**report, "count": count}), flush=True)
+
+
+def run_children(kind: str, args_list: list[list[str]]) -> tuple[float, list[dict[str, Any]]]:
+    """Start the children, wait until all are ready, let them go together.
+
+    Returns the monotonic time of the go (so Python start-up and imports are not timed) and each
+    child's JSON report.
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(HERE), kind, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for args in args_list
+    ]
+    for p in procs:
+        assert p.stdout is not None
+        if p.stdout.readline().strip() != "ready":
+            raise SystemExit(f"{kind} child did not start")
+    started = time.monotonic()
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    out = []
+    for p in procs:
+        stdout, _ = p.communicate()
+        if p.returncode != 0:
+            raise SystemExit(f"{kind} child failed with code {p.returncode}")
+        out.append(json.loads(stdout.strip().splitlines()[-1]))
+    return started, out
+
+
+# ============================================================================================
+# Database, broker and workers
+# ============================================================================================
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    dsn = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    return psycopg.connect(dsn, autocommit=True)
+
+
+def create_database() -> str:
+    name = f"mailer_bench_{uuid.uuid4().hex[:10]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database(name: str) -> None:
+    from mailer import db as mailer_db
+
+    mailer_db.reset_engines()
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def populate(url: str, recipients: int) -> tuple[str, float]:
+    """Fixture issue via import_issue, a list, and `recipients` active subscribers in bulk."""
+    from sqlalchemy import insert
+
+    from mailer import db as mailer_db
+    from mailer.issues import import_issue
+    from subscribers.db import make_engine, session_factory, utcnow
+    from subscribers.lists import create_list
+    from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+
+    mailer_db.upgrade(url)
+    started = time.perf_counter()
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        issue = import_issue(session, BRIEFING)
+        mlist = create_list(session, LIST_SLUG, "Security Chatter")
+        session.flush()
+        now = utcnow()
+        step = 10_000
+        for lo in range(0, recipients, step):
+            rows: list[dict[str, object]] = []
+            for i in range(lo, min(lo + step, recipients)):
+                email, name = recipient(i)
+                rows.append(
+                    {
+                        "email": email,
+                        "domain": email.rpartition("@")[2],
+                        "name": name,
+                        "company": "Client SA de CV",
+                        "language": "es" if i % 3 else "en",
+                        "attributes": {},
+                        "consent_at": now,
+                        "consent_method": "import",
+                        "consent_source": "bench",
+                    }
+                )
+            ids = session.scalars(insert(Subscriber).returning(Subscriber.id), rows).all()
+            session.execute(
+                insert(Subscription),
+                [
+                    {
+                        "subscriber_id": sid,
+                        "list_id": mlist.id,
+                        "status": SubscriptionStatus.ACTIVE,
+                        "confirmed_at": now,
+                    }
+                    for sid in ids
+                ],
+            )
+        slug = issue.slug
+        session.commit()
+    engine.dispose()
+    return slug, time.perf_counter() - started
+
+
+def flush_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server on a free port, so no other worker on the machine takes our tasks."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            return proc, url
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("redis-server did not start") from None
+            time.sleep(0.05)
+
+
+def mailer_exe() -> str:
+    exe = Path(sys.executable).parent / "mailer"
+    return str(exe) if exe.exists() else (shutil.which("mailer") or "mailer")
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen[bytes]
+    log: Path
+    concurrency: int
+
+    def children(self) -> list[int]:
+        pid = self.proc.pid
+        kids: list[int] = []
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                kids += [int(x) for x in (task / "children").read_text().split()]
+        return kids
+
+
+def start_workers(layout: str, env: dict[str, str], logdir: Path) -> list[Worker]:
+    """`2x1`: two `mailer worker --concurrency 1`; `1x2`: one with --concurrency 2."""
+    count, concurrency = (2, 1) if layout == "2x1" else (1, 2)
+    workers = []
+    for n in range(count):
+        log = logdir / f"worker-{n}.log"
+        fh = log.open("wb")
+        proc = subprocess.Popen(
+            [mailer_exe(), "worker", "--concurrency", str(concurrency), "--loglevel", "INFO"],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        workers.append(Worker(proc, log, concurrency))
+    deadline = time.monotonic() + 60
+    for w in workers:
+        while b" ready." not in w.log.read_bytes():
+            if w.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"worker did not start:\n{w.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        while len(w.children()) < w.concurrency:
+            time.sleep(0.05)
+    return workers
+
+
+def vm_hwm_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (robust to other load on the machine)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def worker_cpu(workers: list[Worker]) -> dict[str, float]:
+    """CPU seconds used by the workers' main processes and by their pool children."""
+    return {
+        "main": sum(cpu_seconds(w.proc.pid) for w in workers),
+        "pool": sum(cpu_seconds(c) for w in workers for c in w.children()),
+    }
+
+
+def worker_memory(workers: list[Worker]) -> list[dict[str, int]]:
+    """Peak RSS (KiB) of each worker's main process and of its pool children."""
+    out = []
+    for w in workers:
+        out.append(
+            {
+                "main": vm_hwm_kib(w.proc.pid),
+                "pool": max((vm_hwm_kib(c) for c in w.children()), default=0),
+            }
+        )
+    return out
+
+
+def stop_workers(workers: list[Worker]) -> None:
+    for w in workers:
+        if w.proc.poll() is None:
+            os.killpg(w.proc.pid, signal.SIGTERM)
+    for w in workers:
+        try:
+            w.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(w.proc.pid, signal.SIGKILL)
+            w.proc.wait()
+
+
+# ============================================================================================
+# One campaign, end to end
+# ============================================================================================
+
+
+@dataclass
+class CampaignRun:
+    recipients: int
+    seconds: float  # launch of `mailer send` → last message at the sink
+    send_cli: float  # until `mailer send --no-wait` exited
+    first_message: float  # launch → first message at the sink
+    sink: dict[str, Any]
+    memory: list[dict[str, int]]
+    cpu: dict[str, float]  # CPU seconds during the run: workers' main processes, pool children
+    counts: dict[str, int]
+    layout: str
+    populate_seconds: float
+    message_bytes: bytes
+
+    @property
+    def rate(self) -> float:
+        return self.recipients / self.seconds
+
+    @property
+    def sending_rate(self) -> float:
+        span = self.sink["last"] - self.sink["first"]
+        return (self.recipients - 1) / span if span > 0 else float("nan")
+
+
+def campaign_run(
+    recipients: int,
+    sink: Sink,
+    *,
+    broker: str,
+    layout: str,
+    workdir: Path,
+    profile: Path | None = None,
+) -> CampaignRun:
+    from mailer.settings import reset_settings
+
+    name = create_database()
+    url = f"{PG_SERVER}/{name}"
+    env = {
+        **os.environ,
+        **bench_env(),
+        "MAILER_DATABASE_URL": url,
+        "MAILER_BROKER_URL": broker,
+        "MAILER_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
+        "MAILER_RATE_LIMIT": "0",
+    }
+    os.environ.update({k: v for k, v in env.items() if k.startswith("MAILER_")})
+    reset_settings()
+    workers: list[Worker] = []
+    spy: subprocess.Popen[bytes] | None = None
+    try:
+        flush_redis(broker)
+        slug, populate_seconds = populate(url, recipients)
+        workers = start_workers(layout, env, workdir)
+        sink.reset()
+        cpu_before = worker_cpu(workers)
+        started = time.monotonic()
+        done = subprocess.run(
+            [mailer_exe(), "send", slug, "--list", LIST_SLUG, "--yes", "--no-wait"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        send_cli = time.monotonic() - started
+        if done.returncode != 0:
+            raise SystemExit(f"mailer send failed:\n{done.stdout}\n{done.stderr}")
+        if profile is not None:
+            spy = start_profiler(workers, profile)
+        try:
+            stats = sink.wait_for(
+                recipients, timeout=120 + recipients / 50, alive=[w.proc for w in workers]
+            )
+        except SystemExit:
+            diagnose(url, workers)
+            raise
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+        memory = worker_memory(workers)
+        cpu_after = worker_cpu(workers)
+        cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_after}
+        counts = wait_done(url)
+        data = one_message(url)
+        return CampaignRun(
+            recipients=recipients,
+            seconds=stats["last"] - started,
+            send_cli=send_cli,
+            first_message=stats["first"] - started,
+            sink=stats,
+            memory=memory,
+            cpu=cpu,
+            counts=counts,
+            layout=layout,
+            populate_seconds=populate_seconds,
+            message_bytes=data,
+        )
+    finally:
+        if spy is not None and spy.poll() is None:
+            spy.kill()
+        stop_workers(workers)
+        flush_redis(broker)
+        drop_database(name)
+
+
+def diagnose(url: str, workers: list[Worker]) -> None:
+    """What the campaign and the workers say when a run stalls (printed before the clean-up)."""
+    from sqlalchemy import text
+
+    from subscribers.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        for row in conn.execute(text("SELECT id, status, status_reason, total FROM campaign")):
+            print(f"campaign: {tuple(row)}", file=sys.stderr)
+        for row in conn.execute(
+            text("SELECT status, count(*) FROM delivery GROUP BY status ORDER BY status")
+        ):
+            print(f"deliveries: {tuple(row)}", file=sys.stderr)
+    engine.dispose()
+    for w in workers:
+        print(f"--- {w.log.name} (tail)\n{w.log.read_text()[-4000:]}", file=sys.stderr)
+
+
+def start_profiler(workers: list[Worker], out: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the first worker's pool child for the length of the run (needs py-spy)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    pid = workers[0].children()[0]
+    return subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--format", "raw", "-o", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_done(url: str) -> dict[str, int]:
+    """The campaign's delivery counts once the workers recorded every outcome."""
+    from mailer import campaigns
+    from mailer.models import Campaign
+    from subscribers.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            deadline = time.monotonic() + 30
+            while True:
+                cid = session.query(Campaign.id).scalar()
+                counts = campaigns.counts(session, cid)
+                session.commit()
+                if counts["sent"] + counts["failed"] + counts["skipped"] >= sum(counts.values()):
+                    return counts
+                if time.monotonic() > deadline:
+                    return counts
+                time.sleep(0.1)
+    finally:
+        engine.dispose()
+
+
+def one_message(url: str) -> bytes:
+    """A message of the campaign, composed from the rendering the workers used."""
+    from mailer import tasks
+    from mailer.db import reset_engines
+    from mailer.models import Campaign
+    from subscribers.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        cid = session.query(Campaign.id).scalar()
+    engine.dispose()
+    tasks.reset_caches()
+    composer = tasks._composer(cid)
+    email, name = recipient(0)
+    data = composer.compose(1, email, name).data
+    tasks.reset_caches()
+    reset_engines()
+    return data
+
+
+# ============================================================================================
+# Reporting
+# ============================================================================================
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
+def memory_cells(run: CampaignRun) -> list[str]:
+    pools = [m["pool"] for m in run.memory]
+    mains = [m["main"] for m in run.memory]
+    return [mib(max(pools)), mib(max(mains))]
+
+
+def print_run(run: CampaignRun, label: str) -> None:
+    workers = "two `mailer worker -c 1`" if run.layout == "2x1" else "one `mailer worker -c 2`"
+    print(
+        f"{label}: {run.recipients:,} recipients, {workers}; sink got {run.sink['messages']:,} "
+        f"messages, {run.sink['bytes'] / 2**20:,.1f} MiB over {run.sink['connections']} "
+        f"connections; deliveries {json.dumps({k: v for k, v in run.counts.items() if v})}"
+    )
+    print(
+        f"    `mailer send` returned after {run.send_cli:.2f} s; first message at "
+        f"{run.first_message:.2f} s; last at {run.seconds:.2f} s; sending phase "
+        f"{run.sending_rate:,.0f} msgs/s (subscribers generated in {run.populate_seconds:.1f} s)"
+    )
+    print(
+        f"    worker CPU per message: pool children {run.cpu['pool'] / run.recipients * 1e3:.2f} ms"
+        f" (rendering and snapshot included), worker main processes "
+        f"{run.cpu['main'] / run.recipients * 1e3:.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--naive-sample", type=int, default=200)
+    parser.add_argument("--layout", choices=["2x1", "1x2"], default="2x1")
+    parser.add_argument(
+        "--broker",
+        help="a Redis URL whose db this bench may flush (default: a private redis-server)",
+    )
+    parser.add_argument("--memory", action="store_true", help="peak worker memory by size")
+    parser.add_argument("--memory-sizes", type=int, nargs="+", default=[5_000, 50_000])
+    parser.add_argument("--profile", type=Path, help="py-spy raw profile of a worker to FILE")
+    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ceiling-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--naive-child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sink:
+        sink_main()
+        return
+    if args.ceiling_child:
+        port, count, path = args.ceiling_child
+        ceiling_child(int(port), int(count), path)
+        return
+    if args.naive_child:
+        naive_child(*args.naive_child)
+        return
+
+    sink = Sink()
+    redis_proc: subprocess.Popen[bytes] | None = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="mailer-bench-send-") as tmp:
+            workdir = Path(tmp)
+            if not args.broker:
+                redis_proc, args.broker = start_redis(workdir)
+            if args.memory:
+                memory_mode(args, sink, workdir)
+            else:
+                throughput_mode(args, sink, workdir)
+    finally:
+        sink.close()
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(10)
+
+
+def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None:
+    n = args.recipients
+    run = campaign_run(
+        n, sink, broker=args.broker, layout=args.layout, workdir=workdir, profile=args.profile
+    )
+    print_run(run, "end-to-end")
+
+    # (a) the ceiling: the same message, pre-built, over two persistent connections
+    message = workdir / "message.eml"
+    message.write_bytes(run.message_bytes)
+    sink.reset()
+    halves = [n // 2, n - n // 2]
+    started, ceiling_results = run_children(
+        "--ceiling-child", [[str(sink.port), str(h), str(message)] for h in halves]
+    )
+    ceiling_stats = sink.stats()
+    assert ceiling_stats["messages"] == n, ceiling_stats
+    ceiling_seconds = ceiling_stats["last"] - started
+    ceiling = n / ceiling_seconds
+
+    # (b) the naive sender, on a sample, in two processes, extrapolated
+    sink.reset()
+    sample = [args.naive_sample // 2, args.naive_sample - args.naive_sample // 2]
+    _, naive_results = run_children(
+        "--naive-child",
+        [[str(sink.port), str(sample[0]), "1"], [str(sink.port), str(sample[1]), "100001"]],
+    )
+    naive = sum(r["count"] / r["seconds"] for r in naive_results)
+
+    size = len(run.message_bytes)
+    rows = [
+        [
+            "end-to-end: `mailer send` → last message at sink",
+            f"{n:,}",
+            f"{run.seconds:.2f} s",
+            f"{run.rate:,.0f}",
+            f"{run.rate / ceiling:.2f}",
+        ],
+        [
+            "  (sending phase: first → last message)",
+            f"{n:,}",
+            f"{run.sink['last'] - run.sink['first']:.2f} s",
+            f"{run.sending_rate:,.0f}",
+            f"{run.sending_rate / ceiling:.2f}",
+        ],
+        [
+            "(a) ceiling: pre-built, 2 persistent smtplib conns",
+            f"{n:,}",
+            f"{ceiling_seconds:.2f} s",
+            f"{ceiling:,.0f}",
+            "1.00",
+        ],
+        [
+            "(b) naive: Jinja→MJML→premailer→EmailMessage→new conn",
+            f"{sum(sample):,}",
+            f"{max(r['seconds'] for r in naive_results):.2f} s",
+            f"{naive:,.1f}",
+            f"{naive / ceiling:.3f}",
+        ],
+    ]
+    print(f"\nmessage size {size / 1024:.1f} KiB; sink on 127.0.0.1:{sink.port} (own process)")
+    print(table(["path", "messages", "time", "msgs/s", "of ceiling"], rows))
+    ceiling_cpu = sum(r["cpu"] for r in ceiling_results) / n
+    naive_cpu = sum(r["cpu"] for r in naive_results) / sum(sample)
+    worker_cpu_ms = run.cpu["pool"] / n
+    print(
+        f"\nCPU per message (ms): mailer workers {worker_cpu_ms * 1e3:.2f}, ceiling client "
+        f"{ceiling_cpu * 1e3:.2f}, naive sender {naive_cpu * 1e3:.2f} → by CPU the workers are "
+        f"{naive_cpu / worker_cpu_ms:.1f}× cheaper than naive and cost "
+        f"{worker_cpu_ms / ceiling_cpu:.1f}× the bare smtplib client"
+    )
+    print(
+        "worker peak RSS (VmHWM): "
+        + "; ".join(
+            f"worker {i}: main {mib(m['main'])}, pool child {mib(m['pool'])}"
+            for i, m in enumerate(run.memory)
+        )
+    )
+    ok_ceiling = run.rate >= 0.5 * ceiling
+    ok_naive = run.rate >= 20 * naive
+    print(
+        f"\ntargets: end-to-end / ceiling = {run.rate / ceiling:.2f} "
+        f"({'meets' if ok_ceiling else 'MISSES'} ≥ 0.5); end-to-end / naive = "
+        f"{run.rate / naive:.1f}× ({'meets' if ok_naive else 'MISSES'} ≥ 20×)"
+    )
+
+
+def memory_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None:
+    runs = []
+    for size in args.memory_sizes:
+        run = campaign_run(size, sink, broker=args.broker, layout=args.layout, workdir=workdir)
+        print_run(run, f"memory run {size:,}")
+        runs.append(run)
+    rows = [
+        [f"{r.recipients:,}", f"{r.seconds:.1f} s", f"{r.rate:,.0f}", *memory_cells(r)]
+        for r in runs
+    ]
+    print()
+    print(
+        table(
+            ["recipients", "end-to-end", "msgs/s", "peak RSS pool child", "peak RSS worker main"],
+            rows,
+        )
+    )
+    small, large = runs[0], runs[-1]
+    a = max(m["pool"] for m in small.memory)
+    b = max(m["pool"] for m in large.memory)
+    print(
+        f"\npool child peak at {large.recipients:,} vs {small.recipients:,}: {b / a:.3f}× "
+        f"({'within' if b <= a * 1.10 else 'OVER'} the 1.10× target)"
+    )
+
+
+if __name__ == "__main__":
+    main()
