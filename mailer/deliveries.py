@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from mailer.models import Delivery, DeliveryStatus
@@ -188,7 +189,7 @@ def load_recipients(
 
 
 def record(
-    session: Session,
+    outcomes: Connection,
     delivery_id: int,
     outcome: Outcome,
     reply: Reply | str,
@@ -196,7 +197,11 @@ def record(
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Write one outcome and commit at once, so a crash cannot forget a sent message."""
+    """Write one outcome at once, so a crash cannot forget a sent message.
+
+    `outcomes` is an AUTOCOMMIT connection held for the batch: each UPDATE is its own committed
+    transaction in a single round trip, the cheapest durable write per message.
+    """
     now = now or utcnow()
     values: dict[str, object] = {
         "status": outcome.status,
@@ -208,13 +213,7 @@ def record(
         values["message_id"] = message_id
     if outcome.status == DeliveryStatus.SENT:
         values["sent_at"] = now
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    outcomes.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
 
 def release(session: Session, ids: Sequence[int]) -> None:

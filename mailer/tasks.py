@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from mailer import campaigns, deliveries
 from mailer.compose import CampaignInfo, Composer
-from mailer.db import get_sessionmaker, session_scope
+from mailer.db import get_engine, get_sessionmaker, session_scope
 from mailer.errors import MailerError
 from mailer.issues import content_of
 from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Issue
@@ -142,7 +142,8 @@ def _send_range(
     limiter = _limiter()
     tally = {s.value: 0 for s in DeliveryStatus}
     refusals = 0
-    with factory() as session:
+    autocommit = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+    with factory() as session, autocommit as outcomes:
         campaign = campaigns.get(session, campaign_id)
         list_id, issue_id, resend = campaign.list_id, campaign.issue_id, campaign.force_resend
         started_at = campaign.started_at or utcnow()
@@ -159,7 +160,7 @@ def _send_range(
                 session, ids, list_id=list_id, issue_id=issue_id, resend=resend
             )
             for did, why in skip:
-                deliveries.record(session, did, deliveries.Outcome(DeliveryStatus.SKIPPED), why)
+                deliveries.record(outcomes, did, deliveries.Outcome(DeliveryStatus.SKIPPED), why)
                 tally["skipped"] += 1
             unreachable: Reply | None = None
             for n, rcpt in enumerate(send):
@@ -172,7 +173,7 @@ def _send_range(
                         message = composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name)
                     except MailerError as exc:
                         deliveries.record(
-                            session,
+                            outcomes,
                             rcpt.delivery_id,
                             deliveries.Outcome(DeliveryStatus.FAILED),
                             f"cannot compose: {exc}",
@@ -192,7 +193,7 @@ def _send_range(
                     base_delay=settings.retry_base_delay,
                     deadline=deadline,
                 )
-                deliveries.record(session, rcpt.delivery_id, outcome, reply, message_id=message_id)
+                deliveries.record(outcomes, rcpt.delivery_id, outcome, reply, message_id=message_id)
                 tally[outcome.status.value] += 1
                 if outcome.suppress:
                     add_suppression(

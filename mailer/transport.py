@@ -220,7 +220,7 @@ class SMTPTransport:
                 conn.rset()
             return results
         try:
-            code, resp = conn.data(message.data)
+            code, resp = _data(conn, message.data)
         except smtplib.SMTPDataError as exc:
             code, resp = exc.smtp_code, exc.smtp_error
         if code == 421:
@@ -249,6 +249,22 @@ class SMTPTransport:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _data(conn: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """smtplib's DATA, dot-stuffing with bytes.replace: its regex over a 130 KB message was a
+    fifth of a worker's time (bench/send.py profile). Same bytes on the wire."""
+    code, resp = conn.docmd("data")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, resp)
+    if data.startswith(b"."):
+        data = b"." + data
+    if b"\n." in data:
+        data = data.replace(b"\n.", b"\n..")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    conn.send(data + b".\r\n")
+    return conn.getreply()
 
 
 def _text(resp: bytes | str) -> str:

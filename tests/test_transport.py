@@ -109,3 +109,14 @@ def test_smtp_urls(url: str, expected: tuple[str, int, str, str | None]) -> None
 def test_an_unknown_scheme_says_what_is_accepted() -> None:
     with pytest.raises(ConfigError, match="smtp\\+starttls://"):
         make_transport("http://relay")
+
+
+def test_lines_starting_with_a_dot_arrive_intact() -> None:
+    """Our own DATA dot-stuffs by bytes; the server must get back exactly what was sent."""
+    body = b".starts with a dot\r\n..two dots\r\nmiddle\r\n.\r\nend"
+    head = b"From: a@news.example.com\r\nTo: ana@example.org\r\nMessage-ID: <d@x>\r\n\r\n"
+    with SMTPServer() as server, make_transport(server.url) as transport:
+        reply = transport.send(Msg("b@news.example.com", ("ana@example.org",), head + body))
+    assert reply["ana@example.org"].accepted
+    [got] = server.sink.received
+    assert got.data.replace(b"\r\n", b"\n") == (head + body + b"\r\n").replace(b"\r\n", b"\n")
