@@ -1,0 +1,95 @@
+"""The deployment files, checked structurally (no Docker engine runs here): every service runs a
+real `mailer` command, every MAILER_* variable they set is a setting, and the pieces a multi-machine
+deployment relies on are there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+import yaml
+
+from mailer.cli import app
+from mailer.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+
+
+def setting_names() -> set[str]:
+    names = set()
+    for name, field in Settings.model_fields.items():
+        names.add(field.alias or f"MAILER_{name.upper()}")
+    return names
+
+
+def resolve(command: list[str]) -> Any:
+    """The (click) command a `mailer …` argv reaches, or a failure naming the unknown word."""
+    assert command[0] == "mailer", command
+    node: Any = typer.main.get_command(app)
+    for word in command[1:]:
+        if word.startswith("-"):
+            break
+        assert hasattr(node, "commands"), f"{command}: {node.name} takes no subcommand"
+        sub = node.commands.get(word)
+        assert sub is not None, f"{command}: `{word}` is not a mailer command"
+        node = sub
+    assert not hasattr(node, "commands"), f"{command} names a group, not a command"
+    options = {opt for param in node.params for opt in getattr(param, "opts", [])}
+    for word in command[1:]:
+        if word.startswith("--"):
+            assert word.split("=")[0] in options, f"{command}: unknown option {word}"
+    return node
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return env
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SERVICES.items() if "command" in s))
+def test_every_mailer_service_runs_a_real_command(name: str) -> None:
+    command = SERVICES[name]["command"]
+    if command[0] == "mailer":
+        resolve(command)
+    else:
+        assert name in {"redis"}, f"{name} runs {command[0]}, not mailer"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_mailer_variable_is_a_setting(name: str) -> None:
+    known = setting_names()
+    unknown = [k for k in environment(SERVICES[name]) if k.startswith("MAILER_") and k not in known]
+    assert unknown == []
+
+
+def test_env_example_lists_every_setting_and_nothing_else() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    names = {m.group(1) for line in lines if (m := re.match(r"(MAILER_[A-Z_]+)=", line))}
+    assert names == setting_names()
+
+
+def test_the_processes_that_must_exist_exist() -> None:
+    for name in ("postgres", "redis", "web", "worker", "beat", "inbound", "mailpit"):
+        assert name in SERVICES, name
+    assert "2525" in SERVICES["inbound"]["ports"][0] and SERVICES["inbound"]["ports"][0].startswith(
+        "25:"
+    )
+    # Scalable: `--scale worker=N` fails with a fixed container name or a published port.
+    assert "container_name" not in SERVICES["worker"] and "ports" not in SERVICES["worker"]
+    # Queued tasks survive a Redis restart.
+    assert "--appendonly" in SERVICES["redis"]["command"]
+    assert SERVICES["mailpit"]["image"].startswith("axllent/mailpit")
+
+
+def test_the_image_has_what_weasyprint_needs() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-dejavu"):
+        assert package in dockerfile
+    assert "slim" in dockerfile.splitlines()[1] or "slim" in dockerfile
