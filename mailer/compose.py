@@ -132,6 +132,9 @@ class _QuotedPrintable:
         return b"".join(out), b"".join(canon)
 
 
+TEST_PURPOSE = "test-copy"
+
+
 @dataclass(frozen=True)
 class CampaignInfo:
     """What the headers need to know about the campaign besides the rendered issue."""
@@ -253,7 +256,11 @@ class Composer:
             body += b"\r\n"
         return f"--{self._outer}{CRLF}".encode("ascii") + body + f"--{self._outer}--{CRLF}".encode()
 
-    def token(self, delivery_id: int) -> str:
+    def token(self, delivery_id: int, *, test: bool = False) -> str:
+        """A delivery's token; a test copy's is signed for another purpose, so that its
+        numbering (0, 1, 2…) can never pass for a real delivery in a reply or an unsubscribe."""
+        if test:
+            return tokens.sign(TEST_PURPOSE, delivery_id, self.secret)
         return tokens.delivery_token(delivery_id, self.secret)
 
     def message_id(self, delivery_id: int, *, test: bool = False) -> str:
@@ -275,7 +282,7 @@ class Composer:
     ) -> OutgoingMessage:
         """The message for one recipient of the campaign (a test send when `test`)."""
         addr = check_address(email)
-        token = self.token(delivery_id)
+        token = self.token(delivery_id, test=test)
         unsubscribe_url = f"{self.public_url}/u/{token}"
         html, text = self.personalizer.render(
             Personal(

@@ -380,3 +380,16 @@ def test_a_non_ascii_firm_name_in_from_is_encoded(
     out = Composer(rendered, campaign_info(content), settings).compose(1, "a@example.com", "A")
     assert parse(out)["From"].addresses[0].display_name == "Análisis Delphi"
     assert out.data.split(b"\r\n\r\n", 1)[0].isascii()
+
+
+def test_a_test_copys_token_is_not_a_delivery_token(composer: Composer) -> None:
+    """Test copies are numbered 0, 1, 2…: their tokens must not name real deliveries 0, 1, 2."""
+    from mailer.errors import TokenError
+
+    real = composer.compose(1, "ana@example.org", "Ana")
+    test = composer.compose(1, "editor@example.org", "Editor", test=True)
+    assert real.token != test.token
+    secrets = [composer.secret]
+    assert parse_delivery_token(real.token, secrets) == 1
+    with pytest.raises(TokenError):
+        parse_delivery_token(test.token, secrets)
