@@ -12,7 +12,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -122,8 +122,14 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     try:
         return Settings()
-    except Exception as exc:  # pydantic's ValidationError names the field
-        raise ConfigError(f"invalid settings: {exc}") from exc
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            info = Settings.model_fields.get(field)
+            name = (info.alias if info and info.alias else None) or f"MAILER_{field.upper()}"
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 
 
 def reset_settings() -> None:

@@ -9,6 +9,8 @@ thrown away at any time.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from datetime import timedelta
 from functools import lru_cache
@@ -320,6 +322,35 @@ def _requeue_idle(campaign_id: int, now, stale) -> int:  # type: ignore[no-untyp
     with session_scope() as session:
         campaigns.finish_if_done(session, campaign_id)
     return 0
+
+
+class InProcessRunner(threading.Thread):
+    """Without a broker the sending happens here, beside the progress bar: start the campaign,
+    then keep retrying deferred rows until it ends. An error is kept for the main thread."""
+
+    def __init__(self, campaign_id: int, *, keep_retrying: bool, resume: bool = False):
+        super().__init__(daemon=True, name=f"campaign-{campaign_id}")
+        self.campaign_id = campaign_id
+        self.keep_retrying = keep_retrying
+        self.resume = resume  # a resumed or retried campaign: no new snapshot, just the rows left
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            if self.resume:
+                enqueue_batches(self.campaign_id)
+            else:
+                start_campaign(self.campaign_id)
+            factory = get_sessionmaker()
+            while self.keep_retrying:
+                with factory() as session:
+                    progress = campaigns.progress(session, self.campaign_id)
+                if progress.status != CampaignStatus.SENDING.value:
+                    return
+                time.sleep(0.5)
+                run_due()
+        except BaseException as exc:  # handed to the main thread, which re-raises it
+            self.error = exc
 
 
 def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:

@@ -7,6 +7,7 @@ import sys
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from mailer.cli import admin as admin_cli
 from mailer.cli import campaign as campaign_cli
@@ -23,6 +24,7 @@ from mailer.cli import suppression as suppression_cli
 from mailer.cli import web as web_cli
 from mailer.cli import worker as worker_cli
 from mailer.errors import MailerError
+from mailer.settings import get_settings
 from subscribers.errors import SubscribersError
 
 app = typer.Typer(
@@ -60,3 +62,19 @@ def main() -> None:
         # One line however long (scripts grep it), and the user's text is never read as markup.
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    except (OperationalError, ProgrammingError) as exc:
+        if not _missing_schema(exc):
+            raise
+        url = get_settings().database_url
+        err.print(
+            f"[bold red]error:[/] the database {escape(url)} has no mailer tables yet (or an "
+            "older schema): run `mailer db upgrade` first",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
+
+
+def _missing_schema(exc: Exception) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -100,7 +99,7 @@ def send(
     if eager:
         # The work happens in this process: --no-wait only skips the bar and the retry loop
         # (deferred messages are then retried by `mailer beat`).
-        runner = InProcessRunner(campaign_id, keep_retrying=not no_wait)
+        runner = tasks.InProcessRunner(campaign_id, keep_retrying=not no_wait)
         runner.start()
         if not no_wait:
             follow(campaign_id, alive=runner.is_alive)
@@ -112,33 +111,6 @@ def send(
     if not no_wait:
         follow(campaign_id)
     return campaign_id
-
-
-class InProcessRunner(threading.Thread):
-    """Without a broker the sending happens here, beside the progress bar: start the campaign,
-    then keep retrying deferred rows until it ends. An error is kept for the main thread."""
-
-    def __init__(self, campaign_id: int, *, keep_retrying: bool):
-        super().__init__(daemon=True, name=f"campaign-{campaign_id}")
-        self.campaign_id = campaign_id
-        self.keep_retrying = keep_retrying
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        from mailer import tasks
-
-        try:
-            tasks.start_campaign(self.campaign_id)
-            factory = get_sessionmaker()
-            while self.keep_retrying:
-                with factory() as session:
-                    progress = campaigns.progress(session, self.campaign_id)
-                if progress.status != CampaignStatus.SENDING.value:
-                    return
-                time.sleep(0.5)
-                tasks.run_due()
-        except BaseException as exc:  # handed to the main thread, which re-raises it
-            self.error = exc
 
 
 def follow(

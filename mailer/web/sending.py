@@ -3,7 +3,7 @@
 
 With a broker the work goes to Celery workers. Without one (the embedded default, Celery eager)
 a task would run inside the request and hold it for the whole send, so it runs in a background
-thread of the web process instead — `mailer.cli.send.InProcessRunner`, the runner the CLI uses,
+thread of the web process instead — `mailer.tasks.InProcessRunner`, the runner the CLI uses,
 which also keeps retrying deferred messages until the campaign ends.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from mailer.cli.send import InProcessRunner
+from mailer.tasks import InProcessRunner
 from mailer.worker import app as celery_app
 
 log = logging.getLogger(__name__)
@@ -24,31 +24,6 @@ _lock = threading.Lock()
 def embedded() -> bool:
     """True when there is no broker: tasks would run eagerly in this process."""
     return bool(celery_app.conf.task_always_eager)
-
-
-class _EnqueueRunner(InProcessRunner):
-    """Resume / retry in-process: enqueue the unfinished rows (no new snapshot), then keep
-    retrying deferred rows like the CLI's runner."""
-
-    def run(self) -> None:
-        import time
-
-        from mailer import campaigns, tasks
-        from mailer.db import get_sessionmaker
-        from mailer.models import CampaignStatus
-
-        try:
-            tasks.enqueue_batches(self.campaign_id)
-            factory = get_sessionmaker()
-            while self.keep_retrying:
-                with factory() as session:
-                    progress = campaigns.progress(session, self.campaign_id)
-                if progress.status != CampaignStatus.SENDING.value:
-                    return
-                time.sleep(0.5)
-                tasks.run_due()
-        except BaseException as exc:  # noqa: BLE001  (logged: nobody waits on this thread)
-            self.error = exc
 
 
 def _run_in_background(runner: InProcessRunner) -> None:
@@ -84,7 +59,7 @@ def continue_sending(campaign_id: int) -> None:
     from mailer import tasks
 
     if embedded():
-        _run_in_background(_EnqueueRunner(campaign_id, keep_retrying=True))
+        _run_in_background(InProcessRunner(campaign_id, keep_retrying=True, resume=True))
     else:
         tasks.enqueue_batches(campaign_id)
 
