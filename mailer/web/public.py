@@ -256,7 +256,7 @@ def _subscriptions(session: Session, subscriber: Subscriber) -> list[tuple[Subsc
             .join(MailingList, MailingList.id == Subscription.list_id)
             .where(Subscription.subscriber_id == subscriber.id)
             .order_by(MailingList.name)
-        ).tuples()
+        ).all()
     )
 
 
