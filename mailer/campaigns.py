@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from mailer.errors import MailerError, NotFound
 from mailer.models import (
@@ -26,7 +28,7 @@ from mailer.models import (
 )
 from mailer.render import RenderedIssue
 from subscribers import segments
-from subscribers.db import utcnow
+from subscribers.db import rowcount, utcnow
 from subscribers.lists import get_list
 from subscribers.models import MailingList, Segment
 
@@ -187,7 +189,7 @@ def snapshot(session: Session, campaign: Campaign) -> int:
             Delivery.subscriber_id == audience.c.subscriber_id,
         )
     )
-    insert = Delivery.__table__.insert().from_select(
+    insert = sa_insert(Delivery).from_select(
         ["campaign_id", "issue_id", "subscriber_id", "status", "resend", "attempts", "updated_at"],
         rows,
     )
@@ -199,10 +201,12 @@ def snapshot(session: Session, campaign: Campaign) -> int:
     return campaign.total - before
 
 
-def batch_ranges(session: Session, campaign_id: int, size: int, *, due_only: bool = False):
+def batch_ranges(
+    session: Session, campaign_id: int, size: int, *, due_only: bool = False
+) -> list[tuple[int, int]]:
     """(lo, hi) delivery-id ranges of about `size` unfinished rows each, computed in SQL."""
     now = utcnow()
-    cond = Delivery.status.in_(UNFINISHED)
+    cond: ColumnElement[bool] = Delivery.status.in_(UNFINISHED)
     if due_only:
         cond = and_(
             cond,
@@ -254,7 +258,7 @@ def set_status(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 def pause(session: Session, campaign_id: int, reason: str = "paused by an editor") -> None:
@@ -308,12 +312,14 @@ def retry_failed(session: Session, campaign_id: int) -> int:
     campaign = get(session, campaign_id)
     if campaign.status == CampaignStatus.CANCELLED:
         raise CampaignStateError(f"campaign {campaign_id} was cancelled")
-    n = session.execute(
-        update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.FAILED)
-        .values(status=DeliveryStatus.PENDING, next_attempt_at=None, attempts=0)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    n = rowcount(
+        session.execute(
+            update(Delivery)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.FAILED)
+            .values(status=DeliveryStatus.PENDING, next_attempt_at=None, attempts=0)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if n:
         campaign.status = CampaignStatus.SENDING
         campaign.status_reason = ""
@@ -339,7 +345,7 @@ def finish_if_done(session: Session, campaign_id: int) -> bool:
         .values(status=CampaignStatus.DONE, finished_at=utcnow(), status_reason="")
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return bool(rowcount(result))
 
 
 @dataclass

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from mailer.models import Delivery, DeliveryStatus
 from mailer.transport import Reply
-from subscribers.db import utcnow
+from subscribers.db import rowcount, utcnow
 from subscribers.models import (
     Subscriber,
     SubscriberStatus,
@@ -159,7 +159,7 @@ def load_recipients(
             Subscriber.status,
             Subscription.status,
             suppressed,
-            already_sent if not resend else exists().where(False),
+            already_sent if not resend else literal(False),
         )
         .select_from(Delivery)
         .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
@@ -264,14 +264,13 @@ def recover_abandoned(
         )
         if last is not None and last >= cutoff:
             continue
-        recovered += (
+        recovered += rowcount(
             session.execute(
                 update(Delivery)
                 .where(Delivery.claimed_by == owner, Delivery.status == DeliveryStatus.SENDING)
                 .values(status=DeliveryStatus.PENDING, claimed_by=None, updated_at=now)
                 .execution_options(synchronize_session=False)
-            ).rowcount
-            or 0
+            )
         )
     session.commit()
     return recovered

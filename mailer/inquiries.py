@@ -47,7 +47,7 @@ from mailer.models import (
 )
 from mailer.settings import Settings
 from mailer.transport import Reply, Transport
-from subscribers.db import utcnow
+from subscribers.db import rowcount, utcnow
 from subscribers.models import MailingList, Subscriber, Subscription
 
 
@@ -270,7 +270,7 @@ def claim(session: Session, inquiry_id: int, settings: Settings) -> bool:
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 def forward(

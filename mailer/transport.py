@@ -220,12 +220,13 @@ class SMTPTransport:
                 conn.rset()
             return results
         try:
-            code, resp = _data(conn, message.data)
+            code, final = _data(conn, message.data)
+            text = _text(final)
         except smtplib.SMTPDataError as exc:
-            code, resp = exc.smtp_code, exc.smtp_error
+            code, text = exc.smtp_code, _text(exc.smtp_error)
         if code == 421:
             self._drop()
-        results.update({r: Reply(code, _text(resp)) for r in accepted})
+        results.update({r: Reply(code, text) for r in accepted})
         return results
 
     def _refuse_all(

@@ -49,6 +49,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE/DELETE touched (a CursorResult's count; typed loosely by SQLAlchemy)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
