@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailer import db as mailer_db
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.db import Base, make_engine, session_factory
+from tests.smtpd import SMTPServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "mailer" / "samples"
 BRIEFING = FIXTURES / "security-chatter-2025-04-09.txt"
@@ -118,3 +119,21 @@ def session(settings: Settings) -> Iterator[Session]:
     with factory() as s:
         yield s
     engine.dispose()
+
+
+@pytest.fixture
+def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) as the relay, with tasks running in-process (no broker)."""
+    from mailer import tasks
+    from mailer.worker import app as celery_app
+    from mailer.worker import configure
+
+    with SMTPServer() as server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        assert celery_app.conf.task_always_eager
+        yield server
+    tasks.reset_caches()

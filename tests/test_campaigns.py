@@ -4,7 +4,6 @@ SMTP server: who receives what, retries, suppression, scheduling and cancelling.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +15,6 @@ from mailer import campaigns, tasks, tokens
 from mailer.cli import app
 from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, get_settings, reset_settings
-from mailer.worker import app as celery_app
-from mailer.worker import configure
 from subscribers.lifecycle import unsubscribe_from_list
 from subscribers.lists import get_list
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
@@ -26,19 +23,6 @@ from tests.builders import Newsroom, newsroom
 from tests.smtpd import SMTPServer
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
-        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
-        reset_settings()
-        tasks.reset_caches()
-        configure(celery_app)
-        assert celery_app.conf.task_always_eager
-        yield server
-    tasks.reset_caches()
 
 
 @pytest.fixture

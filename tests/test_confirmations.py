@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from mailer import confirmations, tokens
 from mailer.errors import TokenError
-from mailer.settings import Settings, reset_settings
+from mailer.settings import Settings
 from subscribers.lifecycle import get_subscriber, subscribe_pending, unsubscribe
 from subscribers.lists import create_list
 from subscribers.models import Subscription, SubscriptionStatus
@@ -88,14 +88,6 @@ def test_email_has_the_link_in_both_parts_and_no_injection(settings: Settings) -
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(web_app(), base_url=BASE, follow_redirects=False) as c:
         yield c
-
-
-@pytest.fixture
-def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
-        reset_settings()
-        yield server
 
 
 def status(session: Session, email: str) -> SubscriptionStatus:

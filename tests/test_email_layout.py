@@ -12,17 +12,8 @@ from playwright.sync_api import Browser, sync_playwright
 from mailer.briefing import parse_briefing
 from mailer.render import Personal, Personalizer, render_issue
 from mailer.settings import Settings
+from tests.browser import launch
 from tests.conftest import BRIEFING
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +39,7 @@ def email_html() -> str:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -17,9 +17,7 @@ from mailer import inbound, tasks
 from mailer.cli import app
 from mailer.inquiries import build_forward, client_context, forward_message_id
 from mailer.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
-from mailer.settings import Settings, get_settings, reset_settings
-from mailer.worker import app as celery_app
-from mailer.worker import configure
+from mailer.settings import get_settings
 from tests.builders import Newsroom, newsroom
 from tests.inbound_support import (
     InboundServer,
@@ -33,19 +31,6 @@ from tests.smtpd import SMTPServer
 runner = CliRunner()
 PARTNER = "fausto.carbajal@miranda-partners.com"
 WHO = "jose.rivera1@example.org"
-
-
-@pytest.fixture
-def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
-        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
-        reset_settings()
-        tasks.reset_caches()
-        configure(celery_app)
-        assert celery_app.conf.task_always_eager
-        yield server
-    tasks.reset_caches()
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer import campaigns, tasks
+from mailer import campaigns
 from mailer.issues import get_issue
 from mailer.models import Campaign, CampaignStatus
-from mailer.settings import Settings, reset_settings
+from mailer.settings import Settings
 from mailer.web import auth
 from mailer.web.app import create_app
-from mailer.worker import app as celery_app
-from mailer.worker import configure
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError
 from subscribers.lifecycle import get_subscriber
@@ -35,18 +33,6 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery"  # noqa: S105
-
-
-@pytest.fixture
-def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
-        monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
-        reset_settings()
-        tasks.reset_caches()
-        configure(celery_app)
-        yield server
-    tasks.reset_caches()
 
 
 @pytest.fixture

@@ -18,19 +18,11 @@ from mailer.issues import parse_issue
 from subscribers import segments
 from subscribers.db import make_engine, session_factory
 from subscribers.models import MailingList, Subscriber
+from tests.browser import launch
 from tests.conftest import BRIEFING, SUBSCRIBERS_CSV
 from tests.smtpd import SMTPServer
 from tests.webserver import free_port, mailer_env, mailer_web, run_cli
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EDITOR = "editor@example.com"
 PASSWORD = "a long editor passphrase"  # noqa: S105  (the test account's)
 EXPRESSION = "tag:client and not tag:press"
@@ -80,7 +72,7 @@ def test_an_editor_sends_the_fixture_issue_to_a_segment_from_the_browser(tmp_pat
             mailer_web(env, port, tmp_path / "web.log") as base,
             sync_playwright() as pw,
         ):
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = launch(pw)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("dialog", lambda dialog: dialog.accept())
             step = iter(range(1, 100))

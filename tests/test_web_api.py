@@ -12,13 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from mailer import tasks
 from mailer.issues import get_issue
-from mailer.settings import Settings, reset_settings
+from mailer.settings import Settings
 from mailer.web import auth
 from mailer.web.app import create_app
-from mailer.worker import app as celery_app
-from mailer.worker import configure
 from subscribers import segments
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Segment, SuppressionReason
@@ -29,17 +26,6 @@ from tests.smtpd import SMTPServer
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
-
-
-@pytest.fixture
-def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
-    with SMTPServer() as server:
-        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
-        reset_settings()
-        tasks.reset_caches()
-        configure(celery_app)
-        yield server
-    tasks.reset_caches()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mailer.settings import Settings, reset_settings
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import SubscriptionStatus
+from tests.browser import launch
 from tests.smtpd import free_port
 from tests.web_support import Sent, recipient, send_fixture_issue, unsubscribe_url, web_app
 
@@ -25,22 +26,13 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 NAVY = "rgb(14, 42, 71)"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 
