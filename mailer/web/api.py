@@ -299,16 +299,7 @@ def add_subscriber_(slug: Slug, body: SubscriberIn, session: DB, client: Client)
     )
     session.commit()
     sub = result.subscriber
-    return SubscriberOut(
-        id=sub.id,
-        email=sub.email or "",
-        name=sub.name,
-        company=sub.company,
-        language=sub.language,
-        tags=sub.tags,
-        status=sub.status.value,
-        list_status=result.subscription.status.value,
-    )
+    return SubscriberOut(**vars(queries.SubscriberRow.of(sub, result.subscription.status)))
 
 
 @router.post(
@@ -324,16 +315,7 @@ def unsubscribe_(slug: Slug, email: Email, session: DB, client: Client) -> Subsc
     )
     session.commit()
     sub = require_subscriber(session, email)
-    return SubscriberOut(
-        id=sub.id,
-        email=sub.email or "",
-        name=sub.name,
-        company=sub.company,
-        language=sub.language,
-        tags=sub.tags,
-        status=sub.status.value,
-        list_status=subscription.status.value,
-    )
+    return SubscriberOut(**vars(queries.SubscriberRow.of(sub, subscription.status)))
 
 
 # --- segments -----------------------------------------------------------------------------------

@@ -37,6 +37,19 @@ class SubscriberRow:
     status: str  # the person's status
     list_status: str | None  # the subscription's status on the list searched, if any
 
+    @classmethod
+    def of(cls, sub: Subscriber, list_status: Any = None) -> SubscriberRow:
+        return cls(
+            id=sub.id,
+            email=sub.email or "",
+            name=sub.name,
+            company=sub.company,
+            language=sub.language,
+            tags=sub.tags,
+            status=sub.status.value,
+            list_status=list_status.value if list_status is not None else None,
+        )
+
 
 def search_subscribers(
     session: Session,
@@ -88,18 +101,7 @@ def search_subscribers(
     for row in page:
         sub = cast(Subscriber, row[0])
         list_status = cast(Any, row[1]) if len(row) > 1 else None
-        rows.append(
-            SubscriberRow(
-                id=sub.id,
-                email=sub.email or "",
-                name=sub.name,
-                company=sub.company,
-                language=sub.language,
-                tags=sub.tags,
-                status=sub.status.value,
-                list_status=list_status.value if list_status is not None else None,
-            )
-        )
+        rows.append(SubscriberRow.of(sub, list_status))
     return int(total), rows
 
 
