@@ -21,7 +21,6 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from mjml import mjml2html
 from premailer import Premailer
 
@@ -32,9 +31,7 @@ from mailer.render import (
     TEMPLATE_ROOT,
     TEXT_TEMPLATE,
     issue_context,
-    long_date,
-    web_url,
-    wrap_text,
+    template_env,
 )
 from mailer.settings import Settings
 
@@ -166,23 +163,8 @@ class NaiveBuilder:
         self.pdf = pdf
         self.pdf_filename = pdf_filename
         self.context = issue_context(content, settings)
-        self.html_env = self._env(html=True)
-        self.text_env = self._env(html=False)
-
-    @staticmethod
-    def _env(*, html: bool) -> jinja2.Environment:
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATE_ROOT)),
-            autoescape=html,  # noqa: S701 - the text part must not be HTML-escaped
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        env.filters["longdate"] = long_date
-        env.filters["wrap"] = wrap_text
-        env.filters["weburl"] = web_url
-        return env
+        self.html_env = template_env(TEMPLATE_ROOT, html=True)
+        self.text_env = template_env(TEMPLATE_ROOT, html=False)
 
     def build(self, i: int, email: str, name: str) -> EmailMessage:
         token = f"naive{i:08d}"

@@ -25,23 +25,8 @@ from datetime import date
 from enum import Enum, auto
 from pathlib import PurePath
 
-from mailer.content import IssueContent, Item, PartnerInfo, Source
+from mailer.content import IssueContent, Item, PartnerInfo, Source, long_date
 from mailer.errors import IssueFormatError
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
 CTA_SHAPE = "`If you would like to talk to NAME …, please email him|her|them at ADDRESS`"
@@ -162,7 +147,7 @@ def slugify(text: str) -> str:
 
 def issue_title(newsletter: str, when: date) -> str:
     """`Security Chatter — 9 April 2025` (English month names whatever the locale)."""
-    return f"{newsletter} — {when.day} {MONTHS[when.month - 1]} {when.year}"
+    return f"{newsletter} — {long_date(when)}"
 
 
 def issue_slug(newsletter: str, when: date) -> str:

@@ -9,6 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def long_date(d: date | None) -> str:
+    """`5 April 2025`, independent of the process locale (workers may run under any LANG)."""
+    if d is None:
+        return ""
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
 
 @dataclass(frozen=True)
 class PartnerInfo:

@@ -24,7 +24,6 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ import lxml.html
 from mjml import mjml2html
 from premailer import Premailer
 
-from mailer.content import IssueContent
+from mailer.content import IssueContent, long_date
 from mailer.errors import RenderError
 from mailer.settings import Settings
 
@@ -49,21 +48,6 @@ TEXT_WIDTH = 72
 # How often the expensive stages ran in this process. Operators (and tests) read it to confirm that
 # a campaign compiles MJML and inlines CSS once, not once per recipient.
 compile_counts: Counter[str] = Counter()
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 @dataclass(frozen=True)
@@ -91,13 +75,6 @@ class RenderedIssue:
 # --------------------------------------------------------------------------------------------
 # Formatting helpers shared with the PDF edition
 # --------------------------------------------------------------------------------------------
-
-
-def long_date(d: date | None) -> str:
-    """`5 April 2025`, independent of the process locale (workers may run under any LANG)."""
-    if d is None:
-        return ""
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
 def wrap_text(
@@ -200,7 +177,7 @@ _HTML_SNIPPETS = {
 _TEXT_SNIPPETS = _HTML_SNIPPETS  # same placeholders; the text environment simply does not escape
 
 
-def _first_stage_env(root: Path, *, html: bool) -> jinja2.Environment:
+def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         autoescape=html,  # noqa: S701 - off only for the text/plain part, where escaping is wrong
@@ -218,7 +195,7 @@ def _first_stage_env(root: Path, *, html: bool) -> jinja2.Environment:
 @lru_cache(maxsize=8)
 def _envs(root: str) -> tuple[jinja2.Environment, jinja2.Environment]:
     path = Path(root)
-    return _first_stage_env(path, html=True), _first_stage_env(path, html=False)
+    return template_env(path, html=True), template_env(path, html=False)
 
 
 def _fill(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
