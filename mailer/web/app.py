@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 
 from mailer.web import admin, api, public
+from mailer.web.pages import add_security_headers
+
+DOCS = "/api/docs"  # Swagger UI needs its own scripts: left to its defaults
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Briefing mailer",
         version="1",
-        docs_url="/api/docs",
+        docs_url=DOCS,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.include_router(public.router)
     app.include_router(admin.router)
     app.include_router(api.router)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Every response carries the security headers, 404s outside any router included;
+        a header a route set on purpose is kept."""
+        response = await call_next(request)
+        if not request.url.path.startswith(DOCS):
+            add_security_headers(response)
+        return response
+
     return app
