@@ -468,8 +468,8 @@ class Worker:
 
 
 def start_workers(layout: str, env: dict[str, str], logdir: Path) -> list[Worker]:
-    """`2x1`: two `mailer worker --concurrency 1`; `1x2`: one with --concurrency 2."""
-    count, concurrency = (2, 1) if layout == "2x1" else (1, 2)
+    """`NxC`: N `mailer worker --concurrency C` processes (`2x1`: two with one pool process)."""
+    count, concurrency = (int(n) for n in layout.split("x"))
     workers = []
     for n in range(count):
         log = logdir / f"worker-{n}.log"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import typer
 
@@ -50,4 +52,7 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel", "-l")) -> None:
             time.sleep(settings.beat_interval)
     from mailer.worker import app
 
-    app.start(["beat", f"--loglevel={loglevel}", "--schedule=/tmp/mailer-beat-schedule"])
+    # The schedule file only remembers when `tick` last ran: a private one per process, so two
+    # beats (or tests) on one machine never share it.
+    schedule = Path(tempfile.mkdtemp(prefix="mailer-beat-")) / "schedule"
+    app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
