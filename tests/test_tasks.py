@@ -5,11 +5,6 @@ shared rate limit and scheduled sends picked up by `mailer beat`.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,6 +24,7 @@ from subscribers.lists import get_list
 from subscribers.suppression import add_suppression
 from tests.builders import Newsroom, add_subscribers, newsroom
 from tests.conftest import _truncate_all
+from tests.processes import Stack, wait_until
 from tests.smtpd import SMTPServer
 
 pytestmark = pytest.mark.slow
@@ -37,83 +33,15 @@ REDIS_DB = 11
 SECRET = "worker-test-secret-" + "y" * 32
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-class Stack:
-    """Environment and processes of one test: workers, beat, the CLI, all on the same settings."""
-
-    def __init__(self, database_url: str, smtp: SMTPServer, tmp: Path, **extra: str):
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
-        self.env.update(
-            MAILER_DATABASE_URL=database_url,
-            MAILER_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
-            MAILER_SMTP_URL=smtp.url,
-            MAILER_SECRET_KEY=SECRET,
-            MAILER_MAIL_DOMAIN="news.example.com",
-            MAILER_PUBLIC_URL="https://news.example.com",
-            MAILER_RETRY_BASE_DELAY="0.5",
-            MAILER_VISIBILITY_TIMEOUT="4",
-            MAILER_STALE_AFTER="2",
-            MAILER_BEAT_INTERVAL="1",
-            MAILER_BATCH_SIZE="50",
-        )
-        self.env.update(extra)
-        self.tmp = tmp
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def spawn(self, *args: str, name: str) -> subprocess.Popen[bytes]:
-        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115  (closed with the process)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mailer", *args],
-            env=self.env,
-            cwd=self.tmp,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.procs.append(proc)
-        return proc
-
-    def worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen[bytes]:
-        proc = self.spawn("worker", "--concurrency", str(concurrency), name=name)
-        log = self.tmp / f"{name}.log"
-        wait_until(lambda: b"ready." in log.read_bytes(), 60, f"{name} to be ready")
-        return proc
-
-    def cli(self, *args: str, timeout: float = 120) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "mailer", *args],
-            env=self.env,
-            cwd=self.tmp,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
-
-    @staticmethod
-    def kill(proc: subprocess.Popen[bytes]) -> None:
-        """SIGKILL the process and its pool children: no chance to finish or acknowledge."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def close(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    proc.wait(timeout=10)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    self.kill(proc)
+def stack_for(database_url: str, smtp: SMTPServer, tmp: Path, **extra: str) -> Stack:
+    return Stack(
+        database_url,
+        f"redis://127.0.0.1:6379/{REDIS_DB}",
+        smtp.url,
+        tmp,
+        secret=SECRET,
+        **{"MAILER_RETRY_BASE_DELAY": "0.5", **extra},
+    )
 
 
 @pytest.fixture
@@ -148,7 +76,7 @@ def stack_factory(pg_url: str, relay: SMTPServer, tmp_path: Path) -> Iterator[Ca
     stacks: list[Stack] = []
 
     def make(**extra: str) -> Stack:
-        stack = Stack(pg_url, relay, tmp_path, **extra)
+        stack = stack_for(pg_url, relay, tmp_path, **extra)
         stacks.append(stack)
         return stack
 

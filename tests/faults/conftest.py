@@ -66,7 +66,7 @@ def stacks(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     made: list[Stack] = []
 
     def make(database_url: str, broker_url: str, smtp_url: str, **extra: str) -> Stack:
-        stack = Stack(database_url, broker_url, smtp_url, tmp_path, **extra)
+        stack = Stack(database_url, broker_url, smtp_url, tmp_path, secret=SECRET, **extra)
         made.append(stack)
         return stack
 
