@@ -1,0 +1,1 @@
+"""Issue content: the issue document model, its two input formats, issues and partners."""

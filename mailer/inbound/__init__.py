@@ -1,0 +1,1 @@
+"""Inbound mail: receiving, judging and acting on replies, bounces and unsubscribe requests."""

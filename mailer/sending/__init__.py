@@ -1,0 +1,1 @@
+"""Sending: campaigns, deliveries, composing, DKIM, transport, rate limit, tasks and dispatch."""
