@@ -1,7 +1,15 @@
-"""The application's database: engine from settings, sessions, and schema upgrades via Alembic."""
+"""The application's database: engine from settings, sessions, and schema upgrades via Alembic.
+
+The engine, the declarative base and the column types come from `subscribers.db` (the lowest
+layer, so that `subscribers` stays free of `mailer`); the mailer's stages take `utcnow` and
+`rowcount` from here. The tables are declared by each stage in its own `models` module;
+`MODEL_MODULES` names them all so that Alembic and every entry point see one complete metadata.
+"""
 
 from __future__ import annotations
 
+import enum
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,13 +17,56 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Enum
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer.settings import get_settings
-from subscribers.db import make_engine, session_factory
+from subscribers.db import make_engine, rowcount, session_factory, utcnow
+
+__all__ = [
+    "MODEL_MODULES",
+    "alembic_config",
+    "enum_column",
+    "engine_for",
+    "get_engine",
+    "get_sessionmaker",
+    "load_models",
+    "reset_engines",
+    "rowcount",
+    "session_scope",
+    "upgrade",
+    "utcnow",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Every module that declares tables, by name (like Celery's `include=`): the root cannot import
+# the stages above it, so the entry points and migrations/env.py call `load_models()`.
+MODEL_MODULES = (
+    "subscribers.models",
+    "mailer.accounts",
+    "mailer.content.models",
+    "mailer.sending.models",
+    "mailer.inbound.models",
+)
+
+
+def load_models() -> None:
+    """Import every table declaration, so the metadata (and Alembic's autogenerate) is whole."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+
+
+def enum_column(cls: type[enum.Enum], name: str) -> Enum:
+    """A status column: the enum's values as a checked VARCHAR(16), the same on both databases."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 @lru_cache(maxsize=4)

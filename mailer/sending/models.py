@@ -1,0 +1,120 @@
+"""Sending's tables: campaigns, their stored rendering, and one delivery row per recipient."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mailer.content.models import Issue
+from mailer.db import enum_column, utcnow
+from subscribers.db import UTCDateTime
+
+
+class CampaignStatus(enum.StrEnum):
+    PLANNED = "planned"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+class Campaign(Base):
+    """One send of an issue to a list (and maybe a segment). Workers obey its status."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_list.id"))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
+    expression: Mapped[str | None] = mapped_column(Text)  # the segment's or --where expression
+    status: Mapped[CampaignStatus] = mapped_column(
+        enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.PLANNED
+    )
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    force_resend: Mapped[bool] = mapped_column(Boolean, default=False)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted at start
+
+    issue: Mapped[Issue] = relationship()
+    rendered: Mapped[CampaignRender | None] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class CampaignRender(Base):
+    """The issue rendered once for a campaign, shared by every worker through the database."""
+
+    __tablename__ = "campaign_render"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject: Mapped[str] = mapped_column(Text)
+    preheader: Mapped[str] = mapped_column(Text)
+    html_template: Mapped[str] = mapped_column(Text)
+    text_template: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_filename: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="rendered")
+
+
+class Delivery(Base):
+    """One recipient of one campaign: the unit of idempotent work."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
+        Index("ix_delivery_campaign_status", "campaign_id", "status"),
+        Index("ix_delivery_claimed_by", "claimed_by"),
+        # Never two sent rows for one (issue, subscriber) unless an editor forced a resend.
+        Index(
+            "uq_delivery_issue_subscriber_sent",
+            "issue_id",
+            "subscriber_id",
+            unique=True,
+            sqlite_where=text("status = 'sent' AND resend = 0"),
+            postgresql_where=text("status = 'sent' AND NOT resend"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"))
+    # NULL once the subscriber is erased (GDPR): the row stays for the campaign's figures.
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="SET NULL")
+    )
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    resend: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
