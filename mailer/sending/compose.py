@@ -15,8 +15,9 @@ The result is standard MIME that the standard library parses:
       application/pdf                 (base64, attachment, named after the issue)
 
 Header values that come from data (subscriber names, the subject, the partner's name) pass through
-`clean_header_text`, which turns every control character into a space, so no value can end a header
-line and start another; non-ASCII is RFC 2047-encoded. Addresses are checked, never repaired.
+`mailer.headers.clean_header_text`, which turns every control character into a space, so no value
+can end a header line and start another; non-ASCII is RFC 2047-encoded. Addresses are checked,
+never repaired (`mailer.headers.check_address`).
 """
 
 from __future__ import annotations
@@ -27,73 +28,27 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy as email_policy
-from email.header import Header
 from email.message import MIMEPart
 from email.utils import format_datetime
 
 from mailer import tokens
-from mailer.dkim import Signer, relaxed_body_end, relaxed_lines
 from mailer.errors import ComposeError, ConfigError
-from mailer.render import Personal, Personalizer, RenderedIssue
+from mailer.headers import (
+    CONTROL_CHARACTERS,
+    CRLF,
+    check_address,
+    clean_header_text,
+    fold_structured,
+    mailbox,
+    phrase,
+)
+from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue
+from mailer.sending.dkim import Signer, relaxed_body_end, relaxed_lines
 from mailer.settings import Settings
 
-CRLF = "\r\n"
 TEST_PREFIX = "[TEST] "
-MAX_NAME = 200
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
-_ADDR_FORBIDDEN = re.compile(r'[\x00-\x20\x7f<>()\[\],;:"\\]')
 _SLUG = re.compile(r"[^a-z0-9-]+")
-
-
-def clean_header_text(value: str, limit: int = MAX_NAME) -> str:
-    """A value safe inside one header: control characters (CR, LF, NUL…) become spaces."""
-    value = _CONTROL.sub(" ", value)
-    return " ".join(value.split())[:limit]
-
-
-def check_address(addr: str) -> str:
-    """`addr` as it may appear in a header and an SMTP command; ComposeError if it cannot.
-
-    The domain is IDNA-encoded; a non-ASCII local part would need SMTPUTF8, which we do not use.
-    """
-    local, at, domain = addr.strip().rpartition("@")
-    if not at or not local or not domain or "@" in local or _ADDR_FORBIDDEN.search(addr.strip()):
-        raise ComposeError(f"not a usable email address: {addr!r}")
-    if not local.isascii():
-        raise ComposeError(f"address {addr!r}: a non-ASCII local part is not supported")
-    if not domain.isascii():
-        try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise ComposeError(f"address {addr!r}: invalid domain") from exc
-    return f"{local}@{domain}"
-
-
-def _phrase(name: str, header_name: str) -> str:
-    """A display name as it goes before `<addr>` in header `header_name` (quoted or RFC 2047)."""
-    if not name:
-        return ""
-    # Parsers decode "=?…?=" even inside quotes, so such a name is encoded to be shown as typed.
-    if name.isascii() and "=?" not in name:
-        if _SPECIALS.search(name):
-            return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return name
-    return Header(name, "utf-8", header_name=header_name).encode(linesep=CRLF, maxlinelen=75)
-
-
-def _mailbox(name: str, addr: str, header_name: str) -> str:
-    phrase = _phrase(clean_header_text(name), header_name)
-    return f"{phrase} <{addr}>" if phrase else addr
-
-
-def _fold_structured(name: str, value: str) -> str:
-    """Policy-based folding for values computed once per campaign (exact, slower)."""
-    header = email_policy.SMTP.header_factory(name, value)
-    if header.defects:
-        raise ComposeError(f"{name} header {value!r}: {header.defects[0]}")
-    return header.fold(policy=email_policy.SMTP)
 
 
 class _QuotedPrintable:
@@ -178,10 +133,10 @@ class Composer:
         self.personalizer = Personalizer(rendered)
         self.signer = Signer.from_settings(settings)
 
-        if _CONTROL.search(settings.from_):
+        if CONTROL_CHARACTERS.search(settings.from_):
             raise ConfigError("MAILER_FROM must be a single line without control characters")
         try:
-            self._from = _fold_structured("From", settings.from_)
+            self._from = fold_structured("From", settings.from_)
         except ComposeError as exc:
             raise ConfigError(f"MAILER_FROM is not a usable address: {exc}") from exc
         if len(email_policy.SMTP.header_factory("From", settings.from_).addresses) != 1:
@@ -192,12 +147,12 @@ class Composer:
         if not subject:
             raise ComposeError("the issue has no subject")
         self.subject = subject
-        self._subject = _fold_structured("Subject", subject)
-        self._test_subject = _fold_structured("Subject", TEST_PREFIX + subject)
-        self._reply_phrase = _phrase(clean_header_text(info.partner_name), "Reply-To")
+        self._subject = fold_structured("Subject", subject)
+        self._test_subject = fold_structured("Subject", TEST_PREFIX + subject)
+        self._reply_phrase = phrase(clean_header_text(info.partner_name), "Reply-To")
 
         list_slug = _SLUG.sub("-", info.list_slug.lower()).strip("-") or "list"
-        list_name = _phrase(clean_header_text(info.list_name or info.list_slug), "List-Id")
+        list_name = phrase(clean_header_text(info.list_name or info.list_slug), "List-Id")
         list_id = f"<{list_slug}.{self.domain}>"
         self._list_headers = (
             f"List-Id: {list_name} {list_id}{CRLF}" if list_name else f"List-Id: {list_id}{CRLF}"
@@ -298,7 +253,7 @@ class Composer:
         head = (
             f"Date: {when}{CRLF}"
             f"{self._from}"
-            f"To: {_mailbox(name, addr, 'To')}{CRLF}"
+            f"To: {mailbox(name, addr, 'To')}{CRLF}"
             f"{self._test_subject if test else self._subject}"
             f"Message-ID: {message_id}{CRLF}"
             f"Reply-To: {self._reply_phrase + ' ' if self._reply_phrase else ''}<{reply}>{CRLF}"
