@@ -1,7 +1,9 @@
-"""The mailer package's error hierarchy.
+"""The base of the mailer's error hierarchy and the errors of the shared root modules.
 
-Every error a user can cause carries a message that says what to do, so the CLI can print it as is
-and exit non-zero without a traceback.
+Each stage keeps its own errors beside the code that raises them (content/errors.py,
+rendering/errors.py, sending/campaigns.py…), all subclasses of `MailerError`. Every error a user
+can cause carries a message that says what to do, so the CLI can print it as is and exit non-zero
+without a traceback.
 """
 
 
@@ -17,29 +19,11 @@ class NotFound(MailerError):
     """A named object (issue, list, partner, campaign…) does not exist."""
 
 
-class IssueFormatError(MailerError):
-    """An issue file cannot be read; names the file and line."""
-
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
-        self.path = path
-        self.line = line
-        where = ""
-        if path is not None and line is not None:
-            where = f"{path}:{line}: "
-        elif path is not None:
-            where = f"{path}: "
-        elif line is not None:
-            where = f"line {line}: "
-        super().__init__(f"{where}{message}")
-
-
-class RenderError(MailerError):
-    """A template failed to compile or its output lost content."""
-
-
 class TokenError(MailerError):
     """A token was forged, altered or is otherwise unusable."""
 
 
 class ComposeError(MailerError):
-    """A message cannot be built (e.g. a recipient address no header can carry safely)."""
+    """A message cannot be built (e.g. a recipient address no header can carry safely).
+
+    Raised by mailer/headers.py, which every message builder (sending, inbound) shares."""

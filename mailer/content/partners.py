@@ -22,10 +22,6 @@ PRONOUNS = ("him", "her", "them")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
-class PartnerError(MailerError):
-    """A partner cannot be added as asked (bad or duplicate slug or email)."""
-
-
 def normalise_email(email: str) -> str:
     """Validated and lower-cased, so that matching by email ignores how it was typed."""
     try:

@@ -4,7 +4,7 @@ Contract (the rest of the mailer relies on exactly this):
 - `render_issue(content, settings) -> RenderedIssue` is pure and runs once per issue/campaign:
   Jinja2 fills templates/newsletter/email.mjml.j2, mjml-python compiles, premailer inlines CSS
   (keeping @media rules), and the result becomes a small per-recipient template; the plain text
-  comes from its own template; the PDF edition is printed once (mailer/pdf.py).
+  comes from its own template; the PDF edition is printed once (rendering/pdf_edition.py).
 - `Personalizer(rendered)` compiles the per-recipient templates once; `.render(personal)` fills only
   the fields of `Personal` (autoescaped) and is the only work done per recipient.
 
@@ -19,35 +19,33 @@ as template syntax.
 from __future__ import annotations
 
 import logging
-import re
-import textwrap
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import jinja2
 import lxml.html
-from mjml import mjml2html
 from premailer import Premailer
 
-from mailer.content import IssueContent, long_date
-from mailer.errors import RenderError
+from mailer.content.document import IssueContent
+from mailer.rendering.context import issue_context
+from mailer.rendering.environment import (
+    TEMPLATE_ROOT,
+    compile_counts,
+    compile_mjml,
+    fill_template,
+    template_envs,
+)
+from mailer.rendering.errors import RenderError
+from mailer.rendering.pdf_edition import render_pdf
 from mailer.settings import Settings
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates"
 EMAIL_TEMPLATE = "newsletter/email.mjml.j2"
 TEXT_TEMPLATE = "newsletter/email.txt.j2"
 
 MAX_HTML_BYTES = 102 * 1024  # Gmail clips a message whose HTML reaches 102 KB
-TEXT_WIDTH = 72
-
-# How often the expensive stages ran in this process. Operators (and tests) read it to confirm that
-# a campaign compiles MJML and inlines CSS once, not once per recipient.
-compile_counts: Counter[str] = Counter()
 
 
 @dataclass(frozen=True)
@@ -73,89 +71,6 @@ class RenderedIssue:
 
 
 # --------------------------------------------------------------------------------------------
-# Formatting helpers shared with the PDF edition
-# --------------------------------------------------------------------------------------------
-
-
-def wrap_text(
-    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
-) -> str:
-    """Wrap prose for the text part; URLs and hyphenated words are never split.
-
-    `first` replaces the indent of the first line (a list number with a hanging indent).
-    """
-    return textwrap.fill(
-        " ".join(text.split()),
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-
-
-_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?][”\"’)]?(?=\s+[A-Z“\"‘(])")
-
-
-def first_sentence(text: str, limit: int = 200) -> str:
-    """The preview line inboxes show: the summary's opening sentence, cut at a word if long."""
-    flat = " ".join(text.split())
-    m = _SENTENCE_END.search(flat)
-    sentence = flat[: m.end()] if m else flat
-    if len(sentence) > limit:
-        sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:—–- ") + "…"
-    return sentence
-
-
-def web_url(url: str | None) -> str:
-    """The URL if it is http(s), else "": a `javascript:` or `file:` link never reaches a reader."""
-    if url and re.match(r"https?://[^\s/]+", url.strip(), re.I):
-        return url.strip()
-    return ""
-
-
-def issue_slug(content: IssueContent) -> str:
-    """The archive slug; falls back to `newsletter-YYYY-MM-DD` when the content carries none."""
-    if content.slug:
-        return content.slug
-    base = re.sub(r"[^a-z0-9]+", "-", content.newsletter.lower()).strip("-") or "issue"
-    return f"{base}-{content.date.isoformat()}"
-
-
-def first_name(full_name: str) -> str:
-    parts = full_name.split()
-    return parts[0] if parts else full_name
-
-
-def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
-    """The values every edition (email, text, PDF) shows, computed in one place so they agree."""
-    slug = issue_slug(content)
-    firm = content.partner.firm or settings.firm_name
-    date_long = long_date(content.date)
-    subject = content.title or f"{content.newsletter} — {date_long}"
-    mail_subject = f"{content.newsletter}, {date_long}"
-    partner_first = first_name(content.partner.name)
-    return {
-        "content": content,
-        "newsletter": content.newsletter or settings.newsletter_name,
-        "firm": firm,
-        "date_long": date_long,
-        "subject": subject,
-        "preheader": first_sentence(content.summary),
-        "partner": content.partner,
-        "partner_first": partner_first,
-        "mailto_url": f"mailto:{content.partner.email}?subject={quote(mail_subject)}",
-        "archive_url": f"{settings.public_url}/archive/{slug}",
-        "pdf_url": f"{settings.public_url}/archive/{slug}.pdf",
-        "pdf_filename": content.pdf_filename if content.pdf_name else f"{slug}.pdf",
-        "more_info_url": web_url(content.more_info_url),
-        "postal_address": settings.postal_address,
-        "lang": content.extra.get("lang", "en"),
-        "page_size": settings.page_size,
-    }
-
-
-# --------------------------------------------------------------------------------------------
 # Stage one: Jinja → MJML → premailer, with per-recipient fields as sentinels
 # --------------------------------------------------------------------------------------------
 
@@ -175,54 +90,6 @@ _HTML_SNIPPETS = {
     ),
 }
 _TEXT_SNIPPETS = _HTML_SNIPPETS  # same placeholders; the text environment simply does not escape
-
-
-def template_env(root: Path, *, html: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
-        autoescape=html,  # noqa: S701 - off only for the text/plain part, where escaping is wrong
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["longdate"] = long_date
-    env.filters["wrap"] = wrap_text
-    env.filters["weburl"] = web_url
-    return env
-
-
-@lru_cache(maxsize=8)
-def _envs(root: str) -> tuple[jinja2.Environment, jinja2.Environment]:
-    path = Path(root)
-    return template_env(path, html=True), template_env(path, html=False)
-
-
-def _fill(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    try:
-        return env.get_template(name).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"template {exc.name or name}, line {exc.lineno}: {exc.message}") from exc
-    except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template {name} not found: {exc}") from exc
-    except jinja2.UndefinedError as exc:
-        raise RenderError(f"template {name}: {exc.message}") from exc
-
-
-def _compile_mjml(source: str, template_name: str) -> str:
-    """MJML → HTML; mrml's parse errors and unknown elements become RenderErrors naming the file."""
-    compile_counts["mjml"] += 1
-    try:
-        html = mjml2html(source, disable_comments=True, fonts={})
-    except Exception as exc:  # mrml raises ValueError (and may grow other types)
-        raise RenderError(f"template {template_name}: MJML error: {exc}") from exc
-    leftover = re.search(r"<(mj-[a-z-]+)", html)
-    if leftover:
-        raise RenderError(
-            f"template {template_name}: MJML left <{leftover.group(1)}> uncompiled "
-            "(unknown element or wrong nesting)"
-        )
-    return html
 
 
 def _inline_css(html: str) -> str:
@@ -384,15 +251,15 @@ def render_email_parts(
     """The two per-recipient templates (HTML, text) and the context, guarded against losses."""
     root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
     _check_no_sentinels(content)
-    html_env, text_env = _envs(str(root))
+    html_env, text_env = template_envs(str(root))
     context = issue_context(content, settings)
     context["personal"] = dict(_SENTINELS)
 
-    mjml_source = _fill(html_env, EMAIL_TEMPLATE, context)
-    html = _inline_css(_compile_mjml(mjml_source, EMAIL_TEMPLATE))
+    mjml_source = fill_template(html_env, EMAIL_TEMPLATE, context)
+    html = _inline_css(compile_mjml(mjml_source, EMAIL_TEMPLATE))
     html_template = _to_second_stage(html, _HTML_SNIPPETS)
 
-    text = _fill(text_env, TEXT_TEMPLATE, context)
+    text = fill_template(text_env, TEXT_TEMPLATE, context)
     text_template = _to_second_stage(text, _TEXT_SNIPPETS)
 
     sample_html, sample_text = (
@@ -418,8 +285,6 @@ def render_issue(
     `template_dir` replaces the packaged templates/ folder (its newsletter/ and pdf/ subfolders),
     which is how a firm restyles the briefing without touching code.
     """
-    from mailer.pdf import render_pdf  # pdf imports the helpers above
-
     html_template, text_template, context = render_email_parts(
         content, settings, template_dir=template_dir
     )

@@ -12,9 +12,10 @@ import jinja2
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
-from mailer.content import IssueContent
-from mailer.errors import RenderError
-from mailer.render import TEMPLATE_ROOT, issue_context, long_date, web_url
+from mailer.content.document import IssueContent, long_date
+from mailer.rendering.context import issue_context, web_url
+from mailer.rendering.environment import TEMPLATE_ROOT
+from mailer.rendering.errors import RenderError
 from mailer.settings import Settings
 
 PDF_TEMPLATE = "pdf/issue.html.j2"

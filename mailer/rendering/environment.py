@@ -1,0 +1,98 @@
+"""Template environments for the issue's editions, the mapping of template errors to RenderError,
+and the MJML compiler with its guard.
+
+mjml-python does not validate: an unknown element or a wrong nesting comes out as an uncompiled
+`<mj-…>` tag instead of an error, so `compile_mjml` refuses output that still holds one.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from mjml import mjml2html
+
+from mailer.content.document import long_date
+from mailer.rendering.context import web_url
+from mailer.rendering.errors import RenderError
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent.parent / "templates"
+TEXT_WIDTH = 72
+
+# How often the expensive stages ran in this process. Operators (and tests) read it to confirm that
+# a campaign compiles MJML and inlines CSS once, not once per recipient.
+compile_counts: Counter[str] = Counter()
+
+
+def wrap_text(
+    text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None
+) -> str:
+    """Wrap prose for the text part; URLs and hyphenated words are never split.
+
+    `first` replaces the indent of the first line (a list number with a hanging indent).
+    """
+    return textwrap.fill(
+        " ".join(text.split()),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+
+def template_env(root: Path, *, html: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root)),
+        autoescape=html,  # noqa: S701 - off only for the text/plain part, where escaping is wrong
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["longdate"] = long_date
+    env.filters["wrap"] = wrap_text
+    env.filters["weburl"] = web_url
+    return env
+
+
+@lru_cache(maxsize=8)
+def template_envs(root: str) -> tuple[jinja2.Environment, jinja2.Environment]:
+    """(HTML, text) environments over a template folder, built once per folder."""
+    path = Path(root)
+    return template_env(path, html=True), template_env(path, html=False)
+
+
+def fill_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Template `name` filled with `context`; RenderError naming the template and line."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"template {exc.name or name}, line {exc.lineno}: {exc.message}") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"template {name} not found: {exc}") from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"template {name}: {exc.message}") from exc
+
+
+def compile_mjml(source: str, template_name: str) -> str:
+    """MJML → HTML; mrml's parse errors and unknown elements become RenderErrors naming the file."""
+    compile_counts["mjml"] += 1
+    try:
+        html = mjml2html(source, disable_comments=True, fonts={})
+    except Exception as exc:  # mrml raises ValueError (and may grow other types)
+        raise RenderError(f"template {template_name}: MJML error: {exc}") from exc
+    leftover = re.search(r"<(mj-[a-z-]+)", html)
+    if leftover:
+        raise RenderError(
+            f"template {template_name}: MJML left <{leftover.group(1)}> uncompiled "
+            "(unknown element or wrong nesting)"
+        )
+    return html
+
