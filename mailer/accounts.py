@@ -60,10 +60,8 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-
 class AuthError(MailerError):
     """An admin account or token cannot be created or used as asked."""
-
 
 
 # --- admin users -------------------------------------------------------------------------------

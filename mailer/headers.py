@@ -72,4 +72,3 @@ def fold_structured(name: str, value: str) -> str:
     if header.defects:
         raise ComposeError(f"{name} header {value!r}: {header.defects[0]}")
     return header.fold(policy=email_policy.SMTP)
-

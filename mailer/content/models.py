@@ -69,4 +69,3 @@ class IssueItem(Base):
     source_url: Mapped[str | None] = mapped_column(String(2000))
 
     issue: Mapped[Issue] = relationship(back_populates="items")
-

@@ -72,4 +72,3 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "lang": content.extra.get("lang", "en"),
         "page_size": settings.page_size,
     }
-

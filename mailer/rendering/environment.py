@@ -46,7 +46,6 @@ def wrap_text(
     )
 
 
-
 def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
@@ -95,4 +94,3 @@ def compile_mjml(source: str, template_name: str) -> str:
             "(unknown element or wrong nesting)"
         )
     return html
-

@@ -31,6 +31,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
+
 class Campaign(Base):
     """One send of an issue to a list (and maybe a segment). Workers obey its status."""
 

@@ -150,5 +150,3 @@ def login_allowed(limiter: strategies.MovingWindowRateLimiter, ip: str, email: s
 def record_failed_login(limiter: strategies.MovingWindowRateLimiter, ip: str, email: str) -> None:
     limiter.hit(LOGIN_LIMIT_PER_ADDRESS, "admin-login-address", normalize_login(email))
     limiter.hit(LOGIN_LIMIT_PER_IP, "admin-login-ip", ip)
-
-

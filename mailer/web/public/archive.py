@@ -1,0 +1,146 @@
+"""The archive of sent issues: /archive, /archive/{slug} (the web edition), /archive/{slug}.pdf.
+
+Only issues with a campaign done or sending are shown (drafts stay private), exactly as mailed:
+the campaign's stored rendering when there is one.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.content.document import long_date
+from mailer.content.issues import content_of
+from mailer.content.models import Issue
+from mailer.rendering.context import first_sentence
+from mailer.rendering.email_edition import render_email_parts
+from mailer.rendering.pdf_edition import render_pdf
+from mailer.rendering.web_edition import web_edition
+from mailer.sending.models import Campaign, CampaignRender, CampaignStatus
+from mailer.settings import get_settings
+from mailer.web.pages import SecureRoute, add_security_headers, page
+from mailer.web.public.forms import PageError, error_page, open_session, plausible_slug
+from subscribers.models import MailingList
+
+router = APIRouter(route_class=SecureRoute)
+
+ARCHIVED = (CampaignStatus.DONE, CampaignStatus.SENDING)
+
+
+def sent_issues(session: Session) -> list[Issue]:
+    """Issues with at least one campaign done or sending, newest first (drafts stay private)."""
+    sent = select(Campaign.issue_id).where(Campaign.status.in_(ARCHIVED))
+    return list(
+        session.scalars(
+            select(Issue)
+            .where(Issue.id.in_(sent))
+            .order_by(Issue.issue_date.desc(), Issue.id.desc())
+        )
+    )
+
+
+def _archived(session: Session, slug: str) -> tuple[Issue, Campaign]:
+    """The issue and its most recent campaign that went out, or a 404 page."""
+    issue = (
+        session.scalar(select(Issue).where(Issue.slug == slug))
+        if plausible_slug(slug, 120)
+        else None
+    )
+    campaign = None
+    if issue is not None:
+        campaign = session.scalar(
+            select(Campaign)
+            .where(Campaign.issue_id == issue.id, Campaign.status.in_(ARCHIVED))
+            .order_by(Campaign.id.desc())
+            .limit(1)
+        )
+    if issue is None or campaign is None:
+        raise PageError(
+            404,
+            "We could not find that issue",
+            "It may not have been published yet. Here are the issues we have sent.",
+        )
+    return issue, campaign
+
+
+@router.get("/archive", include_in_schema=False)
+def archive_index(request: Request) -> Response:
+    with open_session() as session:
+        issues = [
+            {
+                "slug": i.slug,
+                "title": i.title,
+                "newsletter": i.newsletter,
+                "date": long_date(i.issue_date),
+                "iso_date": i.issue_date.isoformat(),
+                "summary": first_sentence(i.summary, 240),
+            }
+            for i in sent_issues(session)
+        ]
+    return page(request, "archive.html.j2", {"title": "Archive", "issues": issues})
+
+
+@router.get("/archive/{slug}.pdf", include_in_schema=False)
+def archive_pdf(request: Request, slug: str) -> Response:
+    """The PDF edition exactly as mailed (the campaign's stored rendering), or printed afresh."""
+    with open_session() as session:
+        try:
+            issue, campaign = _archived(session, slug)
+        except PageError as err:
+            return error_page(request, err)
+        stored = session.get(CampaignRender, campaign.id)
+        if stored is not None:
+            data, filename = bytes(stored.pdf), stored.pdf_filename
+        else:
+            content = content_of(issue)
+            data, filename = render_pdf(content, get_settings()), content.pdf_filename
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_safe_filename(filename)}"',
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
+    return cleaned or "issue.pdf"
+
+
+# The web edition keeps the email's inline styles (premailer put them there), so its policy allows
+# inline *styles* — still no script at all, and nothing loaded from elsewhere but images.
+WEB_EDITION_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@router.get("/archive/{slug}", include_in_schema=False)
+def archive_issue(request: Request, slug: str) -> Response:
+    settings = get_settings()
+    with open_session() as session:
+        try:
+            issue, campaign = _archived(session, slug)
+        except PageError as err:
+            return error_page(request, err)
+        stored = session.get(CampaignRender, campaign.id)
+        mlist = session.get(MailingList, campaign.list_id)
+        subscribe_url = f"/subscribe/{mlist.slug}" if mlist is not None else "/archive"
+        if stored is not None:
+            template = stored.html_template
+        else:
+            template, _, _ = render_email_parts(content_of(issue), settings)
+        html = web_edition(
+            template,
+            archive_url=f"{settings.public_url}/archive/{issue.slug}",
+            subscribe_url=subscribe_url,
+            pdf_url=f"/archive/{issue.slug}.pdf",
+            newsletter=issue.newsletter,
+            firm=settings.firm_name,
+        )
+    response = Response(html, media_type="text/html; charset=utf-8")
+    add_security_headers(response, {"Content-Security-Policy": WEB_EDITION_CSP})
+    return response

@@ -1,0 +1,260 @@
+"""Unsubscribe and preferences: /u/{token} (RFC 8058 one-click) and the preference centre.
+
+A GET never changes anything (mail scanners follow every link); a bad, altered or forged token
+gets a friendly 4xx page and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from mailer import tokens
+from mailer.content.document import long_date
+from mailer.content.models import Issue
+from mailer.errors import TokenError
+from mailer.sending.models import Delivery
+from mailer.settings import get_settings
+from mailer.web.pages import SecureRoute, page
+from mailer.web.public.forms import (
+    MAX_DB_ID,
+    PageError,
+    error_page,
+    first_field,
+    open_session,
+    read_form,
+    same_origin,
+)
+from subscribers import lifecycle
+from subscribers.errors import InvalidInput
+from subscribers.languages import parse_language
+from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+
+router = APIRouter(route_class=SecureRoute)
+
+ONE_CLICK = "One-Click"
+LANGUAGES = {
+    "en": "English",
+    "es": "Español",
+    "fr": "Français",
+    "de": "Deutsch",
+    "pt": "Português",
+    "it": "Italiano",
+}
+
+
+@dataclass
+class Target:
+    """What a delivery token points at."""
+
+    token: str
+    delivery: Delivery
+    issue: Issue
+    mlist: MailingList
+    subscriber: Subscriber | None  # None once the person was erased (GDPR)
+    subscription: Subscription | None
+
+
+_BAD_LINK = PageError(
+    400,
+    "This link is not valid",
+    "The address you opened is incomplete or has been changed — perhaps it was split across two "
+    "lines in your email. Please open the unsubscribe link from the email again, or use "
+    "“Unsubscribe” at the bottom of any issue.",
+)
+_UNKNOWN_LINK = PageError(
+    404,
+    "We could not find this message",
+    "This link does not belong to any message we sent. If you want to stop receiving our "
+    "briefing, use the unsubscribe link at the bottom of a recent issue, or reply to it and we "
+    "will take care of it.",
+)
+
+
+def load_target(session: Session, token: str) -> Target:
+    settings = get_settings()
+    try:
+        delivery_id = tokens.parse_delivery_token(token, settings.verification_secrets())
+    except TokenError:
+        raise _BAD_LINK from None
+    delivery = session.get(Delivery, delivery_id) if delivery_id <= MAX_DB_ID else None
+    if delivery is None:
+        raise _UNKNOWN_LINK
+    campaign = delivery.campaign
+    mlist = session.get(MailingList, campaign.list_id)
+    issue = session.get(Issue, delivery.issue_id)
+    if mlist is None or issue is None:
+        raise _UNKNOWN_LINK
+    subscriber = session.get(Subscriber, delivery.subscriber_id) if delivery.subscriber_id else None
+    subscription = None
+    if subscriber is not None:
+        subscription = session.scalar(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id, Subscription.list_id == mlist.id
+            )
+        )
+    return Target(token.lower(), delivery, issue, mlist, subscriber, subscription)
+
+
+def _subscriptions(session: Session, subscriber: Subscriber) -> list[tuple[Subscription, Any]]:
+    return list(
+        session.execute(
+            select(Subscription, MailingList)
+            .join(MailingList, MailingList.id == Subscription.list_id)
+            .where(Subscription.subscriber_id == subscriber.id)
+            .order_by(MailingList.name)
+        ).all()
+    )
+
+
+def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict[str, Any]:
+    subscriber = target.subscriber
+    lists = []
+    if subscriber is not None:
+        for sub, mlist in _subscriptions(session, subscriber):
+            if sub.status == SubscriptionStatus.ACTIVE:
+                lists.append({"slug": mlist.slug, "name": mlist.name})
+    languages = dict(LANGUAGES)
+    current = subscriber.language if subscriber is not None else None
+    if current and current not in languages:
+        languages[current] = current
+    status = target.subscription.status.value if target.subscription is not None else None
+    return {
+        "title": f"Unsubscribe from {target.mlist.name}",
+        "token": target.token,
+        "email": subscriber.email if subscriber is not None else None,
+        "list_name": target.mlist.name,
+        "list_slug": target.mlist.slug,
+        "issue_title": target.issue.title,
+        "issue_date": long_date(target.issue.issue_date),
+        "status": status,
+        "active_lists": lists,
+        "languages": languages,
+        "language": current or "",
+        "errors": [],
+        **extra,
+    }
+
+
+@router.get("/u/{token}", include_in_schema=False)
+def unsubscribe_page(request: Request, token: str) -> Response:
+    """Who is unsubscribing from what, one button, and the preferences. Changes nothing."""
+    with open_session() as session:
+        try:
+            target = load_target(session, token)
+        except PageError as err:
+            return error_page(request, err)
+        return page(request, "unsubscribe.html.j2", _unsubscribe_context(session, target))
+
+
+def _one_click(token: str, reason: str) -> dict[str, Any]:
+    with open_session() as session:
+        target = load_target(session, token)
+        if target.subscription is not None:
+            lifecycle.unsubscribe(session, target.subscription, reason)
+        session.commit()
+        return {
+            "email": target.subscriber.email if target.subscriber is not None else None,
+            "list_name": target.mlist.name,
+            "list_slug": target.mlist.slug,
+            "token": target.token,
+        }
+
+
+@router.post("/u/{token}", include_in_schema=False)
+async def unsubscribe_post(request: Request, token: str) -> Response:
+    """RFC 8058 one-click unsubscribe (and the page's own button): at once, idempotent, 200.
+
+    No CSRF check here on purpose: mail providers post `List-Unsubscribe=One-Click` from their
+    servers with no Origin, and the signed token in the URL is itself the credential — only the
+    recipient of that message has it. Forging a post for someone else needs their token.
+    """
+    try:
+        form = await read_form(request)
+        if first_field(form, "List-Unsubscribe") != ONE_CLICK:
+            raise PageError(
+                400,
+                "Nothing was changed",
+                "This request did not ask to unsubscribe. Use the button on the unsubscribe page.",
+            )
+        from_page = "origin" in request.headers or "referer" in request.headers
+        reason = "unsubscribe page" if from_page else "one-click unsubscribe (RFC 8058)"
+        done = await run_in_threadpool(_one_click, token, reason)
+    except PageError as err:
+        return error_page(request, err)
+    return page(request, "unsubscribed.html.j2", {"title": "You are unsubscribed", **done})
+
+
+def _save_preferences(
+    token: str, keep: set[str], language: str, stop_all: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """Apply the preference form; returns the page context and the errors (nothing saved then)."""
+    settings = get_settings()
+    with open_session() as session:
+        target = load_target(session, token)
+        subscriber = target.subscriber
+        if subscriber is None or subscriber.email is None:
+            raise PageError(
+                410,
+                "There is nothing left to change",
+                "This address was removed from our records at your request.",
+            )
+        try:
+            code = parse_language(language)
+        except InvalidInput:
+            ctx = _unsubscribe_context(session, target, errors=["Please choose a language."])
+            return ctx, ctx["errors"]
+        changed: list[str] = []
+        if stop_all:
+            lifecycle.unsubscribe_everywhere(
+                session, subscriber.email, settings.secret(), "preferences: stop all email"
+            )
+            changed.append("You will receive no more email from us.")
+        else:
+            for sub, mlist in _subscriptions(session, subscriber):
+                if sub.status == SubscriptionStatus.ACTIVE and mlist.slug not in keep:
+                    lifecycle.unsubscribe(session, sub, "preferences centre")
+                    changed.append(f"Unsubscribed from {mlist.name}.")
+            if code != subscriber.language:
+                subscriber.language = code
+                changed.append(f"Language set to {LANGUAGES.get(code or '', code or 'none')}.")
+        session.commit()
+        ctx = _unsubscribe_context(session, target, saved=changed or ["Nothing needed changing."])
+        return ctx, []
+
+
+@router.post("/u/{token}/preferences", include_in_schema=False)
+async def preferences_post(request: Request, token: str) -> Response:
+    """The preference centre's form. Unlike the one-click post, this form must come from our own
+    page (Origin/Referer check): it can do more than stop mail, so a cross-site page must not be
+    able to submit it on a reader's behalf."""
+    try:
+        if not same_origin(request):
+            raise PageError(
+                403,
+                "Please use the form on our page",
+                "Your preferences can only be changed from the preferences page itself. "
+                "Open the link from your email again.",
+            )
+        form = await read_form(request)
+        if first_field(form, "form") != "preferences":
+            # Unticked boxes are simply absent, so an empty or mangled body would read as "keep
+            # nothing"; the marker field proves the body is our whole form.
+            raise PageError(
+                400, "Nothing was changed", "Please use the form on the preferences page."
+            )
+        keep = set(form.get("keep", []))
+        stop_all = first_field(form, "stop_all") == "yes"
+        ctx, errors = await run_in_threadpool(
+            _save_preferences, token, keep, first_field(form, "language")[:16], stop_all
+        )
+    except PageError as err:
+        return error_page(request, err)
+    template = "unsubscribe.html.j2" if errors else "preferences_saved.html.j2"
+    ctx["title"] = "Your preferences" if errors else "Preferences saved"
+    return page(request, template, ctx, status_code=422 if errors else 200)
