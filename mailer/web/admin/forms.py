@@ -1,0 +1,205 @@
+"""What every admin page shares: the route class (login required, CSRF checked, errors as pages),
+the admin's session, post/redirect/get with a flash message, and the page renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from mailer.accounts import AdminUser
+from mailer.errors import MailerError
+from mailer.errors import NotFound as MailerNotFound
+from mailer.settings import get_settings
+from mailer.web import auth, queries
+from mailer.web.pages import SecureRoute, page
+from subscribers.errors import NotFound as SubscribersNotFound
+from subscribers.errors import SubscribersError
+
+FLASH_COOKIE = "mailer_flash"
+
+
+class AdminRoute(SecureRoute):
+    """Anonymous → redirect to the login page; a POST without the CSRF token → 403 page.
+    Admin pages are never cached (they show live data and carry the CSRF token)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except auth.LoginRequired as exc:
+                target = "/admin/login"
+                if exc.next_url:
+                    target += "?next=" + quote(exc.next_url, safe="/")
+                response = RedirectResponse(target, status_code=303)
+            except auth.CsrfRejected:
+                response = _error_page(
+                    request,
+                    403,
+                    "This form has expired",
+                    "The page was open too long or came from elsewhere. Go back, reload the "
+                    "page and try again. Nothing was changed.",
+                )
+            except (MailerNotFound, SubscribersNotFound) as exc:
+                response = _error_page(request, 404, "Not found", str(exc))
+            except (MailerError, SubscribersError) as exc:
+                response = _error_page(request, 422, "That did not work", str(exc))
+            response.headers.setdefault("Cache-Control", "no-store")
+            return response
+
+        return guarded
+
+
+def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
+    data = session_data(request)
+    return page(
+        request,
+        "admin/error.html.j2",
+        {
+            "title": heading,
+            "heading": heading,
+            "message": message,
+            "admin": None,
+            "csrf": data.csrf if data else "",
+            "active": "",
+            "admin_nav": [],
+            "flash": None,
+            "error": None,
+        },
+        status_code=status,
+    )
+
+
+DB = Annotated[Session, Depends(queries.db)]
+
+
+def session_data(request: Request) -> auth.SessionData | None:
+    return auth.decode_session(request.cookies.get(auth.SESSION_COOKIE), get_settings())
+
+
+def current_admin(request: Request, session: DB) -> AdminUser:
+    user = auth.session_user(session, session_data(request))
+    if user is None:
+        next_url = request.url.path if request.method == "GET" else ""
+        if next_url and request.url.query:
+            next_url += "?" + request.url.query
+        raise auth.LoginRequired(next_url)
+    return user
+
+
+def same_origin(request: Request) -> bool:
+    """A browser's Origin header, when sent, must name this site (defence in depth)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+async def check_csrf(request: Request) -> None:
+    """Every state-changing request carries the session's token (form field or header)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    submitted = request.headers.get(auth.CSRF_HEADER)
+    if not submitted:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(auth.CSRF_FIELD)
+            submitted = value if isinstance(value, str) else None
+    if not auth.csrf_matches(session_data(request), submitted) or not same_origin(request):
+        raise auth.CsrfRejected()
+
+
+Admin = Annotated[AdminUser, Depends(current_admin)]
+
+
+def protected_router() -> APIRouter:
+    """A router for pages under /admin: login required, CSRF checked on every POST."""
+    return APIRouter(
+        prefix="/admin",
+        route_class=AdminRoute,
+        include_in_schema=False,
+        dependencies=[Depends(current_admin), Depends(check_csrf)],
+    )
+
+
+def _flash_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret(), salt="mailer.admin.flash")
+
+
+def redirect(url: str, message: str = "", kind: str = "notice") -> RedirectResponse:
+    """Post/redirect/get, carrying a one-time message in a short-lived signed cookie."""
+    response = RedirectResponse(url, status_code=303)
+    if message:
+        response.set_cookie(
+            FLASH_COOKIE,
+            _flash_serializer().dumps([kind, message]),
+            max_age=60,
+            path="/admin",
+            httponly=True,
+            samesite="lax",
+            secure=get_settings().public_url.startswith("https://"),
+        )
+    return response
+
+
+def take_flash(request: Request) -> tuple[str, str] | None:
+    value = request.cookies.get(FLASH_COOKIE)
+    if not value:
+        return None
+    try:
+        kind, message = _flash_serializer().loads(value, max_age=60)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return str(kind), str(message)
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    items = [
+        ("dashboard", "Dashboard", "/admin"),
+        ("lists", "Lists", "/admin/lists"),
+        ("issues", "Issues", "/admin/issues"),
+        ("campaigns", "Campaigns", "/admin/campaigns"),
+    ]
+    items.append(("inquiries", "Inquiries", "/admin/inquiries"))
+    items.append(("bounces", "Bounces", "/admin/bounces"))
+    return items
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    admin: AdminUser | None,
+    active: str = "",
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    data = session_data(request)
+    flash = take_flash(request)
+    ctx = {
+        "admin": admin,
+        "csrf": data.csrf if data else "",
+        "active": active,
+        "admin_nav": nav_items(),
+        "flash": flash,
+        "error": None,
+        **context,
+    }
+    response = page(request, f"admin/{name}", ctx, status_code=status_code, headers=headers)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/admin")
+    return response
+
+
+def split_tags(raw: str) -> list[str]:
+    return [t.strip() for t in raw.replace(";", ",").split(",") if t.strip()]

@@ -1,0 +1,46 @@
+"""The admin dashboard: counts, recent campaigns, inquiries waiting for an answer."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from sqlalchemy import func, select
+
+from mailer.content.models import Issue
+from mailer.sending.models import Campaign, CampaignStatus
+from mailer.web import queries
+from mailer.web.admin.forms import DB, Admin, protected_router, render
+from mailer.web.admin.inquiries import recent_inquiries
+from subscribers.models import MailingList, Subscription, SubscriptionStatus
+
+router = protected_router()
+
+
+@router.get("")
+def dashboard(request: Request, session: DB, admin: Admin) -> Response:
+    stats = {
+        "lists": session.scalar(select(func.count()).select_from(MailingList)) or 0,
+        "active": session.scalar(
+            select(func.count(func.distinct(Subscription.subscriber_id))).where(
+                Subscription.status == SubscriptionStatus.ACTIVE
+            )
+        )
+        or 0,
+        "issues": session.scalar(select(func.count()).select_from(Issue)) or 0,
+        "sending": session.scalar(
+            select(func.count()).where(Campaign.status == CampaignStatus.SENDING)
+        )
+        or 0,
+    }
+    return render(
+        request,
+        "dashboard.html.j2",
+        {
+            "title": "Dashboard",
+            "stats": stats,
+            "campaigns": queries.recent_campaigns(session, 8),
+            "inquiries": recent_inquiries(session, 5, waiting_only=True),
+            "has_inquiries": True,
+        },
+        admin=admin,
+        active="dashboard",
+    )

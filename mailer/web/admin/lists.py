@@ -1,0 +1,168 @@
+"""Mailing lists in the admin area: the lists, one list's subscribers (search, pages), adding a
+subscriber by hand."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from mailer.accounts import AdminUser
+from mailer.settings import get_settings
+from mailer.web import queries
+from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
+from subscribers.errors import SubscribersError
+from subscribers.lifecycle import add_subscriber
+from subscribers.lists import create_list, get_list, list_lists
+from subscribers.models import MailingList, SubscriptionStatus
+
+PAGE_SIZE = 50
+
+router = protected_router()
+
+
+@router.get("/lists")
+def lists_page(request: Request, session: DB, admin: Admin) -> Response:
+    return render(
+        request,
+        "lists.html.j2",
+        {"title": "Lists", "lists": list_lists(session), "form": {}},
+        admin=admin,
+        active="lists",
+    )
+
+
+@router.post("/lists")
+def create_list_(
+    request: Request,
+    session: DB,
+    admin: Admin,
+    slug: Annotated[str, Form(max_length=64)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        mlist = create_list(session, slug.strip(), name, description.strip())
+        session.commit()
+    except SubscribersError as exc:
+        session.rollback()
+        return render(
+            request,
+            "lists.html.j2",
+            {
+                "title": "Lists",
+                "lists": list_lists(session),
+                "form": {"slug": slug, "name": name, "description": description},
+                "error": str(exc),
+            },
+            admin=admin,
+            active="lists",
+            status_code=422,
+        )
+    return redirect(f"/admin/lists/{mlist.slug}", f"List {mlist.slug} created.")
+
+
+def list_or_404(session: Session, slug: str) -> MailingList:
+    return get_list(session, slug)
+
+
+def render_list_page(
+    request: Request,
+    session: Session,
+    admin: AdminUser,
+    mlist: MailingList,
+    *,
+    q: str = "",
+    status: str = "",
+    page_no: int = 1,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    report: Any = None,
+    status_code: int = 200,
+) -> Response:
+    total, rows = queries.search_subscribers(
+        session,
+        list_id=mlist.id,
+        q=q,
+        status=status or None,
+        limit=PAGE_SIZE,
+        offset=(page_no - 1) * PAGE_SIZE,
+    )
+    summary = next((s for s in list_lists(session) if s.slug == mlist.slug), None)
+    return render(
+        request,
+        "list.html.j2",
+        {
+            "title": mlist.name,
+            "mlist": mlist,
+            "summary": summary,
+            "rows": rows,
+            "total": total,
+            "q": q,
+            "status": status,
+            "page_no": page_no,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "form": form or {},
+            "error": error,
+            "report": report,
+            "statuses": [s.value for s in SubscriptionStatus],
+        },
+        admin=admin,
+        active="lists",
+        status_code=status_code,
+    )
+
+
+@router.get("/lists/{slug}")
+def list_page(
+    request: Request,
+    slug: str,
+    session: DB,
+    admin: Admin,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
+) -> Response:
+    mlist = list_or_404(session, slug)
+    if status not in {s.value for s in SubscriptionStatus}:
+        status = ""
+    return render_list_page(request, session, admin, mlist, q=q, status=status, page_no=page_no)
+
+
+@router.post("/lists/{slug}/subscribers")
+def add_subscriber_(
+    request: Request,
+    slug: str,
+    session: DB,
+    admin: Admin,
+    email: Annotated[str, Form(max_length=320)] = "",
+    name: Annotated[str, Form(max_length=400)] = "",
+    company: Annotated[str, Form(max_length=400)] = "",
+    language: Annotated[str, Form(max_length=20)] = "",
+    tags: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    mlist = list_or_404(session, slug)
+    try:
+        result = add_subscriber(
+            session,
+            mlist,
+            email,
+            get_settings().secret(),
+            name=name,
+            company=company,
+            language=language or None,
+            tags=split_tags(tags),
+            consent_method="admin",
+            consent_source=f"admin: {admin.email}",
+        )
+        session.commit()
+    except SubscribersError as exc:
+        session.rollback()
+        form = {"email": email, "name": name, "company": company, "language": language}
+        form["tags"] = tags
+        return render_list_page(
+            request, session, admin, mlist, form=form, error=str(exc), status_code=422
+        )
+    what = "added to" if result.created else "already on"
+    return redirect(f"/admin/lists/{mlist.slug}", f"{result.subscriber.email} {what} the list.")

@@ -1,0 +1,154 @@
+"""Signing in and out of the admin area: /admin/login (rate-limited per address and IP) and
+/admin/logout (which revokes every session cookie of the admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from mailer.accounts import authenticate
+from mailer.settings import get_settings
+from mailer.web import auth
+from mailer.web.admin.forms import (
+    DB,
+    FLASH_COOKIE,
+    Admin,
+    AdminRoute,
+    protected_router,
+    redirect,
+    same_origin,
+    session_data,
+    take_flash,
+)
+from mailer.web.pages import page
+
+public = APIRouter(route_class=AdminRoute, include_in_schema=False)
+router = protected_router()
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _login_limiter(request: Request) -> Any:
+    state = request.app.state
+    limiter = getattr(state, "admin_login_limiter", None)
+    if limiter is None:
+        limiter = auth.login_limiter(get_settings())
+        state.admin_login_limiter = limiter
+    return limiter
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path inside the admin area (never another site: no open redirect)."""
+    if value and value.startswith("/admin") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/admin"
+
+
+def _set_session(response: Response, data: auth.SessionData) -> None:
+    settings = get_settings()
+    response.set_cookie(value=auth.encode_session(data, settings), **auth.cookie_options(settings))
+
+
+@public.get("/admin/login")
+def login_form(request: Request, session: DB, next: str = "") -> Response:  # noqa: A002
+    data = session_data(request)
+    if auth.session_user(session, data) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    if data is None:
+        data = auth.new_session()
+    response = _login_page(request, data, next_url=_safe_next(next), email="", error=None)
+    _set_session(response, data)
+    return response
+
+
+def _login_page(
+    request: Request,
+    data: auth.SessionData,
+    *,
+    next_url: str,
+    email: str,
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
+    flash = take_flash(request)
+    response = page(
+        request,
+        "admin/login.html.j2",
+        {
+            "title": "Sign in",
+            "admin": None,
+            "csrf": data.csrf,
+            "active": "",
+            "admin_nav": [],
+            "flash": flash,
+            "next_url": next_url,
+            "email": email,
+            "error": error,
+        },
+        status_code=status_code,
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/admin")
+    return response
+
+
+@public.post("/admin/login")
+def login(
+    request: Request,
+    session: DB,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/admin",  # noqa: A002
+) -> Response:
+    data = session_data(request)
+    if not auth.csrf_matches(data, csrf_token) or not same_origin(request):
+        raise auth.CsrfRejected()
+    assert data is not None
+    limiter = _login_limiter(request)
+    ip = _client_ip(request)
+    if not auth.login_allowed(limiter, ip, email):
+        return _login_page(
+            request,
+            data,
+            next_url=_safe_next(next),
+            email=email,
+            error="Too many failed sign-in attempts. Wait a minute, then try again.",
+            status_code=429,
+        )
+    user = authenticate(session, email, password)
+    if user is None:
+        auth.record_failed_login(limiter, ip, email)
+        return _login_page(
+            request,
+            data,
+            next_url=_safe_next(next),
+            email=email,
+            error="That address and password do not match an admin account.",
+            status_code=401,
+        )
+    session.commit()
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    _set_session(response, auth.new_session(user))
+    return response
+
+
+@router.post("/logout")
+def logout(session: DB, admin: Admin) -> Response:
+    auth.revoke_sessions(admin)
+    session.commit()
+    response = redirect("/admin/login", "You are signed out.")
+    settings = get_settings()
+    opts = auth.cookie_options(settings)
+    response.delete_cookie(
+        auth.SESSION_COOKIE,
+        path=opts["path"],
+        secure=opts["secure"],
+        httponly=True,
+        samesite="lax",
+    )
+    return response

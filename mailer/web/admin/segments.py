@@ -1,0 +1,100 @@
+"""Segments of a list in the admin area, with the live count behind the expression editor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from mailer.accounts import AdminUser
+from mailer.web import queries
+from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.admin.lists import list_or_404
+from subscribers import segments
+from subscribers.errors import SegmentSyntaxError, SubscribersError
+from subscribers.models import MailingList
+
+router = protected_router()
+
+
+def _segments_page(
+    request: Request,
+    session: Session,
+    admin: AdminUser,
+    mlist: MailingList,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "segments.html.j2",
+        {
+            "title": f"Segments of {mlist.slug}",
+            "mlist": mlist,
+            "segments": queries.segment_rows(session, mlist.id),
+            "everyone": segments.count(session, mlist.id, None),
+            "form": form or {},
+            "error": error,
+        },
+        admin=admin,
+        active="lists",
+        status_code=status_code,
+    )
+
+
+@router.get("/lists/{slug}/segments")
+def segments_page(request: Request, slug: str, session: DB, admin: Admin) -> Response:
+    return _segments_page(request, session, admin, list_or_404(session, slug))
+
+
+@router.post("/lists/{slug}/segments")
+def create_segment_(
+    request: Request,
+    slug: str,
+    session: DB,
+    admin: Admin,
+    segment_slug: Annotated[str, Form(alias="slug", max_length=64)] = "",
+    expression: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    mlist = list_or_404(session, slug)
+    try:
+        seg = segments.create_segment(session, mlist.id, segment_slug.strip(), expression)
+        n = segments.count(session, mlist.id, seg.expression)
+        session.commit()
+    except SubscribersError as exc:
+        session.rollback()
+        return _segments_page(
+            request,
+            session,
+            admin,
+            mlist,
+            form={"slug": segment_slug, "expression": expression},
+            error=str(exc),
+            status_code=422,
+        )
+    return redirect(
+        f"/admin/lists/{mlist.slug}/segments", f"Segment {seg.slug} saved: {n} recipients now."
+    )
+
+
+@router.get("/lists/{slug}/segments/count")
+def count_segment(
+    slug: str,
+    session: DB,
+    admin: Admin,
+    expression: Annotated[str, Query(max_length=2000)] = "",
+) -> JSONResponse:
+    """The live count behind the segment editor: {"count": n} or {"error": caret message}."""
+    mlist = list_or_404(session, slug)
+    text = expression.strip() or None
+    try:
+        n = segments.count(session, mlist.id, text)
+    except SegmentSyntaxError as exc:
+        return JSONResponse({"error": str(exc), "column": exc.column}, status_code=422)
+    except SubscribersError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=422)
+    return JSONResponse({"count": n, "expression": text})
