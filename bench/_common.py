@@ -4,8 +4,8 @@ The naive baseline is what a first implementation would do for every recipient: 
 template with the recipient's own values, compile MJML, inline the CSS with premailer, fill the
 text template, and build a standard-library `EmailMessage` with the PDF attached (and so
 base64-encoded) again. It uses the same templates, library options and PDF bytes as the real
-pipeline (mailer/render.py), so the only difference measured is *where* the work happens: per
-recipient here, once per campaign there.
+pipeline (mailer/rendering/email_edition.py), so the only difference measured is *where* the work
+happens: per recipient here, once per campaign there.
 """
 
 from __future__ import annotations
@@ -24,15 +24,11 @@ from typing import Any
 from mjml import mjml2html
 from premailer import Premailer
 
-from mailer.content import IssueContent
-from mailer.issues import parse_issue, read_issue_file
-from mailer.render import (
-    EMAIL_TEMPLATE,
-    TEMPLATE_ROOT,
-    TEXT_TEMPLATE,
-    issue_context,
-    template_env,
-)
+from mailer.content.document import IssueContent
+from mailer.content.issues import parse_issue, read_issue_file
+from mailer.rendering.context import issue_context
+from mailer.rendering.email_edition import EMAIL_TEMPLATE, TEXT_TEMPLATE
+from mailer.rendering.environment import TEMPLATE_ROOT, template_env
 from mailer.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

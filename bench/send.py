@@ -13,7 +13,7 @@ shares a GIL with a measured process) that answers 250 to everything and counts 
 with time.monotonic() stamps (CLOCK_MONOTONIC, comparable between processes on one machine).
 
 Recipients are generated straight into the database (bulk INSERT … RETURNING through SQLAlchemy
-core), the fixture issue is imported with mailer.issues.import_issue.
+core), the fixture issue is imported with mailer.content.issues.import_issue.
 
 Figures, all in one run and against the same sink:
 - end-to-end: msgs/s from launching `mailer send SLUG --list bench --yes --no-wait` (a
@@ -275,8 +275,8 @@ def naive_child(port: int, count: int, offset: int) -> None:
     """Per recipient: the whole pipeline, then a new SMTP connection (timed after one warm-up)."""
     from _common import NaiveBuilder, bench_settings, fixture_content
 
-    from mailer.pdf import render_pdf
-    from mailer.render import issue_context
+    from mailer.rendering.context import issue_context
+    from mailer.rendering.pdf_edition import render_pdf
 
     settings = bench_settings()
     content = fixture_content()
@@ -363,7 +363,7 @@ def populate(url: str, recipients: int) -> tuple[str, float]:
     from sqlalchemy import insert
 
     from mailer import db as mailer_db
-    from mailer.issues import import_issue
+    from mailer.content.issues import import_issue
     from subscribers.db import make_engine, session_factory, utcnow
     from subscribers.lists import create_list
     from subscribers.models import Subscriber, Subscription, SubscriptionStatus
@@ -680,8 +680,8 @@ def start_profiler(workers: list[Worker], out: Path) -> subprocess.Popen[bytes]:
 
 def wait_done(url: str) -> dict[str, int]:
     """The campaign's delivery counts once the workers recorded every outcome."""
-    from mailer import campaigns
-    from mailer.models import Campaign
+    from mailer.sending import campaigns
+    from mailer.sending.models import Campaign
     from subscribers.db import make_engine, session_factory
 
     engine = make_engine(url)
@@ -703,9 +703,9 @@ def wait_done(url: str) -> dict[str, int]:
 
 def one_message(url: str) -> bytes:
     """A message of the campaign, composed from the rendering the workers used."""
-    from mailer import tasks
     from mailer.db import reset_engines
-    from mailer.models import Campaign
+    from mailer.sending import tasks
+    from mailer.sending.models import Campaign
     from subscribers.db import make_engine, session_factory
 
     engine = make_engine(url)

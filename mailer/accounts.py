@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,8 +28,13 @@ MIN_PASSWORD = 10
 TOKEN_PREFIX = "mlr_"  # noqa: S105  (a marker, not a secret)
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the address is unknown, so both paths cost one argon2 verification.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the address is unknown, so both paths cost one argon2 verification.
+    Made on first use: every entry point imports this module (its tables), few log anyone in."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AdminUser(Base):
@@ -95,7 +101,7 @@ def create_user(session: Session, email: str, password: str) -> AdminUser:
 def authenticate(session: Session, email: str, password: str) -> AdminUser | None:
     """The active user with this address and password, or None (same cost either way)."""
     user = session.scalar(select(AdminUser).where(AdminUser.email == normalize_login(email)))
-    stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.active else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):

@@ -1,8 +1,8 @@
 """The Celery application. With no MAILER_BROKER_URL the same tasks run in-process (eagerly).
 
 Tasks are acknowledged late and rejected when their worker process dies, so a message whose worker
-was killed goes back to the queue; the database claim (mailer/deliveries.py) makes running a task
-twice harmless. Workers on many machines share only the database and the broker.
+was killed goes back to the queue; the database claim (mailer/sending/deliveries.py) makes running
+a task twice harmless. Workers on many machines share only the database and the broker.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init
 
+from mailer.db import MODEL_MODULES
 from mailer.settings import get_settings
 
 
@@ -38,6 +39,7 @@ def configure(app: Celery) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         task_default_queue="mailer",
+        imports=MODEL_MODULES,  # every table declared, whichever task runs first
         timezone="UTC",
         beat_schedule={
             "tick": {"task": "mailer.tasks.tick", "schedule": settings.beat_interval},
@@ -51,7 +53,10 @@ def configure(app: Celery) -> Celery:
     return app
 
 
-app = configure(Celery("mailer", include=["mailer.tasks"]))
+# The task modules, by name: the Celery app sits below the stages that define its tasks.
+TASK_MODULES = ["mailer.sending.tasks", "mailer.inbound.tasks"]
+
+app = configure(Celery("mailer", include=TASK_MODULES))
 
 
 @worker_process_init.connect

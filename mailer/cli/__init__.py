@@ -23,6 +23,7 @@ from mailer.cli import subscribers as subscribers_cli
 from mailer.cli import suppression as suppression_cli
 from mailer.cli import web as web_cli
 from mailer.cli import worker as worker_cli
+from mailer.db import load_models
 from mailer.errors import MailerError
 from mailer.settings import get_settings
 from subscribers.errors import SubscribersError
@@ -56,6 +57,7 @@ err = Console(stderr=True)
 
 def main() -> None:
     """Entry point: user errors print one clear line and exit 1, never a traceback."""
+    load_models()
     try:
         app()
     except (MailerError, SubscribersError) as exc:

@@ -17,8 +17,8 @@ def create_user(
     ),
 ) -> None:
     """Create an admin user; the password is asked twice (or read from stdin)."""
+    from mailer.accounts import AuthError, create_user
     from mailer.db import session_scope
-    from mailer.web.auth import AuthError, create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -37,8 +37,8 @@ def create_token(
     name: str = typer.Argument(..., metavar="NAME", help="Who or what will use the token."),
 ) -> None:
     """Create an API bearer token. It is printed once: only its hash is stored."""
+    from mailer.accounts import create_token
     from mailer.db import session_scope
-    from mailer.web.auth import create_token
 
     with session_scope() as session:
         token, _row = create_token(session, name)
@@ -49,8 +49,8 @@ def create_token(
 @app.command("revoke-token")
 def revoke_token(name: str = typer.Argument(..., metavar="NAME")) -> None:
     """Revoke an API token by name: requests with it get 401 from now on."""
+    from mailer.accounts import revoke_token
     from mailer.db import session_scope
-    from mailer.web.auth import revoke_token
 
     with session_scope() as session:
         revoke_token(session, name)

@@ -8,10 +8,11 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer import campaigns
+from mailer.content.models import Issue
 from mailer.db import session_scope
 from mailer.errors import NotFound
-from mailer.models import Campaign, Issue
+from mailer.sending import campaigns
+from mailer.sending.models import Campaign
 from subscribers.models import MailingList
 
 app = typer.Typer(
@@ -70,11 +71,11 @@ def pause(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 @app.command()
 def resume(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Continue a paused campaign where it stopped."""
-    from mailer import tasks
+    from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
 
     with session_scope() as session:
         campaigns.resume(session, campaign_id)
-    tasks.enqueue_batches(campaign_id)
+    dispatch.wait(dispatch.continue_sending(campaign_id, keep_retrying=False, watch=False))
     console.print(f"campaign {campaign_id} resumed")
 
 
@@ -89,12 +90,12 @@ def cancel(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 @app.command("retry-failed")
 def retry_failed(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Try the failed deliveries once more (e.g. after fixing the relay)."""
-    from mailer import tasks
+    from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
 
     with session_scope() as session:
         n = campaigns.retry_failed(session, campaign_id)
     if n:
-        tasks.enqueue_batches(campaign_id)
+        dispatch.wait(dispatch.continue_sending(campaign_id, keep_retrying=False, watch=False))
     console.print(f"campaign {campaign_id}: {n} failed deliveries queued again")
 
 
@@ -137,8 +138,8 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
 
 
 def _inbound_lines(session: Session, campaign_id: int) -> None:
-    """What came back for this campaign: bounces and client inquiries (mailer/inbound.py)."""
-    from mailer import bounces, inquiries
+    """What came back for this campaign: bounces and client inquiries (mailer/inbound/)."""
+    from mailer.inbound import bounces, inquiries
 
     b = bounces.counts_for_campaign(session, campaign_id)
     q = inquiries.counts_for_campaign(session, campaign_id)

@@ -21,7 +21,7 @@ def inbound(
     """Receive replies, bounces and unsubscribe requests by SMTP (aiosmtpd) until stopped."""
     import logging
 
-    from mailer.inbound import serve
+    from mailer.inbound.receive import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -42,7 +42,7 @@ def list_(
     partner: str | None = typer.Option(None, "--partner", help="Only this partner's (slug)"),
 ) -> None:
     """Client replies forwarded to partners, newest first."""
-    from mailer.inquiries import list_inquiries
+    from mailer.inbound.inquiries import list_inquiries
 
     with session_scope() as session:
         rows = list_inquiries(session, partner)

@@ -13,8 +13,8 @@ def import_(
     file: str = typer.Argument(..., help="A briefing text file or a Markdown issue (front matter)"),
 ) -> str:
     """Import (or re-import) an issue; the last word printed is its slug."""
+    from mailer.content.issues import import_issue_file
     from mailer.db import session_scope
-    from mailer.issues import import_issue_file
 
     with session_scope() as session:
         result = import_issue_file(session, file)
@@ -37,10 +37,10 @@ SAMPLE_EMAIL = "reader@example.com"
 
 def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, OutgoingMessage]
     """The issue rendered and composed for a sample reader exactly as a campaign would (id 0)."""
-    from mailer.compose import CampaignInfo, Composer
+    from mailer.content.issues import content_of, get_issue
     from mailer.db import session_scope
-    from mailer.issues import content_of, get_issue
-    from mailer.render import render_issue
+    from mailer.rendering.email_edition import render_issue
+    from mailer.sending.compose import CampaignInfo, Composer
     from mailer.settings import get_settings
 
     settings = get_settings()
@@ -98,7 +98,7 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
-    from mailer.preflight import FAIL, PASS, WARN, preflight
+    from mailer.rendering.preflight import FAIL, PASS, WARN, preflight
 
     _content, _rendered, message = _sample_message(slug)
     checks = preflight(message.data)

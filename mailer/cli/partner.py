@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from mailer.content.partners import add_partner, list_partners
 from mailer.db import session_scope
-from mailer.partners import add_partner, list_partners
 
 app = typer.Typer(help="Partners: who signs issues and receives replies.", no_args_is_help=True)
 

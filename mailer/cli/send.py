@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mailer import campaigns
+from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
-from mailer.errors import MailerError
-from mailer.issues import get_issue
-from mailer.models import CampaignStatus
+from mailer.sending import campaigns
+from mailer.sending.models import CampaignStatus
+from mailer.sending.schedule import parse_when
 
 console = Console()
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
-
-
-def parse_when(value: str) -> datetime:
-    """ISO 8601; a time without an offset is the machine's local time."""
-    try:
-        when = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
-    except ValueError as exc:
-        raise MailerError(
-            f"--at {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 or "
-            "2026-12-01T09:00+01:00"
-        ) from exc
-    return when.astimezone() if when.tzinfo is None else when
 
 
 def send(
@@ -49,13 +36,14 @@ def send(
     ),
 ) -> int | None:
     """Send an issue to a list (and segment), now or at a given time."""
-    from mailer import tasks
-    from mailer.worker import app as celery_app
+    # Loaded when used: they bring in the Celery app, which reads the settings.
+    from mailer.sending import dispatch
+    from mailer.sending.copies import send_test_copies
 
     if test:
         with session_scope() as session:
             issue_id = get_issue(session, issue_slug).id
-        results = tasks.send_test_copies(issue_id, list(test))
+        results = send_test_copies(issue_id, list(test))
         for addr, reply in results.items():
             mark = "[green]sent[/]" if reply.accepted else "[red]not sent[/]"
             console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)
@@ -95,21 +83,12 @@ def send(
     if scheduled_at:
         console.print("scheduled; `mailer beat` starts it when due")
         return campaign_id
-    eager = bool(celery_app.conf.task_always_eager)
-    if eager:
-        # The work happens in this process: --no-wait only skips the bar and the retry loop
-        # (deferred messages are then retried by `mailer beat`).
-        runner = tasks.InProcessRunner(campaign_id, keep_retrying=not no_wait)
-        runner.start()
-        if not no_wait:
-            follow(campaign_id, alive=runner.is_alive)
-        runner.join()
-        if runner.error is not None:
-            raise runner.error
-        return campaign_id
-    tasks.start_campaign.delay(campaign_id)
+    # Without a broker the work happens in this process: --no-wait only skips the bar and the
+    # retry loop (deferred messages are then retried by `mailer beat`).
+    runner = dispatch.start(campaign_id, keep_retrying=not no_wait, watch=False)
     if not no_wait:
-        follow(campaign_id)
+        follow(campaign_id, alive=runner.is_alive if runner is not None else lambda: True)
+    dispatch.wait(runner)
     return campaign_id
 
 

@@ -270,7 +270,7 @@ def forget_(
         )
     secret = get_settings().secret()
     with session_scope() as session:
-        from mailer.inbound import erase_person
+        from mailer.inbound.erasure import erase_person
 
         # The mailer's rows about the person (inbound mail, bounces, inquiries) go first, while
         # the subscriber id they are keyed on still exists; same transaction as the erasure.
@@ -281,9 +281,9 @@ def forget_(
 
 
 def _inbound_sections(session: Session, data: dict[str, Any]) -> None:
-    """Bounces and inquiries (mailer/bounces.py, mailer/inquiries.py) for show and export-data."""
-    from mailer.bounces import describe_bounces
-    from mailer.inquiries import describe_inquiries
+    """Bounces and inquiries (mailer/inbound/bounces.py, inquiries.py) for show and export-data."""
+    from mailer.inbound.bounces import describe_bounces
+    from mailer.inbound.inquiries import describe_inquiries
 
     person = data.get("subscriber")
     if person is None:

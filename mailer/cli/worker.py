@@ -42,7 +42,7 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel", "-l")) -> None:
     """Start scheduled campaigns when due and retry deferred messages."""
     settings = get_settings()
     if not settings.broker_url:
-        from mailer import tasks
+        from mailer.sending import tasks
 
         typer.echo(f"no broker: checking every {settings.beat_interval:g} s in this process")
         while True:

@@ -25,8 +25,8 @@ from datetime import date
 from enum import Enum, auto
 from pathlib import PurePath
 
-from mailer.content import IssueContent, Item, PartnerInfo, Source, long_date
-from mailer.errors import IssueFormatError
+from mailer.content.document import IssueContent, Item, PartnerInfo, Source, long_date
+from mailer.content.errors import IssueFormatError
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
 CTA_SHAPE = "`If you would like to talk to NAME …, please email him|her|them at ADDRESS`"

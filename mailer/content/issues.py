@@ -18,12 +18,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from mailer.briefing import parse_briefing
-from mailer.content import IssueContent, Item, PartnerInfo, Source
-from mailer.errors import IssueFormatError, NotFound
-from mailer.markdown_issue import default_call_to_action, parse_markdown
-from mailer.models import Issue, IssueItem, Partner
-from mailer.partners import get_partner, info_of, match_or_create
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent, Item, PartnerInfo, Source
+from mailer.content.errors import IssueFormatError
+from mailer.content.markdown import default_call_to_action, parse_markdown
+from mailer.content.models import Issue, IssueItem, Partner
+from mailer.content.partners import get_partner, info_of, match_or_create
+from mailer.errors import NotFound
 
 Format = Literal["briefing", "markdown"]
 PARTNER_OVERRIDE = "partner."  # prefix of Issue.extra keys holding the partner as printed

@@ -23,7 +23,7 @@ refused rather than ignored, so a typo such as `sumary:` cannot silently drop th
 
 A partner given only by slug or email cannot be completed without the database; the parser then
 returns a PartnerInfo with the missing fields empty and the reference in `extra["partner"]`, and
-mailer.issues resolves it on import.
+mailer.content.issues resolves it on import.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from email_validator import EmailNotValidError, validate_email
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from mailer.briefing import (
+from mailer.content.briefing import (
     SOURCE_SHAPE,
     issue_slug,
     issue_title,
@@ -45,8 +45,8 @@ from mailer.briefing import (
     parse_source_line,
     slugify,
 )
-from mailer.content import IssueContent, Item, PartnerInfo, Source
-from mailer.errors import IssueFormatError
+from mailer.content.document import IssueContent, Item, PartnerInfo, Source
+from mailer.content.errors import IssueFormatError
 
 FRONT_MATTER_KEYS = (
     "title",

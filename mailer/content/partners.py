@@ -13,10 +13,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.briefing import slugify
-from mailer.content import PartnerInfo
-from mailer.errors import MailerError, NotFound
-from mailer.models import Partner
+from mailer.content.briefing import slugify
+from mailer.content.document import PartnerInfo
+from mailer.content.errors import PartnerError
+from mailer.content.models import Partner
+from mailer.errors import NotFound
 
 PRONOUNS = ("him", "her", "them")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.classify import Failure
-from mailer.models import BounceEvent, BounceKind, Delivery, InboundMessage
+from mailer.inbound.judgement import Failure
+from mailer.inbound.models import BounceEvent, BounceKind, InboundMessage
+from mailer.sending.models import Delivery
 from mailer.settings import Settings
 from subscribers.db import utcnow
 from subscribers.errors import InvalidAddress

@@ -33,20 +33,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailer import tokens
-from mailer.classify import LOOP_HEADER, body_text, decode_text, header, parse, reply_text
-from mailer.compose import check_address, clean_header_text
+from mailer.content.models import Issue, Partner
 from mailer.errors import ComposeError
-from mailer.models import (
-    Campaign,
-    Delivery,
-    InboundMessage,
-    Inquiry,
-    InquiryStatus,
-    Issue,
-    Partner,
-)
+from mailer.headers import check_address, clean_header_text
+from mailer.inbound.message import LOOP_HEADER, body_text, decode_text, header, parse, reply_text
+from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
+from mailer.sending.models import Campaign, Delivery
+from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings
-from mailer.transport import Reply, Transport
 from subscribers.db import rowcount, utcnow
 from subscribers.models import MailingList, Subscriber, Subscription
 
@@ -333,7 +327,7 @@ def list_inquiries(session: Session, partner: str | None = None) -> list[Inquiry
         .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
     )
     if partner is not None:
-        from mailer.partners import get_partner
+        from mailer.content.partners import get_partner
 
         query = query.where(Inquiry.partner_id == get_partner(session, partner).id)
     return [

@@ -1,8 +1,8 @@
 """What an inbound message is: a bounce, an auto-reply, an unsubscribe request or a client inquiry.
 
-A pure function of the raw bytes and the SMTP envelope (`classify`), so that every rule can be
-tested on real messages without a server or a database. Acting on the answer is someone else's
-job (mailer/bounces.py, mailer/inquiries.py, the task in mailer/tasks.py).
+A pure function of the raw bytes and the SMTP envelope (`judge`), so that every rule can be
+tested on real messages without a server or a database. Reading a message (headers, the client's
+own text) is mailer/inbound/message.py; acting on the answer is mailer/inbound/process.py.
 
 The order of the checks matters and follows what each kind of message looks like in practice:
 
@@ -21,27 +21,24 @@ The order of the checks matters and follows what each kind of message looks like
 
 from __future__ import annotations
 
-import contextlib
 import email
 import email.policy
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses
 
-from email_reply_parser import EmailReplyParser
 from flufl.bounce import all_failures
 
 from mailer import tokens
 from mailer.errors import TokenError
-from mailer.models import InboundKind
+from mailer.inbound.message import LOOP_HEADER, body_text, has_loop_guard, header, parse, reply_text
+from mailer.inbound.models import InboundKind
 
 log = logging.getLogger(__name__)
 
-LOOP_HEADER = "X-Mailer-Loop"
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mdaemon)\b", re.I)
@@ -84,18 +81,6 @@ _SALUTATION = re.compile(
 )
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 
-# Quote headers email-reply-parser (English only) does not know, and Outlook's separators.
-_QUOTE_START = re.compile(
-    r"^(?:\s*>?\s*)(?:"
-    r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht)"
-    r"\s*-{2,}"
-    r"|_{10,}"
-    r"|(?:from|de|von)\s*:\s.+"  # Outlook header block: "De: Fulano <...>"
-    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote)\s*:\s*$"
-    r")",
-    re.I,
-)
-
 
 @dataclass(frozen=True)
 class Failure:
@@ -116,44 +101,12 @@ class Classification:
     failures: tuple[Failure, ...] = field(default_factory=tuple)
 
 
-def decode_text(value: object) -> str:
-    """A header value as text, whatever encoding mistakes the sender made."""
-    if value is None:
-        return ""
-    text = str(value)
-    with contextlib.suppress(Exception):  # a broken encoded-word: keep the raw text
-        text = str(make_header(decode_header(text)))
-    return " ".join(text.split())
-
-
-def header(msg: Message, name: str) -> str:
-    try:
-        return decode_text(msg.get(name))
-    except Exception:  # noqa: BLE001 - malformed headers must not stop classification
-        return ""
-
-
-def parse(raw: bytes) -> EmailMessage:
-    """The message with the modern API (get_body, decoded headers)."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
-
-
 def normalise(text: str) -> str:
     """Lower case, accents removed, punctuation as spaces: what the phrase rules match."""
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s]+", " ", text)
     return " ".join(text.split())
-
-
-def has_loop_guard(msg: Message, domain: str) -> bool:
-    """Whether the message is one of our own forwards (it carries our loop-guard header)."""
-    wanted = domain.lower().rstrip(".")
-    return any(
-        str(v).strip().lower().rstrip(".") == wanted for v in (msg.get_all(LOOP_HEADER) or [])
-    )
 
 
 # --- bounces ------------------------------------------------------------------------------------
@@ -318,67 +271,6 @@ def auto_reply_reason(msg: Message, mail_from: str) -> str | None:
     return None
 
 
-# --- the client's own text ----------------------------------------------------------------------
-
-
-def html_to_text(html: str) -> str:
-    """Readable text from an HTML reply, without the quoted newsletter below it."""
-    import lxml.html
-
-    try:
-        doc = lxml.html.fromstring(html)
-    except Exception:  # noqa: BLE001 - unparsable HTML: fall back to stripping tags
-        return re.sub(r"<[^>]+>", " ", html)
-    quoted = doc.xpath(
-        "//blockquote | //*[contains(@class,'gmail_quote')] | //*[@id='divRplyFwdMsg'] | "
-        "//*[contains(@class,'moz-cite-prefix')] | //*[@id='appendonsend'] | "
-        "//*[contains(@class,'yahoo_quoted')] | //style | //script | //head"
-    )
-    for el in quoted:
-        parent = el.getparent()
-        if parent is not None:
-            if el.get("id") in ("divRplyFwdMsg", "appendonsend"):
-                # Outlook: everything after the reply header is the quoted message.
-                for sib in list(el.itersiblings()):
-                    parent.remove(sib)
-            el.drop_tree()
-    for br in doc.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for block in doc.iter("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "table"):
-        block.tail = "\n" + (block.tail or "")
-    text = doc.text_content()
-    return re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
-
-
-def body_text(msg: EmailMessage) -> str:
-    """The message's text (plain preferred, else HTML converted), as the client wrote it."""
-    part = msg.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    try:
-        content = part.get_content()
-    except Exception:  # noqa: BLE001 - unknown charset: decode leniently
-        payload = part.get_payload(decode=True)
-        content = payload.decode("latin-1") if isinstance(payload, bytes) else str(payload)
-    if not isinstance(content, str):
-        return ""
-    if part.get_content_subtype() == "html":
-        return html_to_text(content)
-    return content
-
-
-def reply_text(text: str) -> str:
-    """The client's own words: quoted newsletter text and quote headers trimmed."""
-    text = text.replace("\r\n", "\n")
-    kept: list[str] = []
-    for line in text.split("\n"):
-        if _QUOTE_START.match(line) and any(k.strip() for k in kept):
-            break
-        kept.append(line)
-    trimmed = EmailReplyParser.parse_reply("\n".join(kept))
-    return trimmed.strip() or "\n".join(kept).strip()
-
-
 def opening_lines(text: str) -> list[str]:
     """The first line, and the next one too when the first is only a salutation."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
@@ -414,7 +306,7 @@ def address_kind(rcpt_to: str, domain: str) -> str:
         return ""
 
 
-def classify(raw: bytes, *, mail_from: str, rcpt_to: str, domain: str) -> Classification:
+def judge(raw: bytes, *, mail_from: str, rcpt_to: str, domain: str) -> Classification:
     """Decide what one received message is. Pure: bytes and envelope in, a verdict out."""
     kind_of_address = address_kind(rcpt_to, domain)
     msg = parse(raw)

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mailer.db import enum_column, utcnow
-from subscribers.db import UTCDateTime
+from subscribers.db import Base, UTCDateTime
 
 
 class InboundStatus(enum.StrEnum):

@@ -17,8 +17,7 @@ Receiving is deliberately dumb and durable; deciding happens later, in a task:
 - Messages carrying our loop-guard header (our own forwards coming back) are stored as `ignored`
   and never processed.
 
-`process()` is what the task runs: classify (mailer/classify.py) and act (bounces, unsubscribe,
-inquiry forward), recording the classification and the outcome on the row. Safe to run twice.
+What happens next is mailer/inbound/process.py (run by the task in mailer/inbound/tasks.py).
 """
 
 from __future__ import annotations
@@ -36,30 +35,17 @@ from email.policy import default as default_policy
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mailer import bounces, inquiries, tokens
-from mailer.classify import Classification, classify, has_loop_guard, header
-from mailer.db import get_sessionmaker
+from mailer import tokens
+from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
-from mailer.models import (
-    BounceEvent,
-    Campaign,
-    Delivery,
-    InboundKind,
-    InboundMessage,
-    InboundStatus,
-    Inquiry,
-    InquiryStatus,
-)
-from mailer.settings import Settings, get_settings
-from mailer.transport import make_transport
-from subscribers.addresses import parse_address as parse_email
-from subscribers.db import utcnow
-from subscribers.lifecycle import unsubscribe
-from subscribers.models import MailingList, Subscriber, Subscription
+from mailer.inbound.message import has_loop_guard, header
+from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
+from mailer.inbound.tasks import process_inbound
+from mailer.sending.models import Delivery
+from mailer.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +130,7 @@ def store(
 
 def enqueue(inbound_id: int) -> None:
     """Hand one stored message to the classify task (runs here and now without a broker)."""
-    from mailer import tasks
-
-    tasks.process_inbound.delay(inbound_id)
+    process_inbound.delay(inbound_id)
 
 
 class InboundHandler:
@@ -321,168 +305,3 @@ def serve(
 
     asyncio.run(main())
     handler._executor.shutdown(wait=True)
-
-
-# --- processing (the task's body) ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Processed:
-    status: InboundStatus
-    kind: InboundKind | None
-    outcome: str
-    retry: bool = False  # the forward was deferred: run again later
-
-
-def _finish(
-    session: Session, inbound: InboundMessage, status: InboundStatus, outcome: str
-) -> Processed:
-    inbound.status = status
-    inbound.outcome = outcome[:4000]
-    inbound.processed_at = utcnow()
-    session.commit()
-    return Processed(status, inbound.kind, inbound.outcome, status == InboundStatus.DEFERRED)
-
-
-def process(inbound_id: int) -> Processed:
-    """Classify one stored message and act on it. Running it twice changes nothing more."""
-    settings = get_settings()
-    factory = get_sessionmaker()
-    with factory() as session:
-        session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == inbound_id)
-            .values(attempts=InboundMessage.attempts + 1)
-        )
-        session.commit()
-        inbound = session.get(InboundMessage, inbound_id)
-        if inbound is None:
-            return Processed(InboundStatus.FAILED, None, "no such message (erased?)")
-        if inbound.status in (InboundStatus.DONE, InboundStatus.IGNORED, InboundStatus.FAILED):
-            return Processed(inbound.status, inbound.kind, inbound.outcome)
-        if inbound.kind is None:
-            verdict = classify(
-                inbound.raw,
-                mail_from=inbound.mail_from,
-                rcpt_to=inbound.rcpt_to,
-                domain=settings.mail_domain,
-            )
-            return _act(session, inbound, verdict, settings)
-        if inbound.kind == InboundKind.INQUIRY:
-            return _forward(session, inbound, settings)
-        return Processed(inbound.status, inbound.kind, inbound.outcome)
-
-
-def _act(
-    session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
-) -> Processed:
-    inbound.kind = verdict.kind
-    inbound.reason = verdict.reason[:4000]
-    kind = verdict.kind
-    if kind == InboundKind.LOOP:
-        return _finish(session, inbound, InboundStatus.IGNORED, "our own forward; not processed")
-    if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED):
-        return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
-    if kind == InboundKind.BOUNCE:
-        try:
-            result = bounces.record_bounce(session, inbound, verdict.failures, settings)
-            return _finish(session, inbound, InboundStatus.DONE, result.text)
-        except IntegrityError:  # another run recorded it a moment ago
-            session.rollback()
-            session.refresh(inbound)
-            return Processed(inbound.status, inbound.kind, inbound.outcome)
-    if kind == InboundKind.UNSUBSCRIBE:
-        return _finish(session, inbound, InboundStatus.DONE, _unsubscribe(session, inbound))
-    session.commit()  # an inquiry: the classification first, then the forward
-    return _forward(session, inbound, settings)
-
-
-def _unsubscribe(session: Session, inbound: InboundMessage) -> str:
-    """Unsubscribe from the list the message was sent to (like the List-Unsubscribe link)."""
-    row = session.execute(
-        select(Campaign.list_id, MailingList.slug)
-        .join(Delivery, Delivery.campaign_id == Campaign.id)
-        .join(MailingList, MailingList.id == Campaign.list_id)
-        .where(Delivery.id == inbound.delivery_id)
-    ).first()
-    subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
-    if row is None or subscriber is None:
-        return "unsubscribe request, but the subscriber or the campaign no longer exists"
-    list_id, slug = row
-    subscription = session.scalar(
-        select(Subscription).where(
-            Subscription.subscriber_id == subscriber.id, Subscription.list_id == list_id
-        )
-    )
-    if subscription is None:
-        return f"unsubscribe request: {subscriber.email} is not on {slug}"
-    how = "unsubscribe address" if inbound.address_kind == "unsubscribe" else "reply"
-    unsubscribe(session, subscription, f"by email ({how})")
-    return f"unsubscribed {subscriber.email} from {slug}"
-
-
-def _forward(session: Session, inbound: InboundMessage, settings: Settings) -> Processed:
-    inquiry = inquiries.record_inquiry(session, inbound, settings)
-    if inquiry.status == InquiryStatus.SENT:
-        if inbound.status != InboundStatus.DONE:
-            return _finish(session, inbound, InboundStatus.DONE, _sent_text(inquiry))
-        return Processed(inbound.status, inbound.kind, inbound.outcome)
-    transport = make_transport(settings.smtp_url)
-    try:
-        reply = inquiries.forward(session, inquiry, inbound, settings, transport)
-    finally:
-        transport.close()
-    if reply is None:  # another run holds or finished it
-        session.refresh(inbound)
-        return Processed(inbound.status, inbound.kind, inbound.outcome)
-    if reply.accepted:
-        return _finish(session, inbound, InboundStatus.DONE, _sent_text(inquiry))
-    if reply.permanent:
-        return _finish(session, inbound, InboundStatus.FAILED, f"forward refused: {reply}")
-    deadline = inbound.received_at + timedelta(hours=settings.retry_deadline_hours)
-    if utcnow() > deadline:
-        inquiry.status = InquiryStatus.FAILED
-        return _finish(
-            session,
-            inbound,
-            InboundStatus.FAILED,
-            f"forward gave up after {settings.retry_deadline_hours:g} h: {reply}",
-        )
-    return _finish(session, inbound, InboundStatus.DEFERRED, f"forward deferred: {reply}")
-
-
-def _sent_text(inquiry: Inquiry) -> str:
-    return f"forwarded as inquiry #{inquiry.id} {inquiry.forward_message_id}: {inquiry.last_reply}"
-
-
-# --- GDPR ---------------------------------------------------------------------------------------
-
-
-def erase_person(session: Session, email: str) -> int:
-    """Delete the inbound mail, bounces and inquiries of one person; how many messages went.
-
-    Run before `subscribers.gdpr.forget` in the same transaction, while the subscriber row (and
-    so the id these rows are keyed on) still exists. Messages they sent from the address are
-    found by the envelope sender as well.
-    """
-    canonical = parse_email(email).email
-    subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == canonical))
-    mine = [func.lower(InboundMessage.mail_from) == canonical.lower()]
-    if subscriber_id is not None:
-        mine.append(InboundMessage.subscriber_id == subscriber_id)
-    ids = list(session.scalars(select(InboundMessage.id).where(or_(*mine))))
-    inquiry_of = [func.lower(Inquiry.client_email) == canonical.lower()]
-    if subscriber_id is not None:
-        inquiry_of.append(Inquiry.subscriber_id == subscriber_id)
-        session.execute(delete(BounceEvent).where(BounceEvent.subscriber_id == subscriber_id))
-    ids += [
-        i
-        for i in session.scalars(select(Inquiry.inbound_message_id).where(or_(*inquiry_of)))
-        if i not in ids
-    ]
-    if ids:
-        session.execute(delete(BounceEvent).where(BounceEvent.inbound_message_id.in_(ids)))
-        session.execute(delete(Inquiry).where(Inquiry.inbound_message_id.in_(ids)))
-        session.execute(delete(InboundMessage).where(InboundMessage.id.in_(ids)))
-    session.flush()
-    return len(ids)

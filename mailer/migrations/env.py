@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import pool
 
-import mailer.models  # noqa: F401  (registers the mailer's tables)
-import subscribers.models  # noqa: F401  (registers the subscribers' tables)
+from mailer.db import load_models
 from subscribers.db import Base, make_engine
 
+load_models()  # every stage's models module (mailer.db.MODEL_MODULES), so autogenerate sees all
 config = context.config
 target_metadata = Base.metadata
 

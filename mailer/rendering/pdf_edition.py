@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
-from weasyprint import CSS, HTML
-from weasyprint.urls import URLFetcher
 
 from mailer.content.document import IssueContent, long_date
 from mailer.rendering.context import issue_context, web_url
@@ -61,6 +59,10 @@ def render_pdf(
     content: IssueContent, settings: Settings, *, template_dir: Path | None = None
 ) -> bytes:
     """The PDF edition as bytes: A4 unless MAILER_PAGE_SIZE=Letter, page N of M in the footer."""
+    # WeasyPrint takes over a second to import: loaded when a PDF is printed, not with the CLI.
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
     root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
     html = render_pdf_html(content, settings, template_dir=root)
     stylesheet = root / PDF_STYLESHEET

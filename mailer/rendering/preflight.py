@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import lxml.html
 
-from mailer.render import MAX_HTML_BYTES
+from mailer.rendering.email_edition import MAX_HTML_BYTES
 
 REQUIRED_HEADERS = (
     "From",

@@ -17,16 +17,10 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from mailer.content.models import Issue
 from mailer.errors import MailerError, NotFound
-from mailer.models import (
-    Campaign,
-    CampaignRender,
-    CampaignStatus,
-    Delivery,
-    DeliveryStatus,
-    Issue,
-)
-from mailer.render import RenderedIssue
+from mailer.rendering.email_edition import RenderedIssue
+from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
 from subscribers import segments
 from subscribers.db import rowcount, utcnow
 from subscribers.lists import get_list

@@ -28,11 +28,12 @@ import jinja2
 from mjml import mjml2html
 
 from mailer import tokens
-from mailer.compose import check_address, clean_header_text
-from mailer.errors import RenderError, TokenError
-from mailer.render import TEMPLATE_ROOT
+from mailer.errors import TokenError
+from mailer.headers import check_address, clean_header_text
+from mailer.rendering.environment import TEMPLATE_ROOT
+from mailer.rendering.errors import RenderError
+from mailer.sending.transport import Reply, make_transport
 from mailer.settings import Settings
-from mailer.transport import Reply, make_transport
 
 PURPOSE = "confirm"
 CONFIRM_MAX_AGE = timedelta(days=7)
@@ -92,7 +93,7 @@ def confirm_url(settings: Settings, token: str) -> str:
 
 @dataclass(frozen=True)
 class ConfirmationMessage:
-    """An Envelope for the transport (see mailer.transport.Envelope)."""
+    """An Envelope for the transport (see mailer.sending.transport.Envelope)."""
 
     envelope_from: str
     recipients: tuple[str, ...]

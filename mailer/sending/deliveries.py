@@ -20,8 +20,8 @@ from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
-from mailer.models import Delivery, DeliveryStatus
-from mailer.transport import Reply
+from mailer.sending.models import Delivery, DeliveryStatus
+from mailer.sending.transport import Reply
 from subscribers.db import rowcount, utcnow
 from subscribers.models import (
     Subscriber,
@@ -48,7 +48,7 @@ class Outcome:
     suppress: bool = False  # the address does not exist: never mail it again
 
 
-def classify(
+def outcome_of(
     reply: Reply,
     *,
     attempts: int,

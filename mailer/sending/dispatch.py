@@ -1,24 +1,58 @@
-"""Starting and steering campaigns from a web request, exactly as `mailer send` and
-`mailer campaign …` do: the caller commits first, then the work is enqueued.
+"""The one way to start, resume or retry a campaign, for the CLI, the web and the API alike: the
+caller commits first, then the work is enqueued.
 
-With a broker the work goes to Celery workers. Without one (the embedded default, Celery eager)
-a task would run inside the request and hold it for the whole send, so it runs in a background
-thread of the web process instead — `mailer.tasks.InProcessRunner`, the runner the CLI uses,
-which also keeps retrying deferred messages until the campaign ends.
+With a broker the work goes to Celery workers (`start_campaign`, or the batches of the rows left).
+Without one (the embedded default, Celery eager) a task would run inside the caller and hold it for
+the whole send, so it runs in a thread of this process instead — an `InProcessRunner`, which also
+keeps retrying deferred messages until the campaign ends. The web leaves that thread running in the
+background (`running()` tells whether it still is); the CLI follows it and `wait()`s for it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
-from mailer.tasks import InProcessRunner
+from mailer.db import get_sessionmaker
+from mailer.sending import campaigns
+from mailer.sending.models import CampaignStatus
+from mailer.sending.tasks import enqueue_batches, run_due, start_campaign
 from mailer.worker import app as celery_app
 
 log = logging.getLogger(__name__)
 
 _runners: dict[int, threading.Thread] = {}
 _lock = threading.Lock()
+
+
+class InProcessRunner(threading.Thread):
+    """Without a broker the sending happens here, beside the progress bar: start the campaign,
+    then keep retrying deferred rows until it ends. An error is kept for the main thread."""
+
+    def __init__(self, campaign_id: int, *, keep_retrying: bool, resume: bool = False):
+        super().__init__(daemon=True, name=f"campaign-{campaign_id}")
+        self.campaign_id = campaign_id
+        self.keep_retrying = keep_retrying
+        self.resume = resume  # a resumed or retried campaign: no new snapshot, just the rows left
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            if self.resume:
+                enqueue_batches(self.campaign_id)
+            else:
+                start_campaign(self.campaign_id)
+            factory = get_sessionmaker()
+            while self.keep_retrying:
+                with factory() as session:
+                    progress = campaigns.progress(session, self.campaign_id)
+                if progress.status != CampaignStatus.SENDING.value:
+                    return
+                time.sleep(0.5)
+                run_due()
+        except BaseException as exc:  # handed to the main thread, which re-raises it
+            self.error = exc
 
 
 def embedded() -> bool:
@@ -28,7 +62,6 @@ def embedded() -> bool:
 
 def _run_in_background(runner: InProcessRunner) -> None:
     def watch() -> None:
-        runner.start()
         runner.join()
         if runner.error is not None:
             log.error(
@@ -41,27 +74,52 @@ def _run_in_background(runner: InProcessRunner) -> None:
     watcher = threading.Thread(target=watch, daemon=True, name=f"watch-{runner.campaign_id}")
     with _lock:
         _runners[runner.campaign_id] = watcher
+    runner.start()
     watcher.start()
 
 
-def start(campaign_id: int) -> None:
-    """Start a committed campaign now (render, snapshot, send)."""
-    from mailer import tasks
-
-    if embedded():
-        _run_in_background(InProcessRunner(campaign_id, keep_retrying=True))
+def _dispatch(runner: InProcessRunner, *, watch: bool) -> InProcessRunner:
+    if watch:
+        _run_in_background(runner)
     else:
-        tasks.start_campaign.delay(campaign_id)
+        runner.start()
+    return runner
 
 
-def continue_sending(campaign_id: int) -> None:
-    """After a committed resume or retry-failed: enqueue the unfinished deliveries."""
-    from mailer import tasks
+def start(
+    campaign_id: int, *, keep_retrying: bool = True, watch: bool = True
+) -> InProcessRunner | None:
+    """Start a committed campaign now (render, snapshot, send).
 
+    With a broker: enqueue its start task and return None. Without: return the started runner;
+    `watch` leaves it in the background (the web), else the caller follows it and `wait()`s.
+    `keep_retrying=False` stops the runner after one pass (deferred rows then wait for the beat).
+    """
     if embedded():
-        _run_in_background(InProcessRunner(campaign_id, keep_retrying=True, resume=True))
-    else:
-        tasks.enqueue_batches(campaign_id)
+        runner = InProcessRunner(campaign_id, keep_retrying=keep_retrying)
+        return _dispatch(runner, watch=watch)
+    start_campaign.delay(campaign_id)
+    return None
+
+
+def continue_sending(
+    campaign_id: int, *, keep_retrying: bool = True, watch: bool = True
+) -> InProcessRunner | None:
+    """After a committed resume or retry-failed: send the unfinished deliveries (as `start`)."""
+    if embedded():
+        runner = InProcessRunner(campaign_id, keep_retrying=keep_retrying, resume=True)
+        return _dispatch(runner, watch=watch)
+    enqueue_batches(campaign_id)
+    return None
+
+
+def wait(runner: InProcessRunner | None) -> None:
+    """Wait for an in-process run to end and re-raise its error here (nothing with a broker)."""
+    if runner is None:
+        return
+    runner.join()
+    if runner.error is not None:
+        raise runner.error
 
 
 def running(campaign_id: int) -> bool:

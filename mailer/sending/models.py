@@ -5,13 +5,22 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy import UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.content.models import Issue
 from mailer.db import enum_column, utcnow
-from subscribers.db import UTCDateTime
+from subscribers.db import Base, UTCDateTime
 
 
 class CampaignStatus(enum.StrEnum):

@@ -1,4 +1,6 @@
-"""Celery tasks: start a campaign, send a batch of its deliveries, and the periodic tick.
+"""Campaign tasks: start a campaign, send a batch of its deliveries, and the periodic tick.
+
+Their Celery names stay `mailer.tasks.*` (queued tasks must survive an upgrade that moved them).
 
 Tasks hold no state of their own: they read the campaign's status and delivery rows, claim work in
 the database, and hand messages to a transport. What a task caches per process (the composer built
@@ -9,8 +11,6 @@ thrown away at any time.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from datetime import timedelta
 from functools import lru_cache
@@ -18,18 +18,18 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer import campaigns, deliveries
-from mailer.compose import CampaignInfo, Composer
-from mailer.db import get_engine, get_sessionmaker, session_scope
+from mailer.content.issues import content_of
+from mailer.content.models import Issue
+from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import MailerError
-from mailer.issues import content_of
-from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus, Issue
-from mailer.ratelimit import SendRateLimiter
-from mailer.render import render_issue
+from mailer.rendering.email_edition import render_issue
+from mailer.sending import campaigns, deliveries
+from mailer.sending.compose import CampaignInfo, Composer
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.ratelimit import SendRateLimiter
+from mailer.sending.transport import Reply, Transport, make_transport
 from mailer.settings import get_settings
-from mailer.transport import Reply, Transport, make_transport
 from mailer.worker import app
-from subscribers.db import utcnow
 from subscribers.models import MailingList, SuppressionReason
 from subscribers.suppression import add_suppression
 
@@ -187,7 +187,7 @@ def _send_range(
                     message_id = message.message_id
                     if reply.code == 0:
                         unreachable = reply
-                outcome = deliveries.classify(
+                outcome = deliveries.outcome_of(
                     reply,
                     attempts=rcpt.attempts,
                     started_at=started_at,
@@ -322,80 +322,3 @@ def _requeue_idle(campaign_id: int, now, stale) -> int:  # type: ignore[no-untyp
     with session_scope() as session:
         campaigns.finish_if_done(session, campaign_id)
     return 0
-
-
-class InProcessRunner(threading.Thread):
-    """Without a broker the sending happens here, beside the progress bar: start the campaign,
-    then keep retrying deferred rows until it ends. An error is kept for the main thread."""
-
-    def __init__(self, campaign_id: int, *, keep_retrying: bool, resume: bool = False):
-        super().__init__(daemon=True, name=f"campaign-{campaign_id}")
-        self.campaign_id = campaign_id
-        self.keep_retrying = keep_retrying
-        self.resume = resume  # a resumed or retried campaign: no new snapshot, just the rows left
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            if self.resume:
-                enqueue_batches(self.campaign_id)
-            else:
-                start_campaign(self.campaign_id)
-            factory = get_sessionmaker()
-            while self.keep_retrying:
-                with factory() as session:
-                    progress = campaigns.progress(session, self.campaign_id)
-                if progress.status != CampaignStatus.SENDING.value:
-                    return
-                time.sleep(0.5)
-                run_due()
-        except BaseException as exc:  # handed to the main thread, which re-raises it
-            self.error = exc
-
-
-def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
-    """ "[TEST]" copies of an issue to named addresses only; no campaign, no delivery row."""
-    settings = get_settings()
-    factory = get_sessionmaker()
-    with factory() as session:
-        issue = session.get(Issue, issue_id)
-        if issue is None:
-            raise MailerError(f"no issue with id {issue_id}")
-        info = CampaignInfo(
-            campaign_id=0,
-            issue_slug=issue.slug,
-            partner_name=issue.partner.name,
-            partner_email=issue.partner.email,
-            list_slug="test",
-            list_name=f"{issue.newsletter} (test)",
-        )
-        rendered = render_issue(content_of(issue), settings)
-    composer = Composer(rendered, info, settings)
-    results: dict[str, Reply] = {}
-    transport = make_transport(settings.smtp_url)
-    try:
-        for n, addr in enumerate(addresses):
-            message = composer.compose(n, addr, "", test=True)
-            results[addr] = transport.send(message)[message.recipients[0]]
-    finally:
-        transport.close()
-    return results
-
-
-# --- Inbound mail (mailer/inbound.py) -----------------------------------------------------------
-
-
-@app.task(name="mailer.tasks.process_inbound", bind=True, acks_late=True, max_retries=None)
-def process_inbound(self, inbound_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Classify one stored inbound message and act on it. Safe to run twice.
-
-    A forward the relay deferred is retried with exponential backoff (with a broker; in-process
-    runs leave it to the sweep of `mailer inbound`) until `retry_deadline_hours`.
-    """
-    from mailer import inbound
-
-    result = inbound.process(inbound_id)
-    if result.retry and not self.request.is_eager:
-        base = get_settings().retry_base_delay
-        raise self.retry(countdown=min(base * 2 ** min(self.request.retries, 10), 3600))
-    return result.outcome

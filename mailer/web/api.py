@@ -20,13 +20,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from mailer import campaigns
+from mailer import accounts
+from mailer.accounts import ApiToken
+from mailer.content.issues import get_issue
+from mailer.content.models import Issue
 from mailer.errors import MailerError
 from mailer.errors import NotFound as MailerNotFound
-from mailer.issues import get_issue
-from mailer.models import ApiToken, Issue
+from mailer.sending import campaigns, dispatch
 from mailer.settings import get_settings
-from mailer.web import auth, queries, sending
+from mailer.web import queries
 from subscribers import segments
 from subscribers.errors import (
     AlreadyExists,
@@ -47,7 +49,7 @@ def _error_response(exc: Exception) -> JSONResponse | None:
     if isinstance(exc, MailerNotFound | SubscribersNotFound):
         status = 404
     elif isinstance(
-        exc, AlreadyExists | Suppressed | campaigns.CampaignStateError | auth.AuthError
+        exc, AlreadyExists | Suppressed | campaigns.CampaignStateError | accounts.AuthError
     ):
         status = 409
     elif isinstance(exc, SegmentSyntaxError):
@@ -104,7 +106,7 @@ def api_client(
         raise HTTPException(
             401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
-    row = auth.token_row(session, credentials.credentials)
+    row = accounts.token_row(session, credentials.credentials)
     if row is None:
         raise HTTPException(
             401,
@@ -527,7 +529,7 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
     campaign_id = campaign.id
     session.commit()  # only now may a worker see it
     if when is None:
-        sending.start(campaign_id)
+        dispatch.start(campaign_id)
     summary = queries.campaign_summary(session, campaign_id)
     return CampaignCreated(
         **_campaign_out(summary),
@@ -552,7 +554,7 @@ def pause(campaign_id: CampaignId, session: DB) -> CampaignOut:
 def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.resume(session, campaign_id)
     session.commit()
-    sending.continue_sending(campaign_id)
+    dispatch.continue_sending(campaign_id)
     return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
 
 
@@ -572,5 +574,5 @@ def retry_failed(campaign_id: CampaignId, session: DB) -> CampaignOut:
     n = campaigns.retry_failed(session, campaign_id)
     session.commit()
     if n:
-        sending.continue_sending(campaign_id)
+        dispatch.continue_sending(campaign_id)
     return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))

@@ -20,7 +20,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.templating import Jinja2Templates
 
-from mailer.render import TEMPLATE_ROOT, long_date
+from mailer.content.document import long_date
+from mailer.rendering.environment import TEMPLATE_ROOT
 from mailer.settings import get_settings
 
 WEB_TEMPLATES = TEMPLATE_ROOT / "web"

@@ -10,9 +10,10 @@ from typing import Any, cast
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from mailer import campaigns
+from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
-from mailer.models import Campaign, Issue
+from mailer.sending import campaigns
+from mailer.sending.models import Campaign
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 

@@ -1,0 +1,120 @@
+"""Reading an inbound message: decoded headers whatever the sender's encoding mistakes, our
+loop-guard header, and the client's own words (plain text preferred, HTML converted, quoted
+newsletter and quote headers trimmed). Pure functions, shared by the judgement and the inquiries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import re
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+
+from email_reply_parser import EmailReplyParser
+
+LOOP_HEADER = "X-Mailer-Loop"
+
+
+# Quote headers email-reply-parser (English only) does not know, and Outlook's separators.
+_QUOTE_START = re.compile(
+    r"^(?:\s*>?\s*)(?:"
+    r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht)"
+    r"\s*-{2,}"
+    r"|_{10,}"
+    r"|(?:from|de|von)\s*:\s.+"  # Outlook header block: "De: Fulano <...>"
+    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote)\s*:\s*$"
+    r")",
+    re.I,
+)
+
+
+def decode_text(value: object) -> str:
+    """A header value as text, whatever encoding mistakes the sender made."""
+    if value is None:
+        return ""
+    text = str(value)
+    with contextlib.suppress(Exception):  # a broken encoded-word: keep the raw text
+        text = str(make_header(decode_header(text)))
+    return " ".join(text.split())
+
+
+def header(msg: Message, name: str) -> str:
+    try:
+        return decode_text(msg.get(name))
+    except Exception:  # noqa: BLE001 - malformed headers must not stop classification
+        return ""
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """The message with the modern API (get_body, decoded headers)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def has_loop_guard(msg: Message, domain: str) -> bool:
+    """Whether the message is one of our own forwards (it carries our loop-guard header)."""
+    wanted = domain.lower().rstrip(".")
+    return any(
+        str(v).strip().lower().rstrip(".") == wanted for v in (msg.get_all(LOOP_HEADER) or [])
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML reply, without the quoted newsletter below it."""
+    import lxml.html
+
+    try:
+        doc = lxml.html.fromstring(html)
+    except Exception:  # noqa: BLE001 - unparsable HTML: fall back to stripping tags
+        return re.sub(r"<[^>]+>", " ", html)
+    quoted = doc.xpath(
+        "//blockquote | //*[contains(@class,'gmail_quote')] | //*[@id='divRplyFwdMsg'] | "
+        "//*[contains(@class,'moz-cite-prefix')] | //*[@id='appendonsend'] | "
+        "//*[contains(@class,'yahoo_quoted')] | //style | //script | //head"
+    )
+    for el in quoted:
+        parent = el.getparent()
+        if parent is not None:
+            if el.get("id") in ("divRplyFwdMsg", "appendonsend"):
+                # Outlook: everything after the reply header is the quoted message.
+                for sib in list(el.itersiblings()):
+                    parent.remove(sib)
+            el.drop_tree()
+    for br in doc.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    for block in doc.iter("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "table"):
+        block.tail = "\n" + (block.tail or "")
+    text = doc.text_content()
+    return re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
+
+
+def body_text(msg: EmailMessage) -> str:
+    """The message's text (plain preferred, else HTML converted), as the client wrote it."""
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except Exception:  # noqa: BLE001 - unknown charset: decode leniently
+        payload = part.get_payload(decode=True)
+        content = payload.decode("latin-1") if isinstance(payload, bytes) else str(payload)
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_subtype() == "html":
+        return html_to_text(content)
+    return content
+
+
+def reply_text(text: str) -> str:
+    """The client's own words: quoted newsletter text and quote headers trimmed."""
+    text = text.replace("\r\n", "\n")
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if _QUOTE_START.match(line) and any(k.strip() for k in kept):
+            break
+        kept.append(line)
+    trimmed = EmailReplyParser.parse_reply("\n".join(kept))
+    return trimmed.strip() or "\n".join(kept).strip()

@@ -1,0 +1,46 @@
+"""Test copies: "[TEST]" messages of an issue to named addresses only.
+
+No campaign and no delivery row: the issue is rendered afresh and each copy carries a token signed
+for its own purpose, so a test copy can never pass for a real delivery in a reply or an
+unsubscribe (see `Composer.token`).
+"""
+
+from __future__ import annotations
+
+from mailer.content.issues import content_of
+from mailer.content.models import Issue
+from mailer.db import get_sessionmaker
+from mailer.errors import MailerError
+from mailer.rendering.email_edition import render_issue
+from mailer.sending.compose import CampaignInfo, Composer
+from mailer.sending.transport import Reply, make_transport
+from mailer.settings import get_settings
+
+
+def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
+    """ "[TEST]" copies of an issue to named addresses only; no campaign, no delivery row."""
+    settings = get_settings()
+    factory = get_sessionmaker()
+    with factory() as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise MailerError(f"no issue with id {issue_id}")
+        info = CampaignInfo(
+            campaign_id=0,
+            issue_slug=issue.slug,
+            partner_name=issue.partner.name,
+            partner_email=issue.partner.email,
+            list_slug="test",
+            list_name=f"{issue.newsletter} (test)",
+        )
+        rendered = render_issue(content_of(issue), settings)
+    composer = Composer(rendered, info, settings)
+    results: dict[str, Reply] = {}
+    transport = make_transport(settings.smtp_url)
+    try:
+        for n, addr in enumerate(addresses):
+            message = composer.compose(n, addr, "", test=True)
+            results[addr] = transport.send(message)[message.recipients[0]]
+    finally:
+        transport.close()
+    return results
