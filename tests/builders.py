@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from mailer.issues import import_issue
+from mailer.content.issues import import_issue
 from mailer.settings import Settings
 from subscribers.importing import ImportReport, import_csv
 from subscribers.lists import create_list

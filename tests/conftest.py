@@ -124,7 +124,7 @@ def session(settings: Settings) -> Iterator[Session]:
 @pytest.fixture
 def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPServer]:
     """A real SMTP server (aiosmtpd) as the relay, with tasks running in-process (no broker)."""
-    from mailer import tasks
+    from mailer.sending import tasks
     from mailer.worker import app as celery_app
     from mailer.worker import configure
 

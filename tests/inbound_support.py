@@ -16,10 +16,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer import campaigns, tokens
-from mailer.inbound import InboundHandler, smtp_parameters
-from mailer.issues import get_issue
-from mailer.models import Campaign, Delivery
+from mailer import tokens
+from mailer.content.issues import get_issue
+from mailer.inbound.receive import InboundHandler, smtp_parameters
+from mailer.sending import campaigns
+from mailer.sending.models import Campaign, Delivery
 from mailer.settings import Settings
 from subscribers.models import Subscriber
 from tests.builders import Newsroom

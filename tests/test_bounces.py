@@ -17,14 +17,14 @@ from typer.testing import CliRunner
 
 from mailer import inbound
 from mailer.cli import app
-from mailer.models import (
+from mailer.inbound.models import (
     BounceEvent,
     BounceKind,
-    Campaign,
     InboundKind,
     InboundMessage,
     InboundStatus,
 )
+from mailer.sending.models import Campaign
 from mailer.settings import Settings, get_settings, reset_settings
 from mailer.worker import app as celery_app
 from mailer.worker import configure

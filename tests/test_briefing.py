@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from mailer.briefing import parse_briefing
-from mailer.content import IssueContent, PartnerInfo, Source
-from mailer.errors import IssueFormatError
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent, PartnerInfo, Source
+from mailer.content.errors import IssueFormatError
 from tests.conftest import BRIEFING
 
 TEXT = BRIEFING.read_text(encoding="utf-8")

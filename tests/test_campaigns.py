@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import campaigns, tasks, tokens
+from mailer import tokens
 from mailer.cli import app
-from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending import campaigns, tasks
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.lifecycle import unsubscribe_from_list
 from subscribers.lists import get_list

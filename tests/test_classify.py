@@ -8,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mailer.classify import (
-    classify,
-    dsn_failures,
-    html_to_text,
-    parse,
-    reply_text,
-    unsubscribe_reason,
-)
-from mailer.models import InboundKind
+from mailer.inbound.judgement import dsn_failures, unsubscribe_reason
+from mailer.inbound.judgement import judge as classify
+from mailer.inbound.message import html_to_text, parse, reply_text
+from mailer.inbound.models import InboundKind
 from tests.inbound_support import DOMAIN, dsn, reply
 
 CORPUS = Path(__file__).parent / "data" / "bounces"

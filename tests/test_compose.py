@@ -19,11 +19,12 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from mailer.briefing import parse_briefing
-from mailer.compose import CampaignInfo, Composer, OutgoingMessage, check_address
-from mailer.content import IssueContent
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent
 from mailer.errors import ComposeError, ConfigError
-from mailer.render import Personal, Personalizer, RenderedIssue, render_issue
+from mailer.headers import check_address
+from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue, render_issue
+from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.settings import Settings
 from mailer.tokens import parse_address, parse_delivery_token
 from tests.conftest import BRIEFING

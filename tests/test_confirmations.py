@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from mailer import confirmations, tokens
+from mailer import tokens
 from mailer.errors import TokenError
+from mailer.sending import confirmations
 from mailer.settings import Settings
 from subscribers.lifecycle import get_subscriber, subscribe_pending, unsubscribe
 from subscribers.lists import create_list

@@ -16,11 +16,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mailer.compose import Composer
-from mailer.content import IssueContent
-from mailer.dkim import Signer
+from mailer.content.document import IssueContent
 from mailer.errors import ConfigError
-from mailer.render import RenderedIssue
+from mailer.rendering.email_edition import RenderedIssue
+from mailer.sending.compose import Composer
+from mailer.sending.dkim import Signer
 from mailer.settings import Settings
 from tests.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     campaign_info,

@@ -9,8 +9,8 @@ from typing import Literal
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from mailer.briefing import parse_briefing
-from mailer.render import Personal, Personalizer, render_issue
+from mailer.content.briefing import parse_briefing
+from mailer.rendering.email_edition import Personal, Personalizer, render_issue
 from mailer.settings import Settings
 from tests.browser import launch
 from tests.conftest import BRIEFING

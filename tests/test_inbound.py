@@ -14,15 +14,10 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import tasks, tokens
+from mailer import tokens
 from mailer.cli import app
-from mailer.models import (
-    BounceEvent,
-    InboundKind,
-    InboundMessage,
-    InboundStatus,
-    Inquiry,
-)
+from mailer.inbound.models import BounceEvent, InboundKind, InboundMessage, InboundStatus, Inquiry
+from mailer.sending import tasks
 from mailer.settings import Settings, get_settings, reset_settings
 from mailer.worker import app as celery_app
 from mailer.worker import configure

@@ -38,15 +38,8 @@ from typer.testing import CliRunner
 from mailer import db as mailer_db
 from mailer import tokens
 from mailer.cli import app
-from mailer.models import (
-    BounceEvent,
-    Delivery,
-    DeliveryStatus,
-    InboundKind,
-    InboundMessage,
-    InboundStatus,
-    Inquiry,
-)
+from mailer.inbound.models import BounceEvent, InboundKind, InboundMessage, InboundStatus, Inquiry
+from mailer.sending.models import Delivery, DeliveryStatus
 from mailer.settings import get_settings, reset_settings
 from mailer.worker import app as celery_app
 from mailer.worker import configure

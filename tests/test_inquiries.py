@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import inbound, tasks
+from mailer import inbound
 from mailer.cli import app
-from mailer.inquiries import build_forward, client_context, forward_message_id
-from mailer.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
+from mailer.inbound.inquiries import build_forward, client_context, forward_message_id
+from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
+from mailer.sending import tasks
 from mailer.settings import get_settings
 from tests.builders import Newsroom, newsroom
 from tests.inbound_support import (
@@ -125,7 +126,7 @@ def test_a_reply_to_the_newsletter_reaches_the_partner_with_the_clients_context(
 
 
 def email_message_id(raw: bytes) -> str:
-    from mailer.classify import parse
+    from mailer.inbound.message import parse
 
     return str(parse(raw)["Message-ID"])
 

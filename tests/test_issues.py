@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer.briefing import parse_briefing
 from mailer.cli import app
-from mailer.content import PartnerInfo, Source
-from mailer.errors import IssueFormatError, NotFound
-from mailer.issues import content_of, get_issue, import_issue, import_issue_file
-from mailer.models import Issue, IssueItem, Partner
-from mailer.partners import add_partner
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import PartnerInfo, Source
+from mailer.content.errors import IssueFormatError
+from mailer.content.issues import content_of, get_issue, import_issue, import_issue_file
+from mailer.content.models import Issue, IssueItem, Partner
+from mailer.content.partners import add_partner
+from mailer.errors import NotFound
 from mailer.settings import Settings
 from tests.conftest import BRIEFING
 

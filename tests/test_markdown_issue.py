@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mailer.briefing import parse_briefing
-from mailer.content import PartnerInfo, Source
-from mailer.errors import IssueFormatError
-from mailer.markdown_issue import parse_markdown
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import PartnerInfo, Source
+from mailer.content.errors import IssueFormatError
+from mailer.content.markdown import parse_markdown
 from tests.conftest import BRIEFING
 
 MARKDOWN = Path(__file__).parent / "data" / "issues" / "security-chatter.md"

@@ -8,16 +8,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mailer.cli import app
-from mailer.content import PartnerInfo
+from mailer.content.document import PartnerInfo
+from mailer.content.errors import PartnerError
+from mailer.content.models import Partner
+from mailer.content.partners import add_partner, get_partner, list_partners, match_or_create
 from mailer.errors import NotFound
-from mailer.models import Partner
-from mailer.partners import (
-    PartnerError,
-    add_partner,
-    get_partner,
-    list_partners,
-    match_or_create,
-)
 from mailer.settings import Settings
 
 FAUSTO = PartnerInfo(

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from mailer.briefing import parse_briefing
-from mailer.content import IssueContent
-from mailer.pdf import render_pdf
-from mailer.render import long_date
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent, long_date
+from mailer.rendering.pdf_edition import render_pdf
 from mailer.settings import Settings
 from tests.conftest import BRIEFING
 

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mailer.cli import app
-from mailer.preflight import (
+from mailer.rendering.email_edition import MAX_HTML_BYTES
+from mailer.rendering.preflight import (
     FAIL,
     PASS,
     check_headers,
@@ -19,7 +20,6 @@ from mailer.preflight import (
     check_links,
     preflight,
 )
-from mailer.render import MAX_HTML_BYTES
 from mailer.settings import Settings
 from mailer.tokens import parse_delivery_token
 from tests.conftest import BRIEFING

@@ -15,21 +15,20 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from mailer import render
-from mailer.briefing import parse_briefing
-from mailer.content import IssueContent
-from mailer.errors import RenderError
-from mailer.render import (
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent, long_date
+from mailer.rendering import email_edition as render
+from mailer.rendering.email_edition import (
     EMAIL_TEMPLATE,
-    TEMPLATE_ROOT,
     TEXT_TEMPLATE,
     Personal,
     Personalizer,
     RenderedIssue,
-    long_date,
     render_email_parts,
     render_issue,
 )
+from mailer.rendering.environment import TEMPLATE_ROOT
+from mailer.rendering.errors import RenderError
 from mailer.settings import Settings
 from tests.conftest import BRIEFING
 

@@ -12,10 +12,10 @@ import shutil
 
 import pytest
 
-from mailer.compose import Composer
-from mailer.content import IssueContent
-from mailer.preflight import SpamResult, run_spamassassin
-from mailer.render import RenderedIssue
+from mailer.content.document import IssueContent
+from mailer.rendering.email_edition import RenderedIssue
+from mailer.rendering.preflight import SpamResult, run_spamassassin
+from mailer.sending.compose import Composer
 from mailer.settings import Settings
 from tests.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     campaign_info,

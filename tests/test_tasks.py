@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer import tokens
-from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.lifecycle import unsubscribe_from_list

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailer.errors import ConfigError
-from mailer.transport import OutboxTransport, SMTPTransport, make_transport
+from mailer.sending.transport import OutboxTransport, SMTPTransport, make_transport
 from tests.smtpd import SMTPServer, SMTPSink, free_port
 
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer import campaigns
-from mailer.issues import get_issue
-from mailer.models import Campaign, CampaignStatus
+from mailer.content.issues import get_issue
+from mailer.sending import campaigns
+from mailer.sending.models import Campaign, CampaignStatus
 from mailer.settings import Settings
 from mailer.web import auth
 from mailer.web.app import create_app

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from mailer.issues import parse_issue
+from mailer.content.issues import parse_issue
 from subscribers import segments
 from subscribers.db import make_engine, session_factory
 from subscribers.models import MailingList, Subscriber

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from mailer.issues import get_issue
+from mailer.content.issues import get_issue
 from mailer.settings import Settings
 from mailer.web import auth
 from mailer.web.app import create_app

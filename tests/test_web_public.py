@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer import tokens
-from mailer.issues import import_issue
-from mailer.models import Campaign, CampaignStatus
+from mailer.content.issues import import_issue
+from mailer.sending.models import Campaign, CampaignStatus
 from mailer.settings import Settings
 from subscribers.lifecycle import add_subscriber, get_subscriber
 from subscribers.lists import create_list, get_list

@@ -18,9 +18,9 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer import campaigns
-from mailer.issues import get_issue
-from mailer.models import Campaign
+from mailer.content.issues import get_issue
+from mailer.sending import campaigns
+from mailer.sending.models import Campaign
 from mailer.settings import Settings
 from mailer.web import auth
 from mailer.web.app import create_app
@@ -357,7 +357,7 @@ def test_wrong_missing_or_revoked_bearer_tokens_get_401(
 def test_the_database_keeps_only_hashes_of_passwords_and_tokens(
     session: Session, settings: Settings
 ) -> None:
-    from mailer.models import AdminUser, ApiToken
+    from mailer.accounts import AdminUser, ApiToken
 
     user = auth.create_user(session, "keeper@example.com", PASSWORD)
     token, row = auth.create_token(session, "keeper")

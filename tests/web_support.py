@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import tasks
 from mailer.cli import app
+from mailer.sending import tasks
 from mailer.settings import Settings, get_settings
 from mailer.worker import app as celery_app
 from mailer.worker import configure

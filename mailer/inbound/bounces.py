@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mailer.db import utcnow
 from mailer.inbound.judgement import Failure
 from mailer.inbound.models import BounceEvent, BounceKind, InboundMessage
 from mailer.sending.models import Delivery
 from mailer.settings import Settings
-from subscribers.db import utcnow
 from subscribers.errors import InvalidAddress
 from subscribers.models import Subscriber, SubscriberStatus, SuppressionReason
 from subscribers.suppression import add_suppression

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from mailer import tokens
 from mailer.content.models import Issue, Partner
+from mailer.db import rowcount, utcnow
 from mailer.errors import ComposeError
 from mailer.headers import check_address, clean_header_text
 from mailer.inbound.message import LOOP_HEADER, body_text, decode_text, header, parse, reply_text
@@ -41,7 +42,6 @@ from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings
-from subscribers.db import rowcount, utcnow
 from subscribers.models import MailingList, Subscriber, Subscription
 
 

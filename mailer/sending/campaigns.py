@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from mailer.content.models import Issue
+from mailer.db import rowcount, utcnow
 from mailer.errors import MailerError, NotFound
 from mailer.rendering.email_edition import RenderedIssue
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
 from subscribers import segments
-from subscribers.db import rowcount, utcnow
 from subscribers.lists import get_list
 from subscribers.models import MailingList, Segment
 

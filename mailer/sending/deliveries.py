@@ -20,9 +20,9 @@ from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
+from mailer.db import rowcount, utcnow
 from mailer.sending.models import Delivery, DeliveryStatus
 from mailer.sending.transport import Reply
-from subscribers.db import rowcount, utcnow
 from subscribers.models import (
     Subscriber,
     SubscriberStatus,

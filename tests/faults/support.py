@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from mailer.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from subscribers.db import make_engine
 from tests.processes import Stack, wait_until
 from tests.smtpd import Received, SMTPSink, free_port
