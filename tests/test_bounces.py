@@ -15,7 +15,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import inbound
 from mailer.cli import app
 from mailer.inbound.models import (
     BounceEvent,
@@ -24,6 +23,7 @@ from mailer.inbound.models import (
     InboundMessage,
     InboundStatus,
 )
+from mailer.inbound.process import process
 from mailer.sending.models import Campaign
 from mailer.settings import Settings, get_settings, reset_settings
 from mailer.worker import app as celery_app
@@ -157,7 +157,7 @@ def test_processing_a_bounce_twice_records_it_once(
     bounce(server, settings, delivery.id, "4.2.2")
     msg_id = session.scalar(select(InboundMessage.id))
     assert msg_id is not None
-    again = inbound.process(msg_id)
+    again = process(msg_id)
     assert again.status == InboundStatus.DONE
     assert session.scalar(select(func.count()).select_from(BounceEvent)) == 1
     session.expire_all()

@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import inbound
 from mailer.cli import app
+from mailer.db import get_sessionmaker
+from mailer.inbound import receive
+from mailer.inbound import tasks as inbound_tasks
 from mailer.inbound.inquiries import build_forward, client_context, forward_message_id
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
-from mailer.sending import tasks
+from mailer.inbound.process import process
 from mailer.settings import get_settings
 from tests.builders import Newsroom, newsroom
 from tests.inbound_support import (
@@ -139,17 +141,17 @@ def test_processing_twice_or_concurrently_forwards_once(
     assert len(forwards(relay)) == 1
     msg_id = session.scalar(select(InboundMessage.id))
     assert msg_id is not None
-    tasks.process_inbound.delay(msg_id)  # the task delivered a second time
-    inbound.process(msg_id)
+    inbound_tasks.process_inbound.delay(msg_id)  # the task delivered a second time
+    process(msg_id)
     assert len(forwards(relay)) == 1
 
     # A new message that two workers pick up at the same moment: the claim lets one send.
     relay.sink.received.clear()
     settings = get_settings()
-    recipient = inbound.resolve_recipient(session, rcpt, settings)
+    recipient = receive.resolve_recipient(session, rcpt, settings)
     assert recipient is not None
-    [(third, _)] = inbound.store(
-        inbound.get_sessionmaker(),
+    [(third, _)] = receive.store(
+        get_sessionmaker(),
         raw.replace(b"Thursday", b"Friday"),
         mail_from=WHO,
         recipients=[recipient],
@@ -163,7 +165,7 @@ def test_processing_twice_or_concurrently_forwards_once(
     def run() -> None:
         try:
             barrier.wait(timeout=10)
-            inbound.process(third)
+            process(third)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -189,10 +191,10 @@ def test_a_deferred_forward_is_retried_and_sent_once(
     inquiry = session.scalars(select(Inquiry)).one()
     assert inquiry.status == InquiryStatus.DEFERRED and inquiry.claimed_at is None
 
-    result = inbound.process(msg.id)  # what the task's retry (or the sweep) runs
+    result = process(msg.id)  # what the task's retry (or the sweep) runs
     assert result.status == InboundStatus.DONE
     assert len(forwards(relay)) == 1
-    inbound.process(msg.id)
+    process(msg.id)
     assert len(forwards(relay)) == 1
     session.expire_all()
     assert session.get(Inquiry, inquiry.id).attempts == 2  # type: ignore[union-attr]
@@ -207,7 +209,7 @@ def test_a_refused_forward_is_failed_not_retried(
     msg = session.scalars(select(InboundMessage)).one()
     assert msg.status == InboundStatus.FAILED and "5.1.1" in msg.outcome
     assert session.scalars(select(Inquiry)).one().status == InquiryStatus.FAILED
-    assert msg.id not in inbound.stale_messages(inbound.get_sessionmaker(), get_settings())
+    assert msg.id not in receive.stale_messages(get_sessionmaker(), get_settings())
 
 
 def test_our_forward_coming_back_is_stored_and_ignored(
@@ -223,7 +225,7 @@ def test_our_forward_coming_back_is_stored_and_ignored(
     looped = session.scalars(select(InboundMessage).order_by(InboundMessage.id.desc())).first()
     assert looped is not None
     assert (looped.status, looped.kind) == (InboundStatus.IGNORED, InboundKind.LOOP)
-    assert inbound.process(looped.id).status == InboundStatus.IGNORED
+    assert process(looped.id).status == InboundStatus.IGNORED
     assert len(relay.sink.to(PARTNER)) == 1
 
 

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer import accounts
 from mailer.content.issues import get_issue
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, CampaignStatus
 from mailer.settings import Settings
-from mailer.web import auth
 from mailer.web.app import create_app
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError
@@ -38,7 +38,7 @@ PASSWORD = "correct horse battery"  # noqa: S105
 @pytest.fixture
 def room(session: Session, settings: Settings) -> Newsroom:
     room = newsroom(session, settings)
-    auth.create_user(session, "editor@example.com", PASSWORD)
+    accounts.create_user(session, "editor@example.com", PASSWORD)
     session.commit()
     return room
 
@@ -331,7 +331,7 @@ def test_dashboard_shows_recent_campaigns_with_progress(
 def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:
-    from mailer import models
+    from mailer.inbound import models
 
     raw = models.InboundMessage(
         rcpt_to="reply+x@news.example.com", address_kind="reply", size=3, raw=b"..."

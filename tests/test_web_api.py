@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from mailer import accounts
 from mailer.content.issues import get_issue
 from mailer.settings import Settings
-from mailer.web import auth
 from mailer.web.app import create_app
 from subscribers import segments
 from subscribers.lifecycle import get_subscriber
@@ -38,7 +38,7 @@ def room(session: Session, settings: Settings) -> Newsroom:
 
 @pytest.fixture
 def api(session: Session, room: Newsroom) -> Iterator[TestClient]:
-    token, _row = auth.create_token(session, "newsroom-bot")
+    token, _row = accounts.create_token(session, "newsroom-bot")
     session.commit()
     with TestClient(
         create_app(),

@@ -18,6 +18,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mailer import accounts
 from mailer.content.issues import get_issue
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign
@@ -47,7 +48,7 @@ def room(session: Session, settings: Settings) -> Newsroom:
     audience = campaigns.resolve_audience(session, issue, room.list_slug)
     campaigns.create(session, issue, audience)  # campaign 1, planned (not started)
     session.add(Segment(list_id=room.list_id, slug="clients", expression="tag:client"))
-    auth.create_user(session, "editor@example.com", PASSWORD)
+    accounts.create_user(session, "editor@example.com", PASSWORD)
     session.commit()
     return room
 
@@ -330,7 +331,7 @@ def test_failed_logins_are_rate_limited_per_address(client: TestClient, room: Ne
 def test_wrong_missing_or_revoked_bearer_tokens_get_401(
     client: TestClient, session: Session, room: Newsroom
 ) -> None:
-    token, _row = auth.create_token(session, "ci")
+    token, _row = accounts.create_token(session, "ci")
     session.commit()
     assert (
         client.get("/api/v1/lists", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -347,7 +348,7 @@ def test_wrong_missing_or_revoked_bearer_tokens_get_401(
         response = client.get("/api/v1/lists", headers=headers)
         assert response.status_code == 401, header
         assert response.headers["www-authenticate"].startswith("Bearer")
-    auth.revoke_token(session, "ci")
+    accounts.revoke_token(session, "ci")
     session.commit()
     revoked = client.get("/api/v1/lists", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 401
@@ -359,8 +360,8 @@ def test_the_database_keeps_only_hashes_of_passwords_and_tokens(
 ) -> None:
     from mailer.accounts import AdminUser, ApiToken
 
-    user = auth.create_user(session, "keeper@example.com", PASSWORD)
-    token, row = auth.create_token(session, "keeper")
+    user = accounts.create_user(session, "keeper@example.com", PASSWORD)
+    token, row = accounts.create_token(session, "keeper")
     session.commit()
     assert PASSWORD not in user.password_hash and user.password_hash.startswith("$argon2id$")
     assert token not in row.token_hash and row.prefix == token[:12]
