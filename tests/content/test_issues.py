@@ -26,7 +26,7 @@ from tests.conftest import BRIEFING
 
 TEXT = BRIEFING.read_text(encoding="utf-8")
 LINES = TEXT.split("\n")
-MARKDOWN = Path(__file__).parent / "data" / "issues" / "security-chatter.md"
+MARKDOWN = Path(__file__).parent.parent / "data" / "issues" / "security-chatter.md"
 SLUG = "security-chatter-2025-04-09"
 FAUSTO = "fausto.carbajal@miranda-partners.com"
 

@@ -14,7 +14,7 @@ from mailer.content.errors import IssueFormatError
 from mailer.content.markdown import parse_markdown
 from tests.conftest import BRIEFING
 
-MARKDOWN = Path(__file__).parent / "data" / "issues" / "security-chatter.md"
+MARKDOWN = Path(__file__).parent.parent / "data" / "issues" / "security-chatter.md"
 MD_TEXT = MARKDOWN.read_text(encoding="utf-8")
 MD_LINES = MD_TEXT.split("\n")
 

@@ -29,7 +29,8 @@ from subscribers.db import make_engine
 from tests.processes import Stack, wait_until
 from tests.smtpd import Received, SMTPSink, free_port
 
-__all__ = ["Stack", "wait_until"]  # shared with tests/test_tasks.py, used by every fault test
+# Shared with tests/sending/test_tasks.py, used by every fault test.
+__all__ = ["Stack", "wait_until"]
 
 SECRET = "fault-test-secret-" + "z" * 32
 

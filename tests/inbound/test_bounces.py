@@ -42,7 +42,7 @@ from tests.inbound_support import (
     snapshot_campaign,
 )
 
-CORPUS = Path(__file__).parent / "data" / "bounces"
+CORPUS = Path(__file__).parent.parent / "data" / "bounces"
 runner = CliRunner()
 WHO = "jose.rivera1@example.org"
 

@@ -14,7 +14,7 @@ from mailer.inbound.message import html_to_text, parse, reply_text
 from mailer.inbound.models import InboundKind
 from tests.inbound_support import DOMAIN, dsn, reply
 
-CORPUS = Path(__file__).parent / "data" / "bounces"
+CORPUS = Path(__file__).parent.parent / "data" / "bounces"
 REPLY = f"reply+2-7i2yu7zqadredljl@{DOMAIN}"
 BOUNCES = f"bounces+2-7i2yu7zqadredljl@{DOMAIN}"
 UNSUB = f"unsubscribe+2-7i2yu7zqadredljl@{DOMAIN}"

@@ -1,7 +1,7 @@
 """The inbound SMTP server (`mailer inbound`'s handler, in-process, SQLite and PostgreSQL): which
 recipients it accepts, the size limit, 250 only once the message is stored, 451 when it cannot be,
 and what unsubscribe requests and auto-replies do. End-to-end runs with real processes are in
-tests/test_inbound_e2e.py."""
+tests/inbound/test_inbound_e2e.py."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from mailer.rendering.email_edition import RenderedIssue
 from mailer.sending.compose import Composer
 from mailer.sending.dkim import Signer
 from mailer.settings import Settings
-from tests.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
+from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     campaign_info,
     compose_settings,
     content,

@@ -17,7 +17,7 @@ from mailer.rendering.email_edition import RenderedIssue
 from mailer.rendering.preflight import SpamResult, run_spamassassin
 from mailer.sending.compose import Composer
 from mailer.settings import Settings
-from tests.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
+from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     campaign_info,
     compose_settings,
     content,

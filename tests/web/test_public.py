@@ -34,7 +34,7 @@ from tests.web_support import (
 
 BASE = "https://news.example.com"
 SAME_ORIGIN = {"Origin": BASE}
-DRAFT_SOURCE = Path(__file__).parent / "data" / "issues" / "security-chatter.md"
+DRAFT_SOURCE = Path(__file__).parent.parent / "data" / "issues" / "security-chatter.md"
 
 
 @pytest.fixture
@@ -244,7 +244,7 @@ def test_preferences_stop_all_suppresses_the_address(
 
 
 # ------------------------------------------------------------------------------------------------
-# Subscribe (the confirmation itself is in tests/test_confirmations.py)
+# Subscribe (the confirmation itself is in tests/sending/test_confirmations.py)
 # ------------------------------------------------------------------------------------------------
 
 
