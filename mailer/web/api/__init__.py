@@ -1,0 +1,13 @@
+"""The JSON API under /api/v1, for scripts and other systems, one module per noun: lists,
+subscribers, segments, issues, campaigns (what they share is in routing.py). Bearer tokens
+(`mailer admin create-token NAME`); every response is a documented Pydantic model, so
+/openapi.json describes it.
+"""
+
+from fastapi import APIRouter
+
+from mailer.web.api import campaigns, issues, lists, segments, subscribers
+
+router = APIRouter()
+for _noun in (lists, subscribers, segments, issues, campaigns):
+    router.include_router(_noun.router)

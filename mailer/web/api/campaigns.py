@@ -1,0 +1,156 @@
+"""/api/v1/campaigns: create and start a campaign, its status, and pause, resume, cancel and
+retry-failed (through mailer/sending/dispatch.py, as the CLI and the admin pages do)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from mailer.content.issues import get_issue
+from mailer.sending import campaigns, dispatch
+from mailer.web import queries
+from mailer.web.api.routing import DB, CampaignId, Client, api_router, check_text
+
+router = api_router()
+
+
+class CampaignIn(BaseModel):
+    issue: str = Field(min_length=1, max_length=120, description="the issue's slug")
+    list: str = Field(min_length=1, max_length=64, description="the list's slug")
+    segment: str | None = Field(default=None, max_length=64, description="a saved segment")
+    where: str | None = Field(default=None, max_length=2000, description="or an expression")
+    at: datetime | None = Field(
+        default=None, description="schedule (ISO 8601; no offset = the server's local time)"
+    )
+    force_resend: bool = Field(default=False, description="include who already received it")
+
+
+class CampaignOut(BaseModel):
+    id: int
+    issue: str
+    list: str
+    segment: str | None
+    expression: str | None
+    status: str
+    reason: str
+    total: int = Field(description="recipients snapshotted when sending started")
+    counts: dict[str, int] = Field(description="deliveries by status")
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime | None
+
+
+class CampaignCreated(CampaignOut):
+    recipients: int = Field(description="the audience counted when the campaign was created")
+    already_received: int
+
+
+def _campaign_out(summary: queries.CampaignSummary) -> dict[str, Any]:
+    return {
+        "id": summary.id,
+        "issue": summary.issue_slug,
+        "list": summary.list_slug,
+        "segment": summary.segment,
+        "expression": summary.expression,
+        "status": summary.status,
+        "reason": summary.reason,
+        "total": summary.total,
+        "counts": summary.counts,
+        "scheduled_at": summary.scheduled_at,
+        "started_at": summary.started_at,
+        "finished_at": summary.finished_at,
+        "created_at": summary.created_at,
+    }
+
+
+@router.get("/campaigns", response_model=list[CampaignOut], summary="Recent campaigns")
+def campaign_list(
+    session: DB, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50
+) -> list[CampaignOut]:
+    return [CampaignOut(**_campaign_out(s)) for s in queries.recent_campaigns(session, limit)]
+
+
+@router.post(
+    "/campaigns",
+    response_model=CampaignCreated,
+    status_code=201,
+    summary="Send an issue to a list (and segment) now or at a time — like `mailer send --yes`",
+)
+def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCreated:
+    for value, field in ((body.where, "where"), (body.segment, "segment")):
+        if value is not None:
+            check_text(value, field)
+    issue_row = get_issue(session, check_text(body.issue, "issue"))
+    audience = campaigns.resolve_audience(
+        session,
+        issue_row,
+        check_text(body.list, "list"),
+        segment=body.segment or None,
+        where=(body.where or "").strip() or None,
+        force_resend=body.force_resend,
+    )
+    when = body.at
+    if when is not None and when.tzinfo is None:
+        when = when.astimezone()
+    campaign = campaigns.create(
+        session,
+        issue_row,
+        audience,
+        scheduled_at=when,
+        force_resend=body.force_resend,
+        created_by=f"api: {client.name}",
+    )
+    campaign_id = campaign.id
+    session.commit()  # only now may a worker see it
+    if when is None:
+        dispatch.start(campaign_id)
+    summary = queries.campaign_summary(session, campaign_id)
+    return CampaignCreated(
+        **_campaign_out(summary),
+        recipients=audience.recipients,
+        already_received=audience.already_received,
+    )
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignOut, summary="Campaign status")
+def campaign_status(campaign_id: CampaignId, session: DB) -> CampaignOut:
+    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+
+
+@router.post("/campaigns/{campaign_id}/pause", response_model=CampaignOut, summary="Pause")
+def pause(campaign_id: CampaignId, session: DB) -> CampaignOut:
+    campaigns.pause(session, campaign_id)
+    session.commit()
+    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+
+
+@router.post("/campaigns/{campaign_id}/resume", response_model=CampaignOut, summary="Resume")
+def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
+    campaigns.resume(session, campaign_id)
+    session.commit()
+    dispatch.continue_sending(campaign_id)
+    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+
+
+@router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignOut, summary="Cancel")
+def cancel(campaign_id: CampaignId, session: DB) -> CampaignOut:
+    campaigns.cancel(session, campaign_id)
+    session.commit()
+    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+
+
+@router.post(
+    "/campaigns/{campaign_id}/retry-failed",
+    response_model=CampaignOut,
+    summary="Queue the failed deliveries again",
+)
+def retry_failed(campaign_id: CampaignId, session: DB) -> CampaignOut:
+    n = campaigns.retry_failed(session, campaign_id)
+    session.commit()
+    if n:
+        dispatch.continue_sending(campaign_id)
+    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
