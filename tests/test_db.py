@@ -1,5 +1,8 @@
 """The schema is created by the real migrations on both backends, and agrees with the models."""
 
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -21,3 +24,28 @@ def test_migrations_match_the_models(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_alembic_sees_every_model_module(database_url: str) -> None:
+    """Alembic's env.py loads the tables through `mailer.db.load_models`; in a fresh interpreter
+    (nothing else imported), that must be the whole migrated schema, with no autogenerate diff."""
+    script = (
+        "import sys\n"
+        "from alembic.autogenerate import compare_metadata\n"
+        "from alembic.migration import MigrationContext\n"
+        "from mailer.db import load_models\n"
+        "from subscribers.db import Base, make_engine\n"
+        "load_models()\n"
+        "engine = make_engine(sys.argv[1])\n"
+        "with engine.connect() as conn:\n"
+        "    diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)\n"
+        "print(len(Base.metadata.tables), diff)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, database_url], capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    engine = make_engine(database_url)
+    migrated = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    engine.dispose()
+    assert run.stdout.split() == [str(len(migrated)), "[]"]
