@@ -8,7 +8,6 @@ layer, so that `subscribers` stays free of `mailer`); the mailer's stages take `
 
 from __future__ import annotations
 
-import enum
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Enum
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer.settings import get_settings
@@ -26,7 +25,6 @@ from subscribers.db import make_engine, rowcount, session_factory, utcnow
 __all__ = [
     "MODEL_MODULES",
     "alembic_config",
-    "enum_column",
     "engine_for",
     "get_engine",
     "get_sessionmaker",
@@ -55,18 +53,6 @@ def load_models() -> None:
     """Import every table declaration, so the metadata (and Alembic's autogenerate) is whole."""
     for name in MODEL_MODULES:
         importlib.import_module(name)
-
-
-def enum_column(cls: type[enum.Enum], name: str) -> Enum:
-    """A status column: the enum's values as a checked VARCHAR(16), the same on both databases."""
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 @lru_cache(maxsize=4)

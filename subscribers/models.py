@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -16,20 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from subscribers.db import Base, JSONType, UTCDateTime, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Store the value (lower-case words), not the member name, and as VARCHAR + CHECK so that adding
-    # a state later is a simple migration on both backends.
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda e: [m.value for m in e],
-    )
+from subscribers.db import Base, JSONType, UTCDateTime, enum_column, utcnow
 
 
 class SubscriberStatus(enum.StrEnum):
@@ -69,7 +55,7 @@ class Subscriber(Base):
     # Free attributes (`attr.KEY:` in segments): JSONB on PostgreSQL, JSON on SQLite.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[SubscriberStatus] = mapped_column(
-        _enum(SubscriberStatus, "subscriber_status"), default=SubscriberStatus.ACTIVE
+        enum_column(SubscriberStatus, "subscriber_status"), default=SubscriberStatus.ACTIVE
     )
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_method: Mapped[str | None] = mapped_column(String(40))  # import, form, admin, api
@@ -131,7 +117,7 @@ class Subscription(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(ForeignKey("mailing_list.id", ondelete="CASCADE"))
     status: Mapped[SubscriptionStatus] = mapped_column(
-        _enum(SubscriptionStatus, "subscription_status"), default=SubscriptionStatus.ACTIVE
+        enum_column(SubscriptionStatus, "subscription_status"), default=SubscriptionStatus.ACTIVE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -166,7 +152,7 @@ class Suppression(Base):
     # The plaintext address, kept for admins to read except after a GDPR erasure.
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     reason: Mapped[SuppressionReason] = mapped_column(
-        _enum(SuppressionReason, "suppression_reason")
+        enum_column(SuppressionReason, "suppression_reason")
     )
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

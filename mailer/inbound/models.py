@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mailer.db import enum_column, utcnow
-from subscribers.db import Base, UTCDateTime
+from mailer.db import utcnow
+from subscribers.db import Base, UTCDateTime, enum_column
 
 
 class InboundStatus(enum.StrEnum):

@@ -19,8 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.content.models import Issue
-from mailer.db import enum_column, utcnow
-from subscribers.db import Base, UTCDateTime
+from mailer.db import utcnow
+from subscribers.db import Base, UTCDateTime, enum_column
 
 
 class CampaignStatus(enum.StrEnum):
