@@ -37,7 +37,12 @@ from _common import (  # noqa: E402
     table,
 )
 
-from mailer.rendering.email_edition import Personal, Personalizer, render_email_parts, render_issue
+from mailer.rendering.email_edition import (  # noqa: E402
+    Personal,
+    Personalizer,
+    render_email_parts,
+    render_issue,
+)
 from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
 
 TARGET = 50.0
