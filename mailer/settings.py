@@ -12,10 +12,11 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from mailer import brand
 from mailer.errors import ConfigError
 
 
@@ -55,6 +56,15 @@ class Settings(BaseSettings):
     page_size: str = "A4"
     newsletter_name: str = "Security Chatter"
     firm_name: str = "Miranda Delphi Solutions"
+    # The firm's brand in every edition (see mailer/brand.py): colours as #RRGGBB, a logo file
+    # (PNG, JPEG or GIF) served under PUBLIC_URL/brand/, and optionally the firm's own serif and
+    # sans typefaces (a font file or a folder of one family's files) for the PDF.
+    brand_primary_color: str = "#0E2A47"
+    brand_accent_color: str = "#B08D57"
+    brand_logo: Path | None = None
+    brand_logo_alt: str = ""  # defaults to MAILER_FIRM_NAME
+    brand_serif_font: Path | None = None
+    brand_sans_font: Path | None = None
     production: bool = False
     # Inbound mail (`mailer inbound`): larger messages are refused with 552 during SMTP.
     inbound_max_bytes: int = 25 * 1024 * 1024
@@ -76,6 +86,33 @@ class Settings(BaseSettings):
         if v.upper() not in {"A4", "LETTER"}:
             raise ValueError("MAILER_PAGE_SIZE must be A4 or Letter")
         return "A4" if v.upper() == "A4" else "Letter"
+
+    @field_validator("brand_logo", "brand_serif_font", "brand_sans_font", mode="before")
+    @classmethod
+    def _empty_path(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("brand_primary_color", "brand_accent_color")
+    @classmethod
+    def _colour(cls, v: str, info: ValidationInfo) -> str:
+        colour = brand.parse_colour(v)
+        if info.field_name == "brand_primary_color":
+            brand.Palette.derive(colour, brand.DEFAULT_ACCENT)  # carries white text?
+        return colour
+
+    @field_validator("brand_logo")
+    @classmethod
+    def _logo(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            brand.read_logo(v, "")
+        return v
+
+    @field_validator("brand_serif_font", "brand_sans_font")
+    @classmethod
+    def _font(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            brand.read_font(v)
+        return v
 
     def secret(self) -> str:
         """The signing key: from settings, or generated once beside the SQLite database."""
@@ -128,7 +165,7 @@ def get_settings() -> Settings:
             field = str(error["loc"][0]) if error["loc"] else ""
             info = Settings.model_fields.get(field)
             name = (info.alias if info and info.alias else None) or f"MAILER_{field.upper()}"
-            problems.append(f"{name}: {error['msg']}")
+            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 
 
