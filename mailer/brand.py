@@ -30,12 +30,23 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from mailer.errors import ConfigError
 
-if TYPE_CHECKING:
-    from mailer.settings import Settings
+
+class BrandSettings(Protocol):
+    """The settings the brand is read from (mailer.settings.Settings; a protocol so that the
+    settings can check brand values without the two modules importing each other)."""
+
+    brand_primary_color: str
+    brand_accent_color: str
+    brand_logo: Path | None
+    brand_logo_alt: str
+    brand_serif_font: Path | None
+    brand_sans_font: Path | None
+    firm_name: str
+
 
 FONTS_DIR = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 
@@ -387,7 +398,7 @@ def _family(setting: Path | None, bundled: FontFamily, variable: str) -> FontFam
     return FontFamily(bundled.css_name, name, faces)
 
 
-def brand_of(settings: Settings) -> Brand:
+def brand_of(settings: BrandSettings) -> Brand:
     """The brand the settings describe (cached: the files are read once per process)."""
     return _brand(
         settings.brand_primary_color,

@@ -8,6 +8,7 @@ partner: {name: …, title: Partner, firm: …, email: …, pronoun: him}   # or
 summary: …
 more_info_url: https://…
 pdf_name: MI-SecurityChatter-040925
+lang: en          # optional: the issue's language (hyphenation); else recognised from the text
 ---
 ## Headline
 Paragraph…
@@ -47,6 +48,7 @@ from mailer.content.briefing import (
 )
 from mailer.content.document import IssueContent, Item, PartnerInfo, Source
 from mailer.content.errors import IssueFormatError
+from mailer.content.language import normal_language
 
 FRONT_MATTER_KEYS = (
     "title",
@@ -58,6 +60,7 @@ FRONT_MATTER_KEYS = (
     "pdf_name",
     "call_to_action",
     "slug",
+    "lang",
 )
 PARTNER_KEYS = ("name", "title", "firm", "email", "pronoun")
 PRONOUNS = ("him", "her", "them")
@@ -275,6 +278,13 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
     body_offset = close + 1  # 0-based index of the body's first line in the file
 
     partner, extra = _partner(fm)
+    if fm.text("lang"):
+        lang = normal_language(fm.text("lang"))
+        if lang is None:
+            raise fm.error(
+                "lang", f"`lang:` must be a language code such as en or es, not {fm.text('lang')!r}"
+            )
+        extra["lang"] = lang  # hyphenation and `lang` attributes; else recognised from the text
     when = _date(fm)
     pdf_name = fm.text("pdf_name").removesuffix(".pdf")
     newsletter = fm.text("newsletter") or (newsletter_from_pdf_name(pdf_name) if pdf_name else "")

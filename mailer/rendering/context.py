@@ -1,5 +1,6 @@
 """The values every edition of an issue shows (email, text, PDF, web), computed in one place so that
-they agree: subject, preheader, archive and PDF URLs, the partner's first name…
+they agree: subject, preheader, archive and PDF URLs, the partner's first name, the brand, the
+issue's language…
 
 Pure functions of the issue's content and the settings.
 """
@@ -10,10 +11,12 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from mailer.brand import brand_of
 from mailer.content.document import IssueContent, long_date
+from mailer.content.language import detect_language, normal_language
 from mailer.settings import Settings
 
-_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?][”\"’)]?(?=\s+[A-Z“\"‘(])")
+_SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?][”\"’)]?(?=\s+[A-Z“\"‘(¿¡])")
 
 
 def first_sentence(text: str, limit: int = 200) -> str:
@@ -46,6 +49,48 @@ def first_name(full_name: str) -> str:
     return parts[0] if parts else full_name
 
 
+def issue_language(content: IssueContent) -> str:
+    """The issue's language: as the issue says (`lang` in its front matter), else recognised
+    from its text, else English."""
+    said = normal_language(content.extra.get("lang"))
+    if said:
+        return said
+    text = " ".join([content.summary, *(p for item in content.items for p in item.paragraphs)])
+    return detect_language(text) or "en"
+
+
+def language_of(text: str, issue_lang: str) -> str:
+    """A `lang` value for a passage (a cited title) whose language differs from the issue's,
+    else "" (it inherits the issue's)."""
+    lang = detect_language(text)
+    return lang if lang and lang != issue_lang else ""
+
+
+READING_WORDS = 60  # a screen paragraph longer than this many words is split at a sentence
+
+
+def reading_paragraphs(text: str, words: int = READING_WORDS) -> list[str]:
+    """A long paragraph as paragraphs a reader can scan on a screen: split between sentences into
+    runs of about `words` words, never leaving a short last run. The words are unchanged."""
+    flat = " ".join(text.split())
+    if len(flat.split()) <= words * 1.3:
+        return [flat] if flat else []
+    ends = [m.end() for m in _SENTENCE_END.finditer(flat)]
+    sentences = [flat[a:b].strip() for a, b in zip([0, *ends], [*ends, len(flat)], strict=True)]
+    runs: list[list[str]] = [[]]
+    count = 0
+    for sentence in sentences:
+        n = len(sentence.split())
+        if runs[-1] and count + n / 2 > words:
+            runs.append([])
+            count = 0
+        runs[-1].append(sentence)
+        count += n
+    if len(runs) > 1 and sum(len(s.split()) for s in runs[-1]) < words / 3:
+        runs[-2].extend(runs.pop())
+    return [" ".join(run) for run in runs]
+
+
 def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
     """The values every edition (email, text, PDF) shows, computed in one place so they agree."""
     slug = issue_slug(content)
@@ -54,8 +99,14 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
     subject = content.title or f"{content.newsletter} — {date_long}"
     mail_subject = f"{content.newsletter}, {date_long}"
     partner_first = first_name(content.partner.name)
+    brand = brand_of(settings)
     return {
         "content": content,
+        "brand": brand,
+        "palette": brand.palette,
+        "logo": brand.logo,
+        "logo_url": brand.logo.url(settings.public_url) if brand.logo else "",
+        "address_names_firm": settings.postal_address.startswith(firm),
         "newsletter": content.newsletter or settings.newsletter_name,
         "firm": firm,
         "date_long": date_long,
@@ -64,11 +115,12 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "partner": content.partner,
         "partner_first": partner_first,
         "mailto_url": f"mailto:{content.partner.email}?subject={quote(mail_subject)}",
+        "mail_subject_q": quote(mail_subject),
         "archive_url": f"{settings.public_url}/archive/{slug}",
         "pdf_url": f"{settings.public_url}/archive/{slug}.pdf",
         "pdf_filename": content.pdf_filename if content.pdf_name else f"{slug}.pdf",
         "more_info_url": web_url(content.more_info_url),
         "postal_address": settings.postal_address,
-        "lang": content.extra.get("lang", "en"),
+        "lang": issue_language(content),
         "page_size": settings.page_size,
     }

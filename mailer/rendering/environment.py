@@ -18,7 +18,7 @@ import jinja2
 from mjml import mjml2html
 
 from mailer.content.document import long_date
-from mailer.rendering.context import web_url
+from mailer.rendering.context import language_of, reading_paragraphs, web_url
 from mailer.rendering.errors import RenderError
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -58,6 +58,8 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     env.filters["longdate"] = long_date
     env.filters["wrap"] = wrap_text
     env.filters["weburl"] = web_url
+    env.filters["langof"] = language_of
+    env.filters["reading"] = reading_paragraphs
     return env
 
 

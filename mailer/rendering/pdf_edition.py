@@ -1,20 +1,41 @@
 """The PDF edition of an issue, printed by WeasyPrint from templates/pdf/.
 
 Printed once per issue (by `render_issue`) and attached to every message, so it must be
-self-contained: the stylesheet and fonts come from the local disk, never from the network.
+self-contained and the same on every host: the stylesheet, the logo and the fonts come from the
+package (or the firm's brand files), never from the network or the host's fonts.
+
+Fonts. The stylesheet names only the brand's families ("Briefing Serif", "Briefing Sans"), which
+@font-face rules map to the bundled Source Serif/Sans Pro or the firm's own files, so the host's
+fonts are never picked. A host with no fonts at all (a slim container, fontconfig pointed at an
+empty directory) used to crash the process with SIGSEGV: when fontconfig knows no font, Pango's
+itemizer returns runs without a font, and WeasyPrint hands that NULL font to
+`pango_font_get_hb_font` while drawing. `bundled_fonts()` prevents that at the source: every font
+configuration the PDF is laid out with also knows the bundled font files, whatever fontconfig's
+own configuration says, so a template without @font-face still has fonts to fall back on.
+
+Fitting. When the last page would be less than half full, the print is laid out again with
+slightly tighter spacing (`fit-1`…`fit-3` in print.css: the same column) and the first variant
+that saves the page is kept.
+
+WeasyPrint takes over a second to import: it is loaded when a PDF is printed, not with the CLI.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-
-from mailer.content.document import IssueContent, long_date
-from mailer.rendering.context import issue_context, web_url
-from mailer.rendering.environment import TEMPLATE_ROOT
+from mailer.brand import brand_of, bundled_font_files
+from mailer.content.document import IssueContent
+from mailer.rendering.context import issue_context
+from mailer.rendering.environment import TEMPLATE_ROOT, fill_template, template_envs
 from mailer.rendering.errors import RenderError
 from mailer.settings import Settings
+
+if TYPE_CHECKING:
+    from weasyprint.document import Document
+    from weasyprint.text.fonts import FontConfiguration
 
 PDF_TEMPLATE = "pdf/issue.html.j2"
 PDF_STYLESHEET = "pdf/print.css"
@@ -22,60 +43,131 @@ PDF_STYLESHEET = "pdf/print.css"
 # WeasyPrint's names for the two paper sizes the firm prints on (A4: 595×842 pt, Letter: 612×792).
 PAGE_SIZES = {"A4": "A4", "Letter": "letter"}
 
+# Layout variants tried in turn when the last page is mostly empty (classes of <html>).
+FIT_VARIANTS = ("", "fit-1", "fit-2", "fit-3")
+MOSTLY_EMPTY = 0.5  # a last page less than half full is worth saving
 
-def _env(root: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+
+def _import_weasyprint() -> None:
+    with warnings.catch_warnings():
+        # WeasyPrint warns at import when fontconfig knows no font; bundled_fonts() supplies them.
+        warnings.filterwarnings("ignore", message=".*fonts configured in FontConfig.*")
+        warnings.filterwarnings("ignore", message="FontConfig cannot load default config.*")
+        import weasyprint  # noqa: F401
+
+
+def bundled_fonts() -> FontConfiguration:
+    """WeasyPrint's font configuration, plus the fonts shipped with the package.
+
+    fontconfig's configuration (FONTCONFIG_FILE, /etc/fonts) may list no font at all; adding the
+    bundled files to this configuration as application fonts means Pango always has a font for
+    every run of text, so it never hands WeasyPrint a NULL font (the SIGSEGV of a font-less host).
+    Raises RenderError if none of the bundled files can be loaded.
+    """
+    _import_weasyprint()
+    from weasyprint.text.ffi import ffi, fontconfig, pangoft2
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    config = fonts._config  # the FcConfig WeasyPrint's Pango font map uses
+    added = sum(
+        bool(fontconfig.FcConfigAppFontAddFile(config, str(path).encode("utf-8")))
+        for path in bundled_font_files()
     )
-    env.filters["longdate"] = long_date
-    env.filters["weburl"] = web_url
-    return env
+    if not added:
+        raise RenderError(
+            "no font could be loaded for the PDF: the package's templates/fonts/ folder is "
+            "missing or unreadable (reinstall the package)"
+        )
+    pangoft2.pango_fc_font_map_config_changed(ffi.cast("PangoFcFontMap *", fonts.font_map))
+    return fonts
 
 
 def render_pdf_html(
-    content: IssueContent, settings: Settings, *, template_dir: Path | None = None
+    content: IssueContent,
+    settings: Settings,
+    *,
+    template_dir: Path | None = None,
+    fit: str = "",
 ) -> str:
     """The print HTML (exposed so previews and tests can look at what WeasyPrint receives)."""
     root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
+    html_env, _ = template_envs(str(root))
+    return fill_template(html_env, PDF_TEMPLATE, _print_context(content, settings, fit))
+
+
+def _print_context(content: IssueContent, settings: Settings, fit: str) -> dict[str, Any]:
     context = issue_context(content, settings)
     context["page_size"] = PAGE_SIZES.get(settings.page_size, "A4")
-    try:
-        return _env(root).get_template(PDF_TEMPLATE).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(
-            f"template {exc.name or PDF_TEMPLATE}, line {exc.lineno}: {exc.message}"
-        ) from exc
-    except jinja2.TemplateNotFound as exc:
-        raise RenderError(f"template {PDF_TEMPLATE} not found: {exc}") from exc
-    except jinja2.UndefinedError as exc:
-        raise RenderError(f"template {PDF_TEMPLATE}: {exc.message}") from exc
+    context["fit"] = fit
+    logo = context["logo"]
+    context["logo_src"] = logo.path.as_uri() if logo is not None else ""
+    return context
 
 
-def render_pdf(
-    content: IssueContent, settings: Settings, *, template_dir: Path | None = None
-) -> bytes:
-    """The PDF edition as bytes: A4 unless MAILER_PAGE_SIZE=Letter, page N of M in the footer."""
-    # WeasyPrint takes over a second to import: loaded when a PDF is printed, not with the CLI.
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
-
+def layout_pdf(
+    content: IssueContent,
+    settings: Settings,
+    *,
+    template_dir: Path | None = None,
+    fit: str = "",
+) -> Document:
+    """The edition laid out in pages (one of FIT_VARIANTS), before it is written as a PDF."""
     root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
-    html = render_pdf_html(content, settings, template_dir=root)
     stylesheet = root / PDF_STYLESHEET
     if not stylesheet.is_file():
         raise RenderError(f"the PDF stylesheet {stylesheet} is missing")
-    page = CSS(string=f"@page {{ size: {PAGE_SIZES.get(settings.page_size, 'A4')}; }}")
+    fonts = bundled_fonts()
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+    size = PAGE_SIZES.get(settings.page_size, "A4")
+    sheets = [
+        CSS(string=brand_of(settings).print_css(), font_config=fonts),
+        CSS(filename=str(stylesheet), font_config=fonts),
+        CSS(string=f"@page {{ size: {size}; }}", font_config=fonts),
+    ]
+    html = render_pdf_html(content, settings, template_dir=root, fit=fit)
     document = HTML(
         string=html,
         base_url=str((root / "pdf").resolve()) + "/",
         # local files only: the print never reaches the network
         url_fetcher=URLFetcher(allowed_protocols=["file", "data"]),
     )
-    pdf = document.write_pdf(stylesheets=[CSS(filename=str(stylesheet)), page])
+    return document.render(stylesheets=sheets, font_config=fonts)
+
+
+def last_page_fill(document: Document) -> float:
+    """How much of the last page's text area its content takes, 0 to 1 (running heads and
+    footers, which live in the page's margin boxes, do not count)."""
+    from weasyprint.formatting_structure import boxes
+
+    page = document.pages[-1]._page_box
+    top, height = page.content_box_y(), page.height
+    bottom = top
+    for child in page.children:
+        if isinstance(child, boxes.MarginBox):
+            continue
+        for box in child.descendants():
+            if isinstance(box, boxes.TextBox | boxes.ReplacedBox) or (
+                isinstance(box, boxes.BlockBox) and box.style["background_color"].alpha
+            ):
+                bottom = max(bottom, box.position_y + box.margin_height())
+    return max(0.0, min(1.0, (bottom - top) / height)) if height else 1.0
+
+
+def render_pdf(
+    content: IssueContent, settings: Settings, *, template_dir: Path | None = None
+) -> bytes:
+    """The PDF edition as bytes: A4 unless MAILER_PAGE_SIZE=Letter, page N of M in the footer."""
+    document = layout_pdf(content, settings, template_dir=template_dir)
+    if len(document.pages) > 1 and last_page_fill(document) < MOSTLY_EMPTY:
+        for fit in FIT_VARIANTS[1:]:
+            tighter = layout_pdf(content, settings, template_dir=template_dir, fit=fit)
+            if len(tighter.pages) < len(document.pages):
+                document = tighter
+                break
+    pdf = document.write_pdf()
     if not pdf:
         raise RenderError("WeasyPrint produced an empty PDF")
     return bytes(pdf)

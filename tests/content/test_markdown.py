@@ -154,7 +154,7 @@ def with_small(old: str, new: str) -> str:
             with_small("summary:", "sumary:"),
             line_of(SMALL_LINES, "summary:"),
             "unknown front matter key 'sumary'; expected some of: title, newsletter, date, "
-            "partner, summary, more_info_url, pdf_name, call_to_action, slug",
+            "partner, summary, more_info_url, pdf_name, call_to_action, slug, lang",
             id="typo in a key",
         ),
         pytest.param(
