@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 import lxml.html
@@ -56,6 +57,10 @@ class Personal:
     name: str = ""
     unsubscribe_url: str = ""
     preferences_url: str = ""
+    # The reader's reply+TOKEN address: "Talk to <partner>" writes there, so the message reaches
+    # the partner through the inquiry record with the reader's context. Empty (previews, the web
+    # edition): the partner's own address.
+    reply_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,14 @@ class RenderedIssue:
 _SENTINEL_PREFIX = "QxPersonalField"
 _SENTINELS = {
     name: f"{_SENTINEL_PREFIX}{name.title().replace('_', '')}Qx"
-    for name in ("email", "name", "unsubscribe_url", "preferences_url", "recipient")
+    for name in (
+        "email",
+        "name",
+        "unsubscribe_url",
+        "preferences_url",
+        "recipient",
+        "reply_address",
+    )
 }
 _HTML_SNIPPETS = {
     "email": "[[% email %]]",
@@ -88,6 +100,7 @@ _HTML_SNIPPETS = {
     "recipient": (
         "[[@ if name @]][[% name %]] ([[% email %]])[[@ else @]][[% email %]][[@ endif @]]"
     ),
+    "reply_address": "[[% reply_address %]]",
 }
 _TEXT_SNIPPETS = _HTML_SNIPPETS  # same placeholders; the text environment simply does not escape
 
@@ -108,6 +121,15 @@ def _inline_css(html: str) -> str:
     if not out.lstrip().lower().startswith("<!doctype"):
         out = "<!doctype html>\n" + out
     return out
+
+
+def _snippets(base: dict[str, str], content: IssueContent) -> dict[str, str]:
+    """The placeholders of one issue: without a reader's reply address (previews, the web
+    edition), "Talk to" writes to the partner. The address is percent-encoded as in any mailto
+    URL, which also leaves it no character that second-stage template syntax could use."""
+    partner = quote(content.partner.email, safe="@")
+    fallback = f"[[@ if reply_address @]][[% reply_address %]][[@ else @]]{partner}[[@ endif @]]"
+    return {**base, "reply_address": fallback}
 
 
 def _to_second_stage(rendered: str, snippets: dict[str, str]) -> str:
@@ -199,6 +221,8 @@ def html_visible_text(html: str) -> str:
         style = el.get("style", "").replace(" ", "").lower()
         if "display:none" in style and el.getparent() is not None:
             el.drop_tree()
+    for el in doc.xpath("//p|//div|//li|//td|//br|//h1|//h2|//h3"):
+        el.tail = " " + (el.tail or "")  # blocks read apart, however the markup was minified
     return _flat(doc.text_content())
 
 
@@ -257,10 +281,10 @@ def render_email_parts(
 
     mjml_source = fill_template(html_env, EMAIL_TEMPLATE, context)
     html = _inline_css(compile_mjml(mjml_source, EMAIL_TEMPLATE))
-    html_template = _to_second_stage(html, _HTML_SNIPPETS)
+    html_template = _to_second_stage(html, _snippets(_HTML_SNIPPETS, content))
 
     text = fill_template(text_env, TEXT_TEMPLATE, context)
-    text_template = _to_second_stage(text, _TEXT_SNIPPETS)
+    text_template = _to_second_stage(text, _snippets(_TEXT_SNIPPETS, content))
 
     sample_html, sample_text = (
         compile_personal_template("html", html_template).render(asdict(_sample_personal(settings))),

@@ -239,16 +239,17 @@ class Composer:
         addr = check_address(email)
         token = self.token(delivery_id, test=test)
         unsubscribe_url = f"{self.public_url}/u/{token}"
+        reply = tokens.reply_address(token, self.domain)
         html, text = self.personalizer.render(
             Personal(
                 email=addr,
                 name=clean_header_text(name),
                 unsubscribe_url=unsubscribe_url,
                 preferences_url=f"{unsubscribe_url}#preferences",
+                reply_address=reply,
             )
         )
         message_id = self.message_id(delivery_id, test=test)
-        reply = tokens.reply_address(token, self.domain)
         when = format_datetime(date or datetime.now(UTC))
         head = (
             f"Date: {when}{CRLF}"

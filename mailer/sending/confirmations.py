@@ -14,6 +14,7 @@ an `Auto-Submitted: auto-generated` header (RFC 3834) so that auto-responders do
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ import jinja2
 from mjml import mjml2html
 
 from mailer import tokens
+from mailer.brand import brand_of
 from mailer.errors import TokenError
 from mailer.headers import check_address, clean_header_text
 from mailer.rendering.environment import TEMPLATE_ROOT
@@ -127,25 +129,50 @@ def render_confirmation(context: dict[str, Any]) -> tuple[str, str]:
     return html, text
 
 
+GREETING_MAX = 60  # a name longer than this is not a name: the email says "Hello," instead
+_LINKISH = re.compile(r"://|www\.|@|\b[a-z0-9-]+\.[a-z]{2,}\b|[<>{}\[\]]")
+
+
+def greeting_name(name: str) -> str:
+    """The name the person gave, fit to greet them with, or "" when it could carry someone
+    else's message instead.
+
+    Anyone can type anything into the form and any address, so a name that looks like a link, an
+    address or markup, or is longer than a name, is not repeated: the confirmation email must not
+    carry a stranger's text to an inbox. What is kept is one line, and the templates escape it.
+    """
+    clean = clean_header_text(name)
+    if not clean or len(clean) > GREETING_MAX or _LINKISH.search(clean):
+        return ""
+    return clean
+
+
 def build_confirmation(
     settings: Settings,
     *,
     email: str,
     list_name: str,
     url: str,
+    name: str = "",
     now: datetime | None = None,
 ) -> ConfirmationMessage:
-    """The confirmation email as bytes.
+    """The confirmation email as bytes, greeting the person by the name they gave (see
+    `greeting_name`; the To header carries the address only).
 
-    The name typed into the form is deliberately left out of the message (body and To): anyone can
-    type anything there, and a confirmation email that repeats it would let spammers send their
-    text through us to any address. The address is checked, never repaired, and the list name is
-    stripped of control characters, so no header can be injected.
+    The address is checked, never repaired, and the list name is stripped of control characters,
+    so no header can be injected.
     """
     when = now or datetime.now(UTC)
     rcpt = check_address(email)
     clean_list = clean_header_text(list_name)
+    brand = brand_of(settings)
     context = {
+        "name": greeting_name(name),
+        "brand": brand,
+        "palette": brand.palette,
+        "logo": brand.logo,
+        "logo_url": brand.logo.url(settings.public_url) if brand.logo else "",
+        "address_names_firm": settings.postal_address.startswith(settings.firm_name),
         "email": email,
         "list_name": clean_list,
         "confirm_url": url,

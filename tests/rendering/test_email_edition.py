@@ -51,6 +51,8 @@ def visible_text(html: str) -> str:
     body = doc.body
     for el in body.xpath(".//*[contains(translate(@style, ' ', ''), 'display:none')]"):
         el.drop_tree()
+    for el in body.xpath(".//p|.//div|.//li|.//td|.//br|.//h1|.//h2"):
+        el.tail = "\n" + (el.tail or "")  # a block ends a line, as a browser shows it
     return flat(body.text_content())
 
 
@@ -156,7 +158,8 @@ def test_css_is_inlined_and_media_rules_survive(personalised: tuple[str, str]) -
     assert len(styled) > 100
     # premailer moved the template's heading rule onto every h2
     for h2 in doc.iter("h2"):
-        assert "font-family:Georgia" in h2.get("style", "").replace(": ", ":")
+        style = h2.get("style", "").replace(": ", ":")
+        assert "font-family:Source Serif Pro, Georgia," in style  # the brand's, then fallbacks
     styles = " ".join(s.text or "" for s in doc.iter("style"))
     assert "@media only screen and (max-width: 480px)" in styles
     assert "@media (prefers-color-scheme: dark)" in styles

@@ -1,10 +1,13 @@
-"""The site's root and its static files (the stylesheet), served from the package."""
+"""The site's root, its static files (the stylesheet), served from the package, and the firm's logo
+(MAILER_BRAND_LOGO), where the emails show it from."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
+from mailer.brand import brand_of
+from mailer.settings import get_settings
 from mailer.web.pages import SecureRoute, static_path
 
 router = APIRouter(route_class=SecureRoute)
@@ -16,6 +19,20 @@ def static(name: str) -> Response:
     if path is None:
         return Response("not found", status_code=404, media_type="text/plain")
     return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/brand/{name}", include_in_schema=False)
+def brand_file(name: str) -> Response:
+    """The firm's logo. Its name carries a hash of the file, so a new logo gets a new URL and
+    this one can be cached for ever."""
+    logo = brand_of(get_settings()).logo
+    if logo is None or name != logo.name:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(
+        logo.path,
+        media_type=logo.media_type,
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @router.get("/", include_in_schema=False)

@@ -114,6 +114,7 @@ class PendingResult:
     email: str
     send_to: str | None  # the address to mail a confirmation to; None: mail nothing
     token: str | None
+    name: str = ""  # as typed into the form: the confirmation email greets them by it
 
 
 def _start_subscription(slug: str, email: str, name: str) -> PendingResult:
@@ -134,7 +135,7 @@ def _start_subscription(slug: str, email: str, name: str) -> PendingResult:
             return PendingResult(mlist.name, email, None, None)
         session.commit()
         token = confirmations.confirm_token(subscription.id, settings.secret())
-        return PendingResult(mlist.name, email, subscription.subscriber.email, token)
+        return PendingResult(mlist.name, email, subscription.subscriber.email, token, name)
 
 
 def _send_confirmation(result: PendingResult, address_key: str) -> bool:
@@ -145,6 +146,7 @@ def _send_confirmation(result: PendingResult, address_key: str) -> bool:
         email=result.send_to,
         list_name=result.list_name,
         url=confirmations.confirm_url(settings, result.token),
+        name=result.name,
     )
     try:
         reply = confirmations.send_confirmation(settings, message)
