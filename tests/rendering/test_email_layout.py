@@ -173,7 +173,8 @@ def test_email_fits_and_reads_at_width(
 ADDRESS_LINES = """
 el => {
   const parts = [...el.querySelectorAll('span')];
-  const tops = els => new Set(els.flatMap(s => [...s.getClientRects()].map(r => Math.round(r.top))));
+  const rows = s => [...s.getClientRects()].map(r => Math.round(r.top));
+  const tops = els => new Set(els.flatMap(rows));
   const one = s => tops([s]).size;
   const probe = el.cloneNode(true);
   probe.style.cssText = 'position:absolute; visibility:hidden; white-space:nowrap; width:auto';
@@ -183,7 +184,8 @@ el => {
   const style = getComputedStyle(el);
   const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   const text = el.textContent.replace(/\\s+/g, ' ').trim();
-  return {parts: parts.map(s => [s.textContent, one(s)]), lines: tops(parts).size, natural, room, text};
+  const split = parts.map(s => [s.textContent, one(s)]);
+  return {parts: split, lines: tops(parts).size, natural, room, text};
 }
 """
 

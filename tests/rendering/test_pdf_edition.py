@@ -275,9 +275,7 @@ def body_lines(lines: list[Line]) -> list[tuple[Line, bool]]:
     """The running text (the summary's 12 pt and the items' 11 pt serif) in the text column,
     each with whether it is a full line (another line of the same paragraph follows at once)."""
     text_height = statistics.mode(round(ln.height, 1) for ln in lines if len(ln.words) >= 8)
-    prose = [
-        ln for ln in lines if 0.9 <= ln.height / text_height <= 1.15 and len(ln.words) >= 3
-    ]
+    prose = [ln for ln in lines if 0.9 <= ln.height / text_height <= 1.15 and len(ln.words) >= 3]
     column = statistics.mode(round(ln.x0) for ln in prose)
     prose = [ln for ln in prose if abs(ln.x0 - column) <= 3]
     out = []
