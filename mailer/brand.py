@@ -141,6 +141,17 @@ def _readable(colour: RGB, towards: RGB, background: RGB, start: float = 0.0) ->
     return towards
 
 
+def _tint(colour: RGB, start: float = 0.93) -> RGB:
+    """A pale tint of `colour` (a box's background) on which `colour` itself still reads."""
+    t = start
+    while t < 1.0:
+        tint = _mix(colour, WHITE, t)
+        if contrast(colour, tint) >= MIN_CONTRAST:
+            return tint
+        t += 0.01
+    return WHITE
+
+
 @dataclass(frozen=True)
 class Palette:
     """Every colour the editions take from the brand, by role (all `#RRGGBB`)."""
@@ -186,14 +197,16 @@ class Palette:
                 f"{MIN_CONTRAST}:1 is needed): choose a darker primary colour"
             )
         p, a = _rgb(primary), _rgb(accent)
+        accent_tint = _mix(a, WHITE, 0.92)
+        accent_text = _readable(a, BLACK, accent_tint)  # labels sit on white and on the tint
         return cls(
             primary=primary,
             accent=accent,
-            accent_text=_hex(_readable(a, BLACK, WHITE)),
+            accent_text=_hex(accent_text),
             on_primary_accent=_hex(_readable(a, WHITE, p, 0.3)),
             on_primary_muted=_hex(_readable(p, WHITE, p, 0.75)),
-            accent_tint=_hex(_mix(a, WHITE, 0.92)),
-            primary_tint=_hex(_mix(p, WHITE, 0.93)),
+            accent_tint=_hex(accent_tint),
+            primary_tint=_hex(_tint(p)),
             link=primary,
             dark_accent=_hex(_readable(a, WHITE, DARK_CARD, 0.3)),
             dark_link=_hex(_readable(p, WHITE, DARK_CARD, 0.6)),
@@ -335,8 +348,10 @@ def read_logo(path: Path, alt: str) -> Logo:
     try:
         with Image.open(path) as image:
             kind, (w, h) = image.format or "", image.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError(f"{path} is not an image: {exc}") from None
+    except (UnidentifiedImageError, OSError):
+        raise ValueError(
+            f"{path} is not a PNG, JPEG or GIF image (what every mail client shows)"
+        ) from None
     if kind not in LOGO_TYPES:
         raise ValueError(
             f"{path} is {kind or 'an unknown format'}; mail clients show PNG, JPEG and GIF only"

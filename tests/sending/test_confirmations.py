@@ -80,6 +80,34 @@ def test_email_has_the_link_in_both_parts_and_no_injection(settings: Settings) -
     assert "valid for 7 days" in text
 
 
+@pytest.mark.parametrize(
+    ("name", "html_greeting", "text_greeting"),
+    [
+        ("Zoë O'Brien & Co", "Hello Zoë O&#39;Brien &amp; Co,", "Hello Zoë O'Brien & Co,"),
+        ("  Ana\r\nBcc: x  ", "Hello Ana Bcc: x,", "Hello Ana Bcc: x,"),
+        ("", "Hello,", "Hello,"),
+        ("Cheap pills at pills.example", "Hello,", "Hello,"),
+        ("Win https://spam.example now", "Hello,", "Hello,"),
+        ("<b>Ana</b>", "Hello,", "Hello,"),
+        ("A" * 61, "Hello,", "Hello,"),
+    ],
+)
+def test_the_email_greets_the_person_by_the_name_they_gave(
+    settings: Settings, name: str, html_greeting: str, text_greeting: str
+) -> None:
+    """Escaped in the HTML, one line in both parts; a "name" that is a link, markup or a
+    paragraph is not repeated (the form is anyone's, and so is the address typed into it)."""
+    msg = confirmations.build_confirmation(
+        settings, email="ana@example.org", list_name="Security Chatter", url=f"{BASE}/c", name=name
+    )
+    parsed = parse(msg.data)
+    html, text = html_part(parsed), text_part(parsed)
+    assert html_greeting in html and text_greeting in text
+    assert parsed["To"] == "ana@example.org"
+    for stranger in ("pills.example", "spam.example", "<b>", "A" * 61):
+        assert stranger not in html and stranger not in text
+
+
 # ------------------------------------------------------------------------------------------------
 # The confirm pages
 # ------------------------------------------------------------------------------------------------
@@ -113,6 +141,7 @@ def test_double_opt_in_through_a_real_smtp_server(
     (got,) = relay.sink.wait_for(1, timeout=10)
     assert got.rcpt_tos == ["ana@example.org"]
     msg = got.message
+    assert "Hello Ana," in text_part(msg) and "Hello Ana," in html_part(msg)  # the name given
     link = re.search(r"https://news\.example\.com(/confirm/[a-z0-9-]+)", text_part(msg))
     assert link and link.group(0) in html_part(msg)
 
