@@ -26,7 +26,9 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import lxml.html
 import psycopg
 import pytest
 import redis
@@ -325,6 +327,45 @@ def test_an_inquiry_reaches_the_partner_exactly_once_with_context(stack: Stack) 
     log = stack.worker_log.read_text(errors="replace")  # type: ignore[attr-defined]
     runs = re.findall(r"Task mailer\.tasks\.process_inbound\[[^]]+\] succeeded.*inquiry #", log)
     assert len(runs) == 2  # both runs were the worker's, and both ended at the one inquiry
+
+
+def test_the_talk_to_button_reaches_the_partner_through_the_readers_reply_address(
+    stack: Stack,
+) -> None:
+    """The reader presses "Talk to Fausto": their mail client opens the button's mailto, they
+    write, and the message goes through the inbound server to the partner with their context
+    (and is recorded as their inquiry), as a reply to the newsletter does."""
+    reader = "carmen.martinez5@example.org"
+    newsletter = newsletter_to(stack, reader)
+    html = newsletter.get_body(("html",)).get_content()
+    doc = lxml.html.document_fromstring(html)
+    (href,) = {a.get("href") for a in doc.xpath("//a[normalize-space()='Talk to Fausto']")}
+    mailto = urlsplit(href)
+    assert mailto.scheme == "mailto"
+    rcpt = unquote(mailto.path)
+    assert rcpt == stack.address("reply", sent_delivery(stack, reader).id)
+    assert rcpt == newsletter["Reply-To"].addresses[0].addr_spec  # the reader's reply+ address
+    subject = parse_qs(mailto.query)["subject"][0]
+    raw = reply(
+        from_=f"Carmen Martínez <{reader}>",
+        to=rcpt,
+        subject=subject,  # a mail client fills the subject from the mailto URL
+        body="Fausto,\n\nOur board would like a briefing on the new National Guard offices.",
+    )
+    before = len(stack.mail_to(PARTNER))
+    row = stack.settled(stored_id(stack.send(reader, [rcpt], raw)))
+    assert (row.kind, row.status) == (InboundKind.INQUIRY, InboundStatus.DONE), row.outcome
+    [fwd] = wait_until(lambda: stack.mail_to(PARTNER)[before:], 30, "the forward")
+    assert str(fwd["From"]) == "Carmen Martínez via Security Chatter <briefing@news.example.com>"
+    assert [a.addr_spec for a in fwd["Reply-To"].addresses] == [reader]
+    assert fwd["Subject"] == "Security Chatter, 9 April 2025"
+    text = fwd.get_body(("plain",)).get_content()
+    assert "Company:  Embassy of Canada" in text and "Tags:     prospect" in text
+    assert "security-chatter-2025-04-09" in text
+    assert "a briefing on the new National Guard offices" in text
+    with stack.session() as s:
+        inquiry = s.scalars(select(Inquiry).where(Inquiry.inbound_message_id == row.id)).one()
+        assert inquiry.client_email == reader
 
 
 def test_an_out_of_office_reaches_no_one(stack: Stack) -> None:
