@@ -108,6 +108,11 @@ def test_the_wheel_ships_templates_samples_and_migrations(wheel: Path) -> None:
     assert "mailer/samples/security-chatter-2025-04-09.txt" in needed
     missing = sorted(needed - names)
     assert not missing, f"files the installed package needs but the wheel lacks: {missing}"
+    # The PDF's fonts and their licences (the print must not depend on the host's fonts).
+    for family in ("SourceSerifPro", "SourceSansPro"):
+        assert f"templates/fonts/{family}-LICENSE.txt" in names
+        for style in ("Regular", "It", "Semibold"):
+            assert f"templates/fonts/{family}-{style}.ttf" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "mailer = mailer.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
