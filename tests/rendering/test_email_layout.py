@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from mailer.content.briefing import parse_briefing
@@ -17,10 +18,10 @@ from mailer.rendering.email_edition import Personal, Personalizer, render_issue
 from mailer.settings import Settings
 from tests.browser import launch
 from tests.conftest import BRIEFING
+from tests.edition_images import READER, WIDTHS, sample_email_html, screenshot
 
 PARTNER = "fausto.carbajal@miranda-partners.com"
-READER_REPLY = "reply+2f-k3v9q2mzt7dx4a@news.example.com"
-WIDTHS = [375, 600, 800]
+READER_REPLY = READER.reply_address
 
 # Characters per rendered line of an element, read from the layout (one Range per character).
 CHARS_PER_LINE = """
@@ -44,23 +45,7 @@ el => {
 
 @pytest.fixture(scope="module")
 def email_html() -> str:
-    content = parse_briefing(BRIEFING.read_text(encoding="utf-8"), path=str(BRIEFING))
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        public_url="https://news.example.com",
-        postal_address="Miranda Delphi Solutions, Paseo de la Reforma 250, 06600 Ciudad de México",
-    )
-    rendered = render_issue(content, settings)
-    html, _ = Personalizer(rendered).render(
-        Personal(
-            email="ana.perez@client.example.com",
-            name="Ana Pérez",
-            unsubscribe_url="https://news.example.com/u/abc123",
-            preferences_url="https://news.example.com/u/abc123/preferences",
-            reply_address=READER_REPLY,
-        )
-    )
-    return html
+    return sample_email_html()
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +102,7 @@ def colours(page: Page, selector: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", list(WIDTHS))
 def test_email_fits_and_reads_at_width(
     browser: Browser,
     email_html: str,
@@ -163,11 +148,10 @@ def test_email_fits_and_reads_at_width(
             fg, bg = colours(page, "h2 + p")
             assert luminance(bg) < 0.05 < luminance(fg)  # light text on a dark card
 
-        shot = shots / f"email-{width}-{scheme}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000
     finally:
         page.close()
+    shot = screenshot(browser, email_html, width, scheme, shots / f"email-{width}-{scheme}.png")
+    assert Image.open(shot).size[0] == width
 
 
 ADDRESS_LINES = """
@@ -190,7 +174,7 @@ el => {
 """
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", list(WIDTHS))
 def test_the_partners_address_never_breaks_inside_its_parts(
     browser: Browser, email_html: str, width: int
 ) -> None:

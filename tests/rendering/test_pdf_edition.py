@@ -24,9 +24,9 @@ from mailer.content.markdown import parse_markdown
 from mailer.rendering.pdf_edition import last_page_fill, layout_pdf, render_pdf, render_pdf_html
 from mailer.settings import Settings
 from tests.conftest import BRIEFING
+from tests.edition_images import POSTAL, pdf_pages, sample_settings
 
 SPANISH = Path(__file__).parent.parent / "data" / "issues" / "seguridad-es.md"
-POSTAL = "Miranda Delphi Solutions, Paseo de la Reforma 250, Piso 12, 06600 Ciudad de México"
 
 
 def flat(text: str) -> str:
@@ -34,12 +34,7 @@ def flat(text: str) -> str:
 
 
 def settings_for(page_size: str) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        public_url="https://news.example.com",
-        postal_address=POSTAL,
-        page_size=page_size,
-    )
+    return sample_settings(page_size)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -354,22 +349,12 @@ def test_hyphenation_follows_the_issue_language(
     assert all(at in es.positions(word) for word, at in broken_es), broken_es
 
 
-def page_images(pdf: bytes, folder: Path, dpi: int = 100) -> list[Path]:
-    """The PDF's pages as PNG (pdftoppm), kept in `folder` for a person to look at."""
-    folder.mkdir(parents=True, exist_ok=True)
-    source = folder / "edition.pdf"
-    source.write_bytes(pdf)
-    subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-png", str(source), str(folder / "page")], check=True
-    )
-    pages = sorted(folder.glob("page-*.png"))
-    print(f"\nPDF pages as PNG: {folder}")
-    return pages
-
-
 @pytest.fixture(scope="module")
 def a4_pages(a4_pdf: bytes, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    return page_images(a4_pdf, tmp_path_factory.mktemp("pdf-pages"))
+    """The PDF's pages as PNG (pdftoppm), kept under the test's tmp dir for a person to see."""
+    folder = tmp_path_factory.mktemp("pdf-pages")
+    print(f"\nPDF pages as PNG: {folder}")
+    return pdf_pages(a4_pdf, folder)
 
 
 def ink_rows(image: Image.Image, x0: int, x1: int) -> list[float]:
