@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -129,27 +130,24 @@ def _mix(a: RGB, b: RGB, t: float) -> RGB:
     )
 
 
-def _readable(colour: RGB, towards: RGB, background: RGB, start: float = 0.0) -> RGB:
-    """`colour` moved towards `towards` (black or white) just far enough to read on
-    `background` at MIN_CONTRAST, starting at `start` of the way."""
-    t = start
-    while t < 1.0:
-        candidate = _mix(colour, towards, t)
-        if contrast(candidate, background) >= MIN_CONTRAST:
+def _first_mix(colour: RGB, towards: RGB, start: float, good: Callable[[RGB], bool]) -> RGB:
+    """The first mix of `colour` towards `towards` (from `start` of the way, in steps of 1%)
+    that is `good`; `towards` itself if none is."""
+    for step in range(round(start * 100), 100):
+        candidate = _mix(colour, towards, step / 100)
+        if good(candidate):
             return candidate
-        t += 0.02
     return towards
+
+
+def _readable(colour: RGB, towards: RGB, background: RGB, start: float = 0.0) -> RGB:
+    """`colour` moved towards black or white just far enough to read on `background`."""
+    return _first_mix(colour, towards, start, lambda c: contrast(c, background) >= MIN_CONTRAST)
 
 
 def _tint(colour: RGB, start: float = 0.93) -> RGB:
     """A pale tint of `colour` (a box's background) on which `colour` itself still reads."""
-    t = start
-    while t < 1.0:
-        tint = _mix(colour, WHITE, t)
-        if contrast(colour, tint) >= MIN_CONTRAST:
-            return tint
-        t += 0.01
-    return WHITE
+    return _first_mix(colour, WHITE, start, lambda t: contrast(colour, t) >= MIN_CONTRAST)
 
 
 @dataclass(frozen=True)

@@ -323,30 +323,27 @@ def hyphenations(lines: list[Line]) -> list[tuple[str, int]]:
     return found
 
 
+def check_hyphenation(content: IssueContent, pdf: bytes, lang: str, tmp_path: Path) -> None:
+    """Every word the print broke at a line's end was broken where `lang`'s hyphenation
+    dictionary allows, and the print did break some."""
+    text = " ".join([content.summary, *(p for i in content.items for p in i.paragraphs)])
+    words = set(re.findall(r"\w+", text))
+    broken = [(w, at) for w, at in hyphenations(printed_lines(pdf, tmp_path)) if w in words]
+    print(f"\n{lang}: {broken}")
+    assert len(broken) >= 2
+    dictionary = pyphen.Pyphen(lang=lang)
+    assert all(at in dictionary.positions(word) for word, at in broken), broken
+
+
 def test_hyphenation_follows_the_issue_language(
     a4_pdf: bytes, content: IssueContent, tmp_path: Path
 ) -> None:
-    """English for the fixture, Spanish for a Spanish issue (recognised from its text): every
-    break is one the language's hyphenation dictionary allows, never one it does not."""
-    source = " ".join([content.summary, *(p for i in content.items for p in i.paragraphs)])
-    words = set(re.findall(r"\w+", source))
-    broken = [(w, at) for w, at in hyphenations(printed_lines(a4_pdf, tmp_path)) if w in words]
-    print(f"\nEnglish: {broken}")
-    assert len(broken) >= 2
-    english = pyphen.Pyphen(lang="en")
-    assert all(at in english.positions(word) for word, at in broken), broken
-
+    """English for the fixture, Spanish for a Spanish issue (recognised from its text)."""
+    check_hyphenation(content, a4_pdf, "en", tmp_path)
     spanish = parse_markdown(SPANISH.read_text(encoding="utf-8"), path=str(SPANISH))
     assert "lang" not in spanish.extra  # recognised from the text, not told
-    pdf = render_pdf(spanish, settings_for("A4"))
     assert '<html lang="es"' in render_pdf_html(spanish, settings_for("A4"))
-    text = " ".join([spanish.summary, *(p for i in spanish.items for p in i.paragraphs)])
-    words_es = set(re.findall(r"\w+", text))
-    broken_es = [(w, at) for w, at in hyphenations(printed_lines(pdf, tmp_path)) if w in words_es]
-    print(f"Spanish: {broken_es}")
-    assert len(broken_es) >= 2
-    es = pyphen.Pyphen(lang="es")
-    assert all(at in es.positions(word) for word, at in broken_es), broken_es
+    check_hyphenation(spanish, render_pdf(spanish, settings_for("A4")), "es", tmp_path)
 
 
 @pytest.fixture(scope="module")
