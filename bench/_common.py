@@ -172,6 +172,7 @@ class NaiveBuilder:
             "unsubscribe_url": unsubscribe,
             "preferences_url": f"{unsubscribe}#preferences",
             "recipient": f"{name} ({email})" if name else email,
+            "reply_address": f"reply+{token}@{self.settings.mail_domain}",
         }
         mjml_source = self.html_env.get_template(EMAIL_TEMPLATE).render(context)
         html = mjml2html(mjml_source, disable_comments=True, fonts={})
