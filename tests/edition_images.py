@@ -17,10 +17,10 @@ from pathlib import Path
 from PIL import Image
 from playwright.sync_api import Browser, sync_playwright
 
-from mailer.briefing import parse_briefing
-from mailer.content import IssueContent
-from mailer.pdf import render_pdf
-from mailer.render import Personal, Personalizer, render_issue
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent
+from mailer.rendering.email_edition import Personal, Personalizer, render_issue
+from mailer.rendering.pdf_edition import render_pdf
 from mailer.settings import Settings
 from tests.browser import launch
 from tests.conftest import BRIEFING

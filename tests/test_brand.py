@@ -20,15 +20,15 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from mailer import brand
-from mailer.briefing import parse_briefing
-from mailer.confirmations import build_confirmation
-from mailer.content import IssueContent
+from mailer.content.briefing import parse_briefing
+from mailer.content.document import IssueContent
 from mailer.errors import ConfigError
-from mailer.pdf import render_pdf
-from mailer.render import Personal, Personalizer, render_email_parts, render_issue
+from mailer.rendering.email_edition import Personal, Personalizer, render_email_parts, render_issue
+from mailer.rendering.pdf_edition import render_pdf
+from mailer.sending.confirmations import build_confirmation
 from mailer.settings import Settings, get_settings, reset_settings
 from tests.conftest import BRIEFING
-from tests.test_pdf import font_programs
+from tests.rendering.test_pdf_edition import font_programs
 from tests.web_support import web_app
 
 PUBLIC = "https://news.example.com"
