@@ -19,6 +19,7 @@ as template syntax.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -121,6 +122,16 @@ def _inline_css(html: str) -> str:
     if not out.lstrip().lower().startswith("<!doctype"):
         out = "<!doctype html>\n" + out
     return out
+
+
+_BLOCK_END = re.compile(r"(</(?:p|div|table|tr|h[1-6]|ol|ul|li)>)(?!\n)")
+
+
+def _short_lines(html: str) -> str:
+    """A line break after each closing block tag. Between blocks a newline is only whitespace,
+    which HTML ignores there; it keeps the lines short, so that the few that carry a recipient's
+    fields are short too, and encoding them (quoted-printable, per message) costs little."""
+    return _BLOCK_END.sub("\\1\n", html)
 
 
 def _snippets(base: dict[str, str], content: IssueContent) -> dict[str, str]:
@@ -280,7 +291,7 @@ def render_email_parts(
     context["personal"] = dict(_SENTINELS)
 
     mjml_source = fill_template(html_env, EMAIL_TEMPLATE, context)
-    html = _inline_css(compile_mjml(mjml_source, EMAIL_TEMPLATE))
+    html = _short_lines(_inline_css(compile_mjml(mjml_source, EMAIL_TEMPLATE)))
     html_template = _to_second_stage(html, _snippets(_HTML_SNIPPETS, content))
 
     text = fill_template(text_env, TEXT_TEMPLATE, context)
