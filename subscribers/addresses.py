@@ -12,6 +12,15 @@ Canonical form, and why:
   form email-validator normalises to: it is what people type and read, what a `domain:` segment
   compares against, and either spelling of the same domain maps to it. The transport converts to
   ASCII (IDNA) for the SMTP envelope where needed.
+- An internationalised *mailbox name* (a non-ASCII local part, `jürgen.müller@example.de`, RFC 6531)
+  is refused at every door that subscribes someone (CSV import, the subscribe form, the API, the
+  CLI, the admin). Delivering to it needs SMTPUTF8 end to end: our relay, every hop after it and
+  the recipient's server; the relays firms use for bulk mail (Amazon SES, SendGrid, Mailgun,
+  most Exchange set-ups) refuse it, and a DKIM-signed message with UTF-8 headers is a different
+  message from the one the rest of the list gets. Accepting such an address would create an
+  active subscriber that fails every campaign; refusing it says so at once, to the person who can
+  give another address. Lookups (`show`, `forget`, suppression) still accept it, so a row created
+  before this rule can be found and erased.
 """
 
 from __future__ import annotations
@@ -39,8 +48,12 @@ class Address:
     domain: str
 
 
-def parse_address(raw: str) -> Address:
-    """Validate and canonicalise one address, or raise InvalidAddress saying why."""
+def parse_address(raw: str, *, allow_smtputf8: bool = False) -> Address:
+    """Validate and canonicalise one address, or raise InvalidAddress saying why.
+
+    `allow_smtputf8=True` accepts a non-ASCII local part: only for finding what is on record
+    (see the module docstring for why nothing new is subscribed with one).
+    """
     text = raw.strip()
     if not text:
         raise InvalidAddress("missing email address")
@@ -55,6 +68,13 @@ def parse_address(raw: str) -> Address:
             raise InvalidAddress(
                 f"the email address contains a control character (U+{ord(ch):04X})"
             )
+    local = text.rpartition("@")[0]
+    if not allow_smtputf8 and not local.isascii():
+        raise InvalidAddress(
+            f"the part before the @ ({local}) has non-ASCII characters: internationalised "
+            "mailboxes (RFC 6531, SMTPUTF8) cannot be delivered through our mail relay; "
+            "please give an address written in ASCII letters"
+        )
     try:
         valid = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -66,8 +86,20 @@ def parse_address(raw: str) -> Address:
 
 
 def normalize(raw: str) -> str:
-    """The canonical form of an address (see the module docstring); InvalidAddress if unusable."""
-    return parse_address(raw).email
+    """The canonical form of an address on record (lookups: SMTPUTF8 mailboxes are accepted);
+    InvalidAddress if it is not an address at all."""
+    return parse_address(raw, allow_smtputf8=True).email
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address reaches, for abuse limits: lower-cased, `+tag` dropped.
+
+    `Victim+1@Example.com` and `victim+2@example.com` land in one inbox at every provider that
+    supports sub-addressing (RFC 5233), so a per-address cap keyed on this cannot be walked
+    around by varying the tag. Only for counting: subscribers keep the address they gave.
+    """
+    local, _, domain = email.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def address_hash(email: str, secret: str) -> str:

@@ -4,6 +4,8 @@ Written so that export → import → export gives the same bytes: the same colu
 tags sorted and `;`-joined, rows in subscriber-id order (which an import of the export preserves),
 and a status column the importer honours (it never upgrades one). Streamed with `yield_per`, so
 memory does not grow with the list.
+
+Cells are spreadsheet-safe (`subscribers.formulas.neutralise`) unless `raw=True`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, TextIO
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from subscribers.formulas import neutralise
 from subscribers.importing import ATTR_PREFIX, EXPORT_COLUMNS
 from subscribers.models import MailingList, Subscriber, SubscriberTag, Subscription
 from subscribers.suppression import one_of
@@ -97,11 +100,19 @@ def export_rows(
 
 
 def export_csv(
-    session: Session, mlist: MailingList, out: TextIO, where: Select[Any] | None = None
+    session: Session,
+    mlist: MailingList,
+    out: TextIO,
+    where: Select[Any] | None = None,
+    *,
+    raw: bool = False,
 ) -> int:
-    """Write the list as CSV (RFC 4180, CRLF) to `out`; returns the number of subscribers."""
+    """Write the list as CSV (RFC 4180, CRLF) to `out`; returns the number of subscribers.
+
+    Cells are spreadsheet-safe (`neutralise`) unless `raw` asks for the data exactly as stored
+    (for programs that read the file, never for a person opening it in a spreadsheet)."""
     writer = csv.writer(out)
     count = -1
     for count, row in enumerate(export_rows(session, mlist, where)):  # noqa: B007
-        writer.writerow(row)
+        writer.writerow(row if raw else [neutralise(cell) for cell in row])
     return max(count, 0)

@@ -26,7 +26,7 @@ def export_data(session: Session, email: str, secret: str) -> dict[str, Any]:
 
     The mailer adds its own keys (deliveries, inquiries…) before printing.
     """
-    canonical = parse_address(email).email
+    canonical = parse_address(email, allow_smtputf8=True).email
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == canonical))
     entry = session.scalar(
         select(Suppression).where(Suppression.address_hash == hash_canonical(canonical, secret))
@@ -50,7 +50,7 @@ def forget(session: Session, email: str, secret: str) -> int | None:
 
     Idempotent: forgetting an address that is already erased changes nothing.
     """
-    canonical = parse_address(email).email
+    canonical = parse_address(email, allow_smtputf8=True).email
     digest = hash_canonical(canonical, secret)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == canonical))
     subscriber_id = subscriber.id if subscriber is not None else None

@@ -2,10 +2,17 @@
 
 The file's contract (what `mailer subscribers import` documents):
 - UTF-8, with or without a BOM; a header row is required; columns in any order.
+- Lines may end in LF, CRLF or a lone CR (old Mac exports); the separator may be a comma, a
+  semicolon (Excel in most of Europe and Latin America), a TAB or `|`. The separator is the one
+  that makes the header hold an `email` column; when several do (a one-column file), clevercsv's
+  dialect detection on the first 64 KiB decides. The report says which one was used.
 - Known columns: email (required), name, company, language (ISO 639-1), tags (`a;b`), and
   status (active|pending|unsubscribed, as `export` writes it). `attr.KEY` columns, and any other
   column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:` segments); the
-  report lists them once so a misspelt header does not go unnoticed.
+  report lists them once so a misspelt header does not go unnoticed. Attribute values get the
+  same cleaning and length limit as names (one line, no control characters, at most 200
+  characters); at most 50 attribute columns, keys at most 64 characters.
+- A cell that `export` protected from spreadsheets (`'=…`) is read back without that `'`.
 - Rows are numbered as a spreadsheet numbers them: the header is row 1. A quoted field can span
   lines, so each problem also gives the file line(s).
 
@@ -27,12 +34,15 @@ report duplicates across batches — live in a temporary table, not in Python.
 from __future__ import annotations
 
 import csv
+import itertools
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import clevercsv
 from sqlalchemy import (
     Column,
     Integer,
@@ -50,6 +60,7 @@ from sqlalchemy.sql.dml import Insert
 from subscribers.addresses import hash_canonical, parse_address
 from subscribers.db import utcnow
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
+from subscribers.formulas import unformula
 from subscribers.languages import parse_language
 from subscribers.lifecycle import COMPANY_MAX, NAME_MAX, clean_tags, clean_text
 from subscribers.models import (
@@ -65,7 +76,13 @@ from subscribers.suppression import one_of, suppressed_hashes
 COLUMNS = ("email", "name", "company", "language", "tags")
 EXPORT_COLUMNS = (*COLUMNS, "status")
 ATTR_PREFIX = "attr."
+ATTR_MAX = NAME_MAX  # characters in one attribute value
+ATTR_KEY_MAX = 64
+ATTR_COLUMNS_MAX = 50
 BATCH_SIZE = 1000
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+SNIFF_BYTES = 64 * 1024  # of the file's start, for separator detection
+MAX_LINE_BYTES = 1024 * 1024  # one physical line; longer is not a subscriber file
 
 Progress = Callable[[int, int], None]  # (bytes read so far, file size)
 
@@ -124,6 +141,14 @@ class ImportReport:
     not_reactivated_rows: list[RowNote] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
+    separator: str = ","  # the field separator the file was read with
+    separator_detected: bool = True  # False when the caller named it
+
+    @property
+    def separator_name(self) -> str:
+        """`semicolon (;)`: how reports name the separator."""
+        shown = "\\t" if self.separator == "\t" else self.separator
+        return f"{SEPARATORS.get(self.separator, 'separator')} ({shown})"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -164,9 +189,41 @@ class _Candidate:
         self.status = later.status or self.status
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """The file's lines with their ends, whichever of LF, CRLF or a lone CR ends them.
+
+    Read in chunks, so a file whose lines end in CR only (old Mac exports: no LF at all) does not
+    become one huge line; a line longer than MAX_LINE_BYTES is refused as not a subscriber file.
+    """
+    pending = b""
+    number = 1
+    while data := fileobj.read(chunk):
+        pending += data
+        start = 0
+        for match in _LINE_END.finditer(pending):
+            if match.end() == len(pending) and match.group() == b"\r":
+                break  # the LF of a CRLF may start the next chunk
+            yield pending[start : match.end()]
+            number += 1
+            start = match.end()
+        pending = pending[start:]
+        if len(pending) > MAX_LINE_BYTES:
+            raise ImportFileError(
+                f"the line is longer than {MAX_LINE_BYTES // 1024} KiB; this does not look like "
+                "a CSV file of subscribers",
+                path=name,
+                line=number,
+            )
+    if pending:
+        yield pending
+
+
 def _decoded_lines(fileobj: BinaryIO, name: str, counter: list[int]) -> Iterator[str]:
     """Decode line by line so that a bad byte is reported with its line number."""
-    for number, raw in enumerate(fileobj, start=1):
+    for number, raw in enumerate(_physical_lines(fileobj, name), start=1):
         counter[0] += len(raw)
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -179,6 +236,51 @@ def _decoded_lines(fileobj: BinaryIO, name: str, counter: list[int]) -> Iterator
                 path=name,
                 line=number,
             ) from None
+
+
+def _header_cells(lines: list[str], separator: str) -> list[str]:
+    try:
+        return next(csv.reader(lines, delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def choose_separator(lines: list[str]) -> str:
+    """The separator of a file starting with `lines` (see the module docstring).
+
+    The header's `email` column is the contract, so a separator that produces it wins outright;
+    clevercsv's detection (pattern and type consistency of the rows) breaks a tie or, when no
+    separator produces it, picks the one the error message will be about."""
+    fitting = [
+        sep
+        for sep in SEPARATORS
+        if any(c.strip().lower() == "email" for c in _header_cells(lines, sep))
+    ]
+    if len(fitting) == 1:
+        return fitting[0]
+    candidates = fitting or list(SEPARATORS)
+    try:
+        dialect = clevercsv.Detector().detect("".join(lines), delimiters=candidates)
+    except (ValueError, csv.Error, clevercsv.Error):  # a heuristic: never fatal
+        dialect = None
+    if dialect is not None and dialect.delimiter in candidates:
+        return str(dialect.delimiter)
+    return candidates[0]
+
+
+def _sample(lines: Iterator[str]) -> list[str]:
+    """The first lines of the file, up to SNIFF_BYTES (at least the header)."""
+    taken: list[str] = []
+    size = 0
+    for line in lines:
+        taken.append(line)
+        size += len(line)
+        if size >= SNIFF_BYTES:
+            break
+    return taken
+
+
+_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _read_header(header: list[str] | None, name: str, report: ImportReport) -> _Columns:
@@ -205,8 +307,22 @@ def _read_header(header: list[str] | None, name: str, report: ImportReport) -> _
             attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
             if not attr:
                 raise ImportFileError(f"column {pos + 1} is named {title!r} with no key", path=name)
+            if len(attr) > ATTR_KEY_MAX or _HEADER_CONTROL.search(attr):
+                raise ImportFileError(
+                    f"column {pos + 1}: an attribute name must be one line of at most "
+                    f"{ATTR_KEY_MAX} characters (found {len(attr)} characters: {attr[:40]!r})",
+                    path=name,
+                    line=1,
+                )
             attributes.append((attr, pos))
             report.attribute_columns.append(title)
+    if len(attributes) > ATTR_COLUMNS_MAX:
+        raise ImportFileError(
+            f"the header has {len(attributes)} attribute columns; at most {ATTR_COLUMNS_MAX} "
+            "are stored per subscriber (remove the columns you do not need)",
+            path=name,
+            line=1,
+        )
     if "email" not in index:
         looks_like_data = False
         for cell in header:
@@ -224,7 +340,8 @@ def _read_header(header: list[str] | None, name: str, report: ImportReport) -> _
             )
         found = ", ".join(c.strip() for c in header if c.strip()) or "nothing"
         raise ImportFileError(
-            f"the header has no 'email' column (found: {found}); expected columns: {expected}",
+            f"the header has no 'email' column (found: {found[:200]}); expected columns: "
+            f"{expected} (the file was read as {report.separator_name}-separated)",
             path=name,
             line=1,
         )
@@ -251,6 +368,8 @@ def _parse_row(record: list[str], cols: _Columns, row: int, line: int) -> _Candi
             "(a comma inside a value needs quotes)"
         )
 
+    record = [unformula(c) for c in record]
+
     def cell(key: str) -> str:
         pos = cols.index.get(key)
         return record[pos] if pos is not None and pos < len(record) else ""
@@ -264,7 +383,11 @@ def _parse_row(record: list[str], cols: _Columns, row: int, line: int) -> _Candi
         company=clean_text(cell("company"), "company", COMPANY_MAX),
         language=parse_language(cell("language")),
         tags=clean_tags(cell("tags").split(";")),
-        attributes={key: record[pos].strip() for key, pos in cols.attributes if pos < len(record)},
+        attributes={
+            key: clean_text(record[pos], f"{ATTR_PREFIX}{key}", ATTR_MAX)
+            for key, pos in cols.attributes
+            if pos < len(record)
+        },
         status=_parse_status(cell("status")),
     )
 
@@ -544,20 +667,28 @@ def import_csv_file(
     total_bytes: int = 0,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    separator: str | None = None,
 ) -> ImportReport:
     """Import an open binary CSV stream (an uploaded file, or a file on disk) into `mlist`.
 
     `source` names the file in errors and (its last part) in consent records. Runs inside the
     caller's transaction: a file-level error (no header, bad UTF-8) raises ImportFileError and
     the caller's rollback leaves the database as it was; row-level problems are in the report.
+    `separator` forces the field separator (one of SEPARATORS); by default it is detected.
     """
+    if separator is not None and separator not in SEPARATORS:
+        raise InvalidInput(f"unknown separator {separator!r}: use one of , ; | or a TAB (\\t)")
     importer = _Importer(session, mlist, source, secret)
     report = importer.report
+    read = [0]
+    lines = _decoded_lines(fileobj, source, read)
+    sample = _sample(lines)
+    report.separator = separator or choose_separator(sample)
+    report.separator_detected = separator is None
+    reader = csv.reader(itertools.chain(sample, lines), delimiter=report.separator)
     connection = session.connection()
     _seen.drop(connection, checkfirst=True)
     _seen.create(connection)
-    read = [0]
-    reader = csv.reader(_decoded_lines(fileobj, source, read))
     try:
         try:
             header = next(reader, None)
@@ -616,6 +747,7 @@ def import_csv(
     *,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    separator: str | None = None,
 ) -> ImportReport:
     """`mailer subscribers import FILE --list SLUG`: see the module docstring for the rules."""
     p = Path(path)
@@ -633,4 +765,5 @@ def import_csv(
             total_bytes=p.stat().st_size,
             progress=progress,
             batch_size=batch_size,
+            separator=separator,
         )

@@ -75,14 +75,16 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
 
 def get_subscriber(session: Session, email: str) -> Subscriber | None:
     """The subscriber with this address (any spelling of it), or None."""
-    canonical = parse_address(email).email
+    canonical = parse_address(email, allow_smtputf8=True).email
     return session.scalar(select(Subscriber).where(Subscriber.email == canonical))
 
 
 def require_subscriber(session: Session, email: str) -> Subscriber:
     subscriber = get_subscriber(session, email)
     if subscriber is None:
-        raise NotFound(f"no subscriber with address {parse_address(email).email}")
+        raise NotFound(
+            f"no subscriber with address {parse_address(email, allow_smtputf8=True).email}"
+        )
     return subscriber
 
 
@@ -97,8 +99,9 @@ def _subscription(session: Session, subscriber_id: int, list_id: int) -> Subscri
 def _refuse_suppressed(session: Session, email: str, secret: str) -> None:
     entry = get_suppression(session, email, secret)
     if entry is not None:
+        shown = parse_address(email, allow_smtputf8=True).email
         raise Suppressed(
-            f"{parse_address(email).email} is on the suppression list ({entry.reason.value}) and "
+            f"{shown} is on the suppression list ({entry.reason.value}) and "
             "cannot be subscribed; lift the suppression first if the person asked to be mailed "
             "again"
         )
@@ -380,7 +383,7 @@ def describe(session: Session, email: str, secret: str) -> dict[str, Any]:
     suppressed). The mailer adds its own keys ("bounces", "deliveries", "inquiries") to this dict
     from its tables, keyed by `subscriber["id"]`. NotFound when nothing at all is held.
     """
-    canonical = parse_address(email).email
+    canonical = parse_address(email, allow_smtputf8=True).email
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == canonical))
     suppression = describe_suppression(get_suppression(session, canonical, secret))
     if subscriber is None and suppression is None:

@@ -49,6 +49,15 @@ def _shown(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _printable(value: object) -> str:
+    """Stored text for the terminal: a control character (ESC starting an escape sequence, a
+    stray CR) is shown as `\\xNN` instead of acting on the terminal."""
+    return "".join(
+        c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+        for c in str(value)
+    )
+
+
 @contextmanager
 def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int, int], None] | None]:
     if not enabled:
@@ -79,6 +88,8 @@ def print_import_report(report: ImportReport) -> None:
         f"{report.not_reactivated} left unsubscribed, "
         f"{len(report.duplicates)} duplicate{'s' if len(report.duplicates) != 1 else ''} merged"
     )
+    how = "detected" if report.separator_detected else "as asked"
+    typer.echo(f"separator: {report.separator_name}, {how}")
     if report.problems:
         typer.echo("skipped rows (fix them and import the file again; good rows are kept):")
         for p in report.problems:
@@ -103,18 +114,36 @@ def print_import_report(report: ImportReport) -> None:
         typer.echo(f"columns without a header name, ignored: {cols}")
 
 
+_SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
 @app.command("import")
 def import_(
     file: Path = typer.Argument(..., help="CSV: email,name,company,language,tags (tags: a;b)"),
     list_slug: str = typer.Option(..., "--list", help="The list to subscribe them to"),
+    separator: str | None = typer.Option(
+        None,
+        "--separator",
+        help="The field separator: , ; | or tab (default: detected from the header)",
+    ),
 ) -> None:
-    """Import subscribers from a CSV file (UTF-8, header row required, columns in any order)."""
+    """Import subscribers from a CSV file (UTF-8, header row required, columns in any order).
+
+    Lines may end in LF, CRLF or CR; the separator (comma, semicolon, tab or |) is detected and
+    reported unless --separator names it."""
     secret = get_settings().secret()
     with session_scope() as session:
         mlist = get_list(session, list_slug)
         size = file.stat().st_size if file.is_file() else 0
         with _progress_bar(Console().is_terminal, size) as progress:
-            report = import_csv(session, mlist, file, secret, progress=progress)
+            report = import_csv(
+                session,
+                mlist,
+                file,
+                secret,
+                progress=progress,
+                separator=_SEPARATOR_NAMES.get((separator or "").lower(), separator),
+            )
     print_import_report(report)
 
 
@@ -124,8 +153,17 @@ def export(
     where: str | None = typer.Option(
         None, "--where", help="Only the active subscribers matching a segment expression"
     ),
+    raw: bool = typer.Option(
+        False,
+        "--raw",
+        help="Cells exactly as stored, for programs: without it, a cell starting with = + - @ "
+        "TAB or CR gets a leading ' so a spreadsheet shows it as text instead of running it",
+    ),
 ) -> None:
-    """Write the list as CSV on stdout: the import's columns + status (+ attr.KEY columns)."""
+    """Write the list as CSV on stdout: the import's columns + status (+ attr.KEY columns).
+
+    Spreadsheet-safe by default (formulas typed into the subscribe form are not run when the file
+    is opened); `mailer subscribers import` reads such a file back unchanged."""
     with session_scope() as session:
         mlist = get_list(session, list_slug)
         ids = None
@@ -133,7 +171,7 @@ def export(
             from subscribers.segments import matching_subscriber_ids
 
             ids = matching_subscriber_ids(session, mlist.id, where)
-        export_csv(session, mlist, sys.stdout, ids)
+        export_csv(session, mlist, sys.stdout, ids, raw=raw)
 
 
 @app.command("add")
@@ -216,10 +254,10 @@ def show(email: str = typer.Argument(..., help="The subscriber's address")) -> N
     else:
         typer.echo(f"  status:     {person['status']}")
         for label, key in (("name", "name"), ("company", "company"), ("language", "language")):
-            typer.echo(f"  {label + ':':<11} {person[key] or '-'}")
+            typer.echo(f"  {label + ':':<11} {_printable(person[key] or '-')}")
         typer.echo(f"  tags:       {', '.join(person['tags']) or '-'}")
         for key, value in sorted(person["attributes"].items()):
-            typer.echo(f"  attr.{key}: {value}")
+            typer.echo(f"  attr.{_printable(key)}: {_printable(value)}")
         consent = person["consent"]
         if consent["at"]:
             typer.echo(f"  consent:    {consent['method']} ({consent['source']}) {consent['at']}")

@@ -57,6 +57,7 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
     assert out.splitlines() == [
         f"{SUBSCRIBERS_CSV} → list weekly: 43 rows read; 38 imported, 0 updated, 0 unchanged, "
         "4 skipped, 0 suppressed, 0 left unsubscribed, 1 duplicate merged",
+        "separator: comma (,), detected",
         "skipped rows (fix them and import the file again; good rows are kept):",
         '  row 40 (line 40): email "not-an-email": An email address must have an @-sign.',
         '  row 41 (line 41): email "": missing email address',
