@@ -4,11 +4,17 @@ The engine, the declarative base and the column types come from `subscribers.db`
 layer, so that `subscribers` stays free of `mailer`); the mailer's stages take `utcnow` and
 `rowcount` from here. The tables are declared by each stage in its own `models` module;
 `MODEL_MODULES` names them all so that Alembic and every entry point see one complete metadata.
+
+The embedded SQLite file holds every subscriber's address and consent record: it is created
+owner-only (0600) before SQLite opens it, and SQLite gives its -wal, -shm and -journal files the
+database file's permissions, so they are owner-only too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -17,6 +23,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer.settings import get_settings
@@ -55,8 +62,29 @@ def load_models() -> None:
         importlib.import_module(name)
 
 
+PRIVATE_FILE = 0o600
+
+
+def ensure_private_sqlite(url: str) -> None:
+    """Create a SQLite database file owner-only if it does not exist yet (other URLs: no-op).
+
+    An existing file keeps the permissions its owner gave it."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if path.startswith("file:") or os.path.exists(path):
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    # Created meanwhile by another process: theirs is as good.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+
+
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
+    ensure_private_sqlite(url)
     return make_engine(url)
 
 
@@ -85,7 +113,9 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str | None = None, revision: str = "heads") -> None:
     """Create or upgrade the schema to the newest migration."""
-    command.upgrade(alembic_config(url or get_settings().database_url), revision)
+    url = url or get_settings().database_url
+    ensure_private_sqlite(url)
+    command.upgrade(alembic_config(url), revision)
 
 
 def reset_engines() -> None:

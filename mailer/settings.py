@@ -8,9 +8,12 @@ already sent keep verifying across restarts.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +21,26 @@ from sqlalchemy.engine import make_url
 
 from mailer import brand
 from mailer.errors import ConfigError
+
+# `scheme://user:PASSWORD@host`: the password runs to the last @ of the unbroken run (an
+# unencoded @ or / inside it is still hidden), and `password=`-like query parameters.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s:/?#@]*:)(?P<secret>\S*)@", re.I)
+_QUERY_SECRET = re.compile(
+    r"(?P<head>[?&;](?:password|passwd|pass|pwd|secret|token|api_key)=)(?P<secret>[^&\s'\"]+)",
+    re.I,
+)
+HIDDEN = "***"
+SECRET_FIELDS = frozenset({"secret_key", "previous_secret_keys"})
+
+
+def redact(text: str) -> str:
+    """`text` with every URL password (and `password=` parameter) replaced by `***`.
+
+    For anything shown or logged that may hold a setting: SMTP, database, broker and rate-limit
+    storage URLs, and error messages quoting them. The user name and host stay, so the message
+    still says which account and server were meant."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{HIDDEN}@" if m["secret"] else m[0], text)
+    return _QUERY_SECRET.sub(lambda m: f"{m['head']}{HIDDEN}", text)
 
 
 class Settings(BaseSettings):
@@ -74,6 +97,16 @@ class Settings(BaseSettings):
     # Stored messages not processed after this many seconds are queued again by `mailer inbound`
     # (the broker was down when they arrived, or their task was lost).
     inbound_requeue_after: float = 120.0
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """repr() (tracebacks, debug logs) never shows a key or a URL's password."""
+        for name, value in super().__repr_args__():
+            if name in SECRET_FIELDS and value:
+                yield name, HIDDEN
+            elif isinstance(value, str):
+                yield name, redact(value)
+            else:
+                yield name, value
 
     @field_validator("public_url")
     @classmethod

@@ -25,7 +25,7 @@ from mailer.cli import web as web_cli
 from mailer.cli import worker as worker_cli
 from mailer.db import load_models
 from mailer.errors import MailerError
-from mailer.settings import get_settings
+from mailer.settings import get_settings, redact
 from subscribers.errors import SubscribersError
 
 app = typer.Typer(
@@ -62,12 +62,14 @@ def main() -> None:
         app()
     except (MailerError, SubscribersError) as exc:
         # One line however long (scripts grep it), and the user's text is never read as markup.
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
     except (OperationalError, ProgrammingError) as exc:
         if not _missing_schema(exc):
             raise
-        url = get_settings().database_url
+        url = redact(get_settings().database_url)
         err.print(
             f"[bold red]error:[/] the database {escape(url)} has no mailer tables yet (or an "
             "older schema): run `mailer db upgrade` first",

@@ -16,7 +16,7 @@ from mailer.cli import issue as issue_cli
 from mailer.cli import send as send_cli
 from mailer.cli import subscribers as subscribers_cli
 from mailer.db import session_scope
-from mailer.settings import get_settings
+from mailer.settings import get_settings, redact
 from subscribers.errors import NotFound
 from subscribers.lists import create_list, get_list
 
@@ -33,7 +33,7 @@ def demo() -> None:
     settings = get_settings()
     console.rule("1. database")
     db.upgrade()
-    console.print(f"{settings.database_url} is up to date", highlight=False)
+    console.print(f"{redact(settings.database_url)} is up to date", highlight=False)
 
     console.rule("2. the issue")
     slug = issue_cli.import_(str(BRIEFING))
@@ -46,7 +46,7 @@ def demo() -> None:
         except NotFound:
             create_list(session, LIST_SLUG, settings.newsletter_name)
             console.print(f"created list {LIST_SLUG}")
-    subscribers_cli.import_(SUBSCRIBERS, LIST_SLUG)
+    subscribers_cli.import_(SUBSCRIBERS, LIST_SLUG, separator=None)
 
     console.rule("4. a preview for a sample reader")
     preview = Path("preview")
@@ -71,7 +71,7 @@ def demo() -> None:
         messages = sorted(outbox.glob("*.eml"))
         console.print(f"{len(messages)} messages in {outbox.resolve()}/ (one .eml per recipient)")
     else:
-        console.print(f"messages went to {settings.smtp_url}")
+        console.print(f"messages went to {redact(settings.smtp_url)}")
     console.print(f"a preview in {preview.resolve()}/: email.html, email.txt, the PDF, message.eml")
     console.print(f"the campaign: mailer report {campaign_id}")
     console.print("the web pages (unsubscribe, archive, admin): mailer web")

@@ -18,6 +18,7 @@ from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from mailer.errors import ConfigError
+from mailer.settings import redact
 
 
 class Envelope(Protocol):
@@ -64,12 +65,13 @@ class OutboxTransport:
 
     Files are named after the Message-ID and written atomically, so a retried message replaces its
     earlier copy instead of adding a second one. A Return-Path and X-Envelope-To header record the
-    envelope, as a delivering MTA would.
+    envelope, as a delivering MTA would. Messages carry addresses and signed unsubscribe links:
+    the folder is created 0700 and each file 0600.
     """
 
     def __init__(self, folder: Path):
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def send(self, message: Envelope) -> dict[str, Reply]:
         match = re.search(rb"^Message-ID:\s*<([^>\r\n]+)>", message.data, re.I | re.M)
@@ -81,7 +83,9 @@ class OutboxTransport:
         ).encode()
         path = self.folder / f"{stem}.eml"
         tmp = path.with_suffix(".eml.tmp")
-        tmp.write_bytes(header + message.data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(header + message.data)
         tmp.replace(path)
         return {r: Reply(250, f"written to {path.name}") for r in message.recipients}
 
@@ -125,7 +129,7 @@ class SMTPTransport:
         schemes = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
         if parts.scheme not in schemes or not parts.hostname:
             raise ConfigError(
-                f"MAILER_SMTP_URL {url!r} is not understood: use smtp://host:25, "
+                f"MAILER_SMTP_URL {redact(url)!r} is not understood: use smtp://host:25, "
                 "smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 or outbox://FOLDER"
             )
         security, default_port = schemes[parts.scheme]

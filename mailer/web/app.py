@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from mailer.db import load_models
-from mailer.web import admin, api, public
+from mailer.web import admin, api, logs, public
 from mailer.web.pages import add_security_headers
 
 DOCS = "/api/docs"  # Swagger UI needs its own scripts: left to its defaults
@@ -15,6 +15,7 @@ DOCS = "/api/docs"  # Swagger UI needs its own scripts: left to its defaults
 
 def create_app() -> FastAPI:
     load_models()
+    logs.install()
     app = FastAPI(
         title="Briefing mailer",
         version="1",
