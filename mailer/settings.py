@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     # Stored messages not processed after this many seconds are queued again by `mailer inbound`
     # (the broker was down when they arrived, or their task was lost).
     inbound_requeue_after: float = 120.0
+    # Web uploads (the admin's CSV and issue files): larger requests get 413 naming the limit.
+    upload_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Confirmation mails the public subscribe forms may send per hour, all lists and visitors
+    # together; past it the form answers "try again later" and mails nothing.
+    confirmations_per_hour: int = Field(default=200, ge=1)
+    # A proof-of-work challenge (ALTCHA, solved by the visitor's browser, verified here) on the
+    # subscribe form; 0 turns it off. The work is about half this many SHA-256 hashes.
+    subscribe_pow: int = Field(default=0, ge=0, le=10_000_000)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """repr() (tracebacks, debug logs) never shows a key or a URL's password."""
