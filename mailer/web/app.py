@@ -7,10 +7,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from mailer.db import load_models
-from mailer.web import admin, api, logs, public
+from mailer.web import admin, api, docs, logs, public
 from mailer.web.pages import add_security_headers
-
-DOCS = "/api/docs"  # Swagger UI needs its own scripts: left to its defaults
 
 
 def create_app() -> FastAPI:
@@ -19,13 +17,14 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="Briefing mailer",
         version="1",
-        docs_url=DOCS,
+        docs_url=None,  # mailer.web.docs serves it from local files
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.include_router(public.router)
     app.include_router(admin.router)
     app.include_router(api.router)
+    app.include_router(docs.router)
 
     @app.middleware("http")
     async def security_headers(
@@ -34,8 +33,7 @@ def create_app() -> FastAPI:
         """Every response carries the security headers, 404s outside any router included;
         a header a route set on purpose is kept."""
         response = await call_next(request)
-        if not request.url.path.startswith(DOCS):
-            add_security_headers(response)
+        add_security_headers(response)
         return response
 
     return app

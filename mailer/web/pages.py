@@ -72,9 +72,22 @@ def _site_context(request: Request) -> dict[str, Any]:
 templates = Jinja2Templates(env=_env(), context_processors=[_site_context])
 
 
+# One year, this host only: includeSubDomains would also bind sites of the firm under this name
+# that it may still serve over http.
+HSTS = "max-age=31536000"
+
+
 def add_security_headers(response: Response, overrides: Mapping[str, str] | None = None) -> None:
-    """Set the headers every page carries, without replacing one a route chose on purpose."""
-    for name, value in {**SECURITY_HEADERS, **(overrides or {})}.items():
+    """Set the headers every page carries, without replacing one a route chose on purpose.
+
+    With an https MAILER_PUBLIC_URL, Strict-Transport-Security too (RFC 6797): browsers then
+    never send a reader's unsubscribe link or the admin's cookie over plain http."""
+    extra = (
+        {"Strict-Transport-Security": HSTS}
+        if get_settings().public_url.startswith("https://")
+        else {}
+    )
+    for name, value in {**SECURITY_HEADERS, **extra, **(overrides or {})}.items():
         if name not in response.headers:
             response.headers[name] = value
 

@@ -37,8 +37,13 @@ with warnings.catch_warnings():
 PASSWORD = "correct horse battery"  # noqa: S105  (a test account's password)
 WRONG = "not the password"  # noqa: S105
 # Pages that must be reachable without credentials: the login form, and the API's documentation
-# page (static Swagger UI; it holds no data and every call it makes needs the token).
-PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/api/docs")}
+# page and its assets (static Swagger UI; it holds no data and every call it makes needs the token).
+PUBLIC = {
+    ("GET", "/admin/login"),
+    ("POST", "/admin/login"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/docs/assets/{name}"),
+}
 
 
 @pytest.fixture
