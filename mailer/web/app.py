@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, Response
 from mailer.db import load_models
 from mailer.web import admin, api, docs, logs, public
 from mailer.web.pages import add_security_headers
+from mailer.web.uploads import UploadLimit
 
 
 def create_app() -> FastAPI:
@@ -25,6 +26,7 @@ def create_app() -> FastAPI:
     app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(docs.router)
+    app.add_middleware(UploadLimit)  # inside security_headers: a 413 carries them too
 
     @app.middleware("http")
     async def security_headers(
