@@ -21,7 +21,7 @@ import binascii
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import altcha
 
@@ -67,7 +67,7 @@ def solution_is_valid(payload: str, secret: str, limiter: WebLimiter) -> bool:
         return False
     if "expires=" not in data["salt"]:  # ours always carry one; without it a proof never expires
         return False
-    ok, _error = altcha.verify_solution_v1(data, _key(secret), check_expires=True)
+    ok, _error = altcha.verify_solution_v1(cast(Any, data), _key(secret), check_expires=True)
     if not ok:
         return False
     # Once only: the first use takes the signature's single slot for the challenge's lifetime.
