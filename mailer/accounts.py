@@ -6,14 +6,23 @@ Shared by the web (login, bearer tokens) and the CLI (`mailer admin …`), so it
   hash verification, so response time does not tell which addresses exist.
 - API tokens are random 256-bit strings shown once; only their SHA-256 is stored, which is enough
   for a value that cannot be guessed and keeps the per-request check cheap.
+- A token holds scopes (SCOPES: read, subscribers, send) and an expiry, so a script that only
+  reads counts cannot add subscribers without opt-in or send a campaign, and a token forgotten
+  in a CI secret stops working on its own. A new token expires after DEFAULT_TOKEN_DAYS unless
+  its creator says otherwise (`never` must be asked for).
+- Changing a password or disabling a user ends every session of that user (its session version
+  is bumped, which the session cookies carry).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +35,12 @@ from subscribers.db import Base, UTCDateTime
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "mlr_"  # noqa: S105  (a marker, not a secret)
+SCOPES = {
+    "read": "read lists, subscribers, segments, issues and campaigns",
+    "subscribers": "create lists; add subscribers (active, without opt-in) and unsubscribe them",
+    "send": "create campaigns (send an issue to a list) and pause, resume, cancel or retry them",
+}
+DEFAULT_TOKEN_DAYS = 90
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -64,6 +79,23 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Space-separated names from SCOPES. Tokens made before scopes existed hold all of them.
+    scopes: Mapped[str] = mapped_column(
+        String(100), default="read", server_default="read subscribers send"
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: never
+
+    @property
+    def scope_list(self) -> list[str]:
+        return [s for s in SCOPES if s in self.scopes.split()]
+
+    def state(self, now: datetime | None = None) -> str:
+        """`active`, `expired` or `revoked`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= (now or utcnow()):
+            return "expired"
+        return "active"
 
 
 class AuthError(MailerError):
@@ -114,6 +146,44 @@ def authenticate(session: Session, email: str, password: str) -> AdminUser | Non
     return user
 
 
+def require_user(session: Session, email: str) -> AdminUser:
+    user = session.scalar(select(AdminUser).where(AdminUser.email == normalize_login(email)))
+    if user is None:
+        known = ", ".join(session.scalars(select(AdminUser.email).order_by(AdminUser.email)))
+        raise AuthError(
+            f"no admin user {normalize_login(email)!r}; admin users: {known or 'none yet'}"
+        )
+    return user
+
+
+def end_sessions(user: AdminUser) -> None:
+    """Every session cookie issued to this user stops working (logout, password change,
+    disabling): the cookies carry the version this bumps."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_password(session: Session, email: str, password: str) -> AdminUser:
+    """A new password for an admin user; their sessions end (the caller commits)."""
+    user = require_user(session, email)
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    end_sessions(user)
+    return user
+
+
+def set_active(session: Session, email: str, active: bool) -> AdminUser:
+    """Enable or disable an admin user; disabling ends their sessions at once."""
+    user = require_user(session, email)
+    if not active:
+        end_sessions(user)
+    user.active = active
+    return user
+
+
+def list_users(session: Session) -> list[AdminUser]:
+    return list(session.scalars(select(AdminUser).order_by(AdminUser.email)))
+
+
 # --- API tokens -------------------------------------------------------------------------------
 
 
@@ -121,18 +191,86 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, name: str) -> tuple[str, ApiToken]:
-    """A new bearer token (returned once, never stored) and its row (the caller commits)."""
+def parse_scopes(values: Iterable[str]) -> list[str]:
+    """`["read,send"]`, `["read", "send"]` → `["read", "send"]`; AuthError for an unknown one."""
+    wanted = {part.strip().lower() for value in values for part in value.split(",")} - {""}
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise AuthError(
+            f"unknown scope {unknown[0]!r}; scopes: "
+            + "; ".join(f"{name} ({what})" for name, what in SCOPES.items())
+        )
+    if not wanted:
+        raise AuthError("a token needs at least one scope: " + ", ".join(SCOPES))
+    return [s for s in SCOPES if s in wanted]
+
+
+_DURATION = re.compile(r"^(\d{1,5})\s*([hdwy])$")
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_expiry(text: str, now: datetime | None = None) -> datetime | None:
+    """When a token given `--expires TEXT` expires: `90d`, `12h`, `8w`, `1y`, a date
+    (`2026-12-31`, the end of that day in UTC), an ISO time, or `never` (None)."""
+    now = now or utcnow()
+    value = text.strip().lower()
+    if value == "never":
+        return None
+    match = _DURATION.match(value)
+    when: datetime
+    if match:
+        count, unit = int(match.group(1)), match.group(2)
+        when = now + (timedelta(days=365 * count) if unit == "y" else count * _UNITS[unit])
+    else:
+        try:
+            if len(value) == 10:
+                when = datetime.combine(date.fromisoformat(value), time.max, tzinfo=UTC)
+            else:
+                when = datetime.fromisoformat(text.strip())
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        except ValueError:
+            raise AuthError(
+                f"--expires {text!r} is not understood: give a duration (90d, 12h, 8w, 1y), a "
+                "date (2026-12-31) or never"
+            ) from None
+    if when <= now:
+        raise AuthError(f"--expires {text!r} is in the past ({when:%Y-%m-%d %H:%M} UTC)")
+    return when
+
+
+def create_token(
+    session: Session,
+    name: str,
+    *,
+    scopes: Iterable[str] = ("read",),
+    expires_at: datetime | None | Literal["default"] = "default",
+) -> tuple[str, ApiToken]:
+    """A new bearer token (returned once, never stored) and its row (the caller commits).
+
+    `expires_at` None means never; by default the token expires in DEFAULT_TOKEN_DAYS."""
     name = name.strip()
-    if not name or len(name) > 100:
+    if not name or len(name) > 100 or any(ord(c) < 32 for c in name):
         raise AuthError("a token needs a name of 1-100 characters (what or who uses it)")
+    chosen = parse_scopes(scopes)
     if session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise AuthError(f"a token named {name!r} exists already; choose another name")
+    if expires_at == "default":
+        expires_at = utcnow() + timedelta(days=DEFAULT_TOKEN_DAYS)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(name=name, token_hash=_token_hash(token), prefix=token[:12])
+    row = ApiToken(
+        name=name,
+        token_hash=_token_hash(token),
+        prefix=token[:12],
+        scopes=" ".join(chosen),
+        expires_at=expires_at,
+    )
     session.add(row)
     session.flush()
     return token, row
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)))
 
 
 def revoke_token(session: Session, name: str) -> ApiToken:
@@ -147,13 +285,14 @@ _LAST_USED_EVERY = 60.0  # seconds: record use at most this often, not on every 
 
 
 def token_row(session: Session, token: str | None) -> ApiToken | None:
-    """The unrevoked token row matching a presented bearer token, or None."""
+    """The row matching a presented bearer token, whatever its state (see `ApiToken.state`), or
+    None; records its use when it is active."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None:
-        return None
     now = utcnow()
+    if row is None or row.state(now) != "active":
+        return row
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > _LAST_USED_EVERY:
         row.last_used_at = now
     return row

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from mailer.transport import make_transport
 
 from mailer import confirmations, tokens
 from mailer.settings import Settings, redact
-from mailer.transport import make_transport
 from mailer.web.logs import RedactingFilter, cut_tokens
 from tests.conftest import BRIEFING
 from tests.webserver import free_port, mailer_env, mailer_web, run_cli

@@ -7,14 +7,16 @@ are in mailer/accounts.py).
   SameSite=Lax, scoped to /admin, and Secure whenever PUBLIC_URL is https.
 - CSRF: every form carries the session's token and every POST is checked against it (a
   session-bound synchroniser token; the login form gets an anonymous session for this).
-- Failed logins are rate-limited per address and per client IP with the `limits` library (moving
-  window; in Redis when the mailer has one, so several web processes share the count).
+- Failed logins are throttled per (account, client address) with growing delays, never per
+  account alone (see `LoginThrottle`), and per client address across accounts.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +32,6 @@ SESSION_PATH = "/admin"
 SESSION_MAX_AGE = 8 * 3600  # seconds: a working day, then log in again
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-
-LOGIN_LIMIT_PER_ADDRESS = parse("5/minute")
-LOGIN_LIMIT_PER_IP = parse("20/minute")
 
 
 class LoginRequired(Exception):  # noqa: N818  (a signal, not an error)
@@ -116,11 +115,6 @@ def session_user(session: Session, data: SessionData | None) -> AdminUser | None
     return user
 
 
-def revoke_sessions(user: AdminUser) -> None:
-    """Every cookie issued to this user stops working (logout, password change)."""
-    user.session_version = (user.session_version or 0) + 1
-
-
 def csrf_matches(data: SessionData | None, submitted: str | None) -> bool:
     if data is None or not submitted:
         return False
@@ -128,25 +122,84 @@ def csrf_matches(data: SessionData | None, submitted: str | None) -> bool:
 
 
 # --- login rate limiting ----------------------------------------------------------------------
+#
+# Failed logins are counted per (account, client address), never per account alone: a lock on the
+# account from any address is a button anyone can press to keep the real admin out. Each pair gets
+# LOGIN_FREE_FAILURES tries; every failure after that locks the pair for a delay that doubles, from
+# LOGIN_FIRST_DELAY up to LOGIN_MAX_DELAY, and a success clears the pair. One address trying many
+# accounts (password spraying) meets LOGIN_LIMIT_PER_IP as well. The counts live in the rate-limit
+# storage (Redis when the mailer has one, so every web process shares them), keyed by account and
+# address, and expire on their own. A refusal carries the seconds to wait (Retry-After).
+
+LOGIN_FREE_FAILURES = 5
+LOGIN_FIRST_DELAY = 30  # seconds
+LOGIN_MAX_DELAY = 15 * 60
+LOGIN_FAILURE_MEMORY = 24 * 3600  # a pair's failures are forgotten a day after the first one
+LOGIN_LIMIT_PER_IP = parse("20/minute")
 
 
-def login_limiter(settings: Settings) -> strategies.MovingWindowRateLimiter:
-    """A limiter for failed logins: Redis when the settings name one, else this process's memory.
-
-    The web app keeps one per app instance (a fresh app starts with empty windows)."""
-    return strategies.MovingWindowRateLimiter(
-        storage.storage_from_string(settings.ratelimit_storage() or "memory://")
-    )
+@dataclass(frozen=True)
+class LoginVerdict:
+    allowed: bool
+    retry_after: int = 0  # seconds until the next attempt may be made (0 when allowed)
 
 
-def login_allowed(limiter: strategies.MovingWindowRateLimiter, ip: str, email: str) -> bool:
-    """False once an address or an IP has failed too often within the last minute."""
-    login = normalize_login(email)
-    return limiter.test(LOGIN_LIMIT_PER_ADDRESS, "admin-login-address", login) and limiter.test(
-        LOGIN_LIMIT_PER_IP, "admin-login-ip", ip
-    )
+def login_delay(failures: int) -> int:
+    """Seconds a pair stays locked after its `failures`-th failure (0 while tries are free)."""
+    if failures < LOGIN_FREE_FAILURES:
+        return 0
+    return min(LOGIN_MAX_DELAY, LOGIN_FIRST_DELAY * 2 ** (failures - LOGIN_FREE_FAILURES))
 
 
-def record_failed_login(limiter: strategies.MovingWindowRateLimiter, ip: str, email: str) -> None:
-    limiter.hit(LOGIN_LIMIT_PER_ADDRESS, "admin-login-address", normalize_login(email))
-    limiter.hit(LOGIN_LIMIT_PER_IP, "admin-login-ip", ip)
+class LoginThrottle:
+    """Growing delays per (account, address) and a per-address ceiling; see above."""
+
+    def __init__(self, storage_url: str | None) -> None:
+        backend = storage.storage_from_string(storage_url or "memory://")
+        assert isinstance(backend, storage.Storage)  # a synchronous scheme (memory, redis)
+        self.storage: storage.Storage = backend
+        self.window = strategies.MovingWindowRateLimiter(backend)
+
+    @staticmethod
+    def _pair(ip: str, email: str) -> str:
+        return f"{normalize_login(email)[:320]}|{ip}"
+
+    def _failures_key(self, ip: str, email: str) -> str:
+        return f"mailer-login/failures/{self._pair(ip, email)}"
+
+    def _lock_key(self, ip: str, email: str, failures: int) -> str:
+        # One key per failure count, so each lock gets its own expiry.
+        return f"mailer-login/lock/{failures}/{self._pair(ip, email)}"
+
+    def check(self, ip: str, email: str) -> LoginVerdict:
+        """May this address try this account now?"""
+        failures = self.storage.get(self._failures_key(ip, email))
+        if failures >= LOGIN_FREE_FAILURES:
+            lock = self._lock_key(ip, email, failures)
+            if self.storage.get(lock) > 0:
+                wait = self.storage.get_expiry(lock) - time.time()
+                return LoginVerdict(False, max(1, math.ceil(wait)))
+        if not self.window.test(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip):
+            stats = self.window.get_window_stats(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip)
+            return LoginVerdict(False, max(1, math.ceil(stats.reset_time - time.time())))
+        return LoginVerdict(True)
+
+    def failed(self, ip: str, email: str) -> int:
+        """Count a failure; returns the pair's failures so far."""
+        failures = self.storage.incr(self._failures_key(ip, email), LOGIN_FAILURE_MEMORY)
+        delay = login_delay(failures)
+        if delay:
+            self.storage.incr(self._lock_key(ip, email, failures), delay)
+        self.window.hit(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip)
+        return failures
+
+    def succeeded(self, ip: str, email: str) -> None:
+        """The right password from this address: its count starts again."""
+        self.storage.clear(self._failures_key(ip, email))
+
+
+def login_limiter(settings: Settings) -> LoginThrottle:
+    """The login throttle: Redis when the settings name one, else this process's memory.
+
+    The web app keeps one per app instance (a fresh app starts with empty counts)."""
+    return LoginThrottle(settings.ratelimit_storage())

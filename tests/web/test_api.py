@@ -38,7 +38,9 @@ def room(session: Session, settings: Settings) -> Newsroom:
 
 @pytest.fixture
 def api(session: Session, room: Newsroom) -> Iterator[TestClient]:
-    token, _row = accounts.create_token(session, "newsroom-bot")
+    token, _row = accounts.create_token(
+        session, "newsroom-bot", scopes=("read", "subscribers", "send")
+    )
     session.commit()
     with TestClient(
         create_app(),

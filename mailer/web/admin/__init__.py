@@ -1,6 +1,6 @@
 """The admin area under /admin: server-rendered pages for editors, one module per page family
 (as warehouse's manage/views/): login, home (dashboard), lists, subscribers, segments, imports,
-issues, campaigns, inquiries, bounces; what they share is in forms.py.
+issues, campaigns, inquiries, bounces, API tokens; what they share is in forms.py.
 
 Every page but the login form requires a session (see mailer/web/auth.py); anonymous requests are
 redirected to the login page. Every POST must carry the session's CSRF token (403 otherwise, before
@@ -24,6 +24,7 @@ from mailer.web.admin import (
     login,
     segments,
     subscribers,
+    tokens,
 )
 from mailer.web.admin.forms import AdminRoute
 
@@ -40,5 +41,6 @@ for _family in (
     campaigns,
     inquiries,
     bounces,
+    tokens,
 ):
     router.include_router(_family.router)

@@ -1,14 +1,15 @@
-"""Signing in and out of the admin area: /admin/login (rate-limited per address and IP) and
-/admin/logout (which revokes every session cookie of the admin)."""
+"""Signing in and out of the admin area: /admin/login (throttled per account and address, with
+growing delays and Retry-After: see mailer.web.auth) and /admin/logout (which revokes every
+session cookie of the admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from mailer.accounts import authenticate
+from mailer.accounts import authenticate, end_sessions
 from mailer.settings import get_settings
 from mailer.web import auth
 from mailer.web.admin.forms import (
@@ -32,9 +33,9 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _login_limiter(request: Request) -> Any:
+def _login_limiter(request: Request) -> auth.LoginThrottle:
     state = request.app.state
-    limiter = getattr(state, "admin_login_limiter", None)
+    limiter: auth.LoginThrottle | None = getattr(state, "admin_login_limiter", None)
     if limiter is None:
         limiter = auth.login_limiter(get_settings())
         state.admin_login_limiter = limiter
@@ -111,18 +112,24 @@ def login(
     assert data is not None
     limiter = _login_limiter(request)
     ip = _client_ip(request)
-    if not auth.login_allowed(limiter, ip, email):
-        return _login_page(
+    verdict = limiter.check(ip, email)
+    if not verdict.allowed:
+        response = _login_page(
             request,
             data,
             next_url=_safe_next(next),
             email=email,
-            error="Too many failed sign-in attempts. Wait a minute, then try again.",
+            error=(
+                "Too many failed sign-in attempts from this address. Try again in "
+                f"{_wait(verdict.retry_after)}."
+            ),
             status_code=429,
         )
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     user = authenticate(session, email, password)
     if user is None:
-        auth.record_failed_login(limiter, ip, email)
+        limiter.failed(ip, email)
         return _login_page(
             request,
             data,
@@ -132,14 +139,21 @@ def login(
             status_code=401,
         )
     session.commit()
+    limiter.succeeded(ip, email)
     response = RedirectResponse(_safe_next(next), status_code=303)
     _set_session(response, auth.new_session(user))
     return response
 
 
+def _wait(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{round(seconds / 60)} minutes"
+
+
 @router.post("/logout")
 def logout(session: DB, admin: Admin) -> Response:
-    auth.revoke_sessions(admin)
+    end_sessions(admin)
     session.commit()
     response = redirect("/admin/login", "You are signed out.")
     settings = get_settings()

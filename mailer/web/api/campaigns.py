@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from mailer.content.issues import get_issue
 from mailer.sending import campaigns, dispatch
 from mailer.web import queries
-from mailer.web.api.routing import DB, CampaignId, Client, api_router, check_text
+from mailer.web.api.routing import DB, CampaignId, Client, api_router, check_text, needs
 
 router = api_router()
 
@@ -79,6 +79,7 @@ def campaign_list(
     response_model=CampaignCreated,
     status_code=201,
     summary="Send an issue to a list (and segment) now or at a time — like `mailer send --yes`",
+    **needs("send"),
 )
 def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCreated:
     for value, field in ((body.where, "where"), (body.segment, "segment")):
@@ -121,14 +122,18 @@ def campaign_status(campaign_id: CampaignId, session: DB) -> CampaignOut:
     return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
 
 
-@router.post("/campaigns/{campaign_id}/pause", response_model=CampaignOut, summary="Pause")
+@router.post(
+    "/campaigns/{campaign_id}/pause", response_model=CampaignOut, summary="Pause", **needs("send")
+)
 def pause(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.pause(session, campaign_id)
     session.commit()
     return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
 
 
-@router.post("/campaigns/{campaign_id}/resume", response_model=CampaignOut, summary="Resume")
+@router.post(
+    "/campaigns/{campaign_id}/resume", response_model=CampaignOut, summary="Resume", **needs("send")
+)
 def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.resume(session, campaign_id)
     session.commit()
@@ -136,7 +141,9 @@ def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
     return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
 
 
-@router.post("/campaigns/{campaign_id}/cancel", response_model=CampaignOut, summary="Cancel")
+@router.post(
+    "/campaigns/{campaign_id}/cancel", response_model=CampaignOut, summary="Cancel", **needs("send")
+)
 def cancel(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.cancel(session, campaign_id)
     session.commit()
@@ -147,6 +154,7 @@ def cancel(campaign_id: CampaignId, session: DB) -> CampaignOut:
     "/campaigns/{campaign_id}/retry-failed",
     response_model=CampaignOut,
     summary="Queue the failed deliveries again",
+    **needs("send"),
 )
 def retry_failed(campaign_id: CampaignId, session: DB) -> CampaignOut:
     n = campaigns.retry_failed(session, campaign_id)

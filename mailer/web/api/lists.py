@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from mailer.web.api.routing import DB, api_router, check_text
+from mailer.web.api.routing import DB, api_router, check_text, needs
 from subscribers.lists import create_list, list_lists
 
 router = api_router()
@@ -29,7 +29,13 @@ def lists(session: DB) -> list[ListOut]:
     return [ListOut(**vars(s)) for s in list_lists(session)]
 
 
-@router.post("/lists", response_model=ListOut, status_code=201, summary="Create a list")
+@router.post(
+    "/lists",
+    response_model=ListOut,
+    status_code=201,
+    summary="Create a list",
+    **needs("subscribers"),
+)
 def create_list_(body: ListIn, session: DB) -> ListOut:
     check_text(body.name, "name")
     check_text(body.description, "description")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from mailer.settings import get_settings
 from mailer.web import queries
-from mailer.web.api.routing import DB, Client, Email, Slug, api_router, check_text
+from mailer.web.api.routing import DB, Client, Email, Slug, api_router, check_text, needs
 from subscribers.errors import NotFound as SubscribersNotFound
 from subscribers.lifecycle import add_subscriber, require_subscriber, unsubscribe_from_list
 from subscribers.lists import get_list
@@ -123,6 +123,7 @@ def subscriber(email: Email, session: DB) -> SubscriberDetail:
     response_model=SubscriberOut,
     status_code=201,
     summary="Add a subscriber to a list (active; consent recorded as given through the API)",
+    **needs("subscribers"),
 )
 def add_subscriber_(slug: Slug, body: SubscriberIn, session: DB, client: Client) -> SubscriberOut:
     for field in ("email", "name", "company"):
@@ -151,6 +152,7 @@ def add_subscriber_(slug: Slug, body: SubscriberIn, session: DB, client: Client)
     "/lists/{slug}/subscribers/{email}/unsubscribe",
     response_model=SubscriberOut,
     summary="Unsubscribe an address from one list (the row and its history are kept)",
+    **needs("subscribers"),
 )
 def unsubscribe_(slug: Slug, email: Email, session: DB, client: Client) -> SubscriberOut:
     check_text(email, "email")

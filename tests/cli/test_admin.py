@@ -1,0 +1,116 @@
+"""`mailer admin …`: users (create, set-password, disable, enable, list) and API tokens (create
+with scopes and expiry, list, revoke), as an operator runs them."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer import accounts
+from mailer.cli import app
+from mailer.db import utcnow
+from mailer.settings import Settings
+from mailer.web.app import create_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+runner = CliRunner()
+OLD = "correct horse battery"  # noqa: S105  (test passwords)
+NEW = "a longer better passphrase"  # noqa: S105
+
+
+def admin(*args: str, input: str | None = None) -> str:
+    result = runner.invoke(app, ["admin", *args], input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture
+def web(settings: Settings) -> Iterator[TestClient]:
+    admin("create-user", "editor@example.com", "--password-stdin", input=OLD + "\n")
+    with TestClient(create_app(), base_url="https://news.example.com") as client:
+        yield client
+
+
+def sign_in(client: TestClient, password: str) -> int:
+    form = client.get("/admin/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf
+    return client.post(
+        "/admin/login",
+        data={"email": "editor@example.com", "password": password, "csrf_token": csrf.group(1)},
+        follow_redirects=False,
+    ).status_code
+
+
+def test_set_password_changes_it_and_signs_out_open_sessions(web: TestClient) -> None:
+    assert sign_in(web, OLD) == 303
+    assert web.get("/admin", follow_redirects=False).status_code == 200
+    out = admin("set-password", "Editor@Example.com", "--password-stdin", input=NEW + "\n")
+    assert "password of editor@example.com changed" in out
+    assert web.get("/admin", follow_redirects=False).status_code == 303  # signed out
+    web.cookies.clear()
+    assert sign_in(web, OLD) == 401
+    assert sign_in(web, NEW) == 303
+    with pytest.raises(accounts.AuthError, match="too short"):
+        admin("set-password", "editor@example.com", "--password-stdin", input="short\n")
+
+
+def test_disable_ends_sessions_and_refuses_sign_in_until_enabled(web: TestClient) -> None:
+    assert sign_in(web, OLD) == 303
+    out = admin("disable", "editor@example.com")
+    assert "admin user editor@example.com disabled" in out
+    assert web.get("/admin", follow_redirects=False).status_code == 303
+    web.cookies.clear()
+    assert sign_in(web, OLD) == 401
+    listed = admin("list-users")
+    assert re.search(r"editor@example\.com\s+disabled", listed), listed
+    admin("enable", "editor@example.com")
+    assert sign_in(web, OLD) == 303
+    assert re.search(r"editor@example\.com\s+active", admin("list-users"))
+    with pytest.raises(accounts.AuthError, match="no admin user 'nobody@example.com'"):
+        admin("disable", "nobody@example.com")
+
+
+def test_tokens_are_created_with_scopes_and_expiry_listed_and_revoked(
+    settings: Settings, session: Session
+) -> None:
+    result = runner.invoke(
+        app,
+        ["admin", "create-token", "crm", "--scope", "read", "--scope", "subscribers",
+         "--expires", "30d"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    assert token.startswith("mlr_") and "\n" not in token  # stdout is the token alone
+    assert "scopes: read, subscribers" in result.stderr
+    row = accounts.token_row(session, token)
+    assert row is not None and row.scope_list == ["read", "subscribers"]
+    assert row.expires_at is not None
+    assert abs(row.expires_at - (utcnow() + timedelta(days=30))) < timedelta(minutes=1)
+    admin("create-token", "archive-bot", "--expires", "never")
+    listing = admin("list-tokens").splitlines()
+    assert listing[0].split() == ["NAME", "TOKEN", "SCOPES", "EXPIRES", "LAST", "USED", "STATE"]
+    crm = next(line for line in listing if line.startswith("crm"))
+    assert "read,subscribers" in crm and crm.endswith("active") and token[:12] in crm
+    assert token not in "\n".join(listing)
+    bot = next(line for line in listing if line.startswith("archive-bot"))
+    assert "never" in bot and " read " in bot
+    admin("revoke-token", "crm")
+    assert next(
+        line for line in admin("list-tokens").splitlines() if line.startswith("crm")
+    ).endswith("revoked")
+    with pytest.raises(accounts.AuthError, match="unknown scope 'everything'"):
+        admin("create-token", "x", "--scope", "everything")
+    with pytest.raises(accounts.AuthError, match="not understood"):
+        admin("create-token", "y", "--expires", "tomorrow")
