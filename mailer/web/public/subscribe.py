@@ -3,22 +3,38 @@
 The subscribe form answers the same neutral page whatever the address's status (active, pending,
 unsubscribed, suppressed, unknown), so it cannot be used to learn who is on a list; nothing is
 active before the address's owner confirms from their inbox.
+
+Abuse (the form mails whatever address is typed in), in the order a request meets it:
+- per client address: SUBSCRIBE_PER_IP, answered 429 with Retry-After;
+- the input: an address we cannot deliver to (including an internationalised mailbox) or a long
+  name is a 422 form error; with MAILER_SUBSCRIBE_POW set, so is a missing or reused
+  proof-of-work (mailer.web.proof_of_work);
+- per mailbox: CONFIRMATIONS_PER_ADDRESS, keyed by the mailbox with case and `+tag` ignored
+  (`subscribers.addresses.mailbox_key`), answered with the usual neutral page and no mail;
+- all forms together: MAILER_CONFIRMATIONS_PER_HOUR, past which the form answers "try again
+  later" (503 with Retry-After) and mails nothing.
+Everything that depends on the address's state (the database lookups, the pending subscription,
+the confirmation mail) happens after the answer has been sent (a background task), so neither the
+answer nor its timing tells an active address from an unknown one.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
 from mailer.sending import confirmations
 from mailer.settings import get_settings
+from mailer.web import proof_of_work
 from mailer.web.pages import SecureRoute, page
 from mailer.web.public.forms import (
     CONTROL,
@@ -38,7 +54,7 @@ from mailer.web.ratelimit import (
     limiter_for,
 )
 from subscribers import lifecycle
-from subscribers.addresses import parse_address
+from subscribers.addresses import mailbox_key, parse_address
 from subscribers.errors import InvalidAddress, InvalidInput, Suppressed
 from subscribers.models import MailingList, Subscription, SubscriptionStatus
 from subscribers.suppression import is_suppressed
@@ -73,7 +89,13 @@ def _subscribe_form(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
-    return page(
+    settings = get_settings()
+    challenge = (
+        json.dumps(proof_of_work.new_challenge(settings.secret(), settings.subscribe_pow))
+        if settings.subscribe_pow
+        else None
+    )
+    response = page(
         request,
         "subscribe.html.j2",
         {
@@ -84,9 +106,14 @@ def _subscribe_form(
             "email": email,
             "name": name,
             "errors": errors or {},
+            "pow_challenge": challenge,
+            "pow_field": proof_of_work.FIELD,
         },
         status_code=status,
     )
+    if challenge is not None:
+        response.headers["Cache-Control"] = "no-store"  # a challenge is good for one page
+    return response
 
 
 @router.get("/subscribe/{slug}", include_in_schema=False)
@@ -211,34 +238,59 @@ async def subscribe_post(request: Request, slug: str) -> Response:
                 request, mlist, email=email, name=name[:300], errors=errors, status=422
             )
 
-    address_key = tokens.digest("web-subscribe", email, settings.secret(), chars=16)
+    if settings.subscribe_pow and not proof_of_work.solution_is_valid(
+        first_field(form, proof_of_work.FIELD), settings.secret(), limiter
+    ):
+        with open_session() as session:
+            return _subscribe_form(
+                request,
+                _list_or_404(session, list_slug),
+                email=email,
+                name=name,
+                errors={
+                    "pow": "Your browser has not finished its check yet (it needs JavaScript). "
+                    "Wait until the button is enabled, then send the form again."
+                },
+                status=422,
+            )
+
+    # Keyed by the mailbox (case and +tag ignored) through a keyed digest: no address is stored.
+    address_key = tokens.digest("web-subscribe", mailbox_key(email), settings.secret(), chars=16)
     if not limiter.hit(CONFIRMATIONS_PER_ADDRESS, "confirm-mail", address_key).allowed:
         return _check_inbox(request, email, list_name)  # say nothing different: no leak
+    hourly = f"{settings.confirmations_per_hour}/hour"
+    verdict = limiter.hit(hourly, "confirm-mail-all")
+    if not verdict.allowed:
+        return message_page(
+            request,
+            "Please try again later",
+            [
+                "We are receiving an unusual number of subscription requests right now, so we "
+                "have paused sending confirmation emails. Nothing was sent to you. Please try "
+                "again in about an hour."
+            ],
+            status=503,
+            kind="error",
+            headers={"Retry-After": str(verdict.retry_after)},
+            links=[("Back to the form", f"/subscribe/{list_slug}")],
+        )
+    response = _check_inbox(request, email, list_name)
+    response.background = BackgroundTask(_subscribe_later, list_slug, email, name, address_key)
+    return response
+
+
+def _subscribe_later(slug: str, email: str, name: str, address_key: str) -> None:
+    """After the answer: the pending subscription and, when the address's state calls for one,
+    the confirmation email. Failures are logged (the visitor already has their answer and can
+    send the form again); the log names the address by its digest only."""
     try:
-        result = await run_in_threadpool(_start_subscription, list_slug, email, name)
-    except PageError as err:
-        return error_page(request, err)
-    except (InvalidInput, InvalidAddress) as exc:
-        with open_session() as session:
-            mlist = _list_or_404(session, list_slug)
-            return _subscribe_form(
-                request, mlist, email=email, name=name, errors={"email": str(exc)}, status=422
-            )
-    if result.send_to is not None:
-        sent = await run_in_threadpool(_send_confirmation, result, address_key)
-        if not sent:
-            return message_page(
-                request,
-                "We could not send the confirmation email",
-                [
-                    "Our mail server did not accept the message just now. Nothing has been "
-                    "activated. Please try again in a few minutes."
-                ],
-                status=503,
-                kind="error",
-                links=[("Try again", f"/subscribe/{list_slug}")],
-            )
-    return _check_inbox(request, email, list_name)
+        result = _start_subscription(slug, email, name)
+        if result.send_to is not None:
+            _send_confirmation(result, address_key)
+    except (PageError, InvalidInput, InvalidAddress) as exc:
+        log.warning("subscription request %s not recorded: %s", address_key, exc)
+    except Exception:  # a background task has no one to answer: log, never lose silently
+        log.exception("subscription request %s failed", address_key)
 
 
 @dataclass(frozen=True)
