@@ -11,6 +11,7 @@ Cells are spreadsheet-safe (`subscribers.formulas.neutralise`) unless `raw=True`
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -99,6 +100,25 @@ def export_rows(
             ]
 
 
+def iter_csv(
+    session: Session,
+    mlist: MailingList,
+    where: Select[Any] | None = None,
+    *,
+    raw: bool = False,
+) -> Iterator[str]:
+    """The list as CSV text (RFC 4180, CRLF), one row per chunk: the header, then a subscriber
+    per row. Cells are spreadsheet-safe (`neutralise`) unless `raw` asks for the data exactly as
+    stored (for programs that read the file, never for a person opening it in a spreadsheet)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in export_rows(session, mlist, where):
+        writer.writerow(row if raw else [neutralise(cell) for cell in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
 def export_csv(
     session: Session,
     mlist: MailingList,
@@ -107,12 +127,8 @@ def export_csv(
     *,
     raw: bool = False,
 ) -> int:
-    """Write the list as CSV (RFC 4180, CRLF) to `out`; returns the number of subscribers.
-
-    Cells are spreadsheet-safe (`neutralise`) unless `raw` asks for the data exactly as stored
-    (for programs that read the file, never for a person opening it in a spreadsheet)."""
-    writer = csv.writer(out)
+    """Write the list as CSV to `out` (see `iter_csv`); returns the number of subscribers."""
     count = -1
-    for count, row in enumerate(export_rows(session, mlist, where)):  # noqa: B007
-        writer.writerow(row if raw else [neutralise(cell) for cell in row])
+    for count, line in enumerate(iter_csv(session, mlist, where, raw=raw)):  # noqa: B007
+        out.write(line)
     return max(count, 0)

@@ -200,6 +200,10 @@ def test_with_proof_of_work_on_a_form_without_a_fresh_solution_changes_nothing(
 
 @pytest.fixture
 def live_app(settings: Settings) -> Iterator[str]:
+    yield from _serve()
+
+
+def _serve() -> Iterator[str]:
     """The app served by uvicorn in a thread (a real HTTP server: the response is on the wire
     before background work runs)."""
     port = free_port()
@@ -252,3 +256,40 @@ def test_the_answer_is_identical_and_sent_before_the_address_is_even_looked_up(
     while not (outbox(settings) and len(started) == 3) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(outbox(settings)) == 1 and "fresh@example.org" in outbox(settings)[0].read_text()
+
+
+@pytest.mark.slow
+def test_chromium_solves_the_proof_of_work_and_subscribes(
+    settings: Settings, session: Session, briefing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The self-hosted solver (templates/web/static/pow.js) in Debian's Chromium, offline."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    monkeypatch.setenv("MAILER_SUBSCRIBE_POW", "20000")
+    reset_settings()
+    server = _serve()
+    base = next(server)
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            try:
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.goto(f"{base}/subscribe/briefing")
+                page.fill("#email", "reader@example.org")
+                page.wait_for_selector("button[type=submit]:not([disabled])", timeout=30_000)
+                assert page.inner_text("[data-pow-status]") == "Browser checked."
+                page.click("button[type=submit]")
+                page.wait_for_selector("text=Check your inbox", timeout=20_000)
+            finally:
+                browser.close()
+    finally:
+        next(server, None)
+    assert errors == []
+    deadline = time.monotonic() + 20
+    while not outbox(settings) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(outbox(settings)) == 1
