@@ -6,6 +6,8 @@ frozen dataclasses; the renderer and the PDF printer take nothing else, which ke
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -78,3 +80,93 @@ class IssueContent:
     @property
     def pdf_filename(self) -> str:
         return f"{self.pdf_name}.pdf"
+
+
+# --- limits every issue keeps, whichever format it came from -------------------------------------
+#
+# The database's own column sizes where it has them, and generous bounds where it stores Text: an
+# issue is read by people, so a 100,000-character headline or a partner name built out of YAML
+# aliases is a broken or hostile file, not content. Checked by `check_issue` after either parser.
+
+LIMITS: dict[str, int] = {
+    "title": 300,
+    "newsletter": 200,
+    "slug": 120,
+    "summary": 20_000,
+    "call_to_action": 2_000,
+    "more_info_url": 2_000,
+    "pdf_name": 200,
+    "partner name": 200,
+    "partner title": 200,
+    "partner firm": 200,
+    "partner email": 320,
+    "headline": 500,
+    "paragraph": 20_000,
+    "source outlet": 200,
+    "source author": 200,
+    "source title": 1_000,
+    "source url": 2_000,
+}
+MAX_ITEMS = 100
+MAX_PARAGRAPHS = 50  # per item
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_SCHEMES = ("https://", "http://")
+
+
+def _fields(content: IssueContent) -> Iterator[tuple[str, str, str]]:
+    """(limit key, where it is, value) for every text field of the issue."""
+    p = content.partner
+    for key, value in (
+        ("title", content.title),
+        ("newsletter", content.newsletter),
+        ("slug", content.slug),
+        ("summary", content.summary),
+        ("call_to_action", content.call_to_action),
+        ("more_info_url", content.more_info_url or ""),
+        ("pdf_name", content.pdf_name),
+        ("partner name", p.name),
+        ("partner title", p.title),
+        ("partner firm", p.firm),
+        ("partner email", p.email),
+    ):
+        yield key, f"the {key.replace('_', ' ')}", value
+    for number, item in enumerate(content.items, start=1):
+        where = f"item {number}"
+        yield "headline", f"the headline of {where}", item.headline
+        for paragraph in item.paragraphs:
+            yield "paragraph", f"a paragraph of {where}", paragraph
+        s = item.source
+        for key, value in (
+            ("source outlet", s.outlet),
+            ("source author", s.author),
+            ("source title", s.title),
+            ("source url", s.url or ""),
+        ):
+            yield key, f"the {key} of {where}", value
+
+
+def check_issue(content: IssueContent) -> str | None:
+    """What is wrong with a parsed issue (a message for IssueFormatError), or None.
+
+    Lengths within LIMITS, at most MAX_ITEMS items, a slug of `a-z 0-9 -` (it goes into archive
+    links and file names), and links that are web addresses (no `javascript:` in a reader's mail).
+    """
+    if not SLUG_PATTERN.match(content.slug):
+        return (
+            f"the slug {content.slug[:80]!r} may only hold lower-case letters a-z, digits and "
+            "single hyphens, like security-chatter-2025-04-09"
+        )
+    if len(content.items) > MAX_ITEMS:
+        return f"the issue has {len(content.items)} items; at most {MAX_ITEMS} are allowed"
+    for number, item in enumerate(content.items, start=1):
+        if len(item.paragraphs) > MAX_PARAGRAPHS:
+            return f"item {number} has {len(item.paragraphs)} paragraphs; at most {MAX_PARAGRAPHS}"
+    for key, where, value in _fields(content):
+        if len(value) > LIMITS[key]:
+            return (
+                f"{where} is {len(value):,} characters long; at most {LIMITS[key]:,} are "
+                f"allowed (it begins {value[:40]!r})"
+            )
+        if key.endswith("url") and value and not value.lower().startswith(URL_SCHEMES):
+            return f"{where} must be a web address starting with https:// (found {value[:80]!r})"
+    return None

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mailer.content.briefing import parse_briefing
-from mailer.content.document import IssueContent, Item, PartnerInfo, Source
+from mailer.content.document import IssueContent, Item, PartnerInfo, Source, check_issue
 from mailer.content.errors import IssueFormatError
 from mailer.content.markdown import default_call_to_action, parse_markdown
 from mailer.content.models import Issue, IssueItem, Partner
@@ -41,7 +41,8 @@ class ImportResult:
 
 def detect_format(text: str) -> Format:
     """Front matter (`---` as the first line) means Markdown; anything else is the briefing."""
-    first = text.removeprefix("\ufeff").lstrip("\r\n").split("\n", 1)[0].strip()
+    lines = text.removeprefix("\ufeff").lstrip("\r\n").splitlines()  # LF, CRLF or CR alike
+    first = lines[0].strip() if lines else ""
     return "markdown" if first == "---" else "briefing"
 
 
@@ -68,10 +69,16 @@ def read_issue_file(path: str | Path) -> str:
 
 
 def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Format]:
+    """Parse either format and check the limits every issue keeps (`document.check_issue`);
+    IssueFormatError naming the file (and the line, where the parser knows it)."""
     fmt = detect_format(text)
-    if fmt == "markdown":
-        return parse_markdown(text, path=path), fmt
-    return parse_briefing(text, path=path), fmt
+    content = (
+        parse_markdown(text, path=path) if fmt == "markdown" else parse_briefing(text, path=path)
+    )
+    problem = check_issue(content)
+    if problem is not None:
+        raise IssueFormatError(problem, path=path)
+    return content, fmt
 
 
 def _resolve_partner(session: Session, content: IssueContent) -> tuple[PartnerInfo, Partner, bool]:

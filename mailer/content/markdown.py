@@ -22,6 +22,11 @@ Paragraph text is kept as Markdown source (inline emphasis and links stay as wri
 decides how to show them, and nothing the editor wrote is lost. Unknown front matter keys are
 refused rather than ignored, so a typo such as `sumary:` cannot silently drop the summary.
 
+The YAML is read with PyYAML's safe loader and its aliases bounded: a few hundred bytes of nested
+`&anchor`/`*alias` can stand for millions of values ("billion laughs"), so the front matter is
+refused when it refers to more than MAX_YAML_ALIASES aliases or expands to more than
+MAX_YAML_VALUES values. Text values keep the limits of `document.LIMITS`, reported at their line.
+
 A partner given only by slug or email cannot be completed without the database; the parser then
 returns a PartnerInfo with the missing fields empty and the reference in `extra["partner"]`, and
 mailer.content.issues resolves it on import.
@@ -46,7 +51,14 @@ from mailer.content.briefing import (
     parse_source_line,
     slugify,
 )
-from mailer.content.document import IssueContent, Item, PartnerInfo, Source
+from mailer.content.document import (
+    LIMITS,
+    SLUG_PATTERN,
+    IssueContent,
+    Item,
+    PartnerInfo,
+    Source,
+)
 from mailer.content.errors import IssueFormatError
 from mailer.content.language import normal_language
 
@@ -63,6 +75,8 @@ FRONT_MATTER_KEYS = (
     "lang",
 )
 PARTNER_KEYS = ("name", "title", "firm", "email", "pronoun")
+MAX_YAML_ALIASES = 20
+MAX_YAML_VALUES = 1_000
 PRONOUNS = ("him", "her", "them")
 
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
@@ -104,13 +118,25 @@ class _FrontMatter:
         self.path = path
         self.first_line = first_line  # file line of the YAML's first line
         try:
-            node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(yaml_text)
+            node, data = _load_bounded(yaml_text, first_line, path)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = first_line + mark.line if mark is not None else first_line
             raise IssueFormatError(
                 f"invalid YAML in the front matter: {exc.problem or exc}", path=path, line=line
+            ) from None
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, ESC…)
+            line = first_line + yaml_text[: exc.position].count("\n")
+            raise IssueFormatError(
+                f"the front matter holds a character YAML does not allow "
+                f"(U+{exc.character:04X}); remove it",
+                path=path,
+                line=line,
+            ) from None
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            # e.g. `date: 2025-13-45`, which PyYAML turns into a datetime and fails on.
+            raise IssueFormatError(
+                f"a value in the front matter cannot be read: {exc}", path=path, line=first_line
             ) from None
         if data is None:
             data = {}
@@ -149,7 +175,65 @@ class _FrontMatter:
             return ""
         if not isinstance(value, str | int | float):
             raise self.error(key, f"`{key}:` must be text, found {type(value).__name__}")
-        return _normalise(str(value))
+        text = _normalise(str(value))
+        limit = LIMITS.get(key)
+        if limit is not None and len(text) > limit:
+            raise self.error(
+                key, f"`{key}:` is {len(text):,} characters long; at most {limit:,} are allowed"
+            )
+        return text
+
+
+def _load_bounded(text: str, first_line: int, path: str | None) -> tuple[yaml.Node | None, Any]:
+    """Compose the YAML, bound its aliases and expanded size, then build the Python values from
+    the one composed tree (never expanding what was refused)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        aliases, values = _expansion(node)
+        if aliases > MAX_YAML_ALIASES or values > MAX_YAML_VALUES:
+            raise IssueFormatError(
+                f"the front matter uses {aliases} YAML aliases (*name) standing for {values:,} "
+                f"values; at most {MAX_YAML_ALIASES} aliases and {MAX_YAML_VALUES:,} values are "
+                "read: write the values out instead of repeating anchors",
+                path=path,
+                line=first_line,
+            )
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expansion(root: yaml.Node) -> tuple[int, int]:
+    """(alias uses, values once every alias is expanded), in time linear in the tree's size.
+
+    A recursive anchor (`&a [*a]`) expands forever: counted as more than the bound."""
+    sizes: dict[int, int] = {}
+    aliases = 0
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        nonlocal aliases
+        key = id(node)
+        if key in sizes:
+            aliases += 1
+            return sizes[key]
+        if key in active:
+            aliases += 1
+            return MAX_YAML_VALUES + 1
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        active.discard(key)
+        sizes[key] = min(total, 10 * MAX_YAML_VALUES)  # no huge integers either
+        return sizes[key]
+
+    return aliases, size(root)
 
 
 def _normalise(text: str) -> str:
@@ -206,7 +290,19 @@ def _partner(fm: _FrontMatter) -> tuple[PartnerInfo, dict[str, str]]:
             "partner",
             f"unknown partner field {unknown[0]!r}; expected some of: " + ", ".join(PARTNER_KEYS),
         )
+    for k, v in value.items():
+        if v is not None and not isinstance(v, str | int | float):
+            raise fm.error(
+                "partner", f"the partner's `{k}:` must be text, found {type(v).__name__}"
+            )
     fields = {k: " ".join(str(v).split()) for k, v in value.items() if v is not None}
+    for k, text in fields.items():
+        limit = LIMITS.get(f"partner {k}")
+        if limit is not None and len(text) > limit:
+            raise fm.error(
+                "partner",
+                f"the partner's `{k}:` is {len(text):,} characters long; at most {limit:,}",
+            )
     if not fields.get("email"):
         raise fm.error("partner", "the partner needs an `email:` (where clients' replies go)")
     pronoun = fields.get("pronoun", "them").lower()
@@ -227,6 +323,18 @@ def _partner(fm: _FrontMatter) -> tuple[PartnerInfo, dict[str, str]]:
         ),
         {},
     )
+
+
+def _slug(fm: _FrontMatter) -> str:
+    """`slug:` as given, if it is one: it becomes part of archive links and file names."""
+    slug = fm.text("slug")
+    if slug and not SLUG_PATTERN.match(slug):
+        raise fm.error(
+            "slug",
+            f"`slug:` may only hold lower-case letters a-z, digits and single hyphens, like "
+            f"security-chatter-2025-04-09; found {slug[:80]!r}",
+        )
+    return slug
 
 
 def _date(fm: _FrontMatter) -> date:
@@ -402,6 +510,6 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         call_to_action=call_to_action,
         more_info_url=fm.text("more_info_url") or None,
         pdf_name=pdf_name or _pdf_name_for(newsletter, when),
-        slug=fm.text("slug") or issue_slug(newsletter, when),
+        slug=_slug(fm) or issue_slug(newsletter, when),
         extra=extra,
     )

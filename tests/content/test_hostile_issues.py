@@ -1,0 +1,150 @@
+"""Hostile issue files: YAML alias bombs, path-like slugs, fields far past any real issue, links
+that are not web addresses. Each is refused with the line or the field named, and nothing is
+stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.content.document import LIMITS, MAX_ITEMS
+from mailer.content.errors import IssueFormatError
+from mailer.content.issues import detect_format, import_issue_file, parse_issue
+from mailer.content.markdown import MAX_YAML_ALIASES
+from mailer.content.models import Issue, Partner
+from tests.conftest import BRIEFING
+
+MARKDOWN = (Path(__file__).parent.parent / "data" / "issues" / "security-chatter.md").read_text(
+    encoding="utf-8"
+)
+BRIEFING_TEXT = BRIEFING.read_text(encoding="utf-8")
+
+# 400 bytes that stand for 9**7 (4.8 million) strings once the aliases are expanded.
+ALIAS_BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+"""
+
+
+def with_front_matter(replace: str, by: str) -> str:
+    assert replace in MARKDOWN
+    return MARKDOWN.replace(replace, by, 1)
+
+
+def refused(text: str) -> IssueFormatError:
+    with pytest.raises(IssueFormatError) as info:
+        parse_issue(text, path="hostile.md")
+    return info.value
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    """Hostile input: nested anchors, the partner's name pointing at the last one."""
+    bomb = with_front_matter(
+        "partner:\n  name: Fausto Carbajal Glass", ALIAS_BOMB + "partner:\n  name: *g"
+    )
+    assert len(ALIAS_BOMB) < 500
+    error = refused(bomb)
+    assert error.line == 2 and "YAML aliases" in str(error)
+    assert f"at most {MAX_YAML_ALIASES} aliases" in str(error)
+    recursive = with_front_matter("title: Security", "loop: &l [*l]\ntitle: Security")
+    assert "YAML aliases" in str(refused(recursive))
+    # A modest anchor is still fine (editors may reuse an address).
+    reused = with_front_matter(
+        "  email: fausto.carbajal@miranda-partners.com",
+        "  email: &mail fausto.carbajal@miranda-partners.com",
+    )
+    content, _ = parse_issue(reused, path="ok.md")
+    assert content.partner.email == "fausto.carbajal@miranda-partners.com"
+
+
+def test_a_path_like_slug_is_refused_at_its_line() -> None:
+    """Hostile input: `slug: ../../admin/logout?x=1#q`, which went into archive links."""
+    text = with_front_matter("pdf_name:", "slug: ../../admin/logout?x=1#q\npdf_name:")
+    error = refused(text)
+    slug_line = text.split("\n").index("slug: ../../admin/logout?x=1#q") + 1
+    assert error.line == slug_line
+    assert "`slug:` may only hold lower-case letters a-z, digits and single hyphens" in str(error)
+    for bad in ("Security-Chatter", "a--b", "-a", "a_b", "ñandú", "a" * 121):
+        assert "slug" in str(refused(with_front_matter("pdf_name:", f"slug: {bad}\npdf_name:")))
+    ok, _ = parse_issue(with_front_matter("pdf_name:", "slug: chatter-2025-04-09\npdf_name:"))
+    assert ok.slug == "chatter-2025-04-09"
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        (
+            "  name: Fausto Carbajal Glass",
+            "  name: " + "F" * 800_000,
+            "the partner's `name:` is 800,000",
+        ),
+        ("  title: Partner", "  title: " + "P" * 201, "the partner's `title:` is 201"),
+        ("title: Security Chatter — 9 April 2025", "title: " + "T" * 301, "`title:` is 301"),
+        ("newsletter: Security Chatter", "newsletter: " + "N" * 201, "`newsletter:` is 201"),
+        ("pdf_name: MI-SecurityChatter-040925", "pdf_name: " + "p" * 201, "`pdf_name:` is 201"),
+        (
+            "more_info_url: https://miranda-partners.com/jvs-delphi-solutions/",
+            "more_info_url: javascript:alert(document.cookie)",
+            "the more info url must be a web address",
+        ),
+    ],
+    ids=["partner-name-800k", "partner-title", "title", "newsletter", "pdf-name", "js-url"],
+)
+def test_front_matter_fields_past_their_limits_are_refused(
+    replace: str, by: str, message: str
+) -> None:
+    assert message in str(refused(with_front_matter(replace, by)))
+
+
+def test_item_fields_and_counts_past_their_limits_are_refused_in_both_formats() -> None:
+    headline = "Sheinbaum takes a new direction in the fight against insecurity in Mexico."
+    long_md = MARKDOWN.replace(f"## {headline}", "## " + "H" * 600, 1)
+    assert "the headline of item 1 is 600 characters long; at most 500" in str(refused(long_md))
+    assert headline in BRIEFING_TEXT
+    long_txt = BRIEFING_TEXT.replace(headline, "H" * 600, 1)
+    with pytest.raises(IssueFormatError, match="the headline of item 1 is 600 characters"):
+        parse_issue(long_txt, path="hostile.txt")
+    first_source = "la inseguridad en México."
+    assert first_source in MARKDOWN
+    js_source = MARKDOWN.replace(first_source, first_source + " <javascript:alert(1)>", 1)
+    assert "the source url of item 1 must be a web address" in str(refused(js_source))
+    body = MARKDOWN.split("\n## ", 1)
+    item = "## " + body[1].split("\n## ", 1)[0]
+    many = body[0] + ("\n" + item.rstrip("\n") + "\n") * (MAX_ITEMS + 1)
+    assert f"at most {MAX_ITEMS} are allowed" in str(refused(many))
+    assert LIMITS["headline"] == 500
+
+
+def test_an_old_mac_markdown_file_is_read_as_markdown() -> None:
+    """Found by the fuzzer: CR-only line ends made a Markdown file look like a briefing."""
+    cr = MARKDOWN.replace("\n", "\r")
+    assert detect_format(cr) == "markdown"
+    assert parse_issue(cr)[0] == parse_issue(MARKDOWN)[0]
+
+
+def test_a_refused_file_stores_nothing(session: Session, tmp_path: Path) -> None:
+    before = [session.scalar(select(func.count()).select_from(m)) for m in (Issue, Partner)]
+    for name, text in (
+        (
+            "bomb.md",
+            with_front_matter(
+                "partner:\n  name: Fausto Carbajal Glass", ALIAS_BOMB + "partner:\n  name: *g"
+            ),
+        ),
+        ("slug.md", with_front_matter("pdf_name:", "slug: ../../admin/logout?x=1#q\npdf_name:")),
+    ):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(IssueFormatError, match=name):
+            import_issue_file(session, path)
+        session.rollback()
+    after = [session.scalar(select(func.count()).select_from(m)) for m in (Issue, Partner)]
+    assert after == before
