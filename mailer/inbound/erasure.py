@@ -17,7 +17,7 @@ def erase_person(session: Session, email: str) -> int:
     so the id these rows are keyed on) still exists. Messages they sent from the address are
     found by the envelope sender as well.
     """
-    canonical = parse_email(email).email
+    canonical = parse_email(email, allow_smtputf8=True).email  # erasing what is on record
     subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == canonical))
     mine = [func.lower(InboundMessage.mail_from) == canonical.lower()]
     if subscriber_id is not None:
