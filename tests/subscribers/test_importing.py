@@ -12,19 +12,11 @@ from mailer.settings import Settings
 from subscribers.errors import ImportFileError
 from subscribers.importing import ImportReport, import_csv
 from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
-from subscribers.lists import create_list
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
 from subscribers.suppression import add_suppression
 from tests.conftest import SUBSCRIBERS_CSV
 
 HEADER = "email,name,company,language,tags\n"
-
-
-@pytest.fixture
-def weekly(session: Session) -> MailingList:
-    mlist = create_list(session, "weekly", "Weekly Briefing")
-    session.commit()
-    return mlist
 
 
 def run(
@@ -41,18 +33,6 @@ def write(tmp_path: Path, text: str, name: str = "people.csv", bom: bool = False
     return path
 
 
-def balanced(report: ImportReport) -> bool:
-    return report.records == (
-        report.imported
-        + report.updated
-        + report.unchanged
-        + report.suppressed
-        + report.not_reactivated
-        + report.skipped
-        + len(report.duplicates)
-    )
-
-
 def test_the_sample_file_imports_its_good_rows_and_reports_each_bad_one(
     session: Session, weekly: MailingList, settings: Settings
 ) -> None:
@@ -62,7 +42,7 @@ def test_the_sample_file_imports_its_good_rows_and_reports_each_bad_one(
     assert report.records == 43
     assert (report.imported, report.updated, report.unchanged) == (38, 0, 0)
     assert (report.skipped, report.suppressed, report.not_reactivated) == (4, 0, 0)
-    assert balanced(report)
+    assert report.balanced
     problems = [(p.row, p.line, p.end_line, p.email, p.reason) for p in report.problems]
     assert problems == [
         (40, 40, 40, "not-an-email", "An email address must have an @-sign."),
@@ -223,7 +203,7 @@ def test_duplicates_across_batches_are_merged_and_reported_with_both_rows(
     report = run(session, weekly, write(tmp_path, text), settings, batch_size=2)
     assert [(d.row, d.first_row, d.email) for d in report.duplicates] == [(5, 2, "a@example.com")]
     assert (report.imported, report.updated, report.unchanged) == (4, 0, 0)
-    assert balanced(report)
+    assert report.balanced
     a = get_subscriber(session, "a@example.com")
     assert a is not None
     assert (a.name, a.company) == ("Second", "Acme")
