@@ -1,9 +1,10 @@
 """Per-client limits for public forms (the `limits` library: a moving window per key).
 
 Why: the subscribe form sends an email to whatever address is typed in, so without a limit it is a
-tool to flood someone's inbox or to burn the firm's sending reputation. Two windows apply: one per
-client IP (`SUBSCRIBE_PER_IP`) and one per target address (`CONFIRMATIONS_PER_ADDRESS`, keyed by a
-keyed digest so the storage holds no address).
+tool to flood someone's inbox or to burn the firm's sending reputation. Three windows apply: one
+per client IP (`SUBSCRIBE_PER_IP`), one per target mailbox (`CONFIRMATIONS_PER_ADDRESS`, keyed by a
+keyed digest of the mailbox with case and +tags ignored, so the storage holds no address and
+`victim+1@…` counts as `victim@…`), and one for all forms together (MAILER_CONFIRMATIONS_PER_HOUR).
 
 Storage: Redis when the settings name one (several web processes then share the windows), process
 memory otherwise. Each app instance gets its own `WebLimiter` (see `limiter_for`), so a test's

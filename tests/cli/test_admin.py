@@ -23,6 +23,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 runner = CliRunner()
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 OLD = "correct horse battery"  # noqa: S105  (test passwords)
 NEW = "a longer better passphrase"  # noqa: S105
 
