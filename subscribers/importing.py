@@ -42,7 +42,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import clevercsv
 from sqlalchemy import (
     Column,
     Integer,
@@ -272,6 +271,8 @@ def choose_separator(lines: list[str]) -> str:
     if len(fitting) == 1:
         return fitting[0]
     candidates = fitting or list(SEPARATORS)
+    import clevercsv  # only for a tie: it takes a second to import, most files never need it
+
     try:
         dialect = clevercsv.Detector().detect("".join(lines), delimiters=candidates)
     except (ValueError, csv.Error, clevercsv.Error):  # a heuristic: never fatal
