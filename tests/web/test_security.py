@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import subprocess
 import sys
 import time
@@ -305,8 +306,12 @@ def test_an_altered_or_expired_session_cookie_is_refused(
     assert good
     payload, stamp, signature = good.split(".")
     forged = auth.SessionData(csrf="x", user_id=2, version=0)
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
     altered = [
-        good[:-1] + ("A" if good[-1] != "A" else "B"),
+        # The last character's lowest bit is unused: another spelling of the same signature.
+        good[:-1] + alphabet[alphabet.index(good[-1]) ^ 1],
+        # A character whose every bit counts.
+        good[:-5] + ("A" if good[-5] != "A" else "Q") + good[-4:],
         auth.encode_session(forged, settings).split(".")[0] + f".{stamp}.{signature}",
     ]
     for value in altered:
