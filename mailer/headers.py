@@ -15,19 +15,18 @@ from email import policy as email_policy
 from email.header import Header
 
 from mailer.errors import ComposeError
+from subscribers.text import one_line
 
 CRLF = "\r\n"
 MAX_NAME = 200
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')
 _ADDR_FORBIDDEN = re.compile(r'[\x00-\x20\x7f<>()\[\],;:"\\]')
 
 
 def clean_header_text(value: str, limit: int = MAX_NAME) -> str:
     """A value safe inside one header: control characters (CR, LF, NUL…) become spaces."""
-    value = CONTROL_CHARACTERS.sub(" ", value)
-    return " ".join(value.split())[:limit]
+    return one_line(value, limit)
 
 
 def check_address(addr: str) -> str:

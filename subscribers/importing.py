@@ -71,6 +71,7 @@ from subscribers.models import (
     SubscriptionStatus,
 )
 from subscribers.suppression import one_of, suppressed_hashes
+from subscribers.text import has_control_characters
 
 COLUMNS = ("email", "name", "company", "language", "tags")
 EXPORT_COLUMNS = (*COLUMNS, "status")
@@ -294,9 +295,6 @@ def _sample(lines: Iterator[str]) -> list[str]:
     return taken
 
 
-_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _read_header(header: list[str] | None, name: str, report: ImportReport) -> _Columns:
     expected = ",".join(COLUMNS)
     if header is None:
@@ -321,7 +319,7 @@ def _read_header(header: list[str] | None, name: str, report: ImportReport) -> _
             attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
             if not attr:
                 raise ImportFileError(f"column {pos + 1} is named {title!r} with no key", path=name)
-            if len(attr) > ATTR_KEY_MAX or _HEADER_CONTROL.search(attr):
+            if len(attr) > ATTR_KEY_MAX or has_control_characters(attr):
                 raise ImportFileError(
                     f"column {pos + 1}: an attribute name must be one line of at most "
                     f"{ATTR_KEY_MAX} characters (found {len(attr)} characters: {attr[:40]!r})",

@@ -33,14 +33,14 @@ from subscribers.models import (
     SuppressionReason,
 )
 from subscribers.suppression import add_suppression, describe_suppression, get_suppression
+from subscribers.text import has_control_characters
 
 NAME_MAX = 200
 COMPANY_MAX = 200
 TAG_MAX = 64
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_LINE_BREAKS = re.compile(r"\s*[\r\n\t]+\s*")
+_LINE_BREAKS = re.compile(r"\s*[\r\n\t\x85\u2028\u2029]+\s*")
 
 
 def clean_text(value: str | None, field: str, limit: int) -> str:
@@ -50,7 +50,7 @@ def clean_text(value: str | None, field: str, limit: int) -> str:
     text = _LINE_BREAKS.sub(" ", (value or "").strip())
     if len(text) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters ({len(text)})")
-    if _CONTROL.search(text):
+    if has_control_characters(text):
         raise InvalidInput(f"{field} contains a control character")
     return text
 
@@ -62,7 +62,7 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
         tag = raw.strip()
         if not tag:
             continue
-        if _CONTROL.search(tag) or "\n" in tag or "\r" in tag:
+        if has_control_characters(tag):
             raise InvalidInput(f"tag {tag!r} contains a line break or control character")
         if ";" in tag:
             raise InvalidInput(f"tag {tag!r} contains ';', which separates tags in CSV files")

@@ -1,5 +1,6 @@
-"""Template environments for the issue's editions, the mapping of template errors to RenderError,
-and the MJML compiler with its guard.
+"""The one template environment factory, the one mapping of template errors to RenderError, and
+the one MJML compiler with its guard: the issue's editions, the confirmation email and the web pages
+all use these, so every template is escaped, strict about undefined names and reported alike.
 
 mjml-python does not validate: an unknown element or a wrong nesting comes out as an uncompiled
 `<mj-…>` tag instead of an error, so `compile_mjml` refuses output that still holds one.
@@ -47,6 +48,12 @@ def wrap_text(
 
 
 def template_env(root: Path, *, html: bool) -> jinja2.Environment:
+    """A Jinja environment over the template folder `root`: autoescaped when `html` (off only for
+    text/plain parts, where escaping is wrong), StrictUndefined (a misspelt name is an error, not an
+    empty string), with the filters the templates share.
+
+    Built fresh on each call; `template_envs` keeps one pair per folder.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),
         autoescape=html,  # noqa: S701 - off only for the text/plain part, where escaping is wrong
@@ -80,6 +87,8 @@ def fill_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -
         raise RenderError(f"template {name} not found: {exc}") from exc
     except jinja2.UndefinedError as exc:
         raise RenderError(f"template {name}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:  # the rest: a filter's or a `{% raise %}`'s message
+        raise RenderError(f"template {name}: {exc}") from exc
 
 
 def compile_mjml(source: str, template_name: str) -> str:

@@ -34,7 +34,6 @@ from email.utils import format_datetime
 from mailer import tokens
 from mailer.errors import ComposeError, ConfigError
 from mailer.headers import (
-    CONTROL_CHARACTERS,
     CRLF,
     check_address,
     clean_header_text,
@@ -45,6 +44,7 @@ from mailer.headers import (
 from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue
 from mailer.sending.dkim import Signer, relaxed_body_end, relaxed_lines
 from mailer.settings import Settings
+from subscribers.text import has_control_characters
 
 TEST_PREFIX = "[TEST] "
 
@@ -133,7 +133,7 @@ class Composer:
         self.personalizer = Personalizer(rendered)
         self.signer = Signer.from_settings(settings)
 
-        if CONTROL_CHARACTERS.search(settings.from_):
+        if has_control_characters(settings.from_):
             raise ConfigError("MAILER_FROM must be a single line without control characters")
         try:
             self._from = fold_structured("From", settings.from_)

@@ -22,18 +22,13 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
-from functools import lru_cache
 from typing import Any
-
-import jinja2
-from mjml import mjml2html
 
 from mailer import tokens
 from mailer.brand import brand_of
 from mailer.errors import TokenError
 from mailer.headers import check_address, clean_header_text
-from mailer.rendering.environment import TEMPLATE_ROOT
-from mailer.rendering.errors import RenderError
+from mailer.rendering.environment import TEMPLATE_ROOT, compile_mjml, fill_template, template_envs
 from mailer.sending.transport import Reply, make_transport
 from mailer.settings import Settings
 
@@ -103,30 +98,12 @@ class ConfirmationMessage:
     subject: str
 
 
-@lru_cache(maxsize=2)
-def _env(html: bool) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_ROOT)),
-        autoescape=html,  # noqa: S701 - off only for the text/plain part
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_confirmation(context: dict[str, Any]) -> tuple[str, str]:
     """(HTML, text) of the confirmation email; RenderError naming the template on failure."""
-    try:
-        mjml_source = _env(True).get_template(HTML_TEMPLATE).render(context)
-        text = _env(False).get_template(TEXT_TEMPLATE).render(context)
-    except jinja2.TemplateError as exc:
-        raise RenderError(f"confirmation template: {exc}") from exc
-    try:
-        html = mjml2html(mjml_source, disable_comments=True, fonts={})
-    except Exception as exc:  # mrml raises ValueError for bad MJML
-        raise RenderError(f"template {HTML_TEMPLATE}: MJML error: {exc}") from exc
-    return html, text
+    html_env, text_env = template_envs(str(TEMPLATE_ROOT))
+    mjml_source = fill_template(html_env, HTML_TEMPLATE, context)
+    text = fill_template(text_env, TEXT_TEMPLATE, context)
+    return compile_mjml(mjml_source, HTML_TEMPLATE), text
 
 
 GREETING_MAX = 60  # a name longer than this is not a name: the email says "Hello," instead

@@ -1,9 +1,9 @@
-"""The web pages' shared parts: one autoescaped Jinja environment, the base layout's context, and
-the security headers every HTML response carries.
+"""The web pages' shared parts: the autoescaped Jinja environment over templates/web, the base
+layout's context, and the security headers every HTML response carries.
 
-Why our own Jinja environment: Starlette's default only autoescapes files ending in .html/.htm/.xml,
-and our templates end in `.html.j2`; an environment with `autoescape=True` escapes every template,
-so a subscriber's name can never become markup.
+Why not Starlette's own environment: it only autoescapes files ending in .html/.htm/.xml, and our
+templates end in `.html.j2`; the one factory (`mailer.rendering.environment.template_env`) with
+`html=True` escapes every template, so a subscriber's name can never become markup.
 
 Admin pages reuse everything here: `templates`, `page(...)`, `SecureRoute`, and the layout
 `templates/web/base.html.j2` (blocks: `title`, `nav`, `masthead`, `content`, `footer`).
@@ -15,13 +15,11 @@ from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.templating import Jinja2Templates
 
-from mailer.content.document import long_date
-from mailer.rendering.environment import TEMPLATE_ROOT
+from mailer.rendering.environment import TEMPLATE_ROOT, template_env
 from mailer.settings import get_settings
 
 WEB_TEMPLATES = TEMPLATE_ROOT / "web"
@@ -46,18 +44,6 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(WEB_TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["longdate"] = long_date
-    return env
-
-
 def _site_context(request: Request) -> dict[str, Any]:
     """What the base layout shows on every page (firm, newsletter, postal address)."""
     settings = get_settings()
@@ -69,7 +55,9 @@ def _site_context(request: Request) -> dict[str, Any]:
     }
 
 
-templates = Jinja2Templates(env=_env(), context_processors=[_site_context])
+templates = Jinja2Templates(
+    env=template_env(WEB_TEMPLATES, html=True), context_processors=[_site_context]
+)
 
 
 # One year, this host only: includeSubDomains would also bind sites of the firm under this name

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
@@ -14,12 +13,12 @@ from sqlalchemy.orm import Session
 from mailer.db import get_sessionmaker
 from mailer.settings import get_settings
 from mailer.web.pages import page
+from subscribers.text import has_control_characters
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024  # the largest form we accept; real ones are a few hundred bytes
 MAX_DB_ID = 2**63 - 1
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class PageError(Exception):
@@ -126,4 +125,4 @@ def same_origin(request: Request) -> bool:
 
 def plausible_slug(text: str, limit: int) -> bool:
     """Could this be a stored slug? (Bounded, no control characters: PostgreSQL refuses NUL.)"""
-    return 0 < len(text) <= limit and not CONTROL.search(text)
+    return 0 < len(text) <= limit and not has_control_characters(text)

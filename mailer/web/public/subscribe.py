@@ -37,7 +37,6 @@ from mailer.settings import get_settings
 from mailer.web import proof_of_work
 from mailer.web.pages import SecureRoute, page
 from mailer.web.public.forms import (
-    CONTROL,
     MAX_DB_ID,
     PageError,
     error_page,
@@ -58,6 +57,7 @@ from subscribers.addresses import mailbox_key, parse_address
 from subscribers.errors import InvalidAddress, InvalidInput, Suppressed
 from subscribers.models import MailingList, Subscription, SubscriptionStatus
 from subscribers.suppression import is_suppressed
+from subscribers.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     raw_email = first_field(form, "email").strip()[:400]
     # Control characters (NUL, CR, LF…) become spaces: they have no place in a name, and
     # PostgreSQL refuses NUL outright.
-    name = " ".join(CONTROL.sub(" ", first_field(form, "name")).split())
+    name = one_line(first_field(form, "name"))
     if first_field(form, "website"):
         # The honeypot: a field people never see. Bots get the usual answer and nothing else.
         return _check_inbox(request, raw_email, list_name)
