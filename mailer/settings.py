@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,8 +45,14 @@ def redact(text: str) -> str:
 
 
 class Settings(BaseSettings):
+    # env_ignore_empty: `MAILER_X=` (in the environment or .env) means "not set", for every
+    # setting alike — an empty DKIM key file is no key file, not the path ".".
     model_config = SettingsConfigDict(
-        env_prefix="MAILER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="MAILER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
     database_url: str = "sqlite:///mailer.db"
@@ -89,6 +96,9 @@ class Settings(BaseSettings):
     brand_serif_font: Path | None = None
     brand_sans_font: Path | None = None
     production: bool = False
+    # IANA zone for times given without one (`mailer send --at`, the web's "send at" field) and
+    # for showing scheduled times.
+    timezone: str = "UTC"
     # Inbound mail (`mailer inbound`): larger messages are refused with 552 during SMTP.
     inbound_max_bytes: int = 25 * 1024 * 1024
     # This many soft bounces (distinct messages) within the window suppress the address.
@@ -128,10 +138,20 @@ class Settings(BaseSettings):
             raise ValueError("MAILER_PAGE_SIZE must be A4 or Letter")
         return "A4" if v.upper() == "A4" else "Letter"
 
-    @field_validator("brand_logo", "brand_serif_font", "brand_sans_font", mode="before")
+    @field_validator("timezone")
     @classmethod
-    def _empty_path(cls, v: object) -> object:
-        return None if isinstance(v, str) and not v.strip() else v
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"MAILER_TIMEZONE {v!r} is not an IANA time zone (e.g. America/Mexico_City, UTC)"
+            ) from exc
+        return v
+
+    def zone(self) -> ZoneInfo:
+        """MAILER_TIMEZONE as a tzinfo."""
+        return ZoneInfo(self.timezone)
 
     @field_validator("brand_primary_color", "brand_accent_color")
     @classmethod

@@ -1,0 +1,76 @@
+"""Settings: an empty value is no value, for every setting; MAILER_TIMEZONE is an IANA zone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mailer.errors import ConfigError
+from mailer.settings import Settings, get_settings, reset_settings
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields[field]
+    return info.alias or f"MAILER_{field.upper()}"
+
+
+# Every setting of the model: each has a default, so each is optional (a new field is covered
+# without touching this test).
+OPTIONAL = sorted(name for name, info in Settings.model_fields.items() if not info.is_required())
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No MAILER_* variable and no .env: the defaults."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("MAILER_"):
+            monkeypatch.delenv(key)
+    reset_settings()
+    return tmp_path
+
+
+def test_every_setting_is_covered() -> None:
+    assert len(OPTIONAL) == len(Settings.model_fields) >= 40
+    assert "dkim_key_file" in OPTIONAL and "timezone" in OPTIONAL
+
+
+@pytest.mark.parametrize("field", OPTIONAL)
+def test_an_empty_variable_behaves_as_unset(
+    field: str, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unset = Settings().model_dump()
+    monkeypatch.setenv(_env_name(field), "")
+    assert Settings().model_dump() == unset
+    monkeypatch.delenv(_env_name(field))
+    # The same line in a .env file, as .env.example ships it (`MAILER_DKIM_KEY_FILE=`).
+    (clean_env / ".env").write_text(f"{_env_name(field)}=\n")
+    assert Settings().model_dump() == unset
+
+
+def test_an_empty_dkim_key_file_is_no_key_file(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / ".env").write_text(
+        "MAILER_DKIM_KEY_FILE=\nMAILER_DKIM_SELECTOR=\nMAILER_DKIM_DOMAIN=\n"
+    )
+    settings = Settings()
+    assert settings.dkim_key_file is None
+    from mailer.sending.dkim import Signer
+
+    assert Signer.from_settings(settings) is None
+
+
+def test_timezone_defaults_to_utc_and_names_a_bad_zone(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().timezone == "UTC"
+    monkeypatch.setenv("MAILER_TIMEZONE", "America/Mexico_City")
+    assert str(Settings().zone()) == "America/Mexico_City"
+    monkeypatch.setenv("MAILER_TIMEZONE", "Mexico City")
+    reset_settings()
+    with pytest.raises(ConfigError, match="MAILER_TIMEZONE.*IANA"):
+        get_settings()
+    reset_settings()
