@@ -3,17 +3,26 @@
 Tasks are acknowledged late and rejected when their worker process dies, so a message whose worker
 was killed goes back to the queue; the database claim (mailer/sending/deliveries.py) makes running
 a task twice harmless. Workers on many machines share only the database and the broker.
+
+Every worker also runs the periodic tick itself (`Ticker`), so recovery, retries and scheduled
+sends need no `mailer beat`: the tick's slot in the database lets one runner per interval do it.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import worker_process_init
 
 from mailer.db import MODEL_MODULES
 from mailer.settings import get_settings
+
+TICK_TASK = "mailer.tasks.tick"
+
+log = logging.getLogger(__name__)
 
 
 def configure(app: Celery) -> Celery:
@@ -42,7 +51,7 @@ def configure(app: Celery) -> Celery:
         imports=MODEL_MODULES,  # every table declared, whichever task runs first
         timezone="UTC",
         beat_schedule={
-            "tick": {"task": "mailer.tasks.tick", "schedule": settings.beat_interval},
+            "tick": {"task": TICK_TASK, "schedule": settings.beat_interval},
         },
     )
     if previous_broker != app.conf.broker_url and app._pool is not None:
@@ -56,7 +65,43 @@ def configure(app: Celery) -> Celery:
 # The task modules, by name: the Celery app sits below the stages that define its tasks.
 TASK_MODULES = ["mailer.sending.tasks", "mailer.inbound.tasks"]
 
+
+class Ticker(bootsteps.StartStopStep):
+    """A thread in the worker's main process that calls the tick every MAILER_BEAT_INTERVAL.
+
+    Called in place (not queued): it does not wait for a free pool process behind long batches,
+    and it keeps going with the worker whatever happens to any beat. The tick itself decides
+    whether this interval is its to run (mailer/sending/lease.py).
+    """
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, parent: Any) -> None:
+        self.thread = threading.Thread(target=self.run, name="mailer-tick", daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        interval = get_settings().beat_interval
+        task = app.tasks[TICK_TASK]
+        while not self.stopped.wait(interval):
+            try:
+                task()
+            except Exception:  # a database outage: log it and try again next interval
+                log.exception("periodic tick failed; trying again in %g s", interval)
+
+    def stop(self, parent: Any) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+
 app = configure(Celery("mailer", include=TASK_MODULES))
+app.steps["worker"].add(Ticker)
 
 
 @worker_process_init.connect

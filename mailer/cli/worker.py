@@ -46,7 +46,7 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel", "-l")) -> None:
 
         typer.echo(f"no broker: checking every {settings.beat_interval:g} s in this process")
         while True:
-            result = tasks.run_due()
+            result = tasks.tick() or {}
             if any(result.values()):
                 typer.echo(f"tick: {result}")
             time.sleep(settings.beat_interval)

@@ -241,11 +241,12 @@ def recover_abandoned(
     lo: int | None = None,
     hi: int | None = None,
     now: datetime | None = None,
-) -> int:
+) -> dict[int, int]:
     """Give back the `sending` rows of owners that stopped recording outcomes (their worker died).
 
     An owner is alive while any row it claimed was updated within `stale_after` seconds: it
     records every outcome as it goes, so only a dead (or hung) owner falls silent. Commits.
+    Returns the rows given back per campaign (an owner is one batch: one campaign).
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=stale_after)
@@ -254,9 +255,11 @@ def recover_abandoned(
         scope.append(Delivery.campaign_id == campaign_id)
     if lo is not None and hi is not None:
         scope.append(Delivery.id.between(lo, hi))
-    owners = set(session.scalars(select(Delivery.claimed_by).where(*scope).distinct()))
-    recovered = 0
-    for owner in owners:
+    owners = session.execute(
+        select(Delivery.claimed_by, Delivery.campaign_id).where(*scope).distinct()
+    ).all()
+    recovered: dict[int, int] = {}
+    for owner, owner_campaign in owners:
         if owner is None:
             continue
         last = session.scalar(
@@ -264,7 +267,7 @@ def recover_abandoned(
         )
         if last is not None and last >= cutoff:
             continue
-        recovered += rowcount(
+        n = rowcount(
             session.execute(
                 update(Delivery)
                 .where(Delivery.claimed_by == owner, Delivery.status == DeliveryStatus.SENDING)
@@ -272,5 +275,7 @@ def recover_abandoned(
                 .execution_options(synchronize_session=False)
             )
         )
+        if n:
+            recovered[owner_campaign] = recovered.get(owner_campaign, 0) + n
     session.commit()
     return recovered

@@ -128,3 +128,14 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
+
+
+class Lease(Base):
+    """A named time slot only one process may hold (see mailer/sending/lease.py): the periodic
+    tick runs at most once per slot whichever workers and beats try it."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")  # who took it last: for people
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -23,7 +23,7 @@ from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import MailerError
 from mailer.rendering.email_edition import render_issue
-from mailer.sending import campaigns, deliveries
+from mailer.sending import campaigns, deliveries, lease
 from mailer.sending.compose import CampaignInfo, Composer
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
@@ -248,11 +248,27 @@ def _after_batch(campaign_id: int, lo: int, hi: int) -> None:
         send_batch.apply_async((campaign_id, lo, hi), countdown=delay + 0.05)
 
 
+TICK_LEASE = "tick"
+# A slot a little shorter than the interval: runners whose timers drift by a few milliseconds
+# must not skip a whole interval, yet two runners never tick in the same interval.
+TICK_SLOT = 0.8
+
+
 @app.task(name="mailer.tasks.tick", acks_late=True)
-def tick() -> dict[str, int]:
-    """Periodic housekeeping (beat): start due scheduled campaigns, recover abandoned work,
-    retry deferred deliveries that fell due, and finish campaigns with nothing left."""
-    return run_due()
+def tick() -> dict[str, int] | None:
+    """Periodic housekeeping: start due scheduled campaigns, recover abandoned work, retry
+    deferred deliveries that fell due, and finish campaigns with nothing left.
+
+    Every worker calls it from its own timer (mailer/worker.py) and any `mailer beat` sends it;
+    whoever takes the interval's slot (mailer/sending/lease.py) runs it, the others return None.
+    """
+    interval = get_settings().beat_interval
+    if not lease.take(get_engine(), TICK_LEASE, seconds=interval * TICK_SLOT):
+        return None
+    result = run_due()
+    if any(result.values()):
+        log.info("tick: %s", result)
+    return result
 
 
 def run_due() -> dict[str, int]:
@@ -293,16 +309,21 @@ def run_due() -> dict[str, int]:
     for cid in sending:
         if cid in started:
             continue
-        enqueued += _requeue_idle(cid, now, stale)
-    return {"started": len(started), "recovered": recovered or 0, "enqueued": enqueued}
+        enqueued += _requeue_idle(cid, now, stale, recovered=cid in recovered)
+    return {
+        "started": len(started),
+        "recovered": sum(recovered.values()),
+        "enqueued": enqueued,
+    }
 
 
-def _requeue_idle(campaign_id: int, now, stale) -> int:  # type: ignore[no-untyped-def]
+def _requeue_idle(campaign_id: int, now, stale, *, recovered: bool = False) -> int:  # type: ignore[no-untyped-def]
     """Enqueue work for a sending campaign whose due rows no queued task seems to hold.
 
-    Deferred rows that fell due are always enqueued; pending rows only when nothing of the
-    campaign moved for a while (their tasks were lost with the broker's queue). Enqueuing a range
-    twice is harmless: claims are atomic.
+    Deferred rows that fell due, and rows just given back from a dead worker (`recovered`: the
+    rest of its batch went with it), are enqueued at once; other pending rows only when nothing
+    of the campaign moved for a while (their tasks were lost with the broker's queue). Enqueuing
+    a range twice is harmless: claims are atomic.
     """
     factory = get_sessionmaker()
     with factory() as session:
@@ -317,7 +338,7 @@ def _requeue_idle(campaign_id: int, now, stale) -> int:  # type: ignore[no-untyp
             select(func.max(Delivery.updated_at)).where(Delivery.campaign_id == campaign_id)
         )
     idle = last_move is None or last_move < stale
-    if due_deferred or idle:
+    if due_deferred or idle or recovered:
         return enqueue_batches(campaign_id, due_only=True)
     with session_scope() as session:
         campaigns.finish_if_done(session, campaign_id)
