@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailer import db as mailer_db
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.db import Base, make_engine, session_factory
+from tests.redis_server import RedisServer
 from tests.smtpd import SMTPServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "mailer" / "samples"
@@ -79,6 +80,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = request.getfixturevalue("pg_database")
     _truncate_all(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """This test session's own redis-server on a free port, never the machine's shared 6379
+    (parallel runs on one machine would flush each other's databases and take each other's
+    tasks). Tests that use it flush it first (`redis_server.flush()`)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.kill()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import redis
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -27,56 +26,13 @@ from sqlalchemy.exc import OperationalError
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from subscribers.db import make_engine
 from tests.processes import Stack, wait_until
+from tests.redis_server import RedisServer
 from tests.smtpd import Received, SMTPSink, free_port
 
 # Shared with tests/sending/test_tasks.py, used by every fault test.
-__all__ = ["Stack", "wait_until"]
+__all__ = ["RedisServer", "Stack", "wait_until"]
 
 SECRET = "fault-test-secret-" + "z" * 32
-
-
-class RedisServer:
-    """A private redis-server on a free port, killed and restarted on that same port."""
-
-    def __init__(self, folder: Path, *, appendonly: bool = False):
-        self.port = free_port()
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.appendonly = appendonly
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        args += ["--dir", str(self.folder)]
-        if self.appendonly:
-            args += ["--appendonly", "yes", "--appendfsync", "always"]
-        else:
-            args += ["--appendonly", "no"]
-        log = open(self.folder / "redis.log", "ab")  # noqa: SIM115  (closed with the process)
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        wait_until(lambda: _pings(client), 10, f"redis on {self.port}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save, like a crashed or rebooted broker machine."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def queued(self) -> int:
-        return int(redis.Redis(port=self.port).llen("mailer"))
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
 
 
 class Relay:

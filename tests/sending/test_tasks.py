@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,18 +24,20 @@ from subscribers.suppression import add_suppression
 from tests.builders import Newsroom, add_subscribers, newsroom
 from tests.conftest import _truncate_all
 from tests.processes import Stack, wait_until
+from tests.redis_server import RedisServer
 from tests.smtpd import SMTPServer
 
 pytestmark = pytest.mark.slow
 
-REDIS_DB = 11
 SECRET = "worker-test-secret-" + "y" * 32
 
 
-def stack_for(database_url: str, smtp: SMTPServer, tmp: Path, **extra: str) -> Stack:
+def stack_for(
+    database_url: str, broker: RedisServer, smtp: SMTPServer, tmp: Path, **extra: str
+) -> Stack:
     return Stack(
         database_url,
-        f"redis://127.0.0.1:6379/{REDIS_DB}",
+        broker.url,
         smtp.url,
         tmp,
         secret=SECRET,
@@ -65,25 +66,27 @@ def db(pg_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture
-def room(db: Session, monkeypatch: pytest.MonkeyPatch) -> Newsroom:
+def room(db: Session, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Newsroom:
     monkeypatch.setenv("MAILER_SECRET_KEY", SECRET)
-    redis.Redis(db=REDIS_DB).flushdb()
+    redis_server.flush()
     return newsroom(db, Settings(secret_key=SECRET))
 
 
 @pytest.fixture
-def stack_factory(pg_url: str, relay: SMTPServer, tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+def stack_factory(
+    pg_url: str, redis_server: RedisServer, relay: SMTPServer, tmp_path: Path
+) -> Iterator[Callable[..., Stack]]:
     stacks: list[Stack] = []
 
     def make(**extra: str) -> Stack:
-        stack = stack_for(pg_url, relay, tmp_path, **extra)
+        stack = stack_for(pg_url, redis_server, relay, tmp_path, **extra)
         stacks.append(stack)
         return stack
 
     yield make
     for stack in stacks:
         stack.close()
-    redis.Redis(db=REDIS_DB).flushdb()
+    redis_server.flush()
 
 
 def delivery_counts(db: Session, campaign_id: int = 1) -> dict[str, int]:
