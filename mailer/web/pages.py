@@ -11,6 +11,7 @@ Admin pages reuse everything here: `templates`, `page(...)`, `SecureRoute`, and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import jinja2
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
 from mailer.content.document import long_date
@@ -46,6 +48,14 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+def wrap_address(address: object) -> Markup:
+    """An email address escaped, with a line-break opportunity (<wbr>) before each `@` and `.`:
+    a long address wraps at those and nowhere else (the CSS keeps words whole)."""
+    text = str(address or "")
+    parts = re.split(r"(?=[@.])", text)
+    return Markup("<wbr>").join(escape(part) for part in parts)
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(WEB_TEMPLATES)),
@@ -55,6 +65,7 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["longdate"] = long_date
+    env.filters["address"] = wrap_address
     return env
 
 
