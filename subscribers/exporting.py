@@ -27,14 +27,13 @@ from subscribers.suppression import one_of
 CHUNK = 1000
 
 
-def _attribute_keys(session: Session, list_id: int, ids: Select[Any] | None) -> list[str]:
+def _attribute_keys(session: Session, list_id: int | None, ids: Select[Any] | None) -> list[str]:
     """Every attribute key used on the list: a first streamed pass over the attributes only."""
-    stmt = (
-        select(Subscriber.attributes)
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscription.list_id == list_id)
-        .execution_options(yield_per=CHUNK)
-    )
+    stmt = select(Subscriber.attributes).execution_options(yield_per=CHUNK)
+    if list_id is not None:
+        stmt = stmt.join(Subscription, Subscription.subscriber_id == Subscriber.id).where(
+            Subscription.list_id == list_id
+        )
     if ids is not None:
         stmt = stmt.where(Subscriber.id.in_(ids))
     keys: set[str] = set()
@@ -52,26 +51,33 @@ def _text(value: Any) -> str:
 
 
 def export_rows(
-    session: Session, mlist: MailingList, where: Select[Any] | None = None
+    session: Session, mlist: MailingList | None, where: Select[Any] | None = None
 ) -> Iterator[list[str]]:
     """The header, then one row per subscriber on the list (every status).
 
-    `where` is an optional SELECT of subscriber ids (a segment's) that narrows the rows.
+    `where` is an optional SELECT of subscriber ids (a segment's, a search's) that narrows the
+    rows. Without a list (a search over everyone) the status column is the person's own.
     """
-    keys = _attribute_keys(session, mlist.id, where)
+    keys = _attribute_keys(session, mlist.id if mlist else None, where)
     yield [*EXPORT_COLUMNS, *(ATTR_PREFIX + k for k in keys)]
-    stmt = (
-        select(
-            Subscriber.id,
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.company,
-            Subscriber.language,
-            Subscriber.attributes,
-            Subscription.status,
+    columns = (
+        Subscriber.id,
+        Subscriber.email,
+        Subscriber.name,
+        Subscriber.company,
+        Subscriber.language,
+        Subscriber.attributes,
+    )
+    if mlist is not None:
+        stmt = (
+            select(*columns, Subscription.status)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == mlist.id)
         )
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscription.list_id == mlist.id, Subscriber.email.is_not(None))
+    else:
+        stmt = select(*columns, Subscriber.status)
+    stmt = (
+        stmt.where(Subscriber.email.is_not(None))
         .order_by(Subscriber.id)
         .execution_options(yield_per=CHUNK)
     )
@@ -95,14 +101,14 @@ def export_rows(
                 r.company,
                 r.language or "",
                 ";".join(sorted(tags.get(r.id, []))),  # code-point order on both backends
-                r.status.value,
+                r[6].value,
                 *(_text(attributes.get(k)) for k in keys),
             ]
 
 
 def iter_csv(
     session: Session,
-    mlist: MailingList,
+    mlist: MailingList | None,
     where: Select[Any] | None = None,
     *,
     raw: bool = False,
@@ -121,7 +127,7 @@ def iter_csv(
 
 def export_csv(
     session: Session,
-    mlist: MailingList,
+    mlist: MailingList | None,
     out: TextIO,
     where: Select[Any] | None = None,
     *,

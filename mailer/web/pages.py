@@ -11,12 +11,15 @@ Admin pages reuse everything here: `templates`, `page(...)`, `SecureRoute`, and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
 from mailer.rendering.environment import TEMPLATE_ROOT, template_env
@@ -44,6 +47,14 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+def wrap_address(address: object) -> Markup:
+    """An email address escaped, with a line-break opportunity (<wbr>) before each `@` and `.`:
+    a long address wraps at those and nowhere else (the CSS keeps words whole)."""
+    text = str(address or "")
+    parts = re.split(r"(?=[@.])", text)
+    return Markup("<wbr>").join(escape(part) for part in parts)
+
+
 def _site_context(request: Request) -> dict[str, Any]:
     """What the base layout shows on every page (firm, newsletter, postal address)."""
     settings = get_settings()
@@ -55,9 +66,14 @@ def _site_context(request: Request) -> dict[str, Any]:
     }
 
 
-templates = Jinja2Templates(
-    env=template_env(WEB_TEMPLATES, html=True), context_processors=[_site_context]
-)
+def _web_env() -> jinja2.Environment:
+    """The one template environment, plus the filter only web pages use."""
+    env = template_env(WEB_TEMPLATES, html=True)
+    env.filters["address"] = wrap_address
+    return env
+
+
+templates = Jinja2Templates(env=_web_env(), context_processors=[_site_context])
 
 
 # One year, this host only: includeSubDomains would also bind sites of the firm under this name

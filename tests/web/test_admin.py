@@ -77,7 +77,8 @@ def editor(room: Newsroom) -> Iterator[Editor]:
 
 
 def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    """The page's text as a reader sees it (a <wbr> break opportunity adds no space)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.replace("<wbr>", "")))
 
 
 def wait_until_final(editor: Editor, campaign_id: int, timeout: float = 60) -> dict:  # type: ignore[type-arg]

@@ -28,7 +28,14 @@ from mailer.settings import Settings
 from mailer.web import auth
 from mailer.web.app import create_app
 from subscribers.db import make_engine
-from subscribers.models import MailingList, Segment, Subscriber, Subscription
+from subscribers.models import (
+    MailingList,
+    Segment,
+    Subscriber,
+    SubscriberTag,
+    Subscription,
+    Suppression,
+)
 from tests.builders import Newsroom, newsroom
 from tests.conftest import BRIEFING, SUBSCRIBERS_CSV
 from tests.webserver import free_port, mailer_env, mailer_web, run_cli
@@ -91,6 +98,9 @@ def state(session: Session) -> tuple[object, ...]:
         tuple(session.scalars(select(Subscription.status).order_by(Subscription.id))),
         session.scalar(select(func.count()).select_from(Segment)),
         tuple(session.scalars(select(Campaign.status).order_by(Campaign.id))),
+        session.scalar(select(func.count()).select_from(SubscriberTag)),
+        tuple(session.scalars(select(Suppression.address_hash).order_by(Suppression.id))),
+        tuple(session.scalars(select(MailingList.name).order_by(MailingList.id))),
     )
 
 
@@ -227,6 +237,13 @@ def test_every_admin_form_post_without_the_csrf_token_is_refused_and_changes_not
             "audience": "briefing",
             "confirm": "yes",
             "text": BRIEFING.read_text(encoding="utf-8"),
+            # the bulk, erasure and suppression forms, filled as if confirmed
+            "action": "tag",
+            "tag": "sneaky",
+            "scope": "all",
+            "expected": "1",
+            "typed": "valeria.gonzalez0@example.com",
+            "reason": "sneaky",
         }
         for extra in ({}, {"csrf_token": "forged-token"}):
             response = client.post(path, data={**form, **extra}, follow_redirects=False)

@@ -15,13 +15,16 @@ from fastapi import APIRouter
 
 from mailer.web.admin import (
     bounces,
+    bulk,
     campaigns,
+    exports,
     home,
     imports,
     inquiries,
     issues,
     lists,
     login,
+    search,
     segments,
     subscribers,
     tokens,
@@ -35,6 +38,11 @@ for _family in (
     home,
     lists,
     imports,
+    # search, bulk and exports before subscribers: their fixed paths (/subscribers/count…)
+    # must match before /subscribers/{subscriber_id}.
+    search,
+    bulk,
+    exports,
     subscribers,
     segments,
     issues,

@@ -166,6 +166,7 @@ def nav_items() -> list[tuple[str, str, str]]:
     items = [
         ("dashboard", "Dashboard", "/admin"),
         ("lists", "Lists", "/admin/lists"),
+        ("subscribers", "Subscribers", "/admin/subscribers"),
         ("issues", "Issues", "/admin/issues"),
         ("campaigns", "Campaigns", "/admin/campaigns"),
     ]

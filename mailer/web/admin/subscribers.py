@@ -1,25 +1,36 @@
-"""One subscriber in the admin area: details, subscriptions and suppression, edits, and
-unsubscribing them from a list."""
+"""One subscriber in the admin area: everything `mailer subscribers show` prints (details,
+subscriptions, suppression, bounces, inquiries) plus their deliveries; edits, unsubscribing them
+from a list, and GDPR erasure with a typed confirmation (the JSON export is in exports.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Form, Path, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
+from mailer.content.models import Issue
+from mailer.inbound.bounces import describe_bounces
+from mailer.inbound.erasure import erase_person
+from mailer.inbound.inquiries import describe_inquiries
+from mailer.inbound.models import BounceEvent, Inquiry
+from mailer.sending.models import Delivery
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
+from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.errors import NotFound as SubscribersNotFound
-from subscribers.errors import SubscribersError
+from subscribers.gdpr import forget
 from subscribers.languages import parse_language
 from subscribers.lifecycle import (
     COMPANY_MAX,
     NAME_MAX,
     clean_tags,
     clean_text,
+    describe_subscriber,
     describe_subscriptions,
     unsubscribe,
 )
@@ -30,11 +41,49 @@ from subscribers.suppression import get_suppression
 router = protected_router()
 
 
-def _subscriber_or_404(session: Session, subscriber_id: int) -> Subscriber:
+def subscriber_or_404(session: Session, subscriber_id: int) -> Subscriber:
     sub = session.get(Subscriber, subscriber_id)
     if sub is None or sub.email is None:
         raise SubscribersNotFound(f"no subscriber {subscriber_id} (erased or never existed)")
     return sub
+
+
+def inbound_sections(session: Session, data: dict[str, Any]) -> None:
+    """The bounces and inquiries keys that `mailer subscribers show` and `export-data` add."""
+    person = data.get("subscriber")
+    if person is None:
+        return
+    for key, rows in (
+        ("bounces", describe_bounces(session, person["id"])),
+        ("inquiries", describe_inquiries(session, person["id"])),
+    ):
+        if rows:
+            data[key] = rows
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    campaign_id: int
+    issue: str
+    status: str
+    attempts: int
+    sent_at: datetime | None
+    last_reply: str
+
+
+def deliveries_of(session: Session, subscriber_id: int, limit: int = 50) -> list[DeliveryRow]:
+    """The person's latest deliveries, newest campaign first."""
+    rows = session.execute(
+        select(Delivery, Issue.slug)
+        .join(Issue, Issue.id == Delivery.issue_id)
+        .where(Delivery.subscriber_id == subscriber_id)
+        .order_by(Delivery.campaign_id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        DeliveryRow(d.campaign_id, slug, d.status.value, d.attempts, d.sent_at, d.last_reply or "")
+        for d, slug in rows
+    ]
 
 
 def _subscriber_page(
@@ -48,6 +97,18 @@ def _subscriber_page(
     status_code: int = 200,
 ) -> Response:
     suppression = get_suppression(session, sub.email or "", get_settings().secret())
+    bounces = session.scalars(
+        select(BounceEvent)
+        .where(BounceEvent.subscriber_id == sub.id)
+        .order_by(BounceEvent.created_at.desc(), BounceEvent.id.desc())
+        .limit(100)
+    ).all()
+    inquiries = session.scalars(
+        select(Inquiry)
+        .where(Inquiry.subscriber_id == sub.id)
+        .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+        .limit(100)
+    ).all()
     return render(
         request,
         "subscriber.html.j2",
@@ -56,6 +117,10 @@ def _subscriber_page(
             "sub": sub,
             "subscriptions": describe_subscriptions(session, sub),
             "suppression": suppression,
+            "person": describe_subscriber(sub),
+            "deliveries": deliveries_of(session, sub.id),
+            "bounces": bounces,
+            "inquiries": inquiries,
             "form": form
             or {
                 "name": sub.name,
@@ -66,7 +131,7 @@ def _subscriber_page(
             "error": error,
         },
         admin=admin,
-        active="lists",
+        active="subscribers",
         status_code=status_code,
     )
 
@@ -78,7 +143,7 @@ def subscriber_page(
     session: DB,
     admin: Admin,
 ) -> Response:
-    return _subscriber_page(request, session, admin, _subscriber_or_404(session, subscriber_id))
+    return _subscriber_page(request, session, admin, subscriber_or_404(session, subscriber_id))
 
 
 @router.post("/subscribers/{subscriber_id}")
@@ -92,7 +157,7 @@ def edit_subscriber(
     language: Annotated[str, Form(max_length=20)] = "",
     tags: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    sub = _subscriber_or_404(session, subscriber_id)
+    sub = subscriber_or_404(session, subscriber_id)
     try:
         sub.name = clean_text(name, "name", NAME_MAX)
         sub.company = clean_text(company, "company", COMPANY_MAX)
@@ -116,7 +181,7 @@ def unsubscribe_(
     list_slug: Annotated[str, Form(alias="list", max_length=64)] = "",
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    sub = _subscriber_or_404(session, subscriber_id)
+    sub = subscriber_or_404(session, subscriber_id)
     mlist = get_list(session, list_slug)
     subscription = session.scalar(
         select(Subscription).where(
@@ -130,4 +195,31 @@ def unsubscribe_(
     target = back if back.startswith("/admin/") and not back.startswith("//") else ""
     return redirect(
         target or f"/admin/subscribers/{sub.id}", f"{sub.email} unsubscribed from {mlist.slug}."
+    )
+
+
+@router.post("/subscribers/{subscriber_id}/forget")
+def forget_(
+    subscriber_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: DB,
+    admin: Admin,
+    typed: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    """GDPR erasure (art. 17), as `mailer subscribers forget`: the mailer's rows about the person
+    first (inbound mail, bounces, inquiries), then the subscriber; only a keyed hash of the
+    address stays, on the suppression list. The address must be typed out to confirm."""
+    sub = subscriber_or_404(session, subscriber_id)
+    email = sub.email or ""
+    if typed.strip().lower() != email.lower():
+        raise InvalidInput(
+            f"to erase, type the address {email} exactly in the confirmation box; nothing was "
+            "erased"
+        )
+    erase_person(session, email)
+    forget(session, email, get_settings().secret())
+    session.commit()
+    return redirect(
+        "/admin/subscribers",
+        f"Subscriber {subscriber_id} erased: only a keyed hash of the address is kept, on the "
+        "suppression list.",
     )

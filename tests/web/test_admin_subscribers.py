@@ -1,0 +1,141 @@
+"""The subscriber search, bulk actions, search export and one subscriber's page (GDPR export and
+erasure) in-process, on SQLite and PostgreSQL."""
+
+# ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.settings import Settings
+from subscribers import search, segments
+from subscribers.lifecycle import get_subscriber
+from subscribers.models import Subscriber, Suppression, SuppressionReason
+from subscribers.suppression import get_suppression
+from tests.builders import Newsroom, add_subscribers
+from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401 (fixtures)
+
+
+def test_search_across_lists_sorts_pages_and_shows_expression_errors(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    add_subscribers(session, room.list_id, 120)
+    page = editor.get("/admin/subscribers", params={"q": "banco del"})
+    assert page.status_code == 200
+    shown = text_of(page.text)
+    assert "Banco del Norte" in shown and "Acme Mining" not in shown
+    everyone = editor.get("/admin/subscribers", params={"q": "reader0", "sort": "email"})
+    assert "120 subscribers match" in text_of(everyone.text)
+    assert 'aria-current="page" class="current">1<' in everyone.text
+    assert "page=3" in everyone.text and 'name="page"' in everyone.text  # numbers and a jump
+    last = editor.get(
+        "/admin/subscribers",
+        params={"q": "reader0", "sort": "email", "dir": "desc", "page": "3"},
+    )
+    rows = re.findall(r'title="(reader\d+@example\.net)"', last.text)
+    assert rows == [f"reader{i:06d}@example.net" for i in range(19, -1, -1)]
+    bad = editor.get("/admin/subscribers", params={"expr": "tag:client and ("})
+    assert bad.status_code == 422 and "column 17" in bad.text
+    count = editor.get("/admin/subscribers/count", params={"expression": "tag:client"}).json()
+    assert count["count"] == search.count(session, search.SubscriberSearch(expression="tag:client"))
+    assert editor.get("/admin/subscribers/count", params={"expression": "lang:"}).status_code == 422
+
+
+def test_bulk_tag_confirms_the_count_then_a_segment_counts_them(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    add_subscribers(session, room.list_id, 60)
+    fields = {"q": "reader0", "action": "tag", "tag": "q3-prospect", "scope": "all"}
+    confirm = editor.post("/admin/subscribers/bulk", fields)
+    assert confirm.status_code == 200
+    assert 'data-bulk-count="60"' in confirm.text and "60 subscribers will change" in confirm.text
+    assert segments.count(session, room.list_id, "tag:q3-prospect") == 0  # nothing yet
+    done = editor.post("/admin/subscribers/bulk/apply", {**fields, "expected": "60"})
+    assert 'data-bulk-changed="60"' in done.text
+    session.expire_all()
+    assert segments.count(session, room.list_id, "tag:q3-prospect") == 60
+    again = editor.post("/admin/subscribers/bulk", fields)
+    assert 'data-bulk-count="0"' in again.text
+
+
+def test_bulk_on_ticked_rows_and_a_typed_bulk_erasure(
+    editor: Editor, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    emails = add_subscribers(session, room.list_id, 5)
+    ids = [get_subscriber(session, e).id for e in emails[:2]]  # type: ignore[union-attr]
+    picked = {"action": "unsubscribe", "scope": "selected", "id": [str(i) for i in ids]}
+    confirm = editor.post("/admin/subscribers/bulk", picked)  # type: ignore[arg-type]
+    assert "2 subscribers will change" in confirm.text
+    editor.post("/admin/subscribers/bulk/apply", {**picked, "expected": "2"})  # type: ignore[dict-item]
+    assert get_suppression(session, emails[0], settings.secret()) is not None
+    nothing = editor.post(
+        "/admin/subscribers/bulk", {"action": "tag", "tag": "x", "scope": "selected"}
+    )
+    assert nothing.status_code == 422 and "no subscriber is ticked" in nothing.text
+
+    forget = {"q": "reader00000", "action": "forget", "scope": "all"}
+    assert "5 subscribers will change" in editor.post("/admin/subscribers/bulk", forget).text
+    refused = editor.post(
+        "/admin/subscribers/bulk/apply", {**forget, "expected": "5", "typed": "4"}
+    )
+    assert refused.status_code == 422 and "nothing was erased" in refused.text
+    assert get_subscriber(session, emails[4]) is not None
+    editor.post("/admin/subscribers/bulk/apply", {**forget, "expected": "5", "typed": "5"})
+    session.expire_all()
+    assert all(get_subscriber(session, e) is None for e in emails)
+    assert get_suppression(session, emails[4], settings.secret()).reason == SuppressionReason.ERASED  # type: ignore[union-attr]
+
+
+def test_search_export_rows_equal_the_search_and_are_spreadsheet_safe(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    sub = get_subscriber(session, "valeria.gonzalez0@example.com")
+    assert sub is not None
+    sub.company = "=HYPERLINK(1)"
+    session.commit()
+    params = {"q": "e", "expr": "tag:client"}
+    page = editor.get("/admin/subscribers", params=params)
+    total = int(re.search(r'data-total="(\d+)"', page.text).group(1))  # type: ignore[union-attr]
+    download = editor.get("/admin/subscribers/export.csv", params=params)
+    assert download.status_code == 200
+    assert "attachment" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    wanted = search.SubscriberSearch(text="e", expression="tag:client")
+    expected = set(session.scalars(select(Subscriber.email).where(Subscriber.id.in_(wanted.ids()))))
+    assert {r["email"] for r in rows} == expected and len(rows) == total > 0
+    if "valeria.gonzalez0@example.com" in expected:
+        row = next(r for r in rows if r["email"] == "valeria.gonzalez0@example.com")
+        assert row["company"] == "'=HYPERLINK(1)"
+    assert editor.get("/admin/subscribers/export.csv", params={"expr": "(("}).status_code == 422
+
+
+def test_a_subscribers_page_gdpr_export_and_typed_erasure(
+    editor: Editor, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    sub = get_subscriber(session, "valeria.gonzalez0@example.com")
+    assert sub is not None
+    page = editor.get(f"/admin/subscribers/{sub.id}")
+    shown = text_of(page.text)
+    for part in ("Deliveries", "Bounces", "Inquiries", "Complaints", "Never mailed", "Erase"):
+        assert part in shown, part
+    data = json.loads(editor.get(f"/admin/subscribers/{sub.id}/export.json").text)
+    assert data["email"] == sub.email and data["subscriber"]["id"] == sub.id
+    assert data["subscriptions"][0]["list"] == "briefing"
+    wrong = editor.post(f"/admin/subscribers/{sub.id}/forget", {"typed": "someone@else.example"})
+    assert wrong.status_code == 422
+    assert get_subscriber(session, "valeria.gonzalez0@example.com") is not None
+    sub_id, email = sub.id, sub.email or ""
+    done = editor.post(f"/admin/subscribers/{sub_id}/forget", {"typed": email.upper()})
+    assert done.status_code == 200 and "erased" in done.text
+    session.expire_all()
+    assert get_subscriber(session, email) is None
+    assert session.scalar(select(func.count()).where(Suppression.email == email)) == 0
+    entry = get_suppression(session, email, settings.secret())
+    assert entry is not None and entry.reason == SuppressionReason.ERASED
+    assert editor.get(f"/admin/subscribers/{sub_id}").status_code == 404
