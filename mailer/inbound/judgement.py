@@ -81,11 +81,16 @@ def address_kind(rcpt_to: str, domain: str) -> str:
 def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Classification:
     """Decide what one received message is. Pure: bytes and envelope in, a verdict out.
 
-    `mail_from` is the SMTP envelope sender ("" for the null sender, None when unknown).
+    `mail_from` is the SMTP envelope sender ("" for the null sender, None when unknown: then the
+    message's Return-Path, if any, is taken for it).
     Raises UnreadableMessage for a message that cannot be read safely.
     """
     kind_of_address = address_kind(rcpt_to, domain)
-    mail = Mail(raw, parse_safely(raw), mail_from, kind_of_address, domain)
+    msg = parse_safely(raw)
+    if mail_from is None and msg.get("Return-Path") is not None:
+        # A saved message: the delivering MTA recorded the envelope sender here.
+        mail_from = str(msg.get("Return-Path", "")).strip().strip("<>").strip()
+    mail = Mail(raw, msg, mail_from, kind_of_address, domain)
     if kind_of_address == "unsubscribe" and not detectors.guarded(
         "loop", detectors.loop.detect, mail
     ):

@@ -115,13 +115,13 @@ REASONS: tuple[ReasonRule, ...] = (
     ReasonRule(
         Reason.MAILBOX_DISABLED,
         False,
-        frozenset({"x.7.13", "x.2.1"}),
+        frozenset({"x.7.13"}),
         _phrases(
             r"(?:account|mail ?box|user|address|recipient)(?: \S+)? (?:is |has been |was )?"
             r"(?:disabled|suspended|inactive|deactivated|locked|blocked|frozen|expired|closed)",
             r"(?:disabled|suspended|inactive|deactivated|locked|expired) "
             r"(?:mail ?box|account|user)",
-            r"mailbox (?:is )?(?:currently )?(?:unavailable|not active)",
+            r"mailbox (?:is )?(?:currently )?not active",
             r"temporarily (?:disabled|suspended)",
             r"cuenta (?:est[aá] )?(?:deshabilitada|suspendida|bloqueada|inactiva|desactivada)",
             r"buz[oó]n (?:est[aá] )?(?:deshabilitado|desactivado|suspendido|inactivo)",
@@ -133,6 +133,8 @@ REASONS: tuple[ReasonRule, ...] = (
         frozenset({"x.1.2", "x.1.10", "x.4.4", "x.7.27"}),
         _phrases(
             r"host (?:or domain name )?(?:unknown|not found)",
+            r"domain (?:is )?(?:not reachable|unreachable)",
+            r"host \S+ not found",
             r"unknown (?:host|domain)",
             r"domain (?:name )?(?:not found|does not exist|doesn't exist|unknown|is invalid)",
             r"no such (?:domain|host)",
@@ -150,7 +152,7 @@ REASONS: tuple[ReasonRule, ...] = (
     ReasonRule(
         Reason.USER_UNKNOWN,
         True,
-        frozenset({"x.1.1", "x.1.0", "x.1.3", "x.1.4", "x.1.5"}),
+        frozenset({"x.1.1", "x.1.4", "x.1.5"}),
         _phrases(
             r"user ?(?:name )?(?:unknown|not found|not exist|doesn't exist|does not exist)",
             r"unknown (?:user|recipient|mailbox|address|local[- ]part|account)",
@@ -163,13 +165,16 @@ REASONS: tuple[ReasonRule, ...] = (
             r"not (?:a )?(?:valid|known|local) (?:recipient|user|mailbox|address)",
             r"(?:is|are) not (?:a )?(?:valid|known)",
             r"mailbox not found|no mailbox here|mailbox unknown",
+            r"mailbox (?:is )?(?:currently )?unavailable",
+            r"recipient name is not recognized",
+            r"(?:address|recipient|mailbox) (?:could not|couldn't|cannot|can't) be found",
+            r"doesn't have an? \S+ account|does not have an? \S+ account",
+            r"recipient address rejected: access denied",  # Office 365 directory-based blocking
             r"unrouteable address",
             r"no valid recipients",
             r"not listed in (?:domino directory|public name & address book)",
             r"user (?:is )?(?:not|no longer) (?:here|valid|available|registered)",
             r"not our customer",
-            r"recipient rejected",
-            r"address rejected(?!: (?:access|need|greylist|try|policy))",
             r"usuario (?:desconocido|no existe|inexistente)",
             r"destinatario (?:desconocido|no existe|inexistente)",
             r"(?:direcci[oó]n|cuenta|buz[oó]n) (?:de correo )?(?:no existe|inexistente)",
@@ -248,7 +253,7 @@ REASONS: tuple[ReasonRule, ...] = (
     ReasonRule(
         Reason.NETWORK,
         False,
-        frozenset({"x.4.1", "x.4.2", "x.4.3", "x.4.6", "x.4.0", "x.7.10"}),
+        frozenset({"4.4.1", "x.4.2", "x.4.3", "x.4.6", "x.4.0", "x.7.10"}),
         _phrases(
             r"connection (?:refused|reset|timed out|timeout|closed|lost|dropped)",
             r"(?:timed out|timeout)",
@@ -268,12 +273,50 @@ _BY_REASON = {rule.reason: rule for rule in REASONS}
 _BY_STATUS = {status: rule.reason for rule in REASONS for status in rule.statuses}
 # Generic codes: they say little, so phrases come first and this is the fallback.
 _GENERIC = {
+    "x.1.0": Reason.USER_UNKNOWN,
+    "x.1.3": Reason.USER_UNKNOWN,
+    "x.2.1": Reason.MAILBOX_DISABLED,
+    "x.4.1": Reason.NETWORK,
     "x.7.1": Reason.POLICY_BLOCKED,
     "x.7.0": Reason.POLICY_BLOCKED,
     "x.7.9": Reason.POLICY_BLOCKED,
     "x.7.8": Reason.AUTH_FAILURE,
     "x.3.4": Reason.OTHER,
 }
+
+
+# Refusals of *our* sender address (5.1.7, 5.1.8 "Sender address rejected"): about us, not the
+# reader; checked before the reader-address phrases, which they resemble.
+_SENDER_REJECTED = re.compile(
+    r"sender (?:address )?(?:rejected|refused|denied|unknown|verify failed|domain)|"
+    r"domain of sender address|sender address does not exist|bad sender|"
+    r"mail from (?:address )?(?:rejected|refused)",
+    re.I,
+)
+# A "user unknown" after the whole message was sent is a filter's answer, not a missing mailbox
+# (the server accepted the recipient at RCPT), as sisimai treats it.
+AFTER_DATA = re.compile(r"in reply to end of data|after (?:end of )?data|final data", re.I)
+# Phrases that name the problem even against a specific status code: a "5.1.1" that says "too
+# many recipients this hour" is a rate limit, a "5.1.0 sender rejected" is about us.
+_OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
+    (Reason.AUTH_FAILURE, re.compile(r"\bspf\b|\bdkim\b|\bdmarc\b", re.I)),
+    (
+        Reason.RATE_LIMITED,
+        re.compile(r"too many (?:recipients|messages|connections|mails)|rate ?limit", re.I),
+    ),
+    (
+        Reason.POLICY_BLOCKED,
+        re.compile(r"black ?list|block ?list|spamhaus|spamcop|\bdnsbl\b|\brbl\b", re.I),
+    ),
+    (Reason.MAILBOX_FULL, re.compile(r"over ?quota|mail ?box (?:is )?full", re.I)),
+    (
+        Reason.NETWORK,
+        re.compile(
+            r"host not found, try again|temporary failure in name resolution",
+            re.I,
+        ),
+    ),
+)
 
 
 def is_hard(reason: Reason) -> bool:
@@ -307,21 +350,35 @@ def _temporary(status: str, text: str) -> bool:
 
 def judge(status: str, text: str) -> Judgement:
     """Reason and hard/soft for one failure (pure). `status` may be "": found in `text` then."""
-    status = status.strip() or find_status(text)
+    # The code in the diagnostic itself is the remote server's; a report's Status may be the
+    # reporting MTA's guess (a "5.1.1" over "550 5.7.1 IP address blacklisted").
+    status = find_status(text) or status.strip()
     text = " ".join(text.split())
     key = "x." + status.split(".", 1)[1] if status else ""
-    reason: Reason | None = _BY_STATUS.get(key)
-    rule = f"status {status}" if reason else ""
+    reason: Reason | None = None
+    rule = ""
+    for candidate, pattern in _OVERRIDES:
+        match = pattern.search(text)
+        if match:
+            reason, rule = candidate, f"phrase {match.group(0)!r}"
+            break
+    if reason is None and (key in ("x.1.7", "x.1.8") or _SENDER_REJECTED.search(text)):
+        reason, rule = Reason.POLICY_BLOCKED, "our sender address refused"
     if reason is None:
-        for candidate in REASONS:
-            match = candidate.phrases.search(text)
+        reason = _BY_STATUS.get(status) or _BY_STATUS.get(key)
+        rule = f"status {status}" if reason else ""
+    if reason is None:
+        for entry in REASONS:
+            match = entry.phrases.search(text)
             if match:
-                reason, rule = candidate.reason, f"phrase {match.group(0)!r}"
+                reason, rule = entry.reason, f"phrase {match.group(0)!r}"
                 break
     if reason is None and key in _GENERIC:
         reason, rule = _GENERIC[key], f"status {status}"
     if reason is None:
         reason, rule = Reason.OTHER, "default"
+    if reason == Reason.USER_UNKNOWN and AFTER_DATA.search(text) and not key.startswith("x.1."):
+        reason, rule = Reason.SPAM_OR_CONTENT, rule + " after DATA (a filter)"
     if is_hard(reason) and _temporary(status, text):
         reason = Reason.NETWORK if reason == Reason.HOST_UNKNOWN else Reason.OTHER
         rule += " (temporary)"

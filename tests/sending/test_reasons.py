@@ -27,7 +27,7 @@ CASES = [
     (550, "5.2.1 The email account that you tried to reach is disabled", "mailbox_disabled", False),
     (552, "5.2.2 Mailbox full: r@example.org is over quota", "mailbox_full", False),
     (550, "5.4.4 Unable to route: no MX for example.invalid", "host_unknown", True),
-    (550, "5.5.0 Requested action not taken: mailbox unavailable", "mailbox_disabled", False),
+    (550, "5.5.0 Requested action not taken: mailbox unavailable", "user_unknown", True),
     (550, "5.5.0 <r@example.org>: no such user here", "user_unknown", True),
     (550, "5.7.1 This message is likely unsolicited mail; blocked", "spam_or_content", False),
     (550, "5.7.1 Service unavailable; client host blocked using Spamhaus", "policy_blocked", False),

@@ -21,11 +21,11 @@ tests/inbound/test_detectors.py.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 from mailer.inbound.detectors import families, flufl, loop, optout, rfc3464, rfc3834, rfc5965, text
 from mailer.inbound.detectors.base import Mail, Verdict
+from mailer.inbound.models import InboundKind
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,12 @@ def looks_like_bounce(mail: Mail) -> bool:
     return bool(text.BOUNCE_SUBJECT.search(mail.subject)) and mail.address_kind != "reply"
 
 
-def bounce_detectors(mail: Mail) -> list[tuple[str, Detector]]:
-    """Family detectors claiming the message first, then the generic ones."""
-    claimed = [(f"family:{f.NAME}", f.detect) for f in families.FAMILIES if f.claims(mail)]
-    return [*claimed, ("text", text.detect), ("flufl", flufl.detect)]
+def _plainly_auto_reply(mail: Mail) -> bool:
+    """An RFC 3834 auto-reply that is not a mail system's: the heuristics must not read a
+    vacation message's addresses as failed recipients."""
+    if mail.from_daemon or text.BOUNCE_SUBJECT.search(mail.subject):
+        return False
+    return guarded("rfc3834", rfc3834.detect, mail) is not None
 
 
 def run(mail: Mail) -> Verdict | None:
@@ -72,12 +74,15 @@ def run(mail: Mail) -> Verdict | None:
         verdict = guarded(name, detector, mail)
         if verdict is not None:
             return verdict
-    if looks_like_bounce(mail):
-        for name, detector in bounce_detectors(mail):
+    claimed = [(f"family:{f.NAME}", f.detect) for f in families.FAMILIES if f.claims(mail)]
+    for name, detector in claimed:  # a family's claim is specific enough to skip the gate
+        verdict = guarded(name, detector, mail)
+        if verdict is not None and (verdict.failures or verdict.kind != InboundKind.BOUNCE):
+            return verdict
+    if looks_like_bounce(mail) and not _plainly_auto_reply(mail):
+        for name, detector in (("text", text.detect), ("flufl", flufl.detect)):
             verdict = guarded(name, detector, mail)
-            if verdict is not None and verdict.failures:
-                return verdict
-            if verdict is not None and not re.match(r"bounce", verdict.kind.value):
+            if verdict is not None and (verdict.failures or verdict.kind != InboundKind.BOUNCE):
                 return verdict
     for name, detector in AFTER_BOUNCES:
         if name == "optout" and mail.address_kind != "reply":

@@ -26,7 +26,7 @@ ADDRESS = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 DAEMON = re.compile(
-    r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
+    r"^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
     r"mail administrator|maildelivery|mail-?server|mailadmin|mail system|"
     r"microsoftexchange|no-?reply@.*bounce|bounce|double-bounce|mailer)",
     re.I,
@@ -145,7 +145,7 @@ def own_parts(msg: Message) -> Iterator[Message]:
             if isinstance(payload, list):
                 stack[0:0] = [p for p in payload if isinstance(p, Message)]
             continue
-        if part.get_content_maintype() == "text":
+        if part.get_content_maintype() == "text" or part.get_content_maintype() == "multipart":
             yield part
 
 

@@ -18,6 +18,7 @@ from email.message import Message
 
 from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure, own_parts, part_text
 from mailer.inbound.models import InboundKind
+from mailer.sending import reasons
 
 _SUCCESS = ("delivered", "relayed", "expanded")
 _FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*(?:\n[ \t]+.*)*)", re.M)
@@ -105,6 +106,8 @@ def detect(mail: Mail) -> Verdict | None:
         diagnostic = _strip_type(block.get("diagnostic-code", ""))
         if not diagnostic or len(diagnostic) < 12:
             diagnostic = f"{diagnostic} {_context(mail, recipient)}".strip()
+        if reasons.AFTER_DATA.search(mail.text) and not reasons.AFTER_DATA.search(diagnostic):
+            diagnostic += " (after DATA)"
         if not re.match(r"[245]\.\d", status):
             status = ""
         failures.append(failure(recipient, status, diagnostic, action, original))

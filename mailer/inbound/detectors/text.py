@@ -32,10 +32,12 @@ ORIGINAL_STARTS = re.compile(
     r"-{3,}.*(?:original message|returned message|message text|unsent message|message headers"
     r"|mensaje original|message d'origine|copy of (?:the|your) message|headers of)"
     r"|.*(?:below this line is a copy of the message|this is a copy of the message"
-    r"|original message (?:follows|headers|is attached)|the original message (?:was|is)"
+    r"|original message (?:follows|headers|is attached)"
+    r"|the original message (?:was|is) (?:attached|included|below|as follows)"
     r"|message (?:header|headers) follows?|unsent message below|returned mail contents"
     r"|the headers of (?:the|your) message|following is a copy of the original"
     r"|your message reads \(in part\))"
+    r"|original message:?\s*$"
     r"|received: from .*"
     r"|return-path: .*"
     r")",
@@ -45,7 +47,8 @@ ERROR_WORDS = re.compile(
     r"\b[45]\d\d\b|[45]\.\d{1,3}\.\d{1,3}|unknown|not exist|no such|invalid|rejected|refused|"
     r"full|quota|denied|failed|failure|error|undeliverable|unable|could not|cannot|blocked|"
     r"disabled|suspended|expired|not found|unavailable|timed out|no mailbox|unrouteable|"
-    r"did not (?:receive|reach)|not delivered|desconocido|no existe|rechazad|fall[oó]",
+    r"did not (?:receive|reach)|not delivered|malformed|incorrectly|syntax|"
+    r"desconocido|no existe|rechazad|fall[oó]",
     re.I,
 )
 BOUNCE_SUBJECT = re.compile(
@@ -54,7 +57,8 @@ BOUNCE_SUBJECT = re.compile(
     r"could not be delivered|delivery problem|not delivered|mail system error|"
     r"warning: could not send|delayed mail|delivery delayed|message (?:was )?not delivered|"
     r"rejected|bounced?|mensaje no entregado|no se pudo entregar|error de entrega|"
-    r"unzustellbar|non remis|failed mail|delivery report|mail failure|nondeliverable",
+    r"unzustellbar|non remis|failed mail|delivery report|mail failure|nondeliverable|"
+    r"エラー|不達|送信できません",
     re.I,
 )
 
@@ -85,9 +89,13 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
     for i, line in enumerate(lines):
         for addr in addresses_in(line):
             local = addr.split("@", 1)[0]
-            if addr in excluded or DAEMON.match(local) or addr.endswith("@" + domain):
+            if addr in excluded or addr.endswith("@" + domain):
                 continue
-            if re.match(r"^(?:message-id|references|in-reply-to|received|by|id)\b", line, re.I):
+            if re.match(
+                r"^\s*(?:message-id|references|in-reply-to|received|by|id|to|cc|from|sent)\b",
+                line,
+                re.I,
+            ):
                 continue
             window = " ".join(x.strip() for x in lines[i : i + 4])
             score = 1
@@ -97,6 +105,12 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
                 score += 1
             if re.match(rf"^\s*<?{re.escape(addr)}>?\s*:?\s*(?:\.\.\.|$|\()", line, re.I):
                 score += 2
+            if re.search(
+                rf"rcpt to:?\s*<?{re.escape(addr)}|delivered to:?\s*<?{re.escape(addr)}", line, re.I
+            ):
+                score += 2
+            if DAEMON.match(local):
+                score -= 1  # "please reply to postmaster@…", rarely the failed address
             if re.search(rf"(?:\bfrom|\bsender|\breply-to)\s*:?\s*<?{re.escape(addr)}", line, re.I):
                 continue
             best = found.get(addr)
@@ -105,9 +119,29 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
     return sorted(((s, a, w) for a, (s, w) in found.items()), key=lambda t: -t[0])
 
 
+def original_recipients(mail: Mail) -> list[str]:
+    """The To of the original message the bounce carries (attached, or quoted after the notice)."""
+    for head in embedded_headers(mail.msg):
+        found = addresses_in(str(head.get("To", "") or ""))
+        if found:
+            return found
+    match = ORIGINAL_STARTS.search(mail.text)
+    if match:
+        to = re.search(r"^To:[ \t]*(.+)$", mail.text[match.start() :], re.I | re.M)
+        if to:
+            return addresses_in(to.group(1))
+    return []
+
+
 def failures(mail: Mail) -> list[Failure]:
     text = notice_text(mail)
     ranked = _candidates(text, excluded_addresses(mail), mail.domain)
+    if not ranked and ERROR_WORDS.search(text) and (mail.from_daemon or mail.null_sender):
+        # The notice names no address (old Sendmail, some appliances): the original's recipient.
+        originals = [a for a in original_recipients(mail) if not a.endswith("@" + mail.domain)]
+        if len(originals) == 1:
+            status = reasons.find_status(text)
+            return [failure(originals[0], status, text.strip()[-600:], "failed")]
     if not ranked:
         return []
     top = ranked[0][0]

@@ -7,4 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-FAMILIES: tuple[ModuleType, ...] = ()
+from mailer.inbound.detectors.families import amazonses
+
+FAMILIES: tuple[ModuleType, ...] = (amazonses,)
