@@ -62,7 +62,7 @@ def outcome_of(
     if reply.accepted:
         return Outcome(DeliveryStatus.SENT)
     if reply.permanent:
-        judged = reasons.judge("", str(reply))
+        judged = reasons.judge("", str(reply), reply.command or None)
         return Outcome(DeliveryStatus.FAILED, suppress=judged.hard, reason=judged.reason.value)
     delay = timedelta(seconds=base_delay * (2 ** max(attempts - 1, 0)))
     retry_at = now + delay

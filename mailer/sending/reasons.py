@@ -295,7 +295,39 @@ _SENDER_REJECTED = re.compile(
 )
 # A "user unknown" after the whole message was sent is a filter's answer, not a missing mailbox
 # (the server accepted the recipient at RCPT), as sisimai treats it.
-AFTER_DATA = re.compile(r"in reply to end of data|after (?:end of )?data|final data", re.I)
+_COMMAND_PHRASES = re.compile(
+    r"in reply to (rcpt to|mail from|end of data|data) command|"
+    r"after (rcpt to|mail from|end of data|data)\b|"
+    r"did not like our (rcpt to|mail from|final data|data)|"
+    r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to",
+    re.I,
+)
+_TRANSCRIPT_SENT = re.compile(r"^\s*>>>\s*(rcpt|mail|data)\b", re.I | re.M)
+_TRANSCRIPT_REFUSED = re.compile(r"^\s*<<<\s*[45]\d\d", re.M)
+
+
+def smtp_command(text: str) -> str:
+    """The SMTP command a refusal answered ("RCPT", "MAIL", "DATA"), or "" when not said.
+
+    Postfix says "in reply to RCPT TO command", Exim "after RCPT TO", DragonFly "did not like
+    our RCPT TO", Sendmail shows a transcript (">>> RCPT To:" then "<<< 550 …").
+    """
+    match = _COMMAND_PHRASES.search(text)
+    if match:
+        word = next(g for g in match.groups() if g).lower()
+    else:
+        refused = _TRANSCRIPT_REFUSED.search(text)
+        sent = list(_TRANSCRIPT_SENT.finditer(text[: refused.start()])) if refused else []
+        if not sent:
+            return ""
+        word = sent[-1].group(1).lower()
+    if word.startswith("rcpt"):
+        return "RCPT"
+    if word.startswith("mail"):
+        return "MAIL"
+    return "DATA"
+
+
 # Phrases that name the problem even against a specific status code: a "5.1.1" that says "too
 # many recipients this hour" is a rate limit, a "5.1.0 sender rejected" is about us.
 _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
@@ -317,6 +349,16 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+
+# The terse wording content filters and carriers' gateways also use to refuse a message: taken as
+# a dead mailbox only with a user-unknown code or when it answered RCPT.
+_FILTER_WORDING = re.compile(
+    r"user ?(?:name )?unknown|unknown (?:user|recipient)|no such (?:user|recipient)|"
+    r"recipient not found|invalid address|does not exist",
+    re.I,
+)
+_ADDRESS_CODES = {"x.1.1", "x.1.0", "x.1.3", "x.1.4", "x.1.5", "x.1.351"}
 
 
 def is_hard(reason: Reason) -> bool:
@@ -348,8 +390,14 @@ def _temporary(status: str, text: str) -> bool:
     return bool(match and match.group(1) == "4")
 
 
-def judge(status: str, text: str) -> Judgement:
-    """Reason and hard/soft for one failure (pure). `status` may be "": found in `text` then."""
+def judge(status: str, text: str, command: str | None = None) -> Judgement:
+    """Reason and hard/soft for one failure (pure). `status` may be "": found in `text` then.
+
+    `command` is the SMTP command refused ("RCPT", "DATA"…); None: read from `text` if it says.
+    A "user unknown" without a user-unknown status code (x.1.1) is taken as a dead mailbox only
+    when it answered RCPT: said after the message (DATA) or with no command named, it is a
+    filter's answer (sisimai's rule), so soft.
+    """
     # The code in the diagnostic itself is the remote server's; a report's Status may be the
     # reporting MTA's guess (a "5.1.1" over "550 5.7.1 IP address blacklisted").
     status = find_status(text) or status.strip()
@@ -377,8 +425,15 @@ def judge(status: str, text: str) -> Judgement:
         reason, rule = _GENERIC[key], f"status {status}"
     if reason is None:
         reason, rule = Reason.OTHER, "default"
-    if reason == Reason.USER_UNKNOWN and AFTER_DATA.search(text) and not key.startswith("x.1."):
-        reason, rule = Reason.SPAM_OR_CONTENT, rule + " after DATA (a filter)"
+    if command is None:
+        command = smtp_command(text)
+    if (
+        reason == Reason.USER_UNKNOWN
+        and key not in _ADDRESS_CODES
+        and command != "RCPT"
+        and _FILTER_WORDING.search(rule)
+    ):
+        reason, rule = Reason.SPAM_OR_CONTENT, f"{rule}, not at RCPT (a filter)"
     if is_hard(reason) and _temporary(status, text):
         reason = Reason.NETWORK if reason == Reason.HOST_UNKNOWN else Reason.OTHER
         rule += " (temporary)"

@@ -54,14 +54,17 @@ def test_the_relay_reply_and_the_dsn_give_the_same_reason_and_decision(
 ) -> None:
     status = reasons.find_status(text)
     sending = outcome_of(
-        Reply(code, text),
+        Reply(code, text, "RCPT"),
         attempts=20,
         started_at=NOW - timedelta(days=9),
         now=NOW,
         base_delay=60,
         deadline=timedelta(hours=48),
     )
-    raw = dsn("r@example.org", status, diagnostic=f"smtp; {code} {text}")
+    # Postfix's DSN names the command the remote server answered, as the relay's reply did.
+    raw = dsn(
+        "r@example.org", status, diagnostic=f"smtp; {code} {text} (in reply to RCPT TO command)"
+    )
     verdict = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
     [failure] = verdict.failures
     assert verdict.kind == InboundKind.BOUNCE and failure.status == status
@@ -89,6 +92,14 @@ def test_every_status_the_issue_names_is_in_the_table() -> None:
     assert named <= {reasons.find_status(text) for _, text, _, _ in CASES}
 
 
+def test_user_unknown_wording_counts_as_a_dead_mailbox_only_when_it_answered_rcpt() -> None:
+    """Content filters also say "user unknown" after the message was sent (sisimai's rule)."""
+    assert reasons.judge("", "550 5.5.0 No such user", "RCPT").hard
+    assert not reasons.judge("", "550 5.5.0 No such user", "DATA").hard
+    assert reasons.judge("", "550 No such user (in reply to RCPT TO command)").hard
+    assert reasons.judge("5.1.1", "550 5.1.1 User unknown (in reply to end of DATA command)").hard
+
+
 def test_hard_is_a_property_of_the_reason_not_of_the_first_digit() -> None:
     hard = {r for r in reasons.Reason if reasons.is_hard(r)}
     assert hard == {
@@ -108,7 +119,7 @@ def test_a_relay_refusal_for_spam_does_not_suppress_but_user_unknown_does() -> N
         "base_delay": 60,
         "deadline": timedelta(hours=48),
     }
-    spam = outcome_of(Reply(550, "5.7.1 message blocked as spam"), **kwargs)  # type: ignore[arg-type]
-    gone = outcome_of(Reply(550, "5.1.1 user unknown"), **kwargs)  # type: ignore[arg-type]
+    spam = outcome_of(Reply(550, "5.7.1 message blocked as spam", "DATA"), **kwargs)  # type: ignore[arg-type]
+    gone = outcome_of(Reply(550, "5.1.1 user unknown", "RCPT"), **kwargs)  # type: ignore[arg-type]
     assert (spam.status, spam.suppress) == (DeliveryStatus.FAILED, False)
     assert (gone.status, gone.suppress) == (DeliveryStatus.FAILED, True)

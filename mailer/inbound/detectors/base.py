@@ -53,13 +53,18 @@ class Failure:
 
 
 def failure(
-    recipient: str, status: str, diagnostic: str, action: str = "", original: str = ""
+    recipient: str,
+    status: str,
+    diagnostic: str,
+    action: str = "",
+    original: str = "",
+    command: str | None = None,
 ) -> Failure:
     """A Failure with its reason and hard/soft judged from the code and text (sending/reasons)."""
     diagnostic = " ".join(diagnostic.split())[:1000]
     if action == "delayed" and not status:
         status = "4.0.0"
-    judged = reasons.judge(status, diagnostic)
+    judged = reasons.judge(status, diagnostic, command)
     hard = judged.hard and action != "delayed"
     return Failure(
         recipient=recipient.strip().strip("<>").strip(),
@@ -189,5 +194,6 @@ def addresses_in(text: str) -> list[str]:
     """Email addresses in text, in order, once each (lower case)."""
     seen: dict[str, None] = {}
     for match in ADDRESS.finditer(text):
-        seen.setdefault(match.group(0).strip(".'`").lower(), None)
+        addr = re.sub(r"^(?:smtp|rfc822)[=:;]", "", match.group(0), flags=re.I)
+        seen.setdefault(addr.strip(".'`").lower(), None)
     return list(seen)

@@ -106,11 +106,10 @@ def detect(mail: Mail) -> Verdict | None:
         diagnostic = _strip_type(block.get("diagnostic-code", ""))
         if not diagnostic or len(diagnostic) < 12:
             diagnostic = f"{diagnostic} {_context(mail, recipient)}".strip()
-        if reasons.AFTER_DATA.search(mail.text) and not reasons.AFTER_DATA.search(diagnostic):
-            diagnostic += " (after DATA)"
         if not re.match(r"[245]\.\d", status):
             status = ""
-        failures.append(failure(recipient, status, diagnostic, action, original))
+        command = reasons.smtp_command(diagnostic) or reasons.smtp_command(mail.text)
+        failures.append(failure(recipient, status, diagnostic, action, original, command))
     if failures:
         first = failures[0]
         return Verdict(

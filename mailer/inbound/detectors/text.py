@@ -83,6 +83,21 @@ def excluded_addresses(mail: Mail) -> set[str]:
     return out
 
 
+def _window(lines: list[str], i: int, size: int = 5) -> str:
+    """The address's line and the next non-blank ones, up to the next recipient's line."""
+    out = [lines[i].strip()]
+    for line in lines[i + 1 :]:
+        if len(out) >= size:
+            break
+        if not line.strip():
+            continue
+        other = re.match(r"^\s*<?([^\s@<>]+@[^\s@<>]+?)>?\s*(?::|\.\.\.|$)", line)
+        if other and other.group(1).lower() not in lines[i].lower():
+            break  # the next recipient's block starts
+        out.append(line.strip())
+    return " ".join(out)
+
+
 def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, str, str]]:
     lines = text.splitlines()
     found: dict[str, tuple[int, str]] = {}
@@ -97,7 +112,8 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
                 re.I,
             ):
                 continue
-            window = " ".join(x.strip() for x in lines[i : i + 4])
+            start = i - 1 if i and addr in lines[i - 1].lower() else i  # a wrapped line
+            window = _window(lines, start)
             score = 1
             if ERROR_WORDS.search(line):
                 score += 2
@@ -156,7 +172,9 @@ def failures(mail: Mail) -> list[Failure]:
             break
         diagnostic = window if ERROR_WORDS.search(window) else text[:600]
         status = reasons.find_status(window)
-        out.append(failure(addr, status, diagnostic, "delayed" if delayed else "failed"))
+        command = reasons.smtp_command(window) or reasons.smtp_command(text)
+        action = "delayed" if delayed else "failed"
+        out.append(failure(addr, status, diagnostic, action, command=command))
     return out
 
 
