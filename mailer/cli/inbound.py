@@ -1,6 +1,9 @@
-"""`mailer inbound` and `mailer inquiries …`: mail that comes back."""
+"""`mailer inbound`, `mailer inbound classify` and `mailer inquiries …`: mail that comes back."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -11,14 +14,22 @@ from mailer.db import session_scope
 from mailer.settings import get_settings
 
 inquiries = typer.Typer(help="Client replies routed to partners.", no_args_is_help=True)
+app = typer.Typer(
+    help="Receive replies, bounces and complaints by SMTP; `classify` judges files.",
+    invoke_without_command=True,
+)
 
 
+@app.callback()
 def inbound(
+    ctx: typer.Context,
     listen: str | None = typer.Option(
         None, "--listen", help="HOST:PORT (default: MAILER_INBOUND_LISTEN, 127.0.0.1:2525)"
     ),
 ) -> None:
     """Receive replies, bounces and unsubscribe requests by SMTP (aiosmtpd) until stopped."""
+    if ctx.invoked_subcommand is not None:
+        return
     import logging
 
     from mailer.inbound.receive import serve
@@ -35,6 +46,65 @@ def inbound(
         )
 
     serve(settings, listen, on_ready=ready)
+
+
+@app.command("classify")
+def classify(
+    files: list[Path] = typer.Argument(..., help="Raw messages (.eml), as received"),
+    rcpt: str | None = typer.Option(
+        None, "--rcpt", help="Judge as received at this address (its token is not verified)"
+    ),
+    mail_from: str | None = typer.Option(
+        None, "--mail-from", help='The envelope sender ("" for the null sender; default: unknown)'
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line"),
+) -> None:
+    """Judge raw messages without acting on them and without a database."""
+    from mailer.inbound.judgement import UnreadableMessage, judge
+
+    domain = rcpt.rpartition("@")[2] if rcpt and "@" in rcpt else get_settings().mail_domain
+    failed = False
+    record: dict[str, object]
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            typer.echo(f"{path}: cannot read: {exc.strerror}", err=True)
+            failed = True
+            continue
+        try:
+            verdict = judge(raw, mail_from=mail_from, rcpt_to=rcpt or "", domain=domain)
+        except UnreadableMessage as exc:
+            record = {"file": str(path), "kind": "unreadable", "rule": "", "reason": str(exc)}
+            record["recipients"] = []
+        else:
+            record = {
+                "file": str(path),
+                "kind": verdict.kind.value,
+                "rule": verdict.rule,
+                "reason": verdict.reason,
+                "recipients": [
+                    {
+                        "address": f.recipient,
+                        "original": f.original_recipient,
+                        "status": f.status,
+                        "reason": f.reason,
+                        "hard": f.hard,
+                        "action": f.action,
+                        "diagnostic": f.diagnostic[:300],
+                    }
+                    for f in verdict.failures
+                ],
+            }
+        if as_json:
+            typer.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        typer.echo(f"{path}: {record['kind']} ({record['rule'] or '-'}): {record['reason']}")
+        for r in record["recipients"]:  # type: ignore[attr-defined]
+            hard = "hard" if r["hard"] else "soft"
+            typer.echo(f"  {r['address'] or '-'} {r['status'] or '-'} {r['reason']} {hard}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @inquiries.command("list")

@@ -1,8 +1,10 @@
 """Bounce policy: what a reported delivery failure does to the subscriber.
 
-- A hard bounce (5.x.x, or a permanent failure by flufl.bounce when the report has no code) marks
-  the subscriber `bounced` and adds a `hard_bounce` suppression: the address is never mailed again.
-- A soft bounce (4.x.x, delays, full mailboxes) is only counted. When the subscriber has soft
+- A hard bounce — its reason (mailer/sending/reasons.py) is a failure of the address itself: the
+  mailbox or its domain does not exist, or it has moved — marks the subscriber `bounced` and adds
+  a `hard_bounce` suppression: the address is never mailed again.
+- A soft bounce (every other reason: a full mailbox, a spam or policy block, an authentication
+  refusal, a delay, even with a 5.x.x code) is only counted. When the subscriber has soft
   bounces for `soft_bounce_threshold` distinct messages within `soft_bounce_window_days`, the
   address is suppressed (`soft_bounce`) and the subscriber marked `bounced`. Distinct messages,
   not reports: a relay sends several "still trying" warnings for one message over two days, and
@@ -24,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
-from mailer.inbound.judgement import Failure
+from mailer.inbound.detectors.base import Failure
 from mailer.inbound.models import BounceEvent, BounceKind, InboundMessage
 from mailer.sending.models import Delivery
 from mailer.settings import Settings
@@ -46,10 +48,17 @@ class BounceOutcome:
 def pick_failure(failures: Sequence[Failure], subscriber_email: str | None) -> Failure:
     """The failure about our recipient: the one naming their address, else the worst one."""
     if subscriber_email:
-        mine = [f for f in failures if f.recipient.lower() == subscriber_email.lower()]
+        mine = [f for f in failures if f.names(subscriber_email)]
         if mine:
             return sorted(mine, key=lambda f: not f.hard)[0]
     return sorted(failures, key=lambda f: not f.hard)[0]
+
+
+def _named(failure: Failure, subscriber_email: str | None) -> str:
+    """The address the failure names: the subscriber's when it is its original recipient."""
+    if subscriber_email and failure.names(subscriber_email):
+        return failure.original_recipient or failure.recipient
+    return failure.recipient
 
 
 def soft_bounce_count(session: Session, subscriber_id: int, since: datetime) -> int:
@@ -102,14 +111,15 @@ def record_bounce(
         campaign_id=campaign_id,
         kind=kind,
         status=failure.status,
+        reason=failure.reason[:32],
         action=failure.action[:32],
-        recipient=failure.recipient[:320],
+        recipient=_named(failure, subscriber.email if subscriber else None)[:320],
         diagnostic=failure.diagnostic[:2000],
         created_at=now,
     )
     session.add(event)
     session.flush()
-    code = failure.status or "no status code"
+    code = f"{failure.status or 'no status code'}, {failure.reason}"
     if subscriber is None or not subscriber.email:
         return BounceOutcome(
             event.id, kind, False, f"{kind.value} bounce ({code}); the subscriber no longer exists"
@@ -175,7 +185,7 @@ def describe_bounces(session: Session, subscriber_id: int) -> list[str]:
         .order_by(BounceEvent.created_at.desc(), BounceEvent.id.desc())
     )
     return [
-        f"{e.created_at:%Y-%m-%d %H:%M} {e.kind.value} {e.status or '-'}"
+        f"{e.created_at:%Y-%m-%d %H:%M} {e.kind.value} {e.status or '-'} {e.reason or '-'}"
         + (f" campaign {e.campaign_id}" if e.campaign_id else "")
         + (f": {e.diagnostic[:120]}" if e.diagnostic else "")
         for e in rows

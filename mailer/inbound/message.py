@@ -9,6 +9,7 @@ import contextlib
 import email
 import email.policy
 import re
+import unicodedata
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 
@@ -18,7 +19,7 @@ LOOP_HEADER = "X-Mailer-Loop"
 
 
 # Quote headers email-reply-parser (English only) does not know, and Outlook's separators.
-_QUOTE_START = re.compile(
+QUOTE_START = re.compile(
     r"^(?:\s*>?\s*)(?:"
     r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht)"
     r"\s*-{2,}"
@@ -28,6 +29,14 @@ _QUOTE_START = re.compile(
     r")",
     re.I,
 )
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents removed, punctuation as spaces: what the phrase rules match."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s]+", " ", text)
+    return " ".join(text.split())
 
 
 def decode_text(value: object) -> str:
@@ -113,7 +122,7 @@ def reply_text(text: str) -> str:
     text = text.replace("\r\n", "\n")
     kept: list[str] = []
     for line in text.split("\n"):
-        if _QUOTE_START.match(line) and any(k.strip() for k in kept):
+        if QUOTE_START.match(line) and any(k.strip() for k in kept):
             break
         kept.append(line)
     trimmed = EmailReplyParser.parse_reply("\n".join(kept))

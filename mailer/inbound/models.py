@@ -27,6 +27,8 @@ class InboundKind(enum.StrEnum):
     INQUIRY = "inquiry"
     LOOP = "loop"  # our own forward came back
     UNRECOGNIZED = "unrecognized"  # at bounces+ but neither a bounce nor an auto-reply
+    COMPLAINT = "complaint"  # a feedback (ARF, RFC 5965) report: the reader marked it spam
+    DELIVERED = "delivered"  # a delivery status report of a success: nothing failed
 
 
 class BounceKind(enum.StrEnum):
@@ -95,6 +97,8 @@ class BounceEvent(Base):
     )
     kind: Mapped[BounceKind] = mapped_column(enum_column(BounceKind, "bounce_kind"))
     status: Mapped[str] = mapped_column(String(16), default="")  # RFC 3463 code, e.g. 5.1.1
+    # sending/reasons.py's vocabulary (user_unknown, mailbox_full…); "" before it existed
+    reason: Mapped[str] = mapped_column(String(32), default="")
     action: Mapped[str] = mapped_column(String(32), default="")  # RFC 3464 Action, if given
     recipient: Mapped[str] = mapped_column(String(320), default="")  # as the report names it
     diagnostic: Mapped[str] = mapped_column(Text, default="")

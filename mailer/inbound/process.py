@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mailer.db import get_sessionmaker, utcnow
-from mailer.inbound import bounces, inquiries
-from mailer.inbound.judgement import Classification, judge
+from mailer.inbound import bounces, complaints, inquiries
+from mailer.inbound.judgement import Classification, UnreadableMessage, judge
 from mailer.inbound.models import (
     InboundKind,
     InboundMessage,
@@ -29,6 +29,10 @@ from mailer.sending.transport import make_transport
 from mailer.settings import Settings, get_settings
 from subscribers.lifecycle import unsubscribe
 from subscribers.models import MailingList, Subscriber, Subscription
+
+# Processing attempts per stored message: after that it is marked failed with its error, kept for
+# an admin to read, and never retried (a message that crashes the judgement must not loop).
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -66,16 +70,34 @@ def process(inbound_id: int) -> Processed:
         if inbound.status in (InboundStatus.DONE, InboundStatus.IGNORED, InboundStatus.FAILED):
             return Processed(inbound.status, inbound.kind, inbound.outcome)
         if inbound.kind is None:
-            verdict = judge(
-                inbound.raw,
-                mail_from=inbound.mail_from,
-                rcpt_to=inbound.rcpt_to,
-                domain=settings.mail_domain,
-            )
-            return _act(session, inbound, verdict, settings)
+            try:
+                verdict = judge(
+                    inbound.raw,
+                    mail_from=inbound.mail_from,
+                    rcpt_to=inbound.rcpt_to,
+                    domain=settings.mail_domain,
+                )
+                return _act(session, inbound, verdict, settings)
+            except UnreadableMessage as exc:
+                session.rollback()
+                return _give_up(session, inbound_id, f"cannot be read safely: {exc}")
+            except Exception as exc:
+                session.rollback()
+                if inbound.attempts >= MAX_ATTEMPTS:
+                    return _give_up(
+                        session, inbound_id, f"failed {inbound.attempts} times; last error: {exc!r}"
+                    )
+                raise
         if inbound.kind == InboundKind.INQUIRY:
             return _forward(session, inbound, settings)
         return Processed(inbound.status, inbound.kind, inbound.outcome)
+
+
+def _give_up(session: Session, inbound_id: int, error: str) -> Processed:
+    inbound = session.get(InboundMessage, inbound_id)
+    assert inbound is not None
+    inbound.reason = "processing failed"
+    return _finish(session, inbound, InboundStatus.FAILED, error)
 
 
 def _act(
@@ -86,8 +108,11 @@ def _act(
     kind = verdict.kind
     if kind == InboundKind.LOOP:
         return _finish(session, inbound, InboundStatus.IGNORED, "our own forward; not processed")
-    if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED):
+    if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED, InboundKind.DELIVERED):
         return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
+    if kind == InboundKind.COMPLAINT:
+        text = complaints.record_complaint(session, inbound, verdict, settings)
+        return _finish(session, inbound, InboundStatus.DONE, text)
     if kind == InboundKind.BOUNCE:
         try:
             result = bounces.record_bounce(session, inbound, verdict.failures, settings)
@@ -98,6 +123,8 @@ def _act(
             return Processed(inbound.status, inbound.kind, inbound.outcome)
     if kind == InboundKind.UNSUBSCRIBE:
         return _finish(session, inbound, InboundStatus.DONE, _unsubscribe(session, inbound))
+    if kind != InboundKind.INQUIRY:  # never forward anything but a reader's own reply
+        return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
     session.commit()  # an inquiry: the classification first, then the forward
     return _forward(session, inbound, settings)
 

@@ -11,7 +11,6 @@ still runs never sends the same row twice.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from mailer.db import rowcount, utcnow
+from mailer.sending import reasons
 from mailer.sending.models import Delivery, DeliveryStatus
 from mailer.sending.transport import Reply
 from subscribers.models import (
@@ -31,13 +31,6 @@ from subscribers.models import (
     Suppression,
 )
 
-# "550 5.1.1 <x>: Recipient address rejected: User unknown" and friends: the mailbox does not exist.
-NO_SUCH_USER = re.compile(
-    r"\b5\.1\.[0-9]\b|no such (user|mailbox|recipient)|user unknown|unknown user|"
-    r"mailbox (unavailable|not found)|does not exist|invalid recipient",
-    re.I,
-)
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -46,6 +39,7 @@ class Outcome:
     status: DeliveryStatus
     next_attempt_at: datetime | None = None
     suppress: bool = False  # the address does not exist: never mail it again
+    reason: str = ""  # sending/reasons.py's reason for a refusal (user_unknown, policy_blocked…)
 
 
 def outcome_of(
@@ -59,14 +53,17 @@ def outcome_of(
 ) -> Outcome:
     """Decide a delivery's fate from the relay's reply (pure).
 
-    2xx: sent. 5xx: failed, and a "no such user" (5.1.x) also suppresses the address. Anything
+    2xx: sent. 5xx: failed; the reply's reason (sending/reasons.py, the same judgement a DSN
+    gets later) decides whether the address is suppressed: only a hard reason (the mailbox or
+    its domain does not exist) does; a 550 5.7.1 spam block or a full mailbox does not. Anything
     else (4xx, timeouts, no connection): deferred with exponential backoff from `base_delay`,
     doubling per attempt, until the campaign's deadline has passed; then failed.
     """
     if reply.accepted:
         return Outcome(DeliveryStatus.SENT)
     if reply.permanent:
-        return Outcome(DeliveryStatus.FAILED, suppress=bool(NO_SUCH_USER.search(str(reply))))
+        judged = reasons.judge("", str(reply), reply.command or None)
+        return Outcome(DeliveryStatus.FAILED, suppress=judged.hard, reason=judged.reason.value)
     delay = timedelta(seconds=base_delay * (2 ** max(attempts - 1, 0)))
     retry_at = now + delay
     if retry_at > started_at + deadline:

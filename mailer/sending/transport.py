@@ -38,6 +38,7 @@ class Reply:
 
     code: int
     text: str
+    command: str = ""  # the SMTP command answered: "RCPT", "DATA", "MAIL" ("" when unknown)
 
     @property
     def accepted(self) -> bool:
@@ -218,7 +219,7 @@ class SMTPTransport:
                 )
                 return results
             else:
-                results[rcpt] = Reply(code, _text(resp))
+                results[rcpt] = Reply(code, _text(resp), "RCPT")
         if not accepted:
             with contextlib.suppress(smtplib.SMTPException):
                 conn.rset()
@@ -230,7 +231,7 @@ class SMTPTransport:
             code, text = exc.smtp_code, _text(exc.smtp_error)
         if code == 421:
             self._drop()
-        results.update({r: Reply(code, text) for r in accepted})
+        results.update({r: Reply(code, text, "DATA") for r in accepted})
         return results
 
     def _refuse_all(

@@ -1,0 +1,144 @@
+"""Complaints: a reader pressed "this is spam" and their provider told us (an ARF feedback report).
+
+Gmail's and Yahoo's bulk-sender rules make this mandatory: a complainer is never mailed again. The
+subscriber is marked `complained` and the address gets a `complaint` suppression. Who complained is
+found by our own identifiers only — the VERP token of the address the report reached, else a
+token inside the report (the original's Return-Path, List-Unsubscribe link, reply+ address) or
+our Message-ID in the original's headers, each verified with our keys — never by the addresses the
+report names, which anyone can write. Feedback types that are not complaints (`auth-failure`, a
+DMARC forensic report; `not-spam`) are recorded and change nothing.
+
+The complaint rate per campaign (`complaint_counts`) is what `mailer report` and the admin show
+against the 0.3% line the large mailbox providers hold bulk senders to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer import tokens
+from mailer.errors import TokenError
+from mailer.inbound.detectors.rfc5965 import COMPLAINT_TYPES
+from mailer.inbound.judgement import Classification
+from mailer.inbound.models import InboundKind, InboundMessage
+from mailer.sending.models import Delivery
+from mailer.settings import Settings
+from subscribers.errors import InvalidAddress
+from subscribers.models import Subscriber, SubscriberStatus, SuppressionReason
+from subscribers.suppression import add_suppression
+
+# The bulk-sender line of Gmail and Yahoo (2024): stay below 0.3% of delivered mail.
+COMPLAINT_RATE_LIMIT = 0.003
+_OUR_MESSAGE_ID = re.compile(r"<?c(\d+)\.d(\d+)\.([a-z2-7]+)@[^>]+>?", re.I)
+
+
+@dataclass(frozen=True)
+class ComplaintCounts:
+    complaints: int  # distinct subscribers who complained about this campaign
+    delivered: int  # messages the relay accepted
+    rate: float  # complaints / delivered (0 when nothing was delivered)
+
+    @property
+    def over_limit(self) -> bool:
+        return self.rate >= COMPLAINT_RATE_LIMIT
+
+
+def delivery_from(references: Iterable[str], settings: Settings) -> int | None:
+    """The first delivery a verified token or one of our Message-IDs names, or None."""
+    secrets = settings.verification_secrets()
+    for ref in references:
+        match = _OUR_MESSAGE_ID.fullmatch(ref.strip())
+        if match:
+            campaign_id, delivery_id, tag = match.groups()
+            for key in secrets:
+                want = tokens.digest("message-id", f"{campaign_id}:d{delivery_id}", key)
+                if want == tag.lower():
+                    return int(delivery_id)
+            continue
+        try:
+            return tokens.parse_delivery_token(ref, secrets)
+        except TokenError:
+            continue
+    return None
+
+
+def record_complaint(
+    session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
+) -> str:
+    """Attribute the complaint, mark and suppress the complainer. The caller commits."""
+    if inbound.delivery_id is None:
+        found = delivery_from(verdict.tokens, settings)
+        row = session.get(Delivery, found) if found is not None else None
+        if row is not None:
+            inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
+    feedback = verdict.failures[0].reason.removeprefix("feedback:") if verdict.failures else ""
+    subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
+    if subscriber is None or not subscriber.email:
+        return f"feedback report ({feedback or 'unknown type'}) for none of our subscribers"
+    if feedback and feedback not in COMPLAINT_TYPES:
+        return f"feedback report ({feedback}) about mail to {subscriber.email}; not a complaint"
+    subscriber.status = SubscriberStatus.COMPLAINED
+    try:
+        add_suppression(
+            session,
+            subscriber.email,
+            settings.secret(),
+            SuppressionReason.COMPLAINT,
+            f"spam complaint ({feedback or 'abuse'}) via feedback report #{inbound.id}",
+        )
+    except InvalidAddress:
+        return (
+            f"complaint: {subscriber.email} marked complained (malformed address, not suppressed)"
+        )
+    return f"complaint ({feedback or 'abuse'}): {subscriber.email} marked complained and suppressed"
+
+
+def complaint_counts(session: Session, campaign_id: int) -> ComplaintCounts:
+    """Complaints about one campaign's messages and its complaint rate."""
+    from mailer.sending.models import DeliveryStatus
+
+    complaints = int(
+        session.scalar(
+            select(func.count(func.distinct(InboundMessage.subscriber_id)))
+            .join(Delivery, Delivery.id == InboundMessage.delivery_id)
+            .where(
+                Delivery.campaign_id == campaign_id,
+                InboundMessage.kind == InboundKind.COMPLAINT,
+                InboundMessage.subscriber_id.is_not(None),
+            )
+        )
+        or 0
+    )
+    delivered = int(
+        session.scalar(
+            select(func.count()).where(
+                Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT
+            )
+        )
+        or 0
+    )
+    return ComplaintCounts(complaints, delivered, complaints / delivered if delivered else 0.0)
+
+
+def describe_complaints(session: Session, subscriber_id: int) -> list[str]:
+    """One line per complaint about this subscriber, newest first (for `subscribers show`)."""
+    rows = session.execute(
+        select(InboundMessage.received_at, InboundMessage.outcome, Delivery.campaign_id)
+        .outerjoin(Delivery, Delivery.id == InboundMessage.delivery_id)
+        .where(
+            InboundMessage.subscriber_id == subscriber_id,
+            InboundMessage.kind == InboundKind.COMPLAINT,
+        )
+        .order_by(InboundMessage.received_at.desc())
+    ).all()
+    return [
+        f"{at:%Y-%m-%d %H:%M} complaint"
+        + (f" campaign {campaign}" if campaign else "")
+        + (f": {outcome[:120]}" if outcome else "")
+        for at, outcome, campaign in rows
+    ]

@@ -1,0 +1,93 @@
+"""The judgement's detectors, one small module each, run in a declared order.
+
+Order (the first detector that answers decides; each is guarded, so one that raises is logged and
+skipped, never hiding the others):
+
+1. `loop`: our own forward came back;
+2. `rfc5965`: a feedback (ARF) report: a complaint;
+3. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
+4. only on mail that looks like a bounce (null sender, a mail system's From, a bounce subject, a
+   report, or our bounces+ address): the `families` of non-standard formats, those whose subject
+   or sender matches tried first; then `text` (the failed address next to its error in any
+   notice); then `flufl` (flufl.bounce's detectors), the last fallback;
+5. `rfc3834`: an automatic reply;
+6. at a reply+ address: `optout` (the whole reply asks to stop this newsletter).
+
+Adding a mail system's bounce format: a module in `families/` with `claims(mail)` and
+`detect(mail)`, listed in `families.FAMILIES`; a sample in tests/data/bounces/; a row in
+tests/inbound/test_detectors.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from mailer.inbound.detectors import families, flufl, loop, optout, rfc3464, rfc3834, rfc5965, text
+from mailer.inbound.detectors.base import Mail, Verdict
+from mailer.inbound.models import InboundKind
+
+log = logging.getLogger(__name__)
+
+Detector = Callable[[Mail], "Verdict | None"]
+
+STANDARD: tuple[tuple[str, Detector], ...] = (
+    ("loop", loop.detect),
+    ("rfc5965", rfc5965.detect),
+    ("rfc3464", rfc3464.detect),
+)
+AFTER_BOUNCES: tuple[tuple[str, Detector], ...] = (
+    ("rfc3834", rfc3834.detect),
+    ("optout", optout.detect),
+)
+
+
+def guarded(name: str, detector: Detector, mail: Mail) -> Verdict | None:
+    """Run one detector; a crash is logged and counts as "not mine"."""
+    try:
+        return detector(mail)
+    except Exception:  # noqa: BLE001 - one detector's crash must never hide the others
+        log.warning("detector %s failed on a message; trying the next one", name, exc_info=True)
+        return None
+
+
+def looks_like_bounce(mail: Mail) -> bool:
+    """Worth scanning as a non-standard bounce: a client quoting an error is not."""
+    if mail.address_kind == "bounces" or mail.null_sender or mail.from_daemon:
+        return True
+    if mail.msg.get_content_type() == "multipart/report":
+        return True
+    return bool(text.BOUNCE_SUBJECT.search(mail.subject)) and mail.address_kind != "reply"
+
+
+def _plainly_auto_reply(mail: Mail) -> bool:
+    """An RFC 3834 auto-reply that is not a mail system's: the heuristics must not read a
+    vacation message's addresses as failed recipients."""
+    if mail.from_daemon or text.BOUNCE_SUBJECT.search(mail.subject):
+        return False
+    return guarded("rfc3834", rfc3834.detect, mail) is not None
+
+
+def run(mail: Mail) -> Verdict | None:
+    """The first detector's verdict, in the declared order (None: nobody recognised it)."""
+    for name, detector in STANDARD:
+        verdict = guarded(name, detector, mail)
+        if verdict is not None:
+            return verdict
+    claimed = [(f"family:{f.NAME}", f.detect) for f in families.FAMILIES if f.claims(mail)]
+    for name, detector in claimed:  # a family's claim is specific enough to skip the gate
+        verdict = guarded(name, detector, mail)
+        if verdict is not None and (verdict.failures or verdict.kind != InboundKind.BOUNCE):
+            return verdict
+    if looks_like_bounce(mail) and not _plainly_auto_reply(mail):
+        for name, detector in (("text", text.detect), ("flufl", flufl.detect)):
+            verdict = guarded(name, detector, mail)
+            if verdict is not None and (verdict.failures or verdict.kind != InboundKind.BOUNCE):
+                return verdict
+    for name, detector in AFTER_BOUNCES:
+        if name == "optout" and mail.address_kind != "reply":
+            continue
+        verdict = guarded(name, detector, mail)
+        if verdict is not None:
+            return verdict
+    return None

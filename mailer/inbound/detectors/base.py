@@ -1,0 +1,199 @@
+"""What every detector shares: the message being judged (`Mail`), what a detector finds
+(`Verdict`, `Failure`) and recursion-safe helpers to read text and addresses out of a message.
+
+A detector is a pure function `detect(mail) -> Verdict | None`: None means "not mine, ask the
+next one". The pipeline (detectors/__init__.py) runs them in a declared order and guards each one,
+so a detector that raises on odd input is logged and skipped, never hiding the others.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from email.utils import getaddresses
+from functools import cached_property
+
+from mailer.inbound.message import header
+from mailer.inbound.models import InboundKind
+from mailer.sending import reasons
+
+ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+DAEMON = re.compile(
+    r"^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
+    r"mail administrator|maildelivery|mail-?server|mailadmin|mail system|"
+    r"microsoftexchange|no-?reply@.*bounce|bounce|double-bounce|mailer)",
+    re.I,
+)
+MAX_PART_TEXT = 200_000  # characters of one part read for detection
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One recipient a bounce reports as failed or delayed, with the reason judged for it."""
+
+    recipient: str
+    hard: bool
+    status: str = ""  # RFC 3463 enhanced status code, e.g. "5.1.1"
+    action: str = ""  # RFC 3464 Action: failed, delayed…
+    diagnostic: str = ""
+    reason: str = reasons.Reason.OTHER.value
+    original_recipient: str = ""  # RFC 3464 Original-Recipient when it differs (what we sent to)
+
+    def names(self, address: str) -> bool:
+        """Whether this failure is about `address` (its final or original recipient)."""
+        wanted = address.lower()
+        return wanted in (self.recipient.lower(), self.original_recipient.lower())
+
+
+def failure(
+    recipient: str,
+    status: str,
+    diagnostic: str,
+    action: str = "",
+    original: str = "",
+    command: str | None = None,
+) -> Failure:
+    """A Failure with its reason and hard/soft judged from the code and text (sending/reasons)."""
+    diagnostic = " ".join(diagnostic.split())[:1000]
+    if action == "delayed" and not status:
+        status = "4.0.0"
+    judged = reasons.judge(status, diagnostic, command)
+    hard = judged.hard and action != "delayed"
+    return Failure(
+        recipient=recipient.strip().strip("<>").strip(),
+        hard=hard,
+        status=judged.status,
+        action=action,
+        diagnostic=diagnostic,
+        reason=judged.reason.value,
+        original_recipient=original if original.lower() != recipient.lower() else "",
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A detector's answer: the kind, the rule that decided (for the record) and its findings."""
+
+    kind: InboundKind
+    rule: str  # "rfc3464", "family:qmail", "rfc3834"…
+    reason: str  # a sentence for an admin
+    failures: tuple[Failure, ...] = field(default_factory=tuple)
+    tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One received message and its envelope, as every detector sees it."""
+
+    raw: bytes
+    msg: EmailMessage
+    mail_from: str | None  # "" for the null sender, None when unknown (classify without it)
+    address_kind: str  # reply, bounces, unsubscribe, or "" when not one of ours
+    domain: str
+
+    @cached_property
+    def subject(self) -> str:
+        return header(self.msg, "Subject")
+
+    @cached_property
+    def from_address(self) -> str:
+        pairs = getaddresses([header(self.msg, "From")])
+        return pairs[0][1].lower() if pairs else ""
+
+    @cached_property
+    def from_text(self) -> str:
+        return header(self.msg, "From")
+
+    @property
+    def null_sender(self) -> bool:
+        return self.mail_from is not None and self.mail_from in ("", "<>")
+
+    @cached_property
+    def from_daemon(self) -> bool:
+        """From or envelope sender is a mail system (MAILER-DAEMON, postmaster…)."""
+        if self.mail_from and DAEMON.match(self.mail_from):
+            return True
+        for name, addr in getaddresses([self.from_text]):
+            if DAEMON.match(addr) or DAEMON.match(name or ""):
+                return True
+        return False
+
+    @cached_property
+    def text(self) -> str:
+        """The notice's own text: text parts outside attached messages, decoded, CRLF→LF."""
+        return "\n".join(part_text(p) for p in own_parts(self.msg))
+
+    @cached_property
+    def all_text(self) -> str:
+        """Every text part, attached originals included."""
+        return "\n".join(
+            part_text(p) for p in self.msg.walk() if p.get_content_maintype() == "text"
+        )
+
+
+def own_parts(msg: Message) -> Iterator[Message]:
+    """Text parts of the message itself, not of messages attached to it (message/rfc822)."""
+    stack: list[Message] = [msg]
+    while stack:
+        part = stack.pop(0)
+        if part.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
+            continue
+        if part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack[0:0] = [p for p in payload if isinstance(p, Message)]
+            continue
+        if part.get_content_maintype() == "text" or part.get_content_maintype() == "multipart":
+            yield part
+
+
+def part_text(part: Message) -> str:
+    """A leaf part's text, leniently decoded (unknown charset: latin-1); HTML tags removed."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        raw = part.get_payload()
+        text = raw if isinstance(raw, str) else ""
+    else:
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            text = payload.decode(charset, "replace")
+        except LookupError:
+            text = payload.decode("latin-1")
+    text = text[:MAX_PART_TEXT].replace("\r\n", "\n").replace("\r", "\n")
+    if part.get_content_subtype() == "html":
+        text = re.sub(r"(?i)<br\s*/?>|</(?:p|div|tr|li)>", "\n", text)
+        text = re.sub(r"<[^>]+>", " ", text)
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ")
+        text = text.replace("&amp;", "&")
+    return text
+
+
+def embedded_headers(msg: Message) -> list[Message]:
+    """Headers of the original messages a report carries (message/rfc822, text/rfc822-headers)."""
+    out: list[Message] = []
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                out.append(payload[0])
+        elif ctype == "text/rfc822-headers":
+            body = part_text(part)
+            out.append(email.message_from_string(body.lstrip(), policy=email.policy.compat32))
+    return out
+
+
+def addresses_in(text: str) -> list[str]:
+    """Email addresses in text, in order, once each (lower case)."""
+    seen: dict[str, None] = {}
+    for match in ADDRESS.finditer(text):
+        addr = re.sub(r"^(?:smtp|rfc822)[=:;]", "", match.group(0), flags=re.I)
+        seen.setdefault(addr.strip(".'`").lower(), None)
+    return list(seen)

@@ -1,0 +1,137 @@
+"""An opt-out by reply: the whole reply asks to stop this newsletter, and nothing else.
+
+A reader's reply unsubscribes them only when, with quotes and signature stripped, every sentence
+they wrote is either an opt-out *for themselves from this mailing* ("Unsubscribe", "Please remove
+me from this list", "Dar de baja", "No deseo recibir más estos correos") or politeness (a
+greeting, thanks, a closing, their name). The subject may carry the request instead ("Unsubscribe"
+with an empty body), or be a reply to ours ("Re: …"). Anything else — a question, a request about a
+meeting, removing *someone* or *something* else ("Remove me from Thursday's call", "Dar de baja a
+mi asistente") — is an inquiry and goes to the partner, who can unsubscribe the reader in one click
+if that was what they meant. When in doubt, forward: a lost client costs more than one more email.
+
+English and Spanish; matched on normalised text (lower case, no accents, no punctuation).
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailer.inbound.detectors.base import Mail, Verdict
+from mailer.inbound.detectors.rfc3834 import REPLY_PREFIX
+from mailer.inbound.message import QUOTE_START, body_text, normalise, reply_text
+from mailer.inbound.models import InboundKind
+
+_POLITE = (
+    r"(?:(?:hi|hello|hey|hola|ok|okay|yes|si|gracias|thanks|thank you|sorry|perdon|disculpe)\s+)?"
+    r"(?:(?:please|pls|plz|kindly|por favor|favor de|favor|i want to|i would like to|i d like to|"
+    r"id like to|i wish to|i need to|i want you to|i would like you to|i ask you to|"
+    r"quiero|quisiera|deseo|me gustaria|solicito|necesito|les pido|le pido|te pido|"
+    r"can you|could you|would you|will you|can i|could i|may i|"
+    r"puede|pueden|podrian|podria|puedes|please do|just)\s+)*"
+)
+_THIS = (
+    r"(?:this|these|your|the|that|those|all|any|all your|all these|all of these|all of your|"
+    r"future|further|more|any more|any further)"
+)
+_MAILING = (
+    r"(?:(?:mailing |distribution |e ?mail |email |subscriber |contact )?list|newsletters?|"
+    r"bulletins?|briefings?|mailings?|e ?mails?|emails|mails?|messages|updates|"
+    r"communications|subscription|weekly (?:briefing|newsletter|email)s?|security chatter)"
+)
+_ES_THIS = r"(?:esta|este|estos|estas|la|el|los|las|sus|tu|su|mi)"
+_ES_MAILING = (
+    r"(?:lista(?: de (?:correo|distribucion|envio|contactos))?|boletin(?:es)?|newsletter|"
+    r"correos?(?: electronicos?)?|mails?|e ?mails?|emails|mensajes|envios|comunicaciones|"
+    r"suscripcion|subscripcion)"
+)
+_TARGET = (
+    rf"(?:(?:from|off|of|to)\s+{_THIS}\s+(?:\w+\s+)?{_MAILING}"
+    rf"|(?:de|a)\s+{_ES_THIS}\s+(?:\w+\s+)?{_ES_MAILING}"
+    rf"|(?:me\s+)?{_THIS}\s+(?:\w+\s+)?{_MAILING}"
+    rf"|{_ES_THIS}\s+{_ES_MAILING})"
+)
+_ME = r"(?:me|my (?:email|e mail|address|email address|subscription)|myself|us)"
+_VERBS = (
+    rf"(?:unsubscribe(?:\s+{_ME})?|unsuscribe(?:\s+me)?|un subscribe(?:\s+me)?"
+    rf"|remove\s+{_ME}|take\s+{_ME}\s+off|delete\s+{_ME}|opt\s+(?:me\s+)?out|opt out"
+    rf"|stop(?:\s+(?:sending|emailing|mailing))?(?:\s+me)?"
+    rf"|cancel\s+(?:my\s+)?subscription|end\s+my\s+subscription|no more(?:\s+emails)?"
+    rf"|i (?:do not|don t|dont|no longer) (?:want|wish|need) (?:to receive|to get|to be on)?"
+    rf"|i (?:did not|didn t|never) (?:sign up|subscribe)(?: for this)?"
+    rf"|(?:dar|darme|darnos|denme|dame|deme|de|darse)\s+de\s+baja"
+    rf"|(?:borrar|borrarme|eliminar|eliminarme|quitar|quitarme|sacar|sacarme|remover|removerme)"
+    rf"|(?:cancelar|anular)(?:\s+mi)?(?:\s+(?:suscripcion|subscripcion))?"
+    rf"|desuscribir(?:me)?|desuscribanme|desinscribir(?:me)?"
+    rf"|no (?:deseo|quiero|necesito) (?:recibir|seguir recibiendo)(?: mas)?"
+    rf"|ya no (?:deseo|quiero) (?:recibir|seguir recibiendo)"
+    rf"|dejar de recibir|dejen de enviar(?:me)?|dejen de mandar(?:me)?|no (?:me )?envien mas"
+    rf"|baja|stop|remove|unsubscribe|cancelar|cancel|no mas|alta no)"
+)
+_TAIL = r"(?:\s+(?:please|thanks|thank you|thx|por favor|gracias|asap|now|ya|immediately))*"
+OPT_OUT = re.compile(rf"^{_POLITE}{_VERBS}(?:\s+{_TARGET})?(?:\s+(?:mas|more|again))?{_TAIL}$")
+POLITENESS = re.compile(
+    r"^(?:hi|hello|hey|dear|hola|estimad[oa]s?|querid[oa]s?|buen[oa]s?(?: dias| tardes| noches)?|"
+    r"good (?:morning|afternoon|evening)|saludos(?: cordiales)?|un saludo|cordialmente|"
+    r"atentamente|regards|best(?: regards| wishes)?|kind regards|cheers|thanks?(?: you)?"
+    r"(?: very much| so much| in advance)?|many thanks|muchas gracias|gracias(?: de antemano)?|"
+    r"sincerely|yours|br|rgds|sent from my \w+|enviado desde mi \w+|senor(?:a)?|sr|sra)"
+    r"(?:\s+[a-z]+){0,3}$"
+)
+_CLOSING = re.compile(
+    r"^(?:regards|best|kind regards|cheers|thanks|thank you|many thanks|sincerely|saludos|"
+    r"un saludo|atentamente|cordialmente|gracias|muchas gracias)\b"
+)
+_NAME_LINE = re.compile(r"^[A-ZÁÉÍÓÚÑ][\w.'’-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w.'’-]*){0,4}$")
+
+
+def sentences(text: str) -> list[str]:
+    """The reader's sentences: lines, split at . ! ? ; (signature after a closing dropped)."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped in ("--", "-- ", "—", "___") or QUOTE_START.match(line):
+            break  # the signature, or the quoted newsletter (even with nothing above it)
+        if stripped.startswith(">"):
+            continue
+        kept.append(stripped)
+    # A closing ("Regards,") ends the message: what follows is the signature.
+    for i, line in enumerate(kept):
+        if _CLOSING.match(normalise(line)) and len(normalise(line).split()) <= 4:
+            kept = kept[: i + 1]
+            break
+    # Trailing lines that are only a name are a signature too.
+    while kept and _NAME_LINE.match(kept[-1]) and len(kept) > 1:
+        kept.pop()
+    out: list[str] = []
+    for line in kept:
+        out += [s for s in re.split(r"(?<=[.!?;¿¡])\s+|[¿¡]", line) if normalise(s)]
+    return out
+
+
+def is_opt_out(sentence: str) -> bool:
+    return bool(OPT_OUT.match(normalise(sentence)))
+
+
+def reason(subject: str, body: str) -> str | None:
+    """Why the reply as a whole is an opt-out, or None (then it is an inquiry)."""
+    said = sentences(reply_text(body))
+    asking = [s for s in said if not POLITENESS.match(normalise(s))]
+    subject_text = REPLY_PREFIX.sub("", subject)
+    is_reply = subject_text != subject
+    subject_asks = bool(normalise(subject_text)) and is_opt_out(subject_text)
+    if asking and not all(is_opt_out(s) for s in asking):
+        return None  # the reader says or asks something else: the partner should read it
+    if asking and (subject_asks or is_reply or not normalise(subject_text)):
+        return f"the reply asks only to unsubscribe: {' '.join(asking)[:200]!r}"
+    if not asking and subject_asks:
+        return f"the subject asks to unsubscribe: {subject_text.strip()[:200]!r}"
+    return None
+
+
+def detect(mail: Mail) -> Verdict | None:
+    why = reason(mail.subject, body_text(mail.msg))
+    if why is None:
+        return None
+    return Verdict(InboundKind.UNSUBSCRIBE, "optout", why)

@@ -1,0 +1,135 @@
+"""RFC 3464 delivery status notifications, parsed here (no library).
+
+A DSN's machine-readable part (`message/delivery-status`) has one block about the reporting MTA and
+one block per recipient: Final-Recipient (and Original-Recipient), Action, Status (RFC 3463) and
+Diagnostic-Code. Action `failed` or `delayed` is a failure; `delivered`, `relayed` and `expanded`
+are success notices, never failures: a report that only carries those is a delivery notice.
+
+Some mail systems put the same fields in a text part, or send the delivery-status part with a
+broken encoding; both are read the same way.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import Message
+
+from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure, own_parts, part_text
+from mailer.inbound.models import InboundKind
+from mailer.sending import reasons
+
+_SUCCESS = ("delivered", "relayed", "expanded")
+_FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*(?:\n[ \t]+.*)*)", re.M)
+_INLINE = re.compile(r"^(?:Final|Original)-Recipient:", re.I | re.M)
+
+
+def _blocks_of_text(text: str) -> list[dict[str, str]]:
+    """Header-like blocks ("Name: value", folded lines joined) separated by blank lines."""
+    out = []
+    for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
+        fields: dict[str, str] = {}
+        for match in _FIELD.finditer(chunk.strip("\n")):
+            fields.setdefault(match.group(1).lower(), " ".join(match.group(2).split()))
+        if fields:
+            out.append(fields)
+    return out
+
+
+def _blocks_of_part(part: Message) -> list[dict[str, str]]:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload:
+        blocks = []
+        for block in payload:
+            if isinstance(block, Message):
+                blocks.append(
+                    {k.lower(): " ".join(str(v).split()) for k, v in block.items() if v is not None}
+                )
+        if any("final-recipient" in b or "original-recipient" in b for b in blocks):
+            return blocks
+    return _blocks_of_text(part_text(part))
+
+
+def _address(value: str) -> str:
+    """The Internet address of "rfc822; <addr>", or "" (X.400 and other address types)."""
+    kind, sep, addr = value.partition(";")
+    if sep and kind.strip().lower() not in ("rfc822", "rfc-822", "smtp"):
+        return ""
+    addr = (addr if sep else kind).strip().strip("<>").strip()
+    addr = addr.split()[0].strip("<>") if addr else ""
+    return addr if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", addr) else ""
+
+
+def _strip_type(value: str) -> str:
+    return value.split(";", 1)[1].strip() if ";" in value[:12] else value
+
+
+def per_recipient(mail: Mail) -> list[dict[str, str]]:
+    """Every per-recipient block of the message's delivery-status parts (or inline fields)."""
+    blocks: list[dict[str, str]] = []
+    for part in mail.msg.walk():
+        ctype = part.get_content_type()
+        if ctype in ("message/delivery-status", "message/global-delivery-status"):
+            blocks += _blocks_of_part(part)
+    if not blocks:
+        for own in own_parts(mail.msg):
+            text = part_text(own)
+            if _INLINE.search(text) and re.search(r"^(?:Action|Status):", text, re.I | re.M):
+                blocks += _blocks_of_text(text)
+    return [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
+
+
+def _context(mail: Mail, address: str) -> str:
+    """The human-readable lines near the recipient, when the report has no Diagnostic-Code."""
+    lines = mail.text.splitlines()
+    for i, line in enumerate(lines):
+        if address and address.lower() in line.lower():
+            return " ".join(x.strip() for x in lines[i : i + 6])
+    return " ".join(x.strip() for x in lines if x.strip())[:600]
+
+
+def detect(mail: Mail) -> Verdict | None:
+    failures: list[Failure] = []
+    delivered = 0
+    for block in per_recipient(mail):
+        final = _address(block.get("final-recipient", ""))
+        original = _address(block.get("original-recipient", ""))
+        recipient = final or original
+        action = block.get("action", "").lower().split(" ")[0].strip(";")
+        status = block.get("status", "").split(" ")[0]
+        if action in _SUCCESS or status.startswith("2"):
+            delivered += 1
+            continue
+        if not recipient or (not action and not status):
+            continue
+        diagnostic = _strip_type(block.get("diagnostic-code", ""))
+        if not diagnostic or len(diagnostic) < 12:
+            diagnostic = f"{diagnostic} {_context(mail, recipient)}".strip()
+        if not re.match(r"[245]\.\d", status):
+            status = ""
+        command = reasons.smtp_command(diagnostic) or reasons.smtp_command(mail.text)
+        failures.append(failure(recipient, status, diagnostic, action, original, command))
+    if failures:
+        first = failures[0]
+        return Verdict(
+            InboundKind.BOUNCE,
+            "rfc3464",
+            f"delivery status report: {first.action or 'failed'} {first.status} "
+            f"{first.reason} for {first.recipient}",
+            tuple(failures),
+        )
+    if delivered:
+        return Verdict(
+            InboundKind.DELIVERED, "rfc3464", "delivery status report of a successful delivery"
+        )
+    return None
+
+
+def parse_blocks(text: str) -> list[dict[str, str]]:
+    """Exposed for the family detectors that embed DSN-like fields in text."""
+    return _blocks_of_text(text)
+
+
+def parse_headers(text: str) -> Message:
+    return email.message_from_string(text, policy=email.policy.compat32)

@@ -1,0 +1,109 @@
+"""RFC 5965 Abuse Reporting Format (ARF) feedback reports, and provider notices like them.
+
+A mailbox provider's feedback loop sends one when a reader presses "this is spam": a
+`multipart/report; report-type=feedback-report` with a `message/feedback-report` part
+(Feedback-Type, Original-Rcpt-To, Original-Mail-From…) and the original message or its headers.
+Providers that do not follow the RFC still carry a `Feedback-Type:` field in a text part, or (older
+Hotmail/Outlook.com JMRP) forward the original with a "complaint about message from" subject.
+
+Who complained is found by the delivery token (the VERP address the report reached, or a token in
+the original's Return-Path, List-Unsubscribe or our Message-ID, collected in `Verdict.tokens`),
+never by the addresses in the report alone. Feedback-Type `abuse`, `fraud`, `virus` and `other`
+are complaints that stop mail; `auth-failure` (DMARC forensic reports) and `not-spam` are recorded
+only: they say nothing about the reader's wish.
+"""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+from mailer.inbound.detectors.base import (
+    Failure,
+    Mail,
+    Verdict,
+    addresses_in,
+    embedded_headers,
+    own_parts,
+    part_text,
+)
+from mailer.inbound.message import header
+from mailer.inbound.models import InboundKind
+
+COMPLAINT_TYPES = {"abuse", "fraud", "virus", "other", "complaint"}
+_FIELD = re.compile(r"^(Feedback-Type|Original-Rcpt-To|Removal-Recipient):[ \t]*(.+)$", re.I | re.M)
+_JMRP = re.compile(r"complaint about message from|abuse report", re.I)
+TOKEN_IN_TEXT = re.compile(
+    r"(?:(?:reply|bounces|unsubscribe)\+|/u/)([0-9a-z]{1,13}-[a-z2-7]{16})(?![a-z0-9])", re.I
+)
+
+
+def feedback_fields(mail: Mail) -> dict[str, list[str]]:
+    """Feedback-Type, Original-Rcpt-To and Removal-Recipient from the report (or any text)."""
+    texts = [part_text(p) for p in own_parts(mail.msg)]
+    for part in mail.msg.walk():
+        if part.get_content_type() != "message/feedback-report":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            blocks = [b for b in payload if isinstance(b, Message)]
+            texts.append("\n".join(f"{k}: {v}" for b in blocks for k, v in b.items()))
+        else:
+            texts.append(part_text(part))
+    found: dict[str, list[str]] = {}
+    for text in texts:
+        for match in _FIELD.finditer(text):
+            found.setdefault(match.group(1).lower(), []).append(match.group(2).strip())
+    top = header(mail.msg, "Feedback-Type")
+    if top:
+        found.setdefault("feedback-type", []).append(top)
+    return found
+
+
+def tokens_inside(mail: Mail) -> tuple[str, ...]:
+    """Delivery tokens in the report and the original it carries (lower case, once each)."""
+    text = mail.raw.decode("latin-1", "replace")
+    seen: dict[str, None] = {}
+    for match in TOKEN_IN_TEXT.finditer(text):
+        seen.setdefault(match.group(1).lower(), None)
+    return tuple(seen)
+
+
+def message_ids_inside(mail: Mail) -> tuple[str, ...]:
+    """Message-IDs of the originals a report carries (ours name the delivery)."""
+    out = []
+    for head in embedded_headers(mail.msg):
+        value = str(head.get("Message-ID", "") or "").strip()
+        if value:
+            out.append(value)
+    return tuple(out)
+
+
+def detect(mail: Mail) -> Verdict | None:
+    is_arf = mail.msg.get_param("report-type", "", header="Content-Type") == "feedback-report"
+    is_arf = is_arf or any(
+        p.get_content_type() == "message/feedback-report" for p in mail.msg.walk()
+    )
+    fields = feedback_fields(mail)
+    jmrp = bool(_JMRP.search(mail.subject)) and bool(embedded_headers(mail.msg))
+    if not (is_arf or "feedback-type" in fields or jmrp):
+        return None
+    feedback_type = (fields.get("feedback-type") or ["abuse" if jmrp else "other"])[0].lower()
+    feedback_type = feedback_type.split()[0].strip(";")
+    recipients = [a.strip("<> ") for a in fields.get("original-rcpt-to", [])]
+    recipients += [a.strip("<> ") for a in fields.get("removal-recipient", [])]
+    if not recipients:
+        for head in embedded_headers(mail.msg):
+            recipients += addresses_in(str(head.get("To", "") or ""))
+    failures = tuple(
+        Failure(recipient=r, hard=False, reason=f"feedback:{feedback_type}")
+        for r in dict.fromkeys(r.lower() for r in recipients if r)
+    )
+    return Verdict(
+        InboundKind.COMPLAINT,
+        "rfc5965",
+        f"feedback report ({feedback_type})"
+        + (f" about {failures[0].recipient}" if failures else ""),
+        failures,
+        tokens_inside(mail) + message_ids_inside(mail),
+    )

@@ -1,0 +1,190 @@
+"""Non-standard bounces written for people: the failed address and the error near it.
+
+Most mail systems that do not send RFC 3464 reports (qmail, Exim, old Sendmail, Exchange, Domino,
+many appliances) still write the failed address on a line of its own or beside the error, before a
+copy of the original message. This detector reads only the notice (the text before the copy of the
+original), keeps the addresses that are not the sender's nor a mail system's, and prefers those on
+or next to a line with an error (a status code, a reply code, an error phrase). The diagnostic is
+the text around the address, judged by sending/reasons.py.
+
+It runs only on messages that look like a bounce (see the pipeline), after the family detectors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailer.inbound.detectors.base import (
+    DAEMON,
+    Failure,
+    Mail,
+    Verdict,
+    addresses_in,
+    embedded_headers,
+    failure,
+)
+from mailer.inbound.models import InboundKind
+from mailer.sending import reasons
+
+# Where the copy of the original message starts in a plain-text bounce.
+ORIGINAL_STARTS = re.compile(
+    r"^[ \t>|-]*(?:"
+    r"-{3,}.*(?:original message|returned message|message text|unsent message|message headers"
+    r"|mensaje original|message d'origine|copy of (?:the|your) message|headers of)"
+    r"|.*(?:below this line is a copy of the message|this is a copy of the message"
+    r"|original message (?:follows|headers|is attached)"
+    r"|the original message (?:was|is) (?:attached|included|below|as follows)"
+    r"|message (?:header|headers) follows?|unsent message below|returned mail contents"
+    r"|the headers of (?:the|your) message|following is a copy of the original"
+    r"|your message reads \(in part\))"
+    r"|original message:?\s*$"
+    r"|received: from .*"
+    r"|return-path: .*"
+    r")",
+    re.I | re.M,
+)
+ERROR_WORDS = re.compile(
+    r"\b[45]\d\d\b|[45]\.\d{1,3}\.\d{1,3}|unknown|not exist|no such|invalid|rejected|refused|"
+    r"full|quota|denied|failed|failure|error|undeliverable|unable|could not|cannot|blocked|"
+    r"disabled|suspended|expired|not found|unavailable|timed out|no mailbox|unrouteable|"
+    r"did not (?:receive|reach)|not delivered|malformed|incorrectly|syntax|"
+    r"desconocido|no existe|rechazad|fall[oó]",
+    re.I,
+)
+BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (?:status )?notification|delivery (?:has )?failed|"
+    r"delivery failure|failure notice|returned mail|mail delivery|non[- ]?delivery|"
+    r"could not be delivered|delivery problem|not delivered|mail system error|"
+    r"warning: could not send|delayed mail|delivery delayed|message (?:was )?not delivered|"
+    r"rejected|bounced?|mensaje no entregado|no se pudo entregar|error de entrega|"
+    r"unzustellbar|non remis|failed mail|delivery report|mail failure|nondeliverable|"
+    r"エラー|不達|送信できません",
+    re.I,
+)
+
+
+def notice_text(mail: Mail) -> str:
+    """The notice without the copy of the original that usually follows it."""
+    text = mail.text
+    match = ORIGINAL_STARTS.search(text)
+    if match and match.start() > 0:
+        text = text[: match.start()]
+    return text
+
+
+def excluded_addresses(mail: Mail) -> set[str]:
+    """Addresses that are never the failed recipient: the sender, the notice's To, daemons."""
+    out = set(addresses_in(mail.from_text)) | set(addresses_in(str(mail.msg.get("To", "") or "")))
+    if mail.mail_from:
+        out.add(mail.mail_from.strip("<>").lower())
+    for head in embedded_headers(mail.msg):
+        for name in ("From", "Return-Path", "Sender", "Reply-To"):
+            out |= set(addresses_in(str(head.get(name, "") or "")))
+    return out
+
+
+def _window(lines: list[str], i: int, size: int = 5) -> str:
+    """The address's line and the next non-blank ones, up to the next recipient's line."""
+    out = [lines[i].strip()]
+    for line in lines[i + 1 :]:
+        if len(out) >= size:
+            break
+        if not line.strip():
+            continue
+        other = re.match(r"^\s*<?([^\s@<>]+@[^\s@<>]+?)>?\s*(?::|\.\.\.|$)", line)
+        if other and other.group(1).lower() not in lines[i].lower():
+            break  # the next recipient's block starts
+        out.append(line.strip())
+    return " ".join(out)
+
+
+def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, str, str]]:
+    lines = text.splitlines()
+    found: dict[str, tuple[int, str]] = {}
+    for i, line in enumerate(lines):
+        for addr in addresses_in(line):
+            local = addr.split("@", 1)[0]
+            if addr in excluded or addr.endswith("@" + domain):
+                continue
+            if re.match(
+                r"^\s*(?:message-id|references|in-reply-to|received|by|id|to|cc|from|sent)\b",
+                line,
+                re.I,
+            ):
+                continue
+            start = i - 1 if i and addr in lines[i - 1].lower() else i  # a wrapped line
+            window = _window(lines, start)
+            score = 1
+            if ERROR_WORDS.search(line):
+                score += 2
+            elif ERROR_WORDS.search(window):
+                score += 1
+            if re.match(rf"^\s*<?{re.escape(addr)}>?\s*:?\s*(?:\.\.\.|$|\()", line, re.I):
+                score += 2
+            if re.search(
+                rf"rcpt to:?\s*<?{re.escape(addr)}|delivered to:?\s*<?{re.escape(addr)}", line, re.I
+            ):
+                score += 2
+            if DAEMON.match(local):
+                score -= 1  # "please reply to postmaster@…", rarely the failed address
+            if re.search(rf"(?:\bfrom|\bsender|\breply-to)\s*:?\s*<?{re.escape(addr)}", line, re.I):
+                continue
+            best = found.get(addr)
+            if best is None or score > best[0]:
+                found[addr] = (score, window)
+    return sorted(((s, a, w) for a, (s, w) in found.items()), key=lambda t: -t[0])
+
+
+def original_recipients(mail: Mail) -> list[str]:
+    """The To of the original message the bounce carries (attached, or quoted after the notice)."""
+    for head in embedded_headers(mail.msg):
+        found = addresses_in(str(head.get("To", "") or ""))
+        if found:
+            return found
+    match = ORIGINAL_STARTS.search(mail.text)
+    if match:
+        to = re.search(r"^To:[ \t]*(.+)$", mail.text[match.start() :], re.I | re.M)
+        if to:
+            return addresses_in(to.group(1))
+    return []
+
+
+def failures(mail: Mail) -> list[Failure]:
+    text = notice_text(mail)
+    ranked = _candidates(text, excluded_addresses(mail), mail.domain)
+    if not ranked and ERROR_WORDS.search(text) and (mail.from_daemon or mail.null_sender):
+        # The notice names no address (old Sendmail, some appliances): the original's recipient.
+        originals = [a for a in original_recipients(mail) if not a.endswith("@" + mail.domain)]
+        if len(originals) == 1:
+            status = reasons.find_status(text)
+            return [failure(originals[0], status, text.strip()[-600:], "failed")]
+    if not ranked:
+        return []
+    top = ranked[0][0]
+    if top < 2:
+        return []
+    out = []
+    delayed = bool(
+        re.search(r"delay|will (?:continue|keep) trying|still trying", mail.subject, re.I)
+    )
+    for score, addr, window in ranked:
+        if score < max(top - 1, 2):
+            break
+        diagnostic = window if ERROR_WORDS.search(window) else text[:600]
+        status = reasons.find_status(window)
+        command = reasons.smtp_command(window) or reasons.smtp_command(text)
+        action = "delayed" if delayed else "failed"
+        out.append(failure(addr, status, diagnostic, action, command=command))
+    return out
+
+
+def detect(mail: Mail) -> Verdict | None:
+    found = failures(mail)
+    if not found:
+        return None
+    return Verdict(
+        InboundKind.BOUNCE,
+        "text",
+        f"bounce notice: {found[0].status or 'no code'} {found[0].reason} for {found[0].recipient}",
+        tuple(found),
+    )

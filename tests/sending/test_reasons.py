@@ -1,0 +1,125 @@
+"""One bounce judgement for both paths: the relay's reply while sending (`outcome_of`) and the
+same status in a DSN that comes back later give the same reason and the same hard/soft decision;
+only address-level failures are hard (sisimai's rule)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mailer.inbound.judgement import judge
+from mailer.inbound.models import InboundKind
+from mailer.sending import reasons
+from mailer.sending.deliveries import outcome_of
+from mailer.sending.models import DeliveryStatus
+from mailer.sending.transport import Reply
+from tests.inbound_support import DOMAIN, dsn
+
+NOW = datetime(2025, 4, 9, 8, 0, tzinfo=UTC)
+BOUNCES = f"bounces+2-7i2yu7zqadredljl@{DOMAIN}"
+
+# (SMTP reply code, the relay's text, expected reason, hard)
+CASES = [
+    (550, "5.1.1 <r@example.org>: Recipient address rejected: User unknown", "user_unknown", True),
+    (550, "5.1.2 Host unknown: example.invalid", "host_unknown", True),
+    (550, "5.1.10 Recipient domain has null MX", "host_unknown", True),
+    (550, "5.2.1 The email account that you tried to reach is disabled", "mailbox_disabled", False),
+    (552, "5.2.2 Mailbox full: r@example.org is over quota", "mailbox_full", False),
+    (550, "5.4.4 Unable to route: no MX for example.invalid", "host_unknown", True),
+    (550, "5.5.0 Requested action not taken: mailbox unavailable", "user_unknown", True),
+    (550, "5.5.0 <r@example.org>: no such user here", "user_unknown", True),
+    (550, "5.7.1 This message is likely unsolicited mail; blocked", "spam_or_content", False),
+    (550, "5.7.1 Service unavailable; client host blocked using Spamhaus", "policy_blocked", False),
+    (
+        550,
+        "5.7.26 Unauthenticated email from example.com is not accepted (DMARC)",
+        "auth_failure",
+        False,
+    ),
+    (452, "4.2.2 The email account that you tried to reach is over quota", "mailbox_full", False),
+    (451, "4.4.1 Connection timed out", "network", False),
+    (421, "4.7.0 Try again later, closing connection (rate limited)", "rate_limited", False),
+    (450, "4.7.0 Client host rejected: cannot find your hostname", "policy_blocked", False),
+    (550, "5.0.0 Mailbox disabled for this recipient", "mailbox_disabled", False),
+    (550, "5.1.1 Usuario desconocido", "user_unknown", True),
+    (552, "5.2.2 El buzon esta lleno", "mailbox_full", False),
+    (450, "4.1.1 User unknown in LDAP lookup, try again later", "other", False),
+]
+
+
+@pytest.mark.parametrize(("code", "text", "reason", "hard"), CASES, ids=[c[1][:24] for c in CASES])
+def test_the_relay_reply_and_the_dsn_give_the_same_reason_and_decision(
+    code: int, text: str, reason: str, hard: bool
+) -> None:
+    status = reasons.find_status(text)
+    sending = outcome_of(
+        Reply(code, text, "RCPT"),
+        attempts=20,
+        started_at=NOW - timedelta(days=9),
+        now=NOW,
+        base_delay=60,
+        deadline=timedelta(hours=48),
+    )
+    # Postfix's DSN names the command the remote server answered, as the relay's reply did.
+    raw = dsn(
+        "r@example.org", status, diagnostic=f"smtp; {code} {text} (in reply to RCPT TO command)"
+    )
+    verdict = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    [failure] = verdict.failures
+    assert verdict.kind == InboundKind.BOUNCE and failure.status == status
+    assert (failure.reason, failure.hard) == (reason, hard)
+    assert sending.status == DeliveryStatus.FAILED  # a permanent refusal, or past the deadline
+    if code >= 500:
+        assert (sending.reason, sending.suppress) == (reason, hard)
+
+
+def test_every_status_the_issue_names_is_in_the_table() -> None:
+    named = {
+        "5.1.1",
+        "5.1.2",
+        "5.1.10",
+        "5.2.1",
+        "5.2.2",
+        "5.4.4",
+        "5.5.0",
+        "5.7.1",
+        "5.7.26",
+        "4.2.2",
+        "4.4.1",
+        "4.7.0",
+    }
+    assert named <= {reasons.find_status(text) for _, text, _, _ in CASES}
+
+
+def test_user_unknown_wording_counts_as_a_dead_mailbox_only_when_it_answered_rcpt() -> None:
+    """Content filters also say "user unknown" after the message was sent (sisimai's rule)."""
+    assert reasons.judge("", "550 5.5.0 No such user", "RCPT").hard
+    assert not reasons.judge("", "550 5.5.0 No such user", "DATA").hard
+    assert reasons.judge("", "550 No such user (in reply to RCPT TO command)").hard
+    assert reasons.judge("5.1.1", "550 5.1.1 User unknown (in reply to end of DATA command)").hard
+
+
+def test_hard_is_a_property_of_the_reason_not_of_the_first_digit() -> None:
+    hard = {r for r in reasons.Reason if reasons.is_hard(r)}
+    assert hard == {
+        reasons.Reason.USER_UNKNOWN,
+        reasons.Reason.HOST_UNKNOWN,
+        reasons.Reason.HAS_MOVED,
+    }
+    assert not reasons.judge("5.7.1", "550 5.7.1 blocked").hard
+    assert not reasons.judge("5.2.2", "552 5.2.2 mailbox full").hard
+
+
+def test_a_relay_refusal_for_spam_does_not_suppress_but_user_unknown_does() -> None:
+    kwargs = {
+        "attempts": 1,
+        "started_at": NOW,
+        "now": NOW,
+        "base_delay": 60,
+        "deadline": timedelta(hours=48),
+    }
+    spam = outcome_of(Reply(550, "5.7.1 message blocked as spam", "DATA"), **kwargs)  # type: ignore[arg-type]
+    gone = outcome_of(Reply(550, "5.1.1 user unknown", "RCPT"), **kwargs)  # type: ignore[arg-type]
+    assert (spam.status, spam.suppress) == (DeliveryStatus.FAILED, False)
+    assert (gone.status, gone.suppress) == (DeliveryStatus.FAILED, True)
