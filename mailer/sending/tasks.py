@@ -291,12 +291,13 @@ def run_due() -> dict[str, int]:
                 session, cid, CampaignStatus.PLANNED, allowed_from=(CampaignStatus.SCHEDULED,)
             ):
                 started.append(cid)
-        # Planned campaigns whose start task was lost (the broker restarted before a worker ran it).
+        # Planned campaigns whose start task was lost (the broker restarted before a worker ran
+        # it): planned for longer than stale_after, counted from when a scheduled one fell due.
         started += session.scalars(
             select(Campaign.id).where(
                 Campaign.status == CampaignStatus.PLANNED,
                 Campaign.started_at.is_(None),
-                Campaign.created_at < stale,
+                func.coalesce(Campaign.scheduled_at, Campaign.created_at) < stale,
                 Campaign.id.not_in(started),
             )
         ).all()

@@ -1,0 +1,169 @@
+"""Fault: no `mailer beat` at all, or several. Workers run the periodic tick themselves, one of them
+per interval (the tick's slot in the database), so losing any one process stops no recovery.
+
+With two workers and no beat, one SIGKILLed mid-batch has its rows sent by the other within
+2 × MAILER_STALE_AFTER (plus the time the survivor is busy with its own rows), although the
+broker would hand its tasks out again only after the visibility timeout (15 minutes here, the
+default). A scheduled campaign starts with workers alone, and once however many workers and
+beats tick.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.sending.models import Delivery, DeliveryStatus
+from tests.builders import Newsroom, add_subscribers
+from tests.faults.conftest import audience
+from tests.faults.support import Probe, RedisServer, Relay, Stack, duplicates_of, wait_until
+
+pytestmark = pytest.mark.slow
+
+STALE_AFTER = 3.0
+BATCH_TASK = re.compile(rb"Task mailer\.tasks\.send_batch\[([^\]]+)\] received")
+START_TASK = re.compile(rb"Task mailer\.tasks\.start_campaign\[[^\]]+\] received")
+
+
+def _rows_of(probe: Probe, task_ids: set[str], status: DeliveryStatus) -> list[Any]:
+    """(id, claimed_by, updated_at) of the rows in `status` claimed by any execution of these
+    batch tasks: claimed_by is "<task id>/<execution>"."""
+    if not task_ids:
+        return []
+    with probe.engine.connect() as conn:
+        rows = conn.execute(
+            select(Delivery.id, Delivery.claimed_by, Delivery.updated_at).where(
+                Delivery.status == status
+            )
+        ).all()
+    return [r for r in rows if r.claimed_by and r.claimed_by.split("/")[0] in task_ids]
+
+
+def test_with_no_beat_a_worker_killed_mid_batch_has_its_rows_sent_by_the_other(
+    db: Session,
+    room: Newsroom,
+    relay: Relay,
+    broker: RedisServer,
+    probe: Probe,
+    pg_url: str,
+    stacks: Callable[..., Stack],
+) -> None:
+    add_subscribers(db, room.list_id, 200)
+    expected = audience(db, room.list_id)
+    stack = stacks(
+        pg_url,
+        broker.url,
+        relay.url,
+        MAILER_RATE_LIMIT="40/second",
+        MAILER_STALE_AFTER=str(STALE_AFTER),
+        MAILER_VISIBILITY_TIMEOUT="900",  # the broker's own redelivery is out of reach
+    )
+    victim = stack.worker("worker1", concurrency=2)
+    stack.worker("worker2", concurrency=2)
+    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
+
+    def victim_tasks() -> set[str]:
+        return {m.decode() for m in BATCH_TASK.findall(stack.log("worker1"))}
+
+    def victim_mid_batch() -> bool:
+        # It has sent part of a batch and holds claimed rows it has not sent yet.
+        ids = victim_tasks()
+        return bool(_rows_of(probe, ids, DeliveryStatus.SENT)) and bool(
+            _rows_of(probe, ids, DeliveryStatus.SENDING)
+        )
+
+    wait_until(victim_mid_batch, 90, "worker1 mid-batch", poll=0.02)
+    killed_at = datetime.now(UTC)
+    stack.kill(victim)
+    ids = victim_tasks()
+    abandoned = _rows_of(probe, ids, DeliveryStatus.SENDING)
+    last_heartbeat = max(
+        r.updated_at for r in _rows_of(probe, ids, DeliveryStatus.SENT) + abandoned
+    )
+    assert len(relay.received) < len(expected)  # really mid-campaign
+    print(f"\n  killed worker1 holding {len(abandoned)} claimed rows; no beat running")
+
+    waited = wait_until(lambda: probe.done(1), 120, "the campaign to finish")
+    print(f"  done {waited:.1f} s after the kill (MAILER_STALE_AFTER={STALE_AFTER:g})")
+
+    # Everyone got it; the only copies are messages in flight in the killed worker (2 processes).
+    assert duplicates_of(relay.received, expected) <= 2
+    assert probe.counts(1) == {"sent": len(expected)}
+
+    # From the rows' recorded times: the abandoned rows were not taken from their owner while it
+    # could still be alive (stale_after since its last outcome), and went out again within
+    # 2 × stale_after of the kill, plus however long the survivor was busy with its own rows.
+    abandoned_ids = [r.id for r in abandoned]
+    with probe.engine.connect() as conn:
+        resent = conn.scalar(
+            select(func.min(Delivery.sent_at)).where(Delivery.id.in_(abandoned_ids))
+        )
+        busy_until = conn.scalar(
+            select(func.max(Delivery.sent_at)).where(
+                Delivery.id.not_in(abandoned_ids), Delivery.sent_at <= resent
+            )
+        )
+    assert resent is not None and busy_until is not None
+    survivor_busy = max((busy_until - killed_at).total_seconds(), 0.0)
+    recovery = (resent - killed_at).total_seconds()
+    print(
+        f"  abandoned rows out again {recovery:.1f} s after the kill "
+        f"(survivor busy with its own rows for {survivor_busy:.1f} s of it)"
+    )
+    assert resent >= last_heartbeat + timedelta(seconds=STALE_AFTER)
+    assert recovery <= 2 * STALE_AFTER + survivor_busy
+
+
+def test_workers_alone_start_a_scheduled_campaign_once_and_so_do_two_beats(
+    db: Session,
+    room: Newsroom,
+    relay: Relay,
+    broker: RedisServer,
+    probe: Probe,
+    pg_url: str,
+    stacks: Callable[..., Stack],
+) -> None:
+    expected = audience(db, room.list_id)
+    # A start takes seconds (it renders the PDF): no broker redelivery of a running start.
+    stack = stacks(
+        pg_url, broker.url, relay.url, MAILER_STALE_AFTER="10", MAILER_VISIBILITY_TIMEOUT="900"
+    )
+    stack.worker("worker1", concurrency=1)
+    stack.worker("worker2", concurrency=1)
+    # First with workers alone: four tick runners in all once the beats start below.
+    when = datetime.now(UTC) + timedelta(seconds=8)
+    out = stack.cli(
+        "send", room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(), "--yes"
+    )
+    assert "scheduled" in out
+    wait_until(lambda: probe.done(1), 60, "the scheduled campaign, with no beat")
+    assert min(r.received_at for r in relay.received) >= when.timestamp()  # not before its time
+
+    stack.spawn("beat", name="beat1")
+    stack.spawn("beat", name="beat2")
+    wait_until(
+        lambda: (
+            b"Sending due task tick" in stack.log("beat1")
+            and b"Sending due task tick" in stack.log("beat2")
+        ),
+        30,
+        "both beats to send ticks",
+    )
+    when = datetime.now(UTC) + timedelta(seconds=8)
+    stack.cli(
+        "send", room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(),
+        "--force-resend", "--yes",
+    )  # fmt: skip
+    wait_until(lambda: probe.done(2), 60, "the second scheduled campaign, with two beats")
+
+    starts = sum(len(START_TASK.findall(stack.log(w))) for w in ("worker1", "worker2"))
+    assert starts == 2  # one start task per campaign, whoever ticked
+    second = [r for r in relay.received if r.received_at >= when.timestamp()]
+    assert duplicates_of(second, expected) == 0
+    assert duplicates_of([r for r in relay.received if r not in second], expected) == 0
