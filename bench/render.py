@@ -14,8 +14,11 @@ and one run, it times with time.perf_counter (warm-up first, then the median of 
   `EmailMessage` with the PDF attached (base64-encoded each time) → bytes; --naive recipients
   per run.
 
-Target: one more personalised message costs at least 50× less than the naive loop's
-per-recipient cost.
+Targets: one more personalised message costs at least 50× less than the naive loop's
+per-recipient cost; and, as absolute budgets that used to be asserted in the unit tests (where a
+busy machine made them flaky and a fast one made them meaningless), `Composer.compose` under 2 ms
+per message and 1,000 personalisations (`Personalizer.render`) under 10 s, each printed beside the
+naive loop's figure for the same work measured in the same run.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from mailer.rendering.email_edition import (  # noqa: E402
 from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
 
 TARGET = 50.0
+COMPOSE_BUDGET = 0.002  # seconds per Composer.compose call
+PERSONALISE_BUDGET = 10.0  # seconds for 1,000 Personalizer.render calls
 
 
 def main() -> None:
@@ -159,6 +164,16 @@ def main() -> None:
         f"\none more personalised message: {one_more.us:,.0f} µs vs naive {naive_t.us:,.0f} µs "
         f"per recipient → {ratio:,.0f}× cheaper "
         f"({'meets' if ratio >= TARGET else 'MISSES'} the ≥ {TARGET:.0f}× target)"
+    )
+    print(
+        f"Composer.compose: {fmt_us(one_more.median)} per message "
+        f"({'meets' if one_more.median < COMPOSE_BUDGET else 'MISSES'} the "
+        f"< {fmt_us(COMPOSE_BUDGET)} budget; naive loop {fmt_us(naive_t.median)})"
+    )
+    print(
+        f"1,000 personalisations: {fmt_us(1000 * fill.median)} "
+        f"({'meets' if 1000 * fill.median < PERSONALISE_BUDGET else 'MISSES'} the "
+        f"< {fmt_us(PERSONALISE_BUDGET)} budget; naive loop {fmt_us(1000 * naive_t.median)})"
     )
     breakeven = full.median / max(naive_t.median - one_more.median, 1e-9)
     print(

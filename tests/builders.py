@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.content.issues import import_issue
 from mailer.settings import Settings
 from subscribers.importing import ImportReport, import_csv
 from subscribers.lists import create_list
+from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from tests.conftest import BRIEFING, SUBSCRIBERS_CSV
 
 
@@ -33,9 +35,9 @@ def newsroom(session: Session, settings: Settings, list_slug: str = "briefing") 
 
 def add_subscribers(session: Session, list_id: int, n: int, *, prefix: str = "reader") -> list[str]:
     """`n` more active subscribers on the list, inserted in bulk; returns their addresses."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert
 
-    from subscribers.models import Subscriber, SubscriberTag, Subscription
+    from subscribers.models import SubscriberTag
 
     emails = [f"{prefix}{i:06d}@example.net" for i in range(n)]
     session.execute(
@@ -58,3 +60,19 @@ def add_subscribers(session: Session, list_id: int, n: int, *, prefix: str = "re
     )
     session.commit()
     return emails
+
+
+def audience(session: Session, list_id: int) -> set[str]:
+    """Who should receive a send to the list, read from the subscriber tables by the test's own
+    query (not the product's audience code): active subscribers with an active subscription."""
+    rows = session.scalars(
+        select(Subscriber.email)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.ACTIVE,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+        )
+    ).all()
+    session.commit()
+    return {e.lower() for e in rows if e}

@@ -35,6 +35,7 @@ from subscribers.suppression import add_suppression
 
 log = logging.getLogger(__name__)
 
+STARTABLE = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
 CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
 RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
 
@@ -45,17 +46,20 @@ def start_campaign(campaign_id: int) -> int:
     settings = get_settings()
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
-        if campaign.status not in (
-            CampaignStatus.PLANNED,
-            CampaignStatus.SCHEDULED,
-            CampaignStatus.SENDING,
-        ):
+        if campaign.status not in STARTABLE:
             log.info("campaign %s is %s: not starting", campaign_id, campaign.status)
             return 0
         if campaign.rendered is None:
             campaigns.store_rendering(
                 session, campaign, render_issue(content_of(campaign.issue), settings)
             )
+        # Rendering takes seconds: a redelivered copy of this task may be running too, and an
+        # editor may have paused or cancelled meanwhile. Lock the row and decide on its status
+        # as it is now, so that neither a second start nor a stale read undoes a cancel.
+        session.refresh(campaign, with_for_update=True)
+        if campaign.status not in STARTABLE:
+            log.info("campaign %s became %s while starting", campaign_id, campaign.status)
+            return 0
         added = campaigns.snapshot(session, campaign)
         campaign.status = CampaignStatus.SENDING
         campaign.started_at = campaign.started_at or utcnow()

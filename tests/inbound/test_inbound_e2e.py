@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email import policy as email_policy
@@ -272,6 +273,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             drop_database(name)
 
 
+TASK_LINE = re.compile(
+    r"Task mailer\.tasks\.\w+\[([0-9a-f-]+)\] (received|succeeded|raised|retry|failed)"
+)
+
+
+def quiet(stack: Stack) -> bool:
+    """Nothing is queued and every task the worker received has ended (its log says so): nothing
+    more can be sent, so "no more mail" is checked after the only process that could send it."""
+    if redis.Redis.from_url(stack.env["MAILER_BROKER_URL"]).llen("mailer"):
+        return False
+    log = stack.worker_log.read_text(errors="replace")  # type: ignore[attr-defined]
+    received: Counter[str] = Counter()
+    ended: Counter[str] = Counter()
+    for task_id, event in TASK_LINE.findall(log):
+        (received if event == "received" else ended)[task_id] += 1
+    return all(ended[task_id] >= n for task_id, n in received.items())
+
+
 def newsletter_to(stack: Stack, email: str) -> EmailMessage:
     for path in (stack.maildir.parent / "outbox").glob("*.eml"):
         msg = message_from_bytes(path.read_bytes(), policy=email_policy.default)
@@ -320,7 +339,7 @@ def test_an_inquiry_reaches_the_partner_exactly_once_with_context(stack: Stack) 
             return again is not None and again.attempts >= 2
 
     wait_until(ran_twice, 30, "the second run of the task")
-    time.sleep(0.5)
+    wait_until(lambda: quiet(stack), 30, "the worker to be idle")
     assert len(stack.mail_to(PARTNER)) == before + 1
     with stack.session() as s:
         assert s.scalar(select(func.count()).where(Inquiry.inbound_message_id == row.id)) == 1
@@ -381,7 +400,7 @@ def test_an_out_of_office_reaches_no_one(stack: Stack) -> None:
     before = len(stack.mail())
     row = stack.settled(stored_id(stack.send(email, [rcpt], raw)))
     assert (row.kind, row.status) == (InboundKind.AUTO_REPLY, InboundStatus.DONE)
-    time.sleep(0.5)
+    wait_until(lambda: quiet(stack), 30, "the worker to be idle")
     assert len(stack.mail()) == before
 
 
@@ -439,7 +458,7 @@ def test_unsubscribe_address_and_darme_de_baja_unsubscribe_and_reach_no_one(stac
         first: SubscriptionStatus.UNSUBSCRIBED,
         second: SubscriptionStatus.UNSUBSCRIBED,
     }
-    time.sleep(0.5)
+    wait_until(lambda: quiet(stack), 30, "the worker to be idle")
     assert len(stack.mail()) == before
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import time
 from pathlib import Path
 
 import lxml.html
@@ -73,10 +72,7 @@ def content() -> IssueContent:
 
 @pytest.fixture(scope="module")
 def rendered(content: IssueContent, render_settings: Settings) -> RenderedIssue:
-    start = time.perf_counter()
-    result = render_issue(content, render_settings)
-    print(f"\nrender_issue (HTML + text + PDF): {time.perf_counter() - start:.2f} s")
-    return result
+    return render_issue(content, render_settings)
 
 
 @pytest.fixture(scope="module")
@@ -317,13 +313,13 @@ def test_pdf_edition_is_part_of_the_rendered_issue(rendered: RenderedIssue) -> N
 
 
 def test_a_thousand_recipients_reuse_the_compiled_templates(rendered: RenderedIssue) -> None:
+    """Personalising compiles nothing (what it costs is measured by bench/render.py)."""
     before = dict(render.compile_counts)
     first = Personalizer(rendered)
     after_first = dict(render.compile_counts)
     # render_issue already compiled (and checked) these exact templates: nothing is compiled again
     assert after_first == before
 
-    start = time.perf_counter()
     outputs = []
     for n in range(1000):
         p = first if n % 2 else Personalizer(rendered)
@@ -337,14 +333,11 @@ def test_a_thousand_recipients_reuse_the_compiled_templates(rendered: RenderedIs
                 )
             )
         )
-    elapsed = time.perf_counter() - start
-    print(f"\n1000 personalisations: {elapsed * 1000:.0f} ms ({elapsed:.3f} ms each)")
     assert dict(render.compile_counts) == before  # no MJML, premailer or template compile
     html, text = outputs[737]
     assert 'href="https://news.example.com/u/tok737"' in html
     assert "Reader 737 (reader737@example.com)" in visible_text(html)
     assert "https://news.example.com/u/pref737" in text
-    assert elapsed < 10
 
 
 def test_source_titles_link_to_the_article_when_known(

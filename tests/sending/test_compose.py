@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
@@ -356,24 +355,14 @@ def test_idn_domain_is_encoded() -> None:
     assert check_address("ana@méxico.example") == "ana@xn--mxico-bsa.example"
 
 
-def test_the_pdf_part_is_shared_and_composing_is_cheap(composer: Composer) -> None:
-    """The PDF is encoded once per campaign; a message costs well under a millisecond."""
+def test_the_pdf_part_is_shared_between_recipients(composer: Composer) -> None:
+    """The PDF is encoded once per campaign and the same bytes go to every recipient (what a
+    message costs is measured by bench/render.py against a naive loop, not asserted here)."""
     a = composer.compose(21, "a@example.com", "A").data
     b = composer.compose(22, "b@example.com", "B Ñ").data
-    assert (
-        a[a.index(b"Content-Type: application/pdf") :]
-        == b[b.index(b"Content-Type: application/pdf") :]
-    )
-    n = 100
-    timings = []
-    for _ in range(3):  # the best of three batches, so a busy machine does not decide the result
-        start = time.perf_counter()
-        for i in range(n):
-            composer.compose(1000 + i, f"reader{i}@example.com", f"Réader {i}")
-        timings.append((time.perf_counter() - start) / n)
-    per_message = min(timings)
-    print(f"compose: {per_message * 1e6:.0f} µs per message (incl. personalisation, no DKIM)")
-    assert per_message < 0.002
+    pdf = b"Content-Type: application/pdf"
+    assert a[a.index(pdf) :] == b[b.index(pdf) :]
+    assert a[: a.index(pdf)] != b[: b.index(pdf)]  # personalised before it
 
 
 @pytest.mark.parametrize(
