@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from subscribers.addresses import hash_canonical, parse_address
-from subscribers.db import utcnow
+from subscribers.db import analyze, utcnow
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.formulas import unformula
 from subscribers.languages import parse_language
@@ -747,6 +747,8 @@ def import_csv_file(
             progress(read[0], total_bytes)
     finally:
         _seen.drop(connection, checkfirst=True)
+    # A campaign may be sent right after this import: plan it from statistics that know the rows.
+    analyze(session, "subscriber", "subscription", "subscriber_tag")
     report.duplicates.sort(key=lambda d: d.row)
     return report
 

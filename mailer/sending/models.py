@@ -105,6 +105,16 @@ class Delivery(Base):
             sqlite_where=text("status = 'sent' AND resend = 0"),
             postgresql_where=text("status = 'sent' AND NOT resend"),
         ),
+        # "Has this subscriber received this issue (forced resends included)?": the snapshot's
+        # anti-join and the check before each message. The unique index above cannot answer it
+        # (its predicate also says NOT resend), and without it each check read every sent row.
+        Index(
+            "ix_delivery_issue_subscriber_sent",
+            "issue_id",
+            "subscriber_id",
+            sqlite_where=text("status = 'sent'"),
+            postgresql_where=text("status = 'sent'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
