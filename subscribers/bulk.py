@@ -32,6 +32,7 @@ from subscribers.models import (
     Subscription,
     SubscriptionStatus,
     Suppression,
+    SuppressionEvent,
     SuppressionReason,
 )
 from subscribers.suppression import one_of
@@ -250,6 +251,12 @@ def _suppress(
                 )
             )
         )
+        events = [
+            {"address_hash": h, "email": e, "action": "added", "reason": kind.value}
+            | {"detail": detail, "actor": "bulk", "created_at": utcnow()}
+            for e, h in hashes.items()
+            if h not in have
+        ]
         fresh = [
             {
                 "address_hash": h,
@@ -263,6 +270,7 @@ def _suppress(
         ]
         if fresh:
             session.execute(insert(Suppression), fresh)
+            session.execute(insert(SuppressionEvent), events)
 
 
 def list_name(session: Session, list_id: int | None) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from subscribers.addresses import hash_canonical, parse_address
 from subscribers.errors import NotFound
 from subscribers.lifecycle import describe_subscriber, describe_subscriptions
-from subscribers.models import Subscriber, Suppression, SuppressionReason
+from subscribers.models import Subscriber, Suppression, SuppressionEvent, SuppressionReason
 from subscribers.suppression import describe_suppression
 
 
@@ -63,6 +63,13 @@ def forget(session: Session, email: str, secret: str) -> int | None:
         entry.email = None
         entry.reason = SuppressionReason.ERASED
         entry.detail = ""
+    # The suppression history keeps no plaintext either.
+    session.execute(
+        update(SuppressionEvent)
+        .where(or_(SuppressionEvent.address_hash == digest, SuppressionEvent.email == canonical))
+        .values(email=None, detail="")
+        .execution_options(synchronize_session=False)
+    )
     # Older entries might hold the plaintext under a hash from a previous secret key.
     for stale in session.scalars(select(Suppression).where(Suppression.email == canonical)):
         stale.email = None

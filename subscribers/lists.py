@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.orm import Session
 
+from subscribers.db import rowcount
 from subscribers.errors import AlreadyExists, InvalidInput, NotFound
-from subscribers.models import MailingList, Subscription, SubscriptionStatus
+from subscribers.models import MailingList, Segment, Subscription, SubscriptionStatus
 
 # Slugs appear in URLs (/subscribe/{slug}), List-Id headers and shell commands: keep them to
 # lower-case ASCII letters, digits and inner hyphens.
@@ -81,3 +82,34 @@ def list_lists(session: Session) -> list[ListSummary]:
         .order_by(MailingList.slug)
     ).all()
     return [ListSummary(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def edit_list(session: Session, slug: str, name: str, description: str) -> MailingList:
+    """Rename and describe a list. The slug stays: it is in every List-Id header already sent,
+    in subscribe links and in scripts. InvalidInput for an empty name; NotFound for the slug."""
+    mlist = get_list(session, slug)
+    if not name.strip():
+        raise InvalidInput("a list needs a name")
+    mlist.name = name.strip()[:200]
+    mlist.description = description.strip()
+    session.flush()
+    return mlist
+
+
+@dataclass(frozen=True)
+class ListDeletion:
+    slug: str
+    subscriptions: int  # deleted with the list (the people are kept)
+    segments: int
+
+
+def delete_list(session: Session, slug: str) -> ListDeletion:
+    """Delete a list with its subscriptions and saved segments; the subscribers themselves stay
+    (they may be on other lists; erase them separately if they must go). The caller checks
+    that nothing outside this package still refers to the list (campaigns)."""
+    mlist = get_list(session, slug)
+    n_subs = session.execute(delete(Subscription).where(Subscription.list_id == mlist.id))
+    n_segs = session.execute(delete(Segment).where(Segment.list_id == mlist.id))
+    session.delete(mlist)
+    session.flush()
+    return ListDeletion(slug, rowcount(n_subs), rowcount(n_segs))

@@ -156,3 +156,23 @@ class Suppression(Base):
     )
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SuppressionEvent(Base):
+    """The suppression list's history: every entry added or lifted, why, and by whom.
+
+    Kept after the entry itself is lifted (deleted), so an admin can tell why an address that
+    was once refused is mailed again. Keyed by the same keyed hash; the plaintext address is
+    nulled by a GDPR erasure like the entry's.
+    """
+
+    __tablename__ = "suppression_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(16))  # "added", "lifted", "erased"
+    reason: Mapped[str] = mapped_column(String(32), default="")  # SuppressionReason value
+    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(320), default="")  # who: an admin, "bounce", "cli"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

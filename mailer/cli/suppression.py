@@ -29,17 +29,24 @@ def add(
     else:
         kind, detail = SuppressionReason.MANUAL, reason
     with session_scope() as session:
-        entry, created = add_suppression(session, email, get_settings().secret(), kind, detail)
+        entry, created = add_suppression(
+            session, email, get_settings().secret(), kind, detail, actor="cli"
+        )
         shown = entry.email or "(erased address)"
         verb = "suppressed" if created else "already suppressed, updated:"
         typer.echo(f"{verb} {shown} ({entry.reason.value}{': ' + detail if detail else ''})")
 
 
 @app.command("remove")
-def remove(email: str = typer.Argument(..., help="The address to mail again")) -> None:
+def remove(
+    email: str = typer.Argument(..., help="The address to mail again"),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the suppression history)"),
+) -> None:
     """Lift a suppression: the address may be subscribed and mailed again."""
     with session_scope() as session:
-        entry = remove_suppression(session, email, get_settings().secret())
+        entry = remove_suppression(
+            session, email, get_settings().secret(), reason=reason, actor="cli"
+        )
         typer.echo(f"removed {entry.email or 'the erased address'} from the suppression list")
 
 

@@ -114,6 +114,10 @@ SAMPLE_PARAMS = {
     "campaign_id": "1",
     "subscriber_id": "1",
     "action": "cancel",
+    "inquiry_id": "1",
+    "index": "0",
+    "user_id": "1",
+    "token_id": "1",
 }
 
 

@@ -27,6 +27,7 @@ from mailer.web.admin import (
     search,
     segments,
     subscribers,
+    suppressions,
     tokens,
 )
 from mailer.web.admin.forms import AdminRoute
@@ -49,6 +50,7 @@ for _family in (
     campaigns,
     inquiries,
     bounces,
+    suppressions,
     tokens,
 ):
     router.include_router(_family.router)

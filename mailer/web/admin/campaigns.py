@@ -1,17 +1,26 @@
-"""Campaigns in the admin area: the list, one campaign's progress (live), and pause, resume,
-cancel and retry-failed (started through mailer/sending/dispatch.py, as the CLI and API do)."""
+"""Campaigns in the admin area: the list, one campaign's progress (live, with rate, ETA and
+elapsed time), what it caused (campaign_report.py: failures by reply, bounces, complaints,
+unsubscribes, inquiries, each linking to its people), the chart of messages sent, and pause,
+resume, cancel and retry-failed (started through mailer/sending/dispatch.py, as the CLI and API
+do).
+
+The page is built from sections (templates/web/admin/campaign/*.html.j2), each fed by one key
+of the page's context: a new section (clicks, grouped reasons…) is one more include and key."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Path, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mailer.sending import campaigns, dispatch
 from mailer.sending.models import CampaignStatus
 from mailer.web import queries
+from mailer.web.admin import campaign_report
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.admin.search import page_numbers
 from subscribers.errors import NotFound as SubscribersNotFound
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
@@ -30,7 +39,29 @@ def campaigns_page(request: Request, session: DB, admin: Admin) -> Response:
     )
 
 
-def _progress(summary: queries.CampaignSummary) -> dict[str, Any]:
+def _duration(value: timedelta | None) -> str:
+    """1 h 02 min, 3 min 05 s, 12 s; "—" for none."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def _timing(timing: campaign_report.Timing) -> dict[str, str]:
+    return {
+        "elapsed": _duration(timing.elapsed),
+        "rate": f"{timing.per_minute:.0f}/min",
+        "eta": _duration(timing.eta),
+    }
+
+
+def _progress(summary: queries.CampaignSummary, timing: campaign_report.Timing) -> dict[str, Any]:
     return {
         "id": summary.id,
         "status": summary.status,
@@ -41,6 +72,7 @@ def _progress(summary: queries.CampaignSummary) -> dict[str, Any]:
         "counts": summary.counts,
         "final": summary.status in FINAL,
         "running_here": dispatch.running(summary.id),
+        "timing": _timing(timing),
     }
 
 
@@ -52,13 +84,18 @@ def campaign_page(
     admin: Admin,
 ) -> Response:
     summary = queries.campaign_summary(session, campaign_id)
+    report = campaign_report.report(session, campaign_id)
     return render(
         request,
         "campaign.html.j2",
         {
             "title": f"Campaign {campaign_id}",
             "c": summary,
-            "failures": campaigns.failures_by_reply(session, campaign_id),
+            "failures": report.failures,
+            "deferrals": report.deferrals,
+            "report": report,
+            "timing": _timing(report.timing),
+            "people": campaign_report.PEOPLE,
             "final": summary.status in FINAL,
         },
         admin=admin,
@@ -70,7 +107,61 @@ def campaign_page(
 def campaign_progress(
     campaign_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: DB, admin: Admin
 ) -> JSONResponse:
-    return JSONResponse(_progress(queries.campaign_summary(session, campaign_id)))
+    summary = queries.campaign_summary(session, campaign_id)
+    campaign = campaigns.get(session, campaign_id)
+    return JSONResponse(_progress(summary, campaign_report.timing(campaign, summary.counts)))
+
+
+@router.get("/campaigns/{campaign_id}/chart.svg")
+def campaign_chart(
+    campaign_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: DB, admin: Admin
+) -> Response:
+    """Messages sent over time as SVG, shown through <img> (so nothing in it runs); its own CSP
+    allows only the chart's inline styles."""
+    campaigns.get(session, campaign_id)
+    return Response(
+        campaign_report.sent_chart_svg(session, campaign_id),
+        media_type="image/svg+xml",
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/campaigns/{campaign_id}/people/{kind}")
+def campaign_people(
+    request: Request,
+    campaign_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    kind: str,
+    session: DB,
+    admin: Admin,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+) -> Response:
+    """The people behind one of the campaign page's numbers, a page at a time."""
+    summary = queries.campaign_summary(session, campaign_id)
+    size = 100
+    total, rows = campaign_report.people(
+        session, campaign_id, kind, limit=size, offset=(page_no - 1) * size
+    )
+    pages = max(1, -(-total // size))
+    return render(
+        request,
+        "campaign_people.html.j2",
+        {
+            "title": f"Campaign {campaign_id}: {campaign_report.PEOPLE[kind]}",
+            "c": summary,
+            "kind": kind,
+            "heading": campaign_report.PEOPLE[kind],
+            "rows": rows,
+            "total": total,
+            "page_no": page_no,
+            "pages": pages,
+            "numbers": page_numbers(page_no, pages),
+        },
+        admin=admin,
+        active="campaigns",
+    )
 
 
 @router.post("/campaigns/{campaign_id}/{action}")

@@ -163,6 +163,7 @@ def nav_items() -> list[tuple[str, str, str]]:
     ]
     items.append(("inquiries", "Inquiries", "/admin/inquiries"))
     items.append(("bounces", "Bounces", "/admin/bounces"))
+    items.append(("suppressions", "Suppressions", "/admin/suppressions"))
     items.append(("tokens", "API tokens", "/admin/tokens"))
     return items
 

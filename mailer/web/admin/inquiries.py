@@ -1,37 +1,163 @@
-"""Client inquiries in the admin area: replies forwarded (or waiting) to the partners."""
+"""Client inquiries in the admin area: replies forwarded (or waiting) to the partners, filtered by
+partner; one inquiry with the client's message as they wrote it (their own words first, the
+quoted newsletter folded away), its attachments (downloadable), and the context block the partner
+received above the forward. Read from the stored raw message with mailer/inbound's own readers;
+nothing here changes how inbound mail is judged or forwarded."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue, Partner
-from mailer.inbound.models import Inquiry, InquiryStatus
+from mailer.inbound import message
+from mailer.inbound.inquiries import client_context, context_block
+from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
+from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, render
+from subscribers.errors import NotFound
 
 router = protected_router()
 
+# What the page calls each forwarding state.
+STATUS_WORDS = {
+    InquiryStatus.PENDING: "new",
+    InquiryStatus.SENT: "forwarded",
+    InquiryStatus.DEFERRED: "deferred (retrying)",
+    InquiryStatus.FAILED: "failed",
+}
 
-def recent_inquiries(session: Session, limit: int, *, waiting_only: bool = False) -> list[Any]:
-    inquiry = Inquiry
-    query = select(inquiry).order_by(inquiry.created_at.desc(), inquiry.id.desc()).limit(limit)
+
+def recent_inquiries(
+    session: Session, limit: int, *, waiting_only: bool = False, partner_id: int | None = None
+) -> list[Any]:
+    query = select(Inquiry).order_by(Inquiry.created_at.desc(), Inquiry.id.desc()).limit(limit)
     if waiting_only:
-        query = query.where(inquiry.status != InquiryStatus.SENT)
+        query = query.where(Inquiry.status != InquiryStatus.SENT)
+    if partner_id is not None:
+        query = query.where(Inquiry.partner_id == partner_id)
     return list(session.scalars(query))
 
 
 @router.get("/inquiries")
-def inquiries_page(request: Request, session: DB, admin: Admin) -> Response:
-    rows = recent_inquiries(session, 200)
-    partners = {p.id: p for p in session.scalars(select(Partner))}
+def inquiries_page(
+    request: Request,
+    session: DB,
+    admin: Admin,
+    partner: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    partners = {p.id: p for p in session.scalars(select(Partner).order_by(Partner.name))}
+    chosen = next((p for p in partners.values() if p.slug == partner), None)
+    rows = recent_inquiries(session, 200, partner_id=chosen.id if chosen else None)
     issues = {i.id: i for i in session.scalars(select(Issue))}
     return render(
         request,
         "inquiries.html.j2",
-        {"title": "Inquiries", "rows": rows, "partners": partners, "issues": issues},
+        {
+            "title": "Inquiries",
+            "rows": rows,
+            "partners": partners,
+            "issues": issues,
+            "partner": chosen.slug if chosen else "",
+            "words": STATUS_WORDS,
+        },
         admin=admin,
         active="inquiries",
+    )
+
+
+@dataclass(frozen=True)
+class Attachment:
+    index: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Readable:
+    own_words: str  # what the client wrote
+    full_text: str  # the whole body, quotes included (shown folded)
+    attachments: list[Attachment]
+
+
+def readable(raw: bytes) -> Readable:
+    """The message as a person reads it: own words, the whole text, the attachments."""
+    msg = message.parse(raw)
+    text = message.body_text(msg)
+    found = []
+    for index, part in enumerate(msg.iter_attachments()):
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        name = part.get_filename() or f"attachment-{index + 1}"
+        found.append(Attachment(index, name, part.get_content_type(), size))
+    return Readable(message.reply_text(text), text.replace("\r\n", "\n").strip(), found)
+
+
+def _inquiry(session: Session, inquiry_id: int) -> tuple[Inquiry, InboundMessage]:
+    inquiry = session.get(Inquiry, inquiry_id)
+    inbound = session.get(InboundMessage, inquiry.inbound_message_id) if inquiry else None
+    if inquiry is None or inbound is None:
+        raise NotFound(f"no inquiry {inquiry_id} (erased or never received)")
+    return inquiry, inbound
+
+
+@router.get("/inquiries/{inquiry_id}")
+def inquiry_page(
+    request: Request,
+    inquiry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    session: DB,
+    admin: Admin,
+) -> Response:
+    inquiry, inbound = _inquiry(session, inquiry_id)
+    context = context_block(client_context(session, inbound, get_settings()))
+    partner = session.get(Partner, inquiry.partner_id) if inquiry.partner_id else None
+    issue = session.get(Issue, inquiry.issue_id) if inquiry.issue_id else None
+    return render(
+        request,
+        "inquiry.html.j2",
+        {
+            "title": inquiry.subject or f"Inquiry {inquiry.id}",
+            "q": inquiry,
+            "inbound": inbound,
+            "body": readable(inbound.raw),
+            "context": context,
+            "partner": partner,
+            "issue": issue,
+            "status_word": STATUS_WORDS[inquiry.status],
+        },
+        admin=admin,
+        active="inquiries",
+    )
+
+
+@router.get("/inquiries/{inquiry_id}/attachments/{index}")
+def attachment(
+    inquiry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    index: Annotated[int, Path(ge=0, le=1000)],
+    session: DB,
+    admin: Admin,
+) -> Response:
+    """One attachment as sent, always as a download (never rendered on our origin: a client's
+    HTML file must not run as our page)."""
+    _inquiry_row, inbound = _inquiry(session, inquiry_id)
+    parts = list(message.parse(inbound.raw).iter_attachments())
+    if index >= len(parts):
+        raise NotFound(f"inquiry {inquiry_id} has no attachment {index + 1}")
+    part = parts[index]
+    payload = part.get_payload(decode=True)
+    name = (part.get_filename() or f"attachment-{index + 1}").replace('"', "")
+    safe = "".join(c if c.isascii() and c.isprintable() else "_" for c in name)
+    return Response(
+        payload if isinstance(payload, bytes) else b"",
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{safe}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
     )

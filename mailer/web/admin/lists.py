@@ -1,5 +1,5 @@
 """Mailing lists in the admin area: the lists, one list's subscribers (search, pages), adding a
-subscriber by hand."""
+subscriber by hand, renaming and describing a list, deleting it (typed confirmation)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ from typing import Annotated, Any
 
 from fastapi import Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
 from mailer.db import get_sessionmaker
+from mailer.sending.models import Campaign
 from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
-from subscribers.errors import SubscribersError
+from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
 from subscribers.lifecycle import add_subscriber
-from subscribers.lists import create_list, get_list, list_lists
+from subscribers.lists import create_list, delete_list, edit_list, get_list, list_lists
 from subscribers.models import MailingList, SubscriptionStatus
 
 PAGE_SIZE = 50
@@ -111,6 +113,7 @@ def render_list_page(
             "error": error,
             "report": report,
             "statuses": [s.value for s in SubscriptionStatus],
+            "campaigns": _campaigns_of(session, mlist.id),
         },
         admin=admin,
         active="lists",
@@ -190,4 +193,52 @@ def export_list(slug: str, session: DB, admin: Admin) -> Response:
             "Content-Disposition": f'attachment; filename="{list_slug}-subscribers.csv"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+def _campaigns_of(session: Session, list_id: int) -> int:
+    return int(session.scalar(select(func.count()).where(Campaign.list_id == list_id)) or 0)
+
+
+@router.post("/lists/{slug}/edit")
+def edit_list_(
+    request: Request,
+    slug: str,
+    session: DB,
+    admin: Admin,
+    name: Annotated[str, Form(max_length=200)] = "",
+    description: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    mlist = edit_list(session, slug, name, description)
+    session.commit()
+    return redirect(f"/admin/lists/{mlist.slug}", f"List {mlist.slug} renamed to {mlist.name}.")
+
+
+@router.post("/lists/{slug}/delete")
+def delete_list_(
+    slug: str,
+    session: DB,
+    admin: Admin,
+    typed: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Delete a list: its subscriptions and saved segments go, the people stay. Refused while
+    campaigns refer to it (their figures and archive links need it), and unless the slug is
+    typed out."""
+    mlist = list_or_404(session, slug)
+    if typed.strip() != mlist.slug:
+        raise InvalidInput(
+            f"to delete, type the list's slug {mlist.slug} in the box; nothing was deleted"
+        )
+    sent = _campaigns_of(session, mlist.id)
+    if sent:
+        raise InvalidInput(
+            f"list {mlist.slug} has {sent} campaign(s), whose figures and archive refer to it: "
+            "it cannot be deleted (rename it instead); nothing was deleted"
+        )
+    done = delete_list(session, mlist.slug)
+    session.commit()
+    return redirect(
+        "/admin/lists",
+        f"List {done.slug} deleted with its {done.subscriptions} subscriptions and "
+        f"{done.segments} segments; the subscribers themselves are kept.",
     )

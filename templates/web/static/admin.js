@@ -46,6 +46,7 @@
   function liveProgress(box) {
     var url = box.getAttribute("data-progress-url");
     var shown = box.getAttribute("data-status");
+    var lastSent = -1;
     function poll() {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { return r.json(); })
@@ -62,6 +63,15 @@
           if (total) { total.textContent = String(p.total); }
           var reason = box.querySelector("[data-field=reason]");
           if (reason) { reason.textContent = p.reason; }
+          Object.keys(p.timing || {}).forEach(function (key) {
+            var cell = document.querySelector("[data-timing=" + key + "]");
+            if (cell) { cell.textContent = p.timing[key]; }
+          });
+          var chart = document.querySelector("img[data-chart]");
+          if (chart && p.counts.sent !== lastSent) {
+            lastSent = p.counts.sent;
+            chart.src = chart.src.split("?")[0] + "?sent=" + lastSent; /* redraw */
+          }
           Object.keys(p.counts).forEach(function (key) {
             var cell = box.querySelector("[data-count=" + key + "]");
             if (cell) { cell.textContent = String(p.counts[key]); }

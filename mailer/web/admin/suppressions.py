@@ -1,0 +1,106 @@
+"""The suppression list in the admin area: search it, add an address with a reason, lift an
+entry with a reason, and read the history (subscribers/suppression.py keeps every change in
+`suppression_event`, which outlives a lifted entry)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Query, Request, Response
+
+from mailer.settings import get_settings
+from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.admin.search import page_numbers
+from subscribers.errors import InvalidInput
+from subscribers.models import SuppressionReason
+from subscribers.suppression import (
+    add_suppression,
+    history,
+    remove_suppression,
+    search_suppressions,
+)
+
+PAGE_SIZE = 50
+# An admin picks one of these; bounce, complaint and erased entries come from the system.
+CHOICES = [SuppressionReason.MANUAL, SuppressionReason.UNSUBSCRIBE, SuppressionReason.COMPLAINT]
+
+router = protected_router()
+
+
+@router.get("/suppressions")
+def suppressions_page(
+    request: Request,
+    session: DB,
+    admin: Admin,
+    q: Annotated[str, Query(max_length=320)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+) -> Response:
+    total, rows = search_suppressions(session, q, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(
+        request,
+        "suppressions.html.j2",
+        {
+            "title": "Suppression list",
+            "q": q,
+            "rows": rows,
+            "total": total,
+            "page_no": page_no,
+            "pages": pages,
+            "numbers": page_numbers(page_no, pages),
+            "events": history(session, q, limit=100),
+            "choices": [c.value for c in CHOICES],
+        },
+        admin=admin,
+        active="suppressions",
+    )
+
+
+@router.post("/suppressions")
+def add_suppression_(
+    session: DB,
+    admin: Admin,
+    email: Annotated[str, Form(max_length=320)] = "",
+    reason: Annotated[str, Form(max_length=32)] = "manual",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Suppress an address (its subscriber, if any, is kept but never mailed)."""
+    if reason not in {c.value for c in CHOICES}:
+        raise InvalidInput(f"choose a reason among {', '.join(c.value for c in CHOICES)}")
+    if not note.strip():
+        raise InvalidInput("say why the address is suppressed (the note is kept in the history)")
+    entry, created = add_suppression(
+        session,
+        email,
+        get_settings().secret(),
+        SuppressionReason(reason),
+        note.strip(),
+        actor=admin.email,
+    )
+    session.commit()
+    shown = entry.email or "the erased address"
+    verb = "suppressed" if created else "was already suppressed; reason updated:"
+    return redirect(f"/admin/suppressions?q={shown}", f"{shown} {verb} ({reason}).")
+
+
+@router.post("/suppressions/lift")
+def lift_suppression(
+    session: DB,
+    admin: Admin,
+    email: Annotated[str, Form(max_length=320)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Lift an entry: the address may be subscribed and mailed again. A reason is required:
+    it stays in the history with the admin's address."""
+    if not reason.strip():
+        raise InvalidInput(
+            f"say why {email.strip()} may be mailed again (kept in the history); nothing changed"
+        )
+    entry = remove_suppression(
+        session, email, get_settings().secret(), reason=reason.strip(), actor=admin.email
+    )
+    session.commit()
+    return redirect(
+        f"/admin/suppressions?q={entry.email or ''}",
+        f"Lifted: {entry.email} may be mailed again. The history keeps why.",
+    )

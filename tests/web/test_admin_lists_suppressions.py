@@ -1,0 +1,95 @@
+"""Renaming and deleting a list, and the suppression list (search, add, lift, history), in
+process on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailer.settings import Settings
+from subscribers.lifecycle import get_subscriber
+from subscribers.lists import create_list, get_list
+from subscribers.models import MailingList, Subscription, SuppressionEvent
+from subscribers.suppression import get_suppression
+from tests.builders import Newsroom
+from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401
+
+# ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
+
+
+def test_a_list_is_renamed_and_deleted_only_when_typed_and_without_campaigns(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    renamed = editor.post(
+        "/admin/lists/briefing/edit", {"name": "Chatter Weekly", "description": "Tuesdays"}
+    )
+    assert "List briefing renamed to Chatter Weekly." in renamed.text
+    assert "Tuesdays" in renamed.text
+    assert editor.post("/admin/lists/briefing/edit", {"name": " "}).status_code == 422
+
+    spare = create_list(session, "spare", "Spare")
+    session.commit()
+    sub = get_subscriber(session, "valeria.gonzalez0@example.com")
+    assert sub is not None
+    session.add(Subscription(subscriber_id=sub.id, list_id=spare.id))
+    session.commit()
+    page = editor.get("/admin/lists/spare")
+    assert "its 1 subscriptions" in text_of(page.text)
+    wrong = editor.post("/admin/lists/spare/delete", {"typed": "sparE"})
+    assert wrong.status_code == 422 and "nothing was deleted" in wrong.text
+    gone = editor.post("/admin/lists/spare/delete", {"typed": "spare"})
+    assert "List spare deleted with its 1 subscriptions" in gone.text
+    session.expire_all()
+    assert session.scalar(select(MailingList).where(MailingList.slug == "spare")) is None
+    assert get_subscriber(session, "valeria.gonzalez0@example.com") is not None  # kept
+
+
+def test_a_list_with_campaigns_cannot_be_deleted(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    from mailer.content.issues import get_issue
+    from mailer.sending import campaigns
+
+    issue = get_issue(session, room.issue_slug)
+    campaigns.create(session, issue, campaigns.resolve_audience(session, issue, "briefing"))
+    session.commit()
+    refused = editor.post("/admin/lists/briefing/delete", {"typed": "briefing"})
+    assert refused.status_code == 422 and "1 campaign(s)" in refused.text
+    assert get_list(session, "briefing") is not None
+
+
+def test_suppressions_are_searched_added_lifted_with_reasons_and_kept_in_history(
+    editor: Editor, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    no_reason = editor.post("/admin/suppressions", {"email": "x@corp.example", "note": ""})
+    assert no_reason.status_code == 422
+    added = editor.post(
+        "/admin/suppressions",
+        {"email": "Legal@Corp.Example", "reason": "manual", "note": "legal hold"},
+    )
+    assert "legal@corp.example suppressed (manual)." in added.text
+    found = editor.get("/admin/suppressions", params={"q": "legal hold"})
+    assert 'data-total="1"' in found.text and 'data-suppressed="legal@corp.example"' in found.text
+    refused = editor.post("/admin/suppressions/lift", {"email": "legal@corp.example"})
+    assert refused.status_code == 422 and "nothing changed" in refused.text
+    assert get_suppression(session, "legal@corp.example", settings.secret()) is not None
+    lifted = editor.post(
+        "/admin/suppressions/lift", {"email": "legal@corp.example", "reason": "hold ended"}
+    )
+    assert "Lifted: legal@corp.example may be mailed again." in lifted.text
+    session.expire_all()
+    assert get_suppression(session, "legal@corp.example", settings.secret()) is None
+    events = session.execute(
+        select(SuppressionEvent.action, SuppressionEvent.detail, SuppressionEvent.actor)
+        .where(SuppressionEvent.email == "legal@corp.example")
+        .order_by(SuppressionEvent.id)
+    ).all()
+    assert [tuple(e) for e in events] == [
+        ("added", "legal hold", "editor@example.com"),
+        ("lifted", "hold ended", "editor@example.com"),
+    ]
+    history = text_of(editor.get("/admin/suppressions", params={"q": "legal@"}).text)
+    assert "lifted manual hold ended editor@example.com" in history
+    missing = editor.post("/admin/suppressions/lift", {"email": "no@one.example", "reason": "x"})
+    assert missing.status_code == 404
+    assert session.scalar(select(func.count()).select_from(SuppressionEvent)) == 2
