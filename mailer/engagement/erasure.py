@@ -19,6 +19,11 @@ def erase_engagement(session: Session, email: str) -> int:
     subscriber_id = session.scalar(select(Subscriber.id).where(Subscriber.email == canonical))
     if subscriber_id is None:
         return 0
+    return forget_tracking(session, subscriber_id)
+
+
+def forget_tracking(session: Session, subscriber_id: int) -> int:
+    """Delete what was recorded of the subscriber's clicks and opens (opting out, erasure)."""
     gone = 0
     for table in (Click, Open):
         result = session.execute(
