@@ -53,6 +53,7 @@ MODEL_MODULES = (
     "mailer.content.models",
     "mailer.sending.models",
     "mailer.inbound.models",
+    "mailer.engagement.models",
 )
 
 

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     # A proof-of-work challenge (ALTCHA, solved by the visitor's browser, verified here) on the
     # subscribe form; 0 turns it off. The work is about half this many SHA-256 hashes.
     subscribe_pow: int = Field(default=0, ge=0, le=10_000_000)
+    # Engagement (mailer/engagement/): every link of an issue becomes a signed redirect that
+    # records the reader's click (readers can opt out on the preferences page); an open pixel is
+    # off by default (mail clients prefetch images, so opens are approximate).
+    track_clicks: bool = True
+    track_opens: bool = False
+    # Seconds after a campaign finishes before its partner's follow-up digest goes out (48 h).
+    digest_after: float = Field(default=48 * 3600.0, ge=0)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         """repr() (tracebacks, debug logs) never shows a key or a URL's password."""

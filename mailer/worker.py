@@ -63,7 +63,7 @@ def configure(app: Celery) -> Celery:
 
 
 # The task modules, by name: the Celery app sits below the stages that define its tasks.
-TASK_MODULES = ["mailer.sending.tasks", "mailer.inbound.tasks"]
+TASK_MODULES = ["mailer.sending.tasks", "mailer.inbound.tasks", "mailer.engagement.tasks"]
 
 
 class Ticker(bootsteps.StartStopStep):

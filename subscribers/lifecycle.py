@@ -343,6 +343,7 @@ def describe_subscriber(subscriber: Subscriber) -> dict[str, Any]:
         "tags": subscriber.tags,
         "attributes": dict(subscriber.attributes or {}),
         "status": subscriber.status.value,
+        "tracking_opt_out": bool(subscriber.tracking_opt_out),
         "consent": {
             "at": _iso(subscriber.consent_at),
             "method": subscriber.consent_method,

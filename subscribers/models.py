@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Index,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -62,6 +64,11 @@ class Subscriber(Base):
     consent_source: Mapped[str | None] = mapped_column(String(500))  # "import: FILE", a URL…
     consent_ip: Mapped[str | None] = mapped_column(String(45))
     consent_user_agent: Mapped[str | None] = mapped_column(String(500))
+    # The reader asked not to be tracked (preferences page): their links go straight to the
+    # issue's URLs, no open pixel, and the partner's digest never names them.
+    tracking_opt_out: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -13,6 +13,7 @@ from mailer.cli import admin as admin_cli
 from mailer.cli import campaign as campaign_cli
 from mailer.cli import db as db_cli
 from mailer.cli import demo as demo_cli
+from mailer.cli import engagement as engagement_cli
 from mailer.cli import inbound as inbound_cli
 from mailer.cli import issue as issue_cli
 from mailer.cli import lists as lists_cli
@@ -50,6 +51,7 @@ app.command("web")(web_cli.web)
 app.add_typer(inbound_cli.app, name="inbound")
 app.command("demo")(demo_cli.demo)
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(engagement_cli.app, name="digest")
 app.add_typer(inbound_cli.inquiries, name="inquiries")
 
 err = Console(stderr=True)

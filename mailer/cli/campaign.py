@@ -8,6 +8,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.cli.engagement import print_engagement
 from mailer.content.models import Issue
 from mailer.db import session_scope
 from mailer.errors import NotFound
@@ -100,7 +101,8 @@ def retry_failed(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 
 
 def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
-    """Counts by status, rate, duration and failures grouped by SMTP reply."""
+    """Counts by status, rate, duration, failures grouped by SMTP reply, and engagement: unique
+    clickers, click rate, clicks per item, unsubscribes, complaints."""
     with session_scope() as session:
         if target.isdigit():
             ids = [campaigns.get(session, int(target)).id]
@@ -129,6 +131,7 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
                 console.print(f"duration  {duration}")
                 console.print(f"rate      {p.rate:.1f} messages/s")
             _inbound_lines(session, cid)
+            print_engagement(session, cid)
             failures = campaigns.failures_by_reply(session, cid)
             if failures:
                 table = Table("failures", "SMTP reply")

@@ -308,11 +308,13 @@ def forget_(
         )
     secret = get_settings().secret()
     with session_scope() as session:
+        from mailer.engagement.erasure import erase_engagement
         from mailer.inbound.erasure import erase_person
 
-        # The mailer's rows about the person (inbound mail, bounces, inquiries) go first, while
-        # the subscriber id they are keyed on still exists; same transaction as the erasure.
+        # The mailer's rows about the person (inbound mail, bounces, inquiries, clicks) go first,
+        # while the subscriber id they are keyed on still exists; same transaction as the erasure.
         erase_person(session, email)
+        erase_engagement(session, email)
         forgotten = forget(session, email, secret)
     what = "erased the subscriber's data" if forgotten is not None else "no subscriber record"
     typer.echo(f"{what}; the address is kept only as a keyed hash on the suppression list")

@@ -41,6 +41,7 @@ from mailer.rendering.environment import (
     template_envs,
 )
 from mailer.rendering.errors import RenderError
+from mailer.rendering.links import SENTINEL_PREFIX, Link, LinkTable, second_stage
 from mailer.rendering.pdf_edition import render_pdf
 from mailer.settings import Settings
 
@@ -62,6 +63,12 @@ class Personal:
     # the partner through the inquiry record with the reader's context. Empty (previews, the web
     # edition): the partner's own address.
     reply_address: str = ""
+    # The reader's signed redirect for each link of the issue's link table (rendering/links.py),
+    # in table order; empty: the links go straight to their URLs and the footer's note that links
+    # are tracked is left out.
+    links: tuple[str, ...] = ()
+    # The open-tracking pixel's URL (MAILER_TRACK_OPENS); empty: no pixel.
+    open_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ class RenderedIssue:
     text_template: str  # plain text, per-recipient fields as template placeholders
     pdf: bytes
     pdf_filename: str  # e.g. "MI-SecurityChatter-040925.pdf"
+    # The issue's links in the order `Personal.links` follows (empty: click tracking was off).
+    links: tuple[Link, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -81,7 +90,7 @@ class RenderedIssue:
 # --------------------------------------------------------------------------------------------
 
 # Letters only: survives MJML, premailer, libxml2 attribute encoding and text wrapping untouched.
-_SENTINEL_PREFIX = "QxPersonalField"
+_SENTINEL_PREFIX = SENTINEL_PREFIX
 _SENTINELS = {
     name: f"{_SENTINEL_PREFIX}{name.title().replace('_', '')}Qx"
     for name in (
@@ -91,6 +100,9 @@ _SENTINELS = {
         "preferences_url",
         "recipient",
         "reply_address",
+        "if_tracked",
+        "end_tracked",
+        "open_pixel",
     )
 }
 _HTML_SNIPPETS = {
@@ -102,8 +114,16 @@ _HTML_SNIPPETS = {
         "[[@ if name @]][[% name %]] ([[% email %]])[[@ else @]][[% email %]][[@ endif @]]"
     ),
     "reply_address": "[[% reply_address %]]",
+    # Around what only a tracked message says (the footer's note that links are tracked).
+    "if_tracked": "[[@ if links @]]",
+    "end_tracked": "[[@ endif @]]",
+    "open_pixel": (
+        '[[@ if open_url @]]<img src="[[% open_url %]]" width="1" height="1" alt="" '
+        'style="display:block;width:1px;height:1px;border:0;">[[@ endif @]]'
+    ),
 }
-_TEXT_SNIPPETS = _HTML_SNIPPETS  # same placeholders; the text environment simply does not escape
+# Same placeholders (the text environment simply does not escape); no pixel in plain text.
+_TEXT_SNIPPETS = {**_HTML_SNIPPETS, "open_pixel": ""}
 
 
 def _inline_css(html: str) -> str:
@@ -152,7 +172,7 @@ def _snippets(base: dict[str, str], content: IssueContent) -> dict[str, str]:
 
 def _to_second_stage(rendered: str, snippets: dict[str, str]) -> str:
     """Neutralise `[[` in the issue's own output, then turn sentinels into placeholders."""
-    out = rendered.replace("[[", '[[% "[[" %]]')
+    out = second_stage(rendered.replace("[[", '[[% "[[" %]]'))
     for key, sentinel in _SENTINELS.items():
         out = out.replace(sentinel, snippets[key])
     return out
@@ -162,6 +182,8 @@ def _check_no_sentinels(content: IssueContent) -> None:
     texts = [content.title, content.summary, content.call_to_action, content.partner.name]
     for item in content.items:
         texts += [item.headline, *item.paragraphs, item.source.title, item.source.outlet]
+        texts.append(item.source.url or "")
+    texts.append(content.more_info_url or "")
     if any(_SENTINEL_PREFIX in t for t in texts):
         raise RenderError(f"the issue's text contains the reserved word {_SENTINEL_PREFIX!r}")
 
@@ -218,6 +240,11 @@ class Personalizer:
 
     def render(self, personal: Personal) -> tuple[str, str]:
         values = asdict(personal)
+        if values["links"] and len(values["links"]) != len(self.rendered.links):
+            raise RenderError(
+                f"{len(values['links'])} tracked links for an issue with "
+                f"{len(self.rendered.links)} links"
+            )
         return self._html.render(values), self._text.render(values)
 
 
@@ -272,13 +299,15 @@ def check_content(content: IssueContent, edition: str, text: str) -> None:
         raise RenderError(f"the {edition} lost content: missing " + "; ".join(missing))
 
 
-def _sample_personal(settings: Settings) -> Personal:
+def _sample_personal(settings: Settings, links: int) -> Personal:
     """A realistic recipient for the guards (URL lengths as the composer makes them)."""
     return Personal(
         email="reader.with.a.long.address@subsidiary.example.com",
         name="Sample Reader",
         unsubscribe_url=f"{settings.public_url}/u/{'t' * 30}",
         preferences_url=f"{settings.public_url}/u/{'t' * 30}",
+        links=tuple(f"{settings.public_url}/r/{'t' * 30}" for _ in range(links)),
+        open_url=f"{settings.public_url}/o/{'t' * 30}" if settings.track_opens else "",
     )
 
 
@@ -290,12 +319,17 @@ def _sample_personal(settings: Settings) -> Personal:
 def render_email_parts(
     content: IssueContent, settings: Settings, *, template_dir: Path | None = None
 ) -> tuple[str, str, dict[str, Any]]:
-    """The two per-recipient templates (HTML, text) and the context, guarded against losses."""
+    """The two per-recipient templates (HTML, text) and the context, guarded against losses.
+
+    `context["links"]` is the issue's link table (empty when click tracking is off)."""
     root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
     _check_no_sentinels(content)
     html_env, text_env = template_envs(str(root))
     context = issue_context(content, settings)
     context["personal"] = dict(_SENTINELS)
+    table = LinkTable(enabled=settings.track_clicks)
+    context["track"] = table
+    context["links_tracked"] = settings.track_clicks
 
     mjml_source = fill_template(html_env, EMAIL_TEMPLATE, context)
     html = _short_lines(_inline_css(compile_mjml(mjml_source, EMAIL_TEMPLATE)))
@@ -304,9 +338,11 @@ def render_email_parts(
     text = fill_template(text_env, TEXT_TEMPLATE, context)
     text_template = _to_second_stage(text, _snippets(_TEXT_SNIPPETS, content))
 
+    context["links"] = tuple(table.links)
+    sample = asdict(_sample_personal(settings, len(table.links)))
     sample_html, sample_text = (
-        compile_personal_template("html", html_template).render(asdict(_sample_personal(settings))),
-        compile_personal_template("text", text_template).render(asdict(_sample_personal(settings))),
+        compile_personal_template("html", html_template).render(sample),
+        compile_personal_template("text", text_template).render(sample),
     )
     check_content(content, f"HTML email ({EMAIL_TEMPLATE})", html_visible_text(sample_html))
     check_content(content, f"text part ({TEXT_TEMPLATE})", sample_text)
@@ -338,6 +374,7 @@ def render_issue(
         text_template=text_template,
         pdf=pdf,
         pdf_filename=context["pdf_filename"],
+        links=context["links"],
     )
 
 

@@ -21,6 +21,7 @@ from mailer.content.models import Issue
 from mailer.db import rowcount, utcnow
 from mailer.errors import MailerError, NotFound
 from mailer.rendering.email_edition import RenderedIssue
+from mailer.rendering.links import Link
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
 from subscribers import segments
 from subscribers.db import analyze
@@ -146,6 +147,7 @@ def store_rendering(session: Session, campaign: Campaign, rendered: RenderedIssu
             text_template=rendered.text_template,
             pdf=rendered.pdf,
             pdf_filename=rendered.pdf_filename,
+            links=[link.to_dict() for link in rendered.links],
         )
     )
 
@@ -161,6 +163,7 @@ def load_rendering(session: Session, campaign_id: int) -> RenderedIssue:
         text_template=row.text_template,
         pdf=bytes(row.pdf),
         pdf_filename=row.pdf_filename,
+        links=tuple(Link.from_dict(d) for d in row.links or ()),
     )
 
 

@@ -131,6 +131,11 @@ class Composer:
         self.public_url = settings.public_url.rstrip("/")
         self.secret = settings.secret()
         self.personalizer = Personalizer(rendered)
+        # Tracked links: the reader's signed redirect per link of the issue's link table. One
+        # HMAC state per campaign; per recipient one short MAC per link (rendering/links.py).
+        self._links = len(rendered.links) if settings.track_clicks else 0
+        self._clicks = tokens.Minter(tokens.CLICK, self.secret)
+        self._opens = tokens.Minter(tokens.OPEN, self.secret) if settings.track_opens else None
         self.signer = Signer.from_settings(settings)
 
         if has_control_characters(settings.from_):
@@ -218,6 +223,13 @@ class Composer:
             return tokens.sign(TEST_PURPOSE, delivery_id, self.secret)
         return tokens.delivery_token(delivery_id, self.secret)
 
+    def tracked_links(self, delivery_id: int) -> tuple[str, ...]:
+        """`PUBLIC_URL/r/TOKEN` for each link of the issue, for one delivery (empty: untracked)."""
+        prefix = f"{self.public_url}/r/"
+        sign = self._clicks.sign
+        base = delivery_id * tokens.LINK_SLOTS
+        return tuple(prefix + sign(base + n) for n in range(self._links))
+
     def message_id(self, delivery_id: int, *, test: bool = False) -> str:
         """Deterministic per delivery, so a retried delivery is recognisably the same message."""
         kind = "t" if test else "d"
@@ -234,8 +246,12 @@ class Composer:
         *,
         test: bool = False,
         date: datetime | None = None,
+        track: bool = True,
     ) -> OutgoingMessage:
-        """The message for one recipient of the campaign (a test send when `test`)."""
+        """The message for one recipient of the campaign (a test send when `test`).
+
+        `track=False` (the reader opted out of tracking) and test copies link straight to the
+        issue's URLs, with no open pixel."""
         addr = check_address(email)
         token = self.token(delivery_id, test=test)
         unsubscribe_url = f"{self.public_url}/u/{token}"
@@ -247,6 +263,12 @@ class Composer:
                 unsubscribe_url=unsubscribe_url,
                 preferences_url=f"{unsubscribe_url}#preferences",
                 reply_address=reply,
+                links=self.tracked_links(delivery_id) if track and not test else (),
+                open_url=(
+                    f"{self.public_url}/o/{self._opens.sign(delivery_id)}"
+                    if self._opens is not None and track and not test
+                    else ""
+                ),
             )
         )
         message_id = self.message_id(delivery_id, test=test)

@@ -80,6 +80,7 @@ class Claimed:
     email: str
     name: str
     attempts: int
+    track: bool = True  # False: the reader opted out of click and open tracking
 
 
 def claim(
@@ -155,6 +156,7 @@ def load_recipients(
             Subscriber.name,
             Subscriber.status,
             Subscription.status,
+            Subscriber.tracking_opt_out,
             suppressed,
             already_sent if not resend else literal(False),
         )
@@ -169,7 +171,9 @@ def load_recipients(
     ).all()
     send: list[Claimed] = []
     skip: list[tuple[int, str]] = []
-    for did, attempts, sid, email, name, sstatus, substatus, is_suppressed, sent_before in rows:
+    for row in rows:
+        did, attempts, sid, email, name, sstatus, substatus, opted_out = row[:8]
+        is_suppressed, sent_before = row[8:]
         if sid is None or email is None:
             skip.append((did, "subscriber erased"))
         elif is_suppressed:
@@ -181,7 +185,7 @@ def load_recipients(
         elif sent_before:
             skip.append((did, "already received this issue"))
         else:
-            send.append(Claimed(did, sid, email, name or "", attempts))
+            send.append(Claimed(did, sid, email, name or "", attempts, track=not opted_out))
     return send, skip
 
 

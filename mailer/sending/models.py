@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mailer.content.models import Issue
 from mailer.db import utcnow
-from subscribers.db import Base, UTCDateTime, enum_column
+from subscribers.db import Base, JSONType, UTCDateTime, enum_column
 
 
 class CampaignStatus(enum.StrEnum):
@@ -83,6 +84,9 @@ class CampaignRender(Base):
     text_template: Mapped[str] = mapped_column(Text)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_filename: Mapped[str] = mapped_column(String(200))
+    # The issue's link table (rendering/links.py): a click token names an index into it, so a
+    # tracked link can only lead where the issue does. [] when click tracking was off.
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="rendered")

@@ -176,7 +176,9 @@ def _send_range(
                     message_id = None
                 else:
                     try:
-                        message = composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name)
+                        message = composer.compose(
+                            rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track
+                        )
                     except MailerError as exc:
                         deliveries.record(
                             outcomes,
@@ -256,12 +258,16 @@ TICK_LEASE = "tick"
 # A slot a little shorter than the interval: runners whose timers drift by a few milliseconds
 # must not skip a whole interval, yet two runners never tick in the same interval.
 TICK_SLOT = 0.8
+# Tasks of higher stages the tick also enqueues, named (sending cannot import them): the
+# partners' follow-up digests (mailer/engagement/tasks.py).
+TICK_TASKS = ("mailer.tasks.send_due_digests",)
 
 
 @app.task(name="mailer.tasks.tick", acks_late=True)
 def tick() -> dict[str, int] | None:
     """Periodic housekeeping: start due scheduled campaigns, recover abandoned work, retry
-    deferred deliveries that fell due, and finish campaigns with nothing left.
+    deferred deliveries that fell due, finish campaigns with nothing left, and enqueue the
+    periodic work of the stages above (TICK_TASKS).
 
     Every worker calls it from its own timer (mailer/worker.py) and any `mailer beat` sends it;
     whoever takes the interval's slot (mailer/sending/lease.py) runs it, the others return None.
@@ -270,6 +276,10 @@ def tick() -> dict[str, int] | None:
     if not lease.take(get_engine(), TICK_LEASE, seconds=interval * TICK_SLOT):
         return None
     result = run_due()
+    for name in TICK_TASKS:
+        task = app.tasks.get(name)
+        if task is not None:  # registered when its module is loaded (worker.TASK_MODULES)
+            task.delay()
     if any(result.values()):
         log.info("tick: %s", result)
     return result

@@ -211,6 +211,7 @@ def test_bodies_are_the_personalised_issue(composer: Composer, rendered: Rendere
                 unsubscribe_url=url,
                 preferences_url=f"{url}#preferences",
                 reply_address=f"reply+{out.token}@{DOMAIN}",
+                links=composer.tracked_links(delivery_id),
             )
         )
         plain_part = msg.get_body(("plain",))

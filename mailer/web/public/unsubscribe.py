@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from mailer import tokens
 from mailer.content.document import long_date
 from mailer.content.models import Issue
+from mailer.engagement.erasure import forget_tracking
 from mailer.errors import TokenError
 from mailer.sending.models import Delivery
 from mailer.settings import get_settings
@@ -136,6 +137,7 @@ def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict
         "active_lists": lists,
         "languages": languages,
         "language": current or "",
+        "tracking": subscriber is not None and not subscriber.tracking_opt_out,
         "errors": [],
         **extra,
     }
@@ -191,7 +193,7 @@ async def unsubscribe_post(request: Request, token: str) -> Response:
 
 
 def _save_preferences(
-    token: str, keep: set[str], language: str, stop_all: bool
+    token: str, keep: set[str], language: str, stop_all: bool, tracking: bool
 ) -> tuple[dict[str, Any], list[str]]:
     """Apply the preference form; returns the page context and the errors (nothing saved then)."""
     settings = get_settings()
@@ -223,6 +225,15 @@ def _save_preferences(
             if code != subscriber.language:
                 subscriber.language = code
                 changed.append(f"Language set to {LANGUAGES.get(code or '', code or 'none')}.")
+        if subscriber.tracking_opt_out == tracking:
+            # Opting out takes effect at once: later messages link straight to their URLs, and
+            # clicks on links already mailed are no longer recorded (engagement/clicks.py).
+            subscriber.tracking_opt_out = not tracking
+            if not tracking:  # and what was recorded goes: they never appear in a digest
+                forget_tracking(session, subscriber.id)
+            changed.append(
+                "Link tracking turned on." if tracking else "Your clicks will not be tracked."
+            )
         session.commit()
         ctx = _unsubscribe_context(session, target, saved=changed or ["Nothing needed changing."])
         return ctx, []
@@ -250,8 +261,9 @@ async def preferences_post(request: Request, token: str) -> Response:
             )
         keep = set(form.get("keep", []))
         stop_all = first_field(form, "stop_all") == "yes"
+        tracking = first_field(form, "tracking") == "yes"
         ctx, errors = await run_in_threadpool(
-            _save_preferences, token, keep, first_field(form, "language")[:16], stop_all
+            _save_preferences, token, keep, first_field(form, "language")[:16], stop_all, tracking
         )
     except PageError as err:
         return error_page(request, err)

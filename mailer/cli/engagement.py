@@ -1,0 +1,107 @@
+"""Engagement in the CLI: `mailer digest send`, the per-item table of `mailer report`, and the
+history that `mailer subscribers show` and `export-data` print (mailer/engagement/)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from mailer.cli.subscribers import EXTRA_SECTIONS
+from mailer.db import session_scope
+from mailer.engagement import digest as digests
+from mailer.engagement import reports
+from mailer.sending import campaigns
+from mailer.sending.transport import make_transport
+from mailer.settings import get_settings
+
+app = typer.Typer(help="The partner's follow-up digest of a campaign.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("send")
+def send(
+    campaign_id: int = typer.Argument(..., metavar="CAMPAIGN"),
+    partner: str | None = typer.Option(
+        None, "--partner", help="The partner (slug) to send it to; default: the issue's author"
+    ),
+    preview: bool = typer.Option(
+        False, "--preview", help="Print the digest instead of sending it (nothing is recorded)"
+    ),
+) -> None:
+    """Send (or preview) the campaign's digest now; a digest already sent is not sent again."""
+    settings = get_settings()
+    with session_scope() as session:
+        campaign = campaigns.get(session, campaign_id)
+        if preview:
+            from mailer.content.partners import get_partner
+
+            who = get_partner(session, partner) if partner else campaign.issue.partner
+            built = digests.build_digest(session, campaign_id, who, settings.public_url)
+            subject, text, _html = digests.render_digest(built, settings)
+            typer.echo(f"To: {who.name} <{who.email}>\nSubject: {subject}\n\n{text}")
+            return
+        transport = make_transport(settings.smtp_url)
+        try:
+            result = digests.send_digest(
+                session, campaign_id, settings, transport, partner_slug=partner
+            )
+        finally:
+            transport.close()
+    if result.sent:
+        typer.echo(
+            f"digest of campaign {campaign_id} sent to {result.partner_slug} "
+            f"({result.readers} readers)"
+        )
+    else:
+        typer.echo(f"digest of campaign {campaign_id} not sent: {result.detail}")
+        if result.detail != "already sent or being sent":
+            raise typer.Exit(1)
+
+
+def print_engagement(session: Session, campaign_id: int) -> None:
+    """The engagement lines and per-item table of `mailer report`."""
+    e = reports.campaign_engagement(session, campaign_id)
+    console.print(f"delivered {e.delivered}", highlight=False)
+    console.print(
+        f"clickers  {e.unique_clickers} unique ({e.click_rate:.1%} of delivered)", highlight=False
+    )
+    if e.opens is not None:
+        console.print(f"{reports.OPENS_CAVEAT}: {e.opens}", highlight=False)
+    console.print(f"unsubscribes {e.unsubscribes}  complaints {e.complaints}", highlight=False)
+    if e.machine_hits:
+        console.print(
+            f"automated fetches {e.machine_hits} (link scanners, HEAD; not counted)",
+            highlight=False,
+        )
+    if not e.links:
+        console.print("links     not tracked for this campaign", highlight=False)
+        return
+    table = Table("link", "clickers", "scanner hits", "url", title="clicks per item")
+    for link in e.links:
+        table.add_row(link.title, str(link.clickers), str(link.machine_hits), link.url)
+    console.print(table)
+
+
+def subscriber_sections(session: Session, data: dict[str, Any]) -> None:
+    """History (campaigns received, items clicked, inquiries) for `show`; clicks for the export."""
+    person = data.get("subscriber")
+    if person is None:
+        return
+    history = reports.subscriber_history(session, person["id"])
+    data["history"] = [
+        f"campaign {h.campaign_id} {h.issue_slug}"
+        + (f" ({h.sent_at:%Y-%m-%d})" if h.sent_at else "")
+        + (f"; clicked: {', '.join(h.clicked)}" if h.clicked else "; no clicks")
+        + (f"; inquiries: {h.inquiries}" if h.inquiries else "")
+        for h in history
+    ]
+    clicks = reports.subscriber_clicks(session, person["id"])
+    if clicks:
+        data["clicks"] = clicks
+
+
+EXTRA_SECTIONS.append(subscriber_sections)

@@ -1,0 +1,366 @@
+"""The partner's follow-up digest: who among the readers of their issue engaged, by company.
+
+Some time after a campaign finishes (MAILER_DIGEST_AFTER, 48 h by default) the partner who wrote
+the issue gets one email listing the readers who clicked an item, replied, or unsubscribed,
+grouped by company, with links to each reader's page in the admin. A reader who opted out of
+tracking never appears in it.
+
+Once per campaign and partner, whatever the number of workers and restarts: a `partner_digest`
+row, unique per (campaign, partner), is inserted (claimed) before the message is composed and
+sent; a worker that finds the row already there does nothing. A claim whose worker died before
+recording the relay's answer is taken over after MAILER_STALE_AFTER seconds, so the only possible
+duplicate is a digest that was in flight when its worker died.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mailer import tokens
+from mailer.content.document import long_date
+from mailer.content.models import Issue, Partner
+from mailer.content.partners import get_partner
+from mailer.db import rowcount, utcnow
+from mailer.engagement.models import Click, DigestStatus, PartnerDigest
+from mailer.engagement.reports import LinkClicks, link_table
+from mailer.errors import MailerError
+from mailer.headers import check_address, clean_header_text
+from mailer.inbound.models import Inquiry
+from mailer.rendering.environment import TEMPLATE_ROOT, fill_template, template_envs
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.transport import Reply, Transport
+from mailer.settings import Settings
+from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+
+TEXT_TEMPLATE = "digest/digest.txt.j2"
+HTML_TEMPLATE = "digest/digest.html.j2"
+NO_COMPANY = "(no company on record)"
+# Campaigns that finished longer ago than this before their digest fell due get none: an upgrade
+# must not mail partners about every campaign of the past.
+CATCH_UP = timedelta(days=7)
+
+
+@dataclass
+class Reader:
+    """One reader of the issue who did something with it."""
+
+    subscriber_id: int
+    name: str
+    email: str
+    company: str
+    clicked: list[str] = field(default_factory=list)  # titles of the links they followed
+    replied: int = 0  # inquiries about this campaign
+    unsubscribed: bool = False
+    admin_url: str = ""
+
+
+@dataclass
+class Digest:
+    campaign_id: int
+    partner: Partner
+    issue_title: str
+    issue_date: str
+    delivered: int
+    companies: dict[str, list[Reader]]  # company → readers, both sorted by name
+    campaign_url: str
+
+    @property
+    def readers(self) -> int:
+        return sum(len(v) for v in self.companies.values())
+
+
+def _engaged(session: Session, campaign: Campaign, public_url: str) -> dict[int, Reader]:
+    """The readers of the campaign who clicked, replied or unsubscribed (not opted out)."""
+    readers: dict[int, Reader] = {}
+    rows = session.execute(
+        select(Delivery.id, Delivery.sent_at, Subscriber)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(
+            Delivery.campaign_id == campaign.id,
+            Delivery.status == DeliveryStatus.SENT,
+            Subscriber.tracking_opt_out.is_(False),
+        )
+    ).all()
+    table = link_table(session, campaign.id)
+    by_delivery = {did: (sent_at, sub) for did, sent_at, sub in rows}
+
+    def reader(sub: Subscriber) -> Reader:
+        if sub.id not in readers:
+            readers[sub.id] = Reader(
+                subscriber_id=sub.id,
+                name=sub.name or "",
+                email=sub.email or "",
+                company=sub.company.strip() or NO_COMPANY,
+                admin_url=f"{public_url}/admin/subscribers/{sub.id}",
+            )
+        return readers[sub.id]
+
+    for did, index in session.execute(
+        select(Click.delivery_id, Click.link_index)
+        .where(Click.campaign_id == campaign.id, Click.human_at.is_not(None))
+        .order_by(Click.human_at)
+    ):
+        if did in by_delivery and index < len(table):
+            link = table[index]
+            title = LinkClicks(index, link.kind, link.item, link.label, link.url, 1, 0).title
+            reader(by_delivery[did][1]).clicked.append(title)
+    for asked in session.scalars(
+        select(Inquiry.delivery_id).where(Inquiry.campaign_id == campaign.id)
+    ):
+        if asked is not None and asked in by_delivery:
+            reader(by_delivery[asked][1]).replied += 1
+    for _did, sent_at, sub in rows:
+        left = session.scalar(
+            select(Subscription.id).where(
+                Subscription.subscriber_id == sub.id,
+                Subscription.list_id == campaign.list_id,
+                Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
+                Subscription.unsubscribed_at >= sent_at,
+            )
+        )
+        if left is not None:
+            reader(sub).unsubscribed = True
+    return readers
+
+
+def build_digest(session: Session, campaign_id: int, partner: Partner, public_url: str) -> Digest:
+    """Who engaged with the campaign's issue, grouped by company (pure reads)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise MailerError(f"no campaign {campaign_id}; see `mailer campaign list`")
+    issue: Issue = campaign.issue
+    readers = _engaged(session, campaign, public_url)
+    companies: dict[str, list[Reader]] = defaultdict(list)
+    for r in readers.values():
+        companies[r.company].append(r)
+    ordered = {
+        company: sorted(people, key=lambda r: (r.name.lower(), r.email))
+        for company, people in sorted(
+            companies.items(), key=lambda kv: (kv[0] == NO_COMPANY, kv[0].lower())
+        )
+    }
+    delivered = (
+        session.query(Delivery)
+        .filter(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT)
+        .count()
+    )
+    return Digest(
+        campaign_id=campaign_id,
+        partner=partner,
+        issue_title=issue.title,
+        issue_date=long_date(issue.issue_date),
+        delivered=delivered,
+        companies=ordered,
+        campaign_url=f"{public_url}/admin/campaigns/{campaign_id}",
+    )
+
+
+def digest_message_id(campaign_id: int, partner_id: int, settings: Settings) -> str:
+    tag = tokens.digest("partner-digest", f"{campaign_id}:{partner_id}", settings.secret())
+    return f"<digest.c{campaign_id}.p{partner_id}.{tag}@{settings.mail_domain}>"
+
+
+def render_digest(digest: Digest, settings: Settings) -> tuple[str, str, str]:
+    """(subject, text, HTML) of the digest."""
+    html_env, text_env = template_envs(str(TEMPLATE_ROOT))
+    context = {"d": digest, "firm": settings.firm_name}
+    subject = clean_header_text(
+        f"Who engaged with {digest.issue_title}: {digest.readers} readers", limit=300
+    )
+    return (
+        subject,
+        fill_template(text_env, TEXT_TEMPLATE, context),
+        fill_template(html_env, HTML_TEMPLATE, context),
+    )
+
+
+@dataclass(frozen=True)
+class DigestMessage:
+    envelope_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    message_id: str
+
+
+def compose_digest(digest: Digest, settings: Settings, *, when: datetime) -> DigestMessage:
+    """The digest as a message to the partner (text and HTML alternatives)."""
+    subject, text, html = render_digest(digest, settings)
+    firm_name, firm_addr = parseaddr(settings.from_)
+    firm_addr = check_address(firm_addr)
+    partner_addr = check_address(digest.partner.email)
+    message_id = digest_message_id(digest.campaign_id, digest.partner.id, settings)
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = Address(display_name=clean_header_text(firm_name), addr_spec=firm_addr)
+    msg["To"] = Address(display_name=clean_header_text(digest.partner.name), addr_spec=partner_addr)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    msg.set_boundary("=_digest_" + hashlib.sha256(message_id.encode()).hexdigest()[:24])
+    return DigestMessage(
+        envelope_from=firm_addr,
+        recipients=(partner_addr,),
+        data=msg.as_bytes(policy=email.policy.SMTP),
+        message_id=message_id,
+    )
+
+
+def _insert(session: Session) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(PartnerDigest)
+    return sqlite.insert(PartnerDigest)
+
+
+def claim(
+    session: Session, campaign_id: int, partner_id: int, owner: str, *, stale_after: float
+) -> bool:
+    """Take the right to send this digest: True for exactly one caller. Commits.
+
+    The row is inserted once (unique per campaign and partner); a claim older than
+    `stale_after` seconds whose sender never recorded an answer can be taken over."""
+    now = utcnow()
+    inserted = session.execute(
+        _insert(session)
+        .values(
+            campaign_id=campaign_id,
+            partner_id=partner_id,
+            status=DigestStatus.CLAIMED.value,
+            claimed_by=owner,
+            claimed_at=now,
+            message_id="",
+            readers=0,
+            last_reply="",
+        )
+        .on_conflict_do_nothing(index_elements=["campaign_id", "partner_id"])
+    )
+    taken = rowcount(inserted) == 1
+    if not taken:
+        taken = bool(
+            rowcount(
+                session.execute(
+                    update(PartnerDigest)
+                    .where(
+                        PartnerDigest.campaign_id == campaign_id,
+                        PartnerDigest.partner_id == partner_id,
+                        PartnerDigest.status == DigestStatus.CLAIMED,
+                        PartnerDigest.claimed_at < now - timedelta(seconds=stale_after),
+                    )
+                    .values(claimed_by=owner, claimed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        )
+    session.commit()
+    return taken
+
+
+def _record(session: Session, campaign_id: int, partner_id: int, **values: object) -> None:
+    session.execute(
+        update(PartnerDigest)
+        .where(PartnerDigest.campaign_id == campaign_id, PartnerDigest.partner_id == partner_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    campaign_id: int
+    partner_slug: str
+    sent: bool
+    readers: int
+    detail: str
+
+
+def send_digest(
+    session: Session,
+    campaign_id: int,
+    settings: Settings,
+    transport: Transport,
+    *,
+    partner_slug: str | None = None,
+) -> DigestResult:
+    """Send the campaign's digest to its issue's partner (or `partner_slug`), at most once."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise MailerError(f"no campaign {campaign_id}; see `mailer campaign list`")
+    partner = get_partner(session, partner_slug) if partner_slug else campaign.issue.partner
+    owner = uuid.uuid4().hex[:16]
+    if not claim(session, campaign_id, partner.id, owner, stale_after=settings.stale_after):
+        return DigestResult(campaign_id, partner.slug, False, 0, "already sent or being sent")
+    digest = build_digest(session, campaign_id, partner, settings.public_url)
+    message = compose_digest(digest, settings, when=utcnow())
+    reply: Reply = transport.send(message)[message.recipients[0]]
+    if reply.accepted:
+        _record(
+            session,
+            campaign_id,
+            partner.id,
+            status=DigestStatus.SENT,
+            sent_at=utcnow(),
+            message_id=message.message_id,
+            readers=digest.readers,
+            last_reply=str(reply)[:500],
+        )
+        return DigestResult(campaign_id, partner.slug, True, digest.readers, str(reply))
+    if reply.permanent:
+        _record(session, campaign_id, partner.id, status=DigestStatus.FAILED, last_reply=str(reply))
+    else:  # let the next tick try again: the claim goes away
+        session.execute(
+            delete(PartnerDigest).where(
+                PartnerDigest.campaign_id == campaign_id,
+                PartnerDigest.partner_id == partner.id,
+                PartnerDigest.claimed_by == owner,
+            )
+        )
+        session.commit()
+    return DigestResult(campaign_id, partner.slug, False, digest.readers, str(reply))
+
+
+def due_campaigns(session: Session, settings: Settings, now: datetime | None = None) -> list[int]:
+    """Finished campaigns whose digest delay has passed and whose partner has no digest row."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=settings.digest_after)
+    stale = now - timedelta(seconds=settings.stale_after)
+    pending = (
+        select(PartnerDigest.id)
+        .join(Issue, Issue.partner_id == PartnerDigest.partner_id)
+        .where(
+            PartnerDigest.campaign_id == Campaign.id,
+            Issue.id == Campaign.issue_id,
+            or_(
+                PartnerDigest.status != DigestStatus.CLAIMED,
+                PartnerDigest.claimed_at >= stale,
+            ),
+        )
+        .exists()
+    )
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .where(
+                and_(
+                    Campaign.status == CampaignStatus.DONE,
+                    Campaign.finished_at <= cutoff,
+                    Campaign.finished_at > cutoff - CATCH_UP,
+                    ~pending,
+                )
+            )
+            .order_by(Campaign.id)
+        )
+    )
