@@ -5,8 +5,10 @@ import sys
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from mailer.db import alembic_config
 from subscribers.db import Base, make_engine
 
 
@@ -49,3 +51,10 @@ def test_alembic_sees_every_model_module(database_url: str) -> None:
     migrated = set(inspect(engine).get_table_names()) - {"alembic_version"}
     engine.dispose()
     assert run.stdout.split() == [str(len(migrated)), "[]"]
+
+
+def test_the_migrations_form_one_line_with_one_head() -> None:
+    """Branches that each add a migration must chain them: two heads would leave the order in
+    which a database gets them to chance."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()

@@ -2,8 +2,8 @@
 
 Existing entries get an "added" event dated as the entry, so the history starts complete.
 
-Revision ID: 0009_suppression_history
-Revises: 0008_tick_lease
+Revision ID: 0011_suppression_history
+Revises: 0010_delivery_sent_index
 Create Date: 2026-11-30 19:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import subscribers.db
 
-revision: str = "0009_suppression_history"
-down_revision: str | None = "0008_tick_lease"
+revision: str = "0011_suppression_history"
+down_revision: str | None = "0010_delivery_sent_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """engagement: clicks, opens, partner digests, the link table and the tracking opt-out
 
-Revision ID: 0009_engagement
-Revises: 0008_tick_lease
+Revision ID: 0012_engagement
+Revises: 0011_suppression_history
 Create Date: 2026-11-30 19:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import subscribers.db
 
-revision: str = "0009_engagement"
-down_revision: str | None = "0008_tick_lease"
+revision: str = "0012_engagement"
+down_revision: str | None = "0011_suppression_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

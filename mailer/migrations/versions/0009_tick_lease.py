@@ -1,7 +1,7 @@
 """lease: the periodic tick's time slot, taken by whichever worker or beat comes first
 
-Revision ID: 0008_tick_lease
-Revises: 0007_token_scopes
+Revision ID: 0009_tick_lease
+Revises: 0008_inbound_judgement
 Create Date: 2026-11-30 18:45:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import subscribers.db
 
-revision: str = "0008_tick_lease"
-down_revision: str | None = "0007_token_scopes"
+revision: str = "0009_tick_lease"
+down_revision: str | None = "0008_inbound_judgement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@ The partial unique index on (issue_id, subscriber_id) covers only sent rows that
 resends (`NOT resend`), so a query asking about every sent row could not use it and read all of an
 issue's sent rows for each recipient. This one matches that question exactly.
 
-Revision ID: 0008_delivery_sent_index
-Revises: 0007_token_scopes
+Revision ID: 0010_delivery_sent_index
+Revises: 0009_tick_lease
 Create Date: 2026-11-30 18:45:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_delivery_sent_index"
-down_revision: str | None = "0007_token_scopes"
+revision: str = "0010_delivery_sent_index"
+down_revision: str | None = "0009_tick_lease"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
