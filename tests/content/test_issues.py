@@ -22,6 +22,7 @@ from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import add_partner
 from mailer.errors import NotFound
 from mailer.settings import Settings
+from subscribers.db import make_engine, session_factory
 from tests.conftest import BRIEFING
 
 TEXT = BRIEFING.read_text(encoding="utf-8")
@@ -329,7 +330,8 @@ def test_cli_import_errors_are_one_clear_line(settings: Settings, tmp_path: Path
     assert missing.stdout == ""
     assert missing.stderr.strip() == "error: missing.txt: no such file"
 
-    broken = write(tmp_path, "bad.txt", "\n".join(LINES[:4] + LINES[5:]))
+    text = "\n".join(LINES[:4] + LINES[5:])
+    broken = write(tmp_path, "bad.txt", text)
     bad = run_mailer("issue", "import", "bad.txt")
     assert bad.returncode == 1
     assert bad.stdout == ""
@@ -338,4 +340,10 @@ def test_cli_import_errors_are_one_clear_line(settings: Settings, tmp_path: Path
         "after the item 'Sheinbaum takes a new direction in the fight against insecurity in "
         "Mexico.', found 'Trump’s Secretary of Security"
     )
-    assert broken.exists()
+    # Loses nothing and half-stores nothing: the file is as it was, and no issue was recorded.
+    assert broken.read_bytes() == text.encode("utf-8")
+    engine = make_engine(settings.database_url)
+    with session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Issue)) == 0
+        assert session.scalar(select(func.count()).select_from(IssueItem)) == 0
+    engine.dispose()

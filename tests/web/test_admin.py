@@ -9,6 +9,7 @@ import time
 import warnings
 from collections.abc import Iterator
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -344,7 +345,10 @@ def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
     bounce_raw = models.InboundMessage(
         rcpt_to="bounces+y@news.example.com", address_kind="bounces", size=3, raw=b"..."
     )
-    session.add_all([raw, bounce_raw])
+    soft_raw = models.InboundMessage(
+        rcpt_to="bounces+z@news.example.com", address_kind="bounces", size=3, raw=b"..."
+    )
+    session.add_all([raw, bounce_raw, soft_raw])
     session.flush()
     session.add(
         models.Inquiry(
@@ -366,11 +370,26 @@ def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
             diagnostic="550 5.1.1 user unknown",
         )
     )
+    session.add(
+        models.BounceEvent(
+            inbound_message_id=soft_raw.id,
+            kind=models.BounceKind.SOFT,
+            status="4.2.2",
+            recipient="later@example.org",
+            diagnostic="452 4.2.2 mailbox full",
+        )
+    )
     session.commit()
     inquiries = editor.get("/admin/inquiries").text
     assert "Pregunta sobre la Guardia Nacional" in inquiries
     assert "Cliente &lt;b&gt;Uno&lt;/b&gt;" in inquiries  # escaped, never markup
     dashboard = text_of(editor.get("/admin").text)
     assert "Inquiries waiting" in dashboard and "Pregunta sobre la Guardia Nacional" in dashboard
-    bounces = text_of(editor.get("/admin/bounces").text)
-    assert "gone@example.org" in bounces and "5.1.1" in bounces and "HARD" in bounces.upper()
+    page = lxml.html.document_fromstring(editor.get("/admin/bounces").text)
+    rows = {
+        " ".join(row.xpath("string(td[2])").split()): [
+            " ".join(row.xpath(f"string(td[{n}])").split()).lower() for n in (3, 4)
+        ]
+        for row in page.xpath("//table//tbody/tr")
+    }
+    assert rows == {"gone@example.org": ["hard", "5.1.1"], "later@example.org": ["soft", "4.2.2"]}

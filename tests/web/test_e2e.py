@@ -148,8 +148,16 @@ def test_list_unsubscribe_url_of_a_real_message(
         # Everyone else is untouched, and the web edition and PDF of the mail are served.
         for other in sent.messages[1:]:
             assert list_status(session, recipient(other)) == SubscriptionStatus.ACTIVE
-        for link in re.findall(r'href="(http://127\.0\.0\.1:\d+/archive/[^"]+)"', html_part(msg)):
-            assert http.get(link).status_code == 200
+        links = set(re.findall(r'href="(http://127\.0\.0\.1:\d+/archive/[^"]+)"', html_part(msg)))
+        assert any(link.endswith(".pdf") for link in links), links  # the PDF edition
+        assert any(not link.endswith(".pdf") for link in links), links  # the web edition
+        for link in links:
+            got = http.get(link)
+            assert got.status_code == 200, link
+            if link.endswith(".pdf"):
+                assert got.content.startswith(b"%PDF-")
+            else:
+                assert "text/html" in got.headers["content-type"]
 
 
 def test_double_opt_in_end_to_end(server: Server, session: Session) -> None:
