@@ -2,7 +2,12 @@
 
 `SMTPSink.rules` maps a recipient address to a list of replies used in turn for its RCPT command
 (e.g. ["451 4.3.0 try later", "250 OK"] defers once then accepts); `refuse_all` answers every RCPT
-with one reply (a relay that refuses everything). Received messages keep their envelope.
+with one reply (a relay that refuses everything); `refuse_mail` answers MAIL FROM with one reply
+(a relay that refuses the sender). Received messages keep their envelope, and whether they came
+over TLS and from which authenticated login.
+
+`SMTPServer(scheme="smtps" | "smtp+starttls", tls=..., users=...)` is a relay with implicit TLS or
+STARTTLS and AUTH (a `trustme` certificate made by the test), as a production relay is.
 """
 
 from __future__ import annotations
@@ -10,14 +15,18 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -26,6 +35,8 @@ class Received:
     rcpt_tos: list[str]
     data: bytes
     received_at: float = field(default_factory=time.time)
+    tls: bool = False  # the session was encrypted (SMTPS or after STARTTLS)
+    login: str | None = None  # the AUTH login the session authenticated as
 
     @property
     def message(self) -> EmailMessage:
@@ -39,6 +50,7 @@ class SMTPSink:
     received: list[Received] = field(default_factory=list)
     rules: dict[str, list[str]] = field(default_factory=dict)
     refuse_all: str | None = None
+    refuse_mail: str | None = None
     rcpt_seen: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,10 +69,28 @@ class SMTPSink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        if self.refuse_mail:
+            return self.refuse_mail
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        login = session.auth_data
+        # session.ssl is set only after STARTTLS; the transport knows about implicit TLS too
+        tls = server.transport.get_extra_info("ssl_object") is not None
         with self.lock:
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.content),
+                    tls=tls,
+                    login=login.login.decode() if isinstance(login, LoginPassword) else None,
+                )
             )
         return "250 2.0.0 queued"
 
@@ -79,6 +109,16 @@ class SMTPSink:
             return list(self.received)
 
 
+def _authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and users.get(data.login.decode()) == (
+            data.password.decode()
+        )
+        return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
+
+    return check
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,16 +126,46 @@ def free_port() -> int:
 
 
 class SMTPServer:
-    """A running aiosmtpd server on a free loopback port."""
+    """A running aiosmtpd server on a free loopback port.
 
-    def __init__(self, sink: SMTPSink | None = None):
+    `scheme="smtps"` wraps the connection in TLS from the first byte; `"smtp+starttls"` offers
+    STARTTLS and refuses MAIL before it. `tls` is the server's certificate context (required by
+    both). `users` maps logins to passwords: AUTH is then required (530 without it, 535 for a
+    wrong password); `login` is put into the URL as the credentials the client will use.
+    """
+
+    def __init__(
+        self,
+        sink: SMTPSink | None = None,
+        *,
+        scheme: str = "smtp",
+        tls: ssl.SSLContext | None = None,
+        users: dict[str, str] | None = None,
+        login: tuple[str, str] | None = None,
+    ):
         self.sink = sink or SMTPSink()
         self.port = free_port()
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.scheme, self.login = scheme, login
+        kwargs: dict[str, Any] = {}
+        if scheme == "smtps":
+            kwargs["ssl_context"] = tls
+        elif scheme == "smtp+starttls":
+            kwargs.update(tls_context=tls, require_starttls=True)
+        if users is not None:
+            kwargs.update(
+                auth_required=True,
+                # aiosmtpd counts only STARTTLS as TLS; implicit TLS (smtps) is TLS from the start
+                auth_require_tls=scheme == "smtp+starttls",
+                authenticator=_authenticator(users),
+            )
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **kwargs)
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        auth = ""
+        if self.login:
+            auth = f"{quote(self.login[0], safe='')}:{quote(self.login[1], safe='')}@"
+        return f"{self.scheme}://{auth}127.0.0.1:{self.port}"
 
     def __enter__(self) -> SMTPServer:
         self.controller.start()

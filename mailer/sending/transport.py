@@ -6,6 +6,7 @@ reconnecting stay here. Which transport runs is chosen by MAILER_SMTP_URL.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
@@ -167,7 +168,7 @@ class SMTPTransport:
                 conn.starttls(context=ssl.create_default_context())
                 conn.ehlo()
             if self.username:
-                conn.login(self.username, self.password or "")
+                _login(conn, self.username, self.password or "")
         except BaseException:
             with contextlib.suppress(Exception):
                 conn.close()
@@ -242,7 +243,7 @@ class SMTPTransport:
         else:
             with contextlib.suppress(smtplib.SMTPException):
                 conn.rset()
-        return {r: Reply(code, _text(resp)) for r in recipients}
+        return {r: Reply(code, _text(resp), "MAIL") for r in recipients}
 
     def close(self) -> None:
         if self._conn is not None:
@@ -255,6 +256,23 @@ class SMTPTransport:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH with smtplib's choice of mechanism; credentials beyond ASCII (which smtplib cannot
+    encode) as AUTH PLAIN in UTF-8, as RFC 4616 defines it. Raises SMTPAuthenticationError with
+    the relay's reply (535 for wrong credentials) or SMTPNotSupportedError."""
+    if (username + password).isascii():
+        conn.login(username, password)
+        return
+    if "plain" not in conn.esmtp_features.get("auth", "").lower().split():
+        raise smtplib.SMTPNotSupportedError(
+            "the relay does not offer AUTH PLAIN, the only mechanism for a non-ASCII login"
+        )
+    token = base64.b64encode(b"\0" + username.encode() + b"\0" + password.encode()).decode()
+    code, resp = conn.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 def _data(conn: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:

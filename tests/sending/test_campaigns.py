@@ -3,9 +3,13 @@ SMTP server: who receives what, retries, suppression, scheduling and cancelling.
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import trustme
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -15,6 +19,8 @@ from mailer.cli import app
 from mailer.sending import campaigns, tasks
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, get_settings, reset_settings
+from mailer.worker import app as celery_app
+from mailer.worker import configure
 from subscribers.lifecycle import unsubscribe_from_list
 from subscribers.lists import get_list
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
@@ -176,6 +182,68 @@ def test_a_relay_refusing_everything_pauses_the_campaign(
     assert result.exit_code == 0, result.output
     assert len(relay.sink.received) == room.report.imported - 5
     assert len({r.rcpt_tos[0] for r in relay.sink.received}) == room.report.imported - 5
+
+
+@pytest.fixture
+def auth_relay(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SMTPServer]:
+    """A relay as production has one: STARTTLS with a certificate the client verifies (a test CA
+    made trusted through SSL_CERT_FILE) and AUTH required; the mailer is configured with the
+    wrong password. Tasks run in-process."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = SMTPServer(
+        scheme="smtp+starttls", tls=context, users={"mailer": "right"}, login=("mailer", "wrong")
+    )
+    with server:
+        monkeypatch.setenv("MAILER_SMTP_URL", server.url)
+        monkeypatch.setenv("MAILER_AUTOPAUSE_AFTER", "5")
+        reset_settings()
+        tasks.reset_caches()
+        configure(celery_app)
+        yield server
+    tasks.reset_caches()
+
+
+def test_a_wrong_relay_password_pauses_and_retry_failed_sends_once_it_is_fixed(
+    session: Session,
+    settings: Settings,
+    room: Newsroom,
+    auth_relay: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The relay answers 535 to the login: the campaign pauses after MAILER_AUTOPAUSE_AFTER
+    refusals naming the reply, and suppresses no one (the fault is ours, not the readers').
+    With the password fixed, `mailer campaign retry-failed` sends the failed ones and the rest,
+    each once, over TLS as the authenticated user."""
+    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
+    assert "paused" in out
+    session.expire_all()
+    campaign = session.get(Campaign, 1)
+    assert campaign is not None and campaign.status == CampaignStatus.PAUSED
+    assert "535" in campaign.status_reason
+    counts = campaigns.counts(session, 1)
+    assert counts["failed"] == 5 and counts["pending"] == room.report.imported - 5
+    assert auth_relay.sink.received == []
+    everyone = active_emails(session, room.list_id)
+    assert not any(is_suppressed(session, e, settings.secret()) for e in everyone)
+
+    auth_relay.login = ("mailer", "right")
+    monkeypatch.setenv("MAILER_SMTP_URL", auth_relay.url)
+    reset_settings()
+    tasks.reset_caches()
+    result = runner.invoke(app, ["campaign", "retry-failed", "1"])
+    assert result.exit_code == 0, result.output
+    assert "campaign 1: 5 failed deliveries queued again" in result.output
+    got = auth_relay.sink.received
+    assert sorted(r.rcpt_tos[0] for r in got) == sorted(everyone)
+    assert {(r.tls, r.login) for r in got} == {(True, "mailer")}
+    session.expire_all()
+    assert campaigns.counts(session, 1)["sent"] == len(everyone)
 
 
 def test_test_copies_go_only_to_named_addresses(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import trustme
 
 from mailer.errors import ConfigError
 from mailer.sending.transport import OutboxTransport, SMTPTransport, make_transport
@@ -120,3 +122,108 @@ def test_lines_starting_with_a_dot_arrive_intact() -> None:
     assert reply["ana@example.org"].accepted
     [got] = server.sink.received
     assert got.data.replace(b"\r\n", b"\n") == (head + body + b"\r\n").replace(b"\r\n", b"\n")
+
+
+# --- TLS, STARTTLS and AUTH against a relay that requires them ---------------------------------
+
+USERS = {"mailer@news.example.com": "relay pass:/@%"}  # characters a URL must escape
+GOOD = ("mailer@news.example.com", "relay pass:/@%")
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """The relay's certificate (for 127.0.0.1), signed by a CA the client trusts through
+    SSL_CERT_FILE, the variable OpenSSL reads for the default trust store: the transport's
+    `ssl.create_default_context()` then verifies the relay as it would a public one."""
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    return context
+
+
+@pytest.mark.parametrize("scheme", ["smtps", "smtp+starttls"])
+def test_a_relay_with_tls_and_auth_gets_the_message_encrypted_and_authenticated(
+    trusted: ssl.SSLContext, scheme: str
+) -> None:
+    server = SMTPServer(scheme=scheme, tls=trusted, users=USERS, login=GOOD)
+    with server, make_transport(server.url) as transport:
+        assert isinstance(transport, SMTPTransport)
+        assert transport.security == {"smtps": "tls", "smtp+starttls": "starttls"}[scheme]
+        first = transport.send(message("ana@example.org", "1@x"))
+        second = transport.send(message("luis@example.org", "2@x"))
+    assert first["ana@example.org"].accepted and second["luis@example.org"].accepted
+    got = server.sink.received
+    assert [(r.rcpt_tos, r.tls, r.login) for r in got] == [
+        (["ana@example.org"], True, GOOD[0]),
+        (["luis@example.org"], True, GOOD[0]),
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["smtps", "smtp+starttls"])
+def test_a_relay_whose_certificate_is_not_trusted_gets_nothing(ca: trustme.CA, scheme: str) -> None:
+    """Verification is on by default: a certificate no trusted CA signed (here: the test's CA,
+    which the client was not told about) is a connection failure, retried later, never a
+    message sent in the clear or to an impostor."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = SMTPServer(scheme=scheme, tls=context, users=USERS, login=GOOD)
+    with server, make_transport(server.url) as transport:
+        reply = transport.send(message())["ana@example.org"]
+    assert reply.code == 0 and reply.temporary
+    assert "CERTIFICATE_VERIFY_FAILED" in reply.text
+    assert server.sink.received == []
+
+
+def test_a_password_beyond_ascii_logs_in_as_utf8(trusted: ssl.SSLContext) -> None:
+    """smtplib encodes credentials as ASCII only; RFC 4616 PLAIN carries UTF-8."""
+    login = ("mailer@news.example.com", "contraseña-ñandú")
+    server = SMTPServer(scheme="smtps", tls=trusted, users=dict([login]), login=login)
+    with server, make_transport(server.url) as transport:
+        assert transport.send(message())["ana@example.org"].accepted
+    assert [(r.tls, r.login) for r in server.sink.received] == [(True, login[0])]
+
+
+def test_a_wrong_password_is_the_relays_535_for_every_recipient(trusted: ssl.SSLContext) -> None:
+    server = SMTPServer(scheme="smtp+starttls", tls=trusted, users=USERS, login=(GOOD[0], "wrong"))
+    with server, make_transport(server.url) as transport:
+        replies = transport.send(Msg("b@news.example.com", ("a@example.org", "c@example.org"), b""))
+        assert transport._conn is None  # not kept: the next message logs in again
+    assert {r: (x.code, x.permanent) for r, x in replies.items()} == {
+        "a@example.org": (535, True),
+        "c@example.org": (535, True),
+    }
+    assert "5.7.8" in replies["a@example.org"].text  # RFC 4954: authentication credentials invalid
+    assert server.sink.received == []
+
+
+def test_no_credentials_for_a_relay_that_requires_them_is_its_530(trusted: ssl.SSLContext) -> None:
+    server = SMTPServer(scheme="smtp+starttls", tls=trusted, users=USERS)  # no login in the URL
+    with server, make_transport(server.url) as transport:
+        reply = transport.send(message())["ana@example.org"]
+    assert (reply.code, reply.permanent, reply.command) == (530, True, "MAIL")
+    assert "Authentication required" in reply.text
+    assert server.sink.received == []
+
+
+def test_a_relay_refusing_the_sender_fails_every_recipient_and_keeps_the_connection() -> None:
+    sink = SMTPSink(refuse_mail="550 5.7.1 <bounces+abc@news.example.com>: sender rejected")
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        refused = transport.send(Msg("bounces+abc@news.example.com", ("a@x.org", "b@x.org"), b""))
+        conn = transport._conn
+        sink.refuse_mail = None  # the relay's operator fixes the sender policy
+        accepted = transport.send(message("c@example.org"))
+        assert transport._conn is conn  # RSET, not a new connection
+    assert {r: (x.code, x.command) for r, x in refused.items()} == {
+        "a@x.org": (550, "MAIL"),
+        "b@x.org": (550, "MAIL"),
+    }
+    assert "sender rejected" in refused["a@x.org"].text
+    assert accepted["c@example.org"].accepted
+    assert [r.rcpt_tos for r in server.sink.received] == [["c@example.org"]]
