@@ -88,7 +88,7 @@ def test_disable_ends_sessions_and_refuses_sign_in_until_enabled(web: TestClient
 
 
 def test_tokens_are_created_with_scopes_and_expiry_listed_and_revoked(
-    settings: Settings, session: Session
+    settings: Settings, session: Session, web: TestClient
 ) -> None:
     result = runner.invoke(
         app,
@@ -111,7 +111,10 @@ def test_tokens_are_created_with_scopes_and_expiry_listed_and_revoked(
     assert token not in "\n".join(listing)
     bot = next(line for line in listing if line.startswith("archive-bot"))
     assert "never" in bot and " read " in bot
-    admin("revoke-token", "crm")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert web.get("/api/v1/lists", headers=bearer).status_code == 200
+    assert admin("revoke-token", "crm").strip() == "API token 'crm' revoked"
+    assert web.get("/api/v1/lists", headers=bearer).status_code == 401  # at once, not at expiry
     assert next(
         line for line in admin("list-tokens").splitlines() if line.startswith("crm")
     ).endswith("revoked")

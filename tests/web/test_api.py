@@ -20,7 +20,7 @@ from subscribers import segments
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Segment, SuppressionReason
 from subscribers.suppression import add_suppression
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom, audience, newsroom
 from tests.smtpd import SMTPServer
 
 with warnings.catch_warnings():
@@ -212,3 +212,39 @@ def test_openapi_documents_the_models_and_the_bearer_scheme() -> None:
     }
     assert "401" in post["responses"]
     assert not any(p.startswith("/admin") for p in schema["paths"])
+
+
+def test_campaigns_are_listed_and_their_failed_deliveries_retried(
+    api: TestClient, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """GET /campaigns lists what was sent, newest first, with its counts; POST retry-failed
+    sends the failed deliveries again once the relay takes them, each once."""
+    target = "ana.torres31@example.net"
+    expected = {e for e in audience(session, room.list_id) if e.endswith("@example.net")}
+    assert target in expected and len(expected) > 2
+    relay.sink.rules[target] = ["554 5.7.1 message refused by policy"]
+    sent = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "where": "domain:example.net"},
+    ).json()
+    first = wait_final(api, sent["id"])
+    assert (first["counts"]["sent"], first["counts"]["failed"]) == (len(expected) - 1, 1)
+    later = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "at": "2099-01-01T09:00:00+00:00"},
+    ).json()
+
+    listed = api.get("/api/v1/campaigns").json()
+    assert [(c["id"], c["status"]) for c in listed] == [
+        (later["id"], "scheduled"),
+        (sent["id"], "done"),
+    ]
+    assert listed[1]["issue"] == room.issue_slug and listed[1]["counts"]["failed"] == 1
+
+    relay.sink.rules[target] = ["250 OK"]
+    retried = api.post(f"/api/v1/campaigns/{sent['id']}/retry-failed")
+    assert retried.status_code == 200, retried.text
+    final = wait_final(api, sent["id"])
+    assert (final["counts"]["sent"], final["counts"].get("failed", 0)) == (len(expected), 0)
+    assert sorted(r.rcpt_tos[0].lower() for r in relay.sink.received) == sorted(expected)
+    assert api.post("/api/v1/campaigns/99999/retry-failed").status_code == 404
