@@ -4,9 +4,10 @@ SMTP server: who receives what, retries, suppression, scheduling and cancelling.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -21,13 +22,15 @@ from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliverySt
 from mailer.settings import Settings, get_settings, reset_settings
 from mailer.worker import app as celery_app
 from mailer.worker import configure
+from subscribers import gdpr
+from subscribers.db import make_engine, session_factory
 from subscribers.lifecycle import unsubscribe_from_list
 from subscribers.lists import get_list
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
 from subscribers.suppression import add_suppression, is_suppressed
 from tests.builders import Newsroom, newsroom
 from tests.processes import wait_until
-from tests.smtpd import SMTPServer
+from tests.smtpd import SMTPServer, SMTPSink
 
 runner = CliRunner()
 
@@ -295,3 +298,94 @@ def test_a_bad_expression_is_refused_before_anything_is_created(
     )
     assert result.exit_code != 0
     assert session.scalar(select(Campaign.id)) is None
+
+
+class ChangingSink(SMTPSink):
+    """A relay that, when the first message arrives (the campaign's first chunk is being sent,
+    its snapshot long taken), runs `change` once: what readers and editors do meanwhile."""
+
+    def __init__(self, change: Callable[[], None]):
+        super().__init__()
+        self.change: Callable[[], None] | None = change
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        change, self.change = self.change, None
+        if change is not None:
+            change()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_people_erased_suppressed_or_unsubscribed_after_the_snapshot_are_skipped(
+    session: Session, settings: Settings, room: Newsroom, relay: SMTPServer
+) -> None:
+    """The audience is snapshotted when sending starts; each chunk checks its people again when
+    it is claimed. Three readers of the last chunk change their minds while the first chunk is
+    on the wire: one is erased (GDPR), one suppressed, one unsubscribes. None is sent to; their
+    deliveries say why; everyone else gets the issue once."""
+    everyone = active_emails(session, room.list_id)
+    assert len(everyone) > tasks.CHUNK + 3  # a second chunk exists
+    engine = make_engine(settings.database_url)
+    changed: list[str] = []
+
+    def readers_change_their_minds() -> None:
+        with session_factory(engine)() as other:
+            # Three people of the last chunk: the highest delivery ids, still pending.
+            changed.extend(
+                other.scalars(
+                    select(Subscriber.email)
+                    .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+                    .where(Delivery.status == DeliveryStatus.PENDING)
+                    .order_by(Delivery.id.desc())
+                    .limit(3)
+                ).all()
+            )
+            erased, suppressed, unsubscribed = changed
+            gdpr.forget(other, erased, settings.secret())
+            add_suppression(other, suppressed, settings.secret())
+            unsubscribe_from_list(other, get_list(other, room.list_slug), unsubscribed)
+            other.commit()
+
+    relay.sink = ChangingSink(readers_change_their_minds)
+    relay.controller.handler = relay.sink
+    send(room.issue_slug, "--list", room.list_slug, "--yes")
+    engine.dispose()
+
+    erased, suppressed, unsubscribed = changed
+    assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == sorted(everyone - set(changed))
+    session.expire_all()
+    skipped = dict(
+        session.execute(
+            select(Delivery.subscriber_id, Delivery.last_reply).where(
+                Delivery.status == DeliveryStatus.SKIPPED
+            )
+        ).all()
+    )
+    ids = dict(session.execute(select(Subscriber.email, Subscriber.id)).all())
+    assert skipped == {
+        None: "subscriber erased",
+        ids[suppressed]: "address suppressed",
+        ids[unsubscribed]: "subscription unsubscribed",
+    }
+    assert session.get(Campaign, 1).status == CampaignStatus.DONE  # type: ignore[union-attr]
+
+
+def test_a_recipient_that_cannot_be_composed_fails_alone(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """An address the composer refuses (a row that reached the table before validation did, or
+    was written by hand) fails with "cannot compose" and its reason; the campaign carries on."""
+    everyone = active_emails(session, room.list_id)
+    bad = Subscriber(email="two@@example.org", domain="example.org", name="Legacy row")
+    session.add(bad)
+    session.flush()
+    session.add(Subscription(subscriber_id=bad.id, list_id=room.list_id))
+    session.commit()
+    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
+    assert "done" in out
+    assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == sorted(everyone)
+    session.expire_all()
+    delivery = session.scalar(select(Delivery).where(Delivery.subscriber_id == bad.id))
+    assert delivery is not None and delivery.status == DeliveryStatus.FAILED
+    assert (delivery.last_reply or "").startswith("cannot compose: ")
+    assert "two@@example.org" in (delivery.last_reply or "")
+    assert campaigns.counts(session, 1)["sent"] == len(everyone)
