@@ -9,11 +9,12 @@ issue) into one Delivery row per recipient, in a single INSERT … SELECT.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy import insert as sa_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -199,12 +200,77 @@ def snapshot(session: Session, campaign: Campaign) -> int:
         rows,
     )
     added = rowcount(session.execute(insert))
-    campaign.total = (
-        session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id)) or 0
-    )
     if added:
         analyze(session, "delivery")
+    # The campaign's row is written last: while the snapshot runs, the start's lease renewals
+    # (another connection) must not wait on its lock.
+    total = session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id))
+    campaign.total = total or 0
     return added
+
+
+def audience_size(session: Session, campaign: Campaign) -> int:
+    """How many deliveries the snapshot will add (before it runs: for `campaign status`)."""
+    audience = _audience_select(
+        session, campaign.issue_id, campaign.list_id, campaign.expression, campaign.force_resend
+    ).subquery()
+    return int(session.scalar(select(func.count()).select_from(audience)) or 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The start's lease: one execution of the start task renders and snapshots a campaign at a time.
+
+STARTABLE = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED)
+
+
+def lease_free(now: datetime) -> ColumnElement[bool]:
+    """No execution holds the campaign's start (never taken, released, or expired)."""
+    return or_(Campaign.start_owner.is_(None), Campaign.start_expires_at < now)
+
+
+def take_start(session: Session, campaign_id: int, owner: str, seconds: float) -> bool:
+    """Lease the start of a not yet started campaign to `owner` for `seconds`. True if taken.
+
+    Atomic (one UPDATE): of two executions racing, one wins; a held, unexpired lease or a
+    campaign already started (started_at set) refuses. The caller commits.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            Campaign.status.in_(STARTABLE),
+            Campaign.started_at.is_(None),
+            lease_free(now),
+        )
+        .values(
+            start_owner=owner,
+            start_expires_at=now + timedelta(seconds=seconds),
+            status_reason="starting: rendering the issue",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(rowcount(result))
+
+
+def renew_start(conn: Connection, campaign_id: int, owner: str, seconds: float) -> bool:
+    """Extend `owner`'s lease by `seconds` from now; False once it is no longer the owner."""
+    result = conn.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.start_owner == owner)
+        .values(start_expires_at=utcnow() + timedelta(seconds=seconds))
+    )
+    return bool(rowcount(result))
+
+
+def end_start(session: Session, campaign_id: int, owner: str) -> None:
+    """Give the lease back (the start failed): another execution may start the campaign now."""
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.start_owner == owner)
+        .values(start_owner=None, start_expires_at=None, status_reason="")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def batch_ranges(
@@ -302,6 +368,11 @@ def cancel(session: Session, campaign_id: int) -> None:
         reason="cancelled by an editor",
     ):
         raise CampaignStateError(f"campaign {campaign_id} is already {campaign.status}")
+    skip_unsent(session, campaign_id)
+
+
+def skip_unsent(session: Session, campaign_id: int) -> None:
+    """Mark a cancelled campaign's pending and deferred deliveries skipped."""
     session.execute(
         update(Delivery)
         .where(

@@ -63,6 +63,9 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted at start
+    # The start (render + snapshot) is leased to one execution of the start task at a time.
+    start_owner: Mapped[str | None] = mapped_column(String(64))
+    start_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     issue: Mapped[Issue] = relationship()
     rendered: Mapped[CampaignRender | None] = relationship(

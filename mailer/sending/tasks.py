@@ -11,11 +11,13 @@ thrown away at any time.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mailer.content.issues import content_of
@@ -35,36 +37,101 @@ from subscribers.suppression import add_suppression
 
 log = logging.getLogger(__name__)
 
-STARTABLE = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
 CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
 RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
 
 
 @app.task(name="mailer.tasks.start_campaign", acks_late=True)
 def start_campaign(campaign_id: int) -> int:
-    """Render once, snapshot the audience, then enqueue the batches. Safe to run twice."""
+    """Render once, snapshot the audience, then enqueue the batches; returns how many.
+
+    The start is leased in the database to one execution at a time and renewed while it runs
+    (`StartLease`): a redelivered copy of this task, or beat, finding the lease held or the
+    campaign already started does nothing, so the batches are enqueued once. A start whose worker
+    died is taken over once its lease expires (MAILER_STALE_AFTER).
+    """
+    settings = get_settings()
+    owner = f"start/{uuid.uuid4().hex[:12]}"
+    with session_scope() as session:
+        taken = campaigns.take_start(session, campaign_id, owner, settings.stale_after)
+    if not taken:
+        log.info("campaign %s is started or being started elsewhere: not starting", campaign_id)
+        return 0
+    with StartLease(campaign_id, owner, settings.stale_after):
+        try:
+            added = _render_and_snapshot(campaign_id, owner)
+        except BaseException:
+            with session_scope() as session:
+                campaigns.end_start(session, campaign_id, owner)
+            raise
+    log.info("campaign %s: %s deliveries to send", campaign_id, added)
+    return enqueue_batches(campaign_id)
+
+
+def _render_and_snapshot(campaign_id: int, owner: str) -> int:
     settings = get_settings()
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
-        if campaign.status not in STARTABLE:
-            log.info("campaign %s is %s: not starting", campaign_id, campaign.status)
-            return 0
         if campaign.rendered is None:
             campaigns.store_rendering(
                 session, campaign, render_issue(content_of(campaign.issue), settings)
             )
-        # Rendering takes seconds: a redelivered copy of this task may be running too, and an
-        # editor may have paused or cancelled meanwhile. Lock the row and decide on its status
-        # as it is now, so that neither a second start nor a stale read undoes a cancel.
-        session.refresh(campaign, with_for_update=True)
-        if campaign.status not in STARTABLE:
-            log.info("campaign %s became %s while starting", campaign_id, campaign.status)
-            return 0
+    with session_scope() as session:
+        campaign = campaigns.get(session, campaign_id)
+        size = campaigns.audience_size(session, campaign)
+        campaign.status_reason = f"starting: snapshot of {size} recipients"
+    with session_scope() as session:
+        campaign = campaigns.get(session, campaign_id)
         added = campaigns.snapshot(session, campaign)
-        campaign.status = CampaignStatus.SENDING
+        # An editor may have paused or cancelled it meanwhile: lock the row (only now, so that
+        # the lease's renewals never wait on it) and decide on its status as it is, so that a
+        # cancel is not undone and the rows it could not see yet are skipped too.
+        now_status = session.scalar(
+            select(Campaign.status).where(Campaign.id == campaign_id).with_for_update()
+        )
+        if now_status in campaigns.STARTABLE:
+            campaign.status = CampaignStatus.SENDING
+            campaign.status_reason = ""
+        elif now_status == CampaignStatus.CANCELLED:
+            campaigns.skip_unsent(session, campaign_id)
         campaign.started_at = campaign.started_at or utcnow()
-    log.info("campaign %s: %s deliveries to send", campaign_id, added)
-    return enqueue_batches(campaign_id)
+        campaign.start_owner = None
+        campaign.start_expires_at = None
+    return added
+
+
+class StartLease(threading.Thread):
+    """Renews a start's lease every third of its length, from a connection of its own (the
+    start's transaction may be busy in one long INSERT … SELECT), until the start ends."""
+
+    def __init__(self, campaign_id: int, owner: str, seconds: float):
+        super().__init__(daemon=True, name=f"start-lease-{campaign_id}")
+        self.campaign_id, self.owner, self.seconds = campaign_id, owner, seconds
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.seconds / 3):
+            try:
+                with get_engine().connect() as conn:
+                    renewed = campaigns.renew_start(
+                        conn, self.campaign_id, self.owner, self.seconds
+                    )
+                    conn.commit()
+            except SQLAlchemyError as exc:  # the database is away: the start will fail too
+                log.warning(
+                    "campaign %s: cannot renew the start's lease: %s", self.campaign_id, exc
+                )
+                continue
+            if not renewed:
+                return
+
+    def __enter__(self) -> StartLease:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.join()
 
 
 def enqueue_batches(campaign_id: int, *, due_only: bool = False) -> int:
@@ -306,12 +373,14 @@ def run_due() -> dict[str, int]:
             ):
                 started.append(cid)
         # Planned campaigns whose start task was lost (the broker restarted before a worker ran
-        # it): planned for longer than stale_after, counted from when a scheduled one fell due.
+        # it, or its worker died mid-start): planned for longer than stale_after, counted from
+        # when a scheduled one fell due, and none holds the start's lease.
         started += session.scalars(
             select(Campaign.id).where(
                 Campaign.status == CampaignStatus.PLANNED,
                 Campaign.started_at.is_(None),
                 func.coalesce(Campaign.scheduled_at, Campaign.created_at) < stale,
+                campaigns.lease_free(now),
                 Campaign.id.not_in(started),
             )
         ).all()
