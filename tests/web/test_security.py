@@ -118,6 +118,7 @@ SAMPLE_PARAMS = {
     "index": "0",
     "user_id": "1",
     "token_id": "1",
+    "kind": "failed",
 }
 
 
