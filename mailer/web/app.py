@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request, Response
 
 from mailer.db import load_models
 from mailer.web import admin, api, docs, logs, public
+from mailer.web.head import HeadAsGet
 from mailer.web.pages import add_security_headers
 from mailer.web.uploads import UploadLimit
 
@@ -27,6 +28,7 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(docs.router)
     app.add_middleware(UploadLimit)  # inside security_headers: a 413 carries them too
+    app.add_middleware(HeadAsGet)  # HEAD runs as GET everywhere, the body dropped
 
     @app.middleware("http")
     async def security_headers(

@@ -105,6 +105,8 @@ def state(session: Session) -> tuple[object, ...]:
         session.scalar(select(func.count()).select_from(SubscriberTag)),
         tuple(session.scalars(select(Suppression.address_hash).order_by(Suppression.id))),
         tuple(session.scalars(select(MailingList.name).order_by(MailingList.id))),
+        tuple(session.scalars(select(accounts.AdminUser.active).order_by(accounts.AdminUser.id))),
+        tuple(session.scalars(select(accounts.ApiToken.revoked_at).order_by(accounts.ApiToken.id))),
     )
 
 
@@ -118,6 +120,7 @@ SAMPLE_PARAMS = {
     "index": "0",
     "user_id": "1",
     "token_id": "1",
+    "kind": "failed",
 }
 
 

@@ -1,6 +1,8 @@
 """The admin area under /admin: server-rendered pages for editors, one module per page family
-(as warehouse's manage/views/): login, home (dashboard), lists, subscribers, segments, imports,
-issues, campaigns, inquiries, bounces, API tokens; what they share is in forms.py.
+(as warehouse's manage/views/): login, home (dashboard), lists, imports, search (all subscribers),
+bulk (bulk actions), exports (CSV and GDPR downloads), subscribers (one person), segments, issues,
+campaigns (with campaign_report), inquiries, bounces, suppressions, users, tokens, health
+(settings and checks); what they share is in forms.py.
 
 Every page but the login form requires a session (see mailer/web/auth.py); anonymous requests are
 redirected to the login page. Every POST must carry the session's CSRF token (403 otherwise, before
@@ -18,6 +20,7 @@ from mailer.web.admin import (
     bulk,
     campaigns,
     exports,
+    health,
     home,
     imports,
     inquiries,
@@ -29,6 +32,7 @@ from mailer.web.admin import (
     subscribers,
     suppressions,
     tokens,
+    users,
 )
 from mailer.web.admin.forms import AdminRoute
 
@@ -51,6 +55,8 @@ for _family in (
     inquiries,
     bounces,
     suppressions,
+    users,
     tokens,
+    health,
 ):
     router.include_router(_family.router)

@@ -164,7 +164,9 @@ def nav_items() -> list[tuple[str, str, str]]:
     items.append(("inquiries", "Inquiries", "/admin/inquiries"))
     items.append(("bounces", "Bounces", "/admin/bounces"))
     items.append(("suppressions", "Suppressions", "/admin/suppressions"))
+    items.append(("users", "Users", "/admin/users"))
     items.append(("tokens", "API tokens", "/admin/tokens"))
+    items.append(("settings", "Settings", "/admin/settings"))
     return items
 
 

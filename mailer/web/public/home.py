@@ -35,6 +35,16 @@ def brand_file(name: str) -> Response:
     )
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers and feed readers ask for /favicon.ico whatever the page says."""
+    path = static_path("favicon.ico")
+    assert path is not None  # noqa: S101 - shipped in the package
+    return FileResponse(
+        path, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 @router.get("/", include_in_schema=False)
 def home() -> Response:
     return RedirectResponse("/archive", status_code=303)

@@ -1,0 +1,114 @@
+"""Admin users, API tokens, and the settings and health page, in process."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer import accounts
+from mailer.accounts import AdminUser, ApiToken
+from mailer.settings import Settings
+from mailer.web.admin.health import check_relay, dkim_record, shown_settings
+from tests.builders import Newsroom
+from tests.smtpd import SMTPServer
+from tests.web.test_admin import PASSWORD, Editor, editor, room, text_of  # noqa: F401
+
+# ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
+
+
+def test_users_are_created_disabled_and_enabled_but_never_self_disabled(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    short = editor.post("/admin/users", {"email": "ana@firm.example", "password": "short"})
+    assert short.status_code == 422 and "too short" in short.text
+    made = editor.post("/admin/users", {"email": "Ana@Firm.example", "password": PASSWORD})
+    assert "Admin user ana@firm.example created" in made.text
+    ana = session.scalar(select(AdminUser).where(AdminUser.email == "ana@firm.example"))
+    me = session.scalar(select(AdminUser).where(AdminUser.email == "editor@example.com"))
+    assert ana is not None and me is not None
+    assert "ana@firm.example disabled" in editor.post(f"/admin/users/{ana.id}/disable").text
+    session.expire_all()
+    assert not ana.active and accounts.authenticate(session, ana.email, PASSWORD) is None
+    editor.post(f"/admin/users/{ana.id}/enable")
+    session.expire_all()
+    assert ana.active
+    refused = editor.post(f"/admin/users/{me.id}/disable")
+    assert refused.status_code == 422 and "your own account" in refused.text
+
+
+def test_a_token_is_shown_once_with_its_scopes_and_expiry_then_revoked(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    bad = editor.post("/admin/tokens", {"name": "ci", "scope": "admin", "expires": "90d"})
+    assert bad.status_code == 422 and "unknown scope &#39;admin&#39;" in bad.text
+    made = editor.client.post(
+        "/admin/tokens",
+        data={"name": "ci", "scope": ["read", "send"], "expires": "30d", "csrf_token": editor.csrf},
+    )
+    assert made.headers["cache-control"] == "no-store"
+    token = re.search(r"data-new-token>([^<]+)<", made.text).group(1)  # type: ignore[union-attr]
+    row = accounts.token_row(session, token)
+    assert row is not None and row.scope_list == ["read", "send"] and row.expires_at is not None
+    assert token not in editor.get("/admin/tokens").text  # shown once
+    assert (
+        editor.client.get("/api/v1/lists", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    editor.post(f"/admin/tokens/{row.id}/revoke")
+    assert (
+        editor.client.get("/api/v1/lists", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+    session.expire_all()
+    assert session.get(ApiToken, row.id).revoked_at is not None  # type: ignore[union-attr]
+
+
+def test_settings_hide_secrets_and_health_checks_the_database(
+    editor: Editor, room: Newsroom, settings: Settings
+) -> None:
+    page = editor.get("/admin/settings")
+    assert page.status_code == 200
+    assert settings.secret() not in page.text
+    shown = dict(shown_settings(Settings(smtp_url="smtp://u:hunter22@relay.example:25")))
+    assert shown["MAILER_SMTP_URL"] == "smtp://u:***@relay.example:25"
+    assert shown["MAILER_SECRET_KEY"] in ("set (hidden)", "not set")
+    assert 'data-check="Database" data-ok="yes"' in page.text
+
+
+def test_the_relay_check_lists_the_ehlo_extensions_and_reports_a_dead_relay() -> None:
+    with SMTPServer() as relay:
+        up = check_relay(Settings(smtp_url=relay.url))
+    assert up.ok and any(line.startswith("8BITMIME") or "SIZE" in line for line in up.lines)
+    down = check_relay(Settings(smtp_url="smtp://127.0.0.1:1?timeout=1"))
+    assert down.ok is False and "127.0.0.1" in down.detail
+
+
+def test_the_dkim_record_is_the_public_key_to_publish(tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "dkim.pem"
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    check = dkim_record(
+        Settings(dkim_key_file=pem, dkim_selector="brief", dkim_domain="firm.example")
+    )
+    record = check.lines[0]
+    assert record.startswith("brief._domainkey.firm.example. IN TXT")
+    value = "".join(re.findall(r'"([^"]*)"', record))
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    import base64
+
+    assert value == f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+    assert all(len(s) <= 255 for s in re.findall(r'"([^"]*)"', record))
+    assert dkim_record(Settings(dkim_key_file=None)).ok is None  # not signing: nothing to publish
