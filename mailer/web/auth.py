@@ -6,7 +6,8 @@ are in mailer/accounts.py).
   so a copied cookie stops working at logout, not only at expiry. The cookie is HttpOnly,
   SameSite=Lax, scoped to /admin, and Secure whenever PUBLIC_URL is https.
 - CSRF: every form carries the session's token and every POST is checked against it (a
-  session-bound synchroniser token; the login form gets an anonymous session for this).
+  session-bound synchroniser token; the login form gets an anonymous session for this), and must
+  come from one of our own pages (`same_origin`, also used by the public preference centre).
 - Failed logins are throttled per (account, client address) with growing delays, never per
   account alone (see `LoginThrottle`), and per client address across accounts.
 """
@@ -19,14 +20,16 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+from fastapi import Request
 from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 from limits import parse, storage, strategies
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser, normalize_login
-from mailer.settings import Settings
+from mailer.settings import Settings, get_settings
 
 SESSION_COOKIE = "mailer_admin"
 SESSION_PATH = "/admin"
@@ -218,3 +221,27 @@ def login_limiter(settings: Settings) -> LoginThrottle:
 
     The web app keeps one per app instance (a fresh app starts with empty counts)."""
     return LoginThrottle(settings.ratelimit_storage())
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_origin(request: Request) -> bool:
+    """True when a state-changing request comes from one of our own pages: its Origin, else its
+    Referer, must be MAILER_PUBLIC_URL's origin or the origin the request was made to.
+
+    Browsers send Origin on every POST (our Referrer-Policy `same-origin` keeps it a real origin,
+    not "null", for our own forms); a cross-site page posting to us gets a foreign or null Origin.
+    A request with neither header is refused: every browser sends one, so only a non-browser (which
+    cannot be a forged cross-site post) would lack both, and it has no use for a form.
+    """
+    allowed = {_origin(get_settings().public_url), _origin(str(request.base_url))}
+    source = request.headers.get("origin")
+    if source is None:
+        referer = request.headers.get("referer")
+        if not referer:
+            return False
+        source = _origin(referer)
+    return source.lower() in allowed

@@ -24,6 +24,10 @@ with warnings.catch_warnings():
 
 runner = CliRunner()
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# A browser sends its page's Origin with every form post (the admin's same-origin check).
+SITE = "https://news.example.com"
+BROWSER = {"Origin": SITE}
+
 OLD = "correct horse battery"  # noqa: S105  (test passwords)
 NEW = "a longer better passphrase"  # noqa: S105
 
@@ -39,7 +43,7 @@ def admin(*args: str, input: str | None = None) -> str:
 @pytest.fixture
 def web(settings: Settings) -> Iterator[TestClient]:
     admin("create-user", "editor@example.com", "--password-stdin", input=OLD + "\n")
-    with TestClient(create_app(), base_url="https://news.example.com") as client:
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
         yield client
 
 

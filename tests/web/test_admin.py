@@ -32,6 +32,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
+# A browser sends its page's Origin with every form post (the admin's same-origin check).
+SITE = "https://news.example.com"
+BROWSER = {"Origin": SITE}
+
 PASSWORD = "correct horse battery"  # noqa: S105
 
 
@@ -63,7 +67,7 @@ class Editor:
 
 @pytest.fixture
 def editor(room: Newsroom) -> Iterator[Editor]:
-    with TestClient(create_app(), base_url="https://news.example.com") as client:
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
         ed = Editor(client)
         ed.get("/admin/login")
         done = ed.post(

@@ -27,6 +27,10 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# A browser sends its page's Origin with every form post (the admin's same-origin check).
+SITE = "https://news.example.com"
+BROWSER = {"Origin": SITE}
+
 PASSWORD = "correct horse battery"  # noqa: S105  (a test account's password)
 LIMIT = 64 * 1024
 
@@ -44,7 +48,7 @@ def room(session: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def editor(room: Newsroom) -> Iterator[tuple[TestClient, str]]:
-    with TestClient(create_app(), base_url="https://news.example.com") as client:
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
         assert csrf
         client.post(

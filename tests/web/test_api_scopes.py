@@ -25,6 +25,11 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
+# A browser sends its page's Origin with every form post (the admin's same-origin check).
+SITE = "https://news.example.com"
+BROWSER = {"Origin": SITE}
+
+
 @pytest.fixture
 def room(session: Session, settings: Settings) -> Newsroom:
     room = newsroom(session, settings)
@@ -34,7 +39,7 @@ def room(session: Session, settings: Settings) -> Newsroom:
 
 @pytest.fixture
 def client(room: Newsroom) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url="https://news.example.com") as c:
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as c:
         yield c
 
 

@@ -47,7 +47,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
 
 
 def browser(app: FastAPI, ip: str) -> TestClient:
-    return TestClient(app, base_url="https://news.example.com", client=(ip, 50000))
+    # A browser sends its page's Origin with every form post (the admin's same-origin check).
+    site = "https://news.example.com"
+    return TestClient(app, base_url=site, client=(ip, 50000), headers={"Origin": site})
 
 
 def sign_in(client: TestClient, email: str = OWNER, password: str = PASSWORD):  # type: ignore[no-untyped-def]

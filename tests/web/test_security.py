@@ -44,6 +44,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
+# A browser sends its page's Origin with every form post (the admin's same-origin check).
+SITE = "https://news.example.com"
+BROWSER = {"Origin": SITE}
+
 PASSWORD = "correct horse battery"  # noqa: S105  (a test account's password)
 WRONG = "not the password"  # noqa: S105
 # Pages that must be reachable without credentials: the login form, and the API's documentation
@@ -70,7 +74,7 @@ def room(session: Session, settings: Settings) -> Newsroom:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(), base_url="https://news.example.com") as c:
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as c:
         yield c
 
 
@@ -277,6 +281,31 @@ def test_a_post_from_another_origin_is_refused_even_with_the_token(
     )
     assert response.status_code == 403
     assert state(session) == before
+
+
+def test_a_post_with_neither_origin_nor_referer_is_refused_even_with_the_token(
+    client: TestClient, session: Session, room: Newsroom
+) -> None:
+    """Every browser sends Origin (or at least Referer) on a form post; a request with neither is
+    not one of our pages, so it changes nothing, as on the public preference centre."""
+    login(client)
+    token = csrf_of(client.get("/admin/lists").text)
+    before = state(session)
+    del client.headers["Origin"]
+    response = client.post(
+        "/admin/lists",
+        data={"slug": "headless", "name": "Headless", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert state(session) == before
+    ours = client.post(
+        "/admin/lists",
+        data={"slug": "referred", "name": "Referred", "csrf_token": token},
+        headers={"Referer": f"{SITE}/admin/lists"},
+        follow_redirects=False,
+    )
+    assert ours.status_code == 303
 
 
 def test_the_login_form_needs_its_csrf_token(client: TestClient, room: Newsroom) -> None:

@@ -19,7 +19,6 @@ from mailer.web.admin.forms import (
     AdminRoute,
     protected_router,
     redirect,
-    same_origin,
     session_data,
     take_flash,
 )
@@ -107,7 +106,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/admin",  # noqa: A002
 ) -> Response:
     data = session_data(request)
-    if not auth.csrf_matches(data, csrf_token) or not same_origin(request):
+    if not auth.csrf_matches(data, csrf_token) or not auth.same_origin(request):
         raise auth.CsrfRejected()
     assert data is not None
     limiter = _login_limiter(request)

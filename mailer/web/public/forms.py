@@ -1,17 +1,17 @@
-"""What every public page shares: friendly error pages, bounded form reads, same-origin check."""
+"""What every public page shares: friendly error pages and bounded form reads (the same-origin
+check is `mailer.web.auth.same_origin`, shared with the admin area)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from mailer.db import get_sessionmaker
-from mailer.settings import get_settings
 from mailer.web.pages import page
 from subscribers.text import has_control_characters
 
@@ -98,29 +98,6 @@ async def read_form(request: Request) -> dict[str, list[str]]:
 def first_field(form: dict[str, list[str]], name: str) -> str:
     values = form.get(name) or [""]
     return values[0]
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def same_origin(request: Request) -> bool:
-    """True when a POST comes from one of our own pages (Origin, else Referer, must be ours).
-
-    Browsers send Origin on every POST (our Referrer-Policy `same-origin` keeps it a real origin,
-    not "null", for our own forms); a cross-site page posting to us gets a foreign or null Origin.
-    A request with neither header is refused: every browser sends one, so only a non-browser (which
-    cannot be a forged cross-site post) would lack both, and it has no use for this form.
-    """
-    allowed = {_origin(get_settings().public_url), _origin(str(request.base_url))}
-    source = request.headers.get("origin")
-    if source is None:
-        referer = request.headers.get("referer")
-        if not referer:
-            return False
-        source = _origin(referer)
-    return source.lower() in allowed
 
 
 def plausible_slug(text: str, limit: int) -> bool:

@@ -20,6 +20,7 @@ from mailer.content.models import Issue
 from mailer.errors import TokenError
 from mailer.sending.models import Delivery
 from mailer.settings import get_settings
+from mailer.web import auth
 from mailer.web.pages import SecureRoute, page
 from mailer.web.public.forms import (
     MAX_DB_ID,
@@ -28,7 +29,6 @@ from mailer.web.public.forms import (
     first_field,
     open_session,
     read_form,
-    same_origin,
 )
 from subscribers import lifecycle
 from subscribers.errors import InvalidInput
@@ -234,7 +234,7 @@ async def preferences_post(request: Request, token: str) -> Response:
     page (Origin/Referer check): it can do more than stop mail, so a cross-site page must not be
     able to submit it on a reader's behalf."""
     try:
-        if not same_origin(request):
+        if not auth.same_origin(request):
             raise PageError(
                 403,
                 "Please use the form on our page",
