@@ -45,16 +45,8 @@ def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, Outgoin
     with session_scope() as session:
         issue = get_issue(session, slug)
         content = content_of(issue)
-        partner_name, partner_email = issue.partner.name, issue.partner.email
+        info = CampaignInfo.for_issue(issue, list_slug="preview", list_name=issue.newsletter)
     rendered = render_issue(content, settings)
-    info = CampaignInfo(
-        campaign_id=0,
-        issue_slug=content.slug or slug,
-        partner_name=content.partner.name or partner_name,
-        partner_email=content.partner.email or partner_email,
-        list_slug="preview",
-        list_name=content.newsletter,
-    )
     message = Composer(rendered, info, settings).compose(0, SAMPLE_EMAIL, SAMPLE_NAME)
     return content, rendered, message
 
