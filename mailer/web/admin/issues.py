@@ -17,6 +17,7 @@ from mailer.content.issues import content_of, get_issue, parse_issue, store_issu
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
+from mailer.headers import safe_filename
 from mailer.rendering.pdf_edition import render_pdf
 from mailer.rendering.preview import preview_email
 from mailer.sending import campaigns, dispatch
@@ -194,11 +195,10 @@ def preview_html(slug: str, session: DB, admin: Admin) -> Response:
 def preview_pdf(slug: str, session: DB, admin: Admin) -> Response:
     issue = get_issue(session, slug)
     pdf, name = _preview_pdf(issue.id, issue.updated_at.isoformat(), get_settings().database_url)
-    safe = "".join(c for c in name if c.isalnum() or c in "-_.") or "issue"
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{safe}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{safe_filename(name + ".pdf")}"'},
     )
 
 
