@@ -71,3 +71,11 @@ def fold_structured(name: str, value: str) -> str:
     if header.defects:
         raise ComposeError(f"{name} header {value!r}: {header.defects[0]}")
     return header.fold(policy=email_policy.SMTP)
+
+
+def safe_filename(name: str, default: str = "issue.pdf") -> str:
+    """`name` fit for `Content-Disposition: …; filename="…"` in an HTTP response: ASCII letters,
+    digits, dot, underscore and hyphen only (no quote, slash or line break can survive), or
+    `default` when nothing is left."""
+    cleaned = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
+    return cleaned or default

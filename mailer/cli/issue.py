@@ -31,15 +31,13 @@ def import_(
 
 # --- mailer issue preview / check (composer's commands) --------------------------------------
 
-SAMPLE_NAME = "Sample Reader"
-SAMPLE_EMAIL = "reader@example.com"
-
 
 def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, OutgoingMessage]
     """The issue rendered and composed for a sample reader exactly as a campaign would (id 0)."""
     from mailer.content.issues import content_of, get_issue
     from mailer.db import session_scope
     from mailer.rendering.email_edition import render_issue
+    from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
     from mailer.sending.compose import CampaignInfo, Composer
     from mailer.settings import get_settings
 
@@ -47,16 +45,8 @@ def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, Outgoin
     with session_scope() as session:
         issue = get_issue(session, slug)
         content = content_of(issue)
-        partner_name, partner_email = issue.partner.name, issue.partner.email
+        info = CampaignInfo.for_issue(issue, list_slug="preview", list_name=issue.newsletter)
     rendered = render_issue(content, settings)
-    info = CampaignInfo(
-        campaign_id=0,
-        issue_slug=content.slug or slug,
-        partner_name=content.partner.name or partner_name,
-        partner_email=content.partner.email or partner_email,
-        list_slug="preview",
-        list_name=content.newsletter,
-    )
     message = Composer(rendered, info, settings).compose(0, SAMPLE_EMAIL, SAMPLE_NAME)
     return content, rendered, message
 
@@ -70,6 +60,8 @@ def preview(
     import email
     import email.policy
     from pathlib import Path
+
+    from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
 
     _content, rendered, message = _sample_message(slug)
     msg = email.message_from_bytes(message.data, policy=email.policy.default)

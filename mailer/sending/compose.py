@@ -32,6 +32,7 @@ from email.message import MIMEPart
 from email.utils import format_datetime
 
 from mailer import tokens
+from mailer.content.models import Issue
 from mailer.errors import ComposeError, ConfigError
 from mailer.headers import (
     CRLF,
@@ -101,6 +102,22 @@ class CampaignInfo:
     list_slug: str
     list_name: str
     subject: str = ""  # defaults to the rendered issue's subject
+
+    @classmethod
+    def for_issue(
+        cls, issue: Issue, *, list_slug: str, list_name: str, campaign_id: int = 0
+    ) -> CampaignInfo:
+        """The one way to build it from the stored issue: the partner is the issue's partner row
+        (who receives the replies), whatever name the issue printed. `campaign_id` 0 is a message
+        of no campaign (a preview or a test copy)."""
+        return cls(
+            campaign_id=campaign_id,
+            issue_slug=issue.slug,
+            partner_name=issue.partner.name,
+            partner_email=issue.partner.email,
+            list_slug=list_slug,
+            list_name=list_name,
+        )
 
 
 @dataclass(frozen=True)

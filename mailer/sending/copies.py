@@ -25,13 +25,8 @@ def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
         issue = session.get(Issue, issue_id)
         if issue is None:
             raise MailerError(f"no issue with id {issue_id}")
-        info = CampaignInfo(
-            campaign_id=0,
-            issue_slug=issue.slug,
-            partner_name=issue.partner.name,
-            partner_email=issue.partner.email,
-            list_slug="test",
-            list_name=f"{issue.newsletter} (test)",
+        info = CampaignInfo.for_issue(
+            issue, list_slug="test", list_name=f"{issue.newsletter} (test)"
         )
         rendered = render_issue(content_of(issue), settings)
     composer = Composer(rendered, info, settings)

@@ -158,13 +158,8 @@ def _composer(campaign_id: int) -> Composer:
         issue: Issue = campaign.issue
         mlist = session.get(MailingList, campaign.list_id)
         assert mlist is not None
-        info = CampaignInfo(
-            campaign_id=campaign.id,
-            issue_slug=issue.slug,
-            partner_name=issue.partner.name,
-            partner_email=issue.partner.email,
-            list_slug=mlist.slug,
-            list_name=mlist.name,
+        info = CampaignInfo.for_issue(
+            issue, list_slug=mlist.slug, list_name=mlist.name, campaign_id=campaign.id
         )
         rendered = campaigns.load_rendering(session, campaign_id)
     return Composer(rendered, info, get_settings())

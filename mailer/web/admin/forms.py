@@ -14,11 +14,10 @@ from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
 from mailer.errors import MailerError
-from mailer.errors import NotFound as MailerNotFound
 from mailer.settings import get_settings
 from mailer.web import auth, queries
+from mailer.web.errors import http_status
 from mailer.web.pages import SecureRoute, page
-from subscribers.errors import NotFound as SubscribersNotFound
 from subscribers.errors import SubscribersError
 
 FLASH_COOKIE = "mailer_flash"
@@ -47,10 +46,10 @@ class AdminRoute(SecureRoute):
                     "The page was open too long or came from elsewhere. Go back, reload the "
                     "page and try again. Nothing was changed.",
                 )
-            except (MailerNotFound, SubscribersNotFound) as exc:
-                response = _error_page(request, 404, "Not found", str(exc))
             except (MailerError, SubscribersError) as exc:
-                response = _error_page(request, 422, "That did not work", str(exc))
+                status = http_status(exc) or 422
+                heading = "Not found" if status == 404 else "That did not work"
+                response = _error_page(request, status, heading, str(exc))
             response.headers.setdefault("Cache-Control", "no-store")
             return response
 

@@ -3,7 +3,6 @@ previews, a test send to named addresses, and sending to a list (confirm, then c
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated
@@ -18,12 +17,9 @@ from mailer.content.issues import content_of, get_issue, parse_issue, store_issu
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
-from mailer.rendering.email_edition import (
-    Personal,
-    compile_personal_template,
-    render_email_parts,
-)
+from mailer.headers import safe_filename
 from mailer.rendering.pdf_edition import render_pdf
+from mailer.rendering.preview import preview_email
 from mailer.sending import campaigns, dispatch
 from mailer.sending.copies import send_test_copies
 from mailer.sending.models import Campaign
@@ -35,12 +31,6 @@ from subscribers import segments
 from subscribers.addresses import parse_address
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment
-
-PREVIEW_NAME = "Sample Reader"
-
-
-PREVIEW_EMAIL = "reader@example.com"
-
 
 # The email preview is our own rendered HTML with inline styles, shown in a sandboxed frame.
 PREVIEW_HEADERS = {
@@ -176,14 +166,7 @@ def _preview_html(issue_id: int, version: str, database_url: str, public_url: st
         issue = session.get(Issue, issue_id)
         assert issue is not None
         content = content_of(issue)
-    html_template, _text, _ctx = render_email_parts(content, settings)
-    personal = Personal(
-        email=PREVIEW_EMAIL,
-        name=PREVIEW_NAME,
-        unsubscribe_url=f"{settings.public_url}/u/preview",
-        preferences_url=f"{settings.public_url}/u/preview",
-    )
-    return compile_personal_template("html", html_template).render(asdict(personal))
+    return preview_email(content, settings)[0]
 
 
 @lru_cache(maxsize=4)
@@ -212,11 +195,10 @@ def preview_html(slug: str, session: DB, admin: Admin) -> Response:
 def preview_pdf(slug: str, session: DB, admin: Admin) -> Response:
     issue = get_issue(session, slug)
     pdf, name = _preview_pdf(issue.id, issue.updated_at.isoformat(), get_settings().database_url)
-    safe = "".join(c for c in name if c.isalnum() or c in "-_.") or "issue"
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{safe}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{safe_filename(name + ".pdf")}"'},
     )
 
 

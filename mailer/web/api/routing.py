@@ -30,35 +30,19 @@ from starlette.concurrency import run_in_threadpool
 from mailer import accounts
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
-from mailer.errors import NotFound as MailerNotFound
-from mailer.sending import campaigns
 from mailer.web import queries
-from subscribers.errors import (
-    AlreadyExists,
-    SegmentSyntaxError,
-    SubscribersError,
-    Suppressed,
-)
-from subscribers.errors import NotFound as SubscribersNotFound
+from mailer.web.errors import http_status
+from subscribers.errors import SegmentSyntaxError, SubscribersError
 
 
 def _error_response(exc: Exception) -> JSONResponse | None:
     """The HTTP answer for a user error raised by the mailer's or the subscribers' functions."""
-    status: int
-    body: dict[str, Any] = {"detail": str(exc)}
-    if isinstance(exc, MailerNotFound | SubscribersNotFound):
-        status = 404
-    elif isinstance(
-        exc, AlreadyExists | Suppressed | campaigns.CampaignStateError | accounts.AuthError
-    ):
-        status = 409
-    elif isinstance(exc, SegmentSyntaxError):
-        status = 422
-        body["column"] = exc.column
-    elif isinstance(exc, SubscribersError | MailerError):
-        status = 422
-    else:
+    status = http_status(exc)
+    if status is None:
         return None
+    body: dict[str, Any] = {"detail": str(exc)}
+    if isinstance(exc, SegmentSyntaxError):
+        body["column"] = exc.column
     return JSONResponse(body, status_code=status)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from mailer.content.document import long_date
 from mailer.content.issues import content_of
 from mailer.content.models import Issue
+from mailer.headers import safe_filename
 from mailer.rendering.context import first_sentence
 from mailer.rendering.email_edition import render_email_parts
 from mailer.rendering.pdf_edition import render_pdf
@@ -99,15 +100,10 @@ def archive_pdf(request: Request, slug: str) -> Response:
         data,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{_safe_filename(filename)}"',
+            "Content-Disposition": f'attachment; filename="{safe_filename(filename)}"',
             "Cache-Control": "public, max-age=3600",
         },
     )
-
-
-def _safe_filename(name: str) -> str:
-    cleaned = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
-    return cleaned or "issue.pdf"
 
 
 # The web edition keeps the email's inline styles (premailer put them there), so its policy allows
