@@ -128,8 +128,10 @@ def create(
     return campaign
 
 
-def get(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id)
+def get(session: Session, campaign_id: int, *, for_update: bool = False) -> Campaign:
+    """The campaign; `for_update` also locks its row until the caller's transaction ends
+    (PostgreSQL; SQLite has no row locks and ignores it)."""
+    campaign = session.get(Campaign, campaign_id, with_for_update=for_update)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id}; see `mailer campaign list`")
     return campaign

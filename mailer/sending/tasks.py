@@ -44,7 +44,9 @@ def start_campaign(campaign_id: int) -> int:
     """Render once, snapshot the audience, then enqueue the batches. Safe to run twice."""
     settings = get_settings()
     with session_scope() as session:
-        campaign = campaigns.get(session, campaign_id)
+        # The row stays locked while the start runs (rendering takes seconds): the tick does not
+        # mistake a start in progress for a lost one, and a second start waits for the first.
+        campaign = campaigns.get(session, campaign_id, for_update=True)
         if campaign.status not in (
             CampaignStatus.PLANNED,
             CampaignStatus.SCHEDULED,
@@ -292,14 +294,17 @@ def run_due() -> dict[str, int]:
             ):
                 started.append(cid)
         # Planned campaigns whose start task was lost (the broker restarted before a worker ran
-        # it): planned for longer than stale_after, counted from when a scheduled one fell due.
+        # it): planned for longer than stale_after, counted from when a scheduled one fell due,
+        # and not locked by a start that is running (SKIP LOCKED; PostgreSQL only).
         started += session.scalars(
-            select(Campaign.id).where(
+            select(Campaign.id)
+            .where(
                 Campaign.status == CampaignStatus.PLANNED,
                 Campaign.started_at.is_(None),
                 func.coalesce(Campaign.scheduled_at, Campaign.created_at) < stale,
                 Campaign.id.not_in(started),
             )
+            .with_for_update(skip_locked=True)
         ).all()
         sending = session.scalars(
             select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)
