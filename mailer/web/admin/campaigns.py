@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from mailer.sending import campaigns, dispatch
 from mailer.sending.models import CampaignStatus
 from mailer.web import queries
+from mailer.web.admin import engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from subscribers.errors import NotFound as SubscribersNotFound
 
@@ -60,6 +61,7 @@ def campaign_page(
             "c": summary,
             "failures": campaigns.failures_by_reply(session, campaign_id),
             "final": summary.status in FINAL,
+            **engagement.campaign_context(session, campaign_id),
         },
         admin=admin,
         active="campaigns",
