@@ -12,7 +12,11 @@ and one run, it times with time.perf_counter (warm-up first, then the median of 
   each run over --messages distinct recipients; `Personalizer.render` alone for reference;
 - the naive loop per recipient: Jinja → MJML → premailer → text template → a standard-library
   `EmailMessage` with the PDF attached (base64-encoded each time) → bytes; --naive recipients
-  per run.
+  per run;
+- click tracking: `Composer.compose` for the same issue with a source URL on every item (nine
+  links: the six sources, the archive, the PDF, "More information"), once with
+  MAILER_TRACK_CLICKS off (every link as written: the figure before tracking existed) and once
+  with each link a signed `/r/TOKEN` redirect per recipient, in the same run.
 
 Targets: one more personalised message costs at least 50× less than the naive loop's
 per-recipient cost; and, as absolute budgets that used to be asserted in the unit tests (where a
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -40,6 +45,7 @@ from _common import (  # noqa: E402
     table,
 )
 
+from mailer.content.document import IssueContent  # noqa: E402
 from mailer.rendering.email_edition import (  # noqa: E402
     Personal,
     Personalizer,
@@ -51,6 +57,46 @@ from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
 TARGET = 50.0
 COMPOSE_BUDGET = 0.002  # seconds per Composer.compose call
 PERSONALISE_BUDGET = 10.0  # seconds for 1,000 Personalizer.render calls
+
+
+def with_source_urls(content: IssueContent) -> IssueContent:
+    """The fixture issue with a web address on each item's source (the fixture cites none)."""
+    items = [
+        replace(
+            item, source=replace(item.source, url=f"https://news.example.org/{n}?ref=brief&x=1")
+        )
+        for n, item in enumerate(content.items, 1)
+    ]
+    return replace(content, items=items)
+
+
+def tracking_rows(content: IssueContent, info: CampaignInfo, args: argparse.Namespace) -> list:
+    """compose() with links as written vs. tracked, same issue, same recipients, same run."""
+    linked = with_source_urls(content)
+    rows = []
+    figures = {}
+    for label, track in (("links as written (tracking off)", False), ("tracked links", True)):
+        settings = bench_settings(track_clicks=track)
+        rendered = render_issue(linked, settings)
+        composer = Composer(rendered, info, settings)
+        people = [recipient(i) for i in range(args.messages * (args.repeat + 1))]
+
+        def compose(i: int, composer: Composer = composer, people: list = people) -> bytes:
+            email, name = people[i]
+            return composer.compose(i, email, name).data
+
+        t = measure(compose, number=args.messages, repeat=args.repeat)
+        figures[track] = t
+        n = len(rendered.links) if track else 0
+        rows.append(
+            [
+                f"per recipient: compose, {label}" + (f", {n} links" if n else ""),
+                fmt_us(t.median),
+                fmt_us(t.best),
+                f"{t.runs}×{t.calls}",
+            ]
+        )
+    return [rows, figures]
 
 
 def main() -> None:
@@ -158,7 +204,15 @@ def main() -> None:
             f"{naive_t.runs}×{naive_t.calls}",
         ],
     ]
+    tracking, figures = tracking_rows(content, info, args)
+    rows += tracking
     print(table(["step", "median", "best", "runs×calls"], rows))
+    off, on = figures[False], figures[True]
+    print(
+        f"\nclick tracking adds {on.us - off.us:,.0f} µs per message "
+        f"({on.us:,.0f} vs {off.us:,.0f} µs, {on.median / off.median - 1:+.0%}); "
+        f"still {naive_t.median / on.median:,.0f}× cheaper than the naive loop"
+    )
     ratio = naive_t.median / one_more.median
     print(
         f"\none more personalised message: {one_more.us:,.0f} µs vs naive {naive_t.us:,.0f} µs "

@@ -92,6 +92,8 @@ def subscriber_sections(session: Session, data: dict[str, Any]) -> None:
     if person is None:
         return
     history = reports.subscriber_history(session, person["id"])
+    if not history:  # only sections with something in them, like the inbound ones
+        return
     data["history"] = [
         f"campaign {h.campaign_id} {h.issue_slug}"
         + (f" ({h.sent_at:%Y-%m-%d})" if h.sent_at else "")

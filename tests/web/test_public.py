@@ -391,11 +391,18 @@ def test_email_links_open_the_web_edition_and_the_pdf(
     view = re.search(r'href="([^"]+)"[^>]*>\s*View in browser', html)
     pdf = re.search(r'href="([^"]+)"[^>]*>\s*Download the PDF', html)
     assert view and pdf
-    assert view.group(1) == f"{BASE}/archive/{slug}"
-    assert pdf.group(1) == f"{BASE}/archive/{slug}.pdf"
-    assert f"{BASE}/archive/{slug}.pdf" in text_part(msg)
 
-    web = client.get(path_of(view.group(1)))
+    def followed(url: str) -> str:  # links are tracked: a redirect to the issue's own URL
+        response = client.get(path_of(url))
+        assert response.status_code == 302
+        return str(response.headers["location"])
+
+    assert followed(view.group(1)) == f"{BASE}/archive/{slug}"
+    assert followed(pdf.group(1)) == f"{BASE}/archive/{slug}.pdf"
+    text_pdf = re.search(r"Download the PDF edition:\s+(\S+)", text_part(msg))
+    assert text_pdf and followed(text_pdf.group(1)) == f"{BASE}/archive/{slug}.pdf"
+
+    web = client.get(f"/archive/{slug}")
     assert web.status_code == 200
     assert web.headers["content-type"].startswith("text/html")
     text = visible(web.text)
@@ -407,13 +414,14 @@ def test_email_links_open_the_web_edition_and_the_pdf(
     for m in sent.messages:
         assert recipient(m) not in web.text
     assert "/u/" not in web.text and "unsubscribe" not in web.text.lower()
+    assert "/r/" not in web.text and "tracked" not in web.text  # the archive tracks no one
     assert "archive.invalid" not in web.text
     assert 'href="/subscribe/briefing"' in web.text
     assert "You are reading the web edition of Security Chatter" in text
     assert "script-src" not in web.headers["content-security-policy"]
     assert "default-src 'none'" in web.headers["content-security-policy"]
 
-    pdf_answer = client.get(path_of(pdf.group(1)))
+    pdf_answer = client.get(f"/archive/{slug}.pdf")
     assert pdf_answer.status_code == 200
     assert pdf_answer.headers["content-type"] == "application/pdf"
     assert pdf_answer.content.startswith(b"%PDF")

@@ -14,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
+from mailer.engagement.erasure import erase_engagement
 from mailer.inbound.erasure import erase_person
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, render
@@ -150,3 +151,4 @@ def _with_admin(wanted: bulk.BulkRequest, admin: AdminUser) -> bulk.BulkRequest:
 
 def _erase(session: Session, email: str) -> None:
     erase_person(session, email)
+    erase_engagement(session, email)

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from mailer.sending import campaigns, dispatch
 from mailer.sending.models import CampaignStatus
 from mailer.web import queries
-from mailer.web.admin import campaign_report
+from mailer.web.admin import campaign_report, engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.search import page_numbers
 from subscribers.errors import NotFound as SubscribersNotFound
@@ -97,6 +97,7 @@ def campaign_page(
             "timing": _timing(report.timing),
             "people": campaign_report.PEOPLE,
             "final": summary.status in FINAL,
+            **engagement.campaign_context(session, campaign_id),
         },
         admin=admin,
         active="campaigns",

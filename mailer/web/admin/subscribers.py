@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
 from mailer.content.models import Issue
+from mailer.engagement.erasure import erase_engagement
 from mailer.inbound.bounces import describe_bounces
 from mailer.inbound.erasure import erase_person
 from mailer.inbound.inquiries import describe_inquiries
 from mailer.inbound.models import BounceEvent, Inquiry
 from mailer.sending.models import Delivery
 from mailer.settings import get_settings
+from mailer.web.admin import engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.errors import NotFound as SubscribersNotFound
@@ -121,6 +123,7 @@ def _subscriber_page(
             "deliveries": deliveries_of(session, sub.id),
             "bounces": bounces,
             "inquiries": inquiries,
+            **engagement.subscriber_context(session, sub.id),
             "form": form
             or {
                 "name": sub.name,
@@ -216,6 +219,7 @@ def forget_(
             "erased"
         )
     erase_person(session, email)
+    erase_engagement(session, email)
     forget(session, email, get_settings().secret())
     session.commit()
     return redirect(

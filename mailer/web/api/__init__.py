@@ -6,8 +6,9 @@ subscribers, segments, issues, campaigns (what they share is in routing.py). Bea
 
 from fastapi import APIRouter
 
-from mailer.web.api import campaigns, issues, lists, segments, subscribers
+from mailer.web.api import campaigns, engagement, issues, lists, segments, subscribers
 
 router = APIRouter()
-for _noun in (lists, subscribers, segments, issues, campaigns):
+# engagement before subscribers: /subscribers/{email}/history must match before /{email}.
+for _noun in (lists, engagement, subscribers, segments, issues, campaigns):
     router.include_router(_noun.router)

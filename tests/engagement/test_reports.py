@@ -1,0 +1,259 @@
+"""Reports, the partner's digest, opens, the preferences opt-out and GDPR, in-process on SQLite
+and PostgreSQL, on a campaign really sent by `mailer send`; the digest goes to a real relay."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer import tokens
+from mailer.cli import app
+from mailer.db import utcnow
+from mailer.engagement import clicks, digest, reports
+from mailer.engagement.models import Click, Open, PartnerDigest
+from mailer.sending.models import Campaign, Delivery
+from mailer.sending.transport import make_transport
+from mailer.settings import Settings, get_settings, reset_settings
+from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
+from subscribers.lists import get_list
+from subscribers.models import Subscriber
+from tests.engagement.support import Mailed, delivered_a_minute_ago, send_linked_issue
+from tests.smtpd import SMTPServer
+from tests.web_support import html_part, parse, text_part, unsubscribe_url
+
+runner = CliRunner()
+BASE = "https://news.example.com"
+PARTNER = "fausto.carbajal@miranda-partners.com"
+# Sample readers (subscribers-sample.csv) and what they click: (email, link indices).
+READS = [
+    ("valeria.gonzalez0@example.com", [1, 2]),  # Ferrocarriles del Golfo
+    ("jose.rivera1@example.org", [1]),  # Acme Mining SA de CV
+    ("ricardo.diaz2@example.org", [8]),  # Banco del Norte
+    ("ricardo.hernandez3@example.org", [3]),  # Banco del Norte, opted out (below)
+]
+
+
+def mailer(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+@pytest.fixture
+def mailed(session: Session, settings: Settings) -> Mailed:
+    return send_linked_issue(session, settings)
+
+
+def delivery_of(session: Session, email: str) -> Delivery:
+    found = session.scalar(
+        select(Delivery)
+        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Subscriber.email == email)
+    )
+    assert found is not None
+    return found
+
+
+def read(session: Session, settings: Settings) -> int:
+    """The readers of READS follow their links, a minute apart (people, not scanners)."""
+    delivered_a_minute_ago(session)
+    minter = tokens.Minter(tokens.CLICK, settings.secret())
+    when = utcnow()
+    for email, indices in READS:
+        d = delivery_of(session, email)
+        for index in indices:
+            token = minter.sign(tokens.click_payload(d.id, index))
+            when += timedelta(minutes=1)
+            assert clicks.follow(session, token, settings.verification_secrets(), now=when).human
+    session.commit()
+    return delivery_of(session, READS[0][0]).campaign_id
+
+
+def test_report_counts_clickers_and_clicks_per_item(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    cid = read(session, settings)
+    e = reports.campaign_engagement(session, cid)
+    assert e.delivered == len(mailed.by_rcpt) and e.unique_clickers == 4
+    assert {link.title.split(":")[0]: link.clickers for link in e.links if link.clickers} == {
+        "Item 1": 2,
+        "Item 2": 1,
+        "Item 3": 1,
+        "More information": 1,
+    }
+    assert e.opens is None  # no pixel by default
+    assert "/o/" not in html_part(mailed.by_rcpt[READS[0][0]])
+    out = mailer("report", str(cid))
+    assert f"clickers  4 unique ({4 / e.delivered:.1%} of delivered)" in out
+    assert "clicks per item" in out
+
+
+def test_unsubscribes_after_the_message_are_counted(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    cid = read(session, settings)
+    unsubscribe_from_list(session, get_list(session, "briefing"), READS[2][0], "asked")
+    session.commit()
+    assert reports.campaign_engagement(session, cid).unsubscribes == 1
+
+
+def test_the_digest_lists_who_engaged_by_company_once(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    cid = read(session, settings)
+    opted = get_subscriber(session, READS[3][0])
+    assert opted is not None
+    opted.tracking_opt_out = True
+    unsubscribe_from_list(session, get_list(session, "briefing"), READS[2][0], "asked")
+    session.commit()
+    preview = mailer("digest", "send", str(cid), "--preview")
+    assert f"To: Fausto Carbajal Glass <{PARTNER}>" in preview
+    with SMTPServer() as relay:
+        transport = make_transport(relay.url)
+        first = digest.send_digest(session, cid, settings, transport)
+        again = digest.send_digest(session, cid, settings, transport)
+        transport.close()
+        assert first.sent and first.readers == 3 and not again.sent
+        [got] = relay.sink.received
+    assert got.rcpt_tos == [PARTNER]
+    body = text_part(parse(got.data))
+    companies = [
+        line
+        for line in body.splitlines()
+        if line in ("Acme Mining SA de CV", "Banco del Norte", "Ferrocarriles del Golfo")
+    ]
+    assert companies == ["Acme Mining SA de CV", "Banco del Norte", "Ferrocarriles del Golfo"]
+    assert body.count("clicked: Item 1:") == 2 and "clicked: More information" in body
+    assert "unsubscribed" in body
+    assert READS[3][0] not in body and "Item 3" not in body  # opted out: never listed
+    assert f"{BASE}/admin/campaigns/{cid}" in body and f"{BASE}/admin/subscribers/" in body
+    assert "Item 3" not in preview and READS[3][0] not in preview
+    # By hand afterwards: refused, nothing sent twice.
+    assert "already sent" in mailer("digest", "send", str(cid))
+    assert session.scalar(select(func.count()).select_from(PartnerDigest)) == 1
+
+
+def test_the_digest_falls_due_after_the_delay(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    cid = read(session, settings)
+    assert digest.due_campaigns(session, settings) == []  # 48 h by default
+    session.execute(update(Campaign).values(finished_at=utcnow() - timedelta(hours=49)))
+    session.commit()
+    assert digest.due_campaigns(session, settings) == [cid]
+    from mailer.engagement.tasks import send_due
+
+    assert send_due() == 1 and send_due() == 0
+    outbox = Path(get_settings().smtp_url.removeprefix("outbox://"))
+    digests = [p for p in outbox.glob("digest.*.eml")]
+    assert len(digests) == 1
+    assert digest.due_campaigns(session, settings) == []
+
+
+def test_a_stale_claim_is_taken_over_but_a_live_one_is_not(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    cid = read(session, settings)
+    partner_id = session.get(Campaign, cid).issue.partner_id  # type: ignore[union-attr]
+    assert digest.claim(session, cid, partner_id, "worker-a", stale_after=60)
+    assert not digest.claim(session, cid, partner_id, "worker-b", stale_after=60)
+    session.execute(update(PartnerDigest).values(claimed_at=utcnow() - timedelta(seconds=120)))
+    session.commit()
+    assert digest.claim(session, cid, partner_id, "worker-b", stale_after=60)
+
+
+def test_subscribers_show_and_the_gdpr_export_and_erasure(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    read(session, settings)
+    email = READS[0][0]
+    shown = mailer("subscribers", "show", email)
+    assert "history:" in shown and "clicked: Item 1:" in shown
+    exported = json.loads(mailer("subscribers", "export-data", email))
+    assert {c["url"] for c in exported["clicks"]} >= {
+        "https://elpais.com/mexico/2025-03-28/secretaria-de-seguridad-de-trump.html"
+    }
+    subscriber_id = exported["subscriber"]["id"]
+    mailer("subscribers", "forget", email, "--yes")
+    session.expire_all()
+    assert session.scalar(select(func.count()).where(Click.subscriber_id == subscriber_id)) == 0
+    assert session.scalar(select(func.count()).select_from(Click)) == 3  # the others' stay
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    from tests.web_support import web_app
+
+    with TestClient(web_app(), base_url=BASE, follow_redirects=False) as c:
+        yield c
+
+
+def test_the_preferences_page_turns_tracking_off_and_forgets_clicks(
+    mailed: Mailed, session: Session, settings: Settings, client: TestClient
+) -> None:
+    read(session, settings)
+    email = READS[0][0]
+    page = client.get(unsubscribe_url(mailed.by_rcpt[email]).removeprefix(BASE))
+    assert 'name="tracking" value="yes" checked' in page.text
+    saved = client.post(
+        unsubscribe_url(mailed.by_rcpt[email]).removeprefix(BASE) + "/preferences",
+        data={"form": "preferences", "keep": "briefing", "language": "en"},
+        headers={"Origin": BASE},
+    )
+    assert saved.status_code == 200 and "Your clicks will not be tracked." in saved.text
+    session.expire_all()
+    subscriber = get_subscriber(session, email)
+    assert subscriber is not None and subscriber.tracking_opt_out
+    assert session.scalar(select(func.count()).where(Click.subscriber_id == subscriber.id)) == 0
+    again = client.post(
+        unsubscribe_url(mailed.by_rcpt[email]).removeprefix(BASE) + "/preferences",
+        data={"form": "preferences", "keep": "briefing", "language": "en", "tracking": "yes"},
+        headers={"Origin": BASE},
+    )
+    assert "Link tracking turned on." in again.text
+
+
+def test_the_api_reports_engagement_and_history(
+    mailed: Mailed, session: Session, settings: Settings, client: TestClient
+) -> None:
+    from mailer.accounts import create_token
+
+    cid = read(session, settings)
+    token, _row = create_token(session, "reporting", scopes=("read",))
+    session.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    got = client.get(f"/api/v1/campaigns/{cid}/engagement", headers=auth)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["unique_clickers"] == 4 and body["links"][1]["clickers"] == 2
+    history = client.get(f"/api/v1/subscribers/{READS[0][0]}/history", headers=auth).json()
+    assert history[0]["campaign_id"] == cid and len(history[0]["clicked"]) == 2
+    assert client.get(f"/api/v1/campaigns/{cid}/engagement").status_code == 401
+
+
+def test_opens_are_off_by_default_and_approximate_when_on(
+    session: Session, settings: Settings, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_TRACK_OPENS", "true")
+    reset_settings()
+    mailed = send_linked_issue(session, settings)
+    msg = mailed.by_rcpt[READS[0][0]]
+    html = html_part(msg)
+    pixel = html[html.index('<img src="https://news.example.com/o/') :].split('"')[1]
+    assert "/o/" not in text_part(msg)
+    got = client.get(pixel.removeprefix(BASE))
+    assert got.status_code == 200 and got.headers["content-type"] == "image/gif"
+    assert client.get(pixel.removeprefix(BASE)[:-1] + "x").status_code == 404
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Open)) == 1
+    cid = delivery_of(session, READS[0][0]).campaign_id
+    assert reports.campaign_engagement(session, cid).opens == 1
+    assert "opens (approximate: mail clients prefetch images): 1" in mailer("report", str(cid))
