@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from mailer.accounts import AdminUser
 from mailer.content.models import Issue
 from mailer.inbound.bounces import describe_bounces
+from mailer.inbound.complaints import describe_complaints
 from mailer.inbound.erasure import erase_person
 from mailer.inbound.inquiries import describe_inquiries
 from mailer.inbound.models import BounceEvent, Inquiry
@@ -55,6 +56,7 @@ def inbound_sections(session: Session, data: dict[str, Any]) -> None:
         return
     for key, rows in (
         ("bounces", describe_bounces(session, person["id"])),
+        ("complaints", describe_complaints(session, person["id"])),
         ("inquiries", describe_inquiries(session, person["id"])),
     ):
         if rows:
