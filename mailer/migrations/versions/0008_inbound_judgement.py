@@ -4,8 +4,8 @@ Inbound messages may now be judged a complaint (an ARF feedback report) or a del
 each bounce event records its reason from mailer/sending/reasons.py (user_unknown, mailbox_full…).
 Existing bounce events keep an empty reason.
 
-Revision ID: 0009_inbound_judgement
-Revises: 0004, 0008_tick_lease (merges the two heads)
+Revision ID: 0008_inbound_judgement
+Revises: 0004, 0007_token_scopes (merges the two heads)
 Create Date: 2026-11-30 19:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_inbound_judgement"
-down_revision: str | tuple[str, ...] | None = ("0004", "0008_tick_lease")
+revision: str = "0008_inbound_judgement"
+down_revision: str | tuple[str, ...] | None = ("0004", "0007_token_scopes")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
