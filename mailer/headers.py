@@ -6,13 +6,21 @@ Header values that come from data (subscriber names, the subject, the partner's 
 line and start another; non-ASCII display names are RFC 2047-encoded (`phrase`). Addresses are
 checked, never repaired (`check_address`). Python 3.11's folding mishandles some quoted names, so
 display names are quoted or encoded here rather than left to the email package.
+
+Address headers (From, To, Reply-To) are built whole by `mailbox_header`: a display name that is
+not plain words is a quoted string kept on one line, or (non-ASCII) RFC 2047 encoded words folded
+here between words; the folded result is parsed back and must name exactly the one address we
+meant, otherwise the bare address is used. So a name holding commas, quotes, `<addr>` or 300
+characters can never turn one mailbox into two, on any Python version.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from email import policy as email_policy
 from email.header import Header
+from email.utils import getaddresses
 
 from mailer.errors import ComposeError
 from subscribers.text import one_line
@@ -60,9 +68,68 @@ def phrase(name: str, header_name: str) -> str:
 
 
 def mailbox(name: str, addr: str, header_name: str) -> str:
-    """`Name <addr>` (or the bare address) for header `header_name`, the name made header-safe."""
-    shown = phrase(clean_header_text(name), header_name)
-    return f"{shown} <{addr}>" if shown else addr
+    """`Name <addr>` (or the bare address) for header `header_name`: see `mailbox_value`."""
+    return mailbox_value(name, addr, header_name)
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~ -]+")
+_WORD_BYTES = 39  # UTF-8 bytes per encoded word: "=?utf-8?b?" + 52 base64 characters + "?="
+
+
+def encoded_words(name: str) -> list[str]:
+    """`name` as RFC 2047 base64 encoded words of at most 64 characters, split between
+    characters (an encoded word may not split a UTF-8 sequence)."""
+    chunks: list[bytes] = []
+    chunk = b""
+    for char in name:
+        data = char.encode("utf-8")
+        if len(chunk) + len(data) > _WORD_BYTES:
+            chunks.append(chunk)
+            chunk = b""
+        chunk += data
+    if chunk:
+        chunks.append(chunk)
+    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks]
+
+
+def mailbox_value(name: str, addr: str, header_name: str = "From") -> str:
+    """The value of an address header naming exactly one mailbox, folded with CRLF SP.
+
+    Plain words stay as they are; other ASCII names become one quoted string on one line (no
+    folding at all); non-ASCII names and names holding "=?" become encoded words, folded between
+    words. The folded value is checked by parsing it
+    back; a value that does not name exactly `addr` falls back to the bare address.
+    """
+    addr = check_address(addr)
+    name = clean_header_text(name, limit=300)
+    if not name:
+        return addr
+    if _PLAIN_NAME.fullmatch(name):
+        return f"{name} <{addr}>"  # words of atext and an address check_address accepted
+    if name.isascii() and "=?" not in name:
+        # One quoted string on one line (at most ~330 octets of the 998 allowed): never folded.
+        value = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{addr}>'
+    else:
+        value = (CRLF + " ").join(encoded_words(name)) + f"{CRLF} <{addr}>"
+    return value if names_exactly(value, addr) else addr
+
+
+def mailbox_header(header_name: str, name: str, addr: str) -> str:
+    """A whole header field, `Name: value` CRLF, naming exactly one mailbox (see above)."""
+    return f"{header_name}: {mailbox_value(name, addr, header_name)}{CRLF}"
+
+
+def names_exactly(value: str, addr: str) -> bool:
+    """Whether a (folded) address header value names exactly one mailbox, `addr`.
+
+    Checked twice: by the standard library's structured parser and by `getaddresses`, the way
+    mail clients split a header into addresses.
+    """
+    unfolded = value.replace(CRLF, "")
+    parsed = email_policy.SMTP.header_factory("From", unfolded)
+    found = [a.addr_spec.lower() for a in getattr(parsed, "addresses", ())]
+    simple = [a.lower() for _, a in getaddresses([unfolded])]
+    return found == [addr.lower()] and simple == [addr.lower()] and not parsed.defects
 
 
 def fold_structured(name: str, value: str) -> str:

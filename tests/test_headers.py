@@ -1,8 +1,107 @@
-"""Header helpers shared by every stage."""
+"""Every From, To and Reply-To we build names exactly one mailbox, whatever the display name holds
+(commas, quotes, parentheses, `<addr>`, encoded-word lookalikes, non-ASCII, 300 characters):
+checked on the folded header as a mail client parses it, not on the input."""
 
 from __future__ import annotations
 
-from mailer.headers import safe_filename
+import email
+import email.policy
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailer.headers import mailbox_header, mailbox_value, names_exactly, safe_filename
+from mailer.inbound.inquiries import ClientContext, build_forward
+from mailer.settings import get_settings
+
+OURS = "briefing@news.example.com"
+CLIENT = "jose.rivera1@example.org"
+PARTNER = "fausto@firm.example.com"
+
+# Names built from the characters that break address headers, and any text at all.
+PIECES = [*" ,;:\"'()<>@\\[].=?_-aZ9éñ李\t", "partner@firm.example.com", "=?utf-8?q?"]
+HOSTILE = st.lists(st.sampled_from(PIECES), max_size=60).map("".join)
+NAMES = st.one_of(HOSTILE, st.text(max_size=300), st.text(min_size=250, max_size=320))
+
+
+def parsed(head: str) -> EmailMessage:
+    msg = email.message_from_bytes(
+        head.encode("ascii") + b"\r\nbody\r\n", policy=email.policy.default
+    )
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def addresses(msg: EmailMessage, name: str) -> list[str]:
+    """The addresses a header names, by both parsers mail software uses."""
+    structured = [a.addr_spec for a in msg[name].addresses]
+    simple = [a for _, a in getaddresses([str(v) for v in msg.get_all(name) or []])]
+    assert structured == simple or not simple, (structured, simple)
+    return structured
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=NAMES)
+def test_every_address_header_names_exactly_our_one_mailbox(name: str) -> None:
+    head = mailbox_header("From", name, OURS) + mailbox_header("Reply-To", name, CLIENT)
+    assert head.isascii() and all(len(line) <= 998 for line in head.split("\r\n"))
+    msg = parsed(head)
+    assert addresses(msg, "From") == [OURS]
+    assert addresses(msg, "Reply-To") == [CLIENT]
+    assert names_exactly(mailbox_value(name, OURS), OURS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=NAMES)
+def test_a_forward_is_from_us_and_answers_the_client_whatever_their_name(name: str) -> None:
+    raw = (
+        f"From: x <{CLIENT}>\r\nTo: reply+1-aaaaaaaaaaaaaaaa@news.example.com\r\n"
+        "Subject: Re: briefing\r\nMessage-ID: <m1@example.org>\r\n\r\nCall me.\r\n"
+    ).encode()
+    ctx = ClientContext(
+        client_name=name,
+        client_email=CLIENT,
+        subscriber_email=CLIENT,
+        company="",
+        lists=(),
+        tags=(),
+        issue_title="Briefing",
+        issue_slug="briefing",
+        issue_date="2025-04-09",
+        newsletter="Security Chatter",
+        campaign_id=1,
+        list_name="Briefing",
+        partner_name=name,
+        partner_email=PARTNER,
+    )
+    fwd = build_forward(raw, ctx, get_settings(), "<inquiry.1.x@news.example.com>", when=_when())
+    msg = email.message_from_bytes(fwd.data, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    assert addresses(msg, "From") == [parseaddr(get_settings().from_)[1]]
+    assert addresses(msg, "To") == [PARTNER]
+    assert addresses(msg, "Reply-To") == [CLIENT]
+
+
+def _when():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime(2025, 4, 9, 8, tzinfo=UTC)
+
+
+def test_a_reader_who_types_the_partners_address_as_their_name_stays_a_name() -> None:
+    head = mailbox_header("From", f"Fausto <{PARTNER}>, via", OURS)
+    msg = parsed(head)
+    assert addresses(msg, "From") == [OURS]
+    assert msg["From"].addresses[0].display_name == f"Fausto <{PARTNER}>, via"
+
+
+def test_a_long_quoted_name_with_a_comma_is_one_mailbox_after_folding() -> None:
+    name = "Acme Risk Consulting, Intelligence Unit — Weekly Briefing for Clients and Partners"
+    head = mailbox_header("From", name, OURS)
+    assert all(len(line) <= 78 for line in head.split("\r\n"))  # folded, here
+    assert addresses(parsed(head), "From") == [OURS]
 
 
 def test_a_pdf_name_keeps_only_what_a_content_disposition_header_can_carry() -> None:

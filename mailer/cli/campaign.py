@@ -141,10 +141,17 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
 
 
 def _inbound_lines(session: Session, campaign_id: int) -> None:
-    """What came back for this campaign: bounces and client inquiries (mailer/inbound/)."""
-    from mailer.inbound import bounces, inquiries
+    """What came back for this campaign: bounces, complaints and client inquiries."""
+    from mailer.inbound import bounces, complaints, inquiries
 
     b = bounces.counts_for_campaign(session, campaign_id)
     q = inquiries.counts_for_campaign(session, campaign_id)
+    c = complaints.complaint_counts(session, campaign_id)
     console.print(f"bounces   {b['hard']} hard, {b['soft']} soft", highlight=False)
+    limit = complaints.COMPLAINT_RATE_LIMIT
+    verdict = "OVER the 0.3% bulk-sender line" if c.over_limit else f"under the {limit:.1%} line"
+    console.print(
+        f"complaints {c.complaints} of {c.delivered} delivered ({c.rate:.2%}, {verdict})",
+        highlight=False,
+    )
     console.print(f"inquiries {q['total']} ({q['sent']} forwarded)", highlight=False)

@@ -323,6 +323,7 @@ def forget_(
 def _inbound_sections(session: Session, data: dict[str, Any]) -> None:
     """Bounces and inquiries (mailer/inbound/bounces.py, inquiries.py) for show and export-data."""
     from mailer.inbound.bounces import describe_bounces
+    from mailer.inbound.complaints import describe_complaints
     from mailer.inbound.inquiries import describe_inquiries
 
     person = data.get("subscriber")
@@ -331,6 +332,7 @@ def _inbound_sections(session: Session, data: dict[str, Any]) -> None:
     # Only sections with something in them: most readers never bounce nor write back.
     for key, rows in (
         ("bounces", describe_bounces(session, person["id"])),
+        ("complaints", describe_complaints(session, person["id"])),
         ("inquiries", describe_inquiries(session, person["id"])),
     ):
         if rows:

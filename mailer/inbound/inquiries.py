@@ -23,7 +23,6 @@ import email.policy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parseaddr
@@ -36,7 +35,7 @@ from mailer import tokens
 from mailer.content.models import Issue, Partner
 from mailer.db import rowcount, utcnow
 from mailer.errors import ComposeError
-from mailer.headers import check_address, clean_header_text
+from mailer.headers import check_address, clean_header_text, mailbox_header
 from mailer.inbound.message import LOOP_HEADER, body_text, decode_text, header, parse, reply_text
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.sending.models import Campaign, Delivery
@@ -63,6 +62,9 @@ class ClientContext:
     list_name: str
     partner_name: str
     partner_email: str
+    subscriber_name: str = ""  # the name on file of the subscriber the token belongs to
+    other_sender: str = ""  # the From address when it is not the subscriber's own
+    unsubscribe_url: str = ""  # one click unsubscribes the token's subscriber (/u/TOKEN)
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,23 @@ def client_context(session: Session, inbound: InboundMessage, settings: Settings
             .order_by(MailingList.slug)
         ).all()
         lists = [f"{name} ({slug}, {status.value})" for name, slug, status in rows]
-    name = (subscriber.name if subscriber and subscriber.name else "") or display
     try:
         reply_to = check_address(addr) if addr else ""
     except ComposeError:
         reply_to = ""
     if not reply_to and subscriber is not None and subscriber.email:
         reply_to = subscriber.email
+    on_file = (subscriber.email or "") if subscriber else ""
+    from_addr = _from_address(inbound.raw)
+    other = from_addr if on_file and from_addr and from_addr.lower() != on_file.lower() else ""
+    # A reply from someone else (a colleague, an assistant) is shown under their own name.
+    name = display if other else ((subscriber.name if subscriber else "") or display)
+    unsubscribe_url = (
+        f"{settings.public_url.rstrip('/')}/u/"
+        f"{tokens.delivery_token(delivery.id, settings.secret())}"
+        if delivery is not None and subscriber is not None
+        else ""
+    )
     return ClientContext(
         client_name=clean_header_text(name),
         client_email=reply_to,
@@ -135,7 +147,16 @@ def client_context(session: Session, inbound: InboundMessage, settings: Settings
         list_name=mlist.name if mlist else "",
         partner_name=partner.name if partner else "",
         partner_email=partner.email if partner else "",
+        subscriber_name=clean_header_text(subscriber.name or "") if subscriber else "",
+        other_sender=other,
+        unsubscribe_url=unsubscribe_url,
     )
+
+
+def _from_address(raw: bytes) -> str:
+    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    found = getaddresses([str(v) for v in head.get_all("From") or []])
+    return found[0][1].strip() if found and "@" in found[0][1] else ""
 
 
 def context_block(ctx: ClientContext) -> str:
@@ -144,10 +165,21 @@ def context_block(ctx: ClientContext) -> str:
         f"{ctx.client_name or ctx.client_email} replied to {ctx.newsletter}. "
         "Reply to this message to answer them directly.",
         "",
+    ]
+    if ctx.other_sender:
+        lines += [
+            f"NOTE: this reply was sent from {ctx.other_sender}, which is not the address "
+            f"this issue was sent to ({ctx.subscriber_email}). The details below are those of "
+            f"{ctx.subscriber_email}, the reader the issue was sent to.",
+            "",
+        ]
+    lines += [
         f"Client:   {ctx.client_name or '-'}",
         f"Email:    {ctx.client_email or '-'}",
     ]
-    if ctx.subscriber_email and ctx.subscriber_email.lower() != ctx.client_email.lower():
+    if ctx.other_sender:
+        lines.append(f"Sent to:  {ctx.subscriber_name or '-'} <{ctx.subscriber_email}>")
+    elif ctx.subscriber_email and ctx.subscriber_email.lower() != ctx.client_email.lower():
         lines.append(f"On file:  {ctx.subscriber_email}")
     lines += [
         f"Company:  {ctx.company or '-'}",
@@ -158,6 +190,12 @@ def context_block(ctx: ClientContext) -> str:
     ]
     if ctx.campaign_id is not None:
         lines.append(f"Sent:     campaign {ctx.campaign_id} to {ctx.list_name or '-'}")
+    if ctx.unsubscribe_url:
+        lines += [
+            "",
+            f"If {ctx.subscriber_email} meant to stop receiving {ctx.newsletter}, one click "
+            f"unsubscribes them: {ctx.unsubscribe_url}",
+        ]
     return "\n".join(lines)
 
 
@@ -174,13 +212,14 @@ def build_forward(
     who = ctx.client_name or ctx.client_email or "A reader"
     display = clean_header_text(f"{who} via {ctx.newsletter}")
 
-    fwd = EmailMessage(policy=email.policy.SMTP)
-    fwd["From"] = Address(display_name=display, addr_spec=firm_addr)
-    fwd["To"] = Address(display_name=clean_header_text(ctx.partner_name), addr_spec=partner_addr)
+    # From, To and Reply-To are written by mailer/headers.py, folded there and checked to name
+    # exactly one mailbox each, not left to the email package's folding (see `_serialise`).
+    addresses = mailbox_header("From", display, firm_addr) + mailbox_header(
+        "To", ctx.partner_name, partner_addr
+    )
     if ctx.client_email:
-        fwd["Reply-To"] = Address(
-            display_name=clean_header_text(ctx.client_name), addr_spec=ctx.client_email
-        )
+        addresses += mailbox_header("Reply-To", ctx.client_name, ctx.client_email)
+    fwd = EmailMessage(policy=email.policy.SMTP)
     subject = clean_header_text(header(original, "Subject"), limit=400)
     fwd["Subject"] = subject or f"Reply to {ctx.newsletter}: {ctx.issue_title}".strip()
     fwd["Date"] = format_datetime(when)
@@ -198,23 +237,23 @@ def build_forward(
     try:
         attached = email.message_from_bytes(raw, policy=email.policy.SMTP)
         fwd.add_attachment(attached, filename="original-message.eml")
-        data = _serialise(fwd, message_id)
+        data = _serialise(fwd, message_id, addresses)
     except (ValueError, TypeError, LookupError, email.errors.MessageError):
         # Headers the standard library refuses to re-serialise (e.g. an encoded word decoding
         # to CR LF): attach the bytes unparsed instead, so the partner still gets the original.
         fwd.clear_content()
         fwd.set_content(body)
         fwd.add_attachment(raw, "application", "octet-stream", filename="original-message.eml")
-        data = _serialise(fwd, message_id)
+        data = _serialise(fwd, message_id, addresses)
     return ForwardMessage(
         envelope_from=firm_addr, recipients=(partner_addr,), data=data, message_id=message_id
     )
 
 
-def _serialise(fwd: EmailMessage, message_id: str) -> bytes:
+def _serialise(fwd: EmailMessage, message_id: str, addresses: str) -> bytes:
     # A boundary from the Message-ID, not a random one: a retried forward is byte-identical.
     fwd.set_boundary("=_fwd_" + hashlib.sha256(message_id.encode()).hexdigest()[:24])
-    return fwd.as_bytes(policy=email.policy.SMTP)
+    return addresses.encode("ascii") + fwd.as_bytes(policy=email.policy.SMTP)
 
 
 def record_inquiry(session: Session, inbound: InboundMessage, settings: Settings) -> Inquiry:

@@ -12,7 +12,8 @@ What no detector claims:
 - at `unsubscribe+`: an unsubscribe request (the List-Unsubscribe mailto), whatever it says;
 - at `bounces+` from the null sender: a bounce for that token's delivery (soft, reason `other`):
   only mail systems write to an envelope sender;
-- at `reply+`: an inquiry for the partner;
+- at `reply+`: an inquiry for the partner, unless a mail system sent it (null sender, a
+  MAILER-DAEMON From): that is kept unrecognized, never forwarded;
 - anything else: unrecognized, kept for an admin to read.
 """
 
@@ -120,6 +121,14 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
             kind_of_address,
             (Failure(recipient="", hard=False, reason=Reason.OTHER.value),),
             "null-sender",
+        )
+    if kind_of_address == "reply" and (mail.null_sender or mail.from_daemon):
+        return Classification(
+            InboundKind.UNRECOGNIZED,
+            "an automatic message (null sender or a mail system's From) at a reply address, in "
+            "no format we know; kept for an admin to read, never forwarded to a partner",
+            kind_of_address,
+            rule="automatic",
         )
     if kind_of_address == "reply":
         return Classification(

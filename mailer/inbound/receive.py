@@ -50,11 +50,16 @@ from mailer.settings import Settings
 log = logging.getLogger(__name__)
 
 TEMPFAIL = "451 4.3.0 Cannot store the message right now; please try again later"
+# RCPT commands per transaction: RFC 5321 (4.5.3.1.8) asks for at least 100; past that, 452.
+# Real replies and bounces have one recipient; the cap bounds the lookups one client can cause.
+MAX_RECIPIENTS = 100
+TOO_MANY = "452 4.5.3 Too many recipients in this transaction"
+MAX_REPLY_LINE = 512  # octets, CRLF included (RFC 5321 4.5.3.1.5)
 TEMPFAIL_RCPT = "451 4.3.0 Cannot check this recipient right now; please try again later"
 
 
 def refuse(address: str) -> str:
-    return f"550 5.1.1 <{address}>: recipient not accepted here"
+    return f"550 5.1.1 <{address[:200]}>: recipient not accepted here"
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,14 @@ def store(
     return result
 
 
+def stored_reply(ids: list[int]) -> str:
+    """The 250 reply naming what was stored, within RFC 5321's 512-octet reply line."""
+    text = "250 2.0.0 OK: stored as " + ", ".join(f"#{i}" for i in ids)
+    if len(text) + 2 > MAX_REPLY_LINE:
+        text = f"250 2.0.0 OK: stored as #{ids[0]} to #{ids[-1]} ({len(ids)} messages)"
+    return text
+
+
 def enqueue(inbound_id: int) -> None:
     """Hand one stored message to the classify task (runs here and now without a broker)."""
     process_inbound.delay(inbound_id)
@@ -157,6 +170,17 @@ class InboundHandler:
     async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
+        seen = getattr(envelope, "mailer_rcpt_count", 0) + 1
+        envelope.mailer_rcpt_count = seen
+        if seen > MAX_RECIPIENTS:
+            return TOO_MANY
+        accepted = getattr(envelope, "mailer_recipients", None)
+        if accepted is None:
+            accepted = envelope.mailer_recipients = []
+        if any(r.address.lower() == address.lower() for r in accepted):
+            # The same recipient twice in one transaction is one delivery (RFC 5321 allows
+            # accepting it); storing it twice would forward it twice.
+            return "250 2.1.5 OK (duplicate recipient, one copy kept)"
         loop = asyncio.get_running_loop()
         try:
             found = await loop.run_in_executor(None, self._resolve, address)
@@ -167,9 +191,6 @@ class InboundHandler:
             log.info("refused recipient %s from %s", address, session.peer)
             return refuse(address)
         envelope.rcpt_tos.append(address)
-        accepted = getattr(envelope, "mailer_recipients", None)
-        if accepted is None:
-            accepted = envelope.mailer_recipients = []
         accepted.append(found)
         return "250 2.1.5 OK"
 
@@ -206,7 +227,7 @@ class InboundHandler:
             future = self._executor.submit(self._enqueue_all, todo)
             self._background.add(future)
             future.add_done_callback(self._background.discard)
-        return "250 2.0.0 OK: stored as " + ", ".join(f"#{i}" for i, _ in stored)
+        return stored_reply([i for i, _ in stored])
 
     def _enqueue_all(self, ids: list[int]) -> None:
         for inbound_id in ids:

@@ -40,6 +40,7 @@ from mailer.headers import (
     clean_header_text,
     fold_structured,
     mailbox,
+    mailbox_header,
     phrase,
 )
 from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue
@@ -157,21 +158,25 @@ class Composer:
 
         if has_control_characters(settings.from_):
             raise ConfigError("MAILER_FROM must be a single line without control characters")
-        try:
-            self._from = fold_structured("From", settings.from_)
-        except ComposeError as exc:
-            raise ConfigError(f"MAILER_FROM is not a usable address: {exc}") from exc
-        if len(email_policy.SMTP.header_factory("From", settings.from_).addresses) != 1:
+        parsed = email_policy.SMTP.header_factory("From", settings.from_)
+        if len(parsed.addresses) != 1 or parsed.defects:
             raise ConfigError(
                 "MAILER_FROM must be exactly one address, e.g. 'Firm <news@firm.com>'"
             )
+        try:
+            # Written and folded by mailer/headers.py, never by the email package: a long name
+            # with a comma must stay one mailbox.
+            sender = parsed.addresses[0]
+            self._from = mailbox_header("From", sender.display_name, sender.addr_spec)
+        except ComposeError as exc:
+            raise ConfigError(f"MAILER_FROM is not a usable address: {exc}") from exc
         subject = clean_header_text(info.subject or rendered.subject, limit=400)
         if not subject:
             raise ComposeError("the issue has no subject")
         self.subject = subject
         self._subject = fold_structured("Subject", subject)
         self._test_subject = fold_structured("Subject", TEST_PREFIX + subject)
-        self._reply_phrase = phrase(clean_header_text(info.partner_name), "Reply-To")
+        self._reply_name = clean_header_text(info.partner_name)
 
         list_slug = _SLUG.sub("-", info.list_slug.lower()).strip("-") or "list"
         list_name = phrase(clean_header_text(info.list_name or info.list_slug), "List-Id")
@@ -296,7 +301,7 @@ class Composer:
             f"To: {mailbox(name, addr, 'To')}{CRLF}"
             f"{self._test_subject if test else self._subject}"
             f"Message-ID: {message_id}{CRLF}"
-            f"Reply-To: {self._reply_phrase + ' ' if self._reply_phrase else ''}<{reply}>{CRLF}"
+            f"{mailbox_header('Reply-To', self._reply_name, reply)}"
             f"{self._list_headers}"
             f"List-Unsubscribe: <{unsubscribe_url}>,{CRLF}"
             f" <mailto:{tokens.unsubscribe_address(token, self.domain)}>{CRLF}"

@@ -18,7 +18,6 @@ import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -27,7 +26,7 @@ from typing import Any
 from mailer import tokens
 from mailer.brand import brand_of
 from mailer.errors import TokenError
-from mailer.headers import check_address, clean_header_text
+from mailer.headers import check_address, clean_header_text, mailbox_header
 from mailer.rendering.environment import TEMPLATE_ROOT, compile_mjml, fill_template, template_envs
 from mailer.sending.transport import Reply, make_transport
 from mailer.settings import Settings
@@ -164,9 +163,8 @@ def build_confirmation(
     subject = f"Please confirm your subscription to {clean_list}"
 
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(display_name=clean_header_text(from_name), addr_spec=from_addr)
-    local, _, domain = rcpt.rpartition("@")
-    msg["To"] = Address(username=local, domain=domain)
+    # From and To are written by mailer/headers.py (one mailbox each, folded there).
+    addresses = mailbox_header("From", from_name, from_addr) + mailbox_header("To", "", rcpt)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid("confirm", domain=settings.mail_domain)
@@ -174,7 +172,10 @@ def build_confirmation(
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     return ConfirmationMessage(
-        envelope_from=from_addr, recipients=(rcpt,), data=msg.as_bytes(), subject=subject
+        envelope_from=from_addr,
+        recipients=(rcpt,),
+        data=addresses.encode("ascii") + msg.as_bytes(),
+        subject=subject,
     )
 
 

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -565,3 +566,119 @@ def _one_inquiry(engine: Any) -> Inquiry | None:
         if row is not None:
             s.expunge(row)
         return row
+
+
+FIXTURES = Path(__file__).parent.parent / "data" / "inbound"
+USED = {
+    JOSE,
+    "ricardo.hernandez3@example.org",
+    "luis.sanchez4@example.org",
+    "laura.morales9@example.mx",
+    "ana.torres31@example.net",
+    "valeria.gonzalez0@example.com",
+}
+
+
+def fixture_with_token(name: str, delivery: Delivery) -> tuple[str, bytes]:
+    """A message of tests/data/inbound with a real token, our domain and our Message-ID."""
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    token = tokens.delivery_token(delivery.id, SECRET)
+    text = text.replace("TOKEN", token).replace("@localhost", f"@{DOMAIN}")
+    text = text.replace("MSGID", delivery.message_id or "<none@example.com>")
+    raw = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+    rcpt = re.search(rf"(?:reply|bounces)\+{token}@{re.escape(DOMAIN)}", text)
+    assert rcpt is not None
+    return rcpt.group(0), raw
+
+
+def fresh_reader(stack: Stack, n: int) -> Delivery:
+    """The n-th sent delivery to a reader no other test in this module uses."""
+    with stack.session() as s:
+        rows = s.execute(
+            select(Delivery, Subscriber.email)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.status == DeliveryStatus.SENT)
+            .order_by(Delivery.id.desc())
+        ).all()
+        fresh = [d for d, email in rows if email not in USED]
+        s.expunge(fresh[n])
+        return fresh[n]
+
+
+@pytest.mark.parametrize(
+    ("n", "name"),
+    [(0, "inquiry-remove-me-from-call.eml"), (1, "inquiry-dar-de-baja-asistente.eml")],
+)
+def test_a_reply_that_begins_like_an_opt_out_reaches_the_partner_and_unsubscribes_nobody(
+    stack: Stack, n: int, name: str
+) -> None:
+    delivery = fresh_reader(stack, n)
+    rcpt, raw = fixture_with_token(name, delivery)
+    before = len(stack.mail_to(PARTNER))
+    row = stack.settled(stored_id(stack.send("client@example.com", [rcpt], raw)))
+    assert (row.kind, row.status) == (InboundKind.INQUIRY, InboundStatus.DONE), row.reason
+    wait_until(lambda: len(stack.mail_to(PARTNER)) == before + 1, 30, "the forward")
+    with stack.session() as s:
+        status = s.scalar(
+            select(Subscription.status).where(Subscription.subscriber_id == delivery.subscriber_id)
+        )
+    assert status == SubscriptionStatus.ACTIVE
+
+
+def test_a_long_quoted_name_with_a_comma_gives_a_forward_from_one_mailbox(stack: Stack) -> None:
+    rcpt, raw = fixture_with_token("inquiry-long-quoted-name.eml", fresh_reader(stack, 2))
+    before = len(stack.mail_to(PARTNER))
+    row = stack.settled(stored_id(stack.send("maria.fernanda@example.com", [rcpt], raw)))
+    assert row.kind == InboundKind.INQUIRY
+    [fwd] = wait_until(lambda: stack.mail_to(PARTNER)[before:], 30, "the forward")
+    assert [a.addr_spec for a in fwd["From"].addresses] == ["briefing@news.example.com"]
+    assert [a.addr_spec for a in fwd["Reply-To"].addresses] == ["maria.fernanda@example.com"]
+    assert "Hernandez-Castellanos, Maria Fernanda" in fwd["From"].addresses[0].display_name
+
+
+def test_an_arf_complaint_stops_mail_to_the_complainer_and_is_not_forwarded(stack: Stack) -> None:
+    delivery = fresh_reader(stack, 3)
+    rcpt, raw = fixture_with_token("complaint-arf.eml", delivery)
+    before = len(stack.mail())
+    row = stack.settled(stored_id(stack.send("fbl@feedback.example.net", [rcpt], raw)))
+    assert (row.kind, row.status) == (InboundKind.COMPLAINT, InboundStatus.DONE), row.outcome
+    with stack.session() as s:
+        subscriber = s.get(Subscriber, delivery.subscriber_id)
+        assert subscriber is not None and subscriber.email is not None
+        assert subscriber.status.value == "complained"
+        entry = get_suppression(s, subscriber.email, SECRET)
+        assert entry is not None and entry.reason == SuppressionReason.COMPLAINT
+        email = subscriber.email
+    shown = runner.invoke(app, ["subscribers", "show", email])
+    assert "complaints:" in shown.output and "complaint" in shown.output, shown.output
+    room: Newsroom = stack.room  # type: ignore[attr-defined]
+    report = runner.invoke(app, ["report", room.issue_slug])
+    assert re.search(r"complaints 1 of \d+ delivered \(\d+\.\d+%, OVER the 0\.3%", report.output)
+    assert len(stack.mail()) == before  # nothing forwarded, nothing sent
+
+
+def test_a_dsn_for_a_5_7_1_spam_block_is_a_soft_policy_failure_as_when_sending(
+    stack: Stack,
+) -> None:
+    from mailer.sending.deliveries import outcome_of
+    from mailer.sending.transport import Reply
+
+    delivery = fresh_reader(stack, 4)
+    rcpt, raw = fixture_with_token("dsn-5.7.1-spam-block.eml", delivery)
+    row = stack.settled(stored_id(stack.send("", [rcpt], raw)))
+    assert (row.kind, row.status) == (InboundKind.BOUNCE, InboundStatus.DONE), row.outcome
+    with stack.session() as s:
+        event = s.scalar(select(BounceEvent).where(BounceEvent.inbound_message_id == row.id))
+        subscriber = s.get(Subscriber, delivery.subscriber_id)
+        assert event is not None and subscriber is not None and subscriber.email is not None
+        assert (event.kind.value, event.status) == ("soft", "5.7.1")
+        assert get_suppression(s, subscriber.email, SECRET) is None
+    when_sending = outcome_of(
+        Reply(550, "5.7.1 Our system has detected that this message is likely unsolicited mail"),
+        attempts=1,
+        started_at=datetime.now(UTC),
+        now=datetime.now(UTC),
+        base_delay=1,
+        deadline=timedelta(hours=1),
+    )
+    assert (when_sending.reason, when_sending.suppress) == (event.reason, False)

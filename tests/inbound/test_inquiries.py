@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from mailer import tokens
 from mailer.cli import app
 from mailer.db import get_sessionmaker
 from mailer.inbound import receive
@@ -276,3 +277,40 @@ def test_inquiries_list_filters_by_partner_and_names_unknown_ones(
     assert "Re: Security Chatter" in out and "fausto-carbajal-glass" in out
     missing = runner.invoke(app, ["inquiries", "list", "--partner", "nobody"])
     assert missing.exit_code != 0
+
+
+def test_a_reply_from_another_address_is_presented_as_its_sender_with_the_tokens_context(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """Reader A's reply+ address used by B (an assistant): the partner sees B's name, answers B,
+    and reads that the context is A's, the reader the issue was sent to."""
+    rcpt, _ = quick_reply(session, room)
+    raw = reply(
+        from_="Marta Assistant <marta@acme.example.mx>",
+        to=rcpt,
+        subject="Re: Security Chatter",
+        body="Hello, I handle Mr Rivera's agenda. Could we book a call?",
+    )
+    got = server.send("marta@acme.example.mx", [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [fwd] = forwards(relay)
+    assert [a.addr_spec for a in fwd["Reply-To"].addresses] == ["marta@acme.example.mx"]
+    assert fwd["From"].addresses[0].display_name.startswith("Marta Assistant via")
+    text = fwd.get_body(("plain",)).get_content()
+    assert "sent from marta@acme.example.mx, which is not the address" in text
+    assert f"Sent to:  José Rivera <{WHO}>" in text
+    assert "Client:   Marta Assistant" in text
+    assert "one click unsubscribes them: http" in text and "/u/" in text
+
+
+def test_a_reply_offers_the_partner_a_one_click_unsubscribe_of_that_reader(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    rcpt, raw = quick_reply(session, room, "Remove me from Thursday's call; send the report.")
+    server.send(WHO, [rcpt], raw)
+    [fwd] = forwards(relay)
+    text = fwd.get_body(("plain",)).get_content()
+    [link] = [w for w in text.split() if "/u/" in w]
+    page = link.rsplit("/u/", 1)[1]
+    delivery = delivery_of(session, WHO)
+    assert tokens.parse_delivery_token(page, get_settings().verification_secrets()) == delivery.id

@@ -393,3 +393,38 @@ def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
         for row in page.xpath("//table//tbody/tr")
     }
     assert rows == {"gone@example.org": ["hard", "5.1.1"], "later@example.org": ["soft", "4.2.2"]}
+
+
+def test_the_bounces_page_shows_complaints_and_failed_inbound_messages_with_their_error(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    from mailer.inbound import models
+
+    session.add_all(
+        [
+            models.InboundMessage(
+                rcpt_to="bounces+c@news.example.com",
+                address_kind="bounces",
+                size=3,
+                raw=b"...",
+                kind=models.InboundKind.COMPLAINT,
+                status=models.InboundStatus.DONE,
+                reason="feedback report (abuse) about reader@example.com",
+                outcome="complaint (abuse): reader@example.com marked complained and suppressed",
+            ),
+            models.InboundMessage(
+                rcpt_to="reply+d@news.example.com",
+                address_kind="reply",
+                size=3,
+                raw=b"...",
+                subject="deep",
+                status=models.InboundStatus.FAILED,
+                attempts=1,
+                outcome="cannot be read safely: the message has 1500 nested multipart parts",
+            ),
+        ]
+    )
+    session.commit()
+    page = text_of(editor.get("/admin/bounces").text)
+    assert "marked complained and suppressed" in page
+    assert "Failed inbound messages" in page and "1500 nested multipart parts" in page

@@ -1,11 +1,12 @@
-"""Bounces in the admin area: the latest bounce events, hard and soft."""
+"""Bounces in the admin area: the latest bounce events (hard and soft, with their reason), spam
+complaints, and inbound messages that could not be processed (failed, with their error)."""
 
 from __future__ import annotations
 
 from fastapi import Request, Response
 from sqlalchemy import select
 
-from mailer.inbound.models import BounceEvent
+from mailer.inbound.models import BounceEvent, InboundKind, InboundMessage, InboundStatus
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 
 router = protected_router()
@@ -17,10 +18,18 @@ def bounces_page(request: Request, session: DB, admin: Admin) -> Response:
     rows = list(session.scalars(select(event).order_by(event.created_at.desc(), event.id.desc())))[
         :200
     ]
+    message = InboundMessage
+    latest = (message.received_at.desc(), message.id.desc())
+    complaints = session.scalars(
+        select(message).where(message.kind == InboundKind.COMPLAINT).order_by(*latest).limit(100)
+    ).all()
+    failed = session.scalars(
+        select(message).where(message.status == InboundStatus.FAILED).order_by(*latest).limit(100)
+    ).all()
     return render(
         request,
         "bounces.html.j2",
-        {"title": "Bounces", "rows": rows},
+        {"title": "Bounces", "rows": rows, "complaints": complaints, "failed": failed},
         admin=admin,
         active="bounces",
     )

@@ -16,6 +16,7 @@ from mailer.accounts import AdminUser
 from mailer.content.models import Issue
 from mailer.engagement.erasure import erase_engagement
 from mailer.inbound.bounces import describe_bounces
+from mailer.inbound.complaints import describe_complaints
 from mailer.inbound.erasure import erase_person
 from mailer.inbound.inquiries import describe_inquiries
 from mailer.inbound.models import BounceEvent, Inquiry
@@ -57,6 +58,7 @@ def inbound_sections(session: Session, data: dict[str, Any]) -> None:
         return
     for key, rows in (
         ("bounces", describe_bounces(session, person["id"])),
+        ("complaints", describe_complaints(session, person["id"])),
         ("inquiries", describe_inquiries(session, person["id"])),
     ):
         if rows:

@@ -1,0 +1,123 @@
+"""Hostile and broken input at `mailer inbound`: a message nested 1,500 MIME levels deep, the same
+recipient fifty times in one transaction, more recipients than the cap, and a judgement that keeps
+crashing. Nothing is processed twice, nothing retried for ever, every reply line within RFC 5321."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer.inbound import process as process_module
+from mailer.inbound.models import InboundMessage, InboundStatus, Inquiry
+from mailer.inbound.process import MAX_ATTEMPTS, process
+from mailer.inbound.receive import MAX_RECIPIENTS, stored_reply
+from mailer.settings import get_settings
+from tests.builders import Newsroom, newsroom
+from tests.inbound_support import InboundServer, address, delivery_of, reply, snapshot_campaign
+from tests.smtpd import SMTPServer
+
+WHO = "jose.rivera1@example.org"
+PARTNER = "fausto.carbajal@miranda-partners.com"
+
+
+@pytest.fixture
+def room(session: Session, relay: SMTPServer) -> Newsroom:
+    return newsroom(session, get_settings())
+
+
+@pytest.fixture
+def server(room: Newsroom) -> Iterator[InboundServer]:
+    with InboundServer(get_settings()) as srv:
+        yield srv
+
+
+@pytest.fixture
+def rcpt(session: Session, room: Newsroom) -> str:
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    return address("reply", delivery.id, get_settings())
+
+
+def deep_message(rcpt: str, levels: int = 1500) -> bytes:
+    opening = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+        for i in range(levels)
+    )
+    closing = b"".join(b"\r\n--b%d--\r\n" % i for i in reversed(range(levels)))
+    head = f"From: {WHO}\r\nTo: {rcpt}\r\nSubject: deep\r\nMIME-Version: 1.0\r\n".encode()
+    return head + opening + b"Content-Type: text/plain\r\n\r\nhello\r\n" + closing
+
+
+def test_a_message_nested_1500_levels_deep_ends_failed_with_its_error(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    got = server.send(WHO, [rcpt], deep_message(rcpt))
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.FAILED
+    assert "cannot be read safely" in row.outcome and "multipart" in row.outcome
+    assert row.attempts <= MAX_ATTEMPTS
+    assert process(row.id).status == InboundStatus.FAILED  # run again: nothing more happens
+    assert relay.sink.to(PARTNER) == []
+
+
+def test_fifty_identical_recipients_are_one_message_and_one_forward(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    raw = reply(from_=f"José Rivera <{WHO}>", to=rcpt, subject="Re: x", body="Call me?")
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as conn:
+        conn.ehlo("client.example")
+        conn.mail(WHO)
+        codes = [conn.rcpt(rcpt)[0] for _ in range(50)]
+        code, text = conn.data(raw)
+    server.settle()
+    assert codes == [250] * 50 and code == 250
+    assert len(text) + 2 <= 512
+    session.expire_all()
+    assert len(session.scalars(select(InboundMessage)).all()) == 1
+    assert len(session.scalars(select(Inquiry)).all()) == 1
+    assert len(relay.sink.to(PARTNER)) == 1
+
+
+def test_recipients_past_the_cap_get_452(server: InboundServer, rcpt: str) -> None:
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as conn:
+        conn.ehlo("client.example")
+        conn.mail(WHO)
+        answers = [conn.rcpt(rcpt)[0] for _ in range(MAX_RECIPIENTS + 3)]
+        conn.rset()
+    assert answers[:MAX_RECIPIENTS] == [250] * MAX_RECIPIENTS
+    assert answers[MAX_RECIPIENTS:] == [452, 452, 452]
+
+
+def test_the_stored_reply_stays_within_the_rfc_5321_line_limit() -> None:
+    assert stored_reply([7]) == "250 2.0.0 OK: stored as #7"
+    many = stored_reply(list(range(1000, 1300)))
+    assert len(many) + 2 <= 512 and "#1000" in many and "#1299" in many
+
+
+def test_a_judgement_that_keeps_crashing_is_failed_after_the_bounded_attempts(
+    session: Session, room: Newsroom, rcpt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection (not a stand-in for a component): the judgement raises on every run."""
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setattr(process_module, "judge", crash)
+    raw = reply(from_=f"José Rivera <{WHO}>", to=rcpt, subject="Re: x", body="Hi")
+    with InboundServer(get_settings(), enqueue=lambda i: None) as stores_only:
+        got = stores_only.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [row] = session.scalars(select(InboundMessage)).all()
+    for _ in range(MAX_ATTEMPTS - 1):  # each run fails; the task is retried (the sweep)
+        with pytest.raises(RuntimeError):
+            process(row.id)
+    last = process(row.id)
+    assert last.status == InboundStatus.FAILED and "detector bug" in last.outcome
+    session.expire_all()
+    assert session.get(InboundMessage, row.id).attempts == MAX_ATTEMPTS  # type: ignore[union-attr]
+    assert process(row.id).status == InboundStatus.FAILED  # never retried again
