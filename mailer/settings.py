@@ -11,9 +11,11 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
@@ -31,6 +33,23 @@ _QUERY_SECRET = re.compile(
     re.I,
 )
 HIDDEN = "***"
+MIN_SECRET_LENGTH = 32
+# Hosts that cannot be a production address: RFC 2606/6761 reserved names (example.com, .test,
+# .invalid, .localhost) as shipped in .env.example, and (for addresses others must reach)
+# loopback and "any".
+_RESERVED_HOSTS = re.compile(
+    r"^((.+\.)?example(\.(com|net|org))?|(.+\.)?(test|invalid|localhost)|)$", re.I
+)
+_LOOPBACK_HOSTS = re.compile(r"^(localhost|127(\.\d+){3}|0\.0\.0\.0|::1|\[::1\])$", re.I)
+
+
+def placeholder_host(host: str, *, local_ok: bool = False) -> bool:
+    """True for a host that cannot serve production mail or links: an example name, or (unless
+    `local_ok`, as for a relay on the same machine) a loopback address."""
+    host = host.strip().rstrip(".")
+    return bool(_RESERVED_HOSTS.match(host) or (not local_ok and _LOOPBACK_HOSTS.match(host)))
+
+
 SECRET_FIELDS = frozenset({"secret_key", "previous_secret_keys"})
 
 
@@ -181,6 +200,61 @@ class Settings(BaseSettings):
         if v is not None:
             brand.read_font(v)
         return v
+
+    def production_problems(self) -> list[str]:
+        """Each setting still holding a default or placeholder, named, with what to put there.
+
+        Production mail must not go out signed with a guessable key, from `@localhost`, with
+        links to 127.0.0.1 or a placeholder postal address. Empty when all are real values."""
+        problems = []
+        key = self.secret_key or ""
+        if not key or "change" in key.lower() or len(key) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"MAILER_SECRET_KEY is {'a placeholder' if key else 'not set'}: set it to "
+                f"{MIN_SECRET_LENGTH}+ random characters (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        default = type(self).model_fields
+        if self.postal_address == default["postal_address"].default or "not configured" in (
+            self.postal_address.lower()
+        ):
+            problems.append("MAILER_POSTAL_ADDRESS is the placeholder: set the firm's address")
+        if placeholder_host(self.mail_domain):
+            problems.append(
+                f"MAILER_MAIL_DOMAIN is {self.mail_domain!r}: set the domain whose MX points "
+                "at `mailer inbound`"
+            )
+        if placeholder_host(urlsplit(self.public_url).hostname or ""):
+            problems.append(
+                f"MAILER_PUBLIC_URL is {self.public_url!r}: set the address readers reach "
+                "`mailer web` at (unsubscribe links, the archive)"
+            )
+        if not self.smtp_url.startswith("outbox://") and placeholder_host(
+            urlsplit(self.smtp_url).hostname or "", local_ok=True
+        ):
+            problems.append(
+                f"MAILER_SMTP_URL {redact(self.smtp_url)!r} is the example relay: set your "
+                "relay's URL (smtp+starttls://user:password@relay:587)"
+            )
+        from_domain = parseaddr(self.from_)[1].rpartition("@")[2]
+        if self.from_ == default["from_"].default or placeholder_host(from_domain):
+            problems.append(
+                f"MAILER_FROM is {self.from_!r}: set the firm's sender, e.g. "
+                "'Firm <briefing@news.firm.com>'"
+            )
+        return problems
+
+    def require_production_ready(self, what: str) -> None:
+        """With MAILER_PRODUCTION set, refuse to run `what` on any default or placeholder.
+
+        Raises ConfigError naming every such variable at once."""
+        if not self.production:
+            return
+        problems = self.production_problems()
+        if problems:
+            raise ConfigError(
+                f"MAILER_PRODUCTION is set, so {what} refuses to start: " + "; ".join(problems)
+            )
 
     def secret(self) -> str:
         """The signing key: from settings, or generated once beside the SQLite database."""

@@ -83,8 +83,9 @@ class Stack:
     def beat(self) -> subprocess.Popen[bytes]:
         return self.spawn("beat", name="beat")
 
-    def cli(self, *args: str, timeout: float = 120) -> str:
-        done = subprocess.run(
+    def run_cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """`mailer ARGS` as a user runs it; the caller judges the exit status."""
+        return subprocess.run(
             [sys.executable, "-m", "mailer", *args],
             env=self.env,
             cwd=self.tmp,
@@ -92,6 +93,9 @@ class Stack:
             text=True,
             timeout=timeout,
         )
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        done = self.run_cli(*args, timeout=timeout)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 

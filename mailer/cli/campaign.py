@@ -13,8 +13,10 @@ from mailer.content.models import Issue
 from mailer.db import session_scope
 from mailer.errors import NotFound
 from mailer.sending import campaigns
-from mailer.sending.models import Campaign
-from subscribers.models import MailingList
+from mailer.sending.models import Campaign, CampaignStatus
+from mailer.sending.schedule import describe
+from mailer.settings import get_settings
+from subscribers.models import MailingList, Segment
 
 app = typer.Typer(
     help="Campaigns: list, status, pause, resume, cancel, retry failed.", no_args_is_help=True
@@ -24,41 +26,67 @@ console = Console()
 
 @app.command("list")
 def list_() -> None:
-    """Every campaign, newest first, with its progress."""
-    table = Table("id", "issue", "list", "status", "sent", "failed", "deferred", "total", "created")
+    """Every campaign, newest first, with its progress (fits 80 columns)."""
+    zone = get_settings().zone()
+    # 80 columns: the list and its segment share a column, one above the other, and only an
+    # issue slug longer than 26 characters folds.
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold underline")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("issue", overflow="fold")
+    table.add_column("list / segment", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    for name in ("sent", "fail", "defer", "total"):
+        table.add_column(name, justify="right", no_wrap=True)
+    scheduled: list[str] = []
     with session_scope() as session:
         rows = session.execute(
-            select(Campaign, Issue.slug, MailingList.slug)
+            select(Campaign, Issue.slug, MailingList.slug, Segment.slug)
             .join(Issue, Issue.id == Campaign.issue_id)
             .join(MailingList, MailingList.id == Campaign.list_id)
+            .outerjoin(Segment, Segment.id == Campaign.segment_id)
             .order_by(Campaign.id.desc())
         ).all()
-        for campaign, issue_slug, list_slug in rows:
+        for campaign, issue_slug, list_slug, segment_slug in rows:
             c = campaigns.counts(session, campaign.id)
             table.add_row(
                 str(campaign.id),
                 issue_slug,
-                list_slug,
+                f"{list_slug}\n› {segment_slug or campaign.expression or 'everyone'}",
                 campaign.status.value,
                 str(c["sent"]),
                 str(c["failed"]),
                 str(c["deferred"]),
                 str(campaign.total),
-                campaign.created_at.strftime("%Y-%m-%d %H:%M"),
             )
+            if campaign.status == CampaignStatus.SCHEDULED and campaign.scheduled_at:
+                scheduled.append(
+                    f"campaign {campaign.id} scheduled for {describe(campaign.scheduled_at, zone)}"
+                )
+    if not rows:
+        console.print("no campaigns yet; `mailer send SLUG --list LIST` creates one")
+        return
     console.print(table)
+    for line in scheduled:
+        console.print(line, highlight=False)
 
 
 @app.command()
 def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Status and counts of one campaign."""
+    """Status and counts of one campaign, and why mail is deferred or failed."""
     with session_scope() as session:
         p = campaigns.progress(session, campaign_id)
+        campaign = campaigns.get(session, campaign_id)
+        groups = campaigns.by_last_reply(session, campaign_id)
     console.print(f"campaign {p.campaign_id}: {p.status}", highlight=False)
+    if p.status == CampaignStatus.SCHEDULED.value and campaign.scheduled_at:
+        zone = get_settings().zone()
+        console.print(f"  scheduled for {describe(campaign.scheduled_at, zone)}", highlight=False)
     if p.reason:
         console.print(f"  {p.reason}", highlight=False)
     console.print("  " + "  ".join(f"{k} {v}" for k, v in p.counts.items()), highlight=False)
     console.print(f"  total {p.total}  rate {p.rate:.1f}/s", highlight=False)
+    for group in groups:
+        console.print(f"  {group}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -101,8 +129,8 @@ def retry_failed(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 
 
 def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
-    """Counts by status, rate, duration, failures grouped by SMTP reply, and engagement: unique
-    clickers, click rate, clicks per item, unsubscribes, complaints."""
+    """Counts by status, rate, duration, deferred and failed mail grouped by last reply, and
+    engagement: unique clickers, click rate, clicks per item, unsubscribes, complaints."""
     with session_scope() as session:
         if target.isdigit():
             ids = [campaigns.get(session, int(target)).id]
@@ -132,12 +160,11 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
                 console.print(f"rate      {p.rate:.1f} messages/s")
             _inbound_lines(session, cid)
             print_engagement(session, cid)
-            failures = campaigns.failures_by_reply(session, cid)
-            if failures:
-                table = Table("failures", "SMTP reply")
-                for reply, n in failures:
-                    table.add_row(str(n), reply)
-                console.print(table)
+            groups = campaigns.by_last_reply(session, cid)
+            if groups:
+                console.print("not delivered, by last reply:")
+                for group in groups:
+                    console.print(f"  {group}", highlight=False, soft_wrap=True)
 
 
 def _inbound_lines(session: Session, campaign_id: int) -> None:

@@ -16,6 +16,7 @@ from mailer.cli import issue as issue_cli
 from mailer.cli import send as send_cli
 from mailer.cli import subscribers as subscribers_cli
 from mailer.db import session_scope
+from mailer.sending.campaigns import EmptyAudience
 from mailer.settings import get_settings, redact
 from subscribers.errors import NotFound
 from subscribers.lists import create_list, get_list
@@ -53,17 +54,21 @@ def demo() -> None:
     issue_cli.preview(slug, str(preview))
 
     console.rule("5. the send")
-    campaign_id = send_cli.send(
-        issue_slug=slug,
-        list_slug=LIST_SLUG,
-        segment=None,
-        where=None,
-        at=None,
-        test=[],
-        yes=True,
-        no_wait=False,
-        force_resend=False,
-    )
+    try:
+        campaign_id: int | str | None = send_cli.send(
+            issue_slug=slug,
+            list_slug=LIST_SLUG,
+            segment=None,
+            where=None,
+            at=None,
+            test=[],
+            yes=True,
+            no_wait=False,
+            force_resend=False,
+        )
+    except EmptyAudience:
+        console.print("nothing new to send: everyone on the list already has this issue")
+        campaign_id = slug
 
     console.rule("where to look")
     if settings.smtp_url.startswith("outbox://"):

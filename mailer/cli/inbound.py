@@ -36,6 +36,7 @@ def inbound(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    settings.require_production_ready("`mailer inbound`")
     settings.secret()  # fail now, with a clear message, if there is no key to verify tokens
 
     def ready(host: str, port: int) -> None:

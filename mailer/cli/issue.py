@@ -90,10 +90,20 @@ def check(
     from rich.console import Console
     from rich.table import Table
 
-    from mailer.rendering.preflight import FAIL, PASS, WARN, preflight
+    from mailer.rendering.preflight import FAIL, INFO, PASS, WARN, Check, preflight
+    from mailer.sending import readiness
+    from mailer.settings import get_settings
 
     _content, _rendered, message = _sample_message(slug)
     checks = preflight(message.data)
+    settings = get_settings()
+    problems = readiness.problems(settings)
+    mode = "production" if settings.production else "not production (MAILER_PRODUCTION unset)"
+    checks.append(
+        Check("Sending settings", FAIL, f"{len(problems)} to fix", tuple(problems))
+        if problems
+        else Check("Sending settings", PASS if settings.production else INFO, mode)
+    )
     table = Table(title=f"Preflight: {slug}")
     table.add_column("check")
     table.add_column("result")

@@ -11,9 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
-from mailer.sending import campaigns
+from mailer.sending import campaigns, readiness
 from mailer.sending.models import CampaignStatus
-from mailer.sending.schedule import parse_when
+from mailer.sending.schedule import describe, parse_when
+from mailer.settings import get_settings
 
 console = Console()
 
@@ -40,7 +41,9 @@ def send(
     from mailer.sending import dispatch
     from mailer.sending.copies import send_test_copies
 
+    settings = get_settings()
     if test:
+        readiness.require(settings)
         with session_scope() as session:
             issue_id = get_issue(session, issue_slug).id
         results = send_test_copies(issue_id, list(test))
@@ -51,7 +54,7 @@ def send(
             raise typer.Exit(1)
         return None
 
-    scheduled_at = parse_when(at) if at else None
+    scheduled_at = parse_when(at, settings.zone()) if at else None
     with session_scope() as session:
         issue = get_issue(session, issue_slug)
         audience = campaigns.resolve_audience(
@@ -71,9 +74,13 @@ def send(
                 highlight=False,
             )
         if scheduled_at:
-            console.print(f"When:       {scheduled_at.isoformat(timespec='minutes')}")
+            console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)
+        # Before asking: a send that cannot go out (settings, nobody to send to, a past time)
+        # is refused here, naming why, and no campaign is created.
+        campaigns.check(audience, scheduled_at, settings)
         if not yes and not typer.confirm("Send?", default=False):
-            raise typer.Exit(1)
+            console.print("not sent: no campaign was created")
+            raise typer.Exit(0)
         campaign = campaigns.create(
             session, issue, audience, scheduled_at=scheduled_at, force_resend=force_resend
         )
@@ -81,7 +88,11 @@ def send(
     # Committed: only now may a worker see the campaign.
     console.print(f"campaign {campaign_id}")
     if scheduled_at:
-        console.print("scheduled; `mailer beat` starts it when due")
+        console.print(
+            f"scheduled for {describe(scheduled_at, settings.zone())}; "
+            "`mailer beat` starts it when due",
+            highlight=False,
+        )
         return campaign_id
     # Without a broker the work happens in this process: --no-wait only skips the bar and the
     # retry loop (deferred messages are then retried by `mailer beat`).
@@ -137,5 +148,5 @@ def follow(
     summary = ", ".join(f"{k} {v}" for k, v in p.counts.items() if v)
     console.print(f"campaign {campaign_id} {p.status}: {summary or 'no recipients'}")
     if p.reason:
-        console.print(p.reason, highlight=False)
+        console.print(p.reason, highlight=False, soft_wrap=True)
     return p

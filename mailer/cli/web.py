@@ -12,5 +12,6 @@ def web(
     """Serve the public pages, the admin area and the API."""
     import uvicorn
 
-    get_settings()  # fail early, naming the variable, on a bad setting
+    # Fail early, naming the variable, on a bad setting or (in production) a placeholder.
+    get_settings().require_production_ready("`mailer web`")
     uvicorn.run("mailer.web.app:create_app", factory=True, host=host, port=port)

@@ -17,6 +17,7 @@ def worker(
     loglevel: str = typer.Option("INFO", "--loglevel", "-l"),
 ) -> None:
     """Run a Celery worker that sends campaigns (needs MAILER_BROKER_URL)."""
+    get_settings().require_production_ready("`mailer worker`")
     if not get_settings().broker_url:
         raise ConfigError(
             "`mailer worker` needs a broker: set MAILER_BROKER_URL "
@@ -41,6 +42,7 @@ def worker(
 def beat(loglevel: str = typer.Option("INFO", "--loglevel", "-l")) -> None:
     """Start scheduled campaigns when due and retry deferred messages."""
     settings = get_settings()
+    settings.require_production_ready("`mailer beat`")
     if not settings.broker_url:
         from mailer.sending import tasks
 

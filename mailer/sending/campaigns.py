@@ -23,7 +23,9 @@ from mailer.db import rowcount, utcnow
 from mailer.errors import MailerError, NotFound
 from mailer.rendering.email_edition import RenderedIssue
 from mailer.rendering.links import Link
+from mailer.sending import readiness, schedule
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
+from mailer.settings import Settings, get_settings
 from subscribers import segments
 from subscribers.db import analyze
 from subscribers.lists import get_list
@@ -35,6 +37,10 @@ UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEF
 
 class CampaignStateError(MailerError):
     """The campaign cannot do that in its current state."""
+
+
+class EmptyAudience(MailerError):
+    """Nobody would receive the send (no campaign is created for nobody)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,31 @@ def resolve_audience(
     )
 
 
+def check(audience: Audience, scheduled_at: datetime | None, settings: Settings) -> None:
+    """What every door checks before creating a campaign (and `create` once more).
+
+    Raises ConfigError when the settings cannot send (readiness.require: DKIM, SMTP URL,
+    production placeholders), MailerError for an empty audience or a send time that has passed.
+    """
+    readiness.require(settings)
+    if audience.recipients == 0:
+        who = f"list {audience.list_slug!r}" + (
+            f" with {audience.expression!r}" if audience.expression else ""
+        )
+        more = (
+            f" ({audience.already_received} already received this issue; --force-resend "
+            "includes them)"
+            if audience.already_received
+            else ""
+        )
+        raise EmptyAudience(
+            f"nobody to send to: {who} has no active, unsuppressed subscriber{more}; "
+            "no campaign created"
+        )
+    if scheduled_at is not None:
+        schedule.require_future(scheduled_at, utcnow(), settings.zone())
+
+
 def create(
     session: Session,
     issue: Issue,
@@ -115,7 +146,10 @@ def create(
     force_resend: bool = False,
     created_by: str = "",
 ) -> Campaign:
-    """Record a campaign (planned, or scheduled when `scheduled_at` is given). Does not commit."""
+    """Record a campaign (planned, or scheduled when `scheduled_at` is given). Does not commit.
+
+    Refuses what `check` refuses, so no door can create a campaign that cannot be sent."""
+    check(audience, scheduled_at, get_settings())
     campaign = Campaign(
         issue_id=issue.id,
         list_id=audience.list_id,
@@ -463,13 +497,32 @@ def progress(session: Session, campaign_id: int) -> Progress:
     )
 
 
-def failures_by_reply(session: Session, campaign_id: int, limit: int = 20) -> list[tuple[str, int]]:
-    """Failed deliveries grouped by the relay's last reply, most frequent first."""
+@dataclass(frozen=True)
+class ReplyGroup:
+    """Deliveries of one status sharing one last reply: why they are deferred or failed."""
+
+    status: str
+    reply: str
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.count} — {self.reply}"
+
+
+def by_last_reply(session: Session, campaign_id: int, limit: int = 20) -> list[ReplyGroup]:
+    """Deferred, then failed deliveries grouped by the relay's last reply, most frequent first:
+    what `campaign status`, `mailer report` and the web page say about why mail is not out."""
     rows = session.execute(
-        select(Delivery.last_reply, func.count())
-        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.FAILED)
-        .group_by(Delivery.last_reply)
-        .order_by(func.count().desc())
+        select(Delivery.status, Delivery.last_reply, func.count())
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status.in_((DeliveryStatus.DEFERRED, DeliveryStatus.FAILED)),
+        )
+        .group_by(Delivery.status, Delivery.last_reply)
+        .order_by(Delivery.status, func.count().desc())
         .limit(limit)
     )
-    return [(reply or "(no reply)", n) for reply, n in rows]
+    return [
+        ReplyGroup(DeliveryStatus(status).value, reply or "(no reply)", n)
+        for status, reply, n in rows
+    ]

@@ -1,19 +1,45 @@
-"""When a scheduled campaign goes out: the `--at` of `mailer send` and the web's "send at" field."""
+"""When a scheduled campaign goes out: the `--at` of `mailer send`, the web's "send at" field and
+the API's `at`, read in MAILER_TIMEZONE when they carry no zone, and shown in it with UTC beside."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from mailer.errors import MailerError
 
 
-def parse_when(value: str) -> datetime:
-    """ISO 8601; a time without an offset is the machine's local time."""
+def parse_when(value: str, zone: tzinfo) -> datetime:
+    """ISO 8601; a time without an offset is in `zone` (MAILER_TIMEZONE). Returns an aware time.
+
+    Raises MailerError with an example when the text is not a time."""
     try:
         when = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
     except ValueError as exc:
         raise MailerError(
-            f"--at {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 or "
-            "2026-12-01T09:00+01:00"
+            f"--at {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 (in "
+            f"MAILER_TIMEZONE, {zone}) or 2026-12-01T09:00-06:00"
         ) from exc
-    return when.astimezone() if when.tzinfo is None else when
+    return in_zone(when, zone)
+
+
+def in_zone(when: datetime, zone: tzinfo) -> datetime:
+    """`when` as an aware time: a naive one is taken to be in `zone`."""
+    return when.replace(tzinfo=zone) if when.tzinfo is None else when
+
+
+def describe(when: datetime, zone: tzinfo) -> str:
+    """'2026-12-01 09:00 CST (2026-12-01 15:00 UTC)': local time first, as the editor thinks."""
+    local = when.astimezone(zone)
+    utc = when.astimezone(UTC)
+    if local.utcoffset() == utc.utcoffset():
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%Y-%m-%d %H:%M} UTC)"
+
+
+def require_future(when: datetime, now: datetime, zone: tzinfo) -> None:
+    """Refuse a send time that has passed (it would otherwise go out at once, unasked)."""
+    if when <= now:
+        raise MailerError(
+            f"the send time {describe(when, zone)} is in the past: it is now "
+            f"{describe(now, zone)}; give a later time, or leave --at out to send now"
+        )

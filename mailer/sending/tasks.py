@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from mailer.content.issues import content_of
 from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
-from mailer.errors import MailerError
+from mailer.errors import ConfigError, MailerError
 from mailer.rendering.email_edition import render_issue
 from mailer.sending import campaigns, deliveries, lease
 from mailer.sending.compose import CampaignInfo, Composer
@@ -187,13 +187,32 @@ def send_batch(self, campaign_id: int, lo: int, hi: int) -> dict[str, int]:  # t
         deliveries.recover_abandoned(
             session, stale_after=get_settings().stale_after, campaign_id=campaign_id, lo=lo, hi=hi
         )
-    transport = make_transport(get_settings().smtp_url)
+    try:
+        transport = make_transport(get_settings().smtp_url)
+        _composer(campaign_id)  # DKIM key and settings: before any row is claimed
+    except ConfigError as exc:
+        # Retrying cannot cure a setting: pause, saying which, until someone fixes it.
+        _pause_for(campaign_id, f"cannot send: {exc}")
+        return {}
     try:
         tally = _send_range(campaign_id, lo, hi, owner, transport)
     finally:
         transport.close()
     _after_batch(campaign_id, lo, hi)
     return tally
+
+
+def _pause_for(campaign_id: int, why: str) -> None:
+    """Pause a sending campaign with `why` (shown by `campaign status`, `mailer send`, the web)."""
+    with session_scope() as session:
+        campaigns.set_status(
+            session,
+            campaign_id,
+            CampaignStatus.PAUSED,
+            allowed_from=(CampaignStatus.SENDING,),
+            reason=f"paused: {why}; fix it, then `mailer campaign resume {campaign_id}`",
+        )
+    log.error("campaign %s paused: %s", campaign_id, why)
 
 
 def _campaign_status(session: Session, campaign_id: int) -> CampaignStatus | None:
@@ -253,6 +272,10 @@ def _send_range(
                     limiter.acquire()
                     reply = transport.send(message)[rcpt.email]
                     message_id = message.message_id
+                    if reply.fatal:
+                        deliveries.release(session, [r.delivery_id for r in send[n:]])
+                        _pause_for(campaign_id, f"the relay refused: {reply}")
+                        return tally
                     if reply.code == 0:
                         unreachable = reply
                 outcome = deliveries.outcome_of(

@@ -40,6 +40,10 @@ class Reply:
     code: int
     text: str
     command: str = ""  # the SMTP command answered: "RCPT", "DATA", "MAIL" ("" when unknown)
+    # The relay refused the connection itself for a reason retrying will not cure (AUTH 535
+    # 5.7.8, a TLS certificate or STARTTLS it cannot do): the campaign pauses instead of
+    # deferring or failing everyone.
+    fatal: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -136,13 +140,18 @@ class SMTPTransport:
             )
         security, default_port = schemes[parts.scheme]
         query = parse_qs(parts.query)
+        try:
+            port = parts.port or default_port
+            timeout = float(query.get("timeout", ["30"])[0])
+        except ValueError as exc:
+            raise ConfigError(f"MAILER_SMTP_URL {redact(url)!r}: {exc}") from None
         return cls(
             parts.hostname,
-            parts.port or default_port,
+            port,
             security=security,
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
-            timeout=float(query.get("timeout", ["30"])[0]),
+            timeout=timeout,
             local_hostname=query.get("local_hostname", [None])[0],
         )
 
@@ -194,7 +203,14 @@ class SMTPTransport:
                     return {r: Reply(0, f"connection lost: {exc}") for r in recipients}
             except smtplib.SMTPAuthenticationError as exc:
                 self._drop()
-                return {r: Reply(exc.smtp_code, _text(exc.smtp_error)) for r in recipients}
+                text = f"{_text(exc.smtp_error)} (logging in as {self.username!r})"
+                # 535 5.7.8 bad credentials is for good; a 454 4.7.0 may pass.
+                fatal = 500 <= exc.smtp_code < 600
+                return {r: Reply(exc.smtp_code, text, fatal=fatal) for r in recipients}
+            except (ssl.SSLCertVerificationError, smtplib.SMTPNotSupportedError) as exc:
+                self._drop()
+                text = f"{self.host}:{self.port} ({self.security}): {exc}"
+                return {r: Reply(0, text, fatal=True) for r in recipients}
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
                 return {
@@ -243,7 +259,8 @@ class SMTPTransport:
         else:
             with contextlib.suppress(smtplib.SMTPException):
                 conn.rset()
-        return {r: Reply(code, _text(resp), "MAIL") for r in recipients}
+        # 530 at MAIL: the relay wants a login the URL does not give; no retry will bring one.
+        return {r: Reply(code, _text(resp), "MAIL", fatal=code == 530) for r in recipients}
 
     def close(self) -> None:
         if self._conn is not None:
@@ -295,6 +312,12 @@ def _text(resp: bytes | str) -> str:
     return resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
 
 
+def check_url(url: str) -> None:
+    """Raise ConfigError unless MAILER_SMTP_URL names a transport; opens nothing."""
+    if not url.startswith("outbox://"):
+        SMTPTransport.from_url(url)
+
+
 def make_transport(url: str) -> OutboxTransport | SMTPTransport:
     """The transport MAILER_SMTP_URL names."""
     if url.startswith("outbox://"):
@@ -303,4 +326,12 @@ def make_transport(url: str) -> OutboxTransport | SMTPTransport:
     return SMTPTransport.from_url(url)
 
 
-__all__ = ["Envelope", "Reply", "Transport", "OutboxTransport", "SMTPTransport", "make_transport"]
+__all__ = [
+    "Envelope",
+    "Reply",
+    "Transport",
+    "OutboxTransport",
+    "SMTPTransport",
+    "check_url",
+    "make_transport",
+]

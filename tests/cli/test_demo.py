@@ -46,4 +46,5 @@ def test_demo_sends_the_fixture_issue_to_the_sample_subscribers(tmp_path: Path) 
     again = run_demo(tmp_path)  # a second run sends nothing new
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Recipients: 0" in again.stdout
+    assert "nothing new to send: everyone on the list already has this issue" in again.stdout
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 38

@@ -91,12 +91,15 @@ def test_sending_the_issue_again_sends_nothing(
 ) -> None:
     send(room.issue_slug, "--list", room.list_slug, "--yes")
     first = len(relay.sink.received)
-    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
-    assert "Recipients: 0" in out
-    assert f"({first} already received this issue" in out
+    again = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert "Recipients: 0" in again.output
+    assert isinstance(again.exception, campaigns.EmptyAudience)
+    assert "nobody to send to: list 'briefing' has no active" in str(again.exception)
+    assert f"({first} already received this issue" in str(again.exception)
     assert len(relay.sink.received) == first
-    campaign = session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
-    assert campaign is not None and campaign.status == CampaignStatus.DONE
+    # No empty campaign: only the first one exists, and it is done.
+    [campaign] = session.scalars(select(Campaign)).all()
+    assert campaign.status == CampaignStatus.DONE
 
 
 def test_segment_less_suppressed_and_unsubscribed(
@@ -212,25 +215,32 @@ def auth_relay(
     tasks.reset_caches()
 
 
-def test_a_wrong_relay_password_pauses_and_retry_failed_sends_once_it_is_fixed(
+def test_a_wrong_relay_password_pauses_at_once_and_resume_sends_once_it_is_fixed(
     session: Session,
     settings: Settings,
     room: Newsroom,
     auth_relay: SMTPServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The relay answers 535 to the login: the campaign pauses after MAILER_AUTOPAUSE_AFTER
-    refusals naming the reply, and suppresses no one (the fault is ours, not the readers').
-    With the password fixed, `mailer campaign retry-failed` sends the failed ones and the rest,
-    each once, over TLS as the authenticated user."""
+    """The relay answers 535 5.7.8 to the login: retrying cannot cure that, so the campaign
+    pauses on the first message with the relay's reply (in `mailer send`'s progress and
+    `campaign status`), fails and suppresses no one (the fault is ours, not the readers'), and
+    never shows the password. With it fixed, `mailer campaign resume` sends to everyone, each
+    once, over TLS as the authenticated user."""
     out = send(room.issue_slug, "--list", room.list_slug, "--yes")
-    assert "paused" in out
+    assert "campaign 1 paused" in out
+    assert "535 5.7.8 Authentication credentials invalid (logging in as 'mailer')" in out
     session.expire_all()
     campaign = session.get(Campaign, 1)
     assert campaign is not None and campaign.status == CampaignStatus.PAUSED
-    assert "535" in campaign.status_reason
+    assert campaign.status_reason.startswith(
+        "paused: the relay refused: 535 5.7.8 Authentication credentials invalid"
+    )
+    assert "wrong" not in campaign.status_reason
+    status = runner.invoke(app, ["campaign", "status", "1"]).output
+    assert "campaign 1: paused" in status and "535 5.7.8" in status
     counts = campaigns.counts(session, 1)
-    assert counts["failed"] == 5 and counts["pending"] == room.report.imported - 5
+    assert counts["failed"] == 0 and counts["pending"] == room.report.imported
     assert auth_relay.sink.received == []
     everyone = active_emails(session, room.list_id)
     assert not any(is_suppressed(session, e, settings.secret()) for e in everyone)
@@ -239,9 +249,8 @@ def test_a_wrong_relay_password_pauses_and_retry_failed_sends_once_it_is_fixed(
     monkeypatch.setenv("MAILER_SMTP_URL", auth_relay.url)
     reset_settings()
     tasks.reset_caches()
-    result = runner.invoke(app, ["campaign", "retry-failed", "1"])
+    result = runner.invoke(app, ["campaign", "resume", "1"])
     assert result.exit_code == 0, result.output
-    assert "campaign 1: 5 failed deliveries queued again" in result.output
     got = auth_relay.sink.received
     assert sorted(r.rcpt_tos[0] for r in got) == sorted(everyone)
     assert {(r.tls, r.login) for r in got} == {(True, "mailer")}

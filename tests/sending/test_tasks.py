@@ -146,10 +146,12 @@ def test_exactly_the_segment_less_suppressed_and_unsubscribed_gets_one_message_e
         unsubscribe_url = msg["List-Unsubscribe"].split(",")[0].strip().strip("<>")
         assert f'href="{unsubscribe_url}"' in msg.get_body(("html",)).get_content()
 
-    again = stack.cli(
+    again = stack.run_cli(
         "send", room.issue_slug, "--list", room.list_slug, "--where", "tag:client", "--yes"
     )
-    assert "Recipients: 0" in again
+    assert again.returncode == 1 and "Recipients: 0" in again.stdout
+    assert "nobody to send to" in again.stderr and "no campaign created" in again.stderr
+    assert db.scalar(select(func.count()).select_from(Campaign)) == 1
     # Nothing more once the only process that could send has stopped with nothing left queued.
     stack.stop(worker)
     assert redis_server.queued() == 0

@@ -171,8 +171,9 @@ def test_creating_a_campaign_sends_like_mailer_send_yes(
     # Everyone already has it: a second send reaches nobody (unless forced), like the CLI.
     second = api.post("/api/v1/campaigns", json={"issue": room.issue_slug, "list": "briefing",
                                                   "segment": "clients"})  # fmt: skip
-    assert second.json()["recipients"] == 0
-    assert second.json()["already_received"] == expected
+    assert second.status_code == 422
+    assert "nobody to send to" in second.json()["detail"]
+    assert f"({expected} already received this issue" in second.json()["detail"]
 
 
 def test_campaign_state_changes_and_their_refusals(

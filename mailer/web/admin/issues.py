@@ -23,7 +23,7 @@ from mailer.rendering.preview import preview_email
 from mailer.sending import campaigns, dispatch
 from mailer.sending.copies import send_test_copies
 from mailer.sending.models import Campaign
-from mailer.sending.schedule import parse_when
+from mailer.sending.schedule import describe, parse_when
 from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
@@ -278,7 +278,10 @@ def send(
             where=where.strip() or None,
             force_resend=force_resend,
         )
-        scheduled_at = parse_when(at) if at.strip() else None
+        settings = get_settings()
+        scheduled_at = parse_when(at, settings.zone()) if at.strip() else None
+        # Before the confirmation page: settings that cannot send, nobody to send to, a past time.
+        campaigns.check(resolved, scheduled_at, settings)
     except (MailerError, SubscribersError) as exc:
         return _issue_page(
             request, session, admin, issue, send_error=str(exc), form=form, status_code=422
@@ -295,6 +298,7 @@ def send(
                 "form": form,
                 "force_resend": force_resend,
                 "scheduled_at": scheduled_at,
+                "scheduled_text": describe(scheduled_at, settings.zone()) if scheduled_at else "",
             },
             admin=admin,
             active="issues",
@@ -314,7 +318,7 @@ def send(
         message = f"Campaign {campaign_id} started: {resolved.recipients} recipients."
     else:
         message = (
-            f"Campaign {campaign_id} scheduled for {scheduled_at:%Y-%m-%d %H:%M %Z}; "
+            f"Campaign {campaign_id} scheduled for {describe(scheduled_at, settings.zone())}; "
             "`mailer beat` (or the workers' beat) starts it when due."
         )
     return redirect(f"/admin/campaigns/{campaign_id}", message)

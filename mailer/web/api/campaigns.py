@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from mailer.content.issues import get_issue
 from mailer.sending import campaigns, dispatch
+from mailer.sending.schedule import in_zone
+from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.api.routing import DB, CampaignId, Client, api_router, check_text, needs
 
@@ -23,7 +25,8 @@ class CampaignIn(BaseModel):
     segment: str | None = Field(default=None, max_length=64, description="a saved segment")
     where: str | None = Field(default=None, max_length=2000, description="or an expression")
     at: datetime | None = Field(
-        default=None, description="schedule (ISO 8601; no offset = the server's local time)"
+        default=None,
+        description="schedule (ISO 8601; no offset = in MAILER_TIMEZONE); must be in the future",
     )
     force_resend: bool = Field(default=False, description="include who already received it")
 
@@ -94,9 +97,9 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
         where=(body.where or "").strip() or None,
         force_resend=body.force_resend,
     )
-    when = body.at
-    if when is not None and when.tzinfo is None:
-        when = when.astimezone()
+    settings = get_settings()
+    when = in_zone(body.at, settings.zone()) if body.at is not None else None
+    campaigns.check(audience, when, settings)  # settings, an empty audience, a past time
     campaign = campaigns.create(
         session,
         issue_row,

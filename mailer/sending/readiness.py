@@ -1,0 +1,33 @@
+"""Whether a campaign could be sent with the current settings, checked at every door (`mailer
+send`, the admin's send form, the API) before the campaign is created.
+
+A worker that finds the same problem later pauses the campaign with the reason (see tasks.py);
+checking here first means the editor hears it at once, naming the variable, and no campaign
+waits for a fix nobody knows is needed.
+"""
+
+from __future__ import annotations
+
+from mailer.errors import ConfigError
+from mailer.sending.dkim import Signer
+from mailer.sending.transport import check_url
+from mailer.settings import Settings
+
+
+def problems(settings: Settings) -> list[str]:
+    """Each reason the settings cannot send a campaign, naming its variable (empty when ready)."""
+    found = settings.production_problems() if settings.production else []
+    for check in (lambda: Signer.from_settings(settings), lambda: check_url(settings.smtp_url)):
+        try:
+            check()
+        except ConfigError as exc:
+            found.append(str(exc))
+    return found
+
+
+def require(settings: Settings) -> None:
+    """Raise ConfigError listing every problem: DKIM (the key file readable and a usable RSA key,
+    the three settings together), MAILER_SMTP_URL, and in production the placeholders."""
+    found = problems(settings)
+    if found:
+        raise ConfigError("cannot send: " + "; ".join(found))

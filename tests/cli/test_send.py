@@ -1,0 +1,131 @@
+"""`mailer send` at the door: what it refuses before any campaign exists, the answer "n", times
+in MAILER_TIMEZONE, and how `campaign status` / `campaign list` show a scheduled campaign."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer.cli import app
+from mailer.errors import ConfigError
+from mailer.sending import campaigns
+from mailer.sending.models import Campaign
+from mailer.settings import Settings, reset_settings
+from subscribers.segments import create_segment
+from tests.builders import Newsroom, newsroom
+from tests.smtpd import SMTPServer
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def room(session: Session, settings: Settings) -> Newsroom:
+    return newsroom(session, settings)
+
+
+def no_campaign(session: Session) -> bool:
+    session.expire_all()
+    return session.scalar(select(Campaign.id)) is None
+
+
+def test_a_dkim_key_file_that_does_not_exist_is_refused_before_any_campaign(
+    session: Session,
+    room: Newsroom,
+    relay: SMTPServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAILER_DKIM_KEY_FILE", str(tmp_path / "dkim" / "brief.pem"))
+    monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
+    monkeypatch.setenv("MAILER_DKIM_DOMAIN", "news.example.com")
+    reset_settings()
+    result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert isinstance(result.exception, ConfigError)
+    assert "MAILER_DKIM_KEY_FILE" in str(result.exception)
+    assert "brief.pem: cannot read" in str(result.exception)
+    assert no_campaign(session) and relay.sink.received == []
+
+
+def test_an_empty_audience_is_refused_and_creates_nothing(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    result = runner.invoke(
+        app, ["send", room.issue_slug, "--list", room.list_slug, "--where", "tag:nobody", "--yes"]
+    )
+    assert "Recipients: 0" in result.output
+    assert isinstance(result.exception, campaigns.EmptyAudience)
+    assert "nobody to send to: list 'briefing' with 'tag:nobody'" in str(result.exception)
+    assert no_campaign(session)
+
+
+def test_answering_no_exits_cleanly_and_creates_nothing(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug], input="n\n")
+    assert result.exit_code == 0, result.output
+    assert "Send? [y/N]" in result.output and "not sent: no campaign was created" in result.output
+    assert no_campaign(session) and relay.sink.received == []
+
+
+def test_a_past_time_is_refused_showing_the_current_time(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_TIMEZONE", "America/Mexico_City")
+    reset_settings()
+    result = runner.invoke(
+        app, ["send", room.issue_slug, "--list", room.list_slug, "--at", "2020-01-01T09:00"]
+    )
+    message = str(result.exception)
+    assert "the send time 2020-01-01 09:00 CST (2020-01-01 15:00 UTC) is in the past" in message
+    now = datetime.now(UTC)
+    assert f"it is now {now:%Y-%m-%d}" in message and "UTC)" in message
+    assert no_campaign(session) and relay.sink.received == []
+
+
+def test_a_time_without_a_zone_is_in_mailer_timezone_and_shown_in_both(
+    session: Session, settings: Settings, room: Newsroom, relay: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("MAILER_TIMEZONE", "America/Mexico_City")
+    reset_settings()
+    create_segment(session, room.list_id, "clients", "tag:client")
+    session.commit()
+    args = ["send", room.issue_slug, "--list", room.list_slug, "--segment", "clients"]
+    result = runner.invoke(app, [*args, "--at", "2099-01-01T09:00", "--yes"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    shown = "scheduled for 2099-01-01 09:00 CST (2099-01-01 15:00 UTC)"
+    assert shown in result.output
+    [campaign] = session.scalars(select(Campaign)).all()
+    assert campaign.scheduled_at == datetime(2099, 1, 1, 15, 0, tzinfo=UTC)
+    status = runner.invoke(app, ["campaign", "status", str(campaign.id)]).output
+    assert "scheduled" in status and shown in status
+    listing = runner.invoke(app, ["campaign", "list"]).output
+    assert f"campaign {campaign.id} {shown}" in listing
+    assert relay.sink.received == []
+
+
+def test_campaign_list_fits_80_columns_with_the_segment(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    create_segment(session, room.list_id, "spanish-clients", "tag:client and lang:es")
+    session.commit()
+    sent = runner.invoke(
+        app,
+        ["send", room.issue_slug, "--list", room.list_slug, "--segment", "spanish-clients", "-y"],
+    )
+    assert sent.exit_code == 0, sent.output + repr(sent.exception)
+    listing = runner.invoke(app, ["campaign", "list"], env={"COLUMNS": "80"}).output
+    lines = listing.splitlines()
+    assert max(len(line) for line in lines) <= 80, listing
+    header = next(line for line in lines if "status" in line)
+    for column in ("id", "issue", "list / segment", "sent", "fail", "defer", "total"):
+        assert column in header
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("1 "))
+    row, below = lines[at], lines[at + 1]
+    assert room.issue_slug in row and "briefing" in row and "done" in row
+    assert "› spanish-clients" in below

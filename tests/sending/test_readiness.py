@@ -1,0 +1,123 @@
+"""What every door checks before a campaign exists: DKIM, the SMTP URL, production placeholders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from mailer.errors import ConfigError
+from mailer.sending import readiness
+from mailer.settings import Settings, reset_settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("MAILER_"):
+            monkeypatch.delenv(key)
+    reset_settings()
+    return tmp_path
+
+
+def test_the_embedded_default_is_ready(env: Path) -> None:
+    assert readiness.problems(Settings()) == []
+
+
+def test_a_dkim_key_file_that_does_not_exist_is_named(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_DKIM_KEY_FILE", str(env / "missing.pem"))
+    monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
+    monkeypatch.setenv("MAILER_DKIM_DOMAIN", "news.firm.mx")
+    with pytest.raises(ConfigError, match=r"MAILER_DKIM_KEY_FILE .*missing\.pem: cannot read"):
+        readiness.require(Settings())
+
+
+def test_half_configured_dkim_names_what_is_missing(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    (env / "dkim.pem").write_bytes(pem)
+    monkeypatch.setenv("MAILER_DKIM_KEY_FILE", str(env / "dkim.pem"))
+    [problem] = readiness.problems(Settings())
+    assert "MAILER_DKIM_SELECTOR, MAILER_DKIM_DOMAIN" in problem
+    monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
+    monkeypatch.setenv("MAILER_DKIM_DOMAIN", "news.firm.mx")
+    assert readiness.problems(Settings()) == []
+
+
+@pytest.mark.parametrize(
+    "url", ["mailpit:1025", "smtp://", "smtp://relay:notaport", "smtp://relay?timeout=soon"]
+)
+def test_an_smtp_url_that_cannot_be_read_is_named(
+    url: str, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_SMTP_URL", url)
+    with pytest.raises(ConfigError, match="MAILER_SMTP_URL"):
+        readiness.require(Settings())
+
+
+def test_production_with_the_example_file_names_every_placeholder(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (env / ".env").write_text((REPO / ".env.example").read_text())
+    problems = " | ".join(readiness.problems(Settings()))
+    for name in (
+        "MAILER_SECRET_KEY",
+        "MAILER_POSTAL_ADDRESS",
+        "MAILER_MAIL_DOMAIN",
+        "MAILER_PUBLIC_URL",
+        "MAILER_FROM",
+        "MAILER_SMTP_URL",
+    ):
+        assert name in problems
+    with pytest.raises(ConfigError, match="MAILER_PRODUCTION is set, so `mailer web` refuses"):
+        Settings().require_production_ready("`mailer web`")
+    # Outside production the same values are only a demo's defaults.
+    monkeypatch.setenv("MAILER_PRODUCTION", "false")
+    assert readiness.problems(Settings()) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("MAILER_SECRET_KEY", "change-me-to-something-long-and-random-xxxxx"),
+        ("MAILER_SECRET_KEY", "short-but-real-9f8e7d"),
+        ("MAILER_MAIL_DOMAIN", "localhost"),
+        ("MAILER_PUBLIC_URL", "http://127.0.0.1:8000"),
+        ("MAILER_PUBLIC_URL", "http://localhost"),
+        ("MAILER_FROM", "Briefing <briefing@localhost>"),
+        ("MAILER_POSTAL_ADDRESS", ""),  # empty = unset = the placeholder
+        ("MAILER_SMTP_URL", "smtp+starttls://user:password@smtp.example.com:587"),
+    ],
+)
+def test_production_refuses_each_placeholder(
+    variable: str, value: str, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = {
+        "MAILER_PRODUCTION": "true",
+        "MAILER_SECRET_KEY": "k" * 48,
+        "MAILER_POSTAL_ADDRESS": "Miranda Delphi Solutions · Paseo de la Reforma 250, CDMX",
+        "MAILER_MAIL_DOMAIN": "news.mirandadelphi.mx",
+        "MAILER_PUBLIC_URL": "https://news.mirandadelphi.mx",
+        "MAILER_FROM": "Miranda Delphi Solutions <briefing@news.mirandadelphi.mx>",
+    }
+    real["MAILER_SMTP_URL"] = "smtp://127.0.0.1:25"  # a relay on the same machine is fine
+    for k, v in real.items():
+        monkeypatch.setenv(k, v)
+    assert Settings().production_problems() == []
+    monkeypatch.setenv(variable, value)
+    [problem] = Settings().production_problems()
+    assert problem.startswith(variable)
