@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 
 from mailer.sending import campaigns, dispatch
 from mailer.sending.models import CampaignStatus
+from mailer.sending.schedule import describe
+from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin import campaign_report, engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
@@ -96,6 +98,9 @@ def campaign_page(
             "report": report,
             "timing": _timing(report.timing),
             "people": campaign_report.PEOPLE,
+            "scheduled": describe(summary.scheduled_at, get_settings().zone())
+            if summary.scheduled_at
+            else "",
             "final": summary.status in FINAL,
             **engagement.campaign_context(session, campaign_id),
         },
