@@ -233,14 +233,15 @@ def snapshot(session: Session, campaign: Campaign) -> int:
         ["campaign_id", "issue_id", "subscriber_id", "status", "resend", "attempts", "updated_at"],
         rows,
     )
-    added = rowcount(session.execute(insert))
-    if added:
+    before = campaign.total
+    session.execute(insert)
+    total = session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id)) or 0
+    if total > before:
         analyze(session, "delivery")
     # The campaign's row is written last: while the snapshot runs, the start's lease renewals
     # (another connection) must not wait on its lock.
-    total = session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id))
-    campaign.total = total or 0
-    return added
+    campaign.total = total
+    return total - before
 
 
 def audience_size(session: Session, campaign: Campaign) -> int:

@@ -270,7 +270,8 @@ def _send_range(
                         tally["failed"] += 1
                         continue
                     limiter.acquire()
-                    reply = transport.send(message)[rcpt.email]
+                    # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
+                    reply = transport.send(message)[message.recipients[0]]
                     message_id = message.message_id
                     if reply.fatal:
                         deliveries.release(session, [r.delivery_id for r in send[n:]])

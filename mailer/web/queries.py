@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
-from mailer.sending.models import Campaign
+from mailer.sending.models import Campaign, Delivery, DeliveryStatus
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
@@ -52,7 +52,10 @@ class SubscriberRow:
         )
 
 
-def keyset(query: Select[Any], column: Any, after: Any, limit: int) -> Select[Any]:
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
+
+
+def keyset(query: S, column: Any, after: Any, limit: int) -> S:
     """One page of `query` by keyset: the rows whose `column` comes after `after` (None: the
     first page), in `column` order, at most `limit`.
 
@@ -73,11 +76,14 @@ def search_subscribers(
     status: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    after: str | None = None,
 ) -> tuple[int, list[SubscriberRow]]:
     """(total matching, one page) by address, name or company; on one list or everywhere.
 
     `status` filters on the subscription's status when a list is given, on the person's
     otherwise. The search text is matched literally (no LIKE wildcards), case-insensitively.
+    Pages are in address order: `after` (the last address of the previous page) starts the
+    page there by keyset, at the same cost on any page; `offset` skips rows (and reads them).
     """
     limit = max(1, min(limit, MAX_PAGE))
     offset = max(0, offset)
@@ -104,12 +110,9 @@ def search_subscribers(
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     columns = [Subscriber] + ([sub_status] if sub_status is not None else [])
+    paged = keyset(query.with_only_columns(*columns), Subscriber.email, after, limit)
     page = session.execute(
-        query.with_only_columns(*columns)
-        .options(selectinload(Subscriber.tag_rows))
-        .order_by(Subscriber.email)
-        .limit(limit)
-        .offset(offset)
+        paged.options(selectinload(Subscriber.tag_rows)).offset(offset or None)
     ).all()
     rows = []
     for row in page:
@@ -210,3 +213,45 @@ def segment_rows(session: Session, list_id: int) -> list[tuple[Segment, int | No
         except SubscribersError as exc:  # shown beside the segment
             out.append((seg, None, str(exc)))
     return out
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    email: str | None  # None once the subscriber was erased
+    status: str
+    attempts: int
+    last_reply: str | None
+    sent_at: datetime | None
+
+
+def campaign_deliveries(
+    session: Session,
+    campaign_id: int,
+    *,
+    status: str | None = None,
+    after: int | None = None,
+    limit: int = 100,
+) -> list[DeliveryRow]:
+    """One page of a campaign's deliveries in id order, after the delivery id `after` (keyset:
+    the primary key's index is entered where the last page ended). Raises NotFound."""
+    campaigns.get(session, campaign_id)
+    query = (
+        select(
+            Delivery.id,
+            Subscriber.email,
+            Delivery.status,
+            Delivery.attempts,
+            Delivery.last_reply,
+            Delivery.sent_at,
+        )
+        .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
+        .where(Delivery.campaign_id == campaign_id)
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    rows = session.execute(keyset(query, Delivery.id, after, max(1, min(limit, MAX_PAGE))))
+    return [
+        DeliveryRow(did, email, DeliveryStatus(st).value, attempts, reply, sent_at)
+        for did, email, st, attempts, reply, sent_at in rows
+    ]

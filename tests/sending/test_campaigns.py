@@ -398,3 +398,22 @@ def test_a_recipient_that_cannot_be_composed_fails_alone(
     assert (delivery.last_reply or "").startswith("cannot compose: ")
     assert "two@@example.org" in (delivery.last_reply or "")
     assert campaigns.counts(session, 1)["sent"] == len(everyone)
+
+
+def test_an_address_at_an_internationalised_domain_is_sent_and_recorded(
+    session: Session, room: Newsroom, relay: SMTPServer, settings: Settings
+) -> None:
+    """The envelope carries the domain in its ASCII (IDNA) form; the outcome is still recorded
+    against the delivery (a batch used to crash looking the reply up by the stored spelling)."""
+    from subscribers.lifecycle import add_subscriber
+
+    add_subscriber(
+        session, get_list(session, room.list_slug), "lectora@bücher.de", settings.secret()
+    )
+    session.commit()
+    send(room.issue_slug, "--list", room.list_slug, "--yes")
+    rcpts = {r.rcpt_tos[0] for r in relay.sink.received}
+    assert "lectora@xn--bcher-kva.de" in rcpts
+    assert len(rcpts) == room.report.imported + 1
+    statuses = session.scalars(select(Delivery.status)).all()
+    assert set(statuses) == {DeliveryStatus.SENT}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from mailer.content.issues import get_issue
 from mailer.sending import campaigns, dispatch
+from mailer.sending.models import DeliveryStatus
 from mailer.sending.schedule import in_zone
 from mailer.settings import get_settings
 from mailer.web import queries
@@ -123,6 +124,50 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut, summary="Campaign status")
 def campaign_status(campaign_id: CampaignId, session: DB) -> CampaignOut:
     return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    email: str | None = Field(description="null once the subscriber was erased")
+    status: str
+    attempts: int
+    last_reply: str | None = Field(description="the relay's last answer")
+    sent_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_after: int | None = Field(
+        description="pass as `after` for the next page (null on the last page)"
+    )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/deliveries",
+    response_model=DeliveryPage,
+    summary="A campaign's deliveries, a page at a time",
+)
+def deliveries(
+    campaign_id: CampaignId,
+    session: DB,
+    status: Annotated[
+        str | None,
+        Query(pattern="^(" + "|".join(sorted(DeliveryStatus)) + ")$", description="only these"),
+    ] = None,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=2**63 - 1, description="the previous page's `next_after`"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 100,
+) -> DeliveryPage:
+    """In delivery order, by keyset: each page costs the same, however deep."""
+    rows = queries.campaign_deliveries(
+        session, campaign_id, status=status, after=after, limit=limit
+    )
+    return DeliveryPage(
+        items=[DeliveryOut(**vars(r)) for r in rows],
+        next_after=rows[-1].id if len(rows) == limit else None,
+    )
 
 
 @router.post(

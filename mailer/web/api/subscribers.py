@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import HTTPException, Query
 from pydantic import BaseModel, Field
 
 from mailer.settings import get_settings
@@ -37,6 +37,11 @@ class SubscriberPage(BaseModel):
     limit: int
     offset: int
     items: list[SubscriberOut]
+    next_after: str | None = Field(
+        default=None,
+        description="pass as `after` for the next page (null on the last page): a keyset "
+        "cursor, as fast on the last page of a million subscribers as on the first",
+    )
 
 
 class SubscriptionOut(BaseModel):
@@ -80,15 +85,34 @@ def subscribers(
     list: Annotated[str | None, Query(max_length=64, description="a list's slug")] = None,  # noqa: A002
     status: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=10_000_000, description="rows to skip; prefer `after`")
+    ] = 0,
+    after: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=320,
+            description="the previous page's `next_after`: the page after that address",
+        ),
+    ] = None,
 ) -> SubscriberPage:
+    """Subscribers in address order, a page at a time: follow `next_after` to page through."""
     check_text(q, "q")
+    if after is not None:
+        check_text(after, "after")
+        if offset:
+            raise HTTPException(422, "give either offset or after, not both")
     list_id = get_list(session, list).id if list else None
     total, rows = queries.search_subscribers(
-        session, list_id=list_id, q=q, status=status, limit=limit, offset=offset
+        session, list_id=list_id, q=q, status=status, limit=limit, offset=offset, after=after
     )
     return SubscriberPage(
-        total=total, limit=limit, offset=offset, items=[SubscriberOut(**vars(r)) for r in rows]
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[SubscriberOut(**vars(r)) for r in rows],
+        next_after=rows[-1].email if len(rows) == limit else None,
     )
 
 
