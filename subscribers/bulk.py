@@ -173,42 +173,7 @@ def apply(
     reason = (request.reason or "changed in bulk by an admin")[:200]
     action = request.action
     for chunk in _chunks(targets):
-        in_chunk = one_of(session, Subscription.subscriber_id, chunk)
-        if action is BulkAction.ADD_TO_LIST:
-            session.execute(
-                insert(Subscription),
-                [
-                    {
-                        "subscriber_id": sid,
-                        "list_id": request.list_id,
-                        "status": SubscriptionStatus.ACTIVE,
-                        "created_at": now,
-                        "confirmed_at": now,
-                    }
-                    for sid in chunk
-                ],
-            )
-        elif action is BulkAction.REMOVE_FROM_LIST:
-            _unsubscribe(session, in_chunk & (Subscription.list_id == request.list_id), now, reason)
-        elif action is BulkAction.TAG:
-            session.execute(
-                insert(SubscriberTag), [{"subscriber_id": s, "tag": request.tag} for s in chunk]
-            )
-        elif action is BulkAction.UNTAG:
-            session.execute(
-                delete(SubscriberTag)
-                .where(one_of(session, SubscriberTag.subscriber_id, chunk))
-                .where(SubscriberTag.tag == request.tag)
-                .execution_options(synchronize_session=False)
-            )
-        elif action is BulkAction.UNSUBSCRIBE:
-            _unsubscribe(session, in_chunk, now, reason)
-            session.execute(
-                update(Subscriber)
-                .where(one_of(session, Subscriber.id, chunk))
-                .values(status=SubscriberStatus.UNSUBSCRIBED, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+        _apply_chunk(session, request, chunk, now, reason)
     if action in (BulkAction.UNSUBSCRIBE, BulkAction.SUPPRESS):
         kind = (
             SuppressionReason.UNSUBSCRIBE
@@ -224,6 +189,49 @@ def apply(
     session.flush()
     session.expire_all()
     return len(targets)
+
+
+def _apply_chunk(
+    session: Session, request: BulkRequest, chunk: list[int], now: Any, reason: str
+) -> None:
+    """The set-wise statements of one chunk of ids (suppression and erasure come after)."""
+    action = request.action
+    in_chunk = one_of(session, Subscription.subscriber_id, chunk)
+    if action is BulkAction.ADD_TO_LIST:
+        session.execute(
+            insert(Subscription),
+            [
+                {
+                    "subscriber_id": sid,
+                    "list_id": request.list_id,
+                    "status": SubscriptionStatus.ACTIVE,
+                    "created_at": now,
+                    "confirmed_at": now,
+                }
+                for sid in chunk
+            ],
+        )
+    elif action is BulkAction.REMOVE_FROM_LIST:
+        _unsubscribe(session, in_chunk & (Subscription.list_id == request.list_id), now, reason)
+    elif action is BulkAction.TAG:
+        session.execute(
+            insert(SubscriberTag), [{"subscriber_id": s, "tag": request.tag} for s in chunk]
+        )
+    elif action is BulkAction.UNTAG:
+        session.execute(
+            delete(SubscriberTag)
+            .where(one_of(session, SubscriberTag.subscriber_id, chunk))
+            .where(SubscriberTag.tag == request.tag)
+            .execution_options(synchronize_session=False)
+        )
+    elif action is BulkAction.UNSUBSCRIBE:
+        _unsubscribe(session, in_chunk, now, reason)
+        session.execute(
+            update(Subscriber)
+            .where(one_of(session, Subscriber.id, chunk))
+            .values(status=SubscriberStatus.UNSUBSCRIBED, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _unsubscribe(session: Session, where: ColumnElement[bool], now: Any, reason: str) -> int:

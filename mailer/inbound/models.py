@@ -137,3 +137,6 @@ class Inquiry(Base):
     forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_reply: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Closed by an admin once the matter is settled (the admin's inquiries page); None: open.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str] = mapped_column(String(320), default="")

@@ -85,6 +85,18 @@ def test_the_campaign_page_shows_timing_chart_failures_and_what_came_back(
             diagnostic="550 mailbox gone",
         )
     )
+    session.add(
+        models.InboundMessage(
+            rcpt_to="b@x",
+            address_kind="bounces",
+            size=1,
+            raw=b".",
+            kind=models.InboundKind.COMPLAINT,
+            delivery_id=reader.id,
+            subscriber_id=reader.subscriber_id,
+            outcome="complaint (abuse): marked complained and suppressed",
+        )
+    )
     email = _email(session, reader.subscriber_id)
     unsubscribe_from_list(session, get_list(session, "briefing"), email)
     session.commit()
@@ -97,6 +109,7 @@ def test_the_campaign_page_shows_timing_chart_failures_and_what_came_back(
     assert 'data-caused="bounced-hard">1<' in page.text
     assert 'data-caused="unsubscribed">1<' in page.text
     assert 'data-caused="inquiries">0<' in page.text
+    assert 'data-caused="complaints">1<' in page.text
 
     chart = editor.get(f"/admin/campaigns/{campaign_id}/chart.svg")
     assert chart.headers["content-type"].startswith("image/svg+xml")

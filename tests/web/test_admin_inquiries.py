@@ -70,6 +70,16 @@ def test_an_inquiry_shows_the_clients_words_attachment_and_the_partners_context(
     assert download.headers["content-disposition"] == 'attachment; filename="nota.html"'
     assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/1").status_code == 404
 
+    closed = editor.post(f"/admin/inquiries/{inquiry.id}/close")
+    assert "Inquiry closed." in closed.text and "Reopen" in closed.text
+    session.expire_all()
+    assert inquiry.closed_at is not None and inquiry.closed_by == "editor@example.com"
+    assert ">closed<" in editor.get("/admin/inquiries").text
+    editor.post(f"/admin/inquiries/{inquiry.id}/reopen")
+    session.expire_all()
+    assert inquiry.closed_at is None
+    assert ">forwarded<" in editor.get("/admin/inquiries").text
+
     partner = session.get(Partner, issue.partner_id)
     assert partner is not None
     mine = editor.get("/admin/inquiries", params={"partner": partner.slug}).text

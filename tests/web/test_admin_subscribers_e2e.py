@@ -182,7 +182,13 @@ def admin_pages(page: Page, base: str, db: Session, shot) -> None:  # type: igno
     assert {r["email"] for r in rows} == expected and len(rows) == 503
     assert {r["company"] for r in rows} == {"Orbis Logistics"}
 
-    # Bulk tag of the 500 results on the briefing, then a segment that counts them.
+    bulk_tag(page, base, shot)
+    bulk_unsubscribe_and_lift(page, base, db, shot)
+    erase_and_read_an_inquiry(page, base, db, shot)
+
+
+def bulk_tag(page: Page, base: str, shot) -> None:  # type: ignore[no-untyped-def]
+    """Bulk tag of the 500 results on the briefing, then a segment that counts them."""
     page.select_option("#list", "briefing")
     page.get_by_role("button", name="Search").click()
     assert total(page) == 500
@@ -201,7 +207,10 @@ def admin_pages(page: Page, base: str, db: Session, shot) -> None:  # type: igno
     expect(page.locator("[data-segment=orbis]")).to_have_text("500")
     shot("segment-counts-the-tagged")
 
-    # A bulk unsubscribe of ticked rows, with its confirmation.
+
+def bulk_unsubscribe_and_lift(page: Page, base: str, db: Session, shot) -> None:  # type: ignore[no-untyped-def]
+    """A bulk unsubscribe of ticked rows with its confirmation, then one suppression lifted."""
+    nav = page.get_by_role("navigation", name="Admin")
     page.goto(base + "/admin/subscribers?q=orbis&list=alerts")
     for box in page.locator("input[name=id]").all():
         box.check()
@@ -229,7 +238,10 @@ def admin_pages(page: Page, base: str, db: Session, shot) -> None:  # type: igno
     db.expire_all()
     assert get_suppression(db, "orbis.alerts0@orbis-logistics.example", SECRET) is None
 
-    # A GDPR erasure from the subscriber's page, confirmed by typing the address.
+
+def erase_and_read_an_inquiry(page: Page, base: str, db: Session, shot) -> None:  # type: ignore[no-untyped-def]
+    """A GDPR erasure confirmed by typing the address; an inquiry's own words."""
+    nav = page.get_by_role("navigation", name="Admin")
     gone = "orbis.alerts1@orbis-logistics.example"
     page.goto(base + "/admin/subscribers?q=orbis.alerts1")
     page.get_by_role("link", name=gone).click()

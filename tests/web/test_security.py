@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from mailer import accounts
 from mailer.content.issues import get_issue
+from mailer.inbound.models import Inquiry
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign
 from mailer.settings import Settings
@@ -107,6 +108,7 @@ def state(session: Session) -> tuple[object, ...]:
         tuple(session.scalars(select(MailingList.name).order_by(MailingList.id))),
         tuple(session.scalars(select(accounts.AdminUser.active).order_by(accounts.AdminUser.id))),
         tuple(session.scalars(select(accounts.ApiToken.revoked_at).order_by(accounts.ApiToken.id))),
+        tuple(session.scalars(select(Inquiry.closed_at).order_by(Inquiry.id))),
     )
 
 

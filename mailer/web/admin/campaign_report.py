@@ -3,10 +3,10 @@ deferred, failed grouped by the relay's reply), and what came back (hard and sof
 complaints, unsubscribes, inquiries), each with the list of people behind the number; and the
 chart of messages sent over time (server-rendered SVG by pygal, no JavaScript, nothing fetched).
 
-Attribution: bounces and inquiries carry the campaign id (inbound mail finds it from the VERP
-address). Unsubscribes and complaints do not, so a recipient counts when their subscription to
-the campaign's list was unsubscribed, or their address was suppressed for a complaint, after
-this campaign's message to them was sent.
+Attribution: bounces and inquiries carry the campaign id, and complaints (ARF feedback reports)
+the delivery, which inbound mail finds from the VERP address or the report's copy of our message.
+Unsubscribes do not, so a recipient counts when their subscription to the campaign's list was
+unsubscribed after this campaign's message to them was sent.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
-from mailer.inbound.models import BounceEvent, BounceKind, Inquiry
+from mailer.inbound.models import BounceEvent, BounceKind, InboundKind, InboundMessage, Inquiry
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
 from subscribers.errors import NotFound
@@ -29,8 +29,6 @@ from subscribers.models import (
     Subscriber,
     Subscription,
     SubscriptionStatus,
-    Suppression,
-    SuppressionReason,
 )
 
 # The lists of people a number links to, by the name in the URL, with their heading.
@@ -154,13 +152,10 @@ def people_query(campaign_id: int, kind: str) -> Select[Any, Any, Any, Any]:
         )
     if kind == "complaints":
         return (
-            select(*base, Suppression.created_at, Suppression.detail)
-            .join(sent, sent.c.subscriber_id == Subscriber.id)
-            .join(Suppression, Suppression.email == Subscriber.email)
-            .where(
-                Suppression.reason == SuppressionReason.COMPLAINT,
-                Suppression.created_at >= sent.c.sent_at,
-            )
+            select(*base, InboundMessage.received_at, InboundMessage.outcome)
+            .join(InboundMessage, InboundMessage.subscriber_id == Subscriber.id)
+            .join(Delivery, Delivery.id == InboundMessage.delivery_id)
+            .where(mine, InboundMessage.kind == InboundKind.COMPLAINT)
         )
     raise NotFound(f"no list of people called {kind!r}: use one of {', '.join(PEOPLE)}")
 

@@ -1,8 +1,12 @@
 """Client inquiries in the admin area: replies forwarded (or waiting) to the partners, filtered by
 partner; one inquiry with the client's message as they wrote it (their own words first, the
 quoted newsletter folded away), its attachments (downloadable), and the context block the partner
-received above the forward. Read from the stored raw message with mailer/inbound's own readers;
-nothing here changes how inbound mail is judged or forwarded."""
+received above the forward; closing and reopening it. Read from the stored raw message with
+mailer/inbound's own readers; nothing here changes how inbound mail is judged or forwarded.
+
+Status: new (not yet forwarded), forwarded, deferred or failed (the forward's state), closed (an
+admin settled it). "Answered" is not shown: the forward's Reply-To is the client, so the
+partner's answer goes straight to them and never passes through us."""
 
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue, Partner
+from mailer.db import utcnow
 from mailer.inbound import message
 from mailer.inbound.inquiries import client_context, context_block
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.settings import get_settings
-from mailer.web.admin.forms import DB, Admin, protected_router, render
+from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from subscribers.errors import NotFound
 
 router = protected_router()
@@ -30,6 +35,10 @@ STATUS_WORDS = {
     InquiryStatus.DEFERRED: "deferred (retrying)",
     InquiryStatus.FAILED: "failed",
 }
+
+
+def status_word(inquiry: Inquiry) -> str:
+    return "closed" if inquiry.closed_at is not None else STATUS_WORDS[inquiry.status]
 
 
 def recent_inquiries(
@@ -63,7 +72,7 @@ def inquiries_page(
             "partners": partners,
             "issues": issues,
             "partner": chosen.slug if chosen else "",
-            "words": STATUS_WORDS,
+            "status_word": status_word,
         },
         admin=admin,
         active="inquiries",
@@ -128,7 +137,7 @@ def inquiry_page(
             "context": context,
             "partner": partner,
             "issue": issue,
-            "status_word": STATUS_WORDS[inquiry.status],
+            "status_word": status_word(inquiry),
         },
         admin=admin,
         active="inquiries",
@@ -161,3 +170,25 @@ def attachment(
             "Cache-Control": "no-store",
         },
     )
+
+
+@router.post("/inquiries/{inquiry_id}/close")
+def close_inquiry(
+    inquiry_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: DB, admin: Admin
+) -> Response:
+    """Mark the matter settled (the list then shows it as closed); reopening undoes it."""
+    inquiry, _inbound = _inquiry(session, inquiry_id)
+    if inquiry.closed_at is None:
+        inquiry.closed_at, inquiry.closed_by = utcnow(), admin.email
+        session.commit()
+    return redirect(f"/admin/inquiries/{inquiry_id}", "Inquiry closed.")
+
+
+@router.post("/inquiries/{inquiry_id}/reopen")
+def reopen_inquiry(
+    inquiry_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: DB, admin: Admin
+) -> Response:
+    inquiry, _inbound = _inquiry(session, inquiry_id)
+    inquiry.closed_at, inquiry.closed_by = None, ""
+    session.commit()
+    return redirect(f"/admin/inquiries/{inquiry_id}", "Inquiry reopened.")

@@ -93,8 +93,10 @@ def search_page(
         sort = "email"
     descending = direction == "desc"
     error, column = "", None
-    total, rows = 0, []
+    total, rows, expr_count = 0, [], None
     try:
+        if params.expr:
+            expr_count = search.count(session, search.SubscriberSearch(expression=params.expr))
         wanted = params.to_search(session)
         total = search.count(session, wanted)
         last = max(1, -(-total // PAGE_SIZE))
@@ -132,6 +134,7 @@ def search_page(
             "actions": [(a.value, DESCRIPTIONS[a]) for a in BulkAction],
             "error": error,
             "error_column": column,
+            "expr_count": expr_count,
         },
         admin=admin,
         active="subscribers",

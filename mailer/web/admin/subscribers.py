@@ -122,6 +122,7 @@ def _subscriber_page(
             "subscriptions": describe_subscriptions(session, sub),
             "suppression": suppression,
             "person": describe_subscriber(sub),
+            "complaints": describe_complaints(session, sub.id),
             "deliveries": deliveries_of(session, sub.id),
             "bounces": bounces,
             "inquiries": inquiries,
