@@ -173,7 +173,12 @@ class NaiveBuilder:
             "preferences_url": f"{unsubscribe}#preferences",
             "recipient": f"{name} ({email})" if name else email,
             "reply_address": f"reply+{token}@{self.settings.mail_domain}",
+            "if_tracked": "",
+            "end_tracked": "",
+            "open_pixel": "",
         }
+        context["track"] = lambda url, *_args: url  # links as written (no tracking)
+        context["links_tracked"] = False
         mjml_source = self.html_env.get_template(EMAIL_TEMPLATE).render(context)
         html = mjml2html(mjml_source, disable_comments=True, fonts={})
         html = Premailer(

@@ -7,6 +7,7 @@ import string
 
 import pytest
 
+from mailer import tokens
 from mailer.errors import TokenError
 from mailer.settings import Settings
 from mailer.tokens import (
@@ -134,3 +135,17 @@ def test_addresses_build_and_parse() -> None:
 def test_foreign_addresses_are_refused(addr: str) -> None:
     with pytest.raises(TokenError):
         parse_address(addr, "news.example.com")
+
+
+def test_minter_makes_the_same_tokens_as_sign_and_click_tokens_round_trip() -> None:
+    minter = tokens.Minter(tokens.CLICK, "k" * 40)
+    for n in (0, 1, 255, 256, 10**9 * 256 + 7):
+        assert minter.sign(n) == tokens.sign(tokens.CLICK, n, "k" * 40)
+    token = minter.sign(tokens.click_payload(12345, 8))
+    assert tokens.parse_click_token(token.upper(), ["old-key", "k" * 40]) == (12345, 8)
+    # A click token is no delivery token, and the reverse.
+    with pytest.raises(TokenError):
+        tokens.parse_delivery_token(token, ["k" * 40])
+    with pytest.raises(TokenError):
+        tokens.parse_click_token(tokens.delivery_token(12345 * 256 + 8, "k" * 40), ["k" * 40])
+    assert len(token) <= 30

@@ -47,7 +47,10 @@ def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, Outgoin
         content = content_of(issue)
         info = CampaignInfo.for_issue(issue, list_slug="preview", list_name=issue.newsletter)
     rendered = render_issue(content, settings)
-    message = Composer(rendered, info, settings).compose(0, SAMPLE_EMAIL, SAMPLE_NAME)
+    # Links as written, not tracked: there is no delivery 0 to redirect for, and an editor
+    # clicking through a preview must reach the real pages (the renderer has already checked
+    # the size with tracked links).
+    message = Composer(rendered, info, settings).compose(0, SAMPLE_EMAIL, SAMPLE_NAME, track=False)
     return content, rendered, message
 
 

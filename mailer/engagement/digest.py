@@ -246,8 +246,9 @@ def claim(
             last_reply="",
         )
         .on_conflict_do_nothing(index_elements=["campaign_id", "partner_id"])
+        .returning(PartnerDigest.id)
     )
-    taken = rowcount(inserted) == 1
+    taken = inserted.first() is not None  # a row comes back only to the one who inserted
     if not taken:
         taken = bool(
             rowcount(

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from mailer.content.models import Issue
 from mailer.engagement.models import Click, Open
 from mailer.inbound import bounces, inquiries
+from mailer.inbound.complaints import complaint_counts
 from mailer.inbound.models import Inquiry
 from mailer.rendering.links import Link
 from mailer.sending.models import Campaign, CampaignRender, Delivery, DeliveryStatus
-from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
+from subscribers.models import Subscription, SubscriptionStatus
 
 OPENS_CAVEAT = "opens (approximate: mail clients prefetch images)"
 
@@ -51,7 +52,7 @@ class CampaignEngagement:
     opens: int | None  # None: the open pixel was not in this campaign's messages
     inquiries: int
     unsubscribes: int  # recipients who unsubscribed from the list after this message
-    complaints: int  # recipients now marked as having complained
+    complaints: int  # recipients whose provider reported a complaint (ARF) about this campaign
     bounces_hard: int
     bounces_soft: int
     machine_hits: int
@@ -131,12 +132,7 @@ def campaign_engagement(session: Session, campaign_id: int) -> CampaignEngagemen
             Subscription.unsubscribed_at >= Delivery.sent_at,
         )
     )
-    complaints = session.scalar(
-        select(func.count())
-        .select_from(Delivery)
-        .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-        .where(_sent(campaign_id), Subscriber.status == SubscriberStatus.COMPLAINED)
-    )
+    complaints = complaint_counts(session, campaign_id).complaints
     opens = None
     if session.scalar(select(func.count()).where(Open.campaign_id == campaign_id)):
         opens = session.scalar(select(func.count()).where(Open.campaign_id == campaign_id))

@@ -144,11 +144,14 @@ def _inline_css(html: str) -> str:
     return out
 
 
-_BLOCK_END = re.compile(r"(</(?:p|div|table|tr|h[1-6]|ol|ul|li)>)(?!\n)")
+# After a closing block tag, the end of an Outlook conditional comment, or a cell's opening tag:
+# places where a line break is whitespace that HTML ignores.
+_BLOCK_END = re.compile(r"(</(?:p|div|table|tr|h[1-6]|ol|ul|li)>|<!\[endif\]-->|<td\b[^>]*>)(?!\n)")
 
 
 def _short_lines(html: str) -> str:
-    """A line break after each closing block tag on the lines that carry a recipient's fields.
+    """A line break after each closing block tag (and the like, see _BLOCK_END) on the lines
+    that carry a recipient's fields.
 
     Quoted-printable encodes each line whole, and a composer re-encodes per message only the lines
     that differ between recipients: MJML leaves the call to action and the footer on one line of

@@ -62,7 +62,11 @@ class _QuotedPrintable:
     """
 
     def __init__(self, *, canonical: bool = False, max_entries: int = 1024) -> None:
-        self._cache: dict[str, tuple[bytes, bytes]] = {}
+        # Two generations: a line seen a second time is one every message shares and stays;
+        # lines seen once (a recipient's name, links, tokens) churn and are dropped in bulk,
+        # so personal lines never push the shared ones out.
+        self._shared: dict[str, tuple[bytes, bytes]] = {}
+        self._recent: dict[str, tuple[bytes, bytes]] = {}
         self._max = max_entries
         self._canonical = canonical  # also keep each line's DKIM relaxed canonical form
 
@@ -73,17 +77,23 @@ class _QuotedPrintable:
         lines = text.split("\n")
         if lines[-1] == "":
             lines.pop()
-        cache = self._cache
-        if len(cache) > self._max:  # lines with personal data accumulate; start afresh
-            cache.clear()
+        shared, recent = self._shared, self._recent
+        if len(recent) > self._max:
+            recent.clear()
+        if len(shared) > 4 * self._max:  # a pathological campaign: start afresh
+            shared.clear()
         out = []
         canon = []
         for line in lines:
-            entry = cache.get(line)
+            entry = shared.get(line)
             if entry is None:
-                enc = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
-                entry = (enc, relaxed_lines(enc) if self._canonical else b"")
-                cache[line] = entry
+                entry = recent.pop(line, None)
+                if entry is not None:
+                    shared[line] = entry
+                else:
+                    enc = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
+                    entry = (enc, relaxed_lines(enc) if self._canonical else b"")
+                    recent[line] = entry
             out.append(entry[0])
             canon.append(entry[1])
         return b"".join(out), b"".join(canon)
