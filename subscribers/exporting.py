@@ -20,7 +20,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from subscribers.formulas import neutralise
-from subscribers.importing import ATTR_PREFIX, EXPORT_COLUMNS
+from subscribers.import_file import ATTR_PREFIX, EXPORT_COLUMNS
 from subscribers.models import MailingList, Subscriber, SubscriberTag, Subscription
 from subscribers.suppression import one_of
 

@@ -19,13 +19,19 @@ name carries no date, since files get renamed and copied.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, auto
 from pathlib import PurePath
 
-from mailer.content.document import IssueContent, Item, PartnerInfo, Source, long_date
+from mailer.content.document import (
+    IssueContent,
+    Item,
+    PartnerInfo,
+    Source,
+    issue_slug,
+    long_date,
+)
 from mailer.content.errors import IssueFormatError
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
@@ -139,19 +145,9 @@ def looks_like_source(text: str) -> bool:
     return _words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
 
 
-def slugify(text: str) -> str:
-    """ASCII, lower-case, hyphen-separated: stable across runs and safe in URLs and file names."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
 def issue_title(newsletter: str, when: date) -> str:
     """`Security Chatter — 9 April 2025` (English month names whatever the locale)."""
     return f"{newsletter} — {long_date(when)}"
-
-
-def issue_slug(newsletter: str, when: date) -> str:
-    return f"{slugify(newsletter)}-{when.isoformat()}"
 
 
 def newsletter_from_pdf_name(pdf_name: str) -> str:

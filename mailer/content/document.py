@@ -7,6 +7,7 @@ frozen dataclasses; the renderer and the PDF printer take nothing else, which ke
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,6 +33,18 @@ def long_date(d: date | None) -> str:
     if d is None:
         return ""
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower-case, hyphen-separated: stable across runs and safe in URLs and file names."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def issue_slug(newsletter: str, when: date) -> str:
+    """The one issue slug both formats derive when none is given: `security-chatter-2025-04-09`
+    (`issue-…` for a newsletter name with nothing slug-worthy in it)."""
+    return f"{slugify(newsletter) or 'issue'}-{when.isoformat()}"
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,7 @@ def content_of(issue: Issue) -> IssueContent:
                     url=row.source_url,
                 ),
             )
-            for row in sorted(issue.items, key=lambda r: r.position)
+            for row in issue.items  # ordered by position (the relationship says so)
         ),
         call_to_action=issue.call_to_action,
         more_info_url=issue.more_info_url,

@@ -45,11 +45,9 @@ from markdown_it.token import Token
 
 from mailer.content.briefing import (
     SOURCE_SHAPE,
-    issue_slug,
     issue_title,
     newsletter_from_pdf_name,
     parse_source_line,
-    slugify,
 )
 from mailer.content.document import (
     LIMITS,
@@ -58,6 +56,8 @@ from mailer.content.document import (
     Item,
     PartnerInfo,
     Source,
+    issue_slug,
+    slugify,
 )
 from mailer.content.errors import IssueFormatError
 from mailer.content.language import normal_language

@@ -13,8 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.content.briefing import slugify
-from mailer.content.document import PartnerInfo
+from mailer.content.document import PartnerInfo, slugify
 from mailer.content.errors import PartnerError
 from mailer.content.models import Partner
 from mailer.errors import NotFound

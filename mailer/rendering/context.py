@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mailer.brand import brand_of
-from mailer.content.document import IssueContent, long_date
+from mailer.content.document import IssueContent, issue_slug, long_date
 from mailer.content.language import detect_language, normal_language
 from mailer.settings import Settings
 
@@ -34,14 +34,6 @@ def web_url(url: str | None) -> str:
     if url and re.match(r"https?://[^\s/]+", url.strip(), re.I):
         return url.strip()
     return ""
-
-
-def issue_slug(content: IssueContent) -> str:
-    """The archive slug; falls back to `newsletter-YYYY-MM-DD` when the content carries none."""
-    if content.slug:
-        return content.slug
-    base = re.sub(r"[^a-z0-9]+", "-", content.newsletter.lower()).strip("-") or "issue"
-    return f"{base}-{content.date.isoformat()}"
 
 
 def first_name(full_name: str) -> str:
@@ -93,7 +85,7 @@ def reading_paragraphs(text: str, words: int = READING_WORDS) -> list[str]:
 
 def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
     """The values every edition (email, text, PDF) shows, computed in one place so they agree."""
-    slug = issue_slug(content)
+    slug = content.slug or issue_slug(content.newsletter, content.date)
     firm = content.partner.firm or settings.firm_name
     date_long = long_date(content.date)
     subject = content.title or f"{content.newsletter} — {date_long}"

@@ -24,7 +24,8 @@ from mailer.errors import MailerError
 from mailer.settings import Settings
 from subscribers.errors import InvalidAddress, SubscribersError
 from subscribers.formulas import neutralise, unformula
-from subscribers.importing import _physical_lines, import_csv
+from subscribers.import_file import physical_lines
+from subscribers.importing import import_csv
 from subscribers.lifecycle import add_subscriber, get_subscriber, subscribe_pending
 from subscribers.models import MailingList, Subscriber
 
@@ -147,7 +148,7 @@ def test_lines_are_split_at_every_line_end_whatever_the_chunk_boundaries(
     parts: list[tuple[str, str]], chunk: int
 ) -> None:
     data = "".join(text + end for text, end in parts).encode()
-    lines = list(_physical_lines(io.BytesIO(data), "f.csv", chunk=chunk))
+    lines = list(physical_lines(io.BytesIO(data), "f.csv", chunk=chunk))
     assert b"".join(lines) == data
     assert lines == re.findall(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", data)
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from subscribers.expressions import MAX_DEPTH
 from subscribers.models import (
     MailingList,
     Subscriber,
@@ -23,7 +24,6 @@ from subscribers.models import (
     SuppressionReason,
 )
 from subscribers.segments import (
-    MAX_DEPTH,
     And,
     Condition,
     Node,

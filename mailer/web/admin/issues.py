@@ -137,7 +137,7 @@ def _issue_page(
         {
             "title": issue.title,
             "issue": issue,
-            "items": sorted(issue.items, key=lambda i: i.position),
+            "items": issue.items,
             "audiences": _audiences(session),
             "campaigns": [queries.campaign_summary(session, c.id) for c in sent],
             "error": error,

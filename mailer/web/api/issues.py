@@ -67,16 +67,6 @@ def issue(slug: IssueSlug, session: DB) -> IssueDetail:
         **_issue_out(row),
         summary=row.summary,
         more_info_url=row.more_info_url,
-        item_list=[
-            ItemOut(
-                position=i.position,
-                headline=i.headline,
-                source_outlet=i.source_outlet,
-                source_date=i.source_date,
-                source_author=i.source_author,
-                source_title=i.source_title,
-                source_url=i.source_url,
-            )
-            for i in sorted(row.items, key=lambda i: i.position)
-        ],
+        # The items in order (the relationship is ordered by position), field for field.
+        item_list=[ItemOut.model_validate(i, from_attributes=True) for i in row.items],
     )

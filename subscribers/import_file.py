@@ -1,0 +1,355 @@
+"""The subscriber file as `mailer subscribers import` reads it: lines, separator, header, rows,
+and the report every import fills in (pure data: the CLI prints it, the web admin renders it).
+
+What the file may hold and what an import does with it is the contract in
+`subscribers.importing`'s docstring; this module turns bytes into cleaned `Candidate`s and
+ImportFileErrors that name the file and line, and touches no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, BinaryIO
+
+from subscribers.addresses import parse_address
+from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
+from subscribers.formulas import unformula
+from subscribers.languages import parse_language
+from subscribers.lifecycle import COMPANY_MAX, NAME_MAX, clean_tags, clean_text
+from subscribers.models import (
+    SubscriptionStatus,
+)
+from subscribers.text import has_control_characters
+
+COLUMNS = ("email", "name", "company", "language", "tags")
+EXPORT_COLUMNS = (*COLUMNS, "status")
+ATTR_PREFIX = "attr."
+ATTR_MAX = NAME_MAX  # characters in one attribute value
+ATTR_KEY_MAX = 64
+ATTR_COLUMNS_MAX = 50
+BATCH_SIZE = 1000
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+SNIFF_BYTES = 64 * 1024  # of the file's start, for separator detection
+MAX_LINE_BYTES = 1024 * 1024  # one physical line; longer is not a subscriber file
+
+Progress = Callable[[int, int], None]  # (bytes read so far, file size)
+
+
+# --- the report (pure data: the CLI prints it, the web admin renders it) ---------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A row that was skipped: where it is and why."""
+
+    row: int  # the spreadsheet row (header = 1)
+    line: int  # first physical line of the record in the file
+    end_line: int  # last physical line (differs when a quoted field spans lines)
+    email: str  # the cell as written (may contain CR/LF: escape before printing)
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowNote:
+    """A valid row that was deliberately not applied (suppressed, or unsubscribed from the list)."""
+
+    row: int
+    line: int
+    email: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A row whose address already appeared earlier in the file; merged into that row."""
+
+    row: int
+    line: int
+    first_row: int
+    email: str
+
+
+@dataclass
+class ImportReport:
+    """What happened. Invariant: records == imported + updated + unchanged + suppressed +
+    not_reactivated + skipped + len(duplicates)."""
+
+    file: str
+    list_slug: str
+    records: int = 0  # data rows read (blank rows not counted)
+    imported: int = 0  # addresses newly subscribed to the list
+    updated: int = 0  # already on the list, details changed
+    unchanged: int = 0  # already on the list, nothing to change
+    suppressed: int = 0  # on the suppression list: refused
+    not_reactivated: int = 0  # unsubscribed from this list: left unsubscribed
+    skipped: int = 0  # bad rows
+    problems: list[RowProblem] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    suppressed_rows: list[RowNote] = field(default_factory=list)
+    not_reactivated_rows: list[RowNote] = field(default_factory=list)
+    attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
+    ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
+    separator: str = ","  # the field separator the file was read with
+    separator_detected: bool = True  # False when the caller named it
+
+    @property
+    def separator_name(self) -> str:
+        """`semicolon (;)`: how reports name the separator."""
+        shown = "\\t" if self.separator == "\t" else self.separator
+        return f"{SEPARATORS.get(self.separator, 'separator')} ({shown})"
+
+    @property
+    def balanced(self) -> bool:
+        """The invariant above: every data row is counted exactly once."""
+        return self.records == (
+            self.imported
+            + self.updated
+            + self.unchanged
+            + self.suppressed
+            + self.not_reactivated
+            + self.skipped
+            + len(self.duplicates)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Columns:
+    index: dict[str, int]  # known column → position
+    attributes: list[tuple[str, int]]  # (attribute key, position)
+    width: int
+
+
+@dataclass
+class Candidate:
+    """One address's merged rows within a batch."""
+
+    email: str
+    domain: str
+    rows: list[tuple[int, int]]  # (row, line) of each row merged here, first one first
+    name: str = ""
+    company: str = ""
+    language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    status: SubscriptionStatus | None = None
+    repeat_of: int | None = None  # first row, when the address was seen in an earlier batch
+
+    def merge(self, later: Candidate) -> None:
+        self.rows.extend(later.rows)
+        self.name = later.name or self.name
+        self.company = later.company or self.company
+        self.language = later.language or self.language
+        self.tags = later.tags or self.tags
+        self.attributes.update({k: v for k, v in later.attributes.items() if v})
+        self.status = later.status or self.status
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """The file's lines with their ends, whichever of LF, CRLF or a lone CR ends them.
+
+    Read in chunks, so a file whose lines end in CR only (old Mac exports: no LF at all) does not
+    become one huge line; a line longer than MAX_LINE_BYTES is refused as not a subscriber file.
+    """
+    pending = b""
+    number = 1
+    while data := fileobj.read(chunk):
+        pending += data
+        start = 0
+        for match in _LINE_END.finditer(pending):
+            if match.end() == len(pending) and match.group() == b"\r":
+                break  # the LF of a CRLF may start the next chunk
+            yield pending[start : match.end()]
+            number += 1
+            start = match.end()
+        pending = pending[start:]
+        if len(pending) > MAX_LINE_BYTES:
+            raise ImportFileError(
+                f"the line is longer than {MAX_LINE_BYTES // 1024} KiB; this does not look like "
+                "a CSV file of subscribers",
+                path=name,
+                line=number,
+            )
+    if pending:
+        yield pending
+
+
+def decoded_lines(fileobj: BinaryIO, name: str, counter: list[int]) -> Iterator[str]:
+    """Decode line by line so that a bad byte is reported with its line number."""
+    for number, raw in enumerate(physical_lines(fileobj, name), start=1):
+        counter[0] += len(raw)
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"not valid UTF-8 ({exc.reason} at byte {exc.start + 1} of the line); "
+                "save the file as 'CSV UTF-8' and import it again",
+                path=name,
+                line=number,
+            ) from None
+
+
+def _header_cells(lines: list[str], separator: str) -> list[str]:
+    try:
+        return next(csv.reader(lines, delimiter=separator), [])
+    except csv.Error:
+        return []
+
+
+def choose_separator(lines: list[str]) -> str:
+    """The separator of a file starting with `lines` (see the module docstring).
+
+    The header's `email` column is the contract, so a separator that produces it wins outright;
+    clevercsv's detection (pattern and type consistency of the rows) breaks a tie or, when no
+    separator produces it, picks the one the error message will be about."""
+    fitting = [
+        sep
+        for sep in SEPARATORS
+        if any(c.strip().lower() == "email" for c in _header_cells(lines, sep))
+    ]
+    if len(fitting) == 1:
+        return fitting[0]
+    candidates = fitting or list(SEPARATORS)
+    import clevercsv  # only for a tie: it takes a second to import, most files never need it
+
+    try:
+        dialect = clevercsv.Detector().detect("".join(lines), delimiters=candidates)
+    except (ValueError, csv.Error, clevercsv.Error):  # a heuristic: never fatal
+        dialect = None
+    if dialect is not None and dialect.delimiter in candidates:
+        return str(dialect.delimiter)
+    return candidates[0]
+
+
+def sample_lines(lines: Iterator[str]) -> list[str]:
+    """The first lines of the file, up to SNIFF_BYTES (at least the header)."""
+    taken: list[str] = []
+    size = 0
+    for line in lines:
+        taken.append(line)
+        size += len(line)
+        if size >= SNIFF_BYTES:
+            break
+    return taken
+
+
+def read_header(header: list[str] | None, name: str, report: ImportReport) -> Columns:
+    expected = ",".join(COLUMNS)
+    if header is None:
+        raise ImportFileError(f"the file is empty; it needs a header row: {expected}", path=name)
+    index: dict[str, int] = {}
+    attributes: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for pos, cell in enumerate(header):
+        title = cell.strip()
+        key = title.lower()
+        if not title:
+            report.ignored_columns.append(pos + 1)
+            continue
+        if key in seen:
+            raise ImportFileError(
+                f"column {title!r} appears twice in the header", path=name, line=1
+            )
+        seen.add(key)
+        if key in EXPORT_COLUMNS:
+            index[key] = pos
+        else:
+            attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
+            if not attr:
+                raise ImportFileError(f"column {pos + 1} is named {title!r} with no key", path=name)
+            if len(attr) > ATTR_KEY_MAX or has_control_characters(attr):
+                raise ImportFileError(
+                    f"column {pos + 1}: an attribute name must be one line of at most "
+                    f"{ATTR_KEY_MAX} characters (found {len(attr)} characters: {attr[:40]!r})",
+                    path=name,
+                    line=1,
+                )
+            attributes.append((attr, pos))
+            report.attribute_columns.append(title)
+    if len(attributes) > ATTR_COLUMNS_MAX:
+        raise ImportFileError(
+            f"the header has {len(attributes)} attribute columns; at most {ATTR_COLUMNS_MAX} "
+            "are stored per subscriber (remove the columns you do not need)",
+            path=name,
+            line=1,
+        )
+    if "email" not in index:
+        looks_like_data = False
+        for cell in header:
+            try:
+                parse_address(cell)
+                looks_like_data = True
+            except InvalidAddress:
+                pass
+        if looks_like_data:
+            raise ImportFileError(
+                f"row 1 looks like data, not a header: add a first row naming the columns, "
+                f"e.g. {expected}",
+                path=name,
+                line=1,
+            )
+        found = ", ".join(c.strip() for c in header if c.strip()) or "nothing"
+        raise ImportFileError(
+            f"the header has no 'email' column (found: {found[:200]}); expected columns: "
+            f"{expected} (the file was read as {report.separator_name}-separated)",
+            path=name,
+            line=1,
+        )
+    return Columns(index=index, attributes=attributes, width=len(header))
+
+
+def _parse_status(raw: str) -> SubscriptionStatus | None:
+    text = raw.strip().lower()
+    if not text:
+        return None
+    try:
+        return SubscriptionStatus(text)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown status {raw.strip()!r}: use active, pending or unsubscribed"
+        ) from None
+
+
+def parse_row(record: list[str], cols: Columns, row: int, line: int) -> Candidate:
+    """A candidate from one CSV record; InvalidAddress/InvalidInput say what is wrong."""
+    if len(record) > cols.width:
+        raise InvalidInput(
+            f"the row has {len(record)} fields but the header has {cols.width} "
+            "(a comma inside a value needs quotes)"
+        )
+
+    record = [unformula(c) for c in record]
+
+    def cell(key: str) -> str:
+        pos = cols.index.get(key)
+        return record[pos] if pos is not None and pos < len(record) else ""
+
+    address = parse_address(cell("email"))
+    return Candidate(
+        email=address.email,
+        domain=address.domain,
+        rows=[(row, line)],
+        name=clean_text(cell("name"), "name", NAME_MAX),
+        company=clean_text(cell("company"), "company", COMPANY_MAX),
+        language=parse_language(cell("language")),
+        tags=clean_tags(cell("tags").split(";")),
+        attributes={
+            key: clean_text(record[pos], f"{ATTR_PREFIX}{key}", ATTR_MAX)
+            for key, pos in cols.attributes
+            if pos < len(record)
+        },
+        status=_parse_status(cell("status")),
+    )
