@@ -71,11 +71,12 @@ def record_complaint(
     session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
 ) -> str:
     """Attribute the complaint, mark and suppress the complainer. The caller commits."""
-    if inbound.delivery_id is None:
-        found = delivery_from(verdict.tokens, settings)
-        row = session.get(Delivery, found) if found is not None else None
-        if row is not None:
-            inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
+    # The report is about the original it carries: a verified token or Message-ID of ours in it
+    # names the delivery complained about, even when the report reached another of our addresses.
+    found = delivery_from(verdict.tokens, settings)
+    row = session.get(Delivery, found) if found is not None else None
+    if row is not None:
+        inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
     feedback = verdict.failures[0].reason.removeprefix("feedback:") if verdict.failures else ""
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if subscriber is None or not subscriber.email:

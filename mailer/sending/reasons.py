@@ -104,6 +104,8 @@ REASONS: tuple[ReasonRule, ...] = (
             r"buz[oó]n (?:est[aá] )?lleno",
             r"cuota (?:excedida|superada)",
             r"excede (?:la|su) cuota",
+            r"bo[iî]te (?:aux lettres )?pleine|postfach (?:ist )?voll|caixa (?:postal )?cheia",
+            r"casella piena",
         ),
     ),
     ReasonRule(
@@ -143,6 +145,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"\bnxdomain\b",
             r"no (?:mx|mail exchanger|valid mx)",
             r"does not accept (?:any )?mail",
+            r"not accepting (?:network )?(?:messages|mail)",
             r"null mx",
             r"unable to route",
             r"dominio (?:no existe|desconocido|inexistente)",
@@ -178,6 +181,9 @@ REASONS: tuple[ReasonRule, ...] = (
             r"usuario (?:desconocido|no existe|inexistente)",
             r"destinatario (?:desconocido|no existe|inexistente)",
             r"(?:direcci[oó]n|cuenta|buz[oó]n) (?:de correo )?(?:no existe|inexistente)",
+            r"utilisateur inconnu|destinataire inconnu|adresse (?:destinataire )?invalide",
+            r"benutzer unbekannt|unbekannter empf[aä]nger|usu[aá]rio desconhecido",
+            r"utente sconosciuto",
         ),
     ),
     ReasonRule(

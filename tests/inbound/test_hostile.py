@@ -121,3 +121,21 @@ def test_a_judgement_that_keeps_crashing_is_failed_after_the_bounded_attempts(
     session.expire_all()
     assert session.get(InboundMessage, row.id).attempts == MAX_ATTEMPTS  # type: ignore[union-attr]
     assert process(row.id).status == InboundStatus.FAILED  # never retried again
+
+
+def test_a_complaint_names_the_delivery_its_original_carries_by_token_or_message_id(
+    session: Session, room: Newsroom
+) -> None:
+    """Our Message-ID or a token inside the report identify the delivery; forged ones do not."""
+    from mailer import tokens
+    from mailer.inbound.complaints import delivery_from
+
+    settings = get_settings()
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    tag = tokens.digest("message-id", f"{delivery.campaign_id}:d{delivery.id}", settings.secret())
+    ours = f"<c{delivery.campaign_id}.d{delivery.id}.{tag}@news.example.com>"
+    assert delivery_from([ours], settings) == delivery.id
+    assert delivery_from([ours.replace(tag, "aaaaaaaa")], settings) is None
+    token = tokens.delivery_token(delivery.id, settings.secret())
+    assert delivery_from(["<other@example.org>", token], settings) == delivery.id
+    assert delivery_from([token[:-1] + ("a" if token[-1] != "a" else "b")], settings) is None

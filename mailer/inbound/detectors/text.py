@@ -91,8 +91,8 @@ def _window(lines: list[str], i: int, size: int = 5) -> str:
             break
         if not line.strip():
             continue
-        other = re.match(r"^\s*<?([^\s@<>]+@[^\s@<>]+?)>?\s*(?::|\.\.\.|$)", line)
-        if other and other.group(1).lower() not in lines[i].lower():
+        others = [a for a in addresses_in(line) if a not in lines[i].lower()]
+        if others and re.match(r"^\s*(?:\d{3}\s+)?<?[^\s@<>]+@", line):
             break  # the next recipient's block starts
         out.append(line.strip())
     return " ".join(out)
