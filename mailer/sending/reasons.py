@@ -296,7 +296,7 @@ _GENERIC = {
 _SENDER_REJECTED = re.compile(
     r"sender (?:address )?(?:rejected|refused|denied|unknown|verify failed|domain)|"
     r"domain of sender address|sender address does not exist|bad sender|"
-    r"mail from (?:address )?(?:rejected|refused)",
+    r"mail from (?:address )?(?:rejected|refused)|\bfrom:\s*domain is invalid|valid from:",
     re.I,
 )
 # A "user unknown" after the whole message was sent is a filter's answer, not a missing mailbox
@@ -305,7 +305,8 @@ _COMMAND_PHRASES = re.compile(
     r"in reply to (rcpt to|mail from|end of data|data) command|"
     r"after (rcpt to|mail from|end of data|data)\b|"
     r"did not like our (rcpt to|mail from|final data|data)|"
-    r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to",
+    r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to|"
+    r"does not like (recipient)",
     re.I,
 )
 _TRANSCRIPT_SENT = re.compile(r"^\s*>>>\s*(rcpt|mail|data)\b", re.I | re.M)
@@ -327,7 +328,7 @@ def smtp_command(text: str) -> str:
         if not sent:
             return ""
         word = sent[-1].group(1).lower()
-    if word.startswith("rcpt"):
+    if word.startswith(("rcpt", "recipient")):
         return "RCPT"
     if word.startswith("mail"):
         return "MAIL"
@@ -433,6 +434,9 @@ def judge(status: str, text: str, command: str | None = None) -> Judgement:
         reason, rule = Reason.OTHER, "default"
     if command is None:
         command = smtp_command(text)
+    if command == "MAIL" and is_hard(reason):
+        # Refused at MAIL FROM: the server rejected our sender, not the reader's address.
+        reason, rule = Reason.POLICY_BLOCKED, f"{rule}, at MAIL FROM (our sender)"
     if (
         reason == Reason.USER_UNKNOWN
         and key not in _ADDRESS_CODES

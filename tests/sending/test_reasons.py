@@ -100,6 +100,16 @@ def test_user_unknown_wording_counts_as_a_dead_mailbox_only_when_it_answered_rcp
     assert reasons.judge("5.1.1", "550 5.1.1 User unknown (in reply to end of DATA command)").hard
 
 
+def test_a_refusal_of_our_sender_is_never_the_readers_dead_address() -> None:
+    for text in (
+        "550 5.1.0 Address rejected (after MAIL FROM)",
+        "553 5.1.8 <bounces@news.example.com>... Domain of sender address does not exist",
+        "501 5.1.7 Bad sender address syntax",
+    ):
+        judged = reasons.judge("", text)
+        assert (judged.reason, judged.hard) == (reasons.Reason.POLICY_BLOCKED, False), text
+
+
 def test_hard_is_a_property_of_the_reason_not_of_the_first_digit() -> None:
     hard = {r for r in reasons.Reason if reasons.is_hard(r)}
     assert hard == {
