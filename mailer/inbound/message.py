@@ -125,5 +125,8 @@ def reply_text(text: str) -> str:
         if QUOTE_START.match(line) and any(k.strip() for k in kept):
             break
         kept.append(line)
-    trimmed = EmailReplyParser.parse_reply("\n".join(kept))
+    try:
+        trimmed = EmailReplyParser.parse_reply("\n".join(kept))
+    except Exception:  # noqa: BLE001 - a library crash must not stop the judgement
+        trimmed = ""
     return trimmed.strip() or "\n".join(kept).strip()
