@@ -11,8 +11,6 @@ broken encoding; both are read the same way.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from email.message import Message
 
@@ -124,12 +122,3 @@ def detect(mail: Mail) -> Verdict | None:
             InboundKind.DELIVERED, "rfc3464", "delivery status report of a successful delivery"
         )
     return None
-
-
-def parse_blocks(text: str) -> list[dict[str, str]]:
-    """Exposed for the family detectors that embed DSN-like fields in text."""
-    return _blocks_of_text(text)
-
-
-def parse_headers(text: str) -> Message:
-    return email.message_from_string(text, policy=email.policy.compat32)
