@@ -264,7 +264,10 @@ def one_size(
         flush_redis(broker)
         mailer_db.upgrade(url)
         slug, import_s, segment, segment_s = import_list(url, size, workdir)
-        print(f"  {size:,}: imported in {import_s:.1f} s; segment {segment:,} in {segment_s:.2f} s")
+        print(
+            f"  {size:,}: imported in {import_s:.1f} s; segment {segment:,} in {segment_s:.2f} s",
+            flush=True,
+        )
         workers = start_workers(layout, env, workdir)
         sink.reset()
         watch = StatusWatch(url)
@@ -277,6 +280,7 @@ def one_size(
             text=True,
             check=False,
         )
+        send_cli = time.monotonic() - started
         if sent.returncode != 0:
             raise SystemExit(f"mailer send failed:\n{sent.stdout}\n{sent.stderr}")
         watch.join(600)
@@ -286,11 +290,29 @@ def one_size(
         total = int(said.group(1).replace(",", ""))
         target = min(first or total, total)
         alive = [w.proc for w in workers]
+        early = sink.wait_for(1, timeout=600, alive=alive)
+        snapshot = (watch.sending or 0) - (watch.snapshot_began or 0)
+        print(  # as it happens: a long run stopped early still leaves these figures
+            f"  {size:,}: `mailer send` returned after {send_cli:.1f} s; snapshot of {total:,} "
+            f"in {snapshot:.2f} s; first message {early['first'] - started:.2f} s after launch; "
+            f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+            flush=True,
+        )
         sink.wait_for(target // 2, timeout=120 + target / 50, alive=alive)
         pages = time_pages(url, 1, size)
+        print(
+            f"  {size:,}: pages (ms) {json.dumps({k: round(v) for k, v in pages.items()})}",
+            flush=True,
+        )
         stats = sink.wait_for(target, timeout=120 + target / 50, alive=alive)
         memory = worker_memory(workers)
         load = os.getloadavg()
+        print(
+            f"  {size:,}: {stats['messages']:,} messages, sending phase "
+            f"{stats['last'] - stats['first']:.1f} s; pool peak "
+            f"{max(m['pool'] for m in memory) / 1024:.1f} MiB",
+            flush=True,
+        )
         stop_workers(workers)  # their backends exit: every counter reaches pg_stat
         workers = []
         time.sleep(1.0)  # the statistics collector's flush of the exited backends
@@ -305,7 +327,7 @@ def one_size(
             segment_s=segment_s,
             segment=segment,
             first_message=stats["first"] - started,
-            snapshot=(watch.sending or 0) - (watch.snapshot_began or 0),
+            snapshot=snapshot,
             sending_phase=stats["last"] - stats["first"],
             batches=batches,
             writes=delivery_writes(url),
