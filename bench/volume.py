@@ -2,11 +2,14 @@
 
     python bench/volume.py [--sizes 10000 100000] [--first N] [--layout 2x1]
     python bench/volume.py --sizes 1000000 --first 50000     # the one-off million run
+    python bench/volume.py --sizes 1000000 --first 50000 --bulk   # rows inserted, not imported
 
 For each size, on a fresh PostgreSQL database of its own (created and dropped here) that nothing
 analyses by hand, as a user has it right after an import:
 - a CSV of that many realistic rows (bench/import.py's generator) imported with the real importer,
-  then the segment `tag:client and lang:es` counted;
+  then the segment `tag:client and lang:es` counted (`--bulk`: the rows inserted straight into
+  the tables as bench/send.py does, minutes instead of half an hour at a million on this machine;
+  nothing analyses them, so the campaign's start finds tables that were never analysed);
 - two `mailer worker` processes (own redis-server as the broker) and `mailer send --yes --no-wait`
   into the fast SMTP sink of bench/send.py, until the sink has every message (or --first of them);
 - while it sends, the admin pages (in-process, signed in) and the API's subscriber list timed.
@@ -134,6 +137,23 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             )
 
 
+def bulk_list(url: str, size: int) -> tuple[str, float, int, float]:
+    """bench/send.py's populate: the fixture issue, a list, `size` rows in bulk (no ANALYZE)."""
+    from send import populate
+
+    from subscribers.db import make_engine, session_factory
+    from subscribers.segments import count
+
+    slug, seconds = populate(url, size)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        started = time.perf_counter()
+        segment = count(session, 1, SEGMENT)
+        segment_s = time.perf_counter() - started
+    engine.dispose()
+    return slug, seconds, segment, segment_s
+
+
 class StatusWatch(threading.Thread):
     """Polls campaign 1's status and reason: when the snapshot began, when sending began."""
 
@@ -241,7 +261,13 @@ def delivery_writes(url: str) -> dict[str, int]:
 
 
 def one_size(
-    size: int, first: int | None, sink: Sink, broker: str, layout: str, workdir: Path
+    size: int,
+    first: int | None,
+    sink: Sink,
+    broker: str,
+    layout: str,
+    workdir: Path,
+    bulk: bool = False,
 ) -> Run:
     from mailer.settings import reset_settings
 
@@ -263,8 +289,14 @@ def one_size(
 
         flush_redis(broker)
         mailer_db.upgrade(url)
-        slug, import_s, segment, segment_s = import_list(url, size, workdir)
-        print(f"  {size:,}: imported in {import_s:.1f} s; segment {segment:,} in {segment_s:.2f} s")
+        if bulk:
+            slug, import_s, segment, segment_s = bulk_list(url, size)
+        else:
+            slug, import_s, segment, segment_s = import_list(url, size, workdir)
+        print(
+            f"  {size:,}: imported in {import_s:.1f} s; segment {segment:,} in {segment_s:.2f} s",
+            flush=True,
+        )
         workers = start_workers(layout, env, workdir)
         sink.reset()
         watch = StatusWatch(url)
@@ -277,6 +309,7 @@ def one_size(
             text=True,
             check=False,
         )
+        send_cli = time.monotonic() - started
         if sent.returncode != 0:
             raise SystemExit(f"mailer send failed:\n{sent.stdout}\n{sent.stderr}")
         watch.join(600)
@@ -286,11 +319,29 @@ def one_size(
         total = int(said.group(1).replace(",", ""))
         target = min(first or total, total)
         alive = [w.proc for w in workers]
+        early = sink.wait_for(1, timeout=600, alive=alive)
+        snapshot = (watch.sending or 0) - (watch.snapshot_began or 0)
+        print(  # as it happens: a long run stopped early still leaves these figures
+            f"  {size:,}: `mailer send` returned after {send_cli:.1f} s; snapshot of {total:,} "
+            f"in {snapshot:.2f} s; first message {early['first'] - started:.2f} s after launch; "
+            f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+            flush=True,
+        )
         sink.wait_for(target // 2, timeout=120 + target / 50, alive=alive)
         pages = time_pages(url, 1, size)
+        print(
+            f"  {size:,}: pages (ms) {json.dumps({k: round(v) for k, v in pages.items()})}",
+            flush=True,
+        )
         stats = sink.wait_for(target, timeout=120 + target / 50, alive=alive)
         memory = worker_memory(workers)
         load = os.getloadavg()
+        print(
+            f"  {size:,}: {stats['messages']:,} messages, sending phase "
+            f"{stats['last'] - stats['first']:.1f} s; pool peak "
+            f"{max(m['pool'] for m in memory) / 1024:.1f} MiB",
+            flush=True,
+        )
         stop_workers(workers)  # their backends exit: every counter reaches pg_stat
         workers = []
         time.sleep(1.0)  # the statistics collector's flush of the exited backends
@@ -305,7 +356,7 @@ def one_size(
             segment_s=segment_s,
             segment=segment,
             first_message=stats["first"] - started,
-            snapshot=(watch.sending or 0) - (watch.snapshot_began or 0),
+            snapshot=snapshot,
             sending_phase=stats["last"] - stats["first"],
             batches=batches,
             writes=delivery_writes(url),
@@ -399,6 +450,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--first", type=int, default=None, help="stop after this many messages")
     parser.add_argument("--layout", default="2x1")
+    parser.add_argument("--bulk", action="store_true", help="insert the rows instead of importing")
     args = parser.parse_args()
     sink = Sink()
     redis_proc = None
@@ -408,7 +460,9 @@ def main() -> None:
             workdir = Path(tmp)
             redis_proc, broker = start_redis(workdir)
             for size in args.sizes:
-                runs.append(one_size(size, args.first, sink, broker, args.layout, workdir))
+                runs.append(
+                    one_size(size, args.first, sink, broker, args.layout, workdir, args.bulk)
+                )
     finally:
         sink.close()
         if redis_proc is not None:

@@ -86,9 +86,16 @@ def _render_and_snapshot(campaign_id: int, owner: str) -> int:
         # An editor may have paused or cancelled it meanwhile: lock the row (only now, so that
         # the lease's renewals never wait on it) and decide on its status as it is, so that a
         # cancel is not undone and the rows it could not see yet are skipped too.
-        now_status = session.scalar(
-            select(Campaign.status).where(Campaign.id == campaign_id).with_for_update()
-        )
+        now_status, holder = session.execute(
+            select(Campaign.status, Campaign.start_owner)
+            .where(Campaign.id == campaign_id)
+            .with_for_update()
+        ).one()
+        if holder != owner:  # renewals failed long enough for another execution to take over
+            raise campaigns.CampaignStateError(
+                f"campaign {campaign_id}: the start's lease expired and passed to another "
+                "worker; this snapshot is rolled back and that worker's stands"
+            )
         if now_status in campaigns.STARTABLE:
             campaign.status = CampaignStatus.SENDING
             campaign.status_reason = ""
