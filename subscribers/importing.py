@@ -36,6 +36,8 @@ from __future__ import annotations
 import csv
 import itertools
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -64,6 +66,7 @@ from subscribers.import_file import (
     EXPORT_COLUMNS,
     SEPARATORS,
     Candidate,
+    Columns,
     Duplicate,
     ImportReport,
     Progress,
@@ -125,6 +128,20 @@ def _upsert_insert(session: Session, table: Table) -> Insert:
     return insert(table)
 
 
+@dataclass
+class _Changes:
+    """What one batch will write, collected before any statement runs."""
+
+    consent: dict[str, Any]
+    now: Any
+    new_people: list[Candidate] = field(default_factory=list)
+    field_updates: list[dict[str, Any]] = field(default_factory=list)
+    consent_updates: list[dict[str, Any]] = field(default_factory=list)
+    tag_rewrites: dict[int, list[str]] = field(default_factory=dict)
+    new_subs: list[dict[str, Any]] = field(default_factory=list)
+    sub_updates: list[dict[str, Any]] = field(default_factory=list)
+
+
 class _Importer:
     def __init__(self, session: Session, mlist: MailingList, source: str, secret: str):
         self.session = session
@@ -168,10 +185,31 @@ class _Importer:
         self._apply(todo)
 
     def _apply(self, todo: list[Candidate]) -> None:
+        """Write one batch of candidates that are not suppressed: read what exists, decide per
+        address, then write set-wise. Addresses someone else inserted meanwhile go round again."""
         if not todo:
             return
-        s = self.session
         now = utcnow()
+        existing, subs, tags = self._load_existing(todo)
+        changes = _Changes(consent=self._consent(now), now=now)
+        for cand in todo:
+            old = existing.get(cand.email)
+            if old is None:
+                changes.new_people.append(cand)
+            else:
+                self._plan_update(cand, old, subs.get(old.id), tags.get(old.id, set()), changes)
+        lost = self._insert_new_people(changes)
+        self._write(changes)
+        if lost:
+            # Inserted by someone else between our SELECT and INSERT: now they exist, so update.
+            self._apply(lost)
+
+    def _load_existing(
+        self, todo: list[Candidate]
+    ) -> tuple[dict[str, Any], dict[int, Any], dict[int, set[str]]]:
+        """The batch's existing subscribers by address, their subscriptions to this list and
+        their tags, both by subscriber id."""
+        s = self.session
         existing = {
             r.email: r
             for r in s.execute(
@@ -202,148 +240,151 @@ class _Importer:
             )
         ):
             tags.setdefault(sid, set()).add(tag)
+        return existing, subs, tags
 
-        consent = {
+    def _consent(self, now: Any) -> dict[str, Any]:
+        return {
             "consent_at": now,
             "consent_method": "import",
             "consent_source": f"import: {self.source}"[:500],
             "consent_ip": None,
             "consent_user_agent": None,
         }
-        new_people: list[Candidate] = []
-        field_updates: list[dict[str, Any]] = []
-        consent_updates: list[dict[str, Any]] = []
-        tag_rewrites: dict[int, list[str]] = {}
-        new_subs: list[dict[str, Any]] = []
-        sub_updates: list[dict[str, Any]] = []
-        for cand in todo:
-            counted = cand.repeat_of is None
-            old = existing.get(cand.email)
-            if old is None:
-                new_people.append(cand)
-                continue
-            sub = subs.get(old.id)
-            if (
-                sub is not None
-                and sub.status == SubscriptionStatus.UNSUBSCRIBED
-                and cand.status != SubscriptionStatus.UNSUBSCRIBED
-            ):
-                if counted:
-                    self.report.not_reactivated += 1
-                    row, line = cand.rows[0]
-                    self.report.not_reactivated_rows.append(
-                        RowNote(
-                            row,
-                            line,
-                            cand.email,
-                            f"unsubscribed from {self.report.list_slug}: not re-subscribed",
-                        )
-                    )
-                continue
-            changed = False
-            fields = {
-                "name": cand.name or old.name,
-                "company": cand.company or old.company,
-                "language": cand.language or old.language,
-                "attributes": {
-                    **(old.attributes or {}),
-                    **{k: v for k, v in cand.attributes.items() if v},
-                },
-            }
-            if (fields["name"], fields["company"], fields["language"], fields["attributes"]) != (
-                old.name,
-                old.company,
-                old.language,
-                old.attributes or {},
-            ):
-                field_updates.append({"id": old.id, **fields, "updated_at": now})
-                changed = True
-            if cand.tags and set(cand.tags) != tags.get(old.id, set()):
-                tag_rewrites[old.id] = cand.tags
-                changed = True
-            if sub is None:
-                new_subs.append(self._subscription_row(old.id, cand.status, now))
-                consent_updates.append({"id": old.id, **consent})
-                if counted:
-                    self.report.imported += 1
-                continue
-            if (
-                cand.status == SubscriptionStatus.UNSUBSCRIBED
-                and sub.status != SubscriptionStatus.UNSUBSCRIBED
-            ):
-                sub_updates.append(
-                    {
-                        "id": sub.id,
-                        "status": SubscriptionStatus.UNSUBSCRIBED,
-                        "unsubscribed_at": now,
-                        "unsubscribe_reason": f"import: {self.source}"[:200],
-                    }
-                )
-                changed = True
+
+    def _plan_update(
+        self, cand: Candidate, old: Any, sub: Any, old_tags: set[str], changes: _Changes
+    ) -> None:
+        """What the file changes for an existing subscriber (see the module docstring), counted
+        once per address (not again for a repeat from an earlier batch)."""
+        counted = cand.repeat_of is None
+        now = changes.now
+        if (
+            sub is not None
+            and sub.status == SubscriptionStatus.UNSUBSCRIBED
+            and cand.status != SubscriptionStatus.UNSUBSCRIBED
+        ):
             if counted:
-                if changed:
-                    self.report.updated += 1
-                else:
-                    self.report.unchanged += 1
-
-        if new_people:
-            rows = [
+                self._not_reactivated(cand)
+            return
+        changed = False
+        fields = {
+            "name": cand.name or old.name,
+            "company": cand.company or old.company,
+            "language": cand.language or old.language,
+            "attributes": {
+                **(old.attributes or {}),
+                **{k: v for k, v in cand.attributes.items() if v},
+            },
+        }
+        if (fields["name"], fields["company"], fields["language"], fields["attributes"]) != (
+            old.name,
+            old.company,
+            old.language,
+            old.attributes or {},
+        ):
+            changes.field_updates.append({"id": old.id, **fields, "updated_at": now})
+            changed = True
+        if cand.tags and set(cand.tags) != old_tags:
+            changes.tag_rewrites[old.id] = cand.tags
+            changed = True
+        if sub is None:
+            changes.new_subs.append(self._subscription_row(old.id, cand.status, now))
+            changes.consent_updates.append({"id": old.id, **changes.consent})
+            if counted:
+                self.report.imported += 1
+            return
+        if (
+            cand.status == SubscriptionStatus.UNSUBSCRIBED
+            and sub.status != SubscriptionStatus.UNSUBSCRIBED
+        ):
+            changes.sub_updates.append(
                 {
-                    "email": c.email,
-                    "domain": c.domain,
-                    "name": c.name,
-                    "company": c.company,
-                    "language": c.language,
-                    "attributes": {k: v for k, v in c.attributes.items() if v},
-                    "status": SubscriberStatus.ACTIVE,
-                    **consent,
-                    "created_at": now,
-                    "updated_at": now,
+                    "id": sub.id,
+                    "status": SubscriptionStatus.UNSUBSCRIBED,
+                    "unsubscribed_at": now,
+                    "unsubscribe_reason": f"import: {self.source}"[:200],
                 }
-                for c in new_people
-            ]
-            stmt = _upsert_insert(s, Subscriber.__table__).returning(  # type: ignore[arg-type]
-                Subscriber.__table__.c.id, Subscriber.__table__.c.email
             )
-            created = {email: sid for sid, email in s.execute(stmt, rows)}
-            lost = [c for c in new_people if c.email not in created]
-            tag_rows = [
-                {"subscriber_id": created[c.email], "tag": t}
-                for c in new_people
-                if c.email in created
-                for t in c.tags
-            ]
-            if tag_rows:
-                s.execute(_upsert_insert(s, SubscriberTag.__table__), tag_rows)  # type: ignore[arg-type]
-            for c in new_people:
-                if c.email in created:
-                    new_subs.append(self._subscription_row(created[c.email], c.status, now))
-                    if c.repeat_of is None:
-                        self.report.imported += 1
-        else:
-            lost = []
+            changed = True
+        if counted:
+            if changed:
+                self.report.updated += 1
+            else:
+                self.report.unchanged += 1
 
-        if field_updates:
-            s.execute(update(Subscriber), field_updates)
-        if consent_updates:
-            s.execute(update(Subscriber), consent_updates)
-        if tag_rewrites:
+    def _not_reactivated(self, cand: Candidate) -> None:
+        self.report.not_reactivated += 1
+        row, line = cand.rows[0]
+        self.report.not_reactivated_rows.append(
+            RowNote(
+                row,
+                line,
+                cand.email,
+                f"unsubscribed from {self.report.list_slug}: not re-subscribed",
+            )
+        )
+
+    def _insert_new_people(self, changes: _Changes) -> list[Candidate]:
+        """Insert the new subscribers with their tags, queue their subscriptions; the candidates
+        another writer inserted first are returned (ON CONFLICT DO NOTHING skipped them)."""
+        new_people = changes.new_people
+        if not new_people:
+            return []
+        s, now = self.session, changes.now
+        rows = [
+            {
+                "email": c.email,
+                "domain": c.domain,
+                "name": c.name,
+                "company": c.company,
+                "language": c.language,
+                "attributes": {k: v for k, v in c.attributes.items() if v},
+                "status": SubscriberStatus.ACTIVE,
+                **changes.consent,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in new_people
+        ]
+        stmt = _upsert_insert(s, Subscriber.__table__).returning(  # type: ignore[arg-type]
+            Subscriber.__table__.c.id, Subscriber.__table__.c.email
+        )
+        created = {email: sid for sid, email in s.execute(stmt, rows)}
+        tag_rows = [
+            {"subscriber_id": created[c.email], "tag": t}
+            for c in new_people
+            if c.email in created
+            for t in c.tags
+        ]
+        if tag_rows:
+            s.execute(_upsert_insert(s, SubscriberTag.__table__), tag_rows)  # type: ignore[arg-type]
+        for c in new_people:
+            if c.email in created:
+                changes.new_subs.append(self._subscription_row(created[c.email], c.status, now))
+                if c.repeat_of is None:
+                    self.report.imported += 1
+        return [c for c in new_people if c.email not in created]
+
+    def _write(self, changes: _Changes) -> None:
+        """The batch's updates, set-wise: one statement per kind of change."""
+        s = self.session
+        if changes.field_updates:
+            s.execute(update(Subscriber), changes.field_updates)
+        if changes.consent_updates:
+            s.execute(update(Subscriber), changes.consent_updates)
+        if changes.tag_rewrites:
+            rewrites = changes.tag_rewrites
             s.execute(
-                delete(SubscriberTag).where(
-                    one_of(s, SubscriberTag.subscriber_id, list(tag_rewrites))
-                )
+                delete(SubscriberTag).where(one_of(s, SubscriberTag.subscriber_id, list(rewrites)))
             )
             s.execute(
                 _upsert_insert(s, SubscriberTag.__table__),  # type: ignore[arg-type]
-                [{"subscriber_id": sid, "tag": t} for sid, ts in tag_rewrites.items() for t in ts],
+                [{"subscriber_id": sid, "tag": t} for sid, ts in rewrites.items() for t in ts],
             )
-        if new_subs:
-            s.execute(_upsert_insert(s, Subscription.__table__), new_subs)  # type: ignore[arg-type]
-        if sub_updates:
-            s.execute(update(Subscription), sub_updates)
-        if lost:
-            # Inserted by someone else between our SELECT and INSERT: now they exist, so update.
-            self._apply(lost)
+        if changes.new_subs:
+            s.execute(_upsert_insert(s, Subscription.__table__), changes.new_subs)  # type: ignore[arg-type]
+        if changes.sub_updates:
+            s.execute(update(Subscription), changes.sub_updates)
 
     def _subscription_row(
         self, subscriber_id: int, status: SubscriptionStatus | None, now: Any
@@ -362,6 +403,48 @@ class _Importer:
                 else None
             ),
         }
+
+
+def _import_rows(
+    reader: Any, cols: Columns, importer: _Importer, batch_size: int, written: Callable[[], None]
+) -> None:
+    """Every row after the header: parsed, merged by address, written in batches of
+    `batch_size` (`written` is called after each); a bad row is reported and skipped."""
+    report, source = importer.report, importer.report.file
+    row = 1
+    batch: dict[str, Candidate] = {}
+    while True:
+        line = reader.line_num + 1
+        try:
+            record = next(reader, None)
+        except csv.Error as exc:
+            raise ImportFileError(
+                f"unreadable CSV in row {row + 1}: {exc}", path=source, line=reader.line_num
+            ) from None
+        if record is None:
+            break
+        row += 1
+        if not any(cell.strip() for cell in record):
+            continue  # a blank row: nothing to import, nothing lost
+        report.records += 1
+        try:
+            cand = parse_row(record, cols, row, line)
+        except (InvalidAddress, InvalidInput) as exc:
+            email_pos = cols.index["email"]
+            raw = record[email_pos] if email_pos < len(record) else ""
+            report.skipped += 1
+            report.problems.append(RowProblem(row, line, reader.line_num, raw, str(exc)))
+            continue
+        if cand.email in batch:
+            batch[cand.email].merge(cand)
+        else:
+            batch[cand.email] = cand
+        if len(batch) >= batch_size:
+            importer.write_batch(batch)
+            batch = {}
+            written()
+    importer.write_batch(batch)
+    written()
 
 
 def import_csv_file(
@@ -404,42 +487,12 @@ def import_csv_file(
                 f"unreadable CSV: {exc}", path=source, line=reader.line_num
             ) from None
         cols = read_header(header, source, report)
-        row = 1
-        batch: dict[str, Candidate] = {}
-        while True:
-            line = reader.line_num + 1
-            try:
-                record = next(reader, None)
-            except csv.Error as exc:
-                raise ImportFileError(
-                    f"unreadable CSV in row {row + 1}: {exc}", path=source, line=reader.line_num
-                ) from None
-            if record is None:
-                break
-            row += 1
-            if not any(cell.strip() for cell in record):
-                continue  # a blank row: nothing to import, nothing lost
-            report.records += 1
-            try:
-                cand = parse_row(record, cols, row, line)
-            except (InvalidAddress, InvalidInput) as exc:
-                email_pos = cols.index["email"]
-                raw = record[email_pos] if email_pos < len(record) else ""
-                report.skipped += 1
-                report.problems.append(RowProblem(row, line, reader.line_num, raw, str(exc)))
-                continue
-            if cand.email in batch:
-                batch[cand.email].merge(cand)
-            else:
-                batch[cand.email] = cand
-            if len(batch) >= batch_size:
-                importer.write_batch(batch)
-                batch = {}
-                if progress is not None:
-                    progress(read[0], total_bytes)
-        importer.write_batch(batch)
-        if progress is not None:
-            progress(read[0], total_bytes)
+
+        def written() -> None:
+            if progress is not None:
+                progress(read[0], total_bytes)
+
+        _import_rows(reader, cols, importer, batch_size, written)
     finally:
         _seen.drop(connection, checkfirst=True)
     # A campaign may be sent right after this import: plan it from statistics that know the rows.

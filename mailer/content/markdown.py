@@ -386,13 +386,7 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
     body_offset = close + 1  # 0-based index of the body's first line in the file
 
     partner, extra = _partner(fm)
-    if fm.text("lang"):
-        lang = normal_language(fm.text("lang"))
-        if lang is None:
-            raise fm.error(
-                "lang", f"`lang:` must be a language code such as en or es, not {fm.text('lang')!r}"
-            )
-        extra["lang"] = lang  # hyphenation and `lang` attributes; else recognised from the text
+    _language(fm, extra)
     when = _date(fm)
     pdf_name = fm.text("pdf_name").removesuffix(".pdf")
     newsletter = fm.text("newsletter") or (newsletter_from_pdf_name(pdf_name) if pdf_name else "")
@@ -402,97 +396,8 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
             path=path,
             line=close + 1,
         )
-
-    tokens = MarkdownIt("commonmark").parse("\n".join(lines[body_offset:]))
-    lead: list[str] = []
-    items: list[Item] = []
-    headline: tuple[str, int] | None = None  # text, file line
-    paragraphs: list[tuple[str, int]] = []
-
-    def close_item(at_line: int) -> None:
-        if headline is None:
-            return
-        title, line_no = headline
-        if not paragraphs or not _SOURCE_PREFIX.match(paragraphs[-1][0]):
-            raise IssueFormatError(
-                f"the item '{title}' (line {line_no}) must end with a line "
-                f"`Source: {SOURCE_SHAPE.strip('`')}`",
-                path=path,
-                line=at_line,
-            )
-        *body, (source_text, source_line) = paragraphs
-        if not body:
-            raise IssueFormatError(
-                f"the item '{title}' (line {line_no}) has no paragraph before its source line",
-                path=path,
-                line=source_line,
-            )
-        items.append(
-            Item(
-                headline=title,
-                paragraphs=tuple(p for p, _ in body),
-                source=_source(source_text, path=path, line=source_line),
-            )
-        )
-
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        start = body_offset + 1 + (token.map[0] if token.map else 0)  # 1-based file line
-        if token.type == "heading_open":
-            inline = tokens[index + 1]
-            if token.tag != "h2":
-                raise IssueFormatError(
-                    f"only `## Headline` headings are allowed (one per item), found a "
-                    f"level-{token.tag[1:]} heading; the issue's title goes in the front matter",
-                    path=path,
-                    line=start,
-                )
-            close_item(start)
-            headline, paragraphs = (_paragraph_text(inline), start), []
-            index += 3
-            continue
-        if token.type == "paragraph_open":
-            paragraph = _paragraph_text(tokens[index + 1])
-            if headline is None:
-                if _SOURCE_PREFIX.match(paragraph):
-                    raise IssueFormatError(
-                        "a `Source:` line before the first `## Headline`", path=path, line=start
-                    )
-                lead.append(paragraph)
-            elif paragraphs and _SOURCE_PREFIX.match(paragraphs[-1][0]):
-                raise IssueFormatError(
-                    f"the `Source:` line (line {paragraphs[-1][1]}) must be the last line of the "
-                    f"item '{headline[0]}'; start the next item with `## Headline`",
-                    path=path,
-                    line=start,
-                )
-            else:
-                paragraphs.append((paragraph, start))
-            index += 3
-            continue
-        kind = _BLOCK_NAMES.get(token.type, token.type)
-        raise IssueFormatError(
-            f"only paragraphs are allowed in an issue's body, found {kind}",
-            path=path,
-            line=start,
-        )
-    close_item(len(lines))
-
-    summary = fm.text("summary")
-    if summary and lead:
-        raise IssueFormatError(
-            "the summary is given twice: in the front matter and as text before the first item",
-            path=path,
-            line=fm.line_of("summary"),
-        )
-    summary = summary or "\n\n".join(lead)
-    if not summary:
-        raise IssueFormatError(
-            "the front matter needs `summary:` (the executive summary)",
-            path=path,
-            line=close + 1,
-        )
+    lead, items = _read_body(lines, body_offset, path)
+    summary = _summary(fm, lead, path, close)
     if not items:
         raise IssueFormatError(
             "the issue has no items: start each with `## Headline`", path=path, line=len(lines)
@@ -513,3 +418,116 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         slug=_slug(fm) or issue_slug(newsletter, when),
         extra=extra,
     )
+
+
+def _language(fm: _FrontMatter, extra: dict[str, Any]) -> None:
+    """`lang:` into `extra` (hyphenation and `lang` attributes); else it is recognised from the
+    text later."""
+    if fm.text("lang"):
+        lang = normal_language(fm.text("lang"))
+        if lang is None:
+            raise fm.error(
+                "lang", f"`lang:` must be a language code such as en or es, not {fm.text('lang')!r}"
+            )
+        extra["lang"] = lang
+
+
+def _summary(fm: _FrontMatter, lead: list[str], path: str | None, close: int) -> str:
+    """The executive summary: `summary:` in the front matter or the text before the first item,
+    never both."""
+    summary = fm.text("summary")
+    if summary and lead:
+        raise IssueFormatError(
+            "the summary is given twice: in the front matter and as text before the first item",
+            path=path,
+            line=fm.line_of("summary"),
+        )
+    summary = summary or "\n\n".join(lead)
+    if not summary:
+        raise IssueFormatError(
+            "the front matter needs `summary:` (the executive summary)",
+            path=path,
+            line=close + 1,
+        )
+    return summary
+
+
+def _make_item(
+    headline: tuple[str, int], paragraphs: list[tuple[str, int]], at_line: int, path: str | None
+) -> Item:
+    """One item from its `## Headline` and its paragraphs, the last of which is its source."""
+    title, line_no = headline
+    if not paragraphs or not _SOURCE_PREFIX.match(paragraphs[-1][0]):
+        raise IssueFormatError(
+            f"the item '{title}' (line {line_no}) must end with a line "
+            f"`Source: {SOURCE_SHAPE.strip('`')}`",
+            path=path,
+            line=at_line,
+        )
+    *body, (source_text, source_line) = paragraphs
+    if not body:
+        raise IssueFormatError(
+            f"the item '{title}' (line {line_no}) has no paragraph before its source line",
+            path=path,
+            line=source_line,
+        )
+    return Item(
+        headline=title,
+        paragraphs=tuple(p for p, _ in body),
+        source=_source(source_text, path=path, line=source_line),
+    )
+
+
+def _read_body(
+    lines: list[str], body_offset: int, path: str | None
+) -> tuple[list[str], list[Item]]:
+    """The body after the front matter: the lead paragraphs (before the first `## Headline`)
+    and the items. Only h2 headings and paragraphs are allowed; errors name the file line."""
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines[body_offset:]))
+    lead: list[str] = []
+    items: list[Item] = []
+    headline: tuple[str, int] | None = None  # text, file line
+    paragraphs: list[tuple[str, int]] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        start = body_offset + 1 + (token.map[0] if token.map else 0)  # 1-based file line
+        if token.type == "heading_open":
+            if token.tag != "h2":
+                raise IssueFormatError(
+                    f"only `## Headline` headings are allowed (one per item), found a "
+                    f"level-{token.tag[1:]} heading; the issue's title goes in the front matter",
+                    path=path,
+                    line=start,
+                )
+            if headline is not None:
+                items.append(_make_item(headline, paragraphs, start, path))
+            headline, paragraphs = (_paragraph_text(tokens[index + 1]), start), []
+        elif token.type == "paragraph_open":
+            paragraph = _paragraph_text(tokens[index + 1])
+            if headline is None:
+                if _SOURCE_PREFIX.match(paragraph):
+                    raise IssueFormatError(
+                        "a `Source:` line before the first `## Headline`", path=path, line=start
+                    )
+                lead.append(paragraph)
+            elif paragraphs and _SOURCE_PREFIX.match(paragraphs[-1][0]):
+                raise IssueFormatError(
+                    f"the `Source:` line (line {paragraphs[-1][1]}) must be the last line of the "
+                    f"item '{headline[0]}'; start the next item with `## Headline`",
+                    path=path,
+                    line=start,
+                )
+            else:
+                paragraphs.append((paragraph, start))
+        else:
+            kind = _BLOCK_NAMES.get(token.type, token.type)
+            raise IssueFormatError(
+                f"only paragraphs are allowed in an issue's body, found {kind}",
+                path=path,
+                line=start,
+            )
+        index += 3
+    if headline is not None:
+        items.append(_make_item(headline, paragraphs, len(lines), path))
+    return lead, items

@@ -84,7 +84,7 @@ def _decode_issue(data: bytes, name: str) -> str:
 
 
 @router.post("/issues")
-async def import_issue_(
+async def submit_issue_import(
     request: Request,
     session: DB,
     admin: Admin,

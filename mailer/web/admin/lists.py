@@ -40,7 +40,7 @@ def lists_page(request: Request, session: DB, admin: Admin) -> Response:
 
 
 @router.post("/lists")
-def create_list_(
+def submit_new_list(
     request: Request,
     session: DB,
     admin: Admin,
@@ -138,7 +138,7 @@ def list_page(
 
 
 @router.post("/lists/{slug}/subscribers")
-def add_subscriber_(
+def submit_new_subscriber(
     request: Request,
     slug: str,
     session: DB,
@@ -201,7 +201,7 @@ def _campaigns_of(session: Session, list_id: int) -> int:
 
 
 @router.post("/lists/{slug}/edit")
-def edit_list_(
+def submit_list_edit(
     request: Request,
     slug: str,
     session: DB,
@@ -215,7 +215,7 @@ def edit_list_(
 
 
 @router.post("/lists/{slug}/delete")
-def delete_list_(
+def submit_list_deletion(
     slug: str,
     session: DB,
     admin: Admin,

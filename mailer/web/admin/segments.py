@@ -52,7 +52,7 @@ def segments_page(request: Request, slug: str, session: DB, admin: Admin) -> Res
 
 
 @router.post("/lists/{slug}/segments")
-def create_segment_(
+def submit_new_segment(
     request: Request,
     slug: str,
     session: DB,

@@ -180,7 +180,7 @@ def edit_subscriber(
 
 
 @router.post("/subscribers/{subscriber_id}/unsubscribe")
-def unsubscribe_(
+def submit_unsubscribe(
     subscriber_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: DB,
     admin: Admin,
@@ -205,7 +205,7 @@ def unsubscribe_(
 
 
 @router.post("/subscribers/{subscriber_id}/forget")
-def forget_(
+def submit_erasure(
     subscriber_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: DB,
     admin: Admin,

@@ -57,7 +57,7 @@ def suppressions_page(
 
 
 @router.post("/suppressions")
-def add_suppression_(
+def submit_suppression(
     session: DB,
     admin: Admin,
     email: Annotated[str, Form(max_length=320)] = "",

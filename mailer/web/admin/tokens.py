@@ -54,7 +54,7 @@ def tokens_page(request: Request, session: DB, admin: Admin) -> Response:
 
 
 @router.post("/tokens")
-def create_token_(
+def submit_new_token(
     request: Request,
     session: DB,
     admin: Admin,
@@ -75,7 +75,7 @@ def create_token_(
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token_(
+def submit_token_revocation(
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], session: DB, admin: Admin
 ) -> Response:
     row = session.get(ApiToken, token_id)

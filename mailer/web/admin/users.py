@@ -48,7 +48,7 @@ def users_page(request: Request, session: DB, admin: Admin) -> Response:
 
 
 @router.post("/users")
-def create_user_(
+def submit_new_user(
     request: Request,
     session: DB,
     admin: Admin,

@@ -36,7 +36,7 @@ def lists(session: DB) -> list[ListOut]:
     summary="Create a list",
     **needs("subscribers"),
 )
-def create_list_(body: ListIn, session: DB) -> ListOut:
+def post_list(body: ListIn, session: DB) -> ListOut:
     check_text(body.name, "name")
     check_text(body.description, "description")
     mlist = create_list(session, body.slug, body.name, body.description)

@@ -30,7 +30,7 @@ class CountOut(BaseModel):
 @router.get(
     "/lists/{slug}/segments", response_model=list[SegmentOut], summary="A list's saved segments"
 )
-def list_segments_(slug: Slug, session: DB) -> list[SegmentOut]:
+def get_segments(slug: Slug, session: DB) -> list[SegmentOut]:
     mlist = get_list(session, slug)
     return [
         SegmentOut(slug=seg.slug, expression=seg.expression, count=n)

@@ -149,7 +149,7 @@ def subscriber(email: Email, session: DB) -> SubscriberDetail:
     summary="Add a subscriber to a list (active; consent recorded as given through the API)",
     **needs("subscribers"),
 )
-def add_subscriber_(slug: Slug, body: SubscriberIn, session: DB, client: Client) -> SubscriberOut:
+def post_subscriber(slug: Slug, body: SubscriberIn, session: DB, client: Client) -> SubscriberOut:
     for field in ("email", "name", "company"):
         check_text(getattr(body, field), field)
     for tag in body.tags:
@@ -178,7 +178,7 @@ def add_subscriber_(slug: Slug, body: SubscriberIn, session: DB, client: Client)
     summary="Unsubscribe an address from one list (the row and its history are kept)",
     **needs("subscribers"),
 )
-def unsubscribe_(slug: Slug, email: Email, session: DB, client: Client) -> SubscriberOut:
+def post_unsubscribe(slug: Slug, email: Email, session: DB, client: Client) -> SubscriberOut:
     check_text(email, "email")
     mlist = get_list(session, slug)
     subscription = unsubscribe_from_list(
