@@ -22,6 +22,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -112,11 +113,27 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "heads") -> None:
-    """Create or upgrade the schema to the newest migration."""
+def upgrade(url: str | None = None, revision: str = "heads") -> tuple[str | None, str | None]:
+    """Create or upgrade the schema to the newest migration.
+
+    Returns the schema's revision before and after (None before: the database had no schema),
+    so the caller can say what was done."""
     url = url or get_settings().database_url
     ensure_private_sqlite(url)
+    before = schema_revision(url)
     command.upgrade(alembic_config(url), revision)
+    return before, schema_revision(url)
+
+
+def schema_revision(url: str) -> str | None:
+    """The database's Alembic revision(s), comma-separated; None when it has no schema yet."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+    finally:
+        engine.dispose()
+    return ", ".join(sorted(heads)) or None
 
 
 def reset_engines() -> None:

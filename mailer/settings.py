@@ -229,12 +229,16 @@ class Settings(BaseSettings):
                 f"MAILER_PUBLIC_URL is {self.public_url!r}: set the address readers reach "
                 "`mailer web` at (unsubscribe links, the archive)"
             )
-        if not self.smtp_url.startswith("outbox://") and placeholder_host(
-            urlsplit(self.smtp_url).hostname or "", local_ok=True
+        smtp_host = urlsplit(self.smtp_url).hostname or ""
+        if (
+            self.smtp_url.startswith("outbox://")
+            or smtp_host == "mailpit"
+            or placeholder_host(smtp_host, local_ok=True)
         ):
             problems.append(
-                f"MAILER_SMTP_URL {redact(self.smtp_url)!r} is the example relay: set your "
-                "relay's URL (smtp+starttls://user:password@relay:587)"
+                f"MAILER_SMTP_URL {redact(self.smtp_url)!r} delivers to no one (an example relay, "
+                "a folder or the Mailpit catcher): set your relay's URL "
+                "(smtp+starttls://user:password@relay:587)"
             )
         from_domain = parseaddr(self.from_)[1].rpartition("@")[2]
         if self.from_ == default["from_"].default or placeholder_host(from_domain):

@@ -5,6 +5,8 @@ deployment relies on are there."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,9 @@ def resolve(command: list[str]) -> Any:
         sub = node.commands.get(word)
         assert sub is not None, f"{command}: `{word}` is not a mailer command"
         node = sub
-    assert not hasattr(node, "commands"), f"{command} names a group, not a command"
+    assert not hasattr(node, "commands") or node.invoke_without_command, (
+        f"{command} names a group, not a command"
+    )
     options = {opt for param in node.params for opt in getattr(param, "opts", [])}
     for word in command[1:]:
         if word.startswith("--"):
@@ -86,6 +90,61 @@ def test_the_processes_that_must_exist_exist() -> None:
     # Queued tasks survive a Redis restart.
     assert "--appendonly" in SERVICES["redis"]["command"]
     assert SERVICES["mailpit"]["image"].startswith("axllent/mailpit")
+
+
+MAILER_SERVICES = sorted(
+    n for n, s in SERVICES.items() if s.get("command", [""])[0] == "mailer" and n != "migrate"
+)
+
+
+@pytest.mark.parametrize("name", MAILER_SERVICES)
+def test_every_mailer_service_waits_for_the_migration_to_complete(name: str) -> None:
+    depends = SERVICES[name]["depends_on"]
+    assert depends["migrate"] == {"condition": "service_completed_successfully"}
+    assert depends["postgres"] == {"condition": "service_healthy"}
+
+
+@pytest.mark.parametrize("name", [*MAILER_SERVICES, "migrate"])
+def test_every_setting_reaches_every_mailer_container(name: str) -> None:
+    """From .env through compose's interpolation: a setting left out would be silently ignored."""
+    assert set(environment(SERVICES[name])) == setting_names()
+    assert "env_file" not in SERVICES[name]  # .env is optional: compose only interpolates it
+
+
+def compose_config(folder: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        ["docker-compose", "config"], cwd=folder, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)
+
+
+def fresh_clone(tmp_path: Path) -> Path:
+    """The files `docker compose` reads, as a clone has them: no .env."""
+    for name in ("docker-compose.yml", "Dockerfile", ".env.example"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_docker_compose_config_passes_on_a_fresh_clone(tmp_path: Path) -> None:
+    config = compose_config(fresh_clone(tmp_path))
+    web = config["services"]["web"]["environment"]
+    # No .env: every setting empty, which the mailer reads as unset; the services' own addresses
+    # and the Mailpit catcher are the defaults.
+    assert web["MAILER_SECRET_KEY"] == ""
+    assert web["MAILER_SMTP_URL"] == "smtp://mailpit:1025"
+    assert "profiles" not in config["services"]["mailpit"]
+
+
+def test_settings_in_dot_env_reach_the_containers(tmp_path: Path) -> None:
+    folder = fresh_clone(tmp_path)
+    shutil.copy(folder / ".env.example", folder / ".env")
+    config = compose_config(folder)
+    for name in MAILER_SERVICES:
+        env = config["services"][name]["environment"]
+        assert env["MAILER_PRODUCTION"] == "true" and env["MAILER_SECRET_KEY"] == "change-me"  # noqa: S105
+        assert env["MAILER_TIMEZONE"] == "America/Mexico_City"
+    assert config["services"]["inbound"]["environment"]["MAILER_INBOUND_LISTEN"] == "0.0.0.0:2525"
 
 
 def test_the_image_has_what_weasyprint_needs() -> None:

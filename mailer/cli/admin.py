@@ -1,9 +1,10 @@
 """`mailer admin …`: admin users (web login) and API tokens.
 
 Users: create-user, set-password, disable, enable, list-users. Tokens: create-token (with scopes
-and an expiry), list-tokens, revoke-token. Passwords are asked twice on a terminal or read from
-the first line of stdin (`--password-stdin`), never taken from the command line, where `ps` and
-the shell's history would keep them.
+and an expiry), list-tokens, revoke-token. Passwords are asked twice on a terminal, or read from
+the first line of stdin when it is not one (`echo … | mailer admin create-user`, or
+`--password-stdin`), never taken from the command line, where `ps` and the shell's history would
+keep them.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import typer
 app = typer.Typer(help="Admin users (web login) and API tokens.", no_args_is_help=True)
 
 PASSWORD_STDIN = typer.Option(
-    False, "--password-stdin", help="Read the password from the first line of stdin."
+    False,
+    "--password-stdin",
+    help="Read the password from the first line of stdin (the default when stdin is piped).",
 )
 
 
 def _password(from_stdin: bool) -> str:
     from mailer.accounts import AuthError
 
-    if from_stdin:
+    if from_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise AuthError("--password-stdin: stdin gave an empty password")
@@ -41,7 +44,7 @@ def create_user(
     email: str = typer.Argument(..., metavar="EMAIL", help="The address the admin logs in with."),
     password_stdin: bool = PASSWORD_STDIN,
 ) -> None:
-    """Create an admin user; the password is asked twice (or read from stdin)."""
+    """Create an admin user; the password is asked twice, or read from piped stdin."""
     from mailer.accounts import create_user
     from mailer.db import session_scope
 

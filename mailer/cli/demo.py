@@ -33,8 +33,9 @@ def demo() -> None:
     """Run the whole job on the shipped sample issue and subscribers, in this folder."""
     settings = get_settings()
     console.rule("1. database")
-    db.upgrade()
-    console.print(f"{redact(settings.database_url)} is up to date", highlight=False)
+    before, after = db.upgrade()
+    done = "created" if before is None else "up to date"
+    console.print(f"{redact(settings.database_url)}: schema {done} ({after})", highlight=False)
 
     console.rule("2. the issue")
     slug = issue_cli.import_(str(BRIEFING))

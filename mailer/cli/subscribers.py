@@ -243,7 +243,7 @@ def _collect(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 @app.command("show")
 def show(email: str = typer.Argument(..., help="The subscriber's address")) -> None:
-    """Everything about one subscriber: status, lists, suppression (and what later work adds)."""
+    """Everything about one subscriber: status, lists, suppression, bounces, deliveries."""
     secret = get_settings().secret()
     with session_scope() as session:
         data = _collect(session, describe(session, email, secret))

@@ -98,7 +98,8 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "palette": brand.palette,
         "logo": brand.logo,
         "logo_url": brand.logo.url(settings.public_url) if brand.logo else "",
-        "address_names_firm": settings.postal_address.startswith(firm),
+        # The colophon names the firm once: not again when the address already does (any case).
+        "address_names_firm": firm.casefold() in settings.postal_address.casefold(),
         "newsletter": content.newsletter or settings.newsletter_name,
         "firm": firm,
         "date_long": date_long,

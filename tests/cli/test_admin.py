@@ -122,3 +122,13 @@ def test_tokens_are_created_with_scopes_and_expiry_listed_and_revoked(
         admin("create-token", "x", "--scope", "everything")
     with pytest.raises(accounts.AuthError, match="not understood"):
         admin("create-token", "y", "--expires", "tomorrow")
+
+
+def test_create_user_reads_a_piped_password_as_its_help_says(
+    settings: Settings, session: Session
+) -> None:
+    """No --password-stdin: stdin that is not a terminal is read, not prompted twice."""
+    out = admin("create-user", "piped@example.com", input=OLD + "\n")
+    assert "piped@example.com" in out
+    user = accounts.authenticate(session, "piped@example.com", OLD)
+    assert user is not None and user.email == "piped@example.com"

@@ -434,8 +434,12 @@ def test_the_call_to_action_address_is_a_link(a4_pdf: bytes) -> None:
 
 @pytest.mark.parametrize(
     "postal",
-    [POSTAL, "Paseo de la Reforma 250, Piso 12, 06600 Ciudad de México"],
-    ids=["address names the firm", "address alone"],
+    [
+        POSTAL,
+        "Paseo de la Reforma 250, Piso 12, 06600 Ciudad de México",
+        "Paseo de la Reforma 250, 06600 CDMX · Miranda Delphi Solutions",
+    ],
+    ids=["address names the firm", "address alone", "address names the firm last"],
 )
 def test_the_colophon_names_the_firm_once(
     content: IssueContent, postal: str, tmp_path: Path

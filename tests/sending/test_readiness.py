@@ -101,6 +101,8 @@ def test_production_with_the_example_file_names_every_placeholder(
         ("MAILER_FROM", "Briefing <briefing@localhost>"),
         ("MAILER_POSTAL_ADDRESS", ""),  # empty = unset = the placeholder
         ("MAILER_SMTP_URL", "smtp+starttls://user:password@smtp.example.com:587"),
+        ("MAILER_SMTP_URL", "smtp://mailpit:1025"),
+        ("MAILER_SMTP_URL", ""),  # the outbox folder
     ],
 )
 def test_production_refuses_each_placeholder(
