@@ -197,17 +197,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
             list_name, list_slug = mlist.name, mlist.slug
         verdict = limiter.hit(SUBSCRIBE_PER_IP, "subscribe-ip", client_ip(request))
         if not verdict.allowed:
-            return message_page(
-                request,
-                "Too many attempts",
-                [
-                    "We received several subscription requests from your network in a short "
-                    f"time. Please try again in {verdict.retry_after} seconds."
-                ],
-                status=429,
-                kind="error",
-                headers={"Retry-After": str(verdict.retry_after)},
-            )
+            return _too_many_attempts(request, verdict.retry_after)
         form = await read_form(request)
     except PageError as err:
         return error_page(request, err)
@@ -219,18 +209,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     if first_field(form, "website"):
         # The honeypot: a field people never see. Bots get the usual answer and nothing else.
         return _check_inbox(request, raw_email, list_name)
-    errors: dict[str, str] = {}
-    try:
-        email = parse_address(raw_email).email
-    except InvalidAddress as exc:
-        errors["email"] = (
-            "Please enter your email address."
-            if not raw_email
-            else f"This does not look like an email address: {exc}."
-        )
-        email = raw_email
-    if len(name) > lifecycle.NAME_MAX:
-        errors["name"] = f"Please shorten your name to {lifecycle.NAME_MAX} characters."
+    email, errors = _checked_fields(raw_email, name)
     if errors:
         with open_session() as session:
             mlist = _list_or_404(session, list_slug)
@@ -261,22 +240,59 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     hourly = f"{settings.confirmations_per_hour}/hour"
     verdict = limiter.hit(hourly, "confirm-mail-all")
     if not verdict.allowed:
-        return message_page(
-            request,
-            "Please try again later",
-            [
-                "We are receiving an unusual number of subscription requests right now, so we "
-                "have paused sending confirmation emails. Nothing was sent to you. Please try "
-                "again in about an hour."
-            ],
-            status=503,
-            kind="error",
-            headers={"Retry-After": str(verdict.retry_after)},
-            links=[("Back to the form", f"/subscribe/{list_slug}")],
-        )
+        return _confirmations_paused(request, verdict.retry_after, list_slug)
     response = _check_inbox(request, email, list_name)
     response.background = BackgroundTask(_subscribe_later, list_slug, email, name, address_key)
     return response
+
+
+def _checked_fields(raw_email: str, name: str) -> tuple[str, dict[str, str]]:
+    """(the canonical address, or what was typed when it is not one; the problems by field)."""
+    errors: dict[str, str] = {}
+    try:
+        email = parse_address(raw_email).email
+    except InvalidAddress as exc:
+        errors["email"] = (
+            "Please enter your email address."
+            if not raw_email
+            else f"This does not look like an email address: {exc}."
+        )
+        email = raw_email
+    if len(name) > lifecycle.NAME_MAX:
+        errors["name"] = f"Please shorten your name to {lifecycle.NAME_MAX} characters."
+    return email, errors
+
+
+def _too_many_attempts(request: Request, retry_after: int) -> Response:
+    """429: this network sent too many subscription requests (SUBSCRIBE_PER_IP)."""
+    return message_page(
+        request,
+        "Too many attempts",
+        [
+            "We received several subscription requests from your network in a short "
+            f"time. Please try again in {retry_after} seconds."
+        ],
+        status=429,
+        kind="error",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _confirmations_paused(request: Request, retry_after: int, list_slug: str) -> Response:
+    """503: the site-wide hourly budget of confirmation emails is spent."""
+    return message_page(
+        request,
+        "Please try again later",
+        [
+            "We are receiving an unusual number of subscription requests right now, so we "
+            "have paused sending confirmation emails. Nothing was sent to you. Please try "
+            "again in about an hour."
+        ],
+        status=503,
+        kind="error",
+        headers={"Retry-After": str(retry_after)},
+        links=[("Back to the form", f"/subscribe/{list_slug}")],
+    )
 
 
 def _subscribe_later(slug: str, email: str, name: str, address_key: str) -> None:
