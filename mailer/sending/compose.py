@@ -165,7 +165,14 @@ class Composer:
         self._clicks = tokens.Minter(tokens.CLICK, self.secret)
         self._opens = tokens.Minter(tokens.OPEN, self.secret) if settings.track_opens else None
         self.signer = Signer.from_settings(settings)
+        self._from = self._from_header(settings)
+        self._init_subject(info, rendered)
+        self._list_headers = self._list_header_lines(info)
+        self._init_mime_parts(info)
 
+    @staticmethod
+    def _from_header(settings: Settings) -> str:
+        """The From header from MAILER_FROM, checked once per campaign (ConfigError)."""
         if has_control_characters(settings.from_):
             raise ConfigError("MAILER_FROM must be a single line without control characters")
         parsed = email_policy.SMTP.header_factory("From", settings.from_)
@@ -177,9 +184,11 @@ class Composer:
             # Written and folded by mailer/headers.py, never by the email package: a long name
             # with a comma must stay one mailbox.
             sender = parsed.addresses[0]
-            self._from = mailbox_header("From", sender.display_name, sender.addr_spec)
+            return mailbox_header("From", sender.display_name, sender.addr_spec)
         except ComposeError as exc:
             raise ConfigError(f"MAILER_FROM is not a usable address: {exc}") from exc
+
+    def _init_subject(self, info: CampaignInfo, rendered: RenderedIssue) -> None:
         subject = clean_header_text(info.subject or rendered.subject, limit=400)
         if not subject:
             raise ComposeError("the issue has no subject")
@@ -188,18 +197,23 @@ class Composer:
         self._test_subject = fold_structured("Subject", TEST_PREFIX + subject)
         self._reply_name = clean_header_text(info.partner_name)
 
+    def _list_header_lines(self, info: CampaignInfo) -> str:
+        """List-Id (RFC 2919), List-Archive (RFC 2369), Precedence and Feedback-ID: the same in
+        every message of the campaign."""
         list_slug = _SLUG.sub("-", info.list_slug.lower()).strip("-") or "list"
         list_name = phrase(clean_header_text(info.list_name or info.list_slug), "List-Id")
         list_id = f"<{list_slug}.{self.domain}>"
-        self._list_headers = (
+        lines = (
             f"List-Id: {list_name} {list_id}{CRLF}" if list_name else f"List-Id: {list_id}{CRLF}"
         )
-        self._list_headers += (
+        return lines + (
             f"List-Archive: <{self.public_url}/archive>{CRLF}"
             f"Precedence: bulk{CRLF}"
             f"Feedback-ID: c{info.campaign_id}:{list_slug}:briefing:{self.domain}{CRLF}"
         )
 
+    def _init_mime_parts(self, info: CampaignInfo) -> None:
+        """The MIME skeleton, the PDF part and their DKIM canonical forms, built once."""
         seed = tokens.digest("boundary", f"{info.campaign_id}:{info.issue_slug}", self.secret, 16)
         # "=_" never occurs in quoted-printable or base64 output, so no body can contain it.
         self._outer = f"=_mixed_{seed}"

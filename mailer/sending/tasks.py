@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError, MailerError
 from mailer.rendering.email_edition import render_issue
 from mailer.sending import campaigns, deliveries, lease
-from mailer.sending.compose import CampaignInfo, Composer
+from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
 from mailer.sending.transport import Reply, Transport, make_transport
@@ -263,18 +263,8 @@ def _send_range(
                     reply = unreachable
                     message_id = None
                 else:
-                    try:
-                        message = composer.compose(
-                            rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track
-                        )
-                    except MailerError as exc:
-                        deliveries.record(
-                            outcomes,
-                            rcpt.delivery_id,
-                            deliveries.Outcome(DeliveryStatus.FAILED),
-                            f"cannot compose: {exc}",
-                        )
-                        tally["failed"] += 1
+                    message = _compose_or_fail(composer, rcpt, outcomes, tally)
+                    if message is None:
                         continue
                     limiter.acquire()
                     # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
@@ -297,20 +287,44 @@ def _send_range(
                 deliveries.record(outcomes, rcpt.delivery_id, outcome, reply, message_id=message_id)
                 tally[outcome.status.value] += 1
                 if outcome.suppress:
-                    add_suppression(
-                        session,
-                        rcpt.email,
-                        settings.secret(),
-                        SuppressionReason.HARD_BOUNCE,
-                        detail=f"campaign {campaign_id}: {reply}"[:500],
-                    )
-                    session.commit()
+                    _suppress_hard_bounce(session, campaign_id, rcpt.email, reply)
                 refusals = refusals + 1 if reply.permanent else 0
                 if refusals >= settings.autopause_after:
                     _autopause(session, campaign_id, refusals, reply)
                     deliveries.release(session, [r.delivery_id for r in send[n + 1 :]])
                     return tally
     return tally
+
+
+def _compose_or_fail(
+    composer: Composer, rcpt: deliveries.Claimed, outcomes: Connection, tally: dict[str, int]
+) -> OutgoingMessage | None:
+    """The recipient's message, or None after recording the delivery as failed (an address or
+    name that cannot be put in a header fails that one delivery, not the batch)."""
+    try:
+        return composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track)
+    except MailerError as exc:
+        deliveries.record(
+            outcomes,
+            rcpt.delivery_id,
+            deliveries.Outcome(DeliveryStatus.FAILED),
+            f"cannot compose: {exc}",
+        )
+        tally["failed"] += 1
+        return None
+
+
+def _suppress_hard_bounce(session: Session, campaign_id: int, email: str, reply: Reply) -> None:
+    """A hard bounce at SMTP time suppresses the address at once (committed: other workers and
+    other campaigns must see it)."""
+    add_suppression(
+        session,
+        email,
+        get_settings().secret(),
+        SuppressionReason.HARD_BOUNCE,
+        detail=f"campaign {campaign_id}: {reply}"[:500],
+    )
+    session.commit()
 
 
 def _autopause(session: Session, campaign_id: int, refusals: int, reply: Reply) -> None:
