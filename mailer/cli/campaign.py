@@ -97,14 +97,31 @@ def pause(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
     console.print(f"campaign {campaign_id} paused")
 
 
-@app.command()
-def resume(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
-    """Continue a paused campaign where it stopped."""
+NO_WAIT = typer.Option(
+    False, "--no-wait", help="Without a broker: send one pass and leave deferred mail to the beat."
+)
+
+
+def _send_the_rest(campaign_id: int, no_wait: bool) -> None:
+    """After a committed resume or retry: the unfinished deliveries go out through the one
+    dispatch path, as the web's and the API's do. With a broker they are enqueued. Without one
+    they are sent here, with `mailer send`'s progress bar, and deferred mail is retried until the
+    campaign ends (the web's resume does the same in the background); `no_wait` sends one pass."""
+    from mailer.cli.send import follow
     from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
 
+    runner = dispatch.continue_sending(campaign_id, keep_retrying=not no_wait, watch=False)
+    if runner is not None and not no_wait:
+        follow(campaign_id, alive=runner.is_alive)
+    dispatch.wait(runner)
+
+
+@app.command()
+def resume(campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool = NO_WAIT) -> None:
+    """Continue a paused campaign where it stopped."""
     with session_scope() as session:
         campaigns.resume(session, campaign_id)
-    dispatch.wait(dispatch.continue_sending(campaign_id, keep_retrying=False, watch=False))
+    _send_the_rest(campaign_id, no_wait)
     console.print(f"campaign {campaign_id} resumed")
 
 
@@ -117,14 +134,14 @@ def cancel(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 
 
 @app.command("retry-failed")
-def retry_failed(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+def retry_failed(
+    campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool = NO_WAIT
+) -> None:
     """Try the failed deliveries once more (e.g. after fixing the relay)."""
-    from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
-
     with session_scope() as session:
         n = campaigns.retry_failed(session, campaign_id)
     if n:
-        dispatch.wait(dispatch.continue_sending(campaign_id, keep_retrying=False, watch=False))
+        _send_the_rest(campaign_id, no_wait)
     console.print(f"campaign {campaign_id}: {n} failed deliveries queued again")
 
 

@@ -190,6 +190,36 @@ def test_a_relay_refusing_everything_pauses_the_campaign(
     assert len({r.rcpt_tos[0] for r in relay.sink.received}) == room.report.imported - 5
 
 
+def test_resume_without_a_broker_retries_deferred_mail_until_the_campaign_ends(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mailer campaign resume` goes through the one dispatch path with the web's behaviour: with
+    no broker (no beat either) a recipient greylisted on the resumed pass is retried in this
+    process, so the campaign ends done, not with a deferred row waiting for a beat."""
+    monkeypatch.setenv("MAILER_AUTOPAUSE_AFTER", "5")
+    reset_settings()
+    relay.sink.refuse_all = "550 5.7.1 relaying denied"
+    send(room.issue_slug, "--list", room.list_slug, "--yes")
+    pending = session.scalars(
+        select(Subscriber.email)
+        .join(Delivery, Delivery.subscriber_id == Subscriber.id)
+        .where(Delivery.status == DeliveryStatus.PENDING)
+        .order_by(Subscriber.email)
+    ).first()
+    assert pending is not None
+    relay.sink.refuse_all = None
+    relay.sink.rules[pending] = ["451 4.7.1 greylisted", "250 OK"]
+
+    result = runner.invoke(app, ["campaign", "resume", "1"])
+    assert result.exit_code == 0, result.output
+    assert "campaign 1 done" in result.output
+    assert len(relay.sink.to(pending)) == 1
+    session.expire_all()
+    counts = campaigns.counts(session, 1)
+    assert counts["deferred"] == 0 and counts["pending"] == 0
+    assert counts["sent"] == room.report.imported - 5
+
+
 @pytest.fixture
 def auth_relay(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
