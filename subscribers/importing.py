@@ -405,6 +405,17 @@ class _Importer:
         }
 
 
+def _next_record(reader: Any, source: str, where: str) -> list[str] | None:
+    """The next record, None at the end; the csv module's error as an ImportFileError naming the
+    file and line (`where` says which row, when there is one)."""
+    try:
+        return next(reader, None)  # type: ignore[no-any-return]
+    except csv.Error as exc:
+        raise ImportFileError(
+            f"unreadable CSV{where}: {exc}", path=source, line=reader.line_num
+        ) from None
+
+
 def _import_rows(
     reader: Any, cols: Columns, importer: _Importer, batch_size: int, written: Callable[[], None]
 ) -> None:
@@ -415,12 +426,7 @@ def _import_rows(
     batch: dict[str, Candidate] = {}
     while True:
         line = reader.line_num + 1
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            raise ImportFileError(
-                f"unreadable CSV in row {row + 1}: {exc}", path=source, line=reader.line_num
-            ) from None
+        record = _next_record(reader, source, f" in row {row + 1}")
         if record is None:
             break
         row += 1
@@ -480,12 +486,7 @@ def import_csv_file(
     _seen.drop(connection, checkfirst=True)
     _seen.create(connection)
     try:
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise ImportFileError(
-                f"unreadable CSV: {exc}", path=source, line=reader.line_num
-            ) from None
+        header = _next_record(reader, source, "")
         cols = read_header(header, source, report)
 
         def written() -> None:
