@@ -106,7 +106,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"excede (?:la|su) cuota",
             r"bo[iî]te (?:aux lettres )?pleine|postfach (?:ist )?voll|caixa (?:postal )?cheia",
             r"casella piena",
-            r"(?:exceed|exceeds|exceeding|would exceed) (?:their |the |his |her )?(?:mailbox )?quota",
+            r"(?:exceed|exceeds|exceeding) (?:their |the |his |her )?(?:mailbox )?quota",
             r"mail ?folder is full|quota violation",
         ),
     ),
@@ -186,7 +186,8 @@ REASONS: tuple[ReasonRule, ...] = (
             r"utilisateur inconnu|destinataire inconnu|adresse (?:destinataire )?invalide",
             r"benutzer unbekannt|unbekannter empf[aä]nger|usu[aá]rio desconhecido",
             r"utente sconosciuto",
-            r"user not known|n'existe (?:pas|plus)|no longer valid|invalid (?:final delivery )?userid",
+            r"user not known|n'existe (?:pas|plus)|no longer valid",
+            r"invalid (?:final delivery )?userid",
         ),
     ),
     ReasonRule(
