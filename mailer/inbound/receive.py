@@ -6,6 +6,8 @@ Receiving is deliberately dumb and durable; deciding happens later, in a task:
   MAIL_DOMAIN, with a token that verifies and names a delivery we made. Everything else is refused
   with 550 during the dialogue, so the server is never an open relay and a forged or altered
   token gets the same answer as an unknown address.
+- The same recipient twice in one transaction is accepted once (one stored message, one forward);
+  past MAX_RECIPIENTS RCPT commands the answer is 452; every reply line stays within 512 octets.
 - A message larger than `inbound_max_bytes` is refused with 552 (announced with the SIZE
   extension, so well-behaved clients do not even send it).
 - 250 is answered only after the raw message is committed as an InboundMessage row (one per

@@ -15,7 +15,9 @@ def process_inbound(self, inbound_id: int) -> str:  # type: ignore[no-untyped-de
     """Classify one stored inbound message and act on it. Safe to run twice.
 
     A forward the relay deferred is retried with exponential backoff (with a broker; in-process
-    runs leave it to the sweep of `mailer inbound`) until `retry_deadline_hours`.
+    runs leave it to the sweep of `mailer inbound`) until `retry_deadline_hours`. A run that
+    raises leaves the message `received` for the sweep; after `process.MAX_ATTEMPTS` runs it is
+    marked failed with its error instead of being tried for ever.
     """
     result = process(inbound_id)
     if result.retry and not self.request.is_eager:

@@ -106,6 +106,8 @@ REASONS: tuple[ReasonRule, ...] = (
             r"excede (?:la|su) cuota",
             r"bo[iî]te (?:aux lettres )?pleine|postfach (?:ist )?voll|caixa (?:postal )?cheia",
             r"casella piena",
+            r"(?:exceed|exceeds|exceeding) (?:their |the |his |her )?(?:mailbox )?quota",
+            r"mail ?folder is full|quota violation",
         ),
     ),
     ReasonRule(
@@ -184,6 +186,8 @@ REASONS: tuple[ReasonRule, ...] = (
             r"utilisateur inconnu|destinataire inconnu|adresse (?:destinataire )?invalide",
             r"benutzer unbekannt|unbekannter empf[aä]nger|usu[aá]rio desconhecido",
             r"utente sconosciuto",
+            r"user not known|n'existe (?:pas|plus)|no longer valid",
+            r"invalid (?:final delivery )?userid",
         ),
     ),
     ReasonRule(
@@ -270,6 +274,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"temporary failure in name resolution|dns (?:error|failure|lookup fail)",
             r"\btls\b|starttls|certificate",
             r"mail loop|loop detected|routing loop|too many hops",
+            r"message looping|connection to (?:the )?mail exchanger failed",
             r"network error",
         ),
     ),
@@ -303,7 +308,7 @@ _SENDER_REJECTED = re.compile(
 # (the server accepted the recipient at RCPT), as sisimai treats it.
 _COMMAND_PHRASES = re.compile(
     r"in reply to (rcpt to|mail from|end of data|data) command|"
-    r"after (rcpt to|mail from|end of data|data)\b|"
+    r"after (rcpt(?: to)?|mail from|end of data|data)\b|"
     r"did not like our (rcpt to|mail from|final data|data)|"
     r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to|"
     r"does not like (recipient)",

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 
 import lxml.html
@@ -383,6 +384,20 @@ def test_a_non_ascii_firm_name_in_from_is_encoded(
     out = Composer(rendered, campaign_info(content), settings).compose(1, "a@example.com", "A")
     assert parse(out)["From"].addresses[0].display_name == "Análisis Delphi"
     assert out.data.split(b"\r\n\r\n", 1)[0].isascii()
+
+
+def test_a_long_mailer_from_with_a_comma_stays_one_mailbox(
+    rendered: RenderedIssue, content: IssueContent, tmp_path: Path
+) -> None:
+    """Python 3.11 drops the quotes of a long quoted name when it folds it: we fold it ourselves."""
+    name = "Miranda Delphi Solutions, Risk & Intelligence Unit — Weekly Security Briefing"
+    settings = make_settings(tmp_path, MAILER_FROM=f'"{name}" <news@example.com>')
+    out = Composer(rendered, campaign_info(content), settings).compose(1, "a@example.com", "A")
+    raw = email.message_from_bytes(out.data)  # compat32: what a plain parser splits
+    [(shown, addr)] = getaddresses([str(raw["From"]).replace("\r\n", "")])
+    assert addr == "news@example.com"
+    assert str(make_header(decode_header(shown))) == name  # RFC 2047 §6.2, as mail clients
+    assert [a.addr_spec for a in parse(out)["From"].addresses] == ["news@example.com"]
 
 
 def test_a_test_copys_token_is_not_a_delivery_token(composer: Composer) -> None:
