@@ -56,6 +56,7 @@ def admin_page(session: Session, path: str) -> str:
             "/admin/login",
             data={"email": "editor@example.com", "password": PASSWORD, "next": "/admin",
                   "csrf_token": csrf.group(1)},
+            headers={"Origin": "https://news.example.com"},  # a browser's same-origin post
             follow_redirects=False,
         )  # fmt: skip
         assert done.status_code == 303
