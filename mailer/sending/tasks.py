@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError, MailerError
 from mailer.rendering.email_edition import render_issue
 from mailer.sending import campaigns, deliveries, lease
-from mailer.sending.compose import CampaignInfo, Composer
+from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
 from mailer.sending.transport import Reply, Transport, make_transport
@@ -263,17 +264,8 @@ def _send_range(
                     reply = unreachable
                     message_id = None
                 else:
-                    try:
-                        message = composer.compose(
-                            rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track
-                        )
-                    except MailerError as exc:
-                        deliveries.record(
-                            outcomes,
-                            rcpt.delivery_id,
-                            deliveries.Outcome(DeliveryStatus.FAILED),
-                            f"cannot compose: {exc}",
-                        )
+                    message = _compose_or_fail(composer, rcpt, outcomes)
+                    if message is None:
                         tally["failed"] += 1
                         continue
                     limiter.acquire()
@@ -311,6 +303,22 @@ def _send_range(
                     deliveries.release(session, [r.delivery_id for r in send[n + 1 :]])
                     return tally
     return tally
+
+
+def _compose_or_fail(
+    composer: Composer, rcpt: deliveries.Claimed, outcomes: Connection
+) -> OutgoingMessage | None:
+    """The recipient's message, or None after recording why it cannot be built (failed)."""
+    try:
+        return composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track)
+    except MailerError as exc:
+        deliveries.record(
+            outcomes,
+            rcpt.delivery_id,
+            deliveries.Outcome(DeliveryStatus.FAILED),
+            f"cannot compose: {exc}",
+        )
+        return None
 
 
 def _autopause(session: Session, campaign_id: int, refusals: int, reply: Reply) -> None:
