@@ -106,8 +106,12 @@ def send(
 def follow(
     campaign_id: int, poll: float = 0.3, alive: Callable[[], bool] = lambda: True
 ) -> campaigns.Progress:
-    """A progress bar until the campaign is done, cancelled or paused (or `alive()` is false)."""
+    """A progress bar until the campaign is done, cancelled or paused (or `alive()` is false).
+
+    Each new reason the relay gives for deferring or failing mail is printed above the bar when it
+    first appears, so a send that waits says why; the end shows them all with their counts."""
     factory = get_sessionmaker()
+    said: set[tuple[str, str]] = set()
     columns = (
         TextColumn("[bold]campaign {task.fields[cid]}[/]"),
         BarColumn(),
@@ -132,6 +136,15 @@ def follow(
         while True:
             with factory() as session:
                 p = campaigns.progress(session, campaign_id)
+                groups = (
+                    campaigns.by_last_reply(session, campaign_id)
+                    if p.counts["deferred"] or p.counts["failed"]
+                    else []
+                )
+            for group in groups:
+                if (group.status, group.reply) not in said:
+                    said.add((group.status, group.reply))
+                    bar.console.print(f"{group.status}: {group.reply}", highlight=False)
             bar.update(
                 task,
                 total=p.total or None,
@@ -147,6 +160,8 @@ def follow(
             time.sleep(poll)
     summary = ", ".join(f"{k} {v}" for k, v in p.counts.items() if v)
     console.print(f"campaign {campaign_id} {p.status}: {summary or 'no recipients'}")
+    for group in groups:
+        console.print(f"  {group}", highlight=False, soft_wrap=True)
     if p.reason:
         console.print(p.reason, highlight=False, soft_wrap=True)
     return p

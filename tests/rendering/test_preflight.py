@@ -20,7 +20,7 @@ from mailer.rendering.preflight import (
     check_links,
     preflight,
 )
-from mailer.settings import Settings
+from mailer.settings import Settings, reset_settings
 from mailer.tokens import parse_delivery_token
 from tests.conftest import BRIEFING
 
@@ -129,3 +129,20 @@ def test_preflight_of_a_bare_html_message_fails() -> None:
     assert checks["MIME structure"].failed
     assert checks["Headers"].failed
     assert checks["Image alt text"].failed
+
+
+def test_check_fails_in_production_on_each_placeholder(
+    imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixture's settings are a test's, not a firm's: in production the check says so."""
+    monkeypatch.setenv("MAILER_PRODUCTION", "true")
+    monkeypatch.setenv("MAILER_SECRET_KEY", "change-me")
+    reset_settings()
+    result = runner.invoke(app, ["issue", "check", imported])
+    assert result.exit_code == 1, result.output
+    flat = " ".join(result.output.split())
+    assert "Sending settings" in flat and "failed: Sending settings" in flat
+    for name in ("MAILER_SECRET_KEY", "MAILER_POSTAL_ADDRESS", "MAILER_MAIL_DOMAIN",
+                 "MAILER_PUBLIC_URL", "MAILER_FROM", "MAILER_SMTP_URL"):  # fmt: skip
+        assert name in flat
+    assert "all checks passed" not in flat

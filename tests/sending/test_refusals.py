@@ -56,6 +56,7 @@ def admin_page(session: Session, path: str) -> str:
             "/admin/login",
             data={"email": "editor@example.com", "password": PASSWORD, "next": "/admin",
                   "csrf_token": csrf.group(1)},
+            headers={"Origin": "https://news.example.com"},  # a browser's same-origin post
             follow_redirects=False,
         )  # fmt: skip
         assert done.status_code == 303
@@ -111,3 +112,22 @@ def test_a_worker_whose_settings_cannot_send_pauses_the_campaign_naming_the_vari
         assert relay.sink.received == []
         status = cli("campaign", "status", str(cid))
         assert "MAILER_DKIM_KEY_FILE" in status
+
+
+def test_mailer_send_says_why_mail_waits_while_it_follows(
+    session: Session, room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The progress bar is not left at 0/N without a word: each new reason is printed as it
+    appears, and the end lists them with their counts."""
+    port = free_port()
+    monkeypatch.setenv("MAILER_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "0.2")
+    monkeypatch.setenv("MAILER_RETRY_DEADLINE_HOURS", "0.0005")  # ~2 s, then the rows fail
+    reset_settings()
+    tasks.reset_caches()
+    n = room.report.imported
+    out = cli("send", room.issue_slug, "--list", room.list_slug, "--yes")
+    reason = f"cannot reach 127.0.0.1:{port}: [Errno 111] Connection refused"
+    assert f"deferred: {reason}" in out  # while it waited
+    assert "campaign 1 done" in out
+    assert f"failed {n} — {reason}" in out  # at the end, with the count

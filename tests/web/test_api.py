@@ -298,3 +298,27 @@ def test_a_campaigns_deliveries_page_through_by_keyset(
     assert api.get("/api/v1/campaigns/999/deliveries").status_code == 404
     bad = api.get(f"/api/v1/campaigns/{cid}/deliveries", params={"status": "lost"})
     assert bad.status_code == 422
+
+
+def test_a_campaign_the_door_refuses_is_a_422_and_nothing_is_created(
+    api: TestClient, session: Session, room: Newsroom, relay: SMTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Like `mailer send`: a past time (read in MAILER_TIMEZONE), an empty audience, and
+    settings that cannot send are refused with what to fix, before any campaign exists."""
+    from mailer.settings import reset_settings
+
+    monkeypatch.setenv("MAILER_TIMEZONE", "America/Mexico_City")
+    reset_settings()
+    body = {"issue": room.issue_slug, "list": "briefing"}
+    past = api.post("/api/v1/campaigns", json={**body, "at": "2020-01-01T09:00"})
+    assert past.status_code == 422
+    assert "2020-01-01 09:00 CST (2020-01-01 15:00 UTC) is in the past" in past.json()["detail"]
+    empty = api.post("/api/v1/campaigns", json={**body, "where": "tag:nobody"})
+    assert empty.status_code == 422 and "nobody to send to" in empty.json()["detail"]
+    monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
+    reset_settings()
+    dkim = api.post("/api/v1/campaigns", json=body)
+    assert dkim.status_code == 422 and "MAILER_DKIM_KEY_FILE" in dkim.json()["detail"]
+    assert api.get("/api/v1/campaigns").json() == []
+    assert relay.sink.received == []
