@@ -77,6 +77,36 @@ def read(session: Session, settings: Settings) -> int:
     return delivery_of(session, READS[0][0]).campaign_id
 
 
+def replied(session: Session, email: str) -> None:
+    """A reply of the reader to the campaign's message, as the inbound stage records it."""
+    from mailer.inbound.models import InboundMessage, Inquiry
+
+    d = delivery_of(session, email)
+    inbound = InboundMessage(
+        rcpt_to=f"reply+x@{get_settings().mail_domain}",
+        address_kind="reply",
+        delivery_id=d.id,
+        subscriber_id=d.subscriber_id,
+        size=10,
+        raw=b"Subject: hi\r\n\r\nCall me?\r\n",
+    )
+    session.add(inbound)
+    session.flush()
+    issue = session.get(Campaign, d.campaign_id).issue  # type: ignore[union-attr]
+    session.add(
+        Inquiry(
+            inbound_message_id=inbound.id,
+            subscriber_id=d.subscriber_id,
+            delivery_id=d.id,
+            campaign_id=d.campaign_id,
+            issue_id=issue.id,
+            partner_id=issue.partner_id,
+            client_email=email,
+            forward_message_id=f"<fwd{inbound.id}@news.example.com>",
+        )
+    )
+
+
 def test_report_counts_clickers_and_clicks_per_item(
     mailed: Mailed, session: Session, settings: Settings
 ) -> None:
@@ -113,6 +143,7 @@ def test_the_digest_lists_who_engaged_by_company_once(
     assert opted is not None
     opted.tracking_opt_out = True
     unsubscribe_from_list(session, get_list(session, "briefing"), READS[2][0], "asked")
+    replied(session, "laura.morales9@example.mx")  # a reader who only wrote back
     session.commit()
     preview = mailer("digest", "send", str(cid), "--preview")
     assert f"To: Fausto Carbajal Glass <{PARTNER}>" in preview
@@ -121,7 +152,7 @@ def test_the_digest_lists_who_engaged_by_company_once(
         first = digest.send_digest(session, cid, settings, transport)
         again = digest.send_digest(session, cid, settings, transport)
         transport.close()
-        assert first.sent and first.readers == 3 and not again.sent
+        assert first.sent and first.readers == 4 and not again.sent
         [got] = relay.sink.received
     assert got.rcpt_tos == [PARTNER]
     body = text_part(parse(got.data))
@@ -133,6 +164,7 @@ def test_the_digest_lists_who_engaged_by_company_once(
     assert companies == ["Acme Mining SA de CV", "Banco del Norte", "Ferrocarriles del Golfo"]
     assert body.count("clicked: Item 1:") == 2 and "clicked: More information" in body
     assert "unsubscribed" in body
+    assert "laura.morales9@example.mx" in body and "replied: 1 message (forwarded to you)" in body
     assert READS[3][0] not in body and "Item 3" not in body  # opted out: never listed
     assert f"{BASE}/admin/campaigns/{cid}" in body and f"{BASE}/admin/subscribers/" in body
     assert "Item 3" not in preview and READS[3][0] not in preview
