@@ -47,6 +47,16 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 
 
+# An SVG chart served to <img> (where nothing in it runs): its inline styles, nothing else; opened
+# directly, the sandbox still keeps any script in it from running, and no one may frame it.
+SVG_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
+    ),
+    "Cache-Control": "no-store",
+}
+
+
 def wrap_address(address: object) -> Markup:
     """An email address escaped, with a line-break opportunity (<wbr>) before each `@` and `.`:
     a long address wraps at those and nowhere else (the CSS keeps words whole)."""

@@ -23,6 +23,7 @@ from mailer.web import queries
 from mailer.web.admin import campaign_report, engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.search import page_numbers
+from mailer.web.pages import SVG_HEADERS
 from subscribers.errors import NotFound as SubscribersNotFound
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
@@ -128,10 +129,7 @@ def campaign_chart(
     return Response(
         campaign_report.sent_chart_svg(session, campaign_id),
         media_type="image/svg+xml",
-        headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-            "Cache-Control": "no-store",
-        },
+        headers=SVG_HEADERS,
     )
 
 

@@ -12,14 +12,9 @@ from mailer.engagement import reports
 from mailer.settings import get_settings
 from mailer.web.admin import charts
 from mailer.web.admin.forms import DB, Admin, protected_router
+from mailer.web.pages import SVG_HEADERS
 
 router = protected_router()
-
-# The SVG's own styles are inline; nothing else may load or run in it.
-SVG_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-    "Cache-Control": "no-store",
-}
 
 
 def campaign_context(session: Session, campaign_id: int) -> dict[str, Any]:
