@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailer.sending.models import Delivery, DeliveryStatus
+from mailer.sending.models import CampaignStatus, Delivery, DeliveryStatus
 from tests.builders import Newsroom, add_subscribers
 from tests.faults.conftest import audience
 from tests.faults.support import Probe, RedisServer, Relay, Stack, duplicates_of, wait_until
@@ -28,7 +28,6 @@ pytestmark = pytest.mark.slow
 STALE_AFTER = 5.0
 STALL = 1.0  # seconds without a message arriving that count as waiting, not sending
 BATCH_TASK = re.compile(rb"Task mailer\.tasks\.send_batch\[([^\]]+)\] received")
-START_TASK = re.compile(rb"Task mailer\.tasks\.start_campaign\[[^\]]+\] received")
 
 
 def _rows_of(probe: Probe, task_ids: set[str], status: DeliveryStatus) -> list[Any]:
@@ -136,14 +135,21 @@ def test_workers_alone_start_a_scheduled_campaign_once_and_so_do_two_beats(
     )
     stack.worker("worker1", concurrency=1)
     stack.worker("worker2", concurrency=1)
-    # First with workers alone: four tick runners in all once the beats start below.
-    when = datetime.now(UTC) + timedelta(seconds=8)
+    # Both campaigns are scheduled up front (a command takes seconds to start on a loaded
+    # machine, and a time already past is refused): the first falls due with workers alone, the
+    # second once two beats tick beside them, four tick runners in all.
+    first_at = datetime.now(UTC) + timedelta(seconds=20)
     out = stack.cli(
-        "send", room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(), "--yes"
+        "send", room.issue_slug, "--list", room.list_slug, "--at", first_at.isoformat(), "--yes"
     )
     assert "scheduled" in out
-    wait_until(lambda: probe.done(1), 60, "the scheduled campaign, with no beat")
-    assert min(r.received_at for r in relay.received) >= when.timestamp()  # not before its time
+    second_at = datetime.now(UTC) + timedelta(seconds=35)
+    stack.cli(
+        "send", room.issue_slug, "--list", room.list_slug, "--at", second_at.isoformat(),
+        "--force-resend", "--yes",
+    )  # fmt: skip
+    wait_until(lambda: probe.done(1), 60, "the first scheduled campaign, with no beat")
+    assert min(r.received_at for r in relay.received) >= first_at.timestamp()  # not before
 
     stack.spawn("beat", name="beat1")
     stack.spawn("beat", name="beat2")
@@ -155,15 +161,16 @@ def test_workers_alone_start_a_scheduled_campaign_once_and_so_do_two_beats(
         30,
         "both beats to send ticks",
     )
-    when = datetime.now(UTC) + timedelta(seconds=8)
-    stack.cli(
-        "send", room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(),
-        "--force-resend", "--yes",
-    )  # fmt: skip
+    assert probe.status(2) == CampaignStatus.SCHEDULED  # the beats are up before it falls due
     wait_until(lambda: probe.done(2), 60, "the second scheduled campaign, with two beats")
 
-    starts = sum(len(START_TASK.findall(stack.log(w))) for w in ("worker1", "worker2"))
-    assert starts == 2  # one start task per campaign, whoever ticked
-    second = [r for r in relay.received if r.received_at >= when.timestamp()]
+    # One snapshot per campaign, whoever ticked (a start's log line names its campaign).
+    for cid in (1, 2):
+        snapshots = sum(
+            len(re.findall(rb"campaign %d: [0-9]+ deliveries to send" % cid, stack.log(w)))
+            for w in ("worker1", "worker2")
+        )
+        assert snapshots == 1, f"campaign {cid} snapshotted {snapshots} times"
+    second = [r for r in relay.received if r.received_at >= second_at.timestamp()]
     assert duplicates_of(second, expected) == 0
     assert duplicates_of([r for r in relay.received if r not in second], expected) == 0
