@@ -38,6 +38,7 @@ from mailer.rendering.environment import (
     compile_counts,
     compile_mjml,
     fill_template,
+    second_stage_env,
     template_envs,
 )
 from mailer.rendering.errors import RenderError
@@ -196,24 +197,8 @@ def _check_no_sentinels(content: IssueContent) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _second_stage_env(*, html: bool) -> jinja2.Environment:
-    return jinja2.Environment(
-        variable_start_string="[[%",
-        variable_end_string="%]]",
-        block_start_string="[[@",
-        block_end_string="@]]",
-        comment_start_string="[[#",
-        comment_end_string="#]]",
-        line_statement_prefix=None,
-        line_comment_prefix=None,
-        autoescape=html,  # noqa: S701 - off only for the text/plain part
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-
-
-_HTML_ENV = _second_stage_env(html=True)
-_TEXT_ENV = _second_stage_env(html=False)
+_HTML_ENV = second_stage_env(html=True)
+_TEXT_ENV = second_stage_env(html=False)
 
 
 @lru_cache(maxsize=64)

@@ -70,6 +70,25 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     return env
 
 
+def second_stage_env(*, html: bool) -> jinja2.Environment:
+    """The per-recipient stage's environment: templates that the first stage's output became, with
+    delimiters (`[[% name %]]`) no issue text can contain, so a reader's name is filled in without
+    ever reading the issue as a template. Autoescaped when `html`, StrictUndefined."""
+    return jinja2.Environment(
+        variable_start_string="[[%",
+        variable_end_string="%]]",
+        block_start_string="[[@",
+        block_end_string="@]]",
+        comment_start_string="[[#",
+        comment_end_string="#]]",
+        line_statement_prefix=None,
+        line_comment_prefix=None,
+        autoescape=html,  # noqa: S701 - off only for the text/plain part
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
 @lru_cache(maxsize=8)
 def template_envs(root: str) -> tuple[jinja2.Environment, jinja2.Environment]:
     """(HTML, text) environments over a template folder, built once per folder."""
