@@ -53,6 +53,29 @@ def _b32(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=").lower()
 
 
+_B32_PAIRS = [
+    a + b for a in "abcdefghijklmnopqrstuvwxyz234567" for b in "abcdefghijklmnopqrstuvwxyz234567"
+]
+
+
+def _mac_text(mac: bytes) -> str:
+    """`_b32(mac[:10])`: the 80-bit MAC as 16 base32 characters (no padding), ten bits at a
+    time from a table, about twice as fast as the standard library's pure-Python base32 (a token
+    per link per recipient adds up)."""
+    n = int.from_bytes(mac[:MAC_BYTES], "big")
+    t = _B32_PAIRS
+    return (
+        t[n >> 70]
+        + t[(n >> 60) & 1023]
+        + t[(n >> 50) & 1023]
+        + t[(n >> 40) & 1023]
+        + t[(n >> 30) & 1023]
+        + t[(n >> 20) & 1023]
+        + t[(n >> 10) & 1023]
+        + t[n & 1023]
+    )
+
+
 def _unb32(text: str) -> bytes:
     padded = text.upper() + "=" * (-len(text) % 8)
     return base64.b32decode(padded)
@@ -75,7 +98,7 @@ def _mac(purpose: str, kind: str, text: str, secret: str) -> str:
     if not _PURPOSE_RE.fullmatch(purpose):
         raise ValueError(f"token purpose must be a lower-case word, got {purpose!r}")
     msg = b"mailer-token\x00" + purpose.encode() + b"\x00" + kind.encode() + b"\x00" + text.encode()
-    return _b32(hmac.new(secret.encode(), msg, hashlib.sha256).digest()[:MAC_BYTES])
+    return _mac_text(hmac.new(secret.encode(), msg, hashlib.sha256).digest())
 
 
 def sign(purpose: str, payload: int | bytes, secret: str) -> str:
@@ -143,7 +166,7 @@ class Minter:
         text = _b36(payload)
         mac = self._state.copy()
         mac.update(text.encode())
-        return f"{text}{SEPARATOR}{_b32(mac.digest()[:MAC_BYTES])}"
+        return f"{text}{SEPARATOR}{_mac_text(mac.digest())}"
 
 
 # A tracked link names the delivery and the link's index in the campaign's link table, packed

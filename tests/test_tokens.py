@@ -149,3 +149,15 @@ def test_minter_makes_the_same_tokens_as_sign_and_click_tokens_round_trip() -> N
     with pytest.raises(TokenError):
         tokens.parse_click_token(tokens.delivery_token(12345 * 256 + 8, "k" * 40), ["k" * 40])
     assert len(token) <= 30
+
+
+def test_the_mac_text_is_standard_base32() -> None:
+    import base64
+    import random
+
+    from mailer.tokens import _mac_text
+
+    rng = random.Random(13)
+    for _ in range(2000):
+        mac = rng.randbytes(32)
+        assert _mac_text(mac) == base64.b32encode(mac[:10]).decode().rstrip("=").lower()
