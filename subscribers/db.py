@@ -122,9 +122,11 @@ def analyze(session: Session, *tables: str, only_stale: bool = False) -> list[st
     a sample of fixed size (300 × default_statistics_target rows), so its cost stops growing with
     the table; a statement timeout bounds it anyway, and one that times out is given up (inside a
     savepoint) rather than failing the caller. Runs in the caller's transaction, whose own
-    uncommitted rows ANALYZE counts. `only_stale` skips tables analysed since their last big
-    change: a table never analysed (no pg_stats rows) is always stale; a change counted in
-    pg_stat_user_tables may lag its commit by a second.
+    uncommitted rows ANALYZE counts. `only_stale` skips tables whose statistics still know their
+    size: a table never analysed (no pg_stats rows) is stale, and so is one whose live rows
+    (pg_stat_user_tables, which may lag a commit by a second) differ from the rows its last
+    ANALYZE counted by over 10%. (Not n_mod_since_analyze: an import that analysed its own rows
+    before committing them leaves that counter at the whole import.)
     Returns the tables analysed.
     """
     if session.get_bind().dialect.name != "postgresql":
@@ -140,7 +142,8 @@ def analyze(session: Session, *tables: str, only_stale: bool = False) -> list[st
                     "AND c.relnamespace = current_schema()::regnamespace AND ("
                     "(NOT EXISTS (SELECT FROM pg_stats p WHERE p.schemaname = current_schema() "
                     "AND p.tablename = c.relname) AND pg_relation_size(c.oid) > 0) "
-                    "OR coalesce(s.n_mod_since_analyze, 0) > 0.1 * greatest(c.reltuples, 0) + 1000)"
+                    "OR abs(coalesce(s.n_live_tup, 0) - greatest(c.reltuples, 0)) "
+                    "> 0.1 * greatest(c.reltuples, 0) + 1000)"
                 ),
                 {"names": names},
             )

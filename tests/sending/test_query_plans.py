@@ -30,7 +30,8 @@ from mailer.content.issues import import_issue
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
-from subscribers.db import Base, make_engine, session_factory
+from subscribers.db import Base, analyze, make_engine, session_factory
+from subscribers.importing import import_csv
 from subscribers.lists import create_list
 from tests.builders import add_subscribers
 from tests.conftest import BRIEFING, PG_SERVER
@@ -191,3 +192,31 @@ def session(settings: Settings) -> Iterator[Session]:
     with session_factory(engine)() as s:
         yield s
     engine.dispose()
+
+
+def test_a_campaign_start_analyses_only_tables_whose_statistics_lost_track(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """Right after an import (which analysed its rows before committing them): not again. After
+    rows added in bulk with no ANALYZE: again. Just analysed: not again."""
+    audience = ("subscriber", "subscription")
+
+    def settle() -> None:
+        # This session's row counts reach pg_stat_user_tables when its transaction ends.
+        session.execute(text("SELECT pg_stat_force_next_flush()"))
+        session.commit()
+
+    mlist = create_list(session, "briefing", "Security Chatter")
+    session.commit()
+    csv_path = tmp_path / "readers.csv"
+    csv_path.write_text(
+        "email,name\n" + "".join(f"reader{i}@example.org,Reader {i}\n" for i in range(2_000))
+    )
+    assert import_csv(session, mlist, csv_path, settings.secret()).imported == 2_000
+    settle()
+    assert analyze(session, *audience, only_stale=True) == []
+    add_subscribers(session, mlist.id, 3_000, prefix="bulk")
+    settle()
+    assert sorted(analyze(session, *audience, only_stale=True)) == sorted(audience)
+    settle()
+    assert analyze(session, *audience, only_stale=True) == []
