@@ -40,11 +40,14 @@ def test_two_campaigns_at_once_share_one_rate_limit_and_lose_no_one(
     second_audience = audience(db, second.id)
     assert not first_audience & second_audience
     stack = stacks(pg_url, broker.url, relay.url, MAILER_RATE_LIMIT=RATE)
+    # Both campaigns are queued before any worker runs, so that they send at the same time by
+    # construction, however long each CLI takes to start on a busy machine.
+    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
+    stack.cli("send", room.issue_slug, "--list", "partners", "--yes", "--no-wait")
+    assert broker.queued() == 2  # the two start tasks, waiting
     stack.worker("worker1", concurrency=2)
     stack.worker("worker2", concurrency=2)
     stack.beat()
-    stack.cli("send", room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
-    stack.cli("send", room.issue_slug, "--list", "partners", "--yes", "--no-wait")
     waited = wait_until(lambda: probe.done(1, 2), 90, "both campaigns to finish")
 
     received = relay.received
