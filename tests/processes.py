@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +28,20 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, poll: float
             return time.monotonic() - start
         time.sleep(poll)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+TASK_EVENT = re.compile(
+    rb"Task mailer\.tasks\.\w+\[([0-9a-f-]+)\] (received|succeeded|raised|retry|failed)"
+)
+
+
+def tasks_settled(log: bytes) -> bool:
+    """Every task a worker's log says it received has ended (succeeded, raised, retried)."""
+    received: Counter[bytes] = Counter()
+    ended: Counter[bytes] = Counter()
+    for task_id, event in TASK_EVENT.findall(log):
+        (received if event == b"received" else ended)[task_id] += 1
+    return all(ended[task_id] >= n for task_id, n in received.items())
 
 
 class Stack:
