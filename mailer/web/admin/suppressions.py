@@ -5,6 +5,7 @@ entry with a reason, and read the history (subscribers/suppression.py keeps ever
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request, Response
 
@@ -80,7 +81,8 @@ def submit_suppression(
     session.commit()
     shown = entry.email or "the erased address"
     verb = "suppressed" if created else "was already suppressed; reason updated:"
-    return redirect(f"/admin/suppressions?q={shown}", f"{shown} {verb} ({reason}).")
+    target = f"/admin/suppressions?{urlencode({'q': entry.email or ''})}"
+    return redirect(target, f"{shown} {verb} ({reason}).")
 
 
 @router.post("/suppressions/lift")
@@ -101,6 +103,6 @@ def lift_suppression(
     )
     session.commit()
     return redirect(
-        f"/admin/suppressions?q={entry.email or ''}",
+        f"/admin/suppressions?{urlencode({'q': entry.email or ''})}",
         f"Lifted: {entry.email} may be mailed again. The history keeps why.",
     )
