@@ -76,13 +76,21 @@ def check_headers(response, where: str) -> None:  # type: ignore[no-untyped-def]
     assert re.search(r"default-src '(self|none)'", csp), (where, csp)
     directives = dict((d.strip() + " ").split(" ", 1) for d in csp.split(";") if d.strip())
     assert "unsafe" not in directives.get("script-src", ""), (where, csp)
-    # Inline style only in the sandboxed preview of the email (email HTML is inline-styled).
-    assert "unsafe-inline" not in directives.get("style-src", "") or "sandbox" in directives, (
-        where,
-        csp,
+    # Inline style only where no script can run: the sandboxed email preview, or a document
+    # (the admin's SVG charts) whose CSP allows nothing else at all.
+    scriptless = "sandbox" in directives or (
+        directives.get("default-src", "").strip() == "'none'" and "script-src" not in directives
     )
-    framing = {"DENY": "frame-ancestors 'none'", "SAMEORIGIN": "frame-ancestors 'self'"}
-    assert framing.get(headers.get("X-Frame-Options", "")) in csp, (where, csp)
+    assert "unsafe-inline" not in directives.get("style-src", "") or scriptless, (where, csp)
+    # Never framed by another site: X-Frame-Options always, and frame-ancestors agreeing with it
+    # where the CSP states one.
+    framing = {"DENY": "'none'", "SAMEORIGIN": "'self'"}
+    assert headers.get("X-Frame-Options") in framing, (where, dict(headers))
+    if "frame-ancestors" in directives:
+        assert directives["frame-ancestors"].strip() == framing[headers["X-Frame-Options"]], (
+            where,
+            csp,
+        )
     # Never a full URL to another site (token-bearing paths must not leak).
     assert headers.get("Referrer-Policy") in {"same-origin", "no-referrer"}, where
 
