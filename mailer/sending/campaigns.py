@@ -98,10 +98,17 @@ def resolve_audience(
         expression = segment_row.expression
     if expression:
         segments.parse(expression)  # raises with the column of a syntax error
-    everyone = _audience_select(session, issue.id, mlist.id, expression, True).subquery()
-    fresh = _audience_select(session, issue.id, mlist.id, expression, force_resend).subquery()
-    total = session.scalar(select(func.count()).select_from(everyone)) or 0
-    recipients = session.scalar(select(func.count()).select_from(fresh)) or 0
+    # One pass over the audience counts both (two counts took 35 s at a million under load).
+    everyone = segments.matching_subscriber_ids(session, mlist.id, expression).subquery()
+    received = exists().where(
+        Delivery.issue_id == issue.id,
+        Delivery.subscriber_id == everyone.c[0],
+        Delivery.status == DeliveryStatus.SENT,
+    )
+    total, fresh = session.execute(
+        select(func.count(), func.count().filter(~received)).select_from(everyone)
+    ).one()
+    recipients = total if force_resend else fresh
     return Audience(
         list_slug=mlist.slug,
         list_id=mlist.id,
