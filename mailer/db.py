@@ -19,16 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer.settings import get_settings
 from subscribers.db import make_engine, rowcount, session_factory, utcnow
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "MODEL_MODULES",
@@ -107,6 +108,9 @@ def session_scope() -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Config:
+    # Alembic is imported here, not at the top: most commands never migrate (fast start-up).
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -121,12 +125,16 @@ def upgrade(url: str | None = None, revision: str = "heads") -> tuple[str | None
     url = url or get_settings().database_url
     ensure_private_sqlite(url)
     before = schema_revision(url)
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
     return before, schema_revision(url)
 
 
 def schema_revision(url: str) -> str | None:
     """The database's Alembic revision(s), comma-separated; None when it has no schema yet."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

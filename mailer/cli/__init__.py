@@ -1,86 +1,175 @@
-"""The `mailer` command line: one Typer app, one sub-app module per noun."""
+"""The `mailer` command line: one Typer app, one sub-app module per noun, each loaded on demand.
+
+`mailer --help` and every command start fast because the root group imports a sub-app module
+only when its command is invoked: the names and one-line help of the listing come from the static
+`COMMANDS` table below (tests/cli/test_startup.py checks it against the real commands, so it
+cannot drift).
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any, NamedTuple
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import OperationalError, ProgrammingError
+import typer.main
+from typer import _click as click  # typer vendors click; its classes are the ones typer calls
+from typer.core import TyperCommand, TyperGroup
 
-from mailer.cli import admin as admin_cli
-from mailer.cli import campaign as campaign_cli
-from mailer.cli import db as db_cli
-from mailer.cli import demo as demo_cli
-from mailer.cli import engagement as engagement_cli
-from mailer.cli import inbound as inbound_cli
-from mailer.cli import issue as issue_cli
-from mailer.cli import lists as lists_cli
-from mailer.cli import partner as partner_cli
-from mailer.cli import segment as segment_cli
-from mailer.cli import send as send_cli
-from mailer.cli import subscribers as subscribers_cli
-from mailer.cli import suppression as suppression_cli
-from mailer.cli import web as web_cli
-from mailer.cli import worker as worker_cli
-from mailer.db import load_models
 from mailer.errors import MailerError
-from mailer.settings import get_settings, redact
 from subscribers.errors import SubscribersError
+
+
+class Entry(NamedTuple):
+    """Where a top-level command lives: `mailer.cli.<module>.<attribute>`, and its listing help."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+COMMANDS: dict[str, Entry] = {
+    "send": Entry("send", "send", "Send an issue to a list (and segment), now or at a given time."),
+    "report": Entry(
+        "campaign",
+        "report",
+        "Counts by status, rate, duration, deferred and failed mail grouped by last reply, and "
+        "engagement: unique clickers, click rate, clicks per item, unsubscribes, complaints.",
+    ),
+    "worker": Entry(
+        "worker", "worker", "Run a Celery worker that sends campaigns (needs MAILER_BROKER_URL)."
+    ),
+    "beat": Entry(
+        "worker", "beat", "Start scheduled campaigns when due and retry deferred messages."
+    ),
+    "web": Entry("web", "web", "Serve the public pages, the admin area and the API."),
+    "demo": Entry(
+        "demo",
+        "demo",
+        "Run the whole job on the shipped sample issue and subscribers, in this folder.",
+    ),
+    "db": Entry("db", "app", "Create or upgrade the database schema."),
+    "partner": Entry("partner", "app", "Partners: who signs issues and receives replies."),
+    "issue": Entry("issue", "app", "Issues: import, preview, check."),
+    "list": Entry("lists", "app", "Mailing lists."),
+    "subscribers": Entry(
+        "subscribers", "app", "Subscribers: import, export, add, remove, show, GDPR."
+    ),
+    "suppression": Entry("suppression", "app", "Addresses that must never be mailed."),
+    "segment": Entry("segment", "app", "Saved segment expressions and live counts."),
+    "campaign": Entry(
+        "campaign", "app", "Campaigns: list, status, pause, resume, cancel, retry failed."
+    ),
+    "inbound": Entry(
+        "inbound",
+        "app",
+        "Receive replies, bounces and complaints by SMTP; `classify` judges files.",
+    ),
+    "admin": Entry("admin", "app", "Admin users (web login) and API tokens."),
+    "digest": Entry("engagement", "app", "The partner's follow-up digest of a campaign."),
+    "inquiries": Entry("inbound", "inquiries", "Client replies routed to partners."),
+}
+
+_LISTING = "mailer.cli.listing"
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module of top-level command `name` and build its click command.
+
+    Raises KeyError for a name not in `COMMANDS`."""
+    entry = COMMANDS[name]
+    from mailer.db import load_models
+
+    load_models()  # every command that touches the database needs the whole metadata
+    target = getattr(importlib.import_module(f"mailer.cli.{entry.module}"), entry.attribute)
+    if isinstance(target, typer.Typer):
+        command: click.Command = typer.main.get_group(target)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists commands from the static table, loads one only when it runs.
+
+    See click's documentation, "Lazily Loading Subcommands"."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        known = super().get_command(ctx, cmd_name)
+        if known is not None or cmd_name not in COMMANDS:
+            return known
+        if ctx.meta.get(_LISTING):
+            # The help listing needs only a name and a line: a placeholder imports nothing.
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name].help)
+        command = load_command(cmd_name)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx.meta[_LISTING] = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx.meta[_LISTING] = False
+
 
 app = typer.Typer(
     name="mailer",
+    cls=LazyGroup,
     help="Self-hosted newsletter distribution for the firm's intelligence briefing.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(db_cli.app, name="db")
-app.add_typer(partner_cli.app, name="partner")
-app.add_typer(issue_cli.app, name="issue")
-app.add_typer(lists_cli.app, name="list")
-app.add_typer(subscribers_cli.app, name="subscribers")
-app.add_typer(suppression_cli.app, name="suppression")
-app.add_typer(segment_cli.app, name="segment")
-app.add_typer(campaign_cli.app, name="campaign")
-app.command("send")(send_cli.send)
-app.command("report")(campaign_cli.report)
-app.command("worker")(worker_cli.worker)
-app.command("beat")(worker_cli.beat)
-app.command("web")(web_cli.web)
-app.add_typer(inbound_cli.app, name="inbound")
-app.command("demo")(demo_cli.demo)
-app.add_typer(admin_cli.app, name="admin")
-app.add_typer(engagement_cli.app, name="digest")
-app.add_typer(inbound_cli.inquiries, name="inquiries")
 
-err = Console(stderr=True)
+
+@app.callback()
+def _root() -> None:
+    """Self-hosted newsletter distribution for the firm's intelligence briefing."""
 
 
 def main() -> None:
     """Entry point: user errors print one clear line and exit 1, never a traceback."""
-    load_models()
     try:
         app()
     except (MailerError, SubscribersError) as exc:
+        from mailer.settings import redact
+
         # One line however long (scripts grep it), and the user's text is never read as markup.
-        err.print(
-            f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, soft_wrap=True
-        )
+        _error(redact(str(exc)))
         sys.exit(1)
-    except (OperationalError, ProgrammingError) as exc:
+    except Exception as exc:
         if not _missing_schema(exc):
             raise
+        from mailer.settings import get_settings, redact
+
         url = redact(get_settings().database_url)
-        err.print(
-            f"[bold red]error:[/] the database {escape(url)} has no mailer tables yet (or an "
-            "older schema): run `mailer db upgrade` first",
-            highlight=False,
-            soft_wrap=True,
+        _error(
+            f"the database {url} has no mailer tables yet (or an older schema): run "
+            "`mailer db upgrade` first"
         )
         sys.exit(1)
+
+
+def _error(text: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(
+        f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True
+    )
 
 
 def _missing_schema(exc: Exception) -> bool:
+    """A database error saying the tables are not there (SQLAlchemy is loaded if it was raised)."""
+    sa_exc: Any = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, (sa_exc.OperationalError, sa_exc.ProgrammingError)):
+        return False
     text = str(getattr(exc, "orig", exc)).lower()
     return "no such table" in text or ("relation" in text and "does not exist" in text)

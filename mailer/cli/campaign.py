@@ -8,7 +8,6 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer.cli.engagement import print_engagement
 from mailer.content.models import Issue
 from mailer.db import session_scope
 from mailer.errors import NotFound
@@ -148,6 +147,9 @@ def retry_failed(
 def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
     """Counts by status, rate, duration, deferred and failed mail grouped by last reply, and
     engagement: unique clickers, click rate, clicks per item, unsubscribes, complaints."""
+    # Imported here: the engagement report's modules are heavy and only `report` needs them.
+    from mailer.cli.engagement import print_engagement
+
     with session_scope() as session:
         if target.isdigit():
             ids = [campaigns.get(session, int(target)).id]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy import insert as sa_insert
@@ -21,7 +21,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from mailer.content.models import Issue
 from mailer.db import rowcount, utcnow
 from mailer.errors import MailerError, NotFound
-from mailer.rendering.email_edition import RenderedIssue
 from mailer.rendering.links import Link
 from mailer.sending import readiness, schedule
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
@@ -30,6 +29,9 @@ from subscribers import segments
 from subscribers.db import analyze
 from subscribers.lists import get_list
 from subscribers.models import MailingList, Segment
+
+if TYPE_CHECKING:
+    from mailer.rendering.email_edition import RenderedIssue
 
 ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
@@ -195,6 +197,9 @@ def store_rendering(session: Session, campaign: Campaign, rendered: RenderedIssu
 
 
 def load_rendering(session: Session, campaign_id: int) -> RenderedIssue:
+    # Imported here: reading campaigns (`mailer campaign list`) needs no rendering library.
+    from mailer.rendering.email_edition import RenderedIssue
+
     row = session.get(CampaignRender, campaign_id)
     if row is None:
         raise CampaignStateError(f"campaign {campaign_id} has not been rendered yet")

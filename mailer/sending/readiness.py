@@ -9,13 +9,15 @@ waits for a fix nobody knows is needed.
 from __future__ import annotations
 
 from mailer.errors import ConfigError
-from mailer.sending.dkim import Signer
 from mailer.sending.transport import check_url
 from mailer.settings import Settings
 
 
 def problems(settings: Settings) -> list[str]:
     """Each reason the settings cannot send a campaign, naming its variable (empty when ready)."""
+    # Imported here: DKIM's libraries (dkimpy, cryptography) are only needed to start a campaign.
+    from mailer.sending.dkim import Signer
+
     found = settings.production_problems() if settings.production else []
     for check in (lambda: Signer.from_settings(settings), lambda: check_url(settings.smtp_url)):
         try:
