@@ -614,6 +614,9 @@ def campaign_run(
             }
         )
         ledger.start()
+        for pid in [p for w in workers for p in (w.proc.pid, *w.children())]:
+            # Reset each peak (proc(5), clear_refs "5"): VmHWM after the run is the run's own.
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
         memory_base = worker_memory(workers, "VmRSS")
         cpu_before = worker_cpu(workers)
         children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
