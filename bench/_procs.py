@@ -28,6 +28,14 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def vm_kib(pid: int, field: str = "VmHWM") -> int:
+    """A memory figure of a process from /proc/PID/status, KiB: VmHWM (peak RSS), VmRSS (now)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
 class CpuLedger:
     """CPU used since `start()` by every process the `sources` name, per group.
 

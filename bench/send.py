@@ -56,7 +56,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BRIEFING, PG_SERVER, bench_env, recipient, table  # noqa: E402
-from _procs import CpuLedger, postgres_backends  # noqa: E402
+from _procs import CpuLedger, cpu_seconds, postgres_backends, vm_kib  # noqa: E402
 
 HERE = Path(__file__).resolve()
 LIST_SLUG = "bench"
@@ -495,24 +495,11 @@ def start_workers(layout: str, env: dict[str, str], logdir: Path) -> list[Worker
     return workers
 
 
-def vm_hwm_kib(pid: int, field: str = "VmHWM") -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (robust to other load on the machine)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def worker_cpu(workers: list[Worker]) -> dict[str, float]:
     """CPU seconds used by the workers' main processes and by their pool children."""
     return {
-        "main": sum(cpu_seconds(w.proc.pid) for w in workers),
-        "pool": sum(cpu_seconds(c) for w in workers for c in w.children()),
+        "main": sum(cpu_seconds(w.proc.pid) or 0.0 for w in workers),
+        "pool": sum(cpu_seconds(c) or 0.0 for w in workers for c in w.children()),
     }
 
 
@@ -523,8 +510,8 @@ def worker_memory(workers: list[Worker], field: str = "VmHWM") -> list[dict[str,
     for w in workers:
         out.append(
             {
-                "main": vm_hwm_kib(w.proc.pid, field),
-                "pool": max((vm_hwm_kib(c, field) for c in w.children()), default=0),
+                "main": vm_kib(w.proc.pid, field),
+                "pool": max((vm_kib(c, field) for c in w.children()), default=0),
             }
         )
     return out
