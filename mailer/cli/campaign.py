@@ -106,13 +106,11 @@ def _send_the_rest(campaign_id: int, no_wait: bool) -> None:
     dispatch path, as the web's and the API's do. With a broker they are enqueued. Without one
     they are sent here, with `mailer send`'s progress bar, and deferred mail is retried until the
     campaign ends (the web's resume does the same in the background); `no_wait` sends one pass."""
-    from mailer.cli.send import follow
+    from mailer.cli.send import follow_here
     from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
 
     runner = dispatch.continue_sending(campaign_id, keep_retrying=not no_wait, watch=False)
-    if runner is not None and not no_wait:
-        follow(campaign_id, alive=runner.is_alive)
-    dispatch.wait(runner)
+    follow_here(campaign_id, runner, no_wait or runner is None)
 
 
 @app.command()

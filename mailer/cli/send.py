@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,6 +17,9 @@ from mailer.sending import campaigns, readiness
 from mailer.sending.models import CampaignStatus
 from mailer.sending.schedule import describe, parse_when
 from mailer.settings import get_settings
+
+if TYPE_CHECKING:
+    from mailer.sending.dispatch import InProcessRunner
 
 console = Console()
 
@@ -97,10 +102,38 @@ def send(
     # Without a broker the work happens in this process: --no-wait only skips the bar and the
     # retry loop (deferred messages are then retried by `mailer beat`).
     runner = dispatch.start(campaign_id, keep_retrying=not no_wait, watch=False)
-    if not no_wait:
-        follow(campaign_id, alive=runner.is_alive if runner is not None else lambda: True)
-    dispatch.wait(runner)
+    follow_here(campaign_id, runner, no_wait)
     return campaign_id
+
+
+def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool) -> None:
+    """Follow the campaign (unless `no_wait`) and wait for the in-process runner, if any.
+
+    Ctrl-C without a broker stops the only process sending: the campaign is paused with that
+    reason, so it is not left "sending" with no one to send it, and `mailer campaign resume`
+    takes it up (messages in flight at that moment count as the crash bound allows). With a
+    broker the workers go on; only the following stops."""
+    from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
+
+    try:
+        if not no_wait:
+            follow(campaign_id, alive=runner.is_alive if runner is not None else lambda: True)
+        dispatch.wait(runner)
+    except KeyboardInterrupt:
+        if runner is None:
+            console.print(
+                f"stopped following; the workers go on: `mailer campaign status {campaign_id}`"
+            )
+            raise typer.Exit(130) from None
+        # Unless it ended or was paused meanwhile.
+        with session_scope() as session, suppress(campaigns.CampaignStateError):
+            campaigns.pause(session, campaign_id, reason="interrupted: `mailer` was stopped")
+        console.print(
+            f"interrupted: campaign {campaign_id} paused; "
+            f"`mailer campaign resume {campaign_id}` sends the rest",
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
 
 
 def follow(

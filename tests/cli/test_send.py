@@ -3,6 +3,9 @@ in MAILER_TIMEZONE, and how `campaign status` / `campaign list` show a scheduled
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from mailer.settings import Settings, reset_settings
 from subscribers.segments import create_segment
 from tests.builders import Newsroom, newsroom
 from tests.smtpd import SMTPServer
+from tests.webserver import MAILER, free_port, mailer_env, run_cli
 
 runner = CliRunner()
 
@@ -129,3 +133,47 @@ def test_campaign_list_fits_80_columns_with_the_segment(
     row, below = lines[at], lines[at + 1]
     assert room.issue_slug in row and "briefing" in row and "done" in row
     assert "› spanish-clients" in below
+
+
+def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
+    tmp_path: Path,
+) -> None:
+    """The embedded default sends in `mailer send`'s own process: interrupted while the relay is
+    down, the campaign must not stay "sending" with no one left to send it."""
+    samples = Path(__file__).parents[2] / "mailer" / "samples"
+    env = mailer_env(
+        tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
+    )
+    env["MAILER_RETRY_BASE_DELAY"] = "60"
+    out = {}
+    for args in (
+        ("db", "upgrade"),
+        ("list", "create", "clients", "--name", "Clients"),
+        ("issue", "import", str(samples / "security-chatter-2025-04-09.txt")),
+        ("subscribers", "import", str(samples / "subscribers-sample.csv"), "--list", "clients"),
+    ):
+        done = run_cli(env, *args, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        out[args[0]] = done.stdout
+    slug = out["issue"].split()[-1]  # `issue import` prints the slug last
+    send = subprocess.Popen(
+        [*MAILER, "send", slug, "--list", "clients", "--yes"],
+        env={**env, "COLUMNS": "200"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert send.stdout is not None
+    seen = ""
+    for line in send.stdout:  # the relay's refusal is printed as soon as it is recorded
+        seen += line
+        if line.startswith("deferred:"):
+            break
+    assert "cannot reach" in seen, seen
+    os.kill(send.pid, signal.SIGINT)
+    rest, _ = send.communicate(timeout=60)
+    assert send.returncode == 130, seen + rest
+    assert "paused" in rest and "mailer campaign resume 1" in rest, rest
+    status = run_cli(env, "campaign", "status", "1", cwd=tmp_path)
+    assert "paused" in status.stdout and "interrupted" in status.stdout, status.stdout
