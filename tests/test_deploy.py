@@ -37,7 +37,8 @@ def resolve(command: list[str]) -> Any:
         if word.startswith("-"):
             break
         assert hasattr(node, "commands"), f"{command}: {node.name} takes no subcommand"
-        sub = node.commands.get(word)
+        # Through get_command, as the CLI itself resolves it: the root group loads lazily.
+        sub = node.get_command(node.make_context(node.name, [], resilient_parsing=True), word)
         assert sub is not None, f"{command}: `{word}` is not a mailer command"
         node = sub
     assert not hasattr(node, "commands") or node.invoke_without_command, (
