@@ -23,6 +23,8 @@ from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent
 from mailer.errors import ComposeError, ConfigError
 from mailer.headers import check_address
+from mailer.inbound.judgement import judge
+from mailer.inbound.models import InboundKind
 from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue, render_issue
 from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.settings import Settings
@@ -411,3 +413,16 @@ def test_a_test_copys_token_is_not_a_delivery_token(composer: Composer) -> None:
     assert parse_delivery_token(real.token, secrets) == 1
     with pytest.raises(TokenError):
         parse_delivery_token(test.token, secrets)
+
+
+def test_a_newsletter_that_comes_back_as_sent_is_our_own_mail_not_a_bounce(
+    composer: Composer, compose_settings: Settings
+) -> None:
+    """A forwarding rule can return the newsletter itself to its bounces+ or reply+ address: its
+    text names the partner's address beside words a bounce reader looks for, but it is ours."""
+    out = composer.compose(7, "reader@example.com", "A Reader")
+    domain = compose_settings.mail_domain
+    for rcpt in (f"bounces+x@{domain}", f"reply+x@{domain}", ""):
+        got = judge(out.data, mail_from=None, rcpt_to=rcpt, domain=domain)
+        assert got.kind == InboundKind.LOOP, (rcpt, got.kind, got.reason)
+        assert not got.failures

@@ -3,7 +3,7 @@
 Order (the first detector that answers decides; each is guarded, so one that raises is logged and
 skipped, never hiding the others):
 
-1. `loop`: our own forward came back;
+1. `loop`: our own forward, or one of our newsletters as it was sent, came back;
 2. `rfc5965`: a feedback (ARF) report: a complaint;
 3. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
 4. only on mail that looks like a bounce (null sender, a mail system's From, a bounce subject, a
