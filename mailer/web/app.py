@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailer.db import load_models
 from mailer.web import admin, api, docs, logs, public
+from mailer.web.admin.forms import not_found_page
 from mailer.web.head import HeadAsGet
 from mailer.web.pages import add_security_headers
+from mailer.web.public.forms import message_page
 from mailer.web.uploads import UploadLimit
 
 
@@ -29,6 +34,32 @@ def create_app() -> FastAPI:
     app.include_router(docs.router)
     app.add_middleware(UploadLimit)  # inside security_headers: a 413 carries them too
     app.add_middleware(HeadAsGet)  # HEAD runs as GET everywhere, the body dropped
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found(request: Request, exc: StarletteHTTPException) -> Response:
+        """People get a page, programs (the API) JSON."""
+        path = request.url.path
+        if exc.status_code != 404 or path.startswith(("/api/", "/openapi.json")):
+            return await http_exception_handler(request, exc)
+        if path.startswith("/admin"):
+            return not_found_page(request)
+        return message_page(
+            request,
+            "Page not found",
+            ["There is nothing at this address. It may have been mistyped or moved."],
+            status=404,
+            kind="error",
+            links=[("Read past issues", "/archive")],
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        """An admin URL whose path does not fit its page (/admin/campaigns/abc) is a page that
+        does not exist; everything else keeps FastAPI's 422 with the fields named."""
+        in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+        if request.url.path.startswith("/admin") and in_path:
+            return not_found_page(request)
+        return await request_validation_exception_handler(request, exc)
 
     @app.middleware("http")
     async def security_headers(

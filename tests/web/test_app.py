@@ -166,3 +166,33 @@ def test_the_favicon_is_served_and_named_by_every_page(settings: Settings) -> No
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon"
     assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO directory
     assert '<link rel="icon" href="/static/favicon.svg"' in page.text
+
+
+def test_a_missing_page_is_a_page_for_people_and_json_for_programs(
+    room: Newsroom, settings: Settings
+) -> None:
+    site = "https://news.example.com"
+    with TestClient(
+        create_app(), base_url=site, headers={"Origin": site}, follow_redirects=False
+    ) as client:
+        admin_page = client.get("/admin/segments")
+        anonymous_bad_id = client.get("/admin/campaigns/abc")
+        public_page = client.get("/no/such/page")
+        api = client.get("/api/v1/no-such-thing")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
+        assert csrf is not None
+        signed_in = client.post(
+            "/admin/login",
+            data={"email": "editor@example.com", "password": PASSWORD, "csrf_token": csrf[1]},
+        )
+        assert signed_in.status_code == 303
+        bad_id = client.get("/admin/campaigns/abc")
+    for response in (admin_page, bad_id, public_page):
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html"), response.text[:200]
+    assert "There is no admin page at /admin/segments" in admin_page.text
+    assert "segments are per list" in admin_page.text
+    assert "/admin/campaigns/abc" in bad_id.text
+    assert anonymous_bad_id.status_code == 303  # anonymous: the login page first, as everywhere
+    assert "Page not found" in public_page.text
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}

@@ -56,6 +56,17 @@ class AdminRoute(SecureRoute):
         return guarded
 
 
+def not_found_page(request: Request) -> Response:
+    """The admin's own 404 for a path no admin route has (or a path parameter no page takes)."""
+    return _error_page(
+        request,
+        404,
+        "Not found",
+        f"There is no admin page at {request.url.path}. The menu above lists them; segments "
+        "are per list, under Lists.",
+    )
+
+
 def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
     data = session_data(request)
     return page(
