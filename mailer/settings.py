@@ -171,7 +171,7 @@ class Settings(BaseSettings):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(
-                f"MAILER_TIMEZONE {v!r} is not an IANA time zone (e.g. America/Mexico_City, UTC)"
+                f"{v!r} is not an IANA time zone (e.g. America/Mexico_City, UTC)"
             ) from exc
         return v
 
@@ -311,7 +311,10 @@ def get_settings() -> Settings:
             field = str(error["loc"][0]) if error["loc"] else ""
             info = Settings.model_fields.get(field)
             name = (info.alias if info and info.alias else None) or f"MAILER_{field.upper()}"
-            problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "bool_parsing":  # pydantic's text names neither value nor choice
+                message = f"{error['input']!r} is not true or false (use true/false, 1/0, yes/no)"
+            problems.append(f"{name}: {message}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 
 

@@ -74,3 +74,18 @@ def test_timezone_defaults_to_utc_and_names_a_bad_zone(
     with pytest.raises(ConfigError, match="MAILER_TIMEZONE.*IANA"):
         get_settings()
     reset_settings()
+
+
+def test_a_bad_value_is_named_once_with_what_was_given_and_what_would_do(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_TIMEZONE", "Mars/Base")
+    monkeypatch.setenv("MAILER_TRACK_CLICKS", "maybe")
+    reset_settings()
+    with pytest.raises(ConfigError) as caught:
+        get_settings()
+    reset_settings()
+    text = str(caught.value)
+    assert text.count("MAILER_TIMEZONE") == 1, text
+    assert "MAILER_TIMEZONE: 'Mars/Base' is not an IANA time zone" in text
+    assert "MAILER_TRACK_CLICKS: 'maybe' is not true or false (use true/false" in text
