@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pygal
-from pygal.style import Style
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from mailer.db import utcnow
 from mailer.inbound.models import BounceEvent, BounceKind, InboundKind, InboundMessage, Inquiry
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.web.admin.charts import CHART_STYLE
 from subscribers.errors import NotFound
 from subscribers.models import (
     Subscriber,
@@ -170,19 +170,6 @@ def people(
     return total, list(rows)
 
 
-CHART_STYLE = Style(
-    background="#FFFFFF",
-    plot_background="#FFFFFF",
-    foreground="#1B1F24",
-    foreground_strong="#0E2A47",
-    foreground_subtle="#E4DFD4",
-    colors=("#0E2A47", "#B08D57"),
-    font_family="Georgia, 'Times New Roman', serif",
-    label_font_size=13,
-    major_label_font_size=13,
-)
-
-
 def sent_over_time(
     session: Session, campaign_id: int, points: int = 60
 ) -> list[tuple[datetime, int]]:
@@ -220,7 +207,7 @@ def sent_chart_svg(session: Session, campaign_id: int) -> str:
     """The chart as a standalone SVG document (no script reference, no external resource)."""
     series = sent_over_time(session, campaign_id)
     chart = pygal.DateTimeLine(
-        style=CHART_STYLE,
+        style=CHART_STYLE,  # one look for every admin chart
         js=[],  # pygal's default is a tooltip script from a CDN
         width=900,
         height=320,

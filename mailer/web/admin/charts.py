@@ -15,7 +15,8 @@ from pygal.style import Style
 
 from mailer.engagement.reports import CampaignEngagement
 
-_STYLE = Style(
+# The one style of the admin's charts (campaign_report's messages-sent chart uses it too).
+CHART_STYLE = Style(
     background="#FFFFFF",
     plot_background="#FFFFFF",
     foreground="#1B1F24",
@@ -29,7 +30,7 @@ _STYLE = Style(
     title_font_size=15,
 )
 _COMMON = {
-    "style": _STYLE,
+    "style": CHART_STYLE,
     "js": [],  # no tooltip script: it would come from a CDN
     "show_legend": False,
     "width": 720,
