@@ -10,7 +10,15 @@ import pytest
 import trustme
 
 from mailer.errors import ConfigError
+from mailer.sending.compose import Composer
 from mailer.sending.transport import OutboxTransport, SMTPTransport, make_transport
+from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
+    compose_settings,
+    composer,
+    content,
+    rendered,
+)
+from tests.sending.test_dkim import keypair, signed_composer  # noqa: F401  (fixtures)
 from tests.smtpd import SMTPServer, SMTPSink, free_port
 
 
@@ -343,3 +351,17 @@ def test_without_pipelining_each_command_waits_for_its_reply() -> None:
     assert data_refused["luis@example.org"].accepted
     assert sink.queued_at_mail == [b"", b""]  # nothing sent ahead of a reply
     assert [r.rcpt_tos for r in sink.received] == [["ana@example.org"], ["luis@example.org"]]
+
+
+@pytest.mark.parametrize("which", ["composer", "signed_composer"])
+def test_composed_messages_arrive_byte_for_byte(which: str, request: pytest.FixtureRequest) -> None:
+    """The Composer's own dot-stuffed wire form (stuffed per cached line) is what the relay
+    unstuffs back into exactly the composed message, signed or not."""
+    source: Composer = request.getfixturevalue(which)
+    first = source.compose(41, "ana@example.org", "Ana")
+    second = source.compose(42, "luis@example.org", "Luis")  # shared lines from the cache now
+    assert b"\r\n." in first.data  # the issue's HTML has lines starting with "." (its CSS)
+    with SMTPServer() as server, make_transport(server.url) as transport:
+        assert transport.send(first)["ana@example.org"].accepted
+        assert transport.send(second)["luis@example.org"].accepted
+    assert [r.data for r in server.sink.received] == [first.data, second.data]
