@@ -23,7 +23,9 @@ from mailer.db import utcnow
 from mailer.inbound.models import BounceEvent, BounceKind, InboundKind, InboundMessage, Inquiry
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.web import keyset
 from mailer.web.admin.charts import CHART_STYLE
+from mailer.web.queries import Total, capped_count
 from subscribers.errors import NotFound
 from subscribers.models import (
     Subscriber,
@@ -161,13 +163,32 @@ def people_query(campaign_id: int, kind: str) -> Select[Any, Any, Any, Any]:
 
 
 def people(
-    session: Session, campaign_id: int, kind: str, *, limit: int = 100, offset: int = 0
-) -> tuple[int, list[Any]]:
-    """(how many, one page by address) of the people behind one number."""
-    query = people_query(campaign_id, kind)
-    total = _count(session, query)
-    rows = session.execute(query.order_by(Subscriber.email).limit(limit).offset(offset)).all()
-    return total, list(rows)
+    session: Session,
+    campaign_id: int,
+    kind: str,
+    position: keyset.Position,
+    *,
+    limit: int = 100,
+) -> keyset.Page[Any]:
+    """One page of the people behind one number, in address order by keyset (the subscriber
+    address index is entered where the last page ended; `position` from the page's URL)."""
+    return keyset.page(
+        session,
+        people_query(campaign_id, kind),
+        [Subscriber.email, Subscriber.id],
+        position,
+        limit=limit,
+        key_of=lambda row: (row[1], row[0]),
+    )
+
+
+def people_total(session: Session, campaign_id: int, kind: str, counts: dict[str, int]) -> Total:
+    """How many people a list has: for sent, deferred and failed the campaign's own counts by
+    status (no second count of its deliveries); for the others (a few bounces, complaints…)
+    a count capped at 10,000."""
+    if kind in ("sent", "deferred", "failed"):
+        return Total(counts.get(kind, 0))
+    return capped_count(session, people_query(campaign_id, kind))
 
 
 def sent_over_time(

@@ -5,23 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mailer.accounts import AdminUser
 from mailer.db import get_sessionmaker
 from mailer.sending.models import Campaign
 from mailer.settings import get_settings
-from mailer.web import queries
+from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
 from subscribers.lifecycle import add_subscriber
-from subscribers.lists import create_list, delete_list, edit_list, get_list, list_lists
-from subscribers.models import MailingList, SubscriptionStatus
+from subscribers.lists import (
+    ListSummary,
+    create_list,
+    delete_list,
+    edit_list,
+    get_list,
+    list_lists,
+)
+from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
 
 PAGE_SIZE = 50
 
@@ -81,34 +89,45 @@ def render_list_page(
     *,
     q: str = "",
     status: str = "",
-    page_no: int = 1,
+    position: keyset.Position | None = None,
     form: dict[str, str] | None = None,
     error: str | None = None,
     report: Any = None,
     status_code: int = 200,
 ) -> Response:
-    total, rows = queries.search_subscribers(
+    query = queries.subscriber_query(mlist.id, q, status or None)
+    found = keyset.page(
         session,
-        list_id=mlist.id,
-        q=q,
-        status=status or None,
+        query.options(selectinload(Subscriber.tag_rows)),
+        [Subscriber.email, Subscriber.id],
+        position or keyset.Position(),
         limit=PAGE_SIZE,
-        offset=(page_no - 1) * PAGE_SIZE,
+        key_of=lambda row: (row[0].email, row[0].id),
     )
-    summary = next((s for s in list_lists(session) if s.slug == mlist.slug), None)
+    counts = subscription_counts(session, mlist)
+    if not q.strip():  # the list's own counts by status answer it exactly
+        total = queries.Total(counts.get(status, 0) if status else sum(counts.values()))
+    else:
+        total = queries.subscriber_total(query, session, text=True, exact=False)
     return render(
         request,
         "list.html.j2",
         {
             "title": mlist.name,
             "mlist": mlist,
-            "summary": summary,
-            "rows": rows,
+            "summary": ListSummary(
+                mlist.slug,
+                mlist.name,
+                counts.get(SubscriptionStatus.ACTIVE.value, 0),
+                counts.get(SubscriptionStatus.PENDING.value, 0),
+                counts.get(SubscriptionStatus.UNSUBSCRIBED.value, 0),
+            ),
+            "rows": queries.subscriber_rows(found.rows),
+            "found": found,
             "total": total,
             "q": q,
             "status": status,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "base": urlencode({k: v for k, v in (("q", q), ("status", status)) if v}),
             "form": form or {},
             "error": error,
             "report": report,
@@ -129,12 +148,17 @@ def list_page(
     admin: Admin,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
+    after: Annotated[str, Query(max_length=2000)] = "",
+    before: Annotated[str, Query(max_length=2000)] = "",
+    page: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
+    """A list's subscribers by address, a page at a time by keyset (`after=`/`before=` a row's
+    encoded address and id, `page=last`)."""
     mlist = list_or_404(session, slug)
     if status not in {s.value for s in SubscriptionStatus}:
         status = ""
-    return render_list_page(request, session, admin, mlist, q=q, status=status, page_no=page_no)
+    position = keyset.Position.of(after, before, page, 2)
+    return render_list_page(request, session, admin, mlist, q=q, status=status, position=position)
 
 
 @router.post("/lists/{slug}/subscribers")
@@ -194,6 +218,17 @@ def export_list(slug: str, session: DB, admin: Admin) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def subscription_counts(session: Session, mlist: MailingList) -> dict[str, int]:
+    """The list's subscriptions by status value: one GROUP BY over this list's entries of the
+    (list_id, status) index, not every list's rows (as `list_lists` counts them)."""
+    rows = session.execute(
+        select(Subscription.status, func.count())
+        .where(Subscription.list_id == mlist.id)
+        .group_by(Subscription.status)
+    ).all()
+    return {SubscriptionStatus(status).value: int(n) for status, n in rows}
 
 
 def _campaigns_of(session: Session, list_id: int) -> int:
