@@ -271,8 +271,8 @@ class SMTPTransport:
         section 3.1), then RSET, as does any refused DATA. A 421 at any step closes the
         connection; the recipients it leaves unanswered get that 421 (command "").
         """
-        commands = [f"MAIL FROM:{smtplib.quoteaddr(message.envelope_from)}"]
-        commands += [f"RCPT TO:{smtplib.quoteaddr(r)}" for r in recipients]
+        commands = [f"MAIL FROM:{_path(message.envelope_from)}"]
+        commands += [f"RCPT TO:{_path(r)}" for r in recipients]
         commands.append("DATA")
         if any("\r" in c or "\n" in c for c in commands):  # as smtplib's putcmd refuses
             raise ValueError("command and arguments contain prohibited newline characters")
@@ -360,6 +360,19 @@ def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
     code, resp = conn.docmd("AUTH", f"PLAIN {token}")
     if code != 235:
         raise smtplib.SMTPAuthenticationError(code, resp)
+
+
+# An addr-spec with nothing smtplib.quoteaddr would parse away (no display name, comment, quotes,
+# brackets or spaces): its path is the address in angle brackets, as quoteaddr would return it.
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+\Z")
+
+
+def _path(address: str) -> str:
+    """The reverse-path or forward-path of an address (RFC 5321 section 4.1.2), as smtplib's
+    quoteaddr writes it; a plain address skips quoteaddr's RFC 5322 parser (~0.03 ms each)."""
+    if _PLAIN_ADDRESS.match(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def _wire_form(message: Envelope) -> bytes:
