@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -244,17 +244,24 @@ def _send_range(
         session.commit()
         composer = _composer(campaign_id)
         deadline = timedelta(hours=settings.retry_deadline_hours)
+        recorder = deliveries.Recorder(outcomes)
+        skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
         while _campaign_status(session, campaign_id) == CampaignStatus.SENDING:
-            ids = deliveries.claim(
-                session, campaign_id=campaign_id, lo=lo, hi=hi, owner=owner, limit=CHUNK
+            send, skip = deliveries.claim_recipients(
+                session,
+                campaign_id=campaign_id,
+                lo=lo,
+                hi=hi,
+                owner=owner,
+                limit=CHUNK,
+                list_id=list_id,
+                issue_id=issue_id,
+                resend=resend,
             )
-            if not ids:
+            if not send and not skip:
                 break
-            send, skip = deliveries.load_recipients(
-                session, ids, list_id=list_id, issue_id=issue_id, resend=resend
-            )
             for did, why in skip:
-                deliveries.record(outcomes, did, deliveries.Outcome(DeliveryStatus.SKIPPED), why)
+                recorder.record(did, skipped, why)
                 tally["skipped"] += 1
             unreachable: Reply | None = None
             for n, rcpt in enumerate(send):
@@ -263,7 +270,7 @@ def _send_range(
                     reply = unreachable
                     message_id = None
                 else:
-                    message = _compose_or_fail(composer, rcpt, outcomes, tally)
+                    message = _compose_or_fail(composer, rcpt, recorder, tally)
                     if message is None:
                         continue
                     limiter.acquire()
@@ -284,7 +291,7 @@ def _send_range(
                     base_delay=settings.retry_base_delay,
                     deadline=deadline,
                 )
-                deliveries.record(outcomes, rcpt.delivery_id, outcome, reply, message_id=message_id)
+                recorder.record(rcpt.delivery_id, outcome, reply, message_id=message_id)
                 tally[outcome.status.value] += 1
                 if outcome.suppress:
                     _suppress_hard_bounce(session, campaign_id, rcpt.email, reply)
@@ -297,15 +304,17 @@ def _send_range(
 
 
 def _compose_or_fail(
-    composer: Composer, rcpt: deliveries.Claimed, outcomes: Connection, tally: dict[str, int]
+    composer: Composer,
+    rcpt: deliveries.Claimed,
+    recorder: deliveries.Recorder,
+    tally: dict[str, int],
 ) -> OutgoingMessage | None:
     """The recipient's message, or None after recording the delivery as failed (an address or
     name that cannot be put in a header fails that one delivery, not the batch)."""
     try:
         return composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track)
     except MailerError as exc:
-        deliveries.record(
-            outcomes,
+        recorder.record(
             rcpt.delivery_id,
             deliveries.Outcome(DeliveryStatus.FAILED),
             f"cannot compose: {exc}",
