@@ -1,12 +1,34 @@
 """Delivery rows: claiming them for a batch, and recording each outcome as soon as it is known.
 
-The database is the truth: a row is claimed (status `sending`, claimed_by one execution of a task)
-before its message goes out and marked `sent` right after the relay accepted it, one commit per
-message. Every recorded outcome is also the owner's heartbeat. A task that is killed leaves at most
-the message it had in flight ambiguous: once its owner has shown no activity for `stale_after`
-seconds, its `sending` rows go back to pending (`recover_abandoned`) and are sent again — the only
-duplicates. A slow but live owner keeps its rows, so a task redelivered while the first execution
-still runs never sends the same row twice.
+The database is the truth. The write protocol, per chunk of rows and per message:
+
+- Claim (one committed statement per chunk of CHUNK rows, tasks.py): due rows of the batch's id
+  range are locked with FOR UPDATE SKIP LOCKED and set to `sending`, `claimed_by` one execution of
+  a task, `attempts` + 1. On PostgreSQL the same statement returns what deciding and composing
+  needs (`claim_recipients`: subscriber, subscription, suppression, an earlier sent row of the
+  issue); SQLite, with no SKIP LOCKED and one writer at a time, claims with a re-checked UPDATE
+  and loads in a second query.
+- Outcome (one committed statement per message, `Recorder`): right after the relay answered, an
+  autocommit UPDATE sets the row's outcome; it returns only once the server has committed it, and
+  the next message is handed to the relay only after that. On PostgreSQL it is a prepared
+  statement executed by psycopg itself (no SQLAlchemy statement built or compiled per message).
+
+So each row is written twice (claim, outcome): two row versions per message, none HOT (`status`
+is indexed and in the partial indexes' predicates).
+
+The crash bound. A worker SIGKILLed (or PostgreSQL stopped) mid-batch leaves exactly one message
+per killed sending process ambiguous: the one handed to the relay whose outcome UPDATE had not
+committed. Every earlier outcome is committed; the rest of the chunk is still `sending`, never
+attempted. Every recorded outcome is also the owner's heartbeat: once its owner has shown no
+activity for `stale_after` seconds, its `sending` rows go back to pending (`recover_abandoned`)
+and are sent again — the ambiguous one is the only duplicate. A slow but live owner keeps its
+rows, so a task redelivered while the first execution still runs never sends the same row twice.
+
+Not chosen: psycopg's pipeline mode for the outcomes. In the extended query protocol the
+statements between two Sync messages are one implicit transaction, so outcomes pipelined without
+waiting commit together at the next sync, and a crash would lose every outcome since the last
+one (each a duplicate) — more than the one message in flight. With the prepared UPDATE the
+round trip costs the worker about 0.13 ms of CPU; its wall time is mostly the commit's WAL flush.
 """
 
 from __future__ import annotations
@@ -18,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, aliased
 
 from mailer.db import rowcount, utcnow
@@ -195,8 +218,6 @@ def claim_recipients(
         if not ids:
             return [], []
         return load_recipients(session, ids, list_id=list_id, issue_id=issue_id, resend=resend)
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
     params = {
         "campaign_id": campaign_id,
         "lo": lo,
@@ -208,9 +229,15 @@ def claim_recipients(
         "issue_id": issue_id,
         "list_id": list_id,
     }
-    with raw.cursor() as cur:
-        cur.execute(CLAIM_AND_LOAD_SQL, params, prepare=True)
-        rows = cur.fetchall()
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    try:
+        with raw.cursor() as cur:
+            cur.execute(CLAIM_AND_LOAD_SQL, params, prepare=True)
+            rows = cur.fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy(connection, CLAIM_AND_LOAD_SQL, params, exc) from exc
     session.commit()
     return _sorted_out(rows)
 
@@ -317,8 +344,8 @@ class Recorder:
         now: datetime | None = None,
     ) -> None:
         """Commit `outcome` for the delivery (with the relay's reply, truncated to 2,000
-        characters); returns once the database has committed it. Raises the driver's error
-        (psycopg.OperationalError…) when the database is away."""
+        characters); returns once the database has committed it. Raises SQLAlchemy's
+        OperationalError when the database is away."""
         now = now or utcnow()
         if self._cursor is None:
             record(self.outcomes, delivery_id, outcome, reply, message_id=message_id, now=now)
@@ -332,7 +359,29 @@ class Recorder:
             "sent_at": now if outcome.status == DeliveryStatus.SENT else None,
             "id": delivery_id,
         }
-        self._cursor.execute(RECORD_SQL, params, prepare=True)
+        try:
+            self._cursor.execute(RECORD_SQL, params, prepare=True)
+        except self.outcomes.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy(self.outcomes, RECORD_SQL, params, exc) from exc
+
+
+def _as_sqlalchemy(
+    connection: Connection, statement: str, params: dict[str, Any], exc: Any
+) -> StatementError:
+    """A driver error raised past SQLAlchemy, as SQLAlchemy would have raised it (callers catch
+    sqlalchemy.exc.OperationalError…); a lost connection is invalidated, so that the pool never
+    hands it out again."""
+    lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if lost:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        params,
+        exc,
+        connection.dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=connection.dialect,
+    )
 
 
 def record(
