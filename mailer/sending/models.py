@@ -156,3 +156,20 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200), default="")  # who took it last: for people
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignCounts(Base):
+    """A finished campaign's deliveries by status, counted once after it finished (the admin's
+    pages read this row instead of counting a million deliveries on every view).
+
+    Valid for the finish it was counted after: `finished_at` must equal the campaign's. Retrying
+    failed deliveries clears the campaign's `finished_at`, and its next finish is another.
+    """
+
+    __tablename__ = "campaign_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)

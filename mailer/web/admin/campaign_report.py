@@ -63,7 +63,7 @@ class CampaignReport:
     counts: dict[str, int]
     failures: list[tuple[str, int]]  # (reply, how many), most frequent first
     deferrals: list[tuple[str, int]]
-    caused: dict[str, int] = field(default_factory=dict)  # bounced-hard … inquiries
+    caused: dict[str, Total] = field(default_factory=dict)  # bounced-hard … inquiries
 
 
 def timing(campaign: Campaign, counts: dict[str, int], now: datetime | None = None) -> Timing:
@@ -92,12 +92,15 @@ def _grouped(session: Session, campaign_id: int, status: DeliveryStatus) -> list
     return [(reply or "(no reply)", int(n)) for reply, n in rows]
 
 
-def report(session: Session, campaign_id: int) -> CampaignReport:
+def report(session: Session, campaign_id: int, counts: dict[str, int]) -> CampaignReport:
+    """The page's figures; `counts` are the campaign's deliveries by status (the summary's:
+    counted once per view). What came back is counted up to 10,000 of each kind."""
     campaign = campaigns.get(session, campaign_id)
-    counts = campaigns.counts(session, campaign_id)
-    caused = {kind: _count(session, people_query(campaign_id, kind)) for kind in PEOPLE}
-    for key in ("sent", "deferred", "failed"):
-        caused.pop(key)
+    caused = {
+        kind: capped_count(session, people_query(campaign_id, kind))
+        for kind in PEOPLE
+        if kind not in ("sent", "deferred", "failed")
+    }
     return CampaignReport(
         timing=timing(campaign, counts),
         counts=counts,
