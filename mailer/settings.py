@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # Consecutive permanent refusals after which a campaign pauses itself (a relay refusing all).
     autopause_after: int = 25
     batch_size: int = 200
+    # Subscribers per chunk of a campaign's audience snapshot: each chunk is committed and its
+    # batches enqueued at once, so the first messages leave while later chunks are inserted.
+    snapshot_chunk: int = Field(default=50_000, ge=1)
     beat_interval: float = 10.0
     # Seconds after which a task whose worker vanished is handed to another worker.
     visibility_timeout: int = 900

@@ -58,23 +58,20 @@ class _QuotedPrintable:
 
     Quoted-printable encodes each line independently, and all but the few lines that carry a
     recipient's name or links are identical in every message of a campaign: caching encoded lines
-    turns the per-message cost from encoding ~55 KB into a few dictionary look-ups. Each cached
-    line also keeps its SMTP wire form (dot-stuffed), so a message is stuffed line by line once
-    per campaign instead of scanning every message's bytes for line-leading dots.
+    turns the per-message cost from encoding ~55 KB into a few dictionary look-ups.
     """
 
     def __init__(self, *, canonical: bool = False, max_entries: int = 1024) -> None:
         # Two generations: a line seen a second time is one every message shares and stays;
         # lines seen once (a recipient's name, links, tokens) churn and are dropped in bulk,
         # so personal lines never push the shared ones out.
-        self._shared: dict[str, tuple[bytes, bytes, bytes]] = {}
-        self._recent: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._shared: dict[str, tuple[bytes, bytes]] = {}
+        self._recent: dict[str, tuple[bytes, bytes]] = {}
         self._max = max_entries
         self._canonical = canonical  # also keep each line's DKIM relaxed canonical form
 
-    def encode(self, text: str) -> tuple[bytes, bytes, bytes]:
-        """(encoded, its DKIM relaxed form or b"", its dot-stuffed wire form), each ending in CRLF
-        (the next boundary's own)."""
+    def encode(self, text: str) -> tuple[bytes, bytes]:
+        """(encoded, its DKIM relaxed form or b""), ending in CRLF (the next boundary's own)."""
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
@@ -87,7 +84,6 @@ class _QuotedPrintable:
             shared.clear()
         out = []
         canon = []
-        wire = []
         for line in lines:
             entry = shared.get(line)
             if entry is None:
@@ -96,23 +92,11 @@ class _QuotedPrintable:
                     shared[line] = entry
                 else:
                     enc = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
-                    canonical = relaxed_lines(enc) if self._canonical else b""
-                    entry = (enc, canonical, dot_stuffed(enc))
+                    entry = (enc, relaxed_lines(enc) if self._canonical else b"")
                     recent[line] = entry
             out.append(entry[0])
             canon.append(entry[1])
-            wire.append(entry[2])
-        return b"".join(out), b"".join(canon), b"".join(wire)
-
-
-def dot_stuffed(data: bytes) -> bytes:
-    """`data` with a dot added before each line that starts with one (RFC 5321 section 4.5.2),
-    so no line of a message can end the DATA phase. The same object when there is none."""
-    if data.startswith(b"."):
-        data = b"." + data
-    if b"\n." in data:
-        data = data.replace(b"\n.", b"\n..")
-    return data
+        return b"".join(out), b"".join(canon)
 
 
 TEST_PURPOSE = "test-copy"
@@ -158,9 +142,6 @@ class OutgoingMessage:
     data: bytes
     message_id: str  # with angle brackets, as in the header
     unsubscribe_url: str
-    # What an SMTP client writes after DATA's 354: `data` dot-stuffed (RFC 5321 section 4.5.2),
-    # then the end-of-data line ".\r\n". b"" when not prepared: the transport stuffs `data`.
-    wire: bytes = b""
 
     @property
     def message(self) -> bytes:
@@ -255,11 +236,6 @@ class Composer:
         ).encode("ascii")
         self._after_html = f"--{self._inner}--{CRLF}{CRLF}".encode("ascii")
         self._pdf_part = self._build_pdf_part()
-        # Boundaries and base64 never start a line with ".": stuffed once all the same.
-        self._wire_fixed = tuple(
-            dot_stuffed(p)
-            for p in (self._before_text, self._before_html, self._after_html, self._pdf_part)
-        )
         self._qp = _QuotedPrintable(canonical=self.signer is not None)
         # The DKIM relaxed form of every part that is the same in each message, computed once.
         self._canon_fixed = (
@@ -355,10 +331,9 @@ class Composer:
             f" <mailto:{tokens.unsubscribe_address(token, self.domain)}>{CRLF}"
             f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"
         )
-        text_qp, text_canon, text_wire = self._qp.encode(text)
-        html_qp, html_canon, html_wire = self._qp.encode(html)
+        text_qp, text_canon = self._qp.encode(text)
+        html_qp, html_canon = self._qp.encode(html)
         header_block = head.encode("ascii") + self._mime_head  # every value is encoded by now
-        preamble = header_block  # what precedes the body: the header block, after a signature
         data = b"".join(
             (
                 header_block,
@@ -375,22 +350,7 @@ class Composer:
             body_hash = hashlib.sha256(before_text)
             for piece in (text_canon, before_html, html_canon, after_html, pdf_part):
                 body_hash.update(piece)
-            signature = self.signer.signature(header_block, body_hash.digest())
-            data = signature + data
-            preamble = signature + header_block
-        before_text, before_html, after_html, pdf_part = self._wire_fixed
-        wire = b"".join(
-            (
-                dot_stuffed(preamble),  # no header line starts with ".": a scan of ~1 KB
-                before_text,
-                text_wire,
-                before_html,
-                html_wire,
-                after_html,
-                pdf_part,
-                b".\r\n",
-            )
-        )
+            data = self.signer.signature(header_block, body_hash.digest()) + data
         return OutgoingMessage(
             delivery_id=delivery_id,
             token=token,
@@ -399,5 +359,4 @@ class Composer:
             data=data,
             message_id=message_id,
             unsubscribe_url=unsubscribe_url,
-            wire=wire,
         )

@@ -62,7 +62,15 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
-    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted at start
+    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted so far
+    # Recipients counted when the campaign was created (recounted when a scheduled one starts):
+    # what the snapshot's progress is measured against.
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The snapshot runs in committed chunks of subscriber ids: every subscriber id up to
+    # `snapshot_through` is snapshotted; `snapshot_complete` once the last chunk is in. Until
+    # then the campaign cannot finish, and a start that died resumes after the watermark.
+    snapshot_through: Mapped[int | None] = mapped_column(Integer)
+    snapshot_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     # The start (render + snapshot) is leased to one execution of the start task at a time.
     start_owner: Mapped[str | None] = mapped_column(String(64))
     start_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -156,3 +164,20 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200), default="")  # who took it last: for people
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignCounts(Base):
+    """A finished campaign's deliveries by status, counted once after it finished (the admin's
+    pages read this row instead of counting a million deliveries on every view).
+
+    Valid for the finish it was counted after: `finished_at` must equal the campaign's. Retrying
+    failed deliveries clears the campaign's `finished_at`, and its next finish is another.
+    """
+
+    __tablename__ = "campaign_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)

@@ -271,8 +271,8 @@ class SMTPTransport:
         section 3.1), then RSET, as does any refused DATA. A 421 at any step closes the
         connection; the recipients it leaves unanswered get that 421 (command "").
         """
-        commands = [f"MAIL FROM:{smtplib.quoteaddr(message.envelope_from)}"]
-        commands += [f"RCPT TO:{smtplib.quoteaddr(r)}" for r in recipients]
+        commands = [f"MAIL FROM:{_path(message.envelope_from)}"]
+        commands += [f"RCPT TO:{_path(r)}" for r in recipients]
         commands.append("DATA")
         if any("\r" in c or "\n" in c for c in commands):  # as smtplib's putcmd refuses
             raise ValueError("command and arguments contain prohibited newline characters")
@@ -362,22 +362,38 @@ def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, resp)
 
 
+# An addr-spec with nothing smtplib.quoteaddr would parse away (no display name, comment, quotes,
+# brackets or spaces): its path is the address in angle brackets, as quoteaddr would return it.
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+\Z")
+
+
+def _path(address: str) -> str:
+    """The reverse-path or forward-path of an address (RFC 5321 section 4.1.2), as smtplib's
+    quoteaddr writes it; a plain address skips quoteaddr's RFC 5322 parser (~0.03 ms each)."""
+    if _PLAIN_ADDRESS.match(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
 def _wire_form(message: Envelope) -> bytes:
     """What follows DATA's 354: the message dot-stuffed (RFC 5321 section 4.5.2), ending in CRLF,
-    then the end-of-data line ".\r\n", to go out in one write.
+    then the end-of-data line ".\r\n", built with one copy to go out in one write.
 
-    A message that brings this form (`OutgoingMessage.wire`: the Composer stuffs the parts every
-    message of a campaign shares once) is sent as it is; otherwise one bytes.replace does it,
-    never smtplib's regexes over the whole message (a fifth of a worker's time in a profile)."""
-    wire = getattr(message, "wire", None)
-    if wire:
-        return bytes(wire)
+    Lines starting with "." are found with bytes.find and the pieces joined around an added dot:
+    smtplib's regexes over a 131 KB message were a fifth of a worker's time in a profile, and
+    bytes.replace, which counts matches byte by byte, still ~0.5 ms (find: ~15 µs)."""
     data = message.data
-    if data.startswith(b"."):
-        data = b"." + data
-    if b"\n." in data:
-        data = data.replace(b"\n.", b"\n..")
-    return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
+    end = b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"
+    view = memoryview(data)
+    pieces: list[bytes | memoryview] = [b"."] if data.startswith(b".") else []
+    start = 0
+    at = data.find(b"\n.") + 1  # where a dot starts a line after the first; 0: no more
+    while at:
+        pieces += (view[start:at], b".")
+        start = at
+        at = data.find(b"\n.", at) + 1
+    pieces += (view[start:], end)
+    return b"".join(pieces)
 
 
 def _data(conn: smtplib.SMTP, wire: bytes) -> tuple[int, bytes]:

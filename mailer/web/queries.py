@@ -15,6 +15,7 @@ from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.web import delivery_counts
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
@@ -255,7 +256,7 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
         status=campaign.status.value,
         reason=campaign.status_reason,
         total=campaign.total,
-        counts=campaigns.counts(session, campaign.id),
+        counts=delivery_counts.counts(session, campaign),
         scheduled_at=campaign.scheduled_at,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
@@ -266,9 +267,12 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
 
 def recent_campaigns(session: Session, limit: int = 20) -> list[CampaignSummary]:
     rows = session.scalars(
-        select(Campaign).options(selectinload(Campaign.issue)).order_by(Campaign.id.desc())
+        select(Campaign)
+        .options(selectinload(Campaign.issue))
+        .order_by(Campaign.id.desc())
+        .limit(limit)
     ).all()
-    return [_summary(session, c) for c in rows[:limit]]
+    return [_summary(session, c) for c in rows]
 
 
 def recent_issues(session: Session, limit: int = 100) -> list[Issue]:

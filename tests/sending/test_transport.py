@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 import trustme
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailer.errors import ConfigError
 from mailer.sending.compose import Composer
-from mailer.sending.transport import OutboxTransport, SMTPTransport, make_transport
+from mailer.sending.transport import OutboxTransport, SMTPTransport, _wire_form, make_transport
 from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     compose_settings,
     composer,
@@ -365,3 +367,20 @@ def test_composed_messages_arrive_byte_for_byte(which: str, request: pytest.Fixt
         assert transport.send(first)["ana@example.org"].accepted
         assert transport.send(second)["luis@example.org"].accepted
     assert [r.data for r in server.sink.received] == [first.data, second.data]
+
+
+@given(
+    st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"a", b"\xc3\xb1", b"\r"]), max_size=30)
+)
+def test_the_wire_form_is_what_a_receiver_turns_back_into_the_message(parts: list[bytes]) -> None:
+    """RFC 5321 4.5.2 from the receiving side: the data ends at the first line that is a lone
+    ".", and a leading dot is removed from every other line (a line ending at any LF, as Postfix
+    reads a bare LF: the stuffing is the stricter of the two readings)."""
+    data = b"".join(parts)
+    wire = _wire_form(Msg("a@x.org", ("b@x.org",), data))
+    lines = wire.split(b"\r\n")
+    assert lines[-2:] == [b".", b""]  # the end-of-data line, and only there
+    received = [line[1:] if line.startswith(b".") else line for line in wire[:-3].split(b"\n")]
+    expected = data if data.endswith(b"\r\n") else data + b"\r\n"
+    assert b"\n".join(received) == expected
+    assert b"\n.\r\n" not in wire[:-3] and not wire.startswith(b".\r\n")  # no early end

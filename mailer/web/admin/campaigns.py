@@ -86,7 +86,7 @@ def campaign_page(
     admin: Admin,
 ) -> Response:
     summary = queries.campaign_summary(session, campaign_id)
-    report = campaign_report.report(session, campaign_id)
+    report = campaign_report.report(session, campaign_id, summary.counts)
     return render(
         request,
         "campaign.html.j2",
@@ -102,7 +102,7 @@ def campaign_page(
             if summary.scheduled_at
             else "",
             "final": summary.status in FINAL,
-            **engagement.campaign_context(session, campaign_id),
+            **engagement.campaign_context(session, campaign_id, summary.counts["sent"]),
         },
         admin=admin,
         active="campaigns",

@@ -26,8 +26,8 @@ from mailer.web.admin.forms import DB, Admin, protected_router, render
 from subscribers import search
 from subscribers.bulk import DESCRIPTIONS, BulkAction
 from subscribers.errors import SegmentSyntaxError, SubscribersError
-from subscribers.lists import get_list, list_lists
-from subscribers.models import Subscriber, SubscriberStatus, SubscriptionStatus
+from subscribers.lists import get_list
+from subscribers.models import MailingList, Subscriber, SubscriberStatus, SubscriptionStatus
 
 PAGE_SIZE = 50
 
@@ -167,7 +167,7 @@ def search_page(
             "sort": sort,
             "descending": descending,
             "found": found,
-            "lists": list_lists(session),
+            "lists": session.scalars(select(MailingList).order_by(MailingList.slug)).all(),
             "statuses": statuses,
             "sorts": list(search.SORTS),
             "actions": [(a.value, DESCRIPTIONS[a]) for a in BulkAction],
