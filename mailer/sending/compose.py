@@ -373,13 +373,17 @@ class Composer:
             self._after_html,
             self._pdf_part,
         )
-        data = b"".join((*fields, b"\r\n", *body))
         if self.signer is not None:
+            # Signed before the message is joined: the hash reads the pieces, and the message
+            # is copied once, with its DKIM-Signature fields in front.
             before_html, after_html, pdf_part = self._canon_fixed
             body_hash = self._body_hash_start.copy()
             for piece in (text_qp, before_html, html_qp, after_html, pdf_part):
                 body_hash.update(piece)
-            data = self.signer.signature(fields, body_hash.digest()) + data
+            signatures = self.signer.signature(fields, body_hash.digest())
+            data = b"".join((signatures, *fields, b"\r\n", *body))
+        else:
+            data = b"".join((*fields, b"\r\n", *body))
         return OutgoingMessage(
             delivery_id=delivery_id,
             token=token,

@@ -76,8 +76,6 @@ ED25519_SHA256 = b"ed25519-sha256"
 _HEADER = b"DKIM-Signature"
 _WIDTH = 76  # folded lines of the DKIM-Signature stay within RFC 5322's 78 characters
 
-# A run of whitespace, folding included (CRLF before WSP): one SP in relaxed canonical form.
-_FWS_RUN = re.compile(rb"(?:[ \t]|\r\n(?=[ \t]))+")
 _WSP_RUN = re.compile(rb"[ \t]+")
 _TRAILING_CRLFS = re.compile(rb"(?:\r\n)+\Z")
 
@@ -94,8 +92,10 @@ def relaxed_header(field: bytes) -> tuple[bytes, bytes]:
         raise ValueError(f"not a header field: {field[:40]!r}")
     if value.endswith(b"\r\n"):
         value = value[:-2]
-    if b"\r\n" in value or b"\t" in value or b"  " in value:
-        value = _FWS_RUN.sub(b" ", value)
+    if b"\r\n" in value:  # unfold: a field's CRLF is always followed by whitespace
+        value = value.replace(b"\r\n", b"")
+    if b"\t" in value or b"  " in value:
+        value = _WSP_RUN.sub(b" ", value)
     name = name.rstrip(b" \t").lower()
     return name, name + b":" + value.strip(b" \t") + b"\r\n"
 
