@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    # A second, Ed25519 signature (RFC 8463) beside the RSA one, same d= domain.
+    dkim_ed25519_key_file: Path | None = None
+    dkim_ed25519_selector: str | None = None
     inbound_listen: str = "127.0.0.1:2525"
     postal_address: str = (
         "Miranda Delphi Solutions · Postal address not configured (set MAILER_POSTAL_ADDRESS)"
