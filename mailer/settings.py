@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from mailer import brand
 from mailer.errors import ConfigError
@@ -289,6 +288,8 @@ class Settings(BaseSettings):
         return key
 
     def secret_file(self) -> Path | None:
+        from sqlalchemy.engine import make_url  # here: reading the settings needs no SQLAlchemy
+
         url = make_url(self.database_url)
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return None

@@ -24,12 +24,10 @@ from mailer.content.models import Issue
 from mailer.db import rowcount, utcnow
 from mailer.errors import MailerError, NotFound
 from mailer.rendering.links import Link
-from mailer.sending import readiness, schedule
+from mailer.sending import schedule
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, get_settings
-from subscribers import segments
 from subscribers.db import analyze
-from subscribers.lists import get_list
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
 if TYPE_CHECKING:
@@ -73,6 +71,8 @@ def _audience_select(
     The range bounds the subscription's subscriber id as well as the subscriber's (the planner
     does not carry an inequality across the join), so a chunk reads its own stretch of both
     tables' indexes instead of the whole list."""
+    from subscribers import segments  # the expression parser (Lark): only the start path needs it
+
     matching = segments.matching_subscriber_ids(session, list_id, expression)
     if after is not None:
         matching = matching.where(Subscriber.id > after, Subscription.subscriber_id > after)
@@ -101,6 +101,11 @@ def resolve_audience(
     force_resend: bool = False,
 ) -> Audience:
     """Check the list and segment exist and the expression parses; count the recipients."""
+    # Imported here, like the other doors' modules: listing and steering commands import this
+    # module and must not pay for the expression parser and address validation (start-up).
+    from subscribers import segments
+    from subscribers.lists import get_list
+
     if segment and where:
         raise MailerError("give either --segment or --where, not both")
     mlist: MailingList = get_list(session, list_slug)
@@ -145,6 +150,8 @@ def check(audience: Audience, scheduled_at: datetime | None, settings: Settings)
     Raises ConfigError when the settings cannot send (readiness.require: DKIM, SMTP URL,
     production placeholders), MailerError for an empty audience or a send time that has passed.
     """
+    from mailer.sending import readiness  # the transport's URL checks: only the doors need them
+
     readiness.require(settings)
     if audience.recipients == 0:
         who = f"list {audience.list_slug!r}" + (
