@@ -123,17 +123,8 @@ def resolve_audience(
         expression = segment_row.expression
     if expression:
         segments.parse(expression)  # raises with the column of a syntax error
-    # One pass over the audience counts both (two counts took 35 s at a million under load).
-    everyone = segments.matching_subscriber_ids(session, mlist.id, expression).subquery()
-    received = exists().where(
-        Delivery.issue_id == issue.id,
-        Delivery.subscriber_id == everyone.c[0],
-        Delivery.status == DeliveryStatus.SENT,
-    )
-    total, fresh = session.execute(
-        select(func.count(), func.count().filter(~received)).select_from(everyone)
-    ).one()
-    recipients = total if force_resend else fresh
+    total, received = _count_audience(session, issue.id, mlist.id, expression)
+    recipients = total if force_resend else total - received
     return Audience(
         list_slug=mlist.slug,
         list_id=mlist.id,
@@ -142,6 +133,40 @@ def resolve_audience(
         recipients=recipients,
         already_received=total - recipients,
     )
+
+
+def _count_audience(
+    session: Session, issue_id: int, list_id: int, expression: str | None
+) -> tuple[int, int]:
+    """(everyone the list and expression reach, how many of them already received the issue).
+
+    One pass over the list: the first count is a plain join of the audience's tables, planned
+    from statistics (tables changed a lot since their last ANALYZE, a list just imported, are
+    analysed first: without statistics PostgreSQL nested-looped a million subscribers in 8 s
+    instead of hashing them in 2). The second is driven from the issue's sent deliveries (their
+    partial index), each checked against the audience by its keys: nothing for an issue not yet
+    sent, instead of one probe per subscriber of the list.
+    """
+    # Analysed in a transaction of its own, committed at once: the caller's may wait for an
+    # editor's confirmation, and ANALYZE's lock would meanwhile hold up every other send's.
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        with Session(bind=bind) as apart, apart.begin():
+            prepare_snapshot(apart)
+    everyone = segments.matching_subscriber_ids(session, list_id, expression)
+    total = session.scalar(select(func.count()).select_from(everyone.subquery())) or 0
+    sent_to = (
+        select(Delivery.subscriber_id)
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT)
+        .distinct()
+        .subquery()
+    )
+    received = session.scalar(
+        select(func.count())
+        .select_from(sent_to)
+        .where(sent_to.c.subscriber_id.in_(everyone.scalar_subquery()))
+    )
+    return int(total), int(received or 0)
 
 
 def check(audience: Audience, scheduled_at: datetime | None, settings: Settings) -> None:
@@ -290,10 +315,11 @@ def snapshot_range(
     """Insert a pending Delivery for each recipient whose subscriber id is in (`after`,
     `through`] (None: unbounded), in one INSERT … SELECT; returns the rows added.
 
-    Idempotent: a subscriber who already has a row in this campaign (a chunk committed by a start
-    that died before recording its watermark cannot exist, but a second call must still add
-    nothing) is left out by the anti-join on the unique (campaign, subscriber) index. The
-    campaign's own row is not touched (see `record_chunk`). Does not commit.
+    Idempotent: a subscriber who already has a row in this campaign is left out by the anti-join
+    on the unique (campaign, subscriber) index, bounded to the chunk's range (unbounded, it
+    would read every row of the earlier chunks again at each chunk). Rows above the watermark
+    cannot exist (a chunk and its watermark commit together), but a second call must still add
+    nothing. The campaign's own row is not touched (see `record_chunk`). Does not commit.
     """
     audience = _audience_select(
         session,
@@ -304,6 +330,11 @@ def snapshot_range(
         after,
         through,
     ).subquery()
+    mine = [Delivery.campaign_id == campaign.id]  # the campaign's rows in the chunk's range
+    if after is not None:
+        mine.append(Delivery.subscriber_id > after)
+    if through is not None:
+        mine.append(Delivery.subscriber_id <= through)
     rows = (
         select(
             literal(campaign.id),
@@ -314,12 +345,7 @@ def snapshot_range(
             literal(0),
             literal(utcnow(), type_=Delivery.__table__.c.updated_at.type),
         )
-        .where(
-            ~exists().where(
-                Delivery.campaign_id == campaign.id,
-                Delivery.subscriber_id == audience.c.subscriber_id,
-            )
-        )
+        .where(~exists().where(*mine, Delivery.subscriber_id == audience.c.subscriber_id))
         # Delivery ids follow subscriber ids: batches and the chunk's ranges read in one order.
         .order_by(audience.c.subscriber_id)
     )

@@ -110,7 +110,13 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
         Index("ix_delivery_campaign_status", "campaign_id", "status"),
-        Index("ix_delivery_claimed_by", "claimed_by"),
+        # Only claimed rows are looked up by owner: a snapshot's pending rows get no entry.
+        Index(
+            "ix_delivery_claimed_by",
+            "claimed_by",
+            sqlite_where=text("claimed_by IS NOT NULL"),
+            postgresql_where=text("claimed_by IS NOT NULL"),
+        ),
         # Never two sent rows for one (issue, subscriber) unless an editor forced a resend.
         Index(
             "uq_delivery_issue_subscriber_sent",

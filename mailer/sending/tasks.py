@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from functools import lru_cache
 
@@ -24,7 +25,7 @@ from mailer.content.issues import content_of
 from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError, MailerError
-from mailer.rendering.email_edition import render_issue
+from mailer.rendering.email_edition import RenderedIssue, render_issue
 from mailer.sending import campaigns, deliveries, lease
 from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -50,8 +51,9 @@ def start_campaign(campaign_id: int) -> int:
     (`StartLease`): a redelivered copy of this task, or beat, finding the lease held or the
     snapshot complete does nothing, so each chunk's batches are enqueued once by its owner. A
     start whose worker died is taken over once its lease expires (MAILER_STALE_AFTER) and resumes
-    after the last committed chunk (`campaign.snapshot_through`); the new owner enqueues the
-    unfinished rows of every chunk again, which is harmless (claims are atomic).
+    after the last committed chunk (`campaign.snapshot_through`); the new owner first enqueues
+    the unfinished rows of the chunks already in (the dead one may have died between a chunk's
+    commit and its enqueuing), which is harmless for those already queued: claims are atomic.
 
     Each chunk (MAILER_SNAPSHOT_CHUNK subscriber ids) is one transaction: its INSERT … SELECT,
     then the campaign's row locked and updated (`campaigns.record_chunk`): the watermark, the
@@ -68,14 +70,22 @@ def start_campaign(campaign_id: int) -> int:
     if not taken:
         log.info("campaign %s is started or being started elsewhere: not starting", campaign_id)
         return 0
-    with StartLease(campaign_id, owner, settings.stale_after):
+    with StartLease(campaign_id, owner, settings.stale_after), ThreadPoolExecutor(1) as pool:
         try:
-            render(campaign_id)
-            return _snapshot_and_enqueue(campaign_id, owner)
+            with session_scope() as session:
+                rendered = campaigns.get(session, campaign_id).rendered is not None
+            rendering = None if rendered else pool.submit(_render, campaign_id)
+            return _snapshot_and_enqueue(campaign_id, owner, rendering)
         except BaseException:
             with session_scope() as session:
                 campaigns.end_start(session, campaign_id, owner)
             raise
+
+
+def _render(campaign_id: int) -> RenderedIssue:
+    """The campaign's issue rendered (HTML and text templates, the PDF): reads only."""
+    with get_sessionmaker()() as session:
+        return render_issue(content_of(campaigns.get(session, campaign_id).issue), get_settings())
 
 
 def render(campaign_id: int) -> None:
@@ -83,13 +93,19 @@ def render(campaign_id: int) -> None:
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
         if campaign.rendered is None:
-            campaigns.store_rendering(
-                session, campaign, render_issue(content_of(campaign.issue), get_settings())
-            )
+            campaigns.store_rendering(session, campaign, _render(campaign_id))
 
 
-def _snapshot_and_enqueue(campaign_id: int, owner: str) -> int:
-    """The chunk loop of the start (see `start_campaign`); returns the batches enqueued."""
+def _snapshot_and_enqueue(
+    campaign_id: int, owner: str, rendering: Future[RenderedIssue] | None
+) -> int:
+    """The chunk loop of the start (see `start_campaign`); returns the batches enqueued.
+
+    `rendering`, when the campaign has no stored rendering yet, runs in another thread while the
+    first chunk is inserted (rendering is Python and the PDF, the chunk is the database's work):
+    its result is stored in the first chunk's transaction, so a campaign is never `sending`
+    without the rendering its batches compose from, and nothing waits for the rendering's
+    commit (on SQLite, the chunk's open transaction would block it)."""
     settings = get_settings()
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
@@ -99,18 +115,24 @@ def _snapshot_and_enqueue(campaign_id: int, owner: str) -> int:
                 campaign.recipients = campaigns.audience_size(session, campaign)
             campaign.status_reason = f"starting: snapshot of {campaign.recipients} recipients"
         after = campaign.snapshot_through
+        resumed = campaign.status == CampaignStatus.SENDING and after is not None
     batches = 0
+    if resumed:  # the dead owner may have committed its last chunk and died before enqueuing it
+        batches += enqueue_batches(campaign_id, subscribers=(None, after))
     while True:
         try:
             with session_scope() as session:
                 campaign = campaigns.get(session, campaign_id)
                 through = campaigns.chunk_end(session, after, settings.snapshot_chunk)
                 added = campaigns.snapshot_range(session, campaign, after, through)
+                if rendering is not None:
+                    campaigns.store_rendering(session, campaign, rendering.result())
                 status = campaigns.record_chunk(
                     session, campaign_id, owner, added=added, through=through
                 )
                 if status == CampaignStatus.CANCELLED:
                     raise _Cancelled  # rolls the chunk back
+            rendering = None  # stored with the first chunk
         except _Cancelled:
             with session_scope() as session:
                 campaigns.end_start(session, campaign_id, owner, keep_reason=True)

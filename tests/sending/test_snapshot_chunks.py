@@ -176,3 +176,36 @@ def test_cancel_during_the_snapshot_stops_it_and_skips_what_was_snapshotted(
     assert statuses[DeliveryStatus.SENT] == len(relay.sink.received) >= 1
     assert tasks.start_campaign(1) == 0  # a cancelled campaign's snapshot is not resumed
     assert tasks.run_due()["started"] == 0
+
+
+def test_pause_during_the_snapshot_stops_the_sending_not_the_snapshot_and_resume_sends_the_rest(
+    session: Session, settings: Settings, room: Newsroom, relay: SMTPServer
+) -> None:
+    everyone = active_emails(session, room.list_id)
+    engine = make_engine(settings.database_url)
+    paused: list[bool] = []
+
+    def editor_pauses() -> None:
+        if paused:
+            return
+        with session_factory(engine)() as other:
+            campaigns.pause(other, 1)
+            other.commit()
+        paused.append(True)
+
+    relay.sink = WatchingSink(editor_pauses)
+    relay.controller.handler = relay.sink
+    out = CliRunner().invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    engine.dispose()
+    assert out.exit_code == 0, out.output + repr(out.exception)
+    before = len(relay.sink.received)
+    assert 1 <= before <= CHUNK
+    # Paused: no later chunk was sent, but every chunk is in.
+    status, complete, total, rows = campaign_row(settings, 1)
+    assert (status, complete) == ("paused", True)
+    assert total == rows == len(everyone)
+
+    resumed = CliRunner().invoke(app, ["campaign", "resume", "1"])
+    assert resumed.exit_code == 0, resumed.output + repr(resumed.exception)
+    assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == everyone
+    assert campaign_row(settings, 1)[:2] == ("done", True)
