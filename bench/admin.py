@@ -312,11 +312,13 @@ def add_campaign(url: str) -> int:
     return int(campaign_id)
 
 
-def max_campaign(url: str) -> int:
+def max_campaign(url: str) -> int | None:
+    """The newest campaign's id (one an earlier run added), if any."""
     import psycopg
 
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
-        return int(conn.execute("SELECT max(id) FROM campaign").fetchone()[0])  # type: ignore[index]
+        found = conn.execute("SELECT max(id) FROM campaign").fetchone()
+    return int(found[0]) if found and found[0] is not None else None
 
 
 def page_paths(client: Any, campaign_id: int, list_slug: str) -> dict[str, str]:
@@ -387,7 +389,7 @@ def pages_run(url: str, repeat: int, campaign_id: int | None = None) -> dict[str
     with session_factory(engine)() as session:
         if session.scalar(select(AdminUser).where(AdminUser.email == "bench@example.com")) is None:
             accounts.create_user(session, "bench@example.com", "bench password 123")
-        token, _ = accounts.create_token(session, "bench")
+        token, _ = accounts.create_token(session, f"bench-{uuid.uuid4().hex[:8]}")
         slug = session.query(MailingList.slug).order_by(MailingList.id).first()[0]  # type: ignore[index]
         session.commit()
     engine.dispose()
@@ -410,7 +412,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--database",
-        help="use this existing database (a copy of the template, say) and keep it: pages only",
+        help="use this existing database (a copy of the template, say) and keep it: pages only;"
+        " a campaign added by an earlier run is reused",
     )
     parser.add_argument("--pages-only", action="store_true", help="skip search and bulk")
     parser.add_argument(
@@ -446,7 +449,9 @@ def main() -> None:
                 print(json.dumps(pages_run(url, args.repeat, args.campaign)))
                 return
             print(f"database {name}; load average: {os.getloadavg()[0]:.2f} (1 min)")
-            figures = pages_run(url, args.repeat)
+            earlier = max_campaign(url) if args.database else None  # added by an earlier run
+            figures = pages_run(url, args.repeat, earlier)
+            print(json.dumps({k: round(v, 1) for k, v in figures.items()}), flush=True)
             before: dict[str, float] = {}
             if args.before:
                 child = subprocess.run(
@@ -455,9 +460,11 @@ def main() -> None:
                     env=os.environ | {"BENCH_CODE": str(Path(args.before).resolve())},
                     capture_output=True,
                     text=True,
-                    check=True,
                 )
-                before = json.loads(child.stdout.strip().splitlines()[-1])
+                if child.returncode:
+                    print(child.stderr[-3000:], file=sys.stderr)
+                else:
+                    before = json.loads(child.stdout.strip().splitlines()[-1])
             print(f"load average: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores\n")
             print("Admin pages during a campaign's sending (ms, median of --repeat):")
             rows = [
