@@ -464,7 +464,8 @@ def main() -> None:
                 if child.returncode:
                     print(child.stderr[-3000:], file=sys.stderr)
                 else:
-                    before = json.loads(child.stdout.strip().splitlines()[-1])
+                    line = [x for x in child.stdout.splitlines() if x.startswith("{")][-1]
+                    before = json.loads(line)
             print(f"load average: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores\n")
             print("Admin pages during a campaign's sending (ms, median of --repeat):")
             rows = [
