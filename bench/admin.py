@@ -25,8 +25,10 @@ one-at-a-time path.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
 import time
 import uuid
@@ -34,7 +36,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# BENCH_CODE: another checkout's root (the code before a change) to time the same pages with.
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(Path(__file__).resolve().parent.parent))
 
 from bench._common import PG_SERVER, SECRET, fmt_us, table  # noqa: E402
 
@@ -253,13 +256,21 @@ SENT_SHARE = 0.6  # of the campaign's deliveries, sent when the pages are timed
 def add_campaign(url: str) -> int:
     """A campaign of the first list's subscribers, part-way through sending, in bulk SQL.
 
-    Every subscription becomes a pending delivery, the table is vacuumed (as autovacuum does
-    after a large insert), then 60% are marked sent over the last hour, 0.5% failed and 0.5%
+    The subscriber tables are analysed where their statistics are stale (as the campaign's start
+    does), every subscription becomes a pending delivery, the table is vacuumed (as autovacuum
+    does after a large insert), then 60% are marked sent over the last hour, 0.5% failed and 0.5%
     deferred with one of three relay replies: the row versions a sending campaign leaves, so
     the pages meet the heap as they would mid-send.
     """
     import psycopg
 
+    from subscribers.db import analyze, make_engine, session_factory
+
+    engine = make_engine(url)
+    with session_factory(engine)() as session:  # what the campaign's start does first
+        analyze(session, "subscriber", "subscription", "subscriber_tag", only_stale=True)
+        session.commit()
+    engine.dispose()
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as conn:
         issue_id = conn.execute("SELECT min(id) FROM issue").fetchone()[0]  # type: ignore[index]
@@ -301,14 +312,13 @@ def add_campaign(url: str) -> int:
     return int(campaign_id)
 
 
-def analyze(url: str) -> None:
+def max_campaign(url: str) -> int | None:
+    """The newest campaign's id (one an earlier run added), if any."""
     import psycopg
 
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as c:
-        for table_name in ("subscriber", "subscription", "subscriber_tag"):
-            c.execute(f"VACUUM ANALYZE {table_name}")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        found = conn.execute("SELECT max(id) FROM campaign").fetchone()
+    return int(found[0]) if found and found[0] is not None else None
 
 
 def page_paths(client: Any, campaign_id: int, list_slug: str) -> dict[str, str]:
@@ -317,7 +327,9 @@ def page_paths(client: Any, campaign_id: int, list_slug: str) -> dict[str, str]:
     paths = {
         "dashboard": "/admin",
         "campaign": f"/admin/campaigns/{campaign_id}",
+        "campaign, counted afresh": f"/admin/campaigns/{campaign_id}",
         "campaign progress.json": f"/admin/campaigns/{campaign_id}/progress.json",
+        "campaign chart.svg": f"/admin/campaigns/{campaign_id}/chart.svg",
         "campaign sent people p1": f"/admin/campaigns/{campaign_id}/people/sent",
         "list": f"/admin/lists/{list_slug}",
         "subscribers p1": "/admin/subscribers",
@@ -327,19 +339,32 @@ def page_paths(client: Any, campaign_id: int, list_slug: str) -> dict[str, str]:
         ("campaign sent people, last", paths["campaign sent people p1"]),
         ("subscribers, last page", paths["subscribers p1"]),
     ):
-        found = re.search(r'href="([^"]*)"[^>]*>Last', client.get(first).text)
+        page = client.get(first).text
+        found = re.search(r'href="([^"]*)"[^>]*>Last', page)
         if found:
             paths[name] = first.split("?")[0] + found.group(1).replace("&amp;", "&")
+        else:  # numbered pages (the code before keyset paging): the last number
+            numbers = [int(n) for n in re.findall(r'href="\?[^"]*page=(\d+)"', page)]
+            paths[name] = f"{first}?page={max(numbers)}" if numbers else first
     return paths
 
 
 def time_pages(client: Any, token: str, paths: dict[str, str], repeat: int) -> dict[str, float]:
     """Median milliseconds per page after one warm-up request."""
+    try:
+        from mailer.web import delivery_counts
+    except ImportError:  # the code before kept no counts
+        delivery_counts = None
+
     out = {}
     for name, path in paths.items():
         headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api") else {}
 
-        def get(p: str = path, h: dict[str, str] = headers) -> Any:
+        def get(p: str = path, h: dict[str, str] = headers, fresh: bool = "afresh" in name) -> Any:
+            if (
+                fresh and delivery_counts is not None
+            ):  # no figures kept from the last few seconds: the first view's cost
+                delivery_counts._recent.clear()
             response = client.get(p, headers=h)
             assert response.status_code == 200, (p, response.status_code, response.text[:300])
             return response
@@ -349,7 +374,8 @@ def time_pages(client: Any, token: str, paths: dict[str, str], repeat: int) -> d
     return out
 
 
-def pages_run(url: str, repeat: int) -> dict[str, float]:
+def pages_run(url: str, repeat: int, campaign_id: int | None = None) -> dict[str, float]:
+    """Time the pages on a campaign sending; `campaign_id` one added earlier (else added)."""
     from sqlalchemy import select
 
     from mailer import accounts
@@ -357,12 +383,13 @@ def pages_run(url: str, repeat: int) -> dict[str, float]:
     from subscribers.db import make_engine, session_factory
     from subscribers.models import MailingList
 
-    campaign_id = add_campaign(url)
+    if campaign_id is None:
+        campaign_id = add_campaign(url)
     engine = make_engine(url)
     with session_factory(engine)() as session:
         if session.scalar(select(AdminUser).where(AdminUser.email == "bench@example.com")) is None:
             accounts.create_user(session, "bench@example.com", "bench password 123")
-        token, _ = accounts.create_token(session, "bench")
+        token, _ = accounts.create_token(session, f"bench-{uuid.uuid4().hex[:8]}")
         slug = session.query(MailingList.slug).order_by(MailingList.id).first()[0]  # type: ignore[index]
         session.commit()
     engine.dispose()
@@ -385,15 +412,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--database",
-        help="use this existing database (a copy of the template, say) and keep it: pages only",
-    )
-    parser.add_argument(
-        "--analyze",
-        action="store_true",
-        help="VACUUM ANALYZE the subscriber tables first (what autovacuum does after an import);"
-        " without it they are timed as never analysed",
+        help="use this existing database (a copy of the template, say) and keep it: pages only;"
+        " a campaign added by an earlier run is reused",
     )
     parser.add_argument("--pages-only", action="store_true", help="skip search and bulk")
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="also time the same pages with the code in DIR (a checkout of the code before)",
+    )
+    parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)  # --before's child run
     parser.add_argument("--keep", action="store_true", help="keep the database (name printed)")
     args = parser.parse_args()
     from mailer import db as mailer_db
@@ -415,19 +443,37 @@ def main() -> None:
                 from send import populate  # type: ignore[import-not-found]
 
                 populate(url, args.subscribers)
-            mailer_db.upgrade(url)
-            if args.analyze:
-                analyze(url)
+            if not args.campaign:  # the code before may not know the newest migrations
+                mailer_db.upgrade(url)
+            if args.campaign:  # a child run for --before: print the figures as JSON
+                print(json.dumps(pages_run(url, args.repeat, args.campaign)))
+                return
             print(f"database {name}; load average: {os.getloadavg()[0]:.2f} (1 min)")
-            figures = pages_run(url, args.repeat)
+            earlier = max_campaign(url) if args.database else None  # added by an earlier run
+            figures = pages_run(url, args.repeat, earlier)
+            print(json.dumps({k: round(v, 1) for k, v in figures.items()}), flush=True)
+            before: dict[str, float] = {}
+            if args.before:
+                child = subprocess.run(
+                    [sys.executable, __file__, "--database", name, "--repeat", str(args.repeat)]
+                    + ["--campaign", str(max_campaign(url))],
+                    env=os.environ | {"BENCH_CODE": str(Path(args.before).resolve())},
+                    capture_output=True,
+                    text=True,
+                )
+                if child.returncode:
+                    print(child.stderr[-3000:], file=sys.stderr)
+                else:
+                    line = [x for x in child.stdout.splitlines() if x.startswith("{")][-1]
+                    before = json.loads(line)
             print(f"load average: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores\n")
             print("Admin pages during a campaign's sending (ms, median of --repeat):")
-            print(
-                table(
-                    ["page", "ms", "≤ 300 ms"],
-                    [[k, f"{v:,.0f}", "yes" if v <= 300 else "NO"] for k, v in figures.items()],
-                )
-            )
+            rows = [
+                [k, f"{v:,.0f}", "yes" if v <= 300 else "NO"]
+                + ([f"{before[k]:,.0f}" if k in before else "—"] if before else [])
+                for k, v in figures.items()
+            ]
+            print(table(["page", "ms", "≤ 300 ms"] + (["before"] if before else []), rows))
             return
         mailer_db.upgrade(url)
         started = time.perf_counter()

@@ -52,9 +52,11 @@ class Total:
         return self.exact and self.n == 1
 
 
-def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> Total:
+def capped_count(session: Session, query: Select[Any], cap: int | None = None) -> Total:
     """The number of rows of `query`, read no further than `cap` + 1 rows: exact up to `cap`,
-    "more than `cap`" beyond (where counting all of a million rows would take a second)."""
+    "more than `cap`" beyond (where counting all of a million rows would take a second).
+    `cap` defaults to COUNT_CAP."""
+    cap = COUNT_CAP if cap is None else cap
     n = int(session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0)
     return Total(n) if n <= cap else Total(cap, exact=False)
 
@@ -74,7 +76,7 @@ def planner_estimate(session: Session, query: Select[Any]) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"]) if plan else None
 
 
-def estimated_total(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> Total:
+def estimated_total(session: Session, query: Select[Any], cap: int | None = None) -> Total:
     """`capped_count`, with the planner's estimate ("about N", two significant digits) instead
     of "more than `cap`" when it is above the cap: for whole lists and status filters, whose
     row counts the table statistics know."""
@@ -82,9 +84,9 @@ def estimated_total(session: Session, query: Select[Any], cap: int = COUNT_CAP) 
     if total.exact:
         return total
     guess = planner_estimate(session, query)
-    if guess is None or guess <= cap:
+    if guess is None or guess <= total.n:
         return total
-    digits = len(str(guess)) - 2
+    digits = max(len(str(guess)) - 2, 0)
     return Total(round(guess, -digits), exact=False, estimate=True)
 
 

@@ -10,10 +10,12 @@ import io
 import json
 import re
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from mailer.settings import Settings
+from mailer.web import queries
 from subscribers import search, segments
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Subscriber, Suppression, SuppressionReason
@@ -171,3 +173,34 @@ def test_a_subscribers_page_gdpr_export_and_typed_erasure(
     entry = get_suppression(session, email, settings.secret())
     assert entry is not None and entry.reason == SuppressionReason.ERASED
     assert editor.get(f"/admin/subscribers/{sub_id}").status_code == 404
+
+
+def test_totals_beyond_the_counting_cap_say_so(
+    editor: Editor, session: Session, room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap a page does not count every match: a text search says "more than N"; a
+    whole list says "about N" on PostgreSQL (the planner's estimate) and "more than N" where
+    there is none; the bulk confirmation still counts exactly what it will change."""
+    add_subscribers(session, room.list_id, 30)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE subscription"))  # as autovacuum would
+    session.commit()
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    found = editor.get("/admin/subscribers", params={"q": "reader0"})
+    assert "more than 10 subscribers match" in text_of(found.text)
+    assert 'data-total-exact="no"' in found.text
+    assert "All results…" in text_of(found.text)  # no number it cannot vouch for
+    assert (
+        "30 subscribers will change"
+        in editor.post(
+            "/admin/subscribers/bulk", {"q": "reader0", "action": "tag", "tag": "x", "scope": "all"}
+        ).text
+    )
+    listed = text_of(editor.get(f"/admin/lists/{room.list_slug}").text)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    assert re.search(r"about \d[\d,]* active" if postgres else r"more than 10 active", listed)
+    monkeypatch.setattr(queries, "COUNT_CAP", 10_000)
+    exact = editor.get("/admin/subscribers", params={"q": "reader0"})
+    assert "30 subscribers match" in text_of(exact.text) and "All 30 results…" in text_of(
+        exact.text
+    )
