@@ -219,6 +219,8 @@ def claim(
     return claim_id, list(ids)
 
 
+LOCK_SQL = "SELECT pg_advisory_xact_lock(%(lock)s, %(campaign_id)s)"
+
 # The claim and the recipients' data in one statement (PostgreSQL), run after the advisory lock:
 # the first due rows under no claim, a claim row for their id range, and each row joined with what
 # decides whether to send (the subscriber, their subscription to the list, a suppression, an
@@ -297,13 +299,14 @@ def claim_recipients(
         "resend": resend,
         "issue_id": issue_id,
         "list_id": list_id,
+        "lock": CLAIM_LOCK,
     }
-    _lock_claims(session, campaign_id)
     connection = session.connection()
     raw = connection.connection.driver_connection
     assert raw is not None
     try:
         with raw.cursor() as cur:
+            cur.execute(LOCK_SQL, params, prepare=True)
             cur.execute(CLAIM_AND_LOAD_SQL, params, prepare=True)
             rows = cur.fetchall()
     except connection.dialect.loaded_dbapi.Error as exc:
@@ -504,10 +507,24 @@ def record(
     outcomes.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
 
 
+RELEASE_SQL = "DELETE FROM delivery_claim WHERE id = %(id)s"
+
+
 def release(session: Session, claim_id: int) -> None:
     """End a claim: its chunk is done, or a pause, a cancel or the relay's refusals stopped it
     (its rows with no outcome are pending, never attempted, and due again). Commits."""
-    session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # at driver level, as the claim (no compiling)
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        params = {"id": claim_id}
+        try:
+            with raw.cursor() as cur:
+                cur.execute(RELEASE_SQL, params, prepare=True)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy(connection, RELEASE_SQL, params, exc) from exc
+    else:
+        session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))
     session.commit()
 
 
