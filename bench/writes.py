@@ -8,13 +8,15 @@ a list, that many subscribers in bulk), one campaign snapshotted by the real cod
 driven through the send path's database protocol with no SMTP at all — claim a chunk, load its
 recipients, record each one as sent — in one process, twice in the same run:
 - portable: `deliveries.claim` + `load_recipients` + `record` through SQLAlchemy (the path SQLite
-  takes; PostgreSQL took it too before the driver-level statements), on the first half of the rows;
-- postgresql: `deliveries.claim_recipients` (one statement) + `Recorder` (a prepared UPDATE at
-  driver level), on the second half.
+  takes), on the first half of the rows;
+- postgresql: `deliveries.claim_recipients` (one statement after the claims' advisory lock) +
+  `Recorder` (a prepared UPDATE at driver level), on the second half.
+Both take a claim (a `delivery_claim` row) per chunk and end it (`release`) after the chunk.
 
 Printed: CPU milliseconds per message of this process (time.process_time) for each protocol, and
 for the whole run the delivery table's row versions per 100,000 messages from
-pg_stat_user_tables: n_tup_upd (of which HOT, n_tup_hot_upd) and n_dead_tup.
+pg_stat_user_tables: n_tup_upd (of which HOT, n_tup_hot_upd) and n_dead_tup, for `delivery` and
+for `delivery_claim`.
 """
 
 from __future__ import annotations
@@ -49,22 +51,30 @@ def drive(url: str, campaign_id: int, lo: int, hi: int, *, portable: bool) -> tu
         assert campaign is not None
         list_id, issue_id = campaign.list_id, campaign.issue_id
         session.commit()
-        recorder = deliveries.Recorder(outcomes)
+        recorder = deliveries.Recorder(outcomes, "bench")
         started = time.process_time()
         while True:
             if portable:
-                ids = deliveries.claim(
+                claim_id, ids = deliveries.claim(
                     session, campaign_id=campaign_id, lo=lo, hi=hi, owner="bench", limit=CHUNK
                 )
-                if not ids:
+                if claim_id is None:
                     break
                 send, _ = deliveries.load_recipients(
                     session, ids, list_id=list_id, issue_id=issue_id, resend=False
                 )
                 for rcpt in send:
-                    deliveries.record(outcomes, rcpt.delivery_id, sent, "250 ok", message_id="x")
+                    deliveries.record(
+                        outcomes,
+                        rcpt.delivery_id,
+                        sent,
+                        "250 ok",
+                        owner="bench",
+                        attempts=rcpt.attempts,
+                        message_id="x",
+                    )
             else:
-                send, skip = deliveries.claim_recipients(
+                chunk = deliveries.claim_recipients(
                     session,
                     campaign_id=campaign_id,
                     lo=lo,
@@ -75,10 +85,14 @@ def drive(url: str, campaign_id: int, lo: int, hi: int, *, portable: bool) -> tu
                     issue_id=issue_id,
                     resend=False,
                 )
-                if not send and not skip:
+                if chunk.claim_id is None:
                     break
+                claim_id, send = chunk.claim_id, chunk.send
                 for rcpt in send:
-                    recorder.record(rcpt.delivery_id, sent, "250 ok", message_id="x")
+                    recorder.record(
+                        rcpt.delivery_id, sent, "250 ok", attempts=rcpt.attempts, message_id="x"
+                    )
+            deliveries.release(session, claim_id)
             messages += len(send)
         cpu = time.process_time() - started
         outcomes.exec_driver_sql("SELECT pg_stat_force_next_flush()")
@@ -87,17 +101,19 @@ def drive(url: str, campaign_id: int, lo: int, hi: int, *, portable: bool) -> tu
     return messages, cpu
 
 
-def delivery_stats(url: str) -> dict[str, int]:
+def delivery_stats(url: str, relname: str = "delivery") -> dict[str, int]:
     from subscribers.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as conn:
         row = conn.exec_driver_sql(
-            "SELECT n_tup_upd, n_tup_hot_upd, n_dead_tup FROM pg_stat_user_tables "
-            "WHERE relname = 'delivery'"
+            "SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_dead_tup "
+            "FROM pg_stat_user_tables WHERE relname = %(relname)s",
+            {"relname": relname},
         ).one()
     engine.dispose()
-    return dict(zip(("updated", "hot", "dead"), (int(v) for v in row), strict=True))
+    keys = ("inserted", "updated", "hot", "deleted", "dead")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
 def main() -> None:
@@ -117,7 +133,8 @@ def main() -> None:
         slug, _ = populate(url, args.recipients)
         engine = make_engine(url)
         with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE delivery SET (autovacuum_enabled = false)")
+            for relname in ("delivery", "delivery_claim"):
+                conn.exec_driver_sql(f"ALTER TABLE {relname} SET (autovacuum_enabled = false)")
         with session_factory(engine)() as session:
             issue = session.scalars(select(Issue).where(Issue.slug == slug)).one()
             campaign = campaigns.create(
@@ -132,7 +149,7 @@ def main() -> None:
                 )
             ).one()
         engine.dispose()
-        before = delivery_stats(url)
+        before = {t: delivery_stats(url, t) for t in ("delivery", "delivery_claim")}
         mid = (lo + hi) // 2
         rows = []
         total = 0
@@ -145,12 +162,13 @@ def main() -> None:
             rows.append([label, f"{n:,}", f"{cpu * 1e3 / max(n, 1):.3f}"])
         print(table(["protocol", "messages", "CPU ms/msg"], rows))
         time.sleep(0.2)
-        after = delivery_stats(url)
         per = 100_000 / max(total, 1)
-        print(
-            "delivery row versions per 100,000 messages: "
-            + ", ".join(f"{k} {(after[k] - before[k]) * per:,.0f}" for k in after)
-        )
+        for relname, was in before.items():
+            now = delivery_stats(url, relname)
+            print(
+                f"{relname}: row versions per 100,000 messages: "
+                + ", ".join(f"{k} {(now[k] - was[k]) * per:,.0f}" for k in now)
+            )
     finally:
         drop_database(name)
 

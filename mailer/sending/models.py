@@ -110,13 +110,6 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
         Index("ix_delivery_campaign_status", "campaign_id", "status"),
-        # Only claimed rows are looked up by owner: a snapshot's pending rows get no entry.
-        Index(
-            "ix_delivery_claimed_by",
-            "claimed_by",
-            sqlite_where=text("claimed_by IS NOT NULL"),
-            postgresql_where=text("claimed_by IS NOT NULL"),
-        ),
         # Never two sent rows for one (issue, subscriber) unless an editor forced a resend.
         Index(
             "uq_delivery_issue_subscriber_sent",
@@ -151,14 +144,33 @@ class Delivery(Base):
     resend: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who recorded the last outcome (the owner of a DeliveryClaim: its heartbeat, with updated_at).
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # no longer written
     last_reply: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
+
+
+class DeliveryClaim(Base):
+    """A chunk of a campaign's delivery ids [lo, hi] leased to one execution of a batch task
+    while it sends them (mailer/sending/deliveries.py): the delivery rows themselves are written
+    once, at their outcome. Deleted when the chunk ends, or by recovery once its owner fell
+    silent."""
+
+    __tablename__ = "delivery_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    lo: Mapped[int] = mapped_column(Integer)
+    hi: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Lease(Base):

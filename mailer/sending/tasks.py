@@ -304,10 +304,10 @@ def _send_range(
         session.commit()
         composer = _composer(campaign_id)
         deadline = timedelta(hours=settings.retry_deadline_hours)
-        recorder = deliveries.Recorder(outcomes)
+        recorder = deliveries.Recorder(outcomes, owner)
         skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
         while _campaign_status(session, campaign_id) == CampaignStatus.SENDING:
-            send, skip = deliveries.claim_recipients(
+            chunk = deliveries.claim_recipients(
                 session,
                 campaign_id=campaign_id,
                 lo=lo,
@@ -318,13 +318,14 @@ def _send_range(
                 issue_id=issue_id,
                 resend=resend,
             )
-            if not send and not skip:
+            if chunk.claim_id is None:
                 break
-            for did, why in skip:
+            send = chunk.send
+            for did, why in chunk.skip:
                 recorder.record(did, skipped, why)
                 tally["skipped"] += 1
             unreachable: Reply | None = None
-            for n, rcpt in enumerate(send):
+            for rcpt in send:
                 if unreachable is not None:
                     # The relay cannot be reached: defer the rest without hammering it.
                     reply = unreachable
@@ -338,8 +339,8 @@ def _send_range(
                     reply = transport.send(message)[message.recipients[0]]
                     message_id = message.message_id
                     if reply.fatal:
-                        deliveries.release(session, [r.delivery_id for r in send[n:]])
                         _pause_for(campaign_id, f"the relay refused: {reply}")
+                        deliveries.release(session, chunk.claim_id)
                         return tally
                     if reply.code == 0:
                         unreachable = reply
@@ -351,15 +352,22 @@ def _send_range(
                     base_delay=settings.retry_base_delay,
                     deadline=deadline,
                 )
-                recorder.record(rcpt.delivery_id, outcome, reply, message_id=message_id)
+                recorder.record(
+                    rcpt.delivery_id,
+                    outcome,
+                    reply,
+                    attempts=rcpt.attempts,
+                    message_id=message_id,
+                )
                 tally[outcome.status.value] += 1
                 if outcome.suppress:
                     _suppress_hard_bounce(session, campaign_id, rcpt.email, reply)
                 refusals = refusals + 1 if reply.permanent else 0
                 if refusals >= settings.autopause_after:
                     _autopause(session, campaign_id, refusals, reply)
-                    deliveries.release(session, [r.delivery_id for r in send[n + 1 :]])
+                    deliveries.release(session, chunk.claim_id)
                     return tally
+            deliveries.release(session, chunk.claim_id)
     return tally
 
 
@@ -378,6 +386,7 @@ def _compose_or_fail(
             rcpt.delivery_id,
             deliveries.Outcome(DeliveryStatus.FAILED),
             f"cannot compose: {exc}",
+            attempts=rcpt.attempts,
         )
         tally["failed"] += 1
         return None

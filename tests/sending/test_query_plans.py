@@ -159,7 +159,7 @@ def test_no_send_path_query_scans_the_delivery_table(
     kinds = " ".join(captured)
     for needed in (
         "INSERT INTO delivery",  # the snapshot
-        "FOR UPDATE SKIP LOCKED",  # the claim, with the recipients' data (claim_recipients)
+        "INSERT INTO delivery_claim",  # the claim, with the recipients' data (claim_recipients)
         "earlier.status = 'sent'",  # the already-sent check, in the same statement
         "UPDATE delivery SET status = %(status)s",  # each outcome (Recorder)
         "GROUP BY delivery.status",  # progress counts

@@ -6,12 +6,9 @@ measured against it), `snapshot_through` the highest subscriber id whose chunk i
 whose worker died resumes after the watermark. Campaigns started before this revision were
 snapshotted whole, in one statement.
 
-`ix_delivery_claimed_by` becomes partial (`claimed_by IS NOT NULL`): rows are only looked up by
-the owner that claimed them, and a snapshot's pending rows, a million at a time, no longer each
-add an index entry for NULL.
 
 Revision ID: 0016_snapshot_in_chunks
-Revises: 0014_inquiry_closed
+Revises: 0015_delivery_claim
 Create Date: 2026-11-30 22:00:00.000000
 """
 
@@ -21,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_snapshot_in_chunks"
-down_revision: str | None = "0014_inquiry_closed"
+down_revision: str | None = "0015_delivery_claim"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -33,14 +30,6 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("snapshot_complete", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-    op.drop_index("ix_delivery_claimed_by", table_name="delivery")
-    op.create_index(
-        "ix_delivery_claimed_by",
-        "delivery",
-        ["claimed_by"],
-        sqlite_where=sa.text("claimed_by IS NOT NULL"),
-        postgresql_where=sa.text("claimed_by IS NOT NULL"),
-    )
     campaign = sa.table(
         "campaign",
         sa.column("started_at", sa.DateTime()),
@@ -56,8 +45,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_delivery_claimed_by", table_name="delivery")
-    op.create_index("ix_delivery_claimed_by", "delivery", ["claimed_by"])
     with op.batch_alter_table("campaign") as batch:
         batch.drop_column("snapshot_complete")
         batch.drop_column("snapshot_through")
