@@ -1,12 +1,34 @@
 """Delivery rows: claiming them for a batch, and recording each outcome as soon as it is known.
 
-The database is the truth: a row is claimed (status `sending`, claimed_by one execution of a task)
-before its message goes out and marked `sent` right after the relay accepted it, one commit per
-message. Every recorded outcome is also the owner's heartbeat. A task that is killed leaves at most
-the message it had in flight ambiguous: once its owner has shown no activity for `stale_after`
-seconds, its `sending` rows go back to pending (`recover_abandoned`) and are sent again — the only
-duplicates. A slow but live owner keeps its rows, so a task redelivered while the first execution
-still runs never sends the same row twice.
+The database is the truth. The write protocol, per chunk of rows and per message:
+
+- Claim (one committed statement per chunk of CHUNK rows, tasks.py): due rows of the batch's id
+  range are locked with FOR UPDATE SKIP LOCKED and set to `sending`, `claimed_by` one execution of
+  a task, `attempts` + 1. On PostgreSQL the same statement returns what deciding and composing
+  needs (`claim_recipients`: subscriber, subscription, suppression, an earlier sent row of the
+  issue); SQLite, with no SKIP LOCKED and one writer at a time, claims with a re-checked UPDATE
+  and loads in a second query.
+- Outcome (one committed statement per message, `Recorder`): right after the relay answered, an
+  autocommit UPDATE sets the row's outcome; it returns only once the server has committed it, and
+  the next message is handed to the relay only after that. On PostgreSQL it is a prepared
+  statement executed by psycopg itself (no SQLAlchemy statement built or compiled per message).
+
+So each row is written twice (claim, outcome): two row versions per message, none HOT (`status`
+is indexed and in the partial indexes' predicates).
+
+The crash bound. A worker SIGKILLed (or PostgreSQL stopped) mid-batch leaves exactly one message
+per killed sending process ambiguous: the one handed to the relay whose outcome UPDATE had not
+committed. Every earlier outcome is committed; the rest of the chunk is still `sending`, never
+attempted. Every recorded outcome is also the owner's heartbeat: once its owner has shown no
+activity for `stale_after` seconds, its `sending` rows go back to pending (`recover_abandoned`)
+and are sent again — the ambiguous one is the only duplicate. A slow but live owner keeps its
+rows, so a task redelivered while the first execution still runs never sends the same row twice.
+
+Not chosen: psycopg's pipeline mode for the outcomes. In the extended query protocol the
+statements between two Sync messages are one implicit transaction, so outcomes pipelined without
+waiting commit together at the next sync, and a crash would lose every outcome since the last
+one (each a duplicate) — more than the one message in flight. With the prepared UPDATE the
+round trip costs the worker about 0.13 ms of CPU; its wall time is mostly the commit's WAL flush.
 """
 
 from __future__ import annotations
@@ -14,9 +36,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, aliased
 
 from mailer.db import rowcount, utcnow
@@ -131,6 +155,117 @@ def claim(
     return sorted(claimed)
 
 
+# The claim and the recipients' data in one statement (PostgreSQL): the locked due rows are marked
+# as being sent and returned joined with what decides whether to send (the subscriber, their
+# subscription to the list, a suppression, an earlier sent row of the same issue). FOR UPDATE
+# re-checks each row's WHERE on its newest version (READ COMMITTED), so a row another worker has
+# just claimed is skipped, never claimed twice.
+CLAIM_AND_LOAD_SQL = """\
+WITH picked AS (
+    SELECT id FROM delivery
+    WHERE campaign_id = %(campaign_id)s AND id BETWEEN %(lo)s AND %(hi)s
+      AND (status = 'pending' OR (status = 'deferred' AND next_attempt_at <= %(now)s))
+    ORDER BY id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE delivery SET status = 'sending', claimed_by = %(owner)s, claimed_at = %(now)s,
+        attempts = delivery.attempts + 1, updated_at = %(now)s
+    FROM picked
+    WHERE delivery.id = picked.id
+    RETURNING delivery.id, delivery.attempts, delivery.subscriber_id
+)
+SELECT claimed.id, claimed.attempts, subscriber.id, subscriber.email, subscriber.name,
+    subscriber.status, subscription.status, subscriber.tracking_opt_out,
+    EXISTS (SELECT 1 FROM suppression WHERE suppression.email = subscriber.email),
+    NOT %(resend)s AND EXISTS (
+        SELECT 1 FROM delivery AS earlier
+        WHERE earlier.issue_id = %(issue_id)s AND earlier.subscriber_id = claimed.subscriber_id
+          AND earlier.status = 'sent' AND earlier.id <> claimed.id
+    )
+FROM claimed
+LEFT JOIN subscriber ON subscriber.id = claimed.subscriber_id
+LEFT JOIN subscription
+    ON subscription.subscriber_id = subscriber.id AND subscription.list_id = %(list_id)s
+ORDER BY claimed.id"""
+
+
+def claim_recipients(
+    session: Session,
+    *,
+    campaign_id: int,
+    lo: int,
+    hi: int,
+    owner: str,
+    limit: int,
+    list_id: int,
+    issue_id: int,
+    resend: bool,
+    now: datetime | None = None,
+) -> tuple[list[Claimed], list[tuple[int, str]]]:
+    """Claim up to `limit` due rows of the id range for `owner` and load their recipients: the
+    rows to send, and those to skip with the reason (`load_recipients`). Commits.
+
+    On PostgreSQL one statement (CLAIM_AND_LOAD_SQL), run at driver level: one round trip and no
+    SQL compilation per chunk. SQLite has no SKIP LOCKED (one writer at a time anyway): `claim`
+    then `load_recipients`.
+    """
+    now = now or utcnow()
+    if session.get_bind().dialect.name != "postgresql":
+        ids = claim(
+            session, campaign_id=campaign_id, lo=lo, hi=hi, owner=owner, limit=limit, now=now
+        )
+        if not ids:
+            return [], []
+        return load_recipients(session, ids, list_id=list_id, issue_id=issue_id, resend=resend)
+    params = {
+        "campaign_id": campaign_id,
+        "lo": lo,
+        "hi": hi,
+        "now": now,
+        "limit": limit,
+        "owner": owner,
+        "resend": resend,
+        "issue_id": issue_id,
+        "list_id": list_id,
+    }
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    try:
+        with raw.cursor() as cur:
+            cur.execute(CLAIM_AND_LOAD_SQL, params, prepare=True)
+            rows = cur.fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy(connection, CLAIM_AND_LOAD_SQL, params, exc) from exc
+    session.commit()
+    return _sorted_out(rows)
+
+
+def _sorted_out(rows: Sequence[Sequence[Any]]) -> tuple[list[Claimed], list[tuple[int, str]]]:
+    """(to send, to skip with the reason) from rows of (delivery id, attempts, subscriber id,
+    email, name, subscriber status, subscription status, tracking opt-out, suppressed, already
+    sent) — pure."""
+    send: list[Claimed] = []
+    skip: list[tuple[int, str]] = []
+    for row in rows:
+        did, attempts, sid, email, name, sstatus, substatus, opted_out = row[:8]
+        is_suppressed, sent_before = row[8:]
+        if sid is None or email is None:
+            skip.append((did, "subscriber erased"))
+        elif is_suppressed:
+            skip.append((did, "address suppressed"))
+        elif sstatus != SubscriberStatus.ACTIVE:
+            skip.append((did, f"subscriber {sstatus}"))
+        elif substatus != SubscriptionStatus.ACTIVE:
+            skip.append((did, f"subscription {substatus or 'missing'}"))
+        elif sent_before:
+            skip.append((did, "already received this issue"))
+        else:
+            send.append(Claimed(did, sid, email, name or "", attempts, track=not opted_out))
+    return send, skip
+
+
 def load_recipients(
     session: Session, ids: Sequence[int], *, list_id: int, issue_id: int, resend: bool
 ) -> tuple[list[Claimed], list[tuple[int, str]]]:
@@ -169,24 +304,84 @@ def load_recipients(
         .where(Delivery.id.in_(ids))
         .order_by(Delivery.id)
     ).all()
-    send: list[Claimed] = []
-    skip: list[tuple[int, str]] = []
-    for row in rows:
-        did, attempts, sid, email, name, sstatus, substatus, opted_out = row[:8]
-        is_suppressed, sent_before = row[8:]
-        if sid is None or email is None:
-            skip.append((did, "subscriber erased"))
-        elif is_suppressed:
-            skip.append((did, "address suppressed"))
-        elif sstatus != SubscriberStatus.ACTIVE:
-            skip.append((did, f"subscriber {sstatus}"))
-        elif substatus != SubscriptionStatus.ACTIVE:
-            skip.append((did, f"subscription {substatus or 'missing'}"))
-        elif sent_before:
-            skip.append((did, "already received this issue"))
-        else:
-            send.append(Claimed(did, sid, email, name or "", attempts, track=not opted_out))
-    return send, skip
+    return _sorted_out(rows)
+
+
+# One outcome; the same text every time, so that the server prepares it once per connection.
+# COALESCE keeps a message id or a sent time already there when this attempt has none.
+RECORD_SQL = """\
+UPDATE delivery SET status = %(status)s, last_reply = %(last_reply)s, updated_at = %(now)s,
+    next_attempt_at = %(next_attempt_at)s,
+    message_id = COALESCE(%(message_id)s::varchar, message_id),
+    sent_at = COALESCE(%(sent_at)s::timestamptz, sent_at)
+WHERE id = %(id)s"""
+
+
+class Recorder:
+    """Writes each outcome at once, so that a crash cannot forget a sent message.
+
+    `outcomes` is an AUTOCOMMIT connection held for the batch: each UPDATE is its own committed
+    transaction in a single round trip, the cheapest durable write per message. On PostgreSQL
+    the UPDATE (RECORD_SQL) goes straight to psycopg as a prepared statement: the server parses
+    and plans it once per batch, and no SQLAlchemy statement is built or compiled per message.
+    """
+
+    def __init__(self, outcomes: Connection):
+        self.outcomes = outcomes
+        self._cursor: Any = None
+        if outcomes.dialect.name == "postgresql":
+            raw = outcomes.connection.driver_connection
+            assert raw is not None and raw.autocommit, "outcomes need an AUTOCOMMIT connection"
+            self._cursor = raw.cursor()
+
+    def record(
+        self,
+        delivery_id: int,
+        outcome: Outcome,
+        reply: Reply | str,
+        *,
+        message_id: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Commit `outcome` for the delivery (with the relay's reply, truncated to 2,000
+        characters); returns once the database has committed it. Raises SQLAlchemy's
+        OperationalError when the database is away."""
+        now = now or utcnow()
+        if self._cursor is None:
+            record(self.outcomes, delivery_id, outcome, reply, message_id=message_id, now=now)
+            return
+        params = {
+            "status": outcome.status.value,
+            "last_reply": str(reply)[:2000],
+            "now": now,  # with claimed_by kept, the owner's heartbeat
+            "next_attempt_at": outcome.next_attempt_at,
+            "message_id": message_id or None,
+            "sent_at": now if outcome.status == DeliveryStatus.SENT else None,
+            "id": delivery_id,
+        }
+        try:
+            self._cursor.execute(RECORD_SQL, params, prepare=True)
+        except self.outcomes.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy(self.outcomes, RECORD_SQL, params, exc) from exc
+
+
+def _as_sqlalchemy(
+    connection: Connection, statement: str, params: dict[str, Any], exc: Any
+) -> StatementError:
+    """A driver error raised past SQLAlchemy, as SQLAlchemy would have raised it (callers catch
+    sqlalchemy.exc.OperationalError…); a lost connection is invalidated, so that the pool never
+    hands it out again."""
+    lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if lost:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        params,
+        exc,
+        connection.dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=connection.dialect,
+    )
 
 
 def record(
@@ -198,11 +393,7 @@ def record(
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Write one outcome at once, so a crash cannot forget a sent message.
-
-    `outcomes` is an AUTOCOMMIT connection held for the batch: each UPDATE is its own committed
-    transaction in a single round trip, the cheapest durable write per message.
-    """
+    """Write one outcome at once through SQLAlchemy (`Recorder.record` on SQLite; see there)."""
     now = now or utcnow()
     values: dict[str, object] = {
         "status": outcome.status,

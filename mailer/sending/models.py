@@ -62,7 +62,15 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
-    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted at start
+    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted so far
+    # Recipients counted when the campaign was created (recounted when a scheduled one starts):
+    # what the snapshot's progress is measured against.
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The snapshot runs in committed chunks of subscriber ids: every subscriber id up to
+    # `snapshot_through` is snapshotted; `snapshot_complete` once the last chunk is in. Until
+    # then the campaign cannot finish, and a start that died resumes after the watermark.
+    snapshot_through: Mapped[int | None] = mapped_column(Integer)
+    snapshot_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     # The start (render + snapshot) is leased to one execution of the start task at a time.
     start_owner: Mapped[str | None] = mapped_column(String(64))
     start_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -102,7 +110,13 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
         Index("ix_delivery_campaign_status", "campaign_id", "status"),
-        Index("ix_delivery_claimed_by", "claimed_by"),
+        # Only claimed rows are looked up by owner: a snapshot's pending rows get no entry.
+        Index(
+            "ix_delivery_claimed_by",
+            "claimed_by",
+            sqlite_where=text("claimed_by IS NOT NULL"),
+            postgresql_where=text("claimed_by IS NOT NULL"),
+        ),
         # Never two sent rows for one (issue, subscriber) unless an editor forced a resend.
         Index(
             "uq_delivery_issue_subscriber_sent",

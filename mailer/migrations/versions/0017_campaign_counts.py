@@ -1,7 +1,7 @@
 """A finished campaign's delivery counts, kept for the admin pages
 
 Revision ID: 0017_campaign_counts
-Revises: 0014_inquiry_closed
+Revises: 0016_snapshot_in_chunks
 Create Date: 2026-11-30 22:10:00.000000
 """
 
@@ -16,7 +16,7 @@ import subscribers.db
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision: str = "0017_campaign_counts"
-down_revision: str | None = "0014_inquiry_closed"
+down_revision: str | None = "0016_snapshot_in_chunks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
