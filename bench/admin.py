@@ -169,9 +169,10 @@ def search_pages(client: Any, url: str, n: int, repeat: int) -> list[list[str]]:
                 lambda p=params: client.get("/admin/subscribers", params=p), repeat
             )
             assert page.status_code == 200, page.text[:300]
-            found = re.search(r'data-total="(\d+)" data-total-exact="(\w+)"', page.text)
+            found = re.search(r'data-total="(\d+)"[^>]*data-total-kind="(\w+)"', page.text)
             assert found
-            total = f"{int(found.group(1)):,}" + ("" if found.group(2) == "yes" else "+")
+            n, kind = f"{int(found.group(1)):,}", found.group(2)
+            total = {"exact": n, "about": f"about {n}"}.get(kind, f"more than {n}")
             shown = page.text.count('name="id"')
 
             def load_all(w: Any = wanted) -> int:

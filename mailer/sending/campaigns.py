@@ -153,6 +153,8 @@ def _count_audience(
     if bind.dialect.name == "postgresql":
         with Session(bind=bind) as apart, apart.begin():
             prepare_snapshot(apart)
+    from subscribers import segments  # the expression parser (Lark): only the start path needs it
+
     everyone = segments.matching_subscriber_ids(session, list_id, expression)
     total = session.scalar(select(func.count()).select_from(everyone.subquery())) or 0
     sent_to = (

@@ -48,6 +48,11 @@ class Total:
         return f"more than {self.n:,}"
 
     @property
+    def kind(self) -> str:
+        """exact, about (an estimate) or more (a lower bound): for data-total-kind."""
+        return "exact" if self.exact else "about" if self.estimate else "more"
+
+    @property
     def one(self) -> bool:
         return self.exact and self.n == 1
 
