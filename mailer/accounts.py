@@ -22,16 +22,17 @@ import secrets
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from mailer.db import utcnow
 from mailer.errors import MailerError
 from subscribers.db import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "mlr_"  # noqa: S105  (a marker, not a secret)
@@ -42,14 +43,21 @@ SCOPES = {
 }
 DEFAULT_TOKEN_DAYS = 90
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's current recommended parameters. Made (and argon2 imported) on
+    first use: every engine loads this module for its table, few commands hash a password."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Verified against when the address is unknown, so both paths cost one argon2 verification.
     Made on first use: every entry point imports this module (its tables), few log anyone in."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 class AdminUser(Base):
@@ -124,7 +132,7 @@ def create_user(session: Session, email: str, password: str) -> AdminUser:
     _check_password(password)
     if session.scalar(select(AdminUser.id).where(AdminUser.email == login)) is not None:
         raise AuthError(f"an admin user {login} exists already")
-    user = AdminUser(email=login, password_hash=_hasher.hash(password), session_version=0)
+    user = AdminUser(email=login, password_hash=_hasher().hash(password), session_version=0)
     session.add(user)
     session.flush()
     return user
@@ -134,14 +142,16 @@ def authenticate(session: Session, email: str, password: str) -> AdminUser | Non
     """The active user with this address and password, or None (same cost either way)."""
     user = session.scalar(select(AdminUser).where(AdminUser.email == normalize_login(email)))
     stored = user.password_hash if user is not None and user.active else _dummy_hash()
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(stored, password)
+        _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     user.last_login_at = utcnow()
     return user
 
@@ -166,7 +176,7 @@ def set_password(session: Session, email: str, password: str) -> AdminUser:
     """A new password for an admin user; their sessions end (the caller commits)."""
     user = require_user(session, email)
     _check_password(password)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = _hasher().hash(password)
     end_sessions(user)
     return user
 

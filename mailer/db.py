@@ -3,7 +3,9 @@
 The engine, the declarative base and the column types come from `subscribers.db` (the lowest
 layer, so that `subscribers` stays free of `mailer`); the mailer's stages take `utcnow` and
 `rowcount` from here. The tables are declared by each stage in its own `models` module;
-`MODEL_MODULES` names them all so that Alembic and every entry point see one complete metadata.
+`MODEL_MODULES` names them all so that Alembic and every engine's user see one complete metadata:
+`engine_for` loads them before the first engine is made, so a command that never opens the
+database (or reads it without SQLAlchemy) does not pay for importing them.
 
 The embedded SQLite file holds every subscriber's address and consent record: it is created
 owner-only (0600) before SQLite opens it, and SQLite gives its -wal, -shm and -journal files the
@@ -87,6 +89,8 @@ def ensure_private_sqlite(url: str) -> None:
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
+    """The engine for `url` (one per URL per process), with every table declaration loaded."""
+    load_models()  # whoever opens the database sees the whole metadata
     ensure_private_sqlite(url)
     return make_engine(url)
 

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from mailer import brand
 from mailer.errors import ConfigError
@@ -98,6 +97,9 @@ class Settings(BaseSettings):
     # Consecutive permanent refusals after which a campaign pauses itself (a relay refusing all).
     autopause_after: int = 25
     batch_size: int = 200
+    # Subscribers per chunk of a campaign's audience snapshot: each chunk is committed and its
+    # batches enqueued at once, so the first messages leave while later chunks are inserted.
+    snapshot_chunk: int = Field(default=50_000, ge=1)
     beat_interval: float = 10.0
     # Seconds after which a task whose worker vanished is handed to another worker.
     visibility_timeout: int = 900
@@ -286,6 +288,8 @@ class Settings(BaseSettings):
         return key
 
     def secret_file(self) -> Path | None:
+        from sqlalchemy.engine import make_url  # here: reading the settings needs no SQLAlchemy
+
         url = make_url(self.database_url)
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return None

@@ -79,9 +79,8 @@ def load_command(name: str) -> click.Command:
 
     Raises KeyError for a name not in `COMMANDS`."""
     entry = COMMANDS[name]
-    from mailer.db import load_models
-
-    load_models()  # every command that touches the database needs the whole metadata
+    # The table declarations are not loaded here: mailer.db loads them all when it makes the
+    # first engine, so a command that never opens the database never imports them.
     target = getattr(importlib.import_module(f"mailer.cli.{entry.module}"), entry.attribute)
     if isinstance(target, typer.Typer):
         command: click.Command = typer.main.get_group(target)

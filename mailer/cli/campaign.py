@@ -1,21 +1,31 @@
-"""`mailer campaign …` and `mailer report`: watch and steer campaigns."""
+"""`mailer campaign …` and `mailer report`: watch and steer campaigns.
+
+Start-up: this module imports neither SQLAlchemy nor the models nor the settings at the top; each
+command imports what it uses. `campaign list` on the embedded SQLite database reads it without
+either: its one statement is written with the ORM (`listing_statement`), compiled ahead of time
+into `LISTING_SQLITE` (tests/cli/test_startup.py compiles it again and fails on any difference,
+so the models stay the one source of truth), and run on the standard library's sqlite3 driver,
+with the database URL read as the settings read it (`quick_setting`). Importing SQLAlchemy with
+the models and pydantic-settings would otherwise be most of the command's time (bench/startup.py).
+Any other database, or anything unusual, takes the ORM path, which gives the same rows.
+"""
 
 from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from mailer.content.models import Issue
-from mailer.db import session_scope
 from mailer.errors import NotFound
-from mailer.sending import campaigns
-from mailer.sending.models import Campaign, CampaignStatus
-from mailer.sending.schedule import describe
-from mailer.settings import get_settings
-from subscribers.models import MailingList, Segment
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="Campaigns: list, status, pause, resume, cancel, retry failed.", no_args_is_help=True
@@ -23,10 +33,169 @@ app = typer.Typer(
 console = Console()
 
 
+class Listed(NamedTuple):
+    """One row of `campaign list`: the campaign, its slugs and its delivery counts."""
+
+    id: int
+    issue: str
+    list: str
+    segment: str | None
+    expression: str | None
+    status: str  # the CampaignStatus value
+    sent: int
+    failed: int
+    deferred: int
+    total: int
+    scheduled_at: datetime | None  # aware, UTC
+
+
+def listing_statement() -> Select[Any]:
+    """Every campaign, newest first: id, issue, list and segment slugs, expression, status,
+    sent, failed and deferred deliveries (index `ix_delivery_campaign_status`), total, and
+    the send time. The columns are `Listed`'s, in order."""
+    from sqlalchemy import func, select
+
+    from mailer.content.models import Issue
+    from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+    from subscribers.models import MailingList, Segment
+
+    def count(status: DeliveryStatus) -> Any:
+        return (
+            select(func.count())
+            .where(Delivery.campaign_id == Campaign.id, Delivery.status == status)
+            .scalar_subquery()
+        )
+
+    return (
+        select(
+            Campaign.id,
+            Issue.slug,
+            MailingList.slug,
+            Segment.slug,
+            Campaign.expression,
+            Campaign.status,
+            count(DeliveryStatus.SENT),
+            count(DeliveryStatus.FAILED),
+            count(DeliveryStatus.DEFERRED),
+            Campaign.total,
+            Campaign.scheduled_at,
+        )
+        .join(Issue, Issue.id == Campaign.issue_id)
+        .join(MailingList, MailingList.id == Campaign.list_id)
+        .outerjoin(Segment, Segment.id == Campaign.segment_id)
+        .order_by(Campaign.id.desc())
+    )
+
+
+# `listing_statement()` compiled for SQLite with its values inline; regenerate with
+# `python -c "from mailer.cli.campaign import compile_listing; print(compile_listing())"`.
+LISTING_SQLITE = (
+    "SELECT campaign.id, issue.slug, mailing_list.slug AS slug_1, segment.slug AS slug_2, "
+    "campaign.expression, campaign.status, (SELECT count(*) AS count_1 FROM delivery WHERE "
+    "delivery.campaign_id = campaign.id AND delivery.status = 'sent') AS anon_1, (SELECT "
+    "count(*) AS count_2 FROM delivery WHERE delivery.campaign_id = campaign.id AND "
+    "delivery.status = 'failed') AS anon_2, (SELECT count(*) AS count_3 FROM delivery WHERE "
+    "delivery.campaign_id = campaign.id AND delivery.status = 'deferred') AS anon_3, "
+    "campaign.total, campaign.scheduled_at FROM campaign JOIN issue ON issue.id = "
+    "campaign.issue_id JOIN mailing_list ON mailing_list.id = campaign.list_id LEFT OUTER JOIN "
+    "segment ON segment.id = campaign.segment_id ORDER BY campaign.id DESC"
+)
+
+
+def compile_listing() -> str:
+    """`listing_statement()` as SQLite text, values inline (what `LISTING_SQLITE` must be)."""
+    from sqlalchemy.dialects import sqlite
+
+    compiled = listing_statement().compile(
+        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    return " ".join(str(compiled).split())  # one line: SQL's own whitespace carries no meaning
+
+
+def quick_setting(name: str, default: str) -> str:
+    """The setting `MAILER_<NAME>` read as mailer.settings.Settings reads it, without importing
+    pydantic-settings: the environment first, then `.env` in the current folder (python-dotenv,
+    which pydantic-settings uses), names in any case, an empty value meaning "not set".
+    For plain string settings without a validator only (tests/cli/test_startup.py compares)."""
+    key = f"mailer_{name}"
+    value = ""
+    if os.path.isfile(".env"):
+        from dotenv import dotenv_values
+
+        for k, v in dotenv_values(".env", encoding="utf-8").items():
+            if k.lower() == key and v:
+                value = v
+    for k, v in os.environ.items():
+        if k.lower() == key and v:
+            value = v
+    return value or default
+
+
+DEFAULT_DATABASE_URL = "sqlite:///mailer.db"  # Settings.database_url's (tests/cli compare them)
+_PLAIN_SQLITE = re.compile(r"sqlite(\+pysqlite)?:///(?P<path>[^?#%]+)")
+
+
+def _listing_from_sqlite() -> list[Listed] | None:
+    """The listing read with sqlite3 and `LISTING_SQLITE`; None when that path does not apply:
+    a database other than a plain SQLite file that exists, or one without the tables."""
+    import sqlite3
+
+    match = _PLAIN_SQLITE.fullmatch(quick_setting("database_url", DEFAULT_DATABASE_URL))
+    if match is None or match["path"] in (":memory:",) or match["path"].startswith("file:"):
+        return None
+    path = match["path"]
+    if not os.path.isfile(path):
+        return None  # the ORM path creates it owner-only and says to run `mailer db upgrade`
+    # timeout: the engine's busy_timeout (subscribers.db): a writer may hold the lock a while.
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        rows = conn.execute(LISTING_SQLITE).fetchall()
+    except sqlite3.OperationalError:
+        return None  # no tables (or an older schema): the ORM path says what to do
+    finally:
+        conn.close()
+    # UTCDateTime on SQLite: naive ISO text, in UTC.
+    return [
+        Listed._make(
+            (*row[:10], datetime.fromisoformat(row[10]).replace(tzinfo=UTC) if row[10] else None)
+        )
+        for row in rows
+    ]
+
+
+def _listing_from_orm() -> list[Listed]:
+    from mailer.db import session_scope
+
+    with session_scope() as session:
+        return [
+            Listed._make((*row[:5], row[5].value, *row[6:]))
+            for row in session.execute(listing_statement())
+        ]
+
+
+def _zone() -> tzinfo:
+    """MAILER_TIMEZONE; the settings themselves when it is not a zone (they say what is wrong)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(quick_setting("timezone", "UTC"))
+    except (ValueError, KeyError, OSError):
+        from mailer.settings import get_settings
+
+        return get_settings().zone()
+
+
 @app.command("list")
 def list_() -> None:
     """Every campaign, newest first, with its progress (fits 80 columns)."""
-    zone = get_settings().zone()
+    from mailer.sending.schedule import describe
+
+    listed = _listing_from_sqlite()
+    if listed is None:
+        listed = _listing_from_orm()
+    if not listed:
+        console.print("no campaigns yet; `mailer send SLUG --list LIST` creates one")
+        return
     # 80 columns: the list and its segment share a column, one above the other, and only an
     # issue slug longer than 26 characters folds.
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold underline")
@@ -37,33 +206,19 @@ def list_() -> None:
     for name in ("sent", "fail", "defer", "total"):
         table.add_column(name, justify="right", no_wrap=True)
     scheduled: list[str] = []
-    with session_scope() as session:
-        rows = session.execute(
-            select(Campaign, Issue.slug, MailingList.slug, Segment.slug)
-            .join(Issue, Issue.id == Campaign.issue_id)
-            .join(MailingList, MailingList.id == Campaign.list_id)
-            .outerjoin(Segment, Segment.id == Campaign.segment_id)
-            .order_by(Campaign.id.desc())
-        ).all()
-        for campaign, issue_slug, list_slug, segment_slug in rows:
-            c = campaigns.counts(session, campaign.id)
-            table.add_row(
-                str(campaign.id),
-                issue_slug,
-                f"{list_slug}\n› {segment_slug or campaign.expression or 'everyone'}",
-                campaign.status.value,
-                str(c["sent"]),
-                str(c["failed"]),
-                str(c["deferred"]),
-                str(campaign.total),
-            )
-            if campaign.status == CampaignStatus.SCHEDULED and campaign.scheduled_at:
-                scheduled.append(
-                    f"campaign {campaign.id} scheduled for {describe(campaign.scheduled_at, zone)}"
-                )
-    if not rows:
-        console.print("no campaigns yet; `mailer send SLUG --list LIST` creates one")
-        return
+    for c in listed:
+        table.add_row(
+            str(c.id),
+            c.issue,
+            f"{c.list}\n› {c.segment or c.expression or 'everyone'}",
+            c.status,
+            str(c.sent),
+            str(c.failed),
+            str(c.deferred),
+            str(c.total),
+        )
+        if c.status == "scheduled" and c.scheduled_at:
+            scheduled.append(f"campaign {c.id} scheduled for {describe(c.scheduled_at, _zone())}")
     console.print(table)
     for line in scheduled:
         console.print(line, highlight=False)
@@ -72,6 +227,12 @@ def list_() -> None:
 @app.command()
 def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Status and counts of one campaign, and why mail is deferred or failed."""
+    from mailer.db import session_scope
+    from mailer.sending import campaigns
+    from mailer.sending.models import CampaignStatus
+    from mailer.sending.schedule import describe
+    from mailer.settings import get_settings
+
     with session_scope() as session:
         p = campaigns.progress(session, campaign_id)
         campaign = campaigns.get(session, campaign_id)
@@ -91,6 +252,9 @@ def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 @app.command()
 def pause(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Stop sending after the batches in flight finish their current chunk."""
+    from mailer.db import session_scope
+    from mailer.sending import campaigns
+
     with session_scope() as session:
         campaigns.pause(session, campaign_id)
     console.print(f"campaign {campaign_id} paused")
@@ -116,6 +280,9 @@ def _send_the_rest(campaign_id: int, no_wait: bool) -> None:
 @app.command()
 def resume(campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool = NO_WAIT) -> None:
     """Continue a paused campaign where it stopped."""
+    from mailer.db import session_scope
+    from mailer.sending import campaigns
+
     with session_scope() as session:
         campaigns.resume(session, campaign_id)
     _send_the_rest(campaign_id, no_wait)
@@ -125,6 +292,9 @@ def resume(campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool =
 @app.command()
 def cancel(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
     """Stop for good; deliveries not yet sent are marked skipped."""
+    from mailer.db import session_scope
+    from mailer.sending import campaigns
+
     with session_scope() as session:
         campaigns.cancel(session, campaign_id)
     console.print(f"campaign {campaign_id} cancelled")
@@ -135,6 +305,9 @@ def retry_failed(
     campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool = NO_WAIT
 ) -> None:
     """Try the failed deliveries once more (e.g. after fixing the relay)."""
+    from mailer.db import session_scope
+    from mailer.sending import campaigns
+
     with session_scope() as session:
         n = campaigns.retry_failed(session, campaign_id)
     if n:
@@ -146,7 +319,13 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
     """Counts by status, rate, duration, deferred and failed mail grouped by last reply, and
     engagement: unique clickers, click rate, clicks per item, unsubscribes, complaints."""
     # Imported here: the engagement report's modules are heavy and only `report` needs them.
+    from sqlalchemy import select
+
     from mailer.cli.engagement import print_engagement
+    from mailer.content.models import Issue
+    from mailer.db import session_scope
+    from mailer.sending import campaigns
+    from mailer.sending.models import Campaign
 
     with session_scope() as session:
         if target.isdigit():

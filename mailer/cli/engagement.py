@@ -1,5 +1,8 @@
 """Engagement in the CLI: `mailer digest send`, the per-item table of `mailer report`, and the
-history that `mailer subscribers show` and `export-data` print (mailer/engagement/)."""
+history that `mailer subscribers show` and `export-data` print (mailer/engagement/).
+
+`mailer report` imports this module for its table: the digest's rendering and sending are
+imported in `digest send` only (start-up)."""
 
 from __future__ import annotations
 
@@ -10,13 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from mailer.cli.subscribers import EXTRA_SECTIONS
-from mailer.db import session_scope
-from mailer.engagement import digest as digests
 from mailer.engagement import reports
-from mailer.sending import campaigns
-from mailer.sending.transport import make_transport
-from mailer.settings import get_settings
 
 app = typer.Typer(help="The partner's follow-up digest of a campaign.", no_args_is_help=True)
 console = Console()
@@ -33,6 +30,12 @@ def send(
     ),
 ) -> None:
     """Send (or preview) the campaign's digest now; a digest already sent is not sent again."""
+    from mailer.db import session_scope
+    from mailer.engagement import digest as digests
+    from mailer.sending import campaigns
+    from mailer.sending.transport import make_transport
+    from mailer.settings import get_settings
+
     settings = get_settings()
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
@@ -104,6 +107,3 @@ def subscriber_sections(session: Session, data: dict[str, Any]) -> None:
     clicks = reports.subscriber_clicks(session, person["id"])
     if clicks:
         data["clicks"] = clicks
-
-
-EXTRA_SECTIONS.append(subscriber_sections)

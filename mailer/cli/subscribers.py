@@ -236,7 +236,11 @@ def remove(
 
 
 def _collect(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    for section in EXTRA_SECTIONS:
+    # The engagement history is asked for here: the root command loads only this module, so
+    # nothing else would import mailer.cli.engagement to register it.
+    from mailer.cli.engagement import subscriber_sections
+
+    for section in (*EXTRA_SECTIONS, subscriber_sections):
         section(session, data)
     return data
 

@@ -169,6 +169,10 @@ class OutgoingMessage:
     data: bytes
     message_id: str  # with angle brackets, as in the header
     unsubscribe_url: str
+    # How many bytes at the end of `data` hold no line starting with "." and do not start one
+    # (the PDF part, checked once per campaign): an SMTP client dot-stuffing `data` (RFC 5321
+    # section 4.5.2) need not scan them. 0: nothing known, scan it all.
+    dot_free_tail: int = 0
 
     @property
     def message(self) -> bytes:
@@ -265,6 +269,9 @@ class Composer:
         ).encode("ascii")
         self._after_html = f"--{self._inner}--{CRLF}{CRLF}".encode("ascii")
         self._pdf_part = self._build_pdf_part()
+        # base64 and boundaries never start a line with "."; checked, not assumed.
+        pdf = self._pdf_part
+        self._dot_free_tail = 0 if pdf.startswith(b".") or b"\n." in pdf else len(pdf)
         self._qp = _QuotedPrintable()
         # DKIM (RFC 6376 §3.4.4, relaxed): the quoted-printable bodies are written in canonical
         # form (qp_line), so only the fixed parts may need canonicalising — once, here — and
@@ -392,4 +399,5 @@ class Composer:
             data=data,
             message_id=message_id,
             unsubscribe_url=unsubscribe_url,
+            dot_free_tail=self._dot_free_tail,
         )

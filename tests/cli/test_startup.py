@@ -1,5 +1,8 @@
 """Start-up: `mailer --help` lists every command without importing any of them, and a command
-imports only what it needs. (How fast that is goes in bench/startup.py, not here.)"""
+imports only what it needs: `campaign list` on the embedded SQLite database reads it without
+SQLAlchemy or pydantic-settings, through SQL compiled from the ORM statement (checked here to be
+the same text), and gives the same rows as the ORM. (How fast that is goes in bench/startup.py,
+not here.)"""
 
 from __future__ import annotations
 
@@ -8,15 +11,44 @@ import os
 import pkgutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 import mailer.cli
+from mailer import db as mailer_db
 from mailer.cli import COMMANDS, app, load_command
+from mailer.cli import campaign as campaign_cli
+from mailer.content.issues import import_issue
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.settings import Settings
+from subscribers.db import make_engine, session_factory
+from subscribers.lists import create_list
+from subscribers.models import Segment
+from tests.conftest import BRIEFING
 
 # Heavy libraries that only some commands need: none of them may load for the listing.
 HEAVY = ("sqlalchemy", "alembic", "premailer", "weasyprint", "mjml", "celery", "fastapi")
+# What reading or steering campaigns never needs: rendering, migrations, the task queue, the web,
+# the segment expression parser and address validation (only the doors that start a campaign).
+NOT_FOR_CAMPAIGNS = (
+    "alembic",
+    "premailer",
+    "weasyprint",
+    "mjml",
+    "celery",
+    "kombu",
+    "fastapi",
+    "starlette",
+    "lark",
+    "email_validator",
+    "argon2",
+    "jinja2",
+    "redis",
+)
 
 _PROBE = """
 import json, sys
@@ -88,3 +120,136 @@ def test_campaign_list_imports_neither_rendering_nor_migrations(tmp_path: Path) 
     assert "run `mailer db upgrade` first" in done.stderr
     assert "sqlalchemy" in _top(modules)  # it does read the database
     assert not _top(modules) & {"alembic", "premailer", "weasyprint", "mjml", "celery"}
+
+
+@pytest.fixture
+def campaigns_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`mailer.db` in `tmp_path` (the default URL there), migrated, with three campaigns: one
+    sending (2 sent, 1 failed, 1 deferred, 1 pending), one scheduled for a segment, one planned
+    for an expression. The environment holds no MAILER_ setting; the current folder is tmp_path."""
+    for key in list(os.environ):
+        if key.startswith("MAILER_") and key != "MAILER_TEST_PG":
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'mailer.db'}"
+    mailer_db.upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        _three_campaigns(session)
+        session.commit()
+    engine.dispose()
+    mailer_db.reset_engines()
+    return tmp_path
+
+
+def _three_campaigns(session: Session) -> None:
+    issue = import_issue(session, BRIEFING)
+    mlist = create_list(session, "briefing", "Security Chatter")
+    session.flush()
+    segment = Segment(list_id=mlist.id, slug="clients", expression="tag:client")
+    session.add(segment)
+    session.flush()
+    sending = Campaign(issue_id=issue.id, list_id=mlist.id, status=CampaignStatus.SENDING, total=5)
+    scheduled = Campaign(
+        issue_id=issue.id,
+        list_id=mlist.id,
+        segment_id=segment.id,
+        expression=segment.expression,
+        status=CampaignStatus.SCHEDULED,
+        scheduled_at=datetime(2031, 1, 15, 15, 0, tzinfo=UTC),
+    )
+    planned = Campaign(issue_id=issue.id, list_id=mlist.id, expression="lang:es")
+    session.add_all([sending, scheduled, planned])
+    session.flush()
+    for status in ("sent", "sent", "failed", "deferred", "pending"):
+        session.add(
+            Delivery(campaign_id=sending.id, issue_id=issue.id, status=DeliveryStatus(status))
+        )
+
+
+def test_the_precompiled_listing_is_the_orm_statement() -> None:
+    # Any change to the models or the statement shows here, with the text to paste.
+    assert campaign_cli.compile_listing() == campaign_cli.LISTING_SQLITE
+
+
+def test_campaign_list_reads_sqlite_as_the_orm_does(campaigns_db: Path) -> None:
+    quick = campaign_cli._listing_from_sqlite()
+    assert quick is not None  # the plain SQLite file takes the quick path
+    assert quick == campaign_cli._listing_from_orm()
+    by_status = {row.status: row for row in quick}
+    assert [row.id for row in quick] == [3, 2, 1]  # newest first
+    sending = by_status["sending"]
+    assert (sending.sent, sending.failed, sending.deferred, sending.total) == (2, 1, 1, 5)
+    assert by_status["scheduled"].segment == "clients"
+    assert by_status["scheduled"].scheduled_at == datetime(2031, 1, 15, 15, 0, tzinfo=UTC)
+    assert by_status["planned"].expression == "lang:es"
+
+
+def test_other_databases_take_the_orm_path(
+    campaigns_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_DATABASE_URL", f"sqlite:///{campaigns_db / 'mailer.db'}?timeout=5")
+    assert campaign_cli._listing_from_sqlite() is None
+    monkeypatch.setenv("MAILER_DATABASE_URL", f"sqlite:///{campaigns_db / 'absent.db'}")
+    assert campaign_cli._listing_from_sqlite() is None  # the ORM path creates it and says so
+    monkeypatch.setenv("MAILER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert campaign_cli._listing_from_sqlite() is None
+
+
+def test_campaign_list_imports_neither_sqlalchemy_nor_the_settings(campaigns_db: Path) -> None:
+    done, modules = _modules_loaded_by(campaigns_db, "campaign", "list")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].split()[:2] == ["3", "security-chatter-2025-04-09"]
+    assert "sending      2    1     1     5" in done.stdout
+    assert "› clients" in done.stdout and "› lang:es" in done.stdout
+    assert "campaign 2 scheduled for 2031-01-15 15:00 UTC" in done.stdout
+    # (pydantic itself is typer's: it coerces every command's parameters with it.)
+    assert not _top(modules) & {"sqlalchemy", "pydantic_settings", *NOT_FOR_CAMPAIGNS}
+    assert not {m for m in modules if m.startswith(("mailer.", "subscribers.")) and "models" in m}
+
+
+def test_campaign_status_and_report_import_no_sending_stack(campaigns_db: Path) -> None:
+    done, modules = _modules_loaded_by(campaigns_db, "campaign", "status", "1")
+    assert done.returncode == 0, done.stderr
+    assert "sent 2" in done.stdout and "failed 1" in done.stdout
+    assert not _top(modules) & set(NOT_FOR_CAMPAIGNS), sorted(
+        _top(modules) & set(NOT_FOR_CAMPAIGNS)
+    )
+    # The report also counts bounces, complaints and inquiries: the inbound stage's modules
+    # validate addresses (email_validator), but nothing renders, migrates, queues or serves.
+    done, modules = _modules_loaded_by(campaigns_db, "report", "1")
+    assert done.returncode == 0, done.stderr
+    assert "sent      2" in done.stdout and "clickers" in done.stdout
+    heavy = _top(modules) & (set(NOT_FOR_CAMPAIGNS) - {"email_validator"})
+    assert not heavy, sorted(heavy)
+
+
+@pytest.mark.parametrize(
+    ("environment", "dotenv"),
+    [
+        ({}, ""),
+        ({}, "MAILER_DATABASE_URL=sqlite:///from-dotenv.db\nMAILER_TIMEZONE=America/Mexico_City\n"),
+        ({}, 'export mailer_database_url="sqlite:///lower case.db"  # a comment\n'),
+        ({"MAILER_DATABASE_URL": "sqlite:///env.db"}, "MAILER_DATABASE_URL=sqlite:///dotenv.db\n"),
+        ({"MAILER_DATABASE_URL": ""}, "MAILER_DATABASE_URL=sqlite:///dotenv.db\n"),
+        ({"mailer_timezone": "Europe/Madrid"}, "MAILER_TIMEZONE=\n"),
+    ],
+)
+def test_quick_settings_read_what_the_settings_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], dotenv: str
+) -> None:
+    for key in list(os.environ):
+        if key.lower().startswith("mailer_") and key != "MAILER_TEST_PG":
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    if dotenv:
+        (tmp_path / ".env").write_text(dotenv)
+    settings = Settings()
+    fields = Settings.model_fields
+    assert fields["database_url"].default == campaign_cli.DEFAULT_DATABASE_URL
+    url = campaign_cli.quick_setting("database_url", campaign_cli.DEFAULT_DATABASE_URL)
+    assert url == settings.database_url
+    assert campaign_cli.quick_setting("timezone", fields["timezone"].default) == settings.timezone
