@@ -78,6 +78,7 @@ _WIDTH = 76  # folded lines of the DKIM-Signature stay within RFC 5322's 78 char
 
 _WSP_RUN = re.compile(rb"[ \t]+")
 _TRAILING_CRLFS = re.compile(rb"(?:\r\n)+\Z")
+_FIELD_END = re.compile(rb"\r\n(?![ \t])")  # a line end not followed by a continuation
 
 
 def relaxed_header(field: bytes) -> tuple[bytes, bytes]:
@@ -128,7 +129,7 @@ def relaxed_body_end(data: bytes) -> bytes:
 def header_fields(head: bytes) -> list[bytes]:
     """The header section of a message (CRLF line ends) as complete fields, each ending in CRLF."""
     head = head.rstrip(b"\r\n")
-    return [f + b"\r\n" for f in re.split(rb"\r\n(?![ \t])", head)] if head else []
+    return [f + b"\r\n" for f in _FIELD_END.split(head)] if head else []
 
 
 def _fold(words: Sequence[bytes], first: int) -> bytes:
