@@ -25,8 +25,10 @@ one-at-a-time path.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
 import time
 import uuid
@@ -34,7 +36,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# BENCH_CODE: another checkout's root (the code before a change) to time the same pages with.
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(Path(__file__).resolve().parent.parent))
 
 from bench._common import PG_SERVER, SECRET, fmt_us, table  # noqa: E402
 
@@ -140,7 +143,6 @@ def search_pages(client: Any, url: str, n: int, repeat: int) -> list[list[str]]:
     from subscribers.db import make_engine, session_factory
     from subscribers.models import Subscriber
 
-    last = -(-n // PAGE)
     cases = [
         (
             "text: company 'company 123'",
@@ -152,10 +154,10 @@ def search_pages(client: Any, url: str, n: int, repeat: int) -> list[list[str]]:
             {"expr": "tag:client and lang:es"},
             search.SubscriberSearch(expression="tag:client and lang:es"),
         ),
-        (f"everyone, last page ({last})", {"page": str(last)}, search.SubscriberSearch()),
+        ("everyone, last page (keyset)", {"page": "last"}, search.SubscriberSearch()),
         (
-            f"everyone by company desc, page {last // 2}",
-            {"sort": "company", "dir": "desc", "page": str(last // 2)},
+            "everyone by company desc, last page",
+            {"sort": "company", "dir": "desc", "page": "last"},
             search.SubscriberSearch(),
         ),
     ]
@@ -167,7 +169,10 @@ def search_pages(client: Any, url: str, n: int, repeat: int) -> list[list[str]]:
                 lambda p=params: client.get("/admin/subscribers", params=p), repeat
             )
             assert page.status_code == 200, page.text[:300]
-            total = int(re.search(r'data-total="(\d+)"', page.text).group(1))  # type: ignore[union-attr]
+            found = re.search(r'data-total="(\d+)"[^>]*data-total-kind="(\w+)"', page.text)
+            assert found
+            n, kind = f"{int(found.group(1)):,}", found.group(2)
+            total = {"exact": n, "about": f"about {n}"}.get(kind, f"more than {n}")
             shown = page.text.count('name="id"')
 
             def load_all(w: Any = wanted) -> int:
@@ -182,7 +187,7 @@ def search_pages(client: Any, url: str, n: int, repeat: int) -> list[list[str]]:
             rows.append(
                 [
                     label,
-                    f"{total:,}",
+                    total,
                     str(shown),
                     fmt_us(seconds),
                     fmt_us(base),
@@ -246,19 +251,231 @@ def bulk_actions(client: Any, csrf: str, url: str, bulk: int) -> list[list[str]]
     return out
 
 
+SENT_SHARE = 0.6  # of the campaign's deliveries, sent when the pages are timed
+
+
+def add_campaign(url: str) -> int:
+    """A campaign of the first list's subscribers, part-way through sending, in bulk SQL.
+
+    The subscriber tables are analysed where their statistics are stale (as the campaign's start
+    does), every subscription becomes a pending delivery, the table is vacuumed (as autovacuum
+    does after a large insert), then 60% are marked sent over the last hour, 0.5% failed and 0.5%
+    deferred with one of three relay replies: the row versions a sending campaign leaves, so
+    the pages meet the heap as they would mid-send.
+    """
+    import psycopg
+
+    from subscribers.db import analyze, make_engine, session_factory
+
+    engine = make_engine(url)
+    with session_factory(engine)() as session:  # what the campaign's start does first
+        analyze(session, "subscriber", "subscription", "subscriber_tag", only_stale=True)
+        session.commit()
+    engine.dispose()
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        issue_id = conn.execute("SELECT min(id) FROM issue").fetchone()[0]  # type: ignore[index]
+        list_id = conn.execute("SELECT min(id) FROM mailing_list").fetchone()[0]  # type: ignore[index]
+        total = conn.execute(
+            "SELECT count(*) FROM subscription WHERE list_id = %s", (list_id,)
+        ).fetchone()[0]  # type: ignore[index]
+        campaign_id = conn.execute(
+            "INSERT INTO campaign (issue_id, list_id, status, status_reason, force_resend,"
+            " started_at, created_at, created_by, total)"
+            " VALUES (%s, %s, 'sending', '', false, now() - interval '1 hour', now(), 'bench', %s)"
+            " RETURNING id",
+            (issue_id, list_id, total),
+        ).fetchone()[0]  # type: ignore[index]
+        conn.execute(
+            "INSERT INTO delivery (campaign_id, issue_id, subscriber_id, status, resend,"
+            " attempts, updated_at) SELECT %s, %s, subscriber_id, 'pending', false, 0, now()"
+            " FROM subscription WHERE list_id = %s ORDER BY subscriber_id",
+            (campaign_id, issue_id, list_id),
+        )
+        conn.execute("VACUUM ANALYZE delivery")
+        conn.execute(
+            "UPDATE delivery SET status = 'sent', attempts = 1, last_reply = '250 2.0.0 Ok',"
+            " sent_at = now() - interval '1 hour' * random(), updated_at = now()"
+            " WHERE campaign_id = %s AND random() < %s",
+            (campaign_id, SENT_SHARE),
+        )
+        for status, reply in (
+            ("failed", "550 5.1.1 <{}> User unknown"),
+            ("deferred", "451 4.7.1 Greylisted, try again later"),
+        ):
+            conn.execute(
+                "UPDATE delivery SET status = %s, attempts = 1, last_reply = %s,"
+                " updated_at = now() WHERE campaign_id = %s AND status = 'pending'"
+                " AND random() < 0.0125",
+                (status, reply, campaign_id),
+            )
+        conn.execute("ANALYZE delivery")
+    return int(campaign_id)
+
+
+def max_campaign(url: str) -> int | None:
+    """The newest campaign's id (one an earlier run added), if any."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        found = conn.execute("SELECT max(id) FROM campaign").fetchone()
+    return int(found[0]) if found and found[0] is not None else None
+
+
+def page_paths(client: Any, campaign_id: int, list_slug: str) -> dict[str, str]:
+    """The admin pages the acceptance names, with the deep keyset pages found by following
+    the pages' own "Last" links (as a user would)."""
+    paths = {
+        "dashboard": "/admin",
+        "campaign": f"/admin/campaigns/{campaign_id}",
+        "campaign, counted afresh": f"/admin/campaigns/{campaign_id}",
+        "campaign progress.json": f"/admin/campaigns/{campaign_id}/progress.json",
+        "campaign chart.svg": f"/admin/campaigns/{campaign_id}/chart.svg",
+        "campaign sent people p1": f"/admin/campaigns/{campaign_id}/people/sent",
+        "list": f"/admin/lists/{list_slug}",
+        "subscribers p1": "/admin/subscribers",
+        "api subscribers p1": "/api/v1/subscribers?limit=100",
+    }
+    for name, first in (
+        ("campaign sent people, last", paths["campaign sent people p1"]),
+        ("subscribers, last page", paths["subscribers p1"]),
+    ):
+        page = client.get(first).text
+        found = re.search(r'href="([^"]*)"[^>]*>Last', page)
+        if found:
+            paths[name] = first.split("?")[0] + found.group(1).replace("&amp;", "&")
+        else:  # numbered pages (the code before keyset paging): the last number
+            numbers = [int(n) for n in re.findall(r'href="\?[^"]*page=(\d+)"', page)]
+            paths[name] = f"{first}?page={max(numbers)}" if numbers else first
+    return paths
+
+
+def time_pages(client: Any, token: str, paths: dict[str, str], repeat: int) -> dict[str, float]:
+    """Median milliseconds per page after one warm-up request."""
+    try:
+        from mailer.web import delivery_counts
+    except ImportError:  # the code before kept no counts
+        delivery_counts = None
+
+    out = {}
+    for name, path in paths.items():
+        headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api") else {}
+
+        def get(p: str = path, h: dict[str, str] = headers, fresh: bool = "afresh" in name) -> Any:
+            if (
+                fresh and delivery_counts is not None
+            ):  # no figures kept from the last few seconds: the first view's cost
+                delivery_counts._recent.clear()
+            response = client.get(p, headers=h)
+            assert response.status_code == 200, (p, response.status_code, response.text[:300])
+            return response
+
+        seconds, _ = timed(get, repeat)
+        out[name] = seconds * 1e3
+    return out
+
+
+def pages_run(url: str, repeat: int, campaign_id: int | None = None) -> dict[str, float]:
+    """Time the pages on a campaign sending; `campaign_id` one added earlier (else added)."""
+    from sqlalchemy import select
+
+    from mailer import accounts
+    from mailer.accounts import AdminUser
+    from subscribers.db import make_engine, session_factory
+    from subscribers.models import MailingList
+
+    if campaign_id is None:
+        campaign_id = add_campaign(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        if session.scalar(select(AdminUser).where(AdminUser.email == "bench@example.com")) is None:
+            accounts.create_user(session, "bench@example.com", "bench password 123")
+        token, _ = accounts.create_token(session, f"bench-{uuid.uuid4().hex[:8]}")
+        slug = session.query(MailingList.slug).order_by(MailingList.id).first()[0]  # type: ignore[index]
+        session.commit()
+    engine.dispose()
+    client, _ = signed_in(url)
+    paths = page_paths(client, campaign_id, slug)
+    figures = time_pages(client, token, paths, repeat)
+    client.close()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--bulk", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--template",
+        help="copy this database (e.g. a million-subscriber bench_1m_tpl) instead of filling one;"
+        " only the page timings run",
+    )
+    parser.add_argument(
+        "--database",
+        help="use this existing database (a copy of the template, say) and keep it: pages only;"
+        " a campaign added by an earlier run is reused",
+    )
+    parser.add_argument("--pages-only", action="store_true", help="skip search and bulk")
+    parser.add_argument(
+        "--before",
+        metavar="DIR",
+        help="also time the same pages with the code in DIR (a checkout of the code before)",
+    )
+    parser.add_argument("--campaign", type=int, help=argparse.SUPPRESS)  # --before's child run
+    parser.add_argument("--keep", action="store_true", help="keep the database (name printed)")
     args = parser.parse_args()
     from mailer import db as mailer_db
 
-    name = f"mailer_bench_{uuid.uuid4().hex[:10]}"
+    name = args.database or f"mailer_bench_{uuid.uuid4().hex[:10]}"
+    args.keep = args.keep or bool(args.database)
     with _pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if args.database:
+            pass
+        elif args.template:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{args.template}"')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
     url = f"{PG_SERVER}/{name}"
     try:
+        if args.template or args.pages_only or args.database:
+            if not (args.template or args.database):
+                sys.path.insert(0, str(Path(__file__).resolve().parent))
+                from send import populate  # type: ignore[import-not-found]
+
+                populate(url, args.subscribers)
+            if not args.campaign:  # the code before may not know the newest migrations
+                mailer_db.upgrade(url)
+            if args.campaign:  # a child run for --before: print the figures as JSON
+                print(json.dumps(pages_run(url, args.repeat, args.campaign)))
+                return
+            print(f"database {name}; load average: {os.getloadavg()[0]:.2f} (1 min)")
+            earlier = max_campaign(url) if args.database else None  # added by an earlier run
+            figures = pages_run(url, args.repeat, earlier)
+            print(json.dumps({k: round(v, 1) for k, v in figures.items()}), flush=True)
+            before: dict[str, float] = {}
+            if args.before:
+                child = subprocess.run(
+                    [sys.executable, __file__, "--database", name, "--repeat", str(args.repeat)]
+                    + ["--campaign", str(max_campaign(url))],
+                    env=os.environ | {"BENCH_CODE": str(Path(args.before).resolve())},
+                    capture_output=True,
+                    text=True,
+                )
+                if child.returncode:
+                    print(child.stderr[-3000:], file=sys.stderr)
+                else:
+                    line = [x for x in child.stdout.splitlines() if x.startswith("{")][-1]
+                    before = json.loads(line)
+            print(f"load average: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} cores\n")
+            print("Admin pages during a campaign's sending (ms, median of --repeat):")
+            rows = [
+                [k, f"{v:,.0f}", "yes" if v <= 300 else "NO"]
+                + ([f"{before[k]:,.0f}" if k in before else "—"] if before else [])
+                for k, v in figures.items()
+            ]
+            print(table(["page", "ms", "≤ 300 ms"] + (["before"] if before else []), rows))
+            return
         mailer_db.upgrade(url)
         started = time.perf_counter()
         fill(url, args.subscribers, args.bulk)
@@ -276,8 +493,11 @@ def main() -> None:
         client.close()
     finally:
         mailer_db.reset_engines()
-        with _pg_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.keep:
+            print(f"kept {url}")
+        else:
+            with _pg_admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark (not a test): end-to-end sending throughput against a ceiling and a naive sender.
 
-    python bench/send.py [--recipients 10000] [--naive-sample 200] [--layout 2x1|1x2]
+    python bench/send.py [--recipients 10000] [--naive-sample 200] [--layout 2x1|1x2] [--no-dkim]
     python bench/send.py --memory [--memory-sizes 5000 50000]
 
 Everything is real and local: a throw-away PostgreSQL database (created and dropped here, on
@@ -8,9 +8,10 @@ MAILER_TEST_PG or postgresql+psycopg://postgres@127.0.0.1:5432), Redis as the br
 redis-server on a free port, or --broker URL, flushed before and after), `mailer worker`
 processes, and `mailer send`. (A db number on the shared Redis is not enough: any other worker
 pointed at it takes the bench's tasks, which happened while this was written.)
-Messages go to the bench's own SMTP sink: a minimal asyncio server in its own process (so it never
-shares a GIL with a measured process) that answers 250 to everything and counts messages and bytes
-with time.monotonic() stamps (CLOCK_MONOTONIC, comparable between processes on one machine).
+Messages go to the bench's own SMTP sink (bench/_sink.py): a minimal asyncio server in its own
+process (so it never shares a GIL with a measured process) that answers 250 to everything, offers
+PIPELINING, and counts messages and bytes with time.monotonic() stamps (CLOCK_MONOTONIC,
+comparable between processes on one machine).
 
 Recipients are generated straight into the database (bulk INSERT … RETURNING through SQLAlchemy
 core), the fixture issue is imported with mailer.content.issues.import_issue.
@@ -24,18 +25,23 @@ Figures, all in one run and against the same sink:
 - (b) naive sender: per recipient Jinja → MJML → premailer → EmailMessage with the PDF → a new
   SMTP connection, on --naive-sample recipients split over two processes (as many as the workers
   use), extrapolated to msgs/s;
+- (c) Postfix's smtp-source (when /usr/sbin/smtp-source is installed: Debian's postfix package)
+  sending the same message N times over two persistent connections: the physical reference, C
+  with no Python on the client side;
+- a DKIM-signed end-to-end run (an RSA-2048 key made in the work directory, MAILER_DKIM_* given
+  to the workers) and its cost per message against the unsigned run (--no-dkim skips it);
 - the workers' peak memory (VmHWM from /proc/PID/status, the resident high-water mark) of each
   worker process and its pool child. --memory runs the campaign at each --memory-sizes (fresh
   database and workers each time) and compares the peaks.
 
-Targets: end-to-end ≥ 0.5 × ceiling; ≥ 20 × naive; worker peak memory at 50,000 recipients within
-10% of the peak at 5,000.
+Targets: end-to-end ≥ 0.6 × ceiling, sending phase ≥ 0.8 × the ceiling's; worker CPU (pool
+children) ≤ 1.0 ms per message; ≥ 20 × naive; worker peak memory at 50,000 recipients within 10%
+of the peak at 5,000.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -46,7 +52,6 @@ import smtplib
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -55,200 +60,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BRIEFING, PG_SERVER, bench_env, recipient, table  # noqa: E402
+from _common import BRIEFING, MAIL_DOMAIN, PG_SERVER, bench_env, recipient, table  # noqa: E402
 from _procs import CpuLedger, cpu_seconds, postgres_backends, vm_kib  # noqa: E402
+from _sink import Sink, smtp_source, smtp_source_available  # noqa: E402
 
 HERE = Path(__file__).resolve()
 LIST_SLUG = "bench"
 ENVELOPE_FROM = "bounces@news.example.com"
-
-# ============================================================================================
-# The SMTP sink (runs in its own process: `send.py --sink`)
-# ============================================================================================
-
-TERMINATOR = b"\r\n.\r\n"
-EHLO_REPLY = b"250-sink.local\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 0\r\n"
-
-
-class SinkStats:
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.messages = 0
-        self.bytes = 0
-        self.connections = 0
-        self.first = 0.0  # monotonic time the first message ended
-        self.last = 0.0  # monotonic time the last message ended
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "messages": self.messages,
-            "bytes": self.bytes,
-            "connections": self.connections,
-            "first": self.first,
-            "last": self.last,
-            "now": time.monotonic(),
-        }
-
-
-class SinkProtocol(asyncio.Protocol):
-    """SMTP reduced to what clients send: 250 to everything, 354 to DATA, 221 to QUIT.
-
-    DATA is never buffered: only the last four bytes are kept to find a terminator split
-    across reads, so a 130 KB message costs a few `bytes.find` calls.
-    """
-
-    def __init__(self, stats: SinkStats) -> None:
-        self.stats = stats
-        self.buffer = b""
-        self.in_data = False
-        self.tail = b""
-        self.size = 0
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        self.stats.connections += 1
-        transport.write(b"220 sink.local ESMTP bench sink\r\n")
-
-    def data_received(self, chunk: bytes) -> None:
-        if self.in_data:
-            self._data(chunk)
-        else:
-            self.buffer += chunk
-            self._commands()
-
-    def _data(self, chunk: bytes) -> None:
-        joined = self.tail + chunk
-        end = joined.find(TERMINATOR)
-        if end < 0:
-            self.size += len(chunk)
-            self.tail = joined[-4:]
-            return
-        self.size += end - len(self.tail) + 2
-        stats = self.stats
-        stats.messages += 1
-        stats.bytes += self.size
-        stats.last = time.monotonic()
-        if stats.messages == 1:
-            stats.first = stats.last
-        self.in_data, self.tail, self.size = False, b"", 0
-        assert self.transport is not None
-        self.transport.write(b"250 2.0.0 Ok: queued\r\n")
-        self.buffer = joined[end + len(TERMINATOR) :]
-        if self.buffer:
-            self._commands()
-
-    def _commands(self) -> None:
-        assert self.transport is not None
-        replies: list[bytes] = []
-        while not self.in_data:
-            line, sep, rest = self.buffer.partition(b"\r\n")
-            if not sep:
-                break
-            self.buffer = rest
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                replies.append(EHLO_REPLY)
-            elif verb == b"DATA":
-                replies.append(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                self.in_data, self.tail, self.size = True, b"\r\n", 0
-            elif verb == b"QUIT":
-                replies.append(b"221 2.0.0 Bye\r\n")
-                self.transport.write(b"".join(replies))
-                self.transport.close()
-                return
-            else:
-                replies.append(b"250 2.0.0 Ok\r\n")
-        if replies:
-            self.transport.write(b"".join(replies))
-        if self.in_data and self.buffer:
-            rest, self.buffer = self.buffer, b""
-            self._data(rest)
-
-
-def sink_main() -> None:
-    """Serve on a free port; print {"port": N}; answer `stats`/`reset` lines on stdin."""
-    stats = SinkStats()
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: SinkProtocol(stats), "127.0.0.1", 0, backlog=512)
-        port = server.sockets[0].getsockname()[1]
-        print(json.dumps({"port": port}), flush=True)
-        stop = asyncio.Event()
-
-        def control() -> None:
-            for line in sys.stdin:
-                cmd = line.strip()
-                if cmd == "stats":
-                    print(json.dumps(stats.as_dict()), flush=True)
-                elif cmd == "reset":
-                    stats.reset()
-                    print(json.dumps({"ok": True}), flush=True)
-                elif cmd == "quit":
-                    break
-            loop.call_soon_threadsafe(stop.set)
-
-        threading.Thread(target=control, daemon=True).start()
-        async with server:
-            await stop.wait()
-
-    asyncio.run(serve())
-
-
-class Sink:
-    """The parent's handle on the sink process."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(HERE), "--sink"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        self.port = int(json.loads(self.proc.stdout.readline())["port"])
-
-    def _ask(self, cmd: str) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(cmd + "\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
-
-    def stats(self) -> dict[str, Any]:
-        return self._ask("stats")
-
-    def reset(self) -> None:
-        self._ask("reset")
-
-    def wait_for(self, count: int, timeout: float, alive: list[subprocess.Popen[Any]]) -> dict:
-        """Poll until `count` messages arrived; fail if it stalls or a worker died."""
-        deadline = time.monotonic() + timeout
-        while True:
-            s = self.stats()
-            if s["messages"] >= count:
-                return s
-            dead = [p for p in alive if p.poll() is not None]
-            if dead:
-                raise SystemExit(f"a worker exited (code {dead[0].returncode}) mid-run: {s}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"timed out waiting for {count} messages at the sink: {s}")
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                assert self.proc.stdin is not None
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.flush()
-                self.proc.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
-
 
 # ============================================================================================
 # Children: the ceiling and the naive sender (`send.py --ceiling-child/--naive-child`)
@@ -570,6 +388,7 @@ def campaign_run(
     workdir: Path,
     profile: Path | None = None,
     rate_limit: str = "0",
+    extra_env: dict[str, str] | None = None,
 ) -> CampaignRun:
     from mailer.settings import reset_settings
 
@@ -582,6 +401,7 @@ def campaign_run(
         "MAILER_BROKER_URL": broker,
         "MAILER_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
         "MAILER_RATE_LIMIT": rate_limit,
+        **(extra_env or {}),
     }
     os.environ.update({k: v for k, v in env.items() if k.startswith("MAILER_")})
     reset_settings()
@@ -663,6 +483,8 @@ def campaign_run(
         stop_workers(workers)
         flush_redis(broker)
         drop_database(name)
+        for key in extra_env or {}:  # this run's own settings, not the next run's
+            os.environ.pop(key, None)
 
 
 def diagnose(url: str, workers: list[Worker]) -> None:
@@ -790,13 +612,10 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="peak worker memory by size")
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[5_000, 50_000])
     parser.add_argument("--profile", type=Path, help="py-spy raw profile of a worker to FILE")
-    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-dkim", action="store_true", help="skip the DKIM-signed run")
     parser.add_argument("--ceiling-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--naive-child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.sink:
-        sink_main()
-        return
     if args.ceiling_child:
         port, count, path = args.ceiling_child
         ceiling_child(int(port), int(count), path)
@@ -824,6 +643,33 @@ def main() -> None:
             redis_proc.wait(10)
 
 
+def dkim_env(workdir: Path) -> dict[str, str]:
+    """An RSA-2048 signing key made for this run (PKCS#8 PEM in the work directory) and the
+    MAILER_DKIM_* settings that make the workers sign with it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = workdir / "dkim.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return {
+        "MAILER_DKIM_KEY_FILE": str(path),
+        "MAILER_DKIM_SELECTOR": "bench",
+        "MAILER_DKIM_DOMAIN": MAIL_DOMAIN,
+    }
+
+
+def per_message_ms(seconds: float, n: int) -> str:
+    return f"{seconds / n * 1e3:.2f}"
+
+
 def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None:
     n = args.recipients
     run = campaign_run(
@@ -834,6 +680,17 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         n, sink, broker=args.broker, layout=args.layout, workdir=workdir, rate_limit=LIMIT
     )
     print_run(limited, f"end-to-end with MAILER_RATE_LIMIT={LIMIT} (limiter on, never binding)")
+    signed: CampaignRun | None = None
+    if not args.no_dkim:
+        signed = campaign_run(
+            n,
+            sink,
+            broker=args.broker,
+            layout=args.layout,
+            workdir=workdir,
+            extra_env=dkim_env(workdir),
+        )
+        print_run(signed, "end-to-end DKIM-signed (RSA-2048)")
 
     # (a) the ceiling: the same message, pre-built, over two persistent connections
     message = workdir / "message.eml"
@@ -849,6 +706,7 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
     ceiling_span = ceiling_stats["last"] - ceiling_stats["first"]
     ceiling_phase = (n - 1) / ceiling_span
     ceiling = n / ceiling_seconds
+    ceiling_cpu = sum(r["cpu"] for r in ceiling_results) / n
 
     # (b) the naive sender, on a sample, in two processes, extrapolated
     sink.reset()
@@ -859,54 +717,91 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
     )
     naive = sum(r["count"] / r["seconds"] for r in naive_results)
 
+    # (c) Postfix's smtp-source: the same message from C, the machine's physical reference
+    source = smtp_source(sink, n, run.message_bytes, workdir) if smtp_source_available() else None
+    if source is not None:
+        assert source["messages"] == n, source
+
     size = len(run.message_bytes)
-    rows = [
-        [
-            "end-to-end: `mailer send` → last message at sink",
-            f"{n:,}",
-            f"{run.seconds:.2f} s",
-            f"{run.rate:,.0f}",
-            f"{run.rate / ceiling:.2f}",
-        ],
-        [
-            "  (sending phase: first → last message)",
-            f"{n:,}",
-            f"{run.sink['last'] - run.sink['first']:.2f} s",
-            f"{run.sending_rate:,.0f}",
-            f"{run.sending_rate / ceiling:.2f}",
-        ],
-        [
-            "(a) ceiling sending phase: first → last (ratio: ours to it)",
-            f"{n:,}",
-            f"{ceiling_span:.2f} s",
-            f"{ceiling_phase:,.0f}",
-            f"{run.sending_rate / ceiling_phase:.2f}",
-        ],
-        [
-            f"end-to-end with MAILER_RATE_LIMIT={LIMIT}",
-            f"{n:,}",
-            f"{limited.seconds:.2f} s",
-            f"{limited.rate:,.0f}",
-            f"{limited.rate / ceiling:.2f}",
-        ],
+    runs = [("end-to-end", run), (f"end-to-end, MAILER_RATE_LIMIT={LIMIT}", limited)]
+    if signed is not None:
+        runs.append(("end-to-end, DKIM-signed (RSA-2048)", signed))
+    rows = []
+    for label, r in runs:
+        rows.append(
+            [
+                f"{label}: `mailer send` → last message",
+                f"{n:,}",
+                f"{r.seconds:.2f} s",
+                f"{r.rate:,.0f}",
+                f"{r.rate / ceiling:.2f}",
+                per_message_ms(r.cpu["pool"], n),
+            ]
+        )
+        rows.append(
+            [
+                "  sending phase: first → last (ratio: to the ceiling's phase)",
+                f"{n:,}",
+                f"{r.sink['last'] - r.sink['first']:.2f} s",
+                f"{r.sending_rate:,.0f}",
+                f"{r.sending_rate / ceiling_phase:.2f}",
+                "",
+            ]
+        )
+    rows += [
         [
             "(a) ceiling: pre-built, 2 persistent smtplib conns",
             f"{n:,}",
             f"{ceiling_seconds:.2f} s",
             f"{ceiling:,.0f}",
             "1.00",
+            f"{ceiling_cpu * 1e3:.2f}",
         ],
+        [
+            "  (a) ceiling's sending phase: first → last",
+            f"{n:,}",
+            f"{ceiling_span:.2f} s",
+            f"{ceiling_phase:,.0f}",
+            "1.00",
+            "",
+        ],
+    ]
+    if source is not None:
+        rows.append(
+            [
+                "(c) Postfix smtp-source: same message, 2 persistent conns",
+                f"{n:,}",
+                f"{source['seconds']:.2f} s",
+                f"{n / source['seconds']:,.0f}",
+                f"{n / source['seconds'] / ceiling:.2f}",
+                per_message_ms(source["cpu"], n),
+            ]
+        )
+    rows.append(
         [
             "(b) naive: Jinja→MJML→premailer→EmailMessage→new conn",
             f"{sum(sample):,}",
             f"{max(r['seconds'] for r in naive_results):.2f} s",
             f"{naive:,.1f}",
             f"{naive / ceiling:.3f}",
-        ],
-    ]
+            per_message_ms(sum(r["cpu"] for r in naive_results), sum(sample)),
+        ]
+    )
     print(f"\nmessage size {size / 1024:.1f} KiB; sink on 127.0.0.1:{sink.port} (own process)")
-    print(table(["path", "messages", "time", "msgs/s", "of ceiling"], rows))
-    ceiling_cpu = sum(r["cpu"] for r in ceiling_results) / n
+    if source is None:
+        print("(c) skipped: no /usr/sbin/smtp-source (Debian: apt-get install postfix)")
+    print(
+        table(
+            ["path", "messages", "time", "msgs/s", "of ceiling", "client CPU ms/msg"],
+            rows,
+        )
+    )
+    print(
+        "client CPU ms/msg: the workers' pool children (where messages are composed and sent; "
+        "rendering and snapshot included), the ceiling's and naive sender's own processes, "
+        "smtp-source's rusage (it is given the message with LF line ends and sends CRLF, plus "
+        "one empty line)"
+    )
     naive_cpu = sum(r["cpu"] for r in naive_results) / sum(sample)
     worker_cpu_ms = run.cpu["pool"] / n
     print(
@@ -932,6 +827,16 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         f"({(every_limited - every) * 1e3:+.2f} ms; redis "
         f"{limited.cpu_all['redis'] / n * 1e3:.2f} against {run.cpu_all['redis'] / n * 1e3:.2f})"
     )
+    if signed is not None:
+        signed_ms = signed.cpu["pool"] / n * 1e3
+        print(
+            f"DKIM signing (RSA-2048): {signed.rate:,.0f} msgs/s end to end against "
+            f"{run.rate:,.0f} unsigned (sending phase {signed.sending_rate:,.0f} against "
+            f"{run.sending_rate:,.0f}); worker CPU per message {signed_ms:.2f} ms against "
+            f"{worker_cpu_ms * 1e3:.2f} ({signed_ms - worker_cpu_ms * 1e3:+.2f} ms per message); "
+            f"wall time per message {signed.seconds / n * 1e3:.2f} ms against "
+            f"{run.seconds / n * 1e3:.2f} ({(signed.seconds - run.seconds) / n * 1e3:+.2f} ms)"
+        )
     print(
         "worker peak RSS (VmHWM): "
         + "; ".join(
@@ -939,11 +844,16 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
             for i, m in enumerate(run.memory)
         )
     )
-    ok_ceiling = run.rate >= 0.5 * ceiling
+    ok_ceiling = run.rate >= 0.6 * ceiling
+    ok_phase = run.sending_rate >= 0.8 * ceiling_phase
+    ok_cpu = worker_cpu_ms <= 1.0e-3
     ok_naive = run.rate >= 20 * naive
     print(
         f"\ntargets: end-to-end / ceiling = {run.rate / ceiling:.2f} "
-        f"({'meets' if ok_ceiling else 'MISSES'} ≥ 0.5); end-to-end / naive = "
+        f"({'meets' if ok_ceiling else 'MISSES'} ≥ 0.6); sending phase / ceiling's = "
+        f"{run.sending_rate / ceiling_phase:.2f} ({'meets' if ok_phase else 'MISSES'} ≥ 0.8); "
+        f"worker CPU {worker_cpu_ms * 1e3:.2f} ms per message "
+        f"({'meets' if ok_cpu else 'MISSES'} ≤ 1.0); end-to-end / naive = "
         f"{run.rate / naive:.1f}× ({'meets' if ok_naive else 'MISSES'} ≥ 20×)"
     )
 

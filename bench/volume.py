@@ -3,22 +3,31 @@
     python bench/volume.py [--sizes 10000 100000] [--first N] [--layout 2x1]
     python bench/volume.py --sizes 1000000 --first 50000     # the one-off million run
     python bench/volume.py --sizes 1000000 --first 50000 --bulk   # rows inserted, not imported
+    python bench/volume.py --sizes 1000000 --first 50000 --template bench_1m_tpl  # a ready copy
 
 For each size, on a fresh PostgreSQL database of its own (created and dropped here) that nothing
 analyses by hand, as a user has it right after an import:
 - a CSV of that many realistic rows (bench/import.py's generator) imported with the real importer,
   then the segment `tag:client and lang:es` counted (`--bulk`: the rows inserted straight into
   the tables as bench/send.py does, minutes instead of half an hour at a million on this machine;
-  nothing analyses them, so the campaign's start finds tables that were never analysed);
+  nothing analyses them, so the campaign's start finds tables that were never analysed;
+  `--template DBNAME`: a copy of a database already holding the fixture issue and that many
+  subscribers on the list `bench`, e.g. one --bulk made and nothing analysed, `CREATE DATABASE
+  … TEMPLATE` in seconds, then migrated to the current schema; the output says which was used);
 - two `mailer worker` processes (own redis-server as the broker) and `mailer send --yes --no-wait`
   into the fast SMTP sink of bench/send.py, until the sink has every message (or --first of them);
 - while it sends, the admin pages (in-process, signed in) and the API's subscriber list timed.
 
 Printed per size, and as ratios of the last size to the first:
 - per-message time: the sending phase (first → last message at the sink) ÷ messages;
+- `mailer send`'s own time (counting the audience, the checks, creating the campaign);
 - time to first message: launch of `mailer send` → first message at the sink;
-- snapshot: `campaign status` saying "starting: snapshot of N recipients" → the campaign sending
-  (polled every 20 ms);
+- snapshot: `campaign status` saying "starting: snapshot of N recipients" → the snapshot complete
+  (`campaign.snapshot_complete`, polled every 20 ms; the rendering runs beside the first chunk,
+  so a one-chunk snapshot waits for it), the chunks' own time from the workers' logs (rendering
+  excluded) and the rows per second of that, and when the first chunk was in (the campaign
+  sending) and when the snapshot completed, counted from the launch, beside the first message:
+  the snapshot runs in chunks, and the first batches send while later chunks are inserted;
 - batch times: `send_batch` durations from the workers' logs, percentiles;
 - writes: delivery row versions left behind (pg_stat_user_tables n_tup_upd, of which HOT, and
   n_dead_tup after the run) per 100,000 messages;
@@ -43,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +76,7 @@ SEGMENT = "tag:client and lang:es"
 PASSWORD = "bench password " + "x" * 12  # noqa: S105
 SITE = "https://news.example.com"
 BATCH_DONE = re.compile(rb"mailer\.tasks\.send_batch\[[^\]]+\] succeeded in ([0-9.]+)s")
+CHUNK_DONE = re.compile(rb"campaign 1: snapshot chunk of [0-9]+ rows in ([0-9.]+) s")
 
 
 @dataclass
@@ -76,7 +87,14 @@ class Run:
     segment_s: float
     segment: int
     first_message: float
-    snapshot: float
+    snapshot: float  # wall: "starting: snapshot" → complete (the rendering runs beside it)
+    snapshot_insert: float  # the chunks' own time (the workers' logs), rendering excluded
+    chunks: int
+    send_cli: float
+    first_chunk_at: float  # from the launch of `mailer send`: the campaign sending
+    snapshot_done_at: float  # from the launch: the snapshot complete
+    rows: int
+    source: str
     sending_phase: float
     batches: list[float]
     writes: dict[str, int]
@@ -88,6 +106,10 @@ class Run:
     @property
     def per_message_ms(self) -> float:
         return self.sending_phase / max(self.messages - 1, 1) * 1e3
+
+    @property
+    def snapshot_rows_per_s(self) -> float:
+        return self.rows / max(self.snapshot_insert, 1e-3)
 
 
 def import_list(url: str, size: int, workdir: Path) -> tuple[str, float, int, float]:
@@ -154,8 +176,42 @@ def bulk_list(url: str, size: int) -> tuple[str, float, int, float]:
     return slug, seconds, segment, segment_s
 
 
+def copy_template(template: str) -> str:
+    """A new database copied from `template` (which nobody may be connected to)."""
+    import psycopg
+
+    name = f"mailer_bench_{uuid.uuid4().hex[:10]}"
+    dsn = PG_SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+def template_list(url: str) -> tuple[str, float, int, float]:
+    """The copied database's issue slug, and the segment counted as for the other sources."""
+    from sqlalchemy import select
+
+    from mailer.content.models import Issue
+    from subscribers.db import make_engine, session_factory
+    from subscribers.lists import get_list
+    from subscribers.segments import count
+
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        slug = session.scalars(select(Issue.slug).order_by(Issue.id)).first()
+        if slug is None:
+            raise SystemExit("the template holds no issue: make it with --bulk's populate")
+        list_id = get_list(session, LIST_SLUG).id
+        started = time.perf_counter()
+        segment = count(session, list_id, SEGMENT)
+        segment_s = time.perf_counter() - started
+    engine.dispose()
+    return slug, 0.0, segment, segment_s
+
+
 class StatusWatch(threading.Thread):
-    """Polls campaign 1's status and reason: when the snapshot began, when sending began."""
+    """Polls campaign 1: when its snapshot began, when it started sending (its first chunk in),
+    and when its snapshot was complete."""
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
@@ -164,26 +220,31 @@ class StatusWatch(threading.Thread):
         self.engine = make_engine(url)
         self.snapshot_began: float | None = None
         self.sending: float | None = None
+        self.complete: float | None = None
+        self.rows = 0
         self.seen: list[str] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
         from sqlalchemy import text
 
+        query = text("SELECT status, status_reason, snapshot_complete, total FROM campaign")
         while not self.stop.wait(0.02):
             with self.engine.connect() as conn:
-                row = conn.execute(text("SELECT status, status_reason FROM campaign")).first()
+                row = conn.execute(query).first()
             if row is None:
                 continue
-            status, reason = row
+            status, reason, complete, total = row
             said = f"{status}: {reason}" if reason else status
             if not self.seen or self.seen[-1] != said:
                 self.seen.append(said)
             now = time.monotonic()
             if reason.startswith("starting: snapshot") and self.snapshot_began is None:
                 self.snapshot_began = now
-            if status == "sending" and self.sending is None:
+            if status != "planned" and self.sending is None:
                 self.sending = now
+            if complete:
+                self.complete, self.rows = now, int(total)
                 return
 
 
@@ -203,14 +264,13 @@ def time_pages(url: str, campaign_id: int, size: int) -> dict[str, float]:
         session.commit()
     engine.dispose()
     reset_engines()
-    last = -(-size // 50)
     paths = {
         "dashboard": "/admin",
         "campaign": f"/admin/campaigns/{campaign_id}",
         "campaign sent people p1": f"/admin/campaigns/{campaign_id}/people/sent",
         "list": f"/admin/lists/{LIST_SLUG}",
         "subscribers p1": "/admin/subscribers",
-        "subscribers last page": f"/admin/subscribers?page={last}",
+        "subscribers last page": "/admin/subscribers?page=last",  # keyset: read from the end
         "api subscribers p1": "/api/v1/subscribers?limit=100",
     }
     out: dict[str, float] = {}
@@ -268,10 +328,11 @@ def one_size(
     layout: str,
     workdir: Path,
     bulk: bool = False,
+    template: str | None = None,
 ) -> Run:
     from mailer.settings import reset_settings
 
-    name = create_database()
+    name = copy_template(template) if template else create_database()
     url = f"{PG_SERVER}/{name}"
     env = {
         **os.environ,
@@ -289,12 +350,17 @@ def one_size(
 
         flush_redis(broker)
         mailer_db.upgrade(url)
-        if bulk:
+        if template:
+            source = f"copy of {template}"
+            slug, import_s, segment, segment_s = template_list(url)
+        elif bulk:
+            source = "inserted in bulk"
             slug, import_s, segment, segment_s = bulk_list(url, size)
         else:
+            source = "imported"
             slug, import_s, segment, segment_s = import_list(url, size, workdir)
         print(
-            f"  {size:,}: imported in {import_s:.1f} s; segment {segment:,} in {segment_s:.2f} s",
+            f"  {size:,}: {source} in {import_s:.1f} s; segment {segment:,} in {segment_s:.2f} s",
             flush=True,
         )
         workers = start_workers(layout, env, workdir)
@@ -312,7 +378,6 @@ def one_size(
         send_cli = time.monotonic() - started
         if sent.returncode != 0:
             raise SystemExit(f"mailer send failed:\n{sent.stdout}\n{sent.stderr}")
-        watch.join(600)
         said = re.search(r"Recipients: ([0-9,]+)", sent.stdout)
         if said is None:
             raise SystemExit(f"no recipient count in `mailer send`'s output:\n{sent.stdout}")
@@ -320,11 +385,17 @@ def one_size(
         target = min(first or total, total)
         alive = [w.proc for w in workers]
         early = sink.wait_for(1, timeout=600, alive=alive)
-        snapshot = (watch.sending or 0) - (watch.snapshot_began or 0)
+        first_message = early["first"] - started
+        watch.join(600)
+        if watch.complete is None or watch.snapshot_began is None or watch.sending is None:
+            raise SystemExit(f"the snapshot did not complete; campaign status: {watch.seen}")
+        snapshot = watch.complete - watch.snapshot_began
         print(  # as it happens: a long run stopped early still leaves these figures
-            f"  {size:,}: `mailer send` returned after {send_cli:.1f} s; snapshot of {total:,} "
-            f"in {snapshot:.2f} s; first message {early['first'] - started:.2f} s after launch; "
-            f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+            f"  {size:,}: `mailer send` returned after {send_cli:.1f} s; first message "
+            f"{first_message:.2f} s after launch; snapshot of {watch.rows:,} in {snapshot:.2f} s "
+            "(the rendering beside it): first chunk in at "
+            f"{watch.sending - started:.2f} s, complete at {watch.complete - started:.2f} s "
+            f"after launch; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
             flush=True,
         )
         sink.wait_for(target // 2, timeout=120 + target / 50, alive=alive)
@@ -345,9 +416,11 @@ def one_size(
         stop_workers(workers)  # their backends exit: every counter reaches pg_stat
         workers = []
         time.sleep(1.0)  # the statistics collector's flush of the exited backends
-        batches = []
+        batches, chunks = [], []
         for log in workdir.glob("worker-*.log"):
-            batches += [float(m) for m in BATCH_DONE.findall(log.read_bytes())]
+            text = log.read_bytes()
+            batches += [float(m) for m in BATCH_DONE.findall(text)]
+            chunks += [float(m) for m in CHUNK_DONE.findall(text)]
             log.unlink()
         return Run(
             size=size,
@@ -357,6 +430,13 @@ def one_size(
             segment=segment,
             first_message=stats["first"] - started,
             snapshot=snapshot,
+            snapshot_insert=sum(chunks),
+            chunks=len(chunks),
+            send_cli=send_cli,
+            first_chunk_at=watch.sending - started,
+            snapshot_done_at=watch.complete - started,
+            rows=watch.rows,
+            source=source,
             sending_phase=stats["last"] - stats["first"],
             batches=batches,
             writes=delivery_writes(url),
@@ -378,6 +458,11 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def brief(statuses: list[str]) -> list[str]:
+    """The first statuses and the last two (the snapshot's progress says one per chunk)."""
+    return statuses if len(statuses) <= 7 else [*statuses[:4], "…", *statuses[-2:]]
+
+
 def report(runs: list[Run]) -> None:
     def mem(run: Run) -> float:
         return max(m["pool"] for m in run.memory) / 1024
@@ -391,8 +476,12 @@ def report(runs: list[Run]) -> None:
                 f"{run.size:,}",
                 f"{run.messages:,}",
                 f"{run.per_message_ms:.2f}",
+                f"{run.send_cli:.1f}",
                 f"{run.first_message:.2f}",
                 f"{run.snapshot:.2f}",
+                f"{run.snapshot_insert:.2f} ({run.chunks})",
+                f"{run.snapshot_rows_per_s:,.0f}",
+                f"{run.first_chunk_at:.1f} / {run.snapshot_done_at:.1f}",
                 f"{pct(run.batches, 0.5):.2f} / {pct(run.batches, 0.9):.2f} / "
                 f"{pct(run.batches, 0.99):.2f}",
                 f"{run.writes['updated'] * per_100k:,.0f} ({run.writes['hot'] * per_100k:,.0f})",
@@ -408,8 +497,12 @@ def report(runs: list[Run]) -> None:
                 "subscribers",
                 "messages",
                 "ms/msg",
+                "`send` s",
                 "first msg s",
                 "snapshot s",
+                "chunks' own s (n)",
+                "snapshot rows/s",
+                "1st chunk / complete s",
                 "batch s p50/p90/p99",
                 "row updates /100k (HOT)",
                 "dead rows /100k",
@@ -429,8 +522,9 @@ def report(runs: list[Run]) -> None:
     )
     for run in runs:
         print(
-            f"\n{run.size:,}: import {run.import_s:.1f} s, segment count {run.segment:,} in "
-            f"{run.segment_s:.2f} s; campaign status went: {' → '.join(run.statuses[:6])}"
+            f"\n{run.size:,} ({run.source}): {run.import_s:.1f} s, segment count "
+            f"{run.segment:,} in {run.segment_s:.2f} s; campaign status went: "
+            f"{' → '.join(brief(run.statuses))}"
         )
     if len(runs) > 1:
         last = runs[-1]
@@ -438,7 +532,8 @@ def report(runs: list[Run]) -> None:
             f"\n{last.size:,} ÷ {base.size:,}: "
             f"per message {last.per_message_ms / base.per_message_ms:.2f}×"
             f" (≤ 1.15), first message {last.first_message / base.first_message:.2f}× (≤ 2), "
-            f"snapshot {last.snapshot / max(base.snapshot, 1e-3):.2f}×, "
+            f"snapshot {last.snapshot / max(base.snapshot, 1e-3):.2f}× (its chunks' own time "
+            f"{last.snapshot_insert / max(base.snapshot_insert, 1e-3):.2f}×), "
             f"pool memory {mem(last) / mem(base):.2f}×; slowest page "
             f"{max(last.pages.values()):.0f} ms vs {max(base.pages.values()):.0f} ms"
         )
@@ -451,7 +546,14 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=None, help="stop after this many messages")
     parser.add_argument("--layout", default="2x1")
     parser.add_argument("--bulk", action="store_true", help="insert the rows instead of importing")
+    parser.add_argument(
+        "--template",
+        metavar="DBNAME",
+        help="copy this ready database (one size only) instead of filling a new one",
+    )
     args = parser.parse_args()
+    if args.template and len(args.sizes) != 1:
+        parser.error("--template holds one size: give that one with --sizes")
     sink = Sink()
     redis_proc = None
     runs = []
@@ -461,7 +563,16 @@ def main() -> None:
             redis_proc, broker = start_redis(workdir)
             for size in args.sizes:
                 runs.append(
-                    one_size(size, args.first, sink, broker, args.layout, workdir, args.bulk)
+                    one_size(
+                        size,
+                        args.first,
+                        sink,
+                        broker,
+                        args.layout,
+                        workdir,
+                        args.bulk,
+                        args.template,
+                    )
                 )
     finally:
         sink.close()

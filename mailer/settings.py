@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
+    # A second, Ed25519 signature (RFC 8463) beside the RSA one, same d= domain.
+    dkim_ed25519_key_file: Path | None = None
+    dkim_ed25519_selector: str | None = None
     inbound_listen: str = "127.0.0.1:2525"
     postal_address: str = (
         "Miranda Delphi Solutions · Postal address not configured (set MAILER_POSTAL_ADDRESS)"
@@ -94,6 +97,9 @@ class Settings(BaseSettings):
     # Consecutive permanent refusals after which a campaign pauses itself (a relay refusing all).
     autopause_after: int = 25
     batch_size: int = 200
+    # Subscribers per chunk of a campaign's audience snapshot: each chunk is committed and its
+    # batches enqueued at once, so the first messages leave while later chunks are inserted.
+    snapshot_chunk: int = Field(default=50_000, ge=1)
     beat_interval: float = 10.0
     # Seconds after which a task whose worker vanished is handed to another worker.
     visibility_timeout: int = 900

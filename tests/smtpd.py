@@ -3,7 +3,9 @@
 `SMTPSink.rules` maps a recipient address to a list of replies used in turn for its RCPT command
 (e.g. ["451 4.3.0 try later", "250 OK"] defers once then accepts); `refuse_all` answers every RCPT
 with one reply (a relay that refuses everything); `refuse_mail` answers MAIL FROM with one reply
-(a relay that refuses the sender). Received messages keep their envelope, and whether they came
+(a relay that refuses the sender). Its EHLO offers PIPELINING (RFC 2920) as production relays do
+(aiosmtpd reads pipelined commands in order but does not advertise it); `pipelining=False` is a
+relay without it. Received messages keep their envelope, and whether they came
 over TLS and from which authenticated login.
 
 `SMTPServer(scheme="smtps" | "smtp+starttls", tls=..., users=...)` is a relay with implicit TLS or
@@ -26,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 @dataclass
@@ -51,8 +53,21 @@ class SMTPSink:
     rules: dict[str, list[str]] = field(default_factory=dict)
     refuse_all: str | None = None
     refuse_mail: str | None = None
+    refuse_data: str | None = None  # the reply to the DATA command itself (instead of 354)
+    pipelining: bool = True
+    # Per MAIL FROM: the bytes the server had already received after that command line. A
+    # pipelining client's RCPTs and DATA are there; a client waiting for each reply leaves b"".
+    queued_at_mail: list[bytes] = field(default_factory=list)
     rcpt_seen: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(  # noqa: N802  (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # what aiosmtpd does itself when no hook answers EHLO
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(  # noqa: N802  (aiosmtpd's hook name)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -72,6 +87,8 @@ class SMTPSink:
     async def handle_MAIL(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
+        # asyncio.StreamReader keeps what it read but was not consumed yet in `_buffer`.
+        self.queued_at_mail.append(bytes(getattr(server._reader, "_buffer", b"")))
         if self.refuse_mail:
             return self.refuse_mail
         envelope.mail_from = address
@@ -125,6 +142,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _SMTP(SMTP):
+    """aiosmtpd's server, with the one answer it has no hook for: refusing the DATA command
+    itself (`SMTPSink.refuse_data`), as a relay does when it will not take a message now."""
+
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802  (aiosmtpd's method name)
+        refuse = getattr(self.event_handler, "refuse_data", None)
+        if refuse and self.envelope is not None and self.envelope.rcpt_tos:
+            await self.push(refuse)
+            return
+        await super().smtp_DATA(arg)
+
+
+class RelayController(Controller):
+    """aiosmtpd's Controller serving `_SMTP`."""
+
+    def factory(self) -> SMTP:
+        return _SMTP(self.handler, **self.SMTP_kwargs)
+
+
 class SMTPServer:
     """A running aiosmtpd server on a free loopback port.
 
@@ -158,7 +194,7 @@ class SMTPServer:
                 auth_require_tls=scheme == "smtp+starttls",
                 authenticator=_authenticator(users),
             )
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **kwargs)
+        self.controller = RelayController(self.sink, hostname="127.0.0.1", port=self.port, **kwargs)
 
     @property
     def url(self) -> str:

@@ -99,8 +99,11 @@ def record_complaint(
     return f"complaint ({feedback or 'abuse'}): {subscriber.email} marked complained and suppressed"
 
 
-def complaint_counts(session: Session, campaign_id: int) -> ComplaintCounts:
-    """Complaints about one campaign's messages and its complaint rate."""
+def complaint_counts(
+    session: Session, campaign_id: int, delivered: int | None = None
+) -> ComplaintCounts:
+    """Complaints about one campaign's messages and its complaint rate; `delivered` (messages
+    sent) when the caller has it, else counted here (every sent delivery of the campaign)."""
     from mailer.sending.models import DeliveryStatus
 
     complaints = int(
@@ -115,14 +118,15 @@ def complaint_counts(session: Session, campaign_id: int) -> ComplaintCounts:
         )
         or 0
     )
-    delivered = int(
-        session.scalar(
-            select(func.count()).where(
-                Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT
+    if delivered is None:
+        delivered = int(
+            session.scalar(
+                select(func.count()).where(
+                    Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT
+                )
             )
+            or 0
         )
-        or 0
-    )
     return ComplaintCounts(complaints, delivered, complaints / delivered if delivered else 0.0)
 
 

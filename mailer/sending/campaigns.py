@@ -3,7 +3,9 @@
 The campaign's status in the database is what every worker obeys. Creating a campaign only records
 the intent; starting it renders the issue once, stores the rendering for every worker, and snapshots
 the audience set-wise in SQL (list ∧ segment ∧ active ∧ not suppressed ∧ not already sent this
-issue) into one Delivery row per recipient, in a single INSERT … SELECT.
+issue) into one Delivery row per recipient: one INSERT … SELECT per chunk of subscriber ids, each
+committed with the campaign's watermark (`snapshot_through`), so that the first chunk's batches
+send while later chunks are inserted (the start protocol is in mailer/sending/tasks.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -26,7 +28,7 @@ from mailer.sending import schedule
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, get_settings
 from subscribers.db import analyze
-from subscribers.models import MailingList, Segment
+from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
 if TYPE_CHECKING:
     from mailer.rendering.email_edition import RenderedIssue
@@ -56,11 +58,27 @@ class Audience:
 
 
 def _audience_select(
-    session: Session, issue_id: int, list_id: int, expression: str | None, force_resend: bool
+    session: Session,
+    issue_id: int,
+    list_id: int,
+    expression: str | None,
+    force_resend: bool,
+    after: int | None = None,
+    through: int | None = None,
 ) -> Any:
+    """The audience's subscriber ids, those in (`after`, `through`] when given.
+
+    The range bounds the subscription's subscriber id as well as the subscriber's (the planner
+    does not carry an inequality across the join), so a chunk reads its own stretch of both
+    tables' indexes instead of the whole list."""
     from subscribers import segments  # the expression parser (Lark): only the start path needs it
 
-    ids = segments.matching_subscriber_ids(session, list_id, expression).subquery()
+    matching = segments.matching_subscriber_ids(session, list_id, expression)
+    if after is not None:
+        matching = matching.where(Subscriber.id > after, Subscription.subscriber_id > after)
+    if through is not None:
+        matching = matching.where(Subscriber.id <= through, Subscription.subscriber_id <= through)
+    ids = matching.subquery()
     sel = select(ids.c[0].label("subscriber_id"))
     if not force_resend:
         sel = sel.where(
@@ -105,17 +123,8 @@ def resolve_audience(
         expression = segment_row.expression
     if expression:
         segments.parse(expression)  # raises with the column of a syntax error
-    # One pass over the audience counts both (two counts took 35 s at a million under load).
-    everyone = segments.matching_subscriber_ids(session, mlist.id, expression).subquery()
-    received = exists().where(
-        Delivery.issue_id == issue.id,
-        Delivery.subscriber_id == everyone.c[0],
-        Delivery.status == DeliveryStatus.SENT,
-    )
-    total, fresh = session.execute(
-        select(func.count(), func.count().filter(~received)).select_from(everyone)
-    ).one()
-    recipients = total if force_resend else fresh
+    total, received = _count_audience(session, issue.id, mlist.id, expression)
+    recipients = total if force_resend else total - received
     return Audience(
         list_slug=mlist.slug,
         list_id=mlist.id,
@@ -124,6 +133,42 @@ def resolve_audience(
         recipients=recipients,
         already_received=total - recipients,
     )
+
+
+def _count_audience(
+    session: Session, issue_id: int, list_id: int, expression: str | None
+) -> tuple[int, int]:
+    """(everyone the list and expression reach, how many of them already received the issue).
+
+    One pass over the list: the first count is a plain join of the audience's tables, planned
+    from statistics (tables changed a lot since their last ANALYZE, a list just imported, are
+    analysed first: without statistics PostgreSQL nested-looped a million subscribers in 8 s
+    instead of hashing them in 2). The second is driven from the issue's sent deliveries (their
+    partial index), each checked against the audience by its keys: nothing for an issue not yet
+    sent, instead of one probe per subscriber of the list.
+    """
+    # Analysed in a transaction of its own, committed at once: the caller's may wait for an
+    # editor's confirmation, and ANALYZE's lock would meanwhile hold up every other send's.
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        with Session(bind=bind) as apart, apart.begin():
+            prepare_snapshot(apart)
+    from subscribers import segments  # the expression parser (Lark): only the start path needs it
+
+    everyone = segments.matching_subscriber_ids(session, list_id, expression)
+    total = session.scalar(select(func.count()).select_from(everyone.subquery())) or 0
+    sent_to = (
+        select(Delivery.subscriber_id)
+        .where(Delivery.issue_id == issue_id, Delivery.status == DeliveryStatus.SENT)
+        .distinct()
+        .subquery()
+    )
+    received = session.scalar(
+        select(func.count())
+        .select_from(sent_to)
+        .where(sent_to.c.subscriber_id.in_(everyone.scalar_subquery()))
+    )
+    return int(total), int(received or 0)
 
 
 def check(audience: Audience, scheduled_at: datetime | None, settings: Settings) -> None:
@@ -169,6 +214,7 @@ def create(
     campaign = Campaign(
         issue_id=issue.id,
         list_id=audience.list_id,
+        recipients=audience.recipients,
         segment_id=audience.segment_id,
         expression=audience.expression,
         status=CampaignStatus.SCHEDULED if scheduled_at else CampaignStatus.PLANNED,
@@ -222,45 +268,171 @@ def load_rendering(session: Session, campaign_id: int) -> RenderedIssue:
 
 
 def snapshot(session: Session, campaign: Campaign) -> int:
-    """Insert one pending Delivery per recipient, set-wise; idempotent. Returns rows added.
+    """Insert one pending Delivery per recipient in one statement; idempotent. Returns rows added.
 
-    On PostgreSQL, the audience's tables are analysed first if nothing has since they last
-    changed a lot (a list imported a minute ago), and the delivery table after a snapshot that
-    added rows, so that this INSERT … SELECT and every query of the send are planned from
-    statistics that know the rows (see subscribers.db.analyze).
+    The whole audience at once, marked complete: for callers that want every row before anything
+    else happens (tests, tools). A campaign's start snapshots in chunks instead (`snapshot_range`,
+    `record_chunk`). Does not commit.
     """
+    prepare_snapshot(session)
+    before = campaign.total
+    snapshot_range(session, campaign, None, None)
+    total = session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id)) or 0
+    if total > before:
+        analyze_deliveries(session)
+    campaign.total = total
+    campaign.snapshot_complete = True
+    return total - before
+
+
+def analyze_deliveries(session: Session) -> None:
+    """After a snapshot: the delivery table's statistics count its new rows (PostgreSQL)."""
+    analyze(session, "delivery")
+
+
+def prepare_snapshot(session: Session) -> None:
+    """On PostgreSQL, analyse the audience's tables if nothing has since they last changed a lot
+    (a list imported a minute ago), so that the snapshot's INSERT … SELECT and every query of the
+    send are planned from statistics that know the rows (see subscribers.db.analyze)."""
     analyze(session, "subscriber", "subscription", "subscriber_tag", only_stale=True)
-    now = utcnow()
+
+
+def chunk_end(session: Session, after: int | None, size: int) -> int | None:
+    """The subscriber id that closes the chunk of `size` subscribers after `after` (None: from
+    the first), or None when no more than `size` remain: the last chunk runs to the end, so a
+    subscriber who joined during the snapshot is in it, as in a snapshot taken in one statement.
+
+    Counted over all subscribers, not the audience (an index-only walk of the primary key): a
+    chunk holds at most `size` recipients, fewer when the list is a part of the subscribers.
+    """
+    query = select(Subscriber.id).order_by(Subscriber.id).offset(size - 1).limit(1)
+    if after is not None:
+        query = query.where(Subscriber.id > after)
+    return session.scalar(query)
+
+
+def snapshot_range(
+    session: Session, campaign: Campaign, after: int | None, through: int | None
+) -> int:
+    """Insert a pending Delivery for each recipient whose subscriber id is in (`after`,
+    `through`] (None: unbounded), in one INSERT … SELECT; returns the rows added.
+
+    Idempotent: a subscriber who already has a row in this campaign is left out by the anti-join
+    on the unique (campaign, subscriber) index, bounded to the chunk's range (unbounded, it
+    would read every row of the earlier chunks again at each chunk). Rows above the watermark
+    cannot exist (a chunk and its watermark commit together), but a second call must still add
+    nothing. The campaign's own row is not touched (see `record_chunk`). Does not commit.
+    """
     audience = _audience_select(
-        session, campaign.issue_id, campaign.list_id, campaign.expression, campaign.force_resend
+        session,
+        campaign.issue_id,
+        campaign.list_id,
+        campaign.expression,
+        campaign.force_resend,
+        after,
+        through,
     ).subquery()
-    rows = select(
-        literal(campaign.id),
-        literal(campaign.issue_id),
-        audience.c.subscriber_id,
-        literal(DeliveryStatus.PENDING.value),
-        literal(campaign.force_resend),
-        literal(0),
-        literal(now, type_=Delivery.__table__.c.updated_at.type),
-    ).where(
-        ~exists().where(
-            Delivery.campaign_id == campaign.id,
-            Delivery.subscriber_id == audience.c.subscriber_id,
+    mine = [Delivery.campaign_id == campaign.id]  # the campaign's rows in the chunk's range
+    if after is not None:
+        mine.append(Delivery.subscriber_id > after)
+    if through is not None:
+        mine.append(Delivery.subscriber_id <= through)
+    rows = (
+        select(
+            literal(campaign.id),
+            literal(campaign.issue_id),
+            audience.c.subscriber_id,
+            literal(DeliveryStatus.PENDING.value),
+            literal(campaign.force_resend),
+            literal(0),
+            literal(utcnow(), type_=Delivery.__table__.c.updated_at.type),
         )
+        .where(~exists().where(*mine, Delivery.subscriber_id == audience.c.subscriber_id))
+        # Delivery ids follow subscriber ids: batches and the chunk's ranges read in one order.
+        .order_by(audience.c.subscriber_id)
     )
     insert = sa_insert(Delivery).from_select(
         ["campaign_id", "issue_id", "subscriber_id", "status", "resend", "attempts", "updated_at"],
         rows,
     )
-    before = campaign.total
-    session.execute(insert)
-    total = session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id)) or 0
-    if total > before:
-        analyze(session, "delivery")
-    # The campaign's row is written last: while the snapshot runs, the start's lease renewals
-    # (another connection) must not wait on its lock.
-    campaign.total = total
-    return total - before
+    # SQLAlchemy keeps an INSERT's row count only when asked (the cursor is closed after it).
+    return rowcount(session.execute(insert, execution_options={"preserve_rowcount": True}))
+
+
+class LeaseLost(CampaignStateError):
+    """The start's lease passed to another execution: this one's uncommitted chunk is void."""
+
+
+def snapshot_reason(status: CampaignStatus, total: int, recipients: int, complete: bool) -> str:
+    """What `campaign status` says while a started campaign's snapshot is still running."""
+    if complete or status != CampaignStatus.SENDING:
+        return ""
+    return f"sending; snapshot {total:,} of {recipients:,}"
+
+
+def record_chunk(
+    session: Session,
+    campaign_id: int,
+    owner: str,
+    *,
+    added: int,
+    through: int | None,
+) -> CampaignStatus:
+    """Record a snapshot chunk inserted in this transaction: the watermark, the total, and the
+    campaign sending from its first chunk on. Returns the campaign's status; the caller commits,
+    except when it is cancelled (the chunk must be rolled back: the cancel skipped the rows it
+    could see, and this chunk's rows would be pending in a cancelled campaign).
+
+    `through` None means the chunk ran to the end: the snapshot is complete and the start's lease
+    is given back. The campaign's row is locked only here, after the INSERT, so the lease's
+    renewals (another connection) never wait for a chunk. Raises LeaseLost when `owner` no
+    longer holds the start (its renewals failed long enough for another execution to take over).
+    """
+    row = session.execute(
+        select(
+            Campaign.status,
+            Campaign.start_owner,
+            Campaign.total,
+            Campaign.recipients,
+            Campaign.started_at,
+            Campaign.status_reason,
+        )
+        .where(Campaign.id == campaign_id)
+        # FOR NO KEY UPDATE: the chunk's own rows hold KEY SHARE on it (their foreign key), and
+        # so may another transaction's delivery rows; an editor's pause or cancel still waits.
+        .with_for_update(key_share=True)
+    ).one()
+    status, holder, total, recipients, started_at, reason = row
+    if holder != owner:
+        raise LeaseLost(
+            f"campaign {campaign_id}: the start's lease expired and passed to another worker; "
+            "this chunk of the snapshot is rolled back and that worker's stands"
+        )
+    if status == CampaignStatus.CANCELLED:
+        return status
+    complete = through is None
+    total += added
+    if status in STARTABLE:
+        status = CampaignStatus.SENDING
+    values: dict[str, Any] = {
+        "status": status,
+        "total": total,
+        "snapshot_complete": complete,
+        "started_at": started_at or utcnow(),
+    }
+    if not complete:
+        values["snapshot_through"] = through
+    if status == CampaignStatus.SENDING:  # a paused campaign keeps saying why it is paused
+        values["status_reason"] = snapshot_reason(status, total, recipients, complete)
+    if complete:
+        values |= {"start_owner": None, "start_expires_at": None}
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return status
 
 
 def audience_size(session: Session, campaign: Campaign) -> int:
@@ -275,6 +447,21 @@ def audience_size(session: Session, campaign: Campaign) -> int:
 # The start's lease: one execution of the start task renders and snapshots a campaign at a time.
 
 STARTABLE = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED)
+# A started campaign whose snapshot is not complete still has a start to finish (a paused one
+# too: pausing stops the sending, not the snapshot).
+SNAPSHOTTING = (CampaignStatus.SENDING, CampaignStatus.PAUSED)
+
+
+def start_unfinished() -> ColumnElement[bool]:
+    """The campaign still has a start to run: never started, or its snapshot is incomplete."""
+    return or_(
+        and_(Campaign.status.in_(STARTABLE), Campaign.started_at.is_(None)),
+        and_(
+            Campaign.status.in_(SNAPSHOTTING),
+            Campaign.started_at.is_not(None),
+            Campaign.snapshot_complete.is_(False),
+        ),
+    )
 
 
 def lease_free(now: datetime) -> ColumnElement[bool]:
@@ -283,24 +470,24 @@ def lease_free(now: datetime) -> ColumnElement[bool]:
 
 
 def take_start(session: Session, campaign_id: int, owner: str, seconds: float) -> bool:
-    """Lease the start of a not yet started campaign to `owner` for `seconds`. True if taken.
+    """Lease the start of a campaign to `owner` for `seconds`. True if taken.
 
-    Atomic (one UPDATE): of two executions racing, one wins; a held, unexpired lease or a
-    campaign already started (started_at set) refuses. The caller commits.
+    Atomic (one UPDATE): of two executions racing, one wins; a held, unexpired lease, or a
+    campaign whose start has nothing left to do (snapshot complete, cancelled, done), refuses.
+    A started campaign with an incomplete snapshot can be taken: its start died mid-snapshot,
+    and the new owner resumes after the watermark. The caller commits.
     """
     now = utcnow()
     result = session.execute(
         update(Campaign)
-        .where(
-            Campaign.id == campaign_id,
-            Campaign.status.in_(STARTABLE),
-            Campaign.started_at.is_(None),
-            lease_free(now),
-        )
+        .where(Campaign.id == campaign_id, start_unfinished(), lease_free(now))
         .values(
             start_owner=owner,
             start_expires_at=now + timedelta(seconds=seconds),
-            status_reason="starting: rendering the issue",
+            status_reason=case(
+                (Campaign.started_at.is_(None), "starting: rendering the issue"),
+                else_=Campaign.status_reason,
+            ),
         )
         .execution_options(synchronize_session=False)
     )
@@ -317,22 +504,43 @@ def renew_start(conn: Connection, campaign_id: int, owner: str, seconds: float) 
     return bool(rowcount(result))
 
 
-def end_start(session: Session, campaign_id: int, owner: str) -> None:
-    """Give the lease back (the start failed): another execution may start the campaign now."""
+def end_start(session: Session, campaign_id: int, owner: str, *, keep_reason: bool = False) -> None:
+    """Give the lease back (the start failed, or the campaign was cancelled meanwhile): another
+    execution may start the campaign now. The status text is cleared unless `keep_reason`, or
+    the campaign has started (a paused or cancelled one says why)."""
+    values: dict[str, Any] = {"start_owner": None, "start_expires_at": None}
+    if not keep_reason:
+        values["status_reason"] = case(
+            (Campaign.started_at.is_(None), ""), else_=Campaign.status_reason
+        )
     session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.start_owner == owner)
-        .values(start_owner=None, start_expires_at=None, status_reason="")
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 
 
 def batch_ranges(
-    session: Session, campaign_id: int, size: int, *, due_only: bool = False
+    session: Session,
+    campaign_id: int,
+    size: int,
+    *,
+    due_only: bool = False,
+    subscribers: tuple[int | None, int | None] | None = None,
 ) -> list[tuple[int, int]]:
-    """(lo, hi) delivery-id ranges of about `size` unfinished rows each, computed in SQL."""
+    """(lo, hi) delivery-id ranges of about `size` unfinished rows each, computed in SQL.
+
+    `subscribers` (after, through) keeps the rows of one snapshot chunk (subscriber ids in
+    (after, through], None unbounded), read through the unique (campaign, subscriber) index."""
     now = utcnow()
     cond: ColumnElement[bool] = Delivery.status.in_(UNFINISHED)
+    if subscribers is not None:
+        after, through = subscribers
+        if after is not None:
+            cond = and_(cond, Delivery.subscriber_id > after)
+        if through is not None:
+            cond = and_(cond, Delivery.subscriber_id <= through)
     if due_only:
         cond = and_(
             cond,
@@ -461,8 +669,8 @@ def retry_failed(session: Session, campaign_id: int) -> int:
 def finish_if_done(session: Session, campaign_id: int) -> bool:
     """Mark a sending campaign done when no delivery is left to try. True if it just finished.
 
-    Only a started campaign (its audience snapshotted) can finish: before that, having no
-    deliveries means nothing yet, not that everyone got the message.
+    Only a campaign whose snapshot is complete can finish: before that, having no unfinished
+    deliveries means the later chunks are not in yet, not that everyone got the message.
     """
     left = exists().where(Delivery.campaign_id == campaign_id, Delivery.status.in_(UNFINISHED))
     result = session.execute(
@@ -471,6 +679,7 @@ def finish_if_done(session: Session, campaign_id: int) -> bool:
             Campaign.id == campaign_id,
             Campaign.status == CampaignStatus.SENDING,
             Campaign.started_at.is_not(None),
+            Campaign.snapshot_complete.is_(True),
             ~left,
         )
         .values(status=CampaignStatus.DONE, finished_at=utcnow(), status_reason="")

@@ -51,6 +51,36 @@ from subscribers.text import has_control_characters
 TEST_PREFIX = "[TEST] "
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
+_SPACE_RUN = re.compile(rb" {2,}")
+
+
+def qp_line(line: bytes) -> bytes:
+    """Quoted-printable (RFC 2045 §6.7) of one line ending in CRLF, already in DKIM's relaxed
+    body canonical form (RFC 6376 §3.4.4): no tab and no run of spaces in any line, and (as
+    binascii writes it) no whitespace at a line's end.
+
+    binascii leaves tabs and runs of spaces literal (HTML indentation, an indented list in the
+    text part); those become =09 and " =20=20…" here, and the line is soft-broken again. The
+    decoded text is the same either way. Being canonical as written lets the DKIM body hash run
+    over the message's own bytes (see Composer.compose).
+    """
+    encoded = binascii.b2a_qp(line, istext=True)
+    if b"\t" not in encoded and b"  " not in encoded:
+        return encoded
+    # A literal "=" is always =3D, so "=\r\n" is a soft break: undo them, fix, break again.
+    logical = encoded[:-2].replace(b"=\r\n", b"").replace(b"\t", b"=09")
+    logical = _SPACE_RUN.sub(lambda m: b" " + b"=20" * (len(m[0]) - 1), logical)
+    lines = []
+    while len(logical) > 76:
+        cut = 75  # 75 characters and the soft break's "=", never inside an =XX escape
+        if logical[cut - 1] == 0x3D:
+            cut -= 1
+        elif logical[cut - 2] == 0x3D:
+            cut -= 2
+        lines.append(logical[:cut] + b"=")
+        logical = logical[cut:]
+    lines.append(logical)
+    return b"\r\n".join(lines) + b"\r\n"
 
 
 class _QuotedPrintable:
@@ -58,20 +88,20 @@ class _QuotedPrintable:
 
     Quoted-printable encodes each line independently, and all but the few lines that carry a
     recipient's name or links are identical in every message of a campaign: caching encoded lines
-    turns the per-message cost from encoding ~55 KB into a few dictionary look-ups.
+    turns the per-message cost from encoding ~55 KB into a few dictionary look-ups. Every line is
+    written by `qp_line`, so the output is its own DKIM relaxed canonical form.
     """
 
-    def __init__(self, *, canonical: bool = False, max_entries: int = 1024) -> None:
+    def __init__(self, *, max_entries: int = 1024) -> None:
         # Two generations: a line seen a second time is one every message shares and stays;
         # lines seen once (a recipient's name, links, tokens) churn and are dropped in bulk,
         # so personal lines never push the shared ones out.
-        self._shared: dict[str, tuple[bytes, bytes]] = {}
-        self._recent: dict[str, tuple[bytes, bytes]] = {}
+        self._shared: dict[str, bytes] = {}
+        self._recent: dict[str, bytes] = {}
         self._max = max_entries
-        self._canonical = canonical  # also keep each line's DKIM relaxed canonical form
 
-    def encode(self, text: str) -> tuple[bytes, bytes]:
-        """(encoded, its DKIM relaxed form or b""), ending in CRLF (the next boundary's own)."""
+    def encode(self, text: str) -> bytes:
+        """The encoded text, ending in CRLF (the next boundary's own)."""
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
@@ -83,7 +113,6 @@ class _QuotedPrintable:
         if len(shared) > 4 * self._max:  # a pathological campaign: start afresh
             shared.clear()
         out = []
-        canon = []
         for line in lines:
             entry = shared.get(line)
             if entry is None:
@@ -91,15 +120,13 @@ class _QuotedPrintable:
                 if entry is not None:
                     shared[line] = entry
                 else:
-                    enc = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
-                    entry = (enc, relaxed_lines(enc) if self._canonical else b"")
-                    recent[line] = entry
-            out.append(entry[0])
-            canon.append(entry[1])
-        return b"".join(out), b"".join(canon)
+                    entry = recent[line] = qp_line(line.encode("utf-8") + b"\r\n")
+            out.append(entry)
+        return b"".join(out)
 
 
 TEST_PURPOSE = "test-copy"
+_ONE_CLICK = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"  # RFC 8058
 
 
 @dataclass(frozen=True)
@@ -142,6 +169,10 @@ class OutgoingMessage:
     data: bytes
     message_id: str  # with angle brackets, as in the header
     unsubscribe_url: str
+    # How many bytes at the end of `data` hold no line starting with "." and do not start one
+    # (the PDF part, checked once per campaign): an SMTP client dot-stuffing `data` (RFC 5321
+    # section 4.5.2) need not scan them. 0: nothing known, scan it all.
+    dot_free_tail: int = 0
 
     @property
     def message(self) -> bytes:
@@ -165,9 +196,11 @@ class Composer:
         self._clicks = tokens.Minter(tokens.CLICK, self.secret)
         self._opens = tokens.Minter(tokens.OPEN, self.secret) if settings.track_opens else None
         self.signer = Signer.from_settings(settings)
-        self._from = self._from_header(settings)
+        # Header fields are kept as complete "Name: value\r\n" bytes: the message is their
+        # concatenation, and the DKIM signer canonicalises the very same fields (no re-parse).
+        self._from = self._from_header(settings).encode("ascii")
         self._init_subject(info, rendered)
-        self._list_headers = self._list_header_lines(info)
+        self._list_headers = self._list_header_fields(info)
         self._init_mime_parts(info)
 
     @staticmethod
@@ -193,35 +226,35 @@ class Composer:
         if not subject:
             raise ComposeError("the issue has no subject")
         self.subject = subject
-        self._subject = fold_structured("Subject", subject)
-        self._test_subject = fold_structured("Subject", TEST_PREFIX + subject)
+        self._subject = fold_structured("Subject", subject).encode("ascii")
+        self._test_subject = fold_structured("Subject", TEST_PREFIX + subject).encode("ascii")
         self._reply_name = clean_header_text(info.partner_name)
 
-    def _list_header_lines(self, info: CampaignInfo) -> str:
+    def _list_header_fields(self, info: CampaignInfo) -> tuple[bytes, ...]:
         """List-Id (RFC 2919), List-Archive (RFC 2369), Precedence and Feedback-ID: the same in
         every message of the campaign."""
         list_slug = _SLUG.sub("-", info.list_slug.lower()).strip("-") or "list"
         list_name = phrase(clean_header_text(info.list_name or info.list_slug), "List-Id")
         list_id = f"<{list_slug}.{self.domain}>"
-        lines = (
-            f"List-Id: {list_name} {list_id}{CRLF}" if list_name else f"List-Id: {list_id}{CRLF}"
+        fields = (
+            f"List-Id: {list_name} {list_id}{CRLF}" if list_name else f"List-Id: {list_id}{CRLF}",
+            f"List-Archive: <{self.public_url}/archive>{CRLF}",
+            f"Precedence: bulk{CRLF}",
+            f"Feedback-ID: c{info.campaign_id}:{list_slug}:briefing:{self.domain}{CRLF}",
         )
-        return lines + (
-            f"List-Archive: <{self.public_url}/archive>{CRLF}"
-            f"Precedence: bulk{CRLF}"
-            f"Feedback-ID: c{info.campaign_id}:{list_slug}:briefing:{self.domain}{CRLF}"
-        )
+        return tuple(f.encode("ascii") for f in fields)
 
     def _init_mime_parts(self, info: CampaignInfo) -> None:
-        """The MIME skeleton, the PDF part and their DKIM canonical forms, built once."""
+        """The MIME skeleton, the PDF part and the DKIM body hash of what precedes the text,
+        built once."""
         seed = tokens.digest("boundary", f"{info.campaign_id}:{info.issue_slug}", self.secret, 16)
         # "=_" never occurs in quoted-printable or base64 output, so no body can contain it.
         self._outer = f"=_mixed_{seed}"
         self._inner = f"=_alt_{seed}"
         self._mime_head = (
-            f"MIME-Version: 1.0{CRLF}"
-            f'Content-Type: multipart/mixed; boundary="{self._outer}"{CRLF}{CRLF}'
-        ).encode("ascii")
+            f"MIME-Version: 1.0{CRLF}".encode("ascii"),
+            f'Content-Type: multipart/mixed; boundary="{self._outer}"{CRLF}'.encode("ascii"),
+        )
         self._before_text = (
             f"--{self._outer}{CRLF}"
             f'Content-Type: multipart/alternative; boundary="{self._inner}"{CRLF}{CRLF}'
@@ -236,18 +269,20 @@ class Composer:
         ).encode("ascii")
         self._after_html = f"--{self._inner}--{CRLF}{CRLF}".encode("ascii")
         self._pdf_part = self._build_pdf_part()
-        self._qp = _QuotedPrintable(canonical=self.signer is not None)
-        # The DKIM relaxed form of every part that is the same in each message, computed once.
+        # base64 and boundaries never start a line with "."; checked, not assumed.
+        pdf = self._pdf_part
+        self._dot_free_tail = 0 if pdf.startswith(b".") or b"\n." in pdf else len(pdf)
+        self._qp = _QuotedPrintable()
+        # DKIM (RFC 6376 §3.4.4, relaxed): the quoted-printable bodies are written in canonical
+        # form (qp_line), so only the fixed parts may need canonicalising — once, here — and
+        # the body hash runs over the message's own bytes. Its state after the part that
+        # precedes the text is the same for every message: kept, and copied per message.
         self._canon_fixed = (
-            (
-                relaxed_lines(self._before_text),
-                relaxed_lines(self._before_html),
-                relaxed_lines(self._after_html),
-                relaxed_body_end(self._pdf_part),
-            )
-            if self.signer is not None
-            else None
+            relaxed_lines(self._before_html),
+            relaxed_lines(self._after_html),
+            relaxed_body_end(self._pdf_part),
         )
+        self._body_hash_start = hashlib.sha256(relaxed_lines(self._before_text))
 
     def _build_pdf_part(self) -> bytes:
         """The attachment, base64-encoded once for the whole campaign (by the standard library)."""
@@ -319,38 +354,43 @@ class Composer:
         )
         message_id = self.message_id(delivery_id, test=test)
         when = format_datetime(date or datetime.now(UTC))
-        head = (
-            f"Date: {when}{CRLF}"
-            f"{self._from}"
-            f"To: {mailbox(name, addr, 'To')}{CRLF}"
-            f"{self._test_subject if test else self._subject}"
-            f"Message-ID: {message_id}{CRLF}"
-            f"{mailbox_header('Reply-To', self._reply_name, reply)}"
-            f"{self._list_headers}"
-            f"List-Unsubscribe: <{unsubscribe_url}>,{CRLF}"
-            f" <mailto:{tokens.unsubscribe_address(token, self.domain)}>{CRLF}"
-            f"List-Unsubscribe-Post: List-Unsubscribe=One-Click{CRLF}"
-        )
-        text_qp, text_canon = self._qp.encode(text)
-        html_qp, html_canon = self._qp.encode(html)
-        header_block = head.encode("ascii") + self._mime_head  # every value is encoded by now
-        data = b"".join(
+        # Every value is encoded by now: ASCII only.
+        fields = (
+            f"Date: {when}{CRLF}".encode("ascii"),
+            self._from,
+            f"To: {mailbox(name, addr, 'To')}{CRLF}".encode("ascii"),
+            self._test_subject if test else self._subject,
+            f"Message-ID: {message_id}{CRLF}".encode("ascii"),
+            mailbox_header("Reply-To", self._reply_name, reply).encode("ascii"),
+            *self._list_headers,
             (
-                header_block,
-                self._before_text,
-                text_qp,
-                self._before_html,
-                html_qp,
-                self._after_html,
-                self._pdf_part,
-            )
+                f"List-Unsubscribe: <{unsubscribe_url}>,{CRLF}"
+                f" <mailto:{tokens.unsubscribe_address(token, self.domain)}>{CRLF}"
+            ).encode("ascii"),
+            _ONE_CLICK,
+            *self._mime_head,
         )
-        if self.signer is not None and self._canon_fixed is not None:
-            before_text, before_html, after_html, pdf_part = self._canon_fixed
-            body_hash = hashlib.sha256(before_text)
-            for piece in (text_canon, before_html, html_canon, after_html, pdf_part):
+        text_qp = self._qp.encode(text)
+        html_qp = self._qp.encode(html)
+        body = (
+            self._before_text,
+            text_qp,
+            self._before_html,
+            html_qp,
+            self._after_html,
+            self._pdf_part,
+        )
+        if self.signer is not None:
+            # Signed before the message is joined: the hash reads the pieces, and the message
+            # is copied once, with its DKIM-Signature fields in front.
+            before_html, after_html, pdf_part = self._canon_fixed
+            body_hash = self._body_hash_start.copy()
+            for piece in (text_qp, before_html, html_qp, after_html, pdf_part):
                 body_hash.update(piece)
-            data = self.signer.signature(header_block, body_hash.digest()) + data
+            signatures = self.signer.signature(fields, body_hash.digest())
+            data = b"".join((signatures, *fields, b"\r\n", *body))
+        else:
+            data = b"".join((*fields, b"\r\n", *body))
         return OutgoingMessage(
             delivery_id=delivery_id,
             token=token,
@@ -359,4 +399,5 @@ class Composer:
             data=data,
             message_id=message_id,
             unsubscribe_url=unsubscribe_url,
+            dot_free_tail=self._dot_free_tail,
         )

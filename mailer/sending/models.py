@@ -62,7 +62,15 @@ class Campaign(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
-    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted at start
+    total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted so far
+    # Recipients counted when the campaign was created (recounted when a scheduled one starts):
+    # what the snapshot's progress is measured against.
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # The snapshot runs in committed chunks of subscriber ids: every subscriber id up to
+    # `snapshot_through` is snapshotted; `snapshot_complete` once the last chunk is in. Until
+    # then the campaign cannot finish, and a start that died resumes after the watermark.
+    snapshot_through: Mapped[int | None] = mapped_column(Integer)
+    snapshot_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     # The start (render + snapshot) is leased to one execution of the start task at a time.
     start_owner: Mapped[str | None] = mapped_column(String(64))
     start_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -102,7 +110,6 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_delivery_campaign_subscriber"),
         Index("ix_delivery_campaign_status", "campaign_id", "status"),
-        Index("ix_delivery_claimed_by", "claimed_by"),
         # Never two sent rows for one (issue, subscriber) unless an editor forced a resend.
         Index(
             "uq_delivery_issue_subscriber_sent",
@@ -137,14 +144,33 @@ class Delivery(Base):
     resend: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who recorded the last outcome (the owner of a DeliveryClaim: its heartbeat, with updated_at).
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # no longer written
     last_reply: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     campaign: Mapped[Campaign] = relationship()
+
+
+class DeliveryClaim(Base):
+    """A chunk of a campaign's delivery ids [lo, hi] leased to one execution of a batch task
+    while it sends them (mailer/sending/deliveries.py): the delivery rows themselves are written
+    once, at their outcome. Deleted when the chunk ends, or by recovery once its owner fell
+    silent."""
+
+    __tablename__ = "delivery_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    lo: Mapped[int] = mapped_column(Integer)
+    hi: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Lease(Base):
@@ -156,3 +182,20 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200), default="")  # who took it last: for people
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignCounts(Base):
+    """A finished campaign's deliveries by status, counted once after it finished (the admin's
+    pages read this row instead of counting a million deliveries on every view).
+
+    Valid for the finish it was counted after: `finished_at` must equal the campaign's. Retrying
+    failed deliveries clears the campaign's `finished_at`, and its next finish is another.
+    """
+
+    __tablename__ = "campaign_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)

@@ -15,7 +15,7 @@ from mailer.settings import Settings
 
 def problems(settings: Settings) -> list[str]:
     """Each reason the settings cannot send a campaign, naming its variable (empty when ready)."""
-    # Imported here: DKIM's libraries (dkimpy, cryptography) are only needed to start a campaign.
+    # Imported here: DKIM's library (cryptography) is only needed to start a campaign.
     from mailer.sending.dkim import Signer
 
     found = settings.production_problems() if settings.production else []
@@ -28,8 +28,9 @@ def problems(settings: Settings) -> list[str]:
 
 
 def require(settings: Settings) -> None:
-    """Raise ConfigError listing every problem: DKIM (the key file readable and a usable RSA key,
-    the three settings together), MAILER_SMTP_URL, and in production the placeholders."""
+    """Raise ConfigError listing every problem: DKIM (the key files readable, an RSA key in
+    MAILER_DKIM_KEY_FILE and an Ed25519 key in MAILER_DKIM_ED25519_KEY_FILE, each key's settings
+    together), MAILER_SMTP_URL, and in production the placeholders."""
     found = problems(settings)
     if found:
         raise ConfigError("cannot send: " + "; ".join(found))

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -24,7 +26,7 @@ from mailer.content.issues import content_of
 from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError, MailerError
-from mailer.rendering.email_edition import render_issue
+from mailer.rendering.email_edition import RenderedIssue, render_issue
 from mailer.sending import campaigns, deliveries, lease
 from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -43,12 +45,24 @@ RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
 
 @app.task(name="mailer.tasks.start_campaign", acks_late=True)
 def start_campaign(campaign_id: int) -> int:
-    """Render once, snapshot the audience, then enqueue the batches; returns how many.
+    """Render once, snapshot the audience in chunks, enqueue each chunk's batches as soon as it
+    is committed; returns how many batches were enqueued.
 
     The start is leased in the database to one execution at a time and renewed while it runs
     (`StartLease`): a redelivered copy of this task, or beat, finding the lease held or the
-    campaign already started does nothing, so the batches are enqueued once. A start whose worker
-    died is taken over once its lease expires (MAILER_STALE_AFTER).
+    snapshot complete does nothing, so each chunk's batches are enqueued once by its owner. A
+    start whose worker died is taken over once its lease expires (MAILER_STALE_AFTER) and resumes
+    after the last committed chunk (`campaign.snapshot_through`); the new owner first enqueues
+    the unfinished rows of the chunks already in (the dead one may have died between a chunk's
+    commit and its enqueuing), which is harmless for those already queued: claims are atomic.
+
+    Each chunk (MAILER_SNAPSHOT_CHUNK subscriber ids) is one transaction: its INSERT … SELECT,
+    then the campaign's row locked and updated (`campaigns.record_chunk`): the watermark, the
+    total, and from the first chunk on the status `sending`, so the first batches send while
+    later chunks are inserted. The campaign cannot finish before the last chunk is in
+    (`snapshot_complete`). A pause stops the enqueuing, not the snapshot (`campaign resume`
+    enqueues every unfinished row); a cancel stops the snapshot at the next chunk, whose rows are
+    rolled back (the cancel skipped every row committed before it).
     """
     settings = get_settings()
     owner = f"start/{uuid.uuid4().hex[:12]}"
@@ -57,54 +71,100 @@ def start_campaign(campaign_id: int) -> int:
     if not taken:
         log.info("campaign %s is started or being started elsewhere: not starting", campaign_id)
         return 0
-    with StartLease(campaign_id, owner, settings.stale_after):
+    with StartLease(campaign_id, owner, settings.stale_after), ThreadPoolExecutor(1) as pool:
         try:
-            added = _render_and_snapshot(campaign_id, owner)
+            with session_scope() as session:
+                rendered = campaigns.get(session, campaign_id).rendered is not None
+            rendering = None if rendered else pool.submit(_render, campaign_id)
+            return _snapshot_and_enqueue(campaign_id, owner, rendering)
         except BaseException:
             with session_scope() as session:
                 campaigns.end_start(session, campaign_id, owner)
             raise
-    log.info("campaign %s: %s deliveries to send", campaign_id, added)
-    return enqueue_batches(campaign_id)
 
 
-def _render_and_snapshot(campaign_id: int, owner: str) -> int:
-    settings = get_settings()
+def _render(campaign_id: int) -> RenderedIssue:
+    """The campaign's issue rendered (HTML and text templates, the PDF): reads only."""
+    with get_sessionmaker()() as session:
+        return render_issue(content_of(campaigns.get(session, campaign_id).issue), get_settings())
+
+
+def render(campaign_id: int) -> None:
+    """Render the campaign's issue once and store it for every worker (done: nothing to do)."""
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
         if campaign.rendered is None:
-            campaigns.store_rendering(
-                session, campaign, render_issue(content_of(campaign.issue), settings)
-            )
+            campaigns.store_rendering(session, campaign, _render(campaign_id))
+
+
+def _snapshot_and_enqueue(
+    campaign_id: int, owner: str, rendering: Future[RenderedIssue] | None
+) -> int:
+    """The chunk loop of the start (see `start_campaign`); returns the batches enqueued.
+
+    `rendering`, when the campaign has no stored rendering yet, runs in another thread while the
+    first chunk is inserted (rendering is Python and the PDF, the chunk is the database's work):
+    its result is stored in the first chunk's transaction, so a campaign is never `sending`
+    without the rendering its batches compose from, and nothing waits for the rendering's
+    commit (on SQLite, the chunk's open transaction would block it)."""
+    settings = get_settings()
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
-        size = campaigns.audience_size(session, campaign)
-        campaign.status_reason = f"starting: snapshot of {size} recipients"
-    with session_scope() as session:
-        campaign = campaigns.get(session, campaign_id)
-        added = campaigns.snapshot(session, campaign)
-        # An editor may have paused or cancelled it meanwhile: lock the row (only now, so that
-        # the lease's renewals never wait on it) and decide on its status as it is, so that a
-        # cancel is not undone and the rows it could not see yet are skipped too.
-        now_status, holder = session.execute(
-            select(Campaign.status, Campaign.start_owner)
-            .where(Campaign.id == campaign_id)
-            .with_for_update()
-        ).one()
-        if holder != owner:  # renewals failed long enough for another execution to take over
-            raise campaigns.CampaignStateError(
-                f"campaign {campaign_id}: the start's lease expired and passed to another "
-                "worker; this snapshot is rolled back and that worker's stands"
+        campaigns.prepare_snapshot(session)
+        if campaign.started_at is None:
+            if campaign.scheduled_at is not None:  # counted days ago, maybe: count again
+                campaign.recipients = campaigns.audience_size(session, campaign)
+            campaign.status_reason = f"starting: snapshot of {campaign.recipients} recipients"
+        after = campaign.snapshot_through
+        resumed = campaign.status == CampaignStatus.SENDING and after is not None
+    batches = 0
+    if resumed:  # the dead owner may have committed its last chunk and died before enqueuing it
+        batches += enqueue_batches(campaign_id, subscribers=(None, after))
+    while True:
+        try:
+            began = time.perf_counter()
+            with session_scope() as session:
+                campaign = campaigns.get(session, campaign_id)
+                through = campaigns.chunk_end(session, after, settings.snapshot_chunk)
+                added = campaigns.snapshot_range(session, campaign, after, through)
+                if rendering is not None:
+                    waited = time.perf_counter()
+                    campaigns.store_rendering(session, campaign, rendering.result())
+                    began += time.perf_counter() - waited  # the chunk's own time, not the PDF's
+                status = campaigns.record_chunk(
+                    session, campaign_id, owner, added=added, through=through
+                )
+                if status == CampaignStatus.CANCELLED:
+                    raise _Cancelled  # rolls the chunk back
+            log.info(  # bench/volume.py adds these up: the snapshot's own time
+                "campaign %s: snapshot chunk of %s rows in %.3f s",
+                campaign_id,
+                added,
+                time.perf_counter() - began,
             )
-        if now_status in campaigns.STARTABLE:
-            campaign.status = CampaignStatus.SENDING
-            campaign.status_reason = ""
-        elif now_status == CampaignStatus.CANCELLED:
-            campaigns.skip_unsent(session, campaign_id)
-        campaign.started_at = campaign.started_at or utcnow()
-        campaign.start_owner = None
-        campaign.start_expires_at = None
-    return added
+            rendering = None  # stored with the first chunk
+        except _Cancelled:
+            with session_scope() as session:
+                campaigns.end_start(session, campaign_id, owner, keep_reason=True)
+            log.info("campaign %s cancelled during its snapshot: snapshot stopped", campaign_id)
+            return batches
+        if through is None:
+            with session_scope() as session:
+                campaigns.analyze_deliveries(session)
+                total = campaigns.get(session, campaign_id).total
+            log.info("campaign %s: %s deliveries to send", campaign_id, total)
+        if status == CampaignStatus.SENDING:
+            batches += enqueue_batches(campaign_id, subscribers=(after, through))
+        if through is None:
+            if status == CampaignStatus.SENDING:
+                with session_scope() as session:
+                    campaigns.finish_if_done(session, campaign_id)
+            return batches
+        after = through
+
+
+class _Cancelled(Exception):
+    """The campaign was cancelled while a chunk of its snapshot was being inserted."""
 
 
 class StartLease(threading.Thread):
@@ -141,16 +201,26 @@ class StartLease(threading.Thread):
         self.join()
 
 
-def enqueue_batches(campaign_id: int, *, due_only: bool = False) -> int:
-    """Enqueue a batch task per range of unfinished rows, after the caller's commit."""
+def enqueue_batches(
+    campaign_id: int,
+    *,
+    due_only: bool = False,
+    subscribers: tuple[int | None, int | None] | None = None,
+) -> int:
+    """Enqueue a batch task per range of unfinished rows (of one snapshot chunk: `subscribers`,
+    see campaigns.batch_ranges), after the caller's commit."""
     factory = get_sessionmaker()
     with factory() as session:
         ranges = campaigns.batch_ranges(
-            session, campaign_id, get_settings().batch_size, due_only=due_only
+            session,
+            campaign_id,
+            get_settings().batch_size,
+            due_only=due_only,
+            subscribers=subscribers,
         )
     for lo, hi in ranges:
         send_batch.delay(campaign_id, lo, hi)
-    if not ranges:
+    if not ranges and subscribers is None:
         with session_scope() as session:
             campaigns.finish_if_done(session, campaign_id)
     return len(ranges)
@@ -244,26 +314,34 @@ def _send_range(
         session.commit()
         composer = _composer(campaign_id)
         deadline = timedelta(hours=settings.retry_deadline_hours)
+        recorder = deliveries.Recorder(outcomes, owner)
+        skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
         while _campaign_status(session, campaign_id) == CampaignStatus.SENDING:
-            ids = deliveries.claim(
-                session, campaign_id=campaign_id, lo=lo, hi=hi, owner=owner, limit=CHUNK
+            chunk = deliveries.claim_recipients(
+                session,
+                campaign_id=campaign_id,
+                lo=lo,
+                hi=hi,
+                owner=owner,
+                limit=CHUNK,
+                list_id=list_id,
+                issue_id=issue_id,
+                resend=resend,
             )
-            if not ids:
+            if chunk.claim_id is None:
                 break
-            send, skip = deliveries.load_recipients(
-                session, ids, list_id=list_id, issue_id=issue_id, resend=resend
-            )
-            for did, why in skip:
-                deliveries.record(outcomes, did, deliveries.Outcome(DeliveryStatus.SKIPPED), why)
+            send = chunk.send
+            for did, why in chunk.skip:
+                recorder.record(did, skipped, why)
                 tally["skipped"] += 1
             unreachable: Reply | None = None
-            for n, rcpt in enumerate(send):
+            for rcpt in send:
                 if unreachable is not None:
                     # The relay cannot be reached: defer the rest without hammering it.
                     reply = unreachable
                     message_id = None
                 else:
-                    message = _compose_or_fail(composer, rcpt, outcomes, tally)
+                    message = _compose_or_fail(composer, rcpt, recorder, tally)
                     if message is None:
                         continue
                     limiter.acquire()
@@ -271,8 +349,8 @@ def _send_range(
                     reply = transport.send(message)[message.recipients[0]]
                     message_id = message.message_id
                     if reply.fatal:
-                        deliveries.release(session, [r.delivery_id for r in send[n:]])
                         _pause_for(campaign_id, f"the relay refused: {reply}")
+                        deliveries.release(session, chunk.claim_id)
                         return tally
                     if reply.code == 0:
                         unreachable = reply
@@ -284,31 +362,41 @@ def _send_range(
                     base_delay=settings.retry_base_delay,
                     deadline=deadline,
                 )
-                deliveries.record(outcomes, rcpt.delivery_id, outcome, reply, message_id=message_id)
+                recorder.record(
+                    rcpt.delivery_id,
+                    outcome,
+                    reply,
+                    attempts=rcpt.attempts,
+                    message_id=message_id,
+                )
                 tally[outcome.status.value] += 1
                 if outcome.suppress:
                     _suppress_hard_bounce(session, campaign_id, rcpt.email, reply)
                 refusals = refusals + 1 if reply.permanent else 0
                 if refusals >= settings.autopause_after:
                     _autopause(session, campaign_id, refusals, reply)
-                    deliveries.release(session, [r.delivery_id for r in send[n + 1 :]])
+                    deliveries.release(session, chunk.claim_id)
                     return tally
+            deliveries.release(session, chunk.claim_id)
     return tally
 
 
 def _compose_or_fail(
-    composer: Composer, rcpt: deliveries.Claimed, outcomes: Connection, tally: dict[str, int]
+    composer: Composer,
+    rcpt: deliveries.Claimed,
+    recorder: deliveries.Recorder,
+    tally: dict[str, int],
 ) -> OutgoingMessage | None:
     """The recipient's message, or None after recording the delivery as failed (an address or
     name that cannot be put in a header fails that one delivery, not the batch)."""
     try:
         return composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track)
     except MailerError as exc:
-        deliveries.record(
-            outcomes,
+        recorder.record(
             rcpt.delivery_id,
             deliveries.Outcome(DeliveryStatus.FAILED),
             f"cannot compose: {exc}",
+            attempts=rcpt.attempts,
         )
         tally["failed"] += 1
         return None
@@ -422,6 +510,16 @@ def run_due() -> dict[str, int]:
                 func.coalesce(Campaign.scheduled_at, Campaign.created_at) < stale,
                 campaigns.lease_free(now),
                 Campaign.id.not_in(started),
+            )
+        ).all()
+        # Started campaigns whose snapshot stopped midway (their start's worker died): the
+        # lease has expired, and a new start resumes after the last committed chunk.
+        started += session.scalars(
+            select(Campaign.id).where(
+                Campaign.status.in_(campaigns.SNAPSHOTTING),
+                Campaign.started_at.is_not(None),
+                Campaign.snapshot_complete.is_(False),
+                campaigns.lease_free(now),
             )
         ).all()
         sending = session.scalars(

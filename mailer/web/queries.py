@@ -7,17 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session, selectinload
 
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.web import delivery_counts
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
 MAX_PAGE = 200
+# Counted exactly up to this many matches; beyond it a page says "more than 10,000" (or, where
+# the planner's statistics are trustworthy, "about N").
+COUNT_CAP = 10_000
 
 
 def db() -> Iterator[Session]:
@@ -25,6 +30,69 @@ def db() -> Iterator[Session]:
     factory = get_sessionmaker()
     with factory() as session:
         yield session
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many rows a list page has: exact, a lower bound (more than `n`) or an estimate."""
+
+    n: int
+    exact: bool = True
+    estimate: bool = False  # PostgreSQL's planner estimate, shown as "about"
+
+    def __str__(self) -> str:
+        if self.exact:
+            return f"{self.n:,}"
+        if self.estimate:
+            return f"about {self.n:,}"
+        return f"more than {self.n:,}"
+
+    @property
+    def kind(self) -> str:
+        """exact, about (an estimate) or more (a lower bound): for data-total-kind."""
+        return "exact" if self.exact else "about" if self.estimate else "more"
+
+    @property
+    def one(self) -> bool:
+        return self.exact and self.n == 1
+
+
+def capped_count(session: Session, query: Select[Any], cap: int | None = None) -> Total:
+    """The number of rows of `query`, read no further than `cap` + 1 rows: exact up to `cap`,
+    "more than `cap`" beyond (where counting all of a million rows would take a second).
+    `cap` defaults to COUNT_CAP."""
+    cap = COUNT_CAP if cap is None else cap
+    n = int(session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery())) or 0)
+    return Total(n) if n <= cap else Total(cap, exact=False)
+
+
+def planner_estimate(session: Session, query: Select[Any]) -> int | None:
+    """PostgreSQL's estimate of how many rows `query` returns (EXPLAIN, nothing executed), or
+    None on another database. Good for conditions its statistics cover (a list, a status); not
+    for text searches, whose selectivity it guesses."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return None
+    try:
+        compiled = query.compile(bind, compile_kwargs={"literal_binds": True})
+    except (CompileError, NotImplementedError):  # a value with no SQL literal form
+        return None
+    plan: Any = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar()
+    return int(plan[0]["Plan"]["Plan Rows"]) if plan else None
+
+
+def estimated_total(session: Session, query: Select[Any], cap: int | None = None) -> Total:
+    """`capped_count`, with the planner's estimate ("about N", two significant digits) instead
+    of "more than `cap`" when it is above the cap: for whole lists and status filters, whose
+    row counts the table statistics know."""
+    total = capped_count(session, query, cap)
+    if total.exact:
+        return total
+    guess = planner_estimate(session, query)
+    if guess is None or guess <= total.n:
+        return total
+    digits = max(len(str(guess)) - 2, 0)
+    return Total(round(guess, -digits), exact=False, estimate=True)
 
 
 @dataclass(frozen=True)
@@ -68,33 +136,20 @@ def keyset(query: S, column: Any, after: Any, limit: int) -> S:
     return query.order_by(column).limit(limit)
 
 
-def search_subscribers(
-    session: Session,
-    *,
-    list_id: int | None = None,
-    q: str = "",
-    status: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    after: str | None = None,
-) -> tuple[int, list[SubscriberRow]]:
-    """(total matching, one page) by address, name or company; on one list or everywhere.
+def subscriber_query(
+    list_id: int | None = None, q: str = "", status: str | None = None
+) -> Select[Any]:
+    """SELECT (Subscriber[, the subscription's status on the list]) of the people with an
+    address by address, name or company text; on one list or everywhere.
 
     `status` filters on the subscription's status when a list is given, on the person's
-    otherwise. The search text is matched literally (no LIKE wildcards), case-insensitively.
-    Pages are in address order: `after` (the last address of the previous page) starts the
-    page there by keyset, at the same cost on any page; `offset` skips rows (and reads them).
-    """
-    limit = max(1, min(limit, MAX_PAGE))
-    offset = max(0, offset)
+    otherwise. The search text is matched literally (no LIKE wildcards), case-insensitively."""
     query = select(Subscriber).where(Subscriber.email.is_not(None))
-    sub_status = None
     if list_id is not None:
         query = query.join(
             Subscription,
             (Subscription.subscriber_id == Subscriber.id) & (Subscription.list_id == list_id),
-        )
-        sub_status = Subscription.status
+        ).add_columns(Subscription.status)
         if status:
             query = query.where(Subscription.status == status)
     elif status:
@@ -108,18 +163,51 @@ def search_subscribers(
                 func.lower(Subscriber.company).contains(text, autoescape=True),
             )
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    columns = [Subscriber] + ([sub_status] if sub_status is not None else [])
-    paged = keyset(query.with_only_columns(*columns), Subscriber.email, after, limit)
+    return query
+
+
+def subscriber_total(query: Select[Any], session: Session, *, text: bool, exact: bool) -> Total:
+    """The rows of a `subscriber_query`: exact when asked (a full count: about half a second at
+    a million), else exact up to COUNT_CAP and beyond it the planner's "about N" for a list or
+    status filter and "more than 10,000" for a text search (whose selectivity it guesses)."""
+    ids = query.with_only_columns(Subscriber.id)
+    if exact:
+        return Total(int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0))
+    return capped_count(session, ids) if text else estimated_total(session, ids)
+
+
+def subscriber_rows(rows: Any) -> list[SubscriberRow]:
+    out = []
+    for row in rows:
+        sub = cast(Subscriber, row[0])
+        list_status = cast(Any, row[1]) if len(row) > 1 else None
+        out.append(SubscriberRow.of(sub, list_status))
+    return out
+
+
+def search_subscribers(
+    session: Session,
+    *,
+    list_id: int | None = None,
+    q: str = "",
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    after: str | None = None,
+    exact: bool = False,
+) -> tuple[Total, list[SubscriberRow]]:
+    """(how many match, one page) of `subscriber_query`, in address order: `after` (the last
+    address of the previous page) starts the page there by keyset, at the same cost on any page;
+    `offset` skips rows (and reads them). The total as `subscriber_total` gives it."""
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    query = subscriber_query(list_id, q, status)
+    total = subscriber_total(query, session, text=bool(q.strip()), exact=exact)
+    paged = keyset(query, Subscriber.email, after, limit)
     page = session.execute(
         paged.options(selectinload(Subscriber.tag_rows)).offset(offset or None)
     ).all()
-    rows = []
-    for row in page:
-        sub = cast(Subscriber, row[0])
-        list_status = cast(Any, row[1]) if len(row) > 1 else None
-        rows.append(SubscriberRow.of(sub, list_status))
-    return int(total), rows
+    return total, subscriber_rows(page)
 
 
 @dataclass
@@ -175,7 +263,7 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
         status=campaign.status.value,
         reason=campaign.status_reason,
         total=campaign.total,
-        counts=campaigns.counts(session, campaign.id),
+        counts=delivery_counts.counts(session, campaign),
         scheduled_at=campaign.scheduled_at,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
@@ -186,9 +274,12 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
 
 def recent_campaigns(session: Session, limit: int = 20) -> list[CampaignSummary]:
     rows = session.scalars(
-        select(Campaign).options(selectinload(Campaign.issue)).order_by(Campaign.id.desc())
+        select(Campaign)
+        .options(selectinload(Campaign.issue))
+        .order_by(Campaign.id.desc())
+        .limit(limit)
     ).all()
-    return [_summary(session, c) for c in rows[:limit]]
+    return [_summary(session, c) for c in rows]
 
 
 def recent_issues(session: Session, limit: int = 100) -> list[Issue]:

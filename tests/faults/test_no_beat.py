@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from mailer.sending.models import CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.models import CampaignStatus, Delivery, DeliveryClaim, DeliveryStatus
 from tests.builders import Newsroom, add_subscribers
 from tests.faults.conftest import audience
 from tests.faults.support import Probe, RedisServer, Relay, Stack, duplicates_of, wait_until
@@ -30,18 +30,42 @@ STALL = 1.0  # seconds without a message arriving that count as waiting, not sen
 BATCH_TASK = re.compile(rb"Task mailer\.tasks\.send_batch\[([^\]]+)\] received")
 
 
-def _rows_of(probe: Probe, task_ids: set[str], status: DeliveryStatus) -> list[Any]:
-    """(id, claimed_by, updated_at) of the rows in `status` claimed by any execution of these
-    batch tasks: claimed_by is "<task id>/<execution>"."""
-    if not task_ids:
-        return []
+def _ours(owner: str | None, task_ids: set[str]) -> bool:
+    """An owner is "<task id>/<execution>"."""
+    return bool(owner) and owner.split("/")[0] in task_ids  # type: ignore[union-attr]
+
+
+def _sent_by(probe: Probe, task_ids: set[str]) -> list[Any]:
+    """(id, updated_at) of the rows any execution of these batch tasks recorded as sent."""
     with probe.engine.connect() as conn:
         rows = conn.execute(
             select(Delivery.id, Delivery.claimed_by, Delivery.updated_at).where(
-                Delivery.status == status
+                Delivery.status == DeliveryStatus.SENT
             )
         ).all()
-    return [r for r in rows if r.claimed_by and r.claimed_by.split("/")[0] in task_ids]
+    return [r for r in rows if _ours(r.claimed_by, task_ids)]
+
+
+def _claims_of(probe: Probe, task_ids: set[str]) -> list[Any]:
+    """The live claims (chunks being sent) of any execution of these batch tasks."""
+    with probe.engine.connect() as conn:
+        rows = conn.execute(select(DeliveryClaim)).all()
+    return [r for r in rows if _ours(r.owner, task_ids)]
+
+
+def _unsent_in(probe: Probe, claims: list[Any]) -> list[int]:
+    """The pending rows in these claims' id ranges: claimed, not sent yet."""
+    if not claims:
+        return []
+    with probe.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                select(Delivery.id).where(
+                    Delivery.status == DeliveryStatus.PENDING,
+                    or_(*(Delivery.id.between(c.lo, c.hi) for c in claims)),
+                )
+            )
+        )
 
 
 def test_with_no_beat_a_worker_killed_mid_batch_has_its_rows_sent_by_the_other(
@@ -73,17 +97,16 @@ def test_with_no_beat_a_worker_killed_mid_batch_has_its_rows_sent_by_the_other(
     def victim_mid_batch() -> bool:
         # It has sent part of a batch and holds claimed rows it has not sent yet.
         ids = victim_tasks()
-        return bool(_rows_of(probe, ids, DeliveryStatus.SENT)) and bool(
-            _rows_of(probe, ids, DeliveryStatus.SENDING)
-        )
+        return bool(_sent_by(probe, ids)) and bool(_unsent_in(probe, _claims_of(probe, ids)))
 
     wait_until(victim_mid_batch, 90, "worker1 mid-batch", poll=0.02)
     killed_at = datetime.now(UTC)
     stack.kill(victim)
     ids = victim_tasks()
-    abandoned = _rows_of(probe, ids, DeliveryStatus.SENDING)
+    claims = _claims_of(probe, ids)
+    abandoned = _unsent_in(probe, claims)
     last_heartbeat = max(
-        r.updated_at for r in _rows_of(probe, ids, DeliveryStatus.SENT) + abandoned
+        [r.updated_at for r in _sent_by(probe, ids)] + [c.claimed_at for c in claims]
     )
     assert len(relay.received) < len(expected)  # really mid-campaign
     print(f"\n  killed worker1 holding {len(abandoned)} claimed rows; no beat running")
@@ -97,11 +120,8 @@ def test_with_no_beat_a_worker_killed_mid_batch_has_its_rows_sent_by_the_other(
 
     # From the recorded times. The abandoned rows were not taken from their owner while it could
     # still be alive: not before stale_after since its last recorded outcome.
-    abandoned_ids = [r.id for r in abandoned]
     with probe.engine.connect() as conn:
-        resent = conn.scalar(
-            select(func.min(Delivery.sent_at)).where(Delivery.id.in_(abandoned_ids))
-        )
+        resent = conn.scalar(select(func.min(Delivery.sent_at)).where(Delivery.id.in_(abandoned)))
     assert resent is not None and resent >= last_heartbeat + timedelta(seconds=STALE_AFTER)
     # After the kill the campaign waited at most 2 × stale_after in all: the rest of the time
     # messages were arriving at the relay (the send time). A wait is a gap between arrivals

@@ -46,6 +46,8 @@ def make_settings(tmp: Path, **extra: object) -> Settings:
         "dkim_key_file": None,
         "dkim_selector": None,
         "dkim_domain": None,
+        "dkim_ed25519_key_file": None,
+        "dkim_ed25519_selector": None,
         "previous_secret_keys": [],
     }
     values.update(extra)

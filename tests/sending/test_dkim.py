@@ -2,25 +2,37 @@
 
 The one boundary stub in this module is DNS: there is no DNS here, so `dkim.verify` gets a `dnsfunc`
 that answers the selector's TXT query with the public half of the key the test generated — exactly
-the record an operator would publish.
+the record an operator would publish (for dual signing, one record per selector: RSA and Ed25519).
+The signer canonicalises headers and bodies itself, so that code is also checked against dkimpy's
+canonicalisation on generated input, and by verifying messages with awkward headers.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import email
 from pathlib import Path
 
 import dkim
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from dkim.canonicalization import CanonicalizationPolicy, Relaxed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailer.content.document import IssueContent
 from mailer.errors import ConfigError
 from mailer.rendering.email_edition import RenderedIssue
-from mailer.sending.compose import Composer
-from mailer.sending.dkim import Signer
+from mailer.sending.compose import Composer, qp_line
+from mailer.sending.dkim import (
+    Signer,
+    SigningKey,
+    relaxed_body_end,
+    relaxed_header,
+    relaxed_lines,
+)
 from mailer.settings import Settings
 from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     campaign_info,
@@ -202,7 +214,273 @@ def test_signer_signs_any_message(
         50, "ana@example.com", "Ana"
     )
     assert not unsigned.data.startswith(b"DKIM-Signature:")
-    signer = Signer(keypair[0].read_bytes(), SELECTOR, SIGNING_DOMAIN)
+    signer = Signer([SigningKey(keypair[0].read_bytes(), SELECTOR)], SIGNING_DOMAIN)
     signed = signer.sign(unsigned.data)
     assert signed.endswith(unsigned.data)
     assert dkim.verify(signed, dnsfunc=dns_for(keypair[1])) is True
+
+
+# --------------------------------------------------------------------------------------------
+# Hand-rolled canonicalisation, checked against dkimpy's (the verifier's) on generated input
+# --------------------------------------------------------------------------------------------
+
+_RELAXED = CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
+# Header values as they are written: printable ASCII, spaces, tabs, folds (CRLF + WSP).
+_VALUE_PIECES = st.sampled_from(
+    [
+        b" ",
+        b"  ",
+        b"\t",
+        b" \t ",
+        b"\r\n ",
+        b"\r\n\t",
+        b"a",
+        b"Zz",
+        b"=?utf-8?q?L=C3=B3pez?=",
+        b"<x@y>",
+    ]
+)
+_values = st.lists(_VALUE_PIECES, max_size=12).map(b"".join)
+_names = st.sampled_from([b"From", b"SUBJECT", b"List-Unsubscribe", b"to", b"X-Tab "])
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=_names, value=_values)
+def test_relaxed_header_is_dkimpys(name: bytes, value: bytes) -> None:
+    field = name + b":" + value + b"\r\n"
+    [(cname, cvalue)] = _RELAXED.canonicalize_headers([(name, value + b"\r\n")])
+    assert relaxed_header(field) == (name.strip().lower(), cname + b":" + cvalue)
+
+
+_BODY_PIECES = st.sampled_from(
+    [b" ", b"  ", b"\t", b"\r\n", b"\r\n\r\n", b"text", b"=20", b"a b", b" \t\r\n", b"x\t"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_BODY_PIECES, max_size=16))
+def test_relaxed_body_is_dkimpys(pieces: list[bytes]) -> None:
+    body = b"".join(pieces) + b"\r\n"  # as every body ends on the wire
+    assert relaxed_body_end(body) == Relaxed.canonicalize_body(body)
+    # Line-local: whole lines canonicalised apart, then the last piece (with some text, as the
+    # Composer's PDF part has) through relaxed_body_end, make the same canonical body.
+    head, sep, tail = body[:-2].rpartition(b"\r\n")
+    if sep and tail.strip(b" \t"):
+        assert relaxed_lines(head + sep) + relaxed_body_end(tail + b"\r\n") == relaxed_body_end(
+            body
+        )
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(' \t=.aé€<>"x-'), max_size=240))
+def test_quoted_printable_lines_are_their_own_canonical_form(text: str) -> None:
+    line = text.encode("utf-8") + b"\r\n"
+    encoded = qp_line(line)
+    assert relaxed_lines(encoded) == encoded
+    assert all(len(physical) <= 76 for physical in encoded.split(b"\r\n"))
+    assert binascii.a2b_qp(encoded) == line  # decodes to the same text
+
+
+# --------------------------------------------------------------------------------------------
+# Awkward headers, signed by the Composer and verified by dkimpy
+# --------------------------------------------------------------------------------------------
+
+LONG_NAME = "Maria Fernanda de los Ángeles Ñúñez-Großmann, Dirección de Análisis Estratégico"
+
+
+@pytest.mark.parametrize(
+    ("sender", "subject", "name", "list_name"),
+    [
+        # A long non-ASCII display name in From and To: RFC 2047 words folded over lines.
+        (f'"{LONG_NAME}" <briefing@news.example.com>', "", LONG_NAME, "Security Chatter"),
+        # A Subject folded over several lines, with non-ASCII and doubled spaces.
+        (
+            "Firm <briefing@news.example.com>",
+            "Análisis:  " + "la seguridad en México, semana por semana " * 4,
+            "Ana",
+            "Chatter",
+        ),
+        # Tabs and runs of spaces in a reader's name and in the list's name.
+        ("Firm <briefing@news.example.com>", "", "José\t\tO'Brien   Díaz", "Sec\t  Chatter"),
+        # An ASCII name that needs quoting, and a one-word list.
+        ('"Ops, Intel & Co." <briefing@news.example.com>', "Short", 'A "quoted", name', "x"),
+    ],
+)
+def test_awkward_headers_verify(
+    tmp_path: Path,
+    keypair: tuple[Path, bytes],
+    rendered: RenderedIssue,  # noqa: F811
+    content: IssueContent,  # noqa: F811
+    sender: str,
+    subject: str,
+    name: str,
+    list_name: str,
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        MAILER_FROM=sender,
+        dkim_key_file=keypair[0],
+        dkim_selector=SELECTOR,
+        dkim_domain=SIGNING_DOMAIN,
+    )
+    info = campaign_info(content, subject=subject, list_name=list_name)
+    composer = Composer(rendered, info, settings)
+    dnsfunc = dns_for(keypair[1])
+    for delivery_id, test in ((60, False), (61, True)):
+        data = composer.compose(delivery_id, "ana@example.com", name, test=test).data
+        head = data.split(b"\r\n\r\n", 1)[0]
+        assert any(line[:1] in (b" ", b"\t") for line in head.split(b"\r\n")[3:])  # folded
+        assert dkim.verify(data, dnsfunc=dnsfunc) is True, (sender, subject, name)
+
+
+# --------------------------------------------------------------------------------------------
+# Ed25519-SHA256 beside RSA (RFC 8463)
+# --------------------------------------------------------------------------------------------
+
+ED_SELECTOR = "brief2025e"
+
+
+@pytest.fixture(scope="module")
+def ed25519_keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A PKCS#8 PEM key, as `openssl genpkey -algorithm ed25519` writes it, and its TXT record."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    path = tmp_path_factory.mktemp("dkim-ed") / "ed25519.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return path, b"v=DKIM1; k=ed25519; p=" + base64.b64encode(raw)
+
+
+def dual_dns(rsa_txt: bytes, ed_txt: bytes):
+    """The two TXT records an operator publishes for dual signing (the DNS boundary, stubbed)."""
+    records = {
+        f"{SELECTOR}._domainkey.{SIGNING_DOMAIN}.".encode(): rsa_txt,
+        f"{ED_SELECTOR}._domainkey.{SIGNING_DOMAIN}.".encode(): ed_txt,
+    }
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes | None:
+        return records.get(name)
+
+    return dnsfunc
+
+
+def verify_at(data: bytes, idx: int, dnsfunc) -> bool:  # type: ignore[no-untyped-def]
+    """dkimpy's verification of the idx-th DKIM-Signature (0: the topmost), False on any failure
+    as `dkim.verify` reports it."""
+    try:
+        return bool(dkim.DKIM(data).verify(idx=idx, dnsfunc=dnsfunc))
+    except dkim.DKIMException:
+        return False
+
+
+@pytest.fixture(scope="module")
+def dual_composer(
+    keypair: tuple[Path, bytes],
+    ed25519_keypair: tuple[Path, bytes],
+    rendered: RenderedIssue,  # noqa: F811
+    content: IssueContent,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Composer:
+    settings = make_settings(
+        tmp_path_factory.mktemp("dkim-dual"),
+        dkim_key_file=keypair[0],
+        dkim_selector=SELECTOR,
+        dkim_domain=SIGNING_DOMAIN,
+        dkim_ed25519_key_file=ed25519_keypair[0],
+        dkim_ed25519_selector=ED_SELECTOR,
+    )
+    return Composer(rendered, campaign_info(content), settings)
+
+
+def test_dual_signatures_rsa_first_both_verify(
+    dual_composer: Composer,
+    keypair: tuple[Path, bytes],
+    ed25519_keypair: tuple[Path, bytes],
+) -> None:
+    data = dual_composer.compose(70, "ana@example.com", "Ana López").data
+    values = email.message_from_bytes(data).get_all("DKIM-Signature", [])
+    tags = [dkim.util.parse_tag_value("".join(v.split()).encode()) for v in values]
+    assert [t[b"a"] for t in tags] == [b"rsa-sha256", b"ed25519-sha256"]
+    assert [t[b"s"] for t in tags] == [SELECTOR.encode(), ED_SELECTOR.encode()]
+    assert {t[b"d"] for t in tags} == {SIGNING_DOMAIN.encode()}
+    assert tags[0][b"h"] == tags[1][b"h"] and tags[0][b"bh"] == tags[1][b"bh"]
+    dnsfunc = dual_dns(keypair[1], ed25519_keypair[1])
+    assert verify_at(data, 0, dnsfunc) is True
+    assert verify_at(data, 1, dnsfunc) is True
+    # Each holds on its own: a wrong Ed25519 key fails the Ed25519 signature only.
+    other = ed25519.Ed25519PrivateKey.generate().public_key()
+    wrong = b"v=DKIM1; k=ed25519; p=" + base64.b64encode(
+        other.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+    assert verify_at(data, 1, dual_dns(keypair[1], wrong)) is False
+    assert verify_at(data, 0, dual_dns(keypair[1], wrong)) is True
+    tampered = data.replace(b"Sheinbaum", b"Sheinbaun", 1)
+    assert verify_at(tampered, 1, dnsfunc) is False
+
+
+def test_an_ed25519_signature_alone_verifies(
+    ed25519_keypair: tuple[Path, bytes],
+    compose_settings: Settings,  # noqa: F811
+) -> None:
+    """The Signer can sign with Ed25519 alone (the settings always add RSA first)."""
+    unsigned = b"From: a@news.example.com\r\nSubject: hi\r\n\r\nbody  text\t\r\n\r\n"
+    signer = Signer([SigningKey(ed25519_keypair[0].read_bytes(), ED_SELECTOR)], SIGNING_DOMAIN)
+    signed = signer.sign(unsigned)
+    assert signed.startswith(b"DKIM-Signature: v=1; a=ed25519-sha256;")
+    assert dkim.verify(signed, dnsfunc=dual_dns(b"", ed25519_keypair[1])) is True
+    assert signer.keys[0].dns_record() == ed25519_keypair[1].decode()
+
+
+def test_half_configured_ed25519_names_the_variable(
+    tmp_path: Path, keypair: tuple[Path, bytes], ed25519_keypair: tuple[Path, bytes]
+) -> None:
+    rsa_values = {
+        "dkim_key_file": keypair[0],
+        "dkim_selector": SELECTOR,
+        "dkim_domain": SIGNING_DOMAIN,
+    }
+    cases = [
+        (
+            {**rsa_values, "dkim_ed25519_key_file": ed25519_keypair[0]},
+            "MAILER_DKIM_ED25519_SELECTOR",
+        ),
+        ({**rsa_values, "dkim_ed25519_selector": ED_SELECTOR}, "MAILER_DKIM_ED25519_KEY_FILE"),
+        # Ed25519 never alone: the RSA settings are what is missing.
+        (
+            {"dkim_ed25519_key_file": ed25519_keypair[0], "dkim_ed25519_selector": ED_SELECTOR},
+            "MAILER_DKIM_KEY_FILE, MAILER_DKIM_SELECTOR, MAILER_DKIM_DOMAIN",
+        ),
+        # Each file holds its own kind of key; each selector publishes one key.
+        (
+            {**rsa_values, "dkim_ed25519_key_file": keypair[0], "dkim_ed25519_selector": "e"},
+            "MAILER_DKIM_ED25519_KEY_FILE must hold an Ed25519 key",
+        ),
+        (
+            {**rsa_values, "dkim_key_file": ed25519_keypair[0]},
+            "MAILER_DKIM_KEY_FILE must hold an RSA key",
+        ),
+        (
+            {
+                **rsa_values,
+                "dkim_ed25519_key_file": ed25519_keypair[0],
+                "dkim_ed25519_selector": SELECTOR,
+            },
+            "MAILER_DKIM_ED25519_SELECTOR must differ",
+        ),
+        (
+            {
+                **rsa_values,
+                "dkim_ed25519_key_file": tmp_path / "missing-ed.pem",
+                "dkim_ed25519_selector": ED_SELECTOR,
+            },
+            "MAILER_DKIM_ED25519_KEY_FILE .*missing-ed.pem: cannot read",
+        ),
+    ]
+    for values, message in cases:
+        with pytest.raises(ConfigError, match=message):
+            Signer.from_settings(make_settings(tmp_path, **values))

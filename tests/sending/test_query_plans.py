@@ -130,15 +130,26 @@ def test_no_send_path_query_scans_the_delivery_table(
     captured: dict[str, Any] = {}
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if re.match(r"(SELECT|INSERT|UPDATE|DELETE)\b.*\bdelivery\b", statement, re.S):
+        if re.match(r"(WITH|SELECT|INSERT|UPDATE|DELETE)\b.*\bdelivery\b", statement, re.S):
             params = parameters[0] if executemany else parameters
             captured.setdefault(statement, params)
 
+    # The claim and the outcomes go to psycopg directly (no SQLAlchemy event fires): their
+    # cursors are captured at the driver.
+    driver_execute = psycopg.Cursor.execute
+
+    def capture_driver(cursor, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(query, str):  # psycopg.sql.Composed: not the send path's
+            capture(None, cursor, query, params, None, False)
+        return driver_execute(cursor, query, params, **kwargs)
+
     event.listen(Engine, "before_cursor_execute", capture)
+    psycopg.Cursor.execute = capture_driver  # type: ignore[method-assign]
     try:
         result = CliRunner().invoke(app, ["send", issue_slug, "--list", list_slug, "--yes"])
     finally:
         event.remove(Engine, "before_cursor_execute", capture)
+        psycopg.Cursor.execute = driver_execute  # type: ignore[method-assign]
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert len(relay.sink.received) == NEWCOMERS  # the send really went through this path
     # Autovacuum is off here: only the snapshot's own ANALYZE can have counted the rows.
@@ -148,9 +159,9 @@ def test_no_send_path_query_scans_the_delivery_table(
     kinds = " ".join(captured)
     for needed in (
         "INSERT INTO delivery",  # the snapshot
-        "FOR UPDATE SKIP LOCKED",  # the claim
-        "UPDATE delivery SET",  # claim and outcome
-        "delivery_1.status",  # the already-sent check
+        "INSERT INTO delivery_claim",  # the claim, with the recipients' data (claim_recipients)
+        "earlier.status = 'sent'",  # the already-sent check, in the same statement
+        "UPDATE delivery SET status = %(status)s",  # each outcome (Recorder)
         "GROUP BY delivery.status",  # progress counts
     ):
         assert needed in kinds, f"no {needed!r} among the captured queries"

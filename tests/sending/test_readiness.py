@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from mailer.errors import ConfigError
 from mailer.sending import readiness
@@ -56,6 +56,33 @@ def test_half_configured_dkim_names_what_is_missing(
     monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
     monkeypatch.setenv("MAILER_DKIM_DOMAIN", "news.firm.mx")
     assert readiness.problems(Settings()) == []
+
+
+def test_the_ed25519_signature_is_checked_at_the_door(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half an Ed25519 configuration is named like half an RSA one; both halves: ready."""
+    for name, key in (
+        ("dkim.pem", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        ("ed25519.pem", ed25519.Ed25519PrivateKey.generate()),
+    ):
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        (env / name).write_bytes(pem)
+    monkeypatch.setenv("MAILER_DKIM_KEY_FILE", str(env / "dkim.pem"))
+    monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
+    monkeypatch.setenv("MAILER_DKIM_DOMAIN", "news.firm.mx")
+    monkeypatch.setenv("MAILER_DKIM_ED25519_KEY_FILE", str(env / "ed25519.pem"))
+    [problem] = readiness.problems(Settings())
+    assert "MAILER_DKIM_ED25519_SELECTOR" in problem
+    monkeypatch.setenv("MAILER_DKIM_ED25519_SELECTOR", "brief-ed")
+    assert readiness.problems(Settings()) == []
+    monkeypatch.setenv("MAILER_DKIM_ED25519_KEY_FILE", str(env / "dkim.pem"))
+    with pytest.raises(ConfigError, match="MAILER_DKIM_ED25519_KEY_FILE must hold an Ed25519"):
+        readiness.require(Settings())
 
 
 @pytest.mark.parametrize(

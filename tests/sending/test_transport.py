@@ -8,9 +8,19 @@ from pathlib import Path
 
 import pytest
 import trustme
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailer.errors import ConfigError
-from mailer.sending.transport import OutboxTransport, SMTPTransport, make_transport
+from mailer.sending.compose import Composer
+from mailer.sending.transport import OutboxTransport, SMTPTransport, _wire_form, make_transport
+from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
+    compose_settings,
+    composer,
+    content,
+    rendered,
+)
+from tests.sending.test_dkim import keypair, signed_composer  # noqa: F401  (fixtures)
 from tests.smtpd import SMTPServer, SMTPSink, free_port
 
 
@@ -227,3 +237,150 @@ def test_a_relay_refusing_the_sender_fails_every_recipient_and_keeps_the_connect
     assert "sender rejected" in refused["a@x.org"].text
     assert accepted["c@example.org"].accepted
     assert [r.rcpt_tos for r in server.sink.received] == [["c@example.org"]]
+
+
+# --- PIPELINING (RFC 2920) and the fallback without it ---------------------------------------
+
+
+def group(*recipients: str, data: bytes | None = None) -> Msg:
+    """One message to several recipients (a transaction with one RCPT each)."""
+    head = b"From: a@news.example.com\r\nTo: list@example.org\r\nMessage-ID: <g@x>\r\n\r\n"
+    return Msg("bounces+g@news.example.com", recipients, data or head + b"hello\r\n")
+
+
+def test_a_pipelining_relay_gets_the_commands_in_one_go_and_a_refused_rcpt_is_its_own() -> None:
+    sink = SMTPSink(rules={"gone@example.org": ["550 5.1.1 <gone@example.org>: user unknown"]})
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        replies = transport.send(group("ana@example.org", "gone@example.org", "luis@example.org"))
+        again = transport.send(message("eva@example.org"))
+    assert {r: (x.code, x.command) for r, x in replies.items()} == {
+        "ana@example.org": (250, "DATA"),
+        "gone@example.org": (550, "RCPT"),
+        "luis@example.org": (250, "DATA"),
+    }
+    assert "user unknown" in replies["gone@example.org"].text
+    assert again["eva@example.org"].accepted
+    assert [r.rcpt_tos for r in sink.received] == [
+        ["ana@example.org", "luis@example.org"],
+        ["eva@example.org"],
+    ]
+    # When the relay read MAIL FROM, every RCPT and the DATA were already waiting behind it.
+    assert sink.queued_at_mail[0] == (
+        b"RCPT TO:<ana@example.org>\r\nRCPT TO:<gone@example.org>\r\n"
+        b"RCPT TO:<luis@example.org>\r\nDATA\r\n"
+    )
+
+
+def test_a_pipelined_mail_refusal_is_every_recipients_and_the_rcpt_replies_are_skipped() -> None:
+    sink = SMTPSink(refuse_mail="451 4.3.0 sender check unavailable")
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        refused = transport.send(group("a@example.org", "b@example.org"))
+        conn = transport._conn
+        sink.refuse_mail = None
+        later = transport.send(group("c@example.org", "d@example.org"))
+        assert transport._conn is conn  # the relay's other replies were read: still in step
+    assert {r: (x.code, x.command, x.temporary) for r, x in refused.items()} == {
+        "a@example.org": (451, "MAIL", True),
+        "b@example.org": (451, "MAIL", True),
+    }
+    assert all(x.accepted for x in later.values())
+    assert [r.rcpt_tos for r in sink.received] == [["c@example.org", "d@example.org"]]
+
+
+def test_data_refused_is_every_accepted_recipients_and_no_message_is_sent() -> None:
+    sink = SMTPSink(
+        rules={"gone@example.org": ["550 5.1.1 user unknown"]},
+        refuse_data="451 4.3.1 insufficient system storage",
+    )
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        replies = transport.send(group("ana@example.org", "gone@example.org"))
+        sink.refuse_data = None
+        later = transport.send(group("luis@example.org"))
+    assert {r: (x.code, x.command) for r, x in replies.items()} == {
+        "ana@example.org": (451, "DATA"),
+        "gone@example.org": (550, "RCPT"),
+    }
+    assert replies["ana@example.org"].temporary and "storage" in replies["ana@example.org"].text
+    assert later["luis@example.org"].accepted
+    # The refused transaction was reset: the next one carries only its own recipient.
+    assert [r.rcpt_tos for r in sink.received] == [["luis@example.org"]]
+
+
+def test_421_at_a_pipelined_rcpt_defers_the_rest_and_the_next_message_reconnects() -> None:
+    sink = SMTPSink(rules={"b@example.org": ["421 4.3.2 shutting down", "250 OK"]})
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        replies = transport.send(group("a@example.org", "b@example.org", "c@example.org"))
+        assert transport._conn is None
+        later = transport.send(group("b@example.org"))
+    assert {r: x.code for r, x in replies.items()} == {
+        "a@example.org": 421,
+        "b@example.org": 421,
+        "c@example.org": 421,
+    }
+    assert all(x.temporary for x in replies.values())
+    assert later["b@example.org"].accepted
+    assert [r.rcpt_tos for r in sink.received] == [["b@example.org"]]
+
+
+BODY_8BIT = (
+    "Año nuevo, ¿contraseñas nuevas? Überprüfen Sie 日本語 too.\r\n".encode()
+    + b"x" * 990  # a line of 990 bytes (under RFC 5321's 1000 with CRLF): not folded or cut
+    + b"\r\n.\r\n..\r\n. leading dot and space\r\n.\r\nlast line without CRLF"
+)
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_dots_8bit_and_long_lines_arrive_exactly_as_composed(pipelining: bool) -> None:
+    sink = SMTPSink(pipelining=pipelining)
+    head = b"From: a@news.example.com\r\nTo: ana@example.org\r\nMessage-ID: <e@x>\r\n\r\n"
+    data = b".a first line starting with a dot\r\n" + head + BODY_8BIT
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        reply = transport.send(Msg("b@news.example.com", ("ana@example.org",), data))
+    assert reply["ana@example.org"].accepted
+    [got] = sink.received
+    assert got.data == data + b"\r\n"  # the transport ends the last line; nothing else changed
+
+
+def test_without_pipelining_each_command_waits_for_its_reply() -> None:
+    sink = SMTPSink(pipelining=False, rules={"gone@example.org": ["550 5.1.1 user unknown"]})
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        replies = transport.send(group("ana@example.org", "gone@example.org"))
+        data_refused = transport.send(group("luis@example.org"))  # normal again
+    assert {r: (x.code, x.command) for r, x in replies.items()} == {
+        "ana@example.org": (250, "DATA"),
+        "gone@example.org": (550, "RCPT"),
+    }
+    assert data_refused["luis@example.org"].accepted
+    assert sink.queued_at_mail == [b"", b""]  # nothing sent ahead of a reply
+    assert [r.rcpt_tos for r in sink.received] == [["ana@example.org"], ["luis@example.org"]]
+
+
+@pytest.mark.parametrize("which", ["composer", "signed_composer"])
+def test_composed_messages_arrive_byte_for_byte(which: str, request: pytest.FixtureRequest) -> None:
+    """The Composer's own dot-stuffed wire form (stuffed per cached line) is what the relay
+    unstuffs back into exactly the composed message, signed or not."""
+    source: Composer = request.getfixturevalue(which)
+    first = source.compose(41, "ana@example.org", "Ana")
+    second = source.compose(42, "luis@example.org", "Luis")  # shared lines from the cache now
+    assert b"\r\n." in first.data  # the issue's HTML has lines starting with "." (its CSS)
+    with SMTPServer() as server, make_transport(server.url) as transport:
+        assert transport.send(first)["ana@example.org"].accepted
+        assert transport.send(second)["luis@example.org"].accepted
+    assert [r.data for r in server.sink.received] == [first.data, second.data]
+
+
+@given(
+    st.lists(st.sampled_from([b".", b"..", b"\r\n", b"\n", b"a", b"\xc3\xb1", b"\r"]), max_size=30)
+)
+def test_the_wire_form_is_what_a_receiver_turns_back_into_the_message(parts: list[bytes]) -> None:
+    """RFC 5321 4.5.2 from the receiving side: the data ends at the first line that is a lone
+    ".", and a leading dot is removed from every other line (a line ending at any LF, as Postfix
+    reads a bare LF: the stuffing is the stricter of the two readings)."""
+    data = b"".join(parts)
+    wire = _wire_form(Msg("a@x.org", ("b@x.org",), data))
+    lines = wire.split(b"\r\n")
+    assert lines[-2:] == [b".", b""]  # the end-of-data line, and only there
+    received = [line[1:] if line.startswith(b".") else line for line in wire[:-3].split(b"\n")]
+    expected = data if data.endswith(b"\r\n") else data + b"\r\n"
+    assert b"\n".join(received) == expected
+    assert b"\n.\r\n" not in wire[:-3] and not wire.startswith(b".\r\n")  # no early end

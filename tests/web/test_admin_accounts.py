@@ -112,3 +112,32 @@ def test_the_dkim_record_is_the_public_key_to_publish(tmp_path: Path) -> None:
     assert value == f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
     assert all(len(s) <= 255 for s in re.findall(r'"([^"]*)"', record))
     assert dkim_record(Settings(dkim_key_file=None)).ok is None  # not signing: nothing to publish
+
+
+def test_the_ed25519_dkim_record_is_the_raw_public_key(tmp_path: Path) -> None:
+    """RFC 8463 §4.2: p= is the raw 32-byte key, base64 (not a DER SubjectPublicKeyInfo)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = tmp_path / "ed25519.pem"  # PKCS#8, as `openssl genpkey -algorithm ed25519` writes it
+    pem.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    settings = Settings(
+        dkim_ed25519_key_file=pem, dkim_ed25519_selector="brief-ed", dkim_domain="firm.example"
+    )
+    check = dkim_record(settings, ed25519_key=True)
+    assert check.ok and check.name == "DKIM Ed25519"
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert check.lines == (
+        "brief-ed._domainkey.firm.example. IN TXT "
+        f'( "v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}" )',
+    )
+    unset = dkim_record(Settings(dkim_ed25519_key_file=None), ed25519_key=True)
+    assert unset.ok is None and "MAILER_DKIM_ED25519_KEY_FILE" in unset.detail

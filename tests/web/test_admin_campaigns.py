@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mailer.inbound import models
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
-from mailer.web.admin.campaign_report import timing
+from mailer.web.admin.campaign_report import sent_over_time, timing
 from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
 from subscribers.lists import get_list
 from tests.builders import Newsroom
@@ -116,6 +116,20 @@ def test_the_campaign_page_shows_timing_chart_failures_and_what_came_back(
     assert "<svg" in chart.text and "Messages sent" in chart.text
     assert not re.search(r"<script[^>]+src=", chart.text)  # nothing fetched from elsewhere
     assert "default-src 'none'" in chart.headers["content-security-policy"]
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    sent_rows = session.scalars(
+        select(Delivery).where(
+            Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT
+        )
+    ).all()
+    for i, row in enumerate(sent_rows):  # uneven moments, none on an interval's edge
+        row.sent_at = start + timedelta(seconds=i * i + 0.5)
+    session.commit()
+    times = sorted(start + timedelta(seconds=i * i + 0.5) for i in range(len(sent_rows)))
+    series = sent_over_time(session, campaign_id, points=4)
+    assert [at for at, _ in series][0] == times[0] and series[-1] == (times[-1], len(times))
+    assert [n for _, n in series[:-1]] == [sum(t < at for t in times) for at, _ in series[:-1]]
+    assert len(series) == 4 and len(times) > 4
 
     who = editor.get(f"/admin/campaigns/{campaign_id}/people/failed")
     assert f'data-total="{len(failed)}"' in who.text

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from mailer import accounts
 from mailer.content.issues import get_issue
 from mailer.settings import Settings
+from mailer.web import queries
 from mailer.web.app import create_app
 from subscribers import segments
 from subscribers.lifecycle import get_subscriber
@@ -270,6 +271,19 @@ def test_subscribers_page_through_by_keyset_and_each_address_comes_once(
     assert seen == expected == sorted(expected)
     both = api.get("/api/v1/subscribers", params={"after": expected[0], "offset": 3})
     assert both.status_code == 422 and "offset or after" in both.text
+
+
+def test_a_subscriber_total_past_the_cap_is_marked_and_count_exact_counts(
+    api: TestClient, room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exact = api.get("/api/v1/subscribers", params={"q": "example"}).json()
+    assert exact["total_exact"] is True and exact["total"] > 3
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    capped = api.get("/api/v1/subscribers", params={"q": "example"}).json()
+    assert capped["total_exact"] is False and capped["total"] == 3
+    counted = api.get("/api/v1/subscribers", params={"q": "example", "count": "exact"}).json()
+    assert counted["total_exact"] is True and counted["total"] == exact["total"]
+    assert api.get("/api/v1/subscribers", params={"count": "all"}).status_code == 422
 
 
 def test_a_campaigns_deliveries_page_through_by_keyset(

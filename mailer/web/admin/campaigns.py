@@ -19,10 +19,9 @@ from mailer.sending import campaigns, dispatch
 from mailer.sending.models import CampaignStatus
 from mailer.sending.schedule import describe
 from mailer.settings import get_settings
-from mailer.web import queries
+from mailer.web import keyset, queries
 from mailer.web.admin import campaign_report, engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
-from mailer.web.admin.search import page_numbers
 from mailer.web.pages import SVG_HEADERS
 from subscribers.errors import NotFound as SubscribersNotFound
 
@@ -87,7 +86,7 @@ def campaign_page(
     admin: Admin,
 ) -> Response:
     summary = queries.campaign_summary(session, campaign_id)
-    report = campaign_report.report(session, campaign_id)
+    report = campaign_report.report(session, campaign_id, summary.counts)
     return render(
         request,
         "campaign.html.j2",
@@ -103,7 +102,7 @@ def campaign_page(
             if summary.scheduled_at
             else "",
             "final": summary.status in FINAL,
-            **engagement.campaign_context(session, campaign_id),
+            **engagement.campaign_context(session, campaign_id, summary.counts["sent"]),
         },
         admin=admin,
         active="campaigns",
@@ -140,15 +139,18 @@ def campaign_people(
     kind: str,
     session: DB,
     admin: Admin,
-    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    after: Annotated[str, Query(max_length=2000)] = "",
+    before: Annotated[str, Query(max_length=2000)] = "",
+    page: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    """The people behind one of the campaign page's numbers, a page at a time."""
+    """The people behind one of the campaign page's numbers, a page at a time by keyset
+    (`after=`/`before=` a row's encoded address and id, `page=last`)."""
+    if kind not in campaign_report.PEOPLE:
+        campaign_report.people_query(campaign_id, kind)  # raises NotFound, naming the kinds
     summary = queries.campaign_summary(session, campaign_id)
-    size = 100
-    total, rows = campaign_report.people(
-        session, campaign_id, kind, limit=size, offset=(page_no - 1) * size
+    found = campaign_report.people(
+        session, campaign_id, kind, keyset.Position.of(after, before, page, 2)
     )
-    pages = max(1, -(-total // size))
     return render(
         request,
         "campaign_people.html.j2",
@@ -157,11 +159,9 @@ def campaign_people(
             "c": summary,
             "kind": kind,
             "heading": campaign_report.PEOPLE[kind],
-            "rows": rows,
-            "total": total,
-            "page_no": page_no,
-            "pages": pages,
-            "numbers": page_numbers(page_no, pages),
+            "rows": found.rows,
+            "found": found,
+            "total": campaign_report.people_total(session, campaign_id, kind, summary.counts),
         },
         admin=admin,
         active="campaigns",

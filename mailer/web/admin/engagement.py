@@ -17,11 +17,14 @@ from mailer.web.pages import SVG_HEADERS
 router = protected_router()
 
 
-def campaign_context(session: Session, campaign_id: int) -> dict[str, Any]:
-    """What the campaign page's engagement block (admin/engagement.html.j2) shows."""
+def campaign_context(
+    session: Session, campaign_id: int, delivered: int | None = None
+) -> dict[str, Any]:
+    """What the campaign page's engagement block (admin/engagement.html.j2) shows; `delivered`:
+    the messages sent, when the page has counted them already."""
     settings = get_settings()
     return {
-        "engagement": reports.campaign_engagement(session, campaign_id),
+        "engagement": reports.campaign_engagement(session, campaign_id, delivered),
         "opens_caveat": reports.OPENS_CAVEAT,
         "tracking_on": settings.track_clicks,
     }

@@ -116,19 +116,25 @@ def check_relay(settings: Settings) -> Check:
     return Check("Relay", code == 250, f"{redact(url)}: EHLO {code} {greeting}", features)
 
 
-def dkim_record(settings: Settings) -> Check:
-    """The TXT record that publishes the signing key's public half (RFC 6376 §3.6.1)."""
-    key_file, selector, domain = (
-        settings.dkim_key_file,
-        settings.dkim_selector,
-        settings.dkim_domain,
-    )
+def dkim_record(settings: Settings, *, ed25519_key: bool = False) -> Check:
+    """The TXT record that publishes a signing key's public half (RFC 6376 §3.6.1): the RSA key
+    of MAILER_DKIM_KEY_FILE, or with `ed25519_key` the optional second key of
+    MAILER_DKIM_ED25519_KEY_FILE (RFC 8463 §4.2: p= is the raw 32-byte public key)."""
+    if ed25519_key:
+        title, variable = "DKIM Ed25519", "MAILER_DKIM_ED25519_KEY_FILE"
+        key_file, selector = settings.dkim_ed25519_key_file, settings.dkim_ed25519_selector
+        unset = "messages carry the RSA signature only"
+    else:
+        title, variable = "DKIM", "MAILER_DKIM_KEY_FILE"
+        key_file, selector = settings.dkim_key_file, settings.dkim_selector
+        unset = "messages are not signed"
+    domain = settings.dkim_domain
     if not key_file:
-        return Check("DKIM", None, "no key (MAILER_DKIM_KEY_FILE): messages are not signed")
+        return Check(title, None, f"no key ({variable}): {unset}")
     try:
         key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
     except Exception as exc:  # noqa: BLE001
-        return Check("DKIM", False, f"{key_file}: cannot read the private key ({exc})")
+        return Check(title, False, f"{key_file}: cannot read the private key ({exc})")
     if isinstance(key, rsa.RSAPrivateKey):
         kind = "rsa"
         der = key.public_key().public_bytes(
@@ -140,12 +146,12 @@ def dkim_record(settings: Settings) -> Check:
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
     else:
-        return Check("DKIM", False, f"{key_file}: neither an RSA nor an Ed25519 key")
+        return Check(title, False, f"{key_file}: neither an RSA nor an Ed25519 key")
     value = f"v=DKIM1; k={kind}; p={base64.b64encode(der).decode('ascii')}"
     # DNS strings hold at most 255 bytes: longer values are published as several strings.
     strings = " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
     name = f"{selector or 'SELECTOR'}._domainkey.{domain or settings.mail_domain}."
-    return Check("DKIM", True, f"publish as TXT at {name}", (f"{name} IN TXT ( {strings} )",))
+    return Check(title, True, f"publish as TXT at {name}", (f"{name} IN TXT ( {strings} )",))
 
 
 @router.get("/settings")
@@ -156,6 +162,7 @@ def settings_page(request: Request, session: DB, admin: Admin) -> Response:
         check_broker(settings),
         check_relay(settings),
         dkim_record(settings),
+        dkim_record(settings, ed25519_key=True),
     ]
     return render(
         request,

@@ -5,23 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mailer.accounts import AdminUser
 from mailer.db import get_sessionmaker
 from mailer.sending.models import Campaign
 from mailer.settings import get_settings
-from mailer.web import queries
+from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
 from subscribers.lifecycle import add_subscriber
-from subscribers.lists import create_list, delete_list, edit_list, get_list, list_lists
-from subscribers.models import MailingList, SubscriptionStatus
+from subscribers.lists import (
+    create_list,
+    delete_list,
+    edit_list,
+    get_list,
+    list_lists,
+)
+from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
 
 PAGE_SIZE = 50
 
@@ -81,34 +88,45 @@ def render_list_page(
     *,
     q: str = "",
     status: str = "",
-    page_no: int = 1,
+    position: keyset.Position | None = None,
     form: dict[str, str] | None = None,
     error: str | None = None,
     report: Any = None,
     status_code: int = 200,
 ) -> Response:
-    total, rows = queries.search_subscribers(
+    query = queries.subscriber_query(mlist.id, q, status or None)
+    found = keyset.page(
         session,
-        list_id=mlist.id,
-        q=q,
-        status=status or None,
+        query.options(selectinload(Subscriber.tag_rows)),
+        [Subscriber.email, Subscriber.id],
+        position or keyset.Position(),
         limit=PAGE_SIZE,
-        offset=(page_no - 1) * PAGE_SIZE,
+        key_of=lambda row: (row[0].email, row[0].id),
     )
-    summary = next((s for s in list_lists(session) if s.slug == mlist.slug), None)
+    counts = status_totals(session, mlist)
+    everyone = queries.Total(
+        sum(t.n for t in counts.values()),
+        exact=all(t.exact for t in counts.values()),
+        estimate=any(t.estimate for t in counts.values()),
+    )
+    if q.strip():
+        total = queries.subscriber_total(query, session, text=True, exact=False)
+    else:
+        total = counts[status] if status else everyone
     return render(
         request,
         "list.html.j2",
         {
             "title": mlist.name,
             "mlist": mlist,
-            "summary": summary,
-            "rows": rows,
+            "summary": counts,
+            "subscriptions": everyone,
+            "rows": queries.subscriber_rows(found.rows),
+            "found": found,
             "total": total,
             "q": q,
             "status": status,
-            "page_no": page_no,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "base": urlencode({k: v for k, v in (("q", q), ("status", status)) if v}),
             "form": form or {},
             "error": error,
             "report": report,
@@ -129,12 +147,17 @@ def list_page(
     admin: Admin,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(max_length=20)] = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=100000)] = 1,
+    after: Annotated[str, Query(max_length=2000)] = "",
+    before: Annotated[str, Query(max_length=2000)] = "",
+    page: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
+    """A list's subscribers by address, a page at a time by keyset (`after=`/`before=` a row's
+    encoded address and id, `page=last`)."""
     mlist = list_or_404(session, slug)
     if status not in {s.value for s in SubscriptionStatus}:
         status = ""
-    return render_list_page(request, session, admin, mlist, q=q, status=status, page_no=page_no)
+    position = keyset.Position.of(after, before, page, 2)
+    return render_list_page(request, session, admin, mlist, q=q, status=status, position=position)
 
 
 @router.post("/lists/{slug}/subscribers")
@@ -194,6 +217,21 @@ def export_list(slug: str, session: DB, admin: Admin) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+def status_totals(session: Session, mlist: MailingList) -> dict[str, queries.Total]:
+    """The list's subscriptions by status value, each exact up to 10,000 and beyond that
+    PostgreSQL's estimate ("about N"): each reads at most 10,001 entries of the (list_id,
+    status) index, where an exact count of a million-subscriber list read the million."""
+    return {
+        s.value: queries.estimated_total(
+            session,
+            select(Subscription.id).where(
+                Subscription.list_id == mlist.id, Subscription.status == s
+            ),
+        )
+        for s in SubscriptionStatus
+    }
 
 
 def _campaigns_of(session: Session, list_id: int) -> int:

@@ -40,7 +40,10 @@ class CampaignOut(BaseModel):
     expression: str | None
     status: str
     reason: str
-    total: int = Field(description="recipients snapshotted when sending started")
+    total: int = Field(
+        description="recipients snapshotted so far (all of them once the status no longer says "
+        "the snapshot is running)"
+    )
     counts: dict[str, int] = Field(description="deliveries by status")
     scheduled_at: datetime | None
     started_at: datetime | None

@@ -33,7 +33,11 @@ class SubscriberOut(BaseModel):
 
 
 class SubscriberPage(BaseModel):
-    total: int
+    total: int = Field(
+        description="how many match: exact up to 10,000 (or with `count=exact`); beyond, a "
+        "lower bound (10,000) or PostgreSQL's estimate, and `total_exact` is false"
+    )
+    total_exact: bool = Field(default=True, description="whether `total` is an exact count")
     limit: int
     offset: int
     items: list[SubscriberOut]
@@ -96,6 +100,14 @@ def subscribers(
             description="the previous page's `next_after`: the page after that address",
         ),
     ] = None,
+    count: Annotated[
+        str,
+        Query(
+            pattern="^(exact|capped)$",
+            description="`exact`: count every match for `total` (about half a second at a "
+            "million subscribers); `capped` (default): exact up to 10,000",
+        ),
+    ] = "capped",
 ) -> SubscriberPage:
     """Subscribers in address order, a page at a time: follow `next_after` to page through."""
     check_text(q, "q")
@@ -105,10 +117,18 @@ def subscribers(
             raise HTTPException(422, "give either offset or after, not both")
     list_id = get_list(session, list).id if list else None
     total, rows = queries.search_subscribers(
-        session, list_id=list_id, q=q, status=status, limit=limit, offset=offset, after=after
+        session,
+        list_id=list_id,
+        q=q,
+        status=status,
+        limit=limit,
+        offset=offset,
+        after=after,
+        exact=count == "exact",
     )
     return SubscriberPage(
-        total=total,
+        total=total.n,
+        total_exact=total.exact,
         limit=limit,
         offset=offset,
         items=[SubscriberOut(**vars(r)) for r in rows],
