@@ -145,8 +145,9 @@ def page(
         first, last = not more, position.last
     else:
         first, last = position.after is None, not more
-    if not rows:
-        return Page([], None, None, True, True)
+    if not rows:  # nothing there (rows deleted since the link was made): offer the first page
+        at_start = position.after is None and not position.backwards
+        return Page([], None, None, at_start, True)
     return Page(
         rows=rows,
         next=None if last else encode(key_of(rows[-1])),
