@@ -125,7 +125,6 @@ def page(
     `key_of(row)` gives a row's key values in `keys` order.
     """
     scan_descending = descending != position.backwards
-    query = query
     row_key = tuple_(*keys) if len(keys) > 1 else keys[0]
 
     def bound(key: Key) -> Any:
