@@ -145,7 +145,7 @@ def _listing_from_sqlite() -> list[Listed] | None:
         return None
     path = match["path"]
     if not os.path.isfile(path):
-        return None  # the ORM path creates it owner-only and says to run `mailer db upgrade`
+        return None  # the ORM path says to run `mailer db upgrade` (and creates nothing)
     # timeout: the engine's busy_timeout (subscribers.db): a writer may hold the lock a while.
     conn = sqlite3.connect(path, timeout=30)
     try:
