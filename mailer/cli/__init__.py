@@ -187,6 +187,20 @@ def main() -> None:
         sys.exit(1)
 
 
+def row_folded(prefix: str, text: str) -> str:
+    """A plain-text table row whose last column (`text`, after the fixed-width `prefix`) folds
+    onto indented continuation lines so that no line is wider than the terminal (COLUMNS, else
+    80). Words break only when one alone is wider than the room left."""
+    import shutil
+    import textwrap
+
+    room = shutil.get_terminal_size().columns - len(prefix)
+    if len(text) <= room or room < 10:
+        return prefix + text
+    lines = textwrap.wrap(text, room, break_on_hyphens=False) or [text]
+    return "\n".join([prefix + lines[0], *(" " * len(prefix) + line for line in lines[1:])])
+
+
 def _error(text: str) -> None:
     from rich.console import Console
     from rich.markup import escape
