@@ -428,3 +428,26 @@ def test_the_bounces_page_shows_complaints_and_failed_inbound_messages_with_thei
     page = text_of(editor.get("/admin/bounces").text)
     assert "marked complained and suppressed" in page
     assert "Failed inbound messages" in page and "1500 nested multipart parts" in page
+
+
+def test_the_schedule_field_names_the_zone_it_is_read_in(
+    editor: Editor, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The send form's time is read in MAILER_TIMEZONE, not the server's zone: the label says
+    which, and the campaign is scheduled at that time in that zone."""
+    from mailer.settings import reset_settings
+
+    monkeypatch.setenv("MAILER_TIMEZONE", "America/Mexico_City")  # CST all year since 2022
+    reset_settings()
+    page = editor.get(f"/admin/issues/{room.issue_slug}")
+    label = lxml.html.fromstring(page.text).xpath("//label[@for='at']")[0].text_content()
+    assert (
+        label
+        == "Schedule (optional; time in America/Mexico_City (CST, UTC-06:00), MAILER_TIMEZONE)"
+    )
+    form = {"audience": "briefing", "at": "2099-01-01T09:00", "confirm": "yes"}
+    sent = editor.post(f"/admin/issues/{room.issue_slug}/send", form, follow_redirects=False)
+    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    shown = text_of(editor.get(f"/admin/campaigns/{campaign_id}").text)
+    assert "scheduled for 2099-01-01 09:00 CST (2099-01-01 15:00 UTC)" in shown
+    assert relay.sink.received == []

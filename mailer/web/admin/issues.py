@@ -3,7 +3,7 @@ previews, a test send to named addresses, and sending to a list (confirm, then c
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Annotated
 
@@ -144,12 +144,26 @@ def _issue_page(
             "send_error": send_error,
             "test_error": test_error,
             "form": form or {},
-            "tz": datetime.now().astimezone().strftime("%Z (UTC%z)"),
+            "tz": zone_label(get_settings().timezone),
         },
         admin=admin,
         active="issues",
         status_code=status_code,
     )
+
+
+def zone_label(name: str, now: datetime | None = None) -> str:
+    """How the send form names the zone its "Schedule" time is read in: MAILER_TIMEZONE's IANA
+    name with its abbreviation and UTC offset now, e.g. "America/Chicago (CST, UTC-06:00)".
+    The server's own zone is beside the point: `parse_when` reads the time in MAILER_TIMEZONE."""
+    from zoneinfo import ZoneInfo
+
+    at = (now or datetime.now(UTC)).astimezone(ZoneInfo(name))
+    offset = at.strftime("%z")
+    utc = f"UTC{offset[:3]}:{offset[3:]}" if offset != "+0000" else "UTC"
+    abbreviation = at.tzname() or ""
+    parts = [p for p in (abbreviation, utc) if p and p != name]
+    return f"{name} ({', '.join(parts)})" if parts else name
 
 
 @router.get("/issues/{slug}")
