@@ -190,13 +190,18 @@ def main() -> None:
 def row_folded(prefix: str, text: str) -> str:
     """A plain-text table row whose last column (`text`, after the fixed-width `prefix`) folds
     onto indented continuation lines so that no line is wider than the terminal (COLUMNS, else
-    80). Words break only when one alone is wider than the room left."""
+    80); when the fixed columns leave under 20 characters, the text goes on its own lines below.
+    Words break only when one alone is wider than the room left."""
     import shutil
     import textwrap
 
-    room = shutil.get_terminal_size().columns - len(prefix)
-    if len(text) <= room or room < 10:
+    columns = shutil.get_terminal_size().columns
+    room = columns - len(prefix)
+    if len(text) <= room:
         return prefix + text
+    if room < 20:  # the fixed columns fill the line: the text goes below them, indented
+        lines = textwrap.wrap(text, columns - 4, break_on_hyphens=False)
+        return "\n".join([prefix.rstrip(), *("    " + line for line in lines)])
     lines = textwrap.wrap(text, room, break_on_hyphens=False) or [text]
     return "\n".join([prefix + lines[0], *(" " * len(prefix) + line for line in lines[1:])])
 

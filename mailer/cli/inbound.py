@@ -120,9 +120,15 @@ def list_(
     if not rows:
         typer.echo("no inquiries" + (f" for {partner}" if partner else ""))
         return
-    table = Table("id", "received", "partner", "client", "subject", "issue", "status")
+    # 80 columns: id, time and status never wrap; who wrote to whom, the subject and the issue
+    # share one column, a line each, and fold there.
+    table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold underline")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("received", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("client → partner / subject / issue", overflow="fold")
     for r in rows:
-        cells = (r.id, f"{r.received_at:%Y-%m-%d %H:%M}", r.partner, r.client, r.subject, r.issue)
         # Text(), not markup: a subject like "[bold]" is the client's, printed as written.
-        table.add_row(*(Text(str(c)) for c in (*cells, r.status)))
-    Console(width=200).print(table, highlight=False)
+        detail = Text(f"{r.client} → {r.partner}\n{r.subject}\nre {r.issue}")
+        table.add_row(str(r.id), f"{r.received_at:%Y-%m-%d %H:%M}", Text(str(r.status)), detail)
+    Console().print(table, highlight=False)

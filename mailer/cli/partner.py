@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mailer.cli import row_folded
 from mailer.content.partners import add_partner, list_partners
 from mailer.db import session_scope
 
@@ -40,6 +41,6 @@ def list_() -> None:
     email_w = max(len("EMAIL"), *(len(r[1]) for r in rows))
     typer.echo(f"{'SLUG':<{slug_w}}  {'EMAIL':<{email_w}}  NAME")
     for slug, email, name, title in rows:
-        typer.echo(
-            f"{slug:<{slug_w}}  {email:<{email_w}}  {name}" + (f", {title}" if title else "")
-        )
+        # The name and title fold within the terminal's width under their own column.
+        described = name + (f", {title}" if title else "")
+        typer.echo(row_folded(f"{slug:<{slug_w}}  {email:<{email_w}}  ", described))

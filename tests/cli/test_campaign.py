@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from mailer import db as mailer_db
 from mailer.content.issues import import_issue
+from mailer.content.partners import add_partner
+from mailer.inbound.models import InboundMessage, Inquiry
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
@@ -64,6 +66,29 @@ def _campaigns(session: Session) -> None:
         total=6,
     )
     planned = Campaign(issue_id=issue.id, list_id=mlist.id, expression="lang:es or lang:pt")
+    partner = add_partner(
+        session,
+        "ana-lucia-montes-de-oca",
+        name="Ana Lucía Montes de Oca",
+        email="ana.lucia.montes-de-oca@miranda-partners.example",
+        title="Partner, Head of Cybersecurity and Data Protection, Energy Regulatory Practice",
+    )
+    message = InboundMessage(
+        rcpt_to="reply+abc@news.example.com", address_kind="reply", size=3, raw=b"raw"
+    )
+    session.add(message)
+    session.flush()
+    session.add(
+        Inquiry(
+            inbound_message_id=message.id,
+            issue_id=issue.id,
+            partner_id=partner.id,
+            client_name="José Antonio Rivera Villaseñor",
+            client_email="jose.antonio.rivera-villasenor@utility-holdings.example",
+            subject=f"Re: Security Chatter — {SLUG}: can we talk about the NERC CIP item?",
+            forward_message_id="<fwd1@news.example.com>",
+        )
+    )
     session.add_all([sending, planned])
     session.flush()
     for status, reply in [
@@ -108,6 +133,8 @@ def mailer(folder: Path, *args: str) -> str:
         ("report", SLUG),
         ("list", "list"),
         ("segment", "list", "--list", LIST),
+        ("partner", "list"),
+        ("inquiries", "list"),
     ],
 )
 def test_every_listing_fits_80_columns(folder: Path, command: tuple[str, ...]) -> None:
@@ -122,6 +149,10 @@ def test_every_listing_fits_80_columns(folder: Path, command: tuple[str, ...]) -
         assert LIST in out and "".join(LIST_NAME.split()) in "".join(flat.split())
     if command[0] == "segment":
         assert "".join(EXPRESSION.split()) in "".join(flat.split())
+    if command[0] == "partner":
+        assert "EnergyRegulatoryPractice" in "".join(flat.split())
+    if command[0] == "inquiries":
+        assert "NERCCIPitem?" in "".join(flat.split()) and "ana-lucia-montes-de-oca" in out
 
 
 def test_the_report_names_issue_and_audience_and_counts_complaints_once(folder: Path) -> None:
