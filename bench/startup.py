@@ -26,13 +26,17 @@ Campaign start (--start). For each size, a throw-away PostgreSQL database (bench
 create_database and populate: the fixture issue, list `bench`, N active subscribers) and a broker
 (a private redis-server as bench/send.py starts, or --broker, a Redis db this bench may flush)
 with NO worker, so nothing is sent and each part is measured alone:
-- `mailer send SLUG --list bench --yes --no-wait` as a whole process: start-up, the door's checks
-  and audience count, the campaign row, and enqueueing the start task;
-- the start task itself (`tasks.start_campaign` run in this process on that campaign): render
-  once (`render_issue`, with the PDF), snapshot the audience into delivery rows
-  (`campaigns.snapshot`), enqueue the batches (`enqueue_batches`), each timed by wrapping the
-  function the task calls; "other" is the rest (lease, audience count, status updates). The
-  process has rendered the issue and reached the broker once before (untimed): first-use costs
+- `mailer send SLUG --list bench --yes --no-wait` as a whole process (wall clock, and its CPU
+  time, which load disturbs less): start-up, the door's checks and audience count, the campaign
+  row, and enqueueing the start task;
+- the start task itself (`tasks.start_campaign` run in this process on that campaign), timed
+  by wrapping the functions it calls: render once (`render_issue`, with the PDF; it runs in a
+  thread beside the first snapshot chunk), snapshot the audience into delivery rows
+  (`campaigns.snapshot_range`, summed over the chunks), enqueue each chunk's batches
+  (`enqueue_batches`: the query that cuts the rows into batch ranges, `campaigns.batch_ranges`,
+  then publishing one message per batch), and when the first batches were enqueued (what the
+  first message waits for). The parts overlap, so they do not add up to the whole. The process
+  has rendered the issue and reached the broker once before (untimed): first-use costs
   (imports, fonts, templates, a connection) are a worker's once, not each campaign's.
 The last line gives the ratio of the largest size to the smallest for each part.
 """
@@ -158,19 +162,24 @@ def startup(repeat: int) -> None:
 
 
 class Stopwatch:
-    """Seconds spent in each wrapped function, summed over its calls."""
+    """Seconds spent in each wrapped function, summed over its calls, and when (seconds after
+    `started`) its first call returned."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.first_done: dict[str, float] = {}
+        self.started = time.perf_counter()
 
     def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            began = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
-                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+                ended = time.perf_counter()
+                self.seconds[name] = self.seconds.get(name, 0.0) + ended - began
+                self.first_done.setdefault(name, ended - self.started)
 
         return timed
 
@@ -197,15 +206,13 @@ def start_once(size: int, broker: str) -> dict[str, float]:
     try:
         flush_redis(broker)
         slug, _ = populate(url, size)
-        started = time.perf_counter()
-        subprocess.run(
-            [mailer_exe(), "send", slug, "--list", LIST_SLUG, "--yes", "--no-wait"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            check=True,
-        )
-        cli = time.perf_counter() - started
-        figures = {"mailer send (process)": cli, **_start_task(url)}
+        argv = [mailer_exe(), "send", slug, "--list", LIST_SLUG, "--yes", "--no-wait"]
+        cli, cli_cpu = _time_once(argv, Path.cwd(), env)
+        figures = {
+            "mailer send (process)": cli,
+            "mailer send (its CPU)": cli_cpu,
+            **_start_task(url),
+        }
         flush_redis(broker)
         return figures
     finally:
@@ -229,27 +236,37 @@ def _start_task(url: str) -> dict[str, float]:
     tasks.render_issue(content, tasks.get_settings())
     tasks.app.send_task("celery.ping")  # flushed with the rest after the run
     watch = Stopwatch()
-    saved = tasks.render_issue, campaigns.snapshot, tasks.enqueue_batches
-    tasks.render_issue = watch.wrap("render", tasks.render_issue)
-    campaigns.snapshot = watch.wrap("snapshot", campaigns.snapshot)
-    tasks.enqueue_batches = watch.wrap("enqueue", tasks.enqueue_batches)
+    wrapped = [
+        (tasks, "render_issue", "render"),
+        (campaigns, "snapshot_range", "snapshot"),
+        (tasks, "enqueue_batches", "enqueue"),
+        (campaigns, "batch_ranges", "ranges"),
+    ]
+    saved = [getattr(module, attr) for module, attr, _ in wrapped]
+    for module, attr, name in wrapped:
+        setattr(module, attr, watch.wrap(name, getattr(module, attr)))
     try:
-        started = time.perf_counter()
+        watch.started = time.perf_counter()
         batches = tasks.start_campaign(campaign_id)
-        total = time.perf_counter() - started
+        total = time.perf_counter() - watch.started
     finally:
-        tasks.render_issue, campaigns.snapshot, tasks.enqueue_batches = saved
+        for (module, attr, _), original in zip(wrapped, saved, strict=True):
+            setattr(module, attr, original)
     with session_scope() as session:
         rows = session.scalar(
             select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id)
         )
     if not batches or not rows:
         raise SystemExit(f"the start enqueued {batches} batches for {rows} deliveries")
-    parts = {k: watch.seconds.get(k, 0.0) for k in ("render", "snapshot", "enqueue")}
+    seconds = {k: watch.seconds.get(k, 0.0) for k in ("render", "snapshot", "enqueue", "ranges")}
     return {
         "start task": total,
-        **parts,
-        "other": total - sum(parts.values()),
+        "first batches enqueued at": watch.first_done.get("enqueue", total),
+        "render (beside the 1st chunk)": seconds["render"],
+        "snapshot (all chunks)": seconds["snapshot"],
+        "enqueue (all)": seconds["enqueue"],
+        "  enqueue: batch ranges query": seconds["ranges"],
+        "  enqueue: publishing": seconds["enqueue"] - seconds["ranges"],
         "batches": float(batches),
     }
 

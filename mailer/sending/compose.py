@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from email import policy as email_policy
 from email.message import MIMEPart
 from email.utils import format_datetime
+from functools import cached_property
 
 from mailer import tokens
 from mailer.content.models import Issue
@@ -89,19 +90,22 @@ class _QuotedPrintable:
     Quoted-printable encodes each line independently, and all but the few lines that carry a
     recipient's name or links are identical in every message of a campaign: caching encoded lines
     turns the per-message cost from encoding ~55 KB into a few dictionary look-ups. Every line is
-    written by `qp_line`, so the output is its own DKIM relaxed canonical form.
+    written by `qp_line`, so the output is its own DKIM relaxed canonical form. Each cached line is
+    also kept dot-stuffed for SMTP (RFC 5321 section 4.5.2), so stuffing is done once per line per
+    campaign instead of searching every 131 KB message for lines that start with ".".
     """
 
     def __init__(self, *, max_entries: int = 1024) -> None:
         # Two generations: a line seen a second time is one every message shares and stays;
         # lines seen once (a recipient's name, links, tokens) churn and are dropped in bulk,
         # so personal lines never push the shared ones out.
-        self._shared: dict[str, bytes] = {}
-        self._recent: dict[str, bytes] = {}
+        self._shared: dict[str, tuple[bytes, bytes]] = {}
+        self._recent: dict[str, tuple[bytes, bytes]] = {}
         self._max = max_entries
 
-    def encode(self, text: str) -> bytes:
-        """The encoded text, ending in CRLF (the next boundary's own)."""
+    def encode(self, text: str) -> tuple[bytes, bytes]:
+        """(the encoded text, the same dot-stuffed), each ending in CRLF (the next boundary's
+        own); the same object twice when no line starts with "."."""
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
@@ -113,6 +117,8 @@ class _QuotedPrintable:
         if len(shared) > 4 * self._max:  # a pathological campaign: start afresh
             shared.clear()
         out = []
+        stuffed = []
+        dots = False
         for line in lines:
             entry = shared.get(line)
             if entry is None:
@@ -120,9 +126,23 @@ class _QuotedPrintable:
                 if entry is not None:
                     shared[line] = entry
                 else:
-                    entry = recent[line] = qp_line(line.encode("utf-8") + b"\r\n")
-            out.append(entry)
-        return b"".join(out)
+                    enc = qp_line(line.encode("utf-8") + b"\r\n")
+                    entry = recent[line] = (enc, dot_stuffed(enc))
+            out.append(entry[0])
+            stuffed.append(entry[1])
+            dots = dots or entry[1] is not entry[0]
+        plain = b"".join(out)
+        return plain, b"".join(stuffed) if dots else plain
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """`data` with a dot added before each line that starts with one (RFC 5321 section 4.5.2),
+    so no line of a message can end the DATA phase. The same object when there is none."""
+    if data.startswith(b"."):
+        data = b"." + data
+    if b"\n." in data:
+        data = data.replace(b"\n.", b"\n..")
+    return data
 
 
 TEST_PURPOSE = "test-copy"
@@ -160,19 +180,31 @@ class CampaignInfo:
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """One message ready for a Transport: envelope and bytes (CRLF line ends)."""
+    """One message ready for a Transport: envelope and bytes.
+
+    The bytes are kept as SMTP sends them (`wire`), the form the sending path needs, built in one
+    join from parts stuffed once per campaign; `data`, the message itself, is derived from it on
+    first use (the outbox, previews, tests).
+    """
 
     delivery_id: int
     token: str
     envelope_from: str  # bounces+TOKEN@MAIL_DOMAIN (VERP)
     recipients: tuple[str, ...]
-    data: bytes
+    # What an SMTP client writes after DATA's 354: the message with CRLF line ends, dot-stuffed
+    # (RFC 5321 section 4.5.2), then the end-of-data line ".\r\n".
+    wire: bytes
     message_id: str  # with angle brackets, as in the header
     unsubscribe_url: str
-    # How many bytes at the end of `data` hold no line starting with "." and do not start one
-    # (the PDF part, checked once per campaign): an SMTP client dot-stuffing `data` (RFC 5321
-    # section 4.5.2) need not scan them. 0: nothing known, scan it all.
-    dot_free_tail: int = 0
+
+    @cached_property
+    def data(self) -> bytes:
+        """The message as its recipient gets it (CRLF line ends): `wire` without the end-of-data
+        line and with one dot taken from each line that starts with one."""
+        body = self.wire[:-3]
+        if body.startswith(b".."):
+            body = body[1:]
+        return body.replace(b"\n..", b"\n.") if b"\n.." in body else body
 
     @property
     def message(self) -> bytes:
@@ -269,9 +301,12 @@ class Composer:
         ).encode("ascii")
         self._after_html = f"--{self._inner}--{CRLF}{CRLF}".encode("ascii")
         self._pdf_part = self._build_pdf_part()
-        # base64 and boundaries never start a line with "."; checked, not assumed.
-        pdf = self._pdf_part
-        self._dot_free_tail = 0 if pdf.startswith(b".") or b"\n." in pdf else len(pdf)
+        # As SMTP sends them: boundaries and base64 never start a line with "." (stuffing them is
+        # a search, once per campaign, that returns the same bytes).
+        self._wire_parts = tuple(
+            dot_stuffed(p)
+            for p in (self._before_text, self._before_html, self._after_html, self._pdf_part)
+        )
         self._qp = _QuotedPrintable()
         # DKIM (RFC 6376 §3.4.4, relaxed): the quoted-printable bodies are written in canonical
         # form (qp_line), so only the fixed parts may need canonicalising — once, here — and
@@ -370,16 +405,9 @@ class Composer:
             _ONE_CLICK,
             *self._mime_head,
         )
-        text_qp = self._qp.encode(text)
-        html_qp = self._qp.encode(html)
-        body = (
-            self._before_text,
-            text_qp,
-            self._before_html,
-            html_qp,
-            self._after_html,
-            self._pdf_part,
-        )
+        text_qp, text_wire = self._qp.encode(text)
+        html_qp, html_wire = self._qp.encode(html)
+        signatures = b""
         if self.signer is not None:
             # Signed before the message is joined: the hash reads the pieces, and the message
             # is copied once, with its DKIM-Signature fields in front.
@@ -388,16 +416,28 @@ class Composer:
             for piece in (text_qp, before_html, html_qp, after_html, pdf_part):
                 body_hash.update(piece)
             signatures = self.signer.signature(fields, body_hash.digest())
-            data = b"".join((signatures, *fields, b"\r\n", *body))
-        else:
-            data = b"".join((*fields, b"\r\n", *body))
+        # Header lines start with a field name or, folded, with white space, never with ".";
+        # checked all the same (a search of ~2 KB), as a line "." would end the DATA phase.
+        head = dot_stuffed(b"".join((signatures, *fields, b"\r\n")))
+        before_text, before_html_wire, after_html_wire, pdf_wire = self._wire_parts
+        wire = b"".join(
+            (
+                head,
+                before_text,
+                text_wire,
+                before_html_wire,
+                html_wire,
+                after_html_wire,
+                pdf_wire,
+                b".\r\n",
+            )
+        )
         return OutgoingMessage(
             delivery_id=delivery_id,
             token=token,
             envelope_from=tokens.bounce_address(token, self.domain),
             recipients=(addr,),
-            data=data,
+            wire=wire,
             message_id=message_id,
             unsubscribe_url=unsubscribe_url,
-            dot_free_tail=self._dot_free_tail,
         )

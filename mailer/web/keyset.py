@@ -125,7 +125,6 @@ def page(
     `key_of(row)` gives a row's key values in `keys` order.
     """
     scan_descending = descending != position.backwards
-    query = query
     row_key = tuple_(*keys) if len(keys) > 1 else keys[0]
 
     def bound(key: Key) -> Any:
@@ -145,8 +144,9 @@ def page(
         first, last = not more, position.last
     else:
         first, last = position.after is None, not more
-    if not rows:
-        return Page([], None, None, True, True)
+    if not rows:  # nothing there (rows deleted since the link was made): offer the first page
+        at_start = position.after is None and not position.backwards
+        return Page([], None, None, at_start, True)
     return Page(
         rows=rows,
         next=None if last else encode(key_of(rows[-1])),

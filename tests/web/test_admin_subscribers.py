@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from mailer.settings import Settings
-from mailer.web import queries
+from mailer.web import keyset, queries
 from subscribers import search, segments
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Subscriber, Suppression, SuppressionReason
@@ -63,6 +63,14 @@ def test_search_across_lists_sorts_pages_and_shows_expression_errors(
     assert readers_on(before.text) == seen[20:70]
     first = editor.get("/admin/subscribers" + (pager_link(before.text, "first") or ""))
     assert readers_on(first.text) == seen[:50]
+    mangled = editor.get("/admin/subscribers", params={"q": "reader0", "after": "not a cursor"})
+    assert readers_on(mangled.text) == seen[:50]  # an edited URL falls back to the first page
+    beyond = keyset.encode(("zzz@example.net", 2**31 - 1))  # past every row (all deleted since)
+    stale = editor.get("/admin/subscribers", params={"q": "reader0", "after": beyond})
+    assert "No subscriber matches here." in text_of(stale.text)
+    to_first = pager_link(stale.text, "first")
+    assert to_first is not None
+    assert readers_on(editor.get("/admin/subscribers" + to_first).text) == seen[:50]
     last = editor.get(
         "/admin/subscribers",
         params={"q": "reader0", "sort": "email", "dir": "desc", "page": "last"},
