@@ -140,7 +140,7 @@ def main() -> None:
     assert isinstance(private_ed, ed25519.Ed25519PrivateKey)
 
     def composing(composer: Composer) -> Callable[[int], object]:
-        return lambda i: composer.compose(i, *people[i % len(people)]).data
+        return lambda i: composer.compose(i, *people[i % len(people)])
 
     fns: dict[str, Callable[[int], object]] = {
         "unsigned": composing(unsigned),
