@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailer.errors import MailerError
 from mailer.settings import get_settings
 from subscribers.db import make_engine, rowcount, session_factory, utcnow
 
@@ -87,11 +88,35 @@ def ensure_private_sqlite(url: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
 
 
+class NoDatabase(MailerError):
+    """The embedded SQLite database file does not exist: nothing was set up in this folder."""
+
+
+def require_sqlite_file(url: str) -> None:
+    """Raise NoDatabase when `url` names a SQLite file that does not exist (other URLs: no-op).
+
+    SQLite creates a missing file on connect, so a command that only reads (`mailer campaign
+    list` in the wrong folder) would leave an empty mailer.db behind; only `upgrade` (used by
+    `mailer db upgrade` and `mailer demo`) creates the database."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if path.startswith("file:") or os.path.exists(path):
+        return
+    raise NoDatabase(
+        f"the database {url} has no mailer tables yet ({os.path.abspath(path)} does not "
+        "exist): run `mailer db upgrade` first (or `mailer demo` to try the sample)"
+    )
+
+
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
-    """The engine for `url` (one per URL per process), with every table declaration loaded."""
+    """The engine for `url` (one per URL per process), with every table declaration loaded.
+
+    Raises NoDatabase for a SQLite file that does not exist yet (see `require_sqlite_file`)."""
+    require_sqlite_file(url)
     load_models()  # whoever opens the database sees the whole metadata
-    ensure_private_sqlite(url)
     return make_engine(url)
 
 

@@ -244,16 +244,20 @@ def _token_error(expr: str, exc: UnexpectedToken) -> SegmentSyntaxError:
     at_end = token.type == "$END"
     where = _end(expr) if at_end else _position(expr, token.start_pos or 0)
     previous = (getattr(exc, "token_history", None) or [None])[-1]
+    if previous is None and exc.state is not None and exc.state.value_stack:
+        previous = exc.state.value_stack[-1]  # at the end Lark keeps no history: the last value
     if (
         "COLON" in expected
         and isinstance(previous, Token)
-        and str(previous.value).lower() in KEYWORDS
+        and previous.type == "FIELD"
+        and not _is_field(str(previous.value))
     ):
-        # `and and x:y` or `or x:y`: the stray keyword was read as a field name; point at it.
+        # A word where a condition belongs (`nto tag:x`, `and and x:y`, `tag:x and nto`) was read
+        # as a field name, so the parser stumbles only on what follows: point at the word itself.
+        # A real field name (`tag client`) lacks its colon: that is reported below, after it.
+        message = f'expected a condition such as tag:client, "not" or "(", found {previous.value!r}'
         return _error(
-            expr,
-            _position(expr, previous.start_pos or 0),
-            f'expected a condition such as tag:client, "not" or "(", found {previous.value!r}',
+            expr, _position(expr, previous.start_pos or 0), message + _did_you_mean(previous)
         )
     if expected and expected <= {"BARE", "STRING"}:
         return _error(expr, where, "empty value: write the value right after the colon")
@@ -266,9 +270,33 @@ def _token_error(expr: str, exc: UnexpectedToken) -> SegmentSyntaxError:
     if at_end:
         return _error(expr, where, f"expected {wanted}")
     message = f"expected {wanted}, found {str(token.value)!r}"
-    if token.type in {"FIELD", "BARE"} and "_AND" in expected:
+    hint = _did_you_mean(token)
+    if hint:
+        message += hint
+    elif token.type in {"FIELD", "BARE"} and "_AND" in expected:
         message += f" ({_QUOTE_HINT})"
     return _error(expr, where, message)
+
+
+def _is_field(word: str) -> bool:
+    word = word.lower()
+    return word in FIELDS or word.startswith("attr.")
+
+
+def _did_you_mean(token: Token) -> str:
+    """`; did you mean "not"?` when a stray word is a misspelt keyword (`nto`, `adn`), else ""."""
+    word = str(token.value).lower()
+    if word in KEYWORDS:
+        return ""
+    for keyword in sorted(KEYWORDS):
+        # Same length, and the letters swapped (`nto`) or one of them mistyped (`anf`): a value
+        # such as `Corp` in `company:Acme Corp` is no keyword and gets the quoting hint instead.
+        if len(word) == len(keyword) and (
+            sorted(word) == sorted(keyword)
+            or sum(a != b for a, b in zip(word, keyword, strict=True)) == 1
+        ):
+            return f'; did you mean "{keyword}"?'
+    return ""
 
 
 def _build(tree: Tree[Token] | Token, expr: str) -> Node:

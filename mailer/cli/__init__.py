@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import typer
 import typer.main
 from typer import _click as click  # typer vendors click; its classes are the ones typer calls
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from mailer.errors import MailerError
 from subscribers.errors import SubscribersError
@@ -74,6 +74,37 @@ COMMANDS: dict[str, Entry] = {
 _LISTING = "mailer.cli.listing"
 
 
+_KINDS = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT"}
+
+
+def _value_kind(self: TyperArgument | TyperOption, ctx: click.Context) -> str | None:
+    """What a parameter's help shows beside its name, as click and most CLIs do: nothing for
+    a flag (`--yes`, `--wait / --no-wait`), an option's metavar if it has one, else the value's
+    kind in capitals (TEXT, INTEGER, PATH, a|b for a choice). Typer 0.2x prints `<bool>`."""
+    if isinstance(self, TyperOption):
+        if self.is_flag or self.count:
+            return None
+        if self.metavar is not None:  # an argument's metavar is already its name in the listing
+            return self.metavar
+    label = self.display_type(ctx).strip("<>")
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    if "|" not in label:
+        label = _KINDS.get(label, label.upper())
+    return label + ("..." if self.nargs != 1 else "")
+
+
+def _usage_name(self: TyperArgument) -> str:
+    """An argument in the usage line: `SLUG` when required, `[SLUG]` when not (not `{SLUG}`)."""
+    name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+TyperOption.display_type_rich = _value_kind  # type: ignore[method-assign,assignment]
+TyperArgument.display_type_rich = _value_kind  # type: ignore[method-assign,assignment]
+TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
+
+
 def load_command(name: str) -> click.Command:
     """Import the module of top-level command `name` and build its click command.
 
@@ -85,7 +116,7 @@ def load_command(name: str) -> click.Command:
     if isinstance(target, typer.Typer):
         command: click.Command = typer.main.get_group(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)  # completion belongs to `mailer` itself
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
@@ -154,6 +185,20 @@ def main() -> None:
             "`mailer db upgrade` first"
         )
         sys.exit(1)
+
+
+def row_folded(prefix: str, text: str) -> str:
+    """A plain-text table row whose last column (`text`, after the fixed-width `prefix`) folds
+    onto indented continuation lines so that no line is wider than the terminal (COLUMNS, else
+    80). Words break only when one alone is wider than the room left."""
+    import shutil
+    import textwrap
+
+    room = shutil.get_terminal_size().columns - len(prefix)
+    if len(text) <= room or room < 10:
+        return prefix + text
+    lines = textwrap.wrap(text, room, break_on_hyphens=False) or [text]
+    return "\n".join([prefix + lines[0], *(" " * len(prefix) + line for line in lines[1:])])
 
 
 def _error(text: str) -> None:

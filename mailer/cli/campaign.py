@@ -145,7 +145,7 @@ def _listing_from_sqlite() -> list[Listed] | None:
         return None
     path = match["path"]
     if not os.path.isfile(path):
-        return None  # the ORM path creates it owner-only and says to run `mailer db upgrade`
+        return None  # the ORM path says to run `mailer db upgrade` (and creates nothing)
     # timeout: the engine's busy_timeout (subscribers.db): a writer may hold the lock a while.
     conn = sqlite3.connect(path, timeout=30)
     try:
@@ -245,8 +245,21 @@ def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
         console.print(f"  {p.reason}", highlight=False)
     console.print("  " + "  ".join(f"{k} {v}" for k, v in p.counts.items()), highlight=False)
     console.print(f"  total {p.total}  rate {p.rate:.1f}/s", highlight=False)
+    _print_groups(groups)
+
+
+def _print_groups(groups: list[Any]) -> None:
+    """Deferred and failed mail by last reply, indented; a long SMTP reply folds within the
+    terminal's width (80 columns too) instead of running past it."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column(no_wrap=True)  # the indent
+    table.add_column(no_wrap=True)
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(overflow="fold")
     for group in groups:
-        console.print(f"  {group}", highlight=False, soft_wrap=True)
+        table.add_row(" ", group.status, str(group.count), f"— {group.reply}")
+    if groups:
+        console.print(table, highlight=False)
 
 
 @app.command()
@@ -344,7 +357,7 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
                 return
         for cid in ids:
             p = campaigns.progress(session, cid)
-            console.rule(f"campaign {cid}")
+            _report_header(session, campaigns.get(session, cid))
             console.print(f"status    {p.status} {p.reason}".rstrip(), highlight=False)
             console.print(f"total     {p.total}")
             for key, value in p.counts.items():
@@ -359,8 +372,27 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
             groups = campaigns.by_last_reply(session, cid)
             if groups:
                 console.print("not delivered, by last reply:")
-                for group in groups:
-                    console.print(f"  {group}", highlight=False, soft_wrap=True)
+                _print_groups(groups)
+
+
+def _report_header(session: Session, campaign: Any) -> None:
+    """The campaign's rule, then what was sent to whom: issue slug, list, segment (if any)."""
+    from subscribers.models import MailingList, Segment
+
+    mailing_list = session.get(MailingList, campaign.list_id)
+    segment = session.get(Segment, campaign.segment_id) if campaign.segment_id else None
+    audience = mailing_list.slug if mailing_list else f"list {campaign.list_id}"
+    if segment is not None:
+        audience += f" › segment {segment.slug}"
+    elif campaign.expression:
+        audience += f" › {campaign.expression}"
+    console.rule(f"campaign {campaign.id}")
+    header = Table.grid(padding=(0, 1, 0, 0))
+    header.add_column(no_wrap=True, min_width=9)
+    header.add_column(overflow="fold")  # a long slug folds under itself, never past the edge
+    header.add_row("issue", campaign.issue.slug)
+    header.add_row("to", audience)
+    console.print(header, highlight=False)
 
 
 def _inbound_lines(session: Session, campaign_id: int) -> None:

@@ -74,7 +74,8 @@ def print_engagement(session: Session, campaign_id: int) -> None:
     )
     if e.opens is not None:
         console.print(f"{reports.OPENS_CAVEAT}: {e.opens}", highlight=False)
-    console.print(f"unsubscribes {e.unsubscribes}  complaints {e.complaints}", highlight=False)
+    # Complaints have their own line in the report (with the rate and the bulk-sender line).
+    console.print(f"unsubscribes {e.unsubscribes}", highlight=False)
     if e.machine_hits:
         console.print(
             f"automated fetches {e.machine_hits} (link scanners, HEAD; not counted)",
@@ -83,7 +84,12 @@ def print_engagement(session: Session, campaign_id: int) -> None:
     if not e.links:
         console.print("links     not tracked for this campaign", highlight=False)
         return
-    table = Table("link", "clickers", "scanner hits", "url", title="clicks per item")
+    # 80 columns: numbers never wrap, titles and URLs fold rather than lose their ends.
+    table = Table(title="clicks per item")
+    table.add_column("link", overflow="fold", ratio=2)
+    table.add_column("clickers", justify="right", no_wrap=True)
+    table.add_column("scanners", justify="right", no_wrap=True)
+    table.add_column("url", overflow="fold", ratio=3)
     for link in e.links:
         table.add_row(link.title, str(link.clickers), str(link.machine_hits), link.url)
     console.print(table)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mailer.cli import row_folded
 from mailer.db import session_scope
 from subscribers.lists import create_list, list_lists
 
@@ -33,6 +34,6 @@ def list_() -> None:
     width = max(len("SLUG"), *(len(r.slug) for r in rows))
     typer.echo(f"{'SLUG':<{width}}  {'ACTIVE':>7}  {'PENDING':>7}  {'UNSUBSCRIBED':>12}  NAME")
     for r in rows:
-        typer.echo(
-            f"{r.slug:<{width}}  {r.active:>7}  {r.pending:>7}  {r.unsubscribed:>12}  {r.name}"
-        )
+        # The name folds within the terminal's width; the slug and counts never wrap.
+        prefix = f"{r.slug:<{width}}  {r.active:>7}  {r.pending:>7}  {r.unsubscribed:>12}  "
+        typer.echo(row_folded(prefix, r.name))

@@ -6,6 +6,7 @@ from typing import NoReturn
 
 import typer
 
+from mailer.cli import row_folded
 from mailer.db import session_scope
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError
@@ -80,4 +81,5 @@ def list_(
     width = max(len("SEGMENT"), *(len(slug) for slug, _, _ in rows))
     typer.echo(f"{'SEGMENT':<{width}}  {'COUNT':>7}  EXPRESSION")
     for slug, matched, expression in rows:
-        typer.echo(f"{slug:<{width}}  {matched:>7}  {expression}")
+        # A long expression folds within the terminal's width under its own column.
+        typer.echo(row_folded(f"{slug:<{width}}  {matched:>7}  ", expression))

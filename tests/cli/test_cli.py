@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mailer.cli import COMMANDS, app, load_command
 
 
 def mailer(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -20,11 +26,44 @@ def mailer(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_database_without_the_schema_says_to_upgrade(tmp_path: Path) -> None:
-    done = mailer(tmp_path, "campaign", "list")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("campaign", "list"),
+        ("campaign", "status", "1"),
+        ("report", "1"),
+        ("list", "list"),
+        ("segment", "count", "--list", "briefing", "tag:client"),
+    ],
+)
+def test_reading_in_an_empty_folder_says_to_upgrade_and_creates_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """Only `mailer db upgrade` and `mailer demo` create the embedded database: a command run in
+    the wrong folder must not leave an empty mailer.db behind."""
+    done = mailer(tmp_path, *command)
     assert done.returncode == 1
-    assert "run `mailer db upgrade` first" in done.stderr
     assert "Traceback" not in done.stderr
+    assert "has no mailer tables yet" in done.stderr
+    assert f"{tmp_path / 'mailer.db'} does not exist" in done.stderr
+    assert "run `mailer db upgrade` first" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_database_file_says_to_upgrade(tmp_path: Path) -> None:
+    (tmp_path / "mailer.db").touch()
+    done = mailer(tmp_path, "campaign", "status", "1")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "has no mailer tables yet" in done.stderr
+    assert "run `mailer db upgrade` first" in done.stderr
+
+
+def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
+    done = mailer(tmp_path, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "mailer.db").is_file()
+    assert "created the schema in sqlite:///mailer.db" in done.stdout
 
 
 def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
@@ -35,3 +74,29 @@ def test_a_bad_setting_names_the_variable(tmp_path: Path) -> None:
     assert "MAILER_PAGE_SIZE: MAILER_PAGE_SIZE must be A4 or Letter" in done.stderr
     assert "Value error" not in done.stderr  # pydantic's wording is not the user's
     assert "MAILER_BATCH_SIZE:" in done.stderr
+
+
+def _every_command() -> list[list[str]]:
+    paths: list[list[str]] = [[]]
+    for name in COMMANDS:
+        command = load_command(name)
+        paths.append([name])
+        paths.extend([name, sub] for sub in getattr(command, "commands", {}))
+    return paths
+
+
+def test_no_help_shows_type_noise_for_flags_or_values() -> None:
+    """Every command's --help shows flags bare (`--yes`, `--no-wait`), values as click does
+    (TEXT, INTEGER) and required arguments as `SLUG`, never `<bool>`, `<str>` or `{SLUG}`."""
+    runner = CliRunner()
+    paths = _every_command()
+    assert len(paths) > 40  # the walk reached the sub-commands
+    for path in paths:
+        shown = runner.invoke(app, [*path, "--help"], terminal_width=100)
+        assert shown.exit_code == 0, (path, shown.output)
+        assert not re.search(r"<\w[\w\[\]|, ]*>|\{[A-Z_|]+\}", shown.output), (path, shown.output)
+    send = runner.invoke(app, ["send", "--help"], terminal_width=100).output
+    assert "Usage: mailer send [OPTIONS] SLUG" in send
+    assert re.search(r"--yes +-y +Do not ask for confirmation\.", send)
+    assert re.search(r"--list +TEXT +The mailing list\.", send)
+    assert "--install-completion" not in send  # that belongs to `mailer --help` only

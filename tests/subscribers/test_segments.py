@@ -285,6 +285,30 @@ def test_the_caret_sits_under_the_failure() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("expr", "caret"),
+    [
+        ("nto tag:press", "^ expected a condition such as tag:client"),
+        ("tag:client nto tag:press", '           ^ expected "and", "or" or the end'),
+        ("tag:client and nto", "               ^ expected a condition such as tag:client"),
+        ("tag:client and tag:press nto", '                         ^ expected "and"'),
+        ("(nto tag:a)", " ^ expected a condition such as tag:client"),
+        ("(tag:a or tag:b) nto tag:c", '                 ^ expected "and"'),
+        ("tag:a and (tag:b nto tag:c)", '                 ^ expected "and", "or" or ")"'),
+    ],
+)
+def test_a_typo_anywhere_is_named_with_the_caret_under_it(expr: str, caret: str) -> None:
+    """The misspelt keyword is named and the caret sits under its first letter, whether it
+    stands first, in the middle, last or after a parenthesis."""
+    with pytest.raises(SegmentSyntaxError) as caught:
+        parse(expr)
+    shown, under = str(caught.value).split("\n")[1:]
+    assert shown == expr
+    assert under.startswith(caret)
+    assert under.endswith("found 'nto'; did you mean \"not\"?")
+    assert expr[len(caret) - len(caret.lstrip()) :].startswith("nto")
+
+
 def test_the_error_survives_the_trip_back_from_a_worker() -> None:
     with pytest.raises(SegmentSyntaxError) as caught:
         parse("tag:client or lang:")
@@ -464,6 +488,13 @@ def test_cli_refuses_an_invalid_segment(session: Session, people: MailingList) -
     assert refused.stderr.splitlines()[-2:] == [
         "tag:client and (lang:es",
         '                       ^ expected ")"',
+    ]
+    typo = runner.invoke(app, ["segment", "count", "--list", "weekly", "tag:client nto tag:press"])
+    assert typo.exit_code == 1
+    assert typo.stderr.splitlines()[-2:] == [
+        "tag:client nto tag:press",
+        '           ^ expected "and", "or" or the end of the expression, found \'nto\'; '
+        'did you mean "not"?',
     ]
     counted = runner.invoke(app, ["segment", "count", "--list", "weekly", "tag:client or foo:x"])
     assert counted.exit_code == 1

@@ -1,0 +1,143 @@
+"""What `mailer campaign list`, `campaign status`, `report`, `list list` and `segment list` print
+for realistic data (the firm's list names, long issue slugs and SMTP replies), at 80 columns."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from mailer import db as mailer_db
+from mailer.content.issues import import_issue
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from subscribers.db import make_engine, session_factory
+from subscribers.lists import create_list
+from subscribers.models import Segment
+from tests.conftest import BRIEFING
+
+SLUG = "security-chatter-2026-11-30-special-edition-ransomware-in-the-energy-sector"
+LIST = "security-chatter-emea-clients"
+LIST_NAME = "Security Chatter — EMEA clients, partners and the incident-response desk"
+SEGMENT = "emea-energy-and-utilities-clients"
+EXPRESSION = (
+    "tag:client and (attr.sector:energy or attr.sector:utilities) and not domain:example.com"
+)
+GREYLISTED = (
+    "451 4.7.1 <reader@utility.example>: Recipient address rejected: Greylisted, see "
+    "https://postmaster.example.net/greylisting/why-am-i-seeing-this.html"
+)
+UNKNOWN = "550 5.1.1 <gone@energy.example>: Recipient address rejected: User unknown in table"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A folder whose mailer.db holds one campaign to a saved segment (sent, deferred with a long
+    greylisting reply, failed) and one to a --where expression."""
+    url = f"sqlite:///{tmp_path / 'mailer.db'}"
+    mailer_db.upgrade(url)
+    engine = make_engine(url)
+    with session_factory(engine)() as session:
+        _campaigns(session)
+        session.commit()
+    engine.dispose()
+    return tmp_path
+
+
+def _campaigns(session: Session) -> None:
+    issue = import_issue(session, BRIEFING)
+    issue.slug = SLUG
+    mlist = create_list(session, LIST, LIST_NAME)
+    session.flush()
+    segment = Segment(list_id=mlist.id, slug=SEGMENT, expression=EXPRESSION)
+    session.add(segment)
+    session.flush()
+    sending = Campaign(
+        issue_id=issue.id,
+        list_id=mlist.id,
+        segment_id=segment.id,
+        expression=EXPRESSION,
+        status=CampaignStatus.SENDING,
+        total=6,
+    )
+    planned = Campaign(issue_id=issue.id, list_id=mlist.id, expression="lang:es or lang:pt")
+    session.add_all([sending, planned])
+    session.flush()
+    for status, reply in [
+        ("sent", None),
+        ("sent", None),
+        ("deferred", GREYLISTED),
+        ("deferred", GREYLISTED),
+        ("failed", UNKNOWN),
+        ("pending", None),
+    ]:
+        session.add(
+            Delivery(
+                campaign_id=sending.id,
+                issue_id=issue.id,
+                status=DeliveryStatus(status),
+                last_reply=reply,
+            )
+        )
+
+
+def mailer(folder: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
+    env["COLUMNS"] = "80"
+    done = subprocess.run(
+        [sys.executable, "-m", "mailer", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("campaign", "list"),
+        ("campaign", "status", "1"),
+        ("report", "1"),
+        ("report", SLUG),
+        ("list", "list"),
+        ("segment", "list", "--list", LIST),
+    ],
+)
+def test_every_listing_fits_80_columns(folder: Path, command: tuple[str, ...]) -> None:
+    out = mailer(folder, *command)
+    wide = [line for line in out.splitlines() if len(line) > 80]
+    assert wide == [], out
+    flat = "".join(line.strip() for line in out.splitlines())
+    # Folded, not cut: the long texts are all there once the lines are joined.
+    if command[0] in ("campaign", "report") and command[1] != "list":
+        assert "".join(GREYLISTED.split()) in "".join(flat.split())
+    if command[0] == "list":
+        assert LIST in out and "".join(LIST_NAME.split()) in "".join(flat.split())
+    if command[0] == "segment":
+        assert "".join(EXPRESSION.split()) in "".join(flat.split())
+
+
+def test_the_report_names_issue_and_audience_and_counts_complaints_once(folder: Path) -> None:
+    out = mailer(folder, "report", SLUG)
+    lines = [line.rstrip() for line in out.splitlines()]
+    first = lines.index(next(line for line in lines if "campaign 1" in line))
+    # The header under the rule: the slug folds under itself at 80 columns, nothing is cut.
+    assert lines[first + 1 : first + 5] == [
+        f"issue     {SLUG[:70]}",
+        f"          {SLUG[70:]}",
+        f"to        {LIST} › segment",
+        f"          {SEGMENT}",
+    ]
+    assert f"to        {LIST} › lang:es or lang:pt" in lines
+    assert sum("complaints" in line for line in lines) == 2  # one line for each campaign
+    assert [line for line in lines if "complaints" in line][0] == (
+        "complaints 0 of 2 delivered (0.00%, under the 0.3% line)"
+    )
+    assert "unsubscribes 0" in lines
