@@ -29,6 +29,7 @@ from mailer.content.issues import parse_issue, read_issue_file
 from mailer.rendering.context import issue_context
 from mailer.rendering.email_edition import EMAIL_TEMPLATE, TEXT_TEMPLATE
 from mailer.rendering.environment import TEMPLATE_ROOT, template_env
+from mailer.sending.compose import CampaignInfo
 from mailer.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,18 @@ def fixture_content() -> IssueContent:
     """The firm's real briefing, parsed (no database needed)."""
     content, _ = parse_issue(read_issue_file(BRIEFING), path=str(BRIEFING))
     return content
+
+
+def fixture_campaign_info(content: IssueContent) -> CampaignInfo:
+    """What the Composer needs about a campaign of the fixture issue (no database)."""
+    return CampaignInfo(
+        campaign_id=1,
+        issue_slug="security-chatter-2025-04-09",
+        partner_name=content.partner.name,
+        partner_email=content.partner.email,
+        list_slug="briefing",
+        list_name="Security Chatter",
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,12 +38,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_settings, fixture_content, fmt_us, recipient, table  # noqa: E402
+from _common import (  # noqa: E402
+    bench_settings,
+    fixture_campaign_info,
+    fixture_content,
+    fmt_us,
+    recipient,
+    table,
+)
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa  # noqa: E402
 
 from mailer.rendering.email_edition import render_issue  # noqa: E402
-from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
+from mailer.sending.compose import Composer  # noqa: E402
 from mailer.sending.dkim import Signer, SigningKey  # noqa: E402
 
 TARGET = 1.15  # (signed − unsigned) ÷ one RSA-2048 signature
@@ -89,14 +96,7 @@ def main() -> None:
     content = fixture_content()
     plain = bench_settings()
     rendered = render_issue(content, plain)
-    info = CampaignInfo(
-        campaign_id=1,
-        issue_slug="security-chatter-2025-04-09",
-        partner_name=content.partner.name,
-        partner_email=content.partner.email,
-        list_slug="briefing",
-        list_name="Security Chatter",
-    )
+    info = fixture_campaign_info(content)
     folder = Path(tempfile.mkdtemp(prefix="bench-dkim-"))
     rsa_pem, ed_pem = write_keys(folder)
     rsa_settings = bench_settings(dkim_key_file=rsa_pem, dkim_selector="brief", dkim_domain=DOMAIN)
@@ -140,7 +140,7 @@ def main() -> None:
     assert isinstance(private_ed, ed25519.Ed25519PrivateKey)
 
     def composing(composer: Composer) -> Callable[[int], object]:
-        return lambda i: composer.compose(i, *people[i % len(people)]).data
+        return lambda i: composer.compose(i, *people[i % len(people)])
 
     fns: dict[str, Callable[[int], object]] = {
         "unsigned": composing(unsigned),

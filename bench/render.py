@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     NaiveBuilder,
     bench_settings,
+    fixture_campaign_info,
     fixture_content,
     fmt_us,
     measure,
@@ -116,14 +117,7 @@ def main() -> None:
     )
     rendered = render_issue(content, settings)
 
-    info = CampaignInfo(
-        campaign_id=1,
-        issue_slug="security-chatter-2025-04-09",
-        partner_name=content.partner.name,
-        partner_email=content.partner.email,
-        list_slug="briefing",
-        list_name="Security Chatter",
-    )
+    info = fixture_campaign_info(content)
     composer_setup = measure(
         lambda i: Composer(rendered, info, settings), number=20, repeat=args.repeat
     )

@@ -141,7 +141,7 @@ def _listing_from_sqlite() -> list[Listed] | None:
     import sqlite3
 
     match = _PLAIN_SQLITE.fullmatch(quick_setting("database_url", DEFAULT_DATABASE_URL))
-    if match is None or match["path"] in (":memory:",) or match["path"].startswith("file:"):
+    if match is None or match["path"] == ":memory:" or match["path"].startswith("file:"):
         return None
     path = match["path"]
     if not os.path.isfile(path):

@@ -177,17 +177,24 @@ def claim(
         .limit(limit)
         .subquery()
     )
+    # The bounds in a subquery of their own and "at least one row" as a WHERE: a HAVING without
+    # GROUP BY would need SQLite 3.39 or later.
+    span = select(
+        func.min(picked.c.id).label("lo"),
+        func.max(picked.c.id).label("hi"),
+        func.count().label("n"),
+    ).subquery()
     taken = session.execute(
         insert(DeliveryClaim)
         .from_select(
             ["campaign_id", "lo", "hi", "owner", "claimed_at"],
             select(
                 literal(campaign_id),
-                func.min(picked.c.id),
-                func.max(picked.c.id),
+                span.c.lo,
+                span.c.hi,
                 literal(owner),
                 literal(now, UTCDateTime()),
-            ).having(func.count() > 0),
+            ).where(span.c.n > 0),
         )
         .returning(DeliveryClaim.id, DeliveryClaim.lo, DeliveryClaim.hi)
     ).first()

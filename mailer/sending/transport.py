@@ -269,8 +269,8 @@ class SMTPTransport:
         every recipient's; DATA refused (no 354) is every accepted recipient's. Without an accepted
         recipient no message data is sent: a 354 the relay gave anyway gets a lone "." (RFC 2920
         section 3.1), then RSET, as does any refused DATA. A 421 at any step closes the
-        connection; the recipients it leaves unanswered get that 421 (command "").
-        """
+        connection; the recipients it leaves unanswered get that 421 (command "MAIL" when it
+        answered MAIL, "" at a RCPT, as in the command-by-command path)."""
         commands = [f"MAIL FROM:{_path(message.envelope_from)}"]
         commands += [f"RCPT TO:{_path(r)}" for r in recipients]
         commands.append("DATA")
