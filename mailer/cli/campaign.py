@@ -237,7 +237,8 @@ def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
         p = campaigns.progress(session, campaign_id)
         campaign = campaigns.get(session, campaign_id)
         groups = campaigns.by_last_reply(session, campaign_id)
-    console.print(f"campaign {p.campaign_id}: {p.status}", highlight=False)
+        console.print(f"campaign {p.campaign_id}: {p.status}", highlight=False)
+        _audience_lines(session, campaign, indent="  ")
     if p.status == CampaignStatus.SCHEDULED.value and campaign.scheduled_at:
         zone = get_settings().zone()
         console.print(f"  scheduled for {describe(campaign.scheduled_at, zone)}", highlight=False)
@@ -376,7 +377,14 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
 
 
 def _report_header(session: Session, campaign: Any) -> None:
-    """The campaign's rule, then what was sent to whom: issue slug, list, segment (if any)."""
+    """The campaign's rule, then what was sent to whom (see `_audience_lines`)."""
+    console.rule(f"campaign {campaign.id}")
+    _audience_lines(session, campaign)
+
+
+def _audience_lines(session: Session, campaign: Any, indent: str = "") -> None:
+    """`issue SLUG` and `to LIST › segment SLUG` (or › the expression), folding within the
+    terminal's width: what `campaign status` and `mailer report` say was sent to whom."""
     from subscribers.models import MailingList, Segment
 
     mailing_list = session.get(MailingList, campaign.list_id)
@@ -386,12 +394,14 @@ def _report_header(session: Session, campaign: Any) -> None:
         audience += f" › segment {segment.slug}"
     elif campaign.expression:
         audience += f" › {campaign.expression}"
-    console.rule(f"campaign {campaign.id}")
     header = Table.grid(padding=(0, 1, 0, 0))
-    header.add_column(no_wrap=True, min_width=9)
+    if indent:
+        header.add_column(no_wrap=True, min_width=len(indent) - 1)
+    header.add_column(no_wrap=True, min_width=9 - len(indent))
     header.add_column(overflow="fold")  # a long slug folds under itself, never past the edge
-    header.add_row("issue", campaign.issue.slug)
-    header.add_row("to", audience)
+    margin = [" " * (len(indent) - 1)] if indent else []
+    header.add_row(*margin, "issue", campaign.issue.slug)
+    header.add_row(*margin, "to", audience)
     console.print(header, highlight=False)
 
 

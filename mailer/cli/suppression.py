@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from mailer.cli import row_folded
 from mailer.db import session_scope
 from mailer.settings import get_settings
 from subscribers.models import SuppressionReason
@@ -60,7 +61,10 @@ def list_() -> None:
             return
         for e in entries:
             detail = f"  {e.detail}" if e.detail else ""
+            # The address and the detail (a bounce's SMTP reply) fold within the terminal.
             typer.echo(
-                f"{e.created_at:%Y-%m-%d %H:%M}  {e.reason.value:<12} "
-                f"{e.email or '(erased: kept as a keyed hash only)'}{detail}"
+                row_folded(
+                    f"{e.created_at:%Y-%m-%d %H:%M}  {e.reason.value:<12} ",
+                    f"{e.email or '(erased: kept as a keyed hash only)'}{detail}",
+                )
             )

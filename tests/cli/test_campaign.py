@@ -18,7 +18,8 @@ from mailer.inbound.models import InboundMessage, Inquiry
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
-from subscribers.models import Segment
+from subscribers.models import Segment, SuppressionReason
+from subscribers.suppression import add_suppression
 from tests.conftest import BRIEFING
 
 SLUG = "security-chatter-2026-11-30-special-edition-ransomware-in-the-energy-sector"
@@ -91,6 +92,13 @@ def _campaigns(session: Session) -> None:
     )
     session.add_all([sending, planned])
     session.flush()
+    add_suppression(
+        session,
+        "jose.antonio.rivera-villasenor@utility-holdings.example",
+        "any secret",  # keys the hash kept after an erasure; not read by the listing
+        SuppressionReason.HARD_BOUNCE,
+        UNKNOWN,
+    )
     for status, reply in [
         ("sent", None),
         ("sent", None),
@@ -135,6 +143,7 @@ def mailer(folder: Path, *args: str) -> str:
         ("segment", "list", "--list", LIST),
         ("partner", "list"),
         ("inquiries", "list"),
+        ("suppression", "list"),
     ],
 )
 def test_every_listing_fits_80_columns(folder: Path, command: tuple[str, ...]) -> None:
@@ -151,6 +160,8 @@ def test_every_listing_fits_80_columns(folder: Path, command: tuple[str, ...]) -
         assert "".join(EXPRESSION.split()) in "".join(flat.split())
     if command[0] == "partner":
         assert "EnergyRegulatoryPractice" in "".join(flat.split())
+    if command[0] == "suppression":
+        assert "".join(UNKNOWN.split()) in "".join(flat.split())
     if command[0] == "inquiries":
         assert "NERCCIPitem?" in "".join(flat.split()) and "ana-lucia-montes-de-oca" in out
 
@@ -172,3 +183,13 @@ def test_the_report_names_issue_and_audience_and_counts_complaints_once(folder: 
         "complaints 0 of 2 delivered (0.00%, under the 0.3% line)"
     )
     assert "unsubscribes 0" in lines
+
+
+def test_campaign_status_names_issue_and_audience(folder: Path) -> None:
+    lines = [line.rstrip() for line in mailer(folder, "campaign", "status", "2").splitlines()]
+    assert lines[:3] == [
+        "campaign 2: planned",
+        f"  issue   {SLUG[:70]}",
+        f"          {SLUG[70:]}",
+    ]
+    assert f"  to      {LIST} › lang:es or lang:pt" in lines
