@@ -4,8 +4,6 @@ the background (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -23,6 +21,7 @@ from mailer.sending.models import (
 from mailer.settings import Settings
 from mailer.web import delivery_counts
 from tests.builders import Newsroom, newsroom
+from tests.processes import wait_until
 
 
 @pytest.fixture
@@ -63,10 +62,12 @@ def test_a_large_sending_campaigns_counts_are_served_kept_then_recounted(
     assert delivery_counts.counts(session, sending) == first  # within FRESH_FOR: as kept
     monkeypatch.setattr(delivery_counts, "FRESH_FOR", 0.0)
     assert delivery_counts.counts(session, sending) == first  # stale: served, recounted behind
-    deadline = time.monotonic() + 10
-    while delivery_counts.counts(session, sending)["sent"] != 3:
-        assert time.monotonic() < deadline, "the background count never landed"
-        time.sleep(0.05)
+    wait_until(
+        lambda: delivery_counts.counts(session, sending)["sent"] == 3,
+        timeout=10,
+        what="the background recount to land",
+        poll=0.05,
+    )
     assert delivery_counts.counts(session, sending)["pending"] == sending.total - 3
 
 
