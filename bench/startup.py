@@ -32,7 +32,7 @@ with NO worker, so nothing is sent and each part is measured alone:
 - the start task itself (`tasks.start_campaign` run in this process on that campaign), timed
   by wrapping the functions it calls: render once (`render_issue`, with the PDF; it runs in a
   thread beside the first snapshot chunk), snapshot the audience into delivery rows
-  (`campaigns.snapshot_range`, summed over the chunks), enqueue each chunk's batches
+  (`start.snapshot_range`, summed over the chunks), enqueue each chunk's batches
   (`enqueue_batches`: the query that cuts the rows into batch ranges, `campaigns.batch_ranges`,
   then publishing one message per batch), and when the first batches were enqueued (what the
   first message waits for). The parts overlap, so they do not add up to the whole. The process

@@ -123,7 +123,7 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from mailer.content.models import Issue
-    from mailer.sending import campaigns
+    from mailer.sending import campaigns, start
     from mailer.sending.models import Delivery
     from subscribers.db import make_engine, session_factory
 
@@ -140,7 +140,7 @@ def main() -> None:
             campaign = campaigns.create(
                 session, issue, campaigns.resolve_audience(session, issue, "bench")
             )
-            campaigns.snapshot(session, campaign)
+            start.snapshot(session, campaign)
             session.commit()
             cid = campaign.id
             lo, hi = session.execute(

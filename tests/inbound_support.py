@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from mailer import tokens
 from mailer.content.issues import get_issue
 from mailer.inbound.receive import InboundHandler, smtp_parameters
-from mailer.sending import campaigns
+from mailer.sending import campaigns, start
 from mailer.sending.models import Campaign, Delivery
 from mailer.settings import Settings
 from subscribers.models import Subscriber
@@ -35,7 +35,7 @@ def snapshot_campaign(session: Session, room: Newsroom, *, force_resend: bool = 
     issue = get_issue(session, room.issue_slug)
     audience = campaigns.resolve_audience(session, issue, room.list_slug, force_resend=force_resend)
     campaign = campaigns.create(session, issue, audience, force_resend=force_resend)
-    campaigns.snapshot(session, campaign)
+    start.snapshot(session, campaign)
     session.commit()
     return campaign
 

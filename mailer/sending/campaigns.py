@@ -5,18 +5,17 @@ the intent; starting it renders the issue once, stores the rendering for every w
 the audience set-wise in SQL (list ∧ segment ∧ active ∧ not suppressed ∧ not already sent this
 issue) into one Delivery row per recipient: one INSERT … SELECT per chunk of subscriber ids, each
 committed with the campaign's watermark (`snapshot_through`), so that the first chunk's batches
-send while later chunks are inserted (the start protocol is in mailer/sending/tasks.py).
+send while later chunks are inserted (mailer/sending/start.py; the start protocol that drives it
+is in mailer/sending/tasks.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
-from sqlalchemy import insert as sa_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,7 +56,7 @@ class Audience:
     already_received: int
 
 
-def _audience_select(
+def audience_select(
     session: Session,
     issue_id: int,
     list_id: int,
@@ -133,6 +132,13 @@ def resolve_audience(
         recipients=recipients,
         already_received=total - recipients,
     )
+
+
+def prepare_snapshot(session: Session) -> None:
+    """On PostgreSQL, analyse the audience's tables if nothing has since they last changed a lot
+    (a list imported a minute ago), so that the snapshot's INSERT … SELECT and every query of the
+    send are planned from statistics that know the rows (see subscribers.db.analyze)."""
+    analyze(session, "subscriber", "subscription", "subscriber_tag", only_stale=True)
 
 
 def _count_audience(
@@ -264,260 +270,6 @@ def load_rendering(session: Session, campaign_id: int) -> RenderedIssue:
         pdf=bytes(row.pdf),
         pdf_filename=row.pdf_filename,
         links=tuple(Link.from_dict(d) for d in row.links or ()),
-    )
-
-
-def snapshot(session: Session, campaign: Campaign) -> int:
-    """Insert one pending Delivery per recipient in one statement; idempotent. Returns rows added.
-
-    The whole audience at once, marked complete: for callers that want every row before anything
-    else happens (tests, tools). A campaign's start snapshots in chunks instead (`snapshot_range`,
-    `record_chunk`). Does not commit.
-    """
-    prepare_snapshot(session)
-    before = campaign.total
-    snapshot_range(session, campaign, None, None)
-    total = session.scalar(select(func.count()).where(Delivery.campaign_id == campaign.id)) or 0
-    if total > before:
-        analyze_deliveries(session)
-    campaign.total = total
-    campaign.snapshot_complete = True
-    return total - before
-
-
-def analyze_deliveries(session: Session) -> None:
-    """After a snapshot: the delivery table's statistics count its new rows (PostgreSQL)."""
-    analyze(session, "delivery")
-
-
-def prepare_snapshot(session: Session) -> None:
-    """On PostgreSQL, analyse the audience's tables if nothing has since they last changed a lot
-    (a list imported a minute ago), so that the snapshot's INSERT … SELECT and every query of the
-    send are planned from statistics that know the rows (see subscribers.db.analyze)."""
-    analyze(session, "subscriber", "subscription", "subscriber_tag", only_stale=True)
-
-
-def chunk_end(session: Session, after: int | None, size: int) -> int | None:
-    """The subscriber id that closes the chunk of `size` subscribers after `after` (None: from
-    the first), or None when no more than `size` remain: the last chunk runs to the end, so a
-    subscriber who joined during the snapshot is in it, as in a snapshot taken in one statement.
-
-    Counted over all subscribers, not the audience (an index-only walk of the primary key): a
-    chunk holds at most `size` recipients, fewer when the list is a part of the subscribers.
-    """
-    query = select(Subscriber.id).order_by(Subscriber.id).offset(size - 1).limit(1)
-    if after is not None:
-        query = query.where(Subscriber.id > after)
-    return session.scalar(query)
-
-
-def snapshot_range(
-    session: Session, campaign: Campaign, after: int | None, through: int | None
-) -> int:
-    """Insert a pending Delivery for each recipient whose subscriber id is in (`after`,
-    `through`] (None: unbounded), in one INSERT … SELECT; returns the rows added.
-
-    Idempotent: a subscriber who already has a row in this campaign is left out by the anti-join
-    on the unique (campaign, subscriber) index, bounded to the chunk's range (unbounded, it
-    would read every row of the earlier chunks again at each chunk). Rows above the watermark
-    cannot exist (a chunk and its watermark commit together), but a second call must still add
-    nothing. The campaign's own row is not touched (see `record_chunk`). Does not commit.
-    """
-    audience = _audience_select(
-        session,
-        campaign.issue_id,
-        campaign.list_id,
-        campaign.expression,
-        campaign.force_resend,
-        after,
-        through,
-    ).subquery()
-    mine = [Delivery.campaign_id == campaign.id]  # the campaign's rows in the chunk's range
-    if after is not None:
-        mine.append(Delivery.subscriber_id > after)
-    if through is not None:
-        mine.append(Delivery.subscriber_id <= through)
-    rows = (
-        select(
-            literal(campaign.id),
-            literal(campaign.issue_id),
-            audience.c.subscriber_id,
-            literal(DeliveryStatus.PENDING.value),
-            literal(campaign.force_resend),
-            literal(0),
-            literal(utcnow(), type_=Delivery.__table__.c.updated_at.type),
-        )
-        .where(~exists().where(*mine, Delivery.subscriber_id == audience.c.subscriber_id))
-        # Delivery ids follow subscriber ids: batches and the chunk's ranges read in one order.
-        .order_by(audience.c.subscriber_id)
-    )
-    insert = sa_insert(Delivery).from_select(
-        ["campaign_id", "issue_id", "subscriber_id", "status", "resend", "attempts", "updated_at"],
-        rows,
-    )
-    # SQLAlchemy keeps an INSERT's row count only when asked (the cursor is closed after it).
-    return rowcount(session.execute(insert, execution_options={"preserve_rowcount": True}))
-
-
-class LeaseLost(CampaignStateError):
-    """The start's lease passed to another execution: this one's uncommitted chunk is void."""
-
-
-def snapshot_reason(status: CampaignStatus, total: int, recipients: int, complete: bool) -> str:
-    """What `campaign status` says while a started campaign's snapshot is still running."""
-    if complete or status != CampaignStatus.SENDING:
-        return ""
-    return f"sending; snapshot {total:,} of {recipients:,}"
-
-
-def record_chunk(
-    session: Session,
-    campaign_id: int,
-    owner: str,
-    *,
-    added: int,
-    through: int | None,
-) -> CampaignStatus:
-    """Record a snapshot chunk inserted in this transaction: the watermark, the total, and the
-    campaign sending from its first chunk on. Returns the campaign's status; the caller commits,
-    except when it is cancelled (the chunk must be rolled back: the cancel skipped the rows it
-    could see, and this chunk's rows would be pending in a cancelled campaign).
-
-    `through` None means the chunk ran to the end: the snapshot is complete and the start's lease
-    is given back. The campaign's row is locked only here, after the INSERT, so the lease's
-    renewals (another connection) never wait for a chunk. Raises LeaseLost when `owner` no
-    longer holds the start (its renewals failed long enough for another execution to take over).
-    """
-    row = session.execute(
-        select(
-            Campaign.status,
-            Campaign.start_owner,
-            Campaign.total,
-            Campaign.recipients,
-            Campaign.started_at,
-            Campaign.status_reason,
-        )
-        .where(Campaign.id == campaign_id)
-        # FOR NO KEY UPDATE: the chunk's own rows hold KEY SHARE on it (their foreign key), and
-        # so may another transaction's delivery rows; an editor's pause or cancel still waits.
-        .with_for_update(key_share=True)
-    ).one()
-    status, holder, total, recipients, started_at, reason = row
-    if holder != owner:
-        raise LeaseLost(
-            f"campaign {campaign_id}: the start's lease expired and passed to another worker; "
-            "this chunk of the snapshot is rolled back and that worker's stands"
-        )
-    if status == CampaignStatus.CANCELLED:
-        return status
-    complete = through is None
-    total += added
-    if status in STARTABLE:
-        status = CampaignStatus.SENDING
-    values: dict[str, Any] = {
-        "status": status,
-        "total": total,
-        "snapshot_complete": complete,
-        "started_at": started_at or utcnow(),
-    }
-    if not complete:
-        values["snapshot_through"] = through
-    if status == CampaignStatus.SENDING:  # a paused campaign keeps saying why it is paused
-        values["status_reason"] = snapshot_reason(status, total, recipients, complete)
-    if complete:
-        values |= {"start_owner": None, "start_expires_at": None}
-    session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return status
-
-
-def audience_size(session: Session, campaign: Campaign) -> int:
-    """How many deliveries the snapshot will add (before it runs: for `campaign status`)."""
-    audience = _audience_select(
-        session, campaign.issue_id, campaign.list_id, campaign.expression, campaign.force_resend
-    ).subquery()
-    return int(session.scalar(select(func.count()).select_from(audience)) or 0)
-
-
-# ---------------------------------------------------------------------------------------------
-# The start's lease: one execution of the start task renders and snapshots a campaign at a time.
-
-STARTABLE = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED)
-# A started campaign whose snapshot is not complete still has a start to finish (a paused one
-# too: pausing stops the sending, not the snapshot).
-SNAPSHOTTING = (CampaignStatus.SENDING, CampaignStatus.PAUSED)
-
-
-def start_unfinished() -> ColumnElement[bool]:
-    """The campaign still has a start to run: never started, or its snapshot is incomplete."""
-    return or_(
-        and_(Campaign.status.in_(STARTABLE), Campaign.started_at.is_(None)),
-        and_(
-            Campaign.status.in_(SNAPSHOTTING),
-            Campaign.started_at.is_not(None),
-            Campaign.snapshot_complete.is_(False),
-        ),
-    )
-
-
-def lease_free(now: datetime) -> ColumnElement[bool]:
-    """No execution holds the campaign's start (never taken, released, or expired)."""
-    return or_(Campaign.start_owner.is_(None), Campaign.start_expires_at < now)
-
-
-def take_start(session: Session, campaign_id: int, owner: str, seconds: float) -> bool:
-    """Lease the start of a campaign to `owner` for `seconds`. True if taken.
-
-    Atomic (one UPDATE): of two executions racing, one wins; a held, unexpired lease, or a
-    campaign whose start has nothing left to do (snapshot complete, cancelled, done), refuses.
-    A started campaign with an incomplete snapshot can be taken: its start died mid-snapshot,
-    and the new owner resumes after the watermark. The caller commits.
-    """
-    now = utcnow()
-    result = session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, start_unfinished(), lease_free(now))
-        .values(
-            start_owner=owner,
-            start_expires_at=now + timedelta(seconds=seconds),
-            status_reason=case(
-                (Campaign.started_at.is_(None), "starting: rendering the issue"),
-                else_=Campaign.status_reason,
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(rowcount(result))
-
-
-def renew_start(conn: Connection, campaign_id: int, owner: str, seconds: float) -> bool:
-    """Extend `owner`'s lease by `seconds` from now; False once it is no longer the owner."""
-    result = conn.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.start_owner == owner)
-        .values(start_expires_at=utcnow() + timedelta(seconds=seconds))
-    )
-    return bool(rowcount(result))
-
-
-def end_start(session: Session, campaign_id: int, owner: str, *, keep_reason: bool = False) -> None:
-    """Give the lease back (the start failed, or the campaign was cancelled meanwhile): another
-    execution may start the campaign now. The status text is cleared unless `keep_reason`, or
-    the campaign has started (a paused or cancelled one says why)."""
-    values: dict[str, Any] = {"start_owner": None, "start_expires_at": None}
-    if not keep_reason:
-        values["status_reason"] = case(
-            (Campaign.started_at.is_(None), ""), else_=Campaign.status_reason
-        )
-    session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.start_owner == owner)
-        .values(**values)
-        .execution_options(synchronize_session=False)
     )
 
 

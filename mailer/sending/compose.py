@@ -407,30 +407,14 @@ class Composer:
         )
         text_qp, text_wire = self._qp.encode(text)
         html_qp, html_wire = self._qp.encode(html)
-        signatures = b""
-        if self.signer is not None:
-            # Signed before the message is joined: the hash reads the pieces, and the message
-            # is copied once, with its DKIM-Signature fields in front.
-            before_html, after_html, pdf_part = self._canon_fixed
-            body_hash = self._body_hash_start.copy()
-            for piece in (text_qp, before_html, html_qp, after_html, pdf_part):
-                body_hash.update(piece)
-            signatures = self.signer.signature(fields, body_hash.digest())
+        signatures = self._signatures(fields, text_qp, html_qp)
         # Header lines start with a field name or, folded, with white space, never with ".";
         # checked all the same (a search of ~2 KB), as a line "." would end the DATA phase.
         head = dot_stuffed(b"".join((signatures, *fields, b"\r\n")))
         before_text, before_html_wire, after_html_wire, pdf_wire = self._wire_parts
         wire = b"".join(
-            (
-                head,
-                before_text,
-                text_wire,
-                before_html_wire,
-                html_wire,
-                after_html_wire,
-                pdf_wire,
-                b".\r\n",
-            )
+            (head, before_text, text_wire, before_html_wire, html_wire, after_html_wire, pdf_wire)
+            + (b".\r\n",)
         )
         return OutgoingMessage(
             delivery_id=delivery_id,
@@ -441,3 +425,15 @@ class Composer:
             message_id=message_id,
             unsubscribe_url=unsubscribe_url,
         )
+
+    def _signatures(self, fields: tuple[bytes, ...], text_qp: bytes, html_qp: bytes) -> bytes:
+        """The DKIM-Signature fields for a message of these header fields and bodies (b"" when
+        DKIM is off). Signed before the message is joined: the hash reads the pieces, and the
+        message is copied once, with the signatures in front."""
+        if self.signer is None:
+            return b""
+        before_html, after_html, pdf_part = self._canon_fixed
+        body_hash = self._body_hash_start.copy()
+        for piece in (text_qp, before_html, html_qp, after_html, pdf_part):
+            body_hash.update(piece)
+        return self.signer.signature(fields, body_hash.digest())

@@ -16,7 +16,7 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,7 +27,7 @@ from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError, MailerError
 from mailer.rendering.email_edition import RenderedIssue, render_issue
-from mailer.sending import campaigns, deliveries, lease
+from mailer.sending import campaigns, deliveries, lease, start
 from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
@@ -57,7 +57,7 @@ def start_campaign(campaign_id: int) -> int:
     commit and its enqueuing), which is harmless for those already queued: claims are atomic.
 
     Each chunk (MAILER_SNAPSHOT_CHUNK subscriber ids) is one transaction: its INSERT … SELECT,
-    then the campaign's row locked and updated (`campaigns.record_chunk`): the watermark, the
+    then the campaign's row locked and updated (`start.record_chunk`): the watermark, the
     total, and from the first chunk on the status `sending`, so the first batches send while
     later chunks are inserted. The campaign cannot finish before the last chunk is in
     (`snapshot_complete`). A pause stops the enqueuing, not the snapshot (`campaign resume`
@@ -67,7 +67,7 @@ def start_campaign(campaign_id: int) -> int:
     settings = get_settings()
     owner = f"start/{uuid.uuid4().hex[:12]}"
     with session_scope() as session:
-        taken = campaigns.take_start(session, campaign_id, owner, settings.stale_after)
+        taken = start.take_start(session, campaign_id, owner, settings.stale_after)
     if not taken:
         log.info("campaign %s is started or being started elsewhere: not starting", campaign_id)
         return 0
@@ -79,7 +79,7 @@ def start_campaign(campaign_id: int) -> int:
             return _snapshot_and_enqueue(campaign_id, owner, rendering)
         except BaseException:
             with session_scope() as session:
-                campaigns.end_start(session, campaign_id, owner)
+                start.end_start(session, campaign_id, owner)
             raise
 
 
@@ -113,7 +113,7 @@ def _snapshot_and_enqueue(
         campaigns.prepare_snapshot(session)
         if campaign.started_at is None:
             if campaign.scheduled_at is not None:  # counted days ago, maybe: count again
-                campaign.recipients = campaigns.audience_size(session, campaign)
+                campaign.recipients = start.audience_size(session, campaign)
             campaign.status_reason = f"starting: snapshot of {campaign.recipients} recipients"
         after = campaign.snapshot_through
         resumed = campaign.status == CampaignStatus.SENDING and after is not None
@@ -125,13 +125,13 @@ def _snapshot_and_enqueue(
             began = time.perf_counter()
             with session_scope() as session:
                 campaign = campaigns.get(session, campaign_id)
-                through = campaigns.chunk_end(session, after, settings.snapshot_chunk)
-                added = campaigns.snapshot_range(session, campaign, after, through)
+                through = start.chunk_end(session, after, settings.snapshot_chunk)
+                added = start.snapshot_range(session, campaign, after, through)
                 if rendering is not None:
                     waited = time.perf_counter()
                     campaigns.store_rendering(session, campaign, rendering.result())
                     began += time.perf_counter() - waited  # the chunk's own time, not the PDF's
-                status = campaigns.record_chunk(
+                status = start.record_chunk(
                     session, campaign_id, owner, added=added, through=through
                 )
                 if status == CampaignStatus.CANCELLED:
@@ -145,12 +145,12 @@ def _snapshot_and_enqueue(
             rendering = None  # stored with the first chunk
         except _Cancelled:
             with session_scope() as session:
-                campaigns.end_start(session, campaign_id, owner, keep_reason=True)
+                start.end_start(session, campaign_id, owner, keep_reason=True)
             log.info("campaign %s cancelled during its snapshot: snapshot stopped", campaign_id)
             return batches
         if through is None:
             with session_scope() as session:
-                campaigns.analyze_deliveries(session)
+                start.analyze_deliveries(session)
                 total = campaigns.get(session, campaign_id).total
             log.info("campaign %s: %s deliveries to send", campaign_id, total)
         if status == CampaignStatus.SENDING:
@@ -180,9 +180,7 @@ class StartLease(threading.Thread):
         while not self.stopped.wait(self.seconds / 3):
             try:
                 with get_engine().connect() as conn:
-                    renewed = campaigns.renew_start(
-                        conn, self.campaign_id, self.owner, self.seconds
-                    )
+                    renewed = start.renew_start(conn, self.campaign_id, self.owner, self.seconds)
                     conn.commit()
             except SQLAlchemyError as exc:  # the database is away: the start will fail too
                 log.warning(
@@ -309,25 +307,25 @@ def _send_range(
     autocommit = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
     with factory() as session, autocommit as outcomes:
         campaign = campaigns.get(session, campaign_id)
-        list_id, issue_id, resend = campaign.list_id, campaign.issue_id, campaign.force_resend
         started_at = campaign.started_at or utcnow()
+        claim = partial(
+            deliveries.claim_recipients,
+            campaign_id=campaign_id,
+            lo=lo,
+            hi=hi,
+            owner=owner,
+            limit=CHUNK,
+            list_id=campaign.list_id,
+            issue_id=campaign.issue_id,
+            resend=campaign.force_resend,
+        )
         session.commit()
         composer = _composer(campaign_id)
         deadline = timedelta(hours=settings.retry_deadline_hours)
         recorder = deliveries.Recorder(outcomes, owner)
         skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
         while _campaign_status(session, campaign_id) == CampaignStatus.SENDING:
-            chunk = deliveries.claim_recipients(
-                session,
-                campaign_id=campaign_id,
-                lo=lo,
-                hi=hi,
-                owner=owner,
-                limit=CHUNK,
-                list_id=list_id,
-                issue_id=issue_id,
-                resend=resend,
-            )
+            chunk = claim(session)
             if chunk.claim_id is None:
                 break
             send = chunk.send
@@ -341,13 +339,10 @@ def _send_range(
                     reply = unreachable
                     message_id = None
                 else:
-                    message = _compose_or_fail(composer, rcpt, recorder, tally)
-                    if message is None:
+                    attempted = _attempt(composer, rcpt, recorder, tally, limiter, transport)
+                    if attempted is None:
                         continue
-                    limiter.acquire()
-                    # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
-                    reply = transport.send(message)[message.recipients[0]]
-                    message_id = message.message_id
+                    reply, message_id = attempted
                     if reply.fatal:
                         _pause_for(campaign_id, f"the relay refused: {reply}")
                         deliveries.release(session, chunk.claim_id)
@@ -379,6 +374,25 @@ def _send_range(
                     return tally
             deliveries.release(session, chunk.claim_id)
     return tally
+
+
+def _attempt(
+    composer: Composer,
+    rcpt: deliveries.Claimed,
+    recorder: deliveries.Recorder,
+    tally: dict[str, int],
+    limiter: SendRateLimiter,
+    transport: Transport,
+) -> tuple[Reply, str] | None:
+    """Compose one recipient's message, wait for the rate limit and hand it to the relay: its
+    reply and the message's Message-ID, or None when it could not be composed (then recorded as
+    failed by `_compose_or_fail`)."""
+    message = _compose_or_fail(composer, rcpt, recorder, tally)
+    if message is None:
+        return None
+    limiter.acquire()
+    # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
+    return transport.send(message)[message.recipients[0]], message.message_id
 
 
 def _compose_or_fail(
@@ -508,7 +522,7 @@ def run_due() -> dict[str, int]:
                 Campaign.status == CampaignStatus.PLANNED,
                 Campaign.started_at.is_(None),
                 func.coalesce(Campaign.scheduled_at, Campaign.created_at) < stale,
-                campaigns.lease_free(now),
+                start.lease_free(now),
                 Campaign.id.not_in(started),
             )
         ).all()
@@ -516,10 +530,10 @@ def run_due() -> dict[str, int]:
         # lease has expired, and a new start resumes after the last committed chunk.
         started += session.scalars(
             select(Campaign.id).where(
-                Campaign.status.in_(campaigns.SNAPSHOTTING),
+                Campaign.status.in_(start.SNAPSHOTTING),
                 Campaign.started_at.is_not(None),
                 Campaign.snapshot_complete.is_(False),
-                campaigns.lease_free(now),
+                start.lease_free(now),
             )
         ).all()
         sending = session.scalars(

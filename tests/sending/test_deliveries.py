@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mailer.content.issues import import_issue
 from mailer.db import utcnow
-from mailer.sending import campaigns, deliveries
+from mailer.sending import campaigns, deliveries, start
 from mailer.sending.models import Delivery, DeliveryClaim, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
@@ -40,7 +40,7 @@ def _campaign(session: Session) -> tuple[int, int, int, int, int]:
     campaign = campaigns.create(
         session, issue, campaigns.resolve_audience(session, issue, "briefing")
     )
-    campaigns.snapshot(session, campaign)
+    start.snapshot(session, campaign)
     session.commit()
     lo, hi = session.execute(
         select(func.min(Delivery.id), func.max(Delivery.id)).where(

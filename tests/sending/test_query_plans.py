@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from mailer import db as mailer_db
 from mailer.cli import app
 from mailer.content.issues import import_issue
-from mailer.sending import campaigns
+from mailer.sending import campaigns, start
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import Base, analyze, make_engine, session_factory
@@ -78,7 +78,7 @@ def _history(session: Session) -> tuple[str, str]:
     for sent in (older, issue):
         audience = campaigns.resolve_audience(session, sent, mlist.slug)
         earlier = campaigns.create(session, sent, audience)
-        campaigns.snapshot(session, earlier)
+        start.snapshot(session, earlier)
         session.execute(
             update(Delivery)
             .where(Delivery.campaign_id == earlier.id)

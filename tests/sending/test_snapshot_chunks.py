@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from mailer.cli import app
 from mailer.content.models import Issue
 from mailer.db import session_scope
-from mailer.sending import campaigns, tasks
+from mailer.sending import campaigns, start, tasks
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, reset_settings
 from subscribers.db import make_engine, session_factory
@@ -115,13 +115,13 @@ def test_the_campaign_does_not_finish_before_its_snapshot_is_complete(
     owner = "start/test"
     tasks.render(cid)
     with session_scope() as s:
-        assert campaigns.take_start(s, cid, owner, 60)
+        assert start.take_start(s, cid, owner, 60)
     with session_scope() as s:
         campaign = campaigns.get(s, cid)
-        through = campaigns.chunk_end(s, None, CHUNK)
+        through = start.chunk_end(s, None, CHUNK)
         assert through is not None
-        added = campaigns.snapshot_range(s, campaign, None, through)
-        assert campaigns.record_chunk(s, cid, owner, added=added, through=through) == "sending"
+        added = start.snapshot_range(s, campaign, None, through)
+        assert start.record_chunk(s, cid, owner, added=added, through=through) == "sending"
     assert tasks.enqueue_batches(cid) > 0  # sends the first chunk here (no broker)
     assert len(relay.sink.received) == added
     with session_scope() as s:
@@ -130,7 +130,7 @@ def test_the_campaign_does_not_finish_before_its_snapshot_is_complete(
 
     assert tasks.start_campaign(cid) == 0  # its lease is held: nobody else resumes it
     with session_scope() as s:
-        campaigns.end_start(s, cid, owner)  # as if its worker had died and the lease expired
+        start.end_start(s, cid, owner)  # as if its worker had died and the lease expired
     assert tasks.start_campaign(cid) > 0  # takes over after the watermark, sends the rest
     assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == active_emails(
         session, room.list_id

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 from mailer.cli import app
 from mailer.content.models import Issue
 from mailer.db import utcnow
-from mailer.sending import campaigns, tasks
+from mailer.sending import campaigns, start, tasks
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, reset_settings
 from mailer.worker import app as celery_app
@@ -183,7 +183,7 @@ def test_a_start_killed_mid_snapshot_is_taken_over_and_resumes_without_duplicate
     everyone = set(
         session.scalars(segments.matching_subscriber_ids(session, room.list_id, None)).all()
     )
-    first_end = campaigns.chunk_end(session, None, chunk)
+    first_end = start.chunk_end(session, None, chunk)
     assert first_end is not None and len(everyone) > 2 * chunk
     session.commit()
 

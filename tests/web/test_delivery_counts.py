@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mailer.content.issues import get_issue
 from mailer.db import utcnow
-from mailer.sending import campaigns
+from mailer.sending import campaigns, start
 from mailer.sending.models import (
     Campaign,
     CampaignCounts,
@@ -33,7 +33,7 @@ def sending(session: Session, settings: Settings) -> Campaign:
         session, issue, campaigns.resolve_audience(session, issue, room.list_slug)
     )
     session.flush()
-    campaign.total = campaigns.snapshot(session, campaign)
+    campaign.total = start.snapshot(session, campaign)
     campaign.status = CampaignStatus.SENDING
     campaign.started_at = utcnow()
     session.commit()
