@@ -273,11 +273,13 @@ def test_relaxed_body_is_dkimpys(pieces: list[bytes]) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(' \t=.aé€<>"x-'), max_size=240))
-def test_quoted_printable_lines_are_their_own_canonical_form(text: str) -> None:
+def test_quoted_printable_lines_are_their_own_canonical_and_wire_form(text: str) -> None:
     line = text.encode("utf-8") + b"\r\n"
     encoded = qp_line(line)
     assert relaxed_lines(encoded) == encoded
     assert all(len(physical) <= 76 for physical in encoded.split(b"\r\n"))
+    # No physical line, first or soft-broken, starts with "." (it would need dot-stuffing).
+    assert not encoded.startswith(b".") and b"\n." not in encoded
     assert binascii.a2b_qp(encoded) == line  # decodes to the same text
 
 
