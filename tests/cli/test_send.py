@@ -8,6 +8,7 @@ import signal
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -86,8 +87,12 @@ def test_a_past_time_is_refused_showing_the_current_time(
     )
     message = str(result.exception)
     assert "the send time 2020-01-01 09:00 CST (2020-01-01 15:00 UTC) is in the past" in message
+    # The current time in MAILER_TIMEZONE, then in UTC: their dates differ between midnight UTC
+    # and midnight in Mexico City.
     now = datetime.now(UTC)
-    assert f"it is now {now:%Y-%m-%d}" in message and "UTC)" in message
+    local = now.astimezone(ZoneInfo("America/Mexico_City"))
+    assert f"it is now {local:%Y-%m-%d} " in message and f"({now:%Y-%m-%d} " in message
+    assert " UTC); give a later time" in message
     assert no_campaign(session) and relay.sink.received == []
 
 
