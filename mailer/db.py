@@ -71,15 +71,24 @@ def load_models() -> None:
 PRIVATE_FILE = 0o600
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file `url` names when that file does not exist yet; None for other
+    databases, in-memory and `file:` URIs, and existing files."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    if path.startswith("file:") or os.path.exists(path):
+        return None
+    return path
+
+
 def ensure_private_sqlite(url: str) -> None:
     """Create a SQLite database file owner-only if it does not exist yet (other URLs: no-op).
 
     An existing file keeps the permissions its owner gave it."""
-    parsed = make_url(url)
-    path = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
-        return
-    if path.startswith("file:") or os.path.exists(path):
+    path = _missing_sqlite_file(url)
+    if path is None:
         return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -98,11 +107,8 @@ def require_sqlite_file(url: str) -> None:
     SQLite creates a missing file on connect, so a command that only reads (`mailer campaign
     list` in the wrong folder) would leave an empty mailer.db behind; only `upgrade` (used by
     `mailer db upgrade` and `mailer demo`) creates the database."""
-    parsed = make_url(url)
-    path = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
-        return
-    if path.startswith("file:") or os.path.exists(path):
+    path = _missing_sqlite_file(url)
+    if path is None:
         return
     raise NoDatabase(
         f"the database {url} has no mailer tables yet ({os.path.abspath(path)} does not "
