@@ -28,11 +28,12 @@ cost into what is timed alone — the signature, the body hash (together the flo
 signer pays: ~1.23 × on the machines measured, above the target) and the signer's own header work
 (`Signer.signature` with its RSA operation stubbed, over the header fields of distinct messages)
 — and the rest. The rest is not code of the signer: it is the same operations costing more inside
-a message, between the Composer's other work, than in a tight loop of their own (caches). Three
-more variants show where it falls: the signed composition with its RSA operation replaced by a
-ready-made signature (signed − stubbed: the RSA operation inside a message; stubbed − unsigned:
-the body hash and header signing inside a message), and an unsigned composition followed by one
-RSA signature that is not used (what any ~0.4 ms operation between two messages does to them).
+a message, between the Composer's other work, than in a tight loop of their own (warm caches and
+predictors there). Two more variants show where it falls: the signed composition with its RSA
+operation replaced by a ready-made signature (signed − stubbed: the RSA operation inside a
+message; stubbed − unsigned: the body hash and header signing inside a message), and an unsigned
+composition followed by one RSA signature that is not used (what the RSA operation costs, with
+what it does to the next composition, when it is not in a loop of its own).
 """
 
 from __future__ import annotations
