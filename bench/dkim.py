@@ -99,6 +99,23 @@ def interleaved(
     return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in fns}
 
 
+def header_fields_of(composer: Composer, count: int) -> list[Sequence[bytes]]:
+    """The header fields the Composer hands its signer, for `count` distinct recipients."""
+    assert composer.signer is not None
+    field_sets: list[Sequence[bytes]] = []
+    record = composer.signer.signature
+
+    def recording(fields: Sequence[bytes], body_hash: bytes, **kw: int | None) -> bytes:
+        field_sets.append(fields)
+        return record(fields, body_hash)
+
+    composer.signer.signature = recording  # type: ignore[method-assign]
+    for i in range(count):
+        composer.compose(i, *recipient(10_000_000 + i))
+    composer.signer.signature = record  # type: ignore[method-assign]
+    return field_sets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9, help="timed runs per figure (median)")
@@ -155,17 +172,7 @@ def main() -> None:
     # Composer writes them (so the per-message fields are new to it, as in a campaign).
     header_signer = Signer([SigningKey(rsa_pem.read_bytes(), "brief")], DOMAIN)
     header_signer.keys[0].sign = lambda data: a_signature  # type: ignore[method-assign]
-    field_sets: list[Sequence[bytes]] = []
-    record = stubbed.signer.signature
-
-    def recording(fields: Sequence[bytes], body_hash: bytes, **kw: int | None) -> bytes:
-        field_sets.append(fields)
-        return record(fields, body_hash)
-
-    stubbed.signer.signature = recording  # type: ignore[method-assign]
-    for i in range(min(3000, args.messages * (args.repeat + 1))):
-        stubbed.compose(i, *recipient(10_000_000 + i))
-    stubbed.signer.signature = record  # type: ignore[method-assign]
+    field_sets = header_fields_of(stubbed, min(3000, args.messages * (args.repeat + 1)))
     bh = hashlib.sha256(body).digest()
 
     # The references call what the signer calls: SigningKey.sign (cryptography, PKCS#1 v1.5
@@ -206,6 +213,14 @@ def main() -> None:
         + " ".join(f"{x:.2f}" for x in os.getloadavg())
         + "\n"
     )
+    print_table(t)
+    for which, index in (("wall-clock", 0), ("CPU time", 1)):
+        print()
+        breakdown({k: v[index] for k, v in t.items()}, which)
+
+
+def print_table(t: dict[str, tuple[float, float]]) -> None:
+    """One row per variant: wall and CPU time per call, and what each composition adds."""
     labels = {
         "unsigned": "Composer.compose, unsigned",
         "rsa": "Composer.compose, rsa-sha256 (RSA-2048)",
@@ -226,9 +241,6 @@ def main() -> None:
             extra = f"+{fmt_us(wall - t['unsigned'][0])}"
         rows.append([label, fmt_us(wall), fmt_us(cpu), extra])
     print(table(["per call", "wall", "CPU", "vs unsigned"], rows))
-    for which, index in (("wall-clock", 0), ("CPU time", 1)):
-        print()
-        breakdown({k: v[index] for k, v in t.items()}, which)
 
 
 def breakdown(t: dict[str, float], which: str) -> None:
