@@ -1,10 +1,12 @@
 """Composing one campaign's messages: everything shared is built once, per recipient only bytes.
 
 A `Composer` is made once per campaign (per worker) from the RenderedIssue. It encodes the PDF
-part, the Subject, From, List-Id and the MIME skeleton once; `compose()` then only personalises the
-two bodies (`Personalizer.render`), quoted-printable-encodes them (caching the lines every message
-shares) and joins precomputed bytes. That keeps a message well under a millisecond, which matters
-when a worker sends tens of thousands.
+part, the Subject, From, List-Id and the MIME skeleton once, and each body's lines that no
+recipient's value touches (sending/bodies.py: the personal templates as stencils); `compose()` then
+only encodes the few lines that hold a recipient's name, address or links, signs the tokens and
+joins precomputed bytes — the same bytes as filling the templates with Jinja per recipient (the
+way taken for any template a stencil cannot reproduce). That keeps a message a small fraction of
+a millisecond, which matters when a worker sends tens of thousands.
 
 The result is standard MIME that the standard library parses:
 
@@ -143,7 +145,7 @@ class Composer:
         self.secret = settings.secret()
         self.personalizer = Personalizer(rendered)
         # Both bodies, written by qp_line: in DKIM's canonical form, with no line to dot-stuff.
-        self._bodies = PersonalBodies(self.personalizer)
+        self.bodies = PersonalBodies(self.personalizer)
         # Tracked links: the reader's signed redirect per link of the issue's link table. One
         # HMAC state per campaign; per recipient one short MAC per link (rendering/links.py).
         self._links = len(rendered.links) if settings.track_clicks else 0
@@ -295,7 +297,7 @@ class Composer:
         reply = tokens.reply_address(token, self.domain)
         tracked = track and not test
         # The fields of `Personal`, in its order (bodies.py fills stencils from them).
-        text_qp, html_qp = self._bodies.encode(
+        text_qp, html_qp = self.bodies.encode(
             {
                 "email": addr,
                 "name": clean_header_text(name),
