@@ -40,6 +40,7 @@ import base64
 import hashlib
 import re
 import time
+from binascii import b2a_base64
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -76,6 +77,10 @@ ED25519_SHA256 = b"ed25519-sha256"
 _HEADER = b"DKIM-Signature"
 _WIDTH = 76  # folded lines of the DKIM-Signature stay within RFC 5322's 78 characters
 
+# The RSA scheme's parameters: stateless, built once rather than per signature.
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
+
 _WSP_RUN = re.compile(rb"[ \t]+")
 _TRAILING_CRLFS = re.compile(rb"(?:\r\n)+\Z")
 _FIELD_END = re.compile(rb"\r\n(?![ \t])")  # a line end not followed by a continuation
@@ -98,7 +103,7 @@ def relaxed_header(field: bytes) -> tuple[bytes, bytes]:
     if b"\t" in value or b"  " in value:
         value = _WSP_RUN.sub(b" ", value)
     name = name.rstrip(b" \t").lower()
-    return name, name + b":" + value.strip(b" \t") + b"\r\n"
+    return name, b"".join((name, b":", value.strip(b" \t"), b"\r\n"))
 
 
 def relaxed_lines(data: bytes) -> bytes:
@@ -150,12 +155,14 @@ def _fold(words: Sequence[bytes], first: int) -> bytes:
     return b"\r\n ".join(lines)
 
 
-def _fold_base64(value: bytes, first: int) -> bytes:
-    """A base64 value broken across lines (FWS is allowed anywhere within it)."""
+def _base64_cuts(length: int, first: int) -> tuple[tuple[int, int], ...]:
+    """Where a base64 value of `length` characters is broken across lines (FWS is allowed
+    anywhere within it), `first` characters already standing on its first line: the same for
+    every signature of one key, so computed once per layout."""
     cut = _WIDTH - first
-    parts = [value[:cut]]
-    parts += [value[i : i + _WIDTH - 1] for i in range(cut, len(value), _WIDTH - 1)]
-    return b"\r\n ".join(p for p in parts if p)
+    cuts = [(0, min(cut, length))]
+    cuts += [(i, min(i + _WIDTH - 1, length)) for i in range(cut, length, _WIDTH - 1)]
+    return tuple(c for c in cuts if c[0] < c[1])
 
 
 class SigningKey:
@@ -179,9 +186,11 @@ class SigningKey:
                 )
             self._rsa = key
             self.algorithm = RSA_SHA256
+            self.signature_size = (key.key_size + 7) // 8  # bytes, as long as the modulus
         elif isinstance(key, ed25519.Ed25519PrivateKey):
             self._ed25519 = key
             self.algorithm = ED25519_SHA256
+            self.signature_size = 64
         else:
             raise ConfigError(f"{setting} must hold an RSA or an Ed25519 key")
         try:
@@ -195,7 +204,7 @@ class SigningKey:
         RSA: PKCS#1 v1.5 over SHA-256 of `data` (RFC 6376 §3.3.1); Ed25519: PureEdDSA over
         the 32-byte SHA-256 digest of `data` (RFC 8463 §3)."""
         if self._rsa is not None:
-            return self._rsa.sign(data, padding.PKCS1v15(), hashes.SHA256())
+            return self._rsa.sign(data, _PKCS1V15, _SHA256)
         assert self._ed25519 is not None
         return self._ed25519.sign(hashlib.sha256(data).digest())
 
@@ -219,7 +228,8 @@ class SigningKey:
 
 class _Layout:
     """What is constant for one sequence of header names: which fields are hashed in which
-    order, and per key the folded DKIM-Signature up to t= with its canonical form."""
+    order, and per key the folded DKIM-Signature up to t= with its canonical form and where its
+    b= value is folded."""
 
     __slots__ = ("order", "prefixes")
 
@@ -238,7 +248,7 @@ class _Layout:
             if left.get(h):
                 order.append(left[h].pop())
         self.order = tuple(order)
-        self.prefixes = []
+        self.prefixes: list[tuple[SigningKey, bytes, bytes, tuple[tuple[int, int], ...]]] = []
         h_words = [b"h=" + include[0]] + [w for h in include[1:] for w in (b":", h)]
         for key in keys:
             tags = [
@@ -253,7 +263,8 @@ class _Layout:
             raw = head + b"\r\n " + _fold([*h_words[:-1], h_words[-1] + b";"], 1) + b"\r\n "
             # The canonical form of the same text up to here (b= is emptied, RFC 6376 §3.5).
             canonical = relaxed_header(raw + b"t=\r\n")[1][: -len(b"t=\r\n")]
-            self.prefixes.append((key, raw, canonical))
+            cuts = _base64_cuts(4 * -(-key.signature_size // 3), len(b" b="))
+            self.prefixes.append((key, raw, canonical, cuts))
 
 
 class Signer:
@@ -319,13 +330,13 @@ class Signer:
             keys.append(ed)
         return cls(keys, str(settings.dkim_domain))
 
-    def _canonical_field(self, field: bytes) -> tuple[bytes, bytes]:
-        entry = self._canonical.get(field)
-        if entry is None:
-            entry = relaxed_header(field)
-            if len(self._canonical) > 1024:  # per-message fields churn; the shared come back
-                self._canonical.clear()
-            self._canonical[field] = entry
+    def _canonical_miss(self, field: bytes) -> tuple[bytes, bytes]:
+        """`relaxed_header` of a field not in the cache (yet), which keeps it: the fields every
+        message shares are found there from the second message on."""
+        entry = relaxed_header(field)
+        if len(self._canonical) > 1024:  # per-message fields churn; the shared come back
+            self._canonical.clear()
+        self._canonical[field] = entry
         return entry
 
     def signature(
@@ -338,19 +349,25 @@ class Signer:
         relaxed-canonicalised body (RFC 6376 §3.7); `timestamp` is t= (default: now, in Unix
         seconds). ValueError when there is no From field.
         """
-        entries = [self._canonical_field(f) for f in fields]
-        names = tuple(e[0] for e in entries)
+        # Per message, only what differs: the fields not seen before are canonicalised (the
+        # shared ones are one dict hit each), then a join, the tags, and per key its signature.
+        get, miss = self._canonical.get, self._canonical_miss
+        entries = [get(f) or miss(f) for f in fields]
+        names = tuple([e[0] for e in entries])
         layout = self._layouts.get(names)
         if layout is None:
             layout = self._layouts[names] = _Layout(names, self.keys, self.domain)
-        signed = b"".join([entries[i][1] for i in layout.order])
+        signed = [entries[i][1] for i in layout.order]
         t = int(time.time()) if timestamp is None else timestamp
-        tail = b"t=%d; bh=%s;" % (t, base64.b64encode(body_hash))
-        out = []
-        for key, raw, canonical in layout.prefixes:
+        tail = b"t=%d; bh=%s;" % (t, b2a_base64(body_hash, newline=False))
+        out: list[bytes] = []
+        for key, raw, canonical, cuts in layout.prefixes:
             # The header hash input ends with this very field, b= empty, without its CRLF.
-            b = base64.b64encode(key.sign(signed + canonical + tail + b" b="))
-            out.append(raw + tail + b"\r\n b=" + _fold_base64(b, 3) + b"\r\n")
+            b = b2a_base64(key.sign(b"".join((*signed, canonical, tail, b" b="))), newline=False)
+            if len(b) != cuts[-1][1]:  # never with keys as loaded; never cut a signature short
+                raise ValueError(f"a {len(b)}-character b= value where {cuts[-1][1]} were expected")
+            folded = b"\r\n ".join([b[i:j] for i, j in cuts])
+            out += (raw, tail, b"\r\n b=", folded, b"\r\n")
         return b"".join(out)
 
     def sign(self, message: bytes) -> bytes:

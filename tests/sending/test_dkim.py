@@ -220,6 +220,38 @@ def test_signer_signs_any_message(
     assert dkim.verify(signed, dnsfunc=dns_for(keypair[1])) is True
 
 
+@pytest.mark.parametrize("bits", [1024, 1032, 3072])
+def test_other_rsa_key_sizes_fold_and_verify(
+    bits: int,
+    rendered: RenderedIssue,  # noqa: F811
+    content: IssueContent,  # noqa: F811
+    compose_settings: Settings,  # noqa: F811
+) -> None:
+    """The b= value is folded where it was reckoned once per key (its length follows the
+    modulus: 172 base64 characters at 1024 bits, 176 at 1032, 512 at 3072); every line of the
+    DKIM-Signature stays within 78 characters and the signature verifies."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    unsigned = Composer(rendered, campaign_info(content), compose_settings).compose(
+        51, "ana@example.com", "Ana"
+    )
+    signed = Signer([SigningKey(pem, SELECTOR)], SIGNING_DOMAIN).sign(unsigned.data)
+    field = signed[: len(signed) - len(unsigned.data)]
+    assert field.startswith(b"DKIM-Signature:") and field.count(b"DKIM-Signature:") == 1
+    assert max(len(line) for line in field.split(b"\r\n")) <= 78
+    b_value = b"".join(field.split(b" b=", 1)[1].split())
+    assert len(base64.b64decode(b_value, validate=True)) == (bits + 7) // 8
+    txt = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    assert dkim.verify(signed, dnsfunc=dns_for(txt)) is True
+
+
 # --------------------------------------------------------------------------------------------
 # Hand-rolled canonicalisation, checked against dkimpy's (the verifier's) on generated input
 # --------------------------------------------------------------------------------------------
