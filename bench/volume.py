@@ -422,6 +422,10 @@ def one_size(
             batches += [float(m) for m in BATCH_DONE.findall(text)]
             chunks += [float(m) for m in CHUNK_DONE.findall(text)]
             log.unlink()
+        print(  # one growing with the chunk's number: a plan or a lock that scales with the table
+            f"  {size:,}: snapshot chunks' own times (s): " + " ".join(f"{c:.1f}" for c in chunks),
+            flush=True,
+        )
         return Run(
             size=size,
             messages=stats["messages"],

@@ -124,7 +124,7 @@ def main() -> None:
 
     from mailer.content.models import Issue
     from mailer.sending import campaigns, start
-    from mailer.sending.models import Delivery
+    from mailer.sending.models import CampaignStatus, Delivery
     from subscribers.db import make_engine, session_factory
 
     name = create_database()
@@ -141,6 +141,7 @@ def main() -> None:
                 session, issue, campaigns.resolve_audience(session, issue, "bench")
             )
             start.snapshot(session, campaign)
+            campaign.status = CampaignStatus.SENDING  # as the start sets it: claimable
             session.commit()
             cid = campaign.id
             lo, hi = session.execute(

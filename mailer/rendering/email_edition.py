@@ -44,6 +44,7 @@ from mailer.rendering.environment import (
 from mailer.rendering.errors import RenderError
 from mailer.rendering.links import SENTINEL_PREFIX, Link, LinkTable, second_stage
 from mailer.rendering.pdf_edition import render_pdf
+from mailer.rendering.stencil import shape, stencil, stencil_fields
 from mailer.settings import Settings
 
 EMAIL_TEMPLATE = "newsletter/email.mjml.j2"
@@ -219,21 +220,47 @@ def compile_personal_template(kind: str, source: str) -> jinja2.Template:
 
 
 class Personalizer:
-    """Fills a rendered issue for one recipient at a time; nothing but a template fill per call."""
+    """Fills a rendered issue for one recipient at a time; nothing but a template fill per call.
+
+    `stencils()` gives the same templates as static pieces and holes (rendering/stencil.py), for
+    a composer that writes only the values per recipient; `render()` is the reference it must
+    match, and the path for any template a stencil cannot reproduce."""
 
     def __init__(self, rendered: RenderedIssue):
         self.rendered = rendered
         self._html = compile_personal_template("html", rendered.html_template)
         self._text = compile_personal_template("text", rendered.text_template)
+        fields = asdict(Personal(email=""))
+        self._plain = stencil_fields(_HTML_ENV, rendered.html_template, fields) and (
+            stencil_fields(_TEXT_ENV, rendered.text_template, fields)
+        )
+        self._stencils: dict[tuple[int, ...], tuple[list[str], list[str]] | None] = {}
 
-    def render(self, personal: Personal) -> tuple[str, str]:
-        values = asdict(personal)
+    def _check_links(self, values: dict[str, Any]) -> None:
         if values["links"] and len(values["links"]) != len(self.rendered.links):
             raise RenderError(
                 f"{len(values['links'])} tracked links for an issue with "
                 f"{len(self.rendered.links)} links"
             )
+
+    def render(self, personal: Personal) -> tuple[str, str]:
+        values = asdict(personal)
+        self._check_links(values)
         return self._html.render(values), self._text.render(values)
+
+    def stencils(self, values: dict[str, Any]) -> tuple[list[str], list[str]] | None:
+        """(HTML, text) as pieces for recipients whose values (`asdict(Personal)`, same order)
+        have the shape of `values` — static text at even positions, hole keys at odd ones — or
+        None: fill these recipients with `render()`. Made once per shape."""
+        key = shape(values)
+        if key not in self._stencils:
+            self._check_links(values)
+            made = None
+            if self._plain:
+                html, text = stencil(self._html, values), stencil(self._text, values)
+                made = (html, text) if html is not None and text is not None else None
+            self._stencils[key] = made
+        return self._stencils[key]
 
 
 # --------------------------------------------------------------------------------------------

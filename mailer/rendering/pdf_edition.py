@@ -17,7 +17,8 @@ Fitting. When the last page would be less than half full, the print is laid out 
 slightly tighter spacing (`fit-1`…`fit-3` in print.css: the same column) and the first variant
 that saves the page is kept.
 
-WeasyPrint takes over a second to import: it is loaded when a PDF is printed, not with the CLI.
+WeasyPrint takes over a second to import: it is loaded when a PDF is printed, not with the CLI;
+a worker loads it at its start (`preload`), before its pool processes fork.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def _import_weasyprint() -> None:
         warnings.filterwarnings("ignore", message=".*fonts configured in FontConfig.*")
         warnings.filterwarnings("ignore", message="FontConfig cannot load default config.*")
         import weasyprint  # noqa: F401
+
+
+def preload() -> None:
+    """Load WeasyPrint now rather than at the first PDF (a worker, before its pool forks)."""
+    _import_weasyprint()
 
 
 def bundled_fonts() -> FontConfiguration:

@@ -1,10 +1,12 @@
 """Composing one campaign's messages: everything shared is built once, per recipient only bytes.
 
 A `Composer` is made once per campaign (per worker) from the RenderedIssue. It encodes the PDF
-part, the Subject, From, List-Id and the MIME skeleton once; `compose()` then only personalises the
-two bodies (`Personalizer.render`), quoted-printable-encodes them (caching the lines every message
-shares) and joins precomputed bytes. That keeps a message well under a millisecond, which matters
-when a worker sends tens of thousands.
+part, the Subject, From, List-Id and the MIME skeleton once, and each body's lines that no
+recipient's value touches (sending/bodies.py: the personal templates as stencils); `compose()` then
+only encodes the few lines that hold a recipient's name, address or links, signs the tokens and
+joins precomputed bytes — the same bytes as filling the templates with Jinja per recipient (the
+way taken for any template a stencil cannot reproduce). That keeps a message a small fraction of
+a millisecond, which matters when a worker sends tens of thousands.
 
 The result is standard MIME that the standard library parses:
 
@@ -22,7 +24,6 @@ never repaired (`mailer.headers.check_address`).
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -44,97 +45,16 @@ from mailer.headers import (
     mailbox_header,
     phrase,
 )
-from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue
+from mailer.rendering.email_edition import Personalizer, RenderedIssue
+from mailer.sending.bodies import PersonalBodies
 from mailer.sending.dkim import Signer, relaxed_body_end, relaxed_lines
+from mailer.sending.quoted_printable import qp_line as qp_line  # re-exported: its old home
 from mailer.settings import Settings
 from subscribers.text import has_control_characters
 
 TEST_PREFIX = "[TEST] "
 
 _SLUG = re.compile(r"[^a-z0-9-]+")
-_SPACE_RUN = re.compile(rb" {2,}")
-
-
-def qp_line(line: bytes) -> bytes:
-    """Quoted-printable (RFC 2045 §6.7) of one line ending in CRLF, already in DKIM's relaxed
-    body canonical form (RFC 6376 §3.4.4) and in SMTP's wire form (RFC 5321 §4.5.2): no tab and
-    no run of spaces in any line, (as binascii writes it) no whitespace at a line's end, and no
-    line that starts with ".".
-
-    binascii leaves tabs and runs of spaces literal (HTML indentation, an indented list in the
-    text part) and a dot at the start of a line or of a soft-broken piece; those become =09,
-    " =20=20…" and =2E here, and the line is soft-broken again. The decoded text is the same
-    either way. Being canonical as written lets the DKIM body hash run over the message's own
-    bytes, and with no line to dot-stuff the same bytes go to the relay (see Composer.compose).
-    """
-    encoded = binascii.b2a_qp(line, istext=True)
-    if (
-        b"\t" not in encoded
-        and b"  " not in encoded
-        and b"\n." not in encoded
-        and not encoded.startswith(b".")
-    ):
-        return encoded
-    # A literal "=" is always =3D, so "=\r\n" is a soft break: undo them, fix, break again.
-    logical = encoded[:-2].replace(b"=\r\n", b"").replace(b"\t", b"=09")
-    logical = _SPACE_RUN.sub(lambda m: b" " + b"=20" * (len(m[0]) - 1), logical)
-    lines = []
-    while True:
-        if logical.startswith(b"."):  # at the start of the line or of a soft-broken piece
-            logical = b"=2E" + logical[1:]
-        if len(logical) <= 76:
-            break
-        cut = 75  # 75 characters and the soft break's "=", never inside an =XX escape
-        if logical[cut - 1] == 0x3D:
-            cut -= 1
-        elif logical[cut - 2] == 0x3D:
-            cut -= 2
-        lines.append(logical[:cut] + b"=")
-        logical = logical[cut:]
-    lines.append(logical)
-    return b"\r\n".join(lines) + b"\r\n"
-
-
-class _QuotedPrintable:
-    """Quoted-printable with CRLF line ends, remembering the encoding of lines already seen.
-
-    Quoted-printable encodes each line independently, and all but the few lines that carry a
-    recipient's name or links are identical in every message of a campaign: caching encoded lines
-    turns the per-message cost from encoding ~55 KB into a few dictionary look-ups. Every line is
-    written by `qp_line`, so the output is its own DKIM relaxed canonical form and needs no
-    dot-stuffing.
-    """
-
-    def __init__(self, *, max_entries: int = 1024) -> None:
-        # Two generations: a line seen a second time is one every message shares and stays;
-        # lines seen once (a recipient's name, links, tokens) churn and are dropped in bulk,
-        # so personal lines never push the shared ones out.
-        self._shared: dict[str, bytes] = {}
-        self._recent: dict[str, bytes] = {}
-        self._max = max_entries
-
-    def encode(self, text: str) -> bytes:
-        """The encoded text, ending in CRLF (the next boundary's own)."""
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()
-        if len(self._recent) > self._max:
-            self._recent.clear()
-        if len(self._shared) > 4 * self._max:  # a pathological campaign: start afresh
-            self._shared.clear()
-        get, miss = self._shared.get, self._miss
-        return b"".join([get(line) or miss(line) for line in lines])
-
-    def _miss(self, line: str) -> bytes:
-        """A line not shared (yet): seen once before, it becomes shared; else it is encoded."""
-        entry = self._recent.pop(line, None)
-        if entry is not None:
-            self._shared[line] = entry
-            return entry
-        entry = self._recent[line] = qp_line(line.encode("utf-8") + b"\r\n")
-        return entry
 
 
 def dot_stuffed(data: bytes) -> bytes:
@@ -224,6 +144,8 @@ class Composer:
         self.public_url = settings.public_url.rstrip("/")
         self.secret = settings.secret()
         self.personalizer = Personalizer(rendered)
+        # Both bodies, written by qp_line: in DKIM's canonical form, with no line to dot-stuff.
+        self.bodies = PersonalBodies(self.personalizer)
         # Tracked links: the reader's signed redirect per link of the issue's link table. One
         # HMAC state per campaign; per recipient one short MAC per link (rendering/links.py).
         self._links = len(rendered.links) if settings.track_clicks else 0
@@ -309,7 +231,6 @@ class Composer:
             dot_stuffed(p)
             for p in (self._before_text, self._before_html, self._after_html, self._pdf_part)
         )
-        self._qp = _QuotedPrintable()
         # DKIM (RFC 6376 §3.4.4, relaxed): the quoted-printable bodies are written in canonical
         # form (qp_line), so only the fixed parts may need canonicalising — once, here — and
         # the body hash runs over the message's own bytes. Its state after the part that
@@ -374,20 +295,22 @@ class Composer:
         token = self.token(delivery_id, test=test)
         unsubscribe_url = f"{self.public_url}/u/{token}"
         reply = tokens.reply_address(token, self.domain)
-        html, text = self.personalizer.render(
-            Personal(
-                email=addr,
-                name=clean_header_text(name),
-                unsubscribe_url=unsubscribe_url,
-                preferences_url=f"{unsubscribe_url}#preferences",
-                reply_address=reply,
-                links=self.tracked_links(delivery_id) if track and not test else (),
-                open_url=(
+        tracked = track and not test
+        # The fields of `Personal`, in its order (bodies.py fills stencils from them).
+        text_qp, html_qp = self.bodies.encode(
+            {
+                "email": addr,
+                "name": clean_header_text(name),
+                "unsubscribe_url": unsubscribe_url,
+                "preferences_url": f"{unsubscribe_url}#preferences",
+                "reply_address": reply,
+                "links": self.tracked_links(delivery_id) if tracked else (),
+                "open_url": (
                     f"{self.public_url}/o/{self._opens.sign(delivery_id)}"
-                    if self._opens is not None and track and not test
+                    if self._opens is not None and tracked
                     else ""
                 ),
-            )
+            }
         )
         message_id = self.message_id(delivery_id, test=test)
         when = format_datetime(date or datetime.now(UTC))
@@ -407,9 +330,6 @@ class Composer:
             _ONE_CLICK,
             *self._mime_head,
         )
-        # Written by qp_line: in DKIM's canonical form and with no line to dot-stuff.
-        text_qp = self._qp.encode(text)
-        html_qp = self._qp.encode(html)
         signatures = self._signatures(fields, text_qp, html_qp)
         # Header lines start with a field name or, folded, with white space, never with ".";
         # checked all the same (a search of ~2 KB), as a line "." would end the DATA phase.

@@ -2,7 +2,9 @@
 
 The database is the truth. The write protocol, per chunk of rows and per message:
 
-- Claim (one committed transaction per chunk of up to CHUNK due rows, tasks.py): a row of
+- Claim (one committed transaction per chunk of up to CHUNK due rows, tasks.py), only while the
+  campaign is `sending` (the claiming statement reads its status: a pause or a cancel committed
+  before it stops the batch at that chunk, with no separate status read per chunk): a row of
   `delivery_claim` leases the id range [lo, hi] of the chunk's first and last due rows to one
   execution of a batch task (its `owner`). The delivery rows themselves are not written: a row is
   due when it is pending (or deferred and its time has come) and no claim's range covers it.
@@ -54,7 +56,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mailer.db import rowcount, utcnow
 from mailer.sending import reasons
-from mailer.sending.models import Delivery, DeliveryClaim, DeliveryStatus
+from mailer.sending.models import (
+    Campaign,
+    CampaignStatus,
+    Delivery,
+    DeliveryClaim,
+    DeliveryStatus,
+)
 from mailer.sending.transport import Reply
 from subscribers.db import UTCDateTime
 from subscribers.models import (
@@ -163,16 +171,18 @@ def claim(
     now: datetime | None = None,
 ) -> tuple[int | None, list[int]]:
     """Lease up to `limit` due rows of the id range to `owner`: (the claim's id, the rows), or
-    (None, []) when none is due. Commits, so other workers see the claim.
+    (None, []) when none is due or the campaign is not sending (paused, cancelled: the claim is
+    where a batch obeys its campaign's status). Commits, so other workers see the claim.
 
     The portable path (SQLite; `claim_recipients` on PostgreSQL): the claim's INSERT … SELECT is
     the transaction's first statement, so on SQLite it holds the only write lock while it reads.
     """
     now = now or utcnow()
     _lock_claims(session, campaign_id)
+    sending = exists().where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
     picked = (
         select(Delivery.id)
-        .where(Delivery.campaign_id == campaign_id, Delivery.id.between(lo, hi), _due(now))
+        .where(Delivery.campaign_id == campaign_id, Delivery.id.between(lo, hi), _due(now), sending)
         .order_by(Delivery.id)
         .limit(limit)
         .subquery()
@@ -236,6 +246,8 @@ CLAIM_AND_LOAD_SQL = """\
 WITH picked AS (
     SELECT delivery.id, delivery.attempts, delivery.subscriber_id FROM delivery
     WHERE delivery.campaign_id = %(campaign_id)s AND delivery.id BETWEEN %(lo)s AND %(hi)s
+      AND EXISTS (SELECT 1 FROM campaign
+                  WHERE campaign.id = %(campaign_id)s AND campaign.status = 'sending')
       AND (delivery.status = 'pending'
            OR (delivery.status = 'deferred' AND delivery.next_attempt_at <= %(now)s))
       AND NOT EXISTS (
@@ -280,7 +292,8 @@ def claim_recipients(
     now: datetime | None = None,
 ) -> Chunk:
     """Lease up to `limit` due rows of the id range to `owner` and load their recipients: the
-    rows to send, and those to skip with the reason (see `load_recipients`). Commits.
+    rows to send, and those to skip with the reason (see `load_recipients`); nothing (claim_id
+    None) when none is due or the campaign is not sending. Commits.
 
     On PostgreSQL the advisory lock and one statement (CLAIM_AND_LOAD_SQL), run at driver level:
     no SQL compiled per chunk. Elsewhere `claim` then `load_recipients`.

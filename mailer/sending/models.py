@@ -133,7 +133,9 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id"))
+    # The campaign's issue, repeated for the already-received checks' index; no foreign key of
+    # its own (campaign_id's and the campaign's say it exists; migration 0018).
+    issue_id: Mapped[int] = mapped_column(Integer)
     # NULL once the subscriber is erased (GDPR): the row stays for the campaign's figures.
     subscriber_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriber.id", ondelete="SET NULL")

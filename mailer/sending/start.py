@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, literal, or_, select, text, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -77,7 +77,10 @@ def snapshot_range(
     would read every row of the earlier chunks again at each chunk). Rows above the watermark
     cannot exist (a chunk and its watermark commit together), but a second call must still add
     nothing. The campaign's own row is not touched (see `record_chunk`). Does not commit.
+
+    On PostgreSQL each chunk's statement is planned for its own bounds (`custom_plans_only`).
     """
+    custom_plans_only(session)
     audience = audience_select(
         session,
         campaign.issue_id,
@@ -112,6 +115,22 @@ def snapshot_range(
     )
     # SQLAlchemy keeps an INSERT's row count only when asked (the cursor is closed after it).
     return rowcount(session.execute(insert, execution_options={"preserve_rowcount": True}))
+
+
+def custom_plans_only(session: Session) -> None:
+    """For the rest of the transaction, plan each statement for its parameters' values.
+
+    psycopg prepares a statement run five times on one connection, and PostgreSQL plans a
+    prepared statement once for any values (a generic plan) from its sixth run on if that plan
+    looks no dearer. The chunk's INSERT … SELECT runs once per chunk with new bounds; planned
+    for unknown bounds on a delivery table never analysed, the anti-joins became nested loops
+    over every materialised row (each chunk subscriber compared with each delivery already
+    sent): at a million subscribers, the chunks from the eleventh on took 12 s, then 17, 19, 27,
+    32 s… instead of 2.5 s, longer with every message sent meanwhile. Planning costs about a
+    millisecond per chunk of 50,000 rows.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 class LeaseLost(CampaignStateError):

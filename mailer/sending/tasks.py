@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from functools import lru_cache, partial
 
+from celery.signals import worker_init
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError, MailerError
 from mailer.rendering.email_edition import RenderedIssue, render_issue
+from mailer.rendering.pdf_edition import preload as preload_pdf
 from mailer.sending import campaigns, deliveries, lease, start
 from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -41,6 +43,14 @@ log = logging.getLogger(__name__)
 
 CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
 RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
+
+
+@worker_init.connect
+def _preload(**_: object) -> None:
+    """In a worker's main process, before its pool forks: WeasyPrint (about a second of CPU to
+    import) is then loaded once per worker, shared by its pool processes, instead of in the pool
+    process that renders a campaign, while that campaign's first messages wait for the PDF."""
+    preload_pdf()
 
 
 @app.task(name="mailer.tasks.start_campaign", acks_late=True)
@@ -290,22 +300,26 @@ def _pause_for(campaign_id: int, why: str) -> None:
     log.error("campaign %s paused: %s", campaign_id, why)
 
 
-def _campaign_status(session: Session, campaign_id: int) -> CampaignStatus | None:
-    status = session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
-    session.commit()  # end the read transaction so the next read sees fresh state
-    return status
-
-
 def _send_range(
     campaign_id: int, lo: int, hi: int, owner: str, transport: Transport
 ) -> dict[str, int]:
+    """Claim chunks of the range and send them until none is due or the campaign is no longer
+    sending (the claim reads the status: pause and cancel take effect at the next chunk).
+
+    The claims' session holds one connection for the whole batch: a session on the engine would
+    give its connection back at each commit and check one out again, with the pool's pre-ping
+    (a round trip), three times per chunk."""
     settings = get_settings()
-    factory = get_sessionmaker()
     limiter = _limiter()
     tally = {s.value: 0 for s in DeliveryStatus}
     refusals = 0
-    autocommit = get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
-    with factory() as session, autocommit as outcomes:
+    engine = get_engine()
+    autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    with (
+        engine.connect() as claims,
+        get_sessionmaker()(bind=claims) as session,
+        autocommit as outcomes,
+    ):
         campaign = campaigns.get(session, campaign_id)
         started_at = campaign.started_at or utcnow()
         claim = partial(
@@ -324,7 +338,7 @@ def _send_range(
         deadline = timedelta(hours=settings.retry_deadline_hours)
         recorder = deliveries.Recorder(outcomes, owner)
         skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
-        while _campaign_status(session, campaign_id) == CampaignStatus.SENDING:
+        while True:
             chunk = claim(session)
             if chunk.claim_id is None:
                 break

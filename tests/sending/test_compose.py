@@ -10,6 +10,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent
@@ -26,6 +29,7 @@ from mailer.headers import check_address
 from mailer.inbound.judgement import judge
 from mailer.inbound.models import InboundKind
 from mailer.rendering.email_edition import Personal, Personalizer, RenderedIssue, render_issue
+from mailer.sending.bodies import PersonalBodies
 from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
 from mailer.settings import Settings
 from mailer.tokens import parse_address, parse_delivery_token
@@ -428,3 +432,127 @@ def test_a_newsletter_that_comes_back_as_sent_is_our_own_mail_not_a_bounce(
         got = judge(out.data, mail_from=None, rcpt_to=rcpt, domain=domain)
         assert got.kind == InboundKind.LOOP, (rcpt, got.kind, got.reason)
         assert not got.failures
+
+
+# --------------------------------------------------------------------------------------------
+# Bodies from stencils (sending/bodies.py) are the bytes the Jinja fill gives
+# --------------------------------------------------------------------------------------------
+
+WHEN = datetime(2025, 4, 9, 12, tzinfo=UTC)
+HOSTILE_NAMES = [
+    "",
+    "Ana",
+    "<script>alert('x')</script>",
+    '"quoted, name"',
+    "José Ñandú",
+    "李小龙",
+    "x" * 300,
+    "Ωé" * 120,
+    "= 3D =\t=",
+    ". starts with a dot",
+    ".",
+    "=",
+    "a  b   c",
+    "{name} {links[0]} {{",
+    "&amp; &lt; &#39;",
+    "O'Brien & Sons <ceo@example.com>",
+    "Eve\r\nBcc: victim@example.org",
+    "y" * 199 + " cut here, leaving a space at the end",
+    "\u00a0nbsp\u00a0 and a soft hyphen\u00ad",
+    "😀 emoji",
+    "=?utf-8?q?Admin?=",
+]
+ADDRESSES = ["reader@example.com", "o'brien.x+tag@sub.example.co.uk", "ana@méxico.example"]
+
+
+def jinja_twin(composer: Composer) -> Composer:
+    """The same campaign composed by filling the templates with Jinja per recipient."""
+    twin = Composer(composer.rendered, composer.info, composer.settings)
+    twin.bodies = PersonalBodies(twin.personalizer, stencils=False)
+    return twin
+
+
+@pytest.fixture(scope="module")
+def tracked_composer(content: IssueContent, tmp_path_factory: pytest.TempPathFactory) -> Composer:
+    tracking = make_settings(
+        tmp_path_factory.mktemp("tracked"), track_clicks=True, track_opens=True
+    )
+    return Composer(render_issue(content, tracking), campaign_info(content), tracking)
+
+
+@pytest.mark.parametrize("tracking", [False, True], ids=["untracked", "tracked"])
+def test_messages_from_stencils_are_byte_identical_to_the_jinja_fill(
+    composer: Composer, tracked_composer: Composer, tracking: bool
+) -> None:
+    ours = tracked_composer if tracking else composer
+    twin = jinja_twin(ours)
+    compared = 0
+    for n, name in enumerate(HOSTILE_NAMES):
+        addr = ADDRESSES[n % len(ADDRESSES)]
+        for test, track in ((False, True), (False, False), (True, True)):
+            a = ours.compose(n, addr, name, test=test, track=track, date=WHEN)
+            b = twin.compose(n, addr, name, test=test, track=track, date=WHEN)
+            assert a.wire == b.wire, (name, test, track)
+            compared += 1
+    assert compared == 3 * len(HOSTILE_NAMES)
+    # Every shape of recipient met here (named or not, tracked or not) went by stencil.
+    shapes = ours.bodies.by_stencil()
+    assert len(shapes) >= (4 if tracking else 2) and all(shapes.values()), shapes
+    if tracking:  # the tracked shape really has the links and the pixel as holes
+        html = parse(ours.compose(1, "a@example.com", "A", date=WHEN)).get_body(("html",))
+        assert html is not None and "/o/" in html.get_content() and "/r/" in html.get_content()
+
+
+@pytest.fixture(scope="module")
+def tracked_twin(tracked_composer: Composer) -> Composer:
+    return jinja_twin(tracked_composer)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.text(max_size=260), delivery=st.integers(min_value=0, max_value=10**9))
+def test_any_name_composes_the_bytes_of_the_jinja_fill(
+    tracked_composer: Composer, tracked_twin: Composer, name: str, delivery: int
+) -> None:
+    a = tracked_composer.compose(delivery, "reader@example.com", name, date=WHEN)
+    b = tracked_twin.compose(delivery, "reader@example.com", name, date=WHEN)
+    assert a.wire == b.wire
+
+
+@pytest.mark.parametrize(
+    ("kind", "old", "new", "shown"),
+    [
+        ("html", "[[% name %]]", "[[% name|upper %]]", "ANA"),
+        (
+            "html",
+            "[[% email %]]",
+            '[[@ if name == "Ana" @]]VIP [[@ endif @]][[% email %]]',
+            "VIP ana@example.com",
+        ),
+        ("text", "[[% unsubscribe_url %]]", "[[% unsubscribe_url ~ '?from=text' %]]", "?from=text"),
+    ],
+)
+def test_a_template_a_stencil_cannot_reproduce_is_filled_by_jinja(
+    rendered: RenderedIssue,
+    content: IssueContent,
+    compose_settings: Settings,
+    kind: str,
+    old: str,
+    new: str,
+    shown: str,
+) -> None:
+    """A filter, a comparison, an expression: the composer fills such a template with Jinja per
+    recipient (and the message says what the template says)."""
+    field = f"{kind}_template"
+    template = getattr(rendered, field)
+    assert old in template
+    changed = replace(rendered, **{field: template.replace(old, new)})
+    composer = Composer(changed, campaign_info(content), compose_settings)
+    twin = jinja_twin(composer)
+    for n, name in enumerate(["Ana", "Luis <b>", ""]):
+        a = composer.compose(n, "ana@example.com", name, date=WHEN)
+        assert a.wire == twin.compose(n, "ana@example.com", name, date=WHEN).wire
+    shapes = composer.bodies.by_stencil()
+    assert shapes and not any(shapes.values()), shapes
+    msg = parse(composer.compose(9, "ana@example.com", "Ana", date=WHEN))
+    body = msg.get_body(("html",) if kind == "html" else ("plain",))
+    assert body is not None and shown in body.get_content()

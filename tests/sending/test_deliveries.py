@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from mailer.content.issues import import_issue
 from mailer.db import utcnow
 from mailer.sending import campaigns, deliveries, start
-from mailer.sending.models import Delivery, DeliveryClaim, DeliveryStatus
+from mailer.sending.models import CampaignStatus, Delivery, DeliveryClaim, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
@@ -41,6 +41,7 @@ def _campaign(session: Session) -> tuple[int, int, int, int, int]:
         session, issue, campaigns.resolve_audience(session, issue, "briefing")
     )
     start.snapshot(session, campaign)
+    campaign.status = CampaignStatus.SENDING  # as the start's first chunk sets it: claimable
     session.commit()
     lo, hi = session.execute(
         select(func.min(Delivery.id), func.max(Delivery.id)).where(

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from mailer import db as mailer_db
 from mailer.cli import app
 from mailer.content.issues import import_issue
+from mailer.content.models import Issue
 from mailer.sending import campaigns, start
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
@@ -231,3 +232,41 @@ def test_a_campaign_start_analyses_only_tables_whose_statistics_lost_track(
     assert sorted(analyze(session, *audience, only_stale=True)) == sorted(audience)
     settle()
     assert analyze(session, *audience, only_stale=True) == []
+
+
+def test_every_chunk_of_a_snapshot_is_planned_for_its_own_bounds(session: Session) -> None:
+    """The chunk's INSERT … SELECT runs once per chunk on one connection: psycopg prepares it
+    after five runs, and PostgreSQL would then plan it once for any bounds (a generic plan, here
+    nested loops comparing each chunk subscriber with every delivery already sent: at a million
+    subscribers, chunks ten times slower and slower with each message sent meanwhile). Each run
+    of the prepared statement must be planned for its own bounds, and the snapshot still leaves
+    out everyone who received the issue. PostgreSQL's choice of a generic plan (`auto`) depends
+    on costs that a few thousand rows do not reach: the connection asks for generic plans
+    (`force_generic_plan`, as a role's or server's setting may), which the chunks must override."""
+    issue_slug, list_slug = _history(session)
+    issue = session.scalars(select(Issue).where(Issue.slug == issue_slug)).one()
+    audience = campaigns.resolve_audience(session, issue, list_slug)
+    campaign = campaigns.create(session, issue, audience)
+    session.commit()
+    session.execute(text("SET plan_cache_mode = force_generic_plan"))
+    after, chunks, added = None, 0, 0
+    while True:  # one transaction, one connection: every chunk's statement on the same one
+        through = start.chunk_end(session, after, 200)
+        added += start.snapshot_range(session, campaign, after, through)
+        chunks += 1
+        if through is None:
+            break
+        after = through
+    assert chunks > 10  # enough runs for psycopg to prepare the statement
+    assert added == NEWCOMERS
+    plans = session.execute(
+        text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'INSERT INTO delivery %'"
+        )
+    ).all()
+    assert len(plans) == 1  # prepared, as any statement run five times on a connection is
+    generic, custom = plans[0]
+    assert custom > 5  # PostgreSQL considers a generic plan from the sixth run on
+    assert generic == 0
+    session.rollback()

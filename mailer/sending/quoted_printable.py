@@ -1,0 +1,96 @@
+"""Quoted-printable (RFC 2045 §6.7) as the composer writes it: CRLF line ends, each line already
+in DKIM's relaxed body canonical form and in SMTP's wire form (see `qp_line`).
+
+Quoted-printable encodes each line independently, which is what lets a campaign encode the lines
+every message shares once (`QuotedPrintable`'s cache, sending/bodies.py's stencils) and per message
+only the lines that carry a recipient's values.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+
+_SPACE_RUN = re.compile(rb" {2,}")
+
+
+def qp_line(line: bytes) -> bytes:
+    """Quoted-printable (RFC 2045 §6.7) of one line ending in CRLF, already in DKIM's relaxed
+    body canonical form (RFC 6376 §3.4.4) and in SMTP's wire form (RFC 5321 §4.5.2): no tab and
+    no run of spaces in any line, (as binascii writes it) no whitespace at a line's end, and no
+    line that starts with ".".
+
+    binascii leaves tabs and runs of spaces literal (HTML indentation, an indented list in the
+    text part) and a dot at the start of a line or of a soft-broken piece; those become =09,
+    " =20=20…" and =2E here, and the line is soft-broken again. The decoded text is the same
+    either way. Being canonical as written lets the DKIM body hash run over the message's own
+    bytes, and with no line to dot-stuff the same bytes go to the relay (see Composer.compose).
+    """
+    encoded = binascii.b2a_qp(line, istext=True)
+    if (
+        b"\t" not in encoded
+        and b"  " not in encoded
+        and b"\n." not in encoded
+        and not encoded.startswith(b".")
+    ):
+        return encoded
+    # A literal "=" is always =3D, so "=\r\n" is a soft break: undo them, fix, break again.
+    logical = encoded[:-2].replace(b"=\r\n", b"").replace(b"\t", b"=09")
+    logical = _SPACE_RUN.sub(lambda m: b" " + b"=20" * (len(m[0]) - 1), logical)
+    lines = []
+    while True:
+        if logical.startswith(b"."):  # at the start of the line or of a soft-broken piece
+            logical = b"=2E" + logical[1:]
+        if len(logical) <= 76:
+            break
+        cut = 75  # 75 characters and the soft break's "=", never inside an =XX escape
+        if logical[cut - 1] == 0x3D:
+            cut -= 1
+        elif logical[cut - 2] == 0x3D:
+            cut -= 2
+        lines.append(logical[:cut] + b"=")
+        logical = logical[cut:]
+    lines.append(logical)
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+class QuotedPrintable:
+    """Quoted-printable with CRLF line ends, remembering the encoding of lines already seen.
+
+    Quoted-printable encodes each line independently, and all but the few lines that carry a
+    recipient's name or links are identical in every message of a campaign: caching encoded lines
+    turns the per-message cost from encoding ~55 KB into a few dictionary look-ups. Every line is
+    written by `qp_line`, so the output is its own DKIM relaxed canonical form and needs no
+    dot-stuffing.
+    """
+
+    def __init__(self, *, max_entries: int = 1024) -> None:
+        # Two generations: a line seen a second time is one every message shares and stays;
+        # lines seen once (a recipient's name, links, tokens) churn and are dropped in bulk,
+        # so personal lines never push the shared ones out.
+        self._shared: dict[str, bytes] = {}
+        self._recent: dict[str, bytes] = {}
+        self._max = max_entries
+
+    def encode(self, text: str) -> bytes:
+        """The encoded text, ending in CRLF (the next boundary's own)."""
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        if len(self._recent) > self._max:
+            self._recent.clear()
+        if len(self._shared) > 4 * self._max:  # a pathological campaign: start afresh
+            self._shared.clear()
+        get, miss = self._shared.get, self._miss
+        return b"".join([get(line) or miss(line) for line in lines])
+
+    def _miss(self, line: str) -> bytes:
+        """A line not shared (yet): seen once before, it becomes shared; else it is encoded."""
+        entry = self._recent.pop(line, None)
+        if entry is not None:
+            self._shared[line] = entry
+            return entry
+        entry = self._recent[line] = qp_line(line.encode("utf-8") + b"\r\n")
+        return entry
