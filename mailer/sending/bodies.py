@@ -26,6 +26,7 @@ _MARKED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
 
 Values = dict[str, Any]
 _UNKNOWN: Any = object()
+_ESCAPED = re.compile("[&<>\"']")  # what markupsafe.escape replaces
 
 
 class EncodedBody:
@@ -120,9 +121,14 @@ class PersonalBodies:
         if bodies is _UNKNOWN:
             stencils = self.personalizer.stencils(values) if self._stencils else None
             bodies = self._bodies[key] = stencils and self._verified(stencils, values)
-        if bodies is not None and not _has_line_break(values):
-            text, html = bodies  # type: ignore[misc]
-            return text.fill(values), html.fill(html_values(values))
+        if bodies is not None:
+            # Every value in one string: a value with a line break (or NUL) goes the Jinja way;
+            # with nothing HTML escapes, the HTML values are the values themselves.
+            joined = "".join([v if v.__class__ is str else "".join(v) for v in values.values()])
+            if "\n" not in joined and "\r" not in joined and "\0" not in joined:
+                text, html = bodies  # type: ignore[misc]
+                escaped = _ESCAPED.search(joined) is not None
+                return text.fill(values), html.fill(html_values(values) if escaped else values)
         html_text, text_text = self.personalizer.render(Personal(**values))
         return self._qp.encode(text_text), self._qp.encode(html_text)
 
@@ -144,11 +150,3 @@ class PersonalBodies:
             if html.fill(html_values(sample)) != reference.encode(html_text):
                 return None
         return text, html
-
-
-def _has_line_break(values: Values) -> bool:
-    for v in values.values():
-        for s in v if isinstance(v, tuple) else (v,):
-            if "\n" in s or "\r" in s:
-                return True
-    return False
