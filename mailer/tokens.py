@@ -193,6 +193,24 @@ def digest(purpose: str, data: str, secret: str, chars: int = 8) -> str:
     return _mac(purpose, "d", data, secret)[:chars]
 
 
+class Digester:
+    """`digest(purpose, data, secret, chars)` for many `data` under one purpose and key, with the
+    HMAC state after the fixed prefix computed once (as `Minter`): a Message-ID per message."""
+
+    def __init__(self, purpose: str, secret: str, chars: int = 8) -> None:
+        if not _PURPOSE_RE.fullmatch(purpose):
+            raise ValueError(f"token purpose must be a lower-case word, got {purpose!r}")
+        prefix = b"mailer-token\x00" + purpose.encode() + b"\x00d\x00"
+        self._state = hmac.new(secret.encode(), prefix, hashlib.sha256)
+        self._chars = chars
+
+    def digest(self, data: str) -> str:
+        """The same digest as `digest(purpose, data, secret, chars)`."""
+        mac = self._state.copy()
+        mac.update(data.encode())
+        return _mac_text(mac.digest())[: self._chars]
+
+
 def delivery_token(delivery_id: int, secret: str) -> str:
     """The token that identifies one delivery (one message to one subscriber)."""
     return sign(DELIVERY, delivery_id, secret)

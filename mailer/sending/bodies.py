@@ -19,13 +19,14 @@ from markupsafe import escape
 
 from mailer.rendering.email_edition import Personal, Personalizer
 from mailer.rendering.stencil import shape
-from mailer.sending.quoted_printable import QuotedPrintable, qp_line
+from mailer.sending.quoted_printable import LineStart, QuotedPrintable, qp_line
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # around a hole's number while the lines are split
 _MARKED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
 
 Values = dict[str, Any]
 _UNKNOWN: Any = object()
+_ESCAPED = re.compile("[&<>\"']")  # what markupsafe.escape replaces
 
 
 class EncodedBody:
@@ -46,7 +47,7 @@ class EncodedBody:
         lines = marked.split("\n")
         if lines[-1] == "":
             lines.pop()
-        chunks: list[bytes | str] = []
+        chunks: list[bytes | tuple[Callable[[bytes], bytes], str]] = []
         shared: list[bytes] = []
         for line in lines:
             if _OPEN not in line:
@@ -55,25 +56,28 @@ class EncodedBody:
             if shared:
                 chunks.append(b"".join(shared))
                 shared = []
-            parts = _MARKED.split(line)
-            chunks.append(
-                "".join(
-                    p.replace("{", "{{").replace("}", "}}") if n % 2 == 0 else f"{{{keys[int(p)]}}}"
-                    for n, p in enumerate(parts)
-                )
+            start, *parts = _MARKED.split(line)
+            rest = "".join(
+                f"{{{keys[int(p)]}}}" if n % 2 == 0 else p.replace("{", "{{").replace("}", "}}")
+                for n, p in enumerate(parts)
             )
+            # What precedes the first value is encoded now (LineStart); the rest per message.
+            chunks.append((LineStart(start.encode("utf-8")).line, rest))
         if shared:
             chunks.append(b"".join(shared))
         self.chunks = tuple(chunks)
 
     def fill(self, values: Values) -> bytes:
-        """The encoded body for a recipient's values (escaped already for an HTML body)."""
-        return b"".join(
-            [
-                c if c.__class__ is bytes else qp_line(c.format_map(values).encode() + b"\r\n")  # type: ignore[union-attr]
-                for c in self.chunks
-            ]
-        )
+        """The encoded body for a recipient's values (escaped already for an HTML body); each
+        value non-empty, with no CR, LF or NUL (LineStart's condition)."""
+        out = []
+        for chunk in self.chunks:
+            if isinstance(chunk, bytes):
+                out.append(chunk)
+            else:
+                line, rest = chunk
+                out.append(line(rest.format_map(values).encode() + b"\r\n"))
+        return b"".join(out)
 
 
 def html_values(values: Values) -> Values:
@@ -120,9 +124,16 @@ class PersonalBodies:
         if bodies is _UNKNOWN:
             stencils = self.personalizer.stencils(values) if self._stencils else None
             bodies = self._bodies[key] = stencils and self._verified(stencils, values)
-        if bodies is not None and not _has_line_break(values):
-            text, html = bodies  # type: ignore[misc]
-            return text.fill(values), html.fill(html_values(values))
+        if bodies is not None:
+            # Every value in one string: a value with a line break or NUL, or an empty item of
+            # a tuple, goes the Jinja way (EncodedBody.fill's condition); with nothing HTML
+            # escapes, the HTML values are the values themselves.
+            joined = "".join([v if v.__class__ is str else "".join(v) for v in values.values()])
+            clean = "\n" not in joined and "\r" not in joined and "\0" not in joined
+            if clean and all(all(v) for v in values.values() if v.__class__ is tuple):
+                text, html = bodies  # type: ignore[misc]
+                escaped = _ESCAPED.search(joined) is not None
+                return text.fill(values), html.fill(html_values(values) if escaped else values)
         html_text, text_text = self.personalizer.render(Personal(**values))
         return self._qp.encode(text_text), self._qp.encode(html_text)
 
@@ -144,11 +155,3 @@ class PersonalBodies:
             if html.fill(html_values(sample)) != reference.encode(html_text):
                 return None
         return text, html
-
-
-def _has_line_break(values: Values) -> bool:
-    for v in values.values():
-        for s in v if isinstance(v, tuple) else (v,):
-            if "\n" in s or "\r" in s:
-                return True
-    return False

@@ -150,6 +150,12 @@ class Composer:
         # HMAC state per campaign; per recipient one short MAC per link (rendering/links.py).
         self._links = len(rendered.links) if settings.track_clicks else 0
         self._clicks = tokens.Minter(tokens.CLICK, self.secret)
+        # The delivery token, a test copy's and the Message-ID tag: one HMAC state each, per
+        # campaign (tokens.Minter), instead of a keyed HMAC set up per message.
+        self._deliveries = tokens.Minter(tokens.DELIVERY, self.secret)
+        self._test_copies = tokens.Minter(TEST_PURPOSE, self.secret)
+        self._message_ids = tokens.Digester("message-id", self.secret)
+        self._date: tuple[datetime, str] | None = None  # the Date value of the current second
         self._opens = tokens.Minter(tokens.OPEN, self.secret) if settings.track_opens else None
         self.signer = Signer.from_settings(settings)
         # Header fields are kept as complete "Name: value\r\n" bytes: the message is their
@@ -258,9 +264,7 @@ class Composer:
     def token(self, delivery_id: int, *, test: bool = False) -> str:
         """A delivery's token; a test copy's is signed for another purpose, so that its
         numbering (0, 1, 2…) can never pass for a real delivery in a reply or an unsubscribe."""
-        if test:
-            return tokens.sign(TEST_PURPOSE, delivery_id, self.secret)
-        return tokens.delivery_token(delivery_id, self.secret)
+        return (self._test_copies if test else self._deliveries).sign(delivery_id)
 
     def tracked_links(self, delivery_id: int) -> tuple[str, ...]:
         """`PUBLIC_URL/r/TOKEN` for each link of the issue, for one delivery (empty: untracked)."""
@@ -272,9 +276,7 @@ class Composer:
     def message_id(self, delivery_id: int, *, test: bool = False) -> str:
         """Deterministic per delivery, so a retried delivery is recognisably the same message."""
         kind = "t" if test else "d"
-        tag = tokens.digest(
-            "message-id", f"{self.info.campaign_id}:{kind}{delivery_id}", self.secret
-        )
+        tag = self._message_ids.digest(f"{self.info.campaign_id}:{kind}{delivery_id}")
         return f"<c{self.info.campaign_id}.{kind}{delivery_id}.{tag}@{self.domain}>"
 
     def compose(
@@ -313,7 +315,7 @@ class Composer:
             }
         )
         message_id = self.message_id(delivery_id, test=test)
-        when = format_datetime(date or datetime.now(UTC))
+        when = format_datetime(date) if date is not None else self._date_now()
         # Every value is encoded by now: ASCII only.
         fields = (
             f"Date: {when}{CRLF}".encode("ascii"),
@@ -348,6 +350,14 @@ class Composer:
             message_id=message_id,
             unsubscribe_url=unsubscribe_url,
         )
+
+    def _date_now(self) -> str:
+        """The Date header's value for now (RFC 5322 §3.3), formatted once per second: it has
+        no finer unit."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        if self._date is None or self._date[0] != now:
+            self._date = (now, format_datetime(now))
+        return self._date[1]
 
     def _signatures(self, fields: tuple[bytes, ...], text_qp: bytes, html_qp: bytes) -> bytes:
         """The DKIM-Signature fields for a message of these header fields and bodies (b"" when

@@ -26,7 +26,11 @@ def qp_line(line: bytes) -> bytes:
     either way. Being canonical as written lets the DKIM body hash run over the message's own
     bytes, and with no line to dot-stuff the same bytes go to the relay (see Composer.compose).
     """
-    encoded = binascii.b2a_qp(line, istext=True)
+    return canonical(binascii.b2a_qp(line, istext=True))
+
+
+def canonical(encoded: bytes) -> bytes:
+    """`qp_line`'s second half: binascii's encoding of a line made canonical (see there)."""
     if (
         b"\t" not in encoded
         and b"  " not in encoded
@@ -94,3 +98,32 @@ class QuotedPrintable:
             return entry
         entry = self._recent[line] = qp_line(line.encode("utf-8") + b"\r\n")
         return entry
+
+
+class LineStart:
+    """The part of a line before its first recipient's value, encoded once per campaign.
+
+    binascii encodes left to right, and what it writes for a character depends only on the
+    characters before it through the length of the current output line (where it breaks), and on
+    the next character only when that is a line end, a NUL or nothing. So for a line `start +
+    rest` whose rest begins with another character, `b2a_qp(start + rest)` is the encoding of the
+    start, then that of the rest written from the same column — which is what encoding the rest
+    behind as many "x" as that column gives, the x's cut off (76 columns never break before the
+    76th). Per message only the rest is encoded: `qp_line(start + rest) == line(rest)`.
+    """
+
+    def __init__(self, start: bytes) -> None:
+        if b"\r" in start or b"\n" in start:
+            raise ValueError("a line start holds a line end")
+        encoded = binascii.b2a_qp(start + b"x\r\n", istext=True)
+        head = encoded[:-3]  # "x" is never escaped and, being last, ends the line
+        if head.endswith(b"=\r\n"):  # the soft break binascii put before the "x"
+            head = head[:-3]
+        self.encoded = head
+        self.pad = b"x" * (len(head) - head.rfind(b"\n") - 1)  # the column the rest starts at
+
+    def line(self, rest: bytes) -> bytes:
+        """`qp_line(start + rest)`, for a `rest` ending in CRLF that starts with another
+        character than CR, LF or NUL."""
+        rest_encoded = binascii.b2a_qp(self.pad + rest, istext=True)
+        return canonical(self.encoded + rest_encoded[len(self.pad) :])
