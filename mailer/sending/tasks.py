@@ -319,6 +319,7 @@ def _send_range(
         engine.connect() as claims,
         get_sessionmaker()(bind=claims) as session,
         autocommit as outcomes,
+        deliveries.Recorder(outcomes, owner) as recorder,
     ):
         campaign = campaigns.get(session, campaign_id)
         started_at = campaign.started_at or utcnow()
@@ -336,7 +337,6 @@ def _send_range(
         session.commit()
         composer = _composer(campaign_id)
         deadline = timedelta(hours=settings.retry_deadline_hours)
-        recorder = deliveries.Recorder(outcomes, owner)
         skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
         while True:
             chunk = claim(session)
@@ -359,6 +359,7 @@ def _send_range(
                     reply, message_id = attempted
                     if reply.fatal:
                         _pause_for(campaign_id, f"the relay refused: {reply}")
+                        recorder.committed()
                         deliveries.release(session, chunk.claim_id)
                         return tally
                     if reply.code == 0:
@@ -384,8 +385,10 @@ def _send_range(
                 refusals = refusals + 1 if reply.permanent else 0
                 if refusals >= settings.autopause_after:
                     _autopause(session, campaign_id, refusals, reply)
+                    recorder.committed()
                     deliveries.release(session, chunk.claim_id)
                     return tally
+            recorder.committed()  # before the claim ends: no row pending under no claim
             deliveries.release(session, chunk.claim_id)
     return tally
 
@@ -405,8 +408,11 @@ def _attempt(
     if message is None:
         return None
     limiter.acquire()
+    # The previous outcome is committed before this message can be delivered (transport.py:
+    # `ready`): never two messages unrecorded, and the commit's wait overlaps this send.
+    sent = transport.send(message, ready=recorder.committed)
     # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
-    return transport.send(message)[message.recipients[0]], message.message_id
+    return sent[message.recipients[0]], message.message_id
 
 
 def _compose_or_fail(

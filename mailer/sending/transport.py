@@ -2,6 +2,13 @@
 
 `Transport.send(message) -> {recipient: Reply}` is all a task sees; sockets, TLS, authentication and
 reconnecting stay here. Which transport runs is chosen by MAILER_SMTP_URL.
+
+`send(message, ready=…)`: `ready` is called at the last moment before the message can be
+delivered — before the end-of-data line over SMTP (until the relay has it, a transaction cut off
+mid-DATA is aborted, RFC 5321 sections 3.8 and 4.1.1.4), before the file's atomic rename in the
+outbox. The batch passes "the previous outcome is committed" (tasks.py), so that waiting for the
+database overlaps sending the next message while no message is ever delivered before its
+predecessor's outcome is recorded. An error from `ready` aborts the message and propagates.
 """
 
 from __future__ import annotations
@@ -11,8 +18,9 @@ import contextlib
 import os
 import re
 import smtplib
+import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -61,8 +69,11 @@ class Reply:
         return f"{self.code} {self.text}".strip() if self.code else self.text
 
 
+Ready = Callable[[], object] | None
+
+
 class Transport(Protocol):
-    def send(self, message: Envelope) -> dict[str, Reply]: ...
+    def send(self, message: Envelope, ready: Ready = None) -> dict[str, Reply]: ...
     def close(self) -> None: ...
 
 
@@ -79,7 +90,7 @@ class OutboxTransport:
         self.folder = folder
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-    def send(self, message: Envelope) -> dict[str, Reply]:
+    def send(self, message: Envelope, ready: Ready = None) -> dict[str, Reply]:
         match = re.search(rb"^Message-ID:\s*<([^>\r\n]+)>", message.data, re.I | re.M)
         stem = match.group(1).decode("ascii", "replace") if match else os.urandom(8).hex()
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem)[:150]
@@ -92,6 +103,12 @@ class OutboxTransport:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(header + message.data)
+        if ready is not None:
+            try:
+                ready()
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         tmp.replace(path)
         return {r: Reply(250, f"written to {path.name}") for r in message.recipients}
 
@@ -177,6 +194,10 @@ class SMTPTransport:
                 self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname
             )
         try:
+            # Each write is a whole command group or the message: never worth delaying (Nagle),
+            # least of all the end-of-data line sent alone after `ready`.
+            if conn.sock is not None:
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if self.security == "starttls":
                 conn.starttls(context=ssl.create_default_context())
@@ -196,11 +217,11 @@ class SMTPTransport:
                 self._conn.close()
         self._conn = None
 
-    def send(self, message: Envelope) -> dict[str, Reply]:
+    def send(self, message: Envelope, ready: Ready = None) -> dict[str, Reply]:
         recipients = list(message.recipients)
         for attempt in (1, 2):
             try:
-                return self._transaction(message, recipients)
+                return self._transaction(message, recipients, ready)
             except smtplib.SMTPServerDisconnected as exc:
                 # A pooled connection the server closed while idle: reopen once, then give up.
                 self._drop()
@@ -223,10 +244,12 @@ class SMTPTransport:
                 }
         raise AssertionError("unreachable")
 
-    def _transaction(self, message: Envelope, recipients: list[str]) -> dict[str, Reply]:
+    def _transaction(
+        self, message: Envelope, recipients: list[str], ready: Ready
+    ) -> dict[str, Reply]:
         conn = self._connect()
         if conn.has_extn("pipelining"):
-            return self._pipelined(conn, message, recipients)
+            return self._pipelined(conn, message, recipients, ready)
         code, resp = conn.mail(message.envelope_from)
         if code != 250:
             return self._refuse_all(conn, recipients, code, resp)
@@ -249,7 +272,11 @@ class SMTPTransport:
                 conn.rset()
             return results
         try:
-            code, final = _data(conn, _wire_form(message))
+            code, resp = conn.docmd("data")
+            if code != 354:
+                raise smtplib.SMTPDataError(code, resp)
+            self._send_data(conn, _wire_form(message), ready)
+            code, final = conn.getreply()
             text = _text(final)
         except smtplib.SMTPDataError as exc:
             code, text = exc.smtp_code, _text(exc.smtp_error)
@@ -259,7 +286,7 @@ class SMTPTransport:
         return results
 
     def _pipelined(
-        self, conn: smtplib.SMTP, message: Envelope, recipients: list[str]
+        self, conn: smtplib.SMTP, message: Envelope, recipients: list[str], ready: Ready
     ) -> dict[str, Reply]:
         """One transaction as RFC 2920 allows when the relay's EHLO offers PIPELINING.
 
@@ -300,7 +327,7 @@ class SMTPTransport:
                 results[rcpt] = Reply(code, _text(resp), "RCPT")
         code, resp = conn.getreply()
         if code == 354 and accepted:
-            conn.send(_wire_form(message))
+            self._send_data(conn, _wire_form(message), ready)
             code, resp = conn.getreply()
             if code == 421:
                 self._drop()
@@ -320,6 +347,22 @@ class SMTPTransport:
             return {r: Reply(mcode, _text(mresp), "MAIL", fatal=mcode == 530) for r in recipients}
         results.update({r: Reply(code, _text(resp), "DATA") for r in accepted})
         return results
+
+    def _send_data(self, conn: smtplib.SMTP, wire: bytes, ready: Ready) -> None:
+        """The wire form after DATA's 354: all of it but the end-of-data line, then `ready()`,
+        then that line (TCP_NODELAY: the three bytes go at once). When `ready` fails the
+        connection is dropped mid-DATA, so the relay aborts the transaction."""
+        if ready is None:
+            conn.send(wire)
+            return
+        assert wire.endswith(b"\r\n.\r\n"), "a wire form ends with the end-of-data line"
+        conn.send(memoryview(wire)[:-3])
+        try:
+            ready()
+        except BaseException:
+            self._drop()
+            raise
+        conn.send(b".\r\n")
 
     def _refuse_all(
         self, conn: smtplib.SMTP, recipients: list[str], code: int, resp: bytes
@@ -399,16 +442,6 @@ def _wire_form(message: Envelope) -> bytes:
         at = data.find(b"\n.", at) + 1
     pieces += (view[start:], end)
     return b"".join(pieces)
-
-
-def _data(conn: smtplib.SMTP, wire: bytes) -> tuple[int, bytes]:
-    """smtplib's DATA for the wire form (`_wire_form`), in one write. Raises SMTPDataError when
-    the relay does not answer DATA with 354."""
-    code, resp = conn.docmd("data")
-    if code != 354:
-        raise smtplib.SMTPDataError(code, resp)
-    conn.send(wire)
-    return conn.getreply()
 
 
 def _text(resp: bytes | str) -> str:

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import redis
 
 from mailer.errors import ConfigError
 from mailer.sending.ratelimit import SendRateLimiter, parse_rate
@@ -43,6 +44,38 @@ def test_senders_sharing_a_redis_window_obey_it(redis_server: RedisServer) -> No
     second = SendRateLimiter.from_settings(rate, redis_server.url)
     times = stamps([first, first, second, second], 15)
     print("\n  " + assert_within_rate(times, rate))
+
+
+def test_a_limit_high_enough_takes_tokens_in_blocks_and_still_obeys_the_window(
+    redis_server: RedisServer,
+) -> None:
+    """At 400/second a take is a block of 16 tokens used within 50 ms (ratelimit.py's
+    guarantee): far fewer round trips to Redis than messages, and the arrivals still obey the
+    limit as the end-to-end tests check it."""
+    redis_server.flush()
+    client = redis.Redis.from_url(redis_server.url)
+    client.config_resetstat()
+    rate = "400/second"
+    first = SendRateLimiter.from_settings(rate, redis_server.url)
+    second = SendRateLimiter.from_settings(rate, redis_server.url)
+    assert (first.block, first.hold) == (16, 0.05)
+    times = stamps([first, first, second, second], 300)  # 1,200 messages: three windows or more
+    print("\n  " + assert_within_rate(times, rate))
+    stats = client.info("commandstats")
+    takes = sum(stats.get(f"cmdstat_{c}", {}).get("calls", 0) for c in ("evalsha", "eval"))
+    assert takes < len(times) / 4, f"{takes} round trips for {len(times)} messages"
+
+
+def test_without_redis_the_window_is_the_processs_own() -> None:
+    rate = "400/second"
+    limiter = SendRateLimiter.from_settings(rate, None)
+    times = stamps([limiter, limiter], 500)
+    print("\n  " + assert_within_rate(times, rate))
+
+
+def test_a_storage_that_is_not_redis_is_refused_naming_the_setting() -> None:
+    with pytest.raises(ConfigError, match="MAILER_RATELIMIT_STORAGE_URL"):
+        SendRateLimiter.from_settings("40/second", "memcached://127.0.0.1:11211")
 
 
 def test_the_rate_property_fails_when_nothing_limits() -> None:

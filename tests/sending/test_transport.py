@@ -386,3 +386,42 @@ def test_the_wire_form_is_what_a_receiver_turns_back_into_the_message(parts: lis
     expected = data if data.endswith(b"\r\n") else data + b"\r\n"
     assert b"\n".join(received) == expected
     assert b"\n.\r\n" not in wire[:-3] and not wire.startswith(b".\r\n")  # no early end
+
+
+class DatabaseAway(Exception):
+    """What `ready` raises in place of the batch's database error."""
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_ready_runs_before_the_relay_has_the_message_and_its_failure_delivers_nothing(
+    pipelining: bool,
+) -> None:
+    """The batch's "previous outcome committed" hook: called while the relay still waits for the
+    end of data (nothing delivered yet); when it fails, the transaction is cut off mid-DATA, the
+    relay delivers nothing, and the next message goes out on a new connection."""
+    sink = SMTPSink(pipelining=pipelining)
+    seen: list[int] = []
+
+    def ready() -> None:
+        seen.append(len(sink.received))
+
+    def fail() -> None:
+        raise DatabaseAway
+
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        first = transport.send(message("ana@example.org", "1@x"), ready=ready)
+        with pytest.raises(DatabaseAway):
+            transport.send(message("luis@example.org", "2@x"), ready=fail)
+        third = transport.send(message("eva@example.org", "3@x"), ready=ready)
+    assert first["ana@example.org"].accepted and third["eva@example.org"].accepted
+    assert seen == [0, 1]  # each time, the message was not at the relay yet
+    assert [r.rcpt_tos for r in sink.received] == [["ana@example.org"], ["eva@example.org"]]
+
+
+def test_the_outbox_writes_nothing_when_ready_fails(tmp_path: Path) -> None:
+    def fail() -> None:
+        raise DatabaseAway
+
+    with OutboxTransport(tmp_path / "out") as transport, pytest.raises(DatabaseAway):
+        transport.send(message("ana@example.org", "1@x"), ready=fail)
+    assert list((tmp_path / "out").iterdir()) == []
