@@ -287,3 +287,45 @@ def test_every_chunk_of_a_snapshot_is_planned_for_its_own_bounds(session: Sessio
     assert custom > 5  # PostgreSQL considers a generic plan from the sixth run on
     assert generic == 0
     session.rollback()
+
+
+def test_a_snapshot_chunk_reads_only_its_stretch_of_the_deliveries_already_sent(
+    session: Session,
+) -> None:
+    """The already-received check of a chunk reads the sent deliveries of the issue whose
+    subscriber ids are in the chunk's range, not all of them: at a million subscribers the first
+    chunks send while the later ones are inserted, and each chunk read every row sent so far."""
+    issue_slug, list_slug = _history(session)  # HISTORY readers received the issue
+    issue = session.scalars(select(Issue).where(Issue.slug == issue_slug)).one()
+    audience = campaigns.resolve_audience(session, issue, list_slug)
+    campaign = campaigns.create(session, issue, audience)
+    session.commit()
+    captured: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO delivery "):
+            captured.append((statement, parameters))
+
+    after = start.chunk_end(session, None, 1_000)
+    through = start.chunk_end(session, after, 1_000)
+    event.listen(Engine, "before_cursor_execute", capture)
+    try:
+        start.snapshot_range(session, campaign, after, through)
+    finally:
+        event.remove(Engine, "before_cursor_execute", capture)
+    session.rollback()
+    [(statement, params)] = captured
+    conn = session.connection()
+    tree = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", params).scalar()
+    plan = (tree if isinstance(tree, list) else json.loads(tree))[0]["Plan"]
+
+    def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    sent = [n for n in nodes(plan) if n.get("Index Name") == "ix_delivery_issue_subscriber_sent"]
+    assert sent, json.dumps(plan, indent=1)
+    for node in sent:
+        bounds = node["Index Cond"]
+        assert "subscriber_id >" in bounds and "subscriber_id <=" in bounds, bounds
