@@ -236,3 +236,16 @@ def test_each_test_send_is_a_new_message_in_the_outbox_and_a_reply_to_it_is_an_i
     # The copy itself, sent back by a forwarding rule, is our own mail, not a bounce.
     own = judge(files[0].read_bytes(), mail_from=None, rcpt_to=reply_to, domain=domain)
     assert own.kind == InboundKind.LOOP
+
+
+def test_a_bad_rate_limit_is_refused_before_any_campaign_exists(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_RATE_LIMIT", "fast")
+    reset_settings()
+    result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    reset_settings()
+    assert isinstance(result.exception, ConfigError)
+    assert "MAILER_RATE_LIMIT: 'fast' is not a rate" in str(result.exception)
+    assert "campaign" not in result.output
+    assert no_campaign(session) and relay.sink.received == []
