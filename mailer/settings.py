@@ -92,20 +92,20 @@ class Settings(BaseSettings):
     postal_address: str = (
         "Miranda Delphi Solutions · Postal address not configured (set MAILER_POSTAL_ADDRESS)"
     )
-    retry_base_delay: float = 60.0
-    retry_deadline_hours: float = 48.0
+    retry_base_delay: float = Field(default=60.0, ge=0)
+    retry_deadline_hours: float = Field(default=48.0, gt=0)
     # Consecutive permanent refusals after which a campaign pauses itself (a relay refusing all).
-    autopause_after: int = 25
-    batch_size: int = 200
+    autopause_after: int = Field(default=25, ge=1)
+    batch_size: int = Field(default=200, ge=1)
     # Subscribers per chunk of a campaign's audience snapshot: each chunk is committed and its
     # batches enqueued at once, so the first messages leave while later chunks are inserted.
     snapshot_chunk: int = Field(default=50_000, ge=1)
-    beat_interval: float = 10.0
+    beat_interval: float = Field(default=10.0, gt=0)
     # Seconds after which a task whose worker vanished is handed to another worker.
-    visibility_timeout: int = 900
+    visibility_timeout: int = Field(default=900, ge=1)
     # Seconds without a recorded outcome after which a batch's claimed rows count as abandoned.
     # Longer than an SMTP timeout plus the longest rate-limit wait.
-    stale_after: float = 120.0
+    stale_after: float = Field(default=120.0, gt=0)
     ratelimit_storage_url: str | None = None  # defaults to the broker when it is Redis
     page_size: str = "A4"
     newsletter_name: str = "Security Chatter"
@@ -124,10 +124,10 @@ class Settings(BaseSettings):
     # for showing scheduled times.
     timezone: str = "UTC"
     # Inbound mail (`mailer inbound`): larger messages are refused with 552 during SMTP.
-    inbound_max_bytes: int = 25 * 1024 * 1024
+    inbound_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     # This many soft bounces (distinct messages) within the window suppress the address.
-    soft_bounce_threshold: int = 3
-    soft_bounce_window_days: float = 30.0
+    soft_bounce_threshold: int = Field(default=3, ge=1)
+    soft_bounce_window_days: float = Field(default=30.0, gt=0)
     # Stored messages not processed after this many seconds are queued again by `mailer inbound`
     # (the broker was down when they arrived, or their task was lost).
     inbound_requeue_after: float = 120.0
@@ -161,6 +161,44 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        """Checked when the settings are read, so a send fails before its campaign exists."""
+        from limits import parse  # the library the limiter itself parses it with
+
+        v = v.strip()
+        if v not in {"", "0", "unlimited"}:
+            try:
+                parse(v)
+            except ValueError:
+                raise ValueError(
+                    f"{v!r} is not a rate: use e.g. 40/second, 50000/hour or 0 (no limit)"
+                ) from None
+        return v
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, v: str) -> str:
+        """The relay's URL must name a transport the sending path knows (transport.py)."""
+        if v.startswith("outbox://"):
+            return v
+        parts = urlsplit(v)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (
+            parts.scheme not in {"smtp", "smtp+starttls", "smtps"}
+            or not parts.hostname
+            or (port is not None and not 0 < port < 65536)
+        ):
+            raise ValueError(
+                f"{redact(v)!r} is not understood: use smtp://host:25, "
+                "smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 or outbox://FOLDER"
+            )
+        return v
 
     @field_validator("page_size")
     @classmethod
@@ -321,6 +359,10 @@ def get_settings() -> Settings:
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "bool_parsing":  # pydantic's text names neither value nor choice
                 message = f"{error['input']!r} is not true or false (use true/false, 1/0, yes/no)"
+            elif error["type"] in {"int_parsing", "int_from_float"}:
+                message = f"{error['input']!r} is not a whole number"
+            elif error["type"] == "float_parsing":
+                message = f"{error['input']!r} is not a number"
             problems.append(f"{name}: {message}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 

@@ -24,7 +24,9 @@ never repaired (`mailer.headers.check_address`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -273,11 +275,24 @@ class Composer:
         base = delivery_id * tokens.LINK_SLOTS
         return tuple(prefix + sign(base + n) for n in range(self._links))
 
+    @cached_property
+    def _test_send(self) -> str:
+        """This Composer's test send, for its copies' Message-IDs: random, made once."""
+        return base64.b32encode(os.urandom(5)).decode("ascii").lower()
+
     def message_id(self, delivery_id: int, *, test: bool = False) -> str:
-        """Deterministic per delivery, so a retried delivery is recognisably the same message."""
-        kind = "t" if test else "d"
-        tag = self._message_ids.digest(f"{self.info.campaign_id}:{kind}{delivery_id}")
-        return f"<c{self.info.campaign_id}.{kind}{delivery_id}.{tag}@{self.domain}>"
+        """Deterministic per delivery, so a retried delivery is recognisably the same message.
+
+        A test copy has no delivery: its numbering restarts at 0 on every test send, so its id
+        also names the send (`c0.t0.SEND.TAG@…`). Mail clients drop a repeated Message-ID and
+        the outbox names files after it: each test send must be a new message. Still signed
+        (`TAG` over campaign, number and send), so it stays recognisably ours."""
+        if test:
+            copy = f"t{delivery_id}.{self._test_send}"
+            tag = self._message_ids.digest(f"{self.info.campaign_id}:{copy}")
+            return f"<c{self.info.campaign_id}.{copy}.{tag}@{self.domain}>"
+        tag = self._message_ids.digest(f"{self.info.campaign_id}:d{delivery_id}")
+        return f"<c{self.info.campaign_id}.d{delivery_id}.{tag}@{self.domain}>"
 
     def compose(
         self,

@@ -19,7 +19,7 @@ from mailer.cli import app
 from mailer.errors import ConfigError
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign
-from mailer.settings import Settings, reset_settings
+from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.segments import create_segment
 from tests.builders import Newsroom, newsroom
 from tests.smtpd import SMTPServer
@@ -182,3 +182,70 @@ def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
     assert "paused" in rest and "mailer campaign resume 1" in rest, rest
     status = run_cli(env, "campaign", "status", "1", cwd=tmp_path)
     assert "paused" in status.stdout and "interrupted" in status.stdout, status.stdout
+
+
+def test_each_test_send_is_a_new_message_in_the_outbox_and_a_reply_to_it_is_an_inquiry(
+    session: Session, room: Newsroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mail clients drop a repeated Message-ID, and the outbox names files after it: a second
+    test send (or a second address) must not replace the first copy."""
+    from email import message_from_bytes, policy
+
+    from mailer.inbound.judgement import judge
+    from mailer.inbound.models import InboundKind
+
+    outbox = tmp_path / "outbox"
+    monkeypatch.setenv("MAILER_SMTP_URL", f"outbox://{outbox}")
+    reset_settings()
+    for _ in range(2):
+        result = runner.invoke(
+            app, ["send", room.issue_slug, "--list", room.list_slug, "--test", "ed@example.org"]
+        )
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app,
+        [
+            "send",
+            room.issue_slug,
+            "--list",
+            room.list_slug,
+            "--test",
+            "a@example.org",
+            "--test",
+            "b@example.org",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(outbox.glob("*.eml"))
+    assert len(files) == 4
+    copies = [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    ids = {str(m["Message-ID"]) for m in copies}
+    assert len(ids) == 4
+    domain = get_settings().mail_domain
+    assert all(i.startswith("<c0.t") and i.endswith(f"@{domain}>") for i in ids)
+    # A reader's reply to a test copy: to its Reply-To, In-Reply-To its Message-ID.
+    copy = copies[0]
+    reply_to = copy["Reply-To"].addresses[0].addr_spec
+    reply = (
+        f"From: Ed <ed@example.org>\r\nTo: {reply_to}\r\nSubject: Re: {copy['Subject']}\r\n"
+        f"In-Reply-To: {copy['Message-ID']}\r\nReferences: {copy['Message-ID']}\r\n"
+        "Message-ID: <r1@example.org>\r\n\r\nLooks good.\r\n"
+    ).encode()
+    verdict = judge(reply, mail_from="ed@example.org", rcpt_to=reply_to, domain=domain)
+    assert verdict.kind == InboundKind.INQUIRY
+    # The copy itself, sent back by a forwarding rule, is our own mail, not a bounce.
+    own = judge(files[0].read_bytes(), mail_from=None, rcpt_to=reply_to, domain=domain)
+    assert own.kind == InboundKind.LOOP
+
+
+def test_a_bad_rate_limit_is_refused_before_any_campaign_exists(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILER_RATE_LIMIT", "fast")
+    reset_settings()
+    result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    reset_settings()
+    assert isinstance(result.exception, ConfigError)
+    assert "MAILER_RATE_LIMIT: 'fast' is not a rate" in str(result.exception)
+    assert "campaign" not in result.output
+    assert no_campaign(session) and relay.sink.received == []
