@@ -230,10 +230,7 @@ class Personalizer:
         self.rendered = rendered
         self._html = compile_personal_template("html", rendered.html_template)
         self._text = compile_personal_template("text", rendered.text_template)
-        fields = asdict(Personal(email=""))
-        self._plain = stencil_fields(_HTML_ENV, rendered.html_template, fields) and (
-            stencil_fields(_TEXT_ENV, rendered.text_template, fields)
-        )
+        self._plain: bool | None = None  # whether stencils can stand for the templates
         self._stencils: dict[tuple[int, ...], tuple[list[str], list[str]] | None] = {}
 
     def _check_links(self, values: dict[str, Any]) -> None:
@@ -256,6 +253,11 @@ class Personalizer:
         if key not in self._stencils:
             self._check_links(values)
             made = None
+            if self._plain is None:  # parsed on first use: previews never need it
+                fields = asdict(Personal(email=""))
+                self._plain = stencil_fields(
+                    _HTML_ENV, self.rendered.html_template, fields
+                ) and stencil_fields(_TEXT_ENV, self.rendered.text_template, fields)
             if self._plain:
                 html, text = stencil(self._html, values), stencil(self._text, values)
                 made = (html, text) if html is not None and text is not None else None

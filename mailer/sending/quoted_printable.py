@@ -31,22 +31,33 @@ def qp_line(line: bytes) -> bytes:
 
 def canonical(encoded: bytes) -> bytes:
     """`qp_line`'s second half: binascii's encoding of a line made canonical (see there)."""
-    if (
-        b"\t" not in encoded
-        and b"  " not in encoded
-        and b"\n." not in encoded
-        and not encoded.startswith(b".")
-    ):
+    if not _needs_fixing(encoded):
         return encoded
     # A literal "=" is always =3D, so "=\r\n" is a soft break: undo them, fix, break again.
-    logical = encoded[:-2].replace(b"=\r\n", b"").replace(b"\t", b"=09")
-    logical = _SPACE_RUN.sub(lambda m: b" " + b"=20" * (len(m[0]) - 1), logical)
-    lines = []
+    lines, last = _break(_logical(encoded[:-2]))
+    lines.append(last)
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def _needs_fixing(encoded: bytes) -> bool:
+    return b"\t" in encoded or b"  " in encoded or b"\n." in encoded or encoded.startswith(b".")
+
+
+def _logical(encoded: bytes) -> bytes:
+    """binascii's encoding without its soft breaks, tabs and runs of spaces escaped."""
+    logical = encoded.replace(b"=\r\n", b"").replace(b"\t", b"=09")
+    return _SPACE_RUN.sub(lambda m: b" " + b"=20" * (len(m[0]) - 1), logical)
+
+
+def _break(logical: bytes) -> tuple[list[bytes], bytes]:
+    """The soft-broken pieces of a logical line, and what is left once 76 characters or fewer
+    are (a dot that starts a piece escaped)."""
+    lines: list[bytes] = []
     while True:
         if logical.startswith(b"."):  # at the start of the line or of a soft-broken piece
             logical = b"=2E" + logical[1:]
         if len(logical) <= 76:
-            break
+            return lines, logical
         cut = 75  # 75 characters and the soft break's "=", never inside an =XX escape
         if logical[cut - 1] == 0x3D:
             cut -= 1
@@ -54,8 +65,6 @@ def canonical(encoded: bytes) -> bytes:
             cut -= 2
         lines.append(logical[:cut] + b"=")
         logical = logical[cut:]
-    lines.append(logical)
-    return b"\r\n".join(lines) + b"\r\n"
 
 
 class QuotedPrintable:
@@ -121,9 +130,21 @@ class LineStart:
             head = head[:-3]
         self.encoded = head
         self.pad = b"x" * (len(head) - head.rfind(b"\n") - 1)  # the column the rest starts at
+        # A start that binascii writes with a tab, a run of spaces or a dot after a break makes
+        # every such line take `canonical`'s second way, which is greedy from the line's start
+        # too: the pieces that lie wholly in the start are broken now, the rest per message.
+        self._broken: bytes | None = None
+        self._tail = b""
+        if _needs_fixing(head):
+            pieces, self._tail = _break(_logical(head))
+            self._broken = b"".join(piece + b"\r\n" for piece in pieces)
 
     def line(self, rest: bytes) -> bytes:
         """`qp_line(start + rest)`, for a `rest` ending in CRLF that starts with another
         character than CR, LF or NUL."""
-        rest_encoded = binascii.b2a_qp(self.pad + rest, istext=True)
-        return canonical(self.encoded + rest_encoded[len(self.pad) :])
+        rest_encoded = binascii.b2a_qp(self.pad + rest, istext=True)[len(self.pad) :]
+        if self._broken is None or rest[0] in b" \t":  # (a run of spaces across the two)
+            return canonical(self.encoded + rest_encoded)
+        lines, last = _break(self._tail + _logical(rest_encoded[:-2]))
+        lines.append(last)
+        return self._broken + b"\r\n".join(lines) + b"\r\n"
