@@ -36,22 +36,22 @@ CHUNK = 25  # as mailer/sending/tasks.py claims
 
 def drive(url: str, campaign_id: int, lo: int, hi: int, *, portable: bool) -> tuple[int, float]:
     """Send (in the database only) every due row of [lo, hi]; (messages, CPU seconds)."""
-    from mailer.sending import deliveries
+    from mailer.sending import deliveries, outcomes
     from mailer.sending.models import Campaign, DeliveryStatus
     from subscribers.db import make_engine, session_factory
 
     engine = make_engine(url)
-    sent = deliveries.Outcome(DeliveryStatus.SENT)
+    sent = outcomes.Outcome(DeliveryStatus.SENT)
     messages = 0
     with (
         session_factory(engine)() as session,
-        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as outcomes,
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+        outcomes.Recorder(connection, "bench") as recorder,
     ):
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
         list_id, issue_id = campaign.list_id, campaign.issue_id
         session.commit()
-        recorder = deliveries.Recorder(outcomes, "bench")
         started = time.process_time()
         while True:
             if portable:
@@ -64,8 +64,8 @@ def drive(url: str, campaign_id: int, lo: int, hi: int, *, portable: bool) -> tu
                     session, ids, list_id=list_id, issue_id=issue_id, resend=False
                 )
                 for rcpt in send:
-                    deliveries.record(
-                        outcomes,
+                    outcomes.record(
+                        connection,
                         rcpt.delivery_id,
                         sent,
                         "250 ok",
@@ -92,10 +92,11 @@ def drive(url: str, campaign_id: int, lo: int, hi: int, *, portable: bool) -> tu
                     recorder.record(
                         rcpt.delivery_id, sent, "250 ok", attempts=rcpt.attempts, message_id="x"
                     )
+            recorder.committed()  # as the send path does before ending a claim
             deliveries.release(session, claim_id)
             messages += len(send)
         cpu = time.process_time() - started
-        outcomes.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+        connection.exec_driver_sql("SELECT pg_stat_force_next_flush()")
         session.connection().exec_driver_sql("SELECT pg_stat_force_next_flush()")
     engine.dispose()
     return messages, cpu

@@ -1,6 +1,6 @@
 """Why a delivery failed: one small vocabulary of bounce reasons, for both paths.
 
-The same judgement serves the relay's reply while sending (`deliveries.outcome_of`) and a delivery
+The same judgement serves the relay's reply while sending (`outcomes.outcome_of`) and a delivery
 report that comes back later (the inbound detectors), so that a 550 5.7.1 gets the same decision
 whichever way it reaches us. It lives in `sending` because inbound may import sending, not the
 other way round.

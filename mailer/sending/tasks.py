@@ -16,32 +16,29 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from celery.signals import worker_init
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from mailer.content.issues import content_of
 from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
-from mailer.errors import ConfigError, MailerError
+from mailer.errors import ConfigError
 from mailer.rendering.email_edition import RenderedIssue, render_issue
 from mailer.rendering.pdf_edition import preload as preload_pdf
-from mailer.sending import campaigns, deliveries, lease, start
-from mailer.sending.compose import CampaignInfo, Composer, OutgoingMessage
+from mailer.sending import batch, campaigns, deliveries, lease, start
+from mailer.sending.compose import CampaignInfo, Composer
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
-from mailer.sending.transport import Reply, Transport, make_transport
+from mailer.sending.transport import make_transport
 from mailer.settings import get_settings
 from mailer.worker import app
-from subscribers.models import MailingList, SuppressionReason
-from subscribers.suppression import add_suppression
+from subscribers.models import MailingList
 
 log = logging.getLogger(__name__)
 
-CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
 RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
 
 
@@ -274,194 +271,18 @@ def send_batch(self, campaign_id: int, lo: int, hi: int) -> dict[str, int]:  # t
         )
     try:
         transport = make_transport(get_settings().smtp_url)
-        _composer(campaign_id)  # DKIM key and settings: before any row is claimed
+        # DKIM key, rate limit storage and settings: before any row is claimed
+        composer, limiter = _composer(campaign_id), _limiter()
     except ConfigError as exc:
         # Retrying cannot cure a setting: pause, saying which, until someone fixes it.
-        _pause_for(campaign_id, f"cannot send: {exc}")
+        batch.pause_for(campaign_id, f"cannot send: {exc}")
         return {}
     try:
-        tally = _send_range(campaign_id, lo, hi, owner, transport)
+        tally = batch.send_range(campaign_id, lo, hi, owner, transport, composer, limiter)
     finally:
         transport.close()
     _after_batch(campaign_id, lo, hi)
     return tally
-
-
-def _pause_for(campaign_id: int, why: str) -> None:
-    """Pause a sending campaign with `why` (shown by `campaign status`, `mailer send`, the web)."""
-    with session_scope() as session:
-        campaigns.set_status(
-            session,
-            campaign_id,
-            CampaignStatus.PAUSED,
-            allowed_from=(CampaignStatus.SENDING,),
-            reason=f"paused: {why}; fix it, then `mailer campaign resume {campaign_id}`",
-        )
-    log.error("campaign %s paused: %s", campaign_id, why)
-
-
-def _send_range(
-    campaign_id: int, lo: int, hi: int, owner: str, transport: Transport
-) -> dict[str, int]:
-    """Claim chunks of the range and send them until none is due or the campaign is no longer
-    sending (the claim reads the status: pause and cancel take effect at the next chunk).
-
-    The claims' session holds one connection for the whole batch: a session on the engine would
-    give its connection back at each commit and check one out again, with the pool's pre-ping
-    (a round trip), three times per chunk."""
-    settings = get_settings()
-    limiter = _limiter()
-    tally = {s.value: 0 for s in DeliveryStatus}
-    refusals = 0
-    engine = get_engine()
-    autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    with (
-        engine.connect() as claims,
-        get_sessionmaker()(bind=claims) as session,
-        autocommit as outcomes,
-        deliveries.Recorder(outcomes, owner) as recorder,
-    ):
-        campaign = campaigns.get(session, campaign_id)
-        started_at = campaign.started_at or utcnow()
-        claim = partial(
-            deliveries.claim_recipients,
-            campaign_id=campaign_id,
-            lo=lo,
-            hi=hi,
-            owner=owner,
-            limit=CHUNK,
-            list_id=campaign.list_id,
-            issue_id=campaign.issue_id,
-            resend=campaign.force_resend,
-        )
-        session.commit()
-        composer = _composer(campaign_id)
-        deadline = timedelta(hours=settings.retry_deadline_hours)
-        skipped = deliveries.Outcome(DeliveryStatus.SKIPPED)
-        while True:
-            chunk = claim(session)
-            if chunk.claim_id is None:
-                break
-            send = chunk.send
-            for did, why in chunk.skip:
-                recorder.record(did, skipped, why)
-                tally["skipped"] += 1
-            unreachable: Reply | None = None
-            for rcpt in send:
-                if unreachable is not None:
-                    # The relay cannot be reached: defer the rest without hammering it.
-                    reply = unreachable
-                    message_id = None
-                else:
-                    attempted = _attempt(composer, rcpt, recorder, tally, limiter, transport)
-                    if attempted is None:
-                        continue
-                    reply, message_id = attempted
-                    if reply.fatal:
-                        _pause_for(campaign_id, f"the relay refused: {reply}")
-                        recorder.committed()
-                        deliveries.release(session, chunk.claim_id)
-                        return tally
-                    if reply.code == 0:
-                        unreachable = reply
-                outcome = deliveries.outcome_of(
-                    reply,
-                    attempts=rcpt.attempts,
-                    started_at=started_at,
-                    now=utcnow(),
-                    base_delay=settings.retry_base_delay,
-                    deadline=deadline,
-                )
-                recorder.record(
-                    rcpt.delivery_id,
-                    outcome,
-                    reply,
-                    attempts=rcpt.attempts,
-                    message_id=message_id,
-                )
-                tally[outcome.status.value] += 1
-                if outcome.suppress:
-                    _suppress_hard_bounce(session, campaign_id, rcpt.email, reply)
-                refusals = refusals + 1 if reply.permanent else 0
-                if refusals >= settings.autopause_after:
-                    _autopause(session, campaign_id, refusals, reply)
-                    recorder.committed()
-                    deliveries.release(session, chunk.claim_id)
-                    return tally
-            recorder.committed()  # before the claim ends: no row pending under no claim
-            deliveries.release(session, chunk.claim_id)
-    return tally
-
-
-def _attempt(
-    composer: Composer,
-    rcpt: deliveries.Claimed,
-    recorder: deliveries.Recorder,
-    tally: dict[str, int],
-    limiter: SendRateLimiter,
-    transport: Transport,
-) -> tuple[Reply, str] | None:
-    """Compose one recipient's message, wait for the rate limit and hand it to the relay: its
-    reply and the message's Message-ID, or None when it could not be composed (then recorded as
-    failed by `_compose_or_fail`)."""
-    message = _compose_or_fail(composer, rcpt, recorder, tally)
-    if message is None:
-        return None
-    limiter.acquire()
-    # The previous outcome is committed before this message can be delivered (transport.py:
-    # `ready`): never two messages unrecorded, and the commit's wait overlaps this send.
-    sent = transport.send(message, ready=recorder.committed)
-    # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
-    return sent[message.recipients[0]], message.message_id
-
-
-def _compose_or_fail(
-    composer: Composer,
-    rcpt: deliveries.Claimed,
-    recorder: deliveries.Recorder,
-    tally: dict[str, int],
-) -> OutgoingMessage | None:
-    """The recipient's message, or None after recording the delivery as failed (an address or
-    name that cannot be put in a header fails that one delivery, not the batch)."""
-    try:
-        return composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track)
-    except MailerError as exc:
-        recorder.record(
-            rcpt.delivery_id,
-            deliveries.Outcome(DeliveryStatus.FAILED),
-            f"cannot compose: {exc}",
-            attempts=rcpt.attempts,
-        )
-        tally["failed"] += 1
-        return None
-
-
-def _suppress_hard_bounce(session: Session, campaign_id: int, email: str, reply: Reply) -> None:
-    """A hard bounce at SMTP time suppresses the address at once (committed: other workers and
-    other campaigns must see it)."""
-    add_suppression(
-        session,
-        email,
-        get_settings().secret(),
-        SuppressionReason.HARD_BOUNCE,
-        detail=f"campaign {campaign_id}: {reply}"[:500],
-    )
-    session.commit()
-
-
-def _autopause(session: Session, campaign_id: int, refusals: int, reply: Reply) -> None:
-    campaigns.set_status(
-        session,
-        campaign_id,
-        CampaignStatus.PAUSED,
-        allowed_from=(CampaignStatus.SENDING,),
-        reason=(
-            f"paused automatically: the relay refused {refusals} messages in a row "
-            f"(last reply: {reply}); fix the relay, then `mailer campaign resume {campaign_id}`"
-        ),
-    )
-    session.commit()
-    log.warning("campaign %s auto-paused after %s refusals: %s", campaign_id, refusals, reply)
 
 
 def _after_batch(campaign_id: int, lo: int, hi: int) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mailer.content.issues import import_issue
 from mailer.db import utcnow
-from mailer.sending import campaigns, deliveries, start
+from mailer.sending import campaigns, deliveries, outcomes, start
 from mailer.sending.models import CampaignStatus, Delivery, DeliveryClaim, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
@@ -89,12 +89,14 @@ def test_claims_never_overlap_and_a_silent_owners_unsent_rows_come_back(
 
     engine = make_engine(settings.database_url)
     started = utcnow()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as outcomes:
-        recorder = deliveries.Recorder(outcomes, "a/1")
+    with (
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+        outcomes.Recorder(connection, "a/1") as recorder,  # leaving it: every outcome committed
+    ):
         for rcpt in first.send[:5]:
             recorder.record(
                 rcpt.delivery_id,
-                deliveries.Outcome(DeliveryStatus.SENT),
+                outcomes.Outcome(DeliveryStatus.SENT),
                 "250 2.0.0 ok",
                 attempts=rcpt.attempts,
                 message_id=f"<{rcpt.delivery_id}@example.com>",

@@ -28,7 +28,7 @@ from mailer import db as mailer_db
 from mailer.cli import app
 from mailer.content.issues import import_issue
 from mailer.content.models import Issue
-from mailer.sending import campaigns, deliveries, start
+from mailer.sending import campaigns, outcomes, start
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import Base, analyze, make_engine, session_factory, utcnow
@@ -153,10 +153,10 @@ def test_no_send_path_query_scans_the_delivery_table(
     driver_execute = psycopg.Cursor.execute
 
     def capture_driver(cursor, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
-        if isinstance(query, str) and query.startswith(f"PREPARE {deliveries.RECORD_NAME} AS"):
+        if isinstance(query, str) and query.startswith(f"PREPARE {outcomes.RECORD_NAME} AS"):
             # The outcomes' UPDATE is prepared here, then executed through libpq (no cursor to
             # capture): explained in its parameterised form with a row's values.
-            capture(None, cursor, deliveries.RECORD_SQL, RECORD_SAMPLE, None, False)
+            capture(None, cursor, outcomes.RECORD_SQL, RECORD_SAMPLE, None, False)
         elif isinstance(query, str):  # psycopg.sql.Composed: not the send path's
             capture(None, cursor, query, params, None, False)
         return driver_execute(cursor, query, params, **kwargs)

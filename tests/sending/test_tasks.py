@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailer import tokens
 from mailer.sending import campaigns
+from mailer.sending.batch import CHUNK
 from mailer.sending.models import (
     Campaign,
     CampaignStatus,
@@ -23,7 +24,6 @@ from mailer.sending.models import (
     DeliveryClaim,
     DeliveryStatus,
 )
-from mailer.sending.tasks import CHUNK
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.lifecycle import unsubscribe_from_list

@@ -1,0 +1,234 @@
+"""A batch's send loop: claim a chunk of rows, compose each message, wait for the rate limit,
+hand it to the relay, record its outcome; the campaign paused when the relay refuses for good.
+
+The write protocol and the crash bound it keeps are mailer/sending/deliveries.py's; the Celery
+task around this loop is tasks.py's `send_batch`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
+from mailer.errors import MailerError
+from mailer.sending import campaigns, deliveries, outcomes
+from mailer.sending.compose import Composer, OutgoingMessage
+from mailer.sending.models import CampaignStatus, DeliveryStatus
+from mailer.sending.ratelimit import SendRateLimiter
+from mailer.sending.transport import Reply, Transport
+from mailer.settings import get_settings
+from subscribers.models import SuppressionReason
+from subscribers.suppression import add_suppression
+
+log = logging.getLogger(__name__)
+
+CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
+SKIPPED = outcomes.Outcome(DeliveryStatus.SKIPPED)
+
+
+def pause_for(campaign_id: int, why: str) -> None:
+    """Pause a sending campaign with `why` (shown by `campaign status`, `mailer send`, the web)."""
+    with session_scope() as session:
+        campaigns.set_status(
+            session,
+            campaign_id,
+            CampaignStatus.PAUSED,
+            allowed_from=(CampaignStatus.SENDING,),
+            reason=f"paused: {why}; fix it, then `mailer campaign resume {campaign_id}`",
+        )
+    log.error("campaign %s paused: %s", campaign_id, why)
+
+
+def send_range(
+    campaign_id: int,
+    lo: int,
+    hi: int,
+    owner: str,
+    transport: Transport,
+    composer: Composer,
+    limiter: SendRateLimiter,
+) -> dict[str, int]:
+    """Claim chunks of the range and send them until none is due or the campaign is no longer
+    sending (the claim reads the status: pause and cancel take effect at the next chunk).
+
+    The claims' session holds one connection for the whole batch: a session on the engine would
+    give its connection back at each commit and check one out again, with the pool's pre-ping
+    (a round trip), three times per chunk."""
+    engine = get_engine()
+    autocommit = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    with (
+        engine.connect() as claims,
+        get_sessionmaker()(bind=claims) as session,
+        autocommit as connection,
+        outcomes.Recorder(connection, owner) as recorder,
+    ):
+        campaign = campaigns.get(session, campaign_id)
+        claim = partial(
+            deliveries.claim_recipients,
+            campaign_id=campaign_id,
+            lo=lo,
+            hi=hi,
+            owner=owner,
+            limit=CHUNK,
+            list_id=campaign.list_id,
+            issue_id=campaign.issue_id,
+            resend=campaign.force_resend,
+        )
+        session.commit()
+        sender = _Sender(campaign_id, campaign.started_at or utcnow(), session, recorder)
+        sender.composer, sender.limiter, sender.transport = composer, limiter, transport
+        while (chunk := claim(session)).claim_id is not None:
+            stop = sender.send_chunk(chunk)
+            recorder.committed()  # before the claim ends: no row pending under no claim
+            deliveries.release(session, chunk.claim_id)
+            if stop:
+                break
+        return sender.tally
+
+
+class _Sender:
+    """One batch's sending state: the tally, the refusals in a row, what it sends with."""
+
+    composer: Composer
+    limiter: SendRateLimiter
+    transport: Transport
+
+    def __init__(
+        self,
+        campaign_id: int,
+        started_at: datetime,
+        session: Session,
+        recorder: outcomes.Recorder,
+    ):
+        settings = get_settings()
+        self.campaign_id, self.started_at = campaign_id, started_at
+        self.session, self.recorder = session, recorder
+        self.base_delay, self.autopause_after = settings.retry_base_delay, settings.autopause_after
+        self.deadline = timedelta(hours=settings.retry_deadline_hours)
+        self.tally = {s.value: 0 for s in DeliveryStatus}
+        self.refusals = 0
+
+    def send_chunk(self, chunk: deliveries.Chunk) -> bool:
+        """Record the chunk's skipped rows, send the others; True when the batch must stop (the
+        relay refused for good, or too many refusals in a row: the campaign is paused)."""
+        recorder, tally = self.recorder, self.tally
+        for did, why in chunk.skip:
+            recorder.record(did, SKIPPED, why)
+            tally["skipped"] += 1
+        unreachable: Reply | None = None
+        for rcpt in chunk.send:
+            if unreachable is not None:
+                # The relay cannot be reached: defer the rest without hammering it.
+                reply, message_id = unreachable, None
+            else:
+                attempted = _attempt(
+                    self.composer, rcpt, recorder, tally, self.limiter, self.transport
+                )
+                if attempted is None:
+                    continue
+                reply, message_id = attempted
+                if reply.fatal:
+                    pause_for(self.campaign_id, f"the relay refused: {reply}")
+                    return True
+                if reply.code == 0:
+                    unreachable = reply
+            now = utcnow()
+            outcome = outcomes.outcome_of(
+                reply,
+                attempts=rcpt.attempts,
+                started_at=self.started_at,
+                now=now,
+                base_delay=self.base_delay,
+                deadline=self.deadline,
+            )
+            recorder.record(
+                rcpt.delivery_id,
+                outcome,
+                reply,
+                attempts=rcpt.attempts,
+                message_id=message_id,
+                now=now,
+            )
+            tally[outcome.status.value] += 1
+            if outcome.suppress:
+                _suppress_hard_bounce(self.session, self.campaign_id, rcpt.email, reply)
+            self.refusals = self.refusals + 1 if reply.permanent else 0
+            if self.refusals >= self.autopause_after:
+                _autopause(self.session, self.campaign_id, self.refusals, reply)
+                return True
+        return False
+
+
+def _attempt(
+    composer: Composer,
+    rcpt: deliveries.Claimed,
+    recorder: outcomes.Recorder,
+    tally: dict[str, int],
+    limiter: SendRateLimiter,
+    transport: Transport,
+) -> tuple[Reply, str] | None:
+    """Compose one recipient's message, wait for the rate limit and hand it to the relay: its
+    reply and the message's Message-ID, or None when it could not be composed (then recorded as
+    failed by `_compose_or_fail`)."""
+    message = _compose_or_fail(composer, rcpt, recorder, tally)
+    if message is None:
+        return None
+    limiter.acquire()
+    # The previous outcome is committed before this message can be delivered (transport.py:
+    # `ready`): never two messages unrecorded, and the commit's wait overlaps this send.
+    sent = transport.send(message, ready=recorder.committed)
+    # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
+    return sent[message.recipients[0]], message.message_id
+
+
+def _compose_or_fail(
+    composer: Composer,
+    rcpt: deliveries.Claimed,
+    recorder: outcomes.Recorder,
+    tally: dict[str, int],
+) -> OutgoingMessage | None:
+    """The recipient's message, or None after recording the delivery as failed (an address or
+    name that cannot be put in a header fails that one delivery, not the batch)."""
+    try:
+        return composer.compose(rcpt.delivery_id, rcpt.email, rcpt.name, track=rcpt.track)
+    except MailerError as exc:
+        recorder.record(
+            rcpt.delivery_id,
+            outcomes.Outcome(DeliveryStatus.FAILED),
+            f"cannot compose: {exc}",
+            attempts=rcpt.attempts,
+        )
+        tally["failed"] += 1
+        return None
+
+
+def _suppress_hard_bounce(session: Session, campaign_id: int, email: str, reply: Reply) -> None:
+    """A hard bounce at SMTP time suppresses the address at once (committed: other workers and
+    other campaigns must see it)."""
+    add_suppression(
+        session,
+        email,
+        get_settings().secret(),
+        SuppressionReason.HARD_BOUNCE,
+        detail=f"campaign {campaign_id}: {reply}"[:500],
+    )
+    session.commit()
+
+
+def _autopause(session: Session, campaign_id: int, refusals: int, reply: Reply) -> None:
+    campaigns.set_status(
+        session,
+        campaign_id,
+        CampaignStatus.PAUSED,
+        allowed_from=(CampaignStatus.SENDING,),
+        reason=(
+            f"paused automatically: the relay refused {refusals} messages in a row "
+            f"(last reply: {reply}); fix the relay, then `mailer campaign resume {campaign_id}`"
+        ),
+    )
+    session.commit()
+    log.warning("campaign %s auto-paused after %s refusals: %s", campaign_id, refusals, reply)

@@ -1,0 +1,255 @@
+"""A delivery's outcome: decided from the relay's reply (`outcome_of`, pure) and written at once
+(`Recorder`), the write protocol's second half (mailer/sending/deliveries.py describes it whole,
+with the crash bound it keeps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from mailer.db import utcnow
+from mailer.sending import reasons
+from mailer.sending.models import Delivery, DeliveryStatus
+from mailer.sending.transport import Reply
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to record for one delivery after a send attempt."""
+
+    status: DeliveryStatus
+    next_attempt_at: datetime | None = None
+    suppress: bool = False  # the address does not exist: never mail it again
+    reason: str = ""  # sending/reasons.py's reason for a refusal (user_unknown, policy_blocked…)
+
+
+SENT = Outcome(DeliveryStatus.SENT)  # the usual outcome, one object (Outcome is immutable)
+
+
+def outcome_of(
+    reply: Reply,
+    *,
+    attempts: int,
+    started_at: datetime,
+    now: datetime,
+    base_delay: float,
+    deadline: timedelta,
+) -> Outcome:
+    """Decide a delivery's fate from the relay's reply (pure).
+
+    2xx: sent. 5xx: failed; the reply's reason (sending/reasons.py, the same judgement a DSN
+    gets later) decides whether the address is suppressed: only a hard reason (the mailbox or
+    its domain does not exist) does; a 550 5.7.1 spam block or a full mailbox does not. Anything
+    else (4xx, timeouts, no connection): deferred with exponential backoff from `base_delay`,
+    doubling per attempt, until the campaign's deadline has passed; then failed.
+    """
+    if reply.accepted:
+        return SENT
+    if reply.permanent:
+        judged = reasons.judge("", str(reply), reply.command or None)
+        return Outcome(DeliveryStatus.FAILED, suppress=judged.hard, reason=judged.reason.value)
+    delay = timedelta(seconds=base_delay * (2 ** max(attempts - 1, 0)))
+    retry_at = now + delay
+    if retry_at > started_at + deadline:
+        return Outcome(DeliveryStatus.FAILED)
+    return Outcome(DeliveryStatus.DEFERRED, next_attempt_at=retry_at)
+
+
+# One outcome; the same text every time, so that the server prepares it once per connection.
+# COALESCE keeps the attempts (a skipped row was not attempted), a message id or a sent time
+# already there when this attempt has none.
+RECORD_SQL = """\
+UPDATE delivery SET status = %(status)s, last_reply = %(last_reply)s, updated_at = %(now)s,
+    next_attempt_at = %(next_attempt_at)s, claimed_by = %(owner)s,
+    attempts = COALESCE(%(attempts)s::integer, attempts),
+    message_id = COALESCE(%(message_id)s::varchar, message_id),
+    sent_at = COALESCE(%(sent_at)s::timestamptz, sent_at)
+WHERE id = %(id)s"""
+# RECORD_SQL's parameters in the order of their $n in the prepared form (`RECORD_PREPARED`).
+RECORD_PARAMS = (
+    "status",
+    "last_reply",
+    "now",
+    "next_attempt_at",
+    "owner",
+    "attempts",
+    "message_id",
+    "sent_at",
+    "id",
+)
+RECORD_NAME = "mailer_record_outcome"
+RECORD_PREPARED = re.sub(
+    r"%\((\w+)\)s", lambda m: f"${RECORD_PARAMS.index(m.group(1)) + 1}", RECORD_SQL
+)
+
+
+class Recorder:
+    """Writes each outcome of `owner`'s claims as soon as it is known, so that a crash cannot
+    forget more than the one message in flight.
+
+    `outcomes` is an AUTOCOMMIT connection held for the batch: each UPDATE is its own committed
+    transaction in a single round trip, the cheapest durable write per message. On PostgreSQL
+    the UPDATE (RECORD_SQL) is prepared once per connection and each outcome sent through libpq
+    without waiting for the reply; `committed()` waits for it (raising its error), and `record`
+    waits for the previous one first, so at most one outcome is ever unconfirmed. The caller
+    calls `committed()` before handing the next message to the relay and before releasing a
+    claim; leaving the recorder's `with` block waits too. On SQLite `record` returns committed.
+    """
+
+    def __init__(self, outcomes: Connection, owner: str):
+        self.outcomes = outcomes
+        self.owner = owner
+        self._raw: Any = None
+        self._driver: Any = None
+        self._pending = False
+        if outcomes.dialect.name == "postgresql":
+            raw = outcomes.connection.driver_connection
+            assert raw is not None and raw.autocommit, "outcomes need an AUTOCOMMIT connection"
+            info = outcomes.connection.info  # lives as long as the driver's connection
+            if not info.get(RECORD_NAME):
+                self._run(lambda: raw.execute(f"PREPARE {RECORD_NAME} AS {RECORD_PREPARED}"))
+                info[RECORD_NAME] = True
+            self._raw = raw
+            self._owner = owner.encode(raw.info.encoding)
+            # psycopg's own modules, loaded here: a SQLite install never imports the driver.
+            from psycopg import errors, generators, pq
+
+            self._driver = (errors.error_from_result, generators, pq.ExecStatus.FATAL_ERROR)
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.committed()
+        elif self._pending:  # already failing: let the first error through, not this one
+            with contextlib.suppress(Exception):
+                self.committed()
+
+    def record(
+        self,
+        delivery_id: int,
+        outcome: Outcome,
+        reply: Reply | str,
+        *,
+        attempts: int | None = None,
+        message_id: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Write `outcome` for the delivery (with the relay's reply, truncated to 2,000
+        characters, and `attempts` counting this one; None: a row skipped, not attempted). On
+        PostgreSQL it is committed once `committed()` returns. Raises SQLAlchemy's
+        OperationalError when the database is away."""
+        now = now or utcnow()
+        if self._raw is None:
+            record(
+                self.outcomes,
+                delivery_id,
+                outcome,
+                reply,
+                owner=self.owner,
+                attempts=attempts,
+                message_id=message_id,
+                now=now,
+            )
+            return
+        self.committed()
+        raw, encoding = self._raw, self._raw.info.encoding
+        stamp = now.isoformat().encode()  # an aware datetime: its offset is in the text
+        params = [
+            outcome.status.value.encode(),
+            str(reply)[:2000].replace("\0", "").encode(encoding, "replace"),
+            stamp,  # with claimed_by, the owner's heartbeat
+            outcome.next_attempt_at.isoformat().encode() if outcome.next_attempt_at else None,
+            self._owner,
+            None if attempts is None else str(attempts).encode(),
+            message_id.encode(encoding, "replace") if message_id else None,
+            stamp if outcome.status == DeliveryStatus.SENT else None,
+            str(delivery_id).encode(),
+        ]
+
+        def send() -> None:
+            raw.pgconn.send_query_prepared(RECORD_NAME.encode(), params)
+            raw.wait(self._driver[1].send(raw.pgconn))
+
+        self._run(send)
+        self._pending = True
+
+    def committed(self) -> None:
+        """Return once the last outcome sent is committed; raise its error if it failed."""
+        if not self._pending:
+            return
+        self._pending = False
+        raw = self._raw
+        error_from_result, generators, fatal = self._driver
+
+        def fetch() -> None:
+            for result in raw.wait(generators.fetch_many(raw.pgconn)):
+                if result.status == fatal:
+                    raise error_from_result(result, encoding=raw.info.encoding)
+
+        self._run(fetch)
+
+    def _run(self, step: Callable[[], object]) -> None:
+        """A driver step, its errors raised as SQLAlchemy would (see `_as_sqlalchemy`)."""
+        try:
+            step()
+        except self.outcomes.dialect.loaded_dbapi.Error as exc:
+            raise as_sqlalchemy(self.outcomes, RECORD_SQL, {}, exc) from exc
+
+
+def as_sqlalchemy(
+    connection: Connection, statement: str, params: dict[str, Any], exc: Any
+) -> StatementError:
+    """A driver error raised past SQLAlchemy, as SQLAlchemy would have raised it (callers catch
+    sqlalchemy.exc.OperationalError…); a lost connection is invalidated, so that the pool never
+    hands it out again."""
+    lost = connection.dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if lost:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement,
+        params,
+        exc,
+        connection.dialect.loaded_dbapi.Error,
+        connection_invalidated=lost,
+        dialect=connection.dialect,
+    )
+
+
+def record(
+    outcomes: Connection,
+    delivery_id: int,
+    outcome: Outcome,
+    reply: Reply | str,
+    *,
+    owner: str,
+    attempts: int | None = None,
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Write one outcome at once through SQLAlchemy (`Recorder.record` on SQLite; see there)."""
+    now = now or utcnow()
+    values: dict[str, object] = {
+        "status": outcome.status,
+        "last_reply": str(reply)[:2000],
+        "updated_at": now,  # with claimed_by, the owner's heartbeat
+        "next_attempt_at": outcome.next_attempt_at,
+        "claimed_by": owner,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    if message_id:
+        values["message_id"] = message_id
+    if outcome.status == DeliveryStatus.SENT:
+        values["sent_at"] = now
+    outcomes.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
