@@ -8,6 +8,7 @@ partner: {name: …, title: Partner, firm: …, email: …, pronoun: him}   # or
 summary: …
 more_info_url: https://…
 pdf_name: MI-SecurityChatter-040925
+call_to_action: … # optional: default_call_to_action() otherwise
 lang: en          # optional: the issue's language (hyphenation); else recognised from the text
 ---
 ## Headline
@@ -18,8 +19,10 @@ Source: Outlet, M/D/YY, Author: Original title <https://…>
 
 markdown-it-py does the block splitting (so wrapped lines, blank lines and CRLF behave as any
 Markdown reader expects) and gives each block its line range, which is what error messages need.
-Paragraph text is kept as Markdown source (inline emphasis and links stay as written): the renderer
-decides how to show them, and nothing the editor wrote is lost. Unknown front matter keys are
+Paragraph, summary and call-to-action text is kept as Markdown source (inline emphasis and links
+stay as written, `IssueContent.markup == "markdown"`): every edition shows it through
+mailer/content/inline.py, and nothing the editor wrote is lost. A headline is plain text (its
+marks dropped here). Users' documentation of the format: docs/ISSUES.md. Unknown front matter keys are
 refused rather than ignored, so a typo such as `sumary:` cannot silently drop the summary.
 
 The YAML is read with PyYAML's safe loader and its aliases bounded: a few hundred bytes of nested
