@@ -22,8 +22,10 @@ Markdown reader expects) and gives each block its line range, which is what erro
 Paragraph, summary and call-to-action text is kept as Markdown source (inline emphasis and links
 stay as written, `IssueContent.markup == "markdown"`): every edition shows it through
 mailer/content/inline.py, and nothing the editor wrote is lost. A headline is plain text (its
-marks dropped here). Users' documentation of the format: docs/ISSUES.md. Unknown front matter keys are
-refused rather than ignored, so a typo such as `sumary:` cannot silently drop the summary.
+marks dropped here). Users' documentation of the format: docs/ISSUES.md.
+
+Unknown front matter keys are refused rather than ignored, so a typo such as `sumary:` cannot
+silently drop the summary.
 
 The YAML is read with PyYAML's safe loader and its aliases bounded: a few hundred bytes of nested
 `&anchor`/`*alias` can stand for millions of values ("billion laughs"), so the front matter is

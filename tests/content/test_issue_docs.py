@@ -48,7 +48,7 @@ def test_each_documented_example_imports_and_renders(
         doc = lxml.html.document_fromstring(html)
         assert doc.xpath("//strong[. = 'new front line']")
         assert doc.xpath("//em[. = 'precursor chemicals']")
-        assert doc.xpath("//a[. = \"customs agency's notice\"]")
+        assert doc.xpath('//a[. = "customs agency\'s notice"]')
 
 
 def test_both_examples_are_the_same_issue(session: Session, tmp_path: Path) -> None:
