@@ -100,6 +100,14 @@ def test_the_html_email_shows_real_emphasis_and_links(
     assert [(a.text, a.get("href")) for a in p.xpath(".//a")] == [("link", "https://ok.example/x")]
     summary = paragraph(html, "A short summary")
     assert summary.xpath(".//strong")[0].text == "short"
+    # The preview line an inbox shows is what a reader sees, too.
+    preheader = lxml.html.document_fromstring(html).xpath(
+        "//*[@class='preheader' or contains(@style, 'display:none')]"
+    )
+    assert any(
+        " ".join(el.text_content().split()).startswith("A short summary with a report.")
+        for el in preheader
+    )
     assert "**" not in html_visible_text(html)
 
 
