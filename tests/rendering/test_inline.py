@@ -14,6 +14,9 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent
@@ -238,3 +241,62 @@ def test_a_long_paragraph_is_cut_between_sentences_without_splitting_a_mark() ->
     assert shown == plain_text(source)
     assert doc.xpath("//p[1]/strong") and doc.xpath("//p[last()]/a[@href='https://ok.example/e']")
     assert "".join(inline_text(piece) for piece in pieces).count("(https://ok.example/e)") == 1
+
+
+# Markdown-ish text: the characters that make marks, links, HTML and entities, mixed with words.
+_PIECES = st.sampled_from(
+    [
+        "*",
+        "**",
+        "_",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        "<",
+        ">",
+        "&",
+        "&amp;",
+        "&#x27;",
+        '"',
+        "'",
+        "\\",
+        "!",
+        " ",
+        "\n",
+        "word",
+        'https://ok.example/a?b=1&c="x"',
+        "javascript:alert(1)",
+        "JaVaScRiPt:x",
+        "data:text/html,<script>x</script>",
+        "mailto:a@b.example",
+        "<b>",
+        "</p>",
+        "<script>",
+        "onmouseover=",
+        "a@b.example",
+        '[t](https://x.example/"y")',
+    ]
+)
+MARKDOWNISH = st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=30).map("".join)
+PROPERTY = hypothesis_settings(max_examples=300, deadline=None, database=None)
+
+
+@PROPERTY
+@given(MARKDOWNISH)
+def test_any_text_becomes_safe_html_that_shows_its_plain_text(source: str) -> None:
+    """Whatever the Markdown: the HTML holds only <a>, <strong>, <em> and <code>, every link goes
+    to http(s) or mailto, no attribute but href, and a reader sees exactly `plain_text`."""
+    html = str(inline_html(source, markup="markdown"))
+    doc = lxml.html.fragment_fromstring(f"<p>{html}</p>")
+    for el in doc.iter():
+        if el is doc:
+            continue
+        assert el.tag in ("a", "strong", "em", "code"), html
+        assert set(el.attrib) <= {"href"}, html
+        if el.tag == "a":
+            assert el.get("href", "").lower().startswith(("http:", "https:", "mailto:")), html
+    assert " ".join(doc.text_content().split()) == plain_text(source)
+    text = inline_text(source, markup="markdown")
+    assert "**" not in text or "**" in plain_text(source)
