@@ -35,6 +35,8 @@ from mailer.content.document import (
 from mailer.content.errors import IssueFormatError
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
+# The same line in a Markdown issue, where it starts with `Source:` (mailer/content/markdown.py).
+MARKDOWN_SOURCE_SHAPE = "`Source: Outlet, M/D/YY, Author: Original title`"
 CTA_SHAPE = "`If you would like to talk to NAME …, please email him|her|them at ADDRESS`"
 
 # A line longer than this (in words) is a paragraph, never a headline or a source line.
@@ -115,19 +117,31 @@ def parse_date(text: str) -> date:
     return date(year, month, day)
 
 
-def parse_source_line(text: str, *, path: str | None = None, line: int | None = None) -> Source:
-    """One `Outlet, M/D/YY, Author: Original title` line (the title may contain colons)."""
+def parse_source_line(
+    text: str,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    shape: str = SOURCE_SHAPE,
+    written: str | None = None,
+) -> Source:
+    """One `Outlet, M/D/YY, Author: Original title` line (the title may contain colons).
+
+    `shape` and `written` (the whole line as the file has it) are what an error shows: a Markdown
+    issue's source line starts with `Source:`, and its errors must say so."""
     match = _SOURCE.match(text.strip())
     if match is None:
         raise IssueFormatError(
-            f"expected a source line {SOURCE_SHAPE}, found {_quote(text)}", path=path, line=line
+            f"expected a source line {shape}, found {_quote(written or text)}",
+            path=path,
+            line=line,
         )
     try:
         when = parse_date(match["date"])
     except ValueError:
         raise IssueFormatError(
-            f"bad date {match['date']!r} in the source line {_quote(text)}: expected a real "
-            "date written M/D/YY, MM/DD/YY or M/D/YYYY (month first)",
+            f"bad date {match['date']!r} in the source line {_quote(written or text)}: expected "
+            "a real date written M/D/YY, MM/DD/YY or M/D/YYYY (month first)",
             path=path,
             line=line,
         ) from None
@@ -244,7 +258,8 @@ class _Parser:
             self.byline = parse_byline(text)
             if self.byline is None:
                 raise self.fail(
-                    f"expected the byline `By NAME, TITLE, FIRM` as the first line, found "
+                    f"expected the byline `By NAME, TITLE, FIRM` as the first line of a "
+                    f"plain-text briefing (a Markdown issue starts with a `---` line), found "
                     f"{_quote(text)}",
                     line.number,
                 )
@@ -444,6 +459,7 @@ class _Parser:
             more_info_url=self.more_info,
             pdf_name=self.pdf_name,
             slug=issue_slug(newsletter, when),
+            markup="text",  # the briefing has no markup: its text is shown as written
         )
 
 

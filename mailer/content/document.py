@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from mailer.content.inline import Markup
+
 MONTHS = (
     "January",
     "February",
@@ -89,6 +91,9 @@ class IssueContent:
     pdf_name: str = ""  # without ".pdf", e.g. "MI-SecurityChatter-040925"
     slug: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # How the summary, paragraphs and call to action are written: "markdown" (inline Markdown,
+    # content/inline.py) or "text" (the briefing's literal text: an asterisk is an asterisk).
+    markup: Markup = "text"
 
     @property
     def pdf_filename(self) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent, Item, PartnerInfo, Source, check_issue
 from mailer.content.errors import IssueFormatError
+from mailer.content.inline import Markup
 from mailer.content.markdown import default_call_to_action, parse_markdown
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import get_partner, info_of, match_or_create
@@ -85,10 +86,26 @@ def _resolve_partner(session: Session, content: IssueContent) -> tuple[PartnerIn
     """(partner as printed, partner row, created); a Markdown slug/email reference is looked up."""
     ref = content.extra.get(PARTNER_REF)
     if ref and not content.partner.name:
-        row = get_partner(session, ref)
+        try:
+            row = get_partner(session, ref)
+        except NotFound:
+            raise NotFound(_unknown_partner(ref)) from None
         return info_of(row), row, False
     row, created = match_or_create(session, content.partner)
     return content.partner, row, created
+
+
+def _unknown_partner(ref: str) -> str:
+    """What to do when a Markdown issue's `partner:` names no known partner: add it with the
+    CLI, or write the partner out in full, which adds it on import as a briefing's byline does."""
+    email = ref if "@" in ref else "EMAIL"
+    slug = "SLUG" if "@" in ref else ref
+    return (
+        f"no partner {ref!r}: see `mailer partner list`, or add one with "
+        f"`mailer partner add {slug} --name NAME --email {email}`, or give the partner in full "
+        f"in the front matter (`partner: {{name: NAME, email: {email}}}`), which adds the "
+        "partner on import"
+    )
 
 
 def store_issue(
@@ -96,7 +113,7 @@ def store_issue(
 ) -> ImportResult:
     """Insert or update (by slug) the issue, its items and its partner; flushes, never commits."""
     printed, partner, partner_created = _resolve_partner(session, content)
-    call_to_action = content.call_to_action or default_call_to_action(printed)
+    call_to_action = content.call_to_action or default_call_to_action(printed, content.newsletter)
     extra = {k: v for k, v in content.extra.items() if k != PARTNER_REF}
     row_info = info_of(partner)
     for f in fields(PartnerInfo):
@@ -183,7 +200,14 @@ def content_of(issue: Issue) -> IssueContent:
         pdf_name=issue.pdf_name,
         slug=issue.slug,
         extra={k: v for k, v in issue.extra.items() if not k.startswith(PARTNER_OVERRIDE)},
+        markup=markup_of(issue),
     )
+
+
+def markup_of(issue: Issue) -> Markup:
+    """How the issue's prose is written: inline Markdown for a Markdown issue, literal text for a
+    briefing (whose asterisks are asterisks)."""
+    return "markdown" if issue.source_format == "markdown" else "text"
 
 
 def get_issue(session: Session, slug: str) -> Issue:

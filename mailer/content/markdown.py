@@ -8,6 +8,7 @@ partner: {name: …, title: Partner, firm: …, email: …, pronoun: him}   # or
 summary: …
 more_info_url: https://…
 pdf_name: MI-SecurityChatter-040925
+call_to_action: … # optional: default_call_to_action() otherwise
 lang: en          # optional: the issue's language (hyphenation); else recognised from the text
 ---
 ## Headline
@@ -18,9 +19,13 @@ Source: Outlet, M/D/YY, Author: Original title <https://…>
 
 markdown-it-py does the block splitting (so wrapped lines, blank lines and CRLF behave as any
 Markdown reader expects) and gives each block its line range, which is what error messages need.
-Paragraph text is kept as Markdown source (inline emphasis and links stay as written): the renderer
-decides how to show them, and nothing the editor wrote is lost. Unknown front matter keys are
-refused rather than ignored, so a typo such as `sumary:` cannot silently drop the summary.
+Paragraph, summary and call-to-action text is kept as Markdown source (inline emphasis and links
+stay as written, `IssueContent.markup == "markdown"`): every edition shows it through
+mailer/content/inline.py, and nothing the editor wrote is lost. A headline is plain text (its
+marks dropped here). Users' documentation of the format: docs/ISSUES.md.
+
+Unknown front matter keys are refused rather than ignored, so a typo such as `sumary:` cannot
+silently drop the summary.
 
 The YAML is read with PyYAML's safe loader and its aliases bounded: a few hundred bytes of nested
 `&anchor`/`*alias` can stand for millions of values ("billion laughs"), so the front matter is
@@ -44,7 +49,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from mailer.content.briefing import (
-    SOURCE_SHAPE,
+    MARKDOWN_SOURCE_SHAPE,
     issue_title,
     newsletter_from_pdf_name,
     parse_source_line,
@@ -60,6 +65,7 @@ from mailer.content.document import (
     slugify,
 )
 from mailer.content.errors import IssueFormatError
+from mailer.content.inline import plain_text
 from mailer.content.language import normal_language
 
 FRONT_MATTER_KEYS = (
@@ -96,12 +102,15 @@ _BLOCK_NAMES = {
 }
 
 
-def default_call_to_action(partner: PartnerInfo) -> str:
-    """The firm's usual sentence, used when the front matter does not give one."""
+def default_call_to_action(partner: PartnerInfo, newsletter: str = "") -> str:
+    """The sentence inviting readers to write to the partner, when the front matter gives no
+    `call_to_action:`: neutral (it names the issue's newsletter, not a line of business), so any
+    firm's issue can use it."""
     first_name = partner.name.split()[0] if partner.name else "us"
+    about = f"this issue of {newsletter}" if newsletter else "this issue"
     return (
-        f"If you would like to talk to {first_name} about our services in risk and security "
-        f"consulting, please email {partner.pronoun} at {partner.email}"
+        f"If you would like to talk to {first_name} about anything in {about}, "
+        f"please email {partner.pronoun} at {partner.email}"
     )
 
 
@@ -359,7 +368,9 @@ def _source(text: str, *, path: str | None, line: int) -> Source:
     if angle is not None:
         url = angle["url"]
         rest = rest[: angle.start()].strip()
-    source = parse_source_line(rest, path=path, line=line)
+    source = parse_source_line(
+        rest, path=path, line=line, shape=MARKDOWN_SOURCE_SHAPE, written=text
+    )
     linked = _LINKED_TITLE.match(source.title)
     if linked is not None:
         if url is not None:
@@ -404,7 +415,7 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         )
     call_to_action = fm.text("call_to_action")
     if not call_to_action and partner.name:
-        call_to_action = default_call_to_action(partner)
+        call_to_action = default_call_to_action(partner, newsletter)
     return IssueContent(
         title=fm.text("title") or issue_title(newsletter, when),
         newsletter=newsletter,
@@ -417,6 +428,7 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         pdf_name=pdf_name or _pdf_name_for(newsletter, when),
         slug=_slug(fm) or issue_slug(newsletter, when),
         extra=extra,
+        markup="markdown",
     )
 
 
@@ -459,8 +471,8 @@ def _make_item(
     title, line_no = headline
     if not paragraphs or not _SOURCE_PREFIX.match(paragraphs[-1][0]):
         raise IssueFormatError(
-            f"the item '{title}' (line {line_no}) must end with a line "
-            f"`Source: {SOURCE_SHAPE.strip('`')}`",
+            f"the item '{title}' (line {line_no}) must end with a source line "
+            f"{MARKDOWN_SOURCE_SHAPE}",
             path=path,
             line=at_line,
         )
@@ -502,7 +514,10 @@ def _read_body(
                 )
             if headline is not None:
                 items.append(_make_item(headline, paragraphs, start, path))
-            headline, paragraphs = (_paragraph_text(tokens[index + 1]), start), []
+            # A headline is plain text everywhere (subject lines, contents, reports): any inline
+            # Markdown in it is read (escapes, entities) and its marks dropped.
+            headline = (plain_text(_paragraph_text(tokens[index + 1])), start)
+            paragraphs = []
         elif token.type == "paragraph_open":
             paragraph = _paragraph_text(tokens[index + 1])
             if headline is None:
@@ -523,7 +538,10 @@ def _read_body(
         else:
             kind = _BLOCK_NAMES.get(token.type, token.type)
             raise IssueFormatError(
-                f"only paragraphs are allowed in an issue's body, found {kind}",
+                f"found {kind}; an issue's body holds only `## Headline` lines, paragraphs and "
+                f"each item's last line {MARKDOWN_SOURCE_SHAPE}: write each point as a "
+                "paragraph of its own. Inside a paragraph, **bold**, *italic*, `code` and "
+                "[links](https://…) work (docs/ISSUES.md)",
                 path=path,
                 line=start,
             )

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from mailer.brand import brand_of
 from mailer.content.document import IssueContent, issue_slug, long_date
+from mailer.content.inline import plain_text
 from mailer.content.language import detect_language, normal_language
 from mailer.settings import Settings
 
@@ -61,26 +62,33 @@ def language_of(text: str, issue_lang: str) -> str:
 READING_WORDS = 60  # a screen paragraph longer than this many words is split at a sentence
 
 
-def reading_paragraphs(text: str, words: int = READING_WORDS) -> list[str]:
-    """A long paragraph as paragraphs a reader can scan on a screen: split between sentences into
-    runs of about `words` words, never leaving a short last run. The words are unchanged."""
-    flat = " ".join(text.split())
+def reading_breaks(flat: str, words: int = READING_WORDS) -> list[int]:
+    """Where a long paragraph (`flat`: whitespace already single spaces) is cut for a screen:
+    offsets between sentences, in runs of about `words` words, never leaving a short last run."""
     if len(flat.split()) <= words * 1.3:
-        return [flat] if flat else []
+        return []
     ends = [m.end() for m in _SENTENCE_END.finditer(flat)]
-    sentences = [flat[a:b].strip() for a, b in zip([0, *ends], [*ends, len(flat)], strict=True)]
-    runs: list[list[str]] = [[]]
+    bounds = list(zip([0, *ends], [*ends, len(flat)], strict=True))
+    runs: list[list[tuple[int, int]]] = [[]]
     count = 0
-    for sentence in sentences:
-        n = len(sentence.split())
+    for start, end in bounds:
+        n = len(flat[start:end].split())
         if runs[-1] and count + n / 2 > words:
             runs.append([])
             count = 0
-        runs[-1].append(sentence)
+        runs[-1].append((start, end))
         count += n
-    if len(runs) > 1 and sum(len(s.split()) for s in runs[-1]) < words / 3:
+    if len(runs) > 1 and sum(len(flat[a:b].split()) for a, b in runs[-1]) < words / 3:
         runs[-2].extend(runs.pop())
-    return [" ".join(run) for run in runs]
+    return [run[0][0] for run in runs[1:]]
+
+
+def reading_paragraphs(text: str, words: int = READING_WORDS) -> list[str]:
+    """A long paragraph as paragraphs a reader can scan on a screen: split between sentences into
+    runs of about `words` words (`reading_breaks`). The words are unchanged."""
+    flat = " ".join(text.split())
+    cuts = [0, *reading_breaks(flat, words), len(flat)]
+    return [flat[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False) if flat[a:b].strip()]
 
 
 def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "firm": firm,
         "date_long": date_long,
         "subject": subject,
-        "preheader": first_sentence(content.summary),
+        "preheader": first_sentence(plain_text(content.summary, content.markup)),
         "partner": content.partner,
         "partner_first": partner_first,
         "mailto_url": f"mailto:{content.partner.email}?subject={quote(mail_subject)}",

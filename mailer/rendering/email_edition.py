@@ -42,6 +42,7 @@ from mailer.rendering.environment import (
     template_envs,
 )
 from mailer.rendering.errors import RenderError
+from mailer.rendering.inline import URL_HOLE, required_text
 from mailer.rendering.links import SENTINEL_PREFIX, Link, LinkTable, second_stage
 from mailer.rendering.pdf_edition import render_pdf
 from mailer.rendering.stencil import shape, stencil, stencil_fields
@@ -288,29 +289,45 @@ def html_visible_text(html: str) -> str:
     return _flat(doc.text_content())
 
 
-def required_texts(content: IssueContent) -> list[tuple[str, str]]:
-    """(what, text) pairs every edition must contain; what names it in an error."""
-    need: list[tuple[str, str]] = [("summary", content.summary)]
+def required_texts(content: IssueContent, part: str = "html") -> list[tuple[str, str]]:
+    """(what, text) pairs every edition must contain; what names it in an error.
+
+    Prose is what a reader sees of it (rendering/inline.required_text): inline Markdown without its
+    marks, and in the text part (`part="text"`) each link as `text (URL)` with the URL, which is
+    the reader's own there, as a URL_HOLE that any URL fills."""
+
+    def shown(text: str) -> str:
+        return required_text(text, content.markup, part)
+
+    need: list[tuple[str, str]] = [("summary", shown(content.summary))]
     for n, item in enumerate(content.items, 1):
         need.append((f"item {n} headline", item.headline))
         for p, para in enumerate(item.paragraphs, 1):
-            need.append((f"item {n} paragraph {p}", para))
+            need.append((f"item {n} paragraph {p}", shown(para)))
         need.append((f"item {n} source outlet", item.source.outlet))
         need.append((f"item {n} source title", item.source.title))
         if item.source.author:
             need.append((f"item {n} source author", item.source.author))
-    need.append(("call to action", content.call_to_action))
+    need.append(("call to action", shown(content.call_to_action)))
     need.append(("partner email", content.partner.email))
     return need
 
 
-def check_content(content: IssueContent, edition: str, text: str) -> None:
+def _shows(flat: str, value: str) -> bool:
+    """Whether `flat` contains `value`, each URL_HOLE in it standing for one URL."""
+    if URL_HOLE not in value:
+        return value in flat
+    pattern = r"\S+".join(re.escape(piece) for piece in value.split(URL_HOLE))
+    return re.search(pattern, flat) is not None
+
+
+def check_content(content: IssueContent, edition: str, text: str, part: str = "html") -> None:
     """Raise RenderError naming every required piece of the issue missing from `text`."""
     flat = _flat(text)
     missing = [
-        f"{what} ({_flat(value)[:60]!r})"
-        for what, value in required_texts(content)
-        if _flat(value) and _flat(value) not in flat
+        f"{what} ({_flat(value).replace(URL_HOLE, 'URL')[:60]!r})"
+        for what, value in required_texts(content, part)
+        if _flat(value) and not _shows(flat, _flat(value))
     ]
     if missing:
         raise RenderError(f"the {edition} lost content: missing " + "; ".join(missing))
@@ -362,7 +379,7 @@ def render_email_parts(
         compile_personal_template("text", text_template).render(sample),
     )
     check_content(content, f"HTML email ({EMAIL_TEMPLATE})", html_visible_text(sample_html))
-    check_content(content, f"text part ({TEXT_TEMPLATE})", sample_text)
+    check_content(content, f"text part ({TEXT_TEMPLATE})", sample_text, part="text")
     size = len(sample_html.encode("utf-8"))
     if size >= MAX_HTML_BYTES:
         raise RenderError(

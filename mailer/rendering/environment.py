@@ -21,6 +21,8 @@ from mjml import mjml2html
 from mailer.content.document import long_date
 from mailer.rendering.context import language_of, reading_paragraphs, web_url
 from mailer.rendering.errors import RenderError
+from mailer.rendering.inline import inline_html, inline_text, prose
+from mailer.rendering.links import MARKED_LINK
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent.parent / "templates"
 TEXT_WIDTH = 72
@@ -35,16 +37,28 @@ def wrap_text(
 ) -> str:
     """Wrap prose for the text part; URLs and hyphenated words are never split.
 
-    `first` replaces the indent of the first line (a list number with a hanging indent).
+    `first` replaces the indent of the first line (a list number with a hanging indent). A link
+    marked for tracking (rendering/links.py) counts as long as its URL, not its markers, so a
+    paragraph with links wraps like the reader will see it.
     """
-    return textwrap.fill(
-        " ".join(text.split()),
+    marked: dict[str, str] = {}
+
+    def stand_in(m: re.Match[str]) -> str:
+        key = chr(0xF0000 + len(marked)) * max(1, len(m.group(2)))  # private use: not in prose
+        marked[key] = m.group(0)
+        return key
+
+    wrapped = textwrap.fill(
+        MARKED_LINK.sub(stand_in, " ".join(text.split())),
         width=width,
         initial_indent=indent if first is None else first,
         subsequent_indent=indent,
         break_long_words=False,
         break_on_hyphens=False,
     )
+    for key, link in marked.items():
+        wrapped = wrapped.replace(key, link)
+    return wrapped
 
 
 def template_env(root: Path, *, html: bool) -> jinja2.Environment:
@@ -67,6 +81,10 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     env.filters["weburl"] = web_url
     env.filters["langof"] = language_of
     env.filters["reading"] = reading_paragraphs
+    # An issue's prose: `prose` cuts it for reading, `inline` shows its inline Markdown as HTML
+    # (autoescaped environments) or as plain text (rendering/inline.py).
+    env.filters["prose"] = prose
+    env.filters["inline"] = inline_html if html else inline_text
     return env
 
 

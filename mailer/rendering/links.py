@@ -25,6 +25,7 @@ SENTINEL_PREFIX = "QxPersonalField"  # shared with email_edition's sentinels (sa
 _DIGITS = "ABCDEFGHIJKLMNOP"  # an index in base 16, as letters
 _END = f"{SENTINEL_PREFIX}LinkEndQx"
 _MARKED = re.compile(rf"{SENTINEL_PREFIX}Link([A-P]+)Qx(.*?){_END}", re.S)
+MARKED_LINK = _MARKED  # a link as stage one marks it: group 2 is its URL
 
 KINDS = ("item", "archive", "pdf", "more", "other")
 

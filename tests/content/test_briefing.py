@@ -251,7 +251,8 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
         pytest.param(
             {1: None},
             1,
-            "expected the byline `By NAME, TITLE, FIRM` as the first line, found 'President "
+            "expected the byline `By NAME, TITLE, FIRM` as the first line of a plain-text "
+            "briefing (a Markdown issue starts with a `---` line), found 'President "
             "Sheinbaum’s establishment of the civilian-led National Operations…'",
             id="missing byline",
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -233,7 +234,7 @@ def test_a_markdown_issue_may_name_a_known_partner_by_slug(
         "Ana Lucía Ortega", "ana.ortega@miranda-partners.com", "Partner", "", "them"
     )
     assert content.call_to_action == (
-        "If you would like to talk to Ana about our services in risk and security consulting, "
+        "If you would like to talk to Ana about anything in this issue of Security Chatter, "
         "please email them at ana.ortega@miranda-partners.com"
     )
     assert content.extra == {}
@@ -247,7 +248,9 @@ def test_an_unknown_partner_slug_is_refused_with_what_to_do(
         import_issue(session, write(tmp_path, "week.md", markdown_issue("nobody")))
     assert str(info.value) == (
         "no partner 'nobody': see `mailer partner list`, or add one with "
-        "`mailer partner add SLUG --name NAME --email EMAIL`"
+        "`mailer partner add nobody --name NAME --email EMAIL`, or give the partner in full in "
+        "the front matter (`partner: {name: NAME, email: EMAIL}`), which adds the partner on "
+        "import"
     )
 
 
@@ -258,7 +261,9 @@ def test_the_markdown_fixture_stores_the_same_issue_as_the_briefing(session: Ses
     session.commit()
     assert (result.created, result.source_format) == (False, "markdown")
     session.expunge_all()
-    assert content_of(get_issue(session, SLUG)) == from_text
+    stored = content_of(get_issue(session, SLUG))
+    assert stored.markup == "markdown"  # its prose is read as Markdown from now on
+    assert replace(stored, markup="text") == from_text
 
 
 def test_get_issue_names_the_known_slugs(session: Session, tmp_path: Path) -> None:

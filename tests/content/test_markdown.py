@@ -3,6 +3,7 @@ damaged files at the right line."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def test_the_markdown_fixture_is_the_same_issue_as_the_briefing() -> None:
     from_text = parse_briefing(BRIEFING.read_text(encoding="utf-8"), path=str(BRIEFING))
     assert from_markdown.items == from_text.items
     assert from_markdown.partner == from_text.partner
-    assert from_markdown == from_text
+    # The same issue, but its prose is read as Markdown, the briefing's as literal text.
+    assert (from_markdown.markup, from_text.markup) == ("markdown", "text")
+    assert replace(from_markdown, markup="text") == from_text
     assert len(from_markdown.items) == 6
     assert from_markdown.items[0].source == Source(
         "Vanguardia MX",
@@ -83,7 +86,7 @@ def test_defaults_wrapped_paragraphs_and_source_urls() -> None:
         "Ana Lucía Ortega", "ana.ortega@miranda-partners.com", pronoun="her"
     )
     assert issue.call_to_action == (
-        "If you would like to talk to Ana about our services in risk and security consulting, "
+        "If you would like to talk to Ana about anything in this issue of Security Chatter, "
         "please email her at ana.ortega@miranda-partners.com"
     )
     first, second = issue.items
@@ -178,16 +181,16 @@ def with_small(old: str, new: str) -> str:
         pytest.param(
             with_small("Source: Reforma, 4/14/25", "Source: Reforma, April 14"),
             line_of(SMALL_LINES, "Source: Reforma"),
-            "expected a source line `Outlet, M/D/YY, Author: Original title`, found 'Reforma, "
-            "April 14, Redacción: Primera nota: con dos puntos'",
+            "expected a source line `Source: Outlet, M/D/YY, Author: Original title`, found "
+            "'Source: Reforma, April 14, Redacción: Primera nota: con dos puntos…'",
             id="broken source line",
         ),
         pytest.param(
             with_small("Reforma, 4/14/25", "Reforma, 4/31/25"),
             line_of(SMALL_LINES, "Source: Reforma"),
-            "bad date '4/31/25' in the source line 'Reforma, 4/31/25, Redacción: Primera nota: "
-            "con dos puntos': expected a real date written M/D/YY, MM/DD/YY or M/D/YYYY (month "
-            "first)",
+            "bad date '4/31/25' in the source line 'Source: Reforma, 4/31/25, Redacción: "
+            "Primera nota: con dos puntos…': expected a real date written M/D/YY, MM/DD/YY or "
+            "M/D/YYYY (month first)",
             id="impossible source date",
         ),
         pytest.param(
@@ -196,8 +199,8 @@ def with_small(old: str, new: str) -> str:
                 "",
             ),
             line_of(SMALL_LINES, "## Second") - 1,
-            "the item 'First headline' (line 11) must end with a line `Source: Outlet, M/D/YY, "
-            "Author: Original title`",
+            "the item 'First headline' (line 11) must end with a source line `Source: Outlet, "
+            "M/D/YY, Author: Original title`",
             id="item without source",
         ),
         pytest.param(
@@ -210,7 +213,10 @@ def with_small(old: str, new: str) -> str:
         pytest.param(
             with_small("Only paragraph.\n", "- a list\n"),
             line_of(SMALL_LINES, "Only paragraph."),
-            "only paragraphs are allowed in an issue's body, found a bullet list",
+            "found a bullet list; an issue's body holds only `## Headline` lines, paragraphs "
+            "and each item's last line `Source: Outlet, M/D/YY, Author: Original title`: write "
+            "each point as a paragraph of its own. Inside a paragraph, **bold**, *italic*, "
+            "`code` and [links](https://…) work (docs/ISSUES.md)",
             id="a list",
         ),
         pytest.param(

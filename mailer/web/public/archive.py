@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.content.document import long_date
-from mailer.content.issues import content_of
+from mailer.content.inline import plain_text
+from mailer.content.issues import content_of, markup_of
 from mailer.content.models import Issue
 from mailer.headers import safe_filename
 from mailer.rendering.context import first_sentence
@@ -75,7 +76,8 @@ def archive_index(request: Request) -> Response:
                 "newsletter": i.newsletter,
                 "date": long_date(i.issue_date),
                 "iso_date": i.issue_date.isoformat(),
-                "summary": first_sentence(i.summary, 240),
+                # What a reader sees of it: a Markdown summary's marks are not shown.
+                "summary": first_sentence(plain_text(i.summary, markup_of(i)), 240),
             }
             for i in sent_issues(session)
         ]
