@@ -269,7 +269,8 @@ def test_send_asks_for_confirmation_with_the_count_then_sends_to_the_segment(
     # Sending again reaches nobody new: everyone already received this issue.
     again = editor.post(f"/admin/issues/{room.issue_slug}/send", form)
     assert again.status_code == 422 and "nobody to send to" in again.text
-    assert f"{expected} already received this issue" in again.text
+    assert f"all {expected} active subscribers of list" in again.text
+    assert "already received this issue; --force-resend sends it again" in again.text
 
 
 def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(
