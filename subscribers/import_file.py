@@ -18,7 +18,7 @@ from subscribers.addresses import parse_address
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.formulas import unformula
 from subscribers.languages import parse_language
-from subscribers.lifecycle import COMPANY_MAX, NAME_MAX, clean_tags, clean_text
+from subscribers.lifecycle import COMPANY_MAX, NAME_MAX, clean_tags, clean_text, split_tags
 from subscribers.models import (
     SubscriptionStatus,
 )
@@ -155,6 +155,28 @@ class Candidate:
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
+_SAVE_AS_CSV = "; save it as CSV (UTF-8) and import that file"
+
+
+def not_text(head: bytes) -> str | None:
+    """What a file starting with `head` is when it is not a text file at all (a spreadsheet
+    saved in its own format, UTF-16 text), said so the user knows what to do; None for text."""
+    if head.startswith(b"PK\x03\x04"):
+        if b"opendocument.spreadsheet" in head[:200]:
+            return "this looks like an OpenDocument spreadsheet (.ods)" + _SAVE_AS_CSV
+        if b"xl/" in head or b"[Content_Types].xml" in head:
+            return "this looks like an Excel workbook (.xlsx)" + _SAVE_AS_CSV
+        return "this looks like a ZIP archive, not a CSV file" + _SAVE_AS_CSV
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "this looks like an old Excel workbook (.xls)" + _SAVE_AS_CSV
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (head[:1] != b"\0" and b"\0" in head[1:4]):
+        return "this file is UTF-16 text (Excel's 'Unicode Text')" + _SAVE_AS_CSV
+    if head.startswith(b"%PDF"):
+        return "this is a PDF document, not a CSV file" + _SAVE_AS_CSV
+    if b"\0" in _LINE_END.split(head[:4096], maxsplit=1)[0]:  # in the header: not text
+        return "this is a binary file, not a CSV file" + _SAVE_AS_CSV
+    return None
+
 
 def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
     """The file's lines with their ends, whichever of LF, CRLF or a lone CR ends them.
@@ -165,6 +187,8 @@ def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iter
     pending = b""
     number = 1
     while data := fileobj.read(chunk):
+        if number == 1 and not pending and (kind := not_text(data)):
+            raise ImportFileError(kind, path=name)
         pending += data
         start = 0
         for match in _LINE_END.finditer(pending):
@@ -200,6 +224,72 @@ def decoded_lines(fileobj: BinaryIO, name: str, counter: list[int]) -> Iterator[
                 path=name,
                 line=number,
             ) from None
+
+
+class LineSource:
+    """The decoded lines as the csv reader takes them, numbered, with lines that can be put back.
+
+    The physical lines of the record being read are kept (`taken`), so that a record an unclosed
+    quote ran over several rows can be read again line by line (`unclosed_quote`)."""
+
+    def __init__(self, lines: Iterator[str], separator: str) -> None:
+        self._lines = lines
+        self.separator = separator
+        self._back: list[tuple[int, str]] = []  # put back, the next one last
+        self._number = 0
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self) -> LineSource:
+        return self
+
+    def __next__(self) -> str:
+        if self._back:
+            item = self._back.pop()
+        else:
+            text = next(self._lines)
+            self._number += 1
+            item = (self._number, text)
+        self.taken.append(item)
+        return item[1]
+
+    def start_record(self) -> None:
+        self.taken = []
+
+    def put_back(self, items: list[tuple[int, str]]) -> None:
+        """Make `items` the next lines read, in their order."""
+        self._back.extend(reversed(items))
+
+    @property
+    def first_line(self) -> int:
+        """The first physical line of the record read last (the next line before any read)."""
+        if self.taken:
+            return self.taken[0][0]
+        return self._back[-1][0] if self._back else self._number + 1
+
+    @property
+    def last_line(self) -> int:
+        return self.taken[-1][0] if self.taken else self.first_line
+
+
+_TEXT_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def unclosed_quote(record: list[str], taken: list[tuple[int, str]], separator: str) -> int | None:
+    """The line on which a quote opened that swallowed whole rows, or None.
+
+    A `"` at the start of a field opens a quoted value that runs to the next `"`, line breaks
+    included: one stray quote makes the rows after it part of one cell. That is told apart from
+    a real multi-line value (an address on two lines, a quoted name with a break) by what the
+    cell holds after a line break: a line with the separator and an `@`, the shape of a row."""
+    if len(taken) < 2:
+        return None
+    start = taken[0][0]
+    for cell in record:
+        parts = _TEXT_LINE_END.split(cell)
+        if len(parts) > 1 and any(separator in p and "@" in p for p in parts[1:]):
+            return start
+        start += len(parts) - 1
+    return None
 
 
 def _header_cells(lines: list[str], separator: str) -> list[str]:
@@ -345,7 +435,7 @@ def parse_row(record: list[str], cols: Columns, row: int, line: int) -> Candidat
         name=clean_text(cell("name"), "name", NAME_MAX),
         company=clean_text(cell("company"), "company", COMPANY_MAX),
         language=parse_language(cell("language")),
-        tags=clean_tags(cell("tags").split(";")),
+        tags=clean_tags(split_tags(cell("tags"))),
         attributes={
             key: clean_text(record[pos], f"{ATTR_PREFIX}{key}", ATTR_MAX)
             for key, pos in cols.attributes

@@ -6,12 +6,15 @@ The file's contract (what `mailer subscribers import` documents):
   semicolon (Excel in most of Europe and Latin America), a TAB or `|`. The separator is the one
   that makes the header hold an `email` column; when several do (a one-column file), clevercsv's
   dialect detection on the first 64 KiB decides. The report says which one was used.
-- Known columns: email (required), name, company, language (ISO 639-1), tags (`a;b`), and
+- Known columns: email (required), name, company, language (ISO 639-1), tags, and
   status (active|pending|unsubscribed, as `export` writes it). `attr.KEY` columns, and any other
   column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:` segments); the
   report lists them once so a misspelt header does not go unnoticed. Attribute values get the
   same cleaning and length limit as names (one line, no control characters, at most 200
   characters); at most 50 attribute columns, keys at most 64 characters.
+- Tags: one cell holds them all, split at `;`, `,` or `|` whatever the file's separator
+  (`client,vip` in a semicolon file, `"client;vip"` in a comma file: two tags each); so a tag
+  can hold none of the three. `export` joins them with `;`.
 - A cell that `export` protected from spreadsheets (`'=…`) is read back without that `'`.
 - Rows are numbered as a spreadsheet numbers them: the header is row 1. A quoted field can span
   lines, so each problem also gives the file line(s).
@@ -69,6 +72,7 @@ from subscribers.import_file import (
     Columns,
     Duplicate,
     ImportReport,
+    LineSource,
     Progress,
     RowNote,
     RowProblem,
@@ -77,6 +81,7 @@ from subscribers.import_file import (
     parse_row,
     read_header,
     sample_lines,
+    unclosed_quote,
 )
 from subscribers.models import (
     MailingList,
@@ -405,19 +410,46 @@ class _Importer:
         }
 
 
-def _next_record(reader: Any, source: str, where: str) -> list[str] | None:
+def _next_record(reader: Any, source: str, where: str, lines: LineSource) -> list[str] | None:
     """The next record, None at the end; the csv module's error as an ImportFileError naming the
     file and line (`where` says which row, when there is one)."""
+    lines.start_record()
     try:
         return next(reader, None)  # type: ignore[no-any-return]
     except csv.Error as exc:
         raise ImportFileError(
-            f"unreadable CSV{where}: {exc}", path=source, line=reader.line_num
+            f"unreadable CSV{where}: {exc}", path=source, line=lines.last_line
         ) from None
 
 
+def _runaway(record: list[str], lines: LineSource, cols: Columns, row: int) -> RowProblem | None:
+    """A record one stray quote ran over several rows: the row it opened on, as a problem; the
+    lines after that one are put back to be read again as rows."""
+    opened = unclosed_quote(record, lines.taken, lines.separator)
+    if opened is None:
+        return None
+    again = [(n, text) for n, text in lines.taken if n > opened]
+    lines.put_back(again)
+    email = record[cols.index["email"]] if cols.index["email"] < len(record) else ""
+    shown = f"lines {again[0][0]}-{again[-1][0]}" if len(again) > 1 else f"line {again[0][0]}"
+    return RowProblem(
+        row,
+        lines.taken[0][0],
+        opened,
+        email.splitlines()[0] if email.strip() else "",
+        f"unclosed quote opened on line {opened}: a '\"' starts a quoted value that ran on "
+        f"over {shown}; this row is skipped and those lines are read as rows (remove the stray "
+        "quote or close it, and import this row again)",
+    )
+
+
 def _import_rows(
-    reader: Any, cols: Columns, importer: _Importer, batch_size: int, written: Callable[[], None]
+    reader: Any,
+    lines: LineSource,
+    cols: Columns,
+    importer: _Importer,
+    batch_size: int,
+    written: Callable[[], None],
 ) -> None:
     """Every row after the header: parsed, merged by address, written in batches of
     `batch_size` (`written` is called after each); a bad row is reported and skipped."""
@@ -425,21 +457,26 @@ def _import_rows(
     row = 1
     batch: dict[str, Candidate] = {}
     while True:
-        line = reader.line_num + 1
-        record = _next_record(reader, source, f" in row {row + 1}")
+        record = _next_record(reader, source, f" in row {row + 1}", lines)
         if record is None:
             break
         row += 1
+        line = lines.first_line
         if not any(cell.strip() for cell in record):
             continue  # a blank row: nothing to import, nothing lost
         report.records += 1
+        runaway = _runaway(record, lines, cols, row)
+        if runaway is not None:
+            report.skipped += 1
+            report.problems.append(runaway)
+            continue
         try:
             cand = parse_row(record, cols, row, line)
         except (InvalidAddress, InvalidInput) as exc:
             email_pos = cols.index["email"]
             raw = record[email_pos] if email_pos < len(record) else ""
             report.skipped += 1
-            report.problems.append(RowProblem(row, line, reader.line_num, raw, str(exc)))
+            report.problems.append(RowProblem(row, line, lines.last_line, raw, str(exc)))
             continue
         if cand.email in batch:
             batch[cand.email].merge(cand)
@@ -481,19 +518,20 @@ def import_csv_file(
     sample = sample_lines(lines)
     report.separator = separator or choose_separator(sample)
     report.separator_detected = separator is None
-    reader = csv.reader(itertools.chain(sample, lines), delimiter=report.separator)
+    source_lines = LineSource(itertools.chain(sample, lines), report.separator)
+    reader = csv.reader(source_lines, delimiter=report.separator)
     connection = session.connection()
     _seen.drop(connection, checkfirst=True)
     _seen.create(connection)
     try:
-        header = _next_record(reader, source, "")
+        header = _next_record(reader, source, "", source_lines)
         cols = read_header(header, source, report)
 
         def written() -> None:
             if progress is not None:
                 progress(read[0], total_bytes)
 
-        _import_rows(reader, cols, importer, batch_size, written)
+        _import_rows(reader, source_lines, cols, importer, batch_size, written)
     finally:
         _seen.drop(connection, checkfirst=True)
     # A campaign may be sent right after this import: plan it from statistics that know the rows.

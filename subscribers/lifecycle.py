@@ -55,6 +55,17 @@ def clean_text(value: str | None, field: str, limit: int) -> str:
     return text
 
 
+# What separates tags in one cell of a subscriber file (and the admin's tag field), whatever the
+# file's own separator: a semicolon file's `client,vip` is two tags, as is a comma file's
+# quoted "client;vip". So no tag may hold one of them.
+TAG_SEPARATORS = (";", ",", "|")
+
+
+def split_tags(cell: str) -> list[str]:
+    """The tags of one cell: split at `;`, `,` or `|` (see TAG_SEPARATORS), trimmed, no blanks."""
+    return [t.strip() for t in re.split(r"[;,|]", cell) if t.strip()]
+
+
 def clean_tags(tags: Iterable[str]) -> list[str]:
     """Trimmed, de-duplicated tags in the order given; InvalidInput for an unusable tag."""
     out: list[str] = []
@@ -64,8 +75,11 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
             continue
         if has_control_characters(tag):
             raise InvalidInput(f"tag {tag!r} contains a line break or control character")
-        if ";" in tag:
-            raise InvalidInput(f"tag {tag!r} contains ';', which separates tags in CSV files")
+        for sep in TAG_SEPARATORS:
+            if sep in tag:
+                raise InvalidInput(
+                    f"tag {tag!r} contains {sep!r}, which separates tags in CSV files"
+                )
         if len(tag) > TAG_MAX:
             raise InvalidInput(f"tag {tag[:20]!r}… is longer than {TAG_MAX} characters")
         if tag not in out:

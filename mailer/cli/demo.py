@@ -38,7 +38,7 @@ def demo() -> None:
     console.print(f"{redact(settings.database_url)}: schema {done} ({after})", highlight=False)
 
     console.rule("2. the issue")
-    slug = issue_cli.import_(str(BRIEFING))
+    slug = issue_cli.import_(str(BRIEFING), replace=True)  # a demo run again: the same sample
 
     console.rule("3. the subscribers")
     with session_scope() as session:

@@ -49,11 +49,44 @@ def inbound(
     serve(settings, listen, on_ready=ready)
 
 
+def _check_rcpt(rcpt: str | None) -> str | None:
+    """`--rcpt` must be an address (`local@domain`), or the verdict would be about nothing."""
+    if rcpt is None:
+        return None
+    local, at, domain = rcpt.strip().strip("<>").rpartition("@")
+    if not at or not local or ("." not in domain and domain != "localhost") or " " in rcpt.strip():
+        raise typer.BadParameter(
+            f"{rcpt!r} is not an email address: give the address the message was received at, "
+            "e.g. reply+TOKEN@news.firm.com (or leave --rcpt out to take it from the message)",
+            param_hint="--rcpt",
+        )
+    return rcpt.strip()
+
+
+def _recipient(raw: bytes, rcpt: str | None, domain: str) -> tuple[str, str]:
+    """The address to judge the message as received at, and where it came from."""
+    from mailer.inbound.judgement import UnreadableMessage, parse_safely
+    from mailer.inbound.message import our_recipient
+
+    if rcpt is not None:
+        return rcpt, "--rcpt"
+    try:
+        msg = parse_safely(raw)
+    except UnreadableMessage:
+        return "", "none"
+    found = our_recipient(msg, domain) or our_recipient(msg, None)
+    return found if found is not None else ("", "none")
+
+
 @app.command("classify")
 def classify(
     files: list[Path] = typer.Argument(..., help="Raw messages (.eml), as received"),
     rcpt: str | None = typer.Option(
-        None, "--rcpt", help="Judge as received at this address (its token is not verified)"
+        None,
+        "--rcpt",
+        help="Judge as received at this address (its token is not verified); default: the "
+        "reply+/bounces+/unsubscribe+ address in the message's Delivered-To, X-Original-To, To "
+        "or Cc",
     ),
     mail_from: str | None = typer.Option(
         None, "--mail-from", help='The envelope sender ("" for the null sender; default: unknown)'
@@ -62,8 +95,9 @@ def classify(
 ) -> None:
     """Judge raw messages without acting on them and without a database."""
     from mailer.inbound.judgement import UnreadableMessage, judge
+    from mailer.inbound.message import looks_like_message
 
-    domain = rcpt.rpartition("@")[2] if rcpt and "@" in rcpt else get_settings().mail_domain
+    rcpt = _check_rcpt(rcpt)
     failed = False
     record: dict[str, object]
     for path in files:
@@ -73,8 +107,18 @@ def classify(
             typer.echo(f"{path}: cannot read: {exc.strerror}", err=True)
             failed = True
             continue
+        if not looks_like_message(raw):
+            typer.echo(
+                f"{path}: not an email message (it does not start with a header field such as "
+                "'From: …'); give a raw message as received (.eml)",
+                err=True,
+            )
+            failed = True
+            continue
+        address, source = _recipient(raw, rcpt, get_settings().mail_domain)
+        domain = address.rpartition("@")[2] if "@" in address else get_settings().mail_domain
         try:
-            verdict = judge(raw, mail_from=mail_from, rcpt_to=rcpt or "", domain=domain)
+            verdict = judge(raw, mail_from=mail_from, rcpt_to=address, domain=domain)
         except UnreadableMessage as exc:
             record = {"file": str(path), "kind": "unreadable", "rule": "", "reason": str(exc)}
             record["recipients"] = []
@@ -97,10 +141,18 @@ def classify(
                     for f in verdict.failures
                 ],
             }
+        record["rcpt"], record["rcpt_from"] = address, source
         if as_json:
             typer.echo(json.dumps(record, ensure_ascii=False))
             continue
         typer.echo(f"{path}: {record['kind']} ({record['rule'] or '-'}): {record['reason']}")
+        if rcpt is None:
+            typer.echo(
+                f"  as received at {address} (from its {source} header)"
+                if address
+                else "  as received at none of our addresses (none in Delivered-To, "
+                "X-Original-To, To or Cc; --rcpt names one)"
+            )
         for r in record["recipients"]:  # type: ignore[attr-defined]
             hard = "hard" if r["hard"] else "soft"
             typer.echo(f"  {r['address'] or '-'} {r['status'] or '-'} {r['reason']} {hard}")

@@ -11,16 +11,31 @@ app = typer.Typer(help="Issues: import, preview, check.", no_args_is_help=True)
 @app.command("import")
 def import_(
     file: str = typer.Argument(..., help="A briefing text file or a Markdown issue (front matter)"),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="Replace the stored issue of the same slug even when its title differs or it has "
+        "been sent",
+    ),
 ) -> str:
-    """Import (or re-import) an issue; the last word printed is its slug."""
+    """Import (or re-import) an issue; the last word printed is its slug.
+
+    Re-importing the same issue (same title) updates it; a different issue of the same slug
+    (newsletter and date), or one already sent, is refused unless --replace."""
     from mailer.content.issues import import_issue_file
     from mailer.db import session_scope
 
     with session_scope() as session:
-        result = import_issue_file(session, file)
+        result = import_issue_file(session, file, replace=replace)
         issue = result.issue
         partner = issue.partner
-        action = "created" if result.created else "updated"
+        action = (
+            "created"
+            if result.created
+            else "updated"
+            if result.previous_title == issue.title
+            else f"replaced {result.previous_title!r} with"
+        )
         partner_state = "new partner" if result.partner_created else "existing partner"
         typer.echo(f"{action} issue: {issue.title} ({result.source_format})")
         typer.echo(f"partner: {partner.name} <{partner.email}> ({partner_state} {partner.slug})")

@@ -119,7 +119,9 @@ _SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "p
 
 @app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="CSV: email,name,company,language,tags (tags: a;b)"),
+    file: Path = typer.Argument(
+        ..., help="CSV: email,name,company,language,tags (tags: a;b, a,b or a|b)"
+    ),
     list_slug: str = typer.Option(..., "--list", help="The list to subscribe them to"),
     separator: str | None = typer.Option(
         None,

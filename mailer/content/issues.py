@@ -1,8 +1,12 @@
 """Storing issues: import a file (either format), read an issue back as IssueContent.
 
 Import is idempotent per slug: editors fix a typo and import the same file again, so a known slug is
-updated in place (same row, same id, items replaced) rather than refused or duplicated. The file's
-text is stored as imported, so an issue can always be re-parsed or audited.
+updated in place (same row, same id, items replaced) rather than refused or duplicated. The slug
+comes from the newsletter and the date, so a *different* issue of the same date would land on the
+same slug: an import whose title differs from the stored issue's, or over an issue a campaign has
+sent, is refused (IssueConflict, naming both titles) unless the editor asks to replace it
+(`mailer issue import --replace`, the admin's "Replace" box). The file's text is stored as
+imported, so an issue can always be re-parsed or audited.
 
 The partner is matched by email. When the issue prints the partner differently from the partner's
 row (a newer title, say), the printed values are kept in `Issue.extra` under `partner.<field>` so
@@ -15,7 +19,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from mailer.content.briefing import parse_briefing
@@ -25,11 +29,46 @@ from mailer.content.inline import Markup
 from mailer.content.markdown import default_call_to_action, parse_markdown
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import get_partner, info_of, match_or_create
-from mailer.errors import NotFound
+from mailer.errors import MailerError, NotFound
 
 Format = Literal["briefing", "markdown"]
 PARTNER_OVERRIDE = "partner."  # prefix of Issue.extra keys holding the partner as printed
 PARTNER_REF = "partner"  # extra key set by the Markdown parser for a partner given by slug/email
+
+
+# The campaign table, by name: content sits below sending, so it does not import its models.
+_CAMPAIGN = table("campaign", column("id"), column("issue_id"), column("status"))
+_NOT_YET_SENT = ("planned", "scheduled")
+
+
+class IssueConflict(MailerError):
+    """An import would silently replace a different (or already sent) issue of the same slug."""
+
+
+def replace_problem(session: Session, issue: Issue, content: IssueContent, flag: str) -> str | None:
+    """Why importing `content` over the stored `issue` needs `flag` (the user's explicit
+    "replace it"), or None when it is a re-import of the same, unsent issue."""
+    sent = session.scalars(
+        select(_CAMPAIGN.c.id)
+        .where(_CAMPAIGN.c.issue_id == issue.id, _CAMPAIGN.c.status.not_in(_NOT_YET_SENT))
+        .order_by(_CAMPAIGN.c.id)
+    ).all()
+    why = []
+    if issue.title != content.title:
+        why.append(f"its title is {issue.title!r}, this one's is {content.title!r}")
+    if sent:
+        shown = ", ".join(str(c) for c in sent[:5])
+        why.append(
+            f"it has been sent (campaign{'s' if len(sent) != 1 else ''} {shown}): the archive "
+            "and reports would show the new text"
+        )
+    if not why:
+        return None
+    return (
+        f"issue {issue.slug!r} already exists and was not replaced: {'; '.join(why)} (the slug "
+        f"comes from the newsletter and the date). {flag} replaces it; or give this issue "
+        "another date or its own `slug:`"
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +77,7 @@ class ImportResult:
     created: bool  # False: an issue with this slug existed and was updated in place
     partner_created: bool
     source_format: Format
+    previous_title: str = ""  # the title the slug held before, when it was updated
 
 
 def detect_format(text: str) -> Format:
@@ -109,9 +149,23 @@ def _unknown_partner(ref: str) -> str:
 
 
 def store_issue(
-    session: Session, content: IssueContent, *, source_text: str, source_format: Format
+    session: Session,
+    content: IssueContent,
+    *,
+    source_text: str,
+    source_format: Format,
+    replace: bool = False,
+    flag: str = "--replace",
 ) -> ImportResult:
-    """Insert or update (by slug) the issue, its items and its partner; flushes, never commits."""
+    """Insert or update (by slug) the issue, its items and its partner; flushes, never commits.
+
+    IssueConflict when the slug holds a different or already sent issue, unless `replace`
+    (`flag` is how the caller's user says so, for the message)."""
+    existing = session.scalar(select(Issue).where(Issue.slug == content.slug))
+    if existing is not None and not replace:
+        problem = replace_problem(session, existing, content, flag)
+        if problem is not None:
+            raise IssueConflict(problem)
     printed, partner, partner_created = _resolve_partner(session, content)
     call_to_action = content.call_to_action or default_call_to_action(printed, content.newsletter)
     extra = {k: v for k, v in content.extra.items() if k != PARTNER_REF}
@@ -120,8 +174,9 @@ def store_issue(
         if getattr(printed, f.name) != getattr(row_info, f.name):
             extra[PARTNER_OVERRIDE + f.name] = getattr(printed, f.name)
 
-    issue = session.scalar(select(Issue).where(Issue.slug == content.slug))
+    issue = existing
     created = issue is None
+    previous_title = "" if issue is None else issue.title
     if issue is None:
         issue = Issue(slug=content.slug)
         session.add(issue)
@@ -153,14 +208,14 @@ def store_issue(
         for position, item in enumerate(content.items, start=1)
     ]
     session.flush()
-    return ImportResult(issue, created, partner_created, source_format)
+    return ImportResult(issue, created, partner_created, source_format, previous_title)
 
 
-def import_issue_file(session: Session, path: str | Path) -> ImportResult:
+def import_issue_file(session: Session, path: str | Path, *, replace: bool = False) -> ImportResult:
     """Read, parse and store one issue file; the caller's transaction decides whether it sticks."""
     text = read_issue_file(path)
     content, fmt = parse_issue(text, path=str(path))
-    return store_issue(session, content, source_text=text, source_format=fmt)
+    return store_issue(session, content, source_text=text, source_format=fmt, replace=replace)
 
 
 def import_issue(session: Session, path: str | Path) -> Issue:

@@ -12,10 +12,44 @@ import re
 import unicodedata
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
+from email.utils import getaddresses
 
 from email_reply_parser import EmailReplyParser
 
+from mailer import tokens
+from mailer.errors import TokenError
+
 LOOP_HEADER = "X-Mailer-Loop"
+
+# Where a saved message says whom it was delivered to, most reliable first: the delivering MTA's
+# own record (Delivered-To, X-Original-To, Envelope-To), then what the sender addressed.
+RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+# A message starts with a header field (or an mbox "From " line): a CSV or a PDF does not.
+_FIRST_FIELD = re.compile(rb"(?:\xef\xbb\xbf)?(?:From |[\x21-\x39\x3b-\x7e]+[ \t]*:)")
+
+
+def looks_like_message(raw: bytes) -> bool:
+    """Whether `raw` can be a message as received: it starts with a header field."""
+    return bool(_FIRST_FIELD.match(raw))
+
+
+def our_recipient(msg: Message, domain: str | None) -> tuple[str, str] | None:
+    """`(address, header)`: the first of our reply+, bounces+ or unsubscribe+ addresses at
+    `domain` (any domain when None) that the message's headers name, looking in
+    RECIPIENT_HEADERS order; None when none does. For a saved message judged without its
+    envelope: the address it came to is in its own headers."""
+    for name in RECIPIENT_HEADERS:
+        try:
+            values = [str(v) for v in msg.get_all(name) or []]
+        except Exception:  # noqa: BLE001, S112 - a malformed header is no recipient
+            continue
+        for _, addr in getaddresses(values):
+            try:
+                tokens.parse_address(addr, domain)
+            except TokenError:
+                continue
+            return addr, name
+    return None
 
 
 # Quote headers email-reply-parser (English only) does not know, and Outlook's separators.

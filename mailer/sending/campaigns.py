@@ -195,15 +195,19 @@ def check(audience: Audience, scheduled_at: datetime | None, settings: Settings)
         who = f"list {audience.list_slug!r}" + (
             f" with {audience.expression!r}" if audience.expression else ""
         )
-        more = (
-            f" ({audience.already_received} already received this issue; --force-resend "
-            "includes them)"
-            if audience.already_received
-            else ""
-        )
+        n = audience.already_received
+        if n:  # the audience is there: it has the issue already
+            everyone = (
+                f"the only active subscriber of {who}"
+                if n == 1
+                else (f"all {n} active subscribers of {who}")
+            )
+            raise EmptyAudience(
+                f"nobody to send to: {everyone} already received this issue; --force-resend "
+                "sends it again; no campaign created"
+            )
         raise EmptyAudience(
-            f"nobody to send to: {who} has no active, unsuppressed subscriber{more}; "
-            "no campaign created"
+            f"nobody to send to: {who} has no active, unsuppressed subscriber; no campaign created"
         )
     if scheduled_at is not None:
         schedule.require_future(scheduled_at, utcnow(), settings.zone())

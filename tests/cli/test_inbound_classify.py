@@ -69,3 +69,51 @@ def test_a_missing_file_is_named_and_the_others_still_judged(tmp_path: Path) -> 
     )
     assert got.exit_code == 1
     assert "nope.eml: cannot read" in got.output and f"{reply}: inquiry (reply)" in got.output
+
+
+REPLY = (
+    "Delivered-To: {delivered}\r\n"
+    "From: Dan <dan@example.org>\r\nTo: Briefing <{to}>\r\nSubject: Re: Security Chatter\r\n"
+    "In-Reply-To: <c1.d1.abcdefgh@localhost>\r\nMessage-ID: <r1@example.org>\r\n\r\n"
+    "Can we talk about item 2?\r\n"
+)
+
+
+def test_without_rcpt_the_recipient_comes_from_the_messages_own_headers(tmp_path: Path) -> None:
+    """A saved reply says where it was delivered: judged as an inquiry, naming the header."""
+    reply = tmp_path / "reply.eml"
+    reply.write_text(REPLY.format(delivered="dan@example.org", to="reply+1-aaaa@localhost"))
+    got = runner.invoke(app, ["inbound", "classify", str(reply)])
+    assert got.exit_code == 0, got.output
+    assert f"{reply}: inquiry (reply)" in got.output
+    assert "as received at reply+1-aaaa@localhost (from its To header)" in got.output
+    # The delivering MTA's record comes first.
+    reply.write_text(
+        REPLY.format(delivered="bounces+1-bbbb@localhost", to="reply+1-aaaa@localhost")
+    )
+    got = runner.invoke(app, ["inbound", "classify", "--json", str(reply)])
+    record = json.loads(got.output)
+    assert (record["rcpt"], record["rcpt_from"]) == ("bounces+1-bbbb@localhost", "Delivered-To")
+
+
+def test_a_message_to_none_of_our_addresses_says_so(tmp_path: Path) -> None:
+    mail = tmp_path / "mail.eml"
+    mail.write_text(REPLY.format(delivered="dan@example.org", to="editor@example.org"))
+    got = runner.invoke(app, ["inbound", "classify", str(mail)])
+    assert got.exit_code == 0, got.output
+    assert "unrecognized (none)" in got.output
+    assert "as received at none of our addresses" in got.output
+
+
+def test_a_bad_rcpt_or_a_file_that_is_not_a_message_is_refused(tmp_path: Path) -> None:
+    reply = tmp_path / "reply.eml"
+    reply.write_text(REPLY.format(delivered="dan@example.org", to="reply+1-aaaa@localhost"))
+    got = runner.invoke(app, ["inbound", "classify", "--rcpt", "notanaddress", str(reply)])
+    assert got.exit_code == 2
+    assert "'notanaddress' is not an email address" in got.output
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nana@example.com,Ana\n")
+    got = runner.invoke(app, ["inbound", "classify", str(people), str(reply)])
+    assert got.exit_code == 1
+    assert f"{people}: not an email message" in got.output
+    assert f"{reply}: inquiry (reply)" in got.output

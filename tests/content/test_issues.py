@@ -352,3 +352,71 @@ def test_cli_import_errors_are_one_clear_line(settings: Settings, tmp_path: Path
         assert session.scalar(select(func.count()).select_from(Issue)) == 0
         assert session.scalar(select(func.count()).select_from(IssueItem)) == 0
     engine.dispose()
+
+
+def test_a_different_issue_of_the_same_date_is_not_silently_replaced(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    """The slug comes from newsletter and date: a new issue of that date must not overwrite
+    the stored one unless the editor says --replace; the same issue re-imported still updates."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["issue", "import", str(MARKDOWN)]).exit_code == 0
+    other = tmp_path / "other.md"
+    other.write_text(
+        MARKDOWN.read_text(encoding="utf-8").replace(
+            "title: Security Chatter — 9 April 2025", "title: A totally different issue", 1
+        ),
+        encoding="utf-8",
+    )
+    refused = runner.invoke(app, ["issue", "import", str(other)])
+    assert refused.exit_code != 0
+    message = str(refused.exception)
+    assert "'Security Chatter — 9 April 2025'" in message
+    assert "'A totally different issue'" in message and "--replace" in message
+    session.expire_all()
+    assert get_issue(session, SLUG).title == "Security Chatter — 9 April 2025"
+    same = runner.invoke(app, ["issue", "import", str(BRIEFING)])  # same issue, other format
+    assert same.exit_code == 0 and same.output.startswith("updated issue:"), same.output
+    replaced = runner.invoke(app, ["issue", "import", str(other), "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert replaced.output.startswith(
+        "replaced 'Security Chatter — 9 April 2025' with issue: A totally different issue"
+    )
+    session.expire_all()
+    assert get_issue(session, SLUG).title == "A totally different issue"
+
+
+def test_a_sent_issue_is_not_replaced_even_with_the_same_title(
+    settings: Settings, session: Session, tmp_path: Path
+) -> None:
+    from sqlalchemy import insert
+
+    from mailer.sending.models import Campaign
+    from subscribers.lists import create_list
+
+    issue = import_issue(session, MARKDOWN)
+    mlist = create_list(session, "clients", "Clients")
+    session.commit()
+    row = _campaign_row(issue.id) | {"list_id": mlist.id}
+    session.execute(insert(Campaign.__table__).values(**row))
+    session.commit()
+    refused = CliRunner().invoke(app, ["issue", "import", str(MARKDOWN)])
+    assert refused.exit_code != 0
+    assert "it has been sent (campaign 1)" in str(refused.exception)
+    assert "--replace" in str(refused.exception)
+
+
+def _campaign_row(issue_id: int) -> dict[str, object]:
+    """A done campaign of the issue: only the columns without defaults."""
+    from mailer.sending.models import Campaign
+
+    row: dict[str, object] = {"id": 1, "issue_id": issue_id, "status": "done"}
+    for col in Campaign.__table__.columns:
+        if (
+            col.name not in row
+            and not col.nullable
+            and col.default is None
+            and (col.server_default is None)
+        ):
+            row[col.name] = "" if col.type.python_type is str else 0
+    return row

@@ -8,6 +8,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import lxml.html
 import pytest
@@ -268,7 +269,8 @@ def test_send_asks_for_confirmation_with_the_count_then_sends_to_the_segment(
     # Sending again reaches nobody new: everyone already received this issue.
     again = editor.post(f"/admin/issues/{room.issue_slug}/send", form)
     assert again.status_code == 422 and "nobody to send to" in again.text
-    assert f"{expected} already received this issue" in again.text
+    assert f"all {expected} active subscribers of list" in again.text
+    assert "already received this issue; --force-resend sends it again" in again.text
 
 
 def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(
@@ -451,3 +453,22 @@ def test_the_schedule_field_names_the_zone_it_is_read_in(
     shown = text_of(editor.get(f"/admin/campaigns/{campaign_id}").text)
     assert "scheduled for 2099-01-01 09:00 CST (2099-01-01 15:00 UTC)" in shown
     assert relay.sink.received == []
+
+
+def test_an_issue_of_the_same_date_with_another_title_needs_the_replace_box(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    markdown = Path(__file__).parent.parent / "data" / "issues" / "security-chatter.md"
+    text = markdown.read_text(encoding="utf-8")
+    first = get_issue(session, room.issue_slug).title
+    other = text.replace(f"title: {first}", "title: A totally different issue", 1)
+    assert other != text
+    refused = editor.post("/admin/issues", {"text": other})
+    assert refused.status_code == 422
+    assert "A totally different issue" in refused.text and "Replace the issue" in refused.text
+    session.expire_all()
+    assert get_issue(session, room.issue_slug).title == first
+    done = editor.post("/admin/issues", {"text": other, "replace": "true"})
+    assert "Issue updated" in done.text
+    session.expire_all()
+    assert get_issue(session, room.issue_slug).title == "A totally different issue"

@@ -174,7 +174,9 @@ def test_creating_a_campaign_sends_like_mailer_send_yes(
                                                   "segment": "clients"})  # fmt: skip
     assert second.status_code == 422
     assert "nobody to send to" in second.json()["detail"]
-    assert f"({expected} already received this issue" in second.json()["detail"]
+    assert (
+        f"all {expected} active subscribers of list 'briefing' with " in (second.json()["detail"])
+    )
 
 
 def test_campaign_state_changes_and_their_refusals(

@@ -18,6 +18,7 @@ from mailer.settings import get_settings
 from mailer.web import auth, queries
 from mailer.web.errors import http_status
 from mailer.web.pages import SecureRoute, page
+from subscribers import lifecycle
 from subscribers.errors import SubscribersError
 
 FLASH_COOKIE = "mailer_flash"
@@ -208,4 +209,4 @@ def render(
 
 
 def split_tags(raw: str) -> list[str]:
-    return [t.strip() for t in raw.replace(";", ",").split(",") if t.strip()]
+    return lifecycle.split_tags(raw)  # the importer's rule: `;`, `,` or `|`

@@ -90,8 +90,10 @@ async def submit_issue_import(
     admin: Admin,
     file: Annotated[UploadFile | None, File()] = None,
     text: Annotated[str, Form(max_length=1_000_000)] = "",
+    replace: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Import from an uploaded file or pasted text (re-importing a slug updates that issue)."""
+    """Import from an uploaded file or pasted text (re-importing a slug updates that issue; a
+    different or sent issue of that slug only with "Replace" ticked)."""
     try:
         if file is not None and file.filename:
             name = file.filename.replace("/", "_")[-200:]
@@ -101,7 +103,14 @@ async def submit_issue_import(
         else:
             raise MailerError("choose a file to upload or paste the issue's text")
         content, fmt = parse_issue(source, path=name)
-        result = store_issue(session, content, source_text=source, source_format=fmt)
+        result = store_issue(
+            session,
+            content,
+            source_text=source,
+            source_format=fmt,
+            replace=replace,
+            flag="Ticking 'Replace the issue of the same slug'",
+        )
         slug = result.issue.slug
         session.commit()
     except (MailerError, SubscribersError) as exc:
