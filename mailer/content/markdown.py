@@ -90,6 +90,8 @@ _SOURCE_PREFIX = re.compile(r"^Source\s*:\s*", re.IGNORECASE)
 _ANGLE_URL = re.compile(r"\s*<(?P<url>[a-z][a-z0-9+.-]*:[^\s<>]+)>\s*$", re.IGNORECASE)
 _LINKED_TITLE = re.compile(r"^\[(?P<title>.+)\]\((?P<url>[^\s()]+)\)\s*\.?$")
 
+# A bullet list's point that is one paragraph, as markdown-it gives it.
+_POINT_TOKENS = ("list_item_open", "paragraph_open", "inline", "paragraph_close", "list_item_close")
 _BLOCK_NAMES = {
     "ordered_list_open": "a numbered list",
     "blockquote_open": "a block quote",
@@ -496,11 +498,7 @@ def _bullet_list(tokens: list[Token], index: int, path: str | None, line: int) -
     points: list[str] = []
     index += 1
     while tokens[index].type != "bullet_list_close":
-        # list_item_open, paragraph_open, inline, paragraph_close, list_item_close
-        shape = [t.type for t in tokens[index : index + 5]]
-        if shape != ["list_item_open", "paragraph_open", "inline", "paragraph_close"] + [
-            "list_item_close"
-        ]:
+        if tuple(t.type for t in tokens[index : index + 5]) != _POINT_TOKENS:
             raise IssueFormatError(
                 "a bullet list may hold only one-paragraph points (`- point` lines): no nested "
                 "lists, second paragraphs or other blocks inside a point",

@@ -369,3 +369,18 @@ def test_a_template_that_drops_lists_is_refused(tmp_path: Path, settings: Settin
     )
     with pytest.raises(RenderError, match=r"missing item 1 paragraph 2 \('longer inspections"):
         render_email_parts(parse_markdown(LISTED), settings, template_dir=root)
+
+
+def test_a_call_to_action_shows_its_markdown_and_names_its_links(settings: Settings) -> None:
+    cta = (
+        "call_to_action: Read [our method](https://ok.example/m) and *write* to Ana at "
+        "ana.ortega@miranda-partners.com\n"
+    )
+    issue = parse_markdown(ISSUE.replace("summary:", cta + "summary:"))
+    html_t, text_t, context = render_email_parts(issue, settings)
+    assert Link("https://ok.example/m", "other", None, "Call to action") in context["links"]
+    html, text = personal((html_t, text_t, context["links"]), READER)
+    p = paragraph(html, "Read our method")
+    assert p.xpath(".//a")[0].get("href") == "https://ok.example/m"
+    assert p.xpath(".//em")[0].text == "write"
+    assert "Read our method (https://ok.example/m) and write to Ana at" in " ".join(text.split())
