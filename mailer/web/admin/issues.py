@@ -31,6 +31,7 @@ from subscribers import segments
 from subscribers.addresses import parse_address
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment
+from subscribers.text import counted
 
 # The email preview is our own rendered HTML with inline styles, shown in a sandboxed frame.
 PREVIEW_HEADERS = {
@@ -117,7 +118,9 @@ async def submit_issue_import(
         session.rollback()
         return _issues_page(request, session, admin, error=str(exc), pasted=text, status_code=422)
     verb = "imported" if result.created else "updated"
-    return redirect(f"/admin/issues/{slug}", f"Issue {verb}: {len(content.items)} items.")
+    return redirect(
+        f"/admin/issues/{slug}", f"Issue {verb}: {counted(len(content.items), 'item')}."
+    )
 
 
 def _audiences(session: Session) -> list[tuple[MailingList, list[Segment]]]:
@@ -338,7 +341,7 @@ def send(
     session.commit()  # only now may a worker see it
     if scheduled_at is None:
         dispatch.start(campaign_id)
-        message = f"Campaign {campaign_id} started: {resolved.recipients} recipients."
+        message = f"Campaign {campaign_id} started: {counted(resolved.recipients, 'recipient')}."
     else:
         message = (
             f"Campaign {campaign_id} scheduled for {describe(scheduled_at, settings.zone())}; "

@@ -15,6 +15,7 @@ from mailer.web.admin.lists import list_or_404
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 from subscribers.models import MailingList
+from subscribers.text import counted
 
 router = protected_router()
 
@@ -77,7 +78,8 @@ def submit_new_segment(
             status_code=422,
         )
     return redirect(
-        f"/admin/lists/{mlist.slug}/segments", f"Segment {seg.slug} saved: {n} recipients now."
+        f"/admin/lists/{mlist.slug}/segments",
+        f"Segment {seg.slug} saved: {counted(n, 'recipient')} now.",
     )
 
 
