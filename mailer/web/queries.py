@@ -16,6 +16,7 @@ from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
 from mailer.web import delivery_counts
+from mailer.web.errors import user_message
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
@@ -302,7 +303,7 @@ def segment_rows(session: Session, list_id: int) -> list[tuple[Segment, int | No
         try:
             out.append((seg, segments.count(session, list_id, seg.expression), ""))
         except SubscribersError as exc:  # shown beside the segment
-            out.append((seg, None, str(exc)))
+            out.append((seg, None, user_message(exc)))
     return out
 
 

@@ -12,6 +12,8 @@ from mailer.accounts import AdminUser
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.lists import list_or_404
+from mailer.web.errors import user_message
+from mailer.web.pages import counted
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 from subscribers.models import MailingList
@@ -73,11 +75,12 @@ def submit_new_segment(
             admin,
             mlist,
             form={"slug": segment_slug, "expression": expression},
-            error=str(exc),
+            error=user_message(exc),
             status_code=422,
         )
     return redirect(
-        f"/admin/lists/{mlist.slug}/segments", f"Segment {seg.slug} saved: {n} recipients now."
+        f"/admin/lists/{mlist.slug}/segments",
+        f"Segment {seg.slug} saved: {counted(n, 'recipient')} now.",
     )
 
 
@@ -94,7 +97,7 @@ def count_segment(
     try:
         n = segments.count(session, mlist.id, text)
     except SegmentSyntaxError as exc:
-        return JSONResponse({"error": str(exc), "column": exc.column}, status_code=422)
+        return JSONResponse({"error": user_message(exc), "column": exc.column}, status_code=422)
     except SubscribersError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse({"error": user_message(exc)}, status_code=422)
     return JSONResponse({"count": n, "expression": text})

@@ -31,7 +31,7 @@ from mailer import accounts
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
 from mailer.web import queries
-from mailer.web.errors import http_status
+from mailer.web.errors import API_NAMES, http_status, user_message
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 
 
@@ -40,7 +40,7 @@ def _error_response(exc: Exception) -> JSONResponse | None:
     status = http_status(exc)
     if status is None:
         return None
-    body: dict[str, Any] = {"detail": str(exc)}
+    body: dict[str, Any] = {"detail": user_message(exc, API_NAMES)}
     if isinstance(exc, SegmentSyntaxError):
         body["column"] = exc.column
     return JSONResponse(body, status_code=status)
@@ -90,8 +90,8 @@ def _authorize(authorization: str | None, scope: str) -> ApiClient | JSONRespons
             when = f"{row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""
             return _refusal(
                 401,
-                f"this token expired on {when}; create a new one with "
-                "`mailer admin create-token NAME --scope … --expires …`",
+                f"this token expired on {when}; an admin creates a new one on the admin's "
+                "Tokens page (/admin/tokens)",
                 'Bearer error="invalid_token", error_description="expired"',
             )
         client = ApiClient(row.id, row.name, tuple(row.scope_list))
@@ -100,7 +100,8 @@ def _authorize(authorization: str | None, scope: str) -> ApiClient | JSONRespons
         return _refusal(
             403,
             f"the token {client.name!r} lacks the {scope!r} scope (it has: "
-            f"{', '.join(client.scopes)}); create a token with `--scope {scope}`",
+            f"{', '.join(client.scopes)}); an admin creates a token with the {scope!r} scope on "
+            "the admin's Tokens page (/admin/tokens)",
             f'Bearer error="insufficient_scope", scope="{scope}"',
         )
     return client
