@@ -66,6 +66,16 @@ def user_message(exc: BaseException, names: Mapping[str, str] = FORM_LABELS) -> 
     return _NAME.sub(lambda m: names.get(m[1], m[0]), web)
 
 
+# A paused campaign's stored reason ends with the CLI's way to resume it (`mailer campaign status`
+# prints it as stored); the admin page has a Resume button, the API a resume operation.
+_CLI_RESUME = re.compile(r"`mailer campaign resume \d+`")
+
+
+def stored_reason(reason: str) -> str:
+    """A campaign's stored status reason as the web shows it: without the CLI command."""
+    return _CLI_RESUME.sub("resume the campaign", reason)
+
+
 def http_status(exc: BaseException) -> int | None:
     """The HTTP status for a stage's error, or None for any other exception (a bug: let it be
     a 500 and be logged)."""

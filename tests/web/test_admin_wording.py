@@ -169,3 +169,25 @@ def test_a_web_wording_keeps_braces_the_user_typed() -> None:
     assert user_message(exc, API_NAMES) == "`at`: '{x}' or `where` is not a time"
     assert str(exc) == "--at '{x}' bad"  # the CLI's wording, unchanged
     assert user_message(MailerError("plain")) == "plain"
+
+
+def test_a_paused_campaign_says_resume_it_not_which_command_to_run(
+    editor: Editor, room: Newsroom, relay: SMTPServer, session: Session
+) -> None:
+    from mailer.content.issues import get_issue
+    from mailer.sending import batch, campaigns
+    from mailer.sending.models import CampaignStatus
+
+    issue = get_issue(session, room.issue_slug)
+    audience = campaigns.resolve_audience(session, issue, room.list_slug)
+    campaign = campaigns.create(session, issue, audience)
+    campaign.status = CampaignStatus.SENDING
+    session.commit()
+    batch.pause_for(campaign.id, "the relay is down")
+    session.refresh(campaign)
+    assert "`mailer campaign resume" in campaign.status_reason  # stored as the CLI prints it
+    page = editor.get(f"/admin/campaigns/{campaign.id}")
+    text = refusal(page)
+    assert "paused: the relay is down; fix it, then resume the campaign" in text
+    progress = editor.client.get(f"/admin/campaigns/{campaign.id}/progress.json").json()
+    assert progress["reason"] == "paused: the relay is down; fix it, then resume the campaign"

@@ -1,7 +1,8 @@
 """What every API module shares: the route class that answers user errors as JSON, bearer-token
 authentication, the documented error responses and the path parameter types.
 
-Errors are JSON `{"detail": "..."}` with the same wording as the CLI's: 401 without a valid token
+Errors are JSON `{"detail": "..."}` with the CLI's wording, inputs named by their JSON keys instead
+of the CLI's options (mailer/web/errors.py): 401 without a valid token
 (with `WWW-Authenticate: Bearer`; an expired or revoked token says so), 403 when the token lacks
 the operation's scope (RFC 6750 `insufficient_scope`), 404 for an unknown list/issue/campaign, 409
 when the state forbids the change (e.g. resuming a campaign that is not paused), 422 for bad input
