@@ -239,12 +239,16 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime | None:
                 when = datetime.fromisoformat(text.strip())
                 when = when if when.tzinfo else when.replace(tzinfo=UTC)
         except ValueError:
+            advice = (
+                "is not understood: give a duration (90d, 12h, 8w, 1y), a date (2026-12-31) "
+                "or never"
+            )
             raise AuthError(
-                f"--expires {text!r} is not understood: give a duration (90d, 12h, 8w, 1y), a "
-                "date (2026-12-31) or never"
+                f"--expires {text!r} {advice}", web=f"{{expires}} {text!r} {advice}"
             ) from None
     if when <= now:
-        raise AuthError(f"--expires {text!r} is in the past ({when:%Y-%m-%d %H:%M} UTC)")
+        past = f"{text!r} is in the past ({when:%Y-%m-%d %H:%M} UTC)"
+        raise AuthError(f"--expires {past}", web=f"{{expires}} {past}")
     return when
 
 

@@ -4,11 +4,25 @@ Each stage keeps its own errors beside the code that raises them (content/errors
 rendering/errors.py, sending/campaigns.py…), all subclasses of `MailerError`. Every error a user
 can cause carries a message that says what to do, so the CLI can print it as is and exit non-zero
 without a traceback.
+
+Advice that names a command or an option (`--at`, `mailer segment list`) is the CLI's: the error's
+`str()` keeps it, word for word, and the raiser also gives `web=`, the same message for someone in
+the browser or the API, with each input written as `{name}` (its API key: `{at}`, `{segment}`).
+mailer/web/errors.py fills those in with the form's label on a page and the JSON key in the API.
 """
 
 
 class MailerError(Exception):
-    """Base of every error the mailer raises on purpose."""
+    """Base of every error the mailer raises on purpose.
+
+    `web`: the message without CLI advice, `{name}` for each input it names (see above); None
+    when `str()` names no command or option and so reads the same everywhere."""
+
+    web: str | None = None
+
+    def __init__(self, *args: object, web: str | None = None) -> None:
+        super().__init__(*args)
+        self.web = web
 
 
 class ConfigError(MailerError):

@@ -2,7 +2,17 @@
 
 
 class SubscribersError(Exception):
-    """Base of every error the subscribers package raises on purpose."""
+    """Base of every error the subscribers package raises on purpose.
+
+    `web`: when `str()` gives CLI advice (`--pending`, `mailer list create`), the same message for
+    the browser and the API, each input written as `{name}` (its API key); the web layer fills in
+    the form's label or the JSON key (as mailer.errors.MailerError does)."""
+
+    web: str | None = None
+
+    def __init__(self, *args: object, web: str | None = None) -> None:
+        super().__init__(*args)
+        self.web = web
 
 
 class NotFound(SubscribersError):

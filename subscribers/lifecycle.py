@@ -193,10 +193,12 @@ def add_subscriber(
         when = (
             subscription.unsubscribed_at.date().isoformat() if subscription.unsubscribed_at else ""
         )
+        left = f"{subscriber.email} unsubscribed from {mlist.slug} {when}".rstrip()
         raise InvalidInput(
-            f"{subscriber.email} unsubscribed from {mlist.slug} {when}".rstrip()
-            + "; an admin cannot re-subscribe them: add them with --pending so that they "
-            "confirm by email themselves"
+            left + "; an admin cannot re-subscribe them: add them with --pending so that they "
+            "confirm by email themselves",
+            web=left + f"; an admin cannot re-subscribe them: they can sign up again at "
+            f"/subscribe/{mlist.slug} and confirm by email themselves",
         )
     if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.PENDING):
         subscriber.status = SubscriberStatus.ACTIVE

@@ -31,7 +31,7 @@ def create_list(session: Session, slug: str, name: str, description: str = "") -
     """Create a list; AlreadyExists if the slug is taken."""
     validate_slug(slug)
     if not name.strip():
-        raise InvalidInput("a list needs a name (--name)")
+        raise InvalidInput("a list needs a name (--name)", web="a list needs a name ({name})")
     if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
         raise AlreadyExists(f"a list with slug {slug!r} exists already")
     mlist = MailingList(slug=slug, name=name.strip(), description=description)
@@ -50,7 +50,10 @@ def get_list(session: Session, slug: str) -> MailingList:
             if known
             else "there are no lists yet: create one with `mailer list create SLUG --name NAME`"
         )
-        raise NotFound(f"no list with slug {slug!r} ({hint})")
+        raise NotFound(
+            f"no list with slug {slug!r} ({hint})",
+            web=f"no list with slug {slug!r} ({hint if known else 'there are no lists yet'})",
+        )
     return mlist
 
 

@@ -129,7 +129,7 @@ def _resolve_partner(session: Session, content: IssueContent) -> tuple[PartnerIn
         try:
             row = get_partner(session, ref)
         except NotFound:
-            raise NotFound(_unknown_partner(ref)) from None
+            raise NotFound(_unknown_partner(ref), web=_unknown_partner_web(ref)) from None
         return info_of(row), row, False
     row, created = match_or_create(session, content.partner)
     return content.partner, row, created
@@ -145,6 +145,15 @@ def _unknown_partner(ref: str) -> str:
         f"`mailer partner add {slug} --name NAME --email {email}`, or give the partner in full "
         f"in the front matter (`partner: {{name: NAME, email: {email}}}`), which adds the "
         "partner on import"
+    )
+
+
+def _unknown_partner_web(ref: str) -> str:
+    """The same for the admin pages and the API, which add a partner only through an issue."""
+    email = ref if "@" in ref else "EMAIL"
+    return (
+        f"no partner {ref!r}: give the partner in full in the front matter "
+        f"(`partner: {{name: NAME, email: {email}}}`), which adds the partner on import"
     )
 
 

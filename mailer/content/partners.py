@@ -101,7 +101,8 @@ def match_or_create(session: Session, info: PartnerInfo) -> tuple[Partner, bool]
         if not info.name:
             raise NotFound(
                 f"no partner with the email {email}: add one with "
-                f"`mailer partner add SLUG --name NAME --email {email}`"
+                f"`mailer partner add SLUG --name NAME --email {email}`",
+                web=f"no partner with the email {email}: give the partner's name with the email",
             )
         partner = Partner(
             slug=slug_for_name(session, info.name),

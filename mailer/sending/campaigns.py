@@ -111,7 +111,10 @@ def resolve_audience(
     from subscribers.lists import get_list
 
     if segment and where:
-        raise MailerError("give either --segment or --where, not both")
+        raise MailerError(
+            "give either --segment or --where, not both",
+            web="give either {segment} or {where}, not both",
+        )
     mlist: MailingList = get_list(session, list_slug)
     segment_row: Segment | None = None
     expression = where
@@ -120,9 +123,14 @@ def resolve_audience(
             select(Segment).where(Segment.list_id == mlist.id, Segment.slug == segment)
         )
         if segment_row is None:
+            known = session.scalars(
+                select(Segment.slug).where(Segment.list_id == mlist.id).order_by(Segment.slug)
+            ).all()
+            missing = f"no segment {segment!r} on list {list_slug!r}"
+            its = f"its segments: {', '.join(known)}" if known else "it has none"
             raise NotFound(
-                f"no segment {segment!r} on list {list_slug!r}; "
-                f"see `mailer segment list --list {list_slug}`"
+                f"{missing}; see `mailer segment list --list {list_slug}`",
+                web=f"{missing} ({its})",
             )
         expression = segment_row.expression
     if expression:
@@ -202,9 +210,10 @@ def check(audience: Audience, scheduled_at: datetime | None, settings: Settings)
                 if n == 1
                 else (f"all {n} active subscribers of {who}")
             )
+            received = f"nobody to send to: {everyone} already received this issue"
             raise EmptyAudience(
-                f"nobody to send to: {everyone} already received this issue; --force-resend "
-                "sends it again; no campaign created"
+                f"{received}; --force-resend sends it again; no campaign created",
+                web=f"{received}; {{force_resend}} sends it again; no campaign created",
             )
         raise EmptyAudience(
             f"nobody to send to: {who} has no active, unsuppressed subscriber; no campaign created"
@@ -245,7 +254,10 @@ def create(
 def get(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound(f"no campaign {campaign_id}; see `mailer campaign list`")
+        raise NotFound(
+            f"no campaign {campaign_id}; see `mailer campaign list`",
+            web=f"no campaign {campaign_id}",
+        )
     return campaign
 
 

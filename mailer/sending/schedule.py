@@ -17,7 +17,9 @@ def parse_when(value: str, zone: tzinfo) -> datetime:
     except ValueError as exc:
         raise MailerError(
             f"--at {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 (in "
-            f"MAILER_TIMEZONE, {zone}) or 2026-12-01T09:00-06:00"
+            f"MAILER_TIMEZONE, {zone}) or 2026-12-01T09:00-06:00",
+            web=f"{{at}}: {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 (in "
+            f"MAILER_TIMEZONE, {zone}) or 2026-12-01T09:00-06:00",
         ) from exc
     return in_zone(when, zone)
 
@@ -39,7 +41,10 @@ def describe(when: datetime, zone: tzinfo) -> str:
 def require_future(when: datetime, now: datetime, zone: tzinfo) -> None:
     """Refuse a send time that has passed (it would otherwise go out at once, unasked)."""
     if when <= now:
+        past = (
+            f"the send time {describe(when, zone)} is in the past: it is now {describe(now, zone)}"
+        )
         raise MailerError(
-            f"the send time {describe(when, zone)} is in the past: it is now "
-            f"{describe(now, zone)}; give a later time, or leave --at out to send now"
+            f"{past}; give a later time, or leave --at out to send now",
+            web=f"{past}; give a later time, or leave {{at}} empty to send now",
         )

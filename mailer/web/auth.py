@@ -46,7 +46,27 @@ class LoginRequired(Exception):  # noqa: N818  (a signal, not an error)
 
 
 class CsrfRejected(Exception):  # noqa: N818
-    """A state-changing request without the session's CSRF token: refused with 403."""
+    """A state-changing request that cannot be shown to come from our own page: refused with 403.
+
+    `reason` says which check failed, so that the page tells the person what to do about it:
+    "cookie" (no valid session cookie came: blocked cookies, or a session too old), "token"
+    (the form's token is not the session's: a page left open across a sign-in or out), "origin"
+    (no Origin or Referer header, or another site's)."""
+
+    def __init__(self, reason: str = "token"):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_request(request: Request, data: SessionData | None, submitted: str | None) -> None:
+    """Raise CsrfRejected (with its reason) unless a state-changing request carries the session's
+    token and comes from one of our own pages."""
+    if data is None:
+        raise CsrfRejected("cookie")
+    if not csrf_matches(data, submitted):
+        raise CsrfRejected("token")
+    if not same_origin(request):
+        raise CsrfRejected("origin")
 
 
 # --- the session cookie -----------------------------------------------------------------------

@@ -3,9 +3,16 @@
 Every error a stage raises for a person to read is a `MailerError` or a `SubscribersError`; the
 web answers it with the status below and the error's own message (an admin error page, or the
 API's JSON `detail`), so the same mistake gets the same status wherever it was made.
+
+The message is the error's `web` wording when it has one (its `str()` then gives CLI advice:
+`--at`, `mailer segment list`), with each `{name}` in it filled in for the surface: the admin form's
+label on a page (`FORM_LABELS`), the JSON key in the API (`API_NAMES`).
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
 
 from mailer.accounts import AuthError
 from mailer.errors import MailerError
@@ -20,6 +27,53 @@ STATUS_OF: tuple[tuple[tuple[type[Exception], ...], int], ...] = (
     ((AlreadyExists, Suppressed, CampaignStateError, AuthError), 409),  # not in the current state
     ((MailerError, SubscribersError), 422),  # invalid input: the message says what and where
 )
+
+
+# How the admin forms name the inputs a shared error names by its API key (the labels of
+# templates/web/admin/*.html.j2, so that the reader finds the field the message means).
+FORM_LABELS: Mapping[str, str] = {
+    "at": "“Schedule”",
+    "segment": "a segment in “Audience”",
+    "where": "“Or an expression”",
+    "force_resend": "ticking “Also send to people who already received this issue”",
+    "name": "“Name”",
+    "pending": "“Pending”",
+    "expires": "“Expires”",
+}
+
+# The same inputs in the JSON API's request bodies.
+API_NAMES: Mapping[str, str] = {
+    "at": "`at`",
+    "segment": "`segment`",
+    "where": "`where`",
+    "force_resend": "`force_resend: true`",
+    "name": "`name`",
+    "pending": "`pending: true`",
+    "expires": "`expires`",
+}
+
+_NAME = re.compile(r"\{([a-z_]+)\}")
+
+
+def user_message(exc: BaseException, names: Mapping[str, str] = FORM_LABELS) -> str:
+    """What a person in the browser (or, with `API_NAMES`, an API client) reads for `exc`: its
+    `web` wording with each `{name}` it knows replaced, else `str(exc)` (no CLI advice in it).
+
+    Only known names are replaced, so braces in a value the user typed are shown as typed."""
+    web = getattr(exc, "web", None)
+    if not web:
+        return str(exc)
+    return _NAME.sub(lambda m: names.get(m[1], m[0]), web)
+
+
+# A paused campaign's stored reason ends with the CLI's way to resume it (`mailer campaign status`
+# prints it as stored); the admin page has a Resume button, the API a resume operation.
+_CLI_RESUME = re.compile(r"`mailer campaign resume \d+`")
+
+
+def stored_reason(reason: str) -> str:
+    """A campaign's stored status reason as the web shows it: without the CLI command."""
+    return _CLI_RESUME.sub("resume the campaign", reason)
 
 
 def http_status(exc: BaseException) -> int | None:

@@ -65,6 +65,13 @@ def wrap_address(address: object) -> Markup:
     return Markup("<wbr>").join(escape(part) for part in parts)
 
 
+def counted(count: object, word: str, plural: str = "") -> str:
+    """'1 item', '3 items', '0 items': the number with its noun in the right number (English;
+    `plural` for a noun that does not just take an -s: `n | counted("person", "people")`)."""
+    many = plural or word + "s"
+    return f"{count} {word if count == 1 else many}"
+
+
 def _site_context(request: Request) -> dict[str, Any]:
     """What the base layout shows on every page (firm, newsletter, postal address)."""
     settings = get_settings()
@@ -77,9 +84,10 @@ def _site_context(request: Request) -> dict[str, Any]:
 
 
 def _web_env() -> jinja2.Environment:
-    """The one template environment, plus the filter only web pages use."""
+    """The one template environment, plus the filters only web pages use."""
     env = template_env(WEB_TEMPLATES, html=True)
     env.filters["address"] = wrap_address
+    env.filters["counted"] = counted
     return env
 
 

@@ -16,6 +16,7 @@ from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
 from mailer.web import delivery_counts
+from mailer.web.errors import stored_reason, user_message
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
@@ -261,7 +262,7 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
         segment=segment.slug if segment else None,
         expression=campaign.expression,
         status=campaign.status.value,
-        reason=campaign.status_reason,
+        reason=stored_reason(campaign.status_reason),
         total=campaign.total,
         counts=delivery_counts.counts(session, campaign),
         scheduled_at=campaign.scheduled_at,
@@ -302,7 +303,7 @@ def segment_rows(session: Session, list_id: int) -> list[tuple[Segment, int | No
         try:
             out.append((seg, segments.count(session, list_id, seg.expression), ""))
         except SubscribersError as exc:  # shown beside the segment
-            out.append((seg, None, str(exc)))
+            out.append((seg, None, user_message(exc)))
     return out
 
 

@@ -270,7 +270,12 @@ def test_send_asks_for_confirmation_with_the_count_then_sends_to_the_segment(
     again = editor.post(f"/admin/issues/{room.issue_slug}/send", form)
     assert again.status_code == 422 and "nobody to send to" in again.text
     assert f"all {expected} active subscribers of list" in again.text
-    assert "already received this issue; --force-resend sends it again" in again.text
+    # …and the page says how to send it again with the form's own checkbox, not a CLI flag.
+    assert (
+        "already received this issue; ticking “Also send to people who already received this "
+        "issue” sends it again; no campaign created" in text_of(again.text)
+    )
+    assert "--force-resend" not in again.text
 
 
 def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(

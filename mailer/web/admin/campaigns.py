@@ -22,6 +22,7 @@ from mailer.settings import get_settings
 from mailer.web import keyset, queries
 from mailer.web.admin import campaign_report, engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.errors import user_message
 from mailer.web.pages import SVG_HEADERS
 from subscribers.errors import NotFound as SubscribersNotFound
 
@@ -200,5 +201,5 @@ def campaign_action(
             raise SubscribersNotFound(f"no campaign action {action!r}")
     except campaigns.CampaignStateError as exc:
         session.rollback()
-        return redirect(url, str(exc), "error")
+        return redirect(url, user_message(exc), "error")
     return redirect(url, message)

@@ -16,7 +16,7 @@ from mailer.accounts import AdminUser
 from mailer.errors import MailerError
 from mailer.settings import get_settings
 from mailer.web import auth, queries
-from mailer.web.errors import http_status
+from mailer.web.errors import http_status, user_message
 from mailer.web.pages import SecureRoute, page
 from subscribers import lifecycle
 from subscribers.errors import SubscribersError
@@ -39,22 +39,39 @@ class AdminRoute(SecureRoute):
                 if exc.next_url:
                     target += "?next=" + quote(exc.next_url, safe="/")
                 response = RedirectResponse(target, status_code=303)
-            except auth.CsrfRejected:
-                response = _error_page(
-                    request,
-                    403,
-                    "This form has expired",
-                    "The page was open too long or came from elsewhere. Go back, reload the "
-                    "page and try again. Nothing was changed.",
-                )
+            except auth.CsrfRejected as exc:
+                response = _error_page(request, 403, *CSRF_PAGES[exc.reason])
             except (MailerError, SubscribersError) as exc:
                 status = http_status(exc) or 422
                 heading = "Not found" if status == 404 else "That did not work"
-                response = _error_page(request, status, heading, str(exc))
+                response = _error_page(request, status, heading, user_message(exc))
             response.headers.setdefault("Cache-Control", "no-store")
             return response
 
         return guarded
+
+
+# What a refused form post says, by auth.CsrfRejected.reason: (heading, message).
+CSRF_PAGES: dict[str, tuple[str, str]] = {
+    "cookie": (
+        "The request could not be verified",
+        "Your browser sent no valid session cookie with the form: it may block cookies for this "
+        "site, or the session ran out. Allow cookies for this site, reload the page and try "
+        "again. Nothing was changed.",
+    ),
+    "token": (
+        "This form has expired",
+        "The form's security token does not match your session: the page was probably opened "
+        "before you last signed in or out. Reload the page and try again. Nothing was changed.",
+    ),
+    "origin": (
+        "The request could not be verified",
+        "Your browser did not say which page sent the form (no Origin or Referer header), or it "
+        "came from another site. Reload the page and send the form from there; a privacy "
+        "setting or extension that removes the Referer header also causes this. Nothing was "
+        "changed.",
+    ),
+}
 
 
 def not_found_page(request: Request) -> Response:
@@ -116,8 +133,7 @@ async def check_csrf(request: Request) -> None:
             form = await request.form()
             value = form.get(auth.CSRF_FIELD)
             submitted = value if isinstance(value, str) else None
-    if not auth.csrf_matches(session_data(request), submitted) or not auth.same_origin(request):
-        raise auth.CsrfRejected()
+    auth.check_request(request, session_data(request), submitted)
 
 
 Admin = Annotated[AdminUser, Depends(current_admin)]

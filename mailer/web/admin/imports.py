@@ -11,6 +11,7 @@ from fastapi import File, Request, Response, UploadFile
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router
 from mailer.web.admin.lists import list_or_404, render_list_page
+from mailer.web.errors import user_message
 from subscribers.errors import SubscribersError
 from subscribers.importing import import_csv_file
 
@@ -40,5 +41,7 @@ async def import_subscribers(
         session.commit()
     except SubscribersError as exc:
         session.rollback()
-        return render_list_page(request, session, admin, mlist, error=str(exc), status_code=422)
+        return render_list_page(
+            request, session, admin, mlist, error=user_message(exc), status_code=422
+        )
     return render_list_page(request, session, admin, mlist, report=report)

@@ -27,9 +27,11 @@ from mailer.sending.schedule import describe, parse_when
 from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.errors import user_message
+from mailer.web.pages import counted
 from subscribers import segments
 from subscribers.addresses import parse_address
-from subscribers.errors import SubscribersError
+from subscribers.errors import InvalidAddress, SubscribersError
 from subscribers.models import MailingList, Segment
 from subscribers.text import counted
 
@@ -116,7 +118,9 @@ async def submit_issue_import(
         session.commit()
     except (MailerError, SubscribersError) as exc:
         session.rollback()
-        return _issues_page(request, session, admin, error=str(exc), pasted=text, status_code=422)
+        return _issues_page(
+            request, session, admin, error=user_message(exc), pasted=text, status_code=422
+        )
     verb = "imported" if result.created else "updated"
     return redirect(
         f"/admin/issues/{slug}", f"Issue {verb}: {counted(len(content.items), 'item')}."
@@ -244,7 +248,7 @@ def test_send(
             raise MailerError("give at least one address for the test copy")
         if len(wanted) > 10:
             raise MailerError("at most 10 test addresses at a time")
-        clean = [parse_address(a).email for a in wanted]
+        clean = _test_addresses(wanted)
         results = send_test_copies(issue.id, clean)
     except (MailerError, SubscribersError) as exc:
         return _issue_page(
@@ -252,7 +256,7 @@ def test_send(
             session,
             admin,
             issue,
-            test_error=str(exc),
+            test_error=user_message(exc),
             form={"addresses": addresses},
             status_code=422,
         )
@@ -269,6 +273,21 @@ def test_send(
             status_code=502,
         )
     return redirect(f"/admin/issues/{slug}", "Test copy sent to " + ", ".join(results) + ".")
+
+
+def _test_addresses(wanted: list[str]) -> list[str]:
+    """The canonical addresses, or InvalidAddress naming each one that is not an address (in a
+    list of several, the reason alone would not say which)."""
+    clean: list[str] = []
+    bad: list[str] = []
+    for address in wanted:
+        try:
+            clean.append(parse_address(address).email)
+        except InvalidAddress as exc:
+            bad.append(f"{address} is not a valid address: {user_message(exc)}")
+    if bad:
+        raise InvalidAddress("; ".join(bad))
+    return clean
 
 
 def _parse_audience(value: str) -> tuple[str, str | None]:
@@ -310,7 +329,7 @@ def send(
         campaigns.check(resolved, scheduled_at, settings)
     except (MailerError, SubscribersError) as exc:
         return _issue_page(
-            request, session, admin, issue, send_error=str(exc), form=form, status_code=422
+            request, session, admin, issue, send_error=user_message(exc), form=form, status_code=422
         )
     if confirm != "yes":
         return render(
@@ -345,6 +364,6 @@ def send(
     else:
         message = (
             f"Campaign {campaign_id} scheduled for {describe(scheduled_at, settings.zone())}; "
-            "`mailer beat` (or the workers' beat) starts it when due."
+            "the scheduler starts it when due."
         )
     return redirect(f"/admin/campaigns/{campaign_id}", message)

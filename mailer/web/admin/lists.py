@@ -18,6 +18,8 @@ from mailer.sending.models import Campaign
 from mailer.settings import get_settings
 from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
+from mailer.web.errors import user_message
+from mailer.web.pages import counted
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
 from subscribers.lifecycle import add_subscriber
@@ -67,7 +69,7 @@ def submit_new_list(
                 "title": "Lists",
                 "lists": list_lists(session),
                 "form": {"slug": slug, "name": name, "description": description},
-                "error": str(exc),
+                "error": user_message(exc),
             },
             admin=admin,
             active="lists",
@@ -192,7 +194,7 @@ def submit_new_subscriber(
         form = {"email": email, "name": name, "company": company, "language": language}
         form["tags"] = tags
         return render_list_page(
-            request, session, admin, mlist, form=form, error=str(exc), status_code=422
+            request, session, admin, mlist, form=form, error=user_message(exc), status_code=422
         )
     what = "added to" if result.created else "already on"
     return redirect(f"/admin/lists/{mlist.slug}", f"{result.subscriber.email} {what} the list.")
@@ -270,8 +272,8 @@ def submit_list_deletion(
     sent = _campaigns_of(session, mlist.id)
     if sent:
         raise InvalidInput(
-            f"list {mlist.slug} has {sent} campaign(s), whose figures and archive refer to it: "
-            "it cannot be deleted (rename it instead); nothing was deleted"
+            f"list {mlist.slug} has {counted(sent, 'campaign')}, whose figures and archive refer "
+            "to it: it cannot be deleted (rename it instead); nothing was deleted"
         )
     done = delete_list(session, mlist.slug)
     session.commit()

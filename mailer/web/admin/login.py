@@ -106,8 +106,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/admin",  # noqa: A002
 ) -> Response:
     data = session_data(request)
-    if not auth.csrf_matches(data, csrf_token) or not auth.same_origin(request):
-        raise auth.CsrfRejected()
+    auth.check_request(request, data, csrf_token)
     assert data is not None
     limiter = _login_limiter(request)
     ip = _client_ip(request)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, render
+from mailer.web.errors import user_message
 from subscribers import search
 from subscribers.bulk import DESCRIPTIONS, BulkAction
 from subscribers.errors import SegmentSyntaxError, SubscribersError
@@ -152,9 +153,9 @@ def search_page(
         )
         rows = [row[0] for row in found.rows]
     except SegmentSyntaxError as exc:
-        error, column = str(exc), exc.column
+        error, column = user_message(exc), exc.column
     except SubscribersError as exc:
-        error = str(exc)
+        error = user_message(exc)
     statuses = [s.value for s in (SubscriptionStatus if params.list else SubscriberStatus)]
     return render(
         request,
@@ -192,7 +193,7 @@ def count_expression(
     try:
         n = search.count(session, search.SubscriberSearch(expression=expression))
     except SegmentSyntaxError as exc:
-        return JSONResponse({"error": str(exc), "column": exc.column}, status_code=422)
+        return JSONResponse({"error": user_message(exc), "column": exc.column}, status_code=422)
     except SubscribersError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse({"error": user_message(exc)}, status_code=422)
     return JSONResponse({"count": n, "expression": expression.strip() or None})

@@ -12,6 +12,8 @@ from mailer.accounts import AdminUser
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.lists import list_or_404
+from mailer.web.errors import user_message
+from mailer.web.pages import counted
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 from subscribers.models import MailingList
@@ -74,7 +76,7 @@ def submit_new_segment(
             admin,
             mlist,
             form={"slug": segment_slug, "expression": expression},
-            error=str(exc),
+            error=user_message(exc),
             status_code=422,
         )
     return redirect(
@@ -96,7 +98,7 @@ def count_segment(
     try:
         n = segments.count(session, mlist.id, text)
     except SegmentSyntaxError as exc:
-        return JSONResponse({"error": str(exc), "column": exc.column}, status_code=422)
+        return JSONResponse({"error": user_message(exc), "column": exc.column}, status_code=422)
     except SubscribersError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+        return JSONResponse({"error": user_message(exc)}, status_code=422)
     return JSONResponse({"count": n, "expression": text})

@@ -24,6 +24,7 @@ from mailer.sending.models import Delivery
 from mailer.settings import get_settings
 from mailer.web.admin import engagement
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
+from mailer.web.errors import user_message
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.errors import NotFound as SubscribersNotFound
 from subscribers.gdpr import forget
@@ -174,7 +175,7 @@ def edit_subscriber(
         session.rollback()
         form = {"name": name, "company": company, "language": language, "tags": tags}
         return _subscriber_page(
-            request, session, admin, sub, error=str(exc), form=form, status_code=422
+            request, session, admin, sub, error=user_message(exc), form=form, status_code=422
         )
     return redirect(f"/admin/subscribers/{sub.id}", "Changes saved.")
 

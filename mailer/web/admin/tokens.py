@@ -15,6 +15,7 @@ from mailer.accounts import SCOPES, AdminUser, ApiToken, AuthError, list_tokens
 from mailer.db import utcnow
 from mailer.errors import NotFound
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.errors import user_message
 
 router = protected_router()
 
@@ -70,7 +71,7 @@ def submit_new_token(
     except AuthError as exc:
         session.rollback()
         form = {"name": name, "expires": expires}
-        return _page(request, session, admin, error=str(exc), form=form, status_code=422)
+        return _page(request, session, admin, error=user_message(exc), form=form, status_code=422)
     return _page(request, session, admin, created=(token, row))
 
 

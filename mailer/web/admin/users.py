@@ -13,6 +13,7 @@ from mailer import accounts
 from mailer.accounts import AdminUser, AuthError
 from mailer.errors import NotFound
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
+from mailer.web.errors import user_message
 
 router = protected_router()
 
@@ -61,7 +62,7 @@ def submit_new_user(
     except AuthError as exc:
         session.rollback()
         return _page(
-            request, session, admin, error=str(exc), form={"email": email}, status_code=422
+            request, session, admin, error=user_message(exc), form={"email": email}, status_code=422
         )
     return redirect("/admin/users", f"Admin user {user.email} created: they can sign in now.")
 

@@ -1,7 +1,8 @@
 """What every API module shares: the route class that answers user errors as JSON, bearer-token
 authentication, the documented error responses and the path parameter types.
 
-Errors are JSON `{"detail": "..."}` with the same wording as the CLI's: 401 without a valid token
+Errors are JSON `{"detail": "..."}` with the CLI's wording, inputs named by their JSON keys instead
+of the CLI's options (mailer/web/errors.py): 401 without a valid token
 (with `WWW-Authenticate: Bearer`; an expired or revoked token says so), 403 when the token lacks
 the operation's scope (RFC 6750 `insufficient_scope`), 404 for an unknown list/issue/campaign, 409
 when the state forbids the change (e.g. resuming a campaign that is not paused), 422 for bad input
@@ -31,7 +32,7 @@ from mailer import accounts
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
 from mailer.web import queries
-from mailer.web.errors import http_status
+from mailer.web.errors import API_NAMES, http_status, user_message
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 
 
@@ -40,7 +41,7 @@ def _error_response(exc: Exception) -> JSONResponse | None:
     status = http_status(exc)
     if status is None:
         return None
-    body: dict[str, Any] = {"detail": str(exc)}
+    body: dict[str, Any] = {"detail": user_message(exc, API_NAMES)}
     if isinstance(exc, SegmentSyntaxError):
         body["column"] = exc.column
     return JSONResponse(body, status_code=status)
@@ -90,8 +91,8 @@ def _authorize(authorization: str | None, scope: str) -> ApiClient | JSONRespons
             when = f"{row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""
             return _refusal(
                 401,
-                f"this token expired on {when}; create a new one with "
-                "`mailer admin create-token NAME --scope … --expires …`",
+                f"this token expired on {when}; an admin creates a new one on the admin's "
+                "Tokens page (/admin/tokens)",
                 'Bearer error="invalid_token", error_description="expired"',
             )
         client = ApiClient(row.id, row.name, tuple(row.scope_list))
@@ -100,7 +101,8 @@ def _authorize(authorization: str | None, scope: str) -> ApiClient | JSONRespons
         return _refusal(
             403,
             f"the token {client.name!r} lacks the {scope!r} scope (it has: "
-            f"{', '.join(client.scopes)}); create a token with `--scope {scope}`",
+            f"{', '.join(client.scopes)}); an admin creates a token with the {scope!r} scope on "
+            "the admin's Tokens page (/admin/tokens)",
             f'Bearer error="insufficient_scope", scope="{scope}"',
         )
     return client
