@@ -28,7 +28,6 @@ from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.errors import user_message
-from mailer.web.pages import counted
 from subscribers import segments
 from subscribers.addresses import parse_address
 from subscribers.errors import InvalidAddress, SubscribersError
