@@ -297,12 +297,19 @@ def _send_the_rest(campaign_id: int, no_wait: bool) -> None:
 
 @app.command()
 def resume(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
-    """Continue a paused campaign where it stopped."""
+    """Continue a paused campaign where it stopped.
+
+    Without a broker, also a campaign left "sending" by a `mailer` process that is gone (killed,
+    its machine restarted): the rows it held are sent from here. Claims keep two processes from
+    sending one row, so this is safe even while another process still sends the campaign."""
     from mailer.db import session_scope
-    from mailer.sending import campaigns
+    from mailer.sending import campaigns, dispatch
+    from mailer.sending.models import CampaignStatus
 
     with session_scope() as session:
-        campaigns.resume(session, campaign_id)
+        status = campaigns.get(session, campaign_id).status
+        if not (status == CampaignStatus.SENDING and dispatch.embedded()):
+            campaigns.resume(session, campaign_id)
     _send_the_rest(campaign_id, no_wait)
     console.print(f"campaign {campaign_id} resumed")
 
