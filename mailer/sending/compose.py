@@ -59,6 +59,11 @@ TEST_PREFIX = "[TEST] "
 _SLUG = re.compile(r"[^a-z0-9-]+")
 
 
+def new_test_send() -> str:
+    """A random name for one test send (8 characters of [a-z2-7]): see Composer.message_id."""
+    return base64.b32encode(os.urandom(5)).decode("ascii").lower()
+
+
 def dot_stuffed(data: bytes) -> bytes:
     """`data` with a dot added before each line that starts with one (RFC 5321 section 4.5.2),
     so no line of a message can end the DATA phase. The same object when there is none."""
@@ -275,20 +280,19 @@ class Composer:
         base = delivery_id * tokens.LINK_SLOTS
         return tuple(prefix + sign(base + n) for n in range(self._links))
 
-    @cached_property
-    def _test_send(self) -> str:
-        """This Composer's test send, for its copies' Message-IDs: random, made once."""
-        return base64.b32encode(os.urandom(5)).decode("ascii").lower()
+    # Which test send this Composer's test copies belong to: set per send (`new_test_send`, by
+    # sending/copies.py); part of their Message-IDs, so that each send is a new message.
+    test_send = ""
 
     def message_id(self, delivery_id: int, *, test: bool = False) -> str:
         """Deterministic per delivery, so a retried delivery is recognisably the same message.
 
         A test copy has no delivery: its numbering restarts at 0 on every test send, so its id
-        also names the send (`c0.t0.SEND.TAG@…`). Mail clients drop a repeated Message-ID and
-        the outbox names files after it: each test send must be a new message. Still signed
-        (`TAG` over campaign, number and send), so it stays recognisably ours."""
+        also names the send (`c0.t0.SEND.TAG@…`, SEND being `test_send`). Mail clients drop a
+        repeated Message-ID and the outbox names files after it: each test send must be a new
+        message. Still signed (`TAG` over campaign, number and send): recognisably ours."""
         if test:
-            copy = f"t{delivery_id}.{self._test_send}"
+            copy = f"t{delivery_id}.{self.test_send}" if self.test_send else f"t{delivery_id}"
             tag = self._message_ids.digest(f"{self.info.campaign_id}:{copy}")
             return f"<c{self.info.campaign_id}.{copy}.{tag}@{self.domain}>"
         tag = self._message_ids.digest(f"{self.info.campaign_id}:d{delivery_id}")

@@ -12,7 +12,7 @@ from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
 from mailer.rendering.email_edition import render_issue
-from mailer.sending.compose import CampaignInfo, Composer
+from mailer.sending.compose import CampaignInfo, Composer, new_test_send
 from mailer.sending.transport import Reply, make_transport
 from mailer.settings import get_settings
 
@@ -30,6 +30,7 @@ def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
         )
         rendered = render_issue(content_of(issue), settings)
     composer = Composer(rendered, info, settings)
+    composer.test_send = new_test_send()  # this send's copies are new messages, not repeats
     results: dict[str, Reply] = {}
     transport = make_transport(settings.smtp_url)
     try:

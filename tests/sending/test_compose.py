@@ -469,8 +469,6 @@ def jinja_twin(composer: Composer) -> Composer:
     """The same campaign composed by filling the templates with Jinja per recipient."""
     twin = Composer(composer.rendered, composer.info, composer.settings)
     twin.bodies = PersonalBodies(twin.personalizer, stencils=False)
-    # The same test send: a test copy's Message-ID names its (random) send.
-    twin.__dict__["_test_send"] = composer._test_send
     return twin
 
 
