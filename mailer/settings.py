@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from email.utils import parseaddr
 from functools import lru_cache
@@ -178,28 +179,6 @@ class Settings(BaseSettings):
                 ) from None
         return v
 
-    @field_validator("smtp_url")
-    @classmethod
-    def _smtp_url(cls, v: str) -> str:
-        """The relay's URL must name a transport the sending path knows (transport.py)."""
-        if v.startswith("outbox://"):
-            return v
-        parts = urlsplit(v)
-        try:
-            port = parts.port
-        except ValueError:
-            port = -1
-        if (
-            parts.scheme not in {"smtp", "smtp+starttls", "smtps"}
-            or not parts.hostname
-            or (port is not None and not 0 < port < 65536)
-        ):
-            raise ValueError(
-                f"{redact(v)!r} is not understood: use smtp://host:25, "
-                "smtp+starttls://user:pass@host:587, smtps://user:pass@host:465 or outbox://FOLDER"
-            )
-        return v
-
     @field_validator("page_size")
     @classmethod
     def _page_size(cls, v: str) -> str:
@@ -283,6 +262,13 @@ class Settings(BaseSettings):
                 "a folder or the Mailpit catcher): set your relay's URL "
                 "(smtp+starttls://user:password@relay:587)"
             )
+        # The sample firm's names are defaults, for the demo: in production they must be said.
+        for field, what in (("firm_name", "firm"), ("newsletter_name", "newsletter")):
+            if field not in self.model_fields_set:
+                problems.append(
+                    f"MAILER_{field.upper()} is not set, so every issue would carry the sample "
+                    f"{what} name {default[field].default!r}: set your {what}'s name"
+                )
         from_domain = parseaddr(self.from_)[1].rpartition("@")[2]
         if self.from_ == default["from_"].default or placeholder_host(from_domain):
             problems.append(
@@ -325,6 +311,17 @@ class Settings(BaseSettings):
             f.write(key + "\n")
         return key
 
+    def secret_source(self) -> str:
+        """Where the signing key comes from, for people reading the settings (never the key)."""
+        if self.secret_key:
+            return "set (hidden)"
+        path = self.secret_file()
+        if path is not None and path.exists():
+            return f"not set: the key generated in {path} is used (hidden)"
+        if path is not None:
+            return f"not set: a key will be generated in {path} on first use"
+        return "not set (required with this database)"
+
     def secret_file(self) -> Path | None:
         from sqlalchemy.engine import make_url  # here: reading the settings needs no SQLAlchemy
 
@@ -346,8 +343,44 @@ class Settings(BaseSettings):
         return [self.secret(), *self.previous_secret_keys]
 
 
+def setting_names() -> set[str]:
+    """Every MAILER_* variable a setting is read from."""
+    return {info.alias or f"MAILER_{name.upper()}" for name, info in Settings.model_fields.items()}
+
+
+def unknown_names(environ: dict[str, str], dotenv: dict[str, str | None]) -> list[str]:
+    """A warning per MAILER_* name that is no setting, so a typo (`MAILER_FRM`) is not silently
+    ignored: every such name in the .env file (it is ours), and in the environment those that
+    look like a misspelt setting (other tools may set their own MAILER_* variables)."""
+    import difflib
+
+    known = setting_names()
+    found: list[str] = []
+    for where, names in (("in .env", dotenv), ("in the environment", environ)):
+        for raw in names:
+            name = raw.upper()
+            if not name.startswith("MAILER_") or name in known:
+                continue
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+            if not close and where != "in .env":
+                continue
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            found.append(f"{raw} {where} is not a setting{hint}; it is ignored")
+    return found
+
+
+def _warn_unknown_names() -> None:
+    from dotenv import dotenv_values  # what pydantic-settings reads .env with
+
+    env_file = Path(".env")
+    dotenv = dict(dotenv_values(env_file)) if env_file.is_file() else {}
+    for warning in unknown_names(dict(os.environ), dotenv):
+        sys.stderr.write(f"warning: {warning}\n")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    _warn_unknown_names()
     try:
         return Settings()
     except ValidationError as exc:

@@ -23,3 +23,9 @@ def one_line(text: str, limit: int | None = None) -> str:
     """`text` on one line: each control character becomes a space, runs of white space fold into
     one, the ends are trimmed; then cut to `limit` characters when given."""
     return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())[:limit]
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """`1 item`, `2 items`, `0 items`: a count with its noun in the right number (`plural` for
+    nouns that do not just take an s, e.g. `addresses`)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"

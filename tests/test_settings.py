@@ -96,8 +96,6 @@ def test_a_bad_value_is_named_once_with_what_was_given_and_what_would_do(
     [
         ("MAILER_RATE_LIMIT", "fast", "MAILER_RATE_LIMIT: 'fast' is not a rate: use e.g. 40"),
         ("MAILER_RATE_LIMIT", "40 per sec", "MAILER_RATE_LIMIT: '40 per sec' is not a rate"),
-        ("MAILER_SMTP_URL", "relay.firm.com:587", "MAILER_SMTP_URL: 'relay.firm.com:587' is not"),
-        ("MAILER_SMTP_URL", "smtp://u:hunter2@relay:99999", "'smtp://u:***@relay:99999' is not"),
         ("MAILER_BATCH_SIZE", "many", "MAILER_BATCH_SIZE: 'many' is not a whole number"),
         ("MAILER_BATCH_SIZE", "0", "MAILER_BATCH_SIZE: Input should be greater than or equal to 1"),
         ("MAILER_RETRY_BASE_DELAY", "soon", "MAILER_RETRY_BASE_DELAY: 'soon' is not a number"),
@@ -112,11 +110,25 @@ def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
         get_settings()
     reset_settings()
     assert said in str(caught.value)
-    assert "hunter2" not in str(caught.value)
 
 
-def test_good_rates_and_relays_pass(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_good_rates_pass(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for rate in ("0", "40/second", "50000/hour", "10 per minute"):
         assert Settings(rate_limit=rate).rate_limit == rate
-    for url in ("smtp://relay:25", "smtp+starttls://u:p@relay:587", "smtps://relay", "outbox://x"):
-        assert Settings(smtp_url=url).smtp_url == url
+
+
+def test_a_misspelt_setting_in_env_or_the_environment_is_named_with_the_likely_one(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (clean_env / ".env").write_text("MAILER_FRM=Firm <news@firm.example>\nMAILER_COLOUR=red\n")
+    monkeypatch.setenv("MAILER_RATE_LIMT", "40/second")
+    monkeypatch.setenv("MAILER_SOMETHING_ELSE", "another tool's")  # not ours to judge
+    get_settings()
+    reset_settings()
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "warning: MAILER_FRM in .env is not a setting (did you mean MAILER_FROM?); it is ignored",
+        "warning: MAILER_COLOUR in .env is not a setting; it is ignored",
+        "warning: MAILER_RATE_LIMT in the environment is not a setting (did you mean "
+        "MAILER_RATE_LIMIT?); it is ignored",
+    ]

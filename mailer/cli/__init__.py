@@ -123,6 +123,15 @@ def load_command(name: str) -> click.Command:
     return command
 
 
+def suggestions(typo: str, names: list[str]) -> list[str]:
+    """Commands a mistyped `typo` may have meant: close spellings, then those it starts."""
+    import difflib
+
+    close = difflib.get_close_matches(typo.lower(), names, n=3, cutoff=0.6)
+    starts = [n for n in names if len(typo) >= 2 and n.startswith(typo.lower())]
+    return list(dict.fromkeys([*close, *starts]))[:3]
+
+
 class LazyGroup(TyperGroup):
     """The root group: lists commands from the static table, loads one only when it runs.
 
@@ -141,6 +150,21 @@ class LazyGroup(TyperGroup):
         command = load_command(cmd_name)
         self.commands[cmd_name] = command
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, and an unknown command suggests the close ones: typer only looks at the
+        commands already loaded, which at the root are none (they load lazily)."""
+        try:
+            return self._click_resolve_command(ctx, args)
+        except click.exceptions.UsageError as exc:
+            if args and "Did you mean" not in exc.message:
+                close = suggestions(args[0], self.list_commands(ctx))
+                if close:
+                    shown = ", ".join(f"'mailer {c}'" for c in close)
+                    exc.message = f"{exc.message.rstrip('.')}. Did you mean {shown}?"
+            raise
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         ctx.meta[_LISTING] = True
@@ -185,6 +209,19 @@ def main() -> None:
             "`mailer db upgrade` first"
         )
         sys.exit(1)
+
+
+def campaign_id_value(value: str) -> int:
+    """A campaign's id as typed: a whole number, or a message that says so (not pydantic's)."""
+    try:
+        number = int(value.strip().removeprefix("#"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"campaign id must be a number (as `mailer campaign list` shows), not {value!r}"
+        ) from None
+    if number < 1:
+        raise typer.BadParameter(f"campaign id must be a number from 1 up, not {value!r}")
+    return number
 
 
 def row_folded(prefix: str, text: str) -> str:

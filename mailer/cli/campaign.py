@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mailer.cli import campaign_id_value
 from mailer.errors import NotFound
 
 if TYPE_CHECKING:
@@ -224,8 +225,11 @@ def list_() -> None:
         console.print(line, highlight=False)
 
 
+CAMPAIGN_ID = typer.Argument(..., metavar="ID", parser=campaign_id_value)
+
+
 @app.command()
-def status(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+def status(campaign_id: int = CAMPAIGN_ID) -> None:
     """Status and counts of one campaign, and why mail is deferred or failed."""
     from mailer.db import session_scope
     from mailer.sending import campaigns
@@ -264,7 +268,7 @@ def _print_groups(groups: list[Any]) -> None:
 
 
 @app.command()
-def pause(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+def pause(campaign_id: int = CAMPAIGN_ID) -> None:
     """Stop sending after the batches in flight finish their current chunk."""
     from mailer.db import session_scope
     from mailer.sending import campaigns
@@ -292,19 +296,26 @@ def _send_the_rest(campaign_id: int, no_wait: bool) -> None:
 
 
 @app.command()
-def resume(campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool = NO_WAIT) -> None:
-    """Continue a paused campaign where it stopped."""
+def resume(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
+    """Continue a paused campaign where it stopped.
+
+    Without a broker, also a campaign left "sending" by a `mailer` process that is gone (killed,
+    its machine restarted): the rows it held are sent from here. Claims keep two processes from
+    sending one row, so this is safe even while another process still sends the campaign."""
     from mailer.db import session_scope
-    from mailer.sending import campaigns
+    from mailer.sending import campaigns, dispatch
+    from mailer.sending.models import CampaignStatus
 
     with session_scope() as session:
-        campaigns.resume(session, campaign_id)
+        status = campaigns.get(session, campaign_id).status
+        if not (status == CampaignStatus.SENDING and dispatch.embedded()):
+            campaigns.resume(session, campaign_id)
     _send_the_rest(campaign_id, no_wait)
     console.print(f"campaign {campaign_id} resumed")
 
 
 @app.command()
-def cancel(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
+def cancel(campaign_id: int = CAMPAIGN_ID) -> None:
     """Stop for good; deliveries not yet sent are marked skipped."""
     from mailer.db import session_scope
     from mailer.sending import campaigns
@@ -315,9 +326,7 @@ def cancel(campaign_id: int = typer.Argument(..., metavar="ID")) -> None:
 
 
 @app.command("retry-failed")
-def retry_failed(
-    campaign_id: int = typer.Argument(..., metavar="ID"), no_wait: bool = NO_WAIT
-) -> None:
+def retry_failed(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
     """Try the failed deliveries once more (e.g. after fixing the relay)."""
     from mailer.db import session_scope
     from mailer.sending import campaigns

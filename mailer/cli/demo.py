@@ -20,6 +20,7 @@ from mailer.sending.campaigns import EmptyAudience
 from mailer.settings import get_settings, redact
 from subscribers.errors import NotFound
 from subscribers.lists import create_list, get_list
+from subscribers.text import counted
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 BRIEFING = SAMPLES / "security-chatter-2025-04-09.txt"
@@ -75,7 +76,9 @@ def demo() -> None:
     if settings.smtp_url.startswith("outbox://"):
         outbox = Path(settings.smtp_url.removeprefix("outbox://") or "./outbox")
         messages = sorted(outbox.glob("*.eml"))
-        console.print(f"{len(messages)} messages in {outbox.resolve()}/ (one .eml per recipient)")
+        console.print(
+            f"{counted(len(messages), 'message')} in {outbox.resolve()}/ (one .eml per recipient)"
+        )
     else:
         console.print(f"messages went to {redact(settings.smtp_url)}")
     console.print(f"a preview in {preview.resolve()}/: email.html, email.txt, the PDF, message.eml")

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from mailer.cli import campaign_id_value
 from mailer.engagement import reports
 
 app = typer.Typer(help="The partner's follow-up digest of a campaign.", no_args_is_help=True)
@@ -21,7 +22,7 @@ console = Console()
 
 @app.command("send")
 def send(
-    campaign_id: int = typer.Argument(..., metavar="CAMPAIGN"),
+    campaign_id: int = typer.Argument(..., metavar="CAMPAIGN", parser=campaign_id_value),
     partner: str | None = typer.Option(
         None, "--partner", help="The partner (slug) to send it to; default: the issue's author"
     ),

@@ -78,6 +78,42 @@ def _recipient(raw: bytes, rcpt: str | None, domain: str) -> tuple[str, str]:
     return found if found is not None else ("", "none")
 
 
+def _judged(
+    path: Path, raw: bytes, mail_from: str | None, address: str, domain: str
+) -> dict[str, object]:
+    """One file's verdict as the record `classify` prints (or writes as JSON)."""
+    from mailer.inbound.judgement import UnreadableMessage, judge
+
+    try:
+        verdict = judge(raw, mail_from=mail_from, rcpt_to=address, domain=domain)
+    except UnreadableMessage as exc:
+        return {
+            "file": str(path),
+            "kind": "unreadable",
+            "rule": "",
+            "reason": str(exc),
+            "recipients": [],
+        }
+    return {
+        "file": str(path),
+        "kind": verdict.kind.value,
+        "rule": verdict.rule,
+        "reason": verdict.reason,
+        "recipients": [
+            {
+                "address": f.recipient,
+                "original": f.original_recipient,
+                "status": f.status,
+                "reason": f.reason,
+                "hard": f.hard,
+                "action": f.action,
+                "diagnostic": f.diagnostic[:300],
+            }
+            for f in verdict.failures
+        ],
+    }
+
+
 @app.command("classify")
 def classify(
     files: list[Path] = typer.Argument(..., help="Raw messages (.eml), as received"),
@@ -94,12 +130,10 @@ def classify(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per file, one per line"),
 ) -> None:
     """Judge raw messages without acting on them and without a database."""
-    from mailer.inbound.judgement import UnreadableMessage, judge
     from mailer.inbound.message import looks_like_message
 
     rcpt = _check_rcpt(rcpt)
     failed = False
-    record: dict[str, object]
     for path in files:
         try:
             raw = path.read_bytes()
@@ -117,30 +151,7 @@ def classify(
             continue
         address, source = _recipient(raw, rcpt, get_settings().mail_domain)
         domain = address.rpartition("@")[2] if "@" in address else get_settings().mail_domain
-        try:
-            verdict = judge(raw, mail_from=mail_from, rcpt_to=address, domain=domain)
-        except UnreadableMessage as exc:
-            record = {"file": str(path), "kind": "unreadable", "rule": "", "reason": str(exc)}
-            record["recipients"] = []
-        else:
-            record = {
-                "file": str(path),
-                "kind": verdict.kind.value,
-                "rule": verdict.rule,
-                "reason": verdict.reason,
-                "recipients": [
-                    {
-                        "address": f.recipient,
-                        "original": f.original_recipient,
-                        "status": f.status,
-                        "reason": f.reason,
-                        "hard": f.hard,
-                        "action": f.action,
-                        "diagnostic": f.diagnostic[:300],
-                    }
-                    for f in verdict.failures
-                ],
-            }
+        record = _judged(path, raw, mail_from, address, domain)
         record["rcpt"], record["rcpt_from"] = address, source
         if as_json:
             typer.echo(json.dumps(record, ensure_ascii=False))

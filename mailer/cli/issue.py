@@ -2,6 +2,8 @@
 
 import typer
 
+from subscribers.text import counted
+
 app = typer.Typer(help="Issues: import, preview, check.", no_args_is_help=True)
 
 
@@ -39,7 +41,7 @@ def import_(
         partner_state = "new partner" if result.partner_created else "existing partner"
         typer.echo(f"{action} issue: {issue.title} ({result.source_format})")
         typer.echo(f"partner: {partner.name} <{partner.email}> ({partner_state} {partner.slug})")
-        typer.echo(f"{len(issue.items)} items, PDF {issue.pdf_name}.pdf")
+        typer.echo(f"{counted(len(issue.items), 'item')}, PDF {issue.pdf_name}.pdf")
         typer.echo(f"slug: {issue.slug}")
         return issue.slug
 

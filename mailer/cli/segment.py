@@ -11,6 +11,7 @@ from mailer.db import session_scope
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError
 from subscribers.lists import get_list
+from subscribers.text import counted
 
 app = typer.Typer(help="Saved segment expressions and live counts.", no_args_is_help=True)
 
@@ -41,7 +42,9 @@ def create(
             matched = segments.count(session, mailing_list.id, expression)
     except SegmentSyntaxError as exc:
         _syntax_error(exc)
-    typer.echo(f"saved segment {slug!r} on list {list_slug!r}: {matched} subscribers match now")
+    typer.echo(
+        f"saved segment {slug!r} on list {list_slug!r}: {counted(matched, 'subscriber')} match now"
+    )
 
 
 @app.command("count")

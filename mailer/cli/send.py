@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import typer
@@ -113,12 +115,13 @@ def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool)
     reason, so it is not left "sending" with no one to send it, and `mailer campaign resume`
     takes it up (messages in flight at that moment count as the crash bound allows). With a
     broker the workers go on; only the following stops."""
-    from mailer.sending import dispatch  # brings in the Celery app, which reads the settings
+    from mailer.sending import dispatch, owners  # the Celery app, which reads the settings
 
     try:
-        if not no_wait:
-            follow(campaign_id, alive=runner.is_alive if runner is not None else lambda: True)
-        dispatch.wait(runner)
+        with _hang_up_interrupts():
+            if not no_wait:
+                follow(campaign_id, alive=runner.is_alive if runner is not None else lambda: True)
+            dispatch.wait(runner)
     except KeyboardInterrupt:
         if runner is None:
             console.print(
@@ -128,12 +131,34 @@ def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool)
         # Unless it ended or was paused meanwhile.
         with session_scope() as session, suppress(campaigns.CampaignStateError):
             campaigns.pause(session, campaign_id, reason="interrupted: `mailer` was stopped")
+        # This process sends no more: its claims end now, so a resume sends their rows at once.
+        mine = owners.local_prefix()
+        dispatch.give_back_abandoned(campaign_id, lambda owner: owner.startswith(mine))
         console.print(
             f"interrupted: campaign {campaign_id} paused; "
             f"`mailer campaign resume {campaign_id}` sends the rest",
             highlight=False,
         )
         raise typer.Exit(130) from None
+
+
+@contextmanager
+def _hang_up_interrupts() -> Iterator[None]:
+    """A closed terminal (SIGHUP) or a plain `kill` (SIGTERM) stops this process as Ctrl-C does,
+    so the campaign it was sending is paused, not left "sending" with nobody sending it."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def follow(

@@ -33,6 +33,7 @@ from subscribers.lifecycle import (
     unsubscribe_from_list,
 )
 from subscribers.lists import get_list
+from subscribers.text import counted
 
 app = typer.Typer(
     help="Subscribers: import, export, add, remove, show, GDPR.", no_args_is_help=True
@@ -82,7 +83,7 @@ def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int, int], No
 def print_import_report(report: ImportReport) -> None:
     """The summary line, then every row that was not imported as is, with where and why."""
     typer.echo(
-        f"{report.file} → list {report.list_slug}: {report.records} rows read; "
+        f"{report.file} → list {report.list_slug}: {counted(report.records, 'row')} read; "
         f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.skipped} skipped, {report.suppressed} suppressed, "
         f"{report.not_reactivated} left unsubscribed, "

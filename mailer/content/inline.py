@@ -5,6 +5,8 @@ every edition shows them through this one reading, so the HTML email, the plain-
 and the checks that compare them agree on what a reader sees. A briefing's text has no markup at
 all (`IssueContent.markup == "text"`): it is one plain run, so an asterisk there stays an asterisk.
 
+A paragraph may also be a simple bullet list, stored as `- point` lines (`bullet_points`).
+
 Supported: *emphasis*, **strong**, `code`, [links](https://…) and autolinks <https://…>,
 <name@example.com>; backslash escapes and entities. A link goes only to http, https or mailto:
 any other scheme (`javascript:`, `data:`, `file:` …) is not a link, and its text is shown as it
@@ -97,6 +99,25 @@ def _merged(items: list[Run]) -> list[Run]:
     return merged
 
 
+def bullet_points(source: str, markup: Markup = "markdown") -> list[str]:
+    """The points of a paragraph that is a simple bullet list, or [] for any other paragraph.
+
+    The Markdown parser stores a list as `- point` lines (mailer/content/markdown.py); a
+    paragraph of Markdown source never starts with `- ` (Markdown would read it as a list), so
+    the shape is unambiguous. A briefing's text is never a list."""
+    lines = source.split("\n")
+    if markup != "markdown" or not all(line.startswith("- ") for line in lines):
+        return []
+    return [line[2:] for line in lines]
+
+
 def plain_text(source: str, markup: Markup = "markdown") -> str:
-    """What a reader sees of the text, markup removed, whitespace flattened."""
-    return " ".join("".join(run.text for run in runs(source, markup)).split())
+    """What a reader sees of the text, markup removed, whitespace flattened (a list's points
+    one after the other)."""
+    points = [
+        point
+        for block in source.split("\n\n")
+        for point in (bullet_points(block, markup) or [block])
+    ]
+    text = " ".join("".join(run.text for run in runs(point, markup)) for point in points)
+    return " ".join(text.split())

@@ -90,8 +90,9 @@ _SOURCE_PREFIX = re.compile(r"^Source\s*:\s*", re.IGNORECASE)
 _ANGLE_URL = re.compile(r"\s*<(?P<url>[a-z][a-z0-9+.-]*:[^\s<>]+)>\s*$", re.IGNORECASE)
 _LINKED_TITLE = re.compile(r"^\[(?P<title>.+)\]\((?P<url>[^\s()]+)\)\s*\.?$")
 
+# A bullet list's point that is one paragraph, as markdown-it gives it.
+_POINT_TOKENS = ("list_item_open", "paragraph_open", "inline", "paragraph_close", "list_item_close")
 _BLOCK_NAMES = {
-    "bullet_list_open": "a bullet list",
     "ordered_list_open": "a numbered list",
     "blockquote_open": "a block quote",
     "fence": "a code block",
@@ -490,6 +491,25 @@ def _make_item(
     )
 
 
+def _bullet_list(tokens: list[Token], index: int, path: str | None, line: int) -> tuple[str, int]:
+    """A simple bullet list as one paragraph of `- point` lines (content/inline.bullet_points),
+    and the index of its last token. A point is one paragraph: a nested list, a second paragraph
+    or any other block in a point is refused."""
+    points: list[str] = []
+    index += 1
+    while tokens[index].type != "bullet_list_close":
+        if tuple(t.type for t in tokens[index : index + 5]) != _POINT_TOKENS:
+            raise IssueFormatError(
+                "a bullet list may hold only one-paragraph points (`- point` lines): no nested "
+                "lists, second paragraphs or other blocks inside a point",
+                path=path,
+                line=line,
+            )
+        points.append("- " + _paragraph_text(tokens[index + 2]))
+        index += 5
+    return "\n".join(points), index - 2  # the loop steps 3 tokens on
+
+
 def _read_body(
     lines: list[str], body_offset: int, path: str | None
 ) -> tuple[list[str], list[Item]]:
@@ -518,8 +538,11 @@ def _read_body(
             # Markdown in it is read (escapes, entities) and its marks dropped.
             headline = (plain_text(_paragraph_text(tokens[index + 1])), start)
             paragraphs = []
-        elif token.type == "paragraph_open":
-            paragraph = _paragraph_text(tokens[index + 1])
+        elif token.type in ("paragraph_open", "bullet_list_open"):
+            if token.type == "paragraph_open":
+                paragraph = _paragraph_text(tokens[index + 1])
+            else:
+                paragraph, index = _bullet_list(tokens, index, path, start)
             if headline is None:
                 if _SOURCE_PREFIX.match(paragraph):
                     raise IssueFormatError(
@@ -538,9 +561,9 @@ def _read_body(
         else:
             kind = _BLOCK_NAMES.get(token.type, token.type)
             raise IssueFormatError(
-                f"found {kind}; an issue's body holds only `## Headline` lines, paragraphs and "
-                f"each item's last line {MARKDOWN_SOURCE_SHAPE}: write each point as a "
-                "paragraph of its own. Inside a paragraph, **bold**, *italic*, `code` and "
+                f"found {kind}; an issue's body holds only `## Headline` lines, paragraphs, "
+                "simple bullet lists (`- point` lines) and each item's last line "
+                f"{MARKDOWN_SOURCE_SHAPE}. Inside a paragraph, **bold**, *italic*, `code` and "
                 "[links](https://…) work (docs/ISSUES.md)",
                 path=path,
                 line=start,

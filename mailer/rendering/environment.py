@@ -21,7 +21,7 @@ from mjml import mjml2html
 from mailer.content.document import long_date
 from mailer.rendering.context import language_of, reading_paragraphs, web_url
 from mailer.rendering.errors import RenderError
-from mailer.rendering.inline import inline_html, inline_text, prose
+from mailer.rendering.inline import bullets, inline_html, inline_text, prose
 from mailer.rendering.links import MARKED_LINK
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -84,6 +84,7 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     # An issue's prose: `prose` cuts it for reading, `inline` shows its inline Markdown as HTML
     # (autoescaped environments) or as plain text (rendering/inline.py).
     env.filters["prose"] = prose
+    env.filters["bullets"] = bullets
     env.filters["inline"] = inline_html if html else inline_text
     return env
 

@@ -1,6 +1,8 @@
 """An issue's prose in each edition: inline Markdown (content/inline.py) as HTML or plain text.
 
-The templates call two filters:
+The templates call three filters:
+- `bullets(text, markup)`: the points of a paragraph that is a simple bullet list (else []), each
+  a list of runs, shown as <ul><li> in HTML and `- point` lines in the text part.
 - `prose(text, markup, words)`: the text as the paragraphs a reader scans (a long one cut between
   sentences, `context.reading_breaks`), each a list of runs. A cut never leaves a tag open: a
   bold phrase spanning two sentences is bold in both halves.
@@ -22,7 +24,7 @@ from dataclasses import replace
 from markupsafe import Markup, escape
 
 from mailer.content.inline import Markup as MarkupKind
-from mailer.content.inline import Run, runs
+from mailer.content.inline import Run, bullet_points, runs
 from mailer.rendering.context import READING_WORDS, reading_breaks
 
 Link = Callable[[str], str]
@@ -74,6 +76,12 @@ def prose(text: str, markup: MarkupKind = "text", words: int = READING_WORDS) ->
     cuts = [0, *(reading_breaks(flat, words) if words else []), len(flat)]
     pieces = [_cut(items, a, b) for a, b in zip(cuts, cuts[1:], strict=False)]
     return [piece for piece in pieces if piece]
+
+
+def bullets(text: str, markup: MarkupKind = "text") -> list[list[Run]]:
+    """The points of a bullet-list paragraph as runs each, or [] when it is not a list (the
+    templates then show it with `prose`)."""
+    return [_flattened(runs(point, markup)) for point in bullet_points(text, markup)]
 
 
 def _as_runs(value: str | Sequence[Run], markup: MarkupKind) -> list[Run]:
@@ -165,6 +173,12 @@ def required_text(text: str, markup: MarkupKind, part: str = "html") -> str:
     """What an edition must show of `text`: its visible words, or for the text part
     (`part="text"`) its plain-text rendering with each http(s) link's URL as URL_HOLE, since the
     URL there is the reader's own tracked redirect."""
+    if "\n\n" in text:  # a summary of several paragraphs (or lists): each as shown
+        return " ".join(required_text(block, markup, part) for block in text.split("\n\n"))
+    points = bullet_points(text, markup)
+    if points:  # a list: its points one after the other, each after a "- " in the text part
+        bullet = "- " if part == "text" else ""
+        return " ".join(bullet + required_text(point, markup, part) for point in points)
     items = _flattened(runs(text, markup))
     if part == "text":
         return text_of(items, lambda url: url if url.startswith("mailto:") else URL_HOLE)

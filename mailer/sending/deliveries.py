@@ -52,7 +52,7 @@ message's composing and transmission.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -447,3 +447,33 @@ def recover_abandoned(
         recovered[claim_campaign] = recovered.get(claim_campaign, 0) + int(left or 0)
     session.commit()
     return recovered
+
+
+def end_claims(session: Session, campaign_id: int, owned: Callable[[str], bool]) -> int:
+    """End the campaign's claims whose owner `owned` picks (a process known to have stopped,
+    mailer/sending/owners.py), without waiting for MAILER_STALE_AFTER: their rows with no outcome
+    are due again. Commits. Returns how many unfinished rows were given back.
+
+    Only for owners known to be gone: a live owner's rows would be sent twice."""
+    claims = session.execute(
+        select(DeliveryClaim.id, DeliveryClaim.lo, DeliveryClaim.hi, DeliveryClaim.owner).where(
+            DeliveryClaim.campaign_id == campaign_id
+        )
+    ).all()
+    given_back = 0
+    for cid, first, last, owner in claims:
+        if not owned(owner):
+            continue
+        if rowcount(session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == cid))):
+            given_back += int(
+                session.scalar(
+                    select(func.count()).where(
+                        Delivery.campaign_id == campaign_id,
+                        Delivery.id.between(first, last),
+                        Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
+                    )
+                )
+                or 0
+            )
+    session.commit()
+    return given_back

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from mailer.db import get_sessionmaker
-from mailer.sending import campaigns
+from mailer.sending import campaigns, deliveries, owners
 from mailer.sending.models import CampaignStatus
 from mailer.sending.tasks import enqueue_batches, run_due, start_campaign
 from mailer.worker import app as celery_app
@@ -58,6 +59,18 @@ class InProcessRunner(threading.Thread):
 def embedded() -> bool:
     """True when there is no broker: tasks would run eagerly in this process."""
     return bool(celery_app.conf.task_always_eager)
+
+
+def give_back_abandoned(campaign_id: int, owned: Callable[[str], bool] = owners.gone) -> int:
+    """End the campaign's claims whose owner `owned` picks (by default: a stopped process of
+    this machine); returns the unsent rows given back."""
+    with get_sessionmaker()() as session:
+        given_back = deliveries.end_claims(session, campaign_id, owned)
+    if given_back:
+        log.info(
+            "campaign %s: %s unsent rows of stopped processes due again", campaign_id, given_back
+        )
+    return given_back
 
 
 def _run_in_background(runner: InProcessRunner) -> None:
@@ -105,8 +118,13 @@ def start(
 def continue_sending(
     campaign_id: int, *, keep_retrying: bool = True, watch: bool = True
 ) -> InProcessRunner | None:
-    """After a committed resume or retry-failed: send the unfinished deliveries (as `start`)."""
+    """After a committed resume or retry-failed: send the unfinished deliveries (as `start`).
+
+    Without a broker, the claims of `mailer` processes of this machine that have stopped (Ctrl-C,
+    a closed terminal, a kill) are ended first, so their unsent rows go out now rather than after
+    MAILER_STALE_AFTER (mailer/sending/owners.py)."""
     if embedded():
+        give_back_abandoned(campaign_id)
         runner = InProcessRunner(campaign_id, keep_retrying=keep_retrying, resume=True)
         return _dispatch(runner, watch=watch)
     enqueue_batches(campaign_id)

@@ -114,16 +114,24 @@ class Recorder:
         if outcomes.dialect.name == "postgresql":
             raw = outcomes.connection.driver_connection
             assert raw is not None and raw.autocommit, "outcomes need an AUTOCOMMIT connection"
-            info = outcomes.connection.info  # lives as long as the driver's connection
-            if not info.get(RECORD_NAME):
-                self._run(lambda: raw.execute(f"PREPARE {RECORD_NAME} AS {RECORD_PREPARED}"))
-                info[RECORD_NAME] = True
+            self._run(lambda: self._prepare(raw))
             self._raw = raw
             self._owner = owner.encode(raw.info.encoding)
             # psycopg's own modules, loaded here: a SQLite install never imports the driver.
             from psycopg import errors, generators, pq
 
             self._driver = (errors.error_from_result, generators, pq.ExecStatus.FATAL_ERROR)
+
+    @staticmethod
+    def _prepare(raw: Any) -> None:
+        """Prepare RECORD_SQL on this connection unless it already is. Asked of the server once
+        per batch: a pooled connection used by others in between may have lost it (psycopg sends
+        DEALLOCATE ALL after a ROLLBACK on a connection with statements of its own prepared)."""
+        known = raw.execute(
+            "SELECT 1 FROM pg_prepared_statements WHERE name = %s", (RECORD_NAME,), prepare=False
+        ).fetchone()
+        if known is None:
+            raw.execute(f"PREPARE {RECORD_NAME} AS {RECORD_PREPARED}", prepare=False)
 
     def __enter__(self) -> Recorder:
         return self

@@ -172,8 +172,10 @@ def record_chunk(
             Campaign.status_reason,
         )
         .where(Campaign.id == campaign_id)
-        # FOR NO KEY UPDATE: the chunk's own rows hold KEY SHARE on it (their foreign key), and
-        # so may another transaction's delivery rows; an editor's pause or cancel still waits.
+        # FOR NO KEY UPDATE: other transactions' rows that refer to it by a foreign key (batches'
+        # delivery claims) hold KEY SHARE on it and need not wait; an editor's pause or cancel
+        # still does. This lock is also what a chunk's deliveries have instead of a foreign key
+        # to their campaign (migration 0019): a chunk cannot commit without its campaign's row.
         .with_for_update(key_share=True)
     ).one()
     status, holder, total, recipients, started_at, reason = row

@@ -28,7 +28,7 @@ from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError
 from mailer.rendering.email_edition import RenderedIssue, render_issue
 from mailer.rendering.pdf_edition import preload as preload_pdf
-from mailer.sending import batch, campaigns, deliveries, lease, start
+from mailer.sending import batch, campaigns, deliveries, lease, owners, start
 from mailer.sending.compose import CampaignInfo, Composer
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
@@ -264,7 +264,7 @@ def send_batch(self, campaign_id: int, lo: int, hi: int) -> dict[str, int]:  # t
     """Send the due deliveries of one id range, obeying the campaign's status between chunks."""
     # One owner per execution: a redelivered copy of this task must not take over rows that a
     # still-running first execution holds; abandoned ones come back through recover_abandoned.
-    owner = f"{self.request.id or 'local'}/{uuid.uuid4().hex[:12]}"
+    owner = owners.new_owner(self.request.id, embedded=bool(app.conf.task_always_eager))
     with get_sessionmaker()() as session:
         deliveries.recover_abandoned(
             session, stale_after=get_settings().stale_after, campaign_id=campaign_id, lo=lo, hi=hi

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 
 from mailer.rendering.environment import TEMPLATE_ROOT, template_env
 from mailer.settings import get_settings
+from subscribers.text import counted
 
 WEB_TEMPLATES = TEMPLATE_ROOT / "web"
 STATIC_DIR = WEB_TEMPLATES / "static"
@@ -63,13 +64,6 @@ def wrap_address(address: object) -> Markup:
     text = str(address or "")
     parts = re.split(r"(?=[@.])", text)
     return Markup("<wbr>").join(escape(part) for part in parts)
-
-
-def counted(count: object, word: str, plural: str = "") -> str:
-    """'1 item', '3 items', '0 items': the number with its noun in the right number (English;
-    `plural` for a noun that does not just take an -s: `n | counted("person", "people")`)."""
-    many = plural or word + "s"
-    return f"{count} {word if count == 1 else many}"
 
 
 def _site_context(request: Request) -> dict[str, Any]:

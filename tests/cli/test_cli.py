@@ -100,3 +100,37 @@ def test_no_help_shows_type_noise_for_flags_or_values() -> None:
     assert re.search(r"--yes +-y +Do not ask for confirmation\.", send)
     assert re.search(r"--list +TEXT +The mailing list\.", send)
     assert "--install-completion" not in send  # that belongs to `mailer --help` only
+
+
+def test_a_mistyped_command_suggests_the_close_ones(tmp_path: Path) -> None:
+    done = mailer(tmp_path, "subscriber", "list")
+    assert done.returncode == 2
+    assert "No such command 'subscriber'. Did you mean 'mailer subscribers'?" in " ".join(
+        done.stderr.replace("│", " ").split()
+    )
+
+
+def test_a_campaign_id_that_is_not_a_number_says_so(tmp_path: Path) -> None:
+    done = mailer(tmp_path, "campaign", "status", "abc")
+    assert done.returncode == 2
+    said = " ".join(done.stderr.replace("│", " ").split())
+    assert "campaign id must be a number (as `mailer campaign list` shows), not 'abc'" in said
+    assert "unable to parse" not in said
+
+
+def test_one_row_is_one_row(tmp_path: Path) -> None:
+    """Counts take their noun's number: "1 row read", not "1 rows read"."""
+    from subscribers.text import counted
+
+    assert (counted(1, "item"), counted(2, "item"), counted(0, "row")) == (
+        "1 item",
+        "2 items",
+        "0 rows",
+    )
+    assert counted(1, "address", "addresses") == "1 address"
+    (tmp_path / "one.csv").write_text("email\nana@example.com\n")
+    assert mailer(tmp_path, "db", "upgrade").returncode == 0
+    assert mailer(tmp_path, "list", "create", "weekly", "--name", "Weekly").returncode == 0
+    done = mailer(tmp_path, "subscribers", "import", "one.csv", "--list", "weekly")
+    assert done.returncode == 0, done.stderr
+    assert "one.csv → list weekly: 1 row read; 1 imported" in done.stdout

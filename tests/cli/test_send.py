@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +24,7 @@ from mailer.sending.models import Campaign
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.segments import create_segment
 from tests.builders import Newsroom, newsroom
+from tests.processes import wait_until
 from tests.smtpd import SMTPServer
 from tests.webserver import MAILER, free_port, mailer_env, run_cli
 
@@ -249,3 +252,62 @@ def test_a_bad_rate_limit_is_refused_before_any_campaign_exists(
     assert "MAILER_RATE_LIMIT: 'fast' is not a rate" in str(result.exception)
     assert "campaign" not in result.output
     assert no_campaign(session) and relay.sink.received == []
+
+
+def _slow_send(tmp_path: Path, relay: SMTPServer) -> tuple[dict[str, str], subprocess.Popen[str]]:
+    """`mailer send` of the sample issue to the sample list on the embedded default, at eight
+    messages a second (so it is stopped part-way), with MAILER_STALE_AFTER far longer than the
+    test may take: a resume that waited for it would time out."""
+    samples = Path(__file__).parents[2] / "mailer" / "samples"
+    env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", relay.url, 8000)
+    env.update({"MAILER_RATE_LIMIT": "8/second", "MAILER_STALE_AFTER": "900"})
+    slug = ""
+    for args in (
+        ("db", "upgrade"),
+        ("list", "create", "clients", "--name", "Clients"),
+        ("issue", "import", str(samples / "security-chatter-2025-04-09.txt")),
+        ("subscribers", "import", str(samples / "subscribers-sample.csv"), "--list", "clients"),
+    ):
+        done = run_cli(env, *args, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        slug = slug or (done.stdout.split()[-1] if args[0] == "issue" else "")
+    send = subprocess.Popen(
+        [*MAILER, "send", slug, "--list", "clients", "--yes"],
+        env={**env, "COLUMNS": "200"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return env, send
+
+
+def _everyone_once(relay: SMTPServer, audience: int) -> None:
+    """Every subscriber got the issue; at most the one message in flight at the stop twice."""
+    addresses = [a.lower() for r in relay.sink.received for a in r.rcpt_tos]
+    assert len(set(addresses)) == audience, sorted(set(addresses))
+    assert len(addresses) - audience <= 1, len(addresses)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGHUP, signal.SIGKILL])  # SIGTERM: as SIGHUP
+def test_a_send_stopped_part_way_resumes_at_once_and_sends_the_rest(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """A closed terminal or a `kill` pauses the campaign as Ctrl-C does; even a SIGKILL, which
+    leaves it "sending" with nobody sending it, is taken up by `mailer campaign resume`, which
+    sends the rows the dead process held without waiting for MAILER_STALE_AFTER."""
+    with SMTPServer() as relay:
+        env, send = _slow_send(tmp_path, relay)
+        wait_until(lambda: len(relay.sink.received) >= 3, timeout=60, what="three messages")
+        os.kill(send.pid, stop)
+        send.communicate(timeout=60)
+        status = run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
+        assert ("sending" if stop == signal.SIGKILL else "paused") in status, status
+        resumed = run_cli(env, "campaign", "resume", "1", cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        status = run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
+        assert "done" in status, status
+        with closing(sqlite3.connect(tmp_path / "m.db")) as db:
+            (audience,) = db.execute("SELECT count(*) FROM delivery").fetchone()
+        assert audience > 3
+        _everyone_once(relay, audience)

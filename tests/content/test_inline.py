@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailer.content.inline import Run, plain_text, runs
+from mailer.content.inline import Run, bullet_points, plain_text, runs
 
 
 def test_emphasis_strong_code_and_links_become_marks() -> None:
@@ -74,3 +74,10 @@ def test_plain_text_is_what_a_reader_sees() -> None:
         "A bold claim and a link."
     )
     assert plain_text("") == ""
+
+
+def test_a_list_paragraph_has_points_and_reads_as_them() -> None:
+    assert bullet_points("- one *a*\n- two") == ["one *a*", "two"]
+    assert bullet_points("not - a list") == []
+    assert bullet_points("- a briefing line", "text") == []  # the briefing has no lists
+    assert plain_text("Lead.\n\n- one *a*\n- two") == "Lead. one a two"

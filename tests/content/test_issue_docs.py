@@ -49,6 +49,8 @@ def test_each_documented_example_imports_and_renders(
         assert doc.xpath("//strong[. = 'new front line']")
         assert doc.xpath("//em[. = 'precursor chemicals']")
         assert doc.xpath('//a[. = "customs agency\'s notice"]')
+        assert len(doc.xpath("//ul/li")) == 2
+        assert "- new paperwork for chemical precursors." in text
 
 
 def test_both_examples_are_the_same_issue(session: Session, tmp_path: Path) -> None:

@@ -211,13 +211,20 @@ def with_small(old: str, new: str) -> str:
             id="other heading",
         ),
         pytest.param(
-            with_small("Only paragraph.\n", "- a list\n"),
+            with_small("Only paragraph.\n", "1. a numbered list\n"),
             line_of(SMALL_LINES, "Only paragraph."),
-            "found a bullet list; an issue's body holds only `## Headline` lines, paragraphs "
-            "and each item's last line `Source: Outlet, M/D/YY, Author: Original title`: write "
-            "each point as a paragraph of its own. Inside a paragraph, **bold**, *italic*, "
-            "`code` and [links](https://…) work (docs/ISSUES.md)",
-            id="a list",
+            "found a numbered list; an issue's body holds only `## Headline` lines, paragraphs, "
+            "simple bullet lists (`- point` lines) and each item's last line `Source: Outlet, "
+            "M/D/YY, Author: Original title`. Inside a paragraph, **bold**, *italic*, `code` and "
+            "[links](https://…) work (docs/ISSUES.md)",
+            id="a numbered list",
+        ),
+        pytest.param(
+            with_small("Only paragraph.\n", "- a point\n  - a nested point\n"),
+            line_of(SMALL_LINES, "Only paragraph."),
+            "a bullet list may hold only one-paragraph points (`- point` lines): no nested "
+            "lists, second paragraphs or other blocks inside a point",
+            id="a nested list",
         ),
         pytest.param(
             SMALL + "\nA paragraph after the source.\n",
@@ -241,3 +248,19 @@ def test_a_damaged_markdown_issue_is_refused_at_the_right_line(
     error = refused(text)
     assert error.line == line
     assert str(error) == f"issue.md:{line}: {message}"
+
+
+def test_a_bullet_list_is_a_paragraph_of_point_lines() -> None:
+    """Stored as `- point` lines (each point's Markdown kept), in an item or a body summary."""
+    issue = parse_markdown(
+        SMALL.replace("summary: One paragraph of summary.\n", "").replace(
+            "## First headline\n",
+            "Lead.\n\n* lead **one**\n* lead two\n\n## First headline\n\n"
+            "- a *point*,\n  wrapped\n\n- another [one](https://x.example)\n",
+        )
+    )
+    assert issue.summary == "Lead.\n\n- lead **one**\n- lead two"
+    assert issue.items[0].paragraphs == (
+        "- a *point*, wrapped\n- another [one](https://x.example)",
+        "A paragraph with *emphasis* and a [link](https://example.org), wrapped over two lines.",
+    )

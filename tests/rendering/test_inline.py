@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent
-from mailer.content.inline import plain_text
+from mailer.content.inline import plain_text, runs
 from mailer.content.markdown import parse_markdown
 from mailer.rendering.email_edition import (
     EMAIL_TEMPLATE,
@@ -287,7 +287,7 @@ PROPERTY = hypothesis_settings(max_examples=300, deadline=None, database=None)
 @given(MARKDOWNISH)
 def test_any_text_becomes_safe_html_that_shows_its_plain_text(source: str) -> None:
     """Whatever the Markdown: the HTML holds only <a>, <strong>, <em> and <code>, every link goes
-    to http(s) or mailto, no attribute but href, and a reader sees exactly `plain_text`."""
+    to http(s) or mailto, no attribute but href, and a reader sees exactly the runs' text."""
     html = str(inline_html(source, markup="markdown"))
     doc = lxml.html.fragment_fromstring(f"<p>{html}</p>")
     for el in doc.iter():
@@ -297,6 +297,90 @@ def test_any_text_becomes_safe_html_that_shows_its_plain_text(source: str) -> No
         assert set(el.attrib) <= {"href"}, html
         if el.tag == "a":
             assert el.get("href", "").lower().startswith(("http:", "https:", "mailto:")), html
-    assert " ".join(doc.text_content().split()) == plain_text(source)
+    shown = " ".join("".join(run.text for run in runs(source)).split())
+    assert " ".join(doc.text_content().split()) == shown
     text = inline_text(source, markup="markdown")
-    assert "**" not in text or "**" in plain_text(source)
+    assert "**" not in text or "**" in shown
+
+
+LISTED = """---
+newsletter: Security Chatter
+date: 2025-04-17
+partner: {name: Ana Lucía Ortega, email: ana.ortega@miranda-partners.com}
+---
+
+The week in short:
+
+- ports under **Navy** control
+- a new coastal police
+
+## Ports under watch
+
+Importers should expect:
+
+- longer inspections, as the new teams check every container by hand and report to
+  the Navy's own command
+- new paperwork, see the [notice](https://ok.example/n)
+
+Source: Reforma, 4/14/25, Redacción: Primera nota
+"""
+
+
+@pytest.fixture(scope="module")
+def listed(settings: Settings) -> tuple[IssueContent, str, str]:
+    issue = parse_markdown(LISTED, path="listed.md")
+    html_t, text_t, context = render_email_parts(issue, settings)
+    html, text = personal((html_t, text_t, context["links"]), READER)
+    return issue, html, text
+
+
+def test_a_bullet_list_is_a_list_in_the_html_and_the_pdf(
+    listed: tuple[IssueContent, str, str], settings: Settings
+) -> None:
+    issue, html, _ = listed
+    for page in (html, render_pdf_html(issue, settings)):
+        doc = lxml.html.document_fromstring(page)
+        lists = doc.xpath("//ul")
+        assert [len(ul.xpath("li")) for ul in lists] == [2, 2]
+        summary, item = lists
+        assert summary.xpath("li[1]/strong")[0].text == "Navy"
+        assert item.xpath("li[2]/a")[0].get("href") == "https://ok.example/n"
+        assert "- " not in " ".join(li.text_content() for li in doc.xpath("//li"))
+
+
+def test_a_bullet_list_is_dash_lines_in_the_text_part(
+    listed: tuple[IssueContent, str, str],
+) -> None:
+    _, _, text = listed
+    assert "\n- ports under Navy control\n- a new coastal police\n" in text
+    assert (
+        "\n- longer inspections, as the new teams check every container by hand and\n"
+        "  report to the Navy's own command\n"
+        "- new paperwork, see the notice (https://ok.example/n)\n"
+    ) in text
+
+
+def test_a_template_that_drops_lists_is_refused(tmp_path: Path, settings: Settings) -> None:
+    root = _copy_templates(tmp_path)
+    _edit(
+        root / EMAIL_TEMPLATE,
+        '<li>{{ point | inline(track, "item", number, item.headline) }}</li>',
+        "",
+    )
+    with pytest.raises(RenderError, match=r"missing item 1 paragraph 2 \('longer inspections"):
+        render_email_parts(parse_markdown(LISTED), settings, template_dir=root)
+
+
+def test_a_call_to_action_shows_its_markdown_and_names_its_links(settings: Settings) -> None:
+    cta = (
+        "call_to_action: Read [our method](https://ok.example/m) and *write* to Ana at "
+        "ana.ortega@miranda-partners.com\n"
+    )
+    issue = parse_markdown(ISSUE.replace("summary:", cta + "summary:"))
+    html_t, text_t, context = render_email_parts(issue, settings)
+    assert Link("https://ok.example/m", "other", None, "Call to action") in context["links"]
+    html, text = personal((html_t, text_t, context["links"]), READER)
+    p = paragraph(html, "Read our method")
+    assert p.xpath(".//a")[0].get("href") == "https://ok.example/m"
+    assert p.xpath(".//em")[0].text == "write"
+    assert "Read our method (https://ok.example/m) and write to Ana at" in " ".join(text.split())

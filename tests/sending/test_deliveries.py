@@ -128,3 +128,40 @@ def test_claims_never_overlap_and_a_silent_owners_unsent_rows_come_back(
     assert [r.delivery_id for r in again.send] == ids_a[5:] + ids_b[:5]
     deliveries.release(session, again.claim_id)  # type: ignore[arg-type]
     assert session.scalar(select(func.count()).select_from(DeliveryClaim)) == 0
+
+
+def test_outcomes_are_recorded_on_a_pooled_connection_that_lost_its_prepared_statements(
+    session: Session, settings: Settings
+) -> None:
+    """Between two batches a pooled connection serves others; psycopg sends DEALLOCATE ALL after
+    a ROLLBACK on a connection where it prepared statements of its own. The next batch's
+    Recorder prepares its UPDATE again instead of failing every outcome."""
+    cid, list_id, issue_id, lo, hi = _campaign(session)
+    chunk = deliveries.claim_recipients(
+        session,
+        campaign_id=cid,
+        lo=lo,
+        hi=hi,
+        owner="a/1",
+        limit=4,
+        list_id=list_id,
+        issue_id=issue_id,
+        resend=False,
+    )
+    engine = make_engine(settings.database_url, pool_size=1)
+    sent = outcomes.Outcome(DeliveryStatus.SENT)
+    for rcpt in chunk.send[:2]:  # two batches, one pooled connection
+        with (
+            engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+            outcomes.Recorder(connection, "a/1") as recorder,
+        ):
+            recorder.record(rcpt.delivery_id, sent, "250 ok", attempts=1)
+        with engine.connect() as other:  # someone else's use of it in between
+            if other.dialect.name == "postgresql":  # (SQLite prepares nothing server-side)
+                other.exec_driver_sql("DEALLOCATE ALL")
+    engine.dispose()
+    recorded = session.scalars(
+        select(Delivery.id).where(Delivery.status == DeliveryStatus.SENT).order_by(Delivery.id)
+    ).all()
+    session.commit()
+    assert recorded == [r.delivery_id for r in chunk.send[:2]]

@@ -130,6 +130,8 @@ def test_production_with_the_example_file_names_every_placeholder(
         ("MAILER_SMTP_URL", "smtp+starttls://user:password@smtp.example.com:587"),
         ("MAILER_SMTP_URL", "smtp://mailpit:1025"),
         ("MAILER_SMTP_URL", ""),  # the outbox folder
+        ("MAILER_FIRM_NAME", ""),  # unset: the sample firm's name
+        ("MAILER_NEWSLETTER_NAME", ""),
     ],
 )
 def test_production_refuses_each_placeholder(
@@ -142,6 +144,8 @@ def test_production_refuses_each_placeholder(
         "MAILER_MAIL_DOMAIN": "news.mirandadelphi.mx",
         "MAILER_PUBLIC_URL": "https://news.mirandadelphi.mx",
         "MAILER_FROM": "Miranda Delphi Solutions <briefing@news.mirandadelphi.mx>",
+        "MAILER_FIRM_NAME": "Miranda Delphi Solutions",
+        "MAILER_NEWSLETTER_NAME": "Security Chatter",
     }
     real["MAILER_SMTP_URL"] = "smtp://127.0.0.1:25"  # a relay on the same machine is fine
     for k, v in real.items():

@@ -46,7 +46,9 @@ def shown_settings(settings: Settings) -> list[tuple[str, str]]:
     for name, info in type(settings).model_fields.items():
         env = info.alias or f"MAILER_{name.upper()}"
         value: Any = getattr(settings, name)
-        if any(word in name for word in HIDDEN_WORDS) and not name.endswith("_file"):
+        if name == "secret_key":
+            shown = settings.secret_source()
+        elif any(word in name for word in HIDDEN_WORDS) and not name.endswith("_file"):
             shown = "set (hidden)" if value else "not set"
         elif value is None:
             shown = "not set"

@@ -28,11 +28,11 @@ from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.errors import user_message
-from mailer.web.pages import counted
 from subscribers import segments
 from subscribers.addresses import parse_address
 from subscribers.errors import InvalidAddress, SubscribersError
 from subscribers.models import MailingList, Segment
+from subscribers.text import counted
 
 # The email preview is our own rendered HTML with inline styles, shown in a sandboxed frame.
 PREVIEW_HEADERS = {

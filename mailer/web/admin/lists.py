@@ -19,7 +19,6 @@ from mailer.settings import get_settings
 from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
 from mailer.web.errors import user_message
-from mailer.web.pages import counted
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
 from subscribers.lifecycle import add_subscriber
@@ -31,6 +30,7 @@ from subscribers.lists import (
     list_lists,
 )
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.text import counted
 
 PAGE_SIZE = 50
 

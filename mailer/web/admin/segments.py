@@ -13,10 +13,10 @@ from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.lists import list_or_404
 from mailer.web.errors import user_message
-from mailer.web.pages import counted
 from subscribers import segments
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 from subscribers.models import MailingList
+from subscribers.text import counted
 
 router = protected_router()
 
