@@ -37,7 +37,6 @@ FORM_LABELS: Mapping[str, str] = {
     "where": "“Or an expression”",
     "force_resend": "ticking “Also send to people who already received this issue”",
     "name": "“Name”",
-    "pending": "“Pending”",
     "expires": "“Expires”",
 }
 
@@ -48,7 +47,6 @@ API_NAMES: Mapping[str, str] = {
     "where": "`where`",
     "force_resend": "`force_resend: true`",
     "name": "`name`",
-    "pending": "`pending: true`",
     "expires": "`expires`",
 }
 

@@ -54,7 +54,7 @@ def test_a_list_with_campaigns_cannot_be_deleted(
     campaigns.create(session, issue, campaigns.resolve_audience(session, issue, "briefing"))
     session.commit()
     refused = editor.post("/admin/lists/briefing/delete", {"typed": "briefing"})
-    assert refused.status_code == 422 and "1 campaign(s)" in refused.text
+    assert refused.status_code == 422 and "has 1 campaign, whose figures" in refused.text
     assert get_list(session, "briefing") is not None
 
 

@@ -191,3 +191,18 @@ def test_a_paused_campaign_says_resume_it_not_which_command_to_run(
     assert "paused: the relay is down; fix it, then resume the campaign" in text
     progress = editor.client.get(f"/admin/campaigns/{campaign.id}/progress.json").json()
     assert progress["reason"] == "paused: the relay is down; fix it, then resume the campaign"
+
+
+def test_a_pasted_issue_naming_an_unknown_partner_says_to_give_the_partner_in_full(
+    editor: Editor, room: Newsroom
+) -> None:
+    from tests.content.test_issues import markdown_issue
+
+    editor.get("/admin/issues")
+    refused = editor.post("/admin/issues", {"text": markdown_issue("nobody")})
+    assert refused.status_code == 422
+    text = refusal(refused)
+    assert "no partner &#39;nobody&#39;: give the partner in full in the front matter" in (
+        refused.text
+    )
+    assert "partner add" not in text
