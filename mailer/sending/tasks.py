@@ -27,6 +27,7 @@ from mailer.content.models import Issue
 from mailer.db import get_engine, get_sessionmaker, session_scope, utcnow
 from mailer.errors import ConfigError
 from mailer.rendering.email_edition import RenderedIssue, render_issue
+from mailer.rendering.email_edition import preload as preload_email
 from mailer.rendering.pdf_edition import preload as preload_pdf
 from mailer.sending import batch, campaigns, deliveries, lease, owners, start
 from mailer.sending.compose import CampaignInfo, Composer
@@ -46,8 +47,10 @@ RETRY_COUNTDOWN_MAX = 600  # longer waits are left to the periodic tick
 def _preload(**_: object) -> None:
     """In a worker's main process, before its pool forks: WeasyPrint (about a second of CPU to
     import) is then loaded once per worker, shared by its pool processes, instead of in the pool
-    process that renders a campaign, while that campaign's first messages wait for the PDF."""
+    process that renders a campaign, while that campaign's first messages wait for the PDF.
+    premailer likewise, which the CLI no longer imports with the tasks."""
     preload_pdf()
+    preload_email()
 
 
 @app.task(name="mailer.tasks.start_campaign", acks_late=True)

@@ -253,3 +253,20 @@ def test_quick_settings_read_what_the_settings_read(
     url = campaign_cli.quick_setting("database_url", campaign_cli.DEFAULT_DATABASE_URL)
     assert url == settings.database_url
     assert campaign_cli.quick_setting("timezone", fields["timezone"].default) == settings.timezone
+
+
+def test_mailer_send_loads_no_renderer_until_it_renders() -> None:
+    """With a broker, `mailer send` only creates the campaign and enqueues its start: the
+    renderers (premailer with cssutils, WeasyPrint, ~0.5 s of CPU to import) load in the worker
+    that renders, or here only when this process sends (no broker)."""
+    probe = (
+        "import json, sys, mailer.cli.send, mailer.sending.dispatch; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "mailer.sending.tasks" in modules  # what starting a campaign needs is loaded
+    renderers = _top(modules) & {"premailer", "cssutils", "weasyprint"}
+    assert not renderers, sorted(renderers)
