@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from mailer import tokens
 from mailer.cli import app
-from mailer.sending import campaigns, tasks
+from mailer.sending import batch, campaigns, tasks
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings, get_settings, reset_settings
 from mailer.worker import app as celery_app
@@ -364,7 +364,7 @@ def test_people_erased_suppressed_or_unsubscribed_after_the_snapshot_are_skipped
     on the wire: one is erased (GDPR), one suppressed, one unsubscribes. None is sent to; their
     deliveries say why; everyone else gets the issue once."""
     everyone = active_emails(session, room.list_id)
-    assert len(everyone) > tasks.CHUNK + 3  # a second chunk exists
+    assert len(everyone) > batch.CHUNK + 3  # a second chunk exists
     engine = make_engine(settings.database_url)
     changed: list[str] = []
 
