@@ -160,7 +160,7 @@ def test_cancel_during_the_snapshot_stops_it_and_skips_what_was_snapshotted(
     assert out.exit_code == 0, out.output + repr(out.exception)
 
     # The messages already claimed by the batch at the cancel went out (the granularity of a
-    # cancel: tasks.CHUNK rows), all of the first chunk; nothing after them.
+    # cancel: batch.CHUNK rows), all of the first chunk; nothing after them.
     session.expire_all()
     campaign = session.get(Campaign, 1)
     assert campaign is not None
