@@ -117,7 +117,6 @@ def _snapshot_and_enqueue(
     its result is stored in the first chunk's transaction, so a campaign is never `sending`
     without the rendering its batches compose from, and nothing waits for the rendering's
     commit (on SQLite, the chunk's open transaction would block it)."""
-    settings = get_settings()
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
         campaigns.prepare_snapshot(session)
@@ -130,6 +129,20 @@ def _snapshot_and_enqueue(
     batches = 0
     if resumed:  # the dead owner may have committed its last chunk and died before enqueuing it
         batches += enqueue_batches(campaign_id, subscribers=(None, after))
+    with _ChunkEnqueuer(campaign_id) as enqueuer:
+        return batches + _chunks(campaign_id, owner, after, rendering, enqueuer)
+
+
+def _chunks(
+    campaign_id: int,
+    owner: str,
+    after: int | None,
+    rendering: Future[RenderedIssue] | None,
+    enqueuer: _ChunkEnqueuer,
+) -> int:
+    """Insert the chunks after `after`, each in its own transaction, handing each committed one
+    to `enqueuer`; returns the batches enqueued."""
+    settings = get_settings()
     while True:
         try:
             began = time.perf_counter()
@@ -157,20 +170,63 @@ def _snapshot_and_enqueue(
             with session_scope() as session:
                 start.end_start(session, campaign_id, owner, keep_reason=True)
             log.info("campaign %s cancelled during its snapshot: snapshot stopped", campaign_id)
-            return batches
+            return enqueuer.wait()
         if through is None:
             with session_scope() as session:
                 start.analyze_deliveries(session)
                 total = campaigns.get(session, campaign_id).total
             log.info("campaign %s: %s deliveries to send", campaign_id, total)
         if status == CampaignStatus.SENDING:
-            batches += enqueue_batches(campaign_id, subscribers=(after, through))
+            enqueuer.chunk(after, through)
         if through is None:
+            batches = enqueuer.wait()
             if status == CampaignStatus.SENDING:
                 with session_scope() as session:
                     campaigns.finish_if_done(session, campaign_id)
             return batches
         after = through
+
+
+class _ChunkEnqueuer:
+    """Enqueues each committed chunk's batches in a thread of its own while the start inserts
+    the next chunk: computing a chunk's batch ranges and queueing them was about 8% of the
+    snapshot's time at a million subscribers, spent with the next chunk waiting. One chunk's at a
+    time, in order; an error (the broker down) is raised in the start at its next chunk.
+
+    Without a broker (embedded), enqueuing a batch runs it, so it stays in line: the batches of a
+    chunk send before the next chunk is inserted, never beside it on SQLite's one writer. A start
+    killed with a chunk committed but not yet enqueued loses nothing: the next owner enqueues
+    every unfinished row below the watermark first (`_snapshot_and_enqueue`)."""
+
+    def __init__(self, campaign_id: int):
+        self.campaign_id = campaign_id
+        self.pool = None if app.conf.task_always_eager else ThreadPoolExecutor(1)
+        self.pending: Future[int] | None = None
+        self.batches = 0
+
+    def __enter__(self) -> _ChunkEnqueuer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)  # a committed chunk's batches are still enqueued
+
+    def chunk(self, after: int | None, through: int | None) -> None:
+        """Enqueue the batches of the chunk (after, through], just committed."""
+        if self.pool is None:
+            self.batches += enqueue_batches(self.campaign_id, subscribers=(after, through))
+            return
+        self.wait()
+        self.pending = self.pool.submit(
+            enqueue_batches, self.campaign_id, subscribers=(after, through)
+        )
+
+    def wait(self) -> int:
+        """Wait for the chunk being enqueued; returns the batches enqueued so far."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self.batches += pending.result()
+        return self.batches
 
 
 class _Cancelled(Exception):

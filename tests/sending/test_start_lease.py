@@ -212,6 +212,8 @@ def test_a_start_killed_mid_snapshot_is_taken_over_and_resumes_without_duplicate
         session.refresh(campaign)
         assert campaign.status == CampaignStatus.SENDING and not campaign.snapshot_complete
         assert campaign.snapshot_through == first_end and campaign.start_owner is not None
+        # Enqueued by the start's enqueuing thread while the second chunk is inserted.
+        wait_until(lambda: queued(broker), 30, "the first chunk's batches to be queued")
         first_batches = queued(broker)
         assert first_batches and set(first_batches) == {"mailer.tasks.send_batch"}
         session.commit()
