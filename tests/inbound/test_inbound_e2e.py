@@ -677,7 +677,7 @@ def test_an_arf_complaint_stops_mail_to_the_complainer_and_is_not_forwarded(stac
 def test_a_dsn_for_a_5_7_1_spam_block_is_a_soft_policy_failure_as_when_sending(
     stack: Stack,
 ) -> None:
-    from mailer.sending.deliveries import outcome_of
+    from mailer.sending.outcomes import outcome_of
     from mailer.sending.transport import Reply
 
     delivery = fresh_reader(stack, 4)

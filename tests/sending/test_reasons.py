@@ -11,8 +11,8 @@ import pytest
 from mailer.inbound.judgement import judge
 from mailer.inbound.models import InboundKind
 from mailer.sending import reasons
-from mailer.sending.deliveries import outcome_of
 from mailer.sending.models import DeliveryStatus
+from mailer.sending.outcomes import outcome_of
 from mailer.sending.transport import Reply
 from tests.inbound_support import DOMAIN, dsn
 
