@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from mailer import db as mailer_db
 from mailer.db import alembic_config
@@ -69,15 +69,34 @@ def _delivery_keys(url: str) -> set[str]:
     return keys
 
 
+def _erasure_trigger(url: str) -> bool:
+    """Whether `subscriber` has the trigger that empties an erased person's deliveries (a later
+    migration that rebuilds `subscriber` on SQLite drops its triggers: it must make it again)."""
+    engine = make_engine(url)
+    query = (
+        "SELECT count(*) FROM pg_trigger WHERE tgname = 'trg_subscriber_erased_deliveries'"
+        if engine.dialect.name == "postgresql"
+        else "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name = 'subscriber' AND name = 'trg_subscriber_erased_deliveries'"
+    )
+    with engine.connect() as conn:
+        found = conn.execute(text(query)).scalar_one()
+    engine.dispose()
+    return bool(found)
+
+
 def test_the_snapshot_migrations_go_down_and_up_again(database_url: str) -> None:
-    """0018 and 0019 drop the delivery's foreign keys to its issue and campaign (the snapshot's
-    per-row checks); downgrading puts them back, and upgrading again leaves the schema the models
-    describe (on SQLite a batch copy of the table, which must keep its partial indexes)."""
-    assert _delivery_keys(database_url) == {"subscriber"}
+    """0018, 0019 and 0020 drop the delivery's foreign keys to its issue, campaign and subscriber
+    (the snapshot's per-row checks); downgrading puts them back, and upgrading again leaves the
+    schema the models describe (on SQLite a batch copy of the table, which must keep its partial
+    indexes), with the erasure trigger in place (see test_campaigns.py's erased reader)."""
+    assert _delivery_keys(database_url) == set()
     command.downgrade(alembic_config(database_url), "0017_campaign_counts")
     assert _delivery_keys(database_url) == {"campaign", "issue", "subscriber"}
+    assert not _erasure_trigger(database_url)
     mailer_db.upgrade(database_url)
-    assert _delivery_keys(database_url) == {"subscriber"}
+    assert _delivery_keys(database_url) == set()
+    assert _erasure_trigger(database_url)
     engine = make_engine(database_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
