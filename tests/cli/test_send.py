@@ -143,16 +143,10 @@ def test_campaign_list_fits_80_columns_with_the_segment(
     assert "› spanish-clients" in below
 
 
-def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
-    tmp_path: Path,
-) -> None:
-    """The embedded default sends in `mailer send`'s own process: interrupted while the relay is
-    down, the campaign must not stay "sending" with no one left to send it."""
+def _sample_newsroom(env: dict[str, str], folder: Path) -> str:
+    """As a new user would, in `mailer` processes: the database, list `clients`, the sample
+    briefing and the sample subscribers imported; returns the issue's slug."""
     samples = Path(__file__).parents[2] / "mailer" / "samples"
-    env = mailer_env(
-        tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
-    )
-    env["MAILER_RETRY_BASE_DELAY"] = "60"
     out = {}
     for args in (
         ("db", "upgrade"),
@@ -160,10 +154,22 @@ def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
         ("issue", "import", str(samples / "security-chatter-2025-04-09.txt")),
         ("subscribers", "import", str(samples / "subscribers-sample.csv"), "--list", "clients"),
     ):
-        done = run_cli(env, *args, cwd=tmp_path)
+        done = run_cli(env, *args, cwd=folder)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         out[args[0]] = done.stdout
-    slug = out["issue"].split()[-1]  # `issue import` prints the slug last
+    return out["issue"].split()[-1]  # `issue import` prints the slug last
+
+
+def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
+    tmp_path: Path,
+) -> None:
+    """The embedded default sends in `mailer send`'s own process: interrupted while the relay is
+    down, the campaign must not stay "sending" with no one left to send it."""
+    env = mailer_env(
+        tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
+    )
+    env["MAILER_RETRY_BASE_DELAY"] = "60"
+    slug = _sample_newsroom(env, tmp_path)
     send = subprocess.Popen(
         [*MAILER, "send", slug, "--list", "clients", "--yes"],
         env={**env, "COLUMNS": "200"},
@@ -258,19 +264,9 @@ def _slow_send(tmp_path: Path, relay: SMTPServer) -> tuple[dict[str, str], subpr
     """`mailer send` of the sample issue to the sample list on the embedded default, at eight
     messages a second (so it is stopped part-way), with MAILER_STALE_AFTER far longer than the
     test may take: a resume that waited for it would time out."""
-    samples = Path(__file__).parents[2] / "mailer" / "samples"
     env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", relay.url, 8000)
     env.update({"MAILER_RATE_LIMIT": "8/second", "MAILER_STALE_AFTER": "900"})
-    slug = ""
-    for args in (
-        ("db", "upgrade"),
-        ("list", "create", "clients", "--name", "Clients"),
-        ("issue", "import", str(samples / "security-chatter-2025-04-09.txt")),
-        ("subscribers", "import", str(samples / "subscribers-sample.csv"), "--list", "clients"),
-    ):
-        done = run_cli(env, *args, cwd=tmp_path)
-        assert done.returncode == 0, (args, done.stdout, done.stderr)
-        slug = slug or (done.stdout.split()[-1] if args[0] == "issue" else "")
+    slug = _sample_newsroom(env, tmp_path)
     send = subprocess.Popen(
         [*MAILER, "send", slug, "--list", "clients", "--yes"],
         env={**env, "COLUMNS": "200"},
