@@ -160,6 +160,20 @@ def _sample_newsroom(env: dict[str, str], folder: Path) -> str:
     return out["issue"].split()[-1]  # `issue import` prints the slug last
 
 
+def _sample_send(env: dict[str, str], folder: Path) -> subprocess.Popen[str]:
+    """`mailer send` of the sample issue to list `clients` (set up first), running, its output
+    (progress lines, then the outcome) readable line by line."""
+    slug = _sample_newsroom(env, folder)
+    return subprocess.Popen(
+        [*MAILER, "send", slug, "--list", "clients", "--yes"],
+        env={**env, "COLUMNS": "200"},
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
     tmp_path: Path,
 ) -> None:
@@ -169,15 +183,7 @@ def test_ctrl_c_without_a_broker_pauses_the_campaign_instead_of_stranding_it(
         tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
     )
     env["MAILER_RETRY_BASE_DELAY"] = "60"
-    slug = _sample_newsroom(env, tmp_path)
-    send = subprocess.Popen(
-        [*MAILER, "send", slug, "--list", "clients", "--yes"],
-        env={**env, "COLUMNS": "200"},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    send = _sample_send(env, tmp_path)
     assert send.stdout is not None
     seen = ""
     for line in send.stdout:  # the relay's refusal is printed as soon as it is recorded
@@ -266,15 +272,7 @@ def _slow_send(tmp_path: Path, relay: SMTPServer) -> tuple[dict[str, str], subpr
     test may take: a resume that waited for it would time out."""
     env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", relay.url, 8000)
     env.update({"MAILER_RATE_LIMIT": "8/second", "MAILER_STALE_AFTER": "900"})
-    slug = _sample_newsroom(env, tmp_path)
-    send = subprocess.Popen(
-        [*MAILER, "send", slug, "--list", "clients", "--yes"],
-        env={**env, "COLUMNS": "200"},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    send = _sample_send(env, tmp_path)
     return env, send
 
 
