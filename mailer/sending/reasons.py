@@ -316,13 +316,20 @@ _COMMAND_PHRASES = re.compile(
 )
 _TRANSCRIPT_SENT = re.compile(r"^\s*>>>\s*(rcpt|mail|data)\b", re.I | re.M)
 _TRANSCRIPT_REFUSED = re.compile(r"^\s*<<<\s*[45]\d\d", re.M)
+# A bare reply (no enhanced status code of its own) that names one recipient in angle brackets
+# before its text ("550 <r@example.org>: User unknown") answered RCPT: the shape of Postfix's and
+# Sendmail's per-recipient refusals, as sisimai reads them; a refusal after DATA is about the whole
+# message. A reply with its own code ("550 5.2.1 <r@…>… User unknown") classified itself: its
+# command must be said.
+_RECIPIENT_REPLY = re.compile(r"\b[45]\d\d\b[ :-]*<[^<>\s@]+@[^<>\s]+>\s*(?::|\.\.\.)")
 
 
 def smtp_command(text: str) -> str:
     """The SMTP command a refusal answered ("RCPT", "MAIL", "DATA"), or "" when not said.
 
     Postfix says "in reply to RCPT TO command", Exim "after RCPT TO", DragonFly "did not like
-    our RCPT TO", Sendmail shows a transcript (">>> RCPT To:" then "<<< 550 …").
+    our RCPT TO", Sendmail shows a transcript (">>> RCPT To:" then "<<< 550 …"). Failing those,
+    a reply that names the recipient before its text ("550 <r@example.org>: …") answered RCPT.
     """
     match = _COMMAND_PHRASES.search(text)
     if match:
@@ -331,7 +338,7 @@ def smtp_command(text: str) -> str:
         refused = _TRANSCRIPT_REFUSED.search(text)
         sent = list(_TRANSCRIPT_SENT.finditer(text[: refused.start()])) if refused else []
         if not sent:
-            return ""
+            return "RCPT" if _RECIPIENT_REPLY.search(text) else ""
         word = sent[-1].group(1).lower()
     if word.startswith(("rcpt", "recipient")):
         return "RCPT"
@@ -353,10 +360,27 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
         re.compile(r"black ?list|block ?list|spamhaus|spamcop|\bdnsbl\b|\brbl\b", re.I),
     ),
     (Reason.MAILBOX_FULL, re.compile(r"over ?quota|mail ?box (?:is )?full", re.I)),
+    # A lookup or route that failed is not a domain that does not exist, whatever the code (Postfix
+    # gives 5.4.4 to "Name service error … Malformed or unexpected name server reply").
     (
         Reason.NETWORK,
         re.compile(
-            r"host not found, try again|temporary failure in name resolution",
+            r"host not found, try again|temporary failure in name resolution|"
+            r"malformed (?:or unexpected )?name server reply|host name lookup failure|"
+            r"no route to host|host is unreachable|unable to resolve route|too many hops|"
+            r"hop count exceeded|mail forwarding loop|routing loop|message looping",
+            re.I,
+        ),
+    ),
+    # The reader's own filter refused us: the mailbox exists, even under a 5.1.1.
+    (
+        Reason.SPAM_OR_CONTENT,
+        re.compile(
+            r"refused due to recipient preferences|"
+            r"(?:user|recipient) refuses to (?:receive|accept)|recipient id refuse to receive|"
+            r"only accepting mail from specific|"
+            r"you have been blocked by the recipient|rejected due to user rules|"
+            r"has restricted sms e-?mail",
             re.I,
         ),
     ),

@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailer.inbound.detectors.base import decoded_address
+
 CORPUS = Path(__file__).parent.parent / "data" / "bounces" / "sisimai"
 
 
@@ -95,7 +97,8 @@ def measure() -> tuple[Figures, list[str]]:
                 misses.append(f"{name}: {kind} ({got['reason']})")
             for label in labels:
                 fig.bounce_rows += 1
-                mine = found.get(label["recipient"].lower())
+                # sisimai reports an RFC 2047 encoded local part as written; we decode it.
+                mine = found.get(decoded_address(label["recipient"]).lower())
                 if mine is None:
                     if kind == "bounce":
                         misses.append(f"{name}: {label['recipient']} not in {sorted(found)}")

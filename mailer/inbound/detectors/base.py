@@ -13,6 +13,7 @@ import email.policy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from functools import cached_property
@@ -47,9 +48,33 @@ class Failure:
     original_recipient: str = ""  # RFC 3464 Original-Recipient when it differs (what we sent to)
 
     def names(self, address: str) -> bool:
-        """Whether this failure is about `address` (its final or original recipient)."""
-        wanted = address.lower()
-        return wanted in (self.recipient.lower(), self.original_recipient.lower())
+        """Whether this failure is about `address` (its final or original recipient), both read
+        with any RFC 2047 encoded words decoded."""
+        wanted = decoded_address(address).lower()
+        return wanted in (
+            decoded_address(self.recipient).lower(),
+            decoded_address(self.original_recipient).lower(),
+        )
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def decoded_address(address: str) -> str:
+    """The address with RFC 2047 encoded words decoded (``=?utf-8?B?8J+QiA==?=@example.org`` is
+    ``🐈@example.org``): some MTAs write an internationalised local part that way in reports
+    (RFC 6531 addresses sent to a server without SMTPUTF8). Unchanged when there are none or they
+    do not decode."""
+    if "=?" not in address or not _ENCODED_WORD.search(address):
+        return address
+    local, at, domain = address.rpartition("@")
+    if not at:
+        local, domain = address, ""
+    try:
+        decoded = str(make_header(decode_header(local)))
+    except (ValueError, LookupError, UnicodeError):
+        return address
+    return f"{decoded}{at}{domain}"
 
 
 def failure(
@@ -66,8 +91,10 @@ def failure(
         status = "4.0.0"
     judged = reasons.judge(status, diagnostic, command)
     hard = judged.hard and action != "delayed"
+    recipient = decoded_address(recipient.strip().strip("<>").strip())
+    original = decoded_address(original)
     return Failure(
-        recipient=recipient.strip().strip("<>").strip(),
+        recipient=recipient,
         hard=hard,
         status=judged.status,
         action=action,
