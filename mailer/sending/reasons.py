@@ -473,6 +473,17 @@ def judge(status: str, text: str, command: str | None = None) -> Judgement:
         and _FILTER_WORDING.search(rule)
     ):
         reason, rule = Reason.SPAM_OR_CONTENT, f"{rule}, not at RCPT (a filter)"
+    return named(reason, status, text, rule)
+
+
+def named(reason: Reason, status: str, text: str, rule: str = "") -> Judgement:
+    """The judgement for a reason already decided: by `judge`, or by a mail system's own notice
+    (a bounce family's wording table, as sisimai's per-MTA tables). Pure.
+
+    An address-level reason under a temporary failure (a 4.x.x status or a 4xx reply leading
+    `text`) is a lookup that failed for now: `network` for a domain, `other` for a mailbox.
+    """
+    rule = rule or f"named {reason.value}"
     if is_hard(reason) and _temporary(status, text):
         reason = Reason.NETWORK if reason == Reason.HOST_UNKNOWN else Reason.OTHER
         rule += " (temporary)"

@@ -5,13 +5,14 @@ skipped, never hiding the others):
 
 1. `loop`: our own forward, or one of our newsletters as it was sent, came back;
 2. `rfc5965`: a feedback (ARF) report: a complaint;
-3. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
-4. only on mail that looks like a bounce (null sender, a mail system's From, a bounce subject, a
-   report, or our bounces+ address): the `families` of non-standard formats, those whose subject
-   or sender matches tried first; then `text` (the failed address next to its error in any
+3. the `families` whose subject, sender or headers claim the message: a mail system's own
+   format and wording, known better than the generic readers below know it;
+4. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
+5. only on mail that looks like a bounce (null sender, a mail system's From, a bounce subject, a
+   report, or our bounces+ address): `text` (the failed address next to its error in any
    notice); then `flufl` (flufl.bounce's detectors), the last fallback;
-5. `rfc3834`: an automatic reply;
-6. at a reply+ address: `optout` (the whole reply asks to stop this newsletter).
+6. `rfc3834`: an automatic reply;
+7. at a reply+ address: `optout` (the whole reply asks to stop this newsletter).
 
 Adding a mail system's bounce format: a module in `families/` with `claims(mail)` and
 `detect(mail)`, listed in `families.FAMILIES`; a sample in tests/data/bounces/; a row in
@@ -31,9 +32,23 @@ log = logging.getLogger(__name__)
 
 Detector = Callable[[Mail], "Verdict | None"]
 
+
+def _claimed_family(mail: Mail) -> Verdict | None:
+    """The first claiming family's verdict; a family's claim is specific enough to skip the
+    looks-like-a-bounce gate."""
+    for family in families.FAMILIES:
+        if not guarded(f"family:{family.NAME}:claims", family.claims, mail):
+            continue
+        verdict = guarded(f"family:{family.NAME}", family.detect, mail)
+        if verdict is not None and (verdict.failures or verdict.kind != InboundKind.BOUNCE):
+            return verdict
+    return None
+
+
 STANDARD: tuple[tuple[str, Detector], ...] = (
     ("loop", loop.detect),
     ("rfc5965", rfc5965.detect),
+    ("families", _claimed_family),
     ("rfc3464", rfc3464.detect),
 )
 AFTER_BOUNCES: tuple[tuple[str, Detector], ...] = (
@@ -73,11 +88,6 @@ def run(mail: Mail) -> Verdict | None:
     for name, detector in STANDARD:
         verdict = guarded(name, detector, mail)
         if verdict is not None:
-            return verdict
-    claimed = [(f"family:{f.NAME}", f.detect) for f in families.FAMILIES if f.claims(mail)]
-    for name, detector in claimed:  # a family's claim is specific enough to skip the gate
-        verdict = guarded(name, detector, mail)
-        if verdict is not None and (verdict.failures or verdict.kind != InboundKind.BOUNCE):
             return verdict
     if looks_like_bounce(mail) and not _plainly_auto_reply(mail):
         for name, detector in (("text", text.detect), ("flufl", flufl.detect)):

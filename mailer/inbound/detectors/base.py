@@ -84,12 +84,19 @@ def failure(
     action: str = "",
     original: str = "",
     command: str | None = None,
+    reason: reasons.Reason | None = None,
 ) -> Failure:
-    """A Failure with its reason and hard/soft judged from the code and text (sending/reasons)."""
+    """A Failure with its reason and hard/soft judged from the code and text (sending/reasons).
+
+    `reason`: the reason the mail system's notice itself names (a family's wording table); it
+    replaces the judged one, under the same temporary-failure rule.
+    """
     diagnostic = " ".join(diagnostic.split())[:1000]
     if action == "delayed" and not status:
         status = "4.0.0"
     judged = reasons.judge(status, diagnostic, command)
+    if reason is not None:
+        judged = reasons.named(reason, judged.status, diagnostic)
     hard = judged.hard and action != "delayed"
     recipient = decoded_address(recipient.strip().strip("<>").strip())
     original = decoded_address(original)

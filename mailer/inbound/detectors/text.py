@@ -83,8 +83,13 @@ def excluded_addresses(mail: Mail) -> set[str]:
     return out
 
 
+# A line that starts another recipient's or another host's report in Sendmail's notices:
+# "550 example.org (smtp)... 550 Host unknown", "While talking to mx.example.org:".
+_NEXT_HOST = re.compile(r"^\s*(?:\d{3}\s+[^\s@<>]+\s+\([\w-]+\)\.\.\.|while talking to\b)", re.I)
+
+
 def _window(lines: list[str], i: int, size: int = 5) -> str:
-    """The address's line and the next non-blank ones, up to the next recipient's line."""
+    """The address's line and the next non-blank ones, up to the next recipient's or host's."""
     out = [lines[i].strip()]
     for line in lines[i + 1 :]:
         if len(out) >= size:
@@ -94,6 +99,8 @@ def _window(lines: list[str], i: int, size: int = 5) -> str:
         others = [a for a in addresses_in(line) if a not in lines[i].lower()]
         if others and re.match(r"^\s*(?:\d{3}\s+)?<?[^\s@<>]+@", line):
             break  # the next recipient's block starts
+        if _NEXT_HOST.match(line):
+            break
         out.append(line.strip())
     return " ".join(out)
 
