@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import typer
 import typer.main
 from typer import _click as click  # typer vendors click; its classes are the ones typer calls
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _TyperParameter
 
 from mailer.errors import MailerError
 from subscribers.errors import SubscribersError
@@ -100,6 +100,30 @@ def _usage_name(self: TyperArgument) -> str:
     return name + ("..." if self.nargs != 1 else "")
 
 
+_typer_process_value = _TyperParameter.process_value
+
+
+def _process_value(self: _TyperParameter, ctx: click.Context, value: Any) -> Any:
+    """As typer's, without building the parameter's pydantic TypeAdapter for an absent value.
+
+    Typer 0.29 builds the adapter before it looks at the value, even for None (a flag left out,
+    an option without a default), for which its coercion returns None (or () for a repeatable
+    parameter) without calling the adapter. Every command has such flags (`--help` itself), so
+    every command imported pydantic (~60% of `mailer campaign list`'s import time) and built
+    adapters it never used. Here an absent value takes that same result directly; any value
+    given still goes through typer's own coercion."""
+    if value is not None:
+        return _typer_process_value(self, ctx, value)
+    if self.multiple or self.nargs == -1:
+        value = ()
+    if self.required and self.value_is_missing(value):
+        raise click.exceptions.MissingParameter(ctx=ctx, param=self)
+    if self.callback is not None:
+        value = self.callback(ctx, self, value)
+    return value
+
+
+_TyperParameter.process_value = _process_value  # type: ignore[method-assign]
 TyperOption.display_type_rich = _value_kind  # type: ignore[method-assign,assignment]
 TyperArgument.display_type_rich = _value_kind  # type: ignore[method-assign,assignment]
 TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
