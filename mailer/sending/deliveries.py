@@ -426,25 +426,18 @@ def recover_abandoned(
     ).all()
     recovered: dict[int, int] = {}
     for cid, claim_campaign, first, last, owner in claims:
-        in_range = (
-            Delivery.campaign_id == claim_campaign,
-            Delivery.id.between(first, last),
-        )
         heard = session.scalar(
-            select(func.max(Delivery.updated_at)).where(*in_range, Delivery.claimed_by == owner)
+            select(func.max(Delivery.updated_at)).where(
+                Delivery.campaign_id == claim_campaign,
+                Delivery.id.between(first, last),
+                Delivery.claimed_by == owner,
+            )
         )
         if heard is not None and heard >= cutoff:
             continue
-        ended = rowcount(session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == cid)))
-        if not ended:
-            continue  # another recovery ended it first
-        left = session.scalar(
-            select(func.count()).where(
-                *in_range,
-                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
-            )
-        )
-        recovered[claim_campaign] = recovered.get(claim_campaign, 0) + int(left or 0)
+        left = _end_claim(session, cid, claim_campaign, first, last)
+        if left is not None:  # None: another recovery ended it first
+            recovered[claim_campaign] = recovered.get(claim_campaign, 0) + left
     session.commit()
     return recovered
 
@@ -462,18 +455,24 @@ def end_claims(session: Session, campaign_id: int, owned: Callable[[str], bool])
     ).all()
     given_back = 0
     for cid, first, last, owner in claims:
-        if not owned(owner):
-            continue
-        if rowcount(session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == cid))):
-            given_back += int(
-                session.scalar(
-                    select(func.count()).where(
-                        Delivery.campaign_id == campaign_id,
-                        Delivery.id.between(first, last),
-                        Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
-                    )
-                )
-                or 0
-            )
+        if owned(owner):
+            given_back += _end_claim(session, cid, campaign_id, first, last) or 0
     session.commit()
     return given_back
+
+
+def _end_claim(
+    session: Session, claim_id: int, campaign_id: int, first: int, last: int
+) -> int | None:
+    """Delete one claim (not committed): the unfinished rows (pending or deferred) of its range
+    it gives back, or None when it was already gone (another recovery ended it first)."""
+    if not rowcount(session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))):
+        return None
+    left = session.scalar(
+        select(func.count()).where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.id.between(first, last),
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
+        )
+    )
+    return int(left or 0)
