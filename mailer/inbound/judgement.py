@@ -58,6 +58,11 @@ def parse_safely(raw: bytes) -> EmailMessage:
     The standard library parses and walks MIME recursively: a message nesting 1,500 multiparts
     raises RecursionError there, so such a message is refused before parsing.
     """
+    if b"\r" in raw and b"\n" not in raw[:4096]:
+        # Bare CR line ends (old Mac mail stores): the parser splits headers on them, but
+        # quoted-printable decoding does not, and loses the rest of a part at its first soft
+        # break ("=" then CR).
+        raw = raw.replace(b"\r", b"\n")
     count = len(_MULTIPART.findall(raw))
     if count > MAX_MULTIPARTS:
         raise UnreadableMessage(

@@ -372,6 +372,8 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+    # Exchange Online gives its directory miss the null-MX code 5.1.10: the mailbox, not the domain.
+    (Reason.USER_UNKNOWN, re.compile(r"resolver\.adr\.recipient ?notfound", re.I)),
     # The reader's own filter refused us: the mailbox exists, even under a 5.1.1.
     (
         Reason.SPAM_OR_CONTENT,
@@ -391,7 +393,7 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
 # a dead mailbox only with a user-unknown code or when it answered RCPT.
 _FILTER_WORDING = re.compile(
     r"user ?(?:name )?unknown|unknown (?:user|recipient)|no such (?:user|recipient)|"
-    r"recipient not found|invalid address|does not exist",
+    r"recipient not found|invalid (?:user|address)|does not exist",
     re.I,
 )
 _ADDRESS_CODES = {"x.1.1", "x.1.0", "x.1.3", "x.1.4", "x.1.5", "x.1.351"}

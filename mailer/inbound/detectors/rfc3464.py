@@ -23,15 +23,33 @@ _FIELD = re.compile(r"^([A-Za-z-]+):[ \t]*(.*(?:\n[ \t]+.*)*)", re.M)
 _INLINE = re.compile(r"^(?:Final|Original)-Recipient:", re.I | re.M)
 
 
+_STARTS_RECIPIENT = ("final-recipient", "original-recipient")
+
+
+def _split(items: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Fields into blocks; a recipient field that repeats starts the next recipient's block.
+
+    Some reporting MTAs (AOL's, for one) leave out the blank lines between the RFC 3464 blocks,
+    so one block would carry every recipient's fields; the first value of a field counts.
+    """
+    out: list[dict[str, str]] = []
+    fields: dict[str, str] = {}
+    for name, value in items:
+        name = name.lower()
+        if name in fields and name in _STARTS_RECIPIENT:
+            out.append(fields)
+            fields = {}
+        fields.setdefault(name, " ".join(value.split()))
+    if fields:
+        out.append(fields)
+    return out
+
+
 def _blocks_of_text(text: str) -> list[dict[str, str]]:
     """Header-like blocks ("Name: value", folded lines joined) separated by blank lines."""
     out = []
     for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
-        fields: dict[str, str] = {}
-        for match in _FIELD.finditer(chunk.strip("\n")):
-            fields.setdefault(match.group(1).lower(), " ".join(match.group(2).split()))
-        if fields:
-            out.append(fields)
+        out += _split([(m.group(1), m.group(2)) for m in _FIELD.finditer(chunk.strip("\n"))])
     return out
 
 
@@ -41,9 +59,7 @@ def _blocks_of_part(part: Message) -> list[dict[str, str]]:
         blocks = []
         for block in payload:
             if isinstance(block, Message):
-                blocks.append(
-                    {k.lower(): " ".join(str(v).split()) for k, v in block.items() if v is not None}
-                )
+                blocks += _split([(k, str(v)) for k, v in block.items() if v is not None])
         if any("final-recipient" in b or "original-recipient" in b for b in blocks):
             return blocks
     return _blocks_of_text(part_text(part))
