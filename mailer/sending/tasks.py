@@ -171,20 +171,27 @@ def _chunks(
                 start.end_start(session, campaign_id, owner, keep_reason=True)
             log.info("campaign %s cancelled during its snapshot: snapshot stopped", campaign_id)
             return enqueuer.wait()
-        if through is None:
-            with session_scope() as session:
-                start.analyze_deliveries(session)
-                total = campaigns.get(session, campaign_id).total
-            log.info("campaign %s: %s deliveries to send", campaign_id, total)
+        if through is None and enqueuer.inline:  # its batches run here and now: analysed
+            _snapshot_done(campaign_id)
         if status == CampaignStatus.SENDING:
             enqueuer.chunk(after, through)
         if through is None:
+            if not enqueuer.inline:  # while the last chunk's batches are queued and sending
+                _snapshot_done(campaign_id)
             batches = enqueuer.wait()
             if status == CampaignStatus.SENDING:
                 with session_scope() as session:
                     campaigns.finish_if_done(session, campaign_id)
             return batches
         after = through
+
+
+def _snapshot_done(campaign_id: int) -> None:
+    """The complete snapshot's statistics (`start.analyze_deliveries`) and its total logged."""
+    with session_scope() as session:
+        start.analyze_deliveries(session)
+        total = campaigns.get(session, campaign_id).total
+    log.info("campaign %s: %s deliveries to send", campaign_id, total)
 
 
 class _ChunkEnqueuer:
@@ -201,6 +208,7 @@ class _ChunkEnqueuer:
     def __init__(self, campaign_id: int):
         self.campaign_id = campaign_id
         self.pool = None if app.conf.task_always_eager else ThreadPoolExecutor(1)
+        self.inline = self.pool is None  # enqueuing a batch runs it
         self.pending: Future[int] | None = None
         self.batches = 0
 
