@@ -6,7 +6,8 @@ an Ed25519 signature, MAILER_DKIM_ED25519_KEY_FILE / _ED25519_SELECTOR (same d= 
 What is signed: relaxed/relaxed canonicalisation; the signature covers every header a receiver
 or a one-click unsubscriber relies on (`SIGNED_HEADERS`); From, Subject, Reply-To and both
 List-Unsubscribe headers are "oversigned" (named once more than they occur, RFC 6376 §5.4.2), so
-nobody can add a second copy without breaking the signature.
+nobody can add a copy — a second, or a first where the message had none — without breaking the
+signature.
 
 Two signatures: RFC 8463 §6 lets a signer add one signature per algorithm, each under its own
 selector and the same d=, and prescribes no order; RFC 6376 §6.1 leaves the order in which
@@ -243,10 +244,11 @@ class _Layout:
         left: dict[bytes, list[int]] = {}
         for i, name in enumerate(names):
             left.setdefault(name, []).append(i)
-        include = [h for h in SIGNED_HEADERS if h in left]
-        include += [h for h in OVERSIGNED if h in left]
-        if b"from" not in include:
+        if b"from" not in left:
             raise ValueError("a DKIM signature must cover From")
+        # The oversigned names once more than they occur, even when they do not occur at all
+        # (RFC 6376 §5.4.2): then nobody can add the first one either.
+        include = [h for h in SIGNED_HEADERS if h in left] + list(OVERSIGNED)
         order = []
         for h in include:
             if left.get(h):
