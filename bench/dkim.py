@@ -1,6 +1,7 @@
 """Benchmark (not a test): what DKIM adds to a message, against the cost of one signature.
 
     python bench/dkim.py [--repeat 9] [--messages 300]
+    python bench/dkim.py --instructions [--messages 20]     (needs valgrind)
 
 One process, no database: the fixture briefing (mailer/samples/) rendered once, then per message
 `Composer.compose` (the ~130 KB message with its PDF part) with throw-away keys made at start:
@@ -8,32 +9,35 @@ One process, no database: the fixture briefing (mailer/samples/) rendered once, 
 - unsigned; signed rsa-sha256 (RSA-2048); dual-signed rsa-sha256 + ed25519-sha256 (RFC 8463),
   as MAILER_DKIM_* and MAILER_DKIM_ED25519_* configure it; and ed25519-sha256 alone (the Signer
   given the Ed25519 key only: the settings always sign with RSA first);
-- the references, timed in the same run with the signer's own call (`SigningKey.sign`, a key
+- the references, run in the same process with the signer's own call (`SigningKey.sign`, a key
   loaded apart): one RSA-2048 signature (cryptography: PKCS#1 v1.5, SHA-256) over a real
   header hash input taken from a signed message (~1.1 KB: the signed header fields and the
-  DKIM-Signature), one Ed25519 signature over its SHA-256 digest (what RFC 8463 signs), and the
-  SHA-256 of one message's canonical body — which DKIM must hash for every message, and which
-  no precomputation can avoid: SHA-256 is sequential, and the body runs text part, HTML part,
-  PDF part, so only the few hundred bytes before the text part's first personal line (its
-  tracked "view in browser" link) are the same in every message; the 54 KB PDF part, the same
-  for everyone, comes last.
+  DKIM-Signature), one Ed25519 signature over its SHA-256 digest (what RFC 8463 signs), the
+  SHA-256 of one message's canonical body, and `Signer.signature` with its RSA operation stubbed
+  over the header fields of distinct messages (the signer's own header work);
+- two variants that place the signature inside a stream of messages: the signed composition with
+  its RSA operation replaced by a ready-made signature (signed − that = the signature in-stream),
+  and an unsigned composition followed by one RSA signature that is not used.
 
-Every figure is the median over --repeat runs of --messages calls after a warm-up; the variants
-run interleaved (one run of each, in turn), so a change in the machine's load falls on all of
-them alike. Wall-clock (time.perf_counter) figures and CPU-time (time.process_time) figures are
-printed; the second are less disturbed by other processes on the machine.
+Timing (the default): every figure is the median over --repeat runs of --messages calls after a
+warm-up; the variants run interleaved (one run of each, in turn), so a change in the machine's
+load falls on all of them alike; wall-clock (time.perf_counter) and CPU time
+(time.process_time), with the load average.
 
-Target: (signed − unsigned) ≤ 1.15 × one RSA-2048 signature. The breakdown splits that extra
-cost into what is timed alone — the signature, the body hash (together the floor that any DKIM
-signer pays: ~1.23 × on the machines measured, above the target) and the signer's own header work
-(`Signer.signature` with its RSA operation stubbed, over the header fields of distinct messages)
-— and the rest. The rest is not code of the signer: it is the same operations costing more inside
-a message, between the Composer's other work, than in a tight loop of their own (warm caches and
-predictors there). Two more variants show where it falls: the signed composition with its RSA
-operation replaced by a ready-made signature (signed − stubbed: the RSA operation inside a
-message; stubbed − unsigned: the body hash and header signing inside a message), and an unsigned
-composition followed by one RSA signature that is not used (what the RSA operation costs, with
-what it does to the next composition, when it is not in a loop of its own).
+--instructions: the same variants run once more under callgrind (valgrind), each between two
+markers (`zlib.adler32` zeroes the counters, `zlib.crc32` dumps them), and the figures are
+instructions per call: independent of the machine's load, and exact about what work DKIM adds
+(signed − unsigned against the signature, the body hash and the header work: what is left is
+work nobody has named). Instructions are not time (an RSA or SHA-NI instruction costs more cycles
+than an average one), so the target is judged on the timed figures.
+
+Target: (signed − unsigned) ≤ 1.15 × one RSA-2048 signature. The floor is the signature plus
+one SHA-256 pass over the message's canonical body: SHA-256 is sequential and the body runs
+text part, HTML part, PDF part, so only the bytes before the text part's first personal line (its
+tracked "view in browser" link) are the same in every message — the Composer carries the hash
+state over the MIME preamble — and the PDF part, the same for everyone, comes last and must be
+hashed again for each (a constant suffix cannot be skipped; only DKIM's l= could leave it out,
+and that would let anyone swap the attachment under a valid signature).
 """
 
 from __future__ import annotations
@@ -41,10 +45,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import pickle
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -61,12 +70,25 @@ from _common import (  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa  # noqa: E402
 
-from mailer.rendering.email_edition import render_issue  # noqa: E402
-from mailer.sending.compose import Composer  # noqa: E402
+from mailer.rendering.email_edition import RenderedIssue, render_issue  # noqa: E402
+from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
 from mailer.sending.dkim import Signer, SigningKey  # noqa: E402
 
 TARGET = 1.15  # (signed − unsigned) ÷ one RSA-2048 signature
 DOMAIN = "news.example.com"
+LABELS = {
+    "unsigned": "Composer.compose, unsigned",
+    "rsa": "Composer.compose, rsa-sha256 (RSA-2048)",
+    "rsa stubbed": "  the same, its RSA operation stubbed",
+    "unsigned + RSA": "  unsigned, then one RSA signature apart",
+    "dual": "Composer.compose, rsa-sha256 + ed25519-sha256",
+    "ed25519": "Composer.compose, ed25519-sha256 alone",
+    "one RSA": "one RSA-2048 signature (PKCS#1 v1.5, SHA-256)",
+    "one Ed25519": "one Ed25519 signature (of the SHA-256 digest)",
+    "body hash": "SHA-256 of one canonical body",
+    "header signing": "Signer.signature, RSA stubbed",
+}
+COMPOSITIONS = ("rsa", "rsa stubbed", "unsigned + RSA", "dual", "ed25519")
 
 
 def write_keys(folder: Path) -> tuple[Path, Path]:
@@ -99,6 +121,20 @@ def interleaved(
     return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in fns}
 
 
+def marked(fns: dict[str, Callable[[int], object]], *, number: int) -> None:
+    """Each fn `number` times between callgrind's markers, after a warm-up of three calls."""
+    i = 0
+    for fn in fns.values():
+        for _ in range(3):
+            fn(i)
+            i += 1
+        zlib.adler32(b"")  # --zero-before=zlib_adler32
+        for _ in range(number):
+            fn(i)
+            i += 1
+        zlib.crc32(b"")  # --dump-before=zlib_crc32
+
+
 def header_fields_of(composer: Composer, count: int) -> list[Sequence[bytes]]:
     """The header fields the Composer hands its signer, for `count` distinct recipients."""
     assert composer.signer is not None
@@ -116,96 +152,152 @@ def header_fields_of(composer: Composer, count: int) -> list[Sequence[bytes]]:
     return field_sets
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9, help="timed runs per figure (median)")
-    parser.add_argument("--messages", type=int, default=300, help="calls per run")
-    args = parser.parse_args()
+class Variants:
+    """The ten callables, and what the report says about the message they sign."""
 
-    content = fixture_content()
-    plain = bench_settings()
-    rendered = render_issue(content, plain)
-    info = fixture_campaign_info(content)
-    folder = Path(tempfile.mkdtemp(prefix="bench-dkim-"))
-    rsa_pem, ed_pem = write_keys(folder)
-    rsa_settings = bench_settings(dkim_key_file=rsa_pem, dkim_selector="brief", dkim_domain=DOMAIN)
-    dual_settings = bench_settings(
-        dkim_key_file=rsa_pem,
-        dkim_selector="brief",
-        dkim_domain=DOMAIN,
-        dkim_ed25519_key_file=ed_pem,
-        dkim_ed25519_selector="brief-ed",
-    )
-    unsigned = Composer(rendered, info, plain)
-    signed = Composer(rendered, info, rsa_settings)
-    dual = Composer(rendered, info, dual_settings)
-    ed_only = Composer(rendered, info, plain)
-    ed_key = SigningKey(ed_pem.read_bytes(), "brief-ed", setting="MAILER_DKIM_ED25519_KEY_FILE")
-    ed_only.signer = Signer([ed_key], DOMAIN)
-    assert signed.signer is not None and dual.signer is not None
+    def __init__(
+        self, rendered: RenderedIssue, info: CampaignInfo, keys: tuple[Path, Path], people: int
+    ) -> None:
+        rsa_pem, ed_pem = keys
+        plain = bench_settings()
+        rsa_settings = bench_settings(
+            dkim_key_file=rsa_pem, dkim_selector="brief", dkim_domain=DOMAIN
+        )
+        dual_settings = bench_settings(
+            dkim_key_file=rsa_pem,
+            dkim_selector="brief",
+            dkim_domain=DOMAIN,
+            dkim_ed25519_key_file=ed_pem,
+            dkim_ed25519_selector="brief-ed",
+        )
+        unsigned = Composer(rendered, info, plain)
+        signed = Composer(rendered, info, rsa_settings)
+        dual = Composer(rendered, info, dual_settings)
+        ed_only = Composer(rendered, info, plain)
+        ed_key = SigningKey(ed_pem.read_bytes(), "brief-ed", setting="MAILER_DKIM_ED25519_KEY_FILE")
+        ed_only.signer = Signer([ed_key], DOMAIN)
+        assert signed.signer is not None and dual.signer is not None
 
-    # A real header hash input, and a real message's canonical body (its bodies are written in
-    # canonical form; the fixed parts are already so), for the reference operations.
-    captured: list[bytes] = []
-    rsa_key = signed.signer.keys[0]
-    sign = rsa_key.sign
+        # A real header hash input, and a real message's canonical body (its bodies are written
+        # in canonical form; the fixed parts are already so), for the reference operations.
+        captured: list[bytes] = []
+        rsa_key = signed.signer.keys[0]
+        sign = rsa_key.sign
 
-    def capture(data: bytes) -> bytes:
-        captured.append(data)
-        return sign(data)
+        def capture(data: bytes) -> bytes:
+            captured.append(data)
+            return sign(data)
 
-    rsa_key.sign = capture  # type: ignore[method-assign]
-    sample = signed.compose(0, *recipient(0)).data
-    rsa_key.sign = sign  # type: ignore[method-assign]
-    header_input = captured[0]
-    a_signature = sign(header_input)
-    body = sample.split(b"\r\n\r\n", 1)[1]
-    assert sample.count(b"DKIM-Signature:") == 1
-    assert dual.compose(0, *recipient(0)).data.count(b"DKIM-Signature:") == 2
+        rsa_key.sign = capture  # type: ignore[method-assign]
+        sample = signed.compose(0, *recipient(0)).data
+        rsa_key.sign = sign  # type: ignore[method-assign]
+        header_input = captured[0]
+        a_signature = sign(header_input)
+        body = sample.split(b"\r\n\r\n", 1)[1]
+        assert sample.count(b"DKIM-Signature:") == 1
+        assert dual.compose(0, *recipient(0)).data.count(b"DKIM-Signature:") == 2
+        self.sizes = len(sample), len(body), len(header_input)
 
-    # The same signed composition with the RSA operation replaced by a ready-made signature:
-    # what DKIM costs inside a message apart from the RSA operation (body hash, header signing).
-    stubbed = Composer(rendered, info, rsa_settings)
-    assert stubbed.signer is not None
-    stubbed.signer.keys[0].sign = lambda data: a_signature  # type: ignore[method-assign]
-    # Signer.signature alone, RSA stubbed, over the header fields of distinct messages as the
-    # Composer writes them (so the per-message fields are new to it, as in a campaign).
-    header_signer = Signer([SigningKey(rsa_pem.read_bytes(), "brief")], DOMAIN)
-    header_signer.keys[0].sign = lambda data: a_signature  # type: ignore[method-assign]
-    field_sets = header_fields_of(stubbed, min(3000, args.messages * (args.repeat + 1)))
-    bh = hashlib.sha256(body).digest()
+        # The signed composition with the RSA operation replaced by a ready-made signature.
+        stubbed = Composer(rendered, info, rsa_settings)
+        assert stubbed.signer is not None
+        stubbed.signer.keys[0].sign = lambda data: a_signature  # type: ignore[method-assign]
+        # Signer.signature alone, RSA stubbed, over the header fields of distinct messages as the
+        # Composer writes them (so the per-message fields are new to it, as in a campaign).
+        header_signer = Signer([SigningKey(rsa_pem.read_bytes(), "brief")], DOMAIN)
+        header_signer.keys[0].sign = lambda data: a_signature  # type: ignore[method-assign]
+        field_sets = header_fields_of(stubbed, min(3000, people))
+        bh = hashlib.sha256(body).digest()
 
-    # The references call what the signer calls: SigningKey.sign (cryptography, PKCS#1 v1.5
-    # with SHA-256 of the input; Ed25519 over the input's SHA-256), with keys loaded apart.
-    one_rsa = SigningKey(rsa_pem.read_bytes(), "ref").sign
-    one_ed = SigningKey(ed_pem.read_bytes(), "ref-ed", setting="MAILER_DKIM_ED25519_KEY_FILE").sign
+        # The references call what the signer calls, with keys loaded apart.
+        one_rsa = SigningKey(rsa_pem.read_bytes(), "ref").sign
+        one_ed = SigningKey(
+            ed_pem.read_bytes(), "ref-ed", setting="MAILER_DKIM_ED25519_KEY_FILE"
+        ).sign
+        recipients = [recipient(i) for i in range(people)]
 
-    people = [recipient(i) for i in range(args.messages * (args.repeat + 1) * 10)]
+        def composing(composer: Composer) -> Callable[[int], object]:
+            return lambda i: composer.compose(i, *recipients[i % people])
 
-    def composing(composer: Composer) -> Callable[[int], object]:
-        return lambda i: composer.compose(i, *people[i % len(people)])
+        def unsigned_then_rsa(i: int) -> object:
+            unsigned.compose(i, *recipients[i % people])
+            return one_rsa(header_input)
 
-    def unsigned_then_rsa(i: int) -> object:
-        unsigned.compose(i, *people[i % len(people)])
-        return one_rsa(header_input)
+        self.fns: dict[str, Callable[[int], object]] = {
+            "unsigned": composing(unsigned),
+            "rsa": composing(signed),
+            "rsa stubbed": composing(stubbed),
+            "unsigned + RSA": unsigned_then_rsa,
+            "dual": composing(dual),
+            "ed25519": composing(ed_only),
+            "one RSA": lambda i: one_rsa(header_input),
+            "one Ed25519": lambda i: one_ed(header_input),
+            "body hash": lambda i: hashlib.sha256(body).digest(),
+            "header signing": lambda i: header_signer.signature(
+                field_sets[i % len(field_sets)], bh
+            ),
+        }
 
-    fns: dict[str, Callable[[int], object]] = {
-        "unsigned": composing(unsigned),
-        "rsa": composing(signed),
-        "rsa stubbed": composing(stubbed),
-        "unsigned + RSA": unsigned_then_rsa,
-        "dual": composing(dual),
-        "ed25519": composing(ed_only),
-        "one RSA": lambda i: one_rsa(header_input),
-        "one Ed25519": lambda i: one_ed(header_input),
-        "body hash": lambda i: hashlib.sha256(body).digest(),
-        "header signing": lambda i: header_signer.signature(field_sets[i % len(field_sets)], bh),
-    }
-    t = interleaved(fns, number=args.messages, repeat=args.repeat)
 
+def rows_of(t: dict[str, float], fmt: Callable[[float], str], unit: str) -> list[tuple[str, str]]:
+    """The breakdown of signed − unsigned, each figure also as a multiple of one signature."""
+    one = t["one RSA"]
+    added = t["rsa"] - t["unsigned"]
+    named = one + t["body hash"] + t["header signing"]
+    rows = [
+        ("S    one RSA-2048 signature, alone", one),
+        (
+            "     the RSA signature in-stream: signed − signed, RSA stubbed",
+            t["rsa"] - t["rsa stubbed"],
+        ),
+        (
+            "     unsigned then one RSA signature apart − unsigned",
+            t["unsigned + RSA"] - t["unsigned"],
+        ),
+        ("H    SHA-256 of this message's canonical body, alone", t["body hash"]),
+        (
+            "     the signer's header work alone (Signer.signature, RSA stubbed)",
+            t["header signing"],
+        ),
+        (
+            "     H + header work in-stream: signed, RSA stubbed − unsigned",
+            t["rsa stubbed"] - t["unsigned"],
+        ),
+        ("floor: S + H", one + t["body hash"]),
+        ("signed − unsigned", added),
+        ("the rest: signed − unsigned − (S + H + header work)", added - named),
+        ("dual-signed − unsigned", t["dual"] - t["unsigned"]),
+        ("ed25519-sha256 alone − unsigned", t["ed25519"] - t["unsigned"]),
+    ]
+    return [(label, f"{fmt(value):>12s} {unit} {value / one:6.2f} × S") for label, value in rows]
+
+
+def breakdown(t: dict[str, float], which: str) -> None:
+    """The target's ratio, the floor's, and the extra cost of signing split against S."""
+    one = t["one RSA"]
+    ratio = (t["rsa"] - t["unsigned"]) / one
+    floor = (one + t["body hash"]) / one
+    verdict = "met" if ratio <= TARGET else "NOT met"
     print(
-        f"Fixture issue: {content.title!r}; message {len(sample) / 1024:.1f} KiB signed, "
-        f"canonical body {len(body) / 1024:.1f} KiB; header hash input {len(header_input)} B"
+        f"{which}: (signed − unsigned) ÷ S = {ratio:.2f} (target ≤ {TARGET:.2f}: {verdict}); "
+        f"floor (S + H) ÷ S = {floor:.2f}"
+        + (" — the target is below the floor" if floor > TARGET else "")
+    )
+    for label, figure in rows_of(t, lambda s: fmt_us(s).removesuffix(" µs"), "µs"):
+        print(f"  {label:68s}{figure}")
+
+
+def timed(args: argparse.Namespace) -> None:
+    content = fixture_content()
+    rendered = render_issue(content, bench_settings())
+    info = fixture_campaign_info(content)
+    keys = write_keys(Path(tempfile.mkdtemp(prefix="bench-dkim-")))
+    variants = Variants(rendered, info, keys, args.messages * (args.repeat + 1) * 10)
+    t = interleaved(variants.fns, number=args.messages, repeat=args.repeat)
+    message, body, header_input = variants.sizes
+    print(
+        f"Fixture issue: {content.title!r}; message {message / 1024:.1f} KiB signed, "
+        f"canonical body {body / 1024:.1f} KiB; header hash input {header_input} B"
     )
     print(
         f"Python {sys.version.split()[0]}; median of {args.repeat} interleaved runs × "
@@ -213,64 +305,96 @@ def main() -> None:
         + " ".join(f"{x:.2f}" for x in os.getloadavg())
         + "\n"
     )
-    print_table(t)
+    rows = []
+    for key, label in LABELS.items():
+        wall, cpu = t[key]
+        extra = f"+{fmt_us(wall - t['unsigned'][0])}" if key in COMPOSITIONS else ""
+        extra_cpu = f"+{fmt_us(cpu - t['unsigned'][1])}" if key in COMPOSITIONS else ""
+        rows.append([label, fmt_us(wall), fmt_us(cpu), extra, extra_cpu])
+    print(table(["per call", "wall", "CPU", "wall vs unsigned", "CPU vs unsigned"], rows))
     for which, index in (("wall-clock", 0), ("CPU time", 1)):
         print()
         breakdown({k: v[index] for k, v in t.items()}, which)
 
 
-def print_table(t: dict[str, tuple[float, float]]) -> None:
-    """One row per variant: wall and CPU time per call, and what each composition adds."""
-    labels = {
-        "unsigned": "Composer.compose, unsigned",
-        "rsa": "Composer.compose, rsa-sha256 (RSA-2048)",
-        "rsa stubbed": "  the same, its RSA operation stubbed",
-        "unsigned + RSA": "  unsigned, then one RSA signature apart",
-        "dual": "Composer.compose, rsa-sha256 + ed25519-sha256",
-        "ed25519": "Composer.compose, ed25519-sha256 alone",
-        "one RSA": "one RSA-2048 signature (PKCS#1 v1.5, SHA-256)",
-        "one Ed25519": "one Ed25519 signature (of the SHA-256 digest)",
-        "body hash": "SHA-256 of one canonical body",
-        "header signing": "Signer.signature, RSA stubbed",
-    }
-    rows = []
-    for key, label in labels.items():
-        wall, cpu = t[key]
-        extra = ""
-        if key in ("rsa", "rsa stubbed", "unsigned + RSA", "dual", "ed25519"):
-            extra = f"+{fmt_us(wall - t['unsigned'][0])}"
-        rows.append([label, fmt_us(wall), fmt_us(cpu), extra])
-    print(table(["per call", "wall", "CPU", "vs unsigned"], rows))
-
-
-def breakdown(t: dict[str, float], which: str) -> None:
-    """The extra cost of signing against one RSA signature: split into what is timed alone (the
-    signature and the body hash — the floor — and the signer's own header work) and the rest;
-    then the same extra split by measurements inside messages."""
-    added = t["rsa"] - t["unsigned"]
-    one = t["one RSA"]
-    floor = one + t["body hash"]
-    verdict = "met" if added / one <= TARGET else "NOT met"
-    print(
-        f"{which}: signed − unsigned = {fmt_us(added)} = {added / one:.2f} × one RSA-2048 "
-        f"signature (target ≤ {TARGET:.2f}: {verdict})"
+def instructions(args: argparse.Namespace) -> None:
+    """The variants under callgrind, in a child process; instructions per call from its dumps."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        sys.exit("--instructions needs valgrind (apt-get install valgrind)")
+    folder = Path(tempfile.mkdtemp(prefix="bench-dkim-"))
+    content = fixture_content()
+    rendered = render_issue(content, bench_settings())  # rendered here: WeasyPrint is slow there
+    keys = write_keys(folder)
+    (folder / "issue.pickle").write_bytes(
+        pickle.dumps((rendered, fixture_campaign_info(content), keys))
     )
-    in_rsa = t["rsa"] - t["rsa stubbed"]
-    rows: list[tuple[str, float]] = [
-        ("signature: one RSA-2048 signature, alone", one),
-        ("body hash: SHA-256 of the canonical body, alone", t["body hash"]),
-        ("header signing: Signer.signature without RSA", t["header signing"]),
-        ("the rest: extra − the three above", added - floor - t["header signing"]),
-        ("floor: signature + body hash", floor),
-        ("inside messages: signed − signed, RSA stubbed", in_rsa),
-        ("inside messages: signed, RSA stubbed − unsigned", t["rsa stubbed"] - t["unsigned"]),
-        ("unsigned with one RSA signature apart − unsigned", t["unsigned + RSA"] - t["unsigned"]),
-        ("dual-signed − unsigned", t["dual"] - t["unsigned"]),
-    ]
-    for label, value in rows:
-        print(f"  {label:50s} {fmt_us(value):>9s}  {value / one:5.2f} × one signature")
-    if floor / one > TARGET:
-        print(f"  the target ({TARGET:.2f} ×) is below the floor ({floor / one:.2f} ×)")
+    out = folder / "callgrind.out"
+    print(f"running the variants under callgrind ({args.messages} calls each; a few minutes)…")
+    subprocess.run(
+        [
+            valgrind,
+            "--tool=callgrind",
+            "--zero-before=zlib_adler32",
+            "--dump-before=zlib_crc32",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--marked-run",
+            str(folder),
+            "--messages",
+            str(args.messages),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    counts = {}
+    for n, key in enumerate(LABELS, start=1):
+        text = Path(f"{out}.{n}").read_text()
+        found = re.search(r"^summary: (\d+)", text, re.MULTILINE)  # self costs: "totals" adds calls
+        assert found is not None, f"no summary in {out}.{n}"
+        counts[key] = int(found.group(1)) / args.messages
+    shutil.rmtree(folder)
+    print(
+        f"Instructions per call (callgrind; not disturbed by load), {args.messages} calls each:\n"
+    )
+    rows = [[label, f"{counts[key]:,.0f}"] for key, label in LABELS.items()]
+    print(table(["per call", "instructions"], rows))
+    one = counts["one RSA"]
+    added = counts["rsa"] - counts["unsigned"]
+    print(
+        f"\ninstructions: (signed − unsigned) ÷ S = {added / one:.3f};"
+        f" floor (S + H) ÷ S = {(one + counts['body hash']) / one:.3f}"
+    )
+    for label, figure in rows_of(counts, lambda x: f"{x:,.0f}", "Ir"):
+        print(f"  {label:68s}{figure}")
+
+
+def marked_run(folder: Path, number: int) -> None:
+    """The child of --instructions, under callgrind: the variants between the markers."""
+    # Written by the parent process a moment ago, in its own fresh temporary folder.
+    rendered, info, keys = pickle.loads((folder / "issue.pickle").read_bytes())  # noqa: S301
+    marked(Variants(rendered, info, keys, 10 * (number + 3)).fns, number=number)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9, help="timed runs per figure (median)")
+    parser.add_argument("--messages", type=int, help="calls per run (300; 20 with --instructions)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions under callgrind"
+    )
+    parser.add_argument("--marked-run", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.marked_run:
+        marked_run(args.marked_run, args.messages)
+    elif args.instructions:
+        args.messages = args.messages or 20
+        instructions(args)
+    else:
+        args.messages = args.messages or 300
+        timed(args)
 
 
 if __name__ == "__main__":

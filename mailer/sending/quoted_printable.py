@@ -40,7 +40,15 @@ def canonical(encoded: bytes) -> bytes:
 
 
 def _needs_fixing(encoded: bytes) -> bool:
-    return b"\t" in encoded or b"  " in encoded or b"\n." in encoded or encoded.startswith(b".")
+    # bytes.find rather than `in`: for bytes, `sub in data` first tries `sub` as an integer and
+    # builds, formats and discards a TypeError before it searches (CPython 3.11), three times
+    # the search's cost on a line; this runs for every personal line of every message.
+    return (
+        encoded.find(b"\t") >= 0
+        or encoded.find(b"  ") >= 0
+        or encoded.find(b"\n.") >= 0
+        or encoded.startswith(b".")
+    )
 
 
 def _logical(encoded: bytes) -> bytes:

@@ -220,6 +220,40 @@ def test_signer_signs_any_message(
     assert dkim.verify(signed, dnsfunc=dns_for(keypair[1])) is True
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        # From alone: the only field the signature covers.
+        b"From: a@news.example.com\r\n",
+        # Names in any case, tabs and runs of spaces, folds with a tab, trailing whitespace,
+        # an empty value, two Subjects and two To fields (the last instance is hashed first).
+        b"fROM:\t Ana \t <a@news.example.com>  \r\n"
+        b"Subject: one\r\n"
+        b"to: b@example.com,\r\n\t  c@example.com\r\n"
+        b"SUBJECT:   two   words \t\r\n"
+        b"X-Empty:\r\n"
+        b"To: d@example.com\r\n"
+        b"List-Unsubscribe: <https://news.example.com/u/x>,\r\n <mailto:u@x.example>\r\n",
+    ],
+)
+def test_signer_signs_hostile_header_blocks(keypair: tuple[Path, bytes], head: bytes) -> None:
+    """Whatever the header block — one field, or every quirk relaxed canonicalisation must
+    smooth — the signature verifies, and a second From, Subject or List-Unsubscribe added
+    afterwards breaks it (oversigned)."""
+    message = head + b"\r\nbody \t line\r\n\r\n\r\n"
+    signer = Signer([SigningKey(keypair[0].read_bytes(), SELECTOR)], SIGNING_DOMAIN)
+    signed = signer.sign(message)
+    dnsfunc = dns_for(keypair[1])
+    assert dkim.verify(signed, dnsfunc=dnsfunc) is True
+    for added in (
+        b"From: mallory@example.net\r\n",
+        b"Subject: urgent\r\n",
+        b"List-Unsubscribe: <https://evil.example/u>\r\n",
+    ):
+        end = signed.index(b"\r\n\r\n") + 2
+        assert dkim.verify(signed[:end] + added + signed[end:], dnsfunc=dnsfunc) is False, added
+
+
 @pytest.mark.parametrize("bits", [1024, 1032, 3072])
 def test_other_rsa_key_sizes_fold_and_verify(
     bits: int,
