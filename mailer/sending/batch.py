@@ -82,12 +82,14 @@ def send_range(
         session.commit()
         sender = _Sender(campaign_id, campaign.started_at or utcnow(), session, recorder)
         sender.composer, sender.limiter, sender.transport = composer, limiter, transport
-        while (chunk := claim(session)).claim_id is not None:
+        done: int | None = None  # a chunk's claim, ended in the next claim's transaction
+        while (chunk := claim(session, release=done)).claim_id is not None:
             stop = sender.send_chunk(chunk)
             recorder.committed()  # before the claim ends: no row pending under no claim
-            deliveries.release(session, chunk.claim_id)
             if stop:
+                deliveries.release(session, chunk.claim_id)
                 break
+            done = chunk.claim_id
         return sender.tally
 
 
