@@ -19,13 +19,19 @@ from pathlib import Path
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a live process; None once it has gone."""
+def cpu_split(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU seconds of a live process; None once it has gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a live process; None once it has gone."""
+    split = cpu_split(pid)
+    return None if split is None else split[0] + split[1]
 
 
 def vm_kib(pid: int, field: str = "VmHWM") -> int:

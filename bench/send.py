@@ -61,7 +61,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BRIEFING, MAIL_DOMAIN, PG_SERVER, bench_env, recipient, table  # noqa: E402
-from _procs import CpuLedger, cpu_seconds, postgres_backends, vm_kib  # noqa: E402
+from _procs import CpuLedger, cpu_seconds, cpu_split, postgres_backends, vm_kib  # noqa: E402
 from _sink import Sink, smtp_source, smtp_source_available  # noqa: E402
 
 HERE = Path(__file__).resolve()
@@ -314,10 +314,14 @@ def start_workers(layout: str, env: dict[str, str], logdir: Path) -> list[Worker
 
 
 def worker_cpu(workers: list[Worker]) -> dict[str, float]:
-    """CPU seconds used by the workers' main processes and by their pool children."""
+    """CPU seconds used by the workers' main processes and by their pool children, and the
+    pool children's split into user and system (kernel: sockets, the database's wire) time."""
+    pool = [cpu_split(c) or (0.0, 0.0) for w in workers for c in w.children()]
     return {
         "main": sum(cpu_seconds(w.proc.pid) or 0.0 for w in workers),
-        "pool": sum(cpu_seconds(c) or 0.0 for w in workers for c in w.children()),
+        "pool": sum(u + s for u, s in pool),
+        "pool user": sum(u for u, _ in pool),
+        "pool system": sum(s for _, s in pool),
     }
 
 
@@ -387,6 +391,8 @@ def campaign_run(
     layout: str,
     workdir: Path,
     profile: Path | None = None,
+    cprofile: Path | None = None,
+    cputime: Path | None = None,
     rate_limit: str = "0",
     extra_env: dict[str, str] | None = None,
 ) -> CampaignRun:
@@ -403,6 +409,16 @@ def campaign_run(
         "MAILER_RATE_LIMIT": rate_limit,
         **(extra_env or {}),
     }
+    probes = {"BENCH_CPROFILE_DIR": cprofile, "BENCH_CPUTIME_DIR": cputime}
+    for key, folder in probes.items():  # bench/_cprofile/sitecustomize.py, in the workers alone
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            for stale in [*folder.glob("pool-*.prof"), *folder.glob("steps-*.json")]:
+                stale.unlink()  # an earlier run's
+            env[key] = str(folder.resolve())
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(HERE.parent / "_cprofile"), *filter(None, [env.get("PYTHONPATH")])]
+            )
     os.environ.update({k: v for k, v in env.items() if k.startswith("MAILER_")})
     reset_settings()
     workers: list[Worker] = []
@@ -587,10 +603,13 @@ def print_run(run: CampaignRun, label: str) -> None:
         f"{run.first_message:.2f} s; last at {run.seconds:.2f} s; sending phase "
         f"{run.sending_rate:,.0f} msgs/s (subscribers generated in {run.populate_seconds:.1f} s)"
     )
+    n = run.recipients
     print(
-        f"    worker CPU per message: pool children {run.cpu['pool'] / run.recipients * 1e3:.2f} ms"
-        f" (rendering and snapshot included), worker main processes "
-        f"{run.cpu['main'] / run.recipients * 1e3:.2f} ms"
+        f"    worker CPU per message: pool children {run.cpu['pool'] / n * 1e3:.2f} ms"
+        f" (user {run.cpu['pool user'] / n * 1e3:.2f}, "
+        f"system {run.cpu['pool system'] / n * 1e3:.2f}; rendering and snapshot included), "
+        "worker main processes "
+        f"{run.cpu['main'] / n * 1e3:.2f} ms"
     )
 
 
@@ -612,7 +631,22 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="peak worker memory by size")
     parser.add_argument("--memory-sizes", type=int, nargs="+", default=[5_000, 50_000])
     parser.add_argument("--profile", type=Path, help="py-spy raw profile of a worker to FILE")
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        help="cProfile each send_batch in the workers' pool processes of the first run; "
+        "stats to DIR/pool-PID.prof, a per-message summary printed",
+    )
+    parser.add_argument(
+        "--cputime",
+        type=Path,
+        help="CPU time of each step of send_batch in the workers' pool processes of the first "
+        "run (bench/_cprofile/sitecustomize.py), to DIR/steps-PID.json; printed in µs/message",
+    )
     parser.add_argument("--no-dkim", action="store_true", help="skip the DKIM-signed run")
+    parser.add_argument(
+        "--no-limiter", action="store_true", help="skip the run with the rate limiter on"
+    )
     parser.add_argument("--ceiling-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--naive-child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -666,6 +700,57 @@ def dkim_env(workdir: Path) -> dict[str, str]:
     }
 
 
+def print_cprofile(folder: Path, n: int, top: int = 40) -> None:
+    """The pool processes' profiles (bench/_cprofile) merged: the functions with the most own
+    time, and the cumulative time of each, in µs per message (cProfile's own overhead included:
+    read the shares, not the absolute figures)."""
+    import pstats
+
+    files = sorted(folder.glob("pool-*.prof"))
+    if not files:
+        print(f"cProfile: no profile written in {folder}")
+        return
+    stats = pstats.Stats(*(str(f) for f in files))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    print(f"\ncProfile of send_batch in {len(files)} pool processes: {total / n * 1e6:.0f} µs/msg")
+    rows = []
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for (path, line, name), (_, nc, tt, ct, _) in sorted(entries, key=lambda e: -e[1][2])[:top]:
+        where = f"{Path(path).name}:{line}({name})" if line else name
+        rows.append([where[:70], f"{nc:,}", f"{tt / n * 1e6:.1f}", f"{ct / n * 1e6:.1f}"])
+    print(table(["function", "calls", "own µs/msg", "cumulative µs/msg"], rows))
+
+
+def print_cputime(folder: Path, n: int, pool_cpu: float) -> None:
+    """The steps' CPU (bench/_cprofile: exclusive of the other timed steps they call) summed over
+    the pool processes, in µs per message, and the pool's CPU outside the tasks (Celery's own
+    receiving and acknowledging, its idle loop)."""
+    totals: dict[str, list[float]] = {}
+    for f in sorted(folder.glob("steps-*.json")):
+        for name, (calls, seconds) in json.loads(f.read_text()).items():
+            entry = totals.setdefault(name, [0, 0.0])
+            entry[0] += calls
+            entry[1] += seconds
+    if not totals:
+        print(f"CPU by step: nothing written in {folder}")
+        return
+    tasks = {k: v for k, v in totals.items() if k.startswith("(task ")}
+    for name in tasks:
+        del totals[name]
+    rows = [
+        [name, f"{calls:,.0f}", f"{seconds / n * 1e6:.1f}"]
+        for name, (calls, seconds) in sorted(totals.items(), key=lambda e: -e[1][1])
+    ]
+    rows += [
+        [f"{name[1:-1]}, in all", f"{calls:,.0f}", f"{seconds / n * 1e6:.1f}"]
+        for name, (calls, seconds) in tasks.items()
+    ]
+    outside = pool_cpu - sum(seconds for _, seconds in tasks.values())
+    rows.append(["pool processes outside any task (Celery)", "", f"{outside / n * 1e6:.1f}"])
+    print("\nCPU by step in the pool processes (process_time, exclusive of the steps it calls)")
+    print(table(["step", "calls", "µs/msg"], rows))
+
+
 def per_message_ms(seconds: float, n: int) -> str:
     return f"{seconds / n * 1e3:.2f}"
 
@@ -673,13 +758,26 @@ def per_message_ms(seconds: float, n: int) -> str:
 def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None:
     n = args.recipients
     run = campaign_run(
-        n, sink, broker=args.broker, layout=args.layout, workdir=workdir, profile=args.profile
+        n,
+        sink,
+        broker=args.broker,
+        layout=args.layout,
+        workdir=workdir,
+        profile=args.profile,
+        cprofile=args.cprofile,
+        cputime=args.cputime,
     )
     print_run(run, "end-to-end")
-    limited = campaign_run(
-        n, sink, broker=args.broker, layout=args.layout, workdir=workdir, rate_limit=LIMIT
-    )
-    print_run(limited, f"end-to-end with MAILER_RATE_LIMIT={LIMIT} (limiter on, never binding)")
+    if args.cprofile is not None:
+        print_cprofile(args.cprofile, n)
+    if args.cputime is not None:
+        print_cputime(args.cputime, n, run.cpu["pool"])
+    limited: CampaignRun | None = None
+    if not args.no_limiter:
+        limited = campaign_run(
+            n, sink, broker=args.broker, layout=args.layout, workdir=workdir, rate_limit=LIMIT
+        )
+        print_run(limited, f"end-to-end with MAILER_RATE_LIMIT={LIMIT} (limiter on, never binding)")
     signed: CampaignRun | None = None
     if not args.no_dkim:
         signed = campaign_run(
@@ -723,7 +821,9 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         assert source["messages"] == n, source
 
     size = len(run.message_bytes)
-    runs = [("end-to-end", run), (f"end-to-end, MAILER_RATE_LIMIT={LIMIT}", limited)]
+    runs = [("end-to-end", run)]
+    if limited is not None:
+        runs.append((f"end-to-end, MAILER_RATE_LIMIT={LIMIT}", limited))
     if signed is not None:
         runs.append(("end-to-end, DKIM-signed (RSA-2048)", signed))
     rows = []
@@ -811,7 +911,6 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         f"{worker_cpu_ms / ceiling_cpu:.1f}× the bare smtplib client"
     )
     every = sum(run.cpu_all.values()) / n
-    every_limited = sum(limited.cpu_all.values()) / n
     alone = (run.cpu_all["worker main"] + run.cpu_all["worker pool"]) / n
     print(
         "CPU per message (ms), every process of the product against the ceiling's client "
@@ -821,12 +920,15 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         + ", ".join(f"{k} {v / n * 1e3:.2f}" for k, v in run.cpu_all.items())
         + " (a PostgreSQL backend that ends between two 0.1 s samples loses at most 0.1 s)"
     )
-    print(
-        f"the rate limiter's own cost: every process {every_limited * 1e3:.2f} ms per message "
-        f"with MAILER_RATE_LIMIT={LIMIT} against {every * 1e3:.2f} without "
-        f"({(every_limited - every) * 1e3:+.2f} ms; redis "
-        f"{limited.cpu_all['redis'] / n * 1e3:.2f} against {run.cpu_all['redis'] / n * 1e3:.2f})"
-    )
+    if limited is not None:
+        every_limited = sum(limited.cpu_all.values()) / n
+        print(
+            f"the rate limiter's own cost: every process {every_limited * 1e3:.2f} ms per "
+            f"message with MAILER_RATE_LIMIT={LIMIT} against {every * 1e3:.2f} without "
+            f"({(every_limited - every) * 1e3:+.2f} ms; redis "
+            f"{limited.cpu_all['redis'] / n * 1e3:.2f} against "
+            f"{run.cpu_all['redis'] / n * 1e3:.2f})"
+        )
     if signed is not None:
         signed_ms = signed.cpu["pool"] / n * 1e3
         print(

@@ -58,6 +58,10 @@ class SMTPSink:
     # Per MAIL FROM: the bytes the server had already received after that command line. A
     # pipelining client's RCPTs and DATA are there; a client waiting for each reply leaves b"".
     queued_at_mail: list[bytes] = field(default_factory=list)
+    # Per message received: the bytes the server had already received after its end-of-data
+    # line (a streaming client's next envelope is there; a client waiting for the reply leaves
+    # b"").
+    queued_at_data: list[bytes] = field(default_factory=list)
     rcpt_seen: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,6 +104,7 @@ class SMTPSink:
         # session.ssl is set only after STARTTLS; the transport knows about implicit TLS too
         tls = server.transport.get_extra_info("ssl_object") is not None
         with self.lock:
+            self.queued_at_data.append(bytes(getattr(server._reader, "_buffer", b"")))
             self.received.append(
                 Received(
                     envelope.mail_from,

@@ -8,6 +8,7 @@ task around this loop is tasks.py's `send_batch`.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -19,7 +20,7 @@ from mailer.sending import campaigns, deliveries, outcomes
 from mailer.sending.compose import Composer, OutgoingMessage
 from mailer.sending.models import CampaignStatus, DeliveryStatus
 from mailer.sending.ratelimit import SendRateLimiter
-from mailer.sending.transport import Reply, Transport
+from mailer.sending.transport import Reply, Sent, Transport
 from mailer.settings import get_settings
 from subscribers.models import SuppressionReason
 from subscribers.suppression import add_suppression
@@ -81,12 +82,14 @@ def send_range(
         session.commit()
         sender = _Sender(campaign_id, campaign.started_at or utcnow(), session, recorder)
         sender.composer, sender.limiter, sender.transport = composer, limiter, transport
-        while (chunk := claim(session)).claim_id is not None:
+        done: int | None = None  # a chunk's claim, ended in the next claim's transaction
+        while (chunk := claim(session, release=done)).claim_id is not None:
             stop = sender.send_chunk(chunk)
             recorder.committed()  # before the claim ends: no row pending under no claim
-            deliveries.release(session, chunk.claim_id)
             if stop:
+                deliveries.release(session, chunk.claim_id)
                 break
+            done = chunk.claim_id
         return sender.tally
 
 
@@ -111,78 +114,90 @@ class _Sender:
         self.deadline = timedelta(hours=settings.retry_deadline_hours)
         self.tally = {s.value: 0 for s in DeliveryStatus}
         self.refusals = 0
+        self.unreachable: Reply | None = None  # the last reply said no server answered
 
     def send_chunk(self, chunk: deliveries.Chunk) -> bool:
         """Record the chunk's skipped rows, send the others; True when the batch must stop (the
-        relay refused for good, or too many refusals in a row: the campaign is paused)."""
-        recorder, tally = self.recorder, self.tally
+        relay refused for good, or too many refusals in a row: the campaign is paused).
+
+        The messages are streamed (`Transport.submit`): a message's replies come back with the
+        next one's, so `waiting` holds the recipients submitted and not yet answered, in order.
+        The previous outcome is committed before a message can be delivered (the transport's
+        `ready`): never two messages unrecorded, and the commit's wait overlaps this send."""
+        recorder, tally, transport = self.recorder, self.tally, self.transport
         for did, why in chunk.skip:
             recorder.record(did, SKIPPED, why)
             tally["skipped"] += 1
-        unreachable: Reply | None = None
+        waiting: deque[tuple[deliveries.Claimed, OutgoingMessage]] = deque()
+        ready = recorder.committed
+        self.unreachable = None  # each chunk tries the relay again
         for rcpt in chunk.send:
-            if unreachable is not None:
+            if self.unreachable is not None:
                 # The relay cannot be reached: defer the rest without hammering it.
-                reply, message_id = unreachable, None
-            else:
-                attempted = _attempt(
-                    self.composer, rcpt, recorder, tally, self.limiter, self.transport
-                )
-                if attempted is None:
-                    continue
-                reply, message_id = attempted
-                if reply.fatal:
-                    pause_for(self.campaign_id, f"the relay refused: {reply}")
+                if self._answered(rcpt, self.unreachable, None):
                     return True
-                if reply.code == 0:
-                    unreachable = reply
-            now = utcnow()
-            outcome = outcomes.outcome_of(
-                reply,
-                attempts=rcpt.attempts,
-                started_at=self.started_at,
-                now=now,
-                base_delay=self.base_delay,
-                deadline=self.deadline,
-            )
-            recorder.record(
-                rcpt.delivery_id,
-                outcome,
-                reply,
-                attempts=rcpt.attempts,
-                message_id=message_id,
-                now=now,
-            )
-            tally[outcome.status.value] += 1
-            if outcome.suppress:
-                _suppress_hard_bounce(self.session, self.campaign_id, rcpt.email, reply)
-            self.refusals = self.refusals + 1 if reply.permanent else 0
-            if self.refusals >= self.autopause_after:
-                _autopause(self.session, self.campaign_id, self.refusals, reply)
+                continue
+            message = _compose_or_fail(self.composer, rcpt, recorder, tally)
+            if message is None:
+                continue
+            if not self.limiter.acquire(wait=False):
+                # A message held for its end of data must not wait on the limit: end it first.
+                if self._replies(waiting, transport.flush(ready)):
+                    return True
+                self.limiter.acquire()
+            waiting.append((rcpt, message))
+            if self._replies(waiting, transport.submit(message, ready=ready)):
+                return True
+        return self._replies(waiting, transport.flush(ready))
+
+    def _replies(
+        self,
+        waiting: deque[tuple[deliveries.Claimed, OutgoingMessage]],
+        sent: list[Sent],
+    ) -> bool:
+        """Record the replies the transport returned, in the order submitted; True when the
+        batch must stop (a message the transport still holds is then cut off, undelivered)."""
+        for message, replies in sent:
+            rcpt, submitted = waiting.popleft()
+            assert message is submitted, "a transport answers in the order of submission"
+            # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
+            if self._answered(rcpt, replies[message.recipients[0]], message.message_id):
+                self.transport.abort()
                 return True
         return False
 
-
-def _attempt(
-    composer: Composer,
-    rcpt: deliveries.Claimed,
-    recorder: outcomes.Recorder,
-    tally: dict[str, int],
-    limiter: SendRateLimiter,
-    transport: Transport,
-) -> tuple[Reply, str] | None:
-    """Compose one recipient's message, wait for the rate limit and hand it to the relay: its
-    reply and the message's Message-ID, or None when it could not be composed (then recorded as
-    failed by `_compose_or_fail`)."""
-    message = _compose_or_fail(composer, rcpt, recorder, tally)
-    if message is None:
-        return None
-    limiter.acquire()
-    # The previous outcome is committed before this message can be delivered (transport.py:
-    # `ready`): never two messages unrecorded, and the commit's wait overlaps this send.
-    sent = transport.send(message, ready=recorder.committed)
-    # Keyed by the envelope address: an IDN domain is sent in its ASCII (IDNA) form.
-    return sent[message.recipients[0]], message.message_id
+    def _answered(self, rcpt: deliveries.Claimed, reply: Reply, message_id: str | None) -> bool:
+        """Record one recipient's outcome from the relay's reply; True when the batch must stop."""
+        if reply.fatal:
+            pause_for(self.campaign_id, f"the relay refused: {reply}")
+            return True
+        # Code 0: no server answered; the rest of the chunk is deferred until one does again.
+        self.unreachable = reply if reply.code == 0 else None
+        now = utcnow()
+        outcome = outcomes.outcome_of(
+            reply,
+            attempts=rcpt.attempts,
+            started_at=self.started_at,
+            now=now,
+            base_delay=self.base_delay,
+            deadline=self.deadline,
+        )
+        self.recorder.record(
+            rcpt.delivery_id,
+            outcome,
+            reply,
+            attempts=rcpt.attempts,
+            message_id=message_id,
+            now=now,
+        )
+        self.tally[outcome.status.value] += 1
+        if outcome.suppress:
+            _suppress_hard_bounce(self.session, self.campaign_id, rcpt.email, reply)
+        self.refusals = self.refusals + 1 if reply.permanent else 0
+        if self.refusals >= self.autopause_after:
+            _autopause(self.session, self.campaign_id, self.refusals, reply)
+            return True
+        return False
 
 
 def _compose_or_fail(

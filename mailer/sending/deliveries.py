@@ -21,8 +21,10 @@ The database is the truth. The write protocol, per chunk of rows and per message
   end-of-data line goes to the relay, and the chunk's claim is released, only once the server
   has confirmed the commit (`Recorder.committed`, the transport's `ready`). On SQLite it is an
   UPDATE through SQLAlchemy that returns committed.
-- End of the chunk: its claim row is deleted (`release`); so is it when a pause, a cancel or the
-  relay's refusals stop the batch mid-chunk: the rows not attempted are pending, never touched.
+- End of the chunk: once its last outcome is committed, its claim row is deleted in the next
+  claim's transaction (`claim_recipients(release=…)`, one transaction per chunk), or alone
+  (`release`) when a pause, a cancel or the relay's refusals stop the batch mid-chunk: the rows
+  not attempted are pending, never touched.
 
 So each delivery row is written once, at its outcome: one row version per message (not HOT:
 `status` is indexed and in the partial indexes' predicates), plus one claim row inserted and
@@ -136,6 +138,7 @@ def claim(
     owner: str,
     limit: int,
     now: datetime | None = None,
+    release: int | None = None,
 ) -> tuple[int | None, list[int]]:
     """Lease up to `limit` due rows of the id range to `owner`: (the claim's id, the rows), or
     (None, []) when none is due or the campaign is not sending (paused, cancelled: the claim is
@@ -143,8 +146,11 @@ def claim(
 
     The portable path (SQLite; `claim_recipients` on PostgreSQL): the claim's INSERT … SELECT is
     the transaction's first statement, so on SQLite it holds the only write lock while it reads.
+    `release`: a claim of the caller's to end in the same transaction (see `claim_recipients`).
     """
     now = now or utcnow()
+    if release is not None:
+        session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == release))
     _lock_claims(session, campaign_id)
     sending = exists().where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
     picked = (
@@ -257,10 +263,14 @@ def claim_recipients(
     issue_id: int,
     resend: bool,
     now: datetime | None = None,
+    release: int | None = None,
 ) -> Chunk:
     """Lease up to `limit` due rows of the id range to `owner` and load their recipients: the
     rows to send, and those to skip with the reason (see `load_recipients`); nothing (claim_id
     None) when none is due or the campaign is not sending. Commits.
+
+    `release`: the caller's previous claim, ended in the same transaction (as `release` would:
+    every outcome of its chunk must be committed), so a chunk costs one transaction, not two.
 
     On PostgreSQL the advisory lock and one statement (CLAIM_AND_LOAD_SQL), run at driver level:
     no SQL compiled per chunk. Elsewhere `claim` then `load_recipients`.
@@ -268,7 +278,14 @@ def claim_recipients(
     now = now or utcnow()
     if session.get_bind().dialect.name != "postgresql":
         claim_id, ids = claim(
-            session, campaign_id=campaign_id, lo=lo, hi=hi, owner=owner, limit=limit, now=now
+            session,
+            campaign_id=campaign_id,
+            lo=lo,
+            hi=hi,
+            owner=owner,
+            limit=limit,
+            now=now,
+            release=release,
         )
         if claim_id is None:
             return Chunk(None)
@@ -293,6 +310,8 @@ def claim_recipients(
     assert raw is not None
     try:
         with raw.cursor() as cur:
+            if release is not None:
+                cur.execute(RELEASE_SQL, {"id": release}, prepare=True)
             cur.execute(LOCK_SQL, params, prepare=True)
             cur.execute(CLAIM_AND_LOAD_SQL, params, prepare=True)
             rows = cur.fetchall()

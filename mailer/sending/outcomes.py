@@ -87,6 +87,7 @@ RECORD_PARAMS = (
     "id",
 )
 RECORD_NAME = "mailer_record_outcome"
+RECORD_NAME_BYTES = RECORD_NAME.encode()
 RECORD_PREPARED = re.sub(
     r"%\((\w+)\)s", lambda m: f"${RECORD_PARAMS.index(m.group(1)) + 1}", RECORD_SQL
 )
@@ -115,8 +116,9 @@ class Recorder:
             raw = outcomes.connection.driver_connection
             assert raw is not None and raw.autocommit, "outcomes need an AUTOCOMMIT connection"
             self._run(lambda: self._prepare(raw))
-            self._raw = raw
-            self._owner = owner.encode(raw.info.encoding)
+            self._raw, self._pgconn = raw, raw.pgconn
+            self._encoding = raw.info.encoding  # looked up per call otherwise
+            self._owner = owner.encode(self._encoding)
             # psycopg's own modules, loaded here: a SQLite install never imports the driver.
             from psycopg import errors, generators, pq
 
@@ -171,7 +173,7 @@ class Recorder:
             )
             return
         self.committed()
-        raw, encoding = self._raw, self._raw.info.encoding
+        encoding = self._encoding
         stamp = now.isoformat().encode()  # an aware datetime: its offset is in the text
         params = [
             outcome.status.value.encode(),
@@ -184,28 +186,42 @@ class Recorder:
             stamp if outcome.status == DeliveryStatus.SENT else None,
             str(delivery_id).encode(),
         ]
-
-        def send() -> None:
-            raw.pgconn.send_query_prepared(RECORD_NAME.encode(), params)
-            raw.wait(self._driver[1].send(raw.pgconn))
-
-        self._run(send)
+        pgconn = self._pgconn
+        try:
+            pgconn.send_query_prepared(RECORD_NAME_BYTES, params)
+            if pgconn.flush():  # not all written (a non-blocking connection): wait until it is
+                self._raw.wait(self._driver[1].send(pgconn))
+        except self.outcomes.dialect.loaded_dbapi.Error as exc:
+            raise as_sqlalchemy(self.outcomes, RECORD_SQL, {}, exc) from exc
         self._pending = True
 
     def committed(self) -> None:
-        """Return once the last outcome sent is committed; raise its error if it failed."""
+        """Return once the last outcome sent is committed; raise its error if it failed.
+
+        The reply has usually arrived while the message was going out: it is read from the
+        socket and parsed at once, psycopg's waiting loop only when it is not complete yet."""
         if not self._pending:
             return
         self._pending = False
-        raw = self._raw
+        raw, pgconn = self._raw, self._pgconn
         error_from_result, generators, fatal = self._driver
-
-        def fetch() -> None:
-            for result in raw.wait(generators.fetch_many(raw.pgconn)):
+        try:
+            results = []
+            while True:
+                if pgconn.is_busy():
+                    pgconn.consume_input()
+                    if pgconn.is_busy():
+                        results += raw.wait(generators.fetch_many(pgconn))
+                        break
+                result = pgconn.get_result()
+                if result is None:
+                    break
+                results.append(result)
+            for result in results:
                 if result.status == fatal:
-                    raise error_from_result(result, encoding=raw.info.encoding)
-
-        self._run(fetch)
+                    raise error_from_result(result, encoding=self._encoding)
+        except self.outcomes.dialect.loaded_dbapi.Error as exc:
+            raise as_sqlalchemy(self.outcomes, RECORD_SQL, {}, exc) from exc
 
     def _run(self, step: Callable[[], object]) -> None:
         """A driver step, its errors raised as SQLAlchemy would (see `_as_sqlalchemy`)."""

@@ -147,28 +147,28 @@ class SendRateLimiter:
             )
         return cls(window, block, hold)
 
-    def acquire(self) -> float:
-        """Block until one message may go; returns the seconds spent waiting. The caller lets
-        the message through at once (see the module's guarantee)."""
+    def acquire(self, *, wait: bool = True) -> bool:
+        """Block until one message may go, then True: the caller lets it through at once (see
+        the module's guarantee). With `wait=False`, False instead of waiting when no token is
+        free now (the batch first ends the message it holds, then waits)."""
         if self.window is None:
-            return 0.0
+            return True
         with self.lock:
-            return self._acquire(self.window)
+            return self._acquire(self.window, wait)
 
-    def _acquire(self, window: Window) -> float:
+    def _acquire(self, window: Window, wait: bool) -> bool:
         if self.tokens and time.time() <= self.until:
             self.tokens -= 1
-            return 0.0
-        waited = 0.0
+            return True
         while True:
             now = time.time()
             free_at = window.take(now, self.block, now + self.hold)
             if free_at is None:
                 self.tokens, self.until = self.block - 1, now + self.hold
                 if self.block == 1 or time.time() <= self.until:
-                    return waited
+                    return True
                 self.tokens = 0  # the take itself outlasted the hold: those tokens are gone
                 continue
-            pause = min(max(free_at - now, 0.002), 1.0)
-            time.sleep(pause)
-            waited += pause
+            if not wait:
+                return False
+            time.sleep(min(max(free_at - now, 0.002), 1.0))

@@ -1,14 +1,18 @@
 """Where composed messages go: one narrow interface, an SMTP and an outbox implementation.
 
-`Transport.send(message) -> {recipient: Reply}` is all a task sees; sockets, TLS, authentication and
-reconnecting stay here. Which transport runs is chosen by MAILER_SMTP_URL.
+`Transport.send(message) -> {recipient: Reply}` is all most callers see; sockets, TLS,
+authentication and reconnecting stay here. Which transport runs is chosen by MAILER_SMTP_URL.
 
 `send(message, ready=…)`: `ready` is called at the last moment before the message can be
 delivered — before the end-of-data line over SMTP (until the relay has it, a transaction cut off
 mid-DATA is aborted, RFC 5321 sections 3.8 and 4.1.1.4), before the file's atomic rename in the
-outbox. The batch passes "the previous outcome is committed" (tasks.py), so that waiting for the
+outbox. The batch passes "the previous outcome is committed" (batch.py), so that waiting for the
 database overlaps sending the next message while no message is ever delivered before its
 predecessor's outcome is recorded. An error from `ready` aborts the message and propagates.
+
+A batch streams its messages (`submit` each, `flush` at the end of a chunk): over a pipelining
+relay a message's end-of-data line goes out with the next message's envelope, so a message
+costs one round trip and two writes; its replies come back from the next `submit` or `flush`.
 """
 
 from __future__ import annotations
@@ -70,10 +74,31 @@ class Reply:
 
 
 Ready = Callable[[], object] | None
+Sent = tuple[Envelope, dict[str, Reply]]  # a message and the relay's reply per recipient
+
+
+@dataclass
+class _Held:
+    """A message sent to the relay but for its end-of-data line (SMTPTransport.submit)."""
+
+    message: Envelope
+    accepted: list[str]
+    results: dict[str, Reply]  # the refused recipients' own replies
+
+    def answered(self, code: int, text: str) -> Sent:
+        """The message with the reply to its end of data for every accepted recipient."""
+        return self.message, {**self.results, **_all(self.accepted, Reply(code, text, "DATA"))}
+
+
+def _all(recipients: Sequence[str], reply: Reply) -> dict[str, Reply]:
+    return dict.fromkeys(recipients, reply)
 
 
 class Transport(Protocol):
     def send(self, message: Envelope, ready: Ready = None) -> dict[str, Reply]: ...
+    def submit(self, message: Envelope, ready: Ready = None) -> list[Sent]: ...
+    def flush(self, ready: Ready = None) -> list[Sent]: ...
+    def abort(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -111,6 +136,16 @@ class OutboxTransport:
                 raise
         tmp.replace(path)
         return {r: Reply(250, f"written to {path.name}") for r in message.recipients}
+
+    def submit(self, message: Envelope, ready: Ready = None) -> list[Sent]:
+        """As `send`: a file is written whole, nothing is held (see SMTPTransport.submit)."""
+        return [(message, self.send(message, ready))]
+
+    def flush(self, ready: Ready = None) -> list[Sent]:
+        return []
+
+    def abort(self) -> None:
+        return None
 
     def close(self) -> None:
         return None
@@ -150,6 +185,7 @@ class SMTPTransport:
         self.username, self.password = username, password
         self.timeout, self.local_hostname = timeout, local_hostname
         self._conn: smtplib.SMTP | None = None
+        self._held: _Held | None = None
 
     @classmethod
     def from_url(cls, url: str) -> SMTPTransport:
@@ -212,44 +248,109 @@ class SMTPTransport:
         return conn
 
     def _drop(self) -> None:
+        self._held = None  # closed mid-DATA: not delivered
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 self._conn.close()
         self._conn = None
 
     def send(self, message: Envelope, ready: Ready = None) -> dict[str, Reply]:
+        """One message, its end of data included: `submit` then `flush`."""
+        done = self.submit(message, ready) + self.flush(ready)
+        return done[-1][1]
+
+    def submit(self, message: Envelope, ready: Ready = None) -> list[Sent]:
+        """Hand a message to the relay as one of a stream: the replies that became known, in
+        the order the messages were submitted (none, this one's, or the previous one's and
+        maybe this one's).
+
+        With PIPELINING the message goes out but for its end-of-data line, which goes with the
+        next message's envelope in one write (RFC 2920 section 3.1: message content may start a
+        group), `ready()` called before it; the relay's reply to it and to that envelope come
+        back together, one round trip per message. `flush` ends the last; `abort` cuts it off
+        undelivered. Without PIPELINING the message is sent whole (as `send`)."""
         recipients = list(message.recipients)
+        done: list[Sent] = []
+        held, self._held = self._held, None
         for attempt in (1, 2):
             try:
-                return self._transaction(message, recipients, ready)
+                replies = self._transaction(message, recipients, ready, held, done)
+                if replies is not None:
+                    done.append((message, replies))
+                return done
             except smtplib.SMTPServerDisconnected as exc:
-                # A pooled connection the server closed while idle: reopen once, then give up.
+                # A pooled connection the server closed while idle, or after the previous
+                # message's reply: reopen once (nothing of this message was delivered).
                 self._drop()
                 if attempt == 2:
-                    return {r: Reply(0, f"connection lost: {exc}") for r in recipients}
+                    done.append((message, _all(recipients, Reply(0, f"connection lost: {exc}"))))
             except smtplib.SMTPAuthenticationError as exc:
                 self._drop()
                 text = f"{_text(exc.smtp_error)} (logging in as {self.username!r})"
                 # 535 5.7.8 bad credentials is for good; a 454 4.7.0 may pass.
                 fatal = 500 <= exc.smtp_code < 600
-                return {r: Reply(exc.smtp_code, text, fatal=fatal) for r in recipients}
+                done.append((message, _all(recipients, Reply(exc.smtp_code, text, fatal=fatal))))
+                return done
             except (ssl.SSLCertVerificationError, smtplib.SMTPNotSupportedError) as exc:
                 self._drop()
                 text = f"{self.host}:{self.port} ({self.security}): {exc}"
-                return {r: Reply(0, text, fatal=True) for r in recipients}
+                done.append((message, _all(recipients, Reply(0, text, fatal=True))))
+                return done
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
-                return {
-                    r: Reply(0, f"cannot reach {self.host}:{self.port}: {exc}") for r in recipients
-                }
-        raise AssertionError("unreachable")
+                text = f"cannot reach {self.host}:{self.port}: {exc}"
+                done.append((message, _all(recipients, Reply(0, text))))
+                return done
+            held = None  # answered (or failed) in the first attempt
+        return done
+
+    def flush(self, ready: Ready = None) -> list[Sent]:
+        """End the message `submit` left without its end-of-data line (`ready()` first): its
+        replies, or none when no message is held."""
+        held, self._held = self._held, None
+        if held is None or self._conn is None:
+            return []
+        conn = self._conn
+        self._ready(ready)
+        try:
+            conn.send(b".\r\n")
+            code, resp = conn.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            return [held.answered(0, f"connection lost after the end of data: {exc}")]
+        if code == 421:
+            self._drop()
+        return [held.answered(code, _text(resp))]
+
+    def abort(self) -> None:
+        """Cut off the message `submit` left without its end-of-data line: the connection is
+        closed mid-DATA, so the relay delivers nothing of it (RFC 5321 section 3.8)."""
+        if self._held is not None:
+            self._held = None
+            self._drop()
+
+    def _ready(self, ready: Ready) -> None:
+        """`ready()`, the connection dropped (a held message cut off) when it fails."""
+        if ready is None:
+            return
+        try:
+            ready()
+        except BaseException:
+            self._held = None
+            self._drop()
+            raise
 
     def _transaction(
-        self, message: Envelope, recipients: list[str], ready: Ready
-    ) -> dict[str, Reply]:
+        self,
+        message: Envelope,
+        recipients: list[str],
+        ready: Ready,
+        held: _Held | None,
+        done: list[Sent],
+    ) -> dict[str, Reply] | None:
         conn = self._connect()
         if conn.has_extn("pipelining"):
-            return self._pipelined(conn, message, recipients, ready)
+            return self._pipelined(conn, message, recipients, ready, held, done)
         code, resp = conn.mail(message.envelope_from)
         if code != 250:
             return self._refuse_all(conn, recipients, code, resp)
@@ -275,7 +376,10 @@ class SMTPTransport:
             code, resp = conn.docmd("data")
             if code != 354:
                 raise smtplib.SMTPDataError(code, resp)
-            self._send_data(conn, _wire_form(message), ready)
+            wire = _wire_form(message)
+            conn.send(memoryview(wire)[:-3])
+            self._ready(ready)
+            conn.send(b".\r\n")
             code, final = conn.getreply()
             text = _text(final)
         except smtplib.SMTPDataError as exc:
@@ -286,25 +390,37 @@ class SMTPTransport:
         return results
 
     def _pipelined(
-        self, conn: smtplib.SMTP, message: Envelope, recipients: list[str], ready: Ready
-    ) -> dict[str, Reply]:
-        """One transaction as RFC 2920 allows when the relay's EHLO offers PIPELINING.
+        self,
+        conn: smtplib.SMTP,
+        message: Envelope,
+        recipients: list[str],
+        ready: Ready,
+        held: _Held | None,
+        done: list[Sent],
+    ) -> dict[str, Reply] | None:
+        """One transaction as RFC 2920 allows when the relay's EHLO offers PIPELINING; None when
+        it is held: all of it sent but its end-of-data line (see `submit`).
 
-        MAIL FROM, every RCPT TO and DATA go out in one write; the replies come back in the same
-        order and are read one by one (smtplib's getreply), so two round trips carry a message
-        instead of 3 + recipients. A refused RCPT is that recipient's reply; a refused MAIL is
-        every recipient's; DATA refused (no 354) is every accepted recipient's. Without an accepted
-        recipient no message data is sent: a 354 the relay gave anyway gets a lone "." (RFC 2920
-        section 3.1), then RSET, as does any refused DATA. A 421 at any step closes the
-        connection; the recipients it leaves unanswered get that 421 (command "MAIL" when it
-        answered MAIL, "" at a RCPT, as in the command-by-command path)."""
+        MAIL FROM, every RCPT TO and DATA go out in one write, after the end-of-data line of the
+        `held` message (once `ready()` returned), whose reply is read first (into `done`); the
+        replies come back in the same order. A refused RCPT is that recipient's reply; a refused
+        MAIL is every recipient's; DATA refused (no 354) is every accepted recipient's. Without
+        an accepted recipient no message data is sent: a 354 the relay gave anyway gets a lone
+        "." (RFC 2920 section 3.1), then RSET, as does any refused DATA. A 421 at any step
+        closes the connection; the recipients it leaves unanswered get that 421 (command "MAIL"
+        when it answered MAIL, "" at a RCPT, as in the command-by-command path). A 421 or a lost
+        connection at the held message's end of data is its reply, and this message is sent
+        again on a new connection (SMTPServerDisconnected: nothing of it was delivered)."""
         commands = [f"MAIL FROM:{_path(message.envelope_from)}"]
         commands += [f"RCPT TO:{_path(r)}" for r in recipients]
         commands.append("DATA")
         if any("\r" in c or "\n" in c for c in commands):  # as smtplib's putcmd refuses
             raise ValueError("command and arguments contain prohibited newline characters")
-        conn.send("".join(c + "\r\n" for c in commands).encode(conn.command_encoding))
-
+        envelope = "".join(c + "\r\n" for c in commands).encode(conn.command_encoding)
+        if held is None:
+            conn.send(envelope)
+        else:
+            self._end_held(conn, held, envelope, ready, done)
         results: dict[str, Reply] = {}
         code, resp = conn.getreply()
         if code == 421:
@@ -327,12 +443,9 @@ class SMTPTransport:
                 results[rcpt] = Reply(code, _text(resp), "RCPT")
         code, resp = conn.getreply()
         if code == 354 and accepted:
-            self._send_data(conn, _wire_form(message), ready)
-            code, resp = conn.getreply()
-            if code == 421:
-                self._drop()
-            results.update({r: Reply(code, _text(resp), "DATA") for r in accepted})
-            return results
+            conn.send(memoryview(_wire_form(message))[:-3])
+            self._held = _Held(message, accepted, results)
+            return None
         if code == 421:
             self._drop()
         else:
@@ -348,21 +461,23 @@ class SMTPTransport:
         results.update({r: Reply(code, _text(resp), "DATA") for r in accepted})
         return results
 
-    def _send_data(self, conn: smtplib.SMTP, wire: bytes, ready: Ready) -> None:
-        """The wire form after DATA's 354: all of it but the end-of-data line, then `ready()`,
-        then that line (TCP_NODELAY: the three bytes go at once). When `ready` fails the
-        connection is dropped mid-DATA, so the relay aborts the transaction."""
-        if ready is None:
-            conn.send(wire)
-            return
-        assert wire.endswith(b"\r\n.\r\n"), "a wire form ends with the end-of-data line"
-        conn.send(memoryview(wire)[:-3])
+    def _end_held(
+        self, conn: smtplib.SMTP, held: _Held, envelope: bytes, ready: Ready, done: list[Sent]
+    ) -> None:
+        """The held message's end-of-data line and the next `envelope` in one write, once
+        `ready()` returned; the held message's reply read into `done`. A 421 or a lost connection
+        is the held message's reply and raises SMTPServerDisconnected (the envelope is sent
+        again on a new connection)."""
+        self._ready(ready)
         try:
-            ready()
-        except BaseException:
-            self._drop()
-            raise
-        conn.send(b".\r\n")
+            conn.send(b".\r\n" + envelope)
+            code, resp = conn.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            done.append(held.answered(0, f"connection lost after the end of data: {exc}"))
+            raise smtplib.SMTPServerDisconnected(str(exc)) from exc
+        done.append(held.answered(code, _text(resp)))
+        if code == 421:
+            raise smtplib.SMTPServerDisconnected(f"{code} {_text(resp)}")
 
     def _refuse_all(
         self, conn: smtplib.SMTP, recipients: list[str], code: int, resp: bytes

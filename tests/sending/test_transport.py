@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -425,3 +427,88 @@ def test_the_outbox_writes_nothing_when_ready_fails(tmp_path: Path) -> None:
     with OutboxTransport(tmp_path / "out") as transport, pytest.raises(DatabaseAway):
         transport.send(message("ana@example.org", "1@x"), ready=fail)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+# --- A stream of messages (a batch's chunk): submit, flush, abort ------------------------------
+
+
+def test_a_stream_sends_each_end_of_data_with_the_next_envelope_and_answers_in_order() -> None:
+    """Over a pipelining relay a message's end-of-data line and the next message's envelope
+    travel together (one round trip per message); each message's replies come back, in order,
+    from the next call; `ready` runs before each message can be delivered."""
+    sink = SMTPSink()
+    seen: list[int] = []
+    msgs = [message(f"r{i}@example.org", f"{i}@x") for i in range(3)]
+
+    def ready() -> None:
+        seen.append(len(sink.received))
+
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        answered = [transport.submit(m, ready=ready) for m in msgs]
+        answered.append(transport.flush(ready=ready))
+        assert transport.flush(ready=ready) == []  # nothing held any more
+    assert [[m for m, _ in sent] for sent in answered] == [[], [msgs[0]], [msgs[1]], [msgs[2]]]
+    assert all(r[m.recipients[0]].accepted for sent in answered for m, r in sent)
+    assert seen == [0, 1, 2]  # each time, the message was not at the relay yet
+    assert [r.rcpt_tos for r in sink.received] == [[m.recipients[0]] for m in msgs]
+    # When the relay had a message's end of data, the next envelope was already behind it.
+    assert sink.queued_at_data == [
+        b"MAIL FROM:<bounces+abc@news.example.com>\r\nRCPT TO:<r1@example.org>\r\nDATA\r\n",
+        b"MAIL FROM:<bounces+abc@news.example.com>\r\nRCPT TO:<r2@example.org>\r\nDATA\r\n",
+        b"",
+    ]
+
+
+def test_abort_and_a_failing_ready_cut_the_held_message_off_undelivered() -> None:
+    sink = SMTPSink()
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        assert transport.submit(message("ana@example.org", "1@x")) == []
+        transport.abort()  # the batch stops: the held message must not arrive
+        assert transport.submit(message("luis@example.org", "2@x")) == []
+
+        def fail() -> None:
+            raise DatabaseAway
+
+        with pytest.raises(DatabaseAway):
+            transport.submit(message("eva@example.org", "3@x"), ready=fail)
+        assert transport.submit(message("noa@example.org", "4@x")) == []
+        (last, replies), *more = transport.flush()
+    assert last.recipients == ("noa@example.org",) and not more
+    assert replies["noa@example.org"].accepted
+    assert [r.rcpt_tos for r in sink.received] == [["noa@example.org"]]
+
+
+class ClosingAtEndOfData(SMTPSink):
+    """A relay that answers the first end of data with 421 and closes the connection."""
+
+    closed = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if not self.closed:
+            self.closed = True
+            # Hang up right after the reply is written (a closing transport flushes it first).
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.3.2 shutting down"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_421_at_a_held_end_of_data_is_that_messages_and_the_next_goes_on_a_new_connection() -> None:
+    sink = ClosingAtEndOfData()
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        first, second = message("ana@example.org", "1@x"), message("luis@example.org", "2@x")
+        assert transport.submit(first) == []
+        answered = transport.submit(second)
+        answered += transport.flush()
+    assert [m for m, _ in answered] == [first, second]
+    assert answered[0][1]["ana@example.org"].code == 421  # deferred: sent again later
+    assert answered[1][1]["luis@example.org"].accepted
+    assert [r.rcpt_tos for r in sink.received] == [["luis@example.org"]]
+
+
+def test_without_pipelining_a_stream_answers_each_message_at_once() -> None:
+    sink = SMTPSink(pipelining=False)
+    with SMTPServer(sink) as server, make_transport(server.url) as transport:
+        m = message("ana@example.org", "1@x")
+        (sent, replies), *more = transport.submit(m)
+        assert transport.flush() == []
+    assert sent is m and not more and replies["ana@example.org"].accepted
