@@ -121,7 +121,9 @@ REASONS: tuple[ReasonRule, ...] = (
         False,
         frozenset({"x.7.13"}),
         _phrases(
-            r"(?:account|mail ?box|user|address|recipient)(?: \S+)? (?:is |has been |was )?"
+            # not "your IP address has been blocked", "sender address …": those are about us
+            r"(?<!ip )(?<!your )(?<!sender )(?:account|mail ?box|user|address|recipient)"
+            r"(?: \S+)? (?:is |has been |was )?"
             r"(?:disabled|suspended|inactive|deactivated|locked|blocked|frozen|expired|closed)",
             r"(?:disabled|suspended|inactive|deactivated|locked|expired) "
             r"(?:mail ?box|account|user)",
@@ -314,8 +316,9 @@ _COMMAND_PHRASES = re.compile(
     r"does not like (recipient)",
     re.I,
 )
-_TRANSCRIPT_SENT = re.compile(r"^\s*>>>\s*(rcpt|mail|data)\b", re.I | re.M)
-_TRANSCRIPT_REFUSED = re.compile(r"^\s*<<<\s*[45]\d\d", re.M)
+# A transcript's lines, also once joined into one diagnostic line (">>> DATA <<< 550 …").
+_TRANSCRIPT_SENT = re.compile(r"(?:^|\s)>>>\s*(rcpt|mail|data)\b", re.I)
+_TRANSCRIPT_REFUSED = re.compile(r"(?:^|\s)<<<\s*[45]\d\d")
 # A bare reply (no enhanced status code of its own) that names one recipient in angle brackets
 # before its text ("550 <r@example.org>: User unknown") answered RCPT: the shape of Postfix's and
 # Sendmail's per-recipient refusals, as sisimai reads them; a refusal after DATA is about the whole

@@ -3,13 +3,14 @@ rule that decided, the failed recipient, its reason and hard/soft. Adding a dete
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from mailer.inbound.judgement import judge
 from mailer.inbound.models import InboundKind
-from tests.inbound_support import DOMAIN
+from tests.inbound_support import DOMAIN, dsn
 
 SISIMAI = Path(__file__).parent.parent / "data" / "bounces" / "sisimai"
 FLUFL = Path(__file__).parent.parent / "data" / "bounces"
@@ -123,3 +124,200 @@ def test_a_detector_that_raises_does_not_hide_the_others(monkeypatch: pytest.Mon
     raw = (SISIMAI / "bsd/lhost-postfix-06.eml").read_bytes()
     got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
     assert got.kind == InboundKind.BOUNCE and got.rule in ("text", "flufl.bounce")
+
+
+def _notice(head: str, body: str, newline: str = "\n") -> bytes:
+    """A mail system's plain notice: `head` lines, a blank line, `body` (dedented)."""
+    text = textwrap.dedent(head).strip() + "\n\n" + textwrap.dedent(body).lstrip()
+    return text.replace("\n", newline).encode()
+
+
+def _failures(raw: bytes) -> dict[str, tuple[str, bool]]:
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE, got.reason
+    return {f.recipient.lower(): (f.reason, f.hard) for f in got.failures}
+
+
+def test_imail_reads_its_own_word_for_each_recipient() -> None:
+    """IMail's leading words are its verdict ("Unknown user:"); a quoted reply after "Body of
+    message generated response" answered DATA."""
+    raw = _notice(
+        """\
+        From: "Postmaster" <postmaster@relay.example.org>
+        To: <bounces@news.example.com>
+        Subject: Undeliverable Mail
+        X-Mailer: <SMTP32 v8.15>
+        """,
+        """\
+        Unknown user: marta.ruiz@corp.example.net
+
+        undeliverable to ines@corp.example.net
+
+        Body of message generated response:
+        550 5.7.1 Message rejected as spam by content filter
+
+        Delivery failed 12 attempts: tomas@slow.example.net
+
+        Original message follows.
+
+        From: newsletter@news.example.com
+        To: marta.ruiz@corp.example.net
+        """,
+    )
+    assert _failures(raw) == {
+        "marta.ruiz@corp.example.net": ("user_unknown", True),
+        "ines@corp.example.net": ("spam_or_content", False),
+        "tomas@slow.example.net": ("expired", False),
+    }
+
+
+def test_interscan_unable_to_deliver_is_a_dead_address_and_its_transcript_is_judged() -> None:
+    raw = _notice(
+        """\
+        From: postmaster@gw.example.org ("InterScan Notification")
+        To: <bounces@news.example.com>
+        Subject: Mail could not be delivered
+        """,
+        """\
+        ****** Message from InterScan Messaging Security Suite ******
+
+        Unable to deliver message to <pablo@corp.example.net> (and other recipients in the same
+        domain). Please check if address is correct.
+
+        Sent <<< RCPT TO:<lucia@other.example.net>
+        Received >>> 550 5.7.1 Client host blocked by policy
+        """,
+    )
+    assert _failures(raw) == {
+        "pablo@corp.example.net": ("user_unknown", True),
+        "lucia@other.example.net": ("policy_blocked", False),
+    }
+
+
+def test_email_security_cloud_542_rejected_is_a_dead_address() -> None:
+    """Email Security.cloud (MessageLabs) refuses a recipient its customer does not have with
+    "542 <address> Rejected"; its other refusals are judged as usual."""
+    raw = dsn(
+        "nora@client.example.net",
+        "5.0.0",
+        diagnostic="smtp; 542 nora@client.example.net Rejected",
+        reporting_mta="server-7.tower-9.messagelabs.com",
+    ).replace(b"MAILER-DAEMON@server-7.tower-9.messagelabs.com", b"MAILER-DAEMON@messagelabs.com")
+    blocked = dsn(
+        "nora@client.example.net",
+        "5.0.0",
+        diagnostic="smtp; 553 Sorry, your IP address has been blocked by policy",
+        reporting_mta="server-7.tower-9.messagelabs.com",
+    ).replace(b"MAILER-DAEMON@server-7.tower-9.messagelabs.com", b"MAILER-DAEMON@messagelabs.com")
+    assert judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN).rule == "family:messagelabs"
+    assert _failures(raw) == {"nora@client.example.net": ("user_unknown", True)}
+    assert _failures(blocked) == {"nora@client.example.net": ("policy_blocked", False)}
+
+
+def test_fml_list_notices_are_soft_failures_of_the_list() -> None:
+    head = """\
+        From: club-admin@lists.example.org
+        To: newsletter@news.example.com
+        Subject: {subject}
+        Message-ID: <202501010000.FMLAAA0001.club@lists.example.org>
+        X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]
+        """
+    refused = _notice(
+        head.format(subject="You newsletter@news.example.com are not member (club ML)"),
+        "You are not a member of this mailing list <club@lists.example.org>.\n",
+    )
+    looped = _notice(
+        head.format(subject="Loop Alert: Duplicated Message-ID (club ML)"),
+        "Duplicated Message-ID in <club@lists.example.org>.\n\nOriginal mail as follows:\n",
+    )
+    for raw, reason in ((refused, "policy_blocked"), (looped, "other")):
+        got = judge(raw, mail_from=None, rcpt_to="", domain=DOMAIN)
+        assert (got.kind, got.rule) == (InboundKind.BOUNCE, "family:fml")
+        [one] = got.failures
+        assert (one.recipient, one.reason, one.hard) == ("club@lists.example.org", reason, False)
+
+
+def test_an_rfc2047_local_part_is_reported_decoded_and_matches_either_form() -> None:
+    encoded = "=?utf-8?B?am9zw6k=?=@correo.example.net"  # josé@correo.example.net
+    report = dsn(encoded, "5.1.1", diagnostic=f"smtp; 550 5.1.1 <{encoded}>... User unknown")
+    notice = _notice(
+        """\
+        From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>
+        To: <bounces@news.example.com>
+        Subject: Returned mail: see transcript for details
+        """,
+        f"""\
+        ----- The following addresses had permanent fatal errors -----
+        <{encoded}>
+            (reason: 550 5.1.1 User unknown)
+        """,
+    )
+    for raw in (report, notice):
+        [one] = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN).failures
+        assert (one.recipient, one.hard) == ("josé@correo.example.net", True)
+        assert one.names("JOSÉ@correo.example.net") and one.names(encoded)
+
+
+def test_report_blocks_without_blank_lines_between_recipients_are_split() -> None:
+    """Some MTAs (AOL's) run the RFC 3464 blocks together: each recipient still counts."""
+    raw = dsn("ada@one.example.net", "5.2.2", diagnostic="smtp; 552 5.2.2 Mailbox full")
+    second = (
+        b"Final-Recipient: rfc822; bo@two.example.net\r\n"
+        b"Action: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 <bo@two.example.net>... User Unknown\r\n"
+    )
+    raw = raw.replace(b"(CST)\r\n\r\nFinal-Recipient", b"(CST)\r\nFinal-Recipient", 1)
+    full = b"Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n"
+    raw = raw.replace(full, full + second, 1)
+    assert _failures(raw) == {
+        "ada@one.example.net": ("mailbox_full", False),
+        "bo@two.example.net": ("user_unknown", True),
+    }
+
+
+def test_a_message_with_bare_cr_line_ends_keeps_its_quoted_printable_text() -> None:
+    raw = _notice(
+        """\
+        From: postmaster@relay.example.org
+        To: <bounces@news.example.com>
+        Subject: Undeliverable: Weekly letter
+        Auto-Submitted: auto-replied
+        MIME-Version: 1.0
+        Content-Type: text/plain; charset="us-ascii"
+        Content-Transfer-Encoding: quoted-printable
+        """,
+        """\
+        Delivery has failed to these recipients or groups:
+
+        carla@corp.example.net
+        The email address wasn't found at the destination domain. It might be mis=
+        spelled or it might not exist any longer.
+
+        carla@corp.example.net
+        Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'
+        """,
+        newline="\r",
+    )
+    assert _failures(raw) == {"carla@corp.example.net": ("user_unknown", True)}
+
+
+def test_a_sendmail_per_host_line_ends_the_previous_recipients_diagnostic() -> None:
+    raw = _notice(
+        """\
+        From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>
+        To: <bounces@news.example.com>
+        Subject: Returned mail: Host unknown
+        """,
+        """\
+           ----- Transcript of session follows -----
+        554 <dora@slow.example.net>... Remote protocol error: Connection reset by peer
+        550 gone.example.org (smtp)... 550 Host unknown
+        554 <eli@gone.example.org>... 550 Host unknown (Authoritative answer from name server)
+
+           ----- Unsent message follows -----
+        """,
+    )
+    assert _failures(raw) == {
+        "dora@slow.example.net": ("network", False),
+        "eli@gone.example.org": ("host_unknown", True),
+    }

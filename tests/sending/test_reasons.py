@@ -133,3 +133,79 @@ def test_a_relay_refusal_for_spam_does_not_suppress_but_user_unknown_does() -> N
     gone = outcome_of(Reply(550, "5.1.1 user unknown", "RCPT"), **kwargs)  # type: ignore[arg-type]
     assert (spam.status, spam.suppress) == (DeliveryStatus.FAILED, False)
     assert (gone.status, gone.suppress) == (DeliveryStatus.FAILED, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "hard"),
+    [
+        # A bare reply naming the recipient before its text answered RCPT (Postfix, Sendmail).
+        ("550 <ana@mail.example.net>: User unknown", True),
+        ("550: <ana@mail.example.net>: User unknown", True),
+        # No command said and none to infer: a filter's answer, as sisimai reads it (soft).
+        ("550 User unknown: ana@mail.example.net", False),
+        ("550 5.7.1 550 User Unknown: ana@mail.example.net", False),
+        ("550 - Requested action not taken: no such user here", False),
+        ("Error: Invalid user address", False),
+        # Its own code, not an address one, and no command: not inferred.
+        ("550 5.2.1 <ana@mail.example.net>... User Unknown", False),
+        # Said after the message: a filter, whatever the shape.
+        ("550 <ana@mail.example.net>: User unknown (in reply to end of DATA command)", False),
+        (">>> DATA\n<<< 550 <ana@mail.example.net>... User unknown", False),
+    ],
+)
+def test_user_unknown_wording_is_a_dead_mailbox_only_when_it_answered_rcpt(
+    text: str, hard: bool
+) -> None:
+    """sisimai's rule: a user-unknown phrase without a 5.1.1 is a filter's answer unless the
+    refusal answered RCPT, said or inferred from the reply's shape; soft when in doubt."""
+    judged = reasons.judge("", text)
+    assert judged.hard is hard, judged
+    expected = reasons.Reason.USER_UNKNOWN if hard else reasons.Reason.SPAM_OR_CONTENT
+    assert judged.reason == expected, judged
+
+
+def test_a_failed_lookup_is_a_network_error_even_under_a_host_unknown_code() -> None:
+    """A DNS answer that could not be read is not a domain that does not exist (Postfix gives
+    both 5.4.4); a loop or a missing route neither."""
+    for status, text in (
+        (
+            "5.4.4",
+            "Name service error for name=mail.example.net type=MX: Malformed or unexpected "
+            "name server reply",
+        ),
+        ("5.1.2", "554 5.1.2 Host name lookup failure for mail.example.net"),
+        ("5.4.6", "554 5.4.6 Too many hops"),
+    ):
+        judged = reasons.judge(status, text)
+        assert (judged.reason, judged.hard) == (reasons.Reason.NETWORK, False), text
+    gone = reasons.judge(
+        "5.4.4",
+        "Host or domain name not found. Name service error for "
+        "name=nowhere.example type=A: Host not found",
+    )
+    assert (gone.reason, gone.hard) == (reasons.Reason.HOST_UNKNOWN, True)
+
+
+def test_a_refusal_by_the_readers_own_preferences_is_soft_even_under_5_1_1() -> None:
+    for text in (
+        "550 5.1.1 RCP-P2 Refused due to recipient preferences",
+        "550 5.1.1 The recipient is only accepting mail from specific email addresses",
+        "554 5.1.1 You have been blocked by the recipient",
+    ):
+        judged = reasons.judge("5.1.1", text)
+        assert (judged.reason, judged.hard) == (reasons.Reason.SPAM_OR_CONTENT, False), text
+
+
+def test_exchange_recipient_not_found_is_the_mailbox_not_the_domain() -> None:
+    judged = reasons.judge(
+        "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP lookup"
+    )
+    assert (judged.reason, judged.hard) == (reasons.Reason.USER_UNKNOWN, True)
+
+
+def test_a_reason_a_notice_names_keeps_the_temporary_rule() -> None:
+    """A family's own word ("Unknown user") under a 4xx is a lookup that failed for now."""
+    now = reasons.named(reasons.Reason.USER_UNKNOWN, "", "550 unknown user")
+    later = reasons.named(reasons.Reason.USER_UNKNOWN, "4.0.0", "450 try again")
+    assert (now.reason, now.hard) == (reasons.Reason.USER_UNKNOWN, True)
+    assert (later.reason, later.hard) == (reasons.Reason.OTHER, False)
