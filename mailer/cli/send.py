@@ -44,12 +44,11 @@ def send(
     ),
 ) -> int | None:
     """Send an issue to a list (and segment), now or at a given time."""
-    # Loaded when used: they bring in the Celery app, which reads the settings.
-    from mailer.sending import dispatch
-    from mailer.sending.copies import send_test_copies
-
     settings = get_settings()
     if test:
+        # Rendering and composing: only test copies are made in this process (start-up).
+        from mailer.sending.copies import send_test_copies
+
         readiness.require(settings)
         with session_scope() as session:
             issue_id = get_issue(session, issue_slug).id
@@ -103,6 +102,8 @@ def send(
         return campaign_id
     # Without a broker the work happens in this process: --no-wait only skips the bar and the
     # retry loop (deferred messages are then retried by `mailer beat`).
+    from mailer.sending import dispatch  # the Celery app, which reads the settings
+
     runner = dispatch.start(campaign_id, keep_retrying=not no_wait, watch=False)
     follow_here(campaign_id, runner, no_wait)
     return campaign_id

@@ -22,11 +22,9 @@ from typing import Literal
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent, Item, PartnerInfo, Source, check_issue
 from mailer.content.errors import IssueFormatError
 from mailer.content.inline import Markup
-from mailer.content.markdown import default_call_to_action, parse_markdown
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import get_partner, info_of, match_or_create
 from mailer.errors import MailerError, NotFound
@@ -112,6 +110,11 @@ def read_issue_file(path: str | Path) -> str:
 def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Format]:
     """Parse either format and check the limits every issue keeps (`document.check_issue`);
     IssueFormatError naming the file (and the line, where the parser knows it)."""
+    # The parsers (YAML, address validation) are imported by what imports issues, not by what
+    # only reads stored ones (`mailer send` finds its issue here).
+    from mailer.content.briefing import parse_briefing
+    from mailer.content.markdown import parse_markdown
+
     fmt = detect_format(text)
     content = (
         parse_markdown(text, path=path) if fmt == "markdown" else parse_briefing(text, path=path)
@@ -175,6 +178,8 @@ def store_issue(
         problem = replace_problem(session, existing, content, flag)
         if problem is not None:
             raise IssueConflict(problem)
+    from mailer.content.markdown import default_call_to_action
+
     printed, partner, partner_created = _resolve_partner(session, content)
     call_to_action = content.call_to_action or default_call_to_action(printed, content.newsletter)
     extra = {k: v for k, v in content.extra.items() if k != PARTNER_REF}

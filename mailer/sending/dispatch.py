@@ -6,6 +6,10 @@ Without one (the embedded default, Celery eager) a task would run inside the cal
 the whole send, so it runs in a thread of this process instead — an `InProcessRunner`, which also
 keeps retrying deferred messages until the campaign ends. The web leaves that thread running in the
 background (`running()` tells whether it still is); the CLI follows it and `wait()`s for it.
+
+Start-up: with a broker, starting a campaign publishes its start task by name and imports none of
+the task modules (rendering, composing, the transport, the rate limiter with redis.asyncio: about
+half of `mailer send`'s imports); they are imported where this process runs a task itself.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ import time
 from collections.abc import Callable
 
 from mailer.db import get_sessionmaker
-from mailer.sending import campaigns, deliveries, owners
+from mailer.sending import campaigns, owners
 from mailer.sending.models import CampaignStatus
-from mailer.sending.tasks import enqueue_batches, run_due, start_campaign
 from mailer.worker import app as celery_app
+
+START_TASK = "mailer.tasks.start_campaign"  # mailer.sending.tasks.start_campaign's Celery name
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,8 @@ class InProcessRunner(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        from mailer.sending.tasks import enqueue_batches, run_due, start_campaign
+
         try:
             if self.resume:
                 enqueue_batches(self.campaign_id)
@@ -64,6 +71,8 @@ def embedded() -> bool:
 def give_back_abandoned(campaign_id: int, owned: Callable[[str], bool] = owners.gone) -> int:
     """End the campaign's claims whose owner `owned` picks (by default: a stopped process of
     this machine); returns the unsent rows given back."""
+    from mailer.sending import deliveries  # the write protocol, with the bounce reasons
+
     with get_sessionmaker()() as session:
         given_back = deliveries.end_claims(session, campaign_id, owned)
     if given_back:
@@ -111,7 +120,10 @@ def start(
     if embedded():
         runner = InProcessRunner(campaign_id, keep_retrying=keep_retrying)
         return _dispatch(runner, watch=watch)
-    start_campaign.delay(campaign_id)
+    # By name, the message `start_campaign.delay` sends (the task sets no routing and no result
+    # option of its own): the workers import the task modules, this process need not.
+    ignore_result = celery_app.conf.task_ignore_result
+    celery_app.send_task(START_TASK, args=(campaign_id,), ignore_result=ignore_result)
     return None
 
 
@@ -127,6 +139,8 @@ def continue_sending(
         give_back_abandoned(campaign_id)
         runner = InProcessRunner(campaign_id, keep_retrying=keep_retrying, resume=True)
         return _dispatch(runner, watch=watch)
+    from mailer.sending.tasks import enqueue_batches  # it reads the rows left, then publishes
+
     enqueue_batches(campaign_id)
     return None
 

@@ -6,6 +6,7 @@ not here.)"""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import pkgutil
@@ -13,9 +14,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 import typer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.core import _TyperParameter
 from typer.testing import CliRunner
@@ -29,8 +33,10 @@ from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliverySt
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
-from subscribers.models import Segment
+from subscribers.models import MailingList, Segment
+from tests.builders import add_subscribers
 from tests.conftest import BRIEFING
+from tests.redis_server import RedisServer
 
 # Heavy libraries that only some commands need: none of them may load for the listing.
 HEAVY = ("sqlalchemy", "alembic", "premailer", "weasyprint", "mjml", "celery", "fastapi")
@@ -65,9 +71,10 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 
 
 def _modules_loaded_by(
-    folder: Path, *args: str
+    folder: Path, *args: str, settings: dict[str, str] | None = None
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
+    env.update(settings or {})
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
         cwd=folder,
@@ -302,18 +309,84 @@ def test_quick_settings_read_what_the_settings_read(
     assert campaign_cli.quick_setting("timezone", fields["timezone"].default) == settings.timezone
 
 
-def test_mailer_send_loads_no_renderer_until_it_renders() -> None:
-    """With a broker, `mailer send` only creates the campaign and enqueues its start: the
-    renderers (premailer with cssutils, WeasyPrint, ~0.5 s of CPU to import) load in the worker
-    that renders, or here only when this process sends (no broker)."""
-    probe = (
-        "import json, sys, mailer.cli.send, mailer.sending.dispatch; "
-        "print(json.dumps(sorted(sys.modules)))"
+# What `mailer send` with a broker never needs: it creates the campaign and publishes its start;
+# the worker renders (Jinja, MJML, premailer, WeasyPrint), composes and rate-limits (limits, with
+# its storage back-ends), and the issue parsers are only for importing one. (kombu loads PyYAML
+# itself, to register its YAML serializer, and redis-py its asyncio client.)
+NOT_FOR_SEND = (
+    "mailer.sending.tasks",
+    "mailer.sending.batch",
+    "mailer.sending.compose",
+    "mailer.sending.copies",
+    "mailer.sending.ratelimit",
+    "mailer.sending.deliveries",
+    "mailer.rendering.email_edition",
+    "mailer.rendering.pdf_edition",
+    "mailer.content.markdown",
+    "mailer.content.briefing",
+)
+NOT_FOR_SEND_LIBRARIES = ("jinja2", "premailer", "cssutils", "weasyprint", "mjml", "limits")
+
+
+def test_mailer_send_with_a_broker_publishes_the_start_without_the_task_modules(
+    campaigns_db: Path, redis_server: RedisServer
+) -> None:
+    redis_server.flush()
+    engine = make_engine(f"sqlite:///{campaigns_db / 'mailer.db'}")
+    with session_factory(engine)() as session:
+        briefing = select(MailingList.id).where(MailingList.slug == "briefing")
+        list_id = session.scalars(briefing).one()
+        add_subscribers(session, list_id, 3)
+    engine.dispose()
+    args = ("send", "security-chatter-2025-04-09", "--list", "briefing", "--yes", "--no-wait")
+    done, modules = _modules_loaded_by(
+        campaigns_db, *args, settings={"MAILER_BROKER_URL": redis_server.url}
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
-    )
-    modules = set(json.loads(done.stdout.strip().splitlines()[-1]))
-    assert "mailer.sending.tasks" in modules  # what starting a campaign needs is loaded
-    renderers = _top(modules) & {"premailer", "cssutils", "weasyprint"}
-    assert not renderers, sorted(renderers)
+    assert done.returncode == 0, done.stderr
+    assert "Recipients: 3" in done.stdout
+    assert "campaign 4" in done.stdout  # after the fixture's three
+    # The broker holds the start of campaign 4 under the task's name, which the worker runs.
+    [message] = _queued(redis_server)
+    assert message["headers"]["task"] == "mailer.tasks.start_campaign"
+    assert json.loads(base64.b64decode(message["body"]))[0] == [4]
+    assert not modules & set(NOT_FOR_SEND), sorted(modules & set(NOT_FOR_SEND))
+    heavy = _top(modules) & set(NOT_FOR_SEND_LIBRARIES)
+    assert not heavy, sorted(heavy)
+
+
+def test_the_start_is_published_as_the_task_would_publish_it(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dispatch.start` sends the start task by name, without importing the task modules; the
+    message is the one `start_campaign.delay` sends, but for its ids and origin."""
+    from mailer import worker
+    from mailer.sending import dispatch, tasks
+    from mailer.settings import reset_settings
+
+    redis_server.flush()
+    monkeypatch.setenv("MAILER_BROKER_URL", redis_server.url)
+    reset_settings()
+    worker.configure(worker.app)
+    try:
+        assert dispatch.start(7) is None
+        tasks.start_campaign.delay(7)
+    finally:
+        monkeypatch.delenv("MAILER_BROKER_URL")
+        reset_settings()
+        worker.configure(worker.app)
+    by_name, by_task = _queued(redis_server)  # in the order they were published
+    own = {"id", "root_id", "origin", "correlation_id", "delivery_tag", "reply_to"}
+    for part in ("headers", "properties"):
+        assert _without(by_name[part], own) == _without(by_task[part], own), part
+    assert by_name["body"] == by_task["body"]
+    assert by_name["headers"]["task"] == "mailer.tasks.start_campaign"
+
+
+def _queued(server: RedisServer) -> list[dict[str, Any]]:
+    """The messages waiting in the `mailer` queue, oldest first (Redis pushes on the left)."""
+    raw = redis.Redis.from_url(server.url).lrange("mailer", 0, -1)
+    return [json.loads(item) for item in reversed(raw)]
+
+
+def _without(fields: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if k not in keys}
