@@ -94,15 +94,14 @@ class SinkProtocol(asyncio.Protocol):
         if stats.messages == 1:
             stats.first = stats.last
         self.in_data, self.tail, self.size = False, b"", 0
-        assert self.transport is not None
-        self.transport.write(b"250 2.0.0 Ok: queued\r\n")
         self.buffer = joined[end + len(TERMINATOR) :]
-        if self.buffer:
-            self._commands()
+        # With the commands that followed the end of data (a streaming client's next envelope)
+        # in one write, as a server flushes its replies once its input is drained.
+        self._commands([b"250 2.0.0 Ok: queued\r\n"])
 
-    def _commands(self) -> None:
+    def _commands(self, replies: list[bytes] | None = None) -> None:
         assert self.transport is not None
-        replies: list[bytes] = []
+        replies = replies or []
         while not self.in_data:
             line, sep, rest = self.buffer.partition(b"\r\n")
             if not sep:

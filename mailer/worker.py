@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from celery import Celery, bootsteps
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
 from mailer.db import MODEL_MODULES
 from mailer.settings import get_settings
@@ -102,6 +102,19 @@ class Ticker(bootsteps.StartStopStep):
 
 app = configure(Celery("mailer", include=TASK_MODULES))
 app.steps["worker"].add(Ticker)
+
+
+@worker_init.connect
+def _configure_mappers(**_: Any) -> None:
+    """In a worker's main process, before its pool forks: SQLAlchemy configures the ORM's
+    mappers once for every pool process, instead of in each at its first query (about 0.1 s of
+    CPU per pool process: 40 µs per message of a 5,000-recipient campaign on two workers)."""
+    from sqlalchemy.orm import configure_mappers
+
+    from mailer.db import load_models
+
+    load_models()
+    configure_mappers()
 
 
 @worker_process_init.connect
