@@ -434,10 +434,11 @@ def _temporary(status: str, text: str) -> bool:
 def judge(status: str, text: str, command: str | None = None) -> Judgement:
     """Reason and hard/soft for one failure (pure). `status` may be "": found in `text` then.
 
-    `command` is the SMTP command refused ("RCPT", "DATA"…); None: read from `text` if it says.
-    A "user unknown" without a user-unknown status code (x.1.1) is taken as a dead mailbox only
-    when it answered RCPT: said after the message (DATA) or with no command named, it is a
-    filter's answer (sisimai's rule), so soft.
+    `command` is the SMTP command refused ("RCPT", "DATA"…); None: read from `text` if it says
+    (`smtp_command`, which also takes a bare reply naming the recipient for RCPT). A terse "user
+    unknown" without a user-unknown status code (x.1.1) is taken as a dead mailbox only when it
+    answered RCPT: said after the message (DATA) or with no command known, it is a filter's
+    answer (sisimai's Filtered rule: soft, the safe side when in doubt).
     """
     # The code in the diagnostic itself is the remote server's; a report's Status may be the
     # reporting MTA's guess (a "5.1.1" over "550 5.7.1 IP address blacklisted").

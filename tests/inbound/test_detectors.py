@@ -321,3 +321,19 @@ def test_a_sendmail_per_host_line_ends_the_previous_recipients_diagnostic() -> N
         "dora@slow.example.net": ("network", False),
         "eli@gone.example.org": ("host_unknown", True),
     }
+
+
+def test_a_post_an_fml_list_distributed_is_not_a_list_notice() -> None:
+    """The list stamps X-MLServer on every post: only its -admin notices are fml's own."""
+    raw = _notice(
+        """\
+        From: Rosa Vidal <rosa@home.example.net>
+        To: club@lists.example.org
+        Subject: Re: this week's letter
+        Message-ID: <abc123@home.example.net>
+        X-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]
+        """,
+        "Thanks! For the meetup, write to the organiser <tito@home.example.net>.\n",
+    )
+    got = judge(raw, mail_from="rosa@home.example.net", rcpt_to="", domain=DOMAIN)
+    assert got.kind != InboundKind.BOUNCE and not got.failures

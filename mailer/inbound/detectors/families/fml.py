@@ -41,7 +41,15 @@ _WORDING: tuple[tuple[Reason, re.Pattern[str]], ...] = (
 
 
 def claims(mail: Mail) -> bool:
-    return str(mail.msg.get("X-MLServer", "") or "").lower().startswith("fml")
+    """fml's own notice: its header, the list's -admin sender and fml's Message-ID; a post the
+    list merely distributed carries the header too, but not the other two."""
+    server = str(mail.msg.get("X-MLServer", "") or "").lower()
+    message_id = str(mail.msg.get("Message-ID", "") or "")
+    return (
+        server.startswith("fml")
+        and mail.from_address.split("@")[0].endswith("-admin")
+        and ".FML" in message_id
+    )
 
 
 def _reason(sentence: str, subject: str) -> Reason:
