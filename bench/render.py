@@ -20,6 +20,13 @@ and one run, it times with time.perf_counter (warm-up first, then the median of 
   MAILER_TRACK_CLICKS off (every link as written: the figure before tracking existed) and once
   with each link a signed `/r/TOKEN` redirect per recipient, in the same run.
 
+- a campaign's start: `render_issue` as a worker's pool process first runs it, in CPU time
+  (`time.process_time`), after the worker's main process has only loaded the libraries
+  (`preload`: the way before the warm-up) and after it has also rendered the packaged sample
+  (`warm_up`, what `mailer worker` does before its pool forks); each in a fresh process
+  (`--start-child`) that forks the measured child, --start-runs of each, alternated; the PDF's
+  bytes are compared between the two.
+
 Targets: one more personalised message costs at least 50× less than the naive loop's
 per-recipient cost; and, as absolute budgets that used to be asserted in the unit tests (where a
 busy machine made them flaky and a fast one made them meaningless), `Composer.compose` under 2 ms
@@ -30,7 +37,12 @@ naive loop's figure for the same work measured in the same run.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
+import statistics
+import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -53,8 +65,10 @@ from mailer.content.document import IssueContent  # noqa: E402
 from mailer.rendering.email_edition import (  # noqa: E402
     Personal,
     Personalizer,
+    preload,
     render_email_parts,
     render_issue,
+    warm_up,
 )
 from mailer.sending.bodies import PersonalBodies  # noqa: E402
 from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
@@ -105,13 +119,69 @@ def tracking_rows(content: IssueContent, info: CampaignInfo, args: argparse.Name
     return [rows, figures]
 
 
+def start_child(mode: str) -> None:
+    """`--start-child preload|warm-up`: load as a worker's main process does, fork, and print
+    the forked child's first `render_issue` of the fixture: CPU seconds, PDF bytes, PDF digest."""
+    settings, content = bench_settings(), fixture_content()
+    preload()
+    from mailer.rendering import pdf_edition
+
+    pdf_edition.preload()
+    if mode == "warm-up":
+        warm_up(settings)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        began = time.process_time()
+        pdf = render_issue(content, settings).pdf
+        cpu = time.process_time() - began
+        digest = hashlib.sha256(pdf).hexdigest()[:16]
+        os.write(write, f"{cpu} {len(pdf)} {digest}".encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print(os.read(read, 200).decode())
+
+
+def start_rows(runs: int) -> list[list[str]]:
+    """The start's rendering after `preload` only and after `warm_up`, alternated."""
+    cpu: dict[str, list[float]] = {"preload": [], "warm-up": []}
+    pdfs: set[tuple[str, str]] = set()
+    for _ in range(runs):
+        for mode in cpu:
+            out = subprocess.run(
+                [sys.executable, __file__, "--start-child", mode],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            cpu[mode].append(float(out[0]))
+            pdfs.add((out[1], out[2]))
+    assert len(pdfs) == 1, f"the PDF differs between the two: {pdfs}"
+    ((size, _),) = pdfs
+    return [
+        [
+            f"campaign start: first render_issue after {mode} (CPU, PDF {int(size):,} B)",
+            fmt_us(statistics.median(times)),
+            fmt_us(min(times)),
+            f"{runs}×1",
+        ]
+        for mode, times in cpu.items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per figure (median)")
     parser.add_argument("--messages", type=int, default=2000, help="compose() calls per run")
     parser.add_argument("--naive", type=int, default=20, help="naive recipients per run")
     parser.add_argument("--pdf-repeat", type=int, default=5, help="timed full renders (PDF)")
+    parser.add_argument("--start-runs", type=int, default=3, help="fresh processes per figure")
+    parser.add_argument("--start-child", choices=["preload", "warm-up"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.start_child:
+        start_child(args.start_child)
+        return
+    starts = start_rows(args.start_runs)
 
     settings = bench_settings()
     content = fixture_content()
@@ -224,7 +294,7 @@ def main() -> None:
         ],
     ]
     tracking, figures = tracking_rows(content, info, args)
-    rows += tracking
+    rows += tracking + starts
     print(table(["step", "median", "best", "runs×calls"], rows))
     off, on = figures[False], figures[True]
     print(

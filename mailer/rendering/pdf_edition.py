@@ -23,6 +23,9 @@ a worker loads it at its start (`preload`), before its pool processes fork.
 
 from __future__ import annotations
 
+import atexit
+import os
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +38,7 @@ from mailer.rendering.errors import RenderError
 from mailer.settings import Settings
 
 if TYPE_CHECKING:
+    from weasyprint import CSS
     from weasyprint.document import Document
     from weasyprint.text.fonts import FontConfiguration
 
@@ -120,19 +124,10 @@ def layout_pdf(
 ) -> Document:
     """The edition laid out in pages (one of FIT_VARIANTS), before it is written as a PDF."""
     root = Path(template_dir) if template_dir is not None else TEMPLATE_ROOT
-    stylesheet = root / PDF_STYLESHEET
-    if not stylesheet.is_file():
-        raise RenderError(f"the PDF stylesheet {stylesheet} is missing")
-    fonts = bundled_fonts()
-    from weasyprint import CSS, HTML
+    fonts, sheets = print_setup(root, settings)
+    from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    size = PAGE_SIZES.get(settings.page_size, "A4")
-    sheets = [
-        CSS(string=brand_of(settings).print_css(), font_config=fonts),
-        CSS(filename=str(stylesheet), font_config=fonts),
-        CSS(string=f"@page {{ size: {size}; }}", font_config=fonts),
-    ]
     html = render_pdf_html(content, settings, template_dir=root, fit=fit)
     document = HTML(
         string=html,
@@ -141,6 +136,80 @@ def layout_pdf(
         url_fetcher=URLFetcher(allowed_protocols=["file", "data"]),
     )
     return document.render(stylesheets=sheets, font_config=fonts)
+
+
+# (pid, thread, template folder, stylesheet's stat, brand CSS, page size) → (fonts, stylesheets)
+_SETUPS: dict[tuple[object, ...], tuple[FontConfiguration, list[CSS]]] = {}
+_SETUPS_KEPT = 4
+_SETUPS_LOCK = threading.Lock()
+
+
+def print_setup(root: Path, settings: Settings) -> tuple[FontConfiguration, list[CSS]]:
+    """The font configuration and the parsed stylesheets (the brand's @font-face rules and
+    colours, print.css, the page size) for printing from the template folder `root`.
+
+    Made once per thread and reused by its layouts until the stylesheet file changes (its size
+    or modification time) or the brand does: parsing the sheets and registering the fonts cost
+    about a tenth of a layout, and a font map that has already loaded its fonts lays the next
+    document out about 0.1 s faster (a fitted print lays the issue out twice). WeasyPrint
+    documents a FontConfiguration as reusable across documents; it is not shared between
+    threads (Pango's font maps are not thread-safe: the web pages may print two previews at
+    once) nor across a fork (`_forget_inherited`). Raises RenderError when the stylesheet is
+    missing.
+    """
+    stylesheet = root / PDF_STYLESHEET
+    if not stylesheet.is_file():
+        raise RenderError(f"the PDF stylesheet {stylesheet} is missing")
+    stat = stylesheet.stat()
+    brand_css = brand_of(settings).print_css()
+    size = PAGE_SIZES.get(settings.page_size, "A4")
+    key = (
+        os.getpid(),
+        threading.get_ident(),
+        str(root),
+        stat.st_size,
+        stat.st_mtime_ns,
+        brand_css,
+        size,
+    )
+    with _SETUPS_LOCK:
+        setup = _SETUPS.get(key)
+    if setup is None:
+        fonts = bundled_fonts()
+        from weasyprint import CSS
+
+        sheets = [
+            CSS(string=brand_css, font_config=fonts),
+            CSS(filename=str(stylesheet), font_config=fonts),
+            CSS(string=f"@page {{ size: {size}; }}", font_config=fonts),
+        ]
+        setup = (fonts, sheets)
+        with _SETUPS_LOCK:
+            while len(_SETUPS) >= _SETUPS_KEPT:
+                del _SETUPS[next(iter(_SETUPS))]
+            _SETUPS[key] = setup
+    return setup
+
+
+def _forget_inherited() -> None:
+    """In a forked child: drop the parent's setups without deleting the parent's files.
+
+    A FontConfiguration copies @font-face fonts into a temporary folder that it deletes when it
+    is freed; a child's copy of the parent's object names the same folder, so freeing it in the
+    child would delete the fonts under the parent (and its later children). The child makes its
+    own on first use; Pango's and FreeType's state is not shared across a fork either. The lock
+    is new too: another thread of the parent may have held it at the fork."""
+    global _SETUPS_LOCK
+    _SETUPS_LOCK = threading.Lock()
+    for fonts, _ in _SETUPS.values():
+        fonts._folder = None  # the parent's folder: not this process's to delete
+    _SETUPS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited)
+# Freed before the interpreter's teardown: freeing a Pango font map while the modules are being
+# torn down crashes the process at exit (SIGSEGV).
+atexit.register(_SETUPS.clear)
 
 
 def last_page_fill(document: Document) -> float:

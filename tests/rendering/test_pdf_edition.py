@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,7 +23,14 @@ from pypdf import PdfReader
 from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent, long_date
 from mailer.content.markdown import parse_markdown
-from mailer.rendering.pdf_edition import last_page_fill, layout_pdf, render_pdf, render_pdf_html
+from mailer.rendering.environment import TEMPLATE_ROOT
+from mailer.rendering.pdf_edition import (
+    last_page_fill,
+    layout_pdf,
+    print_setup,
+    render_pdf,
+    render_pdf_html,
+)
 from mailer.settings import Settings
 from tests.conftest import BRIEFING
 from tests.edition_images import POSTAL, pdf_pages, sample_settings
@@ -451,3 +460,48 @@ def test_the_colophon_names_the_firm_once(
     print(f"\ncolophon: {line}")
     assert line.count("Miranda Delphi Solutions") == 1
     assert "Page " not in line
+
+
+# ------------------------------------------------------------------------------------------------
+# The stylesheets and fonts are parsed once per thread (print_setup), and that reuse is safe
+# ------------------------------------------------------------------------------------------------
+
+
+def test_an_edited_print_stylesheet_is_printed_at_the_next_render(
+    content: IssueContent, tmp_path: Path
+) -> None:
+    """A firm restyling its print.css sees the change without restarting anything."""
+    root = tmp_path / "templates"
+    shutil.copytree(TEMPLATE_ROOT, root, ignore=shutil.ignore_patterns("__pycache__", "web"))
+    settings = settings_for("A4")
+    assert "Page 1 of" in pdf_text(render_pdf(content, settings, template_dir=root), tmp_path)
+    sheet = root / "pdf" / "print.css"
+    sheet.write_text(sheet.read_text().replace('content: "Page "', 'content: "Folio "'))
+    text = pdf_text(render_pdf(content, settings, template_dir=root), tmp_path)
+    assert "Folio 1 of" in text and "Page 1 of" not in text
+
+
+def _print_in_child(content: IssueContent, out: Path) -> None:
+    out.write_bytes(render_pdf(content, settings_for("A4")))
+
+
+def test_a_forked_process_leaves_the_parents_print_fonts_in_place(
+    content: IssueContent, tmp_path: Path
+) -> None:
+    """A worker's pool processes are forked from a process that has printed (its warm-up): a
+    child exiting must not delete the font files the parent's font configuration uses, and the
+    child prints the same PDF as the parent."""
+    settings = settings_for("A4")
+    before = render_pdf(content, settings)
+    fonts, _ = print_setup(TEMPLATE_ROOT, settings)
+    folder = fonts._folder  # where WeasyPrint copied the @font-face fonts for this process
+    assert folder is not None and any(folder.iterdir())
+    child = multiprocessing.get_context("fork").Process(
+        target=_print_in_child, args=(content, tmp_path / "child.pdf")
+    )
+    child.start()
+    child.join(300)
+    assert child.exitcode == 0
+    assert (tmp_path / "child.pdf").read_bytes() == before
+    assert any(folder.iterdir())  # the child's exit left the parent's fonts alone
+    assert render_pdf(content, settings) == before
