@@ -1,6 +1,7 @@
 """Benchmark (not a test): end-to-end sending throughput against a ceiling and a naive sender.
 
     python bench/send.py [--recipients 10000] [--naive-sample 200] [--layout 2x1|1x2] [--no-dkim]
+                         [--no-limiter] [--cputime DIR | --cprofile DIR]
     python bench/send.py --memory [--memory-sizes 5000 50000]
 
 Everything is real and local: a throw-away PostgreSQL database (created and dropped here, on
@@ -33,6 +34,10 @@ Figures, all in one run and against the same sink:
 - the workers' peak memory (VmHWM from /proc/PID/status, the resident high-water mark) of each
   worker process and its pool child. --memory runs the campaign at each --memory-sizes (fresh
   database and workers each time) and compares the peaks.
+
+--cputime DIR prints where the pool processes' CPU went in the first run, per step of a batch in
+µs per message (bench/_cprofile/sitecustomize.py, loaded into the workers alone); --cprofile DIR
+runs cProfile around each send_batch instead.
 
 Targets: end-to-end ≥ 0.6 × ceiling, sending phase ≥ 0.8 × the ceiling's; worker CPU (pool
 children) ≤ 1.0 ms per message; ≥ 20 × naive; worker peak memory at 50,000 recipients within 10%
