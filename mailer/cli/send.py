@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
@@ -169,6 +168,8 @@ def follow(
 
     Each new reason the relay gives for deferring or failing mail is printed above the bar when it
     first appears, so a send that waits says why; the end shows them all with their counts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     factory = get_sessionmaker()
     said: set[tuple[str, str]] = set()
     columns = (

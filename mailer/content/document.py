@@ -11,8 +11,10 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from mailer.content.inline import Markup
+if TYPE_CHECKING:  # a Literal alias; inline.py loads markdown-it, which reading issues never needs
+    from mailer.content.inline import Markup
 
 MONTHS = (
     "January",

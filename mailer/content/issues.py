@@ -17,17 +17,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session, selectinload
 
 from mailer.content.document import IssueContent, Item, PartnerInfo, Source, check_issue
 from mailer.content.errors import IssueFormatError
-from mailer.content.inline import Markup
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import get_partner, info_of, match_or_create
 from mailer.errors import MailerError, NotFound
+
+if TYPE_CHECKING:
+    from mailer.content.inline import Markup  # a Literal alias (inline.py loads markdown-it)
 
 Format = Literal["briefing", "markdown"]
 PARTNER_OVERRIDE = "partner."  # prefix of Issue.extra keys holding the partner as printed

@@ -8,6 +8,8 @@ waits for a fix nobody knows is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mailer.errors import ConfigError
 from mailer.sending.transport import check_url
 from mailer.settings import Settings
@@ -15,11 +17,17 @@ from mailer.settings import Settings
 
 def problems(settings: Settings) -> list[str]:
     """Each reason the settings cannot send a campaign, naming its variable (empty when ready)."""
-    # Imported here: DKIM's library (cryptography) is only needed to start a campaign.
-    from mailer.sending.dkim import Signer
-
     found = settings.production_problems() if settings.production else []
-    for check in (lambda: Signer.from_settings(settings), lambda: check_url(settings.smtp_url)):
+    checks: list[Callable[[], object]] = [lambda: check_url(settings.smtp_url)]
+    if any(
+        getattr(settings, name) for name in type(settings).model_fields if name.startswith("dkim_")
+    ):
+        # Only then: DKIM's library (cryptography, a tenth of `mailer send`'s imports) is needed
+        # to read the keys; with no MAILER_DKIM_* set, Signer.from_settings finds nothing to check.
+        from mailer.sending.dkim import Signer
+
+        checks.insert(0, lambda: Signer.from_settings(settings))
+    for check in checks:
         try:
             check()
         except ConfigError as exc:

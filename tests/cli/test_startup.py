@@ -311,7 +311,8 @@ def test_quick_settings_read_what_the_settings_read(
 
 # What `mailer send` with a broker never needs: it creates the campaign and publishes its start;
 # the worker renders (Jinja, MJML, premailer, WeasyPrint), composes and rate-limits (limits, with
-# its storage back-ends), and the issue parsers are only for importing one. (kombu loads PyYAML
+# its storage back-ends); the issue parsers and markdown-it are for importing and rendering one;
+# cryptography's primitives read DKIM keys, and none are configured here. (kombu loads PyYAML
 # itself, to register its YAML serializer, and redis-py its asyncio client.)
 NOT_FOR_SEND = (
     "mailer.sending.tasks",
@@ -324,8 +325,18 @@ NOT_FOR_SEND = (
     "mailer.rendering.pdf_edition",
     "mailer.content.markdown",
     "mailer.content.briefing",
+    "mailer.sending.dkim",
+    "cryptography.hazmat",  # (redis-py imports the package's top only, to see that it is there)
 )
-NOT_FOR_SEND_LIBRARIES = ("jinja2", "premailer", "cssutils", "weasyprint", "mjml", "limits")
+NOT_FOR_SEND_LIBRARIES = (
+    "jinja2",
+    "premailer",
+    "cssutils",
+    "weasyprint",
+    "mjml",
+    "limits",
+    "markdown_it",
+)
 
 
 def test_mailer_send_with_a_broker_publishes_the_start_without_the_task_modules(
