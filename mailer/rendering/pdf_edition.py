@@ -35,6 +35,7 @@ from mailer.content.document import IssueContent
 from mailer.rendering.context import issue_context
 from mailer.rendering.environment import TEMPLATE_ROOT, fill_template, template_envs
 from mailer.rendering.errors import RenderError
+from mailer.rendering.line_breaks import shared_line_breaks
 from mailer.settings import Settings
 
 if TYPE_CHECKING:
@@ -234,14 +235,18 @@ def last_page_fill(document: Document) -> float:
 def render_pdf(
     content: IssueContent, settings: Settings, *, template_dir: Path | None = None
 ) -> bytes:
-    """The PDF edition as bytes: A4 unless MAILER_PAGE_SIZE=Letter, page N of M in the footer."""
-    document = layout_pdf(content, settings, template_dir=template_dir)
-    if len(document.pages) > 1 and last_page_fill(document) < MOSTLY_EMPTY:
-        for fit in FIT_VARIANTS[1:]:
-            tighter = layout_pdf(content, settings, template_dir=template_dir, fit=fit)
-            if len(tighter.pages) < len(document.pages):
-                document = tighter
-                break
+    """The PDF edition as bytes: A4 unless MAILER_PAGE_SIZE=Letter, page N of M in the footer.
+
+    The variants' layouts share their line breaks (rendering/line_breaks.py): a tighter variant
+    breaks the same paragraphs at the same width."""
+    with shared_line_breaks():
+        document = layout_pdf(content, settings, template_dir=template_dir)
+        if len(document.pages) > 1 and last_page_fill(document) < MOSTLY_EMPTY:
+            for fit in FIT_VARIANTS[1:]:
+                tighter = layout_pdf(content, settings, template_dir=template_dir, fit=fit)
+                if len(tighter.pages) < len(document.pages):
+                    document = tighter
+                    break
     pdf = document.write_pdf()
     if not pdf:
         raise RenderError("WeasyPrint produced an empty PDF")

@@ -505,3 +505,27 @@ def test_a_forked_process_leaves_the_parents_print_fonts_in_place(
     assert (tmp_path / "child.pdf").read_bytes() == before
     assert any(folder.iterdir())  # the child's exit left the parent's fonts alone
     assert render_pdf(content, settings) == before
+
+
+def unshared_print(content: IssueContent, settings: Settings) -> bytes:
+    """render_pdf's choice of variant made with every layout run in full (no shared breaks)."""
+    document = layout_pdf(content, settings)
+    if len(document.pages) > 1 and last_page_fill(document) < 0.5:
+        for fit in ("fit-1", "fit-2", "fit-3"):
+            tighter = layout_pdf(content, settings, fit=fit)
+            if len(tighter.pages) < len(document.pages):
+                document = tighter
+                break
+    return bytes(document.write_pdf())
+
+
+@pytest.mark.parametrize("extra", [0, 10], ids=["fixture", "fixture with 10 more sentences"])
+def test_sharing_line_breaks_between_layouts_prints_the_same_bytes(
+    content: IssueContent, extra: int
+) -> None:
+    """The fitted variants' layouts reuse the loose layout's line breaks (line_breaks.py): the
+    PDF is byte for byte the one every layout run in full prints, spacing variants and the
+    smaller type of fit-3 alike (the fixture with 10 more sentences tries more than one)."""
+    issue = with_more_text(content, extra) if extra else content
+    settings = settings_for("A4")
+    assert render_pdf(issue, settings) == unshared_print(issue, settings)
