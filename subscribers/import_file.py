@@ -9,6 +9,7 @@ ImportFileErrors that name the file and line, and touches no database.
 from __future__ import annotations
 
 import csv
+import difflib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -91,6 +92,8 @@ class ImportReport:
     suppressed_rows: list[RowNote] = field(default_factory=list)
     not_reactivated_rows: list[RowNote] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
+    # attribute column → the subscriber column its name is close to (`lang` → `language`)
+    column_hints: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
     separator: str = ","  # the field separator the file was read with
     separator_detected: bool = True  # False when the caller named it
@@ -112,6 +115,19 @@ class ImportReport:
             + self.not_reactivated
             + self.skipped
             + len(self.duplicates)
+        )
+
+    def attributes_summary(self) -> str:
+        """`lang (not the language column: rename it language), Sector`: the attribute columns
+        as the CLI and the admin list them. A column named like a subscriber column (`lang`,
+        `compnay`) imports without error, but its values land in an attribute that neither the
+        subscriber's field nor its segment keyword (`lang:es`) reads, so the report says which
+        column to rename rather than let the mistake show up weeks later as an empty segment."""
+        return ", ".join(
+            f"{title} (not the {hint} column: rename it {hint})"
+            if (hint := self.column_hints.get(title))
+            else title
+            for title in self.attribute_columns
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -336,6 +352,17 @@ def sample_lines(lines: Iterator[str]) -> list[str]:
     return taken
 
 
+def meant_column(key: str) -> str | None:
+    """The subscriber column an unknown header `key` (lower case) probably means: one it
+    abbreviates (`lang`, `tag`, at least three letters) or misspells (`compnay`, `e-mail`);
+    None for a name of its own (`sector`). `attr.KEY` is never asked: it says attribute."""
+    for column in COLUMNS:
+        if len(key) >= 3 and column.startswith(key):
+            return column
+    close = difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 def read_header(header: list[str] | None, name: str, report: ImportReport) -> Columns:
     expected = ",".join(COLUMNS)
     if header is None:
@@ -369,6 +396,10 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 )
             attributes.append((attr, pos))
             report.attribute_columns.append(title)
+    for title in report.attribute_columns:
+        meant = None if title.lower().startswith(ATTR_PREFIX) else meant_column(title.lower())
+        if meant and meant not in index:  # a file with both `tags` and `tag` means two columns
+            report.column_hints[title] = meant
     if len(attributes) > ATTR_COLUMNS_MAX:
         raise ImportFileError(
             f"the header has {len(attributes)} attribute columns; at most {ATTR_COLUMNS_MAX} "

@@ -109,7 +109,7 @@ def print_import_report(report: ImportReport) -> None:
         for n in report.not_reactivated_rows:
             typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
     if report.attribute_columns:
-        typer.echo(f"columns stored as attributes: {', '.join(report.attribute_columns)}")
+        typer.echo(f"columns stored as attributes: {report.attributes_summary()}")
     if report.ignored_columns:
         cols = ", ".join(str(c) for c in report.ignored_columns)
         typer.echo(f"columns without a header name, ignored: {cols}")

@@ -301,3 +301,20 @@ def test_an_import_leaves_the_planner_statistics_that_know_its_rows(
             text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}
         )
         assert estimate == rows, table
+
+
+def test_a_column_named_like_a_subscriber_column_is_stored_as_an_attribute_and_named_as_such(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # `lang` is the segment keyword (`lang:es`), so a file may well call its column that; its
+    # values are not the subscriber's language, and the report must say which column to rename.
+    text = "email,name,compnay,lang,Sector,tags,tag\nana@example.org,Ana,Acme,es,oil,client,x\n"
+    report = run(session, weekly, write(tmp_path, text), settings)
+    assert report.imported == 1
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None
+    assert (ana.language, ana.company, ana.attributes["lang"]) == (None, "", "es")
+    assert report.attributes_summary() == (
+        "compnay (not the company column: rename it company), "
+        "lang (not the language column: rename it language), Sector, tag"
+    )
