@@ -160,8 +160,17 @@ class Settings(BaseSettings):
 
     @field_validator("public_url")
     @classmethod
-    def _strip_slash(cls, v: str) -> str:
-        return v.rstrip("/")
+    def _public_url(cls, v: str) -> str:
+        """Every link of every message is built on it (unsubscribe, archive, tracked links), so
+        a value without `http(s)://` and a host would mail links no reader can follow."""
+        v = v.strip().rstrip("/")
+        parts = urlsplit(v)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(
+                f"{v!r} is not a web address: set the http(s) address readers reach "
+                "`mailer web` at, e.g. https://news.firm.com"
+            )
+        return v
 
     @field_validator("rate_limit")
     @classmethod

@@ -99,6 +99,10 @@ def test_a_bad_value_is_named_once_with_what_was_given_and_what_would_do(
         ("MAILER_BATCH_SIZE", "many", "MAILER_BATCH_SIZE: 'many' is not a whole number"),
         ("MAILER_BATCH_SIZE", "0", "MAILER_BATCH_SIZE: Input should be greater than or equal to 1"),
         ("MAILER_RETRY_BASE_DELAY", "soon", "MAILER_RETRY_BASE_DELAY: 'soon' is not a number"),
+        ("MAILER_PUBLIC_URL", "notaurl", "MAILER_PUBLIC_URL: 'notaurl' is not a web address"),
+        ("MAILER_PUBLIC_URL", "news.firm.com", "MAILER_PUBLIC_URL: 'news.firm.com' is not a web"),
+        ("MAILER_PUBLIC_URL", "ftp://news.firm.com", "MAILER_PUBLIC_URL: 'ftp://news.firm.com'"),
+        ("MAILER_PUBLIC_URL", "https://", "MAILER_PUBLIC_URL: 'https:' is not a web address"),
     ],
 )
 def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
@@ -115,6 +119,13 @@ def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
 def test_good_rates_pass(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for rate in ("0", "40/second", "50000/hour", "10 per minute"):
         assert Settings(rate_limit=rate).rate_limit == rate
+
+
+def test_a_public_url_keeps_its_path_without_the_last_slash(clean_env: Path) -> None:
+    assert Settings(public_url="https://firm.example/news/").public_url == (
+        "https://firm.example/news"
+    )
+    assert Settings(public_url=" http://127.0.0.1:8937 ").public_url == "http://127.0.0.1:8937"
 
 
 def test_a_misspelt_setting_in_env_or_the_environment_is_named_with_the_likely_one(
