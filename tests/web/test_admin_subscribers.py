@@ -212,3 +212,20 @@ def test_totals_beyond_the_counting_cap_say_so(
     assert "30 subscribers match" in text_of(exact.text) and "All 30 results…" in text_of(
         exact.text
     )
+
+
+def test_an_expression_typed_in_the_text_box_is_offered_as_an_expression(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    add_subscribers(session, room.list_id, 3)  # English, tagged client
+    typed = editor.get("/admin/subscribers", params={"q": "lang:en and tag:client"})
+    shown = text_of(typed.text)
+    assert "0 subscribers match" in shown
+    assert "“lang:en and tag:client” was searched as text" in shown
+    link = re.search(r'href="(/admin/subscribers\?[^"]+)">search it as a segment', typed.text)
+    assert link is not None
+    as_expression = editor.get(link.group(1).replace("&amp;", "&"))
+    assert "3 subscribers match" in text_of(as_expression.text)
+    assert "was searched as text" not in text_of(as_expression.text)
+    plain = editor.get("/admin/subscribers", params={"q": "reader0"})  # words, not fields
+    assert "was searched as text" not in text_of(plain.text)

@@ -12,7 +12,8 @@ but First, Previous, Next and Last. The number of matches is counted up to 10,00
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 from mailer.web.errors import user_message
-from subscribers import search
+from subscribers import expressions, search
 from subscribers.bulk import DESCRIPTIONS, BulkAction
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 from subscribers.lists import get_list
@@ -56,6 +57,20 @@ class SearchParams:
         values: dict[str, str | int] = {k: v for k, v in vars(self).items() if v}
         values.update({k: v for k, v in extra.items() if v})
         return urlencode(values)
+
+
+_FIELDS = "|".join(expressions.FIELDS)
+_FIELD_WORD = re.compile(rf"(?:^|[\s(])(?:{_FIELDS}|attr\.\S+):", re.IGNORECASE)  # `lang:`
+
+
+def expression_in_text(params: SearchParams) -> str:
+    """The query string that searches the text box's words as a segment expression when they
+    read like one (`lang:es`, `tag:client and not tag:press`), else "". The text box matches
+    addresses, names and companies only, so `lang:es` typed there finds nobody with no word
+    of why; the page offers the same words in the expression field instead."""
+    if params.expr or not _FIELD_WORD.search(params.q):
+        return ""
+    return urlencode({k: v for k, v in vars(replace(params, q="", expr=params.q)).items() if v})
 
 
 def search_params(
@@ -175,6 +190,7 @@ def search_page(
             "error": error,
             "error_column": column,
             "expr_count": expr_count,
+            "q_as_expression": expression_in_text(params),
         },
         admin=admin,
         active="subscribers",
