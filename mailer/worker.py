@@ -16,6 +16,7 @@ from typing import Any
 
 from celery import Celery, bootsteps
 from celery.signals import worker_init, worker_process_init
+from kombu import pools as kombu_pools
 
 from mailer.db import MODEL_MODULES
 from mailer.settings import get_settings
@@ -54,11 +55,16 @@ def configure(app: Celery) -> Celery:
             "tick": {"task": TICK_TASK, "schedule": settings.beat_interval},
         },
     )
-    if previous_broker != app.conf.broker_url and app._pool is not None:
-        # Connections to a broker that changed (tests): drop them and the producers using them.
-        app._pool.force_close_all()
-        app._pool = None
+    if previous_broker is not None and previous_broker != app.conf.broker_url:
+        # Connections to a broker that changed (tests): drop them and the producers using them,
+        # the process-wide registry's too: kombu keeps producer pools keyed by broker URL, and
+        # would hand out again a pool whose connections were closed here ("Acquire on closed
+        # pool" at the next publish, eager runs included).
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
         app.amqp._producer_pool = None
+        kombu_pools.reset()
     return app
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
-from kombu import pools as kombu_pools
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -66,9 +65,6 @@ def broker(
         monkeypatch.delenv(key)
     reset_settings()
     configure(celery_app)
-    # kombu keeps producer pools in a process-wide registry keyed by broker URL: the eager
-    # memory:// one, whose connections configure() just closed, would be handed out again.
-    kombu_pools.reset()
     server.kill()
 
 
