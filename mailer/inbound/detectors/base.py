@@ -122,6 +122,16 @@ class Verdict:
     tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
 
 
+def family_bounce(family: str, label: str, found: list[Failure]) -> Verdict | None:
+    """A mail system's bounce, summed up by its first failure ("IMail notice: user_unknown for
+    x@example.org"); None when the family's reader found no failed recipient."""
+    if not found:
+        return None
+    first = found[0]
+    summary = f"{label}: {first.reason} for {first.recipient}"
+    return Verdict(InboundKind.BOUNCE, f"family:{family}", summary, tuple(found))
+
+
 @dataclass(frozen=True)
 class Mail:
     """One received message and its envelope, as every detector sees it."""

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.inbound.detectors.base import ADDRESS, Mail, Verdict, failure
-from mailer.inbound.models import InboundKind
+from mailer.inbound.detectors.base import ADDRESS, Mail, Verdict, failure, family_bounce
 from mailer.sending.reasons import Reason
 
 NAME = "fml"
@@ -74,11 +73,4 @@ def detect(mail: Mail) -> Verdict | None:
             found.append(
                 failure(match.group("address"), "", sentence[:600], "failed", reason=reason)
             )
-    if not found:
-        return None
-    return Verdict(
-        InboundKind.BOUNCE,
-        f"family:{NAME}",
-        f"fml list notice: {found[0].reason} for {found[0].recipient}",
-        tuple(found),
-    )
+    return family_bounce(NAME, "fml list notice", found)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.inbound.detectors.base import ADDRESS, Failure, Mail, Verdict, failure
-from mailer.inbound.models import InboundKind
+from mailer.inbound.detectors.base import ADDRESS, Failure, Mail, Verdict, failure, family_bounce
 from mailer.sending.reasons import Reason
 
 NAME = "imail"
@@ -87,12 +86,4 @@ def detect(mail: Mail) -> Verdict | None:
             response.append(line.strip())
     if current is not None:
         found.append(_failure(*current, response, command))
-    if not found:
-        return None
-    first = found[0]
-    return Verdict(
-        InboundKind.BOUNCE,
-        f"family:{NAME}",
-        f"IMail notice: {first.reason} for {first.recipient}",
-        tuple(found),
-    )
+    return family_bounce(NAME, "IMail notice", found)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.inbound.detectors.base import ADDRESS, Failure, Mail, Verdict, failure
-from mailer.inbound.models import InboundKind
+from mailer.inbound.detectors.base import ADDRESS, Failure, Mail, Verdict, failure, family_bounce
 from mailer.sending import reasons
 from mailer.sending.reasons import Reason
 
@@ -64,12 +63,4 @@ def detect(mail: Mail) -> Verdict | None:
                     unable.group("address"), "", line.strip(), "failed", reason=Reason.USER_UNKNOWN
                 )
             )
-    if not found:
-        return None
-    first = found[0]
-    return Verdict(
-        InboundKind.BOUNCE,
-        f"family:{NAME}",
-        f"InterScan notice: {first.reason} for {first.recipient}",
-        tuple(found),
-    )
+    return family_bounce(NAME, "InterScan notice", found)

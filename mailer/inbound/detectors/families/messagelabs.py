@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from mailer.inbound.detectors import rfc3464
-from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure
+from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure, family_bounce
 from mailer.inbound.models import InboundKind
 from mailer.sending.reasons import Reason
 
@@ -47,10 +47,4 @@ def detect(mail: Mail) -> Verdict | None:
                 reason=Reason.USER_UNKNOWN,
             )
         )
-    first = found[0]
-    return Verdict(
-        InboundKind.BOUNCE,
-        f"family:{NAME}",
-        f"Email Security.cloud report: {first.reason} for {first.recipient}",
-        tuple(found),
-    )
+    return family_bounce(NAME, "Email Security.cloud report", found)
