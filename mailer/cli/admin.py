@@ -52,7 +52,9 @@ def create_user(
     with session_scope() as session:
         user = create_user(session, email, password)
         login = user.email
-    typer.echo(f"admin user {login} created; log in at /admin/login")
+    from mailer.settings import get_settings
+
+    typer.echo(f"admin user {login} created; log in at {get_settings().public_url}/admin/login")
 
 
 @app.command("set-password")

@@ -135,7 +135,7 @@ class OutboxTransport:
                 tmp.unlink(missing_ok=True)
                 raise
         tmp.replace(path)
-        return {r: Reply(250, f"written to {path.name}") for r in message.recipients}
+        return {r: Reply(250, f"written to {path}") for r in message.recipients}
 
     def submit(self, message: Envelope, ready: Ready = None) -> list[Sent]:
         """As `send`: a file is written whole, nothing is held (see SMTPTransport.submit)."""

@@ -130,5 +130,7 @@ def test_create_user_reads_a_piped_password_as_its_help_says(
     """No --password-stdin: stdin that is not a terminal is read, not prompted twice."""
     out = admin("create-user", "piped@example.com", input=OLD + "\n")
     assert "piped@example.com" in out
+    # Where to log in, whole: the site's own address, not a bare path.
+    assert f"log in at {settings.public_url}/admin/login" in out
     user = accounts.authenticate(session, "piped@example.com", OLD)
     assert user is not None and user.email == "piped@example.com"

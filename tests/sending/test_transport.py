@@ -100,8 +100,12 @@ def test_outbox_writes_one_file_per_message_and_a_retry_replaces_it(tmp_path: Pa
     assert isinstance(transport, OutboxTransport)
     transport.send(message(mid="c1.d7.x@news.example.com"))
     transport.send(message(mid="c1.d7.x@news.example.com"))
-    transport.send(message(mid="c1.d8.x@news.example.com"))
+    replies = transport.send(message(mid="c1.d8.x@news.example.com"))
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    # The reply a person reads (a test copy's line, a delivery's last reply) names the file
+    # with its folder, so it can be opened as printed.
+    written = tmp_path / "out" / "c1.d8.x_news.example.com.eml"
+    assert {str(r) for r in replies.values()} == {f"250 written to {written}"}
     assert files == ["c1.d7.x_news.example.com.eml", "c1.d8.x_news.example.com.eml"]
     data = (tmp_path / "out" / files[0]).read_bytes()
     assert data.startswith(b"Return-Path: <bounces+abc@news.example.com>\r\nX-Envelope-To: ana@")
