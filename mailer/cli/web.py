@@ -1,8 +1,33 @@
 """`mailer web`: the HTTP server (unsubscribe, subscribe, archive, admin, API)."""
 
+import errno
+import socket
+
 import typer
 
 from mailer.settings import get_settings
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Bind the address as uvicorn will (SO_REUSEADDR), then let it go: a port in use or an
+    address this host does not have is told as the option to change, not as a server log."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise typer.BadParameter(
+                    f"{host}:{port} is already in use (another `mailer web`?): stop that "
+                    "program or choose another port",
+                    param_hint="'--port'",
+                ) from None
+            raise typer.BadParameter(
+                f"cannot listen on {host}:{port} ({exc.strerror}): give an address of this "
+                "machine, such as 127.0.0.1 or 0.0.0.0",
+                param_hint="'--host'",
+            ) from None
 
 
 def web(
@@ -10,8 +35,9 @@ def web(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
     """Serve the public pages, the admin area and the API."""
-    import uvicorn
-
     # Fail early, naming the variable, on a bad setting or (in production) a placeholder.
     get_settings().require_production_ready("`mailer web`")
+    _check_can_listen(host, port)
+    import uvicorn
+
     uvicorn.run("mailer.web.app:create_app", factory=True, host=host, port=port)
