@@ -29,15 +29,19 @@ Figures, all in one run and against the same sink:
 - (c) Postfix's smtp-source (when /usr/sbin/smtp-source is installed: Debian's postfix package)
   sending the same message N times over two persistent connections: the physical reference, C
   with no Python on the client side;
-- a DKIM-signed end-to-end run (an RSA-2048 key made in the work directory, MAILER_DKIM_* given
-  to the workers) and its cost per message against the unsigned run (--no-dkim skips it);
+- DKIM: --dkim-pairs (3) interleaved pairs of the same campaign unsigned and RSA-2048-signed (a
+  key made in the work directory, MAILER_DKIM_* given to the workers), the signature timed by the
+  workers themselves in the same runs and alone in this process, the medians against the target
+  (bench/_signing.py; --no-dkim skips it);
 - the workers' peak memory (VmHWM from /proc/PID/status, the resident high-water mark) of each
   worker process and its pool child. --memory runs the campaign at each --memory-sizes (fresh
   database and workers each time) and compares the peaks.
 
---cputime DIR prints where the pool processes' CPU went in the first run, per step of a batch in
-µs per message (bench/_cprofile/sitecustomize.py, loaded into the workers alone); --cprofile DIR
-runs cProfile around each send_batch instead.
+--cputime DIR prints where the pool processes' CPU went, per step of a batch in µs per message
+(bench/_cprofile/sitecustomize.py, loaded into the workers alone), in the first (unsigned) run and
+in the DKIM-signed run, with the difference per step: the signature (`SigningKey.sign`) is then
+timed in the very processes and run whose cost it is compared with; --cprofile DIR runs cProfile
+around each send_batch of the first run instead.
 
 Targets: end-to-end ≥ 0.6 × ceiling, sending phase ≥ 0.8 × the ceiling's; worker CPU (pool
 children) ≤ 1.0 ms per message; ≥ 20 × naive; worker peak memory at 50,000 recipients within 10%
@@ -59,6 +63,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import BRIEFING, MAIL_DOMAIN, PG_SERVER, bench_env, recipient, table  # noqa: E402
 from _procs import CpuLedger, cpu_seconds, cpu_split, postgres_backends, vm_kib  # noqa: E402
+from _signing import compare  # noqa: E402
 from _sink import Sink, smtp_source, smtp_source_available  # noqa: E402
 
 HERE = Path(__file__).resolve()
@@ -398,6 +404,7 @@ def campaign_run(
     profile: Path | None = None,
     cprofile: Path | None = None,
     cputime: Path | None = None,
+    cputime_steps: str = "",
     rate_limit: str = "0",
     extra_env: dict[str, str] | None = None,
 ) -> CampaignRun:
@@ -421,6 +428,7 @@ def campaign_run(
             for stale in [*folder.glob("pool-*.prof"), *folder.glob("steps-*.json")]:
                 stale.unlink()  # an earlier run's
             env[key] = str(folder.resolve())
+            env["BENCH_CPUTIME_STEPS"] = cputime_steps
             env["PYTHONPATH"] = os.pathsep.join(
                 [str(HERE.parent / "_cprofile"), *filter(None, [env.get("PYTHONPATH")])]
             )
@@ -646,9 +654,16 @@ def main() -> None:
         "--cputime",
         type=Path,
         help="CPU time of each step of send_batch in the workers' pool processes of the first "
-        "run (bench/_cprofile/sitecustomize.py), to DIR/steps-PID.json; printed in µs/message",
+        "and the DKIM-signed run (bench/_cprofile/sitecustomize.py), to DIR/unsigned and "
+        "DIR/signed; printed in µs/message with the difference",
     )
-    parser.add_argument("--no-dkim", action="store_true", help="skip the DKIM-signed run")
+    parser.add_argument("--no-dkim", action="store_true", help="skip the DKIM-signed runs")
+    parser.add_argument(
+        "--dkim-pairs",
+        type=int,
+        default=3,
+        help="interleaved pairs of unsigned and signed runs for the DKIM comparison",
+    )
     parser.add_argument(
         "--no-limiter", action="store_true", help="skip the run with the rate limiter on"
     )
@@ -726,34 +741,56 @@ def print_cprofile(folder: Path, n: int, top: int = 40) -> None:
     print(table(["function", "calls", "own µs/msg", "cumulative µs/msg"], rows))
 
 
-def print_cputime(folder: Path, n: int, pool_cpu: float) -> None:
-    """The steps' CPU (bench/_cprofile: exclusive of the other timed steps they call) summed over
-    the pool processes, in µs per message, and the pool's CPU outside the tasks (Celery's own
-    receiving and acknowledging, its idle loop)."""
+def read_cputime(folder: Path) -> dict[str, list[float]]:
+    """The steps' [calls, CPU seconds] (bench/_cprofile: exclusive of the other timed steps they
+    call) summed over the pool processes' files in `folder`."""
     totals: dict[str, list[float]] = {}
     for f in sorted(folder.glob("steps-*.json")):
         for name, (calls, seconds) in json.loads(f.read_text()).items():
             entry = totals.setdefault(name, [0, 0.0])
             entry[0] += calls
             entry[1] += seconds
-    if not totals:
-        print(f"CPU by step: nothing written in {folder}")
-        return
-    tasks = {k: v for k, v in totals.items() if k.startswith("(task ")}
-    for name in tasks:
-        del totals[name]
-    rows = [
-        [name, f"{calls:,.0f}", f"{seconds / n * 1e6:.1f}"]
-        for name, (calls, seconds) in sorted(totals.items(), key=lambda e: -e[1][1])
+    return totals
+
+
+def print_cputime(runs: Sequence[tuple[str, Path, float]], n: int) -> None:
+    """Per step, µs per message in each run (label, folder, the run's pool CPU in seconds), and
+    the last run's difference to the first; the pool's CPU outside the tasks (Celery's own
+    receiving and acknowledging, its idle loop) as a last row."""
+    tables = [(label, read_cputime(folder), pool) for label, folder, pool in runs]
+    for label, totals, _ in tables:
+        if not totals:
+            print(f"CPU by step, {label}: nothing written")
+            return
+    names = sorted(
+        {name for _, totals, _ in tables for name in totals},
+        key=lambda k: (k.startswith("(task "), -tables[0][1].get(k, [0, 0.0])[1]),
+    )
+
+    def us(totals: dict[str, list[float]], name: str) -> float:
+        return totals.get(name, [0, 0.0])[1] / n * 1e6
+
+    rows = []
+    for name in names:
+        shown = f"{name[1:-1]}, in all" if name.startswith("(task ") else name
+        cells = [f"{tables[-1][1].get(name, [0, 0])[0]:,.0f}"]
+        cells += [f"{us(totals, name):.1f}" for _, totals, _ in tables]
+        if len(tables) > 1:
+            cells.append(f"{us(tables[-1][1], name) - us(tables[0][1], name):+.1f}")
+        rows.append([shown, *cells])
+    outside = [
+        (pool - sum(v[1] for k, v in totals.items() if k.startswith("(task "))) / n * 1e6
+        for _, totals, pool in tables
     ]
-    rows += [
-        [f"{name[1:-1]}, in all", f"{calls:,.0f}", f"{seconds / n * 1e6:.1f}"]
-        for name, (calls, seconds) in tasks.items()
-    ]
-    outside = pool_cpu - sum(seconds for _, seconds in tasks.values())
-    rows.append(["pool processes outside any task (Celery)", "", f"{outside / n * 1e6:.1f}"])
+    tail = [f"{o:.1f}" for o in outside]
+    if len(tables) > 1:
+        tail.append(f"{outside[-1] - outside[0]:+.1f}")
+    rows.append(["pool processes outside any task (Celery)", "", *tail])
+    head = ["step", "calls"] + [f"µs/msg, {label}" for label, _, _ in tables]
+    if len(tables) > 1:
+        head.append("difference")
     print("\nCPU by step in the pool processes (process_time, exclusive of the steps it calls)")
-    print(table(["step", "calls", "µs/msg"], rows))
+    print(table(head, rows))
 
 
 def per_message_ms(seconds: float, n: int) -> str:
@@ -770,13 +807,11 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         workdir=workdir,
         profile=args.profile,
         cprofile=args.cprofile,
-        cputime=args.cputime,
+        cputime=args.cputime and args.cputime / "first",
     )
     print_run(run, "end-to-end")
     if args.cprofile is not None:
         print_cprofile(args.cprofile, n)
-    if args.cputime is not None:
-        print_cputime(args.cputime, n, run.cpu["pool"])
     limited: CampaignRun | None = None
     if not args.no_limiter:
         limited = campaign_run(
@@ -784,16 +819,34 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         )
         print_run(limited, f"end-to-end with MAILER_RATE_LIMIT={LIMIT} (limiter on, never binding)")
     signed: CampaignRun | None = None
+    dkim: dict[str, float] = {}
     if not args.no_dkim:
-        signed = campaign_run(
-            n,
-            sink,
-            broker=args.broker,
-            layout=args.layout,
-            workdir=workdir,
-            extra_env=dkim_env(workdir),
+        env = dkim_env(workdir)
+
+        def pair_run(sign: bool, folder: Path) -> CampaignRun:
+            full = args.cputime is not None and folder.name.startswith("dkim-pair-0-")
+            r = campaign_run(
+                n,
+                sink,
+                broker=args.broker,
+                layout=args.layout,
+                workdir=workdir,
+                extra_env=env if sign else None,
+                # --cputime: every step in the first pair; else the signature alone
+                cputime=folder,
+                cputime_steps="" if full else "SigningKey.sign",
+            )
+            print_run(r, f"DKIM comparison, {'signed' if sign else 'unsigned'}")
+            return r
+
+        signed, dkim = compare(
+            pair_run, args.dkim_pairs, workdir, Path(env["MAILER_DKIM_KEY_FILE"]), n
         )
-        print_run(signed, "end-to-end DKIM-signed (RSA-2048)")
+    if args.cputime is not None:
+        print_cputime([("first run", args.cputime / "first", run.cpu["pool"])], n)
+        if signed is not None:
+            pair = [(kind, workdir / f"dkim-pair-0-{kind}") for kind in ("unsigned", "signed")]
+            print_cputime([(k, f, dkim[f"pair0_{k}"] * n) for k, f in pair], n)
 
     # (a) the ceiling: the same message, pre-built, over two persistent connections
     message = workdir / "message.eml"
@@ -935,14 +988,14 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
             f"{run.cpu_all['redis'] / n * 1e3:.2f})"
         )
     if signed is not None:
-        signed_ms = signed.cpu["pool"] / n * 1e3
         print(
-            f"DKIM signing (RSA-2048): {signed.rate:,.0f} msgs/s end to end against "
-            f"{run.rate:,.0f} unsigned (sending phase {signed.sending_rate:,.0f} against "
-            f"{run.sending_rate:,.0f}); worker CPU per message {signed_ms:.2f} ms against "
-            f"{worker_cpu_ms * 1e3:.2f} ({signed_ms - worker_cpu_ms * 1e3:+.2f} ms per message); "
-            f"wall time per message {signed.seconds / n * 1e3:.2f} ms against "
-            f"{run.seconds / n * 1e3:.2f} ({(signed.seconds - run.seconds) / n * 1e3:+.2f} ms)"
+            f"DKIM signing (RSA-2048): {signed.rate:,.0f} msgs/s end to end in the first signed "
+            f"run against {run.rate:,.0f} in the first run (sending phase "
+            f"{signed.sending_rate:,.0f} against {run.sending_rate:,.0f}); worker CPU per "
+            f"message, medians of {args.dkim_pairs} pairs: {dkim['signed'] * 1e3:.2f} ms "
+            f"against {dkim['unsigned'] * 1e3:.2f} ({dkim['extra'] * 1e3:+.2f} ms per message; "
+            f"one signature in the workers {dkim['in_workers'] * 1e3:.2f} ms, alone "
+            f"{dkim['alone'] * 1e3:.2f} ms)"
         )
     print(
         "worker peak RSS (VmHWM): "

@@ -192,6 +192,42 @@ def test_unreadable_or_bad_key_file(tmp_path: Path) -> None:
         Signer.from_settings(garbage)
 
 
+def test_a_key_file_is_parsed_once_and_read_again_when_rotated(
+    tmp_path: Path,
+    rendered: RenderedIssue,  # noqa: F811
+    content: IssueContent,  # noqa: F811
+) -> None:
+    """Parsing validates an RSA key (~37 ms): each campaign's Composer in each process, and
+    every `mailer send`'s check, reuse the parsed key; a key rotated by replacing the file (a new
+    file renamed over the old, as an operator rotates it) signs from the next Composer on."""
+    path = tmp_path / "dkim.pem"
+    txts = []
+    for _ in range(2):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        fresh = tmp_path / "dkim.pem.new"
+        fresh.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        fresh.replace(path)
+        public = key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        txts.append(b"v=DKIM1; k=rsa; p=" + base64.b64encode(public))
+        settings = make_settings(
+            tmp_path, dkim_key_file=path, dkim_selector=SELECTOR, dkim_domain=SIGNING_DOMAIN
+        )
+        first, again = Signer.from_settings(settings), Signer.from_settings(settings)
+        assert first is not None and again is not None
+        assert again.keys[0] is first.keys[0]  # parsed once
+        data = Composer(rendered, campaign_info(content), settings).compose(5, "a@example.com").data
+        assert dkim.verify(data, dnsfunc=dns_for(txts[-1]))
+    assert not dkim.verify(data, dnsfunc=dns_for(txts[0]))  # the old key no longer signs
+
+
 def test_every_message_of_a_campaign_verifies(
     signed_composer: Composer, keypair: tuple[Path, bytes]
 ) -> None:
