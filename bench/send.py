@@ -1015,7 +1015,8 @@ def throughput_mode(args: argparse.Namespace, sink: Sink, workdir: Path) -> None
         f"worker CPU {worker_cpu_ms * 1e3:.2f} ms per message "
         f"({'meets' if ok_cpu else 'MISSES'} ≤ 1.0); end-to-end / naive = "
         f"{run.rate / naive:.1f}× ({'meets' if ok_naive else 'MISSES'} ≥ 20×; the ceiling "
-        f"itself is {ceiling / naive:.1f}× naive here: a 129 KiB message's wire time caps it)"
+        f"itself is {ceiling / naive:.1f}× naive here: a {size / 1024:.0f} KiB message's "
+        "wire time caps it)"
     )
 
 
