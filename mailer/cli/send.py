@@ -82,13 +82,11 @@ def send(
             console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)
         # Before asking: a send that cannot go out (settings, nobody to send to, a past time)
         # is refused here, naming why, and no campaign is created.
-        campaigns.check(audience, scheduled_at, settings)
+        cleared = campaigns.check(audience, scheduled_at, settings)
         if not yes and not typer.confirm("Send?", default=False):
             console.print("not sent: no campaign was created")
             raise typer.Exit(0)
-        campaign = campaigns.create(
-            session, issue, audience, scheduled_at=scheduled_at, force_resend=force_resend
-        )
+        campaign = campaigns.create(session, issue, cleared, force_resend=force_resend)
         campaign_id = campaign.id
     # Committed: only now may a worker see the campaign.
     console.print(f"campaign {campaign_id}")

@@ -13,6 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -158,6 +160,49 @@ def _sample_newsroom(env: dict[str, str], folder: Path) -> str:
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         out[args[0]] = done.stdout
     return out["issue"].split()[-1]  # `issue import` prints the slug last
+
+
+def test_mailer_send_checks_the_settings_once(tmp_path: Path) -> None:
+    """The door's checks (DKIM keys, MAILER_SMTP_URL, production settings, the audience, the
+    time) run once per `mailer send`, before the question; the campaign is created from what they
+    cleared instead of checking it all again. Seen from outside with strace: the DKIM key file is
+    looked at (stat) once. A failing check still stops the send: see the tests above."""
+    key = tmp_path / "dkim.pem"
+    key.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    env = mailer_env(
+        tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
+    )
+    env.update(
+        {
+            "MAILER_DKIM_KEY_FILE": str(key),
+            "MAILER_DKIM_SELECTOR": "brief",
+            "MAILER_DKIM_DOMAIN": "news.example.com",
+        }
+    )
+    slug = _sample_newsroom(env, tmp_path)
+    trace = tmp_path / "syscalls"
+    # Scheduled: nothing renders, composes or signs in this process, only the door checks.
+    args = ["send", slug, "--list", "clients", "--at", "2099-01-01T09:00", "--yes"]
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=%file", "-o", str(trace), *MAILER, *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scheduled for 2099-01-01 09:00 UTC" in done.stdout
+    calls = trace.read_text().splitlines()
+    looked_at = [call for call in calls if f'"{key}"' in call and "stat" in call]
+    assert len(looked_at) == 1, looked_at
 
 
 def _sample_send(env: dict[str, str], folder: Path) -> subprocess.Popen[str]:
