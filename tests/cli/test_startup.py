@@ -309,11 +309,32 @@ def test_quick_settings_read_what_the_settings_read(
     assert campaign_cli.quick_setting("timezone", fields["timezone"].default) == settings.timezone
 
 
+def test_segment_list_imports_the_expression_parser_only_to_count_a_segment(
+    campaigns_db: Path,
+) -> None:
+    """Lark (and the grammar) load with the first expression parsed: listing a list's segments
+    parses each to count it, but a list without any, like most commands, needs no parser."""
+    engine = make_engine(f"sqlite:///{campaigns_db / 'mailer.db'}")
+    with session_factory(engine)() as session:
+        create_list(session, "press", "Press contacts")
+        session.commit()
+    engine.dispose()
+    done, modules = _modules_loaded_by(campaigns_db, "segment", "list", "--list", "press")
+    assert done.returncode == 0, done.stderr
+    assert "no saved segments on list 'press'" in done.stdout
+    assert "lark" not in _top(modules)
+    done, modules = _modules_loaded_by(campaigns_db, "segment", "list", "--list", "briefing")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].split() == ["clients", "0", "tag:client"]
+    assert "lark" in _top(modules)
+
+
 # What `mailer send` with a broker never needs: it creates the campaign and publishes its start;
 # the worker renders (Jinja, MJML, premailer, WeasyPrint), composes and rate-limits (limits, with
 # its storage back-ends); the issue parsers and markdown-it are for importing and rendering one;
-# cryptography's primitives read DKIM keys, and none are configured here. (kombu loads PyYAML
-# itself, to register its YAML serializer, and redis-py its asyncio client.)
+# cryptography's primitives read DKIM keys, and none are configured here; Lark parses segment
+# expressions, and a send to the whole list has none. (kombu loads PyYAML itself, to register its
+# YAML serializer, and redis-py its asyncio client.)
 NOT_FOR_SEND = (
     "mailer.sending.tasks",
     "mailer.sending.batch",
@@ -336,6 +357,7 @@ NOT_FOR_SEND_LIBRARIES = (
     "mjml",
     "limits",
     "markdown_it",
+    "lark",
 )
 
 
