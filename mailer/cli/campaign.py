@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mailer.cli import campaign_id_value
+from mailer.cli import campaign_id_value, sending_time
 from mailer.errors import NotFound
 
 if TYPE_CHECKING:
@@ -372,10 +372,8 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
             console.print(f"total     {p.total}")
             for key, value in p.counts.items():
                 console.print(f"{key:<9} {value}")
-            if p.started_at:
-                end = p.finished_at
-                duration = f"{(end - p.started_at).total_seconds():.1f} s" if end else "running"
-                console.print(f"duration  {duration}")
+            if p.sending_seconds is not None:
+                console.print(f"duration  {sending_time(p)}", highlight=False)
                 console.print(f"rate      {p.rate:.1f} messages/s")
             _inbound_lines(session, cid)
             print_engagement(session, cid)

@@ -485,19 +485,27 @@ class Progress:
     counts: dict[str, int] = field(default_factory=dict)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    created_at: datetime | None = None
 
     @property
     def finished(self) -> int:
         return self.counts["sent"] + self.counts["failed"] + self.counts["skipped"]
 
     @property
-    def rate(self) -> float:
-        """Messages sent per second since the start."""
+    def sending_seconds(self) -> float | None:
+        """Seconds of sending: from `started_at` (the first chunk of recipients committed, after
+        the issue was rendered) to `finished_at`, or to now while it runs; None before the start.
+        The one duration `mailer report`, `mailer send`'s bar and the admin page show."""
         if not self.started_at:
-            return 0.0
+            return None
         end = self.finished_at or utcnow()
-        seconds = max((end - self.started_at).total_seconds(), 1e-3)
-        return self.counts["sent"] / seconds
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def rate(self) -> float:
+        """Messages sent per second of sending."""
+        seconds = self.sending_seconds
+        return 0.0 if seconds is None else self.counts["sent"] / max(seconds, 1e-3)
 
 
 def progress(session: Session, campaign_id: int) -> Progress:
@@ -511,6 +519,7 @@ def progress(session: Session, campaign_id: int) -> Progress:
         counts=counts(session, campaign_id),
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
+        created_at=campaign.created_at,
     )
 
 

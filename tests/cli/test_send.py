@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -143,6 +143,33 @@ def test_campaign_list_fits_80_columns_with_the_segment(
     row, below = lines[at], lines[at + 1]
     assert room.issue_slug in row and "briefing" in row and "done" in row
     assert "› spanish-clients" in below
+
+
+def test_send_and_report_show_one_duration_and_say_what_it_spans(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """The bar's clock, the line under `mailer send`'s summary and `mailer report` give the same
+    sending time, and say that the start (rendering the issue) is not in it; the send also says
+    how long the start took, so the wait the editor saw adds up."""
+    args = ["send", room.issue_slug, "--list", room.list_slug, "--yes"]
+    sent = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert sent.exit_code == 0, sent.output + repr(sent.exception)
+    report = runner.invoke(app, ["report", "1"], env={"COLUMNS": "200"})
+    assert report.exit_code == 0, report.output
+    [spans] = [line for line in report.output.splitlines() if line.startswith("duration")]
+    seconds = spans.split()[1]
+    assert spans == f"duration  {seconds} s sending (not counting the start: rendering)"
+    campaign = session.scalars(select(Campaign)).one()
+    assert campaign.started_at and campaign.finished_at
+    assert seconds == f"{(campaign.finished_at - campaign.started_at).total_seconds():.1f}"
+    start = (campaign.started_at - campaign.created_at).total_seconds()
+    said = f"duration  {seconds} s sending (not counting the start: rendering, {start:.1f} s)"
+    lines = sent.output.splitlines()
+    assert said in lines, sent.output
+    # The bar's last state: done, its clock that sending time (whole seconds), not the time
+    # since the bar began.
+    bar = lines[lines.index(said) - 2]
+    assert bar.endswith(f" · done {timedelta(seconds=int(float(seconds)))}"), bar
 
 
 def _sample_newsroom(env: dict[str, str], folder: Path) -> str:
