@@ -86,7 +86,7 @@ def parse(expr: str) -> Node:
 
     Lark and the grammar load with the first call (`subscribers.expression_parser`): most
     commands, and a send to a whole list, never parse an expression and do not import them
-    (~60 ms of CPU). The parser is built once per process, on that first call."""
+    (~25 ms of CPU in a command). The parser is built once per process, on that first call."""
     from subscribers import expression_parser
 
     return expression_parser.parse(expr)
