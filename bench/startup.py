@@ -18,6 +18,8 @@ wall clock includes waiting for a core, the CPU time much less so. Measured:
   pydantic, since typer no longer builds a parameter's adapter for a value left out);
 - the same on a database URL that path does not take (`?timeout=30` added): the ORM path, i.e.
   what the listing costs with SQLAlchemy, the models and the settings loaded (the baseline);
+- the same on PostgreSQL (a throw-away database on MAILER_TEST_PG's server, seeded alike): read
+  with psycopg and the same precompiled SQL, without SQLAlchemy or the settings;
 - `python -m mailer campaign status 1` and `python -m mailer report 1`: the ORM commands.
 
 Target (issue 17): `mailer --help` and `mailer campaign list` under 0.25 s on this machine; the
@@ -109,30 +111,50 @@ def _seed(folder: Path, env: dict[str, str]) -> None:
 
 
 def startup(repeat: int) -> None:
+    from bench.send import PG_SERVER, create_database, drop_database
+
+    database = create_database()
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        try:
+            times, cpu = _interleaved(repeat, Path(tmp), f"{PG_SERVER}/{database}")
+        finally:
+            drop_database(database)
+    _print_startup(repeat, times, cpu)
+
+
+def _interleaved(
+    repeat: int, folder: Path, pg_url: str
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each command's wall-clock and CPU seconds, `repeat` rounds of all of them in turn."""
     py = sys.executable
     mailer = [py, "-m", "mailer"]
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        folder = Path(tmp)
-        env = _env(folder)
-        orm_env = {**env, "MAILER_DATABASE_URL": env["MAILER_DATABASE_URL"] + "?timeout=30"}
-        _seed(folder, env)
-        commands: dict[str, tuple[list[str], dict[str, str]]] = {
-            "python -c pass": ([py, "-c", "pass"], env),
-            "mailer --help": ([*mailer, "--help"], env),
-            "mailer campaign list": ([*mailer, "campaign", "list"], env),
-            "campaign list, ORM path": ([*mailer, "campaign", "list"], orm_env),
-            "mailer campaign status 1": ([*mailer, "campaign", "status", "1"], env),
-            "mailer report 1": ([*mailer, "report", "1"], env),
-        }
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        cpu: dict[str, list[float]] = {name: [] for name in commands}
-        for argv, cmd_env in commands.values():  # warm-up: the OS file cache, .pyc files
-            _time_once(argv, folder, cmd_env)
-        for _ in range(repeat):
-            for name, (argv, cmd_env) in commands.items():
-                wall, used = _time_once(argv, folder, cmd_env)
-                times[name].append(wall)
-                cpu[name].append(used)
+    env = _env(folder)
+    orm_env = {**env, "MAILER_DATABASE_URL": env["MAILER_DATABASE_URL"] + "?timeout=30"}
+    pg_env = {**env, "MAILER_DATABASE_URL": pg_url}
+    _seed(folder, env)
+    _seed(folder, pg_env)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c pass": ([py, "-c", "pass"], env),
+        "mailer --help": ([*mailer, "--help"], env),
+        "mailer campaign list": ([*mailer, "campaign", "list"], env),
+        "campaign list, ORM path": ([*mailer, "campaign", "list"], orm_env),
+        "campaign list, PostgreSQL": ([*mailer, "campaign", "list"], pg_env),
+        "mailer campaign status 1": ([*mailer, "campaign", "status", "1"], env),
+        "mailer report 1": ([*mailer, "report", "1"], env),
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    for argv, cmd_env in commands.values():  # warm-up: the OS file cache, .pyc files
+        _time_once(argv, folder, cmd_env)
+    for _ in range(repeat):
+        for name, (argv, cmd_env) in commands.items():
+            wall, used = _time_once(argv, folder, cmd_env)
+            times[name].append(wall)
+            cpu[name].append(used)
+    return times, cpu
+
+
+def _print_startup(repeat: int, times: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
     floor = statistics.median(times["python -c pass"])
     targeted = ("mailer --help", "mailer campaign list")
     rows = []

@@ -126,6 +126,7 @@ def main() -> None:
     from mailer.content.models import Issue
     from mailer.sending import campaigns, start
     from mailer.sending.models import CampaignStatus, Delivery
+    from mailer.settings import get_settings
     from subscribers.db import make_engine, session_factory
 
     name = create_database()
@@ -138,9 +139,9 @@ def main() -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {relname} SET (autovacuum_enabled = false)")
         with session_factory(engine)() as session:
             issue = session.scalars(select(Issue).where(Issue.slug == slug)).one()
-            campaign = campaigns.create(
-                session, issue, campaigns.resolve_audience(session, issue, "bench")
-            )
+            audience = campaigns.resolve_audience(session, issue, "bench")
+            cleared = campaigns.check(audience, None, get_settings())
+            campaign = campaigns.create(session, issue, cleared)
             start.snapshot(session, campaign)
             campaign.status = CampaignStatus.SENDING  # as the start sets it: claimable
             session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,9 @@ from subscribers.importing import ImportReport, import_csv
 from subscribers.lists import create_list
 from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from tests.conftest import BRIEFING, SUBSCRIBERS_CSV
+
+if TYPE_CHECKING:
+    from mailer.sending.campaigns import Audience, Cleared
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,12 @@ def audience(session: Session, list_id: int) -> set[str]:
     ).all()
     session.commit()
     return {e.lower() for e in rows if e}
+
+
+def cleared(audience: Audience) -> Cleared:
+    """`audience` passed through the doors' check (now, with the current settings), as
+    `campaigns.create` takes it."""
+    from mailer.sending import campaigns
+    from mailer.settings import get_settings
+
+    return campaigns.check(audience, None, get_settings())

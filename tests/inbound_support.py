@@ -23,7 +23,7 @@ from mailer.sending import campaigns, start
 from mailer.sending.models import Campaign, Delivery
 from mailer.settings import Settings
 from subscribers.models import Subscriber
-from tests.builders import Newsroom
+from tests.builders import Newsroom, cleared
 from tests.smtpd import free_port
 
 DOMAIN = "news.example.com"
@@ -34,7 +34,7 @@ def snapshot_campaign(session: Session, room: Newsroom, *, force_resend: bool = 
     sent: enough to receive replies and bounces for, without rendering the issue again."""
     issue = get_issue(session, room.issue_slug)
     audience = campaigns.resolve_audience(session, issue, room.list_slug, force_resend=force_resend)
-    campaign = campaigns.create(session, issue, audience, force_resend=force_resend)
+    campaign = campaigns.create(session, issue, cleared(audience), force_resend=force_resend)
     start.snapshot(session, campaign)
     session.commit()
     return campaign

@@ -248,6 +248,17 @@ def campaign_id_value(value: str) -> int:
     return number
 
 
+def sending_time(p: Any, start: float | None = None) -> str:
+    """A campaign's duration as `mailer report` and the end of `mailer send` word it: the
+    sending only (`Progress.sending_seconds`), saying that the start before it (rendering the
+    issue; `start` seconds when known) is not counted, so that it is not read as the whole wait
+    `mailer send` showed."""
+    if p.finished_at is None:
+        return f"running: {p.sending_seconds:.1f} s sending so far"
+    took = f", {start:.1f} s" if start is not None else ""
+    return f"{p.sending_seconds:.1f} s sending (not counting the start: rendering{took})"
+
+
 def row_folded(prefix: str, text: str) -> str:
     """A plain-text table row whose last column (`text`, after the fixed-width `prefix`) folds
     onto indented continuation lines so that no line is wider than the terminal (COLUMNS, else

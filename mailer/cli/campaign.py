@@ -1,13 +1,16 @@
 """`mailer campaign …` and `mailer report`: watch and steer campaigns.
 
 Start-up: this module imports neither SQLAlchemy nor the models nor the settings at the top; each
-command imports what it uses. `campaign list` on the embedded SQLite database reads it without
-either: its one statement is written with the ORM (`listing_statement`), compiled ahead of time
-into `LISTING_SQLITE` (tests/cli/test_startup.py compiles it again and fails on any difference,
-so the models stay the one source of truth), and run on the standard library's sqlite3 driver,
-with the database URL read as the settings read it (`quick_setting`). Importing SQLAlchemy with
-the models and pydantic-settings would otherwise be most of the command's time (bench/startup.py).
-Any other database, or anything unusual, takes the ORM path, which gives the same rows.
+command imports what it uses. `campaign list` reads the database without either: its one
+statement is written with the ORM (`listing_statement`), compiled ahead of time into
+`LISTING_SQL` (the same text for SQLite and PostgreSQL; tests/cli/test_startup.py compiles it
+again for both and fails on any difference, so the models stay the one source of truth), and run
+on the driver itself (the standard library's sqlite3 for a SQLite file, psycopg for a
+`postgresql+psycopg://` URL), with the database URL read as the settings read it
+(`quick_setting`). Importing SQLAlchemy with the models and pydantic-settings would otherwise be
+most of the command's time (bench/startup.py). Anything unusual (another driver, a SQLite URL with
+options, a database that cannot be reached or has no tables) takes the ORM path, which gives the
+same rows or says what is wrong.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mailer.cli import campaign_id_value
+from mailer.cli import campaign_id_value, sending_time
 from mailer.errors import NotFound
 
 if TYPE_CHECKING:
@@ -88,9 +91,9 @@ def listing_statement() -> Select[Any]:
     )
 
 
-# `listing_statement()` compiled for SQLite with its values inline; regenerate with
-# `python -c "from mailer.cli.campaign import compile_listing; print(compile_listing())"`.
-LISTING_SQLITE = (
+# `listing_statement()` compiled with its values inline, the same for SQLite and PostgreSQL;
+# regenerate with `python -c "from mailer.cli.campaign import compile_listing as c; print(c())"`.
+LISTING_SQL = (
     "SELECT campaign.id, issue.slug, mailing_list.slug AS slug_1, segment.slug AS slug_2, "
     "campaign.expression, campaign.status, (SELECT count(*) AS count_1 FROM delivery WHERE "
     "delivery.campaign_id = campaign.id AND delivery.status = 'sent') AS anon_1, (SELECT "
@@ -103,12 +106,14 @@ LISTING_SQLITE = (
 )
 
 
-def compile_listing() -> str:
-    """`listing_statement()` as SQLite text, values inline (what `LISTING_SQLITE` must be)."""
-    from sqlalchemy.dialects import sqlite
+def compile_listing(dialect: str = "sqlite") -> str:
+    """`listing_statement()` as `dialect`'s text (sqlite, postgresql), values inline: what
+    `LISTING_SQL` must be for both."""
+    from sqlalchemy.dialects import postgresql, sqlite
 
     compiled = listing_statement().compile(
-        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+        dialect={"sqlite": sqlite, "postgresql": postgresql}[dialect].dialect(),
+        compile_kwargs={"literal_binds": True},
     )
     return " ".join(str(compiled).split())  # one line: SQL's own whitespace carries no meaning
 
@@ -134,10 +139,39 @@ def quick_setting(name: str, default: str) -> str:
 
 DEFAULT_DATABASE_URL = "sqlite:///mailer.db"  # Settings.database_url's (tests/cli compare them)
 _PLAIN_SQLITE = re.compile(r"sqlite(\+pysqlite)?:///(?P<path>[^?#%]+)")
+_PSYCOPG = "postgresql+psycopg://"
+
+
+def _listing_quick() -> list[Listed] | None:
+    """The listing read on the driver itself (`_listing_from_sqlite`, `_listing_from_postgresql`);
+    None when neither applies and the ORM path must read it."""
+    listed = _listing_from_sqlite()
+    return _listing_from_postgresql() if listed is None else listed
+
+
+def _listing_from_postgresql() -> list[Listed] | None:
+    """The listing read with psycopg and `LISTING_SQL`; None when that path does not apply: a
+    URL other than `postgresql+psycopg://`, or any error (a server that cannot be reached, no
+    tables, an option libpq does not take), which the ORM path then reports in its own words.
+
+    The URL's rest is libpq's: SQLAlchemy hands psycopg the same host, port, user, password,
+    database and query options (each one a libpq parameter), percent-decoded alike."""
+    url = quick_setting("database_url", DEFAULT_DATABASE_URL)
+    if not url.startswith(_PSYCOPG):
+        return None
+    import psycopg
+
+    try:
+        with psycopg.connect("postgresql://" + url.removeprefix(_PSYCOPG)) as conn:
+            rows = conn.execute(LISTING_SQL).fetchall()
+    except psycopg.Error:
+        return None
+    # UTCDateTime on PostgreSQL: timestamptz, aware in the session's zone.
+    return [Listed._make((*row[:10], row[10].astimezone(UTC) if row[10] else None)) for row in rows]
 
 
 def _listing_from_sqlite() -> list[Listed] | None:
-    """The listing read with sqlite3 and `LISTING_SQLITE`; None when that path does not apply:
+    """The listing read with sqlite3 and `LISTING_SQL`; None when that path does not apply:
     a database other than a plain SQLite file that exists, or one without the tables."""
     import sqlite3
 
@@ -150,7 +184,7 @@ def _listing_from_sqlite() -> list[Listed] | None:
     # timeout: the engine's busy_timeout (subscribers.db): a writer may hold the lock a while.
     conn = sqlite3.connect(path, timeout=30)
     try:
-        rows = conn.execute(LISTING_SQLITE).fetchall()
+        rows = conn.execute(LISTING_SQL).fetchall()
     except sqlite3.OperationalError:
         return None  # no tables (or an older schema): the ORM path says what to do
     finally:
@@ -189,11 +223,16 @@ def _zone() -> tzinfo:
 @app.command("list")
 def list_() -> None:
     """Every campaign, newest first, with its progress (fits 80 columns)."""
-    from mailer.sending.schedule import describe
-
-    listed = _listing_from_sqlite()
+    listed = _listing_quick()
     if listed is None:
         listed = _listing_from_orm()
+    _print_listing(listed)
+
+
+def _print_listing(listed: list[Listed]) -> None:
+    """`campaign list`'s table (80 columns) and the scheduled campaigns' send times."""
+    from mailer.sending.schedule import describe
+
     if not listed:
         console.print("no campaigns yet; `mailer send SLUG --list LIST` creates one")
         return
@@ -372,10 +411,8 @@ def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
             console.print(f"total     {p.total}")
             for key, value in p.counts.items():
                 console.print(f"{key:<9} {value}")
-            if p.started_at:
-                end = p.finished_at
-                duration = f"{(end - p.started_at).total_seconds():.1f} s" if end else "running"
-                console.print(f"duration  {duration}")
+            if p.sending_seconds is not None:
+                console.print(f"duration  {sending_time(p)}", highlight=False)
                 console.print(f"rate      {p.rate:.1f} messages/s")
             _inbound_lines(session, cid)
             print_engagement(session, cid)

@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+from mailer.cli import sending_time
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
 from mailer.sending import campaigns, readiness
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 console = Console()
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
+UNSTARTED = {CampaignStatus.PLANNED.value, CampaignStatus.SCHEDULED.value}
 
 
 def send(
@@ -82,13 +85,11 @@ def send(
             console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)
         # Before asking: a send that cannot go out (settings, nobody to send to, a past time)
         # is refused here, naming why, and no campaign is created.
-        campaigns.check(audience, scheduled_at, settings)
+        cleared = campaigns.check(audience, scheduled_at, settings)
         if not yes and not typer.confirm("Send?", default=False):
             console.print("not sent: no campaign was created")
             raise typer.Exit(0)
-        campaign = campaigns.create(
-            session, issue, audience, scheduled_at=scheduled_at, force_resend=force_resend
-        )
+        campaign = campaigns.create(session, issue, cleared, force_resend=force_resend)
         campaign_id = campaign.id
     # Committed: only now may a worker see the campaign.
     console.print(f"campaign {campaign_id}")
@@ -168,10 +169,12 @@ def follow(
 
     Each new reason the relay gives for deferring or failing mail is printed above the bar when it
     first appears, so a send that waits says why; the end shows them all with their counts."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     factory = get_sessionmaker()
     said: set[tuple[str, str]] = set()
+    began = time.monotonic()
+    saw_the_start = False  # this bar followed the start (rendering), not only the sending
     columns = (
         TextColumn("[bold]campaign {task.fields[cid]}[/]"),
         BarColumn(),
@@ -180,7 +183,7 @@ def follow(
             "sent {task.fields[sent]} · failed {task.fields[failed]} · deferred "
             "{task.fields[deferred]} · {task.fields[rate]:.1f}/s · {task.fields[status]}"
         ),
-        TimeElapsedColumn(),
+        TextColumn("{task.fields[clock]}"),
     )
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(
@@ -192,6 +195,7 @@ def follow(
             deferred=0,
             rate=0.0,
             status="starting",
+            clock=_clock(0.0),
         )
         while True:
             with factory() as session:
@@ -205,23 +209,45 @@ def follow(
                 if (group.status, group.reply) not in said:
                     said.add((group.status, group.reply))
                     bar.console.print(f"{group.status}: {group.reply}", highlight=False)
+            sending = p.sending_seconds
+            saw_the_start = saw_the_start or sending is None
             bar.update(
                 task,
+                clock=_clock(time.monotonic() - began if sending is None else sending),
                 total=p.total or None,
                 completed=p.finished,
                 sent=p.counts["sent"],
                 failed=p.counts["failed"],
                 deferred=p.counts["deferred"],
                 rate=p.rate,
-                status=p.status,
+                status="starting" if sending is None and p.status in UNSTARTED else p.status,
             )
             if p.status in FINAL or p.status == CampaignStatus.PAUSED.value or not alive():
                 break
             time.sleep(poll)
     summary = ", ".join(f"{k} {v}" for k, v in p.counts.items() if v)
     console.print(f"campaign {campaign_id} {p.status}: {summary or 'no recipients'}")
+    if p.finished_at is not None and p.sending_seconds is not None:
+        console.print(_durations(p, saw_the_start), highlight=False)
     for group in groups:
         console.print(f"  {group}", highlight=False, soft_wrap=True)
     if p.reason:
         console.print(p.reason, highlight=False, soft_wrap=True)
     return p
+
+
+def _clock(seconds: float) -> str:
+    """The bar's time column, beside the status: while `starting` (rendering the issue), the
+    time since this process began following; from `sending` on, the campaign's own sending time
+    (`Progress.sending_seconds`), which `mailer report` gives as its duration."""
+    return str(timedelta(seconds=int(seconds)))
+
+
+def _durations(p: campaigns.Progress, saw_the_start: bool) -> str:
+    """The line under a finished campaign's summary: the sending time as `mailer report` gives
+    it, and how long the start before it took when this process watched it (from the campaign's
+    creation to its first recipients queued: mostly rendering the issue)."""
+    if not (saw_the_start and p.started_at and p.created_at):
+        return f"duration  {sending_time(p)}"
+    starting = max((p.started_at - p.created_at).total_seconds(), 0.0)
+    return f"duration  {sending_time(p, starting)}"

@@ -12,7 +12,7 @@ is in mailer/sending/tasks.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, exists, func, select, update
@@ -25,7 +25,7 @@ from mailer.errors import MailerError, NotFound
 from mailer.rendering.links import Link
 from mailer.sending import schedule
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
-from mailer.settings import Settings, get_settings
+from mailer.settings import Settings
 from subscribers.db import analyze
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
 
@@ -190,8 +190,19 @@ def _count_audience(
     return int(total), int(received or 0)
 
 
-def check(audience: Audience, scheduled_at: datetime | None, settings: Settings) -> None:
-    """What every door checks before creating a campaign (and `create` once more).
+@dataclass(frozen=True)
+class Cleared:
+    """A send that passed `check`: what `create` takes, so that every door checks before it
+    creates a campaign, and checks once (the DKIM key files, the SMTP URL and the production
+    settings are read by `check` only, not again by `create`)."""
+
+    audience: Audience
+    scheduled_at: datetime | None
+    zone: tzinfo  # MAILER_TIMEZONE, to word a send time that passed before `create`
+
+
+def check(audience: Audience, scheduled_at: datetime | None, settings: Settings) -> Cleared:
+    """What every door checks before creating a campaign; `create` takes the result.
 
     Raises ConfigError when the settings cannot send (readiness.require: DKIM, SMTP URL,
     production placeholders), MailerError for an empty audience or a send time that has passed.
@@ -220,21 +231,25 @@ def check(audience: Audience, scheduled_at: datetime | None, settings: Settings)
         )
     if scheduled_at is not None:
         schedule.require_future(scheduled_at, utcnow(), settings.zone())
+    return Cleared(audience, scheduled_at, settings.zone())
 
 
 def create(
     session: Session,
     issue: Issue,
-    audience: Audience,
+    cleared: Cleared,
     *,
-    scheduled_at: datetime | None = None,
     force_resend: bool = False,
     created_by: str = "",
 ) -> Campaign:
-    """Record a campaign (planned, or scheduled when `scheduled_at` is given). Does not commit.
+    """Record the checked send as a campaign (planned, or scheduled for `cleared.scheduled_at`).
+    Does not commit.
 
-    Refuses what `check` refuses, so no door can create a campaign that cannot be sent."""
-    check(audience, scheduled_at, get_settings())
+    Only a send time is looked at again: an editor may have taken that long to confirm, and a
+    campaign scheduled in the past would start at once. Raises MailerError then."""
+    audience, scheduled_at = cleared.audience, cleared.scheduled_at
+    if scheduled_at is not None:
+        schedule.require_future(scheduled_at, utcnow(), cleared.zone)
     campaign = Campaign(
         issue_id=issue.id,
         list_id=audience.list_id,
@@ -470,19 +485,27 @@ class Progress:
     counts: dict[str, int] = field(default_factory=dict)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    created_at: datetime | None = None
 
     @property
     def finished(self) -> int:
         return self.counts["sent"] + self.counts["failed"] + self.counts["skipped"]
 
     @property
-    def rate(self) -> float:
-        """Messages sent per second since the start."""
+    def sending_seconds(self) -> float | None:
+        """Seconds of sending: from `started_at` (the first chunk of recipients committed, after
+        the issue was rendered) to `finished_at`, or to now while it runs; None before the start.
+        The one duration `mailer report`, `mailer send`'s bar and the admin page show."""
         if not self.started_at:
-            return 0.0
+            return None
         end = self.finished_at or utcnow()
-        seconds = max((end - self.started_at).total_seconds(), 1e-3)
-        return self.counts["sent"] / seconds
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def rate(self) -> float:
+        """Messages sent per second of sending."""
+        seconds = self.sending_seconds
+        return 0.0 if seconds is None else self.counts["sent"] / max(seconds, 1e-3)
 
 
 def progress(session: Session, campaign_id: int) -> Progress:
@@ -496,6 +519,7 @@ def progress(session: Session, campaign_id: int) -> Progress:
         counts=counts(session, campaign_id),
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
+        created_at=campaign.created_at,
     )
 
 

@@ -8,11 +8,13 @@ import signal
 import sqlite3
 import subprocess
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -143,6 +145,33 @@ def test_campaign_list_fits_80_columns_with_the_segment(
     assert "› spanish-clients" in below
 
 
+def test_send_and_report_show_one_duration_and_say_what_it_spans(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """The bar's clock, the line under `mailer send`'s summary and `mailer report` give the same
+    sending time, and say that the start (rendering the issue) is not in it; the send also says
+    how long the start took, so the wait the editor saw adds up."""
+    args = ["send", room.issue_slug, "--list", room.list_slug, "--yes"]
+    sent = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert sent.exit_code == 0, sent.output + repr(sent.exception)
+    report = runner.invoke(app, ["report", "1"], env={"COLUMNS": "200"})
+    assert report.exit_code == 0, report.output
+    [spans] = [line for line in report.output.splitlines() if line.startswith("duration")]
+    seconds = spans.split()[1]
+    assert spans == f"duration  {seconds} s sending (not counting the start: rendering)"
+    campaign = session.scalars(select(Campaign)).one()
+    assert campaign.started_at and campaign.finished_at
+    assert seconds == f"{(campaign.finished_at - campaign.started_at).total_seconds():.1f}"
+    start = (campaign.started_at - campaign.created_at).total_seconds()
+    said = f"duration  {seconds} s sending (not counting the start: rendering, {start:.1f} s)"
+    lines = sent.output.splitlines()
+    assert said in lines, sent.output
+    # The bar's last state: done, its clock that sending time (whole seconds), not the time
+    # since the bar began.
+    bar = lines[lines.index(said) - 2]
+    assert bar.endswith(f" · done {timedelta(seconds=int(float(seconds)))}"), bar
+
+
 def _sample_newsroom(env: dict[str, str], folder: Path) -> str:
     """As a new user would, in `mailer` processes: the database, list `clients`, the sample
     briefing and the sample subscribers imported; returns the issue's slug."""
@@ -158,6 +187,49 @@ def _sample_newsroom(env: dict[str, str], folder: Path) -> str:
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         out[args[0]] = done.stdout
     return out["issue"].split()[-1]  # `issue import` prints the slug last
+
+
+def test_mailer_send_checks_the_settings_once(tmp_path: Path) -> None:
+    """The door's checks (DKIM keys, MAILER_SMTP_URL, production settings, the audience, the
+    time) run once per `mailer send`, before the question; the campaign is created from what they
+    cleared instead of checking it all again. Seen from outside with strace: the DKIM key file is
+    looked at (stat) once. A failing check still stops the send: see the tests above."""
+    key = tmp_path / "dkim.pem"
+    key.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    env = mailer_env(
+        tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
+    )
+    env.update(
+        {
+            "MAILER_DKIM_KEY_FILE": str(key),
+            "MAILER_DKIM_SELECTOR": "brief",
+            "MAILER_DKIM_DOMAIN": "news.example.com",
+        }
+    )
+    slug = _sample_newsroom(env, tmp_path)
+    trace = tmp_path / "syscalls"
+    # Scheduled: nothing renders, composes or signs in this process, only the door checks.
+    args = ["send", slug, "--list", "clients", "--at", "2099-01-01T09:00", "--yes"]
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=%file", "-o", str(trace), *MAILER, *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scheduled for 2099-01-01 09:00 UTC" in done.stdout
+    calls = trace.read_text().splitlines()
+    looked_at = [call for call in calls if f'"{key}"' in call and "stat" in call]
+    assert len(looked_at) == 1, looked_at
 
 
 def _sample_send(env: dict[str, str], folder: Path) -> subprocess.Popen[str]:

@@ -35,7 +35,7 @@ from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
 from subscribers.models import MailingList, Segment
 from tests.builders import add_subscribers
-from tests.conftest import BRIEFING
+from tests.conftest import BRIEFING, _truncate_all
 from tests.redis_server import RedisServer
 
 # Heavy libraries that only some commands need: none of them may load for the listing.
@@ -220,15 +220,26 @@ def _three_campaigns(session: Session) -> None:
         )
 
 
-def test_the_precompiled_listing_is_the_orm_statement() -> None:
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_precompiled_listing_is_the_orm_statement(dialect: str) -> None:
     # Any change to the models or the statement shows here, with the text to paste.
-    assert campaign_cli.compile_listing() == campaign_cli.LISTING_SQLITE
+    assert campaign_cli.compile_listing(dialect) == campaign_cli.LISTING_SQL
 
 
-def test_campaign_list_reads_sqlite_as_the_orm_does(campaigns_db: Path) -> None:
-    quick = campaign_cli._listing_from_sqlite()
-    assert quick is not None  # the plain SQLite file takes the quick path
-    assert quick == campaign_cli._listing_from_orm()
+@pytest.fixture
+def campaigns_url(settings: Settings, session: Session) -> str:
+    """`_three_campaigns` on each backend, named by MAILER_DATABASE_URL (a plain SQLite file, a
+    postgresql+psycopg URL: both take the quick path)."""
+    _three_campaigns(session)
+    session.commit()
+    return settings.database_url
+
+
+def test_campaign_list_reads_either_database_as_the_orm_does(campaigns_url: str) -> None:
+    quick = campaign_cli._listing_quick()
+    assert quick is not None  # read on the driver itself, without SQLAlchemy
+    orm = campaign_cli._listing_from_orm()
+    assert quick == orm
     by_status = {row.status: row for row in quick}
     assert [row.id for row in quick] == [3, 2, 1]  # newest first
     sending = by_status["sending"]
@@ -236,6 +247,35 @@ def test_campaign_list_reads_sqlite_as_the_orm_does(campaigns_db: Path) -> None:
     assert by_status["scheduled"].segment == "clients"
     assert by_status["scheduled"].scheduled_at == datetime(2031, 1, 15, 15, 0, tzinfo=UTC)
     assert by_status["planned"].expression == "lang:es"
+    printed = []
+    for listed in (quick, orm):
+        with campaign_cli.console.capture() as capture:
+            campaign_cli._print_listing(listed)
+        printed.append(capture.get())
+    assert printed[0] == printed[1]
+    assert "campaign 2 scheduled for 2031-01-15 15:00 UTC" in printed[0]
+
+
+def test_campaign_list_on_postgresql_prints_what_it_prints_on_sqlite(
+    campaigns_db: Path, pg_database: str
+) -> None:
+    """The same campaigns listed from PostgreSQL by psycopg, without SQLAlchemy, the models or
+    the settings, print as they do from the SQLite file."""
+    _truncate_all(pg_database)
+    engine = make_engine(pg_database)
+    with session_factory(engine)() as session:
+        _three_campaigns(session)
+        session.commit()
+    engine.dispose()
+    on_sqlite, _ = _modules_loaded_by(campaigns_db, "campaign", "list")
+    done, modules = _modules_loaded_by(
+        campaigns_db, "campaign", "list", settings={"MAILER_DATABASE_URL": pg_database}
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == on_sqlite.stdout
+    assert "campaign 2 scheduled for 2031-01-15 15:00 UTC" in done.stdout
+    assert "psycopg" in _top(modules)
+    assert not _top(modules) & {"sqlalchemy", "pydantic", "pydantic_settings", *NOT_FOR_CAMPAIGNS}
 
 
 def test_other_databases_take_the_orm_path(
@@ -247,6 +287,9 @@ def test_other_databases_take_the_orm_path(
     assert campaign_cli._listing_from_sqlite() is None  # the ORM path creates it and says so
     monkeypatch.setenv("MAILER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert campaign_cli._listing_from_sqlite() is None
+    assert campaign_cli._listing_quick() is None  # unreachable: the ORM path says so
+    monkeypatch.setenv("MAILER_DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/none")
+    assert campaign_cli._listing_quick() is None  # another driver
 
 
 def test_campaign_list_imports_neither_sqlalchemy_nor_the_settings(campaigns_db: Path) -> None:
@@ -270,13 +313,15 @@ def test_campaign_status_and_report_import_no_sending_stack(campaigns_db: Path) 
     assert not _top(modules) & set(NOT_FOR_CAMPAIGNS), sorted(
         _top(modules) & set(NOT_FOR_CAMPAIGNS)
     )
-    # The report also counts bounces, complaints and inquiries: the inbound stage's modules
-    # validate addresses (email_validator), but nothing renders, migrates, queues or serves.
+    # The report also counts bounces, complaints and inquiries: without the inbound stage's
+    # classifier (every detector, flufl.bounce) or the address validation that only recording
+    # a bounce or a complaint needs; and nothing renders, migrates, queues or serves.
     done, modules = _modules_loaded_by(campaigns_db, "report", "1")
     assert done.returncode == 0, done.stderr
     assert "sent      2" in done.stdout and "clickers" in done.stdout
-    heavy = _top(modules) & (set(NOT_FOR_CAMPAIGNS) - {"email_validator"})
+    heavy = _top(modules) & {*NOT_FOR_CAMPAIGNS, "flufl"}
     assert not heavy, sorted(heavy)
+    assert not {m for m in modules if m.startswith("mailer.inbound.detectors")}
 
 
 @pytest.mark.parametrize(
@@ -309,11 +354,32 @@ def test_quick_settings_read_what_the_settings_read(
     assert campaign_cli.quick_setting("timezone", fields["timezone"].default) == settings.timezone
 
 
+def test_segment_list_imports_the_expression_parser_only_to_count_a_segment(
+    campaigns_db: Path,
+) -> None:
+    """Lark (and the grammar) load with the first expression parsed: listing a list's segments
+    parses each to count it, but a list without any, like most commands, needs no parser."""
+    engine = make_engine(f"sqlite:///{campaigns_db / 'mailer.db'}")
+    with session_factory(engine)() as session:
+        create_list(session, "press", "Press contacts")
+        session.commit()
+    engine.dispose()
+    done, modules = _modules_loaded_by(campaigns_db, "segment", "list", "--list", "press")
+    assert done.returncode == 0, done.stderr
+    assert "no saved segments on list 'press'" in done.stdout
+    assert "lark" not in _top(modules)
+    done, modules = _modules_loaded_by(campaigns_db, "segment", "list", "--list", "briefing")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].split() == ["clients", "0", "tag:client"]
+    assert "lark" in _top(modules)
+
+
 # What `mailer send` with a broker never needs: it creates the campaign and publishes its start;
 # the worker renders (Jinja, MJML, premailer, WeasyPrint), composes and rate-limits (limits, with
 # its storage back-ends); the issue parsers and markdown-it are for importing and rendering one;
-# cryptography's primitives read DKIM keys, and none are configured here. (kombu loads PyYAML
-# itself, to register its YAML serializer, and redis-py its asyncio client.)
+# cryptography's primitives read DKIM keys, and none are configured here; Lark parses segment
+# expressions, and a send to the whole list has none. (kombu loads PyYAML itself, to register its
+# YAML serializer, and redis-py its asyncio client.)
 NOT_FOR_SEND = (
     "mailer.sending.tasks",
     "mailer.sending.batch",
@@ -336,6 +402,7 @@ NOT_FOR_SEND_LIBRARIES = (
     "mjml",
     "limits",
     "markdown_it",
+    "lark",
 )
 
 

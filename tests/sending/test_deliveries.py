@@ -18,7 +18,7 @@ from mailer.sending.models import CampaignStatus, Delivery, DeliveryClaim, Deliv
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
-from tests.builders import add_subscribers
+from tests.builders import add_subscribers, cleared
 from tests.conftest import BRIEFING
 
 
@@ -38,7 +38,7 @@ def _campaign(session: Session) -> tuple[int, int, int, int, int]:
     session.commit()
     add_subscribers(session, mlist.id, 60)
     campaign = campaigns.create(
-        session, issue, campaigns.resolve_audience(session, issue, "briefing")
+        session, issue, cleared(campaigns.resolve_audience(session, issue, "briefing"))
     )
     start.snapshot(session, campaign)
     campaign.status = CampaignStatus.SENDING  # as the start's first chunk sets it: claimable

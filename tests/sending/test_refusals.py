@@ -22,7 +22,7 @@ from mailer.sending import campaigns, tasks
 from mailer.sending.models import CampaignStatus
 from mailer.settings import Settings, reset_settings
 from mailer.web.app import create_app
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom, cleared, newsroom
 from tests.smtpd import SMTPServer, free_port
 
 with warnings.catch_warnings():
@@ -98,7 +98,7 @@ def test_a_worker_whose_settings_cannot_send_pauses_the_campaign_naming_the_vari
         audience = campaigns.resolve_audience(
             session, get_issue(session, room.issue_slug), room.list_slug
         )
-        cid = campaigns.create(session, get_issue(session, room.issue_slug), audience).id
+        cid = campaigns.create(session, get_issue(session, room.issue_slug), cleared(audience)).id
         session.commit()
         monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")  # half configured on this worker
         reset_settings()

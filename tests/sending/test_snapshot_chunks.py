@@ -20,7 +20,7 @@ from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliverySt
 from mailer.settings import Settings, reset_settings
 from subscribers.db import make_engine, session_factory
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom, cleared, newsroom
 from tests.smtpd import SMTPServer, SMTPSink
 
 CHUNK = 7  # subscribers per snapshot chunk: the fixture list makes several
@@ -110,7 +110,7 @@ def test_the_campaign_does_not_finish_before_its_snapshot_is_complete(
     issue = session.get(Issue, room.issue_id)
     assert issue is not None
     audience = campaigns.resolve_audience(session, issue, room.list_slug)
-    cid = campaigns.create(session, issue, audience).id
+    cid = campaigns.create(session, issue, cleared(audience)).id
     session.commit()
     owner = "start/test"
     tasks.render(cid)

@@ -37,7 +37,7 @@ from mailer.worker import app as celery_app
 from mailer.worker import configure
 from subscribers import segments
 from subscribers.db import make_engine
-from tests.builders import add_subscribers, newsroom
+from tests.builders import add_subscribers, cleared, newsroom
 from tests.faults.support import RedisServer
 from tests.processes import wait_until
 
@@ -100,7 +100,7 @@ def test_a_start_held_past_stale_after_is_not_started_again_and_its_batches_are_
     issue = session.get(Issue, room.issue_id)
     assert issue is not None
     audience = campaigns.resolve_audience(session, issue, room.list_slug)
-    cid = campaigns.create(session, issue, audience).id
+    cid = campaigns.create(session, issue, cleared(audience)).id
     session.commit()
 
     holder = make_engine(settings.database_url).connect()
@@ -174,7 +174,7 @@ def test_a_start_killed_mid_snapshot_is_taken_over_and_resumes_without_duplicate
     issue = session.get(Issue, room.issue_id)
     assert issue is not None
     audience = campaigns.resolve_audience(session, issue, room.list_slug)
-    cid = campaigns.create(session, issue, audience).id
+    cid = campaigns.create(session, issue, cleared(audience)).id
     session.commit()
     everyone = set(
         session.scalars(segments.matching_subscriber_ids(session, room.list_id, None)).all()

@@ -26,7 +26,7 @@ from subscribers.errors import SegmentSyntaxError
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Segment, Subscription, SubscriptionStatus, SuppressionReason
 from subscribers.suppression import add_suppression
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom, cleared, newsroom
 from tests.conftest import BRIEFING
 from tests.smtpd import SMTPServer
 
@@ -334,7 +334,7 @@ def test_dashboard_shows_recent_campaigns_with_progress(
 ) -> None:
     issue = get_issue(session, room.issue_slug)
     audience = campaigns.resolve_audience(session, issue, "briefing")
-    campaigns.create(session, issue, audience)
+    campaigns.create(session, issue, cleared(audience))
     session.commit()
     page = text_of(editor.get("/admin").text)
     assert f"{room.report.imported} active subscribers" in page

@@ -11,7 +11,7 @@ from subscribers.lifecycle import get_subscriber
 from subscribers.lists import create_list, get_list
 from subscribers.models import MailingList, Subscription, SuppressionEvent
 from subscribers.suppression import get_suppression
-from tests.builders import Newsroom
+from tests.builders import Newsroom, cleared
 from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401
 
 # ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
@@ -51,7 +51,9 @@ def test_a_list_with_campaigns_cannot_be_deleted(
     from mailer.sending import campaigns
 
     issue = get_issue(session, room.issue_slug)
-    campaigns.create(session, issue, campaigns.resolve_audience(session, issue, "briefing"))
+    campaigns.create(
+        session, issue, cleared(campaigns.resolve_audience(session, issue, "briefing"))
+    )
     session.commit()
     refused = editor.post("/admin/lists/briefing/delete", {"typed": "briefing"})
     assert refused.status_code == 422 and "has 1 campaign, whose figures" in refused.text

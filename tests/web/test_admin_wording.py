@@ -20,7 +20,7 @@ from mailer.web.errors import API_NAMES, user_message
 from subscribers.lifecycle import unsubscribe_from_list
 from subscribers.lists import get_list
 from subscribers.models import Segment, Subscriber
-from tests.builders import Newsroom
+from tests.builders import Newsroom, cleared
 from tests.smtpd import SMTPServer
 from tests.web.test_admin import PASSWORD, SITE, Editor, editor, room, text_of  # noqa: F401
 
@@ -180,7 +180,7 @@ def test_a_paused_campaign_says_resume_it_not_which_command_to_run(
 
     issue = get_issue(session, room.issue_slug)
     audience = campaigns.resolve_audience(session, issue, room.list_slug)
-    campaign = campaigns.create(session, issue, audience)
+    campaign = campaigns.create(session, issue, cleared(audience))
     campaign.status = CampaignStatus.SENDING
     session.commit()
     batch.pause_for(campaign.id, "the relay is down")

@@ -20,7 +20,7 @@ from mailer.sending.models import (
 )
 from mailer.settings import Settings
 from mailer.web import delivery_counts
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom, cleared, newsroom
 from tests.processes import wait_until
 
 
@@ -30,7 +30,7 @@ def sending(session: Session, settings: Settings) -> Campaign:
     room: Newsroom = newsroom(session, settings)
     issue = get_issue(session, room.issue_slug)
     campaign = campaigns.create(
-        session, issue, campaigns.resolve_audience(session, issue, room.list_slug)
+        session, issue, cleared(campaigns.resolve_audience(session, issue, room.list_slug))
     )
     session.flush()
     campaign.total = start.snapshot(session, campaign)

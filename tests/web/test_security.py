@@ -37,7 +37,7 @@ from subscribers.models import (
     Subscription,
     Suppression,
 )
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom, cleared, newsroom
 from tests.conftest import BRIEFING, SUBSCRIBERS_CSV
 from tests.webserver import free_port, mailer_env, mailer_web, run_cli
 
@@ -66,7 +66,7 @@ def room(session: Session, settings: Settings) -> Newsroom:
     room = newsroom(session, settings)
     issue = get_issue(session, room.issue_slug)
     audience = campaigns.resolve_audience(session, issue, room.list_slug)
-    campaigns.create(session, issue, audience)  # campaign 1, planned (not started)
+    campaigns.create(session, issue, cleared(audience))  # campaign 1, planned (not started)
     session.add(Segment(list_id=room.list_id, slug="clients", expression="tag:client"))
     accounts.create_user(session, "editor@example.com", PASSWORD)
     session.commit()

@@ -325,7 +325,7 @@ def send(
         settings = get_settings()
         scheduled_at = parse_when(at, settings.zone()) if at.strip() else None
         # Before the confirmation page: settings that cannot send, nobody to send to, a past time.
-        campaigns.check(resolved, scheduled_at, settings)
+        cleared = campaigns.check(resolved, scheduled_at, settings)
     except (MailerError, SubscribersError) as exc:
         return _issue_page(
             request, session, admin, issue, send_error=user_message(exc), form=form, status_code=422
@@ -350,8 +350,7 @@ def send(
     campaign = campaigns.create(
         session,
         issue,
-        resolved,
-        scheduled_at=scheduled_at,
+        cleared,
         force_resend=force_resend,
         created_by=f"admin: {admin.email}",
     )

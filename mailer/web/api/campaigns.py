@@ -103,12 +103,11 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
     )
     settings = get_settings()
     when = in_zone(body.at, settings.zone()) if body.at is not None else None
-    campaigns.check(audience, when, settings)  # settings, an empty audience, a past time
+    cleared = campaigns.check(audience, when, settings)  # settings, nobody, a past time
     campaign = campaigns.create(
         session,
         issue_row,
-        audience,
-        scheduled_at=when,
+        cleared,
         force_resend=body.force_resend,
         created_by=f"api: {client.name}",
     )
