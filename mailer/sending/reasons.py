@@ -148,6 +148,9 @@ REASONS: tuple[ReasonRule, ...] = (
             r"unrouteable (?:mail )?domain",
             r"\bnxdomain\b",
             r"no (?:mx|mail exchanger|valid mx)",
+            # qmail-remote: "Sorry, I couldn't find any host by that name" / "… named x" /
+            # "… find a mail exchanger or IP address"
+            r"(?:couldn't|could not|can't|cannot) find (?:any host|a mail exchanger|an? mx)",
             r"does not accept (?:any )?mail",
             r"not accepting (?:network )?(?:messages|mail)",
             r"null mx",

@@ -337,3 +337,44 @@ def test_a_post_an_fml_list_distributed_is_not_a_list_notice() -> None:
     )
     got = judge(raw, mail_from="rosa@home.example.net", rcpt_to="", domain=DOMAIN)
     assert got.kind != InboundKind.BOUNCE and not got.failures
+
+
+def test_each_qmail_recipient_is_judged_by_its_own_sorry_line() -> None:
+    """qmail-send writes one "<address>:" block per recipient with qmail-remote's own sentence,
+    often without a (#5.x.x) code: each address gets its own error, never a neighbour's."""
+    raw = _notice(
+        """\
+        From: MAILER-DAEMON@mx.example.org
+        To: bounces@news.example.com
+        Subject: failure notice
+        """,
+        """\
+        Hi. This is the qmail-send program at mx.example.org.
+        I'm afraid I wasn't able to deliver your message to the following addresses.
+        This is a permanent error; I've given up. Sorry it didn't work out.
+
+        <ana@gone.example.net>:
+        Sorry, I couldn't find any host by that name.
+
+        <luis@corp.example.com>:
+        Sorry, no mailbox here by that name.
+
+        <eva@mx.example.edu>:
+        Sorry, I couldn't find a mail exchanger or IP address.
+
+        <joan@full.example.org>:
+        The recipient's mailbox is full; try again later.
+
+        --- Below this line is a copy of the message.
+
+        From: newsletter@news.example.com
+        To: ana@gone.example.net
+        Subject: Weekly
+        """,
+    )
+    assert _failures(raw) == {
+        "ana@gone.example.net": ("host_unknown", True),
+        "luis@corp.example.com": ("user_unknown", True),
+        "eva@mx.example.edu": ("host_unknown", True),
+        "joan@full.example.org": ("mailbox_full", False),
+    }

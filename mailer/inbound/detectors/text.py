@@ -45,7 +45,8 @@ ORIGINAL_STARTS = re.compile(
 )
 ERROR_WORDS = re.compile(
     r"\b[45]\d\d\b|[45]\.\d{1,3}\.\d{1,3}|unknown|not exist|no such|invalid|rejected|refused|"
-    r"full|quota|denied|failed|failure|error|undeliverable|unable|could not|cannot|blocked|"
+    r"full|quota|denied|failed|failure|error|undeliverable|unable|could(?: not|n't)|cannot|can't|"
+    r"blocked|"
     r"disabled|suspended|expired|not found|unavailable|timed out|no mailbox|unrouteable|"
     r"did not (?:receive|reach)|not delivered|malformed|incorrectly|syntax|"
     r"desconocido|no existe|rechazad|fall[oó]",
@@ -174,10 +175,11 @@ def failures(mail: Mail) -> list[Failure]:
     delayed = bool(
         re.search(r"delay|will (?:continue|keep) trying|still trying", mail.subject, re.I)
     )
-    for score, addr, window in ranked:
-        if score < max(top - 1, 2):
-            break
-        diagnostic = window if ERROR_WORDS.search(window) else text[:600]
+    kept = [r for r in ranked if r[0] >= max(top - 1, 2)]
+    for _score, addr, window in kept:
+        # A window without an error word borrows the notice's text only when the notice is about
+        # this one address: with several, the rest of the text is the other recipients' errors.
+        diagnostic = window if ERROR_WORDS.search(window) or len(kept) > 1 else text[:600]
         status = reasons.find_status(window)
         command = reasons.smtp_command(window) or reasons.smtp_command(text)
         action = "delayed" if delayed else "failed"
