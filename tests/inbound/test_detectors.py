@@ -378,3 +378,51 @@ def test_each_qmail_recipient_is_judged_by_its_own_sorry_line() -> None:
         "eva@mx.example.edu": ("host_unknown", True),
         "joan@full.example.org": ("mailbox_full", False),
     }
+
+
+def _report_without_diagnostic(recipients: list[str], notice: str) -> bytes:
+    """A multipart/report whose delivery-status blocks carry only Status 5.0.0 (no
+    Diagnostic-Code): the reason is in the notice's words alone."""
+    blocks = "\n".join(
+        f"Final-Recipient: rfc822; {r}\nAction: failed\nStatus: 5.0.0\n" for r in recipients
+    )
+    return _notice(
+        """\
+        From: Mail Administrator <postmaster@carrier.example.jp>
+        To: bounces@news.example.com
+        Subject: Mail System Error - Returned Mail
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+        """,
+        f"--b1\nContent-Type: text/plain; charset=us-ascii\n\n{textwrap.dedent(notice)}\n"
+        f"--b1\nContent-Type: message/delivery-status\n\n"
+        f"Reporting-MTA: dns; mx.carrier.example.jp\n\n{blocks}\n--b1--\n",
+    )
+
+
+def test_a_one_recipient_report_is_judged_with_the_sentence_above_its_address() -> None:
+    """No Diagnostic-Code: the notice's own sentence ("account is disabled") states the reason,
+    over the bare "550 user unknown" beside the address (a disabled account may come back)."""
+    alone = _report_without_diagnostic(
+        ["nao@carrier.example.jp"],
+        """\
+        Your message could not be sent to the following address.
+
+        The user(s) account is disabled.
+
+        <nao@carrier.example.jp>: 550 user unknown (in reply to RCPT TO command)
+        """,
+    )
+    assert _failures(alone) == {"nao@carrier.example.jp": ("mailbox_disabled", False)}
+    # With several recipients the lines above one address may be another's: not borrowed.
+    several = _report_without_diagnostic(
+        ["ana@corp.example.net", "luis@corp.example.net"],
+        """\
+        <ana@corp.example.net>: 552 mailbox full
+        <luis@corp.example.net>: 550 user unknown (in reply to RCPT TO command)
+        """,
+    )
+    assert _failures(several) == {
+        "ana@corp.example.net": ("mailbox_full", False),
+        "luis@corp.example.net": ("user_unknown", True),
+    }
