@@ -426,3 +426,65 @@ def test_a_one_recipient_report_is_judged_with_the_sentence_above_its_address() 
         "ana@corp.example.net": ("mailbox_full", False),
         "luis@corp.example.net": ("user_unknown", True),
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A reply quoting the bounce the person got.
+        """\
+        Hi, I got this when I forwarded your briefing to a colleague. Is the address wrong?
+
+        > <kim@other.example.org>: host mx.other.example.org said: 550 5.1.1 User unknown
+        """,
+        # A mail client's forward of a bounce.
+        """\
+        FYI, see below.
+
+        ---------- Forwarded message ---------
+        From: Mail Delivery Subsystem <mailer-daemon@mail.example.org>
+        Subject: Delivery Status Notification (Failure)
+
+        Delivery to the following recipient failed permanently:
+
+             kim@other.example.org
+
+        The email account that you tried to reach does not exist.
+        """,
+    ],
+)
+def test_a_persons_reply_or_forward_of_a_bounce_is_not_a_bounce(body: str) -> None:
+    """Sent by a person to an address that is not our bounces+ one: the quoted failure is theirs
+    to tell us about, never a failed delivery of ours (the reader named must not be suppressed)."""
+    subject = "Re: Undelivered Mail Returned to Sender" if ">" in body else "Fwd: Delivery failure"
+    raw = _notice(
+        f"""\
+        From: Pat Lee <pat@corp.example.net>
+        To: briefing@{DOMAIN}
+        Subject: {subject}
+        """,
+        body,
+    )
+    got = judge(raw, mail_from="pat@corp.example.net", rcpt_to=f"briefing@{DOMAIN}", domain=DOMAIN)
+    assert got.kind != InboundKind.BOUNCE and not got.failures, got.reason
+
+
+def test_a_mail_systems_notice_answering_a_re_subject_is_still_a_bounce() -> None:
+    """Some gateways answer with "RE: <subject> : non remis": no quoting, so still a notice."""
+    raw = _notice(
+        f"""\
+        From: gateway-notices@relay.example.fr
+        To: briefing@{DOMAIN}
+        Subject: RE: Weekly briefing : non remis (delivery failed)
+        """,
+        """\
+        Votre message n'a pas pu etre delivre a
+        kim@other.example.fr
+
+        Your message could not be delivered to
+        kim@other.example.fr
+        """,
+    )
+    got = judge(raw, mail_from=None, rcpt_to=f"briefing@{DOMAIN}", domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE
+    assert [f.recipient for f in got.failures] == ["kim@other.example.fr"]
