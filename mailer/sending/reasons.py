@@ -114,7 +114,12 @@ REASONS: tuple[ReasonRule, ...] = (
         Reason.HAS_MOVED,
         True,
         frozenset({"x.1.6"}),
-        _phrases(r"\bhas moved\b", r"address (?:has )?changed", r"mailbox (?:has )?moved"),
+        _phrases(
+            r"\bhas moved\b",
+            r"address (?:has )?changed",
+            r"mailbox (?:has )?moved",
+            r"user not local; please try",  # RFC 5321 4.2.2's 551 reply, with the new address
+        ),
     ),
     ReasonRule(
         Reason.MAILBOX_DISABLED,
@@ -146,6 +151,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"no such (?:domain|host)",
             r"name or service not known",
             r"unrouteable (?:mail )?domain",
+            r"all relevant mx records point to non-existent hosts",  # Exim
             r"\bnxdomain\b",
             r"no (?:mx|mail exchanger|valid mx)",
             # qmail-remote: "Sorry, I couldn't find any host by that name" / "… named x" /
@@ -316,7 +322,8 @@ _COMMAND_PHRASES = re.compile(
     r"after (rcpt(?: to)?|mail from|end of data|data)\b|"
     r"did not like our (rcpt to|mail from|final data|data)|"
     r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to|"
-    r"does not like (recipient)",
+    r"does not like (recipient)|"
+    r"^\W*(?:[45]\d\d[ -])?(?:[45]\.\d+\.\d+ )?(rcpt) to:\s*<",
     re.I,
 )
 # A transcript's lines, also once joined into one diagnostic line (">>> DATA <<< 550 …").

@@ -209,3 +209,21 @@ def test_a_reason_a_notice_names_keeps_the_temporary_rule() -> None:
     later = reasons.named(reasons.Reason.USER_UNKNOWN, "4.0.0", "450 try again")
     assert (now.reason, now.hard) == (reasons.Reason.USER_UNKNOWN, True)
     assert (later.reason, later.hard) == (reasons.Reason.OTHER, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # RFC 5321 4.2.2: 551 "User not local; please try <forward-path>": the address moved.
+        ("551 User not local; please try <ana@new.example.org>", reasons.Reason.HAS_MOVED),
+        # Exim's router when every MX of the domain names a host that does not exist.
+        ("all relevant MX records point to non-existent hosts", reasons.Reason.HOST_UNKNOWN),
+        # A reply that repeats the RCPT TO command it refuses answered RCPT: a dead mailbox.
+        ("550 RCPT TO:<ana@mail.example.net> User unknown", reasons.Reason.USER_UNKNOWN),
+    ],
+)
+def test_an_address_level_failure_in_a_mail_systems_own_words_is_hard(
+    text: str, reason: reasons.Reason
+) -> None:
+    judged = reasons.judge("", text)
+    assert (judged.reason, judged.hard) == (reason, True), judged
