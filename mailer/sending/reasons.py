@@ -402,6 +402,12 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
 )
 
 
+# Postfix's local(8)/pipe(8) and Sendmail's prog mailer when the command they ran failed.
+_LOCAL_PROGRAM = re.compile(
+    r"command died with status|command time limit exceeded|command output:|\bx-unix;", re.I
+)
+
+
 # The terse wording content filters and carriers' gateways also use to refuse a message: taken as
 # a dead mailbox only with a user-unknown code or when it answered RCPT.
 _FILTER_WORDING = re.compile(
@@ -482,6 +488,10 @@ def judge(status: str, text: str, command: str | None = None) -> Judgement:
     if command == "MAIL" and is_hard(reason):
         # Refused at MAIL FROM: the server rejected our sender, not the reader's address.
         reason, rule = Reason.POLICY_BLOCKED, f"{rule}, at MAIL FROM (our sender)"
+    if is_hard(reason) and _LOCAL_PROGRAM.search(text):
+        # A delivery program's exit code, which the MTA turned into a status (sysexits 67 ->
+        # 5.1.1): the recipient's system failed, it did not say the address is gone.
+        reason, rule = Reason.OTHER, f"{rule}, a local delivery program failed"
     if (
         reason == Reason.USER_UNKNOWN
         and key not in _ADDRESS_CODES

@@ -227,3 +227,16 @@ def test_an_address_level_failure_in_a_mail_systems_own_words_is_hard(
 ) -> None:
     judged = reasons.judge("", text)
     assert (judged.reason, judged.hard) == (reason, True), judged
+
+
+def test_a_local_delivery_programs_exit_status_is_not_a_dead_address() -> None:
+    """Postfix maps a pipe command's exit code to a status (sysexits 67 -> 5.1.1): the program
+    failed on the recipient's system; it is not the remote server saying the address is gone."""
+    judged = reasons.judge(
+        "5.1.1",
+        'Command died with status 67: "/usr/local/bin/deliver-mail". Command output: '
+        "deliver-mail: lookup failed",
+    )
+    assert (judged.reason, judged.hard) == (reasons.Reason.OTHER, False), judged
+    # The same code from a server that looked the address up is still a dead mailbox.
+    assert reasons.judge("5.1.1", "550 5.1.1 <ana@example.org>: User unknown").hard
