@@ -488,3 +488,25 @@ def test_a_mail_systems_notice_answering_a_re_subject_is_still_a_bounce() -> Non
     got = judge(raw, mail_from=None, rcpt_to=f"briefing@{DOMAIN}", domain=DOMAIN)
     assert got.kind == InboundKind.BOUNCE
     assert [f.recipient for f in got.failures] == ["kim@other.example.fr"]
+
+
+def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> None:
+    """Apple Mail sends it with Auto-Submitted from the reader's address; the reader asked to
+    leave the list (an opt-out feedback), which must not be dropped as an automatic reply."""
+    raw = _notice(
+        f"""\
+        From: ana@icloud.example.com
+        To: list-unsubscribe@{DOMAIN}
+        Subject: unsubscribe
+        Auto-Submitted: auto-replied
+        X-Apple-Unsubscribe: true
+        """,
+        """\
+        Apple Mail sent this email to unsubscribe from the message "Weekly briefing".
+        """,
+    )
+    got = judge(raw, mail_from="ana@icloud.example.com", rcpt_to=f"x@{DOMAIN}", domain=DOMAIN)
+    assert got.kind == InboundKind.COMPLAINT
+    assert [(f.recipient, f.reason) for f in got.failures] == [
+        ("ana@icloud.example.com", "feedback:opt-out")
+    ]
