@@ -510,3 +510,33 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> Non
     assert [(f.recipient, f.reason) for f in got.failures] == [
         ("ana@icloud.example.com", "feedback:opt-out")
     ]
+
+
+@pytest.mark.parametrize(
+    ("subtype", "reason", "hard"),
+    [
+        ("NoEmail", "user_unknown", True),
+        ("MailboxFull", "mailbox_full", False),
+        ("ContentRejected", "spam_or_content", False),
+        ("General", "other", False),
+    ],
+)
+def test_an_ses_bounce_without_a_status_is_judged_by_its_bounce_subtype(
+    subtype: str, reason: str, hard: bool
+) -> None:
+    """SES's JSON names the reason in bounceSubType when the recipient carries no status nor
+    diagnosticCode (SES developer guide: NoEmail, MailboxFull, ContentRejected…)."""
+    doc = (
+        '{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+        f'"bounceSubType":"{subtype}","bouncedRecipients":[{{"emailAddress":"ana@corp.example.net"}}]}},'
+        '"mail":{"source":"briefing@news.example.com"}}'
+    )
+    raw = _notice(
+        f"""\
+        From: no-reply@sns.amazonaws.com
+        To: bounces@{DOMAIN}
+        Subject: AWS Notification Message
+        """,
+        doc + "\n",
+    )
+    assert _failures(raw) == {"ana@corp.example.net": (reason, hard)}
