@@ -19,7 +19,8 @@ How a reason is chosen:
 1. a *specific* status code decides (``5.1.1`` user unknown, ``5.2.2`` mailbox full, ``5.7.26``
    authentication…);
 2. otherwise (no code, or a generic one such as ``5.0.0``, ``5.5.0``, ``5.7.1``, ``4.7.0``) the
-   phrases of the text decide, in the order of `REASONS` (English and Spanish at least);
+   phrases of the text decide, in the order of `REASONS` (English and Spanish; a missing or full
+   mailbox also in German, French, Italian, Portuguese and Russian);
 3. otherwise the generic code's own reason, else `other`.
 An address-level reason under a temporary (4.x.x or 4xx) failure is a lookup that failed for now:
 it becomes `network` (a domain) or `other` (a mailbox), both soft.
@@ -106,6 +107,9 @@ REASONS: tuple[ReasonRule, ...] = (
             r"excede (?:la|su) cuota",
             r"bo[iî]te (?:aux lettres )?pleine|postfach (?:ist )?voll|caixa (?:postal )?cheia",
             r"casella piena",
+            # the mailbox "… is full" with words between (the recipient's, de correo…)
+            r"(?:postfach|bo[iî]te aux lettres|caixa|casella|buz[oó]n)\b[^.]{0,40}"
+            r"\b(?:voll|pleine|cheia|piena|lleno)\b",
             r"(?:exceed|exceeds|exceeding) (?:their |the |his |her )?(?:mailbox )?quota",
             r"mail ?folder is full|quota violation",
         ),
@@ -197,6 +201,16 @@ REASONS: tuple[ReasonRule, ...] = (
             r"utilisateur inconnu|destinataire inconnu|adresse (?:destinataire )?invalide",
             r"benutzer unbekannt|unbekannter empf[aä]nger|usu[aá]rio desconhecido",
             r"utente sconosciuto",
+            # "the recipient/mailbox does not exist / was not found", in the usual languages
+            r"usuario no (?:encontrado|existe|v[aá]lido)",
+            r"empf[aä]nger (?:wurde )?nicht gefunden|(?:postfach|mailbox|benutzer|empf[aä]nger)"
+            r" (?:existiert nicht|nicht vorhanden)",
+            r"(?:bo[iî]te aux lettres|destinataire|adresse|utilisateur) "
+            r"(?:inexistante?|inconnue?)",
+            r"(?:utente|casella(?: di posta)?|indirizzo|destinatario) (?:inesistente|non esiste)",
+            r"(?:conta|caixa(?: postal| de correio)?|usu[aá]rio|destinat[aá]rio|endere[cç]o)"
+            r"(?: de e-?mail)? (?:n[aã]o existe|inexistente|n[aã]o encontrad[oa])",
+            r"(?:почтовый ящик|пользователь|адресат) (?:не существует|не найден)",
             r"user not known|n'existe (?:pas|plus)|no longer valid",
             r"invalid (?:final delivery )?userid",
         ),

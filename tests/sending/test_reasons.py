@@ -240,3 +240,27 @@ def test_a_local_delivery_programs_exit_status_is_not_a_dead_address() -> None:
     assert (judged.reason, judged.hard) == (reasons.Reason.OTHER, False), judged
     # The same code from a server that looked the address up is still a dead mailbox.
     assert reasons.judge("5.1.1", "550 5.1.1 <ana@example.org>: User unknown").hard
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("550 Usuario no encontrado", reasons.Reason.USER_UNKNOWN),
+        ("550 Der Empfänger wurde nicht gefunden", reasons.Reason.USER_UNKNOWN),
+        ("550 Postfach existiert nicht", reasons.Reason.USER_UNKNOWN),
+        ("550 Boîte aux lettres inexistante", reasons.Reason.USER_UNKNOWN),
+        ("550 Utente inesistente", reasons.Reason.USER_UNKNOWN),
+        ("550 Conta de e-mail não existe", reasons.Reason.USER_UNKNOWN),
+        ("550 Почтовый ящик не существует", reasons.Reason.USER_UNKNOWN),
+        ("552 Das Postfach des Empfängers ist voll", reasons.Reason.MAILBOX_FULL),
+        ("552 Boîte aux lettres du destinataire pleine", reasons.Reason.MAILBOX_FULL),
+        ("552 A caixa de correio está cheia", reasons.Reason.MAILBOX_FULL),
+    ],
+)
+def test_a_missing_or_full_mailbox_is_read_in_the_usual_languages(
+    text: str, reason: reasons.Reason
+) -> None:
+    """Mail systems answer in their own language; a missing mailbox is a dead address (said at
+    RCPT), a full one soft, whatever the language."""
+    judged = reasons.judge("", f"{text} (in reply to RCPT TO command)")
+    assert (judged.reason, judged.hard) == (reason, reason == reasons.Reason.USER_UNKNOWN)
