@@ -162,7 +162,8 @@ REASONS: tuple[ReasonRule, ...] = (
             # "… find a mail exchanger or IP address"
             r"(?:couldn't|could not|can't|cannot) find (?:any host|a mail exchanger|an? mx)",
             r"does not accept (?:any )?mail",
-            r"not accepting (?:network )?(?:messages|mail)",
+            # a domain that takes no mail, not a reader refusing one sender ("… mail from x")
+            r"not accepting (?:network )?(?:messages|mail)(?! from)",
             r"null mx",
             r"unable to route",
             r"dominio (?:no existe|desconocido|inexistente)",
@@ -197,7 +198,9 @@ REASONS: tuple[ReasonRule, ...] = (
             r"not our customer",
             r"usuario (?:desconocido|no existe|inexistente)",
             r"destinatario (?:desconocido|no existe|inexistente)",
-            r"(?:direcci[oó]n|cuenta|buz[oó]n) (?:de correo )?(?:no existe|inexistente)",
+            r"(?:direcci[oó]n|cuenta|buz[oó]n) (?:de correo(?: electr[oó]nico)? )?"
+            r"(?:no existe|inexistente)",
+            r"e-mail-adresse wurde\b[^.]{0,60}\bnicht gefunden",  # Exchange, German
             r"utilisateur inconnu|destinataire inconnu|adresse (?:destinataire )?invalide",
             r"benutzer unbekannt|unbekannter empf[aä]nger|usu[aá]rio desconhecido",
             r"utente sconosciuto",

@@ -540,3 +540,59 @@ def test_an_ses_bounce_without_a_status_is_judged_by_its_bounce_subtype(
         doc + "\n",
     )
     assert _failures(raw) == {"ana@corp.example.net": (reason, hard)}
+
+
+def test_a_localised_exchange_style_notice_names_each_recipients_own_error() -> None:
+    """Notices written in the reader's language (here Spanish and German, as Exchange writes
+    them without a report part): the failed addresses and their reasons are read all the same."""
+    spanish = _notice(
+        f"""\
+        From: Administrador del sistema <postmaster@correo.example.mx>
+        To: bounces@{DOMAIN}
+        Subject: No se puede entregar: Boletin semanal
+        """,
+        """\
+        Su mensaje no llegó a algunos o a todos los destinatarios.
+
+        No se pudo entregar a los siguientes destinatarios:
+
+              jorge.perez@correo.example.mx el 01/12/2025 08:00
+                    El buzón de correo del destinatario está lleno.
+              maria.lopez@correo.example.mx el 01/12/2025 08:00
+                    La dirección de correo electrónico no existe.
+        """,
+    )
+    assert _failures(spanish) == {
+        "jorge.perez@correo.example.mx": ("mailbox_full", False),
+        "maria.lopez@correo.example.mx": ("user_unknown", True),
+    }
+    german = _notice(
+        f"""\
+        From: Systemadministrator <postmaster@mail.example.de>
+        To: bounces@{DOMAIN}
+        Subject: Unzustellbar: Weekly briefing
+        """,
+        """\
+        Ihre Nachricht hat einige oder alle Empfänger nicht erreicht.
+
+              klaus.meier@mail.example.de am 01.12.2025 08:00
+                    Die E-Mail-Adresse wurde im E-Mail-System des Empfängers nicht gefunden.
+        """,
+    )
+    assert _failures(german) == {"klaus.meier@mail.example.de": ("user_unknown", True)}
+
+
+def test_a_recipient_named_only_in_a_header_is_judged_by_the_notice_about_it() -> None:
+    """X-Failed-Recipients names the address; the notice's text, about it alone, says why."""
+    raw = _notice(
+        f"""\
+        From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
+        To: bounces@{DOMAIN}
+        Subject: Mail delivery failed
+        X-Failed-Recipients: ana@corp.example.net
+        """,
+        """\
+        A message that you sent could not be delivered: the recipient's mailbox is full.
+        """,
+    )
+    assert _failures(raw) == {"ana@corp.example.net": ("mailbox_full", False)}

@@ -49,7 +49,10 @@ ERROR_WORDS = re.compile(
     r"blocked|"
     r"disabled|suspended|expired|not found|unavailable|timed out|no mailbox|unrouteable|"
     r"did not (?:receive|reach)|not delivered|malformed|incorrectly|syntax|"
-    r"desconocido|no existe|rechazad|fall[oó]",
+    r"desconocido|no existe|rechazad|fall[oó]|no encontrad|no se pudo|lleno|"
+    r"nicht (?:gefunden|zugestellt|zustellbar|erreicht|vorhanden)|unzustellbar|unbekannt|voll\b|"
+    r"inexistant|introuvable|inconnu|non remis|pleine|inesistente|sconosciut|"
+    r"n[aã]o (?:existe|encontrad)|cheia|не существует|не найден",
     re.I,
 )
 BOUNCE_SUBJECT = re.compile(
