@@ -596,3 +596,34 @@ def test_a_recipient_named_only_in_a_header_is_judged_by_the_notice_about_it() -
         """,
     )
     assert _failures(raw) == {"ana@corp.example.net": ("mailbox_full", False)}
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Delivered: Weekly briefing",
+            "Your message has been delivered to the following recipients:\n\n"
+            "ana@corp.example.net (ana@corp.example.net)\n",
+        ),
+        (
+            "Relayed: Weekly briefing",
+            "Delivery to these recipients or groups is complete, but no delivery notification "
+            "was sent by the destination server:\n\nana@corp.example.net (ana@corp.example.net)\n",
+        ),
+    ],
+)
+def test_a_mail_systems_delivery_receipt_is_a_delivery_not_a_failure(
+    subject: str, body: str
+) -> None:
+    """Exchange's text receipts list the recipients the message reached: none of them failed."""
+    raw = _notice(
+        f"""\
+        From: Microsoft Outlook <postmaster@corp.example.net>
+        To: bounces@{DOMAIN}
+        Subject: {subject}
+        """,
+        body,
+    )
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert (got.kind, got.failures) == (InboundKind.DELIVERED, ())

@@ -67,6 +67,17 @@ BOUNCE_SUBJECT = re.compile(
 )
 
 
+# A mail system's receipt that the message *was* delivered or relayed (Exchange's "Delivered:" and
+# "Relayed:" notices, "successfully delivered"): addresses listed there did not fail.
+DELIVERED_WORDS = re.compile(
+    r"(?:has|have|was|were) been delivered to|was delivered to the following|"
+    r"delivery to (?:these|the following) recipients(?: or groups)? (?:is|was) complete|"
+    r"(?:was|were|has been) (?:successfully )?relayed|successfully delivered|"
+    r"delivered successfully",
+    re.I,
+)
+
+
 def notice_text(mail: Mail) -> str:
     """The notice without the copy of the original that usually follows it."""
     text = mail.text
@@ -191,6 +202,11 @@ def failures(mail: Mail) -> list[Failure]:
 
 
 def detect(mail: Mail) -> Verdict | None:
+    notice = notice_text(mail)
+    if DELIVERED_WORDS.search(notice) and not ERROR_WORDS.search(notice):
+        return Verdict(
+            InboundKind.DELIVERED, "text", "a mail system's notice that the message was delivered"
+        )
     found = failures(mail)
     if not found:
         return None
