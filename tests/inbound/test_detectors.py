@@ -429,34 +429,63 @@ def test_a_one_recipient_report_is_judged_with_the_sentence_above_its_address() 
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("subject", "body"),
     [
-        # A reply quoting the bounce the person got.
-        """\
-        Hi, I got this when I forwarded your briefing to a colleague. Is the address wrong?
+        (  # a reply quoting the bounce the person got
+            "Re: Undelivered Mail Returned to Sender",
+            """\
+            Hi, I got this when I forwarded your briefing to a colleague. Is the address wrong?
 
-        > <kim@other.example.org>: host mx.other.example.org said: 550 5.1.1 User unknown
-        """,
-        # A mail client's forward of a bounce.
-        """\
-        FYI, see below.
+            > <kim@other.example.org>: host mx.other.example.org said: 550 5.1.1 User unknown
+            """,
+        ),
+        (  # a mail client's forward of a bounce
+            "Fwd: Delivery failure",
+            """\
+            FYI, see below.
 
-        ---------- Forwarded message ---------
-        From: Mail Delivery Subsystem <mailer-daemon@mail.example.org>
-        Subject: Delivery Status Notification (Failure)
+            ---------- Forwarded message ---------
+            From: Mail Delivery Subsystem <mailer-daemon@mail.example.org>
+            Subject: Delivery Status Notification (Failure)
 
-        Delivery to the following recipient failed permanently:
+            Delivery to the following recipient failed permanently:
 
-             kim@other.example.org
+                 kim@other.example.org
 
-        The email account that you tried to reach does not exist.
-        """,
+            The email account that you tried to reach does not exist.
+            """,
+        ),
+        (  # "On <date>, <who> wrote:" then the bounce, unquoted
+            "Re: Mail delivery failed: returning message to sender",
+            """\
+            Why did I get this?
+
+            On Mon, 1 Dec 2025 at 08:00, Mail Delivery System <mailer-daemon@mx.example.org> wrote:
+
+              kim@other.example.org
+                550 5.1.1 User unknown
+            """,
+        ),
+        (  # Outlook: a rule, then the quoted message's From/Sent/Subject lines
+            "RE: Undeliverable: Weekly briefing",
+            """\
+            My colleague's address changed, please use kim.new@other.example.org.
+
+            ________________________________
+            From: Microsoft Outlook <postmaster@other.example.org>
+            Subject: Undeliverable: Weekly briefing
+
+            Delivery has failed to these recipients or groups:
+
+            kim@other.example.org
+            The email address you entered could not be found.
+            """,
+        ),
     ],
 )
-def test_a_persons_reply_or_forward_of_a_bounce_is_not_a_bounce(body: str) -> None:
+def test_a_persons_reply_or_forward_of_a_bounce_is_not_a_bounce(subject: str, body: str) -> None:
     """Sent by a person to an address that is not our bounces+ one: the quoted failure is theirs
     to tell us about, never a failed delivery of ours (the reader named must not be suppressed)."""
-    subject = "Re: Undelivered Mail Returned to Sender" if ">" in body else "Fwd: Delivery failure"
     raw = _notice(
         f"""\
         From: Pat Lee <pat@corp.example.net>

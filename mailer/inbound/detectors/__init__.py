@@ -73,7 +73,10 @@ _PERSONS_SUBJECT = re.compile(
     r"^\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|antw|enc|res|odp|ynt|vl)\s*(?:\[\d+\])?\s*:", re.I
 )
 _PERSONS_QUOTING = re.compile(
-    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:", re.I | re.M
+    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:|"
+    r"^on .{4,120} wrote:\s*$|"  # Gmail, Apple Mail, Thunderbird: "On <date>, <who> wrote:"
+    r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
+    re.I | re.M,
 )
 
 
