@@ -5,8 +5,10 @@ subscriber is marked `complained` and the address gets a `complaint` suppression
 found by our own identifiers only — the VERP token of the address the report reached, else a
 token inside the report (the original's Return-Path, List-Unsubscribe link, reply+ address) or
 our Message-ID in the original's headers, each verified with our keys — never by the addresses the
-report names, which anyone can write. Feedback types that are not complaints (`auth-failure`, a
-DMARC forensic report; `not-spam`) are recorded and change nothing.
+report names, which anyone can write. An `opt-out` report (the reader asked their provider to
+take them off the list, not to report spam) unsubscribes them from the list the message came from.
+Other feedback types that are not complaints (`auth-failure`, a DMARC forensic report; `not-spam`)
+are recorded and change nothing; neither counts in the complaint rate.
 
 The complaint rate per campaign (`complaint_counts`) is what `mailer report` and the admin show
 against the 0.3% line the large mailbox providers hold bulk senders to.
@@ -19,16 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from mailer import tokens
 from mailer.errors import TokenError
+from mailer.inbound.feedback_types import COMPLAINT_TYPES, OPT_OUT_TYPES
 from mailer.inbound.models import InboundKind, InboundMessage
-from mailer.sending.models import Delivery
+from mailer.sending.models import Campaign, Delivery
 from mailer.settings import Settings
 from subscribers.errors import InvalidAddress
-from subscribers.models import Subscriber, SubscriberStatus, SuppressionReason
+from subscribers.models import Subscriber, SubscriberStatus, Subscription, SuppressionReason
 
 if TYPE_CHECKING:
     from mailer.inbound.judgement import Classification
@@ -73,8 +76,7 @@ def record_complaint(
 ) -> str:
     """Attribute the complaint, mark and suppress the complainer. The caller commits."""
     # Imported here: `mailer report` counts complaints (`complaint_counts`) without loading the
-    # classifier's detectors (every family's, ~80 ms) or the address validation (~30 ms).
-    from mailer.inbound.detectors.rfc5965 import COMPLAINT_TYPES
+    # address validation (~30 ms).
     from subscribers.suppression import add_suppression
 
     # The report is about the original it carries: a verified token or Message-ID of ours in it
@@ -87,6 +89,8 @@ def record_complaint(
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if subscriber is None or not subscriber.email:
         return f"feedback report ({feedback or 'unknown type'}) for none of our subscribers"
+    if feedback in OPT_OUT_TYPES and row is not None:
+        return _opt_out(session, subscriber, row)
     if feedback and feedback not in COMPLAINT_TYPES:
         return f"feedback report ({feedback}) about mail to {subscriber.email}; not a complaint"
     subscriber.status = SubscriberStatus.COMPLAINED
@@ -105,6 +109,38 @@ def record_complaint(
     return f"complaint ({feedback or 'abuse'}): {subscriber.email} marked complained and suppressed"
 
 
+def _opt_out(session: Session, subscriber: Subscriber, delivery: Delivery) -> str:
+    """The reader asked their provider to stop this list's mail: unsubscribe them from it, as the
+    List-Unsubscribe link would (not a spam complaint: no suppression, no `complained`)."""
+    campaign = session.get(Campaign, delivery.campaign_id)
+    subscription = (
+        session.scalar(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id,
+                Subscription.list_id == campaign.list_id,
+            )
+        )
+        if campaign is not None
+        else None
+    )
+    if subscription is None:
+        return f"opt-out report for {subscriber.email}, who is not on that list any more"
+    from subscribers.lifecycle import unsubscribe  # as add_suppression above: not for counting
+
+    unsubscribe(session, subscription, "by an opt-out report from their mailbox provider")
+    return f"opt-out report: {subscriber.email} unsubscribed from the list"
+
+
+def _is_a_complaint() -> ColumnElement[bool]:
+    """A COMPLAINT row counts in the rate unless its report names a feedback type that is not a
+    complaint (the detector's reason reads "feedback report (<type>) …")."""
+    typed = InboundMessage.reason.like("feedback report (%")
+    return or_(
+        not_(typed),
+        *(InboundMessage.reason.like(f"feedback report ({t})%") for t in sorted(COMPLAINT_TYPES)),
+    )
+
+
 def complaint_counts(
     session: Session, campaign_id: int, delivered: int | None = None
 ) -> ComplaintCounts:
@@ -120,6 +156,7 @@ def complaint_counts(
                 Delivery.campaign_id == campaign_id,
                 InboundMessage.kind == InboundKind.COMPLAINT,
                 InboundMessage.subscriber_id.is_not(None),
+                _is_a_complaint(),
             )
         )
         or 0

@@ -19,7 +19,8 @@ How a reason is chosen:
 1. a *specific* status code decides (``5.1.1`` user unknown, ``5.2.2`` mailbox full, ``5.7.26``
    authentication…);
 2. otherwise (no code, or a generic one such as ``5.0.0``, ``5.5.0``, ``5.7.1``, ``4.7.0``) the
-   phrases of the text decide, in the order of `REASONS` (English and Spanish at least);
+   phrases of the text decide, in the order of `REASONS` (English and Spanish; a missing or full
+   mailbox also in German, French, Italian, Portuguese and Russian);
 3. otherwise the generic code's own reason, else `other`.
 An address-level reason under a temporary (4.x.x or 4xx) failure is a lookup that failed for now:
 it becomes `network` (a domain) or `other` (a mailbox), both soft.
@@ -106,6 +107,9 @@ REASONS: tuple[ReasonRule, ...] = (
             r"excede (?:la|su) cuota",
             r"bo[iî]te (?:aux lettres )?pleine|postfach (?:ist )?voll|caixa (?:postal )?cheia",
             r"casella piena",
+            # the mailbox "… is full" with words between (the recipient's, de correo…)
+            r"(?:postfach|bo[iî]te aux lettres|caixa|casella|buz[oó]n)\b[^.]{0,40}"
+            r"\b(?:voll|pleine|cheia|piena|lleno)\b",
             r"(?:exceed|exceeds|exceeding) (?:their |the |his |her )?(?:mailbox )?quota",
             r"mail ?folder is full|quota violation",
         ),
@@ -114,7 +118,12 @@ REASONS: tuple[ReasonRule, ...] = (
         Reason.HAS_MOVED,
         True,
         frozenset({"x.1.6"}),
-        _phrases(r"\bhas moved\b", r"address (?:has )?changed", r"mailbox (?:has )?moved"),
+        _phrases(
+            r"\bhas moved\b",
+            r"address (?:has )?changed",
+            r"mailbox (?:has )?moved",
+            r"user not local; please try",  # RFC 5321 4.2.2's 551 reply, with the new address
+        ),
     ),
     ReasonRule(
         Reason.MAILBOX_DISABLED,
@@ -146,10 +155,15 @@ REASONS: tuple[ReasonRule, ...] = (
             r"no such (?:domain|host)",
             r"name or service not known",
             r"unrouteable (?:mail )?domain",
+            r"all relevant mx records point to non-existent hosts",  # Exim
             r"\bnxdomain\b",
             r"no (?:mx|mail exchanger|valid mx)",
+            # qmail-remote: "Sorry, I couldn't find any host by that name" / "… named x" /
+            # "… find a mail exchanger or IP address"
+            r"(?:couldn't|could not|can't|cannot) find (?:any host|a mail exchanger|an? mx)",
             r"does not accept (?:any )?mail",
-            r"not accepting (?:network )?(?:messages|mail)",
+            # a domain that takes no mail, not a reader refusing one sender ("… mail from x")
+            r"not accepting (?:network )?(?:messages|mail)(?! from)",
             r"null mx",
             r"unable to route",
             r"dominio (?:no existe|desconocido|inexistente)",
@@ -184,10 +198,22 @@ REASONS: tuple[ReasonRule, ...] = (
             r"not our customer",
             r"usuario (?:desconocido|no existe|inexistente)",
             r"destinatario (?:desconocido|no existe|inexistente)",
-            r"(?:direcci[oó]n|cuenta|buz[oó]n) (?:de correo )?(?:no existe|inexistente)",
+            r"(?:direcci[oó]n|cuenta|buz[oó]n) (?:de correo(?: electr[oó]nico)? )?"
+            r"(?:no existe|inexistente)",
+            r"e-mail-adresse wurde\b[^.]{0,60}\bnicht gefunden",  # Exchange, German
             r"utilisateur inconnu|destinataire inconnu|adresse (?:destinataire )?invalide",
             r"benutzer unbekannt|unbekannter empf[aä]nger|usu[aá]rio desconhecido",
             r"utente sconosciuto",
+            # "the recipient/mailbox does not exist / was not found", in the usual languages
+            r"usuario no (?:encontrado|existe|v[aá]lido)",
+            r"empf[aä]nger (?:wurde )?nicht gefunden|(?:postfach|mailbox|benutzer|empf[aä]nger)"
+            r" (?:existiert nicht|nicht vorhanden)",
+            r"(?:bo[iî]te aux lettres|destinataire|adresse|utilisateur) "
+            r"(?:inexistante?|inconnue?)",
+            r"(?:utente|casella(?: di posta)?|indirizzo|destinatario) (?:inesistente|non esiste)",
+            r"(?:conta|caixa(?: postal| de correio)?|usu[aá]rio|destinat[aá]rio|endere[cç]o)"
+            r"(?: de e-?mail)? (?:n[aã]o existe|inexistente|n[aã]o encontrad[oa])",
+            r"(?:почтовый ящик|пользователь|адресат) (?:не существует|не найден)",
             r"user not known|n'existe (?:pas|plus)|no longer valid",
             r"invalid (?:final delivery )?userid",
         ),
@@ -313,7 +339,8 @@ _COMMAND_PHRASES = re.compile(
     r"after (rcpt(?: to)?|mail from|end of data|data)\b|"
     r"did not like our (rcpt to|mail from|final data|data)|"
     r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to|"
-    r"does not like (recipient)",
+    r"does not like (recipient)|"
+    r"^\W*(?:[45]\d\d[ -])?(?:[45]\.\d+\.\d+ )?(rcpt) to:\s*<",
     re.I,
 )
 # A transcript's lines, also once joined into one diagnostic line (">>> DATA <<< 550 …").
@@ -389,6 +416,12 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
+)
+
+
+# Postfix's local(8)/pipe(8) and Sendmail's prog mailer when the command they ran failed.
+_LOCAL_PROGRAM = re.compile(
+    r"command died with status|command time limit exceeded|command output:|\bx-unix;", re.I
 )
 
 
@@ -472,6 +505,10 @@ def judge(status: str, text: str, command: str | None = None) -> Judgement:
     if command == "MAIL" and is_hard(reason):
         # Refused at MAIL FROM: the server rejected our sender, not the reader's address.
         reason, rule = Reason.POLICY_BLOCKED, f"{rule}, at MAIL FROM (our sender)"
+    if is_hard(reason) and _LOCAL_PROGRAM.search(text):
+        # A delivery program's exit code, which the MTA turned into a status (sysexits 67 ->
+        # 5.1.1): the recipient's system failed, it did not say the address is gone.
+        reason, rule = Reason.OTHER, f"{rule}, a local delivery program failed"
     if (
         reason == Reason.USER_UNKNOWN
         and key not in _ADDRESS_CODES

@@ -337,3 +337,322 @@ def test_a_post_an_fml_list_distributed_is_not_a_list_notice() -> None:
     )
     got = judge(raw, mail_from="rosa@home.example.net", rcpt_to="", domain=DOMAIN)
     assert got.kind != InboundKind.BOUNCE and not got.failures
+
+
+def test_each_qmail_recipient_is_judged_by_its_own_sorry_line() -> None:
+    """qmail-send writes one "<address>:" block per recipient with qmail-remote's own sentence,
+    often without a (#5.x.x) code: each address gets its own error, never a neighbour's."""
+    raw = _notice(
+        """\
+        From: MAILER-DAEMON@mx.example.org
+        To: bounces@news.example.com
+        Subject: failure notice
+        """,
+        """\
+        Hi. This is the qmail-send program at mx.example.org.
+        I'm afraid I wasn't able to deliver your message to the following addresses.
+        This is a permanent error; I've given up. Sorry it didn't work out.
+
+        <ana@gone.example.net>:
+        Sorry, I couldn't find any host by that name.
+
+        <luis@corp.example.com>:
+        Sorry, no mailbox here by that name.
+
+        <eva@mx.example.edu>:
+        Sorry, I couldn't find a mail exchanger or IP address.
+
+        <joan@full.example.org>:
+        The recipient's mailbox is full; try again later.
+
+        --- Below this line is a copy of the message.
+
+        From: newsletter@news.example.com
+        To: ana@gone.example.net
+        Subject: Weekly
+        """,
+    )
+    assert _failures(raw) == {
+        "ana@gone.example.net": ("host_unknown", True),
+        "luis@corp.example.com": ("user_unknown", True),
+        "eva@mx.example.edu": ("host_unknown", True),
+        "joan@full.example.org": ("mailbox_full", False),
+    }
+
+
+def _report_without_diagnostic(recipients: list[str], notice: str) -> bytes:
+    """A multipart/report whose delivery-status blocks carry only Status 5.0.0 (no
+    Diagnostic-Code): the reason is in the notice's words alone."""
+    blocks = "\n".join(
+        f"Final-Recipient: rfc822; {r}\nAction: failed\nStatus: 5.0.0\n" for r in recipients
+    )
+    return _notice(
+        """\
+        From: Mail Administrator <postmaster@carrier.example.jp>
+        To: bounces@news.example.com
+        Subject: Mail System Error - Returned Mail
+        MIME-Version: 1.0
+        Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+        """,
+        f"--b1\nContent-Type: text/plain; charset=us-ascii\n\n{textwrap.dedent(notice)}\n"
+        f"--b1\nContent-Type: message/delivery-status\n\n"
+        f"Reporting-MTA: dns; mx.carrier.example.jp\n\n{blocks}\n--b1--\n",
+    )
+
+
+def test_a_one_recipient_report_is_judged_with_the_sentence_above_its_address() -> None:
+    """No Diagnostic-Code: the notice's own sentence ("account is disabled") states the reason,
+    over the bare "550 user unknown" beside the address (a disabled account may come back)."""
+    alone = _report_without_diagnostic(
+        ["nao@carrier.example.jp"],
+        """\
+        Your message could not be sent to the following address.
+
+        The user(s) account is disabled.
+
+        <nao@carrier.example.jp>: 550 user unknown (in reply to RCPT TO command)
+        """,
+    )
+    assert _failures(alone) == {"nao@carrier.example.jp": ("mailbox_disabled", False)}
+    # With several recipients the lines above one address may be another's: not borrowed.
+    several = _report_without_diagnostic(
+        ["ana@corp.example.net", "luis@corp.example.net"],
+        """\
+        <ana@corp.example.net>: 552 mailbox full
+        <luis@corp.example.net>: 550 user unknown (in reply to RCPT TO command)
+        """,
+    )
+    assert _failures(several) == {
+        "ana@corp.example.net": ("mailbox_full", False),
+        "luis@corp.example.net": ("user_unknown", True),
+    }
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (  # a reply quoting the bounce the person got
+            "Re: Undelivered Mail Returned to Sender",
+            """\
+            Hi, I got this when I forwarded your briefing to a colleague. Is the address wrong?
+
+            > <kim@other.example.org>: host mx.other.example.org said: 550 5.1.1 User unknown
+            """,
+        ),
+        (  # a mail client's forward of a bounce
+            "Fwd: Delivery failure",
+            """\
+            FYI, see below.
+
+            ---------- Forwarded message ---------
+            From: Mail Delivery Subsystem <mailer-daemon@mail.example.org>
+            Subject: Delivery Status Notification (Failure)
+
+            Delivery to the following recipient failed permanently:
+
+                 kim@other.example.org
+
+            The email account that you tried to reach does not exist.
+            """,
+        ),
+        (  # "On <date>, <who> wrote:" then the bounce, unquoted
+            "Re: Mail delivery failed: returning message to sender",
+            """\
+            Why did I get this?
+
+            On Mon, 1 Dec 2025 at 08:00, Mail Delivery System <mailer-daemon@mx.example.org> wrote:
+
+              kim@other.example.org
+                550 5.1.1 User unknown
+            """,
+        ),
+        (  # Outlook: a rule, then the quoted message's From/Sent/Subject lines
+            "RE: Undeliverable: Weekly briefing",
+            """\
+            My colleague's address changed, please use kim.new@other.example.org.
+
+            ________________________________
+            From: Microsoft Outlook <postmaster@other.example.org>
+            Subject: Undeliverable: Weekly briefing
+
+            Delivery has failed to these recipients or groups:
+
+            kim@other.example.org
+            The email address you entered could not be found.
+            """,
+        ),
+    ],
+)
+def test_a_persons_reply_or_forward_of_a_bounce_is_not_a_bounce(subject: str, body: str) -> None:
+    """Sent by a person to an address that is not our bounces+ one: the quoted failure is theirs
+    to tell us about, never a failed delivery of ours (the reader named must not be suppressed)."""
+    raw = _notice(
+        f"""\
+        From: Pat Lee <pat@corp.example.net>
+        To: briefing@{DOMAIN}
+        Subject: {subject}
+        """,
+        body,
+    )
+    got = judge(raw, mail_from="pat@corp.example.net", rcpt_to=f"briefing@{DOMAIN}", domain=DOMAIN)
+    assert got.kind != InboundKind.BOUNCE and not got.failures, got.reason
+
+
+def test_a_mail_systems_notice_answering_a_re_subject_is_still_a_bounce() -> None:
+    """Some gateways answer with "RE: <subject> : non remis": no quoting, so still a notice."""
+    raw = _notice(
+        f"""\
+        From: gateway-notices@relay.example.fr
+        To: briefing@{DOMAIN}
+        Subject: RE: Weekly briefing : non remis (delivery failed)
+        """,
+        """\
+        Votre message n'a pas pu etre delivre a
+        kim@other.example.fr
+
+        Your message could not be delivered to
+        kim@other.example.fr
+        """,
+    )
+    got = judge(raw, mail_from=None, rcpt_to=f"briefing@{DOMAIN}", domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE
+    assert [f.recipient for f in got.failures] == ["kim@other.example.fr"]
+
+
+def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> None:
+    """Apple Mail sends it with Auto-Submitted from the reader's address; the reader asked to
+    leave the list (an opt-out feedback), which must not be dropped as an automatic reply."""
+    raw = _notice(
+        f"""\
+        From: ana@icloud.example.com
+        To: list-unsubscribe@{DOMAIN}
+        Subject: unsubscribe
+        Auto-Submitted: auto-replied
+        X-Apple-Unsubscribe: true
+        """,
+        """\
+        Apple Mail sent this email to unsubscribe from the message "Weekly briefing".
+        """,
+    )
+    got = judge(raw, mail_from="ana@icloud.example.com", rcpt_to=f"x@{DOMAIN}", domain=DOMAIN)
+    assert got.kind == InboundKind.COMPLAINT
+    assert [(f.recipient, f.reason) for f in got.failures] == [
+        ("ana@icloud.example.com", "feedback:opt-out")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("subtype", "reason", "hard"),
+    [
+        ("NoEmail", "user_unknown", True),
+        ("MailboxFull", "mailbox_full", False),
+        ("ContentRejected", "spam_or_content", False),
+        ("General", "other", False),
+    ],
+)
+def test_an_ses_bounce_without_a_status_is_judged_by_its_bounce_subtype(
+    subtype: str, reason: str, hard: bool
+) -> None:
+    """SES's JSON names the reason in bounceSubType when the recipient carries no status nor
+    diagnosticCode (SES developer guide: NoEmail, MailboxFull, ContentRejected…)."""
+    doc = (
+        '{"notificationType":"Bounce","bounce":{"bounceType":"Permanent",'
+        f'"bounceSubType":"{subtype}","bouncedRecipients":[{{"emailAddress":"ana@corp.example.net"}}]}},'
+        '"mail":{"source":"briefing@news.example.com"}}'
+    )
+    raw = _notice(
+        f"""\
+        From: no-reply@sns.amazonaws.com
+        To: bounces@{DOMAIN}
+        Subject: AWS Notification Message
+        """,
+        doc + "\n",
+    )
+    assert _failures(raw) == {"ana@corp.example.net": (reason, hard)}
+
+
+def test_a_localised_exchange_style_notice_names_each_recipients_own_error() -> None:
+    """Notices written in the reader's language (here Spanish and German, as Exchange writes
+    them without a report part): the failed addresses and their reasons are read all the same."""
+    spanish = _notice(
+        f"""\
+        From: Administrador del sistema <postmaster@correo.example.mx>
+        To: bounces@{DOMAIN}
+        Subject: No se puede entregar: Boletin semanal
+        """,
+        """\
+        Su mensaje no llegó a algunos o a todos los destinatarios.
+
+        No se pudo entregar a los siguientes destinatarios:
+
+              jorge.perez@correo.example.mx el 01/12/2025 08:00
+                    El buzón de correo del destinatario está lleno.
+              maria.lopez@correo.example.mx el 01/12/2025 08:00
+                    La dirección de correo electrónico no existe.
+        """,
+    )
+    assert _failures(spanish) == {
+        "jorge.perez@correo.example.mx": ("mailbox_full", False),
+        "maria.lopez@correo.example.mx": ("user_unknown", True),
+    }
+    german = _notice(
+        f"""\
+        From: Systemadministrator <postmaster@mail.example.de>
+        To: bounces@{DOMAIN}
+        Subject: Unzustellbar: Weekly briefing
+        """,
+        """\
+        Ihre Nachricht hat einige oder alle Empfänger nicht erreicht.
+
+              klaus.meier@mail.example.de am 01.12.2025 08:00
+                    Die E-Mail-Adresse wurde im E-Mail-System des Empfängers nicht gefunden.
+        """,
+    )
+    assert _failures(german) == {"klaus.meier@mail.example.de": ("user_unknown", True)}
+
+
+def test_a_recipient_named_only_in_a_header_is_judged_by_the_notice_about_it() -> None:
+    """X-Failed-Recipients names the address; the notice's text, about it alone, says why."""
+    raw = _notice(
+        f"""\
+        From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
+        To: bounces@{DOMAIN}
+        Subject: Mail delivery failed
+        X-Failed-Recipients: ana@corp.example.net
+        """,
+        """\
+        A message that you sent could not be delivered: the recipient's mailbox is full.
+        """,
+    )
+    assert _failures(raw) == {"ana@corp.example.net": ("mailbox_full", False)}
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Delivered: Weekly briefing",
+            "Your message has been delivered to the following recipients:\n\n"
+            "ana@corp.example.net (ana@corp.example.net)\n",
+        ),
+        (
+            "Relayed: Weekly briefing",
+            "Delivery to these recipients or groups is complete, but no delivery notification "
+            "was sent by the destination server:\n\nana@corp.example.net (ana@corp.example.net)\n",
+        ),
+    ],
+)
+def test_a_mail_systems_delivery_receipt_is_a_delivery_not_a_failure(
+    subject: str, body: str
+) -> None:
+    """Exchange's text receipts list the recipients the message reached: none of them failed."""
+    raw = _notice(
+        f"""\
+        From: Microsoft Outlook <postmaster@corp.example.net>
+        To: bounces@{DOMAIN}
+        Subject: {subject}
+        """,
+        body,
+    )
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert (got.kind, got.failures) == (InboundKind.DELIVERED, ())

@@ -128,6 +128,13 @@ def test_auto_reply_headers(headers: dict[str, str]) -> None:
         "Autoreply: Security Chatter",
         "RE: Out of the Office",
         "Réponse automatique : Security Chatter",
+        # Outlook's "Automatic reply:" in other languages
+        "Automatisch antwoord: Security Chatter",
+        "Odpowiedź automatyczna: Security Chatter",
+        "Автоматический ответ: Security Chatter",
+        "自動応答: Security Chatter",
+        "自动回复: Security Chatter",
+        "자동 회신: Security Chatter",
     ],
 )
 def test_auto_reply_subjects(subject: str) -> None:

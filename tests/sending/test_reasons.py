@@ -209,3 +209,58 @@ def test_a_reason_a_notice_names_keeps_the_temporary_rule() -> None:
     later = reasons.named(reasons.Reason.USER_UNKNOWN, "4.0.0", "450 try again")
     assert (now.reason, now.hard) == (reasons.Reason.USER_UNKNOWN, True)
     assert (later.reason, later.hard) == (reasons.Reason.OTHER, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # RFC 5321 4.2.2: 551 "User not local; please try <forward-path>": the address moved.
+        ("551 User not local; please try <ana@new.example.org>", reasons.Reason.HAS_MOVED),
+        # Exim's router when every MX of the domain names a host that does not exist.
+        ("all relevant MX records point to non-existent hosts", reasons.Reason.HOST_UNKNOWN),
+        # A reply that repeats the RCPT TO command it refuses answered RCPT: a dead mailbox.
+        ("550 RCPT TO:<ana@mail.example.net> User unknown", reasons.Reason.USER_UNKNOWN),
+    ],
+)
+def test_an_address_level_failure_in_a_mail_systems_own_words_is_hard(
+    text: str, reason: reasons.Reason
+) -> None:
+    judged = reasons.judge("", text)
+    assert (judged.reason, judged.hard) == (reason, True), judged
+
+
+def test_a_local_delivery_programs_exit_status_is_not_a_dead_address() -> None:
+    """Postfix maps a pipe command's exit code to a status (sysexits 67 -> 5.1.1): the program
+    failed on the recipient's system; it is not the remote server saying the address is gone."""
+    judged = reasons.judge(
+        "5.1.1",
+        'Command died with status 67: "/usr/local/bin/deliver-mail". Command output: '
+        "deliver-mail: lookup failed",
+    )
+    assert (judged.reason, judged.hard) == (reasons.Reason.OTHER, False), judged
+    # The same code from a server that looked the address up is still a dead mailbox.
+    assert reasons.judge("5.1.1", "550 5.1.1 <ana@example.org>: User unknown").hard
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("550 Usuario no encontrado", reasons.Reason.USER_UNKNOWN),
+        ("550 Der Empfänger wurde nicht gefunden", reasons.Reason.USER_UNKNOWN),
+        ("550 Postfach existiert nicht", reasons.Reason.USER_UNKNOWN),
+        ("550 Boîte aux lettres inexistante", reasons.Reason.USER_UNKNOWN),
+        ("550 Utente inesistente", reasons.Reason.USER_UNKNOWN),
+        ("550 Conta de e-mail não existe", reasons.Reason.USER_UNKNOWN),
+        ("550 Почтовый ящик не существует", reasons.Reason.USER_UNKNOWN),
+        ("552 Das Postfach des Empfängers ist voll", reasons.Reason.MAILBOX_FULL),
+        ("552 Boîte aux lettres du destinataire pleine", reasons.Reason.MAILBOX_FULL),
+        ("552 A caixa de correio está cheia", reasons.Reason.MAILBOX_FULL),
+    ],
+)
+def test_a_missing_or_full_mailbox_is_read_in_the_usual_languages(
+    text: str, reason: reasons.Reason
+) -> None:
+    """Mail systems answer in their own language; a missing mailbox is a dead address (said at
+    RCPT), a full one soft, whatever the language."""
+    judged = reasons.judge("", f"{text} (in reply to RCPT TO command)")
+    assert (judged.reason, judged.hard) == (reason, reason == reasons.Reason.USER_UNKNOWN)

@@ -22,6 +22,7 @@ tests/inbound/test_detectors.py.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from mailer.inbound.detectors import families, flufl, loop, optout, rfc3464, rfc3834, rfc5965, text
@@ -66,13 +67,40 @@ def guarded(name: str, detector: Detector, mail: Mail) -> Verdict | None:
         return None
 
 
+# A person's reply or forward: the subject's "Re:" / "Fwd:" (and their usual translations) and
+# the body's quoting (">" lines) or a mail client's forward/original-message divider.
+_PERSONS_SUBJECT = re.compile(
+    r"^\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|antw|enc|res|odp|ynt|vl)\s*(?:\[\d+\])?\s*:", re.I
+)
+_PERSONS_QUOTING = re.compile(
+    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:|"
+    r"^on .{4,120} wrote:\s*$|"  # Gmail, Apple Mail, Thunderbird: "On <date>, <who> wrote:"
+    r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
+    re.I | re.M,
+)
+
+
+def _persons_reply(mail: Mail) -> bool:
+    """A person replied to or forwarded a message (a bounce, maybe): their quote is not a mail
+    system's report. A mail system's own notice may carry "RE:" from the subject it answers,
+    but it does not quote like a mail client."""
+    return bool(_PERSONS_SUBJECT.match(mail.subject) and _PERSONS_QUOTING.search(mail.text))
+
+
 def looks_like_bounce(mail: Mail) -> bool:
-    """Worth scanning as a non-standard bounce: a client quoting an error is not."""
+    """Worth scanning as a non-standard bounce: a client quoting an error is not.
+
+    A mail system's envelope or From, a report, or our bounces+ address decide; failing those, a
+    bounce-like subject, unless the message is a person's reply or forward of one (sent to our
+    reply+ address, or with "Re:" / "Fwd:" and a mail client's quoting).
+    """
     if mail.address_kind == "bounces" or mail.null_sender or mail.from_daemon:
         return True
     if mail.msg.get_content_type() == "multipart/report":
         return True
-    return bool(text.BOUNCE_SUBJECT.search(mail.subject)) and mail.address_kind != "reply"
+    if mail.address_kind == "reply" or _persons_reply(mail):
+        return False
+    return bool(text.BOUNCE_SUBJECT.search(mail.subject))
 
 
 def _plainly_auto_reply(mail: Mail) -> bool:

@@ -14,6 +14,7 @@ import logging
 from flufl.bounce._scan import _DETECTORS  # type: ignore[import-untyped]
 
 from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure
+from mailer.inbound.detectors.text import notice_text
 from mailer.inbound.models import InboundKind
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,15 @@ def failures(mail: Mail) -> list[Failure]:
             temporary, permanent = set(found[0]), set(found[1])
             break
     out = []
+    alone = len(permanent | temporary) == 1
     for is_permanent, found_set in ((True, permanent), (False, temporary - permanent)):
         for addr in sorted(found_set, key=str):
             recipient = addr.decode("utf-8", "replace") if isinstance(addr, bytes) else str(addr)
             action = "failed" if is_permanent else "delayed"
-            out.append(failure(recipient, "", _near(mail.text, recipient), action))
+            # An address found in a header only (X-Failed-Recipients): a notice about it alone
+            # is its diagnostic.
+            near = _near(mail.text, recipient) or (notice_text(mail)[:600] if alone else "")
+            out.append(failure(recipient, "", near, action))
     return out
 
 

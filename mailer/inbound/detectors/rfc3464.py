@@ -94,19 +94,26 @@ def per_recipient(mail: Mail) -> list[dict[str, str]]:
     return [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
 
 
-def _context(mail: Mail, address: str) -> str:
-    """The human-readable lines near the recipient, when the report has no Diagnostic-Code."""
+def _context(mail: Mail, address: str, alone: bool) -> str:
+    """The human-readable lines near the recipient, when the report has no Diagnostic-Code.
+
+    A report about one recipient often states its reason in a sentence above the address ("The
+    user(s) account is disabled." then "<r@example.org>: 550 user unknown"): that sentence is
+    about this recipient too. With several recipients, the lines above may be another's.
+    """
     lines = mail.text.splitlines()
     for i, line in enumerate(lines):
         if address and address.lower() in line.lower():
-            return " ".join(x.strip() for x in lines[i : i + 6])
+            above = [j for j in range(i - 1, -1, -1) if lines[j].strip()][:3] if alone else []
+            return " ".join(x.strip() for x in lines[min(above, default=i) : i + 6] if x.strip())
     return " ".join(x.strip() for x in lines if x.strip())[:600]
 
 
 def detect(mail: Mail) -> Verdict | None:
     failures: list[Failure] = []
     delivered = 0
-    for block in per_recipient(mail):
+    blocks = per_recipient(mail)
+    for block in blocks:
         final = _address(block.get("final-recipient", ""))
         original = _address(block.get("original-recipient", ""))
         recipient = final or original
@@ -119,7 +126,7 @@ def detect(mail: Mail) -> Verdict | None:
             continue
         diagnostic = _strip_type(block.get("diagnostic-code", ""))
         if not diagnostic or len(diagnostic) < 12:
-            diagnostic = f"{diagnostic} {_context(mail, recipient)}".strip()
+            diagnostic = f"{diagnostic} {_context(mail, recipient, len(blocks) == 1)}".strip()
         if not re.match(r"[245]\.\d", status):
             status = ""
         command = reasons.smtp_command(diagnostic) or reasons.smtp_command(mail.text)

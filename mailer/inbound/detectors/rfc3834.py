@@ -24,6 +24,33 @@ _AUTO_SUBJECT = re.compile(
     r")",
     re.I,
 )
+# Mail clients' own "Automatic reply:" in other languages (Outlook's localised prefixes and
+# the usual vacation subjects), matched after `normalise` (so written here as it leaves it).
+_LOCALISED_SUBJECTS = tuple(
+    normalise(words)
+    for words in (
+        "Automatisch antwoord",
+        "Afwezig",
+        "Automatiskt svar",
+        "Automatisk svar",
+        "Autosvar",
+        "Automaattinen vastaus",
+        "Odpowiedź automatyczna",
+        "Automatyczna odpowiedź",
+        "Automatická odpověď",
+        "Automatikus válasz",
+        "Otomatik yanıt",
+        "Автоматический ответ",
+        "Автоответ",
+        "自動応答",
+        "自動返信",
+        "不在通知",
+        "自动回复",
+        "自動回覆",
+        "자동 회신",
+        "자동 응답",
+    )
+)
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 
@@ -47,7 +74,7 @@ def why(mail: Mail) -> str | None:
     if "autoresponder" in header(msg, "X-POST-MessageClass").lower():
         return "X-POST-MessageClass: autoresponder"
     subject = normalise(REPLY_PREFIX.sub("", mail.subject))
-    if _AUTO_SUBJECT.match(subject):
+    if _AUTO_SUBJECT.match(subject) or subject.startswith(_LOCALISED_SUBJECTS):
         return f"subject {mail.subject!r}"
     return None
 

@@ -9,8 +9,9 @@ Hotmail/Outlook.com JMRP) forward the original with a "complaint about message f
 Who complained is found by the delivery token (the VERP address the report reached, or a token in
 the original's Return-Path, List-Unsubscribe or our Message-ID, collected in `Verdict.tokens`),
 never by the addresses in the report alone. Feedback-Type `abuse`, `fraud`, `virus` and `other`
-are complaints that stop mail; `auth-failure` (DMARC forensic reports) and `not-spam` are recorded
-only: they say nothing about the reader's wish.
+are complaints that stop mail; `opt-out` (and Apple Mail's Unsubscribe button) unsubscribes the
+reader from the list; `auth-failure` (DMARC forensic reports) and `not-spam` are recorded only: they
+say nothing about the reader's wish.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from mailer.inbound.detectors.base import (
     own_parts,
     part_text,
 )
+from mailer.inbound.feedback_types import COMPLAINT_TYPES as COMPLAINT_TYPES
+from mailer.inbound.feedback_types import OPT_OUT_TYPES as OPT_OUT_TYPES
 from mailer.inbound.message import header
 from mailer.inbound.models import InboundKind
 
-COMPLAINT_TYPES = {"abuse", "fraud", "virus", "other", "complaint"}
 _FIELD = re.compile(r"^(Feedback-Type|Original-Rcpt-To|Removal-Recipient):[ \t]*(.+)$", re.I | re.M)
 _JMRP = re.compile(r"complaint about message from|abuse report", re.I)
 TOKEN_IN_TEXT = re.compile(
@@ -79,7 +81,26 @@ def message_ids_inside(mail: Mail) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _apple_unsubscribe(mail: Mail) -> Verdict | None:
+    """Apple Mail's "Unsubscribe" button mails the List-Unsubscribe address with
+    `X-Apple-Unsubscribe: true` from the reader's own address: an opt-out, whatever address of
+    ours it reached (at the unsubscribe+ address, the address itself decides first)."""
+    if header(mail.msg, "X-Apple-Unsubscribe").strip().lower() != "true":
+        return None
+    reader = (Failure(recipient=mail.from_address, hard=False, reason="feedback:opt-out"),)
+    return Verdict(
+        InboundKind.COMPLAINT,
+        "rfc5965",
+        f"feedback report (opt-out) about {mail.from_address}: Apple Mail's unsubscribe",
+        reader if mail.from_address else (),
+        tokens_inside(mail),
+    )
+
+
 def detect(mail: Mail) -> Verdict | None:
+    apple = _apple_unsubscribe(mail)
+    if apple is not None:
+        return apple
     is_arf = mail.msg.get_param("report-type", "", header="Content-Type") == "feedback-report"
     is_arf = is_arf or any(
         p.get_content_type() == "message/feedback-report" for p in mail.msg.walk()

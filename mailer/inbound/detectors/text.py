@@ -45,10 +45,14 @@ ORIGINAL_STARTS = re.compile(
 )
 ERROR_WORDS = re.compile(
     r"\b[45]\d\d\b|[45]\.\d{1,3}\.\d{1,3}|unknown|not exist|no such|invalid|rejected|refused|"
-    r"full|quota|denied|failed|failure|error|undeliverable|unable|could not|cannot|blocked|"
+    r"full|quota|denied|failed|failure|error|undeliverable|unable|could(?: not|n't)|cannot|can't|"
+    r"blocked|"
     r"disabled|suspended|expired|not found|unavailable|timed out|no mailbox|unrouteable|"
     r"did not (?:receive|reach)|not delivered|malformed|incorrectly|syntax|"
-    r"desconocido|no existe|rechazad|fall[oó]",
+    r"desconocido|no existe|rechazad|fall[oó]|no encontrad|no se pudo|lleno|"
+    r"nicht (?:gefunden|zugestellt|zustellbar|erreicht|vorhanden)|unzustellbar|unbekannt|voll\b|"
+    r"inexistant|introuvable|inconnu|non remis|pleine|inesistente|sconosciut|"
+    r"n[aã]o (?:existe|encontrad)|cheia|не существует|не найден",
     re.I,
 )
 BOUNCE_SUBJECT = re.compile(
@@ -59,6 +63,17 @@ BOUNCE_SUBJECT = re.compile(
     r"rejected|bounced?|mensaje no entregado|no se pudo entregar|error de entrega|"
     r"unzustellbar|non remis|failed mail|delivery report|mail failure|nondeliverable|"
     r"エラー|不達|送信できません",
+    re.I,
+)
+
+
+# A mail system's receipt that the message *was* delivered or relayed (Exchange's "Delivered:" and
+# "Relayed:" notices, "successfully delivered"): addresses listed there did not fail.
+DELIVERED_WORDS = re.compile(
+    r"(?:has|have|was|were) been delivered to|was delivered to the following|"
+    r"delivery to (?:these|the following) recipients(?: or groups)? (?:is|was) complete|"
+    r"(?:was|were|has been) (?:successfully )?relayed|successfully delivered|"
+    r"delivered successfully",
     re.I,
 )
 
@@ -174,10 +189,11 @@ def failures(mail: Mail) -> list[Failure]:
     delayed = bool(
         re.search(r"delay|will (?:continue|keep) trying|still trying", mail.subject, re.I)
     )
-    for score, addr, window in ranked:
-        if score < max(top - 1, 2):
-            break
-        diagnostic = window if ERROR_WORDS.search(window) else text[:600]
+    kept = [r for r in ranked if r[0] >= max(top - 1, 2)]
+    for _score, addr, window in kept:
+        # A window without an error word borrows the notice's text only when the notice is about
+        # this one address: with several, the rest of the text is the other recipients' errors.
+        diagnostic = window if ERROR_WORDS.search(window) or len(kept) > 1 else text[:600]
         status = reasons.find_status(window)
         command = reasons.smtp_command(window) or reasons.smtp_command(text)
         action = "delayed" if delayed else "failed"
@@ -186,6 +202,11 @@ def failures(mail: Mail) -> list[Failure]:
 
 
 def detect(mail: Mail) -> Verdict | None:
+    notice = notice_text(mail)
+    if DELIVERED_WORDS.search(notice) and not ERROR_WORDS.search(notice):
+        return Verdict(
+            InboundKind.DELIVERED, "text", "a mail system's notice that the message was delivered"
+        )
     found = failures(mail)
     if not found:
         return None

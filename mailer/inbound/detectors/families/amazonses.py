@@ -11,11 +11,22 @@ import re
 
 from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure
 from mailer.inbound.models import InboundKind
+from mailer.sending.reasons import Reason
 
 NAME = "amazonses"
 _TYPE = re.compile(r'"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"')
 _RECIPIENT = re.compile(r'"emailAddress"\s*:\s*"([^"]+)"(?P<rest>[^{}]*)')
 _FIELD = r'"{name}"\s*:\s*"([^"]*)"'
+# SES's bounceSubType names the reason when a recipient carries no status nor diagnosticCode
+# (the SES developer guide's bounce types); the others say nothing about the address.
+_SUBTYPE = re.compile(r'"bounceSubType"\s*:\s*"([A-Za-z]+)"')
+_BY_SUBTYPE = {
+    "NoEmail": Reason.USER_UNKNOWN,
+    "MailboxFull": Reason.MAILBOX_FULL,
+    "MessageTooLarge": Reason.SPAM_OR_CONTENT,
+    "ContentRejected": Reason.SPAM_OR_CONTENT,
+    "AttachmentRejected": Reason.SPAM_OR_CONTENT,
+}
 
 
 def claims(mail: Mail) -> bool:
@@ -35,6 +46,8 @@ def detect(mail: Mail) -> Verdict | None:
     if kind.group(1) == "Delivery":
         return Verdict(InboundKind.DELIVERED, f"family:{NAME}", "Amazon SES delivery notification")
     found: list[Failure] = []
+    subtype = _SUBTYPE.search(doc)
+    named = _BY_SUBTYPE.get(subtype.group(1)) if subtype else None
     for match in _RECIPIENT.finditer(doc):
         rest = match.group("rest")
         status = re.search(_FIELD.format(name="status"), rest)
@@ -49,6 +62,7 @@ def detect(mail: Mail) -> Verdict | None:
                     status.group(1) if status else "",
                     diagnostic.group(1) if diagnostic else "",
                     action.group(1) if action else "failed",
+                    reason=named if not (status or diagnostic) else None,
                 )
             )
     if kind.group(1) == "Complaint":
