@@ -30,8 +30,11 @@ def send(
         False, "--preview", help="Print the digest instead of sending it (nothing is recorded)"
     ),
 ) -> None:
-    """Send (or preview) the campaign's digest now; a digest already sent is not sent again."""
-    from mailer.db import session_scope
+    """Send (or preview) the campaign's digest now; a digest already sent is not sent again.
+
+    Exits 0 when the digest is sent or was sent before; 1 when it is not out (refused,
+    deferred, or held by another process: the message says what to do)."""
+    from mailer.db import get_sessionmaker, session_scope
     from mailer.engagement import digest as digests
     from mailer.sending import campaigns
     from mailer.sending.transport import make_transport
@@ -48,22 +51,28 @@ def send(
             subject, text, _html = digests.render_digest(built, settings)
             typer.echo(f"To: {who.name} <{who.email}>\nSubject: {subject}\n\n{text}")
             return
-        transport = make_transport(settings.smtp_url)
-        try:
-            result = digests.send_digest(
-                session, campaign_id, settings, transport, partner_slug=partner
-            )
-        finally:
-            transport.close()
+    # send_digest commits its claim and outcome itself: it gets the factory, not this session.
+    transport = make_transport(settings.smtp_url)
+    try:
+        result = digests.send_digest(
+            get_sessionmaker(),
+            campaign_id,
+            settings,
+            transport,
+            partner_slug=partner,
+            retry_failed=True,
+        )
+    finally:
+        transport.close()
     if result.sent:
         typer.echo(
             f"digest of campaign {campaign_id} sent to {result.partner_slug} "
             f"({result.readers} readers)"
         )
-    else:
-        typer.echo(f"digest of campaign {campaign_id} not sent: {result.detail}")
-        if result.detail != "already sent or being sent":
-            raise typer.Exit(1)
+        return
+    typer.echo(f"digest of campaign {campaign_id} not sent: {result.detail}")
+    if result.outcome is not digests.Outcome.ALREADY_SENT:
+        raise typer.Exit(1)
 
 
 def print_engagement(session: Session, campaign_id: int) -> None:

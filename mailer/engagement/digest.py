@@ -7,14 +7,16 @@ tracking never appears in it.
 
 Once per campaign and partner, whatever the number of workers and restarts: a `partner_digest`
 row, unique per (campaign, partner), is inserted (claimed) before the message is composed and
-sent; a worker that finds the row already there does nothing. A claim whose worker died before
-recording the relay's answer is taken over after MAILER_STALE_AFTER seconds, so the only possible
-duplicate is a digest that was in flight when its worker died.
+sent; a worker that finds the row already there does nothing. An error before the relay's answer
+gives the claim back; a claim whose process was killed before recording the answer is taken over
+after MAILER_STALE_AFTER seconds, by the tick and `mailer digest send` alike, so the only possible
+duplicate is a digest that was in flight when its process died.
 """
 
 from __future__ import annotations
 
 import email.policy
+import enum
 import hashlib
 import uuid
 from collections import defaultdict
@@ -26,7 +28,7 @@ from email.utils import format_datetime, parseaddr
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import tokens
 from mailer.content.document import long_date
@@ -235,12 +237,19 @@ def _insert(session: Session) -> postgresql.Insert | sqlite.Insert:
 
 
 def claim(
-    session: Session, campaign_id: int, partner_id: int, owner: str, *, stale_after: float
+    session: Session,
+    campaign_id: int,
+    partner_id: int,
+    owner: str,
+    *,
+    stale_after: float,
+    retry_failed: bool = False,
 ) -> bool:
     """Take the right to send this digest: True for exactly one caller. Commits.
 
     The row is inserted once (unique per campaign and partner); a claim older than
-    `stale_after` seconds whose sender never recorded an answer can be taken over."""
+    `stale_after` seconds whose sender never recorded an answer can be taken over, and with
+    `retry_failed` (`mailer digest send`, by hand) so can a digest the relay refused."""
     now = utcnow()
     inserted = session.execute(
         _insert(session)
@@ -259,6 +268,13 @@ def claim(
     )
     taken = inserted.first() is not None  # a row comes back only to the one who inserted
     if not taken:
+        stale = and_(
+            PartnerDigest.status == DigestStatus.CLAIMED,
+            PartnerDigest.claimed_at < now - timedelta(seconds=stale_after),
+        )
+        takeable = (
+            or_(stale, PartnerDigest.status == DigestStatus.FAILED) if retry_failed else stale
+        )
         taken = bool(
             rowcount(
                 session.execute(
@@ -266,10 +282,9 @@ def claim(
                     .where(
                         PartnerDigest.campaign_id == campaign_id,
                         PartnerDigest.partner_id == partner_id,
-                        PartnerDigest.status == DigestStatus.CLAIMED,
-                        PartnerDigest.claimed_at < now - timedelta(seconds=stale_after),
+                        takeable,
                     )
-                    .values(claimed_by=owner, claimed_at=now)
+                    .values(status=DigestStatus.CLAIMED, claimed_by=owner, claimed_at=now)
                     .execution_options(synchronize_session=False)
                 )
             )
@@ -288,58 +303,137 @@ def _record(session: Session, campaign_id: int, partner_id: int, **values: objec
     session.commit()
 
 
+def _release(
+    sessions: sessionmaker[Session], campaign_id: int, partner_id: int, owner: str
+) -> None:
+    """Give the claim back (only if it is still `owner`'s): the next try may send at once."""
+    with sessions() as session:
+        session.execute(
+            delete(PartnerDigest).where(
+                PartnerDigest.campaign_id == campaign_id,
+                PartnerDigest.partner_id == partner_id,
+                PartnerDigest.claimed_by == owner,
+                PartnerDigest.status == DigestStatus.CLAIMED,
+            )
+        )
+        session.commit()
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"  # this call sent it
+    ALREADY_SENT = "already sent"  # an earlier one did: nothing to do
+    IN_PROGRESS = "in progress"  # another process holds a live claim
+    FAILED = "failed"  # the relay refused it (now or before)
+    DEFERRED = "deferred"  # the relay could not take it now; the claim was given back
+
+
 @dataclass(frozen=True)
 class DigestResult:
     campaign_id: int
     partner_slug: str
-    sent: bool
+    outcome: Outcome
     readers: int
-    detail: str
+    detail: str  # the relay's reply, or why nothing was sent and what to do
+
+    @property
+    def sent(self) -> bool:
+        return self.outcome is Outcome.SENT
+
+
+def _not_taken(
+    session: Session, campaign_id: int, partner: Partner, settings: Settings
+) -> DigestResult:
+    """Why the claim was not ours, said so that a person knows what to do."""
+    row = session.scalar(
+        select(PartnerDigest).where(
+            PartnerDigest.campaign_id == campaign_id, PartnerDigest.partner_id == partner.id
+        )
+    )
+    if row is not None and row.status == DigestStatus.SENT:
+        when = f" on {row.sent_at:%Y-%m-%d %H:%M} UTC" if row.sent_at else ""
+        detail = f"already sent to {partner.slug}{when}"
+        return DigestResult(campaign_id, partner.slug, Outcome.ALREADY_SENT, row.readers, detail)
+    if row is not None and row.status == DigestStatus.FAILED:
+        detail = (
+            f"refused by the relay: {row.last_reply}; "
+            f"`mailer digest send {campaign_id}` tries again"
+        )
+        return DigestResult(campaign_id, partner.slug, Outcome.FAILED, row.readers, detail)
+    since = row.claimed_at if row is not None else utcnow()
+    free_at = since + timedelta(seconds=settings.stale_after)
+    detail = (
+        f"another mailer process has been sending it since {since:%Y-%m-%d %H:%M:%S} UTC; "
+        f"if none is running any more (it was stopped before it finished), run "
+        f"`mailer digest send {campaign_id}` again from {free_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"(MAILER_STALE_AFTER={settings.stale_after:g} s after the claim), or let the periodic "
+        "tick send it then"
+    )
+    return DigestResult(campaign_id, partner.slug, Outcome.IN_PROGRESS, 0, detail)
 
 
 def send_digest(
-    session: Session,
+    sessions: sessionmaker[Session],
     campaign_id: int,
     settings: Settings,
     transport: Transport,
     *,
     partner_slug: str | None = None,
+    retry_failed: bool = False,
 ) -> DigestResult:
-    """Send the campaign's digest to its issue's partner (or `partner_slug`), at most once."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise MailerError(f"no campaign {campaign_id}; see `mailer campaign list`")
-    partner = get_partner(session, partner_slug) if partner_slug else campaign.issue.partner
-    owner = uuid.uuid4().hex[:16]
-    if not claim(session, campaign_id, partner.id, owner, stale_after=settings.stale_after):
-        return DigestResult(campaign_id, partner.slug, False, 0, "already sent or being sent")
-    digest = build_digest(session, campaign_id, partner, settings.public_url)
-    message = compose_digest(digest, settings, when=utcnow())
-    reply: Reply = transport.send(message)[message.recipients[0]]
-    if reply.accepted:
-        _record(
+    """Send the campaign's digest to its issue's partner (or `partner_slug`), at most once.
+
+    Takes a session factory, not a session: the claim and the outcome are each committed as
+    they happen, in sessions of its own, whatever transaction the caller holds. An error
+    between the claim and the relay's answer gives the claim back before it propagates, so
+    the next `mailer digest send` or tick tries again at once; only a process killed in that
+    window leaves a claim behind, taken over after MAILER_STALE_AFTER seconds by either.
+    `retry_failed` (by hand) also sends a digest the relay refused before. Raises MailerError
+    for an unknown campaign or partner."""
+    with sessions() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise MailerError(f"no campaign {campaign_id}; see `mailer campaign list`")
+        partner = get_partner(session, partner_slug) if partner_slug else campaign.issue.partner
+        owner = uuid.uuid4().hex[:16]
+        stale_after = settings.stale_after
+        if not claim(
             session,
             campaign_id,
             partner.id,
-            status=DigestStatus.SENT,
-            sent_at=utcnow(),
-            message_id=message.message_id,
-            readers=digest.readers,
-            last_reply=str(reply)[:500],
-        )
-        return DigestResult(campaign_id, partner.slug, True, digest.readers, str(reply))
-    if reply.permanent:
-        _record(session, campaign_id, partner.id, status=DigestStatus.FAILED, last_reply=str(reply))
-    else:  # let the next tick try again: the claim goes away
-        session.execute(
-            delete(PartnerDigest).where(
-                PartnerDigest.campaign_id == campaign_id,
-                PartnerDigest.partner_id == partner.id,
-                PartnerDigest.claimed_by == owner,
+            owner,
+            stale_after=stale_after,
+            retry_failed=retry_failed,
+        ):
+            return _not_taken(session, campaign_id, partner, settings)
+        try:
+            digest = build_digest(session, campaign_id, partner, settings.public_url)
+            session.commit()  # the reads are done: no transaction held while the relay answers
+            message = compose_digest(digest, settings, when=utcnow())
+            reply: Reply = transport.send(message)[message.recipients[0]]
+        except BaseException:
+            session.rollback()
+            _release(sessions, campaign_id, partner.id, owner)
+            raise
+        if reply.accepted:
+            _record(
+                session,
+                campaign_id,
+                partner.id,
+                status=DigestStatus.SENT,
+                sent_at=utcnow(),
+                message_id=message.message_id,
+                readers=digest.readers,
+                last_reply=str(reply)[:500],
             )
-        )
-        session.commit()
-    return DigestResult(campaign_id, partner.slug, False, digest.readers, str(reply))
+            return DigestResult(campaign_id, partner.slug, Outcome.SENT, digest.readers, str(reply))
+    if reply.permanent:
+        with sessions() as session:
+            _record(
+                session, campaign_id, partner.id, status=DigestStatus.FAILED, last_reply=str(reply)
+            )
+        return DigestResult(campaign_id, partner.slug, Outcome.FAILED, digest.readers, str(reply))
+    _release(sessions, campaign_id, partner.id, owner)  # the next tick tries again
+    return DigestResult(campaign_id, partner.slug, Outcome.DEFERRED, digest.readers, str(reply))
 
 
 def due_campaigns(session: Session, settings: Settings, now: datetime | None = None) -> list[int]:

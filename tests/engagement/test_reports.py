@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ from typer.testing import CliRunner
 
 from mailer import tokens
 from mailer.cli import app
-from mailer.db import utcnow
+from mailer.db import get_sessionmaker, utcnow
 from mailer.engagement import clicks, digest, reports
-from mailer.engagement.models import Click, Open, PartnerDigest
+from mailer.engagement.models import Click, DigestStatus, Open, PartnerDigest
+from mailer.engagement.tasks import send_due
+from mailer.errors import MailerError
 from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import make_transport
 from mailer.settings import Settings, get_settings, reset_settings
@@ -149,8 +152,8 @@ def test_the_digest_lists_who_engaged_by_company_once(
     assert f"To: Fausto Carbajal Glass <{PARTNER}>" in preview
     with SMTPServer() as relay:
         transport = make_transport(relay.url)
-        first = digest.send_digest(session, cid, settings, transport)
-        again = digest.send_digest(session, cid, settings, transport)
+        first = digest.send_digest(get_sessionmaker(), cid, settings, transport)
+        again = digest.send_digest(get_sessionmaker(), cid, settings, transport)
         transport.close()
         assert first.sent and first.readers == 4 and not again.sent
         [got] = relay.sink.received
@@ -181,8 +184,6 @@ def test_the_digest_falls_due_after_the_delay(
     session.execute(update(Campaign).values(finished_at=utcnow() - timedelta(hours=49)))
     session.commit()
     assert digest.due_campaigns(session, settings) == [cid]
-    from mailer.engagement.tasks import send_due
-
     assert send_due() == 1 and send_due() == 0
     outbox = Path(get_settings().smtp_url.removeprefix("outbox://"))
     digests = [p for p in outbox.glob("digest.*.eml")]
@@ -200,6 +201,102 @@ def test_a_stale_claim_is_taken_over_but_a_live_one_is_not(
     session.execute(update(PartnerDigest).values(claimed_at=utcnow() - timedelta(seconds=120)))
     session.commit()
     assert digest.claim(session, cid, partner_id, "worker-b", stale_after=60)
+
+
+def outbox_digests() -> list[EmailMessage]:
+    outbox = Path(get_settings().smtp_url.removeprefix("outbox://"))
+    return [parse(p.read_bytes()) for p in sorted(outbox.glob("digest.*.eml"))]
+
+
+def digest_row(session: Session) -> PartnerDigest | None:
+    session.expire_all()
+    return session.scalar(select(PartnerDigest))
+
+
+def test_mailer_digest_send_sends_it_to_the_outbox_and_records_it(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    cid = read(session, settings)
+    out = mailer("digest", "send", str(cid))
+    assert f"digest of campaign {cid} sent to fausto-carbajal-glass (4 readers)" in out
+    [got] = outbox_digests()
+    assert got["To"].addresses[0].addr_spec == PARTNER
+    body = text_part(got)
+    assert "Ferrocarriles del Golfo" in body and f"{BASE}/admin/campaigns/{cid}" in body
+    row = digest_row(session)
+    assert row is not None and row.status == DigestStatus.SENT and row.readers == 4
+    assert row.message_id == got["Message-ID"]
+    again = mailer("digest", "send", str(cid))  # exit 0: what was asked is done
+    assert "not sent: already sent to fausto-carbajal-glass on " in again
+    assert len(outbox_digests()) == 1
+
+
+def test_a_digest_that_fails_before_the_relay_gives_its_claim_back(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    """An error between the claim and the relay's answer (here the partner's address cannot be
+    written in a header) leaves no claim: fixed, the digest goes at once, by hand or by tick."""
+    cid = read(session, settings)
+    campaign = session.get(Campaign, cid)
+    assert campaign is not None
+    partner = campaign.issue.partner
+    partner.email = "fausto carbajal at miranda-partners.com"
+    session.commit()
+    result = runner.invoke(app, ["digest", "send", str(cid)])
+    assert result.exit_code == 1 and isinstance(result.exception, MailerError)
+    assert "not a usable email address" in str(result.exception)
+    assert digest_row(session) is None
+    session.execute(update(Campaign).values(finished_at=utcnow() - timedelta(hours=49)))
+    session.commit()
+    assert send_due() == 0 and digest_row(session) is None  # logged; the next tick tries again
+    assert digest.due_campaigns(session, settings) == [cid]
+    partner.email = PARTNER
+    session.commit()
+    assert send_due() == 1
+    assert [m["To"].addresses[0].addr_spec for m in outbox_digests()] == [PARTNER]
+
+
+def test_a_claim_left_by_a_killed_process_is_explained_then_taken_over_alike(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    """A process killed between the claim and the answer: the CLI says whose claim it is and
+    from when it can be sent; the tick waits the same MAILER_STALE_AFTER, then either sends it."""
+    cid = read(session, settings)
+    campaign = session.get(Campaign, cid)
+    assert campaign is not None
+    session.execute(update(Campaign).values(finished_at=utcnow() - timedelta(hours=49)))
+    claimed_at = utcnow()
+    assert digest.claim(session, cid, campaign.issue.partner_id, "killed", stale_after=120)
+    result = runner.invoke(app, ["digest", "send", str(cid)])
+    assert result.exit_code == 1, result.output
+    free_at = claimed_at + timedelta(seconds=settings.stale_after)
+    assert "another mailer process has been sending it since" in result.output
+    assert f"`mailer digest send {cid}` again from {free_at:%Y-%m-%d %H:%M}" in result.output
+    assert "MAILER_STALE_AFTER=120 s" in result.output
+    assert digest.due_campaigns(session, settings) == [] and send_due() == 0
+    assert outbox_digests() == []
+    session.execute(update(PartnerDigest).values(claimed_at=utcnow() - timedelta(seconds=121)))
+    session.commit()
+    assert digest.due_campaigns(session, settings) == [cid]
+    assert "sent to fausto-carbajal-glass" in mailer("digest", "send", str(cid))
+    assert len(outbox_digests()) == 1 and send_due() == 0
+
+
+def test_a_refused_digest_is_not_retried_by_the_tick_but_by_hand(
+    mailed: Mailed, session: Session, settings: Settings, relay: SMTPServer
+) -> None:
+    cid = read(session, settings)
+    session.execute(update(Campaign).values(finished_at=utcnow() - timedelta(hours=49)))
+    session.commit()
+    relay.sink.refuse_all = "550 5.1.1 no such user"
+    assert send_due() == 0
+    row = digest_row(session)
+    assert row is not None and row.status == DigestStatus.FAILED and "5.1.1" in row.last_reply
+    assert digest.due_campaigns(session, settings) == []
+    relay.sink.refuse_all = None
+    assert send_due() == 0 and relay.sink.received == []
+    assert "sent to fausto-carbajal-glass" in mailer("digest", "send", str(cid))
+    assert relay.sink.to(PARTNER) and digest_row(session).status == DigestStatus.SENT  # type: ignore[union-attr]
 
 
 def test_subscribers_show_and_the_gdpr_export_and_erasure(
