@@ -10,7 +10,7 @@ It carries `Auto-Submitted: auto-forwarded` (RFC 3834: responders must not answe
 loop-guard header (if it ever comes back to us, it is stored and ignored).
 
 Exactly once: one Inquiry row per inbound message (unique key), a Message-ID derived from the
-inbound message's id, and an atomic claim before sending, so a task that runs twice, or two
+inquiry's id, and an atomic claim before sending, so a task that runs twice, or two
 workers at once, send one forward. Only a worker dying between the relay's 250 and the commit can
 repeat it, and the repeat has the same Message-ID, which mail systems de-duplicate.
 """
@@ -77,10 +77,13 @@ class ForwardMessage:
     message_id: str
 
 
-def forward_message_id(inbound_id: int, settings: Settings) -> str:
-    """The same for every attempt at one inquiry, so repeats are recognisably one message."""
-    tag = tokens.digest("inquiry", str(inbound_id), settings.secret())
-    return f"<inquiry.{inbound_id}.{tag}@{settings.mail_domain}>"
+def forward_message_id(inquiry_id: int, settings: Settings) -> str:
+    """The forward's Message-ID, named after the inquiry's id (the number the admin, `mailer
+    inquiries list` and the inbound log show), signed so it cannot be guessed; the same for
+    every attempt at one inquiry, so repeats are recognisably one message. Its local part is
+    also the forward's X-Mailer-Inquiry header (`build_forward`)."""
+    tag = tokens.digest("inquiry", str(inquiry_id), settings.secret())
+    return f"<inquiry.{inquiry_id}.{tag}@{settings.mail_domain}>"
 
 
 def _sender(raw: bytes) -> tuple[str, str]:
@@ -275,10 +278,13 @@ def record_inquiry(session: Session, inbound: InboundMessage, settings: Settings
         client_email=ctx.client_email[:320],
         client_name=ctx.client_name[:200],
         subject=inbound.subject,
-        forward_message_id=forward_message_id(inbound.id, settings),
+        # Unique until the row has its id, in the same transaction: nobody sees this value.
+        forward_message_id=f"<pending.{inbound.id}@{settings.mail_domain}>",
     )
     session.add(inquiry)
     try:
+        session.flush()
+        inquiry.forward_message_id = forward_message_id(inquiry.id, settings)
         session.commit()
     except IntegrityError:
         session.rollback()

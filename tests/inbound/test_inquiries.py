@@ -4,16 +4,18 @@ exactly once, and what happens when the relay defers or refuses."""
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import tokens
+from mailer import accounts, tokens
 from mailer.cli import app
 from mailer.db import get_sessionmaker
 from mailer.inbound import receive
@@ -22,6 +24,7 @@ from mailer.inbound.inquiries import build_forward, client_context, forward_mess
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import process
 from mailer.settings import get_settings
+from mailer.web.app import create_app
 from tests.builders import Newsroom, newsroom
 from tests.inbound_support import (
     InboundServer,
@@ -31,6 +34,7 @@ from tests.inbound_support import (
     snapshot_campaign,
 )
 from tests.smtpd import SMTPServer
+from tests.web.test_admin import BROWSER, PASSWORD, SITE, Editor
 
 runner = CliRunner()
 PARTNER = "fausto.carbajal@miranda-partners.com"
@@ -314,3 +318,46 @@ def test_a_reply_offers_the_partner_a_one_click_unsubscribe_of_that_reader(
     page = link.rsplit("/u/", 1)[1]
     delivery = delivery_of(session, WHO)
     assert tokens.parse_delivery_token(page, get_settings().verification_secrets()) == delivery.id
+
+
+def test_the_forward_names_the_inquiry_the_admin_shows(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """Mail that is not an inquiry (an out-of-office) comes in first, so inbound messages and
+    inquiries are numbered apart: each forward's Message-ID and X-Mailer-Inquiry name the
+    inquiry's own id, the one in the admin's URL, `mailer inquiries list` and the page."""
+    rcpt, first = quick_reply(session, room, "First question: the Thursday call?")
+    away = reply(
+        from_=f"José Rivera <{WHO}>",
+        to=rcpt,
+        subject="Out of office: Security Chatter",
+        body="I am away until Monday.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    server.send(WHO, [rcpt], away)
+    server.send(WHO, [rcpt], away.replace(b"Monday", b"Tuesday"))
+    server.send(WHO, [rcpt], first)
+    _, second = quick_reply(session, room, "Second question: the Monterrey office?")
+    server.send(WHO, [rcpt], second)
+    inquiries = session.scalars(select(Inquiry).order_by(Inquiry.id)).all()
+    assert [q.id for q in inquiries] == [1, 2]
+    assert [q.inbound_message_id for q in inquiries] == [3, 4]  # the numbers differ
+    settings = get_settings()
+    listed = runner.invoke(app, ["inquiries", "list"]).output
+    for inquiry, fwd in zip(inquiries, forwards(relay), strict=True):
+        assert fwd["Message-ID"] == inquiry.forward_message_id
+        assert fwd["Message-ID"] == forward_message_id(inquiry.id, settings)
+        assert fwd["Message-ID"].startswith(f"<inquiry.{inquiry.id}.")
+        assert fwd["X-Mailer-Inquiry"].startswith(f"inquiry.{inquiry.id}.")
+        assert fwd["X-Mailer-Inquiry"] == fwd["Message-ID"].strip("<>").split("@")[0]
+        assert f"\n{inquiry.id} " in "\n" + listed.replace("\n ", "\n")
+    accounts.create_user(session, "editor@example.com", PASSWORD)
+    session.commit()
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
+        editor = Editor(client)
+        editor.get("/admin/login")
+        editor.post("/admin/login", {"email": "editor@example.com", "password": PASSWORD})
+        page = editor.get(f"/admin/inquiries/{inquiries[1].id}")
+        assert page.status_code == 200 and "Second question" in page.text
+        assert f"Inquiry {inquiries[1].id}: the forward" in page.text
+        assert html.escape(inquiries[1].forward_message_id) in page.text
