@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
+import urllib.parse
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailer.headers import (
     clean_header_text,
+    content_disposition,
+    download_name,
     mailbox_header,
     mailbox_value,
     names_exactly,
@@ -137,3 +142,40 @@ def test_a_pdf_name_keeps_only_what_a_content_disposition_header_can_carry() -> 
     assert safe_filename('a"; x=\r\n/../b.pdf') == "ax..b.pdf"
     assert safe_filename("Zoë Brief.pdf") == "ZoBrief.pdf"
     assert safe_filename('"\r\n') == "issue.pdf"
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("../../../tmp/x.pdf", "x.pdf"),
+        ("..\\..\\Windows\\win.ini", "win.ini"),
+        ("C:\\Users\\ana\\notas.txt", "notas.txt"),
+        ("evil\r\nX-Injected: 1.pdf", "evil X-Injected: 1.pdf"),
+        ("a\x00b\x1b[31m.pdf", "a b [31m.pdf"),
+        ("line\u2028break\x85.pdf", "line break .pdf"),
+        ("report\u202efdp.exe", "reportfdp.exe"),  # no right-to-left override
+        ("..", "attachment-1"),
+        ("/", "attachment-1"),
+        (" .hidden. ", "hidden"),
+        ("Informe año 2025.pdf", "Informe año 2025.pdf"),
+        ("Informe an\u0303o.pdf", "Informe año.pdf"),  # NFC
+        ("x" * 300 + ".pdf", "x" * 146 + ".pdf"),
+    ],
+)
+def test_a_download_name_is_a_clean_base_name(sent: str, shown: str) -> None:
+    assert download_name(sent, "attachment-1") == shown
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300)
+def test_no_file_name_can_break_out_of_its_content_disposition(name: str) -> None:
+    value = content_disposition(name)
+    assert value.isascii() and value.isprintable()
+    parts = re.fullmatch(
+        r'attachment; filename="([^"\\]*)"(; filename\*=UTF-8\'\'([^;"\s]+))?', value
+    )
+    assert parts is not None, value
+    cleaned = download_name(name, "download")
+    assert "/" not in cleaned and "\\" not in cleaned
+    encoded = parts.group(3)
+    assert urllib.parse.unquote(encoded) == cleaned if encoded else parts.group(1) == cleaned

@@ -18,6 +18,7 @@ from email_reply_parser import EmailReplyParser
 
 from mailer import tokens
 from mailer.errors import TokenError
+from mailer.headers import download_name
 
 LOOP_HEADER = "X-Mailer-Loop"
 
@@ -149,6 +150,53 @@ def body_text(msg: EmailMessage) -> str:
     if part.get_content_subtype() == "html":
         return html_to_text(content)
     return content
+
+
+def attachments(msg: EmailMessage) -> list[EmailMessage]:
+    """Every attachment of the message, in MIME order, at any depth: each leaf part but the
+    text (plain or HTML, without a file name, not marked as an attachment) that is the body or
+    one of its alternatives; an attached message is one attachment, not opened. Unlike
+    `EmailMessage.iter_attachments` (one level only, and a text part with a file name may be
+    taken for the body), nothing a client sent is left out."""
+    found: list[EmailMessage] = []
+
+    def visit(part: EmailMessage) -> None:
+        if part.get_content_maintype() == "multipart":
+            for sub in part.iter_parts():
+                visit(sub)  # type: ignore[arg-type]  # an EmailMessage's parts are EmailMessages
+            return
+        named = part.is_attachment() or bool(_file_name(part))
+        if named or part.get_content_type() not in ("text/plain", "text/html"):
+            found.append(part)
+
+    visit(msg)
+    return found
+
+
+def _file_name(part: EmailMessage) -> str:
+    """The part's file name as sent (Content-Disposition, else Content-Type's name), "" if none
+    or unreadable."""
+    try:
+        return part.get_filename() or ""
+    except Exception:  # noqa: BLE001 - a malformed parameter is no name, not an error
+        return ""
+
+
+def attachment_name(part: EmailMessage, index: int) -> str:
+    """The name to list and serve the `index`th attachment under: its file name cleaned to a
+    base name (`headers.download_name`), else `attachment-N` (N from 1; `.eml` for a message)."""
+    eml = ".eml" if part.get_content_type() == "message/rfc822" else ""
+    return download_name(_file_name(part), f"attachment-{index + 1}{eml}")
+
+
+def attachment_bytes(part: EmailMessage) -> bytes:
+    """The attachment's content as sent: transfer encoding undone; an attached message whole."""
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        return inner.as_bytes() if isinstance(inner, Message) else b""
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def reply_text(text: str) -> str:

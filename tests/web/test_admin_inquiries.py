@@ -4,13 +4,19 @@ filter — read from a stored raw message as inbound mail stores it."""
 
 from __future__ import annotations
 
+import base64
 from email.message import EmailMessage
 
+import lxml.html
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue, Partner
 from mailer.inbound import models
+from mailer.settings import get_settings
 from tests.builders import Newsroom
+from tests.inbound_support import InboundServer, address, delivery_of, snapshot_campaign
+from tests.smtpd import SMTPServer
 from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401
 
 # ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
@@ -88,3 +94,104 @@ def test_an_inquiry_shows_the_clients_words_attachment_and_the_partners_context(
     session.commit()
     other = editor.get("/admin/inquiries", params={"partner": "otra"}).text
     assert "Re: Security Chatter" not in other and "No inquiries for this partner" in other
+
+
+PDF = b"%PDF-1.4 client's report"
+READER = "jose.rivera1@example.org"
+PARTNER = "fausto.carbajal@miranda-partners.com"
+
+
+def attachment_part(headers: str, body: bytes) -> bytes:
+    return (
+        headers.encode()
+        + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + (base64.encodebytes(body).replace(b"\n", b"\r\n"))
+    )
+
+
+def reply_with_files() -> tuple[bytes, list[tuple[str, str, bytes]]]:
+    """A reply as mail clients write one: text and HTML, then files whose names are paths,
+    carry CR LF (RFC 2231), are not ASCII, sit in a nested multipart, or are a message; and the
+    (listed name, Content-Disposition, bytes) each must be served as."""
+    forwarded = b"From: x@partner.example\r\nSubject: earlier\r\n\r\nThe earlier note.\r\n"
+    parts = [
+        b"Content-Type: multipart/alternative; boundary=alt\r\n\r\n--alt\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nSee the files attached.\r\n--alt\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n<p>See the files attached.</p>\r\n"
+        b"--alt--\r\n",
+        attachment_part(
+            "Content-Type: application/pdf\r\n"
+            'Content-Disposition: attachment; filename="../../../tmp/x.pdf"',
+            PDF,
+        ),
+        attachment_part(
+            "Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+            " filename*=UTF-8''evil%0D%0AX-Injected%3A%201.pdf",
+            PDF + b"2",
+        ),
+        attachment_part(
+            "Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+            " filename*=UTF-8''Informe%20a%C3%B1o%202025.pdf",
+            PDF + b"3",
+        ),
+        attachment_part(
+            'Content-Type: text/plain; name="C:\\\\Users\\\\ana\\\\notas.txt"',
+            b"my notes\r\n",
+        ),
+        b"Content-Type: multipart/mixed; boundary=inner\r\n\r\n--inner\r\n"
+        + attachment_part(
+            'Content-Type: image/png\r\nContent-Disposition: inline; filename="logo.png"',
+            b"\x89PNG\r\n",
+        )
+        + b"\r\n--inner--\r\n",
+        b"Content-Type: message/rfc822\r\n\r\n" + forwarded,
+    ]
+    raw = (
+        b"From: Jose Rivera <jose.rivera1@example.org>\r\nTo: reply+abc@news.example.com\r\n"
+        b"Subject: Files\r\nMIME-Version: 1.0\r\nMessage-ID: <files@cliente.example>\r\n"
+        b"Content-Type: multipart/mixed; boundary=outer\r\n\r\n"
+        + b"".join(b"--outer\r\n" + p + b"\r\n" for p in parts)
+        + b"--outer--\r\n"
+    )
+    expected = [
+        ("x.pdf", 'attachment; filename="x.pdf"', PDF),
+        ("evil X-Injected: 1.pdf", 'attachment; filename="evil X-Injected: 1.pdf"', PDF + b"2"),
+        (
+            "Informe año 2025.pdf",
+            'attachment; filename="Informe a_o 2025.pdf"; '
+            "filename*=UTF-8''Informe%20a%C3%B1o%202025.pdf",
+            PDF + b"3",
+        ),
+        ("notas.txt", 'attachment; filename="notas.txt"', b"my notes\r\n"),
+        ("logo.png", 'attachment; filename="logo.png"', b"\x89PNG\r\n"),
+        ("attachment-6.eml", 'attachment; filename="attachment-6.eml"', forwarded),
+    ]
+    return raw, expected
+
+
+def test_every_attachment_is_listed_and_served_under_its_cleaned_base_name(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """The reply goes through `mailer inbound` (forwarded to the partner's relay), then the
+    editor lists and downloads its files: the same cleaned names on the page and in the
+    download, every file, the bytes as sent."""
+    delivery = delivery_of(session, READER, snapshot_campaign(session, room).id)
+    rcpt = address("reply", delivery.id, get_settings())
+    raw, expected = reply_with_files()
+    with InboundServer(get_settings()) as server:
+        assert server.send(
+            READER, [rcpt], raw.replace(b"reply+abc@news.example.com", rcpt.encode())
+        ).data
+    inquiry = session.scalars(select(models.Inquiry)).one()
+    assert relay.sink.to(PARTNER)  # forwarded, files and all, in the original attached
+    page = editor.get(f"/admin/inquiries/{inquiry.id}")
+    links = lxml.html.document_fromstring(page.text).xpath("//a[contains(@href,'/attachments/')]")
+    assert [a.text_content() for a in links] == [name for name, _, _ in expected]
+    assert "See the files attached." in page.text
+    for index, (link, (_, disposition, content)) in enumerate(zip(links, expected, strict=True)):
+        assert link.get("href") == f"/admin/inquiries/{inquiry.id}/attachments/{index}"
+        download = editor.get(link.get("href"))
+        assert download.status_code == 200
+        assert download.headers["content-disposition"] == disposition
+        assert download.content.replace(b"\r\n", b"\n") == content.replace(b"\r\n", b"\n")
+    assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/6").status_code == 404

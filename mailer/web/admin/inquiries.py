@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue, Partner
 from mailer.db import utcnow
+from mailer.headers import content_disposition
 from mailer.inbound import message
 from mailer.inbound.inquiries import client_context, context_block
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
@@ -98,12 +99,15 @@ def readable(raw: bytes) -> Readable:
     """The message as a person reads it: own words, the whole text, the attachments."""
     msg = message.parse(raw)
     text = message.body_text(msg)
-    found = []
-    for index, part in enumerate(msg.iter_attachments()):
-        payload = part.get_payload(decode=True)
-        size = len(payload) if isinstance(payload, bytes) else 0
-        name = part.get_filename() or f"attachment-{index + 1}"
-        found.append(Attachment(index, name, part.get_content_type(), size))
+    found = [
+        Attachment(
+            index,
+            message.attachment_name(part, index),
+            part.get_content_type(),
+            len(message.attachment_bytes(part)),
+        )
+        for index, part in enumerate(message.attachments(msg))
+    ]
     return Readable(message.reply_text(text), text.replace("\r\n", "\n").strip(), found)
 
 
@@ -154,18 +158,16 @@ def attachment(
     """One attachment as sent, always as a download (never rendered on our origin: a client's
     HTML file must not run as our page)."""
     _inquiry_row, inbound = _inquiry(session, inquiry_id)
-    parts = list(message.parse(inbound.raw).iter_attachments())
+    parts = message.attachments(message.parse(inbound.raw))
     if index >= len(parts):
         raise NotFound(f"inquiry {inquiry_id} has no attachment {index + 1}")
     part = parts[index]
-    payload = part.get_payload(decode=True)
-    name = (part.get_filename() or f"attachment-{index + 1}").replace('"', "")
-    safe = "".join(c if c.isascii() and c.isprintable() else "_" for c in name)
     return Response(
-        payload if isinstance(payload, bytes) else b"",
+        message.attachment_bytes(part),
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{safe}"',
+            # The name the page lists, as a base name (RFC 6266, filename*= when not ASCII).
+            "Content-Disposition": content_disposition(message.attachment_name(part, index)),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },
