@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue, Partner
 from mailer.db import utcnow
+from mailer.filenames import file_name
 from mailer.inbound import message
 from mailer.inbound.inquiries import client_context, context_block
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
@@ -159,7 +160,7 @@ def attachment(
         raise NotFound(f"inquiry {inquiry_id} has no attachment {index + 1}")
     part = parts[index]
     payload = part.get_payload(decode=True)
-    name = (part.get_filename() or f"attachment-{index + 1}").replace('"', "")
+    name = file_name(part.get_filename() or "", f"attachment-{index + 1}")
     safe = "".join(c if c.isascii() and c.isprintable() else "_" for c in name)
     return Response(
         payload if isinstance(payload, bytes) else b"",
