@@ -187,6 +187,18 @@ def test_segment_live_count_matches_the_domain_count_and_errors_point_at_the_col
     caret_line = broken.json()["error"].splitlines()[2]
     assert caret_line.index("^") == expected.value.column - 1
 
+    # A mistake at the end of a long expression: a short excerpt, the real column.
+    long_expr = "tag:client or " * 141 + "nto"
+    long_broken = editor.client.get(
+        "/admin/lists/briefing/segments/count", params={"expression": long_expr}
+    )
+    assert long_broken.json()["column"] == long_expr.index("nto") + 1
+    shown, under = long_broken.json()["error"].splitlines()[1:3]
+    assert len(shown) <= 80 and shown[under.index("^") :].startswith("nto")
+    form = editor.post("/admin/lists/briefing/segments", {"slug": "y", "expression": long_expr})
+    assert form.status_code == 422 and f"column {long_expr.index('nto') + 1}" in form.text
+    assert form.text.count(long_expr) == 1  # in the field, to edit; not in the message
+
     refused = editor.post("/admin/lists/briefing/segments", {"slug": "x", "expression": "tag:"})
     assert refused.status_code == 422 and "^" in refused.text
     saved = editor.post("/admin/lists/briefing/segments", {"slug": "es", "expression": "lang:es"})
