@@ -23,7 +23,7 @@ from email.header import Header
 from email.utils import getaddresses
 
 from mailer.errors import ComposeError
-from subscribers.text import one_line
+from subscribers.text import one_line, without_format_characters
 
 CRLF = "\r\n"
 MAX_NAME = 200
@@ -33,8 +33,10 @@ _ADDR_FORBIDDEN = re.compile(r'[\x00-\x20\x7f<>()\[\],;:"\\]')
 
 
 def clean_header_text(value: str, limit: int = MAX_NAME) -> str:
-    """A value safe inside one header: control characters (CR, LF, NUL…) become spaces."""
-    return one_line(value, limit)
+    """A value safe inside one header: control characters (CR, LF, NUL…) become spaces, and
+    invisible format characters (a bidi override that makes a name read backwards) go, even
+    from a value stored before the subscribers' doors dropped them."""
+    return one_line(without_format_characters(value), limit)
 
 
 def check_address(addr: str) -> str:

@@ -157,6 +157,16 @@ def test_the_attachment_filename_is_never_a_path(
     assert pdf.get_param("name") == shown
 
 
+def test_a_stored_name_with_a_bidi_override_reaches_no_header(composer: Composer) -> None:
+    """Defence in depth: a name stored before the doors dropped format characters (or by
+    another path) still shows in the To header as what it is."""
+    out = composer.compose(5, "q1@example.com", "Ana\u202emoc.live@\u200b")
+    to = parse(out).get("To")
+    assert to is not None and "\u202e" not in str(to) and "\u200b" not in str(to)
+    assert to.addresses[0].display_name == "Anamoc.live@"
+    assert to.addresses[0].addr_spec == "q1@example.com"
+
+
 def test_pdf_attachment_is_the_exact_pdf(
     sample: tuple[OutgoingMessage, EmailMessage], rendered: RenderedIssue
 ) -> None:

@@ -142,6 +142,14 @@ def test_subscribers_search_add_edit_and_unsubscribe(
     assert "Changes saved." in saved.text
     session.expire_all()
     assert (sub.name, sub.company, sub.language, sub.tags) == ("Nueva P.", "Acme", "es", ["press"])
+    # Hostile input: a right-to-left override and zero-width characters, typed into the form.
+    hidden = editor.post(
+        f"/admin/subscribers/{sub.id}",
+        {"name": "Nueva\u202e P.\u200b", "company": "\ufeffAcme", "tags": "pre\u200ess"},
+    )
+    assert "Changes saved." in hidden.text
+    session.expire_all()
+    assert (sub.name, sub.company, sub.tags) == ("Nueva P.", "Acme", ["press"])
 
     gone = editor.post(
         f"/admin/subscribers/{sub.id}/unsubscribe",

@@ -163,6 +163,20 @@ def test_a_long_expression_gets_a_short_answer_that_keeps_the_column(
     assert len(refused.content) < 600 and "at most 2000 characters" in refused.text
 
 
+def test_a_name_with_a_bidi_override_is_stored_without_it(
+    api: TestClient, session: Session, room: Newsroom
+) -> None:
+    """Hostile input: `Evil\u202emoc.live@ Ana` and a zero-width space, through the API."""
+    added = api.post(
+        "/api/v1/lists/briefing/subscribers",
+        json={"email": "q9@example.com", "name": "Evil\u202emoc.live@ A\u200bna", "company": "X"},
+    )
+    assert added.status_code in (200, 201), added.text
+    sub = get_subscriber(session, "q9@example.com")
+    assert sub is not None and sub.name == "Evilmoc.live@ Ana"
+    assert api.get("/api/v1/subscribers/q9@example.com").json()["name"] == "Evilmoc.live@ Ana"
+
+
 def test_issues_are_listed_and_read(api: TestClient, session: Session, room: Newsroom) -> None:
     issue = get_issue(session, room.issue_slug)
     listed = api.get("/api/v1/issues").json()
