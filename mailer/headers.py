@@ -25,7 +25,7 @@ from email.utils import getaddresses
 from urllib.parse import quote
 
 from mailer.errors import ComposeError
-from subscribers.text import one_line
+from subscribers.text import one_line, without_format_characters
 
 CRLF = "\r\n"
 MAX_NAME = 200
@@ -35,8 +35,10 @@ _ADDR_FORBIDDEN = re.compile(r'[\x00-\x20\x7f<>()\[\],;:"\\]')
 
 
 def clean_header_text(value: str, limit: int = MAX_NAME) -> str:
-    """A value safe inside one header: control characters (CR, LF, NUL…) become spaces."""
-    return one_line(value, limit)
+    """A value safe inside one header: control characters (CR, LF, NUL…) become spaces, and
+    invisible format characters (a bidi override that makes a name read backwards) go, even
+    from a value stored before the subscribers' doors dropped them."""
+    return one_line(without_format_characters(value), limit)
 
 
 def check_address(addr: str) -> str:
@@ -156,9 +158,10 @@ def fold_structured(name: str, value: str) -> str:
 
 def safe_filename(name: str, default: str = "issue.pdf") -> str:
     """`name` fit for `Content-Disposition: …; filename="…"` in an HTTP response: ASCII letters,
-    digits, dot, underscore and hyphen only (no quote, slash or line break can survive), or
-    `default` when nothing is left."""
+    digits, dot, underscore and hyphen only (no quote, slash or line break can survive), no `..`
+    and no leading dot; `default` when nothing is left."""
     cleaned = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
+    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip(".")
     return cleaned or default
 
 

@@ -48,12 +48,36 @@ class ImportFileError(SubscribersError):
         super().__init__(f"{where}{message}")
 
 
+def quoted(value: str, limit: int = 40) -> str:
+    """`value` quoted for a message (as `repr` does), cut to `limit` characters with `…`: a
+    message names what it refuses, and a 45 KB word is named by its start."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "…"
+
+
+# How much of a long expression line an error shows around its column: a terminal's line. The
+# header keeps the real column, so 45 KB of `or` terms are not printed to point at one of them.
+EXCERPT_WIDTH = 76
+EXCERPT_BEFORE = 50
+
+
+def excerpt(text: str, column: int, width: int = EXCERPT_WIDTH) -> tuple[str, int]:
+    """(the part of `text` around the 1-based `column` that fits in `width` characters, with `…`
+    where it was cut; the column's place in that part). Short text is returned whole."""
+    if len(text) <= width:
+        return text, column
+    start = max(0, min(column - 1 - EXCERPT_BEFORE, len(text) - width))
+    end = min(len(text), start + width)
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(text) else ""
+    return f"{head}{text[start:end]}{tail}", column - start + len(head)
+
+
 class SegmentSyntaxError(SubscribersError):
     """A segment expression cannot be parsed; points at the (1-based) column where it failed.
 
-    `str()` is three lines: a header with the column, the offending line of the expression, and a
-    caret under the column followed by what was expected, so a terminal or a <pre> block shows it
-    as is.
+    `str()` is three lines: a header with the column, the offending line of the expression (of
+    a long line, the `excerpt` around the column), and a caret under the column followed by what
+    was expected, so a terminal or a <pre> block shows it as is.
     """
 
     def __init__(self, message: str, *, expression: str, column: int, line: int = 1):
@@ -65,10 +89,10 @@ class SegmentSyntaxError(SubscribersError):
         # A tab is one column but several cells on a terminal: show it as a space so the caret
         # stays under the right character.
         text = (lines[line - 1] if 0 < line <= len(lines) else expression).replace("\t", " ")
+        shown, at = excerpt(text, column)
         where = f"column {column}" if len(lines) == 1 else f"line {line}, column {column}"
         super().__init__(
-            f"invalid segment expression ({where}): {message}\n"
-            f"{text}\n{' ' * (column - 1)}^ {message}"
+            f"invalid segment expression ({where}): {message}\n{shown}\n{' ' * (at - 1)}^ {message}"
         )
 
     def __reduce__(self) -> tuple[object, tuple[str, str, int, int]]:

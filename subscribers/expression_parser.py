@@ -16,7 +16,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from subscribers.errors import SegmentSyntaxError
+from subscribers.errors import SegmentSyntaxError, quoted
 from subscribers.expressions import (
     FIELDS,
     KEYWORDS,
@@ -176,7 +176,8 @@ def _token_error(expr: str, exc: UnexpectedToken) -> SegmentSyntaxError:
         # A word where a condition belongs (`nto tag:x`, `and and x:y`, `tag:x and nto`) was read
         # as a field name, so the parser stumbles only on what follows: point at the word itself.
         # A real field name (`tag client`) lacks its colon: that is reported below, after it.
-        message = f'expected a condition such as tag:client, "not" or "(", found {previous.value!r}'
+        found = quoted(str(previous.value))
+        message = f'expected a condition such as tag:client, "not" or "(", found {found}'
         return _error(
             expr, _position(expr, previous.start_pos or 0), message + _did_you_mean(previous)
         )
@@ -190,7 +191,7 @@ def _token_error(expr: str, exc: UnexpectedToken) -> SegmentSyntaxError:
     wanted = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
     if at_end:
         return _error(expr, where, f"expected {wanted}")
-    message = f"expected {wanted}, found {str(token.value)!r}"
+    message = f"expected {wanted}, found {quoted(str(token.value))}"
     hint = _did_you_mean(token)
     if hint:
         message += hint
@@ -255,14 +256,14 @@ def _condition(children: list[Any], expr: str) -> Condition:
         raise _error(
             expr,
             _position(expr, field_token.start_pos),
-            f"unknown field {name!r}: use {_FIELD_LIST}",
+            f"unknown field {quoted(name)}: use {_FIELD_LIST}",
         )
     value = _value(value_token, expr)
     if field == "lang" and not _LANG.fullmatch(value):
         raise _error(
             expr,
             _position(expr, value_token.start_pos),
-            f"lang takes a two-letter ISO 639-1 code such as es or en, not {value!r}",
+            f"lang takes a two-letter ISO 639-1 code such as es or en, not {quoted(value)}",
         )
     return Condition(field, value, key)
 

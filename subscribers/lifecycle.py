@@ -33,7 +33,7 @@ from subscribers.models import (
     SuppressionReason,
 )
 from subscribers.suppression import add_suppression, describe_suppression, get_suppression
-from subscribers.text import has_control_characters
+from subscribers.text import has_control_characters, without_format_characters
 
 NAME_MAX = 200
 COMPANY_MAX = 200
@@ -45,9 +45,12 @@ _LINE_BREAKS = re.compile(r"\s*[\r\n\t\x85\u2028\u2029]+\s*")
 
 def clean_text(value: str | None, field: str, limit: int) -> str:
     """A trimmed one-line text field: line breaks and tabs (a quoted CSV cell may hold them)
-    become one space; InvalidInput if too long (never silently truncated) or holding other
-    control characters (PostgreSQL refuses NUL, escape sequences have no place in a name)."""
-    text = _LINE_BREAKS.sub(" ", (value or "").strip())
+    become one space, and invisible format characters (bidi overrides, zero-width spaces:
+    `text.without_format_characters`) are dropped; InvalidInput if too long (never silently
+    truncated) or holding other control characters (PostgreSQL refuses NUL, escape sequences
+    have no place in a name). The one cleaner of names, companies and attributes for import, the
+    API, the subscribe form and the admin."""
+    text = _LINE_BREAKS.sub(" ", without_format_characters(value or "").strip())
     if len(text) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters ({len(text)})")
     if has_control_characters(text):
@@ -70,7 +73,7 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     """Trimmed, de-duplicated tags in the order given; InvalidInput for an unusable tag."""
     out: list[str] = []
     for raw in tags:
-        tag = raw.strip()
+        tag = without_format_characters(raw).strip()
         if not tag:
             continue
         if has_control_characters(tag):

@@ -34,7 +34,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from subscribers.errors import AlreadyExists, InvalidInput, NotFound
+from subscribers.errors import AlreadyExists, InvalidInput, NotFound, quoted
 from subscribers.expressions import (
     FIELDS,
     And,
@@ -220,7 +220,7 @@ def create_segment(session: Session, list_id: int, slug: str, expr: str) -> Segm
         raise NotFound(f"no mailing list with id {list_id}")
     if not _SLUG.fullmatch(slug):
         raise InvalidInput(
-            f"invalid segment slug {slug!r}: use letters, digits, '-' and '_' "
+            f"invalid segment slug {quoted(slug)}: use letters, digits, '-' and '_' "
             "(at most 64, starting with a letter or digit)"
         )
     parse(expr)
@@ -255,7 +255,7 @@ def resolve(session: Session, list_id: int, slug_or_expr: str) -> str:
     mailing_list = session.get(MailingList, list_id)
     where = f"list {mailing_list.slug!r}" if mailing_list else f"list id {list_id}"
     raise NotFound(
-        f"no saved segment {text!r} on {where}; give a saved segment's slug or an "
+        f"no saved segment {quoted(text)} on {where}; give a saved segment's slug or an "
         "expression such as tag:client"
     )
 

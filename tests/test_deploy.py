@@ -158,3 +158,23 @@ def test_the_image_has_what_weasyprint_needs() -> None:
         line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")
     )
     assert not re.search(r"\bfonts-[a-z]", installs), "the image installs system fonts"
+
+
+def test_the_inbound_listen_address_is_said_alike_in_code_example_and_readme() -> None:
+    """The code listened on 127.0.0.1:2525, .env.example said 0.0.0.0:2525 (so a copied file
+    without compose listened on every interface, yet not on port 25) and the README only "port
+    25". The example now leaves it to the code's default, and both documents say that default,
+    compose's 0.0.0.0:2525 published as the host's port 25, and what to set without compose."""
+    default = Settings.model_fields["inbound_listen"].default
+    assert default == "127.0.0.1:2525"
+    example = (ROOT / ".env.example").read_text()
+    assert re.search(r"^MAILER_INBOUND_LISTEN=$", example, re.M)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    published = compose["services"]["inbound"]["ports"]
+    compose_listen = compose["x-env"]["MAILER_INBOUND_LISTEN"]
+    assert published == ["25:2525"] and compose_listen.endswith(":-0.0.0.0:2525}")
+    for document in (" ".join(example.split()), readme):
+        assert f"empty: {default}" in document or f"by default {default}" in document
+        assert "0.0.0.0:2525" in document and "port 25" in document
+        assert re.search(r"0\.0\.0\.0:25\b", document) and "CAP_NET_BIND_SERVICE" in document

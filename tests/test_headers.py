@@ -139,7 +139,8 @@ def test_a_long_quoted_name_with_a_comma_is_one_mailbox_after_folding() -> None:
 
 def test_a_pdf_name_keeps_only_what_a_content_disposition_header_can_carry() -> None:
     assert safe_filename("MI-SecurityChatter-040925.pdf") == "MI-SecurityChatter-040925.pdf"
-    assert safe_filename('a"; x=\r\n/../b.pdf') == "ax..b.pdf"
+    assert safe_filename('a"; x=\r\n/../b.pdf') == "ax.b.pdf"
+    assert safe_filename("../../../../tmp/trial_pwned.pdf") == "tmptrial_pwned.pdf"
     assert safe_filename("Zoë Brief.pdf") == "ZoBrief.pdf"
     assert safe_filename('"\r\n') == "issue.pdf"
 

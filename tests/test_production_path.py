@@ -35,6 +35,8 @@ PLACEHOLDERS = (
     "MAILER_MAIL_DOMAIN",
     "MAILER_PUBLIC_URL",
     "MAILER_FROM",
+    "MAILER_FIRM_NAME",
+    "MAILER_NEWSLETTER_NAME",
 )
 FILLED = {
     "MAILER_SECRET_KEY": secrets.token_urlsafe(48),
@@ -42,6 +44,8 @@ FILLED = {
     "MAILER_MAIL_DOMAIN": "news.mirandadelphi.mx",
     "MAILER_PUBLIC_URL": "https://news.mirandadelphi.mx",
     "MAILER_FROM": "Miranda Delphi Solutions <briefing@news.mirandadelphi.mx>",
+    "MAILER_FIRM_NAME": "Miranda Delphi Solutions",
+    "MAILER_NEWSLETTER_NAME": "Security Chatter",
 }
 
 pytestmark = pytest.mark.slow

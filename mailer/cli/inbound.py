@@ -114,6 +114,30 @@ def _judged(
     }
 
 
+def _read_message(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None once the reason it cannot be judged is printed: it cannot be
+    read, or it is larger than `limit` (MAILER_INBOUND_MAX_BYTES, past which `mailer inbound`
+    refuses a message with 552). Never more than `limit` + 1 bytes are read, whatever the file
+    (a 40 MB file took 6 s and 380 MB to judge)."""
+    too_big = (
+        f"{path}: larger than {limit:,} bytes, the most `mailer inbound` accepts "
+        "(MAILER_INBOUND_MAX_BYTES); not judged"
+    )
+    try:
+        if path.is_file() and (size := path.stat().st_size) > limit:
+            typer.echo(too_big.replace("larger than", f"{size:,} bytes, larger than", 1), err=True)
+            return None
+        with path.open("rb") as f:  # a pipe or device has no size: read only so far
+            raw = f.read(limit + 1)
+    except OSError as exc:
+        typer.echo(f"{path}: cannot read: {exc.strerror}", err=True)
+        return None
+    if len(raw) > limit:
+        typer.echo(too_big, err=True)
+        return None
+    return raw
+
+
 @app.command("classify")
 def classify(
     files: list[Path] = typer.Argument(..., help="Raw messages (.eml), as received"),
@@ -133,12 +157,11 @@ def classify(
     from mailer.inbound.message import looks_like_message
 
     rcpt = _check_rcpt(rcpt)
+    limit = get_settings().inbound_max_bytes
     failed = False
     for path in files:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            typer.echo(f"{path}: cannot read: {exc.strerror}", err=True)
+        raw = _read_message(path, limit)
+        if raw is None:
             failed = True
             continue
         if not looks_like_message(raw):

@@ -81,6 +81,7 @@ def preview(
     import email.policy
     from pathlib import Path
 
+    from mailer.filenames import file_name
     from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
 
     _content, rendered, message = _sample_message(slug)
@@ -93,7 +94,7 @@ def preview(
     files = {
         "email.html": html_part.get_content().replace("\r\n", lf).encode("utf-8"),
         "email.txt": text_part.get_content().replace("\r\n", lf).encode("utf-8"),
-        rendered.pdf_filename: rendered.pdf,
+        file_name(rendered.pdf_filename, f"{slug}.pdf"): rendered.pdf,
         "message.eml": message.data,
     }
     for name, data in files.items():

@@ -33,6 +33,7 @@ from mailer.content.document import (
     long_date,
 )
 from mailer.content.errors import IssueFormatError
+from mailer.filenames import file_name_problem
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
 # The same line in a Markdown issue, where it starts with `Source:` (mailer/content/markdown.py).
@@ -391,6 +392,13 @@ class _Parser:
                 raise self.fail(
                     f"expected `Download PDF: NAME` (one word, e.g. MI-SecurityChatter-040925), "
                     f"found {_quote(text)}",
+                    line.number,
+                )
+            problem = file_name_problem(match["name"])
+            if problem is not None:
+                raise self.fail(
+                    f"`Download PDF: NAME` must name one file, like MI-SecurityChatter-040925, "
+                    f"but {problem}; found {_quote(text)}",
                     line.number,
                 )
             self.pdf, self.pdf_name = line, match["name"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from mailer.filenames import file_name_problem
+
 if TYPE_CHECKING:  # a Literal alias; inline.py loads markdown-it, which reading issues never needs
     from mailer.content.inline import Markup
 
@@ -169,13 +171,17 @@ def check_issue(content: IssueContent) -> str | None:
     """What is wrong with a parsed issue (a message for IssueFormatError), or None.
 
     Lengths within LIMITS, at most MAX_ITEMS items, a slug of `a-z 0-9 -` (it goes into archive
-    links and file names), and links that are web addresses (no `javascript:` in a reader's mail).
+    links and file names), a PDF name that is one file name (never a path), and links that are
+    web addresses (no `javascript:` in a reader's mail).
     """
     if not SLUG_PATTERN.match(content.slug):
         return (
             f"the slug {content.slug[:80]!r} may only hold lower-case letters a-z, digits and "
             "single hyphens, like security-chatter-2025-04-09"
         )
+    problem = file_name_problem(content.pdf_name) if content.pdf_name else None
+    if problem is not None:
+        return f"the PDF name {content.pdf_name[:80]!r} must be one file name, but {problem}"
     if len(content.items) > MAX_ITEMS:
         return f"the issue has {len(content.items)} items; at most {MAX_ITEMS} are allowed"
     for number, item in enumerate(content.items, start=1):

@@ -67,6 +67,7 @@ from mailer.content.document import (
 from mailer.content.errors import IssueFormatError
 from mailer.content.inline import plain_text
 from mailer.content.language import normal_language
+from mailer.filenames import file_name_problem
 
 FRONT_MATTER_KEYS = (
     "title",
@@ -347,6 +348,20 @@ def _slug(fm: _FrontMatter) -> str:
     return slug
 
 
+def _pdf_name(fm: _FrontMatter) -> str:
+    """`pdf_name:` without `.pdf`, if it is one file name: it names the file `issue preview`
+    writes and every message's attachment, so a path (`../../x`, `/tmp/x`) must never pass."""
+    name = fm.text("pdf_name").removesuffix(".pdf")
+    problem = file_name_problem(name) if name else None
+    if problem is not None:
+        raise fm.error(
+            "pdf_name",
+            f"`pdf_name:` must be one file name, like MI-SecurityChatter-040925, but {problem}; "
+            f"found {name[:80]!r}",
+        )
+    return name
+
+
 def _date(fm: _FrontMatter) -> date:
     value = fm.data.get("date")
     if value is None:
@@ -400,7 +415,7 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
     partner, extra = _partner(fm)
     _language(fm, extra)
     when = _date(fm)
-    pdf_name = fm.text("pdf_name").removesuffix(".pdf")
+    pdf_name = _pdf_name(fm)
     newsletter = fm.text("newsletter") or (newsletter_from_pdf_name(pdf_name) if pdf_name else "")
     if not newsletter:
         raise IssueFormatError(

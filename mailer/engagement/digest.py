@@ -45,6 +45,7 @@ from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliverySt
 from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.text import without_format_characters
 
 TEXT_TEMPLATE = "digest/digest.txt.j2"
 HTML_TEMPLATE = "digest/digest.html.j2"
@@ -100,9 +101,11 @@ def _engaged(session: Session, campaign: Campaign, public_url: str) -> dict[int,
         if sub.id not in readers:
             readers[sub.id] = Reader(
                 subscriber_id=sub.id,
-                name=sub.name or "",
+                # Stored before the doors dropped format characters, a name could still hold
+                # a bidi override: dropped here too, so the digest shows what is there.
+                name=without_format_characters(sub.name or ""),
                 email=sub.email or "",
-                company=sub.company.strip() or NO_COMPANY,
+                company=without_format_characters(sub.company).strip() or NO_COMPANY,
                 admin_url=f"{public_url}/admin/subscribers/{sub.id}",
             )
         return readers[sub.id]

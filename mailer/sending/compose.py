@@ -38,6 +38,7 @@ from functools import cached_property
 from mailer import tokens
 from mailer.content.models import Issue
 from mailer.errors import ComposeError, ConfigError
+from mailer.filenames import file_name
 from mailer.headers import (
     CRLF,
     check_address,
@@ -258,7 +259,7 @@ class Composer:
     def _build_pdf_part(self) -> bytes:
         """The attachment, base64-encoded once for the whole campaign (by the standard library)."""
         part = MIMEPart(policy=email_policy.SMTP)
-        filename = clean_header_text(self.rendered.pdf_filename) or "issue.pdf"
+        filename = file_name(self.rendered.pdf_filename, "issue.pdf")
         part.set_content(
             self.rendered.pdf, "application", "pdf", disposition="attachment", filename=filename
         )

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mailer.db import load_models
 from mailer.web import admin, api, docs, logs, public
 from mailer.web.admin.forms import not_found_page
+from mailer.web.errors import echoed
 from mailer.web.head import HeadAsGet
 from mailer.web.pages import add_security_headers
 from mailer.web.public.forms import message_page
@@ -55,11 +56,14 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         """An admin URL whose path does not fit its page (/admin/campaigns/abc) is a page that
-        does not exist; everything else keeps FastAPI's 422 with the fields named."""
+        does not exist; everything else keeps FastAPI's 422 with the fields named (and the
+        refused values cut short, `errors.echoed`)."""
         in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
         if request.url.path.startswith("/admin") and in_path:
             return not_found_page(request)
-        return await request_validation_exception_handler(request, exc)
+        return await request_validation_exception_handler(
+            request, RequestValidationError(echoed(list(exc.errors())), body=exc.body)
+        )
 
     @app.middleware("http")
     async def security_headers(

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from mailer.cli import app
+from mailer.settings import reset_settings
 
 DATA = Path(__file__).parent.parent / "data"
 runner = CliRunner()
@@ -117,3 +123,42 @@ def test_a_bad_rcpt_or_a_file_that_is_not_a_message_is_refused(tmp_path: Path) -
     assert got.exit_code == 1
     assert f"{people}: not an email message" in got.output
     assert f"{reply}: inquiry (reply)" in got.output
+
+
+@pytest.fixture
+def small_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("MAILER_INBOUND_MAX_BYTES", "4096")
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def test_a_file_past_the_inbound_limit_is_refused_by_name_and_the_others_judged(
+    tmp_path: Path, small_limit: None
+) -> None:
+    """A 40 MB file took 6 s and 380 MB to judge, though `mailer inbound` refuses anything over
+    MAILER_INBOUND_MAX_BYTES: classify keeps the same limit, file by file."""
+    reply = tmp_path / "reply.eml"
+    reply.write_bytes(b"From: a@example.org\r\nSubject: Re: x\r\n\r\nCall me?\r\n")
+    big = tmp_path / "big.eml"
+    big.write_bytes(b"From: a@example.org\r\nSubject: big\r\n\r\n" + b"x" * 5000 + b"\r\n")
+    exact = tmp_path / "exact.eml"
+    exact.write_bytes(reply.read_bytes().ljust(4096, b"y"))
+    args = ["--rcpt", "reply+1-aaaaaaaaaaaaaaaa@news.example.com"]
+    got = runner.invoke(app, ["inbound", "classify", *args, str(big), str(reply), str(exact)])
+    assert got.exit_code == 1
+    assert f"{big}: 5,039 bytes, larger than 4,096 bytes" in got.output
+    assert "MAILER_INBOUND_MAX_BYTES" in got.output
+    assert f"{reply}: inquiry (reply)" in got.output and f"{exact}: inquiry" in got.output
+    # From a pipe, which has no size to look at first: read only up to the limit.
+    piped = subprocess.run(
+        [sys.executable, "-m", "mailer", "inbound", "classify", *args, "/dev/stdin"],
+        input=big.read_bytes(),
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "MAILER_INBOUND_MAX_BYTES": "4096"},
+        timeout=60,
+        check=False,
+    )
+    assert piped.returncode == 1
+    assert b"/dev/stdin: larger than 4,096 bytes" in piped.stderr, piped.stderr

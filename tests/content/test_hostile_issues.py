@@ -148,3 +148,49 @@ def test_a_refused_file_stores_nothing(session: Session, tmp_path: Path) -> None
         session.rollback()
     after = [session.scalar(select(func.count()).select_from(m)) for m in (Issue, Partner)]
     assert after == before
+
+
+PATH_LIKE_PDF_NAMES = (
+    "../../../../tmp/trial_pwned",
+    "/tmp/x",  # noqa: S108 (a name to refuse, no file)
+    "..\\..\\x",
+    "C:evil",
+    "..",
+    ".hidden",
+    "MI-Security\u202efdp.exe",  # a right-to-left override disguising the extension
+    "MI-Security\u200bChatter",
+)
+
+
+@pytest.mark.parametrize("bad", PATH_LIKE_PDF_NAMES)
+def test_a_pdf_name_that_is_not_one_file_name_is_refused_at_its_line(
+    bad: str, tmp_path: Path
+) -> None:
+    """Hostile input: `pdf_name: "../../../../tmp/trial_pwned"` made `issue preview` write
+    /tmp/trial_pwned.pdf and every message's attachment carry that path."""
+    line = f"pdf_name: '{bad}'"
+    text = with_front_matter("pdf_name: MI-SecurityChatter-040925", line)
+    path = tmp_path / "issue.md"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(IssueFormatError) as info:
+        parse_issue(text, path=str(path))
+    error = info.value
+    assert error.line == text.split("\n").index(line) + 1
+    assert str(path) in str(error)
+    assert "`pdf_name:` must be one file name" in str(error)
+
+
+@pytest.mark.parametrize("bad", ["..-SecurityChatter-040925", "MI-Security\u202eChatter-040925"])
+def test_a_briefing_pdf_name_that_is_not_one_file_name_is_refused_at_its_line(bad: str) -> None:
+    text = BRIEFING_TEXT.replace("Download PDF: MI-SecurityChatter-040925", f"Download PDF: {bad}")
+    assert bad in text
+    with pytest.raises(IssueFormatError) as info:
+        parse_issue(text, path="hostile.txt")
+    assert info.value.line == text.split("\n").index(f"Download PDF: {bad}") + 1
+    assert "must name one file" in str(info.value)
+
+
+def test_an_ordinary_pdf_name_still_imports() -> None:
+    for good in ("MI-SecurityChatter-040925", "Security Chatter 9 April 2025", "Boletín_v2.1"):
+        text = with_front_matter("pdf_name: MI-SecurityChatter-040925", f"pdf_name: {good}")
+        assert parse_issue(text)[0].pdf_filename == f"{good}.pdf"

@@ -176,6 +176,34 @@ def test_the_digest_lists_who_engaged_by_company_once(
     assert session.scalar(select(func.count()).select_from(PartnerDigest)) == 1
 
 
+def test_the_digest_names_a_reader_by_address_whatever_their_name_holds(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    """A name holding a quote and another address was printed as
+    `* Evil" <attacker@evil.com>, "x <q1@example.com>`: which is the reader? The address now
+    leads the reader's entry and the name has a line of its own; a bidi override stored in a
+    name before the doors dropped them does not reach the partner either."""
+    cid = read(session, settings)
+    reader = get_subscriber(session, READS[0][0])
+    assert reader is not None
+    reader.name = 'Evil" <attacker@evil.com>, "x\u202e'
+    session.commit()
+    preview = mailer("digest", "send", str(cid), "--preview")
+    assert "\u202e" not in preview
+    assert f'* {READS[0][0]}\n    name: Evil" <attacker@evil.com>, "x\n' in preview
+    bullets = [line for line in preview.splitlines() if line.startswith("* ")]
+    assert len(bullets) == len(READS) and all(line[2:].count("@") == 1 for line in bullets)
+    assert not any("attacker" in line for line in bullets)
+    with SMTPServer() as relay:
+        transport = make_transport(relay.url)
+        assert digest.send_digest(session, cid, settings, transport).sent
+        transport.close()
+        [got] = relay.sink.received
+    html = html_part(parse(got.data))
+    assert f">{READS[0][0]}</a>" in html
+    assert "<li>name: Evil&#34; &lt;attacker@evil.com&gt;, &#34;x</li>" in html
+
+
 def test_the_digest_falls_due_after_the_delay(
     mailed: Mailed, session: Session, settings: Settings
 ) -> None:

@@ -129,6 +129,44 @@ def test_mime_tree(sample: tuple[OutgoingMessage, EmailMessage]) -> None:
     assert pdf.get_param("name") == "MI-SecurityChatter-040925.pdf"
 
 
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("../../../../tmp/trial_pwned.pdf", "tmp-trial_pwned.pdf"),
+        ("/tmp/x.pdf", "tmp-x.pdf"),  # noqa: S108 (a name to clean, no file)
+        ("..\\evil.pdf", "evil.pdf"),
+        ("report\u202efdp.exe.pdf", "reportfdp.exe.pdf"),
+        ("../..", "issue.pdf"),
+    ],
+)
+def test_the_attachment_filename_is_never_a_path(
+    rendered: RenderedIssue,
+    content: IssueContent,
+    compose_settings: Settings,
+    stored: str,
+    shown: str,
+) -> None:
+    """Defence in depth: a PDF name stored before import refused paths (or set by another door)
+    still reaches the reader's mail client as one file name."""
+    composer = Composer(
+        replace(rendered, pdf_filename=stored), campaign_info(content), compose_settings
+    )
+    msg = parse(composer.compose(1, "ana.lopez@client.example.mx", "Ana López"))
+    pdf = list(msg.walk())[-1]
+    assert pdf.get_filename() == shown
+    assert pdf.get_param("name") == shown
+
+
+def test_a_stored_name_with_a_bidi_override_reaches_no_header(composer: Composer) -> None:
+    """Defence in depth: a name stored before the doors dropped format characters (or by
+    another path) still shows in the To header as what it is."""
+    out = composer.compose(5, "q1@example.com", "Ana\u202emoc.live@\u200b")
+    to = parse(out).get("To")
+    assert to is not None and "\u202e" not in str(to) and "\u200b" not in str(to)
+    assert to.addresses[0].display_name == "Anamoc.live@"
+    assert to.addresses[0].addr_spec == "q1@example.com"
+
+
 def test_pdf_attachment_is_the_exact_pdf(
     sample: tuple[OutgoingMessage, EmailMessage], rendered: RenderedIssue
 ) -> None:

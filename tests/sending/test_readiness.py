@@ -108,6 +108,8 @@ def test_production_with_the_example_file_names_every_placeholder(
         "MAILER_PUBLIC_URL",
         "MAILER_FROM",
         "MAILER_SMTP_URL",
+        "MAILER_FIRM_NAME",  # the sample firm's names, which the file used to fill in
+        "MAILER_NEWSLETTER_NAME",
     ):
         assert name in problems
     with pytest.raises(ConfigError, match="MAILER_PRODUCTION is set, so `mailer web` refuses"):
@@ -115,6 +117,31 @@ def test_production_with_the_example_file_names_every_placeholder(
     # Outside production the same values are only a demo's defaults.
     monkeypatch.setenv("MAILER_PRODUCTION", "false")
     assert readiness.problems(Settings()) == []
+
+
+def test_the_example_file_never_sends_as_the_sample_firm(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cp .env.example .env` with every other placeholder filled used to pass the production
+    check while every mail went out as Miranda Delphi Solutions' Security Chatter: the file filled
+    in the sample firm's names, and only unset names were refused."""
+    (env / ".env").write_text((REPO / ".env.example").read_text())
+    for variable, value in {
+        "MAILER_SECRET_KEY": "k" * 48,
+        "MAILER_POSTAL_ADDRESS": "Acme Risk · 1 Main St, Springfield",
+        "MAILER_MAIL_DOMAIN": "news.acme-risk.com",
+        "MAILER_PUBLIC_URL": "https://news.acme-risk.com",
+        "MAILER_FROM": "Acme Risk <briefing@news.acme-risk.com>",
+        "MAILER_SMTP_URL": "smtp+starttls://user:pw@relay.acme-risk.com:587",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    problems = Settings().production_problems()
+    assert [p.split()[0] for p in problems] == ["MAILER_FIRM_NAME", "MAILER_NEWSLETTER_NAME"]
+    monkeypatch.setenv("MAILER_FIRM_NAME", "Acme Risk")
+    monkeypatch.setenv("MAILER_NEWSLETTER_NAME", "Risk Weekly")
+    ready = Settings()
+    assert ready.production_problems() == []
+    assert ready.brand_logo_alt == ""  # so the logo's alt text is the firm's name, not the sample's
 
 
 @pytest.mark.parametrize(

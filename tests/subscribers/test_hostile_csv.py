@@ -283,3 +283,25 @@ def test_an_internationalised_mailbox_is_refused_by_the_cli_and_the_subscribe_fu
         subscribe_pending(session, weekly, UTF8_MAILBOX, settings.secret(), name="J")
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Subscriber)) == 0
+
+
+def test_bidi_overrides_and_zero_width_characters_leave_names_at_import_and_subscribe(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    """Hostile input: `Ana\u202emoc.live@` (reads as `Ana@evil.com` in a To header or the
+    partner's digest) and a zero-width space that makes one company look like another."""
+    path = tmp_path / "bidi.csv"
+    path.write_text(
+        "email,name,company,tags\n"
+        "q1@example.com,Ana\u202emoc.live@,Acme\u200b Mining,cli\u200bent\n",
+        encoding="utf-8",
+    )
+    report = import_csv(session, weekly, path, settings.secret())
+    session.commit()
+    assert report.imported == 1
+    assert people(session)[0][1:3] == ("Anamoc.live@", "Acme Mining")
+    assert get_subscriber(session, "q1@example.com").tags == ["client"]  # type: ignore[union-attr]
+    subscribe_pending(session, weekly, "q2@example.com", settings.secret(), name="\u2067Bo\u2069b")
+    add_subscriber(session, weekly, "q3@example.com", settings.secret(), name="Eve\ufeff\u200e")
+    session.commit()
+    assert [p[1] for p in people(session)] == ["Anamoc.live@", "Bob", "Eve"]

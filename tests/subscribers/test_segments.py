@@ -511,3 +511,47 @@ def test_cli_names_a_missing_list(session: Session, people: MailingList) -> None
     assert result.exit_code != 0
     assert isinstance(result.exception, NotFound)
     assert "no list with slug 'nosuch' (known lists: weekly)" in str(result.exception)
+
+
+def _assert_bounded_and_pointing(exc: SegmentSyntaxError, expr: str) -> str:
+    """The message is three short lines; the header keeps the real column, and the caret sits
+    under that very character of the excerpt."""
+    header, shown, under = str(exc).split("\n")
+    assert f"(column {exc.column})" in header
+    assert len(shown) <= 80 and len(header) < 250 and len(under) < 250
+    at = under.index("^")
+    if exc.column > len(expr):  # at the end: just past the excerpt's last character
+        assert at == len(shown) and expr.endswith(shown[-20:])
+    else:
+        assert shown[at] == expr[exc.column - 1]
+        assert shown[at - 20 : at + 10].strip("…") in expr
+    return shown
+
+
+def test_a_long_expression_is_shown_as_an_excerpt_around_its_column() -> None:
+    """5,000 `or` terms were refused ("at most 200") by printing all of them, with the caret
+    tens of thousands of columns to the right."""
+    terms = " or ".join(f"tag:t{i}" for i in range(5000))
+    with pytest.raises(SegmentSyntaxError, match="at most 200") as caught:
+        parse(terms)
+    shown = _assert_bounded_and_pointing(caught.value, terms)
+    assert shown.startswith("…") and shown.endswith("…")
+    assert caught.value.column > 2000
+    # A mistake at column 45,000, after a long quoted value; and one at the very end.
+    late = 'tag:"' + "a" * 45_000 + '" nto tag:press'
+    with pytest.raises(SegmentSyntaxError, match=r"found 'nto'; did you mean \"not\"") as caught:
+        parse(late)
+    assert caught.value.column == 45_008
+    assert _assert_bounded_and_pointing(caught.value, late).endswith("nto tag:press")
+    with pytest.raises(SegmentSyntaxError) as caught:
+        parse("tag:x or " * 100 + "(")
+    _assert_bounded_and_pointing(caught.value, "tag:x or " * 100 + "(")
+
+
+def test_a_long_word_is_named_by_its_start() -> None:
+    """What a message quotes (the word found, an unknown field, a language) is cut too."""
+    for expr in ("b" * 9000 + ":x", "lang:" + "e" * 9000, "x" * 9000 + " tag:a"):
+        with pytest.raises(SegmentSyntaxError) as caught:
+            parse(expr)
+        assert len(str(caught.value)) < 600
+        assert "…" in str(caught.value).split("\n")[0]

@@ -8,7 +8,7 @@ import pytest
 from mailer.headers import clean_header_text
 from subscribers.errors import InvalidInput
 from subscribers.lifecycle import clean_tags, clean_text
-from subscribers.text import has_control_characters, one_line
+from subscribers.text import has_control_characters, one_line, without_format_characters
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,21 @@ def test_a_line_break_in_a_name_becomes_a_space_but_escape_is_refused() -> None:
         clean_text("Ann\x1b[31mSmith", "name", 200)
     with pytest.raises(InvalidInput, match="name contains a control character"):
         clean_text("Ann\x9bSmith", "name", 200)
+
+
+# A right-to-left override, a zero-width space, joiner and non-joiner, a byte-order mark,
+# left-to-right and right-to-left marks, an isolate and its end.
+INVISIBLE = "\u202e\u200b\u200d\u200c\ufeff\u200e\u200f\u2067\u2069"
+
+
+def test_invisible_format_characters_leave_a_name() -> None:
+    """A bidi override makes `Ana\u202emoc.live@` read as `Ana@evil.com`; zero-width characters
+    make two different names look the same. Dropped where every door cleans a name."""
+    assert clean_text(f"Ana{INVISIBLE} López", "name", 200) == "Ana López"
+    assert clean_text("\u202egnp.exe", "company", 200) == "gnp.exe"
+    assert clean_text(INVISIBLE, "name", 200) == ""
+    assert clean_tags(["cli\u200bent", "client"]) == ["client"]
+    # The joiners stay where a script needs them: Persian, Devanagari, an emoji sequence.
+    for name in ("می\u200cخواهم", "क्\u200dष", "👩\u200d💻 Ana"):
+        assert clean_text(name, "name", 200) == name
+    assert without_format_characters("Ana\u200d López") == "Ana López"

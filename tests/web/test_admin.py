@@ -142,6 +142,14 @@ def test_subscribers_search_add_edit_and_unsubscribe(
     assert "Changes saved." in saved.text
     session.expire_all()
     assert (sub.name, sub.company, sub.language, sub.tags) == ("Nueva P.", "Acme", "es", ["press"])
+    # Hostile input: a right-to-left override and zero-width characters, typed into the form.
+    hidden = editor.post(
+        f"/admin/subscribers/{sub.id}",
+        {"name": "Nueva\u202e P.\u200b", "company": "\ufeffAcme", "tags": "pre\u200ess"},
+    )
+    assert "Changes saved." in hidden.text
+    session.expire_all()
+    assert (sub.name, sub.company, sub.tags) == ("Nueva P.", "Acme", ["press"])
 
     gone = editor.post(
         f"/admin/subscribers/{sub.id}/unsubscribe",
@@ -186,6 +194,18 @@ def test_segment_live_count_matches_the_domain_count_and_errors_point_at_the_col
     assert broken.json() == {"error": str(expected.value), "column": expected.value.column}
     caret_line = broken.json()["error"].splitlines()[2]
     assert caret_line.index("^") == expected.value.column - 1
+
+    # A mistake at the end of a long expression: a short excerpt, the real column.
+    long_expr = "tag:client or " * 141 + "nto"
+    long_broken = editor.client.get(
+        "/admin/lists/briefing/segments/count", params={"expression": long_expr}
+    )
+    assert long_broken.json()["column"] == long_expr.index("nto") + 1
+    shown, under = long_broken.json()["error"].splitlines()[1:3]
+    assert len(shown) <= 80 and shown[under.index("^") :].startswith("nto")
+    form = editor.post("/admin/lists/briefing/segments", {"slug": "y", "expression": long_expr})
+    assert form.status_code == 422 and f"column {long_expr.index('nto') + 1}" in form.text
+    assert form.text.count(long_expr) == 1  # in the field, to edit; not in the message
 
     refused = editor.post("/admin/lists/briefing/segments", {"slug": "x", "expression": "tag:"})
     assert refused.status_code == 422 and "^" in refused.text

@@ -144,6 +144,39 @@ def test_segment_counts_agree_with_the_domain_and_errors_carry_the_column(
     assert api.get("/api/v1/lists/nope/segments/count").status_code == 404
 
 
+def test_a_long_expression_gets_a_short_answer_that_keeps_the_column(
+    api: TestClient, room: Newsroom
+) -> None:
+    """An error near the end of a 2,000-character expression (the longest the API takes) showed
+    all of it; a longer one was refused by echoing every character back."""
+    expr = "tag:client or " * 141 + "tag:"
+    assert len(expr) <= 2000
+    broken = api.get("/api/v1/lists/briefing/segments/count", params={"expression": expr})
+    assert broken.status_code == 422
+    body = broken.json()
+    assert body["column"] == len(expr) + 1 and f"(column {len(expr) + 1})" in body["detail"]
+    header, shown, under = body["detail"].splitlines()
+    assert len(shown) <= 80 and under.index("^") == len(shown)  # just past the end
+    huge = " or ".join(f"tag:t{i}" for i in range(1000))  # 10 KB
+    refused = api.get("/api/v1/lists/briefing/segments/count", params={"expression": huge})
+    assert refused.status_code == 422
+    assert len(refused.content) < 600 and "at most 2000 characters" in refused.text
+
+
+def test_a_name_with_a_bidi_override_is_stored_without_it(
+    api: TestClient, session: Session, room: Newsroom
+) -> None:
+    """Hostile input: `Evil\u202emoc.live@ Ana` and a zero-width space, through the API."""
+    added = api.post(
+        "/api/v1/lists/briefing/subscribers",
+        json={"email": "q9@example.com", "name": "Evil\u202emoc.live@ A\u200bna", "company": "X"},
+    )
+    assert added.status_code in (200, 201), added.text
+    sub = get_subscriber(session, "q9@example.com")
+    assert sub is not None and sub.name == "Evilmoc.live@ Ana"
+    assert api.get("/api/v1/subscribers/q9@example.com").json()["name"] == "Evilmoc.live@ Ana"
+
+
 def test_issues_are_listed_and_read(api: TestClient, session: Session, room: Newsroom) -> None:
     issue = get_issue(session, room.issue_slug)
     listed = api.get("/api/v1/issues").json()
