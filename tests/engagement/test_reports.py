@@ -196,7 +196,7 @@ def test_the_digest_names_a_reader_by_address_whatever_their_name_holds(
     assert not any("attacker" in line for line in bullets)
     with SMTPServer() as relay:
         transport = make_transport(relay.url)
-        assert digest.send_digest(session, cid, settings, transport).sent
+        assert digest.send_digest(get_sessionmaker(), cid, settings, transport).sent
         transport.close()
         [got] = relay.sink.received
     html = html_part(parse(got.data))
