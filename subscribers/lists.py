@@ -27,14 +27,17 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
-def create_list(session: Session, slug: str, name: str, description: str = "") -> MailingList:
-    """Create a list; AlreadyExists if the slug is taken."""
+def create_list(
+    session: Session, slug: str, name: str, description: str = "", *, private: bool = False
+) -> MailingList:
+    """Create a list; AlreadyExists if the slug is taken. A `private` list (a client-only
+    briefing) has no public subscribe form and nothing sent to it is in the public archive."""
     validate_slug(slug)
     if not name.strip():
         raise InvalidInput("a list needs a name (--name)", web="a list needs a name ({name})")
     if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
         raise AlreadyExists(f"a list with slug {slug!r} exists already")
-    mlist = MailingList(slug=slug, name=name.strip(), description=description)
+    mlist = MailingList(slug=slug, name=name.strip(), description=description, private=private)
     session.add(mlist)
     session.flush()
     return mlist
@@ -64,6 +67,7 @@ class ListSummary:
     active: int
     pending: int
     unsubscribed: int
+    private: bool = False
 
 
 def list_lists(session: Session) -> list[ListSummary]:
@@ -79,24 +83,53 @@ def list_lists(session: Session) -> list[ListSummary]:
             count(SubscriptionStatus.ACTIVE),
             count(SubscriptionStatus.PENDING),
             count(SubscriptionStatus.UNSUBSCRIBED),
+            MailingList.private,
         )
         .outerjoin(Subscription, Subscription.list_id == MailingList.id)
-        .group_by(MailingList.id, MailingList.slug, MailingList.name)
+        .group_by(MailingList.id, MailingList.slug, MailingList.name, MailingList.private)
         .order_by(MailingList.slug)
     ).all()
-    return [ListSummary(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+    return [ListSummary(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), bool(r[5])) for r in rows]
 
 
-def edit_list(session: Session, slug: str, name: str, description: str) -> MailingList:
-    """Rename and describe a list. The slug stays: it is in every List-Id header already sent,
-    in subscribe links and in scripts. InvalidInput for an empty name; NotFound for the slug."""
+def visibility(private: bool) -> str:
+    """How a list's visibility is shown (CLI column, admin pages): "private" or "public"."""
+    return "private" if private else "public"
+
+
+def update_list(
+    session: Session,
+    slug: str,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    private: bool | None = None,
+) -> MailingList:
+    """Change what is given (None: kept) of a list's name, description and visibility. The slug
+    stays: it is in every List-Id header already sent, in subscribe links and in scripts.
+    InvalidInput for an empty name; NotFound for the slug.
+
+    Making a list private closes its subscribe form at once and hides from the public archive
+    every issue sent to no public list; confirmation links already mailed for it are refused."""
     mlist = get_list(session, slug)
-    if not name.strip():
-        raise InvalidInput("a list needs a name")
-    mlist.name = name.strip()[:200]
-    mlist.description = description.strip()
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("a list needs a name (--name)", web="a list needs a name ({name})")
+        mlist.name = name.strip()[:200]
+    if description is not None:
+        mlist.description = description.strip()
+    if private is not None:
+        mlist.private = private
     session.flush()
     return mlist
+
+
+def edit_list(
+    session: Session, slug: str, name: str, description: str, *, private: bool | None = None
+) -> MailingList:
+    """Rename and describe a list (and, when given, make it public or private): the admin's
+    form, which sends every field. See `update_list`."""
+    return update_list(session, slug, name=name, description=description, private=private)
 
 
 @dataclass(frozen=True)

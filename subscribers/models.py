@@ -108,6 +108,11 @@ class MailingList(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # A private list (a client-only briefing) has no public subscribe form, and what it was sent
+    # is neither in the public archive nor linked to it from its emails.
+    private: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="mailing_list")

@@ -102,3 +102,42 @@ def test_the_snapshot_migrations_go_down_and_up_again(database_url: str) -> None
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_private_list_migration_keeps_existing_lists_public(database_url: str) -> None:
+    """0021 adds `mailing_list.private` NOT NULL with a server default: a list made before it
+    becomes public (as every list was), and one inserted by code that does not name the column
+    too; downgrading drops it again and upgrading leaves the schema the models describe."""
+    command.downgrade(alembic_config(database_url), "0020_delivery_subscriber_fk")
+    engine = make_engine(database_url)
+    assert "private" not in {c["name"] for c in inspect(engine).get_columns("mailing_list")}
+    assert "web_edition" not in {c["name"] for c in inspect(engine).get_columns("campaign_render")}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO mailing_list (slug, name, description, created_at) "
+                "VALUES ('old-list', 'Old list', '', CURRENT_TIMESTAMP)"
+            )
+        )
+    engine.dispose()
+    mailer_db.upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO mailing_list (slug, name, description, created_at) "
+                "VALUES ('new-list', 'New list', '', CURRENT_TIMESTAMP)"
+            )
+        )
+        rows = conn.execute(text("SELECT slug, private FROM mailing_list ORDER BY slug")).all()
+        columns = {c["name"]: c for c in inspect(conn).get_columns("mailing_list")}
+        render_columns = {c["name"]: c for c in inspect(conn).get_columns("campaign_render")}
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert [(slug, bool(private)) for slug, private in rows] == [
+        ("new-list", False),
+        ("old-list", False),
+    ]
+    assert columns["private"]["nullable"] is False
+    assert render_columns["web_edition"]["nullable"] is False
+    assert diff == []

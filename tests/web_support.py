@@ -36,9 +36,13 @@ def parse(data: bytes) -> EmailMessage:
     return msg
 
 
-def send_fixture_issue(session: Session, settings: Settings) -> Sent:
-    """The fixture issue sent to the sample list through `mailer send` (outbox transport)."""
+def send_fixture_issue(session: Session, settings: Settings, *, private: bool = False) -> Sent:
+    """The fixture issue sent to the sample list through `mailer send` (outbox transport);
+    `private`: the list is made private first (`mailer list update --private`)."""
     room = newsroom(session, settings)
+    if private:
+        made = runner.invoke(app, ["list", "update", room.list_slug, "--private"])
+        assert made.exit_code == 0, made.output + repr(made.exception)
     tasks.reset_caches()
     configure(celery_app)
     result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])

@@ -6,9 +6,15 @@ import typer
 
 from mailer.cli import row_folded
 from mailer.db import session_scope
-from subscribers.lists import create_list, list_lists
+from subscribers.errors import InvalidInput
+from subscribers.lists import create_list, list_lists, update_list, visibility
 
 app = typer.Typer(help="Mailing lists.", no_args_is_help=True)
+
+_PRIVATE_HELP = (
+    "A client-only list: no public subscribe form (/subscribe/SLUG answers 404), nothing sent to "
+    "it in the public archive, and its emails link to no web edition (the PDF is attached)"
+)
 
 
 @app.command("create")
@@ -16,24 +22,56 @@ def create(
     slug: str = typer.Argument(..., help="Short name used in commands and URLs, e.g. weekly"),
     name: str = typer.Option(..., "--name", help="The list's name as readers see it"),
     description: str = typer.Option("", "--description", help="What the list is for"),
+    private: bool = typer.Option(False, "--private", help=_PRIVATE_HELP),
 ) -> None:
-    """Create a mailing list."""
+    """Create a mailing list (public unless --private)."""
     with session_scope() as session:
-        mlist = create_list(session, slug, name, description)
-        typer.echo(f"created list {mlist.slug} ({mlist.name})")
+        mlist = create_list(session, slug, name, description, private=private)
+        kind = "private list" if mlist.private else "list"
+        typer.echo(f"created {kind} {mlist.slug} ({mlist.name})")
+
+
+@app.command("update")
+def update(
+    slug: str = typer.Argument(..., help="The list to change (as `mailer list list` shows)"),
+    name: str | None = typer.Option(None, "--name", help="A new name, as readers see it"),
+    description: str | None = typer.Option(None, "--description", help="A new description"),
+    private: bool | None = typer.Option(
+        None,
+        "--private/--public",
+        help="Make the list private (" + _PRIVATE_HELP[2:] + ") or public again",
+        show_default=False,
+    ),
+) -> None:
+    """Rename, describe, or make a list private or public; what is not given stays. The slug
+    never changes (it is in List-Id headers already sent and in subscribe links)."""
+    if name is None and description is None and private is None:
+        raise InvalidInput(
+            f"nothing to change for list {slug!r}: give --name, --description, --private or "
+            "--public"
+        )
+    with session_scope() as session:
+        mlist = update_list(session, slug, name=name, description=description, private=private)
+        typer.echo(f"updated list {mlist.slug} ({mlist.name}): {visibility(mlist.private)}")
 
 
 @app.command("list")
 def list_() -> None:
-    """Every list with its subscription counts."""
+    """Every list with its visibility and subscription counts."""
     with session_scope() as session:
         rows = list_lists(session)
     if not rows:
         typer.echo("no lists yet: create one with `mailer list create SLUG --name NAME`")
         return
     width = max(len("SLUG"), *(len(r.slug) for r in rows))
-    typer.echo(f"{'SLUG':<{width}}  {'ACTIVE':>7}  {'PENDING':>7}  {'UNSUBSCRIBED':>12}  NAME")
+    typer.echo(
+        f"{'SLUG':<{width}}  {'VISIBILITY':<10}  {'ACTIVE':>7}  {'PENDING':>7}  "
+        f"{'UNSUBSCRIBED':>12}  NAME"
+    )
     for r in rows:
         # The name folds within the terminal's width; the slug and counts never wrap.
-        prefix = f"{r.slug:<{width}}  {r.active:>7}  {r.pending:>7}  {r.unsubscribed:>12}  "
+        prefix = (
+            f"{r.slug:<{width}}  {visibility(r.private):<10}  {r.active:>7}  {r.pending:>7}  "
+            f"{r.unsubscribed:>12}  "
+        )
         typer.echo(row_folded(prefix, r.name))

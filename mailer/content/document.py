@@ -98,6 +98,11 @@ class IssueContent:
     # How the summary, paragraphs and call to action are written: "markdown" (inline Markdown,
     # content/inline.py) or "text" (the briefing's literal text: an asterisk is an asterisk).
     markup: Markup = "text"
+    # Whether the issue has a public web edition to link to (the email's "View in browser", the
+    # PDF's "Online edition"). False for a campaign to a private list: nothing it was sent is in
+    # the public archive, so its editions point to none. Not part of the stored issue: the
+    # campaign decides it (mailer.sending) and rendering only reads it.
+    web_edition: bool = True
 
     @property
     def pdf_filename(self) -> str:

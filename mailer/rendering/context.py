@@ -117,8 +117,12 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "partner_first": partner_first,
         "mailto_url": f"mailto:{content.partner.email}?subject={quote(mail_subject)}",
         "mail_subject_q": quote(mail_subject),
-        "archive_url": f"{settings.public_url}/archive/{slug}",
-        "pdf_url": f"{settings.public_url}/archive/{slug}.pdf",
+        # Without a web edition (a private list's campaign) no edition links to the archive:
+        # the templates leave out "View in browser" and "Online edition" and say the PDF is
+        # attached instead of linking to its public copy.
+        "web_edition": content.web_edition,
+        "archive_url": f"{settings.public_url}/archive/{slug}" if content.web_edition else "",
+        "pdf_url": f"{settings.public_url}/archive/{slug}.pdf" if content.web_edition else "",
         "pdf_filename": content.pdf_filename if content.pdf_name else f"{slug}.pdf",
         "more_info_url": web_url(content.more_info_url),
         "postal_address": settings.postal_address,

@@ -85,6 +85,9 @@ class RenderedIssue:
     pdf_filename: str  # e.g. "MI-SecurityChatter-040925.pdf"
     # The issue's links in the order `Personal.links` follows (empty: click tracking was off).
     links: tuple[Link, ...] = ()
+    # Whether the editions link to a public web edition (`IssueContent.web_edition`); the
+    # composer leaves the List-Archive header out when they do not (a private list's campaign).
+    web_edition: bool = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,6 +443,7 @@ def render_issue(
         pdf=pdf,
         pdf_filename=context["pdf_filename"],
         links=context["links"],
+        web_edition=content.web_edition,
     )
 
 

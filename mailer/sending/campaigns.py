@@ -287,6 +287,7 @@ def store_rendering(session: Session, campaign: Campaign, rendered: RenderedIssu
             pdf=rendered.pdf,
             pdf_filename=rendered.pdf_filename,
             links=[link.to_dict() for link in rendered.links],
+            web_edition=rendered.web_edition,
         )
     )
 
@@ -306,6 +307,7 @@ def load_rendering(session: Session, campaign_id: int) -> RenderedIssue:
         pdf=bytes(row.pdf),
         pdf_filename=row.pdf_filename,
         links=tuple(Link.from_dict(d) for d in row.links or ()),
+        web_edition=row.web_edition,
     )
 
 

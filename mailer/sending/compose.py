@@ -150,6 +150,7 @@ class Composer:
         self.settings = settings
         self.domain = settings.mail_domain
         self.public_url = settings.public_url.rstrip("/")
+        self._web_edition = rendered.web_edition  # false: no List-Archive (a private list)
         self.secret = settings.secret()
         self.personalizer = Personalizer(rendered)
         # Both bodies, written by qp_line: in DKIM's canonical form, with no line to dot-stuff.
@@ -208,11 +209,12 @@ class Composer:
         list_id = f"<{list_slug}.{self.domain}>"
         fields = (
             f"List-Id: {list_name} {list_id}{CRLF}" if list_name else f"List-Id: {list_id}{CRLF}",
-            f"List-Archive: <{self.public_url}/archive>{CRLF}",
+            # A private list's campaign has no public archive to point to (its rendering says).
+            f"List-Archive: <{self.public_url}/archive>{CRLF}" if self._web_edition else "",
             f"Precedence: bulk{CRLF}",
             f"Feedback-ID: c{info.campaign_id}:{list_slug}:briefing:{self.domain}{CRLF}",
         )
-        return tuple(f.encode("ascii") for f in fields)
+        return tuple(f.encode("ascii") for f in fields if f)
 
     def _init_mime_parts(self, info: CampaignInfo) -> None:
         """The MIME skeleton, the PDF part and the DKIM body hash of what precedes the text,

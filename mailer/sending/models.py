@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,6 +99,11 @@ class CampaignRender(Base):
     # The issue's link table (rendering/links.py): a click token names an index into it, so a
     # tracked link can only lead where the issue does. [] when click tracking was off.
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # Whether the rendering links to a web edition (false: a campaign to a private list); the
+    # messages' List-Archive header follows it, so bodies and headers always agree.
+    web_edition: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true(), nullable=False
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(back_populates="rendered")

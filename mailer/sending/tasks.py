@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 
@@ -112,7 +113,13 @@ def start_campaign(campaign_id: int) -> int:
 def _render(campaign_id: int) -> RenderedIssue:
     """The campaign's issue rendered (HTML and text templates, the PDF): reads only."""
     with get_sessionmaker()() as session:
-        return render_issue(content_of(campaigns.get(session, campaign_id).issue), get_settings())
+        campaign = campaigns.get(session, campaign_id)
+        mlist = session.get(MailingList, campaign.list_id)
+        content = content_of(campaign.issue)
+        # A private list's issue is in no public archive: its editions link to none.
+        if mlist is not None and mlist.private:
+            content = replace(content, web_edition=False)
+        return render_issue(content, get_settings())
 
 
 def render(campaign_id: int) -> None:

@@ -45,8 +45,8 @@ def test_list_create_and_list_show_the_lists_with_counts(settings: Settings) -> 
     mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", "weekly")
     mailer("subscribers", "remove", "ana.garcia34@example.mx", "--list", "weekly")
     assert mailer("list", "list").splitlines() == [
-        "SLUG     ACTIVE  PENDING  UNSUBSCRIBED  NAME",
-        "weekly       37        0             1  Weekly Briefing",
+        "SLUG    VISIBILITY   ACTIVE  PENDING  UNSUBSCRIBED  NAME",
+        "weekly  public           37        0             1  Weekly Briefing",
     ]
 
 

@@ -1,13 +1,15 @@
 """The archive of sent issues: /archive, /archive/{slug} (the web edition), /archive/{slug}.pdf.
 
-Only issues with a campaign done or sending are shown (drafts stay private), exactly as mailed:
-the campaign's stored rendering when there is one.
+Only issues with a campaign done or sending to a public list are shown (drafts stay private, and
+so does an issue sent only to private lists: a client-only briefing answers 404 here, as an
+unknown slug does), exactly as mailed to that public list: its campaign's stored rendering when
+there is one.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mailer.content.document import long_date
@@ -30,9 +32,19 @@ router = APIRouter(route_class=SecureRoute)
 ARCHIVED = (CampaignStatus.DONE, CampaignStatus.SENDING)
 
 
+def _published() -> Select[Campaign]:
+    """Campaigns that published their issue: done or sending, to a list that is public now."""
+    return (
+        select(Campaign)
+        .join(MailingList, MailingList.id == Campaign.list_id)
+        .where(Campaign.status.in_(ARCHIVED), MailingList.private.is_(False))
+    )
+
+
 def sent_issues(session: Session) -> list[Issue]:
-    """Issues with at least one campaign done or sending, newest first (drafts stay private)."""
-    sent = select(Campaign.issue_id).where(Campaign.status.in_(ARCHIVED))
+    """Issues with at least one campaign done or sending to a public list, newest first (drafts
+    and issues sent only to private lists stay out)."""
+    sent = _published().with_only_columns(Campaign.issue_id)
     return list(
         session.scalars(
             select(Issue)
@@ -43,7 +55,8 @@ def sent_issues(session: Session) -> list[Issue]:
 
 
 def _archived(session: Session, slug: str) -> tuple[Issue, Campaign]:
-    """The issue and its most recent campaign that went out, or a 404 page."""
+    """The issue and its most recent campaign that went out to a public list, or a 404 page
+    (the same for a draft, an unknown slug and an issue sent only to private lists)."""
     issue = (
         session.scalar(select(Issue).where(Issue.slug == slug))
         if plausible_slug(slug, 120)
@@ -52,10 +65,7 @@ def _archived(session: Session, slug: str) -> tuple[Issue, Campaign]:
     campaign = None
     if issue is not None:
         campaign = session.scalar(
-            select(Campaign)
-            .where(Campaign.issue_id == issue.id, Campaign.status.in_(ARCHIVED))
-            .order_by(Campaign.id.desc())
-            .limit(1)
+            _published().where(Campaign.issue_id == issue.id).order_by(Campaign.id.desc()).limit(1)
         )
     if issue is None or campaign is None:
         raise PageError(
@@ -64,6 +74,14 @@ def _archived(session: Session, slug: str) -> tuple[Issue, Campaign]:
             "It may not have been published yet. Here are the issues we have sent.",
         )
     return issue, campaign
+
+
+def _stored(session: Session, campaign: Campaign) -> CampaignRender | None:
+    """The campaign's stored rendering if it was made for the archive: one made while its list
+    was private links to no web edition (and says the PDF is attached), so the archive of a list
+    made public since prints the issue afresh instead."""
+    stored = session.get(CampaignRender, campaign.id)
+    return stored if stored is not None and stored.web_edition else None
 
 
 @router.get("/archive", include_in_schema=False)
@@ -92,7 +110,7 @@ def archive_pdf(request: Request, slug: str) -> Response:
             issue, campaign = _archived(session, slug)
         except PageError as err:
             return error_page(request, err)
-        stored = session.get(CampaignRender, campaign.id)
+        stored = _stored(session, campaign)
         if stored is not None:
             data, filename = bytes(stored.pdf), stored.pdf_filename
         else:
@@ -124,7 +142,7 @@ def archive_issue(request: Request, slug: str) -> Response:
             issue, campaign = _archived(session, slug)
         except PageError as err:
             return error_page(request, err)
-        stored = session.get(CampaignRender, campaign.id)
+        stored = _stored(session, campaign)
         mlist = session.get(MailingList, campaign.list_id)
         subscribe_url = f"/subscribe/{mlist.slug}" if mlist is not None else "/archive"
         if stored is not None:

@@ -65,12 +65,15 @@ router = APIRouter(route_class=SecureRoute)
 
 
 def _list_or_404(session: Session, slug: str) -> MailingList:
+    """The public list with that slug, or the 404 page. A private list (a client-only briefing)
+    gets the very same 404 as a list that does not exist: the form must not even tell that it
+    exists."""
     mlist = (
         session.scalar(select(MailingList).where(MailingList.slug == slug))
         if plausible_slug(slug, 64)
         else None
     )
-    if mlist is None:
+    if mlist is None or mlist.private:
         raise PageError(
             404,
             "We could not find that newsletter",
@@ -327,6 +330,15 @@ _BAD_CONFIRM = PageError(
 )
 
 
+_CLOSED_LIST = PageError(
+    410,
+    "This newsletter no longer takes subscriptions",
+    "It is no longer open to subscription from our website, so this confirmation link cannot "
+    "be used and you have not been subscribed. If you think you should receive it, please "
+    "contact us.",
+)
+
+
 def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirmable]:
     settings = get_settings()
     try:
@@ -370,6 +382,10 @@ def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirma
             "Please contact us by replying to any of our emails.",
         )
     mlist = subscription.mailing_list
+    if mlist.private and subscription.status != SubscriptionStatus.ACTIVE:
+        # The list was made private after this link was mailed: its public door is closed,
+        # and a link from that door must not open it (an editor adds members directly).
+        raise _CLOSED_LIST
     return subscription, Confirmable(
         subscription.id,
         subscription.subscriber.email,

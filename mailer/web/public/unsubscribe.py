@@ -131,6 +131,8 @@ def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict
         "email": subscriber.email if subscriber is not None else None,
         "list_name": target.mlist.name,
         "list_slug": target.mlist.slug,
+        # A private list has no public form to come back through: no "Subscribe again" link.
+        "list_public": not target.mlist.private,
         "issue_title": target.issue.title,
         "issue_date": long_date(target.issue.issue_date),
         "status": status,
@@ -164,6 +166,7 @@ def _one_click(token: str, reason: str) -> dict[str, Any]:
             "email": target.subscriber.email if target.subscriber is not None else None,
             "list_name": target.mlist.name,
             "list_slug": target.mlist.slug,
+            "list_public": not target.mlist.private,
             "token": target.token,
         }
 

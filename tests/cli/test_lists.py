@@ -1,0 +1,89 @@
+"""`mailer list create --private`, `mailer list update` and the VISIBILITY column, as a user runs
+them: what they print, what they change, and the one-line error for a list that does not exist."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from mailer.cli import app
+from mailer.settings import Settings
+from subscribers.lists import get_list
+
+runner = CliRunner()
+
+
+def mailer(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+def test_create_private_and_list_show_each_lists_visibility(settings: Settings) -> None:
+    assert mailer("list", "create", "weekly", "--name", "Weekly Briefing") == (
+        "created list weekly (Weekly Briefing)\n"
+    )
+    assert mailer("list", "create", "board", "--name", "Board Briefing", "--private") == (
+        "created private list board (Board Briefing)\n"
+    )
+    assert mailer("list", "list").splitlines() == [
+        "SLUG    VISIBILITY   ACTIVE  PENDING  UNSUBSCRIBED  NAME",
+        "board   private           0        0             0  Board Briefing",
+        "weekly  public            0        0             0  Weekly Briefing",
+    ]
+
+
+def test_update_changes_only_what_is_given(settings: Settings, session: Session) -> None:
+    mailer("list", "create", "weekly", "--name", "Weekly Briefing", "--description", "Mondays")
+    assert mailer("list", "update", "weekly", "--private") == (
+        "updated list weekly (Weekly Briefing): private\n"
+    )
+    mlist = get_list(session, "weekly")
+    assert (mlist.name, mlist.description, mlist.private) == ("Weekly Briefing", "Mondays", True)
+    assert mailer("list", "update", "weekly", "--name", "Client Briefing") == (
+        "updated list weekly (Client Briefing): private\n"
+    )
+    session.expire_all()
+    assert (mlist.name, mlist.description, mlist.private) == ("Client Briefing", "Mondays", True)
+    mailer("list", "update", "weekly", "--public", "--description", "  Tuesdays ")
+    session.expire_all()
+    assert (mlist.name, mlist.description, mlist.private) == ("Client Briefing", "Tuesdays", False)
+    assert "weekly  public " in mailer("list", "list")
+
+
+def test_update_refuses_an_empty_name_and_an_empty_request(settings: Settings) -> None:
+    mailer("list", "create", "weekly", "--name", "Weekly Briefing")
+    empty = runner.invoke(app, ["list", "update", "weekly", "--name", "  "])
+    assert empty.exit_code != 0 and "a list needs a name (--name)" in str(empty.exception)
+    nothing = runner.invoke(app, ["list", "update", "weekly"])
+    assert nothing.exit_code != 0
+    assert "give --name, --description, --private or --public" in str(nothing.exception)
+    assert "weekly  public " in mailer("list", "list")
+
+
+def _mailer_process(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "mailer", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_update_of_an_unknown_list_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    assert _mailer_process(tmp_path, "db", "upgrade").returncode == 0
+    assert _mailer_process(tmp_path, "list", "create", "weekly", "--name", "W").returncode == 0
+    done = _mailer_process(tmp_path, "list", "update", "wekly", "--private")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == "error: no list with slug 'wekly' (known lists: weekly)"
+    listed = _mailer_process(tmp_path, "list", "list")
+    assert "weekly  public " in listed.stdout
