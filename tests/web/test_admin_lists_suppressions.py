@@ -95,3 +95,50 @@ def test_suppressions_are_searched_added_lifted_with_reasons_and_kept_in_history
     missing = editor.post("/admin/suppressions/lift", {"email": "no@one.example", "reason": "x"})
     assert missing.status_code == 404
     assert session.scalar(select(func.count()).select_from(SuppressionEvent)) == 2
+
+
+def test_a_list_is_created_private_shown_so_and_made_public_or_private_by_its_form(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    page = editor.get("/admin/lists")
+    assert 'type="checkbox" name="private" value="true"' in page.text
+    assert "briefing public" in text_of(page.text)
+    made = editor.post(
+        "/admin/lists", {"slug": "board", "name": "Board Briefing", "private": "true"}
+    )
+    assert made.status_code == 200 and "Private list board created." in made.text
+    assert "Board Briefing private" in text_of(made.text)  # the page's heading and badge
+    assert get_list(session, "board").private is True
+    assert "board private" in text_of(editor.get("/admin/lists").text)
+
+    edit = editor.get("/admin/lists/board")
+    form = edit.text[edit.text.index('action="/admin/lists/board/edit"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="visibility_shown" value="true"' in form
+    assert 'name="private" value="true" checked' in form
+    assert 'name="csrf_token"' in form
+
+    # A form from before the box existed sends no visibility: the list stays private.
+    kept = editor.post("/admin/lists/board/edit", {"name": "Board", "description": ""})
+    assert "List board renamed to Board." in kept.text and "now public" not in kept.text
+    session.expire_all()
+    assert get_list(session, "board").private is True
+    # The box unticked on the page: public.
+    opened = editor.post(
+        "/admin/lists/board/edit", {"name": "Board", "description": "", "visibility_shown": "true"}
+    )
+    assert "It is now public" in opened.text
+    session.expire_all()
+    assert get_list(session, "board").private is False
+    closed = editor.post(
+        "/admin/lists/board/edit",
+        {"name": "Board", "description": "", "visibility_shown": "true", "private": "true"},
+    )
+    assert "It is now private" in closed.text
+    # Without the session's CSRF token nothing changes.
+    forged = editor.client.post(
+        "/admin/lists/board/edit", data={"name": "Board", "visibility_shown": "true"}
+    )
+    assert forged.status_code == 403
+    session.expire_all()
+    assert get_list(session, "board").private is True

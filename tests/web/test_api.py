@@ -70,6 +70,7 @@ def test_lists_are_listed_with_counts_and_created(api: TestClient, room: Newsroo
             "active": room.report.imported,
             "pending": 0,
             "unsubscribed": 0,
+            "private": False,
         }
     ]
     created = api.post("/api/v1/lists", json={"slug": "alerts", "name": "Alerts"})
@@ -371,3 +372,72 @@ def test_a_campaign_the_door_refuses_is_a_422_and_nothing_is_created(
     assert dkim.status_code == 422 and "MAILER_DKIM_KEY_FILE" in dkim.json()["detail"]
     assert api.get("/api/v1/campaigns").json() == []
     assert relay.sink.received == []
+
+
+def test_a_list_is_created_private_and_patched(
+    api: TestClient, session: Session, room: Newsroom
+) -> None:
+    """Lists carry `private`; PATCH changes only what it is given, names the field it refuses,
+    and needs the `subscribers` scope like the other list writes."""
+    assert [entry["private"] for entry in api.get("/api/v1/lists").json()] == [False]
+    made = api.post("/api/v1/lists", json={"slug": "board", "name": "Board", "private": True})
+    assert made.status_code == 201 and made.json()["private"] is True
+    assert api.get("/subscribe/board").status_code == 404  # the public form is closed
+
+    opened = api.patch("/api/v1/lists/board", json={"private": False})
+    assert opened.status_code == 200
+    assert opened.json() == {
+        "slug": "board",
+        "name": "Board",
+        "active": 0,
+        "pending": 0,
+        "unsubscribed": 0,
+        "private": False,
+    }
+    assert api.get("/subscribe/board").status_code == 200
+    renamed = api.patch(
+        "/api/v1/lists/briefing", json={"name": "Client Briefing", "description": "Mondays"}
+    ).json()
+    assert (renamed["name"], renamed["private"], renamed["active"]) == (
+        "Client Briefing",
+        False,
+        room.report.imported,
+    )
+    listed = {entry["slug"]: entry for entry in api.get("/api/v1/lists").json()}
+    assert listed["briefing"]["name"] == "Client Briefing"
+
+    unknown = api.patch("/api/v1/lists/nope", json={"private": True})
+    assert unknown.status_code == 404 and "no list with slug 'nope'" in unknown.json()["detail"]
+    for body, field in (
+        ({"private": "sometimes"}, "private"),
+        ({"name": ""}, "name"),
+        ({"description": "x" * 2001}, "description"),
+        ({"slug": "other"}, "slug"),
+    ):
+        refused = api.patch("/api/v1/lists/board", json=body)
+        assert refused.status_code == 422, body
+        assert [e["loc"] for e in refused.json()["detail"]] == [["body", field]], body
+    blank = api.patch("/api/v1/lists/board", json={"name": "   "})
+    assert blank.status_code == 422 and "`name`" in blank.json()["detail"]
+    control = api.patch("/api/v1/lists/board", json={"description": "a\x00b"})
+    assert control.status_code == 422 and "description" in control.json()["detail"]
+
+    reader, _row = accounts.create_token(session, "reader", scopes=("read",))
+    session.commit()
+    forbidden = api.patch(
+        "/api/v1/lists/board",
+        json={"private": True},
+        headers={"Authorization": f"Bearer {reader}"},
+    )
+    assert (
+        forbidden.status_code == 403
+        and "insufficient_scope" in forbidden.headers["WWW-Authenticate"]
+    )
+    assert api.get("/api/v1/lists").json()[0]["private"] is False  # board: unchanged
+
+    spec = api.get("/openapi.json").json()
+    patch = spec["paths"]["/api/v1/lists/{slug}"]["patch"]
+    assert patch["x-required-scope"] == "subscribers"
+    schema = spec["components"]["schemas"]["ListPatch"]["properties"]
+    assert set(schema) == {"name", "description", "private"}
+    assert "private" in spec["components"]["schemas"]["ListOut"]["required"]

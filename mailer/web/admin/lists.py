@@ -56,9 +56,10 @@ def submit_new_list(
     slug: Annotated[str, Form(max_length=64)] = "",
     name: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
+    private: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
-        mlist = create_list(session, slug.strip(), name, description.strip())
+        mlist = create_list(session, slug.strip(), name, description.strip(), private=private)
         session.commit()
     except SubscribersError as exc:
         session.rollback()
@@ -68,14 +69,20 @@ def submit_new_list(
             {
                 "title": "Lists",
                 "lists": list_lists(session),
-                "form": {"slug": slug, "name": name, "description": description},
+                "form": {
+                    "slug": slug,
+                    "name": name,
+                    "description": description,
+                    "private": private,
+                },
                 "error": user_message(exc),
             },
             admin=admin,
             active="lists",
             status_code=422,
         )
-    return redirect(f"/admin/lists/{mlist.slug}", f"List {mlist.slug} created.")
+    kind = "Private list" if mlist.private else "List"
+    return redirect(f"/admin/lists/{mlist.slug}", f"{kind} {mlist.slug} created.")
 
 
 def list_or_404(session: Session, slug: str) -> MailingList:
@@ -248,10 +255,25 @@ def submit_list_edit(
     admin: Admin,
     name: Annotated[str, Form(max_length=200)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
+    private: Annotated[bool, Form()] = False,
+    visibility_shown: Annotated[bool, Form()] = False,
 ) -> Response:
-    mlist = edit_list(session, slug, name, description)
+    """Rename, describe, and make public or private. An unticked box sends nothing, so the
+    form also sends `visibility_shown`: without it (a page from before the box existed) the
+    visibility stays as it is rather than turning a private list public."""
+    was_private = list_or_404(session, slug).private
+    mlist = edit_list(
+        session, slug, name, description, private=private if visibility_shown else None
+    )
     session.commit()
-    return redirect(f"/admin/lists/{mlist.slug}", f"List {mlist.slug} renamed to {mlist.name}.")
+    said = f"List {mlist.slug} renamed to {mlist.name}."
+    if mlist.private != was_private:
+        said += (
+            " It is now private: no public subscribe form, not in the public archive."
+            if mlist.private
+            else " It is now public: its subscribe form and archive are open."
+        )
+    return redirect(f"/admin/lists/{mlist.slug}", said)
 
 
 @router.post("/lists/{slug}/delete")

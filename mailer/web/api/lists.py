@@ -1,13 +1,20 @@
-"""/api/v1/lists: the lists with their counts, and creating one."""
+"""/api/v1/lists: the lists with their counts and visibility, creating one, and changing one's
+name, description or visibility (PATCH)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from mailer.web.api.routing import DB, api_router, check_text, needs
-from subscribers.lists import create_list, list_lists
+from mailer.web.api.routing import DB, Slug, api_router, check_text, needs
+from subscribers.lists import create_list, list_lists, update_list
 
 router = api_router()
+
+_PRIVATE = (
+    "A private list (a client-only briefing) has no public subscribe form (/subscribe/SLUG "
+    "answers 404 as for an unknown list), nothing sent only to it is in the public archive, and "
+    "its emails link to no web edition (the PDF edition is attached)"
+)
 
 
 class ListOut(BaseModel):
@@ -16,12 +23,25 @@ class ListOut(BaseModel):
     active: int = Field(description="active subscriptions")
     pending: int = Field(description="waiting for the person's confirmation")
     unsubscribed: int
+    private: bool = Field(description=_PRIVATE)
 
 
 class ListIn(BaseModel):
     slug: str = Field(min_length=1, max_length=64, examples=["weekly-briefing"])
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
+    private: bool = Field(default=False, description=_PRIVATE)
+
+
+class ListPatch(BaseModel):
+    """The fields to change; a field left out stays as it is. The slug never changes (it is in
+    List-Id headers already sent and in subscribe links)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    private: bool | None = Field(default=None, description=_PRIVATE)
 
 
 @router.get("/lists", response_model=list[ListOut], summary="Every list with its counts")
@@ -39,6 +59,29 @@ def lists(session: DB) -> list[ListOut]:
 def post_list(body: ListIn, session: DB) -> ListOut:
     check_text(body.name, "name")
     check_text(body.description, "description")
-    mlist = create_list(session, body.slug, body.name, body.description)
+    mlist = create_list(session, body.slug, body.name, body.description, private=body.private)
     session.commit()
-    return ListOut(slug=mlist.slug, name=mlist.name, active=0, pending=0, unsubscribed=0)
+    return ListOut(
+        slug=mlist.slug, name=mlist.name, active=0, pending=0, unsubscribed=0, private=mlist.private
+    )
+
+
+@router.patch(
+    "/lists/{slug}",
+    response_model=ListOut,
+    summary="Rename, describe, or make a list private or public",
+    **needs("subscribers"),
+)
+def patch_list(slug: Slug, body: ListPatch, session: DB) -> ListOut:
+    """Changes only the fields given (`{"private": true}` closes the list's subscribe form at
+    once and takes what was sent only to it out of the public archive); answers the list with
+    its counts."""
+    for field in ("name", "description"):
+        value = getattr(body, field)
+        if value is not None:
+            check_text(value, field)
+    mlist = update_list(
+        session, slug, name=body.name, description=body.description, private=body.private
+    )
+    session.commit()
+    return next(ListOut(**vars(s)) for s in list_lists(session) if s.slug == mlist.slug)
