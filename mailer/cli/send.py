@@ -20,6 +20,7 @@ from mailer.sending import campaigns, readiness
 from mailer.sending.models import CampaignStatus
 from mailer.sending.schedule import describe, parse_when
 from mailer.settings import get_settings
+from subscribers.lists import get_list
 
 if TYPE_CHECKING:
     from mailer.sending.dispatch import InProcessRunner
@@ -54,7 +55,9 @@ def send(
         readiness.require(settings)
         with session_scope() as session:
             issue_id = get_issue(session, issue_slug).id
-        results = send_test_copies(issue_id, list(test))
+            # As the list will receive it: a private list's copy links to no web edition.
+            private = get_list(session, list_slug).private
+        results = send_test_copies(issue_id, list(test), web_edition=not private)
         for addr, reply in results.items():
             mark = "[green]sent[/]" if reply.accepted else "[red]not sent[/]"
             console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)

@@ -7,6 +7,8 @@ unsubscribe (see `Composer.token`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mailer.content.issues import content_of
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
@@ -17,8 +19,11 @@ from mailer.sending.transport import Reply, make_transport
 from mailer.settings import get_settings
 
 
-def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
-    """ "[TEST]" copies of an issue to named addresses only; no campaign, no delivery row."""
+def send_test_copies(
+    issue_id: int, addresses: list[str], *, web_edition: bool = True
+) -> dict[str, Reply]:
+    """ "[TEST]" copies of an issue to named addresses only; no campaign, no delivery row.
+    `web_edition` false: as a private list's campaign would send it (no link to the archive)."""
     settings = get_settings()
     factory = get_sessionmaker()
     with factory() as session:
@@ -28,7 +33,7 @@ def send_test_copies(issue_id: int, addresses: list[str]) -> dict[str, Reply]:
         info = CampaignInfo.for_issue(
             issue, list_slug="test", list_name=f"{issue.newsletter} (test)"
         )
-        rendered = render_issue(content_of(issue), settings)
+        rendered = render_issue(replace(content_of(issue), web_edition=web_edition), settings)
     composer = Composer(rendered, info, settings)
     composer.test_send = new_test_send()  # this send's copies are new messages, not repeats
     results: dict[str, Reply] = {}

@@ -377,3 +377,27 @@ def test_a_send_stopped_part_way_resumes_at_once_and_sends_the_rest(
             (audience,) = db.execute("SELECT count(*) FROM delivery").fetchone()
         assert audience > 3
         _everyone_once(relay, audience)
+
+
+def test_a_test_copy_for_a_private_list_is_the_private_lists_mail(
+    session: Session, room: Newsroom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mailer send SLUG --list PRIVATE --test ADDRESS`: the copy the editor checks is what the
+    private list will get (no List-Archive, no "View in browser", the PDF said attached)."""
+    from email import message_from_bytes, policy
+
+    outbox = tmp_path / "outbox"
+    monkeypatch.setenv("MAILER_SMTP_URL", f"outbox://{outbox}")
+    reset_settings()
+    made = runner.invoke(app, ["list", "update", room.list_slug, "--private"])
+    assert made.exit_code == 0, made.output
+    sent = runner.invoke(
+        app, ["send", room.issue_slug, "--list", room.list_slug, "--test", "ed@example.org"]
+    )
+    assert sent.exit_code == 0, sent.output
+    [copy_file] = outbox.glob("*.eml")
+    copy = message_from_bytes(copy_file.read_bytes(), policy=policy.default)
+    assert copy["List-Archive"] is None
+    text = copy.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "View in browser" not in text and "/archive" not in text
+    assert "The PDF edition is attached to this email" in text
