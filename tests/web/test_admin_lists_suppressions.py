@@ -107,7 +107,7 @@ def test_a_list_is_created_private_shown_so_and_made_public_or_private_by_its_fo
         "/admin/lists", {"slug": "board", "name": "Board Briefing", "private": "true"}
     )
     assert made.status_code == 200 and "Private list board created." in made.text
-    assert "Board Briefing private" in text_of(made.text)  # the page's heading and badge
+    assert "private board" in text_of(made.text)  # the badge, before the list's slug
     assert get_list(session, "board").private is True
     assert "board private" in text_of(editor.get("/admin/lists").text)
 
