@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailer.filenames import download_name
 from mailer.headers import (
     clean_header_text,
     content_disposition,
-    download_name,
     mailbox_header,
     mailbox_value,
     names_exactly,
