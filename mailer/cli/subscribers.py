@@ -328,22 +328,11 @@ def forget_(
 
 
 def _inbound_sections(session: Session, data: dict[str, Any]) -> None:
-    """Bounces and inquiries (mailer/inbound/bounces.py, inquiries.py) for show and export-data."""
-    from mailer.inbound.bounces import describe_bounces
-    from mailer.inbound.complaints import describe_complaints
-    from mailer.inbound.inquiries import describe_inquiries
+    """Bounces, complaints and inquiries (mailer/inbound/access.py) for show and export-data,
+    imported when a command asks, so that the others start without the inbound modules."""
+    from mailer.inbound.access import inbound_sections
 
-    person = data.get("subscriber")
-    if person is None:
-        return
-    # Only sections with something in them: most readers never bounce nor write back.
-    for key, rows in (
-        ("bounces", describe_bounces(session, person["id"])),
-        ("complaints", describe_complaints(session, person["id"])),
-        ("inquiries", describe_inquiries(session, person["id"])),
-    ):
-        if rows:
-            data[key] = rows
+    inbound_sections(session, data)
 
 
 EXTRA_SECTIONS.append(_inbound_sections)

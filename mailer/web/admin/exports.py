@@ -13,10 +13,11 @@ from fastapi.responses import StreamingResponse
 
 from mailer.db import get_sessionmaker
 from mailer.headers import safe_filename
+from mailer.inbound.access import inbound_sections
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router
 from mailer.web.admin.search import Params
-from mailer.web.admin.subscribers import inbound_sections, subscriber_or_404
+from mailer.web.admin.subscribers import subscriber_or_404
 from subscribers.exporting import iter_csv
 from subscribers.gdpr import export_data
 from subscribers.models import MailingList
