@@ -315,13 +315,11 @@ def forget_(
         )
     secret = get_settings().secret()
     with session_scope() as session:
-        from mailer.engagement.erasure import erase_engagement
-        from mailer.inbound.erasure import erase_person
+        from mailer.engagement.erasure import erase_mailer_rows
 
         # The mailer's rows about the person (inbound mail, bounces, inquiries, clicks) go first,
         # while the subscriber id they are keyed on still exists; same transaction as the erasure.
-        erase_person(session, email)
-        erase_engagement(session, email)
+        erase_mailer_rows(session, email)
         forgotten = forget(session, email, secret)
     what = "erased the subscriber's data" if forgotten is not None else "no subscriber record"
     typer.echo(f"{what}; the address is kept only as a keyed hash on the suppression list")

@@ -14,8 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
-from mailer.engagement.erasure import erase_engagement
-from mailer.inbound.erasure import erase_person
+from mailer.engagement.erasure import erase_mailer_rows
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 from mailer.web.admin.search import SearchParams
@@ -122,7 +121,11 @@ def apply_bulk(
             f"to erase, type the number of subscribers ({expected}) in the box; nothing was erased"
         )
     changed = bulk.apply(
-        session, ids, _with_admin(wanted, admin), get_settings().secret(), before_forget=_erase
+        session,
+        ids,
+        _with_admin(wanted, admin),
+        get_settings().secret(),
+        before_forget=erase_mailer_rows,
     )
     session.commit()
     return render(
@@ -147,8 +150,3 @@ def apply_bulk(
 def _with_admin(wanted: bulk.BulkRequest, admin: AdminUser) -> bulk.BulkRequest:
     reason = f"{wanted.action.value} in bulk by an admin ({admin.email})"
     return bulk.BulkRequest(wanted.action, wanted.list_id, wanted.tag, reason)
-
-
-def _erase(session: Session, email: str) -> None:
-    erase_person(session, email)
-    erase_engagement(session, email)

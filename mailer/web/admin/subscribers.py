@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
 from mailer.content.models import Issue
-from mailer.engagement.erasure import erase_engagement
+from mailer.engagement.erasure import erase_mailer_rows
 from mailer.inbound.complaints import describe_complaints
-from mailer.inbound.erasure import erase_person
 from mailer.inbound.models import BounceEvent, Inquiry
 from mailer.sending.models import Delivery
 from mailer.settings import get_settings
@@ -206,8 +205,7 @@ def submit_erasure(
             f"to erase, type the address {email} exactly in the confirmation box; nothing was "
             "erased"
         )
-    erase_person(session, email)
-    erase_engagement(session, email)
+    erase_mailer_rows(session, email)
     forget(session, email, get_settings().secret())
     session.commit()
     return redirect(
