@@ -156,15 +156,6 @@ def fold_structured(name: str, value: str) -> str:
     return header.fold(policy=email_policy.SMTP)
 
 
-def safe_filename(name: str, default: str = "issue.pdf") -> str:
-    """`name` fit for `Content-Disposition: …; filename="…"` in an HTTP response: ASCII letters,
-    digits, dot, underscore and hyphen only (no quote, slash or line break can survive), no `..`
-    and no leading dot; `default` when nothing is left."""
-    cleaned = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
-    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip(".")
-    return cleaned or default
-
-
 # RFC 5987 attr-char beyond letters and digits: what a filename*= value keeps unescaped.
 ATTR_CHAR_PUNCTUATION = "!#$&+-.^_`|~"
 
