@@ -21,6 +21,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from mjml import mjml2html
 from premailer import Premailer
 
@@ -82,6 +84,21 @@ def fixture_campaign_info(content: IssueContent) -> CampaignInfo:
         list_slug="briefing",
         list_name="Security Chatter",
     )
+
+
+def write_key(path: Path, key: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey | None = None) -> Path:
+    """`key` (a new RSA-2048 key when None) written to `path` as unencrypted PKCS#8 PEM, as
+    `openssl genpkey` writes it, readable by its owner only: a MAILER_DKIM_*KEY_FILE."""
+    key = key if key is not None else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return path
 
 
 # --------------------------------------------------------------------------------------------

@@ -67,9 +67,9 @@ from _common import (  # noqa: E402
     fmt_us,
     recipient,
     table,
+    write_key,
 )
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: E402
 
 from mailer.rendering.email_edition import RenderedIssue, render_issue  # noqa: E402
 from mailer.sending.compose import CampaignInfo, Composer  # noqa: E402
@@ -94,13 +94,9 @@ COMPOSITIONS = ("rsa", "rsa stubbed", "unsigned + RSA", "dual", "ed25519")
 
 def write_keys(folder: Path) -> tuple[Path, Path]:
     """An RSA-2048 and an Ed25519 key in PKCS#8 PEM, as `openssl genpkey` writes them."""
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ed_key = ed25519.Ed25519PrivateKey.generate()
-    pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
-    rsa_path, ed_path = folder / "rsa.pem", folder / "ed25519.pem"
-    rsa_path.write_bytes(rsa_key.private_bytes(*pkcs8, serialization.NoEncryption()))
-    ed_path.write_bytes(ed_key.private_bytes(*pkcs8, serialization.NoEncryption()))
-    return rsa_path, ed_path
+    return write_key(folder / "rsa.pem"), write_key(
+        folder / "ed25519.pem", ed25519.Ed25519PrivateKey.generate()
+    )
 
 
 def interleaved(

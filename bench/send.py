@@ -70,7 +70,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BRIEFING, MAIL_DOMAIN, PG_SERVER, bench_env, recipient, table  # noqa: E402
+from _common import (  # noqa: E402
+    BRIEFING,
+    MAIL_DOMAIN,
+    PG_SERVER,
+    bench_env,
+    recipient,
+    table,
+    write_key,
+)
 from _procs import CpuLedger, cpu_seconds, cpu_split, postgres_backends, vm_kib  # noqa: E402
 from _signing import compare  # noqa: E402
 from _sink import Sink, smtp_source, smtp_source_available  # noqa: E402
@@ -700,21 +708,8 @@ def main() -> None:
 def dkim_env(workdir: Path) -> dict[str, str]:
     """An RSA-2048 signing key made for this run (PKCS#8 PEM in the work directory) and the
     MAILER_DKIM_* settings that make the workers sign with it."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path = workdir / "dkim.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    path.chmod(0o600)
     return {
-        "MAILER_DKIM_KEY_FILE": str(path),
+        "MAILER_DKIM_KEY_FILE": str(write_key(workdir / "dkim.pem")),
         "MAILER_DKIM_SELECTOR": "bench",
         "MAILER_DKIM_DOMAIN": MAIL_DOMAIN,
     }

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import base64
 import re
-import unicodedata
 from email import policy as email_policy
 from email.header import Header
 from email.utils import getaddresses
 from urllib.parse import quote
 
 from mailer.errors import ComposeError
+from mailer.filenames import download_name
 from subscribers.text import one_line, without_format_characters
 
 CRLF = "\r\n"
@@ -156,34 +156,8 @@ def fold_structured(name: str, value: str) -> str:
     return header.fold(policy=email_policy.SMTP)
 
 
-def safe_filename(name: str, default: str = "issue.pdf") -> str:
-    """`name` fit for `Content-Disposition: …; filename="…"` in an HTTP response: ASCII letters,
-    digits, dot, underscore and hyphen only (no quote, slash or line break can survive), no `..`
-    and no leading dot; `default` when nothing is left."""
-    cleaned = "".join(c for c in name if c.isascii() and (c.isalnum() or c in "._-"))
-    cleaned = re.sub(r"\.{2,}", ".", cleaned).lstrip(".")
-    return cleaned or default
-
-
-PATH_SEPARATORS = re.compile(r"[/\\]")
 # RFC 5987 attr-char beyond letters and digits: what a filename*= value keeps unescaped.
 ATTR_CHAR_PUNCTUATION = "!#$&+-.^_`|~"
-
-
-def download_name(name: str, default: str, limit: int = 150) -> str:
-    """A file name someone else chose (an email attachment's), fit to show and to save: its
-    base name (what follows the last / or \\), without control characters (each a space, runs
-    folded) or invisible format characters (a right-to-left override can make "gpj.exe" read
-    "exe.jpg"), no leading or trailing dots and spaces (no "..", no hidden file), at most
-    `limit` characters with its extension kept; `default` when nothing is left."""
-    base = PATH_SEPARATORS.split(unicodedata.normalize("NFC", name))[-1]
-    base = "".join(c for c in base if unicodedata.category(c) != "Cf")
-    base = one_line(base).strip(" .")
-    if len(base) > limit:
-        stem, dot, ext = base.rpartition(".")
-        keep = dot + ext if dot and stem and len(ext) <= 16 else ""
-        base = (stem if keep else base)[: limit - len(keep)].rstrip(" .") + keep
-    return base or default
 
 
 def content_disposition(name: str, kind: str = "attachment") -> str:
@@ -191,7 +165,7 @@ def content_disposition(name: str, kind: str = "attachment") -> str:
     ASCII `filename="…"` for every client (a character it cannot carry becomes "_"), and, when
     that is not `name` itself, `filename*=UTF-8''…` (RFC 5987 percent-encoding), which current
     browsers prefer. `name` is cleaned by `download_name` first, so no quote, path or line
-    break reaches the header."""
+    break reaches the header (mailer/filenames.py)."""
     name = download_name(name, "download")
     fallback = "".join(
         c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name

@@ -15,14 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailer.filenames import download_name
 from mailer.headers import (
     clean_header_text,
     content_disposition,
-    download_name,
     mailbox_header,
     mailbox_value,
     names_exactly,
-    safe_filename,
 )
 from mailer.inbound.inquiries import ClientContext, build_forward
 from mailer.settings import get_settings
@@ -137,12 +136,22 @@ def test_a_long_quoted_name_with_a_comma_is_one_mailbox_after_folding() -> None:
     assert addresses(parsed(head), "From") == [OURS]
 
 
-def test_a_pdf_name_keeps_only_what_a_content_disposition_header_can_carry() -> None:
-    assert safe_filename("MI-SecurityChatter-040925.pdf") == "MI-SecurityChatter-040925.pdf"
-    assert safe_filename('a"; x=\r\n/../b.pdf') == "ax.b.pdf"
-    assert safe_filename("../../../../tmp/trial_pwned.pdf") == "tmptrial_pwned.pdf"
-    assert safe_filename("Zoë Brief.pdf") == "ZoBrief.pdf"
-    assert safe_filename('"\r\n') == "issue.pdf"
+def test_a_pdf_name_is_served_under_its_own_name_and_never_as_a_path() -> None:
+    """Our PDF names go through the same Content-Disposition as a sender's file names: an ASCII
+    name as it is, a non-ASCII one whole in `filename*=` (it used to lose its letters: "Zoë
+    Brief.pdf" was saved as "ZoBrief.pdf"), and a stored path cut to its last part."""
+    assert (
+        content_disposition("MI-SecurityChatter-040925.pdf")
+        == 'attachment; filename="MI-SecurityChatter-040925.pdf"'
+    )
+    assert content_disposition("Zoë Brief.pdf", "inline") == (
+        "inline; filename=\"Zo_ Brief.pdf\"; filename*=UTF-8''Zo%C3%AB%20Brief.pdf"
+    )
+    assert content_disposition("../../../../tmp/trial_pwned.pdf") == (
+        'attachment; filename="trial_pwned.pdf"'
+    )
+    assert content_disposition('a"; x=\r\n/../b.pdf') == 'attachment; filename="b.pdf"'
+    assert content_disposition("\r\n\x00") == 'attachment; filename="download"'
 
 
 @pytest.mark.parametrize(

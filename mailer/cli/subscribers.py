@@ -315,35 +315,22 @@ def forget_(
         )
     secret = get_settings().secret()
     with session_scope() as session:
-        from mailer.engagement.erasure import erase_engagement
-        from mailer.inbound.erasure import erase_person
+        from mailer.engagement.erasure import erase_mailer_rows
 
         # The mailer's rows about the person (inbound mail, bounces, inquiries, clicks) go first,
         # while the subscriber id they are keyed on still exists; same transaction as the erasure.
-        erase_person(session, email)
-        erase_engagement(session, email)
+        erase_mailer_rows(session, email)
         forgotten = forget(session, email, secret)
     what = "erased the subscriber's data" if forgotten is not None else "no subscriber record"
     typer.echo(f"{what}; the address is kept only as a keyed hash on the suppression list")
 
 
 def _inbound_sections(session: Session, data: dict[str, Any]) -> None:
-    """Bounces and inquiries (mailer/inbound/bounces.py, inquiries.py) for show and export-data."""
-    from mailer.inbound.bounces import describe_bounces
-    from mailer.inbound.complaints import describe_complaints
-    from mailer.inbound.inquiries import describe_inquiries
+    """Bounces, complaints and inquiries (mailer/inbound/access.py) for show and export-data,
+    imported when a command asks, so that the others start without the inbound modules."""
+    from mailer.inbound.access import inbound_sections
 
-    person = data.get("subscriber")
-    if person is None:
-        return
-    # Only sections with something in them: most readers never bounce nor write back.
-    for key, rows in (
-        ("bounces", describe_bounces(session, person["id"])),
-        ("complaints", describe_complaints(session, person["id"])),
-        ("inquiries", describe_inquiries(session, person["id"])),
-    ):
-        if rows:
-            data[key] = rows
+    inbound_sections(session, data)
 
 
 EXTRA_SECTIONS.append(_inbound_sections)

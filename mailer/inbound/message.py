@@ -18,7 +18,7 @@ from email_reply_parser import EmailReplyParser
 
 from mailer import tokens
 from mailer.errors import TokenError
-from mailer.headers import download_name
+from mailer.filenames import download_name
 
 LOOP_HEADER = "X-Mailer-Loop"
 
@@ -184,7 +184,7 @@ def _file_name(part: EmailMessage) -> str:
 
 def attachment_name(part: EmailMessage, index: int) -> str:
     """The name to list and serve the `index`th attachment under: its file name cleaned to a
-    base name (`headers.download_name`), else `attachment-N` (N from 1; `.eml` for a message)."""
+    base name (`filenames.download_name`), else `attachment-N` (N from 1; `.eml` for a message)."""
     eml = ".eml" if part.get_content_type() == "message/rfc822" else ""
     return download_name(_file_name(part), f"attachment-{index + 1}{eml}")
 

@@ -13,8 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -26,6 +24,7 @@ from mailer.sending.models import Campaign
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.segments import create_segment
 from tests.builders import Newsroom, newsroom
+from tests.dkim_keys import write_key
 from tests.processes import wait_until
 from tests.smtpd import SMTPServer
 from tests.webserver import MAILER, free_port, mailer_env, run_cli
@@ -195,13 +194,7 @@ def test_mailer_send_checks_the_settings_once(tmp_path: Path) -> None:
     cleared instead of checking it all again. Seen from outside with strace: the DKIM key file is
     looked at (stat) once. A failing check still stops the send: see the tests above."""
     key = tmp_path / "dkim.pem"
-    key.write_bytes(
-        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    write_key(key)
     env = mailer_env(
         tmp_path, f"sqlite:///{tmp_path / 'm.db'}", f"smtp://127.0.0.1:{free_port()}", 8000
     )

@@ -6,7 +6,6 @@ to the subscriber with that address."""
 from __future__ import annotations
 
 import email
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,12 +53,6 @@ def room(session: Session, settings: Settings) -> Newsroom:
     configure(celery_app)  # no broker in `settings`: the classify task runs in-process
     assert celery_app.conf.task_always_eager
     return newsroom(session, settings)
-
-
-@pytest.fixture
-def server(settings: Settings, room: Newsroom) -> Iterator[InboundServer]:
-    with InboundServer(get_settings()) as srv:
-        yield srv
 
 
 def bounce(server: InboundServer, settings: Settings, delivery_id: int, status: str, **kw) -> None:  # type: ignore[no-untyped-def]

@@ -4,9 +4,6 @@ Neither marks the reader `complained`, suppresses the address or counts in the c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,23 +12,11 @@ from mailer.inbound.models import InboundKind, InboundMessage
 from mailer.settings import get_settings
 from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from subscribers.suppression import get_suppression
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom
 from tests.inbound_support import DOMAIN, InboundServer, address, delivery_of, snapshot_campaign
-from tests.smtpd import SMTPServer
 
 WHO = "jose.rivera1@example.org"
 FBL = "fbl@feedback.example.net"
-
-
-@pytest.fixture
-def room(session: Session, relay: SMTPServer) -> Newsroom:
-    return newsroom(session, get_settings())
-
-
-@pytest.fixture
-def server(room: Newsroom) -> Iterator[InboundServer]:
-    with InboundServer(get_settings()) as srv:
-        yield srv
 
 
 def arf(feedback_type: str, to: str) -> bytes:

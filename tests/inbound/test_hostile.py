@@ -5,7 +5,6 @@ crashing. Nothing is processed twice, nothing retried for ever, every reply line
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -16,23 +15,12 @@ from mailer.inbound.models import InboundMessage, InboundStatus, Inquiry
 from mailer.inbound.process import MAX_ATTEMPTS, process
 from mailer.inbound.receive import MAX_RECIPIENTS, stored_reply
 from mailer.settings import get_settings
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom
 from tests.inbound_support import InboundServer, address, delivery_of, reply, snapshot_campaign
 from tests.smtpd import SMTPServer
 
 WHO = "jose.rivera1@example.org"
 PARTNER = "fausto.carbajal@miranda-partners.com"
-
-
-@pytest.fixture
-def room(session: Session, relay: SMTPServer) -> Newsroom:
-    return newsroom(session, get_settings())
-
-
-@pytest.fixture
-def server(room: Newsroom) -> Iterator[InboundServer]:
-    with InboundServer(get_settings()) as srv:
-        yield srv
 
 
 @pytest.fixture

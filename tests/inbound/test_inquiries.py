@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Iterator
 from email.message import EmailMessage
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +23,7 @@ from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, In
 from mailer.inbound.process import process
 from mailer.settings import get_settings
 from mailer.web.app import create_app
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom
 from tests.inbound_support import (
     InboundServer,
     address,
@@ -39,17 +37,6 @@ from tests.web.test_admin import BROWSER, PASSWORD, SITE, Editor
 runner = CliRunner()
 PARTNER = "fausto.carbajal@miranda-partners.com"
 WHO = "jose.rivera1@example.org"
-
-
-@pytest.fixture
-def room(session: Session, relay: SMTPServer) -> Newsroom:
-    return newsroom(session, get_settings())
-
-
-@pytest.fixture
-def server(room: Newsroom) -> Iterator[InboundServer]:
-    with InboundServer(get_settings()) as srv:
-        yield srv
 
 
 def forwards(relay: SMTPServer) -> list[EmailMessage]:

@@ -23,7 +23,7 @@ from mailer.worker import app as celery_app
 from mailer.worker import configure
 from subscribers.db import make_engine, session_factory
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom
 from tests.inbound_support import (
     DOMAIN,
     InboundServer,
@@ -54,19 +54,8 @@ def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPS
 
 
 @pytest.fixture
-def room(session: Session, relay: SMTPServer) -> Newsroom:
-    return newsroom(session, get_settings())
-
-
-@pytest.fixture
 def delivery_id(session: Session, room: Newsroom) -> int:
     return delivery_of(session, WHO, snapshot_campaign(session, room).id).id
-
-
-@pytest.fixture
-def server(room: Newsroom) -> Iterator[InboundServer]:
-    with InboundServer(get_settings()) as srv:
-        yield srv
 
 
 def client_says(

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import dkim
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from dkim.canonicalization import CanonicalizationPolicy, Relaxed
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,6 +33,7 @@ from mailer.sending.dkim import (
     relaxed_lines,
 )
 from mailer.settings import Settings
+from tests.dkim_keys import pem, rsa_key, txt_record, write_key
 from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     campaign_info,
     compose_settings,
@@ -48,20 +48,8 @@ SIGNING_DOMAIN = "news.example.com"
 
 @pytest.fixture(scope="module")
 def keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     path = tmp_path_factory.mktemp("dkim") / "dkim.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    txt = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
-    return path, txt
+    return path, txt_record(write_key(path, traditional=True))
 
 
 @pytest.fixture(scope="module")
@@ -158,13 +146,8 @@ def test_added_list_unsubscribe_or_altered_body_fails(
 
 
 def test_a_different_published_key_fails(signed_composer: Composer) -> None:
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    der = other.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     data = signed_composer.compose(35, "ana@example.com", "Ana").data
-    txt = b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
-    assert dkim.verify(data, dnsfunc=dns_for(txt)) is False
+    assert dkim.verify(data, dnsfunc=dns_for(txt_record(rsa_key()))) is False
 
 
 def test_unsigned_without_settings(compose_settings: Settings) -> None:  # noqa: F811
@@ -203,20 +186,10 @@ def test_a_key_file_is_parsed_once_and_read_again_when_rotated(
     path = tmp_path / "dkim.pem"
     txts = []
     for _ in range(2):
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         fresh = tmp_path / "dkim.pem.new"
-        fresh.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
+        key = write_key(fresh)
         fresh.replace(path)
-        public = key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        txts.append(b"v=DKIM1; k=rsa; p=" + base64.b64encode(public))
+        txts.append(txt_record(key))
         settings = make_settings(
             tmp_path, dkim_key_file=path, dkim_selector=SELECTOR, dkim_domain=SIGNING_DOMAIN
         )
@@ -300,26 +273,17 @@ def test_other_rsa_key_sizes_fold_and_verify(
     """The b= value is folded where it was reckoned once per key (its length follows the
     modulus: 172 base64 characters at 1024 bits, 176 at 1032, 512 at 3072); every line of the
     DKIM-Signature stays within 78 characters and the signature verifies."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    key = rsa_key(bits)
     unsigned = Composer(rendered, campaign_info(content), compose_settings).compose(
         51, "ana@example.com", "Ana"
     )
-    signed = Signer([SigningKey(pem, SELECTOR)], SIGNING_DOMAIN).sign(unsigned.data)
+    signed = Signer([SigningKey(pem(key), SELECTOR)], SIGNING_DOMAIN).sign(unsigned.data)
     field = signed[: len(signed) - len(unsigned.data)]
     assert field.startswith(b"DKIM-Signature:") and field.count(b"DKIM-Signature:") == 1
     assert max(len(line) for line in field.split(b"\r\n")) <= 78
     b_value = b"".join(field.split(b" b=", 1)[1].split())
     assert len(base64.b64decode(b_value, validate=True)) == (bits + 7) // 8
-    txt = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
-    assert dkim.verify(signed, dnsfunc=dns_for(txt)) is True
+    assert dkim.verify(signed, dnsfunc=dns_for(txt_record(key))) is True
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,17 +411,8 @@ ED_SELECTOR = "brief2025e"
 @pytest.fixture(scope="module")
 def ed25519_keypair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     """A PKCS#8 PEM key, as `openssl genpkey -algorithm ed25519` writes it, and its TXT record."""
-    key = ed25519.Ed25519PrivateKey.generate()
     path = tmp_path_factory.mktemp("dkim-ed") / "ed25519.pem"
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return path, b"v=DKIM1; k=ed25519; p=" + base64.b64encode(raw)
+    return path, txt_record(write_key(path, ed25519.Ed25519PrivateKey.generate()))
 
 
 def dual_dns(rsa_txt: bytes, ed_txt: bytes):
@@ -517,10 +472,7 @@ def test_dual_signatures_rsa_first_both_verify(
     assert verify_at(data, 0, dnsfunc) is True
     assert verify_at(data, 1, dnsfunc) is True
     # Each holds on its own: a wrong Ed25519 key fails the Ed25519 signature only.
-    other = ed25519.Ed25519PrivateKey.generate().public_key()
-    wrong = b"v=DKIM1; k=ed25519; p=" + base64.b64encode(
-        other.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
+    wrong = txt_record(ed25519.Ed25519PrivateKey.generate())
     assert verify_at(data, 1, dual_dns(keypair[1], wrong)) is False
     assert verify_at(data, 0, dual_dns(keypair[1], wrong)) is True
     tampered = data.replace(b"Sheinbaum", b"Sheinbaun", 1)

@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from mailer.errors import ConfigError
 from mailer.sending import readiness
 from mailer.settings import Settings, reset_settings
+from tests.dkim_keys import write_key
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,13 +43,7 @@ def test_a_dkim_key_file_that_does_not_exist_is_named(
 def test_half_configured_dkim_names_what_is_missing(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    (env / "dkim.pem").write_bytes(pem)
+    write_key(env / "dkim.pem")
     monkeypatch.setenv("MAILER_DKIM_KEY_FILE", str(env / "dkim.pem"))
     [problem] = readiness.problems(Settings())
     assert "MAILER_DKIM_SELECTOR, MAILER_DKIM_DOMAIN" in problem
@@ -62,16 +56,8 @@ def test_the_ed25519_signature_is_checked_at_the_door(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Half an Ed25519 configuration is named like half an RSA one; both halves: ready."""
-    for name, key in (
-        ("dkim.pem", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-        ("ed25519.pem", ed25519.Ed25519PrivateKey.generate()),
-    ):
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        (env / name).write_bytes(pem)
+    write_key(env / "dkim.pem")
+    write_key(env / "ed25519.pem", ed25519.Ed25519PrivateKey.generate())
     monkeypatch.setenv("MAILER_DKIM_KEY_FILE", str(env / "dkim.pem"))
     monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
     monkeypatch.setenv("MAILER_DKIM_DOMAIN", "news.firm.mx")

@@ -249,6 +249,22 @@ def test_preview_html_is_sandboxed_and_the_pdf_is_the_edition(
     assert f'filename="{issue.pdf_name}.pdf"' in pdf.headers["content-disposition"]
 
 
+def test_a_pdf_named_in_spanish_downloads_under_its_own_name(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """The browser saves "Panorama-Año-040925.pdf", not the name without its ñ."""
+    issue = get_issue(session, room.issue_slug)
+    issue.pdf_name = "Panorama-Año-040925"
+    issue.updated_at = issue.updated_at.replace(year=issue.updated_at.year + 1)  # a new preview
+    session.commit()
+    pdf = editor.client.get(f"/admin/issues/{room.issue_slug}/preview.pdf")
+    assert pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-disposition"] == (
+        'inline; filename="Panorama-A_o-040925.pdf"; '
+        "filename*=UTF-8''Panorama-A%C3%B1o-040925.pdf"
+    )
+
+
 def test_a_test_copy_goes_only_to_the_named_address(
     editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:

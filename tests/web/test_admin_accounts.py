@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +13,7 @@ from mailer.accounts import AdminUser, ApiToken
 from mailer.settings import Settings
 from mailer.web.admin.health import check_relay, dkim_record, shown_settings
 from tests.builders import Newsroom
+from tests.dkim_keys import txt_record, write_key
 from tests.smtpd import SMTPServer
 from tests.web.test_admin import PASSWORD, Editor, editor, room, text_of  # noqa: F401
 
@@ -89,55 +88,32 @@ def test_the_relay_check_lists_the_ehlo_extensions_and_reports_a_dead_relay() ->
 
 
 def test_the_dkim_record_is_the_public_key_to_publish(tmp_path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "dkim.pem"
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key = write_key(pem)
     check = dkim_record(
         Settings(dkim_key_file=pem, dkim_selector="brief", dkim_domain="firm.example")
     )
     record = check.lines[0]
     assert record.startswith("brief._domainkey.firm.example. IN TXT")
     value = "".join(re.findall(r'"([^"]*)"', record))
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    import base64
-
-    assert value == f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+    assert value == txt_record(key).decode()
     assert all(len(s) <= 255 for s in re.findall(r'"([^"]*)"', record))
     assert dkim_record(Settings(dkim_key_file=None)).ok is None  # not signing: nothing to publish
 
 
 def test_the_ed25519_dkim_record_is_the_raw_public_key(tmp_path: Path) -> None:
     """RFC 8463 §4.2: p= is the raw 32-byte key, base64 (not a DER SubjectPublicKeyInfo)."""
-    import base64
-
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    key = ed25519.Ed25519PrivateKey.generate()
     pem = tmp_path / "ed25519.pem"  # PKCS#8, as `openssl genpkey -algorithm ed25519` writes it
-    pem.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    key = write_key(pem, ed25519.Ed25519PrivateKey.generate())
     settings = Settings(
         dkim_ed25519_key_file=pem, dkim_ed25519_selector="brief-ed", dkim_domain="firm.example"
     )
     check = dkim_record(settings, ed25519_key=True)
     assert check.ok and check.name == "DKIM Ed25519"
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     assert check.lines == (
-        "brief-ed._domainkey.firm.example. IN TXT "
-        f'( "v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}" )',
+        f'brief-ed._domainkey.firm.example. IN TXT ( "{txt_record(key).decode()}" )',
     )
     unset = dkim_record(Settings(dkim_ed25519_key_file=None), ed25519_key=True)
     assert unset.ok is None and "MAILER_DKIM_ED25519_KEY_FILE" in unset.detail

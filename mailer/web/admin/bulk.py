@@ -7,15 +7,15 @@ applied (the result page says how many actually changed). Erasure asks for the c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
-from mailer.engagement.erasure import erase_engagement
-from mailer.inbound.erasure import erase_person
+from mailer.engagement.erasure import erase_mailer_rows
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 from mailer.web.admin.search import SearchParams
@@ -57,11 +57,20 @@ def _request(session: Session, action: str, target_list: str, tag: str) -> bulk.
     return bulk.BulkRequest(kind, list_id, tag, note).validated()
 
 
-@router.post("/subscribers/bulk")
-def confirm_bulk(
-    request: Request,
-    session: DB,
-    admin: Admin,
+@dataclass(frozen=True)
+class BulkForm:
+    """What both steps of a bulk action post: the search (hidden fields), the action and whom it
+    is for; the confirmation posts it again to apply it."""
+
+    params: SearchParams
+    action: str
+    target_list: str
+    tag: str
+    scope: str
+    selected: list[int]
+
+
+def _bulk_form(
     q: SearchQ = "",
     expr: SearchExpr = "",
     list_slug: SearchList = "",
@@ -71,23 +80,37 @@ def confirm_bulk(
     tag: Annotated[str, Form(max_length=100)] = "",
     scope: Annotated[str, Form(max_length=10)] = "all",
     selected: Selected = [],  # noqa: B006 (FastAPI copies defaults)
-) -> Response:
+) -> BulkForm:
     params = SearchParams(q.strip(), expr.strip(), list_slug.strip(), status.strip())
-    wanted = _request(session, action, target_list, tag)
-    ids, who = _scope(session, params, scope, selected)
+    return BulkForm(params, action, target_list, tag, scope, selected)
+
+
+BulkFormDep = Annotated[BulkForm, Depends(_bulk_form)]
+
+
+def _resolve(session: Session, form: BulkForm) -> tuple[bulk.BulkRequest, Select[Any], str]:
+    """(the checked request, SELECT of the ids acted on, words for them)."""
+    wanted = _request(session, form.action, form.target_list, form.tag)
+    ids, who = _scope(session, form.params, form.scope, form.selected)
+    return wanted, ids, who
+
+
+@router.post("/subscribers/bulk")
+def confirm_bulk(request: Request, session: DB, admin: Admin, form: BulkFormDep) -> Response:
+    wanted, ids, who = _resolve(session, form)
     n = bulk.changing(session, ids, wanted)
     return render(
         request,
         "bulk_confirm.html.j2",
         {
             "title": "Confirm a bulk action",
-            "p": params,
+            "p": form.params,
             "action": wanted.action.value,
             "description": bulk.DESCRIPTIONS[wanted.action],
-            "target_list": target_list,
+            "target_list": form.target_list,
             "tag": wanted.tag,
-            "scope": scope,
-            "selected": selected,
+            "scope": form.scope,
+            "selected": form.selected,
             "who": who,
             "count": n,
             "typed": wanted.action is bulk.BulkAction.FORGET,
@@ -102,27 +125,21 @@ def apply_bulk(
     request: Request,
     session: DB,
     admin: Admin,
-    q: SearchQ = "",
-    expr: SearchExpr = "",
-    list_slug: SearchList = "",
-    status: SearchStatus = "",
-    action: Annotated[str, Form(max_length=40)] = "",
-    target_list: Annotated[str, Form(max_length=64)] = "",
-    tag: Annotated[str, Form(max_length=100)] = "",
-    scope: Annotated[str, Form(max_length=10)] = "all",
-    selected: Selected = [],  # noqa: B006
+    form: BulkFormDep,
     expected: Annotated[int, Form(ge=0)] = 0,
     typed: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    params = SearchParams(q.strip(), expr.strip(), list_slug.strip(), status.strip())
-    wanted = _request(session, action, target_list, tag)
-    ids, who = _scope(session, params, scope, selected)
+    wanted, ids, who = _resolve(session, form)
     if wanted.action is bulk.BulkAction.FORGET and typed.strip() != str(expected):
         raise InvalidInput(
             f"to erase, type the number of subscribers ({expected}) in the box; nothing was erased"
         )
     changed = bulk.apply(
-        session, ids, _with_admin(wanted, admin), get_settings().secret(), before_forget=_erase
+        session,
+        ids,
+        _with_admin(wanted, admin),
+        get_settings().secret(),
+        before_forget=erase_mailer_rows,
     )
     session.commit()
     return render(
@@ -130,10 +147,10 @@ def apply_bulk(
         "bulk_result.html.j2",
         {
             "title": "Bulk action done",
-            "p": params,
+            "p": form.params,
             "action": wanted.action.value,
             "description": bulk.DESCRIPTIONS[wanted.action],
-            "target_list": target_list,
+            "target_list": form.target_list,
             "tag": wanted.tag,
             "who": who,
             "expected": expected,
@@ -147,8 +164,3 @@ def apply_bulk(
 def _with_admin(wanted: bulk.BulkRequest, admin: AdminUser) -> bulk.BulkRequest:
     reason = f"{wanted.action.value} in bulk by an admin ({admin.email})"
     return bulk.BulkRequest(wanted.action, wanted.list_id, wanted.tag, reason)
-
-
-def _erase(session: Session, email: str) -> None:
-    erase_person(session, email)
-    erase_engagement(session, email)

@@ -12,11 +12,12 @@ from fastapi import Path, Response
 from fastapi.responses import StreamingResponse
 
 from mailer.db import get_sessionmaker
-from mailer.headers import safe_filename
+from mailer.headers import content_disposition
+from mailer.inbound.access import inbound_sections
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router
 from mailer.web.admin.search import Params
-from mailer.web.admin.subscribers import inbound_sections, subscriber_or_404
+from mailer.web.admin.subscribers import subscriber_or_404
 from subscribers.exporting import iter_csv
 from subscribers.gdpr import export_data
 from subscribers.models import MailingList
@@ -44,7 +45,7 @@ def export_search(session: DB, admin: Admin, params: Params) -> Response:
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="{safe_filename(name + "-search.csv")}"',
+            "Content-Disposition": content_disposition(name + "-search.csv"),
             "Cache-Control": "no-store",
         },
     )

@@ -17,7 +17,7 @@ from mailer.content.issues import content_of, get_issue, parse_issue, store_issu
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
-from mailer.headers import safe_filename
+from mailer.headers import content_disposition
 from mailer.rendering.pdf_edition import render_pdf
 from mailer.rendering.preview import preview_email
 from mailer.sending import campaigns, dispatch
@@ -227,7 +227,7 @@ def preview_pdf(slug: str, session: DB, admin: Admin) -> Response:
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{safe_filename(name + ".pdf")}"'},
+        headers={"Content-Disposition": content_disposition(name + ".pdf", "inline")},
     )
 
 

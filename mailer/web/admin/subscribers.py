@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Form, Path, Request, Response
 from sqlalchemy import select
@@ -14,11 +14,8 @@ from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
 from mailer.content.models import Issue
-from mailer.engagement.erasure import erase_engagement
-from mailer.inbound.bounces import describe_bounces
+from mailer.engagement.erasure import erase_mailer_rows
 from mailer.inbound.complaints import describe_complaints
-from mailer.inbound.erasure import erase_person
-from mailer.inbound.inquiries import describe_inquiries
 from mailer.inbound.models import BounceEvent, Inquiry
 from mailer.sending.models import Delivery
 from mailer.settings import get_settings
@@ -50,20 +47,6 @@ def subscriber_or_404(session: Session, subscriber_id: int) -> Subscriber:
     if sub is None or sub.email is None:
         raise SubscribersNotFound(f"no subscriber {subscriber_id} (erased or never existed)")
     return sub
-
-
-def inbound_sections(session: Session, data: dict[str, Any]) -> None:
-    """The bounces and inquiries keys that `mailer subscribers show` and `export-data` add."""
-    person = data.get("subscriber")
-    if person is None:
-        return
-    for key, rows in (
-        ("bounces", describe_bounces(session, person["id"])),
-        ("complaints", describe_complaints(session, person["id"])),
-        ("inquiries", describe_inquiries(session, person["id"])),
-    ):
-        if rows:
-            data[key] = rows
 
 
 @dataclass(frozen=True)
@@ -222,8 +205,7 @@ def submit_erasure(
             f"to erase, type the address {email} exactly in the confirmation box; nothing was "
             "erased"
         )
-    erase_person(session, email)
-    erase_engagement(session, email)
+    erase_mailer_rows(session, email)
     forget(session, email, get_settings().secret())
     session.commit()
     return redirect(

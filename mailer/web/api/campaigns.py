@@ -4,10 +4,11 @@ retry-failed (through mailer/sending/dispatch.py, as the CLI and the admin pages
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from mailer.content.issues import get_issue
 from mailer.sending import campaigns, dispatch
@@ -56,29 +57,35 @@ class CampaignCreated(CampaignOut):
     already_received: int
 
 
-def _campaign_out(summary: queries.CampaignSummary) -> dict[str, Any]:
-    return {
-        "id": summary.id,
-        "issue": summary.issue_slug,
-        "list": summary.list_slug,
-        "segment": summary.segment,
-        "expression": summary.expression,
-        "status": summary.status,
-        "reason": summary.reason,
-        "total": summary.total,
-        "counts": summary.counts,
-        "scheduled_at": summary.scheduled_at,
-        "started_at": summary.started_at,
-        "finished_at": summary.finished_at,
-        "created_at": summary.created_at,
-    }
+def _campaign_out(summary: queries.CampaignSummary) -> CampaignOut:
+    """A campaign's summary as the API shows it."""
+    return CampaignOut(
+        id=summary.id,
+        issue=summary.issue_slug,
+        list=summary.list_slug,
+        segment=summary.segment,
+        expression=summary.expression,
+        status=summary.status,
+        reason=summary.reason,
+        total=summary.total,
+        counts=summary.counts,
+        scheduled_at=summary.scheduled_at,
+        started_at=summary.started_at,
+        finished_at=summary.finished_at,
+        created_at=summary.created_at,
+    )
+
+
+def _current(session: Session, campaign_id: int) -> CampaignOut:
+    """The campaign as it stands now: what every endpoint that changes or reads one answers."""
+    return _campaign_out(queries.campaign_summary(session, campaign_id))
 
 
 @router.get("/campaigns", response_model=list[CampaignOut], summary="Recent campaigns")
 def campaign_list(
     session: DB, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50
 ) -> list[CampaignOut]:
-    return [CampaignOut(**_campaign_out(s)) for s in queries.recent_campaigns(session, limit)]
+    return [_campaign_out(s) for s in queries.recent_campaigns(session, limit)]
 
 
 @router.post(
@@ -115,9 +122,8 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
     session.commit()  # only now may a worker see it
     if when is None:
         dispatch.start(campaign_id)
-    summary = queries.campaign_summary(session, campaign_id)
     return CampaignCreated(
-        **_campaign_out(summary),
+        **_current(session, campaign_id).model_dump(),
         recipients=audience.recipients,
         already_received=audience.already_received,
     )
@@ -125,7 +131,7 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut, summary="Campaign status")
 def campaign_status(campaign_id: CampaignId, session: DB) -> CampaignOut:
-    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+    return _current(session, campaign_id)
 
 
 class DeliveryOut(BaseModel):
@@ -178,7 +184,7 @@ def deliveries(
 def pause(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.pause(session, campaign_id)
     session.commit()
-    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+    return _current(session, campaign_id)
 
 
 @router.post(
@@ -188,7 +194,7 @@ def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.resume(session, campaign_id)
     session.commit()
     dispatch.continue_sending(campaign_id)
-    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+    return _current(session, campaign_id)
 
 
 @router.post(
@@ -197,7 +203,7 @@ def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
 def cancel(campaign_id: CampaignId, session: DB) -> CampaignOut:
     campaigns.cancel(session, campaign_id)
     session.commit()
-    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+    return _current(session, campaign_id)
 
 
 @router.post(
@@ -211,4 +217,4 @@ def retry_failed(campaign_id: CampaignId, session: DB) -> CampaignOut:
     session.commit()
     if n:
         dispatch.continue_sending(campaign_id)
-    return CampaignOut(**_campaign_out(queries.campaign_summary(session, campaign_id)))
+    return _current(session, campaign_id)

@@ -16,7 +16,7 @@ from mailer.content.document import long_date
 from mailer.content.inline import plain_text
 from mailer.content.issues import content_of, markup_of
 from mailer.content.models import Issue
-from mailer.headers import safe_filename
+from mailer.headers import content_disposition
 from mailer.rendering.context import first_sentence
 from mailer.rendering.email_edition import render_email_parts
 from mailer.rendering.pdf_edition import render_pdf
@@ -120,7 +120,7 @@ def archive_pdf(request: Request, slug: str) -> Response:
         data,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{safe_filename(filename)}"',
+            "Content-Disposition": content_disposition(filename),
             "Cache-Control": "public, max-age=3600",
         },
     )
