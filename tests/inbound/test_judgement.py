@@ -126,7 +126,6 @@ def test_auto_reply_headers(headers: dict[str, str]) -> None:
         "Respuesta automática: Security Chatter",
         "Fuera de la oficina",
         "Autoreply: Security Chatter",
-        "RE: Out of the Office",
         "Réponse automatique : Security Chatter",
         # Outlook's "Automatic reply:" in other languages
         "Automatisch antwoord: Security Chatter",
@@ -139,6 +138,63 @@ def test_auto_reply_headers(headers: dict[str, str]) -> None:
 )
 def test_auto_reply_subjects(subject: str) -> None:
     assert of(client_reply(subject, "Estaré fuera hasta el lunes.")).kind == InboundKind.AUTO_REPLY
+
+
+def test_a_responder_answering_with_re_but_not_quoting_is_an_auto_reply() -> None:
+    raw = reply(from_=CLIENT, to=REPLY, subject="RE: Out of the Office", body="Back on Monday.")
+    assert of(raw).kind == InboundKind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    ("subject", "quoted"),
+    [
+        # a person's new subject that begins with a word responders also use
+        ("Absence of Peru coverage this week", False),
+        ("Ausencia de datos sobre Colombia", False),
+        ("On vacation pay for contractors in Mexico", False),
+        # a reply to an issue whose own title reads like a responder's label
+        ("Re: Out of office: new remote-work rules in Mexico", True),
+        ("RE: Vacation reply rules under the new labour law", True),
+        ("Re: Jane Doe is out of the office", True),
+    ],
+)
+def test_a_persons_subject_that_reads_like_a_responders_is_an_inquiry(
+    subject: str, quoted: bool
+) -> None:
+    body = "Could you send me the full analysis? We meet on Friday."
+    raw = (
+        client_reply(subject, body)
+        if quoted
+        else reply(from_=CLIENT, to=REPLY, subject=subject, body=body)
+    )
+    assert of(raw).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Jane Doe/NY/GlobalBank is out of the office.", "I will return on 04/16/2025."),
+        ("Absence: Security Chatter", "Je suis absente jusqu'au 15 avril."),
+        ("Ausente hasta el 20 de abril", "Responderé a mi regreso."),
+        ("Ticket Received - Security Chatter", "A ticket has been created with ID 4821."),
+        ("[ACME Support] Request received: Security Chatter", "We will answer within 24 hours."),
+        (
+            "Re: Security Chatter [Verification Required]",
+            "I use Spam Arrest to protect my inbox. Click the link below to verify that you "
+            "are a person and not a spammer: https://www.spamarrest.com/a2/verify.jsp?id=abc",
+        ),
+        (
+            "Re: Security Chatter",
+            "Your message is waiting for delivery. Click below to be added to my Guest List "
+            "so that your messages reach my Inbox.\n\nThis message was sent by Boxbe.",
+        ),
+    ],
+)
+def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
+    subject: str, body: str
+) -> None:
+    raw = reply(from_=CLIENT, to=REPLY, subject=subject, body=body)
+    assert of(raw).kind == InboundKind.AUTO_REPLY
 
 
 def test_auto_submitted_no_is_a_person() -> None:

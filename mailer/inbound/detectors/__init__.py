@@ -22,11 +22,10 @@ tests/inbound/test_detectors.py.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 from mailer.inbound.detectors import families, flufl, loop, optout, rfc3464, rfc3834, rfc5965, text
-from mailer.inbound.detectors.base import Mail, Verdict
+from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
 from mailer.inbound.models import InboundKind
 
 log = logging.getLogger(__name__)
@@ -67,26 +66,6 @@ def guarded(name: str, detector: Detector, mail: Mail) -> Verdict | None:
         return None
 
 
-# A person's reply or forward: the subject's "Re:" / "Fwd:" (and their usual translations) and
-# the body's quoting (">" lines) or a mail client's forward/original-message divider.
-_PERSONS_SUBJECT = re.compile(
-    r"^\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|antw|enc|res|odp|ynt|vl)\s*(?:\[\d+\])?\s*:", re.I
-)
-_PERSONS_QUOTING = re.compile(
-    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:|"
-    r"^on .{4,120} wrote:\s*$|"  # Gmail, Apple Mail, Thunderbird: "On <date>, <who> wrote:"
-    r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
-    re.I | re.M,
-)
-
-
-def _persons_reply(mail: Mail) -> bool:
-    """A person replied to or forwarded a message (a bounce, maybe): their quote is not a mail
-    system's report. A mail system's own notice may carry "RE:" from the subject it answers,
-    but it does not quote like a mail client."""
-    return bool(_PERSONS_SUBJECT.match(mail.subject) and _PERSONS_QUOTING.search(mail.text))
-
-
 def looks_like_bounce(mail: Mail) -> bool:
     """Worth scanning as a non-standard bounce: a client quoting an error is not.
 
@@ -98,7 +77,7 @@ def looks_like_bounce(mail: Mail) -> bool:
         return True
     if mail.msg.get_content_type() == "multipart/report":
         return True
-    if mail.address_kind == "reply" or _persons_reply(mail):
+    if mail.address_kind == "reply" or persons_reply(mail):
         return False
     return bool(text.BOUNCE_SUBJECT.search(mail.subject))
 

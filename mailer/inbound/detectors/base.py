@@ -32,6 +32,17 @@ DAEMON = re.compile(
     r"microsoftexchange|no-?reply@.*bounce|bounce|double-bounce|mailer)",
     re.I,
 )
+# A person's reply or forward: the subject's "Re:" / "Fwd:" (and their usual translations) and
+# the body's quoting (">" lines) or a mail client's forward/original-message divider.
+PERSONS_SUBJECT = re.compile(
+    r"^\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|antw|enc|res|odp|ynt|vl)\s*(?:\[\d+\])?\s*:", re.I
+)
+PERSONS_QUOTING = re.compile(
+    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:|"
+    r"^on .{4,120} wrote:\s*$|"  # Gmail, Apple Mail, Thunderbird: "On <date>, <who> wrote:"
+    r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
+    re.I | re.M,
+)
 MAX_PART_TEXT = 200_000  # characters of one part read for detection
 
 
@@ -241,3 +252,12 @@ def addresses_in(text: str) -> list[str]:
         addr = re.sub(r"^(?:smtp|rfc822)[=:;]", "", match.group(0), flags=re.I)
         seen.setdefault(addr.strip(".'`").lower(), None)
     return list(seen)
+
+
+def persons_reply(mail: Mail) -> bool:
+    """A person replied to or forwarded a message: "Re:" / "Fwd:" and a mail client's quoting.
+
+    A mail system's notice or an autoresponder may carry "RE:" from the subject it answers, but
+    it does not quote like a mail client; a person's reply carries the words of the subject it
+    answers (a bounce's, or a newsletter's own title), which are not theirs."""
+    return bool(PERSONS_SUBJECT.match(mail.subject) and PERSONS_QUOTING.search(mail.text))
