@@ -204,6 +204,37 @@ def test_auto_submitted_no_is_a_person() -> None:
     assert of(raw).kind == InboundKind.INQUIRY
 
 
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Mailer Team <mailer.team@example.org>",
+        "Bouncer Fitness <bouncer@example.org>",
+        "Mail Systems Ltd <info@mailsystems.example>",
+        "Postmasters Guild <contact@example.org>",
+    ],
+)
+def test_a_reader_whose_name_begins_like_a_mail_systems_is_an_inquiry(sender: str) -> None:
+    raw = reply(from_=sender, to=REPLY, subject="Re: Security Chatter", body="Press kit, please?")
+    assert of(raw, mail_from=sender.rpartition("<")[2].rstrip(">")).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "MAILER-DAEMON@mx.example.net",
+        "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+        "postmaster@contoso.example",
+        "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example",
+        "bounces@lists.example.net",
+        "mailer@mx.example.net",
+    ],
+)
+def test_a_mail_systems_unknown_notice_at_a_reply_address_is_not_forwarded(sender: str) -> None:
+    raw = reply(from_=sender, to=REPLY, subject="Notice", body="Something happened.")
+    assert of(raw, mail_from="").kind == InboundKind.UNRECOGNIZED
+    assert of(raw, mail_from=None).kind == InboundKind.UNRECOGNIZED
+
+
 def test_anything_sent_to_the_unsubscribe_address_unsubscribes() -> None:
     msg = EmailMessage()
     msg["From"] = CLIENT

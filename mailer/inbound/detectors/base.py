@@ -26,10 +26,12 @@ ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
+# A mail system's sender, as an address or a display name: the name must end where a person's
+# address or name would go on ("mailer.team@", "Mailer Team", "bouncer@" are people's).
 DAEMON = re.compile(
-    r"^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
+    r"^(?:(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
     r"mail administrator|maildelivery|mail-?server|mailadmin|mail system|"
-    r"microsoftexchange|no-?reply@.*bounce|bounce|double-bounce|mailer)",
+    r"microsoftexchange|bounces?|double-bounce)(?![a-z.])|no-?reply@.*bounce|mailer(?:$|@))",
     re.I,
 )
 # A person's reply or forward: the subject's "Re:" / "Fwd:" (and their usual translations) and
