@@ -320,6 +320,23 @@ def test_reply_text_trims_quotes_in_english_spanish_and_outlook() -> None:
     assert reply_text(outlook_es) == "Llámame."
 
 
+def test_gmails_wrapped_attribution_line_is_not_the_readers_words() -> None:
+    wrapped = (
+        "REMOVE\n\nOn Wed, Apr 9, 2025 at 10:00 AM Fausto Carbajal Glass <\n"
+        f"{REPLY}> wrote:\n\n> Security Chatter\n"
+    )
+    assert reply_text(wrapped) == "REMOVE"
+    spanish = (
+        "Hola\n\nEl mié, 9 abr 2025 a las 10:00, Fausto Carbajal Glass (<\n"
+        f"{REPLY}>)\nescribió:\n\n> Security Chatter\n"
+    )
+    assert reply_text(spanish) == "Hola"
+    # a reader's own sentence that begins with "On" stays
+    assert reply_text(f"On Monday I can talk.\n{REPLY} wrote:\n> x") == "On Monday I can talk."
+    raw = reply(from_=CLIENT, to=REPLY, subject="Re: Security Chatter", body=wrapped)
+    assert of(raw).kind == InboundKind.UNSUBSCRIBE
+
+
 def test_html_replies_lose_the_quoted_newsletter() -> None:
     html = (
         "<div dir='ltr'>Hola Fausto,<br>¿Hablamos el jueves?</div>"
