@@ -541,6 +541,44 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> Non
     ]
 
 
+def test_a_spamcop_report_is_a_complaint_about_the_delivery_it_attaches() -> None:
+    """SpamCop's report is not ARF, and it carries Precedence: list; the message it attaches is
+    ours, with its token: a person reported it as spam (never an auto-reply, never a bounce)."""
+    delivery = "41-k3j5h2g7q4w6e2rx"
+    raw = _notice(
+        f"""\
+        From: 1234567890@reports.spamcop.net
+        To: abuse@lexfirm.example.com
+        Subject: [SpamCop (https://{DOMAIN}/u/{delivery}) id:7412345678]Security Chatter
+        Precedence: list
+        MIME-Version: 1.0
+        Content-Type: multipart/mixed; boundary="scop"
+        """,
+        f"""\
+        --scop
+        Content-Type: text/plain; charset=us-ascii
+
+        - SpamCop V5.4.0 -
+        Email from 203.0.113.10 / Wed, 9 Apr 2025 08:00:00 +0000
+        [ Offending message ]
+        --scop
+        Content-Type: message/rfc822
+
+        Return-Path: <bounces+{delivery}@{DOMAIN}>
+        From: Fausto <fausto@lexfirm.example.com>
+        To: x
+        Subject: Security Chatter
+        List-Unsubscribe: <mailto:unsubscribe+{delivery}@{DOMAIN}>
+
+        Security Chatter
+        --scop--
+        """,
+    )
+    got = judge(raw, mail_from="spamcop@devnull.spamcop.net", rcpt_to="", domain=DOMAIN)
+    assert (got.kind, got.rule) == (InboundKind.COMPLAINT, "rfc5965")
+    assert delivery in got.tokens and "abuse" in got.reason
+
+
 @pytest.mark.parametrize(
     ("subtype", "reason", "hard"),
     [
