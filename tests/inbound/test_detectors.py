@@ -541,6 +541,43 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> Non
     ]
 
 
+@pytest.mark.parametrize(
+    ("subject", "words"),
+    [
+        (
+            "Warning: could not send message for past 4 hours",
+            "    **      THIS IS A WARNING MESSAGE ONLY      **\n"
+            "    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **",
+        ),
+        (
+            "Returned mail: see transcript",
+            "Warning: message still undelivered after 4 hours\n"
+            "Will keep trying until message is 5 days old",
+        ),
+        ("Undeliverable", "Delivery is delayed to these recipients or groups:"),
+    ],
+)
+def test_a_plain_text_delay_warning_is_delayed_not_failed(subject: str, words: str) -> None:
+    """Without a delivery-status part, the notice's own words say it is only a warning."""
+    raw = _notice(
+        f"""\
+        From: Mail Delivery Subsystem <MAILER-DAEMON@mail.legacy.example>
+        To: {BOUNCES}
+        Subject: {subject}
+        """,
+        f"""\
+        {words}
+
+           ----- Transcript of session follows -----
+        <carla.m@legacy.example>... Deferred: Connection timed out with mx2.legacy.example.
+        """,
+    )
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE
+    [only] = got.failures
+    assert (only.recipient, only.action, only.hard) == ("carla.m@legacy.example", "delayed", False)
+
+
 def test_a_spamcop_report_is_a_complaint_about_the_delivery_it_attaches() -> None:
     """SpamCop's report is not ARF, and it carries Precedence: list; the message it attaches is
     ours, with its token: a person reported it as spam (never an auto-reply, never a bounce)."""
