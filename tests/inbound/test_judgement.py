@@ -156,6 +156,9 @@ def test_a_responder_answering_with_re_but_not_quoting_is_an_auto_reply() -> Non
         ("Re: Out of office: new remote-work rules in Mexico", True),
         ("RE: Vacation reply rules under the new labour law", True),
         ("Re: Jane Doe is out of the office", True),
+        # the same from a phone that does not quote: the label is not first
+        ("Re: Out of office: new remote-work rules in Mexico", False),
+        ("Re: Automatic reply rules for SAT notices", False),
     ],
 )
 def test_a_persons_subject_that_reads_like_a_responders_is_an_inquiry(
@@ -188,6 +191,17 @@ def test_a_persons_subject_that_reads_like_a_responders_is_an_inquiry(
             "Your message is waiting for delivery. Click below to be added to my Guest List "
             "so that your messages reach my Inbox.\n\nThis message was sent by Boxbe.",
         ),
+        (
+            "Votre message est en attente de validation",
+            "Vous avez envoyé un message protégé par Mailinblack. Pour qu'il soit délivré, "
+            "cliquez sur le lien et confirmez que vous êtes bien un humain.",
+        ),
+        (
+            "Thank you for contacting Globex",
+            "Thank you for your email. This is an automated response to let you know we have "
+            "received your message.",
+        ),
+        ("Re: Security Chatter", "Gracias por escribir. Esta es una respuesta automática."),
     ],
 )
 def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
@@ -195,6 +209,12 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
 ) -> None:
     raw = reply(from_=CLIENT, to=REPLY, subject=subject, body=body)
     assert of(raw).kind == InboundKind.AUTO_REPLY
+
+
+def test_a_reader_asking_about_automatic_messages_is_an_inquiry() -> None:
+    body = "Is this an automated message? I got it twice. Please check this is an error."
+    assert of(client_reply("Re: Security Chatter", body)).kind == InboundKind.INQUIRY
+    assert of(reply(from_=CLIENT, to=REPLY, subject="Hi", body=body)).kind == InboundKind.INQUIRY
 
 
 def test_auto_submitted_no_is_a_person() -> None:

@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
-from mailer.inbound.message import header, normalise
+from mailer.inbound.message import body_text, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
 
 # Matched on the subject folded by `_fold` (lower case, no accents, punctuation kept), a reply's
@@ -57,8 +57,26 @@ _CHALLENGE_VENDOR = re.compile(
 )
 _CHALLENGE_ASK = re.compile(
     r"\b(?:verify|verification|confirm that you are|prove (?:that )?you are|are (?:a )?human|"
-    r"not a (?:spammer|robot)|approve(?:d)? (?:you|your)|added to my)\b",
+    r"not a (?:spammer|robot)|approve(?:d)? (?:you|your)|added to my|"
+    r"confirmer|valider|verifier|un humain|confirmar|verificar|validar|un humano|"
+    r"bestatigen|verifizieren)\b",
     re.I,
+)
+# An autoresponder that says so in its first lines ("This is an automated response", "Ce
+# message a été envoyé automatiquement", "Esta es una respuesta automática"), read on the
+# reader-words part of the body folded like the subject.
+_SAYS_AUTOMATED = re.compile(
+    r"\bthis is an? (?:automated|automatic|auto-?generated|auto-?reply|auto-?response)"
+    r"(?: \w+)?\b|"
+    r"\bthis (?:e-?mail|message|reply|response) (?:is|was|has been) (?:sent |generated )?"
+    r"automatically\b|"
+    r"\b(?:ceci est|il s'agit d') ?une? (?:reponse|message) automatique\b|"
+    r"\bce message a ete (?:envoye|genere) automatiquement\b|"
+    r"\b(?:esta es una|este es un) (?:respuesta|mensaje|correo) automatic[oa]\b|"
+    r"\b(?:mensaje|correo|respuesta) (?:generad[oa] |enviad[oa] )?automaticamente\b|"
+    r"\bdies ist eine automatische (?:antwort|nachricht|e-?mail)\b|"
+    r"\bdiese (?:e-?mail|nachricht) wurde automatisch\b|"
+    r"\besta e uma (?:resposta|mensagem) automatica\b"
 )
 # Mail clients' own "Automatic reply:" in other languages (Outlook's localised prefixes and
 # the usual vacation subjects), matched after `normalise` (so written here as it leaves it).
@@ -119,6 +137,23 @@ def _fold(text: str) -> str:
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
+def _labelled(subject: str, plain: str, *, whole: bool) -> bool:
+    """The subject is a responder's label or statement (`subject` folded, `plain` normalised).
+
+    `whole`: the subject was a reply ("Re: …"), and responders put their label first
+    ("Automatic reply: RE: …"); after "Re:" only the label alone counts ("RE: Out of the
+    Office"), since "Re: Out of office: new remote-work rules" answers an issue with that title.
+    """
+    for rule in (_AUTO_SUBJECT, _AUTO_SUBJECT_WORD, _TICKET_SUBJECT):
+        found = rule.match(subject)
+        if found and not (whole and subject[found.end() :].strip(" .!:-")):
+            return True
+    away = _AWAY_STATEMENT.search(plain)
+    if away and not (whole and plain[away.end() :].strip()):
+        return True
+    return plain in _LOCALISED_SUBJECTS if whole else plain.startswith(_LOCALISED_SUBJECTS)
+
+
 def _by_words(mail: Mail) -> str | None:
     """A responder known by its words alone (no header says so): the subject's label or
     statement, a help desk's acknowledgement, a challenge-response filter's request.
@@ -129,16 +164,11 @@ def _by_words(mail: Mail) -> str | None:
     if persons_reply(mail):
         return None
     stripped = REPLY_PREFIX.sub("", mail.subject)
-    subject = _fold(stripped)
-    if (
-        _AUTO_SUBJECT.match(subject)
-        or _AUTO_SUBJECT_WORD.match(subject)
-        or normalise(stripped).startswith(_LOCALISED_SUBJECTS)
-        or _AWAY_STATEMENT.search(normalise(subject))
-        or _TICKET_SUBJECT.match(subject)
-    ):
+    if _labelled(_fold(stripped), normalise(stripped), whole=stripped != mail.subject):
         return f"subject {mail.subject!r}"
-    own = mail.text[:3000]
+    if _SAYS_AUTOMATED.search(_fold(reply_text(body_text(mail.msg))[:600])):
+        return "the message says it is an automatic response"
+    own = _fold(mail.text[:3000])
     if _CHALLENGE_VENDOR.search(own) and _CHALLENGE_ASK.search(own):
         return "a challenge-response filter asks the sender to verify"
     return None
