@@ -83,6 +83,34 @@ def soft_bounce_count(session: Session, subscriber_id: int, since: datetime) -> 
     )
 
 
+def _event(
+    session: Session,
+    inbound: InboundMessage,
+    subscriber: Subscriber | None,
+    failure: Failure,
+    now: datetime,
+) -> BounceEvent:
+    """The BounceEvent recording `failure` for this inbound message (not yet added)."""
+    campaign_id = (
+        session.scalar(select(Delivery.campaign_id).where(Delivery.id == inbound.delivery_id))
+        if inbound.delivery_id
+        else None
+    )
+    return BounceEvent(
+        inbound_message_id=inbound.id,
+        subscriber_id=subscriber.id if subscriber else None,
+        delivery_id=inbound.delivery_id,
+        campaign_id=campaign_id,
+        kind=BounceKind.HARD if failure.hard else BounceKind.SOFT,
+        status=failure.status,
+        reason=failure.reason[:32],
+        action=failure.action[:32],
+        recipient=_named(failure, subscriber.email if subscriber else None)[:320],
+        diagnostic=failure.diagnostic[:2000],
+        created_at=now,
+    )
+
+
 def record_bounce(
     session: Session,
     inbound: InboundMessage,
@@ -106,24 +134,7 @@ def record_bounce(
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     failure = pick_failure(failures, subscriber.email if subscriber else None)
     kind = BounceKind.HARD if failure.hard else BounceKind.SOFT
-    campaign_id = (
-        session.scalar(select(Delivery.campaign_id).where(Delivery.id == inbound.delivery_id))
-        if inbound.delivery_id
-        else None
-    )
-    event = BounceEvent(
-        inbound_message_id=inbound.id,
-        subscriber_id=subscriber.id if subscriber else None,
-        delivery_id=inbound.delivery_id,
-        campaign_id=campaign_id,
-        kind=kind,
-        status=failure.status,
-        reason=failure.reason[:32],
-        action=failure.action[:32],
-        recipient=_named(failure, subscriber.email if subscriber else None)[:320],
-        diagnostic=failure.diagnostic[:2000],
-        created_at=now,
-    )
+    event = _event(session, inbound, subscriber, failure, now)
     session.add(event)
     session.flush()
     code = f"{failure.status or 'no status code'}, {failure.reason}"

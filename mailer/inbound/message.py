@@ -74,6 +74,13 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def fold(text: str) -> str:
+    """Lower case, accents removed, spaces collapsed; punctuation kept (it tells "Absence:" from
+    "Absence of", "Read:" from "Read the note")."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+
+
 def decode_text(value: object) -> str:
     """A header value as text, whatever encoding mistakes the sender made."""
     if value is None:

@@ -578,6 +578,56 @@ def test_a_plain_text_delay_warning_is_delayed_not_failed(subject: str, words: s
     assert (only.recipient, only.action, only.hard) == ("carla.m@legacy.example", "delayed", False)
 
 
+REPLY = f"reply+2-7i2yu7zqadredljl@{DOMAIN}"
+
+
+@pytest.mark.parametrize(
+    ("subject", "content_type", "body"),
+    [
+        (
+            "Read: Security Chatter",
+            'multipart/report; report-type=disposition-notification; boundary="m"',
+            "--m\nContent-Type: text/plain\n\nYour message was read on Wednesday.\n"
+            "--m\nContent-Type: message/disposition-notification\n\n"
+            "Reporting-UA: example.com; Microsoft Outlook 16.0\n"
+            "Final-Recipient: rfc822;h.ford@example.com\n"
+            "Disposition: manual-action/MDN-sent-manually; displayed\n--m--\n",
+        ),
+        (
+            "Not read: Security Chatter",
+            'multipart/report; report-type=disposition-notification; boundary="m"',
+            "--m\nContent-Type: text/plain\n\nYour message was deleted without being read on "
+            "Thursday.\n--m\nContent-Type: message/disposition-notification\n\n"
+            "Final-Recipient: rfc822;h.ford@example.com\n"
+            "Disposition: automatic-action/MDN-sent-automatically; deleted\n--m--\n",
+        ),
+        (
+            "Leído: Security Chatter",
+            "text/plain; charset=utf-8",
+            "Su mensaje\n  Para: j.rey@example.mx\nse ha leído el miércoles, 9 de abril.\n",
+        ),
+    ],
+)
+def test_a_read_receipt_is_a_delivery_never_an_inquiry(
+    subject: str, content_type: str, body: str
+) -> None:
+    raw = (
+        f"From: Helen Ford <h.ford@example.com>\nTo: {REPLY}\nSubject: {subject}\n"
+        f"MIME-Version: 1.0\nContent-Type: {content_type}\n\n{body}"
+    ).encode()
+    got = judge(raw, mail_from="h.ford@example.com", rcpt_to=REPLY, domain=DOMAIN)
+    assert (got.kind, got.rule, got.failures) == (InboundKind.DELIVERED, "mdn", ())
+
+
+def test_a_reader_writing_read_in_the_subject_is_an_inquiry() -> None:
+    raw = (
+        f"From: Helen Ford <h.ford@example.com>\nTo: {REPLY}\nSubject: Read: our comments\n"
+        "\nHi Fausto, I read the note; was the ruling on Monday? Call me.\n"
+    ).encode()
+    got = judge(raw, mail_from="h.ford@example.com", rcpt_to=REPLY, domain=DOMAIN)
+    assert got.kind == InboundKind.INQUIRY
+
+
 def test_a_spamcop_report_is_a_complaint_about_the_delivery_it_attaches() -> None:
     """SpamCop's report is not ARF, and it carries Precedence: list; the message it attaches is
     ours, with its token: a person reported it as spam (never an auto-reply, never a bounce)."""

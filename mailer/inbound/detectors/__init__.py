@@ -5,6 +5,7 @@ skipped, never hiding the others):
 
 1. `loop`: our own forward, or one of our newsletters as it was sent, came back;
 2. `rfc5965`: a feedback (ARF) report: a complaint;
+   `mdn`: a read receipt (RFC 8098): delivered, never a failure nor a reader's words;
 3. the `families` whose subject, sender or headers claim the message: a mail system's own
    format and wording, known better than the generic readers below know it;
 4. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
@@ -24,7 +25,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from mailer.inbound.detectors import families, flufl, loop, optout, rfc3464, rfc3834, rfc5965, text
+from mailer.inbound.detectors import (
+    families,
+    flufl,
+    loop,
+    mdn,
+    optout,
+    rfc3464,
+    rfc3834,
+    rfc5965,
+    text,
+)
 from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
 from mailer.inbound.models import InboundKind
 
@@ -48,6 +59,7 @@ def _claimed_family(mail: Mail) -> Verdict | None:
 STANDARD: tuple[tuple[str, Detector], ...] = (
     ("loop", loop.detect),
     ("rfc5965", rfc5965.detect),
+    ("mdn", mdn.detect),
     ("families", _claimed_family),
     ("rfc3464", rfc3464.detect),
 )

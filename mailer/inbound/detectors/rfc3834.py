@@ -9,13 +9,12 @@ after the bounce detectors.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
-from mailer.inbound.message import body_text, header, normalise, reply_text
+from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
 
-# Matched on the subject folded by `_fold` (lower case, no accents, punctuation kept), a reply's
+# Matched on the subject folded by `fold` (lower case, no accents, punctuation kept), a reply's
 # "Re:" removed first. Labels that responders put before the subject they answer, after any
 # bracketed tag a gateway adds ("[EXTERNAL] Out of office: …").
 _TAG = r"^(?:\[[^]]*\]\s*)?"
@@ -130,13 +129,6 @@ def why(mail: Mail) -> str | None:
     return _by_words(mail)
 
 
-def _fold(text: str) -> str:
-    """Lower case, accents removed, spaces collapsed; punctuation kept (it tells "Absence:" from
-    "Absence of")."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
-
-
 def _labelled(subject: str, plain: str, *, whole: bool) -> bool:
     """The subject is a responder's label or statement (`subject` folded, `plain` normalised).
 
@@ -164,11 +156,11 @@ def _by_words(mail: Mail) -> str | None:
     if persons_reply(mail):
         return None
     stripped = REPLY_PREFIX.sub("", mail.subject)
-    if _labelled(_fold(stripped), normalise(stripped), whole=stripped != mail.subject):
+    if _labelled(fold(stripped), normalise(stripped), whole=stripped != mail.subject):
         return f"subject {mail.subject!r}"
-    if _SAYS_AUTOMATED.search(_fold(reply_text(body_text(mail.msg))[:600])):
+    if _SAYS_AUTOMATED.search(fold(reply_text(body_text(mail.msg))[:600])):
         return "the message says it is an automatic response"
-    own = _fold(mail.text[:3000])
+    own = fold(mail.text[:3000])
     if _CHALLENGE_VENDOR.search(own) and _CHALLENGE_ASK.search(own):
         return "a challenge-response filter asks the sender to verify"
     return None
