@@ -60,7 +60,10 @@ QUOTE_START = re.compile(
     r"\s*-{2,}"
     r"|_{10,}"
     r"|(?:from|de|von)\s*:\s.+"  # Outlook header block: "De: Fulano <...>"
-    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote)\s*:\s*$"
+    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef)\s*:\s*$"
+    # Gmail in German, Dutch…: "Am <date> schrieb <name> <<address>>:", or cut at the address
+    r"|(?:am|op|on|el|le|il|em)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3|ha scritto"
+    r"|escreveu)\b.{0,200}(?:>:|<)\s*$"
     r")",
     re.I,
 )
@@ -210,7 +213,9 @@ def attachment_bytes(part: EmailMessage) -> bytes:
 # knows: Gmail wraps a long one ("On Wed, Apr 9, 2025 at 10:00 AM Fausto Carbajal Glass <" then
 # "reply+…@news.example.com> wrote:"), so its first lines are not the reader's words either.
 _ATTRIBUTION_START = re.compile(r"^\s*(?:on|el|le|am)\s+\S", re.I)
-_WROTE = re.compile(r"\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote)\s*:\s*$", re.I)
+_WROTE = re.compile(
+    r"\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef)\s*:\s*$", re.I
+)
 
 
 def _wrapped_attribution(kept: list[str], end: str) -> int:

@@ -340,7 +340,7 @@ def test_reply_text_trims_quotes_in_english_spanish_and_outlook() -> None:
     assert reply_text(outlook_es) == "Llámame."
 
 
-def test_gmails_wrapped_attribution_line_is_not_the_readers_words() -> None:
+def test_gmails_attribution_lines_wrapped_or_not_english_are_not_the_readers_words() -> None:
     wrapped = (
         "REMOVE\n\nOn Wed, Apr 9, 2025 at 10:00 AM Fausto Carbajal Glass <\n"
         f"{REPLY}> wrote:\n\n> Security Chatter\n"
@@ -351,6 +351,16 @@ def test_gmails_wrapped_attribution_line_is_not_the_readers_words() -> None:
         f"{REPLY}>)\nescribió:\n\n> Security Chatter\n"
     )
     assert reply_text(spanish) == "Hola"
+    german = (
+        "Bericht bitte?\n\nAm Mi., 9. Apr. 2025 um 10:00 Uhr schrieb Fausto Carbajal Glass <\n"
+        f"{REPLY}>:\n\n> Security Chatter\n"
+    )
+    assert reply_text(german) == "Bericht bitte?"
+    italian = f"Grazie\n\nIl giorno mer 9 apr 2025 alle 10:00 Fausto <{REPLY}> ha scritto:\n> x"
+    assert reply_text(italian) == "Grazie"
+    assert reply_text("Am Montag schrieb ich Ihnen: bitte anrufen.") == (
+        "Am Montag schrieb ich Ihnen: bitte anrufen."
+    )
     # a reader's own sentence that begins with "On" stays
     assert reply_text(f"On Monday I can talk.\n{REPLY} wrote:\n> x") == "On Monday I can talk."
     raw = reply(from_=CLIENT, to=REPLY, subject="Re: Security Chatter", body=wrapped)
