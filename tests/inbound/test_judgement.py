@@ -134,6 +134,10 @@ def test_auto_reply_headers(headers: dict[str, str]) -> None:
         "自動応答: Security Chatter",
         "自动回复: Security Chatter",
         "자동 회신: Security Chatter",
+        "自动答复: Security Chatter",
+        "Αυτόματη απάντηση: Security Chatter",
+        "Răspuns automat: Security Chatter",
+        "Автоматична відповідь: Security Chatter",
     ],
 )
 def test_auto_reply_subjects(subject: str) -> None:

@@ -102,6 +102,23 @@ _LOCALISED_SUBJECTS = tuple(
         "自動回覆",
         "자동 회신",
         "자동 응답",
+        "自动答复",
+        "Αυτόματη απάντηση",
+        "תשובה אוטומטית",
+        "رد تلقائي",
+        "Balasan otomatis",
+        "Trả lời tự động",
+        "Răspuns automat",
+        "Automatski odgovor",
+        "Automatická odpoveď",
+        "Samodejni odgovor",
+        "Автоматична відповідь",
+        "Автовідповідь",
+        "Автоматичен отговор",
+        "Automātiskā atbilde",
+        "Automatinis atsakymas",
+        "Automaatne vastus",
+        "ตอบกลับอัตโนมัติ",
     )
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
