@@ -4,11 +4,16 @@
   mailbox or its domain does not exist, or it has moved — marks the subscriber `bounced` and adds
   a `hard_bounce` suppression: the address is never mailed again.
 - A soft bounce (every other reason: a full mailbox, a spam or policy block, an authentication
-  refusal, a delay, even with a 5.x.x code) is only counted. When the subscriber has soft
+  refusal, even with a 5.x.x code) is only counted. When the subscriber has soft
   bounces for `soft_bounce_threshold` distinct messages within `soft_bounce_window_days`, the
   address is suppressed (`soft_bounce`) and the subscriber marked `bounced`. Distinct messages,
   not reports: a relay sends several "still trying" warnings for one message over two days, and
   that is one problem, not three.
+- A delay warning (RFC 3464 Action `delayed`: "Delivery Status Notification (Delay)", "Delayed
+  Mail (still being retried)", Exim's "message … delayed 24 hours") is not a failure at all: the
+  relay is still trying and the message may well arrive. It is recorded (the subscriber's
+  history shows it) but counts neither toward the threshold nor among a campaign's bounces; if
+  the relay gives up, its final report (Action `failed`) is the bounce.
 
 The bounce is attributed through the VERP token in the envelope recipient (which delivery, hence
 which subscriber), never through the address text in the report, which forwarding can change.
@@ -26,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
-from mailer.inbound.models import BounceEvent, BounceKind, InboundMessage
+from mailer.inbound.models import DELAYED, BounceEvent, BounceKind, InboundMessage
 from mailer.sending.models import Delivery
 from mailer.settings import Settings
 from subscribers.errors import InvalidAddress
@@ -70,10 +75,39 @@ def soft_bounce_count(session: Session, subscriber_id: int, since: datetime) -> 
             select(func.count(func.distinct(per_message))).where(
                 BounceEvent.subscriber_id == subscriber_id,
                 BounceEvent.kind == BounceKind.SOFT,
+                BounceEvent.action != DELAYED,
                 BounceEvent.created_at >= since,
             )
         )
         or 0
+    )
+
+
+def _event(
+    session: Session,
+    inbound: InboundMessage,
+    subscriber: Subscriber | None,
+    failure: Failure,
+    now: datetime,
+) -> BounceEvent:
+    """The BounceEvent recording `failure` for this inbound message (not yet added)."""
+    campaign_id = (
+        session.scalar(select(Delivery.campaign_id).where(Delivery.id == inbound.delivery_id))
+        if inbound.delivery_id
+        else None
+    )
+    return BounceEvent(
+        inbound_message_id=inbound.id,
+        subscriber_id=subscriber.id if subscriber else None,
+        delivery_id=inbound.delivery_id,
+        campaign_id=campaign_id,
+        kind=BounceKind.HARD if failure.hard else BounceKind.SOFT,
+        status=failure.status,
+        reason=failure.reason[:32],
+        action=failure.action[:32],
+        recipient=_named(failure, subscriber.email if subscriber else None)[:320],
+        diagnostic=failure.diagnostic[:2000],
+        created_at=now,
     )
 
 
@@ -100,24 +134,7 @@ def record_bounce(
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     failure = pick_failure(failures, subscriber.email if subscriber else None)
     kind = BounceKind.HARD if failure.hard else BounceKind.SOFT
-    campaign_id = (
-        session.scalar(select(Delivery.campaign_id).where(Delivery.id == inbound.delivery_id))
-        if inbound.delivery_id
-        else None
-    )
-    event = BounceEvent(
-        inbound_message_id=inbound.id,
-        subscriber_id=subscriber.id if subscriber else None,
-        delivery_id=inbound.delivery_id,
-        campaign_id=campaign_id,
-        kind=kind,
-        status=failure.status,
-        reason=failure.reason[:32],
-        action=failure.action[:32],
-        recipient=_named(failure, subscriber.email if subscriber else None)[:320],
-        diagnostic=failure.diagnostic[:2000],
-        created_at=now,
-    )
+    event = _event(session, inbound, subscriber, failure, now)
     session.add(event)
     session.flush()
     code = f"{failure.status or 'no status code'}, {failure.reason}"
@@ -127,6 +144,13 @@ def record_bounce(
         )
 
     detail = f"{code} {failure.diagnostic}".strip()[:480]
+    if failure.action == DELAYED:
+        return BounceOutcome(
+            event.id,
+            kind,
+            False,
+            f"delay warning ({code}): the relay is still trying; not counted as a bounce",
+        )
     if kind == BounceKind.HARD:
         done = _suppress(session, subscriber, settings, SuppressionReason.HARD_BOUNCE, detail)
         return BounceOutcome(
@@ -198,11 +222,11 @@ def describe_bounces(session: Session, subscriber_id: int) -> list[str]:
 
 
 def counts_for_campaign(session: Session, campaign_id: int) -> dict[str, Any]:
-    """Hard and soft bounces reported for one campaign's messages."""
+    """Hard and soft bounces reported for one campaign's messages (delay warnings are none)."""
     rows = dict(
         session.execute(
             select(BounceEvent.kind, func.count())
-            .where(BounceEvent.campaign_id == campaign_id)
+            .where(BounceEvent.campaign_id == campaign_id, BounceEvent.action != DELAYED)
             .group_by(BounceEvent.kind)
         ).all()
     )

@@ -94,10 +94,36 @@ def _sender(raw: bytes) -> tuple[str, str]:
     """
     head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     for name in ("Reply-To", "From"):
-        for display, addr in getaddresses([str(v) for v in head.get_all(name) or []]):
+        values = [
+            _eight_bit(value.replace("\r", "").replace("\n", ""))
+            for key, value in head.raw_items()
+            if key.lower() == name.lower()
+        ]
+        for display, addr in getaddresses(values):
             if addr and "@" in addr:
-                return clean_header_text(decode_text(display)), addr.strip()
+                return _unquoted(clean_header_text(decode_text(display))), addr.strip()
     return "", ""
+
+
+def _eight_bit(value: str) -> str:
+    """A header value whose raw 8-bit bytes (a name written in UTF-8 or Windows-1252 without
+    RFC 2047 encoding, as some mail clients do) are read as text, not as U+FFFD: "Ramón", not
+    "Ram��n". The parser keeps such bytes as surrogates; plain values are returned unchanged."""
+    if value.isascii() or not any("\udc80" <= c <= "\udcff" for c in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _unquoted(name: str) -> str:
+    """A name without the quotes some clients encode inside it (=?utf-8?Q?=22Mu=C3=B1oz…=22?=
+    decodes to '"Muñoz, María"'): the forward's headers quote it again where needed."""
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        return name[1:-1].strip()
+    return name
 
 
 def client_context(session: Session, inbound: InboundMessage, settings: Settings) -> ClientContext:

@@ -60,7 +60,10 @@ QUOTE_START = re.compile(
     r"\s*-{2,}"
     r"|_{10,}"
     r"|(?:from|de|von)\s*:\s.+"  # Outlook header block: "De: Fulano <...>"
-    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote)\s*:\s*$"
+    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef)\s*:\s*$"
+    # Gmail in German, Dutch…: "Am <date> schrieb <name> <<address>>:", or cut at the address
+    r"|(?:am|op|on|el|le|il|em)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3|ha scritto"
+    r"|escreveu)\b.{0,200}(?:>:|<)\s*$"
     r")",
     re.I,
 )
@@ -72,6 +75,13 @@ def normalise(text: str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[^\w\s]+", " ", text)
     return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, spaces collapsed; punctuation kept (it tells "Absence:" from
+    "Absence of", "Read:" from "Read the note")."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
 def decode_text(value: object) -> str:
@@ -199,12 +209,39 @@ def attachment_bytes(part: EmailMessage) -> bytes:
     return payload if isinstance(payload, bytes) else b""
 
 
+# The start of a mail client's "On <date>, <who> wrote:" line, in the languages QUOTE_START
+# knows: Gmail wraps a long one ("On Wed, Apr 9, 2025 at 10:00 AM Fausto Carbajal Glass <" then
+# "reply+…@news.example.com> wrote:"), so its first lines are not the reader's words either.
+_ATTRIBUTION_START = re.compile(r"^\s*(?:on|el|le|am)\s+\S", re.I)
+_WROTE = re.compile(
+    r"\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef)\s*:\s*$", re.I
+)
+
+
+def _wrapped_attribution(kept: list[str], end: str) -> int:
+    """How many of the last kept lines begin the wrapped attribution line that `end` ends."""
+    if not _WROTE.search(end) or _ATTRIBUTION_START.match(end):
+        return 0
+    for count in (1, 2):
+        lines = kept[-count:]
+        if (
+            len(lines) == count
+            and all(k.strip() for k in lines)
+            and _ATTRIBUTION_START.match(lines[0])
+            and re.search(r"\d", lines[0])  # its date
+            and "@" in "".join(lines) + end  # the sender's address, where Gmail wraps it
+        ):
+            return count
+    return 0
+
+
 def reply_text(text: str) -> str:
     """The client's own words: quoted newsletter text and quote headers trimmed."""
     text = text.replace("\r\n", "\n")
     kept: list[str] = []
     for line in text.split("\n"):
         if QUOTE_START.match(line) and any(k.strip() for k in kept):
+            del kept[len(kept) - _wrapped_attribution(kept, line) :]
             break
         kept.append(line)
     try:

@@ -36,6 +36,11 @@ class BounceKind(enum.StrEnum):
     SOFT = "soft"
 
 
+# A BounceEvent's RFC 3464 Action when the report is only a warning (the relay is still trying):
+# recorded, never counted as a bounce (inbound/bounces.py).
+DELAYED = "delayed"
+
+
 class InquiryStatus(enum.StrEnum):
     PENDING = "pending"  # recorded, not yet forwarded
     SENT = "sent"  # the partner's relay accepted the forward

@@ -46,6 +46,7 @@ from tests.inbound_support import (
 CORPUS = Path(__file__).parent.parent / "data" / "bounces"
 runner = CliRunner()
 WHO = "jose.rivera1@example.org"
+FULL = "smtp; 452 4.2.2 Mailbox full"
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_three_soft_bounces_on_three_messages_suppress(
         for _ in range(3)
     ]
     for n, delivery in enumerate(deliveries, 1):
-        bounce(server, settings, delivery.id, "4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full")
+        bounce(server, settings, delivery.id, "4.2.2", action="failed", diagnostic=FULL)
         suppressed = is_suppressed(session, WHO, settings.secret())
         assert suppressed == (n == 3), f"after {n} soft bounces"
     entry = get_suppression(session, WHO, settings.secret())
@@ -117,6 +118,31 @@ def test_repeated_delay_warnings_for_one_message_count_once(
     assert subscriber(session).status == SubscriberStatus.ACTIVE
 
 
+def test_delay_warnings_are_not_bounces_and_the_final_failure_is(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    """A "still trying" warning about three campaigns' messages (greylisting, a slow server) is
+    recorded but suppresses nobody and is no bounce in the report; the relay's final report is."""
+    assert settings.soft_bounce_threshold <= 3  # three counted bounces would suppress
+    campaigns = [snapshot_campaign(session, room, force_resend=True) for _ in range(3)]
+    ids = [delivery_of(session, WHO, c.id).id for c in campaigns]
+    for delivery_id in ids:
+        bounce(server, settings, delivery_id, "4.2.2", action="delayed", diagnostic=FULL)
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 3
+    assert not is_suppressed(session, WHO, settings.secret())
+    assert subscriber(session).status == SubscriberStatus.ACTIVE
+    outcomes = session.scalars(select(InboundMessage.outcome)).all()
+    assert all("delay warning" in o and "not counted" in o for o in outcomes), outcomes
+    report = runner.invoke(app, ["report", str(campaigns[0].id)])
+    assert report.exit_code == 0, report.output
+    assert "bounces   0 hard, 0 soft" in report.output
+    # the relay gives up on the first message: that is one soft bounce
+    bounce(server, settings, ids[0], "4.2.2", action="failed", diagnostic=FULL)
+    report = runner.invoke(app, ["report", str(campaigns[0].id)])
+    assert "bounces   0 hard, 1 soft" in report.output
+    assert not is_suppressed(session, WHO, settings.secret())
+
+
 def test_soft_bounces_older_than_the_window_do_not_count(
     session: Session, settings: Settings, room: Newsroom, server: InboundServer
 ) -> None:
@@ -124,11 +150,11 @@ def test_soft_bounces_older_than_the_window_do_not_count(
         delivery_of(session, WHO, snapshot_campaign(session, room, force_resend=True).id).id
         for _ in range(3)
     ]
-    bounce(server, settings, ids[0], "4.2.2")
-    bounce(server, settings, ids[1], "4.2.2")
+    bounce(server, settings, ids[0], "4.2.2", action="failed")
+    bounce(server, settings, ids[1], "4.2.2", action="failed")
     session.execute(update(BounceEvent).values(created_at=utcnow() - timedelta(days=31)))
     session.commit()
-    bounce(server, settings, ids[2], "4.2.2")
+    bounce(server, settings, ids[2], "4.2.2", action="failed")
     assert not is_suppressed(session, WHO, settings.secret())
 
 
@@ -141,7 +167,7 @@ def test_threshold_and_window_come_from_settings(
     assert settings.soft_bounce_threshold == 1
     delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
     with InboundServer(settings) as server:
-        bounce(server, settings, delivery.id, "4.2.2")
+        bounce(server, settings, delivery.id, "4.2.2", action="failed")
     assert is_suppressed(session, WHO, settings.secret())
 
 

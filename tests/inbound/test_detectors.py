@@ -542,6 +542,131 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> Non
 
 
 @pytest.mark.parametrize(
+    ("subject", "words"),
+    [
+        (
+            "Warning: could not send message for past 4 hours",
+            "    **      THIS IS A WARNING MESSAGE ONLY      **\n"
+            "    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **",
+        ),
+        (
+            "Returned mail: see transcript",
+            "Warning: message still undelivered after 4 hours\n"
+            "Will keep trying until message is 5 days old",
+        ),
+        ("Undeliverable", "Delivery is delayed to these recipients or groups:"),
+    ],
+)
+def test_a_plain_text_delay_warning_is_delayed_not_failed(subject: str, words: str) -> None:
+    """Without a delivery-status part, the notice's own words say it is only a warning."""
+    raw = _notice(
+        f"""\
+        From: Mail Delivery Subsystem <MAILER-DAEMON@mail.legacy.example>
+        To: {BOUNCES}
+        Subject: {subject}
+        """,
+        f"""\
+        {words}
+
+           ----- Transcript of session follows -----
+        <carla.m@legacy.example>... Deferred: Connection timed out with mx2.legacy.example.
+        """,
+    )
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE
+    [only] = got.failures
+    assert (only.recipient, only.action, only.hard) == ("carla.m@legacy.example", "delayed", False)
+
+
+REPLY = f"reply+2-7i2yu7zqadredljl@{DOMAIN}"
+
+
+@pytest.mark.parametrize(
+    ("subject", "content_type", "body"),
+    [
+        (
+            "Read: Security Chatter",
+            'multipart/report; report-type=disposition-notification; boundary="m"',
+            "--m\nContent-Type: text/plain\n\nYour message was read on Wednesday.\n"
+            "--m\nContent-Type: message/disposition-notification\n\n"
+            "Reporting-UA: example.com; Microsoft Outlook 16.0\n"
+            "Final-Recipient: rfc822;h.ford@example.com\n"
+            "Disposition: manual-action/MDN-sent-manually; displayed\n--m--\n",
+        ),
+        (
+            "Not read: Security Chatter",
+            'multipart/report; report-type=disposition-notification; boundary="m"',
+            "--m\nContent-Type: text/plain\n\nYour message was deleted without being read on "
+            "Thursday.\n--m\nContent-Type: message/disposition-notification\n\n"
+            "Final-Recipient: rfc822;h.ford@example.com\n"
+            "Disposition: automatic-action/MDN-sent-automatically; deleted\n--m--\n",
+        ),
+        (
+            "Leído: Security Chatter",
+            "text/plain; charset=utf-8",
+            "Su mensaje\n  Para: j.rey@example.mx\nse ha leído el miércoles, 9 de abril.\n",
+        ),
+    ],
+)
+def test_a_read_receipt_is_a_delivery_never_an_inquiry(
+    subject: str, content_type: str, body: str
+) -> None:
+    raw = (
+        f"From: Helen Ford <h.ford@example.com>\nTo: {REPLY}\nSubject: {subject}\n"
+        f"MIME-Version: 1.0\nContent-Type: {content_type}\n\n{body}"
+    ).encode()
+    got = judge(raw, mail_from="h.ford@example.com", rcpt_to=REPLY, domain=DOMAIN)
+    assert (got.kind, got.rule, got.failures) == (InboundKind.DELIVERED, "mdn", ())
+
+
+def test_a_reader_writing_read_in_the_subject_is_an_inquiry() -> None:
+    raw = (
+        f"From: Helen Ford <h.ford@example.com>\nTo: {REPLY}\nSubject: Read: our comments\n"
+        "\nHi Fausto, I read the note; was the ruling on Monday? Call me.\n"
+    ).encode()
+    got = judge(raw, mail_from="h.ford@example.com", rcpt_to=REPLY, domain=DOMAIN)
+    assert got.kind == InboundKind.INQUIRY
+
+
+def test_a_spamcop_report_is_a_complaint_about_the_delivery_it_attaches() -> None:
+    """SpamCop's report is not ARF, and it carries Precedence: list; the message it attaches is
+    ours, with its token: a person reported it as spam (never an auto-reply, never a bounce)."""
+    delivery = "41-k3j5h2g7q4w6e2rx"
+    raw = _notice(
+        f"""\
+        From: 1234567890@reports.spamcop.net
+        To: abuse@lexfirm.example.com
+        Subject: [SpamCop (https://{DOMAIN}/u/{delivery}) id:7412345678]Security Chatter
+        Precedence: list
+        MIME-Version: 1.0
+        Content-Type: multipart/mixed; boundary="scop"
+        """,
+        f"""\
+        --scop
+        Content-Type: text/plain; charset=us-ascii
+
+        - SpamCop V5.4.0 -
+        Email from 203.0.113.10 / Wed, 9 Apr 2025 08:00:00 +0000
+        [ Offending message ]
+        --scop
+        Content-Type: message/rfc822
+
+        Return-Path: <bounces+{delivery}@{DOMAIN}>
+        From: Fausto <fausto@lexfirm.example.com>
+        To: x
+        Subject: Security Chatter
+        List-Unsubscribe: <mailto:unsubscribe+{delivery}@{DOMAIN}>
+
+        Security Chatter
+        --scop--
+        """,
+    )
+    got = judge(raw, mail_from="spamcop@devnull.spamcop.net", rcpt_to="", domain=DOMAIN)
+    assert (got.kind, got.rule) == (InboundKind.COMPLAINT, "rfc5965")
+    assert delivery in got.tokens and "abuse" in got.reason
+
+
+@pytest.mark.parametrize(
     ("subtype", "reason", "hard"),
     [
         ("NoEmail", "user_unknown", True),

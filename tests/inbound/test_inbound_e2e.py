@@ -442,7 +442,7 @@ def test_three_soft_bounces_suppress(stack: Stack) -> None:
         ids = [delivery_of(s, email).id] + [delivery_of(s, email, c).id for c in extra]
     for n, delivery_id in enumerate(ids, 1):
         rcpt = stack.address("bounces", delivery_id)
-        raw = dsn(email, "4.2.2", diagnostic="smtp; 452 4.2.2 Mailbox full")
+        raw = dsn(email, "4.2.2", action="failed", diagnostic="smtp; 452 4.2.2 Mailbox full")
         row = stack.settled(stored_id(stack.send("", [rcpt], raw)))
         assert row.kind == InboundKind.BOUNCE
         with stack.session() as s:

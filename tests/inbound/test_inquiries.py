@@ -348,3 +348,36 @@ def test_the_forward_names_the_inquiry_the_admin_shows(
         assert page.status_code == 200 and "Second question" in page.text
         assert f"Inquiry {inquiries[1].id}: the forward" in page.text
         assert html.escape(inquiries[1].forward_message_id) in page.text
+
+
+@pytest.mark.parametrize(
+    ("from_header", "name"),
+    [
+        # raw 8-bit UTF-8, as some clients write a name without RFC 2047 encoding
+        ('"Rivera, José" <ana.colleague@example.org>'.encode(), "Rivera, José"),
+        # the same in Windows-1252
+        ("Ramón Ñúñez <ana.colleague@example.org>".encode("cp1252"), "Ramón Ñúñez"),
+        # the quotes encoded inside the encoded word
+        (
+            b"=?utf-8?Q?=22Mu=C3=B1oz=2C_Mar=C3=ADa_Fernanda=22?= <ana.colleague@example.org>",
+            "Muñoz, María Fernanda",
+        ),
+    ],
+)
+def test_the_forward_names_the_client_as_they_wrote_their_name(
+    session: Session, room: Newsroom, relay: SMTPServer, from_header: bytes, name: str
+) -> None:
+    """A colleague answering (their own name is shown, not the reader's on file)."""
+    rcpt, _ = quick_reply(session, room)
+    raw = (
+        b"From: " + from_header + b"\r\nTo: " + rcpt.encode() + b"\r\n"
+        b"Subject: Re: Security Chatter\r\nMessage-ID: <n.1@example.org>\r\n\r\n"
+        b"Could we talk on Thursday?\r\n"
+    )
+    with InboundServer(get_settings()) as srv:
+        srv.send("ana.colleague@example.org", [rcpt], raw)
+    [fwd] = relay.sink.to(PARTNER)
+    [reply_to] = fwd.message["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == (name, "ana.colleague@example.org")
+    [sender] = fwd.message["From"].addresses
+    assert sender.display_name.startswith(f"{name} via ")

@@ -126,7 +126,6 @@ def test_auto_reply_headers(headers: dict[str, str]) -> None:
         "Respuesta automática: Security Chatter",
         "Fuera de la oficina",
         "Autoreply: Security Chatter",
-        "RE: Out of the Office",
         "Réponse automatique : Security Chatter",
         # Outlook's "Automatic reply:" in other languages
         "Automatisch antwoord: Security Chatter",
@@ -135,10 +134,91 @@ def test_auto_reply_headers(headers: dict[str, str]) -> None:
         "自動応答: Security Chatter",
         "自动回复: Security Chatter",
         "자동 회신: Security Chatter",
+        "自动答复: Security Chatter",
+        "Αυτόματη απάντηση: Security Chatter",
+        "Răspuns automat: Security Chatter",
+        "Автоматична відповідь: Security Chatter",
     ],
 )
 def test_auto_reply_subjects(subject: str) -> None:
     assert of(client_reply(subject, "Estaré fuera hasta el lunes.")).kind == InboundKind.AUTO_REPLY
+
+
+def test_a_responder_answering_with_re_but_not_quoting_is_an_auto_reply() -> None:
+    raw = reply(from_=CLIENT, to=REPLY, subject="RE: Out of the Office", body="Back on Monday.")
+    assert of(raw).kind == InboundKind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    ("subject", "quoted"),
+    [
+        # a person's new subject that begins with a word responders also use
+        ("Absence of Peru coverage this week", False),
+        ("Ausencia de datos sobre Colombia", False),
+        ("On vacation pay for contractors in Mexico", False),
+        # a reply to an issue whose own title reads like a responder's label
+        ("Re: Out of office: new remote-work rules in Mexico", True),
+        ("RE: Vacation reply rules under the new labour law", True),
+        ("Re: Jane Doe is out of the office", True),
+        # the same from a phone that does not quote: the label is not first
+        ("Re: Out of office: new remote-work rules in Mexico", False),
+        ("Re: Automatic reply rules for SAT notices", False),
+    ],
+)
+def test_a_persons_subject_that_reads_like_a_responders_is_an_inquiry(
+    subject: str, quoted: bool
+) -> None:
+    body = "Could you send me the full analysis? We meet on Friday."
+    raw = (
+        client_reply(subject, body)
+        if quoted
+        else reply(from_=CLIENT, to=REPLY, subject=subject, body=body)
+    )
+    assert of(raw).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Jane Doe/NY/GlobalBank is out of the office.", "I will return on 04/16/2025."),
+        ("Absence: Security Chatter", "Je suis absente jusqu'au 15 avril."),
+        ("Ausente hasta el 20 de abril", "Responderé a mi regreso."),
+        ("Ticket Received - Security Chatter", "A ticket has been created with ID 4821."),
+        ("[ACME Support] Request received: Security Chatter", "We will answer within 24 hours."),
+        (
+            "Re: Security Chatter [Verification Required]",
+            "I use Spam Arrest to protect my inbox. Click the link below to verify that you "
+            "are a person and not a spammer: https://www.spamarrest.com/a2/verify.jsp?id=abc",
+        ),
+        (
+            "Re: Security Chatter",
+            "Your message is waiting for delivery. Click below to be added to my Guest List "
+            "so that your messages reach my Inbox.\n\nThis message was sent by Boxbe.",
+        ),
+        (
+            "Votre message est en attente de validation",
+            "Vous avez envoyé un message protégé par Mailinblack. Pour qu'il soit délivré, "
+            "cliquez sur le lien et confirmez que vous êtes bien un humain.",
+        ),
+        (
+            "Thank you for contacting Globex",
+            "Thank you for your email. This is an automated response to let you know we have "
+            "received your message.",
+        ),
+        ("Re: Security Chatter", "Gracias por escribir. Esta es una respuesta automática."),
+    ],
+)
+def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
+    subject: str, body: str
+) -> None:
+    raw = reply(from_=CLIENT, to=REPLY, subject=subject, body=body)
+    assert of(raw).kind == InboundKind.AUTO_REPLY
+
+
+def test_a_reader_asking_about_automatic_messages_is_an_inquiry() -> None:
+    body = "Is this an automated message? I got it twice. Please check this is an error."
+    assert of(client_reply("Re: Security Chatter", body)).kind == InboundKind.INQUIRY
+    assert of(reply(from_=CLIENT, to=REPLY, subject="Hi", body=body)).kind == InboundKind.INQUIRY
 
 
 def test_auto_submitted_no_is_a_person() -> None:
@@ -146,6 +226,37 @@ def test_auto_submitted_no_is_a_person() -> None:
         "Re: Security Chatter", "Thanks, very useful.", headers={"Auto-Submitted": "no"}
     )
     assert of(raw).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Mailer Team <mailer.team@example.org>",
+        "Bouncer Fitness <bouncer@example.org>",
+        "Mail Systems Ltd <info@mailsystems.example>",
+        "Postmasters Guild <contact@example.org>",
+    ],
+)
+def test_a_reader_whose_name_begins_like_a_mail_systems_is_an_inquiry(sender: str) -> None:
+    raw = reply(from_=sender, to=REPLY, subject="Re: Security Chatter", body="Press kit, please?")
+    assert of(raw, mail_from=sender.rpartition("<")[2].rstrip(">")).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "MAILER-DAEMON@mx.example.net",
+        "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+        "postmaster@contoso.example",
+        "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example",
+        "bounces@lists.example.net",
+        "mailer@mx.example.net",
+    ],
+)
+def test_a_mail_systems_unknown_notice_at_a_reply_address_is_not_forwarded(sender: str) -> None:
+    raw = reply(from_=sender, to=REPLY, subject="Notice", body="Something happened.")
+    assert of(raw, mail_from="").kind == InboundKind.UNRECOGNIZED
+    assert of(raw, mail_from=None).kind == InboundKind.UNRECOGNIZED
 
 
 def test_anything_sent_to_the_unsubscribe_address_unsubscribes() -> None:
@@ -231,6 +342,33 @@ def test_reply_text_trims_quotes_in_english_spanish_and_outlook() -> None:
     assert reply_text(outlook) == "Call me."
     outlook_es = "Llámame.\n\nDe: Security Chatter <briefing@news.example.com>\nEnviado: ayer\n"
     assert reply_text(outlook_es) == "Llámame."
+
+
+def test_gmails_attribution_lines_wrapped_or_not_english_are_not_the_readers_words() -> None:
+    wrapped = (
+        "REMOVE\n\nOn Wed, Apr 9, 2025 at 10:00 AM Fausto Carbajal Glass <\n"
+        f"{REPLY}> wrote:\n\n> Security Chatter\n"
+    )
+    assert reply_text(wrapped) == "REMOVE"
+    spanish = (
+        "Hola\n\nEl mié, 9 abr 2025 a las 10:00, Fausto Carbajal Glass (<\n"
+        f"{REPLY}>)\nescribió:\n\n> Security Chatter\n"
+    )
+    assert reply_text(spanish) == "Hola"
+    german = (
+        "Bericht bitte?\n\nAm Mi., 9. Apr. 2025 um 10:00 Uhr schrieb Fausto Carbajal Glass <\n"
+        f"{REPLY}>:\n\n> Security Chatter\n"
+    )
+    assert reply_text(german) == "Bericht bitte?"
+    italian = f"Grazie\n\nIl giorno mer 9 apr 2025 alle 10:00 Fausto <{REPLY}> ha scritto:\n> x"
+    assert reply_text(italian) == "Grazie"
+    assert reply_text("Am Montag schrieb ich Ihnen: bitte anrufen.") == (
+        "Am Montag schrieb ich Ihnen: bitte anrufen."
+    )
+    # a reader's own sentence that begins with "On" stays
+    assert reply_text(f"On Monday I can talk.\n{REPLY} wrote:\n> x") == "On Monday I can talk."
+    raw = reply(from_=CLIENT, to=REPLY, subject="Re: Security Chatter", body=wrapped)
+    assert of(raw).kind == InboundKind.UNSUBSCRIBE
 
 
 def test_html_replies_lose_the_quoted_newsletter() -> None:

@@ -5,6 +5,7 @@ skipped, never hiding the others):
 
 1. `loop`: our own forward, or one of our newsletters as it was sent, came back;
 2. `rfc5965`: a feedback (ARF) report: a complaint;
+   `mdn`: a read receipt (RFC 8098): delivered, never a failure nor a reader's words;
 3. the `families` whose subject, sender or headers claim the message: a mail system's own
    format and wording, known better than the generic readers below know it;
 4. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
@@ -22,11 +23,20 @@ tests/inbound/test_detectors.py.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
-from mailer.inbound.detectors import families, flufl, loop, optout, rfc3464, rfc3834, rfc5965, text
-from mailer.inbound.detectors.base import Mail, Verdict
+from mailer.inbound.detectors import (
+    families,
+    flufl,
+    loop,
+    mdn,
+    optout,
+    rfc3464,
+    rfc3834,
+    rfc5965,
+    text,
+)
+from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
 from mailer.inbound.models import InboundKind
 
 log = logging.getLogger(__name__)
@@ -49,6 +59,7 @@ def _claimed_family(mail: Mail) -> Verdict | None:
 STANDARD: tuple[tuple[str, Detector], ...] = (
     ("loop", loop.detect),
     ("rfc5965", rfc5965.detect),
+    ("mdn", mdn.detect),
     ("families", _claimed_family),
     ("rfc3464", rfc3464.detect),
 )
@@ -67,26 +78,6 @@ def guarded(name: str, detector: Detector, mail: Mail) -> Verdict | None:
         return None
 
 
-# A person's reply or forward: the subject's "Re:" / "Fwd:" (and their usual translations) and
-# the body's quoting (">" lines) or a mail client's forward/original-message divider.
-_PERSONS_SUBJECT = re.compile(
-    r"^\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|antw|enc|res|odp|ynt|vl)\s*(?:\[\d+\])?\s*:", re.I
-)
-_PERSONS_QUOTING = re.compile(
-    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:|"
-    r"^on .{4,120} wrote:\s*$|"  # Gmail, Apple Mail, Thunderbird: "On <date>, <who> wrote:"
-    r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
-    re.I | re.M,
-)
-
-
-def _persons_reply(mail: Mail) -> bool:
-    """A person replied to or forwarded a message (a bounce, maybe): their quote is not a mail
-    system's report. A mail system's own notice may carry "RE:" from the subject it answers,
-    but it does not quote like a mail client."""
-    return bool(_PERSONS_SUBJECT.match(mail.subject) and _PERSONS_QUOTING.search(mail.text))
-
-
 def looks_like_bounce(mail: Mail) -> bool:
     """Worth scanning as a non-standard bounce: a client quoting an error is not.
 
@@ -98,7 +89,7 @@ def looks_like_bounce(mail: Mail) -> bool:
         return True
     if mail.msg.get_content_type() == "multipart/report":
         return True
-    if mail.address_kind == "reply" or _persons_reply(mail):
+    if mail.address_kind == "reply" or persons_reply(mail):
         return False
     return bool(text.BOUNCE_SUBJECT.search(mail.subject))
 

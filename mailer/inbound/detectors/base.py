@@ -26,11 +26,24 @@ ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
+# A mail system's sender, as an address or a display name: the name must end where a person's
+# address or name would go on ("mailer.team@", "Mailer Team", "bouncer@" are people's).
 DAEMON = re.compile(
-    r"^(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
+    r"^(?:(?:mailer-daemon|post_?master|mail-daemon|mailerdaemon|mdaemon|mail delivery|"
     r"mail administrator|maildelivery|mail-?server|mailadmin|mail system|"
-    r"microsoftexchange|no-?reply@.*bounce|bounce|double-bounce|mailer)",
+    r"microsoftexchange|bounces?|double-bounce)(?![a-z.])|no-?reply@.*bounce|mailer(?:$|@))",
     re.I,
+)
+# A person's reply or forward: the subject's "Re:" / "Fwd:" (and their usual translations) and
+# the body's quoting (">" lines) or a mail client's forward/original-message divider.
+PERSONS_SUBJECT = re.compile(
+    r"^\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|antw|enc|res|odp|ynt|vl)\s*(?:\[\d+\])?\s*:", re.I
+)
+PERSONS_QUOTING = re.compile(
+    r"^>|^-{2,} ?(?:forwarded|original) message ?-{2,}|^begin forwarded message:|"
+    r"^on .{4,120} wrote:\s*$|"  # Gmail, Apple Mail, Thunderbird: "On <date>, <who> wrote:"
+    r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
+    re.I | re.M,
 )
 MAX_PART_TEXT = 200_000  # characters of one part read for detection
 
@@ -241,3 +254,12 @@ def addresses_in(text: str) -> list[str]:
         addr = re.sub(r"^(?:smtp|rfc822)[=:;]", "", match.group(0), flags=re.I)
         seen.setdefault(addr.strip(".'`").lower(), None)
     return list(seen)
+
+
+def persons_reply(mail: Mail) -> bool:
+    """A person replied to or forwarded a message: "Re:" / "Fwd:" and a mail client's quoting.
+
+    A mail system's notice or an autoresponder may carry "RE:" from the subject it answers, but
+    it does not quote like a mail client; a person's reply carries the words of the subject it
+    answers (a bounce's, or a newsletter's own title), which are not theirs."""
+    return bool(PERSONS_SUBJECT.match(mail.subject) and PERSONS_QUOTING.search(mail.text))

@@ -4,7 +4,8 @@ A mailbox provider's feedback loop sends one when a reader presses "this is spam
 `multipart/report; report-type=feedback-report` with a `message/feedback-report` part
 (Feedback-Type, Original-Rcpt-To, Original-Mail-From…) and the original message or its headers.
 Providers that do not follow the RFC still carry a `Feedback-Type:` field in a text part, or (older
-Hotmail/Outlook.com JMRP) forward the original with a "complaint about message from" subject.
+Hotmail/Outlook.com JMRP) forward the original with a "complaint about message from" subject;
+SpamCop attaches it to a "[SpamCop (…) id:…]" report.
 
 Who complained is found by the delivery token (the VERP address the report reached, or a token in
 the original's Return-Path, List-Unsubscribe or our Message-ID, collected in `Verdict.tokens`),
@@ -35,6 +36,9 @@ from mailer.inbound.models import InboundKind
 
 _FIELD = re.compile(r"^(Feedback-Type|Original-Rcpt-To|Removal-Recipient):[ \t]*(.+)$", re.I | re.M)
 _JMRP = re.compile(r"complaint about message from|abuse report", re.I)
+# SpamCop's reports are not ARF: "[SpamCop (URL) id:…]<subject>" from …@reports.spamcop.net, the
+# reported message attached. A person reported our mail as spam: a complaint.
+_SPAMCOP = re.compile(r"^\s*\[SpamCop \(", re.I)
 TOKEN_IN_TEXT = re.compile(
     r"(?:(?:reply|bounces|unsubscribe)\+|/u/)([0-9a-z]{1,13}-[a-z2-7]{16})(?![a-z0-9])", re.I
 )
@@ -106,7 +110,10 @@ def detect(mail: Mail) -> Verdict | None:
         p.get_content_type() == "message/feedback-report" for p in mail.msg.walk()
     )
     fields = feedback_fields(mail)
-    jmrp = bool(_JMRP.search(mail.subject)) and bool(embedded_headers(mail.msg))
+    spamcop = bool(_SPAMCOP.match(mail.subject)) or mail.from_address.endswith(
+        "@reports.spamcop.net"
+    )
+    jmrp = bool(_JMRP.search(mail.subject) or spamcop) and bool(embedded_headers(mail.msg))
     if not (is_arf or "feedback-type" in fields or jmrp):
         return None
     feedback_type = (fields.get("feedback-type") or ["abuse" if jmrp else "other"])[0].lower()

@@ -186,9 +186,7 @@ def failures(mail: Mail) -> list[Failure]:
     if top < 2:
         return []
     out = []
-    delayed = bool(
-        re.search(r"delay|will (?:continue|keep) trying|still trying", mail.subject, re.I)
-    )
+    delayed = bool(_DELAY_SUBJECT.search(mail.subject) or _DELAY_NOTICE.search(text))
     kept = [r for r in ranked if r[0] >= max(top - 1, 2)]
     for _score, addr, window in kept:
         # A window without an error word borrows the notice's text only when the notice is about
@@ -199,6 +197,22 @@ def failures(mail: Mail) -> list[Failure]:
         action = "delayed" if delayed else "failed"
         out.append(failure(addr, status, diagnostic, action, command=command))
     return out
+
+
+# A warning that the relay is still trying, not a failure: Sendmail's "Warning: could not send
+# message for past 4 hours" and "THIS IS A WARNING MESSAGE ONLY", Exim's "has not yet been
+# delivered", Exchange's "Delivery is delayed".
+_DELAY_SUBJECT = re.compile(
+    r"delay|will (?:continue|keep) trying|still (?:trying|being retried)|"
+    r"warning: could not send|could not send message for past",
+    re.I,
+)
+_DELAY_NOTICE = re.compile(
+    r"this is a warning (?:message )?only|you do not need to resend your message|"
+    r"delivery (?:is|has been) delayed|has not yet been delivered|"
+    r"will (?:continue|keep) (?:trying|to try)|still being retried",
+    re.I,
+)
 
 
 def detect(mail: Mail) -> Verdict | None:

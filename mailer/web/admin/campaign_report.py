@@ -22,7 +22,14 @@ from sqlalchemy import Integer, Select, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
-from mailer.inbound.models import BounceEvent, BounceKind, InboundKind, InboundMessage, Inquiry
+from mailer.inbound.models import (
+    DELAYED,
+    BounceEvent,
+    BounceKind,
+    InboundKind,
+    InboundMessage,
+    Inquiry,
+)
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
 from mailer.web import delivery_counts, keyset
@@ -132,7 +139,11 @@ def people_query(campaign_id: int, kind: str) -> Select[Any, Any, Any, Any]:
         return (
             select(*base, BounceEvent.created_at, BounceEvent.diagnostic)
             .join(BounceEvent, BounceEvent.subscriber_id == Subscriber.id)
-            .where(BounceEvent.campaign_id == campaign_id, BounceEvent.kind == bounce)
+            .where(
+                BounceEvent.campaign_id == campaign_id,
+                BounceEvent.kind == bounce,
+                BounceEvent.action != DELAYED,  # a warning, not a bounce (inbound/bounces.py)
+            )
         )
     if kind == "inquiries":
         return (
