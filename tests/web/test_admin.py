@@ -391,7 +391,10 @@ def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
     soft_raw = models.InboundMessage(
         rcpt_to="bounces+z@news.example.com", address_kind="bounces", size=3, raw=b"..."
     )
-    session.add_all([raw, bounce_raw, soft_raw])
+    delayed_raw = models.InboundMessage(
+        rcpt_to="bounces+w@news.example.com", address_kind="bounces", size=3, raw=b"..."
+    )
+    session.add_all([raw, bounce_raw, soft_raw, delayed_raw])
     session.flush()
     session.add(
         models.Inquiry(
@@ -422,6 +425,16 @@ def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
             diagnostic="452 4.2.2 mailbox full",
         )
     )
+    session.add(  # a "still trying" warning: shown as what it is, counted as no bounce
+        models.BounceEvent(
+            inbound_message_id=delayed_raw.id,
+            kind=models.BounceKind.SOFT,
+            action="delayed",
+            status="4.4.7",
+            recipient="slow@example.org",
+            diagnostic="delivery delayed: connection timed out",
+        )
+    )
     session.commit()
     inquiries = editor.get("/admin/inquiries").text
     assert "Pregunta sobre la Guardia Nacional" in inquiries
@@ -435,7 +448,11 @@ def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
         ]
         for row in page.xpath("//table//tbody/tr")
     }
-    assert rows == {"gone@example.org": ["hard", "5.1.1"], "later@example.org": ["soft", "4.2.2"]}
+    assert rows == {
+        "gone@example.org": ["hard", "5.1.1"],
+        "later@example.org": ["soft", "4.2.2"],
+        "slow@example.org": ["delayed", "4.4.7"],
+    }
 
 
 def test_the_bounces_page_shows_complaints_and_failed_inbound_messages_with_their_error(
