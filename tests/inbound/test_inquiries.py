@@ -8,6 +8,7 @@ import html
 import threading
 from email.message import EmailMessage
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
