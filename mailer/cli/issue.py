@@ -49,20 +49,30 @@ def import_(
 # --- mailer issue preview / check (composer's commands) --------------------------------------
 
 
-def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, OutgoingMessage]
-    """The issue rendered and composed for a sample reader exactly as a campaign would (id 0)."""
+def _sample_message(slug: str, list_slug: str | None = None):  # -> (content, rendered, message)
+    """The issue rendered and composed for a sample reader exactly as a campaign would (id 0).
+
+    With `list_slug`, as that list's readers get it: a private list's edition has no link to the
+    public web edition and no List-Archive header, and the proof should show exactly that."""
+    from dataclasses import replace
+
     from mailer.content.issues import content_of, get_issue
     from mailer.db import session_scope
     from mailer.rendering.email_edition import render_issue
     from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
     from mailer.sending.compose import CampaignInfo, Composer
     from mailer.settings import get_settings
+    from subscribers.lists import get_list
 
     settings = get_settings()
     with session_scope() as session:
         issue = get_issue(session, slug)
         content = content_of(issue)
         info = CampaignInfo.for_issue(issue, list_slug="preview", list_name=issue.newsletter)
+        if list_slug is not None:
+            mlist = get_list(session, list_slug)
+            content = replace(content, web_edition=not mlist.private)
+            info = CampaignInfo.for_issue(issue, list_slug=mlist.slug, list_name=mlist.name)
     rendered = render_issue(content, settings)
     # Links as written, not tracked: there is no delivery 0 to redirect for, and an editor
     # clicking through a preview must reach the real pages (the renderer has already checked
@@ -75,6 +85,11 @@ def _sample_message(slug: str):  # -> tuple[IssueContent, RenderedIssue, Outgoin
 def preview(
     slug: str = typer.Argument(..., help="The issue's slug (as `mailer issue import` printed)"),
     out: str = typer.Option(..., "--out", help="Folder to write the preview files into"),
+    list_slug: str | None = typer.Option(
+        None,
+        "--list",
+        help="As this list's readers get it (a private list's edition links to no web edition)",
+    ),
 ) -> None:
     """Write email.html, email.txt, the PDF and message.eml as a sample reader would get them."""
     import email
@@ -84,7 +99,7 @@ def preview(
     from mailer.filenames import file_name
     from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
 
-    _content, rendered, message = _sample_message(slug)
+    _content, rendered, message = _sample_message(slug, list_slug)
     msg = email.message_from_bytes(message.data, policy=email.policy.default)
     html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
     assert html_part is not None and text_part is not None
@@ -106,6 +121,11 @@ def preview(
 @app.command("check")
 def check(
     slug: str = typer.Argument(..., help="The issue's slug (as `mailer issue import` printed)"),
+    list_slug: str | None = typer.Option(
+        None,
+        "--list",
+        help="As this list's readers get it (a private list's edition links to no web edition)",
+    ),
 ) -> None:
     """Preflight: HTML size, image alt text, links, headers, SpamAssassin score if installed."""
     from rich.console import Console
@@ -115,7 +135,7 @@ def check(
     from mailer.sending import readiness
     from mailer.settings import get_settings
 
-    _content, _rendered, message = _sample_message(slug)
+    _content, _rendered, message = _sample_message(slug, list_slug)
     checks = preflight(message.data)
     settings = get_settings()
     problems = readiness.problems(settings)

@@ -35,3 +35,43 @@ def test_preview_writes_only_inside_its_folder(
     written = {p for p in tmp_path.rglob("*")} - before
     assert {p.parent for p in written if p.is_file()} == {out}
     assert sorted(p.suffix for p in written if p.is_file()) == [".eml", ".html", ".pdf", ".txt"]
+
+
+def test_preview_for_a_private_list_shows_what_its_readers_get(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """The proof an editor reads before a send to a client-only list: without `--list` the preview
+    is the public edition ("View in browser", List-Archive); with a private list's slug it has
+    neither, as that list's campaign will send it."""
+    import email
+    import email.policy
+
+    from subscribers.lists import create_list
+
+    issue = import_issue(session, BRIEFING)
+    create_list(session, "clients", "Clients only", private=True)
+    create_list(session, "public", "Public briefing")
+    session.commit()
+
+    def preview(*extra: str) -> tuple[email.message.EmailMessage, str]:
+        out = tmp_path / "-".join(extra or ("default",))
+        result = runner.invoke(app, ["issue", "preview", issue.slug, "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        eml = (out / "message.eml").read_bytes()
+        msg = email.message_from_bytes(eml, policy=email.policy.default)
+        return msg, (out / "email.txt").read_text() + (out / "email.html").read_text()  # type: ignore[return-value]
+
+    for extra in ((), ("--list", "public")):
+        msg, bodies = preview(*extra)
+        assert msg["List-Archive"] is not None
+        assert "View in browser" in bodies
+    msg, bodies = preview("--list", "clients")
+    assert msg["List-Archive"] is None
+    assert "View in browser" not in bodies and "/archive" not in bodies
+    assert "Clients only" in str(msg["List-Id"])
+
+    result = runner.invoke(
+        app, ["issue", "preview", issue.slug, "--out", str(tmp_path / "x"), "--list", "nope"]
+    )
+    assert result.exit_code != 0
+    assert "no list with slug 'nope'" in str(result.exception)

@@ -279,6 +279,30 @@ def test_a_test_copy_goes_only_to_the_named_address(
     assert bad.status_code == 422
 
 
+def test_a_test_copy_for_a_private_list_is_what_its_readers_get(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """The form offers each list, a private one marked; its copy links to no web edition, as the
+    list's campaign will send it, while the public list's copy keeps "View in browser"."""
+    from subscribers.lists import create_list
+
+    create_list(session, "clients", "Clients only", private=True)
+    session.commit()
+    page = editor.get(f"/admin/issues/{room.issue_slug}")
+    assert "Clients only (private: no web edition)" in page.text
+    for as_list in ("clients", "briefing"):
+        done = editor.post(
+            f"/admin/issues/{room.issue_slug}/test",
+            {"addresses": f"{as_list}-desk@example.com", "as_list": as_list},
+        )
+        assert f"Test copy sent to {as_list}-desk@example.com." in done.text
+    private, public = relay.sink.wait_for(2)
+    assert private.message["List-Archive"] is None
+    assert "View in browser" not in private.message.get_body(("plain",)).get_content()
+    assert public.message["List-Archive"] is not None
+    assert "View in browser" in public.message.get_body(("plain",)).get_content()
+
+
 def test_send_asks_for_confirmation_with_the_count_then_sends_to_the_segment(
     editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:

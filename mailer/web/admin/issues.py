@@ -31,6 +31,7 @@ from mailer.web.errors import user_message
 from subscribers import segments
 from subscribers.addresses import parse_address
 from subscribers.errors import InvalidAddress, SubscribersError
+from subscribers.lists import get_list
 from subscribers.models import MailingList, Segment
 from subscribers.text import counted
 
@@ -238,7 +239,10 @@ def test_send(
     session: DB,
     admin: Admin,
     addresses: Annotated[str, Form(max_length=2000)] = "",
+    as_list: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """[TEST] copies as the chosen list's readers get them: a private list's edition links to
+    no web edition, and the proof must show that (no list chosen: the public edition)."""
     issue = get_issue(session, slug)
     wanted = [a.strip() for a in addresses.replace(";", ",").replace("\n", ",").split(",")]
     wanted = [a for a in wanted if a]
@@ -248,7 +252,8 @@ def test_send(
         if len(wanted) > 10:
             raise MailerError("at most 10 test addresses at a time")
         clean = _test_addresses(wanted)
-        results = send_test_copies(issue.id, clean)
+        private = get_list(session, as_list).private if as_list else False
+        results = send_test_copies(issue.id, clean, web_edition=not private)
     except (MailerError, SubscribersError) as exc:
         return _issue_page(
             request,
@@ -256,7 +261,7 @@ def test_send(
             admin,
             issue,
             test_error=user_message(exc),
-            form={"addresses": addresses},
+            form={"addresses": addresses, "as_list": as_list},
             status_code=422,
         )
     refused = {a: r for a, r in results.items() if not r.accepted}
@@ -268,7 +273,7 @@ def test_send(
             admin,
             issue,
             test_error=f"not sent — {detail}",
-            form={"addresses": addresses},
+            form={"addresses": addresses, "as_list": as_list},
             status_code=502,
         )
     return redirect(f"/admin/issues/{slug}", "Test copy sent to " + ", ".join(results) + ".")
