@@ -28,6 +28,7 @@ from email.message import EmailMessage
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
 from mailer.inbound import detectors
+from mailer.inbound.departures import Departure
 from mailer.inbound.detectors.base import Failure, Mail
 from mailer.inbound.models import InboundKind
 from mailer.sending.reasons import Reason
@@ -50,6 +51,7 @@ class Classification:
     failures: tuple[Failure, ...] = field(default_factory=tuple)
     rule: str = ""  # the detector that decided: rfc3464, family:qmail, optout…
     tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+    departure: Departure | None = None  # an auto-reply saying the reader left (departures.py)
 
 
 def parse_safely(raw: bytes) -> EmailMessage:
@@ -118,6 +120,7 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
             verdict.failures,
             verdict.rule,
             verdict.tokens,
+            verdict.departure,
         )
     if kind_of_address == "bounces" and mail.null_sender:
         return Classification(

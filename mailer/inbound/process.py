@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from mailer.db import get_sessionmaker, utcnow
 from mailer.inbound import bounces, complaints, inquiries
+from mailer.inbound.departures import DEPARTED_TAG, DEPARTURE_OUTCOME
 from mailer.inbound.judgement import Classification, UnreadableMessage, judge
 from mailer.inbound.models import (
     InboundKind,
@@ -108,6 +109,8 @@ def _act(
     kind = verdict.kind
     if kind == InboundKind.LOOP:
         return _finish(session, inbound, InboundStatus.IGNORED, "our own forward; not processed")
+    if kind == InboundKind.AUTO_REPLY and verdict.departure is not None:
+        return _finish(session, inbound, InboundStatus.DONE, _departed(session, inbound, verdict))
     if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED, InboundKind.DELIVERED):
         return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
     if kind == InboundKind.COMPLAINT:
@@ -127,6 +130,20 @@ def _act(
         return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
     session.commit()  # an inquiry: the classification first, then the forward
     return _forward(session, inbound, settings)
+
+
+def _departed(session: Session, inbound: InboundMessage, verdict: Classification) -> str:
+    """A departure notice: tag the reader `left-company` for an editor to review (a segment
+    `tag:left-company`, the admin's Bounces page), never unsubscribe them. The address may still
+    be read by a successor, and whether to keep mailing it is the firm's call, not a regex's."""
+    assert verdict.departure is not None
+    subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
+    named = ", ".join(verdict.departure.contacts)
+    contacts = f"; the notice names {named}" if named else ""
+    if subscriber is None:
+        return f"{DEPARTURE_OUTCOME}: no subscriber to tag{contacts}"
+    subscriber.set_tags([*subscriber.tags, DEPARTED_TAG])
+    return f"{DEPARTURE_OUTCOME}: {subscriber.email} tagged {DEPARTED_TAG}{contacts}"
 
 
 def _unsubscribe(session: Session, inbound: InboundMessage) -> str:

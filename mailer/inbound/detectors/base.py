@@ -18,6 +18,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from functools import cached_property
 
+from mailer.inbound.departures import Departure
 from mailer.inbound.message import header
 from mailer.inbound.models import InboundKind
 from mailer.sending import reasons
@@ -133,6 +134,7 @@ class Verdict:
     reason: str  # a sentence for an admin
     failures: tuple[Failure, ...] = field(default_factory=tuple)
     tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+    departure: Departure | None = None  # an auto-reply announcing the reader has left their firm
 
 
 def family_bounce(family: str, label: str, found: list[Failure]) -> Verdict | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from mailer.inbound.departures import Departure, find_departure
 from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
 from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
@@ -187,4 +188,13 @@ def detect(mail: Mail) -> Verdict | None:
     reason = why(mail)
     if reason is None:
         return None
+    # The responder's own words (not the issue it may quote) and its subject.
+    words = f"{mail.subject}\n{reply_text(body_text(mail.msg))}"
+    left = find_departure(words, not_contacts=frozenset({mail.from_address}))
+    if left is not None:
+        ours = f"@{mail.domain.lower()}"
+        contacts = tuple(a for a in left.contacts if not a.endswith(ours))
+        left = Departure(left.phrase, contacts)
+        reason += f"; a departure notice ({left.phrase!r})"
+        return Verdict(InboundKind.AUTO_REPLY, "rfc3834:departure", reason, departure=left)
     return Verdict(InboundKind.AUTO_REPLY, "rfc3834", reason)

@@ -1,11 +1,13 @@
 """Bounces in the admin area: the latest bounce events (hard and soft, with their reason), spam
-complaints, and inbound messages that could not be processed (failed, with their error)."""
+complaints, departure notices (auto-replies saying the reader has left their firm), and inbound
+messages that could not be processed (failed, with their error)."""
 
 from __future__ import annotations
 
 from fastapi import Request, Response
 from sqlalchemy import select
 
+from mailer.inbound.departures import DEPARTURE_OUTCOME
 from mailer.inbound.models import BounceEvent, InboundKind, InboundMessage, InboundStatus
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 
@@ -15,13 +17,22 @@ router = protected_router()
 @router.get("/bounces")
 def bounces_page(request: Request, session: DB, admin: Admin) -> Response:
     event = BounceEvent
-    rows = list(session.scalars(select(event).order_by(event.created_at.desc(), event.id.desc())))[
-        :200
-    ]
+    rows = session.scalars(
+        select(event).order_by(event.created_at.desc(), event.id.desc()).limit(200)
+    ).all()
     message = InboundMessage
     latest = (message.received_at.desc(), message.id.desc())
     complaints = session.scalars(
         select(message).where(message.kind == InboundKind.COMPLAINT).order_by(*latest).limit(100)
+    ).all()
+    departures = session.scalars(
+        select(message)
+        .where(
+            message.kind == InboundKind.AUTO_REPLY,
+            message.outcome.startswith(DEPARTURE_OUTCOME, autoescape=True),
+        )
+        .order_by(*latest)
+        .limit(100)
     ).all()
     failed = session.scalars(
         select(message).where(message.status == InboundStatus.FAILED).order_by(*latest).limit(100)
@@ -29,7 +40,13 @@ def bounces_page(request: Request, session: DB, admin: Admin) -> Response:
     return render(
         request,
         "bounces.html.j2",
-        {"title": "Bounces", "rows": rows, "complaints": complaints, "failed": failed},
+        {
+            "title": "Bounces",
+            "rows": rows,
+            "complaints": complaints,
+            "departures": departures,
+            "failed": failed,
+        },
         admin=admin,
         active="bounces",
     )

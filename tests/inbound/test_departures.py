@@ -1,0 +1,156 @@
+"""Departure notices (mailer/inbound/departures.py): an automatic reply saying the reader has left
+their firm tags them `left-company` and is listed for an editor; an out-of-office never is."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailer import accounts
+from mailer.inbound.departures import find_departure
+from mailer.inbound.judgement import judge
+from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
+from mailer.settings import get_settings
+from mailer.web.app import create_app
+from subscribers.lifecycle import get_subscriber
+from tests.builders import Newsroom
+from tests.inbound_support import (
+    DOMAIN,
+    InboundServer,
+    address,
+    delivery_of,
+    reply,
+    snapshot_campaign,
+)
+from tests.smtpd import SMTPServer
+from tests.web.test_admin import BROWSER, PASSWORD, SITE, Editor
+
+WHO = "jose.rivera1@example.org"
+PARTNER = "fausto.carbajal@miranda-partners.com"
+
+LEFT = [
+    # (the notice, the contact it names or "")
+    (
+        "Thank you for your email. Jane Roe is no longer with Acme Corp. For any matter please "
+        "contact John Doe at john.doe@acme.example.",
+        "john.doe@acme.example",
+    ),
+    ("Please note that I have left the company. Kind regards, Jane", ""),
+    (
+        "I no longer work at Banco Ejemplo; my colleague ana@banco.example can help.",
+        "ana@banco.example",
+    ),
+    (
+        "This mailbox is no longer monitored. Write to info@acme.example instead.",
+        "info@acme.example",
+    ),
+    (
+        "Herr Müller ist nicht mehr für die Acme GmbH tätig. Bitte an info@acme.de.",
+        "info@acme.de",
+    ),
+    ("Frau Schmidt hat das Unternehmen verlassen.", ""),
+    ("Madame Dupont ne fait plus partie de la société depuis le 1er mars.", ""),
+    ("M. Martin a quitté l’entreprise. Merci d’écrire à contact@societe.fr.", "contact@societe.fr"),
+    ("El Sr. Pérez ya no trabaja en Seguridad Privada S.A.", ""),
+    ("La Lic. Gómez ha dejado la empresa; escriba a recepcion@empresa.mx", "recepcion@empresa.mx"),
+    ("Il dott. Rossi non lavora più presso la nostra società.", ""),
+    ("O Sr. Silva não faz mais parte da equipe da Acme Brasil.", ""),
+    ("Jan de Vries is niet meer werkzaam bij Acme B.V.", ""),
+]
+
+AWAY = [
+    "I am out of the office until 14 April with limited access to email.",
+    "I have left the office for the day and will reply tomorrow.",
+    "I will no longer be checking email until Monday 5 May.",
+    "I am no longer at my desk today; urgent matters: +52 55 1234 5678.",
+    "Ich bin bis zum 14. April nicht im Büro.",
+    "Je suis absent du bureau jusqu'au 14 avril.",
+    "Estoy fuera de la oficina hasta el 14 de abril.",
+    "Thank you for your message, it has been received and will be answered shortly.",
+]
+
+
+@pytest.mark.parametrize(("text", "contact"), LEFT, ids=[t[:30] for t, _ in LEFT])
+def test_a_departure_is_found_with_whom_it_names(text: str, contact: str) -> None:
+    found = find_departure(text, not_contacts=frozenset({"jane.roe@acme.example"}))
+    assert found is not None
+    assert found.contacts == ((contact,) if contact else ())
+
+
+@pytest.mark.parametrize("text", AWAY, ids=[t[:30] for t in AWAY])
+def test_an_absence_is_no_departure(text: str) -> None:
+    assert find_departure(text) is None
+
+
+def auto_reply(to: str, body: str, quoted: str = "") -> bytes:
+    return reply(
+        from_=f"José Rivera <{WHO}>",
+        to=to,
+        subject="Automatic reply: Security Chatter",
+        body=body,
+        quoted=quoted,
+        headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
+    )
+
+
+def test_the_judgement_reads_the_responders_words_not_the_issue_it_quotes() -> None:
+    rcpt = f"reply+x@{DOMAIN}"
+    left = judge(
+        auto_reply(rcpt, "José Rivera is no longer with the Embassy. Contact ana@embassy.example."),
+        mail_from=WHO,
+        rcpt_to=rcpt,
+        domain=DOMAIN,
+    )
+    assert left.kind == InboundKind.AUTO_REPLY and left.rule == "rfc3834:departure"
+    assert left.departure is not None and left.departure.contacts == ("ana@embassy.example",)
+    quoting = judge(
+        auto_reply(
+            rcpt,
+            "I am out of the office until Monday.",
+            quoted="The minister is no longer with the cabinet, sources say.",
+        ),
+        mail_from=WHO,
+        rcpt_to=rcpt,
+        domain=DOMAIN,
+    )
+    assert quoting.kind == InboundKind.AUTO_REPLY and quoting.departure is None
+
+
+def test_a_departure_notice_tags_the_reader_and_is_listed_for_the_editor(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    rcpt = address("reply", delivery.id, get_settings())
+    before = get_subscriber(session, WHO)
+    assert before is not None
+    statuses = [s.status for s in before.subscriptions]
+    raw = auto_reply(
+        rcpt, "José Rivera is no longer with the Embassy. Please write to ana@embassy.example."
+    )
+    server.send(WHO, [rcpt], raw)
+    row = session.scalars(select(InboundMessage)).one()
+    session.refresh(row)
+    assert (row.kind, row.status) == (InboundKind.AUTO_REPLY, InboundStatus.DONE)
+    assert row.outcome == (
+        f"departure notice: {WHO} tagged left-company; the notice names ana@embassy.example"
+    )
+    subscriber = get_subscriber(session, WHO)
+    assert subscriber is not None
+    session.refresh(subscriber)
+    assert "left-company" in subscriber.tags
+    assert [s.status for s in subscriber.subscriptions] == statuses  # still subscribed
+    assert relay.sink.to(PARTNER) == []  # an auto-reply is never forwarded
+
+    accounts.create_user(session, "editor@example.com", PASSWORD)
+    session.commit()
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
+        editor = Editor(client)
+        editor.get("/admin/login")
+        editor.post("/admin/login", {"email": "editor@example.com", "password": PASSWORD})
+        page = editor.get("/admin/bounces")
+    assert page.status_code == 200
+    section = page.text.split("<h2>Departure notices</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "ana@embassy.example" in section
+    assert f'href="/admin/subscribers/{subscriber.id}"' in section
