@@ -15,6 +15,7 @@ that `content_of` gives back exactly what was imported and the issue renders as 
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -88,7 +89,7 @@ def detect_format(text: str) -> Format:
 
 
 def read_issue_file(path: str | Path) -> str:
-    """The file's text; refuses what is not there or not UTF-8, naming the line of the bad byte."""
+    """The file's text (`decode_issue`); refuses what is not there or not readable text."""
     file = Path(path)
     try:
         data = file.read_bytes()
@@ -98,13 +99,41 @@ def read_issue_file(path: str | Path) -> str:
         raise IssueFormatError("is a folder, not an issue file", path=str(path)) from None
     except OSError as exc:
         raise IssueFormatError(f"cannot read it: {exc.strerror}", path=str(path)) from None
+    return decode_issue(data, str(path), again="import it again")
+
+
+def decode_issue(data: bytes, path: str, *, again: str = "import it again") -> str:
+    """An issue file's bytes as text: UTF-8 (with or without a byte-order mark), or UTF-16 with
+    its byte-order mark (what Notepad and Word save as "Unicode"), which cannot be mistaken.
+
+    Raises IssueFormatError naming the line and column (in bytes) of the first byte that is not
+    UTF-8, and, where the bytes say so, what the file is instead: UTF-16 without a byte-order
+    mark, or a Windows code page (Word's "Text only", Latin-1). Anything else is refused rather
+    than guessed: a wrong guess would put mangled names in every reader's inbox."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IssueFormatError(
+                f"the file starts as UTF-16 text but is not valid UTF-16 (save it as UTF-8 and "
+                f"{again})",
+                path=path,
+                line=1,
+            ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        head = data[:4096]
+        if head.count(b"\x00") * 4 > len(head):
+            what = "UTF-16 text without a byte-order mark"
+        else:
+            what = "a binary file, not text" if b"\x00" in data else "Windows-1252 or Latin-1 text"
         raise IssueFormatError(
-            "the file is not UTF-8 text (save it as UTF-8 and import it again)",
-            path=str(path),
+            f"column {column}: byte 0x{data[exc.start]:02X} is not UTF-8: the file looks like "
+            f"{what}; save it as UTF-8 and {again}",
+            path=path,
             line=line,
         ) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -293,8 +294,28 @@ def test_unreadable_files_are_refused_by_name(tmp_path: Path, session: Session) 
     with pytest.raises(IssueFormatError) as info:
         import_issue(session, latin1)
     assert str(info.value) == (
-        f"{latin1}:5: the file is not UTF-8 text (save it as UTF-8 and import it again)"
+        f"{latin1}:5: column 7: byte 0xF3 is not UTF-8: the file looks like Windows-1252 or "
+        "Latin-1 text; save it as UTF-8 and import it again"
     )
+    no_bom = tmp_path / "utf16.txt"
+    no_bom.write_bytes(BRIEFING.read_text(encoding="utf-8").encode("utf-16-le"))
+    with pytest.raises(IssueFormatError) as info:
+        import_issue(session, no_bom)
+    assert "the file looks like UTF-16 text without a byte-order mark" in str(info.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_unicode_as_notepad_and_word_save_it_imports(
+    tmp_path: Path, session: Session, encoding: str
+) -> None:
+    """Notepad's and Word's "Unicode" is UTF-16 with a byte-order mark, which cannot be mistaken:
+    it imports as the UTF-8 file does, accents and all (the BOM is written for -le/-be here)."""
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    saved = tmp_path / f"{encoding}.txt"
+    saved.write_bytes(bom + BRIEFING.read_text(encoding="utf-8").encode(encoding))
+    issue = import_issue(session, saved)
+    assert issue.slug == SLUG
+    assert content_of(issue) == content_of(import_issue(session, BRIEFING))
 
 
 # --- the command line ------------------------------------------------------------------------

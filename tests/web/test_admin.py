@@ -232,6 +232,29 @@ def test_issue_import_by_paste_reports_the_line_and_a_reimport_updates_in_place(
     assert issue.items[0].headline.startswith("Sheinbaum charts a new course")
 
 
+def test_an_uploaded_issue_in_utf16_imports_and_a_code_page_file_is_named(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """Word's "Unicode" (UTF-16 with its byte-order mark) imports; a Windows-1252 file is
+    refused with the line, the column and what to do."""
+    text = BRIEFING.read_text(encoding="utf-8")
+    editor.get("/admin/issues")
+    unicode_file = ("briefing.txt", text.encode("utf-16"), "text/plain")
+    done = editor.client.post(
+        "/admin/issues", data={"csrf_token": editor.csrf}, files={"file": unicode_file}
+    )
+    assert done.status_code == 200 and "Issue updated: 6 items." in done.text
+    ansi = ("ansi.txt", text.encode("cp1252", errors="replace"), "text/plain")
+    refused = editor.client.post(
+        "/admin/issues", data={"csrf_token": editor.csrf}, files={"file": ansi}
+    )
+    assert refused.status_code == 422
+    assert "ansi.txt:" in refused.text and "is not UTF-8: the file looks like Windows-1252" in (
+        refused.text
+    )
+    assert "save it as UTF-8 and upload it again" in refused.text
+
+
 def test_preview_html_is_sandboxed_and_the_pdf_is_the_edition(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
-from mailer.content.issues import content_of, get_issue, parse_issue, store_issue
+from mailer.content.issues import content_of, decode_issue, get_issue, parse_issue, store_issue
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
@@ -76,16 +76,6 @@ def issues_page(request: Request, session: DB, admin: Admin) -> Response:
     return _issues_page(request, session, admin)
 
 
-def _decode_issue(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise MailerError(
-            f"{name}:{line}: the file is not UTF-8 text (save it as UTF-8 and upload it again)"
-        ) from None
-
-
 @router.post("/issues")
 async def submit_issue_import(
     request: Request,
@@ -100,7 +90,7 @@ async def submit_issue_import(
     try:
         if file is not None and file.filename:
             name = file.filename.replace("/", "_")[-200:]
-            source = _decode_issue(await file.read(), name)
+            source = decode_issue(await file.read(), name, again="upload it again")
         elif text.strip():
             name, source = "pasted text", text.replace("\r\n", "\n")
         else:
