@@ -53,7 +53,7 @@ def demo() -> None:
 
     console.rule("4. a preview for a sample reader")
     preview = Path("preview")
-    issue_cli.preview(slug, str(preview))
+    issue_cli.preview(slug, str(preview), list_slug=None)
 
     console.rule("5. the send")
     try:

@@ -136,7 +136,7 @@ def check(
     from mailer.settings import get_settings
 
     _content, _rendered, message = _sample_message(slug, list_slug)
-    checks = preflight(message.data)
+    checks = preflight(message.data, web_edition=_rendered.web_edition)
     settings = get_settings()
     problems = readiness.problems(settings)
     mode = "production" if settings.production else "not production (MAILER_PRODUCTION unset)"

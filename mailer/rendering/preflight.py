@@ -93,11 +93,21 @@ def check_links(html: str) -> Check:
     return Check("Links", PASS, f"{len(hrefs)} link(s), all http(s) or mailto")
 
 
-def check_headers(msg: EmailMessage) -> Check:
-    missing = tuple(h for h in REQUIRED_HEADERS if msg[h] is None)
-    if missing:
-        return Check("Headers", FAIL, "missing: " + ", ".join(missing), missing)
-    return Check("Headers", PASS, f"all {len(REQUIRED_HEADERS)} required headers present")
+def check_headers(msg: EmailMessage, *, web_edition: bool = True) -> Check:
+    """The headers every issue's message carries (RFC 2369/2919 list headers, RFC 8058
+    one-click). A private list's message (`web_edition` false) must have no List-Archive: the
+    archive is public, and the list's issues are not in it."""
+    required = (
+        REQUIRED_HEADERS
+        if web_edition
+        else tuple(h for h in REQUIRED_HEADERS if h != "List-Archive")
+    )
+    problems = tuple(f"missing {h}" for h in required if msg[h] is None)
+    if not web_edition and msg["List-Archive"] is not None:
+        problems += ("List-Archive on a private list's message (its issues are not archived)",)
+    if problems:
+        return Check("Headers", FAIL, f"{len(problems)} problem(s)", problems)
+    return Check("Headers", PASS, f"all {len(required)} required headers present")
 
 
 def check_parts(msg: EmailMessage) -> Check:
@@ -149,15 +159,16 @@ def check_spam(message: bytes) -> Check:
     return Check("SpamAssassin", status, f"score {result.score} (rules: {rules})", result.rules)
 
 
-def preflight(message: bytes, *, spam: bool = True) -> list[Check]:
-    """Every check on one composed message (as a sample recipient would get it)."""
+def preflight(message: bytes, *, spam: bool = True, web_edition: bool = True) -> list[Check]:
+    """Every check on one composed message (as a sample recipient would get it); `web_edition`
+    false for a private list's message, which links to no public archive."""
     msg = email.message_from_bytes(message, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     html_part = msg.get_body(("html",))
     html = html_part.get_content() if html_part is not None else ""
     checks = [
         check_parts(msg),
-        check_headers(msg),
+        check_headers(msg, web_edition=web_edition),
         check_html_size(html),
         check_images(html) if html else Check("Image alt text", FAIL, "no HTML part"),
         check_links(html) if html else Check("Links", FAIL, "no HTML part"),

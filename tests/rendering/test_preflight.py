@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mailer.cli import app
+from mailer.db import session_scope
 from mailer.rendering.email_edition import MAX_HTML_BYTES
 from mailer.rendering.preflight import (
     FAIL,
@@ -79,6 +80,29 @@ def test_check_passes_on_the_fixture(imported: str) -> None:
     assert "all checks passed" in out
 
 
+def test_check_for_a_private_list_passes_without_list_archive(imported: str) -> None:
+    """A private list's message has no List-Archive on purpose; the check passes it, and fails
+    a public-looking message offered as a private list's (the archive would leak its issues)."""
+    from subscribers.lists import create_list
+
+    with session_scope() as session:
+        create_list(session, "board", "Board briefing", private=True)
+    result = runner.invoke(app, ["issue", "check", imported, "--list", "board"])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output and "all checks passed" in result.output
+    message = f"List-Archive: <https://news.example.com/archive>\r\n{_MINIMAL}".encode()
+    msg = email.message_from_bytes(message, policy=email.policy.default)
+    public = check_headers(msg)  # type: ignore[arg-type]
+    private = check_headers(msg, web_edition=False)  # type: ignore[arg-type]
+    assert "List-Archive on a private list's message" not in " ".join(public.problems)
+    assert "List-Archive on a private list's message (its issues are not archived)" in (
+        private.problems
+    )
+
+
+_MINIMAL = "From: a@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+
+
 def _html(body: str) -> str:
     return f"<html><body>{body}</body></html>"
 
@@ -116,8 +140,9 @@ def test_missing_headers_fail() -> None:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     result = check_headers(msg)  # type: ignore[arg-type]
     assert result.status == FAIL
-    assert "List-Unsubscribe" in result.problems and "Reply-To" in result.problems
-    assert "From" not in result.problems
+    assert "missing List-Unsubscribe" in result.problems and "missing Reply-To" in result.problems
+    assert "missing From" not in result.problems
+    assert "missing List-Archive" in result.problems
 
 
 def test_preflight_of_a_bare_html_message_fails() -> None:
