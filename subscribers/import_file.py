@@ -444,12 +444,15 @@ def _parse_status(raw: str) -> SubscriptionStatus | None:
         ) from None
 
 
-def parse_row(record: list[str], cols: Columns, row: int, line: int) -> Candidate:
-    """A candidate from one CSV record; InvalidAddress/InvalidInput say what is wrong."""
+def parse_row(
+    record: list[str], cols: Columns, row: int, line: int, *, separator: str = ","
+) -> Candidate:
+    """A candidate from one CSV record; InvalidAddress/InvalidInput say what is wrong.
+    `separator` is the file's, named when a row has too many fields."""
     if len(record) > cols.width:
         raise InvalidInput(
             f"the row has {len(record)} fields but the header has {cols.width} "
-            "(a comma inside a value needs quotes)"
+            f"(a {SEPARATORS.get(separator, repr(separator))} inside a value needs quotes)"
         )
 
     record = [unformula(c) for c in record]

@@ -471,7 +471,7 @@ def _import_rows(
             report.problems.append(runaway)
             continue
         try:
-            cand = parse_row(record, cols, row, line)
+            cand = parse_row(record, cols, row, line, separator=lines.separator)
         except (InvalidAddress, InvalidInput) as exc:
             email_pos = cols.index["email"]
             raw = record[email_pos] if email_pos < len(record) else ""

@@ -30,14 +30,38 @@ def _check_can_listen(host: str, port: int) -> None:
             ) from None
 
 
+def public_url_mismatch(public_url: str, port: int) -> str:
+    """Why links would miss this server: MAILER_PUBLIC_URL names this machine (loopback or
+    localhost) on another port, so every link in mail and in the admin's messages would point at
+    a server that is not this one. "" when they agree, or when a proxy may sit in between (any
+    other host)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return ""
+    named = parts.port or (443 if parts.scheme == "https" else 80)
+    if named == port:
+        return ""
+    return (
+        f"MAILER_PUBLIC_URL is {public_url}, but this server listens on port {port}: links in "
+        f"mail and in the admin will point at port {named}. Set MAILER_PUBLIC_URL to the address "
+        "readers use to reach this server."
+    )
+
+
 def web(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
     """Serve the public pages, the admin area and the API."""
     # Fail early, naming the variable, on a bad setting or (in production) a placeholder.
-    get_settings().require_production_ready("`mailer web`")
+    settings = get_settings()
+    settings.require_production_ready("`mailer web`")
     _check_can_listen(host, port)
+    mismatch = public_url_mismatch(settings.public_url, port)
+    if mismatch:
+        typer.echo(f"warning: {mismatch}", err=True)
     import uvicorn
 
     uvicorn.run("mailer.web.app:create_app", factory=True, host=host, port=port)

@@ -16,6 +16,7 @@ that `content_of` gives back exactly what was imported and the issue renders as 
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -138,6 +139,28 @@ def decode_issue(data: bytes, path: str, *, again: str = "import it again") -> s
         ) from None
 
 
+# C0 controls but tab and line ends, DEL, and C1 controls: never text an editor meant to write
+# (a NUL cannot even be stored in PostgreSQL), and invisible in every reader's mail client.
+# Word's "Text only" writes a manual line break as VT and a page break as FF: read as line ends.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def _refuse_control_characters(text: str, path: str | None) -> None:
+    """IssueFormatError naming the line and column of the first control character."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    raise IssueFormatError(
+        f"column {column}: a control character (U+{ord(found.group()):04X}) is not text; "
+        "delete it (it is often pasted from another program) and import again",
+        path=path or "pasted text",
+        line=line,
+    )
+
+
 def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Format]:
     """Parse either format and check the limits every issue keeps (`document.check_issue`);
     IssueFormatError naming the file (and the line, where the parser knows it)."""
@@ -146,6 +169,8 @@ def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Fo
     from mailer.content.briefing import parse_briefing
     from mailer.content.markdown import parse_markdown
 
+    _refuse_control_characters(text, path)
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
     fmt = detect_format(text)
     content = (
         parse_markdown(text, path=path) if fmt == "markdown" else parse_briefing(text, path=path)

@@ -244,7 +244,8 @@ def _expansion(root: yaml.Node) -> tuple[int, int]:
         sizes[key] = min(total, 10 * MAX_YAML_VALUES)  # no huge integers either
         return sizes[key]
 
-    return aliases, size(root)
+    total = size(root)  # first: the walk is what counts the aliases
+    return aliases, total
 
 
 def _normalise(text: str) -> str:

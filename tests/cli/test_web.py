@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mailer.cli import app
+from mailer.cli.web import public_url_mismatch
 from mailer.settings import Settings
 
 runner = CliRunner()
@@ -31,3 +32,57 @@ def test_an_address_this_machine_lacks_names_the_host_option(settings: Settings,
     assert result.exit_code == 2, result.output
     assert "'--host'" in result.output
     assert f"cannot listen on {host}:8000" in result.output
+
+
+@pytest.mark.parametrize(
+    ("public_url", "port", "warned"),
+    [
+        ("http://127.0.0.1:8000", 8000, False),
+        ("http://127.0.0.1:8000", 23456, True),
+        ("http://localhost", 80, False),
+        ("http://localhost", 8080, True),
+        ("https://news.firm.example", 8000, False),  # a proxy in front: its business
+    ],
+)
+def test_a_public_url_naming_another_local_port_is_warned_about(
+    public_url: str, port: int, warned: bool
+) -> None:
+    message = public_url_mismatch(public_url, port)
+    assert bool(message) == warned
+    if warned:
+        assert f"listens on port {port}" in message and "Set MAILER_PUBLIC_URL" in message
+
+
+def test_mailer_web_on_another_port_says_where_links_will_point(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warning as a user sees it, from the real command (stopped once it has printed)."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv("MAILER_PUBLIC_URL", "http://127.0.0.1:8000")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailer", "web", "--port", str(port)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ),
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        deadline, seen = time.monotonic() + 60, ""
+        while "warning" not in seen and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    url = "http://127.0.0.1:8000"
+    assert f"warning: MAILER_PUBLIC_URL is {url}, but this server listens on port {port}" in seen

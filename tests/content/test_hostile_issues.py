@@ -52,7 +52,7 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded() -> None:
     )
     assert len(ALIAS_BOMB) < 500
     error = refused(bomb)
-    assert error.line == 2 and "YAML aliases" in str(error)
+    assert error.line == 2 and "uses 55 YAML aliases (*name)" in str(error)  # 6 × 9 + 1
     assert f"at most {MAX_YAML_ALIASES} aliases" in str(error)
     recursive = with_front_matter("title: Security", "loop: &l [*l]\ntitle: Security")
     assert "YAML aliases" in str(refused(recursive))
@@ -194,3 +194,26 @@ def test_an_ordinary_pdf_name_still_imports() -> None:
     for good in ("MI-SecurityChatter-040925", "Security Chatter 9 April 2025", "Boletín_v2.1"):
         text = with_front_matter("pdf_name: MI-SecurityChatter-040925", f"pdf_name: {good}")
         assert parse_issue(text)[0].pdf_filename == f"{good}.pdf"
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\x85"])
+@pytest.mark.parametrize("source", ["markdown", "briefing"])
+def test_a_control_character_is_refused_at_its_line_and_column(char: str, source: str) -> None:
+    """A NUL pasted into a headline used to be stored (SQLite) and mailed as "�"; PostgreSQL
+    cannot store it at all. Refused wherever it is, naming where."""
+    text = MARKDOWN if source == "markdown" else BRIEFING_TEXT
+    lines = text.splitlines()
+    target = next(n for n, line in enumerate(lines) if len(line) > 20 and n > 3)
+    lines[target] = lines[target][:5] + char + lines[target][5:]
+    error = refused("\n".join(lines) + "\n")
+    assert error.line == target + 1
+    assert str(error).startswith(f"hostile.md:{target + 1}: column 6: a control character")
+    assert f"U+{ord(char):04X}" in str(error)
+
+
+def test_words_line_and_page_breaks_are_read_as_line_ends() -> None:
+    """Word's "Text only" writes Shift+Enter as VT and a page break as FF: not refused."""
+    with_breaks = BRIEFING_TEXT.replace("\n\n", "\n\x0c\n", 1).replace("\n", "\x0b", 1)
+    content, fmt = parse_issue(with_breaks, path="word.txt")
+    assert fmt == "briefing"
+    assert content == parse_issue(BRIEFING_TEXT, path="word.txt")[0]

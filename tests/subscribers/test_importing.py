@@ -247,6 +247,12 @@ def test_a_row_with_too_many_fields_or_an_over_long_name_is_skipped_with_its_rea
         (2, "the row has 6 fields but the header has 5 (a comma inside a value needs quotes)"),
         (3, "name is longer than 200 characters (201)"),
     ]
+    # The same row in a semicolon file names the file's separator, not a comma.
+    semicolons = text.replace(",", ";").replace("Acme; Inc", "Acme;Inc")
+    report = run(session, weekly, write(tmp_path, semicolons, name="eu.csv"), settings)
+    assert report.problems[0].reason == (
+        "the row has 6 fields but the header has 5 (a semicolon inside a value needs quotes)"
+    )
 
 
 @pytest.mark.parametrize(
