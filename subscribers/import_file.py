@@ -363,6 +363,34 @@ def meant_column(key: str) -> str | None:
     return close[0] if close else None
 
 
+def _holds_addresses(title: str) -> bool:
+    """Whether a header cell is probably the addresses' column under another name (`E-mail
+    Address`, `Mail`, `Correo`); never a cell holding a separator (a misread header)."""
+    key = title.strip().lower()
+    if any(sep in key for sep in SEPARATORS):
+        return False
+    return "mail" in key or "correo" in key or meant_column(key) == "email"
+
+
+def no_email_column(header: list[str], separator_name: str) -> str:
+    """What a header without an `email` column is told: the columns found, and which one to
+    rename to `email` (the one name taken for it, in any case and without surrounding spaces:
+    the importer knows no other name for it)."""
+    titles = [c.strip() for c in header if c.strip()]
+    found = ", ".join(titles) or "nothing"
+    if len(found) > 200:
+        found = found[:200] + "…"
+    likely = next((t for t in titles if _holds_addresses(t)), None)
+    which = f" (probably {likely!r})" if likely else ""
+    others = ", ".join(EXPORT_COLUMNS[1:-1]) + f" and {EXPORT_COLUMNS[-1]}"
+    return (
+        f"the header has no column named 'email' (found: {found}); rename the column holding "
+        f"the addresses to 'email'{which}: that is the only name taken for it, in any case "
+        f"('Email', 'EMAIL'); the other columns it knows are {others} (the file was read as "
+        f"{separator_name}-separated)"
+    )
+
+
 def read_header(header: list[str] | None, name: str, report: ImportReport) -> Columns:
     expected = ",".join(COLUMNS)
     if header is None:
@@ -422,13 +450,7 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 path=name,
                 line=1,
             )
-        found = ", ".join(c.strip() for c in header if c.strip()) or "nothing"
-        raise ImportFileError(
-            f"the header has no 'email' column (found: {found[:200]}); expected columns: "
-            f"{expected} (the file was read as {report.separator_name}-separated)",
-            path=name,
-            line=1,
-        )
+        raise ImportFileError(no_email_column(header, report.separator_name), path=name, line=1)
     return Columns(index=index, attributes=attributes, width=len(header))
 
 

@@ -143,8 +143,12 @@ class SecureRoute(APIRoute):
 
 
 def static_path(name: str) -> Path | None:
-    """A file under templates/web/static/, or None for anything else (no path traversal)."""
-    candidate = (STATIC_DIR / name).resolve()
-    if candidate.parent != STATIC_DIR.resolve() or not candidate.is_file():
+    """A file under templates/web/static/, or None for anything else (no path traversal; a name
+    the file system refuses, with a NUL or too long, is just not there)."""
+    try:
+        candidate = (STATIC_DIR / name).resolve()
+        if candidate.parent != STATIC_DIR.resolve() or not candidate.is_file():
+            return None
+    except (OSError, ValueError):
         return None
     return candidate

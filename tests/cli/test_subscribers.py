@@ -218,6 +218,16 @@ def test_user_errors_print_one_line_saying_what_to_do_and_exit_1(
     bad = _run_mailer("subscribers", "import", str(headerless), "--list", "weekly")
     assert bad.returncode == 1
     assert f"{headerless}:1: row 1 looks like data, not a header" in bad.stderr
+    renamed = tmp_path / "outlook.csv"
+    renamed.write_text("Name,E-mail Address\nAna,ana@example.org\n", encoding="utf-8")
+    no_email = _run_mailer("subscribers", "import", str(renamed), "--list", "weekly")
+    assert no_email.returncode == 1
+    assert (
+        f"{renamed}:1: the header has no column named 'email' (found: Name, E-mail Address); "
+        "rename the column holding the addresses to 'email' (probably 'E-mail Address'): that is "
+        "the only name taken for it, in any case ('Email', 'EMAIL'); the other columns it knows "
+        "are name, company, language, tags and status"
+    ) in no_email.stderr
     unknown = _run_mailer("subscribers", "show", "nobody@example.org")
     assert unknown.returncode == 1
     assert "no subscriber with address nobody@example.org" in unknown.stderr

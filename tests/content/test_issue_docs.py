@@ -71,3 +71,23 @@ def test_every_front_matter_key_and_partner_field_is_documented() -> None:
         assert f"| `{key}` |" in TEXT, key
     for field in PARTNER_KEYS:
         assert f"`{field}`" in TEXT, field
+
+
+def test_every_option_of_issue_import_is_documented() -> None:
+    """docs/ISSUES.md is where a user reads about importing: each option the command takes is
+    explained there (an option added later fails this test until it is)."""
+    import typer.main
+
+    from mailer.cli import issue
+
+    group = typer.main.get_command(issue.app)
+    command = group.commands["import"]  # type: ignore[attr-defined]
+    options = [
+        name
+        for param in command.params
+        for name in param.opts
+        if name.startswith("--") and name != "--help"
+    ]
+    assert "--replace" in options
+    for option in options:
+        assert f"`mailer issue import FILE {option}`" in TEXT, option

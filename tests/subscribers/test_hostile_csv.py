@@ -190,7 +190,7 @@ def test_a_forced_wrong_separator_names_itself_in_the_error(
     path.write_text("email;name\nana@example.com;Ana\n", encoding="utf-8")
     code, out = cli("subscribers", "import", str(path), "--list", "weekly", "--separator", ",")
     assert code != 0
-    assert "no 'email' column (found: email;name)" in out
+    assert "no column named 'email' (found: email;name); rename" in out
     assert "read as comma (,)-separated" in out
     assert people(session) == []
 

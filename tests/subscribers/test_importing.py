@@ -265,7 +265,8 @@ def test_a_row_with_too_many_fields_or_an_over_long_name_is_skipped_with_its_rea
         ),
         (
             b"mail,name\nana@example.org,Ana\n",
-            "people.csv:1: the header has no 'email' column (found: mail, name)",
+            "people.csv:1: the header has no column named 'email' (found: mail, name); rename the "
+            "column holding the addresses to 'email' (probably 'mail')",
         ),
         (
             b"email,name\nana@example.org,Ana\nbea@example.org,B\xe9a\n",

@@ -4,6 +4,7 @@ and preview, test sends, the send confirmation, scheduling, and steering campaig
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import warnings
@@ -174,6 +175,17 @@ def test_a_csv_that_cannot_be_imported_is_reported_with_its_name_and_changes_not
     )
     assert response.status_code == 422
     assert "people.csv" in response.text and "email" in response.text
+    assert get_subscriber(session, "ana@example.com") is None
+    outlook = editor.client.post(
+        "/admin/lists/briefing/import",
+        data={"csrf_token": editor.csrf},
+        files={"file": ("outlook.csv", b"Name,E-mail Address\nAna,ana@example.com\n", "text/csv")},
+    )
+    assert outlook.status_code == 422
+    assert (
+        "the header has no column named 'email' (found: Name, E-mail Address); rename the column "
+        "holding the addresses to 'email' (probably 'E-mail Address')"
+    ) in html.unescape(text_of(outlook.text))
     assert get_subscriber(session, "ana@example.com") is None
 
 

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+from urllib.parse import quote, unquote
 
 import pytest
 from sqlalchemy import func, select, text
@@ -155,6 +156,39 @@ def test_search_export_rows_equal_the_search_and_are_spreadsheet_safe(
         row = next(r for r in rows if r["email"] == "valeria.gonzalez0@example.com")
         assert row["company"] == "'=HYPERLINK(1)"
     assert editor.get("/admin/subscribers/export.csv", params={"expr": "(("}).status_code == 422
+
+
+def test_downloads_named_from_a_hostile_list_slug_get_a_safe_file_name(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """Hostile input: a list slug stored by another door (the create rule refuses it) holding a
+    quote, a backslash, a path and a non-ASCII letter. Each download of its subscribers and
+    their consent (the list export, the search export) names a safe file: one path component,
+    no quote or backslash, the non-ASCII name as RFC 6266 `filename*=`."""
+    hostile = 'q"t\\..\\x;é'
+    session.execute(
+        text("UPDATE mailing_list SET slug = :slug WHERE id = :id"),
+        {"slug": hostile, "id": room.list_id},
+    )
+    session.commit()
+    listed = editor.get(f"/admin/lists/{quote(hostile)}/export.csv")
+    searched = editor.get("/admin/subscribers/export.csv", params={"list": hostile})
+    person = get_subscriber(session, "valeria.gonzalez0@example.com")
+    assert person is not None
+    gdpr = editor.get(f"/admin/subscribers/{person.id}/export.json")
+    for answer, name in (
+        (listed, "q-t-.-x;é-subscribers.csv"),
+        (searched, "q-t-.-x;é-search.csv"),
+        (gdpr, f"subscriber-{person.id}.json"),
+    ):
+        assert answer.status_code == 200, answer.text[:300]
+        header = answer.headers["content-disposition"]
+        fallback = re.fullmatch(r'attachment; filename="([^"\\/]*)"(; filename\*=(.*))?', header)
+        assert fallback, header
+        shown = unquote(fallback[3].removeprefix("UTF-8''")) if fallback[3] else fallback[1]
+        assert shown == name, header
+        assert "\r" not in header and "\n" not in header
+    assert "valeria.gonzalez0@example.com" in listed.text
 
 
 def test_a_subscribers_page_gdpr_export_and_typed_erasure(

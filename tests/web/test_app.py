@@ -196,3 +196,51 @@ def test_a_missing_page_is_a_page_for_people_and_json_for_programs(
     assert anonymous_bad_id.status_code == 303  # anonymous: the login page first, as everywhere
     assert "Page not found" in public_page.text
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_a_nul_or_control_character_in_any_path_is_a_4xx_never_a_500(
+    room: Newsroom, session: Session, settings: Settings
+) -> None:
+    """Hostile input, on SQLite and PostgreSQL (which cannot hold a NUL): every route's path
+    parameters given a NUL, a line feed or a name too long for the file system, asked
+    anonymously, as a signed-in editor and with an API token, the static files' mount among
+    them. An admin page or API operation answers 404; a public page its own 404 or, for a
+    reader's mangled unsubscribe or confirmation link, its 400 "This link is not valid"."""
+    app = create_app()
+    templates = sorted({(method, path) for method, path in routes_of(app.routes) if "{" in path})
+    assert ("GET", "/static/{name}") in templates and ("GET", "/archive/{slug}.pdf") in templates
+    token, _row = accounts.create_token(session, "nul", scopes=["read", "subscribers", "send"])
+    session.commit()
+    site = "https://news.example.com"
+    hostile = ["%00", "a%00b", "x%0Ay", "%01", "a" * 300]
+    with TestClient(app, base_url=site, headers={"Origin": site}, follow_redirects=False) as client:
+
+        def ask(who: str, headers: dict[str, str] | None = None) -> None:
+            for method, template in templates:
+                for value in hostile:
+                    url = re.sub(r"\{\w+(:\w+)?\}", value, template)
+                    answer = client.request(method, url, headers=headers)
+                    if value == "a" * 300:  # not refused for its own sake: just never a 500
+                        assert answer.status_code < 500, (who, url, answer.status_code)
+                        continue
+                    public = not url.startswith(("/admin", "/api/"))
+                    expected = {400, 404} if public else {404}
+                    if who != "API" and url.startswith("/api/v1/"):
+                        expected = {401}  # the token is checked before anything else
+                    assert answer.status_code in expected, (who, url, answer.status_code)
+                    check_headers(answer, f"{who} {url}")
+
+        ask("anonymous")
+        assert client.get("/static/%00").status_code == 404  # was a 500 (embedded null byte)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
+        assert csrf is not None
+        signed_in = client.post(
+            "/admin/login",
+            data={"email": "editor@example.com", "password": PASSWORD, "csrf_token": csrf[1]},
+        )
+        assert signed_in.status_code == 303
+        ask("editor")
+        assert "There is no admin page" in client.get("/admin/lists/a%00b").text
+        bearer = {"Authorization": f"Bearer {token}"}
+        ask("API", bearer)
+        assert client.get("/api/v1/issues/a%00b", headers=bearer).json() == {"detail": "Not Found"}

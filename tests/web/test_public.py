@@ -430,6 +430,18 @@ def test_email_links_open_the_web_edition_and_the_pdf(
     assert attached and attached[0].get_content() == pdf_answer.content  # the very edition mailed
 
 
+def test_every_archive_answer_is_revalidated_so_a_corrected_issue_is_never_stale(
+    client: TestClient, sent: Sent
+) -> None:
+    """A browser or proxy may keep the index, the web edition and the PDF edition, but must ask
+    again before showing them (`no-cache`): an issue corrected and sent again is seen at once."""
+    slug = sent.room.issue_slug
+    for path in ("/archive", f"/archive/{slug}", f"/archive/{slug}.pdf"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["cache-control"] == "no-cache", (path, answer.headers)
+
+
 # ------------------------------------------------------------------------------------------------
 # Security
 # ------------------------------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 """Downloads from the admin area: a subscriber search as CSV (the same spreadsheet-safe writer as
 `mailer subscribers export`), and one person's data as JSON (GDPR access, as
-`mailer subscribers export-data` prints it)."""
+`mailer subscribers export-data` prints it).
+
+Each download's name goes through the one file-name rule (`mailer.filenames.file_name`) and
+`content_disposition`: a list slug stored by another door cannot put a quote, a path or a line
+break into the header."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from fastapi import Path, Response
 from fastapi.responses import StreamingResponse
 
 from mailer.db import get_sessionmaker
+from mailer.filenames import file_name
 from mailer.headers import content_disposition
 from mailer.inbound.access import inbound_sections
 from mailer.settings import get_settings
@@ -45,7 +50,9 @@ def export_search(session: DB, admin: Admin, params: Params) -> Response:
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": content_disposition(name + "-search.csv"),
+            "Content-Disposition": content_disposition(
+                file_name(name + "-search.csv", "subscribers-search.csv")
+            ),
             "Cache-Control": "no-store",
         },
     )
@@ -63,7 +70,7 @@ def export_person(
         json.dumps(data, ensure_ascii=False, indent=2),
         media_type="application/json; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="subscriber-{sub.id}.json"',
+            "Content-Disposition": content_disposition(file_name(f"subscriber-{sub.id}.json")),
             "Cache-Control": "no-store",
         },
     )

@@ -17,6 +17,7 @@ from mailer.errors import MailerError
 from mailer.settings import get_settings
 from mailer.web import auth, queries
 from mailer.web.errors import http_status, user_message
+from mailer.web.inputs import unfit_path, unstorable_input
 from mailer.web.pages import SecureRoute, page
 from subscribers import lifecycle
 from subscribers.errors import SubscribersError
@@ -25,7 +26,9 @@ FLASH_COOKIE = "mailer_flash"
 
 
 class AdminRoute(SecureRoute):
-    """Anonymous → redirect to the login page; a POST without the CSRF token → 403 page.
+    """Anonymous → redirect to the login page; a POST without the CSRF token → 403 page; a
+    path holding a NUL or control character → 404 page; a field or query parameter holding what
+    cannot be stored (a NUL) → 422 page naming it (mailer.web.inputs).
     Admin pages are never cached (they show live data and carry the CSRF token)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -33,7 +36,12 @@ class AdminRoute(SecureRoute):
 
         async def guarded(request: Request) -> Response:
             try:
-                response = await handler(request)
+                if unfit_path(request):
+                    response = not_found_page(request)
+                elif refused := await unstorable_input(request):
+                    response = _error_page(request, 422, "That did not work", refused)
+                else:
+                    response = await handler(request)
             except auth.LoginRequired as exc:
                 target = "/admin/login"
                 if exc.next_url:

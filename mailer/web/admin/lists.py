@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from mailer.accounts import AdminUser
 from mailer.db import get_sessionmaker
+from mailer.filenames import file_name
+from mailer.headers import content_disposition
 from mailer.sending.models import Campaign
 from mailer.settings import get_settings
 from mailer.web import keyset, queries
@@ -222,7 +224,9 @@ def export_list(slug: str, session: DB, admin: Admin) -> Response:
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="{list_slug}-subscribers.csv"',
+            "Content-Disposition": content_disposition(
+                file_name(f"{list_slug}-subscribers.csv", "subscribers.csv")
+            ),
             "Cache-Control": "no-store",
         },
     )

@@ -6,7 +6,8 @@ of the CLI's options (mailer/web/errors.py): 401 without a valid token
 (with `WWW-Authenticate: Bearer`; an expired or revoked token says so), 403 when the token lacks
 the operation's scope (RFC 6750 `insufficient_scope`), 404 for an unknown list/issue/campaign, 409
 when the state forbids the change (e.g. resuming a campaign that is not paused), 422 for bad input
-(a segment syntax error carries its caret message and `column`).
+(a segment syntax error carries its caret message and `column`; a NUL in any query parameter or
+JSON member is refused naming it, and a path holding one is a 404: mailer/web/inputs.py).
 
 Scopes: every GET needs `read`; a write names its scope with `needs("subscribers")` or
 `needs("send")` (shown in the OpenAPI document as `x-required-scope`), and a write that names none
@@ -33,6 +34,7 @@ from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
 from mailer.web import queries
 from mailer.web.errors import API_NAMES, http_status, user_message
+from mailer.web.inputs import unfit_path, unstorable_input
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 
 
@@ -130,8 +132,14 @@ class ApiRoute(APIRoute):
             if isinstance(found, JSONResponse):
                 return found
             request.state.api_client = found
+            response: Response
             try:
-                response = await handler(request)
+                if unfit_path(request):
+                    response = JSONResponse({"detail": "Not Found"}, status_code=404)
+                elif refused := await unstorable_input(request):
+                    response = JSONResponse({"detail": refused}, status_code=422)
+                else:
+                    response = await handler(request)
             except (MailerError, SubscribersError) as exc:
                 mapped = _error_response(exc)
                 if mapped is None:  # pragma: no cover  (every subclass maps)

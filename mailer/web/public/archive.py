@@ -31,6 +31,10 @@ router = APIRouter(route_class=SecureRoute)
 
 ARCHIVED = (CampaignStatus.DONE, CampaignStatus.SENDING)
 
+# Every archive answer may be kept but is checked with us before each use: an issue corrected and
+# sent again (or made private) is never shown stale from a browser's or a proxy's cache.
+FRESH = "no-cache"
+
 
 def _published() -> Select[Campaign]:
     """Campaigns that published their issue: done or sending, to a list that is public now."""
@@ -99,7 +103,12 @@ def archive_index(request: Request) -> Response:
             }
             for i in sent_issues(session)
         ]
-    return page(request, "archive.html.j2", {"title": "Archive", "issues": issues})
+    return page(
+        request,
+        "archive.html.j2",
+        {"title": "Archive", "issues": issues},
+        headers={"Cache-Control": FRESH},
+    )
 
 
 @router.get("/archive/{slug}.pdf", include_in_schema=False)
@@ -121,7 +130,7 @@ def archive_pdf(request: Request, slug: str) -> Response:
         media_type="application/pdf",
         headers={
             "Content-Disposition": content_disposition(filename),
-            "Cache-Control": "public, max-age=3600",
+            "Cache-Control": FRESH,
         },
     )
 
@@ -157,6 +166,8 @@ def archive_issue(request: Request, slug: str) -> Response:
             newsletter=issue.newsletter,
             firm=settings.firm_name,
         )
-    response = Response(html, media_type="text/html; charset=utf-8")
+    response = Response(
+        html, media_type="text/html; charset=utf-8", headers={"Cache-Control": FRESH}
+    )
     add_security_headers(response, {"Content-Security-Policy": WEB_EDITION_CSP})
     return response
