@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailer.db import load_models
 from mailer.web import admin, api, docs, logs, public
-from mailer.web.admin.forms import not_found_page
+from mailer.web.admin.forms import invalid_input_page, not_found_page
 from mailer.web.errors import echoed
 from mailer.web.head import HeadAsGet
 from mailer.web.pages import add_security_headers
@@ -56,11 +56,14 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         """An admin URL whose path does not fit its page (/admin/campaigns/abc) is a page that
-        does not exist; everything else keeps FastAPI's 422 with the fields named (and the
-        refused values cut short, `errors.echoed`)."""
+        does not exist, and any other refused admin form or address is a 422 page naming the
+        field; the API keeps FastAPI's 422 JSON with the fields named (and the refused values
+        cut short, `errors.echoed`)."""
         in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
-        if request.url.path.startswith("/admin") and in_path:
-            return not_found_page(request)
+        if request.url.path.startswith("/admin"):
+            if in_path:
+                return not_found_page(request)
+            return invalid_input_page(request, list(exc.errors()))
         return await request_validation_exception_handler(
             request, RequestValidationError(echoed(list(exc.errors())), body=exc.body)
         )

@@ -145,3 +145,27 @@ def test_a_test_send_through_a_mistyped_smtp_url_names_it_without_the_password(
     )
     assert "smpt://editor:***@relay.example.com:587" in answer.text
     assert "hunter2-Sup3r" not in answer.text
+
+
+def test_a_value_past_its_fields_limit_is_a_page_naming_the_field_not_json(
+    editor: tuple[TestClient, str], room: Newsroom, session: Session
+) -> None:
+    """A form post or address FastAPI refuses before the page runs used to answer raw JSON
+    (`{"detail": [{"type": "string_too_long", …}]}`) to a person; it is the admin's 422 page,
+    naming the field and its limit, and nothing is stored. The API keeps its JSON."""
+    client, csrf = editor
+    people_before = session.scalar(select(func.count()).select_from(Subscriber))
+    long_name = client.post(
+        "/admin/lists", data={"slug": "long", "name": "N" * 5_000, "csrf_token": csrf}
+    )
+    assert long_name.status_code == 422
+    assert long_name.headers["content-type"].startswith("text/html")
+    assert "The form field “name” is 5,000 characters long; at most" in long_name.text
+    assert "Nothing was changed." in long_name.text
+    assert "N" * 200 not in long_name.text  # the value is not echoed
+    page = client.get("/admin/subscribers?page=999999999999999999999")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "The parameter “page”" in page.text
+    assert session.scalar(select(func.count()).select_from(Subscriber)) == people_before
+    api = client.get("/api/v1/subscribers?limit=abc")
+    assert api.headers["content-type"].startswith("application/json")

@@ -3,7 +3,7 @@ the admin's session, post/redirect/get with a flash message, and the page render
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -91,6 +91,30 @@ def not_found_page(request: Request) -> Response:
         f"There is no admin page at {request.url.path}. The menu above lists them; segments "
         "are per list, under Lists.",
     )
+
+
+def invalid_input_page(request: Request, errors: Sequence[Any]) -> Response:
+    """The 422 page for a form or address the admin's pages refuse before they run (FastAPI's
+    validation: a value past its field's length, a page number that is no number): each field
+    named with what it takes, where an API client gets JSON."""
+    problems = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        where = {"body": "form field", "query": "parameter", "header": "header"}.get(
+            loc[0] if loc else "", "value"
+        )
+        name = loc[-1] if len(loc) > 1 else where
+        value = error.get("input")
+        limit = (error.get("ctx") or {}).get("max_length")
+        if error.get("type") == "string_too_long" and isinstance(value, str) and limit:
+            problems.append(
+                f"The {where} “{name}” is {len(value):,} characters long; at most {limit:,} "
+                "are taken."
+            )
+        else:
+            problems.append(f"The {where} “{name}”: {error.get('msg', 'not valid')}.")
+    message = " ".join(problems[:5]) + " Go back, correct it and try again. Nothing was changed."
+    return _error_page(request, 422, "That did not work", message)
 
 
 def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
