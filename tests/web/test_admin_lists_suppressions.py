@@ -142,3 +142,31 @@ def test_a_list_is_created_private_shown_so_and_made_public_or_private_by_its_fo
     assert forged.status_code == 403
     session.expire_all()
     assert get_list(session, "board").private is True
+
+
+def test_the_forms_refuse_a_list_name_that_is_not_one_line_of_visible_text(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """The admin's forms keep what they are sent (a crafted post, or a name pasted with a
+    zero-width space): the rule of `validate_name` refuses it, naming the field."""
+    for name, named in (
+        ("Board\r\nBriefing", "U+000D"),
+        ("Board\u200bBriefing", "U+200B"),
+        ("\u200fBoard", "U+200F"),
+        ("Board\u2028", "U+2028"),
+        ("\ufeffBoard", "U+FEFF"),
+        ("B" * 201, "201 characters long: shorten it to at most 200"),
+    ):
+        made = editor.post("/admin/lists", {"slug": "board", "name": name})
+        assert made.status_code == 422 and named in made.text, name
+        assert "(“Name”)" in made.text
+        edited = editor.post(
+            "/admin/lists/briefing/edit", {"name": name, "description": "", "visibility_shown": "1"}
+        )
+        assert edited.status_code == 422 and named in edited.text, name
+    session.expire_all()
+    assert session.scalar(select(MailingList).where(MailingList.slug == "board")) is None
+    assert "\n" not in get_list(session, "briefing").name
+    assert 'id="name" name="name"' in (page := editor.get("/admin/lists").text)
+    assert 'required maxlength="200"' in page
+
