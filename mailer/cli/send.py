@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from mailer.cli import sending_time
+from mailer.cli import exclusive, sending_time
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
 from mailer.sending import campaigns, readiness
@@ -46,7 +46,8 @@ def send(
         False, "--force-resend", help="Also send to whoever already received this issue."
     ),
 ) -> int | None:
-    """Send an issue to a list (and segment), now or at a given time."""
+    """Send an issue to a list (and segment), now or at a given time (--test copies: now)."""
+    exclusive(("--test", bool(test)), ("--at", at is not None))
     settings = get_settings()
     if test:
         # Rendering and composing: only test copies are made in this process (start-up).
