@@ -145,6 +145,7 @@ def render_list_page(
             "report": report,
             "statuses": [s.value for s in SubscriptionStatus],
             "campaigns": _campaigns_of(session, mlist.id),
+            "subscribe_url": f"{get_settings().public_url}/subscribe/{mlist.slug}",
         },
         admin=admin,
         active="lists",
