@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from subscribers.db import rowcount
-from subscribers.errors import AlreadyExists, InvalidInput, NotFound
+from subscribers.errors import AlreadyExists, InvalidInput, NotFound, quoted
 from subscribers.models import MailingList, Segment, Subscription, SubscriptionStatus
+from subscribers.text import CONTROL_CHARACTERS, without_format_characters
 
 # Slugs appear in URLs (/subscribe/{slug}), List-Id headers and shell commands: keep them to
 # lower-case ASCII letters, digits and inner hyphens.
@@ -27,17 +29,62 @@ def validate_slug(slug: str) -> str:
     return slug
 
 
+# A list's name is shown in List-Id headers, confirmation emails, the subscribe form and every
+# admin table: one line of visible text, as long as a name is (subscribers' names: 200 too).
+NAME_MAX = 200
+
+
+def _unseen_character(name: str) -> tuple[str, str] | None:
+    """The first character of `name` that is not visible text, with what it is: a control
+    character (CR, LF, TAB, NUL, ESC, U+2028…), an invisible format character (zero-width space,
+    bidi marks, U+FEFF; a joiner between two non-ASCII characters, which emoji and some scripts
+    need, is visible text) or half of a surrogate pair. None when there is none."""
+    control = CONTROL_CHARACTERS.search(name)
+    if control is not None:
+        return control.group(), "control character"
+    kept = without_format_characters(name)
+    if kept != name:
+        at = next(i for i, (a, b) in enumerate(zip(name, kept + "\n", strict=False)) if a != b)
+        return name[at], "invisible character"
+    half = next((c for c in name if unicodedata.category(c) == "Cs"), None)
+    return (half, "half surrogate pair") if half is not None else None
+
+
+def validate_name(name: str) -> str:
+    """A list's name as stored: stripped, not empty, one line of visible text, at most NAME_MAX
+    characters; InvalidInput naming the field (`--name`, or `{name}` for the web) and what to do.
+    Every door (CLI, admin forms, API) reaches it through `create_list` and `update_list`."""
+    unseen = _unseen_character(name)
+    if unseen is not None:
+        char, kind = unseen
+        problem = (
+            f"the list name {quoted(name)} holds the {kind} U+{ord(char):04X}: a name is one "
+            "line of visible text; type it again without line breaks or pasted invisible "
+            "characters"
+        )
+        raise InvalidInput(f"{problem} (--name)", web=f"{problem} ({{name}})")
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a list needs a name (--name)", web="a list needs a name ({name})")
+    if len(name) > NAME_MAX:
+        problem = (
+            f"the list name is {len(name)} characters long: shorten it to at most {NAME_MAX} "
+            "(put the rest in the description)"
+        )
+        raise InvalidInput(f"{problem} (--name)", web=f"{problem} ({{name}})")
+    return name
+
+
 def create_list(
     session: Session, slug: str, name: str, description: str = "", *, private: bool = False
 ) -> MailingList:
     """Create a list; AlreadyExists if the slug is taken. A `private` list (a client-only
     briefing) has no public subscribe form and nothing sent to it is in the public archive."""
     validate_slug(slug)
-    if not name.strip():
-        raise InvalidInput("a list needs a name (--name)", web="a list needs a name ({name})")
+    name = validate_name(name)
     if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
         raise AlreadyExists(f"a list with slug {slug!r} exists already")
-    mlist = MailingList(slug=slug, name=name.strip(), description=description, private=private)
+    mlist = MailingList(slug=slug, name=name, description=description, private=private)
     session.add(mlist)
     session.flush()
     return mlist
@@ -107,15 +154,23 @@ def update_list(
 ) -> MailingList:
     """Change what is given (None: kept) of a list's name, description and visibility. The slug
     stays: it is in every List-Id header already sent, in subscribe links and in scripts.
-    InvalidInput for an empty name; NotFound for the slug.
+    InvalidInput when nothing is given or for a name `validate_name` refuses; NotFound for the
+    slug.
 
     Making a list private closes its subscribe form at once and hides from the public archive
     every issue sent to no public list; confirmation links already mailed for it are refused."""
+    if name is None and description is None and private is None:
+        raise InvalidInput(
+            f"nothing to change for list {slug!r}: give --name, --description, --private or "
+            "--public",
+            web=f"nothing to change for list {slug!r}: give at least one of {{name}}, "
+            "{description} or {private} (the slug never changes)",
+        )
+    if name is not None:
+        name = validate_name(name)
     mlist = get_list(session, slug)
     if name is not None:
-        if not name.strip():
-            raise InvalidInput("a list needs a name (--name)", web="a list needs a name ({name})")
-        mlist.name = name.strip()[:200]
+        mlist.name = name
     if description is not None:
         mlist.description = description.strip()
     if private is not None:

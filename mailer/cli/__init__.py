@@ -294,3 +294,14 @@ def _missing_schema(exc: Exception) -> bool:
         return False
     text = str(getattr(exc, "orig", exc)).lower()
     return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def exclusive(*flags: tuple[str, bool]) -> None:
+    """Refuse flags that contradict each other (`--private --public`) as click refuses a bad
+    option: a usage error naming them, exit status 2, instead of the last one silently winning.
+    `flags`: (option as typed, whether it was given)."""
+    given = [flag for flag, on in flags if on]
+    if len(given) > 1:
+        raise click.exceptions.UsageError(
+            f"{' and '.join(given)} contradict each other: give only one of them"
+        )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from mailer.cli import row_folded
+from mailer.cli import exclusive, row_folded
 from mailer.db import session_scope
-from subscribers.errors import InvalidInput
 from subscribers.lists import create_list, list_lists, update_list, visibility
 
 app = typer.Typer(help="Mailing lists.", no_args_is_help=True)
@@ -36,22 +35,22 @@ def update(
     slug: str = typer.Argument(..., help="The list to change (as `mailer list list` shows)"),
     name: str | None = typer.Option(None, "--name", help="A new name, as readers see it"),
     description: str | None = typer.Option(None, "--description", help="A new description"),
-    private: bool | None = typer.Option(
-        None,
-        "--private/--public",
-        help="Make the list private (" + _PRIVATE_HELP[2:] + ") or public again",
-        show_default=False,
+    private: bool = typer.Option(
+        False, "--private", help="Make the list private (" + _PRIVATE_HELP[2:] + ")"
     ),
+    public: bool = typer.Option(False, "--public", help="Make the list public again"),
 ) -> None:
     """Rename, describe, or make a list private or public; what is not given stays. The slug
     never changes (it is in List-Id headers already sent and in subscribe links)."""
-    if name is None and description is None and private is None:
-        raise InvalidInput(
-            f"nothing to change for list {slug!r}: give --name, --description, --private or "
-            "--public"
-        )
+    exclusive(("--private", private), ("--public", public))
     with session_scope() as session:
-        mlist = update_list(session, slug, name=name, description=description, private=private)
+        mlist = update_list(
+            session,
+            slug,
+            name=name,
+            description=description,
+            private=True if private else False if public else None,
+        )
         typer.echo(f"updated list {mlist.slug} ({mlist.name}): {visibility(mlist.private)}")
 
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from mailer.cli import sending_time
+from mailer.cli import exclusive, sending_time
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
 from mailer.sending import campaigns, readiness
 from mailer.sending.models import CampaignStatus
 from mailer.sending.schedule import describe, parse_when
-from mailer.settings import get_settings
+from mailer.settings import Settings, get_settings
 from subscribers.lists import get_list
 
 if TYPE_CHECKING:
@@ -29,6 +29,25 @@ console = Console()
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
 UNSTARTED = {CampaignStatus.PLANNED.value, CampaignStatus.SCHEDULED.value}
+
+
+def _send_test_copies(settings: Settings, issue_slug: str, list_slug: str, test: list[str]) -> None:
+    """`mailer send --test EMAIL…`: [TEST] copies now, to those addresses only (exit 1 when
+    one is refused); `--at` is refused with it, since the copies do not wait."""
+    # Rendering and composing: only test copies are made in this process (start-up).
+    from mailer.sending.copies import send_test_copies
+
+    readiness.require(settings)
+    with session_scope() as session:
+        issue_id = get_issue(session, issue_slug).id
+        # As the list will receive it: a private list's copy links to no web edition.
+        private = get_list(session, list_slug).private
+    results = send_test_copies(issue_id, list(test), web_edition=not private)
+    for addr, reply in results.items():
+        mark = "[green]sent[/]" if reply.accepted else "[red]not sent[/]"
+        console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)
+    if not all(r.accepted for r in results.values()):
+        raise typer.Exit(1)
 
 
 def send(
@@ -47,22 +66,10 @@ def send(
     ),
 ) -> int | None:
     """Send an issue to a list (and segment), now or at a given time."""
+    exclusive(("--test", bool(test)), ("--at", at is not None))
     settings = get_settings()
     if test:
-        # Rendering and composing: only test copies are made in this process (start-up).
-        from mailer.sending.copies import send_test_copies
-
-        readiness.require(settings)
-        with session_scope() as session:
-            issue_id = get_issue(session, issue_slug).id
-            # As the list will receive it: a private list's copy links to no web edition.
-            private = get_list(session, list_slug).private
-        results = send_test_copies(issue_id, list(test), web_edition=not private)
-        for addr, reply in results.items():
-            mark = "[green]sent[/]" if reply.accepted else "[red]not sent[/]"
-            console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)
-        if not all(r.accepted for r in results.values()):
-            raise typer.Exit(1)
+        _send_test_copies(settings, issue_slug, list_slug, test)
         return None
 
     scheduled_at = parse_when(at, settings.zone()) if at else None

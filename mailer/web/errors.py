@@ -38,6 +38,8 @@ FORM_LABELS: Mapping[str, str] = {
     "where": "“Or an expression”",
     "force_resend": "ticking “Also send to people who already received this issue”",
     "name": "“Name”",
+    "description": "“Description”",
+    "private": "“Private”",
     "expires": "“Expires”",
 }
 
@@ -48,6 +50,8 @@ API_NAMES: Mapping[str, str] = {
     "where": "`where`",
     "force_resend": "`force_resend: true`",
     "name": "`name`",
+    "description": "`description`",
+    "private": "`private`",
     "expires": "`expires`",
 }
 
@@ -89,13 +93,27 @@ def http_status(exc: BaseException) -> int | None:
 MAX_ECHOED_INPUT = 80
 
 
+def _encodable(value: Any) -> Any:
+    """`value` with every lone surrogate in its text written as `\\udXXX`: JSON text may hold
+    one (`"\\ud800"`), UTF-8 cannot, and the 422 that echoed it failed as a 500."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def echoed(errors: list[Any]) -> list[Any]:
     """FastAPI's validation errors with each text `input` cut to MAX_ECHOED_INPUT characters
-    (`…` where cut); other fields and non-text inputs as they were."""
+    (`…` where cut) and any lone surrogate in an input escaped; other fields as they were."""
     out = []
     for error in errors:
         value = error.get("input") if isinstance(error, dict) else None
         if isinstance(value, str) and len(value) > MAX_ECHOED_INPUT:
-            error = {**error, "input": value[:MAX_ECHOED_INPUT] + "…"}
+            value = value[:MAX_ECHOED_INPUT] + "…"
+        if value is not None:
+            error = {**error, "input": _encodable(value)}
         out.append(error)
     return out

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -87,3 +88,39 @@ def test_update_of_an_unknown_list_is_one_clear_line_and_exit_1(tmp_path: Path) 
     assert done.stderr.strip() == "error: no list with slug 'wekly' (known lists: weekly)"
     listed = _mailer_process(tmp_path, "list", "list")
     assert "weekly  public " in listed.stdout
+
+
+def test_private_and_public_together_are_a_usage_error_naming_both(
+    settings: Settings, session: Session
+) -> None:
+    mailer("list", "create", "weekly", "--name", "Weekly Briefing")
+    for flags in (["--private", "--public"], ["--public", "--private"]):
+        both = runner.invoke(app, ["list", "update", "weekly", *flags])
+        assert both.exit_code == 2, both.output
+        assert "--private and --public contradict each other" in both.output
+    assert get_list(session, "weekly").private is False  # nothing changed
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("Weekly\r\nBriefing", "U+000D"),
+        ("Weekly\nBriefing", "U+000A"),
+        ("Week\u200bly", "U+200B"),
+        ("\u200fWeekly", "U+200F"),
+        ("Weekly\u2028", "U+2028"),
+        ("\ufeffWeekly", "U+FEFF"),
+        ("W" * 201, "201 characters long"),
+    ],
+)
+def test_create_and_update_refuse_a_name_that_is_not_one_line_of_visible_text(
+    settings: Settings, session: Session, name: str, named: str
+) -> None:
+    created = runner.invoke(app, ["list", "create", "weekly", "--name", name])
+    assert created.exit_code != 0 and named in str(created.exception)
+    assert "(--name)" in str(created.exception)
+    mailer("list", "create", "weekly", "--name", "Weekly Briefing")
+    updated = runner.invoke(app, ["list", "update", "weekly", "--name", name])
+    assert updated.exit_code != 0 and named in str(updated.exception)
+    session.expire_all()
+    assert get_list(session, "weekly").name == "Weekly Briefing"

@@ -81,6 +81,18 @@ def test_answering_no_exits_cleanly_and_creates_nothing(
     assert no_campaign(session) and relay.sink.received == []
 
 
+def test_test_copies_with_a_time_are_a_usage_error_naming_both(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """Test copies go out at once: `--at` with `--test` was silently ignored."""
+    when = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    args = ["send", room.issue_slug, "--list", room.list_slug, "--test", "ed@example.org"]
+    result = runner.invoke(app, [*args, "--at", when])
+    assert result.exit_code == 2
+    assert "--test and --at contradict each other" in result.output
+    assert no_campaign(session) and relay.sink.received == []
+
+
 def test_a_past_time_is_refused_showing_the_current_time(
     session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

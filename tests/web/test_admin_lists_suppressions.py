@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from mailer.settings import Settings
 from subscribers.lifecycle import get_subscriber
-from subscribers.lists import create_list, get_list
+from subscribers.lists import create_list, get_list, update_list
 from subscribers.models import MailingList, Subscription, SuppressionEvent
 from subscribers.suppression import get_suppression
 from tests.builders import Newsroom, cleared
@@ -142,3 +142,66 @@ def test_a_list_is_created_private_shown_so_and_made_public_or_private_by_its_fo
     assert forged.status_code == 403
     session.expire_all()
     assert get_list(session, "board").private is True
+
+
+def test_the_forms_refuse_a_list_name_that_is_not_one_line_of_visible_text(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """The admin's forms keep what they are sent (a crafted post, or a name pasted with a
+    zero-width space): the rule of `validate_name` refuses it, naming the field."""
+    for name, named in (
+        ("Board\r\nBriefing", "U+000D"),
+        ("Board\u200bBriefing", "U+200B"),
+        ("\u200fBoard", "U+200F"),
+        ("Board\u2028", "U+2028"),
+        ("\ufeffBoard", "U+FEFF"),
+        ("B" * 201, "201 characters long: shorten it to at most 200"),
+    ):
+        made = editor.post("/admin/lists", {"slug": "board", "name": name})
+        assert made.status_code == 422 and named in made.text, name
+        assert "(“Name”)" in made.text
+        edited = editor.post(
+            "/admin/lists/briefing/edit", {"name": name, "description": "", "visibility_shown": "1"}
+        )
+        assert edited.status_code == 422 and named in edited.text, name
+    session.expire_all()
+    assert session.scalar(select(MailingList).where(MailingList.slug == "board")) is None
+    assert "\n" not in get_list(session, "briefing").name
+    assert 'id="name" name="name"' in (page := editor.get("/admin/lists").text)
+    assert 'required maxlength="200"' in page
+
+
+def test_a_public_lists_page_shows_its_subscribe_address_and_a_private_one_says_it_has_none(
+    editor: Editor, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    public = text_of(editor.get("/admin/lists/briefing").text)
+    address = f"{settings.public_url}/subscribe/briefing"
+    assert f"Public subscribe page: {address}" in public
+    assert editor.client.get(address.removeprefix(settings.public_url)).status_code == 200
+    create_list(session, "board", "Board Briefing", private=True)
+    session.commit()
+    private = text_of(editor.get("/admin/lists/board").text)
+    assert "No public subscribe page: this list is private" in private
+    assert "/subscribe/board" not in private
+
+
+def test_the_send_form_marks_private_lists_as_the_lists_page_does(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    create_list(session, "board", "Board Briefing", private=True)
+    session.commit()
+    page = editor.get(f"/admin/issues/{room.issue_slug}").text
+    menu = page[page.index('<select id="audience"') : page.index("</select>")]
+    assert 'label="Board Briefing (private)"' in menu
+    assert ">board (private) — everyone<" in menu
+    assert ">briefing — everyone<" in menu and "briefing (private)" not in menu
+    legend = page[page.index("data-visibility") :]
+    legend = text_of(legend[: legend.index("</ul>")])
+    assert "board private" in legend and "briefing public" in legend
+    assert '<span class="badge badge-private">private</span>' in page  # the lists page's badge
+    review = editor.post(f"/admin/issues/{room.issue_slug}/send", {"audience": "briefing"})
+    assert "List briefing public" in text_of(review.text)  # the confirmation shows it too
+    update_list(session, "briefing", private=True)
+    session.commit()
+    review = editor.post(f"/admin/issues/{room.issue_slug}/send", {"audience": "briefing"})
+    assert "List briefing private" in text_of(review.text)

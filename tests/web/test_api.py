@@ -4,6 +4,7 @@ documents every response model and the bearer scheme."""
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Iterator
@@ -422,6 +423,14 @@ def test_a_list_is_created_private_and_patched(
     control = api.patch("/api/v1/lists/board", json={"description": "a\x00b"})
     assert control.status_code == 422 and "description" in control.json()["detail"]
 
+    for nothing in ({}, {"name": None, "description": None}):
+        empty = api.patch("/api/v1/lists/board", json=nothing)
+        assert empty.status_code == 422, nothing
+        assert empty.json()["detail"] == (
+            "nothing to change for list 'board': give at least one of `name`, `description` or "
+            "`private` (the slug never changes)"
+        )
+
     reader, _row = accounts.create_token(session, "reader", scopes=("read",))
     session.commit()
     forbidden = api.patch(
@@ -441,3 +450,44 @@ def test_a_list_is_created_private_and_patched(
     schema = spec["components"]["schemas"]["ListPatch"]["properties"]
     assert set(schema) == {"name", "description", "private"}
     assert "private" in spec["components"]["schemas"]["ListOut"]["required"]
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("Weekly\r\nBcc: all@example.com", "U+000D"),
+        ("Week\u200bly", "U+200B"),
+        ("\u200eWeekly", "U+200E"),
+        ("Weekly\u2029", "U+2029"),
+        ("\ufeffWeekly", "U+FEFF"),
+        ("Weekly\x85", "U+0085"),
+    ],
+)
+def test_a_list_name_that_is_not_one_line_of_visible_text_is_refused_on_create_and_patch(
+    api: TestClient, name: str, named: str
+) -> None:
+    sent = {"headers": {"Content-Type": "application/json"}}
+    made = api.post("/api/v1/lists", content=json.dumps({"slug": "board", "name": name}), **sent)
+    assert made.status_code == 422
+    assert named in made.json()["detail"] and "(`name`)" in made.json()["detail"]
+    patched = api.patch("/api/v1/lists/briefing", content=json.dumps({"name": name}), **sent)
+    assert patched.status_code == 422 and named in patched.json()["detail"]
+    assert [entry["slug"] for entry in api.get("/api/v1/lists").json()] == ["briefing"]
+    assert "\n" not in api.get("/api/v1/lists").json()[0]["name"]
+
+
+def test_a_lone_surrogate_in_json_text_is_a_422_naming_the_field_not_a_500(
+    api: TestClient,
+) -> None:
+    """`"\\ud800"` is valid JSON text but no character: the 422 that echoed it could not be
+    encoded and answered 500."""
+    sent = {"headers": {"Content-Type": "application/json"}}
+    for body, loc in (
+        ('{"slug": "board", "name": "Weekly\\ud800"}', ["body", "name"]),
+        ('{"name": "Weekly\\ud800"}', ["body", "slug"]),  # the whole body is echoed
+    ):
+        refused = api.post("/api/v1/lists", content=body, **sent)
+        assert refused.status_code == 422, body
+        assert loc in [e["loc"] for e in refused.json()["detail"]]
+        assert "Weekly\\\\ud800" in refused.text  # the input echoed, escaped
+    assert [entry["slug"] for entry in api.get("/api/v1/lists").json()] == ["briefing"]

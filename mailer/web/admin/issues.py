@@ -333,6 +333,7 @@ def send(
                 "title": f"Send {issue.title}",
                 "issue": issue,
                 "audience": resolved,
+                "private": session.get_one(MailingList, resolved.list_id).private,
                 "segment": segment,
                 "form": form,
                 "force_resend": force_resend,

@@ -25,6 +25,7 @@ from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
 from subscribers.lifecycle import add_subscriber
 from subscribers.lists import (
+    NAME_MAX,
     create_list,
     delete_list,
     edit_list,
@@ -35,6 +36,9 @@ from subscribers.models import MailingList, Subscriber, Subscription, Subscripti
 from subscribers.text import counted
 
 PAGE_SIZE = 50
+# How much of a list name the forms read: more than the rule allows (`validate_name`), so that
+# a long name gets the rule's message, which says how long it may be, not a bare 422.
+NAME_READ = 4 * NAME_MAX
 
 router = protected_router()
 
@@ -56,7 +60,7 @@ def submit_new_list(
     session: DB,
     admin: Admin,
     slug: Annotated[str, Form(max_length=64)] = "",
-    name: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=NAME_READ)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
     private: Annotated[bool, Form()] = False,
 ) -> Response:
@@ -143,6 +147,7 @@ def render_list_page(
             "report": report,
             "statuses": [s.value for s in SubscriptionStatus],
             "campaigns": _campaigns_of(session, mlist.id),
+            "subscribe_url": f"{get_settings().public_url}/subscribe/{mlist.slug}",
         },
         admin=admin,
         active="lists",
@@ -257,7 +262,7 @@ def submit_list_edit(
     slug: str,
     session: DB,
     admin: Admin,
-    name: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=NAME_READ)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
     private: Annotated[bool, Form()] = False,
     visibility_shown: Annotated[bool, Form()] = False,

@@ -57,7 +57,8 @@ def lists(session: DB) -> list[ListOut]:
     **needs("subscribers"),
 )
 def post_list(body: ListIn, session: DB) -> ListOut:
-    check_text(body.name, "name")
+    """The name is one line of visible text (no line breaks, control or invisible characters),
+    at most 200 characters; a 422 names `name` and says what to do."""
     check_text(body.description, "description")
     mlist = create_list(session, body.slug, body.name, body.description, private=body.private)
     session.commit()
@@ -75,11 +76,10 @@ def post_list(body: ListIn, session: DB) -> ListOut:
 def patch_list(slug: Slug, body: ListPatch, session: DB) -> ListOut:
     """Changes only the fields given (`{"private": true}` closes the list's subscribe form at
     once and takes what was sent only to it out of the public archive); answers the list with
-    its counts."""
-    for field in ("name", "description"):
-        value = getattr(body, field)
-        if value is not None:
-            check_text(value, field)
+    its counts. A body that changes nothing (`{}`) is a 422 naming the fields that may be
+    given."""
+    if body.description is not None:
+        check_text(body.description, "description")
     mlist = update_list(
         session, slug, name=body.name, description=body.description, private=body.private
     )
