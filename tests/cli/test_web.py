@@ -75,7 +75,8 @@ def test_mailer_web_on_another_port_says_where_links_will_point(
     )
     try:
         assert proc.stderr is not None
-        deadline, seen = time.monotonic() + 60, ""
+        seen = ""
+        deadline = time.monotonic() + 60
         while "warning" not in seen and time.monotonic() < deadline:
             line = proc.stderr.readline()
             if not line:

@@ -479,15 +479,16 @@ def test_a_list_name_that_is_not_one_line_of_visible_text_is_refused_on_create_a
 def test_a_lone_surrogate_in_json_text_is_a_422_naming_the_field_not_a_500(
     api: TestClient,
 ) -> None:
-    """`"\\ud800"` is valid JSON text but no character: the 422 that echoed it could not be
-    encoded and answered 500."""
+    """`"\\ud800"` is valid JSON text but no character (PostgreSQL cannot store it, and the
+    422 that echoed it could not be encoded): refused before the operation runs, naming the
+    member, whatever else the body lacks."""
     sent = {"headers": {"Content-Type": "application/json"}}
-    for body, loc in (
-        ('{"slug": "board", "name": "Weekly\\ud800"}', ["body", "name"]),
-        ('{"name": "Weekly\\ud800"}', ["body", "slug"]),  # the whole body is echoed
+    for body in (
+        '{"slug": "board", "name": "Weekly\\ud800"}',
+        '{"name": "Weekly\\ud800"}',  # the slug missing too
     ):
         refused = api.post("/api/v1/lists", content=body, **sent)
         assert refused.status_code == 422, body
-        assert loc in [e["loc"] for e in refused.json()["detail"]]
-        assert "Weekly\\\\ud800" in refused.text  # the input echoed, escaped
+        detail = refused.json()["detail"]
+        assert "name" in detail and "U+D800" in detail, detail
     assert [entry["slug"] for entry in api.get("/api/v1/lists").json()] == ["briefing"]
