@@ -367,6 +367,9 @@ def test_a_campaign_the_door_refuses_is_a_422_and_nothing_is_created(
     assert "2020-01-01 09:00 CST (2020-01-01 15:00 UTC) is in the past" in past.json()["detail"]
     empty = api.post("/api/v1/campaigns", json={**body, "where": "tag:nobody"})
     assert empty.status_code == 422 and "nobody to send to" in empty.json()["detail"]
+    typo = api.post("/api/v1/campaigns", json={**body, "force_resend": "yes"})
+    assert typo.status_code == 422  # only JSON true resends to everyone
+    assert [e["loc"] for e in typo.json()["detail"]] == [["body", "force_resend"]]
     monkeypatch.setenv("MAILER_DKIM_SELECTOR", "brief")
     reset_settings()
     dkim = api.post("/api/v1/campaigns", json=body)
@@ -411,6 +414,9 @@ def test_a_list_is_created_private_and_patched(
     assert unknown.status_code == 404 and "no list with slug 'nope'" in unknown.json()["detail"]
     for body, field in (
         ({"private": "sometimes"}, "private"),
+        ({"private": "yes"}, "private"),  # JSON true or false only: no "yes", "no", 1 or "off"
+        ({"private": "no"}, "private"),
+        ({"private": 1}, "private"),
         ({"name": ""}, "name"),
         ({"description": "x" * 2001}, "description"),
         ({"slug": "other"}, "slug"),

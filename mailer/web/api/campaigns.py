@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.orm import Session
 
 from mailer.content.issues import get_issue
@@ -30,7 +30,9 @@ class CampaignIn(BaseModel):
         default=None,
         description="schedule (ISO 8601; no offset = in MAILER_TIMEZONE); must be in the future",
     )
-    force_resend: bool = Field(default=False, description="include who already received it")
+    # JSON true or false only: pydantic would read "yes", "off", 1 as a boolean, and a typo
+    # must not resend an issue to everyone.
+    force_resend: StrictBool = Field(default=False, description="include who already received it")
 
 
 class CampaignOut(BaseModel):

@@ -3,7 +3,7 @@ name, description or visibility (PATCH)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from mailer.web.api.routing import DB, Slug, api_router, check_text, needs
 from subscribers.lists import create_list, list_lists, update_list
@@ -30,7 +30,7 @@ class ListIn(BaseModel):
     slug: str = Field(min_length=1, max_length=64, examples=["weekly-briefing"])
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
-    private: bool = Field(default=False, description=_PRIVATE)
+    private: StrictBool = Field(default=False, description=_PRIVATE)  # never "yes"
 
 
 class ListPatch(BaseModel):
@@ -41,7 +41,7 @@ class ListPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    private: bool | None = Field(default=None, description=_PRIVATE)
+    private: StrictBool | None = Field(default=None, description=_PRIVATE)
 
 
 @router.get("/lists", response_model=list[ListOut], summary="Every list with its counts")
