@@ -203,9 +203,14 @@ class Variants:
         self.sizes = len(sample), len(body), len(header_input)
 
         # The signed composition with the RSA operation replaced by a ready-made signature.
+        # Its own key object: keys are parsed once per process and shared by every Composer
+        # of the same settings, so stubbing the shared one stubbed the signed runs too (they
+        # then cost the same as this one, and the signature seemed free).
         stubbed = Composer(rendered, info, rsa_settings)
         assert stubbed.signer is not None
+        stubbed.signer = Signer([SigningKey(rsa_pem.read_bytes(), "brief")], DOMAIN)
         stubbed.signer.keys[0].sign = lambda data: a_signature  # type: ignore[method-assign]
+        assert signed.signer.keys[0].sign is not stubbed.signer.keys[0].sign
         # Signer.signature alone, RSA stubbed, over the header fields of distinct messages as the
         # Composer writes them (so the per-message fields are new to it, as in a campaign).
         header_signer = Signer([SigningKey(rsa_pem.read_bytes(), "brief")], DOMAIN)
