@@ -38,7 +38,9 @@ def configure(app: Celery) -> Celery:
         "unacked_restore_throttle": 1,
     }
     app.conf.update(
-        broker_url=settings.broker_url or "memory://",
+        # No broker: tasks run in-process (eager). The in-memory transport is named with a host
+        # so that kombu does not log "No hostname was supplied" for a broker nobody uses.
+        broker_url=settings.broker_url or "memory://localhost/",
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         task_always_eager=eager,

@@ -52,3 +52,16 @@ def test_tasks_run_in_process_again_after_a_broker_came_and_went(
     configure(app)
     assert app.conf.task_always_eager
     assert echo.apply_async((3,)).get() == 3
+
+
+def test_an_in_process_task_logs_no_broker_warning(
+    eager: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a broker, `mailer inbound` and `mailer send` run tasks in process; kombu used to
+    log "No hostname was supplied. Reverting to default 'localhost'" for the unused in-memory
+    broker on every task, a warning about nothing a user configured."""
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        assert echo.delay(2).get() == 2
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
