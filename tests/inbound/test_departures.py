@@ -4,16 +4,13 @@ their firm tags them `left-company` and is listed for an editor; an out-of-offic
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer import accounts
 from mailer.inbound.departures import find_departure
 from mailer.inbound.judgement import judge
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.settings import get_settings
-from mailer.web.app import create_app
 from subscribers.lifecycle import get_subscriber
 from tests.builders import Newsroom
 from tests.inbound_support import (
@@ -25,7 +22,7 @@ from tests.inbound_support import (
     snapshot_campaign,
 )
 from tests.smtpd import SMTPServer
-from tests.web.test_admin import BROWSER, PASSWORD, SITE, Editor
+from tests.web.test_admin import signed_in
 
 WHO = "jose.rivera1@example.org"
 PARTNER = "fausto.carbajal@miranda-partners.com"
@@ -143,12 +140,7 @@ def test_a_departure_notice_tags_the_reader_and_is_listed_for_the_editor(
     assert [s.status for s in subscriber.subscriptions] == statuses  # still subscribed
     assert relay.sink.to(PARTNER) == []  # an auto-reply is never forwarded
 
-    accounts.create_user(session, "editor@example.com", PASSWORD)
-    session.commit()
-    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
-        editor = Editor(client)
-        editor.get("/admin/login")
-        editor.post("/admin/login", {"email": "editor@example.com", "password": PASSWORD})
+    with signed_in(session) as editor:
         page = editor.get("/admin/bounces")
     assert page.status_code == 200
     section = page.text.split("<h2>Departure notices</h2>", 1)[1].split("<h2>", 1)[0]

@@ -9,12 +9,11 @@ import threading
 from email.message import EmailMessage
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from mailer import accounts, tokens
+from mailer import tokens
 from mailer.cli import app
 from mailer.db import get_sessionmaker
 from mailer.inbound import receive
@@ -23,7 +22,6 @@ from mailer.inbound.inquiries import build_forward, client_context, forward_mess
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import process
 from mailer.settings import get_settings
-from mailer.web.app import create_app
 from tests.builders import Newsroom
 from tests.inbound_support import (
     InboundServer,
@@ -33,7 +31,7 @@ from tests.inbound_support import (
     snapshot_campaign,
 )
 from tests.smtpd import SMTPServer
-from tests.web.test_admin import BROWSER, PASSWORD, SITE, Editor
+from tests.web.test_admin import signed_in
 
 runner = CliRunner()
 PARTNER = "fausto.carbajal@miranda-partners.com"
@@ -339,12 +337,7 @@ def test_the_forward_names_the_inquiry_the_admin_shows(
         assert fwd["X-Mailer-Inquiry"].startswith(f"inquiry.{inquiry.id}.")
         assert fwd["X-Mailer-Inquiry"] == fwd["Message-ID"].strip("<>").split("@")[0]
         assert f"\n{inquiry.id} " in "\n" + listed.replace("\n ", "\n")
-    accounts.create_user(session, "editor@example.com", PASSWORD)
-    session.commit()
-    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
-        editor = Editor(client)
-        editor.get("/admin/login")
-        editor.post("/admin/login", {"email": "editor@example.com", "password": PASSWORD})
+    with signed_in(session) as editor:
         page = editor.get(f"/admin/inquiries/{inquiries[1].id}")
         assert page.status_code == 200 and "Second question" in page.text
         assert f"Inquiry {inquiries[1].id}: the forward" in page.text

@@ -9,6 +9,7 @@ import re
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import lxml.html
@@ -66,6 +67,18 @@ class Editor:
 
     def post(self, path: str, data: dict[str, str] | None = None, **kw):  # type: ignore[no-untyped-def]
         return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf}, **kw)
+
+
+@contextmanager
+def signed_in(session: Session) -> Iterator[Editor]:
+    """An editor account and a browser signed in with it (for tests of other modules' pages)."""
+    accounts.create_user(session, "editor@example.com", PASSWORD)
+    session.commit()
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as client:
+        editor = Editor(client)
+        editor.get("/admin/login")
+        editor.post("/admin/login", {"email": "editor@example.com", "password": PASSWORD})
+        yield editor
 
 
 @pytest.fixture
