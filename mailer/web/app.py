@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailer.db import load_models
 from mailer.web import admin, api, docs, logs, public
-from mailer.web.admin.forms import invalid_input_page, not_found_page
+from mailer.web.admin.forms import invalid_input_page, not_found_page, unreadable_form_page
 from mailer.web.errors import echoed
 from mailer.web.head import HeadAsGet
 from mailer.web.pages import add_security_headers
@@ -40,6 +40,8 @@ def create_app() -> FastAPI:
     async def not_found(request: Request, exc: StarletteHTTPException) -> Response:
         """People get a page, programs (the API) JSON."""
         path = request.url.path
+        if exc.status_code == 400 and path.startswith("/admin"):
+            return unreadable_form_page(request, str(exc.detail))
         if exc.status_code != 404 or path.startswith(("/api/", "/openapi.json")):
             return await http_exception_handler(request, exc)
         if path.startswith("/admin"):

@@ -280,6 +280,26 @@ def test_an_uploaded_issue_in_utf16_imports_and_a_code_page_file_is_named(
     assert "save it as UTF-8 and upload it again" in refused.text
 
 
+def test_a_pasted_issue_over_the_form_parsers_limit_is_a_page_saying_upload_it(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """A text field over starlette's 1 MB part limit (sent as multipart, as a browser does with
+    the upload form) used to answer `{"detail": "Part exceeded maximum size of 1024KB."}`."""
+    editor.get("/admin/issues")
+    before = get_issue(session, room.issue_slug).updated_at
+    huge = editor.client.post(
+        "/admin/issues",
+        data={"csrf_token": editor.csrf, "text": "x" * 1_100_000},
+        files={"file": ("", b"", "application/octet-stream")},
+    )
+    assert huge.status_code == 400
+    assert huge.headers["content-type"].startswith("text/html")
+    assert "upload a longer issue as a file instead" in huge.text
+    assert "Nothing was changed." in huge.text
+    session.expire_all()
+    assert get_issue(session, room.issue_slug).updated_at == before
+
+
 def test_preview_html_is_sandboxed_and_the_pdf_is_the_edition(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:

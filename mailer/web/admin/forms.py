@@ -117,6 +117,16 @@ def invalid_input_page(request: Request, errors: Sequence[Any]) -> Response:
     return _error_page(request, 422, "That did not work", message)
 
 
+def unreadable_form_page(request: Request, detail: str) -> Response:
+    """The 400 page for a form the server could not read at all (starlette's multipart parser:
+    a text field over its 1 MB part limit, a broken body), where a person used to get JSON."""
+    hint = ""
+    if "maximum size" in detail:
+        hint = " A text field holds at most 1 MB: upload a longer issue as a file instead."
+    message = f"The form could not be read ({detail.rstrip('.')}).{hint} Nothing was changed."
+    return _error_page(request, 400, "That did not work", message)
+
+
 def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
     data = session_data(request)
     return page(
