@@ -23,6 +23,9 @@ from tests.builders import Newsroom, newsroom
 
 runner = CliRunner()
 
+# The editor account the admin tests sign in with (tests/web/conftest.py `room`).
+EDITOR_PASSWORD = "correct horse battery"  # noqa: S105  (a test account's password)
+
 
 @dataclass(frozen=True)
 class Sent:

@@ -28,9 +28,10 @@ from subscribers.errors import SegmentSyntaxError
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Segment, Subscription, SubscriptionStatus, SuppressionReason
 from subscribers.suppression import add_suppression
-from tests.builders import Newsroom, cleared, newsroom
+from tests.builders import Newsroom, cleared
 from tests.conftest import BRIEFING
 from tests.smtpd import SMTPServer
+from tests.web_support import EDITOR_PASSWORD
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -40,15 +41,7 @@ with warnings.catch_warnings():
 SITE = "https://news.example.com"
 BROWSER = {"Origin": SITE}
 
-PASSWORD = "correct horse battery"  # noqa: S105
-
-
-@pytest.fixture
-def room(session: Session, settings: Settings) -> Newsroom:
-    room = newsroom(session, settings)
-    accounts.create_user(session, "editor@example.com", PASSWORD)
-    session.commit()
-    return room
+PASSWORD = EDITOR_PASSWORD
 
 
 class Editor:

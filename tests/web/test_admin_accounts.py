@@ -15,7 +15,7 @@ from mailer.web.admin.health import check_relay, dkim_record, shown_settings
 from tests.builders import Newsroom
 from tests.dkim_keys import txt_record, write_key
 from tests.smtpd import SMTPServer
-from tests.web.test_admin import PASSWORD, Editor, editor, room, text_of  # noqa: F401
+from tests.web.test_admin import PASSWORD, Editor, editor, text_of  # noqa: F401
 
 # ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
 

@@ -16,7 +16,7 @@ from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
 from subscribers.lists import get_list
 from tests.builders import Newsroom
 from tests.smtpd import SMTPServer
-from tests.web.test_admin import Editor, editor, room, text_of, wait_until_final  # noqa: F401
+from tests.web.test_admin import Editor, editor, text_of, wait_until_final  # noqa: F401
 
 # ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
 

@@ -17,7 +17,7 @@ from mailer.settings import get_settings
 from tests.builders import Newsroom
 from tests.inbound_support import InboundServer, address, delivery_of, snapshot_campaign
 from tests.smtpd import SMTPServer
-from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401
+from tests.web.test_admin import Editor, editor, text_of  # noqa: F401
 
 # ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
 

@@ -12,7 +12,7 @@ from subscribers.lists import create_list, get_list, update_list
 from subscribers.models import MailingList, Subscription, SuppressionEvent
 from subscribers.suppression import get_suppression
 from tests.builders import Newsroom, cleared
-from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401
+from tests.web.test_admin import Editor, editor, text_of  # noqa: F401
 
 # ruff: noqa: F811  (the fixtures imported from test_admin are parameters here)
 

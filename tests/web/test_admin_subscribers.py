@@ -22,7 +22,7 @@ from subscribers.lifecycle import get_subscriber
 from subscribers.models import Subscriber, Suppression, SuppressionReason
 from subscribers.suppression import get_suppression
 from tests.builders import Newsroom, add_subscribers
-from tests.web.test_admin import Editor, editor, room, text_of  # noqa: F401 (fixtures)
+from tests.web.test_admin import Editor, editor, text_of  # noqa: F401 (fixtures)
 
 
 def readers_on(html: str) -> list[str]:

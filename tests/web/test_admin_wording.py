@@ -22,7 +22,7 @@ from subscribers.lists import get_list
 from subscribers.models import Segment, Subscriber
 from tests.builders import Newsroom, cleared
 from tests.smtpd import SMTPServer
-from tests.web.test_admin import PASSWORD, SITE, Editor, editor, room, text_of  # noqa: F401
+from tests.web.test_admin import PASSWORD, SITE, Editor, editor, text_of  # noqa: F401
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -18,13 +18,14 @@ from starlette.routing import BaseRoute
 from mailer import accounts
 from mailer.settings import Settings
 from mailer.web.app import create_app
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom
+from tests.web_support import EDITOR_PASSWORD
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = EDITOR_PASSWORD
 
 
 def routes_of(routes: list[BaseRoute]) -> Iterator[tuple[str, str]]:
@@ -57,12 +58,15 @@ def concrete(template: str, room: Newsroom) -> str:
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "not-a-token"), template)
 
 
-@pytest.fixture
-def room(session: Session, settings: Settings) -> Newsroom:
-    room = newsroom(session, settings)
-    accounts.create_user(session, "editor@example.com", PASSWORD)
-    session.commit()
-    return room
+def sign_in(client: TestClient) -> None:
+    """Sign the client in as the room's editor, through the login form as a browser does."""
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
+    assert csrf is not None
+    signed_in = client.post(
+        "/admin/login",
+        data={"email": "editor@example.com", "password": PASSWORD, "csrf_token": csrf[1]},
+    )
+    assert signed_in.status_code == 303
 
 
 def check_headers(response, where: str) -> None:  # type: ignore[no-untyped-def]
@@ -179,13 +183,7 @@ def test_a_missing_page_is_a_page_for_people_and_json_for_programs(
         anonymous_bad_id = client.get("/admin/campaigns/abc")
         public_page = client.get("/no/such/page")
         api = client.get("/api/v1/no-such-thing")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
-        assert csrf is not None
-        signed_in = client.post(
-            "/admin/login",
-            data={"email": "editor@example.com", "password": PASSWORD, "csrf_token": csrf[1]},
-        )
-        assert signed_in.status_code == 303
+        sign_in(client)
         bad_id = client.get("/admin/campaigns/abc")
     for response in (admin_page, bad_id, public_page):
         assert response.status_code == 404
@@ -232,13 +230,7 @@ def test_a_nul_or_control_character_in_any_path_is_a_4xx_never_a_500(
 
         ask("anonymous")
         assert client.get("/static/%00").status_code == 404  # was a 500 (embedded null byte)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
-        assert csrf is not None
-        signed_in = client.post(
-            "/admin/login",
-            data={"email": "editor@example.com", "password": PASSWORD, "csrf_token": csrf[1]},
-        )
-        assert signed_in.status_code == 303
+        sign_in(client)
         ask("editor")
         assert "There is no admin page" in client.get("/admin/lists/a%00b").text
         bearer = {"Authorization": f"Bearer {token}"}

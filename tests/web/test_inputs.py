@@ -13,25 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer import accounts
-from mailer.settings import Settings
 from mailer.web.app import create_app
 from subscribers.models import MailingList, Subscriber
-from tests.builders import Newsroom, newsroom
+from tests.builders import Newsroom
+from tests.web_support import EDITOR_PASSWORD
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
 SITE = "https://news.example.com"
-PASSWORD = "correct horse battery"  # noqa: S105  (a test account's password)
-
-
-@pytest.fixture
-def room(session: Session, settings: Settings) -> Newsroom:
-    room = newsroom(session, settings)
-    accounts.create_user(session, "editor@example.com", PASSWORD)
-    session.commit()
-    return room
+PASSWORD = EDITOR_PASSWORD
 
 
 @pytest.fixture
