@@ -144,7 +144,22 @@ def load_command(name: str) -> click.Command:
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
+    _plain(command)
     return command
+
+
+def _plain(command: click.Command) -> None:
+    """Click's plain help for `command` and everything under it, with each listed command's whole
+    first paragraph rather than click's cut at the terminal width ("at a given...").
+
+    Typer's boxed help (rich_utils) imports rich's Markdown, Traceback and Syntax, i.e.
+    markdown-it and pygments: ~130 ms of CPU on this machine, over half of what `mailer --help`
+    took (issue 17), for borders and colour. Usage errors print as click prints them."""
+    command.rich_markup_mode = None  # type: ignore[attr-defined]
+    if command.short_help is None and command.help:
+        command.short_help = " ".join(command.help.split("\n\n")[0].split())
+    for sub in getattr(command, "commands", {}).values():
+        _plain(sub)
 
 
 def suggestions(typo: str, names: list[str]) -> list[str]:
@@ -170,7 +185,7 @@ class LazyGroup(TyperGroup):
             return known
         if ctx.meta.get(_LISTING):
             # The help listing needs only a name and a line: a placeholder imports nothing.
-            return TyperCommand(cmd_name, help=COMMANDS[cmd_name].help)
+            return TyperCommand(cmd_name, short_help=COMMANDS[cmd_name].help)
         command = load_command(cmd_name)
         self.commands[cmd_name] = command
         return command
@@ -204,6 +219,7 @@ app = typer.Typer(
     help="Self-hosted newsletter distribution for the firm's intelligence briefing.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: see _plain
 )
 
 

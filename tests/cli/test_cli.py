@@ -97,7 +97,7 @@ def test_no_help_shows_type_noise_for_flags_or_values() -> None:
         assert not re.search(r"<\w[\w\[\]|, ]*>|\{[A-Z_|]+\}", shown.output), (path, shown.output)
     send = runner.invoke(app, ["send", "--help"], terminal_width=100).output
     assert "Usage: mailer send [OPTIONS] SLUG" in send
-    assert re.search(r"--yes +-y +Do not ask for confirmation\.", send)
+    assert re.search(r"-y, --yes +Do not ask for confirmation\.", send)
     assert re.search(r"--list +TEXT +The mailing list\.", send)
     assert "--install-completion" not in send  # that belongs to `mailer --help` only
 

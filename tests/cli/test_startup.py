@@ -121,6 +121,9 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
     assert not _top(modules) & set(HEAVY), sorted(_top(modules) & set(HEAVY))
     assert "pydantic" not in _top(modules)
     assert not {m for m in modules if m.startswith("mailer.cli.")}
+    # Typer's boxed help (typer.rich_utils) would import markdown-it and pygments: ~130 ms.
+    assert not _top(modules) & {"markdown_it", "pygments"}, sorted(modules)
+    assert "typer.rich_utils" not in modules
 
 
 def _absent_values_app() -> typer.Typer:
