@@ -94,9 +94,17 @@ def _value_kind(self: TyperArgument | TyperOption, ctx: click.Context) -> str | 
     return label + ("..." if self.nargs != 1 else "")
 
 
+def _listed_name(self: TyperArgument) -> str:
+    """An argument in the help's Arguments list as the usage line names it (`FILE PATH`, not
+    typer's `file PATH` under `Usage: … FILE`)."""
+    return self.display_name_raw.upper() + ("..." if self.nargs != 1 else "")
+
+
 def _usage_name(self: TyperArgument) -> str:
-    """An argument in the usage line: `SLUG` when required, `[SLUG]` when not (not `{SLUG}`)."""
-    name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+    """An argument in the usage line: `SLUG` when required, `[SLUG]` when not (not `{SLUG}`),
+    in capitals as click writes it, whether named by a metavar or by the parameter."""
+    raw = self.display_name_raw.upper()
+    name = raw if self.required else f"[{raw}]"
     return name + ("..." if self.nargs != 1 else "")
 
 
@@ -127,6 +135,7 @@ _TyperParameter.process_value = _process_value  # type: ignore[method-assign]
 TyperOption.display_type_rich = _value_kind  # type: ignore[method-assign,assignment]
 TyperArgument.display_type_rich = _value_kind  # type: ignore[method-assign,assignment]
 TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
+TyperArgument._rich_display_name = _listed_name  # type: ignore[method-assign]
 
 
 def load_command(name: str) -> click.Command:
