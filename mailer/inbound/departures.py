@@ -24,7 +24,7 @@ from mailer.inbound.message import normalise
 _PHRASES = re.compile(
     r"\b(?:"
     # English
-    r"(?:is|am|are) no longer (?:with|employed|part of|working (?:at|for|with)|a member of"
+    r"(?:is|am|are|i m) no longer (?:with|employed|part of|working (?:at|for|with)|a member of"
     r"|at (?!(?:my|the|his|her) (?:desk|office|conference|event|computer)))"
     r"|no longer works? (?:at|for|with|here)"
     r"|(?:has|have) (?:now )?left (?:the|our|this) (?:company|firm|organi[sz]ation|business"
@@ -32,9 +32,14 @@ _PHRASES = re.compile(
     r"|(?:mailbox|e ?mail address|email account|address|inbox) (?:is|has been) (?:no longer"
     r" (?:active|in use|monitored|being monitored|valid|maintained)|(?:closed|deactivated"
     r"|decommissioned))"
+    r"|(?:mailbox|e ?mail address|email account|account|address|inbox) will (?:soon |shortly "
+    r"|now )?be (?:closed|deactivated|decommissioned|disabled|deleted)"
+    r"|(?:have|has) (?:now )?retired|retired from|(?:am|is) (?:now )?retired"
     # German
     r"|nicht mehr (?:(?:fur|bei|in|im) (?:[\w&-]+ ){0,4})?(?:tatig|beschaftigt)"
     r"|(?:hat|haben) (?:das|unser) unternehmen verlassen"
+    r"|in den ruhestand (?:gegangen|getreten|verabschiedet)|(?:bin|ist) (?:jetzt |nun )?im "
+    r"ruhestand"
     r"|aus (?:dem|unserem) unternehmen ausgeschieden"
     r"|(?:postfach|e mail adresse|e mail konto|adresse) wird nicht mehr (?:genutzt|verwendet"
     r"|gelesen|abgerufen|bearbeitet)"
@@ -43,23 +48,33 @@ _PHRASES = re.compile(
     r"|a quitte (?:la societe|l entreprise|le cabinet|le groupe|l organisation|notre|la banque"
     r"|l etude)"
     r"|ne travaille plus (?:pour|chez|au sein|dans)"
+    r"|(?:a|ai) pris (?:sa|ma) retraite|(?:suis|est) (?:desormais |maintenant )?(?:a la|en) "
+    r"retraite"
     r"|(?:adresse|boite) (?:e ?mail |electronique |aux lettres )?n est plus (?:active|utilisee"
     r"|consultee|valide)"
     # Spanish
-    r"|ya no (?:trabaja|labora|forma parte|pertenece|presta (?:sus )?servicios)"
+    r"|ya no (?:trabaja|trabajo|labora|laboro|forma parte|formo parte|pertenece|pertenezco"
+    r"|presta (?:sus )?servicios|presto (?:mis )?servicios)"
+    r"|(?:se ha|me he) jubilado|(?:se|me) jubil(?:o|e)\b"
     r"|ha dejado (?:la empresa|la compania|la firma|el despacho|de trabajar|de colaborar)"
     r"|(?:cuenta|direccion|buzon) (?:de correo )?(?:ya no esta activ[ao]|ha sido desactivad[ao])"
     # Italian
-    r"|non (?:lavora|collabora) piu (?:per|presso|con)"
-    r"|non fa piu parte"
+    r"|non (?:lavora|lavoro|collabora|collaboro) piu (?:per|presso|con)"
+    r"|non (?:fa|faccio) piu parte"
+    r"|(?:e|sono) andat[oa] in pensione"
     r"|ha lasciato (?:l azienda|la societa|lo studio|il gruppo)"
     # Portuguese
-    r"|nao (?:trabalha|colabora|faz) mais (?:parte|na|no|para|com|conosco)"
-    r"|ja nao (?:trabalha|colabora|faz parte) (?:na|no|para|com|da|do|conosco)"
+    r"|nao (?:trabalha|trabalho|colabora|colaboro|faz|faco) mais (?:parte|na|no|para|com"
+    r"|conosco)"
+    r"|ja nao (?:trabalha|trabalho|colabora|colaboro|faz parte|faco parte) (?:na|no|para|com|da"
+    r"|do|conosco)"
+    r"|(?:se )?aposentou|me aposentei"
     r"|deixou (?:a empresa|a companhia|o escritorio|de trabalhar|de fazer parte)"
     # Dutch
     r"|(?:is|ben) niet (?:meer|langer) (?:werkzaam|in dienst|verbonden)"
     r"|is uit dienst"
+    r"|werk niet (?:meer|langer) (?:bij|voor)"
+    r"|met pensioen"
     r"|(?:heeft|hebben) (?:het|ons) (?:bedrijf|kantoor) verlaten"
     r")\b"
 )
@@ -92,10 +107,56 @@ def find_departure(text: str, *, not_contacts: frozenset[str] = frozenset()) -> 
     found = _PHRASES.search(normalise(head))
     if found is None:
         return None
+    return Departure(found.group(0).strip(), _contacts(head, not_contacts))
+
+
+def _contacts(text: str, not_contacts: frozenset[str]) -> tuple[str, ...]:
+    """The first three addresses `text` names, other than `not_contacts`."""
     seen: dict[str, None] = {}
     skip = {a.lower() for a in not_contacts}
-    for address in _ADDRESS.findall(head):
+    for address in _ADDRESS.findall(text):
         address = address.strip(".'-").lower()
         if address not in skip:
             seen.setdefault(address, None)
-    return Departure(found.group(0).strip(), tuple(seen)[:3])
+    return tuple(seen)[:3]
+
+
+# Who a departure phrase is about, in a person's own message: the words just before it are the
+# writer ("I", "ich", "je"…), or the phrase's verb is in the first person ("I am no longer with",
+# "ya no trabajo", "me he jubilado"). "My colleague John is no longer with Acme" is neither.
+_FIRST_PERSON_BEFORE = re.compile(r"\b(?:i|i m|i ve|ich|je|j|ik|eu|io|yo)(?: \w+)? $")
+_FIRST_PERSON_VERB = re.compile(
+    r"^(?:am|ben|i m)\b|\b(?:me he|me jubile|me aposentei|ai pris ma|suis|trabajo|laboro|formo"
+    r"|pertenezco|presto|lavoro|collaboro|faccio|sono|trabalho|colaboro|faco|werk)\b"
+)
+# Phrases about the address itself ("this mailbox is no longer monitored"): it is the writer's.
+_MAILBOX = re.compile(
+    r"^(?:mailbox|e ?mail|address|account|inbox|postfach|adresse|boite|buzon|cuenta|direccion)\b"
+)
+
+
+def find_own_departure(
+    text: str, *, sender_name: str = "", not_contacts: frozenset[str] = frozenset()
+) -> Departure | None:
+    """The departure a person's own message announces ("I have left Acme", "Laura Roe no
+    longer works at Acme. This mailbox is no longer monitored."), or None.
+
+    Stricter than `find_departure`: a reader writes about the news and about colleagues too ("the
+    minister is no longer with the cabinet", "my colleague John has left the firm"), so the
+    phrase must be about the writer: in the first person, right after their own name
+    (`sender_name`, the From display name), or about the mailbox the message comes from.
+    `text` is the message's own text, not what it quotes."""
+    head = normalise(text[:4000])
+    names = {w for w in normalise(sender_name).split() if len(w) >= 3}
+    for found in _PHRASES.finditer(head):
+        phrase = found.group(0).strip()
+        before = head[max(0, found.start() - 40) : found.start()]
+        just_before = set(before.split()[-3:])
+        if (
+            _FIRST_PERSON_BEFORE.search(before)
+            or _FIRST_PERSON_VERB.search(phrase)
+            or names & just_before
+            or _MAILBOX.search(phrase)
+        ):
+            return Departure(phrase, _contacts(text[:4000], not_contacts))
+    return None

@@ -24,12 +24,14 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
 from mailer.inbound import detectors
-from mailer.inbound.departures import Departure
+from mailer.inbound.departures import Departure, find_own_departure
 from mailer.inbound.detectors.base import Failure, Mail
+from mailer.inbound.message import body_text, reply_text
 from mailer.inbound.models import InboundKind
 from mailer.sending.reasons import Reason
 
@@ -51,7 +53,19 @@ class Classification:
     failures: tuple[Failure, ...] = field(default_factory=tuple)
     rule: str = ""  # the detector that decided: rfc3464, family:qmail, optout…
     tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
-    departure: Departure | None = None  # an auto-reply saying the reader left (departures.py)
+    departure: Departure | None = None  # a notice that the reader left (departures.py)
+
+
+def _own_departure(mail: Mail) -> Departure | None:
+    """A reader's own message saying they have left: still an inquiry (the partner reads it and
+    the contact it names), and the reader is tagged as an auto-reply's departure notice would."""
+    name = next((n for n, _ in getaddresses([mail.from_text]) if n), "")
+    own = f"{mail.subject}\n{reply_text(body_text(mail.msg))}"
+    left = find_own_departure(own, sender_name=name, not_contacts=frozenset({mail.from_address}))
+    if left is None:
+        return None
+    ours = f"@{mail.domain.lower()}"
+    return Departure(left.phrase, tuple(a for a in left.contacts if not a.endswith(ours)))
 
 
 def parse_safely(raw: bytes) -> EmailMessage:
@@ -139,6 +153,15 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
             rule="automatic",
         )
     if kind_of_address == "reply":
+        left = _own_departure(mail)
+        if left is not None:
+            return Classification(
+                InboundKind.INQUIRY,
+                f"a reply from a reader; it says they have left ({left.phrase!r})",
+                kind_of_address,
+                rule="reply:departure",
+                departure=left,
+            )
         return Classification(
             InboundKind.INQUIRY, "a reply from a reader", kind_of_address, rule="reply"
         )

@@ -48,7 +48,7 @@ def _finish(
     session: Session, inbound: InboundMessage, status: InboundStatus, outcome: str
 ) -> Processed:
     inbound.status = status
-    inbound.outcome = outcome[:4000]
+    inbound.outcome = _after_departure(inbound, outcome)[:4000]
     inbound.processed_at = utcnow()
     session.commit()
     return Processed(status, inbound.kind, inbound.outcome, status == InboundStatus.DEFERRED)
@@ -128,6 +128,8 @@ def _act(
         return _finish(session, inbound, InboundStatus.DONE, _unsubscribe(session, inbound))
     if kind != InboundKind.INQUIRY:  # never forward anything but a reader's own reply
         return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
+    if verdict.departure is not None:  # a reader writing that they left: tag, and forward
+        inbound.outcome = _departed(session, inbound, verdict)
     session.commit()  # an inquiry: the classification first, then the forward
     return _forward(session, inbound, settings)
 
@@ -202,3 +204,15 @@ def _forward(session: Session, inbound: InboundMessage, settings: Settings) -> P
 
 def _sent_text(inquiry: Inquiry) -> str:
     return f"forwarded as inquiry #{inquiry.id} {inquiry.forward_message_id}: {inquiry.last_reply}"
+
+
+def _after_departure(inbound: InboundMessage, text: str) -> str:
+    """`text` (what became of a forward), after the departure notice recorded before it, if any:
+    the admin lists departure notices by that prefix, whatever the forward's fate."""
+    before = inbound.outcome or ""
+    if not before.startswith(DEPARTURE_OUTCOME):
+        return text
+    return f"{before.split(_THEN)[0]}{_THEN}{text}"
+
+
+_THEN = " | then "

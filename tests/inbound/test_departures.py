@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailer.inbound.departures import find_departure
+from mailer.inbound.departures import find_departure, find_own_departure
 from mailer.inbound.judgement import judge
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.settings import get_settings
@@ -55,6 +55,24 @@ LEFT = [
     ("Il dott. Rossi non lavora più presso la nostra società.", ""),
     ("O Sr. Silva não faz mais parte da equipe da Acme Brasil.", ""),
     ("Jan de Vries is niet meer werkzaam bij Acme B.V.", ""),
+    (
+        "I retired from Example Holdings on 31 March 2025 and this account will be closed "
+        "shortly. For security matters please write to Ana Ruiz (ana.ruiz@example.net).",
+        "ana.ruiz@example.net",
+    ),
+    (
+        "This email account will soon be deactivated; please use info@acme.example.",
+        "info@acme.example",
+    ),
+    (
+        "Herr Weber ist in den Ruhestand gegangen. Bitte wenden Sie sich an info@acme.de.",
+        "info@acme.de",
+    ),
+    ("M. Bernard a pris sa retraite le 1er avril.", ""),
+    ("El Ing. Ramírez se ha jubilado; su sucesora es lucia@empresa.mx.", "lucia@empresa.mx"),
+    ("La dott.ssa Bianchi è andata in pensione.", ""),
+    ("O Sr. Costa se aposentou em março.", ""),
+    ("Mevrouw Jansen is met pensioen.", ""),
 ]
 
 AWAY = [
@@ -90,6 +108,41 @@ def auto_reply(to: str, body: str, quoted: str = "") -> bytes:
         quoted=quoted,
         headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
     )
+
+
+# A reader's own message (no responder headers): the phrase must be about the writer.
+OWN_LEFT = [
+    # (the message, the From display name)
+    (
+        "Laura Hernández no longer works at Industrias del Bajío. This mailbox is no longer "
+        "monitored. Please direct future correspondence to compras@example.mx.",
+        "Laura Hernández",
+    ),
+    ("I'm no longer with Acme; please write to bob@acme.example from now on.", "Jane Roe"),
+    ("Please note I have left the firm. Best, Jane", "Jane Roe"),
+    ("I retired from the bank last month, thanks for the briefings over the years.", "Ed Moss"),
+    ("Ya no trabajo en Grupo Ejemplo. Escriba a juan@grupo.example", "Ana Díaz"),
+    ("Je ne travaille plus chez Total depuis mars.", "Luc Morel"),
+    ("Ich bin nicht mehr bei der Allianz tätig.", "Hans Kurz"),
+]
+OWN_NOT = [
+    ("My colleague John Smith has left the firm; please send the briefing to me instead.", ""),
+    ("I see the minister is no longer with the cabinet: what does it mean for our risk?", ""),
+    ("I think Ana is no longer with Pemex, can you confirm?", ""),
+    ("Our CFO has retired; who will cover the Jalisco item now?", "Mary Roe"),
+    ("Please note that John is no longer with us. Send it to mary@acme.example.", "Mary Roe"),
+    ("They have left the company, so the contract lapsed.", "Mary Roe"),
+]
+
+
+@pytest.mark.parametrize(("text", "name"), OWN_LEFT, ids=[t[:30] for t, _ in OWN_LEFT])
+def test_a_readers_own_departure_is_found(text: str, name: str) -> None:
+    assert find_own_departure(text, sender_name=name) is not None
+
+
+@pytest.mark.parametrize(("text", "name"), OWN_NOT, ids=[t[:30] for t, _ in OWN_NOT])
+def test_someone_elses_departure_in_a_readers_message_is_not_theirs(text: str, name: str) -> None:
+    assert find_own_departure(text, sender_name=name) is None
 
 
 def test_the_judgement_reads_the_responders_words_not_the_issue_it_quotes() -> None:
@@ -146,3 +199,38 @@ def test_a_departure_notice_tags_the_reader_and_is_listed_for_the_editor(
     section = page.text.split("<h2>Departure notices</h2>", 1)[1].split("<h2>", 1)[0]
     assert "ana@embassy.example" in section
     assert f'href="/admin/subscribers/{subscriber.id}"' in section
+
+
+def test_a_reader_writing_that_they_left_reaches_the_partner_and_is_tagged(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """No responder headers: a person wrote it, so the partner reads it (and the successor it
+    names), and the reader is tagged and listed as an auto-reply's notice would be."""
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    rcpt = address("reply", delivery.id, get_settings())
+    raw = reply(
+        from_=f"José Rivera <{WHO}>",
+        to=rcpt,
+        subject="RE: Security Chatter",
+        body="José Rivera no longer works at the Embassy. This mailbox is no longer monitored. "
+        "Please direct future correspondence to ana@embassy.example.",
+        quoted="Security Chatter, 9 April 2025",
+    )
+    server.send(WHO, [rcpt], raw)
+    row = session.scalars(select(InboundMessage)).one()
+    session.refresh(row)
+    assert (row.kind, row.status) == (InboundKind.INQUIRY, InboundStatus.DONE)
+    assert row.outcome is not None
+    assert row.outcome.startswith(
+        f"departure notice: {WHO} tagged left-company; the notice names ana@embassy.example"
+        " | then forwarded as inquiry #"
+    ), row.outcome
+    assert len(relay.sink.to(PARTNER)) == 1  # the partner reads it
+    subscriber = get_subscriber(session, WHO)
+    assert subscriber is not None
+    session.refresh(subscriber)
+    assert "left-company" in subscriber.tags
+    with signed_in(session) as editor:
+        page = editor.get("/admin/bounces")
+    section = page.text.split("<h2>Departure notices</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "ana@embassy.example" in section

@@ -1,5 +1,6 @@
 """Bounces in the admin area: the latest bounce events (hard and soft, with their reason), spam
-complaints, departure notices (auto-replies saying the reader has left their firm), and inbound
+complaints, departure notices (auto-replies, or a reader's own message, saying the reader has left
+their firm), and inbound
 messages that could not be processed (failed, with their error)."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def bounces_page(request: Request, session: DB, admin: Admin) -> Response:
     departures = session.scalars(
         select(message)
         .where(
-            message.kind == InboundKind.AUTO_REPLY,
+            message.kind.in_((InboundKind.AUTO_REPLY, InboundKind.INQUIRY)),
             message.outcome.startswith(DEPARTURE_OUTCOME, autoescape=True),
         )
         .order_by(*latest)
