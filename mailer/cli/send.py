@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from mailer.cli import exclusive, sending_time
+from mailer.cli import click, sending_time
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
 from mailer.sending import campaigns, readiness
@@ -50,6 +50,18 @@ def _send_test_copies(settings: Settings, issue_slug: str, list_slug: str, test:
         raise typer.Exit(1)
 
 
+def _only_test_copies(*flags: tuple[str, bool]) -> None:
+    """`--test` sends [TEST] copies now, to the addresses given and no one else: an option that
+    chooses the audience or the campaign's timing would be silently ignored, so it is refused
+    (a usage error, exit status 2) naming it. `flags`: (option as typed, whether it was given)."""
+    given = [flag for flag, on in flags if on]
+    if given:
+        raise click.exceptions.UsageError(
+            f"--test sends [TEST] copies now, to the addresses given only: {', '.join(given)} "
+            "would be ignored; leave them out, or send the campaign without --test"
+        )
+
+
 def send(
     issue_slug: str = typer.Argument(..., metavar="SLUG", help="The issue to send."),
     list_slug: str = typer.Option(..., "--list", help="The mailing list."),
@@ -66,7 +78,14 @@ def send(
     ),
 ) -> int | None:
     """Send an issue to a list (and segment), now or at a given time."""
-    exclusive(("--test", bool(test)), ("--at", at is not None))
+    if test:
+        _only_test_copies(
+            ("--segment", segment is not None),
+            ("--where", where is not None),
+            ("--at", at is not None),
+            ("--force-resend", force_resend),
+            ("--no-wait", no_wait),
+        )
     settings = get_settings()
     if test:
         _send_test_copies(settings, issue_slug, list_slug, test)

@@ -81,15 +81,28 @@ def test_answering_no_exits_cleanly_and_creates_nothing(
     assert no_campaign(session) and relay.sink.received == []
 
 
-def test_test_copies_with_a_time_are_a_usage_error_naming_both(
-    session: Session, room: Newsroom, relay: SMTPServer
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--at", (datetime.now(UTC) + timedelta(days=1)).isoformat()],
+        ["--segment", "clients"],
+        ["--where", "tag:client"],
+        ["--force-resend"],
+        ["--no-wait"],
+    ],
+    ids=lambda extra: extra[0],
+)
+def test_test_copies_with_an_audience_or_timing_option_are_a_usage_error_naming_it(
+    session: Session, room: Newsroom, relay: SMTPServer, extra: list[str]
 ) -> None:
-    """Test copies go out at once: `--at` with `--test` was silently ignored."""
-    when = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    """Test copies go out at once to the addresses given: `--at`, a segment, `--force-resend` or
+    `--no-wait` with `--test` were silently ignored."""
     args = ["send", room.issue_slug, "--list", room.list_slug, "--test", "ed@example.org"]
-    result = runner.invoke(app, [*args, "--at", when])
-    assert result.exit_code == 2
-    assert "--test and --at contradict each other" in result.output
+    result = runner.invoke(app, [*args, *extra])
+    assert result.exit_code == 2, result.output
+    assert f"--test sends [TEST] copies now, to the addresses given only: {extra[0]}" in " ".join(
+        result.output.split()
+    )
     assert no_campaign(session) and relay.sink.received == []
 
 
