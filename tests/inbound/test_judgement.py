@@ -306,6 +306,129 @@ def test_a_clients_own_message_whose_subject_begins_like_a_responders_is_an_inqu
     assert got.kind == InboundKind.INQUIRY, got.reason
 
 
+ZENDESK_ACK = (
+    "##- Please type your reply above this line -##\n\n"
+    "Your request (48213) has been received and is being reviewed by our support staff.\n\n"
+    "To add additional comments, reply to this email.\n\n"
+    "This email is a service from Acme Support."
+)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("[Acme Support] Re: Security Chatter — 9 April 2025", ZENDESK_ACK),
+        (
+            "Re: Security Chatter — 9 April 2025",
+            "Dear customer,\n\nThis is an acknowledgement that we have received your request. "
+            "Your ticket number is #4821. Our team will get back to you within one business "
+            "day.\n\nGlobex Helpdesk",
+        ),
+        (
+            "[SUP-1234] Security Chatter",
+            "Your request SUP-1234 has been received. You can follow it at "
+            "https://globex.example/servicedesk/SUP-1234.",
+        ),
+        (
+            "RE: Security Chatter",
+            "Estimado cliente: su solicitud #58213 ha sido recibida y será atendida por "
+            "nuestro equipo de soporte.",
+        ),
+        (
+            "Support Ticket Opened [#781204]",
+            "A request for support has been created and assigned ticket #781204. A "
+            "representative will follow-up with you as soon as possible.",
+        ),
+    ],
+)
+def test_a_help_desks_acknowledgement_without_auto_headers_is_an_auto_reply(
+    subject: str, body: str
+) -> None:
+    raw = reply(
+        from_="Acme Support <support@example.com>",
+        to=REPLY,
+        subject=subject,
+        body=body,
+        headers={"X-Mailer": "Zendesk Mailer"},
+    )
+    got = of(raw, mail_from="support@example.com")
+    assert got.kind == InboundKind.AUTO_REPLY, got.reason
+
+
+PROOFPOINT_DIGEST = (
+    "Hello carmen.diaz21@example.net,\n\n"
+    "The following messages have been quarantined and are being held for you. You can release\n"
+    "messages, block or allow the sender.\n\n"
+    "Quarantined Messages\n"
+    "From                              Subject                                   Score\n"
+    f"briefing@{DOMAIN}    Security Chatter — 9 April 2025            84\n\n"
+    "Release | Release and Allow Sender | Block Sender\n\n"
+    "This digest was generated automatically. Do not reply to this message."
+)
+
+
+@pytest.mark.parametrize(
+    ("from_", "subject", "body"),
+    [
+        (
+            "Proofpoint Essentials <noreply@quarantine.example.com>",
+            "End User Digest: 1 New Message",
+            PROOFPOINT_DIGEST,
+        ),
+        (
+            "Spam Quarantine <quarantine@mx.example.net>",
+            "Spam Quarantine Summary - 2 new messages",
+            "The following messages are held in your spam quarantine and will be deleted "
+            f"after 14 days.\n\nbriefing@{DOMAIN}  Security Chatter — 9 April 2025  "
+            "[Release] [Not Spam]",
+        ),
+        (
+            "Microsoft 365 <quarantine@messaging.microsoft.com>",
+            "Microsoft 365 security: You have messages in quarantine",
+            "Review these messages in quarantine. They will be deleted after 30 days.\n\n"
+            f"Sender: briefing@{DOMAIN}\nSubject: Security Chatter\nRelease | Block Sender",
+        ),
+        (
+            "Mimecast Personal Portal <no-reply@mimecast.example>",
+            "On Hold Digest: 1 message",
+            "The following messages are on hold for you.\n\n"
+            f"briefing@{DOMAIN}  Security Chatter — 9 April 2025  Release | Block | Permit",
+        ),
+    ],
+)
+def test_a_spam_quarantine_digest_is_not_an_inquiry(from_: str, subject: str, body: str) -> None:
+    raw = reply(from_=from_, to=REPLY, subject=subject, body=body)
+    got = of(raw, mail_from=from_.rpartition("<")[2].rstrip(">"))
+    assert got.kind == InboundKind.AUTO_REPLY and "quarantine" in got.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Quarantine",
+            "Fausto, this week's briefing landed in our spam quarantine; I had to release it "
+            "by hand. Could your IT look at it?",
+        ),
+        ("Spam report for your newsletter", "It went to quarantine again; I released it."),
+        (
+            "Fwd: End User Digest: 1 New Message",
+            "Fausto, our filter holds your briefing every week, see below; I release it by "
+            "hand.\n\nThe following messages have been quarantined. Release | Block Sender",
+        ),
+        (
+            "Question",
+            "My ticket #4821 with IT has been opened; meanwhile can you resend the PDF?",
+        ),
+        ("Re: Security Chatter", "We have received your request for the Pemex figures, thanks."),
+    ],
+)
+def test_a_reader_writing_about_quarantine_or_tickets_is_an_inquiry(
+    subject: str, body: str
+) -> None:
+    assert of(reply(from_=CLIENT, to=REPLY, subject=subject, body=body)).kind == InboundKind.INQUIRY
+
+
 def test_a_reader_asking_about_automatic_messages_is_an_inquiry() -> None:
     body = "Is this an automated message? I got it twice. Please check this is an error."
     assert of(client_reply("Re: Security Chatter", body)).kind == InboundKind.INQUIRY

@@ -1,9 +1,10 @@
 """RFC 3834 automatic responses (out-of-office, vacation), and what real responders send instead.
 
 RFC 3834 asks responders to say `Auto-Submitted: auto-replied`; many also (or only) send
-X-Autoreply, X-Autorespond, Precedence, Exchange's inbox-rule headers, or just an "Out of
-office:" / "Respuesta automática:" label before the subject they answer. A bounce often carries
-Auto-Submitted too, so this detector runs after the bounce detectors.
+X-Autoreply, X-Autorespond, Precedence, Exchange's inbox-rule headers, or just an "Out of office:" /
+"Respuesta automática:" label before the subject they answer; help desks' acknowledgements and
+spam quarantines' digests often send no header at all. A bounce often carries Auto-Submitted
+too, so this detector runs after the bounce detectors.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 
 from mailer.inbound.departures import Departure, find_departure
-from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
+from mailer.inbound.detectors.base import PERSONS_SUBJECT, Mail, Verdict, persons_reply
 from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
 
@@ -176,6 +177,60 @@ _LOCALISED_LABEL = _label(
         )
     )
 )
+# Help desks' acknowledgements in the body, whatever the subject (Zendesk keeps the one it
+# answers: "[Acme Support] Re: …"): a request or ticket named by its number has been received
+# or created ("Your request (48213) has been received", "Su solicitud #4821 ha sido recibida"),
+# or "we have received your request" beside a ticket number or a help desk's "reply above this
+# line" marker. Matched on the folded own words.
+_TICKET_NAMED = (
+    r"(?:\(|\[)?\s*(?:#|n[o°º]\.?\s*|number\s*|nummer\s*|numero\s*)?"
+    r"[a-z]{0,10}-?\d{3,}\s*(?:\)|\])?"
+)
+_TICKET_RECEIVED = re.compile(
+    r"\byour (?:support |service )?(?:request|ticket|case|enquiry|inquiry)\s*"
+    + _TICKET_NAMED
+    + r"\s+(?:has been|was|is) (?:received|created|opened|logged|registered|submitted)\b|"
+    r"\b(?:su|tu) (?:solicitud|ticket|caso|consulta|peticion)\s*"
+    + _TICKET_NAMED
+    + r"\s+(?:ha sido|fue) (?:recibid[oa]|cread[oa]|registrad[oa]|abiert[oa])\b|"
+    r"\bvotre (?:demande|ticket|requete|dossier)\s*"
+    + _TICKET_NAMED
+    + r"\s+a (?:bien )?ete (?:recue?|creee?|enregistree?|ouverte?)\b|"
+    r"\bihre? (?:anfrage|ticket|supportanfrage|fall)\s*"
+    + _TICKET_NAMED
+    + r"\s+(?:ist (?:bei uns )?eingegangen|wurde (?:erstellt|empfangen|registriert|eroffnet))\b|"
+    r"\bsua (?:solicitacao|requisicao|chamado)\s*"
+    + _TICKET_NAMED
+    + r"\s+foi (?:recebid[oa]|criad[oa]|registrad[oa]|abert[oa])\b"
+)
+_TICKET_THANKS = re.compile(
+    r"\bwe(?: have|'ve)? (?:successfully )?received your (?:support )?(?:request|ticket|"
+    r"enquiry|inquiry)\b|\b(?:your|a) (?:support )?(?:request|ticket|case)(?: for support)? "
+    r"has been (?:received|created|opened|logged)\b"
+)
+_TICKET_MARK = re.compile(
+    r"\b(?:ticket|request|reference|incident)(?: (?:number|no\.?|id|#))?(?: is)?:?\s*"
+    r"#?[a-z]{0,10}-?\d{3,}\b|##- ?please type your reply above this line|"
+    r"please (?:reply|respond|type your (?:reply|response)) above this line"
+)
+# Spam-quarantine digests (Proofpoint's "End User Digest", "Spam Quarantine Summary",
+# Mimecast's "On Hold Digest", Microsoft's "You have messages in quarantine"), which a reader's
+# forwarding rule may send to us: the subject is the digest's (not a person's "Fwd:" of it), and
+# its words speak of quarantined messages to release, without asking anything.
+_QUARANTINE_SUBJECT = re.compile(
+    _TAG + r"(?:[\w.-]+(?: \d+)?(?: security)?: )?(?:(?:(?:end user|spam|junk|junk mail|"
+    r"quarantine|spam quarantine|message quarantine|held messages?|on hold) (?:digest|summary|"
+    r"notification)|quarantine (?:report|notice))(?:$|\s*[:(\u2013\u2014-]|\s(?:for|\d))|"
+    r"you have (?:\d+ )?(?:new )?messages? (?:held )?in quarantine\b|"
+    r"(?:\d+ )?(?:new )?messages? (?:held|waiting) in (?:your )?quarantine\b)"
+)
+_QUARANTINE_WORDS = re.compile(
+    r"\bquarantin|\bcuarentena\b|\bquarantane\b|\bquarentena\b|\bon hold\b|\bheld for you\b"
+)
+_QUARANTINE_ACTION = re.compile(
+    r"\brelease\b|\bblock sender\b|\ballow sender\b|\bnot spam\b|\bliberar\b|\bfreigeben\b|"
+    r"\bliberer\b"
+)
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 
@@ -229,7 +284,7 @@ def _subject_label(subject: str, plain: str, *, whole: bool) -> str | None:
 def _by_words(mail: Mail) -> str | None:
     """A responder known by its words alone (no header says so): the subject's label or
     statement with a body that does not ask the partner anything, a help desk's
-    acknowledgement, a challenge-response filter's request.
+    acknowledgement, a spam quarantine's digest, a challenge-response filter's request.
 
     A person's reply ("Re:" and a mail client's quoting) is never one: its subject is the
     subject it answers (a newsletter titled "Out of office: new remote-work rules", say), and a
@@ -247,7 +302,20 @@ def _by_words(mail: Mail) -> str | None:
         return f"subject {mail.subject!r}"
     if _SAYS_AUTOMATED.search(fold(own[:600])):
         return "the message says it is an automatic response"
+    if _TICKET_RECEIVED.search(words) or (
+        _TICKET_THANKS.search(words) and _TICKET_MARK.search(words)
+    ):
+        return "a help desk acknowledges a request"
+    # A digest's list of messages reads like a quoted header block: its whole text is read.
     text = fold(mail.text[:3000])
+    if (
+        _QUARANTINE_SUBJECT.match(fold(mail.subject))
+        and not PERSONS_SUBJECT.match(mail.subject)
+        and not _ASKS.search(words)
+        and _QUARANTINE_WORDS.search(text)
+        and _QUARANTINE_ACTION.search(text)
+    ):
+        return "a spam quarantine's digest"
     if _CHALLENGE_VENDOR.search(text) and _CHALLENGE_ASK.search(text):
         return "a challenge-response filter asks the sender to verify"
     return None
