@@ -215,6 +215,220 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
     assert of(raw).kind == InboundKind.AUTO_REPLY
 
 
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # Outlook's label and the subject it answers, with no header left by the gateway
+        (
+            "Réponse automatique : Security Chatter — 9 April 2025",
+            "Bonjour,\n\nJe suis absent du bureau jusqu'au 18 avril inclus. Je traiterai votre "
+            "message à mon retour.\n\nCordialement,\nRicardo Díaz",
+        ),
+        (
+            "Respuesta automática: Security Chatter — 9 April 2025",
+            "Gracias por su correo. Me encuentro fuera de la oficina hasta el lunes 14 de abril "
+            "con acceso limitado al correo. Para asuntos urgentes contacte a "
+            "asistencia@example.org.",
+        ),
+        ("Out of Office AutoReply: Security Chatter", "I am out of the office until Monday."),
+        ("[Auto-Reply] Security Chatter — 9 April 2025", "Back on Monday 14 April."),
+        ("【自動返信】Security Chatter", "4月14日まで出張のため不在にしております。"),
+        # words people use too, in a label's place, over a responder's notice
+        (
+            "Abwesenheit: Security Chatter — 9 April 2025",
+            "Vielen Dank für Ihre Nachricht. Ich bin bis zum 22. April nicht im Büro. In "
+            "dringenden Fällen wenden Sie sich bitte an zentrale@example.de.",
+        ),
+        ("Fuori ufficio: Security Chatter", "Sono fuori ufficio fino al 22 aprile."),
+        (
+            "Carmen Lopez/MEX/Example is out of the office.",
+            "I will be out of the office starting 09/04/2025 and will not return until "
+            "16/04/2025.\n\nI will respond to your message when I return.",
+        ),
+    ],
+)
+def test_a_responders_label_in_a_labels_place_is_an_auto_reply_without_headers(
+    subject: str, body: str
+) -> None:
+    raw = reply(from_=CLIENT, to=REPLY, subject=subject, body=body)
+    assert of(raw).kind == InboundKind.AUTO_REPLY
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # the responder's words go on in prose: a person's own subject
+        (
+            "Out of office next week - can we meet today?",
+            "Fausto, I'm away next week; could we have a quick call today about the Jalisco "
+            "item?\n\nPaula",
+        ),
+        (
+            "Away from the office next week — call today?",
+            "Fausto, I'm travelling from Monday. Could we do 20 minutes today on the Jalisco "
+            "item?\n\nRicardo",
+        ),
+        (
+            "Abwesenheit im Mai – Termin vorher möglich?",
+            "Hallo Herr Carbajal, ich bin im Mai vier Wochen nicht erreichbar. Können wir "
+            "vorher über die Lage in Jalisco sprechen?\n\nBeste Grüße\nLuis Sánchez",
+        ),
+        (
+            "Fuera de la oficina la próxima semana: ¿hablamos hoy?",
+            "Fausto, la próxima semana estoy de viaje. ¿Podemos hablar hoy sobre la nota de "
+            "Jalisco?\n\nCarmen",
+        ),
+        (
+            "Automatic reply rules for our team - and a question on Cancun",
+            "Fausto, two things: our IT set up automatic reply rules that may answer your "
+            "briefing, sorry. And is Cancún safe for a team offsite in June?\n\nAndrés",
+        ),
+        ("Afwezig volgende week, kunnen we vandaag bellen", "Fausto, schikt 15.00 uur?"),
+        ("I am out of the office next week - can we meet?", "Thursday at 10 works for me."),
+        # a label's place, but the body asks the partner something
+        (
+            "Out of office: quick call before I leave?",
+            "Fausto, I'm off from Monday. Could we talk today about Pemex?",
+        ),
+        # a label's place, words people use too, and no responder's notice under them
+        (
+            "Away from the office – notes on Jalisco",
+            "Fausto, I'll be away next week, so here are my thoughts on the Jalisco item now: "
+            "the governor's plan leaves the ports out.\n\nPaula",
+        ),
+    ],
+)
+def test_a_clients_own_message_whose_subject_begins_like_a_responders_is_an_inquiry(
+    subject: str, body: str
+) -> None:
+    raw = reply(from_=CLIENT, to=f"Fausto Carbajal Glass <{REPLY}>", subject=subject, body=body)
+    got = of(raw)
+    assert got.kind == InboundKind.INQUIRY, got.reason
+
+
+ZENDESK_ACK = (
+    "##- Please type your reply above this line -##\n\n"
+    "Your request (48213) has been received and is being reviewed by our support staff.\n\n"
+    "To add additional comments, reply to this email.\n\n"
+    "This email is a service from Acme Support."
+)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("[Acme Support] Re: Security Chatter — 9 April 2025", ZENDESK_ACK),
+        (
+            "Re: Security Chatter — 9 April 2025",
+            "Dear customer,\n\nThis is an acknowledgement that we have received your request. "
+            "Your ticket number is #4821. Our team will get back to you within one business "
+            "day.\n\nGlobex Helpdesk",
+        ),
+        (
+            "[SUP-1234] Security Chatter",
+            "Your request SUP-1234 has been received. You can follow it at "
+            "https://globex.example/servicedesk/SUP-1234.",
+        ),
+        (
+            "RE: Security Chatter",
+            "Estimado cliente: su solicitud #58213 ha sido recibida y será atendida por "
+            "nuestro equipo de soporte.",
+        ),
+        (
+            "Support Ticket Opened [#781204]",
+            "A request for support has been created and assigned ticket #781204. A "
+            "representative will follow-up with you as soon as possible.",
+        ),
+    ],
+)
+def test_a_help_desks_acknowledgement_without_auto_headers_is_an_auto_reply(
+    subject: str, body: str
+) -> None:
+    raw = reply(
+        from_="Acme Support <support@example.com>",
+        to=REPLY,
+        subject=subject,
+        body=body,
+        headers={"X-Mailer": "Zendesk Mailer"},
+    )
+    got = of(raw, mail_from="support@example.com")
+    assert got.kind == InboundKind.AUTO_REPLY, got.reason
+
+
+PROOFPOINT_DIGEST = (
+    "Hello carmen.diaz21@example.net,\n\n"
+    "The following messages have been quarantined and are being held for you. You can release\n"
+    "messages, block or allow the sender.\n\n"
+    "Quarantined Messages\n"
+    "From                              Subject                                   Score\n"
+    f"briefing@{DOMAIN}    Security Chatter — 9 April 2025            84\n\n"
+    "Release | Release and Allow Sender | Block Sender\n\n"
+    "This digest was generated automatically. Do not reply to this message."
+)
+
+
+@pytest.mark.parametrize(
+    ("from_", "subject", "body"),
+    [
+        (
+            "Proofpoint Essentials <noreply@quarantine.example.com>",
+            "End User Digest: 1 New Message",
+            PROOFPOINT_DIGEST,
+        ),
+        (
+            "Spam Quarantine <quarantine@mx.example.net>",
+            "Spam Quarantine Summary - 2 new messages",
+            "The following messages are held in your spam quarantine and will be deleted "
+            f"after 14 days.\n\nbriefing@{DOMAIN}  Security Chatter — 9 April 2025  "
+            "[Release] [Not Spam]",
+        ),
+        (
+            "Microsoft 365 <quarantine@messaging.microsoft.com>",
+            "Microsoft 365 security: You have messages in quarantine",
+            "Review these messages in quarantine. They will be deleted after 30 days.\n\n"
+            f"Sender: briefing@{DOMAIN}\nSubject: Security Chatter\nRelease | Block Sender",
+        ),
+        (
+            "Mimecast Personal Portal <no-reply@mimecast.example>",
+            "On Hold Digest: 1 message",
+            "The following messages are on hold for you.\n\n"
+            f"briefing@{DOMAIN}  Security Chatter — 9 April 2025  Release | Block | Permit",
+        ),
+    ],
+)
+def test_a_spam_quarantine_digest_is_not_an_inquiry(from_: str, subject: str, body: str) -> None:
+    raw = reply(from_=from_, to=REPLY, subject=subject, body=body)
+    got = of(raw, mail_from=from_.rpartition("<")[2].rstrip(">"))
+    assert got.kind == InboundKind.AUTO_REPLY and "quarantine" in got.reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Quarantine",
+            "Fausto, this week's briefing landed in our spam quarantine; I had to release it "
+            "by hand. Could your IT look at it?",
+        ),
+        ("Spam report for your newsletter", "It went to quarantine again; I released it."),
+        (
+            "Fwd: End User Digest: 1 New Message",
+            "Fausto, our filter holds your briefing every week, see below; I release it by "
+            "hand.\n\nThe following messages have been quarantined. Release | Block Sender",
+        ),
+        (
+            "Question",
+            "My ticket #4821 with IT has been opened; meanwhile can you resend the PDF?",
+        ),
+        ("Re: Security Chatter", "We have received your request for the Pemex figures, thanks."),
+    ],
+)
+def test_a_reader_writing_about_quarantine_or_tickets_is_an_inquiry(
+    subject: str, body: str
+) -> None:
+    assert of(reply(from_=CLIENT, to=REPLY, subject=subject, body=body)).kind == InboundKind.INQUIRY
+
+
 def test_a_reader_asking_about_automatic_messages_is_an_inquiry() -> None:
     body = "Is this an automated message? I got it twice. Please check this is an error."
     assert of(client_reply("Re: Security Chatter", body)).kind == InboundKind.INQUIRY

@@ -1,9 +1,10 @@
 """RFC 3834 automatic responses (out-of-office, vacation), and what real responders send instead.
 
 RFC 3834 asks responders to say `Auto-Submitted: auto-replied`; many also (or only) send
-X-Autoreply, X-Autorespond, Precedence, Exchange's inbox-rule headers, or just an "Out of office" /
-"Respuesta automática" subject. A bounce often carries Auto-Submitted too, so this detector runs
-after the bounce detectors.
+X-Autoreply, X-Autorespond, Precedence, Exchange's inbox-rule headers, or just an "Out of office:" /
+"Respuesta automática:" label before the subject they answer; help desks' acknowledgements and
+spam quarantines' digests often send no header at all. A bounce often carries Auto-Submitted
+too, so this detector runs after the bounce detectors.
 """
 
 from __future__ import annotations
@@ -11,34 +12,87 @@ from __future__ import annotations
 import re
 
 from mailer.inbound.departures import Departure, find_departure
-from mailer.inbound.detectors.base import Mail, Verdict, persons_reply
+from mailer.inbound.detectors.base import PERSONS_SUBJECT, Mail, Verdict, persons_reply
 from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
 
 # Matched on the subject folded by `fold` (lower case, no accents, punctuation kept), a reply's
-# "Re:" removed first. Labels that responders put before the subject they answer, after any
-# bracketed tag a gateway adds ("[EXTERNAL] Out of office: …").
+# "Re:" removed first. A responder's label is the first thing in its subject, after any
+# bracketed tag a gateway adds ("[EXTERNAL] Out of office: …"), and is followed by a separator
+# and the subject it answers ("Automatic reply: Security Chatter"), by a return date ("Ausente
+# hasta el 20"), or by nothing; or it is bracketed itself ("[Auto-Reply] …", "【自動返信】…").
+# A person's subject goes on in prose after the same words ("Out of office next week - can we
+# meet today?", "Abwesenheit im Mai", "Automatic reply rules for our team"): not a label.
 _TAG = r"^(?:\[[^]]*\]\s*)?"
-_AUTO_SUBJECT = re.compile(
-    _TAG + r"(?:out of (?:the )?office|automatic reply|auto(?:matic)?[ -]?repl(?:y|ied)|"
-    r"autoresponse|auto[ -]?response|autorespuesta|away from (?:the )?office|vacation reply|"
-    r"respuesta automatica|fuera de (?:la )?oficina|reponse automatique|abwesenheit|"
-    r"automatische antwort|resposta automatica|risposta automatica|fuori ufficio)"
+_LABEL_END = r"\s*(?:$|[:\u2013\u2014|(]|-(?:\s|$)|\s(?:hasta|until|till|through|jusqu|bis|fino)\b)"
+_BRACKETS = {"[": "]", "(": ")", "\u3010": "\u3011", "<": ">"}
+
+
+def _label(words: str) -> re.Pattern[str]:
+    """A responder's label `words`: first and followed by a separator, or bracketed alone."""
+    opening = re.escape("".join(_BRACKETS))
+    closing = re.escape("".join(_BRACKETS.values()))
+    return re.compile(rf"{_TAG}(?:(?:{words}){_LABEL_END}|[{opening}]\s*(?:{words})\s*[{closing}])")
+
+
+# Labels that say the answer is automatic, only a responder's in that place.
+_AUTO_LABEL = _label(
+    r"(?:out of (?:the )?office\s+)?(?:automatic reply|auto(?:matic)?[ -]?repl(?:y|ied)|"
+    r"auto[ -]?respon(?:se|der)|autorespuesta|vacation reply|respuesta automatica|"
+    r"reponse automatique|abwesenheitsnotiz|automatische antwort|resposta automatica|"
+    r"risposta automatica)"
 )
-# Words that also begin people's subjects ("Absence of Peru coverage", "Ausencia de datos sobre
-# Colombia"): a responder's label only as the whole subject, before a colon or dash ("Absence:
-# …", "De vacaciones - …") or before a return date ("Ausente hasta el 20").
-_AUTO_SUBJECT_WORD = re.compile(
-    _TAG + r"(?:absence|ausencia|ausente|de vacaciones|on vacation|on holiday|i am away|"
-    r"i'm away|estoy de vacaciones)\s*(?:$|[:\-\u2013\u2014(]|\s(?:hasta|until|till|jusqu|bis)\b)"
+# Words that also begin people's own subjects ("Out of office next week", "Absence of Peru
+# coverage", "Fuera de la oficina la próxima semana"): a label only in a label's place, and
+# only with a body that reads as a responder's notice (`_NOTICE`).
+_AWAY_LABEL = _label(
+    r"out of (?:the )?office|away from (?:the )?office|fuera de (?:la )?oficina|abwesenheit|"
+    r"abwesend|fuori ufficio|absence|absent|ausencia|ausente|de vacaciones|on vacation|"
+    r"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig"
 )
-# What a responder says of its owner: Lotus Notes/Domino's "Jane Doe/NY/Acme is out of the
-# office.", and the same in Spanish, French and German.
+# What a responder says of its owner, as the whole subject (with a return date at most):
+# Lotus Notes/Domino's "Jane Doe/NY/Acme is out of the office.", and the same in Spanish,
+# French and German. Matched on the `normalise`d subject; like `_AWAY_LABEL`, it needs a notice.
 _AWAY_STATEMENT = re.compile(
-    r"\b(?:is|am|are) (?:currently )?out of (?:the )?office\b|"
-    r"\best (?:absente?|en conges) |\bist (?:nicht im buro|abwesend|ausser haus)\b|"
-    r"\besta (?:fuera de la oficina|ausente|de vacaciones)\b"
+    r"\b(?:is|am|are) (?:currently )?out of (?:the )?office|"
+    r"\best (?:absente?|en conges)|\bist (?:nicht im buro|abwesend|ausser haus)|"
+    r"\besta (?:fuera de la oficina|ausente|de vacaciones)"
 )
+_STATEMENT_TAIL = re.compile(
+    r"\s*(?:(?:until|till|through|from|returning|back|hasta|desde|jusqu|du|bis|vom|ab)\b.*)?"
+)
+# A responder's notice, in the message's own words: thanks for the message, a return, limited
+# access, whom to ask meanwhile (English, Spanish, French, German, Italian, Portuguese).
+_NOTICE = re.compile(
+    r"\bthanks? (?:you )?for your (?:e-?mail|message)\b|"
+    r"\b(?:gracias|muchas gracias) por su (?:correo|mensaje|e-?mail)\b|"
+    r"\bmerci (?:pour|de) votre (?:message|e-?mail|courriel)\b|"
+    r"\b(?:vielen )?dank fur ihre (?:nachricht|e-?mail|mail)\b|"
+    r"\bgrazie per (?:il suo|la sua|il vostro) (?:messaggio|e-?mail)\b|"
+    r"\bobrigad[oa] (?:pela sua|por sua) (?:mensagem|e-?mail)\b|"
+    r"\b(?:upon|on|after) my return\b|\bwhen i (?:return|am back|get back)\b|"
+    r"\b(?:i will|i'll|i shall) (?:be )?(?:back|return|returning)\b|"
+    r"\b(?:will not|won't) (?:be )?(?:back|return)\b|\bback (?:on|in the office)\b|"
+    r"\b(?:am|be|i'm) (?:currently )?(?:out of (?:the )?office|out|away|on (?:annual |parental )?"
+    r"(?:leave|vacation|holiday)|travell?ing|absent)\b[^.?!\n]{0,40}\b(?:until|till|through|"
+    r"returning|and will)\b|"
+    r"\b(?:limited|no|without) access to (?:my )?e-?mail\b|\bfor urgent (?:matters|issues|"
+    r"requests|enquiries|inquiries|questions)\b|\bif (?:this|it|your (?:message|matter)) is "
+    r"urgent\b|\bin (?:case of )?(?:an )?(?:urgent cases?|urgency|emergency)\b|"
+    r"\b(?:estoy|me encuentro|estare|estaremos) (?:fuera|ausente|de vacaciones)\b[^.?!\n]{0,40}"
+    r"\bhasta\b|\ba mi (?:regreso|vuelta)\b|\bacceso limitado\b|\b(?:para )?asuntos urgentes\b|"
+    r"\ben caso de urgencia\b|"
+    r"\bje (?:suis|serai) (?:absente?|en conges|en deplacement)\b|\ba mon retour\b|"
+    r"\bacces limite\b|\b(?:pour toute|en cas d') ?urgence\b|"
+    r"\bich bin (?:bis|vom|ab|derzeit|zur zeit|momentan)\b|\bnach meiner ruckkehr\b|"
+    r"\bin dringenden fallen\b|\bbin ich (?:wieder )?(?:erreichbar|im buro|zuruck)\b|"
+    r"\bsono (?:fuori ufficio|assente|in ferie)\b|\bal mio rientro\b|\bper urgenze\b|"
+    r"\bestou (?:fora do escritorio|ausente|de ferias)\b|\bao meu retorno\b"
+)
+# A person asks the partner something; a responder states. A question mark in the message's own
+# words (not in a link) tells them apart when only the subject says "automatic".
+_ASKS = re.compile(r"[\w)]\s*[?\uff1f]|[\u00bf]")
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 # Help desks' acknowledgements: Freshdesk's "Ticket Received - …", "Request received: …",
 # "Case #00123 has been created" (a case without a number is a lawyer's word).
 _TICKET_SUBJECT = re.compile(
@@ -79,48 +133,103 @@ _SAYS_AUTOMATED = re.compile(
     r"\besta e uma (?:resposta|mensagem) automatica\b"
 )
 # Mail clients' own "Automatic reply:" in other languages (Outlook's localised prefixes and
-# the usual vacation subjects), matched after `normalise` (so written here as it leaves it).
-_LOCALISED_SUBJECTS = tuple(
-    normalise(words)
-    for words in (
-        "Automatisch antwoord",
-        "Afwezig",
-        "Automatiskt svar",
-        "Automatisk svar",
-        "Autosvar",
-        "Automaattinen vastaus",
-        "Odpowiedź automatyczna",
-        "Automatyczna odpowiedź",
-        "Automatická odpověď",
-        "Automatikus válasz",
-        "Otomatik yanıt",
-        "Автоматический ответ",
-        "Автоответ",
-        "自動応答",
-        "自動返信",
-        "不在通知",
-        "自动回复",
-        "自動回覆",
-        "자동 회신",
-        "자동 응답",
-        "自动答复",
-        "Αυτόματη απάντηση",
-        "תשובה אוטומטית",
-        "رد تلقائي",
-        "Balasan otomatis",
-        "Trả lời tự động",
-        "Răspuns automat",
-        "Automatski odgovor",
-        "Automatická odpoveď",
-        "Samodejni odgovor",
-        "Автоматична відповідь",
-        "Автовідповідь",
-        "Автоматичен отговор",
-        "Automātiskā atbilde",
-        "Automatinis atsakymas",
-        "Automaatne vastus",
-        "ตอบกลับอัตโนมัติ",
+# the usual vacation subjects), labels like `_AUTO_LABEL`, matched on the folded subject.
+_LOCALISED_LABEL = _label(
+    "|".join(
+        re.escape(fold(words))
+        for words in (
+            "Automatisch antwoord",
+            "Automatiskt svar",
+            "Automatisk svar",
+            "Autosvar",
+            "Automaattinen vastaus",
+            "Odpowiedź automatyczna",
+            "Automatyczna odpowiedź",
+            "Automatická odpověď",
+            "Automatikus válasz",
+            "Otomatik yanıt",
+            "Автоматический ответ",
+            "Автоответ",
+            "自動応答",
+            "自動返信",
+            "不在通知",
+            "自动回复",
+            "自動回覆",
+            "자동 회신",
+            "자동 응답",
+            "自动答复",
+            "Αυτόματη απάντηση",
+            "תשובה אוטומטית",
+            "رد تلقائي",
+            "Balasan otomatis",
+            "Trả lời tự động",
+            "Răspuns automat",
+            "Automatski odgovor",
+            "Automatická odpoveď",
+            "Samodejni odgovor",
+            "Автоматична відповідь",
+            "Автовідповідь",
+            "Автоматичен отговор",
+            "Automātiskā atbilde",
+            "Automatinis atsakymas",
+            "Automaatne vastus",
+            "ตอบกลับอัตโนมัติ",
+        )
     )
+)
+# Help desks' acknowledgements in the body, whatever the subject (Zendesk keeps the one it
+# answers: "[Acme Support] Re: …"): a request or ticket named by its number has been received
+# or created ("Your request (48213) has been received", "Su solicitud #4821 ha sido recibida"),
+# or "we have received your request" beside a ticket number or a help desk's "reply above this
+# line" marker. Matched on the folded own words.
+_TICKET_NAMED = (
+    r"(?:\(|\[)?\s*(?:#|n[o°º]\.?\s*|number\s*|nummer\s*|numero\s*)?"
+    r"[a-z]{0,10}-?\d{3,}\s*(?:\)|\])?"
+)
+_TICKET_RECEIVED = re.compile(
+    r"\byour (?:support |service )?(?:request|ticket|case|enquiry|inquiry)\s*"
+    + _TICKET_NAMED
+    + r"\s+(?:has been|was|is) (?:received|created|opened|logged|registered|submitted)\b|"
+    r"\b(?:su|tu) (?:solicitud|ticket|caso|consulta|peticion)\s*"
+    + _TICKET_NAMED
+    + r"\s+(?:ha sido|fue) (?:recibid[oa]|cread[oa]|registrad[oa]|abiert[oa])\b|"
+    r"\bvotre (?:demande|ticket|requete|dossier)\s*"
+    + _TICKET_NAMED
+    + r"\s+a (?:bien )?ete (?:recue?|creee?|enregistree?|ouverte?)\b|"
+    r"\bihre? (?:anfrage|ticket|supportanfrage|fall)\s*"
+    + _TICKET_NAMED
+    + r"\s+(?:ist (?:bei uns )?eingegangen|wurde (?:erstellt|empfangen|registriert|eroffnet))\b|"
+    r"\bsua (?:solicitacao|requisicao|chamado)\s*"
+    + _TICKET_NAMED
+    + r"\s+foi (?:recebid[oa]|criad[oa]|registrad[oa]|abert[oa])\b"
+)
+_TICKET_THANKS = re.compile(
+    r"\bwe(?: have|'ve)? (?:successfully )?received your (?:support )?(?:request|ticket|"
+    r"enquiry|inquiry)\b|\b(?:your|a) (?:support )?(?:request|ticket|case)(?: for support)? "
+    r"has been (?:received|created|opened|logged)\b"
+)
+_TICKET_MARK = re.compile(
+    r"\b(?:ticket|request|reference|incident)(?: (?:number|no\.?|id|#))?(?: is)?:?\s*"
+    r"#?[a-z]{0,10}-?\d{3,}\b|##- ?please type your reply above this line|"
+    r"please (?:reply|respond|type your (?:reply|response)) above this line"
+)
+# Spam-quarantine digests (Proofpoint's "End User Digest", "Spam Quarantine Summary",
+# Mimecast's "On Hold Digest", Microsoft's "You have messages in quarantine"), which a reader's
+# forwarding rule may send to us: the subject is the digest's (not a person's "Fwd:" of it), and
+# its words speak of quarantined messages to release, without asking anything.
+_QUARANTINE_SUBJECT = re.compile(
+    _TAG + r"(?:[\w.-]+(?: \d+)?(?: security)?: )?(?:(?:(?:end user|spam|junk|junk mail|"
+    r"quarantine|spam quarantine|message quarantine|held messages?|on hold) (?:digest|summary|"
+    r"notification)|quarantine (?:report|notice))(?:$|\s*[:(\u2013\u2014-]|\s(?:for|\d))|"
+    r"you have (?:\d+ )?(?:new )?messages? (?:held )?in quarantine\b|"
+    r"(?:\d+ )?(?:new )?messages? (?:held|waiting) in (?:your )?quarantine\b)"
+)
+_QUARANTINE_WORDS = re.compile(
+    r"\bquarantin|\bcuarentena\b|\bquarantane\b|\bquarentena\b|\bon hold\b|\bheld for you\b"
+)
+_QUARANTINE_ACTION = re.compile(
+    r"\brelease\b|\bblock sender\b|\ballow sender\b|\bnot spam\b|\bliberar\b|\bfreigeben\b|"
+    r"\bliberer\b"
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
@@ -147,39 +256,67 @@ def why(mail: Mail) -> str | None:
     return _by_words(mail)
 
 
-def _labelled(subject: str, plain: str, *, whole: bool) -> bool:
-    """The subject is a responder's label or statement (`subject` folded, `plain` normalised).
+def _subject_label(subject: str, plain: str, *, whole: bool) -> str | None:
+    """What the subject says of its sender (`subject` folded, `plain` normalised): "auto", a
+    label only responders use in that place ("Automatic reply: …", "Ticket received - …");
+    "away", words people use too, in a label's place ("Out of office: …", "Jane Doe/NY/Acme is
+    out of the office."); None, a person's subject.
 
     `whole`: the subject was a reply ("Re: …"), and responders put their label first
     ("Automatic reply: RE: …"); after "Re:" only the label alone counts ("RE: Out of the
     Office"), since "Re: Out of office: new remote-work rules" answers an issue with that title.
     """
-    for rule in (_AUTO_SUBJECT, _AUTO_SUBJECT_WORD, _TICKET_SUBJECT):
+    for rule, strength in (
+        (_AUTO_LABEL, "auto"),
+        (_LOCALISED_LABEL, "auto"),
+        (_TICKET_SUBJECT, "auto"),
+        (_AWAY_LABEL, "away"),
+    ):
         found = rule.match(subject)
         if found and not (whole and subject[found.end() :].strip(" .!:-")):
-            return True
+            return strength
     away = _AWAY_STATEMENT.search(plain)
-    if away and not (whole and plain[away.end() :].strip()):
-        return True
-    return plain in _LOCALISED_SUBJECTS if whole else plain.startswith(_LOCALISED_SUBJECTS)
+    if away and _STATEMENT_TAIL.fullmatch(plain[away.end() :]):
+        return None if whole and plain[away.end() :].strip() else "away"
+    return None
 
 
 def _by_words(mail: Mail) -> str | None:
     """A responder known by its words alone (no header says so): the subject's label or
-    statement, a help desk's acknowledgement, a challenge-response filter's request.
+    statement with a body that does not ask the partner anything, a help desk's
+    acknowledgement, a spam quarantine's digest, a challenge-response filter's request.
 
     A person's reply ("Re:" and a mail client's quoting) is never one: its subject is the
     subject it answers (a newsletter titled "Out of office: new remote-work rules", say), and a
-    responder does not quote. When in doubt the message reaches the partner."""
+    responder does not quote. Nor is a person's new message whose subject begins with a
+    responder's words: they are a label only in a label's place, words people also write ("Out
+    of office: …") only over a responder's notice, and a question to the partner ("could we
+    meet today?") is a person's. When in doubt the message reaches the partner."""
     if persons_reply(mail):
         return None
+    own = reply_text(body_text(mail.msg))
+    words = fold(_LINK.sub(" ", own[:3000]))
     stripped = REPLY_PREFIX.sub("", mail.subject)
-    if _labelled(fold(stripped), normalise(stripped), whole=stripped != mail.subject):
+    label = _subject_label(fold(stripped), normalise(stripped), whole=stripped != mail.subject)
+    if label and not _ASKS.search(words) and (label == "auto" or _NOTICE.search(words)):
         return f"subject {mail.subject!r}"
-    if _SAYS_AUTOMATED.search(fold(reply_text(body_text(mail.msg))[:600])):
+    if _SAYS_AUTOMATED.search(fold(own[:600])):
         return "the message says it is an automatic response"
-    own = fold(mail.text[:3000])
-    if _CHALLENGE_VENDOR.search(own) and _CHALLENGE_ASK.search(own):
+    if _TICKET_RECEIVED.search(words) or (
+        _TICKET_THANKS.search(words) and _TICKET_MARK.search(words)
+    ):
+        return "a help desk acknowledges a request"
+    # A digest's list of messages reads like a quoted header block: its whole text is read.
+    text = fold(mail.text[:3000])
+    if (
+        _QUARANTINE_SUBJECT.match(fold(mail.subject))
+        and not PERSONS_SUBJECT.match(mail.subject)
+        and not _ASKS.search(words)
+        and _QUARANTINE_WORDS.search(text)
+        and _QUARANTINE_ACTION.search(text)
+    ):
+        return "a spam quarantine's digest"
+    if _CHALLENGE_VENDOR.search(text) and _CHALLENGE_ASK.search(text):
         return "a challenge-response filter asks the sender to verify"
     return None
 
