@@ -53,17 +53,25 @@ def our_recipient(msg: Message, domain: str | None) -> tuple[str, str] | None:
     return None
 
 
-# Quote headers email-reply-parser (English only) does not know, and Outlook's separators.
+# Quote headers email-reply-parser (English only) does not know, and Outlook's separators, in
+# the readers' languages: English, Spanish, French, German, Portuguese, Italian and Dutch.
+_WROTE_WORDS = (
+    r"escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef"
+    r"|het volgende geschreven"  # Apple Mail in Dutch: "Op <date> heeft <name> het volgende …:"
+)
 QUOTE_START = re.compile(
     r"^(?:\s*>?\s*)(?:"
-    r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht)"
+    r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht"
+    r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht)"
     r"\s*-{2,}"
     r"|_{10,}"
-    r"|(?:from|de|von)\s*:\s.+"  # Outlook header block: "De: Fulano <...>"
-    r"|.*\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef)\s*:\s*$"
+    r"|(?:from|de|von|van|da)\s*:\s.+"  # Outlook header block: "De : Fulano <...>", "Van: …"
+    rf"|.*\b(?:{_WROTE_WORDS})\s*:\s*$"
     # Gmail in German, Dutch…: "Am <date> schrieb <name> <<address>>:", or cut at the address
     r"|(?:am|op|on|el|le|il|em)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3|ha scritto"
-    r"|escreveu)\b.{0,200}(?:>:|<)\s*$"
+    r"|escreveu|a \u00e9crit)\b.{0,200}(?:>:|<)\s*$"
+    # Thunderbird in German and Dutch: "Am 09.04.25 um 06:40 schrieb Fausto Carbajal Glass:"
+    r"|(?:am|op)\s.{0,60}\d.{0,200}\b(?:schrieb|schreef)\s.{1,200}:\s*$"
     r")",
     re.I,
 )
@@ -212,10 +220,8 @@ def attachment_bytes(part: EmailMessage) -> bytes:
 # The start of a mail client's "On <date>, <who> wrote:" line, in the languages QUOTE_START
 # knows: Gmail wraps a long one ("On Wed, Apr 9, 2025 at 10:00 AM Fausto Carbajal Glass <" then
 # "reply+…@news.example.com> wrote:"), so its first lines are not the reader's words either.
-_ATTRIBUTION_START = re.compile(r"^\s*(?:on|el|le|am)\s+\S", re.I)
-_WROTE = re.compile(
-    r"\b(?:escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef)\s*:\s*$", re.I
-)
+_ATTRIBUTION_START = re.compile(r"^\s*(?:on|el|le|am|em|il|op)\s+\S", re.I)
+_WROTE = re.compile(rf"\b(?:{_WROTE_WORDS})\s*:\s*$", re.I)
 
 
 def _wrapped_attribution(kept: list[str], end: str) -> int:

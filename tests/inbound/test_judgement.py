@@ -1,5 +1,6 @@
 """Classification of inbound mail, as a pure function of bytes and envelope: bounces with their
-status codes, auto-replies, unsubscribe requests in English and Spanish, inquiries, loops."""
+status codes, auto-replies, unsubscribe requests (English, Spanish, French, German, Portuguese,
+Italian, Dutch), inquiries, loops."""
 
 from __future__ import annotations
 
@@ -556,6 +557,31 @@ def test_reply_text_trims_quotes_in_english_spanish_and_outlook() -> None:
     assert reply_text(outlook) == "Call me."
     outlook_es = "Llámame.\n\nDe: Security Chatter <briefing@news.example.com>\nEnviado: ayer\n"
     assert reply_text(outlook_es) == "Llámame."
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"Van: Fausto Carbajal Glass <{REPLY}>\nVerzonden: woensdag 9 april 2025 08:00",
+        f"Da: Fausto Carbajal Glass <{REPLY}>\nInviato: mercoledì 9 aprile 2025 08:00",
+        f"De : Fausto Carbajal Glass <{REPLY}>\nEnvoyé : mercredi 9 avril 2025 08:00",
+        "-----Messaggio originale-----\nDa: Security Chatter",
+        "-----Oorspronkelijk bericht-----\nVan: Security Chatter",
+        "-----Mensagem original-----\nDe: Security Chatter",
+        "Am 09.04.25 um 08:00 schrieb Fausto Carbajal Glass:",
+        "Op 09-04-2025 om 08:00 schreef Fausto Carbajal Glass:",
+        f"Op 9 apr. 2025 om 08:00 heeft Fausto Carbajal Glass <{REPLY}> het volgende geschreven:",
+        f"Em qua., 9 de abr. de 2025 às 08:00, Fausto Carbajal Glass <{REPLY}> escreveu:",
+        f"Le mer. 9 avr. 2025 à 08:00, Fausto Carbajal Glass <\n{REPLY}> a écrit :",
+        f"Op wo 9 apr 2025 om 08:00 schreef Fausto Carbajal Glass <\n{REPLY}>:",
+        f"Em qua., 9 de abr. de 2025 às 08:00, Fausto Carbajal Glass <\n{REPLY}> escreveu:",
+    ],
+)
+def test_reply_headers_of_outlook_apple_thunderbird_and_gmail_in_every_language_end_the_reply(
+    header: str,
+) -> None:
+    text = f"Graag afmelden.\n\n{header}\n\n{NEWSLETTER_TEXT}"
+    assert reply_text(text) == "Graag afmelden."
 
 
 def test_gmails_attribution_lines_wrapped_or_not_english_are_not_the_readers_words() -> None:

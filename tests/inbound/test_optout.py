@@ -1,6 +1,9 @@
-"""Opt-out by reply, English and Spanish: only a reply that as a whole asks to stop this newsletter
-unsubscribes; anything that also asks something else, or asks to remove someone or something
-else, is an inquiry for the partner (when in doubt, forward)."""
+"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian and Dutch: only a
+reply that as a whole asks to stop this newsletter unsubscribes; anything that also asks something
+else, or asks to remove someone or something else, is an inquiry for the partner (when in doubt,
+forward). Below the request, each language's reply header and quote, a "Sent from my …" line, a
+signature block or a confidentiality disclaimer are the mail client's and the company's, not the
+reader's words."""
 
 from __future__ import annotations
 
@@ -93,3 +96,247 @@ def test_a_reply_that_only_asks_to_stop_is_an_opt_out(subject: str, body: str) -
 @pytest.mark.parametrize(("subject", "body"), INQUIRIES)
 def test_a_reply_that_asks_anything_else_reaches_the_partner(subject: str, body: str) -> None:
     assert judged(subject, body) == InboundKind.INQUIRY
+
+
+# The newsletter as each language's mail client quotes it: Gmail, Apple Mail and Thunderbird with
+# their own attribution line and ">", Outlook with its header block and the text unquoted. The
+# footer's "Unsubscribe" is in every one of them.
+_QUOTE = "\n".join("> " + line for line in QUOTED.splitlines())
+_TO = "José Rivera <jose.rivera1@example.org>"
+_SUBJECT = "Security Chatter — 9 April 2025"
+GMAIL_FR = f"Le mer. 9 avr. 2025 à 08:00, Fausto Carbajal Glass <{REPLY}> a écrit :\n{_QUOTE}"
+OUTLOOK_FR = (
+    f"De : Fausto Carbajal Glass <{REPLY}>\nEnvoyé : mercredi 9 avril 2025 08:00\n"
+    f"À : {_TO}\nObjet : {_SUBJECT}\n\n{QUOTED}"
+)
+GMAIL_DE = f"Am Mi., 9. Apr. 2025 um 08:00 Uhr schrieb Fausto Carbajal Glass <{REPLY}>:\n{_QUOTE}"
+OUTLOOK_DE = (
+    f"Von: Fausto Carbajal Glass <{REPLY}>\nGesendet: Mittwoch, 9. April 2025 08:00\n"
+    f"An: {_TO}\nBetreff: {_SUBJECT}\n\n{QUOTED}"
+)
+THUNDERBIRD_DE = f"Am 09.04.25 um 08:00 schrieb Fausto Carbajal Glass:\n{_QUOTE}"
+GMAIL_PT = (
+    f"Em qua., 9 de abr. de 2025 às 08:00, Fausto Carbajal Glass <{REPLY}> escreveu:\n{_QUOTE}"
+)
+OUTLOOK_PT = (
+    f"-----Mensagem original-----\nDe: Fausto Carbajal Glass <{REPLY}>\n"
+    f"Enviada em: quarta-feira, 9 de abril de 2025 08:00\nPara: {_TO}\n"
+    f"Assunto: {_SUBJECT}\n\n{QUOTED}"
+)
+GMAIL_IT = (
+    f"Il giorno mer 9 apr 2025 alle ore 08:00 Fausto Carbajal Glass <{REPLY}> ha scritto:\n{_QUOTE}"
+)
+OUTLOOK_IT = (
+    f"Da: Fausto Carbajal Glass <{REPLY}>\nInviato: mercoledì 9 aprile 2025 08:00\n"
+    f"A: {_TO}\nOggetto: {_SUBJECT}\n\n{QUOTED}"
+)
+GMAIL_NL = f"Op wo 9 apr 2025 om 08:00 schreef Fausto Carbajal Glass <{REPLY}>:\n{_QUOTE}"
+OUTLOOK_NL = (
+    f"Van: Fausto Carbajal Glass <{REPLY}>\nVerzonden: woensdag 9 april 2025 08:00\n"
+    f"Aan: {_TO}\nOnderwerp: {_SUBJECT}\n\n{QUOTED}"
+)
+APPLE_NL = (
+    f"Op 9 apr. 2025 om 08:00 heeft Fausto Carbajal Glass <{REPLY}> het volgende geschreven:"
+    f"\n\n{_QUOTE}"
+)
+
+INTERNATIONAL_OPT_OUTS = [
+    # French
+    (
+        f"RE: {_SUBJECT}",
+        "Bonjour,\n\nMerci de me désabonner de cette liste.\n\nCordialement,\nPaula Martínez",
+        GMAIL_FR,
+    ),
+    (f"RE : {_SUBJECT}", "Désabonnez-moi, s'il vous plaît.", OUTLOOK_FR),
+    (f"RE: {_SUBJECT}", "Je ne souhaite plus recevoir vos e-mails. Merci.", GMAIL_FR),
+    (f"RE: {_SUBJECT}", "Pourriez-vous me retirer de votre liste de diffusion ?", OUTLOOK_FR),
+    ("Désabonnement", "", ""),
+    (
+        f"RE: {_SUBJECT}",
+        "Merci de ne plus m'envoyer cette newsletter.\n\nEnvoyé de mon iPhone",
+        GMAIL_FR,
+    ),
+    # German
+    (
+        f"AW: {_SUBJECT}",
+        "Bitte melden Sie mich von diesem Newsletter ab.\n\n"
+        "Mit freundlichen Grüßen\nLaura Hernández",
+        GMAIL_DE,
+    ),
+    ("Abmelden", "Bitte abmelden. Danke\n\nGesendet von meinem iPhone", ""),
+    (
+        f"AW: {_SUBJECT}",
+        "Sehr geehrte Damen und Herren,\nbitte nehmen Sie mich aus dem Verteiler.",
+        OUTLOOK_DE,
+    ),
+    (f"AW: {_SUBJECT}", "Ich möchte diesen Newsletter nicht mehr erhalten.", THUNDERBIRD_DE),
+    (f"WG: {_SUBJECT}", "Bitte senden Sie mir keine E-Mails mehr.\nViele Grüße", GMAIL_DE),
+    # Portuguese
+    (f"RES: {_SUBJECT}", "Olá,\nPor favor, me descadastre desta lista.\nObrigado", GMAIL_PT),
+    (
+        f"RES: {_SUBJECT}",
+        "Não quero mais receber estes e-mails.\n\nAtenciosamente,\nAna Souza",
+        OUTLOOK_PT,
+    ),
+    (f"Re: {_SUBJECT}", "Remova-me da sua lista, por favor.\n\nEnviado do meu iPhone", GMAIL_PT),
+    ("Cancelar inscrição", "", ""),
+    # Italian
+    (
+        f"R: {_SUBJECT}",
+        "Buongiorno,\nvi prego di cancellarmi dalla lista.\nCordiali saluti",
+        OUTLOOK_IT,
+    ),
+    (f"Re: {_SUBJECT}", "Non voglio più ricevere queste email, grazie.", GMAIL_IT),
+    (f"R: {_SUBJECT}", "Vorrei annullare l'iscrizione.\n\nInviato da iPhone", GMAIL_IT),
+    ("Disiscrivimi", "Grazie", ""),
+    # Dutch
+    (f"Antw: {_SUBJECT}", "Graag afmelden.\n\nMet vriendelijke groet,\nJan de Vries", OUTLOOK_NL),
+    (f"RE: {_SUBJECT}", "Goedemorgen,\n\nIk wil me afmelden voor deze nieuwsbrief.", GMAIL_NL),
+    (
+        f"Re: {_SUBJECT}",
+        "Verwijder mij van deze lijst aub.\n\nVerstuurd vanaf mijn iPhone",
+        APPLE_NL,
+    ),
+    ("Uitschrijven", "", ""),
+]
+
+INTERNATIONAL_INQUIRIES = [
+    # a question about unsubscribing someone else
+    (
+        f"RE: {_SUBJECT}",
+        "Pouvez-vous désabonner ma collègue Anne ? Elle a quitté le cabinet.",
+        GMAIL_FR,
+    ),
+    (f"AW: {_SUBJECT}", "Können Sie meine Kollegin vom Newsletter abmelden?", OUTLOOK_DE),
+    (f"RES: {_SUBJECT}", "Podem remover o meu colega da lista? Ele saiu da empresa.", GMAIL_PT),
+    (f"R: {_SUBJECT}", "Potete cancellare il mio collega dalla lista?", OUTLOOK_IT),
+    (f"RE: {_SUBJECT}", "Kunt u mijn collega afmelden? Hij werkt hier niet meer.", GMAIL_NL),
+    # "Unsubscribe? Never!"
+    (f"RE: {_SUBJECT}", "Me désabonner ? Jamais ! Votre meilleure lettre.", GMAIL_FR),
+    (f"AW: {_SUBJECT}", "Abmelden? Niemals! Bitte weiter so.", GMAIL_DE),
+    (f"Re: {_SUBJECT}", "Disiscrivermi? Mai! La leggo ogni settimana.", GMAIL_IT),
+    # only the quoted footer says "unsubscribe"
+    (
+        f"RE: {_SUBJECT}",
+        "Merci pour cette analyse, très utile.\n\nCordialement,\nPaula",
+        OUTLOOK_FR,
+    ),
+    (f"RES: {_SUBJECT}", "Muito obrigado pela análise sobre Pemex.", OUTLOOK_PT),
+    (f"RE: {_SUBJECT}", "Dank voor de analyse. Kunnen we volgende week bellen?", OUTLOOK_NL),
+    # "stop" that is no opt-out, and an opt-out with a request beside it
+    (f"RE: {_SUBJECT}", "Stop even langs als je in Amsterdam bent.", GMAIL_NL),
+    (f"RE: {_SUBJECT}", "Désabonnez-moi. Merci de me rappeler demain pour le rapport.", GMAIL_FR),
+    (f"AW: {_SUBJECT}", "Bitte abmelden.\nDanke, rufen Sie mich bitte an.", GMAIL_DE),
+    (f"R: {_SUBJECT}", "Cancellatemi dalla lista. Grazie, chiamatemi domani.", GMAIL_IT),
+    # a long message that mentions the word
+    (
+        f"AW: {_SUBJECT}",
+        "Vielen Dank für den Bericht. Wir haben intern besprochen, ob wir den Newsletter "
+        "abbestellen sollen, aber er ist zu wertvoll. Können wir nächste Woche über Jalisco "
+        "sprechen?",
+        OUTLOOK_DE,
+    ),
+    (
+        f"RE: {_SUBJECT}",
+        "Bonjour Fausto, j'ai failli me désabonner le mois dernier, mais votre note sur Pemex "
+        "m'a fait changer d'avis. Pouvons-nous en parler jeudi ?",
+        GMAIL_FR,
+    ),
+]
+
+
+def judged_in(subject: str, body: str, quote: str) -> InboundKind:
+    """The judgement of a reply whose body carries its own client's reply header and quote."""
+    raw = reply(
+        from_="José Rivera <jose.rivera1@example.org>",
+        to=REPLY,
+        subject=subject,
+        body=f"{body}\n\n{quote}" if quote else body,
+    )
+    return judge(raw, mail_from="jose.rivera1@example.org", rcpt_to=REPLY, domain=DOMAIN).kind
+
+
+@pytest.mark.parametrize(("subject", "body", "quote"), INTERNATIONAL_OPT_OUTS)
+def test_a_reply_in_french_german_portuguese_italian_or_dutch_asking_to_stop_is_an_opt_out(
+    subject: str, body: str, quote: str
+) -> None:
+    assert judged_in(subject, body, quote) == InboundKind.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(("subject", "body", "quote"), INTERNATIONAL_INQUIRIES)
+def test_a_reply_in_another_language_that_asks_anything_else_reaches_the_partner(
+    subject: str, body: str, quote: str
+) -> None:
+    assert judged_in(subject, body, quote) == InboundKind.INQUIRY
+
+
+SIGNATURE = (
+    "Diego Sánchez | Director of Corporate Security\n"
+    "Grupo Ejemplo S.A.B. de C.V. | +52 55 5555 0100\n"
+    "diego.sanchez@grupoejemplo.example | www.grupoejemplo.example"
+)
+DISCLAIMER = (
+    "CONFIDENTIALITY NOTICE: This e-mail and any attachments are confidential and may be "
+    "privileged. If you are not the intended recipient, please notify the sender immediately and "
+    "delete it. Any unauthorised use is prohibited."
+)
+OUTLOOK_EN = (
+    f"-----Original Message-----\nFrom: Fausto Carbajal Glass <{REPLY}>\n"
+    f"Sent: Wednesday, April 9, 2025 8:00 AM\nSubject: {_SUBJECT}\n\n{QUOTED}"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "quote"),
+    [
+        (f"Unsubscribe\n\n{SIGNATURE}\n\n{DISCLAIMER}", OUTLOOK_EN),
+        (f"Please remove me from this list.\n{SIGNATURE}", OUTLOOK_EN),
+        (f"Unsubscribe\n\n{DISCLAIMER}", OUTLOOK_EN),
+        (
+            "Bitte austragen.\n\nDr. Hans Müller\nLeiter Konzernsicherheit\nBeispiel AG\n"
+            "Tel.: +49 89 1234567\n\nDiese E-Mail enthält vertrauliche Informationen. Wenn Sie "
+            "nicht der richtige Adressat sind, informieren Sie bitte sofort den Absender.",
+            OUTLOOK_DE,
+        ),
+        (
+            "Me désabonner svp.\n\nÉmilie Dubois\nDirectrice des Risques | Exemple SA\n"
+            "+33 1 23 45 67 89\n\nCe message et ses pièces jointes sont confidentiels et "
+            "destinés exclusivement à leurs destinataires.",
+            OUTLOOK_FR,
+        ),
+        ("Please stop sending me these emails. I never signed up for this.", GMAIL_FR),
+    ],
+)
+def test_a_request_followed_by_a_signature_or_a_disclaimer_is_an_opt_out(
+    body: str, quote: str
+) -> None:
+    assert judged_in(f"RE: {_SUBJECT}", body, quote) == InboundKind.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # words of the reader's own after their name are no signature
+        "Unsubscribe\n\nDiego Sánchez\nPlease call me at +52 55 5555 0100 about Jalisco.",
+        "Unsubscribe\n\nAna Torres, my assistant, should keep receiving it.",
+        # a "disclaimer" that is the reader's request, not a confidentiality notice
+        "Unsubscribe.\n\nThis email goes to the wrong person: write to ana@acme.example instead.",
+        # capitals are no name
+        "Unsubscribe\n\nCALL ME ASAP",
+    ],
+)
+def test_a_request_followed_by_more_of_the_readers_words_reaches_the_partner(body: str) -> None:
+    assert judged_in(f"RE: {_SUBJECT}", body, OUTLOOK_EN) == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I never signed up for this.",
+        "Please unsubscribe me. I have never subscribed to this newsletter.",
+        "I would like to be removed from your mailing list.",
+        "Stop sending me these emails. I don't remember signing up.",
+    ],
+)
+def test_inflected_english_requests_are_opt_outs(body: str) -> None:
+    assert judged("Re: Security Chatter", body) == InboundKind.UNSUBSCRIBE

@@ -9,13 +9,19 @@ meeting, removing *someone* or *something* else ("Remove me from Thursday's call
 mi asistente") — is an inquiry and goes to the partner, who can unsubscribe the reader in one click
 if that was what they meant. When in doubt, forward: a lost client costs more than one more email.
 
-English and Spanish; matched on normalised text (lower case, no accents, no punctuation).
+English and Spanish here; French, German, Portuguese, Italian and Dutch in optout_languages.py.
+Matched on normalised text (lower case, no accents, no punctuation). What the reader's phone,
+mail client or company adds below their words ("Sent from my iPhone" in any of these languages,
+a signature block, a confidentiality disclaimer) is cut first (signature.py), and so is the quoted
+newsletter under any of these languages' reply headers (message.QUOTE_START).
 """
 
 from __future__ import annotations
 
 import re
 
+from mailer.inbound.detectors import optout_languages as languages
+from mailer.inbound.detectors import signature
 from mailer.inbound.detectors.base import Mail, Verdict
 from mailer.inbound.detectors.rfc3834 import REPLY_PREFIX
 from mailer.inbound.message import QUOTE_START, body_text, normalise, reply_text
@@ -57,7 +63,11 @@ _VERBS = (
     rf"|stop(?:\s+(?:sending|emailing|mailing))?(?:\s+me)?"
     rf"|cancel\s+(?:my\s+)?subscription|end\s+my\s+subscription|no more(?:\s+emails)?"
     rf"|i (?:do not|don t|dont|no longer) (?:want|wish|need) (?:to receive|to get|to be on)?"
-    rf"|i (?:did not|didn t|never) (?:sign up|subscribe)(?: for this)?"
+    rf"|i (?:did not|didn t|never|have never|ve never|do not remember|don t remember|dont remember)"
+    rf" (?:sign(?:ed|ing)? up|subscrib(?:e|ed|ing)|opt(?:ed)? in|ask(?:ed)? for (?:this|these|it))"
+    rf"(?: (?:for|to) (?:this|these|it|them|{_THIS} {_MAILING}))?"
+    rf"|(?:yo )?nunca me (?:suscribi|inscribi|registre|di de alta)"
+    rf"|be (?:unsubscribed|removed|taken off)"
     rf"|(?:dar|darme|darnos|denme|dame|deme|de|darse)\s+de\s+baja"
     rf"|(?:borrar|borrarme|eliminar|eliminarme|quitar|quitarme|sacar|sacarme|remover|removerme|"
     rf"saquenme|quitenme|borrenme|eliminenme|remuevanme|sacame|quitame|borrame)"
@@ -83,28 +93,49 @@ _CLOSING = re.compile(
     r"^(?:regards|best|kind regards|cheers|thanks|thank you|many thanks|sincerely|saludos|"
     r"un saludo|atentamente|cordialmente|gracias|muchas gracias)\b"
 )
-_NAME_LINE = re.compile(r"^[A-ZÁÉÍÓÚÑ][\w.'’-]*(?:\s+[A-ZÁÉÍÓÚÑ][\w.'’-]*){0,4}$")
+_NAME_LINE = re.compile(r"^[^\W\d_][\w.'’-]*(?:\s+[^\W\d_][\w.'’-]*){0,4}$")
+_LONGEST_REQUEST = 300  # characters, normalised: longer is a letter, not a request
+
+
+def _own_lines(text: str) -> list[str]:
+    """The reader's lines ("" for a blank one) down to the quoted newsletter, a "--" signature
+    separator or a "Sent from my …" line; lines quoted with ">" left out."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped in ("--", "-- ", "—", "___") or QUOTE_START.match(line):
+            break  # the signature, or the quoted newsletter (even with nothing above it)
+        if signature.is_device_line(stripped):
+            break
+        if not stripped.startswith(">"):
+            lines.append(stripped)
+    return lines
+
+
+def _is_name(line: str) -> bool:
+    """A line that is only a name: "José", "María López", "Émilie Dubois", "J. O'Neill" (not
+    words in capitals: "CALL ME ASAP")."""
+    words = line.split()
+    return (
+        bool(_NAME_LINE.match(line))
+        and all(w[:1].isupper() for w in words)
+        and (len(words) == 1 or any(c.islower() for c in line))
+    )
 
 
 def sentences(text: str) -> list[str]:
-    """The reader's sentences: lines, split at . ! ? ; (signature after a closing dropped)."""
-    kept: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped in ("--", "-- ", "—", "___") or QUOTE_START.match(line):
-            break  # the signature, or the quoted newsletter (even with nothing above it)
-        if stripped.startswith(">"):
-            continue
-        kept.append(stripped)
+    """The reader's sentences: lines, split at . ! ? ; (what follows a closing, a signature
+    block and a disclaimer dropped)."""
+    lines = signature.without_disclaimer(_own_lines(text))
+    kept = [line for line in signature.without_signature(lines, _own_words) if line]
     # A closing ("Regards,") ends the message: what follows is the signature.
     for i, line in enumerate(kept):
-        if _CLOSING.match(normalise(line)) and len(normalise(line).split()) <= 4:
+        said = normalise(line)
+        if (_CLOSING.match(said) or languages.CLOSING.match(said)) and len(said.split()) <= 4:
             kept = kept[: i + 1]
             break
     # Trailing lines that are only a name are a signature too.
-    while kept and _NAME_LINE.match(kept[-1]) and len(kept) > 1:
+    while kept and _is_name(kept[-1]) and not _own_words(kept[-1]) and len(kept) > 1:
         kept.pop()
     out: list[str] = []
     for line in kept:
@@ -113,13 +144,33 @@ def sentences(text: str) -> list[str]:
 
 
 def is_opt_out(sentence: str) -> bool:
-    return bool(OPT_OUT.match(normalise(sentence)))
+    said = normalise(sentence)
+    if len(said) > _LONGEST_REQUEST:
+        return False
+    return bool(OPT_OUT.match(said) or languages.OPT_OUT.match(said))
+
+
+def is_polite(sentence: str) -> bool:
+    """A greeting, thanks or a closing, perhaps with a name ("Merci, Fausto"), and nothing more."""
+    said = normalise(sentence)
+    if POLITENESS.match(said) or languages.POLITE.match(said):
+        return True
+    to = languages.POLITE_TO_NAME.match(said)
+    if to is None:
+        return False
+    name = sentence.split()[-len(to.group("name").split()) :]
+    return all(w[:1].isupper() for w in name)
+
+
+def _own_words(line: str) -> bool:
+    """Whether the line is the reader's request or politeness (never a signature's name)."""
+    return is_opt_out(line) or is_polite(line)
 
 
 def reason(subject: str, body: str) -> str | None:
     """Why the reply as a whole is an opt-out, or None (then it is an inquiry)."""
     said = sentences(reply_text(body))
-    asking = [s for s in said if not POLITENESS.match(normalise(s))]
+    asking = [s for s in said if is_opt_out(s) or not is_polite(s)]
     subject_text = REPLY_PREFIX.sub("", subject)
     is_reply = subject_text != subject
     subject_asks = bool(normalise(subject_text)) and is_opt_out(subject_text)

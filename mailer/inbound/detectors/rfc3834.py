@@ -232,7 +232,10 @@ _QUARANTINE_ACTION = re.compile(
     r"\bliberer\b"
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
+# "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:"…
+REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
+)
 
 
 def why(mail: Mail) -> str | None:
