@@ -336,21 +336,40 @@ def _send_the_rest(campaign_id: int, no_wait: bool) -> None:
 
 @app.command()
 def resume(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
-    """Continue a paused campaign where it stopped.
+    """Continue a paused campaign where it stopped, or start one that never began.
 
-    Without a broker, also a campaign left "sending" by a `mailer` process that is gone (killed,
-    its machine restarted): the rows it held are sent from here. Claims keep two processes from
-    sending one row, so this is safe even while another process still sends the campaign."""
+    A planned campaign whose `mailer send` was stopped before sending began (or whose broker
+    was down) is started now. Without a broker, also a campaign left "sending" by a `mailer`
+    process that is gone (killed, its machine restarted): the rows it held are sent from here.
+    Claims keep two processes from sending one row, so this is safe even while another process
+    still sends the campaign."""
     from mailer.db import session_scope
     from mailer.sending import campaigns, dispatch
     from mailer.sending.models import CampaignStatus
 
     with session_scope() as session:
         status = campaigns.get(session, campaign_id).status
-        if not (status == CampaignStatus.SENDING and dispatch.embedded()):
+        if status == CampaignStatus.PLANNED:
+            campaigns.check_startable(session, campaign_id)
+        elif not (status == CampaignStatus.SENDING and dispatch.embedded()):
             campaigns.resume(session, campaign_id)
+    if status == CampaignStatus.PLANNED:
+        _start_now(campaign_id, no_wait)
+        return
     _send_the_rest(campaign_id, no_wait)
     console.print(f"campaign {campaign_id} resumed")
+
+
+def _start_now(campaign_id: int, no_wait: bool) -> None:
+    """A planned campaign that never began (its `mailer send` stopped before the snapshot, its
+    broker was down): started as `mailer send` starts one; the start is leased, so a start
+    already running elsewhere makes this one do nothing."""
+    from mailer.cli.send import follow_here
+    from mailer.sending import dispatch
+
+    console.print(f"campaign {campaign_id} had not started: starting it now")
+    runner = dispatch.start(campaign_id, keep_retrying=not no_wait, watch=False)
+    follow_here(campaign_id, runner, no_wait or runner is None)
 
 
 @app.command()

@@ -161,11 +161,15 @@ def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool)
         # Unless it ended or was paused meanwhile.
         with session_scope() as session, suppress(campaigns.CampaignStateError):
             campaigns.pause(session, campaign_id, reason="interrupted: `mailer` was stopped")
+        with session_scope() as session:
+            # Stopped before the snapshot began: this process held the start, which ends now.
+            unstarted = campaigns.release_unstarted(session, campaign_id)
         # This process sends no more: its claims end now, so a resume sends their rows at once.
         mine = owners.local_prefix()
         dispatch.give_back_abandoned(campaign_id, lambda owner: owner.startswith(mine))
+        done = "not started" if unstarted else "paused"
         console.print(
-            f"interrupted: campaign {campaign_id} paused; "
+            f"interrupted: campaign {campaign_id} {done}; "
             f"`mailer campaign resume {campaign_id}` sends the rest",
             highlight=False,
         )

@@ -410,6 +410,36 @@ def resume(session: Session, campaign_id: int) -> None:
         )
 
 
+def check_startable(session: Session, campaign_id: int) -> None:
+    """A planned campaign whose start is not running (its `mailer send` was stopped before the
+    snapshot began, or its broker was down), so that `campaign resume` may start it now.
+
+    Raises CampaignStateError naming the time when another execution holds the start's lease
+    (mailer/sending/start.py): a live start must not be doubled, a dead one's lease runs out."""
+    campaign = get(session, campaign_id)
+    now = utcnow()
+    expires = campaign.start_expires_at
+    if campaign.start_owner is not None and expires is not None and expires > now:
+        raise CampaignStateError(
+            f"campaign {campaign_id} is being started by another process (its hold ends in "
+            f"{(expires - now).total_seconds():.0f} s): wait for it, or if that process was "
+            "stopped, run `mailer campaign resume` again then"
+        )
+
+
+def release_unstarted(session: Session, campaign_id: int) -> bool:
+    """True if the campaign is still planned, its start's lease given back: the process that was
+    starting it in-process (`mailer send` without a broker) stops, so `campaign resume` may start
+    it at once instead of after the lease runs out."""
+    released = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.PLANNED)
+        .values(start_owner=None, start_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(released) > 0
+
+
 def cancel(session: Session, campaign_id: int) -> None:
     campaign = get(session, campaign_id)
     if not set_status(

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from mailer.db import get_sessionmaker
+from mailer.errors import MailerError
 from mailer.sending import campaigns, owners
 from mailer.sending.models import CampaignStatus
 from mailer.worker import app as celery_app
@@ -108,6 +109,10 @@ def _dispatch(runner: InProcessRunner, *, watch: bool) -> InProcessRunner:
     return runner
 
 
+class BrokerUnreachable(MailerError):
+    """The start task could not be published: the campaign stays planned, nothing was sent."""
+
+
 def start(
     campaign_id: int, *, keep_retrying: bool = True, watch: bool = True
 ) -> InProcessRunner | None:
@@ -123,7 +128,16 @@ def start(
     # By name, the message `start_campaign.delay` sends (the task sets no routing and no result
     # option of its own): the workers import the task modules, this process need not.
     ignore_result = celery_app.conf.task_ignore_result
-    celery_app.send_task(START_TASK, args=(campaign_id,), ignore_result=ignore_result)
+    from kombu.exceptions import OperationalError  # kombu comes with the Celery app
+
+    try:
+        celery_app.send_task(START_TASK, args=(campaign_id,), ignore_result=ignore_result)
+    except OperationalError as exc:
+        raise BrokerUnreachable(
+            f"campaign {campaign_id} is recorded but not started: the broker cannot be reached "
+            f"({exc}). Start it (MAILER_BROKER_URL), then `mailer campaign resume "
+            f"{campaign_id}`; `mailer beat` also starts it once the broker is back"
+        ) from None
     return None
 
 

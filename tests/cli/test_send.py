@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mailer.cli import app
+from mailer.content.issues import get_issue
 from mailer.errors import ConfigError
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign
@@ -419,3 +420,54 @@ def test_a_test_copy_for_a_private_list_is_the_private_lists_mail(
     text = copy.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "View in browser" not in text and "/archive" not in text
     assert "The PDF edition is attached to this email" in text
+
+
+def test_a_send_whose_broker_is_down_says_so_and_resume_starts_it_later(tmp_path: Path) -> None:
+    """The broker cannot be reached when `mailer send` publishes the start: one line naming the
+    campaign and what to do (not kombu's traceback); the campaign stays planned, and `mailer
+    campaign resume` starts it once sending is possible (here: without a broker)."""
+    with SMTPServer() as relay:
+        env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", relay.url, 8000)
+        slug = _sample_newsroom(env, tmp_path)
+        down = {**env, "MAILER_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}
+        sent = run_cli(down, "send", slug, "--list", "clients", "--yes", cwd=tmp_path)
+        assert sent.returncode == 1, sent.stdout + sent.stderr
+        assert "Traceback" not in sent.stderr
+        said = " ".join(sent.stderr.split())
+        assert "campaign 1 is recorded but not started: the broker cannot be reached" in said
+        assert "`mailer campaign resume 1`" in said
+        assert "planned" in run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
+        assert relay.sink.received == []
+
+        resumed = run_cli(env, "campaign", "resume", "1", cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        assert "campaign 1 had not started: starting it now" in resumed.stdout
+        assert "done" in run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
+        with closing(sqlite3.connect(tmp_path / "m.db")) as db:
+            (audience,) = db.execute("SELECT count(*) FROM delivery").fetchone()
+        assert audience > 3
+        _everyone_once(relay, audience)
+
+
+def test_resume_does_not_double_a_start_another_process_holds(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """A planned campaign whose start is leased to a live execution: resume refuses, saying
+    when the hold ends, and starts nothing."""
+    from mailer.db import utcnow
+
+    issue = get_issue(session, room.issue_slug)
+    audience = campaigns.resolve_audience(session, issue, room.list_slug)
+    cleared = campaigns.check(audience, None, get_settings())
+    campaign = campaigns.create(session, issue, cleared)
+    campaign.start_owner = "start/elsewhere"
+    campaign.start_expires_at = utcnow() + timedelta(seconds=90)
+    session.commit()
+    result = runner.invoke(app, ["campaign", "resume", str(campaign.id)])
+    assert isinstance(result.exception, campaigns.CampaignStateError), result.output
+    assert str(result.exception).startswith(
+        f"campaign {campaign.id} is being started by another process (its hold ends in "
+    )
+    session.refresh(campaign)
+    assert campaign.status == "planned" and campaign.start_owner == "start/elsewhere"
+    assert relay.sink.received == []
