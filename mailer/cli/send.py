@@ -231,6 +231,9 @@ def follow(
             clock=_clock(0.0),
         )
         while True:
+            # Asked before reading: when the runner has ended, this read is after its last write
+            # (asked after, a campaign done meanwhile would be reported as still sending).
+            ended = not alive()
             with factory() as session:
                 p = campaigns.progress(session, campaign_id)
                 groups = (
@@ -255,7 +258,7 @@ def follow(
                 rate=p.rate,
                 status="starting" if sending is None and p.status in UNSTARTED else p.status,
             )
-            if p.status in FINAL or p.status == CampaignStatus.PAUSED.value or not alive():
+            if p.status in FINAL or p.status == CampaignStatus.PAUSED.value or ended:
                 break
             time.sleep(poll)
     summary = ", ".join(f"{k} {v}" for k, v in p.counts.items() if v)

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from mailer.cli import app
 from mailer.content.issues import get_issue
+from mailer.db import get_sessionmaker
 from mailer.errors import ConfigError
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign
@@ -471,3 +472,34 @@ def test_resume_does_not_double_a_start_another_process_holds(
     session.refresh(campaign)
     assert campaign.status == "planned" and campaign.start_owner == "start/elsewhere"
     assert relay.sink.received == []
+
+
+def test_the_bar_reports_the_status_the_runner_left_not_one_read_before_it_ended(
+    session: Session, room: Newsroom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The in-process runner finishes the campaign and ends between two polls of the bar: the
+    last line says `done`, not the `sending` the bar read just before the runner's last write."""
+    from mailer.cli.send import follow
+    from mailer.sending.models import CampaignStatus
+
+    issue = get_issue(session, room.issue_slug)
+    cleared = campaigns.check(
+        campaigns.resolve_audience(session, issue, room.list_slug), None, get_settings()
+    )
+    campaign_id = campaigns.create(session, issue, cleared).id
+    campaigns.set_status(
+        session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PLANNED,)
+    )
+    session.commit()
+
+    def runner_finishes_and_ends() -> bool:
+        with get_sessionmaker()() as other:
+            campaigns.set_status(
+                other, campaign_id, CampaignStatus.DONE, allowed_from=(CampaignStatus.SENDING,)
+            )
+            other.commit()
+        return False
+
+    progress = follow(campaign_id, poll=0.01, alive=runner_finishes_and_ends)
+    assert progress.status == "done"
+    assert f"campaign {campaign_id} done" in capsys.readouterr().out
