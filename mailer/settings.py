@@ -7,6 +7,7 @@ already sent keep verifying across restarts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -15,12 +16,12 @@ from collections.abc import Iterator
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mailer import brand
 from mailer.errors import ConfigError
@@ -140,6 +141,11 @@ class Settings(BaseSettings):
     # A proof-of-work challenge (ALTCHA, solved by the visitor's browser, verified here) on the
     # subscribe form; 0 turns it off. The work is about half this many SHA-256 hashes.
     subscribe_pow: int = Field(default=0, ge=0, le=10_000_000)
+    # The reverse proxies (comma-separated IP addresses or CIDR networks) whose X-Forwarded-For
+    # and X-Forwarded-Proto `mailer web` believes. Empty: none, so every client is the address
+    # that connected, and a header a client wrote itself changes nothing (the login throttle
+    # and the subscribe form's per-address window are keyed by that address).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Engagement (mailer/engagement/): every link of an issue becomes a signed redirect that
     # records the reader's click (readers can opt out on the preferences page); an open pixel is
     # off by default (mail clients prefetch images, so opens are approximate).
@@ -171,6 +177,31 @@ class Settings(BaseSettings):
                 "`mailer web` at, e.g. https://news.firm.com"
             )
         return v
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _trusted_proxies(cls, v: Any) -> list[str]:
+        """Each entry an address or a network, written the one way uvicorn compares them: a
+        host name or `*` (trust anyone, so any client could choose its own address) is refused
+        rather than silently never matching, or matching everyone."""
+        entries = v.split(",") if isinstance(v, str) else list(v)
+        proxies = []
+        for raw in entries:
+            entry = str(raw).strip()
+            if not entry:
+                continue
+            try:
+                if "/" in entry:
+                    proxies.append(str(ipaddress.ip_network(entry, strict=False)))
+                else:
+                    proxies.append(str(ipaddress.ip_address(entry)))
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network: list the addresses your "
+                    "reverse proxy connects from, comma-separated, e.g. 127.0.0.1 or "
+                    "172.16.0.0/12 (empty: trust no proxy)"
+                ) from None
+        return proxies
 
     @field_validator("rate_limit")
     @classmethod

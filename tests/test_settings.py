@@ -103,6 +103,11 @@ def test_a_bad_value_is_named_once_with_what_was_given_and_what_would_do(
         ("MAILER_PUBLIC_URL", "news.firm.com", "MAILER_PUBLIC_URL: 'news.firm.com' is not a web"),
         ("MAILER_PUBLIC_URL", "ftp://news.firm.com", "MAILER_PUBLIC_URL: 'ftp://news.firm.com'"),
         ("MAILER_PUBLIC_URL", "https://", "MAILER_PUBLIC_URL: 'https:' is not a web address"),
+        # Trusting anyone (`*`) lets every client choose its address; a host name never matches.
+        ("MAILER_TRUSTED_PROXIES", "*", "MAILER_TRUSTED_PROXIES: '*' is not an IP address or"),
+        ("MAILER_TRUSTED_PROXIES", "127.0.0.1,nginx", "MAILER_TRUSTED_PROXIES: 'nginx' is not"),
+        ("MAILER_TRUSTED_PROXIES", "10.0.0.0/33", "MAILER_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
+        ("MAILER_TRUSTED_PROXIES", '["127.0.0.1"]', "MAILER_TRUSTED_PROXIES: '[\"127.0.0.1\"]'"),
     ],
 )
 def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
@@ -119,6 +124,17 @@ def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
 def test_good_rates_pass(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for rate in ("0", "40/second", "50000/hour", "10 per minute"):
         assert Settings(rate_limit=rate).rate_limit == rate
+
+
+def test_no_proxy_is_trusted_unless_listed_comma_separated(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Settings().trusted_proxies == []
+    monkeypatch.setenv("MAILER_TRUSTED_PROXIES", " 127.0.0.1, 172.16.0.0/12 ,::1,,10.1.2.3/8")
+    assert Settings().trusted_proxies == ["127.0.0.1", "172.16.0.0/12", "::1", "10.0.0.0/8"]
+    monkeypatch.delenv("MAILER_TRUSTED_PROXIES")
+    (clean_env / ".env").write_text("MAILER_TRUSTED_PROXIES=192.0.2.10\n")
+    assert Settings().trusted_proxies == ["192.0.2.10"]
 
 
 def test_a_public_url_keeps_its_path_without_the_last_slash(clean_env: Path) -> None:

@@ -2,6 +2,7 @@
 
 import errno
 import socket
+from typing import Any
 
 import typer
 
@@ -64,4 +65,18 @@ def web(
         typer.echo(f"warning: {mismatch}", err=True)
     import uvicorn
 
-    uvicorn.run("mailer.web.app:create_app", factory=True, host=host, port=port)
+    uvicorn.run(
+        "mailer.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        **proxy_options(settings.trusted_proxies),
+    )
+
+
+def proxy_options(trusted_proxies: list[str]) -> dict[str, Any]:
+    """uvicorn's proxy settings from MAILER_TRUSTED_PROXIES, always explicit: left to itself
+    uvicorn believes X-Forwarded-For from 127.0.0.1 (or $FORWARDED_ALLOW_IPS), so any client
+    that reaches the server from this machine, or through a proxy that passes the header on,
+    would choose the address the login throttle and the subscribe limits count it under."""
+    return {"proxy_headers": bool(trusted_proxies), "forwarded_allow_ips": list(trusted_proxies)}

@@ -14,8 +14,8 @@ an `Auto-Submitted: auto-generated` header (RFC 3834) so that auto-responders do
 
 from __future__ import annotations
 
-import re
 import struct
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -105,20 +105,64 @@ def render_confirmation(context: dict[str, Any]) -> tuple[str, str]:
     return compile_mjml(mjml_source, HTML_TEMPLATE), text
 
 
-GREETING_MAX = 60  # a name longer than this is not a name: the email says "Hello," instead
-_LINKISH = re.compile(r"://|www\.|@|\b[a-z0-9-]+\.[a-z]{2,}\b|[<>{}\[\]]")
+GREETING_MAX = 60  # characters: a longer "name" is not a name, and the email says "Hello,"
+GREETING_WORDS = 5  # J. R. R. Tolkien, José María Núñez-O'Brien; not a sentence
+# Inside one word of a name, between letters: Núñez-O'Brien, Gal·la, ジョン・スミス, and the
+# zero-width (non-)joiners some scripts need (Persian).
+_NAME_JOINERS = frozenset("-\u2010'\u2019\u00b7\u30fb\u200c\u200d")
+_TITLE_LETTERS = 2  # a word may end in a dot when it is this short: Jr., Dr., St.
+
+
+def _letter(char: str) -> bool:
+    return unicodedata.category(char).startswith("L")
+
+
+def _name_part(part: str) -> bool:
+    """Letters of any script, each perhaps with its combining marks (Zoë written decomposed,
+    the vowel signs of Devanagari or Thai); no digit, symbol or punctuation."""
+    return (
+        bool(part)
+        and _letter(part[0])
+        and all(_letter(c) or unicodedata.category(c).startswith("M") for c in part[1:])
+    )
+
+
+def _name_word(word: str) -> bool:
+    """One word of a person's name: letters joined by hyphens, apostrophes or middle dots
+    (O'Brien, Núñez-O'Brien), initials (J., J.R.R.) or a short title (Jr., Dr.). A dot between
+    longer runs of letters (EVIL.COM, bit.ly) is a domain, not a name."""
+    if "." in word:
+        *before, after = word.split(".")
+        initials = len(before) > 1 and all(len(letter) == 1 for letter in before)
+        title = len(before) == 1 and len(before[0]) <= _TITLE_LETTERS
+        if after or not (initials or title):
+            return False
+        word = "".join(before)
+    parts = [word]
+    for joiner in _NAME_JOINERS:
+        parts = [piece for part in parts for piece in part.split(joiner)]
+    return all(_name_part(part) for part in parts)
 
 
 def greeting_name(name: str) -> str:
-    """The name the person gave, fit to greet them with, or "" when it could carry someone
-    else's message instead.
+    """The name the person gave, fit to greet them with, or "" when it is anything but a name.
 
-    Anyone can type anything into the form and any address, so a name that looks like a link, an
-    address or markup, or is longer than a name, is not repeated: the confirmation email must not
-    carry a stranger's text to an inbox. What is kept is one line, and the templates escape it.
+    The form is anyone's, and so is the address typed into it: the confirmation goes to an inbox
+    nobody has verified yet, so whatever we repeat from the form is our text sent to a stranger
+    ("Hello Visit EVIL.COM now," or "Hello Call +1 555 0100 — your account is LOCKED,"). Only
+    what is clearly a name is repeated: at most GREETING_WORDS words of letters in any script
+    and case, joined by hyphens or apostrophes, with dots only after initials or a short title,
+    at most GREETING_MAX characters; no digit, URL, domain, @, slash or other sign. Anything
+    else greets without a name. What is kept is one line, and the templates escape it.
     """
-    clean = clean_header_text(name)
-    if not clean or len(clean) > GREETING_MAX or _LINKISH.search(clean):
+    clean = " ".join(unicodedata.normalize("NFC", clean_header_text(name)).split())
+    words = clean.split(" ")
+    if (
+        not clean
+        or len(clean) > GREETING_MAX
+        or len(words) > GREETING_WORDS
+        or not all(_name_word(word) for word in words)
+    ):
         return ""
     return clean
 

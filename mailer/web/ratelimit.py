@@ -57,5 +57,8 @@ def limiter_for(request: Request) -> WebLimiter:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (uvicorn's --proxy-headers rewrites it behind a trusted proxy)."""
+    """The client's address, the one every per-client limit is keyed by: the peer that
+    connected, or, when that peer is one of MAILER_TRUSTED_PROXIES, the address it forwarded
+    in X-Forwarded-For (uvicorn rewrites the peer so, as `mailer web` configures it; a header
+    from any other peer is ignored)."""
     return request.client.host if request.client else "unknown"

@@ -80,32 +80,75 @@ def test_email_has_the_link_in_both_parts_and_no_injection(settings: Settings) -
     assert "valid for 7 days" in text
 
 
-@pytest.mark.parametrize(
-    ("name", "html_greeting", "text_greeting"),
-    [
-        ("Zoë O'Brien & Co", "Hello Zoë O&#39;Brien &amp; Co,", "Hello Zoë O'Brien & Co,"),
-        ("  Ana\r\nBcc: x  ", "Hello Ana Bcc: x,", "Hello Ana Bcc: x,"),
-        ("", "Hello,", "Hello,"),
-        ("Cheap pills at pills.example", "Hello,", "Hello,"),
-        ("Win https://spam.example now", "Hello,", "Hello,"),
-        ("<b>Ana</b>", "Hello,", "Hello,"),
-        ("A" * 61, "Hello,", "Hello,"),
-    ],
-)
-def test_the_email_greets_the_person_by_the_name_they_gave(
-    settings: Settings, name: str, html_greeting: str, text_greeting: str
-) -> None:
-    """Escaped in the HTML, one line in both parts; a "name" that is a link, markup or a
-    paragraph is not repeated (the form is anyone's, and so is the address typed into it)."""
+def greeting(settings: Settings, name: str) -> tuple[str, str]:
+    """(HTML, text) of the confirmation email sent to ana@example.org by a form naming `name`."""
     msg = confirmations.build_confirmation(
         settings, email="ana@example.org", list_name="Security Chatter", url=f"{BASE}/c", name=name
     )
     parsed = parse(msg.data)
-    html, text = html_part(parsed), text_part(parsed)
-    assert html_greeting in html and text_greeting in text
-    assert parsed["To"] == "ana@example.org"
-    for stranger in ("pills.example", "spam.example", "<b>", "A" * 61):
-        assert stranger not in html and stranger not in text
+    assert parsed["To"] == "ana@example.org"  # the name is never in a header
+    return html_part(parsed), text_part(parsed)
+
+
+@pytest.mark.parametrize(
+    ("name", "html_greeting", "text_greeting"),
+    [
+        ("Ana", "Hello Ana,", "Hello Ana,"),
+        (
+            "José María Núñez-O'Brien",
+            "Hello José María Núñez-O&#39;Brien,",
+            "Hello José María Núñez-O'Brien,",
+        ),
+        ("Zoë", "Hello Zoë,", None),
+        ("Zoe\u0308", "Hello Zoë,", "Hello Zoë,"),  # typed decomposed: sent composed (NFC)
+        ("山田太郎", "Hello 山田太郎,", None),
+        ("Ørsted", "Hello Ørsted,", None),
+        ("J. R. R. Tolkien", "Hello J. R. R. Tolkien,", None),
+        ("Martin Luther King Jr.", "Hello Martin Luther King Jr.,", None),
+        ("Мария Иванова", "Hello Мария Иванова,", None),
+        ("राम शर्मा", "Hello राम शर्मा,", None),  # Devanagari vowel signs are marks
+        ("ジョン・スミス", "Hello ジョン・スミス,", None),
+        ("JOHN SMITH", "Hello JOHN SMITH,", None),  # any case
+        ("  Zoë\r\n O'Brien  ", "Hello Zoë O&#39;Brien,", "Hello Zoë O'Brien,"),  # one line
+    ],
+)
+def test_the_email_greets_the_person_by_the_name_they_gave(
+    settings: Settings, name: str, html_greeting: str, text_greeting: str | None
+) -> None:
+    """A name in any script and case, with hyphens, apostrophes and initials, is repeated:
+    escaped in the HTML, one line in both parts."""
+    html, text = greeting(settings, name)
+    assert html_greeting in html
+    assert (text_greeting or html_greeting) in text
+
+
+@pytest.mark.parametrize(
+    ("name", "stranger"),
+    [
+        # Hostile input: what an attacker typed as the name, to mail it to a stranger from us.
+        ("Visit EVIL.COM now", "EVIL"),
+        ("WIN CASH AT BIT.LY/X", "BIT.LY"),
+        ("Call +1 555 0100 — your account is LOCKED", "LOCKED"),
+        ("Cheap pills at pills.example", "pills.example"),
+        ("Win https://spam.example now", "spam.example"),
+        ("ＥＶＩＬ．ＣＯＭ", "ＥＶＩＬ"),  # fullwidth letters and full stop
+        ("Ana\r\nBcc: x@evil.example", "evil.example"),
+        ("write to ana@evil.example", "ana@evil"),
+        ("Zoë O'Brien & Co", "&amp; Co"),
+        ("Agent 007", "007"),
+        ("<b>Ana</b>", "<b>"),
+        ("your account will be closed today", "closed"),  # a sentence, not a name
+        ("A" * 61, "A" * 61),
+    ],
+)
+def test_text_that_is_not_a_name_is_not_mailed_to_the_unverified_address(
+    settings: Settings, name: str, stranger: str
+) -> None:
+    """The confirmation goes to an address nobody has confirmed yet, so whatever is repeated from
+    the form is our text in a stranger's inbox: anything but a name greets without one."""
+    html, text = greeting(settings, name)
+    assert "Hello," in html and "Hello," in text
+    assert stranger not in html and stranger not in text
 
 
 # ------------------------------------------------------------------------------------------------

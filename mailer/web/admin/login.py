@@ -23,13 +23,10 @@ from mailer.web.admin.forms import (
     take_flash,
 )
 from mailer.web.pages import page
+from mailer.web.ratelimit import client_ip
 
 public = APIRouter(route_class=AdminRoute, include_in_schema=False)
 router = protected_router()
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _login_limiter(request: Request) -> auth.LoginThrottle:
@@ -109,7 +106,7 @@ def login(
     auth.check_request(request, data, csrf_token)
     assert data is not None
     limiter = _login_limiter(request)
-    ip = _client_ip(request)
+    ip = client_ip(request)
     verdict = limiter.check(ip, email)
     if not verdict.allowed:
         response = _login_page(
