@@ -171,3 +171,15 @@ def test_check_fails_in_production_on_each_placeholder(
                  "MAILER_PUBLIC_URL", "MAILER_FROM", "MAILER_SMTP_URL"):  # fmt: skip
         assert name in flat
     assert "all checks passed" not in flat
+
+
+def test_check_warns_outside_production_of_what_readers_would_see(imported: str) -> None:
+    """A new user's settings (the sample firm's names, the placeholder postal address) are
+    allowed outside production, but `issue check` is where an editor looks before real readers
+    get them: a warning naming each, the check still passing."""
+    result = runner.invoke(app, ["issue", "check", imported])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "Sending settings warn not production (MAILER_PRODUCTION unset):" in flat
+    assert "- MAILER_POSTAL_ADDRESS is the placeholder: set the firm's address" in flat
+    assert flat.endswith("all checks passed; see the warnings: Sending settings")
