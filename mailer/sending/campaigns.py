@@ -401,6 +401,11 @@ def pause(session: Session, campaign_id: int, reason: str = "paused by an editor
 
 
 def resume(session: Session, campaign_id: int) -> None:
+    """Send the rest of a paused campaign, its deferred mail included at once: an editor resumes
+    after fixing what stopped it (the relay, most often), so waiting out each deferred row's
+    backoff (minutes, hours after a long outage) would look like a resume that does nothing.
+
+    Raises CampaignStateError when the campaign is not paused."""
     campaign = get(session, campaign_id)
     if not set_status(
         session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PAUSED,)
@@ -408,6 +413,17 @@ def resume(session: Session, campaign_id: int) -> None:
         raise CampaignStateError(
             f"campaign {campaign_id} is {campaign.status}; only a paused campaign can be resumed"
         )
+    now = utcnow()
+    session.execute(
+        update(Delivery)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.status == DeliveryStatus.DEFERRED,
+            Delivery.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def check_startable(session: Session, campaign_id: int) -> None:

@@ -449,3 +449,25 @@ def test_an_address_at_an_internationalised_domain_is_sent_and_recorded(
     assert len(rcpts) == room.report.imported + 1
     statuses = session.scalars(select(Delivery.status)).all()
     assert set(statuses) == {DeliveryStatus.SENT}
+
+
+def test_resume_sends_deferred_mail_at_once_not_after_its_backoff(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The relay was down (every message deferred, the next try an hour away); the editor pauses,
+    fixes the relay and resumes: the rest goes out now, the campaign ends done."""
+    monkeypatch.setenv("MAILER_RETRY_BASE_DELAY", "3600")
+    monkeypatch.setenv("MAILER_AUTOPAUSE_AFTER", "1000")
+    reset_settings()
+    relay.sink.refuse_all = "451 4.3.0 relay busy, try later"
+    send(room.issue_slug, "--list", room.list_slug, "--yes", "--no-wait")
+    assert campaigns.counts(session, 1)["deferred"] == room.report.imported
+    assert runner.invoke(app, ["campaign", "pause", "1"]).exit_code == 0
+
+    relay.sink.refuse_all = None
+    result = runner.invoke(app, ["campaign", "resume", "1"])
+    assert result.exit_code == 0, result.output
+    assert "campaign 1 done" in result.output
+    session.expire_all()
+    counts = campaigns.counts(session, 1)
+    assert counts["sent"] == room.report.imported and counts["deferred"] == 0
