@@ -30,7 +30,9 @@ silently drop the summary.
 The YAML is read with PyYAML's safe loader and its aliases bounded: a few hundred bytes of nested
 `&anchor`/`*alias` can stand for millions of values ("billion laughs"), so the front matter is
 refused when it refers to more than MAX_YAML_ALIASES aliases or expands to more than
-MAX_YAML_VALUES values. Text values keep the limits of `document.LIMITS`, reported at their line.
+MAX_YAML_VALUES values, and when it nests lists or mappings more than MAX_YAML_DEPTH deep
+(mailer/content/bounded_yaml.py). Text values keep the limits of `document.LIMITS`, reported at
+their line.
 
 A partner given only by slug or email cannot be completed without the database; the parser then
 returns a PartnerInfo with the missing fields empty and the reference in `extra["partner"]`, and
@@ -48,6 +50,7 @@ from email_validator import EmailNotValidError, validate_email
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from mailer.content.bounded_yaml import load_bounded
 from mailer.content.briefing import (
     MARKDOWN_SOURCE_SHAPE,
     issue_title,
@@ -82,8 +85,6 @@ FRONT_MATTER_KEYS = (
     "lang",
 )
 PARTNER_KEYS = ("name", "title", "firm", "email", "pronoun")
-MAX_YAML_ALIASES = 20
-MAX_YAML_VALUES = 1_000
 PRONOUNS = ("him", "her", "them")
 
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
@@ -129,7 +130,7 @@ class _FrontMatter:
         self.path = path
         self.first_line = first_line  # file line of the YAML's first line
         try:
-            node, data = _load_bounded(yaml_text, first_line, path)
+            node, data = load_bounded(yaml_text, first_line, path)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = first_line + mark.line if mark is not None else first_line
@@ -193,59 +194,6 @@ class _FrontMatter:
                 key, f"`{key}:` is {len(text):,} characters long; at most {limit:,} are allowed"
             )
         return text
-
-
-def _load_bounded(text: str, first_line: int, path: str | None) -> tuple[yaml.Node | None, Any]:
-    """Compose the YAML, bound its aliases and expanded size, then build the Python values from
-    the one composed tree (never expanding what was refused)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, None
-        aliases, values = _expansion(node)
-        if aliases > MAX_YAML_ALIASES or values > MAX_YAML_VALUES:
-            raise IssueFormatError(
-                f"the front matter uses {aliases} YAML aliases (*name) standing for {values:,} "
-                f"values; at most {MAX_YAML_ALIASES} aliases and {MAX_YAML_VALUES:,} values are "
-                "read: write the values out instead of repeating anchors",
-                path=path,
-                line=first_line,
-            )
-        return node, loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
-def _expansion(root: yaml.Node) -> tuple[int, int]:
-    """(alias uses, values once every alias is expanded), in time linear in the tree's size.
-
-    A recursive anchor (`&a [*a]`) expands forever: counted as more than the bound."""
-    sizes: dict[int, int] = {}
-    aliases = 0
-    active: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        nonlocal aliases
-        key = id(node)
-        if key in sizes:
-            aliases += 1
-            return sizes[key]
-        if key in active:
-            aliases += 1
-            return MAX_YAML_VALUES + 1
-        active.add(key)
-        total = 1
-        if isinstance(node, yaml.SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        active.discard(key)
-        sizes[key] = min(total, 10 * MAX_YAML_VALUES)  # no huge integers either
-        return sizes[key]
-
-    total = size(root)  # first: the walk is what counts the aliases
-    return aliases, total
 
 
 def _normalise(text: str) -> str:

@@ -36,7 +36,15 @@ from mailer.content.models import Issue, Partner
 from mailer.db import rowcount, utcnow
 from mailer.errors import ComposeError
 from mailer.headers import check_address, clean_header_text, mailbox_header
-from mailer.inbound.message import LOOP_HEADER, body_text, decode_text, header, parse, reply_text
+from mailer.inbound.message import (
+    LOOP_HEADER,
+    UnreadableMessage,
+    body_text,
+    decode_text,
+    header,
+    parse_safely,
+    reply_text,
+)
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import Reply, Transport
@@ -234,7 +242,7 @@ def build_forward(
     """The forward to the partner. Pure: the same inputs give the same bytes."""
     if not ctx.partner_email:
         raise ComposeError("the issue has no partner address to forward the reply to")
-    original = parse(raw)
+    original = _readable(raw)
     firm_name, firm_addr = parseaddr(settings.from_)
     firm_addr = check_address(firm_addr)
     partner_addr = check_address(ctx.partner_email)
@@ -267,9 +275,11 @@ def build_forward(
         attached = email.message_from_bytes(raw, policy=email.policy.SMTP)
         fwd.add_attachment(attached, filename="original-message.eml")
         data = _serialise(fwd, message_id, addresses)
-    except (ValueError, TypeError, LookupError, email.errors.MessageError):
+    except (ValueError, TypeError, LookupError, RecursionError, email.errors.MessageError):
         # Headers the standard library refuses to re-serialise (e.g. an encoded word decoding
-        # to CR LF): attach the bytes unparsed instead, so the partner still gets the original.
+        # to CR LF), or messages nested in messages deeper than it can write out again (it
+        # reads a few hundred levels, then fails with RecursionError writing them): attach the
+        # bytes unparsed instead, so the partner still gets the original.
         fwd.clear_content()
         fwd.set_content(body)
         fwd.add_attachment(raw, "application", "octet-stream", filename="original-message.eml")
@@ -277,6 +287,26 @@ def build_forward(
     return ForwardMessage(
         envelope_from=firm_addr, recipients=(partner_addr,), data=data, message_id=message_id
     )
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error as an admin reads it: what a RecursionError means here, else its repr."""
+    if isinstance(exc, RecursionError):
+        return f"the message is nested too deeply to process ({exc!r})"
+    return repr(exc)
+
+
+def _readable(raw: bytes) -> EmailMessage:
+    """The client's message parsed, or, when it cannot be read safely (nested too deeply), its
+    headers alone: the forward then says the text is in the attachment, which is `raw`."""
+    try:
+        return parse_safely(raw)
+    except UnreadableMessage:
+        head = BytesHeaderParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
+        assert isinstance(head, EmailMessage)
+        del head["Content-Type"], head["Content-Transfer-Encoding"]
+        head.set_payload("")
+        return head
 
 
 def _serialise(fwd: EmailMessage, message_id: str, addresses: str) -> bytes:
@@ -364,6 +394,14 @@ def forward(
         inquiry.claimed_at = None
         session.commit()
         return Reply(554, str(exc))
+    except Exception as exc:
+        # Not a refusal but a crash: release the claim, so the next run (process.py bounds
+        # their number) can try again at once, and say what happened meanwhile.
+        session.rollback()
+        inquiry.last_reply = f"building the forward failed: {describe_error(exc)}"[:2000]
+        inquiry.claimed_at = None
+        session.commit()
+        raise
     reply = transport.send(message)[message.recipients[0]]
     inquiry.last_reply = str(reply)[:2000]
     if reply.accepted:

@@ -19,30 +19,19 @@ What no detector claims:
 
 from __future__ import annotations
 
-import email
-import email.policy
-import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from email.utils import getaddresses
 
 from mailer import tokens
-from mailer.errors import MailerError, TokenError
+from mailer.errors import TokenError
 from mailer.inbound import detectors
 from mailer.inbound.departures import Departure, find_own_departure
 from mailer.inbound.detectors.base import Failure, Mail
-from mailer.inbound.message import body_text, reply_text
+from mailer.inbound.message import UnreadableMessage, body_text, parse_safely, reply_text
 from mailer.inbound.models import InboundKind
 from mailer.sending.reasons import Reason
 
 __all__ = ["Classification", "Failure", "UnreadableMessage", "judge", "parse_safely"]
-
-MAX_MULTIPARTS = 200  # multipart containers in one message; deeper or wider is refused
-_MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.I | re.M)
-
-
-class UnreadableMessage(MailerError):
-    """The message cannot be judged safely (nested too deep, for example); it is kept as failed."""
 
 
 @dataclass(frozen=True)
@@ -66,31 +55,6 @@ def _own_departure(mail: Mail) -> Departure | None:
         return None
     ours = f"@{mail.domain.lower()}"
     return Departure(left.phrase, tuple(a for a in left.contacts if not a.endswith(ours)))
-
-
-def parse_safely(raw: bytes) -> EmailMessage:
-    """The parsed message; UnreadableMessage when its MIME structure is too deep to walk.
-
-    The standard library parses and walks MIME recursively: a message nesting 1,500 multiparts
-    raises RecursionError there, so such a message is refused before parsing.
-    """
-    if b"\r" in raw and b"\n" not in raw[:4096]:
-        # Bare CR line ends (old Mac mail stores): the parser splits headers on them, but
-        # quoted-printable decoding does not, and loses the rest of a part at its first soft
-        # break ("=" then CR).
-        raw = raw.replace(b"\r", b"\n")
-    count = len(_MULTIPART.findall(raw))
-    if count > MAX_MULTIPARTS:
-        raise UnreadableMessage(
-            f"the message has {count} nested or sibling multipart parts (the limit is "
-            f"{MAX_MULTIPARTS}); kept unprocessed"
-        )
-    try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-    except RecursionError as exc:
-        raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
-    assert isinstance(msg, EmailMessage)
-    return msg
 
 
 def address_kind(rcpt_to: str, domain: str) -> str:

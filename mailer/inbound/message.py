@@ -1,6 +1,7 @@
 """Reading an inbound message: decoded headers whatever the sender's encoding mistakes, our
 loop-guard header, and the client's own words (plain text preferred, HTML converted, quoted
-newsletter and quote headers trimmed). Pure functions, shared by the judgement and the inquiries.
+newsletter and quote headers trimmed), from a message parsed safely (`parse_safely`). Pure
+functions, shared by the judgement, the inquiries and the admin's inquiry page.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from email.utils import getaddresses
 from email_reply_parser import EmailReplyParser
 
 from mailer import tokens
-from mailer.errors import TokenError
+from mailer.errors import MailerError, TokenError
 from mailer.filenames import download_name
 
 LOOP_HEADER = "X-Mailer-Loop"
+
+MAX_MULTIPARTS = 200  # multipart containers in one message; deeper or wider is refused
+_MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.I | re.M)
+
+
+class UnreadableMessage(MailerError):
+    """The message cannot be judged safely (nested too deep, for example); it is kept as failed."""
+
 
 # Where a saved message says whom it was delivered to, most reliable first: the delivering MTA's
 # own record (Delivered-To, X-Original-To, Envelope-To), then what the sender addressed.
@@ -116,6 +125,35 @@ def parse(raw: bytes) -> EmailMessage:
     return msg
 
 
+def parse_safely(raw: bytes) -> EmailMessage:
+    """The parsed message; UnreadableMessage when its MIME structure is too deep to walk.
+
+    The standard library parses and walks MIME recursively: a message nesting 1,500 multiparts
+    raises RecursionError there, so such a message is refused before parsing. Messages nested in
+    messages (message/rfc822) are not counted: a reply may forward a thread, the parser reads
+    them to about 1,000 levels (deeper is refused here, from its RecursionError), and whatever
+    walks or writes a parsed message copes with the depths it cannot write out again (the
+    forward attaches the bytes as received; the admin page names the part it cannot rebuild).
+    """
+    if b"\r" in raw and b"\n" not in raw[:4096]:
+        # Bare CR line ends (old Mac mail stores): the parser splits headers on them, but
+        # quoted-printable decoding does not, and loses the rest of a part at its first soft
+        # break ("=" then CR).
+        raw = raw.replace(b"\r", b"\n")
+    count = len(_MULTIPART.findall(raw))
+    if count > MAX_MULTIPARTS:
+        raise UnreadableMessage(
+            f"the message has {count} nested or sibling multipart parts (the limit is "
+            f"{MAX_MULTIPARTS}); kept unprocessed"
+        )
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+    except RecursionError as exc:
+        raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
 def has_loop_guard(msg: Message, domain: str) -> bool:
     """Whether the message is one of our own forwards (it carries our loop-guard header)."""
     wanted = domain.lower().rstrip(".")
@@ -154,8 +192,12 @@ def html_to_text(html: str) -> str:
 
 
 def body_text(msg: EmailMessage) -> str:
-    """The message's text (plain preferred, else HTML converted), as the client wrote it."""
-    part = msg.get_body(preferencelist=("plain", "html"))
+    """The message's text (plain preferred, else HTML converted), as the client wrote it; ""
+    when it has none, or when its parts nest too deeply for the standard library to look."""
+    try:
+        part = msg.get_body(preferencelist=("plain", "html"))
+    except RecursionError:
+        return ""
     if part is None:
         return ""
     try:
@@ -177,17 +219,16 @@ def attachments(msg: EmailMessage) -> list[EmailMessage]:
     `EmailMessage.iter_attachments` (one level only, and a text part with a file name may be
     taken for the body), nothing a client sent is left out."""
     found: list[EmailMessage] = []
-
-    def visit(part: EmailMessage) -> None:
+    todo = [msg]  # walked with a stack, not recursion: any depth the parser read is walked
+    while todo:
+        part = todo.pop()
         if part.get_content_maintype() == "multipart":
-            for sub in part.iter_parts():
-                visit(sub)  # type: ignore[arg-type]  # an EmailMessage's parts are EmailMessages
-            return
+            # an EmailMessage's parts are EmailMessages; reversed, so they pop in MIME order
+            todo.extend(reversed(list(part.iter_parts())))  # type: ignore[arg-type]
+            continue
         named = part.is_attachment() or bool(_file_name(part))
         if named or part.get_content_type() not in ("text/plain", "text/html"):
             found.append(part)
-
-    visit(msg)
     return found
 
 
@@ -207,12 +248,19 @@ def attachment_name(part: EmailMessage, index: int) -> str:
     return download_name(_file_name(part), f"attachment-{index + 1}{eml}")
 
 
-def attachment_bytes(part: EmailMessage) -> bytes:
-    """The attachment's content as sent: transfer encoding undone; an attached message whole."""
+def attachment_bytes(part: EmailMessage) -> bytes | None:
+    """The attachment's content as sent: transfer encoding undone; an attached message whole.
+    None for an attached message that nests messages too deeply for the standard library to
+    write out again (it reads a few hundred levels it cannot rebuild: RecursionError)."""
     if part.get_content_type() == "message/rfc822":
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
-        return inner.as_bytes() if isinstance(inner, Message) else b""
+        if not isinstance(inner, Message):
+            return b""
+        try:
+            return inner.as_bytes()
+        except RecursionError:
+            return None
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 

@@ -31,8 +31,12 @@ from mailer.settings import Settings, get_settings
 from subscribers.lifecycle import unsubscribe
 from subscribers.models import MailingList, Subscriber, Subscription
 
-# Processing attempts per stored message: after that it is marked failed with its error, kept for
-# an admin to read, and never retried (a message that crashes the judgement must not loop).
+# Processing attempts per stored message: runs since its last one that finished (a forward the
+# relay deferred starts the count again; its retries are bounded by retry_deadline_hours). When a
+# run fails with this many spent, or one starts with more spent (the earlier ones were killed
+# before they could record anything), the message is marked failed with the error, kept for an
+# admin to read, and never retried: a message that crashes the judgement or the forward must
+# not loop, nor keep others from the sweep.
 MAX_ATTEMPTS = 5
 
 
@@ -50,6 +54,8 @@ def _finish(
     inbound.status = status
     inbound.outcome = _after_departure(inbound, outcome)[:4000]
     inbound.processed_at = utcnow()
+    if status == InboundStatus.DEFERRED:
+        inbound.attempts = 0  # this run finished: only failing runs in a row are counted
     session.commit()
     return Processed(status, inbound.kind, inbound.outcome, status == InboundStatus.DEFERRED)
 
@@ -70,34 +76,56 @@ def process(inbound_id: int) -> Processed:
             return Processed(InboundStatus.FAILED, None, "no such message (erased?)")
         if inbound.status in (InboundStatus.DONE, InboundStatus.IGNORED, InboundStatus.FAILED):
             return Processed(inbound.status, inbound.kind, inbound.outcome)
-        if inbound.kind is None:
-            try:
-                verdict = judge(
-                    inbound.raw,
-                    mail_from=inbound.mail_from,
-                    rcpt_to=inbound.rcpt_to,
-                    domain=settings.mail_domain,
+        if inbound.attempts > MAX_ATTEMPTS:
+            return _give_up(
+                session,
+                inbound_id,
+                f"processing did not finish in {MAX_ATTEMPTS} attempts (each run stopped "
+                "before it could record an outcome or an error)",
+            )
+        try:
+            return _run(session, inbound, settings)
+        except UnreadableMessage as exc:
+            session.rollback()
+            return _give_up(session, inbound_id, f"cannot be read safely: {exc}")
+        except Exception as exc:
+            session.rollback()
+            if inbound.attempts >= MAX_ATTEMPTS:
+                return _give_up(
+                    session,
+                    inbound_id,
+                    f"failed {inbound.attempts} times; last error: {inquiries.describe_error(exc)}",
                 )
-                return _act(session, inbound, verdict, settings)
-            except UnreadableMessage as exc:
-                session.rollback()
-                return _give_up(session, inbound_id, f"cannot be read safely: {exc}")
-            except Exception as exc:
-                session.rollback()
-                if inbound.attempts >= MAX_ATTEMPTS:
-                    return _give_up(
-                        session, inbound_id, f"failed {inbound.attempts} times; last error: {exc!r}"
-                    )
-                raise
-        if inbound.kind == InboundKind.INQUIRY:
-            return _forward(session, inbound, settings)
-        return Processed(inbound.status, inbound.kind, inbound.outcome)
+            raise
+
+
+def _run(session: Session, inbound: InboundMessage, settings: Settings) -> Processed:
+    """One run's work: judge the message if that is not done yet, and forward an inquiry."""
+    if inbound.kind is None:
+        verdict = judge(
+            inbound.raw,
+            mail_from=inbound.mail_from,
+            rcpt_to=inbound.rcpt_to,
+            domain=settings.mail_domain,
+        )
+        return _act(session, inbound, verdict, settings)
+    if inbound.kind == InboundKind.INQUIRY:
+        return _forward(session, inbound, settings)
+    return Processed(inbound.status, inbound.kind, inbound.outcome)
 
 
 def _give_up(session: Session, inbound_id: int, error: str) -> Processed:
+    """Mark the message failed with `error`, and its inquiry (if any, and not forwarded) too:
+    the admin's inquiry page then says why the partner never got it."""
     inbound = session.get(InboundMessage, inbound_id)
     assert inbound is not None
-    inbound.reason = "processing failed"
+    if inbound.kind is None:
+        inbound.reason = "processing failed"
+    inquiry = session.scalar(select(Inquiry).where(Inquiry.inbound_message_id == inbound_id))
+    if inquiry is not None and inquiry.status != InquiryStatus.SENT:
+        inquiry.status = InquiryStatus.FAILED
+        inquiry.last_reply = f"not forwarded: {error}"[:2000]
+        inquiry.claimed_at = None
     return _finish(session, inbound, InboundStatus.FAILED, error)
 
 
@@ -183,7 +211,13 @@ def _forward(session: Session, inbound: InboundMessage, settings: Settings) -> P
         reply = inquiries.forward(session, inquiry, inbound, settings, transport)
     finally:
         transport.close()
-    if reply is None:  # another run holds or finished it
+    if reply is None:  # another run holds or finished it: this one attempted nothing
+        session.execute(
+            update(InboundMessage)
+            .where(InboundMessage.id == inbound.id, InboundMessage.attempts > 0)
+            .values(attempts=InboundMessage.attempts - 1)
+        )
+        session.commit()
         session.refresh(inbound)
         return Processed(inbound.status, inbound.kind, inbound.outcome)
     if reply.accepted:

@@ -263,7 +263,9 @@ def stale_messages(
                         & (InboundMessage.processed_at < cutoff),
                     )
                 )
-                .order_by(InboundMessage.id)
+                # Fewest failed runs first: messages that keep failing (each is failed after
+                # process.MAX_ATTEMPTS) never keep a newer one from its turn.
+                .order_by(InboundMessage.attempts, InboundMessage.id)
                 .limit(limit)
             )
         )

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from mailer.cli import app
+from mailer.content.bounded_yaml import MAX_YAML_ALIASES, MAX_YAML_DEPTH
 from mailer.content.document import LIMITS, MAX_ITEMS
 from mailer.content.errors import IssueFormatError
 from mailer.content.issues import detect_format, import_issue_file, parse_issue
-from mailer.content.markdown import MAX_YAML_ALIASES
 from mailer.content.models import Issue, Partner
 from tests.conftest import BRIEFING
 
@@ -63,6 +65,53 @@ def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded() -> None:
     )
     content, _ = parse_issue(reused, path="ok.md")
     assert content.partner.email == "fausto.carbajal@miranda-partners.com"
+
+
+DEEP = 100_000
+NESTED_FRONT_MATTER = {
+    "flow-lists": "slug: " + "[" * DEEP + "]" * DEEP,
+    "flow-mappings": "slug: " + "{a: " * DEEP + "b" + "}" * DEEP,
+    "block-lists": "slug:\n" + "".join(" " * i + "- \n" for i in range(1, 3_000)),
+    "block-mappings": "slug:\n" + "".join(" " * i + "k:\n" for i in range(1, 3_000)),
+    "mixed": "slug: " + "[{a: " * DEEP + "b" + "}]" * DEEP,
+}
+
+
+@pytest.mark.parametrize("nested", NESTED_FRONT_MATTER.values(), ids=NESTED_FRONT_MATTER.keys())
+def test_front_matter_nested_past_the_bound_is_refused_at_its_line(nested: str) -> None:
+    """Hostile input: a value nesting lists or mappings 100,000 deep crashed the YAML composer
+    (RecursionError) instead of being refused like an alias bomb."""
+    text = with_front_matter("summary: >-", nested + "\nsummary: >-")
+    value_line = text.split("\n").index(nested.split("\n")[0]) + 1
+    error = refused(text)
+    assert error.line is not None and value_line <= error.line <= value_line + MAX_YAML_DEPTH
+    assert f"nests lists or mappings more than {MAX_YAML_DEPTH} levels deep" in str(error)
+    assert str(error).startswith(f"hostile.md:{error.line}: ")
+
+
+def test_mailer_issue_import_names_the_file_and_line_of_nesting_past_the_bound(
+    session: Session, tmp_path: Path
+) -> None:
+    """`mailer issue import` printed some 3,000 lines of traceback (a RecursionError) for it;
+    now the command fails with the import error that `mailer` prints as one line."""
+    nested = NESTED_FRONT_MATTER["flow-lists"]
+    text = with_front_matter("summary: >-", nested + "\nsummary: >-")
+    path = tmp_path / "deep.md"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["issue", "import", str(path)])
+    assert isinstance(result.exception, IssueFormatError), result.exception
+    line = text.split("\n").index(nested) + 1
+    assert f"deep.md:{line}: the front matter nests lists or mappings" in str(result.exception)
+
+
+def test_front_matter_nested_within_the_bound_is_read() -> None:
+    """The partner's mapping, or a value nested as deep as the bound allows, is no error of
+    nesting (an unknown or ill-typed key is still refused as such)."""
+    within = "[" * (MAX_YAML_DEPTH - 1) + "]" * (MAX_YAML_DEPTH - 1)
+    error = refused(with_front_matter("summary: >-", f"slug: {within}\nsummary: >-"))
+    assert "nests" not in str(error) and "`slug:` must be text, found list" in str(error)
+    content, _ = parse_issue(MARKDOWN, path="ok.md")
+    assert content.partner.name == "Fausto Carbajal Glass"
 
 
 def test_a_path_like_slug_is_refused_at_its_line() -> None:

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer.db import get_sessionmaker
+from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
-from mailer.inbound.models import InboundMessage, InboundStatus, Inquiry
+from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import MAX_ATTEMPTS, process
-from mailer.inbound.receive import MAX_RECIPIENTS, stored_reply
+from mailer.inbound.receive import MAX_RECIPIENTS, stale_messages, stored_reply
 from mailer.settings import get_settings
 from tests.builders import Newsroom
 from tests.inbound_support import InboundServer, address, delivery_of, reply, snapshot_campaign
@@ -37,6 +39,90 @@ def deep_message(rcpt: str, levels: int = 1500) -> bytes:
     closing = b"".join(b"\r\n--b%d--\r\n" % i for i in reversed(range(levels)))
     head = f"From: {WHO}\r\nTo: {rcpt}\r\nSubject: deep\r\nMIME-Version: 1.0\r\n".encode()
     return head + opening + b"Content-Type: text/plain\r\n\r\nhello\r\n" + closing
+
+
+def nested_messages(rcpt: str, levels: int = 400) -> bytes:
+    """A reply whose attachment is a message inside a message… `levels` deep: the standard
+    library parses 300 to 900 levels but cannot write them out again (RecursionError)."""
+    head = (
+        f"From: José Rivera <{WHO}>\r\nTo: {rcpt}\r\nSubject: Re: the chain\r\n"
+        "Message-ID: <chain.1@example.org>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n'
+    ).encode()
+    words = b"--outer\r\nContent-Type: text/plain\r\n\r\nFausto, see the thread below.\r\n"
+    chain = b"Content-Type: message/rfc822\r\n\r\n" * levels
+    return (
+        head
+        + words
+        + b"--outer\r\n"
+        + chain
+        + b"Content-Type: text/plain\r\n\r\nthe first message\r\n--outer--\r\n"
+    )
+
+
+@pytest.mark.parametrize("levels", [300, 400, 900])
+def test_a_reply_nesting_hundreds_of_messages_reaches_the_partner_with_the_original_attached_raw(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer, levels: int
+) -> None:
+    raw = nested_messages(rcpt, levels)
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert (row.kind, row.status) == (InboundKind.INQUIRY, InboundStatus.DONE), row.outcome
+    assert session.scalars(select(Inquiry)).one().status == InquiryStatus.SENT
+    [fwd] = relay.sink.to(PARTNER)
+    assert "Fausto, see the thread below." in fwd.message.get_body(("plain",)).get_content()
+    [original] = list(fwd.message.iter_attachments())
+    assert original.get_content_type() == "application/octet-stream"  # attached unparsed
+    assert original.get_content() == row.raw  # byte for byte
+
+
+def test_a_forward_that_keeps_crashing_is_failed_after_the_bounded_attempts(
+    session: Session, room: Newsroom, rcpt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: building the forward raises on every run. The inquiry is not retried
+    for ever: after MAX_ATTEMPTS runs the message and its inquiry are failed with the error,
+    and the sweep no longer picks the message up."""
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(inquiries, "build_forward", crash)
+    raw = reply(from_=f"José Rivera <{WHO}>", to=rcpt, subject="Re: x", body="Call me?")
+    with InboundServer(get_settings(), enqueue=lambda i: None) as stores_only:
+        stores_only.send(WHO, [rcpt], raw)
+    [row] = session.scalars(select(InboundMessage)).all()
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(RecursionError):
+            process(row.id)
+        session.expire_all()
+        assert session.scalars(select(Inquiry)).one().claimed_at is None  # free for the retry
+    last = process(row.id)
+    assert last.status == InboundStatus.FAILED
+    assert "nested too deeply" in last.outcome and "RecursionError" in last.outcome
+    session.expire_all()
+    inquiry = session.scalars(select(Inquiry)).one()
+    assert inquiry.status == InquiryStatus.FAILED and "nested too deeply" in inquiry.last_reply
+    assert process(row.id).status == InboundStatus.FAILED  # never retried again
+    settings = get_settings().model_copy(update={"inbound_requeue_after": 0})
+    assert row.id not in stale_messages(get_sessionmaker(), settings)
+
+
+def test_a_run_that_never_finishes_is_failed_once_the_attempts_are_spent(
+    session: Session, room: Newsroom, rcpt: str
+) -> None:
+    """Runs killed outright (out of memory, a crashed worker) record no error: once MAX_ATTEMPTS
+    runs started without finishing, the next one fails the message instead of trying again."""
+    raw = reply(from_=f"José Rivera <{WHO}>", to=rcpt, subject="Re: x", body="Call me?")
+    with InboundServer(get_settings(), enqueue=lambda i: None) as stores_only:
+        stores_only.send(WHO, [rcpt], raw)
+    row = session.scalars(select(InboundMessage)).one()
+    row.attempts = MAX_ATTEMPTS  # each started (the count is taken first), none got further
+    session.commit()
+    result = process(row.id)
+    assert result.status == InboundStatus.FAILED
+    assert f"did not finish in {MAX_ATTEMPTS} attempts" in result.outcome
 
 
 def test_a_message_nested_1500_levels_deep_ends_failed_with_its_error(

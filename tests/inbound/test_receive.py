@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 
 from mailer import tokens
 from mailer.cli import app
+from mailer.db import get_sessionmaker
+from mailer.inbound import receive
 from mailer.inbound.models import BounceEvent, InboundKind, InboundMessage, InboundStatus, Inquiry
 from mailer.sending import tasks
 from mailer.settings import Settings, get_settings, reset_settings
@@ -289,6 +291,24 @@ def test_a_message_whose_task_was_lost_is_swept_up(
     [row] = stored(session)
     assert row.status == InboundStatus.DONE and row.kind == InboundKind.INQUIRY
     assert len(relay.sink.to(PARTNER)) == 1
+
+
+def test_the_sweep_takes_messages_that_keep_failing_last(
+    session: Session, delivery_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep takes a bounded number of rows: older messages that failed their runs (until
+    process.MAX_ATTEMPTS fails them) must not keep a newer one from its turn."""
+    rcpt = address("reply", delivery_id, get_settings())
+    with InboundServer(get_settings(), enqueue=lambda i: None) as server:
+        for n in range(3):
+            server.send(WHO, [rcpt], client_says(rcpt, f"Re: {n}", "Call me"))
+    failing_one, failing_two, fresh = stored(session)
+    failing_one.attempts, failing_two.attempts = 3, 1  # runs that raised
+    session.commit()
+    monkeypatch.setenv("MAILER_INBOUND_REQUEUE_AFTER", "0")
+    reset_settings()
+    due = receive.stale_messages(get_sessionmaker(), get_settings(), limit=2)
+    assert due == [fresh.id, failing_two.id]
 
 
 def test_forget_erases_inbound_mail_bounces_and_inquiries(

@@ -250,6 +250,25 @@ def test_issue_import_by_paste_reports_the_line_and_a_reimport_updates_in_place(
     assert issue.items[0].headline.startswith("Sheinbaum charts a new course")
 
 
+def test_an_uploaded_issue_nesting_its_front_matter_100000_deep_is_refused_at_its_line(
+    editor: Editor, room: Newsroom
+) -> None:
+    """Hostile input that crashed the YAML composer (RecursionError: a 500, the connection
+    reset): the page names the file and the line, as for any import error."""
+    from tests.content.test_hostile_issues import NESTED_FRONT_MATTER, with_front_matter
+
+    nested = NESTED_FRONT_MATTER["flow-lists"]
+    text = with_front_matter("summary: >-", nested + "\nsummary: >-")
+    line = text.split("\n").index(nested) + 1
+    editor.get("/admin/issues")
+    upload = ("deep.md", text.encode(), "text/markdown")
+    refused = editor.client.post(
+        "/admin/issues", data={"csrf_token": editor.csrf}, files={"file": upload}
+    )
+    assert refused.status_code == 422
+    assert f"deep.md:{line}: the front matter nests lists or mappings more than" in refused.text
+
+
 def test_an_uploaded_issue_in_utf16_imports_and_a_code_page_file_is_named(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:

@@ -15,6 +15,7 @@ from mailer.content.models import Issue, Partner
 from mailer.inbound import models
 from mailer.settings import get_settings
 from tests.builders import Newsroom
+from tests.inbound.test_hostile import deep_message
 from tests.inbound_support import InboundServer, address, delivery_of, snapshot_campaign
 from tests.smtpd import SMTPServer
 from tests.web.test_admin import Editor, editor, text_of  # noqa: F401
@@ -195,3 +196,63 @@ def test_every_attachment_is_listed_and_served_under_its_cleaned_base_name(
         assert download.headers["content-disposition"] == disposition
         assert download.content.replace(b"\r\n", b"\n") == content.replace(b"\r\n", b"\n")
     assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/6").status_code == 404
+
+
+def stored_inquiry(session: Session, room: Newsroom, raw: bytes) -> models.Inquiry:
+    """An inquiry on `raw`, stored as inbound mail stores one (its forward failed)."""
+    inbound = models.InboundMessage(
+        rcpt_to="reply+abc@news.example.com", address_kind="reply", size=len(raw), raw=raw
+    )
+    session.add(inbound)
+    session.flush()
+    inquiry = models.Inquiry(
+        inbound_message_id=inbound.id,
+        issue_id=room.issue_id,
+        client_email=READER,
+        client_name="Jose Rivera",
+        subject="Re: the chain",
+        forward_message_id=f"<fwd-{inbound.id}@news.example.com>",
+        status=models.InquiryStatus.FAILED,
+        last_reply="not forwarded: the message is nested too deeply to process",
+    )
+    session.add(inquiry)
+    session.commit()
+    return inquiry
+
+
+def test_an_attached_message_nested_too_deeply_to_rebuild_is_listed_and_explained(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """400 messages nested in one another: the standard library reads them but cannot write
+    them out (RecursionError). The page shows what can be read and names what cannot."""
+    chain = b"Content-Type: message/rfc822\r\n\r\n" * 400
+    raw = (
+        b"From: Jose Rivera <jose.rivera1@example.org>\r\nTo: reply+abc@news.example.com\r\n"
+        b"Subject: Re: the chain\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n'
+        b"--outer\r\nContent-Type: text/plain\r\n\r\nFausto, see the thread below.\r\n"
+        b"--outer\r\n" + chain + b"Content-Type: text/plain\r\n\r\nfirst\r\n--outer--\r\n"
+    )
+    inquiry = stored_inquiry(session, room, raw)
+    page = editor.get(f"/admin/inquiries/{inquiry.id}")
+    assert page.status_code == 200
+    shown = text_of(page.text)
+    assert "Fausto, see the thread below." in shown
+    assert "attachment-1.eml" in shown and "nested too deeply" in shown
+    assert "not forwarded: the message is nested too deeply" in shown  # why it failed
+    download = editor.get(f"/admin/inquiries/{inquiry.id}/attachments/0")
+    assert download.status_code == 422
+    assert "nested too deeply" in text_of(download.text)
+
+
+def test_a_message_too_deep_to_read_still_shows_its_inquiry_page(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """A message the parser cannot read at all (1,500 nested multiparts): the page renders,
+    says so, and has nothing to download."""
+    raw = deep_message("reply+abc@news.example.com", levels=1500)
+    inquiry = stored_inquiry(session, room, raw)
+    page = editor.get(f"/admin/inquiries/{inquiry.id}")
+    assert page.status_code == 200
+    assert "cannot be read" in text_of(page.text)
+    assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/0").status_code == 404

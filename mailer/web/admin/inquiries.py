@@ -11,6 +11,7 @@ partner's answer goes straight to them and never passes through us."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue, Partner
 from mailer.db import utcnow
+from mailer.errors import MailerError
 from mailer.headers import content_disposition
 from mailer.inbound import message
 from mailer.inbound.inquiries import client_context, context_block
@@ -85,7 +87,7 @@ class Attachment:
     index: int
     filename: str
     content_type: str
-    size: int
+    size: int | None  # None: an attached message nested too deeply to rebuild
 
 
 @dataclass(frozen=True)
@@ -93,21 +95,35 @@ class Readable:
     own_words: str  # what the client wrote
     full_text: str  # the whole body, quotes included (shown folded)
     attachments: list[Attachment]
+    problem: str = ""  # why the message (or its text) cannot be shown, "" when it can
+
+
+# What the page says of an attached message the standard library reads but cannot write out.
+TOO_DEEP = (
+    "an attached message nested too deeply (messages within messages) to rebuild; the partner's "
+    "forward carries the original as received"
+)
+
+
+def _parts(raw: bytes) -> list[EmailMessage]:
+    """A stored message's attachments; UnreadableMessage when it cannot be read safely."""
+    return message.attachments(message.parse_safely(raw))
 
 
 def readable(raw: bytes) -> Readable:
-    """The message as a person reads it: own words, the whole text, the attachments."""
-    msg = message.parse(raw)
+    """The message as a person reads it: own words, the whole text, the attachments; for one
+    that cannot be read safely (nested too deeply), what is wrong with it instead."""
+    try:
+        msg = message.parse_safely(raw)
+    except message.UnreadableMessage as exc:
+        return Readable("", "", [], f"The message cannot be read: {exc}.")
     text = message.body_text(msg)
-    found = [
-        Attachment(
-            index,
-            message.attachment_name(part, index),
-            part.get_content_type(),
-            len(message.attachment_bytes(part)),
-        )
-        for index, part in enumerate(message.attachments(msg))
-    ]
+    found = []
+    for index, part in enumerate(message.attachments(msg)):
+        content = message.attachment_bytes(part)
+        name = message.attachment_name(part, index)
+        size = None if content is None else len(content)
+        found.append(Attachment(index, name, part.get_content_type(), size))
     return Readable(message.reply_text(text), text.replace("\r\n", "\n").strip(), found)
 
 
@@ -142,6 +158,7 @@ def inquiry_page(
             "partner": partner,
             "issue": issue,
             "status_word": status_word(inquiry),
+            "too_deep": TOO_DEEP,
         },
         admin=admin,
         active="inquiries",
@@ -158,12 +175,18 @@ def attachment(
     """One attachment as sent, always as a download (never rendered on our origin: a client's
     HTML file must not run as our page)."""
     _inquiry_row, inbound = _inquiry(session, inquiry_id)
-    parts = message.attachments(message.parse(inbound.raw))
+    try:
+        parts = _parts(inbound.raw)
+    except message.UnreadableMessage:
+        parts = []  # the page says the message cannot be read, and lists nothing to download
     if index >= len(parts):
         raise NotFound(f"inquiry {inquiry_id} has no attachment {index + 1}")
     part = parts[index]
+    content = message.attachment_bytes(part)
+    if content is None:
+        raise MailerError(f"Attachment {index + 1} of inquiry {inquiry_id} is {TOO_DEEP}.")
     return Response(
-        message.attachment_bytes(part),
+        content,
         media_type="application/octet-stream",
         headers={
             # The name the page lists, as a base name (RFC 6266, filename*= when not ASCII).
