@@ -8,6 +8,7 @@ ImportFileErrors that name the file and line, and touches no database.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import re
@@ -194,6 +195,34 @@ def not_text(head: bytes) -> str | None:
     return None
 
 
+def _utf8_chunks(fileobj: BinaryIO, name: str, chunk: int) -> Iterator[bytes]:
+    """The file's bytes in chunks; a file that starts with a UTF-16 byte-order mark (Excel's
+    "Unicode Text", Windows Notepad's "Unicode") decoded as it is read and given as UTF-8, so the
+    rest of the import reads one encoding. UTF-16 without the mark is not guessed (`not_text`)."""
+    first = fileobj.read(chunk)
+    if not first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        while first:
+            yield first
+            first = fileobj.read(chunk)
+        return
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    data = first
+    while True:
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"the file starts as UTF-16 text but is not valid UTF-16 ({exc.reason}); save it "
+                "as 'CSV UTF-8' and import it again",
+                path=name,
+            ) from None
+        if text:
+            yield text.encode("utf-8", "surrogatepass")
+        if not data:
+            return
+        data = fileobj.read(chunk)
+
+
 def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
     """The file's lines with their ends, whichever of LF, CRLF or a lone CR ends them.
 
@@ -202,7 +231,7 @@ def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iter
     """
     pending = b""
     number = 1
-    while data := fileobj.read(chunk):
+    for data in _utf8_chunks(fileobj, name, chunk):
         if number == 1 and not pending and (kind := not_text(data)):
             raise ImportFileError(kind, path=name)
         pending += data

@@ -111,7 +111,6 @@ def _ods() -> bytes:
         (_xlsx(), "this looks like an Excel workbook (.xlsx); save it as CSV (UTF-8)"),
         (_ods(), "this looks like an OpenDocument spreadsheet (.ods); save it as CSV (UTF-8)"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "an old Excel workbook (.xls)"),
-        ("email\tname\nana@example.com\tAna\n".encode("utf-16"), "this file is UTF-16 text"),
         ("email,name\n".encode("utf-16-le"), "this file is UTF-16 text"),
     ],
 )
@@ -129,3 +128,31 @@ def test_a_spreadsheet_in_its_own_format_is_refused_saying_to_save_it_as_csv(
         imported(session, weekly, path, settings)
     assert said in str(caught.value)
     assert "attribute name" not in str(caught.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_excels_unicode_text_is_imported(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path, encoding: str
+) -> None:
+    """Excel's "Unicode Text" (UTF-16 with a byte-order mark, TAB-separated, CRLF): read as it
+    is, names in any script kept, a bad row still reported by its line."""
+    text = (
+        "email\tname\tcompany\r\n"
+        "ana.perez@example.com\tAna Pérez\tGrupo Ñandú\r\n"
+        "yamada@example.jp\t山田太郎\t株式会社\r\n"
+        "not-an-address\tNobody\t\r\n"
+    )
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path = tmp_path / "people.txt"
+    path.write_bytes(data)
+    report = imported(session, weekly, path, settings)
+    assert report.imported == 2, report
+    assert [p.line for p in report.problems] == [4]
+    yamada, ana = (
+        get_subscriber(session, "yamada@example.jp"),
+        get_subscriber(session, "ana.perez@example.com"),
+    )
+    assert yamada is not None and yamada.name == "山田太郎"
+    assert ana is not None and (ana.name, ana.company) == ("Ana Pérez", "Grupo Ñandú")
