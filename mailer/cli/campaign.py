@@ -396,7 +396,14 @@ def retry_failed(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> Non
     console.print(f"campaign {campaign_id}: {n} failed deliveries queued again")
 
 
-def report(target: str = typer.Argument(..., metavar="SLUG|ID")) -> None:
+def report(
+    target: str = typer.Argument(
+        ...,
+        metavar="SLUG|ID",
+        help="A campaign's id (as `mailer campaign list` shows), or an issue's slug: every "
+        "campaign of that issue",
+    ),
+) -> None:
     """Counts by status, rate, duration, deferred and failed mail grouped by last reply, and
     engagement: unique clickers, click rate, clicks per item, unsubscribes, complaints."""
     # Imported here: the engagement report's modules are heavy and only `report` needs them.

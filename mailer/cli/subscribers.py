@@ -307,13 +307,15 @@ def export_data_(email: str = typer.Argument(..., help="The person's address")) 
 @app.command("forget")
 def forget_(
     email: str = typer.Argument(..., help="The person's address"),
-    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation"),
 ) -> None:
     """GDPR erasure: delete the person's data, keep only a keyed hash so they are never re-added."""
-    if not yes:
-        typer.confirm(
-            f"Erase everything held about {email.strip()}? This cannot be undone", abort=True
-        )
+    if not yes and not typer.confirm(
+        f"Erase everything held about {email.strip()}? This cannot be undone", default=False
+    ):
+        # As `mailer send` answers a no: nothing done is not an error (exit 0).
+        typer.echo("not erased: nothing was changed")
+        raise typer.Exit(0)
     secret = get_settings().secret()
     with session_scope() as session:
         from mailer.engagement.erasure import erase_mailer_rows
