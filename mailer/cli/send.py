@@ -35,14 +35,22 @@ def _send_test_copies(settings: Settings, issue_slug: str, list_slug: str, test:
     """`mailer send --test EMAIL…`: [TEST] copies now, to those addresses only (exit 1 when
     one is refused); `--at` is refused with it, since the copies do not wait."""
     # Rendering and composing: only test copies are made in this process (start-up).
-    from mailer.sending.copies import send_test_copies
+    from mailer.sending.copies import send_test_copies, split_test_addresses
+    from subscribers.addresses import parse_address
+    from subscribers.errors import InvalidAddress
 
+    addresses = []
+    for typed in split_test_addresses(test):
+        try:
+            addresses.append(parse_address(typed).email)
+        except InvalidAddress as exc:
+            raise InvalidAddress(f"--test {typed!r} is not a valid address: {exc}") from None
     readiness.require(settings)
     with session_scope() as session:
         issue_id = get_issue(session, issue_slug).id
         # As the list will receive it: a private list's copy links to no web edition.
         private = get_list(session, list_slug).private
-    results = send_test_copies(issue_id, list(test), web_edition=not private)
+    results = send_test_copies(issue_id, addresses, web_edition=not private)
     for addr, reply in results.items():
         mark = "[green]sent[/]" if reply.accepted else "[red]not sent[/]"
         console.print(f"test copy to {addr}: {mark} ({reply})", highlight=False)
@@ -69,7 +77,11 @@ def send(
     where: str | None = typer.Option(None, "--where", help="A segment expression."),
     at: str | None = typer.Option(None, "--at", help="Schedule for this time (ISO 8601)."),
     test: list[str] = typer.Option(  # noqa: B006
-        [], "--test", metavar="EMAIL", help="Send [TEST] copies to these addresses only."
+        [],
+        "--test",
+        metavar="EMAIL",
+        help="Send [TEST] copies to these addresses only (repeat it, or separate them with "
+        "commas; at most 10).",
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Return once the campaign is queued."),

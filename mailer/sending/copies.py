@@ -7,6 +7,8 @@ unsubscribe (see `Composer.token`).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import replace
 
 from mailer.content.issues import content_of
@@ -17,6 +19,24 @@ from mailer.rendering.email_edition import render_issue
 from mailer.sending.compose import CampaignInfo, Composer, new_test_send
 from mailer.sending.transport import Reply, make_transport
 from mailer.settings import get_settings
+
+MAX_TEST_ADDRESSES = 10
+_SEPARATORS = re.compile(r"[,;\n]")
+
+
+def split_test_addresses(values: Iterable[str]) -> list[str]:
+    """The addresses of a test send as typed at either door: the admin's one field or the CLI's
+    repeated --test, each value holding one address or several separated by commas, semicolons
+    or lines ("a@x.com, b@x.com"). Not validated here (each door names a bad one its way).
+
+    Raises MailerError for none at all or more than MAX_TEST_ADDRESSES."""
+    wanted = [a.strip() for value in values for a in _SEPARATORS.split(value)]
+    wanted = [a for a in wanted if a]
+    if not wanted:
+        raise MailerError("give at least one address for the test copy")
+    if len(wanted) > MAX_TEST_ADDRESSES:
+        raise MailerError(f"at most {MAX_TEST_ADDRESSES} test addresses at a time")
+    return wanted
 
 
 def send_test_copies(

@@ -503,3 +503,20 @@ def test_the_bar_reports_the_status_the_runner_left_not_one_read_before_it_ended
     progress = follow(campaign_id, poll=0.01, alive=runner_finishes_and_ends)
     assert progress.status == "done"
     assert f"campaign {campaign_id} done" in capsys.readouterr().out
+
+
+def test_test_addresses_may_be_given_in_one_value_separated_by_commas(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """As the admin's test form takes them: `--test "a@x.com, b@x.com"` is two addresses, and a
+    bad one is named with the option."""
+    args = ["send", room.issue_slug, "--list", room.list_slug]
+    sent = runner.invoke(app, [*args, "--test", "ed@example.org, Ana@Example.org"])
+    assert sent.exit_code == 0, sent.output
+    assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == [
+        "ana@example.org",
+        "ed@example.org",
+    ]
+    bad = runner.invoke(app, [*args, "--test", "ed@example.org; not an address"])
+    assert "--test 'not an address' is not a valid address" in str(bad.exception)
+    assert no_campaign(session) and len(relay.sink.received) == 2

@@ -21,7 +21,7 @@ from mailer.headers import content_disposition
 from mailer.rendering.pdf_edition import render_pdf
 from mailer.rendering.preview import preview_email
 from mailer.sending import campaigns, dispatch
-from mailer.sending.copies import send_test_copies
+from mailer.sending.copies import send_test_copies, split_test_addresses
 from mailer.sending.models import Campaign
 from mailer.sending.schedule import describe, parse_when
 from mailer.settings import get_settings
@@ -234,14 +234,8 @@ def test_send(
     """[TEST] copies as the chosen list's readers get them: a private list's edition links to
     no web edition, and the proof must show that (no list chosen: the public edition)."""
     issue = get_issue(session, slug)
-    wanted = [a.strip() for a in addresses.replace(";", ",").replace("\n", ",").split(",")]
-    wanted = [a for a in wanted if a]
     try:
-        if not wanted:
-            raise MailerError("give at least one address for the test copy")
-        if len(wanted) > 10:
-            raise MailerError("at most 10 test addresses at a time")
-        clean = _test_addresses(wanted)
+        clean = _test_addresses(split_test_addresses([addresses]))
         private = get_list(session, as_list).private if as_list else False
         results = send_test_copies(issue.id, clean, web_edition=not private)
     except (MailerError, SubscribersError) as exc:
