@@ -17,7 +17,7 @@ import typer.main
 from typer import _click as click  # typer vendors click; its classes are the ones typer calls
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _TyperParameter
 
-from mailer.errors import MailerError
+from mailer.errors import MailerError, cannot_connect
 from subscribers.errors import SubscribersError
 
 
@@ -248,15 +248,19 @@ def main() -> None:
         _error(redact(str(exc)))
         sys.exit(1)
     except Exception as exc:
-        if not _missing_schema(exc):
+        unreachable = _connection_failure(exc)
+        if not _missing_schema(exc) and unreachable is None:
             raise
         from mailer.settings import get_settings, redact
 
-        url = redact(get_settings().database_url)
-        _error(
-            f"the database {url} has no mailer tables yet (or an older schema): run "
-            "`mailer db upgrade` first"
-        )
+        url = get_settings().database_url
+        if unreachable is not None:
+            _error(redact(str(cannot_connect(url, unreachable))))
+        else:
+            _error(
+                f"the database {redact(url)} has no mailer tables yet (or an older schema): run "
+                "`mailer db upgrade` first"
+            )
         sys.exit(1)
 
 
@@ -319,6 +323,18 @@ def _missing_schema(exc: Exception) -> bool:
         return False
     text = str(getattr(exc, "orig", exc)).lower()
     return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def _connection_failure(exc: Exception) -> str | None:
+    """The driver's message when `exc` is SQLAlchemy's error for a connection that could not be
+    made (no statement was being run: the server refused, is not there, or has no such
+    database); None for any other error."""
+    sa_exc: Any = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return None
+    if exc.statement is not None:  # type: ignore[attr-defined]
+        return None
+    return str(getattr(exc, "orig", exc))
 
 
 def exclusive(*flags: tuple[str, bool]) -> None:
