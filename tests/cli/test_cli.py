@@ -168,3 +168,16 @@ def test_a_database_that_cannot_be_reached_is_one_line(
     assert lines[0].startswith(f"error: cannot connect to the database {shown}: "), lines[0]
     assert reason in lines[0].lower() and lines[0].endswith("; check MAILER_DATABASE_URL")
     assert "s3cret" not in done.stderr and "FATAL" not in done.stderr
+
+
+def test_an_unsupported_database_url_names_the_variable_and_what_is_accepted(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text("MAILER_DATABASE_URL=mysql://x:s3cret@y/z\n")
+    done = mailer(tmp_path, "list", "list")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "MySQLdb" not in done.stderr
+    assert "MAILER_DATABASE_URL: 'mysql://x:***@y/z' is not a supported database URL" in (
+        done.stderr
+    )
+    assert "sqlite:///PATH" in done.stderr and "postgresql+psycopg://" in done.stderr
