@@ -337,6 +337,36 @@ def _connection_failure(exc: Exception) -> str | None:
     return str(getattr(exc, "orig", exc))
 
 
+def listen_problem(host: str, port: int, other: str) -> tuple[str, str] | None:
+    """Why a server could not listen on `host`:`port`, found by binding it as the server will
+    (SO_REUSEADDR) and letting it go: ("port", …) when it is in use (`other`: the program that
+    may hold it), ("host", …) when the address cannot be bound here. None when it can."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "port", (
+                    f"{host}:{port} is already in use ({other}): stop that program or choose "
+                    "another port"
+                )
+            if exc.errno == errno.EACCES:
+                return "port", (
+                    f"cannot listen on {host}:{port} ({exc.strerror}): a port below 1024 needs "
+                    "root or CAP_NET_BIND_SERVICE, or choose a port from 1024 up"
+                )
+            return "host", (
+                f"cannot listen on {host}:{port} ({exc.strerror}): give an address of this "
+                "machine, such as 127.0.0.1 or 0.0.0.0"
+            )
+    return None
+
+
 def exclusive(*flags: tuple[str, bool]) -> None:
     """Refuse flags that contradict each other (`--private --public`) as click refuses a bad
     option: a usage error naming them, exit status 2, instead of the last one silently winning.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -87,3 +88,27 @@ def test_mailer_web_on_another_port_says_where_links_will_point(
         proc.wait(timeout=30)
     url = "http://127.0.0.1:8000"
     assert f"warning: MAILER_PUBLIC_URL is {url}, but this server listens on port {port}" in seen
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(settings: Settings, port: str) -> None:
+    result = runner.invoke(app, ["web", "--port", port])
+    assert result.exit_code == 2, result.output
+    assert "'--port'" in result.output
+    assert "OverflowError" not in result.output and result.exception is not None
+
+
+@pytest.mark.parametrize("database", ["missing", "empty"])
+def test_web_without_the_tables_refuses_to_start(tmp_path: Path, database: str) -> None:
+    """Not a server that answers every request 500: one line at start, exit 1."""
+    from tests.cli.test_cli import _free_port, mailer
+
+    if database == "empty":
+        (tmp_path / "mailer.db").touch()
+    done = mailer(tmp_path, "web", "--port", str(_free_port()))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: the database sqlite:///mailer.db has no mailer tables yet")
+    assert "run `mailer db upgrade` first" in lines[0]
