@@ -41,6 +41,7 @@ __all__ = [
     "get_engine",
     "get_sessionmaker",
     "load_models",
+    "require_schema",
     "reset_engines",
     "rowcount",
     "session_scope",
@@ -114,6 +115,18 @@ def require_sqlite_file(url: str) -> None:
         f"the database {url} has no mailer tables yet ({os.path.abspath(path)} does not "
         "exist): run `mailer db upgrade` first (or `mailer demo` to try the sample)"
     )
+
+
+def require_schema(url: str) -> None:
+    """Raise NoDatabase unless `url` names a database that has the mailer's schema (a SQLite file
+    that does not exist is not created). For servers (`mailer web`, `mailer inbound`), which
+    would otherwise start and then fail on every request or message."""
+    require_sqlite_file(url)
+    if schema_revision(url) is None:
+        raise NoDatabase(
+            f"the database {url} has no mailer tables yet: run `mailer db upgrade` first "
+            "(or `mailer demo` to try the sample)"
+        )
 
 
 @lru_cache(maxsize=4)

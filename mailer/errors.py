@@ -41,3 +41,20 @@ class ComposeError(MailerError):
     """A message cannot be built (e.g. a recipient address no header can carry safely).
 
     Raised by mailer/headers.py, which every message builder (sending, inbound) shares."""
+
+
+class DatabaseUnreachable(MailerError):
+    """The database named by MAILER_DATABASE_URL cannot be reached: no server listens there, the
+    database does not exist, the login is refused. Built by `cannot_connect`."""
+
+
+def cannot_connect(url: str, driver_message: str) -> DatabaseUnreachable:
+    """The one-line error for a database that refused or never answered the connection: the URL
+    (the caller's printer redacts its password) and the driver's own first line, without the
+    driver's prefixes ("connection failed: ", libpq's "FATAL:  ")."""
+    first = (driver_message.strip().splitlines() or [""])[0]
+    first = first.removeprefix("connection failed: ").replace("FATAL:  ", "")
+    reason = " ".join(first.split()) or "no reason given"
+    return DatabaseUnreachable(
+        f"cannot connect to the database {url}: {reason}; check MAILER_DATABASE_URL"
+    )

@@ -51,6 +51,10 @@ def placeholder_host(host: str, *, local_ok: bool = False) -> bool:
     return bool(_RESERVED_HOSTS.match(host) or (not local_ok and _LOOPBACK_HOSTS.match(host)))
 
 
+# The database URL schemes the mailer accepts (SQLAlchemy's dialect+driver): SQLite through the
+# standard library, PostgreSQL through psycopg 3 (the driver the package depends on).
+DATABASE_SCHEMES = frozenset({"sqlite", "sqlite+pysqlite", "postgresql+psycopg"})
+
 SECRET_FIELDS = frozenset({"secret_key", "previous_secret_keys"})
 
 
@@ -163,6 +167,22 @@ class Settings(BaseSettings):
                 yield name, redact(value)
             else:
                 yield name, value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        """Only the databases the mailer is built and tested for, with the driver it ships:
+        another scheme would fail later, deep in SQLAlchemy, on a driver that is not installed
+        (`mysql://` → "No module named 'MySQLdb'", `postgresql://` → psycopg2)."""
+        v = v.strip()
+        scheme = v.partition("://")[0].lower() if "://" in v else ""
+        if scheme not in DATABASE_SCHEMES:
+            raise ValueError(
+                f"{v!r} is not a supported database URL: use sqlite:///PATH (the default is "
+                "sqlite:///mailer.db) or postgresql+psycopg://USER@HOST:PORT/DATABASE "
+                "(SQLite and PostgreSQL are supported)"
+            )
+        return v
 
     @field_validator("public_url")
     @classmethod

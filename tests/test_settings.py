@@ -108,6 +108,10 @@ def test_a_bad_value_is_named_once_with_what_was_given_and_what_would_do(
         ("MAILER_TRUSTED_PROXIES", "127.0.0.1,nginx", "MAILER_TRUSTED_PROXIES: 'nginx' is not"),
         ("MAILER_TRUSTED_PROXIES", "10.0.0.0/33", "MAILER_TRUSTED_PROXIES: '10.0.0.0/33' is not"),
         ("MAILER_TRUSTED_PROXIES", '["127.0.0.1"]', "MAILER_TRUSTED_PROXIES: '[\"127.0.0.1\"]'"),
+        ("MAILER_DATABASE_URL", "mysql://x@y/z", "MAILER_DATABASE_URL: 'mysql://x@y/z' is not a"),
+        ("MAILER_DATABASE_URL", "postgresql://u@db/news", "'postgresql://u@db/news' is not a"),
+        ("MAILER_DATABASE_URL", "mailer.db", "use sqlite:///PATH (the default is sqlite:///"),
+        ("MAILER_DATABASE_URL", "oracle://u@db", "or postgresql+psycopg://USER@HOST:PORT/"),
     ],
 )
 def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
@@ -119,6 +123,21 @@ def test_a_setting_the_send_needs_is_checked_when_the_settings_are_read(
         get_settings()
     reset_settings()
     assert said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///mailer.db",
+        "sqlite:////srv/mailer/mailer.db",
+        "sqlite+pysqlite:///mailer.db",
+        "sqlite://",
+        "postgresql+psycopg://mailer:pw@db:5432/mailer",
+        "POSTGRESQL+PSYCOPG://mailer@db/mailer",
+    ],
+)
+def test_the_supported_database_urls_pass(clean_env: Path, url: str) -> None:
+    assert Settings(database_url=url).database_url == url
 
 
 def test_good_rates_pass(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ import typer.main
 from typer import _click as click  # typer vendors click; its classes are the ones typer calls
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption, _TyperParameter
 
-from mailer.errors import MailerError
+from mailer.errors import MailerError, cannot_connect
 from subscribers.errors import SubscribersError
 
 
@@ -248,15 +248,19 @@ def main() -> None:
         _error(redact(str(exc)))
         sys.exit(1)
     except Exception as exc:
-        if not _missing_schema(exc):
+        unreachable = _connection_failure(exc)
+        if not _missing_schema(exc) and unreachable is None:
             raise
         from mailer.settings import get_settings, redact
 
-        url = redact(get_settings().database_url)
-        _error(
-            f"the database {url} has no mailer tables yet (or an older schema): run "
-            "`mailer db upgrade` first"
-        )
+        url = get_settings().database_url
+        if unreachable is not None:
+            _error(redact(str(cannot_connect(url, unreachable))))
+        else:
+            _error(
+                f"the database {redact(url)} has no mailer tables yet (or an older schema): run "
+                "`mailer db upgrade` first"
+            )
         sys.exit(1)
 
 
@@ -319,6 +323,48 @@ def _missing_schema(exc: Exception) -> bool:
         return False
     text = str(getattr(exc, "orig", exc)).lower()
     return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+def _connection_failure(exc: Exception) -> str | None:
+    """The driver's message when `exc` is SQLAlchemy's error for a connection that could not be
+    made (no statement was being run: the server refused, is not there, or has no such
+    database); None for any other error."""
+    sa_exc: Any = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return None
+    if exc.statement is not None:  # type: ignore[attr-defined]
+        return None
+    return str(getattr(exc, "orig", exc))
+
+
+def listen_problem(host: str, port: int, other: str) -> tuple[str, str] | None:
+    """Why a server could not listen on `host`:`port`, found by binding it as the server will
+    (SO_REUSEADDR) and letting it go: ("port", …) when it is in use (`other`: the program that
+    may hold it), ("host", …) when the address cannot be bound here. None when it can."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return "port", (
+                    f"{host}:{port} is already in use ({other}): stop that program or choose "
+                    "another port"
+                )
+            if exc.errno == errno.EACCES:
+                return "port", (
+                    f"cannot listen on {host}:{port} ({exc.strerror}): a port below 1024 needs "
+                    "root or CAP_NET_BIND_SERVICE, or choose a port from 1024 up"
+                )
+            return "host", (
+                f"cannot listen on {host}:{port} ({exc.strerror}): give an address of this "
+                "machine, such as 127.0.0.1 or 0.0.0.0"
+            )
+    return None
 
 
 def exclusive(*flags: tuple[str, bool]) -> None:

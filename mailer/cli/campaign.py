@@ -9,8 +9,8 @@ on the driver itself (the standard library's sqlite3 for a SQLite file, psycopg 
 `postgresql+psycopg://` URL), with the database URL read as the settings read it
 (`quick_setting`). Importing SQLAlchemy with the models and pydantic-settings would otherwise be
 most of the command's time (bench/startup.py). Anything unusual (another driver, a SQLite URL with
-options, a database that cannot be reached or has no tables) takes the ORM path, which gives the
-same rows or says what is wrong.
+options, a database without the tables) takes the ORM path, which gives the same rows or says what
+is wrong; a PostgreSQL server that cannot be reached is told at once, in the ORM path's words.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mailer.cli import campaign_id_value, sending_time
-from mailer.errors import NotFound
+from mailer.errors import NotFound, cannot_connect
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -151,8 +151,9 @@ def _listing_quick() -> list[Listed] | None:
 
 def _listing_from_postgresql() -> list[Listed] | None:
     """The listing read with psycopg and `LISTING_SQL`; None when that path does not apply: a
-    URL other than `postgresql+psycopg://`, or any error (a server that cannot be reached, no
-    tables, an option libpq does not take), which the ORM path then reports in its own words.
+    URL other than `postgresql+psycopg://`, or an error the ORM path then reports in its own words
+    (no tables, an option libpq does not take). A server that cannot be reached (or has no such
+    database) is told here, as the ORM path would (DatabaseUnreachable).
 
     The URL's rest is libpq's: SQLAlchemy hands psycopg the same host, port, user, password,
     database and query options (each one a libpq parameter), percent-decoded alike."""
@@ -162,7 +163,13 @@ def _listing_from_postgresql() -> list[Listed] | None:
     import psycopg
 
     try:
-        with psycopg.connect("postgresql://" + url.removeprefix(_PSYCOPG)) as conn:
+        conn = psycopg.connect("postgresql://" + url.removeprefix(_PSYCOPG))
+    except psycopg.OperationalError as exc:  # the ORM path would say the same, slower
+        raise cannot_connect(url, str(exc)) from None
+    except psycopg.Error:
+        return None
+    try:
+        with conn:
             rows = conn.execute(LISTING_SQL).fetchall()
     except psycopg.Error:
         return None

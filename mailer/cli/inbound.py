@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mailer.cli import listen_problem
 from mailer.db import session_scope
 from mailer.settings import get_settings
 
@@ -32,12 +33,16 @@ def inbound(
         return
     import logging
 
+    from mailer.db import require_schema
     from mailer.inbound.receive import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     settings.require_production_ready("`mailer inbound`")
     settings.secret()  # fail now, with a clear message, if there is no key to verify tokens
+    listen = _check_listen(listen, settings.inbound_listen)
+    # Refuse now, not on every message: no database file, or one without the tables.
+    require_schema(settings.database_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     def ready(host: str, port: int) -> None:
         limit = settings.inbound_max_bytes
@@ -47,6 +52,29 @@ def inbound(
         )
 
     serve(settings, listen, on_ready=ready)
+
+
+def _check_listen(option: str | None, setting: str) -> str:
+    """The address to listen on (--listen, else MAILER_INBOUND_LISTEN), checked that it is
+    HOST:PORT and free to bind; what is wrong names where the value came from (a usage error
+    for the option, a setting error for the variable)."""
+    from mailer.errors import ConfigError
+    from mailer.inbound.receive import parse_listen
+
+    value, source = (setting, "MAILER_INBOUND_LISTEN") if option is None else (option, "--listen")
+    try:
+        host, port = parse_listen(value, source)
+    except ConfigError as exc:
+        if option is None:
+            raise
+        message = str(exc).removeprefix("--listen ")
+        raise typer.BadParameter(message, param_hint="'--listen'") from None
+    problem = listen_problem(host, port, "another `mailer inbound` or a mail server?")
+    if problem is not None:
+        if option is None:
+            raise ConfigError(f"MAILER_INBOUND_LISTEN: {problem[1]}")
+        raise typer.BadParameter(problem[1], param_hint="'--listen'")
+    return value
 
 
 def _check_rcpt(rcpt: str | None) -> str | None:

@@ -1,34 +1,20 @@
 """`mailer web`: the HTTP server (unsubscribe, subscribe, archive, admin, API)."""
 
-import errno
-import socket
 from typing import Any
 
 import typer
 
+from mailer.cli import listen_problem
 from mailer.settings import get_settings
 
 
 def _check_can_listen(host: str, port: int) -> None:
-    """Bind the address as uvicorn will (SO_REUSEADDR), then let it go: a port in use or an
-    address this host does not have is told as the option to change, not as a server log."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise typer.BadParameter(
-                    f"{host}:{port} is already in use (another `mailer web`?): stop that "
-                    "program or choose another port",
-                    param_hint="'--port'",
-                ) from None
-            raise typer.BadParameter(
-                f"cannot listen on {host}:{port} ({exc.strerror}): give an address of this "
-                "machine, such as 127.0.0.1 or 0.0.0.0",
-                param_hint="'--host'",
-            ) from None
+    """A port in use or an address this host does not have is told as the option to change,
+    not as a server log."""
+    problem = listen_problem(host, port, "another `mailer web`?")
+    if problem is not None:
+        which, message = problem
+        raise typer.BadParameter(message, param_hint=f"'--{which}'")
 
 
 def public_url_mismatch(public_url: str, port: int) -> str:
@@ -53,12 +39,16 @@ def public_url_mismatch(public_url: str, port: int) -> str:
 
 def web(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port to listen on."),
 ) -> None:
     """Serve the public pages, the admin area and the API."""
+    from mailer.db import require_schema
+
     # Fail early, naming the variable, on a bad setting or (in production) a placeholder.
     settings = get_settings()
     settings.require_production_ready("`mailer web`")
+    # Refuse now, not with a 500 on every request: no database file, or one without the tables.
+    require_schema(settings.database_url)
     _check_can_listen(host, port)
     mismatch = public_url_mismatch(settings.public_url, port)
     if mismatch:

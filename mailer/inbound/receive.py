@@ -283,13 +283,13 @@ def smtp_parameters(settings: Settings) -> dict[str, Any]:
     }
 
 
-def parse_listen(value: str) -> tuple[str, int]:
+def parse_listen(value: str, source: str = "MAILER_INBOUND_LISTEN") -> tuple[str, int]:
+    """HOST:PORT as (host, port); ConfigError naming `source` (where the value came from: the
+    variable, or the command's `--listen`) when it is not that."""
     host, sep, port = value.rpartition(":")
     host = host.strip("[]")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(
-            f"MAILER_INBOUND_LISTEN must be HOST:PORT (e.g. 127.0.0.1:2525), got {value!r}"
-        )
+        raise ConfigError(f"{source} must be HOST:PORT (e.g. 127.0.0.1:2525), got {value!r}")
     return host, int(port)
 
 

@@ -134,3 +134,50 @@ def test_one_row_is_one_row(tmp_path: Path) -> None:
     done = mailer(tmp_path, "subscribers", "import", "one.csv", "--list", "weekly")
     assert done.returncode == 0, done.stderr
     assert "one.csv → list weekly: 1 row read; 1 imported" in done.stdout
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", [("list", "list"), ("campaign", "list")])
+@pytest.mark.parametrize("where", ["no such database", "no server on the port"])
+def test_a_database_that_cannot_be_reached_is_one_line(
+    tmp_path: Path, command: tuple[str, ...], where: str
+) -> None:
+    """`campaign list` reads PostgreSQL with psycopg itself, the others through SQLAlchemy:
+    both say which database, the driver's reason and the variable, without a traceback."""
+    from tests.conftest import PG_SERVER
+
+    if where == "no such database":
+        url, reason = f"{PG_SERVER}/nosuchdb_{tmp_path.name}", "does not exist"
+    else:
+        url, reason = f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/x", "refused"
+    shown = url.replace("postgres@", "postgres:***@", 1)
+    url = url.replace("postgres@", "postgres:s3cret@", 1)
+    (tmp_path / ".env").write_text(f"MAILER_DATABASE_URL={url}\n")
+    done = mailer(tmp_path, *command)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: cannot connect to the database {shown}: "), lines[0]
+    assert reason in lines[0].lower() and lines[0].endswith("; check MAILER_DATABASE_URL")
+    assert "s3cret" not in done.stderr and "FATAL" not in done.stderr
+
+
+def test_an_unsupported_database_url_names_the_variable_and_what_is_accepted(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text("MAILER_DATABASE_URL=mysql://x:s3cret@y/z\n")
+    done = mailer(tmp_path, "list", "list")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "MySQLdb" not in done.stderr
+    assert "MAILER_DATABASE_URL: 'mysql://x:***@y/z' is not a supported database URL" in (
+        done.stderr
+    )
+    assert "sqlite:///PATH" in done.stderr and "postgresql+psycopg://" in done.stderr

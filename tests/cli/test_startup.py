@@ -29,6 +29,7 @@ from mailer import db as mailer_db
 from mailer.cli import COMMANDS, app, load_command
 from mailer.cli import campaign as campaign_cli
 from mailer.content.issues import import_issue
+from mailer.errors import DatabaseUnreachable
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
@@ -290,7 +291,8 @@ def test_other_databases_take_the_orm_path(
     assert campaign_cli._listing_from_sqlite() is None  # the ORM path creates it and says so
     monkeypatch.setenv("MAILER_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert campaign_cli._listing_from_sqlite() is None
-    assert campaign_cli._listing_quick() is None  # unreachable: the ORM path says so
+    with pytest.raises(DatabaseUnreachable, match="cannot connect to the database"):
+        campaign_cli._listing_quick()  # unreachable: said at once, as the ORM path says it
     monkeypatch.setenv("MAILER_DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:1/none")
     assert campaign_cli._listing_quick() is None  # another driver
 

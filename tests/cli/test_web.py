@@ -188,3 +188,27 @@ def test_behind_a_trusted_proxy_each_client_is_the_address_the_proxy_forwarded(
         forms = [subscribe(base, f"10.9.{i}.1") for i in range(SUBSCRIBES + 1)]
         assert forms == [422] * (SUBSCRIBES + 1)
         assert subscribe(base, "10.9.0.1") == 422 and subscribe(base, "10.9.0.1") == 422
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(settings: Settings, port: str) -> None:
+    result = runner.invoke(app, ["web", "--port", port])
+    assert result.exit_code == 2, result.output
+    assert "'--port'" in result.output
+    assert "OverflowError" not in result.output and result.exception is not None
+
+
+@pytest.mark.parametrize("database", ["missing", "empty"])
+def test_web_without_the_tables_refuses_to_start(tmp_path: Path, database: str) -> None:
+    """Not a server that answers every request 500: one line at start, exit 1."""
+    from tests.cli.test_cli import _free_port, mailer
+
+    if database == "empty":
+        (tmp_path / "mailer.db").touch()
+    done = mailer(tmp_path, "web", "--port", str(_free_port()))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: the database sqlite:///mailer.db has no mailer tables yet")
+    assert "run `mailer db upgrade` first" in lines[0]
