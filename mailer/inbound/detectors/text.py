@@ -62,6 +62,8 @@ BOUNCE_SUBJECT = re.compile(
     r"warning: could not send|delayed mail|delivery delayed|message (?:was )?not delivered|"
     r"rejected|bounced?|mensaje no entregado|no se pudo entregar|error de entrega|"
     r"unzustellbar|non remis|failed mail|delivery report|mail failure|nondeliverable|"
+    # Exchange's "Undeliverable:" in Spanish, Italian, Portuguese and Dutch
+    r"no se puede entregar|non recapitabile|n[aã]o [eé] poss[ií]vel entregar|onbestelbaar|"
     r"エラー|不達|送信できません",
     re.I,
 )
@@ -120,6 +122,28 @@ def _window(lines: list[str], i: int, size: int = 5) -> str:
     return " ".join(out)
 
 
+# A remote server's answer in a mention's window: an RFC 3463 status or an SMTP reply code.
+_CODED = re.compile(
+    r"(?<![\d.])[245]\.\d{1,3}\.\d{1,3}(?![\d.]*\d)|(?<![\w.:/-])[45][0-5]\d(?=[ -][^\d])"
+)
+
+
+def _better(new: tuple[int, str], old: tuple[int, str] | None) -> tuple[int, str]:
+    """Of two mentions of one address, the one whose window carries the server's answer (a
+    status or reply code), else the higher score; the address keeps the higher score either way.
+
+    Exchange names each recipient twice: with a sentence for people ("L'adresse … est
+    introuvable") and again under the diagnostic for administrators with the remote server's
+    "550 5.1.1 …"; the coded mention says what happened, whichever comes first."""
+    if old is None:
+        return new
+    score = max(new[0], old[0])
+    new_coded, old_coded = bool(_CODED.search(new[1])), bool(_CODED.search(old[1]))
+    if new_coded != old_coded:
+        return (score, new[1] if new_coded else old[1])
+    return (score, new[1] if new[0] > old[0] else old[1])
+
+
 def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, str, str]]:
     lines = text.splitlines()
     found: dict[str, tuple[int, str]] = {}
@@ -151,9 +175,7 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
                 score -= 1  # "please reply to postmaster@…", rarely the failed address
             if re.search(rf"(?:\bfrom|\bsender|\breply-to)\s*:?\s*<?{re.escape(addr)}", line, re.I):
                 continue
-            best = found.get(addr)
-            if best is None or score > best[0]:
-                found[addr] = (score, window)
+            found[addr] = _better((score, window), found.get(addr))
     return sorted(((s, a, w) for a, (s, w) in found.items()), key=lambda t: -t[0])
 
 
