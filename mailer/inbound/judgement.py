@@ -52,8 +52,9 @@ class Classification:
     address_kind: str = ""  # reply, bounces, unsubscribe ("" when not ours)
     failures: tuple[Failure, ...] = field(default_factory=tuple)
     rule: str = ""  # the detector that decided: rfc3464, family:qmail, optout…
-    tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+    tokens: tuple[str, ...] = field(default_factory=tuple)  # ours in the original a report carries
     departure: Departure | None = None  # a notice that the reader left (departures.py)
+    report_tokens: tuple[str, ...] = field(default_factory=tuple)  # the report's own
 
 
 def _own_departure(mail: Mail) -> Departure | None:
@@ -135,6 +136,7 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
             verdict.rule,
             verdict.tokens,
             verdict.departure,
+            verdict.report_tokens,
         )
     if kind_of_address == "bounces" and mail.null_sender:
         return Classification(

@@ -8,6 +8,7 @@ so a detector that raises on odd input is logged and skipped, never hiding the o
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import re
@@ -62,13 +63,31 @@ class Failure:
     original_recipient: str = ""  # RFC 3464 Original-Recipient when it differs (what we sent to)
 
     def names(self, address: str) -> bool:
-        """Whether this failure is about `address` (its final or original recipient), both read
-        with any RFC 2047 encoded words decoded."""
-        wanted = decoded_address(address).lower()
-        return wanted in (
-            decoded_address(self.recipient).lower(),
-            decoded_address(self.original_recipient).lower(),
+        """Whether this failure is about `address` (its final or original recipient, "expanded
+        from" it), as one mailbox: see `same_mailbox`."""
+        return any(
+            same_mailbox(address, named)
+            for named in (self.recipient, self.original_recipient)
+            if named
         )
+
+
+def mailbox(address: str) -> str:
+    """The mailbox an address names, for comparing two spellings of it: RFC 2047 encoded words
+    decoded, lower case, a `+tag` dropped (servers report the address they delivered to,
+    sometimes without it), the domain in Unicode (a report may write it as punycode)."""
+    local, at, domain = decoded_address(address.strip().strip("<>").strip()).lower().rpartition("@")
+    if not at:
+        return domain
+    if "xn--" in domain:
+        with contextlib.suppress(UnicodeError):  # not valid punycode: compared as written
+            domain = domain.encode("ascii").decode("idna")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+def same_mailbox(one: str, other: str) -> bool:
+    """Whether two addresses name one mailbox (`mailbox`)."""
+    return bool(one.strip()) and mailbox(one) == mailbox(other)
 
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
@@ -133,8 +152,11 @@ class Verdict:
     rule: str  # "rfc3464", "family:qmail", "rfc3834"…
     reason: str  # a sentence for an admin
     failures: tuple[Failure, ...] = field(default_factory=tuple)
-    tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+    # Our identifiers (Message-IDs, delivery tokens) in the original a report carries: what the
+    # report is about. `report_tokens`: the tokens of the report itself (its text, its headers).
+    tokens: tuple[str, ...] = field(default_factory=tuple)
     departure: Departure | None = None  # an auto-reply announcing the reader has left their firm
+    report_tokens: tuple[str, ...] = field(default_factory=tuple)
 
 
 def family_bounce(family: str, label: str, found: list[Failure]) -> Verdict | None:
