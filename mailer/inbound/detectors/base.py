@@ -13,7 +13,7 @@ import email
 import email.policy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
@@ -61,15 +61,35 @@ class Failure:
     diagnostic: str = ""
     reason: str = reasons.Reason.OTHER.value
     original_recipient: str = ""  # RFC 3464 Original-Recipient when it differs (what we sent to)
+    # The reader's address, when this failure names only another mailbox (a copy their mail
+    # system forwarded, without SRS, to a dead address): soft, whatever the code says.
+    other_than: str = ""
 
     def names(self, address: str) -> bool:
         """Whether this failure is about `address` (its final or original recipient, "expanded
-        from" it), as one mailbox: see `same_mailbox`."""
-        return any(
-            same_mailbox(address, named)
-            for named in (self.recipient, self.original_recipient)
-            if named
-        )
+        from" it), as one mailbox: see `same_mailbox`. An original recipient written as a bare
+        local part (Sendmail's "expanded from: ana", a local alias) names `address` when it is
+        that address's local part."""
+        original = self.original_recipient
+        if original and "@" not in original:
+            local = mailbox(address).rpartition("@")[0]
+            return same_mailbox(address, self.recipient) or mailbox(original) == local
+        return any(same_mailbox(address, named) for named in (self.recipient, original) if named)
+
+
+def about_reader(failures: tuple[Failure, ...], reader: str) -> tuple[Failure, ...]:
+    """The failures as they concern `reader`, the address the bounced message was for.
+
+    When they name failed addresses and none is the reader's, nor was expanded from it (an
+    alias or forward of the reader's whose target is dead: that is theirs, and stays hard), the
+    bounce is about someone else's mailbox: a copy the reader's system forwarded keeping our
+    return path (no SRS). It says nothing certain about the reader's own address, so each such
+    failure is soft (`other_than` says whose it is not); repeated, the soft threshold still
+    stops the mail."""
+    named = [f for f in failures if f.recipient]
+    if not reader or not named or any(f.names(reader) for f in failures):
+        return failures
+    return tuple(replace(f, hard=False, other_than=reader) if f.recipient else f for f in failures)
 
 
 def mailbox(address: str) -> str:
