@@ -99,9 +99,12 @@ def dsn(
     diagnostic: str | None = None,
     original: bytes = b"",
     reporting_mta: str = "mx.client.example",
+    original_recipient: str | None = None,
 ) -> bytes:
-    """An RFC 3464 delivery status notification as Postfix writes it."""
+    """An RFC 3464 delivery status notification as Postfix writes it; `original_recipient`:
+    the address `recipient` was expanded from (an alias or forward), as Postfix reports it."""
     action = action or ("failed" if status.startswith("5") else "delayed")
+    expanded = f" (expanded from <{original_recipient}>)" if original_recipient else ""
     diagnostic = diagnostic or f"smtp; 550 {status} <{recipient}>: Recipient address rejected"
     boundary = "=_report_boundary_1"
     human = textwrap.dedent(
@@ -111,7 +114,7 @@ def dsn(
         I'm sorry to have to inform you that your message could not
         be delivered to one or more recipients.
 
-        <{recipient}>: host {reporting_mta} said: {diagnostic.split(";", 1)[-1].strip()}
+        <{recipient}>{expanded}: host {reporting_mta} said: {diagnostic.split(";", 1)[-1].strip()}
         """
     )
     status_block = textwrap.dedent(
@@ -120,7 +123,7 @@ def dsn(
         Arrival-Date: Wed,  9 Apr 2025 08:00:03 -0600 (CST)
 
         Final-Recipient: rfc822; {recipient}
-        Original-Recipient: rfc822;{recipient}
+        Original-Recipient: rfc822;{original_recipient or recipient}
         Action: {action}
         Status: {status}
         Remote-MTA: dns; mx2.client.example
@@ -148,7 +151,11 @@ def dsn(
         f"message/delivery-status\n\n{status_block}\n",
         f"--{boundary}\nContent-Description: Undelivered Message Headers\nContent-Type: "
         "text/rfc822-headers\n\n"
-        + (original.split(b"\r\n\r\n")[0].decode("ascii", "replace") if original else "")
+        + (
+            original.replace(b"\r\n", b"\n").split(b"\n\n")[0].decode("ascii", "replace")
+            if original
+            else ""
+        )
         + "\n",
         f"--{boundary}--\n",
     ]

@@ -15,8 +15,17 @@
   history shows it) but counts neither toward the threshold nor among a campaign's bounces; if
   the relay gives up, its final report (Action `failed`) is the bounce.
 
+- A bounce about someone else: when it names failed addresses and none is the subscriber's (nor
+  was expanded from it: an alias or forward of theirs to a dead mailbox is theirs, and stays
+  hard), it is about a copy their mail system sent on elsewhere, keeping our return path (a
+  forwarding rule without SRS): it is counted as soft, whatever its code, and the outcome says
+  so. Repeated, the soft threshold still stops the mail.
+
 The bounce is attributed through the VERP token in the envelope recipient (which delivery, hence
-which subscriber), never through the address text in the report, which forwarding can change.
+which subscriber), never through the address text in the report, nor through a token in the
+returned message it carries: both can be another message's (a forward, a copy), while the return
+path is the one our delivery was sent with. The address text only says whether the failure is
+about the subscriber's own address (above).
 """
 
 from __future__ import annotations
@@ -52,8 +61,13 @@ class BounceOutcome:
 
 
 def pick_failure(failures: Sequence[Failure], subscriber_email: str | None) -> Failure:
-    """The failure about our recipient: the one naming their address, else the worst one."""
+    """The failure about our recipient: the one naming their address, else the worst one, soft
+    when the bounce names only other addresses (`about_reader`)."""
     if subscriber_email:
+        # Imported here: `mailer report` counts bounces without loading the detectors.
+        from mailer.inbound.detectors.base import about_reader
+
+        failures = about_reader(tuple(failures), subscriber_email)
         mine = [f for f in failures if f.names(subscriber_email)]
         if mine:
             return sorted(mine, key=lambda f: not f.hard)[0]
@@ -138,6 +152,11 @@ def record_bounce(
     session.add(event)
     session.flush()
     code = f"{failure.status or 'no status code'}, {failure.reason}"
+    if failure.other_than and subscriber is not None:
+        code += (
+            f"; about {failure.recipient}, not {subscriber.email}: a copy sent on elsewhere "
+            "(a forward), counted as soft"
+        )
     if subscriber is None or not subscriber.email:
         return BounceOutcome(
             event.id, kind, False, f"{kind.value} bounce ({code}); the subscriber no longer exists"

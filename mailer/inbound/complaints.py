@@ -2,10 +2,17 @@
 
 Gmail's and Yahoo's bulk-sender rules make this mandatory: a complainer is never mailed again. The
 subscriber is marked `complained` and the address gets a `complaint` suppression. Who complained is
-found by our own identifiers only — the VERP token of the address the report reached, else a
-token inside the report (the original's Return-Path, List-Unsubscribe link, reply+ address) or
-our Message-ID in the original's headers, each verified with our keys — never by the addresses the
-report names, which anyone can write. An `opt-out` report (the reader asked their provider to
+found by our own identifiers only, each verified with our keys, never by the addresses the report
+names, which anyone can write:
+1. the original message the report carries: our Message-ID in its headers, a token in its
+   Return-Path, List-Unsubscribe link or reply+ address, the report's Original-Mail-From. This
+   wins over anything else: a feedback loop registered with one reader's bounces+ address sends
+   every report there (To: that address), about everyone's mail;
+2. only when the original carries none of ours: a token in the report's own text or headers,
+   else the VERP token of the address the report reached. Then, when the report names the
+   recipient (Original-Rcpt-To, the original's To) and that is plainly another address than
+   this reader's (not a redacted one), nobody is marked: the report is kept for an admin.
+An `opt-out` report (the reader asked their provider to
 take them off the list, not to report spam) unsubscribes them from the list the message came from.
 Other feedback types that are not complaints (`auth-failure`, a DMARC forensic report; `not-spam`)
 are recorded and change nothing; neither counts in the complaint rate.
@@ -34,6 +41,7 @@ from subscribers.errors import InvalidAddress
 from subscribers.models import Subscriber, SubscriberStatus, Subscription, SuppressionReason
 
 if TYPE_CHECKING:
+    from mailer.inbound.detectors.base import Failure
     from mailer.inbound.judgement import Classification
 
 # The bulk-sender line of Gmail and Yahoo (2024): stay below 0.3% of delivered mail.
@@ -71,6 +79,29 @@ def delivery_from(references: Iterable[str], settings: Settings) -> int | None:
     return None
 
 
+# A recipient a feedback loop hid: "redacted@…", "[redacted]@…", "hashed@…", "xxxx@…".
+_REDACTED = re.compile(
+    r"^\W*(?:redacted|hashed|removed|hidden|anonymi[sz]ed|anonymous|undisclosed|x+|\*+|#+)\W*$|"
+    r"[\[\]*]",
+    re.I,
+)
+_PLAIN_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+
+
+def someone_else(failures: Iterable[Failure], email: str) -> str | None:
+    """The address a report names when it is plainly not `email` (and names nothing that is):
+    a readable address, not one the feedback loop redacted. None when it names `email`, nobody,
+    or only redacted addresses."""
+    # Imported here: `mailer report` counts complaints without loading the detectors.
+    from mailer.inbound.detectors.base import same_mailbox
+
+    named = [f.recipient for f in failures if _PLAIN_ADDRESS.fullmatch(f.recipient or "")]
+    named = [a for a in named if not _REDACTED.search(a.rpartition("@")[0])]
+    if not named or any(same_mailbox(a, email) for a in named):
+        return None
+    return named[0]
+
+
 def record_complaint(
     session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
 ) -> str:
@@ -79,16 +110,29 @@ def record_complaint(
     # address validation (~30 ms).
     from subscribers.suppression import add_suppression
 
+    feedback = verdict.failures[0].reason.removeprefix("feedback:") if verdict.failures else ""
     # The report is about the original it carries: a verified token or Message-ID of ours in it
-    # names the delivery complained about, even when the report reached another of our addresses.
+    # names the delivery complained about, whichever of our addresses the report reached.
     found = delivery_from(verdict.tokens, settings)
     row = session.get(Delivery, found) if found is not None else None
+    by_original = row is not None
+    if row is None:  # the original carries nothing of ours: the report's own token, or the VERP
+        own = delivery_from(verdict.report_tokens, settings)
+        row = session.get(Delivery, own) if own is not None else None
     if row is not None:
         inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
-    feedback = verdict.failures[0].reason.removeprefix("feedback:") if verdict.failures else ""
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if subscriber is None or not subscriber.email:
         return f"feedback report ({feedback or 'unknown type'}) for none of our subscribers"
+    other = None if by_original else someone_else(verdict.failures, subscriber.email)
+    if other is not None:
+        reached = subscriber.email
+        inbound.delivery_id = inbound.subscriber_id = None
+        return (
+            f"feedback report ({feedback or 'unknown type'}) about {other}, not {reached} whose "
+            "address it reached, and the original carries none of our tokens: nobody marked; "
+            "kept for an admin"
+        )
     if feedback in OPT_OUT_TYPES and row is not None:
         return _opt_out(session, subscriber, row)
     if feedback and feedback not in COMPLAINT_TYPES:

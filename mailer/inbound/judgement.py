@@ -26,7 +26,7 @@ from mailer import tokens
 from mailer.errors import TokenError
 from mailer.inbound import detectors
 from mailer.inbound.departures import Departure, find_own_departure
-from mailer.inbound.detectors.base import Failure, Mail
+from mailer.inbound.detectors.base import Failure, Mail, about_reader
 from mailer.inbound.message import UnreadableMessage, body_text, parse_safely, reply_text
 from mailer.inbound.models import InboundKind
 from mailer.sending.reasons import Reason
@@ -41,8 +41,9 @@ class Classification:
     address_kind: str = ""  # reply, bounces, unsubscribe ("" when not ours)
     failures: tuple[Failure, ...] = field(default_factory=tuple)
     rule: str = ""  # the detector that decided: rfc3464, family:qmail, optout…
-    tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+    tokens: tuple[str, ...] = field(default_factory=tuple)  # ours in the original a report carries
     departure: Departure | None = None  # a notice that the reader left (departures.py)
+    report_tokens: tuple[str, ...] = field(default_factory=tuple)  # the report's own
 
 
 def _own_departure(mail: Mail) -> Departure | None:
@@ -55,6 +56,21 @@ def _own_departure(mail: Mail) -> Departure | None:
         return None
     ours = f"@{mail.domain.lower()}"
     return Departure(left.phrase, tuple(a for a in left.contacts if not a.endswith(ours)))
+
+
+def _for_the_reader(mail: Mail, verdict: detectors.Verdict) -> tuple[tuple[Failure, ...], str]:
+    """A bounce's failures and reason as they concern the reader our returned message was for
+    (`about_reader`): soft when it names only other addresses."""
+    if verdict.kind != InboundKind.BOUNCE:
+        return verdict.failures, verdict.reason
+    reader = detectors.text.returned_reader(mail)
+    failures = about_reader(verdict.failures, reader)
+    if failures == verdict.failures:
+        return failures, verdict.reason
+    return failures, (
+        f"{verdict.reason}; not the address of the returned message's reader ({reader}): a copy "
+        "sent on elsewhere, soft"
+    )
 
 
 def address_kind(rcpt_to: str, domain: str) -> str:
@@ -91,14 +107,16 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
     if verdict is not None:
+        failures, reason = _for_the_reader(mail, verdict)
         return Classification(
             verdict.kind,
-            verdict.reason,
+            reason,
             kind_of_address,
-            verdict.failures,
+            failures,
             verdict.rule,
             verdict.tokens,
             verdict.departure,
+            verdict.report_tokens,
         )
     if kind_of_address == "bounces" and mail.null_sender:
         return Classification(

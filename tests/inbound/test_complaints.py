@@ -4,11 +4,14 @@ Neither marks the reader `complained`, suppresses the address or counts in the c
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mailer import tokens
 from mailer.inbound.complaints import complaint_counts
 from mailer.inbound.models import InboundKind, InboundMessage
+from mailer.sending.models import Delivery
 from mailer.settings import get_settings
 from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from subscribers.suppression import get_suppression
@@ -19,18 +22,31 @@ WHO = "jose.rivera1@example.org"
 FBL = "fbl@feedback.example.net"
 
 
-def arf(feedback_type: str, to: str) -> bytes:
-    """A provider's feedback report about a message we sent to WHO."""
+def arf(
+    feedback_type: str,
+    to: str,
+    *,
+    rcpt: str = WHO,
+    fields: str = "",
+    original: str | None = None,
+) -> bytes:
+    """A provider's feedback report about a message we sent to `rcpt`, delivered To: `to`:
+    `fields` more feedback-report fields, `original` the part carrying the original (by default
+    its headers without any token of ours; "" for none)."""
+    if original is None:
+        original = (
+            "Content-Type: text/rfc822-headers\r\n\r\n"
+            f"From: briefing@{DOMAIN}\r\nTo: {rcpt}\r\nSubject: Weekly briefing\r\n"
+        )
     return (
         f"From: {FBL}\r\nTo: {to}\r\nSubject: Feedback report\r\nMIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=feedback-report; boundary="fb"\r\n\r\n'
         "--fb\r\nContent-Type: text/plain\r\n\r\nA report about a message you sent.\r\n"
         "--fb\r\nContent-Type: message/feedback-report\r\n\r\n"
         f"Feedback-Type: {feedback_type}\r\nUser-Agent: FBL/1.0\r\nVersion: 1\r\n"
-        f"Original-Rcpt-To: {WHO}\r\n"
-        "--fb\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"From: briefing@{DOMAIN}\r\nTo: {WHO}\r\nSubject: Weekly briefing\r\n"
-        "--fb--\r\n"
+        f"{fields}Original-Rcpt-To: {rcpt}\r\n"
+        + (f"--fb\r\n{original}" if original else "")
+        + "--fb--\r\n"
     ).encode()
 
 
@@ -83,3 +99,110 @@ def test_a_dmarc_report_changes_nothing_and_an_abuse_report_counts(
         True,
         1,
     )
+
+
+COMPLAINER = "o'brien+news@example.ie"
+
+
+def our_message_id(delivery: Delivery) -> str:
+    """The Message-ID compose.py gives the delivery's message (campaign, delivery, MAC)."""
+    tag = tokens.digest(
+        "message-id", f"{delivery.campaign_id}:d{delivery.id}", get_settings().secret()
+    )
+    return f"<c{delivery.campaign_id}.d{delivery.id}.{tag}@{DOMAIN}>"
+
+
+def as_sent(delivery: Delivery, rcpt: str) -> str:
+    """The headers and start of our message to `rcpt` as it was sent (tokens, Message-ID)."""
+    settings = get_settings()
+    bounces, reply_to = (address(k, delivery.id, settings) for k in ("bounces", "reply"))
+    token = bounces.split("+", 1)[1].split("@", 1)[0]
+    return (
+        f"Return-Path: <{bounces}>\r\n"
+        f"Received: from mta1.{DOMAIN} (mta1.{DOMAIN} [203.0.113.25])\r\n"
+        f"\tby mx.example.ie with ESMTPS id 4ZXy2k1Jd9z9vL\r\n"
+        f"\tfor <{rcpt}>; Wed, 09 Apr 2025 12:40:03 +0000\r\n"
+        f"From: Briefing <briefing@{DOMAIN}>\r\nTo: {rcpt}\r\n"
+        "Subject: Security Chatter - 9 April 2025\r\n"
+        f"Message-ID: {our_message_id(delivery)}\r\n"
+        f"Reply-To: Fausto Carbajal Glass <{reply_to}>\r\n"
+        f"List-Unsubscribe: <http://127.0.0.1:8000/u/{token}>,\r\n"
+        f" <mailto:unsubscribe+{token}@{DOMAIN}>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Security Chatter\r\n"
+    )
+
+
+def marked(session: Session, email: str) -> tuple[SubscriberStatus, bool]:
+    session.expire_all()
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    assert subscriber is not None
+    return subscriber.status, get_suppression(session, email, get_settings().secret()) is not None
+
+
+@pytest.mark.parametrize("carried", ["message/rfc822", "text/rfc822-headers", "message-id only"])
+def test_a_report_sent_to_one_readers_address_blames_the_reader_its_original_names(
+    session: Session, room: Newsroom, server: InboundServer, carried: str
+) -> None:
+    """A feedback loop registered with one reader's bounces+ address (To: that address) reports
+    another reader's message: the original inside names who complained (its Message-ID, its
+    tokens, Original-Mail-From), whichever of our addresses the report reached."""
+    campaign = snapshot_campaign(session, room)
+    reached, complained = (
+        delivery_of(session, WHO, campaign.id),
+        delivery_of(session, COMPLAINER, campaign.id),
+    )
+    bounces = address("bounces", reached.id, get_settings())
+    sent = as_sent(complained, COMPLAINER)
+    fields = f"Original-Mail-From: <{address('bounces', complained.id, get_settings())}>\r\n"
+    if carried == "message/rfc822":
+        original = f"Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n{sent}"
+    elif carried == "text/rfc822-headers":
+        head = sent.partition("\r\n\r\n")[0]
+        original = f"Content-Type: text/rfc822-headers\r\n\r\n{head}\r\n"
+    else:  # a provider that strips our return path and links: only the Message-ID is left
+        fields = ""
+        original = (
+            "Content-Type: text/rfc822-headers\r\n\r\n"
+            f"From: briefing@{DOMAIN}\r\nTo: {COMPLAINER}\r\n"
+            f"Message-ID: {our_message_id(complained)}\r\n"
+        )
+    report = arf("abuse", bounces, rcpt=COMPLAINER, fields=fields, original=original)
+    server.send("", [bounces], f"Delivered-To: {bounces}\r\n".encode() + report)
+
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.kind == InboundKind.COMPLAINT and COMPLAINER in row.outcome, row.outcome
+    assert (row.subscriber_id, row.delivery_id) == (complained.subscriber_id, complained.id)
+    assert marked(session, COMPLAINER) == (SubscriberStatus.COMPLAINED, True)
+    assert marked(session, WHO) == (SubscriberStatus.ACTIVE, False)
+    assert complaint_counts(session, campaign.id).complaints == 1
+
+
+@pytest.mark.parametrize(
+    ("named", "blamed"),
+    [
+        (WHO.upper(), True),  # the report names the reader whose address it reached
+        ("redacted@example.org", True),  # the loop hid the address: the VERP token decides
+        ("[redacted]@example.org", True),
+        (COMPLAINER, False),  # plainly someone else: nobody is marked
+    ],
+)
+def test_a_report_whose_original_carries_nothing_of_ours_falls_back_to_the_address_it_reached(
+    session: Session, room: Newsroom, server: InboundServer, named: str, blamed: bool
+) -> None:
+    """No original (or one stripped of our headers): the VERP address the report reached names
+    the reader, unless the report plainly names another address; then it is kept for an admin."""
+    campaign = snapshot_campaign(session, room)
+    reached = delivery_of(session, WHO, campaign.id)
+    bounces = address("bounces", reached.id, get_settings())
+    server.send("", [bounces], arf("abuse", bounces, rcpt=named, original=""))
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.kind == InboundKind.COMPLAINT
+    assert marked(session, WHO) == (
+        (SubscriberStatus.COMPLAINED, True) if blamed else (SubscriberStatus.ACTIVE, False)
+    ), row.outcome
+    assert marked(session, COMPLAINER) == (SubscriberStatus.ACTIVE, False)
+    assert complaint_counts(session, campaign.id).complaints == int(blamed)
+    if not blamed:
+        assert "nobody marked" in row.outcome and COMPLAINER in row.outcome, row.outcome
+        assert row.subscriber_id is None

@@ -3,6 +3,7 @@ rule that decided, the failed recipient, its reason and hard/soft. Adding a dete
 
 from __future__ import annotations
 
+import base64
 import textwrap
 from pathlib import Path
 
@@ -781,3 +782,128 @@ def test_a_mail_systems_delivery_receipt_is_a_delivery_not_a_failure(
     )
     got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
     assert (got.kind, got.failures) == (InboundKind.DELIVERED, ())
+
+
+# Exchange / Office 365 NDRs without a report part, as each language's server writes them: the
+# recipient first under a sentence for people, then again under the diagnostic for
+# administrators with the remote server's reply. (Subject, people's part, administrators' part.)
+EXCHANGE_NDRS = {
+    "en": (
+        "Undeliverable: Security Chatter",
+        "Delivery has failed to these recipients or groups:\n\n{r}\nThe email address you "
+        "entered couldn't be found. Please check the recipient's email address and try to "
+        "resend the message. If the problem continues, please contact your helpdesk.",
+        "Diagnostic information for administrators:\n\nGenerating server: EX01.{d}\n\n{r}\n"
+        "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipientNotFound; not found'",
+    ),
+    "fr": (
+        "Non remis : Security Chatter",
+        "La remise aux destinataires ou groupes suivants a échoué :\n\n{r}\nL'adresse de "
+        "messagerie que vous avez entrée est introuvable. Vérifiez l'adresse de messagerie du "
+        "destinataire, puis renvoyez le message.",
+        "Informations de diagnostic pour les administrateurs :\n\nServeur de génération : "
+        "EXFR01.{d}\n\n{r}\nLe serveur distant a retourné '550 5.1.1 "
+        "RESOLVER.ADR.RecipientNotFound; introuvable'",
+    ),
+    "de": (
+        "Unzustellbar: Security Chatter",
+        "Ihre Nachricht konnte nicht an folgende Empfänger oder Gruppen übermittelt werden:\n\n"
+        "{r}\nDie eingegebene E-Mail-Adresse wurde nicht gefunden. Überprüfen Sie die "
+        "E-Mail-Adresse des Empfängers, und versuchen Sie, die Nachricht erneut zu senden.",
+        "Diagnoseinformationen für Administratoren:\n\nGenerierender Server: EXDE02.{d}\n\n{r}\n"
+        "Remoteserver hat '550 5.1.1 RESOLVER.ADR.RecipientNotFound; nicht gefunden' "
+        "zurückgegeben",
+    ),
+    "es": (
+        "No se puede entregar: Security Chatter",
+        "Error al entregar a estos destinatarios o grupos:\n\n{r}\nNo se encontró la dirección "
+        "de correo electrónico que especificó. Compruebe la dirección de correo electrónico del "
+        "destinatario e intente volver a enviar el mensaje.",
+        "Información de diagnóstico para administradores:\n\nServidor de generación: "
+        "EXES01.{d}\n\n{r}\nEl servidor remoto devolvió '550 5.1.1 "
+        "RESOLVER.ADR.RecipientNotFound; no encontrado'",
+    ),
+    "it": (
+        "Non recapitabile: Security Chatter",
+        "Recapito non riuscito a questi destinatari o gruppi:\n\n{r}\nImpossibile trovare "
+        "l'indirizzo di posta elettronica immesso. Controllare l'indirizzo di posta elettronica "
+        "del destinatario e provare a inviare di nuovo il messaggio.",
+        "Informazioni di diagnostica per gli amministratori:\n\nServer di generazione: "
+        "EXIT01.{d}\n\n{r}\nIl server remoto ha restituito '550 5.1.1 "
+        "RESOLVER.ADR.RecipientNotFound; non trovato'",
+    ),
+    "pt": (
+        "Não é possível entregar: Security Chatter",
+        "Falha na entrega para estes destinatários ou grupos:\n\n{r}\nO endereço de email que "
+        "você inseriu não pôde ser encontrado. Verifique o endereço de email do destinatário e "
+        "tente reenviar a mensagem.",
+        "Informações de diagnóstico para administradores:\n\nServidor de geração: "
+        "EXPT01.{d}\n\n{r}\nO servidor remoto retornou '550 5.1.1 "
+        "RESOLVER.ADR.RecipientNotFound; não encontrado'",
+    ),
+    "nl": (
+        "Onbestelbaar: Security Chatter",
+        "De bezorging is mislukt voor deze ontvangers of groepen:\n\n{r}\nHet e-mailadres dat u "
+        "hebt ingevoerd, is niet gevonden. Controleer het e-mailadres van de ontvanger en "
+        "probeer het bericht opnieuw te verzenden.",
+        "Diagnostische gegevens voor beheerders:\n\nGenererende server: EXNL01.{d}\n\n{r}\n"
+        "Externe server heeft '550 5.1.1 RESOLVER.ADR.RecipientNotFound; niet gevonden' "
+        "geretourneerd",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(EXCHANGE_NDRS))
+def test_an_exchange_ndr_is_judged_by_the_mention_with_the_servers_reply(language: str) -> None:
+    """The first mention of the recipient has no code ("L'adresse … est introuvable"), the
+    second, for administrators, has the remote server's 550 5.1.1: that one decides, in every
+    language Exchange writes (a base64 UTF-8 body, the original's headers attached)."""
+    subject, people, admins = EXCHANGE_NDRS[language]
+    recipient, domain = "ana.morales@example.net", "example.net"
+    text = f"{people}\n\n{admins}\n".format(r=recipient, d=domain)
+    body = base64.encodebytes(text.encode()).decode()
+    raw = _notice(
+        f"""\
+        From: Microsoft Outlook <postmaster@{domain}>
+        To: {BOUNCES}
+        Subject: {subject}
+        Auto-Submitted: auto-replied
+        MIME-Version: 1.0
+        Content-Type: multipart/mixed; boundary="ndr"
+        """,
+        f"--ndr\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+        f"{body}\n--ndr\nContent-Type: text/rfc822-headers\n\n"
+        f"Return-Path: <{BOUNCES}>\nFrom: Briefing <briefing@{DOMAIN}>\nTo: {recipient}\n"
+        f"Subject: Security Chatter\nMessage-ID: <c1.d2.abcdefgh@{DOMAIN}>\n\n--ndr--\n",
+        newline="\r\n",
+    )
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert (got.kind, got.rule) == (InboundKind.BOUNCE, "text"), got.reason
+    [found] = got.failures
+    assert (found.recipient, found.status, found.reason, found.hard) == (
+        recipient,
+        "5.1.1",
+        "user_unknown",
+        True,
+    ), found
+
+
+@pytest.mark.parametrize("language", sorted(EXCHANGE_NDRS))
+def test_an_exchange_ndrs_subject_marks_it_a_bounce_whoever_signs_it(language: str) -> None:
+    """Exchange's NDRs carry Auto-Submitted: auto-replied; signed by a sender that is not a mail
+    system's name (a tenant's own NDR address), only the localised "Undeliverable:" subject
+    tells it from an out-of-office reply."""
+    subject, people, admins = EXCHANGE_NDRS[language]
+    raw = _notice(
+        f"""\
+        From: Microsoft Outlook <ndr-notices@corp.example.net>
+        To: {BOUNCES}
+        Subject: {subject}
+        Auto-Submitted: auto-replied
+        Content-Type: text/plain; charset=utf-8
+        """,
+        f"{people}\n\n{admins}\n".format(r="ana.morales@example.net", d="corp.example.net"),
+    )
+    got = judge(raw, mail_from=None, rcpt_to="", domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE, got.reason
+    assert [(f.recipient, f.status) for f in got.failures] == [("ana.morales@example.net", "5.1.1")]

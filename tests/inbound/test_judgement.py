@@ -632,3 +632,32 @@ def test_an_html_only_reply_can_ask_to_unsubscribe() -> None:
     raw = reply(from_=CLIENT, to=REPLY, subject="Re: Security Chatter", body="", html=html)
     got = of(raw)
     assert got.kind == InboundKind.UNSUBSCRIBE and "darme de baja" in got.reason
+
+
+def _returned(to: str, *, ours: bool) -> bytes:
+    """The headers of the message a bounce returns: ours (our return path and Message-ID) or
+    another sender's."""
+    sender = f"bounces+2-7i2yu7zqadredljl@{DOMAIN}" if ours else "list@other.example.org"
+    msgid = f"<c1.d2.esyc7kiy@{DOMAIN}>" if ours else "<20250409.1234@other.example.org>"
+    return (
+        f"Return-Path: <{sender}>\r\nFrom: Briefing <briefing@{DOMAIN}>\r\nTo: {to}\r\n"
+        f"Subject: Security Chatter\r\nMessage-ID: {msgid}\r\n\r\nSecurity Chatter\r\n"
+    ).encode()
+
+
+def test_a_bounce_returning_our_message_but_naming_another_address_is_soft() -> None:
+    """Our message to the reader (its To), forwarded by their mailbox keeping our return path,
+    bounced at the forward's dead target: the judgement says so, soft, without a database."""
+    reader, colleague = "jose.rivera1@example.org", "m.ortega@example-partner.mx"
+    got = of(dsn(colleague, "5.1.1", original=_returned(reader, ours=True)), BOUNCES, "")
+    [failure] = got.failures
+    assert (failure.recipient, failure.hard, failure.other_than) == (colleague, False, reader)
+    assert f"({reader})" in got.reason and "soft" in got.reason
+    # Expanded from the reader's address (an alias or forward of theirs): theirs, hard.
+    alias = dsn(
+        colleague, "5.1.1", original=_returned(reader, ours=True), original_recipient=reader
+    )
+    assert of(alias, BOUNCES, "").failures[0].hard
+    # Not our message: the judgement cannot tell whose address it is (the policy can).
+    theirs = of(dsn(colleague, "5.1.1", original=_returned(reader, ours=False)), BOUNCES, "")
+    assert theirs.failures[0].hard and not theirs.failures[0].other_than

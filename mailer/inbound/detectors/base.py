@@ -8,11 +8,12 @@ so a detector that raises on odd input is logged and skipped, never hiding the o
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
@@ -60,15 +61,53 @@ class Failure:
     diagnostic: str = ""
     reason: str = reasons.Reason.OTHER.value
     original_recipient: str = ""  # RFC 3464 Original-Recipient when it differs (what we sent to)
+    # The reader's address, when this failure names only another mailbox (a copy their mail
+    # system forwarded, without SRS, to a dead address): soft, whatever the code says.
+    other_than: str = ""
 
     def names(self, address: str) -> bool:
-        """Whether this failure is about `address` (its final or original recipient), both read
-        with any RFC 2047 encoded words decoded."""
-        wanted = decoded_address(address).lower()
-        return wanted in (
-            decoded_address(self.recipient).lower(),
-            decoded_address(self.original_recipient).lower(),
-        )
+        """Whether this failure is about `address` (its final or original recipient, "expanded
+        from" it), as one mailbox: see `same_mailbox`. An original recipient written as a bare
+        local part (Sendmail's "expanded from: ana", a local alias) names `address` when it is
+        that address's local part."""
+        original = self.original_recipient
+        if original and "@" not in original:
+            local = mailbox(address).rpartition("@")[0]
+            return same_mailbox(address, self.recipient) or mailbox(original) == local
+        return any(same_mailbox(address, named) for named in (self.recipient, original) if named)
+
+
+def about_reader(failures: tuple[Failure, ...], reader: str) -> tuple[Failure, ...]:
+    """The failures as they concern `reader`, the address the bounced message was for.
+
+    When they name failed addresses and none is the reader's, nor was expanded from it (an
+    alias or forward of the reader's whose target is dead: that is theirs, and stays hard), the
+    bounce is about someone else's mailbox: a copy the reader's system forwarded keeping our
+    return path (no SRS). It says nothing certain about the reader's own address, so each such
+    failure is soft (`other_than` says whose it is not); repeated, the soft threshold still
+    stops the mail."""
+    named = [f for f in failures if f.recipient]
+    if not reader or not named or any(f.names(reader) for f in failures):
+        return failures
+    return tuple(replace(f, hard=False, other_than=reader) if f.recipient else f for f in failures)
+
+
+def mailbox(address: str) -> str:
+    """The mailbox an address names, for comparing two spellings of it: RFC 2047 encoded words
+    decoded, lower case, a `+tag` dropped (servers report the address they delivered to,
+    sometimes without it), the domain in Unicode (a report may write it as punycode)."""
+    local, at, domain = decoded_address(address.strip().strip("<>").strip()).lower().rpartition("@")
+    if not at:
+        return domain
+    if "xn--" in domain:
+        with contextlib.suppress(UnicodeError):  # not valid punycode: compared as written
+            domain = domain.encode("ascii").decode("idna")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+def same_mailbox(one: str, other: str) -> bool:
+    """Whether two addresses name one mailbox (`mailbox`)."""
+    return bool(one.strip()) and mailbox(one) == mailbox(other)
 
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
@@ -133,8 +172,11 @@ class Verdict:
     rule: str  # "rfc3464", "family:qmail", "rfc3834"…
     reason: str  # a sentence for an admin
     failures: tuple[Failure, ...] = field(default_factory=tuple)
-    tokens: tuple[str, ...] = field(default_factory=tuple)  # delivery tokens found inside
+    # Our identifiers (Message-IDs, delivery tokens) in the original a report carries: what the
+    # report is about. `report_tokens`: the tokens of the report itself (its text, its headers).
+    tokens: tuple[str, ...] = field(default_factory=tuple)
     departure: Departure | None = None  # an auto-reply announcing the reader has left their firm
+    report_tokens: tuple[str, ...] = field(default_factory=tuple)
 
 
 def family_bounce(family: str, label: str, found: list[Failure]) -> Verdict | None:

@@ -7,17 +7,22 @@ Providers that do not follow the RFC still carry a `Feedback-Type:` field in a t
 Hotmail/Outlook.com JMRP) forward the original with a "complaint about message from" subject;
 SpamCop attaches it to a "[SpamCop (…) id:…]" report.
 
-Who complained is found by the delivery token (the VERP address the report reached, or a token in
-the original's Return-Path, List-Unsubscribe or our Message-ID, collected in `Verdict.tokens`),
-never by the addresses in the report alone. Feedback-Type `abuse`, `fraud`, `virus` and `other`
-are complaints that stop mail; `opt-out` (and Apple Mail's Unsubscribe button) unsubscribes the
-reader from the list; `auth-failure` (DMARC forensic reports) and `not-spam` are recorded only: they
-say nothing about the reader's wish.
+Who complained is found by our identifiers in the original the report carries — our Message-ID,
+a token in its Return-Path, List-Unsubscribe or Reply-To, the report's Original-Mail-From:
+`Verdict.tokens` — and only when it carries none by the report's own (its text, then its
+headers: `Verdict.report_tokens`) or the VERP address it reached; never by the addresses in the
+report alone. A feedback loop registered with one reader's bounces+ address sends every report
+there, addressed To: it: that reader is not the one who complained.
+
+Feedback-Type `abuse`, `fraud`, `virus` and `other` are complaints that stop mail; `opt-out` (and
+Apple Mail's Unsubscribe button) unsubscribes the reader from the list; `auth-failure` (DMARC
+forensic reports) and `not-spam` are recorded only: they say nothing about the reader's wish.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from email.message import Message
 
 from mailer.inbound.detectors.base import (
@@ -66,13 +71,47 @@ def feedback_fields(mail: Mail) -> dict[str, list[str]]:
     return found
 
 
-def tokens_inside(mail: Mail) -> tuple[str, ...]:
-    """Delivery tokens in the report and the original it carries (lower case, once each)."""
-    text = mail.raw.decode("latin-1", "replace")
+def _tokens_in(texts: Iterable[str]) -> tuple[str, ...]:
+    """Delivery tokens in the texts, in order (lower case, once each)."""
     seen: dict[str, None] = {}
-    for match in TOKEN_IN_TEXT.finditer(text):
-        seen.setdefault(match.group(1).lower(), None)
+    for text in texts:
+        for match in TOKEN_IN_TEXT.finditer(text):
+            seen.setdefault(match.group(1).lower(), None)
     return tuple(seen)
+
+
+def _original_texts(msg: Message) -> Iterator[str]:
+    """What the report says of the original message: the headers and text of each original it
+    carries (message/rfc822, text/rfc822-headers) and its feedback-report fields
+    (Original-Mail-From is the original's return path)."""
+    for head in embedded_headers(msg):
+        yield "\n".join(f"{k}: {v}" for k, v in head.items())
+    for part in msg.walk():
+        if part.get_content_type() == "message/feedback-report":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                blocks = [b for b in payload if isinstance(b, Message)]
+                yield "\n".join(f"{k}: {v}" for b in blocks for k, v in b.items())
+            else:
+                yield part_text(part)
+        elif part.get_content_type() == "message/rfc822":
+            for inner in part.walk():
+                if inner.get_content_maintype() == "text":
+                    yield part_text(inner)
+
+
+def tokens_of_original(mail: Mail) -> tuple[str, ...]:
+    """Our identifiers in the original the report is about: its Message-IDs (ours name the
+    delivery), then delivery tokens in it (Return-Path, List-Unsubscribe, Reply-To, links)."""
+    return message_ids_inside(mail) + _tokens_in(_original_texts(mail.msg))
+
+
+def tokens_of_report(mail: Mail) -> tuple[str, ...]:
+    """Delivery tokens the report itself carries outside the original: its own text first (an
+    original pasted into the body, SpamCop's subject line link), then its headers, the address
+    it was sent to (To:, Delivered-To:) last."""
+    own = "\n".join(part_text(p) for p in own_parts(mail.msg))
+    return _tokens_in([own, mail.raw.decode("latin-1", "replace")])
 
 
 def message_ids_inside(mail: Mail) -> tuple[str, ...]:
@@ -85,6 +124,13 @@ def message_ids_inside(mail: Mail) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _verdict(mail: Mail, reason: str, failures: tuple[Failure, ...]) -> Verdict:
+    """A complaint verdict with the original's identifiers and, apart, the report's own."""
+    about = tokens_of_original(mail)
+    own = tuple(t for t in tokens_of_report(mail) if t not in about)
+    return Verdict(InboundKind.COMPLAINT, "rfc5965", reason, failures, about, report_tokens=own)
+
+
 def _apple_unsubscribe(mail: Mail) -> Verdict | None:
     """Apple Mail's "Unsubscribe" button mails the List-Unsubscribe address with
     `X-Apple-Unsubscribe: true` from the reader's own address: an opt-out, whatever address of
@@ -92,12 +138,10 @@ def _apple_unsubscribe(mail: Mail) -> Verdict | None:
     if header(mail.msg, "X-Apple-Unsubscribe").strip().lower() != "true":
         return None
     reader = (Failure(recipient=mail.from_address, hard=False, reason="feedback:opt-out"),)
-    return Verdict(
-        InboundKind.COMPLAINT,
-        "rfc5965",
+    return _verdict(
+        mail,
         f"feedback report (opt-out) about {mail.from_address}: Apple Mail's unsubscribe",
         reader if mail.from_address else (),
-        tokens_inside(mail),
     )
 
 
@@ -127,11 +171,9 @@ def detect(mail: Mail) -> Verdict | None:
         Failure(recipient=r, hard=False, reason=f"feedback:{feedback_type}")
         for r in dict.fromkeys(r.lower() for r in recipients if r)
     )
-    return Verdict(
-        InboundKind.COMPLAINT,
-        "rfc5965",
+    return _verdict(
+        mail,
         f"feedback report ({feedback_type})"
         + (f" about {failures[0].recipient}" if failures else ""),
         failures,
-        tokens_inside(mail) + message_ids_inside(mail),
     )
