@@ -1,7 +1,10 @@
 """`mailer issue …`."""
 
+from pathlib import Path
+
 import typer
 
+from mailer.errors import MailerError
 from subscribers.text import counted
 
 app = typer.Typer(help="Issues: import, preview, check.", no_args_is_help=True)
@@ -94,17 +97,16 @@ def preview(
     """Write email.html, email.txt, the PDF and message.eml as a sample reader would get them."""
     import email
     import email.policy
-    from pathlib import Path
 
     from mailer.filenames import file_name
     from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
 
+    folder = Path(out)
+    _make_folder(folder)  # before rendering: a bad --out is told at once
     _content, rendered, message = _sample_message(slug, list_slug)
     msg = email.message_from_bytes(message.data, policy=email.policy.default)
     html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
     assert html_part is not None and text_part is not None
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     lf = "\n"
     files = {
         "email.html": html_part.get_content().replace("\r\n", lf).encode("utf-8"),
@@ -113,9 +115,23 @@ def preview(
         "message.eml": message.data,
     }
     for name, data in files.items():
-        (folder / name).write_bytes(data)
+        try:
+            (folder / name).write_bytes(data)
+        except OSError as exc:
+            raise MailerError(f"--out {out}: cannot write {name}: {exc.strerror}") from None
         typer.echo(f"wrote {folder / name} ({len(data) / 1024:.1f} KB)")
     typer.echo(f"sample recipient: {SAMPLE_NAME} <{SAMPLE_EMAIL}>")
+
+
+def _make_folder(folder: Path) -> None:
+    """The --out folder, made if missing; MailerError naming it when it cannot be (a file of that
+    name, a place this user may not write, a read-only file system)."""
+    if folder.exists() and not folder.is_dir():
+        raise MailerError(f"--out {folder} is a file, not a folder: name a folder for the preview")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MailerError(f"--out {folder}: cannot make the folder: {exc.strerror}") from None
 
 
 @app.command("check")

@@ -75,3 +75,22 @@ def test_preview_for_a_private_list_shows_what_its_readers_get(
     )
     assert result.exit_code != 0
     assert "no list with slug 'nope'" in str(result.exception)
+
+
+def test_an_out_that_cannot_be_a_folder_is_one_error_naming_it(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """--out naming a file, or a place that cannot be made: the error names --out and the path
+    (the CLI prints it as one line), before anything is rendered; nothing is written."""
+    issue = import_issue(session, BRIEFING)
+    session.commit()
+    taken = tmp_path / "energy.md"
+    taken.write_text("an editor's draft\n")
+    result = runner.invoke(app, ["issue", "preview", issue.slug, "--out", str(taken)])
+    assert str(result.exception) == (
+        f"--out {taken} is a file, not a folder: name a folder for the preview"
+    )
+    assert taken.read_text() == "an editor's draft\n"
+    below_a_file = taken / "preview"
+    result = runner.invoke(app, ["issue", "preview", issue.slug, "--out", str(below_a_file)])
+    assert str(result.exception) == f"--out {below_a_file}: cannot make the folder: Not a directory"
