@@ -146,7 +146,8 @@ def find_own_departure(
     phrase must be about the writer: in the first person, right after their own name
     (`sender_name`, the From display name), or about the mailbox the message comes from.
     `text` is the message's own text, not what it quotes."""
-    head = normalise(text[:4000])
+    # Addresses out first: "(ana@example.com) ya no trabaja" is not Rosa Example's departure.
+    head = normalise(_ADDRESS.sub(" ", text[:4000]))
     names = {w for w in normalise(sender_name).split() if len(w) >= 3}
     for found in _PHRASES.finditer(head):
         phrase = found.group(0).strip()

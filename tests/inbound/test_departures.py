@@ -132,6 +132,12 @@ OWN_NOT = [
     ("Our CFO has retired; who will cover the Jalisco item now?", "Mary Roe"),
     ("Please note that John is no longer with us. Send it to mary@acme.example.", "Mary Roe"),
     ("They have left the company, so the contract lapsed.", "Mary Roe"),
+    # The sender's name is also their domain's: the address is not them.
+    (
+        "Dar de baja a mi asistente (asistente@example.com), ya no trabaja con nosotros.",
+        "Rosa Example",
+    ),
+    ("Please drop jan@acme.example, who no longer works at Acme.", "Piet Acme"),
 ]
 
 
