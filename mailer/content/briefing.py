@@ -55,6 +55,11 @@ _SOURCE_ATTEMPT = re.compile(
 )
 # A link pasted after the original title: `… Author: Title https://…` or `… <https://…>`.
 _TRAILING_URL = re.compile(r"\s+<?(?P<url>https?://[^\s<>]+?)>?$")
+# The same link written as Markdown: `… Author: Title [link](https://…)`, or the title itself
+# linked, `… Author: [Title](https://…)`.
+_TRAILING_MARKDOWN_LINK = re.compile(
+    r"(?:^|\s+)\[(?P<text>[^\[\]]*)\]\(<?(?P<url>https?://[^\s<>()]+(?:\([^\s<>()]*\))?)>?\)$"
+)
 _EMAIL = r"[^\s@<>()\[\],;:]+@[^\s@<>()\[\],;:]+\.[A-Za-z]{2,}"
 _CTA_START = re.compile(r"^If\s+you(?:\s+would|['’]d)\s+like\b", re.IGNORECASE)
 _CTA = re.compile(
@@ -147,8 +152,12 @@ def parse_source_line(
             line=line,
         ) from None
     title, url = match["title"].strip(), None
+    markdown = _TRAILING_MARKDOWN_LINK.search(title)
     link = _TRAILING_URL.search(title)
-    if link is not None and link.start() > 0:
+    if markdown is not None:
+        before = title[: markdown.start()].strip()
+        title, url = (before or markdown["text"].strip()), markdown["url"]
+    elif link is not None and link.start() > 0:
         title, url = title[: link.start()].strip(), link["url"]
     return Source(outlet=match["outlet"], date=when, author=match["author"], title=title, url=url)
 

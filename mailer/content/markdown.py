@@ -337,15 +337,14 @@ def _source(text: str, *, path: str | None, line: int) -> Source:
         rest, path=path, line=line, shape=MARKDOWN_SOURCE_SHAPE, written=text
     )
     linked = _LINKED_TITLE.match(source.title)
-    if linked is not None:
-        if url is not None:
-            raise IssueFormatError(
-                "the source line gives two URLs: keep the linked title or the <url> at the end",
-                path=path,
-                line=line,
-            )
-        return Source(source.outlet, source.date, source.author, linked["title"], linked["url"])
-    return Source(source.outlet, source.date, source.author, source.title, url)
+    title, own = (linked["title"], linked["url"]) if linked else (source.title, source.url)
+    if own is not None and url is not None:
+        raise IssueFormatError(
+            "the source line gives two URLs: keep the linked title or the <url> at the end",
+            path=path,
+            line=line,
+        )
+    return Source(source.outlet, source.date, source.author, title, own or url)
 
 
 def _paragraph_text(inline: Token) -> str:

@@ -184,6 +184,33 @@ def test_a_link_after_the_original_title_becomes_the_source_url() -> None:
 
 
 @pytest.mark.parametrize(
+    ("title", "expected_title", "url"),
+    [
+        # A Markdown link pasted after the title, or the title itself linked: the link, not text.
+        (
+            "Da Sheinbaum. [link](https://vanguardia.com.mx/a)",
+            "Da Sheinbaum.",
+            "https://vanguardia.com.mx/a",
+        ),
+        (
+            "[Da Sheinbaum.](https://vanguardia.com.mx/a)",
+            "Da Sheinbaum.",
+            "https://vanguardia.com.mx/a",
+        ),
+        ("Da Sheinbaum [enlace](<https://x.mx/a_(b)>)", "Da Sheinbaum", "https://x.mx/a_(b)"),
+        # Brackets that are not a link stay the title's.
+        ("Da [sic] Sheinbaum.", "Da [sic] Sheinbaum.", None),
+    ],
+)
+def test_a_markdown_link_in_a_source_line_becomes_the_source_url(
+    title: str, expected_title: str, url: str | None
+) -> None:
+    issue = parse(with_lines({5: f"Vanguardia MX, 4/05/25, María Verza: {title}"}))
+    source = issue.items[0].source
+    assert (source.title, source.url) == (expected_title, url)
+
+
+@pytest.mark.parametrize(
     ("written", "expected"),
     [
         ("4/5/25", date(2025, 4, 5)),
