@@ -264,3 +264,21 @@ def test_a_bullet_list_is_a_paragraph_of_point_lines() -> None:
         "- a *point*, wrapped\n- another [one](https://x.example)",
         "A paragraph with *emphasis* and a [link](https://example.org), wrapped over two lines.",
     )
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Primera nota https://reforma.com/a",  # a bare URL at the end was dropped
+        "Primera nota [link](https://reforma.com/a)",
+        "[Primera nota](https://reforma.com/a)",
+        "Primera nota <https://reforma.com/a>",
+    ],
+)
+def test_every_way_of_linking_the_source_gives_its_url(written: str) -> None:
+    text = with_small(
+        "Source: Reforma, 4/14/25, Redacción: Primera nota: con dos puntos <https://reforma.com/a>",
+        f"Source: Reforma, 4/14/25, Redacción: {written}",
+    )
+    source = parse_markdown(text, path="issue.md").items[0].source
+    assert (source.title, source.url) == ("Primera nota", "https://reforma.com/a")
