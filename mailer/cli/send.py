@@ -29,6 +29,7 @@ console = Console()
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
 UNSTARTED = {CampaignStatus.PLANNED.value, CampaignStatus.SCHEDULED.value}
+NO_WORKER_HINT_AFTER = 15.0  # seconds a campaign may wait for a worker before the bar says so
 
 
 def _send_test_copies(settings: Settings, issue_slug: str, list_slug: str, test: list[str]) -> None:
@@ -162,7 +163,10 @@ def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool)
     try:
         with _hang_up_interrupts():
             if not no_wait:
-                follow(campaign_id, alive=runner.is_alive if runner is not None else lambda: True)
+                if runner is None:  # the workers send: say so if none seems to be there
+                    follow(campaign_id, no_worker_hint=NO_WORKER_HINT_AFTER)
+                else:
+                    follow(campaign_id, alive=runner.is_alive)
             dispatch.wait(runner)
     except KeyboardInterrupt:
         if runner is None:
@@ -208,9 +212,16 @@ def _hang_up_interrupts() -> Iterator[None]:
 
 
 def follow(
-    campaign_id: int, poll: float = 0.3, alive: Callable[[], bool] = lambda: True
+    campaign_id: int,
+    poll: float = 0.3,
+    alive: Callable[[], bool] = lambda: True,
+    no_worker_hint: float | None = None,
 ) -> campaigns.Progress:
     """A progress bar until the campaign is done, cancelled or paused (or `alive()` is false).
+
+    `no_worker_hint`: seconds after which a campaign no worker has started yet is said to be
+    waiting for one (with a broker, `mailer send` cannot see the workers; a campaign that stays
+    "starting" is most often one nobody runs `mailer worker` for).
 
     Each new reason the relay gives for deferring or failing mail is printed above the bar when it
     first appears, so a send that waits says why; the end shows them all with their counts."""
@@ -220,6 +231,7 @@ def follow(
     said: set[tuple[str, str]] = set()
     began = time.monotonic()
     saw_the_start = False  # this bar followed the start (rendering), not only the sending
+    hinted = no_worker_hint is None
     columns = (
         TextColumn("[bold]campaign {task.fields[cid]}[/]"),
         BarColumn(),
@@ -252,6 +264,15 @@ def follow(
                     campaigns.by_last_reply(session, campaign_id)
                     if p.counts["deferred"] or p.counts["failed"]
                     else []
+                )
+            waited = time.monotonic() - began
+            if not hinted and p.status in UNSTARTED and no_worker_hint and waited > no_worker_hint:
+                hinted = True
+                bar.console.print(
+                    f"no worker has started campaign {campaign_id} after {waited:.0f} s: is "
+                    "`mailer worker` running with this MAILER_BROKER_URL? (Ctrl-C stops following; "
+                    "the campaign waits in the queue)",
+                    highlight=False,
                 )
             for group in groups:
                 if (group.status, group.reply) not in said:

@@ -7,6 +7,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import threading
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from subscribers.segments import create_segment
 from tests.builders import Newsroom, newsroom
 from tests.dkim_keys import write_key
 from tests.processes import wait_until
+from tests.redis_server import RedisServer
 from tests.smtpd import SMTPServer
 from tests.webserver import MAILER, free_port, mailer_env, run_cli
 
@@ -520,3 +522,42 @@ def test_test_addresses_may_be_given_in_one_value_separated_by_commas(
     bad = runner.invoke(app, [*args, "--test", "ed@example.org; not an address"])
     assert "--test 'not an address' is not a valid address" in str(bad.exception)
     assert no_campaign(session) and len(relay.sink.received) == 2
+
+
+def test_with_a_broker_and_no_worker_the_bar_says_what_it_waits_for(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """With a broker `mailer send` cannot see the workers: a campaign no worker starts stays
+    "starting", and after NO_WORKER_HINT_AFTER seconds the bar says it is waiting for a
+    `mailer worker`, instead of waiting in silence; Ctrl-C leaves it queued."""
+    redis_server.flush()
+    env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", "smtp://127.0.0.1:1", 8000)
+    slug = _sample_newsroom(env, tmp_path)
+    env["MAILER_BROKER_URL"] = redis_server.url
+    send = subprocess.Popen(
+        [*MAILER, "send", slug, "--list", "clients", "--yes"],
+        env={**env, "COLUMNS": "200"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    guard = threading.Timer(90, send.kill)  # no hint at all: fail, not hang
+    guard.start()
+    try:
+        assert send.stdout is not None
+        seen = ""
+        for line in send.stdout:
+            seen += line
+            if "no worker has started" in line:
+                break
+        send.send_signal(signal.SIGINT)
+        seen += send.communicate(timeout=60)[0]
+    finally:
+        guard.cancel()
+        send.kill()
+    said = " ".join(seen.split())
+    assert "no worker has started campaign 1 after" in said, seen
+    assert "is `mailer worker` running with this MAILER_BROKER_URL?" in said
+    assert "stopped following; the workers go on" in said
+    assert "planned" in run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
