@@ -278,15 +278,15 @@ CAMPAIGN_ID = typer.Argument(..., metavar="ID", parser=campaign_id_value)
 def status(campaign_id: int = CAMPAIGN_ID) -> None:
     """Status and counts of one campaign, and why mail is deferred or failed."""
     from mailer.db import session_scope
-    from mailer.sending import campaigns
+    from mailer.sending import campaigns, progress
     from mailer.sending.models import CampaignStatus
     from mailer.sending.schedule import describe
     from mailer.settings import get_settings
 
     with session_scope() as session:
-        p = campaigns.progress(session, campaign_id)
+        p = progress.progress(session, campaign_id)
         campaign = campaigns.get(session, campaign_id)
-        groups = campaigns.by_last_reply(session, campaign_id)
+        groups = progress.by_last_reply(session, campaign_id)
         console.print(f"campaign {p.campaign_id}: {p.status}", highlight=False)
         _audience_lines(session, campaign, indent="  ")
     if p.status == CampaignStatus.SCHEDULED.value and campaign.scheduled_at:
@@ -419,7 +419,7 @@ def report(
     from mailer.cli.engagement import print_engagement
     from mailer.content.models import Issue
     from mailer.db import session_scope
-    from mailer.sending import campaigns
+    from mailer.sending import campaigns, progress
     from mailer.sending.models import Campaign
 
     with session_scope() as session:
@@ -438,7 +438,7 @@ def report(
                 console.print(f"issue {target} has not been sent yet")
                 return
         for cid in ids:
-            p = campaigns.progress(session, cid)
+            p = progress.progress(session, cid)
             _report_header(session, campaigns.get(session, cid))
             console.print(f"status    {p.status} {p.reason}".rstrip(), highlight=False)
             console.print(f"total     {p.total}")
@@ -449,7 +449,7 @@ def report(
                 console.print(f"rate      {p.rate:.1f} messages/s")
             _inbound_lines(session, cid)
             print_engagement(session, cid)
-            groups = campaigns.by_last_reply(session, cid)
+            groups = progress.by_last_reply(session, cid)
             if groups:
                 console.print("not delivered, by last reply:")
                 _print_groups(groups)

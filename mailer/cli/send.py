@@ -16,13 +16,15 @@ from rich.console import Console
 from mailer.cli import click, sending_time
 from mailer.content.issues import get_issue
 from mailer.db import get_sessionmaker, session_scope
-from mailer.sending import campaigns, readiness
+from mailer.sending import campaigns, progress, readiness
 from mailer.sending.models import CampaignStatus
 from mailer.sending.schedule import describe, parse_when
 from mailer.settings import Settings, get_settings
 from subscribers.lists import get_list
 
 if TYPE_CHECKING:
+    from rich.progress import ProgressColumn
+
     from mailer.sending.dispatch import InProcessRunner
 
 console = Console()
@@ -216,7 +218,7 @@ def follow(
     poll: float = 0.3,
     alive: Callable[[], bool] = lambda: True,
     no_worker_hint: float | None = None,
-) -> campaigns.Progress:
+) -> progress.Progress:
     """A progress bar until the campaign is done, cancelled or paused (or `alive()` is false).
 
     `no_worker_hint`: seconds after which a campaign no worker has started yet is said to be
@@ -225,24 +227,14 @@ def follow(
 
     Each new reason the relay gives for deferring or failing mail is printed above the bar when it
     first appears, so a send that waits says why; the end shows them all with their counts."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.progress import Progress
 
     factory = get_sessionmaker()
     said: set[tuple[str, str]] = set()
     began = time.monotonic()
     saw_the_start = False  # this bar followed the start (rendering), not only the sending
     hinted = no_worker_hint is None
-    columns = (
-        TextColumn("[bold]campaign {task.fields[cid]}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(
-            "sent {task.fields[sent]} · failed {task.fields[failed]} · deferred "
-            "{task.fields[deferred]} · {task.fields[rate]:.1f}/s · {task.fields[status]}"
-        ),
-        TextColumn("{task.fields[clock]}"),
-    )
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*_columns(), console=console, transient=False) as bar:
         task = bar.add_task(
             "send",
             total=None,
@@ -259,25 +251,17 @@ def follow(
             # (asked after, a campaign done meanwhile would be reported as still sending).
             ended = not alive()
             with factory() as session:
-                p = campaigns.progress(session, campaign_id)
+                p = progress.progress(session, campaign_id)
                 groups = (
-                    campaigns.by_last_reply(session, campaign_id)
+                    progress.by_last_reply(session, campaign_id)
                     if p.counts["deferred"] or p.counts["failed"]
                     else []
                 )
             waited = time.monotonic() - began
             if not hinted and p.status in UNSTARTED and no_worker_hint and waited > no_worker_hint:
                 hinted = True
-                bar.console.print(
-                    f"no worker has started campaign {campaign_id} after {waited:.0f} s: is "
-                    "`mailer worker` running with this MAILER_BROKER_URL? (Ctrl-C stops following; "
-                    "the campaign waits in the queue)",
-                    highlight=False,
-                )
-            for group in groups:
-                if (group.status, group.reply) not in said:
-                    said.add((group.status, group.reply))
-                    bar.console.print(f"{group.status}: {group.reply}", highlight=False)
+                bar.console.print(_no_worker(campaign_id, waited), highlight=False)
+            _say_new_reasons(bar.console, groups, said)
             sending = p.sending_seconds
             saw_the_start = saw_the_start or sending is None
             bar.update(
@@ -305,6 +289,39 @@ def follow(
     return p
 
 
+def _columns() -> tuple[ProgressColumn, ...]:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+
+    return (
+        TextColumn("[bold]campaign {task.fields[cid]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "sent {task.fields[sent]} · failed {task.fields[failed]} · deferred "
+            "{task.fields[deferred]} · {task.fields[rate]:.1f}/s · {task.fields[status]}"
+        ),
+        TextColumn("{task.fields[clock]}"),
+    )
+
+
+def _no_worker(campaign_id: int, waited: float) -> str:
+    return (
+        f"no worker has started campaign {campaign_id} after {waited:.0f} s: is `mailer worker` "
+        "running with this MAILER_BROKER_URL? (Ctrl-C stops following; the campaign waits in "
+        "the queue)"
+    )
+
+
+def _say_new_reasons(
+    out: Console, groups: list[progress.ReplyGroup], said: set[tuple[str, str]]
+) -> None:
+    """Each reason the relay gives for deferring or failing mail, the first time it appears."""
+    for group in groups:
+        if (group.status, group.reply) not in said:
+            said.add((group.status, group.reply))
+            out.print(f"{group.status}: {group.reply}", highlight=False)
+
+
 def _clock(seconds: float) -> str:
     """The bar's time column, beside the status: while `starting` (rendering the issue), the
     time since this process began following; from `sending` on, the campaign's own sending time
@@ -312,7 +329,7 @@ def _clock(seconds: float) -> str:
     return str(timedelta(seconds=int(seconds)))
 
 
-def _durations(p: campaigns.Progress, saw_the_start: bool) -> str:
+def _durations(p: progress.Progress, saw_the_start: bool) -> str:
     """The line under a finished campaign's summary: the sending time as `mailer report` gives
     it, and how long the start before it took when this process watched it (from the campaign's
     creation to its first recipients queued: mostly rendering the issue)."""

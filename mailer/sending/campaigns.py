@@ -11,7 +11,7 @@ is in mailer/sending/tasks.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -522,81 +522,3 @@ def finish_if_done(session: Session, campaign_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(rowcount(result))
-
-
-@dataclass
-class Progress:
-    campaign_id: int
-    status: str
-    reason: str
-    total: int
-    counts: dict[str, int] = field(default_factory=dict)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    created_at: datetime | None = None
-
-    @property
-    def finished(self) -> int:
-        return self.counts["sent"] + self.counts["failed"] + self.counts["skipped"]
-
-    @property
-    def sending_seconds(self) -> float | None:
-        """Seconds of sending: from `started_at` (the first chunk of recipients committed, after
-        the issue was rendered) to `finished_at`, or to now while it runs; None before the start.
-        The one duration `mailer report`, `mailer send`'s bar and the admin page show."""
-        if not self.started_at:
-            return None
-        end = self.finished_at or utcnow()
-        return max((end - self.started_at).total_seconds(), 0.0)
-
-    @property
-    def rate(self) -> float:
-        """Messages sent per second of sending."""
-        seconds = self.sending_seconds
-        return 0.0 if seconds is None else self.counts["sent"] / max(seconds, 1e-3)
-
-
-def progress(session: Session, campaign_id: int) -> Progress:
-    campaign = get(session, campaign_id)
-    session.refresh(campaign)
-    return Progress(
-        campaign_id=campaign.id,
-        status=campaign.status.value,
-        reason=campaign.status_reason,
-        total=campaign.total,
-        counts=counts(session, campaign_id),
-        started_at=campaign.started_at,
-        finished_at=campaign.finished_at,
-        created_at=campaign.created_at,
-    )
-
-
-@dataclass(frozen=True)
-class ReplyGroup:
-    """Deliveries of one status sharing one last reply: why they are deferred or failed."""
-
-    status: str
-    reply: str
-    count: int
-
-    def __str__(self) -> str:
-        return f"{self.status} {self.count} — {self.reply}"
-
-
-def by_last_reply(session: Session, campaign_id: int, limit: int = 20) -> list[ReplyGroup]:
-    """Deferred, then failed deliveries grouped by the relay's last reply, most frequent first:
-    what `campaign status`, `mailer report` and the web page say about why mail is not out."""
-    rows = session.execute(
-        select(Delivery.status, Delivery.last_reply, func.count())
-        .where(
-            Delivery.campaign_id == campaign_id,
-            Delivery.status.in_((DeliveryStatus.DEFERRED, DeliveryStatus.FAILED)),
-        )
-        .group_by(Delivery.status, Delivery.last_reply)
-        .order_by(Delivery.status, func.count().desc())
-        .limit(limit)
-    )
-    return [
-        ReplyGroup(DeliveryStatus(status).value, reply or "(no reply)", n)
-        for status, reply, n in rows
-    ]

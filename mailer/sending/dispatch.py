@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
-from mailer.sending import campaigns, owners
+from mailer.sending import owners, progress
 from mailer.sending.models import CampaignStatus
 from mailer.worker import app as celery_app
 
@@ -55,8 +55,8 @@ class InProcessRunner(threading.Thread):
             factory = get_sessionmaker()
             while self.keep_retrying:
                 with factory() as session:
-                    progress = campaigns.progress(session, self.campaign_id)
-                if progress.status != CampaignStatus.SENDING.value:
+                    now = progress.progress(session, self.campaign_id)
+                if now.status != CampaignStatus.SENDING.value:
                     return
                 time.sleep(0.5)
                 run_due()
