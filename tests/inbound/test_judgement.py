@@ -291,6 +291,17 @@ def test_a_responders_label_in_a_labels_place_is_an_auto_reply_without_headers(
             "Out of office: quick call before I leave?",
             "Fausto, I'm off from Monday. Could we talk today about Pemex?",
         ),
+        # a person writing ABOUT automated responses
+        (
+            "AI Act and our chatbot",
+            "This is an automated response system we are building for clients: does it count "
+            "as high-risk under the AI Act? Could your team review our design note?",
+        ),
+        (
+            "Question on automated responses under the AI Act",
+            "Hi Margaret,\n\nThis is an automated response question of sorts - our compliance "
+            "team set up an automated response system for client queries. Could you advise?",
+        ),
         # a label's place, words people use too, and no responder's notice under them
         (
             "Away from the office – notes on Jalisco",

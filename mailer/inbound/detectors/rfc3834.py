@@ -119,9 +119,14 @@ _CHALLENGE_ASK = re.compile(
 # An autoresponder that says so in its first lines ("This is an automated response", "Ce
 # message a été envoyé automatiquement", "Esta es una respuesta automática"), read on the
 # reader-words part of the body folded like the subject.
+# "This is an automated reply." / "… message from …" / "… response to confirm …": the notice
+# says what it is and stops or goes on to say why; "This is an automated response system we are
+# building" is a person writing about one.
 _SAYS_AUTOMATED = re.compile(
     r"\bthis is an? (?:automated|automatic|auto-?generated|auto-?reply|auto-?response)"
-    r"(?: \w+)?\b|"
+    r"(?: (?:reply|response|message|e-?mail|mail|notification|notice|acknowledge?ment))?"
+    r"(?=\s*(?:[.,;:!\-\u2013\u2014(]|$|(?:from|to|sent|generated|and|please|do not|regarding"
+    r"|for|confirming|in reply|in response|only)\b))|"
     r"\bthis (?:e-?mail|message|reply|response) (?:is|was|has been) (?:sent |generated )?"
     r"automatically\b|"
     r"\b(?:ceci est|il s'agit d') ?une? (?:reponse|message) automatique\b|"
