@@ -38,13 +38,15 @@ _PHRASES = re.compile(
     # German
     r"|nicht mehr (?:(?:fur|bei|in|im) (?:[\w&-]+ ){0,4})?(?:tatig|beschaftigt)"
     r"|(?:hat|haben) (?:das|unser) unternehmen verlassen"
+    r"|(?:habe|hat|haben) (?:die|den|das|unser|unsere|unseren) (?!buro\b|haus\b)(?:[\w&-]+ ){1,4}"
+    r"verlassen"
     r"|in den ruhestand (?:gegangen|getreten|verabschiedet)|(?:bin|ist) (?:jetzt |nun )?im "
     r"ruhestand"
     r"|aus (?:dem|unserem) unternehmen ausgeschieden"
     r"|(?:postfach|e mail adresse|e mail konto|adresse) wird nicht mehr (?:genutzt|verwendet"
     r"|gelesen|abgerufen|bearbeitet)"
     # French
-    r"|ne fait plus partie (?:de|du|des)"
+    r"|ne (?:fait|fais) plus partie (?:de|du|des)"
     r"|a quitte (?:la societe|l entreprise|le cabinet|le groupe|l organisation|notre|la banque"
     r"|l etude)"
     r"|ne travaille plus (?:pour|chez|au sein|dans)"
@@ -124,7 +126,13 @@ def _contacts(text: str, not_contacts: frozenset[str]) -> tuple[str, ...]:
 # Who a departure phrase is about, in a person's own message: the words just before it are the
 # writer ("I", "ich", "je"…), or the phrase's verb is in the first person ("I am no longer with",
 # "ya no trabajo", "me he jubilado"). "My colleague John is no longer with Acme" is neither.
-_FIRST_PERSON_BEFORE = re.compile(r"\b(?:i|i m|i ve|ich|je|j|ik|eu|io|yo)(?: \w+)? $")
+_FIRST_PERSON_BEFORE = re.compile(
+    r"\b(?:i|ich|je|j|ik|eu|io|yo)(?: (?:m|am|ve|have|bin|ben|suis|sono|estoy|soy))?"
+    # "seit dem 1. Mai", "as of May", "now", "leider": when, not who
+    r"(?: (?:(?:seit|since|as of|from|depuis|desde|dal|dall|sinds|ab)(?: \w+){1,3}|now|already"
+    r"|just|recently|officially|unfortunately|leider|bereits|schon|jetzt|nun|deja|desormais|ya"
+    r"|gia|inmiddels))* $"
+)
 _FIRST_PERSON_VERB = re.compile(
     r"^(?:am|ben|i m)\b|\b(?:me he|me jubile|me aposentei|ai pris ma|suis|trabajo|laboro|formo"
     r"|pertenezco|presto|lavoro|collaboro|faccio|sono|trabalho|colaboro|faco|werk)\b"

@@ -124,6 +124,14 @@ OWN_LEFT = [
     ("Ya no trabajo en Grupo Ejemplo. Escriba a juan@grupo.example", "Ana Díaz"),
     ("Je ne travaille plus chez Total depuis mars.", "Luc Morel"),
     ("Ich bin nicht mehr bei der Allianz tätig.", "Hans Kurz"),
+    (
+        "ich bin seit dem 1. Mai nicht mehr bei der Rheinland Energie AG tätig. Bitte senden Sie "
+        "den Newsletter künftig an meine neue Adresse.",
+        "Klaus Weber",
+    ),
+    ("Ich habe die Rheinland Energie AG verlassen.", "Klaus Weber"),
+    ("Je ne fais plus partie de Groupe Alpes depuis avril.", "Luc Morel"),
+    ("As of May I no longer work at Acme.", "Jane Roe"),
 ]
 OWN_NOT = [
     ("My colleague John Smith has left the firm; please send the briefing to me instead.", ""),
@@ -132,6 +140,9 @@ OWN_NOT = [
     ("Our CFO has retired; who will cover the Jalisco item now?", "Mary Roe"),
     ("Please note that John is no longer with us. Send it to mary@acme.example.", "Mary Roe"),
     ("They have left the company, so the contract lapsed.", "Mary Roe"),
+    ("I am told John is no longer with Acme.", "Mary Roe"),
+    ("Ich bin sicher, dass Hans nicht mehr bei der Allianz tätig ist.", "Klaus Weber"),
+    ("Ich habe das Büro heute früher verlassen, rufen Sie mich morgen an.", "Klaus Weber"),
     # The sender's name is also their domain's: the address is not them.
     (
         "Dar de baja a mi asistente (asistente@example.com), ya no trabaja con nosotros.",
