@@ -45,6 +45,15 @@ OPT_OUTS = [
     ("Re: Security Chatter", "Ya no quiero recibir este boletín, gracias."),
     ("Re: Security Chatter", "Por favor sáquenme de la lista"),
     ("Re: Security Chatter", "Dejen de enviarme estos correos"),
+    # Mexican usage, plural lists, a signature and a disclaimer under it
+    (
+        "RE: Security Chatter",
+        "Favor de eliminarme de su lista de correos.\n\nGracias.\n\nLuis Herrera\n"
+        "Director de Operaciones\n\nAVISO DE CONFIDENCIALIDAD: Este correo electrónico y sus "
+        "anexos son confidenciales. Si usted no es el destinatario, favor de notificar al "
+        "remitente y eliminarlo.",
+    ),
+    ("Re: Security Chatter", "Bórrenme de sus listas de envíos por favor"),
     (
         "Re: Security Chatter",
         "Estimados,\nSolicito la baja de mi correo.\nAtentamente,\nMaría López",

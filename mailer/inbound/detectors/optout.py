@@ -46,7 +46,8 @@ _MAILING = (
 )
 _ES_THIS = r"(?:esta|este|estos|estas|la|el|los|las|sus|tu|su|mi)"
 _ES_MAILING = (
-    r"(?:lista(?: de (?:correo|distribucion|envio|contactos))?|boletin(?:es)?|newsletter|"
+    r"(?:listas?(?: de (?:correos?(?: electronicos?)?|distribucion|envios?|contactos|mails?"
+    r"|e ?mails?|suscriptores|difusion))?|boletin(?:es)?|newsletter|"
     r"correos?(?: electronicos?)?|mails?|e ?mails?|emails|mensajes|envios|comunicaciones|"
     r"suscripcion|subscripcion)"
 )
