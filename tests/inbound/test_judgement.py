@@ -232,6 +232,12 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
             "asistencia@example.org.",
         ),
         ("Out of Office AutoReply: Security Chatter", "I am out of the office until Monday."),
+        # the one question responders ask
+        (
+            "Out of Office: Security Chatter — 9 April 2025",
+            "I'm currently out of the office with limited access to email until Monday 19 May.\n"
+            "Need something urgent? Please call the office on 02 9555 0101.",
+        ),
         ("[Auto-Reply] Security Chatter — 9 April 2025", "Back on Monday 14 April."),
         ("【自動返信】Security Chatter", "4月14日まで出張のため不在にしております。"),
         # words people use too, in a label's place, over a responder's notice

@@ -92,6 +92,11 @@ _NOTICE = re.compile(
 # A person asks the partner something; a responder states. A question mark in the message's own
 # words (not in a link) tells them apart when only the subject says "automatic".
 _ASKS = re.compile(r"[\w)]\s*[?\uff1f]|[\u00bf]")
+# The one question responders ask: "Need something urgent? Call …", "¿Algo urgente?".
+_URGENT_QUESTION = re.compile(
+    r"[\u00bf]?[^.!?\uff1f\n]*\b(?:urgent|urgente|urgencia|urgence|dringend|urgenza|spoed)\w*"
+    r"[^.!?\uff1f\n]*[?\uff1f]"
+)
 _LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 # Help desks' acknowledgements: Freshdesk's "Ticket Received - …", "Request received: …",
 # "Case #00123 has been created" (a case without a number is a lawyer's word).
@@ -306,7 +311,8 @@ def _by_words(mail: Mail) -> str | None:
     words = fold(_LINK.sub(" ", own[:3000]))
     stripped = REPLY_PREFIX.sub("", mail.subject)
     label = _subject_label(fold(stripped), normalise(stripped), whole=stripped != mail.subject)
-    if label and not _ASKS.search(words) and (label == "auto" or _NOTICE.search(words)):
+    asks = _ASKS.search(_URGENT_QUESTION.sub(" ", words))
+    if label and not asks and (label == "auto" or _NOTICE.search(words)):
         return f"subject {mail.subject!r}"
     if _SAYS_AUTOMATED.search(fold(own[:600])):
         return "the message says it is an automatic response"
