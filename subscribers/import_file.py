@@ -165,7 +165,7 @@ class Candidate:
         self.name = later.name or self.name
         self.company = later.company or self.company
         self.language = later.language or self.language
-        self.tags = later.tags or self.tags
+        self.tags = list(dict.fromkeys([*self.tags, *later.tags]))  # one person: both rows' tags
         self.attributes.update({k: v for k, v in later.attributes.items() if v})
         self.status = later.status or self.status
 

@@ -26,7 +26,8 @@ What an import does, per address (rows are merged by canonical address first):
   non-empty; attributes are merged key by key;
 - a suppressed address is never imported (reported as suppressed); a list unsubscribe is never
   undone by an import (reported); a pending subscription stays pending until confirmed;
-- duplicates in one file are merged, later non-empty cells winning, and reported with both rows;
+- duplicates in one file are merged, later non-empty cells winning and the tags of all of them
+  combined, and reported with both rows;
 - a bad row is skipped and reported with its row, lines and reason; good rows are imported anyway.
 
 Memory stays flat: the file is read line by line through the csv module, rows are written in
@@ -289,8 +290,11 @@ class _Importer:
         ):
             changes.field_updates.append({"id": old.id, **fields, "updated_at": now})
             changed = True
-        if cand.tags and set(cand.tags) != old_tags:
-            changes.tag_rewrites[old.id] = cand.tags
+        tags = cand.tags
+        if cand.repeat_of is not None:  # the same file named them earlier: both rows' tags
+            tags = sorted(old_tags) + [t for t in cand.tags if t not in old_tags]
+        if tags and set(tags) != old_tags:
+            changes.tag_rewrites[old.id] = tags
             changed = True
         if sub is None:
             changes.new_subs.append(self._subscription_row(old.id, cand.status, now))

@@ -193,20 +193,27 @@ def test_duplicates_across_batches_are_merged_and_reported_with_both_rows(
 ) -> None:
     text = HEADER + "".join(
         [
-            "a@example.com,First,,,\n",
+            "a@example.com,First,,,client\n",
             "b@example.com,,,,\n",
             "c@example.com,,,,\n",
-            "A@EXAMPLE.com,Second,Acme,,\n",
+            "A@EXAMPLE.com,Second,Acme,,press\n",
             "d@example.com,,,,\n",
+            "e@example.com,,,,client\n",
+            "E@example.com,,,,vip\n",
         ]
     )
     report = run(session, weekly, write(tmp_path, text), settings, batch_size=2)
-    assert [(d.row, d.first_row, d.email) for d in report.duplicates] == [(5, 2, "a@example.com")]
-    assert (report.imported, report.updated, report.unchanged) == (4, 0, 0)
+    assert [(d.row, d.first_row, d.email) for d in report.duplicates] == [
+        (5, 2, "a@example.com"),
+        (8, 7, "e@example.com"),
+    ]
+    assert (report.imported, report.updated, report.unchanged) == (5, 0, 0)
     assert report.balanced
-    a = get_subscriber(session, "a@example.com")
-    assert a is not None
+    a, e = get_subscriber(session, "a@example.com"), get_subscriber(session, "e@example.com")
+    assert a is not None and e is not None
     assert (a.name, a.company) == ("Second", "Acme")
+    # One person named twice: both rows' tags (across batches and within one).
+    assert sorted(a.tags) == ["client", "press"] and sorted(e.tags) == ["client", "vip"]
 
 
 def test_an_unsubscribed_address_is_not_resubscribed_by_an_import(
@@ -325,3 +332,16 @@ def test_a_column_named_like_a_subscriber_column_is_stored_as_an_attribute_and_n
         "compnay (not the company column: rename it company), "
         "lang (not the language column: rename it language), Sector, tag"
     )
+
+
+def test_one_person_named_twice_in_a_batch_keeps_both_rows_tags(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    text = (
+        HEADER
+        + "bob@example.com,Bob,,,client\nana@example.com,Ana,,,vip\nBOB@example.com,,,,press\n"
+    )
+    report = run(session, weekly, write(tmp_path, text), settings)
+    assert [(d.row, d.first_row) for d in report.duplicates] == [(4, 2)]
+    bob = get_subscriber(session, "bob@example.com")
+    assert bob is not None and sorted(bob.tags) == ["client", "press"] and bob.name == "Bob"
