@@ -532,16 +532,8 @@ def test_with_a_broker_and_no_worker_the_bar_says_what_it_waits_for(
     `mailer worker`, instead of waiting in silence; Ctrl-C leaves it queued."""
     redis_server.flush()
     env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", "smtp://127.0.0.1:1", 8000)
-    slug = _sample_newsroom(env, tmp_path)
     env["MAILER_BROKER_URL"] = redis_server.url
-    send = subprocess.Popen(
-        [*MAILER, "send", slug, "--list", "clients", "--yes"],
-        env={**env, "COLUMNS": "200"},
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    send = _sample_send(env, tmp_path)
     guard = threading.Timer(90, send.kill)  # no hint at all: fail, not hang
     guard.start()
     try:
