@@ -43,6 +43,9 @@ def inbound(
     # Refuse now, not on every message: no database file, or one without the tables.
     require_schema(settings.database_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # aiosmtpd's session log names every sender and every reply+TOKEN address at INFO (and
+    # "Connection lost" after each QUIT): personal data and live tokens in logs, and noise.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
 
     def ready(host: str, port: int) -> None:
         limit = settings.inbound_max_bytes

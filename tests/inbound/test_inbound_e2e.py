@@ -267,6 +267,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             stack = Stack(url, env, inbound_port, maildir)
             stack.room = room  # type: ignore[attr-defined]
             stack.worker_log = worker_log  # type: ignore[attr-defined]
+            stack.inbound_log = tmp / "inbound.log"  # type: ignore[attr-defined]
             yield stack
             stack.engine.dispose()
         finally:
@@ -356,6 +357,10 @@ def test_an_inquiry_reaches_the_partner_exactly_once_with_context(stack: Stack) 
     log = stack.worker_log.read_text(errors="replace")  # type: ignore[attr-defined]
     runs = re.findall(r"Task mailer\.tasks\.process_inbound\[[^]]+\] succeeded.*inquiry #", log)
     assert len(runs) == 2  # both runs were the worker's, and both ended at the one inquiry
+    # The server's log keeps neither the reader's address nor their reply+TOKEN address (aiosmtpd
+    # logs both at INFO for every session).
+    served = stack.inbound_log.read_text(errors="replace")  # type: ignore[attr-defined]
+    assert JOSE not in served and rcpt not in served and "Connection lost" not in served
 
 
 def test_the_talk_to_button_reaches_the_partner_through_the_readers_reply_address(
