@@ -90,6 +90,17 @@ class _Held:
         return self.message, {**self.results, **_all(self.accepted, Reply(code, text, "DATA"))}
 
 
+def unreachable(host: str, port: int, exc: BaseException) -> Reply:
+    """No relay answered: deferred (code 0), or fatal when the relay's host name does not exist
+    at all (EAI_NONAME, "Name or service not known"), which no retry will change: MAILER_SMTP_URL
+    names no machine, and the campaign pauses saying so rather than retrying every row for days.
+    A resolver that cannot answer now (EAI_AGAIN) is only deferred."""
+    text = f"cannot reach {host}:{port}: {exc}"
+    if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_NONAME:
+        return Reply(0, f"{text} (check the host in MAILER_SMTP_URL)", fatal=True)
+    return Reply(0, text)
+
+
 def _all(recipients: Sequence[str], reply: Reply) -> dict[str, Reply]:
     return dict.fromkeys(recipients, reply)
 
@@ -298,8 +309,7 @@ class SMTPTransport:
                 return done
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop()
-                text = f"cannot reach {self.host}:{self.port}: {exc}"
-                done.append((message, _all(recipients, Reply(0, text))))
+                done.append((message, _all(recipients, unreachable(self.host, self.port, exc))))
                 return done
             held = None  # answered (or failed) in the first attempt
         return done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,13 @@ from hypothesis import strategies as st
 
 from mailer.errors import ConfigError
 from mailer.sending.compose import Composer
-from mailer.sending.transport import OutboxTransport, SMTPTransport, _wire_form, make_transport
+from mailer.sending.transport import (
+    OutboxTransport,
+    SMTPTransport,
+    _wire_form,
+    make_transport,
+    unreachable,
+)
 from tests.sending.test_compose import (  # noqa: F401  (module-scoped fixtures reused)
     compose_settings,
     composer,
@@ -516,3 +523,22 @@ def test_without_pipelining_a_stream_answers_each_message_at_once() -> None:
         (sent, replies), *more = transport.submit(m)
         assert transport.flush() == []
     assert sent is m and not more and replies["ana@example.org"].accepted
+
+
+def test_a_relay_host_that_does_not_exist_is_fatal_and_a_resolver_outage_is_not() -> None:
+    """MAILER_SMTP_URL naming a host that does not exist will not change by retrying: fatal, so
+    the campaign pauses saying so (the trial's production worker deferred every row for days).
+    A resolver that cannot answer now, a refused or timed-out connection: deferred."""
+    gone = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    reply = unreachable("relay.firm-test.net", 2626, gone)
+    assert reply.fatal and reply.code == 0
+    assert str(reply).endswith(
+        "cannot reach relay.firm-test.net:2626: [Errno -2] Name or service not known (check the "
+        "host in MAILER_SMTP_URL)"
+    )
+    for passing in (
+        socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError("timed out"),
+    ):
+        assert not unreachable("relay.firm.example", 587, passing).fatal
