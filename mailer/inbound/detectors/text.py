@@ -52,7 +52,12 @@ ERROR_WORDS = re.compile(
     r"desconocido|no existe|rechazad|fall[oó]|no encontrad|no se pudo|lleno|"
     r"nicht (?:gefunden|zugestellt|zustellbar|erreicht|vorhanden)|unzustellbar|unbekannt|voll\b|"
     r"inexistant|introuvable|inconnu|non remis|pleine|inesistente|sconosciut|"
-    r"n[aã]o (?:existe|encontrad)|cheia|не существует|не найден",
+    r"n[aã]o (?:existe|encontrad)|cheia|не существует|не найден|"
+    # Exchange's notices in Dutch, Italian and Portuguese: "kan niet worden bezorgd", "wordt
+    # niet gevonden", "Onbekend Aan-adres"; "non è stato possibile recapitare"; "não foi entregue"
+    r"niet (?:worden )?bezorgd|niet gevonden|onbekend|bestaat niet|onbestelbaar|"
+    r"non (?:è stato possibile )?recapitat|non (?:è stato )?trovat|"
+    r"n[aã]o (?:p[oô]de ser |foi )?entregue",
     re.I,
 )
 BOUNCE_SUBJECT = re.compile(
@@ -233,6 +238,12 @@ def returned_reader(mail: Mail) -> str:
     return ""
 
 
+def _coded_line(text: str) -> str:
+    """The notice's line that carries the server's reply ("Reported error: 550 5.1.10 …")."""
+    coded = [line.strip() for line in text.splitlines() if _CODED.search(line)]
+    return max(coded, key=len) if coded else ""
+
+
 def failures(mail: Mail) -> list[Failure]:
     text = notice_text(mail)
     ranked = _candidates(text, excluded_addresses(mail), mail.domain)
@@ -255,6 +266,13 @@ def failures(mail: Mail) -> list[Failure]:
         # this one address: with several, the rest of the text is the other recipients' errors.
         diagnostic = window if ERROR_WORDS.search(window) or len(kept) > 1 else text[:600]
         status = reasons.find_status(window)
+        if not status and len(kept) == 1:
+            # One failed address: the notice's code is about it, wherever the notice puts it
+            # (Exchange's "Status code: 550 5.1.10" comes a dozen lines below the address).
+            status = reasons.find_status(text)
+            coded = _coded_line(text) if status else ""
+            if coded and coded not in diagnostic:
+                diagnostic = f"{diagnostic} {coded}"
         command = reasons.smtp_command(window) or reasons.smtp_command(text)
         action = "delayed" if delayed else "failed"
         out.append(failure(addr, status, diagnostic, action, original, command=command))
