@@ -71,6 +71,8 @@ __all__ = [
     "compile_expr",
     "count",
     "create_segment",
+    "delete_segment",
+    "get_segment",
     "evaluate",
     "list_segments",
     "matching_subscriber_ids",
@@ -78,6 +80,7 @@ __all__ = [
     "parse",
     "resolve",
     "unparse",
+    "update_segment",
 ]
 
 
@@ -230,6 +233,43 @@ def create_segment(session: Session, list_id: int, slug: str, expr: str) -> Segm
         )
     segment = Segment(list_id=list_id, slug=slug, expression=expr.strip())
     session.add(segment)
+    session.flush()
+    return segment
+
+
+def get_segment(session: Session, list_id: int, slug: str) -> Segment:
+    """The segment saved under `slug` on the list, or NotFound naming the list's segments."""
+    segment = _find(session, list_id, slug.strip())
+    if segment is not None:
+        return segment
+    mailing_list = session.get(MailingList, list_id)
+    where = f"list {mailing_list.slug!r}" if mailing_list else f"list id {list_id}"
+    known = [s.slug for s in list_segments(session, list_id)]
+    its = f"its segments: {', '.join(known)}" if known else "it has none"
+    raise NotFound(f"no saved segment {quoted(slug.strip())} on {where} ({its})")
+
+
+def update_segment(session: Session, list_id: int, slug: str, expr: str) -> Segment:
+    """Give a saved segment a new expression, validated as on create (the caller commits).
+
+    The slug stays: scripts and `mailer send --segment` name it. A campaign already created
+    keeps the expression it was created with (`campaign.expression`), so this changes only
+    campaigns created from now on."""
+    segment = get_segment(session, list_id, slug)
+    parse(expr)
+    segment.expression = expr.strip()
+    session.flush()
+    return segment
+
+
+def delete_segment(session: Session, list_id: int, slug: str) -> Segment:
+    """Delete a saved segment (the caller commits); answers the deleted row, detached.
+
+    Campaigns sent to it keep their record: each stores the expression it was sent with, and
+    the database sets their `segment_id` to NULL (ON DELETE SET NULL), so their reports show
+    that expression instead of the slug. Nobody is unsubscribed: a segment is only a filter."""
+    segment = get_segment(session, list_id, slug)
+    session.delete(segment)
     session.flush()
     return segment
 

@@ -86,3 +86,55 @@ def list_(
     for slug, matched, expression in rows:
         # A long expression folds within the terminal's width under its own column.
         typer.echo(row_folded(f"{slug:<{width}}  {matched:>7}  ", expression))
+
+
+@app.command()
+def update(
+    slug: str = typer.Argument(..., help="The saved segment to change (as `segment list` shows)."),
+    list_slug: str = typer.Option(..., "--list", help="The mailing list's slug."),
+    expression: str = typer.Option(..., "--expression", help=_EXPR_HELP),
+) -> None:
+    """Give a saved segment a new expression (checked before it is stored); the slug stays.
+    Campaigns already created keep the expression they were created with."""
+    from mailer.sending import campaigns
+
+    try:
+        with session_scope() as session:
+            mailing_list = get_list(session, list_slug)
+            segment = segments.update_segment(session, mailing_list.id, slug, expression)
+            matched = segments.count(session, mailing_list.id, segment.expression)
+            note = campaigns.segment_campaigns_note(
+                campaigns.using_segment(session, segment.id), deleted=False
+            )
+    except SegmentSyntaxError as exc:
+        _syntax_error(exc)
+    typer.echo(
+        f"updated segment {slug!r} on list {list_slug!r}: {counted(matched, 'subscriber')} "
+        "match now"
+    )
+    if note:
+        typer.echo(note)
+
+
+@app.command()
+def delete(
+    slug: str = typer.Argument(..., help="The saved segment to delete (as `segment list` shows)."),
+    list_slug: str = typer.Option(..., "--list", help="The mailing list's slug."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a saved segment. Nobody is unsubscribed; campaigns sent to it keep the
+    expression they were sent with, and their reports show it instead of the slug."""
+    from mailer.sending import campaigns
+
+    with session_scope() as session:
+        mailing_list = get_list(session, list_slug)
+        segment = segments.get_segment(session, mailing_list.id, slug)
+        used = campaigns.using_segment(session, segment.id)
+        typer.echo(f"segment {segment.slug!r} on list {list_slug!r}: {segment.expression}")
+        if used:
+            typer.echo(campaigns.segment_campaigns_note(used, deleted=True))
+        if not yes and not typer.confirm("Delete it?", default=False):
+            typer.echo("not deleted: nothing was changed")
+            raise typer.Exit(0)
+        segments.delete_segment(session, mailing_list.id, segment.slug)
+    typer.echo(f"deleted segment {slug!r} from list {list_slug!r}")

@@ -147,6 +147,25 @@ def resolve_audience(
     )
 
 
+def using_segment(session: Session, segment_id: int) -> list[int]:
+    """The ids of the campaigns created for a saved segment, oldest first: what a door names
+    when the segment is changed or deleted (each keeps the expression it was created with)."""
+    query = select(Campaign.id).where(Campaign.segment_id == segment_id).order_by(Campaign.id)
+    return list(session.scalars(query))
+
+
+def segment_campaigns_note(campaign_ids: list[int], *, deleted: bool) -> str:
+    """What a door says about the campaigns of a segment it changed or deleted ("" for none)."""
+    if not campaign_ids:
+        return ""
+    ids = ", ".join(str(i) for i in campaign_ids)
+    if len(campaign_ids) == 1:
+        said = f"campaign {ids} keeps the expression it was created with"
+        return said + ("; its report shows that expression" if deleted else "")
+    said = f"campaigns {ids} keep the expression they were created with"
+    return said + ("; their reports show that expression" if deleted else "")
+
+
 def prepare_snapshot(session: Session) -> None:
     """On PostgreSQL, analyse the audience's tables if nothing has since they last changed a lot
     (a list imported a minute ago), so that the snapshot's INSERT … SELECT and every query of the

@@ -41,12 +41,15 @@ from subscribers.segments import (
     Or,
     count,
     create_segment,
+    delete_segment,
     evaluate,
+    get_segment,
     list_segments,
     matching_subscriber_ids,
     parse,
     resolve,
     unparse,
+    update_segment,
 )
 
 
@@ -432,6 +435,33 @@ def test_saved_segments(session: Session, people: MailingList) -> None:
         count(session, people.id, "nosuch")
     session.rollback()
     assert session.scalars(select(Segment.slug)).all() == ["mx-clients"]
+
+
+def test_a_saved_segment_gets_a_new_checked_expression_and_can_be_deleted(
+    session: Session, people: MailingList
+) -> None:
+    create_segment(session, people.id, "mx-clients", "tag:client")
+    session.commit()
+    changed = update_segment(session, people.id, "mx-clients", "  tag:client and lang:es ")
+    session.commit()
+    assert changed.slug == "mx-clients" and changed.expression == "tag:client and lang:es"
+    assert emails(session, people, "mx-clients") == {"ana@gob.mx", "carla@sat.gob.mx"}
+
+    with pytest.raises(SegmentSyntaxError) as caught:
+        update_segment(session, people.id, "mx-clients", "tag:client and (lang:es")
+    assert caught.value.column == 24
+    session.rollback()
+    assert get_segment(session, people.id, "mx-clients").expression == "tag:client and lang:es"
+    with pytest.raises(NotFound, match=r"no saved segment 'mx-client' on list 'weekly' \(its "):
+        update_segment(session, people.id, "mx-client", "tag:vip")
+
+    deleted = delete_segment(session, people.id, "mx-clients")
+    session.commit()
+    assert deleted.slug == "mx-clients"
+    assert list_segments(session, people.id) == []
+    assert count(session, people.id, None) == 4  # nobody left the list
+    with pytest.raises(NotFound, match="on list 'weekly' \\(it has none\\)"):
+        delete_segment(session, people.id, "mx-clients")
 
 
 def test_evaluate_is_the_same_rule_in_python(session: Session, people: MailingList) -> None:

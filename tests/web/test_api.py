@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mailer import accounts
 from mailer.content.issues import get_issue
+from mailer.sending import campaigns
 from mailer.settings import Settings
 from mailer.web import queries
 from mailer.web.app import create_app
@@ -22,7 +23,7 @@ from subscribers import segments
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import Segment, SuppressionReason
 from subscribers.suppression import add_suppression
-from tests.builders import Newsroom, audience, newsroom
+from tests.builders import Newsroom, audience, cleared, newsroom
 from tests.smtpd import SMTPServer
 
 with warnings.catch_warnings():
@@ -498,3 +499,56 @@ def test_a_lone_surrogate_in_json_text_is_a_422_naming_the_field_not_a_500(
         detail = refused.json()["detail"]
         assert "name" in detail and "U+D800" in detail, detail
     assert [entry["slug"] for entry in api.get("/api/v1/lists").json()] == ["briefing"]
+
+
+def test_a_segment_is_patched_with_a_checked_expression_and_deleted(
+    api: TestClient, session: Session, room: Newsroom
+) -> None:
+    """The API could only read segments: a saved segment could not be changed or deleted."""
+    issue = get_issue(session, room.issue_slug)
+    audience = campaigns.resolve_audience(session, issue, "briefing", segment="clients")
+    campaign_id = campaigns.create(session, issue, cleared(audience)).id
+    session.commit()
+    path = "/api/v1/lists/briefing/segments/clients"
+
+    broken = api.patch(path, json={"expression": "tag:client and (lang:es"})
+    assert broken.status_code == 422 and "column 24" in broken.json()["detail"]
+    assert api.patch(path, json={"expression": "tag:x", "slug": "y"}).status_code == 422
+    new = "tag:client and lang:es"
+    changed = api.patch(path, json={"expression": new})
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {
+        "slug": "clients",
+        "expression": new,
+        "count": segments.count(session, room.list_id, new),
+        "campaigns": [campaign_id],
+    }
+    assert (
+        api.patch("/api/v1/lists/briefing/segments/nope", json={"expression": new}).status_code
+        == 404
+    )
+    assert (
+        api.patch("/api/v1/lists/nope/segments/clients", json={"expression": new}).status_code
+        == 404
+    )
+
+    assert api.delete(path).status_code == 204
+    assert api.get("/api/v1/lists/briefing/segments").json() == []
+    assert api.delete(path).status_code == 404
+    kept = api.get(f"/api/v1/campaigns/{campaign_id}").json()
+    assert (kept["segment"], kept["expression"]) == (None, "tag:client")
+
+
+def test_changing_or_deleting_a_segment_needs_the_subscribers_scope(
+    session: Session, room: Newsroom
+) -> None:
+    token, _row = accounts.create_token(session, "dashboard", scopes=("read",))
+    session.commit()
+    path = "/api/v1/lists/briefing/segments/clients"
+    with TestClient(create_app(), base_url="https://news.example.com") as client:
+        reader = {"Authorization": f"Bearer {token}"}
+        patched = client.patch(path, json={"expression": "tag:press"}, headers=reader)
+        assert patched.status_code == 403 and "lacks the 'subscribers' scope" in patched.text
+        assert client.delete(path, headers=reader).status_code == 403
+    session.expire_all()
+    assert segments.get_segment(session, room.list_id, "clients").expression == "tag:client"

@@ -123,6 +123,8 @@ SAMPLE_PARAMS = {
     "user_id": "1",
     "token_id": "1",
     "kind": "failed",
+    "segment_slug": "clients",  # the admin's segment edit and delete
+    "segment": "clients",  # the API's segment PATCH and DELETE
 }
 
 

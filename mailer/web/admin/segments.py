@@ -1,4 +1,5 @@
-"""Segments of a list in the admin area, with the live count behind the expression editor."""
+"""Segments of a list in the admin area, with the live count behind the expression editor:
+saving one, changing a saved one's expression, deleting one (a confirmed POST)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from mailer.accounts import AdminUser
+from mailer.sending import campaigns
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.lists import list_or_404
@@ -29,18 +31,22 @@ def _segments_page(
     *,
     form: dict[str, str] | None = None,
     error: str | None = None,
+    edit_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    rows = queries.segment_rows(session, mlist.id)
     return render(
         request,
         "segments.html.j2",
         {
             "title": f"Segments of {mlist.slug}",
             "mlist": mlist,
-            "segments": queries.segment_rows(session, mlist.id),
+            "segments": rows,
+            "used": {seg.id: campaigns.using_segment(session, seg.id) for seg, _n, _e in rows},
             "everyone": segments.count(session, mlist.id, None),
             "form": form or {},
             "error": error,
+            "edit_error": edit_error,
         },
         admin=admin,
         active="lists",
@@ -101,3 +107,51 @@ def count_segment(
     except SubscribersError as exc:
         return JSONResponse({"error": user_message(exc)}, status_code=422)
     return JSONResponse({"count": n, "expression": text})
+
+
+@router.post("/lists/{slug}/segments/{segment_slug}/edit")
+def submit_segment_edit(
+    request: Request,
+    slug: str,
+    segment_slug: str,
+    session: DB,
+    admin: Admin,
+    expression: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A new expression for a saved segment, checked as on create; the slug stays. Campaigns
+    already created keep the expression they were created with."""
+    mlist = list_or_404(session, slug)
+    seg = segments.get_segment(session, mlist.id, segment_slug)  # unknown: 404
+    try:
+        segments.update_segment(session, mlist.id, seg.slug, expression)
+        n = segments.count(session, mlist.id, seg.expression)
+        note = campaigns.segment_campaigns_note(
+            campaigns.using_segment(session, seg.id), deleted=False
+        )
+        session.commit()
+    except SubscribersError as exc:
+        session.rollback()
+        return _segments_page(
+            request,
+            session,
+            admin,
+            mlist,
+            form={"edit": seg.slug, "edit_expression": expression},
+            edit_error=user_message(exc),
+            status_code=422,
+        )
+    said = f"Segment {seg.slug} updated: {counted(n, 'recipient')} now."
+    return redirect(f"/admin/lists/{mlist.slug}/segments", said + (f" ({note}.)" if note else ""))
+
+
+@router.post("/lists/{slug}/segments/{segment_slug}/delete")
+def submit_segment_deletion(slug: str, segment_slug: str, session: DB, admin: Admin) -> Response:
+    """Delete a saved segment. Nobody is unsubscribed; campaigns sent to it keep the expression
+    they were sent with, and their reports show it instead of the slug."""
+    mlist = list_or_404(session, slug)
+    seg = segments.get_segment(session, mlist.id, segment_slug)  # unknown: 404
+    note = campaigns.segment_campaigns_note(campaigns.using_segment(session, seg.id), deleted=True)
+    done = segments.delete_segment(session, mlist.id, seg.slug)
+    session.commit()
+    said = f"Segment {done.slug} deleted; nobody was unsubscribed."
+    return redirect(f"/admin/lists/{mlist.slug}/segments", said + (f" ({note}.)" if note else ""))
