@@ -853,6 +853,32 @@ EXCHANGE_NDRS = {
 }
 
 
+def _exchange_notice(
+    from_: str,
+    subject: str,
+    text: str,
+    recipient: str,
+    *,
+    extra: str = "",
+    auto_submitted: bool = True,
+) -> bytes:
+    """An Exchange NDR as Exchange sends it: Auto-Submitted, a base64 UTF-8 text part for
+    people, the original's headers attached (addressed to `recipient`)."""
+    body = base64.encodebytes(text.encode()).decode()
+    headers = [f"From: {from_}", f"To: {BOUNCES}", f"Subject: {subject}"]
+    headers += ["Auto-Submitted: auto-replied"] if auto_submitted else []
+    headers += [extra] if extra else []
+    headers += ["MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="ndr"']
+    return _notice(
+        "\n".join(headers) + "\n",
+        f"--ndr\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+        f"{body}\n--ndr\nContent-Type: text/rfc822-headers\n\n"
+        f"Return-Path: <{BOUNCES}>\nFrom: Briefing <briefing@{DOMAIN}>\nTo: {recipient}\n"
+        f"Subject: Security Chatter\nMessage-ID: <c1.d2.abcdefgh@{DOMAIN}>\n\n--ndr--\n",
+        newline="\r\n",
+    )
+
+
 @pytest.mark.parametrize("language", sorted(EXCHANGE_NDRS))
 def test_an_exchange_ndr_is_judged_by_the_mention_with_the_servers_reply(language: str) -> None:
     """The first mention of the recipient has no code ("L'adresse … est introuvable"), the
@@ -861,22 +887,7 @@ def test_an_exchange_ndr_is_judged_by_the_mention_with_the_servers_reply(languag
     subject, people, admins = EXCHANGE_NDRS[language]
     recipient, domain = "ana.morales@example.net", "example.net"
     text = f"{people}\n\n{admins}\n".format(r=recipient, d=domain)
-    body = base64.encodebytes(text.encode()).decode()
-    raw = _notice(
-        f"""\
-        From: Microsoft Outlook <postmaster@{domain}>
-        To: {BOUNCES}
-        Subject: {subject}
-        Auto-Submitted: auto-replied
-        MIME-Version: 1.0
-        Content-Type: multipart/mixed; boundary="ndr"
-        """,
-        f"--ndr\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
-        f"{body}\n--ndr\nContent-Type: text/rfc822-headers\n\n"
-        f"Return-Path: <{BOUNCES}>\nFrom: Briefing <briefing@{DOMAIN}>\nTo: {recipient}\n"
-        f"Subject: Security Chatter\nMessage-ID: <c1.d2.abcdefgh@{DOMAIN}>\n\n--ndr--\n",
-        newline="\r\n",
-    )
+    raw = _exchange_notice(f"Microsoft Outlook <postmaster@{domain}>", subject, text, recipient)
     got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
     assert (got.kind, got.rule) == (InboundKind.BOUNCE, "text"), got.reason
     [found] = got.failures
@@ -940,22 +951,13 @@ def test_exchange_onlines_notice_is_a_hard_bounce_with_the_code_far_below_the_ad
     Dutch notice (its Auto-Submitted: auto-replied) was an out-of-office, the English one soft."""
     subject, text = EXCHANGE_ONLINE_NDRS[language]
     recipient, local, domain = "w.vandenberg@example.nl", "w.vandenberg", "example.nl"
-    body = base64.encodebytes(text.format(r=recipient, l=local, d=domain).encode()).decode()
-    auto = "Auto-Submitted: auto-replied\n        " if auto_submitted else ""
-    raw = _notice(
-        f"""\
-        From: postmaster@{domain}
-        To: {BOUNCES}
-        Subject: {subject}
-        {auto}X-MS-Exchange-Message-Is-Ndr:
-        MIME-Version: 1.0
-        Content-Type: multipart/mixed; boundary="ndr"
-        """,
-        f"--ndr\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
-        f"{body}\n--ndr\nContent-Type: text/rfc822-headers\n\n"
-        f"Return-Path: <{BOUNCES}>\nFrom: Briefing <briefing@{DOMAIN}>\nTo: {recipient}\n"
-        f"Subject: Security Chatter\nMessage-ID: <c1.d2.abcdefgh@{DOMAIN}>\n\n--ndr--\n",
-        newline="\r\n",
+    raw = _exchange_notice(
+        f"postmaster@{domain}",
+        subject,
+        text.format(r=recipient, l=local, d=domain),
+        recipient,
+        extra="X-MS-Exchange-Message-Is-Ndr:",
+        auto_submitted=auto_submitted,
     )
     got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
     assert (got.kind, got.rule) == (InboundKind.BOUNCE, "text"), got.reason
