@@ -1033,3 +1033,19 @@ def test_the_exchange_layout_is_known_without_the_ndr_header(language: str) -> N
     assert (got.kind, got.rule) == (InboundKind.BOUNCE, "family:exchange"), got.reason
     assert [(f.reason, f.hard) for f in got.failures] == [("user_unknown", True)]
 
+
+@pytest.mark.parametrize("ndr_header", [True, False])
+def test_a_mail_systems_ndr_in_an_unknown_layout_is_never_an_auto_reply(ndr_header: bool) -> None:
+    """Postmaster's "Onbestelbaar:" with Auto-Submitted, in words no reader knows: a bounce of
+    unknown reason at our bounces+ address (soft), not a reader's auto-reply."""
+    raw = _notice(
+        "\n".join(
+            ["From: postmaster@dijkstra-advocaten.nl", f"To: {BOUNCES}"]
+            + ["X-MS-Exchange-Message-Is-Ndr:"] * ndr_header
+            + ["Subject: Onbestelbaar: The Briefing #214", "Auto-Submitted: auto-replied"]
+        ),
+        "Het bericht is teruggestuurd door het systeem.\n",
+    )
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE, got.reason
+    assert [(f.recipient, f.hard) for f in got.failures] == [("", False)]
