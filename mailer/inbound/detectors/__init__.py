@@ -12,7 +12,7 @@ skipped, never hiding the others):
 5. only on mail that looks like a bounce (null sender, a mail system's From, a bounce subject, a
    report, or our bounces+ address): `text` (the failed address next to its error in any
    notice); then `flufl` (flufl.bounce's detectors), the last fallback;
-6. `rfc3834`: an automatic reply;
+6. `rfc3834`: an automatic reply, unless a mail system's notice (`mail_systems_notice`);
 7. at a reply+ address: `optout` (the whole reply asks to stop this newsletter).
 
 Adding a mail system's bounce format: a module in `families/` with `claims(mail)` and
@@ -102,6 +102,14 @@ def _plainly_auto_reply(mail: Mail) -> bool:
     return guarded("rfc3834", rfc3834.detect, mail) is not None
 
 
+def mail_systems_notice(mail: Mail) -> bool:
+    """A mail system's delivery notice, never an auto-reply whatever its Auto-Submitted says:
+    Exchange's NDR header, or a mail system's From with a bounce subject ("Onbestelbaar: …")."""
+    if families.exchange.NDR_HEADER in mail.msg:
+        return True
+    return mail.from_daemon and bool(text.BOUNCE_SUBJECT.search(mail.subject))
+
+
 def run(mail: Mail) -> Verdict | None:
     """The first detector's verdict, in the declared order (None: nobody recognised it)."""
     for name, detector in STANDARD:
@@ -115,6 +123,8 @@ def run(mail: Mail) -> Verdict | None:
                 return verdict
     for name, detector in AFTER_BOUNCES:
         if name == "optout" and mail.address_kind != "reply":
+            continue
+        if name == "rfc3834" and mail_systems_notice(mail):
             continue
         verdict = guarded(name, detector, mail)
         if verdict is not None:

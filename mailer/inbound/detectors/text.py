@@ -259,7 +259,7 @@ def failures(mail: Mail) -> list[Failure]:
     if top < 2:
         return []
     out = []
-    delayed = bool(_DELAY_SUBJECT.search(mail.subject) or _DELAY_NOTICE.search(text))
+    delayed = is_delay_notice(mail, text)
     kept = [r for r in ranked if r[0] >= max(top - 1, 2)]
     for _score, addr, window, original in kept:
         # A window without an error word borrows the notice's text only when the notice is about
@@ -293,6 +293,11 @@ _DELAY_NOTICE = re.compile(
     r"will (?:continue|keep) (?:trying|to try)|still being retried",
     re.I,
 )
+
+
+def is_delay_notice(mail: Mail, notice: str) -> bool:
+    """The notice says the relay is still trying (a warning), not that delivery failed."""
+    return bool(_DELAY_SUBJECT.search(mail.subject) or _DELAY_NOTICE.search(notice))
 
 
 def detect(mail: Mail) -> Verdict | None:

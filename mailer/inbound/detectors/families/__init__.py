@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from mailer.inbound.detectors.families import amazonses, fml, imail, interscan, messagelabs
+from mailer.inbound.detectors.families import (
+    amazonses,
+    exchange,
+    fml,
+    imail,
+    interscan,
+    messagelabs,
+)
 
-FAMILIES: tuple[ModuleType, ...] = (amazonses, messagelabs, imail, interscan, fml)
+FAMILIES: tuple[ModuleType, ...] = (amazonses, messagelabs, imail, interscan, fml, exchange)
