@@ -187,7 +187,11 @@ def not_text(head: bytes) -> str | None:
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "this looks like an old Excel workbook (.xls)" + _SAVE_AS_CSV
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (head[:1] != b"\0" and b"\0" in head[1:4]):
-        return "this file is UTF-16 text (Excel's 'Unicode Text')" + _SAVE_AS_CSV
+        # With its byte-order mark it would be read (`_utf8_chunks`): this one has none.
+        return (
+            "this file is UTF-16 text without a byte-order mark, so its byte order is unknown"
+            + _SAVE_AS_CSV
+        )
     if head.startswith(b"%PDF"):
         return "this is a PDF document, not a CSV file" + _SAVE_AS_CSV
     if b"\0" in _LINE_END.split(head[:4096], maxsplit=1)[0]:  # in the header: not text

@@ -102,8 +102,10 @@ def preview(
     from mailer.rendering.preview import SAMPLE_EMAIL, SAMPLE_NAME
 
     folder = Path(out)
-    _make_folder(folder)  # before rendering: a bad --out is told at once
+    if folder.exists() and not folder.is_dir():  # told at once, before rendering
+        raise MailerError(f"--out {folder} is a file, not a folder: name a folder for the preview")
     _content, rendered, message = _sample_message(slug, list_slug)
+    _make_folder(folder)  # only once there is something to write: an unknown slug leaves none
     msg = email.message_from_bytes(message.data, policy=email.policy.default)
     html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
     assert html_part is not None and text_part is not None
@@ -124,10 +126,8 @@ def preview(
 
 
 def _make_folder(folder: Path) -> None:
-    """The --out folder, made if missing; MailerError naming it when it cannot be (a file of that
-    name, a place this user may not write, a read-only file system)."""
-    if folder.exists() and not folder.is_dir():
-        raise MailerError(f"--out {folder} is a file, not a folder: name a folder for the preview")
+    """The --out folder, made if missing; MailerError naming it when it cannot be (a place this
+    user may not write, a read-only file system, a file on its path)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -97,7 +97,10 @@ def print_import_report(report: ImportReport) -> None:
             lines = f"line {p.line}" if p.line == p.end_line else f"lines {p.line}-{p.end_line}"
             typer.echo(f"  row {p.row} ({lines}): email {_shown(p.email)}: {p.reason}")
     if report.duplicates:
-        typer.echo("duplicate addresses (merged into one subscriber; later non-empty cells win):")
+        typer.echo(
+            "duplicate addresses (merged into one subscriber; later non-empty cells win, tags "
+            "are combined):"
+        )
         for d in report.duplicates:
             typer.echo(f"  row {d.row} (line {d.line}): {d.email} repeats row {d.first_row}")
     if report.suppressed_rows:

@@ -94,3 +94,12 @@ def test_an_out_that_cannot_be_a_folder_is_one_error_naming_it(
     below_a_file = taken / "preview"
     result = runner.invoke(app, ["issue", "preview", issue.slug, "--out", str(below_a_file)])
     assert str(result.exception) == f"--out {below_a_file}: cannot make the folder: Not a directory"
+
+
+def test_a_preview_of_an_unknown_issue_leaves_no_folder_behind(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "x"
+    result = runner.invoke(app, ["issue", "preview", "nope", "--out", str(out)])
+    assert "no issue 'nope'" in str(result.exception)
+    assert not out.exists()

@@ -65,7 +65,8 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
         "the email address contains a line break (CR/LF), which could inject mail headers",
         '  row 44 (line 45): email "ping@example.com": '
         "unknown language 'xx': use a two-letter ISO 639-1 code such as en or es",
-        "duplicate addresses (merged into one subscriber; later non-empty cells win):",
+        "duplicate addresses (merged into one subscriber; later non-empty cells win, tags are "
+        "combined):",
         "  row 39 (line 39): mixed.case@example.com repeats row 38",
     ]
     again = mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)

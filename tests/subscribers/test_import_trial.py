@@ -111,7 +111,7 @@ def _ods() -> bytes:
         (_xlsx(), "this looks like an Excel workbook (.xlsx); save it as CSV (UTF-8)"),
         (_ods(), "this looks like an OpenDocument spreadsheet (.ods); save it as CSV (UTF-8)"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "an old Excel workbook (.xls)"),
-        ("email,name\n".encode("utf-16-le"), "this file is UTF-16 text"),
+        ("email,name\n".encode("utf-16-le"), "this file is UTF-16 text without a byte-order mark"),
     ],
 )
 def test_a_spreadsheet_in_its_own_format_is_refused_saying_to_save_it_as_csv(
