@@ -29,6 +29,7 @@ MAC_BYTES = 10  # 80 bits: 16 base32 characters, no padding
 MAC_CHARS = 16
 ADDRESS_KINDS = ("reply", "bounces", "unsubscribe")
 DELIVERY = "delivery"
+TEST_COPY = "test-copy"  # the token of a [TEST] copy: no delivery behind it
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _B36_RE = re.compile(r"0|[1-9a-z][0-9a-z]*")
@@ -219,6 +220,17 @@ def delivery_token(delivery_id: int, secret: str) -> str:
 def parse_delivery_token(token: str, secrets: Iterable[str]) -> int:
     """The delivery id in `token`; TokenError if it was altered or forged."""
     return verify(DELIVERY, token, secrets, "int")
+
+
+def is_test_copy_token(token: str, secrets: Iterable[str]) -> bool:
+    """Whether `token` is a [TEST] copy's (signed for TEST_COPY, not for a delivery): its links
+    and addresses name no delivery and no subscription, and the pages and the inbound server say
+    so rather than calling it forged."""
+    try:
+        verify(TEST_COPY, token, secrets, "int")
+    except TokenError:
+        return False
+    return True
 
 
 def address(kind: str, token: str, domain: str) -> str:

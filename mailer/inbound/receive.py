@@ -64,6 +64,25 @@ def refuse(address: str) -> str:
     return f"550 5.1.1 <{address[:200]}>: recipient not accepted here"
 
 
+def refuse_test_copy(address: str) -> str:
+    """The refusal for an address of a [TEST] copy: its sender is an editor trying the copy, and
+    the bounce their server returns should say why nothing arrived."""
+    return (
+        f"550 5.1.1 <{address[:200]}>: the address of a [TEST] copy; mail to it goes to no one "
+        "(reply to an issue a list received to reach its partner)"
+    )
+
+
+def is_test_copy_address(address: str, settings: Settings) -> bool:
+    """Whether `address` is one of ours (reply, bounces, unsubscribe) carrying a test copy's
+    token rather than a delivery's."""
+    try:
+        _, token = tokens.parse_address(address, settings.mail_domain)
+    except TokenError:
+        return False
+    return tokens.is_test_copy_token(token, settings.verification_secrets())
+
+
 @dataclass(frozen=True)
 class Recipient:
     """An accepted envelope recipient: which address kind and which delivery it names."""
@@ -191,6 +210,8 @@ class InboundHandler:
             return TEMPFAIL_RCPT
         if found is None:
             log.info("refused recipient %s from %s", address, session.peer)
+            if is_test_copy_address(address, self.settings):
+                return refuse_test_copy(address)
             return refuse(address)
         envelope.rcpt_tos.append(address)
         accepted.append(found)

@@ -75,7 +75,7 @@ def dot_stuffed(data: bytes) -> bytes:
     return data.replace(b"\n.", b"\n..")
 
 
-TEST_PURPOSE = "test-copy"
+TEST_PURPOSE = tokens.TEST_COPY
 _ONE_CLICK = b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"  # RFC 8058
 
 

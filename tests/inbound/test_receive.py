@@ -130,6 +130,28 @@ def test_only_our_signed_addresses_are_accepted(
     assert {r.delivery_id for r in rows} == {delivery_id}
 
 
+def test_a_test_copys_addresses_are_refused_saying_why(
+    session: Session, delivery_id: int, server: InboundServer
+) -> None:
+    """An editor who replies to a [TEST] copy gets a bounce that names it a test copy's address
+    (it used to be "recipient not accepted here", as for a stranger), and nothing is stored."""
+    secret = get_settings().secret()
+    test_token = tokens.sign(tokens.TEST_COPY, 0, secret)
+    kinds = ("reply", "unsubscribe", "bounces")
+    rcpts = [tokens.address(kind, test_token, DOMAIN) for kind in kinds]
+    got = server.send(WHO, rcpts, client_says(rcpts[0], "Re: [TEST] x", "Does this reach Fausto?"))
+    for rcpt in rcpts:
+        code, text = got.rcpts[rcpt]
+        assert code == 550 and text.startswith(b"5.1.1"), (rcpt, code, text)
+        assert b"[TEST] copy" in text, text
+    # A test copy's token at another domain, or altered, is refused as any stranger is.
+    flipped = test_token[:-1] + ("a" if test_token[-1] != "a" else "b")
+    for rcpt in (f"reply+{test_token}@elsewhere.example", f"reply+{flipped}@{DOMAIN}"):
+        code, text = server.send(WHO, [rcpt], b"Subject: x\r\n\r\nx\r\n").rcpts[rcpt]
+        assert code == 550 and b"TEST" not in text, text
+    assert stored(session) == []
+
+
 def test_250_comes_after_the_raw_message_and_envelope_are_stored(
     session: Session, delivery_id: int, server: InboundServer
 ) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer import tokens
+from mailer.cli import app
 from mailer.content.issues import import_issue
 from mailer.sending.models import Campaign, CampaignStatus
 from mailer.settings import Settings
@@ -21,11 +22,14 @@ from subscribers.lifecycle import add_subscriber, get_subscriber
 from subscribers.lists import create_list, get_list
 from subscribers.models import Subscription, SubscriptionStatus, SuppressionReason
 from subscribers.suppression import add_suppression, is_suppressed
+from tests.builders import newsroom
 from tests.web_support import (
     Sent,
     alter_one_char,
     html_part,
+    parse,
     recipient,
+    runner,
     send_fixture_issue,
     text_part,
     unsubscribe_url,
@@ -170,6 +174,38 @@ def test_altered_forged_or_unknown_tokens_change_nothing(
         assert posted.status_code == 404
     for m in sent.messages:
         assert status_on(session, recipient(m), sent.room.list_slug) == SubscriptionStatus.ACTIVE
+
+
+def test_a_test_copys_unsubscribe_link_says_so_and_changes_nothing(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """The editor who tries the unsubscribe link of a [TEST] copy (`mailer send --test`) used to
+    get "This link is not valid", as if the copy were broken: it says what a test copy's link is,
+    both on the page and to a one-click post, and unsubscribes no one."""
+    room = newsroom(session, settings)
+    sent = runner.invoke(
+        app, ["send", room.issue_slug, "--list", room.list_slug, "--test", "ed@example.org"]
+    )
+    assert sent.exit_code == 0, sent.output
+    [copy] = sorted(Path(settings.smtp_url.removeprefix("outbox://")).glob("*.eml"))
+    msg = parse(copy.read_bytes())
+    assert str(msg["Subject"]).startswith("[TEST] ")
+    url = path_of(unsubscribe_url(msg))
+    assert url in text_part(msg)  # the footer's link too, not only the header's
+    for answer in (
+        client.get(url),
+        client.post(url, data={"List-Unsubscribe": "One-Click"}),
+        client.post(url + "/preferences", headers=SAME_ORIGIN, data={"form": "preferences"}),
+    ):
+        assert answer.status_code == 200, (answer.request.method, answer.text)
+        shown = visible(answer.text)
+        assert "This link is from a test copy" in shown and "Nothing was changed" in shown
+        assert "not valid" not in shown
+    everyone = session.scalars(select(Subscription.status)).all()
+    assert everyone and set(everyone) == {SubscriptionStatus.ACTIVE}
+    # Altered by one character, it is an invalid link like any other.
+    bad = url.rsplit("/", 1)[0] + "/" + alter_one_char(url.rsplit("/", 1)[1])
+    assert "This link is not valid" in client.get(bad).text
 
 
 def test_token_survives_upper_casing(client: TestClient, session: Session, sent: Sent) -> None:

@@ -75,6 +75,17 @@ _UNKNOWN_LINK = PageError(
     "briefing, use the unsubscribe link at the bottom of a recent issue, or reply to it and we "
     "will take care of it.",
 )
+# 200, not an error: the editor who tries the link of a test copy did nothing wrong (and a mail
+# provider's one-click post of it gets a success it need not retry).
+_TEST_COPY_LINK = PageError(
+    200,
+    "This link is from a test copy",
+    "Nothing was changed. A [TEST] copy goes to the addresses it was sent to, outside any list, "
+    "so its unsubscribe link belongs to no subscription.",
+    "In the issue as a list receives it, this link opens the reader's own page: which list they "
+    "are leaving, one button to confirm, and their preferences (other lists, language, "
+    "tracking).",
+)
 
 
 def load_target(session: Session, token: str) -> Target:
@@ -82,6 +93,8 @@ def load_target(session: Session, token: str) -> Target:
     try:
         delivery_id = tokens.parse_delivery_token(token, settings.verification_secrets())
     except TokenError:
+        if tokens.is_test_copy_token(token, settings.verification_secrets()):
+            raise _TEST_COPY_LINK from None
         raise _BAD_LINK from None
     delivery = session.get(Delivery, delivery_id) if delivery_id <= MAX_DB_ID else None
     if delivery is None:
