@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -391,10 +391,18 @@ def set_status(
     allowed_from: tuple[CampaignStatus, ...],
     reason: str = "",
 ) -> bool:
-    """Move the campaign to `new` only from an allowed state, atomically. True if it moved."""
+    """Move the campaign to `new` only from an allowed state, atomically. True if it moved.
+
+    A pause is timed: moving to PAUSED records when it began, and leaving it adds its seconds
+    after the start to `paused_seconds` (see `progress.sending_seconds`)."""
+    now = utcnow()
     values: dict[str, Any] = {"status": new, "status_reason": reason}
     if new in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
-        values["finished_at"] = utcnow()
+        values["finished_at"] = now
+    if new == CampaignStatus.PAUSED:
+        values["paused_at"] = now
+    elif CampaignStatus.PAUSED in allowed_from:
+        values.update(_closing_pause(session, campaign_id, now))
     result = session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(allowed_from))
@@ -402,6 +410,27 @@ def set_status(
         .execution_options(synchronize_session=False)
     )
     return bool(rowcount(result))
+
+
+def _closing_pause(session: Session, campaign_id: int, now: datetime) -> dict[str, Any]:
+    """The values that end the campaign's current pause, if it is paused: `paused_at` cleared
+    and the pause's seconds since the start (a pause before it costs no sending time) added.
+    The sum is a CASE on the `paused_at` read here, so a pause that another process closed in
+    the meantime is not counted twice."""
+    row = session.execute(
+        select(Campaign.paused_at, Campaign.started_at).where(Campaign.id == campaign_id)
+    ).first()
+    if row is None or row.paused_at is None:
+        return {}
+    began = max(row.paused_at, row.started_at) if row.started_at is not None else now
+    seconds = max((now - began).total_seconds(), 0.0)
+    return {
+        "paused_at": None,
+        "paused_seconds": case(
+            (Campaign.paused_at == row.paused_at, Campaign.paused_seconds + seconds),
+            else_=Campaign.paused_seconds,
+        ),
+    }
 
 
 def pause(session: Session, campaign_id: int, reason: str = "paused by an editor") -> None:

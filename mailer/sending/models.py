@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +62,10 @@ class Campaign(Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Time spent paused after the start, so that a campaign's duration and rate count sending
+    # only: `paused_at` while it is paused, the closed pauses' seconds summed in `paused_seconds`.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     total: Mapped[int] = mapped_column(Integer, default=0)  # deliveries snapshotted so far

@@ -28,6 +28,8 @@ class Progress:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     created_at: datetime | None = None
+    paused_seconds: float = 0.0
+    paused_at: datetime | None = None
 
     @property
     def finished(self) -> int:
@@ -35,19 +37,37 @@ class Progress:
 
     @property
     def sending_seconds(self) -> float | None:
-        """Seconds of sending: from `started_at` (the first chunk of recipients committed, after
-        the issue was rendered) to `finished_at`, or to now while it runs; None before the start.
-        The one duration `mailer report`, `mailer send`'s bar and the admin page show."""
-        if not self.started_at:
-            return None
-        end = self.finished_at or utcnow()
-        return max((end - self.started_at).total_seconds(), 0.0)
+        """Seconds of sending (see `sending_seconds`); None before the start."""
+        return sending_seconds(
+            self.started_at, self.finished_at, self.paused_seconds, self.paused_at, utcnow()
+        )
 
     @property
     def rate(self) -> float:
         """Messages sent per second of sending."""
         seconds = self.sending_seconds
         return 0.0 if seconds is None else self.counts["sent"] / max(seconds, 1e-3)
+
+
+def sending_seconds(
+    started_at: datetime | None,
+    finished_at: datetime | None,
+    paused_seconds: float,
+    paused_at: datetime | None,
+    now: datetime,
+) -> float | None:
+    """Seconds of sending: from `started_at` (the first chunk of recipients committed, after the
+    issue was rendered) to `finished_at`, or to `now` while it runs, less the time it spent
+    paused (the closed pauses' `paused_seconds`, and the current one since `paused_at`); None
+    before the start. The one duration `mailer report`, `mailer send`'s bar and the admin page
+    show, and what their rates divide by: a campaign paused overnight did not send slowly."""
+    if started_at is None:
+        return None
+    end = finished_at or now
+    paused = paused_seconds
+    if paused_at is not None:
+        paused += max((end - max(paused_at, started_at)).total_seconds(), 0.0)
+    return max((end - started_at).total_seconds() - paused, 0.0)
 
 
 def progress(session: Session, campaign_id: int) -> Progress:
@@ -62,6 +82,8 @@ def progress(session: Session, campaign_id: int) -> Progress:
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
         created_at=campaign.created_at,
+        paused_seconds=campaign.paused_seconds,
+        paused_at=campaign.paused_at,
     )
 
 

@@ -32,6 +32,7 @@ from mailer.inbound.models import (
 )
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.sending.progress import sending_seconds
 from mailer.web import delivery_counts, keyset
 from mailer.web.admin.charts import CHART_STYLE
 from mailer.web.queries import Total, capped_count
@@ -77,11 +78,17 @@ class CampaignReport:
 
 def timing(campaign: Campaign, counts: dict[str, int], now: datetime | None = None) -> Timing:
     """Elapsed time, send rate and the time left at that rate (pure)."""
-    if campaign.started_at is None:
+    sending = sending_seconds(
+        campaign.started_at,
+        campaign.finished_at,
+        campaign.paused_seconds or 0.0,  # None on a Campaign not yet flushed
+        campaign.paused_at,
+        now or utcnow(),
+    )
+    if sending is None:
         return Timing(None, 0.0, None)
-    end = campaign.finished_at or now or utcnow()
-    elapsed = max(end - campaign.started_at, timedelta(0))
-    seconds = max(elapsed.total_seconds(), 1e-3)
+    elapsed = timedelta(seconds=sending)
+    seconds = max(sending, 1e-3)
     rate = counts.get("sent", 0) / seconds
     left = counts.get("pending", 0) + counts.get("sending", 0) + counts.get("deferred", 0)
     eta = timedelta(seconds=round(left / rate)) if rate > 0 and left else None
