@@ -292,11 +292,27 @@ class Settings(BaseSettings):
         links to 127.0.0.1 or a placeholder postal address. Empty when all are real values."""
         problems = []
         key = self.secret_key or ""
-        if not key or "change" in key.lower() or len(key) < MIN_SECRET_LENGTH:
+        make = (
+            f"{MIN_SECRET_LENGTH}+ random characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')"
+        )
+        generated = None if key else self.secret_file()
+        if generated is not None and generated.exists():
+            # Production never reads the generated file: the links of mail sent so far are
+            # signed with it, so its key is the one to carry over.
             problems.append(
-                f"MAILER_SECRET_KEY is {'a placeholder' if key else 'not set'}: set it to "
-                f"{MIN_SECRET_LENGTH}+ random characters (python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))')"
+                f"MAILER_SECRET_KEY is not set: the key generated in {generated} signs links "
+                "now, and production reads only the variable; set MAILER_SECRET_KEY to that "
+                "file's key, so the links in mail already sent keep working"
+            )
+        elif not key:
+            problems.append(f"MAILER_SECRET_KEY is not set: set it to {make}")
+        elif "change" in key.lower():
+            problems.append(f"MAILER_SECRET_KEY is a placeholder: set it to {make}")
+        elif len(key) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"MAILER_SECRET_KEY is too short ({len(key)} characters) to sign links that "
+                f"cannot be guessed: set it to {make}"
             )
         default = type(self).model_fields
         if self.postal_address == default["postal_address"].default or "not configured" in (

@@ -178,3 +178,26 @@ def test_a_misspelt_setting_in_env_or_the_environment_is_named_with_the_likely_o
         "warning: MAILER_RATE_LIMT in the environment is not a setting (did you mean "
         "MAILER_RATE_LIMIT?); it is ignored",
     ]
+
+
+def test_production_problems_name_the_signing_key_in_use(clean_env: Path) -> None:
+    """`issue check` listed MAILER_SECRET_KEY as "not set" while the key generated beside the
+    SQLite database signed every link, and called a short key "a placeholder": each case says
+    what is there and what production needs."""
+
+    def key_problem(settings: Settings) -> str:
+        [found] = [p for p in settings.production_problems() if "MAILER_SECRET_KEY" in p]
+        return found
+
+    embedded = Settings(_env_file=None, database_url=f"sqlite:///{clean_env / 'mailer.db'}")  # type: ignore[call-arg]
+    assert key_problem(embedded).startswith("MAILER_SECRET_KEY is not set: set it to 32+")
+    generated = embedded.secret()
+    said = key_problem(embedded)
+    assert str(clean_env / "mailer.secret") in said and "signs links now" in said
+    assert generated not in said  # the key itself is never shown
+    short = Settings(_env_file=None, secret_key="k" * 20)  # type: ignore[call-arg]
+    assert "too short (20 characters)" in key_problem(short)
+    placeholder = Settings(_env_file=None, secret_key="change-me-" * 4)  # type: ignore[call-arg]
+    assert "is a placeholder" in key_problem(placeholder)
+    good = Settings(_env_file=None, secret_key="q" * 48)  # type: ignore[call-arg]
+    assert not [p for p in good.production_problems() if "MAILER_SECRET_KEY" in p]
