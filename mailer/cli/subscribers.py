@@ -28,6 +28,7 @@ from subscribers.importing import ImportReport, import_csv
 from subscribers.lifecycle import (
     add_subscriber,
     describe,
+    get_subscriber,
     subscribe_pending,
     unsubscribe_everywhere,
     unsubscribe_from_list,
@@ -313,9 +314,17 @@ def forget_(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation"),
 ) -> None:
     """GDPR erasure: delete the person's data, keep only a keyed hash so they are never re-added."""
-    if not yes and not typer.confirm(
-        f"Erase everything held about {email.strip()}? This cannot be undone", default=False
-    ):
+    # Asked before the question, so that it says what would happen: an address with no record
+    # (a typo, or someone never subscribed) only goes on the suppression list.
+    with session_scope() as session:
+        known = get_subscriber(session, email) is not None
+    question = (
+        f"Erase everything held about {email.strip()}? This cannot be undone"
+        if known
+        else f"{email.strip()} has no subscriber record. Put it on the suppression list (as a "
+        "keyed hash only), so it is never added or mailed?"
+    )
+    if not yes and not typer.confirm(question, default=False):
         # As `mailer send` answers a no: nothing done is not an error (exit 0).
         typer.echo("not erased: nothing was changed")
         raise typer.Exit(0)
@@ -327,7 +336,9 @@ def forget_(
         # while the subscriber id they are keyed on still exists; same transaction as the erasure.
         erase_mailer_rows(session, email)
         forgotten = forget(session, email, secret)
-    what = "erased the subscriber's data" if forgotten is not None else "no subscriber record"
+    what = (
+        "erased the subscriber's data" if forgotten is not None else "no subscriber record to erase"
+    )
     typer.echo(f"{what}; the address is kept only as a keyed hash on the suppression list")
 
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from mailer.cli import app
 from mailer.settings import Settings
+from subscribers.errors import InvalidAddress
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import SubscriptionStatus
 from tests.conftest import SUBSCRIBERS_CSV
@@ -196,6 +197,26 @@ def test_export_data_prints_json_and_forget_erases(
     assert "  row 38 (line 38): mixed.case@example.com: on the suppression list" in again
     data = json.loads(mailer("subscribers", "export-data", "mixed.case@example.com"))
     assert data["subscriber"] is None and data["suppression"]["reason"] == "erased"
+
+
+def test_forget_says_before_asking_when_there_is_no_record(settings: Settings, weekly: str) -> None:
+    """`forget` of an address with no subscriber (a typo, someone who never subscribed) asked
+    "Erase everything held about …?" and said only afterwards that there was nothing: the
+    question says what it will do; a bad address is refused before any question."""
+    asked = runner.invoke(app, ["subscribers", "forget", "nobody@example.org"], input="n\n")
+    assert asked.exit_code == 0, asked.output
+    assert asked.output.startswith("nobody@example.org has no subscriber record. Put it on the ")
+    assert "Erase everything" not in asked.output
+    assert "nobody" not in mailer("suppression", "list")  # a no changed nothing
+    done = mailer("subscribers", "forget", "nobody@example.org", input="y\n")
+    assert done.endswith(
+        "no subscriber record to erase; the address is kept only as a keyed hash on the "
+        "suppression list\n"
+    )
+    assert "erased" in mailer("suppression", "list")
+    bad = runner.invoke(app, ["subscribers", "forget", "not-an-address"], input="y\n")
+    assert bad.exit_code == 1 and bad.stdout == "", bad.output  # no question was asked
+    assert isinstance(bad.exception, InvalidAddress)  # `mailer` prints it as one error line
 
 
 def _run_mailer(*args: str) -> subprocess.CompletedProcess[str]:
