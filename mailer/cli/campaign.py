@@ -363,8 +363,9 @@ def resume(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
     if status == CampaignStatus.PLANNED:
         _start_now(campaign_id, no_wait)
         return
-    _send_the_rest(campaign_id, no_wait)
+    # Said first: what follows is the sending it resumed (a bar, then the final counts).
     console.print(f"campaign {campaign_id} resumed")
+    _send_the_rest(campaign_id, no_wait)
 
 
 def _start_now(campaign_id: int, no_wait: bool) -> None:

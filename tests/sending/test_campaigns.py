@@ -188,6 +188,8 @@ def test_a_relay_refusing_everything_pauses_the_campaign(
     relay.sink.refuse_all = None  # the relay is fixed: resume sends the rest, once each
     result = runner.invoke(app, ["campaign", "resume", "1"])
     assert result.exit_code == 0, result.output
+    # "resumed" comes first, then the sending it resumed (it came after the final counts).
+    assert result.stdout.startswith("campaign 1 resumed\n"), result.stdout
     assert len(relay.sink.received) == room.report.imported - 5
     assert len({r.rcpt_tos[0] for r in relay.sink.received}) == room.report.imported - 5
 
