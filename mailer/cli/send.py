@@ -15,10 +15,10 @@ from rich.console import Console
 
 from mailer.cli import click, sending_time
 from mailer.content.issues import get_issue
-from mailer.db import get_sessionmaker, session_scope
+from mailer.db import get_sessionmaker, session_scope, utcnow
 from mailer.sending import campaigns, progress, readiness
 from mailer.sending.models import CampaignStatus
-from mailer.sending.schedule import describe, parse_when
+from mailer.sending.schedule import describe, parse_when, require_future
 from mailer.settings import Settings, get_settings
 from subscribers.lists import get_list
 
@@ -107,6 +107,9 @@ def send(
         return None
 
     scheduled_at = parse_when(at, settings.zone()) if at else None
+    if scheduled_at is not None:
+        # A past time is refused before the summary (the send's own check repeats it later).
+        require_future(scheduled_at, utcnow(), settings.zone())
     with session_scope() as session:
         issue = get_issue(session, issue_slug)
         audience = campaigns.resolve_audience(

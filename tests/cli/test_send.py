@@ -126,6 +126,7 @@ def test_a_past_time_is_refused_showing_the_current_time(
     local = now.astimezone(ZoneInfo("America/Mexico_City"))
     assert f"it is now {local:%Y-%m-%d} " in message and f"({now:%Y-%m-%d} " in message
     assert " UTC); give a later time" in message
+    assert result.stdout == ""  # refused before the summary of what would be sent
     assert no_campaign(session) and relay.sink.received == []
 
 
