@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.errors import ConfigError
+from mailer.errors import ConfigError, TokenError
 from mailer.settings import Settings, get_settings, reset_settings
 
 
@@ -189,7 +189,12 @@ def test_production_problems_name_the_signing_key_in_use(clean_env: Path) -> Non
         [found] = [p for p in settings.production_problems() if "MAILER_SECRET_KEY" in p]
         return found
 
-    embedded = Settings(_env_file=None, database_url=f"sqlite:///{clean_env / 'mailer.db'}")  # type: ignore[call-arg]
+    url = f"sqlite:///{clean_env / 'mailer.db'}"
+    embedded = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="has no mailer tables yet"):
+        embedded.secret()  # no database: no key is generated for it
+    assert not (clean_env / "mailer.secret").exists()
+    (clean_env / "mailer.db").touch()
     assert key_problem(embedded).startswith("MAILER_SECRET_KEY is not set: set it to 32+")
     generated = embedded.secret()
     said = key_problem(embedded)
@@ -201,3 +206,22 @@ def test_production_problems_name_the_signing_key_in_use(clean_env: Path) -> Non
     assert "is a placeholder" in key_problem(placeholder)
     good = Settings(_env_file=None, secret_key="q" * 48)  # type: ignore[call-arg]
     assert not [p for p in good.production_problems() if "MAILER_SECRET_KEY" in p]
+
+
+def test_links_signed_with_the_generated_key_stay_valid_once_the_variable_is_set(
+    clean_env: Path,
+) -> None:
+    """`issue check` tells a new user to set MAILER_SECRET_KEY; doing so made every link in mail
+    already sent (signed with the generated mailer.secret) "not valid"."""
+    from mailer import tokens
+
+    url = f"sqlite:///{clean_env / 'mailer.db'}"
+    (clean_env / "mailer.db").touch()
+    before = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    sent = tokens.delivery_token(7, before.secret())
+    after = Settings(_env_file=None, database_url=url, secret_key="n" * 48)  # type: ignore[call-arg]
+    assert after.secret() == "n" * 48  # new links are signed with the variable's key
+    assert tokens.parse_delivery_token(sent, after.verification_secrets()) == 7
+    (clean_env / "mailer.secret").unlink()
+    with pytest.raises(TokenError):
+        tokens.parse_delivery_token(sent, after.verification_secrets())

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from mailer.cli import COMMANDS, app, load_command
 
+SAMPLE_CSV = Path(__file__).parents[2] / "mailer" / "samples" / "subscribers-sample.csv"
+
 
 def mailer(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILER_")}
@@ -34,13 +36,19 @@ def mailer(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
         ("report", "1"),
         ("list", "list"),
         ("segment", "count", "--list", "briefing", "tag:client"),
+        # Commands that sign or hash with the key: they left a generated mailer.secret behind,
+        # which a later `mailer demo` in that folder would have adopted.
+        ("subscribers", "add", "ana@example.org", "--list", "briefing"),
+        ("subscribers", "import", str(SAMPLE_CSV), "--list", "briefing"),
+        ("subscribers", "forget", "ana@example.org", "--yes"),
+        ("suppression", "add", "ana@example.org"),
     ],
 )
-def test_reading_in_an_empty_folder_says_to_upgrade_and_creates_nothing(
+def test_a_command_in_an_empty_folder_says_to_upgrade_and_creates_nothing(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
     """Only `mailer db upgrade` and `mailer demo` create the embedded database: a command run in
-    the wrong folder must not leave an empty mailer.db behind."""
+    the wrong folder must not leave an empty mailer.db (or a signing key) behind."""
     done = mailer(tmp_path, *command)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
