@@ -7,6 +7,8 @@ reader's words."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mailer.inbound.judgement import judge
@@ -349,3 +351,23 @@ def test_a_request_followed_by_more_of_the_readers_words_reaches_the_partner(bod
 )
 def test_inflected_english_requests_are_opt_outs(body: str) -> None:
     assert judged("Re: Security Chatter", body) == InboundKind.UNSUBSCRIBE
+
+
+NOTICES = Path(__file__).parent.parent / "data" / "inbound"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        # "Unsubscribe, thanks." over a solicitors' SRA and "Registered in Scotland" footer
+        "unsubscribe-uk-sra-registered-footer.eml",
+        # Outlook: the request, a signature, then "… LLP is authorised and regulated by the
+        # Financial Conduct Authority (FRN …). Registered in England and Wales …"
+        "unsubscribe-outlook-signature-fca-footer.eml",
+    ],
+)
+def test_a_request_above_a_companys_regulatory_footer_is_an_opt_out(sample: str) -> None:
+    raw = (NOTICES / sample).read_bytes().replace(b"TOKEN", b"2-7i2yu7zqadredljl")
+    raw = raw.replace(b"@localhost", f"@{DOMAIN}".encode())
+    got = judge(raw, mail_from=None, rcpt_to=REPLY, domain=DOMAIN)
+    assert got.kind == InboundKind.UNSUBSCRIBE, got.reason
