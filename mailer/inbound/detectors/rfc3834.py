@@ -242,9 +242,11 @@ _QUARANTINE_ACTION = re.compile(
     r"\bliberer\b"
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-# "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:"…
+# "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:",
+# Polish "Odp:" (forward "PD:"), Swedish "SV:" (forward "VB:")…
 REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
+    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc|odp|pd|vb)\s*(?:\[\d+\])?\s*:\s*)+",
+    re.I,
 )
 
 
