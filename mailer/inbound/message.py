@@ -210,9 +210,23 @@ def body_text(msg: EmailMessage) -> str:
         content = payload.decode("latin-1") if isinstance(payload, bytes) else str(payload)
     if not isinstance(content, str):
         return ""
+    if "\ufffd" in content:
+        content = _as_utf8(part) or content
     if part.get_content_subtype() == "html":
         return html_to_text(content)
     return content
+
+
+def _as_utf8(part: Message) -> str | None:
+    """The part's text read as UTF-8 when its bytes are not in the charset it declares but are
+    valid UTF-8 (a Japanese client's "iso-2022-jp" label over UTF-8 text), else None."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return None
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def attachments(msg: EmailMessage) -> list[EmailMessage]:
