@@ -81,6 +81,34 @@ _PHRASES = re.compile(
     r")\b"
 )
 
+# "has left Ridgeline Pharma", "I have left Corvantis": left + a capitalised name, matched on the
+# text as written (the capitals tell an organisation from "left a comment", "left the meeting",
+# "left you a voicemail"). Not a day, a month or a pronoun, and not followed by an absence's words
+# ("left London on Monday", "left Madrid for the conference", "until", "and will be back").
+_NOT_ORGANISATION = (
+    r"(?:I|The|A|An|This|That|Our|My|Your|His|Her|Their|It|We|You|He|She|They|Early|Today"
+    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
+    r"|May|June|July|August|September|October|November|December)\b"
+)
+_LEFT_NAMED = re.compile(
+    r"\b(?:(?:has|have|had)\s+(?:now\s+|recently\s+|officially\s+|already\s+)?)?left\s+"
+    rf"(?!{_NOT_ORGANISATION})"
+    r"(?>[A-Z][\w&'’-]*(?:\.[\w&'’-]+)*(?:[ \t]+(?:&[ \t]+|and[ \t]+|of[ \t]+)?"
+    r"[A-Z][\w&'’-]*(?:\.[\w&'’-]+)*){0,4})"
+    r"(?!\s+(?:for|on|until|till|to|today|yesterday|tonight|this|early|and\s+(?:will|am|I|I'm)"
+    r"|in\s+the\s+(?:morning|afternoon|evening)|at\s+\d|last\s+(?:night|week))\b)"
+)
+
+
+def _named_leavings(text: str) -> list[tuple[str, str]]:
+    """Each "left <Organisation>" in `text` (as written): its words and the 60 characters before
+    it, both `normalise`d, for `find_own_departure` to see who left."""
+    return [
+        (normalise(found.group(0)), normalise(text[max(0, found.start() - 60) : found.start()]))
+        for found in _LEFT_NAMED.finditer(text)
+    ]
+
+
 # What a departure notice does (mailer/inbound/process.py): tag the reader with DEPARTED_TAG and
 # record an outcome starting with DEPARTURE_OUTCOME, by which the admin lists the notices.
 DEPARTED_TAG = "left-company"
@@ -107,9 +135,12 @@ def find_departure(text: str, *, not_contacts: frozenset[str] = frozenset()) -> 
     """
     head = text[:4000]
     found = _PHRASES.search(normalise(head))
-    if found is None:
-        return None
-    return Departure(found.group(0).strip(), _contacts(head, not_contacts))
+    if found is not None:
+        return Departure(found.group(0).strip(), _contacts(head, not_contacts))
+    named = _named_leavings(head)
+    if named:
+        return Departure(named[0][0], _contacts(head, not_contacts))
+    return None
 
 
 def _contacts(text: str, not_contacts: frozenset[str]) -> tuple[str, ...]:
@@ -155,11 +186,15 @@ def find_own_departure(
     (`sender_name`, the From display name), or about the mailbox the message comes from.
     `text` is the message's own text, not what it quotes."""
     # Addresses out first: "(ana@example.com) ya no trabaja" is not Rosa Example's departure.
-    head = normalise(_ADDRESS.sub(" ", text[:4000]))
+    written = _ADDRESS.sub(" ", text[:4000])
+    head = normalise(written)
     names = {w for w in normalise(sender_name).split() if len(w) >= 3}
-    for found in _PHRASES.finditer(head):
-        phrase = found.group(0).strip()
-        before = head[max(0, found.start() - 40) : found.start()]
+    found_phrases = [
+        (found.group(0).strip(), head[max(0, found.start() - 40) : found.start()])
+        for found in _PHRASES.finditer(head)
+    ]
+    for phrase, before in [*found_phrases, *_named_leavings(written)]:
+        before = before.rstrip() + " " if before.strip() else ""
         just_before = set(before.split()[-3:])
         if (
             _FIRST_PERSON_BEFORE.search(before)

@@ -63,10 +63,12 @@ def our_recipient(msg: Message, domain: str | None) -> tuple[str, str] | None:
 
 
 # Quote headers email-reply-parser (English only) does not know, and Outlook's separators, in
-# the readers' languages: English, Spanish, French, German, Portuguese, Italian and Dutch.
+# the readers' languages: English, Spanish, French, German, Portuguese, Italian, Dutch, Polish
+# and Swedish.
 _WROTE_WORDS = (
     r"escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef"
     r"|het volgende geschreven"  # Apple Mail in Dutch: "Op <date> heeft <name> het volgende …:"
+    r"|napisa\u0142(?:\(a\)|a)?|pisze|skrev"  # Polish Gmail and Thunderbird, Swedish
 )
 QUOTE_START = re.compile(
     r"^(?:\s*>?\s*)(?:"
@@ -74,11 +76,12 @@ QUOTE_START = re.compile(
     r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht)"
     r"\s*-{2,}"
     r"|_{10,}"
-    r"|(?:from|de|von|van|da)\s*:\s.+"  # Outlook header block: "De : Fulano <...>", "Van: …"
+    # Outlook header block: "De : Fulano <...>", "Van: …", Polish "Od: …", Swedish "Från: …"
+    r"|(?:from|de|von|van|da|od|fr\u00e5n)\s*:\s.+"
     rf"|.*\b(?:{_WROTE_WORDS})\s*:\s*$"
     # Gmail in German, Dutch…: "Am <date> schrieb <name> <<address>>:", or cut at the address
-    r"|(?:am|op|on|el|le|il|em)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3|ha scritto"
-    r"|escreveu|a \u00e9crit)\b.{0,200}(?:>:|<)\s*$"
+    r"|(?:am|op|on|el|le|il|em|den|w dniu)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3"
+    r"|ha scritto|escreveu|a \u00e9crit|skrev|napisa\u0142|pisze)\b.{0,200}(?:>:|<)\s*$"
     # Thunderbird in German and Dutch: "Am 09.04.25 um 06:40 schrieb Fausto Carbajal Glass:"
     r"|(?:am|op)\s.{0,60}\d.{0,200}\b(?:schrieb|schreef)\s.{1,200}:\s*$"
     r")",
@@ -207,9 +210,23 @@ def body_text(msg: EmailMessage) -> str:
         content = payload.decode("latin-1") if isinstance(payload, bytes) else str(payload)
     if not isinstance(content, str):
         return ""
+    if "\ufffd" in content:
+        content = _as_utf8(part) or content
     if part.get_content_subtype() == "html":
         return html_to_text(content)
     return content
+
+
+def _as_utf8(part: Message) -> str | None:
+    """The part's text read as UTF-8 when its bytes are not in the charset it declares but are
+    valid UTF-8 (a Japanese client's "iso-2022-jp" label over UTF-8 text), else None."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return None
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def attachments(msg: EmailMessage) -> list[EmailMessage]:

@@ -433,6 +433,26 @@ _FILTER_WORDING = re.compile(
     re.I,
 )
 _ADDRESS_CODES = {"x.1.1", "x.1.0", "x.1.3", "x.1.4", "x.1.5", "x.1.351"}
+# A mail system's own notice that says, in its own words, that the mailbox is not there: a
+# subject (mailbox, account, address) and its absence, in English, Russian or Chinese. A filter
+# refusing a message answers in its terse reply only; it does not explain that a mailbox is absent.
+_NOTICE_SAYS_GONE = re.compile(
+    r"(?:mail ?box|account|e-?mail address|recipient(?:'s)? address)(?: \S+)? "
+    r"(?:does not|doesn't|did not) exist|no such mail ?box|invalid mail ?box|"
+    r"(?:ящика|ящик|адреса|адрес|пользователя)[^.\n]{0,30}не существует|"
+    r"(?:收件人|邮箱|地址|帐户|账户|用户)[^。\n]{0,60}不存在",
+    re.I,
+)
+# Exim's own router refusing a local part ("This is a permanent error. … No Such User Here"):
+# the recipient's own host, no remote server's reply quoted, so no filter answered after DATA.
+_PERMANENT_NOTICE = re.compile(r"this is a permanent error", re.I)
+_SMTP_REPLY = re.compile(r"(?<![\d.])[45]\d\d(?![\d.])|remote (?:mail )?server|\bsaid\b", re.I)
+# What a filter's refusal or its notice mentions: then the terse wording stays a filter's answer.
+_FILTER_MENTION = re.compile(
+    r"spam|filter|content|polic|reputation|block|black ?list|junk|virus|unsolicited|"
+    r"refus|reject|rbl|dnsbl",
+    re.I,
+)
 
 
 def is_hard(reason: Reason) -> bool:
@@ -464,14 +484,33 @@ def _temporary(status: str, text: str) -> bool:
     return bool(match and match.group(1) == "4")
 
 
-def judge(status: str, text: str, command: str | None = None) -> Judgement:
+def own_notice_says_gone(notice: str, text: str) -> bool:
+    """Whether the mail system's own notice, not a filter, says the reader's mailbox is gone.
+
+    Either the notice explains in its own words that the mailbox does not exist, or Exim's router
+    refused the local part itself ("This is a permanent error", no remote reply quoted); and
+    neither the notice nor the reply mentions spam, content, policy or blocking. `notice` is the
+    notice's human-readable text (without the returned original), `text` the failure's reply.
+    """
+    notice = " ".join(notice.split())
+    if _FILTER_MENTION.search(notice) or _FILTER_MENTION.search(text):
+        return False
+    if _NOTICE_SAYS_GONE.search(notice) or _NOTICE_SAYS_GONE.search(text):
+        return True
+    return bool(_PERMANENT_NOTICE.search(notice) and not _SMTP_REPLY.search(text))
+
+
+def judge(status: str, text: str, command: str | None = None, notice: str = "") -> Judgement:
     """Reason and hard/soft for one failure (pure). `status` may be "": found in `text` then.
 
     `command` is the SMTP command refused ("RCPT", "DATA"…); None: read from `text` if it says
     (`smtp_command`, which also takes a bare reply naming the recipient for RCPT). A terse "user
     unknown" without a user-unknown status code (x.1.1) is taken as a dead mailbox only when it
     answered RCPT: said after the message (DATA) or with no command known, it is a filter's
-    answer (sisimai's Filtered rule: soft, the safe side when in doubt).
+    answer (sisimai's Filtered rule: soft, the safe side when in doubt), unless the mail
+    system's own `notice` (its human-readable text) says the mailbox does not exist and mentions
+    no spam, content or policy (`own_notice_says_gone`): QQ's "收件人地址不存在", Yandex's
+    "Такого ящика не существует" over a "550 5.7.1 No such user!", Exim's "No Such User Here".
     """
     # The code in the diagnostic itself is the remote server's; a report's Status may be the
     # reporting MTA's guess (a "5.1.1" over "550 5.7.1 IP address blacklisted").
@@ -514,6 +553,7 @@ def judge(status: str, text: str, command: str | None = None) -> Judgement:
         and key not in _ADDRESS_CODES
         and command != "RCPT"
         and _FILTER_WORDING.search(rule)
+        and not own_notice_says_gone(notice, text)
     ):
         reason, rule = Reason.SPAM_OR_CONTENT, f"{rule}, not at RCPT (a filter)"
     return named(reason, status, text, rule)

@@ -3,6 +3,8 @@ their firm tags them `left-company` and is listed for an editor; an out-of-offic
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -73,6 +75,12 @@ LEFT = [
     ("La dott.ssa Bianchi è andata in pensione.", ""),
     ("O Sr. Costa se aposentou em março.", ""),
     ("Mevrouw Jansen is met pensioen.", ""),
+    (
+        "Olu Adeyemi has left Brightmoor Capital. Enquiries: desk@brightmoor.example",
+        "desk@brightmoor.example",
+    ),
+    ("Please note that Sam Fields has now left Kestrel & Vane Ltd.", ""),
+    ("Dr. Hale is no longer employed at Northfield Health.", ""),
 ]
 
 AWAY = [
@@ -84,6 +92,11 @@ AWAY = [
     "Je suis absent du bureau jusqu'au 14 avril.",
     "Estoy fuera de la oficina hasta el 14 de abril.",
     "Thank you for your message, it has been received and will be answered shortly.",
+    "I have left London on Monday for the summit and will reply when I am back.",
+    "I left Madrid this morning; I will read email on 3 June.",
+    "I have left you a voicemail about the Monterrey item.",
+    "I have left the meeting early; back at my desk at 3pm.",
+    "I left a comment on the shared draft for Friday.",
 ]
 
 
@@ -132,6 +145,8 @@ OWN_LEFT = [
     ("Ich habe die Rheinland Energie AG verlassen.", "Klaus Weber"),
     ("Je ne fais plus partie de Groupe Alpes depuis avril.", "Luc Morel"),
     ("As of May I no longer work at Acme.", "Jane Roe"),
+    ("Heads-up: I have left Corbel Maritime; my new address is below.", "Rui Lopes"),
+    ("I've officially left Tandem Bio as of last month.", "Nia Shaw"),
 ]
 OWN_NOT = [
     ("My colleague John Smith has left the firm; please send the briefing to me instead.", ""),
@@ -149,6 +164,8 @@ OWN_NOT = [
         "Rosa Example",
     ),
     ("Please drop jan@acme.example, who no longer works at Acme.", "Piet Acme"),
+    ("My manager Tom has left Brightmoor Capital, so please copy me instead.", "Mary Roe"),
+    ("I left a comment on the draft you sent.", "Mary Roe"),
 ]
 
 
@@ -251,3 +268,25 @@ def test_a_reader_writing_that_they_left_reaches_the_partner_and_is_tagged(
         page = editor.get("/admin/bounces")
     section = page.text.split("<h2>Departure notices</h2>", 1)[1].split("<h2>", 1)[0]
     assert "ana@embassy.example" in section
+
+
+NOTICES = Path(__file__).parent.parent / "data" / "inbound"
+
+
+@pytest.mark.parametrize(
+    ("sample", "rule", "contact"),
+    [
+        # A responder: "Tomas Brennan has left Harbourline Logistics", the company by its name.
+        ("auto-reply-has-left-named-company.eml", "rfc3834:departure", "a.kelly@"),
+        # The reader's own reply: "I have left Solvance Analytics at the end of September".
+        ("inquiry-own-departure-named-company.eml", "reply:departure", "priya.nair@fernway"),
+    ],
+)
+def test_leaving_a_company_named_by_its_name_is_a_departure(
+    sample: str, rule: str, contact: str
+) -> None:
+    raw = (NOTICES / sample).read_bytes().replace(b"TOKEN", b"x")
+    raw = raw.replace(b"@localhost", f"@{DOMAIN}".encode())
+    got = judge(raw, mail_from=None, rcpt_to=f"reply+x@{DOMAIN}", domain=DOMAIN)
+    assert got.rule == rule and got.departure is not None, got.reason
+    assert any(c.startswith(contact) for c in got.departure.contacts), got.departure

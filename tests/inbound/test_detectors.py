@@ -1110,3 +1110,38 @@ def test_a_mail_systems_ndr_in_an_unknown_layout_is_never_an_auto_reply(ndr_head
     got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
     assert got.kind == InboundKind.BOUNCE, got.reason
     assert [(f.recipient, f.hard) for f in got.failures] == [("", False)]
+
+
+NOTICES = Path(__file__).parent.parent / "data" / "inbound"
+
+
+@pytest.mark.parametrize(
+    ("sample", "recipient"),
+    [
+        # Exim's own router refused the local part: a permanent error, no remote reply quoted.
+        ("bounce-exim-directadmin-unknown-user.eml", "m.okafor@lakeside-vets.example"),
+        # A Chinese 系统退信 (gb18030, base64): "收件人邮箱…不存在" over "550 User unknown".
+        ("bounce-163-mailbox-not-exist-zh.eml", "liwei.chen@163.example"),
+        # A Russian provider's DSN: a generic 5.7.1 whose words, and the notice's, say no mailbox.
+        ("dsn-rambler-5.7.1-no-such-user-ru.eml", "petrov.ilya@rambler.example"),
+    ],
+)
+def test_a_mail_systems_own_notice_of_a_missing_mailbox_is_hard(
+    sample: str, recipient: str
+) -> None:
+    raw = (NOTICES / sample).read_bytes().replace(b"@localhost", f"@{DOMAIN}".encode())
+    got = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE
+    [found] = got.failures
+    assert found.names(recipient) and (found.reason, found.hard) == ("user_unknown", True), found
+
+
+def test_a_filters_no_such_user_that_mentions_spam_stays_soft() -> None:
+    """The same terse words from a filter that says why (spam) remain the filter's answer."""
+    raw = (NOTICES / "dsn-rambler-5.7.1-no-such-user-ru.eml").read_bytes()
+    raw = raw.replace(
+        "Почтовый ящик получателя не существует, проверьте адрес.".encode(),
+        b"The message was identified as spam by our content filter.",
+    ).replace(b"@localhost", f"@{DOMAIN}".encode())
+    [found] = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN).failures
+    assert not found.hard, found

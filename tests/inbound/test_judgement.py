@@ -678,3 +678,41 @@ def test_a_bounce_returning_our_message_but_naming_another_address_is_soft() -> 
     # Not our message: the judgement cannot tell whose address it is (the policy can).
     theirs = of(dsn(colleague, "5.1.1", original=_returned(reader, ours=False)), BOUNCES, "")
     assert theirs.failures[0].hard and not theirs.failures[0].other_than
+
+
+NOTICES = Path(__file__).parent.parent / "data" / "inbound"
+JA_AWAY = NOTICES / "auto-reply-fuzai-ja-iso2022jp-noheaders.eml"
+
+
+def _ja_away(raw: bytes) -> bytes:
+    return raw.replace(b"TOKEN", b"2-7i2yu7zqadredljl").replace(
+        b"@localhost", f"@{DOMAIN}".encode()
+    )
+
+
+def test_a_japanese_out_of_office_without_headers_is_an_auto_reply() -> None:
+    """Subject "不在のご連絡（5月6日まで）" over "不在にしております… 5月7日以降に返信いたします",
+    ISO-2022-JP, no Auto-Submitted: a responder's label in its place and its notice."""
+    got = of(_ja_away(JA_AWAY.read_bytes()), mail_from="k.takahashi@kitamura-shoji.example")
+    assert got.kind == InboundKind.AUTO_REPLY, got.reason
+
+
+def test_utf8_text_under_a_7bit_japanese_charset_label_is_read_as_utf8() -> None:
+    """A client that labels UTF-8 text "iso-2022-jp" (which has no 8-bit bytes): the words are
+    read as UTF-8, not as replacement characters."""
+    raw = _ja_away(JA_AWAY.read_bytes())
+    head, _, body = raw.partition(b"\n\n")
+    raw = head + b"\n\n" + body.decode("iso-2022-jp").encode("utf-8")
+    got = of(raw, mail_from="k.takahashi@kitamura-shoji.example")
+    assert got.kind == InboundKind.AUTO_REPLY, got.reason
+
+
+def test_a_japanese_absence_subject_over_a_question_is_an_inquiry() -> None:
+    """A person announcing their own absence and asking to meet first writes to the partner."""
+    raw = reply(
+        from_=CLIENT,
+        to=REPLY,
+        subject="不在のお知らせ（5月6日まで）",
+        body="来週は出張のため不在にしております。その前にお打ち合わせできますでしょうか？",
+    )
+    assert of(raw).kind == InboundKind.INQUIRY

@@ -1,11 +1,13 @@
-"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian and Dutch: only a
-reply that as a whole asks to stop this newsletter unsubscribes; anything that also asks something
-else, or asks to remove someone or something else, is an inquiry for the partner (when in doubt,
-forward). Below the request, each language's reply header and quote, a "Sent from my …" line, a
-signature block or a confidentiality disclaimer are the mail client's and the company's, not the
-reader's words."""
+"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish and
+Swedish: only a reply that as a whole asks to stop this newsletter unsubscribes; anything that also
+asks something else, or asks to remove someone or something else, is an inquiry for the partner
+(when in doubt, forward). Below the request, each language's reply header and quote, a "Sent from
+my …" line, a signature block, a confidentiality disclaimer or a legal footer are the mail
+client's and the company's, not the reader's words."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -149,6 +151,14 @@ APPLE_NL = (
     f"\n\n{_QUOTE}"
 )
 
+GMAIL_PL = f"pon., 9 kwi 2025 o 08:00 Fausto Carbajal Glass <{REPLY}> napisał(a):\n\n{_QUOTE}"
+THUNDERBIRD_PL = f"W dniu 9.04.2025 o 08:00, Fausto Carbajal Glass pisze:\n{_QUOTE}"
+OUTLOOK_SV = (
+    f"Från: Fausto Carbajal Glass <{REPLY}>\nSkickat: den 9 april 2025 08:00\n"
+    f"Till: Lena Berg <lena.berg@example.se>\nÄmne: {_SUBJECT}\n\n{_QUOTE}"
+)
+GMAIL_SV = f"Den ons 9 apr. 2025 kl 08:00 skrev Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+
 INTERNATIONAL_OPT_OUTS = [
     # French
     (
@@ -207,6 +217,16 @@ INTERNATIONAL_OPT_OUTS = [
         APPLE_NL,
     ),
     ("Uitschrijven", "", ""),
+    # Polish
+    (f"Odp: {_SUBJECT}", "Wypisz mnie, proszę.\n\nPozdrawiam\nMarek Nowak", GMAIL_PL),
+    (f"Re: {_SUBJECT}", "Dzień dobry,\nproszę o usunięcie z listy.\nDziękuję", THUNDERBIRD_PL),
+    (f"RE: {_SUBJECT}", "Rezygnuję z subskrypcji.\n\nZ poważaniem\nEwa Kowalczyk", GMAIL_PL),
+    (f"Odp: {_SUBJECT}", "Nie chcę już otrzymywać tego newslettera.", THUNDERBIRD_PL),
+    # Swedish
+    (f"SV: {_SUBJECT}", "Hej,\n\nta bort mig från listan.\n\nMvh\nLena Berg", OUTLOOK_SV),
+    (f"SV: {_SUBJECT}", "Vänligen avsluta prenumerationen, tack.", OUTLOOK_SV),
+    (f"Re: {_SUBJECT}", "Jag vill avregistrera mig från nyhetsbrevet.", GMAIL_SV),
+    ("Avregistrera", "", ""),
 ]
 
 INTERNATIONAL_INQUIRIES = [
@@ -220,6 +240,11 @@ INTERNATIONAL_INQUIRIES = [
     (f"RES: {_SUBJECT}", "Podem remover o meu colega da lista? Ele saiu da empresa.", GMAIL_PT),
     (f"R: {_SUBJECT}", "Potete cancellare il mio collega dalla lista?", OUTLOOK_IT),
     (f"RE: {_SUBJECT}", "Kunt u mijn collega afmelden? Hij werkt hier niet meer.", GMAIL_NL),
+    (f"Odp: {_SUBJECT}", "Proszę o wypisanie mojego kolegi Jana z listy.", GMAIL_PL),
+    (f"SV: {_SUBJECT}", "Kan ni ta bort min kollega från listan? Hon har slutat.", OUTLOOK_SV),
+    # an opt-out with a request beside it, in Polish and Swedish
+    (f"Odp: {_SUBJECT}", "Wypisz mnie. Proszę też o telefon w sprawie raportu.", GMAIL_PL),
+    (f"SV: {_SUBJECT}", "Tack för analysen! Kan vi ringas vid nästa vecka?", GMAIL_SV),
     # "Unsubscribe? Never!"
     (f"RE: {_SUBJECT}", "Me désabonner ? Jamais ! Votre meilleure lettre.", GMAIL_FR),
     (f"AW: {_SUBJECT}", "Abmelden? Niemals! Bitte weiter so.", GMAIL_DE),
@@ -266,7 +291,7 @@ def judged_in(subject: str, body: str, quote: str) -> InboundKind:
 
 
 @pytest.mark.parametrize(("subject", "body", "quote"), INTERNATIONAL_OPT_OUTS)
-def test_a_reply_in_french_german_portuguese_italian_or_dutch_asking_to_stop_is_an_opt_out(
+def test_a_reply_in_one_of_the_other_languages_asking_to_stop_is_an_opt_out(
     subject: str, body: str, quote: str
 ) -> None:
     assert judged_in(subject, body, quote) == InboundKind.UNSUBSCRIBE
@@ -349,3 +374,27 @@ def test_a_request_followed_by_more_of_the_readers_words_reaches_the_partner(bod
 )
 def test_inflected_english_requests_are_opt_outs(body: str) -> None:
     assert judged("Re: Security Chatter", body) == InboundKind.UNSUBSCRIBE
+
+
+NOTICES = Path(__file__).parent.parent / "data" / "inbound"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        # "Unsubscribe, thanks." over a solicitors' SRA and "Registered in Scotland" footer
+        "unsubscribe-uk-sra-registered-footer.eml",
+        # Outlook: the request, a signature, then "… LLP is authorised and regulated by the
+        # Financial Conduct Authority (FRN …). Registered in England and Wales …"
+        "unsubscribe-outlook-signature-fca-footer.eml",
+        # Polish, Thunderbird ("Odp:", "W dniu … pisze:"): "Proszę usunąć mnie z tej listy."
+        "unsubscribe-pl-thunderbird-usunac.eml",
+        # Swedish, Outlook ("SV:", "Från:/Skickat:"): "Vänligen ta bort mig från utskicket."
+        "unsubscribe-sv-outlook-ta-bort.eml",
+    ],
+)
+def test_a_request_above_a_footer_or_a_quote_in_its_language_is_an_opt_out(sample: str) -> None:
+    raw = (NOTICES / sample).read_bytes().replace(b"TOKEN", b"2-7i2yu7zqadredljl")
+    raw = raw.replace(b"@localhost", f"@{DOMAIN}".encode())
+    got = judge(raw, mail_from=None, rcpt_to=REPLY, domain=DOMAIN)
+    assert got.kind == InboundKind.UNSUBSCRIBE, got.reason

@@ -56,9 +56,25 @@ def test_a_confidentiality_disclaimer_and_what_follows_are_cut() -> None:
 
 
 @pytest.mark.parametrize(
+    "footer",
+    [
+        "Fenwick Ross Ltd is authorised and regulated by the Financial Conduct Authority.",
+        "Registered in England and Wales No. 04512345. Registered office: 2 Kings Rd, Leeds.",
+        "Ardmore Law LLP is authorised and regulated by the Solicitors Regulation Authority.",
+        "Beispiel GmbH, Sitz der Gesellschaft: Köln, Amtsgericht Köln HRB 12345",
+    ],
+)
+def test_a_companys_legal_footer_and_what_follows_are_cut(footer: str) -> None:
+    lines = ["Please unsubscribe me", "", footer, "VAT No. GB 123 4567 89"]
+    assert without_disclaimer(lines) == ["Please unsubscribe me", ""]
+
+
+@pytest.mark.parametrize(
     "lines",
     [
         # no word of confidentiality, or of the intended recipient: the reader's own
+        ["Unsubscribe", "", "We are now regulated by the FCA, so send it to compliance."],
+        ["Unsubscribe", "", "I registered in England last year; please check my details."],
         ["Unsubscribe", "", "This email goes to the wrong person, please write to Ana."],
         ["Unsubscribe", "", "This message is confidential: do not forward it to my boss."],
         # a disclaimer with nothing of the reader's above it is left alone

@@ -138,16 +138,18 @@ def failure(
     original: str = "",
     command: str | None = None,
     reason: reasons.Reason | None = None,
+    notice: str = "",
 ) -> Failure:
     """A Failure with its reason and hard/soft judged from the code and text (sending/reasons).
 
     `reason`: the reason the mail system's notice itself names (a family's wording table); it
-    replaces the judged one, under the same temporary-failure rule.
+    replaces the judged one, under the same temporary-failure rule. `notice`: the notice's own
+    human-readable text, which may say the mailbox is gone where the reply is terse.
     """
     diagnostic = " ".join(diagnostic.split())[:1000]
     if action == "delayed" and not status:
         status = "4.0.0"
-    judged = reasons.judge(status, diagnostic, command)
+    judged = reasons.judge(status, diagnostic, command, notice[:3000])
     if reason is not None:
         judged = reasons.named(reason, judged.status, diagnostic)
     hard = judged.hard and action != "delayed"

@@ -1,8 +1,10 @@
-"""Opt-out requests and politeness in French, German, Portuguese, Italian and Dutch.
+"""Opt-out requests and politeness in French, German, Portuguese, Italian, Dutch, Polish and
+Swedish.
 
 The firm's readers are international: "Merci de me désabonner de cette liste", "Bitte melden Sie
 mich von diesem Newsletter ab", "Por favor, me descadastre", "Vi prego di cancellarmi dalla
-lista", "Graag afmelden". Each language has the same three parts as the English and Spanish rule
+lista", "Graag afmelden", "Proszę o wypisanie mnie z listy", "Avregistrera mig från
+nyhetsbrevet". Each language has the same three parts as the English and Spanish rule
 in optout.py: polite openers ("merci de", "bitte", "por favor", "vi prego di", "graag"), the
 request itself for the reader *themselves* ("me désabonner", "mich abmelden", "remova-me",
 "cancellatemi", "schrijf mij uit"), optionally from *this mailing* ("de cette liste", "vom
@@ -222,6 +224,69 @@ _NL_TAIL = (
     r"s v p|per direct|direct|meteen))*"
 )
 
+# Polish ------------------------------------------------------------------------------------------
+# ("ł" has no accent to remove: "chciałbym" stays "chciałbym", so both spellings are listed.)
+_PL_THIS = r"(?:tej|tego|tych|waszej|waszego|panstwa|mojej|mojego|tego)"
+_PL_MAILING = (
+    r"(?:listy(?: (?:mailingowej|dystrybucyjnej|wysylkowej|adresowej|subskrybentow|odbiorcow))?|"
+    r"newslett?era|newslett?eru|biuletynu|subskrypcji|mailingu|wysylki|bazy(?: danych| "
+    r"mailingowej| adresowej)?|korespondencji|powiadomien|security chatter)"
+)
+_PL_FROM = rf"(?:(?:z|ze)\s+(?:{_PL_THIS}\s+)?(?:\w+\s+)?{_PL_MAILING})"
+_PL_ME = (
+    r"(?:mnie|nas|moj adres(?: e ?mail)?|moj e ?mail|mojego adresu(?: e ?mail)?|"
+    r"mojego maila|moich danych)"
+)
+_PL_POLITE = (
+    r"(?:(?:dzien dobry|witam|czesc|ok|tak|dziekuje)\s+)?"
+    r"(?:(?:prosze|uprzejmie prosze|bardzo prosze|prosimy|chcia[lł](?:bym|abym)|chce|chcemy|"
+    r"czy mozna|czy moge|czy mozecie|czy mogliby panstwo|zwracam sie z prosba)\s+)*"
+)
+_PL_VERBS = (
+    rf"(?:o\s+)?(?:wypisanie|usuniecie|wykreslenie)(?:\s+{_PL_ME})?"
+    rf"|(?:wypisz|wypiszcie|wypisac|usun|usuncie|usunac|wykresl|wykreslcie|wykreslic)\s+{_PL_ME}"
+    rf"|{_PL_ME}\s+(?:wypisac|usunac|wykreslic)"
+    r"|(?:sie\s+)?wypisac(?:\s+sie)?|wypisuje sie|wypisz"
+    r"|(?:rezygnuje|rezygnujemy)|rezygnacja(?:\s+z\s+subskrypcji)?"
+    r"|(?:anuluj|anulowac|anulowanie)\s+(?:moja\s+|mojej\s+)?subskrypcj[eia]"
+    r"|nie\s+(?:chce|chcemy|chcia[lł](?:bym|abym))\s+(?:juz\s+)?(?:wiecej\s+)?"
+    r"(?:otrzymywac|dostawac)(?:\s+(?:juz|wiecej|tych|tego|tej|tego typu))*"
+    r"(?:\s+(?:wiadomosci|maili|e ?maili|newslettera|biuletynu|korespondencji))?"
+    r"|(?:prosze\s+)?nie\s+(?:wysylac|przysylac|wysylajcie|przysylajcie)(?:\s+(?:mi|nam))?"
+    r"(?:\s+(?:juz|wiecej))*(?:\s+(?:wiadomosci|maili|e ?maili|newslettera|biuletynu))?"
+    r"|stop"
+)
+_PL_TAIL = (
+    r"(?:\s+(?:prosze|dziekuje|dziekuje bardzo|dzieki|z gory dziekuje|pilnie|natychmiast|"
+    r"od zaraz))*"
+)
+
+# Swedish -----------------------------------------------------------------------------------------
+_SV_THIS = r"(?:detta|denna|dessa|ert|er|era|den|det|min|mitt|mina|alla|framtida)"
+_SV_MAILING = (
+    r"(?:nyhetsbrev(?:et|en)?|utskickslista(?:n)?|sandlista(?:n)?|e ?postlista(?:n)?|"
+    r"mejllista(?:n)?|maillista(?:n)?|lista(?:n)?|prenumeration(?:en|er)?|utskick(?:en|et)?|"
+    r"mejl(?:en|et)?|mail(?:en|et)?|e ?post(?:en)?|security chatter)"
+)
+_SV_FROM = rf"(?:(?:fran|ur|pa)\s+(?:{_SV_THIS}\s+)?(?:\w+\s+)?{_SV_MAILING})"
+_SV_OBJ = rf"(?:(?:{_SV_THIS}\s+)?(?:\w+\s+)?{_SV_MAILING})"
+_SV_ME = r"(?:mig|oss|min (?:e ?post|mejl|mail)?adress)"
+_SV_POLITE = (
+    r"(?:(?:hej|hejsan|hallo|god morgon|ok|ja|tack)\s+)?"
+    r"(?:(?:var vanlig och|vanligen|jag vill|jag skulle vilja|jag onskar|vi vill|vi skulle vilja|"
+    r"kan ni|kan du|skulle ni kunna|snalla|garna)\s+)*"
+)
+_SV_VERBS = (
+    rf"(?:avregistrera|avanmal|avanmala|ta bort|stryk|radera|plocka bort)\s+{_SV_ME}"
+    rf"|(?:avsluta|saga upp|sag upp|saga upp)\s+{_SV_OBJ}"
+    r"|bli\s+(?:avregistrerad|avanmald|borttagen|struken)"
+    r"|avregistrera|avregistrering|avanmalan|avsluta prenumerationen|stopp|stop"
+    r"|(?:inte|inga)\s+(?:fa|ta emot|ha)\s+(?:fler|mer|nagra fler|nagra)"
+    r"(?:\s+(?:\w+\s+)?(?:nyhetsbrev|mejl|mail|utskick|e ?post))?"
+    rf"|(?:sluta|slut)\s+(?:att\s+)?skicka(?:\s+{_SV_ME})?(?:\s+{_SV_OBJ})?"
+)
+_SV_TAIL = r"(?:\s+(?:tack|tack sa mycket|tack pa forhand|omgaende|direkt|snarast|med en gang))*"
+
 
 def _rule(polite: str, verbs: str, target: str, tail: str) -> str:
     return rf"{polite}(?:{verbs})(?:\s+{target})?{tail}"
@@ -236,6 +301,8 @@ OPT_OUT = re.compile(
             _rule(_PT_POLITE, _PT_VERBS, _PT_TARGET, _PT_TAIL),
             _rule(_IT_POLITE, _IT_VERBS, _IT_TARGET, _IT_TAIL),
             _rule(_NL_POLITE, _NL_VERBS, _NL_TARGET, _NL_TAIL),
+            _rule(_PL_POLITE, _PL_VERBS, _PL_FROM, _PL_TAIL),
+            _rule(_SV_POLITE, _SV_VERBS, f"(?:{_SV_FROM})", _SV_TAIL),
         ]
     )
     + ")$"
@@ -252,7 +319,9 @@ _GREETING = (
     r"ola|ola a todos|oi|bom dia|boa tarde|boa noite|prezad[oa]s?|car[oa]s?|buongiorno|"
     r"buongiorno a tutti|buonasera|salve|ciao|ciao a tutti|gentil[ei]|egregi[oa]|spettabile|"
     r"hoi|beste|beste allemaal|hallo allemaal|geachte|geachte heer|geachte mevrouw|"
-    r"geachte heer mevrouw|geachte dames en heren|goedemorgen|goedemiddag|goedenavond"
+    r"geachte heer mevrouw|geachte dames en heren|goedemorgen|goedemiddag|goedenavond|"
+    r"dzien dobry|witam|czesc|szanowni panstwo|szanowny panie|szanowna pani|"
+    r"hej|hejsan|hej alla|god morgon|god eftermiddag"
 )
 _GRUSS = r"gru(?:ß|ss)(?:e|en)?"
 _THANKS_CLOSING = (
@@ -269,7 +338,11 @@ _THANKS_CLOSING = (
     r"grazie|grazie mille|grazie tante|grazie in anticipo|cordiali saluti|distinti saluti|"
     r"saluti|un saluto|cordialita|buona giornata|"
     r"dank (?:u|je)(?: wel)?|bedankt|alvast bedankt|hartelijk dank|"
-    r"(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groet(?:en|jes)?|met groet|mvg"
+    r"(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groet(?:en|jes)?|met groet|mvg|"
+    r"dziekuje(?: bardzo)?|dzieki|z gory dziekuje|pozdrawiam|serdecznie pozdrawiam|"
+    r"z powazaniem|pozdrowienia|"
+    r"tack(?: sa mycket| pa forhand)?|stort tack|(?:med )?vanliga halsningar|"
+    r"med vanlig halsning|halsningar|mvh"
 )
 POLITE = re.compile(rf"^(?:{_GREETING}|{_THANKS_CLOSING})$")
 POLITE_TO_NAME = re.compile(
@@ -283,5 +356,7 @@ CLOSING = re.compile(
     r"(?:mit )?(?:freundlichen|freundliche|viele|beste|besten|herzliche|herzlichen|liebe) "
     rf"{_GRUSS}|{_GRUSS}|mfg|lg|vg|atenciosamente|cumprimentos|melhores cumprimentos|abracos|att|"
     r"cordiali saluti|distinti saluti|saluti|un saluto|"
-    r"(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groeten|met groet|mvg)\b"
+    r"(?:met )?(?:vriendelijke|hartelijke) groet(?:en)?|groeten|met groet|mvg|"
+    r"pozdrawiam|serdecznie pozdrawiam|z powazaniem|"
+    r"(?:med )?vanliga halsningar|med vanlig halsning|halsningar|mvh)\b"
 )

@@ -113,6 +113,10 @@ def detect(mail: Mail) -> Verdict | None:
     failures: list[Failure] = []
     delivered = 0
     blocks = per_recipient(mail)
+    # The report's human-readable part (RFC 3464's first), in the reporting system's own words.
+    notice = next(
+        (part_text(p) for p in own_parts(mail.msg) if p.get_content_type() == "text/plain"), ""
+    )
     for block in blocks:
         final = _address(block.get("final-recipient", ""))
         original = _address(block.get("original-recipient", ""))
@@ -130,7 +134,9 @@ def detect(mail: Mail) -> Verdict | None:
         if not re.match(r"[245]\.\d", status):
             status = ""
         command = reasons.smtp_command(diagnostic) or reasons.smtp_command(mail.text)
-        failures.append(failure(recipient, status, diagnostic, action, original, command))
+        failures.append(
+            failure(recipient, status, diagnostic, action, original, command, notice=notice)
+        )
     if failures:
         first = failures[0]
         return Verdict(

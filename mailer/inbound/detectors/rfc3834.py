@@ -45,10 +45,15 @@ _AUTO_LABEL = _label(
 # Words that also begin people's own subjects ("Out of office next week", "Absence of Peru
 # coverage", "Fuera de la oficina la próxima semana"): a label only in a label's place, and
 # only with a body that reads as a responder's notice (`_NOTICE`).
+# Japanese: "不在のお知らせ" (notice of absence), "不在のご連絡", "休暇のお知らせ", as `fold`
+# writes them (it drops the voicing marks: "ご" is read as "こ").
+_JA_AWAY = "|".join(
+    re.escape(fold(w)) for w in ("不在のお知らせ", "不在のご連絡", "不在連絡", "休暇のお知らせ")
+)
 _AWAY_LABEL = _label(
     r"out of (?:the )?office|away from (?:the )?office|fuera de (?:la )?oficina|abwesenheit|"
     r"abwesend|fuori ufficio|absence|absent|ausencia|ausente|de vacaciones|on vacation|"
-    r"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig"
+    rf"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig|{_JA_AWAY}"
 )
 # What a responder says of its owner, as the whole subject (with a return date at most):
 # Lotus Notes/Domino's "Jane Doe/NY/Acme is out of the office.", and the same in Spanish,
@@ -61,9 +66,35 @@ _AWAY_STATEMENT = re.compile(
 _STATEMENT_TAIL = re.compile(
     r"\s*(?:(?:until|till|through|from|returning|back|hasta|desde|jusqu|du|bis|vom|ab)\b.*)?"
 )
+# A Japanese responder's notice: "不在にしております" (I am away), "休暇をいただいております"
+# (on leave), a return ("4月15日以降に順次確認いたします", "戻り次第"), "急ぎのご用件は…"
+# (urgent matters).
+_JA_NOTICE = "|".join(
+    re.escape(fold(w))
+    for w in (
+        "不在にしております",
+        "不在にしています",
+        "不在となります",
+        "不在となっております",
+        "休暇をいただいております",
+        "休暇を頂いております",
+        "休暇を取得しております",
+        "戻り次第",
+        "帰社後",
+        "急ぎのご用件",
+        "お急ぎの場合",
+        "お急ぎのご用件",
+    )
+)
+_JA_RETURN = (
+    rf"\d+月\d+日[^。\n]{{0,12}}(?:{re.escape(fold('以降'))}|{re.escape(fold('より'))})"
+    rf"[^。\n]{{0,12}}(?:{re.escape(fold('確認'))}|{re.escape(fold('返信'))}|"
+    rf"{re.escape(fold('対応'))}|{re.escape(fold('出社'))})"
+)
 # A responder's notice, in the message's own words: thanks for the message, a return, limited
-# access, whom to ask meanwhile (English, Spanish, French, German, Italian, Portuguese).
+# access, whom to ask meanwhile (English, Spanish, French, German, Italian, Portuguese, Japanese).
 _NOTICE = re.compile(
+    rf"{_JA_NOTICE}|{_JA_RETURN}|"
     r"\bthanks? (?:you )?for your (?:e-?mail|message)\b|"
     r"\b(?:gracias|muchas gracias) por su (?:correo|mensaje|e-?mail)\b|"
     r"\bmerci (?:pour|de) votre (?:message|e-?mail|courriel)\b|"
@@ -242,9 +273,11 @@ _QUARANTINE_ACTION = re.compile(
     r"\bliberer\b"
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
-# "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:"…
+# "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:",
+# Polish "Odp:" (forward "PD:"), Swedish "SV:" (forward "VB:")…
 REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
+    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc|odp|pd|vb)\s*(?:\[\d+\])?\s*:\s*)+",
+    re.I,
 )
 
 

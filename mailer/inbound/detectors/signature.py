@@ -12,6 +12,10 @@ never taken for one:
 - a disclaimer is a line after the reader's words that opens like one ("CONFIDENTIALITY
   NOTICE", "This e-mail…", "Ce message…", "Diese E-Mail…") and, from there on, speaks both of
   confidentiality and of the intended recipient;
+- a company's legal footer is a line after the reader's words that states its regulator or its
+  registration ("… Ltd is authorised and regulated by the Financial Conduct Authority",
+  "Registered in England and Wales No. …", "Registered office: …", "Amtsgericht München HRB …"):
+  boilerplate a firm's mail server adds under every message, like a disclaimer;
 - a signature block is the message's last lines, starting with a person's name after some words
   of the reader's, each line a name, a title, a company, an address, a phone number, an e-mail
   or web address: capitalised words and small connectors only, never a lower-case verb.
@@ -56,6 +60,20 @@ _ADDRESSEE = re.compile(
     r"geadresseerde|bestemd|ontvanger)"
 )
 
+# A company's regulatory or registration statement, matched anywhere in a `normalise`d line (it
+# opens with the company's name): what only a firm's legal footer says.
+_LEGAL_FOOTER = re.compile(
+    r"\bauthori[sz]ed and regulated by\b|\bauthori[sz]ed by the (?:prudential regulation|"
+    r"financial conduct|solicitors regulation)|\bregulated by the (?:financial conduct authority|"
+    r"prudential regulation authority|solicitors regulation authority|central bank of ireland)|"
+    r"\bregistered in (?:england and wales|(?:england|scotland|wales|northern ireland|ireland)"
+    r"(?: under)?(?: company)? (?:no|number|with|as)\b)|"
+    r"\bregistered office\b|\b(?:company|firm) (?:registration |reference )?(?:number|no) \d|"
+    r"\bregistered (?:company )?(?:number|no) \d|\bvat (?:registration )?(?:number|no) \w*\d|"
+    r"\bfrn \d|\bamtsgericht \w+ hrb\b|\bregistergericht\b|\bsitz der gesellschaft\b|"
+    r"\brcs \w+ [a-z]? ?\d{3}|\bkvk(?:[ -]nummer)? \d"
+)
+
 _SEPARATOR = re.compile(r"\s*(?:\||•|·|,|;|–|—|\s-\s|\t)\s*")
 _PHONE = re.compile(
     r"^(?:[A-Za-zéóö.]{1,10}\.?\s*:?\s*)?\+?\(?\d[\d\s().\/-]{5,}\d(?:\s*(?:ext|x)\.?\s*\d+)?$"
@@ -83,9 +101,15 @@ def is_device_line(line: str) -> bool:
 
 
 def without_disclaimer(lines: list[str]) -> list[str]:
-    """The lines before a confidentiality disclaimer (all of them when there is none)."""
+    """The lines before a confidentiality disclaimer or a company's legal footer (all of them
+    when there is neither)."""
     for i, line in enumerate(lines):
-        if not line or not any(lines[:i]) or not _DISCLAIMER_START.match(normalise(line)):
+        if not line or not any(lines[:i]):
+            continue
+        said = normalise(line)
+        if _LEGAL_FOOTER.search(said):
+            return lines[:i]
+        if not _DISCLAIMER_START.match(said):
             continue
         rest = normalise(" ".join(lines[i:]))
         if _SECRET.search(rest) and _ADDRESSEE.search(rest):

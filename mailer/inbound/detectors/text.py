@@ -275,7 +275,9 @@ def failures(mail: Mail) -> list[Failure]:
                 diagnostic = f"{diagnostic} {coded}"
         command = reasons.smtp_command(window) or reasons.smtp_command(text)
         action = "delayed" if delayed else "failed"
-        out.append(failure(addr, status, diagnostic, action, original, command=command))
+        out.append(
+            failure(addr, status, diagnostic, action, original, command=command, notice=text)
+        )
     return out
 
 
