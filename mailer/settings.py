@@ -302,8 +302,8 @@ class Settings(BaseSettings):
             # signed with it, so its key is the one to carry over.
             problems.append(
                 f"MAILER_SECRET_KEY is not set: the key generated in {generated} signs links "
-                "now, and production reads only the variable; set MAILER_SECRET_KEY to that "
-                "file's key, so the links in mail already sent keep working"
+                f"now, and production reads only the variable; set it to {make} (links in mail "
+                "already sent keep working while that file stays beside the database)"
             )
         elif not key:
             problems.append(f"MAILER_SECRET_KEY is not set: set it to {make}")
@@ -382,6 +382,15 @@ class Settings(BaseSettings):
             )
         if path.exists():
             return path.read_text().strip()
+        database = self.sqlite_file()
+        if database is not None and not database.exists():
+            # The key belongs to a database: a command run where there is none (the wrong
+            # folder) must not leave a key behind that a later `mailer demo` would adopt.
+            raise ConfigError(
+                f"the database {redact(self.database_url)} has no mailer tables yet ({database} "
+                "does not exist): run `mailer db upgrade` first (or `mailer demo` to try the "
+                "sample)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -400,13 +409,19 @@ class Settings(BaseSettings):
             return f"not set: a key will be generated in {path} on first use"
         return "not set (required with this database)"
 
-    def secret_file(self) -> Path | None:
+    def sqlite_file(self) -> Path | None:
+        """The embedded database's file (None for a server database or SQLite in memory)."""
         from sqlalchemy.engine import make_url  # here: reading the settings needs no SQLAlchemy
 
         url = make_url(self.database_url)
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return None
-        return Path(url.database).resolve().with_suffix(".secret")
+        return Path(url.database).resolve()
+
+    def secret_file(self) -> Path | None:
+        """Where the embedded default keeps its generated signing key: beside its database."""
+        database = self.sqlite_file()
+        return database.with_suffix(".secret") if database is not None else None
 
     def ratelimit_storage(self) -> str | None:
         """Where the shared sending window lives: Redis when there is one, else process memory."""
@@ -417,8 +432,18 @@ class Settings(BaseSettings):
         return None
 
     def verification_secrets(self) -> list[str]:
-        """The current key first, then previous ones still accepted for links in sent mail."""
-        return [self.secret(), *self.previous_secret_keys]
+        """The current key first, then previous ones still accepted for links in sent mail.
+
+        With MAILER_SECRET_KEY set beside a key generated earlier (`secret_file`: the embedded
+        default signed with it until the variable was set, as `issue check` advises), the
+        generated key is accepted too, so the links in mail sent before do not all break."""
+        keys = [self.secret(), *self.previous_secret_keys]
+        generated = self.secret_file() if self.secret_key else None
+        if generated is not None and generated.is_file():
+            earlier = generated.read_text().strip()
+            if earlier and earlier not in keys:
+                keys.append(earlier)
+        return keys
 
 
 def setting_names() -> set[str]:
