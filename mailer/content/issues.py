@@ -61,8 +61,8 @@ def replace_problem(session: Session, issue: Issue, content: IssueContent, flag:
     if sent:
         shown = ", ".join(str(c) for c in sent[:5])
         why.append(
-            f"it has been sent (campaign{'s' if len(sent) != 1 else ''} {shown}): the archive "
-            "and reports would show the new text"
+            f"it has been sent (campaign{'s' if len(sent) != 1 else ''} {shown}): its readers "
+            "keep the mail they got, and the archive and reports would show the new text"
         )
     if not why:
         return None

@@ -80,12 +80,15 @@ def _archived(session: Session, slug: str) -> tuple[Issue, Campaign]:
     return issue, campaign
 
 
-def _stored(session: Session, campaign: Campaign) -> CampaignRender | None:
-    """The campaign's stored rendering if it was made for the archive: one made while its list
-    was private links to no web edition (and says the PDF is attached), so the archive of a list
-    made public since prints the issue afresh instead."""
+def _stored(session: Session, issue: Issue, campaign: Campaign) -> CampaignRender | None:
+    """The campaign's stored rendering if it was made for the archive and is still the issue's
+    text: one made while its list was private links to no web edition (and says the PDF is
+    attached), and an issue corrected since (`mailer issue import --replace`) must show its
+    correction, so in both cases the archive prints the issue afresh instead."""
     stored = session.get(CampaignRender, campaign.id)
-    return stored if stored is not None and stored.web_edition else None
+    if stored is None or not stored.web_edition:
+        return None
+    return None if issue.updated_at > stored.created_at else stored
 
 
 @router.get("/archive", include_in_schema=False)
@@ -119,7 +122,7 @@ def archive_pdf(request: Request, slug: str) -> Response:
             issue, campaign = _archived(session, slug)
         except PageError as err:
             return error_page(request, err)
-        stored = _stored(session, campaign)
+        stored = _stored(session, issue, campaign)
         if stored is not None:
             data, filename = bytes(stored.pdf), stored.pdf_filename
         else:
@@ -151,7 +154,7 @@ def archive_issue(request: Request, slug: str) -> Response:
             issue, campaign = _archived(session, slug)
         except PageError as err:
             return error_page(request, err)
-        stored = _stored(session, campaign)
+        stored = _stored(session, issue, campaign)
         mlist = session.get(MailingList, campaign.list_id)
         subscribe_url = f"/subscribe/{mlist.slug}" if mlist is not None else "/archive"
         if stored is not None:
