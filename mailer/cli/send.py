@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import typer
@@ -106,10 +106,7 @@ def send(
         _send_test_copies(settings, issue_slug, list_slug, test)
         return None
 
-    scheduled_at = parse_when(at, settings.zone()) if at else None
-    if scheduled_at is not None:
-        # A past time is refused before the summary (the send's own check repeats it later).
-        require_future(scheduled_at, utcnow(), settings.zone())
+    scheduled_at = _send_time(at, settings)
     with session_scope() as session:
         issue = get_issue(session, issue_slug)
         audience = campaigns.resolve_audience(
@@ -133,6 +130,7 @@ def send(
         # Before asking: a send that cannot go out (settings, nobody to send to, a past time)
         # is refused here, naming why, and no campaign is created.
         cleared = campaigns.check(audience, scheduled_at, settings)
+        _warn_of_placeholders(settings)
         if not yes and not typer.confirm("Send?", default=False):
             console.print("not sent: no campaign was created")
             raise typer.Exit(0)
@@ -154,6 +152,34 @@ def send(
     runner = dispatch.start(campaign_id, keep_retrying=not no_wait, watch=False)
     follow_here(campaign_id, runner, no_wait)
     return campaign_id
+
+
+def _send_time(at: str | None, settings: Settings) -> datetime | None:
+    """--at as a time in MAILER_TIMEZONE, None for now; a past time is refused here, before the
+    summary of what would be sent (the send's own check repeats it later)."""
+    if not at:
+        return None
+    when = parse_when(at, settings.zone())
+    require_future(when, utcnow(), settings.zone())
+    return when
+
+
+def _warn_of_placeholders(settings: Settings) -> None:
+    """Outside production, a send through a real relay with settings that still hold the
+    sample's placeholders (From @localhost, links to 127.0.0.1, "Postal address not
+    configured") goes out, but readers would see them: each is named on stderr before the
+    question. The outbox (the demo) is not mail anyone reads; production refuses instead."""
+    if settings.production or settings.smtp_url.startswith("outbox://"):
+        return
+    unset = settings.production_problems()
+    if not unset:
+        return
+    lines = [
+        f"warning: {len(unset)} settings still hold placeholders that readers of this send "
+        "would see (MAILER_PRODUCTION=true refuses to send with any):",
+        *(f"- {problem}" for problem in unset),
+    ]
+    typer.echo("\n".join(lines), err=True)
 
 
 def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool) -> None:

@@ -64,6 +64,40 @@ def test_a_dkim_key_file_that_does_not_exist_is_refused_before_any_campaign(
     assert no_campaign(session) and relay.sink.received == []
 
 
+def test_a_send_through_a_relay_names_the_placeholders_readers_would_see(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside production, `mailer send` through a real relay sent the sample's placeholders
+    ("Postal address not configured", the sample firm's name) to readers without a word (only
+    `issue check` said so): it names each on stderr before the question, and sends."""
+    result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith("warning: ") and "readers of this send would see" in said
+    assert "- MAILER_POSTAL_ADDRESS is the placeholder" in said
+    assert "- MAILER_FIRM_NAME is not set" in said
+    assert len(relay.sink.received) == room.report.imported  # a warning, not a refusal
+
+    # Every setting real: nothing to say.
+    for name, value in {
+        "MAILER_POSTAL_ADDRESS": "Paseo de la Reforma 250, 06600 Mexico City",
+        "MAILER_FIRM_NAME": "Miranda Delphi Solutions",
+        "MAILER_NEWSLETTER_NAME": "Security Chatter",
+        "MAILER_SECRET_KEY": "s" * 48,
+        "MAILER_MAIL_DOMAIN": "news.miranda-partners.com",
+        "MAILER_PUBLIC_URL": "https://news.miranda-partners.com",
+        "MAILER_FROM": "Miranda Delphi Solutions <briefing@news.miranda-partners.com>",
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    assert get_settings().production_problems() == []
+    quiet = runner.invoke(
+        app, ["send", room.issue_slug, "--list", room.list_slug, "--force-resend", "--yes"]
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert "warning" not in quiet.stderr
+
+
 def test_an_empty_audience_is_refused_and_creates_nothing(
     session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:

@@ -23,6 +23,7 @@ from subscribers.lists import create_list, get_list
 from subscribers.models import Subscription, SubscriptionStatus, SuppressionReason
 from subscribers.suppression import add_suppression, is_suppressed
 from tests.builders import newsroom
+from tests.conftest import BRIEFING
 from tests.web_support import (
     Sent,
     alter_one_char,
@@ -301,6 +302,15 @@ def test_subscribe_creates_a_pending_subscription_and_mails_a_link(
     form = client.get("/subscribe/briefing")
     assert form.status_code == 200
     assert 'name="email"' in form.text and 'name="name"' in form.text
+    # A list without a description is introduced by its own name and the firm's, not by the
+    # sample newsletter's blurb ("the week's security developments…").
+    mlist = get_list(session, "briefing")
+    assert "The weekly briefing." in visible(form.text)  # the list's own description
+    mlist.description = ""
+    session.commit()
+    lede = visible(client.get("/subscribe/briefing").text)
+    assert f"{mlist.name} by email, from {settings.firm_name}." in lede
+    assert "security developments" not in lede
     assert 'name="website"' in form.text  # the honeypot
     answer = client.post(
         "/subscribe/briefing", data={"email": "New.Reader@Example.ORG", "name": "New Reader"}
@@ -476,6 +486,36 @@ def test_every_archive_answer_is_revalidated_so_a_corrected_issue_is_never_stale
         answer = client.get(path)
         assert answer.status_code == 200, path
         assert answer.headers["cache-control"] == "no-cache", (path, answer.headers)
+
+
+def test_an_issue_corrected_after_its_send_shows_the_correction_in_the_archive(
+    client: TestClient, sent: Sent, tmp_path: Path
+) -> None:
+    """`mailer issue import --replace` over a sent issue says the archive would show the new
+    text, and the README that a corrected issue is never shown stale: the web edition and the
+    PDF edition showed the campaign's stored rendering, the text before the correction."""
+    slug = sent.room.issue_slug
+    before_html = client.get(f"/archive/{slug}").text
+    before_pdf = client.get(f"/archive/{slug}.pdf").content
+    assert "eight Territorial Coordination offices" in before_html
+    corrected = tmp_path / BRIEFING.name
+    corrected.write_text(
+        BRIEFING.read_text(encoding="utf-8").replace(
+            "eight Territorial Coordination offices", "nine Territorial Coordination offices"
+        ),
+        encoding="utf-8",
+    )
+    refused = runner.invoke(app, ["issue", "import", str(corrected)])
+    assert refused.exit_code == 1
+    assert "its readers keep the mail they got, and the archive" in str(refused.exception)
+    replaced = runner.invoke(app, ["issue", "import", str(corrected), "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    after_html = client.get(f"/archive/{slug}").text
+    assert "nine Territorial Coordination offices" in after_html
+    assert "eight Territorial Coordination offices" not in after_html
+    after_pdf = client.get(f"/archive/{slug}.pdf")
+    assert after_pdf.status_code == 200 and after_pdf.content.startswith(b"%PDF")
+    assert after_pdf.content != before_pdf
 
 
 # ------------------------------------------------------------------------------------------------
