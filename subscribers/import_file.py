@@ -76,8 +76,8 @@ class Duplicate:
 
 @dataclass
 class ImportReport:
-    """What happened. Invariant: records == imported + updated + unchanged + suppressed +
-    not_reactivated + skipped + len(duplicates)."""
+    """What happened. Invariant: records == imported + updated + unchanged + unsubscribed +
+    suppressed + not_reactivated + skipped + len(duplicates)."""
 
     file: str
     list_slug: str
@@ -85,6 +85,9 @@ class ImportReport:
     imported: int = 0  # addresses newly subscribed to the list
     updated: int = 0  # already on the list, details changed
     unchanged: int = 0  # already on the list, nothing to change
+    # on the list (active or pending) and unsubscribed from it by the file's status column: an
+    # export of another list carries that list's statuses, so this is never folded into updated
+    unsubscribed: int = 0
     suppressed: int = 0  # on the suppression list: refused
     not_reactivated: int = 0  # unsubscribed from this list: left unsubscribed
     skipped: int = 0  # bad rows
@@ -92,6 +95,7 @@ class ImportReport:
     duplicates: list[Duplicate] = field(default_factory=list)
     suppressed_rows: list[RowNote] = field(default_factory=list)
     not_reactivated_rows: list[RowNote] = field(default_factory=list)
+    unsubscribed_rows: list[RowNote] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
     # attribute column → the subscriber column its name is close to (`lang` → `language`)
     column_hints: dict[str, str] = field(default_factory=dict)
@@ -112,6 +116,7 @@ class ImportReport:
             self.imported
             + self.updated
             + self.unchanged
+            + self.unsubscribed
             + self.suppressed
             + self.not_reactivated
             + self.skipped

@@ -26,6 +26,10 @@ What an import does, per address (rows are merged by canonical address first):
   non-empty; attributes are merged key by key;
 - a suppressed address is never imported (reported as suppressed); a list unsubscribe is never
   undone by an import (reported); a pending subscription stays pending until confirmed;
+- `status` is this list's status: `unsubscribed` unsubscribes an active or pending member of
+  the list (an edited export of the list itself says who left). An export of *another* list
+  carries that list's statuses, so each such change is counted apart (`unsubscribed`, never
+  folded into `updated`) and named by row, so it is seen when it was not meant;
 - duplicates in one file are merged, later non-empty cells winning and the tags of all of them
   combined, and reported with both rows;
 - a bad row is skipped and reported with its row, lines and reason; good rows are imported anyway.
@@ -314,12 +318,26 @@ class _Importer:
                     "unsubscribe_reason": f"import: {self.source}"[:200],
                 }
             )
-            changed = True
+            if counted:
+                self._unsubscribed_by_file(cand, SubscriptionStatus(sub.status))
+            return
         if counted:
             if changed:
                 self.report.updated += 1
             else:
                 self.report.unchanged += 1
+
+    def _unsubscribed_by_file(self, cand: Candidate, was: SubscriptionStatus) -> None:
+        self.report.unsubscribed += 1
+        row, line = cand.rows[0]
+        self.report.unsubscribed_rows.append(
+            RowNote(
+                row,
+                line,
+                cand.email,
+                f"{was.value} on {self.report.list_slug}: unsubscribed by the file's status column",
+            )
+        )
 
     def _not_reactivated(self, cand: Candidate) -> None:
         self.report.not_reactivated += 1

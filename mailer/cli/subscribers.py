@@ -86,6 +86,7 @@ def print_import_report(report: ImportReport) -> None:
     typer.echo(
         f"{report.file} → list {report.list_slug}: {counted(report.records, 'row')} read; "
         f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.unsubscribed} unsubscribed by the file's status column, "
         f"{report.skipped} skipped, {report.suppressed} suppressed, "
         f"{report.not_reactivated} left unsubscribed, "
         f"{len(report.duplicates)} duplicate{'s' if len(report.duplicates) != 1 else ''} merged"
@@ -107,6 +108,13 @@ def print_import_report(report: ImportReport) -> None:
     if report.suppressed_rows:
         typer.echo("suppressed addresses (not imported):")
         for n in report.suppressed_rows:
+            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
+    if report.unsubscribed_rows:
+        typer.echo(
+            f"unsubscribed from {report.list_slug} by the file's status column (a file exported "
+            "from another list carries that list's statuses):"
+        )
+        for n in report.unsubscribed_rows:
             typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
     if report.not_reactivated_rows:
         typer.echo("unsubscribed from the list (not re-subscribed; they must opt in themselves):")

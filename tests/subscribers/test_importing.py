@@ -345,3 +345,27 @@ def test_one_person_named_twice_in_a_batch_keeps_both_rows_tags(
     assert [(d.row, d.first_row) for d in report.duplicates] == [(4, 2)]
     bob = get_subscriber(session, "bob@example.com")
     assert bob is not None and sorted(bob.tags) == ["client", "press"] and bob.name == "Bob"
+
+
+def test_a_status_column_that_unsubscribes_active_members_is_counted_and_names_them(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # An export of another list carries that list's statuses: importing it here unsubscribes
+    # this list's active members it names as unsubscribed (the documented meaning of the
+    # column), and the report must say so by count and by address, never as a mere "updated".
+    run(session, weekly, write(tmp_path, HEADER + "zed@zed.example,Zed,,,\n"), settings)
+    exported_elsewhere = (
+        "email,name,company,language,tags,status\n"
+        "ana@example.org,Ana,,,,active\n"
+        "zed@zed.example,Zed,,,,unsubscribed\n"
+        "new@example.org,New,,,,unsubscribed\n"
+    )
+    report = run(session, weekly, write(tmp_path, exported_elsewhere, "board.csv"), settings)
+    assert (report.imported, report.updated, report.unchanged, report.unsubscribed) == (2, 0, 0, 1)
+    assert report.balanced
+    assert [(n.row, n.email) for n in report.unsubscribed_rows] == [(3, "zed@zed.example")]
+    assert "status column" in report.unsubscribed_rows[0].reason
+    zed = session.scalar(
+        select(Subscription).join(Subscriber).where(Subscriber.email == "zed@zed.example")
+    )
+    assert zed is not None and zed.status == SubscriptionStatus.UNSUBSCRIBED
