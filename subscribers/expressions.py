@@ -2,7 +2,8 @@
 reference evaluation in Python (compiled to SQL by `subscribers.segments`). The parser itself
 (Lark, and the grammar) is `subscribers.expression_parser`, which `segments.parse` imports on its
 first call: what never parses an expression (`mailer send` to a whole list, `mailer segment list`
-of a list without segments) does not import Lark.
+of a list without segments) does not import Lark. The users' reference is docs/SEGMENTS.md,
+whose examples tests/subscribers/test_segment_docs.py runs: change both together.
 
     tag:client and lang:es and not tag:press
     company:"Acme Corp" or domain:gob.mx
