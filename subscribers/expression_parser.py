@@ -18,6 +18,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from subscribers.errors import SegmentSyntaxError, quoted
 from subscribers.expressions import (
+    FIELD_ALIASES,
     FIELDS,
     KEYWORDS,
     MAX_CONDITIONS,
@@ -68,7 +69,7 @@ _EXPECTED_WORDS = {
     "RPAR": '")"',
     "$END": "the end of the expression",
 }
-_FIELD_LIST = "tag, lang, company, domain, email, name or attr.KEY"
+_FIELD_LIST = "tag, lang (or language), company, domain, email, name or attr.KEY"
 _QUOTE_HINT = 'put values with spaces or symbols in double quotes, e.g. company:"Acme Corp"'
 
 
@@ -202,7 +203,7 @@ def _token_error(expr: str, exc: UnexpectedToken) -> SegmentSyntaxError:
 
 def _is_field(word: str) -> bool:
     word = word.lower()
-    return word in FIELDS or word.startswith("attr.")
+    return word in FIELDS or word in FIELD_ALIASES or word.startswith("attr.")
 
 
 def _did_you_mean(token: Token) -> str:
@@ -242,8 +243,8 @@ def _condition(children: list[Any], expr: str) -> Condition:
     name = str(field_token.value)
     lowered = name.lower()
     key: str | None = None
-    if lowered in FIELDS:
-        field = lowered
+    if lowered in FIELDS or lowered in FIELD_ALIASES:
+        field = FIELD_ALIASES.get(lowered, lowered)
     elif lowered.startswith("attr."):
         field, key = "attr", name[5:]
         if not key:
@@ -263,7 +264,7 @@ def _condition(children: list[Any], expr: str) -> Condition:
         raise _error(
             expr,
             _position(expr, value_token.start_pos),
-            f"lang takes a two-letter ISO 639-1 code such as es or en, not {quoted(value)}",
+            f"{lowered} takes a two-letter ISO 639-1 code such as es or en, not {quoted(value)}",
         )
     return Condition(field, value, key)
 

@@ -2,7 +2,8 @@
 reference evaluation in Python (compiled to SQL by `subscribers.segments`). The parser itself
 (Lark, and the grammar) is `subscribers.expression_parser`, which `segments.parse` imports on its
 first call: what never parses an expression (`mailer send` to a whole list, `mailer segment list`
-of a list without segments) does not import Lark.
+of a list without segments) does not import Lark. The users' reference is docs/SEGMENTS.md,
+whose examples tests/subscribers/test_segment_docs.py runs: change both together.
 
     tag:client and lang:es and not tag:press
     company:"Acme Corp" or domain:gob.mx
@@ -20,6 +21,7 @@ Fields and what they compare (every comparison is "equals", never "contains": a 
 receives mail, and substring matches surprise people — `company:Acme` must not pick "Acme Tools"):
 - `tag:T`       the subscriber has the tag T (an EXISTS over subscriber_tag);
 - `lang:xx`     the subscriber's ISO 639-1 language (a two-letter code, anything else is an error);
+                `language:xx` is the same condition (the CSV column's and the API's name);
 - `company:C`, `name:N`   the whole company / name;
 - `domain:D`    the address's domain, exactly (`domain:gob.mx` does not match `sat.gob.mx`); the
                 value is lower-cased and a punycode (`xn--`) spelling is decoded, because stored
@@ -97,6 +99,9 @@ Node: TypeAlias = Condition | Not | And | Or
 
 # Plain fields; `attr.KEY` is handled apart.
 FIELDS: tuple[str, ...] = ("tag", "lang", "company", "domain", "email", "name")
+# Other names a user types for a field: the CSV column and the API call the language `language`,
+# so `language:es` is `lang:es` (parsed to the same condition, printed as `lang:es`).
+FIELD_ALIASES: dict[str, str] = {"language": "lang"}
 KEYWORDS = frozenset({"and", "or", "not"})
 MAX_CONDITIONS = 200
 # SQLite's parser stack (100 entries) overflows near 32 levels of alternating and/or brackets.

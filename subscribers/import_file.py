@@ -27,6 +27,9 @@ from subscribers.models import (
 from subscribers.text import has_control_characters
 
 COLUMNS = ("email", "name", "company", "language", "tags")
+# Other names taken for a column: `lang` is the segment keyword and the front matter's key, so a
+# file calling its language column that means the language (unless it also has `language`).
+COLUMN_ALIASES = {"lang": "language"}
 EXPORT_COLUMNS = (*COLUMNS, "status")
 ATTR_PREFIX = "attr."
 ATTR_MAX = NAME_MAX  # characters in one attribute value
@@ -124,9 +127,10 @@ class ImportReport:
         )
 
     def attributes_summary(self) -> str:
-        """`lang (not the language column: rename it language), Sector`: the attribute columns
-        as the CLI and the admin list them. A column named like a subscriber column (`lang`,
-        `compnay`) imports without error, but its values land in an attribute that neither the
+        """`compnay (not the company column: rename it company), Sector`: the attribute columns
+        as the CLI and the admin list them. A column named like a subscriber column (`compnay`,
+        `tag`; `lang` is read as the language unless the file also has `language`) imports
+        without error, but its values land in an attribute that neither the
         subscriber's field nor its segment keyword (`lang:es`) reads, so the report says which
         column to rename rather than let the mistake show up weeks later as an empty segment."""
         return ", ".join(
@@ -436,9 +440,12 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
     index: dict[str, int] = {}
     attributes: list[tuple[str, int]] = []
     seen: set[str] = set()
+    named = {cell.strip().lower() for cell in header}
     for pos, cell in enumerate(header):
         title = cell.strip()
         key = title.lower()
+        if key in COLUMN_ALIASES and COLUMN_ALIASES[key] not in named:
+            key = COLUMN_ALIASES[key]
         if not title:
             report.ignored_columns.append(pos + 1)
             continue

@@ -5,6 +5,10 @@ file passes at once: aliases (a few hundred bytes of nested `&anchor`/`*alias` c
 millions of values, "billion laughs"), the values they expand to, and nesting (the composer
 recurses once per list or mapping inside another, so `[[[…]]]` 100,000 deep raised
 RecursionError). Each is refused as an IssueFormatError naming the file and the line.
+
+A value that cannot be built (`date: 2026-02-30`, which YAML reads as a timestamp) is refused at
+its own line, naming its key: not at the front matter's first line, where the error would send
+the editor looking at the wrong field.
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ from mailer.content.errors import IssueFormatError
 MAX_YAML_ALIASES = 20
 MAX_YAML_VALUES = 1_000
 MAX_YAML_DEPTH = 20  # lists or mappings inside one another; the front matter with its partner: 2
+
+
+class _Unreadable(Exception):
+    """A value node whose Python value could not be built, and why."""
+
+    def __init__(self, node: yaml.Node, reason: Exception) -> None:
+        super().__init__(str(reason))
+        self.node, self.reason = node, reason
 
 
 class _DepthBoundedLoader(yaml.SafeLoader):
@@ -49,6 +61,14 @@ class _DepthBoundedLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """The node's value; one that cannot be built is raised with the node, so the error
+        can name its line (the innermost node: nested values are built through here too)."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise _Unreadable(node, exc) from None
+
 
 def load_bounded(text: str, first_line: int, path: str | None) -> tuple[yaml.Node | None, Any]:
     """Compose the YAML, bound its nesting, aliases and expanded size, then build the Python
@@ -67,9 +87,34 @@ def load_bounded(text: str, first_line: int, path: str | None) -> tuple[yaml.Nod
                 path=path,
                 line=first_line,
             )
-        return node, loader.construct_document(node)
+        try:
+            return node, loader.construct_document(node)
+        except _Unreadable as bad:
+            key = _key_of(node, bad.node)
+            what = f"`{key}:`" if key else "a value in the front matter"
+            found = f" (found {bad.node.value!r})" if isinstance(bad.node.value, str) else ""
+            raise IssueFormatError(
+                f"{what} cannot be read: {bad.reason}{found}",
+                path=path,
+                line=first_line + bad.node.start_mark.line,
+            ) from None
     finally:
         loader.dispose()
+
+
+def _key_of(root: yaml.Node, target: yaml.Node) -> str | None:
+    """The mapping key whose value is `target` (at any depth), None when there is none."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if value is target and isinstance(key, yaml.ScalarNode):
+                    return str(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
 
 
 def _expansion(root: yaml.Node) -> tuple[int, int]:

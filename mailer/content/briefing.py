@@ -351,8 +351,10 @@ class _Parser:
                 line.number,
             )
         if self.draft.paragraphs and _words(text) <= HEADLINE_MAX_WORDS:
-            # A short line that is not the item's last paragraph reads as the next headline:
-            # this item's source line is missing or unrecognisable.
+            # A short line after a paragraph that is not the item's last paragraph reads as the
+            # next headline: this item's source line is missing or unrecognisable. The first
+            # paragraph may be short (right after a headline no headline is expected), as
+            # docs/ISSUES.md says.
             raise self.fail(
                 f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
                 f"{_quote(text)}",

@@ -60,6 +60,7 @@ from mailer.content.briefing import (
 from mailer.content.document import (
     LIMITS,
     SLUG_PATTERN,
+    URL_SCHEMES,
     IssueContent,
     Item,
     PartnerInfo,
@@ -161,8 +162,13 @@ class _FrontMatter:
         self.data: dict[str, Any] = data
         self.lines: dict[str, int] = {}
         if isinstance(node, yaml.MappingNode):
-            for key_node, _value in node.value:
+            for key_node, value_node in node.value:
                 self.lines[str(key_node.value)] = first_line + key_node.start_mark.line
+                if isinstance(value_node, yaml.MappingNode):  # partner: its fields' own lines
+                    for sub_node, _sub_value in value_node.value:
+                        self.lines[f"{key_node.value}.{sub_node.value}"] = (
+                            first_line + sub_node.start_mark.line
+                        )
         for key in data:
             if key not in FRONT_MATTER_KEYS:
                 raise self.error(
@@ -172,7 +178,21 @@ class _FrontMatter:
                 )
 
     def line_of(self, key: str) -> int:
-        return self.lines.get(key, self.first_line)
+        """The file line of `key` (`partner.email` for a partner's field, else its `partner:`
+        line): every error about a field names the field's own line."""
+        parent = key.split(".", 1)[0]
+        return self.lines.get(key, self.lines.get(parent, self.first_line))
+
+    def url(self, key: str) -> str | None:
+        """A link field (`more_info_url:`): a web address, refused at its line otherwise (no
+        `javascript:` or `ftp:` in a reader's mail)."""
+        value = self.text(key)
+        if value and not value.lower().startswith(URL_SCHEMES):
+            raise self.error(
+                key,
+                f"`{key}:` must be a web address starting with https:// (found {value[:80]!r})",
+            )
+        return value or None
 
     def error(self, key: str, message: str) -> IssueFormatError:
         return IssueFormatError(message, path=self.path, line=self.line_of(key))
@@ -247,20 +267,20 @@ def _partner(fm: _FrontMatter) -> tuple[PartnerInfo, dict[str, str]]:
     unknown = [k for k in value if k not in PARTNER_KEYS]
     if unknown:
         raise fm.error(
-            "partner",
+            f"partner.{unknown[0]}",
             f"unknown partner field {unknown[0]!r}; expected some of: " + ", ".join(PARTNER_KEYS),
         )
     for k, v in value.items():
         if v is not None and not isinstance(v, str | int | float):
             raise fm.error(
-                "partner", f"the partner's `{k}:` must be text, found {type(v).__name__}"
+                f"partner.{k}", f"the partner's `{k}:` must be text, found {type(v).__name__}"
             )
     fields = {k: " ".join(str(v).split()) for k, v in value.items() if v is not None}
     for k, text in fields.items():
         limit = LIMITS.get(f"partner {k}")
         if limit is not None and len(text) > limit:
             raise fm.error(
-                "partner",
+                f"partner.{k}",
                 f"the partner's `{k}:` is {len(text):,} characters long; at most {limit:,}",
             )
     if not fields.get("email"):
@@ -268,9 +288,9 @@ def _partner(fm: _FrontMatter) -> tuple[PartnerInfo, dict[str, str]]:
     pronoun = fields.get("pronoun", "them").lower()
     if pronoun not in PRONOUNS:
         raise fm.error(
-            "partner", f"the partner's pronoun must be him, her or them, not {pronoun!r}"
+            "partner.pronoun", f"the partner's pronoun must be him, her or them, not {pronoun!r}"
         )
-    email = _check_email(fields["email"], fm, "partner")
+    email = _check_email(fields["email"], fm, "partner.email")
     if not fields.get("name"):
         return PartnerInfo(name="", email=email, pronoun=pronoun), {"partner": email}
     return (
@@ -388,7 +408,7 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         summary=summary,
         items=tuple(items),
         call_to_action=call_to_action,
-        more_info_url=fm.text("more_info_url") or None,
+        more_info_url=fm.url("more_info_url"),
         pdf_name=pdf_name or _pdf_name_for(newsletter, when),
         slug=_slug(fm) or issue_slug(newsletter, when),
         extra=extra,

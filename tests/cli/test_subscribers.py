@@ -57,7 +57,8 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
     out = mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
     assert out.splitlines() == [
         f"{SUBSCRIBERS_CSV} → list weekly: 43 rows read; 38 imported, 0 updated, 0 unchanged, "
-        "4 skipped, 0 suppressed, 0 left unsubscribed, 1 duplicate merged",
+        "0 unsubscribed by the file's status column, 4 skipped, 0 suppressed, "
+        "0 left unsubscribed, 1 duplicate merged",
         "separator: comma (,), detected",
         "skipped rows (fix them and import the file again; good rows are kept):",
         '  row 40 (line 40): email "not-an-email": An email address must have an @-sign.',
@@ -71,7 +72,10 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
         "  row 39 (line 39): mixed.case@example.com repeats row 38",
     ]
     again = mailer("subscribers", "import", str(SUBSCRIBERS_CSV), "--list", weekly)
-    assert "0 imported, 0 updated, 38 unchanged, 4 skipped" in again
+    assert (
+        "0 imported, 0 updated, 38 unchanged, 0 unsubscribed by the file's status column, 4 skipped"
+        in again
+    )
 
 
 def test_export_prints_csv_that_imports_back_unchanged(
@@ -85,7 +89,10 @@ def test_export_prints_csv_that_imports_back_unchanged(
     dump = tmp_path / "dump.csv"
     dump.write_text(out, encoding="utf-8", newline="")
     again = mailer("subscribers", "import", str(dump), "--list", weekly)
-    assert "38 rows read; 0 imported, 0 updated, 38 unchanged, 0 skipped" in again
+    assert (
+        "38 rows read; 0 imported, 0 updated, 38 unchanged, "
+        "0 unsubscribed by the file's status column, 0 skipped" in again
+    )
     segment = mailer("subscribers", "export", "--list", weekly, "--where", "tag:press")
     assert [r[0] for r in csv.reader(io.StringIO(segment))] == [
         "email",
@@ -254,3 +261,24 @@ def test_user_errors_print_one_line_saying_what_to_do_and_exit_1(
     unknown = _run_mailer("subscribers", "show", "nobody@example.org")
     assert unknown.returncode == 1
     assert "no subscriber with address nobody@example.org" in unknown.stderr
+
+
+def test_importing_another_lists_export_names_whom_its_status_column_unsubscribed(
+    settings: Settings, weekly: str, tmp_path: Path
+) -> None:
+    # The trial's repro: zed left `clients`, was then added to `board`; importing the clients
+    # export into board unsubscribes him there, and the summary must say so by name.
+    mailer("list", "create", "clients", "--name", "Clients")
+    mailer("subscribers", "add", "zed@zed.example", "--list", "clients")
+    mailer("subscribers", "remove", "zed@zed.example", "--list", "clients")
+    exported = tmp_path / "exp.csv"
+    exported.write_text(mailer("subscribers", "export", "--list", "clients"), encoding="utf-8")
+    mailer("subscribers", "add", "zed@zed.example", "--list", weekly)
+    out = mailer("subscribers", "import", str(exported), "--list", weekly).splitlines()
+    assert "0 updated, 0 unchanged, 1 unsubscribed by the file's status column" in out[0]
+    assert out[2:4] == [
+        "unsubscribed from weekly by the file's status column (a file exported from another "
+        "list carries that list's statuses):",
+        "  row 2 (line 2): zed@zed.example: active on weekly: unsubscribed by the file's status "
+        "column",
+    ]

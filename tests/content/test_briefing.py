@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -409,3 +410,19 @@ def test_a_short_last_paragraph_is_a_paragraph_not_a_headline() -> None:
     issue = parse(with_lines({4: LINES[3] + "\nMore on this next week."}))
     assert issue.items[0].paragraphs == (LINES[3], "More on this next week.")
     assert len(issue.items) == 6
+
+
+def test_only_a_paragraph_between_the_first_and_the_last_must_be_longer_than_40_words() -> None:
+    # A short line after a paragraph reads as the next item's headline (its source line lost),
+    # so there it is refused; right after the headline it cannot be a headline, and before the
+    # source line it is the last paragraph: both may be short. docs/ISSUES.md says exactly this.
+    short = " ".join(LINES[3].split()[:38]) + "."
+    opening = parse(with_lines({4: short + "\n" + LINES[3]}))
+    assert opening.items[0].paragraphs == (short, LINES[3])
+    assert len(opening.items) == 6
+    error = refused(with_lines({7: LINES[6] + "\n" + short}))
+    assert error.line == 8
+    assert "expected a source line" in str(error)
+    doc = " ".join((Path(__file__).parents[2] / "docs" / "ISSUES.md").read_text().split())
+    assert "a paragraph between the item's first and its last must be longer than 40 words" in doc
+    assert "Every paragraph but the last must be longer" not in doc

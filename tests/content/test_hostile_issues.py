@@ -142,7 +142,7 @@ def test_a_path_like_slug_is_refused_at_its_line() -> None:
         (
             "more_info_url: https://miranda-partners.com/jvs-delphi-solutions/",
             "more_info_url: javascript:alert(document.cookie)",
-            "the more info url must be a web address",
+            "`more_info_url:` must be a web address starting with https://",
         ),
     ],
     ids=["partner-name-800k", "partner-title", "title", "newsletter", "pdf-name", "js-url"],

@@ -167,14 +167,33 @@ def with_small(old: str, new: str) -> str:
             id="bad issue date",
         ),
         pytest.param(
+            with_small("date: 2025-04-16", "date: 2025-02-30"),
+            line_of(SMALL_LINES, "date:"),
+            "`date:` cannot be read: day is out of range for month (found '2025-02-30')",
+            id="impossible issue date",
+        ),
+        pytest.param(
+            with_small("summary:", "more_info_url: ftp://x\nsummary:"),
+            line_of(SMALL_LINES, "summary:"),
+            "`more_info_url:` must be a web address starting with https:// (found 'ftp://x')",
+            id="more_info_url not a web address",
+        ),
+        pytest.param(
+            with_small("summary:", "slug: Not A Slug\nsummary:"),
+            line_of(SMALL_LINES, "summary:"),
+            "`slug:` may only hold lower-case letters a-z, digits and single hyphens, like "
+            "security-chatter-2025-04-09; found 'Not A Slug'",
+            id="bad slug",
+        ),
+        pytest.param(
             with_small("  pronoun: her", "  pronoun: she"),
-            4,
+            line_of(SMALL_LINES, "  pronoun:"),
             "the partner's pronoun must be him, her or them, not 'she'",
             id="bad pronoun",
         ),
         pytest.param(
             with_small("  email: ana.ortega@miranda-partners.com", "  email: ana.ortega"),
-            4,
+            line_of(SMALL_LINES, "  email:"),
             "'ana.ortega' is not a valid email address: An email address must have an @-sign.",
             id="bad partner email",
         ),

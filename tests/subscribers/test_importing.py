@@ -322,16 +322,35 @@ def test_a_column_named_like_a_subscriber_column_is_stored_as_an_attribute_and_n
 ) -> None:
     # `lang` is the segment keyword (`lang:es`), so a file may well call its column that; its
     # values are not the subscriber's language, and the report must say which column to rename.
-    text = "email,name,compnay,lang,Sector,tags,tag\nana@example.org,Ana,Acme,es,oil,client,x\n"
+    text = "email,name,compnay,Sector,tags,tag\nana@example.org,Ana,Acme,oil,client,x\n"
     report = run(session, weekly, write(tmp_path, text), settings)
     assert report.imported == 1
     ana = get_subscriber(session, "ana@example.org")
     assert ana is not None
-    assert (ana.language, ana.company, ana.attributes["lang"]) == (None, "", "es")
+    assert (ana.company, ana.attributes["compnay"]) == ("", "Acme")
     assert report.attributes_summary() == (
-        "compnay (not the company column: rename it company), "
-        "lang (not the language column: rename it language), Sector, tag"
+        "compnay (not the company column: rename it company), Sector, tag"
     )
+
+
+def test_a_lang_column_is_the_language_column(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # `lang` is the segment keyword and the front matter's key: a file calling its language
+    # column that means the language, and is read as it (any case), never as an attribute.
+    text = "email,name,Lang\nana@example.org,Ana,ES\n"
+    report = run(session, weekly, write(tmp_path, text), settings)
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None
+    assert (report.imported, ana.language, ana.attributes) == (1, "es", {})
+    assert report.attribute_columns == []
+    # Beside a real `language` column, `lang` is a column of its own (as `tag` beside `tags`).
+    both = "email,language,lang\nbo@example.org,de,x\n"
+    report = run(session, weekly, write(tmp_path, both, "both.csv"), settings)
+    bo = get_subscriber(session, "bo@example.org")
+    assert bo is not None
+    assert (bo.language, bo.attributes) == ("de", {"lang": "x"})
+    assert report.attributes_summary() == "lang"
 
 
 def test_one_person_named_twice_in_a_batch_keeps_both_rows_tags(
@@ -345,3 +364,27 @@ def test_one_person_named_twice_in_a_batch_keeps_both_rows_tags(
     assert [(d.row, d.first_row) for d in report.duplicates] == [(4, 2)]
     bob = get_subscriber(session, "bob@example.com")
     assert bob is not None and sorted(bob.tags) == ["client", "press"] and bob.name == "Bob"
+
+
+def test_a_status_column_that_unsubscribes_active_members_is_counted_and_names_them(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # An export of another list carries that list's statuses: importing it here unsubscribes
+    # this list's active members it names as unsubscribed (the documented meaning of the
+    # column), and the report must say so by count and by address, never as a mere "updated".
+    run(session, weekly, write(tmp_path, HEADER + "zed@zed.example,Zed,,,\n"), settings)
+    exported_elsewhere = (
+        "email,name,company,language,tags,status\n"
+        "ana@example.org,Ana,,,,active\n"
+        "zed@zed.example,Zed,,,,unsubscribed\n"
+        "new@example.org,New,,,,unsubscribed\n"
+    )
+    report = run(session, weekly, write(tmp_path, exported_elsewhere, "board.csv"), settings)
+    assert (report.imported, report.updated, report.unchanged, report.unsubscribed) == (2, 0, 0, 1)
+    assert report.balanced
+    assert [(n.row, n.email) for n in report.unsubscribed_rows] == [(3, "zed@zed.example")]
+    assert "status column" in report.unsubscribed_rows[0].reason
+    zed = session.scalar(
+        select(Subscription).join(Subscriber).where(Subscriber.email == "zed@zed.example")
+    )
+    assert zed is not None and zed.status == SubscriptionStatus.UNSUBSCRIBED

@@ -182,6 +182,15 @@ def test_each_field_selects_exactly_its_subscribers(session: Session, people: Ma
     }
 
 
+def test_language_is_another_name_for_lang(session: Session, people: MailingList) -> None:
+    # The CSV column and the API say `language`, the segment keyword `lang`: either is accepted,
+    # as the same condition, so a segment saved either way selects the same people.
+    assert parse("language:es") == parse("lang:es") == Condition("lang", "es")
+    assert parse("tag:client and Language:ES") == parse("tag:client and lang:ES")
+    assert emails(session, people, "language:es") == emails(session, people, "lang:es")
+    assert emails(session, people, "language:es") == {"ana@gob.mx", "carla@sat.gob.mx"}
+
+
 def test_the_designs_examples(session: Session, people: MailingList) -> None:
     assert emails(session, people, "tag:client and lang:es and not tag:press") == {"ana@gob.mx"}
     assert emails(session, people, 'company:"Acme Corp" or domain:gob.mx') == {
@@ -248,6 +257,7 @@ def test_keywords_are_only_keywords_between_conditions() -> None:
         ('lang:es or company:"Acme Corp', 20, 'unterminated quoted value: add the closing "'),
         ("company:Acme Corp", 14, "found 'Corp' (put values with spaces or symbols in double"),
         ("lang:spanish", 6, "lang takes a two-letter ISO 639-1 code"),
+        ("language:spanish", 10, "language takes a two-letter ISO 639-1 code"),
         ('tag:"a\\tb"', 7, 'unknown escape "\\t"'),
         ("tag:a)", 6, "found ')'"),
         ("tag:a = b", 7, "unexpected character '='"),
@@ -282,9 +292,10 @@ def test_the_caret_sits_under_the_failure() -> None:
     assert (exc.line, exc.column) == (2, 3)
     assert str(exc).split("\n") == [
         "invalid segment expression (line 2, column 3): unknown field 'bogus': "
-        "use tag, lang, company, domain, email, name or attr.KEY",
+        "use tag, lang (or language), company, domain, email, name or attr.KEY",
         "  bogus:1",
-        "  ^ unknown field 'bogus': use tag, lang, company, domain, email, name or attr.KEY",
+        "  ^ unknown field 'bogus': use tag, lang (or language), company, domain, email, name "
+        "or attr.KEY",
     ]
 
 
@@ -530,7 +541,7 @@ def test_cli_refuses_an_invalid_segment(session: Session, people: MailingList) -
     assert counted.exit_code == 1
     assert (
         counted.stderr.splitlines()[-1] == "              ^ unknown field 'foo': use tag, "
-        "lang, company, domain, email, name or attr.KEY"
+        "lang (or language), company, domain, email, name or attr.KEY"
     )
     session.expire_all()
     assert session.scalars(select(Segment)).all() == []

@@ -170,6 +170,30 @@ def test_subscribers_search_add_edit_and_unsubscribe(
     assert "1 subscriber match" in unsubscribed and "nueva@example.com" in unsubscribed
 
 
+def test_the_import_report_names_whom_the_files_status_column_unsubscribed(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    editor.get("/admin/lists/briefing")
+    people = b"email,name\nzed@zed.example,Zed\n"
+    editor.client.post(
+        "/admin/lists/briefing/import",
+        data={"csrf_token": editor.csrf},
+        files={"file": ("people.csv", people, "text/csv")},
+    )
+    other_list = b"email,name,status\nzed@zed.example,Zed,unsubscribed\n"
+    response = editor.client.post(
+        "/admin/lists/briefing/import",
+        data={"csrf_token": editor.csrf},
+        files={"file": ("clients-export.csv", other_list, "text/csv")},
+    )
+    assert response.status_code == 200
+    shown = html.unescape(text_of(response.text))
+    assert "Unsubscribed by the file's status column 1" in shown
+    assert (
+        "row 2: zed@zed.example — active on briefing: unsubscribed by the file's status column"
+    ) in shown
+
+
 def test_a_csv_that_cannot_be_imported_is_reported_with_its_name_and_changes_nothing(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:

@@ -38,8 +38,9 @@ def cli_import_report(tmp_path: Path) -> dict[str, int]:
     done = run_cli(env, "subscribers", "import", str(SUBSCRIBERS_CSV), "--list", "check")
     assert done.returncode == 0, done.stderr
     found = re.search(
-        r"(\d+) rows read; (\d+) imported, (\d+) updated, (\d+) unchanged, (\d+) skipped, "
-        r"(\d+) suppressed, (\d+) left unsubscribed, (\d+) duplicates? merged",
+        r"(\d+) rows read; (\d+) imported, (\d+) updated, (\d+) unchanged, "
+        r"\d+ unsubscribed by the file's status column, (\d+) skipped, (\d+) suppressed, "
+        r"(\d+) left unsubscribed, (\d+) duplicates? merged",
         done.stdout,
     )
     assert found, done.stdout
