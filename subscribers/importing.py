@@ -330,26 +330,17 @@ class _Importer:
 
     def _unsubscribed_by_file(self, cand: Candidate, was: SubscriptionStatus) -> None:
         self.report.unsubscribed += 1
-        row, line = cand.rows[0]
         self.report.unsubscribed_rows.append(
-            RowNote(
-                row,
-                line,
-                cand.email,
+            _first_row_note(
+                cand,
                 f"{was.value} on {self.report.list_slug}: unsubscribed by the file's status column",
             )
         )
 
     def _not_reactivated(self, cand: Candidate) -> None:
         self.report.not_reactivated += 1
-        row, line = cand.rows[0]
         self.report.not_reactivated_rows.append(
-            RowNote(
-                row,
-                line,
-                cand.email,
-                f"unsubscribed from {self.report.list_slug}: not re-subscribed",
-            )
+            _first_row_note(cand, f"unsubscribed from {self.report.list_slug}: not re-subscribed")
         )
 
     def _insert_new_people(self, changes: _Changes) -> list[Candidate]:
@@ -591,3 +582,9 @@ def import_csv(
             batch_size=batch_size,
             separator=separator,
         )
+
+
+def _first_row_note(cand: Candidate, text: str) -> RowNote:
+    """A note about `cand` at the first row that named it."""
+    row, line = cand.rows[0]
+    return RowNote(row, line, cand.email, text)

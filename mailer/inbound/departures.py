@@ -125,31 +125,36 @@ class Departure:
     contacts: tuple[str, ...]
 
 
-def find_departure(text: str, *, not_contacts: frozenset[str] = frozenset()) -> Departure | None:
+def find_departure(
+    text: str, *, not_contacts: frozenset[str] = frozenset(), not_domain: str = ""
+) -> Departure | None:
     """The departure an automatic reply announces, or None for any other auto-reply.
 
     `text` is the reply's own text (not the quoted newsletter: a responder that quotes our issue
     must not be read as leaving because an item says someone "is no longer with" a ministry);
     only its first 4,000 characters are read, where responders put their notice.
-    `not_contacts` are addresses never offered as the new contact (the sender's own, ours).
+    `not_contacts` are addresses never offered as the new contact (the sender's own), nor any
+    address at `not_domain` (ours: a responder that quotes our reply address).
     """
     head = text[:4000]
     found = _PHRASES.search(normalise(head))
     if found is not None:
-        return Departure(found.group(0).strip(), _contacts(head, not_contacts))
+        return Departure(found.group(0).strip(), _contacts(head, not_contacts, not_domain))
     named = _named_leavings(head)
     if named:
-        return Departure(named[0][0], _contacts(head, not_contacts))
+        return Departure(named[0][0], _contacts(head, not_contacts, not_domain))
     return None
 
 
-def _contacts(text: str, not_contacts: frozenset[str]) -> tuple[str, ...]:
-    """The first three addresses `text` names, other than `not_contacts`."""
+def _contacts(text: str, not_contacts: frozenset[str], not_domain: str) -> tuple[str, ...]:
+    """The first three addresses `text` names, other than `not_contacts` and those at
+    `not_domain`."""
     seen: dict[str, None] = {}
     skip = {a.lower() for a in not_contacts}
+    ours = f"@{not_domain.lower()}" if not_domain else None
     for address in _ADDRESS.findall(text):
         address = address.strip(".'-").lower()
-        if address not in skip:
+        if address not in skip and not (ours and address.endswith(ours)):
             seen.setdefault(address, None)
     return tuple(seen)[:3]
 
@@ -175,7 +180,11 @@ _MAILBOX = re.compile(
 
 
 def find_own_departure(
-    text: str, *, sender_name: str = "", not_contacts: frozenset[str] = frozenset()
+    text: str,
+    *,
+    sender_name: str = "",
+    not_contacts: frozenset[str] = frozenset(),
+    not_domain: str = "",
 ) -> Departure | None:
     """The departure a person's own message announces ("I have left Acme", "Laura Roe no
     longer works at Acme. This mailbox is no longer monitored."), or None.
@@ -202,5 +211,5 @@ def find_own_departure(
             or names & just_before
             or _MAILBOX.search(phrase)
         ):
-            return Departure(phrase, _contacts(text[:4000], not_contacts))
+            return Departure(phrase, _contacts(text[:4000], not_contacts, not_domain))
     return None

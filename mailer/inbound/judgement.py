@@ -51,11 +51,12 @@ def _own_departure(mail: Mail) -> Departure | None:
     the contact it names), and the reader is tagged as an auto-reply's departure notice would."""
     name = next((n for n, _ in getaddresses([mail.from_text]) if n), "")
     own = f"{mail.subject}\n{reply_text(body_text(mail.msg))}"
-    left = find_own_departure(own, sender_name=name, not_contacts=frozenset({mail.from_address}))
-    if left is None:
-        return None
-    ours = f"@{mail.domain.lower()}"
-    return Departure(left.phrase, tuple(a for a in left.contacts if not a.endswith(ours)))
+    return find_own_departure(
+        own,
+        sender_name=name,
+        not_contacts=frozenset({mail.from_address}),
+        not_domain=mail.domain,
+    )
 
 
 def _for_the_reader(mail: Mail, verdict: detectors.Verdict) -> tuple[tuple[Failure, ...], str]:

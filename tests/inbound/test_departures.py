@@ -290,3 +290,22 @@ def test_leaving_a_company_named_by_its_name_is_a_departure(
     got = judge(raw, mail_from=None, rcpt_to=f"reply+x@{DOMAIN}", domain=DOMAIN)
     assert got.rule == rule and got.departure is not None, got.reason
     assert any(c.startswith(contact) for c in got.departure.contacts), got.departure
+
+
+def test_our_own_addresses_are_never_offered_as_the_new_contact() -> None:
+    """A responder that quotes our reply address before the colleagues it names: the contacts
+    are the colleagues, up to three of them, never an address at our domain (the filter ran
+    after the first three were taken, so ours could crowd a real contact out)."""
+    text = (
+        "Thank you for your message to reply+4-abcdefghijklmnop@news.example.com. "
+        "Laura Roe has left the company. Please write to ops@acme.example, "
+        "bounces+4-abcdefghijklmnop@news.example.com, sales@acme.example or ceo@acme.example."
+    )
+    left = find_departure(text, not_domain="news.example.com")
+    assert left is not None
+    assert left.contacts == ("ops@acme.example", "sales@acme.example", "ceo@acme.example")
+    own = find_own_departure(
+        "I have left the company; please contact help@NEWS.example.com or ops@acme.example.",
+        not_domain="news.example.com",
+    )
+    assert own is not None and own.contacts == ("ops@acme.example",)

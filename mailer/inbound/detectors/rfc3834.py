@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from mailer.inbound.departures import Departure, find_departure
+from mailer.inbound.departures import find_departure
 from mailer.inbound.detectors.base import PERSONS_SUBJECT, Mail, Verdict, persons_reply
 from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
@@ -374,11 +374,10 @@ def detect(mail: Mail) -> Verdict | None:
         return None
     # The responder's own words (not the issue it may quote) and its subject.
     words = f"{mail.subject}\n{reply_text(body_text(mail.msg))}"
-    left = find_departure(words, not_contacts=frozenset({mail.from_address}))
+    left = find_departure(
+        words, not_contacts=frozenset({mail.from_address}), not_domain=mail.domain
+    )
     if left is not None:
-        ours = f"@{mail.domain.lower()}"
-        contacts = tuple(a for a in left.contacts if not a.endswith(ours))
-        left = Departure(left.phrase, contacts)
         reason += f"; a departure notice ({left.phrase!r})"
         return Verdict(InboundKind.AUTO_REPLY, "rfc3834:departure", reason, departure=left)
     return Verdict(InboundKind.AUTO_REPLY, "rfc3834", reason)
