@@ -13,6 +13,7 @@ fresh app starts with empty windows.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -46,13 +47,18 @@ class WebLimiter:
         return Verdict(False, max(1, int(stats.reset_time - time.time()) + 1))
 
 
+_CREATING = threading.Lock()
+
+
 def limiter_for(request: Request) -> WebLimiter:
-    """The app's limiter, created on first use from the settings."""
+    """The app's limiter, created on first use from the settings (under a lock: a burst of
+    first requests each making its own in-memory limiter would each start from zero)."""
     state = request.app.state
-    limiter: WebLimiter | None = getattr(state, "web_limiter", None)
-    if limiter is None:
-        limiter = WebLimiter(get_settings().ratelimit_storage())
-        state.web_limiter = limiter
+    with _CREATING:
+        limiter: WebLimiter | None = getattr(state, "web_limiter", None)
+        if limiter is None:
+            limiter = WebLimiter(get_settings().ratelimit_storage())
+            state.web_limiter = limiter
     return limiter
 
 
