@@ -87,6 +87,30 @@ def test_plus_tags_and_case_do_not_multiply_the_mails_one_inbox_gets(
     assert len(outbox(settings)) == 4
 
 
+def test_gmail_dots_and_googlemail_do_not_multiply_the_mails_one_inbox_gets(
+    settings: Settings, session: Session, briefing: str
+) -> None:
+    """Hostile input: dotted spellings of one Gmail inbox (Gmail ignores dots in the local part,
+    and googlemail.com is the same mailbox), from different addresses."""
+    app = create_app()
+    spellings = [
+        "victim@gmail.com",
+        "v.ictim@gmail.com",
+        "vi.c.tim@gmail.com",
+        "V.I.C.T.I.M+x@googlemail.com",
+        "vic.tim@gmail.com",
+    ]
+    for n, email in enumerate(spellings):
+        with visitor(app, f"192.0.2.{n + 1}") as c:
+            assert c.post("/subscribe/briefing", data={"email": email}).status_code == 200
+    assert len(outbox(settings)) == parse(CONFIRMATIONS_PER_ADDRESS).amount
+    # Dots still matter elsewhere: first.last@example.com is not firstlast@example.com.
+    for n, email in enumerate(["first.last@example.com", "firstlast@example.com"]):
+        with visitor(app, f"192.0.2.{n + 50}") as c:
+            c.post("/subscribe/briefing", data={"email": email})
+    assert len(outbox(settings)) == parse(CONFIRMATIONS_PER_ADDRESS).amount + 2
+
+
 def test_past_the_hourly_cap_the_form_says_try_later_and_mails_nothing(
     settings: Settings, session: Session, briefing: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
