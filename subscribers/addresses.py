@@ -91,15 +91,27 @@ def normalize(raw: str) -> str:
     return parse_address(raw, allow_smtputf8=True).email
 
 
+# Providers whose inboxes ignore dots in the local part, by domain, and the one domain each stands
+# for: `v.ictim@gmail.com` and `victim@googlemail.com` are victim@gmail.com's inbox.
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
 def mailbox_key(email: str) -> str:
-    """The mailbox an address reaches, for abuse limits: lower-cased, `+tag` dropped.
+    """The mailbox an address reaches, for abuse limits: lower-cased, `+tag` dropped, and at the
+    providers in DOTLESS_DOMAINS the dots dropped and the domain made the one it stands for.
 
     `Victim+1@Example.com` and `victim+2@example.com` land in one inbox at every provider that
-    supports sub-addressing (RFC 5233), so a per-address cap keyed on this cannot be walked
-    around by varying the tag. Only for counting: subscribers keep the address they gave.
+    supports sub-addressing (RFC 5233), and `v.ictim@gmail.com` in victim@gmail.com's (Gmail
+    ignores dots: a ten-letter name has 512 dotted spellings), so a per-address cap keyed on
+    this cannot be walked around by varying the tag or the dots. Dots are kept everywhere else
+    (first.last@ and firstlast@ are two people at most providers). Only for counting:
+    subscribers keep the address they gave.
     """
     local, _, domain = email.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}"
+    local = local.split("+", 1)[0]
+    if domain in DOTLESS_DOMAINS:
+        local, domain = local.replace(".", ""), DOTLESS_DOMAINS[domain]
+    return f"{local}@{domain}"
 
 
 def address_hash(email: str, secret: str) -> str:

@@ -24,7 +24,9 @@ from mailer.filenames import download_name
 LOOP_HEADER = "X-Mailer-Loop"
 
 MAX_MULTIPARTS = 200  # multipart containers in one message; deeper or wider is refused
+MAX_MIME_PARTS = 1_000  # parts of any kind (attachments included) in one message; more is refused
 _MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.I | re.M)
+_BOUNDARY = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.I)
 
 
 class UnreadableMessage(MailerError):
@@ -129,7 +131,8 @@ def parse(raw: bytes) -> EmailMessage:
 
 
 def parse_safely(raw: bytes) -> EmailMessage:
-    """The parsed message; UnreadableMessage when its MIME structure is too deep to walk.
+    """The parsed message; UnreadableMessage when its MIME structure is too deep to walk, or has
+    more than MAX_MIME_PARTS parts (`mime_parts`).
 
     The standard library parses and walks MIME recursively: a message nesting 1,500 multiparts
     raises RecursionError there, so such a message is refused before parsing. Messages nested in
@@ -149,12 +152,33 @@ def parse_safely(raw: bytes) -> EmailMessage:
             f"the message has {count} nested or sibling multipart parts (the limit is "
             f"{MAX_MULTIPARTS}); kept unprocessed"
         )
+    parts = mime_parts(raw)
+    if parts > MAX_MIME_PARTS:
+        raise UnreadableMessage(
+            f"the message has {parts:,} MIME parts (the limit is {MAX_MIME_PARTS:,}); kept "
+            "unprocessed"
+        )
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.default)
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
     assert isinstance(msg, EmailMessage)
     return msg
+
+
+def mime_parts(raw: bytes) -> int:
+    """How many body parts the message's multiparts open, counted on the bytes before parsing:
+    the delimiter lines (`--boundary`, not the closing `--boundary--`) of every boundary declared.
+
+    The multipart cap alone let a flat multipart of 50,000 one-byte attachments through (one
+    container), and parsing, judging and forwarding that took minutes. A few stray lines that
+    merely look like a delimiter can only overcount, far below the limit."""
+    boundaries = {quoted or bare for quoted, bare in _BOUNDARY.findall(raw)}
+    if not boundaries:
+        return 0
+    alternatives = b"|".join(re.escape(b) for b in sorted(boundaries))
+    delimiter = re.compile(rb"^--(?:" + alternatives + rb")(?!--)[ \t]*\r?$", re.M)
+    return len(delimiter.findall(raw))
 
 
 def has_loop_guard(msg: Message, domain: str) -> bool:

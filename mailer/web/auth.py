@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -168,12 +169,21 @@ def csrf_matches(data: SessionData | None, submitted: str | None) -> bool:
 # accounts (password spraying) meets LOGIN_LIMIT_PER_IP as well. The counts live in the rate-limit
 # storage (Redis when the mailer has one, so every web process shares them), keyed by account and
 # address, and expire on their own. A refusal carries the seconds to wait (Retry-After).
+#
+# Every attempt is reserved before its password is checked, never counted after: read-then-count
+# let a burst of simultaneous posts all pass the check before any failure was counted (46 password
+# checks from one burst of 100). A pair holds one attempt at a time (an atomic INCR in the storage,
+# so in Redis across processes; a process lock besides, as the memory storage's own counts are not
+# atomic): a second attempt while the first is being checked is refused for a second. The
+# per-address window is hit (atomically) by the attempt itself, so it counts attempts, successes
+# included, not only failures.
 
 LOGIN_FREE_FAILURES = 5
 LOGIN_FIRST_DELAY = 30  # seconds
 LOGIN_MAX_DELAY = 15 * 60
 LOGIN_FAILURE_MEMORY = 24 * 3600  # a pair's failures are forgotten a day after the first one
 LOGIN_LIMIT_PER_IP = parse("20/minute")
+LOGIN_ATTEMPT_HOLD = 30  # seconds: a crashed process's held attempt frees its pair after this
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,7 @@ class LoginThrottle:
         assert isinstance(backend, storage.Storage)  # a synchronous scheme (memory, redis)
         self.storage: storage.Storage = backend
         self.window = strategies.MovingWindowRateLimiter(backend)
+        self._local = threading.Lock()
 
     @staticmethod
     def _pair(ip: str, email: str) -> str:
@@ -209,31 +220,52 @@ class LoginThrottle:
         # One key per failure count, so each lock gets its own expiry.
         return f"mailer-login/lock/{failures}/{self._pair(ip, email)}"
 
-    def check(self, ip: str, email: str) -> LoginVerdict:
-        """May this address try this account now?"""
+    def _busy_key(self, ip: str, email: str) -> str:
+        return f"mailer-login/busy/{self._pair(ip, email)}"
+
+    def begin(self, ip: str, email: str) -> LoginVerdict:
+        """May this address try this account now? When it may, the attempt is reserved (the pair
+        held, the per-address window hit) before the password is checked; `failed` or
+        `succeeded`, then `release`, end it."""
+        with self._local:
+            busy = self._busy_key(ip, email)
+            if self.storage.incr(busy, LOGIN_ATTEMPT_HOLD) != 1:
+                return LoginVerdict(False, 1)  # another attempt for this pair is being checked
+            verdict = self._verdict(ip, email)
+            if not verdict.allowed:
+                self.storage.clear(busy)
+            return verdict
+
+    def _verdict(self, ip: str, email: str) -> LoginVerdict:
         failures = self.storage.get(self._failures_key(ip, email))
         if failures >= LOGIN_FREE_FAILURES:
             lock = self._lock_key(ip, email, failures)
             if self.storage.get(lock) > 0:
                 wait = self.storage.get_expiry(lock) - time.time()
                 return LoginVerdict(False, max(1, math.ceil(wait)))
-        if not self.window.test(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip):
+        if not self.window.hit(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip):
             stats = self.window.get_window_stats(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip)
             return LoginVerdict(False, max(1, math.ceil(stats.reset_time - time.time())))
         return LoginVerdict(True)
 
     def failed(self, ip: str, email: str) -> int:
-        """Count a failure; returns the pair's failures so far."""
-        failures = self.storage.incr(self._failures_key(ip, email), LOGIN_FAILURE_MEMORY)
-        delay = login_delay(failures)
-        if delay:
-            self.storage.incr(self._lock_key(ip, email, failures), delay)
-        self.window.hit(LOGIN_LIMIT_PER_IP, "mailer-login/ip", ip)
-        return failures
+        """Count a failure of the reserved attempt; returns the pair's failures so far."""
+        with self._local:
+            failures = self.storage.incr(self._failures_key(ip, email), LOGIN_FAILURE_MEMORY)
+            delay = login_delay(failures)
+            if delay:
+                self.storage.incr(self._lock_key(ip, email, failures), delay)
+            return failures
 
     def succeeded(self, ip: str, email: str) -> None:
         """The right password from this address: its count starts again."""
-        self.storage.clear(self._failures_key(ip, email))
+        with self._local:
+            self.storage.clear(self._failures_key(ip, email))
+
+    def release(self, ip: str, email: str) -> None:
+        """The reserved attempt is over (its failure, if any, already counted)."""
+        with self._local:
+            self.storage.clear(self._busy_key(ip, email))
 
 
 def login_limiter(settings: Settings) -> LoginThrottle:

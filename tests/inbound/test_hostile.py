@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from mailer.db import get_sessionmaker
 from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
+from mailer.inbound.message import MAX_MIME_PARTS
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import MAX_ATTEMPTS, process
 from mailer.inbound.receive import MAX_RECIPIENTS, stale_messages, stored_reply
@@ -137,6 +138,47 @@ def test_a_message_nested_1500_levels_deep_ends_failed_with_its_error(
     assert row.attempts <= MAX_ATTEMPTS
     assert process(row.id).status == InboundStatus.FAILED  # run again: nothing more happens
     assert relay.sink.to(PARTNER) == []
+
+
+def many_attachments(rcpt: str, count: int) -> bytes:
+    """A reply carrying `count` one-byte attachments in one flat multipart (no nesting)."""
+    head = (
+        f"From: {WHO}\r\nTo: {rcpt}\r\nSubject: many\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nFausto, the files.\r\n"
+    )
+    parts = "".join(
+        "--B\r\nContent-Type: application/octet-stream\r\n"
+        f'Content-Disposition: attachment; filename="f{i}.bin"\r\n\r\nx\r\n'
+        for i in range(count)
+    )
+    return (head + parts + "--B--\r\n").encode()
+
+
+def test_a_message_of_thousands_of_tiny_attachments_is_failed_and_not_forwarded(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    """Hostile input: 20,000 one-byte attachments in one flat multipart (one container, so the
+    multipart cap alone let it through; parsing and forwarding it took minutes)."""
+    got = server.send(WHO, [rcpt], many_attachments(rcpt, 20_000))
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.FAILED
+    assert "cannot be read safely" in row.outcome
+    assert f"the limit is {MAX_MIME_PARTS:,}" in row.outcome
+    assert relay.sink.to(PARTNER) == []
+
+
+def test_a_reply_with_many_attachments_within_the_part_limit_is_forwarded(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    got = server.send(WHO, [rcpt], many_attachments(rcpt, 300))
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status != InboundStatus.FAILED, row.outcome
+    assert len(relay.sink.to(PARTNER)) == 1
 
 
 def test_fifty_identical_recipients_are_one_message_and_one_forward(

@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from subscribers.addresses import address_hash, hash_canonical, normalize, parse_address
+from subscribers.addresses import (
+    address_hash,
+    hash_canonical,
+    mailbox_key,
+    normalize,
+    parse_address,
+)
 from subscribers.errors import InvalidAddress
 
 KEY = "test-key-" + "k" * 32
@@ -61,3 +67,17 @@ def test_the_keyed_hash_is_the_same_for_every_spelling_and_depends_on_the_key() 
     assert hash_canonical("mixed.case@example.com", KEY) == one
     assert address_hash("mixed.case@example.com", KEY + "x") != one
     assert address_hash("other@example.com", KEY) != one
+
+
+@pytest.mark.parametrize(
+    ("spelling", "key"),
+    [
+        ("Victim+news@Example.com", "victim@example.com"),
+        ("first.last@example.com", "first.last@example.com"),  # dots matter at most providers
+        ("v.ictim@gmail.com", "victim@gmail.com"),
+        ("V.I.C.T.I.M+x@GoogleMail.com", "victim@gmail.com"),
+        ("vic.tim@googlemail.com", "victim@gmail.com"),
+    ],
+)
+def test_the_mailbox_key_names_the_inbox_an_address_reaches(spelling: str, key: str) -> None:
+    assert mailbox_key(spelling) == key

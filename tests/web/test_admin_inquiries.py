@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from mailer.content.models import Issue, Partner
 from mailer.inbound import models
 from mailer.settings import get_settings
+from mailer.web.admin.inquiries import ATTACHMENTS_PER_PAGE
 from tests.builders import Newsroom
-from tests.inbound.test_hostile import deep_message
+from tests.inbound.test_hostile import deep_message, many_attachments
 from tests.inbound_support import InboundServer, address, delivery_of, snapshot_campaign
 from tests.smtpd import SMTPServer
 from tests.web.test_admin import Editor, editor, text_of  # noqa: F401
@@ -256,3 +257,37 @@ def test_a_message_too_deep_to_read_still_shows_its_inquiry_page(
     assert page.status_code == 200
     assert "cannot be read" in text_of(page.text)
     assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/0").status_code == 404
+
+
+def test_a_message_of_thousands_of_attachments_says_why_it_cannot_be_read(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """Hostile input: 20,000 one-byte attachments (stored before the part limit existed): the
+    page says why and lists nothing, without parsing them (it took 60 s and 7 MB)."""
+    inquiry = stored_inquiry(session, room, many_attachments("reply+abc@news.example.com", 20_000))
+    page = editor.get(f"/admin/inquiries/{inquiry.id}")
+    assert page.status_code == 200 and len(page.content) < 200_000
+    shown = text_of(page.text)
+    assert "cannot be read" in shown and "20,001 MIME parts" in shown
+    assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/0").status_code == 404
+
+
+def test_many_attachments_are_listed_a_page_at_a_time(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    inquiry = stored_inquiry(session, room, many_attachments("reply+abc@news.example.com", 250))
+    url = f"/admin/inquiries/{inquiry.id}"
+    first = lxml.html.fromstring(editor.get(url).text)
+    links = first.xpath("//a[@download]/@href")
+    assert len(links) == ATTACHMENTS_PER_PAGE
+    assert links[0] == f"{url}/attachments/0"
+    assert "Attachments 1–100 of 250" in text_of(editor.get(url).text)
+    assert f"{url}?attachments=2" in first.xpath("//a/@href")
+    last = editor.get(f"{url}?attachments=3")
+    assert "Attachments 201–250 of 250" in text_of(last.text)
+    links = lxml.html.fromstring(last.text).xpath("//a[@download]/@href")
+    assert links == [f"{url}/attachments/{i}" for i in range(200, 250)]
+    assert editor.get(f"{url}/attachments/249").content == b"x"
+    beyond = editor.get(f"{url}?attachments=9")
+    assert beyond.status_code == 200  # past the last page: the last page
+    assert "Attachments 201–250 of 250" in text_of(beyond.text)

@@ -5,6 +5,7 @@ signs in from their own address while the attacker is locked out."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -113,3 +114,55 @@ def test_one_address_spraying_many_accounts_meets_the_per_address_ceiling(app: F
         refused = sign_in(attacker, "user99@example.com", WRONG)
         assert 0 < int(refused.headers["retry-after"]) <= 60
         assert sign_in(owner).status_code == 303
+
+
+def _burst(clients: list[TestClient], attempts: list[tuple[str, str]]) -> list[int]:
+    """Every attempt posted at the same moment from its own thread (one form read first, as a
+    script holding one cookie and CSRF token does); the status codes in order."""
+    tokens = []
+    for client in clients:
+        form = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
+        assert form
+        tokens.append(form.group(1))
+    start = threading.Barrier(len(attempts))
+    codes = [0] * len(attempts)
+
+    def post(i: int) -> None:
+        email, password = attempts[i]
+        client = clients[i % len(clients)]
+        start.wait()
+        codes[i] = client.post(
+            "/admin/login",
+            data={"email": email, "password": password, "csrf_token": tokens[i % len(clients)]},
+            follow_redirects=False,
+        ).status_code
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
+def test_a_burst_of_simultaneous_attempts_gets_no_more_than_the_free_tries(app: FastAPI) -> None:
+    """Hostile input: 40 wrong passwords for one account posted at once from one address, then
+    the right one: every attempt is counted before its password is checked, so at most the five
+    free tries reach the password check, and the pair is locked afterwards."""
+    with browser(app, ATTACKER_IP) as attacker:
+        codes = _burst([attacker], [(OWNER, WRONG)] * 40)
+        assert set(codes) <= {401, 429}
+        assert codes.count(401) <= auth.LOGIN_FREE_FAILURES
+        # Whatever the burst left of the free tries, and not one more, is still there.
+        later = [sign_in(attacker, password=WRONG).status_code for _ in range(10)]
+        assert codes.count(401) + later.count(401) == auth.LOGIN_FREE_FAILURES
+        assert sign_in(attacker).status_code == 429
+
+
+def test_a_burst_against_many_accounts_meets_the_per_address_ceiling(app: FastAPI) -> None:
+    """Hostile input: one wrong password for 40 accounts posted at once from one address."""
+    with browser(app, ATTACKER_IP) as attacker:
+        codes = _burst([attacker], [(f"user{i}@example.com", WRONG) for i in range(40)])
+        assert set(codes) <= {401, 429}
+        assert codes.count(401) <= 20
+        assert sign_in(attacker, "user99@example.com", WRONG).status_code == 429

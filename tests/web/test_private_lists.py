@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.settings import Settings
-from subscribers.lifecycle import get_subscriber
+from subscribers.lifecycle import add_subscriber, get_subscriber
 from subscribers.lists import create_list, get_list, update_list
 from subscribers.models import Subscription, SubscriptionStatus
 from tests.web_support import (
@@ -174,3 +174,59 @@ def test_readers_of_a_private_list_can_still_leave(
     again = client.get(url)
     assert "You are already unsubscribed" in again.text and "/subscribe/" not in again.text
     assert "View in browser" not in html_part(msg)
+
+
+CONFIDENTIAL_LIST = "Board Briefing (M&A target: Acme)"
+SAME_ORIGIN = {"Origin": BASE}
+
+
+def test_a_public_lists_unsubscribe_page_hides_the_readers_private_lists(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """Hostile reader: whoever holds a forwarded copy of a public list's issue opens its
+    unsubscribe link. The reader's other public lists are there to manage; their private lists
+    are neither named nor changed by the preference form (an unticked hidden box is not a
+    request to leave)."""
+    sent = send_fixture_issue(session, settings)  # the public list
+    msg = sent.messages[0]
+    who = recipient(msg)
+    board = create_list(session, "board", CONFIDENTIAL_LIST, "For the board only.", private=True)
+    alerts = create_list(session, "alerts", "Security Alerts")
+    add_subscriber(session, board, who, settings.secret())
+    add_subscriber(session, alerts, who, settings.secret())
+    session.commit()
+    url = unsubscribe_url(msg).removeprefix(BASE)
+    shown = client.get(url)
+    assert shown.status_code == 200
+    assert 'value="alerts" checked' in shown.text
+    assert 'value="board"' not in shown.text
+    assert "Board Briefing" not in shown.text and "Acme" not in shown.text
+    form = {"form": "preferences", "keep": [sent.room.list_slug], "language": ""}
+    saved = client.post(f"{url}/preferences", data=form, headers=SAME_ORIGIN)
+    assert saved.status_code == 200 and "Unsubscribed from Security Alerts." in saved.text
+    assert "Board Briefing" not in saved.text
+    assert status_on(session, who, "alerts") == SubscriptionStatus.UNSUBSCRIBED
+    assert status_on(session, who, "board") == SubscriptionStatus.ACTIVE
+    assert status_on(session, who, sent.room.list_slug) == SubscriptionStatus.ACTIVE
+
+
+def test_a_private_lists_own_unsubscribe_page_shows_that_list_only_among_private_ones(
+    client: TestClient, session: Session, settings: Settings
+) -> None:
+    """The delivery's own list is shown even when private (the reader got its mail); another
+    private list the reader is on is not."""
+    sent = send_fixture_issue(session, settings, private=True)
+    msg = sent.messages[0]
+    who = recipient(msg)
+    board = create_list(session, "board", CONFIDENTIAL_LIST, private=True)
+    add_subscriber(session, board, who, settings.secret())
+    session.commit()
+    url = unsubscribe_url(msg).removeprefix(BASE)
+    shown = client.get(url)
+    assert f'value="{sent.room.list_slug}" checked' in shown.text
+    assert 'value="board"' not in shown.text and "Acme" not in shown.text
+    form = {"form": "preferences", "keep": [], "language": ""}
+    saved = client.post(f"{url}/preferences", data=form, headers=SAME_ORIGIN)
+    assert saved.status_code == 200
+    assert status_on(session, who, sent.room.list_slug) == SubscriptionStatus.UNSUBSCRIBED
+    assert status_on(session, who, "board") == SubscriptionStatus.ACTIVE

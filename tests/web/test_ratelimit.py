@@ -9,6 +9,7 @@ the second instance would start from zero and these tests would fail.
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from pathlib import Path
 
@@ -115,3 +116,42 @@ def test_the_subscribe_limits_count_across_processes(
                 visitor.post("/subscribe/briefing", data={"email": f"p{n}@example.org"}).status_code
             )
     assert codes[:per_ip] == [200] * per_ip and codes[per_ip] == 429
+
+
+def test_a_burst_of_sign_ins_spread_over_two_processes_gets_only_the_free_tries(
+    shared: tuple[FastAPI, FastAPI],
+) -> None:
+    """Hostile input: 40 wrong passwords posted at once from one address, half to each process:
+    the reservation before the password check is atomic in Redis, so the processes together let
+    no more than the five free tries reach the password check."""
+    first, second = shared
+    with browser(first, ATTACKER_IP) as on_first, browser(second, ATTACKER_IP) as on_second:
+        clients = [on_first, on_second]
+        tokens = []
+        for client in clients:
+            form = client.get("/admin/login").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            assert csrf
+            tokens.append(csrf.group(1))
+        start = threading.Barrier(40)
+        codes = [0] * 40
+
+        def post(i: int) -> None:
+            start.wait()
+            codes[i] = (
+                clients[i % 2]
+                .post(
+                    "/admin/login",
+                    data={"email": OWNER, "password": "wrong", "csrf_token": tokens[i % 2]},
+                    follow_redirects=False,
+                )
+                .status_code
+            )
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert set(codes) <= {401, 429}
+        assert codes.count(401) <= auth.LOGIN_FREE_FAILURES

@@ -27,7 +27,7 @@ from mailer import accounts
 from mailer.settings import Settings, reset_settings
 from mailer.web.app import create_app
 from mailer.web.public import subscribe
-from mailer.web.ratelimit import CONFIRMATIONS_PER_ADDRESS
+from mailer.web.ratelimit import CONFIRMATIONS_PER_ADDRESS, CONFIRMATIONS_PER_CLIENT
 from subscribers.lifecycle import add_subscriber, get_subscriber
 from subscribers.lists import create_list, get_list
 from subscribers.models import Subscriber, SuppressionReason
@@ -85,6 +85,58 @@ def test_plus_tags_and_case_do_not_multiply_the_mails_one_inbox_gets(
     with visitor(app, "192.0.2.99") as c:
         c.post("/subscribe/briefing", data={"email": "other@example.com"})
     assert len(outbox(settings)) == 4
+
+
+def test_gmail_dots_and_googlemail_do_not_multiply_the_mails_one_inbox_gets(
+    settings: Settings, session: Session, briefing: str
+) -> None:
+    """Hostile input: dotted spellings of one Gmail inbox (Gmail ignores dots in the local part,
+    and googlemail.com is the same mailbox), from different addresses."""
+    app = create_app()
+    spellings = [
+        "victim@gmail.com",
+        "v.ictim@gmail.com",
+        "vi.c.tim@gmail.com",
+        "V.I.C.T.I.M+x@googlemail.com",
+        "vic.tim@gmail.com",
+    ]
+    for n, email in enumerate(spellings):
+        with visitor(app, f"192.0.2.{n + 1}") as c:
+            assert c.post("/subscribe/briefing", data={"email": email}).status_code == 200
+    assert len(outbox(settings)) == parse(CONFIRMATIONS_PER_ADDRESS).amount
+    # Dots still matter elsewhere: first.last@example.com is not firstlast@example.com.
+    for n, email in enumerate(["first.last@example.com", "firstlast@example.com"]):
+        with visitor(app, f"192.0.2.{n + 50}") as c:
+            c.post("/subscribe/briefing", data={"email": email})
+    assert len(outbox(settings)) == parse(CONFIRMATIONS_PER_ADDRESS).amount + 2
+
+
+def test_one_client_address_cannot_spend_the_sites_hourly_confirmation_budget(
+    settings: Settings, session: Session, briefing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hostile input: one client posting a fresh throw-away address five times a minute (within
+    the per-minute limit) for an hour: 300 mails an hour would exceed the site's 200. The client
+    gets its share, then 429s; a real visitor from elsewhere is still mailed."""
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    app = create_app()
+    share = parse(CONFIRMATIONS_PER_CLIENT).amount
+    assert share * 10 <= settings.confirmations_per_hour  # a small share of the site's budget
+    codes = []
+    with visitor(app, "203.0.113.66") as attacker:
+        for minute in range(60):
+            for n in range(5):
+                email = f"junk{minute}-{n}@attacker-junk.example"
+                codes.append(attacker.post("/subscribe/briefing", data={"email": email}))
+            now[0] += 61
+    assert [a.status_code for a in codes[:share]] == [200] * share
+    assert {a.status_code for a in codes[share:]} == {429}
+    assert 0 < int(codes[-1].headers["retry-after"]) <= 3600
+    assert len(outbox(settings)) == share
+    with visitor(app, "198.51.100.7") as reader:
+        answer = reader.post("/subscribe/briefing", data={"email": "legit.reader@example.com"})
+    assert answer.status_code == 200 and "Check your inbox" in answer.text
+    assert len(outbox(settings)) == share + 1
 
 
 def test_past_the_hourly_cap_the_form_says_try_later_and_mails_nothing(

@@ -94,8 +94,21 @@ class Attachment:
 class Readable:
     own_words: str  # what the client wrote
     full_text: str  # the whole body, quotes included (shown folded)
-    attachments: list[Attachment]
+    attachments: list[Attachment]  # this page's (ATTACHMENTS_PER_PAGE at most)
     problem: str = ""  # why the message (or its text) cannot be shown, "" when it can
+    attachment_total: int = 0
+    page: int = 1  # of the attachments
+    pages: int = 1
+
+    @property
+    def first(self) -> int:
+        """The number (from 1) of the first attachment on this page."""
+        return (self.page - 1) * ATTACHMENTS_PER_PAGE + 1
+
+
+# Attachments listed on one page of an inquiry (the message may carry up to
+# message.MAX_MIME_PARTS): each listed one is decoded to give its size, so a long list is paged.
+ATTACHMENTS_PER_PAGE = 100
 
 
 # What the page says of an attached message the standard library reads but cannot write out.
@@ -110,21 +123,33 @@ def _parts(raw: bytes) -> list[EmailMessage]:
     return message.attachments(message.parse_safely(raw))
 
 
-def readable(raw: bytes) -> Readable:
-    """The message as a person reads it: own words, the whole text, the attachments; for one
-    that cannot be read safely (nested too deeply), what is wrong with it instead."""
+def readable(raw: bytes, page: int = 1) -> Readable:
+    """The message as a person reads it: own words, the whole text, the attachments (page `page`
+    of them, the last when it is past the end); for one that cannot be read safely (nested too
+    deeply, too many parts), what is wrong with it instead."""
     try:
         msg = message.parse_safely(raw)
     except message.UnreadableMessage as exc:
         return Readable("", "", [], f"The message cannot be read: {exc}.")
     text = message.body_text(msg)
+    parts = message.attachments(msg)
+    pages = max(1, -(-len(parts) // ATTACHMENTS_PER_PAGE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * ATTACHMENTS_PER_PAGE
     found = []
-    for index, part in enumerate(message.attachments(msg)):
+    for index, part in enumerate(parts[start : start + ATTACHMENTS_PER_PAGE], start):
         content = message.attachment_bytes(part)
         name = message.attachment_name(part, index)
         size = None if content is None else len(content)
         found.append(Attachment(index, name, part.get_content_type(), size))
-    return Readable(message.reply_text(text), text.replace("\r\n", "\n").strip(), found)
+    return Readable(
+        message.reply_text(text),
+        text.replace("\r\n", "\n").strip(),
+        found,
+        attachment_total=len(parts),
+        page=page,
+        pages=pages,
+    )
 
 
 def _inquiry(session: Session, inquiry_id: int) -> tuple[Inquiry, InboundMessage]:
@@ -141,6 +166,7 @@ def inquiry_page(
     inquiry_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: DB,
     admin: Admin,
+    attachments: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
     inquiry, inbound = _inquiry(session, inquiry_id)
     context = context_block(client_context(session, inbound, get_settings()))
@@ -153,7 +179,7 @@ def inquiry_page(
             "title": inquiry.subject or f"Inquiry {inquiry.id}",
             "q": inquiry,
             "inbound": inbound,
-            "body": readable(inbound.raw),
+            "body": readable(inbound.raw, attachments),
             "context": context,
             "partner": partner,
             "issue": issue,

@@ -4,6 +4,7 @@ session cookie of the admin)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -29,12 +30,18 @@ public = APIRouter(route_class=AdminRoute, include_in_schema=False)
 router = protected_router()
 
 
+_CREATING = threading.Lock()
+
+
 def _login_limiter(request: Request) -> auth.LoginThrottle:
+    """The app's one throttle, created on first use: under a lock, as a burst of first requests
+    each making its own (with its own in-memory counts) would each grant the free tries."""
     state = request.app.state
-    limiter: auth.LoginThrottle | None = getattr(state, "admin_login_limiter", None)
-    if limiter is None:
-        limiter = auth.login_limiter(get_settings())
-        state.admin_login_limiter = limiter
+    with _CREATING:
+        limiter: auth.LoginThrottle | None = getattr(state, "admin_login_limiter", None)
+        if limiter is None:
+            limiter = auth.login_limiter(get_settings())
+            state.admin_login_limiter = limiter
     return limiter
 
 
@@ -107,7 +114,7 @@ def login(
     assert data is not None
     limiter = _login_limiter(request)
     ip = client_ip(request)
-    verdict = limiter.check(ip, email)
+    verdict = limiter.begin(ip, email)
     if not verdict.allowed:
         response = _login_page(
             request,
@@ -122,19 +129,22 @@ def login(
         )
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
-    user = authenticate(session, email, password)
-    if user is None:
-        limiter.failed(ip, email)
-        return _login_page(
-            request,
-            data,
-            next_url=_safe_next(next),
-            email=email,
-            error="That address and password do not match an admin account.",
-            status_code=401,
-        )
-    session.commit()
-    limiter.succeeded(ip, email)
+    try:
+        user = authenticate(session, email, password)
+        if user is None:
+            limiter.failed(ip, email)
+            return _login_page(
+                request,
+                data,
+                next_url=_safe_next(next),
+                email=email,
+                error="That address and password do not match an admin account.",
+                status_code=401,
+            )
+        session.commit()
+        limiter.succeeded(ip, email)
+    finally:
+        limiter.release(ip, email)
     response = RedirectResponse(_safe_next(next), status_code=303)
     _set_session(response, auth.new_session(user))
     return response

@@ -10,7 +10,11 @@ Abuse (the form mails whatever address is typed in), in the order a request meet
   name is a 422 form error; with MAILER_SUBSCRIBE_POW set, so is a missing or reused
   proof-of-work (mailer.web.proof_of_work);
 - per mailbox: CONFIRMATIONS_PER_ADDRESS, keyed by the mailbox with case and `+tag` ignored
-  (`subscribers.addresses.mailbox_key`), answered with the usual neutral page and no mail;
+  and Gmail's dots (`subscribers.addresses.mailbox_key`), answered with the usual neutral page
+  and no mail;
+- per client address again, over an hour: `client_confirmation_share` (CONFIRMATIONS_PER_CLIENT,
+  at most a tenth of the site's budget), answered 429 with Retry-After, so that one client
+  cannot spend the site-wide budget below and shut the form for everyone;
 - all forms together: MAILER_CONFIRMATIONS_PER_HOUR, past which the form answers "try again
   later" (503 with Retry-After) and mails nothing.
 Everything that depends on the address's state (the database lookups, the pending subscription,
@@ -49,6 +53,7 @@ from mailer.web.public.forms import (
 from mailer.web.ratelimit import (
     CONFIRMATIONS_PER_ADDRESS,
     SUBSCRIBE_PER_IP,
+    client_confirmation_share,
     client_ip,
     limiter_for,
 )
@@ -240,6 +245,10 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     address_key = tokens.digest("web-subscribe", mailbox_key(email), settings.secret(), chars=16)
     if not limiter.hit(CONFIRMATIONS_PER_ADDRESS, "confirm-mail", address_key).allowed:
         return _check_inbox(request, email, list_name)  # say nothing different: no leak
+    share = client_confirmation_share(settings.confirmations_per_hour)
+    verdict = limiter.hit(share, "confirm-mail-client", client_ip(request))
+    if not verdict.allowed:
+        return _too_many_attempts(request, verdict.retry_after)
     hourly = f"{settings.confirmations_per_hour}/hour"
     verdict = limiter.hit(hourly, "confirm-mail-all")
     if not verdict.allowed:

@@ -115,12 +115,22 @@ def load_target(session: Session, token: str) -> Target:
     return Target(token.lower(), delivery, issue, mlist, subscriber, subscription)
 
 
-def _subscriptions(session: Session, subscriber: Subscriber) -> list[tuple[Subscription, Any]]:
+def _subscriptions(session: Session, target: Target) -> list[tuple[Subscription, Any]]:
+    """The reader's subscriptions this link may show and change: every public list, and of the
+    private ones only the list this delivery came from.
+
+    The token travels with every forwarded copy of the message, so whoever holds it must not
+    learn (from the names) or change the reader's other private lists: a public list's link
+    would otherwise tell anyone that its reader is on "Board Briefing (M&A target: Acme)"."""
+    assert target.subscriber is not None
     return list(
         session.execute(
             select(Subscription, MailingList)
             .join(MailingList, MailingList.id == Subscription.list_id)
-            .where(Subscription.subscriber_id == subscriber.id)
+            .where(
+                Subscription.subscriber_id == target.subscriber.id,
+                (MailingList.private.is_(False)) | (MailingList.id == target.mlist.id),
+            )
             .order_by(MailingList.name)
         ).all()
     )
@@ -130,7 +140,7 @@ def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict
     subscriber = target.subscriber
     lists = []
     if subscriber is not None:
-        for sub, mlist in _subscriptions(session, subscriber):
+        for sub, mlist in _subscriptions(session, target):
             if sub.status == SubscriptionStatus.ACTIVE:
                 lists.append({"slug": mlist.slug, "name": mlist.name})
     languages = dict(LANGUAGES)
@@ -234,7 +244,7 @@ def _save_preferences(
             )
             changed.append("You will receive no more email from us.")
         else:
-            for sub, mlist in _subscriptions(session, subscriber):
+            for sub, mlist in _subscriptions(session, target):
                 if sub.status == SubscriptionStatus.ACTIVE and mlist.slug not in keep:
                     lifecycle.unsubscribe(session, sub, "preferences centre")
                     changed.append(f"Unsubscribed from {mlist.name}.")
