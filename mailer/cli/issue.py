@@ -1,5 +1,6 @@
 """`mailer issue …`."""
 
+import os
 from pathlib import Path
 
 import typer
@@ -183,7 +184,12 @@ def check(
             detail += "\n" + "\n".join(f"- {p}" for p in c.problems[:20])
         style = colour.get(c.status, "cyan")
         table.add_row(c.name, f"[{style}]{c.status}[/]", detail)
-    Console(width=120).print(table)
+    # The terminal's width (or COLUMNS); piped into a file or a log, 120 columns rather than
+    # rich's 80, so that each problem stays on a line or two.
+    out = Console()
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(width=120)
+    out.print(table)
     failed = [c.name for c in checks if c.failed]
     if failed:
         typer.echo(f"failed: {', '.join(failed)}")

@@ -183,3 +183,14 @@ def test_check_warns_outside_production_of_what_readers_would_see(imported: str)
     assert "Sending settings warn not production (MAILER_PRODUCTION unset):" in flat
     assert "- MAILER_POSTAL_ADDRESS is the placeholder: set the firm's address" in flat
     assert flat.endswith("all checks passed; see the warnings: Sending settings")
+
+
+def test_check_fits_the_terminals_width(imported: str) -> None:
+    """The table was always 120 columns wide, so in an 80-column terminal every row wrapped
+    into a mess: it takes the terminal's width (COLUMNS), 120 only when piped."""
+    narrow = runner.invoke(app, ["issue", "check", imported], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    table = narrow.stdout.splitlines()[:-1]  # the last line is the verdict, outside the table
+    assert max(len(line) for line in table) <= 80, narrow.stdout
+    flat = " ".join(narrow.stdout.replace("│", " ").split())
+    assert "Sending settings warn" in flat and "MAILER_POSTAL_ADDRESS is the placeholder" in flat
