@@ -352,6 +352,9 @@ def test_honeypot_invalid_input_and_unknown_list(
     bad = client.post("/subscribe/briefing", data={"email": evil, "name": "<b>x</b>"})
     assert bad.status_code == 422
     assert "This does not look like an email address" in bad.text
+    no_at = client.post("/subscribe/briefing", data={"email": "reader.example.org"})
+    assert no_at.status_code == 422 and "must have an @-sign." in no_at.text
+    assert "@-sign.." not in no_at.text  # the validator's own full stop is not doubled
     assert "<script>alert(1)</script>" not in bad.text
     assert "&lt;script&gt;" in bad.text and "&lt;b&gt;x&lt;/b&gt;" in bad.text
     empty = client.post("/subscribe/briefing", data={})

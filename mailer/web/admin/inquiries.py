@@ -28,6 +28,7 @@ from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from subscribers.errors import NotFound
+from subscribers.text import sentence
 
 router = protected_router()
 
@@ -116,7 +117,7 @@ def readable(raw: bytes) -> Readable:
     try:
         msg = message.parse_safely(raw)
     except message.UnreadableMessage as exc:
-        return Readable("", "", [], f"The message cannot be read: {exc}.")
+        return Readable("", "", [], sentence(f"The message cannot be read: {exc}"))
     text = message.body_text(msg)
     found = []
     for index, part in enumerate(message.attachments(msg)):

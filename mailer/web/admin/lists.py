@@ -32,6 +32,7 @@ from subscribers.lists import (
     list_lists,
 )
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.text import sentence
 
 PAGE_SIZE = 50
 # How much of a list name the forms read: more than the rule allows (`validate_name`), so that
@@ -269,7 +270,7 @@ def submit_list_edit(
         session, slug, name, description, private=private if visibility_shown else None
     )
     session.commit()
-    said = f"List {mlist.slug} renamed to {mlist.name}."
+    said = sentence(f"List {mlist.slug} renamed to {mlist.name}")
     if mlist.private != was_private:
         said += (
             " It is now private: no public subscribe form, not in the public archive."

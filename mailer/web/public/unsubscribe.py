@@ -35,6 +35,7 @@ from subscribers import lifecycle
 from subscribers.errors import InvalidInput
 from subscribers.languages import parse_language
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.text import sentence
 
 router = APIRouter(route_class=SecureRoute)
 
@@ -237,7 +238,7 @@ def _save_preferences(
             for sub, mlist in _subscriptions(session, subscriber):
                 if sub.status == SubscriptionStatus.ACTIVE and mlist.slug not in keep:
                     lifecycle.unsubscribe(session, sub, "preferences centre")
-                    changed.append(f"Unsubscribed from {mlist.name}.")
+                    changed.append(sentence(f"Unsubscribed from {mlist.name}"))
             if code != subscriber.language:
                 subscriber.language = code
                 changed.append(f"Language set to {LANGUAGES.get(code or '', code or 'none')}.")
