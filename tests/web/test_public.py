@@ -262,6 +262,20 @@ def test_preferences_keep_some_lists_and_set_language(
     assert status_on(session, who, "alerts") == SubscriptionStatus.ACTIVE
 
 
+def test_the_language_menu_names_a_language_outside_its_short_list(
+    client: TestClient, session: Session, sent: Sent
+) -> None:
+    """A reader imported with language zh sees "Chinese" selected in the menu, not the code."""
+    msg = sent.messages[0]
+    subscriber = get_subscriber(session, recipient(msg))
+    assert subscriber is not None
+    subscriber.language = "zh"
+    session.commit()
+    page = client.get(path_of(unsubscribe_url(msg)))
+    assert '<option value="zh" selected>Chinese</option>' in page.text
+    assert ">zh<" not in page.text
+
+
 def test_preferences_stop_all_suppresses_the_address(
     client: TestClient, session: Session, sent: Sent, settings: Settings
 ) -> None:
