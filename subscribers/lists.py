@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from subscribers.db import rowcount
 from subscribers.errors import AlreadyExists, InvalidInput, NotFound, quoted
-from subscribers.models import MailingList, Segment, Subscription, SubscriptionStatus
+from subscribers.models import (
+    MailingList,
+    Segment,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from subscribers.suppression import not_suppressed
 from subscribers.text import CONTROL_CHARACTERS, without_format_characters
 
 # Slugs appear in URLs (/subscribe/{slug}), List-Id headers and shell commands: keep them to
@@ -109,12 +117,30 @@ def get_list(session: Session, slug: str) -> MailingList:
 
 @dataclass(frozen=True)
 class ListSummary:
+    """A list's subscriptions by state. `active` counts active subscriptions, whoever holds them;
+    `mailable` only those a send to the whole list reaches (see `mailable`): a hard-bounced,
+    complained or erased person keeps an active subscription but is mailed no more."""
+
     slug: str
     name: str
     active: int
     pending: int
     unsubscribed: int
     private: bool = False
+    mailable: int = 0
+
+
+def mailable() -> list[ColumnElement[bool]]:
+    """The WHERE conditions, over Subscription joined to Subscriber, of a subscription a send
+    reaches: the subscription is active, the person is active and has an address, and the
+    address is not suppressed. The audience of every send and the lists' MAILABLE count both
+    use it, so the two never disagree."""
+    return [
+        Subscription.status == SubscriptionStatus.ACTIVE,
+        Subscriber.status == SubscriberStatus.ACTIVE,
+        Subscriber.email.is_not(None),
+        not_suppressed(),
+    ]
 
 
 def list_lists(session: Session) -> list[ListSummary]:
@@ -131,12 +157,26 @@ def list_lists(session: Session) -> list[ListSummary]:
             count(SubscriptionStatus.PENDING),
             count(SubscriptionStatus.UNSUBSCRIBED),
             MailingList.private,
+            MailingList.id,
         )
         .outerjoin(Subscription, Subscription.list_id == MailingList.id)
         .group_by(MailingList.id, MailingList.slug, MailingList.name, MailingList.private)
         .order_by(MailingList.slug)
     ).all()
-    return [ListSummary(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), bool(r[5])) for r in rows]
+    reached = dict(
+        session.execute(
+            select(Subscription.list_id, func.count())
+            .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+            .where(*mailable())
+            .group_by(Subscription.list_id)
+        ).all()
+    )
+    return [
+        ListSummary(
+            r[0], r[1], int(r[2]), int(r[3]), int(r[4]), bool(r[5]), int(reached.get(r[6], 0))
+        )
+        for r in rows
+    ]
 
 
 def visibility(private: bool) -> str:

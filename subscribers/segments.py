@@ -47,14 +47,13 @@ from subscribers.expressions import (
     fold,
     unparse,
 )
+from subscribers.lists import mailable
 from subscribers.models import (
     MailingList,
     Segment,
     Subscriber,
-    SubscriberStatus,
     SubscriberTag,
     Subscription,
-    SubscriptionStatus,
 )
 from subscribers.suppression import not_suppressed
 
@@ -189,13 +188,7 @@ def matching_subscriber_ids(session: Session | None, list_id: int, expr: str | N
     segment saved on the list. The result is a Select, not rows, so the sender can snapshot it
     set-wise (INSERT … SELECT) and the web UI can count it.
     """
-    conditions: list[ColumnElement[bool]] = [
-        Subscription.list_id == list_id,
-        Subscription.status == SubscriptionStatus.ACTIVE,
-        Subscriber.status == SubscriberStatus.ACTIVE,
-        Subscriber.email.is_not(None),
-        not_suppressed(),
-    ]
+    conditions: list[ColumnElement[bool]] = [Subscription.list_id == list_id, *mailable()]
     if expr is not None:
         text = resolve(session, list_id, expr) if session is not None else expr
         conditions.append(compile_expr(parse(text)))

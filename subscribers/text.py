@@ -68,3 +68,19 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
     """`1 item`, `2 items`, `0 items`: a count with its noun in the right number (`plural` for
     nouns that do not just take an s, e.g. `addresses`)."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+_ENDS_A_SENTENCE = (".", "!", "?", "…")
+_CLOSERS = "\"'”’)]»"
+
+
+def sentence(text: str) -> str:
+    """`text` (trimmed) ending in one full stop: one is added unless it already ends a sentence.
+
+    Messages end with a name or another message more often than it seems ("from Miranda Delphi
+    Solutions, S.C.", "must have an @-sign."), and appending "." blindly doubles the stop. A
+    closing quote or bracket after the stop counts as the end too."""
+    text = text.rstrip()
+    if text.rstrip(_CLOSERS).endswith(_ENDS_A_SENTENCE):
+        return text
+    return text + "."

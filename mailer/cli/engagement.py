@@ -92,7 +92,7 @@ def print_engagement(session: Session, campaign_id: int) -> None:
             highlight=False,
         )
     if not e.links:
-        console.print("links     not tracked for this campaign", highlight=False)
+        console.print(f"links     {reports.no_links_reason(session, e)}", highlight=False)
         return
     # 80 columns: numbers never wrap, titles and URLs fold rather than lose their ends.
     table = Table(title="clicks per item")

@@ -8,7 +8,7 @@ import typer
 from mailer.errors import MailerError
 from subscribers.text import counted
 
-app = typer.Typer(help="Issues: import, preview, check.", no_args_is_help=True)
+app = typer.Typer(help="Issues: import, list, preview, check.", no_args_is_help=True)
 
 
 # --- mailer issue import ---------------------------------------------------------------------
@@ -48,6 +48,35 @@ def import_(
         typer.echo(f"{counted(len(issue.items), 'item')}, PDF {issue.pdf_name}.pdf")
         typer.echo(f"slug: {issue.slug}")
         return issue.slug
+
+
+# --- mailer issue list ------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_() -> None:
+    """Every issue, newest first: the slug other commands take, its date, how many campaigns
+    have SENT it (a campaign that sent nothing, cancelled before it started, is not counted),
+    the partner who signs it and its title."""
+    from mailer.cli import row_folded
+    from mailer.db import session_scope
+    from mailer.sending.issues import issue_rows
+
+    with session_scope() as session:
+        rows = issue_rows(session)
+    if not rows:
+        typer.echo("no issues yet: import one with `mailer issue import FILE`")
+        return
+    slug = max(len("SLUG"), *(len(r.slug) for r in rows))
+    sent = max(len("SENT"), *(len(str(r.campaigns_sent)) for r in rows))
+    partner = max(len("PARTNER"), *(len(r.partner) for r in rows))
+    typer.echo(f"{'SLUG':<{slug}}  {'DATE':<10}  {'SENT':>{sent}}  {'PARTNER':<{partner}}  TITLE")
+    for r in rows:
+        prefix = (
+            f"{r.slug:<{slug}}  {r.issue_date.isoformat():<10}  {r.campaigns_sent:>{sent}}  "
+            f"{r.partner:<{partner}}  "
+        )
+        typer.echo(row_folded(prefix, r.title))
 
 
 # --- mailer issue preview / check (composer's commands) --------------------------------------

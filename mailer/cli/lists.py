@@ -54,9 +54,42 @@ def update(
         typer.echo(f"updated list {mlist.slug} ({mlist.name}): {visibility(mlist.private)}")
 
 
+@app.command("delete")
+def delete(
+    slug: str = typer.Argument(..., help="The list to delete (as `mailer list list` shows)"),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a list with its subscriptions and saved segments; the people stay (on other lists
+    too). Refused while campaigns refer to the list, as in the admin (rename it instead)."""
+    from mailer.sending import lists as sending_lists
+    from subscribers.lists import get_list
+    from subscribers.models import Segment, Subscription
+    from subscribers.text import counted
+
+    with session_scope() as session:
+        mlist = get_list(session, slug)
+        sending_lists.check_deletable(session, mlist)  # refused before asking
+        subscriptions = session.query(Subscription).filter_by(list_id=mlist.id).count()
+        saved = session.query(Segment).filter_by(list_id=mlist.id).count()
+        typer.echo(
+            f"list {mlist.slug} ({mlist.name}): {counted(subscriptions, 'subscription')}, "
+            f"{counted(saved, 'saved segment')}"
+        )
+        if not yes and not typer.confirm("Delete it?", default=False):
+            typer.echo("not deleted: nothing was changed")
+            raise typer.Exit(0)
+        done = sending_lists.delete_list(session, mlist.slug)
+    typer.echo(
+        f"deleted list {done.slug} with its {counted(done.subscriptions, 'subscription')} and "
+        f"{counted(done.segments, 'segment')}; the subscribers themselves are kept"
+    )
+
+
 @app.command("list")
 def list_() -> None:
-    """Every list with its visibility and subscription counts."""
+    """Every list with its visibility and subscription counts. ACTIVE counts active
+    subscriptions, suppressed people's too; a line under the table says, for a list that has
+    any, how many of them a send reaches (the mailable: `mailer send`'s "Recipients:")."""
     with session_scope() as session:
         rows = list_lists(session)
     if not rows:
@@ -74,3 +107,11 @@ def list_() -> None:
             f"{r.unsubscribed:>12}  "
         )
         typer.echo(row_folded(prefix, r.name))
+    suppressed = [r for r in rows if r.mailable != r.active]
+    for r in suppressed:
+        typer.echo(
+            f"{r.slug}: {r.mailable} of the {r.active} active are mailable "
+            f"({r.active - r.mailable} suppressed)"
+        )
+    if suppressed:
+        typer.echo("suppressed: a hard bounce, a complaint or an erasure; a send skips them")

@@ -245,10 +245,15 @@ def _hang_up_interrupts() -> Iterator[None]:
 def follow(
     campaign_id: int,
     poll: float = 0.3,
-    alive: Callable[[], bool] = lambda: True,
+    alive: Callable[[], bool] | None = None,
     no_worker_hint: float | None = None,
 ) -> progress.Progress:
-    """A progress bar until the campaign is done, cancelled or paused (or `alive()` is false).
+    """A progress bar until the campaign is done, cancelled or paused.
+
+    `alive`: whether this process's in-process runner still sends. With one, the bar ends only
+    when it has ended: a pause or cancel seen while its batch in flight is still being recorded
+    would otherwise leave the last line counting fewer than `campaign status` straight after.
+    Without one (a broker's workers send), the bar ends at the status.
 
     `no_worker_hint`: seconds after which a campaign no worker has started yet is said to be
     waiting for one (with a broker, `mailer send` cannot see the workers; a campaign that stays
@@ -278,7 +283,7 @@ def follow(
         while True:
             # Asked before reading: when the runner has ended, this read is after its last write
             # (asked after, a campaign done meanwhile would be reported as still sending).
-            ended = not alive()
+            ended = alive is not None and not alive()
             with factory() as session:
                 p = progress.progress(session, campaign_id)
                 groups = (
@@ -304,7 +309,8 @@ def follow(
                 rate=p.rate,
                 status="starting" if sending is None and p.status in UNSTARTED else p.status,
             )
-            if p.status in FINAL or p.status == CampaignStatus.PAUSED.value or ended:
+            stopped = p.status in FINAL or p.status == CampaignStatus.PAUSED.value
+            if ended or (stopped and alive is None):
                 break
             time.sleep(poll)
     summary = ", ".join(f"{k} {v}" for k, v in p.counts.items() if v)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from mailer.content.models import Issue
@@ -19,9 +19,16 @@ from mailer.inbound import bounces, inquiries
 from mailer.inbound.complaints import complaint_counts
 from mailer.inbound.models import Inquiry
 from mailer.rendering.links import Link
-from mailer.sending.models import Campaign, CampaignRender, Delivery, DeliveryStatus
+from mailer.sending.models import (
+    Campaign,
+    CampaignRender,
+    CampaignStatus,
+    Delivery,
+    DeliveryStatus,
+)
 from subscribers.models import Subscription, SubscriptionStatus
 
+UNSTARTED = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED)
 OPENS_CAVEAT = "opens (approximate: mail clients prefetch images)"
 
 
@@ -57,6 +64,9 @@ class CampaignEngagement:
     bounces_soft: int
     machine_hits: int
     links: list[LinkClicks] = field(default_factory=list)
+    # False: the campaign was never rendered (scheduled, or cancelled before it started), so no
+    # links are empty because nothing was sent, not because tracking was off.
+    rendered: bool = True
 
     @property
     def click_rate(self) -> float:
@@ -69,6 +79,19 @@ class CampaignEngagement:
         for row, link in zip(out["links"], self.links, strict=True):
             row["title"] = link.title
         return out
+
+
+def no_links_reason(session: Session, e: CampaignEngagement) -> str:
+    """Why a campaign's report has no links: it never started (nothing was rendered, so nothing
+    could be tracked, whatever MAILER_TRACK_CLICKS says), or its links were not tracked."""
+    if e.rendered:
+        return "not tracked for this campaign"
+    campaign = session.get(Campaign, e.campaign_id)
+    if campaign is not None and campaign.status in UNSTARTED:
+        return "none yet: the campaign has not started (nothing rendered or sent yet)"
+    return (
+        "none: the campaign never started (no message was rendered or sent, so nothing was tracked)"
+    )
 
 
 def link_table(session: Session, campaign_id: int) -> list[Link]:
@@ -155,6 +178,9 @@ def campaign_engagement(
         bounces_soft=b["soft"],
         machine_hits=sum(link.machine_hits for link in links),
         links=links,
+        rendered=bool(
+            session.scalar(select(exists().where(CampaignRender.campaign_id == campaign_id)))
+        ),
     )
 
 

@@ -23,6 +23,7 @@ from mailer.rendering.context import language_of, reading_paragraphs, web_url
 from mailer.rendering.errors import RenderError
 from mailer.rendering.inline import bullets, inline_html, inline_text, prose
 from mailer.rendering.links import MARKED_LINK
+from subscribers.text import sentence
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent.parent / "templates"
 TEXT_WIDTH = 72
@@ -81,6 +82,7 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     env.filters["weburl"] = web_url
     env.filters["langof"] = language_of
     env.filters["reading"] = reading_paragraphs
+    env.filters["sentence"] = sentence  # "… from {{ firm }}." without a doubled stop
     # An issue's prose: `prose` cuts it for reading, `inline` shows its inline Markdown as HTML
     # (autoescaped environments) or as plain text (rendering/inline.py).
     env.filters["prose"] = prose

@@ -13,6 +13,7 @@ from typing import Any
 import lxml.html
 
 from mailer.rendering.email_edition import Personal, compile_personal_template
+from subscribers.text import sentence
 
 # Stand-ins for the per-recipient fields; they never reach a reader (replaced or removed below).
 _NEUTRAL = Personal(
@@ -78,7 +79,7 @@ def web_edition(
         block = _block_of(el) if el.tag not in ("p", "div", "td") else el
         for child in list(block):
             block.remove(child)
-        block.text = f"You are reading the web edition of {newsletter}, from {firm}."
+        block.text = sentence(f"You are reading the web edition of {newsletter}, from {firm}")
     for a in doc.xpath("//a[@href=$u]", u=archive_url):  # "View in browser": we are here
         block = _block_of(a)
         if block is not None:

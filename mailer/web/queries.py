@@ -238,6 +238,11 @@ class CampaignSummary:
         )
 
     @property
+    def skipped(self) -> int:
+        """Deliveries a cancel left unsent: finished, yet neither sent nor failed."""
+        return self.counts.get("skipped", 0)
+
+    @property
     def percent(self) -> int:
         if not self.total:
             return 100 if self.status == "done" else 0

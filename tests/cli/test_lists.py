@@ -124,3 +124,65 @@ def test_create_and_update_refuse_a_name_that_is_not_one_line_of_visible_text(
     assert updated.exit_code != 0 and named in str(updated.exception)
     session.expire_all()
     assert get_list(session, "weekly").name == "Weekly Briefing"
+
+
+def test_list_list_says_how_many_of_the_active_a_send_reaches_as_send_counts_recipients(
+    settings: Settings, session: Session
+) -> None:
+    """A hard-bounced (suppressed) or complained reader keeps an active subscription: ACTIVE
+    counts them, and the line under the table says how many a send to the whole list reaches,
+    the "Recipients:" `mailer send` prints (the same rule: `segments.count`)."""
+    from subscribers import segments
+    from subscribers.models import Subscriber, SubscriberStatus
+    from tests.builders import newsroom
+
+    room = newsroom(session, settings)
+    imported = room.report.imported
+    mailer("list", "create", "spare", "--name", "Spare")
+    bounced, complained = "jose.rivera1@example.org", "ricardo.diaz2@example.org"
+    mailer("suppression", "add", bounced, "--reason", "hard_bounce")
+    reader = session.query(Subscriber).filter_by(email=complained).one()
+    reader.status = SubscriberStatus.COMPLAINED
+    session.commit()
+    lines = mailer("list", "list").splitlines()
+    assert lines[1].split()[:5] == ["briefing", "public", str(imported), "0", "0"]
+    assert lines[3:] == [
+        f"briefing: {imported - 2} of the {imported} active are mailable (2 suppressed)",
+        "suppressed: a hard bounce, a complaint or an erasure; a send skips them",
+    ]
+    assert segments.count(session, room.list_id, None) == imported - 2
+
+
+def test_list_delete_asks_refuses_with_campaigns_and_deletes_as_the_admin_does(
+    settings: Settings, session: Session
+) -> None:
+    """`mailer list delete` asks first (--yes does not), keeps the people, and refuses a list
+    that campaigns refer to with the admin's own words, before asking."""
+    from mailer.content.issues import get_issue
+    from mailer.sending import campaigns
+    from subscribers.lifecycle import get_subscriber
+    from tests.builders import cleared, newsroom
+
+    room = newsroom(session, settings)
+    mailer("list", "create", "spare", "--name", "Spare")
+    mailer("subscribers", "add", "valeria.gonzalez0@example.com", "--list", "spare")
+    kept = runner.invoke(app, ["list", "delete", "spare"], input="n\n")
+    assert kept.exit_code == 0 and "not deleted" in kept.stdout
+    assert "1 subscription" in kept.stdout
+    assert get_list(session, "spare") is not None
+    gone = mailer("list", "delete", "spare", "--yes")
+    assert "deleted list spare with its 1 subscription and 0 segments" in gone
+    assert "the subscribers themselves are kept" in gone
+    session.expire_all()
+    assert "spare" not in mailer("list", "list")
+    assert get_subscriber(session, "valeria.gonzalez0@example.com") is not None
+
+    issue = get_issue(session, room.issue_slug)
+    campaigns.create(
+        session, issue, cleared(campaigns.resolve_audience(session, issue, room.list_slug))
+    )
+    session.commit()
+    refused = runner.invoke(app, ["list", "delete", room.list_slug])  # refused before asking
+    assert refused.exit_code != 0 and "Delete it?" not in refused.output
+    assert "has 1 campaign, whose figures and archive refer to it" in str(refused.exception)
+    assert get_list(session, room.list_slug) is not None

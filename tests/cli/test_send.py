@@ -542,6 +542,51 @@ def test_the_bar_reports_the_status_the_runner_left_not_one_read_before_it_ended
     assert f"campaign {campaign_id} done" in capsys.readouterr().out
 
 
+def test_after_a_pause_the_last_line_counts_what_the_runner_recorded_before_it_stopped(
+    session: Session, room: Newsroom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`campaign pause` from another shell: the bar sees `paused` while the runner still records
+    its batch in flight. The last line waits for the runner to stop and counts that batch too
+    (`sent 2`), as `campaign status` straight after does, not the counts read at the pause."""
+    from mailer.cli.send import follow
+    from mailer.sending.models import CampaignStatus, Delivery, DeliveryStatus
+    from subscribers.models import Subscription
+
+    issue = get_issue(session, room.issue_slug)
+    cleared = campaigns.check(
+        campaigns.resolve_audience(session, issue, room.list_slug), None, get_settings()
+    )
+    campaign_id = campaigns.create(session, issue, cleared).id
+    campaigns.set_status(
+        session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PLANNED,)
+    )
+    readers = session.scalars(
+        select(Subscription.subscriber_id).where(Subscription.list_id == room.list_id).limit(4)
+    ).all()
+    session.add_all(
+        Delivery(campaign_id=campaign_id, issue_id=issue.id, subscriber_id=s) for s in readers
+    )
+    session.commit()
+    steps = iter(["pause", "in flight recorded", "ended"])
+
+    def runner_alive() -> bool:
+        step = next(steps, "ended")
+        with get_sessionmaker()() as other:
+            if step == "pause":  # another shell pauses; the runner's batch is still in flight
+                campaigns.pause(other, campaign_id)
+            elif step == "in flight recorded":  # the batch's two messages are recorded
+                for row in other.scalars(
+                    select(Delivery).where(Delivery.campaign_id == campaign_id).limit(2)
+                ):
+                    row.status = DeliveryStatus.SENT
+            other.commit()
+        return step != "ended"
+
+    progress = follow(campaign_id, poll=0.01, alive=runner_alive)
+    assert progress.status == "paused" and progress.counts["sent"] == 2
+    assert f"campaign {campaign_id} paused: pending 2, sent 2" in capsys.readouterr().out
+
+
 def test_test_addresses_may_be_given_in_one_value_separated_by_commas(
     session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:

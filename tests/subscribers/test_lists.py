@@ -63,8 +63,15 @@ def test_lists_are_listed_with_their_counts_by_status(session: Session, settings
     session.commit()
     assert list_lists(session) == [
         ListSummary("alerts", "Alerts", 0, 0, 0),
-        ListSummary("weekly", "Weekly", 2, 1, 1),
+        ListSummary("weekly", "Weekly", 2, 1, 1, mailable=2),
     ]
+    # A hard bounce suppresses a2: still an active subscription, no longer mailable.
+    from subscribers.models import SuppressionReason
+    from subscribers.suppression import add_suppression
+
+    add_suppression(session, "a2@example.com", key, SuppressionReason.HARD_BOUNCE, "550 5.1.1")
+    session.commit()
+    assert list_lists(session)[1] == ListSummary("weekly", "Weekly", 2, 1, 1, mailable=1)
 
 
 # Each a name that would read as something else, or break a header or a table: CR/LF (a second

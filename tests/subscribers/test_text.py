@@ -56,3 +56,29 @@ def test_invisible_format_characters_leave_a_name() -> None:
     for name in ("می\u200cخواهم", "क्\u200dष", "👩\u200d💻 Ana"):
         assert clean_text(name, "name", 200) == name
     assert without_format_characters("Ana\u200d López") == "Ana López"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "subscribed from Miranda Delphi Solutions, S.C",
+            "subscribed from Miranda Delphi Solutions, S.C.",
+        ),
+        (
+            "subscribed from Miranda Delphi Solutions, S.C.",
+            "subscribed from Miranda Delphi Solutions, S.C.",
+        ),
+        ("An email address must have an @-sign.", "An email address must have an @-sign."),
+        ("Is it an address?", "Is it an address?"),
+        ("Wait…", "Wait…"),
+        ('He said "stop."', 'He said "stop."'),
+        ("Northgate Advisory, LLP  ", "Northgate Advisory, LLP."),
+    ],
+)
+def test_a_sentence_ends_with_one_full_stop_whatever_its_last_name_ends_with(
+    text: str, expected: str
+) -> None:
+    from subscribers.text import sentence
+
+    assert sentence(text) == expected

@@ -464,6 +464,9 @@ def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(
     assert "only a sending or scheduled campaign can be paused" in wrong.text
     editor.post(f"/admin/campaigns/{campaign_id}/cancel")
     assert status() == CampaignStatus.CANCELLED
+    # Cancelled before it started: nothing rendered, so no links, and the page says why.
+    never = text_of(editor.get(f"/admin/campaigns/{campaign_id}").text)
+    assert "the campaign never started" in never and "not tracked" not in never
     late = editor.post(f"/admin/campaigns/{campaign_id}/resume")
     assert "only a paused campaign can be resumed" in late.text
     assert status() == CampaignStatus.CANCELLED

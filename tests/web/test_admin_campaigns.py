@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailer.inbound import models
-from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.web.admin.campaign_report import sent_over_time, timing
 from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
 from subscribers.lists import get_list
@@ -151,3 +151,37 @@ def _email(session: Session, subscriber_id: int | None) -> str:
     found = session.get(Subscriber, subscriber_id)
     assert found is not None and found.email
     return found.email
+
+
+def test_a_cancelled_campaign_shows_what_was_sent_and_skipped_not_a_full_bar(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """Cancelled part-way, a campaign's deliveries are partly sent and partly skipped: every page
+    says how many were sent out of the total and how many were skipped, as `mailer campaign
+    status` does, never "total / total" as if all had gone out."""
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    sent = editor.post(
+        f"/admin/issues/{room.issue_slug}/send",
+        {"audience": "briefing", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    wait_until_final(editor, campaign_id)
+    # As a cancel leaves it: the deliveries after the first few skipped, the campaign cancelled.
+    session.expire_all()
+    rows = session.scalars(
+        select(Delivery).where(Delivery.campaign_id == campaign_id).order_by(Delivery.id)
+    ).all()
+    for row in rows[3:]:
+        row.status, row.sent_at = DeliveryStatus.SKIPPED, None
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None and campaign.finished_at is not None
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.finished_at += timedelta(seconds=1)
+    session.commit()
+    total, skipped = len(rows), len(rows) - 3
+    for path in ("/admin", "/admin/campaigns", f"/admin/campaigns/{campaign_id}"):
+        shown = text_of(editor.get(path).text)
+        assert f"3 / {total} sent" in shown, path
+        assert f"{skipped} skipped" in shown, path
+        assert f"{total} / {total}" not in shown, path

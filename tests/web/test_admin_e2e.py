@@ -186,7 +186,7 @@ def test_an_editor_sends_the_fixture_issue_to_a_segment_from_the_browser(tmp_pat
             # The page polls its progress and reloads when the status changes.
             expect(page.locator("[data-field=status-badge]")).to_have_text("done", timeout=90_000)
             expect(page.locator("[data-count=sent]")).to_have_text(str(segment_count))
-            expect(page.locator("[data-field=finished]")).to_have_text(str(segment_count))
+            expect(page.locator("[data-field=sent]")).to_have_text(str(segment_count))
             shot("campaign-done")
 
             received = relay.sink.wait_for(segment_count, timeout=10)

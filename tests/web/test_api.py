@@ -73,6 +73,7 @@ def test_lists_are_listed_with_counts_and_created(api: TestClient, room: Newsroo
             "pending": 0,
             "unsubscribed": 0,
             "private": False,
+            "mailable": room.report.imported,
         }
     ]
     created = api.post("/api/v1/lists", json={"slug": "alerts", "name": "Alerts"})
@@ -398,6 +399,7 @@ def test_a_list_is_created_private_and_patched(
         "pending": 0,
         "unsubscribed": 0,
         "private": False,
+        "mailable": 0,
     }
     assert api.get("/subscribe/board").status_code == 200
     renamed = api.patch(

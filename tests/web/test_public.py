@@ -263,6 +263,20 @@ def test_preferences_keep_some_lists_and_set_language(
     assert status_on(session, who, "alerts") == SubscriptionStatus.ACTIVE
 
 
+def test_the_language_menu_names_a_language_outside_its_short_list(
+    client: TestClient, session: Session, sent: Sent
+) -> None:
+    """A reader imported with language zh sees "Chinese" selected in the menu, not the code."""
+    msg = sent.messages[0]
+    subscriber = get_subscriber(session, recipient(msg))
+    assert subscriber is not None
+    subscriber.language = "zh"
+    session.commit()
+    page = client.get(path_of(unsubscribe_url(msg)))
+    assert '<option value="zh" selected>Chinese</option>' in page.text
+    assert ">zh<" not in page.text
+
+
 def test_preferences_stop_all_suppresses_the_address(
     client: TestClient, session: Session, sent: Sent, settings: Settings
 ) -> None:
@@ -362,6 +376,9 @@ def test_honeypot_invalid_input_and_unknown_list(
     bad = client.post("/subscribe/briefing", data={"email": evil, "name": "<b>x</b>"})
     assert bad.status_code == 422
     assert "This does not look like an email address" in bad.text
+    no_at = client.post("/subscribe/briefing", data={"email": "reader.example.org"})
+    assert no_at.status_code == 422 and "must have an @-sign." in no_at.text
+    assert "@-sign.." not in no_at.text  # the validator's own full stop is not doubled
     assert "<script>alert(1)</script>" not in bad.text
     assert "&lt;script&gt;" in bad.text and "&lt;b&gt;x&lt;/b&gt;" in bad.text
     empty = client.post("/subscribe/briefing", data={})

@@ -23,8 +23,10 @@ def campaign_context(
     """What the campaign page's engagement block (admin/engagement.html.j2) shows; `delivered`:
     the messages sent, when the page has counted them already."""
     settings = get_settings()
+    e = reports.campaign_engagement(session, campaign_id, delivered)
     return {
-        "engagement": reports.campaign_engagement(session, campaign_id, delivered),
+        "engagement": e,
+        "no_links_reason": reports.no_links_reason(session, e),
         "opens_caveat": reports.OPENS_CAVEAT,
         "tracking_on": settings.track_clicks,
     }

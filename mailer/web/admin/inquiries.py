@@ -28,6 +28,7 @@ from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from subscribers.errors import NotFound
+from subscribers.text import sentence
 
 router = protected_router()
 
@@ -130,7 +131,7 @@ def readable(raw: bytes, page: int = 1) -> Readable:
     try:
         msg = message.parse_safely(raw)
     except message.UnreadableMessage as exc:
-        return Readable("", "", [], f"The message cannot be read: {exc}.")
+        return Readable("", "", [], sentence(f"The message cannot be read: {exc}"))
     text = message.body_text(msg)
     parts = message.attachments(msg)
     pages = max(1, -(-len(parts) // ATTACHMENTS_PER_PAGE))

@@ -9,14 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import Form, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mailer.accounts import AdminUser
 from mailer.db import get_sessionmaker
 from mailer.filenames import file_name
 from mailer.headers import content_disposition
-from mailer.sending.models import Campaign
+from mailer.sending import lists as sending_lists
 from mailer.settings import get_settings
 from mailer.web import keyset, queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render, split_tags
@@ -27,13 +27,12 @@ from subscribers.lifecycle import add_subscriber
 from subscribers.lists import (
     NAME_MAX,
     create_list,
-    delete_list,
     edit_list,
     get_list,
     list_lists,
 )
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
-from subscribers.text import counted
+from subscribers.text import sentence
 
 PAGE_SIZE = 50
 # How much of a list name the forms read: more than the rule allows (`validate_name`), so that
@@ -146,7 +145,7 @@ def render_list_page(
             "error": error,
             "report": report,
             "statuses": [s.value for s in SubscriptionStatus],
-            "campaigns": _campaigns_of(session, mlist.id),
+            "campaigns": sending_lists.campaigns_of(session, mlist.id),
             "subscribe_url": f"{get_settings().public_url}/subscribe/{mlist.slug}",
         },
         admin=admin,
@@ -252,10 +251,6 @@ def status_totals(session: Session, mlist: MailingList) -> dict[str, queries.Tot
     }
 
 
-def _campaigns_of(session: Session, list_id: int) -> int:
-    return int(session.scalar(select(func.count()).where(Campaign.list_id == list_id)) or 0)
-
-
 @router.post("/lists/{slug}/edit")
 def submit_list_edit(
     request: Request,
@@ -275,7 +270,7 @@ def submit_list_edit(
         session, slug, name, description, private=private if visibility_shown else None
     )
     session.commit()
-    said = f"List {mlist.slug} renamed to {mlist.name}."
+    said = sentence(f"List {mlist.slug} renamed to {mlist.name}")
     if mlist.private != was_private:
         said += (
             " It is now private: no public subscribe form, not in the public archive."
@@ -300,13 +295,7 @@ def submit_list_deletion(
         raise InvalidInput(
             f"to delete, type the list's slug {mlist.slug} in the box; nothing was deleted"
         )
-    sent = _campaigns_of(session, mlist.id)
-    if sent:
-        raise InvalidInput(
-            f"list {mlist.slug} has {counted(sent, 'campaign')}, whose figures and archive refer "
-            "to it: it cannot be deleted (rename it instead); nothing was deleted"
-        )
-    done = delete_list(session, mlist.slug)
+    done = sending_lists.delete_list(session, mlist.slug)
     session.commit()
     return redirect(
         "/admin/lists",

@@ -20,10 +20,15 @@ _PRIVATE = (
 class ListOut(BaseModel):
     slug: str
     name: str
-    active: int = Field(description="active subscriptions")
+    active: int = Field(description="active subscriptions, suppressed people's included")
     pending: int = Field(description="waiting for the person's confirmation")
     unsubscribed: int
     private: bool = Field(description=_PRIVATE)
+    mailable: int = Field(
+        description="active subscriptions a send to the whole list reaches: the person is "
+        "active and not suppressed (hard bounce, complaint, erasure); `mailer send` and the "
+        "admin's send form count the same recipients"
+    )
 
 
 class ListIn(BaseModel):
@@ -63,7 +68,13 @@ def post_list(body: ListIn, session: DB) -> ListOut:
     mlist = create_list(session, body.slug, body.name, body.description, private=body.private)
     session.commit()
     return ListOut(
-        slug=mlist.slug, name=mlist.name, active=0, pending=0, unsubscribed=0, private=mlist.private
+        slug=mlist.slug,
+        name=mlist.name,
+        active=0,
+        pending=0,
+        unsubscribed=0,
+        private=mlist.private,
+        mailable=0,
     )
 
 

@@ -62,7 +62,7 @@ from subscribers.addresses import mailbox_key, parse_address
 from subscribers.errors import InvalidAddress, InvalidInput, Suppressed
 from subscribers.models import MailingList, Subscription, SubscriptionStatus
 from subscribers.suppression import is_suppressed
-from subscribers.text import one_line
+from subscribers.text import one_line, sentence
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ def _checked_fields(raw_email: str, name: str) -> tuple[str, dict[str, str]]:
         errors["email"] = (
             "Please enter your email address."
             if not raw_email
-            else f"This does not look like an email address: {exc}."
+            else sentence(f"This does not look like an email address: {exc}")
         )
         email = raw_email
     if len(name) > lifecycle.NAME_MAX:

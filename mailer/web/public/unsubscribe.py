@@ -33,8 +33,9 @@ from mailer.web.public.forms import (
 )
 from subscribers import lifecycle
 from subscribers.errors import InvalidInput
-from subscribers.languages import parse_language
+from subscribers.languages import language_name, parse_language
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.text import sentence
 
 router = APIRouter(route_class=SecureRoute)
 
@@ -146,7 +147,7 @@ def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict
     languages = dict(LANGUAGES)
     current = subscriber.language if subscriber is not None else None
     if current and current not in languages:
-        languages[current] = current
+        languages[current] = language_name(current)  # "Chinese", not "zh"
     status = target.subscription.status.value if target.subscription is not None else None
     return {
         "title": f"Unsubscribe from {target.mlist.name}",
@@ -247,10 +248,14 @@ def _save_preferences(
             for sub, mlist in _subscriptions(session, target):
                 if sub.status == SubscriptionStatus.ACTIVE and mlist.slug not in keep:
                     lifecycle.unsubscribe(session, sub, "preferences centre")
-                    changed.append(f"Unsubscribed from {mlist.name}.")
+                    changed.append(sentence(f"Unsubscribed from {mlist.name}"))
             if code != subscriber.language:
                 subscriber.language = code
-                changed.append(f"Language set to {LANGUAGES.get(code or '', code or 'none')}.")
+                changed.append(
+                    f"Language set to {LANGUAGES.get(code) or language_name(code)}."
+                    if code
+                    else "Language set to none."
+                )
         if subscriber.tracking_opt_out == tracking:
             # Opting out takes effect at once: later messages link straight to their URLs, and
             # clicks on links already mailed are no longer recorded (engagement/clicks.py).

@@ -56,9 +56,9 @@
             return;
           }
           var bar = box.querySelector("[data-field=bar]");
-          if (bar) { bar.max = p.total || 1; bar.value = p.total ? p.finished : (p.final ? 1 : 0); }
-          var finished = box.querySelector("[data-field=finished]");
-          if (finished) { finished.textContent = String(p.finished); }
+          if (bar) { bar.max = p.total || 1; bar.value = p.total ? p.finished - (p.counts.skipped || 0) : (p.final ? 1 : 0); }
+          var sent = box.querySelector("[data-field=sent]");
+          if (sent) { sent.textContent = String(p.counts.sent || 0); }
           var total = box.querySelector("[data-field=total]");
           if (total) { total.textContent = String(p.total); }
           var reason = box.querySelector("[data-field=reason]");
