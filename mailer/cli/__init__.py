@@ -51,7 +51,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "db": Entry("db", "app", "Create or upgrade the database schema."),
     "partner": Entry("partner", "app", "Partners: who signs issues and receives replies."),
-    "issue": Entry("issue", "app", "Issues: import, preview, check."),
+    "issue": Entry("issue", "app", "Issues: import, list, preview, check."),
     "list": Entry("lists", "app", "Mailing lists."),
     "subscribers": Entry(
         "subscribers", "app", "Subscribers: import, export, add, remove, show, GDPR."

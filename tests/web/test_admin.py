@@ -108,7 +108,10 @@ def test_lists_page_shows_counts_and_creating_a_list_reports_a_bad_slug(
     editor: Editor, room: Newsroom
 ) -> None:
     page = text_of(editor.get("/admin/lists").text)
-    assert f"Security Chatter briefing public {room.report.imported} 0 0" in page
+    assert (
+        f"Security Chatter briefing public {room.report.imported} {room.report.imported} 0 0"
+        in page
+    )
     bad = editor.post("/admin/lists", {"slug": "Bad Slug", "name": "X"})
     assert bad.status_code == 422
     assert "invalid list slug &#39;Bad Slug&#39;" in bad.text
