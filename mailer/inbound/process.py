@@ -244,6 +244,8 @@ def _unsubscribe(session: Session, inbound: InboundMessage) -> str:
 
 def _forward(session: Session, inbound: InboundMessage, settings: Settings) -> Processed:
     inquiry = inquiries.record_inquiry(session, inbound, settings)
+    if inquiries.hold_over_limit(session, inquiry) or inquiries.is_held(inquiry):
+        return _finish(session, inbound, InboundStatus.DONE, inquiry.last_reply)
     if inquiry.status == InquiryStatus.SENT:
         if inbound.status != InboundStatus.DONE:
             return _finish(session, inbound, InboundStatus.DONE, _sent_text(inquiry))
