@@ -493,7 +493,7 @@ def list_inquiries(session: Session, partner: str | None = None) -> list[Inquiry
             else inq.client_email,
             subject=inq.subject,
             issue=islug or "-",
-            status=inq.status.value,
+            status="held" if is_held(inq) else inq.status.value,
         )
         for inq, pslug, islug in session.execute(query).all()
     ]

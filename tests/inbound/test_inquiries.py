@@ -429,3 +429,5 @@ def test_one_reply_address_forwards_a_few_inquiries_a_day_and_holds_the_rest(
         page = editor.get("/admin/inquiries")
     assert page.status_code == 200
     assert page.text.count("held (limit)") == 3
+    listed = runner.invoke(app, ["inquiries", "list"]).output
+    assert listed.count(" held ") == 3, listed
