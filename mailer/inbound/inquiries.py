@@ -9,6 +9,11 @@ trimmed, and the original message attached unchanged as message/rfc822.
 It carries `Auto-Submitted: auto-forwarded` (RFC 3834: responders must not answer it) and our
 loop-guard header (if it ever comes back to us, it is stored and ignored).
 
+At most MAX_FORWARDS_PER_DELIVERY_PER_DAY forwards per delivery (one reader's reply+ address)
+per day: a reply+ address is in every copy of the issue, so whoever holds one could otherwise
+flood the partner's mailbox and our relay's reputation with it. The surplus is recorded as an
+inquiry like any other (the admin's inquiries page lists it, "held (limit)") and not forwarded.
+
 Exactly once: one Inquiry row per inbound message (unique key), a Message-ID derived from the
 inquiry's id, and an atomic claim before sending, so a task that runs twice, or two
 workers at once, send one forward. Only a worker dying between the relay's 250 and the commit can
@@ -27,7 +32,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from email.utils import format_datetime, getaddresses, parseaddr
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +55,11 @@ from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings
 from subscribers.models import MailingList, Subscriber, Subscription
+
+# Forwards to the partner per delivery per day. A reader writes a few replies to one issue at
+# most; a few dozen to one address in a day is a script or a mail loop.
+MAX_FORWARDS_PER_DELIVERY_PER_DAY = 5
+HELD_FOR_LIMIT = "not forwarded: over the limit of"  # the start of a held inquiry's last_reply
 
 
 @dataclass(frozen=True)
@@ -350,6 +360,40 @@ def record_inquiry(session: Session, inbound: InboundMessage, settings: Settings
     return inquiry
 
 
+def is_held(inquiry: Inquiry) -> bool:
+    """Whether the inquiry was kept from the partner by the per-delivery limit."""
+    return inquiry.status == InquiryStatus.FAILED and inquiry.last_reply.startswith(HELD_FOR_LIMIT)
+
+
+def hold_over_limit(session: Session, inquiry: Inquiry) -> bool:
+    """Hold a new inquiry back when MAX_FORWARDS_PER_DELIVERY_PER_DAY inquiries before it (by id:
+    the same answer in whichever order runs finish) to the same delivery, in the day before it,
+    were forwarded or are on their way. True when held (recorded, never forwarded). Commits."""
+    if inquiry.delivery_id is None or inquiry.status != InquiryStatus.PENDING:
+        return False
+    if inquiry.attempts:  # already tried once: it was under the limit then
+        return False
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(Inquiry)
+        .where(
+            Inquiry.delivery_id == inquiry.delivery_id,
+            Inquiry.id < inquiry.id,
+            Inquiry.created_at >= inquiry.created_at - timedelta(days=1),
+            Inquiry.status.in_((InquiryStatus.PENDING, InquiryStatus.SENT, InquiryStatus.DEFERRED)),
+        )
+    )
+    if int(earlier or 0) < MAX_FORWARDS_PER_DELIVERY_PER_DAY:
+        return False
+    inquiry.status = InquiryStatus.FAILED
+    inquiry.last_reply = (
+        f"{HELD_FOR_LIMIT} {MAX_FORWARDS_PER_DELIVERY_PER_DAY} forwards per reader's reply "
+        "address per day; kept here for an admin"
+    )
+    session.commit()
+    return True
+
+
 def claim(session: Session, inquiry_id: int, settings: Settings) -> bool:
     """Take the inquiry for sending: True for exactly one caller while it is unsent. Commits."""
     now = utcnow()
@@ -449,7 +493,7 @@ def list_inquiries(session: Session, partner: str | None = None) -> list[Inquiry
             else inq.client_email,
             subject=inq.subject,
             issue=islug or "-",
-            status=inq.status.value,
+            status="held" if is_held(inq) else inq.status.value,
         )
         for inq, pslug, islug in session.execute(query).all()
     ]

@@ -14,6 +14,8 @@ What no detector claims:
   only mail systems write to an envelope sender;
 - at `reply+`: an inquiry for the partner, unless a mail system sent it (null sender, a
   MAILER-DAEMON From): that is kept unrecognized, never forwarded;
+- at `postmaster@` / `abuse@` (roles.py): nothing more; a bounce's or delivery notice's
+  `tokens` are the identifiers of the original it returns (it has no VERP token of its own);
 - anything else: unrecognized, kept for an admin to read.
 """
 
@@ -29,6 +31,7 @@ from mailer.inbound.departures import Departure, find_own_departure
 from mailer.inbound.detectors.base import Failure, Mail, about_reader
 from mailer.inbound.message import UnreadableMessage, body_text, parse_safely, reply_text
 from mailer.inbound.models import InboundKind
+from mailer.inbound.roles import is_role, role_of
 from mailer.sending.reasons import Reason
 
 __all__ = ["Classification", "Failure", "UnreadableMessage", "judge", "parse_safely"]
@@ -74,7 +77,22 @@ def _for_the_reader(mail: Mail, verdict: detectors.Verdict) -> tuple[tuple[Failu
     )
 
 
+def _about(mail: Mail, verdict: detectors.Verdict) -> tuple[str, ...]:
+    """Our identifiers in the original a report is about. A delivery report at a role address
+    (postmaster@, abuse@) has no VERP token to name its delivery: the original it returns does,
+    by our Message-ID or a token in its headers, read as a complaint's original is."""
+    if verdict.tokens or not is_role(mail.address_kind):
+        return verdict.tokens
+    if verdict.kind not in (InboundKind.BOUNCE, InboundKind.DELIVERED):
+        return verdict.tokens
+    return detectors.rfc5965.tokens_of_original(mail)
+
+
 def address_kind(rcpt_to: str, domain: str) -> str:
+    """reply, bounces, unsubscribe, postmaster or abuse; "" when the address is not ours."""
+    role = role_of(rcpt_to, domain)
+    if role is not None:
+        return role
     try:
         return tokens.parse_address(rcpt_to, domain)[0]
     except TokenError:
@@ -115,7 +133,7 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
             kind_of_address,
             failures,
             verdict.rule,
-            verdict.tokens,
+            _about(mail, verdict),
             verdict.departure,
             verdict.report_tokens,
         )

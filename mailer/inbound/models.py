@@ -60,7 +60,8 @@ class InboundMessage(Base):
     helo: Mapped[str] = mapped_column(String(255), default="")
     mail_from: Mapped[str] = mapped_column(String(998), default="")  # "" for the null sender
     rcpt_to: Mapped[str] = mapped_column(String(320))
-    address_kind: Mapped[str] = mapped_column(String(16))  # reply, bounces, unsubscribe
+    # reply, bounces, unsubscribe; postmaster or abuse (inbound/roles.py: no delivery)
+    address_kind: Mapped[str] = mapped_column(String(16))
     delivery_id: Mapped[int | None] = mapped_column(
         ForeignKey("delivery.id", ondelete="SET NULL"), index=True
     )

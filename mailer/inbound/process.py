@@ -25,6 +25,7 @@ from mailer.inbound.models import (
     Inquiry,
     InquiryStatus,
 )
+from mailer.inbound.roles import is_role
 from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import make_transport
 from mailer.settings import Settings, get_settings
@@ -109,7 +110,7 @@ def _run(session: Session, inbound: InboundMessage, settings: Settings) -> Proce
             domain=settings.mail_domain,
         )
         return _act(session, inbound, verdict, settings)
-    if inbound.kind == InboundKind.INQUIRY:
+    if inbound.kind == InboundKind.INQUIRY and not is_role(inbound.address_kind):
         return _forward(session, inbound, settings)
     return Processed(inbound.status, inbound.kind, inbound.outcome)
 
@@ -137,6 +138,8 @@ def _act(
     kind = verdict.kind
     if kind == InboundKind.LOOP:
         return _finish(session, inbound, InboundStatus.IGNORED, "our own forward; not processed")
+    if is_role(inbound.address_kind):
+        return _at_role_address(session, inbound, verdict, settings)
     if kind == InboundKind.AUTO_REPLY and verdict.departure is not None:
         return _finish(session, inbound, InboundStatus.DONE, _departed(session, inbound, verdict))
     if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED, InboundKind.DELIVERED):
@@ -160,6 +163,45 @@ def _act(
         inbound.outcome = _departed(session, inbound, verdict)
     session.commit()  # an inquiry: the classification first, then the forward
     return _forward(session, inbound, settings)
+
+
+def _at_role_address(
+    session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
+) -> Processed:
+    """Mail to postmaster@ or abuse@ (roles.py). A complaint, a bounce or a delivery notice
+    whose original names one of our deliveries (our Message-ID or a token, verified) is applied
+    as if it had reached that delivery's address; anything else is kept for an admin: never
+    forwarded to a partner, never answered, nobody unsubscribed."""
+    kind = verdict.kind
+    if kind == InboundKind.COMPLAINT:  # attributes by the original itself (complaints.py)
+        text = complaints.record_complaint(session, inbound, verdict, settings)
+        return _finish(session, inbound, InboundStatus.DONE, text)
+    where = f"at {inbound.address_kind}@"
+    if kind not in (InboundKind.BOUNCE, InboundKind.DELIVERED):
+        return _finish(
+            session, inbound, InboundStatus.DONE, f"{where}: recorded for an admin; nothing sent"
+        )
+    found = complaints.delivery_from(verdict.tokens, settings)
+    row = session.get(Delivery, found) if found is not None else None
+    if row is None:
+        return _finish(
+            session,
+            inbound,
+            InboundStatus.DONE,
+            f"{where}: a delivery report whose original carries none of our Message-IDs or "
+            "tokens; recorded for an admin, nobody marked",
+        )
+    inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
+    if kind == InboundKind.DELIVERED:
+        return _finish(session, inbound, InboundStatus.DONE, f"{where}: recorded; nothing sent")
+    try:
+        result = bounces.record_bounce(session, inbound, verdict.failures, settings)
+    except IntegrityError:  # another run recorded it a moment ago
+        session.rollback()
+        session.refresh(inbound)
+        return Processed(inbound.status, inbound.kind, inbound.outcome)
+    text = f"{where}, about delivery #{row.id} (by its original): {result.text}"
+    return _finish(session, inbound, InboundStatus.DONE, text)
 
 
 def _departed(session: Session, inbound: InboundMessage, verdict: Classification) -> str:
@@ -202,6 +244,8 @@ def _unsubscribe(session: Session, inbound: InboundMessage) -> str:
 
 def _forward(session: Session, inbound: InboundMessage, settings: Settings) -> Processed:
     inquiry = inquiries.record_inquiry(session, inbound, settings)
+    if inquiries.hold_over_limit(session, inquiry) or inquiries.is_held(inquiry):
+        return _finish(session, inbound, InboundStatus.DONE, inquiry.last_reply)
     if inquiry.status == InquiryStatus.SENT:
         if inbound.status != InboundStatus.DONE:
             return _finish(session, inbound, InboundStatus.DONE, _sent_text(inquiry))

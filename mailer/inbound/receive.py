@@ -3,9 +3,11 @@
 Receiving is deliberately dumb and durable; deciding happens later, in a task:
 
 - RCPT is accepted only for `reply+TOKEN`, `bounces+TOKEN` and `unsubscribe+TOKEN` at
-  MAIL_DOMAIN, with a token that verifies and names a delivery we made. Everything else is refused
-  with 550 during the dialogue, so the server is never an open relay and a forged or altered
-  token gets the same answer as an unknown address.
+  MAIL_DOMAIN, with a token that verifies and names a delivery we made, and for the role
+  addresses `postmaster` and `abuse` at MAIL_DOMAIN (mailer/inbound/roles.py: RFC 5321 requires
+  postmaster; other operators send abuse and feedback-loop reports there). Everything else is
+  refused with 550 during the dialogue, so the server is never an open relay and a forged or
+  altered token gets the same answer as an unknown address.
 - The same recipient twice in one transaction is accepted once (one stored message, one forward);
   past MAX_RECIPIENTS RCPT commands the answer is 452; every reply line stays within 512 octets.
 - A message larger than `inbound_max_bytes` is refused with 552 (announced with the SIZE
@@ -45,6 +47,7 @@ from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
 from mailer.inbound.message import has_loop_guard, header
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
+from mailer.inbound.roles import role_of
 from mailer.inbound.tasks import process_inbound
 from mailer.sending.models import Delivery
 from mailer.settings import Settings
@@ -88,13 +91,17 @@ class Recipient:
     """An accepted envelope recipient: which address kind and which delivery it names."""
 
     address: str
-    kind: str  # reply, bounces, unsubscribe
-    delivery_id: int
+    kind: str  # reply, bounces, unsubscribe; postmaster or abuse (a role address: no delivery)
+    delivery_id: int | None
     subscriber_id: int | None
 
 
 def resolve_recipient(session: Session, address: str, settings: Settings) -> Recipient | None:
-    """The delivery a recipient address names, or None if we do not accept it."""
+    """The delivery a recipient address names (none for a role address), or None if we do not
+    accept it."""
+    role = role_of(address, settings.mail_domain)
+    if role is not None:
+        return Recipient(address, role, None, None)
     try:
         kind, token = tokens.parse_address(address, settings.mail_domain)
         delivery_id = tokens.parse_delivery_token(token, settings.verification_secrets())

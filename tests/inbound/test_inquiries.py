@@ -18,7 +18,13 @@ from mailer.cli import app
 from mailer.db import get_sessionmaker
 from mailer.inbound import receive
 from mailer.inbound import tasks as inbound_tasks
-from mailer.inbound.inquiries import build_forward, client_context, forward_message_id
+from mailer.inbound.inquiries import (
+    HELD_FOR_LIMIT,
+    MAX_FORWARDS_PER_DELIVERY_PER_DAY,
+    build_forward,
+    client_context,
+    forward_message_id,
+)
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import process
 from mailer.settings import get_settings
@@ -375,3 +381,53 @@ def test_the_forward_names_the_client_as_they_wrote_their_name(
     assert (reply_to.display_name, reply_to.addr_spec) == (name, "ana.colleague@example.org")
     [sender] = fwd.message["From"].addresses
     assert sender.display_name.startswith(f"{name} via ")
+
+
+def test_one_reply_address_forwards_a_few_inquiries_a_day_and_holds_the_rest(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """Anyone holding a copy of the issue holds its reply+ address: a flood of messages to it in
+    one SMTP session reaches the partner MAX_FORWARDS_PER_DELIVERY_PER_DAY times; the rest are
+    recorded as inquiries, shown to the admin as held, and never forwarded. Another reader's
+    address is not affected."""
+    import smtplib
+
+    limit = MAX_FORWARDS_PER_DELIVERY_PER_DAY
+    rcpt, _ = quick_reply(session, room)
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as conn:
+        conn.ehlo("client.example")
+        for n in range(limit + 3):
+            raw = reply(
+                from_=f"José Rivera <{WHO}>", to=rcpt, subject=f"Re: call {n}", body=f"Call {n}?"
+            )
+            assert conn.sendmail(WHO, [rcpt], raw) == {}
+    server.settle()
+    assert len(forwards(relay)) == limit
+    session.expire_all()
+    rows = list(session.scalars(select(Inquiry).order_by(Inquiry.id)))
+    assert len(rows) == limit + 3
+    assert [r.status for r in rows[:limit]] == [InquiryStatus.SENT] * limit
+    held = rows[limit:]
+    assert all(r.status == InquiryStatus.FAILED for r in held)
+    assert all(r.last_reply.startswith(HELD_FOR_LIMIT) for r in held), held[0].last_reply
+    for r in held:
+        inbound = session.get(InboundMessage, r.inbound_message_id)
+        assert inbound is not None and inbound.status == InboundStatus.DONE
+        assert inbound.kind == InboundKind.INQUIRY and inbound.outcome.startswith(HELD_FOR_LIMIT)
+
+    other = delivery_of(session, "ricardo.diaz2@example.org", rows[0].campaign_id)
+    other_rcpt = address("reply", other.id, get_settings())
+    who = "Ricardo Díaz <ricardo.diaz2@example.org>"
+    server.send(
+        "ricardo.diaz2@example.org",
+        [other_rcpt],
+        reply(from_=who, to=other_rcpt, subject="Re: x", body="A question"),
+    )
+    assert len(forwards(relay)) == limit + 1
+
+    with signed_in(session) as editor:
+        page = editor.get("/admin/inquiries")
+    assert page.status_code == 200
+    assert page.text.count("held (limit)") == 3
+    listed = runner.invoke(app, ["inquiries", "list"]).output
+    assert listed.count(" held ") == 3, listed

@@ -24,8 +24,9 @@ from mailer.settings import Settings, get_settings, reset_settings
 from mailer.worker import app as celery_app
 from mailer.worker import configure
 from subscribers.db import make_engine, session_factory
-from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from tests.builders import Newsroom
+from tests.inbound.test_complaints import arf, as_sent, marked
 from tests.inbound_support import (
     DOMAIN,
     InboundServer,
@@ -36,6 +37,7 @@ from tests.inbound_support import (
     snapshot_campaign,
 )
 from tests.smtpd import SMTPServer
+from tests.web.test_admin import signed_in
 
 runner = CliRunner()
 WHO = "jose.rivera1@example.org"
@@ -98,7 +100,9 @@ def test_only_our_signed_addresses_are_accepted(
     verdicts = {
         "outside domain": f"reply+{token}@elsewhere.example",
         "relay attempt": "someone@gmail.example",
-        "postmaster": f"postmaster@{DOMAIN}",
+        "postmaster elsewhere": "postmaster@elsewhere.example",
+        "a role with a token": f"postmaster+{token}@{DOMAIN}",
+        "another role": f"webmaster@{DOMAIN}",
         "no token": f"reply@{DOMAIN}",
         "altered token": altered,
         "forged MAC": flipped,
@@ -374,3 +378,81 @@ def test_mailer_inbound_refuses_a_bad_listen_address(
     result = runner.invoke(app, ["inbound"])
     assert result.exit_code != 0
     assert "MAILER_INBOUND_LISTEN must be HOST:PORT" in str(result.exception)
+
+
+def test_postmaster_and_abuse_are_accepted_in_any_case_and_kept_for_an_admin(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """RFC 5321 4.5.1: a mail domain accepts postmaster (any case), RFC 2142 abuse. A person's
+    message there is stored (no delivery, the role as its address kind), listed for an admin,
+    never forwarded to a partner nor answered."""
+    roles = [f"postmaster@{DOMAIN}", f"PostMaster@{DOMAIN.upper()}", f"abuse@{DOMAIN}"]
+    body = "Hello, your server sent us mail we did not ask for. Who runs this list?"
+    got = server.send("ops@isp.example", roles, client_says(roles[0], "A question", body))
+    assert all(got.rcpts[r][0] == 250 for r in roles), got.rcpts
+    assert got.data is not None and got.data[0] == 250
+    rows = stored(session)
+    # PostMaster@ is postmaster@ again (the local part's case does not matter): one copy.
+    assert [(r.rcpt_to, r.address_kind) for r in rows] == [
+        (roles[0], "postmaster"),
+        (roles[2], "abuse"),
+    ]
+    got = server.send("ops@isp.example", [roles[1]], client_says(roles[1], "Again", body))
+    assert got.data is not None and got.data[0] == 250
+    rows = stored(session)
+    assert rows[-1].address_kind == "postmaster"
+    with signed_in(session) as editor:  # listed for an admin on the Bounces page
+        page = editor.get("/admin/bounces")
+    assert page.status_code == 200
+    section = page.text.split("<h2>Mail to postmaster@ and abuse@</h2>", 1)[1].split("<h2>")[0]
+    assert section.count("A question") == 2 and "Again" in section
+    assert "ops<wbr>@isp<wbr>.example" in section
+    for row in rows:
+        assert (row.status, row.kind) == (InboundStatus.DONE, InboundKind.UNRECOGNIZED)
+        assert row.delivery_id is None and row.subscriber_id is None
+        assert "recorded for an admin; nothing sent" in row.outcome, row.outcome
+    assert relay.sink.received == []  # not forwarded, not answered
+    assert session.scalar(select(func.count()).select_from(Inquiry)) == 0
+
+
+def test_a_complaint_at_abuse_about_our_delivery_marks_and_suppresses_its_reader(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """A feedback loop that reports to abuse@: the original it carries names the delivery, and
+    the complaint is applied as if it had reached that delivery's address."""
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    original = "Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n" + as_sent(
+        delivery, WHO
+    )
+    rcpt = f"abuse@{DOMAIN}"
+    got = server.send("", [rcpt], arf("abuse", rcpt, original=original))
+    assert got.data is not None and got.data[0] == 250
+    [row] = stored(session)
+    assert (row.address_kind, row.kind) == ("abuse", InboundKind.COMPLAINT)
+    assert (row.delivery_id, row.subscriber_id) == (delivery.id, delivery.subscriber_id)
+    assert "marked complained and suppressed" in row.outcome, row.outcome
+    assert marked(session, WHO) == (SubscriberStatus.COMPLAINED, True)
+    assert relay.sink.received == []
+
+
+def test_a_bounce_at_postmaster_is_its_originals_delivery_or_nobodys(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """A mail system that returns our message to postmaster@: the original's Message-ID names the
+    delivery (a dead mailbox: suppressed); one whose original carries nothing of ours marks
+    nobody and is kept for an admin."""
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    rcpt = f"postmaster@{DOMAIN}"
+    ours = as_sent(delivery, WHO).encode()
+    server.send("", [rcpt], dsn(WHO, "5.1.1", original=ours))
+    stranger = b"From: someone@elsewhere.example\r\nTo: x@example.org\r\nSubject: hi\r\n\r\nx"
+    server.send("", [rcpt], dsn("ricardo.diaz2@example.org", "5.1.1", original=stranger))
+    ours_row, other_row = stored(session)
+    assert (ours_row.kind, ours_row.delivery_id) == (InboundKind.BOUNCE, delivery.id)
+    assert "hard bounce" in ours_row.outcome and "suppressed" in ours_row.outcome
+    assert marked(session, WHO) == (SubscriberStatus.BOUNCED, True)
+    assert other_row.kind == InboundKind.BOUNCE and other_row.delivery_id is None
+    assert "nobody marked" in other_row.outcome, other_row.outcome
+    assert marked(session, "ricardo.diaz2@example.org") == (SubscriberStatus.ACTIVE, False)
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 1
+    assert relay.sink.received == []

@@ -1,6 +1,6 @@
 """Bounces in the admin area: the latest bounce events (hard and soft, with their reason), spam
 complaints, departure notices (auto-replies, or a reader's own message, saying the reader has left
-their firm), and inbound
+their firm), mail to the role addresses postmaster@ and abuse@ (what became of it), and inbound
 messages that could not be processed (failed, with their error)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from mailer.inbound.departures import DEPARTURE_OUTCOME
 from mailer.inbound.models import BounceEvent, InboundKind, InboundMessage, InboundStatus
+from mailer.inbound.roles import ROLE_ADDRESSES
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 
 router = protected_router()
@@ -35,6 +36,9 @@ def bounces_page(request: Request, session: DB, admin: Admin) -> Response:
         .order_by(*latest)
         .limit(100)
     ).all()
+    roles = session.scalars(
+        select(message).where(message.address_kind.in_(ROLE_ADDRESSES)).order_by(*latest).limit(100)
+    ).all()
     failed = session.scalars(
         select(message).where(message.status == InboundStatus.FAILED).order_by(*latest).limit(100)
     ).all()
@@ -46,6 +50,7 @@ def bounces_page(request: Request, session: DB, admin: Admin) -> Response:
             "rows": rows,
             "complaints": complaints,
             "departures": departures,
+            "roles": roles,
             "failed": failed,
         },
         admin=admin,

@@ -4,7 +4,8 @@ quoted newsletter folded away), its attachments (downloadable), and the context 
 received above the forward; closing and reopening it. Read from the stored raw message with
 mailer/inbound's own readers; nothing here changes how inbound mail is judged or forwarded.
 
-Status: new (not yet forwarded), forwarded, deferred or failed (the forward's state), closed (an
+Status: new (not yet forwarded), forwarded, deferred or failed (the forward's state), held
+(limit) (recorded, not forwarded: over the per-delivery daily limit, inquiries.py), closed (an
 admin settled it). "Answered" is not shown: the forward's Reply-To is the client, so the
 partner's answer goes straight to them and never passes through us."""
 
@@ -23,7 +24,7 @@ from mailer.db import utcnow
 from mailer.errors import MailerError
 from mailer.headers import content_disposition
 from mailer.inbound import message
-from mailer.inbound.inquiries import client_context, context_block
+from mailer.inbound.inquiries import client_context, context_block, is_held
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
@@ -42,7 +43,9 @@ STATUS_WORDS = {
 
 
 def status_word(inquiry: Inquiry) -> str:
-    return "closed" if inquiry.closed_at is not None else STATUS_WORDS[inquiry.status]
+    if inquiry.closed_at is not None:
+        return "closed"
+    return "held (limit)" if is_held(inquiry) else STATUS_WORDS[inquiry.status]
 
 
 def recent_inquiries(
