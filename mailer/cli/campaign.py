@@ -359,9 +359,21 @@ def resume(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
         if status == CampaignStatus.PLANNED:
             campaigns.check_startable(session, campaign_id)
         elif not (status == CampaignStatus.SENDING and dispatch.embedded()):
-            campaigns.resume(session, campaign_id)
+            status = campaigns.resume(session, campaign_id)
+        scheduled_at = campaigns.get(session, campaign_id).scheduled_at
     if status == CampaignStatus.PLANNED:
         _start_now(campaign_id, no_wait)
+        return
+    if status == CampaignStatus.SCHEDULED and scheduled_at is not None:
+        from mailer.sending.schedule import describe
+        from mailer.settings import get_settings
+
+        when = describe(scheduled_at, get_settings().zone())
+        console.print(
+            f"campaign {campaign_id} resumed: scheduled again for {when}; `mailer beat` starts "
+            "it when due",
+            highlight=False,
+        )
         return
     # Said first: what follows is the sending it resumed (a bar, then the final counts).
     console.print(f"campaign {campaign_id} resumed")

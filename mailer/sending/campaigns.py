@@ -448,20 +448,35 @@ def pause(session: Session, campaign_id: int, reason: str = "paused by an editor
         )
 
 
-def resume(session: Session, campaign_id: int) -> None:
-    """Send the rest of a paused campaign, its deferred mail included at once: an editor resumes
-    after fixing what stopped it (the relay, most often), so waiting out each deferred row's
-    backoff (minutes, hours after a long outage) would look like a resume that does nothing.
+def resume(session: Session, campaign_id: int) -> CampaignStatus:
+    """Take up a paused campaign; returns the status it moved to, which says what the caller
+    must do next.
+
+    - SENDING: it had started; the rest is sent (`dispatch.continue_sending`), its deferred mail
+      included at once: an editor resumes after fixing what stopped it (the relay, most often),
+      so waiting out each deferred row's backoff would look like a resume that does nothing.
+    - SCHEDULED: a scheduled campaign paused before its time, whose time is still ahead: it is
+      scheduled again, and the beat starts it when due.
+    - PLANNED: a scheduled campaign paused before its time, whose time has passed meanwhile: it
+      must be started now (`dispatch.start`). (Both used to become "sending" with nothing
+      started, so they stayed at 0 of 0 for good.)
 
     Raises CampaignStateError when the campaign is not paused."""
     campaign = get(session, campaign_id)
-    if not set_status(
-        session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PAUSED,)
-    ):
+    session.refresh(campaign)
+    now = utcnow()
+    if campaign.started_at is not None:
+        new = CampaignStatus.SENDING
+    elif campaign.scheduled_at is not None and campaign.scheduled_at > now:
+        new = CampaignStatus.SCHEDULED
+    else:
+        new = CampaignStatus.PLANNED
+    if not set_status(session, campaign_id, new, allowed_from=(CampaignStatus.PAUSED,)):
         raise CampaignStateError(
             f"campaign {campaign_id} is {campaign.status}; only a paused campaign can be resumed"
         )
-    now = utcnow()
+    if new != CampaignStatus.SENDING:
+        return new
     session.execute(
         update(Delivery)
         .where(
@@ -472,6 +487,7 @@ def resume(session: Session, campaign_id: int) -> None:
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
+    return new
 
 
 def check_startable(session: Session, campaign_id: int) -> None:

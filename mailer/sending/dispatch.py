@@ -141,6 +141,20 @@ def start(
     return None
 
 
+def after_resume(
+    campaign_id: int, resumed: CampaignStatus, *, keep_retrying: bool = True, watch: bool = True
+) -> InProcessRunner | None:
+    """What a committed `campaigns.resume` asks for, by the status it returned: the rest sent
+    (SENDING), the start run now (PLANNED: a scheduled campaign whose time passed while it was
+    paused), or nothing (SCHEDULED: the beat starts it when due). The admin, the API and
+    `mailer campaign resume` all call this, so they resume alike."""
+    if resumed == CampaignStatus.SENDING:
+        return continue_sending(campaign_id, keep_retrying=keep_retrying, watch=watch)
+    if resumed == CampaignStatus.PLANNED:
+        return start(campaign_id, keep_retrying=keep_retrying, watch=watch)
+    return None
+
+
 def continue_sending(
     campaign_id: int, *, keep_retrying: bool = True, watch: bool = True
 ) -> InProcessRunner | None:

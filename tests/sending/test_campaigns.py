@@ -303,6 +303,40 @@ def test_test_copies_go_only_to_named_addresses(
     assert session.scalar(select(Delivery.id)) is None  # no delivery recorded
 
 
+def test_a_scheduled_campaign_paused_before_its_time_resumes_as_scheduled_or_starts(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """A scheduled campaign paused before its time became "sending" on resume with nothing
+    started (0 of 0 for good; `campaign resume` hung): it is scheduled again while its time is
+    ahead, and starts at once when its time passed while it was paused."""
+    when = datetime.now(UTC) + timedelta(days=30)
+    out = send(room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(), "--yes")
+    assert "scheduled" in out
+    assert runner.invoke(app, ["campaign", "pause", "1"]).exit_code == 0
+    resumed = runner.invoke(app, ["campaign", "resume", "1"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "campaign 1 resumed: scheduled again for " in resumed.stdout
+    session.expire_all()
+    campaign = session.get(Campaign, 1)
+    assert campaign is not None and campaign.status == CampaignStatus.SCHEDULED
+    assert relay.sink.received == []
+
+    # Paused again; its time passes meanwhile: resume starts it now, and it sends everyone once.
+    assert runner.invoke(app, ["campaign", "pause", "1"]).exit_code == 0
+    campaign.scheduled_at = datetime.now(UTC) - timedelta(minutes=5)
+    session.commit()
+    started = runner.invoke(app, ["campaign", "resume", "1"])
+    assert started.exit_code == 0, started.output
+    assert "campaign 1 had not started: starting it now" in started.stdout
+    session.expire_all()
+    campaign = session.get(Campaign, 1)
+    assert campaign is not None and campaign.status == CampaignStatus.DONE
+    assert sorted(r.rcpt_tos[0] for r in relay.sink.received) == sorted(
+        {r.rcpt_tos[0] for r in relay.sink.received}
+    )
+    assert len(relay.sink.received) == room.report.imported
+
+
 def test_a_scheduled_campaign_starts_when_due(
     session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:

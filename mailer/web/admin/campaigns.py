@@ -169,6 +169,14 @@ def campaign_people(
     )
 
 
+# What the editor is told after Resume, by the status the campaign moved to.
+RESUMED = {
+    CampaignStatus.SENDING: "Resumed.",
+    CampaignStatus.SCHEDULED: "Resumed: scheduled again, it starts at its time.",
+    CampaignStatus.PLANNED: "Resumed: its time passed while it was paused, so it starts now.",
+}
+
+
 @router.post("/campaigns/{campaign_id}/{action}")
 def campaign_action(
     campaign_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
@@ -183,10 +191,10 @@ def campaign_action(
             session.commit()
             message = "Paused: batches in flight stop after their current chunk."
         elif action == "resume":
-            campaigns.resume(session, campaign_id)
+            resumed = campaigns.resume(session, campaign_id)
             session.commit()
-            dispatch.continue_sending(campaign_id)
-            message = "Resumed."
+            dispatch.after_resume(campaign_id, resumed)
+            message = RESUMED[resumed]
         elif action == "cancel":
             campaigns.cancel(session, campaign_id)
             session.commit()

@@ -193,9 +193,9 @@ def pause(campaign_id: CampaignId, session: DB) -> CampaignOut:
     "/campaigns/{campaign_id}/resume", response_model=CampaignOut, summary="Resume", **needs("send")
 )
 def resume(campaign_id: CampaignId, session: DB) -> CampaignOut:
-    campaigns.resume(session, campaign_id)
+    resumed = campaigns.resume(session, campaign_id)
     session.commit()
-    dispatch.continue_sending(campaign_id)
+    dispatch.after_resume(campaign_id, resumed)
     return _current(session, campaign_id)
 
 
