@@ -149,3 +149,16 @@ def relay(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SMTPS
         assert celery_app.conf.task_always_eager
         yield server
     tasks.reset_caches()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag() -> Iterator[None]:
+    """Celery's eager `Task.apply` sets a process-wide "a join would block" flag and puts back
+    the value it found, so two eager tasks run at once in threads (the in-process inbound
+    server's executor) can leave it set: every later `.get()` in this process then raises
+    "Never call result.get() within a task!". Each test starts with it as a fresh process has
+    it. (`mailer` itself never joins a task's result.)"""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
