@@ -82,6 +82,11 @@ def test_lists_are_listed_with_counts_and_created(api: TestClient, room: Newsroo
     assert again.status_code == 409 and "exists already" in again.json()["detail"]
     bad = api.post("/api/v1/lists", json={"slug": "No Good", "name": "X"})
     assert bad.status_code == 422 and "invalid list slug" in bad.json()["detail"]
+    # One list, as the listing gives it (the path answered 405 to a GET: only PATCH was there).
+    one = api.get("/api/v1/lists/briefing")
+    assert one.status_code == 200 and one.json() == lists[0]
+    missing = api.get("/api/v1/lists/nope")
+    assert missing.status_code == 404 and "briefing" in missing.json()["detail"]
 
 
 def test_subscribers_search_get_add_and_unsubscribe(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from mailer.web.api.routing import DB, Slug, api_router, check_text, needs
-from subscribers.lists import create_list, list_lists, update_list
+from subscribers.lists import create_list, get_list, list_lists, update_list
 
 router = api_router()
 
@@ -52,6 +52,13 @@ class ListPatch(BaseModel):
 @router.get("/lists", response_model=list[ListOut], summary="Every list with its counts")
 def lists(session: DB) -> list[ListOut]:
     return [ListOut(**vars(s)) for s in list_lists(session)]
+
+
+@router.get("/lists/{slug}", response_model=ListOut, summary="One list with its counts")
+def one_list(slug: Slug, session: DB) -> ListOut:
+    """The list as `GET /lists` gives it; a 404 names the known lists."""
+    mlist = get_list(session, slug)
+    return next(ListOut(**vars(s)) for s in list_lists(session) if s.slug == mlist.slug)
 
 
 @router.post(
