@@ -365,6 +365,23 @@ def is_held(inquiry: Inquiry) -> bool:
     return inquiry.status == InquiryStatus.FAILED and inquiry.last_reply.startswith(HELD_FOR_LIMIT)
 
 
+# What an inquiry's forwarding state is called wherever it is shown (admin, CLI).
+STATUS_WORDS = {
+    InquiryStatus.PENDING: "new",
+    InquiryStatus.SENT: "forwarded",
+    InquiryStatus.DEFERRED: "deferred (retrying)",
+    InquiryStatus.FAILED: "failed",
+}
+
+
+def status_word(inquiry: Inquiry) -> str:
+    """The one word for an inquiry's state that the admin and `mailer inquiries list` both show
+    (the CLI said "sent" where the admin said "forwarded")."""
+    if inquiry.closed_at is not None:
+        return "closed"
+    return "held (limit)" if is_held(inquiry) else STATUS_WORDS[inquiry.status]
+
+
 def hold_over_limit(session: Session, inquiry: Inquiry) -> bool:
     """Hold a new inquiry back when MAX_FORWARDS_PER_DELIVERY_PER_DAY inquiries before it (by id:
     the same answer in whichever order runs finish) to the same delivery, in the day before it,
@@ -493,7 +510,7 @@ def list_inquiries(session: Session, partner: str | None = None) -> list[Inquiry
             else inq.client_email,
             subject=inq.subject,
             issue=islug or "-",
-            status="held" if is_held(inq) else inq.status.value,
+            status=status_word(inq),
         )
         for inq, pslug, islug in session.execute(query).all()
     ]
@@ -508,7 +525,7 @@ def describe_inquiries(session: Session, subscriber_id: int) -> list[str]:
         .order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
     ).all()
     return [
-        f"{inq.created_at:%Y-%m-%d %H:%M} {inq.status.value} re {islug or '-'}: {inq.subject!r}"
+        f"{inq.created_at:%Y-%m-%d %H:%M} {status_word(inq)} re {islug or '-'}: {inq.subject!r}"
         for inq, islug in rows
     ]
 

@@ -24,7 +24,7 @@ from mailer.db import utcnow
 from mailer.errors import MailerError
 from mailer.headers import content_disposition
 from mailer.inbound import message
-from mailer.inbound.inquiries import client_context, context_block, is_held
+from mailer.inbound.inquiries import client_context, context_block, status_word
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
@@ -32,20 +32,6 @@ from subscribers.errors import NotFound
 from subscribers.text import sentence
 
 router = protected_router()
-
-# What the page calls each forwarding state.
-STATUS_WORDS = {
-    InquiryStatus.PENDING: "new",
-    InquiryStatus.SENT: "forwarded",
-    InquiryStatus.DEFERRED: "deferred (retrying)",
-    InquiryStatus.FAILED: "failed",
-}
-
-
-def status_word(inquiry: Inquiry) -> str:
-    if inquiry.closed_at is not None:
-        return "closed"
-    return "held (limit)" if is_held(inquiry) else STATUS_WORDS[inquiry.status]
 
 
 def recent_inquiries(
