@@ -255,6 +255,7 @@ def test_an_expression_typed_in_the_text_box_is_offered_as_an_expression(
     typed = editor.get("/admin/subscribers", params={"q": "lang:en and tag:client"})
     shown = text_of(typed.text)
     assert "0 subscribers match" in shown
+    assert "data-export" not in typed.text  # nothing to export ("Export these 0 as CSV")
     assert "“lang:en and tag:client” was searched as text" in shown
     link = re.search(r'href="(/admin/subscribers\?[^"]+)">search it as a segment', typed.text)
     assert link is not None
@@ -263,3 +264,7 @@ def test_an_expression_typed_in_the_text_box_is_offered_as_an_expression(
     assert "was searched as text" not in text_of(as_expression.text)
     plain = editor.get("/admin/subscribers", params={"q": "reader0"})  # words, not fields
     assert "was searched as text" not in text_of(plain.text)
+    # One match is said in the singular ("1 subscriber match", "All 1 results…" before).
+    one = text_of(editor.get("/admin/subscribers", params={"q": "reader000001"}).text)
+    assert "1 subscriber matches" in one and "The one result…" in one
+    assert "Export this one as CSV" in one
