@@ -36,7 +36,7 @@ from mailer.content.models import Issue, Partner
 from mailer.content.partners import get_partner
 from mailer.db import rowcount, utcnow
 from mailer.engagement.models import Click, DigestStatus, PartnerDigest
-from mailer.engagement.reports import LinkClicks, link_table
+from mailer.engagement.reports import LinkClicks, link_table, unsubscribed_after
 from mailer.errors import MailerError
 from mailer.headers import check_address, clean_header_text
 from mailer.inbound.models import Inquiry
@@ -44,7 +44,7 @@ from mailer.rendering.environment import TEMPLATE_ROOT, fill_template, template_
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings
-from subscribers.models import Subscriber, Subscription, SubscriptionStatus
+from subscribers.models import Subscriber, Subscription
 from subscribers.text import without_format_characters
 
 TEXT_TEMPLATE = "digest/digest.txt.j2"
@@ -140,9 +140,7 @@ def _engaged(session: Session, campaign: Campaign, public_url: str) -> dict[int,
             ),
         )
         .where(
-            theirs,
-            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
-            Subscription.unsubscribed_at >= Delivery.sent_at,
+            theirs, unsubscribed_after(Delivery.subscriber_id, Delivery.sent_at, campaign.list_id)
         )
     ):
         reader(sub).unsubscribed = True

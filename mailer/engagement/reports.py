@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from mailer.content.models import Issue
 from mailer.engagement.models import Click, Open
@@ -30,6 +31,27 @@ from subscribers.models import Subscription, SubscriptionStatus
 
 UNSTARTED = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED)
 OPENS_CAVEAT = "opens (approximate: mail clients prefetch images)"
+
+
+def unsubscribed_after(subscriber_id: Any, sent_at: Any, list_id: Any) -> ColumnElement[bool]:
+    """Over a query joined to the person's Subscription to the list: they unsubscribed after the
+    message sent at `sent_at`, and it was the last message of the list they got before that.
+    An unsubscribe is counted against one campaign, the one it followed, not against every
+    campaign the person ever received (which made the churn of a list add up to many times the
+    people who left)."""
+    later, other = aliased(Delivery), aliased(Campaign)  # never correlated to the outer query
+    of_the_list = select(other.id).where(other.list_id == list_id)
+    return and_(
+        Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
+        Subscription.unsubscribed_at >= sent_at,
+        ~exists().where(
+            later.subscriber_id == subscriber_id,
+            later.status == DeliveryStatus.SENT,
+            later.sent_at > sent_at,
+            later.sent_at <= Subscription.unsubscribed_at,
+            later.campaign_id.in_(of_the_list.scalar_subquery()),
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -157,8 +179,7 @@ def campaign_engagement(
         )
         .where(
             _sent(campaign_id),
-            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
-            Subscription.unsubscribed_at >= Delivery.sent_at,
+            unsubscribed_after(Delivery.subscriber_id, Delivery.sent_at, list_id),
         )
     )
     complaints = complaint_counts(session, campaign_id, delivered).complaints

@@ -138,6 +138,30 @@ def test_unsubscribes_after_the_message_are_counted(
     assert reports.campaign_engagement(session, cid).unsubscribes == 1
 
 
+def test_an_unsubscribe_is_counted_against_the_campaign_it_followed_only(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    """One reader unsubscribing after two campaigns of the list was counted by both ("1
+    unsubscribed after this campaign" on each): it belongs to the last one they got before it."""
+    first = read(session, settings)
+    session.execute(
+        update(Delivery).values(sent_at=utcnow() - timedelta(hours=2))
+    )  # the first campaign went out earlier
+    session.commit()
+    again = runner.invoke(
+        app, ["send", mailed.issue_slug, "--list", mailed.list_slug, "--force-resend", "--yes"]
+    )
+    assert again.exit_code == 0, again.output
+    second = session.scalar(select(func.max(Delivery.campaign_id)))
+    assert second is not None and second != first
+    unsubscribe_from_list(session, get_list(session, "briefing"), READS[2][0], "asked")
+    session.commit()
+    session.expire_all()
+    assert reports.campaign_engagement(session, second).unsubscribes == 1
+    assert reports.campaign_engagement(session, first).unsubscribes == 0
+    assert "unsubscribes 0" in mailer("report", str(first))
+
+
 def test_the_digest_lists_who_engaged_by_company_once(
     mailed: Mailed, session: Session, settings: Settings
 ) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import Integer, Select, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
+from mailer.engagement.reports import unsubscribed_after
 from mailer.inbound.models import (
     DELAYED,
     BounceEvent,
@@ -40,7 +41,6 @@ from subscribers.errors import NotFound
 from subscribers.models import (
     Subscriber,
     Subscription,
-    SubscriptionStatus,
 )
 
 # The lists of people a number links to, by the name in the URL, with their heading.
@@ -171,8 +171,7 @@ def people_query(campaign_id: int, kind: str) -> Select[Any, Any, Any, Any]:
             .join(Campaign, Campaign.id == campaign_id)
             .where(
                 Subscription.list_id == Campaign.list_id,
-                Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
-                Subscription.unsubscribed_at >= sent.c.sent_at,
+                unsubscribed_after(sent.c.subscriber_id, sent.c.sent_at, Campaign.list_id),
             )
         )
     if kind == "complaints":
