@@ -65,6 +65,14 @@ def test_suppressions_are_searched_added_lifted_with_reasons_and_kept_in_history
 ) -> None:
     no_reason = editor.post("/admin/suppressions", {"email": "x@corp.example", "note": ""})
     assert no_reason.status_code == 422
+    # Refused on the page itself, with what was typed kept (a bare error page lost the note).
+    bad = editor.post(
+        "/admin/suppressions", {"email": "bad@", "reason": "complaint", "note": "asked by phone"}
+    )
+    assert bad.status_code == 422 and "Suppress an address" in bad.text
+    assert "There must be something after the @-sign" in bad.text
+    assert 'value="bad@"' in bad.text and 'value="asked by phone"' in bad.text
+    assert '<option value="complaint" selected>' in bad.text
     added = editor.post(
         "/admin/suppressions",
         {"email": "Legal@Corp.Example", "reason": "manual", "note": "legal hold"},

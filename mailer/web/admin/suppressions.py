@@ -12,7 +12,8 @@ from fastapi import Form, Query, Request, Response
 from mailer.settings import get_settings
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.admin.search import page_numbers
-from subscribers.errors import InvalidInput
+from mailer.web.errors import user_message
+from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.models import SuppressionReason
 from subscribers.suppression import (
     add_suppression,
@@ -36,6 +37,21 @@ def suppressions_page(
     q: Annotated[str, Query(max_length=320)] = "",
     page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
 ) -> Response:
+    return _page(request, session, admin, q, page_no)
+
+
+def _page(
+    request: Request,
+    session: DB,
+    admin: Admin,
+    q: str = "",
+    page_no: int = 1,
+    *,
+    form: dict[str, str] | None = None,
+    error: str = "",
+) -> Response:
+    """The page; after a refused suppression, with the error and what was typed (it used to
+    go to a bare error page, and the note was lost)."""
     total, rows = search_suppressions(session, q, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     return render(
@@ -51,14 +67,18 @@ def suppressions_page(
             "numbers": page_numbers(page_no, pages),
             "events": history(session, q, limit=100),
             "choices": [c.value for c in CHOICES],
+            "form": form or {},
+            "error": error,
         },
         admin=admin,
         active="suppressions",
+        status_code=422 if error else 200,
     )
 
 
 @router.post("/suppressions")
 def submit_suppression(
+    request: Request,
     session: DB,
     admin: Admin,
     email: Annotated[str, Form(max_length=320)] = "",
@@ -66,19 +86,26 @@ def submit_suppression(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Suppress an address (its subscriber, if any, is kept but never mailed)."""
-    if reason not in {c.value for c in CHOICES}:
-        raise InvalidInput(f"choose a reason among {', '.join(c.value for c in CHOICES)}")
-    if not note.strip():
-        raise InvalidInput("say why the address is suppressed (the note is kept in the history)")
-    entry, created = add_suppression(
-        session,
-        email,
-        get_settings().secret(),
-        SuppressionReason(reason),
-        note.strip(),
-        actor=admin.email,
-    )
-    session.commit()
+    try:
+        if reason not in {c.value for c in CHOICES}:
+            raise InvalidInput(f"choose a reason among {', '.join(c.value for c in CHOICES)}")
+        if not note.strip():
+            raise InvalidInput(
+                "say why the address is suppressed (the note is kept in the history)"
+            )
+        entry, created = add_suppression(
+            session,
+            email,
+            get_settings().secret(),
+            SuppressionReason(reason),
+            note.strip(),
+            actor=admin.email,
+        )
+        session.commit()
+    except SubscribersError as exc:
+        session.rollback()
+        typed = {"email": email, "reason": reason, "note": note}
+        return _page(request, session, admin, form=typed, error=user_message(exc))
     shown = entry.email or "the erased address"
     verb = "suppressed" if created else "was already suppressed; reason updated:"
     target = f"/admin/suppressions?{urlencode({'q': entry.email or ''})}"
