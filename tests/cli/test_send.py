@@ -519,14 +519,7 @@ def test_the_bar_reports_the_status_the_runner_left_not_one_read_before_it_ended
     from mailer.cli.send import follow
     from mailer.sending.models import CampaignStatus
 
-    issue = get_issue(session, room.issue_slug)
-    cleared = campaigns.check(
-        campaigns.resolve_audience(session, issue, room.list_slug), None, get_settings()
-    )
-    campaign_id = campaigns.create(session, issue, cleared).id
-    campaigns.set_status(
-        session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PLANNED,)
-    )
+    campaign_id = _sending_campaign(session, room)
     session.commit()
 
     def runner_finishes_and_ends() -> bool:
@@ -549,22 +542,20 @@ def test_after_a_pause_the_last_line_counts_what_the_runner_recorded_before_it_s
     its batch in flight. The last line waits for the runner to stop and counts that batch too
     (`sent 2`), as `campaign status` straight after does, not the counts read at the pause."""
     from mailer.cli.send import follow
-    from mailer.sending.models import CampaignStatus, Delivery, DeliveryStatus
+    from mailer.sending.models import Delivery, DeliveryStatus
     from subscribers.models import Subscription
 
-    issue = get_issue(session, room.issue_slug)
-    cleared = campaigns.check(
-        campaigns.resolve_audience(session, issue, room.list_slug), None, get_settings()
-    )
-    campaign_id = campaigns.create(session, issue, cleared).id
-    campaigns.set_status(
-        session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PLANNED,)
-    )
+    campaign_id = _sending_campaign(session, room)
     readers = session.scalars(
         select(Subscription.subscriber_id).where(Subscription.list_id == room.list_id).limit(4)
     ).all()
     session.add_all(
-        Delivery(campaign_id=campaign_id, issue_id=issue.id, subscriber_id=s) for s in readers
+        Delivery(
+            campaign_id=campaign_id,
+            issue_id=get_issue(session, room.issue_slug).id,
+            subscriber_id=s,
+        )
+        for s in readers
     )
     session.commit()
     steps = iter(["pause", "in flight recorded", "ended"])
@@ -633,3 +624,19 @@ def test_with_a_broker_and_no_worker_the_bar_says_what_it_waits_for(
     assert "is `mailer worker` running with this MAILER_BROKER_URL?" in said
     assert "stopped following; the workers go on" in said
     assert "planned" in run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
+
+
+def _sending_campaign(session: Session, room: Newsroom) -> int:
+    """A campaign of the room's issue to its whole list, created and marked sending, as a
+    start would leave it (no deliveries yet): what `follow` is then run against."""
+    from mailer.sending.models import CampaignStatus
+
+    issue = get_issue(session, room.issue_slug)
+    cleared = campaigns.check(
+        campaigns.resolve_audience(session, issue, room.list_slug), None, get_settings()
+    )
+    campaign_id = campaigns.create(session, issue, cleared).id
+    campaigns.set_status(
+        session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PLANNED,)
+    )
+    return campaign_id
