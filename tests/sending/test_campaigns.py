@@ -303,6 +303,16 @@ def test_test_copies_go_only_to_named_addresses(
     assert session.scalar(select(Delivery.id)) is None  # no delivery recorded
 
 
+def pause_and_resume(meanwhile: Callable[[], None] = lambda: None) -> str:
+    """`mailer campaign pause 1`, then `meanwhile()`, then `mailer campaign resume 1`: what the
+    resume printed."""
+    assert runner.invoke(app, ["campaign", "pause", "1"]).exit_code == 0
+    meanwhile()
+    resumed = runner.invoke(app, ["campaign", "resume", "1"])
+    assert resumed.exit_code == 0, resumed.output
+    return resumed.stdout
+
+
 def test_a_scheduled_campaign_paused_before_its_time_resumes_as_scheduled_or_starts(
     session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:
@@ -312,22 +322,20 @@ def test_a_scheduled_campaign_paused_before_its_time_resumes_as_scheduled_or_sta
     when = datetime.now(UTC) + timedelta(days=30)
     out = send(room.issue_slug, "--list", room.list_slug, "--at", when.isoformat(), "--yes")
     assert "scheduled" in out
-    assert runner.invoke(app, ["campaign", "pause", "1"]).exit_code == 0
-    resumed = runner.invoke(app, ["campaign", "resume", "1"])
-    assert resumed.exit_code == 0, resumed.output
-    assert "campaign 1 resumed: scheduled again for " in resumed.stdout
+    resumed = pause_and_resume()
+    assert "campaign 1 resumed: scheduled again for " in resumed
     session.expire_all()
     campaign = session.get(Campaign, 1)
     assert campaign is not None and campaign.status == CampaignStatus.SCHEDULED
     assert relay.sink.received == []
 
     # Paused again; its time passes meanwhile: resume starts it now, and it sends everyone once.
-    assert runner.invoke(app, ["campaign", "pause", "1"]).exit_code == 0
-    campaign.scheduled_at = datetime.now(UTC) - timedelta(minutes=5)
-    session.commit()
-    started = runner.invoke(app, ["campaign", "resume", "1"])
-    assert started.exit_code == 0, started.output
-    assert "campaign 1 had not started: starting it now" in started.stdout
+    def its_time_passes() -> None:
+        campaign.scheduled_at = datetime.now(UTC) - timedelta(minutes=5)
+        session.commit()
+
+    started = pause_and_resume(meanwhile=its_time_passes)
+    assert "campaign 1 had not started: starting it now" in started
     session.expire_all()
     campaign = session.get(Campaign, 1)
     assert campaign is not None and campaign.status == CampaignStatus.DONE

@@ -43,13 +43,7 @@ def test_the_campaign_page_shows_timing_chart_failures_and_what_came_back(
     }
     for address, reply in refused.items():
         relay.sink.rules[address] = [reply]
-    editor.get(f"/admin/issues/{room.issue_slug}")
-    sent = editor.post(
-        f"/admin/issues/{room.issue_slug}/send",
-        {"audience": "briefing", "confirm": "yes"},
-        follow_redirects=False,
-    )
-    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    campaign_id = send_from_the_issue_page(editor, room)
     final = wait_until_final(editor, campaign_id)
     failed = [
         a
@@ -159,13 +153,7 @@ def test_a_cancelled_campaign_shows_what_was_sent_and_skipped_not_a_full_bar(
     """Cancelled part-way, a campaign's deliveries are partly sent and partly skipped: every page
     says how many were sent out of the total and how many were skipped, as `mailer campaign
     status` does, never "total / total" as if all had gone out."""
-    editor.get(f"/admin/issues/{room.issue_slug}")
-    sent = editor.post(
-        f"/admin/issues/{room.issue_slug}/send",
-        {"audience": "briefing", "confirm": "yes"},
-        follow_redirects=False,
-    )
-    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    campaign_id = send_from_the_issue_page(editor, room)
     wait_until_final(editor, campaign_id)
     # As a cancel leaves it: the deliveries after the first few skipped, the campaign cancelled.
     session.expire_all()
@@ -185,3 +173,14 @@ def test_a_cancelled_campaign_shows_what_was_sent_and_skipped_not_a_full_bar(
         assert f"3 / {total} sent" in shown, path
         assert f"{skipped} skipped" in shown, path
         assert f"{total} / {total}" not in shown, path
+
+
+def send_from_the_issue_page(editor: Editor, room: Newsroom) -> int:
+    """The issue sent to the whole list from its admin page, confirmed; the new campaign's id."""
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    sent = editor.post(
+        f"/admin/issues/{room.issue_slug}/send",
+        {"audience": "briefing", "confirm": "yes"},
+        follow_redirects=False,
+    )
+    return int(sent.headers["location"].rsplit("/", 1)[1])
