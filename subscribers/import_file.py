@@ -80,7 +80,7 @@ class Duplicate:
 @dataclass
 class ImportReport:
     """What happened. Invariant: records == imported + updated + unchanged + unsubscribed +
-    suppressed + not_reactivated + skipped + len(duplicates)."""
+    added_unsubscribed + suppressed + not_reactivated + skipped + len(duplicates)."""
 
     file: str
     list_slug: str
@@ -91,6 +91,9 @@ class ImportReport:
     # on the list (active or pending) and unsubscribed from it by the file's status column: an
     # export of another list carries that list's statuses, so this is never folded into updated
     unsubscribed: int = 0
+    # not on the list and `unsubscribed` in the file's status column: added as unsubscribed (so
+    # no later import subscribes them), never counted as imported, their consent left alone
+    added_unsubscribed: int = 0
     suppressed: int = 0  # on the suppression list: refused
     not_reactivated: int = 0  # unsubscribed from this list: left unsubscribed
     skipped: int = 0  # bad rows
@@ -99,6 +102,7 @@ class ImportReport:
     suppressed_rows: list[RowNote] = field(default_factory=list)
     not_reactivated_rows: list[RowNote] = field(default_factory=list)
     unsubscribed_rows: list[RowNote] = field(default_factory=list)
+    added_unsubscribed_rows: list[RowNote] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
     # attribute column → the subscriber column its name is close to (`lang` → `language`)
     column_hints: dict[str, str] = field(default_factory=dict)
@@ -120,6 +124,7 @@ class ImportReport:
             + self.updated
             + self.unchanged
             + self.unsubscribed
+            + self.added_unsubscribed
             + self.suppressed
             + self.not_reactivated
             + self.skipped

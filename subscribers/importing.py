@@ -30,7 +30,9 @@ What an import does, per address (rows are merged by canonical address first):
 - `status` is this list's status: `unsubscribed` unsubscribes an active or pending member of
   the list (an edited export of the list itself says who left). An export of *another* list
   carries that list's statuses, so each such change is counted apart (`unsubscribed`, never
-  folded into `updated`) and named by row, so it is seen when it was not meant;
+  folded into `updated`) and named by row, so it is seen when it was not meant; a row marked
+  `unsubscribed` for someone not on this list adds them as unsubscribed (a later import cannot
+  subscribe them), counted apart (`added_unsubscribed`, never `imported`), without new consent;
 - duplicates in one file are merged, later non-empty cells winning and the tags of all of them
   combined, and reported with both rows;
 - a bad row is skipped and reported with its row, lines and reason; good rows are imported anyway.
@@ -303,6 +305,11 @@ class _Importer:
             changed = True
         if sub is None:
             changes.new_subs.append(self._subscription_row(old.id, cand.status, now))
+            if cand.status == SubscriptionStatus.UNSUBSCRIBED:
+                # A row that says they left (another list's export) is no consent to this one.
+                if counted:
+                    self._added_unsubscribed(cand)
+                return
             changes.consent_updates.append({"id": old.id, **changes.consent})
             if counted:
                 self.report.imported += 1
@@ -334,6 +341,15 @@ class _Importer:
             _first_row_note(
                 cand,
                 f"{was.value} on {self.report.list_slug}: unsubscribed by the file's status column",
+            )
+        )
+
+    def _added_unsubscribed(self, cand: Candidate) -> None:
+        self.report.added_unsubscribed += 1
+        self.report.added_unsubscribed_rows.append(
+            _first_row_note(
+                cand,
+                f"not on {self.report.list_slug}: added as unsubscribed (the file's status column)",
             )
         )
 
@@ -380,7 +396,11 @@ class _Importer:
         for c in new_people:
             if c.email in created:
                 changes.new_subs.append(self._subscription_row(created[c.email], c.status, now))
-                if c.repeat_of is None:
+                if c.repeat_of is not None:
+                    continue
+                if c.status == SubscriptionStatus.UNSUBSCRIBED:
+                    self._added_unsubscribed(c)
+                else:
                     self.report.imported += 1
         return [c for c in new_people if c.email not in created]
 

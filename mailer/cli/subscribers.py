@@ -87,7 +87,12 @@ def print_import_report(report: ImportReport) -> None:
         f"{report.file} → list {report.list_slug}: {counted(report.records, 'row')} read; "
         f"{report.imported} imported, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.unsubscribed} unsubscribed by the file's status column, "
-        f"{report.skipped} skipped, {report.suppressed} suppressed, "
+        + (
+            f"{report.added_unsubscribed} added as unsubscribed, "
+            if report.added_unsubscribed
+            else ""
+        )
+        + f"{report.skipped} skipped, {report.suppressed} suppressed, "
         f"{report.not_reactivated} left unsubscribed, "
         f"{len(report.duplicates)} duplicate{'s' if len(report.duplicates) != 1 else ''} merged"
     )
@@ -115,6 +120,13 @@ def print_import_report(report: ImportReport) -> None:
             "from another list carries that list's statuses):"
         )
         for n in report.unsubscribed_rows:
+            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
+    if report.added_unsubscribed_rows:
+        typer.echo(
+            f"added to {report.list_slug} as unsubscribed (not on it; the file's status column "
+            "says they left, so no later import subscribes them and nobody is mailed):"
+        )
+        for n in report.added_unsubscribed_rows:
             typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
     if report.not_reactivated_rows:
         typer.echo("unsubscribed from the list (not re-subscribed; they must opt in themselves):")

@@ -380,11 +380,56 @@ def test_a_status_column_that_unsubscribes_active_members_is_counted_and_names_t
         "new@example.org,New,,,,unsubscribed\n"
     )
     report = run(session, weekly, write(tmp_path, exported_elsewhere, "board.csv"), settings)
-    assert (report.imported, report.updated, report.unchanged, report.unsubscribed) == (2, 0, 0, 1)
+    counts = (report.imported, report.updated, report.unchanged, report.unsubscribed)
+    assert counts == (1, 0, 0, 1)
     assert report.balanced
     assert [(n.row, n.email) for n in report.unsubscribed_rows] == [(3, "zed@zed.example")]
+    # new@ was never on the list: added as unsubscribed and said so, not "imported"
+    assert report.added_unsubscribed == 1
+    assert [(n.row, n.email) for n in report.added_unsubscribed_rows] == [(4, "new@example.org")]
     assert "status column" in report.unsubscribed_rows[0].reason
     zed = session.scalar(
         select(Subscription).join(Subscriber).where(Subscriber.email == "zed@zed.example")
     )
     assert zed is not None and zed.status == SubscriptionStatus.UNSUBSCRIBED
+
+
+def test_a_row_marked_unsubscribed_for_someone_not_on_the_list_is_no_new_consent(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Ana subscribed to another list; an export of a third list says she left it. Importing that
+    # export here records her as unsubscribed from this list (no later import can subscribe
+    # her), but it is not an import of her, and her consent record stays the one she gave.
+    other = MailingList(slug="board", name="Board")
+    session.add(other)
+    session.commit()
+    run(session, other, write(tmp_path, HEADER + "ana@example.org,Ana,,,\n", "ana.csv"), settings)
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None
+    consent = (ana.consent_at, ana.consent_source)
+    exported = "email,status\nana@example.org,unsubscribed\nbo@example.org,unsubscribed\n"
+    report = run(session, weekly, write(tmp_path, exported, "left.csv"), settings)
+
+    assert (report.imported, report.added_unsubscribed, report.unsubscribed) == (0, 2, 0)
+    assert report.balanced
+    assert [n.email for n in report.added_unsubscribed_rows] == [
+        "ana@example.org",
+        "bo@example.org",
+    ]
+    session.expire_all()
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None and (ana.consent_at, ana.consent_source) == consent
+    statuses = dict(
+        session.execute(
+            select(Subscriber.email, Subscription.status)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == weekly.id)
+        ).all()
+    )
+    assert statuses == {
+        "ana@example.org": SubscriptionStatus.UNSUBSCRIBED,
+        "bo@example.org": SubscriptionStatus.UNSUBSCRIBED,
+    }
+    # and a later import of a plain file does not subscribe them
+    again = run(session, weekly, write(tmp_path, HEADER + "ana@example.org,Ana,,,\n"), settings)
+    assert (again.imported, again.not_reactivated) == (0, 1)
