@@ -2,7 +2,8 @@
 
 Written so that export → import → export gives the same bytes: the same columns in the same order,
 tags sorted and `;`-joined, rows in subscriber-id order (which an import of the export preserves),
-and a status column the importer honours (it never upgrades one). Streamed with `yield_per`, so
+and a status column the importer honours (it never upgrades one); a suppressed reader's
+status is `suppressed`, which an import turns into a suppression. Streamed with `yield_per`, so
 memory does not grow with the list.
 
 Cells are spreadsheet-safe (`subscribers.formulas.neutralise`) unless `raw=True`.
@@ -16,12 +17,18 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from subscribers.formulas import neutralise
-from subscribers.import_file import ATTR_PREFIX, EXPORT_COLUMNS
-from subscribers.models import MailingList, Subscriber, SubscriberTag, Subscription
+from subscribers.import_file import ATTR_PREFIX, EXPORT_COLUMNS, SUPPRESSED
+from subscribers.models import (
+    MailingList,
+    Subscriber,
+    SubscriberTag,
+    Subscription,
+    Suppression,
+)
 from subscribers.suppression import one_of
 
 CHUNK = 1000
@@ -68,14 +75,17 @@ def export_rows(
         Subscriber.language,
         Subscriber.attributes,
     )
+    # A suppressed reader is exported as `suppressed` whatever the list says: whoever mails the
+    # file from another tool must not mail a hard bounce or a complainer.
+    suppressed = exists().where(Suppression.email == Subscriber.email)
     if mlist is not None:
         stmt = (
-            select(*columns, Subscription.status)
+            select(*columns, Subscription.status, suppressed)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
             .where(Subscription.list_id == mlist.id)
         )
     else:
-        stmt = select(*columns, Subscriber.status)
+        stmt = select(*columns, Subscriber.status, suppressed)
     stmt = (
         stmt.where(Subscriber.email.is_not(None))
         .order_by(Subscriber.id)
@@ -101,7 +111,7 @@ def export_rows(
                 r.company,
                 r.language or "",
                 ";".join(sorted(tags.get(r.id, []))),  # code-point order on both backends
-                r[6].value,
+                SUPPRESSED if r[7] else r[6].value,
                 *(_text(attributes.get(k)) for k in keys),
             ]
 

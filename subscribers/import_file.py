@@ -172,6 +172,7 @@ class Candidate:
     tags: list[str] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     status: SubscriptionStatus | None = None
+    suppress: bool = False  # status `suppressed` (an export's suppressed reader): suppress here
     repeat_of: int | None = None  # first row, when the address was seen in an earlier batch
 
     def merge(self, later: Candidate) -> None:
@@ -182,6 +183,7 @@ class Candidate:
         self.tags = list(dict.fromkeys([*self.tags, *later.tags]))  # one person: both rows' tags
         self.attributes.update({k: v for k, v in later.attributes.items() if v})
         self.status = later.status or self.status
+        self.suppress = later.suppress or self.suppress
 
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
@@ -504,15 +506,20 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
     return Columns(index=index, attributes=attributes, width=len(header))
 
 
+SUPPRESSED = "suppressed"  # the export's status for a reader on the suppression list
+
+
 def _parse_status(raw: str) -> SubscriptionStatus | None:
+    """The list status a cell names; None for an empty cell and for `suppressed` (which
+    `parse_row` turns into `Candidate.suppress`)."""
     text = raw.strip().lower()
-    if not text:
+    if not text or text == SUPPRESSED:
         return None
     try:
         return SubscriptionStatus(text)
     except ValueError:
         raise InvalidInput(
-            f"unknown status {raw.strip()!r}: use active, pending or unsubscribed"
+            f"unknown status {raw.strip()!r}: use active, pending, unsubscribed or suppressed"
         ) from None
 
 
@@ -548,4 +555,5 @@ def parse_row(
             if pos < len(record)
         },
         status=_parse_status(cell("status")),
+        suppress=cell("status").strip().lower() == SUPPRESSED,
     )

@@ -8,11 +8,11 @@ The file's contract (what `mailer subscribers import` documents):
   dialect detection on the first 64 KiB decides. The report says which one was used.
 - Known columns: email (required), name, company, language (ISO 639-1; a column named `lang`,
   the segment keyword, is read as it when the file has no `language` column), tags, and
-  status (active|pending|unsubscribed, as `export` writes it). `attr.KEY` columns, and any other
-  column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:` segments); the
-  report lists them once so a misspelt header does not go unnoticed. Attribute values get the
-  same cleaning and length limit as names (one line, no control characters, at most 200
-  characters); at most 50 attribute columns, keys at most 64 characters.
+  status (active|pending|unsubscribed|suppressed, as `export` writes it). `attr.KEY` columns,
+  and any other column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:`
+  segments); the report lists them once so a misspelt header does not go unnoticed. Attribute
+  values get the same cleaning and length limit as names (one line, no control characters, at
+  most 200 characters); at most 50 attribute columns, keys at most 64 characters.
 - Tags: one cell holds them all, split at `;`, `,` or `|` whatever the file's separator
   (`client,vip` in a semicolon file, `"client;vip"` in a comma file: two tags each); so a tag
   can hold none of the three. `export` joins them with `;`.
@@ -25,7 +25,9 @@ What an import does, per address (rows are merged by canonical address first):
 - existing subscriber: a non-empty cell replaces the stored value, an empty cell leaves it alone
   (so a file with only an email column never wipes names); `tags` replaces the tag set when
   non-empty; attributes are merged key by key;
-- a suppressed address is never imported (reported as suppressed); a list unsubscribe is never
+- a suppressed address is never imported (reported as suppressed); a row whose status is
+  `suppressed` (an export's bounced, complained or blocked reader) suppresses its address here
+  too, as a manual suppression naming the file, and is not imported; a list unsubscribe is never
   undone by an import (reported); a pending subscription stays pending until confirmed;
 - `status` is this list's status: `unsubscribed` unsubscribes an active or pending member of
   the list (an edited export of the list itself says who left). An export of *another* list
@@ -99,7 +101,7 @@ from subscribers.models import (
     Subscription,
     SubscriptionStatus,
 )
-from subscribers.suppression import one_of, suppressed_hashes
+from subscribers.suppression import add_suppression, one_of, suppressed_hashes
 
 __all__ = [
     "ATTR_MAX",
@@ -187,15 +189,25 @@ class _Importer:
         todo: list[Candidate] = []
         for cand in batch.values():
             if hashes[cand.email] in blocked:
-                if cand.repeat_of is None:
-                    self.report.suppressed += 1
-                    row, line = cand.rows[0]
-                    self.report.suppressed_rows.append(
-                        RowNote(row, line, cand.email, "on the suppression list: not imported")
-                    )
+                self._refused(cand, "on the suppression list: not imported")
+            elif cand.suppress:
+                add_suppression(
+                    s,
+                    cand.email,
+                    self.secret,
+                    detail=f"import: {self.source}"[:200],
+                    actor="import",
+                )
+                self._refused(cand, "suppressed by the file's status column: not imported")
             else:
                 todo.append(cand)
         self._apply(todo)
+
+    def _refused(self, cand: Candidate, why: str) -> None:
+        if cand.repeat_of is None:
+            self.report.suppressed += 1
+            row, line = cand.rows[0]
+            self.report.suppressed_rows.append(RowNote(row, line, cand.email, why))
 
     def _apply(self, todo: list[Candidate]) -> None:
         """Write one batch of candidates that are not suppressed: read what exists, decide per

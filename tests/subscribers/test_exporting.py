@@ -10,18 +10,20 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from mailer import db as mailer_db
 from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.exporting import export_csv
 from subscribers.importing import import_csv
-from subscribers.lifecycle import unsubscribe_from_list
+from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
 from subscribers.lists import create_list
-from subscribers.models import MailingList
+from subscribers.models import MailingList, SuppressionReason
 from subscribers.segments import matching_subscriber_ids
+from subscribers.suppression import add_suppression, is_suppressed
 from tests.conftest import SUBSCRIBERS_CSV
 
 
-def exported(session: Session, mlist: MailingList, where: Select[Any] | None = None) -> str:
+def exported(session: Session, mlist: MailingList | None, where: Select[Any] | None = None) -> str:
     out = io.StringIO(newline="")
     export_csv(session, mlist, out, where)
     return out.getvalue()
@@ -91,8 +93,6 @@ def test_export_import_export_is_byte_identical_and_a_reimport_changes_nothing(
 def test_export_into_a_fresh_sqlite_database_round_trips(
     session: Session, settings: Settings, tmp_path: Path
 ) -> None:
-    from mailer import db as mailer_db
-
     weekly = create_list(session, "weekly", "Weekly")
     import_csv(session, weekly, SUBSCRIBERS_CSV, settings.secret())
     session.commit()
@@ -133,3 +133,39 @@ def test_where_limits_the_export_to_active_subscribers_matching_the_expression(
         "raul.rivera35@example.net",
     ]
     assert {r[5] for r in rows[1:]} == {"active"}
+
+
+def test_a_suppressed_reader_is_exported_as_suppressed_and_an_import_suppresses_them(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    # Whoever takes the export to another tool must not see a hard bounce as "active"; and the
+    # export imported into another installation keeps them from being mailed there too.
+    weekly = create_list(session, "weekly", "Weekly")
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nana@example.org,Ana\nbo@example.org,Bo\n", encoding="utf-8")
+    import_csv(session, weekly, people, settings.secret())
+    add_suppression(session, "bo@example.org", settings.secret(), SuppressionReason.HARD_BOUNCE)
+    session.commit()
+    lines = exported(session, weekly).splitlines()
+    assert lines[1:] == ["ana@example.org,Ana,,,,active", "bo@example.org,Bo,,,,suppressed"]
+    assert exported(session, None).splitlines()[2] == "bo@example.org,Bo,,,,suppressed"
+
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    mailer_db.upgrade(url)
+    engine = make_engine(url)
+    dump = tmp_path / "export.csv"
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with session_factory(engine)() as other:
+        copy = create_list(other, "weekly", "Weekly")
+        report = import_csv(other, copy, dump, settings.secret())
+        other.commit()
+        assert (report.imported, report.suppressed) == (1, 1)
+        assert [(n.row, n.email) for n in report.suppressed_rows] == [(3, "bo@example.org")]
+        assert "status column" in report.suppressed_rows[0].reason
+        assert is_suppressed(other, "bo@example.org", settings.secret())
+        assert get_subscriber(other, "bo@example.org") is None
+        # importing it again: already suppressed, the reason is left as it is
+        again = import_csv(other, copy, dump, settings.secret())
+        other.commit()
+        assert again.suppressed == 1 and "suppression list" in again.suppressed_rows[0].reason
+    engine.dispose()
