@@ -69,6 +69,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from subscribers.addresses import hash_canonical
+from subscribers.csv_lines import LineSource, decoded_lines, next_record, runaway_row
 from subscribers.db import analyze, utcnow
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.import_file import (
@@ -82,16 +83,13 @@ from subscribers.import_file import (
     Columns,
     Duplicate,
     ImportReport,
-    LineSource,
     Progress,
     RowNote,
     RowProblem,
     choose_separator,
-    decoded_lines,
     parse_row,
     read_header,
     sample_lines,
-    unclosed_quote,
 )
 from subscribers.models import (
     MailingList,
@@ -456,39 +454,6 @@ class _Importer:
         }
 
 
-def _next_record(reader: Any, source: str, where: str, lines: LineSource) -> list[str] | None:
-    """The next record, None at the end; the csv module's error as an ImportFileError naming the
-    file and line (`where` says which row, when there is one)."""
-    lines.start_record()
-    try:
-        return next(reader, None)  # type: ignore[no-any-return]
-    except csv.Error as exc:
-        raise ImportFileError(
-            f"unreadable CSV{where}: {exc}", path=source, line=lines.last_line
-        ) from None
-
-
-def _runaway(record: list[str], lines: LineSource, cols: Columns, row: int) -> RowProblem | None:
-    """A record one stray quote ran over several rows: the row it opened on, as a problem; the
-    lines after that one are put back to be read again as rows."""
-    opened = unclosed_quote(record, lines.taken, lines.separator)
-    if opened is None:
-        return None
-    again = [(n, text) for n, text in lines.taken if n > opened]
-    lines.put_back(again)
-    email = record[cols.index["email"]] if cols.index["email"] < len(record) else ""
-    shown = f"lines {again[0][0]}-{again[-1][0]}" if len(again) > 1 else f"line {again[0][0]}"
-    return RowProblem(
-        row,
-        lines.taken[0][0],
-        opened,
-        email.splitlines()[0] if email.strip() else "",
-        f"unclosed quote opened on line {opened}: a '\"' starts a quoted value that ran on "
-        f"over {shown}; this row is skipped and those lines are read as rows (remove the stray "
-        "quote or close it, and import this row again)",
-    )
-
-
 def _import_rows(
     reader: Any,
     lines: LineSource,
@@ -503,7 +468,7 @@ def _import_rows(
     row = 1
     batch: dict[str, Candidate] = {}
     while True:
-        record = _next_record(reader, source, f" in row {row + 1}", lines)
+        record = next_record(reader, source, f" in row {row + 1}", lines)
         if record is None:
             break
         row += 1
@@ -511,7 +476,7 @@ def _import_rows(
         if not any(cell.strip() for cell in record):
             continue  # a blank row: nothing to import, nothing lost
         report.records += 1
-        runaway = _runaway(record, lines, cols, row)
+        runaway = runaway_row(record, lines, cols, row)
         if runaway is not None:
             report.skipped += 1
             report.problems.append(runaway)
@@ -570,7 +535,7 @@ def import_csv_file(
     _seen.drop(connection, checkfirst=True)
     _seen.create(connection)
     try:
-        header = _next_record(reader, source, "", source_lines)
+        header = next_record(reader, source, "", source_lines)
         cols = read_header(header, source, report)
 
         def written() -> None:

@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 from mailer.cli import app
 from mailer.errors import MailerError
 from mailer.settings import Settings
+from subscribers.csv_lines import physical_lines
 from subscribers.errors import InvalidAddress, SubscribersError
 from subscribers.formulas import neutralise, unformula
-from subscribers.import_file import physical_lines
 from subscribers.importing import import_csv
 from subscribers.lifecycle import add_subscriber, get_subscriber, subscribe_pending
 from subscribers.models import MailingList, Subscriber
