@@ -78,7 +78,12 @@ def send(
 def print_engagement(session: Session, campaign_id: int) -> None:
     """The engagement lines and per-item table of `mailer report`."""
     e = reports.campaign_engagement(session, campaign_id)
-    console.print(f"delivered {e.delivered}", highlight=False)
+    bounced = e.sent - e.delivered
+    console.print(
+        f"delivered {e.delivered}"
+        + (f" of {e.sent} sent ({bounced} bounced after the relay took them)" if bounced else ""),
+        highlight=False,
+    )
     console.print(
         f"clickers  {e.unique_clickers} unique ({e.click_rate:.1%} of delivered)", highlight=False
     )

@@ -36,7 +36,7 @@ from mailer.content.models import Issue, Partner
 from mailer.content.partners import get_partner
 from mailer.db import rowcount, utcnow
 from mailer.engagement.models import Click, DigestStatus, PartnerDigest
-from mailer.engagement.reports import LinkClicks, link_table, unsubscribed_after
+from mailer.engagement.reports import LinkClicks, delivered_of, link_table, unsubscribed_after
 from mailer.errors import MailerError
 from mailer.headers import check_address, clean_header_text
 from mailer.inbound.models import Inquiry
@@ -163,11 +163,12 @@ def build_digest(session: Session, campaign_id: int, partner: Partner, public_ur
             companies.items(), key=lambda kv: (kv[0] == NO_COMPANY, kv[0].lower())
         )
     }
-    delivered = (
+    sent = (
         session.query(Delivery)
         .filter(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT)
         .count()
     )
+    delivered = delivered_of(session, campaign_id, sent)
     return Digest(
         campaign_id=campaign_id,
         partner=partner,

@@ -438,3 +438,34 @@ def test_opens_are_off_by_default_and_approximate_when_on(
     cid = delivery_of(session, READS[0][0]).campaign_id
     assert reports.campaign_engagement(session, cid).opens == 1
     assert "opens (approximate: mail clients prefetch images): 1" in mailer("report", str(cid))
+
+
+def test_a_message_that_bounced_after_the_relay_took_it_is_sent_but_not_delivered(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    """The relay's 250 is not delivery: a reader whose mailbox turned out not to exist (a DSN
+    returning our message, its headers included) was still counted "delivered" in the report,
+    the campaign page and the API. It is sent, not delivered; a delay warning changes nothing."""
+    from mailer.inbound.models import BounceEvent
+    from tests.inbound_support import InboundServer, address, dsn
+
+    gone, late = READS[0][0], READS[1][0]
+    sent = len(mailed.by_rcpt)
+    with InboundServer(settings) as server:
+        for email, status in ((gone, "5.1.1"), (late, "4.4.7")):
+            d = delivery_of(session, email)
+            original = mailed.by_rcpt[email].as_bytes()
+            server.send(
+                "", [address("bounces", d.id, settings)], dsn(email, status, original=original)
+            )
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 2
+    cid = delivery_of(session, gone).campaign_id
+    e = reports.campaign_engagement(session, cid)
+    assert (e.sent, e.delivered) == (sent, sent - 1)
+    out = mailer("report", str(cid))
+    assert f"delivered {sent - 1} of {sent} sent (1 bounced after the relay took them)" in out
+    campaign = session.get(Campaign, cid)
+    assert campaign is not None
+    built = digest.build_digest(session, cid, campaign.issue.partner, settings.public_url)
+    assert built.delivered == sent - 1

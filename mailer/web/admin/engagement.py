@@ -17,13 +17,11 @@ from mailer.web.pages import SVG_HEADERS
 router = protected_router()
 
 
-def campaign_context(
-    session: Session, campaign_id: int, delivered: int | None = None
-) -> dict[str, Any]:
-    """What the campaign page's engagement block (admin/engagement.html.j2) shows; `delivered`:
+def campaign_context(session: Session, campaign_id: int, sent: int | None = None) -> dict[str, Any]:
+    """What the campaign page's engagement block (admin/engagement.html.j2) shows; `sent`:
     the messages sent, when the page has counted them already."""
     settings = get_settings()
-    e = reports.campaign_engagement(session, campaign_id, delivered)
+    e = reports.campaign_engagement(session, campaign_id, sent)
     return {
         "engagement": e,
         "no_links_reason": reports.no_links_reason(session, e),

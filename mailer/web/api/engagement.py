@@ -30,7 +30,8 @@ class LinkClicksOut(BaseModel):
 
 class EngagementOut(BaseModel):
     campaign_id: int
-    delivered: int
+    sent: int = Field(description="messages the relay accepted")
+    delivered: int = Field(description="sent messages no bounce (hard or soft) came back for")
     unique_clickers: int
     click_rate: float = Field(description="unique clickers / delivered, 0–1")
     opens: int | None = Field(
