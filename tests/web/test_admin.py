@@ -507,8 +507,29 @@ def test_dashboard_shows_recent_campaigns_with_progress(
     campaigns.create(session, issue, cleared(audience))
     session.commit()
     page = text_of(editor.get("/admin").text)
-    assert f"{room.report.imported} active subscribers" in page
+    assert f"{room.report.imported} mailable subscribers" in page
     assert issue.title in page and "PLANNED" in page.upper()
+
+
+def test_the_dashboard_and_a_list_count_whom_a_send_reaches_not_every_active_subscription(
+    editor: Editor, session: Session, room: Newsroom, settings: Settings
+) -> None:
+    """A hard-bounced or suppressed reader keeps their active subscription but is mailed no
+    more: the dashboard said "109 active subscribers" and a list "29 active" where a send
+    reached 27. The dashboard counts the mailable; a list says both."""
+    imported = room.report.imported
+    first = session.scalars(
+        select(Subscription).where(Subscription.status == SubscriptionStatus.ACTIVE)
+    ).first()
+    assert first is not None
+    add_suppression(session, first.subscriber.email, settings.secret(), SuppressionReason.MANUAL)
+    session.commit()
+    dashboard = text_of(editor.get("/admin").text)
+    assert f"{imported - 1} mailable subscribers" in dashboard, re.findall(
+        r"\d+ mailable", dashboard
+    )
+    page = text_of(editor.get("/admin/lists/briefing").text)
+    assert f"{imported} active ( {imported - 1} mailable )" in page
 
 
 def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(

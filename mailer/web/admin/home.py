@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 
 from mailer.content.models import Issue
 from mailer.sending.models import Campaign, CampaignStatus
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, render
 from mailer.web.admin.inquiries import recent_inquiries
-from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.lists import mailable
+from subscribers.models import MailingList, Subscriber, Subscription
 
 router = protected_router()
 
@@ -19,16 +20,16 @@ router = protected_router()
 def dashboard(request: Request, session: DB, admin: Admin) -> Response:
     stats = {
         "lists": session.scalar(select(func.count()).select_from(MailingList)) or 0,
-        # People with an active subscription: exact up to 10,000, then the planner's "about N"
+        # People a send reaches on at least one list (`subscribers.lists.mailable`: a
+        # hard-bounced, complained or suppressed reader keeps an active subscription but was
+        # counted here as if mailed): exact up to 10,000, then the planner's "about N"
         # (counting a million distinct people took a second per view).
-        "active": queries.estimated_total(
+        "mailable": queries.estimated_total(
             session,
-            select(Subscriber.id).where(
-                exists().where(
-                    Subscription.subscriber_id == Subscriber.id,
-                    Subscription.status == SubscriptionStatus.ACTIVE,
-                )
-            ),
+            select(Subscription.subscriber_id)
+            .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+            .where(*mailable())
+            .distinct(),
         ),
         "issues": session.scalar(select(func.count()).select_from(Issue)) or 0,
         "sending": session.scalar(

@@ -30,6 +30,7 @@ from subscribers.lists import (
     edit_list,
     get_list,
     list_lists,
+    mailable,
 )
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
 from subscribers.text import sentence
@@ -134,6 +135,7 @@ def render_list_page(
             "title": mlist.name,
             "mlist": mlist,
             "summary": counts,
+            "mailable": mailable_total(session, mlist),
             "subscriptions": everyone,
             "rows": queries.subscriber_rows(found.rows),
             "found": found,
@@ -249,6 +251,17 @@ def status_totals(session: Session, mlist: MailingList) -> dict[str, queries.Tot
         )
         for s in SubscriptionStatus
     }
+
+
+def mailable_total(session: Session, mlist: MailingList) -> queries.Total:
+    """Whom a send to the whole list reaches (`subscribers.lists.mailable`): its active
+    subscriptions less the hard-bounced, complained and suppressed people who hold one."""
+    return queries.estimated_total(
+        session,
+        select(Subscription.id)
+        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
+        .where(Subscription.list_id == mlist.id, *mailable()),
+    )
 
 
 @router.post("/lists/{slug}/edit")
