@@ -51,12 +51,13 @@ class Listed(NamedTuple):
     deferred: int
     total: int
     scheduled_at: datetime | None  # aware, UTC
+    recipients: int  # counted when created (recounted at the start): a scheduled one's audience
 
 
 def listing_statement() -> Select[Any]:
     """Every campaign, newest first: id, issue, list and segment slugs, expression, status,
     sent, failed and deferred deliveries (index `ix_delivery_campaign_status`), total, and
-    the send time. The columns are `Listed`'s, in order."""
+    the send time, the recipients counted. The columns are `Listed`'s, in order."""
     from sqlalchemy import func, select
 
     from mailer.content.models import Issue
@@ -83,6 +84,7 @@ def listing_statement() -> Select[Any]:
             count(DeliveryStatus.DEFERRED),
             Campaign.total,
             Campaign.scheduled_at,
+            Campaign.recipients,
         )
         .join(Issue, Issue.id == Campaign.issue_id)
         .join(MailingList, MailingList.id == Campaign.list_id)
@@ -100,9 +102,9 @@ LISTING_SQL = (
     "count(*) AS count_2 FROM delivery WHERE delivery.campaign_id = campaign.id AND "
     "delivery.status = 'failed') AS anon_2, (SELECT count(*) AS count_3 FROM delivery WHERE "
     "delivery.campaign_id = campaign.id AND delivery.status = 'deferred') AS anon_3, "
-    "campaign.total, campaign.scheduled_at FROM campaign JOIN issue ON issue.id = "
-    "campaign.issue_id JOIN mailing_list ON mailing_list.id = campaign.list_id LEFT OUTER JOIN "
-    "segment ON segment.id = campaign.segment_id ORDER BY campaign.id DESC"
+    "campaign.total, campaign.scheduled_at, campaign.recipients FROM campaign JOIN issue ON "
+    "issue.id = campaign.issue_id JOIN mailing_list ON mailing_list.id = campaign.list_id LEFT "
+    "OUTER JOIN segment ON segment.id = campaign.segment_id ORDER BY campaign.id DESC"
 )
 
 
@@ -174,7 +176,10 @@ def _listing_from_postgresql() -> list[Listed] | None:
     except psycopg.Error:
         return None
     # UTCDateTime on PostgreSQL: timestamptz, aware in the session's zone.
-    return [Listed._make((*row[:10], row[10].astimezone(UTC) if row[10] else None)) for row in rows]
+    return [
+        Listed._make((*row[:10], row[10].astimezone(UTC) if row[10] else None, row[11]))
+        for row in rows
+    ]
 
 
 def _listing_from_sqlite() -> list[Listed] | None:
@@ -199,7 +204,11 @@ def _listing_from_sqlite() -> list[Listed] | None:
     # UTCDateTime on SQLite: naive ISO text, in UTC.
     return [
         Listed._make(
-            (*row[:10], datetime.fromisoformat(row[10]).replace(tzinfo=UTC) if row[10] else None)
+            (
+                *row[:10],
+                datetime.fromisoformat(row[10]).replace(tzinfo=UTC) if row[10] else None,
+                row[11],
+            )
         )
         for row in rows
     ]
@@ -236,6 +245,11 @@ def list_() -> None:
     _print_listing(listed)
 
 
+def _not_started(c: Listed) -> bool:
+    """Nothing snapshotted yet: its total of 0 would read as "sends to nobody"."""
+    return c.status in ("planned", "scheduled") and not c.total
+
+
 def _print_listing(listed: list[Listed]) -> None:
     """`campaign list`'s table (80 columns) and the scheduled campaigns' send times."""
     from mailer.sending.schedule import describe
@@ -262,10 +276,17 @@ def _print_listing(listed: list[Listed]) -> None:
             str(c.sent),
             str(c.failed),
             str(c.deferred),
-            str(c.total),
+            # Not started: nothing snapshotted (a total of 0 read as "sends to nobody"); the
+            # recipients it was counted for, marked as a count, not a snapshot.
+            f"~{c.recipients}" if _not_started(c) else str(c.total),
         )
         if c.status == "scheduled" and c.scheduled_at:
             scheduled.append(f"campaign {c.id} scheduled for {describe(c.scheduled_at, _zone())}")
+    if any(_not_started(c) for c in listed):
+        scheduled.append(
+            "~N: not started yet; the recipients counted when the campaign was created "
+            "(counted again when it starts)"
+        )
     console.print(table)
     for line in scheduled:
         console.print(line, highlight=False)
@@ -294,6 +315,13 @@ def status(campaign_id: int = CAMPAIGN_ID) -> None:
         console.print(f"  scheduled for {describe(campaign.scheduled_at, zone)}", highlight=False)
     if p.reason:
         console.print(f"  {p.reason}", highlight=False)
+    if p.status in (CampaignStatus.PLANNED.value, CampaignStatus.SCHEDULED.value) and not p.total:
+        console.print(
+            f"  not started: {campaign.recipients} recipients when counted at its creation "
+            "(counted again when it starts)",
+            highlight=False,
+        )
+        return
     console.print("  " + "  ".join(f"{k} {v}" for k, v in p.counts.items()), highlight=False)
     console.print(f"  total {p.total}  rate {p.rate:.1f}/s", highlight=False)
     _print_groups(groups)

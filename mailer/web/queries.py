@@ -224,6 +224,9 @@ class CampaignSummary:
     total: int
     counts: dict[str, int] = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    # Counted when the campaign was created (recounted when a scheduled one starts): what a
+    # campaign that has not started yet will be sent to; `total` is what it snapshotted.
+    recipients: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
     created_at: datetime | None = None
@@ -271,6 +274,7 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
         total=campaign.total,
         counts=delivery_counts.counts(session, campaign),
         scheduled_at=campaign.scheduled_at,
+        recipients=campaign.recipients,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
         created_at=campaign.created_at,

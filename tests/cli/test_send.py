@@ -181,8 +181,14 @@ def test_a_time_without_a_zone_is_in_mailer_timezone_and_shown_in_both(
     assert campaign.scheduled_at == datetime(2099, 1, 1, 15, 0, tzinfo=UTC)
     status = runner.invoke(app, ["campaign", "status", str(campaign.id)]).output
     assert "scheduled" in status and shown in status
+    # Nothing snapshotted yet: whom it was counted for, not "total 0" (read as "to nobody").
+    assert campaign.recipients > 0
+    assert f"not started: {campaign.recipients} recipients when counted" in status
+    assert "total 0" not in status
     listing = runner.invoke(app, ["campaign", "list"]).output
     assert f"campaign {campaign.id} {shown}" in listing
+    row = next(line for line in listing.splitlines() if line.lstrip().startswith(str(campaign.id)))
+    assert row.rstrip().endswith(f"~{campaign.recipients}") and "~N: not started yet" in listing
     assert relay.sink.received == []
 
 

@@ -453,7 +453,13 @@ def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(
     sent = editor.post(f"/admin/issues/{room.issue_slug}/send", form, follow_redirects=False)
     campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
     page = editor.get(f"/admin/campaigns/{campaign_id}")
-    assert "scheduled for 2099-01-01 09:00" in page.text
+    shown = text_of(page.text)
+    assert "Scheduled for 2099-01-01 09:00" in shown and "Scheduled scheduled" not in shown
+    # Nothing snapshotted yet: not "0 / 0 sent", but whom it was counted for.
+    assert f"not started · {room.report.imported} recipients when counted" in shown
+    assert "0 / 0 sent" not in shown
+    listed = text_of(editor.get("/admin/campaigns").text)
+    assert f"not started · {room.report.imported} recipients when counted" in listed
     assert relay.sink.received == []
 
     def status() -> CampaignStatus:
@@ -664,7 +670,7 @@ def test_the_schedule_field_names_the_zone_it_is_read_in(
     sent = editor.post(f"/admin/issues/{room.issue_slug}/send", form, follow_redirects=False)
     campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
     shown = text_of(editor.get(f"/admin/campaigns/{campaign_id}").text)
-    assert "scheduled for 2099-01-01 09:00 CST (2099-01-01 15:00 UTC)" in shown
+    assert "Scheduled for 2099-01-01 09:00 CST (2099-01-01 15:00 UTC)" in shown
     assert relay.sink.received == []
 
 
