@@ -127,6 +127,8 @@ def send(
             )
         if scheduled_at:
             console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)
+        if note := campaigns.under_way_note(audience):
+            typer.echo(f"warning: {note}", err=True)
         # Before asking: a send that cannot go out (settings, nobody to send to, a past time)
         # is refused here, naming why, and no campaign is created.
         cleared = campaigns.check(audience, scheduled_at, settings)

@@ -54,6 +54,10 @@ class Audience:
     expression: str | None
     recipients: int  # after suppression and, unless forced, whoever already received the issue
     already_received: int
+    # Campaigns of the same issue to the same list not finished yet (planned, scheduled, sending,
+    # paused): a second one is most often a double click or a forgotten schedule, so every
+    # door says so before the editor confirms.
+    under_way: tuple[int, ...] = ()
 
 
 def audience_select(
@@ -137,6 +141,15 @@ def resolve_audience(
         segments.parse(expression)  # raises with the column of a syntax error
     total, received = _count_audience(session, issue.id, mlist.id, expression)
     recipients = total if force_resend else total - received
+    under_way = session.scalars(
+        select(Campaign.id)
+        .where(
+            Campaign.issue_id == issue.id,
+            Campaign.list_id == mlist.id,
+            Campaign.status.in_((CampaignStatus.PLANNED, *ACTIVE)),
+        )
+        .order_by(Campaign.id)
+    ).all()
     return Audience(
         list_slug=mlist.slug,
         list_id=mlist.id,
@@ -144,6 +157,21 @@ def resolve_audience(
         expression=expression,
         recipients=recipients,
         already_received=total - recipients,
+        under_way=tuple(under_way),
+    )
+
+
+def under_way_note(audience: Audience) -> str:
+    """What a door says before a send when campaigns of the issue to the list are not finished
+    ("" for none). Whoever one of them reaches first is left out of the other when it starts
+    (unless forced), so nobody gets it twice, but the second may reach almost no one."""
+    if not audience.under_way:
+        return ""
+    ids = ", ".join(str(i) for i in audience.under_way)
+    which = f"campaign {ids} is" if len(audience.under_way) == 1 else f"campaigns {ids} are"
+    return (
+        f"{which} already sending or due to send this issue to list {audience.list_slug}; "
+        "this creates another campaign (whoever receives it from one is left out of the other)"
     )
 
 

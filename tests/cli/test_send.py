@@ -646,3 +646,23 @@ def _sending_campaign(session: Session, room: Newsroom) -> int:
         session, campaign_id, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PLANNED,)
     )
     return campaign_id
+
+
+def test_scheduling_an_issue_again_to_the_same_list_warns_naming_the_first(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """A second schedule of the same issue to the same list was created without a word (a
+    forgotten schedule, a command run twice): it is still created, but the send says so
+    before it asks, naming the campaign already due."""
+    args = ["send", room.issue_slug, "--list", room.list_slug, "--yes"]
+    first = runner.invoke(app, [*args, "--at", "2099-01-01T09:00"])
+    assert first.exit_code == 0, first.output
+    assert "already sending or due to send" not in first.output
+    [campaign] = session.scalars(select(Campaign)).all()
+    again = runner.invoke(app, [*args, "--at", "2099-01-02T09:00"])
+    assert again.exit_code == 0, again.output
+    assert (
+        f"warning: campaign {campaign.id} is already sending or due to send this issue to list "
+        f"{room.list_slug}; this creates another campaign" in " ".join(again.output.split())
+    )
+    assert len(session.scalars(select(Campaign)).all()) == 2

@@ -460,6 +460,14 @@ def test_a_scheduled_send_waits_and_can_be_paused_resumed_and_cancelled(
     assert "0 / 0 sent" not in shown
     listed = text_of(editor.get("/admin/campaigns").text)
     assert f"not started · {room.report.imported} recipients when counted" in listed
+    # Sending it to the list again: the confirmation names the campaign already due.
+    confirm = editor.post(
+        f"/admin/issues/{room.issue_slug}/send", {"audience": "briefing", "at": "2099-01-02T09:00"}
+    )
+    note = lxml.html.fromstring(confirm.text).xpath("//*[@data-under-way]")
+    assert note and f"Campaign {campaign_id} is already sending or due to send this issue" in (
+        " ".join(note[0].text_content().split())
+    )
     assert relay.sink.received == []
 
     def status() -> CampaignStatus:

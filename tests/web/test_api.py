@@ -231,6 +231,14 @@ def test_campaign_state_changes_and_their_refusals(
     cid = scheduled["id"]
     assert scheduled["status"] == "scheduled"
     assert scheduled["scheduled_at"].startswith("2099-01-01T09:00:00")
+    assert scheduled["also_under_way"] == []
+    # The same issue scheduled to the same list again: created, and the answer names the first.
+    twin = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "at": "2099-01-02T09:00:00+00:00"},
+    ).json()
+    assert twin["also_under_way"] == [cid]
+    assert api.post(f"/api/v1/campaigns/{twin['id']}/cancel").json()["status"] == "cancelled"
     assert api.post(f"/api/v1/campaigns/{cid}/pause").json()["status"] == "paused"
     refused = api.post(f"/api/v1/campaigns/{cid}/pause")
     assert refused.status_code == 409 and "only a sending or scheduled" in refused.json()["detail"]

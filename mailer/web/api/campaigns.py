@@ -57,6 +57,11 @@ class CampaignOut(BaseModel):
 class CampaignCreated(CampaignOut):
     recipients: int = Field(description="the audience counted when the campaign was created")
     already_received: int
+    also_under_way: list[int] = Field(
+        default_factory=list,
+        description="other campaigns of this issue to this list not finished yet (planned, "
+        "scheduled, sending or paused): a second one is often a double submit",
+    )
 
 
 def _campaign_out(summary: queries.CampaignSummary) -> CampaignOut:
@@ -128,6 +133,7 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
         **_current(session, campaign_id).model_dump(),
         recipients=audience.recipients,
         already_received=audience.already_received,
+        also_under_way=list(audience.under_way),
     )
 
 
