@@ -138,6 +138,9 @@ class ImportReport:
         return ", ".join(
             f"{title} (not the {hint} column: rename it {hint})"
             if (hint := self.column_hints.get(title))
+            # `attr.Notes` is stored as `Notes` (segments: `attr.Notes:`): say the key it got.
+            else f"{title} as {title[len(ATTR_PREFIX) :]}"
+            if title.lower().startswith(ATTR_PREFIX)
             else title
             for title in self.attribute_columns
         )

@@ -481,7 +481,9 @@ def report(
         for cid in ids:
             p = progress.progress(session, cid)
             _report_header(session, campaigns.get(session, cid))
-            console.print(f"status    {p.status} {p.reason}".rstrip(), highlight=False)
+            # "cancelled by an editor" says the status already: not "cancelled cancelled by…".
+            said = p.reason if p.reason.startswith(p.status) else f"{p.status} {p.reason}"
+            console.print(f"status    {said}".rstrip(), highlight=False)
             console.print(f"total     {p.total}")
             for key, value in p.counts.items():
                 console.print(f"{key:<9} {value}")

@@ -69,7 +69,8 @@ def _only_test_copies(*flags: tuple[str, bool]) -> None:
     if given:
         raise click.exceptions.UsageError(
             f"--test sends [TEST] copies now, to the addresses given only: {', '.join(given)} "
-            "would be ignored; leave them out, or send the campaign without --test"
+            f"would be ignored; leave {'it' if len(given) == 1 else 'them'} out, or send the "
+            "campaign without --test"
         )
 
 

@@ -3,7 +3,7 @@ the API's `at`, read in MAILER_TIMEZONE when they carry no zone, and shown in it
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from mailer.errors import MailerError
 
@@ -15,11 +15,17 @@ def parse_when(value: str, zone: tzinfo) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
     except ValueError as exc:
+        # The examples are tomorrow at 09:00 in the zone: a fixed date would one day be in the
+        # past, and copying it would then be refused for another reason.
+        tomorrow = datetime.now(zone).replace(hour=9, minute=0, second=0, microsecond=0)
+        tomorrow += timedelta(days=1)
+        example = (
+            f"use ISO 8601, e.g. {tomorrow:%Y-%m-%dT%H:%M} (in MAILER_TIMEZONE, {zone}) or "
+            f"{tomorrow.isoformat(timespec='minutes')}"
+        )
         raise MailerError(
-            f"--at {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 (in "
-            f"MAILER_TIMEZONE, {zone}) or 2026-12-01T09:00-06:00",
-            web=f"{{at}}: {value!r} is not a time: use ISO 8601, e.g. 2026-12-01T09:00 (in "
-            f"MAILER_TIMEZONE, {zone}) or 2026-12-01T09:00-06:00",
+            f"--at {value!r} is not a time: {example}",
+            web=f"{{at}}: {value!r} is not a time: {example}",
         ) from exc
     return in_zone(when, zone)
 

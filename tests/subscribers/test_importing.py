@@ -139,6 +139,8 @@ def test_a_bom_any_column_order_quoted_newlines_and_extra_columns_stored_as_attr
     report = run(session, weekly, write(tmp_path, text, bom=True), settings)
     assert report.imported == 2
     assert report.attribute_columns == ["Sector", "attr.region"]
+    # The prefix is the column's, not the key's: the report says what the value is stored as.
+    assert report.attributes_summary() == "Sector, attr.region as region"
     ana = get_subscriber(session, "ana@example.org")
     assert ana is not None
     # The quoted line break is read as part of the cell, then folded: names are one line.
