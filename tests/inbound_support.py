@@ -66,6 +66,12 @@ def message_id_of(delivery: Delivery, settings: Settings) -> str:
     )
 
 
+def tampered(message_id: str) -> str:
+    """`message_id` with one character of its MAC changed: what a forger's best guess looks like."""
+    tag = message_id.split(".")[2].split("@")[0]
+    return message_id.replace(tag, tag[:-1] + ("a" if tag[-1] != "a" else "b"))
+
+
 def sent_headers(
     delivery: Delivery,
     settings: Settings,

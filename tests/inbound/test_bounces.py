@@ -41,8 +41,10 @@ from tests.inbound_support import (
     address,
     delivery_of,
     dsn,
+    message_id_of,
     sent_headers,
     snapshot_campaign,
+    tampered,
 )
 
 CORPUS = Path(__file__).parent.parent / "data" / "bounces"
@@ -484,3 +486,79 @@ def test_a_bounce_is_the_return_paths_reader_s_whatever_message_it_returns(
     assert not is_suppressed(session, WHO, settings.secret())
     assert not is_suppressed(session, "ana.morales20@example.net", settings.secret())
     assert subscriber(session, "ana.morales20@example.net").status == SubscriberStatus.ACTIVE
+
+
+ANA = "ana.morales20@example.net"
+
+
+@pytest.mark.parametrize(
+    "carried",
+    ["no original", "tokens, no Message-ID", "tampered Message-ID", "another reader's"],
+)
+def test_a_forged_hard_bounce_without_our_message_is_soft_and_the_reader_stays_active(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer, carried: str
+) -> None:
+    """A "550 5.1.1 user unknown" at a real reader's bounces+ address, written by someone who
+    saw the reader's mail (its Return-Path, reply+ address and List-Unsubscribe link are all it
+    takes), but not returning the message we sent: no signed Message-ID of that delivery, or one
+    changed by a character, or another reader's. Recorded as judged (5.1.1, user_unknown), the
+    raw message kept, but counted soft: the reader stays active and unsuppressed."""
+    campaign = snapshot_campaign(session, room)
+    delivery, other = delivery_of(session, WHO, campaign.id), delivery_of(session, ANA, campaign.id)
+    original = {
+        "no original": b"",
+        "tokens, no Message-ID": sent_headers(delivery, settings, WHO, message_id="<x@f.example>"),
+        "tampered Message-ID": sent_headers(
+            delivery, settings, WHO, message_id=tampered(message_id_of(delivery, settings))
+        ),
+        "another reader's": sent_headers(
+            delivery, settings, WHO, message_id=message_id_of(other, settings)
+        ),
+    }[carried]
+    bounce(server, settings, delivery, "5.1.1", original=original)
+
+    assert subscriber(session).status == SubscriberStatus.ACTIVE
+    assert not is_suppressed(session, WHO, settings.secret())
+    assert subscriber(session, ANA).status == SubscriberStatus.ACTIVE
+    [event] = session.scalars(select(BounceEvent)).all()
+    assert (event.kind, event.status, event.reason) == (BounceKind.SOFT, "5.1.1", "user_unknown")
+    assert event.delivery_id == delivery.id and UNCONFIRMED in event.diagnostic
+    [msg] = session.scalars(select(InboundMessage)).all()
+    assert msg.status == InboundStatus.DONE and b"5.1.1" in msg.raw  # recorded first, kept
+    assert UNCONFIRMED in msg.outcome and "suppressed" not in msg.outcome, msg.outcome
+    report = runner.invoke(app, ["report", str(campaign.id)])
+    assert "bounces   0 hard, 1 soft" in report.output, report.output
+
+
+def test_the_same_bounce_returning_our_signed_message_id_is_hard_and_suppresses(
+    session: Session, settings: Settings, room: Newsroom, server: InboundServer
+) -> None:
+    """The report carries only the signed Message-ID of the message we sent (a relay that
+    returns no other header): that is enough. Hard, the reader suppressed."""
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    only_id = f"Message-ID: {message_id_of(delivery, settings)}\r\n".encode()
+    bounce(server, settings, delivery, "5.1.1", original=only_id)
+    assert subscriber(session).status == SubscriberStatus.BOUNCED
+    entry = get_suppression(session, WHO, settings.secret())
+    assert entry is not None and entry.reason == SuppressionReason.HARD_BOUNCE
+    [event] = session.scalars(select(BounceEvent)).all()
+    assert event.kind == BounceKind.HARD and UNCONFIRMED not in event.diagnostic
+
+
+def test_a_bounce_for_mail_sent_before_a_key_rotation_is_still_hard(
+    session: Session, settings: Settings, room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message was sent (token and Message-ID signed) under the key that has since moved to
+    MAILER_PREVIOUS_SECRET_KEYS: its bounce still verifies, and is hard."""
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    rcpt = address("bounces", delivery.id, settings)
+    raw = dsn(WHO, "5.1.1", original=sent_headers(delivery, settings, WHO))
+    monkeypatch.setenv("MAILER_PREVIOUS_SECRET_KEYS", f'["{settings.secret()}"]')
+    monkeypatch.setenv("MAILER_SECRET_KEY", "a-new-key-" + "n" * 40)
+    reset_settings()
+    rotated = get_settings()
+    assert rotated.secret() != settings.secret()
+    with InboundServer(rotated) as server:
+        server.send("", [rcpt], raw)
+    entry = get_suppression(session, WHO, rotated.secret())
+    assert entry is not None and entry.reason == SuppressionReason.HARD_BOUNCE

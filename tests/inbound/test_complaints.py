@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from mailer.cli import app
 from mailer.inbound.complaints import complaint_counts
 from mailer.inbound.models import InboundKind, InboundMessage
 from mailer.sending.models import Delivery
@@ -22,6 +24,7 @@ from tests.inbound_support import (
     delivery_of,
     message_id_of,
     snapshot_campaign,
+    tampered,
 )
 
 WHO = "jose.rivera1@example.org"
@@ -116,8 +119,9 @@ def our_message_id(delivery: Delivery) -> str:
     return message_id_of(delivery, get_settings())
 
 
-def as_sent(delivery: Delivery, rcpt: str) -> str:
-    """The headers and start of our message to `rcpt` as it was sent (tokens, Message-ID)."""
+def as_sent(delivery: Delivery, rcpt: str, message_id: str | None = None) -> str:
+    """The headers and start of our message to `rcpt` as it was sent (tokens, Message-ID);
+    `message_id`: a forger's in place of the signed one."""
     settings = get_settings()
     bounces, reply_to = (address(k, delivery.id, settings) for k in ("bounces", "reply"))
     token = bounces.split("+", 1)[1].split("@", 1)[0]
@@ -128,7 +132,7 @@ def as_sent(delivery: Delivery, rcpt: str) -> str:
         f"\tfor <{rcpt}>; Wed, 09 Apr 2025 12:40:03 +0000\r\n"
         f"From: Briefing <briefing@{DOMAIN}>\r\nTo: {rcpt}\r\n"
         "Subject: Security Chatter - 9 April 2025\r\n"
-        f"Message-ID: {our_message_id(delivery)}\r\n"
+        f"Message-ID: {message_id or our_message_id(delivery)}\r\n"
         f"Reply-To: Fausto Carbajal Glass <{reply_to}>\r\n"
         f"List-Unsubscribe: <http://127.0.0.1:8000/u/{token}>,\r\n"
         f" <mailto:unsubscribe+{token}@{DOMAIN}>\r\n"
@@ -215,3 +219,46 @@ def test_a_report_whose_original_carries_nothing_of_ours_is_an_unconfirmed_compl
     else:
         assert "nobody marked" in row.outcome and COMPLAINER in row.outcome, row.outcome
         assert row.subscriber_id is None
+
+
+@pytest.mark.parametrize("message_id", ["tampered", "none of ours"])
+def test_a_forged_complaint_with_the_readers_tokens_is_unconfirmed_shown_and_not_counted(
+    session: Session, room: Newsroom, server: InboundServer, message_id: str
+) -> None:
+    """An ARF report at the reader's bounces+ address, its "original" rebuilt from the reader's
+    own mail (Return-Path, Reply-To, List-Unsubscribe, Original-Mail-From: all our tokens) but
+    without the signed Message-ID of the message we sent (one character changed, or a made-up
+    one). It is kept as an unconfirmed complaint naming the reader, listed where complaints
+    are; the reader is not marked, not suppressed, and the complaint rate stays 0."""
+    campaign = snapshot_campaign(session, room)
+    delivery = delivery_of(session, WHO, campaign.id)
+    settings = get_settings()
+    forged = {
+        "tampered": tampered(our_message_id(delivery)),
+        "none of ours": "<20250409124003.4ZXy2k1Jd9z9vL@mta1.news.example.com>",
+    }[message_id]
+    bounces = address("bounces", delivery.id, settings)
+    original = "Content-Type: message/rfc822\r\n\r\n" + as_sent(delivery, WHO, forged)
+    fields = f"Original-Mail-From: <{bounces}>\r\n"
+    server.send("", [bounces], arf("abuse", bounces, fields=fields, original=original))
+
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.kind == InboundKind.COMPLAINT and row.subscriber_id == delivery.subscriber_id
+    assert row.outcome.startswith("unconfirmed complaint") and WHO in row.outcome, row.outcome
+    assert state(session, campaign.id) == (
+        SubscriberStatus.ACTIVE,
+        SubscriptionStatus.ACTIVE,
+        False,
+        0,
+    )
+    shown = CliRunner().invoke(app, ["subscribers", "show", WHO])
+    assert shown.exit_code == 0 and "unconfirmed complaint" in shown.output, shown.output
+    # The same report with the signed Message-ID of the message we sent: a complaint, counted.
+    genuine = "Content-Type: message/rfc822\r\n\r\n" + as_sent(delivery, WHO)
+    server.send("", [bounces], arf("abuse", bounces, fields=fields, original=genuine))
+    assert state(session, campaign.id) == (
+        SubscriberStatus.COMPLAINED,
+        SubscriptionStatus.ACTIVE,
+        True,
+        1,
+    )
