@@ -372,13 +372,22 @@ def _texts(raw_or_message: bytes | str | Message) -> Iterable[str]:
         except Exception:  # noqa: BLE001 - its parts below are read one by one
             whole = ""
         yield whole
-    parts = 0
-    for part in msg.walk():
-        parts += 1
-        if parts > 1_000:  # as message.MAX_MIME_PARTS: no report needs more
-            return
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes) and part.get("Content-Transfer-Encoding"):
-            yield payload.decode("latin-1")
+    yield from _decoded_parts(msg)
+
+
+def _decoded_parts(msg: Message) -> Iterable[str]:
+    """Each leaf part with a transfer encoding, decoded; at most 1,000 parts (as
+    message.MAX_MIME_PARTS), and none past a nesting the standard library cannot walk."""
+    decoded: list[str] = []
+    try:
+        for count, part in enumerate(msg.walk(), 1):
+            if count > 1_000:
+                break
+            if part.is_multipart() or not part.get("Content-Transfer-Encoding"):
+                continue
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                decoded.append(payload.decode("latin-1"))
+    except RecursionError:  # nested deeper than the parser walks: what was read so far
+        pass
+    return decoded
