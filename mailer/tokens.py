@@ -16,10 +16,12 @@ in mail already sent working.
 from __future__ import annotations
 
 import base64
+import email
 import hashlib
 import hmac
 import re
 from collections.abc import Iterable
+from email.message import Message
 from typing import Literal, overload
 
 from mailer.errors import TokenError
@@ -271,3 +273,121 @@ def parse_address(addr: str, domain: str | None = None) -> tuple[str, str]:
     if not plus or kind not in ADDRESS_KINDS or not token:
         raise TokenError(f"not one of our addresses: {addr!r}")
     return kind, token.lower()
+
+
+# The Message-ID of a delivery: `<cCAMPAIGN.dDELIVERY.TAG@domain>`, TAG a keyed digest of the
+# campaign and the delivery. It is the one identifier of a delivery that a forger cannot read off
+# the mail the reader received and show us: the VERP return path, the reply+ address and the
+# List-Unsubscribe link reach whoever sees the message's headers, and reports about the message
+# (bounces, complaints) are what would act on the reader. A mail system returns the Message-ID
+# with the original it reports on; so a report that carries it is about the message we sent.
+MESSAGE_ID = "message-id"
+MESSAGE_ID_CHARS = 8  # 40 bits: a forger must guess it blind, one report per guess
+_OUR_MESSAGE_ID = re.compile(
+    r"<?\bc(\d{1,15})\.d(\d{1,15})\.([a-z2-7]{8,16})@([a-z0-9.-]{1,253})>?", re.I
+)
+
+
+class MessageIds:
+    """The Message-IDs of one campaign's messages under one key, with the HMAC state after the
+    fixed prefix computed once (as `Minter`): one digest per message sent."""
+
+    def __init__(self, campaign_id: int, secret: str, domain: str) -> None:
+        self.campaign_id = campaign_id
+        self.domain = domain
+        self._digester = Digester(MESSAGE_ID, secret, MESSAGE_ID_CHARS)
+
+    def tag(self, name: str) -> str:
+        """The digest over `CAMPAIGN:name` (`dN` for a delivery, `tN[.SEND]` for a test copy)."""
+        return self._digester.digest(f"{self.campaign_id}:{name}")
+
+    def delivery(self, delivery_id: int) -> str:
+        """The same Message-ID as `delivery_message_id(campaign, delivery_id, secret, domain)`."""
+        name = f"d{delivery_id}"
+        return f"<c{self.campaign_id}.{name}.{self.tag(name)}@{self.domain}>"
+
+
+def delivery_message_id(campaign_id: int, delivery_id: int, secret: str, domain: str) -> str:
+    """The Message-ID (with angle brackets) of the message sent as delivery `delivery_id`."""
+    return MessageIds(campaign_id, secret, domain).delivery(delivery_id)
+
+
+def parse_message_id(value: str, secrets: Iterable[str]) -> int | None:
+    """The delivery id a Message-ID of ours names, when its digest verifies under one of
+    `secrets` (every key, no early exit, as `verify`); None for anyone else's, a test copy's,
+    or one altered by a single character."""
+    match = _OUR_MESSAGE_ID.fullmatch(value.strip())
+    if match is None:
+        return None
+    return _verified(match, list(secrets))
+
+
+def _verified(match: re.Match[str], keys: list[str]) -> int | None:
+    campaign_id, delivery_id, tag = match.group(1), match.group(2), match.group(3).lower()
+    if len(tag) != MESSAGE_ID_CHARS or not keys:
+        return None
+    ok = False
+    for key in keys:
+        ok |= hmac.compare_digest(digest(MESSAGE_ID, f"{campaign_id}:d{delivery_id}", key), tag)
+    return int(delivery_id) if ok else None
+
+
+def our_message_ids(
+    raw_or_message: bytes | str | Message, secrets: Iterable[str]
+) -> tuple[int, ...]:
+    """The deliveries whose signed Message-ID a report carries, verified, in order of
+    appearance, once each.
+
+    Read everywhere a report can hold the original's Message-ID (or References / In-Reply-To,
+    which name it too): the headers of an attached message/rfc822 or text/rfc822-headers part, a
+    DSN's or an ARF report's text, an original pasted into the body, in any transfer encoding.
+    Only the digest decides, never where it was found: a Message-ID is ours when it verifies.
+    """
+    keys = list(secrets)
+    found: dict[int, None] = {}
+    for text in _texts(raw_or_message):
+        for match in _OUR_MESSAGE_ID.finditer(text):
+            delivery_id = _verified(match, keys)
+            if delivery_id is not None:
+                found.setdefault(delivery_id, None)
+    return tuple(found)
+
+
+def _texts(raw_or_message: bytes | str | Message) -> Iterable[str]:
+    """The report as text: its bytes as received, then each part decoded (a base64 or
+    quoted-printable original hides its headers from the first)."""
+    if isinstance(raw_or_message, str):
+        yield raw_or_message
+        return
+    if isinstance(raw_or_message, bytes):
+        yield raw_or_message.decode("latin-1")
+        try:
+            msg = email.message_from_bytes(raw_or_message)
+        except Exception:  # noqa: BLE001 - an unparsable report still had its bytes read
+            return
+    else:
+        msg = raw_or_message
+        try:
+            whole = msg.as_string()
+        except Exception:  # noqa: BLE001 - its parts below are read one by one
+            whole = ""
+        yield whole
+    yield from _decoded_parts(msg)
+
+
+def _decoded_parts(msg: Message) -> Iterable[str]:
+    """Each leaf part with a transfer encoding, decoded; at most 1,000 parts (as
+    message.MAX_MIME_PARTS), and none past a nesting the standard library cannot walk."""
+    decoded: list[str] = []
+    try:
+        for count, part in enumerate(msg.walk(), 1):
+            if count > 1_000:
+                break
+            if part.is_multipart() or not part.get("Content-Transfer-Encoding"):
+                continue
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                decoded.append(payload.decode("latin-1"))
+    except RecursionError:  # nested deeper than the parser walks: what was read so far
+        pass
+    return decoded

@@ -58,6 +58,48 @@ def address(kind: str, delivery_id: int, settings: Settings) -> str:
     return tokens.address(kind, tokens.delivery_token(delivery_id, settings.secret()), DOMAIN)
 
 
+def message_id_of(delivery: Delivery, settings: Settings) -> str:
+    """The signed Message-ID we wrote on `delivery`'s message (with angle brackets): what a
+    genuine bounce or complaint carries back, and a forger cannot read off the reader's mail."""
+    return tokens.delivery_message_id(
+        delivery.campaign_id, delivery.id, settings.secret(), settings.mail_domain
+    )
+
+
+def tampered(message_id: str) -> str:
+    """`message_id` with one character of its MAC changed: what a forger's best guess looks like."""
+    tag = message_id.split(".")[2].split("@")[0]
+    return message_id.replace(tag, tag[:-1] + ("a" if tag[-1] != "a" else "b"))
+
+
+def sent_headers(
+    delivery: Delivery,
+    settings: Settings,
+    email: str,
+    *,
+    message_id: str | None = None,
+    subject: str = "Tax briefing, April",
+) -> bytes:
+    """The header block of `delivery`'s message as we sent it to `email` (CRLF, no body): what a
+    mail system returns in a bounce (text/rfc822-headers) or a feedback loop in its report.
+    `message_id`: another value (a forger's guess, a tampered one) in place of the signed one."""
+    token = tokens.delivery_token(delivery.id, settings.secret())
+    domain = settings.mail_domain
+    lines = [
+        f"Return-Path: <{tokens.bounce_address(token, domain)}>",
+        f"From: Tax Firm <news@{domain}>",
+        f"To: <{email}>",
+        f"Subject: {subject}",
+        "Date: Wed, 9 Apr 2025 08:00:00 -0600",
+        f"Message-ID: {message_id or message_id_of(delivery, settings)}",
+        f"Reply-To: <{tokens.reply_address(token, domain)}>",
+        f"List-Unsubscribe: <mailto:{tokens.unsubscribe_address(token, domain)}>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
 def reply(
     *,
     from_: str,

@@ -161,3 +161,66 @@ def test_the_mac_text_is_standard_base32() -> None:
     for _ in range(2000):
         mac = rng.randbytes(32)
         assert _mac_text(mac) == base64.b32encode(mac[:10]).decode().rstrip("=").lower()
+
+
+# A delivery's Message-ID is the proof a bounce or complaint is about the message we sent: the
+# tokens above are in the reader's mail for anyone to copy; the Message-ID is signed the same way.
+DOMAIN = "news.example.com"
+
+
+def test_a_delivery_message_id_names_its_delivery_and_matches_per_campaign_signing() -> None:
+    mid = tokens.delivery_message_id(7, 12345, KEY, DOMAIN)
+    assert re.fullmatch(r"<c7\.d12345\.[a-z2-7]{8}@news\.example\.com>", mid), mid
+    assert tokens.MessageIds(7, KEY, DOMAIN).delivery(12345) == mid
+    assert tokens.parse_message_id(mid, [KEY]) == 12345
+    assert tokens.parse_message_id(mid.upper(), [KEY]) == 12345  # a relay may change case
+    assert tokens.parse_message_id(mid.strip("<>"), [KEY]) == 12345
+
+
+def test_a_message_id_altered_anywhere_or_signed_by_another_key_does_not_verify() -> None:
+    mid = tokens.delivery_message_id(7, 12345, KEY, DOMAIN)
+    tag = mid.split(".")[2].split("@")[0]
+    altered = [
+        mid.replace(tag, tag[:-1] + ("a" if tag[-1] != "a" else "b")),  # one character of the MAC
+        mid.replace("d12345", "d12346"),  # another delivery, same MAC
+        mid.replace("<c7.", "<c8."),  # another campaign
+        mid.replace(tag, tag[:7]),  # truncated
+        tokens.delivery_message_id(7, 12345, "someone-else", DOMAIN),
+        "<c7.t0.abc.aaaaaaaa@news.example.com>",  # a test copy's shape
+        "<CAF3x9=abc@mail.gmail.com>",
+    ]
+    for value in altered:
+        assert tokens.parse_message_id(value, [KEY, OLD]) is None, value
+    assert tokens.our_message_ids(f"Message-ID: {altered[0]}\r\n", [KEY]) == ()
+
+
+def test_a_message_id_sent_under_the_previous_key_still_verifies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    mid = tokens.delivery_message_id(3, 41, Settings(secret_key=OLD).secret(), DOMAIN)
+    rotated = Settings(secret_key=KEY, previous_secret_keys=[OLD])
+    assert tokens.our_message_ids(f"Message-ID: {mid}", rotated.verification_secrets()) == (41,)
+    assert tokens.our_message_ids(f"Message-ID: {mid}", [KEY]) == ()
+
+
+def test_our_message_ids_are_found_wherever_a_report_carries_the_original() -> None:
+    """In a returned message's headers (base64-encoded as some relays send it), in References
+    and In-Reply-To, in a DSN's text: each delivery once, in order; a forged one is left out."""
+    import base64
+
+    first, second, third = (tokens.delivery_message_id(2, n, KEY, DOMAIN) for n in (5, 6, 7))
+    forged = first.replace("d5.", "d9.")
+    headers = f"From: news@{DOMAIN}\r\nMessage-ID: {second}\r\nReferences: {forged}\r\n\r\n"
+    encoded = base64.encodebytes(headers.encode()).decode()
+    report = (
+        "From: MAILER-DAEMON@mx.example.org\r\nMIME-Version: 1.0\r\n"
+        f"In-Reply-To: {first}\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        f"--b\r\nContent-Type: text/plain\r\n\r\nYour message {third} could not be delivered.\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{encoded}--b--\r\n"
+    ).encode()
+    assert second not in report.decode()  # only the base64 part holds it
+    assert tokens.our_message_ids(report, [KEY]) == (5, 7, 6)
+    assert tokens.our_message_ids(report, [OLD]) == ()

@@ -21,6 +21,15 @@
   forwarding rule without SRS): it is counted as soft, whatever its code, and the outcome says
   so. Repeated, the soft threshold still stops the mail.
 
+- A bounce that does not carry the message we sent: the report must hold that delivery's
+  signed Message-ID (tokens.MessageIds; a mail system returns the original's headers, or at
+  least names its Message-ID). The VERP token alone is no proof: it is in the Return-Path of
+  the mail the reader received, readable by anyone who sees it, and so is the reply+ address,
+  and a forged "550 5.1.1 user unknown" to it would suppress a reader who reads every issue.
+  Such a bounce is recorded as it came (the raw message, the event, its code) but counted as
+  soft, its outcome and diagnostic saying why (`UNCONFIRMED`): a real dead address, bouncing
+  every issue, still reaches the soft threshold.
+
 The bounce is attributed through the VERP token in the envelope recipient (which delivery, hence
 which subscriber), never through the address text in the report, nor through a token in the
 returned message it carries: both can be another message's (a forward, a copy), while the return
@@ -30,6 +39,7 @@ about the subscriber's own address (above).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +60,10 @@ if TYPE_CHECKING:
     from mailer.inbound.detectors.base import Failure
 
 log = logging.getLogger(__name__)
+
+# Why a hard bounce counted as soft: the report names no delivery of ours by its signed
+# Message-ID (or another one's), so nothing shows it is about the message we sent.
+UNCONFIRMED = "the report does not carry the message we sent: counted soft"
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,28 @@ def pick_failure(failures: Sequence[Failure], subscriber_email: str | None) -> F
         if mine:
             return sorted(mine, key=lambda f: not f.hard)[0]
     return sorted(failures, key=lambda f: not f.hard)[0]
+
+
+def unconfirmed(failure: Failure) -> Failure:
+    """A failure judged hard, in a report that does not carry our message: soft, its diagnostic
+    saying why (the judgement itself, status and reason, is kept as it came). Others as given."""
+    if not failure.hard:
+        return failure
+    note = f"[{UNCONFIRMED}] {failure.diagnostic}".strip()
+    return dataclasses.replace(failure, hard=False, diagnostic=note)
+
+
+def _code(failure: Failure, subscriber: Subscriber | None, *, unconfirmed: bool) -> str:
+    """The status and reason of the outcome text, and why a failure counted soft."""
+    code = f"{failure.status or 'no status code'}, {failure.reason}"
+    if failure.other_than and subscriber is not None:
+        code += (
+            f"; about {failure.recipient}, not {subscriber.email}: a copy sent on elsewhere "
+            "(a forward), counted as soft"
+        )
+    if unconfirmed:
+        code += f"; {UNCONFIRMED}"
+    return code
 
 
 def _named(failure: Failure, subscriber_email: str | None) -> str:
@@ -131,9 +167,13 @@ def record_bounce(
     failures: Sequence[Failure],
     settings: Settings,
     *,
+    confirmed: bool,
     now: datetime | None = None,
 ) -> BounceOutcome:
     """Store the BounceEvent for this inbound message and apply the policy. The caller commits.
+
+    `confirmed`: the report carries the signed Message-ID of the delivery it is attributed to
+    (`message.our_deliveries`). Unconfirmed, a hard failure is recorded and counted as soft.
 
     A second call for the same message returns the first event (the unique key on the inbound
     message makes a concurrent second insert fail instead of counting the bounce twice).
@@ -146,17 +186,13 @@ def record_bounce(
         return BounceOutcome(existing.id, existing.kind, False, "bounce already recorded")
 
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
-    failure = pick_failure(failures, subscriber.email if subscriber else None)
+    judged = pick_failure(failures, subscriber.email if subscriber else None)
+    failure = judged if confirmed else unconfirmed(judged)
     kind = BounceKind.HARD if failure.hard else BounceKind.SOFT
     event = _event(session, inbound, subscriber, failure, now)
     session.add(event)
     session.flush()
-    code = f"{failure.status or 'no status code'}, {failure.reason}"
-    if failure.other_than and subscriber is not None:
-        code += (
-            f"; about {failure.recipient}, not {subscriber.email}: a copy sent on elsewhere "
-            "(a forward), counted as soft"
-        )
+    code = _code(failure, subscriber, unconfirmed=failure is not judged)
     if subscriber is None or not subscriber.email:
         return BounceOutcome(
             event.id, kind, False, f"{kind.value} bounce ({code}); the subscriber no longer exists"

@@ -1,17 +1,19 @@
 """Complaints: a reader pressed "this is spam" and their provider told us (an ARF feedback report).
 
 Gmail's and Yahoo's bulk-sender rules make this mandatory: a complainer is never mailed again. The
-subscriber is marked `complained` and the address gets a `complaint` suppression. Who complained is
-found by our own identifiers only, each verified with our keys, never by the addresses the report
-names, which anyone can write:
-1. the original message the report carries: our Message-ID in its headers, a token in its
-   Return-Path, List-Unsubscribe link or reply+ address, the report's Original-Mail-From. This
-   wins over anything else: a feedback loop registered with one reader's bounces+ address sends
-   every report there (To: that address), about everyone's mail;
-2. only when the original carries none of ours: a token in the report's own text or headers,
-   else the VERP token of the address the report reached. Then, when the report names the
-   recipient (Original-Rcpt-To, the original's To) and that is plainly another address than
-   this reader's (not a redacted one), nobody is marked: the report is kept for an admin.
+subscriber is marked `complained` and the address gets a `complaint` suppression — but only when
+the report carries the signed Message-ID of one of our deliveries (tokens.MessageIds, read by
+`message.our_deliveries`), as a feedback loop's report does: it returns the original's headers.
+That delivery's reader is the complainer, whichever of our addresses the report reached (a
+feedback loop registered with one reader's bounces+ address sends every report there).
+
+Without it, the report proves nothing: the tokens in our addresses and links (the Return-Path,
+the reply+ address, the List-Unsubscribe link) are in the mail the reader received, and anyone
+who saw it can write a report to any of them, or to postmaster@ and abuse@, naming the reader.
+Such a report is recorded as an `unconfirmed complaint` about the reader the tokens name (found
+as before: a token in the original it carries, else the report's own text or headers, else the
+VERP address it reached; when it names plainly another recipient, nobody), shown where
+complaints are, but it suppresses nobody and counts in no complaint rate.
 An `opt-out` report (the reader asked their provider to
 take them off the list, not to report spam) unsubscribes them from the list the message came from.
 Other feedback types that are not complaints (`auth-failure`, a DMARC forensic report; `not-spam`)
@@ -24,11 +26,11 @@ against the 0.3% line the large mailbox providers hold bulk senders to.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from mailer import tokens
@@ -46,7 +48,9 @@ if TYPE_CHECKING:
 
 # The bulk-sender line of Gmail and Yahoo (2024): stay below 0.3% of delivered mail.
 COMPLAINT_RATE_LIMIT = 0.003
-_OUR_MESSAGE_ID = re.compile(r"<?c(\d+)\.d(\d+)\.([a-z2-7]+)@[^>]+>?", re.I)
+# The outcome of a complaint that carries no signed Message-ID of ours: shown where complaints
+# are (the admin's Bounces page, `subscribers show`), never counted nor acted on.
+UNCONFIRMED_COMPLAINT = "unconfirmed complaint"
 
 
 @dataclass(frozen=True)
@@ -61,17 +65,14 @@ class ComplaintCounts:
 
 
 def delivery_from(references: Iterable[str], settings: Settings) -> int | None:
-    """The first delivery a verified token or one of our Message-IDs names, or None."""
+    """The first delivery a verified token or one of our signed Message-IDs names, or None.
+    Which reader a report names, not proof that it is about our message: a token is in the
+    mail the reader received (see `message.our_deliveries` for that)."""
     secrets = settings.verification_secrets()
     for ref in references:
-        match = _OUR_MESSAGE_ID.fullmatch(ref.strip())
-        if match:
-            campaign_id, delivery_id, tag = match.groups()
-            for key in secrets:
-                want = tokens.digest("message-id", f"{campaign_id}:d{delivery_id}", key)
-                if want == tag.lower():
-                    return int(delivery_id)
-            continue
+        delivery_id = tokens.parse_message_id(ref, secrets)
+        if delivery_id is not None:
+            return delivery_id
         try:
             return tokens.parse_delivery_token(ref, secrets)
         except TokenError:
@@ -103,40 +104,67 @@ def someone_else(failures: Iterable[Failure], email: str) -> str | None:
 
 
 def record_complaint(
-    session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
+    session: Session,
+    inbound: InboundMessage,
+    verdict: Classification,
+    settings: Settings,
+    ours: Sequence[int] = (),
 ) -> str:
-    """Attribute the complaint, mark and suppress the complainer. The caller commits."""
-    # Imported here: `mailer report` counts complaints (`complaint_counts`) without loading the
-    # address validation (~30 ms).
-    from subscribers.suppression import add_suppression
-
+    """Attribute the complaint; mark and suppress the complainer when it is confirmed. The
+    caller commits. `ours`: the deliveries whose signed Message-ID the report carries
+    (`message.our_deliveries`); only they confirm a complaint."""
     feedback = verdict.failures[0].reason.removeprefix("feedback:") if verdict.failures else ""
-    # The report is about the original it carries: a verified token or Message-ID of ours in it
-    # names the delivery complained about, whichever of our addresses the report reached.
-    found = delivery_from(verdict.tokens, settings)
-    row = session.get(Delivery, found) if found is not None else None
-    by_original = row is not None
-    if row is None:  # the original carries nothing of ours: the report's own token, or the VERP
-        own = delivery_from(verdict.report_tokens, settings)
-        row = session.get(Delivery, own) if own is not None else None
+    # The report is about the original it carries: our signed Message-ID in it names the
+    # delivery complained about, whichever of our addresses the report reached.
+    row = next((r for r in (session.get(Delivery, d) for d in ours) if r is not None), None)
+    confirmed = row is not None
+    if row is None:  # no proof: a token (the original's, the report's own, the VERP) only names
+        found = delivery_from(verdict.tokens, settings)  # whom it would be about, for the record
+        if found is None:
+            found = delivery_from(verdict.report_tokens, settings)
+        row = session.get(Delivery, found) if found is not None else None
     if row is not None:
         inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     if subscriber is None or not subscriber.email:
         return f"feedback report ({feedback or 'unknown type'}) for none of our subscribers"
-    other = None if by_original else someone_else(verdict.failures, subscriber.email)
+    other = None if confirmed else someone_else(verdict.failures, subscriber.email)
     if other is not None:
         reached = subscriber.email
         inbound.delivery_id = inbound.subscriber_id = None
         return (
             f"feedback report ({feedback or 'unknown type'}) about {other}, not {reached} whose "
-            "address it reached, and the original carries none of our tokens: nobody marked; "
+            "address it reached, and it carries none of our signed Message-IDs: nobody marked; "
             "kept for an admin"
         )
     if feedback in OPT_OUT_TYPES and row is not None:
+        # Not gated on the Message-ID: it does what the List-Unsubscribe link in the same mail
+        # does (a token suffices there too), and suppresses nobody.
         return _opt_out(session, subscriber, row)
     if feedback and feedback not in COMPLAINT_TYPES:
         return f"feedback report ({feedback}) about mail to {subscriber.email}; not a complaint"
+    if not confirmed:
+        return (
+            f"{UNCONFIRMED_COMPLAINT} ({feedback or 'abuse'}) naming {subscriber.email}: the "
+            "report does not carry the message we sent (its signed Message-ID); recorded for "
+            "an admin, nobody suppressed, not counted in the complaint rate"
+        )
+    return _suppress(session, inbound, subscriber, settings, feedback)
+
+
+def _suppress(
+    session: Session,
+    inbound: InboundMessage,
+    subscriber: Subscriber,
+    settings: Settings,
+    feedback: str,
+) -> str:
+    """Mark the complainer `complained` and suppress the address (a confirmed complaint)."""
+    # Imported here: `mailer report` counts complaints (`complaint_counts`) without loading the
+    # address validation (~30 ms).
+    from subscribers.suppression import add_suppression
+
+    assert subscriber.email is not None
     subscriber.status = SubscriberStatus.COMPLAINED
     try:
         add_suppression(
@@ -179,10 +207,24 @@ def _is_a_complaint() -> ColumnElement[bool]:
     """A COMPLAINT row counts in the rate unless its report names a feedback type that is not a
     complaint (the detector's reason reads "feedback report (<type>) …")."""
     typed = InboundMessage.reason.like("feedback report (%")
-    return or_(
-        not_(typed),
-        *(InboundMessage.reason.like(f"feedback report ({t})%") for t in sorted(COMPLAINT_TYPES)),
+    unconfirmed = InboundMessage.outcome.startswith(UNCONFIRMED_COMPLAINT, autoescape=True)
+    return and_(
+        InboundMessage.kind == InboundKind.COMPLAINT,
+        not_(unconfirmed),
+        or_(
+            not_(typed),
+            *(
+                InboundMessage.reason.like(f"feedback report ({t})%")
+                for t in sorted(COMPLAINT_TYPES)
+            ),
+        ),
     )
+
+
+def counted_complaint() -> ColumnElement[bool]:
+    """An InboundMessage that counts as a complaint in a campaign's rate and its list of
+    complainers: a complaint, confirmed by our signed Message-ID, of a complaint type."""
+    return _is_a_complaint()
 
 
 def complaint_counts(

@@ -11,6 +11,7 @@ import email
 import email.policy
 import re
 import unicodedata
+from collections.abc import Iterable
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
@@ -344,3 +345,13 @@ def reply_text(text: str) -> str:
     except Exception:  # noqa: BLE001 - a library crash must not stop the judgement
         trimmed = ""
     return trimmed.strip() or "\n".join(kept).strip()
+
+
+def our_deliveries(message: bytes | Message, secrets: Iterable[str]) -> tuple[int, ...]:
+    """The deliveries a report is verifiably about: those whose signed Message-ID (the one we
+    wrote on the message sent) it carries, anywhere (the original's headers, a DSN's text),
+    verified with every key of `secrets` (`settings.verification_secrets()`: a rotated key still
+    verifies mail sent before). A bounce or complaint acts on a reader only through these: the
+    tokens in our addresses and links are in the mail the reader received, readable by anyone
+    who sees its headers, so they say where a report arrived, never that it is genuine."""
+    return tokens.our_message_ids(message, secrets)

@@ -18,6 +18,7 @@ from mailer.db import get_sessionmaker, utcnow
 from mailer.inbound import bounces, complaints, inquiries
 from mailer.inbound.departures import DEPARTED_TAG, DEPARTURE_OUTCOME
 from mailer.inbound.judgement import Classification, UnreadableMessage, judge
+from mailer.inbound.message import our_deliveries
 from mailer.inbound.models import (
     InboundKind,
     InboundMessage,
@@ -145,11 +146,16 @@ def _act(
     if kind in (InboundKind.AUTO_REPLY, InboundKind.UNRECOGNIZED, InboundKind.DELIVERED):
         return _finish(session, inbound, InboundStatus.DONE, "recorded; nothing sent")
     if kind == InboundKind.COMPLAINT:
-        text = complaints.record_complaint(session, inbound, verdict, settings)
+        ours = _ours(inbound, settings)
+        text = complaints.record_complaint(session, inbound, verdict, settings, ours)
         return _finish(session, inbound, InboundStatus.DONE, text)
     if kind == InboundKind.BOUNCE:
+        # Hard only when the report carries the Message-ID of the VERP token's own delivery.
+        confirmed = inbound.delivery_id in _ours(inbound, settings)
         try:
-            result = bounces.record_bounce(session, inbound, verdict.failures, settings)
+            result = bounces.record_bounce(
+                session, inbound, verdict.failures, settings, confirmed=confirmed
+            )
             return _finish(session, inbound, InboundStatus.DONE, result.text)
         except IntegrityError:  # another run recorded it a moment ago
             session.rollback()
@@ -169,39 +175,47 @@ def _at_role_address(
     session: Session, inbound: InboundMessage, verdict: Classification, settings: Settings
 ) -> Processed:
     """Mail to postmaster@ or abuse@ (roles.py). A complaint, a bounce or a delivery notice
-    whose original names one of our deliveries (our Message-ID or a token, verified) is applied
-    as if it had reached that delivery's address; anything else is kept for an admin: never
-    forwarded to a partner, never answered, nobody unsubscribed."""
+    that carries the signed Message-ID of one of our deliveries is applied as if it had reached
+    that delivery's address; anything else is kept for an admin: never forwarded to a partner,
+    never answered, nobody unsubscribed. A token of ours in it (a Return-Path, a List-Unsubscribe
+    link) names nobody here: anyone who saw the reader's mail can copy it, and role addresses
+    need no token to reach."""
     kind = verdict.kind
+    ours = _ours(inbound, settings)
     if kind == InboundKind.COMPLAINT:  # attributes by the original itself (complaints.py)
-        text = complaints.record_complaint(session, inbound, verdict, settings)
+        text = complaints.record_complaint(session, inbound, verdict, settings, ours)
         return _finish(session, inbound, InboundStatus.DONE, text)
     where = f"at {inbound.address_kind}@"
     if kind not in (InboundKind.BOUNCE, InboundKind.DELIVERED):
         return _finish(
             session, inbound, InboundStatus.DONE, f"{where}: recorded for an admin; nothing sent"
         )
-    found = complaints.delivery_from(verdict.tokens, settings)
-    row = session.get(Delivery, found) if found is not None else None
+    row = next((r for r in (session.get(Delivery, d) for d in ours) if r is not None), None)
     if row is None:
         return _finish(
             session,
             inbound,
             InboundStatus.DONE,
-            f"{where}: a delivery report whose original carries none of our Message-IDs or "
-            "tokens; recorded for an admin, nobody marked",
+            f"{where}: a delivery report that carries none of our signed Message-IDs; recorded "
+            "for an admin, nobody marked",
         )
     inbound.delivery_id, inbound.subscriber_id = row.id, row.subscriber_id
     if kind == InboundKind.DELIVERED:
         return _finish(session, inbound, InboundStatus.DONE, f"{where}: recorded; nothing sent")
     try:
-        result = bounces.record_bounce(session, inbound, verdict.failures, settings)
+        result = bounces.record_bounce(session, inbound, verdict.failures, settings, confirmed=True)
     except IntegrityError:  # another run recorded it a moment ago
         session.rollback()
         session.refresh(inbound)
         return Processed(inbound.status, inbound.kind, inbound.outcome)
-    text = f"{where}, about delivery #{row.id} (by its original): {result.text}"
+    text = f"{where}, about delivery #{row.id} (by its signed Message-ID): {result.text}"
     return _finish(session, inbound, InboundStatus.DONE, text)
+
+
+def _ours(inbound: InboundMessage, settings: Settings) -> tuple[int, ...]:
+    """The deliveries whose signed Message-ID the stored message carries (verified with every
+    key): what a bounce or complaint may act on (message.our_deliveries)."""
+    return our_deliveries(inbound.raw, settings.verification_secrets())
 
 
 def _departed(session: Session, inbound: InboundMessage, verdict: Classification) -> str:

@@ -4,9 +4,10 @@ send their abuse and feedback-loop (ARF, RFC 5965) reports.
 
 They name no delivery, so a message to one is stored with no delivery and the address kind
 `postmaster` or `abuse`, and judged like any other. What it can do is narrow: a complaint or a
-delivery report whose original carries our Message-ID or a delivery token is applied to that
-delivery, as if it had reached that delivery's address; anything else is kept for an admin (the
-admin's Bounces page lists it), never forwarded to a partner, never answered.
+delivery report that carries the signed Message-ID of one of our deliveries is applied to that
+delivery, as if it had reached that delivery's address; anything else (a delivery token alone
+included: anyone who saw the reader's mail has it) is kept for an admin (the admin's Bounces
+page lists it), never forwarded to a partner, never answered.
 """
 
 from __future__ import annotations

@@ -163,7 +163,7 @@ class Composer:
         # campaign (tokens.Minter), instead of a keyed HMAC set up per message.
         self._deliveries = tokens.Minter(tokens.DELIVERY, self.secret)
         self._test_copies = tokens.Minter(TEST_PURPOSE, self.secret)
-        self._message_ids = tokens.Digester("message-id", self.secret)
+        self._message_ids = tokens.MessageIds(info.campaign_id, self.secret, self.domain)
         self._date: tuple[datetime, str] | None = None  # the Date value of the current second
         self._opens = tokens.Minter(tokens.OPEN, self.secret) if settings.track_opens else None
         self.signer = Signer.from_settings(settings)
@@ -296,10 +296,11 @@ class Composer:
         message. Still signed (`TAG` over campaign, number and send): recognisably ours."""
         if test:
             copy = f"t{delivery_id}.{self.test_send}" if self.test_send else f"t{delivery_id}"
-            tag = self._message_ids.digest(f"{self.info.campaign_id}:{copy}")
+            tag = self._message_ids.tag(copy)
             return f"<c{self.info.campaign_id}.{copy}.{tag}@{self.domain}>"
-        tag = self._message_ids.digest(f"{self.info.campaign_id}:d{delivery_id}")
-        return f"<c{self.info.campaign_id}.d{delivery_id}.{tag}@{self.domain}>"
+        # Signed (tokens.MessageIds): the one identifier a bounce or a complaint must carry to
+        # act on the reader (inbound/bounces.py, complaints.py); tokens reach forgers too.
+        return self._message_ids.delivery(delivery_id)
 
     def compose(
         self,

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
-from mailer import tokens
+from mailer.cli import app
 from mailer.inbound.complaints import complaint_counts
 from mailer.inbound.models import InboundKind, InboundMessage
 from mailer.sending.models import Delivery
@@ -16,7 +17,15 @@ from mailer.settings import get_settings
 from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from subscribers.suppression import get_suppression
 from tests.builders import Newsroom
-from tests.inbound_support import DOMAIN, InboundServer, address, delivery_of, snapshot_campaign
+from tests.inbound_support import (
+    DOMAIN,
+    InboundServer,
+    address,
+    delivery_of,
+    message_id_of,
+    snapshot_campaign,
+    tampered,
+)
 
 WHO = "jose.rivera1@example.org"
 FBL = "fbl@feedback.example.net"
@@ -92,7 +101,8 @@ def test_a_dmarc_report_changes_nothing_and_an_abuse_report_counts(
         False,
         0,
     )
-    server.send("", [bounces], arf("abuse", bounces))
+    signed = f"Content-Type: text/rfc822-headers\r\n\r\n{as_sent(delivery, WHO)}"
+    server.send("", [bounces], arf("abuse", bounces, original=signed))
     assert state(session, delivery.campaign_id) == (
         SubscriberStatus.COMPLAINED,
         SubscriptionStatus.ACTIVE,
@@ -105,15 +115,13 @@ COMPLAINER = "o'brien+news@example.ie"
 
 
 def our_message_id(delivery: Delivery) -> str:
-    """The Message-ID compose.py gives the delivery's message (campaign, delivery, MAC)."""
-    tag = tokens.digest(
-        "message-id", f"{delivery.campaign_id}:d{delivery.id}", get_settings().secret()
-    )
-    return f"<c{delivery.campaign_id}.d{delivery.id}.{tag}@{DOMAIN}>"
+    """The signed Message-ID compose.py gives the delivery's message (campaign, delivery, MAC)."""
+    return message_id_of(delivery, get_settings())
 
 
-def as_sent(delivery: Delivery, rcpt: str) -> str:
-    """The headers and start of our message to `rcpt` as it was sent (tokens, Message-ID)."""
+def as_sent(delivery: Delivery, rcpt: str, message_id: str | None = None) -> str:
+    """The headers and start of our message to `rcpt` as it was sent (tokens, Message-ID);
+    `message_id`: a forger's in place of the signed one."""
     settings = get_settings()
     bounces, reply_to = (address(k, delivery.id, settings) for k in ("bounces", "reply"))
     token = bounces.split("+", 1)[1].split("@", 1)[0]
@@ -124,7 +132,7 @@ def as_sent(delivery: Delivery, rcpt: str) -> str:
         f"\tfor <{rcpt}>; Wed, 09 Apr 2025 12:40:03 +0000\r\n"
         f"From: Briefing <briefing@{DOMAIN}>\r\nTo: {rcpt}\r\n"
         "Subject: Security Chatter - 9 April 2025\r\n"
-        f"Message-ID: {our_message_id(delivery)}\r\n"
+        f"Message-ID: {message_id or our_message_id(delivery)}\r\n"
         f"Reply-To: Fausto Carbajal Glass <{reply_to}>\r\n"
         f"List-Unsubscribe: <http://127.0.0.1:8000/u/{token}>,\r\n"
         f" <mailto:unsubscribe+{token}@{DOMAIN}>\r\n"
@@ -179,30 +187,78 @@ def test_a_report_sent_to_one_readers_address_blames_the_reader_its_original_nam
 
 
 @pytest.mark.parametrize(
-    ("named", "blamed"),
+    ("named", "names_reader"),
     [
         (WHO.upper(), True),  # the report names the reader whose address it reached
-        ("redacted@example.org", True),  # the loop hid the address: the VERP token decides
+        ("redacted@example.org", True),  # the loop hid the address: the VERP token names them
         ("[redacted]@example.org", True),
-        (COMPLAINER, False),  # plainly someone else: nobody is marked
+        (COMPLAINER, False),  # plainly someone else: it names nobody of ours
     ],
 )
-def test_a_report_whose_original_carries_nothing_of_ours_falls_back_to_the_address_it_reached(
-    session: Session, room: Newsroom, server: InboundServer, named: str, blamed: bool
+def test_a_report_whose_original_carries_nothing_of_ours_is_an_unconfirmed_complaint(
+    session: Session, room: Newsroom, server: InboundServer, named: str, names_reader: bool
 ) -> None:
-    """No original (or one stripped of our headers): the VERP address the report reached names
-    the reader, unless the report plainly names another address; then it is kept for an admin."""
+    """No original (or one stripped of our headers): nothing shows the report is about a message
+    we sent, and the VERP address it reached is in the reader's own mail, for anyone to write to.
+    It is recorded as an unconfirmed complaint naming the reader the address belongs to (or
+    nobody, when it plainly names another address), marks and suppresses nobody, and does not
+    count in the campaign's complaint rate."""
     campaign = snapshot_campaign(session, room)
     reached = delivery_of(session, WHO, campaign.id)
     bounces = address("bounces", reached.id, get_settings())
     server.send("", [bounces], arf("abuse", bounces, rcpt=named, original=""))
     [row] = session.scalars(select(InboundMessage)).all()
     assert row.kind == InboundKind.COMPLAINT
-    assert marked(session, WHO) == (
-        (SubscriberStatus.COMPLAINED, True) if blamed else (SubscriberStatus.ACTIVE, False)
-    ), row.outcome
+    assert marked(session, WHO) == (SubscriberStatus.ACTIVE, False), row.outcome
     assert marked(session, COMPLAINER) == (SubscriberStatus.ACTIVE, False)
-    assert complaint_counts(session, campaign.id).complaints == int(blamed)
-    if not blamed:
+    assert complaint_counts(session, campaign.id).complaints == 0
+    if names_reader:
+        assert row.outcome.startswith("unconfirmed complaint"), row.outcome
+        assert WHO in row.outcome and "nobody suppressed" in row.outcome, row.outcome
+        assert row.subscriber_id == reached.subscriber_id
+    else:
         assert "nobody marked" in row.outcome and COMPLAINER in row.outcome, row.outcome
         assert row.subscriber_id is None
+
+
+@pytest.mark.parametrize("message_id", ["tampered", "none of ours"])
+def test_a_forged_complaint_with_the_readers_tokens_is_unconfirmed_shown_and_not_counted(
+    session: Session, room: Newsroom, server: InboundServer, message_id: str
+) -> None:
+    """An ARF report at the reader's bounces+ address, its "original" rebuilt from the reader's
+    own mail (Return-Path, Reply-To, List-Unsubscribe, Original-Mail-From: all our tokens) but
+    without the signed Message-ID of the message we sent (one character changed, or a made-up
+    one). It is kept as an unconfirmed complaint naming the reader, listed where complaints
+    are; the reader is not marked, not suppressed, and the complaint rate stays 0."""
+    campaign = snapshot_campaign(session, room)
+    delivery = delivery_of(session, WHO, campaign.id)
+    settings = get_settings()
+    forged = {
+        "tampered": tampered(our_message_id(delivery)),
+        "none of ours": "<20250409124003.4ZXy2k1Jd9z9vL@mta1.news.example.com>",
+    }[message_id]
+    bounces = address("bounces", delivery.id, settings)
+    original = "Content-Type: message/rfc822\r\n\r\n" + as_sent(delivery, WHO, forged)
+    fields = f"Original-Mail-From: <{bounces}>\r\n"
+    server.send("", [bounces], arf("abuse", bounces, fields=fields, original=original))
+
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.kind == InboundKind.COMPLAINT and row.subscriber_id == delivery.subscriber_id
+    assert row.outcome.startswith("unconfirmed complaint") and WHO in row.outcome, row.outcome
+    assert state(session, campaign.id) == (
+        SubscriberStatus.ACTIVE,
+        SubscriptionStatus.ACTIVE,
+        False,
+        0,
+    )
+    shown = CliRunner().invoke(app, ["subscribers", "show", WHO])
+    assert shown.exit_code == 0 and "unconfirmed complaint" in shown.output, shown.output
+    # The same report with the signed Message-ID of the message we sent: a complaint, counted.
+    genuine = "Content-Type: message/rfc822\r\n\r\n" + as_sent(delivery, WHO)
+    server.send("", [bounces], arf("abuse", bounces, fields=fields, original=genuine))
+    assert state(session, campaign.id) == (
+        SubscriberStatus.COMPLAINED,
+        SubscriptionStatus.ACTIVE,
+        True,
+        1,
+    )

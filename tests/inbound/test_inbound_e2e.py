@@ -428,9 +428,12 @@ def test_an_out_of_office_reaches_no_one(stack: Stack) -> None:
 
 
 def test_a_dsn_with_5_1_1_suppresses_the_subscriber(stack: Stack) -> None:
+    """The relay returns the headers of the very message the worker sent (its signed
+    Message-ID among them): a hard bounce that is about our message, so it suppresses."""
     email = "luis.sanchez4@example.org"
     rcpt = stack.address("bounces", sent_delivery(stack, email).id)
-    row = stack.settled(stored_id(stack.send("", [rcpt], dsn(email, "5.1.1"))))
+    original = newsletter_to(stack, email).as_bytes()
+    row = stack.settled(stored_id(stack.send("", [rcpt], dsn(email, "5.1.1", original=original))))
     assert (row.kind, row.status) == (InboundKind.BOUNCE, InboundStatus.DONE), row.outcome
     with stack.session() as s:
         entry = get_suppression(s, email, SECRET)

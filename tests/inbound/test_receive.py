@@ -33,6 +33,7 @@ from tests.inbound_support import (
     address,
     delivery_of,
     dsn,
+    message_id_of,
     reply,
     snapshot_campaign,
 )
@@ -455,4 +456,36 @@ def test_a_bounce_at_postmaster_is_its_originals_delivery_or_nobodys(
     assert "nobody marked" in other_row.outcome, other_row.outcome
     assert marked(session, "ricardo.diaz2@example.org") == (SubscriberStatus.ACTIVE, False)
     assert session.scalar(select(func.count()).select_from(BounceEvent)) == 1
+    assert relay.sink.received == []
+
+
+def test_reports_at_postmaster_and_abuse_carrying_only_a_readers_tokens_mark_nobody(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """Role addresses need no token to reach. A bounce to postmaster@ and a complaint to abuse@
+    whose "original" has all of a reader's tokens (copied from their mail: Return-Path, Reply-To,
+    List-Unsubscribe) but a Message-ID changed by one character: neither names the reader.
+    The bounce marks nobody; the complaint is an unconfirmed one, listed for an admin."""
+    delivery = delivery_of(session, WHO, snapshot_campaign(session, room).id)
+    signed = message_id_of(delivery, get_settings())
+    tag = signed.split(".")[2].split("@")[0]
+    forged = as_sent(
+        delivery, WHO, signed.replace(tag, tag[:-1] + ("a" if tag[-1] != "a" else "b"))
+    )
+    server.send("", [f"postmaster@{DOMAIN}"], dsn(WHO, "5.1.1", original=forged.encode()))
+    rcpt = f"abuse@{DOMAIN}"
+    original = f"Content-Type: message/rfc822\r\n\r\n{forged}"
+    server.send("", [rcpt], arf("abuse", rcpt, original=original))
+
+    bounced, complained = stored(session)
+    assert (bounced.kind, bounced.delivery_id) == (InboundKind.BOUNCE, None), bounced.outcome
+    assert "nobody marked" in bounced.outcome, bounced.outcome
+    assert session.scalar(select(func.count()).select_from(BounceEvent)) == 0
+    assert complained.kind == InboundKind.COMPLAINT
+    assert complained.outcome.startswith("unconfirmed complaint"), complained.outcome
+    assert marked(session, WHO) == (SubscriberStatus.ACTIVE, False)
+    with signed_in(session) as editor:
+        page = editor.get("/admin/bounces")
+    section = page.text.split("<h2>Complaints</h2>", 1)[1].split("<h2>")[0]
+    assert "unconfirmed complaint" in section
     assert relay.sink.received == []

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
 from mailer.engagement.reports import unsubscribed_after
+from mailer.inbound.complaints import counted_complaint
 from mailer.inbound.models import (
     DELAYED,
     BounceEvent,
     BounceKind,
-    InboundKind,
     InboundMessage,
     Inquiry,
 )
@@ -179,7 +179,7 @@ def people_query(campaign_id: int, kind: str) -> Select[Any, Any, Any, Any]:
             select(*base, InboundMessage.received_at, InboundMessage.outcome)
             .join(InboundMessage, InboundMessage.subscriber_id == Subscriber.id)
             .join(Delivery, Delivery.id == InboundMessage.delivery_id)
-            .where(mine, InboundMessage.kind == InboundKind.COMPLAINT)
+            .where(mine, counted_complaint())
         )
     raise NotFound(f"no list of people called {kind!r}: use one of {', '.join(PEOPLE)}")
 
