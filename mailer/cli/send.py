@@ -113,23 +113,7 @@ def send(
         audience = campaigns.resolve_audience(
             session, issue, list_slug, segment=segment, where=where, force_resend=force_resend
         )
-        console.print(f"Issue:      {issue.title} ({issue.slug})", highlight=False)
-        console.print(f"List:       {audience.list_slug}", highlight=False)
-        console.print(
-            f"Segment:    {segment or audience.expression or 'everyone on the list'}",
-            highlight=False,
-        )
-        console.print(f"Recipients: {audience.recipients}", highlight=False)
-        if audience.already_received:
-            console.print(
-                f"            ({audience.already_received} already received this issue and are "
-                "left out; --force-resend includes them)",
-                highlight=False,
-            )
-        if scheduled_at:
-            console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)
-        if note := campaigns.under_way_note(audience):
-            typer.echo(f"warning: {note}", err=True)
+        _show_audience(issue.title, issue.slug, segment, audience, scheduled_at, settings)
         # Before asking: a send that cannot go out (settings, nobody to send to, a past time)
         # is refused here, naming why, and no campaign is created.
         cleared = campaigns.check(audience, scheduled_at, settings)
@@ -155,6 +139,34 @@ def send(
     runner = dispatch.start(campaign_id, keep_retrying=not no_wait, watch=False)
     follow_here(campaign_id, runner, no_wait)
     return campaign_id
+
+
+def _show_audience(
+    title: str,
+    slug: str,
+    segment: str | None,
+    audience: campaigns.Audience,
+    scheduled_at: datetime | None,
+    settings: Settings,
+) -> None:
+    """What the send would reach, before the question; a campaign of the issue to the list
+    that is not finished yet is named on stderr."""
+    console.print(f"Issue:      {title} ({slug})", highlight=False)
+    console.print(f"List:       {audience.list_slug}", highlight=False)
+    console.print(
+        f"Segment:    {segment or audience.expression or 'everyone on the list'}", highlight=False
+    )
+    console.print(f"Recipients: {audience.recipients}", highlight=False)
+    if audience.already_received:
+        console.print(
+            f"            ({audience.already_received} already received this issue and are "
+            "left out; --force-resend includes them)",
+            highlight=False,
+        )
+    if scheduled_at:
+        console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)
+    if note := campaigns.under_way_note(audience):
+        typer.echo(f"warning: {note}", err=True)
 
 
 def _send_time(at: str | None, settings: Settings) -> datetime | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -22,15 +22,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from mailer.content.models import Issue
 from mailer.db import rowcount, utcnow
 from mailer.errors import MailerError, NotFound
-from mailer.rendering.links import Link
 from mailer.sending import schedule
-from mailer.sending.models import Campaign, CampaignRender, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.settings import Settings
 from subscribers.db import analyze
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
-
-if TYPE_CHECKING:
-    from mailer.rendering.email_edition import RenderedIssue
 
 ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
@@ -321,41 +317,6 @@ def get(session: Session, campaign_id: int) -> Campaign:
             web=f"no campaign {campaign_id}",
         )
     return campaign
-
-
-def store_rendering(session: Session, campaign: Campaign, rendered: RenderedIssue) -> None:
-    session.merge(
-        CampaignRender(
-            campaign_id=campaign.id,
-            subject=rendered.subject,
-            preheader=rendered.preheader,
-            html_template=rendered.html_template,
-            text_template=rendered.text_template,
-            pdf=rendered.pdf,
-            pdf_filename=rendered.pdf_filename,
-            links=[link.to_dict() for link in rendered.links],
-            web_edition=rendered.web_edition,
-        )
-    )
-
-
-def load_rendering(session: Session, campaign_id: int) -> RenderedIssue:
-    # Imported here: reading campaigns (`mailer campaign list`) needs no rendering library.
-    from mailer.rendering.email_edition import RenderedIssue
-
-    row = session.get(CampaignRender, campaign_id)
-    if row is None:
-        raise CampaignStateError(f"campaign {campaign_id} has not been rendered yet")
-    return RenderedIssue(
-        subject=row.subject,
-        preheader=row.preheader,
-        html_template=row.html_template,
-        text_template=row.text_template,
-        pdf=bytes(row.pdf),
-        pdf_filename=row.pdf_filename,
-        links=tuple(Link.from_dict(d) for d in row.links or ()),
-        web_edition=row.web_edition,
-    )
 
 
 def batch_ranges(

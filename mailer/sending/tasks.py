@@ -30,7 +30,7 @@ from mailer.errors import ConfigError
 from mailer.rendering.email_edition import RenderedIssue, render_issue, warm_up
 from mailer.rendering.email_edition import preload as preload_email
 from mailer.rendering.pdf_edition import preload as preload_pdf
-from mailer.sending import batch, campaigns, deliveries, lease, owners, start
+from mailer.sending import batch, campaigns, deliveries, lease, owners, renderings, start
 from mailer.sending.compose import CampaignInfo, Composer
 from mailer.sending.dkim import Signer
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -127,7 +127,7 @@ def render(campaign_id: int) -> None:
     with session_scope() as session:
         campaign = campaigns.get(session, campaign_id)
         if campaign.rendered is None:
-            campaigns.store_rendering(session, campaign, _render(campaign_id))
+            renderings.store_rendering(session, campaign, _render(campaign_id))
 
 
 def _snapshot_and_enqueue(
@@ -175,7 +175,7 @@ def _chunks(
                 added = start.snapshot_range(session, campaign, after, through)
                 if rendering is not None:
                     waited = time.perf_counter()
-                    campaigns.store_rendering(session, campaign, rendering.result())
+                    renderings.store_rendering(session, campaign, rendering.result())
                     began += time.perf_counter() - waited  # the chunk's own time, not the PDF's
                 status = start.record_chunk(
                     session, campaign_id, owner, added=added, through=through
@@ -333,7 +333,7 @@ def _composer(campaign_id: int) -> Composer:
         info = CampaignInfo.for_issue(
             issue, list_slug=mlist.slug, list_name=mlist.name, campaign_id=campaign.id
         )
-        rendered = campaigns.load_rendering(session, campaign_id)
+        rendered = renderings.load_rendering(session, campaign_id)
     return Composer(rendered, info, get_settings())
 
 
