@@ -100,8 +100,9 @@ def add_suppression(
 ) -> tuple[Suppression, bool]:
     """Suppress an address; returns (entry, created). Idempotent.
 
-    An existing entry keeps its first date and takes the new reason, except that an erased
-    entry stays erased (no plaintext comes back). `actor` (an admin's address, "cli"…) goes to
+    An existing entry keeps its first date and takes the new reason (and `detail`; an empty
+    one with the same reason keeps the note it has), except that an erased entry stays erased
+    (no plaintext comes back). `actor` (an admin's address, "cli"…) goes to
     the history with the reason.
     """
     canonical = normalize(email)
@@ -109,6 +110,10 @@ def add_suppression(
     entry = session.scalar(select(Suppression).where(Suppression.address_hash == digest))
     if entry is not None:
         if entry.reason != SuppressionReason.ERASED:
+            # Suppressing again for the same reason without a note keeps the note there is
+            # (`suppression add x` after `--reason "asked by phone"` wiped the phone call).
+            if reason == entry.reason and not detail:
+                detail = entry.detail
             changed = (entry.reason, entry.detail) != (reason, detail)
             entry.reason = reason
             entry.detail = detail

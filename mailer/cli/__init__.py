@@ -277,6 +277,20 @@ def campaign_id_value(value: str) -> int:
     return number
 
 
+def email_value(value: str) -> str:
+    """An address argument as typed, checked before the command runs so a bad one is named
+    ("'notanemail' is not an email address: …", a usage error) instead of the validator's
+    bare sentence. The command canonicalises it as it always did."""
+    from subscribers.addresses import normalize  # the validator: only commands taking an address
+    from subscribers.errors import InvalidAddress
+
+    try:
+        normalize(value)
+    except InvalidAddress as exc:
+        raise typer.BadParameter(f"{value!r} is not an email address: {exc}") from None
+    return value
+
+
 def sending_time(p: Any, start: float | None = None) -> str:
     """A campaign's duration as `mailer report` and the end of `mailer send` word it: the
     sending only (`Progress.sending_seconds`), saying that the start before it (rendering the

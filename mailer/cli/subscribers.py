@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
+from mailer.cli import email_value
 from mailer.db import session_scope
 from mailer.settings import get_settings
 from subscribers.errors import InvalidInput
@@ -204,7 +205,7 @@ def export(
 
 @app.command("add")
 def add(
-    email: str = typer.Argument(..., help="The subscriber's address"),
+    email: str = typer.Argument(..., help="The subscriber's address", parser=email_value),
     list_slug: str = typer.Option(..., "--list", help="The list to subscribe them to"),
     name: str | None = typer.Option(None, "--name"),
     company: str | None = typer.Option(None, "--company"),
@@ -240,7 +241,7 @@ def add(
 
 @app.command("remove")
 def remove(
-    email: str = typer.Argument(..., help="The subscriber's address"),
+    email: str = typer.Argument(..., help="The subscriber's address", parser=email_value),
     list_slug: str | None = typer.Option(None, "--list", help="Unsubscribe from this list"),
     all_lists: bool = typer.Option(
         False, "--all", help="Unsubscribe from every list and suppress the address"
@@ -274,7 +275,9 @@ def _collect(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @app.command("show")
-def show(email: str = typer.Argument(..., help="The subscriber's address")) -> None:
+def show(
+    email: str = typer.Argument(..., help="The subscriber's address", parser=email_value),
+) -> None:
     """Everything about one subscriber: status, lists, suppression, bounces, deliveries."""
     secret = get_settings().secret()
     with session_scope() as session:
@@ -320,7 +323,9 @@ def show(email: str = typer.Argument(..., help="The subscriber's address")) -> N
 
 
 @app.command("export-data")
-def export_data_(email: str = typer.Argument(..., help="The person's address")) -> None:
+def export_data_(
+    email: str = typer.Argument(..., help="The person's address", parser=email_value),
+) -> None:
     """GDPR access: print everything held about the person as JSON."""
     secret = get_settings().secret()
     with session_scope() as session:
@@ -330,7 +335,7 @@ def export_data_(email: str = typer.Argument(..., help="The person's address")) 
 
 @app.command("forget")
 def forget_(
-    email: str = typer.Argument(..., help="The person's address"),
+    email: str = typer.Argument(..., help="The person's address", parser=email_value),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation"),
 ) -> None:
     """GDPR erasure: delete the person's data, keep only a keyed hash so they are never re-added."""

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from mailer.cli import row_folded
+from mailer.cli import email_value, row_folded
 from mailer.db import session_scope
 from mailer.settings import get_settings
 from subscribers.models import SuppressionReason
-from subscribers.suppression import add_suppression, list_suppressions, remove_suppression
+from subscribers.suppression import (
+    add_suppression,
+    get_suppression,
+    list_suppressions,
+    remove_suppression,
+)
 
 app = typer.Typer(help="Addresses that must never be mailed.", no_args_is_help=True)
 
@@ -17,7 +22,7 @@ _REASONS = [r.value for r in SuppressionReason if r != SuppressionReason.ERASED]
 
 @app.command("add")
 def add(
-    email: str = typer.Argument(..., help="The address to suppress"),
+    email: str = typer.Argument(..., help="The address to suppress", parser=email_value),
     reason: str = typer.Option(
         "manual",
         "--reason",
@@ -29,18 +34,25 @@ def add(
         kind, detail = SuppressionReason(reason), ""
     else:
         kind, detail = SuppressionReason.MANUAL, reason
+    secret = get_settings().secret()
     with session_scope() as session:
-        entry, created = add_suppression(
-            session, email, get_settings().secret(), kind, detail, actor="cli"
-        )
+        before = get_suppression(session, email, secret)
+        was = (before.reason, before.detail) if before is not None else None
+        entry, created = add_suppression(session, email, secret, kind, detail, actor="cli")
         shown = entry.email or "(erased address)"
-        verb = "suppressed" if created else "already suppressed, updated:"
-        typer.echo(f"{verb} {shown} ({entry.reason.value}{': ' + detail if detail else ''})")
+        if created:
+            verb = "suppressed"
+        elif was == (entry.reason, entry.detail):
+            verb = "already suppressed, unchanged:"
+        else:
+            verb = "already suppressed, updated:"
+        note = f": {entry.detail}" if entry.detail else ""
+        typer.echo(f"{verb} {shown} ({entry.reason.value}{note})")
 
 
 @app.command("remove")
 def remove(
-    email: str = typer.Argument(..., help="The address to mail again"),
+    email: str = typer.Argument(..., help="The address to mail again", parser=email_value),
     reason: str = typer.Option("", "--reason", help="Why (kept in the suppression history)"),
 ) -> None:
     """Lift a suppression: the address may be subscribed and mailed again."""

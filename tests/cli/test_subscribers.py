@@ -171,10 +171,40 @@ def test_suppression_add_list_remove(settings: Settings, weekly: str) -> None:
     shown = mailer("subscribers", "show", "ana@example.org")
     assert "  status:     active" in shown  # the subscriber is kept
     assert "suppression: manual since " in shown and "(asked by phone)" in shown
+    # Suppressing again without a note keeps the note, and says nothing changed; a new note
+    # replaces it and says so.
+    assert mailer("suppression", "add", "ana@example.org") == (
+        "already suppressed, unchanged: ana@example.org (manual: asked by phone)\n"
+    )
+    assert mailer("suppression", "add", "ana@example.org", "--reason", "asked again") == (
+        "already suppressed, updated: ana@example.org (manual: asked again)\n"
+    )
     assert mailer("suppression", "remove", "ana@example.org") == (
         "removed ana@example.org from the suppression list\n"
     )
     assert len(mailer("suppression", "list").splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("suppression", "add"),
+        ("suppression", "remove"),
+        ("subscribers", "show"),
+        ("subscribers", "export-data"),
+        ("subscribers", "forget"),
+    ],
+    ids=" ".join,
+)
+def test_a_command_given_something_that_is_not_an_address_names_it(
+    settings: Settings, command: tuple[str, str]
+) -> None:
+    """`mailer suppression add notanemail` answered only "An email address must have an
+    @-sign.", naming neither the argument nor what was typed."""
+    result = runner.invoke(app, [*command, "notanemail"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "'notanemail' is not an email address: An email address must have an @-sign" in said
 
 
 def test_export_data_prints_json_and_forget_erases(
