@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 Format = Literal["briefing", "markdown"]
 PARTNER_OVERRIDE = "partner."  # prefix of Issue.extra keys holding the partner as printed
 PARTNER_REF = "partner"  # extra key set by the Markdown parser for a partner given by slug/email
+PARTNER_REF_LINE = "partner_line"  # …and the file line it was given on
 
 
 # The campaign table, by name: content sits below sending, so it does not import its models.
@@ -181,14 +182,22 @@ def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Fo
     return content, fmt
 
 
-def _resolve_partner(session: Session, content: IssueContent) -> tuple[PartnerInfo, Partner, bool]:
-    """(partner as printed, partner row, created); a Markdown slug/email reference is looked up."""
+def _resolve_partner(
+    session: Session, content: IssueContent, path: str | None = None
+) -> tuple[PartnerInfo, Partner, bool]:
+    """(partner as printed, partner row, created); a Markdown slug/email reference is looked up,
+    and one nobody added is refused naming the file (`path`) and the line it was given on."""
     ref = content.extra.get(PARTNER_REF)
     if ref and not content.partner.name:
         try:
             row = get_partner(session, ref)
         except NotFound:
-            raise NotFound(_unknown_partner(ref), web=_unknown_partner_web(ref)) from None
+            line = content.extra.get(PARTNER_REF_LINE)
+            where = f"{path}:{line}: " if path and line else f"line {line}: " if line else ""
+            raise NotFound(
+                where + _unknown_partner(ref),
+                web=where.removeprefix(f"{path}:") + _unknown_partner_web(ref),
+            ) from None
         return info_of(row), row, False
     row, created = match_or_create(session, content.partner)
     return content.partner, row, created
@@ -224,6 +233,7 @@ def store_issue(
     source_format: Format,
     replace: bool = False,
     flag: str = "--replace",
+    path: str | None = None,
 ) -> ImportResult:
     """Insert or update (by slug) the issue, its items and its partner; flushes, never commits.
 
@@ -236,9 +246,9 @@ def store_issue(
             raise IssueConflict(problem)
     from mailer.content.markdown import default_call_to_action
 
-    printed, partner, partner_created = _resolve_partner(session, content)
+    printed, partner, partner_created = _resolve_partner(session, content, path)
     call_to_action = content.call_to_action or default_call_to_action(printed, content.newsletter)
-    extra = {k: v for k, v in content.extra.items() if k != PARTNER_REF}
+    extra = {k: v for k, v in content.extra.items() if k not in (PARTNER_REF, PARTNER_REF_LINE)}
     row_info = info_of(partner)
     for f in fields(PartnerInfo):
         if getattr(printed, f.name) != getattr(row_info, f.name):
@@ -285,7 +295,9 @@ def import_issue_file(session: Session, path: str | Path, *, replace: bool = Fal
     """Read, parse and store one issue file; the caller's transaction decides whether it sticks."""
     text = read_issue_file(path)
     content, fmt = parse_issue(text, path=str(path))
-    return store_issue(session, content, source_text=text, source_format=fmt, replace=replace)
+    return store_issue(
+        session, content, source_text=text, source_format=fmt, replace=replace, path=str(path)
+    )
 
 
 def import_issue(session: Session, path: str | Path) -> Issue:

@@ -259,9 +259,12 @@ def _partner(fm: _FrontMatter) -> tuple[PartnerInfo, dict[str, str]]:
         )
     if isinstance(value, str):
         ref = value.strip()
+        # The line goes with the reference: a partner nobody added is found only on import,
+        # and the error then names the file's line as every other front-matter error does.
+        extra = {"partner": ref, "partner_line": str(fm.line_of("partner"))}
         if "@" in ref:
-            return PartnerInfo(name="", email=_check_email(ref, fm, "partner")), {"partner": ref}
-        return PartnerInfo(name="", email=""), {"partner": ref}
+            return PartnerInfo(name="", email=_check_email(ref, fm, "partner")), extra
+        return PartnerInfo(name="", email=""), extra
     if not isinstance(value, dict):
         raise fm.error("partner", "`partner:` must be a slug, an email, or name/email/… fields")
     unknown = [k for k in value if k not in PARTNER_KEYS]

@@ -245,10 +245,12 @@ def test_a_markdown_issue_may_name_a_known_partner_by_slug(
 def test_an_unknown_partner_slug_is_refused_with_what_to_do(
     session: Session, tmp_path: Path
 ) -> None:
+    path = write(tmp_path, "week.md", markdown_issue("nobody"))
     with pytest.raises(NotFound) as info:
-        import_issue(session, write(tmp_path, "week.md", markdown_issue("nobody")))
+        import_issue(session, path)
+    # Named at its file and line, as every other front-matter error is (line 4: `partner:`).
     assert str(info.value) == (
-        "no partner 'nobody': see `mailer partner list`, or add one with "
+        f"{path}:4: no partner 'nobody': see `mailer partner list`, or add one with "
         "`mailer partner add nobody --name NAME --email EMAIL`, or give the partner in full in "
         "the front matter (`partner: {name: NAME, email: EMAIL}`), which adds the partner on "
         "import"
