@@ -88,6 +88,14 @@ REASONS: tuple[ReasonRule, ...] = (
             r"\b(?:voll|pleine|cheia|piena|lleno)\b",
             r"(?:exceed|exceeds|exceeding) (?:their |the |his |her )?(?:mailbox )?quota",
             r"mail ?folder is full|quota violation",
+            # "… mailbox is over the allowed quota", "inbox is full", "mailbox is at capacity",
+            # "insufficient space in mailbox", "mailbox exceeds allowed size"
+            r"over (?:the |its |their )?(?:allowed |storage |mailbox )?quota",
+            r"(?:mail ?box|inbox|mail ?store|account)(?: \S+)? (?:is |was )?"
+            r"(?:full|at (?:its )?capacity|out of (?:storage|disk )?space)",
+            r"insufficient (?:disk |storage )?space",
+            r"(?:mail ?box|inbox)\b[^.]{0,20}\bexceeds? (?:the |its )?(?:allowed|maximum) "
+            r"(?:size|storage)",
         ),
     ),
     ReasonRule(
@@ -168,7 +176,6 @@ REASONS: tuple[ReasonRule, ...] = (
             r"doesn't have an? \S+ account|does not have an? \S+ account",
             r"recipient address rejected: access denied",  # Office 365 directory-based blocking
             r"unrouteable address",
-            r"no valid recipients",
             r"not listed in (?:domino directory|public name & address book)",
             r"user (?:is )?(?:not|no longer) (?:here|valid|available|registered)",
             r"not our customer",
@@ -192,6 +199,16 @@ REASONS: tuple[ReasonRule, ...] = (
             r"(?:почтовый ящик|пользователь|адресат) (?:не существует|не найден)",
             r"user not known|n'existe (?:pas|plus)|no longer valid",
             r"invalid (?:final delivery )?userid",
+            # qmail's and others' "no user by that name", RFC 5321's own "No mailbox by that
+            # name is currently available", "Unknown local user", "User has no mailbox"
+            r"no (?:such )?(?:user|mail ?box|account|recipient) by that name",
+            r"unknown local (?:user|recipient|mailbox|address)",
+            r"(?:user|recipient|addressee) (?:has|have) no (?:mail ?box|account)",
+            r"no valid recipient",
+            # a directory lookup that found no such recipient (Exchange, Domino, LDAP gateways)
+            r"(?:recipient|user|address|mailbox)(?: \S+)? not (?:found |listed |present )?"
+            r"in (?:the |our )?(?:directory|address book|ldap)",
+            r"failed directory lookup|directory lookup fail",
         ),
     ),
     ReasonRule(

@@ -73,6 +73,7 @@ _COMMAND_PHRASES = re.compile(
     r"did not like our (rcpt to|mail from|final data|data)|"
     r"\[(rcpt_to|mail_from|data)\]|smtp:(rcpt)|most progress was (rcpt) to|"
     r"does not like (recipient)|"
+    r"smtp command\W+(rcpt|mail from|data)\b|"  # m-FILTER's "-------SMTP command" block
     r"^\W*(?:[45]\d\d[ -])?(?:[45]\.\d+\.\d+ )?(rcpt) to:\s*<",
     re.I,
 )
@@ -84,7 +85,13 @@ _TRANSCRIPT_REFUSED = re.compile(r"(?:^|\s)<<<\s*[45]\d\d")
 # Sendmail's per-recipient refusals, as sisimai reads them; a refusal after DATA is about the whole
 # message. A reply with its own code ("550 5.2.1 <r@…>… User unknown") classified itself: its
 # command must be said.
-_RECIPIENT_REPLY = re.compile(r"\b[45]\d\d\b[ :-]*<[^<>\s@]+@[^<>\s]+>\s*(?::|\.\.\.)")
+# The same holds for a bare reply that ends by naming the recipient it refuses, in angle brackets
+# ("550 unknown user <r@example.org>"): a filter refusing the message after DATA names no one.
+_RECIPIENT_REPLY = re.compile(
+    r"\b[45]\d\d\b[ :-]*<[^<>\s@]+@[^<>\s]+>\s*(?::|\.\.\.)|"
+    r"(?<![\d.])[45]\d\d[ :-]+[a-z][a-z' ]{2,40}\s<[^<>\s@]+@[^<>\s]+>",
+    re.I,
+)
 
 
 def smtp_command(text: str) -> str:
