@@ -556,6 +556,16 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> Non
             "Will keep trying until message is 5 days old",
         ),
         ("Undeliverable", "Delivery is delayed to these recipients or groups:"),
+        # "will retry": the relay says it keeps the message (Gmail's "Delivery incomplete",
+        # appliances' "has not been delivered yet", "will be retried")
+        (
+            "Message delivery notification",
+            "There was a temporary problem delivering your message. The server will retry for "
+            "47 more hours.",
+        ),
+        ("Mail could not be delivered", "Your message has not been delivered yet."),
+        ("Undeliverable message", "Delivery will be retried until 2026-11-06."),
+        ("Notification", "The system will try to deliver it again later."),
     ],
 )
 def test_a_plain_text_delay_warning_is_delayed_not_failed(subject: str, words: str) -> None:

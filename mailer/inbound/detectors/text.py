@@ -288,7 +288,7 @@ def failures(mail: Mail) -> list[Failure]:
 
 # A warning that the relay is still trying, not a failure: Sendmail's "Warning: could not send
 # message for past 4 hours" and "THIS IS A WARNING MESSAGE ONLY", Exim's "has not yet been
-# delivered", Exchange's "Delivery is delayed".
+# delivered", Exchange's "Delivery is delayed", Gmail's and appliances' "will retry".
 _DELAY_SUBJECT = re.compile(
     r"delay|will (?:continue|keep) trying|still (?:trying|being retried)|"
     r"warning: could not send|could not send message for past",
@@ -297,7 +297,11 @@ _DELAY_SUBJECT = re.compile(
 _DELAY_NOTICE = re.compile(
     r"this is a warning (?:message )?only|you do not need to resend your message|"
     r"delivery (?:is|has been) delayed|has not yet been delivered|"
-    r"will (?:continue|keep) (?:trying|to try)|still being retried",
+    r"will (?:continue|keep) (?:trying|to try)|still being retried|"
+    # "… will retry for 47 more hours", "delivery will be retried", "not been delivered yet",
+    # "will try to deliver it again"
+    r"will (?:be )?retr(?:y|ied)\b|"
+    r"not been delivered yet|will (?:try|attempt) (?:to deliver (?:it|the message) )?again",
     re.I,
 )
 
