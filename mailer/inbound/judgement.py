@@ -10,8 +10,9 @@ mailer/inbound/process.py.
 
 What no detector claims:
 - at `unsubscribe+`: an unsubscribe request (the List-Unsubscribe mailto), whatever it says;
-- at `bounces+` from the null sender: a bounce for that token's delivery (soft, reason `other`):
-  only mail systems write to an envelope sender;
+- at `bounces+` from the null sender: a bounce for that token's delivery, judged on the notice's
+  words (`text.readers_own_failure`; soft, reason `other`, when they say nothing known): only
+  mail systems write to an envelope sender;
 - at `reply+`: an inquiry for the partner, unless a mail system sent it (null sender, a
   MAILER-DAEMON From): that is kept unrecognized, never forwarded;
 - at `postmaster@` / `abuse@` (roles.py): nothing more; a bounce's or delivery notice's
@@ -32,7 +33,6 @@ from mailer.inbound.detectors.base import Failure, Mail, about_reader
 from mailer.inbound.message import UnreadableMessage, body_text, parse_safely, reply_text
 from mailer.inbound.models import InboundKind
 from mailer.inbound.roles import is_role, role_of
-from mailer.sending.reasons import Reason
 
 __all__ = ["Classification", "Failure", "UnreadableMessage", "judge", "parse_safely"]
 
@@ -142,7 +142,7 @@ def judge(raw: bytes, *, mail_from: str | None, rcpt_to: str, domain: str) -> Cl
             InboundKind.BOUNCE,
             "a message from a mail system to our return path, in no format we know",
             kind_of_address,
-            (Failure(recipient="", hard=False, reason=Reason.OTHER.value),),
+            (detectors.text.readers_own_failure(mail),),
             "null-sender",
         )
     if kind_of_address == "reply" and (mail.null_sender or mail.from_daemon):

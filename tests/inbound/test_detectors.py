@@ -556,6 +556,16 @@ def test_apple_mails_unsubscribe_button_is_an_opt_out_not_an_auto_reply() -> Non
             "Will keep trying until message is 5 days old",
         ),
         ("Undeliverable", "Delivery is delayed to these recipients or groups:"),
+        # "will retry": the relay says it keeps the message (Gmail's "Delivery incomplete",
+        # appliances' "has not been delivered yet", "will be retried")
+        (
+            "Message delivery notification",
+            "There was a temporary problem delivering your message. The server will retry for "
+            "47 more hours.",
+        ),
+        ("Mail could not be delivered", "Your message has not been delivered yet."),
+        ("Undeliverable message", "Delivery will be retried until 2026-11-06."),
+        ("Notification", "The system will try to deliver it again later."),
     ],
 )
 def test_a_plain_text_delay_warning_is_delayed_not_failed(subject: str, words: str) -> None:
@@ -1145,3 +1155,83 @@ def test_a_filters_no_such_user_that_mentions_spam_stays_soft() -> None:
     ).replace(b"@localhost", f"@{DOMAIN}".encode())
     [found] = judge(raw, mail_from="", rcpt_to=BOUNCES, domain=DOMAIN).failures
     assert not found.hard, found
+
+
+def _at_bounces(subject: str, body: str) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\n"
+        f"To: {BOUNCES}\nSubject: {subject}\nDate: Tue, 3 Nov 2026 10:00:00 +0000\n"
+        "Message-ID: <20261103100000.AA01@mx.example.org>\n\n" + body
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "notice",
+    [
+        # MXLogic's and others' bare reply naming the recipient after its words (flufl.bounce's
+        # simple_36: "Remote host said: 550 unknown user <userx@example.com>").
+        "Failed Recipient: ana@example.org\n"
+        "Reason: Remote host said: 550 unknown user <ana@example.org>\n",
+        "The following destination addresses were unknown:\n\nSMTP <ana@example.org>\n\n"
+        "550 unknown user <ana@example.org>\n",
+        # qmail-style and RFC 5321's own wordings of a mailbox that is not there
+        "<ana@example.org>:\n550 Sorry, no user by that name here.\n",
+        "<ana@example.org>:\n550 No mailbox by that name is currently available\n",
+        "<ana@example.org>:\n550 Unknown local user\n",
+    ],
+)
+def test_a_notice_of_a_missing_mailbox_in_other_words_is_a_hard_bounce(notice: str) -> None:
+    got = judge(
+        _at_bounces("Mail delivery failed", notice), mail_from="", rcpt_to=BOUNCES, domain=DOMAIN
+    )
+    assert got.kind == InboundKind.BOUNCE, got.reason
+    assert [(f.recipient, f.reason, f.hard) for f in got.failures] == [
+        ("ana@example.org", "user_unknown", True)
+    ]
+
+
+def test_the_same_reply_after_data_in_m_filters_layout_stays_a_filters_answer() -> None:
+    """m-FILTER names the command in a block of its own ("-------SMTP command / DATA"): the
+    refusal came after the message, a filter's (sisimai's lhost-mfilter-01: filtered)."""
+    notice = (
+        "kijitora@example.com\n\n-------server message\n550 unknown user <kijitora@example.com>\n"
+        "\n-------SMTP command\nDATA\n"
+    )
+    got = judge(_at_bounces("failure notice", notice), mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    [found] = got.failures
+    assert (found.reason, found.hard) == ("spam_or_content", False), found
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "hard", "action"),
+    [
+        (
+            "Your message could not be delivered.\nReason: 550 5.1.1 User unknown.\n",
+            "user_unknown",
+            True,
+            "failed",
+        ),
+        (
+            "Your message could not be delivered: the mailbox is full (552 5.2.2).\n",
+            "mailbox_full",
+            False,
+            "failed",
+        ),
+        (
+            "This is a warning only. Delivery of your message has been delayed; we will keep "
+            "trying.\n",
+            "other",
+            False,
+            "delayed",
+        ),
+    ],
+)
+def test_a_notice_at_our_return_path_that_names_no_address_is_the_readers_own(
+    body: str, reason: str, hard: bool, action: str
+) -> None:
+    """No address and no copy of the original, but the VERP token names the delivery: the
+    failure is the reader's, judged on the notice's words, not an unknown soft failure."""
+    got = judge(_at_bounces("Delivery failure", body), mail_from="", rcpt_to=BOUNCES, domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE, got.reason
+    [found] = got.failures
+    assert (found.recipient, found.reason, found.hard, found.action) == ("", reason, hard, action)

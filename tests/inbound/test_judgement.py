@@ -252,6 +252,14 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
             "I will be out of the office starting 09/04/2025 and will not return until "
             "16/04/2025.\n\nI will respond to your message when I return.",
         ),
+        # the French and Italian labels name the office too ("absence du bureau")
+        (
+            "Absence du bureau",
+            "Bonjour, je suis absente du bureau jusqu'au 14 novembre. Je répondrai à votre "
+            "message à mon retour.",
+        ),
+        ("Hors du bureau", "Je suis en congés jusqu'au 14 novembre, accès limité à mes e-mails."),
+        ("Assente dall'ufficio", "Sono fuori ufficio fino al 14 novembre. Al mio rientro."),
     ],
 )
 def test_a_responders_label_in_a_labels_place_is_an_auto_reply_without_headers(

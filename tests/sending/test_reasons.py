@@ -141,6 +141,8 @@ def test_a_relay_refusal_for_spam_does_not_suppress_but_user_unknown_does() -> N
         # A bare reply naming the recipient before its text answered RCPT (Postfix, Sendmail).
         ("550 <ana@mail.example.net>: User unknown", True),
         ("550: <ana@mail.example.net>: User unknown", True),
+        # A reply that names the recipient after its words is about that recipient: RCPT.
+        ("550 unknown user <ana@mail.example.net>", True),
         # No command said and none to infer: a filter's answer, as sisimai reads it (soft).
         ("550 User unknown: ana@mail.example.net", False),
         ("550 5.7.1 550 User Unknown: ana@mail.example.net", False),
@@ -264,3 +266,34 @@ def test_a_missing_or_full_mailbox_is_read_in_the_usual_languages(
     RCPT), a full one soft, whatever the language."""
     judged = reasons.judge("", f"{text} (in reply to RCPT TO command)")
     assert (judged.reason, judged.hard) == (reason, reason == reasons.Reason.USER_UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 Sorry, no user by that name.",
+        "550 Unknown local user",
+        "550 Recipient not in directory",
+        "550 User has no mailbox",
+        "550 No mailbox by that name is currently available",  # RFC 5321's own 550 wording
+        "554 no valid recipient",
+    ],
+)
+def test_mail_systems_other_words_for_a_missing_mailbox_are_a_dead_address(text: str) -> None:
+    judged = reasons.judge("", text)
+    assert (judged.reason, judged.hard) == (reasons.Reason.USER_UNKNOWN, True), judged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 The user's mailbox is over the allowed quota",
+        "552 inbox is full",
+        "552 Requested mail action aborted: mailbox is at capacity",
+        "452 Insufficient space in mailbox",
+        "550 recipient mailbox exceeds allowed size",
+    ],
+)
+def test_a_full_mailbox_in_other_words_is_soft(text: str) -> None:
+    judged = reasons.judge("", text)
+    assert (judged.reason, judged.hard) == (reasons.Reason.MAILBOX_FULL, False), judged

@@ -53,6 +53,8 @@ _JA_AWAY = "|".join(
 _AWAY_LABEL = _label(
     r"out of (?:the )?office|away from (?:the )?office|fuera de (?:la )?oficina|abwesenheit|"
     r"abwesend|fuori ufficio|absence|absent|ausencia|ausente|de vacaciones|on vacation|"
+    # French and Italian labels name the office ("Absence du bureau", "Assente dall'ufficio")
+    r"(?:absence|absente?|hors) du bureau|assente dall'?ufficio|"
     rf"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig|{_JA_AWAY}"
 )
 # What a responder says of its owner, as the whole subject (with a return date at most):

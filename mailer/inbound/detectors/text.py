@@ -247,19 +247,24 @@ def _coded_line(text: str) -> str:
 def failures(mail: Mail) -> list[Failure]:
     text = notice_text(mail)
     ranked = _candidates(text, excluded_addresses(mail), mail.domain)
-    if not ranked and ERROR_WORDS.search(text) and (mail.from_daemon or mail.null_sender):
+    delayed = is_delay_notice(mail, text)
+    if (
+        not ranked
+        and (ERROR_WORDS.search(text) or delayed)
+        and (mail.from_daemon or mail.null_sender)
+    ):
         # The notice names no address (old Sendmail, some appliances): the original's recipient.
         originals = [a for a in original_recipients(mail) if not a.endswith("@" + mail.domain)]
+        action = "delayed" if delayed else "failed"
+        status = reasons.find_status(text)
         if len(originals) == 1:
-            status = reasons.find_status(text)
-            return [failure(originals[0], status, text.strip()[-600:], "failed")]
+            return [failure(originals[0], status, text.strip()[-600:], action)]
     if not ranked:
         return []
     top = ranked[0][0]
     if top < 2:
         return []
     out = []
-    delayed = is_delay_notice(mail, text)
     kept = [r for r in ranked if r[0] >= max(top - 1, 2)]
     for _score, addr, window, original in kept:
         # A window without an error word borrows the notice's text only when the notice is about
@@ -283,7 +288,7 @@ def failures(mail: Mail) -> list[Failure]:
 
 # A warning that the relay is still trying, not a failure: Sendmail's "Warning: could not send
 # message for past 4 hours" and "THIS IS A WARNING MESSAGE ONLY", Exim's "has not yet been
-# delivered", Exchange's "Delivery is delayed".
+# delivered", Exchange's "Delivery is delayed", Gmail's and appliances' "will retry".
 _DELAY_SUBJECT = re.compile(
     r"delay|will (?:continue|keep) trying|still (?:trying|being retried)|"
     r"warning: could not send|could not send message for past",
@@ -292,9 +297,27 @@ _DELAY_SUBJECT = re.compile(
 _DELAY_NOTICE = re.compile(
     r"this is a warning (?:message )?only|you do not need to resend your message|"
     r"delivery (?:is|has been) delayed|has not yet been delivered|"
-    r"will (?:continue|keep) (?:trying|to try)|still being retried",
+    r"will (?:continue|keep) (?:trying|to try)|still being retried|"
+    # "… will retry for 47 more hours", "delivery will be retried", "not been delivered yet",
+    # "will try to deliver it again"
+    r"will (?:be )?retr(?:y|ied)\b|"
+    r"not been delivered yet|will (?:try|attempt) (?:to deliver (?:it|the message) )?again",
     re.I,
 )
+
+
+def readers_own_failure(mail: Mail) -> Failure:
+    """A mail system's notice at our return path that no detector could read: the failure of the
+    delivery the VERP token names (the reader's own, `recipient` ""), judged on the notice's
+    words: "550 5.1.1 User unknown" is their dead mailbox, "mailbox full" soft, a warning that
+    the relay keeps trying a delay. Words that say nothing known: soft, reason `other`."""
+    text = notice_text(mail)
+    delayed = is_delay_notice(mail, text)
+    if not (ERROR_WORDS.search(text) or delayed):
+        return failure("", "", "", "", reason=reasons.Reason.OTHER)
+    action = "delayed" if delayed else "failed"
+    status = reasons.find_status(text)
+    return failure("", status, text.strip()[-600:], action, notice=text)
 
 
 def is_delay_notice(mail: Mail, notice: str) -> bool:
