@@ -29,8 +29,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.parser import BytesHeaderParser
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,14 +40,17 @@ from mailer.content.models import Issue, Partner
 from mailer.db import rowcount, utcnow
 from mailer.errors import ComposeError
 from mailer.headers import check_address, clean_header_text, mailbox_header
+from mailer.inbound import senders
 from mailer.inbound.message import (
     LOOP_HEADER,
     UnreadableMessage,
     body_text,
-    decode_text,
     header,
+    header_problem,
     parse_safely,
+    read_head,
     reply_text,
+    shape,
 )
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
 from mailer.sending.models import Campaign, Delivery
@@ -81,7 +83,8 @@ class ClientContext:
     partner_name: str
     partner_email: str
     subscriber_name: str = ""  # the name on file of the subscriber the token belongs to
-    other_sender: str = ""  # the From address when it is not the subscriber's own
+    caution: str = ""  # why answers may not reach the reader on file (senders.caution), or ""
+    written_name: str = ""  # the name the sender wrote, untrusted, when there is a caution
     unsubscribe_url: str = ""  # one click unsubscribes the token's subscriber (/u/TOKEN)
 
 
@@ -104,49 +107,11 @@ def forward_message_id(inquiry_id: int, settings: Settings) -> str:
     return f"<inquiry.{inquiry_id}.{tag}@{settings.mail_domain}>"
 
 
-def _sender(raw: bytes) -> tuple[str, str]:
-    """(name, address) the client wants answers at: Reply-To if they set one, else From.
-
-    The header's structure is parsed before encoded words are decoded, so a display name that
-    decodes to "x\r\nBcc: y" stays a (cleaned) name and never becomes an address.
-    """
-    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    for name in ("Reply-To", "From"):
-        values = [
-            _eight_bit(value.replace("\r", "").replace("\n", ""))
-            for key, value in head.raw_items()
-            if key.lower() == name.lower()
-        ]
-        for display, addr in getaddresses(values):
-            if addr and "@" in addr:
-                return _unquoted(clean_header_text(decode_text(display))), addr.strip()
-    return "", ""
-
-
-def _eight_bit(value: str) -> str:
-    """A header value whose raw 8-bit bytes (a name written in UTF-8 or Windows-1252 without
-    RFC 2047 encoding, as some mail clients do) are read as text, not as U+FFFD: "Ramón", not
-    "Ram��n". The parser keeps such bytes as surrogates; plain values are returned unchanged."""
-    if value.isascii() or not any("\udc80" <= c <= "\udcff" for c in value):
-        return value
-    data = value.encode("utf-8", "surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
-
-
-def _unquoted(name: str) -> str:
-    """A name without the quotes some clients encode inside it (=?utf-8?Q?=22Mu=C3=B1oz…=22?=
-    decodes to '"Muñoz, María"'): the forward's headers quote it again where needed."""
-    if len(name) >= 2 and name[0] == name[-1] == '"':
-        return name[1:-1].strip()
-    return name
-
-
 def client_context(session: Session, inbound: InboundMessage, settings: Settings) -> ClientContext:
-    """Everything about the client and the issue they answered, read from the database."""
-    display, addr = _sender(inbound.raw)
+    """Everything about the client and the issue they answered, read from the database; with
+    the caution (senders.py) when answers to the reply would not reach the reader on file."""
+    head = senders.head_of(inbound.raw)
+    display, addr = senders.answers_go_to(head)
     subscriber = session.get(Subscriber, inbound.subscriber_id) if inbound.subscriber_id else None
     delivery = session.get(Delivery, inbound.delivery_id) if inbound.delivery_id else None
     campaign = session.get(Campaign, delivery.campaign_id) if delivery else None
@@ -169,10 +134,20 @@ def client_context(session: Session, inbound: InboundMessage, settings: Settings
     if not reply_to and subscriber is not None and subscriber.email:
         reply_to = subscriber.email
     on_file = (subscriber.email or "") if subscriber else ""
-    from_addr = _from_address(inbound.raw)
-    other = from_addr if on_file and from_addr and from_addr.lower() != on_file.lower() else ""
-    # A reply from someone else (a colleague, an assistant) is shown under their own name.
-    name = display if other else ((subscriber.name if subscriber else "") or display)
+    on_file_name = clean_header_text(subscriber.name or "") if subscriber else ""
+    named = None
+    if display and display.casefold() != on_file_name.casefold():
+        named = senders.namesake(session, display, reply_to)
+    caution = senders.caution(
+        reply_to,
+        on_file=on_file,
+        on_file_name=on_file_name,
+        from_address=senders.sent_from(head)[1],
+        named=named,
+    )
+    # With a caution the name the sender wrote is not trusted: the forward names them by
+    # address; otherwise the reader's name on file (the one they gave us), else theirs.
+    name = "" if caution else (on_file_name or display)
     unsubscribe_url = (
         f"{settings.public_url.rstrip('/')}/u/"
         f"{tokens.delivery_token(delivery.id, settings.secret())}"
@@ -182,7 +157,7 @@ def client_context(session: Session, inbound: InboundMessage, settings: Settings
     return ClientContext(
         client_name=clean_header_text(name),
         client_email=reply_to,
-        subscriber_email=(subscriber.email or "") if subscriber else "",
+        subscriber_email=on_file,
         company=subscriber.company if subscriber else "",
         lists=tuple(lists),
         tags=tuple(subscriber.tags) if subscriber else (),
@@ -194,16 +169,11 @@ def client_context(session: Session, inbound: InboundMessage, settings: Settings
         list_name=mlist.name if mlist else "",
         partner_name=partner.name if partner else "",
         partner_email=partner.email if partner else "",
-        subscriber_name=clean_header_text(subscriber.name or "") if subscriber else "",
-        other_sender=other,
+        subscriber_name=on_file_name,
+        caution=caution,
+        written_name=display if caution else "",
         unsubscribe_url=unsubscribe_url,
     )
-
-
-def _from_address(raw: bytes) -> str:
-    head = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    found = getaddresses([str(v) for v in head.get_all("From") or []])
-    return found[0][1].strip() if found and "@" in found[0][1] else ""
 
 
 def context_block(ctx: ClientContext) -> str:
@@ -213,18 +183,14 @@ def context_block(ctx: ClientContext) -> str:
         "Reply to this message to answer them directly.",
         "",
     ]
-    if ctx.other_sender:
-        lines += [
-            f"NOTE: this reply was sent from {ctx.other_sender}, which is not the address "
-            f"this issue was sent to ({ctx.subscriber_email}). The details below are those of "
-            f"{ctx.subscriber_email}, the reader the issue was sent to.",
-            "",
-        ]
+    if ctx.caution:
+        lines += [ctx.caution, ""]
+    written = f' (wrote the name "{ctx.written_name}"; not verified)' if ctx.written_name else ""
     lines += [
-        f"Client:   {ctx.client_name or '-'}",
+        f"Client:   {ctx.client_name or ctx.client_email or '-'}{written}",
         f"Email:    {ctx.client_email or '-'}",
     ]
-    if ctx.other_sender:
+    if ctx.caution and ctx.subscriber_email:
         lines.append(f"Sent to:  {ctx.subscriber_name or '-'} <{ctx.subscriber_email}>")
     elif ctx.subscriber_email and ctx.subscriber_email.lower() != ctx.client_email.lower():
         lines.append(f"On file:  {ctx.subscriber_email}")
@@ -252,6 +218,9 @@ def build_forward(
     """The forward to the partner. Pure: the same inputs give the same bytes."""
     if not ctx.partner_email:
         raise ComposeError("the issue has no partner address to forward the reply to")
+    too_many = header_problem(shape(raw))
+    if too_many:  # judged before the limit existed: never forwarded either
+        raise ComposeError(too_many)
     original = _readable(raw)
     firm_name, firm_addr = parseaddr(settings.from_)
     firm_addr = check_address(firm_addr)
@@ -312,7 +281,7 @@ def _readable(raw: bytes) -> EmailMessage:
     try:
         return parse_safely(raw)
     except UnreadableMessage:
-        head = BytesHeaderParser(policy=email.policy.default).parsebytes(raw, headersonly=True)
+        head = read_head(raw)
         assert isinstance(head, EmailMessage)
         del head["Content-Type"], head["Content-Transfer-Encoding"]
         head.set_payload("")

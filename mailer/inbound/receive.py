@@ -34,8 +34,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
 from typing import Any
 
 from aiosmtpd.smtp import SMTP
@@ -45,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailer import tokens
 from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
-from mailer.inbound.message import has_loop_guard, header
+from mailer.inbound.message import has_loop_guard, header, read_head
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.inbound.roles import role_of
 from mailer.inbound.tasks import process_inbound
@@ -126,7 +124,7 @@ def store(
     settings: Settings,
 ) -> list[tuple[int, bool]]:
     """Commit one InboundMessage per recipient; [(id, needs processing)]. Raises on DB errors."""
-    head = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+    head = read_head(raw)  # bounded: a header of 50,000 fields is not parsed in the dialogue
     looped = has_loop_guard(head, settings.mail_domain)
     subject = header(head, "Subject")[:2000]
     message_id = header(head, "Message-ID")[:998]

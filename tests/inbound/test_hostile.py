@@ -255,3 +255,120 @@ def test_a_complaint_names_the_delivery_its_original_carries_by_token_or_message
     token = tokens.delivery_token(delivery.id, settings.secret())
     assert delivery_from(["<other@example.org>", token], settings) == delivery.id
     assert delivery_from([token[:-1] + ("a" if token[-1] != "a" else "b")], settings) is None
+
+
+def header_bomb(rcpt: str, shape: str) -> bytes:
+    """A reply whose header holds tens of thousands of fields (`shape` "distinct"), one field
+    repeated thousands of times ("repeated"), or whose attached message does ("nested"); or a
+    field of 200 KB ("long subject", "long from"), or long fields in an attached message."""
+    head = (
+        f"From: José Rivera <{WHO}>\r\nTo: {rcpt}\r\nSubject: Re: x\r\n"
+        "Message-ID: <bomb.1@example.org>\r\nMIME-Version: 1.0\r\n"
+    ).encode()
+    if shape == "distinct":
+        return head + b"".join(b"X-F%d: v\r\n" % i for i in range(50_000)) + b"\r\nCall me?\r\n"
+    if shape == "repeated":
+        return head + b"Received: from a by b\r\n" * 5_000 + b"\r\nCall me?\r\n"
+    if shape == "long subject":
+        words = b"=?utf-8?q?a?=\r\n " * 15_000  # 240 KB of encoded words, folded: minutes
+        return head.replace(b"Subject: Re: x", b"Subject: Re: x " + words) + b"\r\nCall me?\r\n"
+    if shape == "long from":
+        name = b"Jose\r\n " * 30_000  # a display name of 210 KB, folded: minutes to parse
+        return head.replace(b"From: Jos\xc3\xa9 Rivera", b"From: " + name) + b"\r\nCall me?\r\n"
+    if shape == "long fields":  # 40 fields of 7,000 bytes in an attached message
+        inner = b"From: x@example.net\r\n" + b"".join(
+            b"X-F%d: " % i + b"word\r\n " * 1_000 + b"\r\n" for i in range(40)
+        )
+    else:
+        inner = b"From: x@example.net\r\n" + b"".join(b"X-F%d: v\r\n" % i for i in range(12_000))
+    return (
+        head + b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\nCall me?\r\n"
+        b"--B\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\nold\r\n--B--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "said"),
+    [
+        ("distinct", "50,005 header fields, more than the 10,000 we read: not forwarded"),
+        ("repeated", "5,000 header fields named 'received' in one header, more than the 1,000"),
+        ("nested", "12,009 header fields, more than the 10,000 we read: not forwarded"),
+        ("long subject", "a header field (Subject) of 240,017 bytes, longer than the 8,000 we"),
+        ("long from", "a header field (From) of 210,035 bytes, longer than the 8,000 we read"),
+        ("long fields", "bytes, more than the 256,000 we read: not forwarded"),
+    ],
+)
+def test_a_message_of_thousands_of_header_fields_is_failed_and_never_forwarded(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer, shape: str, said: str
+) -> None:
+    """Hostile input: a header bomb made every header lookup slow (50,000 fields: seconds per
+    lookup) and the forward huge. It is counted on the bytes, before parsing, and refused."""
+    got = server.send(WHO, [rcpt], header_bomb(rcpt, shape))
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.FAILED
+    assert said in row.outcome, row.outcome
+    assert row.subject.startswith("Re: x") or shape == "long subject"  # read, bounded
+    assert relay.sink.to(PARTNER) == []
+    assert process(row.id).status == InboundStatus.FAILED  # run again: nothing more happens
+
+
+def test_a_message_judged_before_the_header_limit_is_not_forwarded_either(
+    session: Session, room: Newsroom, rcpt: str, relay: SMTPServer
+) -> None:
+    """A header bomb already judged an inquiry (stored before the limit existed, its forward
+    deferred): the forward refuses it too, and says why."""
+    with InboundServer(get_settings(), enqueue=lambda i: None) as stores_only:
+        stores_only.send(WHO, [rcpt], header_bomb(rcpt, "distinct"))
+    row = session.scalars(select(InboundMessage)).one()
+    row.kind, row.reason = InboundKind.INQUIRY, "a reply from a reader"
+    session.commit()
+    assert process(row.id).status == InboundStatus.FAILED
+    session.expire_all()
+    inquiry = session.scalars(select(Inquiry)).one()
+    assert inquiry.status == InquiryStatus.FAILED
+    assert "header fields, more than the 10,000 we read: not forwarded" in inquiry.last_reply
+    assert relay.sink.to(PARTNER) == []
+
+
+def test_a_reply_with_many_header_fields_within_the_limits_is_forwarded(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    """A long thread's Received fields and an attached message's header: under the limits."""
+    raw = header_bomb(rcpt, "repeated").replace(b"Received: from a by b\r\n" * 5_000, b"")
+    raw = raw.replace(b"MIME-Version: 1.0\r\n", b"MIME-Version: 1.0\r\n" + b"Received: x\r\n" * 900)
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.DONE, row.outcome
+    assert len(relay.sink.to(PARTNER)) == 1
+
+
+@pytest.mark.parametrize("where", ["another header", "a text part"])
+def test_a_boundary_outside_a_multipart_content_type_splits_nothing(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer, where: str
+) -> None:
+    """A `boundary=` in a field that is not a multipart Content-Type, and 1,500 lines of its
+    delimiter in the text: the parser splits nothing on it, and the part count must not
+    either (the message was refused as having 1,500 MIME parts)."""
+    lines = "".join(f"--zz line {i}\r\n--zz\r\n" for i in range(1_500))
+    declared = (
+        'X-Note: boundary="zz"\r\nContent-Type: text/plain; charset=utf-8\r\n'
+        if where == "another header"
+        else 'Content-Type: text/plain; charset=utf-8; boundary="zz"\r\n'
+    )
+    raw = (
+        f"From: José Rivera <{WHO}>\r\nTo: {rcpt}\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
+        f"{declared}\r\nFausto, the log follows.\r\n{lines}"
+    ).encode()
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.DONE, row.outcome
+    [fwd] = relay.sink.to(PARTNER)
+    text = fwd.message.get_body(("plain",)).get_content()
+    assert "Fausto, the log follows." in text and "--zz line 1499" in text

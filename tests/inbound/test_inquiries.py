@@ -28,6 +28,7 @@ from mailer.inbound.inquiries import (
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import process
 from mailer.settings import get_settings
+from subscribers.models import Subscriber
 from tests.builders import Newsroom
 from tests.inbound_support import (
     InboundServer,
@@ -292,12 +293,16 @@ def test_a_reply_from_another_address_is_presented_as_its_sender_with_the_tokens
     got = server.send("marta@acme.example.mx", [rcpt], raw)
     assert got.data is not None and got.data[0] == 250
     [fwd] = forwards(relay)
-    assert [a.addr_spec for a in fwd["Reply-To"].addresses] == ["marta@acme.example.mx"]
-    assert fwd["From"].addresses[0].display_name.startswith("Marta Assistant via")
-    text = fwd.get_body(("plain",)).get_content()
-    assert "sent from marta@acme.example.mx, which is not the address" in text
-    assert f"Sent to:  José Rivera <{WHO}>" in text
-    assert "Client:   Marta Assistant" in text
+    [answer_to] = fwd["Reply-To"].addresses
+    assert (answer_to.display_name, answer_to.addr_spec) == ("", "marta@acme.example.mx")
+    assert fwd["From"].addresses[0].display_name.startswith("marta@acme.example.mx via")
+    text = " ".join(fwd.get_body(("plain",)).get_content().split())
+    assert (
+        "Caution: replies to this message go to marta@acme.example.mx, not to the address we "
+        f"have on file for José Rivera ({WHO})."
+    ) in text
+    assert f"Sent to: José Rivera <{WHO}>" in text
+    assert 'Client: marta@acme.example.mx (wrote the name "Marta Assistant"; not verified)' in text
     assert "one click unsubscribes them: http" in text and "/u/" in text
 
 
@@ -379,10 +384,13 @@ def test_the_forward_names_the_client_as_they_wrote_their_name(
     with InboundServer(get_settings()) as srv:
         srv.send("ana.colleague@example.org", [rcpt], raw)
     [fwd] = relay.sink.to(PARTNER)
+    text = fwd.message.get_body(("plain",)).get_content()
+    assert f'Client:   ana.colleague@example.org (wrote the name "{name}"; not verified)' in text
+    # Not the reader's address: the name they wrote stays out of the headers (senders.py).
     [reply_to] = fwd.message["Reply-To"].addresses
-    assert (reply_to.display_name, reply_to.addr_spec) == (name, "ana.colleague@example.org")
+    assert (reply_to.display_name, reply_to.addr_spec) == ("", "ana.colleague@example.org")
     [sender] = fwd.message["From"].addresses
-    assert sender.display_name.startswith(f"{name} via ")
+    assert sender.display_name.startswith("ana.colleague@example.org via ")
 
 
 def test_one_reply_address_forwards_a_few_inquiries_a_day_and_holds_the_rest(
@@ -433,3 +441,93 @@ def test_one_reply_address_forwards_a_few_inquiries_a_day_and_holds_the_rest(
     assert page.text.count("held (limit)") == 3
     listed = runner.invoke(app, ["inquiries", "list"]).output
     assert listed.count(" held ") == 3, listed
+
+
+STRANGER = "jose.rivera@acme-mining.example"
+CAUTION = "Caution: replies to this message go to {answers}, not to the address we have on file"
+
+
+@pytest.mark.parametrize(
+    ("headers", "answers"),
+    [
+        # The reader's name over a stranger's address.
+        (
+            {"From": "José Rivera <jose.rivera@acme-mining.example>"},
+            "jose.rivera@acme-mining.example",
+        ),
+        # The reader's own From, answers sent elsewhere.
+        (
+            {"From": f"José Rivera <{WHO}>", "Reply-To": "José Rivera <inbox@gmail.example>"},
+            "inbox@gmail.example",
+        ),
+    ],
+)
+def test_a_reply_whose_answers_go_elsewhere_carries_a_caution_and_no_trusted_name(
+    session: Session,
+    room: Newsroom,
+    relay: SMTPServer,
+    server: InboundServer,
+    headers: dict[str, str],
+    answers: str,
+) -> None:
+    """Impersonation: the forward used to read "José Rivera via …", Reply-To "José Rivera"
+    <stranger>, with no word that the partner's answer would leave José's mailbox."""
+    rcpt, _ = quick_reply(session, room)
+    raw = reply(
+        from_=headers["From"],
+        to=rcpt,
+        subject="Re: Security Chatter",
+        body="Fausto, please send me the full client report.",
+        headers={k: v for k, v in headers.items() if k != "From"},
+    )
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [fwd] = forwards(relay)
+    text = " ".join(fwd.get_body(("plain",)).get_content().split())
+    assert f"{CAUTION.format(answers=answers)} for José Rivera ({WHO})" in text
+    assert "José Rivera" not in str(fwd["From"]) and "José" not in str(fwd["Reply-To"])
+    assert [a.addr_spec for a in fwd["Reply-To"].addresses] == [answers]
+    inquiry = session.scalars(select(Inquiry)).one()
+    assert inquiry.client_email == answers and inquiry.client_name == ""
+
+
+def test_a_known_subscribers_name_over_another_address_carries_a_caution(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """A reader whose own name on file is empty signs as another subscriber (José Rivera):
+    the reply is from the token's own address, but the name is someone else's."""
+    delivery = delivery_of(
+        session, "ricardo.diaz2@example.org", snapshot_campaign(session, room).id
+    )
+    reader = session.get(Subscriber, delivery.subscriber_id)
+    assert reader is not None
+    reader.name = ""
+    session.commit()
+    rcpt = address("reply", delivery.id, get_settings())
+    raw = reply(
+        from_=f"José Rivera <{reader.email}>",
+        to=rcpt,
+        subject="Re: Security Chatter",
+        body="Fausto, send the full report here please.",
+    )
+    server.send(str(reader.email), [rcpt], raw)
+    [fwd] = forwards(relay)
+    text = " ".join(fwd.get_body(("plain",)).get_content().split())
+    assert f"{CAUTION.format(answers=reader.email)} for José Rivera ({WHO})" in text
+    assert "José" not in str(fwd["From"]) and "José" not in str(fwd["Reply-To"])
+
+
+@pytest.mark.parametrize(
+    "sender", [f"José Rivera <{WHO}>", "J. Rivera <Jose.Rivera1+news@Example.ORG>"]
+)
+def test_a_reply_from_the_readers_own_mailbox_carries_no_caution(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer, sender: str
+) -> None:
+    """The address on file, or the same mailbox written otherwise (case, a +tag): no caution,
+    and the reader's name on file."""
+    rcpt, _ = quick_reply(session, room)
+    raw = reply(from_=sender, to=rcpt, subject="Re: Security Chatter", body="Call me?")
+    server.send(WHO, [rcpt], raw)
+    [fwd] = forwards(relay)
+    assert "Caution" not in fwd.get_body(("plain",)).get_content()
+    assert str(fwd["From"]).startswith("José Rivera via ")

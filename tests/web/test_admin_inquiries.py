@@ -291,3 +291,47 @@ def test_many_attachments_are_listed_a_page_at_a_time(
     beyond = editor.get(f"{url}?attachments=9")
     assert beyond.status_code == 200  # past the last page: the last page
     assert "Attachments 201–250 of 250" in text_of(beyond.text)
+
+
+def test_an_inquiry_whose_answers_go_elsewhere_shows_the_caution_at_the_top(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """The reader's name over another address: the page says where answers go, as the
+    forward does, above everything else."""
+    delivery = delivery_of(session, READER, snapshot_campaign(session, room).id)
+    rcpt = address("reply", delivery.id, get_settings())
+    raw = (
+        f"From: José Rivera <jrivera@acme-mining.example>\r\nTo: {rcpt}\r\n"
+        "Subject: Re: Security Chatter\r\nMessage-ID: <imp.1@acme-mining.example>\r\n\r\n"
+        "Fausto, please send me the client report.\r\n"
+    ).encode()
+    with InboundServer(get_settings()) as server:
+        assert server.send(READER, [rcpt], raw).data
+    inquiry = session.scalars(select(models.Inquiry)).one()
+    page = editor.get(f"/admin/inquiries/{inquiry.id}")
+    [box] = lxml.html.document_fromstring(page.text).xpath("//*[@data-caution]")
+    assert " ".join(box.text_content().split()).startswith(
+        "Caution: replies to this message go to jrivera@acme-mining.example, not to the "
+        f"address we have on file for José Rivera ({READER})."
+    )
+
+
+def test_a_header_bomb_shows_why_it_was_not_forwarded_without_being_parsed(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """200,000 header fields (stored before the limit existed): the page says why, lists
+    nothing, and reads no more of the header than the limit."""
+    raw = (
+        (
+            f"From: Jose Rivera <{READER}>\r\nTo: reply+abc@news.example.com\r\nSubject: x\r\n"
+        ).encode()
+        + b"Received: from a by b\r\n" * 200_000
+        + b"\r\nCall me?\r\n"
+    )
+    inquiry = stored_inquiry(session, room, raw)
+    page = editor.get(f"/admin/inquiries/{inquiry.id}")
+    assert page.status_code == 200 and len(page.content) < 200_000
+    shown = text_of(page.text)
+    assert "cannot be read" in shown
+    assert "200,003 header fields, more than the 10,000 we read: not forwarded" in shown
+    assert editor.get(f"/admin/inquiries/{inquiry.id}/attachments/0").status_code == 404

@@ -1,8 +1,10 @@
 """Client inquiries in the admin area: replies forwarded (or waiting) to the partners, filtered by
 partner; one inquiry with the client's message as they wrote it (their own words first, the
-quoted newsletter folded away), its attachments (downloadable), and the context block the partner
-received above the forward; closing and reopening it. Read from the stored raw message with
-mailer/inbound's own readers; nothing here changes how inbound mail is judged or forwarded.
+quoted newsletter folded away), its attachments (downloadable), the context block the partner
+received above the forward (with its caution, shown at the top too, when answers would not reach
+the reader on file: mailer/inbound/senders.py); closing and reopening it. Read from the stored
+raw message with mailer/inbound's own readers; nothing here changes how inbound mail is judged
+or forwarded.
 
 Status: new (not yet forwarded), forwarded, deferred or failed (the forward's state), held
 (limit) (recorded, not forwarded: over the per-delivery daily limit, inquiries.py), closed (an
@@ -159,7 +161,7 @@ def inquiry_page(
     attachments: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> Response:
     inquiry, inbound = _inquiry(session, inquiry_id)
-    context = context_block(client_context(session, inbound, get_settings()))
+    ctx = client_context(session, inbound, get_settings())
     partner = session.get(Partner, inquiry.partner_id) if inquiry.partner_id else None
     issue = session.get(Issue, inquiry.issue_id) if inquiry.issue_id else None
     return render(
@@ -170,7 +172,8 @@ def inquiry_page(
             "q": inquiry,
             "inbound": inbound,
             "body": readable(inbound.raw, attachments),
-            "context": context,
+            "context": context_block(ctx),
+            "caution": ctx.caution,
             "partner": partner,
             "issue": issue,
             "status_word": status_word(inquiry),
