@@ -343,13 +343,44 @@ def _print_groups(groups: list[Any]) -> None:
 
 @app.command()
 def pause(campaign_id: int = CAMPAIGN_ID) -> None:
-    """Stop sending after the batches in flight finish their current chunk."""
+    """Stop sending: a batch stops before its next message (the one in flight finishes)."""
     from mailer.db import session_scope
     from mailer.sending import campaigns
 
     with session_scope() as session:
         campaigns.pause(session, campaign_id)
-    console.print(f"campaign {campaign_id} paused")
+    console.print(f"campaign {campaign_id} paused{_after_stop(campaign_id)}", highlight=False)
+
+
+STOP_WAIT = 10.0  # seconds a pause or cancel waits for the batches in flight to stop
+
+
+def _after_stop(campaign_id: int) -> str:
+    """The counts once the batches sending the campaign have stopped (each stops before its
+    next message, its claim then ended), waited for up to STOP_WAIT seconds: what the command
+    prints is then what stays, not rows a batch was still recording."""
+    import time
+
+    from sqlalchemy import select
+
+    from mailer.db import session_scope
+    from mailer.sending import campaigns, owners
+    from mailer.sending.models import DeliveryClaim
+
+    end = time.monotonic() + STOP_WAIT
+    while True:
+        with session_scope() as session:
+            claimed_by = session.scalars(
+                select(DeliveryClaim.owner).where(DeliveryClaim.campaign_id == campaign_id)
+            )
+            held = sum(not owners.gone(owner) for owner in claimed_by)  # a stopped one never ends
+            counts = campaigns.counts(session, campaign_id)
+        if not held or time.monotonic() > end:
+            break
+        time.sleep(0.1)
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+    still = f"; {held} batch(es) still finishing their message in flight" if held else ""
+    return f": {summary or 'no deliveries'}{still}"
 
 
 NO_WAIT = typer.Option(
@@ -422,13 +453,14 @@ def _start_now(campaign_id: int, no_wait: bool) -> None:
 
 @app.command()
 def cancel(campaign_id: int = CAMPAIGN_ID) -> None:
-    """Stop for good; deliveries not yet sent are marked skipped."""
+    """Stop for good; deliveries not yet sent are marked skipped (a batch sending stops before
+    its next message and skips the rest of its rows)."""
     from mailer.db import session_scope
     from mailer.sending import campaigns
 
     with session_scope() as session:
         campaigns.cancel(session, campaign_id)
-    console.print(f"campaign {campaign_id} cancelled")
+    console.print(f"campaign {campaign_id} cancelled{_after_stop(campaign_id)}", highlight=False)
 
 
 @app.command("retry-failed")

@@ -71,7 +71,7 @@ def send(
         )
         return
     typer.echo(f"digest of campaign {campaign_id} not sent: {result.detail}")
-    if result.outcome is not digests.Outcome.ALREADY_SENT:
+    if result.outcome not in (digests.Outcome.ALREADY_SENT, digests.Outcome.NOTHING_SENT):
         raise typer.Exit(1)
 
 

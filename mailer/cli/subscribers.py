@@ -212,10 +212,20 @@ def add(
     language: str | None = typer.Option(None, "--language", help="ISO 639-1 code, e.g. es"),
     tag: list[str] = typer.Option([], "--tag", help="A tag; repeat for several"),
     pending: bool = typer.Option(
-        False, "--pending", help="Wait for the person to confirm (double opt-in)"
+        False,
+        "--pending",
+        help="Wait for the person to confirm (double opt-in): the confirmation email is sent, "
+        "as the web form sends it",
+    ),
+    no_confirmation_email: bool = typer.Option(
+        False,
+        "--no-confirmation-email",
+        help="With --pending: do not send the confirmation email (send it yourself, or add "
+        "them again with --pending later)",
     ),
 ) -> None:
-    """Add one subscriber to a list (active, with the admin's consent, unless --pending)."""
+    """Add one subscriber to a list (active, with the admin's consent, unless --pending: then
+    pending, and sent the confirmation email through MAILER_SMTP_URL)."""
     secret = get_settings().secret()
     with session_scope() as session:
         mlist = get_list(session, list_slug)
@@ -227,16 +237,48 @@ def add(
         }
         if pending:
             sub = subscribe_pending(session, mlist, email, secret, **fields)
+            waiting = sub.status.value == "pending"
             typer.echo(
                 f"{sub.subscriber.email} is {sub.status.value} on {mlist.slug}"
-                + (" until they confirm" if sub.status.value == "pending" else "")
+                + (" until they confirm" if waiting else "")
             )
+            session.commit()  # before the email: its link must find the subscription
+            if waiting and not no_confirmation_email:
+                address = sub.subscriber.email or email
+                _send_confirmation(sub.id, address, sub.subscriber.name, mlist.name)
             return
         result = add_subscriber(session, mlist, email, secret, **fields)
         if result.created:
             typer.echo(f"added {result.subscriber.email} to {mlist.slug} (active)")
         else:
             typer.echo(f"{result.subscriber.email} is already on {mlist.slug}; details updated")
+
+
+def _send_confirmation(subscription_id: int, email: str, name: str | None, list_name: str) -> None:
+    """The double opt-in email, as the web's subscribe form sends it, through MAILER_SMTP_URL
+    (the outbox or the relay); exits 1 saying how to send it again when it did not go out."""
+    from mailer.errors import MailerError
+    from mailer.sending import confirmations
+
+    settings = get_settings()
+    token = confirmations.confirm_token(subscription_id, settings.secret())
+    message = confirmations.build_confirmation(
+        settings,
+        email=email,
+        list_name=list_name,
+        url=confirmations.confirm_url(settings, token),
+        name=name or "",
+    )
+    again = "`mailer subscribers add --pending` again sends a new one"
+    try:
+        reply = confirmations.send_confirmation(settings, message)
+    except (OSError, MailerError) as exc:
+        typer.echo(f"confirmation email to {email} not sent: {exc}; {again}", err=True)
+        raise typer.Exit(1) from None
+    if not reply.accepted:
+        typer.echo(f"confirmation email to {email} refused: {reply}; {again}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"confirmation sent to {email} ({reply})")
 
 
 @app.command("remove")

@@ -26,9 +26,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import Exists
 
 from mailer import tokens
 from mailer.content.document import long_date
@@ -327,6 +328,7 @@ class Outcome(enum.StrEnum):
     IN_PROGRESS = "in progress"  # another process holds a live claim
     FAILED = "failed"  # the relay refused it (now or before)
     DEFERRED = "deferred"  # the relay could not take it now; the claim was given back
+    NOTHING_SENT = "nothing sent"  # no message of the campaign went out: no readers to report
 
 
 @dataclass(frozen=True)
@@ -396,6 +398,12 @@ def send_digest(
         if campaign is None:
             raise MailerError(f"no campaign {campaign_id}; see `mailer campaign list`")
         partner = get_partner(session, partner_slug) if partner_slug else campaign.issue.partner
+        if not session.scalar(select(_any_sent(campaign_id))):
+            detail = (
+                f"no message of campaign {campaign_id} went out (cancelled or skipped before "
+                "any was sent): there is no reader to report on"
+            )
+            return DigestResult(campaign_id, partner.slug, Outcome.NOTHING_SENT, 0, detail)
         owner = uuid.uuid4().hex[:16]
         stale_after = settings.stale_after
         if not claim(
@@ -438,8 +446,18 @@ def send_digest(
     return DigestResult(campaign_id, partner.slug, Outcome.DEFERRED, digest.readers, str(reply))
 
 
+def _any_sent(campaign_id: object) -> Exists:  # an id, or the column of an outer query
+    """At least one of the campaign's messages was sent: a digest of a campaign that reached
+    nobody (cancelled before its first message, every row skipped) would tell the partner that
+    their issue went out."""
+    return exists().where(
+        Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT
+    )
+
+
 def due_campaigns(session: Session, settings: Settings, now: datetime | None = None) -> list[int]:
-    """Finished campaigns whose digest delay has passed and whose partner has no digest row."""
+    """Finished campaigns that sent something, whose digest delay has passed and whose partner
+    has no digest row."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=settings.digest_after)
     stale = now - timedelta(seconds=settings.stale_after)
@@ -465,6 +483,7 @@ def due_campaigns(session: Session, settings: Settings, now: datetime | None = N
                     Campaign.finished_at <= cutoff,
                     Campaign.finished_at > cutoff - CATCH_UP,
                     ~pending,
+                    _any_sent(Campaign.id),
                 )
             )
             .order_by(Campaign.id)

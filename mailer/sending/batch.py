@@ -27,8 +27,18 @@ from subscribers.suppression import add_suppression
 
 log = logging.getLogger(__name__)
 
-CHUNK = 25  # rows claimed at a time within a batch: the granularity of pause and cancel
+CHUNK = 25  # rows claimed at a time within a batch
 SKIPPED = outcomes.Outcome(DeliveryStatus.SKIPPED)
+SENDING = CampaignStatus.SENDING.value
+
+
+class CampaignStopped(Exception):
+    """The campaign is no longer sending (paused, cancelled): raised from the transport's
+    `ready`, so the message it was about to end is cut off undelivered."""
+
+    def __init__(self, status: str):
+        super().__init__(f"campaign {status}")
+        self.status = status
 
 
 def pause_for(campaign_id: int, why: str) -> None:
@@ -54,7 +64,12 @@ def send_range(
     limiter: SendRateLimiter,
 ) -> dict[str, int]:
     """Claim chunks of the range and send them until none is due or the campaign is no longer
-    sending (the claim reads the status: pause and cancel take effect at the next chunk).
+    sending. The claim reads the status, and so does every outcome's write (`Recorder`): before
+    each message's end of data the batch knows the status as of the previous outcome, so a pause
+    or a cancel stops it with at most the message in flight delivered (and one whose end of data
+    crossed the commit). A cancelled batch marks the rest of its chunk skipped itself: the cancel
+    leaves rows under a live claim to their owner (`campaigns.cancel`), so a row shown skipped is
+    never sent afterwards.
 
     The claims' session holds one connection for the whole batch: a session on the engine would
     give its connection back at each commit and check one out again, with the pool's pre-ping
@@ -65,7 +80,7 @@ def send_range(
         engine.connect() as claims,
         get_sessionmaker()(bind=claims) as session,
         autocommit as connection,
-        outcomes.Recorder(connection, owner) as recorder,
+        outcomes.Recorder(connection, owner, campaign_id) as recorder,
     ):
         campaign = campaigns.get(session, campaign_id)
         claim = partial(
@@ -90,6 +105,10 @@ def send_range(
                 deliveries.release(session, chunk.claim_id)
                 break
             done = chunk.claim_id
+        if recorder.last_at is not None and recorder.campaign_status != SENDING:
+            # Stopped by a pause or a cancel: its sending time runs to the last outcome.
+            campaigns.stopped_sending(session, campaign_id, recorder.last_at)
+            session.commit()
         return sender.tally
 
 
@@ -115,6 +134,7 @@ class _Sender:
         self.tally = {s.value: 0 for s in DeliveryStatus}
         self.refusals = 0
         self.unreachable: Reply | None = None  # the last reply said no server answered
+        self.answered: set[int] = set()  # the chunk's rows whose outcome is recorded
 
     def send_chunk(self, chunk: deliveries.Chunk) -> bool:
         """Record the chunk's skipped rows, send the others; True when the batch must stop (the
@@ -124,14 +144,42 @@ class _Sender:
         next one's, so `waiting` holds the recipients submitted and not yet answered, in order.
         The previous outcome is committed before a message can be delivered (the transport's
         `ready`): never two messages unrecorded, and the commit's wait overlaps this send."""
-        recorder, tally, transport = self.recorder, self.tally, self.transport
+        recorder, tally = self.recorder, self.tally
         for did, why in chunk.skip:
             recorder.record(did, SKIPPED, why)
             tally["skipped"] += 1
+        self.answered = set()
+        try:
+            return self._send_all(chunk.send)
+        except CampaignStopped as stop:
+            self.transport.abort()
+            if stop.status == CampaignStatus.CANCELLED.value:
+                for rcpt in chunk.send:
+                    if rcpt.delivery_id not in self.answered:
+                        recorder.record(rcpt.delivery_id, SKIPPED, "campaign cancelled")
+                        tally["skipped"] += 1
+            log.info("campaign %s %s: its batch stopped mid-chunk", self.campaign_id, stop.status)
+            return True
+
+    def ready(self) -> None:
+        """The transport's `ready`: the previous outcome committed, and the campaign, as that
+        outcome's statement read it, still sending (else CampaignStopped)."""
+        self.recorder.committed()
+        self._check()
+
+    def _check(self) -> None:
+        status = self.recorder.campaign_status
+        if status is not None and status != SENDING:
+            raise CampaignStopped(status)
+
+    def _send_all(self, send: list[deliveries.Claimed]) -> bool:
+        tally, transport = self.tally, self.transport
+        recorder = self.recorder
         waiting: deque[tuple[deliveries.Claimed, OutgoingMessage]] = deque()
-        ready = recorder.committed
+        ready = self.ready
         self.unreachable = None  # each chunk tries the relay again
-        for rcpt in chunk.send:
+        for rcpt in send:
+            self._check()
             if self.unreachable is not None:
                 # The relay cannot be reached: defer the rest without hammering it.
                 if self._answered(rcpt, self.unreachable, None):
@@ -139,6 +187,7 @@ class _Sender:
                 continue
             message = _compose_or_fail(self.composer, rcpt, recorder, tally)
             if message is None:
+                self.answered.add(rcpt.delivery_id)
                 continue
             if not self.limiter.acquire(wait=False):
                 # A message held for its end of data must not wait on the limit: end it first.
@@ -171,6 +220,7 @@ class _Sender:
         if reply.fatal:
             pause_for(self.campaign_id, f"the relay refused: {reply}")
             return True
+        self.answered.add(rcpt.delivery_id)
         # Code 0: no server answered; the rest of the chunk is deferred until one does again.
         self.unreachable = reply if reply.code == 0 else None
         now = utcnow()

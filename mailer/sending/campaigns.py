@@ -510,7 +510,13 @@ def release_unstarted(session: Session, campaign_id: int) -> bool:
 
 
 def cancel(session: Session, campaign_id: int) -> None:
+    """Cancel for good: the rows no live batch holds are skipped now; a batch holding a chunk
+    sees the status at its next message and skips the rest of its chunk itself (batch.py), so a
+    row shown skipped is never sent afterwards. The caller commits."""
+    from mailer.sending import deliveries  # the claims' protocol (it imports this module's models)
+
     campaign = get(session, campaign_id)
+    deliveries.lock_claims(session, campaign_id)  # no claim taken or half-seen meanwhile
     if not set_status(
         session,
         campaign_id,
@@ -519,20 +525,23 @@ def cancel(session: Session, campaign_id: int) -> None:
         reason="cancelled by an editor",
     ):
         raise CampaignStateError(f"campaign {campaign_id} is already {campaign.status}")
-    skip_unsent(session, campaign_id)
+    deliveries.skip_unclaimed(session, campaign_id)
 
 
-def skip_unsent(session: Session, campaign_id: int) -> None:
-    """Mark a cancelled campaign's pending and deferred deliveries skipped."""
-    session.execute(
-        update(Delivery)
-        .where(
-            Delivery.campaign_id == campaign_id,
-            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
+def stopped_sending(session: Session, campaign_id: int, last_at: datetime) -> None:
+    """A batch stopped by a pause or a cancel recorded its last outcome at `last_at`: the pause
+    (or the end) is moved there if it was earlier, so the sending time covers every message
+    sent (progress.sending_seconds). Not committed."""
+    for status, column in (
+        (CampaignStatus.PAUSED, Campaign.paused_at),
+        (CampaignStatus.CANCELLED, Campaign.finished_at),
+    ):
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status == status, column < last_at)
+            .values({column: last_at})
+            .execution_options(synchronize_session=False)
         )
-        .values(status=DeliveryStatus.SKIPPED, last_reply="campaign cancelled")
-        .execution_options(synchronize_session=False)
-    )
 
 
 def retry_failed(session: Session, campaign_id: int) -> int:

@@ -4,8 +4,8 @@
 The database is the truth. The write protocol, per chunk of rows and per message:
 
 - Claim (one committed transaction per chunk of up to CHUNK due rows, batch.py), only while the
-  campaign is `sending` (the claiming statement reads its status: a pause or a cancel committed
-  before it stops the batch at that chunk, with no separate status read per chunk): a row of
+  campaign is `sending` (the claiming statement reads its status, with no separate status read;
+  within a chunk each outcome's statement reads it, outcomes.RECORD_SQL): a row of
   `delivery_claim` leases the id range [lo, hi] of the chunk's first and last due rows to one
   execution of a batch task (its `owner`). The delivery rows themselves are not written: a row is
   due when it is pending (or deferred and its time has come) and no claim's range covers it.
@@ -59,11 +59,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from mailer.db import rowcount, utcnow
+from mailer.sending import owners
 from mailer.sending.models import (
     Campaign,
     CampaignStatus,
@@ -121,7 +122,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _lock_claims(session: Session, campaign_id: int) -> None:
+def lock_claims(session: Session, campaign_id: int) -> None:
     """Claims of one campaign one at a time, until this transaction ends (PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
@@ -151,7 +152,7 @@ def claim(
     now = now or utcnow()
     if release is not None:
         session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == release))
-    _lock_claims(session, campaign_id)
+    lock_claims(session, campaign_id)
     sending = exists().where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.SENDING)
     picked = (
         select(Delivery.id)
@@ -480,13 +481,56 @@ def end_claims(session: Session, campaign_id: int, owned: Callable[[str], bool])
     return given_back
 
 
+def skip_unclaimed(session: Session, campaign_id: int) -> int:
+    """A cancelled campaign's pending and deferred rows marked skipped, but those under a claim
+    of a live batch: it is sending them, and skips the rest itself once it sees the cancel (a
+    row marked skipped here and sent by it afterwards would be a lie). Claims of processes of
+    this machine that have stopped are ended first (owners.gone). The caller holds
+    `lock_claims` and commits. Returns the rows skipped."""
+    claims = session.execute(
+        select(DeliveryClaim.id, DeliveryClaim.owner).where(
+            DeliveryClaim.campaign_id == campaign_id
+        )
+    ).all()
+    for cid, owner in claims:
+        if owners.gone(owner):
+            session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == cid))
+    return _skip_cancelled(session, campaign_id, true())
+
+
+def _skip_cancelled(session: Session, campaign_id: int, rows: ColumnElement[bool]) -> int:
+    """Skip the unfinished `rows` under no claim, if the campaign is cancelled (not committed)."""
+    covered = exists().where(
+        DeliveryClaim.campaign_id == Delivery.campaign_id,
+        Delivery.id.between(DeliveryClaim.lo, DeliveryClaim.hi),
+    )
+    cancelled = exists().where(
+        Campaign.id == campaign_id, Campaign.status == CampaignStatus.CANCELLED
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            rows,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.DEFERRED)),
+            ~covered,
+            cancelled,
+        )
+        .values(status=DeliveryStatus.SKIPPED, last_reply="campaign cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
 def _end_claim(
     session: Session, claim_id: int, campaign_id: int, first: int, last: int
 ) -> int | None:
     """Delete one claim (not committed): the unfinished rows (pending or deferred) of its range
-    it gives back, or None when it was already gone (another recovery ended it first)."""
+    it gives back, or None when it was already gone (another recovery ended it first). A
+    cancelled campaign's rows are skipped instead (its cancel left them to the claim's owner)."""
     if not rowcount(session.execute(delete(DeliveryClaim).where(DeliveryClaim.id == claim_id))):
         return None
+    _skip_cancelled(session, campaign_id, Delivery.id.between(first, last))
     left = session.scalar(
         select(func.count()).where(
             Delivery.campaign_id == campaign_id,

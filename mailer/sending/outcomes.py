@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from mailer.db import utcnow
 from mailer.sending import reasons
-from mailer.sending.models import Delivery, DeliveryStatus
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from mailer.sending.transport import Reply
 
 
@@ -66,14 +66,23 @@ def outcome_of(
 
 # One outcome; the same text every time, so that the server prepares it once per connection.
 # COALESCE keeps the attempts (a skipped row was not attempted), a message id or a sent time
-# already there when this attempt has none.
+# already there when this attempt has none. A row another writer has finished meanwhile (skipped
+# by a cancel, sent by another owner after a takeover) is not overwritten, except by "sent": a
+# message the relay took is recorded whatever the row said. The same statement returns the
+# campaign's status, the batch's per-message check that it is still `sending` (no extra round
+# trip: a pause or a cancel stops the batch before the next message's end of data, batch.py).
 RECORD_SQL = """\
+WITH outcome AS (
 UPDATE delivery SET status = %(status)s, last_reply = %(last_reply)s, updated_at = %(now)s,
     next_attempt_at = %(next_attempt_at)s, claimed_by = %(owner)s,
     attempts = COALESCE(%(attempts)s::integer, attempts),
     message_id = COALESCE(%(message_id)s::varchar, message_id),
     sent_at = COALESCE(%(sent_at)s::timestamptz, sent_at)
-WHERE id = %(id)s"""
+WHERE id = %(id)s
+    AND (delivery.status IN ('pending', 'deferred', 'sending') OR %(status)s = 'sent')
+RETURNING id
+)
+SELECT status FROM campaign WHERE id = %(campaign_id)s"""
 # RECORD_SQL's parameters in the order of their $n in the prepared form (`RECORD_PREPARED`).
 RECORD_PARAMS = (
     "status",
@@ -85,6 +94,7 @@ RECORD_PARAMS = (
     "message_id",
     "sent_at",
     "id",
+    "campaign_id",
 )
 RECORD_NAME = "mailer_record_outcome"
 RECORD_NAME_BYTES = RECORD_NAME.encode()
@@ -104,11 +114,18 @@ class Recorder:
     waits for the previous one first, so at most one outcome is ever unconfirmed. The caller
     calls `committed()` before handing the next message to the relay and before releasing a
     claim; leaving the recorder's `with` block waits too. On SQLite `record` returns committed.
+
+    `campaign_status`: the status of `campaign_id` read by the last outcome's own statement
+    (None before the first, or without a campaign id): how a batch learns of a pause or a
+    cancel between two messages without a query of its own.
     """
 
-    def __init__(self, outcomes: Connection, owner: str):
+    def __init__(self, outcomes: Connection, owner: str, campaign_id: int | None = None):
         self.outcomes = outcomes
         self.owner = owner
+        self.campaign_id = campaign_id
+        self.campaign_status: str | None = None
+        self.last_at: datetime | None = None  # when the last outcome was recorded
         self._raw: Any = None
         self._driver: Any = None
         self._pending = False
@@ -160,8 +177,9 @@ class Recorder:
         PostgreSQL it is committed once `committed()` returns. Raises SQLAlchemy's
         OperationalError when the database is away."""
         now = now or utcnow()
+        self.last_at = now
         if self._raw is None:
-            record(
+            self.campaign_status = record(
                 self.outcomes,
                 delivery_id,
                 outcome,
@@ -170,6 +188,7 @@ class Recorder:
                 attempts=attempts,
                 message_id=message_id,
                 now=now,
+                campaign_id=self.campaign_id,
             )
             return
         self.committed()
@@ -185,6 +204,7 @@ class Recorder:
             message_id.encode(encoding, "replace") if message_id else None,
             stamp if outcome.status == DeliveryStatus.SENT else None,
             str(delivery_id).encode(),
+            None if self.campaign_id is None else str(self.campaign_id).encode(),
         ]
         pgconn = self._pgconn
         try:
@@ -220,6 +240,9 @@ class Recorder:
             for result in results:
                 if result.status == fatal:
                     raise error_from_result(result, encoding=self._encoding)
+                if result.ntuples:  # the campaign's status, as the outcome's statement saw it
+                    value = result.get_value(0, 0)
+                    self.campaign_status = None if value is None else bytes(value).decode()
         except self.outcomes.dialect.loaded_dbapi.Error as exc:
             raise as_sqlalchemy(self.outcomes, RECORD_SQL, {}, exc) from exc
 
@@ -260,8 +283,10 @@ def record(
     attempts: int | None = None,
     message_id: str | None = None,
     now: datetime | None = None,
-) -> None:
-    """Write one outcome at once through SQLAlchemy (`Recorder.record` on SQLite; see there)."""
+    campaign_id: int | None = None,
+) -> str | None:
+    """Write one outcome at once through SQLAlchemy (`Recorder.record` on SQLite; see there,
+    and RECORD_SQL for the rows it leaves alone); returns the status of `campaign_id`."""
     now = now or utcnow()
     values: dict[str, object] = {
         "status": outcome.status,
@@ -276,4 +301,20 @@ def record(
         values["message_id"] = message_id
     if outcome.status == DeliveryStatus.SENT:
         values["sent_at"] = now
-    outcomes.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+    unfinished = Delivery.status.in_(UNFINISHED_ROWS)
+    outcomes.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            unfinished if outcome.status != DeliveryStatus.SENT else true(),
+        )
+        .values(**values)
+    )
+    if campaign_id is None:
+        return None
+    status = outcomes.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+    return None if status is None else str(CampaignStatus(status).value)
+
+
+# The rows an attempt's outcome may be written over (see RECORD_SQL).
+UNFINISHED_ROWS = (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED, DeliveryStatus.SENDING)

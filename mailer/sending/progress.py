@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
-from mailer.sending.campaigns import counts, get
+from mailer.sending.campaigns import get
 from mailer.sending.models import Delivery, DeliveryStatus
 
 
@@ -30,6 +30,7 @@ class Progress:
     created_at: datetime | None = None
     paused_seconds: float = 0.0
     paused_at: datetime | None = None
+    last_sent_at: datetime | None = None  # the newest delivery sent
 
     @property
     def finished(self) -> int:
@@ -39,14 +40,25 @@ class Progress:
     def sending_seconds(self) -> float | None:
         """Seconds of sending (see `sending_seconds`); None before the start."""
         return sending_seconds(
-            self.started_at, self.finished_at, self.paused_seconds, self.paused_at, utcnow()
+            self.started_at,
+            self.finished_at,
+            self.paused_seconds,
+            self.paused_at,
+            utcnow(),
+            last_sent_at=self.last_sent_at,
         )
 
     @property
     def rate(self) -> float:
-        """Messages sent per second of sending."""
-        seconds = self.sending_seconds
-        return 0.0 if seconds is None else self.counts["sent"] / max(seconds, 1e-3)
+        """Messages sent per second of sending (see `rate`)."""
+        return rate(self.counts["sent"], self.sending_seconds)
+
+
+def rate(sent: int, seconds: float | None) -> float:
+    """Messages per second over `seconds` of sending, counted over one second at least (pure): a
+    campaign that sent 5 messages in its first 5 ms sent 5 in that second, not 1,000 a second,
+    and no rate shown is ever a division by almost nothing."""
+    return 0.0 if seconds is None else sent / max(seconds, 1.0)
 
 
 def sending_seconds(
@@ -55,15 +67,25 @@ def sending_seconds(
     paused_seconds: float,
     paused_at: datetime | None,
     now: datetime,
+    *,
+    last_sent_at: datetime | None = None,
 ) -> float | None:
     """Seconds of sending: from `started_at` (the first chunk of recipients committed, after the
     issue was rendered) to `finished_at`, or to `now` while it runs, less the time it spent
     paused (the closed pauses' `paused_seconds`, and the current one since `paused_at`); None
     before the start. The one duration `mailer report`, `mailer send`'s bar and the admin page
-    show, and what their rates divide by: a campaign paused overnight did not send slowly."""
+    show, and what their rates divide by: a campaign paused overnight did not send slowly.
+
+    `last_sent_at`, the newest message sent: the sending went on until then, whatever the pause
+    or the end says (a batch finishes the message in flight after a pause or a cancel; a process
+    stopped with Ctrl-C may send one after its pause was recorded), so the current pause starts
+    and the campaign ends no earlier: its messages are never counted as sent in no time."""
     if started_at is None:
         return None
     end = finished_at or now
+    if last_sent_at is not None:
+        end = max(end, last_sent_at)
+        paused_at = None if paused_at is None else max(paused_at, last_sent_at)
     paused = paused_seconds
     if paused_at is not None:
         paused += max((end - max(paused_at, started_at)).total_seconds(), 0.0)
@@ -73,17 +95,45 @@ def sending_seconds(
 def progress(session: Session, campaign_id: int) -> Progress:
     campaign = get(session, campaign_id)
     session.refresh(campaign)
+    by_status, last_sent_at = counts_and_last_sent(session, campaign_id)
     return Progress(
         campaign_id=campaign.id,
         status=campaign.status.value,
         reason=campaign.status_reason,
         total=campaign.total,
-        counts=counts(session, campaign_id),
+        counts=by_status,
+        last_sent_at=last_sent_at,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
         created_at=campaign.created_at,
         paused_seconds=campaign.paused_seconds,
         paused_at=campaign.paused_at,
+    )
+
+
+def counts_and_last_sent(
+    session: Session, campaign_id: int
+) -> tuple[dict[str, int], datetime | None]:
+    """Deliveries by status (as `campaigns.counts`) and the newest one sent, in one scan."""
+    out = {s.value: 0 for s in DeliveryStatus}
+    last: datetime | None = None
+    for status, n, newest in session.execute(
+        select(Delivery.status, func.count(), func.max(Delivery.sent_at))
+        .where(Delivery.campaign_id == campaign_id)
+        .group_by(Delivery.status)
+    ):
+        out[DeliveryStatus(status).value] = n
+        if DeliveryStatus(status) == DeliveryStatus.SENT:
+            last = newest
+    return out, last
+
+
+def last_sent(session: Session, campaign_id: int) -> datetime | None:
+    """When the campaign's newest delivery was sent (the admin page's `sending_seconds`)."""
+    return session.scalar(
+        select(func.max(Delivery.sent_at)).where(
+            Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.SENT
+        )
     )
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,11 +16,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from mailer.cli import app
+from mailer.sending.confirmations import parse_confirm_token
 from mailer.settings import Settings
 from subscribers.errors import InvalidAddress
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import SubscriptionStatus
 from tests.conftest import SUBSCRIBERS_CSV
+from tests.smtpd import SMTPServer
 
 runner = CliRunner()
 
@@ -123,9 +126,9 @@ def test_add_remove_and_show(settings: Settings, weekly: str, session: Session) 
     assert mailer("subscribers", "add", "ana@example.org", "--list", weekly) == (
         "ana@example.org is already on weekly; details updated\n"
     )
-    assert mailer("subscribers", "add", "new@example.org", "--list", weekly, "--pending") == (
-        "new@example.org is pending on weekly until they confirm\n"
-    )
+    pending = mailer("subscribers", "add", "new@example.org", "--list", weekly, "--pending")
+    assert pending.splitlines()[0] == "new@example.org is pending on weekly until they confirm"
+    assert pending.splitlines()[1].startswith("confirmation sent to new@example.org (250 ")
     removed = mailer(
         "subscribers", "remove", "ana@example.org", "--list", weekly, "--reason", "asked"
     )
@@ -312,3 +315,33 @@ def test_importing_another_lists_export_names_whom_its_status_column_unsubscribe
         "  row 2 (line 2): zed@zed.example: active on weekly: unsubscribed by the file's status "
         "column",
     ]
+
+
+def test_add_pending_sends_the_double_opt_in_email_through_the_relay(
+    settings: Settings, weekly: str, relay: SMTPServer
+) -> None:
+    """As the web form does: a pending subscriber added by hand gets the confirmation email,
+    whose link confirms that subscription; --no-confirmation-email sends none."""
+    out = mailer("subscribers", "add", "new@example.org", "--list", weekly, "--pending")
+    assert "confirmation sent to new@example.org (250 " in out, out
+    (received,) = relay.sink.to("new@example.org")
+    message = received.message
+    assert message["Subject"] == "Please confirm your subscription to Weekly Briefing"
+    body = message.get_body(("plain",))
+    assert body is not None
+    token = re.search(r"/confirm/([\w.-]+)", body.get_content())
+    assert token is not None, body.get_content()
+    claim = parse_confirm_token(token.group(1), settings.verification_secrets())
+    assert claim is not None
+
+    quiet = mailer(
+        "subscribers",
+        "add",
+        "quiet@example.org",
+        "--list",
+        weekly,
+        "--pending",
+        "--no-confirmation-email",
+    )
+    assert quiet == "quiet@example.org is pending on weekly until they confirm\n"
+    assert relay.sink.to("quiet@example.org") == []

@@ -22,7 +22,7 @@ from mailer.engagement import clicks, digest, reports
 from mailer.engagement.models import Click, DigestStatus, Open, PartnerDigest
 from mailer.engagement.tasks import send_due
 from mailer.errors import MailerError
-from mailer.sending.models import Campaign, Delivery
+from mailer.sending.models import Campaign, Delivery, DeliveryStatus
 from mailer.sending.transport import make_transport
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.lifecycle import get_subscriber, unsubscribe_from_list
@@ -469,3 +469,23 @@ def test_a_message_that_bounced_after_the_relay_took_it_is_sent_but_not_delivere
     assert campaign is not None
     built = digest.build_digest(session, cid, campaign.issue.partner, settings.public_url)
     assert built.delivered == sent - 1
+
+
+def test_no_digest_for_a_campaign_that_sent_nothing(
+    mailed: Mailed, session: Session, settings: Settings
+) -> None:
+    """Cancelled before its first message (every row skipped): the partner gets no digest, from
+    the tick or by hand, since their issue reached no one."""
+    cid = read(session, settings)
+    session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == cid)
+        .values(status=DeliveryStatus.SKIPPED, sent_at=None, last_reply="campaign cancelled")
+    )
+    session.execute(update(Campaign).values(finished_at=utcnow() - timedelta(hours=49)))
+    session.commit()
+    assert digest.due_campaigns(session, settings) == []
+    assert send_due() == 0
+    out = mailer("digest", "send", str(cid))
+    assert f"digest of campaign {cid} not sent: no message of campaign {cid} went out" in out
+    assert outbox_digests() == [] and digest_row(session) is None

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from mailer.db import utcnow
 from mailer.sending import campaigns
-from mailer.sending.models import Campaign, CampaignStatus
-from mailer.sending.progress import progress, sending_seconds
+from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.sending.progress import progress, rate, sending_seconds
 from mailer.settings import Settings
 from mailer.web.admin.campaign_report import timing
 from tests.builders import Newsroom, newsroom
@@ -80,3 +80,45 @@ def test_a_campaign_paused_for_most_of_its_time_reports_its_sending_time_and_rat
     session.commit()
     session.expire_all()
     assert campaigns.get(session, cid).paused_seconds == before
+
+
+def test_messages_sent_after_the_pause_was_recorded_count_as_sending_time() -> None:
+    """Paused (Ctrl-C) 5 ms after the start, while the messages in flight went on for 3 s: the
+    sending time runs to the last one sent, not 5 ms ("1000 msgs/s, 0.0 s")."""
+    last = at(3)
+    assert sending_seconds(T0, None, 0.0, at(0.005), at(60), last_sent_at=last) == 3
+    assert sending_seconds(T0, at(0.005), 0.0, None, at(60), last_sent_at=last) == 3  # cancelled
+    # Resumed after 10 s of pause, then paused again: only the sending counts.
+    assert sending_seconds(T0, None, 10.0, at(20), at(60), last_sent_at=at(19)) == 10
+    assert rate(5, 0.005) == 5  # no division by almost nothing
+    assert rate(0, None) == 0
+
+
+def test_a_campaign_paused_at_its_start_reports_the_rate_its_messages_went_out_at(
+    session: Session, room: Newsroom
+) -> None:
+    """`mailer campaign status`/`report` after a pause that the in-flight messages outran:
+    30 messages over 3 s is 10 a second (the relay's limit), not 6,000."""
+    campaign = snapshot_campaign(session, room)
+    cid, now = campaign.id, utcnow()
+    started = now - timedelta(seconds=10)
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == cid)
+        .values(
+            status=CampaignStatus.PAUSED,
+            started_at=started,
+            paused_at=started + timedelta(seconds=0.005),
+        )
+    )
+    rows = session.scalars(select(Delivery).where(Delivery.campaign_id == cid).limit(30)).all()
+    assert len(rows) == 30
+    for i, row in enumerate(rows):
+        row.status = DeliveryStatus.SENT
+        row.sent_at = started + timedelta(seconds=0.1 * (i + 1))
+    session.commit()
+    paused = progress(session, cid)
+    assert paused.sending_seconds is not None and 2.9 <= paused.sending_seconds <= 3.1
+    assert 9.5 <= paused.rate <= 10.5
+    shown = timing(campaigns.get(session, cid), paused.counts, last_sent_at=paused.last_sent_at)
+    assert shown.elapsed is not None and 2.9 <= shown.elapsed.total_seconds() <= 3.1

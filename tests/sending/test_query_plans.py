@@ -134,6 +134,7 @@ RECORD_SAMPLE = {
     "message_id": "<1@example.com>",
     "sent_at": utcnow(),
     "id": 1,
+    "campaign_id": 3,
 }
 
 

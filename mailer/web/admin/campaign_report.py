@@ -33,7 +33,7 @@ from mailer.inbound.models import (
 )
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
-from mailer.sending.progress import sending_seconds
+from mailer.sending.progress import last_sent, rate, sending_seconds
 from mailer.web import delivery_counts, keyset
 from mailer.web.admin.charts import CHART_STYLE
 from mailer.web.queries import Total, capped_count
@@ -76,25 +76,31 @@ class CampaignReport:
     caused: dict[str, Total] = field(default_factory=dict)  # bounced-hard … inquiries
 
 
-def timing(campaign: Campaign, counts: dict[str, int], now: datetime | None = None) -> Timing:
-    """Elapsed time, send rate and the time left at that rate (pure)."""
+def timing(
+    campaign: Campaign,
+    counts: dict[str, int],
+    now: datetime | None = None,
+    last_sent_at: datetime | None = None,
+) -> Timing:
+    """Elapsed time, send rate and the time left at that rate (pure; `last_sent_at`: see
+    `progress.sending_seconds`)."""
     sending = sending_seconds(
         campaign.started_at,
         campaign.finished_at,
         campaign.paused_seconds or 0.0,  # None on a Campaign not yet flushed
         campaign.paused_at,
         now or utcnow(),
+        last_sent_at=last_sent_at,
     )
     if sending is None:
         return Timing(None, 0.0, None)
     elapsed = timedelta(seconds=sending)
-    seconds = max(sending, 1e-3)
-    rate = counts.get("sent", 0) / seconds
+    per_second = rate(counts.get("sent", 0), sending)
     left = counts.get("pending", 0) + counts.get("sending", 0) + counts.get("deferred", 0)
-    eta = timedelta(seconds=round(left / rate)) if rate > 0 and left else None
+    eta = timedelta(seconds=round(left / per_second)) if per_second > 0 and left else None
     if campaign.finished_at is not None:
         eta = None
-    return Timing(elapsed, rate, eta)
+    return Timing(elapsed, per_second, eta)
 
 
 def _grouped(session: Session, campaign_id: int, status: DeliveryStatus) -> list[tuple[str, int]]:
@@ -118,7 +124,7 @@ def report(session: Session, campaign_id: int, counts: dict[str, int]) -> Campai
         if kind not in ("sent", "deferred", "failed")
     }
     return CampaignReport(
-        timing=timing(campaign, counts),
+        timing=timing(campaign, counts, last_sent_at=last_sent(session, campaign_id)),
         counts=counts,
         failures=_grouped(session, campaign_id, DeliveryStatus.FAILED),
         deferrals=_grouped(session, campaign_id, DeliveryStatus.DEFERRED),

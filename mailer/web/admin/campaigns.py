@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from mailer.sending import campaigns, dispatch
+from mailer.sending import campaigns, dispatch, progress
 from mailer.sending.models import CampaignStatus
 from mailer.sending.schedule import describe
 from mailer.settings import get_settings
@@ -116,7 +116,9 @@ def campaign_progress(
 ) -> JSONResponse:
     summary = queries.campaign_summary(session, campaign_id)
     campaign = campaigns.get(session, campaign_id)
-    return JSONResponse(_progress(summary, campaign_report.timing(campaign, summary.counts)))
+    last_sent_at = progress.last_sent(session, campaign_id)
+    timing = campaign_report.timing(campaign, summary.counts, last_sent_at=last_sent_at)
+    return JSONResponse(_progress(summary, timing))
 
 
 @router.get("/campaigns/{campaign_id}/chart.svg")
