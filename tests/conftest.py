@@ -2,12 +2,16 @@
 
 Tests that touch the database take `database_url`, which is parametrised over both backends, so one
 test body proves both. PostgreSQL gets one throw-away database per test run, upgraded once through
-the real Alembic migrations and truncated between tests.
+the real Alembic migrations and truncated between tests. SQLite gets a fresh file per test, a copy
+of one file upgraded once per test run through the same migrations (running Alembic for each of
+a thousand tests cost more than the tests themselves).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,13 +74,36 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database at the newest migration, upgraded once per test run (per xdist
+    worker) through the real Alembic migrations; tests get copies (`_migrated_sqlite`)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "mailer.db"
+    mailer_db.upgrade(f"sqlite:///{path}")
+    # Everything into the main file (WAL mode), so that copying that one file copies it all.
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return path
+
+
+def _migrated_sqlite(tmp_path: Path, template: Path) -> str:
+    """A copy of the migrated template at tmp_path/mailer.db, owner-only as `mailer db upgrade`
+    creates it; its URL."""
+    target = tmp_path / "mailer.db"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mailer_db.PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as out, template.open("rb") as src:
+        shutil.copyfileobj(src, out)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty, migrated database on each backend."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'mailer.db'}"
-        mailer_db.upgrade(url)
-        return url
+        return _migrated_sqlite(tmp_path, request.getfixturevalue("sqlite_template"))
     url = request.getfixturevalue("pg_database")
     _truncate_all(url)
     return url
@@ -94,11 +121,9 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     """An empty, migrated SQLite database, for tests about the embedded default only."""
-    url = f"sqlite:///{tmp_path / 'mailer.db'}"
-    mailer_db.upgrade(url)
-    return url
+    return _migrated_sqlite(tmp_path, sqlite_template)
 
 
 @pytest.fixture
