@@ -25,7 +25,7 @@ from mailer.settings import get_settings
 from subscribers.errors import InvalidInput
 from subscribers.exporting import export_csv
 from subscribers.gdpr import export_data, forget
-from subscribers.importing import ImportReport, import_csv
+from subscribers.importing import ImportReport, RowNote, import_csv
 from subscribers.lifecycle import (
     add_subscriber,
     describe,
@@ -82,6 +82,14 @@ def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[int, int], No
         yield update
 
 
+def _print_notes(heading: str, notes: list[RowNote]) -> None:
+    """One kind of row note of an import: its heading, then each row, when there are any."""
+    if notes:
+        typer.echo(heading)
+        for n in notes:
+            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
+
+
 def print_import_report(report: ImportReport) -> None:
     """The summary line, then every row that was not imported as is, with where and why."""
     typer.echo(
@@ -111,28 +119,21 @@ def print_import_report(report: ImportReport) -> None:
         )
         for d in report.duplicates:
             typer.echo(f"  row {d.row} (line {d.line}): {d.email} repeats row {d.first_row}")
-    if report.suppressed_rows:
-        typer.echo("suppressed addresses (not imported):")
-        for n in report.suppressed_rows:
-            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
-    if report.unsubscribed_rows:
-        typer.echo(
-            f"unsubscribed from {report.list_slug} by the file's status column (a file exported "
-            "from another list carries that list's statuses):"
-        )
-        for n in report.unsubscribed_rows:
-            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
-    if report.added_unsubscribed_rows:
-        typer.echo(
-            f"added to {report.list_slug} as unsubscribed (not on it; the file's status column "
-            "says they left, so no later import subscribes them and nobody is mailed):"
-        )
-        for n in report.added_unsubscribed_rows:
-            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
-    if report.not_reactivated_rows:
-        typer.echo("unsubscribed from the list (not re-subscribed; they must opt in themselves):")
-        for n in report.not_reactivated_rows:
-            typer.echo(f"  row {n.row} (line {n.line}): {n.email}: {n.reason}")
+    _print_notes("suppressed addresses (not imported):", report.suppressed_rows)
+    _print_notes(
+        f"unsubscribed from {report.list_slug} by the file's status column (a file exported "
+        "from another list carries that list's statuses):",
+        report.unsubscribed_rows,
+    )
+    _print_notes(
+        f"added to {report.list_slug} as unsubscribed (not on it; the file's status column "
+        "says they left, so no later import subscribes them and nobody is mailed):",
+        report.added_unsubscribed_rows,
+    )
+    _print_notes(
+        "unsubscribed from the list (not re-subscribed; they must opt in themselves):",
+        report.not_reactivated_rows,
+    )
     if report.attribute_columns:
         typer.echo(f"columns stored as attributes: {report.attributes_summary()}")
     if report.ignored_columns:

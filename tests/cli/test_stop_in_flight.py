@@ -74,19 +74,29 @@ def _received(relay: SMTPServer) -> list[str]:
         return [a.lower() for r in relay.sink.received for a in r.rcpt_tos]
 
 
+def _stop_mid_send(
+    tmp_path: Path, database_url: str, relay: SMTPServer, command: str
+) -> tuple[dict[str, str], subprocess.CompletedProcess[str], int]:
+    """`mailer send` in-process, then `mailer campaign COMMAND 1` from another process once three
+    messages are in: (env, the command's result, messages the relay had when it returned). The
+    send has exited when this returns."""
+    env, send = _send(tmp_path, database_url, relay)
+    try:
+        wait_until(lambda: len(_received(relay)) >= 3, timeout=60, what="three messages")
+        stopped = run_cli(env, "campaign", command, "1", cwd=tmp_path)
+        at_stop = len(_received(relay))
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        send.communicate(timeout=60)
+    finally:
+        send.kill()
+    return env, stopped, at_stop
+
+
 def test_a_cancel_stops_an_in_process_send_at_the_message_in_flight(
     tmp_path: Path, database_url: str
 ) -> None:
     with SMTPServer(SlowSink()) as relay:
-        env, send = _send(tmp_path, database_url, relay)
-        try:
-            wait_until(lambda: len(_received(relay)) >= 3, timeout=60, what="three messages")
-            cancelled = run_cli(env, "campaign", "cancel", "1", cwd=tmp_path)
-            at_cancel = len(_received(relay))
-            assert cancelled.returncode == 0, cancelled.stdout + cancelled.stderr
-            send.communicate(timeout=60)
-        finally:
-            send.kill()
+        _, cancelled, at_cancel = _stop_mid_send(tmp_path, database_url, relay, "cancel")
         after = _received(relay)
         assert len(after) - at_cancel <= IN_FLIGHT, (at_cancel, len(after))
         rows = _rows(database_url)
@@ -104,15 +114,7 @@ def test_a_pause_stops_an_in_process_send_and_a_resume_sends_each_reader_once(
     tmp_path: Path, database_url: str
 ) -> None:
     with SMTPServer(SlowSink()) as relay:
-        env, send = _send(tmp_path, database_url, relay)
-        try:
-            wait_until(lambda: len(_received(relay)) >= 3, timeout=60, what="three messages")
-            paused = run_cli(env, "campaign", "pause", "1", cwd=tmp_path)
-            at_pause = len(_received(relay))
-            assert paused.returncode == 0, paused.stdout + paused.stderr
-            send.communicate(timeout=60)
-        finally:
-            send.kill()
+        env, _, at_pause = _stop_mid_send(tmp_path, database_url, relay, "pause")
         assert len(_received(relay)) - at_pause <= IN_FLIGHT, (at_pause, len(_received(relay)))
         rows = _rows(database_url)
         assert any(status == "pending" for status in rows.values()), rows  # left to resume
