@@ -114,4 +114,7 @@ def list_() -> None:
             f"({r.active - r.mailable} suppressed)"
         )
     if suppressed:
-        typer.echo("suppressed: a hard bounce, a complaint or an erasure; a send skips them")
+        typer.echo(
+            "suppressed: a hard bounce, a complaint, an erasure or `mailer suppression add`; "
+            "a send skips them"
+        )

@@ -148,7 +148,8 @@ def test_list_list_says_how_many_of_the_active_a_send_reaches_as_send_counts_rec
     assert lines[1].split()[:5] == ["briefing", "public", str(imported), "0", "0"]
     assert lines[3:] == [
         f"briefing: {imported - 2} of the {imported} active are mailable (2 suppressed)",
-        "suppressed: a hard bounce, a complaint or an erasure; a send skips them",
+        "suppressed: a hard bounce, a complaint, an erasure or `mailer suppression add`; "
+        "a send skips them",
     ]
     assert segments.count(session, room.list_id, None) == imported - 2
 
