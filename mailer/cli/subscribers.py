@@ -317,6 +317,35 @@ def _collect(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _shown_time(value: object) -> object:
+    """An ISO timestamp of the record as a person reads it (`2026-12-03 10:07 UTC`); anything
+    else as it is."""
+    from datetime import UTC, datetime
+
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] == "T":
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if when.tzinfo is not None:
+            when = when.astimezone(UTC)
+        return f"{when:%Y-%m-%d %H:%M} UTC"
+    return value
+
+
+def _item_line(item: object) -> str:
+    """One entry of a section of `show` on one line: a record's fields as `field value` pairs
+    (a click: `campaign 1 · url … · first at 2026-12-03 10:07 UTC · clicks 1`), never the
+    Python repr of a dict; empty fields left out."""
+    if not isinstance(item, dict):
+        return _printable(item)
+    return " · ".join(
+        f"{key.replace('_', ' ')} {_printable(_shown_time(value))}"
+        for key, value in item.items()
+        if value not in (None, "")
+    )
+
+
 @app.command("show")
 def show(
     email: str = typer.Argument(..., help="The subscriber's address", parser=email_value),
@@ -338,7 +367,10 @@ def show(
             typer.echo(f"  attr.{_printable(key)}: {_printable(value)}")
         consent = person["consent"]
         if consent["at"]:
-            typer.echo(f"  consent:    {consent['method']} ({consent['source']}) {consent['at']}")
+            typer.echo(
+                f"  consent:    {consent['method']} ({consent['source']}) "
+                f"{_shown_time(consent['at'])}"
+            )
     typer.echo("lists:")
     if not data["subscriptions"]:
         typer.echo("  none")
@@ -360,7 +392,7 @@ def show(
         items = data[key]
         typer.echo(f"{key}:")
         for item in items or []:
-            typer.echo(f"  {item}")
+            typer.echo(f"  {_item_line(item)}")
         if not items:
             typer.echo("  none")
 

@@ -138,7 +138,8 @@ def test_add_remove_and_show(settings: Settings, weekly: str, session: Session) 
     assert "  status:     active" in shown
     assert "  name:       Ana [bold]López[/bold]" in shown  # printed as written, no markup
     assert "  tags:       client, vip" in shown
-    assert any(line.startswith("  consent:    admin (admin) ") for line in shown)
+    consent = next(line for line in shown if line.startswith("  consent:    admin (admin) "))
+    assert re.fullmatch(r"  consent:    admin \(admin\) \d{4}-\d\d-\d\d \d\d:\d\d UTC", consent)
     lists = shown.index("lists:")
     assert shown[lists + 1].startswith("  weekly: unsubscribed (since ")
     assert shown[lists + 1].endswith("(asked))")

@@ -358,6 +358,11 @@ def test_subscribers_show_and_the_gdpr_export_and_erasure(
     email = READS[0][0]
     shown = mailer("subscribers", "show", email)
     assert "history:" in shown and "clicked: Item 1:" in shown
+    # Each click on a line of its own words, not a Python dict ("{'campaign': 1, …}").
+    clicks = shown.split("\nclicks:\n", 1)[1].splitlines()
+    assert clicks and all(line.startswith("  campaign ") for line in clicks[:2]), clicks
+    assert "{" not in shown and "'url'" not in shown
+    assert " · url https://" in shown and " UTC · clicks 1" in shown
     exported = json.loads(mailer("subscribers", "export-data", email))
     assert {c["url"] for c in exported["clicks"]} >= {
         "https://elpais.com/mexico/2025-03-28/secretaria-de-seguridad-de-trump.html"
