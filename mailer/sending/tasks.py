@@ -421,8 +421,25 @@ def tick() -> dict[str, int] | None:
         if task is not None:  # registered when its module is loaded (worker.TASK_MODULES)
             task.delay()
     if any(result.values()):
-        log.info("tick: %s", result)
+        log.info("tick: %s", tick_summary(result))
     return result
+
+
+def tick_summary(result: dict[str, int]) -> str:
+    """What a tick did, as a log line says it: "2 campaigns started, 5 deliveries recovered from
+    stopped workers, 1 batch enqueued" (nonzero counts only), not a Python dict."""
+    from subscribers.text import counted
+
+    words = {
+        "started": ("campaign", "campaigns", "started"),
+        "recovered": ("delivery", "deliveries", "recovered from stopped workers"),
+        "enqueued": ("batch", "batches", "enqueued"),
+    }
+    return ", ".join(
+        f"{counted(n, words[key][0], words[key][1])} {words[key][2]}"
+        for key, n in result.items()
+        if n
+    )
 
 
 def run_due() -> dict[str, int]:

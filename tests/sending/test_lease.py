@@ -58,3 +58,13 @@ def test_the_tick_runs_once_per_interval_whoever_calls_it(settings: Settings) ->
     second = tasks.tick()
     assert first == {"started": 0, "recovered": 0, "enqueued": 0}
     assert second is None
+
+
+def test_a_tick_that_did_something_is_logged_in_words() -> None:
+    """The worker's and beat's log said "tick: {'started': 1, 'recovered': 0, 'enqueued': 2}"."""
+    assert tasks.tick_summary({"started": 1, "recovered": 0, "enqueued": 2}) == (
+        "1 campaign started, 2 batches enqueued"
+    )
+    assert tasks.tick_summary({"started": 2, "recovered": 1, "enqueued": 1}) == (
+        "2 campaigns started, 1 delivery recovered from stopped workers, 1 batch enqueued"
+    )
