@@ -544,6 +544,8 @@ def test_the_dashboard_and_a_list_count_whom_a_send_reaches_not_every_active_sub
     )
     page = text_of(editor.get("/admin/lists/briefing").text)
     assert f"{imported} active ( {imported - 1} mailable )" in page
+    # The import form's help says what the import reads: tags split at any of ; , |.
+    assert "tags (several in one cell, split at a semicolon, a comma or a vertical bar)" in page
 
 
 def test_inquiries_and_bounces_pages_list_what_inbound_mail_recorded(
