@@ -39,12 +39,18 @@ def parse(data: bytes) -> EmailMessage:
     return msg
 
 
-def send_fixture_issue(session: Session, settings: Settings, *, private: bool = False) -> Sent:
+def send_fixture_issue(
+    session: Session, settings: Settings, *, private: bool = False, rename_list: str = ""
+) -> Sent:
     """The fixture issue sent to the sample list through `mailer send` (outbox transport);
-    `private`: the list is made private first (`mailer list update --private`)."""
+    `private`: the list is made private first (`mailer list update --private`); `rename_list`:
+    the list is given that name first (`mailer list update --name`)."""
     room = newsroom(session, settings)
     if private:
         made = runner.invoke(app, ["list", "update", room.list_slug, "--private"])
+        assert made.exit_code == 0, made.output + repr(made.exception)
+    if rename_list:
+        made = runner.invoke(app, ["list", "update", room.list_slug, "--name", rename_list])
         assert made.exit_code == 0, made.output + repr(made.exception)
     tasks.reset_caches()
     configure(celery_app)

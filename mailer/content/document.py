@@ -103,6 +103,10 @@ class IssueContent:
     # the public archive, so its editions point to none. Not part of the stored issue: the
     # campaign decides it (mailer.sending) and rendering only reads it.
     web_edition: bool = True
+    # The name of the list the campaign goes to, when it is not the newsletter's: the footer
+    # says what the reader subscribed to ("you subscribed to Clients — Mexico"), which is the
+    # list they joined, not the issue's masthead. Like `web_edition`, the campaign decides it.
+    list_name: str = ""
 
     @property
     def pdf_filename(self) -> str:

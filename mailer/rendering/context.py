@@ -109,6 +109,8 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         # The colophon names the firm once: not again when the address already does (any case).
         "address_names_firm": firm.casefold() in settings.postal_address.casefold(),
         "newsletter": content.newsletter or settings.newsletter_name,
+        # What the reader subscribed to (the footer): the campaign's list, or the newsletter.
+        "subscribed_to": content.list_name or content.newsletter or settings.newsletter_name,
         "firm": firm,
         "date_long": date_long,
         "subject": subject,

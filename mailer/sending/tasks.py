@@ -119,6 +119,9 @@ def _render(campaign_id: int) -> RenderedIssue:
         # A private list's issue is in no public archive: its editions link to none.
         if mlist is not None and mlist.private:
             content = replace(content, web_edition=False)
+        # The footer names the list the reader joined when it is not named as the newsletter.
+        if mlist is not None and mlist.name.strip().casefold() != content.newsletter.casefold():
+            content = replace(content, list_name=mlist.name.strip())
         return render_issue(content, get_settings())
 
 

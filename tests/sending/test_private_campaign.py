@@ -98,3 +98,15 @@ def test_a_public_lists_mail_keeps_its_web_edition(
     assert ATTACHED not in flat(text_part(msg))
     printed = pdf_text(pdf_of(msg), tmp_path)
     assert "Online edition: https://news.example.com/archive/" in printed
+
+
+def test_the_footer_names_the_list_the_reader_joined(
+    session: Session, settings: Settings, tmp_path: Path
+) -> None:
+    """The footer said "you subscribed to Security Chatter" (the issue's newsletter) to readers
+    of a list called something else: what they joined is the list."""
+    sent = send_fixture_issue(session, settings, rename_list="Clients — Mexico")
+    for msg in sent.messages[:3]:
+        said = "You receive this briefing because you subscribed to Clients — Mexico from"
+        assert said in flat(re.sub(r"<[^>]+>", " ", html_part(msg)))
+        assert said in flat(text_part(msg))
