@@ -39,11 +39,24 @@ SORTS: dict[str, Any] = {
 MAX_PAGE_SIZE = 200
 
 
+# Statuses only a person has (a bounce or a complaint ends mail to every list), offered with a
+# list's subscription statuses so that choosing a list does not lose them from the filter.
+PERSON_ONLY_STATUSES = (SubscriberStatus.BOUNCED.value, SubscriberStatus.COMPLAINED.value)
+
+
+def list_status_choices() -> list[str]:
+    """The status filter's values once a list is chosen: its subscription statuses, then
+    bounced and complained (the person's)."""
+    return [*(s.value for s in SubscriptionStatus), *PERSON_ONLY_STATUSES]
+
+
 @dataclass(frozen=True)
 class SubscriberSearch:
     """What to find. `text` and `expression` may both be given (both must match).
 
-    `status` is the subscription's status when `list_id` is set, the person's otherwise.
+    `status` is the subscription's status when `list_id` is set (or, for bounced and
+    complained, which only a person has, the person's among the list's members), the person's
+    otherwise.
     InvalidInput for an unknown status; SegmentSyntaxError (with the column) for a bad expression.
     """
 
@@ -57,8 +70,14 @@ class SubscriberSearch:
         if self.list_id is not None:
             on_list = [Subscription.subscriber_id == Subscriber.id]
             on_list.append(Subscription.list_id == self.list_id)
-            if self.status:
-                on_list.append(Subscription.status == _status(SubscriptionStatus, self.status))
+            if self.status in PERSON_ONLY_STATUSES:
+                # Bounced or complained is the person's, whatever their subscription says.
+                where.append(Subscriber.status == SubscriberStatus(self.status))
+            elif self.status:
+                on_list.append(
+                    Subscription.status
+                    == _status(SubscriptionStatus, self.status, list_status_choices())
+                )
             where.append(exists().where(*on_list))
         elif self.status:
             where.append(Subscriber.status == _status(SubscriberStatus, self.status))
@@ -84,11 +103,11 @@ class SubscriberSearch:
         return not (self.text.strip() or self.expression.strip() or self.list_id or self.status)
 
 
-def _status(kind: Any, value: str) -> Any:
+def _status(kind: Any, value: str, choices: list[str] | None = None) -> Any:
     try:
         return kind(value)
     except ValueError:
-        known = ", ".join(s.value for s in kind)
+        known = ", ".join(choices or [s.value for s in kind])
         raise InvalidInput(f"unknown status {value!r}: use one of {known}") from None
 
 

@@ -78,3 +78,31 @@ def test_pages_are_sorted_stable_and_never_overlap(session: Session, weekly: Mai
     assert newest_first == ["p22@example.com", "p21@example.com", "p20@example.com"]
     with pytest.raises(InvalidInput, match="cannot sort by 'password'"):
         search.page(session, wanted, sort="password")
+
+
+def test_a_lists_members_can_be_filtered_by_bounced_or_complained(
+    session: Session, weekly: MailingList
+) -> None:
+    """Choosing a list left only its subscription statuses in the filter: a bounced or
+    complained member (the person's status) could no longer be found on it."""
+    from sqlalchemy import update
+
+    from subscribers.models import Subscriber, SubscriberStatus
+
+    other = _people(session, weekly)
+    session.execute(
+        update(Subscriber)
+        .where(Subscriber.email.in_(["ana@acme.example", "bo@acme.example"]))
+        .values(status=SubscriberStatus.BOUNCED)
+    )
+    session.commit()
+    assert "bounced" in search.list_status_choices()
+    assert "complained" in search.list_status_choices()
+    on_weekly = search.SubscriberSearch(list_id=weekly.id, status="bounced")
+    assert emails(session, on_weekly) == ["ana@acme.example"]
+    on_other = search.SubscriberSearch(list_id=other.id, status="bounced")
+    assert emails(session, on_other) == ["bo@acme.example"]
+    nobody = search.SubscriberSearch(list_id=weekly.id, status="complained")
+    assert emails(session, nobody) == []
+    with pytest.raises(InvalidInput, match="use one of pending, active, unsubscribed, bounced"):
+        search.count(session, search.SubscriberSearch(list_id=weekly.id, status="gone"))

@@ -85,6 +85,10 @@ def test_search_across_lists_sorts_pages_and_shows_expression_errors(
     assert sorted(seen) == [f"reader{i:06d}@example.net" for i in range(120)]
     bad = editor.get("/admin/subscribers", params={"expr": "tag:client and ("})
     assert bad.status_code == 422 and "column 17" in bad.text
+    # Not searched, so not "0 subscribers match"; with no expression, the count says so.
+    assert "0 subscribers match" not in text_of(bad.text)
+    assert "Not searched: correct the expression above" in text_of(bad.text)
+    assert "matching the expression: — (type one to count)" in text_of(by_company.text)
     count = editor.get("/admin/subscribers/count", params={"expression": "tag:client"}).json()
     assert count["count"] == search.count(session, search.SubscriberSearch(expression="tag:client"))
     assert editor.get("/admin/subscribers/count", params={"expression": "lang:"}).status_code == 422

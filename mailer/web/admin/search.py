@@ -29,7 +29,7 @@ from subscribers import expressions, search
 from subscribers.bulk import DESCRIPTIONS, BulkAction
 from subscribers.errors import SegmentSyntaxError, SubscribersError
 from subscribers.lists import get_list
-from subscribers.models import MailingList, Subscriber, SubscriberStatus, SubscriptionStatus
+from subscribers.models import MailingList, Subscriber, SubscriberStatus
 
 PAGE_SIZE = 50
 
@@ -171,7 +171,7 @@ def search_page(
         error, column = user_message(exc), exc.column
     except SubscribersError as exc:
         error = user_message(exc)
-    statuses = [s.value for s in (SubscriptionStatus if params.list else SubscriberStatus)]
+    statuses = search.list_status_choices() if params.list else [s.value for s in SubscriberStatus]
     return render(
         request,
         "search.html.j2",
