@@ -181,6 +181,26 @@ def set_password(session: Session, email: str, password: str) -> AdminUser:
     return user
 
 
+def change_own_password(user: AdminUser, current: str, new: str, repeated: str) -> None:
+    """An admin changing their own password: the current one must be right (a session left open
+    on a shared screen must not be enough to take the account), the new one typed twice alike
+    and long enough. Their sessions end (the caller commits and issues the new one's cookie).
+    Raises AuthError saying which of the three is wrong."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        _hasher().verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AuthError("the current password is not right; nothing was changed") from None
+    if new != repeated:
+        raise AuthError("the two new passwords differ; type the same one twice")
+    if new == current:
+        raise AuthError("the new password is the current one; choose another")
+    _check_password(new)
+    user.password_hash = _hasher().hash(new)
+    end_sessions(user)
+
+
 def set_active(session: Session, email: str, active: bool) -> AdminUser:
     """Enable or disable an admin user; disabling ends their sessions at once."""
     user = require_user(session, email)

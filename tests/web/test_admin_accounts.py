@@ -40,6 +40,44 @@ def test_users_are_created_disabled_and_enabled_but_never_self_disabled(
     assert refused.status_code == 409 and "your own account" in refused.text
 
 
+def test_an_admin_changes_their_own_password_and_their_other_sessions_end(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """There was no way to change one's password from the admin (only `mailer admin
+    set-password` on the server). The current password is asked; this session goes on, the
+    others end; the old password no longer signs in."""
+    from fastapi.testclient import TestClient
+
+    from mailer.web.app import create_app
+    from tests.web.test_admin import BROWSER, SITE
+
+    page = editor.get("/admin/users")
+    assert "Your password" in page.text and 'href="/admin/users#password"' in page.text
+    new = PASSWORD + "-renewed"
+    with TestClient(create_app(), base_url=SITE, headers=BROWSER) as other_client:
+        other = Editor(other_client)
+        other.get("/admin/login")
+        other.post("/admin/login", {"email": "editor@example.com", "password": PASSWORD})
+        assert other.get("/admin/users").status_code == 200  # a second session, signed in
+        form = {"current_password": PASSWORD, "new_password": new, "repeat_password": new}
+        wrong = editor.post("/admin/users/me/password", {**form, "current_password": "nope"})
+        assert wrong.status_code == 422 and "current password is not right" in wrong.text
+        differ = editor.post("/admin/users/me/password", {**form, "repeat_password": new + "x"})
+        assert differ.status_code == 422 and "two new passwords differ" in differ.text
+        short = {"current_password": PASSWORD, "new_password": "short", "repeat_password": "short"}
+        assert "too short" in editor.post("/admin/users/me/password", short).text
+        session.expire_all()
+        assert accounts.authenticate(session, "editor@example.com", PASSWORD) is not None
+        changed = editor.post("/admin/users/me/password", form)
+        assert changed.status_code == 200 and "Your password is changed" in changed.text
+        assert editor.get("/admin/users").status_code == 200  # this session goes on
+        ended = other.get("/admin/users", follow_redirects=False)
+        assert ended.status_code in (302, 303) and "/admin/login" in ended.headers["location"]
+    session.expire_all()
+    assert accounts.authenticate(session, "editor@example.com", PASSWORD) is None
+    assert accounts.authenticate(session, "editor@example.com", new) is not None
+
+
 def test_a_token_is_shown_once_with_its_scopes_and_expiry_then_revoked(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:

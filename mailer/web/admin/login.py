@@ -33,8 +33,9 @@ router = protected_router()
 _CREATING = threading.Lock()
 
 
-def _login_limiter(request: Request) -> auth.LoginThrottle:
-    """The app's one throttle, created on first use: under a lock, as a burst of first requests
+def login_throttle(request: Request) -> auth.LoginThrottle:
+    """The app's one throttle (sign-in, and a password change's current password), created on
+    first use: under a lock, as a burst of first requests
     each making its own (with its own in-memory counts) would each grant the free tries."""
     state = request.app.state
     with _CREATING:
@@ -112,7 +113,7 @@ def login(
     data = session_data(request)
     auth.check_request(request, data, csrf_token)
     assert data is not None
-    limiter = _login_limiter(request)
+    limiter = login_throttle(request)
     ip = client_ip(request)
     verdict = limiter.begin(ip, email)
     if not verdict.allowed:
