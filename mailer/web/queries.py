@@ -19,6 +19,7 @@ from mailer.web import delivery_counts
 from mailer.web.errors import stored_reason, user_message
 from subscribers.errors import SubscribersError
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
+from subscribers.search import PERSON_ONLY_STATUSES
 
 MAX_PAGE = 200
 # Counted exactly up to this many matches; beyond it a page says "more than 10,000" (or, where
@@ -143,15 +144,18 @@ def subscriber_query(
     """SELECT (Subscriber[, the subscription's status on the list]) of the people with an
     address by address, name or company text; on one list or everywhere.
 
-    `status` filters on the subscription's status when a list is given, on the person's
-    otherwise. The search text is matched literally (no LIKE wildcards), case-insensitively."""
+    `status` filters on the subscription's status when a list is given (bounced and complained,
+    which only a person has, on the person's), on the person's otherwise. The search text is
+    matched literally (no LIKE wildcards), case-insensitively."""
     query = select(Subscriber).where(Subscriber.email.is_not(None))
     if list_id is not None:
         query = query.join(
             Subscription,
             (Subscription.subscriber_id == Subscriber.id) & (Subscription.list_id == list_id),
         ).add_columns(Subscription.status)
-        if status:
+        if status in PERSON_ONLY_STATUSES:  # bounced, complained: the person's
+            query = query.where(Subscriber.status == status)
+        elif status:
             query = query.where(Subscription.status == status)
     elif status:
         query = query.where(Subscriber.status == status)

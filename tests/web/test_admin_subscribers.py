@@ -11,6 +11,7 @@ import json
 import re
 from urllib.parse import quote, unquote
 
+import lxml.html
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -272,3 +273,32 @@ def test_an_expression_typed_in_the_text_box_is_offered_as_an_expression(
     one = text_of(editor.get("/admin/subscribers", params={"q": "reader000001"}).text)
     assert "1 subscriber matches" in one and "The one result…" in one
     assert "Export this one as CSV" in one
+
+
+def test_a_list_page_filters_its_bounced_members_and_links_to_the_sortable_search(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    """A list's page sorted its members by address only, with no way to sort otherwise, and its
+    status filter had no bounced or complained: both are the person's status."""
+    from sqlalchemy import update
+
+    from subscribers.models import SubscriberStatus
+
+    first = session.scalars(select(Subscriber).order_by(Subscriber.id)).first()
+    assert first is not None
+    session.execute(
+        update(Subscriber).where(Subscriber.id == first.id).values(status=SubscriberStatus.BOUNCED)
+    )
+    session.commit()
+    page = editor.get("/admin/lists/briefing", params={"status": "bounced"})
+    assert page.status_code == 200
+    doc = lxml.html.fromstring(page.text)
+    assert "bounced" in doc.xpath("//select[@id='status']/option/@value")
+    assert "1 subscriber match" in text_of(page.text), re.findall(
+        r"data-total[^>]*>[^<]*", page.text
+    )
+    assert first.email in page.text
+    link = doc.xpath("//a[@data-sortable-search]/@href")[0]
+    assert link == "/admin/subscribers?list=briefing&status=bounced"
+    searched = editor.get(link)
+    assert "1 subscriber matches" in text_of(searched.text) and first.email in searched.text

@@ -33,6 +33,7 @@ from subscribers.lists import (
     mailable,
 )
 from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.search import list_status_choices
 from subscribers.text import sentence
 
 PAGE_SIZE = 50
@@ -127,7 +128,12 @@ def render_list_page(
     if q.strip():
         total = queries.subscriber_total(query, session, text=True, exact=False)
     else:
-        total = counts[status] if status else everyone
+        if not status:
+            total = everyone
+        elif status in counts:
+            total = counts[status]
+        else:  # bounced, complained: the person's status, not counted by the list's index
+            total = queries.estimated_total(session, query.with_only_columns(Subscriber.id))
     return render(
         request,
         "list.html.j2",
@@ -146,7 +152,7 @@ def render_list_page(
             "form": form or {},
             "error": error,
             "report": report,
-            "statuses": [s.value for s in SubscriptionStatus],
+            "statuses": list_status_choices(),
             "campaigns": sending_lists.campaigns_of(session, mlist.id),
             "subscribe_url": f"{get_settings().public_url}/subscribe/{mlist.slug}",
         },
@@ -171,7 +177,7 @@ def list_page(
     """A list's subscribers by address, a page at a time by keyset (`after=`/`before=` a row's
     encoded address and id, `page=last`)."""
     mlist = list_or_404(session, slug)
-    if status not in {s.value for s in SubscriptionStatus}:
+    if status not in list_status_choices():
         status = ""
     position = keyset.Position.of(after, before, page, 2)
     return render_list_page(request, session, admin, mlist, q=q, status=status, position=position)
