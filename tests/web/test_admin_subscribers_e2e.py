@@ -192,7 +192,15 @@ def bulk_tag(page: Page, base: str, shot) -> None:  # type: ignore[no-untyped-de
     page.select_option("#list", "briefing")
     page.get_by_role("button", name="Search").click()
     assert total(page) == 500
+    # Each action shows only the field it takes: a list for add/remove, a tag for tag/untag.
+    page.select_option("#action", "add-to-list")
+    expect(page.locator("#target_list")).to_be_visible()
+    expect(page.locator("#tag")).to_be_hidden()
+    page.select_option("#action", "suppress")
+    expect(page.locator("#target_list")).to_be_hidden()
+    expect(page.locator("#tag")).to_be_hidden()
     page.select_option("#action", "tag")
+    expect(page.locator("#target_list")).to_be_hidden()
     page.fill("#tag", "orbis-q3")
     page.get_by_role("button", name="All 500 results…").click()
     expect(page.locator("[data-bulk-count]")).to_have_text("500 subscribers will change")

@@ -83,6 +83,22 @@
     if (shown !== "done" && shown !== "cancelled") { window.setTimeout(poll, 700); }
   }
 
+  /* The bulk bar shows the list or the tag field only for the actions that take one (without
+     script, both stay shown and the server says which one an action needs). */
+  function bulkFields(select) {
+    function show() {
+      var option = select.options[select.selectedIndex];
+      var needs = option ? option.getAttribute("data-needs") : "";
+      document.querySelectorAll("[data-needed-by]").forEach(function (field) {
+        field.hidden = field.getAttribute("data-needed-by") !== needs;
+      });
+    }
+    select.addEventListener("change", show);
+    show();
+  }
+
+  var action = document.querySelector("select#action");
+  if (action) { bulkFields(action); }
   var input = document.querySelector("[data-count-url]");
   if (input) { liveCount(input); }
   var box = document.querySelector("[data-progress-url]");
