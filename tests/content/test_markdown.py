@@ -114,7 +114,9 @@ def test_a_partner_given_by_slug_or_email_is_left_for_the_database() -> None:
         SMALL.replace(SMALL[SMALL.index("partner:") : SMALL.index("summary")], "partner: fausto\n")
     )
     assert by_slug.partner == PartnerInfo(name="", email="")
-    assert by_slug.extra == {"partner": "fausto"}
+    # With the line it was given on, for the import's "no partner" error (FILE:LINE).
+    line = SMALL[: SMALL.index("partner:")].count("\n") + 1
+    assert by_slug.extra == {"partner": "fausto", "partner_line": str(line)}
     assert by_slug.call_to_action == ""
     by_email = parse_markdown(
         SMALL.replace(
@@ -123,7 +125,10 @@ def test_a_partner_given_by_slug_or_email_is_left_for_the_database() -> None:
         )
     )
     assert by_email.partner.email == "fausto.carbajal@miranda-partners.com"
-    assert by_email.extra == {"partner": "fausto.carbajal@miranda-partners.com"}
+    assert by_email.extra == {
+        "partner": "fausto.carbajal@miranda-partners.com",
+        "partner_line": str(line),
+    }
 
 
 def test_the_summary_may_be_the_text_before_the_first_item() -> None:
