@@ -288,7 +288,12 @@ def campaign_page(  # type: ignore[no-untyped-def]
     assert re.fullmatch(r"\d+/min", rate) and rate != "0/min", rate
     chart = page.locator("img[data-chart]")
     expect(chart).to_be_visible()
-    page.wait_for_function("document.querySelector('img[data-chart]').naturalWidth > 0")
+    # A function, not an expression: Playwright compiles an expression string with eval in
+    # the page, which the admin's CSP (script-src 'self', no unsafe-eval) refuses.
+    page.wait_for_function(
+        "() => { const img = document.querySelector('img[data-chart]');"
+        " return img !== null && img.complete && img.naturalWidth > 0; }"
+    )
     expect(page.locator("[data-replies=failed]")).to_contain_text("550 5.1.1 mailbox unknown")
     shot("campaign-sending")
     expect(page.locator("[data-field=status-badge]")).to_have_text("done", timeout=90_000)
