@@ -41,6 +41,13 @@ class ReasonRule:
     phrases: re.Pattern[str]  # matched on lower-case text
 
 
+# Not followed by what would make "does not accept mail" a refusal of some mail only.
+_AT_ALL = (
+    r"(?!\s+(?:from|with|containing|that|which|of|larger|bigger|over|above|exceeding|"
+    r"at this time|right now|temporarily|for now)\b)"
+)
+
+
 def _phrases(*alternatives: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{a})" for a in alternatives), re.I)
 
@@ -70,7 +77,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"mail ?box (?:is |was )?full",
             r"full mail ?box",
             r"over ?quota",
-            r"quota (?:exceeded|exceed|full)",
+            r"quota (?:usage |limit )?(?:exceeded|exceed|full|reached)",
             r"exceeded? (?:the |his |her |their )?(?:storage|quota|disk)",
             r"(?:storage|disk) (?:quota|space|allocation)",
             r"insufficient (?:system )?storage",
@@ -83,6 +90,11 @@ REASONS: tuple[ReasonRule, ...] = (
             r"excede (?:la|su) cuota",
             r"bo[iî]te (?:aux lettres )?pleine|postfach (?:ist )?voll|caixa (?:postal )?cheia",
             r"casella piena",
+            # Russian ("ящик переполнен", "превышен лимит размера ящика"), Chinese ("邮箱空间已满",
+            # "容量不足") and Japanese ("メールボックスの容量を超えています") mail systems
+            r"переполнен|превышен[аоы]? (?:лимит|квота|размер)",
+            r"(?:邮箱|信箱|空间|容量)[^。\n]{0,10}(?:已满|不足)",
+            r"(?:メールボックス|容量)[^。\n]{0,10}(?:超え|オーバー|一杯|いっぱい|満杯)",
             # the mailbox "… is full" with words between (the recipient's, de correo…)
             r"(?:postfach|bo[iî]te aux lettres|caixa|casella|buz[oó]n)\b[^.]{0,40}"
             r"\b(?:voll|pleine|cheia|piena|lleno)\b",
@@ -145,9 +157,10 @@ REASONS: tuple[ReasonRule, ...] = (
             # qmail-remote: "Sorry, I couldn't find any host by that name" / "… named x" /
             # "… find a mail exchanger or IP address"
             r"(?:couldn't|could not|can't|cannot) find (?:any host|a mail exchanger|an? mx)",
-            r"does not accept (?:any )?mail",
-            # a domain that takes no mail, not a reader refusing one sender ("… mail from x")
-            r"not accepting (?:network )?(?:messages|mail)(?! from)",
+            # a domain that takes no mail at all, not a reader refusing some of it ("… mail from
+            # x", "… mail with attachments or embedded images", "… at this time")
+            r"does not accept (?:any )?mail" + _AT_ALL,
+            r"not accepting (?:network )?(?:messages|mail)" + _AT_ALL,
             r"null mx",
             r"unable to route",
             r"dominio (?:no existe|desconocido|inexistente)",
@@ -198,6 +211,13 @@ REASONS: tuple[ReasonRule, ...] = (
             r"(?: de e-?mail)? (?:n[aã]o existe|inexistente|n[aã]o encontrad[oa])",
             r"(?:почтовый ящик|пользователь|адресат) (?:не существует|не найден)",
             r"user not known|n'existe (?:pas|plus)|no longer valid",
+            # German ("Empfänger ist unbekannt"), French (Orange's "destinataire invalide",
+            # "adresse introuvable"), Russian ("нет такого пользователя") and Chinese
+            # ("收件人地址不存在", "该邮箱不存在") mail systems
+            r"empf[aä]nger (?:ist )?unbekannt",
+            r"(?:adresse|destinataire|utilisateur)(?: e-?mail)? introuvable|destinataire invalide",
+            r"нет такого (?:пользователя|адресата|адреса|почтового ящика|ящика)",
+            r"(?:收件人|邮箱|信箱|地址|帐户|账户|用户)[^。\n，,]{0,20}不存在",
             r"invalid (?:final delivery )?userid",
             # qmail's and others' "no user by that name", RFC 5321's own "No mailbox by that
             # name is currently available", "Unknown local user", "User has no mailbox"
@@ -243,6 +263,12 @@ REASONS: tuple[ReasonRule, ...] = (
             r"message (?:content )?(?:rejected|refused) (?:due to|because of) (?:its )?content",
             r"(?:rejected|blocked) (?:due to|because of|for) (?:its )?content",
             r"prohibited (?:attachment|content|file)",
+            # an attachment refused: "illegal attachment" (Gmail), "not accepting mail with
+            # attachments or embedded images" (AOL), "attachment not allowed"
+            r"(?:illegal|forbidden|blocked|banned|dangerous|unsafe|disallowed|executable|"
+            r"suspicious|unacceptable) attachment",
+            r"attachments? (?:type )?(?:is |are )?(?:not allowed|not accepted|blocked|rejected)",
+            r"(?:mail|messages?|e-?mails?) (?:with|containing) (?:attachments|embedded images)",
             r"\bfiltered\b",
             r"correo no deseado",
         ),
@@ -262,6 +288,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"denied|refused|not allowed|not permitted|prohibited|forbidden",
             r"\bpolicy\b|pol[ií]tica",
             r"\bbanned\b",
+            r"messages from \S+ (?:weren't|were not|wasn't|was not) (?:sent|accepted)",
             r"bloquead[oa]|rechazad[oa]|denegad[oa]",
         ),
     ),

@@ -20,7 +20,8 @@ How a reason is chosen:
    authentication…);
 2. otherwise (no code, or a generic one such as ``5.0.0``, ``5.5.0``, ``5.7.1``, ``4.7.0``) the
    phrases of the text decide, in the order of `REASONS` (English and Spanish; a missing or full
-   mailbox also in German, French, Italian, Portuguese and Russian);
+   mailbox also in German, French, Italian, Portuguese, Russian and Chinese, a full one in
+   Japanese);
 3. otherwise the generic code's own reason, else `other`.
 An address-level reason under a temporary (4.x.x or 4xx) failure is a lookup that failed for now:
 it becomes `network` (a domain) or `other` (a mailbox), both soft.
@@ -138,12 +139,28 @@ _OVERRIDES: tuple[tuple[Reason, re.Pattern[str]], ...] = (
             r"host not found, try again|temporary failure in name resolution|"
             r"malformed (?:or unexpected )?name server reply|host name lookup failure|"
             r"no route to host|host is unreachable|unable to resolve route|too many hops|"
-            r"hop count exceeded|mail forwarding loop|routing loop|message looping",
+            r"hop count exceeded|mail forwarding loop|routing loop|message looping|"
+            # Postfix's own words for a host it could not talk to ("delivery temporarily
+            # suspended: connect to mx…: Connection refused"): not a suspended mailbox
+            r"connect to \S+: connection (?:refused|timed out)|lost connection with \S+|"
+            r"conversation with \S+ timed out",
             re.I,
         ),
     ),
     # Exchange Online gives its directory miss the null-MX code 5.1.10: the mailbox, not the domain.
     (Reason.USER_UNKNOWN, re.compile(r"resolver\.adr\.recipient ?notfound", re.I)),
+    # Our message is too large: a reply about its size is about the message, whatever
+    # address-level Status the reporting MTA guessed for it (Commtouch: 5.1.1 over "max message
+    # size exceeded").
+    (
+        Reason.OTHER,
+        re.compile(
+            r"\b(?:message|mail|e-?mail) size (?:\d+ )?(?:limit )?(?:exceed|too)|"
+            r"\bmax(?:imum)? message size exceeded|\bmessage (?:is )?too (?:large|big)|"
+            r"exceeds? (?:the )?(?:fixed )?(?:maximum )?(?:allowed )?message size",
+            re.I,
+        ),
+    ),
     # The reader's own filter refused us: the mailbox exists, even under a 5.1.1.
     (
         Reason.SPAM_OR_CONTENT,

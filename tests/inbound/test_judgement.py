@@ -88,6 +88,20 @@ def test_success_notifications_are_not_failures() -> None:
         ("postfix_01.txt", "xxxxx@local.ie", True, "user_unknown"),  # not RFC 3464: the text
         ("qmail_01.txt", "userx@example.de", False, "other"),  # "given up", no reason: soft
         ("simple_03.txt", "userx@example.za", False, "other"),  # a warning: soft
+        # tests/data/bounces/real/README.md says where these come from
+        (
+            "real/bounceparser-aol-senderblock.eml",
+            "mykewlaolacct@aol.com",
+            False,
+            "spam_or_content",
+        ),
+        ("real/bounceparser-quota-4.eml", "fred-bloggs@a.b.c", False, "other"),  # size, not 5.1.1
+        (
+            "real/sisimai-email-ezweb-08.eml",
+            "kijitora-neko-nyaan-22222-cats@hotmail.com",
+            False,
+            "policy_blocked",
+        ),
     ],
 )
 def test_real_bounces_from_the_corpus(sample: str, recipient: str, hard: bool, reason: str) -> None:

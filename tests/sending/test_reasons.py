@@ -297,3 +297,89 @@ def test_mail_systems_other_words_for_a_missing_mailbox_are_a_dead_address(text:
 def test_a_full_mailbox_in_other_words_is_soft(text: str) -> None:
     judged = reasons.judge("", text)
     assert (judged.reason, judged.hard) == (reasons.Reason.MAILBOX_FULL, False), judged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # AOL's own notice (Mail::DeliveryStatus::BounceParser t/corpus/aol-senderblock.msg)
+        "Your mail to the following recipients could not be delivered because they are not "
+        "accepting mail with attachments or embedded images",
+        # Gmail behind a Sendmail relay (CwsMailBounceHandler emls/bounce_570_001.eml)
+        "552-5.7.0 Our system detected an illegal attachment on your message. Please",
+        "554 5.7.1 Message rejected: prohibited attachment type .exe",
+    ],
+)
+def test_a_refusal_of_attachments_is_the_messages_content_not_a_dead_domain(text: str) -> None:
+    """ "Not accepting mail with attachments" refuses this message, not all mail: the domain
+    exists and the reader can be written to without the attachment."""
+    judged = reasons.judge(reasons.find_status(text), text)
+    assert (judged.reason, judged.hard) == (reasons.Reason.SPAM_OR_CONTENT, False), judged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "550 5.1.10 example.org does not accept mail (nullMX)",
+        "554 5.7.27 This domain is not accepting mail",
+        "550 Domain example.org does not accept any mail",
+    ],
+)
+def test_a_domain_that_takes_no_mail_at_all_is_still_a_dead_domain(text: str) -> None:
+    judged = reasons.judge(reasons.find_status(text), text)
+    assert (judged.reason, judged.hard) == (reasons.Reason.HOST_UNKNOWN, True), judged
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        # Commtouch's report: Status 5.1.1 over a reply about the size (BounceParser quota-4.msg)
+        ("5.1.1", "550 RCPT TO:<fred-bloggs@a.example> max message size exceeded"),
+        ("5.1.1", "552 Message size exceeds fixed maximum message size"),
+        ("5.1.1", "message size 18876259 exceeds size limit 10485760 of server mx.example.net"),
+        ("", "Mail size limit exceeded. For explanation visit http://postmaster.1and1.com/"),
+        ("5.2.3", "552 5.2.3 Message too large"),
+    ],
+)
+def test_a_message_too_large_is_soft_whatever_address_code_the_report_guessed(
+    status: str, text: str
+) -> None:
+    """The size of our message is refused, not the reader's address: soft, even when the
+    reporting MTA put an address-level Status on it."""
+    judged = reasons.judge(status, text)
+    assert (judged.reason, judged.hard) == (reasons.Reason.OTHER, False), judged
+
+
+def test_postfix_delivery_temporarily_suspended_is_the_network_not_a_disabled_mailbox() -> None:
+    """Postfix repeats "delivery temporarily suspended: <why>" for a host it could not reach:
+    the connection failed, the reader's mailbox is not suspended."""
+    for text in (
+        "delivery temporarily suspended: connect to mx.example.net[192.0.2.1]:25: "
+        "Connection refused",
+        "delivery temporarily suspended: lost connection with mx.example.net[192.0.2.1] "
+        "while receiving the initial server greeting",
+    ):
+        judged = reasons.judge("4.0.0", text)
+        assert (judged.reason, judged.hard) == (reasons.Reason.NETWORK, False), judged
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("550 Mailbox quota usage exceeded", reasons.Reason.MAILBOX_FULL),
+        ("552 Почтовый ящик переполнен", reasons.Reason.MAILBOX_FULL),
+        ("552 Превышен лимит размера почтового ящика", reasons.Reason.MAILBOX_FULL),
+        ("552 收件人邮箱空间已满", reasons.Reason.MAILBOX_FULL),
+        ("552 邮箱容量不足", reasons.Reason.MAILBOX_FULL),
+        ("552 メールボックスの容量を超えています", reasons.Reason.MAILBOX_FULL),
+        ("550 收件人地址不存在", reasons.Reason.USER_UNKNOWN),
+        ("550 该邮箱不存在", reasons.Reason.USER_UNKNOWN),
+        ("550 Der Empfänger ist unbekannt", reasons.Reason.USER_UNKNOWN),
+        ("550 Adresse introuvable", reasons.Reason.USER_UNKNOWN),
+        ("550 Adresse d au moins un destinataire invalide", reasons.Reason.USER_UNKNOWN),
+        ("550 Нет такого пользователя", reasons.Reason.USER_UNKNOWN),
+    ],
+)
+def test_a_missing_or_full_mailbox_in_more_languages(text: str, reason: reasons.Reason) -> None:
+    judged = reasons.judge("", f"{text} (in reply to RCPT TO command)")
+    assert (judged.reason, judged.hard) == (reason, reason == reasons.Reason.USER_UNKNOWN)
