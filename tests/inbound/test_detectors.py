@@ -1235,3 +1235,42 @@ def test_a_notice_at_our_return_path_that_names_no_address_is_the_readers_own(
     assert got.kind == InboundKind.BOUNCE, got.reason
     [found] = got.failures
     assert (found.recipient, found.reason, found.hard, found.action) == ("", reason, hard, action)
+
+
+def test_exims_message_sent_by_names_the_sender_not_a_failed_recipient() -> None:
+    """Exim's notice to an errors address other than the sender (an SRS forwarder's, here from
+    BounceParser's t/corpus/misidentified-recipient.msg) names the original sender first, "A
+    message sent by <…>": that is who wrote, not an address that failed."""
+    raw = textwrap.dedent(
+        """\
+        From: Mail Delivery System <Mailer-Daemon@foo.example>
+        To: SRS0+4a3e+2403+lists.example.org+news-bounces@srs.foo.example
+        Subject: Mail delivery failed
+        X-Failed-Recipients: john.b@b.example
+        Auto-Submitted: auto-replied
+
+        This message was created automatically by mail delivery software.
+
+        A message sent by
+
+          <news-bounces@lists.example.org>
+
+        could not be delivered to one or more of its recipients. The following
+        address(es) failed:
+
+          john.b@b.example
+            (ultimately generated from john@b.example.co.uk)
+            all hosts have been failing for a long time and were last tried after this arrived
+
+        ------ This is a copy of the message, including all the headers. ------
+
+        To: john@b.example.co.uk
+        Subject: foo
+
+        Hello
+        """
+    ).encode()
+    got = judge(raw, mail_from="", rcpt_to=f"bounces+2-7i2yu7zqadredljl@{DOMAIN}", domain=DOMAIN)
+    assert got.kind == InboundKind.BOUNCE
+    assert [f.recipient for f in got.failures] == ["john.b@b.example"], got.failures
+    assert not got.failures[0].hard

@@ -149,6 +149,17 @@ def _better(new: tuple[int, str], old: tuple[int, str] | None) -> tuple[int, str
     return (score, new[1] if new[0] > old[0] else old[1])
 
 
+# Exim's notice to an errors address other than the sender: "A message sent by\n\n  <sender>\n\n
+# could not be delivered…" names who wrote the message on the line after.
+_SENT_BY = re.compile(r"\b(?:message )?sent by:?\s*$", re.I)
+
+
+def _introduced_as_sender(lines: list[str], i: int) -> bool:
+    """Whether the nearest non-blank line above line `i` ends "sent by": the sender follows."""
+    above = next((line for line in reversed(lines[max(0, i - 3) : i]) if line.strip()), "")
+    return bool(_SENT_BY.search(above))
+
+
 def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, str, str, str]]:
     """(score, address, window, expanded from) of each address that may be a failed recipient,
     best first: the window of its mention that says most (`_better`), and the address any of
@@ -182,7 +193,9 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
                 score += 2
             if DAEMON.match(local):
                 score -= 1  # "please reply to postmaster@…", rarely the failed address
-            if re.search(rf"(?:\bfrom|\bsender|\breply-to)\s*:?\s*<?{re.escape(addr)}", line, re.I):
+            if re.search(
+                rf"(?:\bfrom|\bsender|\breply-to|\bsent by)\s*:?\s*<?{re.escape(addr)}", line, re.I
+            ) or _introduced_as_sender(lines, i):
                 continue
             found[addr] = _better((score, window), found.get(addr))
             origins[addr] = origins.get(addr) or expanded_from(addr, window)
