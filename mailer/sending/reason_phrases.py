@@ -80,6 +80,8 @@ REASONS: tuple[ReasonRule, ...] = (
             r"quota (?:usage |limit )?(?:exceeded|exceed|full|reached)",
             r"exceeded? (?:the |his |her |their )?(?:storage|quota|disk)",
             r"(?:storage|disk) (?:quota|space|allocation)",
+            # "the user's maildir has overdrawn his diskspace quota" (Postfix's maildir delivery)
+            r"disk ?space quota|overdrawn (?:\S+ ){0,3}quota",
             r"insufficient (?:system )?storage",
             r"mailbox (?:size|storage) limit",
             r"not enough (?:disk )?space",
