@@ -244,6 +244,9 @@ REASONS: tuple[ReasonRule, ...] = (
             r"(?:sending|receiving|message) rate",
             r"unusual (?:rate|volume)",
             r"unexpected volume",
+            # Gmail's per-recipient limit: "… is receiving mail at a rate that prevents …",
+            # "… is receiving mail too quickly" (4.2.1, which alone reads "disabled mailbox")
+            r"receiving mail (?:at a rate|too quickly|too fast)",
             r"try again later.*(?:volume|rate)",
             r"demasiados (?:mensajes|correos|conexiones)",
         ),
@@ -291,6 +294,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"\bpolicy\b|pol[ií]tica",
             r"\bbanned\b",
             r"messages from \S+ (?:weren't|were not|wasn't|was not) (?:sent|accepted)",
+            r"messages from \S+ will be permanently deferred",  # Yahoo's [TSS09]
             r"bloquead[oa]|rechazad[oa]|denegad[oa]",
         ),
     ),

@@ -385,3 +385,32 @@ def test_postfix_delivery_temporarily_suspended_is_the_network_not_a_disabled_ma
 def test_a_missing_or_full_mailbox_in_more_languages(text: str, reason: reasons.Reason) -> None:
     judged = reasons.judge("", f"{text} (in reply to RCPT TO command)")
     assert (judged.reason, judged.hard) == (reason, reason == reasons.Reason.USER_UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # Gmail's per-recipient limit, under a 4.2.1 that alone would read "disabled mailbox"
+        (
+            "452-4.2.1 The recipient you are trying to contact is receiving mail at a rate that "
+            "prevents additional messages from being delivered.",
+            reasons.Reason.RATE_LIMITED,
+        ),
+        (
+            "450-4.2.1 The user you are trying to contact is receiving mail too quickly. Please "
+            "resend your message at a later time.",
+            reasons.Reason.RATE_LIMITED,
+        ),
+        # Yahoo's refusal of our sending IP
+        (
+            "553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred; "
+            "Retrying will NOT succeed.",
+            reasons.Reason.POLICY_BLOCKED,
+        ),
+    ],
+)
+def test_a_receivers_rate_limit_or_ip_refusal_is_named_so(
+    text: str, reason: reasons.Reason
+) -> None:
+    judged = reasons.judge(reasons.find_status(text), text)
+    assert (judged.reason, judged.hard) == (reason, False), judged
