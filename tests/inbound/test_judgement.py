@@ -201,6 +201,19 @@ def test_a_persons_subject_that_reads_like_a_responders_is_an_inquiry(
             "Vous avez envoyé un message protégé par Mailinblack. Pour qu'il soit délivré, "
             "cliquez sur le lien et confirmez que vous êtes bien un humain.",
         ),
+        # a challenge-response filter that does not name its vendor
+        (
+            "Sender verification required",
+            "Your message to Luisa Ortega has been held. To have it delivered, please confirm "
+            "that you are a real person by clicking the link below. You only need to do this "
+            "once: https://verify.example.net/c/77a1",
+        ),
+        (
+            "Confirme su dirección de correo",
+            "Su mensaje ha sido retenido por mi filtro antispam. Para que llegue a su "
+            "destino, confirme que es usted un ser humano en el siguiente enlace: "
+            "https://filtro.example.net/v/12",
+        ),
         (
             "Thank you for contacting Globex",
             "Thank you for your email. This is an automated response to let you know we have "
@@ -260,6 +273,18 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
         ),
         ("Hors du bureau", "Je suis en congés jusqu'au 14 novembre, accès limité à mes e-mails."),
         ("Assente dall'ufficio", "Sono fuori ufficio fino al 14 novembre. Al mio rientro."),
+        # a label without "du bureau", a return date in Portuguese and Dutch, and the notices
+        # of Dutch, Polish, Russian and Chinese responders
+        ("Absente jusqu'au 2 mai", "Merci de votre message, je le traiterai à mon retour."),
+        ("Ausente até 3 de março", "Obrigado pelo seu e-mail. Responderei no meu retorno."),
+        (
+            "Afwezig: Security Chatter",
+            "Dank u voor uw e-mail. Ik ben tot en met 2 mei niet op kantoor. Voor dringende "
+            "zaken kunt u bellen met 020 555 0100.",
+        ),
+        ("Nieobecność: Security Chatter", "Dziękuję za wiadomość. Jestem poza biurem do 2 maja."),
+        ("Отсутствие: Security Chatter", "Спасибо за письмо. Я в отпуске до 2 мая."),
+        ("外出: Security Chatter", "谢谢您的邮件。我目前不在办公室，5月2日回来。"),
     ],
 )
 def test_a_responders_label_in_a_labels_place_is_an_auto_reply_without_headers(
