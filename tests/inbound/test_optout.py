@@ -1,5 +1,5 @@
-"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish and
-Swedish: only a reply that as a whole asks to stop this newsletter unsubscribes; anything that also
+"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish,
+Swedish, Russian, Japanese and Chinese: only a reply that as a whole asks to stop this newsletter unsubscribes; anything that also
 asks something else, or asks to remove someone or something else, is an inquiry for the partner
 (when in doubt, forward). Below the request, each language's reply header and quote, a "Sent from
 my …" line, a signature block, a confidentiality disclaimer or a legal footer are the mail
@@ -60,6 +60,13 @@ OPT_OUTS = [
         "Re: Security Chatter",
         "Estimados,\nSolicito la baja de mi correo.\nAtentamente,\nMaría López",
     ),
+    # Russian, Japanese and Chinese readers
+    ("Re: Security Chatter", "Пожалуйста, удалите меня из списка рассылки."),
+    ("Re: Security Chatter", "Прошу отписать меня от рассылки. Спасибо"),
+    ("Re: Security Chatter", "配信停止希望です。"),
+    ("Re: Security Chatter", "メールマガジンの配信を停止してください。"),
+    ("Re: Security Chatter", "退订"),
+    ("Re: Security Chatter", "请不要再给我发邮件了，谢谢！"),
 ]
 
 INQUIRIES = [
@@ -81,6 +88,9 @@ INQUIRIES = [
     ("Baja", "Quiero darme de baja, pero antes envíenme el informe de Sonora."),
     ("Unsubscribe", "Actually, keep me on it and add ana@acme.example.mx."),
     ("Question about Sonora", "Please remove me"),
+    ("Re: Security Chatter", "Пожалуйста, удалите моего коллегу из рассылки."),
+    ("Re: Security Chatter", "配信停止の方法を教えてください。"),
+    ("Re: Security Chatter", "请把我的同事从邮件列表中删除。"),
 ]
 
 
