@@ -409,22 +409,33 @@ def body_text(msg: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     if "\ufffd" in content:
-        content = _as_utf8(part) or content
+        content = _as_written(part) or content
     if part.get_content_subtype() == "html":
         return html_to_text(content)
     return content
 
 
-def _as_utf8(part: Message) -> str | None:
-    """The part's text read as UTF-8 when its bytes are not in the charset it declares but are
-    valid UTF-8 (a Japanese client's "iso-2022-jp" label over UTF-8 text), else None."""
+_UNICODE_LABELS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+
+
+def _as_written(part: Message) -> str | None:
+    """The part's text read as it was written when its bytes are not in the charset it declares:
+    UTF-8 when they are valid UTF-8 (a Japanese client's "iso-2022-jp" label over UTF-8 text);
+    windows-1252 when they are labelled UTF-8 or ASCII but are not (old Outlook and webmail
+    gateways label Western European text so: "Désinscrivez-moi" must not read "D�sinscrivez").
+    None when neither reads it."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return None
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    encodings = ["utf-8"]
+    if (part.get_content_charset() or "us-ascii") in _UNICODE_LABELS:
+        encodings.append("windows-1252")
+    for encoding in encodings:
+        try:
+            return payload.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def attachments(msg: EmailMessage) -> list[EmailMessage]:

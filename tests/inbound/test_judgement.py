@@ -11,7 +11,7 @@ import pytest
 
 from mailer.inbound.detectors.optout import reason as unsubscribe_reason
 from mailer.inbound.judgement import judge as classify
-from mailer.inbound.message import html_to_text, parse, reply_text
+from mailer.inbound.message import body_text, html_to_text, parse, reply_text
 from mailer.inbound.models import InboundKind
 from tests.inbound_support import DOMAIN, dsn, reply
 
@@ -749,3 +749,24 @@ def test_a_japanese_absence_subject_over_a_question_is_an_inquiry() -> None:
         body="来週は出張のため不在にしております。その前にお打ち合わせできますでしょうか？",
     )
     assert of(raw).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Désinscrivez-moi, s'il vous plaît.", InboundKind.UNSUBSCRIBE),
+        ("Pourriez-vous m'envoyer l'étude complète ? Merci, Hélène", InboundKind.INQUIRY),
+    ],
+)
+def test_a_reply_labelled_utf8_but_written_in_windows_1252_is_read_as_written(
+    text: str, kind: InboundKind
+) -> None:
+    """Old Outlook and webmail gateways label Western text "utf-8" that is windows-1252: the
+    accents must not turn into replacement marks that hide the request from the partner."""
+    raw = (
+        f"From: Hélène Roux <h.roux@example.fr>\r\nTo: {REPLY}\r\nSubject: RE: Security Chatter\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    ).encode() + text.encode("windows-1252")
+    assert of(raw).kind == kind
+    assert body_text(parse(raw)).strip() == text

@@ -1,9 +1,9 @@
 """Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish,
-Swedish, Russian, Japanese and Chinese: only a reply that as a whole asks to stop this newsletter unsubscribes; anything that also
-asks something else, or asks to remove someone or something else, is an inquiry for the partner
-(when in doubt, forward). Below the request, each language's reply header and quote, a "Sent from
-my …" line, a signature block, a confidentiality disclaimer or a legal footer are the mail
-client's and the company's, not the reader's words."""
+Swedish, Russian, Japanese and Chinese: only a reply that as a whole asks to stop this
+newsletter unsubscribes; anything that also asks something else, or asks to remove someone or
+something else, is an inquiry for the partner (when in doubt, forward). Below the request, each
+language's reply header and quote, a "Sent from my …" line, a signature block, a confidentiality
+disclaimer or a legal footer are the mail client's and the company's, not the reader's words."""
 
 from __future__ import annotations
 
