@@ -285,6 +285,7 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
         ("Nieobecność: Security Chatter", "Dziękuję za wiadomość. Jestem poza biurem do 2 maja."),
         ("Отсутствие: Security Chatter", "Спасибо за письмо. Я в отпуске до 2 мая."),
         ("外出: Security Chatter", "谢谢您的邮件。我目前不在办公室，5月2日回来。"),
+        ("外出: Security Chatter", "感謝您的郵件，本人目前不在辦公室，5月2日返回。"),
     ],
 )
 def test_a_responders_label_in_a_labels_place_is_an_auto_reply_without_headers(

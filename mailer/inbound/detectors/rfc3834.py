@@ -166,14 +166,21 @@ _NOTICE = re.compile(
         "нахожусь в отпуске",
         "я отсутствую",
         "по срочным вопросам",
+        # Chinese, simplified and traditional
         "谢谢您的邮件",
+        "谢谢您的来信",
         "感谢您的来信",
         "感谢您的邮件",
-        "我目前不在办公室",
-        "我目前正在休假",
-        "我正在休假",
+        "謝謝您的郵件",
+        "謝謝您的來信",
+        "感謝您的來信",
+        "感謝您的郵件",
+        "目前不在办公室",
+        "目前不在辦公室",
+        "正在休假",
         "如有急事",
         "如有紧急事务",
+        "如有緊急事務",
     )
 )
 # A person asks the partner something; a responder states. A question mark in the message's own
