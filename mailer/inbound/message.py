@@ -86,22 +86,36 @@ def our_recipient(msg: Message, domain: str | None) -> tuple[str, str] | None:
 
 
 # Quote headers email-reply-parser (English only) does not know, and Outlook's separators, in
-# the readers' languages: English, Spanish, French, German, Portuguese, Italian, Dutch, Polish
-# and Swedish.
+# the readers' languages: English, Spanish, French, German, Portuguese, Italian, Dutch, Polish,
+# Swedish, Russian, Japanese and Chinese.
 _WROTE_WORDS = (
     r"escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef"
     r"|het volgende geschreven"  # Apple Mail in Dutch: "Op <date> heeft <name> het volgende …:"
     r"|napisa\u0142(?:\(a\)|a)?|pisze|skrev"  # Polish Gmail and Thunderbird, Swedish
+    r"|пишет|написала?"  # Russian Thunderbird and Gmail
+)
+# Chinese "写道：" / "寫道：" follows the date with no space, so no word boundary before it.
+_WROTE_CJK = r"写道|寫道"
+# Outlook's header block's first field: "From:", "De :", "Von:", "Van:", "Da:", Polish "Od:",
+# Swedish "Från:", Russian "От:", Japanese "差出人:", Chinese "发件人:" / "寄件者:" ("：" too).
+_FROM_FIELD = r"from|de|von|van|da|od|fr\u00e5n|от|差出人|发件人|發件人|寄件者"
+_ORIGINAL_MESSAGE = (
+    r"original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht"
+    r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht"
+    r"|исходное сообщение|元のメッセージ|原始邮件|原始郵件"
 )
 QUOTE_START = re.compile(
     r"^(?:\s*>?\s*)(?:"
-    r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht"
-    r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht)"
-    r"\s*-{2,}"
+    rf"-{{2,}}\s*(?:{_ORIGINAL_MESSAGE})\s*-{{2,}}"
     r"|_{10,}"
-    # Outlook header block: "De : Fulano <...>", "Van: …", Polish "Od: …", Swedish "Från: …"
-    r"|(?:from|de|von|van|da|od|fr\u00e5n)\s*:\s.+"
+    # Outlook header block: "De : Fulano <...>", "Van: …", "От: …", "差出人: …"
+    rf"|(?:{_FROM_FIELD})\s*(?::\s|\uff1a\s*).+"
     rf"|.*\b(?:{_WROTE_WORDS})\s*:\s*$"
+    rf"|.*(?:{_WROTE_CJK})\s*[:\uff1a]\s*$"
+    # Gmail in Russian, Japanese and Chinese and Yandex name no verb: a dated line that ends with
+    # the sender's address and a colon ("вт, 2 дек. 2025 г. в 09:00, Name <a@b>:",
+    # "2025年4月9日(水) 8:00 Name <a@b>:")
+    r"|.{0,80}\d{4}.{0,200}<[^<>\s]+@[^<>\s]+>\s*[:\uff1a]\s*$"
     # Gmail in German, Dutch…: "Am <date> schrieb <name> <<address>>:", or cut at the address
     r"|(?:am|op|on|el|le|il|em|den|w dniu)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3"
     r"|ha scritto|escreveu|a \u00e9crit|skrev|napisa\u0142|pisze)\b.{0,200}(?:>:|<)\s*$"

@@ -168,6 +168,22 @@ OUTLOOK_SV = (
     f"Till: Lena Berg <lena.berg@example.se>\nÄmne: {_SUBJECT}\n\n{_QUOTE}"
 )
 GMAIL_SV = f"Den ons 9 apr. 2025 kl 08:00 skrev Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+GMAIL_RU = f"ср, 9 апр. 2025 г. в 08:00, Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+OUTLOOK_RU = (
+    f"От: Fausto Carbajal Glass <{REPLY}>\nОтправлено: 9 апреля 2025 г. 8:00\n"
+    f"Кому: {_TO}\nТема: {_SUBJECT}\n\n{QUOTED}"
+)
+THUNDERBIRD_RU = f"09.04.2025 08:00, Fausto Carbajal Glass пишет:\n{_QUOTE}"
+GMAIL_JA = f"2025年4月9日(水) 8:00 Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+OUTLOOK_JA = (
+    f"-----Original Message-----\n差出人: Fausto Carbajal Glass <{REPLY}>\n"
+    f"送信日時: 2025年4月9日 8:00\n宛先: {_TO}\n件名: {_SUBJECT}\n\n{QUOTED}"
+)
+GMAIL_ZH = f"Fausto Carbajal Glass <{REPLY}> 于2025年4月9日周三 08:00写道：\n\n{_QUOTE}"
+OUTLOOK_ZH = (
+    f"发件人: Fausto Carbajal Glass <{REPLY}>\n发送时间: 2025年4月9日 8:00\n"
+    f"收件人: {_TO}\n主题: {_SUBJECT}\n\n{QUOTED}"
+)
 
 INTERNATIONAL_OPT_OUTS = [
     # French
@@ -237,6 +253,14 @@ INTERNATIONAL_OPT_OUTS = [
     (f"SV: {_SUBJECT}", "Vänligen avsluta prenumerationen, tack.", OUTLOOK_SV),
     (f"Re: {_SUBJECT}", "Jag vill avregistrera mig från nyhetsbrevet.", GMAIL_SV),
     ("Avregistrera", "", ""),
+    # Russian, Japanese, Chinese, under their mail clients' reply headers
+    (f"Re: {_SUBJECT}", "Пожалуйста, исключите меня из рассылки.", GMAIL_RU),
+    (f"RE: {_SUBJECT}", "Больше не присылайте мне писем.\n\nС уважением", OUTLOOK_RU),
+    (f"Re: {_SUBJECT}", "Отписаться. Спасибо", THUNDERBIRD_RU),
+    (f"Re: {_SUBJECT}", "購読解除をお願いいたします。", GMAIL_JA),
+    (f"RE: {_SUBJECT}", "お世話になっております。\n配信停止を希望します。", OUTLOOK_JA),
+    (f"Re: {_SUBJECT}", "取消订阅", GMAIL_ZH),
+    (f"答复: {_SUBJECT}", "请帮我退订，谢谢", OUTLOOK_ZH),
 ]
 
 INTERNATIONAL_INQUIRIES = [

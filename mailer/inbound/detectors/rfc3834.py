@@ -359,9 +359,13 @@ _QUARANTINE_ACTION = re.compile(
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 # "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:",
-# Polish "Odp:" (forward "PD:"), Swedish "SV:" (forward "VB:")…
+# Polish "Odp:" (forward "PD:"), Swedish "SV:" (forward "VB:"), Russian "Ответ:"/"Отв:"
+# (forward "Пересл:"), Chinese Outlook's "答复:"/"回复:"/"回覆:" (forward "转发:"/"轉寄:"), with
+# a full-width colon too…
 REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc|odp|pd|vb)\s*(?:\[\d+\])?\s*:\s*)+",
+    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc|odp|pd|vb"
+    r"|ответ|отв|пересл|答复|回复|回覆|答覆|转发|轉寄|轉發)"
+    r"\s*(?:\[\d+\])?\s*[:\uff1a]\s*)+",
     re.I,
 )
 
