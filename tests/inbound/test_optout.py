@@ -373,6 +373,27 @@ OUTLOOK_EN = (
             OUTLOOK_FR,
         ),
         ("Please stop sending me these emails. I never signed up for this.", GMAIL_FR),
+        # a closing in Russian, Japanese or Chinese ends the reader's words; so does a line
+        # that only separates a signature ("――――", "=====", "*****")
+        (
+            "Прошу отписать меня от рассылки.\n\nС уважением,\nИрина Соколова\n"
+            "Главный бухгалтер\nАО «Пример»\nтел. 8 (812) 000-00-00",
+            GMAIL_RU,
+        ),
+        (
+            "配信停止を希望します。\nよろしくお願いいたします。\n\n"
+            "株式会社エグザンプル\n総務部　中村 直子\nTEL：03-0000-0000",
+            GMAIL_JA,
+        ),
+        (
+            "请帮我取消订阅。\n\n此致\n敬礼\n\n王芳\n财务部\n电话：021-00000000",
+            GMAIL_ZH,
+        ),
+        (
+            "配信停止をお願いします。\n\n――――――――――――\n株式会社エグザンプル\n小林 健\n"
+            "kobayashi@example.jp",
+            GMAIL_JA,
+        ),
     ],
 )
 def test_a_request_followed_by_a_signature_or_a_disclaimer_is_an_opt_out(
@@ -391,6 +412,8 @@ def test_a_request_followed_by_a_signature_or_a_disclaimer_is_an_opt_out(
         "Unsubscribe.\n\nThis email goes to the wrong person: write to ana@acme.example instead.",
         # capitals are no name
         "Unsubscribe\n\nCALL ME ASAP",
+        # a separator line does not hide what the reader wrote under it as a letter
+        "Unsubscribe\n\n==========\nBut first, could you send me the Jalisco report?",
     ],
 )
 def test_a_request_followed_by_more_of_the_readers_words_reaches_the_partner(body: str) -> None:

@@ -129,12 +129,15 @@ def _is_name(line: str) -> bool:
 def sentences(text: str) -> list[str]:
     """The reader's sentences: lines, split at . ! ? ; (what follows a closing, a signature
     block and a disclaimer dropped)."""
-    lines = signature.without_disclaimer(_own_lines(text))
+    lines = signature.without_marked_signature(signature.without_disclaimer(_own_lines(text)))
     kept = [line for line in signature.without_signature(lines, _own_words) if line]
     # A closing ("Regards,") ends the message: what follows is the signature.
     for i, line in enumerate(kept):
         said = normalise(line)
-        if (_CLOSING.match(said) or languages.CLOSING.match(said)) and len(said.split()) <= 4:
+        closing = (
+            _CLOSING.match(said) or languages.CLOSING.match(said) or scripts.CLOSING.match(said)
+        )
+        if closing and len(said.split()) <= 4:
             kept = kept[: i + 1]
             break
     # Trailing lines that are only a name are a signature too.

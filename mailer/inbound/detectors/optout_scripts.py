@@ -143,3 +143,23 @@ POLITE = re.compile(
     )
     + "$"
 )
+
+# A closing that ends the message: what follows is the signature.
+CLOSING = re.compile(
+    "^"
+    + _any(
+        "с уважением",
+        "всего доброго",
+        "всего наилучшего",
+        "よろしくお願いします",
+        "よろしくお願いいたします",
+        "宜しくお願い致します",
+        "よろしくお願い致します",
+        "以上",
+        "此致",
+        "此致敬礼",
+        "祝好",
+        "顺祝商祺",
+        "順祝商祺",
+    )
+)
