@@ -422,7 +422,7 @@ def body_text(msg: EmailMessage) -> str:
         content = payload.decode("latin-1") if isinstance(payload, bytes) else str(payload)
     if not isinstance(content, str):
         return ""
-    if "\ufffd" in content:
+    if "\ufffd" in content or (part.get_content_charset() or "") in _WESTERN_LABELS:
         content = _as_written(part) or content
     if part.get_content_subtype() == "html":
         return html_to_text(content)
@@ -430,16 +430,21 @@ def body_text(msg: EmailMessage) -> str:
 
 
 _UNICODE_LABELS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+# Western single-byte labels, under which UTF-8 text is often sent: every byte decodes, so the
+# mistake shows only as "DÃ©sabonnez" (`_as_written` reads valid, non-ASCII UTF-8 as UTF-8).
+_WESTERN_LABELS = frozenset(
+    {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "iso-8859-15", "latin-9"}
+)
 
 
 def _as_written(part: Message) -> str | None:
     """The part's text read as it was written when its bytes are not in the charset it declares:
-    UTF-8 when they are valid UTF-8 (a Japanese client's "iso-2022-jp" label over UTF-8 text);
-    windows-1252 when they are labelled UTF-8 or ASCII but are not (old Outlook and webmail
-    gateways label Western European text so: "Désinscrivez-moi" must not read "D�sinscrivez").
-    None when neither reads it."""
+    UTF-8 when they are valid, non-ASCII UTF-8 (a Japanese client's "iso-2022-jp" label over
+    UTF-8 text, an "iso-8859-1" label over UTF-8 "Désabonnez-moi"); windows-1252 when they are
+    labelled UTF-8 or ASCII but are not (old Outlook and webmail gateways label Western European
+    text so: "Désinscrivez-moi" must not read "D�sinscrivez"). None when neither reads it."""
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
+    if not isinstance(payload, bytes) or payload.isascii():
         return None
     encodings = ["utf-8"]
     if (part.get_content_charset() or "us-ascii") in _UNICODE_LABELS:

@@ -771,3 +771,17 @@ def test_a_reply_labelled_utf8_but_written_in_windows_1252_is_read_as_written(
     ).encode() + text.encode("windows-1252")
     assert of(raw).kind == kind
     assert body_text(parse(raw)).strip() == text
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1252", "iso-8859-15"])
+def test_a_reply_labelled_latin1_but_written_in_utf8_is_read_as_written(label: str) -> None:
+    """The reverse mistake, as common: UTF-8 text under a Western label reads "DÃ©sabonnez-moi";
+    valid UTF-8 sequences of accented letters are no Latin-1 anyone writes."""
+    text = "Désabonnez-moi, s'il vous plaît. Merci, Hélène"
+    raw = (
+        f"From: Hélène Roux <h.roux@example.fr>\r\nTo: {REPLY}\r\nSubject: RE: Security Chatter\r\n"
+        f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset={label}\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    ).encode() + text.encode("utf-8")
+    assert body_text(parse(raw)).strip() == text
+    assert of(raw).kind == InboundKind.UNSUBSCRIBE
