@@ -153,9 +153,41 @@ def decode_text(value: object) -> str:
 
 def header(msg: Message, name: str) -> str:
     try:
-        return decode_text(msg.get(name))
+        text = decode_text(msg.get(name))
     except Exception:  # noqa: BLE001 - malformed headers must not stop classification
         return ""
+    if "\ufffd" in text:
+        return _eight_bit_header(msg, name) or text
+    return text
+
+
+def _text_charset(msg: Message) -> str | None:
+    """The charset the message's first text part declares (a client writing a header in raw
+    8-bit uses the body's charset), or None."""
+    for count, part in enumerate(msg.walk()):
+        if count > 20:
+            break
+        if part.get_content_maintype() == "text" and part.get_content_charset():
+            return part.get_content_charset()
+    return None
+
+
+def _eight_bit_header(msg: Message, name: str) -> str | None:
+    """A header written in raw 8-bit, not RFC 2047 encoded ("Subject: D\xe9sabonnement" in
+    windows-1252, "退订" in GB2312), read as UTF-8, else in the body's charset, else as
+    windows-1252; None when it has no such bytes."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if not isinstance(raw, str) or not any("\udc80" <= c <= "\udcff" for c in raw):
+        return None
+    data = raw.encode("utf-8", "surrogateescape")
+    for charset in ("utf-8", _text_charset(msg), "windows-1252"):
+        if charset is None:
+            continue
+        try:
+            return " ".join(data.decode(charset).split())
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
 
 
 def parse(raw: bytes) -> EmailMessage:

@@ -11,7 +11,7 @@ import pytest
 
 from mailer.inbound.detectors.optout import reason as unsubscribe_reason
 from mailer.inbound.judgement import judge as classify
-from mailer.inbound.message import body_text, html_to_text, parse, reply_text
+from mailer.inbound.message import body_text, header, html_to_text, parse, reply_text
 from mailer.inbound.models import InboundKind
 from tests.inbound_support import DOMAIN, dsn, reply
 
@@ -784,4 +784,21 @@ def test_a_reply_labelled_latin1_but_written_in_utf8_is_read_as_written(label: s
         "Content-Transfer-Encoding: 8bit\r\n\r\n"
     ).encode() + text.encode("utf-8")
     assert body_text(parse(raw)).strip() == text
+    assert of(raw).kind == InboundKind.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    ("subject", "charset"),
+    [("Désabonnement", "windows-1252"), ("退订", "gb2312"), ("Отписаться", "koi8-r")],
+)
+def test_a_subject_in_raw_8bit_of_the_messages_charset_is_read_as_written(
+    subject: str, charset: str
+) -> None:
+    """Some clients write the subject in the body's charset without RFC 2047 encoding."""
+    raw = (
+        f"From: x@example.org\r\nTo: {REPLY}\r\nSubject: ".encode()
+        + subject.encode(charset)
+        + f"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset={charset}\r\n\r\n".encode()
+    )
+    assert header(parse(raw), "Subject") == subject
     assert of(raw).kind == InboundKind.UNSUBSCRIBE
