@@ -81,6 +81,45 @@ _PHRASES = re.compile(
     r")\b"
 )
 
+# Russian and Polish (matched on `normalise`d text too: "й" is "и", "już" is "juz"; Polish "ł"
+# stays), and Japanese and Chinese, written without spaces, so with no word boundary around them.
+_MORE_PHRASES = re.compile(
+    r"\b(?:больше не (?:работает|работаю|является сотрудником|сотрудничает)"
+    r"|не является (?:больше )?сотрудником|уволил(?:ся|ась)|покинул[аи]? (?:компанию|организацию"
+    r"|фирму|банк)|(?:ящик|адрес|почта) (?:больше )?не (?:используется|обслуживается|активен"
+    r"|проверяется)|(?:вышел|вышла|ушел|ушла) на пенсию"
+    r"|nie pracuje juz|juz nie pracuje|(?:odszedł|odeszła|odeszli) z (?:firmy|pracy|naszej firmy"
+    r"|zespołu|kancelarii)|skrzynka (?:nie jest juz|juz nie jest) (?:obsługiwana|aktywna|uzywana)"
+    r"|przeszedł na emeryture|przeszła na emeryture)\b|"
+    + "|".join(
+        re.escape(normalise(words))
+        for words in (
+            "退職いたしました",
+            "退職致しました",
+            "退職しました",
+            "退職いたしております",
+            "退社いたしました",
+            "退社しました",
+            "已离职",
+            "已經離職",
+            "已经离职",
+            "已離職",
+            "已离开公司",
+            "已離開公司",
+            "邮箱已停用",
+            "郵箱已停用",
+            "邮箱不再使用",
+            "郵箱不再使用",
+        )
+    )
+)
+
+
+def _phrase(normalised: str) -> re.Match[str] | None:
+    """The first departure phrase in `normalised` text, in any of the languages above."""
+    return _PHRASES.search(normalised) or _MORE_PHRASES.search(normalised)
+
+
 # "has left Ridgeline Pharma", "I have left Corvantis": left + a capitalised name, matched on the
 # text as written (the capitals tell an organisation from "left a comment", "left the meeting",
 # "left you a voicemail"). Not a day, a month or a pronoun, and not followed by an absence's words
@@ -137,7 +176,7 @@ def find_departure(
     address at `not_domain` (ours: a responder that quotes our reply address).
     """
     head = text[:4000]
-    found = _PHRASES.search(normalise(head))
+    found = _phrase(normalise(head))
     if found is not None:
         return Departure(found.group(0).strip(), _contacts(head, not_contacts, not_domain))
     named = _named_leavings(head)

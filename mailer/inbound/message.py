@@ -86,22 +86,36 @@ def our_recipient(msg: Message, domain: str | None) -> tuple[str, str] | None:
 
 
 # Quote headers email-reply-parser (English only) does not know, and Outlook's separators, in
-# the readers' languages: English, Spanish, French, German, Portuguese, Italian, Dutch, Polish
-# and Swedish.
+# the readers' languages: English, Spanish, French, German, Portuguese, Italian, Dutch, Polish,
+# Swedish, Russian, Japanese and Chinese.
 _WROTE_WORDS = (
     r"escribi\u00f3|a \u00e9crit|schrieb|wrote|ha scritto|escreveu|schreef"
     r"|het volgende geschreven"  # Apple Mail in Dutch: "Op <date> heeft <name> het volgende …:"
     r"|napisa\u0142(?:\(a\)|a)?|pisze|skrev"  # Polish Gmail and Thunderbird, Swedish
+    r"|пишет|написала?"  # Russian Thunderbird and Gmail
+)
+# Chinese "写道：" / "寫道：" follows the date with no space, so no word boundary before it.
+_WROTE_CJK = r"写道|寫道"
+# Outlook's header block's first field: "From:", "De :", "Von:", "Van:", "Da:", Polish "Od:",
+# Swedish "Från:", Russian "От:", Japanese "差出人:", Chinese "发件人:" / "寄件者:" ("：" too).
+_FROM_FIELD = r"from|de|von|van|da|od|fr\u00e5n|от|差出人|发件人|發件人|寄件者"
+_ORIGINAL_MESSAGE = (
+    r"original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht"
+    r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht"
+    r"|исходное сообщение|元のメッセージ|原始邮件|原始郵件"
 )
 QUOTE_START = re.compile(
     r"^(?:\s*>?\s*)(?:"
-    r"-{2,}\s*(?:original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht"
-    r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht)"
-    r"\s*-{2,}"
+    rf"-{{2,}}\s*(?:{_ORIGINAL_MESSAGE})\s*-{{2,}}"
     r"|_{10,}"
-    # Outlook header block: "De : Fulano <...>", "Van: …", Polish "Od: …", Swedish "Från: …"
-    r"|(?:from|de|von|van|da|od|fr\u00e5n)\s*:\s.+"
+    # Outlook header block: "De : Fulano <...>", "Van: …", "От: …", "差出人: …"
+    rf"|(?:{_FROM_FIELD})\s*(?::\s|\uff1a\s*).+"
     rf"|.*\b(?:{_WROTE_WORDS})\s*:\s*$"
+    rf"|.*(?:{_WROTE_CJK})\s*[:\uff1a]\s*$"
+    # Gmail in Russian, Japanese and Chinese and Yandex name no verb: a dated line that ends with
+    # the sender's address and a colon ("вт, 2 дек. 2025 г. в 09:00, Name <a@b>:",
+    # "2025年4月9日(水) 8:00 Name <a@b>:")
+    r"|.{0,80}\d{4}.{0,200}<[^<>\s]+@[^<>\s]+>\s*[:\uff1a]\s*$"
     # Gmail in German, Dutch…: "Am <date> schrieb <name> <<address>>:", or cut at the address
     r"|(?:am|op|on|el|le|il|em|den|w dniu)\s.{4,200}\b(?:schrieb|schreef|wrote|escribi\u00f3"
     r"|ha scritto|escreveu|a \u00e9crit|skrev|napisa\u0142|pisze)\b.{0,200}(?:>:|<)\s*$"
@@ -139,9 +153,41 @@ def decode_text(value: object) -> str:
 
 def header(msg: Message, name: str) -> str:
     try:
-        return decode_text(msg.get(name))
+        text = decode_text(msg.get(name))
     except Exception:  # noqa: BLE001 - malformed headers must not stop classification
         return ""
+    if "\ufffd" in text:
+        return _eight_bit_header(msg, name) or text
+    return text
+
+
+def _text_charset(msg: Message) -> str | None:
+    """The charset the message's first text part declares (a client writing a header in raw
+    8-bit uses the body's charset), or None."""
+    for count, part in enumerate(msg.walk()):
+        if count > 20:
+            break
+        if part.get_content_maintype() == "text" and part.get_content_charset():
+            return part.get_content_charset()
+    return None
+
+
+def _eight_bit_header(msg: Message, name: str) -> str | None:
+    """A header written in raw 8-bit, not RFC 2047 encoded ("Subject: D\xe9sabonnement" in
+    windows-1252, "退订" in GB2312), read as UTF-8, else in the body's charset, else as
+    windows-1252; None when it has no such bytes."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if not isinstance(raw, str) or not any("\udc80" <= c <= "\udcff" for c in raw):
+        return None
+    data = raw.encode("utf-8", "surrogateescape")
+    for charset in ("utf-8", _text_charset(msg), "windows-1252"):
+        if charset is None:
+            continue
+        try:
+            return " ".join(data.decode(charset).split())
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -408,23 +454,39 @@ def body_text(msg: EmailMessage) -> str:
         content = payload.decode("latin-1") if isinstance(payload, bytes) else str(payload)
     if not isinstance(content, str):
         return ""
-    if "\ufffd" in content:
-        content = _as_utf8(part) or content
+    if "\ufffd" in content or (part.get_content_charset() or "") in _WESTERN_LABELS:
+        content = _as_written(part) or content
     if part.get_content_subtype() == "html":
         return html_to_text(content)
     return content
 
 
-def _as_utf8(part: Message) -> str | None:
-    """The part's text read as UTF-8 when its bytes are not in the charset it declares but are
-    valid UTF-8 (a Japanese client's "iso-2022-jp" label over UTF-8 text), else None."""
+_UNICODE_LABELS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+# Western single-byte labels, under which UTF-8 text is often sent: every byte decodes, so the
+# mistake shows only as "DÃ©sabonnez" (`_as_written` reads valid, non-ASCII UTF-8 as UTF-8).
+_WESTERN_LABELS = frozenset(
+    {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "iso-8859-15", "latin-9"}
+)
+
+
+def _as_written(part: Message) -> str | None:
+    """The part's text read as it was written when its bytes are not in the charset it declares:
+    UTF-8 when they are valid, non-ASCII UTF-8 (a Japanese client's "iso-2022-jp" label over
+    UTF-8 text, an "iso-8859-1" label over UTF-8 "Désabonnez-moi"); windows-1252 when they are
+    labelled UTF-8 or ASCII but are not (old Outlook and webmail gateways label Western European
+    text so: "Désinscrivez-moi" must not read "D�sinscrivez"). None when neither reads it."""
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
+    if not isinstance(payload, bytes) or payload.isascii():
         return None
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    encodings = ["utf-8"]
+    if (part.get_content_charset() or "us-ascii") in _UNICODE_LABELS:
+        encodings.append("windows-1252")
+    for encoding in encodings:
+        try:
+            return payload.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def attachments(msg: EmailMessage) -> list[EmailMessage]:

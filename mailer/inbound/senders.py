@@ -18,6 +18,7 @@ name and never becomes an address.
 from __future__ import annotations
 
 import email.policy
+import re
 from email.message import Message
 from email.utils import getaddresses
 
@@ -39,7 +40,7 @@ def mailboxes(head: Message, name: str) -> list[tuple[str, str]]:
     """(display name, address) of each mailbox the header's `name` fields (From, Reply-To)
     give, in order; names decoded and cleaned, only entries with an address."""
     values = [
-        _eight_bit(value.replace("\r", "").replace("\n", ""))
+        _encoded_words_quoted(_eight_bit(value.replace("\r", "").replace("\n", "")))
         for key, value in head.raw_items()
         if key.lower() == name.lower()
     ]
@@ -156,6 +157,26 @@ def _eight_bit(value: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", "replace")
+
+
+# An RFC 2047 encoded word, or a quoted string (left as it is). Sloppy encoders leave spaces and
+# specials (":", "@", ",") unencoded in the word's text; the text never holds a "?".
+_WORD_OR_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"|=\?[^?\s]+\?[bBqQ]\?[^?]*\?=')
+
+
+def _encoded_words_quoted(value: str) -> str:
+    """The header value with each encoded word outside a quoted string made a quoted string:
+    a mail client reads `=?utf-8?Q?M=FCller, Hans?= <hans@…>` or `=?utf-8?Q?Eve:_x@evil?= <eve@…>`
+    as one name over one address, while `getaddresses` would split the word at its comma or
+    read its colon as a group and its "@" as an address. The word is decoded afterwards."""
+
+    def quoted(found: re.Match[str]) -> str:
+        word = found.group(0)
+        if word.startswith('"'):
+            return word
+        return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return _WORD_OR_QUOTED.sub(quoted, value)
 
 
 def _unquoted(name: str) -> str:

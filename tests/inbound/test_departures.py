@@ -81,6 +81,17 @@ LEFT = [
     ),
     ("Please note that Sam Fields has now left Kestrel & Vane Ltd.", ""),
     ("Dr. Hale is no longer employed at Northfield Health.", ""),
+    # Russian, Polish, Japanese, Chinese
+    (
+        "Сергей Петров больше не работает в нашей компании. Пишите на office@firma.ru",
+        "office@firma.ru",
+    ),
+    ("Данный почтовый ящик больше не обслуживается.", ""),
+    ("Pani Nowak nie pracuje już w firmie Acme.", ""),
+    ("Pan Wiśniewski odszedł z firmy; kontakt: biuro@acme.pl", "biuro@acme.pl"),
+    ("佐藤は3月末をもって退職いたしました。", ""),
+    ("王经理已离职，请联系 office@acme.cn", "office@acme.cn"),
+    ("此邮箱已停用。", ""),
 ]
 
 AWAY = [
@@ -97,6 +108,10 @@ AWAY = [
     "I have left you a voicemail about the Monterrey item.",
     "I have left the meeting early; back at my desk at 3pm.",
     "I left a comment on the shared draft for Friday.",
+    "Я в отпуске до 14 апреля и не работаю с почтой.",
+    "Jestem na urlopie do 14 kwietnia.",
+    "4月14日まで不在にしております。",
+    "我目前正在休假，4月14日返回。",
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from mailer.inbound.detectors.optout import reason as unsubscribe_reason
 from mailer.inbound.judgement import judge as classify
-from mailer.inbound.message import html_to_text, parse, reply_text
+from mailer.inbound.message import body_text, header, html_to_text, parse, reply_text
 from mailer.inbound.models import InboundKind
 from tests.inbound_support import DOMAIN, dsn, reply
 
@@ -215,6 +215,19 @@ def test_a_persons_subject_that_reads_like_a_responders_is_an_inquiry(
             "Vous avez envoyé un message protégé par Mailinblack. Pour qu'il soit délivré, "
             "cliquez sur le lien et confirmez que vous êtes bien un humain.",
         ),
+        # a challenge-response filter that does not name its vendor
+        (
+            "Sender verification required",
+            "Your message to Luisa Ortega has been held. To have it delivered, please confirm "
+            "that you are a real person by clicking the link below. You only need to do this "
+            "once: https://verify.example.net/c/77a1",
+        ),
+        (
+            "Confirme su dirección de correo",
+            "Su mensaje ha sido retenido por mi filtro antispam. Para que llegue a su "
+            "destino, confirme que es usted un ser humano en el siguiente enlace: "
+            "https://filtro.example.net/v/12",
+        ),
         (
             "Thank you for contacting Globex",
             "Thank you for your email. This is an automated response to let you know we have "
@@ -274,6 +287,19 @@ def test_responders_that_send_no_auto_reply_header_are_known_by_their_words(
         ),
         ("Hors du bureau", "Je suis en congés jusqu'au 14 novembre, accès limité à mes e-mails."),
         ("Assente dall'ufficio", "Sono fuori ufficio fino al 14 novembre. Al mio rientro."),
+        # a label without "du bureau", a return date in Portuguese and Dutch, and the notices
+        # of Dutch, Polish, Russian and Chinese responders
+        ("Absente jusqu'au 2 mai", "Merci de votre message, je le traiterai à mon retour."),
+        ("Ausente até 3 de março", "Obrigado pelo seu e-mail. Responderei no meu retorno."),
+        (
+            "Afwezig: Security Chatter",
+            "Dank u voor uw e-mail. Ik ben tot en met 2 mei niet op kantoor. Voor dringende "
+            "zaken kunt u bellen met 020 555 0100.",
+        ),
+        ("Nieobecność: Security Chatter", "Dziękuję za wiadomość. Jestem poza biurem do 2 maja."),
+        ("Отсутствие: Security Chatter", "Спасибо за письмо. Я в отпуске до 2 мая."),
+        ("外出: Security Chatter", "谢谢您的邮件。我目前不在办公室，5月2日回来。"),
+        ("外出: Security Chatter", "感謝您的郵件，本人目前不在辦公室，5月2日返回。"),
     ],
 )
 def test_a_responders_label_in_a_labels_place_is_an_auto_reply_without_headers(
@@ -738,3 +764,55 @@ def test_a_japanese_absence_subject_over_a_question_is_an_inquiry() -> None:
         body="来週は出張のため不在にしております。その前にお打ち合わせできますでしょうか？",
     )
     assert of(raw).kind == InboundKind.INQUIRY
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Désinscrivez-moi, s'il vous plaît.", InboundKind.UNSUBSCRIBE),
+        ("Pourriez-vous m'envoyer l'étude complète ? Merci, Hélène", InboundKind.INQUIRY),
+    ],
+)
+def test_a_reply_labelled_utf8_but_written_in_windows_1252_is_read_as_written(
+    text: str, kind: InboundKind
+) -> None:
+    """Old Outlook and webmail gateways label Western text "utf-8" that is windows-1252: the
+    accents must not turn into replacement marks that hide the request from the partner."""
+    raw = (
+        f"From: Hélène Roux <h.roux@example.fr>\r\nTo: {REPLY}\r\nSubject: RE: Security Chatter\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    ).encode() + text.encode("windows-1252")
+    assert of(raw).kind == kind
+    assert body_text(parse(raw)).strip() == text
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1252", "iso-8859-15"])
+def test_a_reply_labelled_latin1_but_written_in_utf8_is_read_as_written(label: str) -> None:
+    """The reverse mistake, as common: UTF-8 text under a Western label reads "DÃ©sabonnez-moi";
+    valid UTF-8 sequences of accented letters are no Latin-1 anyone writes."""
+    text = "Désabonnez-moi, s'il vous plaît. Merci, Hélène"
+    raw = (
+        f"From: Hélène Roux <h.roux@example.fr>\r\nTo: {REPLY}\r\nSubject: RE: Security Chatter\r\n"
+        f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset={label}\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    ).encode() + text.encode("utf-8")
+    assert body_text(parse(raw)).strip() == text
+    assert of(raw).kind == InboundKind.UNSUBSCRIBE
+
+
+@pytest.mark.parametrize(
+    ("subject", "charset"),
+    [("Désabonnement", "windows-1252"), ("退订", "gb2312"), ("Отписаться", "koi8-r")],
+)
+def test_a_subject_in_raw_8bit_of_the_messages_charset_is_read_as_written(
+    subject: str, charset: str
+) -> None:
+    """Some clients write the subject in the body's charset without RFC 2047 encoding."""
+    raw = (
+        f"From: x@example.org\r\nTo: {REPLY}\r\nSubject: ".encode()
+        + subject.encode(charset)
+        + f"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset={charset}\r\n\r\n".encode()
+    )
+    assert header(parse(raw), "Subject") == subject
+    assert of(raw).kind == InboundKind.UNSUBSCRIBE

@@ -1,9 +1,9 @@
-"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish and
-Swedish: only a reply that as a whole asks to stop this newsletter unsubscribes; anything that also
-asks something else, or asks to remove someone or something else, is an inquiry for the partner
-(when in doubt, forward). Below the request, each language's reply header and quote, a "Sent from
-my …" line, a signature block, a confidentiality disclaimer or a legal footer are the mail
-client's and the company's, not the reader's words."""
+"""Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish,
+Swedish, Russian, Japanese and Chinese: only a reply that as a whole asks to stop this
+newsletter unsubscribes; anything that also asks something else, or asks to remove someone or
+something else, is an inquiry for the partner (when in doubt, forward). Below the request, each
+language's reply header and quote, a "Sent from my …" line, a signature block, a confidentiality
+disclaimer or a legal footer are the mail client's and the company's, not the reader's words."""
 
 from __future__ import annotations
 
@@ -60,6 +60,13 @@ OPT_OUTS = [
         "Re: Security Chatter",
         "Estimados,\nSolicito la baja de mi correo.\nAtentamente,\nMaría López",
     ),
+    # Russian, Japanese and Chinese readers
+    ("Re: Security Chatter", "Пожалуйста, удалите меня из списка рассылки."),
+    ("Re: Security Chatter", "Прошу отписать меня от рассылки. Спасибо"),
+    ("Re: Security Chatter", "配信停止希望です。"),
+    ("Re: Security Chatter", "メールマガジンの配信を停止してください。"),
+    ("Re: Security Chatter", "退订"),
+    ("Re: Security Chatter", "请不要再给我发邮件了，谢谢！"),
 ]
 
 INQUIRIES = [
@@ -81,6 +88,9 @@ INQUIRIES = [
     ("Baja", "Quiero darme de baja, pero antes envíenme el informe de Sonora."),
     ("Unsubscribe", "Actually, keep me on it and add ana@acme.example.mx."),
     ("Question about Sonora", "Please remove me"),
+    ("Re: Security Chatter", "Пожалуйста, удалите моего коллегу из рассылки."),
+    ("Re: Security Chatter", "配信停止の方法を教えてください。"),
+    ("Re: Security Chatter", "请把我的同事从邮件列表中删除。"),
 ]
 
 
@@ -158,6 +168,22 @@ OUTLOOK_SV = (
     f"Till: Lena Berg <lena.berg@example.se>\nÄmne: {_SUBJECT}\n\n{_QUOTE}"
 )
 GMAIL_SV = f"Den ons 9 apr. 2025 kl 08:00 skrev Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+GMAIL_RU = f"ср, 9 апр. 2025 г. в 08:00, Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+OUTLOOK_RU = (
+    f"От: Fausto Carbajal Glass <{REPLY}>\nОтправлено: 9 апреля 2025 г. 8:00\n"
+    f"Кому: {_TO}\nТема: {_SUBJECT}\n\n{QUOTED}"
+)
+THUNDERBIRD_RU = f"09.04.2025 08:00, Fausto Carbajal Glass пишет:\n{_QUOTE}"
+GMAIL_JA = f"2025年4月9日(水) 8:00 Fausto Carbajal Glass <{REPLY}>:\n\n{_QUOTE}"
+OUTLOOK_JA = (
+    f"-----Original Message-----\n差出人: Fausto Carbajal Glass <{REPLY}>\n"
+    f"送信日時: 2025年4月9日 8:00\n宛先: {_TO}\n件名: {_SUBJECT}\n\n{QUOTED}"
+)
+GMAIL_ZH = f"Fausto Carbajal Glass <{REPLY}> 于2025年4月9日周三 08:00写道：\n\n{_QUOTE}"
+OUTLOOK_ZH = (
+    f"发件人: Fausto Carbajal Glass <{REPLY}>\n发送时间: 2025年4月9日 8:00\n"
+    f"收件人: {_TO}\n主题: {_SUBJECT}\n\n{QUOTED}"
+)
 
 INTERNATIONAL_OPT_OUTS = [
     # French
@@ -227,6 +253,14 @@ INTERNATIONAL_OPT_OUTS = [
     (f"SV: {_SUBJECT}", "Vänligen avsluta prenumerationen, tack.", OUTLOOK_SV),
     (f"Re: {_SUBJECT}", "Jag vill avregistrera mig från nyhetsbrevet.", GMAIL_SV),
     ("Avregistrera", "", ""),
+    # Russian, Japanese, Chinese, under their mail clients' reply headers
+    (f"Re: {_SUBJECT}", "Пожалуйста, исключите меня из рассылки.", GMAIL_RU),
+    (f"RE: {_SUBJECT}", "Больше не присылайте мне писем.\n\nС уважением", OUTLOOK_RU),
+    (f"Re: {_SUBJECT}", "Отписаться. Спасибо", THUNDERBIRD_RU),
+    (f"Re: {_SUBJECT}", "購読解除をお願いいたします。", GMAIL_JA),
+    (f"RE: {_SUBJECT}", "お世話になっております。\n配信停止を希望します。", OUTLOOK_JA),
+    (f"Re: {_SUBJECT}", "取消订阅", GMAIL_ZH),
+    (f"答复: {_SUBJECT}", "请帮我退订，谢谢", OUTLOOK_ZH),
 ]
 
 INTERNATIONAL_INQUIRIES = [
@@ -339,6 +373,27 @@ OUTLOOK_EN = (
             OUTLOOK_FR,
         ),
         ("Please stop sending me these emails. I never signed up for this.", GMAIL_FR),
+        # a closing in Russian, Japanese or Chinese ends the reader's words; so does a line
+        # that only separates a signature ("――――", "=====", "*****")
+        (
+            "Прошу отписать меня от рассылки.\n\nС уважением,\nИрина Соколова\n"
+            "Главный бухгалтер\nАО «Пример»\nтел. 8 (812) 000-00-00",
+            GMAIL_RU,
+        ),
+        (
+            "配信停止を希望します。\nよろしくお願いいたします。\n\n"
+            "株式会社エグザンプル\n総務部　中村 直子\nTEL：03-0000-0000",
+            GMAIL_JA,
+        ),
+        (
+            "请帮我取消订阅。\n\n此致\n敬礼\n\n王芳\n财务部\n电话：021-00000000",
+            GMAIL_ZH,
+        ),
+        (
+            "配信停止をお願いします。\n\n――――――――――――\n株式会社エグザンプル\n小林 健\n"
+            "kobayashi@example.jp",
+            GMAIL_JA,
+        ),
     ],
 )
 def test_a_request_followed_by_a_signature_or_a_disclaimer_is_an_opt_out(
@@ -357,6 +412,8 @@ def test_a_request_followed_by_a_signature_or_a_disclaimer_is_an_opt_out(
         "Unsubscribe.\n\nThis email goes to the wrong person: write to ana@acme.example instead.",
         # capitals are no name
         "Unsubscribe\n\nCALL ME ASAP",
+        # a separator line does not hide what the reader wrote under it as a letter
+        "Unsubscribe\n\n==========\nBut first, could you send me the Jalisco report?",
     ],
 )
 def test_a_request_followed_by_more_of_the_readers_words_reaches_the_partner(body: str) -> None:

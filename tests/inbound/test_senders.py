@@ -46,3 +46,17 @@ def test_with_no_reader_on_file_a_reply_to_away_from_the_from_is_cautioned() -> 
     assert "not to the address it was sent from (jose@example.org)" in said
     assert caution("jose@example.org", on_file="", on_file_name="", from_address="jose@x.org")
     assert not caution("jose@x.org", on_file="", on_file_name="", from_address="Jose@X.org")
+
+
+def test_an_encoded_name_with_raw_specials_stays_one_name_over_its_own_address() -> None:
+    """Sloppy encoders (and forgers) leave ":", "@" or "," unencoded inside an encoded word; mail
+    clients read the word as the name all the same, so answers go to the address after it."""
+    head = head_of(
+        b"From: =?utf-8?Q?Eve=0D=0ABcc:_victim@evil.example?= <eve@example.org>\r\n"
+        b"Subject: hi\r\n\r\nhi\r\n"
+    )
+    name, address = answers_go_to(head)
+    assert address == "eve@example.org"
+    assert "\r" not in name and "\n" not in name and name.startswith("Eve")
+    head = head_of(b"From: =?iso-8859-1?Q?M=FCller, Hans?= <hans@example.de>\r\n\r\nhi\r\n")
+    assert answers_go_to(head) == ("Müller, Hans", "hans@example.de")

@@ -25,6 +25,13 @@ from mailer.inbound.detectors.signature import (
         "Inviato da iPhone",
         "Verzonden vanaf mijn iPhone",
         "Verstuurd vanaf mijn Samsung Galaxy smartphone.",
+        "Wysłane z iPhone'a",
+        "Skickat från min iPhone",
+        "Отправлено с iPhone",
+        "Отправлено из мобильной Почты Mail.ru",
+        "iPhoneから送信",
+        "发自我的iPhone",
+        "從我的 iPhone 傳送",
     ],
 )
 def test_a_phones_or_mail_clients_footer_is_a_device_line(line: str) -> None:

@@ -9,7 +9,8 @@ meeting, removing *someone* or *something* else ("Remove me from Thursday's call
 mi asistente") — is an inquiry and goes to the partner, who can unsubscribe the reader in one click
 if that was what they meant. When in doubt, forward: a lost client costs more than one more email.
 
-English and Spanish here; French, German, Portuguese, Italian and Dutch in optout_languages.py.
+English and Spanish here; French, German, Portuguese, Italian, Dutch, Polish and Swedish in
+optout_languages.py; Russian, Japanese and Chinese in optout_scripts.py.
 Matched on normalised text (lower case, no accents, no punctuation). What the reader's phone,
 mail client or company adds below their words ("Sent from my iPhone" in any of these languages,
 a signature block, a confidentiality disclaimer) is cut first (signature.py), and so is the quoted
@@ -21,6 +22,7 @@ from __future__ import annotations
 import re
 
 from mailer.inbound.detectors import optout_languages as languages
+from mailer.inbound.detectors import optout_scripts as scripts
 from mailer.inbound.detectors import signature
 from mailer.inbound.detectors.base import Mail, Verdict
 from mailer.inbound.detectors.rfc3834 import REPLY_PREFIX
@@ -127,12 +129,15 @@ def _is_name(line: str) -> bool:
 def sentences(text: str) -> list[str]:
     """The reader's sentences: lines, split at . ! ? ; (what follows a closing, a signature
     block and a disclaimer dropped)."""
-    lines = signature.without_disclaimer(_own_lines(text))
+    lines = signature.without_marked_signature(signature.without_disclaimer(_own_lines(text)))
     kept = [line for line in signature.without_signature(lines, _own_words) if line]
     # A closing ("Regards,") ends the message: what follows is the signature.
     for i, line in enumerate(kept):
         said = normalise(line)
-        if (_CLOSING.match(said) or languages.CLOSING.match(said)) and len(said.split()) <= 4:
+        closing = (
+            _CLOSING.match(said) or languages.CLOSING.match(said) or scripts.CLOSING.match(said)
+        )
+        if closing and len(said.split()) <= 4:
             kept = kept[: i + 1]
             break
     # Trailing lines that are only a name are a signature too.
@@ -148,13 +153,13 @@ def is_opt_out(sentence: str) -> bool:
     said = normalise(sentence)
     if len(said) > _LONGEST_REQUEST:
         return False
-    return bool(OPT_OUT.match(said) or languages.OPT_OUT.match(said))
+    return bool(OPT_OUT.match(said) or languages.OPT_OUT.match(said) or scripts.OPT_OUT.match(said))
 
 
 def is_polite(sentence: str) -> bool:
     """A greeting, thanks or a closing, perhaps with a name ("Merci, Fausto"), and nothing more."""
     said = normalise(sentence)
-    if POLITENESS.match(said) or languages.POLITE.match(said):
+    if POLITENESS.match(said) or languages.POLITE.match(said) or scripts.POLITE.match(said):
         return True
     to = languages.POLITE_TO_NAME.match(said)
     if to is None:

@@ -24,7 +24,10 @@ from mailer.inbound.models import InboundKind
 # A person's subject goes on in prose after the same words ("Out of office next week - can we
 # meet today?", "Abwesenheit im Mai", "Automatic reply rules for our team"): not a label.
 _TAG = r"^(?:\[[^]]*\]\s*)?"
-_LABEL_END = r"\s*(?:$|[:\u2013\u2014|(]|-(?:\s|$)|\s(?:hasta|until|till|through|jusqu|bis|fino)\b)"
+_LABEL_END = (
+    r"\s*(?:$|[:\u2013\u2014|(]|-(?:\s|$)|"
+    r"\s(?:hasta|until|till|through|jusqu|bis|fino|ate|tot|do|до)\b)"
+)
 _BRACKETS = {"[": "]", "(": ")", "\u3010": "\u3011", "<": ">"}
 
 
@@ -50,12 +53,36 @@ _AUTO_LABEL = _label(
 _JA_AWAY = "|".join(
     re.escape(fold(w)) for w in ("不在のお知らせ", "不在のご連絡", "不在連絡", "休暇のお知らせ")
 )
+
+
+def _folded(*words: str) -> str:
+    """`words` as alternatives, written as `fold` writes the text they are matched on (it drops
+    accents and marks: Russian "й" is read as "и", Japanese "ご" as "こ")."""
+    return "|".join(re.escape(fold(w)) for w in words)
+
+
+# Polish, Russian and Chinese responders' labels ("Nieobecność:", "Отсутствие:", "外出:").
+_OTHER_AWAY = _folded(
+    "nieobecność",
+    "nieobecny",
+    "nieobecna",
+    "poza biurem",
+    "отсутствие",
+    "отсутствую",
+    "в отпуске",
+    "вне офиса",
+    "外出",
+    "休假",
+    "不在办公室",
+    "不在辦公室",
+)
 _AWAY_LABEL = _label(
     r"out of (?:the )?office|away from (?:the )?office|fuera de (?:la )?oficina|abwesenheit|"
-    r"abwesend|fuori ufficio|absence|absent|ausencia|ausente|de vacaciones|on vacation|"
+    r"abwesend|fuori ufficio|absence|absente?|ausencia|ausente|de vacaciones|on vacation|"
     # French and Italian labels name the office ("Absence du bureau", "Assente dall'ufficio")
     r"(?:absence|absente?|hors) du bureau|assente dall'?ufficio|"
-    rf"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig|{_JA_AWAY}"
+    rf"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig|{_JA_AWAY}|"
+    rf"{_OTHER_AWAY}"
 )
 # What a responder says of its owner, as the whole subject (with a return date at most):
 # Lotus Notes/Domino's "Jane Doe/NY/Acme is out of the office.", and the same in Spanish,
@@ -120,7 +147,41 @@ _NOTICE = re.compile(
     r"\bich bin (?:bis|vom|ab|derzeit|zur zeit|momentan)\b|\bnach meiner ruckkehr\b|"
     r"\bin dringenden fallen\b|\bbin ich (?:wieder )?(?:erreichbar|im buro|zuruck)\b|"
     r"\bsono (?:fuori ufficio|assente|in ferie)\b|\bal mio rientro\b|\bper urgenze\b|"
-    r"\bestou (?:fora do escritorio|ausente|de ferias)\b|\bao meu retorno\b"
+    r"\bestou (?:fora do escritorio|ausente|de ferias)\b|\b(?:ao|no) meu retorno\b|"
+    r"\bobrigad[oa] pel[oa] (?:sua |seu )?(?:mensagem|e-?mail|contato)\b|"
+    r"\bem caso de urgencia\b|"
+    # Dutch, Polish, Russian, Chinese
+    r"\b(?:bedankt|dank u|dank je) (?:wel )?voor (?:uw|je) (?:bericht|e-?mail|mail)\b|"
+    r"\bik ben (?:afwezig|niet (?:op kantoor|aanwezig|bereikbaar)|met vakantie)\b|"
+    r"\b(?:ik ben )?(?:tot en met|t/m|tot) [^.?!\n]{0,30}\b(?:afwezig|niet op kantoor)\b|"
+    r"\bvoor dringende zaken\b|\bna mijn terugkeer\b|"
+    r"\bdziekuje za (?:wiadomosc|e-?mail|maila)\b|\bjestem (?:na urlopie|poza biurem|"
+    r"nieobecn[ya])\b|\bw pilnych sprawach\b|"
+    + _folded(
+        "спасибо за письмо",
+        "спасибо за ваше письмо",
+        "спасибо за сообщение",
+        "я в отпуске",
+        "я нахожусь в отпуске",
+        "нахожусь в отпуске",
+        "я отсутствую",
+        "по срочным вопросам",
+        # Chinese, simplified and traditional
+        "谢谢您的邮件",
+        "谢谢您的来信",
+        "感谢您的来信",
+        "感谢您的邮件",
+        "謝謝您的郵件",
+        "謝謝您的來信",
+        "感謝您的來信",
+        "感謝您的郵件",
+        "目前不在办公室",
+        "目前不在辦公室",
+        "正在休假",
+        "如有急事",
+        "如有紧急事务",
+        "如有緊急事務",
+    )
 )
 # A person asks the partner something; a responder states. A question mark in the message's own
 # words (not in a link) tells them apart when only the subject says "automatic".
@@ -153,6 +214,28 @@ _CHALLENGE_ASK = re.compile(
     r"confirmer|valider|verifier|un humain|confirmar|verificar|validar|un humano|"
     r"bestatigen|verifizieren)\b",
     re.I,
+)
+# A challenge-response filter that names no vendor: it holds "your message" until the sender
+# proves to be a person. Both are needed: a client may write that their message was held, or
+# that a person should call, but not both in a responder's words. Matched on folded text.
+_CHALLENGE_HELD = re.compile(
+    r"\byour (?:message|e-?mail)(?: to [^\n]{1,60}?)? (?:is|has been|was|will be) (?:being )?"
+    r"(?:held|awaiting|pending|waiting|quarantined|on hold|kept)\b|\bawaiting (?:your )?"
+    r"verification\b|"
+    r"\bsu (?:mensaje|correo)(?: a [^\n]{1,60}?)? (?:esta|ha sido|fue|sera) (?:retenido|"
+    r"pendiente|en espera|bloqueado)\b|"
+    r"\bvotre (?:message|e-?mail|courriel)(?: a [^\n]{1,60}?)? (?:est|a ete|sera) (?:en attente|"
+    r"retenu|bloque|mis en attente)\b|"
+    r"\bihre (?:nachricht|e-?mail)(?: an [^\n]{1,60}?)? (?:wurde|ist|wird) (?:zuruckgehalten|"
+    r"angehalten|blockiert)\b|"
+    r"\bsua mensagem(?: para [^\n]{1,60}?)? (?:esta|foi|sera) (?:retida|pendente|em espera|"
+    r"bloqueada)\b"
+)
+_CHALLENGE_HUMAN = re.compile(
+    r"\b(?:you are|you're|that you are) (?:a )?(?:real )?(?:human|person)\b|\bnot a (?:robot|"
+    r"spammer|program|machine|bot)\b|\b(?:es usted|eres|que es) (?:una persona|un (?:ser )?humano)"
+    r"\b|\b(?:etes|es) (?:bien )?(?:un humain|une personne)\b|\b(?:sind|ein) (?:ein )?mensch\b|"
+    r"\b(?:e|voce e) (?:uma pessoa|um humano)\b"
 )
 # An autoresponder that says so in its first lines ("This is an automated response", "Ce
 # message a été envoyé automatiquement", "Esta es una respuesta automática"), read on the
@@ -276,9 +359,13 @@ _QUARANTINE_ACTION = re.compile(
 )
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 # "Re:", and its words in the readers' languages: Italian "R:"/"RIF:", Dutch "Antw:", German "AW:",
-# Polish "Odp:" (forward "PD:"), Swedish "SV:" (forward "VB:")…
+# Polish "Odp:" (forward "PD:"), Swedish "SV:" (forward "VB:"), Russian "Ответ:"/"Отв:"
+# (forward "Пересл:"), Chinese Outlook's "答复:"/"回复:"/"回覆:" (forward "转发:"/"轉寄:"), with
+# a full-width colon too…
 REPLY_PREFIX = re.compile(
-    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc|odp|pd|vb)\s*(?:\[\d+\])?\s*:\s*)+",
+    r"^\s*(?:(?:re|aw|rv|res|fw|fwd|tr|wg|sv|r|rif|antw|enc|odp|pd|vb"
+    r"|ответ|отв|пересл|答复|回复|回覆|答覆|转发|轉寄|轉發)"
+    r"\s*(?:\[\d+\])?\s*[:\uff1a]\s*)+",
     re.I,
 )
 
@@ -365,7 +452,9 @@ def _by_words(mail: Mail) -> str | None:
         and _QUARANTINE_ACTION.search(text)
     ):
         return "a spam quarantine's digest"
-    if _CHALLENGE_VENDOR.search(text) and _CHALLENGE_ASK.search(text):
+    if (_CHALLENGE_VENDOR.search(text) and _CHALLENGE_ASK.search(text)) or (
+        _CHALLENGE_HELD.search(text) and _CHALLENGE_HUMAN.search(text)
+    ):
         return "a challenge-response filter asks the sender to verify"
     return None
 

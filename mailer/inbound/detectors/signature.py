@@ -8,7 +8,9 @@ never taken for one:
 
 - a device line is a short line that opens with a client's own wording, in the readers' languages
   ("Sent from my iPhone", "Gesendet von meinem iPhone", "Envoyé de mon iPhone", "Inviato da
-  iPhone", "Verzonden vanaf mijn iPhone", "Enviado do meu iPhone", "Get Outlook for iOS");
+  iPhone", "Verzonden vanaf mijn iPhone", "Enviado do meu iPhone", "Get Outlook for iOS",
+  "Wysłane z iPhone'a", "Skickat från min iPhone", "Отправлено с iPhone", "iPhoneから送信",
+  "发自我的iPhone");
 - a disclaimer is a line after the reader's words that opens like one ("CONFIDENTIALITY
   NOTICE", "This e-mail…", "Ce message…", "Diese E-Mail…") and, from there on, speaks both of
   confidentiality and of the intended recipient;
@@ -16,6 +18,9 @@ never taken for one:
   registration ("… Ltd is authorised and regulated by the Financial Conduct Authority",
   "Registered in England and Wales No. …", "Registered office: …", "Amtsgericht München HRB …"):
   boilerplate a firm's mail server adds under every message, like a disclaimer;
+- in Japanese, Chinese and Russian mail, which has no capitals to tell a name by, a signature
+  block is also what a separator line ("――――", "=====") or a company's legal name ("株式会社…",
+  "…有限公司", "ООО «…»") opens, when no prose follows it;
 - a signature block is the message's last lines, starting with a person's name after some words
   of the reader's, each line a name, a title, a company, an address, a phone number, an e-mail
   or web address: capitalised words and small connectors only, never a lower-case verb.
@@ -37,7 +42,10 @@ _DEVICE = re.compile(
     r"telecharger outlook pour |gesendet (?:von|mit) |von meinem \w+ gesendet|outlook fur \w+ "
     r"(?:beziehen|herunterladen)|inviato da |ottieni outlook per |scarica outlook per |"
     r"verzonden (?:vanaf|met|via) |verstuurd (?:vanaf|met|via) |outlook voor \w+ downloaden|"
-    r"baixe o outlook|baixar o outlook|obter o outlook)"
+    r"baixe o outlook|baixar o outlook|obter o outlook|"
+    # Polish, Swedish, Russian, Japanese ("iPhoneから送信"), Chinese ("发自我的iPhone")
+    r"wysłane z |wysłano z |skickat fran |отправлено (?:с|из) |[\w ]{1,30}から送信$|"
+    r"(?:发自|發自)我的|(?:从|從)我的.{1,30}(?:发送|發送|傳送)$)"
 )
 
 _DISCLAIMER_START = re.compile(
@@ -92,6 +100,19 @@ _CONNECTORS = frozenset(
 _HONORIFIC = re.compile(
     r"^(?:dr|mr|mrs|ms|prof|ing|lic|mag|dipl|ir|drs|mtro|mtra|sr|sra|herr|frau|mme|m)\.?$", re.I
 )
+
+
+# A line that only separates a signature ("-----", "=====", "――――", "━━━━", "*****"), and a
+# company's name by its legal form ("株式会社…", "…有限公司", "ООО «…»"), where a signature block
+# opens in Japanese, Chinese and Russian mail (no capitals there to tell a name by).
+_SEPARATOR_LINE = re.compile(r"^[-=*_~#\u2010-\u2015\u2500-\u257f\u30fc\uff0d\uff1d]{4,}$")
+_COMPANY_FORM = re.compile(
+    r"株式会社|有限会社|合同会社|有限公司|股份公司|集团|集團|事務所|事务所"
+    r"|(?:^|\s)(?:ООО|АО|ПАО|ЗАО|ОАО)\s"
+)
+# The reader's prose: a question or exclamation, a sentence's end, or three lower-case words in a
+# row (a signature's title has capitals, or is one or two words).
+_PROSE = re.compile(r"[?？!！。]|[a-zа-яё]{2,}\s+[a-zа-яё]{2,}\s+[a-zа-яё]{2,}")
 
 
 def is_device_line(line: str) -> bool:
@@ -161,5 +182,22 @@ def without_signature(lines: list[str], own_words: Callable[[str], bool]) -> lis
     for i in range(max(start, 1), len(lines)):
         first = _SEPARATOR.split(lines[i])[0]
         if lines[i] and _names_a_person(first) and not own_words(lines[i]) and any(lines[:i]):
+            return lines[:i]
+    return lines
+
+
+def _opens_block(line: str) -> bool:
+    return bool(_SEPARATOR_LINE.match(line) or _COMPANY_FORM.search(line))
+
+
+def without_marked_signature(lines: list[str]) -> list[str]:
+    """The lines before a signature block that a separator line or a company's legal name opens,
+    when everything from there on is a signature's (no prose: no question, no sentence); all of
+    them when there is none. Only after some of the reader's words."""
+    for i, line in enumerate(lines):
+        if not line or not any(lines[:i]) or not _opens_block(line):
+            continue
+        rest = [r for r in lines[i + 1 :] if r]
+        if not any(_PROSE.search(r) and not _signature_line(r) for r in rest):
             return lines[:i]
     return lines
