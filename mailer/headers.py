@@ -87,22 +87,76 @@ _SIMPLE_ADDRESS = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
 )
 _WORD_BYTES = 39  # UTF-8 bytes per encoded word: "=?utf-8?b?" + 52 base64 characters + "?="
+# A word a display name may carry as it is (RFC 5322 atext), unless it looks like an encoded word.
+_ATEXT_WORD = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+")
 
 
 def encoded_words(name: str) -> list[str]:
     """`name` as RFC 2047 base64 encoded words of at most 64 characters, split between
-    characters (an encoded word may not split a UTF-8 sequence)."""
-    chunks: list[bytes] = []
-    chunk = b""
-    for char in name:
-        data = char.encode("utf-8")
-        if len(chunk) + len(data) > _WORD_BYTES:
-            chunks.append(chunk)
-            chunk = b""
-        chunk += data
+    characters (an encoded word may not split a UTF-8 sequence), after a space where one
+    falls in the word's reach, so that no parser shows a space inside a word."""
+    return [
+        f"=?utf-8?b?{base64.b64encode(chunk.encode('utf-8')).decode('ascii')}?="
+        for chunk in _chunks(name)
+    ]
+
+
+def _chunks(text: str) -> list[str]:
+    chunks: list[str] = []
+    chunk, size = "", 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if size + width > _WORD_BYTES:
+            cut = chunk.rfind(" ") + 1  # keep the space in the word before: RFC 2047 §6.2
+            if not 0 < cut < len(chunk):
+                cut = len(chunk)
+            chunks.append(chunk[:cut])
+            chunk = chunk[cut:]
+            size = len(chunk.encode("utf-8"))
+        chunk += char
+        size += width
     if chunk:
         chunks.append(chunk)
-    return [f"=?utf-8?b?{base64.b64encode(c).decode('ascii')}?=" for c in chunks]
+    return chunks
+
+
+def phrase_words(name: str) -> list[str]:
+    """A display name (one line, single spaces) as the words of an RFC 5322 phrase: each word
+    of atext stays as written, each run of other words becomes encoded words.
+
+    Why not encode it whole: Python's structured parser (3.11, `email.policy.default`) shows a
+    space between any two adjacent encoded words, where RFC 2047 §6.2 shows none, so a name
+    cut into encoded words mid-word reads "Security Ch atter" to one and right to the other.
+    Between an encoded word and a plain word both keep the space, so only a run of non-atext
+    words longer than one encoded word is still cut, after a space (shown doubled by Python).
+    """
+    pieces: list[str] = []
+    run: list[str] = []
+    for word in name.split(" "):
+        if "=?" not in word and _ATEXT_WORD.fullmatch(word):
+            if run:
+                pieces += encoded_words(" ".join(run))
+                run = []
+            pieces.append(word)
+        else:
+            run.append(word)
+    if run:
+        pieces += encoded_words(" ".join(run))
+    return pieces
+
+
+def folded(words: list[str], used: int) -> str:
+    """`words` joined by spaces, folded (CRLF SP) before a word that would take a line past 78
+    characters (RFC 5322 §2.1.1); `used` counts what precedes them on the first line."""
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and used + len(line) + 1 + len(word) > 78:
+            lines.append(line)
+            line, used = word, 1
+        else:
+            line = f"{line} {word}" if line else word
+    return (CRLF + " ").join([*lines, line])
 
 
 def mailbox_value(name: str, addr: str, header_name: str = "From") -> str:
@@ -124,7 +178,7 @@ def mailbox_value(name: str, addr: str, header_name: str = "From") -> str:
         # One quoted string on one line (at most ~330 octets of the 998 allowed): never folded.
         value = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{addr}>'
     else:
-        value = (CRLF + " ").join(encoded_words(name)) + f"{CRLF} <{addr}>"
+        value = folded([*phrase_words(name), f"<{addr}>"], len(header_name) + 2)
     if _SIMPLE_ADDRESS.fullmatch(addr):
         return value
     return value if names_exactly(value, addr) else addr
