@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -352,6 +353,30 @@ def _parse_status(raw: str) -> SubscriptionStatus | None:
         ) from None
 
 
+# `Ana López <ana@example.org>`, `"López, Ana" <ana@…>`, `<ana@…>` (as Outlook and Gmail copy an
+# address), or `mailto:ana@…` (a link copied from a web page): one address and nothing after it.
+_DISPLAY_NAME = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<\s*(?P<address>[^<>\s]+)\s*>\s*$")
+_MAILTO = re.compile(r"^\s*mailto:(?P<address>\S+)\s*$", re.IGNORECASE)
+
+
+def split_display_name(cell: str) -> tuple[str, str]:
+    """The address an email cell holds and the display name written with it ("" if none).
+
+    Why: an address copied from a mail program comes with the person's name around it; it is
+    still one person's address, and the name is theirs when the row's name cell is empty. Any
+    other text is returned as it is, for `parse_address` to say what is wrong with it."""
+    mailto = _MAILTO.match(cell)
+    if mailto is not None:
+        return mailto["address"], ""
+    match = _DISPLAY_NAME.match(cell)
+    if match is None:
+        return cell, ""
+    name = match["name"]
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    return match["address"], name.strip()
+
+
 def parse_row(
     record: list[str], cols: Columns, row: int, line: int, *, separator: str = ","
 ) -> Candidate:
@@ -369,12 +394,13 @@ def parse_row(
         pos = cols.index.get(key)
         return record[pos] if pos is not None and pos < len(record) else ""
 
-    address = parse_address(cell("email"))
+    written, display = split_display_name(cell("email"))
+    address = parse_address(written)
     return Candidate(
         email=address.email,
         domain=address.domain,
         rows=[(row, line)],
-        name=clean_text(cell("name"), "name", NAME_MAX),
+        name=clean_text(cell("name").strip() or display, "name", NAME_MAX),
         company=clean_text(cell("company"), "company", COMPANY_MAX),
         language=parse_language(cell("language")),
         tags=clean_tags(split_tags(cell("tags"))),

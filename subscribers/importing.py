@@ -6,7 +6,9 @@ The file's contract (what `mailer subscribers import` documents):
   semicolon (Excel in most of Europe and Latin America), a TAB or `|`. The separator is the one
   that makes the header hold an `email` column; when several do (a one-column file), clevercsv's
   dialect detection on the first 64 KiB decides. The report says which one was used.
-- Known columns: email (required), name, company, language (ISO 639-1; a column named `lang`,
+- Known columns: email (required; `Name <address>` and `mailto:address` are that address, the
+  display name filling an empty name cell), name, company, language (ISO 639-1, or a locale such
+  as `es-MX` read as its language; a column named `lang`,
   the segment keyword, is read as it when the file has no `language` column), tags, and
   status (active|pending|unsubscribed|suppressed, as `export` writes it). `attr.KEY` columns,
   and any other column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:`

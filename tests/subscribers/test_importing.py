@@ -435,3 +435,66 @@ def test_a_row_marked_unsubscribed_for_someone_not_on_the_list_is_no_new_consent
     # and a later import of a plain file does not subscribe them
     again = run(session, weekly, write(tmp_path, HEADER + "ana@example.org,Ana,,,\n"), settings)
     assert (again.imported, again.not_reactivated) == (0, 1)
+
+
+def test_an_address_written_with_its_display_name_imports_with_that_name(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Outlook and Gmail copy an address as `Name <address>`; pasted into a spreadsheet's email
+    # column it is still one person's address, and the name is theirs unless the row gives one.
+    path = write(
+        tmp_path,
+        "email,name\n"
+        '"Ana López <ANA@example.org>",\n'
+        "Bob <bob@example.org>,Robert\n"
+        "<carl@example.org>,Carl\n"
+        "mailto:dee@example.org,Dee\n"
+        '"""Eve Ríos"" <eve@example.org>",\n',
+    )
+    report = run(session, weekly, path, settings)
+
+    assert (report.imported, report.skipped, report.problems) == (5, 0, [])
+    names = {
+        email: get_subscriber(session, email).name
+        for email in ("ana@example.org", "bob@example.org", "carl@example.org", "dee@example.org")
+    }
+    assert names == {
+        "ana@example.org": "Ana López",
+        "bob@example.org": "Robert",
+        "carl@example.org": "Carl",
+        "dee@example.org": "Dee",
+    }
+    assert get_subscriber(session, "eve@example.org").name == "Eve Ríos"
+
+
+def test_a_display_name_around_a_bad_address_is_still_refused_by_row(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "email,name\nAna <ana@example>,\nBob <bob@example.org> extra,\n")
+    report = run(session, weekly, path, settings)
+
+    assert report.imported == 0
+    assert [(p.row, p.email) for p in report.problems] == [
+        (2, "Ana <ana@example>"),
+        (3, "Bob <bob@example.org> extra"),
+    ]
+    assert "period" in report.problems[0].reason
+
+
+def test_a_language_with_a_region_or_in_capitals_imports_as_its_language(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Mailchimp, listmonk and Excel write the language as a locale: es-MX, es_MX, ES, en-GB.
+    path = write(
+        tmp_path,
+        "email,language\na@example.org,es-MX\nb@example.org,es_MX\nc@example.org,EN-gb\n"
+        "d@example.org,xx-MX\n",
+    )
+    report = run(session, weekly, path, settings)
+
+    assert report.imported == 3
+    langs = [get_subscriber(session, f"{c}@example.org").language for c in "abc"]
+    assert langs == ["es", "es", "en"]
+    assert [(p.row, p.reason) for p in report.problems] == [
+        (5, "unknown language 'xx-mx': use a two-letter ISO 639-1 code such as en or es")
+    ]
