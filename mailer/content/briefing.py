@@ -25,6 +25,7 @@ from enum import Enum, auto
 from pathlib import PurePath
 from urllib.parse import unquote, urlsplit
 
+from mailer.content.dates import DATE_FORMATS, DATE_PATTERN, parse_date
 from mailer.content.document import (
     IssueContent,
     Item,
@@ -49,37 +50,7 @@ HEADLINE_MAX_WORDS = 40
 
 # `By NAME, …`, in any case, with or without a colon; `Por NAME, …` in the Spanish edition.
 _BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
-# Month names and their abbreviations, English and Spanish (the firm writes both editions).
-MONTHS: dict[str, int] = {
-    name: number
-    for number, names in enumerate(
-        (
-            "january jan enero ene",
-            "february feb febrero",
-            "march mar marzo",
-            "april apr abril abr",
-            "may mayo",
-            "june jun junio",
-            "july jul julio",
-            "august aug agosto ago",
-            "september sep sept septiembre setiembre set",
-            "october oct octubre",
-            "november nov noviembre",
-            "december dec diciembre dic",
-        ),
-        start=1,
-    )
-    for name in names.split()
-}
-_MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-# M/D/YY (US order, as the briefing writes it), 2025-04-05, 5 April 2025, 5 de abril de 2025,
-# April 5, 2025: each is unambiguous, and an editor copying an outlet's dateline writes any.
-_DATE = (
-    r"(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}"
-    rf"|\d{{1,2}}\s+(?:de\s+)?{_MONTH}\s+(?:de(?:l)?\s+)?\d{{4}}"
-    rf"|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})"
-)
-DATE_FORMATS = "M/D/YY (month first), `5 April 2025`, `April 5, 2025` or `2025-04-05`"
+_DATE = DATE_PATTERN
 # The author may be left out (an unsigned article): `Outlet, date: Original title`.
 _SOURCE = re.compile(
     rf"^(?P<outlet>[^,]+?)\s*,\s*(?P<date>{_DATE})(?:\s*,\s*(?P<author>[^:]*?))?\s*:\s*"
@@ -164,25 +135,6 @@ def _quote(text: str, limit: int = 80) -> str:
 
 def _words(text: str) -> int:
     return len(text.split())
-
-
-def parse_date(text: str) -> date:
-    """A source line's date in one of DATE_FORMATS; ValueError for one that does not exist.
-
-    `M/D/YY` is US order, as the briefing writes it, and YY means 20YY; a month written out
-    cannot be misread, whichever side of the day it stands."""
-    if "/" in text:
-        month, day, year = (int(part) for part in text.split("/"))
-        return date(year + 2000 if year < 100 else year, month, day)
-    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
-        year, month, day = (int(part) for part in text.split("-"))
-        return date(year, month, day)
-    words = [w for w in re.split(r"[\s,.]+", text.lower()) if w and w not in ("de", "del")]
-    numbers = [int(w) for w in words if w.isdigit()]
-    names = [MONTHS[w] for w in words if w in MONTHS]
-    if len(numbers) != 2 or len(names) != 1:
-        raise ValueError(text)
-    return date(numbers[1], names[0], numbers[0])
 
 
 def parse_source_line(
@@ -391,11 +343,22 @@ class _Parser:
                 f"found {_quote(text)}",
                 line.number,
             )
+        if _SOURCE.match(text) and state is _State.HEADLINE:
+            raise self.fail(
+                f"expected a headline after the summary, found a source line {_quote(text)}: the "
+                f"first item's headline is missing (a line of more than {HEADLINE_MAX_WORDS} "
+                "words after the summary is read as more of the summary)",
+                line.number,
+            )
         if _SOURCE.match(text):
             raise self.fail(
                 f"expected a headline after {after}, found a second source line {_quote(text)}",
                 line.number,
             )
+        if _words(text) > HEADLINE_MAX_WORDS and state is _State.HEADLINE:
+            # Not a headline: the summary's next paragraph (the renderers split it at "\n\n").
+            self.summary += "\n\n" + text
+            return _State.HEADLINE
         if _words(text) > HEADLINE_MAX_WORDS:
             raise self.fail(
                 f"expected a headline (one short line) after {after}, found a paragraph of "
@@ -449,7 +412,11 @@ class _Parser:
             # docs/ISSUES.md says.
             raise self.fail(
                 f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
-                f"{_quote(text)}",
+                f"{_quote(text)} (a short line after a paragraph is read as the next headline: "
+                "if it is the next item's headline, the item above has lost its source line; "
+                "if it is a paragraph of this item, join it to the paragraph before it, since "
+                f"a paragraph between an item's first and last is longer than "
+                f"{HEADLINE_MAX_WORDS} words)",
                 line.number,
             )
         self.draft.paragraphs.append(line)

@@ -81,6 +81,14 @@ EXPECTED_PARAGRAPHS = (
 )
 
 
+SHORT_LINE_HINT = (
+    "(a short line after a paragraph is read as the next headline: if it is the next item's "
+    "headline, the item above has lost its source line; if it is a paragraph of this item, join "
+    "it to the paragraph before it, since a paragraph between an item's first and last is longer "
+    "than 40 words)"
+)
+
+
 def parse(text: str, path: str = "briefing.txt") -> IssueContent:
     return parse_briefing(text, path=path)
 
@@ -288,7 +296,7 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             {12: None},
             12,
             f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'Mexico and the "
-            "United States strengthen collaboration on border security and…'",
+            "United States strengthen collaboration on border security and…' " + SHORT_LINE_HINT,
             id="item without source in the middle",
         ),
         pytest.param(
@@ -320,7 +328,7 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             {12: "La Razón - Redacción"},
             12,
             f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'La Razón - "
-            "Redacción'",
+            "Redacción' " + SHORT_LINE_HINT,
             id="source unrecognisable",
         ),
         pytest.param(
@@ -536,3 +544,27 @@ def test_a_call_to_action_worded_otherwise_still_gives_the_partners_address(cta:
 def test_the_pdf_line_with_a_file_name_or_its_address_names_the_pdf(pdf: str) -> None:
     issue = parse(with_lines({24: pdf}))
     assert (issue.pdf_name, issue.date) == ("MI-SecurityChatter-041625", date(2025, 4, 16))
+
+
+def test_a_summary_in_several_paragraphs_keeps_them_all() -> None:
+    # A long line after the summary cannot be a headline (at most 40 words): it is more summary.
+    second = "The bilateral agenda now turns on tariffs, extraditions and airspace. " * 5
+    issue = parse(with_lines({2: LINES[1] + "\n\n" + second.strip()}))
+    assert issue.summary == LINES[1] + "\n\n" + second.strip()
+    assert tuple(i.headline for i in issue.items) == EXPECTED_HEADLINES
+
+
+def test_a_first_item_without_a_headline_says_so_at_its_source_line() -> None:
+    error = refused(with_lines({3: None}))
+    assert error.line == 4
+    assert "the first item's headline is missing" in str(error)
+
+
+def test_a_short_paragraph_inside_an_item_is_refused_saying_how_to_keep_it() -> None:
+    short = "García Harfuch said the unit would answer to civilian command."
+    error = refused(with_lines({4: LINES[3] + "\n" + short + "\n" + LINES[3]}))
+    assert error.line == 5
+    assert "join it to the paragraph before it" in str(error)
+    assert "if it is the next item's headline, the item above has lost its source line" in str(
+        error
+    )
