@@ -337,12 +337,29 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
 
 
 SUPPRESSED = "suppressed"  # the export's status for a reader on the suppression list
+# What other tools' exports call our statuses: listmonk (`enabled`, `blocklisted`; its
+# subscriptions `confirmed`, `unconfirmed`) and Mailchimp (`subscribed`, `cleaned`: a hard bounce).
+STATUS_SYNONYMS = {
+    "enabled": "active",
+    "subscribed": "active",
+    "confirmed": "active",
+    "unconfirmed": "pending",
+    "blocklisted": SUPPRESSED,
+    "blacklisted": SUPPRESSED,
+    "cleaned": SUPPRESSED,
+}
+
+
+def _status_word(raw: str) -> str:
+    """The cell's status in our words (lower case; "" for an empty cell)."""
+    text = raw.strip().lower()
+    return STATUS_SYNONYMS.get(text, text)
 
 
 def _parse_status(raw: str) -> SubscriptionStatus | None:
     """The list status a cell names; None for an empty cell and for `suppressed` (which
     `parse_row` turns into `Candidate.suppress`)."""
-    text = raw.strip().lower()
+    text = _status_word(raw)
     if not text or text == SUPPRESSED:
         return None
     try:
@@ -410,5 +427,5 @@ def parse_row(
             if pos < len(record)
         },
         status=_parse_status(cell("status")),
-        suppress=cell("status").strip().lower() == SUPPRESSED,
+        suppress=_status_word(cell("status")) == SUPPRESSED,
     )

@@ -10,7 +10,8 @@ The file's contract (what `mailer subscribers import` documents):
   display name filling an empty name cell), name, company, language (ISO 639-1, or a locale such
   as `es-MX` read as its language; a column named `lang`,
   the segment keyword, is read as it when the file has no `language` column), tags, and
-  status (active|pending|unsubscribed|suppressed, as `export` writes it). `attr.KEY` columns,
+  status (active|pending|unsubscribed|suppressed, as `export` writes it; listmonk's and
+  Mailchimp's words for them too: `import_file.STATUS_SYNONYMS`). `attr.KEY` columns,
   and any other column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:`
   segments); the report lists them once so a misspelt header does not go unnoticed. Attribute
   values get the same cleaning and length limit as names (one line, no control characters, at

@@ -498,3 +498,40 @@ def test_a_language_with_a_region_or_in_capitals_imports_as_its_language(
     assert [(p.row, p.reason) for p in report.problems] == [
         (5, "unknown language 'xx-mx': use a two-letter ISO 639-1 code such as en or es")
     ]
+
+
+def test_the_status_words_of_listmonk_and_mailchimp_exports_are_read_as_ours(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # listmonk exports `enabled`/`blocklisted`, its subscriptions `confirmed`/`unconfirmed`;
+    # Mailchimp `subscribed`/`cleaned` (a hard bounce). Refusing them lost every row.
+    exported = (
+        "uuid,email,name,attributes,status,created_at\n"
+        '0b1c,ana@example.org,Ana López,"{""city"": ""CDMX""}",enabled,2024-01-01\n'
+        "0b1d,bob@example.org,Bob,{},blocklisted,2024-01-01\n"
+        "0b1e,cy@example.org,Cy,{},Subscribed,2024-01-01\n"
+        "0b1f,di@example.org,Di,{},unconfirmed,2024-01-01\n"
+        "0b20,ed@example.org,Ed,{},cleaned,2024-01-01\n"
+        "0b21,fe@example.org,Fe,{},confirmed,2024-01-01\n"
+        "0b22,gu@example.org,Gu,{},sleeping,2024-01-01\n"
+    )
+    report = run(session, weekly, write(tmp_path, exported, "listmonk.csv"), settings)
+
+    assert (report.imported, report.suppressed) == (4, 2)
+    assert report.balanced
+    statuses = dict(
+        session.execute(
+            select(Subscriber.email, Subscription.status)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == weekly.id)
+        ).all()
+    )
+    assert statuses == {
+        "ana@example.org": SubscriptionStatus.ACTIVE,
+        "cy@example.org": SubscriptionStatus.ACTIVE,
+        "di@example.org": SubscriptionStatus.PENDING,
+        "fe@example.org": SubscriptionStatus.ACTIVE,
+    }
+    assert [(p.row, p.reason) for p in report.problems] == [
+        (8, "unknown status 'sleeping': use active, pending, unsubscribed or suppressed")
+    ]
