@@ -189,7 +189,7 @@ class Candidate:
 
 def _header_cells(lines: list[str], separator: str) -> list[str]:
     try:
-        return next(csv.reader(lines, delimiter=separator), [])
+        return next(csv.reader(lines, delimiter=separator, skipinitialspace=True), [])
     except csv.Error:
         return []
 

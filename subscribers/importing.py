@@ -3,7 +3,8 @@
 The file's contract (what `mailer subscribers import` documents):
 - UTF-8, with or without a BOM; a header row is required; columns in any order.
 - Lines may end in LF, CRLF or a lone CR (old Mac exports); the separator may be a comma, a
-  semicolon (Excel in most of Europe and Latin America), a TAB or `|`. The separator is the one
+  semicolon (Excel in most of Europe and Latin America), a TAB or `|` (spaces after it are not
+  part of the value, so `a, "b, c"` is two values). The separator is the one
   that makes the header hold an `email` column; when several do (a one-column file), clevercsv's
   dialect detection on the first 64 KiB decides. The report says which one was used.
 - Known columns: email (required; `Name <address>` and `mailto:address` are that address, the
@@ -533,7 +534,8 @@ def import_csv_file(
     report.separator = separator or choose_separator(sample)
     report.separator_detected = separator is None
     source_lines = LineSource(itertools.chain(sample, lines), report.separator)
-    reader = csv.reader(source_lines, delimiter=report.separator)
+    # A space after the separator is not part of the value (`a, "b, c"` is two values).
+    reader = csv.reader(source_lines, delimiter=report.separator, skipinitialspace=True)
     connection = session.connection()
     _seen.drop(connection, checkfirst=True)
     _seen.create(connection)

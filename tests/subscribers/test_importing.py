@@ -535,3 +535,23 @@ def test_the_status_words_of_listmonk_and_mailchimp_exports_are_read_as_ours(
     assert [(p.row, p.reason) for p in report.problems] == [
         (8, "unknown status 'sleeping': use active, pending, unsubscribed or suppressed")
     ]
+
+
+def test_quoted_values_after_a_space_are_read_as_quoted(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # A file written by hand or by a script that puts a space after each comma: the quotes
+    # still hold the value's commas, and the header's names are still the columns.
+    path = write(
+        tmp_path,
+        '"email", "name", "company"\n'
+        '"ana@example.org", "López, Ana", "Acme, S.A."\n'
+        "bo@example.org, Bo, Beta\n",
+    )
+    report = run(session, weekly, path, settings)
+
+    assert (report.imported, report.skipped, report.attribute_columns) == (2, 0, [])
+    ana = get_subscriber(session, "ana@example.org")
+    bo = get_subscriber(session, "bo@example.org")
+    assert ana is not None and (ana.name, ana.company) == ("López, Ana", "Acme, S.A.")
+    assert bo is not None and (bo.name, bo.company) == ("Bo", "Beta")
