@@ -29,6 +29,26 @@ COLUMNS = ("email", "name", "company", "language", "tags")
 # Other names taken for a column: `lang` is the segment keyword and the front matter's key, so a
 # file calling its language column that means the language (unless it also has `language`).
 COLUMN_ALIASES = {"lang": "language"}
+# The columns other tools' exports give under their own names (Mailchimp, Outlook, Google
+# Contacts, listmonk, a Spanish spreadsheet), in lower case; each is read as the column it names
+# when the file has no column of that name (beside a real `email`, `E-mail Address` is an
+# attribute). `first_name` and `last_name` make the name when there is no name column.
+HEADER_ALIASES = {
+    **{k: "email" for k in ("email address", "e-mail address", "e-mail", "e-mail 1 - value")},
+    **{k: "email" for k in ("correo", "correo electrónico", "correo electronico")},
+    **{k: "name" for k in ("full name", "display name", "nombre completo")},
+    **{k: "first_name" for k in ("first name", "first_name", "firstname", "given name")},
+    **{k: "first_name" for k in ("nombre", "fname")},
+    **{k: "last_name" for k in ("last name", "last_name", "lastname", "family name", "surname")},
+    **{k: "last_name" for k in ("apellido", "apellidos", "lname")},
+    **{k: "company" for k in ("organization", "organisation", "organization 1 - name")},
+    **{k: "company" for k in ("company name", "empresa", "compañía", "compania")},
+    **{k: "language" for k in ("idioma", "language code")},
+    **{k: "tags" for k in ("etiquetas",)},
+    **{k: "status" for k in ("estado",)},
+}
+NAME_PARTS = ("first_name", "last_name")
+EMAIL_ALIASES_SHOWN = "'Email Address', 'E-mail Address', 'E-mail 1 - Value', 'Correo electrónico'"
 EXPORT_COLUMNS = (*COLUMNS, "status")
 ATTR_PREFIX = "attr."
 ATTR_MAX = NAME_MAX  # characters in one attribute value
@@ -105,6 +125,8 @@ class ImportReport:
     # attribute column → the subscriber column its name is close to (`lang` → `language`)
     column_hints: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
+    # (header title, column) of each column read under another tool's name (HEADER_ALIASES)
+    renamed_columns: list[tuple[str, str]] = field(default_factory=list)
     separator: str = ","  # the field separator the file was read with
     separator_detected: bool = True  # False when the caller named it
 
@@ -145,6 +167,15 @@ class ImportReport:
             else title
             for title in self.attribute_columns
         )
+
+    def columns_read_as(self) -> list[str]:
+        """`'Email Address' as email`, `'First Name' + 'Last Name' as name`: the columns read
+        under another tool's name, as the CLI and the admin list them (so a wrong guess shows)."""
+        parts = [t for t, key in self.renamed_columns if key in NAME_PARTS]
+        shown = [f"{t!r} as {key}" for t, key in self.renamed_columns if key not in NAME_PARTS]
+        if parts:
+            shown.append(" + ".join(repr(t) for t in parts) + " as name")
+        return shown
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -264,10 +295,15 @@ def no_email_column(header: list[str], separator_name: str) -> str:
     others = ", ".join(EXPORT_COLUMNS[1:-1]) + f" and {EXPORT_COLUMNS[-1]}"
     return (
         f"the header has no column named 'email' (found: {found}); rename the column holding "
-        f"the addresses to 'email'{which}: that is the only name taken for it, in any case "
-        f"('Email', 'EMAIL'); the other columns it knows are {others} (the file was read as "
-        f"{separator_name}-separated)"
+        f"the addresses to 'email'{which}: the names taken for it are 'email' in any case "
+        f"('Email', 'EMAIL') and other tools' {EMAIL_ALIASES_SHOWN}; the other columns it knows "
+        f"are {others} (the file was read as {separator_name}-separated)"
     )
+
+
+def _has_name(named: set[str], alias: str) -> bool:
+    """Whether a first/last-name column is moot: the file has its own name column."""
+    return alias in NAME_PARTS and "name" in named
 
 
 def read_header(header: list[str] | None, name: str, report: ImportReport) -> Columns:
@@ -283,6 +319,10 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
         key = title.lower()
         if key in COLUMN_ALIASES and COLUMN_ALIASES[key] not in named:
             key = COLUMN_ALIASES[key]
+        alias = HEADER_ALIASES.get(" ".join(key.split()))
+        if alias and alias not in named and alias not in index and not _has_name(named, alias):
+            key = alias
+            report.renamed_columns.append((title, alias))
         if not title:
             report.ignored_columns.append(pos + 1)
             continue
@@ -291,7 +331,7 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 f"column {title!r} appears twice in the header", path=name, line=1
             )
         seen.add(key)
-        if key in EXPORT_COLUMNS:
+        if key in EXPORT_COLUMNS or key in NAME_PARTS:
             index[key] = pos
         else:
             attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
@@ -394,6 +434,11 @@ def split_display_name(cell: str) -> tuple[str, str]:
     return match["address"], name.strip()
 
 
+def _full_name(cell: Callable[[str], str]) -> str:
+    """The first and last name columns (Mailchimp's, Outlook's) as one name."""
+    return " ".join(part for part in (cell(k).strip() for k in NAME_PARTS) if part)
+
+
 def parse_row(
     record: list[str], cols: Columns, row: int, line: int, *, separator: str = ","
 ) -> Candidate:
@@ -417,7 +462,7 @@ def parse_row(
         email=address.email,
         domain=address.domain,
         rows=[(row, line)],
-        name=clean_text(cell("name").strip() or display, "name", NAME_MAX),
+        name=clean_text(cell("name").strip() or _full_name(cell) or display, "name", NAME_MAX),
         company=clean_text(cell("company"), "company", COMPANY_MAX),
         language=parse_language(cell("language")),
         tags=clean_tags(split_tags(cell("tags"))),

@@ -14,7 +14,9 @@ The file's contract (what `mailer subscribers import` documents):
   status (active|pending|unsubscribed|suppressed, as `export` writes it; listmonk's and
   Mailchimp's words for them too: `import_file.STATUS_SYNONYMS`). `attr.KEY` columns,
   and any other column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:`
-  segments); the report lists them once so a misspelt header does not go unnoticed. Attribute
+  segments); the report lists them once so a misspelt header does not go unnoticed. Other
+  tools' names for the known columns (`import_file.HEADER_ALIASES`: `Email Address`, `First
+  Name` + `Last Name`, `Correo electrónico`…) are read as them, and the report says so. Attribute
   values get the same cleaning and length limit as names (one line, no control characters, at
   most 200 characters); at most 50 attribute columns, keys at most 64 characters.
 - Tags: one cell holds them all, split at `;`, `,` or `|` whatever the file's separator

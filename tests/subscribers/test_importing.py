@@ -555,3 +555,69 @@ def test_quoted_values_after_a_space_are_read_as_quoted(
     bo = get_subscriber(session, "bo@example.org")
     assert ana is not None and (ana.name, ana.company) == ("López, Ana", "Acme, S.A.")
     assert bo is not None and (bo.name, bo.company) == ("Bo", "Beta")
+
+
+@pytest.mark.parametrize(
+    ("export", "read_as"),
+    [
+        pytest.param(
+            '"Email Address","First Name","Last Name","Phone Number","MEMBER_RATING"\n'
+            '"ana@example.org","Ana","López","",2\n',
+            ["'Email Address' as email", "'First Name' + 'Last Name' as name"],
+            id="mailchimp",
+        ),
+        pytest.param(
+            "First Name,Middle Name,Last Name,Company,E-mail Address,E-mail 2 Address\n"
+            "Ana,,López,Acme,ana@example.org,\n",
+            ["'E-mail Address' as email", "'First Name' + 'Last Name' as name"],
+            id="outlook",
+        ),
+        pytest.param(
+            "Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Organization 1 - Name\n"
+            "Ana López,Ana,López,* Work,ana@example.org,Acme\n",
+            ["'E-mail 1 - Value' as email", "'Organization 1 - Name' as company"],
+            id="google",
+        ),
+        pytest.param(
+            "Correo electrónico;Nombre;Apellidos;Empresa;Idioma;Etiquetas\n"
+            "ana@example.org;Ana;López;Acme;es;client\n",
+            [
+                "'Correo electrónico' as email",
+                "'Empresa' as company",
+                "'Idioma' as language",
+                "'Etiquetas' as tags",
+                "'Nombre' + 'Apellidos' as name",
+            ],
+            id="spanish header",
+        ),
+    ],
+)
+def test_another_tools_export_imports_its_addresses_and_names(
+    session: Session,
+    weekly: MailingList,
+    settings: Settings,
+    tmp_path: Path,
+    export: str,
+    read_as: list[str],
+) -> None:
+    # Mailchimp, Outlook, Google Contacts and a Spanish spreadsheet name the columns their way;
+    # refusing the whole file for its header lost everyone in it.
+    report = run(session, weekly, write(tmp_path, export), settings)
+
+    assert (report.imported, report.skipped) == (1, 0)
+    assert report.columns_read_as() == read_as
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None and ana.name == "Ana López"
+    if "Empresa" in export or "Organization" in export or "Company" in export:
+        assert ana.company == "Acme"
+
+
+def test_an_alias_beside_the_real_column_is_an_attribute(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "email,E-mail Address,name\nana@example.org,old@example.org,Ana\n")
+    report = run(session, weekly, path, settings)
+
+    assert (report.imported, report.columns_read_as()) == (1, [])
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None and ana.attributes == {"E-mail Address": "old@example.org"}
