@@ -621,3 +621,21 @@ def test_an_alias_beside_the_real_column_is_an_attribute(
     assert (report.imported, report.columns_read_as()) == (1, [])
     ana = get_subscriber(session, "ana@example.org")
     assert ana is not None and ana.attributes == {"E-mail Address": "old@example.org"}
+
+
+def test_mailchimps_quoted_tags_are_the_tags_without_their_quotes(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Mailchimp writes the TAGS cell as `"client","press"` (each tag in its own quotes).
+    path = write(
+        tmp_path,
+        '"Email Address","TAGS"\n"zed@example.org","""client"",""press"""\n'
+        '"yan@example.org","""Board, Mexico"""\n',
+    )
+    report = run(session, weekly, path, settings)
+
+    assert report.imported == 2
+    zed = get_subscriber(session, "zed@example.org")
+    yan = get_subscriber(session, "yan@example.org")
+    assert zed is not None and zed.tags == ["client", "press"]
+    assert yan is not None and yan.tags == ["Board", "Mexico"]
