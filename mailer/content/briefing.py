@@ -52,8 +52,9 @@ HEADLINE_MAX_WORDS = 40
 _BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
 _DATE = DATE_PATTERN
 # The author may be left out (an unsigned article): `Outlet, date: Original title`.
+# A `Source:` (`Fuente:`) label, as a Markdown issue writes it, is not part of the outlet.
 _SOURCE = re.compile(
-    rf"^(?P<outlet>[^,]+?)\s*,\s*(?P<date>{_DATE})(?:\s*,\s*(?P<author>[^:]*?))?\s*:\s*"
+    rf"^(?:(?:source|fuente)\s*:\s*)?(?P<outlet>[^,]+?)\s*,\s*(?P<date>{_DATE})(?:\s*,\s*(?P<author>[^:]*?))?\s*:\s*"
     r"(?P<title>\S.*)$",
     re.IGNORECASE,
 )

@@ -568,3 +568,11 @@ def test_a_short_paragraph_inside_an_item_is_refused_saying_how_to_keep_it() -> 
     assert "if it is the next item's headline, the item above has lost its source line" in str(
         error
     )
+
+
+@pytest.mark.parametrize("label", ["Source: ", "Fuente: ", "SOURCE:"])
+def test_a_source_line_written_with_a_label_is_read_without_it(label: str) -> None:
+    # The Markdown issue's `Source:` habit (or the Spanish `Fuente:`) in a briefing would
+    # otherwise print "Source: Source: Vanguardia MX" in every edition.
+    issue = parse(with_lines({5: label + LINES[4]}))
+    assert issue.items[0].source == EXPECTED_SOURCES[0]
