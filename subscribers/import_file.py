@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -28,6 +29,26 @@ COLUMNS = ("email", "name", "company", "language", "tags")
 # Other names taken for a column: `lang` is the segment keyword and the front matter's key, so a
 # file calling its language column that means the language (unless it also has `language`).
 COLUMN_ALIASES = {"lang": "language"}
+# The columns other tools' exports give under their own names (Mailchimp, Outlook, Google
+# Contacts, listmonk, a Spanish spreadsheet), in lower case; each is read as the column it names
+# when the file has no column of that name (beside a real `email`, `E-mail Address` is an
+# attribute). `first_name` and `last_name` make the name when there is no name column.
+HEADER_ALIASES = {
+    **{k: "email" for k in ("email address", "e-mail address", "e-mail", "e-mail 1 - value")},
+    **{k: "email" for k in ("correo", "correo electrónico", "correo electronico")},
+    **{k: "name" for k in ("full name", "display name", "nombre completo")},
+    **{k: "first_name" for k in ("first name", "first_name", "firstname", "given name")},
+    **{k: "first_name" for k in ("nombre", "fname")},
+    **{k: "last_name" for k in ("last name", "last_name", "lastname", "family name", "surname")},
+    **{k: "last_name" for k in ("apellido", "apellidos", "lname")},
+    **{k: "company" for k in ("organization", "organisation", "organization 1 - name")},
+    **{k: "company" for k in ("company name", "empresa", "compañía", "compania")},
+    **{k: "language" for k in ("idioma", "language code")},
+    **{k: "tags" for k in ("etiquetas",)},
+    **{k: "status" for k in ("estado",)},
+}
+NAME_PARTS = ("first_name", "last_name")
+EMAIL_ALIASES_SHOWN = "'Email Address', 'E-mail Address', 'E-mail 1 - Value', 'Correo electrónico'"
 EXPORT_COLUMNS = (*COLUMNS, "status")
 ATTR_PREFIX = "attr."
 ATTR_MAX = NAME_MAX  # characters in one attribute value
@@ -104,6 +125,8 @@ class ImportReport:
     # attribute column → the subscriber column its name is close to (`lang` → `language`)
     column_hints: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
+    # (header title, column) of each column read under another tool's name (HEADER_ALIASES)
+    renamed_columns: list[tuple[str, str]] = field(default_factory=list)
     separator: str = ","  # the field separator the file was read with
     separator_detected: bool = True  # False when the caller named it
 
@@ -144,6 +167,15 @@ class ImportReport:
             else title
             for title in self.attribute_columns
         )
+
+    def columns_read_as(self) -> list[str]:
+        """`'Email Address' as email`, `'First Name' + 'Last Name' as name`: the columns read
+        under another tool's name, as the CLI and the admin list them (so a wrong guess shows)."""
+        parts = [t for t, key in self.renamed_columns if key in NAME_PARTS]
+        shown = [f"{t!r} as {key}" for t, key in self.renamed_columns if key not in NAME_PARTS]
+        if parts:
+            shown.append(" + ".join(repr(t) for t in parts) + " as name")
+        return shown
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -188,7 +220,7 @@ class Candidate:
 
 def _header_cells(lines: list[str], separator: str) -> list[str]:
     try:
-        return next(csv.reader(lines, delimiter=separator), [])
+        return next(csv.reader(lines, delimiter=separator, skipinitialspace=True), [])
     except csv.Error:
         return []
 
@@ -263,10 +295,15 @@ def no_email_column(header: list[str], separator_name: str) -> str:
     others = ", ".join(EXPORT_COLUMNS[1:-1]) + f" and {EXPORT_COLUMNS[-1]}"
     return (
         f"the header has no column named 'email' (found: {found}); rename the column holding "
-        f"the addresses to 'email'{which}: that is the only name taken for it, in any case "
-        f"('Email', 'EMAIL'); the other columns it knows are {others} (the file was read as "
-        f"{separator_name}-separated)"
+        f"the addresses to 'email'{which}: the names taken for it are 'email' in any case "
+        f"('Email', 'EMAIL') and other tools' {EMAIL_ALIASES_SHOWN}; the other columns it knows "
+        f"are {others} (the file was read as {separator_name}-separated)"
     )
+
+
+def _has_name(named: set[str], alias: str) -> bool:
+    """Whether a first/last-name column is moot: the file has its own name column."""
+    return alias in NAME_PARTS and "name" in named
 
 
 def read_header(header: list[str] | None, name: str, report: ImportReport) -> Columns:
@@ -282,6 +319,10 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
         key = title.lower()
         if key in COLUMN_ALIASES and COLUMN_ALIASES[key] not in named:
             key = COLUMN_ALIASES[key]
+        alias = HEADER_ALIASES.get(" ".join(key.split()))
+        if alias and alias not in named and alias not in index and not _has_name(named, alias):
+            key = alias
+            report.renamed_columns.append((title, alias))
         if not title:
             report.ignored_columns.append(pos + 1)
             continue
@@ -290,7 +331,7 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 f"column {title!r} appears twice in the header", path=name, line=1
             )
         seen.add(key)
-        if key in EXPORT_COLUMNS:
+        if key in EXPORT_COLUMNS or key in NAME_PARTS:
             index[key] = pos
         else:
             attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
@@ -336,12 +377,29 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
 
 
 SUPPRESSED = "suppressed"  # the export's status for a reader on the suppression list
+# What other tools' exports call our statuses: listmonk (`enabled`, `blocklisted`; its
+# subscriptions `confirmed`, `unconfirmed`) and Mailchimp (`subscribed`, `cleaned`: a hard bounce).
+STATUS_SYNONYMS = {
+    "enabled": "active",
+    "subscribed": "active",
+    "confirmed": "active",
+    "unconfirmed": "pending",
+    "blocklisted": SUPPRESSED,
+    "blacklisted": SUPPRESSED,
+    "cleaned": SUPPRESSED,
+}
+
+
+def _status_word(raw: str) -> str:
+    """The cell's status in our words (lower case; "" for an empty cell)."""
+    text = raw.strip().lower()
+    return STATUS_SYNONYMS.get(text, text)
 
 
 def _parse_status(raw: str) -> SubscriptionStatus | None:
     """The list status a cell names; None for an empty cell and for `suppressed` (which
     `parse_row` turns into `Candidate.suppress`)."""
-    text = raw.strip().lower()
+    text = _status_word(raw)
     if not text or text == SUPPRESSED:
         return None
     try:
@@ -350,6 +408,35 @@ def _parse_status(raw: str) -> SubscriptionStatus | None:
         raise InvalidInput(
             f"unknown status {raw.strip()!r}: use active, pending, unsubscribed or suppressed"
         ) from None
+
+
+# `Ana López <ana@example.org>`, `"López, Ana" <ana@…>`, `<ana@…>` (as Outlook and Gmail copy an
+# address), or `mailto:ana@…` (a link copied from a web page): one address and nothing after it.
+_DISPLAY_NAME = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<\s*(?P<address>[^<>\s]+)\s*>\s*$")
+_MAILTO = re.compile(r"^\s*mailto:(?P<address>\S+)\s*$", re.IGNORECASE)
+
+
+def split_display_name(cell: str) -> tuple[str, str]:
+    """The address an email cell holds and the display name written with it ("" if none).
+
+    Why: an address copied from a mail program comes with the person's name around it; it is
+    still one person's address, and the name is theirs when the row's name cell is empty. Any
+    other text is returned as it is, for `parse_address` to say what is wrong with it."""
+    mailto = _MAILTO.match(cell)
+    if mailto is not None:
+        return mailto["address"], ""
+    match = _DISPLAY_NAME.match(cell)
+    if match is None:
+        return cell, ""
+    name = match["name"]
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    return match["address"], name.strip()
+
+
+def _full_name(cell: Callable[[str], str]) -> str:
+    """The first and last name columns (Mailchimp's, Outlook's) as one name."""
+    return " ".join(part for part in (cell(k).strip() for k in NAME_PARTS) if part)
 
 
 def parse_row(
@@ -369,12 +456,13 @@ def parse_row(
         pos = cols.index.get(key)
         return record[pos] if pos is not None and pos < len(record) else ""
 
-    address = parse_address(cell("email"))
+    written, display = split_display_name(cell("email"))
+    address = parse_address(written)
     return Candidate(
         email=address.email,
         domain=address.domain,
         rows=[(row, line)],
-        name=clean_text(cell("name"), "name", NAME_MAX),
+        name=clean_text(cell("name").strip() or _full_name(cell) or display, "name", NAME_MAX),
         company=clean_text(cell("company"), "company", COMPANY_MAX),
         language=parse_language(cell("language")),
         tags=clean_tags(split_tags(cell("tags"))),
@@ -384,5 +472,5 @@ def parse_row(
             if pos < len(record)
         },
         status=_parse_status(cell("status")),
-        suppress=cell("status").strip().lower() == SUPPRESSED,
+        suppress=_status_word(cell("status")) == SUPPRESSED,
     )

@@ -3,14 +3,20 @@
 The file's contract (what `mailer subscribers import` documents):
 - UTF-8, with or without a BOM; a header row is required; columns in any order.
 - Lines may end in LF, CRLF or a lone CR (old Mac exports); the separator may be a comma, a
-  semicolon (Excel in most of Europe and Latin America), a TAB or `|`. The separator is the one
+  semicolon (Excel in most of Europe and Latin America), a TAB or `|` (spaces after it are not
+  part of the value, so `a, "b, c"` is two values). The separator is the one
   that makes the header hold an `email` column; when several do (a one-column file), clevercsv's
   dialect detection on the first 64 KiB decides. The report says which one was used.
-- Known columns: email (required), name, company, language (ISO 639-1; a column named `lang`,
+- Known columns: email (required; `Name <address>` and `mailto:address` are that address, the
+  display name filling an empty name cell), name, company, language (ISO 639-1, or a locale such
+  as `es-MX` read as its language; a column named `lang`,
   the segment keyword, is read as it when the file has no `language` column), tags, and
-  status (active|pending|unsubscribed|suppressed, as `export` writes it). `attr.KEY` columns,
+  status (active|pending|unsubscribed|suppressed, as `export` writes it; listmonk's and
+  Mailchimp's words for them too: `import_file.STATUS_SYNONYMS`). `attr.KEY` columns,
   and any other column, are stored as attributes (`attributes[KEY]`, matched by `attr.KEY:`
-  segments); the report lists them once so a misspelt header does not go unnoticed. Attribute
+  segments); the report lists them once so a misspelt header does not go unnoticed. Other
+  tools' names for the known columns (`import_file.HEADER_ALIASES`: `Email Address`, `First
+  Name` + `Last Name`, `Correo electrónico`…) are read as them, and the report says so. Attribute
   values get the same cleaning and length limit as names (one line, no control characters, at
   most 200 characters); at most 50 attribute columns, keys at most 64 characters.
 - Tags: one cell holds them all, split at `;`, `,` or `|` whatever the file's separator
@@ -530,7 +536,8 @@ def import_csv_file(
     report.separator = separator or choose_separator(sample)
     report.separator_detected = separator is None
     source_lines = LineSource(itertools.chain(sample, lines), report.separator)
-    reader = csv.reader(source_lines, delimiter=report.separator)
+    # A space after the separator is not part of the value (`a, "b, c"` is two values).
+    reader = csv.reader(source_lines, delimiter=report.separator, skipinitialspace=True)
     connection = session.connection()
     _seen.drop(connection, checkfirst=True)
     _seen.create(connection)

@@ -6,6 +6,8 @@ ISO 639-2; a constant here instead of a dependency because the set changes about
 
 from __future__ import annotations
 
+import re
+
 from subscribers.errors import InvalidInput
 
 ISO_639_1: frozenset[str] = frozenset(
@@ -210,16 +212,26 @@ NAMES: dict[str, str] = {
 }
 
 
+# The region of a locale: a two-letter country or a three-digit UN area (`es-419`).
+_REGION = re.compile(r"[a-z]{2}|[0-9]{3}")
+
+
 def language_name(code: str) -> str:
     """The language's English name ("zh" → "Chinese"); the code itself if it has none."""
     return NAMES.get(code, code)
 
 
 def parse_language(raw: str | None) -> str | None:
-    """A language code in lower case, None when empty, InvalidInput when it is not ISO 639-1."""
+    """A language code in lower case, None when empty, InvalidInput when it is not ISO 639-1.
+
+    A locale (`es-MX`, `es_MX`, `en-GB`: how Mailchimp, listmonk and spreadsheets write it) is
+    its language: segments and editions are chosen by language, never by region."""
     code = (raw or "").strip().lower()
     if not code:
         return None
+    primary, _, region = code.replace("_", "-").partition("-")
+    if primary in ISO_639_1 and _REGION.fullmatch(region):
+        return primary
     if code not in ISO_639_1:
         raise InvalidInput(
             f"unknown language {code!r}: use a two-letter ISO 639-1 code such as en or es"

@@ -65,8 +65,11 @@ TAG_SEPARATORS = (";", ",", "|")
 
 
 def split_tags(cell: str) -> list[str]:
-    """The tags of one cell: split at `;`, `,` or `|` (see TAG_SEPARATORS), trimmed, no blanks."""
-    return [t.strip() for t in re.split(r"[;,|]", cell) if t.strip()]
+    """The tags of one cell: split at `;`, `,` or `|` (see TAG_SEPARATORS), trimmed, no blanks.
+
+    A tag's surrounding double quotes are not part of it: Mailchimp writes `"client","press"`."""
+    tags = (t.strip().strip('"').strip() for t in re.split(r"[;,|]", cell))
+    return [t for t in tags if t]
 
 
 def clean_tags(tags: Iterable[str]) -> list[str]:

@@ -134,6 +134,8 @@ def print_import_report(report: ImportReport) -> None:
         "unsubscribed from the list (not re-subscribed; they must opt in themselves):",
         report.not_reactivated_rows,
     )
+    if report.renamed_columns:
+        typer.echo(f"columns read as: {', '.join(report.columns_read_as())}")
     if report.attribute_columns:
         typer.echo(f"columns stored as attributes: {report.attributes_summary()}")
     if report.ignored_columns:

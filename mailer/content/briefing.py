@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum, auto
 from pathlib import PurePath
+from urllib.parse import unquote, urlsplit
 
+from mailer.content.dates import DATE_FORMATS, DATE_PATTERN, parse_date
 from mailer.content.document import (
     IssueContent,
     Item,
@@ -38,15 +40,23 @@ from mailer.filenames import file_name_problem
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
 # The same line in a Markdown issue, where it starts with `Source:` (mailer/content/markdown.py).
 MARKDOWN_SOURCE_SHAPE = "`Source: Outlet, M/D/YY, Author: Original title`"
-CTA_SHAPE = "`If you would like to talk to NAME …, please email him|her|them at ADDRESS`"
+CTA_SHAPE = (
+    "`If you would like to talk to NAME …, please email him|her|them at ADDRESS` (in Spanish "
+    "`Si desea hablar con NAME …, escríbale a ADDRESS`)"
+)
 
 # A line longer than this (in words) is a paragraph, never a headline or a source line.
 HEADLINE_MAX_WORDS = 40
 
-_BYLINE = re.compile(r"^By\s+(?P<rest>\S.*)$")
-_DATE = r"\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})"
+# `By NAME, …`, in any case, with or without a colon; `Por NAME, …` in the Spanish edition.
+_BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
+_DATE = DATE_PATTERN
+# The author may be left out (an unsigned article): `Outlet, date: Original title`.
+# A `Source:` (`Fuente:`) label, as a Markdown issue writes it, is not part of the outlet.
 _SOURCE = re.compile(
-    rf"^(?P<outlet>[^,]+?)\s*,\s*(?P<date>{_DATE})\s*,\s*(?P<author>[^:]+?)\s*:\s*(?P<title>\S.*)$"
+    rf"^(?:(?:source|fuente)\s*:\s*)?(?P<outlet>[^,]+?)\s*,\s*(?P<date>{_DATE})(?:\s*,\s*(?P<author>[^:]*?))?\s*:\s*"
+    r"(?P<title>\S.*)$",
+    re.IGNORECASE,
 )
 # Something that tries to be a source line: short comma-separated fields before a colon, or a
 # date-like token among the first fields. Used only to give a precise error.
@@ -61,19 +71,32 @@ _TRAILING_MARKDOWN_LINK = re.compile(
     r"(?:^|\s+)\[(?P<text>[^\[\]]*)\]\(<?(?P<url>https?://[^\s<>()]+(?:\([^\s<>()]*\))?)>?\)$"
 )
 _EMAIL = r"[^\s@<>()\[\],;:]+@[^\s@<>()\[\],;:]+\.[A-Za-z]{2,}"
+# The Spanish edition's call to action: `Si desea hablar con NAME …, escríbale a ADDRESS` (also
+# `Si le gustaría`, `Para hablar con`); Spanish gives no pronoun ("them": not known). Only a whole
+# one counts, since a Spanish paragraph or headline may well start `Si …` or `Para …`.
 _CTA_START = re.compile(r"^If\s+you(?:\s+would|['’]d)\s+like\b", re.IGNORECASE)
 _CTA = re.compile(
     r"^If\s+you(?:\s+would|['’]d)\s+like\s+to\s+(?:talk|speak)\s+(?:to|with)\s+.+?"
-    r"\b(?:e-?mail|write\s+to|contact|reach)\s+(?P<pronoun>him|her|them)\s+at\s+"
+    r"\b(?:e-?mail|write\s+to|contact|reach)\s+(?P<pronoun>him|her|them)\s+at\s*:?\s*"
+    rf"<?(?P<email>{_EMAIL})>?\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_CTA_ES = re.compile(
+    r"^(?:Si|Para)\s.{0,60}?\b(?:hablar|conversar|platicar|contactar)\b.+?"
+    r"\b(?:a|al\s+correo|en)\s*:?\s*"
     rf"<?(?P<email>{_EMAIL})>?\s*\.?\s*$",
     re.IGNORECASE,
 )
 _MORE_INFO = re.compile(
-    r"^More\s+information\s+can\s+be\s+found\s+at\s*:?\s*(?P<url>\S+)\s*$", re.I
+    r"^(?:More\s+information\s+can\s+be\s+found\s+at|M[aá]s\s+informaci[oó]n"
+    r"(?:\s+(?:en|disponible\s+en))?)\s*:?\s*<?(?P<url>[^\s<>]+)>?\s*$",
+    re.IGNORECASE,
 )
-_MORE_INFO_START = re.compile(r"^More\s+information\b", re.IGNORECASE)
-_PDF = re.compile(r"^Download\s+PDF\s*:\s*(?P<name>[^\s/\\]+?)(?:\.pdf)?\s*$", re.IGNORECASE)
-_PDF_START = re.compile(r"^Download\s+PDF\b", re.IGNORECASE)
+_MORE_INFO_START = re.compile(r"^(?:More\s+information|M[aá]s\s+informaci[oó]n)\b", re.I)
+_PDF = re.compile(
+    r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b\s*:?\s*(?P<value>\S.*?)\s*$", re.I
+)
+_PDF_START = re.compile(r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b", re.IGNORECASE)
 _PDF_DATE = re.compile(r"-(?P<mmddyy>\d{6})$")
 _FILE_DATE = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2})")
 
@@ -115,14 +138,6 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def parse_date(text: str) -> date:
-    """`M/D/YY`, `MM/DD/YY` or `M/D/YYYY` (US order, as the briefing writes it); YY means 20YY."""
-    month, day, year = (int(part) for part in text.split("/"))
-    if year < 100:
-        year += 2000
-    return date(year, month, day)
-
-
 def parse_source_line(
     text: str,
     *,
@@ -147,7 +162,7 @@ def parse_source_line(
     except ValueError:
         raise IssueFormatError(
             f"bad date {match['date']!r} in the source line {_quote(written or text)}: expected "
-            "a real date written M/D/YY, MM/DD/YY or M/D/YYYY (month first)",
+            f"a real date written {DATE_FORMATS}",
             path=path,
             line=line,
         ) from None
@@ -159,7 +174,8 @@ def parse_source_line(
         title, url = (before or markdown["text"].strip()), markdown["url"]
     elif link is not None and link.start() > 0:
         title, url = title[: link.start()].strip(), link["url"]
-    return Source(outlet=match["outlet"], date=when, author=match["author"], title=title, url=url)
+    author = match["author"] or ""
+    return Source(outlet=match["outlet"], date=when, author=author, title=title, url=url)
 
 
 def looks_like_source(text: str) -> bool:
@@ -212,6 +228,35 @@ def date_from_path(path: str | None) -> date | None:
         return None
 
 
+def starts_call_to_action(text: str) -> bool:
+    """An English line starting like a call to action, or a whole Spanish one."""
+    return bool(_CTA_START.match(text) or _CTA_ES.match(text))
+
+
+def read_call_to_action(text: str) -> tuple[str, str] | None:
+    """The partner's address and pronoun (him/her/them) a call to action gives, in English or
+    Spanish; None when it gives no address at its end."""
+    match = _CTA.match(text)
+    if match is not None:
+        return match["email"], match["pronoun"].lower()
+    spanish = _CTA_ES.match(text)
+    return (spanish["email"], "them") if spanish is not None else None
+
+
+def pdf_name_of(value: str) -> str | None:
+    """The PDF edition's name from what follows `Download PDF:`: a name, a file name or the
+    firm's address of the file (its last part); None when it is several words.
+
+    Why: the firm's site links the PDF, so an editor pastes the link; the name (and its date) is
+    the same either way, and this service prints and hosts its own PDF edition."""
+    text = value.strip().removeprefix("<").removesuffix(">").strip()
+    if re.match(r"^https?://", text, re.IGNORECASE):
+        text = unquote(urlsplit(text).path.rstrip("/").rpartition("/")[2])
+    if not text or any(ch.isspace() for ch in text):
+        return None
+    return text[:-4] if text.lower().endswith(".pdf") else text
+
+
 def parse_byline(text: str) -> tuple[str, str, str] | None:
     """`By NAME, TITLE, FIRM` → (name, title, firm); the firm may itself contain commas."""
     match = _BYLINE.match(text)
@@ -244,7 +289,7 @@ class _Parser:
         self.items: list[Item] = []
         self.draft: _Draft | None = None
         self.cta: Line | None = None
-        self.cta_match: re.Match[str] | None = None
+        self.cta_reply: tuple[str, str] | None = None
         self.more_info: str | None = None
         self.pdf: Line | None = None
         self.pdf_name = ""
@@ -275,7 +320,7 @@ class _Parser:
                 )
             return _State.SUMMARY
         if state is _State.SUMMARY:
-            if looks_like_source(text) or _CTA_START.match(text):
+            if looks_like_source(text) or starts_call_to_action(text):
                 raise self.fail(
                     f"expected the summary paragraph after the byline, found {_quote(text)}",
                     line.number,
@@ -291,7 +336,7 @@ class _Parser:
     def headline(self, state: _State, line: Line) -> _State:
         text = line.text
         after = "the summary" if state is _State.HEADLINE else "the previous item's source line"
-        if state is _State.HEADLINE_OR_CTA and _CTA_START.match(text):
+        if state is _State.HEADLINE_OR_CTA and starts_call_to_action(text):
             return self.call_to_action(line)
         if _MORE_INFO_START.match(text) or _PDF_START.match(text):
             raise self.fail(
@@ -299,11 +344,22 @@ class _Parser:
                 f"found {_quote(text)}",
                 line.number,
             )
+        if _SOURCE.match(text) and state is _State.HEADLINE:
+            raise self.fail(
+                f"expected a headline after the summary, found a source line {_quote(text)}: the "
+                f"first item's headline is missing (a line of more than {HEADLINE_MAX_WORDS} "
+                "words after the summary is read as more of the summary)",
+                line.number,
+            )
         if _SOURCE.match(text):
             raise self.fail(
                 f"expected a headline after {after}, found a second source line {_quote(text)}",
                 line.number,
             )
+        if _words(text) > HEADLINE_MAX_WORDS and state is _State.HEADLINE:
+            # Not a headline: the summary's next paragraph (the renderers split it at "\n\n").
+            self.summary += "\n\n" + text
+            return _State.HEADLINE
         if _words(text) > HEADLINE_MAX_WORDS:
             raise self.fail(
                 f"expected a headline (one short line) after {after}, found a paragraph of "
@@ -334,7 +390,7 @@ class _Parser:
             )
             self.draft = None
             return _State.HEADLINE_OR_CTA
-        if _CTA_START.match(text) or _MORE_INFO_START.match(text) or _PDF_START.match(text):
+        if starts_call_to_action(text) or _MORE_INFO_START.match(text) or _PDF_START.match(text):
             raise self.fail(
                 f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
                 f"{_quote(text)}",
@@ -357,7 +413,11 @@ class _Parser:
             # docs/ISSUES.md says.
             raise self.fail(
                 f"expected a source line {SOURCE_SHAPE} after the item {item}, found "
-                f"{_quote(text)}",
+                f"{_quote(text)} (a short line after a paragraph is read as the next headline: "
+                "if it is the next item's headline, the item above has lost its source line; "
+                "if it is a paragraph of this item, join it to the paragraph before it, since "
+                f"a paragraph between an item's first and last is longer than "
+                f"{HEADLINE_MAX_WORDS} words)",
                 line.number,
             )
         self.draft.paragraphs.append(line)
@@ -369,21 +429,21 @@ class _Parser:
         fields = [f.strip() for f in text.split(",", 2)]
         if len(fields) < 3:
             return "it needs three comma-separated parts: outlet, date, author: title"
-        if not re.fullmatch(_DATE, fields[1]):
-            return f"{fields[1]!r} is not a date written M/D/YY"
+        if not re.fullmatch(_DATE, fields[1], re.IGNORECASE):
+            return f"{fields[1]!r} is not a date written {DATE_FORMATS}"
         if ":" not in fields[2]:
             return "no colon between the author and the original title"
         return "the author or the original title is missing"
 
     def call_to_action(self, line: Line) -> _State:
-        match = _CTA.match(line.text)
-        if match is None:
+        reply = read_call_to_action(line.text)
+        if reply is None:
             raise self.fail(
                 f"the call to action must end with the partner's email address: expected "
                 f"{CTA_SHAPE}, found {_quote(line.text)}",
                 line.number,
             )
-        self.cta, self.cta_match = line, match
+        self.cta, self.cta_reply = line, reply
         return _State.TRAILER
 
     def trailer(self, line: Line) -> _State:
@@ -399,20 +459,21 @@ class _Parser:
             return _State.TRAILER
         if _PDF_START.match(text) and self.pdf is None:
             match = _PDF.match(text)
-            if match is None:
+            name = pdf_name_of(match["value"]) if match is not None else None
+            if name is None:
                 raise self.fail(
-                    f"expected `Download PDF: NAME` (one word, e.g. MI-SecurityChatter-040925), "
-                    f"found {_quote(text)}",
+                    f"expected `Download PDF: NAME` (one word, e.g. MI-SecurityChatter-040925, "
+                    f"or the PDF's https:// address), found {_quote(text)}",
                     line.number,
                 )
-            problem = file_name_problem(match["name"])
+            problem = file_name_problem(name)
             if problem is not None:
                 raise self.fail(
                     f"`Download PDF: NAME` must name one file, like MI-SecurityChatter-040925, "
                     f"but {problem}; found {_quote(text)}",
                     line.number,
                 )
-            self.pdf, self.pdf_name = line, match["name"]
+            self.pdf, self.pdf_name = line, name
             return _State.TRAILER
         raise self.fail(
             "expected only `More information can be found at: URL` and `Download PDF: NAME` "
@@ -443,7 +504,7 @@ class _Parser:
             )
 
     def build(self) -> IssueContent:
-        assert self.byline is not None and self.cta is not None and self.cta_match is not None
+        assert self.byline is not None and self.cta is not None and self.cta_reply is not None
         assert self.pdf is not None
         when = date_from_pdf_name(self.pdf_name) or date_from_path(self.path)
         if when is None:
@@ -462,10 +523,10 @@ class _Parser:
         name, title, firm = self.byline
         partner = PartnerInfo(
             name=name,
-            email=self.cta_match["email"],
+            email=self.cta_reply[0],
             title=title,
             firm=firm,
-            pronoun=self.cta_match["pronoun"].lower(),
+            pronoun=self.cta_reply[1],
         )
         return IssueContent(
             title=issue_title(newsletter, when),

@@ -176,32 +176,47 @@ def _fields(content: IssueContent) -> Iterator[tuple[str, str, str]]:
             yield key, f"the {key} of {where}", value
 
 
-def check_issue(content: IssueContent) -> str | None:
+def issue_problem(content: IssueContent) -> tuple[str, str] | None:
     """What is wrong with a parsed issue (a message for IssueFormatError), or None.
 
     Lengths within LIMITS, at most MAX_ITEMS items, a slug of `a-z 0-9 -` (it goes into archive
     links and file names), a PDF name that is one file name (never a path), and links that are
-    web addresses (no `javascript:` in a reader's mail).
+    web addresses (no `javascript:` in a reader's mail). Also the offending text ("" when the
+    problem is no one field), so a caller holding the file can name its line.
     """
     if not SLUG_PATTERN.match(content.slug):
         return (
             f"the slug {content.slug[:80]!r} may only hold lower-case letters a-z, digits and "
-            "single hyphens, like security-chatter-2025-04-09"
+            "single hyphens, like security-chatter-2025-04-09",
+            "",
         )
     problem = file_name_problem(content.pdf_name) if content.pdf_name else None
     if problem is not None:
-        return f"the PDF name {content.pdf_name[:80]!r} must be one file name, but {problem}"
+        return f"the PDF name {content.pdf_name[:80]!r} must be one file name, but {problem}", ""
     if len(content.items) > MAX_ITEMS:
-        return f"the issue has {len(content.items)} items; at most {MAX_ITEMS} are allowed"
+        return f"the issue has {len(content.items)} items; at most {MAX_ITEMS} are allowed", ""
     for number, item in enumerate(content.items, start=1):
         if len(item.paragraphs) > MAX_PARAGRAPHS:
-            return f"item {number} has {len(item.paragraphs)} paragraphs; at most {MAX_PARAGRAPHS}"
+            return (
+                f"item {number} has {len(item.paragraphs)} paragraphs; at most {MAX_PARAGRAPHS}",
+                item.headline,
+            )
     for key, where, value in _fields(content):
         if len(value) > LIMITS[key]:
             return (
                 f"{where} is {len(value):,} characters long; at most {LIMITS[key]:,} are "
-                f"allowed (it begins {value[:40]!r})"
+                f"allowed (it begins {value[:40]!r})",
+                value,
             )
         if key.endswith("url") and value and not value.lower().startswith(URL_SCHEMES):
-            return f"{where} must be a web address starting with https:// (found {value[:80]!r})"
+            return (
+                f"{where} must be a web address starting with https:// (found {value[:80]!r})",
+                value,
+            )
     return None
+
+
+def check_issue(content: IssueContent) -> str | None:
+    """What is wrong with a parsed issue (a message for IssueFormatError), or None."""
+    problem = issue_problem(content)
+    return problem[0] if problem is not None else None

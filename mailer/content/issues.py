@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from mailer.content.document import IssueContent, Item, PartnerInfo, Source, check_issue
+from mailer.content.document import IssueContent, Item, PartnerInfo, Source, issue_problem
 from mailer.content.errors import IssueFormatError
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import get_partner, info_of, match_or_create
@@ -143,6 +143,7 @@ def decode_issue(data: bytes, path: str, *, again: str = "import it again") -> s
 # C0 controls but tab and line ends, DEL, and C1 controls: never text an editor meant to write
 # (a NUL cannot even be stored in PostgreSQL), and invisible in every reader's mail client.
 # Word's "Text only" writes a manual line break as VT and a page break as FF: read as line ends.
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
@@ -163,7 +164,7 @@ def _refuse_control_characters(text: str, path: str | None) -> None:
 
 
 def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Format]:
-    """Parse either format and check the limits every issue keeps (`document.check_issue`);
+    """Parse either format and check the limits every issue keeps (`document.issue_problem`);
     IssueFormatError naming the file (and the line, where the parser knows it)."""
     # The parsers (YAML, address validation) are imported by what imports issues, not by what
     # only reads stored ones (`mailer send` finds its issue here).
@@ -176,10 +177,23 @@ def parse_issue(text: str, *, path: str | None = None) -> tuple[IssueContent, Fo
     content = (
         parse_markdown(text, path=path) if fmt == "markdown" else parse_briefing(text, path=path)
     )
-    problem = check_issue(content)
+    problem = issue_problem(content)
     if problem is not None:
-        raise IssueFormatError(problem, path=path)
+        # A briefing's text is its lines as written: the offending one names where to look.
+        line = line_of(text, problem[1]) if fmt == "briefing" else None
+        raise IssueFormatError(problem[0], path=path, line=line)
     return content, fmt
+
+
+def line_of(text: str, value: str) -> int | None:
+    """The physical line (1-based) of `text` that holds `value`, None if none does (or "")."""
+    needle = value.strip()[:200]
+    if not needle:
+        return None
+    for number, line in enumerate(_LINE_ENDS.split(text.removeprefix("\ufeff")), start=1):
+        if needle in line:
+            return number
+    return None
 
 
 def _resolve_partner(

@@ -80,6 +80,25 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
     )
 
 
+def test_a_mailchimp_export_imports_and_the_summary_says_how_its_columns_were_read(
+    settings: Settings, weekly: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "subscribed_members_export.csv"
+    export.write_text(
+        '"Email Address","First Name","Last Name","Phone Number"\n'
+        '"ana@example.org","Ana","López",""\n',
+        encoding="utf-8",
+    )
+    out = mailer("subscribers", "import", str(export), "--list", weekly)
+    assert "1 imported" in out
+    assert (
+        "columns read as: 'Email Address' as email, 'First Name' + 'Last Name' as name"
+        in out.splitlines()
+    )
+    assert "columns stored as attributes: Phone Number" in out.splitlines()
+    assert "Ana López" in mailer("subscribers", "show", "ana@example.org")
+
+
 def test_export_prints_csv_that_imports_back_unchanged(
     settings: Settings, weekly: str, tmp_path: Path
 ) -> None:
@@ -282,14 +301,15 @@ def test_user_errors_print_one_line_saying_what_to_do_and_exit_1(
     assert bad.returncode == 1
     assert f"{headerless}:1: row 1 looks like data, not a header" in bad.stderr
     renamed = tmp_path / "outlook.csv"
-    renamed.write_text("Name,E-mail Address\nAna,ana@example.org\n", encoding="utf-8")
+    renamed.write_text("Name,Mailbox\nAna,ana@example.org\n", encoding="utf-8")
     no_email = _run_mailer("subscribers", "import", str(renamed), "--list", "weekly")
     assert no_email.returncode == 1
     assert (
-        f"{renamed}:1: the header has no column named 'email' (found: Name, E-mail Address); "
-        "rename the column holding the addresses to 'email' (probably 'E-mail Address'): that is "
-        "the only name taken for it, in any case ('Email', 'EMAIL'); the other columns it knows "
-        "are name, company, language, tags and status"
+        f"{renamed}:1: the header has no column named 'email' (found: Name, Mailbox); "
+        "rename the column holding the addresses to 'email' (probably 'Mailbox'): the names "
+        "taken for it are 'email' in any case ('Email', 'EMAIL') and other tools' 'Email "
+        "Address', 'E-mail Address', 'E-mail 1 - Value', 'Correo electrónico'; the other columns "
+        "it knows are name, company, language, tags and status"
     ) in no_email.stderr
     unknown = _run_mailer("subscribers", "show", "nobody@example.org")
     assert unknown.returncode == 1

@@ -81,6 +81,14 @@ EXPECTED_PARAGRAPHS = (
 )
 
 
+SHORT_LINE_HINT = (
+    "(a short line after a paragraph is read as the next headline: if it is the next item's "
+    "headline, the item above has lost its source line; if it is a paragraph of this item, join "
+    "it to the paragraph before it, since a paragraph between an item's first and last is longer "
+    "than 40 words)"
+)
+
+
 def parse(text: str, path: str = "briefing.txt") -> IssueContent:
     return parse_briefing(text, path=path)
 
@@ -288,7 +296,7 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             {12: None},
             12,
             f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'Mexico and the "
-            "United States strengthen collaboration on border security and…'",
+            "United States strengthen collaboration on border security and…' " + SHORT_LINE_HINT,
             id="item without source in the middle",
         ),
         pytest.param(
@@ -300,11 +308,12 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             id="last item without source",
         ),
         pytest.param(
-            {5: "Vanguardia MX, April 5 2025, María Verza: Da Sheinbaum un giro de timón."},
+            {5: "Vanguardia MX, April 5th 2025, María Verza: Da Sheinbaum un giro de timón."},
             5,
             f"expected a source line {SOURCE} after the item 'Sheinbaum takes a new direction in "
-            "the fight against insecurity in Mexico.', found 'Vanguardia MX, April 5 2025, María "
-            "Verza: Da Sheinbaum un giro de timón.' ('April 5 2025' is not a date written M/D/YY)",
+            "the fight against insecurity in Mexico.', found 'Vanguardia MX, April 5th 2025, María "
+            "Verza: Da Sheinbaum un giro de timón.' ('April 5th 2025' is not a date written M/D/YY "
+            "(month first), `5 April 2025`, `April 5, 2025` or `2025-04-05`)",
             id="date spelled out",
         ),
         pytest.param(
@@ -319,15 +328,15 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             {12: "La Razón - Redacción"},
             12,
             f"expected a source line {SOURCE} after the item {HEADLINE_3}, found 'La Razón - "
-            "Redacción'",
+            "Redacción' " + SHORT_LINE_HINT,
             id="source unrecognisable",
         ),
         pytest.param(
             {9: "El País, 2/30/25, Beatriz Guillén: La secretaria de Seguridad."},
             9,
             "bad date '2/30/25' in the source line 'El País, 2/30/25, Beatriz Guillén: La "
-            "secretaria de Seguridad.': expected a real date written M/D/YY, MM/DD/YY or M/D/YYYY "
-            "(month first)",
+            "secretaria de Seguridad.': expected a real date written M/D/YY (month first), "
+            "`5 April 2025`, `April 5, 2025` or `2025-04-05`",
             id="impossible date",
         ),
         pytest.param(
@@ -341,15 +350,16 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             {22: None},
             22,
             "expected the call to action `If you would like to talk to NAME …, please email "
-            "him|her|them at ADDRESS` after the last item, found 'More information can be found "
-            "at…'",
+            "him|her|them at ADDRESS` (in Spanish `Si desea hablar con NAME …, escríbale a "
+            "ADDRESS`) after the last item, found 'More information can be found at…'",
             id="missing call to action",
         ),
         pytest.param(
             {22: "If you would like to talk to Fausto about our services, please email him."},
             22,
             "the call to action must end with the partner's email address: expected `If you "
-            "would like to talk to NAME …, please email him|her|them at ADDRESS`, found 'If you "
+            "would like to talk to NAME …, please email him|her|them at ADDRESS` (in Spanish "
+            "`Si desea hablar con NAME …, escríbale a ADDRESS`), found 'If you "
             "would like to talk to Fausto about our services, please email him.'",
             id="call to action without email",
         ),
@@ -426,3 +436,143 @@ def test_only_a_paragraph_between_the_first_and_the_last_must_be_longer_than_40_
     doc = " ".join((Path(__file__).parents[2] / "docs" / "ISSUES.md").read_text().split())
     assert "a paragraph between the item's first and its last must be longer than 40 words" in doc
     assert "Every paragraph but the last must be longer" not in doc
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "BY FAUSTO CARBAJAL GLASS, PARTNER, MIRANDA DELPHI SOLUTIONS",
+        "By: Fausto Carbajal Glass, Partner, Miranda Delphi Solutions",
+        "Por Fausto Carbajal Glass, Partner, Miranda Delphi Solutions",
+        "por: Fausto Carbajal Glass, Partner, Miranda Delphi Solutions",
+    ],
+)
+def test_a_byline_in_capitals_with_a_colon_or_in_spanish_names_the_partner(byline: str) -> None:
+    issue = parse(with_lines({1: byline}))
+    assert issue.partner.name.casefold() == "fausto carbajal glass"
+    assert issue.partner.firm.casefold() == "miranda delphi solutions"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "4/5/25",
+        "04/05/2025",
+        "5 April 2025",
+        "5 Apr 2025",
+        "April 5, 2025",
+        "Apr. 5, 2025",
+        "5 de abril de 2025",
+        "5 abril 2025",
+        "2025-04-05",
+    ],
+)
+def test_a_source_date_written_out_or_in_iso_is_read(written: str) -> None:
+    issue = parse(with_lines({5: f"Vanguardia MX, {written}, María Verza: Da Sheinbaum un giro"}))
+    source = issue.items[0].source
+    assert (source.outlet, source.date, source.author, source.title) == (
+        "Vanguardia MX",
+        date(2025, 4, 5),
+        "María Verza",
+        "Da Sheinbaum un giro",
+    )
+
+
+def test_a_written_out_date_that_does_not_exist_names_its_line() -> None:
+    error = refused(with_lines({5: "Vanguardia MX, 31 April 2025, María Verza: Da Sheinbaum"}))
+    assert str(error).startswith("bad.txt:5: bad date '31 April 2025' in the source line")
+
+
+def test_a_source_without_an_author_has_none() -> None:
+    # An unsigned article (a wire story, an editorial) is cited as `Outlet, date: Title`.
+    issue = parse(with_lines({5: "Vanguardia MX, 4/05/25: Da Sheinbaum un giro"}))
+    source = issue.items[0].source
+    assert (source.outlet, source.date, source.author, source.title) == (
+        "Vanguardia MX",
+        date(2025, 4, 5),
+        "",
+        "Da Sheinbaum un giro",
+    )
+
+
+SPANISH_TRAILER = {
+    22: "Si desea hablar con Fausto sobre nuestros servicios de consultoría en riesgos y "
+    "seguridad, escríbale a fausto.carbajal@miranda-partners.com",
+    23: "Más información en: https://miranda-partners.com/jvs-delphi-solutions/",
+    24: "Descargar PDF: MI-SecurityChatter-040925",
+}
+
+
+def test_a_spanish_edition_is_read_as_the_english_one() -> None:
+    text = with_lines(
+        {1: "Por Fausto Carbajal Glass, Socio, Miranda Delphi Solutions", **SPANISH_TRAILER}
+    )
+    issue = parse(text)
+    assert (issue.partner.name, issue.partner.title, issue.partner.email) == (
+        "Fausto Carbajal Glass",
+        "Socio",
+        "fausto.carbajal@miranda-partners.com",
+    )
+    assert issue.call_to_action == SPANISH_TRAILER[22]
+    assert issue.more_info_url == "https://miranda-partners.com/jvs-delphi-solutions/"
+    assert (issue.pdf_name, issue.date) == ("MI-SecurityChatter-040925", date(2025, 4, 9))
+    assert len(issue.items) == 6
+
+
+@pytest.mark.parametrize(
+    "cta",
+    [
+        "Si le gustaría hablar con Ana, escríbale a: ana@miranda-partners.com.",
+        "Para hablar con Ana sobre estos temas, escriba a ana@miranda-partners.com",
+        "If you’d like to speak with Ana about this, email her at: ana@miranda-partners.com",
+    ],
+)
+def test_a_call_to_action_worded_otherwise_still_gives_the_partners_address(cta: str) -> None:
+    issue = parse(with_lines({22: cta}))
+    assert issue.partner.email == "ana@miranda-partners.com"
+
+
+@pytest.mark.parametrize(
+    "pdf",
+    [
+        "Download PDF: MI-SecurityChatter-041625.pdf",
+        "Download PDF: https://miranda-partners.com/pdf/MI-SecurityChatter-041625.pdf",
+        "Download PDF: <https://miranda-partners.com/pdf/MI-SecurityChatter-041625.pdf>",
+        "Download PDF MI-SecurityChatter-041625",
+    ],
+)
+def test_the_pdf_line_with_a_file_name_or_its_address_names_the_pdf(pdf: str) -> None:
+    issue = parse(with_lines({24: pdf}))
+    assert (issue.pdf_name, issue.date) == ("MI-SecurityChatter-041625", date(2025, 4, 16))
+
+
+def test_a_summary_in_several_paragraphs_keeps_them_all() -> None:
+    # A long line after the summary cannot be a headline (at most 40 words): it is more summary.
+    second = "The bilateral agenda now turns on tariffs, extraditions and airspace. " * 5
+    issue = parse(with_lines({2: LINES[1] + "\n\n" + second.strip()}))
+    assert issue.summary == LINES[1] + "\n\n" + second.strip()
+    assert tuple(i.headline for i in issue.items) == EXPECTED_HEADLINES
+
+
+def test_a_first_item_without_a_headline_says_so_at_its_source_line() -> None:
+    error = refused(with_lines({3: None}))
+    assert error.line == 4
+    assert "the first item's headline is missing" in str(error)
+
+
+def test_a_short_paragraph_inside_an_item_is_refused_saying_how_to_keep_it() -> None:
+    short = "García Harfuch said the unit would answer to civilian command."
+    error = refused(with_lines({4: LINES[3] + "\n" + short + "\n" + LINES[3]}))
+    assert error.line == 5
+    assert "join it to the paragraph before it" in str(error)
+    assert "if it is the next item's headline, the item above has lost its source line" in str(
+        error
+    )
+
+
+@pytest.mark.parametrize("label", ["Source: ", "Fuente: ", "SOURCE:"])
+def test_a_source_line_written_with_a_label_is_read_without_it(label: str) -> None:
+    # The Markdown issue's `Source:` habit (or the Spanish `Fuente:`) in a briefing would
+    # otherwise print "Source: Source: Vanguardia MX" in every edition.
+    issue = parse(with_lines({5: label + LINES[4]}))
+    assert issue.items[0].source == EXPECTED_SOURCES[0]

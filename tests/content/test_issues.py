@@ -19,7 +19,13 @@ from mailer.cli import app
 from mailer.content.briefing import parse_briefing
 from mailer.content.document import PartnerInfo, Source
 from mailer.content.errors import IssueFormatError
-from mailer.content.issues import content_of, get_issue, import_issue, import_issue_file
+from mailer.content.issues import (
+    content_of,
+    get_issue,
+    import_issue,
+    import_issue_file,
+    parse_issue,
+)
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import add_partner
 from mailer.errors import NotFound
@@ -443,3 +449,32 @@ def _campaign_row(issue_id: int) -> dict[str, object]:
         ):
             row[col.name] = "" if col.type.python_type is str else 0
     return row
+
+
+@pytest.mark.parametrize(
+    ("line", "replacement", "says"),
+    [
+        pytest.param(
+            23,
+            "More information can be found at: miranda-partners.com/jvs-delphi-solutions/",
+            "the more info url must be a web address starting with https://",
+            id="more information without https",
+        ),
+        pytest.param(
+            4,
+            "Six years after. " * 1300,
+            "a paragraph of item 1 is 22,099 characters long",
+            id="paragraph too long",
+        ),
+    ],
+)
+def test_a_briefing_past_a_limit_is_refused_at_its_line(
+    line: int, replacement: str, says: str
+) -> None:
+    # The limits are checked after parsing; the error must still say where to look.
+    lines = BRIEFING.read_text(encoding="utf-8").split("\n")
+    lines[line - 1] = replacement
+    with pytest.raises(IssueFormatError) as info:
+        parse_issue("\n".join(lines), path="issue.txt")
+    assert info.value.line == line
+    assert str(info.value).startswith(f"issue.txt:{line}: {says}")

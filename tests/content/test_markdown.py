@@ -213,8 +213,8 @@ def with_small(old: str, new: str) -> str:
             with_small("Reforma, 4/14/25", "Reforma, 4/31/25"),
             line_of(SMALL_LINES, "Source: Reforma"),
             "bad date '4/31/25' in the source line 'Source: Reforma, 4/31/25, Redacción: "
-            "Primera nota: con dos puntos…': expected a real date written M/D/YY, MM/DD/YY or "
-            "M/D/YYYY (month first)",
+            "Primera nota: con dos puntos…': expected a real date written M/D/YY (month first), "
+            "`5 April 2025`, `April 5, 2025` or `2025-04-05`",
             id="impossible source date",
         ),
         pytest.param(

@@ -435,3 +435,207 @@ def test_a_row_marked_unsubscribed_for_someone_not_on_the_list_is_no_new_consent
     # and a later import of a plain file does not subscribe them
     again = run(session, weekly, write(tmp_path, HEADER + "ana@example.org,Ana,,,\n"), settings)
     assert (again.imported, again.not_reactivated) == (0, 1)
+
+
+def test_an_address_written_with_its_display_name_imports_with_that_name(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Outlook and Gmail copy an address as `Name <address>`; pasted into a spreadsheet's email
+    # column it is still one person's address, and the name is theirs unless the row gives one.
+    path = write(
+        tmp_path,
+        "email,name\n"
+        '"Ana López <ANA@example.org>",\n'
+        "Bob <bob@example.org>,Robert\n"
+        "<carl@example.org>,Carl\n"
+        "mailto:dee@example.org,Dee\n"
+        '"""Eve Ríos"" <eve@example.org>",\n',
+    )
+    report = run(session, weekly, path, settings)
+
+    assert (report.imported, report.skipped, report.problems) == (5, 0, [])
+    names = {
+        email: get_subscriber(session, email).name
+        for email in ("ana@example.org", "bob@example.org", "carl@example.org", "dee@example.org")
+    }
+    assert names == {
+        "ana@example.org": "Ana López",
+        "bob@example.org": "Robert",
+        "carl@example.org": "Carl",
+        "dee@example.org": "Dee",
+    }
+    assert get_subscriber(session, "eve@example.org").name == "Eve Ríos"
+
+
+def test_a_display_name_around_a_bad_address_is_still_refused_by_row(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "email,name\nAna <ana@example>,\nBob <bob@example.org> extra,\n")
+    report = run(session, weekly, path, settings)
+
+    assert report.imported == 0
+    assert [(p.row, p.email) for p in report.problems] == [
+        (2, "Ana <ana@example>"),
+        (3, "Bob <bob@example.org> extra"),
+    ]
+    assert "period" in report.problems[0].reason
+
+
+def test_a_language_with_a_region_or_in_capitals_imports_as_its_language(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Mailchimp, listmonk and Excel write the language as a locale: es-MX, es_MX, ES, en-GB.
+    path = write(
+        tmp_path,
+        "email,language\na@example.org,es-MX\nb@example.org,es_MX\nc@example.org,EN-gb\n"
+        "d@example.org,xx-MX\n",
+    )
+    report = run(session, weekly, path, settings)
+
+    assert report.imported == 3
+    langs = [get_subscriber(session, f"{c}@example.org").language for c in "abc"]
+    assert langs == ["es", "es", "en"]
+    assert [(p.row, p.reason) for p in report.problems] == [
+        (5, "unknown language 'xx-mx': use a two-letter ISO 639-1 code such as en or es")
+    ]
+
+
+def test_the_status_words_of_listmonk_and_mailchimp_exports_are_read_as_ours(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # listmonk exports `enabled`/`blocklisted`, its subscriptions `confirmed`/`unconfirmed`;
+    # Mailchimp `subscribed`/`cleaned` (a hard bounce). Refusing them lost every row.
+    exported = (
+        "uuid,email,name,attributes,status,created_at\n"
+        '0b1c,ana@example.org,Ana López,"{""city"": ""CDMX""}",enabled,2024-01-01\n'
+        "0b1d,bob@example.org,Bob,{},blocklisted,2024-01-01\n"
+        "0b1e,cy@example.org,Cy,{},Subscribed,2024-01-01\n"
+        "0b1f,di@example.org,Di,{},unconfirmed,2024-01-01\n"
+        "0b20,ed@example.org,Ed,{},cleaned,2024-01-01\n"
+        "0b21,fe@example.org,Fe,{},confirmed,2024-01-01\n"
+        "0b22,gu@example.org,Gu,{},sleeping,2024-01-01\n"
+    )
+    report = run(session, weekly, write(tmp_path, exported, "listmonk.csv"), settings)
+
+    assert (report.imported, report.suppressed) == (4, 2)
+    assert report.balanced
+    statuses = dict(
+        session.execute(
+            select(Subscriber.email, Subscription.status)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == weekly.id)
+        ).all()
+    )
+    assert statuses == {
+        "ana@example.org": SubscriptionStatus.ACTIVE,
+        "cy@example.org": SubscriptionStatus.ACTIVE,
+        "di@example.org": SubscriptionStatus.PENDING,
+        "fe@example.org": SubscriptionStatus.ACTIVE,
+    }
+    assert [(p.row, p.reason) for p in report.problems] == [
+        (8, "unknown status 'sleeping': use active, pending, unsubscribed or suppressed")
+    ]
+
+
+def test_quoted_values_after_a_space_are_read_as_quoted(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # A file written by hand or by a script that puts a space after each comma: the quotes
+    # still hold the value's commas, and the header's names are still the columns.
+    path = write(
+        tmp_path,
+        '"email", "name", "company"\n'
+        '"ana@example.org", "López, Ana", "Acme, S.A."\n'
+        "bo@example.org, Bo, Beta\n",
+    )
+    report = run(session, weekly, path, settings)
+
+    assert (report.imported, report.skipped, report.attribute_columns) == (2, 0, [])
+    ana = get_subscriber(session, "ana@example.org")
+    bo = get_subscriber(session, "bo@example.org")
+    assert ana is not None and (ana.name, ana.company) == ("López, Ana", "Acme, S.A.")
+    assert bo is not None and (bo.name, bo.company) == ("Bo", "Beta")
+
+
+@pytest.mark.parametrize(
+    ("export", "read_as"),
+    [
+        pytest.param(
+            '"Email Address","First Name","Last Name","Phone Number","MEMBER_RATING"\n'
+            '"ana@example.org","Ana","López","",2\n',
+            ["'Email Address' as email", "'First Name' + 'Last Name' as name"],
+            id="mailchimp",
+        ),
+        pytest.param(
+            "First Name,Middle Name,Last Name,Company,E-mail Address,E-mail 2 Address\n"
+            "Ana,,López,Acme,ana@example.org,\n",
+            ["'E-mail Address' as email", "'First Name' + 'Last Name' as name"],
+            id="outlook",
+        ),
+        pytest.param(
+            "Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Organization 1 - Name\n"
+            "Ana López,Ana,López,* Work,ana@example.org,Acme\n",
+            ["'E-mail 1 - Value' as email", "'Organization 1 - Name' as company"],
+            id="google",
+        ),
+        pytest.param(
+            "Correo electrónico;Nombre;Apellidos;Empresa;Idioma;Etiquetas\n"
+            "ana@example.org;Ana;López;Acme;es;client\n",
+            [
+                "'Correo electrónico' as email",
+                "'Empresa' as company",
+                "'Idioma' as language",
+                "'Etiquetas' as tags",
+                "'Nombre' + 'Apellidos' as name",
+            ],
+            id="spanish header",
+        ),
+    ],
+)
+def test_another_tools_export_imports_its_addresses_and_names(
+    session: Session,
+    weekly: MailingList,
+    settings: Settings,
+    tmp_path: Path,
+    export: str,
+    read_as: list[str],
+) -> None:
+    # Mailchimp, Outlook, Google Contacts and a Spanish spreadsheet name the columns their way;
+    # refusing the whole file for its header lost everyone in it.
+    report = run(session, weekly, write(tmp_path, export), settings)
+
+    assert (report.imported, report.skipped) == (1, 0)
+    assert report.columns_read_as() == read_as
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None and ana.name == "Ana López"
+    if "Empresa" in export or "Organization" in export or "Company" in export:
+        assert ana.company == "Acme"
+
+
+def test_an_alias_beside_the_real_column_is_an_attribute(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "email,E-mail Address,name\nana@example.org,old@example.org,Ana\n")
+    report = run(session, weekly, path, settings)
+
+    assert (report.imported, report.columns_read_as()) == (1, [])
+    ana = get_subscriber(session, "ana@example.org")
+    assert ana is not None and ana.attributes == {"E-mail Address": "old@example.org"}
+
+
+def test_mailchimps_quoted_tags_are_the_tags_without_their_quotes(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    # Mailchimp writes the TAGS cell as `"client","press"` (each tag in its own quotes).
+    path = write(
+        tmp_path,
+        '"Email Address","TAGS"\n"zed@example.org","""client"",""press"""\n'
+        '"yan@example.org","""Board, Mexico"""\n',
+    )
+    report = run(session, weekly, path, settings)
+
+    assert report.imported == 2
+    zed = get_subscriber(session, "zed@example.org")
+    yan = get_subscriber(session, "yan@example.org")
+    assert zed is not None and zed.tags == ["client", "press"]
+    assert yan is not None and yan.tags == ["Board", "Mexico"]

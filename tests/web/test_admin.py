@@ -212,12 +212,12 @@ def test_a_csv_that_cannot_be_imported_is_reported_with_its_name_and_changes_not
     outlook = editor.client.post(
         "/admin/lists/briefing/import",
         data={"csrf_token": editor.csrf},
-        files={"file": ("outlook.csv", b"Name,E-mail Address\nAna,ana@example.com\n", "text/csv")},
+        files={"file": ("outlook.csv", b"Name,Mailbox\nAna,ana@example.com\n", "text/csv")},
     )
     assert outlook.status_code == 422
     assert (
-        "the header has no column named 'email' (found: Name, E-mail Address); rename the column "
-        "holding the addresses to 'email' (probably 'E-mail Address')"
+        "the header has no column named 'email' (found: Name, Mailbox); rename the column "
+        "holding the addresses to 'email' (probably 'Mailbox')"
     ) in html.unescape(text_of(outlook.text))
     assert get_subscriber(session, "ana@example.com") is None
 
