@@ -107,21 +107,45 @@ def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iter
         yield pending
 
 
-def decoded_lines(fileobj: BinaryIO, name: str, counter: list[int]) -> Iterator[str]:
-    """Decode line by line so that a bad byte is reported with its line number."""
+LEGACY_ENCODING = "cp1252"  # Excel's "CSV (Comma delimited)" on a Western-European Windows
+
+
+def decoded_lines(
+    fileobj: BinaryIO, name: str, counter: list[int], legacy: list[int] | None = None
+) -> Iterator[str]:
+    """Decode line by line so that a bad byte is reported with its line number.
+
+    A line that is not UTF-8 but is Windows-1252 (what Excel writes for "CSV (Comma
+    delimited)" on a Western-European Windows, the export a client's assistant sends most) is
+    read as Windows-1252 and its number added to `legacy`, for the report to name: refusing
+    the whole file made "José" cost every row. UTF-8 is tried first on each line, since no
+    accented Western text in Windows-1252 is also valid UTF-8. A line neither can read (or
+    any, when `legacy` is None) refuses the file, naming its line.
+    """
     for number, raw in enumerate(physical_lines(fileobj, name), start=1):
         counter[0] += len(raw)
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
             yield raw.decode("utf-8")
+            continue
         except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                f"not valid UTF-8 ({exc.reason} at byte {exc.start + 1} of the line); "
-                "save the file as 'CSV UTF-8' and import it again",
-                path=name,
-                line=number,
-            ) from None
+            error = exc
+        if legacy is not None:
+            try:
+                text = raw.decode(LEGACY_ENCODING)
+            except UnicodeDecodeError:
+                pass
+            else:
+                legacy.append(number)
+                yield text
+                continue
+        raise ImportFileError(
+            f"not valid UTF-8 ({error.reason} at byte {error.start + 1} of the line); "
+            "save the file as 'CSV UTF-8' and import it again",
+            path=name,
+            line=number,
+        ) from None
 
 
 class LineSource:

@@ -127,6 +127,8 @@ class ImportReport:
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
     # (header title, column) of each column read under another tool's name (HEADER_ALIASES)
     renamed_columns: list[tuple[str, str]] = field(default_factory=list)
+    # lines that were not UTF-8 and were read as Windows-1252 (csv_lines.decoded_lines)
+    legacy_lines: list[int] = field(default_factory=list)
     separator: str = ","  # the field separator the file was read with
     separator_detected: bool = True  # False when the caller named it
 
@@ -167,6 +169,16 @@ class ImportReport:
             else title
             for title in self.attribute_columns
         )
+
+    def legacy_summary(self, shown: int = 10) -> str:
+        """`lines 3, 7 and 12`: the lines read as Windows-1252, as the CLI and the admin say
+        them (the first `shown`, then how many more), so the user can check the names there."""
+        lines = [str(n) for n in self.legacy_lines[:shown]]
+        more = len(self.legacy_lines) - len(lines)
+        if more:
+            lines.append(f"{more} more")
+        listed = lines[0] if len(lines) == 1 else ", ".join(lines[:-1]) + " and " + lines[-1]
+        return f"line{'s' if len(self.legacy_lines) > 1 else ''} {listed}"
 
     def columns_read_as(self) -> list[str]:
         """`'Email Address' as email`, `'First Name' + 'Last Name' as name`: the columns read

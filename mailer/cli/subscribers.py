@@ -134,6 +134,12 @@ def print_import_report(report: ImportReport) -> None:
         "unsubscribed from the list (not re-subscribed; they must opt in themselves):",
         report.not_reactivated_rows,
     )
+    if report.legacy_lines:
+        typer.echo(
+            f"not UTF-8, read as Windows-1252 (Excel's 'CSV' on Western Windows): "
+            f"{report.legacy_summary()}; if names there look wrong, save the file as "
+            "'CSV UTF-8' and import it again (rows already imported are updated)"
+        )
     if report.renamed_columns:
         typer.echo(f"columns read as: {', '.join(report.columns_read_as())}")
     if report.attribute_columns:

@@ -99,6 +99,23 @@ def test_a_mailchimp_export_imports_and_the_summary_says_how_its_columns_were_re
     assert "Ana López" in mailer("subscribers", "show", "ana@example.org")
 
 
+def test_a_windows_1252_export_imports_and_the_summary_names_the_lines_to_check(
+    settings: Settings, weekly: str, tmp_path: Path
+) -> None:
+    export = tmp_path / "contacts.csv"
+    export.write_bytes(
+        "email;name\r\nana@example.org;Ana\r\njose@example.org;José\r\n".encode("cp1252")
+    )
+    out = mailer("subscribers", "import", str(export), "--list", weekly)
+    assert "2 imported" in out
+    assert (
+        "not UTF-8, read as Windows-1252 (Excel's 'CSV' on Western Windows): line 3; if names "
+        "there look wrong, save the file as 'CSV UTF-8' and import it again (rows already "
+        "imported are updated)"
+    ) in out.splitlines()
+    assert "José" in mailer("subscribers", "show", "jose@example.org")
+
+
 def test_export_prints_csv_that_imports_back_unchanged(
     settings: Settings, weekly: str, tmp_path: Path
 ) -> None:

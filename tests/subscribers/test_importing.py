@@ -278,8 +278,9 @@ def test_a_row_with_too_many_fields_or_an_over_long_name_is_skipped_with_its_rea
             "column holding the addresses to 'email' (probably 'mail')",
         ),
         (
-            b"email,name\nana@example.org,Ana\nbea@example.org,B\xe9a\n",
-            "people.csv:3: not valid UTF-8 (invalid continuation byte at byte 18 of the line); "
+            # \x81 is neither UTF-8 nor Windows-1252: no reading can be trusted.
+            b"email,name\nana@example.org,Ana\nbea@example.org,B\x81a\n",
+            "people.csv:3: not valid UTF-8 (invalid start byte at byte 18 of the line); "
             "save the file as 'CSV UTF-8'",
         ),
         (b"email,Email\n", "people.csv:1: column 'Email' appears twice in the header"),
@@ -639,3 +640,30 @@ def test_mailchimps_quoted_tags_are_the_tags_without_their_quotes(
     yan = get_subscriber(session, "yan@example.org")
     assert zed is not None and zed.tags == ["client", "press"]
     assert yan is not None and yan.tags == ["Board", "Mexico"]
+
+
+def test_an_excel_csv_in_windows_1252_imports_every_row_and_names_the_lines_read_so(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    """Excel's "CSV (Comma delimited)" on a Western-European Windows writes Windows-1252: the
+    whole file was refused at its first accented name, so none of its readers came in."""
+    rows = ["email,name,company", "ana@example.org,Ana,Acme"]
+    rows += [f"p{n}@example.org,Reader {n},Acme" for n in range(3, 2001)]
+    rows += ["jose@example.org,José Núñez,Pemex – Dirección", "zoe@example.org,Zoë,Ça va"]
+    path = tmp_path / "clients.csv"
+    path.write_bytes("\r\n".join(rows).encode("cp1252") + b"\r\n")
+    report = run(session, weekly, path, settings, batch_size=100)
+    assert report.imported == 2001 and report.skipped == 0
+    assert report.legacy_lines == [2001, 2002]
+    assert report.legacy_summary() == "lines 2001 and 2002"
+    jose = get_subscriber(session, "jose@example.org")
+    assert jose is not None and (jose.name, jose.company) == ("José Núñez", "Pemex – Dirección")
+    zoe = get_subscriber(session, "zoe@example.org")
+    assert zoe is not None and zoe.name == "Zoë"
+
+
+def test_a_utf8_file_names_no_line_as_read_otherwise(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    report = run(session, weekly, write(tmp_path, "email,name\njose@example.org,José\n"), settings)
+    assert report.legacy_lines == [] and report.imported == 1

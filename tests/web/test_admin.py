@@ -197,6 +197,24 @@ def test_the_import_report_names_whom_the_files_status_column_unsubscribed(
     ) in shown
 
 
+def test_an_uploaded_windows_1252_csv_imports_and_the_report_names_the_lines_read_so(
+    editor: Editor, session: Session, room: Newsroom
+) -> None:
+    editor.get("/admin/lists/briefing")
+    response = editor.client.post(
+        "/admin/lists/briefing/import",
+        data={"csrf_token": editor.csrf},
+        files={
+            "file": ("excel.csv", "email,name\nzoe@zed.example,Zoë\n".encode("cp1252"), "text/csv")
+        },
+    )
+    assert response.status_code == 200
+    shown = html.unescape(text_of(response.text))
+    assert "Not UTF-8, read as Windows-1252" in shown and "line 2." in shown
+    zoe = get_subscriber(session, "zoe@zed.example")
+    assert zoe is not None and zoe.name == "Zoë"
+
+
 def test_a_csv_that_cannot_be_imported_is_reported_with_its_name_and_changes_nothing(
     editor: Editor, session: Session, room: Newsroom
 ) -> None:
