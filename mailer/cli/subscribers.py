@@ -164,8 +164,8 @@ def import_(
         help="The field separator: , ; | or tab (default: detected from the header)",
     ),
 ) -> None:
-    """Import subscribers from a CSV file (UTF-8 or UTF-16 with a byte-order mark, header row
-    required, columns in any order).
+    """Import subscribers from a CSV file (UTF-8, UTF-16 with a byte-order mark, or Excel's
+    plain CSV in Windows-1252; header row required, columns in any order).
 
     Lines may end in LF, CRLF or CR; the separator (comma, semicolon, tab or |) is detected and
     reported unless --separator names it."""
