@@ -247,7 +247,9 @@ def list_() -> None:
 
 def _not_started(c: Listed) -> bool:
     """Nothing snapshotted yet: its total of 0 would read as "sends to nobody"."""
-    return c.status in ("planned", "scheduled") and not c.total
+    from mailer.sending.schedule import not_started
+
+    return not_started(c.status, c.total)
 
 
 def _print_listing(listed: list[Listed]) -> None:
@@ -301,7 +303,7 @@ def status(campaign_id: int = CAMPAIGN_ID) -> None:
     from mailer.db import session_scope
     from mailer.sending import campaigns, progress
     from mailer.sending.models import CampaignStatus
-    from mailer.sending.schedule import describe
+    from mailer.sending.schedule import describe, not_started
     from mailer.settings import get_settings
 
     with session_scope() as session:
@@ -310,12 +312,19 @@ def status(campaign_id: int = CAMPAIGN_ID) -> None:
         groups = progress.by_last_reply(session, campaign_id)
         console.print(f"campaign {p.campaign_id}: {p.status}", highlight=False)
         _audience_lines(session, campaign, indent="  ")
-    if p.status == CampaignStatus.SCHEDULED.value and campaign.scheduled_at:
+    unstarted = not_started(p.status, p.total)
+    if campaign.scheduled_at and (p.status == CampaignStatus.SCHEDULED.value or unstarted):
         zone = get_settings().zone()
         console.print(f"  scheduled for {describe(campaign.scheduled_at, zone)}", highlight=False)
     if p.reason:
         console.print(f"  {p.reason}", highlight=False)
-    if p.status in (CampaignStatus.PLANNED.value, CampaignStatus.SCHEDULED.value) and not p.total:
+    if unstarted and p.status == CampaignStatus.PAUSED.value and campaign.scheduled_at:
+        console.print(
+            f"  `mailer campaign resume {campaign_id}` schedules it again (or starts it now, "
+            "if that time has passed)",
+            highlight=False,
+        )
+    if unstarted:
         console.print(
             f"  not started: {campaign.recipients} recipients when counted at its creation "
             "(counted again when it starts)",
@@ -494,6 +503,7 @@ def report(
     from mailer.db import session_scope
     from mailer.sending import campaigns, progress
     from mailer.sending.models import Campaign
+    from mailer.sending.schedule import not_started
 
     with session_scope() as session:
         if target.isdigit():
@@ -512,13 +522,17 @@ def report(
                 return
         for cid in ids:
             p = progress.progress(session, cid)
-            _report_header(session, campaigns.get(session, cid))
+            campaign = campaigns.get(session, cid)
+            _report_header(session, campaign)
             # "cancelled by an editor" says the status already: not "cancelled cancelled by…".
             said = p.reason if p.reason.startswith(p.status) else f"{p.status} {p.reason}"
             console.print(f"status    {said}".rstrip(), highlight=False)
-            console.print(f"total     {p.total}")
-            for key, value in p.counts.items():
-                console.print(f"{key:<9} {value}")
+            if not_started(p.status, p.total):
+                console.print(f"not started: {campaign.recipients} recipients when counted")
+            else:
+                console.print(f"total     {p.total}")
+                for key, value in p.counts.items():
+                    console.print(f"{key:<9} {value}")
             if p.sending_seconds is not None:
                 console.print(f"duration  {sending_time(p)}", highlight=False)
                 console.print(f"rate      {p.rate:.1f} messages/s")

@@ -214,6 +214,8 @@ def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool)
                 else:
                     follow(campaign_id, alive=runner.is_alive)
             dispatch.wait(runner)
+        if runner is not None and _paused_by_a_failure(campaign_id):
+            raise typer.Exit(1)  # a script must not read "sent" into a campaign that stopped
     except KeyboardInterrupt:
         if runner is None:
             console.print(
@@ -236,6 +238,20 @@ def follow_here(campaign_id: int, runner: InProcessRunner | None, no_wait: bool)
             highlight=False,
         )
         raise typer.Exit(130) from None
+
+
+def _paused_by_a_failure(campaign_id: int) -> bool:
+    """The run this process followed ended paused by what stopped its sending (a relay refusing
+    everything, a service out of reach: `batch.pause_for`), not by an editor's pause."""
+    from mailer.sending.models import Campaign, CampaignStatus
+
+    with session_scope() as session:
+        campaign = session.get(Campaign, campaign_id)
+        return (
+            campaign is not None
+            and campaign.status == CampaignStatus.PAUSED
+            and (campaign.status_reason or "").startswith("paused: ")
+        )
 
 
 @contextmanager

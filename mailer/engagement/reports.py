@@ -23,13 +23,12 @@ from mailer.rendering.links import Link
 from mailer.sending.models import (
     Campaign,
     CampaignRender,
-    CampaignStatus,
     Delivery,
     DeliveryStatus,
 )
+from mailer.sending.schedule import not_started
 from subscribers.models import Subscription, SubscriptionStatus
 
-UNSTARTED = (CampaignStatus.PLANNED, CampaignStatus.SCHEDULED)
 OPENS_CAVEAT = "opens (approximate: mail clients prefetch images)"
 
 
@@ -110,7 +109,7 @@ def no_links_reason(session: Session, e: CampaignEngagement) -> str:
     if e.rendered:
         return "not tracked for this campaign"
     campaign = session.get(Campaign, e.campaign_id)
-    if campaign is not None and campaign.status in UNSTARTED:
+    if campaign is not None and not_started(campaign.status, campaign.total):
         return "none yet: the campaign has not started (nothing rendered or sent yet)"
     return (
         "none: the campaign never started (no message was rendered or sent, so nothing was tracked)"

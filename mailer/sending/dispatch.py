@@ -23,6 +23,7 @@ from mailer.db import get_sessionmaker
 from mailer.errors import MailerError
 from mailer.sending import owners, progress
 from mailer.sending.models import CampaignStatus
+from mailer.services import described, unreachable_service
 from mailer.worker import app as celery_app
 
 START_TASK = "mailer.tasks.start_campaign"  # mailer.sending.tasks.start_campaign's Celery name
@@ -61,7 +62,25 @@ class InProcessRunner(threading.Thread):
                 time.sleep(0.5)
                 run_due()
         except BaseException as exc:  # handed to the main thread, which re-raises it
-            self.error = exc
+            self.error = exc if self._paused_for(exc) is None else None
+
+    def _paused_for(self, exc: BaseException) -> str | None:
+        """A service the sending needs cannot be reached (the rate limit's Redis, most often):
+        pause the campaign saying which and how to go on, instead of leaving it "sending" with
+        nobody sending it. Returns the reason, or None when `exc` is something else or the
+        pause itself failed (the database down): the error then goes to the main thread."""
+        found = unreachable_service(exc) if isinstance(exc, Exception) else None
+        if found is None:
+            return None
+        from mailer.sending.batch import pause_for  # the sending modules: only a run needs them
+
+        why = described(found)
+        try:
+            pause_for(self.campaign_id, why)
+        except Exception:
+            log.exception("campaign %s: could not pause it after: %s", self.campaign_id, why)
+            return None
+        return why
 
 
 def embedded() -> bool:

@@ -54,3 +54,15 @@ def require_future(when: datetime, now: datetime, zone: tzinfo) -> None:
             f"{past}; give a later time, or leave --at out to send now",
             web=f"{past}; give a later time, or leave {{at}} empty to send now",
         )
+
+
+# The statuses of a campaign that may not have started: planned, scheduled, and paused (an editor
+# can pause a scheduled campaign before its time; resuming schedules it again).
+_MAYBE_UNSTARTED = ("planned", "scheduled", "paused")
+
+
+def not_started(status: str, total: int) -> bool:
+    """Nothing snapshotted yet, so its total of 0 would read as "sends to nobody": every page
+    and listing shows the recipients it was counted for instead. One rule for the CLI and the
+    admin, so a campaign paused before its time is never "0 / 0 sent" in one and not the other."""
+    return str(status) in _MAYBE_UNSTARTED and not total

@@ -14,6 +14,7 @@ from mailer.web import admin, api, docs, logs, public
 from mailer.web.admin.forms import invalid_input_page, not_found_page, unreadable_form_page
 from mailer.web.errors import echoed
 from mailer.web.head import HeadAsGet
+from mailer.web.outages import outage_response
 from mailer.web.pages import add_security_headers
 from mailer.web.public.forms import message_page
 from mailer.web.uploads import UploadLimit
@@ -69,6 +70,10 @@ def create_app() -> FastAPI:
         return await request_validation_exception_handler(
             request, RequestValidationError(echoed(list(exc.errors())), body=exc.body)
         )
+
+    # Starlette calls this for any exception a route did not handle, then re-raises it, so the
+    # server's log keeps the traceback; the person gets a page that says what failed.
+    app.add_exception_handler(Exception, outage_response)
 
     @app.middleware("http")
     async def security_headers(

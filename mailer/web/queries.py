@@ -15,6 +15,7 @@ from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
 from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.sending.schedule import not_started
 from mailer.web import delivery_counts
 from mailer.web.errors import stored_reason, user_message
 from subscribers.errors import SubscribersError
@@ -235,6 +236,11 @@ class CampaignSummary:
     finished_at: datetime | None = None
     created_at: datetime | None = None
     created_by: str = ""
+
+    @property
+    def not_started(self) -> bool:
+        """Nothing snapshotted yet (planned, scheduled, or paused before its time)."""
+        return not_started(self.status, self.total)
 
     @property
     def finished(self) -> int:

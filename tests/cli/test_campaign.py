@@ -9,18 +9,24 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from mailer import db as mailer_db
+from mailer.cli import app
 from mailer.content.issues import import_issue
 from mailer.content.partners import add_partner
 from mailer.inbound.models import InboundMessage, Inquiry
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.lists import create_list
 from subscribers.models import Segment, SuppressionReason
 from subscribers.suppression import add_suppression
+from tests.builders import newsroom
 from tests.conftest import BRIEFING
+from tests.smtpd import SMTPServer
 
 SLUG = "security-chatter-2026-11-30-special-edition-ransomware-in-the-energy-sector"
 LIST = "security-chatter-emea-clients"
@@ -33,6 +39,7 @@ GREYLISTED = (
     "451 4.7.1 <reader@utility.example>: Recipient address rejected: Greylisted, see "
     "https://postmaster.example.net/greylisting/why-am-i-seeing-this.html"
 )
+runner = CliRunner()
 UNKNOWN = "550 5.1.1 <gone@energy.example>: Recipient address rejected: User unknown in table"
 
 
@@ -193,3 +200,28 @@ def test_campaign_status_names_issue_and_audience(folder: Path) -> None:
         f"          {SLUG[70:]}",
     ]
     assert f"  to      {LIST} › lang:es or lang:pt" in lines
+
+
+def test_a_scheduled_campaign_paused_before_its_time_says_when_and_whom_not_total_0(
+    session: Session, settings: Settings, relay: SMTPServer
+) -> None:
+    """Paused before it started, a scheduled campaign has snapshotted nobody: `campaign status`
+    and `campaign list` say whom it was counted for and when it was due (resume schedules it
+    again), not "total 0", which reads as "sends to nobody", with no word of its time."""
+    room = newsroom(session, settings)
+    args = ["send", room.issue_slug, "--list", room.list_slug, "--at", "2099-01-01T09:00"]
+    created = runner.invoke(app, [*args, "--yes"])
+    assert created.exit_code == 0, created.output + repr(created.exception)
+    [campaign] = session.scalars(select(Campaign)).all()
+    paused = runner.invoke(app, ["campaign", "pause", str(campaign.id)])
+    assert paused.exit_code == 0, paused.output
+    status = " ".join(runner.invoke(app, ["campaign", "status", str(campaign.id)]).output.split())
+    assert f"campaign {campaign.id}: paused" in status
+    assert f"not started: {campaign.recipients} recipients when counted" in status
+    assert "total 0" not in status
+    assert "scheduled for 2099-01-01 09:00 UTC" in status
+    assert f"`mailer campaign resume {campaign.id}` schedules it again" in status
+    listing = runner.invoke(app, ["campaign", "list"]).output
+    row = next(line for line in listing.splitlines() if line.lstrip().startswith(str(campaign.id)))
+    assert row.rstrip().endswith(f"~{campaign.recipients}") and "~N: not started yet" in listing
+    assert relay.sink.received == []

@@ -39,3 +39,26 @@ def test_a_scheduled_campaign_cancelled_before_it_started_says_so_not_links_untr
         "links none: the campaign never started (no message was rendered or sent, "
         "so nothing was tracked)" in said
     )
+
+
+def test_a_scheduled_campaign_paused_before_it_started_says_none_yet_and_whom(
+    settings: Settings, session: Session
+) -> None:
+    """Paused while scheduled, a campaign can still start (resume schedules it again): its
+    report says nothing was tracked *yet*, not that it "never started", and gives the recipients
+    it was counted for, not "total 0" (read as "to nobody")."""
+    room = newsroom(session, settings)
+    issue = get_issue(session, room.issue_slug)
+    at = datetime.now(UTC) + timedelta(days=3)
+    audience = campaigns.resolve_audience(session, issue, room.list_slug)
+    campaign = campaigns.create(session, issue, campaigns.check(audience, at, get_settings()))
+    session.commit()
+    campaigns.pause(session, campaign.id)
+    session.commit()
+    result = runner.invoke(app, ["report", str(campaign.id)], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, (result.output, result.exception)
+    said = " ".join(result.stdout.split())
+    assert "never started" not in said
+    assert "links none yet: the campaign has not started" in said
+    assert "total 0" not in said
+    assert f"not started: {campaign.recipients} recipients when counted" in said

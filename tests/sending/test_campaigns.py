@@ -260,8 +260,11 @@ def test_a_wrong_relay_password_pauses_at_once_and_resume_sends_once_it_is_fixed
     pauses on the first message with the relay's reply (in `mailer send`'s progress and
     `campaign status`), fails and suppresses no one (the fault is ours, not the readers'), and
     never shows the password. With it fixed, `mailer campaign resume` sends to everyone, each
-    once, over TLS as the authenticated user."""
-    out = send(room.issue_slug, "--list", room.list_slug, "--yes")
+    once, over TLS as the authenticated user. `mailer send` exits 1: a script must not read a
+    campaign that stopped, having sent nothing, as sent."""
+    stopped = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert stopped.exit_code == 1, stopped.output + repr(stopped.exception)
+    out = stopped.output
     assert "campaign 1 paused" in out
     assert "535 5.7.8 Authentication credentials invalid (logging in as 'mailer')" in out
     session.expire_all()

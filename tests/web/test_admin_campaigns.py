@@ -184,3 +184,27 @@ def send_from_the_issue_page(editor: Editor, room: Newsroom) -> int:
         follow_redirects=False,
     )
     return int(sent.headers["location"].rsplit("/", 1)[1])
+
+
+def test_a_scheduled_campaign_paused_before_its_time_shows_whom_not_0_of_0(
+    editor: Editor, session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    """Paused before its time, a scheduled campaign has snapshotted nobody: the dashboard, the
+    campaigns page and its own page say whom it was counted for, as while it was scheduled, not
+    "0 / 0 sent" (read as "to nobody"); its page still gives the time it was due."""
+    editor.get(f"/admin/issues/{room.issue_slug}")
+    form = {"audience": "briefing", "at": "2099-01-01T09:00", "confirm": "yes"}
+    sent = editor.post(f"/admin/issues/{room.issue_slug}/send", form, follow_redirects=False)
+    campaign_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    editor.get(f"/admin/campaigns/{campaign_id}")
+    editor.post(f"/admin/campaigns/{campaign_id}/pause")
+    session.expire_all()
+    assert session.get(Campaign, campaign_id).status == CampaignStatus.PAUSED  # type: ignore[union-attr]
+    for path in ("/admin", "/admin/campaigns", f"/admin/campaigns/{campaign_id}"):
+        shown = text_of(editor.get(path).text)
+        assert f"not started · {room.report.imported} recipients when counted" in shown, path
+        assert "0 / 0 sent" not in shown, path
+    assert "Scheduled for 2099-01-01 09:00" in text_of(
+        editor.get(f"/admin/campaigns/{campaign_id}").text
+    )
+    assert relay.sink.received == []

@@ -221,6 +221,28 @@ def test_creating_a_campaign_sends_like_mailer_send_yes(
     )
 
 
+def test_a_campaign_not_started_gives_whom_it_was_counted_for_not_only_total_0(
+    api: TestClient, room: Newsroom, relay: SMTPServer
+) -> None:
+    """Scheduled, or paused before its time, a campaign has snapshotted nobody: `total` is 0.
+    GET says so (`not_started`) and gives `recipients`, the audience counted at its creation,
+    as `mailer campaign status` and the admin do; the create answer had it, the reads did not."""
+    created = api.post(
+        "/api/v1/campaigns",
+        json={"issue": room.issue_slug, "list": "briefing", "at": "2099-01-01T09:00:00+00:00"},
+    ).json()
+    cid = created["id"]
+    for step in ("scheduled", "paused"):
+        if step == "paused":
+            assert api.post(f"/api/v1/campaigns/{cid}/pause").json()["status"] == "paused"
+        got = api.get(f"/api/v1/campaigns/{cid}").json()
+        assert got["total"] == 0 and got["not_started"] is True, step
+        assert got["recipients"] == created["recipients"] == room.report.imported, step
+    listed = {c["id"]: c for c in api.get("/api/v1/campaigns").json()}
+    assert listed[cid]["recipients"] == room.report.imported and listed[cid]["not_started"]
+    assert relay.sink.received == []
+
+
 def test_campaign_state_changes_and_their_refusals(
     api: TestClient, room: Newsroom, relay: SMTPServer
 ) -> None:

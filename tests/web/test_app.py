@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
 
 from mailer import accounts
-from mailer.settings import Settings
+from mailer.settings import Settings, reset_settings
 from mailer.web.app import create_app
 from tests.builders import Newsroom
 from tests.web_support import EDITOR_PASSWORD
@@ -236,3 +236,40 @@ def test_a_nul_or_control_character_in_any_path_is_a_4xx_never_a_500(
         bearer = {"Authorization": f"Bearer {token}"}
         ask("API", bearer)
         assert client.get("/api/v1/issues/a%00b", headers=bearer).json() == {"detail": "Not Found"}
+
+
+def test_a_service_that_cannot_be_reached_is_a_503_that_names_it_never_a_bare_500(
+    room: Newsroom, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rate limits' Redis down (a closed port): signing in and subscribing used to answer
+    "Internal Server Error" in plain text, saying neither what failed nor what to do. Now the
+    sign-in page names Redis and the settings that point at it, the reader's form asks them to
+    try again later (naming nothing internal), both as pages with Retry-After, and the API
+    says it in JSON."""
+    from tests.smtpd import free_port
+
+    down = f"redis://:hunter2-secret@127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("MAILER_RATELIMIT_STORAGE_URL", down)
+    reset_settings()
+    site = "https://news.example.com"
+    with TestClient(
+        create_app(), base_url=site, headers={"Origin": site}, raise_server_exceptions=False
+    ) as client:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/admin/login").text)
+        assert csrf is not None
+        login = client.post(
+            "/admin/login",
+            data={"email": "editor@example.com", "password": PASSWORD, "csrf_token": csrf[1]},
+        )
+        form = client.post(f"/subscribe/{room.list_slug}", data={"email": "ana@example.org"})
+    for response in (login, form):
+        assert response.status_code == 503, response.text[:300]
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["retry-after"] == "30"
+        check_headers(response, str(response.url))
+        assert "hunter2" not in response.text
+    said = " ".join(re.sub(r"<[^>]+>", " ", login.text).split())
+    assert "cannot reach Redis" in said and "MAILER_RATELIMIT_STORAGE_URL" in said
+    assert "Connection refused. Nothing was changed" in said
+    told = " ".join(re.sub(r"<[^>]+>", " ", form.text).split())
+    assert "try again in a few minutes" in told and "Redis" not in told

@@ -252,6 +252,17 @@ def test_preferences_keep_some_lists_and_set_language(
     session.expire_all()
     subscriber = get_subscriber(session, who)
     assert subscriber is not None and subscriber.language == "es"
+    # "No preference" chosen: said as the form names it, not "Language set to none."
+    cleared = client.post(
+        f"{url}/preferences",
+        data={"form": "preferences", "keep": ["alerts"], "language": ""},
+        headers=SAME_ORIGIN,
+    )
+    assert "Language preference removed." in cleared.text
+    assert "Language set to none" not in cleared.text
+    session.expire_all()
+    subscriber = get_subscriber(session, who)
+    assert subscriber is not None and subscriber.language is None
     # A Referer from our own page is accepted too; an unknown language is refused, nothing saved.
     bad = client.post(
         f"{url}/preferences",

@@ -127,6 +127,11 @@ def unreadable_form_page(request: Request, detail: str) -> Response:
     return _error_page(request, 400, "That did not work", message)
 
 
+def error_page(request: Request, status: int, heading: str, message: str) -> Response:
+    """The admin's error page, for the app's own handlers (a service down: mailer.web.outages)."""
+    return _error_page(request, status, heading, message)
+
+
 def _error_page(request: Request, status: int, heading: str, message: str) -> Response:
     data = session_data(request)
     return page(

@@ -48,6 +48,13 @@ class CampaignOut(BaseModel):
         "the snapshot is running)"
     )
     counts: dict[str, int] = Field(description="deliveries by status")
+    recipients: int = Field(
+        description="the audience counted when the campaign was created (again when a scheduled "
+        "one starts): whom a campaign not started yet will reach, while its `total` is 0"
+    )
+    not_started: bool = Field(
+        description="nothing snapshotted yet (planned, scheduled, or paused before its time)"
+    )
     scheduled_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -55,7 +62,6 @@ class CampaignOut(BaseModel):
 
 
 class CampaignCreated(CampaignOut):
-    recipients: int = Field(description="the audience counted when the campaign was created")
     already_received: int
     also_under_way: list[int] = Field(
         default_factory=list,
@@ -76,6 +82,8 @@ def _campaign_out(summary: queries.CampaignSummary) -> CampaignOut:
         reason=summary.reason,
         total=summary.total,
         counts=summary.counts,
+        recipients=summary.recipients,
+        not_started=summary.not_started,
         scheduled_at=summary.scheduled_at,
         started_at=summary.started_at,
         finished_at=summary.finished_at,
@@ -130,8 +138,7 @@ def create_campaign(body: CampaignIn, session: DB, client: Client) -> CampaignCr
     if when is None:
         dispatch.start(campaign_id)
     return CampaignCreated(
-        **_current(session, campaign_id).model_dump(),
-        recipients=audience.recipients,
+        **{**_current(session, campaign_id).model_dump(), "recipients": audience.recipients},
         already_received=audience.already_received,
         also_under_way=list(audience.under_way),
     )

@@ -254,7 +254,7 @@ def _save_preferences(
                 changed.append(
                     f"Language set to {LANGUAGES.get(code) or language_name(code)}."
                     if code
-                    else "Language set to none."
+                    else "Language preference removed."
                 )
         if subscriber.tracking_opt_out == tracking:
             # Opting out takes effect at once: later messages link straight to their URLs, and
