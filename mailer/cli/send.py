@@ -391,8 +391,9 @@ def _say_new_reasons(
 def _clock(seconds: float) -> str:
     """The bar's time column, beside the status: while `starting` (rendering the issue), the
     time since this process began following; from `sending` on, the campaign's own sending time
-    (`Progress.sending_seconds`), which `mailer report` gives as its duration."""
-    return str(timedelta(seconds=int(seconds)))
+    (`Progress.sending_seconds`), which `mailer report` gives as its duration, to the nearest
+    second (truncated, 1.96 s showed 0:00:01 beside the report's 2.0 s)."""
+    return str(timedelta(seconds=int(seconds + 0.5)))
 
 
 def _durations(p: progress.Progress, saw_the_start: bool) -> str:
