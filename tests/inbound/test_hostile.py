@@ -5,6 +5,7 @@ crashing. Nothing is processed twice, nothing retried for ever, every reply line
 from __future__ import annotations
 
 import smtplib
+import time
 
 import pytest
 from sqlalchemy import select
@@ -13,13 +14,29 @@ from sqlalchemy.orm import Session
 from mailer.db import get_sessionmaker
 from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
-from mailer.inbound.message import MAX_MIME_PARTS
+from mailer.inbound.bounded import MAX_LINE_CHARS, MAX_TEXT_CHARS
+from mailer.inbound.detectors.base import Mail
+from mailer.inbound.judgement import judge
+from mailer.inbound.message import (
+    MAX_MIME_FIELD_BYTES,
+    MAX_MIME_PARTS,
+    UnreadableMessage,
+    body_text,
+    parse_safely,
+)
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import MAX_ATTEMPTS, process
 from mailer.inbound.receive import MAX_RECIPIENTS, stale_messages, stored_reply
 from mailer.settings import get_settings
 from tests.builders import Newsroom
-from tests.inbound_support import InboundServer, address, delivery_of, reply, snapshot_campaign
+from tests.inbound_support import (
+    DOMAIN,
+    InboundServer,
+    address,
+    delivery_of,
+    reply,
+    snapshot_campaign,
+)
 from tests.smtpd import SMTPServer
 
 WHO = "jose.rivera1@example.org"
@@ -372,3 +389,83 @@ def test_a_boundary_outside_a_multipart_content_type_splits_nothing(
     [fwd] = relay.sink.to(PARTNER)
     text = fwd.message.get_body(("plain",)).get_content()
     assert "Fausto, the log follows." in text and "--zz line 1499" in text
+
+
+def mime_field_bomb(field: str, size: int) -> bytes:
+    """A reply whose `field` (Content-Type or Content-Disposition) runs to `size` bytes of
+    quote marks: the mail library's parser reads such a field in time that grows faster than
+    its length (7,900 bytes: 0.6 s), and every lookup parsed it again (20 s to judge)."""
+    value = b'text/plain; charset=utf-8; x="' + b'"' * size
+    if field == "Content-Disposition":
+        value = b'inline; filename="' + b'"' * size
+    return (
+        (
+            f"From: José Rivera <{WHO}>\r\nTo: reply+x@news.example.com\r\nSubject: Re: x\r\n"
+            "MIME-Version: 1.0\r\n"
+        ).encode()
+        + f"{field}: ".encode()
+        + value
+        + b"\r\n\r\nCall me?\r\n"
+    )
+
+
+@pytest.mark.parametrize("field", ["Content-Type", "Content-Disposition"])
+def test_a_mime_field_longer_than_its_limit_is_refused_before_parsing(field: str) -> None:
+    with pytest.raises(UnreadableMessage) as refused:
+        parse_safely(mime_field_bomb(field, 7_900))
+    said = str(refused.value)
+    assert f"a {field} field of 7,9" in said and f"longer than the {MAX_MIME_FIELD_BYTES:,}" in said
+
+
+def test_a_mime_field_within_its_limit_is_read_once_however_often_it_is_looked_up() -> None:
+    """The modern API parses a field anew at each lookup (the judgement looks a part's
+    Content-Type up dozens of times): one message's fields are parsed once each."""
+    msg = parse_safely(mime_field_bomb("Content-Type", MAX_MIME_FIELD_BYTES - 100))
+    assert msg.get("Content-Type") is msg.get("Content-Type")
+    assert msg.get_content_type() == "text/plain"
+
+
+REPLY_TO = f"reply+2-7i2yu7zqadredljl@{DOMAIN}"
+BOUNCES_TO = f"bounces+2-7i2yu7zqadredljl@{DOMAIN}"
+RUNS = [" ", " \t", "-", ">", "a.", "a-", "5.1.", "x", "wrote ", "a@b."]
+
+
+def one_line(run: str, size: int, to: str) -> tuple[bytes, str | None, str]:
+    """A reply (or a mail system's notice, `to` "bounces") whose text is one line of `size`
+    characters repeating `run`, with its envelope (raw, mail_from, rcpt_to)."""
+    line = (run * (size // len(run) + 1))[:size]
+    if to == "reply":
+        head = f"From: José Rivera <{WHO}>\r\nTo: {REPLY_TO}\r\nSubject: Re: x\r\n"
+        envelope: tuple[str | None, str] = (None, REPLY_TO)
+    else:
+        head = f"From: MAILER-DAEMON@mx.example.org\r\nTo: {BOUNCES_TO}\r\nSubject: Undelivered\r\n"
+        envelope = ("", BOUNCES_TO)
+    raw = f"{head}MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nHello\r\n{line}\r\n"
+    return (raw.encode(), *envelope)
+
+
+@pytest.mark.parametrize("to", ["reply", "bounces"])
+@pytest.mark.parametrize("run", RUNS)
+def test_a_message_of_one_long_line_is_judged_on_a_bounded_text(run: str, to: str) -> None:
+    """Hostile input: 2 MB on one line. The rules read a bounded text (MAX_TEXT_CHARS, lines
+    of at most MAX_LINE_CHARS): a line of spaces or dots took minutes to judge."""
+    raw, mail_from, rcpt = one_line(run, 2_000_000, to)
+    msg = parse_safely(raw)
+    mail = Mail(raw, msg, mail_from, to, DOMAIN)
+    for text in (body_text(msg), mail.text, mail.all_text):
+        assert MAX_TEXT_CHARS // 2 < len(text) <= MAX_TEXT_CHARS
+        assert max(len(line) for line in text.splitlines()) <= MAX_LINE_CHARS
+    kind = judge(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN).kind
+    assert kind == (InboundKind.INQUIRY if to == "reply" else InboundKind.BOUNCE)
+
+
+@pytest.mark.parametrize("to", ["reply", "bounces"])
+@pytest.mark.parametrize("run", RUNS)
+def test_a_line_as_long_as_the_rules_read_is_judged_in_bounded_time(run: str, to: str) -> None:
+    """Time is the only symptom here: patterns that split a run of spaces or dashes every way
+    between their parts took 40 s on one line of 1,000 spaces. 5 s is a generous bound (it
+    takes about 0.1 s now), not a measure."""
+    raw, mail_from, rcpt = one_line(run, MAX_LINE_CHARS, to)
+    started = time.monotonic()
+    judge(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN)
+    assert time.monotonic() - started < 5

@@ -28,10 +28,13 @@ from mailer.sending import reasons
 
 # Where the copy of the original message starts in a plain-text bounce.
 ORIGINAL_STARTS = re.compile(
-    r"^[ \t>|-]*(?:"
-    r"-{3,}.*(?:original message|returned message|message text|unsent message|message headers"
+    # The leading run read once: the first "---" in it (atomic), or all of it (possessive); a
+    # line of dashes was otherwise split every way between its runs (cubic time).
+    r"^(?:(?>[ \t>|-]*?---).*(?:original message|returned message|message text|unsent message"
+    r"|message headers"
     r"|mensaje original|message d'origine|copy of (?:the|your) message|headers of)"
-    r"|.*(?:below this line is a copy of the message|this is a copy of the message"
+    r"|[ \t>|-]*+(?:"
+    r".*(?:below this line is a copy of the message|this is a copy of the message"
     r"|original message (?:follows|headers|is attached)"
     r"|the original message (?:was|is) (?:attached|included|below|as follows)"
     r"|message (?:header|headers) follows?|unsent message below|returned mail contents"
@@ -40,7 +43,7 @@ ORIGINAL_STARTS = re.compile(
     r"|original message:?\s*$"
     r"|received: from .*"
     r"|return-path: .*"
-    r")",
+    r"))",
     re.I | re.M,
 )
 ERROR_WORDS = re.compile(
