@@ -4,6 +4,8 @@ crashing. Nothing is processed twice, nothing retried for ever, every reply line
 
 from __future__ import annotations
 
+import base64
+import os
 import smtplib
 import time
 
@@ -16,6 +18,7 @@ from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
 from mailer.inbound.bounded import MAX_LINE_CHARS, MAX_TEXT_CHARS
 from mailer.inbound.detectors.base import Mail
+from mailer.inbound.inquiries import MAX_FORWARDED_BYTES
 from mailer.inbound.judgement import judge
 from mailer.inbound.message import (
     MAX_MIME_FIELD_BYTES,
@@ -469,3 +472,53 @@ def test_a_line_as_long_as_the_rules_read_is_judged_in_bounded_time(run: str, to
     started = time.monotonic()
     judge(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN)
     assert time.monotonic() - started < 5
+
+
+def big_reply(rcpt: str, attachment_bytes: int) -> bytes:
+    """A reply with a few words and one attachment of `attachment_bytes` (base64 in the mail)."""
+    data = base64.encodebytes(os.urandom(attachment_bytes)).replace(b"\n", b"\r\n")
+    return (
+        (
+            f"From: José Rivera <{WHO}>\r\nTo: {rcpt}\r\nSubject: Re: the audit\r\n"
+            "Message-ID: <big.1@example.org>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+            "--B\r\nContent-Type: text/plain\r\n\r\nFausto, the scan you asked for.\r\n"
+            "--B\r\nContent-Type: application/pdf\r\n"
+            'Content-Disposition: attachment; filename="scan.pdf"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        ).encode()
+        + data
+        + b"--B--\r\n"
+    )
+
+
+def test_a_reply_larger_than_a_forward_carries_reaches_the_partner_without_its_attachments(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    """Hostile (or just large) input: a 12 MiB reply made a 16 MiB forward, more than many
+    partners' mail systems take. The forward carries the reader's words and says what was left
+    out and why; the whole message stays recorded for the admin."""
+    raw = big_reply(rcpt, 9 * 1024 * 1024)
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.DONE, row.outcome
+    assert row.raw == raw  # recorded whole
+    [fwd] = relay.sink.to(PARTNER)
+    assert len(fwd.data) < 100_000
+    text = fwd.message.get_body(("plain",)).get_content()
+    assert "Fausto, the scan you asked for." in text
+    assert f"more than the {MAX_FORWARDED_BYTES // 1024 // 1024} MiB a forward carries" in text
+    assert "scan.pdf" in text and "left out" in text
+    assert list(fwd.message.iter_attachments()) == []
+
+
+def test_a_reply_within_the_forward_size_carries_its_original(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    raw = big_reply(rcpt, 1024 * 1024)
+    server.send(WHO, [rcpt], raw)
+    [fwd] = relay.sink.to(PARTNER)
+    [original] = list(fwd.message.iter_attachments())
+    assert original.get_content_type() == "message/rfc822"
