@@ -17,6 +17,7 @@ from mailer.db import get_sessionmaker
 from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
 from mailer.inbound.bounded import MAX_LINE_CHARS, MAX_TEXT_CHARS
+from mailer.inbound.detectors import text as text_detector
 from mailer.inbound.detectors.base import Mail
 from mailer.inbound.inquiries import MAX_FORWARDED_BYTES
 from mailer.inbound.judgement import judge
@@ -522,3 +523,12 @@ def test_a_reply_within_the_forward_size_carries_its_original(
     [fwd] = relay.sink.to(PARTNER)
     [original] = list(fwd.message.iter_attachments())
     assert original.get_content_type() == "message/rfc822"
+
+
+def test_a_notice_naming_thousands_of_addresses_is_read_for_a_bounded_number() -> None:
+    """Hostile input: a notice of 100,000 characters of addresses; each mention's window was
+    read and scored (seconds per message). The text detector reads the first MAX_MENTIONS."""
+    notice = "\n".join(f"u{i}@example.org: 550 5.1.1 user unknown" for i in range(10_000))
+    found = text_detector._candidates(notice, set(), DOMAIN)
+    assert len(found) == text_detector.MAX_MENTIONS
+    assert found[0][1] == "u0@example.org"
