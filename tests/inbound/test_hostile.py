@@ -532,3 +532,22 @@ def test_a_notice_naming_thousands_of_addresses_is_read_for_a_bounded_number() -
     found = text_detector._candidates(notice, set(), DOMAIN)
     assert len(found) == text_detector.MAX_MENTIONS
     assert found[0][1] == "u0@example.org"
+
+
+@pytest.mark.parametrize("html", ["<p>hello <b>there</b></p>", "<a ", "<div>"])
+def test_an_html_reply_of_megabytes_is_read_as_a_bounded_text(html: str) -> None:
+    """Hostile input: 3 MB of HTML (paragraphs, unclosed tags, deep nesting) was converted and
+    read whole (20 MB took more than 20 s); the first MAX_HTML_CHARS are converted, and the
+    text read is bounded like a plain one."""
+    body = (html * (3_000_000 // len(html) + 1))[:3_000_000]
+    raw = (
+        f"From: José Rivera <{WHO}>\r\nTo: {REPLY_TO}\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: text/html\r\n\r\n{body}\r\n"
+    ).encode()
+    msg = parse_safely(raw)
+    text = body_text(msg)
+    assert len(text) <= MAX_TEXT_CHARS
+    assert max((len(line) for line in text.splitlines()), default=0) <= MAX_LINE_CHARS
+    mail = Mail(raw, msg, None, "reply", DOMAIN)
+    assert len(mail.all_text) <= MAX_TEXT_CHARS
+    assert judge(raw, mail_from=None, rcpt_to=REPLY_TO, domain=DOMAIN).kind == InboundKind.INQUIRY
