@@ -17,6 +17,7 @@ from mailer.db import get_sessionmaker
 from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
 from mailer.inbound.bounded import MAX_LINE_CHARS, MAX_TEXT_CHARS
+from mailer.inbound.detectors import rfc3464
 from mailer.inbound.detectors import text as text_detector
 from mailer.inbound.detectors.base import Mail
 from mailer.inbound.inquiries import MAX_FORWARDED_BYTES
@@ -551,3 +552,26 @@ def test_an_html_reply_of_megabytes_is_read_as_a_bounded_text(html: str) -> None
     mail = Mail(raw, msg, None, "reply", DOMAIN)
     assert len(mail.all_text) <= MAX_TEXT_CHARS
     assert judge(raw, mail_from=None, rcpt_to=REPLY_TO, domain=DOMAIN).kind == InboundKind.INQUIRY
+
+
+def test_a_delivery_report_about_thousands_of_recipients_is_read_for_a_bounded_number() -> None:
+    """Hostile input: a DSN of 10,000 per-recipient blocks took more than 20 s to judge (each
+    block's fields parsed, each one's reason judged). We send one message per reader: a genuine
+    report names one or a few; the first MAX_REPORTED_RECIPIENTS are read."""
+    blocks = "".join(
+        f"\r\nFinal-Recipient: rfc822; u{i}@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+        for i in range(3_000)
+    )
+    raw = (
+        f"From: MAILER-DAEMON@mx.example.org\r\nTo: {BOUNCES_TO}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n"
+        f"{blocks}\r\n--B--\r\n"
+    ).encode()
+    verdict = judge(raw, mail_from="", rcpt_to=BOUNCES_TO, domain=DOMAIN)
+    assert verdict.kind == InboundKind.BOUNCE and verdict.rule == "rfc3464"
+    assert len(verdict.failures) == rfc3464.MAX_REPORTED_RECIPIENTS
+    assert verdict.failures[0].recipient == "u0@example.org" and verdict.failures[0].hard
