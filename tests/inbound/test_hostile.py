@@ -575,3 +575,21 @@ def test_a_delivery_report_about_thousands_of_recipients_is_read_for_a_bounded_n
     assert verdict.kind == InboundKind.BOUNCE and verdict.rule == "rfc3464"
     assert len(verdict.failures) == rfc3464.MAX_REPORTED_RECIPIENTS
     assert verdict.failures[0].recipient == "u0@example.org" and verdict.failures[0].hard
+
+
+def test_report_fields_past_the_text_read_are_not_searched_for() -> None:
+    """A notice of hundreds of text parts: each was decoded and searched for inline report
+    fields. Only the first MAX_TEXT_CHARS of the parts' text are, as every rule reads."""
+    filler = "--B\r\nContent-Type: text/plain\r\n\r\n" + "x " * 10_000 + "\r\n"
+    fields = (
+        "--B\r\nContent-Type: text/plain\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+        "Final-Recipient: rfc822; u1@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+    )
+    raw = (
+        f"From: MAILER-DAEMON@mx.example.org\r\nTo: {BOUNCES_TO}\r\nSubject: Undelivered\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n'
+    )
+    near = parse_safely((raw + fields + filler * 20 + "--B--\r\n").encode())
+    assert len(rfc3464.per_recipient(Mail(b"", near, "", "bounces", DOMAIN))) == 1
+    far = parse_safely((raw + filler * 20 + fields + "--B--\r\n").encode())
+    assert rfc3464.per_recipient(Mail(b"", far, "", "bounces", DOMAIN)) == []

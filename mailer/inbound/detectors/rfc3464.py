@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from mailer.inbound.bounded import MAX_TEXT_CHARS
 from mailer.inbound.detectors.base import Failure, Mail, Verdict, failure, own_parts, part_text
 from mailer.inbound.models import InboundKind
 from mailer.sending import reasons
@@ -84,6 +85,21 @@ def _strip_type(value: str) -> str:
     return value.split(";", 1)[1].strip() if ";" in value[:12] else value
 
 
+def _inline_blocks(mail: Mail) -> list[dict[str, str]]:
+    """Report fields written in the message's own text parts, read to MAX_TEXT_CHARS in all
+    like every rule (a thousand parts of text were each decoded and searched)."""
+    blocks: list[dict[str, str]] = []
+    read = 0
+    for own in own_parts(mail.msg):
+        if read >= MAX_TEXT_CHARS:
+            break
+        text = part_text(own)
+        read += len(text)
+        if _INLINE.search(text) and re.search(r"^(?:Action|Status):", text, re.I | re.M):
+            blocks += _blocks_of_text(text)
+    return blocks
+
+
 def per_recipient(mail: Mail) -> list[dict[str, str]]:
     """Every per-recipient block of the message's delivery-status parts (or inline fields)."""
     blocks: list[dict[str, str]] = []
@@ -92,10 +108,7 @@ def per_recipient(mail: Mail) -> list[dict[str, str]]:
         if ctype in ("message/delivery-status", "message/global-delivery-status"):
             blocks += _blocks_of_part(part)
     if not blocks:
-        for own in own_parts(mail.msg):
-            text = part_text(own)
-            if _INLINE.search(text) and re.search(r"^(?:Action|Status):", text, re.I | re.M):
-                blocks += _blocks_of_text(text)
+        blocks = _inline_blocks(mail)
     found = [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
     return found[:MAX_REPORTED_RECIPIENTS]
 
