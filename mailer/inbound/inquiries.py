@@ -4,7 +4,8 @@ The forward is a new message, not a redirect: From `Client Name via <newsletter>
 own address (so SPF/DKIM/DMARC pass for a domain we control), To the partner, Reply-To the client
 (the partner's answer goes straight to them), the client's subject, a short block saying who the
 client is and which issue they answered, the client's own words with the quoted newsletter
-trimmed, and the original message attached unchanged as message/rfc822.
+trimmed, and the original message attached unchanged as message/rfc822 (one over
+MAX_FORWARDED_BYTES is not attached: the forward names what was left out, `left_out`).
 
 It carries `Auto-Submitted: auto-forwarded` (RFC 3834: responders must not answer it) and our
 loop-guard header (if it ever comes back to us, it is stored and ignored).
@@ -44,6 +45,9 @@ from mailer.inbound import senders
 from mailer.inbound.message import (
     LOOP_HEADER,
     UnreadableMessage,
+    attachment_bytes,
+    attachment_name,
+    attachments,
     body_text,
     header,
     header_problem,
@@ -57,6 +61,12 @@ from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings
 from subscribers.models import MailingList, Subscriber, Subscription
+
+# Bytes of a reader's message the forward attaches: a larger one (25 MiB is accepted) made a
+# forward a third larger again, more than many partners' mail systems take (Postfix's default
+# is 10,240,000 bytes). Past it the forward carries the reader's words and names what was left
+# out; the message stays recorded whole for the admin's inquiry page.
+MAX_FORWARDED_BYTES = 5 * 1024 * 1024
 
 # Forwards to the partner per delivery per day. A reader writes a few replies to one issue at
 # most; a few dozen to one address in a day is a script or a mail loop.
@@ -249,6 +259,12 @@ def build_forward(
     fwd["X-Mailer-Inquiry"] = message_id.strip("<>").split("@")[0]
     text = reply_text(body_text(original)) or "(the message has no text; see the attachment)"
     body = f"{context_block(ctx)}\n\n{'-' * 60}\n\n{text}\n"
+    if len(raw) > MAX_FORWARDED_BYTES:
+        fwd.set_content(f"{body}\n{left_out(raw, original)}\n")
+        data = _serialise(fwd, message_id, addresses)
+        return ForwardMessage(
+            envelope_from=firm_addr, recipients=(partner_addr,), data=data, message_id=message_id
+        )
     fwd.set_content(body)
     try:
         attached = email.message_from_bytes(raw, policy=email.policy.SMTP)
@@ -265,6 +281,30 @@ def build_forward(
         data = _serialise(fwd, message_id, addresses)
     return ForwardMessage(
         envelope_from=firm_addr, recipients=(partner_addr,), data=data, message_id=message_id
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def left_out(raw: bytes, original: EmailMessage, most: int = 20) -> str:
+    """What the forward of a message over MAX_FORWARDED_BYTES says in place of the original:
+    its size, the limit, the attachments left out (`most` of them named, with their sizes), and
+    that the whole message is kept for the admin."""
+    found = attachments(original)
+    named = [
+        f"{attachment_name(part, index)} ({_mib(len(attachment_bytes(part) or b''))})"
+        for index, part in enumerate(found[:most])
+    ]
+    if len(found) > most:
+        named.append(f"and {len(found) - most} more")
+    files = f" ({', '.join(named)})" if named else ""
+    return (
+        f"The reader's message is {_mib(len(raw))}, more than the "
+        f"{MAX_FORWARDED_BYTES // 1024 // 1024} MiB a forward carries: the original and its "
+        f"attachments{files} were left out. The whole message is kept on this inquiry's page "
+        "for the admin."
     )
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.header import decode_header, make_header
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.policy import Policy
@@ -25,6 +26,10 @@ from email_reply_parser import EmailReplyParser
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
 from mailer.filenames import download_name
+from mailer.inbound.bounded import (
+    MAX_HTML_CHARS,
+    bounded_text,
+)
 
 LOOP_HEADER = "X-Mailer-Loop"
 
@@ -41,6 +46,10 @@ MAX_SAME_FIELD = 1_000
 # fits in a field; a message's headers and its attached messages' rarely pass 50 KB.
 MAX_FIELD_BYTES = 8_000
 MAX_HEADER_BYTES = 256_000
+# Bytes of one Content-Type or Content-Disposition field: the parser reads their parameters
+# slowest of all (7,900 bytes of quote marks: 0.6 s a parse); a real one is under 200 bytes, a
+# long non-ASCII file name in RFC 2231 form under 2,000.
+MAX_MIME_FIELD_BYTES = 2_000
 _MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.I | re.M)
 _BOUNDARY = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))""", re.I)
 # A header field's start (its name and colon at the start of a line; a folded line starts with
@@ -48,6 +57,9 @@ _BOUNDARY = re.compile(rb"""boundary[ \t]*=[ \t]*(?:"([^"\r\n]{1,200})"|([^\s;"]
 _FIELD_START = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:", re.M)
 _BLOCK_END = re.compile(rb"\n\r?\n")
 _CONTENT_TYPE = re.compile(rb"^content-type[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)", re.I | re.M)
+_MIME_FIELD = re.compile(
+    rb"^(content-(?:type|disposition))[ \t]*:[^\n]*(?:\n[ \t][^\n]*)*", re.I | re.M
+)
 
 
 class UnreadableMessage(MailerError):
@@ -105,7 +117,9 @@ _ORIGINAL_MESSAGE = (
     r"|исходное сообщение|元のメッセージ|原始邮件|原始郵件"
 )
 QUOTE_START = re.compile(
-    r"^(?:\s*>?\s*)(?:"
+    # Possessive: a line of white space was split every way between the two runs (cubic time:
+    # 1,000 spaces took 40 s); no alternative below starts with white space it would need back.
+    r"^(?:\s*+>?\s*+)(?:"
     rf"-{{2,}}\s*(?:{_ORIGINAL_MESSAGE})\s*-{{2,}}"
     r"|_{10,}"
     # Outlook header block: "De : Fulano <...>", "Van: …", "От: …", "差出人: …"
@@ -197,6 +211,23 @@ def parse(raw: bytes) -> EmailMessage:
     return msg
 
 
+class _ParsedOnce(HeaderRegistry):
+    """The header factory of one parsed message, parsing each field once: the modern API parses
+    a field anew at every lookup, and the judgement looks a part's Content-Type up dozens of
+    times (a 7,900-byte one made that 20 s)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsed: dict[tuple[str, str], BaseHeader] = {}
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        key = (name.lower(), value)
+        found = self._parsed.get(key)
+        if found is None:
+            found = self._parsed[key] = super().__call__(name, value)
+        return found
+
+
 def parse_safely(raw: bytes) -> EmailMessage:
     """The parsed message; UnreadableMessage when its MIME structure is too deep to walk, has
     more than MAX_MIME_PARTS parts, or more header fields than MAX_HEADER_FIELDS in all or
@@ -230,8 +261,9 @@ def parse_safely(raw: bytes) -> EmailMessage:
     problem = header_problem(found)
     if problem:
         raise UnreadableMessage(problem)
+    policy = email.policy.default.clone(header_factory=_ParsedOnce())
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msg = email.message_from_bytes(raw, policy=policy)
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
     assert isinstance(msg, EmailMessage)
@@ -249,6 +281,8 @@ class Shape:
     longest: str = ""  # the name of the longest header field
     longest_bytes: int = 0  # its length, folded lines included
     header_bytes: int = 0  # of every header together
+    longest_mime: str = ""  # the longest Content-Type or Content-Disposition field's name
+    longest_mime_bytes: int = 0  # its length, folded lines included
 
 
 def shape(raw: bytes) -> Shape:
@@ -262,8 +296,8 @@ def shape(raw: bytes) -> Shape:
     more; counting its lines as parts refused plain messages). A flat multipart of 50,000
     one-byte attachments, or a header of 50,000 fields, is counted in one pass over the bytes,
     never parsed (that took minutes)."""
-    parts = fields = repeats = longest_bytes = header_bytes = 0
-    most = longest = ""
+    parts = fields = repeats = longest_bytes = header_bytes = mime_bytes = 0
+    most = longest = mime = ""
     todo = [(0, len(raw))]  # (start, end) of a header block and its body; a stack, no recursion
     while todo:
         start, end = todo.pop()
@@ -274,6 +308,9 @@ def shape(raw: bytes) -> Shape:
         name, size = _longest_field(block)
         if size > longest_bytes:
             longest, longest_bytes = name, size
+        name, size = _longest_mime_field(block)
+        if size > mime_bytes:
+            mime, mime_bytes = name, size
         if names:
             name, count = names.most_common(1)[0]
             if count > repeats:
@@ -286,7 +323,9 @@ def shape(raw: bytes) -> Shape:
             opened = _part_spans(raw, body, end, ctype)
             parts += len(opened)
             todo.extend(reversed(opened))
-    return Shape(parts, fields, most, repeats, longest, longest_bytes, header_bytes)
+    return Shape(
+        parts, fields, most, repeats, longest, longest_bytes, header_bytes, mime, mime_bytes
+    )
 
 
 def _fields(block: bytes) -> list[tuple[bytes, int, int]]:
@@ -305,6 +344,17 @@ def _longest_field(block: bytes) -> tuple[str, int]:
         return "", 0
     name, start, end = max(_fields(block), key=lambda f: f[2] - f[1])
     return name.decode("ascii", "replace"), end - start
+
+
+def _longest_mime_field(block: bytes) -> tuple[str, int]:
+    """The name (as written) and length of a header block's longest Content-Type or
+    Content-Disposition field, folded lines included; ("", 0) when it has none."""
+    if len(block) <= MAX_MIME_FIELD_BYTES:  # the common case: none can be too long
+        return "", 0
+    found = max(_MIME_FIELD.finditer(block), key=lambda m: m.end() - m.start(), default=None)
+    if found is None:
+        return "", 0
+    return found.group(1).decode("ascii", "replace"), found.end() - found.start()
 
 
 def _header_block(raw: bytes, start: int, end: int) -> tuple[bytes, int]:
@@ -362,6 +412,12 @@ def header_problem(found: Shape) -> str:
             f"{found.longest_bytes:,} bytes, longer than the {MAX_FIELD_BYTES:,} we read: "
             "not forwarded"
         )
+    if found.longest_mime_bytes > MAX_MIME_FIELD_BYTES:
+        return (
+            f"the message has a {found.longest_mime} field of {found.longest_mime_bytes:,} "
+            f"bytes, longer than the {MAX_MIME_FIELD_BYTES:,} we read for a MIME field: not "
+            "forwarded"
+        )
     if found.header_bytes > MAX_HEADER_BYTES:
         return (
             f"the message's headers take {found.header_bytes:,} bytes, more than the "
@@ -410,9 +466,11 @@ def has_loop_guard(msg: Message, domain: str) -> bool:
 
 
 def html_to_text(html: str) -> str:
-    """Readable text from an HTML reply, without the quoted newsletter below it."""
+    """Readable text from an HTML reply, without the quoted newsletter below it (of its first
+    MAX_HTML_CHARS characters)."""
     import lxml.html
 
+    html = html[:MAX_HTML_CHARS]
     try:
         doc = lxml.html.fromstring(html)
     except Exception:  # noqa: BLE001 - unparsable HTML: fall back to stripping tags
@@ -439,8 +497,9 @@ def html_to_text(html: str) -> str:
 
 
 def body_text(msg: EmailMessage) -> str:
-    """The message's text (plain preferred, else HTML converted), as the client wrote it; ""
-    when it has none, or when its parts nest too deeply for the standard library to look."""
+    """The message's text (plain preferred, else HTML converted), as the client wrote it,
+    `bounded_text`; "" when it has none, or when its parts nest too deeply for the standard
+    library to look."""
     try:
         part = msg.get_body(preferencelist=("plain", "html"))
     except RecursionError:
@@ -457,8 +516,8 @@ def body_text(msg: EmailMessage) -> str:
     if "\ufffd" in content or (part.get_content_charset() or "") in _WESTERN_LABELS:
         content = _as_written(part) or content
     if part.get_content_subtype() == "html":
-        return html_to_text(content)
-    return content
+        return bounded_text(html_to_text(content))
+    return bounded_text(content)
 
 
 _UNICODE_LABELS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})

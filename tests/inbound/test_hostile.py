@@ -4,7 +4,10 @@ crashing. Nothing is processed twice, nothing retried for ever, every reply line
 
 from __future__ import annotations
 
+import base64
+import os
 import smtplib
+import time
 
 import pytest
 from sqlalchemy import select
@@ -13,13 +16,32 @@ from sqlalchemy.orm import Session
 from mailer.db import get_sessionmaker
 from mailer.inbound import inquiries
 from mailer.inbound import process as process_module
-from mailer.inbound.message import MAX_MIME_PARTS
+from mailer.inbound.bounded import MAX_LINE_CHARS, MAX_TEXT_CHARS
+from mailer.inbound.detectors import rfc3464
+from mailer.inbound.detectors import text as text_detector
+from mailer.inbound.detectors.base import Mail
+from mailer.inbound.inquiries import MAX_FORWARDED_BYTES
+from mailer.inbound.judgement import judge
+from mailer.inbound.message import (
+    MAX_MIME_FIELD_BYTES,
+    MAX_MIME_PARTS,
+    UnreadableMessage,
+    body_text,
+    parse_safely,
+)
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import MAX_ATTEMPTS, process
 from mailer.inbound.receive import MAX_RECIPIENTS, stale_messages, stored_reply
 from mailer.settings import get_settings
 from tests.builders import Newsroom
-from tests.inbound_support import InboundServer, address, delivery_of, reply, snapshot_campaign
+from tests.inbound_support import (
+    DOMAIN,
+    InboundServer,
+    address,
+    delivery_of,
+    reply,
+    snapshot_campaign,
+)
 from tests.smtpd import SMTPServer
 
 WHO = "jose.rivera1@example.org"
@@ -372,3 +394,202 @@ def test_a_boundary_outside_a_multipart_content_type_splits_nothing(
     [fwd] = relay.sink.to(PARTNER)
     text = fwd.message.get_body(("plain",)).get_content()
     assert "Fausto, the log follows." in text and "--zz line 1499" in text
+
+
+def mime_field_bomb(field: str, size: int) -> bytes:
+    """A reply whose `field` (Content-Type or Content-Disposition) runs to `size` bytes of
+    quote marks: the mail library's parser reads such a field in time that grows faster than
+    its length (7,900 bytes: 0.6 s), and every lookup parsed it again (20 s to judge)."""
+    value = b'text/plain; charset=utf-8; x="' + b'"' * size
+    if field == "Content-Disposition":
+        value = b'inline; filename="' + b'"' * size
+    return (
+        (
+            f"From: José Rivera <{WHO}>\r\nTo: reply+x@news.example.com\r\nSubject: Re: x\r\n"
+            "MIME-Version: 1.0\r\n"
+        ).encode()
+        + f"{field}: ".encode()
+        + value
+        + b"\r\n\r\nCall me?\r\n"
+    )
+
+
+@pytest.mark.parametrize("field", ["Content-Type", "Content-Disposition"])
+def test_a_mime_field_longer_than_its_limit_is_refused_before_parsing(field: str) -> None:
+    with pytest.raises(UnreadableMessage) as refused:
+        parse_safely(mime_field_bomb(field, 7_900))
+    said = str(refused.value)
+    assert f"a {field} field of 7,9" in said and f"longer than the {MAX_MIME_FIELD_BYTES:,}" in said
+
+
+def test_a_mime_field_within_its_limit_is_read_once_however_often_it_is_looked_up() -> None:
+    """The modern API parses a field anew at each lookup (the judgement looks a part's
+    Content-Type up dozens of times): one message's fields are parsed once each."""
+    msg = parse_safely(mime_field_bomb("Content-Type", MAX_MIME_FIELD_BYTES - 100))
+    assert msg.get("Content-Type") is msg.get("Content-Type")
+    assert msg.get_content_type() == "text/plain"
+
+
+REPLY_TO = f"reply+2-7i2yu7zqadredljl@{DOMAIN}"
+BOUNCES_TO = f"bounces+2-7i2yu7zqadredljl@{DOMAIN}"
+RUNS = [" ", " \t", "-", ">", "a.", "a-", "5.1.", "x", "wrote ", "a@b."]
+
+
+def one_line(run: str, size: int, to: str) -> tuple[bytes, str | None, str]:
+    """A reply (or a mail system's notice, `to` "bounces") whose text is one line of `size`
+    characters repeating `run`, with its envelope (raw, mail_from, rcpt_to)."""
+    line = (run * (size // len(run) + 1))[:size]
+    if to == "reply":
+        head = f"From: José Rivera <{WHO}>\r\nTo: {REPLY_TO}\r\nSubject: Re: x\r\n"
+        envelope: tuple[str | None, str] = (None, REPLY_TO)
+    else:
+        head = f"From: MAILER-DAEMON@mx.example.org\r\nTo: {BOUNCES_TO}\r\nSubject: Undelivered\r\n"
+        envelope = ("", BOUNCES_TO)
+    raw = f"{head}MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nHello\r\n{line}\r\n"
+    return (raw.encode(), *envelope)
+
+
+@pytest.mark.parametrize("to", ["reply", "bounces"])
+@pytest.mark.parametrize("run", RUNS)
+def test_a_message_of_one_long_line_is_judged_on_a_bounded_text(run: str, to: str) -> None:
+    """Hostile input: 2 MB on one line. The rules read a bounded text (MAX_TEXT_CHARS, lines
+    of at most MAX_LINE_CHARS): a line of spaces or dots took minutes to judge."""
+    raw, mail_from, rcpt = one_line(run, 2_000_000, to)
+    msg = parse_safely(raw)
+    mail = Mail(raw, msg, mail_from, to, DOMAIN)
+    for text in (body_text(msg), mail.text, mail.all_text):
+        assert MAX_TEXT_CHARS // 2 < len(text) <= MAX_TEXT_CHARS
+        assert max(len(line) for line in text.splitlines()) <= MAX_LINE_CHARS
+    kind = judge(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN).kind
+    assert kind == (InboundKind.INQUIRY if to == "reply" else InboundKind.BOUNCE)
+
+
+@pytest.mark.parametrize("to", ["reply", "bounces"])
+@pytest.mark.parametrize("run", RUNS)
+def test_a_line_as_long_as_the_rules_read_is_judged_in_bounded_time(run: str, to: str) -> None:
+    """Time is the only symptom here: patterns that split a run of spaces or dashes every way
+    between their parts took 40 s on one line of 1,000 spaces. 5 s is a generous bound (it
+    takes about 0.1 s now), not a measure."""
+    raw, mail_from, rcpt = one_line(run, MAX_LINE_CHARS, to)
+    started = time.monotonic()
+    judge(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN)
+    assert time.monotonic() - started < 5
+
+
+def big_reply(rcpt: str, attachment_bytes: int) -> bytes:
+    """A reply with a few words and one attachment of `attachment_bytes` (base64 in the mail)."""
+    data = base64.encodebytes(os.urandom(attachment_bytes)).replace(b"\n", b"\r\n")
+    return (
+        (
+            f"From: José Rivera <{WHO}>\r\nTo: {rcpt}\r\nSubject: Re: the audit\r\n"
+            "Message-ID: <big.1@example.org>\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+            "--B\r\nContent-Type: text/plain\r\n\r\nFausto, the scan you asked for.\r\n"
+            "--B\r\nContent-Type: application/pdf\r\n"
+            'Content-Disposition: attachment; filename="scan.pdf"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        ).encode()
+        + data
+        + b"--B--\r\n"
+    )
+
+
+def test_a_reply_larger_than_a_forward_carries_reaches_the_partner_without_its_attachments(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    """Hostile (or just large) input: a 12 MiB reply made a 16 MiB forward, more than many
+    partners' mail systems take. The forward carries the reader's words and says what was left
+    out and why; the whole message stays recorded for the admin."""
+    raw = big_reply(rcpt, 9 * 1024 * 1024)
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    session.expire_all()
+    [row] = session.scalars(select(InboundMessage)).all()
+    assert row.status == InboundStatus.DONE, row.outcome
+    assert row.raw == raw  # recorded whole
+    [fwd] = relay.sink.to(PARTNER)
+    assert len(fwd.data) < 100_000
+    text = fwd.message.get_body(("plain",)).get_content()
+    assert "Fausto, the scan you asked for." in text
+    assert f"more than the {MAX_FORWARDED_BYTES // 1024 // 1024} MiB a forward carries" in text
+    assert "scan.pdf" in text and "left out" in text
+    assert list(fwd.message.iter_attachments()) == []
+
+
+def test_a_reply_within_the_forward_size_carries_its_original(
+    session: Session, server: InboundServer, rcpt: str, relay: SMTPServer
+) -> None:
+    raw = big_reply(rcpt, 1024 * 1024)
+    server.send(WHO, [rcpt], raw)
+    [fwd] = relay.sink.to(PARTNER)
+    [original] = list(fwd.message.iter_attachments())
+    assert original.get_content_type() == "message/rfc822"
+
+
+def test_a_notice_naming_thousands_of_addresses_is_read_for_a_bounded_number() -> None:
+    """Hostile input: a notice of 100,000 characters of addresses; each mention's window was
+    read and scored (seconds per message). The text detector reads the first MAX_MENTIONS."""
+    notice = "\n".join(f"u{i}@example.org: 550 5.1.1 user unknown" for i in range(10_000))
+    found = text_detector._candidates(notice, set(), DOMAIN)
+    assert len(found) == text_detector.MAX_MENTIONS
+    assert found[0][1] == "u0@example.org"
+
+
+@pytest.mark.parametrize("html", ["<p>hello <b>there</b></p>", "<a ", "<div>"])
+def test_an_html_reply_of_megabytes_is_read_as_a_bounded_text(html: str) -> None:
+    """Hostile input: 3 MB of HTML (paragraphs, unclosed tags, deep nesting) was converted and
+    read whole (20 MB took more than 20 s); the first MAX_HTML_CHARS are converted, and the
+    text read is bounded like a plain one."""
+    body = (html * (3_000_000 // len(html) + 1))[:3_000_000]
+    raw = (
+        f"From: José Rivera <{WHO}>\r\nTo: {REPLY_TO}\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
+        f"Content-Type: text/html\r\n\r\n{body}\r\n"
+    ).encode()
+    msg = parse_safely(raw)
+    text = body_text(msg)
+    assert len(text) <= MAX_TEXT_CHARS
+    assert max((len(line) for line in text.splitlines()), default=0) <= MAX_LINE_CHARS
+    mail = Mail(raw, msg, None, "reply", DOMAIN)
+    assert len(mail.all_text) <= MAX_TEXT_CHARS
+    assert judge(raw, mail_from=None, rcpt_to=REPLY_TO, domain=DOMAIN).kind == InboundKind.INQUIRY
+
+
+def test_a_delivery_report_about_thousands_of_recipients_is_read_for_a_bounded_number() -> None:
+    """Hostile input: a DSN of 10,000 per-recipient blocks took more than 20 s to judge (each
+    block's fields parsed, each one's reason judged). We send one message per reader: a genuine
+    report names one or a few; the first MAX_REPORTED_RECIPIENTS are read."""
+    blocks = "".join(
+        f"\r\nFinal-Recipient: rfc822; u{i}@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+        for i in range(3_000)
+    )
+    raw = (
+        f"From: MAILER-DAEMON@mx.example.org\r\nTo: {BOUNCES_TO}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nfailed\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n"
+        f"{blocks}\r\n--B--\r\n"
+    ).encode()
+    verdict = judge(raw, mail_from="", rcpt_to=BOUNCES_TO, domain=DOMAIN)
+    assert verdict.kind == InboundKind.BOUNCE and verdict.rule == "rfc3464"
+    assert len(verdict.failures) == rfc3464.MAX_REPORTED_RECIPIENTS
+    assert verdict.failures[0].recipient == "u0@example.org" and verdict.failures[0].hard
+
+
+def test_report_fields_past_the_text_read_are_not_searched_for() -> None:
+    """A notice of hundreds of text parts: each was decoded and searched for inline report
+    fields. Only the first MAX_TEXT_CHARS of the parts' text are, as every rule reads."""
+    filler = "--B\r\nContent-Type: text/plain\r\n\r\n" + "x " * 10_000 + "\r\n"
+    fields = (
+        "--B\r\nContent-Type: text/plain\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+        "Final-Recipient: rfc822; u1@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+    )
+    raw = (
+        f"From: MAILER-DAEMON@mx.example.org\r\nTo: {BOUNCES_TO}\r\nSubject: Undelivered\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n\r\n'
+    )
+    near = parse_safely((raw + fields + filler * 20 + "--B--\r\n").encode())
+    assert len(rfc3464.per_recipient(Mail(b"", near, "", "bounces", DOMAIN))) == 1
+    far = parse_safely((raw + filler * 20 + fields + "--B--\r\n").encode())
+    assert rfc3464.per_recipient(Mail(b"", far, "", "bounces", DOMAIN)) == []

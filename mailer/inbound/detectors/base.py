@@ -19,6 +19,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from functools import cached_property
 
+from mailer.inbound.bounded import MAX_TEXT_CHARS, bounded_text
 from mailer.inbound.departures import Departure
 from mailer.inbound.message import header
 from mailer.inbound.models import InboundKind
@@ -47,7 +48,6 @@ PERSONS_QUOTING = re.compile(
     r"^_{10,}\s*\n\s*(?:from|de|von|da):",  # Outlook: a rule, then the quoted message's From
     re.I | re.M,
 )
-MAX_PART_TEXT = 200_000  # characters of one part read for detection
 
 
 @dataclass(frozen=True)
@@ -231,14 +231,25 @@ class Mail:
     @cached_property
     def text(self) -> str:
         """The notice's own text: text parts outside attached messages, decoded, CRLF→LF."""
-        return "\n".join(part_text(p) for p in own_parts(self.msg))
+        return _joined(part_text(p) for p in own_parts(self.msg))
 
     @cached_property
     def all_text(self) -> str:
         """Every text part, attached originals included."""
-        return "\n".join(
-            part_text(p) for p in self.msg.walk() if p.get_content_maintype() == "text"
-        )
+        return _joined(part_text(p) for p in self.msg.walk() if p.get_content_maintype() == "text")
+
+
+def _joined(texts: Iterator[str]) -> str:
+    """Parts' texts, one after the other, up to MAX_TEXT_CHARS in all (a thousand parts of
+    100,000 characters each are not all read)."""
+    kept: list[str] = []
+    room = MAX_TEXT_CHARS
+    for text in texts:
+        if room <= 0:
+            break
+        kept.append(text[:room])
+        room -= len(kept[-1]) + 1
+    return "\n".join(kept)
 
 
 def own_parts(msg: Message) -> Iterator[Message]:
@@ -269,13 +280,13 @@ def part_text(part: Message) -> str:
             text = payload.decode(charset, "replace")
         except LookupError:
             text = payload.decode("latin-1")
-    text = text[:MAX_PART_TEXT].replace("\r\n", "\n").replace("\r", "\n")
+    text = text[: MAX_TEXT_CHARS * 10].replace("\r\n", "\n").replace("\r", "\n")
     if part.get_content_subtype() == "html":
         text = re.sub(r"(?i)<br\s*/?>|</(?:p|div|tr|li)>", "\n", text)
-        text = re.sub(r"<[^>]+>", " ", text)
+        text = re.sub(r"<[^<>]+>", " ", text)  # linear: a run of unclosed "<" stops each
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", " ")
         text = text.replace("&amp;", "&")
-    return text
+    return bounded_text(text)
 
 
 def embedded_headers(msg: Message) -> list[Message]:

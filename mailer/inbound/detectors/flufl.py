@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 DETECTORS = list(_DETECTORS)
 
 
+# Bytes of a message flufl.bounce reads: a notice comes first; a 20 MB message took seconds.
+MAX_SCANNED_BYTES = 512 * 1024
+
+
 def _near(text: str, address: str) -> str:
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -32,7 +36,8 @@ def _near(text: str, address: str) -> str:
 
 
 def failures(mail: Mail) -> list[Failure]:
-    legacy = email.message_from_bytes(mail.raw, policy=email.policy.compat32)
+    # flufl.bounce reads every line of every part: its first MAX_SCANNED_BYTES only (the notice).
+    legacy = email.message_from_bytes(mail.raw[:MAX_SCANNED_BYTES], policy=email.policy.compat32)
     temporary: set[bytes | str] = set()
     permanent: set[bytes | str] = set()
     for cls in DETECTORS:

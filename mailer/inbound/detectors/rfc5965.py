@@ -51,7 +51,7 @@ TOKEN_IN_TEXT = re.compile(
 
 def feedback_fields(mail: Mail) -> dict[str, list[str]]:
     """Feedback-Type, Original-Rcpt-To and Removal-Recipient from the report (or any text)."""
-    texts = [part_text(p) for p in own_parts(mail.msg)]
+    texts = [mail.text]  # the report's own parts, bounded (a thousand parts are not all read)
     for part in mail.msg.walk():
         if part.get_content_type() != "message/feedback-report":
             continue

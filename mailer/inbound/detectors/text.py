@@ -12,7 +12,9 @@ It runs only on messages that look like a bounce (see the pipeline), after the f
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 
 from mailer.inbound.detectors.base import (
     DAEMON,
@@ -28,10 +30,13 @@ from mailer.sending import reasons
 
 # Where the copy of the original message starts in a plain-text bounce.
 ORIGINAL_STARTS = re.compile(
-    r"^[ \t>|-]*(?:"
-    r"-{3,}.*(?:original message|returned message|message text|unsent message|message headers"
+    # The leading run read once: the first "---" in it (atomic), or all of it (possessive); a
+    # line of dashes was otherwise split every way between its runs (cubic time).
+    r"^(?:(?>[ \t>|-]*?---).*(?:original message|returned message|message text|unsent message"
+    r"|message headers"
     r"|mensaje original|message d'origine|copy of (?:the|your) message|headers of)"
-    r"|.*(?:below this line is a copy of the message|this is a copy of the message"
+    r"|[ \t>|-]*+(?:"
+    r".*(?:below this line is a copy of the message|this is a copy of the message"
     r"|original message (?:follows|headers|is attached)"
     r"|the original message (?:was|is) (?:attached|included|below|as follows)"
     r"|message (?:header|headers) follows?|unsent message below|returned mail contents"
@@ -40,7 +45,7 @@ ORIGINAL_STARTS = re.compile(
     r"|original message:?\s*$"
     r"|received: from .*"
     r"|return-path: .*"
-    r")",
+    r"))",
     re.I | re.M,
 )
 ERROR_WORDS = re.compile(
@@ -160,6 +165,17 @@ def _introduced_as_sender(lines: list[str], i: int) -> bool:
     return bool(_SENT_BY.search(above))
 
 
+# Address mentions a notice is read for: a real one names a few recipients (a list's, a few
+# hundred); 100,000 characters of addresses took seconds to score, each one's window read.
+MAX_MENTIONS = 500
+
+
+def _mentions(lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """(line number, line, address) of the first MAX_MENTIONS address mentions."""
+    pairs = ((i, line, addr) for i, line in enumerate(lines) for addr in addresses_in(line))
+    return itertools.islice(pairs, MAX_MENTIONS)
+
+
 def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, str, str, str]]:
     """(score, address, window, expanded from) of each address that may be a failed recipient,
     best first: the window of its mention that says most (`_better`), and the address any of
@@ -167,38 +183,37 @@ def _candidates(text: str, excluded: set[str], domain: str) -> list[tuple[int, s
     lines = text.splitlines()
     found: dict[str, tuple[int, str]] = {}
     origins: dict[str, str] = {}
-    for i, line in enumerate(lines):
-        for addr in addresses_in(line):
-            local = addr.split("@", 1)[0]
-            if addr in excluded or addr.endswith("@" + domain):
-                continue
-            if re.match(
-                r"^\s*(?:message-id|references|in-reply-to|received|by|id|to|cc|from|sent)\b",
-                line,
-                re.I,
-            ):
-                continue
-            start = i - 1 if i and addr in lines[i - 1].lower() else i  # a wrapped line
-            window = _window(lines, start)
-            score = 1
-            if ERROR_WORDS.search(line):
-                score += 2
-            elif ERROR_WORDS.search(window):
-                score += 1
-            if re.match(rf"^\s*<?{re.escape(addr)}>?\s*:?\s*(?:\.\.\.|$|\()", line, re.I):
-                score += 2
-            if re.search(
-                rf"rcpt to:?\s*<?{re.escape(addr)}|delivered to:?\s*<?{re.escape(addr)}", line, re.I
-            ):
-                score += 2
-            if DAEMON.match(local):
-                score -= 1  # "please reply to postmaster@…", rarely the failed address
-            if re.search(
-                rf"(?:\bfrom|\bsender|\breply-to|\bsent by)\s*:?\s*<?{re.escape(addr)}", line, re.I
-            ) or _introduced_as_sender(lines, i):
-                continue
-            found[addr] = _better((score, window), found.get(addr))
-            origins[addr] = origins.get(addr) or expanded_from(addr, window)
+    for i, line, addr in _mentions(lines):
+        local = addr.split("@", 1)[0]
+        if addr in excluded or addr.endswith("@" + domain):
+            continue
+        if re.match(
+            r"^\s*(?:message-id|references|in-reply-to|received|by|id|to|cc|from|sent)\b",
+            line,
+            re.I,
+        ):
+            continue
+        start = i - 1 if i and addr in lines[i - 1].lower() else i  # a wrapped line
+        window = _window(lines, start)
+        score = 1
+        if ERROR_WORDS.search(line):
+            score += 2
+        elif ERROR_WORDS.search(window):
+            score += 1
+        if re.match(rf"^\s*<?{re.escape(addr)}>?\s*:?\s*(?:\.\.\.|$|\()", line, re.I):
+            score += 2
+        if re.search(
+            rf"rcpt to:?\s*<?{re.escape(addr)}|delivered to:?\s*<?{re.escape(addr)}", line, re.I
+        ):
+            score += 2
+        if DAEMON.match(local):
+            score -= 1  # "please reply to postmaster@…", rarely the failed address
+        if re.search(
+            rf"(?:\bfrom|\bsender|\breply-to|\bsent by)\s*:?\s*<?{re.escape(addr)}", line, re.I
+        ) or _introduced_as_sender(lines, i):
+            continue
+        found[addr] = _better((score, window), found.get(addr))
+        origins[addr] = origins.get(addr) or expanded_from(addr, window)
     return sorted(((s, a, w, origins[a]) for a, (s, w) in found.items()), key=lambda t: -t[0])
 
 

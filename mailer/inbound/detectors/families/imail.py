@@ -24,8 +24,9 @@ _RECIPIENT = re.compile(
     rf"<?(?P<address>{ADDRESS.pattern})>?\s*$",
     re.I,
 )
+# Possessive runs: a line of spaces was split every way between them (cubic time).
 _RESPONSE = re.compile(
-    r"^\s*(?P<command>.+?)\s+generated\s+(?:the\s+)?(?:following\s+)?response:", re.I
+    r"^\s*+(?P<command>\S.*?)\s++generated\s+(?:the\s+)?(?:following\s+)?response:", re.I
 )
 _LABELS: tuple[tuple[Reason, re.Pattern[str]], ...] = (
     (Reason.USER_UNKNOWN, re.compile(r"unknown user|invalid final delivery userid", re.I)),
