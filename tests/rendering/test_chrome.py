@@ -65,6 +65,7 @@ ENGLISH_CHROME = (
     "Past issues",
     "All issues",
     "You are reading the web edition",
+    "Links in this email are tracked",
 )
 
 SPANISH_CHROME = (
@@ -113,7 +114,9 @@ def rendered(spanish: IssueContent, settings: Settings) -> RenderedIssue:
 
 @pytest.fixture(scope="module")
 def mailed(rendered: RenderedIssue) -> tuple[str, str]:
-    return Personalizer(rendered).render(READER)
+    """The issue as a reader whose links are tracked gets it (the footer says so)."""
+    links = tuple(f"https://news.example.com/r/{n}" for n in range(len(rendered.links)))
+    return Personalizer(rendered).render(dataclasses.replace(READER, links=links))
 
 
 def test_the_spanish_email_reads_in_spanish(spanish: IssueContent, mailed: tuple[str, str]) -> None:
@@ -128,6 +131,7 @@ def test_the_spanish_email_reads_in_spanish(spanish: IssueContent, mailed: tuple
         "Gestionar preferencias",
         "Cancelar suscripción",
         "Ver en el navegador",
+        "Los enlaces de este correo se registran para que Fausto sepa qué temas le interesan",
     ):
         assert expected in text, expected
     assert english_left(text, spanish) == []
@@ -146,6 +150,7 @@ def test_the_spanish_text_part_reads_in_spanish(
         "Gestionar preferencias: https://news.example.com/u/abc123/preferences",
         "Cancelar suscripción: https://news.example.com/u/abc123",
         "Ver en el navegador:",
+        "puede desactivarlo en Gestionar preferencias.",
     ):
         assert expected in text, expected
     assert english_left(text, spanish) == []
