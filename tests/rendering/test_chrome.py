@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from mailer.content.briefing import parse_briefing
 from mailer.content.document import IssueContent
 from mailer.content.markdown import parse_markdown
 from mailer.rendering.chrome import CHROME, chrome_for, long_date_in
@@ -24,6 +25,7 @@ from mailer.rendering.email_edition import (
     Personalizer,
     RenderedIssue,
     html_visible_text,
+    render_email_parts,
     render_issue,
 )
 from mailer.rendering.web_edition import web_edition
@@ -31,6 +33,9 @@ from mailer.settings import Settings
 from tests.edition_images import sample_settings
 
 SPANISH = Path(__file__).parent.parent / "data" / "issues" / "seguridad-es.md"
+# The same issue as the firm's plain-text briefing ("Por …", "Descargar PDF: …"): no `lang:`
+# and no title line, so both the language and the title are the parser's.
+SPANISH_BRIEFING = SPANISH.with_name("panorama-seguridad-es.txt")
 READER = Personal(
     email="ana.perez@client.example.com",
     name="Ana Pérez",
@@ -242,3 +247,17 @@ def test_a_derived_title_takes_the_date_in_the_issue_language(
     )
     written = dataclasses.replace(spanish, title="Seguridad: el giro civil")
     assert issue_context(written, settings)["subject"] == "Seguridad: el giro civil"
+
+
+def test_a_spanish_plain_text_briefing_reads_in_spanish(settings: Settings) -> None:
+    text = SPANISH_BRIEFING.read_text(encoding="utf-8")
+    briefing = parse_briefing(text, path=str(SPANISH_BRIEFING))
+    html, plain, context = render_email_parts(briefing, settings)
+    assert context["subject"] == "Panorama Seguridad — 9 de abril de 2025"
+    filled = Personalizer(RenderedIssue(context["subject"], "", html, plain, b"", "x.pdf")).render(
+        READER
+    )
+    for part in (html_visible_text(filled[0]), flat(filled[1])):
+        assert "Resumen ejecutivo" in part and "Hable con Fausto" in part
+        assert "Fuente: DW, 6 de abril de 2025, Redacción:" in part
+        assert english_left(part, briefing) == []
