@@ -15,6 +15,7 @@ from mailer.brand import brand_of
 from mailer.content.document import IssueContent, issue_slug, long_date
 from mailer.content.inline import plain_text
 from mailer.content.language import detect_language, normal_language
+from mailer.rendering.chrome import chrome_for, long_date_in
 from mailer.settings import Settings
 
 _SENTENCE_END = re.compile(r"(?<![A-Z])(?<!\b[A-Z][a-z])[.!?][”\"’)]?(?=\s+[A-Z“\"‘(¿¡])")
@@ -91,12 +92,23 @@ def reading_paragraphs(text: str, words: int = READING_WORDS) -> list[str]:
     return [flat[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False) if flat[a:b].strip()]
 
 
+def issue_subject(content: IssueContent, date_long: str) -> str:
+    """The issue's title as readers see it (subject line, page titles). A title the parser
+    derived (`Newsletter — 9 April 2025`, the plain-text briefing has no title line) is derived
+    again with the date in the issue's language; a title the editor wrote is kept as written."""
+    derived = f"{content.newsletter} — {long_date(content.date)}"
+    if not content.title or content.title == derived:
+        return f"{content.newsletter} — {date_long}"
+    return content.title
+
+
 def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
     """The values every edition (email, text, PDF) shows, computed in one place so they agree."""
     slug = content.slug or issue_slug(content.newsletter, content.date)
     firm = content.partner.firm or settings.firm_name
-    date_long = long_date(content.date)
-    subject = content.title or f"{content.newsletter} — {date_long}"
+    lang = issue_language(content)
+    date_long = long_date_in(content.date, lang)
+    subject = issue_subject(content, date_long)
     mail_subject = f"{content.newsletter}, {date_long}"
     partner_first = first_name(content.partner.name)
     brand = brand_of(settings)
@@ -128,6 +140,8 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "pdf_filename": content.pdf_filename if content.pdf_name else f"{slug}.pdf",
         "more_info_url": web_url(content.more_info_url),
         "postal_address": settings.postal_address,
-        "lang": issue_language(content),
+        "lang": lang,
+        # The editions' fixed wording in the issue's language (rendering/chrome.py).
+        "words": chrome_for(lang),
         "page_size": settings.page_size,
     }

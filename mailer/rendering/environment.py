@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from mjml import mjml2html
 
-from mailer.content.document import long_date
+from mailer.rendering.chrome import fill, long_date_in
 from mailer.rendering.context import language_of, reading_paragraphs, web_url
 from mailer.rendering.errors import RenderError
 from mailer.rendering.inline import bullets, inline_html, inline_text, prose
@@ -77,7 +77,8 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["longdate"] = long_date
+    env.filters["longdate"] = long_date_in  # `d | longdate(lang)`: in the language
+    env.filters["fill"] = fill  # `words.talk_to | fill(name=…)`: a wording's fields filled in
     env.filters["wrap"] = wrap_text
     env.filters["weburl"] = web_url
     env.filters["langof"] = language_of

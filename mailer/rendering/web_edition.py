@@ -12,6 +12,7 @@ from typing import Any
 
 import lxml.html
 
+from mailer.rendering.chrome import chrome_for, fill
 from mailer.rendering.email_edition import Personal, compile_personal_template
 from subscribers.text import sentence
 
@@ -58,9 +59,11 @@ def web_edition(
     firm: str,
 ) -> str:
     """The mailed HTML for a neutral reader: no personal data, no unsubscribe or preference
-    links (they are personal), a subscribe link instead, and links back to the archive."""
+    links (they are personal), a subscribe link instead, and links back to the archive, worded
+    in the mailed issue's language (its `<html lang>`, rendering/chrome.py)."""
     html = compile_personal_template("html", html_template).render(asdict(_NEUTRAL))
     doc = lxml.html.document_fromstring(html)
+    words = chrome_for(doc.get("lang"))
 
     footer_links = doc.xpath("//a[@href=$u]", u=_NEUTRAL.unsubscribe_url)
     for a in footer_links:
@@ -69,9 +72,9 @@ def web_edition(
             _replace_links(
                 block,
                 [
-                    ("Subscribe", subscribe_url),
-                    ("Download the PDF", pdf_url),
-                    ("Past issues", "/archive"),
+                    (words["subscribe"], subscribe_url),
+                    (words["download_the_pdf"], pdf_url),
+                    (words["past_issues"], "/archive"),
                 ],
                 a.get("style"),
             )
@@ -79,12 +82,14 @@ def web_edition(
         block = _block_of(el) if el.tag not in ("p", "div", "td") else el
         for child in list(block):
             block.remove(child)
-        block.text = sentence(f"You are reading the web edition of {newsletter}, from {firm}")
+        block.text = sentence(fill(words["reading_web_edition"], newsletter=newsletter, firm=firm))
     for a in doc.xpath("//a[@href=$u]", u=archive_url):  # "View in browser": we are here
         block = _block_of(a)
         if block is not None:
             _replace_links(
-                block, [("All issues", "/archive"), ("PDF edition", pdf_url)], a.get("style")
+                block,
+                [(words["all_issues"], "/archive"), (words["pdf_edition"], pdf_url)],
+                a.get("style"),
             )
     for a in doc.xpath("//a[@href=$u]", u=_NEUTRAL.preferences_url):
         a.set("href", subscribe_url)

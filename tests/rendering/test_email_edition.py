@@ -271,7 +271,7 @@ def test_a_text_template_that_drops_headlines_is_refused(
 ) -> None:
     root = _copy_templates(tmp_path)
     _edit(root / TEXT_TEMPLATE, r"\{\{ item\.headline \| wrap \}\}", "")
-    _edit(root / TEXT_TEMPLATE, r"In this issue.*?\{% endfor %\}", "")
+    _edit(root / TEXT_TEMPLATE, r"\{\{ w\.in_this_issue \}\}.*?\{% endfor %\}", "")
     with pytest.raises(RenderError, match=r"text part .*item 2 headline"):
         render_issue(content, render_settings, template_dir=root)
 
