@@ -377,7 +377,7 @@ def _texts(raw_or_message: bytes | str | Message) -> Iterable[str]:
 
 def _decoded_parts(msg: Message) -> Iterable[str]:
     """Each leaf part with a transfer encoding, decoded; at most 1,000 parts (as
-    message.MAX_MIME_PARTS), and none past a nesting the standard library cannot walk."""
+    shape.MAX_MIME_PARTS), and none past a nesting the standard library cannot walk."""
     decoded: list[str] = []
     try:
         for count, part in enumerate(msg.walk(), 1):

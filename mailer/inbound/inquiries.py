@@ -44,19 +44,17 @@ from mailer.headers import check_address, clean_header_text, mailbox_header
 from mailer.inbound import senders
 from mailer.inbound.message import (
     LOOP_HEADER,
-    UnreadableMessage,
     attachment_bytes,
     attachment_name,
     attachments,
     body_text,
     header,
-    header_problem,
     parse_safely,
     read_head,
     reply_text,
-    shape,
 )
 from mailer.inbound.models import InboundMessage, Inquiry, InquiryStatus
+from mailer.inbound.shape import UnreadableMessage, header_problem, shape
 from mailer.sending.models import Campaign, Delivery
 from mailer.sending.transport import Reply, Transport
 from mailer.settings import Settings

@@ -22,16 +22,11 @@ from mailer.inbound.detectors import text as text_detector
 from mailer.inbound.detectors.base import Mail
 from mailer.inbound.inquiries import MAX_FORWARDED_BYTES
 from mailer.inbound.judgement import judge
-from mailer.inbound.message import (
-    MAX_MIME_FIELD_BYTES,
-    MAX_MIME_PARTS,
-    UnreadableMessage,
-    body_text,
-    parse_safely,
-)
+from mailer.inbound.message import body_text, parse_safely
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus, Inquiry, InquiryStatus
 from mailer.inbound.process import MAX_ATTEMPTS, process
 from mailer.inbound.receive import MAX_RECIPIENTS, stale_messages, stored_reply
+from mailer.inbound.shape import MAX_MIME_FIELD_BYTES, MAX_MIME_PARTS, UnreadableMessage
 from mailer.settings import get_settings
 from tests.builders import Newsroom
 from tests.inbound_support import (

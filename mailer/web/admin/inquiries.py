@@ -99,7 +99,7 @@ class Readable:
 
 
 # Attachments listed on one page of an inquiry (the message may carry up to
-# message.MAX_MIME_PARTS): each listed one is decoded to give its size, so a long list is paged.
+# shape.MAX_MIME_PARTS): each listed one is decoded to give its size, so a long list is paged.
 ATTACHMENTS_PER_PAGE = 100
 
 
