@@ -258,10 +258,18 @@ def store_issue(
         problem = replace_problem(session, existing, content, flag)
         if problem is not None:
             raise IssueConflict(problem)
+    from mailer.content.language import written_in
     from mailer.content.markdown import default_call_to_action
 
     printed, partner, partner_created = _resolve_partner(session, content, path)
-    call_to_action = content.call_to_action or default_call_to_action(printed, content.newsletter)
+    call_to_action = content.call_to_action or default_call_to_action(
+        printed,
+        content.newsletter,
+        written_in(
+            content.extra.get("lang"),
+            [content.summary, *(p for item in content.items for p in item.paragraphs)],
+        ),
+    )
     extra = {k: v for k, v in content.extra.items() if k not in (PARTNER_REF, PARTNER_REF_LINE)}
     row_info = info_of(partner)
     for f in fields(PartnerInfo):

@@ -61,3 +61,9 @@ def normal_language(code: str | None) -> str | None:
     """`code` as a lower-case ISO 639-1 code (a region such as es-MX is dropped), else None."""
     primary = (code or "").strip().lower().replace("_", "-").split("-")[0]
     return primary if primary in ISO_639_1 else None
+
+
+def written_in(said: str | None, texts: list[str]) -> str:
+    """An issue's language: as it says (`lang:`), else recognised from its `texts` (summary and
+    paragraphs), else English. The editions' wording and the default call to action follow it."""
+    return normal_language(said) or detect_language(" ".join(texts)) or "en"

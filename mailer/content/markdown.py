@@ -70,7 +70,7 @@ from mailer.content.document import (
 )
 from mailer.content.errors import IssueFormatError
 from mailer.content.inline import plain_text
-from mailer.content.language import normal_language
+from mailer.content.language import normal_language, written_in
 from mailer.filenames import file_name_problem
 
 FRONT_MATTER_KEYS = (
@@ -106,15 +106,36 @@ _BLOCK_NAMES = {
 }
 
 
-def default_call_to_action(partner: PartnerInfo, newsletter: str = "") -> str:
+# The default call to action in each language the editions have wording for (rendering/chrome.py):
+# a Spanish issue's invitation was the one English sentence in it. {pronoun} is English only.
+_DEFAULT_CTA = {
+    "en": "If you would like to talk to {name} about anything in {about}, please email {pronoun} "
+    "at {email}",
+    "es": "Si desea hablar con {name} sobre cualquier tema de {about}, escríbale a {email}",
+    "pt": "Se quiser falar com {name} sobre qualquer assunto {about}, escreva para {email}",
+    "fr": "Si vous souhaitez parler à {name} de {about}, écrivez à {email}",
+}
+# (this issue of NEWSLETTER, this issue, whom when the partner has no name)
+_CTA_WORDS = {
+    "en": ("this issue of {newsletter}", "this issue", "us"),
+    "es": ("este número de {newsletter}", "este número", "nosotros"),
+    "pt": ("desta edição de {newsletter}", "desta edição", "a nossa equipe"),
+    "fr": ("ce numéro de {newsletter}", "ce numéro", "nous"),
+}
+
+
+def default_call_to_action(partner: PartnerInfo, newsletter: str = "", lang: str = "en") -> str:
     """The sentence inviting readers to write to the partner, when the front matter gives no
-    `call_to_action:`: neutral (it names the issue's newsletter, not a line of business), so any
-    firm's issue can use it."""
-    first_name = partner.name.split()[0] if partner.name else "us"
-    about = f"this issue of {newsletter}" if newsletter else "this issue"
-    return (
-        f"If you would like to talk to {first_name} about anything in {about}, "
-        f"please email {partner.pronoun} at {partner.email}"
+    `call_to_action:`, in the issue's language `lang` (English for one without a wording): neutral
+    (it names the issue's newsletter, not a line of business), so any firm's issue can use it."""
+    lang = lang if lang in _DEFAULT_CTA else "en"
+    of_newsletter, this_issue, us = _CTA_WORDS[lang]
+    about = of_newsletter.format(newsletter=newsletter) if newsletter else this_issue
+    return _DEFAULT_CTA[lang].format(
+        name=partner.name.split()[0] if partner.name else us,
+        about=about,
+        pronoun=partner.pronoun,
+        email=partner.email,
     )
 
 
@@ -402,7 +423,9 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         )
     call_to_action = fm.text("call_to_action")
     if not call_to_action and partner.name:
-        call_to_action = default_call_to_action(partner, newsletter)
+        texts = [summary, *(p for item in items for p in item.paragraphs)]
+        lang = written_in(extra.get("lang"), texts)
+        call_to_action = default_call_to_action(partner, newsletter, lang)
     return IssueContent(
         title=fm.text("title") or issue_title(newsletter, when),
         newsletter=newsletter,

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from mailer.brand import brand_of
 from mailer.content.document import IssueContent, issue_slug, long_date
 from mailer.content.inline import plain_text
-from mailer.content.language import detect_language, normal_language
+from mailer.content.language import detect_language, written_in
 from mailer.rendering.chrome import chrome_for, long_date_in
 from mailer.settings import Settings
 
@@ -46,11 +46,8 @@ def first_name(full_name: str) -> str:
 def issue_language(content: IssueContent) -> str:
     """The issue's language: as the issue says (`lang` in its front matter), else recognised
     from its text, else English."""
-    said = normal_language(content.extra.get("lang"))
-    if said:
-        return said
-    text = " ".join([content.summary, *(p for item in content.items for p in item.paragraphs)])
-    return detect_language(text) or "en"
+    texts = [content.summary, *(p for item in content.items for p in item.paragraphs)]
+    return written_in(content.extra.get("lang"), texts)
 
 
 def language_of(text: str, issue_lang: str) -> str:

@@ -109,6 +109,42 @@ def test_defaults_wrapped_paragraphs_and_source_urls() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        (
+            "lang: es\nnewsletter: Panorama de Seguridad",
+            "Si desea hablar con Ana sobre cualquier tema de este número de Panorama de "
+            "Seguridad, escríbale a ana.ortega@miranda-partners.com",
+        ),
+        (
+            "lang: pt\nnewsletter: Panorama de Segurança",
+            "Se quiser falar com Ana sobre qualquer assunto desta edição de Panorama de "
+            "Segurança, escreva para ana.ortega@miranda-partners.com",
+        ),
+        (
+            "lang: fr\nnewsletter: Panorama Sécurité",
+            "Si vous souhaitez parler à Ana de ce numéro de Panorama Sécurité, écrivez à "
+            "ana.ortega@miranda-partners.com",
+        ),
+        (
+            # no `lang:`: recognised from the text, as the editions' wording is
+            "newsletter: Panorama de Seguridad\nsummary: La creación de la unidad marca una "
+            "ruptura con el enfoque de los años anteriores y de la Guardia Nacional.",
+            "Si desea hablar con Ana sobre cualquier tema de este número de Panorama de "
+            "Seguridad, escríbale a ana.ortega@miranda-partners.com",
+        ),
+    ],
+)
+def test_the_default_call_to_action_is_in_the_issues_language(how: str, expected: str) -> None:
+    """A Spanish issue without `call_to_action:` had one English sentence in it, under the
+    Spanish "Hable con Ana"."""
+    text = SMALL.replace("newsletter: Security Chatter", how)
+    if "summary:" in how:
+        text = text.replace("summary: One paragraph of summary.\n", "")
+    assert parse_markdown(text).call_to_action == expected
+
+
 def test_a_partner_given_by_slug_or_email_is_left_for_the_database() -> None:
     by_slug = parse_markdown(
         SMALL.replace(SMALL[SMALL.index("partner:") : SMALL.index("summary")], "partner: fausto\n")

@@ -128,7 +128,7 @@ def test_the_spanish_email_reads_in_spanish(spanish: IssueContent, mailed: tuple
     text = html_visible_text(mailed[0])
     for expected in (
         *SPANISH_CHROME,
-        "Hable con el autor",
+        "Hable con quien firma",
         "Hable con Fausto",
         "Descargar la edición en PDF",
         "Más información",
