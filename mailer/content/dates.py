@@ -40,7 +40,9 @@ DATE_PATTERN = (
     rf"|\d{{1,2}}\s+(?:de\s+)?{MONTH_PATTERN}\s+(?:de(?:l)?\s+)?\d{{4}}"
     rf"|{MONTH_PATTERN}\s+\d{{1,2}},?\s+\d{{4}})"
 )
-DATE_FORMATS = "M/D/YY (month first), `5 April 2025`, `April 5, 2025` or `2025-04-05`"
+DATE_FORMATS = (
+    "M/D/YY (month first), `5 April 2025`, `April 5, 2025`, `5 de abril de 2025` or `2025-04-05`"
+)
 
 
 def parse_date(text: str) -> date:

@@ -313,7 +313,7 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             f"expected a source line {SOURCE} after the item 'Sheinbaum takes a new direction in "
             "the fight against insecurity in Mexico.', found 'Vanguardia MX, April 5th 2025, María "
             "Verza: Da Sheinbaum un giro de timón.' ('April 5th 2025' is not a date written M/D/YY "
-            "(month first), `5 April 2025`, `April 5, 2025` or `2025-04-05`)",
+            "(month first), `5 April 2025`, `April 5, 2025`, `5 de abril de 2025` or `2025-04-05`)",
             id="date spelled out",
         ),
         pytest.param(
@@ -336,7 +336,7 @@ SOURCE = "`Outlet, M/D/YY, Author: Original title`"
             9,
             "bad date '2/30/25' in the source line 'El País, 2/30/25, Beatriz Guillén: La "
             "secretaria de Seguridad.': expected a real date written M/D/YY (month first), "
-            "`5 April 2025`, `April 5, 2025` or `2025-04-05`",
+            "`5 April 2025`, `April 5, 2025`, `5 de abril de 2025` or `2025-04-05`",
             id="impossible date",
         ),
         pytest.param(

@@ -250,7 +250,7 @@ def with_small(old: str, new: str) -> str:
             line_of(SMALL_LINES, "Source: Reforma"),
             "bad date '4/31/25' in the source line 'Source: Reforma, 4/31/25, Redacción: "
             "Primera nota: con dos puntos…': expected a real date written M/D/YY (month first), "
-            "`5 April 2025`, `April 5, 2025` or `2025-04-05`",
+            "`5 April 2025`, `April 5, 2025`, `5 de abril de 2025` or `2025-04-05`",
             id="impossible source date",
         ),
         pytest.param(
