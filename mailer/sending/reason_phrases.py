@@ -53,6 +53,18 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
 
 
 # Phrase order matters: the first rule whose phrases match decides (more specific first).
+# A mailbox its provider has retired ("account is no longer active", "is a deactivated
+# mailbox", "mailbox is inactive", "Inactive account"): gone, a hard bounce, unless the remote
+# server's own 5.2.1 says it still exists (reasons.py). Not about our sender or our IP.
+NO_LONGER_ACTIVE = re.compile(
+    r"no longer (?:active|in use|in service|used|maintained)|"
+    r"(?<!ip )(?<!your )(?<!sender )(?:account|mail ?box|user|address|recipient)"
+    r"(?: \S+){0,5}? (?:is |has been |was )?(?:inactive|deactivated|de-activated)\b|"
+    r"\b(?:inactive|deactivated|de-activated) (?:e-?mail )?(?:mail ?box|account|user|address|"
+    r"recipient)",
+    re.I,
+)
+
 REASONS: tuple[ReasonRule, ...] = (
     ReasonRule(
         Reason.AUTH_FAILURE,
@@ -131,11 +143,11 @@ REASONS: tuple[ReasonRule, ...] = (
             # not "your IP address has been blocked", "sender address …": those are about us
             r"(?<!ip )(?<!your )(?<!sender )(?:account|mail ?box|user|address|recipient)"
             r"(?: \S+)? (?:is |has been |was )?"
-            r"(?:disabled|suspended|inactive|deactivated|locked|blocked|frozen|expired|closed)",
-            r"(?:disabled|suspended|inactive|deactivated|locked|expired) "
-            r"(?:mail ?box|account|user)",
+            r"(?:disabled|suspended|locked|blocked|frozen|expired|closed)",
+            r"(?:disabled|suspended|locked|expired) (?:mail ?box|account|user)",
             r"mailbox (?:is )?(?:currently )?not active",
-            r"temporarily (?:disabled|suspended)",
+            # inactive for now only: a mailbox no longer active is gone (`NO_LONGER_ACTIVE`)
+            r"(?:temporarily|temporary|currently) (?:disabled|suspended|inactive|deactivated)",
             r"cuenta (?:est[aá] )?(?:deshabilitada|suspendida|bloqueada|inactiva|desactivada)",
             r"buz[oó]n (?:est[aá] )?(?:deshabilitado|desactivado|suspendido|inactivo)",
         ),
@@ -231,6 +243,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"(?:recipient|user|address|mailbox)(?: \S+)? not (?:found |listed |present )?"
             r"in (?:the |our )?(?:directory|address book|ldap)",
             r"failed directory lookup|directory lookup fail",
+            NO_LONGER_ACTIVE.pattern,
         ),
     ),
     ReasonRule(

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailer.sending.reason_phrases import REASONS, Reason, ReasonRule
+from mailer.sending.reason_phrases import NO_LONGER_ACTIVE, REASONS, Reason, ReasonRule
 
 __all__ = ["REASONS", "Judgement", "Reason", "ReasonRule", "is_hard", "judge", "named"]
 
@@ -60,10 +60,17 @@ _GENERIC = {
 
 # Refusals of *our* sender address (5.1.7, 5.1.8 "Sender address rejected"): about us, not the
 # reader; checked before the reader-address phrases, which they resemble.
+# Sender verification (a callout to our return path) that failed is the same refusal: Exim
+# writes "Verification failed for <our sender>" over whatever it could not reach ("unrouteable
+# mail domain", "Response: 550 5.1.1 User unknown": our address, not the reader's).
 _SENDER_REJECTED = re.compile(
     r"sender (?:address )?(?:rejected|refused|denied|unknown|verify failed|domain)|"
     r"domain of sender address|sender address does not exist|bad sender|"
-    r"mail from (?:address )?(?:rejected|refused)|\bfrom:\s*domain is invalid|valid from:",
+    r"mail from (?:address )?(?:rejected|refused)|\bfrom:\s*domain is invalid|valid from:|"
+    r"\bverification failed for <|"
+    r"sender (?:address )?(?:verification|verify|callout|call-?back)(?: check)? "
+    r"(?:failed|failure|error)|"
+    r"(?:could not|couldn't|cannot|can't|unable to) verify (?:the )?sender",
     re.I,
 )
 # A "user unknown" after the whole message was sent is a filter's answer, not a missing mailbox
@@ -292,6 +299,10 @@ def judge(status: str, text: str, command: str | None = None, notice: str = "") 
             if match:
                 reason, rule = entry.reason, f"phrase {match.group(0)!r}"
                 break
+    if reason == Reason.USER_UNKNOWN and key == "x.2.1" and NO_LONGER_ACTIVE.search(text):
+        # RFC 3463's 5.2.1: the mailbox exists but is disabled; an "inactive" under it may come
+        # back (Gmail's inactive accounts, sisimai's "suspend").
+        reason, rule = Reason.MAILBOX_DISABLED, f"{rule}, under 5.2.1 (disabled, not gone)"
     if reason is None and key in _GENERIC:
         reason, rule = _GENERIC[key], f"status {status}"
     if reason is None:

@@ -110,6 +110,66 @@ def test_a_refusal_of_our_sender_is_never_the_readers_dead_address() -> None:
         assert (judged.reason, judged.hard) == (reasons.Reason.POLICY_BLOCKED, False), text
 
 
+# Exim's answer when its sender verification (a callout to our return path) failed: the
+# receiving server refused our envelope sender, whatever it says of "unrouteable" or "User
+# unknown" (that is our address it could not reach), and the reader is not at fault.
+EXIM_SENDER_VERIFY = [
+    "550-Verification failed for <bounces+2-7i2yu7zqadredljl@news.example.com> "
+    '550-unrouteable mail domain "news.example.com"',
+    "550-Verification failed for <bounces@news.example.com> 550-Unrouteable address",
+    "550-Verification failed for <bounces@news.example.com> 550-Called: 192.0.2.1 "
+    "550-Sent: RCPT TO:<bounces@news.example.com> 550-Response: 550 5.1.1 "
+    "<bounces@news.example.com>: Recipient address rejected: User unknown in local recipient "
+    "table 550-Sender verification failed (Sending test bounce to 550 "
+    "bounces@news.example.com failed).",
+    "550 5.1.1 Sender verification failed: no such user <bounces@news.example.com>",
+    "550 Could not verify sender address: mailbox unknown",
+]
+
+
+@pytest.mark.parametrize("text", EXIM_SENDER_VERIFY, ids=lambda t: t[:40])
+@pytest.mark.parametrize("status", ["", "5.0.0", "5.1.1", "5.1.2"])
+def test_a_failed_verification_of_our_sender_is_not_the_readers_dead_address(
+    text: str, status: str
+) -> None:
+    judged = reasons.judge(status, f"{text} (in reply to RCPT TO command)")
+    assert (judged.reason, judged.hard) == (reasons.Reason.POLICY_BLOCKED, False)
+
+
+# A mailbox its provider says is no longer in use: gone, whatever generic code comes with it.
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        ("5.0.0", "550 This account is no longer active"),
+        ("", "550 <r@example.org>: account is no longer active"),
+        ("5.0.0", "551 <r@example.org> is a deactivated mailbox"),
+        ("", "550 Requested action not taken: mailbox is inactive"),
+        ("5.5.0", "550 5.5.0 Recipient mailbox inactive"),
+        ("", "554 delivery error: this address is no longer in use"),
+        ("5.0.0", "550 The mailbox you tried to reach has been deactivated"),
+        ("", "550 Inactive account <r@example.org>"),
+    ],
+)
+def test_a_mailbox_no_longer_active_is_a_hard_bounce(status: str, text: str) -> None:
+    judged = reasons.judge(status, f"{text} (in reply to RCPT TO command)")
+    assert (judged.reason, judged.hard) == (reasons.Reason.USER_UNKNOWN, True)
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        # RFC 3463's 5.2.1: the mailbox exists but takes no mail for now (Gmail's inactive
+        # accounts, which sisimai reads as suspended)
+        ("5.2.1", "550 5.2.1 The email account that you tried to reach is inactive"),
+        ("4.2.1", "450 4.2.1 Recipient rejected: temporarily inactive"),
+        ("", "550 Mailbox temporarily inactive"),
+    ],
+)
+def test_an_inactive_mailbox_that_may_come_back_stays_soft(status: str, text: str) -> None:
+    judged = reasons.judge(status, f"{text} (in reply to RCPT TO command)")
+    assert not judged.hard
+
+
 def test_hard_is_a_property_of_the_reason_not_of_the_first_digit() -> None:
     hard = {r for r in reasons.Reason if reasons.is_hard(r)}
     assert hard == {
