@@ -97,6 +97,12 @@ def test_success_notifications_are_not_failures() -> None:
         ),
         ("real/bounceparser-quota-4.eml", "fred-bloggs@a.b.c", False, "other"),  # size, not 5.1.1
         (
+            "real/bounceparser-deactivated-mailbox.eml",
+            "recipient@example.net",
+            True,
+            "user_unknown",
+        ),
+        (
             "real/sisimai-email-ezweb-08.eml",
             "kijitora-neko-nyaan-22222-cats@hotmail.com",
             False,
@@ -109,6 +115,112 @@ def test_real_bounces_from_the_corpus(sample: str, recipient: str, hard: bool, r
     assert got.kind == InboundKind.BOUNCE
     failure = next(f for f in got.failures if f.names(recipient))
     assert (failure.hard, failure.reason) == (hard, reason), failure
+
+
+def exim_bounce(recipient: str, smtp_reply: str, status: str = "5.0.0") -> bytes:
+    """Exim's bounce (its own notice and an RFC 3464 report) for a refusal at RCPT TO."""
+    indented = "\n".join(f"    {line}" for line in smtp_reply.splitlines())
+    folded = "\n ".join(smtp_reply.splitlines())
+    boundary = "1744207205-eximdsn-1804289383"
+    return (
+        "Return-path: <>\n"
+        f"X-Failed-Recipients: {recipient}\n"
+        "Auto-Submitted: auto-replied\n"
+        "From: Mail Delivery System <Mailer-Daemon@mail.client.example>\n"
+        f"To: {BOUNCES}\n"
+        "Subject: Mail delivery failed: returning message to sender\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; "
+        f"boundary={boundary}\n\n"
+        f"--{boundary}\nContent-type: text/plain; charset=us-ascii\n\n"
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        f"  {recipient}\n    host mx.client.example [192.0.2.25]\n"
+        f"    SMTP error from remote mail server after RCPT TO:<{recipient}>:\n{indented}\n\n"
+        f"--{boundary}\nContent-type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mail.client.example\n\n"
+        f"Action: failed\nFinal-Recipient: rfc822;{recipient}\nStatus: {status}\n"
+        f"Remote-MTA: dns; mx.client.example\nDiagnostic-Code: smtp; {folded}\n\n"
+        f"--{boundary}--\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("smtp_reply", "status"),
+    [
+        (
+            f"550-Verification failed for <{BOUNCES}>\n"
+            '550-unrouteable mail domain "news.example.com"\n550 Sender verify failed',
+            "5.0.0",
+        ),
+        # the notice as some relays keep it: without the last line
+        (f"550-Verification failed for <{BOUNCES}>\n550-Unrouteable address", "5.0.0"),
+        (
+            f"550-Verification failed for <{BOUNCES}>\n550-Called:   192.0.2.1\n"
+            f"550-Sent:     RCPT TO:<{BOUNCES}>\n"
+            f"550-Response: 550 5.1.1 <{BOUNCES}>: Recipient address rejected: User unknown\n"
+            "550 Sender verification failed",
+            "5.1.1",
+        ),
+    ],
+)
+def test_a_refusal_of_our_sender_after_verification_does_not_suppress_the_reader(
+    smtp_reply: str, status: str
+) -> None:
+    """Exim verified our return path with a callout and could not reach it: the receiving
+    server refused our envelope sender, the reader's address was never in question."""
+    got = of(exim_bounce("jose.rivera1@example.org", smtp_reply, status), BOUNCES, "")
+    assert got.kind == InboundKind.BOUNCE
+    [failure] = got.failures
+    assert failure.recipient == "jose.rivera1@example.org"
+    assert (failure.hard, failure.reason) == (False, "policy_blocked")
+
+
+@pytest.mark.parametrize(
+    ("sample", "mail_from"),
+    [
+        # Boxbe's "waitlisted" notice is a multipart/report with "Status: 4.7.0"
+        ("real/bounceparser-boxbe-cr.eml", "noreply@boxbe.com"),
+        ("real/bounceparser-bluebottle.eml", "support@bluebottle.com"),
+    ],
+)
+def test_a_challenge_response_request_is_an_auto_reply_not_a_bounce(
+    sample: str, mail_from: str
+) -> None:
+    """The message waits for the sender to prove they are a person: the reader's mailbox
+    exists and nothing failed; no bounce, hard or soft, is counted against them."""
+    got = of((CORPUS / sample).read_bytes(), BOUNCES, mail_from)
+    assert (got.kind, got.failures) == (InboundKind.AUTO_REPLY, ())
+
+
+def test_a_challenge_from_the_null_sender_naming_no_vendor_is_an_auto_reply() -> None:
+    raw = (
+        "From: Mail Guard <mailguard@mx.client.example>\n"
+        f"To: {BOUNCES}\n"
+        "Subject: Please verify your email address\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Hello,\n\n"
+        "Your message to jose.rivera1@example.org is awaiting your approval before it is\n"
+        "delivered. Please verify your email address by clicking the link below; you only\n"
+        "need to do this once:\n\nhttps://mailguard.client.example/v/8d1c\n"
+    ).encode()
+    got = of(raw, BOUNCES, "")
+    assert (got.kind, got.failures) == (InboundKind.AUTO_REPLY, ())
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "smtp; 551 <jose.rivera1@example.org> is a deactivated mailbox",
+        "smtp; 550 This account is no longer active",
+        "smtp; 550 Requested action not taken: mailbox is inactive",
+    ],
+)
+def test_a_mailbox_no_longer_active_is_a_hard_bounce(diagnostic: str) -> None:
+    got = of(dsn("jose.rivera1@example.org", "5.0.0", diagnostic=diagnostic), BOUNCES, "")
+    [failure] = got.failures
+    assert (failure.hard, failure.reason) == (True, "user_unknown")
 
 
 AUTO_HEADERS = [

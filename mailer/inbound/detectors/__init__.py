@@ -6,6 +6,8 @@ skipped, never hiding the others):
 1. `loop`: our own forward, or one of our newsletters as it was sent, came back;
 2. `rfc5965`: a feedback (ARF) report: a complaint;
    `mdn`: a read receipt (RFC 8098): delivered, never a failure nor a reader's words;
+   `challenge`: a challenge-response filter's request to verify, an auto-reply even when it
+   comes as a delivery report (Boxbe) or from the null sender;
 3. the `families` whose subject, sender or headers claim the message: a mail system's own
    format and wording, known better than the generic readers below know it;
 4. `rfc3464`: a delivery status notification: failures (a bounce) or only successes (delivered);
@@ -26,6 +28,7 @@ import logging
 from collections.abc import Callable
 
 from mailer.inbound.detectors import (
+    challenge,
     families,
     flufl,
     loop,
@@ -60,6 +63,7 @@ STANDARD: tuple[tuple[str, Detector], ...] = (
     ("loop", loop.detect),
     ("rfc5965", rfc5965.detect),
     ("mdn", mdn.detect),
+    ("challenge", challenge.detect),
     ("families", _claimed_family),
     ("rfc3464", rfc3464.detect),
 )

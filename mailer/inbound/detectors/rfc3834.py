@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from mailer.inbound.departures import find_departure
+from mailer.inbound.detectors import challenge
 from mailer.inbound.detectors.base import PERSONS_SUBJECT, Mail, Verdict, persons_reply
 from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
@@ -199,43 +200,6 @@ _TICKET_SUBJECT = re.compile(
     r"(?:received|created|opened|logged|acknowledged)|(?:support\s+)?request\s+(?:#?\d+\s+)?"
     r"(?:has been\s+)?received|(?:case|request|ticket)\s+#?\d{3,}\s+(?:has been\s+)?"
     r"(?:received|created|opened|logged))\b"
-)
-# Challenge-response filters (Spam Arrest, Boxbe, Mailinblack, ChoiceMail…): the sender is asked
-# to prove they are a person before the message is delivered. Two signs are needed in the
-# notice's own words: a filter's name or its wording, and the request to verify.
-_CHALLENGE_VENDOR = re.compile(
-    r"spam ?arrest|boxbe|mailinblack|choicemail|bluebottle|sanebox|mailwasher|spamcease|"
-    r"approved senders|guest list|pending (?:your )?verification|sender verification",
-    re.I,
-)
-_CHALLENGE_ASK = re.compile(
-    r"\b(?:verify|verification|confirm that you are|prove (?:that )?you are|are (?:a )?human|"
-    r"not a (?:spammer|robot)|approve(?:d)? (?:you|your)|added to my|"
-    r"confirmer|valider|verifier|un humain|confirmar|verificar|validar|un humano|"
-    r"bestatigen|verifizieren)\b",
-    re.I,
-)
-# A challenge-response filter that names no vendor: it holds "your message" until the sender
-# proves to be a person. Both are needed: a client may write that their message was held, or
-# that a person should call, but not both in a responder's words. Matched on folded text.
-_CHALLENGE_HELD = re.compile(
-    r"\byour (?:message|e-?mail)(?: to [^\n]{1,60}?)? (?:is|has been|was|will be) (?:being )?"
-    r"(?:held|awaiting|pending|waiting|quarantined|on hold|kept)\b|\bawaiting (?:your )?"
-    r"verification\b|"
-    r"\bsu (?:mensaje|correo)(?: a [^\n]{1,60}?)? (?:esta|ha sido|fue|sera) (?:retenido|"
-    r"pendiente|en espera|bloqueado)\b|"
-    r"\bvotre (?:message|e-?mail|courriel)(?: a [^\n]{1,60}?)? (?:est|a ete|sera) (?:en attente|"
-    r"retenu|bloque|mis en attente)\b|"
-    r"\bihre (?:nachricht|e-?mail)(?: an [^\n]{1,60}?)? (?:wurde|ist|wird) (?:zuruckgehalten|"
-    r"angehalten|blockiert)\b|"
-    r"\bsua mensagem(?: para [^\n]{1,60}?)? (?:esta|foi|sera) (?:retida|pendente|em espera|"
-    r"bloqueada)\b"
-)
-_CHALLENGE_HUMAN = re.compile(
-    r"\b(?:you are|you're|that you are) (?:a )?(?:real )?(?:human|person)\b|\bnot a (?:robot|"
-    r"spammer|program|machine|bot)\b|\b(?:es usted|eres|que es) (?:una persona|un (?:ser )?humano)"
-    r"\b|\b(?:etes|es) (?:bien )?(?:un humain|une personne)\b|\b(?:sind|ein) (?:ein )?mensch\b|"
-    r"\b(?:e|voce e) (?:uma pessoa|um humano)\b"
 )
 # An autoresponder that says so in its first lines ("This is an automated response", "Ce
 # message a été envoyé automatiquement", "Esta es una respuesta automática"), read on the
@@ -452,9 +416,7 @@ def _by_words(mail: Mail) -> str | None:
         and _QUARANTINE_ACTION.search(text)
     ):
         return "a spam quarantine's digest"
-    if (_CHALLENGE_VENDOR.search(text) and _CHALLENGE_ASK.search(text)) or (
-        _CHALLENGE_HELD.search(text) and _CHALLENGE_HUMAN.search(text)
-    ):
+    if challenge.asks_to_verify(text):
         return "a challenge-response filter asks the sender to verify"
     return None
 
