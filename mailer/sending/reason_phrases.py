@@ -236,6 +236,9 @@ REASONS: tuple[ReasonRule, ...] = (
             # qmail's and others' "no user by that name", RFC 5321's own "No mailbox by that
             # name is currently available", "Unknown local user", "User has no mailbox"
             r"no (?:such )?(?:user|mail ?box|account|recipient) by that name",
+            # "No mail box available for this user", "no mailbox found for that address"
+            r"no (?:such )?(?:mail ?box|account)(?: is)? (?:available |found |exists? )?"
+            r"(?:for|with) (?:this|that|the|such an?) (?:user|recipient|address|name)",
             r"unknown local (?:user|recipient|mailbox|address)",
             r"(?:user|recipient|addressee) (?:has|have) no (?:mail ?box|account)",
             r"no valid recipient",

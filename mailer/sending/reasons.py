@@ -37,7 +37,16 @@ from dataclasses import dataclass
 
 from mailer.sending.reason_phrases import NO_LONGER_ACTIVE, REASONS, Reason, ReasonRule
 
-__all__ = ["REASONS", "Judgement", "Reason", "ReasonRule", "is_hard", "judge", "named"]
+__all__ = [
+    "LOCAL_DELIVERY",
+    "REASONS",
+    "Judgement",
+    "Reason",
+    "ReasonRule",
+    "is_hard",
+    "judge",
+    "named",
+]
 
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _REPLY_CODE = re.compile(r"^\s*([245])\d\d\b")
@@ -100,6 +109,11 @@ _RECIPIENT_REPLY = re.compile(
     r"(?<![\d.])[45]\d\d[ :-]+[a-z][a-z' ]{2,40}\s<[^<>\s@]+@[^<>\s]+>",
     re.I,
 )
+
+
+# The command-like step of a refusal by the mailbox's own host, no SMTP command answered: its local
+# delivery agent found no such user (Postfix's "X-Postfix; unknown user"). Address-level, as RCPT.
+LOCAL_DELIVERY = "LOCAL"
 
 
 def smtp_command(text: str) -> str:
@@ -319,7 +333,7 @@ def judge(status: str, text: str, command: str | None = None, notice: str = "") 
     if (
         reason == Reason.USER_UNKNOWN
         and key not in _ADDRESS_CODES
-        and command != "RCPT"
+        and command not in ("RCPT", LOCAL_DELIVERY)
         and _FILTER_WORDING.search(rule)
         and not own_notice_says_gone(notice, text)
     ):

@@ -102,6 +102,13 @@ def test_success_notifications_are_not_failures() -> None:
             True,
             "user_unknown",
         ),
+        ("real/bounceparser-nomailbox.eml", "recipient@example.net", True, "user_unknown"),
+        (  # Postfix's local delivery agent's own "unknown user" (X-Postfix, 5.0.999)
+            "real/mailbouncedetector-postfix-unknown-status.eml",
+            "email_that_does_not_exists_this_is_just_a_test@test.local",
+            True,
+            "user_unknown",
+        ),
         (
             "real/sisimai-email-ezweb-08.eml",
             "kijitora-neko-nyaan-22222-cats@hotmail.com",
@@ -221,6 +228,26 @@ def test_a_mailbox_no_longer_active_is_a_hard_bounce(diagnostic: str) -> None:
     got = of(dsn("jose.rivera1@example.org", "5.0.0", diagnostic=diagnostic), BOUNCES, "")
     [failure] = got.failures
     assert (failure.hard, failure.reason) == (True, "user_unknown")
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "hard"),
+    [
+        # the reporting Postfix's own local or virtual delivery found no such user
+        ('X-Postfix; unknown user: "jose.rivera1"', True),
+        ("X-Postfix; user unknown. Command output: no such mailbox", False),  # a program's
+        # a remote server's answer after the message was sent: a filter's, as over SMTP
+        (
+            "X-Postfix; host mx2.client.example said: 550 unknown user (in reply to end of DATA "
+            "command)",
+            False,
+        ),
+    ],
+)
+def test_the_reporting_mtas_own_unknown_user_is_a_dead_mailbox(diagnostic: str, hard: bool) -> None:
+    got = of(dsn("jose.rivera1@example.org", "5.0.0", diagnostic=diagnostic), BOUNCES, "")
+    [failure] = got.failures
+    assert failure.hard is hard
 
 
 AUTO_HEADERS = [

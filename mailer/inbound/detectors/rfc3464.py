@@ -25,6 +25,9 @@ _INLINE = re.compile(r"^(?:Final|Original)-Recipient:", re.I | re.M)
 
 
 _STARTS_RECIPIENT = ("final-recipient", "original-recipient")
+# A Diagnostic-Code that is the reporting Postfix's own words (its local or virtual delivery
+# agent: "X-Postfix; unknown user: \"r\""), not a remote server's reply it quotes ("host … said:").
+_REMOTE_REPLY = re.compile(r"\bsaid:|(?<![\d.])[245]\d\d(?![\d.])")
 
 
 def _split(items: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -113,6 +116,14 @@ def per_recipient(mail: Mail) -> list[dict[str, str]]:
     return found[:MAX_REPORTED_RECIPIENTS]
 
 
+def _own_delivery(diagnostic_code: str) -> bool:
+    """Whether the report's Diagnostic-Code is its own delivery agent's verdict: of type
+    X-Postfix and quoting no remote reply. The mailbox's own host refused the address; no
+    filter after the message was sent (sisimai's rule for a terse "user unknown") spoke."""
+    kind, _, text = diagnostic_code.partition(";")
+    return kind.strip().lower() == "x-postfix" and not _REMOTE_REPLY.search(text)
+
+
 def _context(mail: Mail, address: str, alone: bool) -> str:
     """The human-readable lines near the recipient, when the report has no Diagnostic-Code.
 
@@ -153,6 +164,8 @@ def detect(mail: Mail) -> Verdict | None:
         if not re.match(r"[245]\.\d", status):
             status = ""
         command = reasons.smtp_command(diagnostic) or reasons.smtp_command(mail.text)
+        if not command and _own_delivery(block.get("diagnostic-code", "")):
+            command = reasons.LOCAL_DELIVERY
         failures.append(
             failure(recipient, status, diagnostic, action, original, command, notice=notice)
         )
