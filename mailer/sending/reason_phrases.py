@@ -54,14 +54,19 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
 
 # Phrase order matters: the first rule whose phrases match decides (more specific first).
 # A mailbox its provider has retired ("account is no longer active", "is a deactivated
-# mailbox", "mailbox is inactive", "Inactive account"): gone, a hard bounce, unless the remote
-# server's own 5.2.1 says it still exists (reasons.py). Not about our sender or our IP.
+# mailbox", "mailbox is inactive", "Inactive account", "account has been closed"): gone, a hard
+# bounce, unless the remote server's own 5.2.1 says it still exists (reasons.py). Not about our
+# sender or our IP.
 NO_LONGER_ACTIVE = re.compile(
     r"no longer (?:active|in use|in service|used|maintained)|"
     r"(?<!ip )(?<!your )(?<!sender )(?:account|mail ?box|user|address|recipient)"
     r"(?: \S+){0,5}? (?:is |has been |was )?(?:inactive|deactivated|de-activated)\b|"
     r"\b(?:inactive|deactivated|de-activated) (?:e-?mail )?(?:mail ?box|account|user|address|"
-    r"recipient)",
+    r"recipient)|"
+    # closed or deleted by its provider ("The account you are trying to reach has been closed",
+    # "mailbox deleted"), not a connection closed
+    r"(?<!your )(?:account|mail ?box)(?: \S+){0,5}? (?:is |has been |was )?"
+    r"(?:closed|deleted|removed|terminated|discontinued)\b(?! (?:the )?connection)",
     re.I,
 )
 
@@ -143,7 +148,7 @@ REASONS: tuple[ReasonRule, ...] = (
             # not "your IP address has been blocked", "sender address …": those are about us
             r"(?<!ip )(?<!your )(?<!sender )(?:account|mail ?box|user|address|recipient)"
             r"(?: \S+)? (?:is |has been |was )?"
-            r"(?:disabled|suspended|locked|blocked|frozen|expired|closed)",
+            r"(?:disabled|suspended|locked|blocked|frozen|expired)",
             r"(?:disabled|suspended|locked|expired) (?:mail ?box|account|user)",
             r"mailbox (?:is )?(?:currently )?not active",
             # inactive for now only: a mailbox no longer active is gone (`NO_LONGER_ACTIVE`)
@@ -233,6 +238,7 @@ REASONS: tuple[ReasonRule, ...] = (
             r"нет такого (?:пользователя|адресата|адреса|почтового ящика|ящика)",
             r"(?:收件人|邮箱|信箱|地址|帐户|账户|用户)[^。\n，,]{0,20}不存在",
             r"invalid (?:final delivery )?userid",
+            r"\berr\.nosuchuser\b",  # Sun/iPlanet Messaging Server's own code (RFC 3464's example)
             # qmail's and others' "no user by that name", RFC 5321's own "No mailbox by that
             # name is currently available", "Unknown local user", "User has no mailbox"
             r"no (?:such )?(?:user|mail ?box|account|recipient) by that name",

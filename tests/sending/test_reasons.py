@@ -148,6 +148,11 @@ def test_a_failed_verification_of_our_sender_is_not_the_readers_dead_address(
         ("", "554 delivery error: this address is no longer in use"),
         ("5.0.0", "550 The mailbox you tried to reach has been deactivated"),
         ("", "550 Inactive account <r@example.org>"),
+        ("", "550 The account you are trying to reach has been closed"),
+        ("5.0.0", "550 Account closed due to inactivity"),
+        ("", "550 <r@example.org>: mailbox deleted"),
+        # Sun/iPlanet Messaging Server's own word for it (RFC 3464's example report)
+        ("", "500 (err.nosuchuser)"),
     ],
 )
 def test_a_mailbox_no_longer_active_is_a_hard_bounce(status: str, text: str) -> None:
@@ -163,9 +168,14 @@ def test_a_mailbox_no_longer_active_is_a_hard_bounce(status: str, text: str) -> 
         ("5.2.1", "550 5.2.1 The email account that you tried to reach is inactive"),
         ("4.2.1", "450 4.2.1 Recipient rejected: temporarily inactive"),
         ("", "550 Mailbox temporarily inactive"),
+        # our own account, or a connection, closed: not the reader's mailbox
+        ("", "550 Your account has been closed"),
+        ("", "421 Remote host closed the connection"),
     ],
 )
-def test_an_inactive_mailbox_that_may_come_back_stays_soft(status: str, text: str) -> None:
+def test_an_inactive_mailbox_that_may_come_back_or_is_not_the_readers_stays_soft(
+    status: str, text: str
+) -> None:
     judged = reasons.judge(status, f"{text} (in reply to RCPT TO command)")
     assert not judged.hard
 
