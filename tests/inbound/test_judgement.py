@@ -109,6 +109,8 @@ def test_success_notifications_are_not_failures() -> None:
             True,
             "user_unknown",
         ),
+        # Exim: a forward of the reader's address failed ("(ultimately generated from …)")
+        ("real/bounceparser-misidentified-recipient.eml", "john@b.co.uk", False, "expired"),
         (
             "real/sisimai-email-ezweb-08.eml",
             "kijitora-neko-nyaan-22222-cats@hotmail.com",
