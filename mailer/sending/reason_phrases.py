@@ -66,7 +66,16 @@ NO_LONGER_ACTIVE = re.compile(
     # closed or deleted by its provider ("The account you are trying to reach has been closed",
     # "mailbox deleted"), not a connection closed
     r"(?<!your )(?:account|mail ?box)(?: \S+){0,5}? (?:is |has been |was )?"
-    r"(?:closed|deleted|removed|terminated|discontinued)\b(?! (?:the )?connection)",
+    r"(?:closed|deleted|removed|terminated|discontinued)\b(?! (?:the )?connection)|"
+    # the same in Spanish, French, German and Portuguese ("la cuenta está inactiva", "ya no
+    # está activa", "n'est plus active", "Postfach ist deaktiviert", "a conta está desativada")
+    r"(?:cuenta|buz[oó]n|direcci[oó]n|compte|bo[iî]te aux lettres|adresse|konto|postfach|"
+    r"e-mail-adresse|conta|caixa(?: postal)?|endere[cç]o)(?: \S+){0,4}? "
+    r"(?:est[aá] |ha sido |fue |est |a [ée]t[ée] |ist |wurde |foi )?"
+    r"(?:inactiv[ao]|desactivad[ao]|dad[ao] de baja|ya no (?:est[aá] )?activ[ao]|"
+    r"d[ée]sactiv[ée]e?|n'est plus (?:active?|valide|utilis[ée]e?)|"
+    r"deaktiviert|nicht mehr aktiv|gel[oö]scht|inativ[ao]|desativad[ao]|"
+    r"n[aã]o est[aá] mais ativ[ao])",
     re.I,
 )
 
@@ -153,8 +162,10 @@ REASONS: tuple[ReasonRule, ...] = (
             r"mailbox (?:is )?(?:currently )?not active",
             # inactive for now only: a mailbox no longer active is gone (`NO_LONGER_ACTIVE`)
             r"(?:temporarily|temporary|currently) (?:disabled|suspended|inactive|deactivated)",
-            r"cuenta (?:est[aá] )?(?:deshabilitada|suspendida|bloqueada|inactiva|desactivada)",
-            r"buz[oó]n (?:est[aá] )?(?:deshabilitado|desactivado|suspendido|inactivo)",
+            r"(?:temporalmente|temporairement|vor[uü]bergehend|temporariamente) (?:\S+ )?"
+            r"(?:inactiv|desactivad|d[ée]sactiv|deaktiviert|inativ|desativad|suspendid|gesperrt)",
+            r"cuenta (?:est[aá] )?(?:deshabilitada|suspendida|bloqueada)",
+            r"buz[oó]n (?:est[aá] )?(?:deshabilitado|suspendido)",
         ),
     ),
     ReasonRule(

@@ -153,6 +153,12 @@ def test_a_failed_verification_of_our_sender_is_not_the_readers_dead_address(
         ("", "550 <r@example.org>: mailbox deleted"),
         # Sun/iPlanet Messaging Server's own word for it (RFC 3464's example report)
         ("", "500 (err.nosuchuser)"),
+        # the same family in Spanish, French, German and Portuguese
+        ("", "550 La cuenta de correo está inactiva"),
+        ("", "550 el buzón ya no está activo"),
+        ("", "550 Cette adresse n'est plus active"),
+        ("", "550 Das Postfach ist deaktiviert"),
+        ("", "550 A conta de e-mail está desativada"),
     ],
 )
 def test_a_mailbox_no_longer_active_is_a_hard_bounce(status: str, text: str) -> None:
@@ -168,6 +174,8 @@ def test_a_mailbox_no_longer_active_is_a_hard_bounce(status: str, text: str) -> 
         ("5.2.1", "550 5.2.1 The email account that you tried to reach is inactive"),
         ("4.2.1", "450 4.2.1 Recipient rejected: temporarily inactive"),
         ("", "550 Mailbox temporarily inactive"),
+        ("", "550 buzón temporalmente inactivo"),
+        ("", "550 Postfach vorübergehend deaktiviert"),
         # our own account, or a connection, closed: not the reader's mailbox
         ("", "550 Your account has been closed"),
         ("", "421 Remote host closed the connection"),
