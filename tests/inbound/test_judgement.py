@@ -203,16 +203,31 @@ def test_a_challenge_response_request_is_an_auto_reply_not_a_bounce(
     assert (got.kind, got.failures) == (InboundKind.AUTO_REPLY, ())
 
 
-def test_a_challenge_from_the_null_sender_naming_no_vendor_is_an_auto_reply() -> None:
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        (
+            "Please verify your email address",
+            "Hello,\n\nYour message to jose.rivera1@example.org is awaiting your approval before "
+            "it is\ndelivered. Please verify your email address by clicking the link below; you "
+            "only\nneed to do this once:\n\nhttps://mailguard.client.example/v/8d1c\n",
+        ),
+        (
+            "Confirmez votre adresse",
+            "Bonjour,\n\nVotre message à jose.rivera1@example.org est en attente. Veuillez "
+            "confirmer votre adresse en cliquant sur le lien ci-dessous :\n\n"
+            "https://mailguard.client.example/v/8d1c\n",
+        ),
+    ],
+)
+def test_a_challenge_from_the_null_sender_naming_no_vendor_is_an_auto_reply(
+    subject: str, body: str
+) -> None:
     raw = (
         "From: Mail Guard <mailguard@mx.client.example>\n"
         f"To: {BOUNCES}\n"
-        "Subject: Please verify your email address\n"
-        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
-        "Hello,\n\n"
-        "Your message to jose.rivera1@example.org is awaiting your approval before it is\n"
-        "delivered. Please verify your email address by clicking the link below; you only\n"
-        "need to do this once:\n\nhttps://mailguard.client.example/v/8d1c\n"
+        f"Subject: {subject}\n"
+        "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n" + body
     ).encode()
     got = of(raw, BOUNCES, "")
     assert (got.kind, got.failures) == (InboundKind.AUTO_REPLY, ())

@@ -55,11 +55,14 @@ HUMAN = re.compile(
     r"\b(?:e|voce e) (?:uma pessoa|um humano)\b"
 )
 # Asked to verify, in a filter's words ("Please verify your email address", "click the link
-# below to have your message delivered"): with a held message, a challenge (matched on folded text).
+# below to have your message delivered", "Veuillez confirmer…", "Por favor, confirme…"): with a
+# held message, a challenge (matched on folded text).
 VERIFY_REQUEST = re.compile(
     r"\bplease (?:verify|confirm) (?:your|that you)\b|\bverify your (?:e-?mail|address|identity)\b|"
     r"\bclick (?:on )?(?:the|this) link(?: below)? to (?:verify|confirm|deliver|release|have)\b|"
-    r"\bto (?:have|get) (?:it|your (?:message|e-?mail)) delivered\b"
+    r"\bto (?:have|get) (?:it|your (?:message|e-?mail)) delivered\b|"
+    r"\bpor favor,? (?:verifique|confirme|valide)\b|\bveuillez (?:confirmer|valider|verifier)\b|"
+    r"\bbitte (?:bestatigen|verifizieren) sie\b|\bpor favor,? (?:confirme|verifique|valide)\b"
 )
 # A report's diagnostic that names the challenge (Boxbe's own notice type).
 _DIAGNOSTIC = re.compile(r"x-boxbe-notice|sender not pre-?approved", re.I)
