@@ -314,13 +314,15 @@ def summaries(session: Session, rows: Sequence[Campaign]) -> list[CampaignSummar
     return out
 
 
-def recent_campaigns(session: Session, limit: int = 20) -> list[CampaignSummary]:
-    rows = session.scalars(
-        select(Campaign)
-        .options(selectinload(Campaign.issue))
-        .order_by(Campaign.id.desc())
-        .limit(limit)
-    ).all()
+def recent_campaigns(
+    session: Session, limit: int = 20, before: int | None = None
+) -> list[CampaignSummary]:
+    """The newest `limit` campaigns, or those older than campaign `before` (a page's last id):
+    every campaign ever made is reachable a page at a time."""
+    query = select(Campaign).options(selectinload(Campaign.issue))
+    if before is not None:
+        query = query.where(Campaign.id < before)
+    rows = session.scalars(query.order_by(Campaign.id.desc()).limit(limit)).all()
     return summaries(session, rows)
 
 

@@ -10,13 +10,14 @@ campaigns' figures as any first view does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -125,3 +126,50 @@ def test_the_segments_page_does_not_query_campaigns_per_segment(
     assert "s19" in page
     # one count per segment is the page's purpose; the campaigns behind them are one query
     assert statements(editor.get, path) - two == 18
+
+
+def test_every_campaign_is_reachable_a_page_at_a_time(
+    editor: Editor, api: TestClient, session: Session, room: Newsroom
+) -> None:
+    """The campaigns page showed the newest 200 and the API the newest `limit`, with no way to
+    older ones; both now page by keyset (`before` = the last id shown)."""
+    now = datetime.now(UTC)
+    session.execute(
+        insert(Campaign),
+        [
+            {
+                "issue_id": room.issue_id,
+                "list_id": room.list_id,
+                "status": CampaignStatus.DONE,
+                "status_reason": "",
+                "force_resend": False,
+                "started_at": now,
+                "finished_at": now,
+                "created_by": "test",
+                "total": 0,
+            }
+            for _ in range(230)
+        ],
+    )
+    session.commit()
+    everyone = sorted(session.scalars(select(Campaign.id)).all(), reverse=True)
+
+    seen: list[int] = []
+    path: str | None = "/admin/campaigns"
+    while path and len(seen) <= len(everyone):
+        page = editor.get(path).text
+        seen += [int(i) for i in re.findall(r'<td><a href="/admin/campaigns/(\d+)">', page)]
+        older = re.search(r'href="(/admin/campaigns\?before=\d+)" rel="next"', page)
+        path = older.group(1) if older else None
+    assert seen == everyone
+
+    seen = []
+    before: list[int] = []
+    while len(seen) <= len(everyone):
+        params = {"limit": "100"} | ({"before": str(before[-1])} if before else {})
+        got = [c["id"] for c in api.get("/api/v1/campaigns", params=params).json()]
+        if not got:
+            break
+        seen += got
+        before.append(got[-1])
+    assert seen == everyone
