@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from mailer.content.models import Issue
 from mailer.db import get_sessionmaker
 from mailer.sending import campaigns
-from mailer.sending.models import Campaign, Delivery, DeliveryStatus
+from mailer.sending.models import Campaign, CampaignCounts, Delivery, DeliveryStatus
 from mailer.sending.schedule import not_started
 from mailer.web import delivery_counts
 from mailer.web.errors import stored_reason, user_message
@@ -292,14 +292,54 @@ def _summary(session: Session, campaign: Campaign) -> CampaignSummary:
     )
 
 
-def recent_campaigns(session: Session, limit: int = 20) -> list[CampaignSummary]:
-    rows = session.scalars(
-        select(Campaign)
-        .options(selectinload(Campaign.issue))
-        .order_by(Campaign.id.desc())
-        .limit(limit)
-    ).all()
-    return [_summary(session, c) for c in rows]
+def summaries(session: Session, rows: Sequence[Campaign]) -> list[CampaignSummary]:
+    """Summaries of many campaigns in a fixed number of statements, however many there are.
+
+    `_summary` alone looks up each campaign's list, segment and kept counts by key: one query
+    each per campaign, because the session forgets an object nobody holds (its identity map is
+    weak), so even the same list was fetched again for every row. Loading them all first and
+    holding them here lets those lookups find them in the session."""
+    ids = [c.id for c in rows]
+    if not ids:
+        return []
+    held: list[object] = [
+        *session.scalars(select(MailingList).where(MailingList.id.in_({c.list_id for c in rows}))),
+        *session.scalars(
+            select(Segment).where(Segment.id.in_({c.segment_id for c in rows if c.segment_id}))
+        ),
+        *session.scalars(select(CampaignCounts).where(CampaignCounts.campaign_id.in_(ids))),
+    ]
+    out = [_summary(session, c) for c in rows]
+    del held
+    return out
+
+
+def recent_campaigns(
+    session: Session, limit: int = 20, before: int | None = None
+) -> list[CampaignSummary]:
+    """The newest `limit` campaigns, or those older than campaign `before` (a page's last id):
+    every campaign ever made is reachable a page at a time."""
+    query = select(Campaign).options(selectinload(Campaign.issue))
+    if before is not None:
+        query = query.where(Campaign.id < before)
+    rows = session.scalars(query.order_by(Campaign.id.desc()).limit(limit)).all()
+    return summaries(session, rows)
+
+
+def using_segments(session: Session, segment_ids: Iterable[int]) -> dict[int, list[int]]:
+    """`campaigns.using_segment` for every segment a page lists, in one query (the segments
+    page asked once per segment): each id maps to its campaigns' ids, oldest first."""
+    out: dict[int, list[int]] = {i: [] for i in segment_ids}
+    if out:
+        rows = session.execute(
+            select(Campaign.segment_id, Campaign.id)
+            .where(Campaign.segment_id.in_(list(out)))
+            .order_by(Campaign.id)
+        )
+        for segment_id, campaign_id in rows:
+            if segment_id is not None:
+                out[segment_id].append(campaign_id)
+    return out
 
 
 def recent_issues(session: Session, limit: int = 100) -> list[Issue]:

@@ -31,12 +31,28 @@ FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
 router = protected_router()
 
 
+PAGE = 100
+
+
 @router.get("/campaigns")
-def campaigns_page(request: Request, session: DB, admin: Admin) -> Response:
+def campaigns_page(
+    request: Request,
+    session: DB,
+    admin: Admin,
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """Newest first, a page at a time (`before` = the last id shown): the page showed the
+    newest 200 and no way to the older ones."""
+    rows = queries.recent_campaigns(session, PAGE + 1, before)
     return render(
         request,
         "campaigns.html.j2",
-        {"title": "Campaigns", "campaigns": queries.recent_campaigns(session, 200)},
+        {
+            "title": "Campaigns",
+            "campaigns": rows[:PAGE],
+            "older": rows[PAGE - 1].id if len(rows) > PAGE else None,
+            "paged": before is not None,
+        },
         admin=admin,
         active="campaigns",
     )

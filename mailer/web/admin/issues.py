@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mailer.accounts import AdminUser
 from mailer.content.issues import content_of, decode_issue, get_issue, parse_issue, store_issue
@@ -28,7 +28,6 @@ from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.errors import user_message
-from subscribers import segments
 from subscribers.addresses import parse_address
 from subscribers.errors import InvalidAddress, SubscribersError
 from subscribers.lists import get_list
@@ -118,8 +117,13 @@ async def submit_issue_import(
 
 
 def _audiences(session: Session) -> list[tuple[MailingList, list[Segment]]]:
+    """Every list with its saved segments, for the send form: two queries however many lists
+    (asking each list for its segments was one query per list)."""
     mlists = session.scalars(select(MailingList).order_by(MailingList.slug)).all()
-    return [(m, segments.list_segments(session, m.id)) for m in mlists]
+    saved: dict[int, list[Segment]] = {m.id: [] for m in mlists}
+    for seg in session.scalars(select(Segment).order_by(Segment.slug)):
+        saved.setdefault(seg.list_id, []).append(seg)
+    return [(m, saved[m.id]) for m in mlists]
 
 
 def _issue_page(
@@ -135,7 +139,10 @@ def _issue_page(
     status_code: int = 200,
 ) -> Response:
     sent = session.scalars(
-        select(Campaign).where(Campaign.issue_id == issue.id).order_by(Campaign.id.desc())
+        select(Campaign)
+        .where(Campaign.issue_id == issue.id)
+        .options(selectinload(Campaign.issue))
+        .order_by(Campaign.id.desc())
     ).all()
     return render(
         request,
@@ -145,7 +152,7 @@ def _issue_page(
             "issue": issue,
             "items": issue.items,
             "audiences": _audiences(session),
-            "campaigns": [queries.campaign_summary(session, c.id) for c in sent],
+            "campaigns": queries.summaries(session, sent),
             "error": error,
             "send_error": send_error,
             "test_error": test_error,

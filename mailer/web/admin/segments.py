@@ -42,7 +42,7 @@ def _segments_page(
             "title": f"Segments of {mlist.slug}",
             "mlist": mlist,
             "segments": rows,
-            "used": {seg.id: campaigns.using_segment(session, seg.id) for seg, _n, _e in rows},
+            "used": queries.using_segments(session, (seg.id for seg, _n, _e in rows)),
             "everyone": segments.count(session, mlist.id, None),
             "form": form or {},
             "error": error,

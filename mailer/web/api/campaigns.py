@@ -98,9 +98,15 @@ def _current(session: Session, campaign_id: int) -> CampaignOut:
 
 @router.get("/campaigns", response_model=list[CampaignOut], summary="Recent campaigns")
 def campaign_list(
-    session: DB, limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50
+    session: DB,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="the last id of the previous page: older ones"),
+    ] = None,
 ) -> list[CampaignOut]:
-    return [_campaign_out(s) for s in queries.recent_campaigns(session, limit)]
+    """Newest first, `limit` at a time; pass the last id as `before` for the next page."""
+    return [_campaign_out(s) for s in queries.recent_campaigns(session, limit, before)]
 
 
 @router.post(
