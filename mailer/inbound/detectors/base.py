@@ -21,6 +21,7 @@ from functools import cached_property
 from itertools import islice
 
 from mailer.inbound.bounded import MAX_TEXT_CHARS, bounded_text
+from mailer.inbound.charsets import as_text
 from mailer.inbound.departures import Departure
 from mailer.inbound.message import header
 from mailer.inbound.models import InboundKind
@@ -310,15 +311,17 @@ def own_parts(msg: Message) -> Iterator[Message]:
 
 
 def part_text(part: Message) -> str:
-    """A leaf part's text, leniently decoded (unknown charset: latin-1); HTML tags removed."""
+    """A leaf part's text, leniently decoded (unknown charset: latin-1; none: detected); HTML
+    tags removed."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         raw = part.get_payload()
         text = raw if isinstance(raw, str) else ""
+    elif part.get_content_charset() is None:
+        text = as_text(payload)  # unlabelled: UTF-8, else as detected (charsets.py)
     else:
-        charset = part.get_content_charset() or "utf-8"
         try:
-            text = payload.decode(charset, "replace")
+            text = payload.decode(part.get_content_charset() or "utf-8", "replace")
         except LookupError:
             text = payload.decode("latin-1")
     text = text[: MAX_TEXT_CHARS * 10].replace("\r\n", "\n").replace("\r", "\n")
