@@ -222,6 +222,7 @@ SAMPLES = Path(__file__).parent.parent / "data" / "inbound"
         ("auto-reply-ar-noheaders.eml", InboundKind.AUTO_REPLY),
         ("auto-reply-jadong-ko-euckr-unlabelled.eml", InboundKind.AUTO_REPLY),
         ("inquiry-own-absence-de.eml", InboundKind.INQUIRY),
+        ("unsubscribe-da-meld-mig-af.eml", InboundKind.UNSUBSCRIBE),
     ],
 )
 def test_a_labelled_sample_of_reader_mail_is_judged_as_labelled(
