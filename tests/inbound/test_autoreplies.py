@@ -128,6 +128,37 @@ NOTICES = {
         "Obrigada pela sua mensagem. Estou de férias até 22 de abril. Em caso de urgência, "
         "contate escritorio@client.example.",
     ),
+    # a second round: the absence and the responder's lines in other words
+    "de-haus": (
+        "AW: Security Chatter",
+        "Hallo,\n\nich bin vom 28.07. bis 08.08. nicht im Haus. Ab dem 11.08. bin ich wieder für "
+        "Sie da. Ihre E-Mail wird in dieser Zeit nicht gelesen.\n\nViele Grüße\nSabine Krüger",
+    ),
+    "en-monitored": (
+        "Re: Security Chatter",
+        "Good afternoon,\n\nPlease note I am on annual leave until Monday 11 August. Emails will "
+        "not be monitored during this time. For anything urgent, contact the team inbox at "
+        "team@client.example.\n\nBest,\nOliver",
+    ),
+    "sv-ledig": (
+        "SV: Security Chatter",
+        "Hej, jag är ledig till och med 11 augusti och har inte tillgång till min mejl. "
+        "Brådskande frågor kan skickas till info@client.example.",
+    ),
+    "da-barsel": (
+        "Re: Security Chatter",
+        "Hej, jeg er på barsel frem til 1. december. Du kan i stedet skrive til "
+        "info@client.example.",
+    ),
+    "nl-terugkomst": (
+        "Re: Security Chatter",
+        "Hallo, ik ben afwezig tot maandag 11 augustus. Uw e-mail wordt na mijn terugkomst "
+        "behandeld.",
+    ),
+    "zh-jingqing": (
+        "Re: Security Chatter",
+        "您好！本人8月11日前休假，期间不便回复邮件，敬请谅解。",
+    ),
 }
 
 
@@ -190,6 +221,16 @@ def test_an_away_label_in_the_readers_languages_over_a_notice_is_an_auto_reply(
             "Re: Security Chatter",
             "Olen lomalla 22.4. asti. Voisitteko lähettää raportin kollegalleni? Kiitos "
             "viestistäsi.",
+        ),
+        (
+            "Re: Security Chatter",
+            "Jeg er på ferie til den 11. august. Jeg vil gerne have en kopi af rapporten om "
+            "Mexico, når jeg er tilbage.",
+        ),
+        (
+            "RE: Security Chatter",
+            "Thanks for your email. I'm travelling until Friday. My colleague Jane will join your "
+            "briefing on the 20th instead of me; her address is jane@client.example.",
         ),
         # the absence said, and no responder's line beside it
         (

@@ -303,6 +303,12 @@ _SIGN_LATIN = (
     r"\b(?:will not|won't) (?:be )?(?:back|return)\b|\bback (?:on|in the office)\b|"
     r"\b(?:limited|no|without|intermittent|sporadic|restricted) access to (?:my )?e-?mails?\b|"
     r"\bwill not be (?:checking|reading|monitoring) (?:my )?e-?mails?\b|"
+    r"\be-?mails? will not be (?:monitored|read|checked|forwarded)\b|"
+    r"\b(?:you (?:can|may)|du kan|ni kan|sie konnen|vous pouvez|puede|pode|potete|u kunt) "
+    r"(?:i stedet |i stallet |instead |alternatively )?(?:skrive til|write to|contact|email|"
+    r"kontakte|kontakta|reach|erreichen|contacter|escribir a|contactar|contatar|contattare)\b|"
+    r"\b(?:for|if|in) (?:anything|something|matters?|cases?|issues?|questions?) "
+    r"(?:that (?:is|are) )?urgent\b|"
     r"\bplease direct (?:all |any )?"
     r"(?:enquiries|inquiries|queries|requests)\b|\b(?:in the meantime|meanwhile)\b|"
     r"\bfor urgent (?:matters|issues|"
@@ -322,8 +328,9 @@ _SIGN_LATIN = (
     # German
     r"\b(?:vielen )?dank fur ihre (?:nachricht|e-?mail|mail)\b|\bnach meiner ruckkehr\b|"
     r"\bin dringenden fallen\b|\bkeinen zugriff auf\b|\beingeschrankte?[mn]? zugriff\b|"
-    r"\bwahrend meiner abwesenheit\b|\b(?:wird|werden) (?:nicht|weder)\b[^.\n]{0,40}"
-    r"\b(?:weitergeleitet|gelesen)\b|\bin der zwischenzeit\b|"
+    r"\bwahrend meiner abwesenheit\b|\b(?:wird|werden)\b[^.\n]{0,30}\b(?:nicht|weder)\b"
+    r"[^.\n]{0,40}\b(?:weitergeleitet|gelesen)\b|\bin der zwischenzeit\b|"
+    r"\bwieder (?:fur sie )?(?:da|im (?:buro|haus|hause))\b|"
     r"\bwenden sie sich (?:bitte )?an\b|"
     # Italian, Portuguese
     r"\bgrazie per (?:il suo|la sua|il vostro|la vostra|il tuo|la tua) (?:messaggio|e-?mail|"
@@ -337,14 +344,15 @@ _SIGN_LATIN = (
     r"\b(?:bedankt|dank u|dank je) (?:wel )?voor (?:uw|je) (?:bericht|e-?mail|mail)\b|"
     r"\bvoor dringende zaken\b|\bin dringende gevallen\b|\bna mijn terugkeer\b|"
     r"\btijdens mijn afwezigheid\b|\bbeperkte? toegang\b|\bwordt niet (?:doorgestuurd|gelezen)\b|"
-    r"\b(?:in de tussentijd|ondertussen)\b|"
+    r"\b(?:in de tussentijd|ondertussen)\b|\bna mijn (?:terugkeer|terugkomst)\b|"
     r"\bdziekuje za (?:wiadomosc|e-?mail|maila)\b|\bw pilnych sprawach\b|\bpo powrocie\b|"
     r"\bpodczas mojej nieobecnosci\b|\bograniczony dostep\b|"
     # Swedish, Danish, Norwegian
     r"\btack for (?:ditt|ert|er|din) (?:mejl|mail|e-?post|e-?mail|meddelande)\b|"
     r"\bbegransad tillgang\b|\b(?:i|vid|for) (?:bradskande|akuta) (?:arenden|fragor|fall)\b|"
     r"\bnar jag (?:ar|kommer) tillbaka\b|\bunder min franvaro\b|\bunder tiden\b|"
-    r"\bi mell(?:o|e)m(?:tiden)\b|\b(?:vidarebefordras|videresendes) (?:inte|ikke)\b|"
+    r"\bi mell(?:o|e)m(?:tiden)\b|\b(?:har|med) (?:inte|ingen|begransad) tillgang till\b|"
+    r"\bbradskande (?:arenden|fragor)\b|\b(?:vidarebefordras|videresendes) (?:inte|ikke)\b|"
     r"\b(?:leser|laser|læser|laeser) (?:inte|ikke) (?:min |mine )?"
     r"(?:e-?post|e-?mails?|mails?|mejl)\b|"
     r"\btak for (?:din|jeres) (?:mail|e-?mail|besked|henvendelse)\b|"
@@ -429,6 +437,10 @@ SIGN = re.compile(
         "回来后",
         "返回后",
         "回來後",
+        "不便回复",
+        "不便回覆",
+        "敬请谅解",
+        "敬請諒解",
         # Korean
         "메일 감사합니다",
         "메일 주셔서 감사합니다",
@@ -490,7 +502,11 @@ _PERSONS_REQUEST = re.compile(
     r"potrebbe inviarmi|mi potrebbe|mi invii|kunt u mij|zou u mij|stuur me)\b|"
     r"\b(?:skicka garna|skicka mig|kan du skicka|send (?:mig|meg) gerne|kan du sende|"
     r"porozmawiam|zadzwonie|czy moze pan|czy moglby|prosze przeslac|voisitteko|voisitko|"
-    r"lahettakaa)\b"
+    r"lahettakaa)\b|"
+    # "I'd like a copy", in the readers' words: a wish for something, which no notice has
+    r"\b(?:jeg vil (?:gerne|gjerne) (?:have|ha)|ich (?:hatte|mochte) gerne?|me gustaria (?:recibir|"
+    r"tener)|quisiera (?:recibir|tener)|j'aimerais (?:recevoir|avoir)|vorrei (?:ricevere|avere)|"
+    r"gostaria de (?:receber|ter)|ik wil graag|jag vill garna ha)\b"
 )
 
 
