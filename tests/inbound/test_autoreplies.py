@@ -262,6 +262,7 @@ SAMPLES = Path(__file__).parent.parent / "data" / "inbound"
         ("auto-reply-semester-sv-noheaders.eml", InboundKind.AUTO_REPLY),
         ("auto-reply-ar-noheaders.eml", InboundKind.AUTO_REPLY),
         ("auto-reply-jadong-ko-euckr-unlabelled.eml", InboundKind.AUTO_REPLY),
+        ("auto-reply-outlook-html-signature-de.eml", InboundKind.AUTO_REPLY),
         ("inquiry-own-absence-de.eml", InboundKind.INQUIRY),
         ("unsubscribe-da-meld-mig-af.eml", InboundKind.UNSUBSCRIBE),
     ],

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from mailer.inbound.detectors.optout_languages import POLITE, POLITE_TO_NAME
+from mailer.inbound.detectors import signature
+from mailer.inbound.detectors.optout_languages import CLOSING, POLITE, POLITE_TO_NAME
 from mailer.inbound.message import fold, normalise
 
 
@@ -521,12 +522,39 @@ _PIECE_END = re.compile(
 _PHONE = re.compile(r"\d[\d ()+/.-]{6,}\d")
 
 
+# A closing in English or Spanish (the other languages': optout_languages.CLOSING): after it
+# comes the signature.
+_CLOSING = re.compile(
+    r"^(?:(?:kind|best|warm|warmest) )?regards\b|^(?:best|cheers|thanks|thank you|many thanks|"
+    r"sincerely|yours sincerely|saludos|un saludo|atentamente|cordialmente)\b"
+)
+
+
+def _notice_lines(text: str) -> str:
+    """`text` without what a mail server or client adds under anyone's words (a disclaimer, a
+    signature block, whatever follows a closing: signature.py), which is no notice's and no
+    reader's either."""
+    lines = [line.strip() for line in text.splitlines()]
+    lines = signature.without_marked_signature(signature.without_disclaimer(lines))
+
+    def said(line: str) -> bool:
+        words = fold(line)
+        return bool(ABSENT.search(words) or SIGN.search(words))
+
+    kept = signature.without_signature(lines, said)
+    for i, line in enumerate(kept):
+        plain = normalise(line)
+        if len(plain.split()) <= 4 and (_CLOSING.match(plain) or CLOSING.match(plain)):
+            return "\n".join(kept[: i + 1])
+    return "\n".join(kept)
+
+
 def _unexplained(text: str) -> str | None:
     """The first piece of `text` (a message's own words, its lines kept) of four words or more
     that no notice would write: neither the absence, a responder's line, a contact (an address,
     a phone number) nor a greeting or closing (`optout_languages.POLITE`). A responder's notice
     has none; a reader who mentions their absence goes on to say what they want."""
-    for line in _PIECE_END.split(text):
+    for line in _PIECE_END.split(_notice_lines(text)):
         piece = fold(line).strip(" ,:-\u2013\u2014")
         if len(piece.split()) < 4 or "@" in piece or _PHONE.search(piece):
             continue
