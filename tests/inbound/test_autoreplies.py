@@ -159,6 +159,33 @@ NOTICES = {
         "Re: Security Chatter",
         "您好！本人8月11日前休假，期间不便回复邮件，敬请谅解。",
     ),
+    # a third round: "danke", a closing of several words, CJK and Hebrew wording
+    "de-dienstreise": (
+        "AW: Security Chatter",
+        "Guten Tag,\n\ndanke für Ihre E-Mail. Ich bin derzeit auf Dienstreise und ab dem 14.04. "
+        "wieder im Büro. Ihre Nachricht wird nicht automatisch weitergeleitet.\n\n"
+        "Freundliche Grüße\nMarkus Huber",
+    ),
+    "es-cordial-saludo": (
+        "Re: Security Chatter",
+        "Estimado cliente:\n\nLe informamos de que me encuentro fuera de la oficina por "
+        "vacaciones hasta el día 14 de abril. Atenderé su mensaje a mi regreso.\n\n"
+        "Reciba un cordial saludo.",
+    ),
+    "ja-kyukachu": (
+        "Re: Security Chatter",
+        "ただいま休暇中のため、4月14日以降に順次返信いたします。"
+        "ご迷惑をおかけいたしますが、何卒よろしくお願い申し上げます。",
+    ),
+    "ko-bokgwi": (
+        "RE: Security Chatter",
+        "안녕하세요. 현재 휴가 중으로 4월 14일에 복귀합니다. 급한 용건은 info@client.example "
+        "으로 보내주세요.",
+    ),
+    "he-shuvi": (
+        "RE: Security Chatter",
+        "שלום, אני מחוץ למשרד עד 14 באפריל. אחזור אליך עם שובי. תודה",
+    ),
 }
 
 
@@ -231,6 +258,11 @@ def test_an_away_label_in_the_readers_languages_over_a_notice_is_an_auto_reply(
             "RE: Security Chatter",
             "Thanks for your email. I'm travelling until Friday. My colleague Jane will join your "
             "briefing on the 20th instead of me; her address is jane@client.example.",
+        ),
+        (
+            "RE: Security Chatter",
+            "Buenos días, estaré de vacaciones hasta el 14. A mi regreso me gustaría agendar una "
+            "llamada con usted sobre Jalisco.",
         ),
         # the absence said, and no responder's line beside it
         (

@@ -249,6 +249,9 @@ ABSENT = re.compile(
         "お休みをいただいております",
         "出張のため",
         "休暇のため",
+        "休暇中",
+        "出張中",
+        "不在中",
         # Chinese
         "目前不在办公室",
         "目前不在辦公室",
@@ -270,6 +273,10 @@ ABSENT = re.compile(
         "자리를 비웁니다",
         "사무실에 없습니다",
         "외근 중입니다",
+        "휴가 중으로",
+        "휴가 중이며",
+        "출장 중으로",
+        "부재 중으로",
         # Arabic
         "أنا خارج المكتب",
         "خارج المكتب حتى",
@@ -327,7 +334,7 @@ _SIGN_LATIN = (
     r"\bacces limite\b|\b(?:pour toute|en cas d') ?urgence\b|"
     r"\b(?:pendant|durant|en) mon absence\b|"
     # German
-    r"\b(?:vielen )?dank fur ihre (?:nachricht|e-?mail|mail)\b|\bnach meiner ruckkehr\b|"
+    r"\b(?:vielen )?danke? fur ihre (?:nachricht|e-?mail|mail)\b|\bnach meiner ruckkehr\b|"
     r"\bin dringenden fallen\b|\bkeinen zugriff auf\b|\beingeschrankte?[mn]? zugriff\b|"
     r"\bwahrend meiner abwesenheit\b|\b(?:wird|werden)\b[^.\n]{0,30}\b(?:nicht|weder)\b"
     r"[^.\n]{0,40}\b(?:weitergeleitet|gelesen)\b|\bin der zwischenzeit\b|"
@@ -479,6 +486,9 @@ SIGN = re.compile(
         "גישה מוגבלת",
         "עם חזרתי",
         "כשאחזור",
+        "אחזור אליך",
+        "אחזור אליכם",
+        "עם שובי",
     )
 )
 # Either one: what a label that people also write needs beneath it.
@@ -504,10 +514,9 @@ _PERSONS_REQUEST = re.compile(
     r"\b(?:skicka garna|skicka mig|kan du skicka|send (?:mig|meg) gerne|kan du sende|"
     r"porozmawiam|zadzwonie|czy moze pan|czy moglby|prosze przeslac|voisitteko|voisitko|"
     r"lahettakaa)\b|"
-    # "I'd like a copy", in the readers' words: a wish for something, which no notice has
-    r"\b(?:jeg vil (?:gerne|gjerne) (?:have|ha)|ich (?:hatte|mochte) gerne?|me gustaria (?:recibir|"
-    r"tener)|quisiera (?:recibir|tener)|j'aimerais (?:recevoir|avoir)|vorrei (?:ricevere|avere)|"
-    r"gostaria de (?:receber|ter)|ik wil graag|jag vill garna ha)\b"
+    # "I'd like…", in the readers' words: a wish, which no notice has
+    r"\b(?:jeg vil (?:gerne|gjerne)|ich (?:hatte|mochte) gerne?|me gustaria|quisiera|"
+    r"j'aimerais|je voudrais|vorrei|gostaria|ik wil graag|jag vill garna|haluaisin)\b"
 )
 
 
@@ -526,7 +535,8 @@ _PHONE = re.compile(r"\d[\d ()+/.-]{6,}\d")
 # comes the signature.
 _CLOSING = re.compile(
     r"^(?:(?:kind|best|warm|warmest) )?regards\b|^(?:best|cheers|thanks|thank you|many thanks|"
-    r"sincerely|yours sincerely|saludos|un saludo|atentamente|cordialmente)\b"
+    r"sincerely|yours sincerely|saludos|un saludo|atentamente|cordialmente|"
+    r"reciba un (?:cordial )?saludo|(?:reciba|le envio) (?:un )?(?:cordial(?:es)? )?saludos?)\b"
 )
 
 
@@ -545,7 +555,7 @@ def _notice_lines(text: str) -> str:
     for i, line in enumerate(kept):
         plain = normalise(line)
         if len(plain.split()) <= 4 and (_CLOSING.match(plain) or CLOSING.match(plain)):
-            return "\n".join(kept[: i + 1])
+            return "\n".join(kept[:i])
     return "\n".join(kept)
 
 
