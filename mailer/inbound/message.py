@@ -25,6 +25,7 @@ from email_reply_parser import EmailReplyParser
 from mailer import tokens
 from mailer.errors import TokenError
 from mailer.filenames import download_name
+from mailer.inbound import charsets
 from mailer.inbound.bounded import (
     MAX_HTML_CHARS,
     bounded_text,
@@ -89,8 +90,13 @@ _WROTE_WORDS = (
 # Chinese "写道：" / "寫道：" follows the date with no space, so no word boundary before it.
 _WROTE_CJK = r"写道|寫道"
 # Outlook's header block's first field: "From:", "De :", "Von:", "Van:", "Da:", Polish "Od:",
-# Swedish "Från:", Russian "От:", Japanese "差出人:", Chinese "发件人:" / "寄件者:" ("：" too).
-_FROM_FIELD = r"from|de|von|van|da|od|fr\u00e5n|от|差出人|发件人|發件人|寄件者"
+# Swedish "Från:", Danish and Norwegian "Fra:", Finnish "Lähettäjä:", Turkish "Kimden:",
+# Hungarian "Feladó:", Greek "Από:", Russian "От:", Japanese "差出人:", Chinese "发件人:" /
+# "寄件者:", Korean "보낸 사람:", Arabic "من:", Hebrew "מאת:" ("：" too).
+_FROM_FIELD = (
+    r"from|de|von|van|da|od|fr\u00e5n|fra|l\u00e4hett\u00e4j\u00e4|kimden|felad\u00f3|"
+    r"\u03b1\u03c0\u03cc|от|差出人|发件人|發件人|寄件者|보낸 사람|من|מאת"
+)
 _ORIGINAL_MESSAGE = (
     r"original message|mensaje original|message d'origine|urspr\u00fcngliche nachricht"
     r"|mensagem original|messaggio originale|oorspronkelijk bericht|origineel bericht"
@@ -150,7 +156,7 @@ def header(msg: Message, name: str) -> str:
         text = decode_text(msg.get(name))
     except Exception:  # noqa: BLE001 - malformed headers must not stop classification
         return ""
-    if "\ufffd" in text:
+    if "\ufffd" in text or "\x1b" in text:
         return _eight_bit_header(msg, name) or text
     return text
 
@@ -166,21 +172,40 @@ def _text_charset(msg: Message) -> str | None:
     return None
 
 
+def _unlabelled_text(msg: Message) -> bytes:
+    """The first text part's bytes when it declares no charset: written, as the header beside
+    it, in the sender's own charset, and a longer sample to detect it from."""
+    for count, part in enumerate(msg.walk()):
+        if count > 20 or part.get_content_maintype() == "text":
+            payload = part.get_payload(decode=True) if count <= 20 else None
+            if part.get_content_charset() is None and isinstance(payload, bytes):
+                return payload[:4000]
+            return b""
+    return b""
+
+
 def _eight_bit_header(msg: Message, name: str) -> str | None:
     """A header written in raw 8-bit, not RFC 2047 encoded ("Subject: D\xe9sabonnement" in
-    windows-1252, "退订" in GB2312), read as UTF-8, else in the body's charset, else as
-    windows-1252; None when it has no such bytes."""
+    windows-1252, "退订" in GB2312, "自動応答" in Shift_JIS or 7-bit ISO-2022-JP), read as UTF-8,
+    else in the body's charset, else in the charset detected from it and an unlabelled body
+    (`charsets`), else as windows-1252; None when it has no such bytes."""
     raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-    if not isinstance(raw, str) or not any("\udc80" <= c <= "\udcff" for c in raw):
+    if not isinstance(raw, str):
+        return None
+    if not any("\udc80" <= c <= "\udcff" for c in raw) and "\x1b" not in raw:
         return None
     data = raw.encode("utf-8", "surrogateescape")
-    for charset in ("utf-8", _text_charset(msg), "windows-1252"):
-        if charset is None:
+    detected = charsets.encoding_of(data + b"\n" + _unlabelled_text(msg))
+    tried = ("utf-8", _text_charset(msg), detected, charsets.encoding_of(data), "windows-1252")
+    for charset in tried:
+        if charset is None or (charset == "utf-8" and b"\x1b" in data):
             continue
         try:
-            return " ".join(data.decode(charset).split())
+            text = data.decode(charset)
         except (UnicodeDecodeError, LookupError):
             continue
+        if charset == "windows-1252" or charsets.plausible(text):
+            return " ".join(text.split())
     return None
 
 
@@ -350,21 +375,20 @@ _WESTERN_LABELS = frozenset(
 def _as_written(part: Message) -> str | None:
     """The part's text read as it was written when its bytes are not in the charset it declares:
     UTF-8 when they are valid, non-ASCII UTF-8 (a Japanese client's "iso-2022-jp" label over
-    UTF-8 text, an "iso-8859-1" label over UTF-8 "Désabonnez-moi"); windows-1252 when they are
-    labelled UTF-8 or ASCII but are not (old Outlook and webmail gateways label Western European
-    text so: "Désinscrivez-moi" must not read "D�sinscrivez"). None when neither reads it."""
+    UTF-8 text, an "iso-8859-1" label over UTF-8 "Désabonnez-moi"); when they are labelled UTF-8
+    or ASCII, or not labelled, but are not, the charset detected from them (`charsets`: a Korean
+    phone's EUC-KR, a Japanese one's Shift_JIS), else windows-1252 (old Outlook and webmail
+    gateways label Western European text so: "Désinscrivez-moi" must not read "D�sinscrivez").
+    None when neither reads it."""
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes) or payload.isascii():
+    if not isinstance(payload, bytes) or (payload.isascii() and b"\x1b" not in payload):
         return None
-    encodings = ["utf-8"]
-    if (part.get_content_charset() or "us-ascii") in _UNICODE_LABELS:
-        encodings.append("windows-1252")
-    for encoding in encodings:
-        try:
-            return payload.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
+    with contextlib.suppress(UnicodeDecodeError):
+        return payload.decode("utf-8")
+    if (part.get_content_charset() or "us-ascii") not in _UNICODE_LABELS:
+        return None
+    found = charsets.detected(payload)
+    return found if found is not None else payload.decode("windows-1252", "replace")
 
 
 def attachments(msg: EmailMessage) -> list[EmailMessage]:

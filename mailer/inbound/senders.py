@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mailer.headers import clean_header_text
+from mailer.inbound.charsets import as_text, encoding_of
 from mailer.inbound.message import decode_text, read_head
 from subscribers.errors import InvalidAddress
 from subscribers.models import Subscriber
@@ -39,8 +40,9 @@ def head_of(raw: bytes) -> Message:
 def mailboxes(head: Message, name: str) -> list[tuple[str, str]]:
     """(display name, address) of each mailbox the header's `name` fields (From, Reply-To)
     give, in order; names decoded and cleaned, only entries with an address."""
+    charset = _header_charset(head)
     values = [
-        _encoded_words_quoted(_eight_bit(value.replace("\r", "").replace("\n", "")))
+        _encoded_words_quoted(_eight_bit(value.replace("\r", "").replace("\n", ""), charset))
         for key, value in head.raw_items()
         if key.lower() == name.lower()
     ]
@@ -146,17 +148,29 @@ def caution(
     return ""
 
 
-def _eight_bit(value: str) -> str:
-    """A header value whose raw 8-bit bytes (a name written in UTF-8 or Windows-1252 without
-    RFC 2047 encoding, as some mail clients do) are read as text, not as U+FFFD: "Ramón", not
-    "Ram��n". The parser keeps such bytes as surrogates; plain values are returned unchanged."""
+def _raw_bytes(value: str) -> bytes | None:
+    """A raw header value's bytes when it holds raw 8-bit ones (kept by the parser as
+    surrogates), else None."""
     if value.isascii() or not any("\udc80" <= c <= "\udcff" for c in value):
-        return value
-    data = value.encode("utf-8", "surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+        return None
+    return value.encode("utf-8", "surrogateescape")
+
+
+def _header_charset(head: Message) -> str | None:
+    """The charset the header's raw 8-bit values are written in, detected from all of them
+    together (a two-character name alone is too short to tell GB2312 from EUC-JP; with the
+    subject beside it, it is not)."""
+    found = [b for b in (_raw_bytes(str(v)) for _, v in head.raw_items()) if b]
+    return encoding_of(b"\n".join(found)) if found else None
+
+
+def _eight_bit(value: str, charset: str | None = None) -> str:
+    """A header value whose raw 8-bit bytes (a name written in UTF-8, Windows-1252 or a CJK
+    charset without RFC 2047 encoding, as some mail clients do) are read as text, not as U+FFFD:
+    "Ramón", not "Ram��n"; "山田 花子", not "ŽR“c ‰ÔŽq" (`charsets.as_text`, in the `charset`
+    the whole header is written in when known). Plain values are returned unchanged."""
+    data = _raw_bytes(value)
+    return value if data is None else as_text(data, charset)
 
 
 # An RFC 2047 encoded word, or a quoted string (left as it is). Sloppy encoders leave spaces and

@@ -1,9 +1,10 @@
 """Opt-out by reply, in English, Spanish, French, German, Portuguese, Italian, Dutch, Polish,
-Swedish, Russian, Japanese and Chinese: only a reply that as a whole asks to stop this
-newsletter unsubscribes; anything that also asks something else, or asks to remove someone or
-something else, is an inquiry for the partner (when in doubt, forward). Below the request, each
-language's reply header and quote, a "Sent from my …" line, a signature block, a confidentiality
-disclaimer or a legal footer are the mail client's and the company's, not the reader's words."""
+Swedish, Danish, Norwegian, Russian, Japanese and Chinese: only a reply that as a whole asks to
+stop this newsletter unsubscribes; anything that also asks something else, or asks to remove
+someone or something else, is an inquiry for the partner (when in doubt, forward). Below the
+request, each language's reply header and quote, a "Sent from my …" line, a signature block, a
+confidentiality disclaimer or a legal footer are the mail client's and the company's, not the
+reader's words."""
 
 from __future__ import annotations
 
@@ -455,3 +456,46 @@ def test_a_request_above_a_footer_or_a_quote_in_its_language_is_an_opt_out(sampl
     raw = raw.replace(b"@localhost", f"@{DOMAIN}".encode())
     got = judge(raw, mail_from=None, rcpt_to=REPLY, domain=DOMAIN)
     assert got.kind == InboundKind.UNSUBSCRIBE, got.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Meld mig venligst af nyhedsbrevet.",
+        "Hej, vil I venligst fjerne mig fra jeres mailliste? Tak.",
+        "Jeg ønsker ikke længere at modtage nyhedsbrevet.\n\nVenlig hilsen\nMette Holm",
+        "Afmeld.",
+        "Meld meg av nyhetsbrevet, takk.",
+        "Vennligst fjern meg fra listen.\n\nMed vennlig hilsen\nKari Nordmann",
+    ],
+)
+def test_a_danish_or_norwegian_opt_out_unsubscribes(body: str) -> None:
+    raw = reply(
+        from_="Mette Holm <mette@client.example>",
+        to=REPLY,
+        subject="SV: Security Chatter",
+        body=body,
+        quoted=QUOTED,
+    )
+    got = judge(raw, mail_from="mette@client.example", rcpt_to=REPLY, domain=DOMAIN)
+    assert got.kind == InboundKind.UNSUBSCRIBE, got.reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hej, kan du melde min kollega Jens af? Han er gået på pension.",
+        "Tak for rapporten. Jeg vil gerne høre mere om Jalisco.",
+        "Fjern Jens fra listen og send mig rapporten om Pemex, tak.",
+    ],
+)
+def test_a_danish_reply_about_someone_else_or_the_report_is_an_inquiry(body: str) -> None:
+    raw = reply(
+        from_="Mette Holm <mette@client.example>",
+        to=REPLY,
+        subject="SV: Security Chatter",
+        body=body,
+        quoted=QUOTED,
+    )
+    got = judge(raw, mail_from="mette@client.example", rcpt_to=REPLY, domain=DOMAIN)
+    assert got.kind == InboundKind.INQUIRY, got.reason

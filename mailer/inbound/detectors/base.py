@@ -18,8 +18,10 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from functools import cached_property
+from itertools import islice
 
 from mailer.inbound.bounded import MAX_TEXT_CHARS, bounded_text
+from mailer.inbound.charsets import as_text
 from mailer.inbound.departures import Departure
 from mailer.inbound.message import header
 from mailer.inbound.models import InboundKind
@@ -220,13 +222,23 @@ class Mail:
 
     @cached_property
     def from_daemon(self) -> bool:
-        """From or envelope sender is a mail system (MAILER-DAEMON, postmaster…)."""
-        if self.mail_from and DAEMON.match(self.mail_from):
+        """From or envelope sender is a mail system (MAILER-DAEMON, postmaster…), by its address.
+
+        A display name is whatever the sender wrote: a reader's phone shows
+        `"postmaster@example.com" <jane@client.example>`, anyone can encode "MAILER-DAEMON" in
+        RFC 2047. It counts only where no address says otherwise (`Mail Delivery System <>`) or
+        over a delivery report's structure (`reports_structure`), where the name is the mail
+        system's own ("Mail Delivery Subsystem <admin@…>")."""
+        if self.mail_from and daemon_address(self.mail_from):
             return True
-        for name, addr in getaddresses([self.from_text]):
-            if DAEMON.match(addr) or DAEMON.match(name or ""):
-                return True
-        return False
+        pairs = getaddresses([self.from_text])
+        if any(daemon_address(addr) for _, addr in pairs):
+            return True
+        return any(
+            DAEMON.match(name)
+            for name, addr in pairs
+            if name and ("@" not in addr or reports_structure(self.msg))
+        )
 
     @cached_property
     def text(self) -> str:
@@ -237,6 +249,36 @@ class Mail:
     def all_text(self) -> str:
         """Every text part, attached originals included."""
         return _joined(part_text(p) for p in self.msg.walk() if p.get_content_maintype() == "text")
+
+
+def daemon_address(address: str) -> bool:
+    """Whether an address is a mail system's: MAILER-DAEMON@, postmaster@…, also with its words
+    joined by dots ("Mail.Delivery.System@mx7.example.com")."""
+    address = address.strip().strip("<>").strip()
+    local, at, domain = address.rpartition("@")
+    spaced = f"{re.sub(r'[._]+', ' ', local)}{at}{domain}" if at else address
+    return bool(DAEMON.match(address) or DAEMON.match(spaced))
+
+
+# The parts only a mail system's delivery report carries (RFC 3464, RFC 6522); a person's
+# forward attaches message/rfc822, which is not among them.
+_REPORT_PARTS = frozenset(
+    {
+        "multipart/report",
+        "message/delivery-status",
+        "message/global-delivery-status",
+        "text/rfc822-headers",
+        "message/global-headers",
+    }
+)
+
+
+def reports_structure(msg: Message) -> bool:
+    """Whether the message is built as a delivery report (a report's parts, or Exim's
+    X-Failed-Recipients): what a mail system sends and a person's mail client does not."""
+    if msg.get("X-Failed-Recipients") is not None:
+        return True
+    return any(part.get_content_type() in _REPORT_PARTS for part in islice(msg.walk(), 50))
 
 
 def _joined(texts: Iterator[str]) -> str:
@@ -269,15 +311,17 @@ def own_parts(msg: Message) -> Iterator[Message]:
 
 
 def part_text(part: Message) -> str:
-    """A leaf part's text, leniently decoded (unknown charset: latin-1); HTML tags removed."""
+    """A leaf part's text, leniently decoded (unknown charset: latin-1; none: detected); HTML
+    tags removed."""
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         raw = part.get_payload()
         text = raw if isinstance(raw, str) else ""
+    elif part.get_content_charset() is None:
+        text = as_text(payload)  # unlabelled: UTF-8, else as detected (charsets.py)
     else:
-        charset = part.get_content_charset() or "utf-8"
         try:
-            text = payload.decode(charset, "replace")
+            text = payload.decode(part.get_content_charset() or "utf-8", "replace")
         except LookupError:
             text = payload.decode("latin-1")
     text = text[: MAX_TEXT_CHARS * 10].replace("\r\n", "\n").replace("\r", "\n")

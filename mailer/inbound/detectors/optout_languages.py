@@ -1,5 +1,5 @@
-"""Opt-out requests and politeness in French, German, Portuguese, Italian, Dutch, Polish and
-Swedish.
+"""Opt-out requests and politeness in French, German, Portuguese, Italian, Dutch, Polish,
+Swedish, Danish and Norwegian.
 
 The firm's readers are international: "Merci de me désabonner de cette liste", "Bitte melden Sie
 mich von diesem Newsletter ab", "Por favor, me descadastre", "Vi prego di cancellarmi dalla
@@ -287,6 +287,34 @@ _SV_VERBS = (
 )
 _SV_TAIL = r"(?:\s+(?:tack|tack sa mycket|tack pa forhand|omgaende|direkt|snarast|med en gang))*"
 
+# Danish and Norwegian (one rule: "meld mig af nyhedsbrevet", "meld meg av nyhetsbrevet";
+# `normalise` keeps "æ" and "ø") -----------------------------------------------------------
+_DA_THIS = r"(?:dette|denne|disse|jeres|deres|dere|det|den|min|mit|mine|alle|fremtidige)"
+_DA_MAILING = (
+    r"(?:nyhedsbrev(?:et|e|ene)?|nyhetsbrev(?:et|ene)?|mailliste(?:n)?|e ?mail ?liste(?:n)?|"
+    r"e ?post ?liste(?:n)?|liste(?:n)?|abonnement(?:et)?|udsendelse(?:r|rne)?|"
+    r"utsendelse(?:r|ne)?|mails?|e ?mails?|e ?post(?:en)?|security chatter)"
+)
+_DA_FROM = rf"(?:(?:fra|af|av|pa)\s+(?:{_DA_THIS}\s+)?(?:\w+\s+)?{_DA_MAILING})"
+_DA_ME = r"(?:mig|meg|os|oss|min (?:e ?mail|mail|e ?post)?adresse)"
+_DA_PLEASE = r"(?:\s+(?:venligst|vennligst|gerne|gjerne))?"
+_DA_POLITE = (
+    r"(?:(?:hej|hei|hallo|god morgen|ok|ja|tak|takk)\s+)?"
+    r"(?:(?:venligst|vennligst|vil (?:i|du|dere)(?: venligst| vennligst)?|kan (?:i|du|dere)|"
+    r"jeg vil (?:gerne|gjerne)|vi vil (?:gerne|gjerne)|jeg (?:ø|o)nsker (?:at|a)|"
+    r"v(?:æ|ae)r (?:venlig at|sa snill a)|gerne|gjerne)\s+)*"
+)
+_DA_VERBS = (
+    rf"(?:afmeld|afmelde|frameld|framelde|avmeld|avmelde|meld|melde)\s+{_DA_ME}{_DA_PLEASE}"
+    r"(?:\s+(?:af|av|ud|ut))?"
+    rf"|(?:fjern|fjerne|slet|slette|stryg|stryk|tag|ta)\s+{_DA_ME}{_DA_PLEASE}"
+    r"(?:\s+(?:af|av|ud|ut|bort))?"
+    r"|afmeld|avmeld|afmelding|avmelding|frameld|stop|stopp"
+    r"|(?:jeg|vi) (?:vil|(?:ø|o)nsker) ikke (?:l(?:æ|ae)ngere|lenger) (?:at |a )?(?:modtage|motta)"
+    rf"(?:\s+(?:{_DA_THIS}\s+)?(?:\w+\s+)?{_DA_MAILING})?"
+)
+_DA_TAIL = r"(?:\s+(?:tak|takk|mange tak|tusen takk|pa forhand tak|omgaende|straks))*"
+
 
 def _rule(polite: str, verbs: str, target: str, tail: str) -> str:
     return rf"{polite}(?:{verbs})(?:\s+{target})?{tail}"
@@ -303,6 +331,7 @@ OPT_OUT = re.compile(
             _rule(_NL_POLITE, _NL_VERBS, _NL_TARGET, _NL_TAIL),
             _rule(_PL_POLITE, _PL_VERBS, _PL_FROM, _PL_TAIL),
             _rule(_SV_POLITE, _SV_VERBS, f"(?:{_SV_FROM})", _SV_TAIL),
+            _rule(_DA_POLITE, _DA_VERBS, f"(?:{_DA_FROM})", _DA_TAIL),
         ]
     )
     + ")$"
@@ -321,7 +350,7 @@ _GREETING = (
     r"hoi|beste|beste allemaal|hallo allemaal|geachte|geachte heer|geachte mevrouw|"
     r"geachte heer mevrouw|geachte dames en heren|goedemorgen|goedemiddag|goedenavond|"
     r"dzien dobry|witam|czesc|szanowni panstwo|szanowny panie|szanowna pani|"
-    r"hej|hejsan|hej alla|god morgon|god eftermiddag"
+    r"hej|hejsan|hej alla|god morgon|god eftermiddag|hei|god morgen|k(?:æ|ae)re"
 )
 _GRUSS = r"gru(?:ß|ss)(?:e|en)?"
 _THANKS_CLOSING = (
@@ -342,7 +371,8 @@ _THANKS_CLOSING = (
     r"dziekuje(?: bardzo)?|dzieki|z gory dziekuje|pozdrawiam|serdecznie pozdrawiam|"
     r"z powazaniem|pozdrowienia|"
     r"tack(?: sa mycket| pa forhand)?|stort tack|(?:med )?vanliga halsningar|"
-    r"med vanlig halsning|halsningar|mvh"
+    r"med vanlig halsning|halsningar|mvh|"
+    r"tak|takk|mange tak|tusen takk|(?:med )?venn?lig hilsen|hilsen"
 )
 POLITE = re.compile(rf"^(?:{_GREETING}|{_THANKS_CLOSING})$")
 POLITE_TO_NAME = re.compile(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from mailer.inbound.departures import find_departure
-from mailer.inbound.detectors import challenge
+from mailer.inbound.detectors import away, challenge
 from mailer.inbound.detectors.base import PERSONS_SUBJECT, Mail, Verdict, persons_reply
 from mailer.inbound.message import body_text, fold, header, normalise, reply_text
 from mailer.inbound.models import InboundKind
@@ -25,10 +25,7 @@ from mailer.inbound.models import InboundKind
 # A person's subject goes on in prose after the same words ("Out of office next week - can we
 # meet today?", "Abwesenheit im Mai", "Automatic reply rules for our team"): not a label.
 _TAG = r"^(?:\[[^]]*\]\s*)?"
-_LABEL_END = (
-    r"\s*(?:$|[:\u2013\u2014|(]|-(?:\s|$)|"
-    r"\s(?:hasta|until|till|through|jusqu|bis|fino|ate|tot|do|до)\b)"
-)
+_LABEL_END = rf"\s*(?:$|[:\u2013\u2014|(]|-(?:\s|$)|\s(?:{away.UNTIL_WORDS})(?:\s|\b))"
 _BRACKETS = {"[": "]", "(": ")", "\u3010": "\u3011", "<": ">"}
 
 
@@ -48,43 +45,8 @@ _AUTO_LABEL = _label(
 )
 # Words that also begin people's own subjects ("Out of office next week", "Absence of Peru
 # coverage", "Fuera de la oficina la próxima semana"): a label only in a label's place, and
-# only with a body that reads as a responder's notice (`_NOTICE`).
-# Japanese: "不在のお知らせ" (notice of absence), "不在のご連絡", "休暇のお知らせ", as `fold`
-# writes them (it drops the voicing marks: "ご" is read as "こ").
-_JA_AWAY = "|".join(
-    re.escape(fold(w)) for w in ("不在のお知らせ", "不在のご連絡", "不在連絡", "休暇のお知らせ")
-)
-
-
-def _folded(*words: str) -> str:
-    """`words` as alternatives, written as `fold` writes the text they are matched on (it drops
-    accents and marks: Russian "й" is read as "и", Japanese "ご" as "こ")."""
-    return "|".join(re.escape(fold(w)) for w in words)
-
-
-# Polish, Russian and Chinese responders' labels ("Nieobecność:", "Отсутствие:", "外出:").
-_OTHER_AWAY = _folded(
-    "nieobecność",
-    "nieobecny",
-    "nieobecna",
-    "poza biurem",
-    "отсутствие",
-    "отсутствую",
-    "в отпуске",
-    "вне офиса",
-    "外出",
-    "休假",
-    "不在办公室",
-    "不在辦公室",
-)
-_AWAY_LABEL = _label(
-    r"out of (?:the )?office|away from (?:the )?office|fuera de (?:la )?oficina|abwesenheit|"
-    r"abwesend|fuori ufficio|absence|absente?|ausencia|ausente|de vacaciones|on vacation|"
-    # French and Italian labels name the office ("Absence du bureau", "Assente dall'ufficio")
-    r"(?:absence|absente?|hors) du bureau|assente dall'?ufficio|"
-    rf"on holiday|on leave|i am away|i'm away|estoy de vacaciones|ooo|afwezig|{_JA_AWAY}|"
-    rf"{_OTHER_AWAY}"
-)
+# only with a body that reads as a responder's notice (`away.NOTICE`).
+_AWAY_LABEL = _label(away.AWAY_WORDS)
 # What a responder says of its owner, as the whole subject (with a return date at most):
 # Lotus Notes/Domino's "Jane Doe/NY/Acme is out of the office.", and the same in Spanish,
 # French and German. Matched on the `normalise`d subject; like `_AWAY_LABEL`, it needs a notice.
@@ -96,101 +58,12 @@ _AWAY_STATEMENT = re.compile(
 _STATEMENT_TAIL = re.compile(
     r"\s*(?:(?:until|till|through|from|returning|back|hasta|desde|jusqu|du|bis|vom|ab)\b.*)?"
 )
-# A Japanese responder's notice: "不在にしております" (I am away), "休暇をいただいております"
-# (on leave), a return ("4月15日以降に順次確認いたします", "戻り次第"), "急ぎのご用件は…"
-# (urgent matters).
-_JA_NOTICE = "|".join(
-    re.escape(fold(w))
-    for w in (
-        "不在にしております",
-        "不在にしています",
-        "不在となります",
-        "不在となっております",
-        "休暇をいただいております",
-        "休暇を頂いております",
-        "休暇を取得しております",
-        "戻り次第",
-        "帰社後",
-        "急ぎのご用件",
-        "お急ぎの場合",
-        "お急ぎのご用件",
-    )
-)
-_JA_RETURN = (
-    rf"\d+月\d+日[^。\n]{{0,12}}(?:{re.escape(fold('以降'))}|{re.escape(fold('より'))})"
-    rf"[^。\n]{{0,12}}(?:{re.escape(fold('確認'))}|{re.escape(fold('返信'))}|"
-    rf"{re.escape(fold('対応'))}|{re.escape(fold('出社'))})"
-)
-# A responder's notice, in the message's own words: thanks for the message, a return, limited
-# access, whom to ask meanwhile (English, Spanish, French, German, Italian, Portuguese, Japanese).
-_NOTICE = re.compile(
-    rf"{_JA_NOTICE}|{_JA_RETURN}|"
-    r"\bthanks? (?:you )?for your (?:e-?mail|message)\b|"
-    r"\b(?:gracias|muchas gracias) por su (?:correo|mensaje|e-?mail)\b|"
-    r"\bmerci (?:pour|de) votre (?:message|e-?mail|courriel)\b|"
-    r"\b(?:vielen )?dank fur ihre (?:nachricht|e-?mail|mail)\b|"
-    r"\bgrazie per (?:il suo|la sua|il vostro) (?:messaggio|e-?mail)\b|"
-    r"\bobrigad[oa] (?:pela sua|por sua) (?:mensagem|e-?mail)\b|"
-    r"\b(?:upon|on|after) my return\b|\bwhen i (?:return|am back|get back)\b|"
-    r"\b(?:i will|i'll|i shall) (?:be )?(?:back|return|returning)\b|"
-    r"\b(?:will not|won't) (?:be )?(?:back|return)\b|\bback (?:on|in the office)\b|"
-    r"\b(?:am|be|i'm) (?:currently )?(?:out of (?:the )?office|out|away|on (?:annual |parental )?"
-    r"(?:leave|vacation|holiday)|travell?ing|absent)\b[^.?!\n]{0,40}\b(?:until|till|through|"
-    r"returning|and will)\b|"
-    r"\b(?:limited|no|without) access to (?:my )?e-?mail\b|\bfor urgent (?:matters|issues|"
-    r"requests|enquiries|inquiries|questions)\b|\bif (?:this|it|your (?:message|matter)) is "
-    r"urgent\b|\bin (?:case of )?(?:an )?(?:urgent cases?|urgency|emergency)\b|"
-    r"\b(?:estoy|me encuentro|estare|estaremos) (?:fuera|ausente|de vacaciones)\b[^.?!\n]{0,40}"
-    r"\bhasta\b|\ba mi (?:regreso|vuelta)\b|\bacceso limitado\b|\b(?:para )?asuntos urgentes\b|"
-    r"\ben caso de urgencia\b|"
-    r"\bje (?:suis|serai) (?:absente?|en conges|en deplacement)\b|\ba mon retour\b|"
-    r"\bacces limite\b|\b(?:pour toute|en cas d') ?urgence\b|"
-    r"\bich bin (?:bis|vom|ab|derzeit|zur zeit|momentan)\b|\bnach meiner ruckkehr\b|"
-    r"\bin dringenden fallen\b|\bbin ich (?:wieder )?(?:erreichbar|im buro|zuruck)\b|"
-    r"\bsono (?:fuori ufficio|assente|in ferie)\b|\bal mio rientro\b|\bper urgenze\b|"
-    r"\bestou (?:fora do escritorio|ausente|de ferias)\b|\b(?:ao|no) meu retorno\b|"
-    r"\bobrigad[oa] pel[oa] (?:sua |seu )?(?:mensagem|e-?mail|contato)\b|"
-    r"\bem caso de urgencia\b|"
-    # Dutch, Polish, Russian, Chinese
-    r"\b(?:bedankt|dank u|dank je) (?:wel )?voor (?:uw|je) (?:bericht|e-?mail|mail)\b|"
-    r"\bik ben (?:afwezig|niet (?:op kantoor|aanwezig|bereikbaar)|met vakantie)\b|"
-    r"\b(?:ik ben )?(?:tot en met|t/m|tot) [^.?!\n]{0,30}\b(?:afwezig|niet op kantoor)\b|"
-    r"\bvoor dringende zaken\b|\bna mijn terugkeer\b|"
-    r"\bdziekuje za (?:wiadomosc|e-?mail|maila)\b|\bjestem (?:na urlopie|poza biurem|"
-    r"nieobecn[ya])\b|\bw pilnych sprawach\b|"
-    + _folded(
-        "спасибо за письмо",
-        "спасибо за ваше письмо",
-        "спасибо за сообщение",
-        "я в отпуске",
-        "я нахожусь в отпуске",
-        "нахожусь в отпуске",
-        "я отсутствую",
-        "по срочным вопросам",
-        # Chinese, simplified and traditional
-        "谢谢您的邮件",
-        "谢谢您的来信",
-        "感谢您的来信",
-        "感谢您的邮件",
-        "謝謝您的郵件",
-        "謝謝您的來信",
-        "感謝您的來信",
-        "感謝您的郵件",
-        "目前不在办公室",
-        "目前不在辦公室",
-        "正在休假",
-        "如有急事",
-        "如有紧急事务",
-        "如有緊急事務",
-    )
-)
 # A person asks the partner something; a responder states. A question mark in the message's own
 # words (not in a link) tells them apart when only the subject says "automatic".
-_ASKS = re.compile(r"[\w)]\s*[?\uff1f]|[\u00bf]")
+_ASKS = re.compile(r"[\w)]\s*[?\uff1f\u061f]|[\u00bf]")
 # The one question responders ask: "Need something urgent? Call …", "¿Algo urgente?".
 _URGENT_QUESTION = re.compile(
-    r"[\u00bf]?[^.!?\uff1f\n]*\b(?:urgent|urgente|urgencia|urgence|dringend|urgenza|spoed)\w*"
-    r"[^.!?\uff1f\n]*[?\uff1f]"
+    rf"[\u00bf]?[^.!?\uff1f\u061f\n]*(?:{away.URGENT_WORDS})\w*[^.!?\uff1f\u061f\n]*[?\uff1f\u061f]"
 )
 _LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 # Help desks' acknowledgements: Freshdesk's "Ticket Received - …", "Request received: …",
@@ -222,51 +95,9 @@ _SAYS_AUTOMATED = re.compile(
     r"\bdiese (?:e-?mail|nachricht) wurde automatisch\b|"
     r"\besta e uma (?:resposta|mensagem) automatica\b"
 )
-# Mail clients' own "Automatic reply:" in other languages (Outlook's localised prefixes and
-# the usual vacation subjects), labels like `_AUTO_LABEL`, matched on the folded subject.
-_LOCALISED_LABEL = _label(
-    "|".join(
-        re.escape(fold(words))
-        for words in (
-            "Automatisch antwoord",
-            "Automatiskt svar",
-            "Automatisk svar",
-            "Autosvar",
-            "Automaattinen vastaus",
-            "Odpowiedź automatyczna",
-            "Automatyczna odpowiedź",
-            "Automatická odpověď",
-            "Automatikus válasz",
-            "Otomatik yanıt",
-            "Автоматический ответ",
-            "Автоответ",
-            "自動応答",
-            "自動返信",
-            "不在通知",
-            "自动回复",
-            "自動回覆",
-            "자동 회신",
-            "자동 응답",
-            "自动答复",
-            "Αυτόματη απάντηση",
-            "תשובה אוטומטית",
-            "رد تلقائي",
-            "Balasan otomatis",
-            "Trả lời tự động",
-            "Răspuns automat",
-            "Automatski odgovor",
-            "Automatická odpoveď",
-            "Samodejni odgovor",
-            "Автоматична відповідь",
-            "Автовідповідь",
-            "Автоматичен отговор",
-            "Automātiskā atbilde",
-            "Automatinis atsakymas",
-            "Automaatne vastus",
-            "ตอบกลับอัตโนมัติ",
-        )
-    )
-)
+# Mail clients' own "Automatic reply:" in other languages (away.AUTO_WORDS), labels like
+# `_AUTO_LABEL`, matched on the folded subject.
+_LOCALISED_LABEL = _label(away.folded(*away.AUTO_WORDS))
 # Help desks' acknowledgements in the body, whatever the subject (Zendesk keeps the one it
 # answers: "[Acme Support] Re: …"): a request or ticket named by its number has been received
 # or created ("Your request (48213) has been received", "Su solicitud #4821 ha sido recibida"),
@@ -374,9 +205,9 @@ def _subject_label(subject: str, plain: str, *, whole: bool) -> str | None:
         found = rule.match(subject)
         if found and not (whole and subject[found.end() :].strip(" .!:-")):
             return strength
-    away = _AWAY_STATEMENT.search(plain)
-    if away and _STATEMENT_TAIL.fullmatch(plain[away.end() :]):
-        return None if whole and plain[away.end() :].strip() else "away"
+    stated = _AWAY_STATEMENT.search(plain)
+    if stated and _STATEMENT_TAIL.fullmatch(plain[stated.end() :]):
+        return None if whole and plain[stated.end() :].strip() else "away"
     return None
 
 
@@ -398,8 +229,11 @@ def _by_words(mail: Mail) -> str | None:
     stripped = REPLY_PREFIX.sub("", mail.subject)
     label = _subject_label(fold(stripped), normalise(stripped), whole=stripped != mail.subject)
     asks = _ASKS.search(_URGENT_QUESTION.sub(" ", words))
-    if label and not asks and (label == "auto" or _NOTICE.search(words)):
+    if label and not asks and (label == "auto" or away.NOTICE.search(words)):
         return f"subject {mail.subject!r}"
+    alone = None if asks else away.notice_alone(_LINK.sub(" ", own[:3000]))
+    if alone:
+        return f"an out-of-office notice in its words alone ({alone!r})"
     if _SAYS_AUTOMATED.search(fold(own[:600])):
         return "the message says it is an automatic response"
     if _TICKET_RECEIVED.search(words) or (
