@@ -35,6 +35,7 @@ from mailer.content.document import (
     long_date,
 )
 from mailer.content.errors import IssueFormatError
+from mailer.content.headlines import HEADLINE_MAX_WORDS, first_headline, words
 from mailer.filenames import file_name_problem
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
@@ -45,8 +46,6 @@ CTA_SHAPE = (
     "`Si desea hablar con NAME …, escríbale a ADDRESS`)"
 )
 
-# A line longer than this (in words) is a paragraph, never a headline or a source line.
-HEADLINE_MAX_WORDS = 40
 
 # `By NAME, …`, in any case, with or without a colon; `Por NAME, …` in the Spanish edition.
 _BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
@@ -134,10 +133,6 @@ def _quote(text: str, limit: int = 80) -> str:
     return f"'{text}'"
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
 def parse_source_line(
     text: str,
     *,
@@ -182,7 +177,7 @@ def looks_like_source(text: str) -> bool:
     """A line that is, or tries to be, a source line (used to name a broken one precisely)."""
     if _SOURCE.match(text):
         return True
-    return _words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
+    return words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
 
 
 def issue_title(newsletter: str, when: date) -> str:
@@ -293,6 +288,8 @@ class _Parser:
         self.more_info: str | None = None
         self.pdf: Line | None = None
         self.pdf_name = ""
+        self.position = 0  # index in self.lines of the line being read
+        self.headline_at: int | None = None  # index of the first item's headline
 
     def fail(self, message: str, line: int) -> IssueFormatError:
         return IssueFormatError(message, path=self.path, line=line)
@@ -302,6 +299,7 @@ class _Parser:
             raise self.fail("the file is empty: expected a briefing starting with the byline", 1)
         state = _State.BYLINE
         for index, line in enumerate(self.lines):
+            self.position = index
             following = self.lines[index + 1] if index + 1 < len(self.lines) else None
             state = self.step(state, line, following)
         self.finish(state)
@@ -356,18 +354,38 @@ class _Parser:
                 f"expected a headline after {after}, found a second source line {_quote(text)}",
                 line.number,
             )
-        if _words(text) > HEADLINE_MAX_WORDS and state is _State.HEADLINE:
+        if state is _State.HEADLINE and self.position < self.first_headline_at():
             # Not a headline: the summary's next paragraph (the renderers split it at "\n\n").
             self.summary += "\n\n" + text
             return _State.HEADLINE
-        if _words(text) > HEADLINE_MAX_WORDS:
+        if words(text) > HEADLINE_MAX_WORDS:
             raise self.fail(
                 f"expected a headline (one short line) after {after}, found a paragraph of "
-                f"{_words(text)} words {_quote(text)}",
+                f"{words(text)} words {_quote(text)}",
                 line.number,
             )
         self.draft = _Draft(line, [])
         return _State.BODY
+
+    def first_headline_at(self) -> int:
+        """The index of the first item's headline, judged once over the lines up to the first
+        source line (or whatever ends the items) by `first_headline`."""
+        if self.headline_at is None:
+            start = end = self.position
+            while end < len(self.lines) and not self.ends_block(self.lines[end].text):
+                end += 1
+            block = [line.text for line in self.lines[start:end]]
+            self.headline_at = start + first_headline(block)
+        return self.headline_at
+
+    @staticmethod
+    def ends_block(text: str) -> bool:
+        return bool(
+            _SOURCE.match(text)
+            or starts_call_to_action(text)
+            or _MORE_INFO_START.match(text)
+            or _PDF_START.match(text)
+        )
 
     def body(self, line: Line, following: Line | None) -> _State:
         assert self.draft is not None
@@ -406,7 +424,7 @@ class _Parser:
                 f"{_quote(text)} ({self.source_problem(text)})",
                 line.number,
             )
-        if self.draft.paragraphs and _words(text) <= HEADLINE_MAX_WORDS:
+        if self.draft.paragraphs and words(text) <= HEADLINE_MAX_WORDS:
             # A short line after a paragraph that is not the item's last paragraph reads as the
             # next headline: this item's source line is missing or unrecognisable. The first
             # paragraph may be short (right after a headline no headline is expected), as
