@@ -25,6 +25,7 @@ from enum import Enum, auto
 from pathlib import PurePath
 from urllib.parse import unquote, urlsplit
 
+from mailer.content.bylines import CO_AUTHORS, Byline, parse_byline, reply_to_index
 from mailer.content.dates import DATE_FORMATS, DATE_PATTERN, parse_date
 from mailer.content.document import (
     IssueContent,
@@ -47,8 +48,6 @@ CTA_SHAPE = (
 )
 
 
-# `By NAME, …`, in any case, with or without a colon; `Por NAME, …` in the Spanish edition.
-_BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
 _DATE = DATE_PATTERN
 # The author may be left out (an unsigned article): `Outlet, date: Original title`.
 # A `Source:` (`Fuente:`) label, as a Markdown issue writes it, is not part of the outlet.
@@ -252,20 +251,6 @@ def pdf_name_of(value: str) -> str | None:
     return text[:-4] if text.lower().endswith(".pdf") else text
 
 
-def parse_byline(text: str) -> tuple[str, str, str] | None:
-    """`By NAME, TITLE, FIRM` → (name, title, firm); the firm may itself contain commas."""
-    match = _BYLINE.match(text)
-    if match is None:
-        return None
-    parts = [p.strip() for p in match["rest"].split(",", 2)]
-    name = parts[0]
-    title = parts[1] if len(parts) > 1 else ""
-    firm = parts[2] if len(parts) > 2 else ""
-    if not name:
-        return None
-    return name, title, firm
-
-
 @dataclass
 class _Draft:
     """An item being read: its headline line and the paragraphs so far."""
@@ -279,7 +264,7 @@ class _Parser:
         self.lines = split_lines(text)
         self.path = path
         self.newsletter = newsletter
-        self.byline: tuple[str, str, str] | None = None
+        self.byline: Byline | None = None
         self.summary = ""
         self.items: list[Item] = []
         self.draft: _Draft | None = None
@@ -538,14 +523,17 @@ class _Parser:
                 "(expected e.g. MI-SecurityChatter-040925)",
                 self.pdf.number,
             )
-        name, title, firm = self.byline
+        names = self.byline.names
+        first = reply_to_index(names, self.cta.text)
         partner = PartnerInfo(
-            name=name,
+            name=names[first],
             email=self.cta_reply[0],
-            title=title,
-            firm=firm,
+            title=self.byline.title,
+            firm=self.byline.firm,
             pronoun=self.cta_reply[1],
         )
+        others = [n for i, n in enumerate(names) if i != first]
+        extra = {CO_AUTHORS: "\n".join(others)} if others else {}
         return IssueContent(
             title=issue_title(newsletter, when),
             newsletter=newsletter,
@@ -557,6 +545,7 @@ class _Parser:
             more_info_url=self.more_info,
             pdf_name=self.pdf_name,
             slug=issue_slug(newsletter, when),
+            extra=extra,
             markup="text",  # the briefing has no markup: its text is shown as written
         )
 

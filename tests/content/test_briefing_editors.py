@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from mailer.content.briefing import parse_briefing
+from mailer.content.bylines import CO_AUTHORS
 from mailer.content.document import IssueContent
 from mailer.content.errors import IssueFormatError
+from mailer.rendering.email_edition import html_visible_text, render_issue
 from tests.conftest import BRIEFING
+from tests.edition_images import sample_settings
 
 TEXT = BRIEFING.read_text(encoding="utf-8")
 LINES = TEXT.split("\n")
@@ -66,3 +72,72 @@ def test_a_missing_first_headline_is_still_refused_at_its_source_line() -> None:
     with pytest.raises(IssueFormatError) as info:
         parse(with_lines({3: None, 4: None}))
     assert info.value.line == 3
+
+
+@pytest.mark.parametrize(
+    ("byline", "partner", "others", "title"),
+    [
+        (
+            "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions",
+            "Ana Ruiz",
+            ["Tom Lee"],
+            "Partners",
+        ),
+        ("BY A. RUIZ & T. LEE", "A. RUIZ", ["T. LEE"], ""),
+        (
+            "Por Ana Ruiz y Tomás López, Socios, Miranda Delphi Solutions",
+            "Ana Ruiz",
+            ["Tomás López"],
+            "Socios",
+        ),
+        (
+            "By Ana Ruiz, Partner, and Tom Lee, Director, Miranda Delphi Solutions",
+            "Ana Ruiz",
+            ["Tom Lee"],
+            "Partner",
+        ),
+        (
+            "By José Ortega y Gasset, Partner, Miranda Delphi Solutions",
+            "José Ortega y Gasset",
+            [],
+            "Partner",
+        ),
+    ],
+)
+def test_a_byline_naming_two_partners_credits_both_and_replies_go_to_the_first(
+    byline: str, partner: str, others: list[str], title: str
+) -> None:
+    issue = parse(with_lines({1: byline}))
+    assert issue.partner.name == partner
+    assert issue.partner.title == title
+    assert issue.partner.email == "fausto.carbajal@miranda-partners.com"
+    assert issue.extra.get(CO_AUTHORS, "").splitlines() == others
+    if "Miranda" in byline:
+        assert issue.partner.firm == "Miranda Delphi Solutions"
+
+
+def test_the_partner_the_call_to_action_names_gets_the_replies() -> None:
+    cta = (
+        "If you would like to talk to Tom about our services, please email him at "
+        "tom.lee@miranda-partners.com"
+    )
+    issue = parse(
+        with_lines({1: "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions", 22: cta})
+    )
+    assert (issue.partner.name, issue.partner.email) == ("Tom Lee", "tom.lee@miranda-partners.com")
+    assert issue.extra[CO_AUTHORS] == "Ana Ruiz"
+
+
+def test_the_email_and_pdf_credit_both_authors(tmp_path: Path) -> None:
+    issue = parse(with_lines({1: "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions"}))
+    rendered = render_issue(issue, sample_settings("A4"))
+    (tmp_path / "issue.pdf").write_bytes(rendered.pdf)
+    pdf = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(tmp_path / "issue.pdf"), "-"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode("utf-8")
+    for edition in (rendered.text_template, html_visible_text(rendered.html_template), pdf):
+        text = " ".join(edition.split())
+        assert "By Ana Ruiz & Tom Lee, Partners, Miranda Delphi Solutions" in text
+        assert "Ana Ruiz and Tom Lee" not in text
