@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from subscribers.addresses import parse_address
+from subscribers.encodings import encoding_name
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.formulas import unformula
 from subscribers.languages import parse_language
@@ -127,8 +128,10 @@ class ImportReport:
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
     # (header title, column) of each column read under another tool's name (HEADER_ALIASES)
     renamed_columns: list[tuple[str, str]] = field(default_factory=list)
-    # lines that were not UTF-8 and were read as Windows-1252 (csv_lines.decoded_lines)
+    # lines that were not UTF-8 and were read in a legacy encoding (csv_lines.decoded_lines)
     legacy_lines: list[int] = field(default_factory=list)
+    # the codecs they were read in (e.g. "cp1251"), the file's judged encoding first
+    legacy_encodings: list[str] = field(default_factory=list)
     separator: str = ","  # the field separator the file was read with
     separator_detected: bool = True  # False when the caller named it
 
@@ -170,9 +173,15 @@ class ImportReport:
             for title in self.attribute_columns
         )
 
+    @property
+    def legacy_encoding_name(self) -> str:
+        """`Windows-1251 (Cyrillic)`: what the report says the non-UTF-8 lines were read as."""
+        names = [encoding_name(codec) for codec in self.legacy_encodings]
+        return " or ".join(names) if names else encoding_name("cp1252")
+
     def legacy_summary(self, shown: int = 10) -> str:
-        """`lines 3, 7 and 12`: the lines read as Windows-1252, as the CLI and the admin say
-        them (the first `shown`, then how many more), so the user can check the names there."""
+        """`lines 3, 7 and 12`: the lines read in a legacy encoding, as the CLI and the admin
+        say them (the first `shown`, then how many more), so the user can check the names."""
         lines = [str(n) for n in self.legacy_lines[:shown]]
         more = len(self.legacy_lines) - len(lines)
         if more:

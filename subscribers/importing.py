@@ -531,7 +531,7 @@ def import_csv_file(
     importer = _Importer(session, mlist, source, secret)
     report = importer.report
     read = [0]
-    lines = decoded_lines(fileobj, source, read, report.legacy_lines)
+    lines = decoded_lines(fileobj, source, read, report.legacy_lines, report.legacy_encodings)
     sample = sample_lines(lines)
     report.separator = separator or choose_separator(sample)
     report.separator_detected = separator is None

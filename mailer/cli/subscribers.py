@@ -136,7 +136,7 @@ def print_import_report(report: ImportReport) -> None:
     )
     if report.legacy_lines:
         typer.echo(
-            f"not UTF-8, read as Windows-1252 (Excel's 'CSV' on Western Windows): "
+            f"not UTF-8, read as {report.legacy_encoding_name}: "
             f"{report.legacy_summary()}; if names there look wrong, save the file as "
             "'CSV UTF-8' and import it again (rows already imported are updated)"
         )
@@ -165,7 +165,8 @@ def import_(
     ),
 ) -> None:
     """Import subscribers from a CSV file (UTF-8, UTF-16 with a byte-order mark, or Excel's
-    plain CSV in Windows-1252; header row required, columns in any order).
+    plain CSV in its Windows code page, e.g. Windows-1252, Windows-1251 or Shift-JIS, which is
+    detected; header row required, columns in any order).
 
     Lines may end in LF, CRLF or CR; the separator (comma, semicolon, tab or |) is detected and
     reported unless --separator names it."""

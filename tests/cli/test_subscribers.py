@@ -109,7 +109,7 @@ def test_a_windows_1252_export_imports_and_the_summary_names_the_lines_to_check(
     out = mailer("subscribers", "import", str(export), "--list", weekly)
     assert "2 imported" in out
     assert (
-        "not UTF-8, read as Windows-1252 (Excel's 'CSV' on Western Windows): line 3; if names "
+        "not UTF-8, read as Windows-1252 (Western European): line 3; if names "
         "there look wrong, save the file as 'CSV UTF-8' and import it again (rows already "
         "imported are updated)"
     ) in out.splitlines()
