@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from subscribers.addresses import parse_address
+from subscribers.attributes import ATTR_KEY_MAX, ATTR_PREFIX, row_attributes
 from subscribers.encodings import encoding_name
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.formulas import unformula
@@ -51,9 +52,6 @@ HEADER_ALIASES = {
 NAME_PARTS = ("first_name", "last_name")
 EMAIL_ALIASES_SHOWN = "'Email Address', 'E-mail Address', 'E-mail 1 - Value', 'Correo electrónico'"
 EXPORT_COLUMNS = (*COLUMNS, "status")
-ATTR_PREFIX = "attr."
-ATTR_MAX = NAME_MAX  # characters in one attribute value
-ATTR_KEY_MAX = 64
 ATTR_COLUMNS_MAX = 50
 BATCH_SIZE = 1000
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -121,6 +119,8 @@ class ImportReport:
     suppressed_rows: list[RowNote] = field(default_factory=list)
     not_reactivated_rows: list[RowNote] = field(default_factory=list)
     unsubscribed_rows: list[RowNote] = field(default_factory=list)
+    # attribute values of imported rows that were not stored (too long, …), naming the column
+    value_notes: list[RowNote] = field(default_factory=list)
     added_unsubscribed_rows: list[RowNote] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
     # attribute column → the subscriber column its name is close to (`lang` → `language`)
@@ -210,6 +210,7 @@ class Columns:
     index: dict[str, int]  # known column → position
     attributes: list[tuple[str, int]]  # (attribute key, position)
     width: int
+    titles: list[str] = field(default_factory=list)  # the header's cells, as written
 
 
 @dataclass
@@ -226,6 +227,8 @@ class Candidate:
     attributes: dict[str, str] = field(default_factory=dict)
     status: SubscriptionStatus | None = None
     suppress: bool = False  # status `suppressed` (an export's suppressed reader): suppress here
+    # attribute values not stored (too long, …), each naming its column; the row is imported
+    notes: list[str] = field(default_factory=list)
     repeat_of: int | None = None  # first row, when the address was seen in an earlier batch
 
     def merge(self, later: Candidate) -> None:
@@ -394,7 +397,7 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 line=1,
             )
         raise ImportFileError(no_email_column(header, report.separator_name), path=name, line=1)
-    return Columns(index=index, attributes=attributes, width=len(header))
+    return Columns(index=index, attributes=attributes, width=len(header), titles=header)
 
 
 SUPPRESSED = "suppressed"  # the export's status for a reader on the suppression list
@@ -479,6 +482,7 @@ def parse_row(
 
     written, display = split_display_name(cell("email"))
     address = parse_address(written)
+    attributes, notes = row_attributes(record, cols.attributes, cols.titles)
     return Candidate(
         email=address.email,
         domain=address.domain,
@@ -487,11 +491,8 @@ def parse_row(
         company=clean_text(cell("company"), "company", COMPANY_MAX),
         language=parse_language(cell("language")),
         tags=clean_tags(split_tags(cell("tags"))),
-        attributes={
-            key: clean_text(record[pos], f"{ATTR_PREFIX}{key}", ATTR_MAX)
-            for key, pos in cols.attributes
-            if pos < len(record)
-        },
+        attributes=attributes,
         status=_parse_status(cell("status")),
         suppress=_status_word(cell("status")) == SUPPRESSED,
+        notes=notes,
     )

@@ -75,12 +75,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from subscribers.addresses import hash_canonical
+from subscribers.attributes import ATTR_MAX, ATTR_PREFIX
 from subscribers.csv_lines import LineSource, decoded_lines, next_record, runaway_row
 from subscribers.db import analyze, utcnow
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.import_file import (
-    ATTR_MAX,
-    ATTR_PREFIX,
     BATCH_SIZE,
     COLUMNS,
     EXPORT_COLUMNS,
@@ -495,6 +494,7 @@ def _import_rows(
             report.skipped += 1
             report.problems.append(RowProblem(row, line, lines.last_line, raw, str(exc)))
             continue
+        report.value_notes.extend(RowNote(row, line, cand.email, note) for note in cand.notes)
         if cand.email in batch:
             batch[cand.email].merge(cand)
         else:

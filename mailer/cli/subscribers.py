@@ -119,6 +119,10 @@ def print_import_report(report: ImportReport) -> None:
         )
         for d in report.duplicates:
             typer.echo(f"  row {d.row} (line {d.line}): {d.email} repeats row {d.first_row}")
+    _print_notes(
+        "values not stored (the rest of each row was imported; fix the cell and import again):",
+        report.value_notes,
+    )
     _print_notes("suppressed addresses (not imported):", report.suppressed_rows)
     _print_notes(
         f"unsubscribed from {report.list_slug} by the file's status column (a file exported "
