@@ -46,10 +46,17 @@ HEADER_ALIASES = {
     **{k: "company" for k in ("organization", "organisation", "organization 1 - name")},
     **{k: "company" for k in ("company name", "empresa", "compañía", "compania")},
     **{k: "language" for k in ("idioma", "language code")},
-    **{k: "tags" for k in ("etiquetas",)},
+    **{k: "tags" for k in ("etiquetas", "labels")},  # Ghost calls them labels
     **{k: "status" for k in ("estado",)},
+    # A true/false column saying whether the reader gets emails (Ghost), or that they do not
+    # (Substack): an export's unsubscribed readers must not come in active.
+    "subscribed to emails": "subscribed",
+    "email disabled": "email_disabled",
 }
 NAME_PARTS = ("first_name", "last_name")
+FLAGS = ("subscribed", "email_disabled")
+_YES = frozenset(("true", "yes", "y", "1", "t", "sí", "si", "x"))
+_NO = frozenset(("false", "no", "n", "0", "f", ""))
 EMAIL_ALIASES_SHOWN = "'Email Address', 'E-mail Address', 'E-mail 1 - Value', 'Correo electrónico'"
 EXPORT_COLUMNS = (*COLUMNS, "status")
 ATTR_COLUMNS_MAX = 50
@@ -343,7 +350,8 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
         key = title.lower()
         if key in COLUMN_ALIASES and COLUMN_ALIASES[key] not in named:
             key = COLUMN_ALIASES[key]
-        alias = HEADER_ALIASES.get(" ".join(key.split()))
+        # `email_address` (ConvertKit), `subscribed_to_emails` (Ghost): `_` is a space here.
+        alias = HEADER_ALIASES.get(" ".join(key.replace("_", " ").split()))
         if alias and alias not in named and alias not in index and not _has_name(named, alias):
             key = alias
             report.renamed_columns.append((title, alias))
@@ -355,7 +363,7 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 f"column {title!r} appears twice in the header", path=name, line=1
             )
         seen.add(key)
-        if key in EXPORT_COLUMNS or key in NAME_PARTS:
+        if key in EXPORT_COLUMNS or key in NAME_PARTS or key in FLAGS:
             index[key] = pos
         else:
             attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
@@ -418,6 +426,26 @@ def _status_word(raw: str) -> str:
     """The cell's status in our words (lower case; "" for an empty cell)."""
     text = raw.strip().lower()
     return STATUS_SYNONYMS.get(text, text)
+
+
+def _flag_status(cols: Columns, cell: Callable[[str], str]) -> SubscriptionStatus | None:
+    """The status a true/false `subscribed` or `email_disabled` cell gives (None: it says
+    nothing); InvalidInput naming the column as the header writes it for anything else."""
+    for key, active_when in (("subscribed", True), ("email_disabled", False)):
+        raw = cell(key)
+        word = raw.strip().lower()
+        if word in _YES or (word in _NO and word):
+            yes = word in _YES
+            return (
+                SubscriptionStatus.ACTIVE if yes == active_when else SubscriptionStatus.UNSUBSCRIBED
+            )
+        if word:
+            pos = cols.index[key]
+            title = cols.titles[pos] if pos < len(cols.titles) else key
+            raise InvalidInput(
+                f"column {pos + 1} ({title!r}) holds {raw.strip()[:40]!r}: expected true or false"
+            )
+    return None
 
 
 def _parse_status(raw: str) -> SubscriptionStatus | None:
@@ -492,7 +520,7 @@ def parse_row(
         language=parse_language(cell("language")),
         tags=clean_tags(split_tags(cell("tags"))),
         attributes=attributes,
-        status=_parse_status(cell("status")),
+        status=_parse_status(cell("status")) or _flag_status(cols, cell),
         suppress=_status_word(cell("status")) == SUPPRESSED,
         notes=notes,
     )
