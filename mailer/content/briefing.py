@@ -19,7 +19,7 @@ name carries no date, since files get renamed and copied.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum, auto
 from pathlib import PurePath
@@ -36,7 +36,13 @@ from mailer.content.document import (
     long_date,
 )
 from mailer.content.errors import IssueFormatError
-from mailer.content.headlines import HEADLINE_MAX_WORDS, first_headline, words
+from mailer.content.headlines import (
+    HEADLINE_MAX_WORDS,
+    SUMMARY_LABEL,
+    clean_headline,
+    first_headline,
+    words,
+)
 from mailer.filenames import file_name_problem
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
@@ -97,6 +103,11 @@ _PDF = re.compile(
 _PDF_START = re.compile(r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b", re.IGNORECASE)
 _PDF_DATE = re.compile(r"-(?P<mmddyy>\d{6})$")
 _FILE_DATE = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2})")
+# The article's address on a line of its own, under its source line.
+_LONE_URL = re.compile(r"^<?(?P<url>https?://[^\s<>]+)>?$", re.IGNORECASE)
+# A signature delimiter (`-- `, as mail programs write it; `—`, `__`): what follows is not part
+# of the briefing.
+_SIGNATURE = re.compile(r"^(?:--|—|__+|-{3,}\s*)$")
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,7 @@ class _State(Enum):
     HEADLINE_OR_CTA = auto()  # after a source line
     BODY = auto()
     TRAILER = auto()
+    SIGNATURE = auto()  # after a `--` line below the call to action: the editor's signature
 
 
 def split_lines(text: str) -> list[Line]:
@@ -303,6 +315,10 @@ class _Parser:
                 )
             return _State.SUMMARY
         if state is _State.SUMMARY:
+            label = SUMMARY_LABEL.match(text)
+            if label is not None and label.end() == len(text):
+                return _State.SUMMARY  # `Executive summary` on its own line: a label, not text
+            text = text[label.end() :] if label is not None else text
             if looks_like_source(text) or starts_call_to_action(text):
                 raise self.fail(
                     f"expected the summary paragraph after the byline, found {_quote(text)}",
@@ -314,6 +330,10 @@ class _Parser:
             return self.headline(state, line)
         if state is _State.BODY:
             return self.body(line, following)
+        if state is _State.SIGNATURE:
+            return state
+        if _SIGNATURE.match(text):
+            return _State.SIGNATURE
         return self.trailer(line)
 
     def headline(self, state: _State, line: Line) -> _State:
@@ -321,6 +341,8 @@ class _Parser:
         after = "the summary" if state is _State.HEADLINE else "the previous item's source line"
         if state is _State.HEADLINE_OR_CTA and starts_call_to_action(text):
             return self.call_to_action(line)
+        if state is _State.HEADLINE_OR_CTA and _LONE_URL.match(text):
+            return self.source_link(line)
         if _MORE_INFO_START.match(text) or _PDF_START.match(text):
             raise self.fail(
                 f"expected the call to action {CTA_SHAPE} after the last item, "
@@ -351,6 +373,20 @@ class _Parser:
             )
         self.draft = _Draft(line, [])
         return _State.BODY
+
+    def source_link(self, line: Line) -> _State:
+        """The article's address on its own line under the source line: the source's link."""
+        match = _LONE_URL.match(line.text)
+        assert match is not None
+        last = self.items[-1]
+        if last.source.url is not None:
+            raise self.fail(
+                f"the source line above already links {_quote(last.source.url)}: expected the "
+                f"next item's headline, found a second link {_quote(line.text)}",
+                line.number,
+            )
+        self.items[-1] = replace(last, source=replace(last.source, url=match["url"]))
+        return _State.HEADLINE_OR_CTA
 
     def first_headline_at(self) -> int:
         """The index of the first item's headline, judged once over the lines up to the first
@@ -386,7 +422,7 @@ class _Parser:
             source = parse_source_line(text, path=self.path, line=line.number)
             self.items.append(
                 Item(
-                    headline=self.draft.headline.text,
+                    headline=clean_headline(self.draft.headline.text),
                     paragraphs=tuple(p.text for p in self.draft.paragraphs),
                     source=source,
                 )

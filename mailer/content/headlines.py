@@ -45,7 +45,7 @@ def sentences(text: str) -> int:
 
 def reads_as_headline(text: str) -> bool:
     """One short sentence: the shape of a headline (and of a one-sentence paragraph)."""
-    return words(text) <= HEADLINE_MAX_WORDS and sentences(text) == 1
+    return words(text) <= HEADLINE_MAX_WORDS and sentences(clean_headline(text)) == 1
 
 
 def _title_case(text: str) -> bool:
@@ -82,3 +82,23 @@ def first_headline(block: list[str]) -> int:
     pool = [i for i in pool if _title_case(block[i])] or pool
     followed = [i for i in pool if not reads_as_headline(block[i + 1])]
     return followed[-1] if followed else pool[0]
+
+
+# What an editor puts before a headline to number or mark it: `1.`, `2)`, `3 -`, `#4`, `•`, `-`.
+_HEADLINE_MARK = re.compile(r"^(?:#?\d{1,3}\s*[.):\-–—]|#\d{1,3}|[•·▪►*\-–—])\s+(?=\S)")
+_BOLD = re.compile(r"^(\*\*|__)(?P<text>\S.*?\S)\1$")
+# A line that only labels the summary (`Executive summary`, `Resumen ejecutivo:`), or the label
+# at the start of its first paragraph.
+SUMMARY_LABEL = re.compile(
+    r"^(?:executive\s+summary|summary|resumen\s+ejecutivo|resumen)\s*(?::\s*|$)", re.IGNORECASE
+)
+
+
+def clean_headline(text: str) -> str:
+    """A headline without the number or bullet an editor typed before it (every edition numbers
+    its items itself: `1. 1. Sheinbaum…` otherwise), nor Markdown bold around it (the briefing
+    has no markup, so the asterisks would show)."""
+    bold = _BOLD.match(text)
+    if bold is not None:
+        text = bold["text"]
+    return _HEADLINE_MARK.sub("", text, count=1)

@@ -141,3 +141,53 @@ def test_the_email_and_pdf_credit_both_authors(tmp_path: Path) -> None:
         text = " ".join(edition.split())
         assert "By Ana Ruiz & Tom Lee, Partners, Miranda Delphi Solutions" in text
         assert "Ana Ruiz and Tom Lee" not in text
+
+
+@pytest.mark.parametrize("mark", ["1. ", "1) ", "1 - ", "#1 ", "• ", "- ", "* ", "12. "])
+def test_a_numbered_or_bulleted_headline_loses_its_number(mark: str) -> None:
+    issue = parse(with_lines({3: mark + FIRST_HEADLINE, 6: "2. " + LINES[5]}))
+    assert issue.items[0].headline == FIRST_HEADLINE
+    assert issue.items[1].headline == LINES[5]
+    assert issue.summary == LINES[1]
+
+
+def test_a_headline_in_markdown_bold_shows_without_asterisks() -> None:
+    issue = parse(with_lines({3: f"**{FIRST_HEADLINE}**"}))
+    assert issue.items[0].headline == FIRST_HEADLINE
+
+
+def test_the_articles_address_on_its_own_line_is_the_sources_link() -> None:
+    issue = parse(with_lines({5: LINES[4] + "\n\nhttps://vanguardia.com.mx/nota/123\n"}))
+    assert issue.items[0].source.url == "https://vanguardia.com.mx/nota/123"
+    assert issue.items[1].headline == LINES[5]
+    assert len(issue.items) == 6
+
+
+def test_a_second_address_under_a_linked_source_line_is_refused_at_its_line() -> None:
+    linked = LINES[4] + " https://vanguardia.com.mx/nota/123"
+    with pytest.raises(IssueFormatError) as info:
+        parse(with_lines({5: linked + "\nhttps://example.com/other"}))
+    assert info.value.line == 6
+    assert "found a second link 'https://example.com/other'" in str(info.value)
+
+
+def test_a_signature_after_a_dash_dash_line_is_not_part_of_the_briefing() -> None:
+    issue = parse(
+        TEXT.rstrip("\n") + "\r\n\r\n-- \r\nFausto Carbajal Glass\r\nMiranda Partners\r\n"
+    )
+    assert issue.pdf_name == "MI-SecurityChatter-040925"
+    assert len(issue.items) == 6
+    # Without the `--` line, text after the PDF line is refused at its line, as before.
+    with pytest.raises(IssueFormatError) as info:
+        parse(TEXT.rstrip("\n") + "\nBest regards,\nFausto\n")
+    assert info.value.line == len(TEXT.rstrip("\n").split("\n")) + 1
+    assert "found 'Best regards,'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "label", ["Executive summary\n", "EXECUTIVE SUMMARY:\n\n", "Executive summary: ", "Resumen: "]
+)
+def test_a_summary_label_is_not_summary_text(label: str) -> None:
+    issue = parse(with_lines({2: label + LINES[1]}))
+    assert issue.summary == LINES[1]
+    assert issue.items[0].headline == FIRST_HEADLINE
