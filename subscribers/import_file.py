@@ -12,6 +12,7 @@ import csv
 import difflib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,6 +42,13 @@ HEADER_ALIASES = {
     **{k: "name" for k in ("full name", "display name", "nombre completo")},
     **{k: "first_name" for k in ("first name", "first_name", "firstname", "given name")},
     **{k: "first_name" for k in ("nombre", "fname")},
+    # German, French, Portuguese and Italian sheets (Excel in those locales, Brevo's French
+    # export): `nome` alone is a first name that is the whole name, as `nombre` is.
+    **{k: "first_name" for k in ("vorname", "prénom", "prenom", "nome")},
+    **{k: "last_name" for k in ("nachname", "nom", "nom de famille", "sobrenome", "cognome")},
+    **{k: "company" for k in ("firma", "unternehmen", "société", "societe", "entreprise")},
+    **{k: "company" for k in ("azienda",)},
+    **{k: "language" for k in ("sprache", "langue", "lingua")},
     **{k: "last_name" for k in ("last name", "last_name", "lastname", "family name", "surname")},
     **{k: "last_name" for k in ("apellido", "apellidos", "lname")},
     **{k: "company" for k in ("organization", "organisation", "organization 1 - name")},
@@ -79,6 +87,7 @@ class RowProblem:
     end_line: int  # last physical line (differs when a quoted field spans lines)
     email: str  # the cell as written (may contain CR/LF: escape before printing)
     reason: str
+    column: str = ""  # the cell at fault, `column 3 ('Idioma')`, when it is one cell
 
 
 @dataclass(frozen=True)
@@ -508,19 +517,46 @@ def parse_row(
         pos = cols.index.get(key)
         return record[pos] if pos is not None and pos < len(record) else ""
 
-    written, display = split_display_name(cell("email"))
-    address = parse_address(written)
+    with _in_column(cols, "email"):
+        written, display = split_display_name(cell("email"))
+        address = parse_address(written)
+    with _in_column(cols, "name", *NAME_PARTS):
+        name = clean_text(cell("name").strip() or _full_name(cell) or display, "name", NAME_MAX)
+    with _in_column(cols, "company"):
+        company = clean_text(cell("company"), "company", COMPANY_MAX)
+    with _in_column(cols, "language"):
+        language = parse_language(cell("language"))
+    with _in_column(cols, "tags"):
+        tags = clean_tags(split_tags(cell("tags")))
+    with _in_column(cols, "status"):
+        status = _parse_status(cell("status"))
     attributes, notes = row_attributes(record, cols.attributes, cols.titles)
     return Candidate(
         email=address.email,
         domain=address.domain,
         rows=[(row, line)],
-        name=clean_text(cell("name").strip() or _full_name(cell) or display, "name", NAME_MAX),
-        company=clean_text(cell("company"), "company", COMPANY_MAX),
-        language=parse_language(cell("language")),
-        tags=clean_tags(split_tags(cell("tags"))),
+        name=name,
+        company=company,
+        language=language,
+        tags=tags,
         attributes=attributes,
-        status=_parse_status(cell("status")) or _flag_status(cols, cell),
+        status=status or _flag_status(cols, cell),
         suppress=_status_word(cell("status")) == SUPPRESSED,
         notes=notes,
     )
+
+
+@contextmanager
+def _in_column(cols: Columns, *keys: str) -> Iterator[None]:
+    """Name the column (`column 3 ('Nombre')`) in a value's error, so the user finds the cell:
+    the row and line are the report's, the column is the value's."""
+    try:
+        yield
+    except (InvalidAddress, InvalidInput) as exc:
+        positions = [cols.index[k] for k in keys if k in cols.index]
+        if not positions:
+            raise
+        pos = positions[0]
+        title = cols.titles[pos] if pos < len(cols.titles) else keys[0]
+        exc.column = f"column {pos + 1} ({title!r})"  # type: ignore[union-attr]
+        raise

@@ -492,7 +492,8 @@ def _import_rows(
             email_pos = cols.index["email"]
             raw = record[email_pos] if email_pos < len(record) else ""
             report.skipped += 1
-            report.problems.append(RowProblem(row, line, lines.last_line, raw, str(exc)))
+            column = getattr(exc, "column", "")
+            report.problems.append(RowProblem(row, line, lines.last_line, raw, str(exc), column))
             continue
         report.value_notes.extend(RowNote(row, line, cand.email, note) for note in cand.notes)
         if cand.email in batch:

@@ -111,7 +111,8 @@ def print_import_report(report: ImportReport) -> None:
         typer.echo("skipped rows (fix them and import the file again; good rows are kept):")
         for p in report.problems:
             lines = f"line {p.line}" if p.line == p.end_line else f"lines {p.line}-{p.end_line}"
-            typer.echo(f"  row {p.row} ({lines}): email {_shown(p.email)}: {p.reason}")
+            where = f", {p.column}" if p.column else ""
+            typer.echo(f"  row {p.row} ({lines}{where}): email {_shown(p.email)}: {p.reason}")
     if report.duplicates:
         typer.echo(
             "duplicate addresses (merged into one subscriber; later non-empty cells win, tags "

@@ -63,11 +63,13 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
         "0 left unsubscribed, 1 duplicate merged",
         "separator: comma (,), detected",
         "skipped rows (fix them and import the file again; good rows are kept):",
-        '  row 40 (line 40): email "not-an-email": An email address must have an @-sign.',
-        '  row 41 (line 41): email "": missing email address',
-        '  row 42 (lines 42-43): email "evil@example.com\\r\\nBcc: victim@example.org": '
+        "  row 40 (line 40, column 1 ('email')): email \"not-an-email\": An email address must "
+        "have an @-sign.",
+        "  row 41 (line 41, column 1 ('email')): email \"\": missing email address",
+        "  row 42 (lines 42-43, column 1 ('email')): email "
+        '"evil@example.com\\r\\nBcc: victim@example.org": '
         "the email address contains a line break (CR/LF), which could inject mail headers",
-        '  row 44 (line 45): email "ping@example.com": '
+        "  row 44 (line 45, column 4 ('language')): email \"ping@example.com\": "
         "unknown language 'xx': use a two-letter ISO 639-1 code such as en or es",
         "duplicate addresses (merged into one subscriber; later non-empty cells win, tags are "
         "combined):",

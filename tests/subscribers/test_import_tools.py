@@ -81,6 +81,17 @@ EXPORTS = [
         id="excel-csv-utf8-semicolon",
     ),
     pytest.param(
+        "\ufeffE-Mail;Vorname;Nachname;Firma;Sprache\r\n"
+        "juergen@example.de;Jürgen;Groß;Müller GmbH;de\r\n".encode(),
+        {"juergen@example.de": ("Jürgen Groß", "Müller GmbH", [], ACTIVE)},
+        id="excel-german",
+    ),
+    pytest.param(
+        "EMAIL;PRENOM;NOM;SOCIETE\nzoe@example.fr;Zoé;Dupont;Société Générale\n".encode(),
+        {"zoe@example.fr": ("Zoé Dupont", "Société Générale", [], ACTIVE)},
+        id="brevo-french",
+    ),
+    pytest.param(
         b"email\tname\tcompany\ttags\nana@example.org\tAna L\xc3\xb3pez\tAcme, Inc.\tclient\n",
         {"ana@example.org": ("Ana López", "Acme, Inc.", ["client"], ACTIVE)},
         id="tsv",
@@ -129,3 +140,21 @@ def test_a_subscribed_flag_that_is_not_true_or_false_names_row_and_column(
     assert (
         problem.reason == "column 3 ('subscribed_to_emails') holds 'maybe': expected true or false"
     )
+
+
+def test_a_bad_value_names_its_row_line_and_column(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "clientes.csv"
+    path.write_bytes(
+        "Correo electrónico;Nombre;Idioma\r\nana@example.org;Ana;es\r\n"
+        "bea(at)example.org;Bea;es\r\ncai@example.org;Cai;klingon\r\n".encode()
+    )
+    report = import_csv(session, weekly, path, settings.secret())
+    session.commit()
+    assert report.imported == 1
+    assert [(p.row, p.line, p.column) for p in report.problems] == [
+        (3, 3, "column 1 ('Correo electrónico')"),
+        (4, 4, "column 3 ('Idioma')"),
+    ]
+    assert report.problems[1].reason.startswith("unknown language 'klingon'")
