@@ -8,7 +8,8 @@ short names a subscriber file holds its ranking is often wrong (Windows-1250 for
 Korean code page for Japanese), so each candidate's reading is also judged for the marks of
 mojibake: a symbol inside a word (`£ukasz`), two scripts in one word, a case flip inside a word
 (a reading with any of these is not trusted), then Latin words made mostly of accented letters
-(Cyrillic read as Latin) and the number of languages whose letters it needs. The least damaged
+(Cyrillic read as Latin) and rare Han characters (one CJK code page read as another), and the
+number of languages whose letters it needs. The least damaged
 reading wins, charset-normalizer's rank breaking ties; a reading that a more common code page
 (COMMON's order) gives alike is named by that one.
 Pure functions: nothing here reads files or touches the database.
@@ -119,8 +120,11 @@ def _word_damage(token: str) -> int:
         if ch.isascii() or ch.isalpha() or ch in _WORD_PUNCTUATION:
             continue
         around = token[max(index - 1, 0) : index] + token[index + 1 : index + 2]
-        if any(c.isalpha() for c in around) or unicodedata.category(ch)[0] == "C":
+        category = unicodedata.category(ch)
+        if any(c.isalpha() for c in around) or category[0] == "C":
             damage += 1
+        elif category in ("So", "Sk", "Sm") and not any(c.isalpha() for c in token):
+            damage += 1  # box drawing and the like where a name should be: `█┌▀╢`
     scripts = {_script(ch) for ch in token if ch.isalpha()}
     if len(scripts - {"HAN"}) > 1 or scripts in ({"HAN", "HANGUL"}, {"HAN", "LATIN"}, _HALF):
         damage += 1
@@ -161,12 +165,32 @@ def _languages_needed(text: str) -> int:
     return needed + len(scripts)
 
 
+def _common_han(ch: str) -> bool:
+    """A Han character among the most used: level 1 of GB2312 (Chinese) or of JIS X 0208
+    (Japanese). Names are written in these; bytes read in the wrong CJK code page often fall
+    outside them."""
+    for codec, low, high in (("gb2312", 0xB0A1, 0xD7FE), ("shift_jis", 0x889F, 0x9872)):
+        try:
+            code = int.from_bytes(ch.encode(codec), "big")
+        except UnicodeEncodeError:
+            continue
+        if low <= code <= high:
+            return True
+    return False
+
+
+def _rare(token: str) -> int:
+    """How odd a word's letters are: mostly accented (Latin), or rare Han characters."""
+    rare_han = sum(_script(ch) == "HAN" and not _common_han(ch) for ch in token)
+    return int(_mostly_accented(token)) + rare_han
+
+
 def damage(text: str) -> tuple[int, int, int]:
-    """How damaged a reading looks: (marks of mojibake, mostly-accented Latin words, languages
-    needed); less is better, and a reading with any mark of mojibake is not trusted."""
+    """How damaged a reading looks: (marks of mojibake, odd words and rare Han characters,
+    languages needed); less is better, and a reading with any mark of mojibake is not trusted."""
     words = [t for t in _TOKEN.findall(text) if not t.isascii()]
     marks = sum(_word_damage(t) for t in words)
-    return marks, sum(map(_mostly_accented, words)), _languages_needed(text)
+    return marks, sum(map(_rare, words)), _languages_needed(text)
 
 
 def _exported(codec: str) -> bool:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mailer.settings import Settings
+from subscribers.encodings import legacy_encoding
 from subscribers.errors import ImportFileError
 from subscribers.importing import import_csv
 from subscribers.lifecycle import get_subscriber
@@ -119,3 +120,27 @@ def test_a_byte_no_code_page_reads_cleanly_still_refuses_the_file_at_its_line(
     assert "export.csv:3: not valid UTF-8 (invalid start byte at byte 18 of the line)" in str(
         info.value
     )
+
+
+@pytest.mark.parametrize(
+    ("encoding", "line"),
+    [
+        ("cp1251", "ivan@example.ru,Иван"),
+        ("cp1251", "x@example.ua,Олександр Шевченко,Київ"),
+        ("koi8_r", "olga@example.ru,Ольга Смирнова,Санкт-Петербург"),
+        ("shift_jis", "x@example.jp,高橋"),
+        ("shift_jis", "hanako@example.jp,すずき はなこ,東京"),
+        ("euc_jp", "taro@example.jp,山田太郎,東京"),
+        ("cp949", "kim@example.kr,김민준,서울"),
+        ("gb18030", "li@example.cn,李小龙,北京"),
+        ("big5", "chen@example.tw,陳美玲,臺北"),
+        ("cp1253", "nikos@example.gr,Νίκος Παπαδόπουλος,Αθήνα"),
+        ("cp1254", "x@example.tr,Ayşe Yılmaz,İstanbul"),
+        ("iso8859_2", "x@example.hu,Erdős Pál,Győr"),
+        ("cp1252", "joao@example.br,João Gonçalves,São Paulo"),
+        ("cp1252", "x@example.no,Åse Ødegård,Tromsø"),
+    ],
+)
+def test_a_single_short_line_is_read_in_its_encoding(encoding: str, line: str) -> None:
+    raw = line.encode(encoding)
+    assert raw.decode(legacy_encoding(raw)[0]) == line
