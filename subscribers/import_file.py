@@ -419,7 +419,8 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
 
 SUPPRESSED = "suppressed"  # the export's status for a reader on the suppression list
 # What other tools' exports call our statuses: listmonk (`enabled`, `blocklisted`; its
-# subscriptions `confirmed`, `unconfirmed`) and Mailchimp (`subscribed`, `cleaned`: a hard bounce).
+# subscriptions `confirmed`, `unconfirmed`), Mailchimp (`subscribed`, `cleaned`: a hard bounce),
+# ConvertKit (`cancelled`, `bounced`, `complained`) and Spanish sheets.
 STATUS_SYNONYMS = {
     "enabled": "active",
     "subscribed": "active",
@@ -428,6 +429,13 @@ STATUS_SYNONYMS = {
     "blocklisted": SUPPRESSED,
     "blacklisted": SUPPRESSED,
     "cleaned": SUPPRESSED,
+    # ConvertKit (Kit) and others: a reader who left, or whose address bounced or complained.
+    **{k: "unsubscribed" for k in ("cancelled", "canceled", "opted out", "opted-out", "optout")},
+    **{k: SUPPRESSED for k in ("bounced", "complained", "hard bounce", "spam", "spam complaint")},
+    # Spanish exports (the firm's assistants): `activo`, `baja`, `pendiente`.
+    **{k: "active" for k in ("activo", "activa", "suscrito", "suscrita")},
+    **{k: "unsubscribed" for k in ("baja", "dado de baja", "desuscrito", "cancelado")},
+    "pendiente": "pending",
 }
 
 

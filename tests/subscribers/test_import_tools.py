@@ -158,3 +158,18 @@ def test_a_bad_value_names_its_row_line_and_column(
         (4, 4, "column 3 ('Idioma')"),
     ]
     assert report.problems[1].reason.startswith("unknown language 'klingon'")
+
+
+def test_statuses_other_tools_write_are_read_and_a_bounced_reader_is_suppressed(
+    session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "kit.csv"
+    path.write_bytes(
+        b"email_address,first_name,status\n"
+        b"ana@example.org,Ana,active\nbea@example.org,Bea,cancelled\n"
+        b"cai@example.org,Cai,bounced\ndan@example.org,Dan,Baja\n"
+    )
+    report = import_csv(session, weekly, path, settings.secret())
+    session.commit()
+    assert report.problems == []
+    assert (report.imported, report.suppressed, report.added_unsubscribed) == (1, 1, 2)
