@@ -22,11 +22,17 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum, auto
-from pathlib import PurePath
 from urllib.parse import unquote, urlsplit
 
 from mailer.content.bylines import CO_AUTHORS, Byline, parse_byline, reply_to_index
-from mailer.content.dates import DATE_FORMATS, DATE_PATTERN, parse_date
+from mailer.content.dates import (
+    DATE_FORMATS,
+    DATE_PATTERN,
+    PDF_DATE,
+    date_from_path,
+    date_from_pdf_name,
+    parse_date,
+)
 from mailer.content.document import (
     IssueContent,
     Item,
@@ -101,8 +107,6 @@ _PDF = re.compile(
     r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b\s*:?\s*(?P<value>\S.*?)\s*$", re.I
 )
 _PDF_START = re.compile(r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b", re.IGNORECASE)
-_PDF_DATE = re.compile(r"-(?P<mmddyy>\d{6})$")
-_FILE_DATE = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2})")
 # The article's address on a line of its own, under its source line.
 _LONE_URL = re.compile(r"^<?(?P<url>https?://[^\s<>]+)>?$", re.IGNORECASE)
 # A signature delimiter (`-- `, as mail programs write it; `—`, `__`): what follows is not part
@@ -199,7 +203,7 @@ def issue_title(newsletter: str, when: date) -> str:
 def newsletter_from_pdf_name(pdf_name: str) -> str:
     """`MI-SecurityChatter-040925` → `Security Chatter` (firm prefix and date dropped)."""
     parts = [p for p in pdf_name.split("-") if p]
-    if parts and _PDF_DATE.search("-" + parts[-1]):
+    if parts and PDF_DATE.search("-" + parts[-1]):
         parts = parts[:-1]
     if len(parts) > 1 and parts[0].isupper() and len(parts[0]) <= 4:
         parts = parts[1:]
@@ -207,31 +211,6 @@ def newsletter_from_pdf_name(pdf_name: str) -> str:
     for part in parts:
         words.extend(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", part).split())
     return " ".join(words)
-
-
-def date_from_pdf_name(pdf_name: str) -> date | None:
-    """The MMDDYY suffix of the PDF name, if it has one."""
-    match = _PDF_DATE.search(pdf_name)
-    if match is None:
-        return None
-    digits = match["mmddyy"]
-    try:
-        return date(2000 + int(digits[4:]), int(digits[:2]), int(digits[2:4]))
-    except ValueError:
-        return None
-
-
-def date_from_path(path: str | None) -> date | None:
-    """A `YYYY-MM-DD` in the file's name, if any."""
-    if path is None:
-        return None
-    match = _FILE_DATE.search(PurePath(path).name)
-    if match is None:
-        return None
-    try:
-        return date.fromisoformat(match["iso"])
-    except ValueError:
-        return None
 
 
 def starts_call_to_action(text: str) -> bool:
@@ -287,6 +266,7 @@ class _Parser:
         self.pdf_name = ""
         self.position = 0  # index in self.lines of the line being read
         self.headline_at: int | None = None  # index of the first item's headline
+        self.title = ""  # a title line over the byline, when the editor wrote one
 
     def fail(self, message: str, line: int) -> IssueFormatError:
         return IssueFormatError(message, path=self.path, line=line)
@@ -295,6 +275,16 @@ class _Parser:
         if not self.lines:
             raise self.fail("the file is empty: expected a briefing starting with the byline", 1)
         state = _State.BYLINE
+        first = self.lines[0].text
+        if (
+            len(self.lines) > 1
+            and parse_byline(first) is None
+            and parse_byline(self.lines[1].text) is not None
+            and re.search(_DATE, first, re.IGNORECASE)
+            and words(first) <= 20
+        ):
+            # `Security Chatter — April 9, 2025` over the byline: the editor's title line.
+            self.title, self.lines = first, self.lines[1:]
         for index, line in enumerate(self.lines):
             self.position = index
             following = self.lines[index + 1] if index + 1 < len(self.lines) else None
@@ -571,7 +561,7 @@ class _Parser:
         others = [n for i, n in enumerate(names) if i != first]
         extra = {CO_AUTHORS: "\n".join(others)} if others else {}
         return IssueContent(
-            title=issue_title(newsletter, when),
+            title=self.title or issue_title(newsletter, when),
             newsletter=newsletter,
             date=when,
             partner=partner,

@@ -191,3 +191,13 @@ def test_a_summary_label_is_not_summary_text(label: str) -> None:
     issue = parse(with_lines({2: label + LINES[1]}))
     assert issue.summary == LINES[1]
     assert issue.items[0].headline == FIRST_HEADLINE
+
+
+def test_a_dated_title_line_over_the_byline_is_the_issues_title() -> None:
+    issue = parse("Security Chatter — April 9, 2025\n\n" + TEXT)
+    assert issue.title == "Security Chatter — April 9, 2025"
+    assert issue.partner.name == "Fausto Carbajal Glass"
+    assert len(issue.items) == 6
+    with pytest.raises(IssueFormatError) as info:
+        parse("CONFIDENTIAL\n" + TEXT)
+    assert info.value.line == 1 and "expected the byline" in str(info.value)
