@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+from subscribers.encodings import SAMPLE_BYTES, legacy_encoding
 from subscribers.errors import ImportFileError
 from subscribers.import_file import Columns, RowProblem
 
@@ -107,45 +108,104 @@ def physical_lines(fileobj: BinaryIO, name: str, chunk: int = 64 * 1024) -> Iter
         yield pending
 
 
-LEGACY_ENCODING = "cp1252"  # Excel's "CSV (Comma delimited)" on a Western-European Windows
+# Lines held back, after the first that is not UTF-8, to judge the file's legacy encoding on.
+HELD_LINES = 10_000
+HELD_BYTES = 8 * 1024 * 1024
+
+
+class _Legacy:
+    """The lines held back while the legacy encoding is not yet judged, and the judgement."""
+
+    def __init__(self, name: str, legacy: list[int], chosen: list[str]) -> None:
+        self.name = name
+        self.legacy = legacy
+        self.chosen = chosen  # the encoding the report names, once judged
+        self.codecs: list[str] = []  # the encodings to try, the most likely first
+        self.held: list[tuple[int, bytes, str | None]] = []
+        self.sample: list[bytes] = []
+        self.held_bytes = 0
+
+    def hold(self, number: int, raw: bytes, text: str | None) -> Iterator[str]:
+        self.held.append((number, raw, text))
+        self.held_bytes += len(raw)
+        if text is None and sum(map(len, self.sample)) < SAMPLE_BYTES:
+            self.sample.append(raw)
+        full = len(self.held) >= HELD_LINES or self.held_bytes >= HELD_BYTES
+        if full or sum(map(len, self.sample)) >= SAMPLE_BYTES:
+            yield from self.release()
+
+    def release(self) -> Iterator[str]:
+        if self.held and not self.codecs:
+            self.codecs = legacy_encoding(b"\n".join(self.sample))
+            self.chosen[:] = [self.codecs[0]]
+        for number, raw, text in self.held:
+            yield text if text is not None else self.decode(number, raw)
+        self.held, self.held_bytes = [], 0
+
+    def decode(self, number: int, raw: bytes) -> str:
+        for codec in self.codecs:
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            self.legacy.append(number)
+            if codec not in self.chosen:
+                self.chosen.append(codec)
+            return text
+        raise _not_utf8(raw, self.name, number)
+
+
+def _not_utf8(raw: bytes, name: str, number: int) -> ImportFileError:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        reason = f"{error.reason} at byte {error.start + 1} of the line"
+    else:  # pragma: no cover - only called for a line that is not UTF-8
+        reason = "unknown reason"
+    return ImportFileError(
+        f"not valid UTF-8 ({reason}); save the file as 'CSV UTF-8' and import it again",
+        path=name,
+        line=number,
+    )
 
 
 def decoded_lines(
-    fileobj: BinaryIO, name: str, counter: list[int], legacy: list[int] | None = None
+    fileobj: BinaryIO,
+    name: str,
+    counter: list[int],
+    legacy: list[int] | None = None,
+    chosen: list[str] | None = None,
 ) -> Iterator[str]:
     """Decode line by line so that a bad byte is reported with its line number.
 
-    A line that is not UTF-8 but is Windows-1252 (what Excel writes for "CSV (Comma
-    delimited)" on a Western-European Windows, the export a client's assistant sends most) is
-    read as Windows-1252 and its number added to `legacy`, for the report to name: refusing
-    the whole file made "José" cost every row. UTF-8 is tried first on each line, since no
-    accented Western text in Windows-1252 is also valid UTF-8. A line neither can read (or
-    any, when `legacy` is None) refuses the file, naming its line.
+    A line that is not UTF-8 is read in the file's legacy encoding (what Excel writes for "CSV
+    (Comma delimited)": Windows-1252 on a Western-European Windows, Windows-1251 on a Russian
+    one, Shift-JIS on a Japanese one …) and its number added to `legacy`, for the report to
+    name; the encodings it was read in go to `chosen`. Refusing the whole file made "José" cost
+    every row. The encoding is judged (subscribers.encodings) on the non-UTF-8 lines, so the
+    lines from the first of them are held back (at most HELD_LINES) until there are enough to
+    judge. UTF-8 is tried first on each line, since accented text in a legacy code page is
+    almost never valid UTF-8. A line none can read (or any, when `legacy` is None) refuses the
+    file, naming its line.
     """
+    held = _Legacy(name, legacy if legacy is not None else [], chosen if chosen is not None else [])
     for number, raw in enumerate(physical_lines(fileobj, name), start=1):
         counter[0] += len(raw)
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
-            yield raw.decode("utf-8")
-            continue
-        except UnicodeDecodeError as exc:
-            error = exc
-        if legacy is not None:
-            try:
-                text = raw.decode(LEGACY_ENCODING)
-            except UnicodeDecodeError:
-                pass
-            else:
-                legacy.append(number)
-                yield text
-                continue
-        raise ImportFileError(
-            f"not valid UTF-8 ({error.reason} at byte {error.start + 1} of the line); "
-            "save the file as 'CSV UTF-8' and import it again",
-            path=name,
-            line=number,
-        ) from None
+            text: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if legacy is None:
+                raise _not_utf8(raw, name, number) from None
+            text = None
+        if text is not None and not held.held:
+            yield text
+        elif text is None and held.codecs:
+            yield held.decode(number, raw)
+        else:
+            yield from held.hold(number, raw, text)
+    yield from held.release()
 
 
 class LineSource:

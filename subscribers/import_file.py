@@ -12,10 +12,13 @@ import csv
 import difflib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from subscribers.addresses import parse_address
+from subscribers.attributes import ATTR_KEY_MAX, ATTR_PREFIX, row_attributes
+from subscribers.encodings import encoding_name
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.formulas import unformula
 from subscribers.languages import parse_language
@@ -39,20 +42,31 @@ HEADER_ALIASES = {
     **{k: "name" for k in ("full name", "display name", "nombre completo")},
     **{k: "first_name" for k in ("first name", "first_name", "firstname", "given name")},
     **{k: "first_name" for k in ("nombre", "fname")},
+    # German, French, Portuguese and Italian sheets (Excel in those locales, Brevo's French
+    # export): `nome` alone is a first name that is the whole name, as `nombre` is.
+    **{k: "first_name" for k in ("vorname", "prénom", "prenom", "nome")},
+    **{k: "last_name" for k in ("nachname", "nom", "nom de famille", "sobrenome", "cognome")},
+    **{k: "company" for k in ("firma", "unternehmen", "société", "societe", "entreprise")},
+    **{k: "company" for k in ("azienda",)},
+    **{k: "language" for k in ("sprache", "langue", "lingua")},
     **{k: "last_name" for k in ("last name", "last_name", "lastname", "family name", "surname")},
     **{k: "last_name" for k in ("apellido", "apellidos", "lname")},
     **{k: "company" for k in ("organization", "organisation", "organization 1 - name")},
     **{k: "company" for k in ("company name", "empresa", "compañía", "compania")},
     **{k: "language" for k in ("idioma", "language code")},
-    **{k: "tags" for k in ("etiquetas",)},
+    **{k: "tags" for k in ("etiquetas", "labels")},  # Ghost calls them labels
     **{k: "status" for k in ("estado",)},
+    # A true/false column saying whether the reader gets emails (Ghost), or that they do not
+    # (Substack): an export's unsubscribed readers must not come in active.
+    "subscribed to emails": "subscribed",
+    "email disabled": "email_disabled",
 }
 NAME_PARTS = ("first_name", "last_name")
+FLAGS = ("subscribed", "email_disabled")
+_YES = frozenset(("true", "yes", "y", "1", "t", "sí", "si", "x"))
+_NO = frozenset(("false", "no", "n", "0", "f", ""))
 EMAIL_ALIASES_SHOWN = "'Email Address', 'E-mail Address', 'E-mail 1 - Value', 'Correo electrónico'"
 EXPORT_COLUMNS = (*COLUMNS, "status")
-ATTR_PREFIX = "attr."
-ATTR_MAX = NAME_MAX  # characters in one attribute value
-ATTR_KEY_MAX = 64
 ATTR_COLUMNS_MAX = 50
 BATCH_SIZE = 1000
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -73,6 +87,7 @@ class RowProblem:
     end_line: int  # last physical line (differs when a quoted field spans lines)
     email: str  # the cell as written (may contain CR/LF: escape before printing)
     reason: str
+    column: str = ""  # the cell at fault, `column 3 ('Idioma')`, when it is one cell
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,8 @@ class ImportReport:
     suppressed_rows: list[RowNote] = field(default_factory=list)
     not_reactivated_rows: list[RowNote] = field(default_factory=list)
     unsubscribed_rows: list[RowNote] = field(default_factory=list)
+    # attribute values of imported rows that were not stored (too long, …), naming the column
+    value_notes: list[RowNote] = field(default_factory=list)
     added_unsubscribed_rows: list[RowNote] = field(default_factory=list)
     attribute_columns: list[str] = field(default_factory=list)  # header → attributes[KEY]
     # attribute column → the subscriber column its name is close to (`lang` → `language`)
@@ -127,8 +144,10 @@ class ImportReport:
     ignored_columns: list[int] = field(default_factory=list)  # 1-based, no header name
     # (header title, column) of each column read under another tool's name (HEADER_ALIASES)
     renamed_columns: list[tuple[str, str]] = field(default_factory=list)
-    # lines that were not UTF-8 and were read as Windows-1252 (csv_lines.decoded_lines)
+    # lines that were not UTF-8 and were read in a legacy encoding (csv_lines.decoded_lines)
     legacy_lines: list[int] = field(default_factory=list)
+    # the codecs they were read in (e.g. "cp1251"), the file's judged encoding first
+    legacy_encodings: list[str] = field(default_factory=list)
     separator: str = ","  # the field separator the file was read with
     separator_detected: bool = True  # False when the caller named it
 
@@ -170,9 +189,15 @@ class ImportReport:
             for title in self.attribute_columns
         )
 
+    @property
+    def legacy_encoding_name(self) -> str:
+        """`Windows-1251 (Cyrillic)`: what the report says the non-UTF-8 lines were read as."""
+        names = [encoding_name(codec) for codec in self.legacy_encodings]
+        return " or ".join(names) if names else encoding_name("cp1252")
+
     def legacy_summary(self, shown: int = 10) -> str:
-        """`lines 3, 7 and 12`: the lines read as Windows-1252, as the CLI and the admin say
-        them (the first `shown`, then how many more), so the user can check the names there."""
+        """`lines 3, 7 and 12`: the lines read in a legacy encoding, as the CLI and the admin
+        say them (the first `shown`, then how many more), so the user can check the names."""
         lines = [str(n) for n in self.legacy_lines[:shown]]
         more = len(self.legacy_lines) - len(lines)
         if more:
@@ -201,6 +226,7 @@ class Columns:
     index: dict[str, int]  # known column → position
     attributes: list[tuple[str, int]]  # (attribute key, position)
     width: int
+    titles: list[str] = field(default_factory=list)  # the header's cells, as written
 
 
 @dataclass
@@ -217,6 +243,8 @@ class Candidate:
     attributes: dict[str, str] = field(default_factory=dict)
     status: SubscriptionStatus | None = None
     suppress: bool = False  # status `suppressed` (an export's suppressed reader): suppress here
+    # attribute values not stored (too long, …), each naming its column; the row is imported
+    notes: list[str] = field(default_factory=list)
     repeat_of: int | None = None  # first row, when the address was seen in an earlier batch
 
     def merge(self, later: Candidate) -> None:
@@ -331,7 +359,8 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
         key = title.lower()
         if key in COLUMN_ALIASES and COLUMN_ALIASES[key] not in named:
             key = COLUMN_ALIASES[key]
-        alias = HEADER_ALIASES.get(" ".join(key.split()))
+        # `email_address` (ConvertKit), `subscribed_to_emails` (Ghost): `_` is a space here.
+        alias = HEADER_ALIASES.get(" ".join(key.replace("_", " ").split()))
         if alias and alias not in named and alias not in index and not _has_name(named, alias):
             key = alias
             report.renamed_columns.append((title, alias))
@@ -343,7 +372,7 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 f"column {title!r} appears twice in the header", path=name, line=1
             )
         seen.add(key)
-        if key in EXPORT_COLUMNS or key in NAME_PARTS:
+        if key in EXPORT_COLUMNS or key in NAME_PARTS or key in FLAGS:
             index[key] = pos
         else:
             attr = title[len(ATTR_PREFIX) :] if key.startswith(ATTR_PREFIX) else title
@@ -385,12 +414,13 @@ def read_header(header: list[str] | None, name: str, report: ImportReport) -> Co
                 line=1,
             )
         raise ImportFileError(no_email_column(header, report.separator_name), path=name, line=1)
-    return Columns(index=index, attributes=attributes, width=len(header))
+    return Columns(index=index, attributes=attributes, width=len(header), titles=header)
 
 
 SUPPRESSED = "suppressed"  # the export's status for a reader on the suppression list
 # What other tools' exports call our statuses: listmonk (`enabled`, `blocklisted`; its
-# subscriptions `confirmed`, `unconfirmed`) and Mailchimp (`subscribed`, `cleaned`: a hard bounce).
+# subscriptions `confirmed`, `unconfirmed`), Mailchimp (`subscribed`, `cleaned`: a hard bounce),
+# ConvertKit (`cancelled`, `bounced`, `complained`) and Spanish sheets.
 STATUS_SYNONYMS = {
     "enabled": "active",
     "subscribed": "active",
@@ -399,6 +429,13 @@ STATUS_SYNONYMS = {
     "blocklisted": SUPPRESSED,
     "blacklisted": SUPPRESSED,
     "cleaned": SUPPRESSED,
+    # ConvertKit (Kit) and others: a reader who left, or whose address bounced or complained.
+    **{k: "unsubscribed" for k in ("cancelled", "canceled", "opted out", "opted-out", "optout")},
+    **{k: SUPPRESSED for k in ("bounced", "complained", "hard bounce", "spam", "spam complaint")},
+    # Spanish exports (the firm's assistants): `activo`, `baja`, `pendiente`.
+    **{k: "active" for k in ("activo", "activa", "suscrito", "suscrita")},
+    **{k: "unsubscribed" for k in ("baja", "dado de baja", "desuscrito", "cancelado")},
+    "pendiente": "pending",
 }
 
 
@@ -406,6 +443,26 @@ def _status_word(raw: str) -> str:
     """The cell's status in our words (lower case; "" for an empty cell)."""
     text = raw.strip().lower()
     return STATUS_SYNONYMS.get(text, text)
+
+
+def _flag_status(cols: Columns, cell: Callable[[str], str]) -> SubscriptionStatus | None:
+    """The status a true/false `subscribed` or `email_disabled` cell gives (None: it says
+    nothing); InvalidInput naming the column as the header writes it for anything else."""
+    for key, active_when in (("subscribed", True), ("email_disabled", False)):
+        raw = cell(key)
+        word = raw.strip().lower()
+        if word in _YES or (word in _NO and word):
+            yes = word in _YES
+            return (
+                SubscriptionStatus.ACTIVE if yes == active_when else SubscriptionStatus.UNSUBSCRIBED
+            )
+        if word:
+            pos = cols.index[key]
+            title = cols.titles[pos] if pos < len(cols.titles) else key
+            raise InvalidInput(
+                f"column {pos + 1} ({title!r}) holds {raw.strip()[:40]!r}: expected true or false"
+            )
+    return None
 
 
 def _parse_status(raw: str) -> SubscriptionStatus | None:
@@ -468,21 +525,46 @@ def parse_row(
         pos = cols.index.get(key)
         return record[pos] if pos is not None and pos < len(record) else ""
 
-    written, display = split_display_name(cell("email"))
-    address = parse_address(written)
+    with _in_column(cols, "email"):
+        written, display = split_display_name(cell("email"))
+        address = parse_address(written)
+    with _in_column(cols, "name", *NAME_PARTS):
+        name = clean_text(cell("name").strip() or _full_name(cell) or display, "name", NAME_MAX)
+    with _in_column(cols, "company"):
+        company = clean_text(cell("company"), "company", COMPANY_MAX)
+    with _in_column(cols, "language"):
+        language = parse_language(cell("language"))
+    with _in_column(cols, "tags"):
+        tags = clean_tags(split_tags(cell("tags")))
+    with _in_column(cols, "status"):
+        status = _parse_status(cell("status"))
+    attributes, notes = row_attributes(record, cols.attributes, cols.titles)
     return Candidate(
         email=address.email,
         domain=address.domain,
         rows=[(row, line)],
-        name=clean_text(cell("name").strip() or _full_name(cell) or display, "name", NAME_MAX),
-        company=clean_text(cell("company"), "company", COMPANY_MAX),
-        language=parse_language(cell("language")),
-        tags=clean_tags(split_tags(cell("tags"))),
-        attributes={
-            key: clean_text(record[pos], f"{ATTR_PREFIX}{key}", ATTR_MAX)
-            for key, pos in cols.attributes
-            if pos < len(record)
-        },
-        status=_parse_status(cell("status")),
+        name=name,
+        company=company,
+        language=language,
+        tags=tags,
+        attributes=attributes,
+        status=status or _flag_status(cols, cell),
         suppress=_status_word(cell("status")) == SUPPRESSED,
+        notes=notes,
     )
+
+
+@contextmanager
+def _in_column(cols: Columns, *keys: str) -> Iterator[None]:
+    """Name the column (`column 3 ('Nombre')`) in a value's error, so the user finds the cell:
+    the row and line are the report's, the column is the value's."""
+    try:
+        yield
+    except (InvalidAddress, InvalidInput) as exc:
+        positions = [cols.index[k] for k in keys if k in cols.index]
+        if not positions:
+            raise
+        pos = positions[0]
+        title = cols.titles[pos] if pos < len(cols.titles) else keys[0]
+        exc.column = f"column {pos + 1} ({title!r})"  # type: ignore[union-attr]
+        raise

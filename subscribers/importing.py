@@ -75,12 +75,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from subscribers.addresses import hash_canonical
+from subscribers.attributes import ATTR_MAX, ATTR_PREFIX
 from subscribers.csv_lines import LineSource, decoded_lines, next_record, runaway_row
 from subscribers.db import analyze, utcnow
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.import_file import (
-    ATTR_MAX,
-    ATTR_PREFIX,
     BATCH_SIZE,
     COLUMNS,
     EXPORT_COLUMNS,
@@ -493,8 +492,10 @@ def _import_rows(
             email_pos = cols.index["email"]
             raw = record[email_pos] if email_pos < len(record) else ""
             report.skipped += 1
-            report.problems.append(RowProblem(row, line, lines.last_line, raw, str(exc)))
+            column = getattr(exc, "column", "")
+            report.problems.append(RowProblem(row, line, lines.last_line, raw, str(exc), column))
             continue
+        report.value_notes.extend(RowNote(row, line, cand.email, note) for note in cand.notes)
         if cand.email in batch:
             batch[cand.email].merge(cand)
         else:
@@ -531,7 +532,7 @@ def import_csv_file(
     importer = _Importer(session, mlist, source, secret)
     report = importer.report
     read = [0]
-    lines = decoded_lines(fileobj, source, read, report.legacy_lines)
+    lines = decoded_lines(fileobj, source, read, report.legacy_lines, report.legacy_encodings)
     sample = sample_lines(lines)
     report.separator = separator or choose_separator(sample)
     report.separator_detected = separator is None

@@ -111,7 +111,8 @@ def print_import_report(report: ImportReport) -> None:
         typer.echo("skipped rows (fix them and import the file again; good rows are kept):")
         for p in report.problems:
             lines = f"line {p.line}" if p.line == p.end_line else f"lines {p.line}-{p.end_line}"
-            typer.echo(f"  row {p.row} ({lines}): email {_shown(p.email)}: {p.reason}")
+            where = f", {p.column}" if p.column else ""
+            typer.echo(f"  row {p.row} ({lines}{where}): email {_shown(p.email)}: {p.reason}")
     if report.duplicates:
         typer.echo(
             "duplicate addresses (merged into one subscriber; later non-empty cells win, tags "
@@ -119,6 +120,10 @@ def print_import_report(report: ImportReport) -> None:
         )
         for d in report.duplicates:
             typer.echo(f"  row {d.row} (line {d.line}): {d.email} repeats row {d.first_row}")
+    _print_notes(
+        "values not stored (the rest of each row was imported; fix the cell and import again):",
+        report.value_notes,
+    )
     _print_notes("suppressed addresses (not imported):", report.suppressed_rows)
     _print_notes(
         f"unsubscribed from {report.list_slug} by the file's status column (a file exported "
@@ -136,7 +141,7 @@ def print_import_report(report: ImportReport) -> None:
     )
     if report.legacy_lines:
         typer.echo(
-            f"not UTF-8, read as Windows-1252 (Excel's 'CSV' on Western Windows): "
+            f"not UTF-8, read as {report.legacy_encoding_name}: "
             f"{report.legacy_summary()}; if names there look wrong, save the file as "
             "'CSV UTF-8' and import it again (rows already imported are updated)"
         )
@@ -165,7 +170,8 @@ def import_(
     ),
 ) -> None:
     """Import subscribers from a CSV file (UTF-8, UTF-16 with a byte-order mark, or Excel's
-    plain CSV in Windows-1252; header row required, columns in any order).
+    plain CSV in its Windows code page, e.g. Windows-1252, Windows-1251 or Shift-JIS, which is
+    detected; header row required, columns in any order).
 
     Lines may end in LF, CRLF or CR; the separator (comma, semicolon, tab or |) is detected and
     reported unless --separator names it."""

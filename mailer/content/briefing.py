@@ -19,13 +19,20 @@ name carries no date, since files get renamed and copied.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum, auto
-from pathlib import PurePath
 from urllib.parse import unquote, urlsplit
 
-from mailer.content.dates import DATE_FORMATS, DATE_PATTERN, parse_date
+from mailer.content.bylines import CO_AUTHORS, Byline, parse_byline, reply_to_index
+from mailer.content.dates import (
+    DATE_FORMATS,
+    DATE_PATTERN,
+    PDF_DATE,
+    date_from_path,
+    date_from_pdf_name,
+    parse_date,
+)
 from mailer.content.document import (
     IssueContent,
     Item,
@@ -35,6 +42,13 @@ from mailer.content.document import (
     long_date,
 )
 from mailer.content.errors import IssueFormatError
+from mailer.content.headlines import (
+    HEADLINE_MAX_WORDS,
+    SUMMARY_LABEL,
+    clean_headline,
+    first_headline,
+    words,
+)
 from mailer.filenames import file_name_problem
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
@@ -45,11 +59,7 @@ CTA_SHAPE = (
     "`Si desea hablar con NAME …, escríbale a ADDRESS`)"
 )
 
-# A line longer than this (in words) is a paragraph, never a headline or a source line.
-HEADLINE_MAX_WORDS = 40
 
-# `By NAME, …`, in any case, with or without a colon; `Por NAME, …` in the Spanish edition.
-_BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
 _DATE = DATE_PATTERN
 # The author may be left out (an unsigned article): `Outlet, date: Original title`.
 # A `Source:` (`Fuente:`) label, as a Markdown issue writes it, is not part of the outlet.
@@ -97,8 +107,11 @@ _PDF = re.compile(
     r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b\s*:?\s*(?P<value>\S.*?)\s*$", re.I
 )
 _PDF_START = re.compile(r"^(?:Download|Descargar)\s+(?:the\s+|el\s+)?PDF\b", re.IGNORECASE)
-_PDF_DATE = re.compile(r"-(?P<mmddyy>\d{6})$")
-_FILE_DATE = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2})")
+# The article's address on a line of its own, under its source line.
+_LONE_URL = re.compile(r"^<?(?P<url>https?://[^\s<>]+)>?$", re.IGNORECASE)
+# A signature delimiter (`-- `, as mail programs write it; `—`, `__`): what follows is not part
+# of the briefing.
+_SIGNATURE = re.compile(r"^(?:--|—|__+|-{3,}\s*)$")
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ class _State(Enum):
     HEADLINE_OR_CTA = auto()  # after a source line
     BODY = auto()
     TRAILER = auto()
+    SIGNATURE = auto()  # after a `--` line below the call to action: the editor's signature
 
 
 def split_lines(text: str) -> list[Line]:
@@ -132,10 +146,6 @@ def _quote(text: str, limit: int = 80) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return f"'{text}'"
-
-
-def _words(text: str) -> int:
-    return len(text.split())
 
 
 def parse_source_line(
@@ -182,7 +192,7 @@ def looks_like_source(text: str) -> bool:
     """A line that is, or tries to be, a source line (used to name a broken one precisely)."""
     if _SOURCE.match(text):
         return True
-    return _words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
+    return words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
 
 
 def issue_title(newsletter: str, when: date) -> str:
@@ -193,7 +203,7 @@ def issue_title(newsletter: str, when: date) -> str:
 def newsletter_from_pdf_name(pdf_name: str) -> str:
     """`MI-SecurityChatter-040925` → `Security Chatter` (firm prefix and date dropped)."""
     parts = [p for p in pdf_name.split("-") if p]
-    if parts and _PDF_DATE.search("-" + parts[-1]):
+    if parts and PDF_DATE.search("-" + parts[-1]):
         parts = parts[:-1]
     if len(parts) > 1 and parts[0].isupper() and len(parts[0]) <= 4:
         parts = parts[1:]
@@ -201,31 +211,6 @@ def newsletter_from_pdf_name(pdf_name: str) -> str:
     for part in parts:
         words.extend(re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", part).split())
     return " ".join(words)
-
-
-def date_from_pdf_name(pdf_name: str) -> date | None:
-    """The MMDDYY suffix of the PDF name, if it has one."""
-    match = _PDF_DATE.search(pdf_name)
-    if match is None:
-        return None
-    digits = match["mmddyy"]
-    try:
-        return date(2000 + int(digits[4:]), int(digits[:2]), int(digits[2:4]))
-    except ValueError:
-        return None
-
-
-def date_from_path(path: str | None) -> date | None:
-    """A `YYYY-MM-DD` in the file's name, if any."""
-    if path is None:
-        return None
-    match = _FILE_DATE.search(PurePath(path).name)
-    if match is None:
-        return None
-    try:
-        return date.fromisoformat(match["iso"])
-    except ValueError:
-        return None
 
 
 def starts_call_to_action(text: str) -> bool:
@@ -257,20 +242,6 @@ def pdf_name_of(value: str) -> str | None:
     return text[:-4] if text.lower().endswith(".pdf") else text
 
 
-def parse_byline(text: str) -> tuple[str, str, str] | None:
-    """`By NAME, TITLE, FIRM` → (name, title, firm); the firm may itself contain commas."""
-    match = _BYLINE.match(text)
-    if match is None:
-        return None
-    parts = [p.strip() for p in match["rest"].split(",", 2)]
-    name = parts[0]
-    title = parts[1] if len(parts) > 1 else ""
-    firm = parts[2] if len(parts) > 2 else ""
-    if not name:
-        return None
-    return name, title, firm
-
-
 @dataclass
 class _Draft:
     """An item being read: its headline line and the paragraphs so far."""
@@ -284,7 +255,7 @@ class _Parser:
         self.lines = split_lines(text)
         self.path = path
         self.newsletter = newsletter
-        self.byline: tuple[str, str, str] | None = None
+        self.byline: Byline | None = None
         self.summary = ""
         self.items: list[Item] = []
         self.draft: _Draft | None = None
@@ -293,6 +264,9 @@ class _Parser:
         self.more_info: str | None = None
         self.pdf: Line | None = None
         self.pdf_name = ""
+        self.position = 0  # index in self.lines of the line being read
+        self.headline_at: int | None = None  # index of the first item's headline
+        self.title = ""  # a title line over the byline, when the editor wrote one
 
     def fail(self, message: str, line: int) -> IssueFormatError:
         return IssueFormatError(message, path=self.path, line=line)
@@ -301,7 +275,18 @@ class _Parser:
         if not self.lines:
             raise self.fail("the file is empty: expected a briefing starting with the byline", 1)
         state = _State.BYLINE
+        first = self.lines[0].text
+        if (
+            len(self.lines) > 1
+            and parse_byline(first) is None
+            and parse_byline(self.lines[1].text) is not None
+            and re.search(_DATE, first, re.IGNORECASE)
+            and words(first) <= 20
+        ):
+            # `Security Chatter — April 9, 2025` over the byline: the editor's title line.
+            self.title, self.lines = first, self.lines[1:]
         for index, line in enumerate(self.lines):
+            self.position = index
             following = self.lines[index + 1] if index + 1 < len(self.lines) else None
             state = self.step(state, line, following)
         self.finish(state)
@@ -320,6 +305,10 @@ class _Parser:
                 )
             return _State.SUMMARY
         if state is _State.SUMMARY:
+            label = SUMMARY_LABEL.match(text)
+            if label is not None and label.end() == len(text):
+                return _State.SUMMARY  # `Executive summary` on its own line: a label, not text
+            text = text[label.end() :] if label is not None else text
             if looks_like_source(text) or starts_call_to_action(text):
                 raise self.fail(
                     f"expected the summary paragraph after the byline, found {_quote(text)}",
@@ -331,6 +320,10 @@ class _Parser:
             return self.headline(state, line)
         if state is _State.BODY:
             return self.body(line, following)
+        if state is _State.SIGNATURE:
+            return state
+        if _SIGNATURE.match(text):
+            return _State.SIGNATURE
         return self.trailer(line)
 
     def headline(self, state: _State, line: Line) -> _State:
@@ -338,6 +331,8 @@ class _Parser:
         after = "the summary" if state is _State.HEADLINE else "the previous item's source line"
         if state is _State.HEADLINE_OR_CTA and starts_call_to_action(text):
             return self.call_to_action(line)
+        if state is _State.HEADLINE_OR_CTA and _LONE_URL.match(text):
+            return self.source_link(line)
         if _MORE_INFO_START.match(text) or _PDF_START.match(text):
             raise self.fail(
                 f"expected the call to action {CTA_SHAPE} after the last item, "
@@ -356,18 +351,52 @@ class _Parser:
                 f"expected a headline after {after}, found a second source line {_quote(text)}",
                 line.number,
             )
-        if _words(text) > HEADLINE_MAX_WORDS and state is _State.HEADLINE:
+        if state is _State.HEADLINE and self.position < self.first_headline_at():
             # Not a headline: the summary's next paragraph (the renderers split it at "\n\n").
             self.summary += "\n\n" + text
             return _State.HEADLINE
-        if _words(text) > HEADLINE_MAX_WORDS:
+        if words(text) > HEADLINE_MAX_WORDS:
             raise self.fail(
                 f"expected a headline (one short line) after {after}, found a paragraph of "
-                f"{_words(text)} words {_quote(text)}",
+                f"{words(text)} words {_quote(text)}",
                 line.number,
             )
         self.draft = _Draft(line, [])
         return _State.BODY
+
+    def source_link(self, line: Line) -> _State:
+        """The article's address on its own line under the source line: the source's link."""
+        match = _LONE_URL.match(line.text)
+        assert match is not None
+        last = self.items[-1]
+        if last.source.url is not None:
+            raise self.fail(
+                f"the source line above already links {_quote(last.source.url)}: expected the "
+                f"next item's headline, found a second link {_quote(line.text)}",
+                line.number,
+            )
+        self.items[-1] = replace(last, source=replace(last.source, url=match["url"]))
+        return _State.HEADLINE_OR_CTA
+
+    def first_headline_at(self) -> int:
+        """The index of the first item's headline, judged once over the lines up to the first
+        source line (or whatever ends the items) by `first_headline`."""
+        if self.headline_at is None:
+            start = end = self.position
+            while end < len(self.lines) and not self.ends_block(self.lines[end].text):
+                end += 1
+            block = [line.text for line in self.lines[start:end]]
+            self.headline_at = start + first_headline(block)
+        return self.headline_at
+
+    @staticmethod
+    def ends_block(text: str) -> bool:
+        return bool(
+            _SOURCE.match(text)
+            or starts_call_to_action(text)
+            or _MORE_INFO_START.match(text)
+            or _PDF_START.match(text)
+        )
 
     def body(self, line: Line, following: Line | None) -> _State:
         assert self.draft is not None
@@ -383,7 +412,7 @@ class _Parser:
             source = parse_source_line(text, path=self.path, line=line.number)
             self.items.append(
                 Item(
-                    headline=self.draft.headline.text,
+                    headline=clean_headline(self.draft.headline.text),
                     paragraphs=tuple(p.text for p in self.draft.paragraphs),
                     source=source,
                 )
@@ -406,7 +435,7 @@ class _Parser:
                 f"{_quote(text)} ({self.source_problem(text)})",
                 line.number,
             )
-        if self.draft.paragraphs and _words(text) <= HEADLINE_MAX_WORDS:
+        if self.draft.paragraphs and words(text) <= HEADLINE_MAX_WORDS:
             # A short line after a paragraph that is not the item's last paragraph reads as the
             # next headline: this item's source line is missing or unrecognisable. The first
             # paragraph may be short (right after a headline no headline is expected), as
@@ -520,16 +549,19 @@ class _Parser:
                 "(expected e.g. MI-SecurityChatter-040925)",
                 self.pdf.number,
             )
-        name, title, firm = self.byline
+        names = self.byline.names
+        first = reply_to_index(names, self.cta.text)
         partner = PartnerInfo(
-            name=name,
+            name=names[first],
             email=self.cta_reply[0],
-            title=title,
-            firm=firm,
+            title=self.byline.title,
+            firm=self.byline.firm,
             pronoun=self.cta_reply[1],
         )
+        others = [n for i, n in enumerate(names) if i != first]
+        extra = {CO_AUTHORS: "\n".join(others)} if others else {}
         return IssueContent(
-            title=issue_title(newsletter, when),
+            title=self.title or issue_title(newsletter, when),
             newsletter=newsletter,
             date=when,
             partner=partner,
@@ -539,6 +571,7 @@ class _Parser:
             more_info_url=self.more_info,
             pdf_name=self.pdf_name,
             slug=issue_slug(newsletter, when),
+            extra=extra,
             markup="text",  # the briefing has no markup: its text is shown as written
         )
 

@@ -3,12 +3,14 @@
 The briefing writes `M/D/YY` (US order); an editor pasting from the outlet writes `5 April 2025`,
 `April 5, 2025`, `5 de abril de 2025` or `2025-04-05`. Each of these is unambiguous, so each is
 read; day-first numeric dates (`5/4/25`) are not, and stay month first as the format says.
+Also the issue's own date, as the PDF edition's name and the file's name carry it.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import PurePath
 
 # Month names and their abbreviations, English and Spanish (the firm writes both editions).
 MONTHS: dict[str, int] = {
@@ -62,3 +64,34 @@ def parse_date(text: str) -> date:
     if len(numbers) != 2 or len(names) != 1:
         raise ValueError(text)
     return date(numbers[1], names[0], numbers[0])
+
+
+# The issue's date in the PDF edition's name (`MI-SecurityChatter-040925`, MMDDYY) and in a file
+# name (`security-chatter-2025-04-09.txt`).
+PDF_DATE = re.compile(r"-(?P<mmddyy>\d{6})$")
+FILE_DATE = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2})")
+
+
+def date_from_pdf_name(pdf_name: str) -> date | None:
+    """The MMDDYY suffix of the PDF name, if it has one."""
+    match = PDF_DATE.search(pdf_name)
+    if match is None:
+        return None
+    digits = match["mmddyy"]
+    try:
+        return date(2000 + int(digits[4:]), int(digits[:2]), int(digits[2:4]))
+    except ValueError:
+        return None
+
+
+def date_from_path(path: str | None) -> date | None:
+    """A `YYYY-MM-DD` in the file's name, if any."""
+    if path is None:
+        return None
+    match = FILE_DATE.search(PurePath(path).name)
+    if match is None:
+        return None
+    try:
+        return date.fromisoformat(match["iso"])
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mailer.brand import brand_of
+from mailer.content.bylines import CO_AUTHORS
 from mailer.content.document import IssueContent, issue_slug, long_date
 from mailer.content.inline import plain_text
 from mailer.content.language import detect_language, written_in
@@ -41,6 +42,12 @@ def web_url(url: str | None) -> str:
 def first_name(full_name: str) -> str:
     parts = full_name.split()
     return parts[0] if parts else full_name
+
+
+def byline_names(content: IssueContent) -> list[str]:
+    """The partner's name and the co-authors' a briefing's byline named with it."""
+    others = content.extra.get(CO_AUTHORS, "").splitlines()
+    return [content.partner.name, *(name for name in others if name.strip())]
 
 
 def issue_language(content: IssueContent) -> str:
@@ -125,6 +132,8 @@ def issue_context(content: IssueContent, settings: Settings) -> dict[str, Any]:
         "subject": subject,
         "preheader": first_sentence(plain_text(content.summary, content.markup)),
         "partner": content.partner,
+        # Everyone the byline credits: the partner, then any co-authors (`Ana Ruiz & Tom Lee`).
+        "byline_names": " & ".join(byline_names(content)),
         "partner_first": partner_first,
         "mailto_url": f"mailto:{content.partner.email}?subject={quote(mail_subject)}",
         "mail_subject_q": quote(mail_subject),

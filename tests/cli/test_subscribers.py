@@ -63,11 +63,13 @@ def test_import_prints_the_summary_and_every_row_it_did_not_import(
         "0 left unsubscribed, 1 duplicate merged",
         "separator: comma (,), detected",
         "skipped rows (fix them and import the file again; good rows are kept):",
-        '  row 40 (line 40): email "not-an-email": An email address must have an @-sign.',
-        '  row 41 (line 41): email "": missing email address',
-        '  row 42 (lines 42-43): email "evil@example.com\\r\\nBcc: victim@example.org": '
+        "  row 40 (line 40, column 1 ('email')): email \"not-an-email\": An email address must "
+        "have an @-sign.",
+        "  row 41 (line 41, column 1 ('email')): email \"\": missing email address",
+        "  row 42 (lines 42-43, column 1 ('email')): email "
+        '"evil@example.com\\r\\nBcc: victim@example.org": '
         "the email address contains a line break (CR/LF), which could inject mail headers",
-        '  row 44 (line 45): email "ping@example.com": '
+        "  row 44 (line 45, column 4 ('language')): email \"ping@example.com\": "
         "unknown language 'xx': use a two-letter ISO 639-1 code such as en or es",
         "duplicate addresses (merged into one subscriber; later non-empty cells win, tags are "
         "combined):",
@@ -109,7 +111,7 @@ def test_a_windows_1252_export_imports_and_the_summary_names_the_lines_to_check(
     out = mailer("subscribers", "import", str(export), "--list", weekly)
     assert "2 imported" in out
     assert (
-        "not UTF-8, read as Windows-1252 (Excel's 'CSV' on Western Windows): line 3; if names "
+        "not UTF-8, read as Windows-1252 (Western European): line 3; if names "
         "there look wrong, save the file as 'CSV UTF-8' and import it again (rows already "
         "imported are updated)"
     ) in out.splitlines()

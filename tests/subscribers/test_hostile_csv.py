@@ -195,14 +195,15 @@ def test_a_forced_wrong_separator_names_itself_in_the_error(
     assert people(session) == []
 
 
-# --- attr.* values: the same cleaning and limit as names ---------------------------------------
+# --- attr.* values: the same cleaning as names; a bad value costs only its cell ---------------
 
 
-def test_attribute_values_with_escape_nul_or_130000_characters_are_refused_by_row(
+def test_attribute_values_with_escape_nul_or_130000_characters_are_refused_by_cell(
     session: Session, weekly: MailingList, settings: Settings, tmp_path: Path
 ) -> None:
     """Hostile input: `attr.note` cells holding ESC (a terminal escape sequence), NUL, and a
-    130,000-character value."""
+    130,000-character value. None is stored; each is named by row and column, and the rest of
+    its row (the address, the name) is imported."""
     path = tmp_path / "attrs.csv"
     path.write_text(
         "email,name,attr.note\n"
@@ -214,12 +215,31 @@ def test_attribute_values_with_escape_nul_or_130000_characters_are_refused_by_ro
     )
     report = import_csv(session, weekly, path, settings.secret())
     session.commit()
-    assert [(p.row, p.email, p.reason) for p in report.problems] == [
-        (2, "esc@example.com", "attr.note contains a control character"),
-        (3, "nul@example.com", "attr.note contains a control character"),
-        (4, "big@example.com", "attr.note is longer than 200 characters (130000)"),
+    assert report.problems == []
+    kept = "; this value was not stored, the rest of the row was"
+    assert [(n.row, n.email, n.reason) for n in report.value_notes] == [
+        (
+            2,
+            "esc@example.com",
+            f"column 3 ('attr.note'): attr.note contains a control character{kept}",
+        ),
+        (
+            3,
+            "nul@example.com",
+            f"column 3 ('attr.note'): attr.note contains a control character{kept}",
+        ),
+        (
+            4,
+            "big@example.com",
+            f"column 3 ('attr.note'): attr.note is longer than 2000 characters (130000){kept}",
+        ),
     ]
-    assert people(session) == [("ok@example.com", "Ok", "", {"note": "one line"})]
+    assert people(session) == [
+        ("esc@example.com", "Esc", "", {}),
+        ("nul@example.com", "Nul", "", {}),
+        ("big@example.com", "Big", "", {}),
+        ("ok@example.com", "Ok", "", {"note": "one line"}),
+    ]
 
 
 def test_too_many_or_unprintable_attribute_columns_refuse_the_file(
