@@ -31,10 +31,11 @@ from mailer.content.document import (
     Item,
     PartnerInfo,
     Source,
+    derived_title,
     issue_slug,
-    long_date,
 )
 from mailer.content.errors import IssueFormatError
+from mailer.content.language import written_in
 from mailer.filenames import file_name_problem
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
@@ -185,9 +186,11 @@ def looks_like_source(text: str) -> bool:
     return _words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
 
 
-def issue_title(newsletter: str, when: date) -> str:
-    """`Security Chatter — 9 April 2025` (English month names whatever the locale)."""
-    return f"{newsletter} — {long_date(when)}"
+def issue_title(newsletter: str, when: date, lang: str = "en") -> str:
+    """`Security Chatter — 9 April 2025`, `Panorama — 9 de abril de 2025`: the title of an issue
+    that gives none, its date in the issue's language `lang` (whatever the process locale), so
+    that the CLI and the admin list it as its readers see it."""
+    return derived_title(newsletter, when, lang)
 
 
 def newsletter_from_pdf_name(pdf_name: str) -> str:
@@ -521,6 +524,7 @@ class _Parser:
                 self.pdf.number,
             )
         name, title, firm = self.byline
+        texts = [self.summary, *(p for item in self.items for p in item.paragraphs)]
         partner = PartnerInfo(
             name=name,
             email=self.cta_reply[0],
@@ -529,7 +533,7 @@ class _Parser:
             pronoun=self.cta_reply[1],
         )
         return IssueContent(
-            title=issue_title(newsletter, when),
+            title=issue_title(newsletter, when, written_in(None, texts)),
             newsletter=newsletter,
             date=when,
             partner=partner,
