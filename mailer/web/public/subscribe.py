@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
+from mailer.rendering.wording import reader_language, words_for
 from mailer.sending import confirmations
 from mailer.settings import get_settings
 from mailer.web import proof_of_work
@@ -43,10 +44,12 @@ from mailer.web.pages import SecureRoute, page
 from mailer.web.public.forms import (
     MAX_DB_ID,
     PageError,
+    browser_language,
     error_page,
     first_field,
     message_page,
     open_session,
+    page_language,
     plausible_slug,
     read_form,
 )
@@ -79,12 +82,7 @@ def _list_or_404(session: Session, slug: str) -> MailingList:
         else None
     )
     if mlist is None or mlist.private:
-        raise PageError(
-            404,
-            "We could not find that newsletter",
-            "The subscription page you opened does not exist. Check the address, or read our "
-            "past issues below.",
-        )
+        raise PageError(404, "list_not_found")
     return mlist
 
 
@@ -150,9 +148,12 @@ class PendingResult:
     send_to: str | None  # the address to mail a confirmation to; None: mail nothing
     token: str | None
     name: str = ""  # as typed into the form: the confirmation email greets them by it
+    language: str | None = None  # the subscriber's own, else the form's browser's
 
 
-def _start_subscription(slug: str, email: str, name: str) -> PendingResult:
+def _start_subscription(
+    slug: str, email: str, name: str, browser: str | None = None
+) -> PendingResult:
     """Create (or reuse) a pending subscription; decide whether a confirmation email goes out."""
     settings = get_settings()
     with open_session() as session:
@@ -170,7 +171,10 @@ def _start_subscription(slug: str, email: str, name: str) -> PendingResult:
             return PendingResult(mlist.name, email, None, None)
         session.commit()
         token = confirmations.confirm_token(subscription.id, settings.secret())
-        return PendingResult(mlist.name, email, subscription.subscriber.email, token, name)
+        language = reader_language(subscription.subscriber.language, browser)
+        return PendingResult(
+            mlist.name, email, subscription.subscriber.email, token, name, language
+        )
 
 
 def _send_confirmation(result: PendingResult, address_key: str) -> bool:
@@ -182,6 +186,7 @@ def _send_confirmation(result: PendingResult, address_key: str) -> bool:
         list_name=result.list_name,
         url=confirmations.confirm_url(settings, result.token),
         name=result.name,
+        lang=result.language,
     )
     try:
         reply = confirmations.send_confirmation(settings, message)
@@ -254,7 +259,9 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     if not verdict.allowed:
         return _confirmations_paused(request, verdict.retry_after, list_slug)
     response = _check_inbox(request, email, list_name)
-    response.background = BackgroundTask(_subscribe_later, list_slug, email, name, address_key)
+    response.background = BackgroundTask(
+        _subscribe_later, list_slug, email, name, address_key, browser_language(request)
+    )
     return response
 
 
@@ -307,12 +314,14 @@ def _confirmations_paused(request: Request, retry_after: int, list_slug: str) ->
     )
 
 
-def _subscribe_later(slug: str, email: str, name: str, address_key: str) -> None:
+def _subscribe_later(
+    slug: str, email: str, name: str, address_key: str, browser: str | None = None
+) -> None:
     """After the answer: the pending subscription and, when the address's state calls for one,
     the confirmation email. Failures are logged (the visitor already has their answer and can
     send the form again); the log names the address by its digest only."""
     try:
-        result = _start_subscription(slug, email, name)
+        result = _start_subscription(slug, email, name, browser)
         if result.send_to is not None:
             _send_confirmation(result, address_key)
     except (PageError, InvalidInput, InvalidAddress) as exc:
@@ -328,24 +337,10 @@ class Confirmable:
     list_name: str
     list_slug: str
     already: bool
+    language: str | None  # the subscriber's own, when they gave one
 
 
-_BAD_CONFIRM = PageError(
-    400,
-    "This confirmation link is not valid",
-    "The address you opened is incomplete or has been changed — perhaps it was split across two "
-    "lines in your email. Please copy the whole link from the email, or subscribe again to get "
-    "a new one.",
-)
-
-
-_CLOSED_LIST = PageError(
-    410,
-    "This newsletter no longer takes subscriptions",
-    "It is no longer open to subscription from our website, so this confirmation link cannot "
-    "be used and you have not been subscribed. If you think you should receive it, please "
-    "contact us.",
-)
+_BAD_CONFIRM = PageError(400, "bad_confirm")
 
 
 def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirmable]:
@@ -355,10 +350,7 @@ def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirma
     except TokenError as exc:
         if "expired" in str(exc):
             raise PageError(
-                410,
-                "This confirmation link has expired",
-                f"Confirmation links are valid for {confirmations.CONFIRM_MAX_AGE.days} days. "
-                "Please subscribe again and we will send you a new one.",
+                410, "expired_confirm", days=confirmations.CONFIRM_MAX_AGE.days
             ) from None
         raise _BAD_CONFIRM from None
     subscription = (
@@ -367,40 +359,29 @@ def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirma
         else None
     )
     if subscription is None or subscription.subscriber.email is None:
-        raise PageError(
-            404,
-            "We could not find this subscription",
-            "It may have been removed. Please subscribe again.",
-        )
+        raise PageError(404, "subscription_not_found")
+    lang = subscription.subscriber.language
     unsubscribed = subscription.unsubscribed_at
     if subscription.status != SubscriptionStatus.ACTIVE and (
         (unsubscribed is not None and claim.issued_at.timestamp() < int(unsubscribed.timestamp()))
         or subscription.status == SubscriptionStatus.UNSUBSCRIBED
     ):
         # A link issued before the person's later "stop" must not undo it.
-        raise PageError(
-            410,
-            "This confirmation link is no longer valid",
-            "You unsubscribed after this link was sent. To subscribe again, use the "
-            "subscription form and confirm the new email.",
-        )
+        raise PageError(410, "superseded_confirm", lang=lang)
     if is_suppressed(session, subscription.subscriber.email, settings.secret()):
-        raise PageError(
-            410,
-            "This address cannot be subscribed",
-            "Please contact us by replying to any of our emails.",
-        )
+        raise PageError(410, "cannot_subscribe", lang=lang)
     mlist = subscription.mailing_list
     if mlist.private and subscription.status != SubscriptionStatus.ACTIVE:
         # The list was made private after this link was mailed: its public door is closed,
         # and a link from that door must not open it (an editor adds members directly).
-        raise _CLOSED_LIST
+        raise PageError(410, "closed_list", lang=lang)
     return subscription, Confirmable(
         subscription.id,
         subscription.subscriber.email,
         mlist.name,
         mlist.slug,
         subscription.status == SubscriptionStatus.ACTIVE,
+        lang,
     )
 
 
@@ -413,7 +394,7 @@ def confirm_page(request: Request, token: str) -> Response:
             _, info = _check_confirm(session, token)
         except PageError as err:
             return error_page(request, err)
-    ctx = {"title": "Confirm your subscription", "token": token.lower(), **asdict(info)}
+    ctx = _confirm_context(request, info, "confirm_your_subscription", token=token.lower())
     return page(request, "confirm.html.j2", ctx)
 
 
@@ -445,4 +426,14 @@ async def confirm_post(request: Request, token: str) -> Response:
         )
     except PageError as err:
         return error_page(request, err)
-    return page(request, "confirmed.html.j2", {"title": "Subscription confirmed", **asdict(info)})
+    ctx = _confirm_context(request, info, "subscription_confirmed")
+    return page(request, "confirmed.html.j2", ctx)
+
+
+def _confirm_context(
+    request: Request, info: Confirmable, title: str, **extra: str
+) -> dict[str, object]:
+    """A confirm page's values, in the subscriber's language, else their browser's (the
+    confirmation email was written in the same way, so the link lands where it left off)."""
+    lang = page_language(request, info.language)
+    return {"title": words_for(lang)[title], "lang": lang, **asdict(info), **extra}
