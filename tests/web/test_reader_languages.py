@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from mailer import tokens
 from mailer.settings import Settings
 from subscribers.lifecycle import get_subscriber
+from subscribers.lists import create_list
 from tests.web_support import (
     Sent,
     alter_one_char,
@@ -265,3 +266,61 @@ def test_the_archive_index_follows_the_browsers_language(
         assert words in text, words
     if lang != "en":
         assert english_left(text) == [] and "Read online" not in text
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "form", "answer", "refused"),
+    [
+        (
+            "es-419,es;q=0.9",
+            "es",
+            ("Security Chatter por correo, de", "Correo electrónico", "Nombre (opcional)"),
+            ("Revise su bandeja de entrada", "Si ana@example.org puede recibir nuestro correo"),
+            "Escriba su dirección de correo.",
+        ),
+        (
+            "pt-PT",
+            "pt",
+            ("Security Chatter por e-mail, de", "Endereço de e-mail", "Nome (opcional)"),
+            ("Verifique sua caixa de entrada", "Se ana@example.org puder receber nossos e-mails"),
+            "Informe seu endereço de e-mail.",
+        ),
+        (
+            "fr-BE, en;q=0.2",
+            "fr",
+            ("Security Chatter par e-mail, de", "Adresse e-mail", "Nom (facultatif)"),
+            ("Consultez votre boîte de réception", "Si ana@example.org peut recevoir nos e-mails"),
+            "Veuillez saisir votre adresse e-mail.",
+        ),
+        (
+            "",
+            "en",
+            ("Security Chatter by email, from", "Email address", "Name (optional)"),
+            ("Check your inbox", "If ana@example.org can receive our mail"),
+            "Please enter your email address.",
+        ),
+    ],
+)
+def test_the_subscribe_form_and_its_answer_follow_the_browsers_language(
+    client: TestClient,
+    session: Session,
+    accept: str,
+    lang: str,
+    form: tuple[str, ...],
+    answer: tuple[str, ...],
+    refused: str,
+) -> None:
+    create_list(session, "briefing", "Security Chatter")
+    session.commit()
+    headers = {"Accept-Language": accept} if accept else {}
+    page = client.get("/subscribe/briefing", headers=headers)
+    assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
+    assert "Accept-Language" in page.headers["Vary"]
+    for words in form:
+        assert words in visible(page.text), words
+    empty = client.post("/subscribe/briefing", data={"email": ""}, headers=headers)
+    assert empty.status_code == 422 and refused in visible(empty.text)
+    done = client.post("/subscribe/briefing", data={"email": "ana@example.org"}, headers=headers)
+    assert done.status_code == 200 and f'<html lang="{lang}">' in done.text
+    for words in answer:
+        assert words in visible(done.text), words

@@ -76,6 +76,30 @@ WORDS: dict[str, str] = {
     "subscription_confirmed": "Subscription confirmed",
     "you_are_subscribed": "You are subscribed",
     "will_receive_from_next": "{email} will receive {list} from the next issue on.",
+    # The subscribe form and its answer (subscribe.html.j2, check_inbox.html.j2)
+    "subscribe_to_title": "Subscribe to {list}",
+    "subscribe_lede": "{list} by email, from {firm}. We send one email first to confirm your "
+    "address; every issue has a link to unsubscribe at once.",
+    "email_address": "Email address",
+    "your_name": "Name",
+    "optional": "(optional)",
+    "leave_empty": "Leave this field empty",
+    "pow_note": "This form checks your browser before it is sent; it needs JavaScript.",
+    "subscribe_note": "We will email you a link to confirm. Nothing is sent until you do, and "
+    "every issue has a one-click unsubscribe link.",
+    "enter_email": "Please enter your email address.",
+    "not_an_email": "This does not look like an email address: {problem}",
+    "shorten_name": "Please shorten your name to {limit} characters.",
+    "pow_unfinished": "Your browser has not finished its check yet (it needs JavaScript). Wait "
+    "until the button is enabled, then send the form again.",
+    "one_more_step": "One more step",
+    "check_your_inbox": "Check your inbox",
+    "confirmation_on_its_way": "If {email} can receive our mail, a message asking you to "
+    "confirm your subscription to {list} is on its way.",
+    "open_and_follow": "Open it and follow the link to start receiving the briefing. The link "
+    "is valid for seven days.",
+    "look_in_spam": "Nothing there after a few minutes? Look in your spam or promotions folder.",
+    "back_to_form": "Back to the form",
     # The confirmation email (templates/confirm/)
     "mail_subject": "Please confirm your subscription to {list}",
     "mail_title": "Confirm your subscription to {list}",
@@ -176,5 +200,16 @@ ERRORS: dict[str, tuple[str, ...]] = {
         "It is no longer open to subscription from our website, so this confirmation link "
         "cannot be used and you have not been subscribed. If you think you should receive it, "
         "please contact us.",
+    ),
+    "too_many_attempts": (
+        "Too many attempts",
+        "We received several subscription requests from your network in a short time. Please "
+        "try again in {seconds} seconds.",
+    ),
+    "confirmations_paused": (
+        "Please try again later",
+        "We are receiving an unusual number of subscription requests right now, so we have "
+        "paused sending confirmation emails. Nothing was sent to you. Please try again in about "
+        "an hour.",
     ),
 }

@@ -88,6 +88,32 @@ WORDS: dict[str, str] = {
     "correo: no se activará ninguna suscripción y no recibirá nada más de "
     "nuestra parte.",
     "mail_past_issues": "Números anteriores:",
+    "subscribe_to_title": "Suscribirse a {list}",
+    "subscribe_lede": "{list} por correo, de {firm}. Primero le enviamos un correo para "
+    "confirmar su dirección; cada número incluye un enlace para cancelar la "
+    "suscripción al instante.",
+    "email_address": "Correo electrónico",
+    "your_name": "Nombre",
+    "optional": "(opcional)",
+    "leave_empty": "Deje este campo vacío",
+    "pow_note": "Este formulario comprueba su navegador antes de enviarse; necesita JavaScript.",
+    "subscribe_note": "Le enviaremos por correo un enlace para confirmar. No se envía nada "
+    "hasta que lo haga, y cada número tiene un enlace para cancelar la "
+    "suscripción con un clic.",
+    "enter_email": "Escriba su dirección de correo.",
+    "not_an_email": "Esto no parece una dirección de correo: {problem}",
+    "shorten_name": "Acorte su nombre a {limit} caracteres.",
+    "pow_unfinished": "Su navegador aún no ha terminado su comprobación (necesita JavaScript). "
+    "Espere a que el botón se active y vuelva a enviar el formulario.",
+    "one_more_step": "Un paso más",
+    "check_your_inbox": "Revise su bandeja de entrada",
+    "confirmation_on_its_way": "Si {email} puede recibir nuestro correo, va en camino un "
+    "mensaje que le pide confirmar su suscripción a {list}.",
+    "open_and_follow": "Ábralo y siga el enlace para empezar a recibir el informe. El enlace es "
+    "válido durante siete días.",
+    "look_in_spam": "¿No ha llegado nada en unos minutos? Revise su carpeta de spam o de "
+    "promociones.",
+    "back_to_form": "Volver al formulario",
 }
 
 ERRORS: dict[str, tuple[str, ...]] = {
@@ -180,5 +206,16 @@ ERRORS: dict[str, tuple[str, ...]] = {
         "Ya no está abierto a suscripciones desde nuestro sitio web, así que este enlace de "
         "confirmación no puede usarse y no se ha activado ninguna suscripción. Si cree que "
         "debería recibirlo, escríbanos.",
+    ),
+    "too_many_attempts": (
+        "Demasiados intentos",
+        "Recibimos varias solicitudes de suscripción desde su red en poco tiempo. Vuelva a "
+        "intentarlo dentro de {seconds} segundos.",
+    ),
+    "confirmations_paused": (
+        "Vuelva a intentarlo más tarde",
+        "Estamos recibiendo un número inusual de solicitudes de suscripción, así que hemos "
+        "pausado el envío de correos de confirmación. No se le envió nada. Vuelva a intentarlo "
+        "dentro de una hora, aproximadamente.",
     ),
 }

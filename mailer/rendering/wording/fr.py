@@ -91,6 +91,34 @@ WORDS: dict[str, str] = {
     "cet e-mail : aucun abonnement ne sera activé et vous n’entendrez plus "
     "parler de nous.",
     "mail_past_issues": "Numéros précédents :",
+    "subscribe_to_title": "S’abonner à {list}",
+    "subscribe_lede": "{list} par e-mail, de {firm}. Nous envoyons d’abord un e-mail pour "
+    "confirmer votre adresse ; chaque numéro contient un lien pour se "
+    "désabonner immédiatement.",
+    "email_address": "Adresse e-mail",
+    "your_name": "Nom",
+    "optional": "(facultatif)",
+    "leave_empty": "Laissez ce champ vide",
+    "pow_note": "Ce formulaire vérifie votre navigateur avant d’être envoyé ; il nécessite "
+    "JavaScript.",
+    "subscribe_note": "Nous vous enverrons par e-mail un lien de confirmation. Rien n’est "
+    "envoyé avant votre confirmation, et chaque numéro contient un lien de "
+    "désabonnement en un clic.",
+    "enter_email": "Veuillez saisir votre adresse e-mail.",
+    "not_an_email": "Cela ne ressemble pas à une adresse e-mail : {problem}",
+    "shorten_name": "Veuillez raccourcir votre nom à {limit} caractères.",
+    "pow_unfinished": "Votre navigateur n’a pas encore terminé sa vérification (elle nécessite "
+    "JavaScript). Attendez que le bouton soit activé, puis renvoyez le "
+    "formulaire.",
+    "one_more_step": "Encore une étape",
+    "check_your_inbox": "Consultez votre boîte de réception",
+    "confirmation_on_its_way": "Si {email} peut recevoir nos e-mails, un message vous demandant "
+    "de confirmer votre abonnement à {list} est en route.",
+    "open_and_follow": "Ouvrez-le et suivez le lien pour commencer à recevoir le bulletin. Le "
+    "lien est valable sept jours.",
+    "look_in_spam": "Rien reçu après quelques minutes ? Regardez dans vos courriers "
+    "indésirables ou promotions.",
+    "back_to_form": "Revenir au formulaire",
 }
 
 ERRORS: dict[str, tuple[str, ...]] = {
@@ -183,5 +211,16 @@ ERRORS: dict[str, tuple[str, ...]] = {
         "Il n’est plus ouvert à l’abonnement depuis notre site : ce lien de confirmation ne "
         "peut donc pas être utilisé et aucun abonnement n’a été activé. Si vous pensez devoir "
         "le recevoir, contactez-nous.",
+    ),
+    "too_many_attempts": (
+        "Trop de tentatives",
+        "Nous avons reçu plusieurs demandes d’abonnement depuis votre réseau en peu de temps. "
+        "Veuillez réessayer dans {seconds} secondes.",
+    ),
+    "confirmations_paused": (
+        "Veuillez réessayer plus tard",
+        "Nous recevons en ce moment un nombre inhabituel de demandes d’abonnement : l’envoi des "
+        "e-mails de confirmation est suspendu. Rien ne vous a été envoyé. Veuillez réessayer "
+        "dans une heure environ.",
     ),
 }

@@ -88,6 +88,31 @@ WORDS: dict[str, str] = {
     "e-mail: nenhuma inscrição será ativada e você não receberá mais nada de "
     "nós.",
     "mail_past_issues": "Edições anteriores:",
+    "subscribe_to_title": "Inscrever-se em {list}",
+    "subscribe_lede": "{list} por e-mail, de {firm}. Primeiro enviamos um e-mail para confirmar "
+    "seu endereço; cada edição tem um link para cancelar a inscrição na hora.",
+    "email_address": "Endereço de e-mail",
+    "your_name": "Nome",
+    "optional": "(opcional)",
+    "leave_empty": "Deixe este campo vazio",
+    "pow_note": "Este formulário verifica seu navegador antes de ser enviado; ele precisa de "
+    "JavaScript.",
+    "subscribe_note": "Enviaremos por e-mail um link para confirmar. Nada é enviado até que "
+    "você confirme, e cada edição tem um link para cancelar a inscrição com "
+    "um clique.",
+    "enter_email": "Informe seu endereço de e-mail.",
+    "not_an_email": "Isto não parece um endereço de e-mail: {problem}",
+    "shorten_name": "Encurte seu nome para {limit} caracteres.",
+    "pow_unfinished": "Seu navegador ainda não terminou a verificação (ela precisa de "
+    "JavaScript). Espere o botão ser ativado e envie o formulário novamente.",
+    "one_more_step": "Só mais um passo",
+    "check_your_inbox": "Verifique sua caixa de entrada",
+    "confirmation_on_its_way": "Se {email} puder receber nossos e-mails, uma mensagem pedindo "
+    "que você confirme sua inscrição em {list} está a caminho.",
+    "open_and_follow": "Abra-a e siga o link para começar a receber o boletim. O link é válido "
+    "por sete dias.",
+    "look_in_spam": "Nada chegou em alguns minutos? Procure na pasta de spam ou de promoções.",
+    "back_to_form": "Voltar ao formulário",
 }
 
 ERRORS: dict[str, tuple[str, ...]] = {
@@ -179,5 +204,16 @@ ERRORS: dict[str, tuple[str, ...]] = {
         "Ele não está mais aberto a inscrições pelo nosso site, por isso este link de "
         "confirmação não pode ser usado e nenhuma inscrição foi ativada. Se você acha que "
         "deveria recebê-lo, fale conosco.",
+    ),
+    "too_many_attempts": (
+        "Tentativas demais",
+        "Recebemos várias solicitações de inscrição da sua rede em pouco tempo. Tente novamente "
+        "em {seconds} segundos.",
+    ),
+    "confirmations_paused": (
+        "Tente novamente mais tarde",
+        "Estamos recebendo um número incomum de solicitações de inscrição, por isso pausamos o "
+        "envio de e-mails de confirmação. Nada foi enviado a você. Tente novamente em cerca de "
+        "uma hora.",
     ),
 }

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request, Response
@@ -36,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
-from mailer.rendering.wording import reader_language, words_for
+from mailer.rendering.wording import error_wording, reader_language, words_for
 from mailer.sending import confirmations
 from mailer.settings import get_settings
 from mailer.web import proof_of_work
@@ -96,6 +97,7 @@ def _subscribe_form(
     status: int = 200,
 ) -> Response:
     settings = get_settings()
+    lang = page_language(request)
     challenge = (
         json.dumps(proof_of_work.new_challenge(settings.secret(), settings.subscribe_pow))
         if settings.subscribe_pow
@@ -105,7 +107,8 @@ def _subscribe_form(
         request,
         "subscribe.html.j2",
         {
-            "title": f"Subscribe to {mlist.name}",
+            "title": words_for(lang)["subscribe_to_title"].format(list=mlist.name),
+            "lang": lang,
             "list_name": mlist.name,
             "list_slug": mlist.slug,
             "description": mlist.description,
@@ -117,6 +120,7 @@ def _subscribe_form(
         },
         status_code=status,
     )
+    response.headers["Vary"] = "Accept-Language"
     if challenge is not None:
         response.headers["Cache-Control"] = "no-store"  # a challenge is good for one page
     return response
@@ -133,12 +137,12 @@ def subscribe_page(request: Request, slug: str) -> Response:
 
 
 def _check_inbox(request: Request, email: str, list_name: str) -> Response:
-    """The one answer for every accepted form, whatever the address's status."""
-    return page(
-        request,
-        "check_inbox.html.j2",
-        {"title": "Check your inbox", "email": email, "list_name": list_name},
-    )
+    """The one answer for every accepted form, whatever the address's status (so in the
+    browser's language, never the address's: that would tell a known address apart)."""
+    lang = page_language(request)
+    title = words_for(lang)["check_your_inbox"]
+    ctx = {"title": title, "email": email, "list_name": list_name, "lang": lang}
+    return page(request, "check_inbox.html.j2", ctx)
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     if first_field(form, "website"):
         # The honeypot: a field people never see. Bots get the usual answer and nothing else.
         return _check_inbox(request, raw_email, list_name)
-    email, errors = _checked_fields(raw_email, name)
+    email, errors = _checked_fields(raw_email, name, words_for(page_language(request)))
     if errors:
         with open_session() as session:
             mlist = _list_or_404(session, list_slug)
@@ -239,10 +243,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
                 _list_or_404(session, list_slug),
                 email=email,
                 name=name,
-                errors={
-                    "pow": "Your browser has not finished its check yet (it needs JavaScript). "
-                    "Wait until the button is enabled, then send the form again."
-                },
+                errors={"pow": words_for(page_language(request))["pow_unfinished"]},
                 status=422,
             )
 
@@ -265,52 +266,54 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     return response
 
 
-def _checked_fields(raw_email: str, name: str) -> tuple[str, dict[str, str]]:
-    """(the canonical address, or what was typed when it is not one; the problems by field)."""
+def _checked_fields(
+    raw_email: str, name: str, words: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """(the canonical address, or what was typed when it is not one; the problems by field,
+    in `words`' language)."""
     errors: dict[str, str] = {}
     try:
         email = parse_address(raw_email).email
     except InvalidAddress as exc:
         errors["email"] = (
-            "Please enter your email address."
+            words["enter_email"]
             if not raw_email
-            else sentence(f"This does not look like an email address: {exc}")
+            else sentence(words["not_an_email"].format(problem=exc))
         )
         email = raw_email
     if len(name) > lifecycle.NAME_MAX:
-        errors["name"] = f"Please shorten your name to {lifecycle.NAME_MAX} characters."
+        errors["name"] = words["shorten_name"].format(limit=lifecycle.NAME_MAX)
     return email, errors
 
 
 def _too_many_attempts(request: Request, retry_after: int) -> Response:
     """429: this network sent too many subscription requests (SUBSCRIBE_PER_IP)."""
+    lang = page_language(request)
+    heading, paragraphs = error_wording(lang, "too_many_attempts", seconds=retry_after)
     return message_page(
         request,
-        "Too many attempts",
-        [
-            "We received several subscription requests from your network in a short "
-            f"time. Please try again in {retry_after} seconds."
-        ],
+        heading,
+        paragraphs,
         status=429,
         kind="error",
         headers={"Retry-After": str(retry_after)},
+        lang=lang,
     )
 
 
 def _confirmations_paused(request: Request, retry_after: int, list_slug: str) -> Response:
     """503: the site-wide hourly budget of confirmation emails is spent."""
+    lang = page_language(request)
+    heading, paragraphs = error_wording(lang, "confirmations_paused")
     return message_page(
         request,
-        "Please try again later",
-        [
-            "We are receiving an unusual number of subscription requests right now, so we "
-            "have paused sending confirmation emails. Nothing was sent to you. Please try "
-            "again in about an hour."
-        ],
+        heading,
+        paragraphs,
         status=503,
         kind="error",
         headers={"Retry-After": str(retry_after)},
-        links=[("Back to the form", f"/subscribe/{list_slug}")],
+        links=[(words_for(lang)["back_to_form"], f"/subscribe/{list_slug}")],
+        lang=lang,
     )
 
 
