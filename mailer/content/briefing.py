@@ -38,8 +38,8 @@ from mailer.content.document import (
     Item,
     PartnerInfo,
     Source,
+    derived_title,
     issue_slug,
-    long_date,
 )
 from mailer.content.errors import IssueFormatError
 from mailer.content.headlines import (
@@ -49,6 +49,7 @@ from mailer.content.headlines import (
     first_headline,
     words,
 )
+from mailer.content.language import written_in
 from mailer.filenames import file_name_problem
 
 SOURCE_SHAPE = "`Outlet, M/D/YY, Author: Original title`"
@@ -195,9 +196,11 @@ def looks_like_source(text: str) -> bool:
     return words(text) <= HEADLINE_MAX_WORDS and bool(_SOURCE_ATTEMPT.match(text))
 
 
-def issue_title(newsletter: str, when: date) -> str:
-    """`Security Chatter — 9 April 2025` (English month names whatever the locale)."""
-    return f"{newsletter} — {long_date(when)}"
+def issue_title(newsletter: str, when: date, lang: str = "en") -> str:
+    """`Security Chatter — 9 April 2025`, `Panorama — 9 de abril de 2025`: the title of an issue
+    that gives none, its date in the issue's language `lang` (whatever the process locale), so
+    that the CLI and the admin list it as its readers see it."""
+    return derived_title(newsletter, when, lang)
 
 
 def newsletter_from_pdf_name(pdf_name: str) -> str:
@@ -551,6 +554,7 @@ class _Parser:
             )
         names = self.byline.names
         first = reply_to_index(names, self.cta.text)
+        texts = [self.summary, *(p for item in self.items for p in item.paragraphs)]
         partner = PartnerInfo(
             name=names[first],
             email=self.cta_reply[0],
@@ -561,7 +565,7 @@ class _Parser:
         others = [n for i, n in enumerate(names) if i != first]
         extra = {CO_AUTHORS: "\n".join(others)} if others else {}
         return IssueContent(
-            title=self.title or issue_title(newsletter, when),
+            title=self.title or issue_title(newsletter, when, written_in(None, texts)),
             newsletter=newsletter,
             date=when,
             partner=partner,

@@ -18,27 +18,47 @@ from mailer.filenames import file_name_problem
 if TYPE_CHECKING:  # a Literal alias; inline.py loads markdown-it, which reading issues never needs
     from mailer.content.inline import Markup
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+# Month names, January to December, one space apart; then how a date is written in each language
+# the firm writes issues in (`5 April 2025`, `5 de abril de 2025`). Here, below the editions, so
+# that a title the parsers derive and the editions' chrome write a date the same way.
+MONTHS: dict[str, str] = {
+    "en": ("January February March April May June July August September October November December"),
+    "es": (
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
+    ),
+    "pt": (
+        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"
+    ),
+    "fr": ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre"),
+}
+DATE_FORMATS: dict[str, str] = {
+    "en": "{day} {month} {year}",
+    "es": "{day} de {month} de {year}",
+    "pt": "{day} de {month} de {year}",
+    "fr": "{day} {month} {year}",
+}
 
 
-def long_date(d: date | None) -> str:
-    """`5 April 2025`, independent of the process locale (workers may run under any LANG)."""
+def long_date(d: date | None, lang: str | None = "en") -> str:
+    """`5 April 2025` / `5 de abril de 2025`… in `lang` (English for a language without month
+    names here), independent of the process locale (workers may run under any LANG)."""
     if d is None:
         return ""
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+    code = lang if lang in MONTHS else "en"
+    month = MONTHS[code].split()[d.month - 1]
+    return DATE_FORMATS[code].format(day=d.day, month=month, year=d.year)
+
+
+def derived_title(newsletter: str, when: date, lang: str | None = "en") -> str:
+    """The title of an issue that gives none: `Security Chatter — 9 April 2025`, its date in
+    the issue's language `lang` (`Panorama — 9 de abril de 2025`)."""
+    return f"{newsletter} — {long_date(when, lang)}"
+
+
+def is_derived_title(title: str, newsletter: str, when: date) -> bool:
+    """Whether `title` is one a parser derived (in any language): such a title follows the
+    issue's language, so an older import's English one is not the editor's own wording."""
+    return any(title == derived_title(newsletter, when, lang) for lang in MONTHS)
 
 
 def slugify(text: str) -> str:

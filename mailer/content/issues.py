@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session, selectinload
 
-from mailer.content.document import IssueContent, Item, PartnerInfo, Source, issue_problem
+from mailer.content.document import (
+    IssueContent,
+    Item,
+    PartnerInfo,
+    Source,
+    is_derived_title,
+    issue_problem,
+)
 from mailer.content.errors import IssueFormatError
 from mailer.content.models import Issue, IssueItem, Partner
 from mailer.content.partners import get_partner, info_of, match_or_create
@@ -57,7 +64,12 @@ def replace_problem(session: Session, issue: Issue, content: IssueContent, flag:
         .order_by(_CAMPAIGN.c.id)
     ).all()
     why = []
-    if issue.title != content.title:
+    # A derived title in another language (an older import's `— 9 April 2025` of a Spanish issue)
+    # is the same issue: the re-import writes it in the issue's language.
+    derived = is_derived_title(issue.title, content.newsletter, content.date) and (
+        is_derived_title(content.title, content.newsletter, content.date)
+    )
+    if issue.title != content.title and not derived:
         why.append(f"its title is {issue.title!r}, this one's is {content.title!r}")
     if sent:
         shown = ", ".join(str(c) for c in sent[:5])

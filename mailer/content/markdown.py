@@ -421,13 +421,12 @@ def parse_markdown(text: str, *, path: str | None = None) -> IssueContent:
         raise IssueFormatError(
             "the issue has no items: start each with `## Headline`", path=path, line=len(lines)
         )
+    lang = written_in(extra.get("lang"), [summary, *(p for i in items for p in i.paragraphs)])
     call_to_action = fm.text("call_to_action")
     if not call_to_action and partner.name:
-        texts = [summary, *(p for item in items for p in item.paragraphs)]
-        lang = written_in(extra.get("lang"), texts)
         call_to_action = default_call_to_action(partner, newsletter, lang)
     return IssueContent(
-        title=fm.text("title") or issue_title(newsletter, when),
+        title=fm.text("title") or issue_title(newsletter, when, lang),
         newsletter=newsletter,
         date=when,
         partner=partner,

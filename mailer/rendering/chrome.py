@@ -16,6 +16,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup, escape
+
+from mailer.content.document import long_date
+
 # The English table is the reference: the English edition prints exactly these.
 CHROME: dict[str, dict[str, str]] = {
     "en": {
@@ -121,15 +125,15 @@ CHROME: dict[str, dict[str, str]] = {
         "in_this_issue": "Dans ce numéro",
         "item_of": "{number} sur {count}",
         "source": "Source",
-        "talk_to_the_author": "Contacter l’auteur",
+        "talk_to_the_author": "Contacter la personne qui signe",
         "talk_to": "Écrire à {name}",
         "reply_note": "Ou répondez simplement à cet e-mail : votre message parvient à {name}.",
         "download_pdf_edition": "Télécharger l’édition PDF",
         "pdf_attached": "L’édition PDF est jointe à cet e-mail ({file}).",
         "more_information": "Plus d’informations",
-        "subscribed_as": "Vous recevez ce bulletin car vous êtes abonné à {list} de {firm} en "
-        "tant que {recipient}.",
-        "subscribed": "Vous recevez ce bulletin car vous êtes abonné à {list} de {firm}",
+        "subscribed_as": "Vous recevez ce bulletin en tant que {recipient} suite à votre "
+        "inscription à {list} de {firm}.",
+        "subscribed": "Vous recevez ce bulletin suite à votre inscription à {list} de {firm}",
         "copy_sent_to": "Cet exemplaire a été envoyé à :",
         "tracked_note": "Les liens de cet e-mail sont suivis pour que {name} sache quels sujets "
         "vous intéressent ; vous pouvez le désactiver dans Gérer mes préférences.",
@@ -148,25 +152,6 @@ CHROME: dict[str, dict[str, str]] = {
     },
 }
 
-# Month names, January to December, one space apart; then how a date is written in each language
-# (`5 April 2025`, `5 de abril de 2025`).
-MONTHS: dict[str, str] = {
-    "en": ("January February March April May June July August September October November December"),
-    "es": (
-        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
-    ),
-    "pt": (
-        "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"
-    ),
-    "fr": ("janvier février mars avril mai juin juillet août septembre octobre novembre décembre"),
-}
-DATE_FORMATS: dict[str, str] = {
-    "en": "{day} {month} {year}",
-    "es": "{day} de {month} de {year}",
-    "pt": "{day} de {month} de {year}",
-    "fr": "{day} {month} {year}",
-}
-
 
 def chrome_language(lang: str | None) -> str:
     """`lang` if it has a table, else "en" (the fallback for every other language)."""
@@ -180,13 +165,16 @@ def chrome_for(lang: str | None) -> dict[str, str]:
 
 def long_date_in(d: date | None, lang: str | None = "en") -> str:
     """`9 April 2025` / `9 de abril de 2025`… in `lang`, independent of the process locale."""
-    if d is None:
-        return ""
-    code = chrome_language(lang)
-    month = MONTHS[code].split()[d.month - 1]
-    return DATE_FORMATS[code].format(day=d.day, month=month, year=d.year)
+    return long_date(d, chrome_language(lang))
 
 
 def fill(text: str, **values: Any) -> str:
     """A table entry with its `{name}` fields filled in (the templates' `fill` filter)."""
     return text.format(**values)
+
+
+def fill_marked(text: str, **values: Any) -> Markup:
+    """A table entry filled in for HTML where some values are marked up (`<strong>{{ email
+    }}</strong>`, built in the template where it was autoescaped): the entry and every plain
+    value are escaped, a value already Markup is kept (the templates' `marked` filter)."""
+    return escape(text).format(**values)

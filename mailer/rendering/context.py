@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from mailer.brand import brand_of
 from mailer.content.bylines import CO_AUTHORS
-from mailer.content.document import IssueContent, issue_slug, long_date
+from mailer.content.document import IssueContent, is_derived_title, issue_slug
 from mailer.content.inline import plain_text
 from mailer.content.language import detect_language, written_in
 from mailer.rendering.chrome import chrome_for, long_date_in
@@ -100,8 +100,7 @@ def issue_subject(content: IssueContent, date_long: str) -> str:
     """The issue's title as readers see it (subject line, page titles). A title the parser
     derived (`Newsletter — 9 April 2025`, the plain-text briefing has no title line) is derived
     again with the date in the issue's language; a title the editor wrote is kept as written."""
-    derived = f"{content.newsletter} — {long_date(content.date)}"
-    if not content.title or content.title == derived:
+    if not content.title or is_derived_title(content.title, content.newsletter, content.date):
         return f"{content.newsletter} — {date_long}"
     return content.title
 

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from mjml import mjml2html
 
-from mailer.rendering.chrome import fill, long_date_in
+from mailer.rendering.chrome import fill, fill_marked, long_date_in
 from mailer.rendering.context import language_of, reading_paragraphs, web_url
 from mailer.rendering.errors import RenderError
 from mailer.rendering.inline import bullets, inline_html, inline_text, prose
@@ -79,6 +79,8 @@ def template_env(root: Path, *, html: bool) -> jinja2.Environment:
     )
     env.filters["longdate"] = long_date_in  # `d | longdate(lang)`: in the language
     env.filters["fill"] = fill  # `words.talk_to | fill(name=…)`: a wording's fields filled in
+    # `words.x | marked(list=list_b)`: the same where a value is marked up (`<strong>…`)
+    env.filters["marked"] = fill_marked if html else fill
     env.filters["wrap"] = wrap_text
     env.filters["weburl"] = web_url
     env.filters["langof"] = language_of

@@ -8,8 +8,10 @@ older than `CONFIRM_MAX_AGE` (7 days) or was issued before the subscription's la
 old link must not undo a later "stop").
 
 The email is rendered from templates/confirm/ (MJML → HTML, and a plain-text twin), like the
-newsletter, and goes out through the configured transport. It is transactional: no List-Unsubscribe,
-an `Auto-Submitted: auto-generated` header (RFC 3834) so that auto-responders do not answer it.
+newsletter, in the reader's language (rendering/wording: their own, else their browser's when
+they filled in the form, else English), and goes out through the configured transport. It is
+transactional: no List-Unsubscribe, an `Auto-Submitted: auto-generated` header (RFC 3834) so
+that auto-responders do not answer it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mailer.brand import brand_of
 from mailer.errors import TokenError
 from mailer.headers import check_address, clean_header_text, mailbox_header
 from mailer.rendering.environment import TEMPLATE_ROOT, compile_mjml, fill_template, template_envs
+from mailer.rendering.wording import reader_language, words_for
 from mailer.sending.transport import Reply, make_transport
 from mailer.settings import Settings
 
@@ -175,9 +178,11 @@ def build_confirmation(
     url: str,
     name: str = "",
     now: datetime | None = None,
+    lang: str | None = None,
 ) -> ConfirmationMessage:
     """The confirmation email as bytes, greeting the person by the name they gave (see
-    `greeting_name`; the To header carries the address only).
+    `greeting_name`; the To header carries the address only), in `lang` (English for a
+    language without wording).
 
     The address is checked, never repaired, and the list name is stripped of control characters,
     so no header can be injected.
@@ -186,7 +191,11 @@ def build_confirmation(
     rcpt = check_address(email)
     clean_list = clean_header_text(list_name)
     brand = brand_of(settings)
+    code = reader_language(lang)
+    words = words_for(code)
     context = {
+        "lang": code,
+        "words": words,
         "name": greeting_name(name),
         "brand": brand,
         "palette": brand.palette,
@@ -204,7 +213,7 @@ def build_confirmation(
     }
     html, text = render_confirmation(context)
     from_name, from_addr = parseaddr(settings.from_)
-    subject = f"Please confirm your subscription to {clean_list}"
+    subject = words["mail_subject"].format(list=clean_list)
 
     msg = EmailMessage(policy=SMTP)
     # From and To are written by mailer/headers.py (one mailbox each, folded there).

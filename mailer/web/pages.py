@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from starlette.templating import Jinja2Templates
 
 from mailer.rendering.environment import TEMPLATE_ROOT, template_env
+from mailer.rendering.wording import words_for
 from mailer.settings import get_settings
 from subscribers.text import counted
 
@@ -115,8 +116,13 @@ def page(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """Render `templates/web/<name>` inside the base layout, with the security headers."""
-    ctx: dict[str, Any] = {"title": "", "nav": [], **(context or {})}
+    """Render `templates/web/<name>` inside the base layout, with the security headers.
+
+    A page in a reader's language passes `lang` (rendering/wording.py); the others (the admin
+    area) are in English, the layout's `words` then English too."""
+    lang = (context or {}).get("lang", "en")
+    ctx: dict[str, Any] = {"title": "", "nav": [], "lang": lang, "words": words_for(lang)}
+    ctx.update(context or {})
     response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers=headers
     )

@@ -261,3 +261,17 @@ def test_a_spanish_plain_text_briefing_reads_in_spanish(settings: Settings) -> N
         assert "Resumen ejecutivo" in part and "Hable con Fausto" in part
         assert "Fuente: DW, 6 de abril de 2025, Redacción:" in part
         assert english_left(part, briefing) == []
+
+
+def test_the_french_edition_assumes_no_gender_of_the_author_or_the_reader(
+    spanish: IssueContent, settings: Settings
+) -> None:
+    """The label over the call to action names whoever signs, like the Spanish `Hable con quien
+    firma` (not `l’auteur`, a man); the footer speaks of the reader's inscription (not of an
+    `abonné`, a man either)."""
+    french = dataclasses.replace(spanish, extra={**spanish.extra, "lang": "fr"})
+    html, text = Personalizer(render_issue(french, settings)).render(READER)
+    assert "Contacter la personne qui signe" in html_visible_text(html)  # the HTML's label
+    for part in (html_visible_text(html), flat(text)):
+        assert "l’auteur" not in part and "abonné" not in part
+        assert "Vous recevez ce bulletin" in part and "suite à votre inscription à" in part

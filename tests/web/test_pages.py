@@ -113,12 +113,18 @@ def test_preferences_form_posts_from_the_browser(
 ) -> None:
     """The same-origin check lets our own page through (the browser sends our Origin)."""
     msg = sent.messages[1]
+    reader = get_subscriber(session, recipient(msg))
+    assert reader is not None
+    reader.language = "en"  # the sample file gives some readers es: this one reads English
+    session.commit()
     page = phone(browser)
     page.goto(unsubscribe_url(msg) + "#preferences")
     page.get_by_label("Preferred language").select_option("fr")
     page.get_by_role("button", name="Save preferences").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Language set to Français.").is_visible()
+    # The answer is in the language just chosen.
+    assert page.get_by_text("Langue choisie : Français.").is_visible()
+    assert page.locator("html").get_attribute("lang") == "fr"
     fits(page)
     page.screenshot(path=str(tmp_path / "preferences-saved-375.png"), full_page=True)
     session.expire_all()

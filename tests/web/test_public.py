@@ -245,8 +245,10 @@ def test_preferences_keep_some_lists_and_set_language(
 
     saved = client.post(f"{url}/preferences", data=form, headers=SAME_ORIGIN)
     assert saved.status_code == 200
-    assert "Unsubscribed from Security Chatter." in saved.text
-    assert "Language set to Español." in saved.text
+    # Said in the language just chosen: the reader's pages speak it from now on.
+    assert '<html lang="es">' in saved.text
+    assert "Suscripción a Security Chatter cancelada." in saved.text
+    assert "Idioma elegido: Español." in saved.text
     assert status_on(session, who, "briefing") == SubscriptionStatus.UNSUBSCRIBED
     assert status_on(session, who, "alerts") == SubscriptionStatus.ACTIVE
     session.expire_all()
@@ -300,7 +302,13 @@ def test_preferences_stop_all_suppresses_the_address(
         headers=SAME_ORIGIN,
     )
     assert answer.status_code == 200
-    assert "You will receive no more email from us." in answer.text
+    reader = get_subscriber(session, who)
+    assert reader is not None
+    said = {  # in the reader's own language (the sample file gives en or es)
+        "en": "You will receive no more email from us.",
+        "es": "No recibirá más correos de nuestra parte.",
+    }[reader.language or "en"]
+    assert said in answer.text
     assert status_on(session, who, "briefing") == SubscriptionStatus.UNSUBSCRIBED
     assert is_suppressed(session, who, settings.secret())
 

@@ -287,10 +287,12 @@ def test_the_answer_is_identical_and_sent_before_the_address_is_even_looked_up(
     started: list[str] = []
     real = subscribe._start_subscription
 
-    def held(slug: str, email: str, name: str) -> subscribe.PendingResult:
+    def held(
+        slug: str, email: str, name: str, browser: str | None = None
+    ) -> subscribe.PendingResult:
         started.append(email)
         assert gate.wait(30), "the test never opened the gate"
-        return real(slug, email, name)
+        return real(slug, email, name, browser)
 
     monkeypatch.setattr(subscribe, "_start_subscription", held)
     pages = {}

@@ -21,10 +21,17 @@ from mailer.rendering.context import first_sentence
 from mailer.rendering.email_edition import render_email_parts
 from mailer.rendering.pdf_edition import render_pdf
 from mailer.rendering.web_edition import web_edition
+from mailer.rendering.wording import words_for
 from mailer.sending.models import Campaign, CampaignRender, CampaignStatus
 from mailer.settings import get_settings
 from mailer.web.pages import SecureRoute, add_security_headers, page
-from mailer.web.public.forms import PageError, error_page, open_session, plausible_slug
+from mailer.web.public.forms import (
+    PageError,
+    error_page,
+    open_session,
+    page_language,
+    plausible_slug,
+)
 from subscribers.models import MailingList
 
 router = APIRouter(route_class=SecureRoute)
@@ -72,11 +79,7 @@ def _archived(session: Session, slug: str) -> tuple[Issue, Campaign]:
             _published().where(Campaign.issue_id == issue.id).order_by(Campaign.id.desc()).limit(1)
         )
     if issue is None or campaign is None:
-        raise PageError(
-            404,
-            "We could not find that issue",
-            "It may not have been published yet. Here are the issues we have sent.",
-        )
+        raise PageError(404, "issue_not_found")
     return issue, campaign
 
 
@@ -93,13 +96,16 @@ def _stored(session: Session, issue: Issue, campaign: Campaign) -> CampaignRende
 
 @router.get("/archive", include_in_schema=False)
 def archive_index(request: Request) -> Response:
+    """The sent issues, newest first, in the language the reader's browser asks for (no one is
+    known here); `Vary` keeps a cache from giving one reader's language to the next."""
+    lang = page_language(request)
     with open_session() as session:
         issues = [
             {
                 "slug": i.slug,
                 "title": i.title,
                 "newsletter": i.newsletter,
-                "date": long_date(i.issue_date),
+                "date": long_date(i.issue_date, lang),
                 "iso_date": i.issue_date.isoformat(),
                 # What a reader sees of it: a Markdown summary's marks are not shown.
                 "summary": first_sentence(plain_text(i.summary, markup_of(i)), 240),
@@ -109,8 +115,8 @@ def archive_index(request: Request) -> Response:
     return page(
         request,
         "archive.html.j2",
-        {"title": "Archive", "issues": issues},
-        headers={"Cache-Control": FRESH},
+        {"title": words_for(lang)["archive"], "issues": issues, "lang": lang},
+        headers={"Cache-Control": FRESH, "Vary": "Accept-Language"},
     )
 
 

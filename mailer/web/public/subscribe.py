@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request, Response
@@ -36,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mailer import tokens
 from mailer.errors import MailerError, TokenError
+from mailer.rendering.wording import error_wording, reader_language, words_for
 from mailer.sending import confirmations
 from mailer.settings import get_settings
 from mailer.web import proof_of_work
@@ -43,10 +45,12 @@ from mailer.web.pages import SecureRoute, page
 from mailer.web.public.forms import (
     MAX_DB_ID,
     PageError,
+    browser_language,
     error_page,
     first_field,
     message_page,
     open_session,
+    page_language,
     plausible_slug,
     read_form,
 )
@@ -79,12 +83,7 @@ def _list_or_404(session: Session, slug: str) -> MailingList:
         else None
     )
     if mlist is None or mlist.private:
-        raise PageError(
-            404,
-            "We could not find that newsletter",
-            "The subscription page you opened does not exist. Check the address, or read our "
-            "past issues below.",
-        )
+        raise PageError(404, "list_not_found")
     return mlist
 
 
@@ -98,6 +97,7 @@ def _subscribe_form(
     status: int = 200,
 ) -> Response:
     settings = get_settings()
+    lang = page_language(request)
     challenge = (
         json.dumps(proof_of_work.new_challenge(settings.secret(), settings.subscribe_pow))
         if settings.subscribe_pow
@@ -107,7 +107,8 @@ def _subscribe_form(
         request,
         "subscribe.html.j2",
         {
-            "title": f"Subscribe to {mlist.name}",
+            "title": words_for(lang)["subscribe_to_title"].format(list=mlist.name),
+            "lang": lang,
             "list_name": mlist.name,
             "list_slug": mlist.slug,
             "description": mlist.description,
@@ -119,6 +120,7 @@ def _subscribe_form(
         },
         status_code=status,
     )
+    response.headers["Vary"] = "Accept-Language"
     if challenge is not None:
         response.headers["Cache-Control"] = "no-store"  # a challenge is good for one page
     return response
@@ -135,12 +137,12 @@ def subscribe_page(request: Request, slug: str) -> Response:
 
 
 def _check_inbox(request: Request, email: str, list_name: str) -> Response:
-    """The one answer for every accepted form, whatever the address's status."""
-    return page(
-        request,
-        "check_inbox.html.j2",
-        {"title": "Check your inbox", "email": email, "list_name": list_name},
-    )
+    """The one answer for every accepted form, whatever the address's status (so in the
+    browser's language, never the address's: that would tell a known address apart)."""
+    lang = page_language(request)
+    title = words_for(lang)["check_your_inbox"]
+    ctx = {"title": title, "email": email, "list_name": list_name, "lang": lang}
+    return page(request, "check_inbox.html.j2", ctx)
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,12 @@ class PendingResult:
     send_to: str | None  # the address to mail a confirmation to; None: mail nothing
     token: str | None
     name: str = ""  # as typed into the form: the confirmation email greets them by it
+    language: str | None = None  # the subscriber's own, else the form's browser's
 
 
-def _start_subscription(slug: str, email: str, name: str) -> PendingResult:
+def _start_subscription(
+    slug: str, email: str, name: str, browser: str | None = None
+) -> PendingResult:
     """Create (or reuse) a pending subscription; decide whether a confirmation email goes out."""
     settings = get_settings()
     with open_session() as session:
@@ -170,7 +175,10 @@ def _start_subscription(slug: str, email: str, name: str) -> PendingResult:
             return PendingResult(mlist.name, email, None, None)
         session.commit()
         token = confirmations.confirm_token(subscription.id, settings.secret())
-        return PendingResult(mlist.name, email, subscription.subscriber.email, token, name)
+        language = reader_language(subscription.subscriber.language, browser)
+        return PendingResult(
+            mlist.name, email, subscription.subscriber.email, token, name, language
+        )
 
 
 def _send_confirmation(result: PendingResult, address_key: str) -> bool:
@@ -182,6 +190,7 @@ def _send_confirmation(result: PendingResult, address_key: str) -> bool:
         list_name=result.list_name,
         url=confirmations.confirm_url(settings, result.token),
         name=result.name,
+        lang=result.language,
     )
     try:
         reply = confirmations.send_confirmation(settings, message)
@@ -217,7 +226,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     if first_field(form, "website"):
         # The honeypot: a field people never see. Bots get the usual answer and nothing else.
         return _check_inbox(request, raw_email, list_name)
-    email, errors = _checked_fields(raw_email, name)
+    email, errors = _checked_fields(raw_email, name, words_for(page_language(request)))
     if errors:
         with open_session() as session:
             mlist = _list_or_404(session, list_slug)
@@ -234,10 +243,7 @@ async def subscribe_post(request: Request, slug: str) -> Response:
                 _list_or_404(session, list_slug),
                 email=email,
                 name=name,
-                errors={
-                    "pow": "Your browser has not finished its check yet (it needs JavaScript). "
-                    "Wait until the button is enabled, then send the form again."
-                },
+                errors={"pow": words_for(page_language(request))["pow_unfinished"]},
                 status=422,
             )
 
@@ -254,65 +260,71 @@ async def subscribe_post(request: Request, slug: str) -> Response:
     if not verdict.allowed:
         return _confirmations_paused(request, verdict.retry_after, list_slug)
     response = _check_inbox(request, email, list_name)
-    response.background = BackgroundTask(_subscribe_later, list_slug, email, name, address_key)
+    response.background = BackgroundTask(
+        _subscribe_later, list_slug, email, name, address_key, browser_language(request)
+    )
     return response
 
 
-def _checked_fields(raw_email: str, name: str) -> tuple[str, dict[str, str]]:
-    """(the canonical address, or what was typed when it is not one; the problems by field)."""
+def _checked_fields(
+    raw_email: str, name: str, words: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """(the canonical address, or what was typed when it is not one; the problems by field,
+    in `words`' language)."""
     errors: dict[str, str] = {}
     try:
         email = parse_address(raw_email).email
     except InvalidAddress as exc:
         errors["email"] = (
-            "Please enter your email address."
+            words["enter_email"]
             if not raw_email
-            else sentence(f"This does not look like an email address: {exc}")
+            else sentence(words["not_an_email"].format(problem=exc))
         )
         email = raw_email
     if len(name) > lifecycle.NAME_MAX:
-        errors["name"] = f"Please shorten your name to {lifecycle.NAME_MAX} characters."
+        errors["name"] = words["shorten_name"].format(limit=lifecycle.NAME_MAX)
     return email, errors
 
 
 def _too_many_attempts(request: Request, retry_after: int) -> Response:
     """429: this network sent too many subscription requests (SUBSCRIBE_PER_IP)."""
+    lang = page_language(request)
+    heading, paragraphs = error_wording(lang, "too_many_attempts", seconds=retry_after)
     return message_page(
         request,
-        "Too many attempts",
-        [
-            "We received several subscription requests from your network in a short "
-            f"time. Please try again in {retry_after} seconds."
-        ],
+        heading,
+        paragraphs,
         status=429,
         kind="error",
         headers={"Retry-After": str(retry_after)},
+        lang=lang,
     )
 
 
 def _confirmations_paused(request: Request, retry_after: int, list_slug: str) -> Response:
     """503: the site-wide hourly budget of confirmation emails is spent."""
+    lang = page_language(request)
+    heading, paragraphs = error_wording(lang, "confirmations_paused")
     return message_page(
         request,
-        "Please try again later",
-        [
-            "We are receiving an unusual number of subscription requests right now, so we "
-            "have paused sending confirmation emails. Nothing was sent to you. Please try "
-            "again in about an hour."
-        ],
+        heading,
+        paragraphs,
         status=503,
         kind="error",
         headers={"Retry-After": str(retry_after)},
-        links=[("Back to the form", f"/subscribe/{list_slug}")],
+        links=[(words_for(lang)["back_to_form"], f"/subscribe/{list_slug}")],
+        lang=lang,
     )
 
 
-def _subscribe_later(slug: str, email: str, name: str, address_key: str) -> None:
+def _subscribe_later(
+    slug: str, email: str, name: str, address_key: str, browser: str | None = None
+) -> None:
     """After the answer: the pending subscription and, when the address's state calls for one,
     the confirmation email. Failures are logged (the visitor already has their answer and can
     send the form again); the log names the address by its digest only."""
     try:
-        result = _start_subscription(slug, email, name)
+        result = _start_subscription(slug, email, name, browser)
         if result.send_to is not None:
             _send_confirmation(result, address_key)
     except (PageError, InvalidInput, InvalidAddress) as exc:
@@ -328,24 +340,10 @@ class Confirmable:
     list_name: str
     list_slug: str
     already: bool
+    language: str | None  # the subscriber's own, when they gave one
 
 
-_BAD_CONFIRM = PageError(
-    400,
-    "This confirmation link is not valid",
-    "The address you opened is incomplete or has been changed — perhaps it was split across two "
-    "lines in your email. Please copy the whole link from the email, or subscribe again to get "
-    "a new one.",
-)
-
-
-_CLOSED_LIST = PageError(
-    410,
-    "This newsletter no longer takes subscriptions",
-    "It is no longer open to subscription from our website, so this confirmation link cannot "
-    "be used and you have not been subscribed. If you think you should receive it, please "
-    "contact us.",
-)
+_BAD_CONFIRM = PageError(400, "bad_confirm")
 
 
 def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirmable]:
@@ -355,10 +353,7 @@ def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirma
     except TokenError as exc:
         if "expired" in str(exc):
             raise PageError(
-                410,
-                "This confirmation link has expired",
-                f"Confirmation links are valid for {confirmations.CONFIRM_MAX_AGE.days} days. "
-                "Please subscribe again and we will send you a new one.",
+                410, "expired_confirm", days=confirmations.CONFIRM_MAX_AGE.days
             ) from None
         raise _BAD_CONFIRM from None
     subscription = (
@@ -367,40 +362,29 @@ def _check_confirm(session: Session, token: str) -> tuple[Subscription, Confirma
         else None
     )
     if subscription is None or subscription.subscriber.email is None:
-        raise PageError(
-            404,
-            "We could not find this subscription",
-            "It may have been removed. Please subscribe again.",
-        )
+        raise PageError(404, "subscription_not_found")
+    lang = subscription.subscriber.language
     unsubscribed = subscription.unsubscribed_at
     if subscription.status != SubscriptionStatus.ACTIVE and (
         (unsubscribed is not None and claim.issued_at.timestamp() < int(unsubscribed.timestamp()))
         or subscription.status == SubscriptionStatus.UNSUBSCRIBED
     ):
         # A link issued before the person's later "stop" must not undo it.
-        raise PageError(
-            410,
-            "This confirmation link is no longer valid",
-            "You unsubscribed after this link was sent. To subscribe again, use the "
-            "subscription form and confirm the new email.",
-        )
+        raise PageError(410, "superseded_confirm", lang=lang)
     if is_suppressed(session, subscription.subscriber.email, settings.secret()):
-        raise PageError(
-            410,
-            "This address cannot be subscribed",
-            "Please contact us by replying to any of our emails.",
-        )
+        raise PageError(410, "cannot_subscribe", lang=lang)
     mlist = subscription.mailing_list
     if mlist.private and subscription.status != SubscriptionStatus.ACTIVE:
         # The list was made private after this link was mailed: its public door is closed,
         # and a link from that door must not open it (an editor adds members directly).
-        raise _CLOSED_LIST
+        raise PageError(410, "closed_list", lang=lang)
     return subscription, Confirmable(
         subscription.id,
         subscription.subscriber.email,
         mlist.name,
         mlist.slug,
         subscription.status == SubscriptionStatus.ACTIVE,
+        lang,
     )
 
 
@@ -413,7 +397,7 @@ def confirm_page(request: Request, token: str) -> Response:
             _, info = _check_confirm(session, token)
         except PageError as err:
             return error_page(request, err)
-    ctx = {"title": "Confirm your subscription", "token": token.lower(), **asdict(info)}
+    ctx = _confirm_context(request, info, "confirm_your_subscription", token=token.lower())
     return page(request, "confirm.html.j2", ctx)
 
 
@@ -445,4 +429,14 @@ async def confirm_post(request: Request, token: str) -> Response:
         )
     except PageError as err:
         return error_page(request, err)
-    return page(request, "confirmed.html.j2", {"title": "Subscription confirmed", **asdict(info)})
+    ctx = _confirm_context(request, info, "subscription_confirmed")
+    return page(request, "confirmed.html.j2", ctx)
+
+
+def _confirm_context(
+    request: Request, info: Confirmable, title: str, **extra: str
+) -> dict[str, object]:
+    """A confirm page's values, in the subscriber's language, else their browser's (the
+    confirmation email was written in the same way, so the link lands where it left off)."""
+    lang = page_language(request, info.language)
+    return {"title": words_for(lang)[title], "lang": lang, **asdict(info), **extra}

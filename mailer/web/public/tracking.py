@@ -25,12 +25,7 @@ router = APIRouter(route_class=SecureRoute)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 _NO_STORE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
 
-_UNKNOWN = PageError(
-    404,
-    "This link does not work",
-    "The address you opened is incomplete or was changed — perhaps it was split across two lines "
-    "in your email. Please open the link from the email again.",
-)
+_UNKNOWN = PageError(404, "bad_tracked_link")
 
 
 def _follow(token: str, head: bool) -> str:

@@ -16,9 +16,12 @@ from starlette.concurrency import run_in_threadpool
 
 from mailer import tokens
 from mailer.content.document import long_date
+from mailer.content.issues import content_of
 from mailer.content.models import Issue
 from mailer.engagement.erasure import forget_tracking
 from mailer.errors import TokenError
+from mailer.rendering.context import issue_language
+from mailer.rendering.wording import reader_language, words_for
 from mailer.sending.models import Delivery
 from mailer.settings import get_settings
 from mailer.web import auth
@@ -61,32 +64,20 @@ class Target:
     subscriber: Subscriber | None  # None once the person was erased (GDPR)
     subscription: Subscription | None
 
+    @property
+    def language(self) -> str:
+        """The reader's own language, else the language of the issue the link came from (the
+        one they read the newsletter in), else English: whoever opened the link, the page
+        speaks to the reader it was mailed to."""
+        own = self.subscriber.language if self.subscriber is not None else None
+        return reader_language(own, issue_language(content_of(self.issue)))
 
-_BAD_LINK = PageError(
-    400,
-    "This link is not valid",
-    "The address you opened is incomplete or has been changed — perhaps it was split across two "
-    "lines in your email. Please open the unsubscribe link from the email again, or use "
-    "“Unsubscribe” at the bottom of any issue.",
-)
-_UNKNOWN_LINK = PageError(
-    404,
-    "We could not find this message",
-    "This link does not belong to any message we sent. If you want to stop receiving our "
-    "briefing, use the unsubscribe link at the bottom of a recent issue, or reply to it and we "
-    "will take care of it.",
-)
+
+_BAD_LINK = PageError(400, "bad_link")
+_UNKNOWN_LINK = PageError(404, "unknown_link")
 # 200, not an error: the editor who tries the link of a test copy did nothing wrong (and a mail
 # provider's one-click post of it gets a success it need not retry).
-_TEST_COPY_LINK = PageError(
-    200,
-    "This link is from a test copy",
-    "Nothing was changed. A [TEST] copy goes to the addresses it was sent to, outside any list, "
-    "so its unsubscribe link belongs to no subscription.",
-    "In the issue as a list receives it, this link opens the reader's own page: which list they "
-    "are leaving, one button to confirm, and their preferences (other lists, language, "
-    "tracking).",
-)
+_TEST_COPY_LINK = PageError(200, "test_copy_link")
 
 
 def load_target(session: Session, token: str) -> Target:
@@ -139,6 +130,7 @@ def _subscriptions(session: Session, target: Target) -> list[tuple[Subscription,
 
 def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict[str, Any]:
     subscriber = target.subscriber
+    lang = target.language
     lists = []
     if subscriber is not None:
         for sub, mlist in _subscriptions(session, target):
@@ -150,7 +142,8 @@ def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict
         languages[current] = language_name(current)  # "Chinese", not "zh"
     status = target.subscription.status.value if target.subscription is not None else None
     return {
-        "title": f"Unsubscribe from {target.mlist.name}",
+        "title": words_for(lang)["unsubscribe_from_title"].format(list=target.mlist.name),
+        "lang": lang,
         "token": target.token,
         "email": subscriber.email if subscriber is not None else None,
         "list_name": target.mlist.name,
@@ -158,7 +151,7 @@ def _unsubscribe_context(session: Session, target: Target, **extra: Any) -> dict
         # A private list has no public form to come back through: no "Subscribe again" link.
         "list_public": not target.mlist.private,
         "issue_title": target.issue.title,
-        "issue_date": long_date(target.issue.issue_date),
+        "issue_date": long_date(target.issue.issue_date, lang),
         "status": status,
         "active_lists": lists,
         "languages": languages,
@@ -192,6 +185,7 @@ def _one_click(token: str, reason: str) -> dict[str, Any]:
             "list_slug": target.mlist.slug,
             "list_public": not target.mlist.private,
             "token": target.token,
+            "lang": target.language,
         }
 
 
@@ -206,17 +200,14 @@ async def unsubscribe_post(request: Request, token: str) -> Response:
     try:
         form = await read_form(request)
         if first_field(form, "List-Unsubscribe") != ONE_CLICK:
-            raise PageError(
-                400,
-                "Nothing was changed",
-                "This request did not ask to unsubscribe. Use the button on the unsubscribe page.",
-            )
+            raise PageError(400, "not_one_click")
         from_page = "origin" in request.headers or "referer" in request.headers
         reason = "unsubscribe page" if from_page else "one-click unsubscribe (RFC 8058)"
         done = await run_in_threadpool(_one_click, token, reason)
     except PageError as err:
         return error_page(request, err)
-    return page(request, "unsubscribed.html.j2", {"title": "You are unsubscribed", **done})
+    title = words_for(done["lang"])["you_are_unsubscribed"]
+    return page(request, "unsubscribed.html.j2", {"title": title, **done})
 
 
 def _save_preferences(
@@ -228,33 +219,29 @@ def _save_preferences(
         target = load_target(session, token)
         subscriber = target.subscriber
         if subscriber is None or subscriber.email is None:
-            raise PageError(
-                410,
-                "There is nothing left to change",
-                "This address was removed from our records at your request.",
-            )
+            raise PageError(410, "erased", lang=target.language)
         try:
             code = parse_language(language)
         except InvalidInput:
-            ctx = _unsubscribe_context(session, target, errors=["Please choose a language."])
+            errors = [words_for(target.language)["choose_a_language"]]
+            ctx = _unsubscribe_context(session, target, errors=errors)
             return ctx, ctx["errors"]
-        changed: list[str] = []
+        changed: list[tuple[str, dict[str, str]]] = []  # wording keys, said once all is done
         if stop_all:
             lifecycle.unsubscribe_everywhere(
                 session, subscriber.email, settings.secret(), "preferences: stop all email"
             )
-            changed.append("You will receive no more email from us.")
+            changed.append(("no_more_email", {}))
         else:
             for sub, mlist in _subscriptions(session, target):
                 if sub.status == SubscriptionStatus.ACTIVE and mlist.slug not in keep:
                     lifecycle.unsubscribe(session, sub, "preferences centre")
-                    changed.append(sentence(f"Unsubscribed from {mlist.name}"))
+                    changed.append(("unsubscribed_from", {"list": mlist.name}))
             if code != subscriber.language:
                 subscriber.language = code
+                name = (LANGUAGES.get(code) or language_name(code)) if code else ""
                 changed.append(
-                    f"Language set to {LANGUAGES.get(code) or language_name(code)}."
-                    if code
-                    else "Language preference removed."
+                    ("language_set", {"language": name}) if code else ("language_removed", {})
                 )
         if subscriber.tracking_opt_out == tracking:
             # Opting out takes effect at once: later messages link straight to their URLs, and
@@ -262,11 +249,12 @@ def _save_preferences(
             subscriber.tracking_opt_out = not tracking
             if not tracking:  # and what was recorded goes: they never appear in a digest
                 forget_tracking(session, subscriber.id)
-            changed.append(
-                "Link tracking turned on." if tracking else "Your clicks will not be tracked."
-            )
+            changed.append(("tracking_on" if tracking else "tracking_off", {}))
         session.commit()
-        ctx = _unsubscribe_context(session, target, saved=changed or ["Nothing needed changing."])
+        # In the language just chosen, if one was: the reader reads the answer in it at once.
+        words = words_for(target.language)
+        said = [sentence(words[key].format(**values)) for key, values in changed]
+        ctx = _unsubscribe_context(session, target, saved=said or [words["nothing_changed"]])
         return ctx, []
 
 
@@ -277,19 +265,12 @@ async def preferences_post(request: Request, token: str) -> Response:
     able to submit it on a reader's behalf."""
     try:
         if not auth.same_origin(request):
-            raise PageError(
-                403,
-                "Please use the form on our page",
-                "Your preferences can only be changed from the preferences page itself. "
-                "Open the link from your email again.",
-            )
+            raise PageError(403, "other_origin")
         form = await read_form(request)
         if first_field(form, "form") != "preferences":
             # Unticked boxes are simply absent, so an empty or mangled body would read as "keep
             # nothing"; the marker field proves the body is our whole form.
-            raise PageError(
-                400, "Nothing was changed", "Please use the form on the preferences page."
-            )
+            raise PageError(400, "not_our_form")
         keep = set(form.get("keep", []))
         stop_all = first_field(form, "stop_all") == "yes"
         tracking = first_field(form, "tracking") == "yes"
@@ -299,5 +280,5 @@ async def preferences_post(request: Request, token: str) -> Response:
     except PageError as err:
         return error_page(request, err)
     template = "unsubscribe.html.j2" if errors else "preferences_saved.html.j2"
-    ctx["title"] = "Your preferences" if errors else "Preferences saved"
+    ctx["title"] = words_for(ctx["lang"])["your_preferences" if errors else "preferences_saved"]
     return page(request, template, ctx, status_code=422 if errors else 200)
