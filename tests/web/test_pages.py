@@ -18,6 +18,7 @@ from mailer.settings import Settings, reset_settings
 from subscribers.lifecycle import get_subscriber
 from subscribers.models import SubscriptionStatus
 from tests.browser import launch
+from tests.processes import wait_until
 from tests.smtpd import free_port
 from tests.web_support import Sent, recipient, send_fixture_issue, unsubscribe_url, web_app
 
@@ -152,7 +153,14 @@ def test_subscribe_page_on_a_phone_and_a_desktop(
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="Check your inbox").is_visible()
     page.screenshot(path=str(tmp_path / "check-inbox-1280.png"), full_page=True)
-    session.expire_all()
+
+    # The pending subscription is written after the answer (a background task, so that the
+    # answer says nothing about the address's state): wait for it rather than race it.
+    def pending() -> bool:
+        session.rollback()
+        return get_subscriber(session, "visitor@example.org") is not None
+
+    wait_until(pending, 30, "the pending subscription of visitor@example.org")
     subscriber = get_subscriber(session, "visitor@example.org")
     assert subscriber is not None
     assert [s.status for s in subscriber.subscriptions] == [SubscriptionStatus.PENDING]
