@@ -525,10 +525,13 @@ def test_retry_failed_sends_the_refused_messages_again(
     page = editor.get(f"/admin/campaigns/{campaign_id}")
     assert "Retry 1 failed" in page.text and "550 5.7.1 policy" in page.text
     relay.sink.rules[target] = ["250 OK"]
-    editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    retried = editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    assert "1 failed delivery queued again." in retried.text  # not "1 failed deliveries"
     second = wait_until_final(editor, campaign_id)
     assert second["counts"]["failed"] == 0
     assert len(relay.sink.to(target)) == 1
+    again = editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    assert "No failed deliveries to retry; nothing was queued again." in again.text
 
 
 def test_dashboard_shows_recent_campaigns_with_progress(
