@@ -249,7 +249,14 @@ def build_forward(
     fwd["Date"] = format_datetime(when)
     fwd["Message-ID"] = message_id
     client_mid = clean_header_text(header(original, "Message-ID"), limit=900)
-    if client_mid.startswith("<") and client_mid.endswith(">") and " " not in client_mid:
+    # An id holding "=?" would be decoded once more by the email package, whose CR LF would
+    # start a header line (CVE-2024-6923); no real Message-ID holds one.
+    if (
+        client_mid.startswith("<")
+        and client_mid.endswith(">")
+        and " " not in client_mid
+        and "=?" not in client_mid
+    ):
         fwd["In-Reply-To"] = client_mid
         fwd["References"] = client_mid
     fwd["Auto-Submitted"] = "auto-forwarded"

@@ -559,3 +559,26 @@ def test_a_clients_encoded_subject_cannot_add_headers_to_the_forward(
     shown = str(received.message["Subject"]).replace("\u200b", "")
     assert shown == "Re: =?utf-8?q?=0D=0ABcc:_victim@example.org?= Thursday"
     assert len(relay.sink.received) == 1
+
+
+def test_a_clients_encoded_message_id_cannot_add_headers_to_the_forward(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """The client's Message-ID becomes the forward's In-Reply-To and References: one holding
+    an encoded word of `=?utf-8?q?=0D=0ABcc:…?=` (nested twice) was decoded on the way in and
+    once more by the email package, which wrote a Bcc header line (CVE-2024-6923). Such an id
+    is left out."""
+    rcpt, raw = quick_reply(session, room)
+    written = "<=?utf-8?q?=0D=0ABcc:_victim@example.org?=@client.example>"
+    for _ in range(2):  # decoded twice on the way in (the parser, then `decode_text`)
+        written = "=?utf-8?b?" + base64.b64encode(written.encode()).decode() + "?="
+    mid = f"Message-ID: {written}\r\n".encode()
+    raw = re.sub(rb"(?m)^Message-ID: .*\r\n", mid, raw, count=1)
+    relay.sink.received.clear()
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [received] = relay.sink.to(PARTNER)
+    head = received.data.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"(?im)^bcc:", head), head.decode("ascii", "replace")
+    assert received.message["In-Reply-To"] is None and received.message["Bcc"] is None
+    assert len(relay.sink.received) == 1
