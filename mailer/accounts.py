@@ -235,7 +235,9 @@ def parse_scopes(values: Iterable[str]) -> list[str]:
     return [s for s in SCOPES if s in wanted]
 
 
-_DURATION = re.compile(r"^(\d{1,5})\s*([hdwy])$")
+_DURATION = re.compile(r"^(\d+)\s*([hdwy])$")
+# A token meant to outlive any review is `never`, said so; a date centuries ahead is a slip.
+MAX_TOKEN_YEARS = 10
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
@@ -248,9 +250,12 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime | None:
         return None
     match = _DURATION.match(value)
     when: datetime
+    latest = now + timedelta(days=365 * MAX_TOKEN_YEARS)
     if match:
         count, unit = int(match.group(1)), match.group(2)
-        when = now + (timedelta(days=365 * count) if unit == "y" else count * _UNITS[unit])
+        span = timedelta(days=365) if unit == "y" else _UNITS[unit]
+        # Compared as counts: a huge count would overflow the datetime before any comparison.
+        when = latest + span if count > (latest - now) / span else now + count * span
     else:
         try:
             if len(value) == 10:
@@ -266,6 +271,13 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime | None:
             raise AuthError(
                 f"--expires {text!r} {advice}", web=f"{{expires}} {text!r} {advice}"
             ) from None
+    if when > latest:
+        far = (
+            f"{text!r} is too far ahead: the latest is {MAX_TOKEN_YEARS} years from now "
+            f"({latest:%Y-%m-%d}); give an earlier date or a shorter duration, or never for a "
+            "token that does not expire"
+        )
+        raise AuthError(f"--expires {far}", web=f"{{expires}} {far}")
     if when <= now:
         past = f"{text!r} is in the past ({when:%Y-%m-%d %H:%M} UTC)"
         raise AuthError(f"--expires {past}", web=f"{{expires}} {past}")

@@ -41,6 +41,16 @@ def clean_header_text(value: str, limit: int = MAX_NAME) -> str:
     return one_line(without_format_characters(value), limit)
 
 
+def unstructured(value: str, limit: int = MAX_NAME) -> str:
+    """A Subject (or other unstructured header) from data: one line (`clean_header_text`), and
+    each `=?` written with a zero-width space between, so no text reads as an RFC 2047 encoded
+    word. Python 3.11's email package decodes an encoded word inside a value it is given and
+    writes the CR LF it holds as a new header line (CVE-2024-6923): a title or a client's
+    subject holding `=?utf-8?q?=0D=0ABcc:_x@example.org?=` added a Bcc header. The space is
+    invisible, and decoders never decode twice, so the subject still reads as written."""
+    return clean_header_text(value, limit).replace("=?", "=\u200b?")
+
+
 def check_address(addr: str) -> str:
     """`addr` as it may appear in a header and an SMTP command; ComposeError if it cannot.
 

@@ -315,9 +315,7 @@ class Settings(BaseSettings):
                 f"cannot be guessed: set it to {make}"
             )
         default = type(self).model_fields
-        if self.postal_address == default["postal_address"].default or "not configured" in (
-            self.postal_address.lower()
-        ):
+        if self.postal_address_unset():
             problems.append("MAILER_POSTAL_ADDRESS is the placeholder: set the firm's address")
         if placeholder_host(self.mail_domain):
             problems.append(
@@ -329,12 +327,7 @@ class Settings(BaseSettings):
                 f"MAILER_PUBLIC_URL is {self.public_url!r}: set the address readers reach "
                 "`mailer web` at (unsubscribe links, the archive)"
             )
-        smtp_host = urlsplit(self.smtp_url).hostname or ""
-        if (
-            self.smtp_url.startswith("outbox://")
-            or smtp_host == "mailpit"
-            or placeholder_host(smtp_host, local_ok=True)
-        ):
+        if self.relay_reaches_no_one():
             problems.append(
                 f"MAILER_SMTP_URL {redact(self.smtp_url)!r} delivers to no one (an example relay, "
                 "a folder or the Mailpit catcher): set your relay's URL "
@@ -354,6 +347,22 @@ class Settings(BaseSettings):
                 "'Firm <briefing@news.firm.com>'"
             )
         return problems
+
+    def postal_address_unset(self) -> bool:
+        """Whether the footer's postal address is still the placeholder (unset, or a value
+        saying it is not configured)."""
+        default = type(self).model_fields["postal_address"].default
+        return self.postal_address == default or "not configured" in self.postal_address.lower()
+
+    def relay_reaches_no_one(self) -> bool:
+        """Whether MAILER_SMTP_URL delivers to no reader: the outbox folder (the demo), the
+        Mailpit catcher, or an example relay name. A relay on this machine is a real one."""
+        smtp_host = urlsplit(self.smtp_url).hostname or ""
+        return (
+            self.smtp_url.startswith("outbox://")
+            or smtp_host == "mailpit"
+            or placeholder_host(smtp_host, local_ok=True)
+        )
 
     def require_production_ready(self, what: str) -> None:
         """With MAILER_PRODUCTION set, refuse to run `what` on any default or placeholder.

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.addresses import parse_address
 from subscribers.db import utcnow
-from subscribers.errors import InvalidInput, NotFound, Suppressed
+from subscribers.errors import InvalidInput, NotFound, Suppressed, quoted
 from subscribers.languages import parse_language
 from subscribers.models import (
     MailingList,
@@ -33,7 +33,11 @@ from subscribers.models import (
     SuppressionReason,
 )
 from subscribers.suppression import add_suppression, describe_suppression, get_suppression
-from subscribers.text import has_control_characters, without_format_characters
+from subscribers.text import (
+    CONTROL_CHARACTERS,
+    has_control_characters,
+    without_format_characters,
+)
 
 NAME_MAX = 200
 COMPANY_MAX = 200
@@ -56,6 +60,23 @@ def clean_text(value: str | None, field: str, limit: int) -> str:
     if has_control_characters(text):
         raise InvalidInput(f"{field} contains a control character")
     return text
+
+
+def refuse_control_characters(value: str | None, field: str, option: str) -> None:
+    """Refuse a control character (a line break, TAB, NUL…) in a one-line field a person typed
+    (`mailer subscribers add --name`, the admin's form, the API), naming the option and the
+    character. Typed, it is a slip or an attempt to add a mail header, and folding it silently
+    would store another name than the one given, where the other doors refuse it. A file is
+    another matter: a quoted CSV cell may hold a line break nobody sees, and `clean_text` folds
+    it. `field` is the API's name for the value (`{name}` in the web wording)."""
+    found = CONTROL_CHARACTERS.search(value or "")
+    if found is None:
+        return
+    problem = (
+        f"holds the control character U+{ord(found.group()):04X} ({quoted(value or '')}): a "
+        f"{field} is one line of text; type it again on one line"
+    )
+    raise InvalidInput(f"{option} {problem}", web=f"{{{field}}} {problem}")
 
 
 # What separates tags in one cell of a subscriber file (and the admin's tag field), whatever the

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailer import db as mailer_db
 from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.db import Base, make_engine, session_factory
+from tests.processes import POSTAL_ADDRESS
 from tests.redis_server import RedisServer
 from tests.smtpd import SMTPServer
 
@@ -141,6 +142,8 @@ def settings(
     monkeypatch.setenv("MAILER_MAIL_DOMAIN", "news.example.com")
     monkeypatch.setenv("MAILER_PUBLIC_URL", "https://news.example.com")
     monkeypatch.setenv("MAILER_FROM", "Miranda Delphi Solutions <briefing@news.example.com>")
+    # Mail through a relay reaches readers, who must read the firm's address (CAN-SPAM).
+    monkeypatch.setenv("MAILER_POSTAL_ADDRESS", POSTAL_ADDRESS)
     reset_settings()
     mailer_db.reset_engines()
     yield get_settings()

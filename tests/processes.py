@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 SECRET = "worker-test-secret-" + "y" * 32
+# The firm's address in every footer: mail through a relay reaches readers (CAN-SPAM).
+POSTAL_ADDRESS = "Miranda Delphi Solutions · Paseo de la Reforma 250, 06600 Ciudad de México"
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, poll: float = 0.1) -> float:
@@ -62,6 +64,7 @@ class Stack:
             MAILER_DATABASE_URL=database_url,
             MAILER_BROKER_URL=broker_url,
             MAILER_SMTP_URL=smtp_url,
+            MAILER_POSTAL_ADDRESS=POSTAL_ADDRESS,
             MAILER_SECRET_KEY=secret,
             MAILER_MAIL_DOMAIN="news.example.com",
             MAILER_PUBLIC_URL="https://news.example.com",

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.conftest import POSTAL_ADDRESS
 from tests.smtpd import free_port
 
 MAILER = [sys.executable, "-c", "from mailer.cli import main; main()"]
@@ -28,6 +29,7 @@ def mailer_env(tmp_path: Path, database_url: str, smtp_url: str, port: int) -> d
         {
             "MAILER_DATABASE_URL": database_url,
             "MAILER_SMTP_URL": smtp_url,
+            "MAILER_POSTAL_ADDRESS": POSTAL_ADDRESS,
             "MAILER_SECRET_KEY": "e2e-secret-key-" + "y" * 32,
             "MAILER_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "MAILER_MAIL_DOMAIN": "news.example.com",

@@ -480,9 +480,9 @@ def retry_failed(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> Non
 
     with session_scope() as session:
         n = campaigns.retry_failed(session, campaign_id)
+    console.print(f"campaign {campaign_id}: {campaigns.retried(n)}", highlight=False)
     if n:
         _send_the_rest(campaign_id, no_wait)
-    console.print(f"campaign {campaign_id}: {n} failed deliveries queued again")
 
 
 def report(

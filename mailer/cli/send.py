@@ -48,7 +48,7 @@ def _send_test_copies(settings: Settings, issue_slug: str, list_slug: str, test:
             addresses.append(parse_address(typed).email)
         except InvalidAddress as exc:
             raise InvalidAddress(f"--test {typed!r} is not a valid address: {exc}") from None
-    readiness.require(settings)
+    readiness.require(settings, readers=False)  # the editor's own addresses only
     with session_scope() as session:
         issue_id = get_issue(session, issue_slug).id
         # As the list will receive it: a private list's copy links to no web edition.
@@ -181,9 +181,10 @@ def _send_time(at: str | None, settings: Settings) -> datetime | None:
 
 def _warn_of_placeholders(settings: Settings) -> None:
     """Outside production, a send through a real relay with settings that still hold the
-    sample's placeholders (From @localhost, links to 127.0.0.1, "Postal address not
-    configured") goes out, but readers would see them: each is named on stderr before the
-    question. The outbox (the demo) is not mail anyone reads; production refuses instead."""
+    sample's placeholders (From @localhost, links to 127.0.0.1, the sample firm's name) goes
+    out, but readers would see them: each is named on stderr before the question (the postal
+    address, which the law requires, was refused before: readiness). The outbox (the demo) is
+    not mail anyone reads; production refuses instead."""
     if settings.production or settings.smtp_url.startswith("outbox://"):
         return
     unset = settings.production_problems()

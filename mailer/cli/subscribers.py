@@ -30,6 +30,7 @@ from subscribers.lifecycle import (
     add_subscriber,
     describe,
     get_subscriber,
+    refuse_control_characters,
     subscribe_pending,
     unsubscribe_everywhere,
     unsubscribe_from_list,
@@ -241,6 +242,8 @@ def add(
 ) -> None:
     """Add one subscriber to a list (active, with the admin's consent, unless --pending: then
     pending, and sent the confirmation email through MAILER_SMTP_URL)."""
+    refuse_control_characters(name, "name", "--name")
+    refuse_control_characters(company, "company", "--company")
     secret = get_settings().secret()
     with session_scope() as session:
         mlist = get_list(session, list_slug)

@@ -39,7 +39,7 @@ from mailer.db import rowcount, utcnow
 from mailer.engagement.models import Click, DigestStatus, PartnerDigest
 from mailer.engagement.reports import LinkClicks, delivered_of, link_table, unsubscribed_after
 from mailer.errors import MailerError
-from mailer.headers import check_address, clean_header_text
+from mailer.headers import check_address, clean_header_text, unstructured
 from mailer.inbound.models import Inquiry
 from mailer.rendering.environment import TEMPLATE_ROOT, fill_template, template_envs
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -218,7 +218,7 @@ def compose_digest(digest: Digest, settings: Settings, *, when: datetime) -> Dig
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = Address(display_name=clean_header_text(firm_name), addr_spec=firm_addr)
     msg["To"] = Address(display_name=clean_header_text(digest.partner.name), addr_spec=partner_addr)
-    msg["Subject"] = subject
+    msg["Subject"] = unstructured(subject, limit=400)
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = message_id
     msg["Auto-Submitted"] = "auto-generated"

@@ -40,7 +40,7 @@ from mailer import tokens
 from mailer.content.models import Issue, Partner
 from mailer.db import rowcount, utcnow
 from mailer.errors import ComposeError
-from mailer.headers import check_address, clean_header_text, mailbox_header
+from mailer.headers import check_address, clean_header_text, mailbox_header, unstructured
 from mailer.inbound import senders
 from mailer.inbound.message import (
     LOOP_HEADER,
@@ -244,12 +244,19 @@ def build_forward(
     if ctx.client_email:
         addresses += mailbox_header("Reply-To", ctx.client_name, ctx.client_email)
     fwd = EmailMessage(policy=email.policy.SMTP)
-    subject = clean_header_text(header(original, "Subject"), limit=400)
+    subject = unstructured(header(original, "Subject"), limit=400)
     fwd["Subject"] = subject or f"Reply to {ctx.newsletter}: {ctx.issue_title}".strip()
     fwd["Date"] = format_datetime(when)
     fwd["Message-ID"] = message_id
     client_mid = clean_header_text(header(original, "Message-ID"), limit=900)
-    if client_mid.startswith("<") and client_mid.endswith(">") and " " not in client_mid:
+    # An id holding "=?" would be decoded once more by the email package, whose CR LF would
+    # start a header line (CVE-2024-6923); no real Message-ID holds one.
+    if (
+        client_mid.startswith("<")
+        and client_mid.endswith(">")
+        and " " not in client_mid
+        and "=?" not in client_mid
+    ):
         fwd["In-Reply-To"] = client_mid
         fwd["References"] = client_mid
     fwd["Auto-Submitted"] = "auto-forwarded"

@@ -27,6 +27,7 @@ from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliverySt
 from mailer.settings import Settings
 from subscribers.db import analyze
 from subscribers.models import MailingList, Segment, Subscriber, Subscription
+from subscribers.text import counted
 
 ACTIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 UNFINISHED = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
@@ -562,6 +563,14 @@ def retry_failed(session: Session, campaign_id: int) -> int:
         campaign.status_reason = ""
         campaign.finished_at = None
     return n or 0
+
+
+def retried(n: int) -> str:
+    """What `retry_failed` did, for the CLI and the admin: `1 failed delivery queued again`,
+    or that there was nothing to retry ("0 failed deliveries queued again" read as done)."""
+    if not n:
+        return "no failed deliveries to retry; nothing was queued again"
+    return f"{counted(n, 'failed delivery', 'failed deliveries')} queued again"
 
 
 def finish_if_done(session: Session, campaign_id: int) -> bool:

@@ -47,6 +47,7 @@ from mailer.headers import (
     mailbox,
     mailbox_header,
     phrase,
+    unstructured,
 )
 from mailer.rendering.email_edition import Personalizer, RenderedIssue
 from mailer.sending.bodies import PersonalBodies
@@ -193,7 +194,7 @@ class Composer:
             raise ConfigError(f"MAILER_FROM is not a usable address: {exc}") from exc
 
     def _init_subject(self, info: CampaignInfo, rendered: RenderedIssue) -> None:
-        subject = clean_header_text(info.subject or rendered.subject, limit=400)
+        subject = unstructured(info.subject or rendered.subject, limit=400)
         if not subject:
             raise ComposeError("the issue has no subject")
         self.subject = subject

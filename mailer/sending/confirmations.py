@@ -28,7 +28,7 @@ from typing import Any
 from mailer import tokens
 from mailer.brand import brand_of
 from mailer.errors import TokenError
-from mailer.headers import check_address, clean_header_text, mailbox_header
+from mailer.headers import check_address, clean_header_text, mailbox_header, unstructured
 from mailer.rendering.environment import TEMPLATE_ROOT, compile_mjml, fill_template, template_envs
 from mailer.rendering.wording import reader_language, words_for
 from mailer.sending.transport import Reply, make_transport
@@ -218,7 +218,7 @@ def build_confirmation(
     msg = EmailMessage(policy=SMTP)
     # From and To are written by mailer/headers.py (one mailbox each, folded there).
     addresses = mailbox_header("From", from_name, from_addr) + mailbox_header("To", "", rcpt)
-    msg["Subject"] = subject
+    msg["Subject"] = unstructured(subject, limit=400)
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = make_msgid("confirm", domain=settings.mail_domain)
     msg["Auto-Submitted"] = "auto-generated"

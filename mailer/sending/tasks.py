@@ -30,7 +30,7 @@ from mailer.errors import ConfigError
 from mailer.rendering.email_edition import RenderedIssue, render_issue, warm_up
 from mailer.rendering.email_edition import preload as preload_email
 from mailer.rendering.pdf_edition import preload as preload_pdf
-from mailer.sending import batch, campaigns, deliveries, lease, owners, renderings, start
+from mailer.sending import batch, campaigns, deliveries, lease, owners, readiness, renderings, start
 from mailer.sending.compose import CampaignInfo, Composer
 from mailer.sending.dkim import Signer
 from mailer.sending.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
@@ -363,6 +363,7 @@ def send_batch(self, campaign_id: int, lo: int, hi: int) -> dict[str, int]:  # t
             session, stale_after=get_settings().stale_after, campaign_id=campaign_id, lo=lo, hi=hi
         )
     try:
+        readiness.require_postal_address(get_settings())
         transport = make_transport(get_settings().smtp_url)
         # DKIM key, rate limit storage and settings: before any row is claimed
         composer, limiter = _composer(campaign_id), _limiter()

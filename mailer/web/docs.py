@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailer.web.pages import STATIC_DIR, SecureRoute
 
@@ -66,7 +67,7 @@ def docs_page() -> HTMLResponse:
 def docs_asset(name: str) -> Response:
     found = _FILES.get(name)
     if found is None:
-        return Response("not found", status_code=404, media_type="text/plain")
+        raise StarletteHTTPException(404)  # the app's 404: a page, JSON under /api/
     path, media_type = found
     return Response(
         path.read_bytes(),

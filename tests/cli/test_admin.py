@@ -134,3 +134,18 @@ def test_create_user_reads_a_piped_password_as_its_help_says(
     assert f"log in at {settings.public_url}/admin/login" in out
     user = accounts.authenticate(session, "piped@example.com", OLD)
     assert user is not None and user.email == "piped@example.com"
+
+
+@pytest.mark.parametrize("expires", ["9999999d", "10000y", "99999d", "2999-01-01", "200y"])
+def test_an_expiry_too_far_ahead_is_refused_saying_so(
+    settings: Settings, session: Session, expires: str
+) -> None:
+    """`--expires 9999999d` said "not understood" (it is a duration), `10000y` ended in an
+    OverflowError traceback, and `2999-01-01` made a token that outlives everyone: each is
+    refused as too far ahead, naming the latest accepted and `never`, and no token is made."""
+    result = runner.invoke(app, ["admin", "create-token", "far", "--expires", expires])
+    assert isinstance(result.exception, accounts.AuthError), result.output
+    said = str(result.exception)
+    assert said.startswith(f"--expires {expires!r} is too far ahead"), said
+    assert f"{accounts.MAX_TOKEN_YEARS} years" in said and "never" in said
+    assert "far" not in admin("list-tokens")

@@ -225,3 +225,10 @@ def test_a_scheduled_campaign_paused_before_its_time_says_when_and_whom_not_tota
     row = next(line for line in listing.splitlines() if line.lstrip().startswith(str(campaign.id)))
     assert row.rstrip().endswith(f"~{campaign.recipients}") and "~N: not started yet" in listing
     assert relay.sink.received == []
+
+
+def test_retry_failed_with_nothing_failed_says_there_was_nothing_to_retry(folder: Path) -> None:
+    """`campaign retry-failed` on a campaign with no failed delivery printed "0 failed
+    deliveries queued again", as if it had done something: it says there was nothing to retry."""
+    out = mailer(folder, "campaign", "retry-failed", "2", "--no-wait")
+    assert out.strip() == "campaign 2: no failed deliveries to retry; nothing was queued again"

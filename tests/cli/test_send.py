@@ -64,17 +64,42 @@ def test_a_dkim_key_file_that_does_not_exist_is_refused_before_any_campaign(
     assert no_campaign(session) and relay.sink.received == []
 
 
+def test_a_send_to_readers_through_a_relay_without_a_postal_address_is_refused(
+    session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without MAILER_POSTAL_ADDRESS, a send through a real relay went out with "Postal address
+    not configured" in every reader's footer (CAN-SPAM requires the address): it is refused
+    before any campaign, naming the setting; a test copy to the editor still goes, and the
+    outbox (the demo's path) needs no address."""
+    monkeypatch.delenv("MAILER_POSTAL_ADDRESS")
+    reset_settings()
+    result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert isinstance(result.exception, ConfigError), result.output
+    said = str(result.exception)
+    assert said.startswith("cannot send: MAILER_POSTAL_ADDRESS is not set"), said
+    assert "CAN-SPAM" in said and "MAILER_POSTAL_ADDRESS=" in said
+    assert no_campaign(session) and relay.sink.received == []
+    test = ["send", room.issue_slug, "--list", room.list_slug, "--test", "editor@example.org"]
+    copy = runner.invoke(app, test)
+    assert copy.exit_code == 0, copy.output
+    assert len(relay.sink.to("editor@example.org")) == 1
+    monkeypatch.setenv("MAILER_SMTP_URL", f"outbox://{Path.cwd() / 'outbox'}")
+    reset_settings()
+    demo = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert demo.exit_code == 0, demo.output
+    assert len(list((Path.cwd() / "outbox").glob("*.eml"))) == room.report.imported
+
+
 def test_a_send_through_a_relay_names_the_placeholders_readers_would_see(
     session: Session, room: Newsroom, relay: SMTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Outside production, `mailer send` through a real relay sent the sample's placeholders
-    ("Postal address not configured", the sample firm's name) to readers without a word (only
-    `issue check` said so): it names each on stderr before the question, and sends."""
+    (the sample firm's name, @localhost) to readers without a word (only `issue check` said
+    so): it names each on stderr before the question, and sends."""
     result = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
     assert said.startswith("warning: ") and "readers of this send would see" in said
-    assert "- MAILER_POSTAL_ADDRESS is the placeholder" in said
     assert "- MAILER_FIRM_NAME is not set" in said
     assert len(relay.sink.received) == room.report.imported  # a warning, not a refusal
 

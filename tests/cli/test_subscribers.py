@@ -384,3 +384,27 @@ def test_add_pending_sends_the_double_opt_in_email_through_the_relay(
     )
     assert quiet == "quiet@example.org is pending on weekly until they confirm\n"
     assert relay.sink.to("quiet@example.org") == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "code"),
+    [
+        ("--name", "Eve\r\nBcc: victim@example.org", "U+000D"),
+        ("--name", "Eve\nX", "U+000A"),
+        ("--name", "Eve\tSmith", "U+0009"),
+        ("--company", "Acme\u2028Inc", "U+2028"),
+    ],
+)
+def test_add_refuses_a_line_break_in_a_typed_field_as_the_api_does(
+    settings: Settings, weekly: str, session: Session, option: str, value: str, code: str
+) -> None:
+    """`subscribers add --name "Eve\\r\\nBcc: …"` added "Eve Bcc: …" without a word, where the
+    API refuses the same name with a 422: the CLI refuses it too, naming the option and the
+    character, and adds no one."""
+    result = _run_mailer("subscribers", "add", "eve@example.org", "--list", weekly, option, value)
+    assert result.returncode == 1, result.stdout
+    said = result.stderr
+    assert "Traceback" not in said
+    assert f"error: {option} holds the control character {code}" in said, said
+    assert "type it again on one line" in said
+    assert get_subscriber(session, "eve@example.org") is None

@@ -52,7 +52,7 @@ from subscribers.db import make_engine, session_factory
 from subscribers.models import Subscriber, Subscription, SubscriptionStatus, SuppressionReason
 from subscribers.suppression import get_suppression
 from tests.builders import Newsroom, newsroom
-from tests.conftest import PG_SERVER
+from tests.conftest import PG_SERVER, POSTAL_ADDRESS
 from tests.inbound_support import (
     DOMAIN,
     delivery_of,
@@ -247,6 +247,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         env.update(
             MAILER_BROKER_URL=f"redis://127.0.0.1:{redis_port}/0",
             MAILER_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+            MAILER_POSTAL_ADDRESS=POSTAL_ADDRESS,
             MAILER_INBOUND_LISTEN=f"127.0.0.1:{inbound_port}",
             MAILER_INBOUND_MAX_BYTES=str(MAX_BYTES),
             MAILER_RETRY_BASE_DELAY="1",

@@ -4,7 +4,9 @@ exactly once, and what happens when the relay defers or refuses."""
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 import threading
 from email.message import EmailMessage
 
@@ -531,3 +533,52 @@ def test_a_reply_from_the_readers_own_mailbox_carries_no_caution(
     [fwd] = forwards(relay)
     assert "Caution" not in fwd.get_body(("plain",)).get_content()
     assert str(fwd["From"]).startswith("José Rivera via ")
+
+
+def test_a_clients_encoded_subject_cannot_add_headers_to_the_forward(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """A reply's Subject is decoded twice on the way in (the parser, then `decode_text`): one
+    written as an encoded word of an encoded word of `=?utf-8?q?=0D=0ABcc:…?=` reached the
+    forward as that text, which the email package decoded a third time and wrote as a Bcc
+    header line of the message to the partner (CVE-2024-6923). The forward's subject stays on
+    one line, showing that text, and the message goes to the partner alone."""
+    rcpt, raw = quick_reply(session, room)
+    inner = "Re: =?utf-8?q?=0D=0ABcc:_victim@example.org?= Thursday"
+    for _ in range(2):
+        inner_bytes = inner.encode()
+        inner = "=?utf-8?b?" + base64.b64encode(inner_bytes).decode() + "?="
+    raw = re.sub(rb"(?m)^Subject: .*\r\n", f"Subject: {inner}\r\n".encode(), raw, count=1)
+    relay.sink.received.clear()
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [received] = relay.sink.to(PARTNER)
+    head = received.data.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"(?im)^bcc:", head), head.decode("ascii", "replace")
+    assert received.message["Bcc"] is None
+    shown = str(received.message["Subject"]).replace("\u200b", "")
+    assert shown == "Re: =?utf-8?q?=0D=0ABcc:_victim@example.org?= Thursday"
+    assert len(relay.sink.received) == 1
+
+
+def test_a_clients_encoded_message_id_cannot_add_headers_to_the_forward(
+    session: Session, room: Newsroom, relay: SMTPServer, server: InboundServer
+) -> None:
+    """The client's Message-ID becomes the forward's In-Reply-To and References: one holding
+    an encoded word of `=?utf-8?q?=0D=0ABcc:…?=` (nested twice) was decoded on the way in and
+    once more by the email package, which wrote a Bcc header line (CVE-2024-6923). Such an id
+    is left out."""
+    rcpt, raw = quick_reply(session, room)
+    written = "<=?utf-8?q?=0D=0ABcc:_victim@example.org?=@client.example>"
+    for _ in range(2):  # decoded twice on the way in (the parser, then `decode_text`)
+        written = "=?utf-8?b?" + base64.b64encode(written.encode()).decode() + "?="
+    mid = f"Message-ID: {written}\r\n".encode()
+    raw = re.sub(rb"(?m)^Message-ID: .*\r\n", mid, raw, count=1)
+    relay.sink.received.clear()
+    got = server.send(WHO, [rcpt], raw)
+    assert got.data is not None and got.data[0] == 250
+    [received] = relay.sink.to(PARTNER)
+    head = received.data.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"(?im)^bcc:", head), head.decode("ascii", "replace")
+    assert received.message["In-Reply-To"] is None and received.message["Bcc"] is None
+    assert len(relay.sink.received) == 1

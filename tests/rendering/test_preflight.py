@@ -162,6 +162,7 @@ def test_check_fails_in_production_on_each_placeholder(
     """The fixture's settings are a test's, not a firm's: in production the check says so."""
     monkeypatch.setenv("MAILER_PRODUCTION", "true")
     monkeypatch.setenv("MAILER_SECRET_KEY", "change-me")
+    monkeypatch.delenv("MAILER_POSTAL_ADDRESS")  # a new user's: the placeholder
     reset_settings()
     result = runner.invoke(app, ["issue", "check", imported])
     assert result.exit_code == 1, result.output
@@ -173,10 +174,14 @@ def test_check_fails_in_production_on_each_placeholder(
     assert "all checks passed" not in flat
 
 
-def test_check_warns_outside_production_of_what_readers_would_see(imported: str) -> None:
+def test_check_warns_outside_production_of_what_readers_would_see(
+    imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A new user's settings (the sample firm's names, the placeholder postal address) are
     allowed outside production, but `issue check` is where an editor looks before real readers
     get them: a warning naming each, the check still passing."""
+    monkeypatch.delenv("MAILER_POSTAL_ADDRESS")
+    reset_settings()
     result = runner.invoke(app, ["issue", "check", imported])
     assert result.exit_code == 0, result.output
     flat = " ".join(result.output.replace("│", " ").split())
@@ -185,9 +190,11 @@ def test_check_warns_outside_production_of_what_readers_would_see(imported: str)
     assert flat.endswith("all checks passed; see the warnings: Sending settings")
 
 
-def test_check_fits_the_terminals_width(imported: str) -> None:
+def test_check_fits_the_terminals_width(imported: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The table was always 120 columns wide, so in an 80-column terminal every row wrapped
     into a mess: it takes the terminal's width (COLUMNS), 120 only when piped."""
+    monkeypatch.delenv("MAILER_POSTAL_ADDRESS")
+    reset_settings()
     narrow = runner.invoke(app, ["issue", "check", imported], env={"COLUMNS": "80"})
     assert narrow.exit_code == 0, narrow.output
     table = narrow.stdout.splitlines()[:-1]  # the last line is the verdict, outside the table

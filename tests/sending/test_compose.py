@@ -343,6 +343,32 @@ def test_a_subject_or_partner_name_cannot_inject_headers(
     assert msg.get_body(("html",)) is not None  # the body was not cut short by a blank line
 
 
+ENCODED_INJECTIONS = [
+    "Weekly =?utf-8?q?=0D=0ABcc:_victim@example.org?= news",
+    "Weekly =?UTF-8?B?DQpCY2M6IHZpY3RpbUBleGFtcGxlLm9yZw==?=",
+    "Boletín =?utf-8?q?=0ABcc:_victim@example.org?=",
+]
+
+
+@pytest.mark.parametrize("subject", ENCODED_INJECTIONS)
+def test_an_encoded_word_in_a_subject_cannot_inject_headers(
+    rendered: RenderedIssue, content: IssueContent, compose_settings: Settings, subject: str
+) -> None:
+    """A title holding an RFC 2047 encoded word of CR LF (`=?utf-8?q?=0D=0ABcc:…?=`) was decoded
+    by the email package while folding and written out as a Bcc header line of every message
+    (CVE-2024-6923 in Python 3.11.7): the subject reads as written, on one header line."""
+    info = campaign_info(content, subject=subject)
+    out = Composer(rendered, info, compose_settings).compose(7, "a@example.com", "A")
+    msg = parse(out)
+    assert msg["Bcc"] is None
+    head = out.data.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"(?im)^bcc:", head), head.decode("ascii", "replace")
+    shown = str(make_header(decode_header(msg["Subject"])))
+    assert not re.search(r"[\r\n]", shown)
+    assert shown.replace("\u200b", "") == subject
+    assert out.recipients == ("a@example.com",)
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -25,6 +25,7 @@ from mailer.settings import Settings
 from subscribers.db import make_engine, session_factory
 from subscribers.models import Subscriber, SubscriberStatus, Subscription, SubscriptionStatus
 from tests.builders import newsroom
+from tests.conftest import POSTAL_ADDRESS
 from tests.postfix import Postfix
 from tests.processes import wait_until
 from tests.smtpd import SMTPServer
@@ -64,6 +65,7 @@ def test_a_campaign_through_postfix_over_starttls_with_450s_deferred_then_delive
     env.update(
         MAILER_DATABASE_URL=sqlite_url,
         MAILER_SMTP_URL=f"smtp+starttls://127.0.0.1:{postfix.port}?timeout=10",
+        MAILER_POSTAL_ADDRESS=POSTAL_ADDRESS,
         MAILER_SECRET_KEY=SECRET,
         MAILER_MAIL_DOMAIN="news.example.com",
         MAILER_PUBLIC_URL="https://news.example.com",

@@ -167,3 +167,26 @@ def test_production_refuses_each_placeholder(
     monkeypatch.setenv(variable, value)
     [problem] = Settings().production_problems()
     assert problem.startswith(variable)
+
+
+@pytest.mark.parametrize(
+    ("smtp_url", "refused"),
+    [
+        ("smtp+starttls://user:pw@relay.acme-risk.com:587", True),
+        ("smtp://127.0.0.1:25", True),  # a relay on this machine delivers to readers too
+        ("", False),  # the outbox folder: the demo
+        ("smtp://mailpit:1025", False),  # the compose file's catcher
+    ],
+)
+def test_a_relay_to_readers_needs_the_postal_address_outside_production_too(
+    env: Path, monkeypatch: pytest.MonkeyPatch, smtp_url: str, refused: bool
+) -> None:
+    """Outside production a campaign through a real relay carried "Postal address not
+    configured" to every reader: such a send is refused naming MAILER_POSTAL_ADDRESS (a test
+    copy, to the editor, is not); the outbox and the Mailpit catcher reach no reader."""
+    monkeypatch.setenv("MAILER_SMTP_URL", smtp_url)
+    found = readiness.problems(Settings())
+    assert any(p.startswith("MAILER_POSTAL_ADDRESS is not set") for p in found) is refused
+    assert readiness.problems(Settings(), readers=False) == []
+    monkeypatch.setenv("MAILER_POSTAL_ADDRESS", "Acme Risk · 1 Main St, Springfield")
+    assert readiness.problems(Settings()) == []

@@ -114,6 +114,34 @@ def test_a_worker_whose_settings_cannot_send_pauses_the_campaign_naming_the_vari
         assert "MAILER_DKIM_KEY_FILE" in status
 
 
+def test_a_worker_without_the_postal_address_pauses_before_any_reader_gets_the_placeholder(
+    session: Session, room: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A campaign created (or scheduled) while MAILER_POSTAL_ADDRESS was set, sent by a worker
+    where it is not, would print "Postal address not configured" to every reader: it pauses
+    naming the setting, and nothing is sent."""
+    with SMTPServer() as relay:
+        monkeypatch.setenv("MAILER_SMTP_URL", relay.url)
+        reset_settings()
+        tasks.reset_caches()
+        issue = get_issue(session, room.issue_slug)
+        audience = campaigns.resolve_audience(session, issue, room.list_slug)
+        cid = campaigns.create(session, issue, cleared(audience)).id
+        session.commit()
+        monkeypatch.delenv("MAILER_POSTAL_ADDRESS")
+        reset_settings()
+        tasks.reset_caches()
+        tasks.start_campaign(cid)
+        session.expire_all()
+        campaign = campaigns.get(session, cid)
+        assert campaign.status == CampaignStatus.PAUSED
+        assert campaign.status_reason.startswith(
+            "paused: cannot send: MAILER_POSTAL_ADDRESS is not set"
+        ), campaign.status_reason
+        assert relay.sink.received == []
+        assert "MAILER_POSTAL_ADDRESS" in cli("campaign", "status", str(cid))
+
+
 def test_mailer_send_says_why_mail_waits_while_it_follows(
     session: Session, room: Newsroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -525,10 +525,13 @@ def test_retry_failed_sends_the_refused_messages_again(
     page = editor.get(f"/admin/campaigns/{campaign_id}")
     assert "Retry 1 failed" in page.text and "550 5.7.1 policy" in page.text
     relay.sink.rules[target] = ["250 OK"]
-    editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    retried = editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    assert "1 failed delivery queued again." in retried.text  # not "1 failed deliveries"
     second = wait_until_final(editor, campaign_id)
     assert second["counts"]["failed"] == 0
     assert len(relay.sink.to(target)) == 1
+    again = editor.post(f"/admin/campaigns/{campaign_id}/retry-failed")
+    assert "No failed deliveries to retry; nothing was queued again." in again.text
 
 
 def test_dashboard_shows_recent_campaigns_with_progress(
@@ -719,3 +722,31 @@ def test_an_issue_of_the_same_date_with_another_title_needs_the_replace_box(
     assert "Issue updated" in done.text
     session.expire_all()
     assert get_issue(session, room.issue_slug).title == "A totally different issue"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [("name", "Eve\r\nBcc: victim@example.org", "U+000D"), ("company", "Acme\tInc", "U+0009")],
+)
+def test_a_line_break_typed_into_a_subscriber_form_is_refused_as_the_api_refuses_it(
+    editor: Editor, session: Session, room: Newsroom, field: str, value: str, code: str
+) -> None:
+    """The admin's add and edit forms folded a posted "Eve\\r\\nBcc: …" into "Eve Bcc: …"
+    without a word, where the API refuses it: both forms refuse it with a 422 naming the field
+    and the character, keep what was typed, and store nothing."""
+    label = {"name": "“Name”", "company": "“Company”"}[field]
+    added = editor.post(
+        "/admin/lists/briefing/subscribers", {"email": "eve@example.org", field: value}
+    )
+    assert added.status_code == 422
+    said = html.unescape(text_of(added.text))
+    assert f"{label} holds the control character {code}" in said, said
+    assert get_subscriber(session, "eve@example.org") is None
+    sub = get_subscriber(session, "ana.garcia34@example.mx")
+    assert sub is not None
+    before = (sub.name, sub.company)
+    edited = editor.post(f"/admin/subscribers/{sub.id}", {field: value})
+    assert edited.status_code == 422
+    assert f"{label} holds the control character {code}" in html.unescape(text_of(edited.text))
+    session.expire_all()
+    assert (sub.name, sub.company) == before

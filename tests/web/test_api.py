@@ -589,3 +589,21 @@ def test_changing_or_deleting_a_segment_needs_the_subscribers_scope(
         assert client.delete(path, headers=reader).status_code == 403
     session.expire_all()
     assert segments.get_segment(session, room.list_id, "clients").expression == "tag:client"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [("name", "Eve\tSmith", "U+0009"), ("company", "Acme\r\nBcc: x@example.org", "U+000D")],
+)
+def test_a_subscriber_field_that_is_not_one_line_is_refused_naming_it(
+    api: TestClient, session: Session, field: str, value: str, code: str
+) -> None:
+    """A TAB in `name` passed the API's check and was folded into a space; a CR/LF was refused
+    as "contains control characters" without saying which: both are a 422 naming the field and
+    the character, as the CLI and the admin's forms say, and no one is added."""
+    made = api.post(
+        "/api/v1/lists/briefing/subscribers", json={"email": "eve@example.org", field: value}
+    )
+    assert made.status_code == 422
+    assert f"`{field}` holds the control character {code}" in made.json()["detail"]
+    assert get_subscriber(session, "eve@example.org") is None

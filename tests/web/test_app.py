@@ -196,6 +196,26 @@ def test_a_missing_page_is_a_page_for_people_and_json_for_programs(
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
 
 
+@pytest.mark.parametrize(
+    "path", ["/brand/logo-0123abcd.png", "/brand/..%2fmailer.db", "/static/nope.css"]
+)
+def test_a_missing_file_is_the_same_page_not_found_as_a_missing_page(
+    settings: Settings, path: str
+) -> None:
+    """/brand/… and /static/… answered a bare "not found" in plain text where every other
+    public address answers the site's page (with a way on to the archive): the same page now;
+    an API asset keeps answering JSON, as the API does."""
+    with TestClient(create_app()) as client:
+        missing = client.get(path)
+        page = client.get("/no/such/page")
+        asset = client.get("/api/docs/assets/nope.js")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html"), missing.text[:100]
+    assert "Page not found" in missing.text and 'href="/archive"' in missing.text
+    assert missing.text == page.text
+    assert asset.status_code == 404 and asset.json() == {"detail": "Not Found"}
+
+
 def test_a_nul_or_control_character_in_any_path_is_a_4xx_never_a_500(
     room: Newsroom, session: Session, settings: Settings
 ) -> None:

@@ -25,6 +25,7 @@ from mailer.settings import Settings, reset_settings
 from subscribers.lifecycle import get_subscriber
 from subscribers.lists import create_list, get_list
 from subscribers.models import SubscriptionStatus
+from tests.conftest import POSTAL_ADDRESS
 from tests.smtpd import SMTPServer, free_port
 from tests.web_support import (
     Sent,
@@ -79,6 +80,7 @@ def server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serv
             MAILER_MAIL_DOMAIN=settings.mail_domain,
             MAILER_FROM=settings.from_,
             MAILER_SMTP_URL=relay.url,
+            MAILER_POSTAL_ADDRESS=POSTAL_ADDRESS,
         )
         mailer = Path(sys.executable).with_name("mailer")
         process = subprocess.Popen(

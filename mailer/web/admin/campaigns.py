@@ -25,6 +25,7 @@ from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.errors import user_message
 from mailer.web.pages import SVG_HEADERS
 from subscribers.errors import NotFound as SubscribersNotFound
+from subscribers.text import sentence
 
 FINAL = {CampaignStatus.DONE.value, CampaignStatus.CANCELLED.value}
 
@@ -222,7 +223,8 @@ def campaign_action(
             session.commit()
             if n:
                 dispatch.continue_sending(campaign_id)
-            message = f"{n} failed deliveries queued again."
+            said = campaigns.retried(n)
+            message = sentence(said[:1].upper() + said[1:])
         else:
             raise SubscribersNotFound(f"no campaign action {action!r}")
     except campaigns.CampaignStateError as exc:

@@ -23,7 +23,7 @@ from mailer.web.admin.forms import DB, Admin, protected_router, redirect, render
 from mailer.web.errors import user_message
 from subscribers.errors import InvalidInput, SubscribersError
 from subscribers.exporting import iter_csv
-from subscribers.lifecycle import add_subscriber
+from subscribers.lifecycle import add_subscriber, refuse_control_characters
 from subscribers.lists import (
     NAME_MAX,
     create_list,
@@ -197,6 +197,8 @@ def submit_new_subscriber(
 ) -> Response:
     mlist = list_or_404(session, slug)
     try:
+        refuse_control_characters(name, "name", "name")
+        refuse_control_characters(company, "company", "company")
         result = add_subscriber(
             session,
             mlist,

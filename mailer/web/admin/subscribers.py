@@ -33,6 +33,7 @@ from subscribers.lifecycle import (
     clean_text,
     describe_subscriber,
     describe_subscriptions,
+    refuse_control_characters,
     unsubscribe,
 )
 from subscribers.lists import get_list
@@ -149,6 +150,8 @@ def edit_subscriber(
 ) -> Response:
     sub = subscriber_or_404(session, subscriber_id)
     try:
+        refuse_control_characters(name, "name", "name")
+        refuse_control_characters(company, "company", "company")
         sub.name = clean_text(name, "name", NAME_MAX)
         sub.company = clean_text(company, "company", COMPANY_MAX)
         sub.language = parse_language(language) if language.strip() else None

@@ -12,7 +12,12 @@ from mailer.settings import get_settings
 from mailer.web import queries
 from mailer.web.api.routing import DB, Client, Email, Slug, api_router, check_text, needs
 from subscribers.errors import NotFound as SubscribersNotFound
-from subscribers.lifecycle import add_subscriber, require_subscriber, unsubscribe_from_list
+from subscribers.lifecycle import (
+    add_subscriber,
+    refuse_control_characters,
+    require_subscriber,
+    unsubscribe_from_list,
+)
 from subscribers.lists import get_list
 from subscribers.models import SubscriberStatus, SubscriptionStatus
 
@@ -170,8 +175,9 @@ def subscriber(email: Email, session: DB) -> SubscriberDetail:
     **needs("subscribers"),
 )
 def post_subscriber(slug: Slug, body: SubscriberIn, session: DB, client: Client) -> SubscriberOut:
-    for field in ("email", "name", "company"):
-        check_text(getattr(body, field), field)
+    check_text(body.email, "email")
+    for field in ("name", "company"):
+        refuse_control_characters(getattr(body, field), field, field)
     for tag in body.tags:
         check_text(tag, "tag")
     mlist = get_list(session, slug)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mailer.brand import brand_of
 from mailer.settings import get_settings
@@ -17,7 +18,7 @@ router = APIRouter(route_class=SecureRoute)
 def static(name: str) -> Response:
     path = static_path(name)
     if path is None:
-        return Response("not found", status_code=404, media_type="text/plain")
+        raise StarletteHTTPException(404)  # the app's 404: a page, JSON under /api/
     return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -27,7 +28,7 @@ def brand_file(name: str) -> Response:
     this one can be cached for ever."""
     logo = brand_of(get_settings()).logo
     if logo is None or name != logo.name:
-        return Response("not found", status_code=404, media_type="text/plain")
+        raise StarletteHTTPException(404)  # the app's 404: a page, JSON under /api/
     return FileResponse(
         logo.path,
         media_type=logo.media_type,
