@@ -145,14 +145,26 @@ def decode_text(value: object) -> str:
     return " ".join(text.split())
 
 
+def storable(text: str) -> str:
+    """`text` without what no database column takes: NUL characters (PostgreSQL refuses them in
+    text) and the lone surrogates that stand for undecodable bytes (no UTF-8 encoder takes
+    them; they become U+FFFD). A sender's broken header or EHLO must not make storing fail,
+    which answered 451 for ever and made the sender retry until its queue gave up."""
+    if text.isascii():
+        return text.replace("\x00", "")
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "")
+
+
 def header(msg: Message, name: str) -> str:
+    """The field's value as storable text (`storable`), RFC 2047 and raw 8-bit decoded."""
     try:
         text = decode_text(msg.get(name))
     except Exception:  # noqa: BLE001 - malformed headers must not stop classification
         return ""
     if "\ufffd" in text:
-        return _eight_bit_header(msg, name) or text
-    return text
+        text = _eight_bit_header(msg, name) or text
+    return storable(text)
 
 
 def _text_charset(msg: Message) -> str | None:

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailer import tokens
 from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
-from mailer.inbound.message import has_loop_guard, header, read_head
+from mailer.inbound.message import has_loop_guard, header, read_head, storable
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.inbound.roles import role_of
 from mailer.inbound.tasks import process_inbound
@@ -129,6 +129,7 @@ def store(
     subject = header(head, "Subject")[:2000]
     message_id = header(head, "Message-ID")[:998]
     now = utcnow()
+    peer, helo, mail_from = storable(peer), storable(helo), storable(mail_from)
     rows = []
     with factory() as session, session.begin():
         for rcpt in recipients:
@@ -137,7 +138,7 @@ def store(
                 peer=peer[:200],
                 helo=helo[:255],
                 mail_from="" if mail_from == "<>" else mail_from[:998],
-                rcpt_to=rcpt.address[:320],
+                rcpt_to=storable(rcpt.address)[:320],
                 address_kind=rcpt.kind,
                 delivery_id=rcpt.delivery_id,
                 subscriber_id=rcpt.subscriber_id,
