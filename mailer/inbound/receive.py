@@ -36,13 +36,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import tokens
 from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
+from mailer.inbound.door import Door
 from mailer.inbound.message import has_loop_guard, header, read_head, storable
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.inbound.roles import role_of
@@ -306,7 +306,7 @@ def smtp_parameters(settings: Settings) -> dict[str, Any]:
         "ident": "mailer inbound",
         "enable_SMTPUTF8": True,
         "decode_data": False,
-        "timeout": 120,
+        "timeout": settings.inbound_timeout,
     }
 
 
@@ -333,9 +333,8 @@ def serve(
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: SMTP(handler, loop=loop, **smtp_parameters(settings)), host, port
-        )
+        door = Door(handler, settings, loop=loop, **smtp_parameters(settings))
+        server = await loop.create_server(door.protocol, host, port)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)

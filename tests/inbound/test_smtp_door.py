@@ -183,3 +183,87 @@ def test_a_line_longer_than_smtp_allows_is_refused_and_the_server_keeps_serving(
     assert codes(replies)[-3:] == [500, 250, 221], replies[-300:]
     assert all(len(line) + 2 <= 512 for line in replies.split(b"\r\n"))
     assert stored(session) == []
+
+
+def greeted(port: int, source: str = "127.0.0.1") -> tuple[socket.socket, bytes]:
+    """A connection that reads the server's greeting and then says nothing."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=60, source_address=(source, 0))
+    return conn, conn.recv(1024)
+
+
+def until_hung_up(conn: socket.socket) -> bytes:
+    got = b""
+    while chunk := conn.recv(65536):
+        got += chunk
+    return got
+
+
+def test_one_address_holding_connections_open_leaves_room_for_other_senders(
+    session: Session, room: Newsroom, rcpt: str
+) -> None:
+    """Hundreds of idle connections from one client must not keep real mail out: past the cap
+    from one address the answer is 421 (try later), and another address is still served."""
+    settings = get_settings().model_copy(update={"inbound_max_sessions_per_peer": 5})
+    with InboundServer(settings) as server, contextlib.ExitStack() as held:
+        greetings = []
+        for _ in range(30):
+            conn, greeting = greeted(server.port)
+            held.callback(conn.close)
+            greetings.append(greeting[:3])
+        assert greetings.count(b"220") == 5 and greetings.count(b"421") == 25
+        raw = reply(from_=WHO, to=rcpt, subject="Re: hello", body="Call me?")
+        with smtplib.SMTP("127.0.0.1", server.port, source_address=("127.0.0.2", 0)) as conn:
+            conn.ehlo("client.example")
+            conn.sendmail(WHO, [rcpt], raw)
+        server.settle()
+    assert [r.mail_from for r in stored(session)] == [WHO]
+
+
+def test_all_connections_together_are_capped_too(room: Newsroom) -> None:
+    settings = get_settings().model_copy(
+        update={"inbound_max_sessions": 4, "inbound_max_sessions_per_peer": 2}
+    )
+    with InboundServer(settings) as server, contextlib.ExitStack() as held:
+        answers = []
+        for source in ("127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"):
+            for _ in range(2):
+                conn, greeting = greeted(server.port, source)
+                held.callback(conn.close)
+                answers.append(greeting[:3])
+        assert answers == [b"220", b"220"] * 2 + [b"421", b"421"] * 2
+
+
+def test_a_client_that_never_finishes_data_is_hung_up_on(
+    session: Session, room: Newsroom, rcpt: str
+) -> None:
+    """Slowloris: DATA started and never ended. The connection is closed after the timeout, and
+    nothing half-sent is stored."""
+    settings = get_settings().model_copy(update={"inbound_timeout": 1.0})
+    with InboundServer(settings) as server:
+        conn, _ = greeted(server.port)
+        with conn, hang_guard(30):
+            conn.sendall(
+                b"EHLO client.example\r\nMAIL FROM:<" + WHO.encode() + b">\r\n"
+                b"RCPT TO:<" + rcpt.encode() + b">\r\nDATA\r\nSubject: Re: x\r\n\r\nand then"
+            )
+            replies = until_hung_up(conn)
+    assert codes(replies) == [250, 250, 250, 354], replies
+    assert stored(session) == []
+
+
+def test_a_session_kept_alive_with_noop_is_ended_after_the_session_limit(room: Newsroom) -> None:
+    """A client answering every timeout with a NOOP held its connection for ever: the session
+    limit ends it with 421, however busy it keeps the dialogue."""
+    settings = get_settings().model_copy(
+        update={"inbound_timeout": 2.0, "inbound_session_seconds": 3.0}
+    )
+    with InboundServer(settings) as server:
+        conn, _ = greeted(server.port)
+        with conn, hang_guard(30):
+            conn.settimeout(0.5)
+            replies = b""
+            while not replies.endswith(b"\r\n") or b"421" not in replies:
+                with contextlib.suppress(TimeoutError):
+                    conn.sendall(b"NOOP\r\n")
+                    replies += conn.recv(1024)
+    assert codes(replies)[-1] == 421 and codes(replies)[:-1] == [250] * (len(codes(replies)) - 1)
