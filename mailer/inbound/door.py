@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.smtp import SMTP
 
 from mailer.settings import Settings
 
 BUSY = b"421 4.7.0 Too many connections; please try again later\r\n"
+MAX_REPLY_LINE = 512  # octets, CRLF included (RFC 5321 4.5.3.1.5)
 TOO_LONG = "421 4.4.2 Session too long; please reconnect"
 
 
@@ -83,6 +84,12 @@ class InboundSMTP(SMTP):
         self._ending = self.loop.call_later(
             self.door.settings.inbound_session_seconds, self._end_session
         )
+
+    async def push(self, status: AnyStr) -> None:
+        """Write one reply line, cut to RFC 5321's 512 octets (CRLF included): aiosmtpd echoes
+        an unknown command back in its 500 reply, and a 505-character command made it 543."""
+        line = status.encode("utf-8", "replace") if isinstance(status, str) else bytes(status)
+        await super().push(line[: MAX_REPLY_LINE - 2])
 
     def _end_session(self) -> None:
         if self.transport is not None:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mailer import tokens
 from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
-from mailer.inbound.door import Door
+from mailer.inbound.door import MAX_REPLY_LINE, Door
 from mailer.inbound.message import has_loop_guard, header, read_head, storable
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.inbound.roles import role_of
@@ -57,7 +57,6 @@ TEMPFAIL = "451 4.3.0 Cannot store the message right now; please try again later
 # Real replies and bounces have one recipient; the cap bounds the lookups one client can cause.
 MAX_RECIPIENTS = 100
 TOO_MANY = "452 4.5.3 Too many recipients in this transaction"
-MAX_REPLY_LINE = 512  # octets, CRLF included (RFC 5321 4.5.3.1.5)
 TEMPFAIL_RCPT = "451 4.3.0 Cannot check this recipient right now; please try again later"
 
 

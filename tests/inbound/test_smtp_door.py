@@ -267,3 +267,20 @@ def test_a_session_kept_alive_with_noop_is_ended_after_the_session_limit(room: N
                     conn.sendall(b"NOOP\r\n")
                     replies += conn.recv(1024)
     assert codes(replies)[-1] == 421 and codes(replies)[:-1] == [250] * (len(codes(replies)) - 1)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [b"X" * 505, b"MAIL FROM:<" + b"a" * 495 + b"@b>", b"HELO " + b"h" * 500],
+    ids=["unknown command", "long MAIL FROM", "long HELO"],
+)
+def test_every_reply_line_stays_within_512_octets_whatever_the_client_sends(
+    server: InboundServer, command: bytes
+) -> None:
+    """RFC 5321 4.5.3.1.5: a reply line is at most 512 octets. aiosmtpd echoed an unknown
+    command of 505 characters back in a reply of 543."""
+    with hang_guard(60):
+        replies = dialogue(server.port, b"EHLO client.example\r\n" + command + b"\r\nQUIT\r\n")
+    lines = replies.split(b"\r\n")[:-1]
+    assert codes(replies)[-1] == 221, replies
+    assert max(len(line) + 2 for line in lines) <= 512, [len(line) for line in lines]
