@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from email.feedparser import BytesFeedParser
 from email.header import decode_header, make_header
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
@@ -198,7 +199,7 @@ def _eight_bit_header(msg: Message, name: str) -> str | None:
 
 def parse(raw: bytes) -> EmailMessage:
     """The message with the modern API (get_body, decoded headers)."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    msg = parse_in_pieces(raw, email.policy.default)
     assert isinstance(msg, EmailMessage)
     return msg
 
@@ -255,11 +256,27 @@ def parse_safely(raw: bytes) -> EmailMessage:
         raise UnreadableMessage(problem)
     policy = email.policy.default.clone(header_factory=_ParsedOnce())
     try:
-        msg = email.message_from_bytes(raw, policy=policy)
+        msg = parse_in_pieces(raw, policy)
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
     assert isinstance(msg, EmailMessage)
     return msg
+
+
+FEED_BYTES = 64 * 1024
+
+
+def parse_in_pieces(raw: bytes, policy: Policy) -> Message:
+    """`raw` parsed by feeding the parser FEED_BYTES at a time. `message_from_bytes` decodes the
+    whole message to one string and reads it through a StringIO, which holds it at four bytes a
+    character: judging a 24 MiB message grew the process by 7.8 times its size. Fed in pieces,
+    only the parsed message is held; the result is the same (the library's parser reads a
+    StringIO in pieces too)."""
+    parser = BytesFeedParser(policy=policy)
+    view = memoryview(raw)
+    for start in range(0, len(raw), FEED_BYTES):
+        parser.feed(bytes(view[start : start + FEED_BYTES]))
+    return parser.close()
 
 
 def read_head(raw: bytes, policy: Policy = email.policy.default) -> Message:
