@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     timezone: str = "UTC"
     # Inbound mail (`mailer inbound`): larger messages are refused with 552 during SMTP.
     inbound_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Slow and greedy SMTP clients (mailer/inbound/door.py): a connection silent this long, or a
+    # DATA phase not finished within it, is closed; no connection lasts longer than the session
+    # limit; past the caps on open connections (all, and from one address) the answer is 421.
+    inbound_timeout: float = Field(default=120.0, gt=0)
+    inbound_session_seconds: float = Field(default=900.0, gt=0)
+    inbound_max_sessions: int = Field(default=200, ge=1)
+    inbound_max_sessions_per_peer: int = Field(default=10, ge=1)
     # This many soft bounces (distinct messages) within the window suppress the address.
     soft_bounce_threshold: int = Field(default=3, ge=1)
     soft_bounce_window_days: float = Field(default=30.0, gt=0)

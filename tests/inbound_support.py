@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from mailer import tokens
 from mailer.content.issues import get_issue
+from mailer.inbound.door import Door, InboundSMTP
 from mailer.inbound.receive import InboundHandler, smtp_parameters
 from mailer.sending import campaigns, start
 from mailer.sending.models import Campaign, Delivery
@@ -233,17 +234,26 @@ def smtp_transaction(
         return Transaction(mail, answers, result)
 
 
+class DoorController(Controller):
+    """aiosmtpd's threaded server, making each connection's protocol as `mailer inbound` does
+    (through its door: the caps on open connections and on a session's length)."""
+
+    def __init__(self, door: Door, **kwargs: Any) -> None:
+        super().__init__(door.handler, **kwargs)
+        self.door = door
+
+    def factory(self) -> InboundSMTP:
+        return self.door.protocol()
+
+
 class InboundServer:
     """`mailer inbound`'s handler and SMTP options on a free port, in this process."""
 
     def __init__(self, settings: Settings, **handler_kwargs: Any):
         self.port = free_port()
         self.handler = InboundHandler(settings, **handler_kwargs)
-        params = smtp_parameters(settings)
-        greeting = params.pop("hostname")  # Controller's own `hostname` is the bind address
-        self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, server_hostname=greeting, **params
-        )
+        self.door = Door(self.handler, settings, **smtp_parameters(settings))
+        self.controller = DoorController(self.door, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> InboundServer:
         self.controller.start()

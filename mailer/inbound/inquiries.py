@@ -49,6 +49,7 @@ from mailer.inbound.message import (
     attachments,
     body_text,
     header,
+    parse_in_pieces,
     parse_safely,
     read_head,
     reply_text,
@@ -272,7 +273,7 @@ def build_forward(
         )
     fwd.set_content(body)
     try:
-        attached = email.message_from_bytes(raw, policy=email.policy.SMTP)
+        attached = parse_in_pieces(raw, email.policy.SMTP)
         fwd.add_attachment(attached, filename="original-message.eml")
         data = _serialise(fwd, message_id, addresses)
     except (ValueError, TypeError, LookupError, RecursionError, email.errors.MessageError):

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from email.feedparser import BytesFeedParser
 from email.header import decode_header, make_header
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
@@ -151,14 +152,26 @@ def decode_text(value: object) -> str:
     return " ".join(text.split())
 
 
+def storable(text: str) -> str:
+    """`text` without what no database column takes: NUL characters (PostgreSQL refuses them in
+    text) and the lone surrogates that stand for undecodable bytes (no UTF-8 encoder takes
+    them; they become U+FFFD). A sender's broken header or EHLO must not make storing fail,
+    which answered 451 for ever and made the sender retry until its queue gave up."""
+    if text.isascii():
+        return text.replace("\x00", "")
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text.replace("\x00", "")
+
+
 def header(msg: Message, name: str) -> str:
+    """The field's value as storable text (`storable`), RFC 2047 and raw 8-bit decoded."""
     try:
         text = decode_text(msg.get(name))
     except Exception:  # noqa: BLE001 - malformed headers must not stop classification
         return ""
     if "\ufffd" in text or "\x1b" in text:
-        return _eight_bit_header(msg, name) or text
-    return text
+        text = _eight_bit_header(msg, name) or text
+    return storable(text)
 
 
 def _text_charset(msg: Message) -> str | None:
@@ -211,7 +224,7 @@ def _eight_bit_header(msg: Message, name: str) -> str | None:
 
 def parse(raw: bytes) -> EmailMessage:
     """The message with the modern API (get_body, decoded headers)."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    msg = parse_in_pieces(raw, email.policy.default)
     assert isinstance(msg, EmailMessage)
     return msg
 
@@ -268,11 +281,27 @@ def parse_safely(raw: bytes) -> EmailMessage:
         raise UnreadableMessage(problem)
     policy = email.policy.default.clone(header_factory=_ParsedOnce())
     try:
-        msg = email.message_from_bytes(raw, policy=policy)
+        msg = parse_in_pieces(raw, policy)
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is too deep to read") from exc
     assert isinstance(msg, EmailMessage)
     return msg
+
+
+FEED_BYTES = 64 * 1024
+
+
+def parse_in_pieces(raw: bytes, policy: Policy) -> Message:
+    """`raw` parsed by feeding the parser FEED_BYTES at a time. `message_from_bytes` decodes the
+    whole message to one string and reads it through a StringIO, which holds it at four bytes a
+    character: judging a 24 MiB message grew the process by 7.8 times its size. Fed in pieces,
+    only the parsed message is held; the result is the same (the library's parser reads a
+    StringIO in pieces too)."""
+    parser = BytesFeedParser(policy=policy)
+    view = memoryview(raw)
+    for start in range(0, len(raw), FEED_BYTES):
+        parser.feed(bytes(view[start : start + FEED_BYTES]))
+    return parser.close()
 
 
 def read_head(raw: bytes, policy: Policy = email.policy.default) -> Message:

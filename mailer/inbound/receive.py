@@ -36,14 +36,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailer import tokens
 from mailer.db import get_sessionmaker, utcnow
 from mailer.errors import ConfigError, TokenError
-from mailer.inbound.message import has_loop_guard, header, read_head
+from mailer.inbound.door import MAX_REPLY_LINE, Door
+from mailer.inbound.message import has_loop_guard, header, read_head, storable
 from mailer.inbound.models import InboundKind, InboundMessage, InboundStatus
 from mailer.inbound.roles import role_of
 from mailer.inbound.tasks import process_inbound
@@ -57,7 +57,6 @@ TEMPFAIL = "451 4.3.0 Cannot store the message right now; please try again later
 # Real replies and bounces have one recipient; the cap bounds the lookups one client can cause.
 MAX_RECIPIENTS = 100
 TOO_MANY = "452 4.5.3 Too many recipients in this transaction"
-MAX_REPLY_LINE = 512  # octets, CRLF included (RFC 5321 4.5.3.1.5)
 TEMPFAIL_RCPT = "451 4.3.0 Cannot check this recipient right now; please try again later"
 
 
@@ -129,6 +128,7 @@ def store(
     subject = header(head, "Subject")[:2000]
     message_id = header(head, "Message-ID")[:998]
     now = utcnow()
+    peer, helo, mail_from = storable(peer), storable(helo), storable(mail_from)
     rows = []
     with factory() as session, session.begin():
         for rcpt in recipients:
@@ -137,7 +137,7 @@ def store(
                 peer=peer[:200],
                 helo=helo[:255],
                 mail_from="" if mail_from == "<>" else mail_from[:998],
-                rcpt_to=rcpt.address[:320],
+                rcpt_to=storable(rcpt.address)[:320],
                 address_kind=rcpt.kind,
                 delivery_id=rcpt.delivery_id,
                 subscriber_id=rcpt.subscriber_id,
@@ -305,7 +305,7 @@ def smtp_parameters(settings: Settings) -> dict[str, Any]:
         "ident": "mailer inbound",
         "enable_SMTPUTF8": True,
         "decode_data": False,
-        "timeout": 120,
+        "timeout": settings.inbound_timeout,
     }
 
 
@@ -332,9 +332,8 @@ def serve(
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: SMTP(handler, loop=loop, **smtp_parameters(settings)), host, port
-        )
+        door = Door(handler, settings, loop=loop, **smtp_parameters(settings))
+        server = await loop.create_server(door.protocol, host, port)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
