@@ -5,12 +5,9 @@ crashing. Nothing is processed twice, nothing retried for ever, every reply line
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
-import signal
 import smtplib
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +29,7 @@ from mailer.inbound.receive import MAX_RECIPIENTS, stale_messages, stored_reply
 from mailer.inbound.shape import MAX_MIME_FIELD_BYTES, MAX_MIME_PARTS, UnreadableMessage
 from mailer.settings import get_settings
 from tests.builders import Newsroom
+from tests.hang import hang_guard
 from tests.inbound_support import (
     DOMAIN,
     InboundServer,
@@ -460,28 +458,6 @@ def test_a_message_of_one_long_line_is_judged_on_a_bounded_text(run: str, to: st
         assert max(len(line) for line in text.splitlines()) <= MAX_LINE_CHARS
     kind = judge(raw, mail_from=mail_from, rcpt_to=rcpt, domain=DOMAIN).kind
     assert kind == (InboundKind.INQUIRY if to == "reply" else InboundKind.BOUNCE)
-
-
-class Hung(Exception):
-    """The judgement did not return within a hang guard's allowance."""
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: int) -> Iterator[None]:
-    """Raise Hung if the block has not returned after `seconds` (SIGALRM): a guard against a
-    hang, not a measure of speed (bench/ measures speed). A pattern that backtracks
-    catastrophically returns only after its search, and the alarm then fires."""
-
-    def hung(signum: int, frame: object) -> None:
-        raise Hung(f"not done after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.parametrize("to", ["reply", "bounces"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.inbound.judgement import judge
+from mailer.inbound.judgement import Classification, judge
 from mailer.inbound.models import InboundKind
 from tests.inbound_support import DOMAIN, reply
 
@@ -458,6 +458,18 @@ def test_a_request_above_a_footer_or_a_quote_in_its_language_is_an_opt_out(sampl
     assert got.kind == InboundKind.UNSUBSCRIBE, got.reason
 
 
+def _judge_danish_reply(body: str) -> Classification:
+    """A Danish reader's reply (Outlook's "SV:" subject, the issue quoted below it), judged."""
+    raw = reply(
+        from_="Mette Holm <mette@client.example>",
+        to=REPLY,
+        subject="SV: Security Chatter",
+        body=body,
+        quoted=QUOTED,
+    )
+    return judge(raw, mail_from="mette@client.example", rcpt_to=REPLY, domain=DOMAIN)
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -470,14 +482,7 @@ def test_a_request_above_a_footer_or_a_quote_in_its_language_is_an_opt_out(sampl
     ],
 )
 def test_a_danish_or_norwegian_opt_out_unsubscribes(body: str) -> None:
-    raw = reply(
-        from_="Mette Holm <mette@client.example>",
-        to=REPLY,
-        subject="SV: Security Chatter",
-        body=body,
-        quoted=QUOTED,
-    )
-    got = judge(raw, mail_from="mette@client.example", rcpt_to=REPLY, domain=DOMAIN)
+    got = _judge_danish_reply(body)
     assert got.kind == InboundKind.UNSUBSCRIBE, got.reason
 
 
@@ -490,12 +495,5 @@ def test_a_danish_or_norwegian_opt_out_unsubscribes(body: str) -> None:
     ],
 )
 def test_a_danish_reply_about_someone_else_or_the_report_is_an_inquiry(body: str) -> None:
-    raw = reply(
-        from_="Mette Holm <mette@client.example>",
-        to=REPLY,
-        subject="SV: Security Chatter",
-        body=body,
-        quoted=QUOTED,
-    )
-    got = judge(raw, mail_from="mette@client.example", rcpt_to=REPLY, domain=DOMAIN)
+    got = _judge_danish_reply(body)
     assert got.kind == InboundKind.INQUIRY, got.reason

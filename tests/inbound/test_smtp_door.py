@@ -6,10 +6,8 @@ judgement of hostile *messages* is tried in tests/inbound/test_hostile.py."""
 from __future__ import annotations
 
 import contextlib
-import signal
 import smtplib
 import socket
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -18,30 +16,10 @@ from sqlalchemy.orm import Session
 from mailer.inbound.models import InboundMessage
 from mailer.settings import get_settings
 from tests.builders import Newsroom
+from tests.hang import hang_guard
 from tests.inbound_support import InboundServer, address, delivery_of, reply, snapshot_campaign
 
 WHO = "jose.rivera1@example.org"
-
-
-class Hung(Exception):
-    """The dialogue did not end within a hang guard's allowance."""
-
-
-@contextlib.contextmanager
-def hang_guard(seconds: int) -> Iterator[None]:
-    """Raise Hung if the block has not returned after `seconds` (SIGALRM): a guard against a
-    server that never answers or never hangs up, not a measure of speed."""
-
-    def hung(signum: int, frame: object) -> None:
-        raise Hung(f"not done after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
