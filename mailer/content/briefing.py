@@ -24,7 +24,7 @@ from datetime import date
 from enum import Enum, auto
 from urllib.parse import unquote, urlsplit
 
-from mailer.content.bylines import CO_AUTHORS, Byline, parse_byline, reply_to_index
+from mailer.content.bylines import AUTHORS, Byline, addressee, parse_byline, reply_to_index
 from mailer.content.dates import (
     DATE_FORMATS,
     DATE_PATTERN,
@@ -259,6 +259,7 @@ class _Parser:
         self.path = path
         self.newsletter = newsletter
         self.byline: Byline | None = None
+        self.byline_line = 1
         self.summary = ""
         self.items: list[Item] = []
         self.draft: _Draft | None = None
@@ -299,6 +300,7 @@ class _Parser:
         text = line.text
         if state is _State.BYLINE:
             self.byline = parse_byline(text)
+            self.byline_line = line.number
             if self.byline is None:
                 raise self.fail(
                     f"expected the byline `By NAME, TITLE, FIRM` as the first line of a "
@@ -554,6 +556,14 @@ class _Parser:
             )
         names = self.byline.names
         first = reply_to_index(names, self.cta.text)
+        if first is None:
+            raise self.fail(
+                f"the call to action names {addressee(self.cta.text)!r}, who is not in the "
+                f"byline ({' and '.join(names)}, line {self.byline_line}): replies and the "
+                "'Talk to' button would go to someone the issue does not credit; name one of "
+                "the authors in the call to action, or fix the byline",
+                self.cta.number,
+            )
         texts = [self.summary, *(p for item in self.items for p in item.paragraphs)]
         partner = PartnerInfo(
             name=names[first],
@@ -562,8 +572,7 @@ class _Parser:
             firm=self.byline.firm,
             pronoun=self.cta_reply[1],
         )
-        others = [n for i, n in enumerate(names) if i != first]
-        extra = {CO_AUTHORS: "\n".join(others)} if others else {}
+        extra = {AUTHORS: "\n".join(names)} if len(names) > 1 else {}
         return IssueContent(
             title=self.title or issue_title(newsletter, when, written_in(None, texts)),
             newsletter=newsletter,

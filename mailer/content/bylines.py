@@ -3,7 +3,7 @@
 `By NAME, TITLE, FIRM` names one partner; an issue written by two reads `By Ana Ruiz and Tom Lee,
 Partners, FIRM`, `BY A. RUIZ & T. LEE`, `Por Ana Ruiz y Tom Lee, …` or `By Ana Ruiz, Partner, and
 Tom Lee, Director, FIRM`. The issue has one partner (the reply-to address, the "Talk to …"
-button); the others are credited in the byline (IssueContent.extra[CO_AUTHORS]). Splitting the
+button); all are credited in the byline, in its order (IssueContent.extra[AUTHORS]). Splitting the
 names here keeps "Ana Ruiz and Tom Lee" from ever becoming one partner's name.
 """
 
@@ -13,8 +13,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# IssueContent.extra key holding the other authors' names, one a line (stored with the issue).
-CO_AUTHORS = "co_authors"
+# IssueContent.extra key holding every author's name in the byline's order, one a line (stored
+# with the issue), when there are several; the partner is one of them.
+AUTHORS = "authors"
 
 # `By NAME, …`, in any case, with or without a colon; `Por NAME, …` in the Spanish edition.
 _BYLINE = re.compile(r"^(?:by|por)(?:\s*:\s*|\s+)(?P<rest>\S.*)$", re.IGNORECASE)
@@ -69,12 +70,36 @@ def _folded(text: str) -> str:
     return plain.casefold()
 
 
-def reply_to_index(names: tuple[str, ...], call_to_action: str) -> int:
+# Whom the call to action says to talk to: `talk to Fausto about…`, `speak with Ana Ruiz, …`,
+# `hablar con Fausto sobre…`; what follows up to `about`/`sobre` or a comma.
+_ADDRESSEE = re.compile(
+    r"\b(?:talk|speak|hablar|conversar|platicar)\s+(?:to|with|con)\s+(?P<who>[^,.;:]+?)"
+    r"(?=\s+(?:about|regarding|on|sobre|acerca|de\s+nuestros)\b|\s*[,.;:]|$)",
+    re.IGNORECASE,
+)
+
+
+def addressee(call_to_action: str) -> str:
+    """The person a call to action names (`talk to Fausto about…` → `Fausto`); "" when it names
+    none (`talk to us`, `talk to our team`): only capitalised words are a name."""
+    match = _ADDRESSEE.search(call_to_action)
+    if match is None:
+        return ""
+    words = [w for w in match["who"].split() if w[:1].isupper()]
+    return " ".join(words)
+
+
+def reply_to_index(names: tuple[str, ...], call_to_action: str) -> int | None:
     """Which author clients write to: the one the call to action names (`talk to Tom`), by first
-    or last name, else the first named in the byline."""
-    said = set(re.findall(r"\w+", _folded(call_to_action)))
+    or last name, else the first named in the byline when it names no one (`talk to us`).
+    None when it names someone the byline does not: the replies and the "Talk to …" button
+    would go to a person the issue does not credit (an editor who changed the byline and not
+    the call to action)."""
+    said = set(re.findall(r"\w+", _folded(addressee(call_to_action))))
+    if not said:
+        return 0
     for index, name in enumerate(names):
         words = [w for w in re.findall(r"\w+", _folded(name)) if len(w) > 1]
         if words and (words[0] in said or words[-1] in said):
             return index
-    return 0
+    return None

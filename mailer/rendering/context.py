@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mailer.brand import brand_of
-from mailer.content.bylines import CO_AUTHORS
+from mailer.content.bylines import AUTHORS
 from mailer.content.document import IssueContent, is_derived_title, issue_slug
 from mailer.content.inline import plain_text
 from mailer.content.language import detect_language, written_in
@@ -45,9 +45,10 @@ def first_name(full_name: str) -> str:
 
 
 def byline_names(content: IssueContent) -> list[str]:
-    """The partner's name and the co-authors' a briefing's byline named with it."""
-    others = content.extra.get(CO_AUTHORS, "").splitlines()
-    return [content.partner.name, *(name for name in others if name.strip())]
+    """Every author a briefing's byline names, in its order (the partner among them), else the
+    partner alone."""
+    authors = [name for name in content.extra.get(AUTHORS, "").splitlines() if name.strip()]
+    return authors or [content.partner.name]
 
 
 def issue_language(content: IssueContent) -> str:

@@ -251,7 +251,10 @@ def test_a_partner_who_is_her() -> None:
 
 def test_a_partner_who_is_them_with_a_contraction() -> None:
     text = with_lines(
-        {22: "If you’d like to talk to Sam about this, please email them at sam@example.org"}
+        {
+            1: "By Sam Rivera, Partner, Miranda Delphi Solutions",
+            22: "If you’d like to talk to Sam about this, please email them at sam@example.org",
+        }
     )
     partner = parse(text).partner
     assert (partner.pronoun, partner.email) == ("them", "sam@example.org")
@@ -528,8 +531,8 @@ def test_a_spanish_edition_is_read_as_the_english_one() -> None:
     ],
 )
 def test_a_call_to_action_worded_otherwise_still_gives_the_partners_address(cta: str) -> None:
-    issue = parse(with_lines({22: cta}))
-    assert issue.partner.email == "ana@miranda-partners.com"
+    issue = parse(with_lines({1: "By Ana Ruiz, Partner, Miranda Delphi Solutions", 22: cta}))
+    assert (issue.partner.name, issue.partner.email) == ("Ana Ruiz", "ana@miranda-partners.com")
 
 
 @pytest.mark.parametrize(

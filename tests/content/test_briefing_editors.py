@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailer.content.briefing import parse_briefing
-from mailer.content.bylines import CO_AUTHORS
+from mailer.content.bylines import AUTHORS
 from mailer.content.document import IssueContent
 from mailer.content.errors import IssueFormatError
 from mailer.rendering.email_edition import html_visible_text, render_issue
@@ -30,6 +30,12 @@ def with_lines(replace: dict[int, str | None]) -> str:
         elif replace[number] is not None:
             out.append(str(replace[number]))
     return "\n".join(out)
+
+
+TALK_TO_US = (
+    "If you would like to talk to us about our services in risk and security consulting, "
+    "please email them at fausto.carbajal@miranda-partners.com"
+)
 
 
 def parse(text: str) -> IssueContent:
@@ -107,11 +113,11 @@ def test_a_missing_first_headline_is_still_refused_at_its_source_line() -> None:
 def test_a_byline_naming_two_partners_credits_both_and_replies_go_to_the_first(
     byline: str, partner: str, others: list[str], title: str
 ) -> None:
-    issue = parse(with_lines({1: byline}))
+    issue = parse(with_lines({1: byline, 22: TALK_TO_US}))
     assert issue.partner.name == partner
     assert issue.partner.title == title
     assert issue.partner.email == "fausto.carbajal@miranda-partners.com"
-    assert issue.extra.get(CO_AUTHORS, "").splitlines() == others
+    assert issue.extra.get(AUTHORS, "").splitlines() == ([partner, *others] if others else [])
     if "Miranda" in byline:
         assert issue.partner.firm == "Miranda Delphi Solutions"
 
@@ -125,11 +131,33 @@ def test_the_partner_the_call_to_action_names_gets_the_replies() -> None:
         with_lines({1: "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions", 22: cta})
     )
     assert (issue.partner.name, issue.partner.email) == ("Tom Lee", "tom.lee@miranda-partners.com")
-    assert issue.extra[CO_AUTHORS] == "Ana Ruiz"
+    assert issue.extra[AUTHORS].splitlines() == ["Ana Ruiz", "Tom Lee"]  # the byline's order
+    text = " ".join(render_issue(issue, sample_settings("A4")).text_template.split())
+    assert "By Ana Ruiz & Tom Lee, Partners, Miranda Delphi Solutions" in text
+
+
+@pytest.mark.parametrize(
+    "byline",
+    [
+        "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions",
+        "By Ana Ruiz, Partner, Miranda Delphi Solutions",
+    ],
+)
+def test_a_call_to_action_naming_someone_the_byline_does_not_is_refused_at_its_line(
+    byline: str,
+) -> None:
+    """An editor who changes the byline and not the call to action ("talk to Fausto … email
+    him at fausto…") would send the replies to a partner record of Ana's name and Fausto's
+    address."""
+    with pytest.raises(IssueFormatError) as info:
+        parse(with_lines({1: byline}))
+    assert info.value.line == 22
+    assert "'Fausto'" in str(info.value) and "Ana Ruiz" in str(info.value)
 
 
 def test_the_email_and_pdf_credit_both_authors(tmp_path: Path) -> None:
-    issue = parse(with_lines({1: "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions"}))
+    byline = "By Ana Ruiz and Tom Lee, Partners, Miranda Delphi Solutions"
+    issue = parse(with_lines({1: byline, 22: TALK_TO_US}))
     rendered = render_issue(issue, sample_settings("A4"))
     (tmp_path / "issue.pdf").write_bytes(rendered.pdf)
     pdf = subprocess.run(
