@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from subscribers.addresses import parse_address
-from subscribers.attributes import ATTR_KEY_MAX, ATTR_PREFIX, row_attributes
+from subscribers.attributes import ATTR_KEY_MAX, ATTR_PREFIX, JSON_COLUMNS, row_attributes
 from subscribers.encodings import encoding_name
 from subscribers.errors import ImportFileError, InvalidAddress, InvalidInput
 from subscribers.formulas import unformula
@@ -185,6 +185,9 @@ class ImportReport:
             # `attr.Notes` is stored as `Notes` (segments: `attr.Notes:`): say the key it got.
             else f"{title} as {title[len(ATTR_PREFIX) :]}"
             if title.lower().startswith(ATTR_PREFIX)
+            # listmonk's JSON object: one attribute per key, not one named `attributes`.
+            else f"{title} (one attribute per JSON key)"
+            if title.lower() in JSON_COLUMNS
             else title
             for title in self.attribute_columns
         )

@@ -46,6 +46,8 @@ def test_a_listmonk_export_keeps_each_json_attribute_as_its_own(
     bea = get_subscriber(session, "bea@example.org")
     assert bea is not None and "attributes" not in bea.attributes
     assert report.value_notes == []
+    # The summary says the column was split, not stored as one attribute named `attributes`.
+    assert "attributes (one attribute per JSON key)" in report.attributes_summary()
 
 
 def test_an_attributes_cell_that_is_not_json_is_kept_and_named(
