@@ -426,7 +426,9 @@ def resume(campaign_id: int = CAMPAIGN_ID, no_wait: bool = NO_WAIT) -> None:
         status = campaigns.get(session, campaign_id).status
         if status == CampaignStatus.PLANNED:
             campaigns.check_startable(session, campaign_id)
-        elif not (status == CampaignStatus.SENDING and dispatch.embedded()):
+        elif status == CampaignStatus.SENDING and dispatch.embedded():
+            campaigns.deferred_due_now(session, campaign_id)  # its sender is gone: taken up
+        else:
             status = campaigns.resume(session, campaign_id)
         scheduled_at = campaigns.get(session, campaign_id).scheduled_at
     if status == CampaignStatus.PLANNED:

@@ -465,8 +465,16 @@ def resume(session: Session, campaign_id: int) -> CampaignStatus:
         raise CampaignStateError(
             f"campaign {campaign_id} is {campaign.status}; only a paused campaign can be resumed"
         )
-    if new != CampaignStatus.SENDING:
-        return new
+    if new == CampaignStatus.SENDING:
+        deferred_due_now(session, campaign_id)
+    return new
+
+
+def deferred_due_now(session: Session, campaign_id: int) -> None:
+    """Make the campaign's deferred rows due now instead of at the end of their backoff: an
+    editor takes a campaign up again after fixing what stopped it (the relay, most often), so
+    waiting out each row's retry delay would look like a resume that does nothing."""
+    now = utcnow()
     session.execute(
         update(Delivery)
         .where(
@@ -477,7 +485,6 @@ def resume(session: Session, campaign_id: int) -> CampaignStatus:
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
-    return new
 
 
 def check_startable(session: Session, campaign_id: int) -> None:

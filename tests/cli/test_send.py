@@ -28,6 +28,7 @@ from mailer.settings import Settings, get_settings, reset_settings
 from subscribers.segments import create_segment
 from tests.builders import Newsroom, newsroom
 from tests.dkim_keys import write_key
+from tests.hang import hang_guard
 from tests.processes import wait_until
 from tests.redis_server import RedisServer
 from tests.smtpd import SMTPServer
@@ -466,6 +467,38 @@ def test_a_send_stopped_part_way_resumes_at_once_and_sends_the_rest(
             (audience,) = db.execute("SELECT count(*) FROM delivery").fetchone()
         assert audience > 3
         _everyone_once(relay, audience)
+
+
+def test_resume_after_the_relay_is_back_sends_the_deferred_mail_at_once(tmp_path: Path) -> None:
+    """The relay is down, the send defers its readers (an hour's backoff) and its process is
+    killed outright; the editor brings the relay back and resumes: the deferred mail goes now,
+    not after its backoff (a resume that waited would look like one that does nothing)."""
+    relay = SMTPServer()  # its port is chosen; nothing listens on it yet
+    env = mailer_env(tmp_path, f"sqlite:///{tmp_path / 'm.db'}", relay.url, 8000)
+    env.update({"MAILER_RETRY_BASE_DELAY": "3600", "MAILER_STALE_AFTER": "900"})
+    send = _sample_send(env, tmp_path)
+
+    def deferred() -> bool:
+        with closing(sqlite3.connect(tmp_path / "m.db")) as db:
+            try:
+                (count,) = db.execute(
+                    "SELECT count(*) FROM delivery WHERE status = 'deferred'"
+                ).fetchone()
+            except sqlite3.OperationalError:  # the tables are not there yet
+                return False
+        return bool(count)
+
+    wait_until(deferred, timeout=60, what="a reader deferred while the relay is down")
+    os.kill(send.pid, signal.SIGKILL)
+    send.communicate(timeout=60)
+    with relay, hang_guard(120):
+        resumed = run_cli(env, "campaign", "resume", "1", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    status = run_cli(env, "campaign", "status", "1", cwd=tmp_path).stdout
+    assert "done" in status, status
+    with closing(sqlite3.connect(tmp_path / "m.db")) as db:
+        (audience,) = db.execute("SELECT count(*) FROM delivery").fetchone()
+    _everyone_once(relay, audience)
 
 
 def test_a_test_copy_for_a_private_list_is_the_private_lists_mail(
