@@ -158,10 +158,13 @@ def _show_audience(
     )
     console.print(f"Recipients: {audience.recipients}", highlight=False)
     if audience.already_received:
+        who = (
+            "1 reader already received this issue and is"
+            if audience.already_received == 1
+            else f"{audience.already_received} readers already received this issue and are"
+        )
         console.print(
-            f"            ({audience.already_received} already received this issue and are "
-            "left out; --force-resend includes them)",
-            highlight=False,
+            f"            ({who} left out; --force-resend includes them)", highlight=False
         )
     if scheduled_at:
         console.print(f"When:       {describe(scheduled_at, settings.zone())}", highlight=False)

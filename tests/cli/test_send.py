@@ -124,6 +124,25 @@ def test_a_send_through_a_relay_names_the_placeholders_readers_would_see(
     assert "warning" not in quiet.stderr
 
 
+def test_a_second_send_says_how_many_readers_already_have_the_issue(
+    session: Session, room: Newsroom, relay: SMTPServer
+) -> None:
+    first = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert first.exit_code == 0, first.output
+    added = runner.invoke(
+        app, ["subscribers", "add", "late.reader@example.org", "--list", room.list_slug]
+    )
+    assert added.exit_code == 0, added.output
+    again = runner.invoke(app, ["send", room.issue_slug, "--list", room.list_slug, "--yes"])
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.stdout.split())
+    assert "Recipients: 1" in said
+    assert (
+        f"({room.report.imported} readers already received this issue and are left out; "
+        "--force-resend includes them)" in said
+    )
+
+
 def test_an_empty_audience_is_refused_and_creates_nothing(
     session: Session, room: Newsroom, relay: SMTPServer
 ) -> None:
