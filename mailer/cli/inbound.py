@@ -16,7 +16,13 @@ from mailer.settings import get_settings
 
 inquiries = typer.Typer(help="Client replies routed to partners.", no_args_is_help=True)
 app = typer.Typer(
-    help="Receive replies, bounces and complaints by SMTP; `classify` judges files.",
+    help=(
+        "Receive replies, bounces and complaints by SMTP; `classify` judges files.\n\n"
+        "Limits (settings): MAILER_INBOUND_MAX_BYTES a message; MAILER_INBOUND_TIMEOUT seconds "
+        "idle or in DATA and MAILER_INBOUND_SESSION_SECONDS a session; "
+        "MAILER_INBOUND_MAX_SESSIONS connections in all and MAILER_INBOUND_MAX_SESSIONS_PER_PEER "
+        "from one address (past them: 421, try again later)."
+    ),
     invoke_without_command=True,
 )
 
@@ -51,7 +57,9 @@ def inbound(
         limit = settings.inbound_max_bytes
         typer.echo(
             f"mailer inbound listening on {host}:{port} for *@{settings.mail_domain} "
-            f"(reply+, bounces+, unsubscribe+; max {limit} bytes)",
+            f"(reply+, bounces+, unsubscribe+; max {limit} bytes a message, "
+            f"{settings.inbound_max_sessions} connections, "
+            f"{settings.inbound_max_sessions_per_peer} from one address)",
         )
 
     serve(settings, listen, on_ready=ready)
