@@ -443,8 +443,7 @@ def resume(session: Session, campaign_id: int) -> CampaignStatus:
     must do next.
 
     - SENDING: it had started; the rest is sent (`dispatch.continue_sending`), its deferred mail
-      included at once: an editor resumes after fixing what stopped it (the relay, most often),
-      so waiting out each deferred row's backoff would look like a resume that does nothing.
+      included at once (`deferred_due_now`).
     - SCHEDULED: a scheduled campaign paused before its time, whose time is still ahead: it is
       scheduled again, and the beat starts it when due.
     - PLANNED: a scheduled campaign paused before its time, whose time has passed meanwhile: it
@@ -471,9 +470,8 @@ def resume(session: Session, campaign_id: int) -> CampaignStatus:
 
 
 def deferred_due_now(session: Session, campaign_id: int) -> None:
-    """Make the campaign's deferred rows due now instead of at the end of their backoff: an
-    editor takes a campaign up again after fixing what stopped it (the relay, most often), so
-    waiting out each row's retry delay would look like a resume that does nothing."""
+    """The campaign's deferred rows due now, not after their backoff: an editor resumes after
+    fixing what stopped it (the relay, most often); waiting would look like doing nothing."""
     now = utcnow()
     session.execute(
         update(Delivery)
